@@ -1,0 +1,157 @@
+"""The `crm` command: the root group, global options and the one place errors become exit codes.
+
+Only typer is imported at start-up; each command imports services (and with them peewee) when it
+runs, so `crm --help` and shell completion stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from crmcli import __version__
+from crmcli.env import Env, current, install
+
+
+def _fail(text: str, code: int) -> None:
+    sys.stderr.write(f"crm: error: {text}\n")
+    sys.exit(code)
+
+
+# The order `crm --help` lists commands in: the everyday verbs first.
+COMMAND_ORDER = ("add", "list", "show", "edit", "delete", "tag", "untag", "search", "demo", "db")
+
+
+class CrmGroup(TyperGroup):
+    """Runs the command tree and turns every error into one line on stderr and an exit code."""
+
+    def list_commands(self, ctx) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from typer._click import exceptions as click_exc
+
+        from crmcli.errors import Ambiguous, CrmError
+
+        try:
+            rv = super().main(
+                args=args,
+                prog_name=prog_name or "crm",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except Ambiguous as exc:
+            lines = [f"crm: error: {exc}; be more specific or use an id:"]
+            lines += [f"  #{c.id}  {c.name}" + (f"  ({c.detail})" if c.detail else "") for c in exc.candidates]
+            if exc.total > len(exc.candidates):
+                lines.append(f"  … and {exc.total - len(exc.candidates)} more")
+            sys.stderr.write("\n".join(lines) + "\n")
+            sys.exit(exc.exit_code)
+        except CrmError as exc:
+            if current().debug:
+                raise
+            _fail(str(exc), exc.exit_code)
+        except click_exc.NoArgsIsHelpError as exc:
+            exc.show()  # `crm` or `crm list` alone: the help is the answer
+            sys.exit(exc.exit_code)
+        except click_exc.UsageError as exc:
+            hint = ""
+            if exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            _fail(exc.format_message() + hint, exc.exit_code)
+        except click_exc.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("crm: aborted\n")
+            sys.exit(1)
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (crm list | head): not an error
+            sys.exit(0)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except Exception as exc:
+            if current().debug:
+                raise
+            _fail(
+                f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1
+            )
+        finally:
+            current().close()
+        if standalone_mode:
+            sys.exit(rv if isinstance(rv, int) else 0)
+        return rv
+
+
+app = typer.Typer(
+    cls=CrmGroup,
+    name="crm",
+    help="A terminal-first CRM: contacts, companies and everything that happens with them.",
+    epilog="Database: --db, else $CRM_DB, else a file in your data directory. "
+    "Docs and examples: crm COMMAND --help.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"crm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="PATH_OR_URL",
+            help="SQLite file or postgresql:// URL (default: $CRM_DB, else your data directory).",
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    install(Env(db_option=db, debug=debug))
+
+
+def _register() -> None:
+    from crmcli.commands import (
+        add,
+        database,
+        delete,
+        demo,
+        edit,
+        listing,
+        search,
+        show,
+        tagging,
+    )
+
+    app.add_typer(add.app, name="add")
+    app.add_typer(listing.app, name="list")
+    show.register(app)
+    edit.register(app)
+    delete.register(app)
+    tagging.register(app)
+    search.register(app)
+    demo.register(app)
+    app.add_typer(database.app, name="db")
+
+
+_register()
+
+
+def main() -> None:
+    app()

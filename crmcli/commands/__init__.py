@@ -1,0 +1,1 @@
+"""Typer commands: parse options, call one service, hand the result to crmcli.output."""

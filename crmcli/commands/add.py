@@ -1,0 +1,90 @@
+"""`crm add contact|company`: create records."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli.commands import common as c
+from crmcli.commands.cards import print_company, print_contact
+
+app = typer.Typer(help="Create a contact or a company.", no_args_is_help=True)
+
+
+@app.command("contact")
+def add_contact(
+    name: Annotated[str, typer.Argument(help="Full name, e.g. 'Jürgen Müller'.")],
+    email: c.EmailOpt = None,
+    phone: c.PhoneOpt = None,
+    company: c.CompanyOpt = None,
+    position: c.PositionOpt = None,
+    street: c.StreetOpt = None,
+    zip: c.ZipOpt = None,
+    city: c.CityOpt = None,
+    country: c.CountryOpt = None,
+    birthday: c.BirthdayOpt = None,
+    status: c.StatusOpt = None,
+    source: c.SourceOpt = None,
+    owner: c.OwnerOpt = None,
+    notes: c.NotesOpt = None,
+    tag: c.TagOpt = None,
+    field: c.FieldOpt = None,
+    consent: c.ConsentOpt = None,
+    consent_date: c.ConsentDateOpt = None,
+    output: c.ResultOpt = None,
+) -> None:
+    """Create a contact. A company named with --company is linked, or created if new.
+
+    Example: crm add contact "Jürgen Müller" -e jm@example.de -p "030 1234567"
+    -c "Müller Bau GmbH" --city Berlin -t vip --field kundennr=4711
+    """
+    values = c.contact_values(
+        dict(
+            email=email, phone=phone, position=position, street=street, zip=zip, city=city,
+            country=country, birthday=birthday, status=status, source=source, owner=owner,
+            notes=notes, consent=consent, consent_at=consent_date,
+        )
+    )  # fmt: skip
+    fields = c.assignments(field)
+    c.db()
+    from crmcli.services import contacts
+
+    card = contacts.add_contact(
+        name, company=company, tags_=tag or [], fields=fields, now=c.now(), **values
+    )
+    c.done(f"Added contact #{card['id']} {card['name']}.")
+    if output is not None:
+        print_contact(card, output)
+
+
+@app.command("company")
+def add_company(
+    name: Annotated[str, typer.Argument(help="Company name, e.g. 'Müller Bau GmbH'.")],
+    domain: c.DomainOpt = None,
+    industry: c.IndustryOpt = None,
+    phone: c.PhoneOpt = None,
+    email: c.EmailOpt = None,
+    street: c.StreetOpt = None,
+    zip: c.ZipOpt = None,
+    city: c.CityOpt = None,
+    country: c.CountryOpt = None,
+    notes: c.NotesOpt = None,
+    tag: c.TagOpt = None,
+    output: c.ResultOpt = None,
+) -> None:
+    """Create a company. A company whose name differs only in case or accents exists already.
+
+    Example: crm add company "Müller Bau GmbH" --domain mueller-bau.de --industry Bau --city Köln
+    """
+    values = c.given(
+        domain=domain, industry=industry, phone=phone, email=email, street=street, zip=zip,
+        city=city, country=country, notes=notes,
+    )  # fmt: skip
+    c.db()
+    from crmcli.services import companies
+
+    card = companies.add_company(name, tags_=tag or [], now=c.now(), **values)
+    c.done(f"Added company #{card['id']} {card['name']}.")
+    if output is not None:
+        print_company(card, output)

@@ -1,0 +1,166 @@
+"""Options and helpers every command shares, so each is defined once."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from typing import Annotated
+
+import typer
+
+from crmcli.env import current
+from crmcli.output import Format
+
+OutputOpt = Annotated[
+    Format,
+    typer.Option("--output", "-o", help="table (default), json, jsonl or csv.", show_default=False),
+]
+# For commands that change things: stdout stays empty unless a format is asked for.
+ResultOpt = Annotated[
+    Format | None,
+    typer.Option("--output", "-o", help="Print the result as table, json, jsonl or csv."),
+]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeatable.")]
+FieldOpt = Annotated[
+    list[str] | None,
+    typer.Option("--field", "-f", metavar="KEY=VALUE", help="A custom field; repeatable."),
+]
+LimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit", "-n", min=0, help="At most this many rows (0: all; a terminal shows 100)."
+    ),
+]
+OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip this many rows.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def _opt(*names: str, help: str, metavar: str | None = None):
+    return Annotated[str | None, typer.Option(*names, help=help, metavar=metavar)]
+
+
+# Fields of contacts and companies, shared by `add` and `edit`.
+EmailOpt = _opt("--email", "-e", help="Email address (checked for syntax).")
+PhoneOpt = _opt("--phone", "-p", help="Phone as typed; stored also as E.164 (default region DE).")
+CompanyOpt = _opt("--company", "-c", help="Company name: linked if it exists, else created.")
+PositionOpt = _opt("--position", help="Job title or role.")
+StreetOpt = _opt("--street", help="Street and number.")
+ZipOpt = _opt("--zip", help="Postal code.")
+CityOpt = _opt("--city", help="City.")
+CountryOpt = _opt("--country", help="Country.")
+BirthdayOpt = _opt("--birthday", help="Birthday: 24.12.1980 or 1980-12-24.", metavar="DATE")
+StatusOpt = _opt("--status", "-s", help="lead, prospect, customer or inactive.")
+SourceOpt = _opt("--source", help="Lead source: where the contact came from.")
+OwnerOpt = _opt("--owner", help="Who in your team looks after this contact.")
+NotesOpt = _opt("--notes", help="Free text notes (searchable).")
+ConsentOpt = Annotated[
+    bool | None,
+    typer.Option("--consent/--no-consent", help="Consent to receive mailings (recorded with a date)."),
+]
+ConsentDateOpt = _opt(
+    "--consent-date", help="When consent was given (default: now).", metavar="WHEN"
+)
+DomainOpt = _opt("--domain", help="Web domain, e.g. example.de.")
+IndustryOpt = _opt("--industry", help="Industry or sector.")
+
+TERMINAL_PAGE = 100
+KINDS = ("contact", "company")
+
+
+def db():
+    """Open (and migrate) the database for this command."""
+    return current().db()
+
+
+def now() -> datetime:
+    return current().now()
+
+
+def when(text: str | None, field: str) -> datetime | None:
+    from crmcli.values import parse_when
+
+    return parse_when(text, now(), field=field) if text else None
+
+
+def day(text: str | None, field: str) -> date | None:
+    from crmcli.values import parse_date
+
+    return parse_date(text, now(), field=field) if text else None
+
+
+def assignments(items: list[str] | None) -> list[tuple[str, str]]:
+    from crmcli.values import parse_assignment
+
+    return [parse_assignment(item) for item in items or []]
+
+
+def page_limit(limit: int | None, fmt: Format) -> int | None:
+    """None means all rows. A person at a terminal gets one page unless they ask for more."""
+    if limit == 0:
+        return None
+    if limit is None:
+        return TERMINAL_PAGE if fmt is Format.table and current().stdout_isatty else None
+    return limit
+
+
+def note_truncated(shown: int, offset: int, limit: int | None, total_fn) -> None:
+    """On a terminal, say when a page hides more rows (counted only then)."""
+    if limit is not None and shown == limit and current().stdout_isatty:
+        total = total_fn()
+        if total > offset + shown:
+            sys.stderr.write(
+                f"showing {offset + 1}-{offset + shown} of {total}; --limit 0 shows all\n"
+            )
+
+
+def split_kind(args: list[str], default: str = "contact") -> tuple[str, str]:
+    """`show REF` or `show KIND REF`: the kind (contact by default) and the reference."""
+    from crmcli.errors import Invalid
+
+    if len(args) == 1:
+        return default, args[0]
+    if len(args) == 2:
+        kind = args[0].lower()
+        aliases = {"contacts": "contact", "companies": "company", "person": "contact"}
+        kind = aliases.get(kind, kind)
+        if kind not in KINDS:
+            raise Invalid("kind", f"unknown kind '{args[0]}' (choose {', '.join(KINDS)})")
+        return kind, args[1]
+    raise typer.BadParameter("give REF, or KIND REF (for example: company acme)")
+
+
+def confirm(question: str, *, yes: bool) -> None:
+    """Ask on a terminal; refuse without one unless --yes was given."""
+    from crmcli.errors import CrmError
+
+    if yes:
+        return
+    if not current().stdin_isatty:
+        raise CrmError(f"{question.rstrip('?')}: refusing without a terminal to ask; pass --yes")
+    if not typer.confirm(question, default=False, err=True):
+        raise typer.Abort()
+
+
+def done(text: str) -> None:
+    """Tell a person what happened (stderr, so stdout stays for data)."""
+    sys.stderr.write(text + "\n")
+
+
+def given(**values) -> dict:
+    """The options a user actually gave (None means not given; "" means clear)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def contact_values(values: dict) -> dict:
+    """Turn typed contact options into service values (dates parsed with the command's clock)."""
+    out = given(**values)
+    if out.get("birthday"):
+        out["birthday"] = day(out["birthday"], "birthday")
+    elif "birthday" in out:
+        out["birthday"] = None
+    if out.get("consent_at"):
+        out["consent_at"] = when(out["consent_at"], "consent-date")
+        out.setdefault("consent", True)
+    elif "consent_at" in out:
+        out["consent_at"] = None
+    return out

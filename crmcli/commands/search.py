@@ -1,0 +1,47 @@
+"""`crm search QUERY`: full-text search over contacts and companies."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from crmcli.commands import common as c
+from crmcli.output import Column, render_rows
+
+
+class Kind(str, Enum):
+    contact = "contact"
+    company = "company"
+
+
+COLUMNS = (
+    Column("kind", "Kind"), Column("id", "Id", "right"), Column("name", "Name"),
+    Column("detail", "Detail"),
+)  # fmt: skip
+
+
+def search(
+    query: Annotated[list[str], typer.Argument(help="Words to find; each matches as a prefix.")],
+    kind: Annotated[list[Kind] | None, typer.Option("--kind", "-k", help="Only this kind; repeatable.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many results.")] = 20,
+    offset: c.OffsetOpt = 0,
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """Search names, emails, companies, cities and notes; best matches first.
+
+    Accents and case are ignored and words match as prefixes: muller and mueller find
+    Müller, weiss finds Weiß, schmi finds Schmidt.
+    Example: crm search müller köln -o json
+    """
+    c.db()
+    from crmcli.services import search as search_service
+
+    kinds = [k.value for k in kind or []]
+    rows = search_service.search(" ".join(query), limit=limit, offset=offset, kinds=kinds)
+    render_rows(rows, COLUMNS, output)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(search)

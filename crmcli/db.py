@@ -1,0 +1,207 @@
+"""Choose, open and upgrade the database. The only module that knows SQLite from PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from crmcli.errors import DatabaseError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The number of the newest migration shipped in crmcli/migrations (a test keeps them equal).
+# SQLite stores it in PRAGMA user_version, so opening an up-to-date database costs one pragma.
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 5000
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("crmcli", appauthor=False) / "crm.db"
+
+
+def resolve_target(option: str | None) -> str:
+    """`--db` wins over `CRM_DB`, which wins over the file in the user's data directory."""
+    return option or os.environ.get("CRM_DB") or str(default_path())
+
+
+def is_postgres(target: str) -> bool:
+    return target.startswith(("postgres://", "postgresql://"))
+
+
+def describe(target: str) -> str:
+    """The target without any password, for messages."""
+    if is_postgres(target):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(target)
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        user = f"{parts.username}@" if parts.username else ""
+        return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+    return target
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file with mode 0600 before SQLite touches it, so it is never world-readable."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"cannot create database {path}: {exc.strerror}") from exc
+    os.close(fd)
+
+
+def open_database(target: str, *, create: bool = True, migrate: bool = True):
+    """Open the database at `target` (a path or a postgresql:// URL), bind the models, upgrade it."""
+    from peewee import OperationalError
+
+    from crmcli.models import database_proxy
+
+    if is_postgres(target):
+        db = _postgres(target)
+    else:
+        if target.startswith("sqlite:///"):
+            target = target[len("sqlite:///") :]
+        path = Path(target).expanduser()
+        if path.is_dir():
+            raise DatabaseError(f"database path {path} is a directory")
+        if not path.exists():
+            if not create:
+                raise DatabaseError(f"no database at {path}")
+            _create_private_file(path)
+        from peewee import SqliteDatabase
+
+        db = SqliteDatabase(
+            str(path),
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "busy_timeout": BUSY_TIMEOUT_MS,
+                "synchronous": 1,  # NORMAL: durable with WAL, much faster than FULL
+                "cache_size": -16000,
+            },
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+    database_proxy.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+        if migrate:
+            ensure_schema(db)
+    except OperationalError as exc:
+        db.close()
+        raise DatabaseError(f"cannot open database {describe(target)}: {exc}") from exc
+    except Exception:
+        db.close()
+        raise
+    return db
+
+
+def _postgres(target: str):
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError as exc:
+            raise DatabaseError(
+                "PostgreSQL needs a driver: pip install 'crmcli[postgres]'"
+            ) from exc
+    from playhouse.db_url import connect
+
+    try:
+        return connect(target, unquote_password=True, unquote_user=True)
+    except Exception as exc:  # the driver's own error types differ
+        raise DatabaseError(f"cannot open database {describe(target)}: {exc}") from exc
+
+
+def _runner(db):
+    from playhouse.migrations import Runner
+
+    return Runner(db, directory=str(MIGRATIONS_DIR), table_name="schema_migration")
+
+
+def schema_version(db) -> int:
+    """The number of the newest migration applied to `db` (0 for an empty database)."""
+    from peewee import SqliteDatabase
+
+    if isinstance(db, SqliteDatabase):
+        return db.execute_sql("PRAGMA user_version").fetchone()[0]
+    applied = _runner(db).applied()
+    return max((int(name.split("_", 1)[0]) for name in applied), default=0)
+
+
+def ensure_schema(db) -> list[str]:
+    """Apply pending migrations; refuse a database made by a newer crmcli. Returns what ran."""
+    from peewee import SqliteDatabase
+
+    version = schema_version(db)
+    if version == SCHEMA_VERSION:
+        return []
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"the database has schema version {version}, newer than this crm understands "
+            f"({SCHEMA_VERSION}); upgrade crmcli"
+        )
+    ran = _runner(db).up()
+    if isinstance(db, SqliteDatabase):
+        db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return ran
+
+
+def migration_status(db) -> list[tuple[str, str | None]]:
+    """Each shipped migration with when it was applied (None if pending)."""
+    return [
+        (m.name, m.applied.isoformat(sep=" ", timespec="seconds") if m.applied else None)
+        for m in _runner(db).status()
+    ]
+
+
+def check(db) -> list[str]:
+    """Integrity problems found in the database; an empty list means it is sound."""
+    from peewee import SqliteDatabase
+
+    problems: list[str] = []
+    if isinstance(db, SqliteDatabase):
+        rows = [r[0] for r in db.execute_sql("PRAGMA integrity_check").fetchall()]
+        if rows != ["ok"]:
+            problems.extend(f"integrity: {r}" for r in rows)
+        for table, rowid, parent, _ in db.execute_sql("PRAGMA foreign_key_check").fetchall():
+            problems.append(f"foreign key: {table} row {rowid} points at a missing {parent}")
+        try:
+            db.execute_sql("INSERT INTO search_index(search_index) VALUES('integrity-check')")
+        except Exception as exc:  # FTS5 reports corruption as an error
+            problems.append(f"search index: {exc} (run 'crm db check --repair')")
+    problems.extend(_search_index_drift(db))
+    return problems
+
+
+def _search_index_drift(db) -> list[str]:
+    from crmcli.services import search
+
+    missing = search.missing_entries()
+    return [f"search index: {n} {kind} not indexed" for kind, n in missing.items() if n]
+
+
+def backup(db, dest: Path) -> Path:
+    """Copy the live SQLite database to `dest` (mode 0600) while others may be writing."""
+    from peewee import SqliteDatabase
+
+    if not isinstance(db, SqliteDatabase):
+        raise DatabaseError("crm db backup copies SQLite files; for PostgreSQL use pg_dump")
+    dest = dest.expanduser()
+    if dest.is_dir():
+        dest = dest / "crm-backup.db"
+    if dest.exists():
+        raise DatabaseError(f"{dest} exists; choose a new file name")
+    _create_private_file(dest)
+    import sqlite3
+
+    target = sqlite3.connect(str(dest))
+    try:
+        db.connection().backup(target)
+    finally:
+        target.close()
+    return dest

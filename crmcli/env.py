@@ -1,0 +1,72 @@
+"""The command context: which database, whether stdout is a terminal, and the clock.
+
+Built once per `crm` call by the root callback; tests replace pieces of it (the clock,
+the terminal flag) to make "tomorrow 9:00" and table output deterministic.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def _system_now() -> datetime:
+    # CRM_NOW pins the clock for reproducible scripts and tests (an ISO datetime with offset).
+    pinned = os.environ.get("CRM_NOW")
+    if pinned:
+        value = datetime.fromisoformat(pinned)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+@dataclass
+class Env:
+    db_option: str | None = None
+    debug: bool = False
+    now: Callable[[], datetime] = _system_now
+    stdout_isatty: bool = field(default_factory=lambda: sys.stdout.isatty())
+    stdin_isatty: bool = field(default_factory=lambda: sys.stdin.isatty())
+    _db: object | None = None
+
+    @property
+    def color(self) -> bool:
+        """Colour and box drawing only for a person at a terminal who has not asked for NO_COLOR."""
+        return self.stdout_isatty and "NO_COLOR" not in os.environ and os.environ.get(
+            "TERM"
+        ) != "dumb"
+
+    @property
+    def target(self) -> str:
+        from crmcli.db import resolve_target
+
+        return resolve_target(self.db_option)
+
+    def db(self, *, create: bool = True):
+        """The open database, opened (and migrated) on first use."""
+        if self._db is None:
+            from crmcli.db import open_database
+
+            self._db = open_database(self.target, create=create)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+_current = Env()
+
+
+def current() -> Env:
+    return _current
+
+
+def install(env: Env) -> Env:
+    global _current
+    _current.close()
+    _current = env
+    return env

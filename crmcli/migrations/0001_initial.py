@@ -1,0 +1,115 @@
+"""Contacts, companies, tags, custom fields and the full-text index.
+
+The model shapes are frozen here on purpose: later changes to crmcli.models must not
+change what this migration creates on a database that already ran it.
+"""
+
+from datetime import UTC, datetime
+
+from peewee import (
+    BooleanField,
+    CharField,
+    CompositeKey,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    Model,
+    SqliteDatabase,
+    TextField,
+)
+
+
+def _now():
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def up(migrator, db):
+    class Base(Model):
+        created_at = DateTimeField(default=_now, index=True)
+        updated_at = DateTimeField(default=_now)
+
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class Company(Base):
+        name = TextField()
+        name_fold = TextField(unique=True)
+        name_key = TextField(index=True)
+        domain = TextField(null=True)
+        industry = TextField(null=True)
+        phone = TextField(null=True)
+        phone_e164 = TextField(null=True)
+        email = TextField(null=True)
+        street = TextField(null=True)
+        zip = TextField(null=True)
+        city = TextField(null=True)
+        country = TextField(null=True)
+        notes = TextField(null=True)
+
+    class Contact(Base):
+        name = TextField()
+        name_key = TextField(index=True)
+        email = TextField(null=True)
+        email_key = TextField(null=True, unique=True)
+        phone = TextField(null=True)
+        phone_e164 = TextField(null=True, index=True)
+        company = ForeignKeyField(Company, null=True, on_delete="SET NULL")
+        position = TextField(null=True)
+        street = TextField(null=True)
+        zip = TextField(null=True)
+        city = TextField(null=True)
+        city_fold = TextField(null=True, index=True)
+        country = TextField(null=True)
+        birthday = DateField(null=True)
+        status = CharField(max_length=16, default="lead", index=True)
+        source = TextField(null=True, index=True)
+        owner = TextField(null=True)
+        notes = TextField(null=True)
+        consent = BooleanField(default=False)
+        consent_at = DateTimeField(null=True)
+
+    class Tag(Base):
+        name = TextField()
+        name_fold = TextField(unique=True)
+
+    class Link(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class ContactTag(Link):
+        contact = ForeignKeyField(Contact, on_delete="CASCADE")
+        tag = ForeignKeyField(Tag, on_delete="CASCADE", index=True)
+
+        class Meta:
+            primary_key = CompositeKey("contact", "tag")
+
+    class CompanyTag(Link):
+        company = ForeignKeyField(Company, on_delete="CASCADE")
+        tag = ForeignKeyField(Tag, on_delete="CASCADE", index=True)
+
+        class Meta:
+            primary_key = CompositeKey("company", "tag")
+
+    class ContactField(Link):
+        contact = ForeignKeyField(Contact, on_delete="CASCADE")
+        key = TextField()
+        value = TextField()
+
+        class Meta:
+            indexes = ((("contact", "key"), True), (("key", "value"), False))
+
+    db.create_tables([Company, Contact, Tag, ContactTag, CompanyTag, ContactField])
+
+    if isinstance(db, SqliteDatabase):
+        # rowid = record id * 8 + kind code; the body holds folded text (see services.search).
+        db.execute_sql(
+            "CREATE VIRTUAL TABLE search_index USING fts5(body, prefix='2 3')"
+        )
+    else:
+        db.execute_sql("CREATE TABLE search_index (rowid BIGINT PRIMARY KEY, body TEXT NOT NULL)")
+        db.execute_sql(
+            "CREATE INDEX search_index_tsv ON search_index "
+            "USING GIN (to_tsvector('simple', body))"
+        )

@@ -1,0 +1,226 @@
+"""The one place that decides how results look: rich tables on a terminal, plain text when
+piped or with NO_COLOR, and JSON, JSONL or CSV for scripts.
+
+Services hand over plain dicts with complete data; JSON and CSV carry every key, tables show
+the columns a command picks.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TextIO
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    justify: str = "left"
+    max_width: int | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled table inside a card (a company's people, a contact's custom fields)."""
+
+    title: str
+    rows: list[dict]
+    columns: Sequence[Column]
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        from crmcli.values import iso
+
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def display(value: Any) -> str:
+    """A value as a person reads it: local time, no None, lists comma-separated."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        from crmcli.values import format_datetime
+
+        return format_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(display(v) for v in value)
+    return str(value)
+
+
+def _csv_cell(value: Any) -> Any:
+    value = jsonable(value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if value is None:
+        return ""
+    return value
+
+
+def _stdout() -> TextIO:
+    return sys.stdout
+
+
+def _console(out: TextIO):
+    from rich.console import Console
+
+    return Console(file=out, highlight=False, soft_wrap=False)
+
+
+def _use_rich() -> bool:
+    from crmcli.env import current
+
+    return current().color
+
+
+def render_rows(
+    rows: Iterable[dict], columns: Sequence[Column], fmt: Format | str = Format.table
+) -> None:
+    """Print rows as a table (rich or plain), JSON array, JSON lines or CSV."""
+    fmt = Format(fmt)
+    out = _stdout()
+    if fmt is Format.json:
+        json.dump([jsonable(r) for r in rows], out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    elif fmt is Format.jsonl:
+        for row in rows:
+            out.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")
+    elif fmt is Format.csv:
+        rows = list(rows)
+        keys = list(rows[0].keys()) if rows else [c.key for c in columns]
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(keys)
+        for row in rows:
+            writer.writerow([_csv_cell(row.get(k)) for k in keys])
+    else:
+        rows = list(rows)
+        if not rows:
+            return  # an empty result is success with empty output
+        if _use_rich():
+            _rich_table(rows, columns, out)
+        else:
+            _plain_table(rows, columns, out)
+
+
+def _rich_table(rows: list[dict], columns: Sequence[Column], out: TextIO, title: str = "") -> None:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, title=title or None, title_justify="left", pad_edge=False)
+    for col in columns:
+        table.add_column(
+            col.header, justify=col.justify, max_width=col.max_width, overflow="ellipsis"
+        )
+    for row in rows:
+        table.add_row(*(display(row.get(c.key)) for c in columns))
+    _console(out).print(table)
+
+
+def _plain_table(rows: list[dict], columns: Sequence[Column], out: TextIO) -> None:
+    cells = [[display(row.get(c.key)).replace("\n", " ") for c in columns] for row in rows]
+    headers = [c.header.upper() for c in columns]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            v.rjust(w) if c.justify == "right" else v.ljust(w)
+            for v, w, c in zip(values, widths, columns, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out.write(line(headers) + "\n")
+    for r in cells:
+        out.write(line(r) + "\n")
+
+
+def render_record(
+    record: dict,
+    fields: Sequence[tuple[str, str]],
+    fmt: Format | str = Format.table,
+    *,
+    title: str = "",
+    sections: Sequence[Section] = (),
+) -> None:
+    """Print one record (a card): labelled fields, then sections. JSON gets the whole record."""
+    fmt = Format(fmt)
+    out = _stdout()
+    if fmt is Format.json:
+        json.dump(jsonable(record), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    if fmt is Format.jsonl:
+        out.write(json.dumps(jsonable(record), ensure_ascii=False) + "\n")
+        return
+    if fmt is Format.csv:
+        render_rows([record], [], Format.csv)
+        return
+    shown = [(label, display(record.get(key))) for key, label in fields]
+    shown = [(label, value) for label, value in shown if value != ""]
+    if _use_rich():
+        from rich.table import Table
+
+        console = _console(out)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for label, value in shown:
+            grid.add_row(label, value)
+        if title:
+            console.print(f"[bold]{_escape(title)}[/bold]")
+        console.print(grid)
+        for section in sections:
+            console.print()
+            if section.rows:
+                _rich_table(section.rows, section.columns, out, title=section.title)
+        return
+    if title:
+        out.write(title + "\n")
+    width = max((len(label) for label, _ in shown), default=0) + 1
+    for label, value in shown:
+        out.write(f"{(label + ':').ljust(width)} {value}\n")
+    for section in sections:
+        if section.rows:
+            out.write(f"\n{section.title}\n")
+            _plain_table(section.rows, section.columns, out)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def message(text: str) -> None:
+    """A note for people (what was done); goes to stderr so stdout stays clean for scripts."""
+    sys.stderr.write(text + "\n")

@@ -1,0 +1,361 @@
+"""Contacts: create, read, list, change and delete people, with tags and custom fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from peewee import JOIN, fn
+
+from crmcli.errors import Conflict, Invalid
+from crmcli.models import (
+    CONTACT_STATUSES,
+    Company,
+    Contact,
+    ContactField,
+    ContactTag,
+    Tag,
+    database_proxy,
+    utcnow,
+)
+from crmcli.services import companies, refs, search, tags
+from crmcli.values import fold, fold_variants, parse_email, parse_phone
+
+TEXT_FIELDS = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
+EDITABLE = ("name", "email", "phone", "company", "birthday", "status", "consent", "consent_at")
+EDITABLE += TEXT_FIELDS
+SORTS = {
+    "name": (Contact.name_key, Contact.id),
+    "created": (Contact.created_at, Contact.id),
+    "updated": (Contact.updated_at, Contact.id),
+    "city": (Contact.city_fold, Contact.name_key, Contact.id),
+    "status": (Contact.status, Contact.name_key, Contact.id),
+    "id": (Contact.id,),
+}
+
+
+def resolve_contact(ref: str) -> int:
+    """The id of the contact that REF names (id, exact email or unique name fragment)."""
+    return refs.resolve(Contact, ref, kind="contact", describe=_candidates)
+
+
+def _candidates(ids: list[int]):
+    from crmcli.errors import Candidate
+
+    rows = (
+        Contact.select(Contact.id, Contact.name, Contact.email, Company.name)
+        .join(Company, JOIN.LEFT_OUTER, on=(Contact.company == Company.id))
+        .where(Contact.id.in_(ids))
+        .order_by(Contact.name_key, Contact.id)
+        .tuples()
+    )
+    return [
+        Candidate(i, n, " · ".join(p for p in (e, c) if p)) for i, n, e, c in rows
+    ]
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def check_status(status: str) -> str:
+    value = (status or "").strip().lower()
+    if value not in CONTACT_STATUSES:
+        raise Invalid("status", f"unknown status '{status}' (choose {', '.join(CONTACT_STATUSES)})")
+    return value
+
+
+def _clean(values: dict, now: datetime) -> dict:
+    """Validate and normalise user values into column values. Unknown keys are a bug, not input."""
+    out: dict = {}
+    for key, value in values.items():
+        if key == "name":
+            name = " ".join((value or "").split())
+            if not name:
+                raise Invalid("name", "a contact needs a name")
+            out.update(name=name, name_key=fold_variants(name))
+        elif key == "email":
+            email = _text(value)
+            out["email"] = parse_email(email) if email else None
+            out["email_key"] = out["email"].lower() if email else None
+        elif key == "phone":
+            phone = _text(value)
+            out["phone"] = phone
+            out["phone_e164"] = parse_phone(phone) if phone else None
+        elif key == "status":
+            if _text(value) is None:
+                raise Invalid("status", "a contact always has a status")
+            out["status"] = check_status(value)
+        elif key == "birthday":
+            if value is not None and not isinstance(value, date):
+                raise TypeError("birthday must be a date")
+            if value is not None and value > now.date():
+                raise Invalid("birthday", f"{value.isoformat()} is in the future")
+            out["birthday"] = value
+        elif key == "consent":
+            out["consent"] = bool(value)
+            if value and "consent_at" not in values:
+                out["consent_at"] = now
+            if not value:
+                out["consent_at"] = None
+        elif key == "consent_at":
+            out["consent_at"] = value
+        elif key in TEXT_FIELDS:
+            out[key] = _text(value)
+            if key == "city":
+                out["city_fold"] = fold(out[key]) if out[key] else None
+        elif key == "company":
+            continue  # linked by the caller, which may have to create the company
+        else:
+            raise KeyError(key)
+    return out
+
+
+def _check_email_free(email_key: str | None, contact_id: int | None = None) -> None:
+    if not email_key:
+        return
+    query = Contact.select(Contact.id, Contact.name).where(Contact.email_key == email_key)
+    if contact_id is not None:
+        query = query.where(Contact.id != contact_id)
+    other = query.first()
+    if other is not None:
+        raise Conflict(f"{email_key} already belongs to contact #{other.id} {other.name}")
+
+
+def _set_fields(contact_id: int, fields: Sequence[tuple[str, str]]) -> None:
+    for key, value in fields:
+        ContactField.delete().where(
+            (ContactField.contact == contact_id) & (ContactField.key == key)
+        ).execute()
+        if value != "":
+            ContactField.insert(contact=contact_id, key=key, value=value).execute()
+
+
+def add_contact(
+    name: str,
+    *,
+    company: str | None = None,
+    tags_: Iterable[str] = (),
+    fields: Sequence[tuple[str, str]] = (),
+    now: datetime | None = None,
+    **values,
+) -> dict:
+    """Create a contact; a named company is linked (accent/case-insensitive) or created."""
+    now = now or utcnow()
+    row = _clean({"name": name, **values}, now)
+    row.setdefault("status", "lead")
+    with database_proxy.atomic():
+        _check_email_free(row.get("email_key"))
+        if company and company.strip():
+            row["company"] = companies.link_or_create(company, now=now)
+        contact_id = Contact.insert(created_at=now, updated_at=now, **row).execute()
+        if tags_:
+            ContactTag.insert_many(
+                [(contact_id, t) for t in tags.ensure_tags(tags_)],
+                fields=[ContactTag.contact, ContactTag.tag],
+            ).execute()
+        _set_fields(contact_id, [(k, v) for k, v in fields if v != ""])
+        search.reindex_contacts([contact_id])
+    return get_contact(contact_id)
+
+
+def edit_contact(
+    contact_id: int,
+    changes: dict,
+    *,
+    add_tags: Iterable[str] = (),
+    remove_tags: Iterable[str] = (),
+    fields: Sequence[tuple[str, str]] = (),
+    now: datetime | None = None,
+) -> dict:
+    """Change fields (None or "" clears one), tags and custom fields of a contact, all or nothing."""
+    now = now or utcnow()
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise Invalid("field", f"contacts have no field {', '.join(sorted(unknown))}")
+    row = _clean(changes, now)
+    with database_proxy.atomic():
+        if "email_key" in row:
+            _check_email_free(row["email_key"], contact_id)
+        if "company" in changes:
+            name = _text(changes["company"])
+            row["company"] = companies.link_or_create(name, now=now) if name else None
+        row["updated_at"] = now
+        Contact.update(**row).where(Contact.id == contact_id).execute()
+        add = tags.ensure_tags(add_tags)
+        if add:
+            ContactTag.insert_many(
+                [(contact_id, t) for t in add], fields=[ContactTag.contact, ContactTag.tag]
+            ).on_conflict_ignore().execute()
+        drop = [t for t in tags.tag_ids(remove_tags) if t is not None]
+        if drop:
+            ContactTag.delete().where(
+                (ContactTag.contact == contact_id) & ContactTag.tag.in_(drop)
+            ).execute()
+        _set_fields(contact_id, fields)
+        search.reindex_contacts([contact_id])
+    return get_contact(contact_id)
+
+
+def tag_contact(contact_id: int, names: Iterable[str], *, remove: bool = False) -> dict:
+    """Add (or remove) tags on one contact."""
+    if remove:
+        return edit_contact(contact_id, {}, remove_tags=names)
+    return edit_contact(contact_id, {}, add_tags=names)
+
+
+def delete_contact(contact_id: int) -> dict:
+    """Delete a contact with its tags and custom fields; returns what was deleted."""
+    card = get_contact(contact_id)
+    with database_proxy.atomic():
+        Contact.delete().where(Contact.id == contact_id).execute()
+        search.remove("contact", [contact_id])
+    return card
+
+
+def _row(values: tuple) -> dict:
+    (
+        cid, name, email, phone, phone_e164, company_id, company_name, position, street, zip_,
+        city, country, birthday, status, source, owner, notes, consent, consent_at, created,
+        updated,
+    ) = values  # fmt: skip
+    return {
+        "id": cid,
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "phone_e164": phone_e164,
+        "company_id": company_id,
+        "company": company_name,
+        "position": position,
+        "street": street,
+        "zip": zip_,
+        "city": city,
+        "country": country,
+        "birthday": birthday,
+        "status": status,
+        "source": source,
+        "owner": owner,
+        "notes": notes,
+        "consent": bool(consent),
+        "consent_at": consent_at,
+        "tags": [],
+        "fields": {},
+        "created_at": created,
+        "updated_at": updated,
+    }
+
+
+def _select():
+    return Contact.select(
+        Contact.id, Contact.name, Contact.email, Contact.phone, Contact.phone_e164,
+        Contact.company, Company.name, Contact.position, Contact.street, Contact.zip,
+        Contact.city, Contact.country, Contact.birthday, Contact.status, Contact.source,
+        Contact.owner, Contact.notes, Contact.consent, Contact.consent_at, Contact.created_at,
+        Contact.updated_at,
+    ).join(Company, JOIN.LEFT_OUTER, on=(Contact.company == Company.id))  # fmt: skip
+
+
+def _attach(rows: list[dict]) -> list[dict]:
+    """Fill tags and custom fields for a page of contacts: two queries, whatever the page size."""
+    ids = [r["id"] for r in rows]
+    if not ids:
+        return rows
+    by_contact = tags.tags_by_owner(ContactTag, ContactTag.contact, ids)
+    fields: dict[int, dict] = {}
+    query = (
+        ContactField.select(ContactField.contact, ContactField.key, ContactField.value)
+        .where(ContactField.contact.in_(ids))
+        .order_by(ContactField.key)
+        .tuples()
+    )
+    for cid, key, value in query:
+        fields.setdefault(cid, {})[key] = value
+    for r in rows:
+        r["tags"] = by_contact.get(r["id"], [])
+        r["fields"] = fields.get(r["id"], {})
+    return rows
+
+
+def get_contact(contact_id: int) -> dict:
+    """Every field of one contact, with company name, tags and custom fields."""
+    from crmcli.errors import NotFound
+
+    found = _select().where(Contact.id == contact_id).tuples().first()
+    if found is None:
+        raise NotFound(f"no contact with id {contact_id}")
+    return _attach([_row(found)])[0]
+
+
+def _filtered(
+    query,
+    *,
+    tags_: Sequence[str] = (),
+    company: str | None = None,
+    city: str | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    fields: Sequence[tuple[str, str]] = (),
+    created_since: datetime | None = None,
+):
+    """`query` narrowed to contacts matching every filter given (None: nothing can match)."""
+    for tag_id in tags.tag_ids(tags_):
+        if tag_id is None:
+            return None
+        query = query.where(
+            fn.EXISTS(
+                ContactTag.select(ContactTag.contact).where(
+                    (ContactTag.contact == Contact.id) & (ContactTag.tag == tag_id)
+                )
+            )
+        )
+    if company:
+        query = query.where(Contact.company == companies.resolve_company(company))
+    if city:
+        query = query.where(Contact.city_fold == fold(city))
+    if status:
+        query = query.where(Contact.status == check_status(status))
+    if source:
+        query = query.where(fn.LOWER(Contact.source) == source.strip().lower())
+    for key, value in fields:
+        cond = (ContactField.contact == Contact.id) & (ContactField.key == key)
+        if value != "":
+            cond &= ContactField.value == value
+        query = query.where(fn.EXISTS(ContactField.select(ContactField.id).where(cond)))
+    if created_since:
+        query = query.where(Contact.created_at >= created_since)
+    return query
+
+
+def list_contacts(
+    *, sort: str = "name", limit: int | None = None, offset: int = 0, **filters
+) -> list[dict]:
+    """Contacts matching every filter (see _filtered), sorted; tags and fields attached in bulk."""
+    order = _order(sort)
+    query = _filtered(_select(), **filters)
+    if query is None:
+        return []
+    query = query.order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return _attach([_row(r) for r in query.tuples()])
+
+
+def count_contacts(**filters) -> int:
+    """How many contacts match the filters of list_contacts."""
+    query = _filtered(Contact.select(Contact.id), **filters)
+    return 0 if query is None else query.count()
+
+
+def _order(sort: str):
+    key = (sort or "name").strip().lower()
+    descending = key.startswith("-")
+    key = key.lstrip("-")
+    if key not in SORTS:
+        raise Invalid("sort", f"cannot sort contacts by '{sort}' (choose {', '.join(SORTS)}, or -KEY)")
+    return [f.desc() if descending else f.asc() for f in SORTS[key]]

@@ -1,0 +1,60 @@
+"""REF resolution: a numeric id, an exact email, or a unique accent- and case-insensitive name
+fragment. Shared by every kind of record so the rule is written once."""
+
+from __future__ import annotations
+
+from crmcli.errors import Ambiguous, Candidate, Invalid, NotFound
+from crmcli.values import fold
+
+MAX_CANDIDATES = 10
+
+
+def resolve(model, ref: str, *, kind: str, describe=None) -> int:
+    """The id of the one `model` row that `ref` names; NotFound or Ambiguous otherwise.
+
+    `model` needs `name_key` (fold_variants of its name); an `email_key` column enables email refs.
+    """
+    text = (ref or "").strip()
+    if not text:
+        raise Invalid(kind, "an empty reference names nothing")
+    number = text[1:] if text.startswith("#") else text
+    if number.isdigit():
+        found = model.select(model.id).where(model.id == int(number)).scalar()
+        if found is None:
+            raise NotFound(f"no {kind} with id {number}")
+        return found
+    if "@" in text and hasattr(model, "email_key"):
+        found = model.select(model.id).where(model.email_key == text.lower()).scalar()
+        if found is None:
+            raise NotFound(f"no {kind} with email {text}")
+        return found
+
+    fragment = fold(text)
+    query = model.select(model.id).where(model.name_key.contains(fragment))
+    ids = [row[0] for row in query.order_by(model.name_key, model.id).limit(2).tuples()]
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        raise NotFound(f"no {kind} matches '{text}'")
+    # Several contain the fragment: a name that equals it exactly still names one record.
+    exact = model.select(model.id).where(
+        (model.name_key == fragment)
+        | model.name_key.startswith(f"{fragment} | ")
+        | model.name_key.endswith(f" | {fragment}")
+    )
+    exact_ids = [row[0] for row in exact.limit(2).tuples()]
+    if len(exact_ids) == 1:
+        return exact_ids[0]
+    total = query.count()
+    rows = query.order_by(model.name_key, model.id).limit(MAX_CANDIDATES)
+    candidates_ids = [row[0] for row in rows.tuples()]
+    describe = describe or _describe_default(model)
+    raise Ambiguous(kind, text, describe(candidates_ids), total)
+
+
+def _describe_default(model):
+    def describe(ids: list[int]) -> list[Candidate]:
+        rows = model.select(model.id, model.name).where(model.id.in_(ids)).order_by(model.name_key)
+        return [Candidate(r.id, r.name) for r in rows]
+
+    return describe

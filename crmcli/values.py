@@ -1,0 +1,576 @@
+"""Parse and format the values people type: dates, money, phone numbers, emails, search text,
+custom fields, durations and recurrence rules.
+
+Pure functions. dateutil, phonenumbers and email_validator are imported inside the functions
+that use them, so importing this module costs next to nothing at `crm` start-up.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import unicodedata
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
+
+from crmcli.errors import Invalid
+
+
+def _q(text: str) -> str:
+    """The user's input quoted for a one-line message (repr escapes newlines)."""
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+# ---------------------------------------------------------------- time zones and formatting
+
+
+@functools.lru_cache(maxsize=8)
+def _zone(name: str) -> tzinfo:
+    from dateutil import tz
+
+    return tz.gettz(name or None) or tz.UTC
+
+
+def local_tz() -> tzinfo:
+    """The user's time zone: the TZ environment variable, else the system zone (UTC if unknown)."""
+    return _zone(os.environ.get("TZ", ""))
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def to_utc(dt: datetime) -> datetime:
+    """`dt` as an aware UTC datetime; a naive `dt` is taken to be UTC already."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def format_datetime(dt: datetime | None, *, with_seconds: bool = False) -> str:
+    """Local wall time for people, `2026-12-24 14:00`; "" for None."""
+    if dt is None:
+        return ""
+    local = to_utc(dt).astimezone(local_tz())
+    return local.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
+
+
+def format_date(d: date | datetime | None) -> str:
+    """ISO date `2026-12-24` (a datetime gives its local date); "" for None."""
+    if d is None:
+        return ""
+    if isinstance(d, datetime):
+        d = to_utc(d).astimezone(local_tz()).date()
+    return d.isoformat()
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """ISO-8601 for JSON: a datetime in UTC to the second (`2026-12-24T13:00:00+00:00`),
+    a date as `2026-12-24`, None as None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return to_utc(value).isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+# ---------------------------------------------------------------- dates and times
+
+_WEEKDAYS = {
+    name: index
+    for index, names in enumerate(
+        (
+            "monday mon mo montag",
+            "tuesday tue tues di dienstag",
+            "wednesday wed mi mittwoch",
+            "thursday thu thur thurs do donnerstag",
+            "friday fri fr freitag",
+            "saturday sat sa samstag sonnabend",
+            "sunday sun so sonntag",
+        )
+    )
+    for name in names.split()
+}
+_UNITS = {
+    word: unit
+    for unit, words in {
+        "minutes": "min mins minute minutes minuten",
+        "hours": "h hr hrs hour hours std stunde stunden",
+        "days": "d day days t tag tage tagen",
+        "weeks": "w wk wks week weeks woche wochen",
+        "months": "m mo mon month months monat monate monaten",
+        "years": "y yr yrs year years j jahr jahre jahren",
+    }.items()
+    for word in words.split()
+}
+_DAY_WORDS = {"today": 0, "heute": 0, "tomorrow": 1, "morgen": 1, "yesterday": -1, "gestern": -1}
+_DAY_WORDS |= {"ubermorgen": 2, "uebermorgen": 2, "vorgestern": -2}
+_END_OF_MONTH = {"end of month", "eom", "monatsende", "ende des monats"}
+_NUM = r"\d{1,6}|an?|one|ein|eine[mnr]?"
+_OFFSET = re.compile(
+    rf"(?P<sign>[+-]) ?(?P<n>\d{{1,6}}) ?(?P<unit>[a-z]+)|in (?P<n2>{_NUM}) (?P<unit2>[a-z]+)"
+    rf"|(?P<n3>{_NUM}) (?P<unit3>[a-z]+) ago|vor (?P<n4>{_NUM}) (?P<unit4>[a-z]+)",
+    re.ASCII,
+)
+_NEXT = re.compile(r"(?:(next|n(?:a|ae)chste[nrs]?|kommende[nrs]?) )?([a-z]+)", re.ASCII)
+_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?", re.ASCII)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:z|[+-]\d{2}(?::?\d{2})?)?",
+    re.ASCII,
+)
+_TIME = re.compile(
+    r"(?:^|[ ,]+)(?:(?:at|um) )?(?:(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?: ?uhr)?"
+    r"|(?P<h2>\d{1,2})(?:\.(?P<m2>\d{2}))? ?uhr"
+    r"|(?P<h3>\d{1,2})(?::(?P<m3>\d{2}))? ?(?P<ap>am|pm))$",
+    re.ASCII,
+)
+_WHEN_HINT = "try 2026-12-24, 24.12.2026 14:00, tomorrow 9:00, +3d, next monday"
+
+
+def _at(day: date, clock: time = time()) -> datetime:
+    """Local wall time `clock` on `day`, aware; a time skipped by a DST change moves forward."""
+    from dateutil import tz
+
+    return tz.resolve_imaginary(datetime.combine(day, clock, tzinfo=local_tz()))
+
+
+def _full_year(yy: int, ref_year: int) -> int:
+    """A two-digit year read into the window [ref_year - 89, ref_year + 10]."""
+    year = ref_year // 100 * 100 + yy
+    if year > ref_year + 10:
+        year -= 100
+    elif year < ref_year - 89:
+        year += 100
+    return year
+
+
+def _count(n: str) -> int:
+    return int(n) if n.isdigit() else 1
+
+
+def _day(s: str, now: datetime) -> date | datetime | None:
+    """A date expression without a clock time: a calendar date, or an exact local datetime
+    for `now` and offsets; None if `s` is not one."""
+    from dateutil import tz
+    from dateutil.relativedelta import relativedelta
+
+    s = re.sub(r"^(?:am|on) ", "", s)
+    today = now.date()
+    if s in ("now", "jetzt"):
+        return now
+    if s in _DAY_WORDS:
+        return today + timedelta(days=_DAY_WORDS[s])
+    if s in _END_OF_MONTH:
+        return today + relativedelta(day=31)
+    if m := _OFFSET.fullmatch(s):
+        n = _count(m["n"] or m["n2"] or m["n3"] or m["n4"])
+        if m["sign"] == "-" or m["n3"] or m["n4"]:
+            n = -n
+        unit = _UNITS.get(m["unit"] or m["unit2"] or m["unit3"] or m["unit4"])
+        if unit in ("minutes", "hours"):  # elapsed time, whatever the wall clock does
+            return (now.astimezone(UTC) + timedelta(**{unit: n})).astimezone(now.tzinfo)
+        return None if unit is None else tz.resolve_imaginary(now + relativedelta(**{unit: n}))
+    if m := _NEXT.fullmatch(s):
+        word = m[2]
+        if word in _WEEKDAYS:
+            return today + relativedelta(days=1, weekday=_WEEKDAYS[word])
+        unit = _UNITS.get(word)
+        if m[1] and unit in ("days", "weeks", "months", "years"):
+            return today + relativedelta(**{unit: 1})
+        return None
+    if m := _GERMAN_DATE.fullmatch(s):
+        day, month, year = int(m[1]), int(m[2]), m[3]
+        if year:
+            full = _full_year(int(year), today.year) if len(year) == 2 else int(year)
+            return date(full, month, day)
+        for y in range(today.year, today.year + 9):  # the next such date, today included
+            try:
+                if (found := date(y, month, day)) >= today:
+                    return found
+            except ValueError:
+                continue
+        return None
+    if _ISO_DATE.fullmatch(s):
+        from dateutil.parser import isoparse
+
+        return isoparse(s).date()
+    return None
+
+
+def _clock(m: re.Match[str]) -> time | None:
+    hour = int(m["h"] or m["h2"] or m["h3"])
+    minute, second = int(m["m"] or m["m2"] or m["m3"] or 0), int(m["s"] or 0)
+    if m["ap"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if m["ap"] == "pm" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return time(hour, minute, second)
+
+
+def _parse(text: str, now: datetime) -> tuple[datetime, str] | None:
+    """(aware local datetime, kind): kind is "date" (a day), "time" (a clock time was given)
+    or "exact" (now or an offset from now)."""
+    s = fold(text)
+    now = to_utc(now).astimezone(local_tz())
+    try:
+        if _ISO_DATETIME.fullmatch(s):
+            from dateutil.parser import isoparse
+
+            dt = isoparse(s.upper())
+            if dt.tzinfo is None:
+                return _at(dt.date(), dt.time()), "time"
+            return dt.astimezone(local_tz()), "time"
+        if (day := _day(s, now)) is not None:
+            return (day, "exact") if isinstance(day, datetime) else (_at(day), "date")
+        if not (m := _TIME.search(s)) or not (clock := _clock(m)):
+            return None
+        rest = s[: m.start()]
+        day = _day(rest, now) if rest else now.date()
+        if day is None:
+            return None
+        return _at(day.date() if isinstance(day, datetime) else day, clock), "time"
+    except (ValueError, OverflowError):
+        return None
+
+
+def parse_when_ex(text: str, now: datetime, *, field: str = "date") -> tuple[datetime, bool]:
+    """Read a date and/or time as (aware UTC datetime, has_time); wall times are local.
+
+    Accepts ISO (`2026-12-24`, `2026-12-24 14:00`, `2026-12-24T14:00:00+01:00`), German
+    (`24.12.2026`, `24.12.26`, `24.12.` = next such day, today included, `24.12.2026, 14:00 Uhr`)
+    and relative forms in English or German: `now`, `today`, `tomorrow`, `übermorgen`, `+3d`,
+    `-2w`, `+1m` (month), `+4h`, `+30min`, `in 2 weeks`, `in 3 tagen`, `2 days ago`,
+    `vor 2 tagen`, `fri`/`freitag`, `next monday`/`nächsten montag`, `next week`,
+    `next month`, `end of month`. Any date form may be followed by a time:
+    `9:00`, `14:30:15`, `9am`, `9pm`, `14 Uhr`, `9.30 Uhr`, `um 14 Uhr`; a time alone is today.
+
+    Rules: a bare weekday is its next occurrence strictly after today (like `next`); two-digit
+    years fall in [now.year - 89, now.year + 10]. Date-only forms mean 00:00 local and give
+    has_time False. `now` and offsets are exact and keep the time of day (has_time True):
+    d/w/m/y offsets count on the local wall clock (`+1d` across DST keeps 10:00), h/min
+    count elapsed time. A wall time skipped by DST moves forward by the gap.
+    """
+    parsed = _parse(text, now)
+    if parsed is None:
+        raise Invalid(field, f"cannot read {_q(text)} as a date or time ({_WHEN_HINT})")
+    dt, kind = parsed
+    return dt.astimezone(UTC), kind != "date"
+
+
+def parse_when(text: str, now: datetime, *, field: str = "date") -> datetime:
+    """Read a date and/or time as an aware UTC datetime; see parse_when_ex for the forms."""
+    return parse_when_ex(text, now, field=field)[0]
+
+
+def parse_date(text: str, now: datetime, *, field: str = "date") -> date:
+    """Read a calendar day (birthdays, close dates) as the local date; any parse_when form
+    without a clock time (`24.12.1980`, `1980-12-24`, `24.12.80`, `today`, `+3d`)."""
+    parsed = _parse(text, now)
+    if parsed is None:
+        hint = "try 24.12.1980, 1980-12-24, today, next monday"
+        raise Invalid(field, f"cannot read {_q(text)} as a date ({hint})")
+    if parsed[1] == "time":
+        raise Invalid(field, f"expects a date without time, got {_q(text)}")
+    return parsed[0].date()
+
+
+# ---------------------------------------------------------------- money
+
+_MONEY = re.compile(
+    r"(?P<s1>[-+])? ?(?P<c1>€|eur)? ?(?P<s2>[-+])? ?(?P<num>\d[\d.,]*?)(?P<dash>[.,]--?)?"
+    r" ?(?P<c2>€|eur)?",
+    re.ASCII | re.IGNORECASE,
+)
+_MONEY_HINT = "try 1.234,50 or 1234.50"
+
+
+def _plain_number(num: str) -> str | None:
+    """`num` ("1.234,50") as a plain decimal ("1234.50"); None if its separators make no sense."""
+    seps = [c for c in num if c in ".,"]
+    point = None
+    if len(set(seps)) == 2:  # both kinds: the last one is the decimal separator
+        point = seps[-1] if seps.count(seps[-1]) == 1 else ""
+    elif len(seps) == 1:  # "1.234" is 1234, "12,5" and "0,500" are decimals
+        whole, frac = num.split(seps[0])
+        grouping = len(frac) == 3 and len(whole) <= 3 and not whole.startswith("0")
+        point = None if grouping else seps[0]
+    if point == "":
+        return None
+    whole, frac = num.rsplit(point, 1) if point else (num, "")
+    groups = re.split(r"[.,]", whole)
+    if len(groups) > 1 and not (len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])):
+        return None
+    if point and not frac.isdigit():
+        return None
+    return "".join(groups) + (f".{frac}" if frac else "")
+
+
+def parse_money(text: str, *, field: str = "amount") -> Decimal:
+    """Read an amount of money as a Decimal with 2 places, never via float.
+
+    Accepts `1.234,50`, `1234,50`, `1234.50`, `1,234.50`, `€ 1.234,50`, `1.234,50 €`,
+    `1234.50 EUR`, `-5`, `5,-`. If both `.` and `,` occur, the last is the decimal separator.
+    A single separator followed by exactly 3 digits, after 1 to 3 digits that do not start
+    with 0, groups thousands (`1.234` and `1,234` are 1234; `0,500` is a decimal);
+    otherwise it is the decimal separator (`12,5` is 12.50).
+    """
+    m = _MONEY.fullmatch(" ".join(text.replace("\u2212", "-").split()))
+    if not m or (m["s1"] and m["s2"]) or (m["c1"] and m["c2"]):
+        raise Invalid(field, f"cannot read {_q(text)} as an amount ({_MONEY_HINT})")
+    plain = _plain_number(m["num"])
+    if plain is None or (m["dash"] and "." in plain):
+        raise Invalid(field, f"cannot read {_q(text)} as an amount ({_MONEY_HINT})")
+    whole, _, frac = plain.partition(".")
+    if len(frac) > 2:
+        raise Invalid(field, f"{_q(text)} has more than 2 decimal places")
+    if len(whole.lstrip("0")) > 13:
+        raise Invalid(field, f"{_q(text)} is too large an amount")
+    value = Decimal(plain).quantize(Decimal("0.01"))
+    return -value if "-" in (m["s1"], m["s2"]) and value else value
+
+
+def parse_money_cents(text: str, *, field: str = "amount") -> int:
+    """Read an amount of money as integer cents (see parse_money)."""
+    return int(parse_money(text, field=field) * 100)
+
+
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+
+
+def format_money(cents: int | None, currency: str = "EUR", *, german: bool = True) -> str:
+    """Money for people: `1.234,50 €` (German) or `€1,234.50`; "" for None."""
+    if cents is None:
+        return ""
+    sign, (whole, frac) = "-" if cents < 0 else "", divmod(abs(cents), 100)
+    symbol = _SYMBOLS.get(currency.upper(), currency.upper())
+    if german:
+        return f"{sign}{whole:,}".replace(",", ".") + f",{frac:02d} {symbol}"
+    return f"{sign}{symbol}{'' if len(symbol) == 1 else ' '}{whole:,}.{frac:02d}"
+
+
+def money_str(cents: int | None) -> str | None:
+    """Plain decimal string for JSON and CSV (`1234.50`, `-5.00`); None for None."""
+    if cents is None:
+        return None
+    whole, frac = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{whole}.{frac:02d}"
+
+
+# ---------------------------------------------------------------- phone and email
+
+
+def parse_phone(text: str, *, region: str = "DE", field: str = "phone") -> str:
+    """Read a phone number as E.164 (`+4930123456`); national numbers are in `region`.
+    Checks that the number is possible (length and country), not that it is assigned,
+    so made-up demo numbers pass; fewer than 5 digits are refused."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        hint = "try +49 30 1234567 or 030 1234567"
+        raise Invalid(field, f"cannot read {_q(text)} as a phone number ({hint})") from None
+    national = phonenumbers.national_significant_number(number)
+    if len(national) < 5 or not phonenumbers.is_possible_number(number):
+        raise Invalid(field, f"{_q(text)} is not a possible phone number (wrong length?)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str | None) -> str:
+    """An E.164 number in international format for display (`+49 30 123456`); "" for None,
+    and anything unreadable comes back as it was."""
+    if not e164:
+        return ""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def parse_email(text: str, *, field: str = "email") -> str:
+    """Check an email address's syntax (no DNS) and return it normalized: the domain
+    lowercased, the local part kept as typed."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as e:
+        reason = " ".join(str(e).split())
+        raise Invalid(field, f"{_q(text)} is not a valid email address: {reason}") from None
+
+
+# ---------------------------------------------------------------- search folding
+
+_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe"})
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def fold(text: str) -> str:
+    """Text for accent- and case-insensitive matching: casefolded, diacritics removed
+    (`ü`->`u`, `é`->`e`, `ß`->`ss`, `ø`->`o`), whitespace collapsed to single spaces."""
+    s = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    s = "".join(c for c in s if not unicodedata.combining(c)).translate(_LETTERS)
+    return " ".join(s.split())
+
+
+def fold_variants(text: str) -> str:
+    """The fold of `text`, plus its German transliteration (`ü`->`ue`) when that differs,
+    joined by " | ": "Jürgen Müller" -> "jurgen muller | juergen mueller"."""
+    plain = fold(text)
+    german = fold(unicodedata.normalize("NFC", text).translate(_UMLAUTS))
+    return plain if german == plain else f"{plain} | {german}"
+
+
+# ---------------------------------------------------------------- custom fields and durations
+
+
+def parse_assignment(text: str, *, field: str = "field") -> tuple[str, str]:
+    """Read `key=value` as (lowercased key, value); an empty value means "remove the field".
+    The key starts with a letter and holds letters, digits, `_` and `-`."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not re.fullmatch(r"[^\W\d_][\w-]{0,63}", key):
+        raise Invalid(field, f"cannot read {_q(text)}: expected key=value, e.g. vat_id=DE123456")
+    return key.lower(), value.strip()
+
+
+# the words of dates, but a bare "m" is minutes here
+_DURATION_UNITS = {w: {"hours": 60, "minutes": 1}.get(u) for w, u in _UNITS.items()}
+_DURATION_UNITS = {w: f for w, f in _DURATION_UNITS.items() if f} | {"m": 1}
+
+
+def parse_duration(text: str, *, field: str = "duration") -> int:
+    """Read a duration as whole minutes: `90` (minutes), `15m`, `15min`, `1h`, `1h30m`,
+    `1:30`, `1,5h`, `1.5 Std`. Fractions round to the nearest minute."""
+    s = fold(text)
+    why = f"cannot read {_q(text)} as a duration (try 15m, 1h30m, 1:30, 90)"
+    if re.fullmatch(r"\d{1,6}", s, re.ASCII):
+        minutes = Decimal(s)
+    elif m := re.fullmatch(r"(\d{1,4}):([0-5]\d)", s, re.ASCII):
+        minutes = Decimal(int(m[1]) * 60 + int(m[2]))
+    elif re.fullmatch(r"(?:\d{1,6}(?:[.,]\d{1,3})? ?[a-z]+ ?)+", s, re.ASCII):
+        parts = re.findall(r"(\d+(?:[.,]\d+)?) ?([a-z]+)", s, re.ASCII)
+        factors = [_DURATION_UNITS.get(unit) for _, unit in parts]
+        if None in factors or len(set(factors)) != len(factors):
+            raise Invalid(field, why)
+        numbers = [Decimal(n.replace(",", ".")) for n, _ in parts]
+        minutes = sum(n * f for n, f in zip(numbers, factors, strict=True))
+    else:
+        raise Invalid(field, why)
+    minutes = int(minutes.to_integral_value(ROUND_HALF_UP))
+    if minutes <= 0:
+        raise Invalid(field, f"{_q(text)} is not longer than zero")
+    if minutes > 100_000:
+        raise Invalid(field, f"{_q(text)} is too long a duration")
+    return minutes
+
+
+def format_duration(minutes: int | None) -> str:
+    """Minutes as `h:mm` (`1:30`, `0:15`); "" for None."""
+    if minutes is None:
+        return ""
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{'-' if minutes < 0 else ''}{hours}:{rest:02d}"
+
+
+# ---------------------------------------------------------------- recurrence
+
+_FREQ_WORDS = {
+    "DAILY": "daily taglich taeglich",
+    "WEEKLY": "weekly wochentlich woechentlich",
+    "MONTHLY": "monthly monatlich",
+    "YEARLY": "yearly annually jahrlich jaehrlich",
+}
+_FREQ_OF = {word: freq for freq, words in _FREQ_WORDS.items() for word in words.split()}
+_FREQ_OF_UNIT = {"days": "DAILY", "weeks": "WEEKLY", "months": "MONTHLY", "years": "YEARLY"}
+_RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_WORKDAYS = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+_EVERY_HINT = "try weekly, 2 weeks, monatlich, weekdays, FREQ=MONTHLY;BYDAY=1MO"
+
+
+def _check_rule(rule: str, text: str, field: str) -> str:
+    """`rule` if dateutil reads it as a usable daily-or-slower rule, else Invalid."""
+    from dateutil.rrule import rrulestr
+
+    parts = dict(p.partition("=")[::2] for p in rule.split(";") if p)
+    freq, interval = parts.get("FREQ"), parts.get("INTERVAL", "1")
+    if "DTSTART" in rule:
+        raise Invalid(field, f"{_q(text)} must not set DTSTART; the due date starts the series")
+    if freq not in _FREQ_WORDS:
+        raise Invalid(field, f"{_q(text)} needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")
+    if not (interval.isdigit() and 1 <= int(interval) <= 999):
+        raise Invalid(field, f"{_q(text)} needs an INTERVAL from 1 to 999")
+    try:
+        first = next(iter(rrulestr(rule, dtstart=datetime(2000, 1, 1), ignoretz=True)), None)
+    except (ValueError, TypeError, OverflowError) as e:
+        reason = " ".join(str(e).split())
+        raise Invalid(field, f"cannot read {_q(text)} as a recurrence rule: {reason}") from None
+    if first is None:
+        raise Invalid(field, f"{_q(text)} never occurs")
+    return rule
+
+
+def parse_every(text: str, *, field: str = "every") -> str:
+    """Read a recurrence as an RFC 5545 RRULE without the "RRULE:" prefix: `daily`,
+    `wöchentlich`, `2 weeks`, `every 2 weeks`, `alle 3 Monate`, `every monday`,
+    `weekdays`/`werktags`, or a raw rule like `FREQ=MONTHLY;BYDAY=1MO` (UNTIL and COUNT
+    allowed, DTSTART not; UNTIL is read as local wall time)."""
+    s = fold(text)
+    if s in _FREQ_OF:
+        return f"FREQ={_FREQ_OF[s]};INTERVAL=1"
+    if s in ("weekdays", "workdays", "werktags", "werktaglich", "werktaeglich"):
+        return _WORKDAYS
+    m = re.fullmatch(r"(?:every|alle|jede[nmrs]?) ([a-z]+)|([a-z]{4,})s", s, re.ASCII)
+    if m and (day := _WEEKDAYS.get(m[1] or m[2])) is not None:
+        return f"FREQ=WEEKLY;BYDAY={_RRULE_DAYS[day]}"
+    m = re.fullmatch(r"(?:(?:every|alle|jede[nmrs]?) )?(?:(\d{1,3}) ?)?([a-z]+)", s, re.ASCII)
+    freq = m and (m[1] or s != m[2]) and _FREQ_OF_UNIT.get(_UNITS.get(m[2], ""))
+    if freq and (interval := int(m[1] or 1)) >= 1:
+        return f"FREQ={freq};INTERVAL={interval}"
+    rule = "".join(text.split()).upper().removeprefix("RRULE:").strip(";")
+    if "=" not in rule:
+        raise Invalid(field, f"cannot read {_q(text)} as a recurrence ({_EVERY_HINT})")
+    return _check_rule(rule, text, field)
+
+
+def next_occurrence(
+    rule: str, after_local: datetime, *, start: datetime | None = None
+) -> datetime | None:
+    """The first occurrence of `rule` strictly after `after_local`, as an aware local
+    datetime, or None when the rule has ended. The series starts at `start` (default:
+    `after_local`, so COUNT counts from there). Computed on the local wall clock, so a
+    weekly 09:00 task stays at 09:00 across DST. A monthly rule from the 31st skips
+    months without a 31st (that is what RFC 5545 and dateutil do)."""
+    from dateutil import tz
+    from dateutil.rrule import rrulestr
+
+    zone = local_tz()
+
+    def wall(dt: datetime) -> datetime:
+        return (dt.astimezone(zone) if dt.tzinfo else dt).replace(tzinfo=None)
+
+    after = wall(after_local)
+    series = rrulestr(rule, dtstart=wall(start or after_local), ignoretz=True)
+    found = series.after(after, inc=False)
+    return None if found is None else tz.resolve_imaginary(found.replace(tzinfo=zone))
+
+
+def describe_every(rule: str) -> str:
+    """A short human text for a rule ("weekly", "every 2 weeks", "weekly on MO",
+    "weekdays"); the rule itself when it is more than that."""
+    parts = dict(p.partition("=")[::2] for p in rule.upper().split(";") if p)
+    freq, interval, byday = parts.get("FREQ"), parts.get("INTERVAL", "1"), parts.get("BYDAY")
+    simple = set(parts) <= {"FREQ", "INTERVAL", "BYDAY"} and interval.isdigit()
+    if not simple or freq not in _FREQ_WORDS or (byday and freq != "WEEKLY"):
+        return rule
+    if byday == "MO,TU,WE,TH,FR" and interval == "1":
+        return "weekdays"
+    unit = {"DAILY": "days", "WEEKLY": "weeks", "MONTHLY": "months", "YEARLY": "years"}[freq]
+    text = freq.lower() if interval == "1" else f"every {int(interval)} {unit}"
+    return f"{text} on {byday}" if byday else text
