@@ -78,6 +78,8 @@ class CrmGroup(TyperGroup):
         except Exception as exc:
             if current().debug:
                 raise
+            if type(exc).__module__ == "peewee":  # locked, disk full, read-only file...
+                _fail(f"database: {exc}", 1)
             _fail(
                 f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1
             )

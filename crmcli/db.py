@@ -56,7 +56,7 @@ def _create_private_file(path: Path) -> None:
 
 def open_database(target: str, *, create: bool = True, migrate: bool = True):
     """Open the database at `target` (a path or a postgresql:// URL), bind the models, upgrade it."""
-    from peewee import OperationalError
+    from peewee import DatabaseError as PeeweeDatabaseError
 
     from crmcli.models import database_proxy
 
@@ -90,7 +90,7 @@ def open_database(target: str, *, create: bool = True, migrate: bool = True):
         db.connect(reuse_if_open=True)
         if migrate:
             ensure_schema(db)
-    except OperationalError as exc:
+    except PeeweeDatabaseError as exc:
         db.close()
         raise DatabaseError(f"cannot open database {describe(target)}: {exc}") from exc
     except Exception:

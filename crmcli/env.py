@@ -22,13 +22,21 @@ def _system_now() -> datetime:
     return datetime.now(UTC)
 
 
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 @dataclass
 class Env:
     db_option: str | None = None
     debug: bool = False
     now: Callable[[], datetime] = _system_now
-    stdout_isatty: bool = field(default_factory=lambda: sys.stdout.isatty())
-    stdin_isatty: bool = field(default_factory=lambda: sys.stdin.isatty())
+    stdout_isatty: bool = field(default_factory=lambda: stdout_is_terminal())
+    stdin_isatty: bool = field(default_factory=lambda: stdin_is_terminal())
     _db: object | None = None
 
     @property

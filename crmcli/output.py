@@ -78,6 +78,8 @@ def display(value: Any) -> str:
 
 
 def _csv_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     value = jsonable(value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
@@ -95,7 +97,8 @@ def _stdout() -> TextIO:
 def _console(out: TextIO):
     from rich.console import Console
 
-    return Console(file=out, highlight=False, soft_wrap=False)
+    # Only called once env decided this is a person's terminal (see Env.color).
+    return Console(file=out, highlight=False, soft_wrap=False, force_terminal=True)
 
 
 def _use_rich() -> bool:

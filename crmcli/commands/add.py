@@ -53,7 +53,8 @@ def add_contact(
     card = contacts.add_contact(
         name, company=company, tags_=tag or [], fields=fields, now=c.now(), **values
     )
-    c.done(f"Added contact #{card['id']} {card['name']}.")
+    at = f" at {card['company']} (company #{card['company_id']})" if card["company"] else ""
+    c.done(f"Added contact #{card['id']} {card['name']}{at}.")
     if output is not None:
         print_contact(card, output)
 

@@ -47,7 +47,7 @@ def delete(
     if contacts is not None:
         from crmcli.errors import Invalid
 
-        raise Invalid("option", "--contacts applies to deleting a company")
+        raise Invalid(None, "--contacts applies to deleting a company")
     from crmcli.services import contacts as contact_service
 
     contact_id = contact_service.resolve_contact(ref)
@@ -68,17 +68,16 @@ def _ask_people(label: str, people: int, yes: bool) -> PeopleChoice:
         raise CrmError(
             f"{label} has {people} contact(s); pass --yes and --contacts keep|delete"
         )
-    from typer._click.types import Choice
-
-    answer = typer.prompt(
-        f"{label} has {people} contact(s). Keep them without company, delete them, or cancel?",
-        type=Choice(["keep", "delete", "cancel"]),
-        default="cancel",
-        err=True,
-    )
-    if answer == "cancel":
-        raise typer.Abort()
-    return PeopleChoice(answer)
+    answers = {"k": "keep", "keep": "keep", "d": "delete", "delete": "delete"}
+    answers |= {"c": "cancel", "cancel": "cancel", "": "cancel"}
+    question = f"{label} has {people} contact(s). [k]eep them without company, [d]elete them, or [c]ancel?"
+    for _ in range(3):
+        answer = answers.get(typer.prompt(question, default="cancel", err=True).strip().lower())
+        if answer == "cancel":
+            break
+        if answer is not None:
+            return PeopleChoice(answer)
+    raise typer.Abort()
 
 
 def register(app: typer.Typer) -> None:

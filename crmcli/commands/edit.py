@@ -67,7 +67,7 @@ def edit(
     misplaced = [k for k in wrong if values.get(k) is not None]
     if misplaced:
         flags = ", ".join("--" + k.replace("_at", "-date").replace("_", "-") for k in misplaced)
-        raise Invalid("option", f"{flags} does not apply to a {kind}")
+        raise Invalid(None, f"{flags} does not apply to a {kind}")
     for k in (*COMPANY_ONLY, "field") if kind == "contact" else CONTACT_ONLY:
         values.pop(k, None)
     c.db()

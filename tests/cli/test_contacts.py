@@ -1,0 +1,231 @@
+"""`crm add/list/show/edit/delete/tag/untag` for contacts, through the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def mueller(crm):
+    r = crm(
+        "add", "contact", "Jürgen Müller", "-e", "JM@Example.de", "-p", "030 1234567",
+        "-c", "Müller Bau GmbH", "--position", "Geschäftsführer", "--street", "Hauptstr. 1",
+        "--zip", "50667", "--city", "Köln", "--country", "DE", "--birthday", "24.12.1980",
+        "--status", "customer", "--source", "Messe", "--owner", "Anna", "--notes", "Mag Kaffee",
+        "-t", "vip", "-t", "Newsletter", "--field", "kundennr=4711", "--consent",
+        "-o", "json",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    return r.json()
+
+
+def test_add_contact_stores_every_field(mueller):
+    assert mueller["id"] == 1
+    assert mueller["name"] == "Jürgen Müller"
+    assert mueller["email"] == "JM@example.de"  # domain normalised, local part kept
+    assert mueller["phone"] == "030 1234567"
+    assert mueller["phone_e164"] == "+49301234567"
+    assert mueller["company"] == "Müller Bau GmbH"
+    assert mueller["position"] == "Geschäftsführer"
+    assert (mueller["street"], mueller["zip"], mueller["city"]) == ("Hauptstr. 1", "50667", "Köln")
+    assert mueller["birthday"] == "1980-12-24"
+    assert mueller["status"] == "customer"
+    assert (mueller["source"], mueller["owner"]) == ("Messe", "Anna")
+    assert mueller["tags"] == ["Newsletter", "vip"]
+    assert mueller["fields"] == {"kundennr": "4711"}
+    assert mueller["consent"] is True
+    assert mueller["consent_at"] == "2026-11-23T09:00:00+00:00"
+    assert mueller["created_at"] == "2026-11-23T09:00:00+00:00"
+
+
+def test_add_prints_a_message_not_data_by_default(crm):
+    r = crm("add", "contact", "Anna Weiß")
+    assert r.exit_code == 0
+    assert r.stdout == ""
+    assert "Added contact #1 Anna Weiß" in r.stderr
+
+
+def test_company_is_linked_case_and_accent_insensitively(crm, mueller):
+    r = crm("add", "contact", "Anna Weiß", "-c", "MULLER bau gmbh", "-o", "json")
+    assert r.json()["company_id"] == mueller["company_id"]
+    companies = crm("list", "companies", "-o", "json").json()
+    assert [(c["name"], c["contacts"]) for c in companies] == [("Müller Bau GmbH", 2)]
+
+
+def test_consent_date_can_be_given(crm):
+    r = crm("add", "contact", "Eva", "--consent-date", "01.03.2026", "-o", "json")
+    card = r.json()
+    assert card["consent"] is True
+    assert card["consent_at"] == "2026-02-28T23:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-e", "not-an-email"], "email"),
+        (["-p", "abc"], "phone"),
+        (["--birthday", "31.02.1990"], "31.02.1990"),
+        (["--birthday", "24.12.2030"], "future"),
+        (["--status", "vip"], "unknown status 'vip'"),
+        (["--field", "novalue"], "key=value"),
+        (["--tag", "a,b"], "comma"),
+        (["-c", "   "], None),
+    ],
+)
+def test_bad_input_is_one_line_exit_1_and_nothing_written(crm, args, message):
+    r = crm("add", "contact", "Kaputt", *args)
+    if message is None:  # a blank company is simply no company
+        assert r.exit_code == 0
+        return
+    assert r.exit_code == 1
+    assert r.stderr.startswith("crm: error: ")
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+    assert crm("list", "contacts", "-o", "json").json() == []
+
+
+def test_empty_name_is_rejected(crm):
+    r = crm("add", "contact", "  ")
+    assert r.exit_code == 1
+    assert "needs a name" in r.stderr
+
+
+def test_duplicate_email_is_a_conflict(crm, mueller):
+    r = crm("add", "contact", "Zweiter", "-e", "jm@example.DE")
+    assert r.exit_code == 1
+    assert "already belongs to contact #1" in r.stderr
+
+
+def test_missing_argument_is_a_usage_error(crm):
+    r = crm("add", "contact")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("crm: error: Missing argument")
+
+
+def test_show_by_id_email_and_fragment(crm, mueller):
+    for ref in ("1", "#1", "jm@example.de", "JM@EXAMPLE.DE", "müller", "muller", "mueller", "JÜRG"):
+        r = crm("show", ref, "-o", "json")
+        assert r.exit_code == 0, (ref, r.stderr)
+        assert r.json()["id"] == 1
+
+
+def test_show_unknown_is_not_found(crm, mueller):
+    for ref in ("99", "nobody@example.de", "schulze"):
+        r = crm("show", ref)
+        assert r.exit_code == 1
+        assert r.stderr.startswith("crm: error: no contact")
+
+
+def test_ambiguous_ref_lists_candidates_and_changes_nothing(crm, mueller):
+    crm("add", "contact", "Jürgen Schmidt", "-e", "js@example.de")
+    r = crm("edit", "jürgen", "--city", "Berlin")
+    assert r.exit_code == 1
+    assert "ambiguous" in r.stderr
+    assert "#1  Jürgen Müller" in r.stderr and "#2  Jürgen Schmidt" in r.stderr
+    assert "js@example.de" in r.stderr
+    cities = {c["name"]: c["city"] for c in crm("list", "contacts", "-o", "json").json()}
+    assert cities == {"Jürgen Müller": "Köln", "Jürgen Schmidt": None}
+
+
+def test_exact_name_wins_over_longer_names(crm):
+    crm("add", "contact", "Max Mayer")
+    crm("add", "contact", "Max Mayerhofer")
+    assert crm("show", "max mayer", "-o", "json").json()["name"] == "Max Mayer"
+
+
+def test_show_card_as_plain_text_when_piped(crm, mueller):
+    r = crm("show", "müller")
+    assert r.exit_code == 0
+    assert "\x1b[" not in r.stdout
+    assert r.stdout.startswith("Jürgen Müller\n")
+    assert "E.164:" in r.stdout and "+49301234567" in r.stdout
+    assert "kundennr" in r.stdout and "4711" in r.stdout
+    assert "Created:       2026-11-23 10:00" in r.stdout  # local time
+
+
+def test_edit_changes_clears_and_retags(crm, mueller):
+    r = crm(
+        "edit", "müller", "--email", "", "--city", "München", "--clear", "phone",
+        "--tag", "kunde", "--untag", "VIP", "-f", "kundennr=", "-f", "branche=Bau",
+        "--status", "inactive", "--no-consent", "-o", "json",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    card = r.json()
+    assert card["email"] is None and card["phone"] is None and card["phone_e164"] is None
+    assert card["city"] == "München"
+    assert card["tags"] == ["kunde", "Newsletter"]
+    assert card["fields"] == {"branche": "Bau"}
+    assert card["status"] == "inactive"
+    assert card["consent"] is False and card["consent_at"] is None
+
+
+def test_edit_renames_and_relinks_company(crm, mueller):
+    card = crm("edit", "1", "--name", "Jürgen Müller-Lüdenscheidt", "-c", "Neue AG", "-o", "json").json()
+    assert card["name"] == "Jürgen Müller-Lüdenscheidt"
+    assert card["company"] == "Neue AG"
+    assert crm("search", "ludensch", "-o", "json").json()[0]["id"] == 1
+    card = crm("edit", "1", "--clear", "company", "-o", "json").json()
+    assert card["company"] is None
+
+
+def test_edit_rejects_bad_values_without_partial_write(crm, mueller):
+    r = crm("edit", "1", "--city", "Berlin", "--email", "kaputt@")
+    assert r.exit_code == 1
+    assert crm("show", "1", "-o", "json").json()["city"] == "Köln"
+
+
+def test_edit_rejects_options_of_the_other_kind(crm, mueller):
+    r = crm("edit", "1", "--industry", "Bau")
+    assert r.exit_code == 1
+    assert "--industry does not apply to a contact" in r.stderr
+    r = crm("edit", "company", "müller", "--position", "Chef")
+    assert r.exit_code == 1
+    assert "--position does not apply to a company" in r.stderr
+
+
+def test_edit_refuses_to_clear_and_set_the_same_field(crm, mueller):
+    r = crm("edit", "1", "--city", "Bonn", "--clear", "city")
+    assert r.exit_code == 1
+    r = crm("edit", "1", "--clear", "name")
+    assert r.exit_code == 1
+
+
+def test_tag_and_untag(crm, mueller):
+    r = crm("tag", "müller", "b2b", "VIP")
+    assert r.exit_code == 0
+    assert "b2b, Newsletter, vip" in r.stderr
+    crm("untag", "müller", "newsletter", "nonexistent")
+    assert crm("show", "1", "-o", "json").json()["tags"] == ["b2b", "vip"]
+    tags = {t["name"]: t["contacts"] for t in crm("list", "tags", "-o", "json").json()}
+    assert tags == {"b2b": 1, "Newsletter": 0, "vip": 1}
+
+
+def test_tag_needs_a_tag(crm, mueller):
+    r = crm("tag", "müller")
+    assert r.exit_code == 2
+
+
+def test_delete_asks_on_a_terminal_and_refuses_without_one(crm, mueller, monkeypatch):
+    r = crm("delete", "müller")
+    assert r.exit_code == 1
+    assert "--yes" in r.stderr
+    assert crm("show", "1").exit_code == 0
+
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdin_is_terminal", lambda: True)
+    r = crm("delete", "müller", input="n\n")
+    assert r.exit_code == 1
+    assert crm("show", "1").exit_code == 0
+    r = crm("delete", "müller", input="y\n")
+    assert r.exit_code == 0
+    assert crm("show", "1").exit_code == 1
+
+
+def test_delete_with_yes(crm, mueller):
+    r = crm("delete", "1", "--yes")
+    assert r.exit_code == 0
+    assert "Deleted contact #1 Jürgen Müller" in r.stderr
+    assert crm("search", "muller", "-k", "contact", "-o", "json").json() == []
+    assert crm("list", "companies", "-o", "json").json()[0]["contacts"] == 0

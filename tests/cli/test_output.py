@@ -1,0 +1,68 @@
+"""Output conventions: decorated only on a terminal, plain when piped or with NO_COLOR."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def one(crm):
+    crm("add", "contact", "Jürgen Müller", "-c", "Müller Bau GmbH", "-t", "vip")
+
+
+def test_terminal_gets_a_rich_table(crm, one, monkeypatch):
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    out = crm("list", "contacts").stdout
+    assert "\x1b[" in out  # styled header
+    assert "─" in out  # rule under the header
+    assert "Jürgen Müller" in out
+
+
+def test_no_color_on_a_terminal_is_plain(crm, one, monkeypatch):
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = crm("list", "contacts").stdout
+    assert "\x1b[" not in out and "─" not in out
+    assert out.splitlines()[1].split()[:3] == ["1", "Jürgen", "Müller"]
+
+
+def test_piped_output_has_no_escape_codes(crm, one):
+    for args in (["list", "contacts"], ["show", "1"], ["show", "company", "1"], ["search", "mull"], ["list", "tags"]):
+        out = crm(*args).stdout
+        assert out and "\x1b[" not in out, args
+
+
+def test_terminal_list_is_paged_with_a_hint(crm, monkeypatch):
+    from crmcli import env
+    from crmcli.commands import common
+
+    for i in range(4):
+        crm("add", "contact", f"Person {i}")
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(common, "TERMINAL_PAGE", 3)
+    r = crm("list", "contacts")
+    assert "showing 1-3 of 4; --limit 0 shows all" in r.stderr
+    r = crm("list", "contacts", "--limit", "0")
+    assert "Person 3" in r.stdout and r.stderr == ""
+    # Scripts get everything.
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: False)
+    assert len(crm("list", "contacts").stdout.splitlines()) == 5
+
+
+def test_terminal_card(crm, one, monkeypatch):
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    out = crm("show", "company", "1").stdout
+    assert "Müller Bau GmbH" in out and "People (1)" in out and "\x1b[" in out
+
+
+def test_version_and_help(crm):
+    r = crm("--version")
+    assert r.exit_code == 0 and r.stdout.startswith("crm ")
+    r = crm("--help")
+    assert r.exit_code == 0 and "add" in r.stdout

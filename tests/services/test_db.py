@@ -1,0 +1,138 @@
+"""The database layer: choosing the file, private mode, pragmas, migrations, check, backup."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from crmcli import db as dbmod
+from crmcli.errors import DatabaseError
+
+
+def test_new_file_is_private_and_tuned(db, db_path):
+    assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
+    pragma = lambda name: db.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    assert pragma("journal_mode") == "wal"
+    assert pragma("foreign_keys") == 1
+    assert pragma("busy_timeout") == dbmod.BUSY_TIMEOUT_MS
+    assert pragma("synchronous") == 1  # NORMAL
+    assert pragma("user_version") == dbmod.SCHEMA_VERSION
+
+
+def test_private_even_with_a_permissive_umask(tmp_path):
+    old = os.umask(0)
+    try:
+        database = dbmod.open_database(str(tmp_path / "sub" / "x.db"))
+        database.execute_sql("CREATE TABLE t (x)")  # makes SQLite write its -wal and -shm files
+        for name in os.listdir(tmp_path / "sub"):
+            assert stat.S_IMODE(os.stat(tmp_path / "sub" / name).st_mode) & 0o077 == 0, name
+        assert stat.S_IMODE(os.stat(tmp_path / "sub").st_mode) == 0o700
+        database.close()
+    finally:
+        os.umask(old)
+
+
+def test_target_precedence(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRM_DB", "/from/env.db")
+    assert dbmod.resolve_target("/from/option.db") == "/from/option.db"
+    assert dbmod.resolve_target(None) == "/from/env.db"
+    monkeypatch.delenv("CRM_DB")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert dbmod.resolve_target(None) == str(tmp_path / "crmcli" / "crm.db")
+
+
+def test_describe_hides_passwords():
+    assert dbmod.describe("postgresql://crm:s3cret@db.local:5432/crm") == (
+        "postgresql://crm@db.local:5432/crm"
+    )
+
+
+def test_schema_version_matches_the_newest_migration_file():
+    numbers = [int(p.name.split("_")[0]) for p in dbmod.MIGRATIONS_DIR.glob("[0-9]*.py")]
+    assert max(numbers) == dbmod.SCHEMA_VERSION
+    assert sorted(numbers) == list(range(1, dbmod.SCHEMA_VERSION + 1))
+
+
+def test_reopening_runs_no_migration(db, db_path):
+    assert dbmod.ensure_schema(db) == []
+    assert [name for name, applied in dbmod.migration_status(db) if applied is None] == []
+
+
+def test_newer_database_is_refused(db_path):
+    database = dbmod.open_database(str(db_path))
+    database.execute_sql(f"PRAGMA user_version = {dbmod.SCHEMA_VERSION + 1}")
+    database.close()
+    with pytest.raises(DatabaseError, match="newer than this crm"):
+        dbmod.open_database(str(db_path))
+
+
+@pytest.mark.parametrize("stop", range(0, dbmod.SCHEMA_VERSION))
+def test_upgrade_from_every_older_version_keeps_data(tmp_path, stop):
+    """A database left at migration `stop` (as an older crm made it) upgrades and keeps its rows."""
+    from peewee import SqliteDatabase
+
+    path = tmp_path / "old.db"
+    old = SqliteDatabase(str(path))
+    runner = dbmod._runner(old)
+    names = [m.name for m in runner.migrations()]
+    if stop:
+        runner.up(target=names[stop - 1])
+        old.execute_sql(f"PRAGMA user_version = {stop}")
+        old.execute_sql(
+            "INSERT INTO contact (name, name_key, status, consent, created_at, updated_at) "
+            "VALUES ('Alt Bestand', 'alt bestand', 'lead', 0, '2020-01-01', '2020-01-01')"
+        )
+    old.close()
+
+    database = dbmod.open_database(str(path))
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    if stop:
+        from crmcli.models import Contact
+
+        assert [c.name for c in Contact.select()] == ["Alt Bestand"]
+    database.close()
+
+
+def test_missing_database_without_create(tmp_path):
+    with pytest.raises(DatabaseError, match="no database"):
+        dbmod.open_database(str(tmp_path / "nope.db"), create=False)
+
+
+def test_directory_is_not_a_database(tmp_path):
+    with pytest.raises(DatabaseError, match="directory"):
+        dbmod.open_database(str(tmp_path))
+
+
+def test_garbage_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseError, match="cannot open database"):
+        dbmod.open_database(str(path))
+
+
+def test_check_finds_search_index_drift_and_repair_fixes_it(db):
+    from crmcli.services import contacts, search
+
+    contacts.add_contact("Jürgen Müller")
+    assert dbmod.check(db) == []
+    db.execute_sql("DELETE FROM search_index")
+    assert dbmod.check(db) == ["search index: 1 contact not indexed"]
+    search.rebuild()
+    assert dbmod.check(db) == []
+
+
+def test_backup_is_a_private_consistent_copy(db, tmp_path):
+    from peewee import SqliteDatabase
+
+    from crmcli.services import contacts
+
+    contacts.add_contact("Anna Weiß")
+    dest = dbmod.backup(db, tmp_path / "copy.db")
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
+    copy = SqliteDatabase(str(dest))
+    assert copy.execute_sql("SELECT name FROM contact").fetchall() == [("Anna Weiß",)]
+    copy.close()
+    with pytest.raises(DatabaseError, match="exists"):
+        dbmod.backup(db, dest)

@@ -1,0 +1,44 @@
+"""Start-up budget and layering, enforced: services never import the UI libraries, and
+`crm --help` imports neither peewee nor rich nor textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("textual", "rich", "typer", "peewee", "playhouse", "phonenumbers", "email_validator")
+
+
+def loaded_after(code: str) -> set[str]:
+    probe = f"""
+import sys
+{code}
+print(" ".join(sorted({{m.split('.')[0] for m in sys.modules}})))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    return set(out.split())
+
+
+def test_services_and_db_do_not_import_ui_libraries():
+    loaded = loaded_after(
+        "import crmcli.db, crmcli.services.contacts, crmcli.services.companies, "
+        "crmcli.services.search, crmcli.services.tags, crmcli.values"
+    )
+    assert not loaded & {"textual", "rich", "typer"}
+
+
+def test_help_imports_nothing_heavy_but_typer():
+    loaded = loaded_after(
+        "sys.argv = ['crm', '--help']\n"
+        "from crmcli.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    assert "typer" in loaded
+    assert not loaded & (set(HEAVY) - {"typer"})
+
+
+def test_values_module_is_light():
+    loaded = loaded_after("import crmcli.values")
+    assert not loaded & {"phonenumbers", "email_validator", "peewee", "rich"}

@@ -1,0 +1,29 @@
+"""Docs that tests enforce: every command is in the README and has help with an example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+
+from crmcli.cli import app
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def leaf_commands():
+    root = get_command(app)
+    for name, cmd in root.commands.items():
+        sub = getattr(cmd, "commands", None)
+        if sub:
+            for subname, subcmd in sub.items():
+                yield f"{name} {subname}", subcmd
+        else:
+            yield name, cmd
+
+
+@pytest.mark.parametrize(("path", "cmd"), list(leaf_commands()), ids=lambda v: str(v))
+def test_command_is_documented(path, cmd):
+    assert f"`crm {path}" in README, f"crm {path} is missing from the README command reference"
+    assert cmd.help and "Example" in cmd.help, f"crm {path} --help needs an example"
