@@ -42,6 +42,8 @@ def ensure_tags(names: Iterable[str]) -> list[int]:
 def tag_ids(names: Iterable[str]) -> list[int | None]:
     """Ids of existing tags by name (None for a tag nobody uses), without creating any."""
     keys = [fold(clean_tag(n)) for n in names]
+    if not keys:
+        return []
     found = dict(Tag.select(Tag.name_fold, Tag.id).where(Tag.name_fold.in_(keys)).tuples())
     return [found.get(k) for k in keys]
 

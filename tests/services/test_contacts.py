@@ -1,0 +1,130 @@
+"""Contact, company and tag services called directly, as the TUI and scripts will."""
+
+from __future__ import annotations
+
+import pytest
+from playhouse.test_utils import count_queries
+
+from crmcli.errors import Ambiguous, Conflict, Invalid, NotFound
+from crmcli.services import companies, contacts, search, tags
+from tests.conftest import NOW
+
+
+def test_add_and_get_contact_roundtrip(db):
+    card = contacts.add_contact(
+        "Jürgen Müller", email="jm@example.de", phone="0171 2345678", company="Müller Bau GmbH",
+        tags_=["vip"], fields=[("kundennr", "4711")], city="Köln", now=NOW,
+    )  # fmt: skip
+    again = contacts.get_contact(card["id"])
+    assert again == card
+    assert card["phone_e164"] == "+491712345678"
+    assert card["created_at"] == NOW
+
+
+def test_company_link_never_duplicates(db):
+    a = contacts.add_contact("A", company="Café Größe GmbH")
+    b = contacts.add_contact("B", company="CAFE GROSSE gmbh")
+    assert a["company_id"] == b["company_id"]
+    assert companies.count_companies() == 1
+
+
+def test_failed_add_writes_nothing(db):
+    with pytest.raises(Invalid):
+        contacts.add_contact("X", company="Neu GmbH", tags_=["ok"], phone="not a phone")
+    assert contacts.count_contacts() == 0
+    assert companies.count_companies() == 0
+    assert tags.list_tags() == []
+
+
+def test_email_uniqueness_ignores_case(db):
+    contacts.add_contact("A", email="a@example.de")
+    with pytest.raises(Conflict):
+        contacts.add_contact("B", email="A@EXAMPLE.DE")
+    other = contacts.add_contact("B", email="b@example.de")
+    with pytest.raises(Conflict):
+        contacts.edit_contact(other["id"], {"email": "a@example.de"})
+
+
+def test_resolve_contact_rules(db):
+    m = contacts.add_contact("Jürgen Müller", email="jm@example.de")
+    s = contacts.add_contact("Jürgen Schmidt")
+    assert contacts.resolve_contact(str(m["id"])) == m["id"]
+    assert contacts.resolve_contact("JM@example.de") == m["id"]
+    assert contacts.resolve_contact("schmidt") == s["id"]
+    assert contacts.resolve_contact("Muel") == m["id"]
+    with pytest.raises(Ambiguous) as err:
+        contacts.resolve_contact("jurgen")
+    assert [c.id for c in err.value.candidates] == [m["id"], s["id"]]
+    assert err.value.total == 2
+    with pytest.raises(NotFound):
+        contacts.resolve_contact("999")
+    with pytest.raises(NotFound):
+        contacts.resolve_contact("x@example.de")
+    with pytest.raises(Invalid):
+        contacts.resolve_contact("  ")
+
+
+def test_ambiguous_lists_at_most_ten_candidates(db):
+    for i in range(15):
+        contacts.add_contact(f"Meier {i:02d}")
+    with pytest.raises(Ambiguous) as err:
+        contacts.resolve_contact("meier")
+    assert len(err.value.candidates) == 10 and err.value.total == 15
+
+
+def test_percent_and_underscore_in_a_ref_are_literal(db):
+    contacts.add_contact("100% Sicher")
+    contacts.add_contact("Anna_Bell")
+    contacts.add_contact("Annabelle")
+    assert contacts.get_contact(contacts.resolve_contact("100%"))["name"] == "100% Sicher"
+    assert contacts.get_contact(contacts.resolve_contact("a_b"))["name"] == "Anna_Bell"
+
+
+def test_list_is_three_queries_whatever_the_page_size(db):
+    for i in range(30):
+        contacts.add_contact(f"Person {i}", company=f"Firma {i % 3}", tags_=["a", "b"], fields=[("k", str(i))])
+    with count_queries() as counter:
+        rows = contacts.list_contacts(limit=25)
+    assert len(rows) == 25 and rows[0]["tags"] == ["a", "b"]
+    assert counter.count == 3
+    with count_queries() as counter:
+        companies.list_companies()
+    assert counter.count == 2
+
+
+def test_delete_contact_removes_tags_fields_and_index(db):
+    card = contacts.add_contact("Weg", tags_=["x"], fields=[("a", "1")])
+    contacts.delete_contact(card["id"])
+    assert search.search("weg") == []
+    assert db.execute_sql("SELECT count(*) FROM contact_tag").fetchone()[0] == 0
+    assert db.execute_sql("SELECT count(*) FROM contact_field").fetchone()[0] == 0
+
+
+def test_tags_are_case_insensitive_and_keep_first_spelling(db):
+    a = contacts.add_contact("A", tags_=["VIP", "vip", "Vip"])
+    assert a["tags"] == ["VIP"]
+    contacts.add_contact("B", tags_=["vip"])
+    assert [(t["name"], t["contacts"]) for t in tags.list_tags()] == [("VIP", 2)]
+
+
+def test_company_delete_modes(db):
+    c1 = contacts.add_contact("A", company="X GmbH")
+    result = companies.delete_company(c1["company_id"], contacts="keep")
+    assert result["contacts_unlinked"] == 1
+    assert contacts.get_contact(c1["id"])["company"] is None
+    c2 = contacts.add_contact("B", company="Y GmbH")
+    companies.delete_company(c2["company_id"], contacts="delete")
+    with pytest.raises(NotFound):
+        contacts.get_contact(c2["id"])
+    with pytest.raises(Invalid):
+        companies.delete_company(1, contacts="maybe")
+
+
+def test_search_ranks_name_hits_and_pages(db):
+    contacts.add_contact("Petra Schmidt")
+    contacts.add_contact("Klaus Berg", notes="kennt Schmidt vom Golf")
+    found = search.search("schmidt")
+    assert [h["name"] for h in found][0] == "Petra Schmidt"
+    assert len(found) == 2
+    assert search.search("schmidt", limit=1, offset=1)[0]["name"] == "Klaus Berg"
+    assert search.search("") == [] and search.search("!!!") == []
