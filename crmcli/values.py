@@ -106,24 +106,23 @@ _UNITS = {
 _DAY_WORDS = {"today": 0, "heute": 0, "tomorrow": 1, "morgen": 1, "yesterday": -1, "gestern": -1}
 _DAY_WORDS |= {"ubermorgen": 2, "uebermorgen": 2, "vorgestern": -2}
 _END_OF_MONTH = {"end of month", "eom", "monatsende", "ende des monats"}
+# Patterns are strings, compiled on first use by re's cache: compiling them all at import
+# would add ~2 ms to every `crm` start. (?a): \d and \s mean ASCII only.
 _NUM = r"\d{1,6}|an?|one|ein|eine[mnr]?"
-_OFFSET = re.compile(
-    rf"(?P<sign>[+-]) ?(?P<n>\d{{1,6}}) ?(?P<unit>[a-z]+)|in (?P<n2>{_NUM}) (?P<unit2>[a-z]+)"
-    rf"|(?P<n3>{_NUM}) (?P<unit3>[a-z]+) ago|vor (?P<n4>{_NUM}) (?P<unit4>[a-z]+)",
-    re.ASCII,
+_OFFSET = (
+    rf"(?a)(?P<sign>[+-]) ?(?P<n>\d{{1,6}}) ?(?P<unit>[a-z]+)|in (?P<n2>{_NUM}) (?P<unit2>[a-z]+)"
+    rf"|(?P<n3>{_NUM}) (?P<unit3>[a-z]+) ago|vor (?P<n4>{_NUM}) (?P<unit4>[a-z]+)"
 )
-_NEXT = re.compile(r"(?:(next|n(?:a|ae)chste[nrs]?|kommende[nrs]?) )?([a-z]+)", re.ASCII)
-_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?", re.ASCII)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_ISO_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:z|[+-]\d{2}(?::?\d{2})?)?",
-    re.ASCII,
+_NEXT = r"(?a)(?:(next|n(?:a|ae)chste[nrs]?|kommende[nrs]?) )?([a-z]+)"
+_GERMAN_DATE = r"(?a)(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?"
+_ISO_DATE = r"(?a)\d{4}-\d{2}-\d{2}"
+_ISO_DATETIME = (
+    r"(?a)\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:z|[+-]\d{2}(?::?\d{2})?)?"
 )
-_TIME = re.compile(
-    r"(?:^|[ ,]+)(?:(?:at|um) )?(?:(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?: ?uhr)?"
+_TIME = (
+    r"(?a)(?:^|[ ,]+)(?:(?:at|um) )?(?:(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?: ?uhr)?"
     r"|(?P<h2>\d{1,2})(?:\.(?P<m2>\d{2}))? ?uhr"
-    r"|(?P<h3>\d{1,2})(?::(?P<m3>\d{2}))? ?(?P<ap>am|pm))$",
-    re.ASCII,
+    r"|(?P<h3>\d{1,2})(?::(?P<m3>\d{2}))? ?(?P<ap>am|pm))$"
 )
 _WHEN_HINT = "try 2026-12-24, 24.12.2026 14:00, tomorrow 9:00, +3d, next monday"
 
@@ -163,7 +162,7 @@ def _day(s: str, now: datetime) -> date | datetime | None:
         return today + timedelta(days=_DAY_WORDS[s])
     if s in _END_OF_MONTH:
         return today + relativedelta(day=31)
-    if m := _OFFSET.fullmatch(s):
+    if m := re.fullmatch(_OFFSET, s):
         n = _count(m["n"] or m["n2"] or m["n3"] or m["n4"])
         if m["sign"] == "-" or m["n3"] or m["n4"]:
             n = -n
@@ -171,7 +170,7 @@ def _day(s: str, now: datetime) -> date | datetime | None:
         if unit in ("minutes", "hours"):  # elapsed time, whatever the wall clock does
             return (now.astimezone(UTC) + timedelta(**{unit: n})).astimezone(now.tzinfo)
         return None if unit is None else tz.resolve_imaginary(now + relativedelta(**{unit: n}))
-    if m := _NEXT.fullmatch(s):
+    if m := re.fullmatch(_NEXT, s):
         word = m[2]
         if word in _WEEKDAYS:
             return today + relativedelta(days=1, weekday=_WEEKDAYS[word])
@@ -179,7 +178,7 @@ def _day(s: str, now: datetime) -> date | datetime | None:
         if m[1] and unit in ("days", "weeks", "months", "years"):
             return today + relativedelta(**{unit: 1})
         return None
-    if m := _GERMAN_DATE.fullmatch(s):
+    if m := re.fullmatch(_GERMAN_DATE, s):
         day, month, year = int(m[1]), int(m[2]), m[3]
         if year:
             full = _full_year(int(year), today.year) if len(year) == 2 else int(year)
@@ -191,7 +190,7 @@ def _day(s: str, now: datetime) -> date | datetime | None:
             except ValueError:
                 continue
         return None
-    if _ISO_DATE.fullmatch(s):
+    if re.fullmatch(_ISO_DATE, s):
         from dateutil.parser import isoparse
 
         return isoparse(s).date()
@@ -216,7 +215,7 @@ def _parse(text: str, now: datetime) -> tuple[datetime, str] | None:
     s = fold(text)
     now = to_utc(now).astimezone(local_tz())
     try:
-        if _ISO_DATETIME.fullmatch(s):
+        if re.fullmatch(_ISO_DATETIME, s):
             from dateutil.parser import isoparse
 
             dt = isoparse(s.upper())
@@ -225,7 +224,7 @@ def _parse(text: str, now: datetime) -> tuple[datetime, str] | None:
             return dt.astimezone(local_tz()), "time"
         if (day := _day(s, now)) is not None:
             return (day, "exact") if isinstance(day, datetime) else (_at(day), "date")
-        if not (m := _TIME.search(s)) or not (clock := _clock(m)):
+        if not (m := re.search(_TIME, s)) or not (clock := _clock(m)):
             return None
         rest = s[: m.start()]
         day = _day(rest, now) if rest else now.date()
@@ -279,10 +278,9 @@ def parse_date(text: str, now: datetime, *, field: str = "date") -> date:
 
 # ---------------------------------------------------------------- money
 
-_MONEY = re.compile(
-    r"(?P<s1>[-+])? ?(?P<c1>€|eur)? ?(?P<s2>[-+])? ?(?P<num>\d[\d.,]*?)(?P<dash>[.,]--?)?"
-    r" ?(?P<c2>€|eur)?",
-    re.ASCII | re.IGNORECASE,
+_MONEY = (
+    r"(?ai)(?P<s1>[-+])? ?(?P<c1>€|eur)? ?(?P<s2>[-+])? ?(?P<num>\d[\d.,]*?)(?P<dash>[.,]--?)?"
+    r" ?(?P<c2>€|eur)?"
 )
 _MONEY_HINT = "try 1.234,50 or 1234.50"
 
@@ -317,7 +315,7 @@ def parse_money(text: str, *, field: str = "amount") -> Decimal:
     with 0, groups thousands (`1.234` and `1,234` are 1234; `0,500` is a decimal);
     otherwise it is the decimal separator (`12,5` is 12.50).
     """
-    m = _MONEY.fullmatch(" ".join(text.replace("\u2212", "-").split()))
+    m = re.fullmatch(_MONEY, " ".join(text.replace("\u2212", "-").split()))
     if not m or (m["s1"] and m["s2"]) or (m["c1"] and m["c2"]):
         raise Invalid(field, f"cannot read {_q(text)} as an amount ({_MONEY_HINT})")
     plain = _plain_number(m["num"])
@@ -440,9 +438,12 @@ def parse_assignment(text: str, *, field: str = "field") -> tuple[str, str]:
     return key.lower(), value.strip()
 
 
-# the words of dates, but a bare "m" is minutes here
-_DURATION_UNITS = {w: {"hours": 60, "minutes": 1}.get(u) for w, u in _UNITS.items()}
-_DURATION_UNITS = {w: f for w, f in _DURATION_UNITS.items() if f} | {"m": 1}
+# the words of dates, except that a bare "m" is minutes here
+_DURATION_UNITS = {
+    word: 60 if unit == "hours" else 1
+    for word, unit in _UNITS.items()
+    if unit in ("hours", "minutes")
+} | {"m": 1}
 
 
 def parse_duration(text: str, *, field: str = "duration") -> int:
@@ -450,20 +451,21 @@ def parse_duration(text: str, *, field: str = "duration") -> int:
     `1:30`, `1,5h`, `1.5 Std`. Fractions round to the nearest minute."""
     s = fold(text)
     why = f"cannot read {_q(text)} as a duration (try 15m, 1h30m, 1:30, 90)"
-    if re.fullmatch(r"\d{1,6}", s, re.ASCII):
-        minutes = Decimal(s)
-    elif m := re.fullmatch(r"(\d{1,4}):([0-5]\d)", s, re.ASCII):
-        minutes = Decimal(int(m[1]) * 60 + int(m[2]))
-    elif re.fullmatch(r"(?:\d{1,6}(?:[.,]\d{1,3})? ?[a-z]+ ?)+", s, re.ASCII):
-        parts = re.findall(r"(\d+(?:[.,]\d+)?) ?([a-z]+)", s, re.ASCII)
-        factors = [_DURATION_UNITS.get(unit) for _, unit in parts]
-        if None in factors or len(set(factors)) != len(factors):
-            raise Invalid(field, why)
-        numbers = [Decimal(n.replace(",", ".")) for n, _ in parts]
-        minutes = sum(n * f for n, f in zip(numbers, factors, strict=True))
+    if re.fullmatch(r"(?a)\d{1,6}", s):
+        exact = Decimal(s)
+    elif m := re.fullmatch(r"(?a)(\d{1,4}):([0-5]\d)", s):
+        exact = Decimal(int(m[1]) * 60 + int(m[2]))
+    elif re.fullmatch(r"(?a)(?:\d{1,6}(?:[.,]\d{1,3})? ?[a-z]+ ?)+", s):
+        exact, seen = Decimal(0), set()
+        for number, unit in re.findall(r"(?a)(\d+(?:[.,]\d+)?) ?([a-z]+)", s):
+            factor = _DURATION_UNITS.get(unit)
+            if factor is None or factor in seen:  # "1h1h" is a typo, not two hours
+                raise Invalid(field, why)
+            seen.add(factor)
+            exact += Decimal(number.replace(",", ".")) * factor
     else:
         raise Invalid(field, why)
-    minutes = int(minutes.to_integral_value(ROUND_HALF_UP))
+    minutes = int(exact.to_integral_value(ROUND_HALF_UP))
     if minutes <= 0:
         raise Invalid(field, f"{_q(text)} is not longer than zero")
     if minutes > 100_000:
@@ -526,13 +528,13 @@ def parse_every(text: str, *, field: str = "every") -> str:
         return f"FREQ={_FREQ_OF[s]};INTERVAL=1"
     if s in ("weekdays", "workdays", "werktags", "werktaglich", "werktaeglich"):
         return _WORKDAYS
-    m = re.fullmatch(r"(?:every|alle|jede[nmrs]?) ([a-z]+)|([a-z]{4,})s", s, re.ASCII)
+    m = re.fullmatch(r"(?:every|alle|jede[nmrs]?) ([a-z]+)|([a-z]{4,})s", s)
     if m and (day := _WEEKDAYS.get(m[1] or m[2])) is not None:
         return f"FREQ=WEEKLY;BYDAY={_RRULE_DAYS[day]}"
-    m = re.fullmatch(r"(?:(?:every|alle|jede[nmrs]?) )?(?:(\d{1,3}) ?)?([a-z]+)", s, re.ASCII)
-    freq = m and (m[1] or s != m[2]) and _FREQ_OF_UNIT.get(_UNITS.get(m[2], ""))
-    if freq and (interval := int(m[1] or 1)) >= 1:
-        return f"FREQ={freq};INTERVAL={interval}"
+    m = re.fullmatch(r"(?a)(?:(?:every|alle|jede[nmrs]?) )?(?:(\d{1,3}) ?)?([a-z]+)", s)
+    unit = _UNITS.get(m[2]) if m and (m[1] or s != m[2]) else None  # not a bare "weeks"
+    if m and (freq := _FREQ_OF_UNIT.get(unit or "")) and int(m[1] or 1) > 0:
+        return f"FREQ={freq};INTERVAL={int(m[1] or 1)}"
     rule = "".join(text.split()).upper().removeprefix("RRULE:").strip(";")
     if "=" not in rule:
         raise Invalid(field, f"cannot read {_q(text)} as a recurrence ({_EVERY_HINT})")
