@@ -21,17 +21,75 @@ def _fail(text: str, code: int) -> None:
     sys.exit(code)
 
 
-# The order `crm --help` lists commands in: the everyday verbs first.
-COMMAND_ORDER = ("add", "list", "show", "edit", "delete", "tag", "untag", "search", "demo", "db")
+# Every command, in the order `crm --help` lists them: (module in crmcli.commands, the Typer
+# app or function there, short help). Modules are imported only when their command runs, so
+# `crm --help`, completion and each command pay only for what they use.
+COMMANDS = {
+    "add": ("add", "app", "Create a contact, company or task."),
+    "log": ("timeline", "log", "Record an interaction: call, email, meeting, complaint..."),
+    "list": ("listing", "app", "List contacts, companies, tags, activities or tasks."),
+    "show": ("show", "show", "Show a contact card with its timeline, or a company, task..."),
+    "edit": ("edit", "edit", "Change a contact, company, task, activity or tag."),
+    "delete": ("delete", "delete", "Delete a contact, company, task, activity or tag."),
+    "tag": ("tagging", "tag", "Add tags to a contact or company."),
+    "untag": ("tagging", "untag", "Remove tags from a contact or company."),
+    "search": ("search", "search", "Search contacts, companies and activity text."),
+    "done": ("tasks", "done", "Finish a task (a recurring one spawns its next)."),
+    "snooze": ("tasks", "snooze", "Postpone a task."),
+    "reopen": ("tasks", "reopen", "Reopen a done task or a resolved complaint."),
+    "resolve": ("timeline", "resolve", "Mark an inquiry, complaint or return as resolved."),
+    "remind": ("remind", "remind", "What is due or overdue, each occurrence once (for cron)."),
+    "demo": ("demo", "demo", "Fill a database with German sample data."),
+    "db": ("database", "app", "Check, upgrade and back up the database."),
+}
+
+
+def load_command(name: str):
+    """The click command for `name`, built from its module on first use."""
+    import importlib
+
+    from typer.main import get_command
+
+    module_name, attribute, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(f"crmcli.commands.{module_name}"), attribute)
+    if not isinstance(target, typer.Typer):
+        single = typer.Typer()
+        single.command(name)(target)
+        target = single
+    command = get_command(target)
+    command.name = name
+    return command
 
 
 class CrmGroup(TyperGroup):
     """Runs the command tree and turns every error into one line on stderr and an exit code."""
 
     def list_commands(self, ctx) -> list[str]:
-        names = super().list_commands(ctx)
-        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
-        return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
+        return list(COMMANDS)
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_commands(self, ctx, formatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, spec[2]) for name, spec in COMMANDS.items()])
+
+    def resolve_command(self, ctx, args):
+        from difflib import get_close_matches
+
+        from typer._click import exceptions as click_exc
+
+        try:
+            return self._click_resolve_command(ctx, args)
+        except click_exc.UsageError as exc:
+            matches = get_close_matches(args[0], list(COMMANDS)) if args else []
+            if matches:
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {matches[0]!r}?"
+            raise
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         from typer._click import exceptions as click_exc
@@ -48,7 +106,10 @@ class CrmGroup(TyperGroup):
             )
         except Ambiguous as exc:
             lines = [f"crm: error: {exc}; be more specific or use an id:"]
-            lines += [f"  #{c.id}  {c.name}" + (f"  ({c.detail})" if c.detail else "") for c in exc.candidates]
+            lines += [
+                f"  #{c.id}  {c.name}" + (f"  ({c.detail})" if c.detail else "")
+                for c in exc.candidates
+            ]
             if exc.total > len(exc.candidates):
                 lines.append(f"  … and {exc.total - len(exc.candidates)} more")
             sys.stderr.write("\n".join(lines) + "\n")
@@ -80,9 +141,7 @@ class CrmGroup(TyperGroup):
                 raise
             if type(exc).__module__ == "peewee":  # locked, disk full, read-only file...
                 _fail(f"database: {exc}", 1)
-            _fail(
-                f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1
-            )
+            _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
         finally:
             current().close()
         if standalone_mode:
@@ -126,33 +185,6 @@ def root(
     ] = False,
 ) -> None:
     install(Env(db_option=db, debug=debug))
-
-
-def _register() -> None:
-    from crmcli.commands import (
-        add,
-        database,
-        delete,
-        demo,
-        edit,
-        listing,
-        search,
-        show,
-        tagging,
-    )
-
-    app.add_typer(add.app, name="add")
-    app.add_typer(listing.app, name="list")
-    show.register(app)
-    edit.register(app)
-    delete.register(app)
-    tagging.register(app)
-    search.register(app)
-    demo.register(app)
-    app.add_typer(database.app, name="db")
-
-
-_register()
 
 
 def main() -> None:

@@ -42,9 +42,9 @@ class Env:
     @property
     def color(self) -> bool:
         """Colour and box drawing only for a person at a terminal who has not asked for NO_COLOR."""
-        return self.stdout_isatty and "NO_COLOR" not in os.environ and os.environ.get(
-            "TERM"
-        ) != "dumb"
+        return (
+            self.stdout_isatty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+        )
 
     @property
     def target(self) -> str:

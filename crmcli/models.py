@@ -13,6 +13,7 @@ from peewee import (
     DateField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
     Model,
     TextField,
 )
@@ -65,6 +66,7 @@ class Company(BaseModel):
     street = TextField(null=True)
     zip = TextField(null=True)
     city = TextField(null=True)
+    city_fold = TextField(null=True, index=True)
     country = TextField(null=True)
     notes = TextField(null=True)
 
@@ -85,17 +87,23 @@ class Contact(BaseModel):
     city_fold = TextField(null=True, index=True)
     country = TextField(null=True)
     birthday = DateField(null=True)
+    birthday_md = CharField(max_length=5, null=True, index=True)  # "12-24": reminders by day
     status = CharField(max_length=16, default="lead", index=True)
     source = TextField(null=True, index=True)
     owner = TextField(null=True)
     notes = TextField(null=True)
     consent = BooleanField(default=False)
     consent_at = UTCDateTimeField(null=True)
+    # Stay in touch: call at least every N days (a tag's cadence applies too; the shorter wins).
+    cadence_days = IntegerField(null=True)
+    # The newest activity's time, kept by services.activities: card header, cadence, --brief.
+    last_activity_at = UTCDateTimeField(null=True, index=True)
 
 
 class Tag(BaseModel):
     name = TextField()
     name_fold = TextField(unique=True)
+    cadence_days = IntegerField(null=True)
 
 
 class ContactTag(Model):
@@ -131,8 +139,80 @@ class ContactField(Model):
         indexes = ((("contact", "key"), True), (("key", "value"), False))
 
 
+ACTIVITY_KINDS = (
+    "call", "email", "letter", "meeting", "note", "inquiry", "complaint", "return", "review",
+    "survey",
+)  # fmt: skip
+# Kinds that wait for an answer: they stay open until someone resolves them.
+TRACKED_KINDS = ("inquiry", "complaint", "return")
+
+
+class Activity(BaseModel):
+    """One entry on a timeline: every kind of interaction with a contact or company."""
+
+    kind = CharField(max_length=16)
+    contact = ForeignKeyField(Contact, null=True, on_delete="CASCADE", backref="activities")
+    company = ForeignKeyField(Company, null=True, on_delete="CASCADE", backref="activities")
+    occurred_at = UTCDateTimeField()
+    direction = CharField(max_length=3, null=True)  # in / out
+    subject = TextField(null=True)
+    body = TextField(null=True)
+    duration_min = IntegerField(null=True)
+    outcome = TextField(null=True)
+    rating = IntegerField(null=True)  # reviews: 1-5
+    score = IntegerField(null=True)  # surveys: e.g. NPS 0-10
+    status = CharField(max_length=8, null=True)  # open / resolved, for TRACKED_KINDS
+    resolved_at = UTCDateTimeField(null=True)
+    resolved_by = TextField(null=True)
+    resolution = TextField(null=True)
+    owner = TextField(null=True)
+
+    class Meta:
+        indexes = (
+            (("contact", "occurred_at"), False),
+            (("company", "occurred_at"), False),
+            (("kind", "occurred_at"), False),
+            (("status", "occurred_at"), False),
+            (("occurred_at",), False),
+        )
+
+
+PRIORITIES = ("low", "normal", "high")
+
+
+class Task(BaseModel):
+    title = TextField()
+    name_key = TextField()  # fold_variants(title), so a task REF can be part of its title
+    contact = ForeignKeyField(Contact, null=True, on_delete="CASCADE", backref="tasks")
+    due_at = UTCDateTimeField(null=True)
+    due_has_time = BooleanField(default=False)
+    # RFC 5545 RRULE (without the prefix); the next occurrence counts from due_at.
+    rrule = TextField(null=True)
+    series_start = UTCDateTimeField(null=True)  # first due date of a series, for COUNT
+    priority = IntegerField(default=1)  # index into PRIORITIES
+    note = TextField(null=True)
+    done_at = UTCDateTimeField(null=True)
+    snoozed_until = UTCDateTimeField(null=True)
+    # The occurrence this task was spawned from, so completing twice never spawns twice.
+    previous = ForeignKeyField("self", null=True, on_delete="SET NULL", unique=True)
+
+    class Meta:
+        indexes = ((("done_at", "due_at"), False), (("contact", "done_at"), False))
+
+
+class ReminderLog(Model):
+    """What `crm remind` has printed: one row per occurrence, so each is printed once."""
+
+    key = TextField(primary_key=True)
+    reminded_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
 class SearchEntry(Model):
-    """The full-text index. On SQLite a FTS5 virtual table (see migration 0001); rowid encodes kind."""
+    """The full-text index: on SQLite a FTS5 table (see migration 0001); rowid encodes kind."""
 
     rowid = BigIntegerField(primary_key=True)
     body = TextField()
@@ -140,6 +220,3 @@ class SearchEntry(Model):
     class Meta:
         database = database_proxy
         table_name = "search_index"
-
-
-ALL_MODELS = (Company, Contact, Tag, ContactTag, CompanyTag, ContactField)

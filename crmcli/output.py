@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any, TextIO
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     jsonl = "jsonl"
@@ -174,8 +175,10 @@ def render_record(
     *,
     title: str = "",
     sections: Sequence[Section] = (),
+    display_record: dict | None = None,
 ) -> None:
-    """Print one record (a card): labelled fields, then sections. JSON gets the whole record."""
+    """Print one record (a card): labelled fields, then sections. JSON gets the whole record;
+    tables show `display_record` (the record plus display-only keys) when given."""
     fmt = Format(fmt)
     out = _stdout()
     if fmt is Format.json:
@@ -188,7 +191,8 @@ def render_record(
     if fmt is Format.csv:
         render_rows([record], [], Format.csv)
         return
-    shown = [(label, display(record.get(key))) for key, label in fields]
+    view = record if display_record is None else display_record
+    shown = [(label, display(view.get(key))) for key, label in fields]
     shown = [(label, value) for label, value in shown if value != ""]
     if _use_rich():
         from rich.table import Table
@@ -227,3 +231,40 @@ def _escape(text: str) -> str:
 def message(text: str) -> None:
     """A note for people (what was done); goes to stderr so stdout stays clean for scripts."""
     sys.stderr.write(text + "\n")
+
+
+class paged:
+    """On a terminal, send what is printed inside to $PAGER (less -FRX) when it is longer than
+    the screen; elsewhere, print as usual. `crm show` uses it for long timelines."""
+
+    def __enter__(self):
+        from crmcli.env import current
+
+        self._active = current().color and os.environ.get("PAGER", "less") not in ("", "cat")
+        if self._active:
+            import io
+
+            self._real = sys.stdout
+            self._buffer = io.StringIO()
+            sys.stdout = self._buffer
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if not self._active:
+            return False
+        sys.stdout = self._real
+        text = self._buffer.getvalue()
+        import shutil
+
+        if exc_type is None and text.count("\n") >= shutil.get_terminal_size().lines - 1:
+            import shlex
+            import subprocess
+
+            pager = shlex.split(os.environ.get("PAGER") or "less -FRX")
+            try:
+                subprocess.run(pager, input=text, text=True, check=False)
+                return False
+            except OSError:
+                pass  # no pager installed: print it all
+        self._real.write(text)
+        return False

@@ -576,3 +576,28 @@ def describe_every(rule: str) -> str:
     unit = {"DAILY": "days", "WEEKLY": "weeks", "MONTHLY": "months", "YEARLY": "years"}[freq]
     text = freq.lower() if interval == "1" else f"every {int(interval)} {unit}"
     return f"{text} on {byday}" if byday else text
+
+
+_CADENCE_DAYS = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 30, "YEARLY": 365}
+
+
+def parse_cadence(text: str, *, field: str = "every") -> int:
+    """A stay-in-touch cadence as days: `30 days`, `2 weeks`, `monthly` (30), `quarterly`
+    (90), `alle 3 Monate`; anything `parse_every` reads without BYDAY-style detail."""
+    if fold(text) in ("quarterly", "vierteljahrlich", "vierteljaehrlich"):
+        return 90
+    rule = parse_every(text, field=field)
+    parts = dict(p.partition("=")[::2] for p in rule.split(";"))
+    if set(parts) - {"FREQ", "INTERVAL"}:
+        raise Invalid(field, f"{_q(text)}: a cadence is a plain interval such as 30 days")
+    return _CADENCE_DAYS[parts["FREQ"]] * int(parts.get("INTERVAL", "1"))
+
+
+def describe_cadence(days: int | None) -> str:
+    """`every 30 days`, `every 2 weeks`; "" for None."""
+    if not days:
+        return ""
+    if days % 7 == 0 and days < 364:
+        weeks = days // 7
+        return "weekly" if weeks == 1 else f"every {weeks} weeks"
+    return "daily" if days == 1 else f"every {days} days"

@@ -1,16 +1,60 @@
-"""Shared fixtures: a fresh database per test, a pinned clock and timezone, and a CLI runner."""
+"""Shared fixtures: a fresh database per test, a pinned clock and timezone, and a CLI runner.
+
+With CRM_TEST_PG set to a postgresql:// URL of a server (PostgreSQL 13+) where that user may
+CREATE DATABASE, the service tests under tests/services/ that use `db` or `crm` also run on
+PostgreSQL (test ids end in `[pg]`), each in an empty schema of its own, and
+tests/services/test_postgres.py is collected. Without it the suite is SQLite only, exactly as
+before. A service test about SQLite itself (pragmas, file modes, backup) asks for `db_path` or
+is marked `@pytest.mark.sqlite_only`; test_db.py is that as a whole.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 # Monday 23 November 2026, 10:00 in Berlin: every relative date in the tests counts from here.
 NOW = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
+
+PG_URL = os.environ.get("CRM_TEST_PG", "").strip()
+SERVICES = Path(__file__).parent / "services"
+# Modules under tests/services/ that test the SQLite database layer itself.
+SQLITE_ONLY_MODULES = {"test_db.py"}
+PG_ONLY_MODULES = {"test_postgres.py"}
+
+collect_ignore = [] if PG_URL else [f"services/{name}" for name in PG_ONLY_MODULES]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only: run on SQLite only, even when CRM_TEST_PG is set"
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """Run tests/services/ on both backends when CRM_TEST_PG is set; otherwise leave ids alone."""
+    if "db_backend" not in metafunc.fixturenames or not PG_URL:
+        return
+    path = Path(str(metafunc.definition.path))
+    if path.name in PG_ONLY_MODULES:
+        backends = ["pg"]
+    elif (
+        path.parent == SERVICES
+        and path.name not in SQLITE_ONLY_MODULES
+        and "db_path" not in metafunc.fixturenames
+        and not metafunc.definition.get_closest_marker("sqlite_only")
+    ):
+        backends = ["sqlite", "pg"]
+    else:
+        return
+    metafunc.parametrize("db_backend", backends, indirect=True)
 
 
 @pytest.fixture(autouse=True)
@@ -30,11 +74,101 @@ def db_path(tmp_path):
 
 
 @pytest.fixture
-def db(db_path):
+def db_backend(request):
+    """`sqlite`, unless pytest_generate_tests parametrised the test for PostgreSQL too."""
+    return getattr(request, "param", "sqlite")
+
+
+class PgServer:
+    """The CRM_TEST_PG server. A database of our own for the session, and in it a fresh schema
+    per test that the test's URL selects (libpq `options=-csearch_path=...`): as empty as a new
+    database to crm, and much faster to make than one."""
+
+    def __init__(self, url: str):
+        self.url = "postgresql://" + url.split("://", 1)[1]
+        self.database = f"crm_test_{os.getpid()}"
+        self._names = itertools.count()
+        self._server = self._connect(self.url)
+        # FORCE (PostgreSQL 13+): connections a crashed run left must not keep it.
+        self._server.execute_sql(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
+        self._server.execute_sql(f"CREATE DATABASE {self.database}")
+        # Test data need not survive a power cut; this makes each commit cheaper.
+        self._server.execute_sql(f"ALTER DATABASE {self.database} SET synchronous_commit = off")
+        self._admin = self._connect(self._with(path=f"/{self.database}"))
+        self._admin.execute_sql("SET lock_timeout = '10s'")  # fail rather than hang
+
+    @staticmethod
+    def _connect(url: str):
+        from peewee import PostgresqlDatabase  # outside atomic() it autocommits
+
+        database = PostgresqlDatabase(url)
+        database.connect()
+        return database
+
+    def _with(self, **parts) -> str:
+        from urllib.parse import urlsplit, urlunsplit
+
+        return urlunsplit(urlsplit(self.url)._replace(**parts))
+
+    def create(self) -> str:
+        """A new, empty schema; returns the URL that makes it crm's database."""
+        from urllib.parse import quote
+
+        name = f"test_{next(self._names)}"
+        self._admin.execute_sql(f"CREATE SCHEMA {name}")
+        options = quote(f"-csearch_path={name}", safe="")
+        return self._with(path=f"/{self.database}", query=f"options={options}")
+
+    def drop(self, url: str) -> None:
+        name = url.rsplit("%3D", 1)[1]
+        # A connection a failed test left open (maybe mid-transaction) would block the drop.
+        self._admin.execute_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        self._admin.execute_sql(f"DROP SCHEMA {name} CASCADE")
+
+    def close(self) -> None:
+        self._admin.close()
+        self._server.execute_sql(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
+        self._server.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    if not PG_URL:
+        pytest.skip("CRM_TEST_PG is not set")
+    server = PgServer(PG_URL)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """The URL of a fresh, empty PostgreSQL database (a schema of its own), dropped after."""
+    url = pg_server.create()
+    yield url
+    from crmcli.models import database_proxy
+
+    if database_proxy.obj is not None:
+        database_proxy.obj.close()
+    pg_server.drop(url)
+
+
+@pytest.fixture
+def db_target(request, db_backend):
+    """What `--db` gets: the SQLite file `db_path`, or a fresh PostgreSQL database's URL."""
+    # Looked up, not requested, so that only tests that ask for db_path have it in their
+    # closure: pytest_generate_tests reads that as "about the SQLite file".
+    return str(request.getfixturevalue("pg_url" if db_backend == "pg" else "db_path"))
+
+
+@pytest.fixture
+def db(db_target):
     """An open, migrated database; services can be called directly."""
     from crmcli.db import open_database
 
-    database = open_database(str(db_path))
+    database = open_database(db_target)
     yield database
     database.close()
 
@@ -50,7 +184,7 @@ class Result:
 
 
 @pytest.fixture
-def crm(db_path):
+def crm(db_target):
     """Run `crm --db <tmp> ARGS...` in-process; returns exit code, stdout and stderr."""
     from typer.testing import CliRunner
 
@@ -59,7 +193,7 @@ def crm(db_path):
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None, env: dict | None = None) -> Result:
-        result = runner.invoke(app, ["--db", str(db_path), *args], input=input, env=env)
+        result = runner.invoke(app, ["--db", db_target, *args], input=input, env=env)
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         return Result(result.exit_code, result.stdout, result.stderr)

@@ -13,8 +13,12 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 
 
 def leaf_commands():
+    from typer._click import Context
+
     root = get_command(app)
-    for name, cmd in root.commands.items():
+    ctx = Context(root)
+    for name in root.list_commands(ctx):
+        cmd = root.get_command(ctx, name)
         sub = getattr(cmd, "commands", None)
         if sub:
             for subname, subcmd in sub.items():

@@ -32,6 +32,7 @@ def add_contact(
     field: c.FieldOpt = None,
     consent: c.ConsentOpt = None,
     consent_date: c.ConsentDateOpt = None,
+    every: c.EveryOpt = None,
     output: c.ResultOpt = None,
 ) -> None:
     """Create a contact. A company named with --company is linked, or created if new.
@@ -43,7 +44,7 @@ def add_contact(
         dict(
             email=email, phone=phone, position=position, street=street, zip=zip, city=city,
             country=country, birthday=birthday, status=status, source=source, owner=owner,
-            notes=notes, consent=consent, consent_at=consent_date,
+            notes=notes, consent=consent, consent_at=consent_date, cadence_days=every,
         )
     )  # fmt: skip
     fields = c.assignments(field)
@@ -89,3 +90,64 @@ def add_company(
     c.done(f"Added company #{card['id']} {card['name']}.")
     if output is not None:
         print_company(card, output)
+
+
+PRIORITY_HELP = "low, normal or high."
+
+
+@app.command("task")
+def add_task(
+    title: Annotated[str, typer.Argument(help="What to do, e.g. 'Angebot nachfassen'.")],
+    contact: Annotated[
+        str | None, typer.Option("--contact", "-c", help="For this contact (REF).")
+    ] = None,
+    due: Annotated[
+        str | None,
+        typer.Option("--due", metavar="WHEN", help="Due: fri, tomorrow 9:00, 24.12., +3d."),
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every",
+            metavar="RULE",
+            help="Repeat: weekly, '2 weeks', monatlich, 'FREQ=MONTHLY;BYDAY=1MO'.",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="WHEN", help="Last possible occurrence.")
+    ] = None,
+    count: Annotated[
+        int | None, typer.Option("--count", min=1, help="How many occurrences in all.")
+    ] = None,
+    priority: Annotated[str, typer.Option("--priority", "-P", help=PRIORITY_HELP)] = "normal",
+    note: Annotated[str | None, typer.Option("--note", help="Details.")] = None,
+    output: c.ResultOpt = None,
+) -> None:
+    """Create a task, optionally recurring (RFC 5545 rules).
+
+    Example: crm add task "Rückruf Müller" -c müller --due "tomorrow 9:00" --every "2 weeks"
+    """
+    from crmcli.commands.cards import print_task
+    from crmcli.errors import Invalid
+    from crmcli.values import parse_every, parse_when_ex
+
+    due_at, has_time = parse_when_ex(due, c.now(), field="due") if due else (None, False)
+    rule = parse_every(every) if every else None
+    if rule is None and (until or count):
+        raise Invalid("every", "--until and --count need --every")
+    until_at = c.when(until, "until")
+    c.db()
+    from crmcli.services import contacts, tasks
+
+    if rule:
+        rule = tasks.with_end(rule, until=until_at, count=count)
+    card = tasks.add_task(
+        title, contact_id=contacts.resolve_contact(contact) if contact else None, due_at=due_at,
+        due_has_time=has_time, rrule=rule, priority=tasks.check_priority(priority), note=note,
+        now=c.now(),
+    )  # fmt: skip
+    from crmcli.commands.tasks import describe
+
+    c.done(f"Added {describe(card)}.")
+    if output is not None:
+        print_task(card, output)

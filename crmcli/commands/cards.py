@@ -9,8 +9,9 @@ CONTACT_FIELDS = (
     ("company", "Company"), ("position", "Position"), ("street", "Street"), ("zip", "Zip"),
     ("city", "City"), ("country", "Country"), ("birthday", "Birthday"), ("status", "Status"),
     ("source", "Source"), ("owner", "Owner"), ("tags", "Tags"), ("consent", "Consent"),
-    ("consent_at", "Consent since"), ("notes", "Notes"), ("created_at", "Created"),
-    ("updated_at", "Updated"),
+    ("consent_at", "Consent since"), ("cadence", "Stay in touch"),
+    ("last_interaction", "Last contact"),
+    ("notes", "Notes"), ("created_at", "Created"), ("updated_at", "Updated"),
 )  # fmt: skip
 CONTACT_COLUMNS = (
     Column("id", "Id", "right"), Column("name", "Name"), Column("company", "Company", max_width=30),
@@ -33,24 +34,125 @@ PEOPLE_COLUMNS = (
     Column("email", "Email"), Column("phone", "Phone"), Column("status", "Status"),
 )  # fmt: skip
 FIELD_COLUMNS = (Column("key", "Field"), Column("value", "Value"))
+ACTIVITY_FIELDS = (
+    ("id", "Id"), ("kind", "Kind"), ("occurred_at", "When"), ("contact", "Contact"),
+    ("company", "Company"), ("direction", "Direction"), ("subject", "Subject"), ("body", "Text"),
+    ("duration", "Duration"), ("outcome", "Outcome"), ("rating", "Rating"), ("score", "Score"),
+    ("status", "Status"), ("resolved_at", "Resolved"), ("resolved_by", "Resolved by"),
+    ("resolution", "Resolution"), ("owner", "Owner"), ("created_at", "Created"),
+)  # fmt: skip
+ACTIVITY_COLUMNS = (
+    Column("id", "Id", "right"), Column("occurred_at", "When"), Column("kind", "Kind"),
+    Column("direction", "Dir"), Column("who", "Contact", max_width=28),
+    Column("summary", "Subject / text", max_width=60), Column("status", "Status"),
+)  # fmt: skip
+OPEN_COLUMNS = (
+    Column("id", "Id", "right"), Column("occurred_at", "Since"),
+    Column("age_days", "Days", "right"),
+    Column("kind", "Kind"), Column("who", "Contact", max_width=28),
+    Column("summary", "Subject / text", max_width=60),
+)  # fmt: skip
+TIMELINE_COLUMNS = (
+    Column("id", "Id", "right"), Column("occurred_at", "When"), Column("kind", "Kind"),
+    Column("direction", "Dir"), Column("summary", "Subject / text", max_width=70),
+    Column("status", "Status"),
+)  # fmt: skip
+TASK_FIELDS = (
+    ("id", "Id"), ("due", "Due"), ("snoozed_until", "Snoozed until"), ("repeat", "Repeats"),
+    ("priority", "Priority"), ("contact", "Contact"), ("note", "Note"), ("done_at", "Done"),
+    ("created_at", "Created"),
+)  # fmt: skip
+TASK_COLUMNS = (
+    Column("id", "Id", "right"), Column("due", "Due"), Column("flag", "!"),
+    Column("title", "Task", max_width=50), Column("contact", "Contact", max_width=28),
+    Column("priority", "Priority"), Column("repeat", "Repeats"),
+)  # fmt: skip
+
+
+def summary(activity: dict) -> str:
+    text = " ".join((activity.get("body") or "").split())
+    subject = activity.get("subject")
+    return f"{subject}: {text}" if subject and text else subject or text
+
+
+def activity_view(activity: dict) -> dict:
+    """An activity with the display-only keys tables use (JSON keeps the plain record)."""
+    from crmcli.values import format_duration
+
+    return {
+        **activity,
+        "who": activity["contact"] or activity["company"],
+        "summary": summary(activity),
+        "duration": format_duration(activity["duration_min"]),
+    }
+
+
+def task_view(task: dict) -> dict:
+    from crmcli.output import display
+    from crmcli.values import describe_every, format_date
+
+    due = task["effective_due"]
+    shown = (
+        ""
+        if due is None
+        else display(due)
+        if task["due_has_time"] or task["snoozed_until"]
+        else format_date(due)
+    )
+    flag = "done" if task["done"] else "overdue" if task["overdue"] else ""
+    return {
+        **task, "due": shown, "flag": flag,
+        "repeat": describe_every(task["rrule"]) if task["rrule"] else "",
+    }  # fmt: skip
+
+
+def print_activity(card: dict, fmt: Format) -> None:
+    render_record(
+        card,
+        ACTIVITY_FIELDS,
+        fmt,
+        title=f"{card['kind']} #{card['id']}",
+        display_record=activity_view(card),
+    )
+
+
+def print_task(card: dict, fmt: Format) -> None:
+    render_record(card, TASK_FIELDS, fmt, title=card["title"], display_record=task_view(card))
 
 
 def print_contact(card: dict, fmt: Format) -> None:
+    """The contact card: fields, custom fields, open tasks and the timeline (newest first)."""
+    from crmcli.output import display
+    from crmcli.values import describe_cadence
+
     fields = [{"key": k, "value": v} for k, v in card["fields"].items()]
+    view = dict(card, cadence=describe_cadence(card.get("cadence_days")))
+    last = card.get("last_activity")
+    if last:
+        view["last_interaction"] = f"{display(last['occurred_at'])} ({last['kind']})"
+    sections = [Section("Custom fields", fields, FIELD_COLUMNS)]
+    if "open_tasks" in card:
+        sections.append(
+            Section("Open tasks", [task_view(t) for t in card["open_tasks"]], TASK_COLUMNS)
+        )
+    if "timeline" in card:
+        shown = len(card["timeline"])
+        more = card.get("timeline_total", shown) - shown
+        title = (
+            f"Timeline ({shown} of {shown + more}, --limit for more)" if more > 0 else "Timeline"
+        )
+        sections.append(
+            Section(title, [activity_view(a) for a in card["timeline"]], TIMELINE_COLUMNS)
+        )
     render_record(
-        card,
-        CONTACT_FIELDS,
-        fmt,
-        title=card["name"],
-        sections=[Section("Custom fields", fields, FIELD_COLUMNS)],
+        card, CONTACT_FIELDS, fmt, title=card["name"], sections=sections, display_record=view
     )
 
 
 def print_company(card: dict, fmt: Format) -> None:
-    render_record(
-        card,
-        COMPANY_FIELDS,
-        fmt,
-        title=card["name"],
-        sections=[Section(f"People ({len(card['contacts'])})", card["contacts"], PEOPLE_COLUMNS)],
-    )
+    sections = [Section(f"People ({len(card['contacts'])})", card["contacts"], PEOPLE_COLUMNS)]
+    if "timeline" in card:
+        sections.append(
+            Section("Timeline", [activity_view(a) for a in card["timeline"]], TIMELINE_COLUMNS)
+        )
+    render_record(card, COMPANY_FIELDS, fmt, title=card["name"], sections=sections)

@@ -55,16 +55,23 @@ OwnerOpt = _opt("--owner", help="Who in your team looks after this contact.")
 NotesOpt = _opt("--notes", help="Free text notes (searchable).")
 ConsentOpt = Annotated[
     bool | None,
-    typer.Option("--consent/--no-consent", help="Consent to receive mailings (recorded with a date)."),
+    typer.Option(
+        "--consent/--no-consent", help="Consent to receive mailings (recorded with a date)."
+    ),
 ]
 ConsentDateOpt = _opt(
     "--consent-date", help="When consent was given (default: now).", metavar="WHEN"
+)
+EveryOpt = _opt(
+    "--every",
+    help="Stay in touch: remind when nobody contacted them for this long (30 days).",
+    metavar="INTERVAL",
 )
 DomainOpt = _opt("--domain", help="Web domain, e.g. example.de.")
 IndustryOpt = _opt("--industry", help="Industry or sector.")
 
 TERMINAL_PAGE = 100
-KINDS = ("contact", "company")
+KINDS = ("contact", "company", "task", "activity", "tag")
 
 
 def db():
@@ -121,7 +128,10 @@ def split_kind(args: list[str], default: str = "contact") -> tuple[str, str]:
         return default, args[0]
     if len(args) == 2:
         kind = args[0].lower()
-        aliases = {"contacts": "contact", "companies": "company", "person": "contact"}
+        aliases = {
+            "contacts": "contact", "companies": "company", "person": "contact",
+            "tasks": "task", "activities": "activity", "tags": "tag",
+        }  # fmt: skip
         kind = aliases.get(kind, kind)
         if kind not in KINDS:
             raise Invalid("kind", f"unknown kind '{args[0]}' (choose {', '.join(KINDS)})")
@@ -163,4 +173,53 @@ def contact_values(values: dict) -> dict:
         out.setdefault("consent", True)
     elif "consent_at" in out:
         out["consent_at"] = None
+    if "cadence_days" in out:
+        from crmcli.values import parse_cadence
+
+        out["cadence_days"] = parse_cadence(out["cadence_days"]) if out["cadence_days"] else None
     return out
+
+
+def duration(text: str | None) -> int | None:
+    from crmcli.values import parse_duration
+
+    return parse_duration(text) if text else None
+
+
+def message_text(message: str | None, *, what: str) -> str | None:
+    """The text of `-m`: as given, `-` reads stdin, none opens $EDITOR on a terminal."""
+    if message == "-":
+        return sys.stdin.read().strip() or None
+    if message is not None or not (current().stdin_isatty and current().stdout_isatty):
+        return message
+    return edit_in_editor(
+        f"\n# Write the {what} above. Lines starting with # are ignored;\n"
+        "# an empty text logs none.\n"
+    )
+
+
+def edit_in_editor(template: str) -> str | None:
+    """Open $VISUAL or $EDITOR (else vi) on a private temporary file, like git commit does."""
+    import os
+    import shlex
+    import subprocess
+    import tempfile
+
+    from crmcli.errors import CrmError
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    fd, path = tempfile.mkstemp(prefix="crm-", suffix=".txt")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(template)
+        try:
+            status = subprocess.call([*shlex.split(editor), path])
+        except OSError as exc:
+            raise CrmError(f"cannot run editor '{editor}': {exc.strerror}") from exc
+        if status != 0:
+            raise CrmError(f"editor '{editor}' exited with status {status}; nothing logged")
+        with open(path, encoding="utf-8") as fh:
+            lines = [ln for ln in fh.read().splitlines() if not ln.startswith("#")]
+    finally:
+        os.unlink(path)
+    return "\n".join(lines).strip() or None

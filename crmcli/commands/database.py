@@ -16,7 +16,9 @@ app = typer.Typer(help="Check, upgrade and back up the database.", no_args_is_he
 
 @app.command("check")
 def check(
-    repair: Annotated[bool, typer.Option("--repair", help="Rebuild the search index if it drifted.")] = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Rebuild the search index if it drifted.")
+    ] = False,
 ) -> None:
     """Run SQLite's integrity and foreign-key checks and verify the search index.
 

@@ -1,4 +1,4 @@
-"""`crm edit [KIND] REF --field value ...`: change a contact or a company."""
+"""`crm edit [KIND] REF --field value ...`: change a contact, company, task, activity or tag."""
 
 from __future__ import annotations
 
@@ -7,18 +7,36 @@ from typing import Annotated
 import typer
 
 from crmcli.commands import common as c
-from crmcli.commands.cards import print_company, print_contact
+from crmcli.commands.cards import print_activity, print_company, print_contact, print_task
 from crmcli.errors import Invalid
 
-COMPANY_ONLY = ("domain", "industry")
-CONTACT_ONLY = (
-    "company", "position", "birthday", "status", "source", "owner", "consent", "consent_at",
-    "field",
-)  # fmt: skip
+CONTACT = {
+    "name", "email", "phone", "company", "position", "street", "zip", "city", "country",
+    "birthday", "status", "source", "owner", "notes", "consent", "consent_date", "every",
+    "tag", "untag", "field",
+}  # fmt: skip
+COMPANY = {
+    "name", "email", "phone", "street", "zip", "city", "country", "notes", "domain", "industry",
+    "tag", "untag",
+}  # fmt: skip
+TASK = {"title", "contact", "due", "every", "priority", "note"}
+ACTIVITY = {
+    "kind", "at", "subject", "message", "direction", "duration", "outcome", "rating", "score",
+    "owner",
+}  # fmt: skip
+TAG = {"name", "every"}
+ALLOWED = {"contact": CONTACT, "company": COMPANY, "task": TASK, "activity": ACTIVITY, "tag": TAG}
+NOT_CLEARABLE = {"name", "title", "kind", "at", "consent", "tag", "untag", "field", "priority"}
 
 
 def edit(
-    args: Annotated[list[str], typer.Argument(metavar="[KIND] REF", help="contact (default) or company, then REF.")],
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[KIND] REF",
+            help="contact (default), company, task, activity or tag, then REF.",
+        ),
+    ],
     name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
     email: c.EmailOpt = None,
     phone: c.PhoneOpt = None,
@@ -35,68 +53,194 @@ def edit(
     notes: c.NotesOpt = None,
     consent: c.ConsentOpt = None,
     consent_date: c.ConsentDateOpt = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every",
+            metavar="RULE",
+            help="Contact/tag: stay-in-touch cadence (30 days); task: recurrence.",
+        ),
+    ] = None,
     domain: c.DomainOpt = None,
     industry: c.IndustryOpt = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Add a tag; repeatable.")] = None,
-    untag: Annotated[list[str] | None, typer.Option("--untag", help="Remove a tag; repeatable.")] = None,
-    field: Annotated[list[str] | None, typer.Option("--field", "-f", metavar="KEY=VALUE", help="Set a custom field (KEY= removes it); repeatable.")] = None,
-    clear: Annotated[list[str] | None, typer.Option("--clear", metavar="FIELD", help="Empty a field, e.g. --clear phone; repeatable.")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Task: new title.")] = None,
+    contact: Annotated[
+        str | None, typer.Option("--contact", help="Task: for this contact (REF).")
+    ] = None,
+    due: Annotated[
+        str | None, typer.Option("--due", metavar="WHEN", help="Task: new due date.")
+    ] = None,
+    priority: Annotated[
+        str | None, typer.Option("--priority", "-P", help="Task: low, normal or high.")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Task: details.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Activity: another kind.")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="WHEN", help="Activity: when it happened.")
+    ] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="Activity: subject.")] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Activity: the text ('-' reads stdin).")
+    ] = None,
+    direction: Annotated[
+        str | None, typer.Option("--direction", "-d", help="Activity: in or out.")
+    ] = None,
+    duration: Annotated[str | None, typer.Option("--duration", help="Activity: 15m, 1:30.")] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="Activity: what came of it.")
+    ] = None,
+    rating: Annotated[int | None, typer.Option("--rating", help="Review: 1-5.")] = None,
+    score: Annotated[int | None, typer.Option("--score", help="Survey: 0-100.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Add a tag; repeatable.")
+    ] = None,
+    untag: Annotated[
+        list[str] | None, typer.Option("--untag", help="Remove a tag; repeatable.")
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            "-f",
+            metavar="KEY=VALUE",
+            help="Set a custom field (KEY= removes it); repeatable.",
+        ),
+    ] = None,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--clear", metavar="FIELD", help="Empty a field, e.g. --clear phone; repeatable."
+        ),
+    ] = None,
     output: c.ResultOpt = None,
 ) -> None:
-    """Change fields, tags and custom fields of a contact (default) or a company.
+    """Change a contact (default), company, task, activity or tag; all changes land together.
 
-    An empty value ("") or --clear FIELD empties a field. All changes land together or not at all.
-    Examples: crm edit müller --email neu@example.de --tag vip --untag lead
-    crm edit company acme --city Köln --clear phone
+    An empty value ("") or --clear FIELD empties a field.
+    Examples: crm edit müller --email neu@example.de --tag vip --untag lead --every "30 days"
+    crm edit company acme --city Köln --clear phone ; crm edit task 7 --due fri --priority high
+    crm edit activity 42 --subject Reklamation ; crm edit tag vip --every "2 weeks"
     """
-    kind, ref = c.split_kind(args)
-    values = dict(
-        name=name, email=email, phone=phone, company=company, position=position, street=street,
-        zip=zip, city=city, country=country, birthday=birthday, status=status, source=source,
-        owner=owner, notes=notes, consent=consent, consent_at=consent_date, domain=domain,
-        industry=industry, field=field,
-    )  # fmt: skip
+    target, ref = c.split_kind(args)
+    values = {
+        k: v for k, v in locals().items() if k not in ("args", "clear", "output", "target", "ref")
+    }
+    values = {k: v for k, v in values.items() if v is not None and v != []}
     for key in clear or []:
         key = key.strip().lower().replace("-", "_")
-        if key not in values or key in ("name", "field", "consent"):
-            raise Invalid("clear", f"cannot clear '{key}'")
-        if values[key] not in (None, ""):
+        if key not in ALLOWED[target] or key in NOT_CLEARABLE:
+            raise Invalid("clear", f"cannot clear '{key}' of a {target}")
+        if values.get(key) not in (None, ""):
             raise Invalid("clear", f"'{key}' is both set and cleared")
         values[key] = ""
-    wrong = COMPANY_ONLY if kind == "contact" else CONTACT_ONLY
-    misplaced = [k for k in wrong if values.get(k) is not None]
+    misplaced = sorted(set(values) - ALLOWED[target])
     if misplaced:
-        flags = ", ".join("--" + k.replace("_at", "-date").replace("_", "-") for k in misplaced)
-        raise Invalid(None, f"{flags} does not apply to a {kind}")
-    for k in (*COMPANY_ONLY, "field") if kind == "contact" else CONTACT_ONLY:
-        values.pop(k, None)
+        flags = ", ".join("--" + k.replace("_", "-") for k in misplaced)
+        raise Invalid(None, f"{flags} does not apply to a {target}")
+    if not values:
+        raise Invalid(None, f"nothing to change; see crm edit --help for what a {target} has")
     c.db()
-    if kind == "company":
-        from crmcli.services import companies
+    EDITORS[target](ref, values, output)
 
-        company_id = companies.resolve_company(ref)
-        card = companies.edit_company(
-            company_id, c.given(**values), add_tags=tag or [], remove_tags=untag or [], now=c.now()
-        )
-        c.done(f"Updated company #{card['id']} {card['name']}.")
-        if output is not None:
-            print_company(card, output)
-        return
+
+def _edit_contact(ref: str, v: dict, output) -> None:
     from crmcli.services import contacts
 
     contact_id = contacts.resolve_contact(ref)
-    card = contacts.edit_contact(
-        contact_id,
-        c.contact_values(values),
-        add_tags=tag or [],
-        remove_tags=untag or [],
-        fields=c.assignments(field),
-        now=c.now(),
+    plain = {
+        k: v[k] for k in CONTACT - {"consent_date", "every", "tag", "untag", "field"} if k in v
+    }
+    plain.update(
+        {k: v[o] for k, o in (("consent_at", "consent_date"), ("cadence_days", "every")) if o in v}
     )
+    card = contacts.edit_contact(
+        contact_id, c.contact_values(plain), add_tags=v.get("tag", []),
+        remove_tags=v.get("untag", []), fields=c.assignments(v.get("field")), now=c.now(),
+    )  # fmt: skip
     c.done(f"Updated contact #{card['id']} {card['name']}.")
     if output is not None:
         print_contact(card, output)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("edit")(edit)
+def _edit_company(ref: str, v: dict, output) -> None:
+    from crmcli.services import companies
+
+    company_id = companies.resolve_company(ref)
+    plain = {k: v[k] for k in COMPANY - {"tag", "untag"} if k in v}
+    card = companies.edit_company(
+        company_id, plain, add_tags=v.get("tag", []), remove_tags=v.get("untag", []), now=c.now()
+    )
+    c.done(f"Updated company #{card['id']} {card['name']}.")
+    if output is not None:
+        print_company(card, output)
+
+
+def _edit_task(ref: str, v: dict, output) -> None:
+    from crmcli.services import contacts, tasks
+    from crmcli.values import parse_every, parse_when_ex
+
+    task_id = tasks.resolve_task(ref)
+    changes: dict = {}
+    if "title" in v:
+        changes["title"] = v["title"]
+    if "note" in v:
+        changes["note"] = v["note"]
+    if "contact" in v:
+        changes["contact_id"] = contacts.resolve_contact(v["contact"]) if v["contact"] else None
+    if "due" in v:
+        due_at, has_time = (
+            parse_when_ex(v["due"], c.now(), field="due") if v["due"] else (None, False)
+        )
+        changes.update(due_at=due_at, due_has_time=has_time)
+    if "every" in v:
+        changes["rrule"] = parse_every(v["every"]) if v["every"] else None
+    if "priority" in v:
+        changes["priority"] = tasks.check_priority(v["priority"])
+    card = tasks.edit_task(task_id, changes, now=c.now())
+    c.done(f"Updated task #{card['id']} {card['title']}.")
+    if output is not None:
+        print_task(card, output)
+
+
+def _edit_activity(ref: str, v: dict, output) -> None:
+    from crmcli.services import activities
+
+    activity_id = activities.resolve_activity_ref(ref)
+    changes = {k: v[k] for k in ("kind", "subject", "direction", "outcome", "owner") if k in v}
+    changes.update({k: v[k] or None for k in ("rating", "score") if k in v})
+    if "at" in v:
+        changes["occurred_at"] = c.when(v["at"], "at")
+    if "message" in v:
+        changes["body"] = c.message_text(v["message"], what="text") if v["message"] else None
+    if "duration" in v:
+        changes["duration_min"] = c.duration(v["duration"])
+    card = activities.edit_activity(activity_id, changes, now=c.now())
+    c.done(f"Updated {card['kind']} #{card['id']}.")
+    if output is not None:
+        print_activity(card, output)
+
+
+def _edit_tag(ref: str, v: dict, output) -> None:
+    from crmcli.services import tags
+    from crmcli.values import describe_cadence, parse_cadence
+
+    changes: dict = {}
+    if "name" in v:
+        changes["name"] = v["name"]
+    if "every" in v:
+        changes["cadence_days"] = parse_cadence(v["every"]) if v["every"] else None
+    card = tags.edit_tag(ref, changes, now=c.now())
+    cadence = describe_cadence(card["cadence_days"])
+    c.done(f"Updated tag {card['name']}" + (f" (stay in touch {cadence})." if cadence else "."))
+    if output is not None:
+        from crmcli.output import render_record
+
+        render_record(
+            card, (("id", "Id"), ("name", "Name"), ("cadence_days", "Cadence (days)")), output
+        )
+
+
+EDITORS = {
+    "contact": _edit_contact, "company": _edit_company, "task": _edit_task,
+    "activity": _edit_activity, "tag": _edit_tag,
+}  # fmt: skip

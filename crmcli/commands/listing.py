@@ -17,19 +17,44 @@ SortOpt = Annotated[
 ]
 SinceOpt = Annotated[
     str | None,
-    typer.Option("--created-since", metavar="WHEN", help="Created on or after (e.g. -30d, 1.1.2026)."),
+    typer.Option(
+        "--created-since", metavar="WHEN", help="Created on or after (e.g. -30d, 1.1.2026)."
+    ),
 ]
 
 
 @app.command("contacts")
 def list_contacts(
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Has this tag; repeat for all of several.")] = None,
-    company: Annotated[str | None, typer.Option("--company", "-c", help="Works at this company (REF).")] = None,
-    city: Annotated[str | None, typer.Option("--city", help="Lives in this city (accents ignored).")] = None,
-    status: Annotated[str | None, typer.Option("--status", "-s", help="lead, prospect, customer or inactive.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", help="Has this tag; repeat for all of several."),
+    ] = None,
+    company: Annotated[
+        str | None, typer.Option("--company", "-c", help="Works at this company (REF).")
+    ] = None,
+    city: Annotated[
+        str | None, typer.Option("--city", help="Lives in this city (accents ignored).")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", "-s", help="lead, prospect, customer or inactive.")
+    ] = None,
     source: Annotated[str | None, typer.Option("--source", help="Lead source.")] = None,
-    field: Annotated[list[str] | None, typer.Option("--field", "-f", metavar="KEY=VALUE", help="Custom field equals VALUE (KEY= : has the field); repeatable.")] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            "-f",
+            metavar="KEY=VALUE",
+            help="Custom field equals VALUE (KEY= : has the field); repeatable.",
+        ),
+    ] = None,
     created_since: SinceOpt = None,
+    overdue_contact: Annotated[
+        bool,
+        typer.Option(
+            "--overdue-contact", help="Due for a call: their stay-in-touch cadence has run out."
+        ),
+    ] = False,
     sort: SortOpt = "name",
     limit: c.LimitOpt = None,
     offset: c.OffsetOpt = 0,
@@ -42,6 +67,7 @@ def list_contacts(
     filters = dict(
         tags_=tag or [], company=company, city=city, status=status, source=source,
         fields=c.assignments(field), created_since=c.when(created_since, "created-since"),
+        overdue_contact=c.now() if overdue_contact else None,
     )  # fmt: skip
     c.db()
     from crmcli.services import contacts
@@ -54,11 +80,15 @@ def list_contacts(
 
 @app.command("companies")
 def list_companies(
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Has this tag; repeatable.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Has this tag; repeatable.")
+    ] = None,
     city: Annotated[str | None, typer.Option("--city", help="In this city.")] = None,
     industry: Annotated[str | None, typer.Option("--industry", help="In this industry.")] = None,
     created_since: SinceOpt = None,
-    sort: Annotated[str, typer.Option("--sort", help="name, created, city, contacts or id; -KEY reverses.")] = "name",
+    sort: Annotated[
+        str, typer.Option("--sort", help="name, created, city, contacts or id; -KEY reverses.")
+    ] = "name",
     limit: c.LimitOpt = None,
     offset: c.OffsetOpt = 0,
     output: c.OutputOpt = c.Format.table,
@@ -94,3 +124,97 @@ def list_tags(output: c.OutputOpt = c.Format.table) -> None:
         Column("contacts", "Contacts", "right"), Column("companies", "Companies", "right"),
     )  # fmt: skip
     render_rows(tags.list_tags(), columns, output)
+
+
+@app.command("activities")
+def list_activities(
+    contact: Annotated[str | None, typer.Option("--contact", help="Of this contact (REF).")] = None,
+    company: Annotated[
+        str | None, typer.Option("--company", "-c", help="Of this company and its people (REF).")
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", "-k", help="call, email, ... complaint; repeatable."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="WHEN", help="On or after (e.g. -30d, 1.1.2026)."),
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Before.")] = None,
+    open_: Annotated[
+        bool,
+        typer.Option(
+            "--open", help="Only unanswered inquiries, complaints and returns, oldest first."
+        ),
+    ] = False,
+    direction: Annotated[str | None, typer.Option("--direction", "-d", help="in or out.")] = None,
+    limit: c.LimitOpt = None,
+    offset: c.OffsetOpt = 0,
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """List activities, newest first (with --open: what still waits for an answer, oldest first).
+
+    Example: crm list activities --kind complaint --kind return --open
+    """
+    from crmcli.commands.cards import ACTIVITY_COLUMNS, OPEN_COLUMNS, activity_view
+
+    filters = dict(
+        kinds=kind or [], since=c.when(since, "since"), until=c.when(until, "until"),
+        open_only=open_, direction=direction,
+    )  # fmt: skip
+    c.db()
+    from crmcli.services import activities, companies, contacts
+
+    if contact:
+        filters["contact_id"] = contacts.resolve_contact(contact)
+    if company:
+        filters["company_id"] = companies.resolve_company(company)
+    limit = c.page_limit(limit, output)
+    rows = activities.list_activities(limit=limit, offset=offset, **filters)
+    now = c.now()
+    if open_:
+        for r in rows:
+            r["age_days"] = (now - r["occurred_at"]).days
+    views = rows if output is not c.Format.table else [activity_view(r) for r in rows]
+    render_rows(views, OPEN_COLUMNS if open_ else ACTIVITY_COLUMNS, output)
+
+
+@app.command("tasks")
+def list_tasks(
+    all_: Annotated[bool, typer.Option("--all", help="Open and done tasks.")] = False,
+    done: Annotated[bool, typer.Option("--done", help="Only done tasks, last done first.")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue tasks.")] = False,
+    today: Annotated[bool, typer.Option("--today", help="Due today or earlier.")] = False,
+    week: Annotated[bool, typer.Option("--week", help="Due within 7 days or earlier.")] = False,
+    contact: Annotated[
+        str | None, typer.Option("--contact", "-c", help="For this contact (REF).")
+    ] = None,
+    priority: Annotated[
+        str | None, typer.Option("--priority", "-P", help="low, normal or high.")
+    ] = None,
+    limit: c.LimitOpt = None,
+    offset: c.OffsetOpt = 0,
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """List open tasks by due date, overdue ones marked (--all, --done for the others).
+
+    Example: crm list tasks --today ; crm list tasks --overdue -o json
+    """
+    from crmcli.commands.cards import TASK_COLUMNS, task_view
+    from crmcli.errors import Invalid
+
+    if all_ and done:
+        raise Invalid(None, "--all and --done exclude each other")
+    now = c.now()
+    c.db()
+    from crmcli.services import contacts, tasks
+
+    due_before = tasks.day_start(now, 1 if today else 7) if today or week else None
+    rows = tasks.list_tasks(
+        state="all" if all_ else "done" if done else "open", overdue=overdue,
+        due_before=due_before, contact_id=contacts.resolve_contact(contact) if contact else None,
+        priority=tasks.check_priority(priority) if priority else None, now=now,
+        limit=c.page_limit(limit, output), offset=offset,
+    )  # fmt: skip
+    views = rows if output is not c.Format.table else [task_view(r) for r in rows]
+    render_rows(views, TASK_COLUMNS, output)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -11,7 +11,7 @@ from crmcli.commands import common as c
 from crmcli.output import Column, render_rows
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     contact = "contact"
     company = "company"
 
@@ -24,8 +24,12 @@ COLUMNS = (
 
 def search(
     query: Annotated[list[str], typer.Argument(help="Words to find; each matches as a prefix.")],
-    kind: Annotated[list[Kind] | None, typer.Option("--kind", "-k", help="Only this kind; repeatable.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many results.")] = 20,
+    kind: Annotated[
+        list[Kind] | None, typer.Option("--kind", "-k", help="Only this kind; repeatable.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="At most this many results.")
+    ] = 20,
     offset: c.OffsetOpt = 0,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
@@ -41,7 +45,3 @@ def search(
     kinds = [k.value for k in kind or []]
     rows = search_service.search(" ".join(query), limit=limit, offset=offset, kinds=kinds)
     render_rows(rows, COLUMNS, output)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("search")(search)

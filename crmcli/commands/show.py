@@ -1,4 +1,4 @@
-"""`crm show [KIND] REF`: a contact or company card."""
+"""`crm show [KIND] REF`: a contact, company, task or activity card."""
 
 from __future__ import annotations
 
@@ -7,29 +7,55 @@ from typing import Annotated
 import typer
 
 from crmcli.commands import common as c
-from crmcli.commands.cards import print_company, print_contact
+from crmcli.commands.cards import print_activity, print_company, print_contact, print_task
+from crmcli.output import paged
 
 
 def show(
-    args: Annotated[list[str], typer.Argument(metavar="[KIND] REF", help="contact (default) or company, then id, email or name.")],
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[KIND] REF",
+            help="contact (default), company, task or activity, then id, email or name.",
+        ),
+    ],
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, help="Timeline entries to show (0: all).")
+    ] = 50,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
-    """Show a contact card, or a company with its people.
+    """Show a contact card with its timeline and open tasks, or a company, task or activity.
 
     REF is an id, an exact email or a unique part of the name (accents and case ignored).
     Examples: crm show 12 | crm show jm@example.de | crm show müller | crm show company acme
     """
     kind, ref = c.split_kind(args)
+    timeline_limit = limit or None
     c.db()
     if kind == "company":
-        from crmcli.services import companies
+        from crmcli.services import activities, companies
 
-        print_company(companies.get_company(companies.resolve_company(ref)), output)
+        card = companies.get_company(companies.resolve_company(ref))
+        card["timeline"] = activities.list_activities(company_id=card["id"], limit=timeline_limit)
+        with paged():
+            print_company(card, output)
+    elif kind == "task":
+        from crmcli.services import tasks
+
+        print_task(tasks.get_task(tasks.resolve_task(ref), now=c.now()), output)
+    elif kind == "activity":
+        from crmcli.services import activities
+
+        print_activity(activities.get_activity(activities.resolve_activity_ref(ref)), output)
+    elif kind == "tag":
+        from crmcli.errors import Invalid
+
+        raise Invalid("kind", "tags have no card; try crm list contacts --tag NAME")
     else:
         from crmcli.services import contacts
 
-        print_contact(contacts.get_contact(contacts.resolve_contact(ref)), output)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("show")(show)
+        card = contacts.contact_card(
+            contacts.resolve_contact(ref), timeline_limit=timeline_limit, now=c.now()
+        )
+        with paged():
+            print_contact(card, output)

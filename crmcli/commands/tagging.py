@@ -10,7 +10,9 @@ from crmcli.commands import common as c
 
 Args = Annotated[
     list[str],
-    typer.Argument(metavar="[KIND] REF TAG...", help="contact (default) or company, REF, then tags."),
+    typer.Argument(
+        metavar="[KIND] REF TAG...", help="contact (default) or company, REF, then tags."
+    ),
 ]
 
 
@@ -46,8 +48,3 @@ def untag(args: Args) -> None:
     Example: crm untag müller newsletter
     """
     _apply(args, remove=True)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("tag")(tag)
-    app.command("untag")(untag)

@@ -104,12 +104,12 @@ def up(migrator, db):
 
     if isinstance(db, SqliteDatabase):
         # rowid = record id * 8 + kind code; the body holds folded text (see services.search).
-        db.execute_sql(
-            "CREATE VIRTUAL TABLE search_index USING fts5(body, prefix='2 3')"
-        )
+        db.execute_sql("CREATE VIRTUAL TABLE search_index USING fts5(body, prefix='2 3')")
     else:
-        db.execute_sql("CREATE TABLE search_index (rowid BIGINT PRIMARY KEY, body TEXT NOT NULL)")
+        # body as on SQLite; tsv holds its words as services.search.put tokenises them, stored
+        # so that ranking the hits does not re-parse every matching body.
         db.execute_sql(
-            "CREATE INDEX search_index_tsv ON search_index "
-            "USING GIN (to_tsvector('simple', body))"
+            "CREATE TABLE search_index "
+            "(rowid BIGINT PRIMARY KEY, body TEXT NOT NULL, tsv tsvector NOT NULL)"
         )
+        db.execute_sql("CREATE INDEX search_index_tsv ON search_index USING GIN (tsv)")

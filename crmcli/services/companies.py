@@ -17,7 +17,7 @@ EDITABLE = ("name", "phone", "email", *TEXT_FIELDS)
 SORTS = {
     "name": (Company.name_key, Company.id),
     "created": (Company.created_at, Company.id),
-    "city": (Company.city, Company.name_key, Company.id),
+    "city": (Company.city_fold, Company.name_key, Company.id),
     "contacts": None,  # by number of people, computed in the query
     "id": (Company.id,),
 }
@@ -45,6 +45,8 @@ def _clean(values: dict) -> dict:
             out["domain"] = text.lower() or None
         elif key in TEXT_FIELDS:
             out[key] = (str(value).strip() if key == "notes" else text) or None
+            if key == "city":
+                out["city_fold"] = fold(text) if text else None
         else:
             raise KeyError(key)
     return out
@@ -141,7 +143,15 @@ def delete_company(company_id: int, *, contacts: str = "keep") -> dict:
         raise Invalid("contacts", f"'{contacts}' must be keep or delete")
     card = get_company(company_id)
     with database_proxy.atomic():
-        people = [r[0] for r in Contact.select(Contact.id).where(Contact.company == company_id).tuples()]
+        people = [
+            r[0] for r in Contact.select(Contact.id).where(Contact.company == company_id).tuples()
+        ]
+        from crmcli.models import Activity
+
+        gone = Activity.company == company_id
+        if contacts == "delete":
+            gone |= Activity.contact.in_(people)
+        search.remove("activity", [r[0] for r in Activity.select(Activity.id).where(gone).tuples()])
         if contacts == "delete":
             Contact.delete().where(Contact.id.in_(people)).execute()
             search.remove("contact", people)
@@ -215,7 +225,7 @@ def _filtered(
             )
         )
     if city:
-        query = query.where(fn.LOWER(Company.city) == city.strip().lower())
+        query = query.where(Company.city_fold == fold(city))
     if industry:
         query = query.where(fn.LOWER(Company.industry) == industry.strip().lower())
     if created_since:

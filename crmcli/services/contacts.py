@@ -14,7 +14,6 @@ from crmcli.models import (
     Contact,
     ContactField,
     ContactTag,
-    Tag,
     database_proxy,
     utcnow,
 )
@@ -22,7 +21,10 @@ from crmcli.services import companies, refs, search, tags
 from crmcli.values import fold, fold_variants, parse_email, parse_phone
 
 TEXT_FIELDS = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
-EDITABLE = ("name", "email", "phone", "company", "birthday", "status", "consent", "consent_at")
+EDITABLE = (
+    "name", "email", "phone", "company", "birthday", "status", "consent", "consent_at",
+    "cadence_days",
+)  # fmt: skip
 EDITABLE += TEXT_FIELDS
 SORTS = {
     "name": (Contact.name_key, Contact.id),
@@ -49,9 +51,7 @@ def _candidates(ids: list[int]):
         .order_by(Contact.name_key, Contact.id)
         .tuples()
     )
-    return [
-        Candidate(i, n, " · ".join(p for p in (e, c) if p)) for i, n, e, c in rows
-    ]
+    return [Candidate(i, n, " · ".join(p for p in (e, c) if p)) for i, n, e, c in rows]
 
 
 def _text(value) -> str | None:
@@ -95,6 +95,7 @@ def _clean(values: dict, now: datetime) -> dict:
             if value is not None and value > now.date():
                 raise Invalid("birthday", f"{value.isoformat()} is in the future")
             out["birthday"] = value
+            out["birthday_md"] = value.strftime("%m-%d") if value else None
         elif key == "consent":
             out["consent"] = bool(value)
             if value and "consent_at" not in values:
@@ -103,6 +104,10 @@ def _clean(values: dict, now: datetime) -> dict:
                 out["consent_at"] = None
         elif key == "consent_at":
             out["consent_at"] = value
+        elif key == "cadence_days":
+            if value is not None and not 1 <= value <= 3660:
+                raise Invalid("every", "a cadence is from 1 day to 10 years")
+            out["cadence_days"] = value
         elif key in TEXT_FIELDS:
             out[key] = _text(value)
             if key == "city":
@@ -171,7 +176,7 @@ def edit_contact(
     fields: Sequence[tuple[str, str]] = (),
     now: datetime | None = None,
 ) -> dict:
-    """Change fields (None or "" clears one), tags and custom fields of a contact, all or nothing."""
+    """Change fields (None or "" clears one), tags and custom fields: all or nothing."""
     now = now or utcnow()
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -208,10 +213,14 @@ def tag_contact(contact_id: int, names: Iterable[str], *, remove: bool = False) 
 
 
 def delete_contact(contact_id: int) -> dict:
-    """Delete a contact with its tags and custom fields; returns what was deleted."""
+    """Delete a contact with its tags, custom fields, timeline and tasks; returns its card."""
+    from crmcli.models import Activity
+
     card = get_contact(contact_id)
     with database_proxy.atomic():
-        Contact.delete().where(Contact.id == contact_id).execute()
+        timeline = Activity.select(Activity.id).where(Activity.contact == contact_id)
+        search.remove("activity", [r[0] for r in timeline.tuples()])
+        Contact.delete().where(Contact.id == contact_id).execute()  # cascades to the timeline
         search.remove("contact", [contact_id])
     return card
 
@@ -219,8 +228,8 @@ def delete_contact(contact_id: int) -> dict:
 def _row(values: tuple) -> dict:
     (
         cid, name, email, phone, phone_e164, company_id, company_name, position, street, zip_,
-        city, country, birthday, status, source, owner, notes, consent, consent_at, created,
-        updated,
+        city, country, birthday, status, source, owner, notes, consent, consent_at, cadence,
+        last_activity, created, updated,
     ) = values  # fmt: skip
     return {
         "id": cid,
@@ -242,6 +251,8 @@ def _row(values: tuple) -> dict:
         "notes": notes,
         "consent": bool(consent),
         "consent_at": consent_at,
+        "cadence_days": cadence,
+        "last_activity_at": last_activity,
         "tags": [],
         "fields": {},
         "created_at": created,
@@ -254,8 +265,8 @@ def _select():
         Contact.id, Contact.name, Contact.email, Contact.phone, Contact.phone_e164,
         Contact.company, Company.name, Contact.position, Contact.street, Contact.zip,
         Contact.city, Contact.country, Contact.birthday, Contact.status, Contact.source,
-        Contact.owner, Contact.notes, Contact.consent, Contact.consent_at, Contact.created_at,
-        Contact.updated_at,
+        Contact.owner, Contact.notes, Contact.consent, Contact.consent_at, Contact.cadence_days,
+        Contact.last_activity_at, Contact.created_at, Contact.updated_at,
     ).join(Company, JOIN.LEFT_OUTER, on=(Contact.company == Company.id))  # fmt: skip
 
 
@@ -300,8 +311,10 @@ def _filtered(
     source: str | None = None,
     fields: Sequence[tuple[str, str]] = (),
     created_since: datetime | None = None,
+    overdue_contact: datetime | None = None,
 ):
-    """`query` narrowed to contacts matching every filter given (None: nothing can match)."""
+    """`query` narrowed to contacts matching every filter given (None: nothing can match).
+    `overdue_contact` (a time) keeps the contacts whose stay-in-touch cadence ran out by then."""
     for tag_id in tags.tag_ids(tags_):
         if tag_id is None:
             return None
@@ -327,6 +340,11 @@ def _filtered(
         query = query.where(fn.EXISTS(ContactField.select(ContactField.id).where(cond)))
     if created_since:
         query = query.where(Contact.created_at >= created_since)
+    if overdue_contact is not None:
+        from crmcli.services.reminders import cadence_due
+
+        due = [i["id"] for i in cadence_due(overdue_contact, overdue_contact)]
+        query = query.where(Contact.id.in_(due))
     return query
 
 
@@ -357,5 +375,39 @@ def _order(sort: str):
     descending = key.startswith("-")
     key = key.lstrip("-")
     if key not in SORTS:
-        raise Invalid("sort", f"cannot sort contacts by '{sort}' (choose {', '.join(SORTS)}, or -KEY)")
+        raise Invalid(
+            "sort", f"cannot sort contacts by '{sort}' (choose {', '.join(SORTS)}, or -KEY)"
+        )
     return [f.desc() if descending else f.asc() for f in SORTS[key]]
+
+
+def contact_card(
+    contact_id: int, *, timeline_limit: int | None = 50, now: datetime | None = None
+) -> dict:
+    """The whole card: fields, last interaction, open tasks and the newest activities."""
+    from crmcli.models import Activity
+    from crmcli.services import activities, tasks
+
+    card = get_contact(contact_id)
+    timeline = activities.list_activities(contact_id=contact_id, limit=timeline_limit)
+    card["timeline"] = timeline
+    if timeline_limit is not None and len(timeline) == timeline_limit:
+        card["timeline_total"] = Activity.select().where(Activity.contact == contact_id).count()
+    else:
+        card["timeline_total"] = len(timeline)
+    card["last_activity"] = (
+        {k: timeline[0][k] for k in ("id", "kind", "subject", "occurred_at")} if timeline else None
+    )
+    card["open_tasks"] = tasks.list_tasks(state="open", contact_id=contact_id, now=now)
+    card["open_issues"] = activities.open_counts([contact_id]).get(contact_id, 0)
+    return card
+
+
+def dependents(contact_id: int) -> dict[str, int]:
+    """What deleting a contact takes with it (its timeline and tasks)."""
+    from crmcli.models import Activity, Task
+
+    return {
+        "activities": Activity.select().where(Activity.contact == contact_id).count(),
+        "tasks": Task.select().where(Task.contact == contact_id).count(),
+    }

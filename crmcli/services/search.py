@@ -1,4 +1,4 @@
-"""Full-text search over contacts and companies (later: deals, activities).
+"""Full-text search over contacts, companies and activity text (later: deals).
 
 The index holds folded text (see values.fold_variants), so `muller` and `mueller` find Müller
 and `weiss` finds Weiß; each query word is a prefix (`schmi` finds Schmidt). SQLite uses FTS5,
@@ -13,12 +13,18 @@ from collections.abc import Iterable
 
 from peewee import JOIN
 
-from crmcli.models import Company, Contact, database_proxy
+from crmcli.models import Activity, Company, Contact, database_proxy
 from crmcli.values import fold, fold_variants
 
-KIND_CODES = {"contact": 1, "company": 2}
+KIND_CODES = {"contact": 1, "company": 2, "activity": 3}
+# Ranking scores every match, so an unspecific query ("gmbh", "m") over a big index would cost
+# time in proportion to its matches. Ranking looks at the newest CANDIDATES matches only; a
+# query with more matches than that wants more words anyway.
+CANDIDATES = 1000
 KINDS_BY_CODE = {code: kind for kind, code in KIND_CODES.items()}
 _WORD = re.compile(r"\w+", re.UNICODE)
+# A token as FTS5's unicode61 tokenizer sees it: letters and digits ("_" separates).
+_PG_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def rowid(kind: str, record_id: int) -> int:
@@ -42,15 +48,20 @@ def put(entries: Iterable[tuple[int, str]]) -> None:
     if not entries:
         return
     db = database_proxy.obj
-    ids = [r for r, _ in entries]
-    remove_rowids(ids)
-    for start in range(0, len(entries), 500):
-        chunk = entries[start : start + 500]
-        placeholders = ", ".join(["(?, ?)"] * len(chunk)) if _sqlite() else None
-        params = [v for pair in chunk for v in pair]
-        if placeholders is None:
-            placeholders = ", ".join(["(%s, %s)"] * len(chunk))
-        db.execute_sql(f"INSERT INTO search_index (rowid, body) VALUES {placeholders}", params)
+    remove_rowids([r for r, _ in entries])
+    if _sqlite():
+        sql, rows = "INSERT INTO search_index (rowid, body) VALUES ", entries
+        mark = "(?, ?)"
+    else:
+        # PostgreSQL's parser keeps `jm@mueller-bau.de` as one token where FTS5 sees jm,
+        # mueller, bau and de; the tsvector is made of the words FTS5 would see.
+        sql = "INSERT INTO search_index (rowid, body, tsv) VALUES "
+        rows = [(r, text, " ".join(_PG_WORD.findall(text))) for r, text in entries]
+        mark = "(%s, %s, to_tsvector('simple', %s))"
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        params = [v for row in chunk for v in row]
+        db.execute_sql(sql + ", ".join([mark] * len(chunk)), params)
 
 
 def remove(kind: str, record_ids: Iterable[int]) -> None:
@@ -90,6 +101,18 @@ def company_entries(company_ids: Iterable[int] | None = None) -> list[tuple[int,
     return [(rowid("company", cid), body(*rest)) for cid, *rest in query]
 
 
+def activity_entries(activity_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
+    """Index entries for activities with any text (subject, body, outcome)."""
+    query = Activity.select(Activity.id, Activity.subject, Activity.body, Activity.outcome).where(
+        Activity.subject.is_null(False)
+        | Activity.body.is_null(False)
+        | Activity.outcome.is_null(False)
+    )
+    if activity_ids is not None:
+        query = query.where(Activity.id.in_(list(activity_ids)))
+    return [(rowid("activity", aid), body(*rest)) for aid, *rest in query.tuples()]
+
+
 def reindex_contacts(contact_ids: Iterable[int]) -> None:
     put(contact_entries(contact_ids))
 
@@ -103,7 +126,7 @@ def rebuild() -> int:
     db = database_proxy.obj
     with db.atomic():
         db.execute_sql("DELETE FROM search_index")
-        entries = contact_entries() + company_entries()
+        entries = contact_entries() + company_entries() + activity_entries()
         put(entries)
     return len(entries)
 
@@ -112,11 +135,25 @@ def missing_entries() -> dict[str, int]:
     """How many records of each kind have no index entry (0 everywhere when in sync)."""
     db = database_proxy.obj
     out = {}
-    for kind, table in (("contact", "contact"), ("company", "company")):
+    texted = "(subject IS NOT NULL OR body IS NOT NULL OR outcome IS NOT NULL)"
+    for kind, table, only in (
+        ("contact", "contact", "1=1"),
+        ("company", "company", "1=1"),
+        ("activity", "activity", texted),
+    ):
         code = KIND_CODES[kind]
-        sql = (
-            f"SELECT count(*) FROM {table} WHERE id * 8 + {code} NOT IN (SELECT rowid FROM search_index)"
-        )
+        if _sqlite():
+            sql = (
+                f"SELECT count(*) FROM {table} "
+                f"WHERE {only} AND id * 8 + {code} NOT IN (SELECT rowid FROM search_index)"
+            )
+        else:
+            # NOT EXISTS plans as an anti-join; NOT IN re-scans the index per row once the
+            # rowids outgrow work_mem. The cast keeps ids above 2**28 from overflowing.
+            sql = (
+                f"SELECT count(*) FROM {table} t WHERE {only} AND NOT EXISTS (SELECT 1 FROM "
+                f"search_index s WHERE s.rowid = CAST(t.id AS BIGINT) * 8 + {code})"
+            )
         out[kind] = db.execute_sql(sql).fetchone()[0]
     return out
 
@@ -126,7 +163,9 @@ def query_terms(query: str) -> list[str]:
     return _WORD.findall(fold(query))
 
 
-def search(query: str, *, limit: int = 20, offset: int = 0, kinds: Iterable[str] = ()) -> list[dict]:
+def search(
+    query: str, *, limit: int = 20, offset: int = 0, kinds: Iterable[str] = ()
+) -> list[dict]:
     """Records matching every word of `query` (as prefixes), best first."""
     terms = query_terms(query)
     if not terms:
@@ -139,15 +178,25 @@ def search(query: str, *, limit: int = 20, offset: int = 0, kinds: Iterable[str]
         params: list = [match]
         if codes:
             where += f" AND (rowid % 8) IN ({', '.join(str(c) for c in codes)})"
-        sql = f"SELECT rowid FROM search_index WHERE {where} ORDER BY rank LIMIT ? OFFSET ?"
+        # The newest CANDIDATES matches (FTS5 walks its doclists by rowid), ranked by bm25.
+        sql = (
+            f"SELECT rowid FROM (SELECT rowid, rank FROM search_index WHERE {where} "
+            f"ORDER BY rowid DESC LIMIT {CANDIDATES}) ORDER BY rank LIMIT ? OFFSET ?"
+        )
     else:
-        tsquery = " & ".join(f"{t}:*" for t in terms)
-        where = "to_tsvector('simple', body) @@ to_tsquery('simple', %s)"
+        words = [w for t in terms for w in _PG_WORD.findall(t)]
+        if not words:
+            return []
+        tsquery = " & ".join(f"{w}:*" for w in words)
+        where = "tsv @@ to_tsquery('simple', %s)"
         if codes:
             where += f" AND mod(rowid, 8) IN ({', '.join(str(c) for c in codes)})"
+        # Normalisation 1 divides by the log of the body's length, as bm25 favours short
+        # rows: a name hit ranks above the same word deep in someone's notes.
         sql = (
-            f"SELECT rowid FROM search_index WHERE {where} ORDER BY "
-            "ts_rank(to_tsvector('simple', body), to_tsquery('simple', %s)) DESC, rowid "
+            f"SELECT rowid FROM (SELECT rowid, tsv FROM search_index WHERE {where} "
+            f"ORDER BY rowid DESC LIMIT {CANDIDATES}) AS hits "
+            "ORDER BY ts_rank(tsv, to_tsquery('simple', %s), 1) DESC, rowid "
             "LIMIT %s OFFSET %s"
         )
         params = [tsquery, tsquery]
@@ -172,7 +221,7 @@ def _describe_hits(hits: list[int]) -> list[dict]:
             detail = " · ".join(p for p in (email, company, city) if p)
             found[("contact", cid)] = {
                 "kind": "contact", "id": cid, "name": name, "detail": detail,
-                "email": email, "company": company, "city": city,
+                "contact_id": cid, "email": email, "company": company, "city": city,
             }  # fmt: skip
     if by_kind.get("company"):
         rows = (
@@ -184,11 +233,46 @@ def _describe_hits(hits: list[int]) -> list[dict]:
             detail = " · ".join(p for p in (domain, city) if p)
             found[("company", cid)] = {
                 "kind": "company", "id": cid, "name": name, "detail": detail,
-                "email": None, "company": None, "city": city,
+                "contact_id": None, "email": None, "company": name, "city": city,
             }  # fmt: skip
+    if by_kind.get("activity"):
+        found.update(_describe_activities(by_kind["activity"]))
     out = []
     for h in hits:
-        item = found.get((KINDS_BY_CODE[h % 8], h // 8))
+        item = found.get((KINDS_BY_CODE.get(h % 8), h // 8))
         if item is not None:
             out.append(item)
+    return out
+
+
+def _describe_activities(ids: list[int]) -> dict[tuple[str, int], dict]:
+    """Activity hits, named by the contact (or company) they belong to."""
+    from crmcli.values import format_datetime
+
+    rows = (
+        Activity.select(
+            Activity.id,
+            Activity.kind,
+            Activity.occurred_at,
+            Activity.subject,
+            Activity.body,
+            Activity.contact,
+            Contact.name,
+            Contact.email,
+            Company.name,
+            Contact.city,
+        )  # fmt: skip
+        .join(Contact, JOIN.LEFT_OUTER, on=(Activity.contact == Contact.id))
+        .join(Company, JOIN.LEFT_OUTER, on=(Activity.company == Company.id))
+        .where(Activity.id.in_(ids))
+        .tuples()
+    )
+    out = {}
+    for aid, kind, at, subject, text, cid, name, email, company, city in rows:
+        words = " ".join((subject or text or "").split())
+        detail = f"{kind} {format_datetime(at)}: {words[:80]}"
+        out[("activity", aid)] = {
+            "kind": "activity", "id": aid, "name": name or company, "detail": detail,
+            "contact_id": cid, "email": email, "company": company, "city": city,
+        }  # fmt: skip
     return out

@@ -83,6 +83,7 @@ def list_tags() -> list[dict]:
             Tag.name,
             fn.COALESCE(contacts.c.n, 0),
             fn.COALESCE(companies.c.n, 0),
+            Tag.cadence_days,
             Tag.created_at,
         )
         .join(contacts, JOIN.LEFT_OUTER, on=(contacts.c.tag_id == Tag.id))
@@ -92,6 +93,51 @@ def list_tags() -> list[dict]:
         .tuples()
     )
     return [
-        {"id": i, "name": n, "contacts": c, "companies": co, "created_at": created}
-        for i, n, c, co, created in rows
+        {"id": i, "name": n, "contacts": c, "companies": co, "cadence_days": d, "created_at": at}
+        for i, n, c, co, d, at in rows
     ]
+
+
+def resolve_tag(ref: str) -> int:
+    """A tag by its name (any case or accents) or id."""
+    from crmcli.errors import NotFound
+
+    text = (ref or "").strip()
+    if text.lstrip("#").isdigit():
+        found = Tag.select(Tag.id).where(Tag.id == int(text.lstrip("#"))).scalar()
+    else:
+        found = Tag.select(Tag.id).where(Tag.name_fold == fold(text)).scalar()
+    if found is None:
+        raise NotFound(f"no tag '{text}' (crm list tags shows them)")
+    return found
+
+
+def edit_tag(ref: str, changes: dict, *, now=None) -> dict:
+    """Rename a tag or give it a stay-in-touch cadence (days; None removes it)."""
+    from crmcli.errors import Conflict
+    from crmcli.models import utcnow
+
+    tag_id = resolve_tag(ref)
+    row: dict = {"updated_at": now or utcnow()}
+    if "name" in changes:
+        name = clean_tag(changes["name"])
+        other = (
+            Tag.select(Tag.id).where((Tag.name_fold == fold(name)) & (Tag.id != tag_id)).scalar()
+        )
+        if other is not None:
+            raise Conflict(f"a tag '{name}' exists already")
+        row.update(name=name, name_fold=fold(name))
+    if "cadence_days" in changes:
+        days = changes["cadence_days"]
+        if days is not None and not 1 <= days <= 3660:
+            raise Invalid("every", "a cadence is from 1 day to 10 years")
+        row["cadence_days"] = days
+    Tag.update(**row).where(Tag.id == tag_id).execute()
+    return Tag.select(Tag.id, Tag.name, Tag.cadence_days).where(Tag.id == tag_id).dicts().get()
+
+
+def delete_tag(tag_id: int) -> dict:
+    """Delete a tag; it disappears from every contact and company that had it."""
+    card = Tag.select(Tag.id, Tag.name).where(Tag.id == tag_id).dicts().get()
+    Tag.delete().where(Tag.id == tag_id).execute()
+    return card

@@ -43,7 +43,21 @@ def test_show_company_lists_its_people(crm, acme):
 
 def test_edit_company_and_rename_reindexes_people(crm, acme):
     crm("add", "contact", "Jürgen Müller", "-c", "müller bau gmbh")
-    r = crm("edit", "company", "müller", "--name", "Schmidt Hochbau AG", "--city", "Bonn", "--untag", "b2b", "-t", "Bau", "-o", "json")
+    r = crm(
+        "edit",
+        "company",
+        "müller",
+        "--name",
+        "Schmidt Hochbau AG",
+        "--city",
+        "Bonn",
+        "--untag",
+        "b2b",
+        "-t",
+        "Bau",
+        "-o",
+        "json",
+    )
     assert r.exit_code == 0, r.stderr
     assert r.json()["name"] == "Schmidt Hochbau AG" and r.json()["tags"] == ["Bau"]
     hits = crm("search", "hochbau", "-o", "json").json()

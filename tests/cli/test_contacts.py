@@ -161,7 +161,9 @@ def test_edit_changes_clears_and_retags(crm, mueller):
 
 
 def test_edit_renames_and_relinks_company(crm, mueller):
-    card = crm("edit", "1", "--name", "Jürgen Müller-Lüdenscheidt", "-c", "Neue AG", "-o", "json").json()
+    card = crm(
+        "edit", "1", "--name", "Jürgen Müller-Lüdenscheidt", "-c", "Neue AG", "-o", "json"
+    ).json()
     assert card["name"] == "Jürgen Müller-Lüdenscheidt"
     assert card["company"] == "Neue AG"
     assert crm("search", "ludensch", "-o", "json").json()[0]["id"] == 1

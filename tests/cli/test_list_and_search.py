@@ -8,8 +8,10 @@ import pytest
 @pytest.fixture
 def people(crm):
     rows = [
-        ("Jürgen Müller", ["-c", "Müller Bau GmbH", "--city", "Köln", "-t", "vip", "-s", "customer", "--source", "Messe", "-f", "umsatz=A"]),
-        ("Anna Weiß", ["-c", "Weiß & Partner AG", "--city", "München", "-t", "vip", "-t", "b2b", "--source", "Website", "-f", "umsatz=B"]),
+        ("Jürgen Müller", ["-c", "Müller Bau GmbH", "--city", "Köln", "-t", "vip",
+                           "-s", "customer", "--source", "Messe", "-f", "umsatz=A"]),
+        ("Anna Weiß", ["-c", "Weiß & Partner AG", "--city", "München", "-t", "vip", "-t", "b2b",
+                       "--source", "Website", "-f", "umsatz=B"]),
         ("Peter Schmidt", ["--city", "Koeln", "-s", "prospect", "-e", "p.schmidt@example.de"]),
         ("Ömer Öztürk", ["--city", "Berlin", "-s", "lead", "--notes", "Rückruf wegen Angebot"]),
     ]  # fmt: skip
@@ -26,7 +28,12 @@ def names(crm, *args):
 
 def test_list_sorted_by_name_accent_insensitively(crm, people):
     assert names(crm) == ["Anna Weiß", "Jürgen Müller", "Ömer Öztürk", "Peter Schmidt"]
-    assert names(crm, "--sort", "-name") == ["Peter Schmidt", "Ömer Öztürk", "Jürgen Müller", "Anna Weiß"]
+    assert names(crm, "--sort", "-name") == [
+        "Peter Schmidt",
+        "Ömer Öztürk",
+        "Jürgen Müller",
+        "Anna Weiß",
+    ]
     assert names(crm, "--sort", "-id")[0] == "Ömer Öztürk"
 
 
@@ -62,7 +69,16 @@ def test_empty_list_is_success_with_empty_output(crm):
 
 def test_list_formats(crm, people):
     plain = crm("list", "contacts").stdout
-    assert plain.splitlines()[0].split() == ["ID", "NAME", "COMPANY", "EMAIL", "PHONE", "CITY", "STATUS", "TAGS"]
+    assert plain.splitlines()[0].split() == [
+        "ID",
+        "NAME",
+        "COMPANY",
+        "EMAIL",
+        "PHONE",
+        "CITY",
+        "STATUS",
+        "TAGS",
+    ]
     assert "\x1b[" not in plain and "─" not in plain
     csv = crm("list", "contacts", "-o", "csv").stdout.splitlines()
     assert csv[0].startswith("id,name,email,phone,phone_e164,company_id,company,")
@@ -76,7 +92,8 @@ def test_json_keys_are_stable(crm, people):
     assert list(row) == [
         "id", "name", "email", "phone", "phone_e164", "company_id", "company", "position",
         "street", "zip", "city", "country", "birthday", "status", "source", "owner", "notes",
-        "consent", "consent_at", "tags", "fields", "created_at", "updated_at",
+        "consent", "consent_at", "cadence_days", "last_activity_at", "tags", "fields",
+        "created_at", "updated_at",
     ]  # fmt: skip
     assert isinstance(row["id"], int)
 
@@ -110,7 +127,10 @@ def test_search_folds_accents_and_matches_prefixes(crm, people, query, expected)
 
 def test_search_needs_every_word_and_finds_company_people(crm, people):
     assert hits(crm, "jürgen köln") == [("contact", "Jürgen Müller")]
-    assert set(hits(crm, "müller bau")) == {("contact", "Jürgen Müller"), ("company", "Müller Bau GmbH")}
+    assert set(hits(crm, "müller bau")) == {
+        ("contact", "Jürgen Müller"),
+        ("company", "Müller Bau GmbH"),
+    }
     assert hits(crm, "müller", "--kind", "company") == [("company", "Müller Bau GmbH")]
     assert hits(crm, "nothing-like-this") == []
     assert hits(crm, "***") == []

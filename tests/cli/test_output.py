@@ -31,7 +31,13 @@ def test_no_color_on_a_terminal_is_plain(crm, one, monkeypatch):
 
 
 def test_piped_output_has_no_escape_codes(crm, one):
-    for args in (["list", "contacts"], ["show", "1"], ["show", "company", "1"], ["search", "mull"], ["list", "tags"]):
+    for args in (
+        ["list", "contacts"],
+        ["show", "1"],
+        ["show", "company", "1"],
+        ["search", "mull"],
+        ["list", "tags"],
+    ):
         out = crm(*args).stdout
         assert out and "\x1b[" not in out, args
 

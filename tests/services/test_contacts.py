@@ -82,7 +82,9 @@ def test_percent_and_underscore_in_a_ref_are_literal(db):
 
 def test_list_is_three_queries_whatever_the_page_size(db):
     for i in range(30):
-        contacts.add_contact(f"Person {i}", company=f"Firma {i % 3}", tags_=["a", "b"], fields=[("k", str(i))])
+        contacts.add_contact(
+            f"Person {i}", company=f"Firma {i % 3}", tags_=["a", "b"], fields=[("k", str(i))]
+        )
     with count_queries() as counter:
         rows = contacts.list_contacts(limit=25)
     assert len(rows) == 25 and rows[0]["tags"] == ["a", "b"]

@@ -1,0 +1,132 @@
+"""`crm remind`: what is due or overdue, for cron and for people. Each occurrence once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from crmcli.commands import common as c
+from crmcli.output import Column, render_rows
+
+# `--exit-code`: 0 nothing due, 3 something due (1 and 2 stay errors), like `git diff --exit-code`.
+DUE_EXIT_CODE = 3
+COLUMNS = (
+    Column("due_text", "Due"), Column("kind", "Kind"), Column("ref", "Id", "right"),
+    Column("text", "What", max_width=60), Column("contact", "Contact", max_width=28),
+    Column("flag", "!"),
+)  # fmt: skip
+
+
+def span(text: str, field: str) -> timedelta:
+    """`1d`, `2w`, `12h`, `30min`: a span counted from now with the date parser's units."""
+    from crmcli.errors import Invalid
+
+    now = c.now()
+    spec = text.strip()
+    at = c.when(spec if spec[:1] in "+-" else f"+{spec}", field)
+    if at is None or at < now:
+        raise Invalid(field, f"'{text}' is not a span such as 1d, 12h, 2w")
+    return at - now
+
+
+def remind(
+    within: Annotated[
+        str, typer.Option("--within", "-w", help="Look ahead this far: 1d, 12h, 1w.")
+    ] = "1d",
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all", "-a", help="Everything due, also what was reminded before; marks nothing."
+        ),
+    ] = False,
+    brief: Annotated[
+        bool,
+        typer.Option(
+            "--brief", "-b", help="Add context: last interaction, open inquiries/complaints."
+        ),
+    ] = False,
+    open_after: Annotated[
+        str,
+        typer.Option(
+            "--open-after",
+            metavar="SPAN",
+            help="Remind of inquiries, complaints and returns open this long.",
+        ),
+    ] = "3d",
+    exit_code: Annotated[
+        bool,
+        typer.Option(
+            "--exit-code", help=f"Exit {DUE_EXIT_CODE} when something is due, 0 when not."
+        ),
+    ] = False,
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """Print what is due or overdue: tasks, birthdays, unanswered inquiries and complaints,
+    and contacts due for a call. Each occurrence is printed once (cron may run this every
+    5 minutes); --all prints everything again.
+
+    Example crontab line: */15 8-18 * * 1-5  crm remind --brief | mail -E -s "CRM" me@example.de
+    """
+    look_ahead = span(within, "within")
+    waited = span(open_after, "open-after")
+    now = c.now()
+    c.db()
+    from crmcli.services import reminders
+
+    items = reminders.remind(
+        now, within=look_ahead, everything=all_, brief=brief, open_after=waited
+    )
+    if output is c.Format.table:
+        _print_lines(items, now, brief)
+    else:
+        render_rows(items, COLUMNS, output)
+    if exit_code and items:
+        raise typer.Exit(DUE_EXIT_CODE)
+
+
+def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
+    from crmcli.env import current
+    from crmcli.output import display
+    from crmcli.values import format_date
+
+    rows = []
+    for item in items:
+        due = display(item["due"]) if item["has_time"] else format_date(item["due"])
+        line = {
+            "due_text": due, "kind": item["kind"], "ref": f"#{item['id']}",
+            "text": item["text"], "contact": item["contact"] or "",
+            "flag": "overdue" if item["overdue"] else "",
+        }  # fmt: skip
+        if brief:
+            line["context"] = _context(item)
+        rows.append(line)
+    if current().color:
+        columns = COLUMNS + ((Column("context", "Context", max_width=50),) if brief else ())
+        render_rows(rows, columns, c.Format.table)
+        return
+    for r in rows:  # one line per item, no header: grep- and mail-friendly
+        parts = [r["due_text"], r["kind"], r["ref"], r["text"]]
+        if r["contact"] and r["contact"] not in r["text"]:
+            parts.append(f"({r['contact']})")
+        if r["flag"]:
+            parts.append("OVERDUE")
+        if brief and r["context"]:
+            parts.append(f"| {r['context']}")
+        print("  ".join(parts))
+
+
+def _context(item: dict) -> str:
+    from crmcli.output import display
+
+    bits = []
+    last = item.get("last_activity")
+    if last:
+        subject = f' "{last["subject"]}"' if last["subject"] else ""
+        bits.append(f"last: {last['kind']} {display(last['occurred_at'])}{subject}")
+    elif item.get("contact_id"):
+        bits.append("no interaction yet")
+    if item.get("open_issues"):
+        bits.append(f"open inquiries/complaints: {item['open_issues']}")
+    return "; ".join(bits)

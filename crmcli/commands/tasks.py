@@ -1,0 +1,91 @@
+"""`crm done`, `crm snooze`, `crm reopen`: move tasks along (`crm add task` lives in add.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli.commands import common as c
+from crmcli.commands.cards import print_task
+
+
+def describe(card: dict) -> str:
+    from crmcli.output import display
+
+    due = f", due {display(card['effective_due'])}" if card["effective_due"] else ""
+    return f"task #{card['id']} {card['title']}{due}"
+
+
+def done(
+    task: Annotated[str, typer.Argument(help="The task: id or a unique part of its title.")],
+    output: c.ResultOpt = None,
+) -> None:
+    """Finish a task. A recurring task spawns its next occurrence, counted from its due date.
+
+    Example: crm done 12 ; crm done "rückruf müller"
+    """
+    c.db()
+    from crmcli.services import tasks
+
+    card, nxt = tasks.complete_task(tasks.resolve_task(task), now=c.now())
+    c.done(f"Done: {describe(card)}.")
+    if nxt is not None:
+        c.done(f"Next: {describe(nxt)}.")
+    elif card["rrule"]:
+        c.done("The series has ended.")
+    if output is not None:
+        print_task(nxt or card, output)
+
+
+def snooze(
+    task: Annotated[str, typer.Argument(help="The task: id or a unique part of its title.")],
+    when: Annotated[str, typer.Argument(help="Until when: tomorrow 9:00, +3d, next monday, 1.12.")],
+    output: c.ResultOpt = None,
+) -> None:
+    """Postpone a task; a recurring series keeps its rhythm.
+
+    Example: crm snooze 12 "tomorrow 9:00"
+    """
+    until = c.when(when, "when")
+    c.db()
+    from crmcli.services import tasks
+
+    card = tasks.snooze_task(tasks.resolve_task(task), until, now=c.now())
+    c.done(f"Snoozed {describe(card)}.")
+    if output is not None:
+        print_task(card, output)
+
+
+def reopen(
+    args: Annotated[
+        list[str],
+        typer.Argument(metavar="[KIND] REF", help="task (default) or activity, then REF."),
+    ],
+    output: c.ResultOpt = None,
+) -> None:
+    """Reopen a done task, or a resolved inquiry, complaint or return.
+
+    Examples: crm reopen 12 ; crm reopen activity 42
+    """
+    from crmcli.commands.cards import print_activity
+    from crmcli.errors import Invalid
+
+    kind, ref = c.split_kind(args, default="task")
+    c.db()
+    if kind == "activity":
+        from crmcli.services import activities
+
+        card = activities.reopen_activity(activities.resolve_activity_ref(ref), now=c.now())
+        c.done(f"Reopened {card['kind']} #{card['id']}.")
+        if output is not None:
+            print_activity(card, output)
+        return
+    if kind != "task":
+        raise Invalid("kind", f"cannot reopen a {kind}")
+    from crmcli.services import tasks
+
+    card = tasks.reopen_task(tasks.resolve_task(ref), now=c.now())
+    c.done(f"Reopened {describe(card)}.")
+    if output is not None:
+        print_task(card, output)

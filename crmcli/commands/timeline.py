@@ -1,0 +1,103 @@
+"""`crm log KIND CONTACT` and `crm resolve ACTIVITY`: the timeline of every interaction."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli.commands import common as c
+from crmcli.commands.cards import print_activity
+
+KINDS_HELP = "call, email, letter, meeting, note, inquiry, complaint, return, review or survey"
+
+
+def log(
+    kind: Annotated[str, typer.Argument(help=KINDS_HELP + ".")],
+    contact: Annotated[
+        str | None, typer.Argument(help="The contact (REF); optional with --company.")
+    ] = None,
+    message: Annotated[
+        str | None,
+        typer.Option(
+            "--message", "-m", help="The text; '-' reads stdin; none opens $EDITOR on a terminal."
+        ),
+    ] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="A short subject line.")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="WHEN", help="When it happened (default: now).")
+    ] = None,
+    direction: Annotated[
+        str | None, typer.Option("--direction", "-d", help="in (they contacted you) or out.")
+    ] = None,
+    duration: Annotated[
+        str | None, typer.Option("--duration", help="How long: 15m, 1h30m, 1:30.")
+    ] = None,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="What came of it.")] = None,
+    rating: Annotated[int | None, typer.Option("--rating", help="A review's stars, 1-5.")] = None,
+    score: Annotated[int | None, typer.Option("--score", help="A survey's score, 0-100.")] = None,
+    company: Annotated[
+        str | None,
+        typer.Option("--company", "-c", help="The company (REF), with or instead of a contact."),
+    ] = None,
+    owner: c.OwnerOpt = None,
+    output: c.ResultOpt = None,
+) -> None:
+    """Record an interaction on a contact's (or company's) timeline.
+
+    Inquiries, complaints and returns stay open until `crm resolve`.
+    Examples: crm log call müller -m "Angebot besprochen" --duration 15m --direction out
+    echo "Lieferung beschädigt" | crm log complaint jm@example.de -m - --subject Lieferung
+    """
+    from crmcli.errors import Invalid
+
+    if contact is None and company is None:
+        raise Invalid("contact", "name a contact, or a company with --company")
+    values = dict(
+        subject=subject, direction=direction, duration_min=c.duration(duration), outcome=outcome,
+        rating=rating, score=score, owner=owner,
+    )  # fmt: skip
+    occurred = c.when(at, "at")
+    c.db()
+    from crmcli.services import activities, companies, contacts
+
+    kind = activities.check_kind(kind)
+    contact_id = contacts.resolve_contact(contact) if contact else None
+    company_id = companies.resolve_company(company) if company else None
+    body = c.message_text(message, what=kind)
+    card = activities.log_activity(
+        kind, contact_id=contact_id, company_id=company_id, occurred_at=occurred, body=body,
+        now=c.now(), **values,
+    )  # fmt: skip
+    who = card["contact"] or card["company"]
+    c.done(f"Logged {kind} #{card['id']} with {who}.")
+    if output is not None:
+        print_activity(card, output)
+
+
+def resolve(
+    activity: Annotated[str, typer.Argument(help="The inquiry, complaint or return (id).")],
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="How it was resolved.")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who resolved it (default: $USER).")
+    ] = None,
+    output: c.ResultOpt = None,
+) -> None:
+    """Mark an inquiry, complaint or return as resolved, with who, when and how.
+
+    Example: crm resolve 42 -m "Ersatz geliefert"
+    """
+    import getpass
+
+    c.db()
+    from crmcli.services import activities
+
+    activity_id = activities.resolve_activity_ref(activity)
+    card = activities.resolve_activity(
+        activity_id, note=message, by=by or getpass.getuser(), now=c.now()
+    )
+    c.done(f"Resolved {card['kind']} #{card['id']} of {card['contact'] or card['company']}.")
+    if output is not None:
+        print_activity(card, output)

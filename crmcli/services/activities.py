@@ -1,0 +1,312 @@
+"""The timeline: every call, email, letter, meeting, note, inquiry, complaint, return, review
+and survey, on the contact (and company) it belongs to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from peewee import JOIN, fn
+
+from crmcli.errors import Conflict, Invalid, NotFound
+from crmcli.models import (
+    ACTIVITY_KINDS,
+    TRACKED_KINDS,
+    Activity,
+    Company,
+    Contact,
+    database_proxy,
+    utcnow,
+)
+from crmcli.services import search
+
+DIRECTIONS = ("in", "out")
+EDITABLE = (
+    "kind", "occurred_at", "direction", "subject", "body", "duration_min", "outcome", "rating",
+    "score", "owner",
+)  # fmt: skip
+_KIND_ALIASES = {"mail": "email", "e-mail": "email", "anruf": "call", "notiz": "note"}
+
+
+def check_kind(kind: str) -> str:
+    value = (kind or "").strip().lower()
+    value = _KIND_ALIASES.get(value, value)
+    if value not in ACTIVITY_KINDS:
+        raise Invalid("kind", f"unknown kind '{kind}' (choose {', '.join(ACTIVITY_KINDS)})")
+    return value
+
+
+def _clean(values: dict, kind: str) -> dict:
+    out: dict = {}
+    for key, value in values.items():
+        if key in ("subject", "body", "outcome", "owner"):
+            text = (value or "").strip()
+            out[key] = text or None
+        elif key == "direction":
+            direction = (value or "").strip().lower() or None
+            if direction is not None and direction not in DIRECTIONS:
+                raise Invalid("direction", f"'{value}' must be in or out")
+            out[key] = direction
+        elif key == "duration_min":
+            if value is not None and value <= 0:
+                raise Invalid("duration", "must be longer than zero")
+            out[key] = value
+        elif key == "rating":
+            if value is not None and kind != "review":
+                raise Invalid("rating", "only a review carries a rating")
+            if value is not None and not 1 <= value <= 5:
+                raise Invalid("rating", f"{value} is not from 1 to 5")
+            out[key] = value
+        elif key == "score":
+            if value is not None and kind != "survey":
+                raise Invalid("score", "only a survey carries a score")
+            if value is not None and not 0 <= value <= 100:
+                raise Invalid("score", f"{value} is not from 0 to 100")
+            out[key] = value
+        elif key in ("occurred_at", "kind"):
+            out[key] = value
+        else:
+            raise KeyError(key)
+    return out
+
+
+def log_activity(
+    kind: str,
+    *,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+    **values,
+) -> dict:
+    """Record an interaction. Inquiries, complaints and returns start open."""
+    now = now or utcnow()
+    kind = check_kind(kind)
+    if contact_id is None and company_id is None:
+        raise Invalid("contact", "an activity belongs to a contact or a company")
+    row = _clean(values, kind)
+    row.update(kind=kind, occurred_at=occurred_at or now)
+    if kind in TRACKED_KINDS:
+        row["status"] = "open"
+    with database_proxy.atomic():
+        activity_id = Activity.insert(
+            contact=contact_id, company=company_id, created_at=now, updated_at=now, **row
+        ).execute()
+        if contact_id is not None:
+            # Newest interaction first: one conditional update, no read.
+            Contact.update(last_activity_at=row["occurred_at"]).where(
+                (Contact.id == contact_id)
+                & (
+                    Contact.last_activity_at.is_null()
+                    | (Contact.last_activity_at < row["occurred_at"])
+                )
+            ).execute()
+        _index([(activity_id, row.get("subject"), row.get("body"), row.get("outcome"))])
+    return get_activity(activity_id)
+
+
+def _index(rows: Sequence[tuple]) -> None:
+    search.put(
+        [(search.rowid("activity", aid), search.body(*parts)) for aid, *parts in rows if any(parts)]
+    )
+
+
+def _refresh_last_activity(contact_id: int | None) -> None:
+    if contact_id is None:
+        return
+    newest = (
+        Activity.select(fn.MAX(Activity.occurred_at)).where(Activity.contact == contact_id).scalar()
+    )
+    Contact.update(last_activity_at=newest).where(Contact.id == contact_id).execute()
+
+
+def edit_activity(activity_id: int, changes: dict, *, now: datetime | None = None) -> dict:
+    """Change an activity; the contact's last interaction follows a changed time."""
+    now = now or utcnow()
+    current = get_activity(activity_id)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise Invalid("field", f"activities have no field {', '.join(sorted(unknown))}")
+    kind = check_kind(changes["kind"]) if changes.get("kind") else current["kind"]
+    changes = {**changes, "kind": kind}
+    merged = {"rating": current["rating"], "score": current["score"], **changes}
+    row = _clean({k: merged[k] for k in (*changes, "rating", "score")}, kind)
+    if kind in TRACKED_KINDS and current["status"] is None:
+        row["status"] = "open"
+    if kind not in TRACKED_KINDS:
+        row.update(status=None, resolved_at=None, resolved_by=None, resolution=None)
+    with database_proxy.atomic():
+        row["updated_at"] = now
+        Activity.update(**row).where(Activity.id == activity_id).execute()
+        _refresh_last_activity(current["contact_id"])
+        card = get_activity(activity_id)
+        search.remove("activity", [activity_id])
+        _index([(activity_id, card["subject"], card["body"], card["outcome"])])
+    return card
+
+
+def delete_activity(activity_id: int) -> dict:
+    card = get_activity(activity_id)
+    with database_proxy.atomic():
+        Activity.delete().where(Activity.id == activity_id).execute()
+        search.remove("activity", [activity_id])
+        _refresh_last_activity(card["contact_id"])
+    return card
+
+
+def resolve_activity(
+    activity_id: int, *, note: str | None = None, by: str | None = None, now: datetime | None = None
+) -> dict:
+    """Mark an inquiry, complaint or return as answered, with who, when and how."""
+    now = now or utcnow()
+    card = get_activity(activity_id)
+    if card["kind"] not in TRACKED_KINDS:
+        raise Invalid(
+            "activity",
+            f"#{activity_id} is a {card['kind']}; "
+            "only inquiries, complaints and returns are resolved",
+        )
+    if card["status"] == "resolved":
+        raise Conflict(
+            f"{card['kind']} #{activity_id} was resolved already on {card['resolved_at']:%Y-%m-%d}"
+        )
+    Activity.update(
+        status="resolved", resolved_at=now, resolved_by=by, resolution=(note or "").strip() or None,
+        updated_at=now,
+    ).where(Activity.id == activity_id).execute()  # fmt: skip
+    return get_activity(activity_id)
+
+
+def reopen_activity(activity_id: int, *, now: datetime | None = None) -> dict:
+    card = get_activity(activity_id)
+    if card["status"] != "resolved":
+        raise Conflict(f"activity #{activity_id} is not resolved")
+    Activity.update(
+        status="open",
+        resolved_at=None,
+        resolved_by=None,
+        resolution=None,
+        updated_at=now or utcnow(),
+    ).where(Activity.id == activity_id).execute()
+    return get_activity(activity_id)
+
+
+_COLUMNS = (
+    Activity.id, Activity.kind, Activity.occurred_at, Activity.contact, Contact.name,
+    Activity.company, Company.name, Activity.direction, Activity.subject, Activity.body,
+    Activity.duration_min, Activity.outcome, Activity.rating, Activity.score, Activity.status,
+    Activity.resolved_at, Activity.resolved_by, Activity.resolution, Activity.owner,
+    Activity.created_at, Activity.updated_at,
+)  # fmt: skip
+_KEYS = (
+    "id", "kind", "occurred_at", "contact_id", "contact", "company_id", "company", "direction",
+    "subject", "body", "duration_min", "outcome", "rating", "score", "status", "resolved_at",
+    "resolved_by", "resolution", "owner", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _select():
+    return (
+        Activity.select(*_COLUMNS)
+        .join(Contact, JOIN.LEFT_OUTER, on=(Activity.contact == Contact.id))
+        .join(Company, JOIN.LEFT_OUTER, on=(Activity.company == Company.id))
+    )
+
+
+def _rows(query) -> list[dict]:
+    return [dict(zip(_KEYS, r, strict=True)) for r in query.tuples()]
+
+
+def get_activity(activity_id: int) -> dict:
+    rows = _rows(_select().where(Activity.id == activity_id))
+    if not rows:
+        raise NotFound(f"no activity with id {activity_id}")
+    return rows[0]
+
+
+def resolve_activity_ref(ref: str) -> int:
+    """Activities are named by id (`12` or `#12`)."""
+    text = (ref or "").strip().lstrip("#")
+    if not text.isdigit():
+        raise Invalid("activity", f"'{ref}' is not an activity id (see crm list activities)")
+    if not Activity.select(Activity.id).where(Activity.id == int(text)).exists():
+        raise NotFound(f"no activity with id {text}")
+    return int(text)
+
+
+def list_activities(
+    *,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    kinds: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    open_only: bool = False,
+    direction: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict]:
+    """Activities, newest first; `open_only` lists unanswered ones oldest first."""
+    query = _select()
+    if contact_id is not None:
+        query = query.where(Activity.contact == contact_id)
+    if company_id is not None:
+        # A company's timeline: its own entries and those of its people.
+        people = Contact.select(Contact.id).where(Contact.company == company_id)
+        query = query.where((Activity.company == company_id) | Activity.contact.in_(people))
+    if kinds:
+        query = query.where(Activity.kind.in_([check_kind(k) for k in kinds]))
+    if since is not None:
+        query = query.where(Activity.occurred_at >= since)
+    if until is not None:
+        query = query.where(Activity.occurred_at < until)
+    if direction:
+        query = query.where(Activity.direction == _clean({"direction": direction}, "")["direction"])
+    if open_only:
+        query = query.where(Activity.status == "open").order_by(Activity.occurred_at, Activity.id)
+    else:
+        query = query.order_by(Activity.occurred_at.desc(), Activity.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return _rows(query)
+
+
+def open_counts(contact_ids: Sequence[int]) -> dict[int, int]:
+    """{contact id: open inquiries/complaints/returns} for several contacts in one query."""
+    if not contact_ids:
+        return {}
+    rows = (
+        Activity.select(Activity.contact, fn.COUNT(Activity.id))
+        .where((Activity.status == "open") & Activity.contact.in_(list(contact_ids)))
+        .group_by(Activity.contact)
+        .tuples()
+    )
+    return dict(rows)
+
+
+def last_activities(contact_ids: Sequence[int]) -> dict[int, dict]:
+    """The newest activity of each contact, for cards and reminders, in one query."""
+    if not contact_ids:
+        return {}
+    newest = (
+        Activity.select(Activity.contact, fn.MAX(Activity.occurred_at).alias("at"))
+        .where(Activity.contact.in_(list(contact_ids)))
+        .group_by(Activity.contact)
+        .alias("newest")
+    )
+    query = (
+        Activity.select(
+            Activity.contact, Activity.id, Activity.kind, Activity.subject, Activity.occurred_at
+        )
+        .join(
+            newest,
+            on=((newest.c.contact_id == Activity.contact) & (newest.c.at == Activity.occurred_at)),
+        )
+        .tuples()
+    )
+    out: dict[int, dict] = {}
+    for cid, aid, kind, subject, at in query:
+        out.setdefault(cid, {"id": aid, "kind": kind, "subject": subject, "occurred_at": at})
+    return out

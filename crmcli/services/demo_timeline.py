@@ -1,0 +1,176 @@
+"""Demo timelines: activities of every kind over two years, tasks (some recurring, some
+overdue), open complaints and stay-in-touch cadences. Used by services.demo.fill_demo."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from crmcli.models import Activity, Contact, Tag, Task, database_proxy
+from crmcli.services import search
+
+# kind: (weight, directions, subjects)
+_KINDS = {
+    "call": (26, ("out", "in"), (
+        "Rückruf wegen Angebot", "Terminabstimmung", "Nachfrage zum Auftrag", "Erstgespräch",
+        "Kurz gesprochen", "Zahlungserinnerung", "Reklamation besprochen", "Preisverhandlung",
+    )),
+    "email": (30, ("out", "in"), (
+        "Angebot {n}", "Auftragsbestätigung", "Rechnung {n}", "Rückfrage Lieferung",
+        "Unterlagen wie besprochen", "Terminbestätigung", "Newsletter-Anmeldung", "Produktinfo",
+    )),
+    "letter": (3, ("out",), ("Vertrag zur Unterschrift", "Mahnung", "Weihnachtsgruß", "Kündigung")),
+    "meeting": (8, (None,), (
+        "Jahresgespräch", "Vorführung vor Ort", "Messegespräch", "Projekt-Kickoff", "Workshop",
+    )),
+    "note": (10, (None,), (
+        "Entscheider ist der Geschäftsführer", "Budget erst im neuen Jahr",
+        "Mag keine Anrufe vor 10",
+        "Wettbewerber im Haus", "Zahlt zuverlässig", "Interesse an Wartungsvertrag",
+    )),
+    "inquiry": (8, ("in",), (
+        "Preisanfrage", "Frage zur Lieferzeit", "Anfrage Sonderanfertigung", "Verfügbarkeit?",
+        "Anfrage Rahmenvertrag",
+    )),
+    "complaint": (4, ("in",), (
+        "Lieferung beschädigt", "Rechnung falsch", "Termin nicht eingehalten", "Gerät defekt",
+        "Falsche Menge geliefert",
+    )),
+    "return": (3, ("in",), ("Rücksendung {n}", "Umtausch Größe", "Retoure wegen Defekt")),
+    "review": (5, ("in",), ("Bewertung auf Google", "Bewertung im Shop", "Feedback per Mail")),
+    "survey": (3, ("in",), ("Kundenzufriedenheit {y}", "NPS-Umfrage", "Umfrage nach Projekt")),
+}  # fmt: skip
+_BODIES = (
+    "Bitte bis Freitag melden.", "Angebot folgt per Mail.", "Sehr zufrieden mit dem Service.",
+    "Wünscht Rückruf am Nachmittag.", "Unterlagen sind angekommen.", "Will noch intern abstimmen.",
+    "Hat nach Rabatt gefragt.", "Ansprechpartner ist im Urlaub bis Monatsende.",
+)  # fmt: skip
+_OUTCOMES = ("Angebot erstellen", "Termin vereinbart", "kein Interesse", "Rückruf nächste Woche")
+_TASKS = (
+    "Rückruf {name}", "Angebot an {name} schicken", "Nachfassen bei {name}",
+    "Rechnung prüfen", "Vertrag vorbereiten", "Termin mit {name} bestätigen",
+    "Geburtstagskarte für {name}", "Reklamation {name} klären", "Muster an {name} senden",
+)  # fmt: skip
+_RULES = ("FREQ=WEEKLY;INTERVAL=1", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY;INTERVAL=1",
+          "FREQ=MONTHLY;BYDAY=1MO")  # fmt: skip
+_TRACKED = ("inquiry", "complaint", "return")
+_ACTIVITY_FIELDS = (
+    Activity.kind, Activity.contact, Activity.occurred_at, Activity.direction, Activity.subject,
+    Activity.body, Activity.duration_min, Activity.outcome, Activity.rating, Activity.score,
+    Activity.status, Activity.resolved_at, Activity.resolved_by, Activity.resolution,
+    Activity.owner, Activity.created_at, Activity.updated_at,
+)  # fmt: skip
+_TASK_FIELDS = (
+    Task.title, Task.name_key, Task.contact, Task.due_at, Task.due_has_time, Task.rrule,
+    Task.series_start, Task.priority, Task.note, Task.done_at, Task.created_at, Task.updated_at,
+)  # fmt: skip
+TAG_CADENCES = {"stammkunde": 30, "key-account": 14}
+
+
+def activities(d, n: int, bulk, owners: tuple[str, ...]) -> int:
+    """`n` activities spread over the contacts' lifetimes; complaints mostly resolved."""
+    rng, now = d.rng, d.now
+    kinds = list(_KINDS)
+    weights = [_KINDS[k][0] for k in kinds]
+    if not d.contact_ids:
+        return 0
+    rows = []
+    for kind in rng.choices(kinds, weights=weights, k=n):
+        index = rng.randrange(len(d.contact_ids))
+        contact = d.contacts[index]
+        at = d.moment(after=contact["created_at"])
+        _, directions, subjects = _KINDS[kind]
+        subject = rng.choice(subjects).format(n=rng.randint(1000, 9999), y=at.year)
+        body = rng.choice(_BODIES) if rng.random() < 0.35 else None
+        duration = (
+            rng.randint(2, 45)
+            if kind == "call"
+            else rng.randint(30, 120)
+            if kind == "meeting"
+            else None
+        )
+        outcome = (
+            rng.choice(_OUTCOMES) if kind in ("call", "meeting") and rng.random() < 0.4 else None
+        )
+        rating = (
+            rng.choices((1, 2, 3, 4, 5), weights=(1, 1, 2, 5, 8))[0] if kind == "review" else None
+        )
+        score = rng.randint(0, 10) if kind == "survey" else None
+        status = resolved_at = resolved_by = resolution = None
+        owner = contact["owner"] or rng.choice(owners)
+        if kind in _TRACKED:
+            old = (now - at) > timedelta(days=14)
+            if rng.random() < (0.97 if old else 0.4):
+                status, resolution = "resolved", "erledigt"
+                resolved_at = min(now, at + timedelta(hours=rng.randint(2, 240)))
+                resolved_by = owner
+            else:
+                status = "open"
+        rows.append((
+            kind, d.contact_ids[index], at, rng.choice(directions), subject, body, duration,
+            outcome, rating, score, status, resolved_at, resolved_by, resolution, owner, at, at,
+        ))  # fmt: skip
+    rows.sort(key=lambda r: r[2])  # ids grow with time
+    first = (Activity.select(Activity.id).order_by(Activity.id.desc()).scalar() or 0) + 1
+    bulk(Activity, _ACTIVITY_FIELDS, rows)
+    d.activity_rows = [(first + i, r[4], r[5], r[7]) for i, r in enumerate(rows)]
+    database_proxy.obj.execute_sql(
+        "UPDATE contact SET last_activity_at = (SELECT MAX(a.occurred_at) FROM activity a "
+        "WHERE a.contact_id = contact.id)"
+    )
+    return len(rows)
+
+
+def activity_entries(d) -> list[tuple[int, str]]:
+    """What search would index for the demo activities, each distinct text folded once."""
+    cache: dict[tuple, str] = {}
+    out = []
+    for activity_id, *parts in getattr(d, "activity_rows", ()):
+        key = tuple(parts)
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = search.body(*parts)
+        out.append((search.rowid("activity", activity_id), text))
+    return out
+
+
+def tasks(d, n: int, bulk) -> int:
+    """Tasks: most for a contact, due from a month ago to two months ahead; some recurring,
+    some done, some overdue."""
+    from crmcli.values import fold_variants, local_tz
+
+    rng, now, rows = d.rng, d.now, []
+    zone = local_tz()
+    for _ in range(n):
+        index = rng.randrange(len(d.contact_ids)) if d.contact_ids and rng.random() < 0.8 else None
+        name = d.contacts[index]["name"] if index is not None else "Kunde"
+        title = rng.choice(_TASKS).format(name=name)
+        local = (now + timedelta(days=rng.randint(-30, 60))).astimezone(zone)
+        timed = rng.random() < 0.5
+        if timed:
+            local = local.replace(hour=rng.choice((9, 10, 11, 14, 15, 16)), minute=0, second=0)
+        else:
+            local = local.replace(hour=0, minute=0, second=0)
+        due = local.astimezone(now.tzinfo)
+        rule = rng.choice(_RULES) if rng.random() < 0.12 else None
+        done = None
+        if due < now and rng.random() < 0.6:
+            done = min(now, due + timedelta(hours=rng.randint(1, 72)))
+        created = min(due, now) - timedelta(days=rng.randint(1, 20))
+        rows.append((
+            title, fold_variants(title), d.contact_ids[index] if index is not None else None, due,
+            timed, rule, due if rule else None, rng.choices((0, 1, 2), weights=(2, 6, 2))[0],
+            None, done, created, done or created,
+        ))  # fmt: skip
+    return bulk(Task, _TASK_FIELDS, rows)
+
+
+def cadences(d) -> int:
+    """Stay-in-touch cadences: on two tags, and on a few contacts of their own."""
+    for name, days in TAG_CADENCES.items():
+        Tag.update(cadence_days=days).where(Tag.id == d.tag_ids[name]).execute()
+    chosen = [cid for cid in d.contact_ids if d.rng.random() < 0.03]
+    for days in (30, 60, 90):
+        part = chosen[days // 30 - 1 :: 3]
+        if part:
+            Contact.update(cadence_days=days).where(Contact.id.in_(part)).execute()
+    return len(chosen) + len(TAG_CADENCES)

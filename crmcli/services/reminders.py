@@ -1,0 +1,222 @@
+"""What is due: tasks, birthdays, unanswered inquiries and complaints, and contacts due for a
+call (stay-in-touch cadences). `remind` prints each occurrence once, for cron."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from peewee import JOIN, fn
+
+from crmcli.models import Contact, ContactTag, ReminderLog, Tag, database_proxy, utcnow
+from crmcli.services import activities, tasks
+from crmcli.values import local_tz, to_utc
+
+DEFAULT_OPEN_AFTER = timedelta(days=3)
+
+
+def _item(kind: str, key: str, ref_id: int, due: datetime, now: datetime, **data) -> dict:
+    return {
+        "kind": kind, "key": key, "id": ref_id, "due": due, "has_time": True, "overdue": due < now,
+        "contact_id": data.pop("contact_id", None), "contact": data.pop("contact", None),
+        "text": data.pop("text"), **data,
+    }  # fmt: skip
+
+
+def due_tasks(now: datetime, horizon: datetime) -> list[dict]:
+    """Open tasks whose (snoozed) due time falls before `horizon`."""
+    rows = tasks.list_tasks(state="open", due_before=horizon, now=now)
+    out = []
+    for t in rows:
+        due = t["effective_due"]
+        item = _item(
+            "task", f"task:{t['id']}:{due.isoformat()}", t["id"], due, now,
+            contact_id=t["contact_id"], contact=t["contact"], text=t["title"],
+            priority=t["priority"],
+        )  # fmt: skip
+        item["overdue"] = t["overdue"]  # a task due on a day is overdue from the next day
+        item["has_time"] = t["due_has_time"] or t["snoozed_until"] is not None
+        out.append(item)
+    return out
+
+
+def _month_days(start: date, end: date) -> dict[str, date]:
+    """{"MM-DD": the date it falls on} for every day from start to end (at most a year)."""
+    out: dict[str, date] = {}
+    day = start
+    while day <= end and len(out) < 366:
+        out[day.strftime("%m-%d")] = day
+        if day.month == 2 and day.day == 28 and not _leap(day.year):
+            out["02-29"] = day  # born on 29 February: celebrated on the 28th
+        day += timedelta(days=1)
+    return out
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def birthdays(now: datetime, horizon: datetime) -> list[dict]:
+    """Birthdays from today to the horizon's day (local dates)."""
+    zone = local_tz()
+    days = _month_days(now.astimezone(zone).date(), horizon.astimezone(zone).date())
+    rows = (
+        Contact.select(Contact.id, Contact.name, Contact.birthday, Contact.birthday_md)
+        .where(Contact.birthday_md.in_(list(days)))
+        .order_by(Contact.name_key)
+        .tuples()
+    )
+    out = []
+    for cid, name, born, md in rows:
+        day = days[md]
+        due = to_utc(datetime.combine(day, datetime.min.time()).replace(tzinfo=zone))
+        age = day.year - born.year
+        out.append(
+            _item(
+                "birthday",
+                f"birthday:{cid}:{day.year}",
+                cid,
+                due,
+                now,
+                contact_id=cid,
+                contact=name,
+                text=f"{name} turns {age}" if born.year > 1900 else f"{name}'s birthday",
+            )  # fmt: skip
+        )
+        out[-1].update(overdue=False, has_time=False)
+    return out
+
+
+def unanswered(now: datetime, older_than: timedelta = DEFAULT_OPEN_AFTER) -> list[dict]:
+    """Inquiries, complaints and returns still open after `older_than`."""
+    rows = activities.list_activities(open_only=True, until=now - older_than)
+    return [
+        _item(
+            a["kind"],
+            f"open:{a['id']}",
+            a["id"],
+            a["occurred_at"] + older_than,
+            now,
+            contact_id=a["contact_id"],
+            contact=a["contact"] or a["company"],
+            text=f"open {a['kind']}: {a['subject'] or (a['body'] or '')[:60]}".rstrip(": "),
+            age_days=(now - a["occurred_at"]).days,
+        )  # fmt: skip
+        for a in rows
+    ]
+
+
+def cadence_due(now: datetime, horizon: datetime) -> list[dict]:
+    """Contacts whose stay-in-touch cadence (their own or a tag's, the shorter) has run out."""
+    tag_days = (
+        ContactTag.select(ContactTag.contact.alias("cid"), fn.MIN(Tag.cadence_days).alias("days"))
+        .join(Tag)
+        .where(Tag.cadence_days.is_null(False))
+        .group_by(ContactTag.contact)
+        .alias("tag_days")
+    )
+    rows = (
+        Contact.select(
+            Contact.id,
+            Contact.name,
+            Contact.cadence_days,
+            tag_days.c.days,
+            Contact.last_activity_at,
+            Contact.created_at,
+        )  # fmt: skip
+        .join(tag_days, JOIN.LEFT_OUTER, on=(tag_days.c.cid == Contact.id))
+        .where(Contact.cadence_days.is_null(False) | tag_days.c.days.is_null(False))
+        .where(Contact.status != "inactive")
+        .tuples()
+    )
+    out = []
+    for cid, name, own, by_tag, last, created in rows:
+        days = min(d for d in (own, by_tag) if d is not None)
+        since = last or created
+        due = since + timedelta(days=days)
+        if due <= horizon:
+            local_due = due.astimezone(local_tz()).date().isoformat()
+            when = (
+                f"last contact {since.astimezone(local_tz()):%Y-%m-%d}"
+                if last
+                else "never contacted"
+            )
+            out.append(
+                _item(
+                    "cadence",
+                    f"cadence:{cid}:{local_due}",
+                    cid,
+                    due,
+                    now,
+                    contact_id=cid,
+                    contact=name,
+                    text=f"get in touch with {name} (every {days} days; {when})",
+                    cadence_days=days,
+                    last_activity_at=last,
+                )  # fmt: skip
+            )
+    out.sort(key=lambda i: i["due"])
+    return out
+
+
+def due_items(
+    now: datetime, within: timedelta, *, open_after: timedelta = DEFAULT_OPEN_AFTER
+) -> list[dict]:
+    """Everything due from now to now + within (and everything overdue), soonest first."""
+    horizon = now + within
+    items = due_tasks(now, horizon) + birthdays(now, horizon)
+    items += unanswered(now, open_after) + cadence_due(now, horizon)
+    items.sort(key=lambda i: (i["due"], i["kind"], i["id"]))
+    return items
+
+
+def remind(
+    now: datetime | None = None,
+    *,
+    within: timedelta = timedelta(days=1),
+    everything: bool = False,
+    brief: bool = False,
+    open_after: timedelta = DEFAULT_OPEN_AFTER,
+) -> list[dict]:
+    """Due items not reminded of before, marked as reminded in the same transaction.
+
+    Two `crm remind` processes at once never both return an item: the check and the mark run
+    in one exclusive transaction. `everything` returns all due items and marks nothing.
+    """
+    from crmcli.db import exclusive_transaction
+
+    now = now or utcnow()
+    if everything:
+        items = due_items(now, within, open_after=open_after)
+    else:
+        with exclusive_transaction(database_proxy.obj):
+            items = due_items(now, within, open_after=open_after)
+            keys = [i["key"] for i in items]
+            seen: set[str] = set()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                seen.update(
+                    k
+                    for (k,) in ReminderLog.select(ReminderLog.key)
+                    .where(ReminderLog.key.in_(chunk))
+                    .tuples()
+                )
+            items = [i for i in items if i["key"] not in seen]
+            if items:
+                ReminderLog.insert_many(
+                    [(i["key"], now) for i in items],
+                    fields=[ReminderLog.key, ReminderLog.reminded_at],
+                ).on_conflict_ignore().execute()
+    if brief:
+        add_context(items)
+    return items
+
+
+def add_context(items: list[dict]) -> None:
+    """Per item with a contact: the last interaction and open inquiries/complaints/returns."""
+    ids = sorted({i["contact_id"] for i in items if i["contact_id"]})
+    last = activities.last_activities(ids)
+    open_ = activities.open_counts(ids)
+    for item in items:
+        cid = item["contact_id"]
+        item["last_activity"] = last.get(cid)
+        item["open_issues"] = open_.get(cid, 0)

@@ -1,0 +1,311 @@
+"""Tasks: to-dos with a due date, a priority and an optional RFC 5545 recurrence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from peewee import JOIN, fn
+
+from crmcli.errors import Conflict, Invalid, NotFound
+from crmcli.models import PRIORITIES, Contact, Task, database_proxy, utcnow
+from crmcli.services import refs
+from crmcli.values import fold_variants, local_tz, next_occurrence, to_utc
+
+EDITABLE = ("title", "contact_id", "due_at", "due_has_time", "rrule", "priority", "note")
+
+
+def check_priority(priority: str) -> int:
+    value = (priority or "").strip().lower()
+    aliases = {
+        "hoch": "high",
+        "niedrig": "low",
+        "mittel": "normal",
+        "h": "high",
+        "l": "low",
+        "n": "normal",
+    }
+    value = aliases.get(value, value)
+    if value not in PRIORITIES:
+        raise Invalid("priority", f"unknown priority '{priority}' (choose {', '.join(PRIORITIES)})")
+    return PRIORITIES.index(value)
+
+
+def with_end(rule: str, *, until: datetime | None = None, count: int | None = None) -> str:
+    """Add an end to a rule: UNTIL as local wall time (what values.next_occurrence expects)."""
+    parts = [p for p in rule.split(";") if not p.startswith(("UNTIL=", "COUNT="))]
+    if until is not None and count is not None:
+        raise Invalid("until", "give --until or --count, not both")
+    if until is not None:
+        parts.append("UNTIL=" + until.astimezone(local_tz()).strftime("%Y%m%dT%H%M%S"))
+    if count is not None:
+        if count < 1:
+            raise Invalid("count", "must be at least 1")
+        parts.append(f"COUNT={count}")
+    return ";".join(parts)
+
+
+def _rule_end(rule: str | None) -> datetime | None:
+    for part in (rule or "").split(";"):
+        if part.startswith("UNTIL="):
+            wall = datetime.strptime(part[6:14] + part[15:21], "%Y%m%d%H%M%S")
+            return wall.replace(tzinfo=local_tz())
+    return None
+
+
+def _check(row: dict) -> None:
+    if row.get("rrule") and row.get("due_at") is None:
+        raise Invalid("every", "a recurring task needs --due (the series starts there)")
+    end = _rule_end(row.get("rrule"))
+    if end is not None and row.get("due_at") is not None and end < row["due_at"]:
+        raise Invalid("until", "--until is before --due")
+
+
+def add_task(
+    title: str,
+    *,
+    contact_id: int | None = None,
+    due_at: datetime | None = None,
+    due_has_time: bool = False,
+    rrule: str | None = None,
+    priority: int = 1,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """Create a task; a recurring one needs a due date, where its series starts."""
+    now = now or utcnow()
+    title = " ".join((title or "").split())
+    if not title:
+        raise Invalid("title", "a task needs a title")
+    row = dict(
+        title=title, name_key=fold_variants(title), contact=contact_id, due_at=due_at,
+        due_has_time=due_has_time, rrule=rrule or None, series_start=due_at if rrule else None,
+        priority=priority, note=(note or "").strip() or None,
+    )  # fmt: skip
+    _check(row)
+    task_id = Task.insert(created_at=now, updated_at=now, **row).execute()
+    return get_task(task_id)
+
+
+def resolve_task(ref: str) -> int:
+    """A task by id or by a unique part of its title among open tasks (then all tasks)."""
+    text = (ref or "").strip()
+    if text.lstrip("#").isdigit():
+        return refs.resolve(Task, text, kind="task")
+    open_tasks = Task.select(Task.id).where(Task.done_at.is_null()).exists()
+    if open_tasks:
+        try:
+            return refs.resolve(_OpenTasks, text, kind="task", describe=_candidates)
+        except NotFound:
+            pass
+    return refs.resolve(Task, text, kind="task", describe=_candidates)
+
+
+class _OpenTasks(Task):
+    """Task rows that are not done: REF resolution prefers them."""
+
+    class Meta:
+        table_name = "task"
+
+    @classmethod
+    def select(cls, *fields):
+        return super().select(*fields).where(cls.done_at.is_null())
+
+
+def _candidates(ids: list[int]):
+    from crmcli.errors import Candidate
+
+    rows = Task.select(Task.id, Task.title, Task.due_at).where(Task.id.in_(ids)).order_by(Task.id)
+    return [Candidate(t.id, t.title, f"due {t.due_at:%Y-%m-%d}" if t.due_at else "") for t in rows]
+
+
+_COLUMNS = (
+    Task.id, Task.title, Task.contact, Contact.name, Task.due_at, Task.due_has_time,
+    Task.snoozed_until, Task.rrule, Task.priority, Task.note, Task.done_at, Task.previous,
+    Task.created_at, Task.updated_at,
+)  # fmt: skip
+
+
+def _row(values: tuple, now: datetime) -> dict:
+    (tid, title, contact_id, contact, due, has_time, snoozed, rule, prio, note, done, prev,
+     created, updated) = values  # fmt: skip
+    effective = snoozed or due
+    overdue = False
+    if effective is not None and done is None:
+        if has_time or snoozed:
+            overdue = effective < now
+        else:  # due on a day: overdue from the next day on
+            overdue = effective.astimezone(local_tz()).date() < now.astimezone(local_tz()).date()
+    return {
+        "id": tid, "title": title, "contact_id": contact_id, "contact": contact, "due_at": due,
+        "due_has_time": bool(has_time), "snoozed_until": snoozed, "effective_due": effective,
+        "rrule": rule, "priority": PRIORITIES[prio], "note": note, "done": done is not None,
+        "done_at": done, "overdue": overdue, "previous_id": prev, "created_at": created,
+        "updated_at": updated,
+    }  # fmt: skip
+
+
+def _select():
+    return Task.select(*_COLUMNS).join(Contact, JOIN.LEFT_OUTER, on=(Task.contact == Contact.id))
+
+
+def _effective():
+    return fn.COALESCE(Task.snoozed_until, Task.due_at)
+
+
+def get_task(task_id: int, *, now: datetime | None = None) -> dict:
+    found = _select().where(Task.id == task_id).tuples().first()
+    if found is None:
+        raise NotFound(f"no task with id {task_id}")
+    return _row(found, now or utcnow())
+
+
+def list_tasks(
+    *,
+    state: str = "open",
+    overdue: bool = False,
+    due_before: datetime | None = None,
+    contact_id: int | None = None,
+    priority: int | None = None,
+    now: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict]:
+    """Tasks by due date (undated last); `state` is open, done or all."""
+    now = now or utcnow()
+    query = _select()
+    if state == "open":
+        query = query.where(Task.done_at.is_null())
+    elif state == "done":
+        query = query.where(Task.done_at.is_null(False))
+    elif state != "all":
+        raise Invalid("state", f"'{state}' must be open, done or all")
+    if overdue:
+        query = query.where(overdue_condition(now))
+    if due_before is not None:
+        query = query.where(_effective() < due_before)
+    if contact_id is not None:
+        query = query.where(Task.contact == contact_id)
+    if priority is not None:
+        query = query.where(Task.priority == priority)
+    if state == "done":
+        query = query.order_by(Task.done_at.desc(), Task.id.desc())
+    else:
+        query = query.order_by(_effective().is_null(), _effective(), Task.priority.desc(), Task.id)
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return [_row(r, now) for r in query.tuples()]
+
+
+def overdue_condition(now: datetime):
+    """Open and past due: a timed or snoozed task from its time, a dated one from the next day."""
+    timed = Task.snoozed_until.is_null(False) | (Task.due_has_time == True)  # noqa: E712
+    return Task.done_at.is_null() & (
+        (timed & (_effective() < now)) | (~timed & (Task.due_at < day_start(now)))
+    )
+
+
+def day_start(now: datetime, days: int = 0) -> datetime:
+    """Midnight local time, `days` days from now's date, in UTC."""
+    local = now.astimezone(local_tz())
+    midnight = datetime.combine(local.date() + timedelta(days=days), datetime.min.time())
+    return to_utc(midnight.replace(tzinfo=local_tz()))
+
+
+def complete_task(task_id: int, *, now: datetime | None = None) -> tuple[dict, dict | None]:
+    """Mark a task done; a recurring one spawns exactly one next occurrence from its due date."""
+    now = now or utcnow()
+    with database_proxy.atomic():
+        changed = (
+            Task.update(done_at=now, updated_at=now)
+            .where((Task.id == task_id) & Task.done_at.is_null())
+            .execute()
+        )
+        card = get_task(task_id, now=now)
+        if not changed:
+            raise Conflict(f"task #{task_id} is done already (crm reopen {task_id} to undo)")
+        nxt = None
+        if card["rrule"] and not Task.select().where(Task.previous == task_id).exists():
+            nxt = _spawn(task_id, card, now)
+    return card, nxt
+
+
+def _spawn(task_id: int, card: dict, now: datetime) -> dict | None:
+    task = Task.get_by_id(task_id)
+    start = task.series_start or task.due_at
+    due = next_occurrence(
+        task.rrule, task.due_at.astimezone(local_tz()), start=start.astimezone(local_tz())
+    )
+    if due is None:
+        return None
+    new_id = Task.insert(
+        title=task.title, name_key=task.name_key, contact=task.contact_id, due_at=to_utc(due),
+        due_has_time=task.due_has_time, rrule=task.rrule, series_start=start,
+        priority=task.priority, note=task.note, previous=task_id, created_at=now, updated_at=now,
+    ).execute()  # fmt: skip
+    return get_task(new_id, now=now)
+
+
+def reopen_task(task_id: int, *, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    changed = (
+        Task.update(done_at=None, updated_at=now)
+        .where((Task.id == task_id) & Task.done_at.is_null(False))
+        .execute()
+    )
+    if not changed:
+        get_task(task_id)
+        raise Conflict(f"task #{task_id} is not done")
+    return get_task(task_id, now=now)
+
+
+def snooze_task(task_id: int, until: datetime, *, now: datetime | None = None) -> dict:
+    """Postpone an open task to `until` without moving its series."""
+    now = now or utcnow()
+    card = get_task(task_id, now=now)
+    if card["done"]:
+        raise Conflict(f"task #{task_id} is done; reopen it first")
+    if until <= now:
+        raise Invalid("when", "snooze to a time in the future")
+    Task.update(snoozed_until=until, updated_at=now).where(Task.id == task_id).execute()
+    return get_task(task_id, now=now)
+
+
+def edit_task(task_id: int, changes: dict, *, now: datetime | None = None) -> dict:
+    """Change a task; a new due date clears a snooze."""
+    now = now or utcnow()
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise Invalid("field", f"tasks have no field {', '.join(sorted(unknown))}")
+    task = Task.get_or_none(Task.id == task_id)
+    if task is None:
+        raise NotFound(f"no task with id {task_id}")
+    row: dict = {}
+    for key, value in changes.items():
+        if key == "title":
+            title = " ".join((value or "").split())
+            if not title:
+                raise Invalid("title", "a task needs a title")
+            row.update(title=title, name_key=fold_variants(title))
+        elif key == "contact_id":
+            row["contact"] = value
+        elif key == "note":
+            row["note"] = (value or "").strip() or None
+        else:
+            row[key] = value
+    if "due_at" in row:
+        row["snoozed_until"] = None
+    merged = {"rrule": task.rrule, "due_at": task.due_at, **row}
+    _check(merged)
+    if merged["rrule"] and (task.series_start is None or "rrule" in row):
+        row["series_start"] = merged["due_at"]
+    row["updated_at"] = now
+    Task.update(**row).where(Task.id == task_id).execute()
+    return get_task(task_id, now=now)
+
+
+def delete_task(task_id: int) -> dict:
+    card = get_task(task_id)
+    Task.delete().where(Task.id == task_id).execute()
+    return card

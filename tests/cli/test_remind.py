@@ -1,0 +1,116 @@
+"""`crm remind` for cron: everything due, each occurrence once, stable plain lines."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import NOW
+
+
+def remind(crm, *args):
+    r = crm("remind", *args)
+    assert r.exit_code in (0, 3), r.stderr
+    return r
+
+
+def test_remind_prints_each_occurrence_once(crm):
+    crm("add", "task", "Rückruf Müller", "--due", "today 11:00")
+    crm("add", "task", "Überfällig", "--due", "-2d")
+    crm("add", "task", "Nächste Woche", "--due", "+7d")
+    first = remind(crm).stdout.splitlines()
+    assert len(first) == 2
+    assert first[0].startswith("2026-11-21 10:00  task  #2  Überfällig")
+    assert first[0].endswith("OVERDUE")
+    assert first[1].startswith("2026-11-23 11:00  task  #1  Rückruf Müller")
+    assert remind(crm).stdout == ""
+    assert len(remind(crm, "--all").stdout.splitlines()) == 2
+    assert "Nächste Woche" in remind(crm, "--within", "8d").stdout
+
+
+def test_snoozed_task_reminds_again_at_its_new_time(crm):
+    crm("add", "task", "Nachfassen", "--due", "today 9:00")
+    assert remind(crm).stdout
+    assert remind(crm).stdout == ""
+    crm("snooze", "1", "today 15:00")  # a new occurrence: announced once more, at its new time
+    assert remind(crm).stdout.startswith("2026-11-23 15:00  task  #1  Nachfassen")
+    assert remind(crm).stdout == ""
+
+
+def test_birthdays_complaints_and_cadence(crm):
+    crm("add", "contact", "Jürgen Müller", "--birthday", "24.11.1970")
+    crm("add", "contact", "Anna Weiß", "--every", "30 days")
+    crm("add", "contact", "Peter Schmidt", "-t", "stammkunde")
+    crm("edit", "tag", "stammkunde", "--every", "2 weeks")
+    crm("log", "complaint", "müller", "--subject", "Rechnung falsch", "--at", "-5d")
+    crm("log", "complaint", "müller", "--subject", "Neu", "--at", "-1d")
+    r = crm("remind", "-o", "json")
+    kinds = sorted((i["kind"], i["contact"]) for i in r.json())
+    # Anna and Peter were created today: their cadence runs out later.
+    assert kinds == [("birthday", "Jürgen Müller"), ("complaint", "Jürgen Müller")]
+    birthday = next(i for i in r.json() if i["kind"] == "birthday")
+    assert birthday["text"] == "Jürgen Müller turns 56"
+    later = crm("remind", "--within", "31d", "-o", "json").json()
+    assert sorted(i["contact"] for i in later if i["kind"] == "cadence") == [
+        "Anna Weiß",
+        "Peter Schmidt",
+    ]
+
+
+def test_cadence_restarts_with_each_interaction(crm, monkeypatch):
+    crm("add", "contact", "Anna Weiß", "--every", "30 days")
+    monkeypatch.setenv("CRM_NOW", "2027-01-10T10:00:00+01:00")
+    assert [
+        c["name"] for c in crm("list", "contacts", "--overdue-contact", "-o", "json").json()
+    ] == ["Anna Weiß"]
+    crm("log", "call", "weiß")
+    assert crm("list", "contacts", "--overdue-contact", "-o", "json").json() == []
+    assert "get in touch" not in crm("remind", "--all").stdout
+
+
+def test_brief_adds_context(crm):
+    crm("add", "contact", "Jürgen Müller")
+    crm("log", "call", "müller", "--subject", "Angebot", "--at", "-3d")
+    crm("log", "complaint", "müller", "--subject", "Lieferung", "--at", "-1h")
+    crm("add", "task", "Nachfassen", "-c", "müller", "--due", "today")
+    line = remind(crm, "--brief").stdout.splitlines()[0]
+    assert "Nachfassen" in line
+    assert 'last: complaint 2026-11-23 09:00 "Lieferung"' in line
+    assert "open inquiries/complaints: 1" in line
+
+
+def test_exit_code_option(crm):
+    r = crm("remind", "--exit-code")
+    assert r.exit_code == 0
+    crm("add", "task", "x", "--due", "today")
+    assert crm("remind", "--exit-code").exit_code == 3
+    assert crm("remind", "--exit-code").exit_code == 0  # reminded already
+
+
+def test_bad_within(crm):
+    r = crm("remind", "--within", "soon")
+    assert r.exit_code == 1 and "soon" in r.stderr
+
+
+def test_two_processes_never_both_print_an_item(db_path):
+    """Cron overlapping itself: of two concurrent runs, exactly one prints each item."""
+    from crmcli.db import open_database
+    from crmcli.services import tasks
+
+    database = open_database(str(db_path))
+    for i in range(20):
+        tasks.add_task(f"Aufgabe {i}", due_at=NOW)
+    database.close()
+    env = dict(os.environ, CRM_DB=str(db_path))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "crmcli", "remind"], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate()[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    lines = [line for out in outputs for line in out.splitlines()]
+    assert len(lines) == 20
+    assert len(set(lines)) == 20

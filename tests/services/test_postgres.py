@@ -1,0 +1,342 @@
+"""The same code on PostgreSQL: opening and upgrading, services, REFs, search, check and the CLI.
+
+Collected only when CRM_TEST_PG names a server (see tests/conftest.py); each test gets an empty
+schema there that crm sees as a database of its own. The `db` and `crm` fixtures point at it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+
+from crmcli import db as dbmod
+from crmcli.errors import Ambiguous, DatabaseError, NotFound
+from crmcli.services import companies, contacts, search
+from tests.conftest import NOW
+
+
+def other_login(url: str, password: str, database: str) -> str:
+    """`url` with another password and database name (and no other parameters)."""
+    parts = urlsplit(url)
+    netloc = f"{parts.username or 'crm'}:{quote(password, safe='')}@{parts.hostname}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc, path=f"/{database}", query=""))
+
+
+def shipped_migrations() -> list[str]:
+    return sorted(p.stem for p in dbmod.MIGRATIONS_DIR.glob("[0-9]*.py"))
+
+
+# ---------------------------------------------------------------- opening and upgrading
+
+
+def test_open_migrates_and_reopening_runs_nothing(pg_url):
+    database = dbmod.open_database(pg_url)
+    assert type(database).__name__ == "PostgresqlDatabase"
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    status = dbmod.migration_status(database)
+    assert [name for name, _ in status] == shipped_migrations()
+    assert shipped_migrations()[-1].startswith(f"{dbmod.SCHEMA_VERSION:04d}_")
+    assert all(applied for _, applied in status)
+    assert {"contact", "company", "tag", "search_index"} <= set(database.get_tables())
+    database.close()
+
+    again = dbmod.open_database(pg_url)
+    assert dbmod.ensure_schema(again) == []
+    assert len(dbmod.migration_status(again)) == len(status)
+    again.close()
+
+
+def test_two_processes_opening_a_new_database_migrate_it_once(pg_url):
+    results: list = []
+
+    def open_and_migrate():
+        database = dbmod._postgres(pg_url)
+        try:
+            results.append(dbmod.ensure_schema(database))
+        except Exception as exc:  # a failure must show up in the assertion below
+            results.append(exc)
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=open_and_migrate) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    shipped = shipped_migrations()
+    assert sorted(results, key=len) == [[], shipped]
+
+
+def test_exclusive_transactions_take_turns(db, db_target):
+    events: list[str] = []
+    inside = threading.Event()
+
+    def hold(name: str, seconds: float):
+        database = dbmod._postgres(db_target)
+        try:
+            with dbmod.exclusive_transaction(database):
+                events.append(f"{name} in")
+                inside.set()
+                time.sleep(seconds)
+                events.append(f"{name} out")
+        finally:
+            database.close()
+
+    first = threading.Thread(target=hold, args=("a", 0.3))
+    first.start()
+    assert inside.wait(10)
+    hold("b", 0)
+    first.join()
+    assert events == ["a in", "a out", "b in", "b out"]
+
+
+def test_newer_database_is_refused_and_left_alone(pg_url):
+    database = dbmod.open_database(pg_url)
+    contacts.add_contact("Alt Bestand")
+    database.execute_sql(
+        "INSERT INTO schema_migration (name, applied) VALUES ('9999_future', now())"
+    )
+    database.close()
+    with pytest.raises(DatabaseError, match="schema version 9999, newer than this crm"):
+        dbmod.open_database(pg_url)
+    raw = dbmod.open_database(pg_url, migrate=False)
+    count = raw.execute_sql("SELECT count(*) FROM schema_migration").fetchone()[0]
+    assert count == dbmod.SCHEMA_VERSION + 1
+    assert raw.execute_sql("SELECT name FROM contact").fetchall() == [("Alt Bestand",)]
+    raw.close()
+
+
+def test_missing_driver_is_a_clear_error(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    with pytest.raises(DatabaseError, match=r"pip install 'crmcli\[postgres\]'"):
+        dbmod.open_database("postgresql://crm@localhost/crm")
+
+
+# ---------------------------------------------------------------- passwords stay secret
+
+
+def test_wrong_password_is_one_line_without_the_password(pg_url):
+    secret = "n0t-the-Pa$$word@%"
+    # It fails on the password, or on the database name where the server trusts everyone.
+    target = other_login(pg_url, secret, "crm_no_such_database")
+    with pytest.raises(DatabaseError) as err:
+        dbmod.open_database(target)
+    message = str(err.value)
+    assert message.startswith(f"cannot open database {dbmod.describe(target)}: ")
+    assert secret not in message and quote(secret, safe="") not in message
+    assert "\n" not in message
+
+
+def test_cli_never_prints_the_password(pg_url, monkeypatch):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    secret = "n0t-the-Pa$$word"
+    target = other_login(pg_url, secret, "crm_no_such_database")
+    runner = CliRunner()
+    for args in (["--db", target, "list", "contacts"], ["--db", target, "db", "check"]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 1
+        assert r.stderr.startswith("crm: error: cannot open database postgresql://")
+        assert len(r.stderr.splitlines()) == 1
+        assert secret not in r.stdout + r.stderr
+    monkeypatch.setenv("CRM_DB", target)
+    r = runner.invoke(app, ["db", "path"])
+    assert r.exit_code == 0 and secret not in r.stdout
+    assert r.stdout.strip() == dbmod.describe(target)
+
+
+# ---------------------------------------------------------------- services
+
+
+def test_contacts_and_companies_add_list_edit_delete(db):
+    card = contacts.add_contact(
+        "Jürgen Müller", email="JM@Mueller-Bau.de", phone="0221 123456", company="Müller Bau GmbH",
+        tags_=["VIP", "newsletter"], fields=[("kundennummer", "K-10023")], city="Köln",
+        consent=True, now=NOW,
+    )  # fmt: skip
+    assert card["created_at"] == NOW and card["consent_at"] == NOW
+    assert card["phone_e164"] == "+49221123456"
+    assert contacts.get_contact(card["id"]) == card
+    contacts.add_contact("Anna Weiß", company="MÜLLER BAU gmbh", city="Koeln")
+    assert companies.count_companies() == 1
+
+    rows = contacts.list_contacts(tags_=["vip"])
+    assert [r["name"] for r in rows] == ["Jürgen Müller"]
+    assert rows[0]["tags"] == ["newsletter", "VIP"]
+    assert rows[0]["fields"] == {"kundennummer": "K-10023"}
+    by_name_desc = contacts.list_contacts(sort="-name")
+    assert [r["name"] for r in by_name_desc] == ["Jürgen Müller", "Anna Weiß"]
+    assert contacts.count_contacts(city="KÖLN") == 1
+
+    edited = contacts.edit_contact(
+        card["id"], {"phone": "", "status": "customer"}, remove_tags=["newsletter"],
+        fields=[("kundennummer", "")],
+    )  # fmt: skip
+    assert edited["phone"] is None and edited["status"] == "customer"
+    assert edited["tags"] == ["VIP"] and edited["fields"] == {}
+
+    company = companies.list_companies()[0]
+    assert (company["name"], company["contacts"]) == ("Müller Bau GmbH", 2)
+    companies.edit_company(company["id"], {"city": "Köln", "domain": "Mueller-Bau.DE"})
+    assert companies.get_company(company["id"])["domain"] == "mueller-bau.de"
+
+    contacts.delete_contact(card["id"])
+    with pytest.raises(NotFound):
+        contacts.get_contact(card["id"])
+    result = companies.delete_company(company["id"], contacts="keep")
+    assert result["contacts_unlinked"] == 1
+    assert contacts.list_contacts()[0]["company"] is None
+    assert dbmod.check(db) == []
+
+
+def test_failed_write_rolls_back(db):
+    from crmcli.errors import Invalid
+
+    with pytest.raises(Invalid):
+        contacts.add_contact("X", company="Neu GmbH", tags_=["ok"], phone="not a phone")
+    assert contacts.count_contacts() == 0 and companies.count_companies() == 0
+    assert db.execute_sql("SELECT count(*) FROM search_index").fetchone()[0] == 0
+
+
+def test_refs_fold_accents_and_case(db):
+    m = contacts.add_contact("Jürgen Müller", email="jm@example.de")
+    s = contacts.add_contact("Jürgen Schmidt")
+    o = contacts.add_contact("Ömer Öztürk")
+    for ref in ("muller", "MÜLLER", "mueller", "Müll", "JM@EXAMPLE.DE", f"#{m['id']}"):
+        assert contacts.resolve_contact(ref) == m["id"], ref
+    assert contacts.resolve_contact("ozturk") == contacts.resolve_contact("OEZTUERK") == o["id"]
+    with pytest.raises(Ambiguous) as err:
+        contacts.resolve_contact("jurgen")
+    assert [c.id for c in err.value.candidates] == [m["id"], s["id"]]
+    with pytest.raises(NotFound):
+        contacts.resolve_contact("x@example.de")
+    contacts.add_contact("100% Sicher")
+    assert contacts.get_contact(contacts.resolve_contact("100%"))["name"] == "100% Sicher"
+    assert companies.resolve_company(str(companies.link_or_create("Café Größe GmbH"))) > 0
+    assert companies.resolve_company("cafe grosse") == companies.resolve_company("CAFÉ GRÖSSE")
+
+
+# ---------------------------------------------------------------- search
+
+
+@pytest.fixture
+def people(db):
+    contacts.add_contact("Jürgen Müller", email="jm@mueller-bau.de", company="Müller Bau GmbH")
+    contacts.add_contact("Anna Weiß", city="München")
+    contacts.add_contact("Ömer Öztürk", notes="Rückruf wegen Angebot")
+    # The notes hit comes first by id, so only ranking can put the name hit above it.
+    contacts.add_contact("Klaus Berg", notes="kennt Schmidt vom Golf, sagt Schmidt sei gut")
+    contacts.add_contact("Petra Schmidt")
+
+
+def found(query: str, **kw) -> list[str]:
+    return [h["name"] for h in search.search(query, **kw)]
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("muller", "Jürgen Müller"),
+        ("mueller", "Jürgen Müller"),
+        ("MÜLLER", "Jürgen Müller"),
+        ("weiss", "Anna Weiß"),
+        ("weiß", "Anna Weiß"),
+        ("schmi", "Petra Schmidt"),
+        ("oeztuerk", "Ömer Öztürk"),
+        ("ruckruf", "Ömer Öztürk"),
+        ("munch", "Anna Weiß"),
+        ("mueller-bau.de", "Jürgen Müller"),  # words of an email
+        ("bau jurg", "Jürgen Müller"),
+    ],
+)
+def test_search_folds_and_matches_prefixes(people, query, name):
+    assert name in found(query)
+
+
+def test_search_ranks_the_name_hit_first_and_pages(people):
+    assert found("schmidt") == ["Petra Schmidt", "Klaus Berg"]
+    assert found("schmidt", limit=1, offset=1) == ["Klaus Berg"]
+    assert found("müller", kinds=["company"]) == ["Müller Bau GmbH"]
+    assert sorted(found("müller bau")) == ["Jürgen Müller", "Müller Bau GmbH"]
+    assert found("nothing") == [] and found("***") == [] and found("a_b:*&!") == []
+
+
+def test_search_follows_edits_and_deletes(people):
+    pid = contacts.resolve_contact("petra")
+    contacts.edit_contact(pid, {"name": "Petra Lange"})
+    assert found("schmidt") == ["Klaus Berg"] and found("lange") == ["Petra Lange"]
+    contacts.delete_contact(pid)
+    assert found("petra") == []
+
+
+# ---------------------------------------------------------------- crm db check
+
+
+def test_check_skips_sqlite_checks_and_finds_drift(db, people):
+    assert dbmod.check(db) == []
+    db.execute_sql("DELETE FROM search_index WHERE rowid = %s", (search.rowid("contact", 1),))
+    db.execute_sql("DELETE FROM search_index WHERE mod(rowid, 8) = 2")
+    assert dbmod.check(db) == [
+        "search index: 1 contact not indexed",
+        "search index: 1 company not indexed",
+    ]
+    assert search.rebuild() == 6
+    assert dbmod.check(db) == []
+
+
+def test_backup_points_to_pg_dump(db, tmp_path):
+    with pytest.raises(DatabaseError, match="pg_dump"):
+        dbmod.backup(db, tmp_path / "copy.db")
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def test_cli_on_postgres(crm, db_target):
+    assert db_target.startswith("postgresql://")
+    r = crm("add", "contact", "Jürgen Müller", "-e", "jm@mueller-bau.de", "-c", "Müller Bau GmbH",
+            "--city", "Köln", "-t", "vip", "--field", "kundennummer=K-1")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert crm("add", "contact", "Anna Weiß", "-c", "müller bau gmbh").exit_code == 0
+    rows = crm("list", "contacts", "-o", "json").json()
+    assert [(c["name"], c["company"]) for c in rows] == [
+        ("Anna Weiß", "Müller Bau GmbH"),
+        ("Jürgen Müller", "Müller Bau GmbH"),
+    ]
+    assert crm("show", "mueller", "-o", "json").json()["fields"] == {"kundennummer": "K-1"}
+    assert crm("edit", "weiss", "--city", "Berlin").exit_code == 0
+    hits = crm("search", "berl", "-o", "json").json()
+    assert [h["name"] for h in hits] == ["Anna Weiß"]
+    assert crm("list", "companies", "-o", "json").json()[0]["contacts"] == 2
+    r = crm("show", "jurgen")
+    assert r.exit_code == 0 and "Jürgen Müller" in r.stdout
+
+    r = crm("db", "check")
+    assert r.exit_code == 0 and r.stderr.startswith("ok: postgresql://")
+    migrations = crm("db", "migrate", "-o", "json").json()
+    assert [m["migration"] for m in migrations][0] == "0001_initial"
+    r = crm("db", "backup", "copy.db")
+    assert r.exit_code == 1 and "pg_dump" in r.stderr
+
+    assert crm("delete", "weiss", "--yes").exit_code == 0
+    assert [c["name"] for c in crm("list", "contacts", "-o", "json").json()] == ["Jürgen Müller"]
+    r = crm("show", "weiss")
+    assert r.exit_code == 1 and "no contact" in r.stderr
+
+
+def test_cli_db_check_repairs_drift(crm, db):
+    assert crm("add", "contact", "Jürgen Müller").exit_code == 0
+    db.execute_sql("DELETE FROM search_index")
+    r = crm("db", "check")
+    assert r.exit_code == 1 and "1 contact not indexed" in r.stdout
+    assert crm("db", "check", "--repair").exit_code == 0
+    assert crm("search", "muller", "-o", "json").json()[0]["name"] == "Jürgen Müller"
