@@ -27,6 +27,7 @@ import sqlite3
 import statistics
 import struct
 import subprocess
+from datetime import UTC, datetime, timedelta
 import sys
 import tempfile
 import termios
@@ -46,6 +47,11 @@ HELP_TARGET = 1.2
 COMMAND_TARGET = 1.5
 CARD_P95_MS = 2.0
 SEARCH_P95_MS = 5.0
+TIMELINE_CARD_P95_MS = 2.0  # issue 10: the card with a 50-item timeline
+REMIND_P95_MS = 8.0
+TODAY_P95_MS = 8.0
+LOG_P95_MS = 1.0
+ACTIVITIES_PER_CONTACT = 10
 PTY_COLUMNS, PTY_LINES = 160, 50
 
 
@@ -87,10 +93,11 @@ def contact_count(path: Path) -> int | None:
         return None
 
 
-def build_database(path: Path, contacts: int, env: dict[str, str]) -> float:
-    """Fill `path` with `crm demo --contacts N`; returns the seconds it took."""
-    say(f"building {contacts:,} demo contacts in {path} (crm demo) ...")
+def build_database(path: Path, contacts: int, activities: int, env: dict[str, str]) -> float:
+    """Fill `path` with `crm demo --contacts N --activities M`; returns the seconds it took."""
+    say(f"building {contacts:,} demo contacts, {activities:,} activities in {path} (crm demo) ...")
     cmd = [*CRM, "--db", str(path), "demo", "--contacts", str(contacts)]
+    cmd += ["--activities", str(activities)]
     started = time.perf_counter()
     # The demo's own messages go to stderr with ours; stdout stays the report.
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=sys.stderr, env=env, cwd=ROOT)
@@ -323,7 +330,7 @@ def service_bench(path: Path, samples: Samples, iterations: int) -> list[Timing]
         sys.path.insert(0, str(ROOT))
     from crmcli.db import open_database
     from crmcli.errors import CrmError
-    from crmcli.services import contacts, search
+    from crmcli.services import activities, contacts, reminders, search, tasks
 
     say(f"timing service calls in process ({iterations} iterations each)")
     db = open_database(str(path), create=False)
@@ -366,6 +373,42 @@ def service_bench(path: Path, samples: Samples, iterations: int) -> list[Timing]
             except CrmError as exc:
                 return type(exc).__name__
 
+        timeline, cards = measure(
+            "contact card with timeline: `contact_card(resolve_contact(email), timeline_limit=50)`",
+            lambda e: contacts.contact_card(contacts.resolve_contact(e), timeline_limit=50),
+            samples.emails, iterations, warm, TIMELINE_CARD_P95_MS,
+        )  # fmt: skip
+        shown = sorted(len(c["timeline"]) for c in cards)
+        timeline.note = f"timeline entries shown: median {shown[len(shown) // 2]}, max {shown[-1]}"
+
+        now = datetime.now(UTC)
+        first = reminders.remind(now)  # the first cron run of the day prints and marks these
+        reminded, again = measure(
+            "cron `remind(now)` after the first run (each item printed once)",
+            lambda _: reminders.remind(now), [None], iterations, warm, REMIND_P95_MS,
+        )  # fmt: skip
+        reminded.note = f"first run: {len(first)} items; later runs: {max(map(len, again))}"
+        due_all, items = measure(
+            "everything due: `due_items(now, 1 day)` (`crm remind --all`)",
+            lambda _: reminders.due_items(now, timedelta(days=1)), [None], iterations // 4, 2,
+        )  # fmt: skip
+        due_all.note = f"{len(items[0])} items"
+        tomorrow = tasks.day_start(now, 1)
+        today, rows = measure(
+            "`list_tasks(due_before=tomorrow)` (`crm list tasks --today`)",
+            lambda _: tasks.list_tasks(state="open", due_before=tomorrow, now=now),
+            [None], iterations, warm, TODAY_P95_MS,
+        )  # fmt: skip
+        today.note = f"{len(rows[0])} tasks"
+        ids = list(range(1, len(samples.emails) + 1))
+        logged, _ = measure(
+            "log an activity: `log_activity('call', contact_id=..., subject=..., body=...)`",
+            lambda cid: activities.log_activity(
+                "call", contact_id=cid, subject="Rückruf Bench", body="kurz gesprochen"
+            ),
+            ids, iterations, warm, LOG_P95_MS,
+        )  # fmt: skip
+
         resolved, outcomes = measure(
             "REF by name: `resolve_contact(full name)`",
             resolve_name, samples.names, iterations, warm,
@@ -374,7 +417,7 @@ def service_bench(path: Path, samples: Samples, iterations: int) -> list[Timing]
         resolved.note = "outcomes: " + ", ".join(f"{k} {n}" for k, n in tally.items())
     finally:
         db.close()
-    return [card, found, listed, resolved]
+    return [card, found, listed, timeline, reminded, due_all, today, logged, resolved]
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -456,6 +499,11 @@ def report(args, build: str, pairs: list[Pair], tty: Pair | None, tty_bytes: int
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--contacts", type=int, default=100_000, help="demo contacts to bench on")
+    parser.add_argument(
+        "--activities",
+        type=int,
+        help=f"demo activities (default {ACTIVITIES_PER_CONTACT} per contact)",
+    )
     parser.add_argument("--runs", type=int, default=21, help="timed process pairs per command")
     parser.add_argument("--warmups", type=int, default=2, help="process pairs thrown away first")
     parser.add_argument("--iterations", type=int, default=200, help="in-process calls per service")
@@ -466,6 +514,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-process", action="store_true", help="only the in-process timings")
     parser.add_argument("--check", action="store_true", help="exit 1 when any target fails")
     args = parser.parse_args(argv)
+    if args.activities is None:
+        args.activities = args.contacts * ACTIVITIES_PER_CONTACT
     if args.contacts < 1 or args.runs < 1 or args.iterations < 1 or args.warmups < 0:
         parser.error("--contacts, --runs and --iterations must be positive")
     return args
@@ -497,8 +547,11 @@ def main(argv: list[str] | None = None) -> int:
                 "another --db"
             )
         else:
-            took = build_database(path, args.contacts, env)
-            build = f"built with `crm demo --contacts {args.contacts}` in {took:.1f} s"
+            took = build_database(path, args.contacts, args.activities, env)
+            build = (
+                f"built with `crm demo --contacts {args.contacts} --activities {args.activities}`"
+                f" in {took:.1f} s"
+            )
         build += f", {database_size(path) / 1e6:.0f} MB"
         samples = sample_records(path)
 

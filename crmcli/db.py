@@ -71,6 +71,22 @@ def _without_secrets(message: str, target: str) -> str:
     return " ".join(message.split())
 
 
+# Database drivers peewee imports as soon as it is imported, whether or not they are used.
+SERVER_DRIVERS = ("psycopg2cffi", "psycopg2", "psycopg", "pymysql", "MySQLdb")
+
+
+def hide_server_drivers() -> None:
+    """For a process that only uses SQLite: keep peewee from importing PostgreSQL and MySQL
+    drivers (psycopg2 costs ~25 ms, psycopg 3 ~130 ms of every command). Call before peewee
+    is imported; a process that did this cannot open a postgresql:// database afterwards."""
+    import sys
+
+    if "peewee" in sys.modules:
+        return
+    for name in SERVER_DRIVERS:
+        sys.modules.setdefault(name, None)  # None makes `import name` raise ImportError
+
+
 def _create_private_file(path: Path) -> None:
     """Create the SQLite file with mode 0600 before SQLite touches it: never world-readable."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -273,3 +289,20 @@ def backup(db, dest: Path) -> Path:
     finally:
         target.close()
     return dest
+
+
+def plus_days_before(column, days, limit):
+    """The condition `column + days days <= limit` in the dialect of the bound database
+    (date arithmetic is where SQLite and PostgreSQL differ); `limit` is an aware datetime."""
+    from datetime import UTC
+
+    from peewee import SqliteDatabase, fn
+
+    from crmcli.models import database_proxy
+
+    naive = limit.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(database_proxy.obj, SqliteDatabase):
+        # datetime() gives 'YYYY-MM-DD HH:MM:SS', which sorts like the stored text.
+        shifted = fn.datetime(column, fn.printf("+%d days", days))
+        return shifted <= naive.strftime("%Y-%m-%d %H:%M:%S")
+    return (column + fn.make_interval(0, 0, 0, days)) <= naive

@@ -124,7 +124,8 @@ class PgServer:
         # A connection a failed test left open (maybe mid-transaction) would block the drop.
         self._admin.execute_sql(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
         )
         self._admin.execute_sql(f"DROP SCHEMA {name} CASCADE")
 

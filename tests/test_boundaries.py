@@ -13,7 +13,7 @@ def loaded_after(code: str) -> set[str]:
     probe = f"""
 import sys
 {code}
-print(" ".join(sorted({{m.split('.')[0] for m in sys.modules}})))
+print(" ".join(sorted({{m.split('.')[0] for m, mod in sys.modules.items() if mod is not None}})))
 """
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
@@ -42,3 +42,14 @@ def test_help_imports_nothing_heavy_but_typer():
 def test_values_module_is_light():
     loaded = loaded_after("import crmcli.values")
     assert not loaded & {"phonenumbers", "email_validator", "peewee", "rich"}
+
+
+def test_sqlite_commands_do_not_import_server_drivers(tmp_path):
+    code = (
+        f"sys.argv = ['crm', '--db', {str(tmp_path / 'x.db')!r}, 'list', 'contacts']\n"
+        "from crmcli.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    loaded = loaded_after(code)
+    assert "peewee" in loaded
+    assert not loaded & {"psycopg", "psycopg2", "pymysql", "MySQLdb"}

@@ -104,7 +104,7 @@ def up(migrator, db):
 
     if isinstance(db, SqliteDatabase):
         # rowid = record id * 8 + kind code; the body holds folded text (see services.search).
-        db.execute_sql("CREATE VIRTUAL TABLE search_index USING fts5(body, prefix='2 3')")
+        db.execute_sql("CREATE VIRTUAL TABLE search_index USING fts5(body, prefix='2 3 4 5 6')")
     else:
         # body as on SQLite; tsv holds its words as services.search.put tokenises them, stored
         # so that ranking the hits does not re-parse every matching body.

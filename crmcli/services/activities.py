@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from peewee import JOIN, fn
+from peewee import JOIN, IntegrityError, fn
 
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import (
@@ -18,7 +18,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import search
+from crmcli.services import prepared, search
 
 DIRECTIONS = ("in", "out")
 EDITABLE = (
@@ -88,20 +88,27 @@ def log_activity(
     row.update(kind=kind, occurred_at=occurred_at or now)
     if kind in TRACKED_KINDS:
         row["status"] = "open"
-    with database_proxy.atomic():
-        activity_id = Activity.insert(
-            contact=contact_id, company=company_id, created_at=now, updated_at=now, **row
-        ).execute()
-        if contact_id is not None:
-            # Newest interaction first: one conditional update, no read.
-            Contact.update(last_activity_at=row["occurred_at"]).where(
-                (Contact.id == contact_id)
-                & (
-                    Contact.last_activity_at.is_null()
-                    | (Contact.last_activity_at < row["occurred_at"])
-                )
+    try:
+        with database_proxy.atomic():
+            activity_id = Activity.insert(
+                contact=contact_id, company=company_id, created_at=now, updated_at=now, **row
             ).execute()
-        _index([(activity_id, row.get("subject"), row.get("body"), row.get("outcome"))])
+            if contact_id is not None:
+                # Newest interaction first: one conditional update, no read.
+                Contact.update(last_activity_at=row["occurred_at"]).where(
+                    (Contact.id == contact_id)
+                    & (
+                        Contact.last_activity_at.is_null()
+                        | (Contact.last_activity_at < row["occurred_at"])
+                    )
+                ).execute()
+            _index([(activity_id, row.get("subject"), row.get("body"), row.get("outcome"))])
+    except IntegrityError:
+        # Checked only when the insert failed, so logging costs no extra query.
+        for model, given in ((Contact, contact_id), (Company, company_id)):
+            if given is not None and not model.select().where(model.id == given).exists():
+                raise NotFound(f"no {model.__name__.lower()} with id {given}") from None
+        raise
     return get_activity(activity_id)
 
 
@@ -166,14 +173,15 @@ def resolve_activity(
             f"#{activity_id} is a {card['kind']}; "
             "only inquiries, complaints and returns are resolved",
         )
-    if card["status"] == "resolved":
+    changed = Activity.update(
+        status="resolved", resolved_at=now, resolved_by=by, resolution=(note or "").strip() or None,
+        updated_at=now,
+    ).where((Activity.id == activity_id) & (Activity.status == "open")).execute()  # fmt: skip
+    if not changed:  # resolved already, maybe a moment ago by someone else
+        card = get_activity(activity_id)
         raise Conflict(
             f"{card['kind']} #{activity_id} was resolved already on {card['resolved_at']:%Y-%m-%d}"
         )
-    Activity.update(
-        status="resolved", resolved_at=now, resolved_by=by, resolution=(note or "").strip() or None,
-        updated_at=now,
-    ).where(Activity.id == activity_id).execute()  # fmt: skip
     return get_activity(activity_id)
 
 
@@ -218,10 +226,39 @@ def _rows(query) -> list[dict]:
 
 
 def get_activity(activity_id: int) -> dict:
-    rows = _rows(_select().where(Activity.id == activity_id))
+    rows = prepared.run("activity", lambda i: _select().where(Activity.id == i), activity_id)
     if not rows:
         raise NotFound(f"no activity with id {activity_id}")
-    return rows[0]
+    return dict(zip(_KEYS, rows[0], strict=True))
+
+
+def timeline_of(contact_id: int, limit: int) -> list[dict]:
+    """A contact's newest `limit` activities (the card's timeline)."""
+
+    def build(contact, count):
+        newest = (Activity.occurred_at.desc(), Activity.id.desc())
+        return _select().where(Activity.contact == contact).order_by(*newest).limit(count)
+
+    rows = prepared.run("timeline", build, contact_id, limit)
+    return [dict(zip(_KEYS, r, strict=True)) for r in rows]
+
+
+def count_of(contact_id: int) -> int:
+    def build(contact):
+        return Activity.select(fn.COUNT(Activity.id)).where(Activity.contact == contact)
+
+    return prepared.run("activity_count", build, contact_id)[0][0]
+
+
+def open_count_of(contact_id: int) -> int:
+    """How many inquiries, complaints and returns of a contact still wait for an answer."""
+
+    def build(contact):
+        return Activity.select(fn.COUNT(Activity.id)).where(
+            (Activity.contact == contact) & (Activity.status == "open")
+        )
+
+    return prepared.run("open_count", build, contact_id)[0][0]
 
 
 def resolve_activity_ref(ref: str) -> int:

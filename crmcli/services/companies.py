@@ -148,9 +148,14 @@ def delete_company(company_id: int, *, contacts: str = "keep") -> dict:
         ]
         from crmcli.models import Activity
 
-        gone = Activity.company == company_id
+        # The company's own entries go with it; its people's entries stay with people who stay.
+        gone = (Activity.company == company_id) & Activity.contact.is_null()
         if contacts == "delete":
-            gone |= Activity.contact.in_(people)
+            gone = (Activity.company == company_id) | Activity.contact.in_(people)
+        else:
+            Activity.update(company=None).where(
+                (Activity.company == company_id) & Activity.contact.is_null(False)
+            ).execute()
         search.remove("activity", [r[0] for r in Activity.select(Activity.id).where(gone).tuples()])
         if contacts == "delete":
             Contact.delete().where(Contact.id.in_(people)).execute()

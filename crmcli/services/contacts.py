@@ -14,10 +14,11 @@ from crmcli.models import (
     Contact,
     ContactField,
     ContactTag,
+    Tag,
     database_proxy,
     utcnow,
 )
-from crmcli.services import companies, refs, search, tags
+from crmcli.services import companies, prepared, refs, search, tags
 from crmcli.values import fold, fold_variants, parse_email, parse_phone
 
 TEXT_FIELDS = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
@@ -275,14 +276,13 @@ def _attach(rows: list[dict]) -> list[dict]:
     ids = [r["id"] for r in rows]
     if not ids:
         return rows
-    by_contact = tags.tags_by_owner(ContactTag, ContactTag.contact, ids)
+    if len(ids) == 1:  # a card: the same two queries every time, built once
+        by_contact = {ids[0]: [n for (n,) in prepared.run("contact_tags", _tags_of, ids[0])]}
+        query = prepared.run("contact_fields", _fields_of, ids[0])
+    else:
+        by_contact = tags.tags_by_owner(ContactTag, ContactTag.contact, ids)
+        query = _fields_of(ids).tuples()
     fields: dict[int, dict] = {}
-    query = (
-        ContactField.select(ContactField.contact, ContactField.key, ContactField.value)
-        .where(ContactField.contact.in_(ids))
-        .order_by(ContactField.key)
-        .tuples()
-    )
     for cid, key, value in query:
         fields.setdefault(cid, {})[key] = value
     for r in rows:
@@ -291,14 +291,32 @@ def _attach(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def _tags_of(contact_id: int):
+    return (
+        ContactTag.select(Tag.name)
+        .join(Tag)
+        .where(ContactTag.contact == contact_id)
+        .order_by(Tag.name_fold)
+    )
+
+
+def _fields_of(contact_ids):
+    owner = ContactField.contact
+    return (
+        ContactField.select(ContactField.contact, ContactField.key, ContactField.value)
+        .where(owner.in_(contact_ids) if isinstance(contact_ids, list) else owner == contact_ids)
+        .order_by(ContactField.key)
+    )
+
+
 def get_contact(contact_id: int) -> dict:
     """Every field of one contact, with company name, tags and custom fields."""
     from crmcli.errors import NotFound
 
-    found = _select().where(Contact.id == contact_id).tuples().first()
-    if found is None:
+    found = prepared.run("contact", lambda i: _select().where(Contact.id == i), contact_id)
+    if not found:
         raise NotFound(f"no contact with id {contact_id}")
-    return _attach([_row(found)])[0]
+    return _attach([_row(found[0])])[0]
 
 
 def _filtered(
@@ -385,21 +403,20 @@ def contact_card(
     contact_id: int, *, timeline_limit: int | None = 50, now: datetime | None = None
 ) -> dict:
     """The whole card: fields, last interaction, open tasks and the newest activities."""
-    from crmcli.models import Activity
     from crmcli.services import activities, tasks
 
     card = get_contact(contact_id)
-    timeline = activities.list_activities(contact_id=contact_id, limit=timeline_limit)
+    limit = timeline_limit if timeline_limit is not None else 2**62
+    timeline = activities.timeline_of(contact_id, limit)
     card["timeline"] = timeline
-    if timeline_limit is not None and len(timeline) == timeline_limit:
-        card["timeline_total"] = Activity.select().where(Activity.contact == contact_id).count()
-    else:
-        card["timeline_total"] = len(timeline)
+    card["timeline_total"] = len(timeline)
+    if len(timeline) == limit:
+        card["timeline_total"] = activities.count_of(contact_id)
     card["last_activity"] = (
         {k: timeline[0][k] for k in ("id", "kind", "subject", "occurred_at")} if timeline else None
     )
-    card["open_tasks"] = tasks.list_tasks(state="open", contact_id=contact_id, now=now)
-    card["open_issues"] = activities.open_counts([contact_id]).get(contact_id, 0)
+    card["open_tasks"] = tasks.open_tasks_of(contact_id, now=now)
+    card["open_issues"] = activities.open_count_of(contact_id)
     return card
 
 

@@ -27,15 +27,15 @@ _KINDS = {
         "Mag keine Anrufe vor 10",
         "Wettbewerber im Haus", "Zahlt zuverlässig", "Interesse an Wartungsvertrag",
     )),
-    "inquiry": (8, ("in",), (
+    "inquiry": (5, ("in",), (
         "Preisanfrage", "Frage zur Lieferzeit", "Anfrage Sonderanfertigung", "Verfügbarkeit?",
         "Anfrage Rahmenvertrag",
     )),
-    "complaint": (4, ("in",), (
+    "complaint": (2, ("in",), (
         "Lieferung beschädigt", "Rechnung falsch", "Termin nicht eingehalten", "Gerät defekt",
         "Falsche Menge geliefert",
     )),
-    "return": (3, ("in",), ("Rücksendung {n}", "Umtausch Größe", "Retoure wegen Defekt")),
+    "return": (1.5, ("in",), ("Rücksendung {n}", "Umtausch Größe", "Retoure wegen Defekt")),
     "review": (5, ("in",), ("Bewertung auf Google", "Bewertung im Shop", "Feedback per Mail")),
     "survey": (3, ("in",), ("Kundenzufriedenheit {y}", "NPS-Umfrage", "Umfrage nach Projekt")),
 }  # fmt: skip
@@ -98,8 +98,9 @@ def activities(d, n: int, bulk, owners: tuple[str, ...]) -> int:
         status = resolved_at = resolved_by = resolution = None
         owner = contact["owner"] or rng.choice(owners)
         if kind in _TRACKED:
-            old = (now - at) > timedelta(days=14)
-            if rng.random() < (0.97 if old else 0.4):
+            # Most are answered within days; a few old ones were forgotten (remind finds them).
+            recent = (now - at) < timedelta(days=10)
+            if rng.random() < (0.65 if recent else 0.998):
                 status, resolution = "resolved", "erledigt"
                 resolved_at = min(now, at + timedelta(hours=rng.randint(2, 240)))
                 resolved_by = owner
@@ -153,7 +154,7 @@ def tasks(d, n: int, bulk) -> int:
         due = local.astimezone(now.tzinfo)
         rule = rng.choice(_RULES) if rng.random() < 0.12 else None
         done = None
-        if due < now and rng.random() < 0.6:
+        if due < now and rng.random() < 0.9:
             done = min(now, due + timedelta(hours=rng.randint(1, 72)))
         created = min(due, now) - timedelta(days=rng.randint(1, 20))
         rows.append((
@@ -164,13 +165,58 @@ def tasks(d, n: int, bulk) -> int:
     return bulk(Task, _TASK_FIELDS, rows)
 
 
-def cadences(d) -> int:
-    """Stay-in-touch cadences: on two tags, and on a few contacts of their own."""
+def cadences(d, bulk) -> int:
+    """Stay-in-touch cadences on two tags and a few contacts; most of those contacts were
+    called in time, so `crm remind` finds the few that slipped, as in a real office."""
+    from crmcli.models import ContactTag
+
     for name, days in TAG_CADENCES.items():
         Tag.update(cadence_days=days).where(Tag.id == d.tag_ids[name]).execute()
-    chosen = [cid for cid in d.contact_ids if d.rng.random() < 0.03]
+    every: dict[int, int] = {}
+    tag_ids = {d.tag_ids[name]: days for name, days in TAG_CADENCES.items()}
+    for cid, tag in (
+        ContactTag.select(ContactTag.contact, ContactTag.tag)
+        .where(ContactTag.tag.in_(list(tag_ids)))
+        .tuples()
+    ):
+        every[cid] = min(every.get(cid, 9999), tag_ids[tag])
+    own = [cid for cid in d.contact_ids if d.rng.random() < 0.02]
+    for i, cid in enumerate(own):
+        days = (30, 60, 90)[i % 3]
+        every[cid] = min(every.get(cid, 9999), days)
     for days in (30, 60, 90):
-        part = chosen[days // 30 - 1 :: 3]
-        if part:
+        chosen = [cid for i, cid in enumerate(own) if (30, 60, 90)[i % 3] == days]
+        for start in range(0, len(chosen), 5000):
+            part = chosen[start : start + 5000]
             Contact.update(cadence_days=days).where(Contact.id.in_(part)).execute()
-    return len(chosen) + len(TAG_CADENCES)
+    _touch(d, every, bulk)
+    return len(own) + len(TAG_CADENCES)
+
+
+def _touch(d, every: dict[int, int], bulk) -> None:
+    """A recent call or email for nine in ten contacts with a cadence, within their cadence."""
+    rng, now = d.rng, d.now
+    rows, last = [], {}
+    for cid in sorted(every):
+        if rng.random() < 0.9:
+            at = now - timedelta(seconds=int(rng.random() * every[cid] * 0.9 * 86400))
+            kind = rng.choice(("call", "email"))
+            subject = rng.choice(_KINDS[kind][2]).format(n=rng.randint(1000, 9999), y=at.year)
+            rows.append((
+                kind, cid, at, "out", subject, None, 10 if kind == "call" else None, None, None,
+                None, None, None, None, None, None, at, at,
+            ))  # fmt: skip
+            last[cid] = max(at, last.get(cid, at))
+    d.touched = len(rows)
+    if not rows:
+        return
+    first = (Activity.select(Activity.id).order_by(Activity.id.desc()).scalar() or 0) + 1
+    bulk(Activity, _ACTIVITY_FIELDS, rows)
+    d.activity_rows = [*getattr(d, "activity_rows", []), *(
+        (first + i, r[4], r[5], r[7]) for i, r in enumerate(rows)
+    )]  # fmt: skip
+    field = Contact.last_activity_at
+    for cid, at in last.items():
+        Contact.update(last_activity_at=at).where(
+            (Contact.id == cid) & (field.is_null() | (field < at))
+        ).execute()

@@ -4,6 +4,7 @@ fragment. Shared by every kind of record so the rule is written once."""
 from __future__ import annotations
 
 from crmcli.errors import Ambiguous, Candidate, Invalid, NotFound
+from crmcli.services import prepared
 from crmcli.values import fold
 
 MAX_CANDIDATES = 10
@@ -24,7 +25,11 @@ def resolve(model, ref: str, *, kind: str, describe=None) -> int:
             raise NotFound(f"no {kind} with id {number}")
         return found
     if "@" in text and hasattr(model, "email_key"):
-        found = model.select(model.id).where(model.email_key == text.lower()).scalar()
+        rows = prepared.run(
+            f"{kind}_by_email", lambda e: model.select(model.id).where(model.email_key == e),
+            text.lower(),
+        )  # fmt: skip
+        found = rows[0][0] if rows else None
         if found is None:
             raise NotFound(f"no {kind} with email {text}")
         return found

@@ -106,7 +106,12 @@ def unanswered(now: datetime, older_than: timedelta = DEFAULT_OPEN_AFTER) -> lis
 
 
 def cadence_due(now: datetime, horizon: datetime) -> list[dict]:
-    """Contacts whose stay-in-touch cadence (their own or a tag's, the shorter) has run out."""
+    """Contacts whose stay-in-touch cadence (their own or a tag's, the shorter) runs out by
+    `horizon`, counted from their last interaction (or from when they were added)."""
+    from peewee import Case
+
+    from crmcli.db import plus_days_before
+
     tag_days = (
         ContactTag.select(ContactTag.contact.alias("cid"), fn.MIN(Tag.cadence_days).alias("days"))
         .join(Tag)
@@ -114,46 +119,40 @@ def cadence_due(now: datetime, horizon: datetime) -> list[dict]:
         .group_by(ContactTag.contact)
         .alias("tag_days")
     )
+    own, by_tag = Contact.cadence_days, tag_days.c.days
+    days = Case(
+        None,
+        ((own.is_null(), by_tag), (by_tag.is_null(), own), (own < by_tag, own)),
+        by_tag,
+    )
+    since = fn.COALESCE(Contact.last_activity_at, Contact.created_at)
     rows = (
-        Contact.select(
-            Contact.id,
-            Contact.name,
-            Contact.cadence_days,
-            tag_days.c.days,
-            Contact.last_activity_at,
-            Contact.created_at,
-        )  # fmt: skip
+        Contact.select(Contact.id, Contact.name, days, Contact.last_activity_at, Contact.created_at)
         .join(tag_days, JOIN.LEFT_OUTER, on=(tag_days.c.cid == Contact.id))
-        .where(Contact.cadence_days.is_null(False) | tag_days.c.days.is_null(False))
+        .where(own.is_null(False) | by_tag.is_null(False))
         .where(Contact.status != "inactive")
+        .where(plus_days_before(since, days, horizon))
         .tuples()
     )
     out = []
-    for cid, name, own, by_tag, last, created in rows:
-        days = min(d for d in (own, by_tag) if d is not None)
-        since = last or created
-        due = since + timedelta(days=days)
-        if due <= horizon:
-            local_due = due.astimezone(local_tz()).date().isoformat()
-            when = (
-                f"last contact {since.astimezone(local_tz()):%Y-%m-%d}"
-                if last
-                else "never contacted"
-            )
-            out.append(
-                _item(
-                    "cadence",
-                    f"cadence:{cid}:{local_due}",
-                    cid,
-                    due,
-                    now,
-                    contact_id=cid,
-                    contact=name,
-                    text=f"get in touch with {name} (every {days} days; {when})",
-                    cadence_days=days,
-                    last_activity_at=last,
-                )  # fmt: skip
-            )
+    for cid, name, every, last, created in rows:
+        due = (last or created) + timedelta(days=every)
+        local_due = due.astimezone(local_tz()).date().isoformat()
+        when = f"last contact {last.astimezone(local_tz()):%Y-%m-%d}" if last else "never contacted"
+        out.append(
+            _item(
+                "cadence",
+                f"cadence:{cid}:{local_due}",
+                cid,
+                due,
+                now,
+                contact_id=cid,
+                contact=name,
+                text=f"get in touch with {name} (every {every} days; {when})",
+                cadence_days=every,
+                last_activity_at=last,
+            )  # fmt: skip
+        )
     out.sort(key=lambda i: i["due"])
     return out
 

@@ -20,7 +20,7 @@ KIND_CODES = {"contact": 1, "company": 2, "activity": 3}
 # Ranking scores every match, so an unspecific query ("gmbh", "m") over a big index would cost
 # time in proportion to its matches. Ranking looks at the newest CANDIDATES matches only; a
 # query with more matches than that wants more words anyway.
-CANDIDATES = 1000
+CANDIDATES = 500
 KINDS_BY_CODE = {code: kind for kind, code in KIND_CODES.items()}
 _WORD = re.compile(r"\w+", re.UNICODE)
 # A token as FTS5's unicode61 tokenizer sees it: letters and digits ("_" separates).

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
 
-from peewee import JOIN, fn
+from peewee import JOIN, IntegrityError, fn
 
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import PRIORITIES, Contact, Task, database_proxy, utcnow
@@ -31,12 +32,16 @@ def check_priority(priority: str) -> int:
 
 
 def with_end(rule: str, *, until: datetime | None = None, count: int | None = None) -> str:
-    """Add an end to a rule: UNTIL as local wall time (what values.next_occurrence expects)."""
+    """Add an end to a rule: UNTIL as local wall time (what values.next_occurrence expects).
+    An `until` at local midnight is a day (`--until fri`) and includes that whole day."""
     parts = [p for p in rule.split(";") if not p.startswith(("UNTIL=", "COUNT="))]
     if until is not None and count is not None:
         raise Invalid("until", "give --until or --count, not both")
     if until is not None:
-        parts.append("UNTIL=" + until.astimezone(local_tz()).strftime("%Y%m%dT%H%M%S"))
+        last = until.astimezone(local_tz())
+        if last.time() == time():
+            last = last.replace(hour=23, minute=59, second=59)
+        parts.append("UNTIL=" + last.strftime("%Y%m%dT%H%M%S"))
     if count is not None:
         if count < 1:
             raise Invalid("count", "must be at least 1")
@@ -47,7 +52,8 @@ def with_end(rule: str, *, until: datetime | None = None, count: int | None = No
 def _rule_end(rule: str | None) -> datetime | None:
     for part in (rule or "").split(";"):
         if part.startswith("UNTIL="):
-            wall = datetime.strptime(part[6:14] + part[15:21], "%Y%m%d%H%M%S")
+            # UNTIL=20261126 (a date, as RFC 5545 allows) is that day's 00:00, as for dateutil.
+            wall = datetime.strptime((part[6:14] + part[15:21]).ljust(14, "0"), "%Y%m%d%H%M%S")
             return wall.replace(tzinfo=local_tz())
     return None
 
@@ -82,8 +88,21 @@ def add_task(
         priority=priority, note=(note or "").strip() or None,
     )  # fmt: skip
     _check(row)
-    task_id = Task.insert(created_at=now, updated_at=now, **row).execute()
+    with _contact_exists(contact_id):
+        task_id = Task.insert(created_at=now, updated_at=now, **row).execute()
     return get_task(task_id)
+
+
+@contextmanager
+def _contact_exists(contact_id: int | None):
+    """A write that links `contact_id`: NotFound (and nothing written) if there is none."""
+    try:
+        with database_proxy.atomic():
+            yield
+    except IntegrityError:
+        if contact_id is None or Contact.select().where(Contact.id == contact_id).exists():
+            raise
+        raise NotFound(f"no contact with id {contact_id}") from None
 
 
 def resolve_task(ref: str) -> int:
@@ -152,6 +171,13 @@ def _effective():
     return fn.COALESCE(Task.snoozed_until, Task.due_at)
 
 
+def _due_before(moment: datetime):
+    """Effective due before `moment`. COALESCE is no field, so `moment` would reach the database
+    as it is: SQLite would compare text with an offset ("...10:00:00+01:00") against stored
+    naive UTC, PostgreSQL would read the stored time in its session time zone."""
+    return _effective() < Task.due_at.to_value(moment)
+
+
 def get_task(task_id: int, *, now: datetime | None = None) -> dict:
     found = _select().where(Task.id == task_id).tuples().first()
     if found is None:
@@ -182,7 +208,7 @@ def list_tasks(
     if overdue:
         query = query.where(overdue_condition(now))
     if due_before is not None:
-        query = query.where(_effective() < due_before)
+        query = query.where(_due_before(due_before))
     if contact_id is not None:
         query = query.where(Task.contact == contact_id)
     if priority is not None:
@@ -202,7 +228,7 @@ def overdue_condition(now: datetime):
     """Open and past due: a timed or snoozed task from its time, a dated one from the next day."""
     timed = Task.snoozed_until.is_null(False) | (Task.due_has_time == True)  # noqa: E712
     return Task.done_at.is_null() & (
-        (timed & (_effective() < now)) | (~timed & (Task.due_at < day_start(now)))
+        (timed & _due_before(now)) | (~timed & (Task.due_at < day_start(now)))
     )
 
 
@@ -298,10 +324,14 @@ def edit_task(task_id: int, changes: dict, *, now: datetime | None = None) -> di
         row["snoozed_until"] = None
     merged = {"rrule": task.rrule, "due_at": task.due_at, **row}
     _check(merged)
-    if merged["rrule"] and (task.series_start is None or "rrule" in row):
+    # A series starts at its first due date: moving the first occurrence moves the series
+    # (and where COUNT counts from); moving a later one does not.
+    first = task.series_start is None or task.series_start == task.due_at
+    if merged["rrule"] and (first or "rrule" in row):
         row["series_start"] = merged["due_at"]
     row["updated_at"] = now
-    Task.update(**row).where(Task.id == task_id).execute()
+    with _contact_exists(row.get("contact")):
+        Task.update(**row).where(Task.id == task_id).execute()
     return get_task(task_id, now=now)
 
 
@@ -309,3 +339,15 @@ def delete_task(task_id: int) -> dict:
     card = get_task(task_id)
     Task.delete().where(Task.id == task_id).execute()
     return card
+
+
+def open_tasks_of(contact_id: int, *, now: datetime | None = None) -> list[dict]:
+    """A contact's open tasks by due date (the card's list), with a query built once."""
+    from crmcli.services import prepared
+
+    def build(contact):
+        order = (_effective().is_null(), _effective(), Task.priority.desc(), Task.id)
+        return _select().where(Task.done_at.is_null() & (Task.contact == contact)).order_by(*order)
+
+    now = now or utcnow()
+    return [_row(r, now) for r in prepared.run("open_tasks", build, contact_id)]

@@ -65,8 +65,10 @@ def test_counts_match_what_is_stored(filled):
     assert filled["contact_tags"] == ContactTag.select().count() > 0
     assert filled["company_tags"] == CompanyTag.select().count()
     assert filled["custom_fields"] == ContactField.select().count() > 0
-    assert filled["activities"] == Activity.select().count() == 300 * 5
-    assert filled["tasks"] == Task.select().count() == 100
+    # five a contact, plus the recent calls that keep most stay-in-touch cadences in time
+    assert filled["activities"] == Activity.select().count()
+    assert 300 * 5 < filled["activities"] < 300 * 6
+    assert filled["tasks"] == Task.select().count() == 30
     assert filled["search_entries"] == len(indexed()) == 300 + 300 // 8 + filled["activities"]
     assert filled["removed_contacts"] == filled["removed_companies"] == 0
 

@@ -1,0 +1,302 @@
+"""Reminders called directly: once per occurrence, birthdays, open issues, cadences, context."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playhouse.test_utils import count_queries
+
+from crmcli.models import ReminderLog
+from crmcli.services import activities, contacts, reminders, tags, tasks
+from tests.conftest import NOW
+
+BERLIN = ZoneInfo("Europe/Berlin")
+DAY = timedelta(days=1)
+
+
+def local(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=BERLIN)
+
+
+def summary(items: list[dict]) -> list[tuple]:
+    return [(i["kind"], i["contact"] or i["text"], i["due"].astimezone(BERLIN)) for i in items]
+
+
+# ---------------------------------------------------------------- once per occurrence
+
+
+def test_remind_returns_each_occurrence_once(db):
+    late = tasks.add_task("Überfällig", due_at=local(2026, 11, 20), due_has_time=False)
+    soon = tasks.add_task("Rückruf", due_at=local(2026, 11, 23, 11), due_has_time=True)
+    tasks.add_task("Nächste Woche", due_at=local(2026, 11, 30, 9), due_has_time=True)
+    tasks.add_task("Ohne Datum")
+    first = reminders.remind(NOW)
+    assert [(i["id"], i["overdue"], i["has_time"]) for i in first] == [
+        (late["id"], True, False), (soon["id"], False, True),
+    ]  # fmt: skip
+    assert first[1]["key"] == "task:2:2026-11-23T10:00:00+00:00"
+    assert reminders.remind(NOW) == []
+    assert reminders.remind(NOW + timedelta(hours=1)) == []
+    assert ReminderLog.select().count() == 2
+
+
+def test_everything_returns_all_and_marks_nothing(db):
+    tasks.add_task("a", due_at=local(2026, 11, 23, 9), due_has_time=True)
+    tasks.add_task("b", due_at=local(2026, 11, 23, 12), due_has_time=True)
+    everything = reminders.remind(NOW, everything=True)
+    assert [i["text"] for i in everything] == ["a", "b"]
+    assert ReminderLog.select().count() == 0
+    assert reminders.remind(NOW, everything=True) == everything
+    assert reminders.remind(NOW) == everything
+    assert reminders.remind(NOW) == []
+    assert reminders.remind(NOW, everything=True) == everything
+
+
+def test_a_snoozed_or_next_occurrence_is_reminded_again(db):
+    task = tasks.add_task(
+        "Jour fixe", due_at=local(2026, 11, 23, 9), due_has_time=True, rrule="FREQ=WEEKLY"
+    )
+    assert len(reminders.remind(NOW)) == 1
+    tasks.snooze_task(task["id"], local(2026, 11, 25, 15), now=NOW)
+    assert reminders.remind(NOW) == []  # not due within the next day any more
+    again = reminders.remind(NOW, within=3 * DAY)
+    assert [(i["id"], i["due"]) for i in again] == [(task["id"], local(2026, 11, 25, 15))]
+    assert reminders.remind(NOW, within=3 * DAY) == []
+    _, nxt = tasks.complete_task(task["id"], now=NOW)
+    assert reminders.remind(NOW, within=3 * DAY) == []  # the next one is on the 30th
+    assert [i["id"] for i in reminders.remind(local(2026, 11, 29, 10))] == [nxt["id"]]
+
+
+def test_concurrent_runs_never_return_an_item_twice(db, monkeypatch):
+    """Cron overlapping itself: four runs at once (each its own connection) share the items."""
+    for i in range(20):
+        tasks.add_task(f"Aufgabe {i}", due_at=NOW, due_has_time=True)
+
+    class SlowLog(ReminderLog):
+        """Widens the gap between reading what was reminded and marking the new items."""
+
+        class Meta:
+            table_name = "reminder_log"
+
+        @classmethod
+        def insert_many(cls, *args, **kwargs):
+            time.sleep(0.1)
+            return super().insert_many(*args, **kwargs)
+
+    monkeypatch.setattr(reminders, "ReminderLog", SlowLog)
+    start = threading.Barrier(4)
+    results: list = [None] * 4
+
+    def run(n: int) -> None:
+        try:
+            start.wait()
+            results[n] = [i["key"] for i in reminders.remind(NOW)]
+        finally:
+            db.close()  # this thread's connection
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    keys = [k for r in results for k in r]
+    assert len(keys) == 20 and len(set(keys)) == 20
+    assert ReminderLog.select().count() == 20
+
+
+def test_a_done_task_is_not_reminded(db):
+    task = tasks.add_task("Erledigt", due_at=local(2026, 11, 22), due_has_time=False)
+    tasks.complete_task(task["id"], now=NOW)
+    assert reminders.remind(NOW, everything=True) == []
+
+
+def test_due_items_come_soonest_first(db):
+    anna = contacts.add_contact("Anna Weiß", birthday=date(1980, 11, 24), now=NOW)["id"]
+    activities.log_activity(
+        "complaint", contact_id=anna, subject="Rechnung", occurred_at=NOW - 5 * DAY, now=NOW
+    )
+    tasks.add_task("Später", due_at=local(2026, 11, 24, 9), due_has_time=True)
+    tasks.add_task("Früher", due_at=local(2026, 11, 21, 9), due_has_time=True)
+    items = reminders.due_items(NOW, DAY)
+    assert summary(items) == [
+        ("task", "Früher", local(2026, 11, 21, 9)),
+        ("complaint", "Anna Weiß", local(2026, 11, 21, 10)),  # logged 18.11. + 3 days
+        ("birthday", "Anna Weiß", local(2026, 11, 24)),
+        ("task", "Später", local(2026, 11, 24, 9)),
+    ]
+
+
+# ---------------------------------------------------------------- birthdays
+
+
+def test_birthdays_in_the_window_across_new_year(db):
+    for name, born in [
+        ("Gestern", date(1990, 12, 27)),
+        ("Heute", date(1990, 12, 28)),
+        ("Neujahr", date(1990, 1, 2)),
+        ("Letzter Tag", date(1990, 1, 4)),
+        ("Zu spät", date(1990, 1, 5)),
+        ("Ohne Jahr", date(1900, 12, 30)),
+    ]:
+        contacts.add_contact(name, birthday=born, now=NOW)
+    now = local(2026, 12, 28, 10)
+    items = reminders.birthdays(now, now + 7 * DAY)
+    assert [(i["contact"], i["due"], i["key"].split(":")[2], i["text"]) for i in items] == [
+        ("Heute", local(2026, 12, 28), "2026", "Heute turns 36"),
+        ("Letzter Tag", local(2027, 1, 4), "2027", "Letzter Tag turns 37"),
+        ("Neujahr", local(2027, 1, 2), "2027", "Neujahr turns 37"),
+        ("Ohne Jahr", local(2026, 12, 30), "2026", "Ohne Jahr's birthday"),
+    ]
+    assert {i["overdue"] for i in items} == {False}
+
+
+def test_born_on_29_february(db):
+    leap = contacts.add_contact("Schaltjahr", birthday=date(2000, 2, 29), now=NOW)["id"]
+    contacts.add_contact("Achtundzwanzig", birthday=date(2001, 2, 28), now=NOW)
+    now = local(2027, 2, 25, 10)  # 2027 has no 29 February: celebrated on the 28th
+    items = reminders.birthdays(now, now + 7 * DAY)
+    assert [(i["contact"], i["due"], i["text"]) for i in items] == [
+        ("Achtundzwanzig", local(2027, 2, 28), "Achtundzwanzig turns 26"),
+        ("Schaltjahr", local(2027, 2, 28), "Schaltjahr turns 27"),
+    ]
+    now = local(2028, 2, 25, 10)  # a leap year: on the day itself, once
+    items = reminders.birthdays(now, now + 7 * DAY)
+    assert [(i["id"], i["due"]) for i in items if i["id"] == leap] == [(leap, local(2028, 2, 29))]
+    on_the_28th = reminders.birthdays(local(2028, 2, 28, 10), local(2028, 2, 28, 11))
+    assert [i["contact"] for i in on_the_28th] == ["Achtundzwanzig"]
+
+
+def test_a_birthday_is_reminded_once_a_year(db):
+    contacts.add_contact("Jürgen Müller", birthday=date(1970, 11, 24), now=NOW)
+    assert [i["key"] for i in reminders.remind(NOW)] == ["birthday:1:2026"]
+    assert reminders.remind(NOW + timedelta(hours=5)) == []
+    next_year = reminders.remind(local(2027, 11, 23, 10))
+    assert [(i["key"], i["text"]) for i in next_year] == [
+        ("birthday:1:2027", "Jürgen Müller turns 57")
+    ]
+
+
+# ---------------------------------------------------------------- open issues
+
+
+def test_unanswered_respects_open_after(db):
+    jm = contacts.add_contact("Jürgen Müller", now=NOW)["id"]
+    old = activities.log_activity(
+        "complaint", contact_id=jm, subject="Rechnung falsch", occurred_at=NOW - 5 * DAY, now=NOW
+    )
+    new = activities.log_activity(
+        "inquiry", contact_id=jm, body="Preis?", occurred_at=NOW - 12 * timedelta(hours=1), now=NOW
+    )
+    gone = activities.log_activity(
+        "return", contact_id=jm, occurred_at=NOW - 9 * DAY, now=NOW
+    )  # fmt: skip
+    activities.resolve_activity(gone["id"], now=NOW)
+    activities.log_activity("call", contact_id=jm, occurred_at=NOW - 9 * DAY, now=NOW)
+    items = reminders.unanswered(NOW)
+    assert [(i["id"], i["text"], i["age_days"], i["due"]) for i in items] == [
+        (old["id"], "open complaint: Rechnung falsch", 5, NOW - 2 * DAY)
+    ]
+    items = reminders.unanswered(NOW, timedelta(hours=6))
+    assert [(i["id"], i["text"], i["age_days"]) for i in items] == [
+        (old["id"], "open complaint: Rechnung falsch", 5),
+        (new["id"], "open inquiry: Preis?", 0),
+    ]
+    assert [i["id"] for i in reminders.remind(NOW, open_after=timedelta(days=6))] == []
+    assert [i["id"] for i in reminders.remind(NOW, open_after=timedelta(days=4))] == [old["id"]]
+
+
+# ---------------------------------------------------------------- stay in touch
+
+
+def test_the_shorter_of_contact_and_tag_cadence_wins(db):
+    created = NOW - 20 * DAY
+    both = contacts.add_contact("Beide", cadence_days=30, tags_=["stammkunde"], now=created)
+    own = contacts.add_contact("Eigener", cadence_days=10, tags_=["selten"], now=created)
+    contacts.add_contact("Ohne", now=created)
+    tags.edit_tag("stammkunde", {"cadence_days": 14})
+    tags.edit_tag("selten", {"cadence_days": 60})
+    items = reminders.cadence_due(NOW, NOW + DAY)
+    # Never contacted: the clock runs from when the contact was created.
+    assert [(i["id"], i["cadence_days"], i["due"], i["overdue"]) for i in items] == [
+        (own["id"], 10, created + 10 * DAY, True),
+        (both["id"], 14, created + 14 * DAY, True),
+    ]
+    assert items[0]["text"] == "get in touch with Eigener (every 10 days; never contacted)"
+    assert items[0]["key"] == "cadence:2:2026-11-13"
+
+
+def test_cadence_restarts_with_each_interaction_and_skips_inactive(db):
+    created = NOW - 40 * DAY
+    anna = contacts.add_contact("Anna Weiß", cadence_days=30, now=created)["id"]
+    contacts.add_contact("Ruhend", cadence_days=30, status="inactive", now=created)
+    assert [i["id"] for i in reminders.remind(NOW)] == [anna]
+    activities.log_activity("call", contact_id=anna, occurred_at=NOW - 2 * DAY, now=NOW)
+    assert reminders.cadence_due(NOW, NOW + 27 * DAY) == []
+    due = reminders.cadence_due(NOW, NOW + 28 * DAY)
+    assert [(i["id"], i["due"], i["last_activity_at"]) for i in due] == [
+        (anna, NOW + 28 * DAY, NOW - 2 * DAY)
+    ]
+    assert due[0]["text"] == "get in touch with Anna Weiß (every 30 days; last contact 2026-11-21)"
+    # A new due date is a new occurrence: reminded again when it comes.
+    later = NOW + 28 * DAY
+    assert [i["key"] for i in reminders.remind(later)] == ["cadence:1:2026-12-21"]
+    assert reminders.remind(later) == []
+
+
+# ---------------------------------------------------------------- --brief
+
+
+def test_brief_adds_last_interaction_and_open_issues(db):
+    jm = contacts.add_contact("Jürgen Müller", now=NOW)["id"]
+    anna = contacts.add_contact("Anna Weiß", now=NOW)["id"]
+    activities.log_activity(
+        "call", contact_id=jm, subject="Angebot", occurred_at=NOW - 3 * DAY, now=NOW
+    )
+    last = activities.log_activity(
+        "complaint", contact_id=jm, subject="Lieferung", occurred_at=NOW - DAY, now=NOW
+    )
+    activities.log_activity("inquiry", contact_id=jm, occurred_at=NOW - 2 * DAY, now=NOW)
+    tasks.add_task("Nachfassen", contact_id=jm, due_at=local(2026, 11, 23), due_has_time=False)
+    tasks.add_task(
+        "Anna anrufen", contact_id=anna, due_at=local(2026, 11, 23, 9), due_has_time=True
+    )
+    tasks.add_task("Allgemein", due_at=local(2026, 11, 23, 9), due_has_time=True)
+    items = {i["text"]: i for i in reminders.remind(NOW, brief=True, open_after=timedelta(days=9))}
+    assert items["Nachfassen"]["last_activity"] == {
+        "id": last["id"], "kind": "complaint", "subject": "Lieferung", "occurred_at": NOW - DAY,
+    }  # fmt: skip
+    assert items["Nachfassen"]["open_issues"] == 2
+    assert (items["Anna anrufen"]["last_activity"], items["Anna anrufen"]["open_issues"]) == (
+        None, 0,
+    )  # fmt: skip
+    assert (items["Allgemein"]["last_activity"], items["Allgemein"]["open_issues"]) == (None, 0)
+    assert "last_activity" not in reminders.remind(NOW, everything=True)[0]
+
+
+def fill(n: int, start: int) -> None:
+    """n contacts, each with a due task, a birthday today, an open complaint and a cadence."""
+    for i in range(start, start + n):
+        cid = contacts.add_contact(
+            f"Kunde {i}", birthday=date(1980, 11, 23), cadence_days=7, now=NOW - 30 * DAY
+        )["id"]
+        tasks.add_task(f"Aufgabe {i}", contact_id=cid, due_at=NOW, due_has_time=True)
+        activities.log_activity(
+            "complaint", contact_id=cid, occurred_at=NOW - 10 * DAY, subject=f"Problem {i}", now=NOW
+        )
+
+
+@pytest.mark.parametrize("brief", [True, False])
+def test_remind_issues_the_same_few_queries_for_3_or_30_items(db, brief):
+    counts = []
+    for n, start in ((3, 0), (30, 3)):
+        fill(n, start)
+        with count_queries() as counter:
+            items = reminders.remind(NOW, brief=brief)
+        assert len(items) == 4 * n  # the earlier ones were reminded already
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+    assert counts[0] <= 10
