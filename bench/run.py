@@ -27,12 +27,12 @@ import sqlite3
 import statistics
 import struct
 import subprocess
-from datetime import UTC, datetime, timedelta
 import sys
 import tempfile
 import termios
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

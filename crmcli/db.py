@@ -306,3 +306,15 @@ def plus_days_before(column, days, limit):
         shifted = fn.datetime(column, fn.printf("+%d days", days))
         return shifted <= naive.strftime("%Y-%m-%d %H:%M:%S")
     return (column + fn.make_interval(0, 0, 0, days)) <= naive
+
+
+def epoch(column):
+    """Whole seconds since 1970 of a stored (naive UTC) datetime, as SQL. Reminder keys are
+    built from it in SQL and in Python (int(dt.timestamp())), so both must truncate alike."""
+    from peewee import SQL, Cast, NodeList, SqliteDatabase, fn
+
+    from crmcli.models import database_proxy
+
+    if isinstance(database_proxy.obj, SqliteDatabase):
+        return Cast(fn.strftime("%s", column), "INTEGER")
+    return Cast(fn.FLOOR(fn.EXTRACT(NodeList((SQL("EPOCH FROM"), column)))), "BIGINT")

@@ -23,6 +23,7 @@ def _now():
 def up(migrator, db):
     migrator.migrate(
         migrator.add_column("contact", "cadence_days", IntegerField(null=True)),
+        migrator.add_index("contact", ("cadence_days",), False),
         migrator.add_column("contact", "last_activity_at", DateTimeField(null=True)),
         migrator.add_index("contact", ("last_activity_at",), False),
         migrator.add_column("contact", "birthday_md", CharField(max_length=5, null=True)),

@@ -310,6 +310,19 @@ def list_activities(
     return _rows(query)
 
 
+def open_query(*, until: datetime):
+    """Unanswered inquiries, complaints and returns from before `until`, oldest first."""
+    return (
+        _select()
+        .where((Activity.status == "open") & (Activity.occurred_at < until))
+        .order_by(Activity.occurred_at, Activity.id)
+    )
+
+
+def rows(query) -> list[dict]:
+    return _rows(query)
+
+
 def open_counts(contact_ids: Sequence[int]) -> dict[int, int]:
     """{contact id: open inquiries/complaints/returns} for several contacts in one query."""
     if not contact_ids:

@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from peewee import JOIN, fn
+from peewee import JOIN, Value, fn
 
-from crmcli.models import Contact, ContactTag, ReminderLog, Tag, database_proxy, utcnow
+from crmcli.models import (
+    Activity,
+    Contact,
+    ContactTag,
+    ReminderLog,
+    Tag,
+    Task,
+    database_proxy,
+    utcnow,
+)
 from crmcli.services import activities, tasks
 from crmcli.values import local_tz, to_utc
 
@@ -22,14 +31,34 @@ def _item(kind: str, key: str, ref_id: int, due: datetime, now: datetime, **data
     }  # fmt: skip
 
 
-def due_tasks(now: datetime, horizon: datetime) -> list[dict]:
-    """Open tasks whose (snoozed) due time falls before `horizon`."""
-    rows = tasks.list_tasks(state="open", due_before=horizon, now=now)
+def _unreminded(query, key):
+    """`query` without the rows whose reminder `key` (an SQL expression) was printed."""
+    return query.join(ReminderLog, JOIN.LEFT_OUTER, on=(ReminderLog.key == key)).where(
+        ReminderLog.key.is_null()
+    )
+
+
+def _key(prefix: str, *parts):
+    """The SQL twin of f"{prefix}:{part}:{part}..." for reminder keys."""
+    expr = Value(f"{prefix}:").concat(parts[0])
+    for part in parts[1:]:
+        expr = expr.concat(":").concat(part)
+    return expr
+
+
+def due_tasks(now: datetime, horizon: datetime, *, fresh: bool = False) -> list[dict]:
+    """Open tasks whose (snoozed) due time falls before `horizon`; with `fresh`, only those
+    not reminded of at that due time."""
+    from crmcli.db import epoch
+
+    query = tasks.due_query(horizon)
+    if fresh:
+        query = _unreminded(query, _key("task", Task.id, epoch(tasks.effective_due())))
     out = []
-    for t in rows:
+    for t in tasks.rows(query, now):
         due = t["effective_due"]
         item = _item(
-            "task", f"task:{t['id']}:{due.isoformat()}", t["id"], due, now,
+            "task", f"task:{t['id']}:{int(due.timestamp())}", t["id"], due, now,
             contact_id=t["contact_id"], contact=t["contact"], text=t["title"],
             priority=t["priority"],
         )  # fmt: skip
@@ -86,9 +115,13 @@ def birthdays(now: datetime, horizon: datetime) -> list[dict]:
     return out
 
 
-def unanswered(now: datetime, older_than: timedelta = DEFAULT_OPEN_AFTER) -> list[dict]:
-    """Inquiries, complaints and returns still open after `older_than`."""
-    rows = activities.list_activities(open_only=True, until=now - older_than)
+def unanswered(
+    now: datetime, older_than: timedelta = DEFAULT_OPEN_AFTER, *, fresh: bool = False
+) -> list[dict]:
+    """Inquiries, complaints and returns still open after `older_than`, oldest first."""
+    query = activities.open_query(until=now - older_than)
+    if fresh:
+        query = _unreminded(query, _key("open", Activity.id))
     return [
         _item(
             a["kind"],
@@ -101,55 +134,55 @@ def unanswered(now: datetime, older_than: timedelta = DEFAULT_OPEN_AFTER) -> lis
             text=f"open {a['kind']}: {a['subject'] or (a['body'] or '')[:60]}".rstrip(": "),
             age_days=(now - a["occurred_at"]).days,
         )  # fmt: skip
-        for a in rows
+        for a in activities.rows(query)
     ]
 
 
-def cadence_due(now: datetime, horizon: datetime) -> list[dict]:
+def cadence_due(now: datetime, horizon: datetime, *, fresh: bool = False) -> list[dict]:
     """Contacts whose stay-in-touch cadence (their own or a tag's, the shorter) runs out by
     `horizon`, counted from their last interaction (or from when they were added)."""
-    from peewee import Case
+    from crmcli.db import epoch, plus_days_before
 
-    from crmcli.db import plus_days_before
-
-    tag_days = (
-        ContactTag.select(ContactTag.contact.alias("cid"), fn.MIN(Tag.cadence_days).alias("days"))
+    by_tag = (
+        ContactTag.select(ContactTag.contact.alias("cid"), Tag.cadence_days.alias("days"))
         .join(Tag)
         .where(Tag.cadence_days.is_null(False))
-        .group_by(ContactTag.contact)
-        .alias("tag_days")
     )
-    own, by_tag = Contact.cadence_days, tag_days.c.days
-    days = Case(
-        None,
-        ((own.is_null(), by_tag), (by_tag.is_null(), own), (own < by_tag, own)),
-        by_tag,
+    own = Contact.select(Contact.id.alias("cid"), Contact.cadence_days.alias("days")).where(
+        Contact.cadence_days.is_null(False)
+    )
+    both = by_tag.union_all(own).alias("both")
+    every = (
+        both.select_from(both.c.cid, fn.MIN(both.c.days).alias("days"))
+        .group_by(both.c.cid)
+        .alias("every")
     )
     since = fn.COALESCE(Contact.last_activity_at, Contact.created_at)
-    rows = (
-        Contact.select(Contact.id, Contact.name, days, Contact.last_activity_at, Contact.created_at)
-        .join(tag_days, JOIN.LEFT_OUTER, on=(tag_days.c.cid == Contact.id))
-        .where(own.is_null(False) | by_tag.is_null(False))
-        .where(Contact.status != "inactive")
-        .where(plus_days_before(since, days, horizon))
-        .tuples()
+    query = (
+        Contact.select(
+            Contact.id, Contact.name, every.c.days, Contact.last_activity_at, Contact.created_at
+        )
+        .join(every, on=(every.c.cid == Contact.id))
+        .where((Contact.status != "inactive") & plus_days_before(since, every.c.days, horizon))
     )
+    if fresh:
+        query = _unreminded(query, _key("cadence", Contact.id, epoch(since), every.c.days))
     out = []
-    for cid, name, every, last, created in rows:
-        due = (last or created) + timedelta(days=every)
-        local_due = due.astimezone(local_tz()).date().isoformat()
+    for cid, name, days, last, created in query.tuples():
+        since_at = last or created
+        due = since_at + timedelta(days=days)
         when = f"last contact {last.astimezone(local_tz()):%Y-%m-%d}" if last else "never contacted"
         out.append(
             _item(
                 "cadence",
-                f"cadence:{cid}:{local_due}",
+                f"cadence:{cid}:{int(since_at.timestamp())}:{days}",
                 cid,
                 due,
                 now,
                 contact_id=cid,
                 contact=name,
-                text=f"get in touch with {name} (every {every} days; {when})",
-                cadence_days=every,
+                text=f"get in touch with {name} (every {days} days; {when})",
+                cadence_days=days,
                 last_activity_at=last,
             )  # fmt: skip
         )
@@ -158,14 +191,32 @@ def cadence_due(now: datetime, horizon: datetime) -> list[dict]:
 
 
 def due_items(
-    now: datetime, within: timedelta, *, open_after: timedelta = DEFAULT_OPEN_AFTER
+    now: datetime,
+    within: timedelta,
+    *,
+    open_after: timedelta = DEFAULT_OPEN_AFTER,
+    fresh: bool = False,
 ) -> list[dict]:
-    """Everything due from now to now + within (and everything overdue), soonest first."""
+    """Everything due from now to now + within (and everything overdue), soonest first;
+    with `fresh`, only what was not reminded of yet."""
     horizon = now + within
-    items = due_tasks(now, horizon) + birthdays(now, horizon)
-    items += unanswered(now, open_after) + cadence_due(now, horizon)
+    items = due_tasks(now, horizon, fresh=fresh) + birthdays(now, horizon)
+    items += unanswered(now, open_after, fresh=fresh) + cadence_due(now, horizon, fresh=fresh)
+    if fresh:  # birthdays are few: filtered here rather than in SQL
+        items = _drop_reminded(items)
     items.sort(key=lambda i: (i["due"], i["kind"], i["id"]))
     return items
+
+
+def _drop_reminded(items: list[dict]) -> list[dict]:
+    keys = [i["key"] for i in items if i["kind"] == "birthday"]
+    seen: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = ReminderLog.select(ReminderLog.key).where(
+            ReminderLog.key.in_(keys[start : start + 500])
+        )
+        seen.update(k for (k,) in chunk.tuples())
+    return [i for i in items if i["key"] not in seen]
 
 
 def remind(
@@ -188,18 +239,7 @@ def remind(
         items = due_items(now, within, open_after=open_after)
     else:
         with exclusive_transaction(database_proxy.obj):
-            items = due_items(now, within, open_after=open_after)
-            keys = [i["key"] for i in items]
-            seen: set[str] = set()
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                seen.update(
-                    k
-                    for (k,) in ReminderLog.select(ReminderLog.key)
-                    .where(ReminderLog.key.in_(chunk))
-                    .tuples()
-                )
-            items = [i for i in items if i["key"] not in seen]
+            items = due_items(now, within, open_after=open_after, fresh=True)
             if items:
                 ReminderLog.insert_many(
                     [(i["key"], now) for i in items],

@@ -175,7 +175,24 @@ def _due_before(moment: datetime):
     """Effective due before `moment`. COALESCE is no field, so `moment` would reach the database
     as it is: SQLite would compare text with an offset ("...10:00:00+01:00") against stored
     naive UTC, PostgreSQL would read the stored time in its session time zone."""
-    return _effective() < Task.due_at.to_value(moment)
+    # Spelled out (not COALESCE(...) < x) so the (done_at, due_at) index serves it, and so
+    # each side is compared through its field.
+    return (Task.snoozed_until.is_null() & (Task.due_at < moment)) | (Task.snoozed_until < moment)
+
+
+def effective_due():
+    """The SQL for when a task is due: its snooze, else its due date."""
+    return _effective()
+
+
+def due_query(before: datetime):
+    """Open tasks due (or snoozed to) before `before`, soonest first; rows() reads it."""
+    order = (_effective(), Task.priority.desc(), Task.id)
+    return _select().where(Task.done_at.is_null() & _due_before(before)).order_by(*order)
+
+
+def rows(query, now: datetime) -> list[dict]:
+    return [_row(r, now) for r in query.tuples()]
 
 
 def get_task(task_id: int, *, now: datetime | None = None) -> dict:

@@ -38,7 +38,7 @@ def test_remind_returns_each_occurrence_once(db):
     assert [(i["id"], i["overdue"], i["has_time"]) for i in first] == [
         (late["id"], True, False), (soon["id"], False, True),
     ]  # fmt: skip
-    assert first[1]["key"] == "task:2:2026-11-23T10:00:00+00:00"
+    assert first[1]["key"] == "task:2:1795428000"  # 2026-11-23 10:00 UTC in Unix seconds
     assert reminders.remind(NOW) == []
     assert reminders.remind(NOW + timedelta(hours=1)) == []
     assert ReminderLog.select().count() == 2
@@ -226,7 +226,8 @@ def test_the_shorter_of_contact_and_tag_cadence_wins(db):
         (both["id"], 14, created + 14 * DAY, True),
     ]
     assert items[0]["text"] == "get in touch with Eigener (every 10 days; never contacted)"
-    assert items[0]["key"] == "cadence:2:2026-11-13"
+    # contact 2, counted from its creation (Unix seconds), every 10 days
+    assert items[0]["key"] == f"cadence:2:{int(created.timestamp())}:10"
 
 
 def test_cadence_restarts_with_each_interaction_and_skips_inactive(db):
@@ -243,7 +244,8 @@ def test_cadence_restarts_with_each_interaction_and_skips_inactive(db):
     assert due[0]["text"] == "get in touch with Anna Weiß (every 30 days; last contact 2026-11-21)"
     # A new due date is a new occurrence: reminded again when it comes.
     later = NOW + 28 * DAY
-    assert [i["key"] for i in reminders.remind(later)] == ["cadence:1:2026-12-21"]
+    since = int((NOW - 2 * DAY).timestamp())
+    assert [i["key"] for i in reminders.remind(later)] == [f"cadence:1:{since}:30"]
     assert reminders.remind(later) == []
 
 
