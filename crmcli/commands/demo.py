@@ -30,7 +30,9 @@ def demo(
     ] = None,
     activities: Annotated[
         int | None,
-        typer.Option("--activities", min=0, help="Timeline entries (default: 5 per contact)."),
+        typer.Option(
+            "--activities", min=0, help="Timeline entries (default: 5 a contact, fewer past 10,000)."
+        ),
     ] = None,
     tasks: Annotated[
         int | None, typer.Option("--tasks", min=0, help="Tasks (default: one per 3 contacts).")

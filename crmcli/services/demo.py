@@ -645,7 +645,8 @@ def fill_demo(
         raise Invalid("contacts", f"{contacts} is not between 0 and {MAX_CONTACTS:,}")
     if companies is None:
         companies = max(1, contacts // 8)
-    activities = contacts * 5 if activities is None else activities
+    if activities is None:  # five a contact; one a contact past 10,000, so big demos stay quick
+        activities = contacts * 5 if contacts <= 10_000 else 40_000 + contacts
     tasks = max(10, contacts // 10) if tasks is None else tasks
     if not 0 <= activities <= 20 * MAX_CONTACTS or not 0 <= tasks <= MAX_CONTACTS:
         raise Invalid("activities", "too many activities or tasks for a demo")
