@@ -103,7 +103,7 @@ class Contact(BaseModel):
     consent = BooleanField(default=False)
     consent_at = UTCDateTimeField(null=True)
     # Stay in touch: call at least every N days (a tag's cadence applies too; the shorter wins).
-    cadence_days = IntegerField(null=True, index=True)
+    cadence_days = IntegerField(null=True)  # indexed with last_activity_at (migration 0002)
     # The newest activity's time, kept by services.activities: card header, cadence, --brief.
     last_activity_at = UTCDateTimeField(null=True, index=True)
 

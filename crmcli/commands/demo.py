@@ -31,7 +31,9 @@ def demo(
     activities: Annotated[
         int | None,
         typer.Option(
-            "--activities", min=0, help="Timeline entries (default: 5 a contact, fewer past 10,000)."
+            "--activities",
+            min=0,
+            help="Timeline entries (default: 5 a contact, fewer past 10,000).",
         ),
     ] = None,
     tasks: Annotated[

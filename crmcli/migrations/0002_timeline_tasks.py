@@ -23,9 +23,10 @@ def _now():
 def up(migrator, db):
     migrator.migrate(
         migrator.add_column("contact", "cadence_days", IntegerField(null=True)),
-        migrator.add_index("contact", ("cadence_days",), False),
         migrator.add_column("contact", "last_activity_at", DateTimeField(null=True)),
         migrator.add_index("contact", ("last_activity_at",), False),
+        # Covers the stay-in-touch check (cadence, last interaction, creation) without a scan.
+        migrator.add_index("contact", ("cadence_days", "last_activity_at", "created_at"), False),
         migrator.add_column("contact", "birthday_md", CharField(max_length=5, null=True)),
         migrator.add_index("contact", ("birthday_md",), False),
         migrator.add_column("tag", "cadence_days", IntegerField(null=True)),

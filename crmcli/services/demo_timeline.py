@@ -3,6 +3,7 @@ overdue), open complaints and stay-in-touch cadences. Used by services.demo.fill
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from crmcli.models import Activity, Contact, Tag, Task, database_proxy
@@ -63,7 +64,7 @@ _TASK_FIELDS = (
     Task.title, Task.name_key, Task.contact, Task.due_at, Task.due_has_time, Task.rrule,
     Task.series_start, Task.priority, Task.note, Task.done_at, Task.created_at, Task.updated_at,
 )  # fmt: skip
-TAG_CADENCES = {"stammkunde": 30, "key-account": 14}
+TAG_CADENCES = {"key-account": 30, "vip": 14}
 
 
 def activities(d, n: int, bulk, owners: tuple[str, ...]) -> int:
@@ -74,8 +75,13 @@ def activities(d, n: int, bulk, owners: tuple[str, ...]) -> int:
     if not d.contact_ids:
         return 0
     rows = []
-    for kind in rng.choices(kinds, weights=weights, k=n):
-        index = rng.randrange(len(d.contact_ids))
+    # A contact known for two years has had more to do with us than one added last week:
+    # picking contacts by how long we have known them keeps recent weeks from crowding.
+    ages = itertools.accumulate(
+        max(1.0, (now - c["created_at"]).total_seconds()) for c in d.contacts
+    )
+    picks = rng.choices(range(len(d.contacts)), cum_weights=list(ages), k=n)
+    for kind, index in zip(rng.choices(kinds, weights=weights, k=n), picks, strict=True):
         contact = d.contacts[index]
         at = d.moment(after=contact["created_at"])
         _, directions, subjects = _KINDS[kind]
