@@ -6,10 +6,15 @@ runs, so `crm --help` and shell completion stay fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
-import typer
+# Plain help and errors everywhere (no rich boxes when piped, no rich import for --help):
+# typer reads this when it is imported.
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
+import typer  # noqa: E402
 from typer.core import TyperGroup
 
 from crmcli import __version__
@@ -25,40 +30,81 @@ def _fail(text: str, code: int) -> None:
 # app or function there, short help). Modules are imported only when their command runs, so
 # `crm --help`, completion and each command pay only for what they use.
 COMMANDS = {
-    "add": ("add", "app", "Create a contact, company or task."),
+    "add": ("add", "app", "Create a contact, company, deal or task."),
     "log": ("timeline", "log", "Record an interaction: call, email, meeting, complaint..."),
-    "list": ("listing", "app", "List contacts, companies, tags, activities or tasks."),
+    "list": ("listing", "app", "List contacts, companies, deals, tags, activities or tasks."),
     "show": ("show", "show", "Show a contact card with its timeline, or a company, task..."),
     "edit": ("edit", "edit", "Change a contact, company, task, activity or tag."),
     "delete": ("delete", "delete", "Delete a contact, company, task, activity or tag."),
     "tag": ("tagging", "tag", "Add tags to a contact or company."),
     "untag": ("tagging", "untag", "Remove tags from a contact or company."),
-    "search": ("search", "search", "Search contacts, companies and activity text."),
+    "search": ("search", "search", "Search contacts, companies, deals and activity text."),
     "done": ("tasks", "done", "Finish a task (a recurring one spawns its next)."),
     "snooze": ("tasks", "snooze", "Postpone a task."),
-    "reopen": ("tasks", "reopen", "Reopen a done task or a resolved complaint."),
+    "reopen": ("tasks", "reopen", "Reopen a done task, a resolved complaint or a closed deal."),
     "resolve": ("timeline", "resolve", "Mark an inquiry, complaint or return as resolved."),
+    "move": ("deals", "move", "Move a deal to another stage of the sales process."),
+    "won": ("deals", "won", "Mark a deal as won."),
+    "lost": ("deals", "lost", "Mark a deal as lost, with the reason."),
+    "stages": ("deals", "stages_app", "List or change the stages of the sales process."),
+    "report": ("report", "app", "Reports: sales funnel, pipeline forecast, sales."),
     "remind": ("remind", "remind", "What is due or overdue, each occurrence once (for cron)."),
     "demo": ("demo", "demo", "Fill a database with German sample data."),
     "db": ("database", "app", "Check, upgrade and back up the database."),
 }
 
 
+def single_command(name: str, function):
+    """A click command made from one Typer command function."""
+    from typer.main import get_command
+
+    single = typer.Typer(add_completion=False, rich_markup_mode=None)
+    single.command(name)(function)
+    command = get_command(single)
+    command.name = name
+    return command
+
+
+class LazySubGroup(TyperGroup):
+    """A group (`crm add`, `crm list`, ...) that builds only the subcommand being run:
+    typer takes ~3.5 ms a command to read its signature, a lot for one `crm` call."""
+
+    def __init__(self, name: str, app: typer.Typer):
+        super().__init__(name=name, help=app.info.help, no_args_is_help=True, rich_markup_mode=None)
+        self._functions = {info.name: info.callback for info in app.registered_commands}
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(self._functions)
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in self._functions:
+            return None
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = single_command(cmd_name, self._functions[cmd_name])
+        return self.commands[cmd_name]
+
+    def format_commands(self, ctx, formatter) -> None:
+        rows = [(n, (f.__doc__ or "").strip().split("\n")[0]) for n, f in self._functions.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 def load_command(name: str):
     """The click command for `name`, built from its module on first use."""
     import importlib
 
-    from typer.main import get_command
-
     module_name, attribute, _ = COMMANDS[name]
     target = getattr(importlib.import_module(f"crmcli.commands.{module_name}"), attribute)
-    if not isinstance(target, typer.Typer):
-        single = typer.Typer()
-        single.command(name)(target)
-        target = single
-    command = get_command(target)
-    command.name = name
-    return command
+    if isinstance(target, typer.Typer) and target.registered_callback is not None:
+        # A group that does something itself (`crm stages` lists): typer builds it whole.
+        from typer.main import get_command
+
+        command = get_command(target)
+        command.name = name
+        return command
+    if isinstance(target, typer.Typer):
+        return LazySubGroup(name, target)
+    return single_command(name, target)
 
 
 class CrmGroup(TyperGroup):

@@ -12,7 +12,7 @@ from crmcli.errors import DatabaseError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The number of the newest migration shipped in crmcli/migrations (a test keeps them equal).
 # SQLite stores it in PRAGMA user_version, so opening an up-to-date database costs one pragma.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 10
 # Serialises schema upgrades of one PostgreSQL database between crm processes.
@@ -110,6 +110,12 @@ def open_database(target: str, *, create: bool = True, migrate: bool = True):
     else:
         if target.startswith("sqlite:///"):
             target = target[len("sqlite:///") :]
+        elif "://" in target:  # mysql://, a typo of postgresql://: no file named like that
+            scheme = target.split("://", 1)[0]
+            raise DatabaseError(
+                f"unsupported database URL '{scheme}://' (use a file path, sqlite:///PATH "
+                "or postgresql://)"
+            )
         path = Path(target).expanduser()
         if path.is_dir():
             raise DatabaseError(f"database path {path} is a directory")
@@ -197,8 +203,13 @@ def ensure_schema(db) -> list[str]:
     if version == SCHEMA_VERSION:
         return []
     if isinstance(db, SqliteDatabase):
-        ran = _runner(db).up()
-        db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        # Two processes opening a new (or older) file at once: the write lock comes first and
+        # the version is read again under it, so only one of them migrates.
+        with db.atomic(lock_type="IMMEDIATE"):
+            if _check_version(db) == SCHEMA_VERSION:
+                return []
+            ran = _runner(db).up()
+            db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return ran
     # Two crm processes opening a new PostgreSQL database at once must not both create it.
     db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
@@ -280,14 +291,19 @@ def backup(db, dest: Path) -> Path:
         dest = dest / "crm-backup.db"
     if dest.exists():
         raise DatabaseError(f"{dest} exists; choose a new file name")
+    if not dest.parent.is_dir():
+        raise DatabaseError(f"no directory {dest.parent} for the backup")
     _create_private_file(dest)
     import sqlite3
 
     target = sqlite3.connect(str(dest))
     try:
         db.connection().backup(target)
-    finally:
+    except BaseException:
         target.close()
+        dest.unlink(missing_ok=True)  # no half-written backup left behind
+        raise
+    target.close()
     return dest
 
 

@@ -228,3 +228,62 @@ class SearchEntry(Model):
     class Meta:
         database = database_proxy
         table_name = "search_index"
+
+
+class Stage(BaseModel):
+    """A step of the sales process, in `position` order; won and lost stages close a deal."""
+
+    name = TextField()
+    name_fold = TextField(unique=True)
+    position = IntegerField(index=True)
+    probability = IntegerField()  # percent, 0-100: what an open deal here is weighted with
+    is_won = BooleanField(default=False)
+    is_lost = BooleanField(default=False)
+
+
+class Deal(BaseModel):
+    title = TextField()
+    name_key = TextField(index=True)  # fold_variants(title), so a deal REF can be part of it
+    contact = ForeignKeyField(Contact, null=True, on_delete="SET NULL", backref="deals")
+    company = ForeignKeyField(Company, null=True, on_delete="SET NULL", backref="deals")
+    amount_cents = BigIntegerField(default=0)
+    currency = CharField(max_length=3, default="EUR")
+    stage = ForeignKeyField(Stage, backref="deals", index=False)  # see indexes
+    expected_close = DateField(null=True)
+    owner = TextField(null=True)
+    source = TextField(null=True)
+    lost_reason = TextField(null=True)
+    closed_at = UTCDateTimeField(null=True)  # set while the deal is won or lost
+
+    class Meta:
+        indexes = (
+            (("stage", "id"), False),
+            (("stage", "expected_close"), False),
+            (("closed_at",), False),
+        )
+
+
+class DealStageChange(Model):
+    """One step of a deal's history: from (None when it was opened) and to which stage, when,
+    by whom. Written in the same transaction as the move, so the funnel counts facts."""
+
+    deal = ForeignKeyField(Deal, on_delete="CASCADE", backref="history", index=False)
+    from_stage = ForeignKeyField(Stage, null=True)
+    to_stage = ForeignKeyField(Stage)
+    changed_at = UTCDateTimeField()
+    changed_by = TextField(null=True)
+
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+        indexes = ((("deal", "changed_at"), False),)
+
+
+# Activities and tasks may belong to a deal (migration 0003); declared here, after Deal.
+Activity._meta.add_field(
+    "deal",
+    ForeignKeyField(Deal, null=True, on_delete="SET NULL", backref="activities", index=False),
+)
+Task._meta.add_field(
+    "deal", ForeignKeyField(Deal, null=True, on_delete="SET NULL", backref="tasks")
+)

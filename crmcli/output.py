@@ -7,14 +7,11 @@ the columns a command picks.
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TextIO
 
@@ -44,6 +41,8 @@ class Section:
 
 
 def jsonable(value: Any) -> Any:
+    from decimal import Decimal  # json, csv and decimal load only for those formats
+
     if isinstance(value, datetime):
         from crmcli.values import iso
 
@@ -71,6 +70,7 @@ def display(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "yes" if value else "no"
+    # Decimal (money) prints as itself: str() below
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, list | tuple):
@@ -79,6 +79,8 @@ def display(value: Any) -> str:
 
 
 def _csv_cell(value: Any) -> Any:
+    import json
+
     if isinstance(value, bool):
         return "true" if value else "false"
     value = jsonable(value)
@@ -114,13 +116,17 @@ def render_rows(
     """Print rows as a table (rich or plain), JSON array, JSON lines or CSV."""
     fmt = Format(fmt)
     out = _stdout()
+    if fmt in (Format.json, Format.jsonl):
+        import json
     if fmt is Format.json:
-        json.dump([jsonable(r) for r in rows], out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        # One write: json.dump writes many small pieces, slow for big exports.
+        out.write(json.dumps([jsonable(r) for r in rows], ensure_ascii=False, indent=2) + "\n")
     elif fmt is Format.jsonl:
         for row in rows:
             out.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")
     elif fmt is Format.csv:
+        import csv
+
         rows = list(rows)
         keys = list(rows[0].keys()) if rows else [c.key for c in columns]
         writer = csv.writer(out, lineterminator="\n")
@@ -147,7 +153,8 @@ def _rich_table(rows: list[dict], columns: Sequence[Column], out: TextIO, title:
             col.header, justify=col.justify, max_width=col.max_width, overflow="ellipsis"
         )
     for row in rows:
-        table.add_row(*(display(row.get(c.key)) for c in columns))
+        # Values are data, never markup: "[bold]" or "[/x]" in a name prints as typed.
+        table.add_row(*(_escape(display(row.get(c.key))) for c in columns))
     _console(out).print(table)
 
 
@@ -181,6 +188,8 @@ def render_record(
     tables show `display_record` (the record plus display-only keys) when given."""
     fmt = Format(fmt)
     out = _stdout()
+    import json
+
     if fmt is Format.json:
         json.dump(jsonable(record), out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -202,7 +211,7 @@ def render_record(
         grid.add_column(style="bold")
         grid.add_column()
         for label, value in shown:
-            grid.add_row(label, value)
+            grid.add_row(label, _escape(value))
         if title:
             console.print(f"[bold]{_escape(title)}[/bold]")
         console.print(grid)
@@ -260,9 +269,11 @@ class paged:
             import shlex
             import subprocess
 
-            pager = shlex.split(os.environ.get("PAGER") or "less -FRX")
+            pager = shlex.split(os.environ.get("PAGER") or "less")
+            env = dict(os.environ)
+            env.setdefault("LESS", "FRX")  # as git does: colours, no screen for a short text
             try:
-                subprocess.run(pager, input=text, text=True, check=False)
+                subprocess.run(pager, input=text, text=True, check=False, env=env)
                 return False
             except OSError:
                 pass  # no pager installed: print it all

@@ -19,10 +19,10 @@ def leaf_commands():
     ctx = Context(root)
     for name in root.list_commands(ctx):
         cmd = root.get_command(ctx, name)
-        sub = getattr(cmd, "commands", None)
-        if sub:
-            for subname, subcmd in sub.items():
-                yield f"{name} {subname}", subcmd
+        if hasattr(cmd, "list_commands"):
+            sub_ctx = Context(cmd, parent=ctx)
+            for subname in cmd.list_commands(sub_ctx):
+                yield f"{name} {subname}", cmd.get_command(sub_ctx, subname)
         else:
             yield name, cmd
 

@@ -9,7 +9,9 @@ import typer
 from crmcli.commands import common as c
 from crmcli.commands.cards import print_company, print_contact
 
-app = typer.Typer(help="Create a contact or a company.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create a contact, company or task.", no_args_is_help=True, add_completion=False
+)
 
 
 @app.command("contact")
@@ -151,3 +153,58 @@ def add_task(
     c.done(f"Added {describe(card)}.")
     if output is not None:
         print_task(card, output)
+
+
+@app.command("deal")
+def add_deal(
+    title: Annotated[str, typer.Argument(help="What is being sold, e.g. 'Dachsanierung Köln'.")],
+    contact: Annotated[
+        str | None, typer.Option("--contact", "-c", help="With this contact (REF).")
+    ] = None,
+    company: Annotated[
+        str | None,
+        typer.Option("--company", help="With this company (REF; default: the contact's)."),
+    ] = None,
+    amount: Annotated[
+        str | None, typer.Option("--amount", "-a", help="Value: 1.234,50 or 1234.50.")
+    ] = None,
+    currency: Annotated[str, typer.Option("--currency", help="Currency code.")] = "EUR",
+    stage: Annotated[
+        str | None, typer.Option("--stage", "-s", help="Start in this stage (default: the first).")
+    ] = None,
+    close: Annotated[
+        str | None,
+        typer.Option(
+            "--close", metavar="WHEN", help="Expected close date: 31.12., +30d, 2027-01-15."
+        ),
+    ] = None,
+    owner: c.OwnerOpt = None,
+    source: c.SourceOpt = None,
+    output: c.ResultOpt = None,
+) -> None:
+    """Open a deal in the sales pipeline; its first step is recorded in its stage history.
+
+    Example: crm add deal "Dachsanierung Köln" -c müller --amount 12.500,00 --close 31.12.
+    """
+    from crmcli.commands.deals import describe, who
+    from crmcli.errors import Invalid
+    from crmcli.values import parse_money_cents
+
+    if contact is None and company is None:
+        raise Invalid("contact", "a deal is with someone: give --contact or --company")
+    cents = parse_money_cents(amount) if amount is not None else 0
+    expected = c.day(close, "close")
+    c.db()
+    from crmcli.services import companies, contacts, deals
+
+    card = deals.add_deal(
+        title, contact_id=contacts.resolve_contact(contact) if contact else None,
+        company_id=companies.resolve_company(company) if company else None, amount_cents=cents,
+        currency=currency, stage=stage, expected_close=expected, owner=owner, source=source,
+        now=c.now(), by=who(),
+    )  # fmt: skip
+    c.done(f"Added {describe(card)} in {card['stage']}.")
+    if output is not None:
+        from crmcli.commands.cards import print_deal
+
+        print_deal(deals.deal_card(card["id"]), output)

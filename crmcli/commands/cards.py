@@ -135,6 +135,7 @@ def print_contact(card: dict, fmt: Format) -> None:
         sections.append(
             Section("Open tasks", [task_view(t) for t in card["open_tasks"]], TASK_COLUMNS)
         )
+    sections += deals_section(card)
     if "timeline" in card:
         shown = len(card["timeline"])
         more = card.get("timeline_total", shown) - shown
@@ -151,8 +152,63 @@ def print_contact(card: dict, fmt: Format) -> None:
 
 def print_company(card: dict, fmt: Format) -> None:
     sections = [Section(f"People ({len(card['contacts'])})", card["contacts"], PEOPLE_COLUMNS)]
+    sections += deals_section(card)
     if "timeline" in card:
         sections.append(
             Section("Timeline", [activity_view(a) for a in card["timeline"]], TIMELINE_COLUMNS)
         )
     render_record(card, COMPANY_FIELDS, fmt, title=card["name"], sections=sections)
+
+
+DEAL_FIELDS = (
+    ("id", "Id"), ("stage", "Stage"), ("status", "Status"), ("amount_display", "Amount"),
+    ("probability_display", "Probability"), ("contact", "Contact"), ("company", "Company"),
+    ("expected_close", "Expected close"), ("owner", "Owner"), ("source", "Source"),
+    ("lost_reason", "Lost because"), ("closed_at", "Closed"), ("created_at", "Created"),
+    ("updated_at", "Updated"),
+)  # fmt: skip
+DEAL_COLUMNS = (
+    Column("id", "Id", "right"), Column("title", "Deal", max_width=40), Column("stage", "Stage"),
+    Column("amount_display", "Amount", "right"), Column("expected_close", "Close"),
+    Column("contact", "Contact", max_width=28), Column("company", "Company", max_width=28),
+    Column("owner", "Owner"),
+)  # fmt: skip
+CARD_DEAL_COLUMNS = (
+    Column("id", "Id", "right"), Column("title", "Deal", max_width=40), Column("stage", "Stage"),
+    Column("amount_display", "Amount", "right"), Column("expected_close", "Close"),
+)  # fmt: skip
+HISTORY_COLUMNS = (
+    Column("changed_at", "When"), Column("from_stage", "From"), Column("to_stage", "To"),
+    Column("changed_by", "By"),
+)  # fmt: skip
+
+
+def deal_view(deal: dict) -> dict:
+    """A deal with the display-only keys tables use (JSON keeps the plain record)."""
+    from crmcli.values import format_money
+
+    cents = int(deal["amount"].replace(".", "")) if deal.get("amount") is not None else None
+    return {
+        **deal,
+        "amount_display": format_money(cents, deal["currency"]),
+        "probability_display": f"{deal['probability']} %",
+    }
+
+
+def deals_section(card: dict) -> list[Section]:
+    if not card.get("deals"):
+        return []
+    return [Section("Deals", [deal_view(d) for d in card["deals"]], CARD_DEAL_COLUMNS)]
+
+
+def print_deal(card: dict, fmt: Format) -> None:
+    """The deal card: fields, the stage history (oldest first) and its activities."""
+    sections = [Section("Stage history", card.get("history", []), HISTORY_COLUMNS)]
+    if card.get("timeline"):
+        sections.append(
+            Section("Timeline", [activity_view(a) for a in card["timeline"]], TIMELINE_COLUMNS)
+        )
+    render_record(
+        card, DEAL_FIELDS, fmt, title=card["title"], sections=sections,
+        display_record=deal_view(card),
+    )  # fmt: skip

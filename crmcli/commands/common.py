@@ -71,7 +71,7 @@ DomainOpt = _opt("--domain", help="Web domain, e.g. example.de.")
 IndustryOpt = _opt("--industry", help="Industry or sector.")
 
 TERMINAL_PAGE = 100
-KINDS = ("contact", "company", "task", "activity", "tag")
+KINDS = ("contact", "company", "deal", "task", "activity", "tag")
 
 
 def db():
@@ -130,7 +130,7 @@ def split_kind(args: list[str], default: str = "contact") -> tuple[str, str]:
         kind = args[0].lower()
         aliases = {
             "contacts": "contact", "companies": "company", "person": "contact",
-            "tasks": "task", "activities": "activity", "tags": "tag",
+            "tasks": "task", "activities": "activity", "tags": "tag", "deals": "deal",
         }  # fmt: skip
         kind = aliases.get(kind, kind)
         if kind not in KINDS:
@@ -164,6 +164,10 @@ def given(**values) -> dict:
 def contact_values(values: dict) -> dict:
     """Turn typed contact options into service values (dates parsed with the command's clock)."""
     out = given(**values)
+    if out.get("consent") is False and out.get("consent_at"):
+        from crmcli.errors import Invalid
+
+        raise Invalid(None, "--no-consent and --consent-date contradict each other")
     if out.get("birthday"):
         out["birthday"] = day(out["birthday"], "birthday")
     elif "birthday" in out:
@@ -192,10 +196,15 @@ def message_text(message: str | None, *, what: str) -> str | None:
         return sys.stdin.read().strip() or None
     if message is not None or not (current().stdin_isatty and current().stdout_isatty):
         return message
-    return edit_in_editor(
+    text = edit_in_editor(
         f"\n# Write the {what} above. Lines starting with # are ignored;\n"
-        "# an empty text logs none.\n"
+        "# an empty text aborts, as with git commit.\n"
     )
+    if text is None:
+        from crmcli.errors import CrmError
+
+        raise CrmError("empty text; nothing logged (use -m '' to log without text)")
+    return text
 
 
 def edit_in_editor(template: str) -> str | None:

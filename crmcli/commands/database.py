@@ -11,7 +11,9 @@ from crmcli.commands import common as c
 from crmcli.env import current
 from crmcli.output import Column, render_rows
 
-app = typer.Typer(help="Check, upgrade and back up the database.", no_args_is_help=True)
+app = typer.Typer(
+    help="Check, upgrade and back up the database.", no_args_is_help=True, add_completion=False
+)
 
 
 @app.command("check")

@@ -19,7 +19,9 @@ class PeopleChoice(StrEnum):
 def delete(
     args: Annotated[
         list[str],
-        typer.Argument(metavar="[KIND] REF", help="contact (default) or company, then REF."),
+        typer.Argument(
+            metavar="[KIND] REF", help="contact (default), company, deal, task, activity or tag."
+        ),
     ],
     yes: c.YesOpt = False,
     contacts: Annotated[
@@ -29,7 +31,7 @@ def delete(
         ),
     ] = None,
 ) -> None:
-    """Delete a contact (with its timeline and tasks), company, task, activity or tag.
+    """Delete a contact (with its timeline and tasks), company, deal, task, activity or tag.
     Asks first on a terminal; scripts must pass --yes.
 
     Examples: crm delete 12 | crm delete company acme --contacts keep --yes | crm delete task 7
@@ -101,7 +103,15 @@ def _tag(ref: str):
     return label, lambda: tags.delete_tag(tag_id)
 
 
-OTHERS = {"task": _task, "activity": _activity, "tag": _tag}
+def _deal(ref: str):
+    from crmcli.services import deals
+
+    card = deals.get_deal(deals.resolve_deal(ref))
+    label = f"deal #{card['id']} {card['title']} with its stage history"
+    return label, lambda: deals.delete_deal(card["id"])
+
+
+OTHERS = {"task": _task, "activity": _activity, "tag": _tag, "deal": _deal}
 
 
 def _ask_people(label: str, people: int, yes: bool) -> PeopleChoice:

@@ -12,7 +12,7 @@ RESULT_FIELDS = (
     ("database", "Database"), ("contacts", "Contacts"), ("companies", "Companies"),
     ("tags", "Tags"), ("contact_tags", "Tagged contacts"), ("company_tags", "Tagged companies"),
     ("custom_fields", "Custom fields"), ("activities", "Activities"), ("tasks", "Tasks"),
-    ("cadences", "Cadences"), ("search_entries", "Search entries"),
+    ("cadences", "Cadences"), ("deals", "Deals"), ("search_entries", "Search entries"),
     ("removed_contacts", "Removed contacts"), ("removed_companies", "Removed companies"),
     ("seed", "Seed"), ("seconds", "Seconds"),
 )  # fmt: skip
@@ -37,7 +37,8 @@ def demo(
         ),
     ] = None,
     tasks: Annotated[
-        int | None, typer.Option("--tasks", min=0, help="Tasks (default: one per 3 contacts).")
+        int | None,
+        typer.Option("--tasks", min=0, help="Tasks (default: one per 10 contacts, at least 20)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="The same seed makes the same data.")] = 2026,
     force: Annotated[

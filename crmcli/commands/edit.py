@@ -25,8 +25,24 @@ ACTIVITY = {
     "owner",
 }  # fmt: skip
 TAG = {"name", "every"}
-ALLOWED = {"contact": CONTACT, "company": COMPANY, "task": TASK, "activity": ACTIVITY, "tag": TAG}
-NOT_CLEARABLE = {"name", "title", "kind", "at", "consent", "tag", "untag", "field", "priority"}
+DEAL = {
+    "title",
+    "contact",
+    "company",
+    "amount",
+    "currency",
+    "close",
+    "owner",
+    "source",
+    "lost_reason",
+}
+ALLOWED = {
+    "contact": CONTACT, "company": COMPANY, "task": TASK, "activity": ACTIVITY, "tag": TAG,
+    "deal": DEAL,
+}  # fmt: skip
+NOT_CLEARABLE = {
+    "name", "title", "kind", "at", "consent", "tag", "untag", "field", "priority", "currency",
+}  # fmt: skip
 
 
 def edit(
@@ -34,7 +50,7 @@ def edit(
         list[str],
         typer.Argument(
             metavar="[KIND] REF",
-            help="contact (default), company, task, activity or tag, then REF.",
+            help="contact (default), company, deal, task, activity or tag, then REF.",
         ),
     ],
     name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
@@ -91,6 +107,14 @@ def edit(
     ] = None,
     rating: Annotated[int | None, typer.Option("--rating", help="Review: 1-5.")] = None,
     score: Annotated[int | None, typer.Option("--score", help="Survey: 0-100.")] = None,
+    amount: Annotated[str | None, typer.Option("--amount", help="Deal: value, 1.234,50.")] = None,
+    currency: Annotated[str | None, typer.Option("--currency", help="Deal: currency.")] = None,
+    close: Annotated[
+        str | None, typer.Option("--close", metavar="WHEN", help="Deal: expected close date.")
+    ] = None,
+    lost_reason: Annotated[
+        str | None, typer.Option("--lost-reason", help="Deal: why it was lost.")
+    ] = None,
     tag: Annotated[
         list[str] | None, typer.Option("--tag", "-t", help="Add a tag; repeatable.")
     ] = None,
@@ -114,12 +138,14 @@ def edit(
     ] = None,
     output: c.ResultOpt = None,
 ) -> None:
-    """Change a contact (default), company, task, activity or tag; all changes land together.
+    """Change a contact (default), company, deal, task, activity or tag; all changes land
+    together.
 
     An empty value ("") or --clear FIELD empties a field.
     Examples: crm edit müller --email neu@example.de --tag vip --untag lead --every "30 days"
     crm edit company acme --city Köln --clear phone ; crm edit task 7 --due fri --priority high
     crm edit activity 42 --subject Reklamation ; crm edit tag vip --every "2 weeks"
+    crm edit deal "dach köln" --amount 14.000 --close 15.1.2027
     """
     target, ref = c.split_kind(args)
     values = {
@@ -240,7 +266,29 @@ def _edit_tag(ref: str, v: dict, output) -> None:
         )
 
 
+def _edit_deal(ref: str, v: dict, output) -> None:
+    from crmcli.services import companies, contacts, deals
+    from crmcli.values import parse_money_cents
+
+    deal_id = deals.resolve_deal(ref)
+    changes = {k: v[k] for k in ("title", "currency", "owner", "source", "lost_reason") if k in v}
+    if "amount" in v:
+        changes["amount_cents"] = parse_money_cents(v["amount"]) if v["amount"] else 0
+    if "close" in v:
+        changes["expected_close"] = c.day(v["close"], "close")
+    if "contact" in v:
+        changes["contact_id"] = contacts.resolve_contact(v["contact"]) if v["contact"] else None
+    if "company" in v:
+        changes["company_id"] = companies.resolve_company(v["company"]) if v["company"] else None
+    card = deals.edit_deal(deal_id, changes, now=c.now())
+    c.done(f"Updated deal #{card['id']} {card['title']}.")
+    if output is not None:
+        from crmcli.commands.cards import print_deal
+
+        print_deal(deals.deal_card(card["id"]), output)
+
+
 EDITORS = {
     "contact": _edit_contact, "company": _edit_company, "task": _edit_task,
-    "activity": _edit_activity, "tag": _edit_tag,
+    "activity": _edit_activity, "tag": _edit_tag, "deal": _edit_deal,
 }  # fmt: skip

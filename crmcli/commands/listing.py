@@ -10,7 +10,11 @@ from crmcli.commands import common as c
 from crmcli.commands.cards import COMPANY_COLUMNS, CONTACT_COLUMNS
 from crmcli.output import Column, render_rows
 
-app = typer.Typer(help="List contacts, companies or tags.", no_args_is_help=True)
+app = typer.Typer(
+    help="List contacts, companies, tags, activities or tasks.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 SortOpt = Annotated[
     str, typer.Option("--sort", help="name, created, updated, city, status or id; -KEY reverses.")
@@ -218,3 +222,60 @@ def list_tasks(
     )  # fmt: skip
     views = rows if output is not c.Format.table else [task_view(r) for r in rows]
     render_rows(views, TASK_COLUMNS, output)
+
+
+@app.command("deals")
+def list_deals(
+    stage: Annotated[str | None, typer.Option("--stage", "-s", help="In this stage.")] = None,
+    open_: Annotated[bool, typer.Option("--open", help="Only open deals.")] = False,
+    won: Annotated[bool, typer.Option("--won", help="Only won deals.")] = False,
+    lost: Annotated[bool, typer.Option("--lost", help="Only lost deals.")] = False,
+    contact: Annotated[
+        str | None, typer.Option("--contact", help="With this contact (REF).")
+    ] = None,
+    company: Annotated[
+        str | None, typer.Option("--company", "-c", help="With this company (REF).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Looked after by.")] = None,
+    closing_before: Annotated[
+        str | None,
+        typer.Option("--closing-before", metavar="WHEN", help="Expected to close before."),
+    ] = None,
+    min_amount: Annotated[
+        str | None, typer.Option("--min-amount", help="Worth at least (1.000 or 1000,00).")
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option("--sort", help="id, created, close, amount, title or stage; -KEY reverses."),
+    ] = "-id",
+    limit: c.LimitOpt = None,
+    offset: c.OffsetOpt = 0,
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """List deals, newest first, filtered by stage, state, people, owner, close date, amount.
+
+    Example: crm list deals --open --closing-before +30d --min-amount 1.000 --sort close
+    """
+    from crmcli.commands.cards import DEAL_COLUMNS, deal_view
+    from crmcli.errors import Invalid
+    from crmcli.values import parse_money_cents
+
+    if open_ + won + lost > 1:
+        raise Invalid(None, "--open, --won and --lost exclude each other")
+    filters = dict(
+        stage=stage, state="open" if open_ else "won" if won else "lost" if lost else None,
+        owner=owner, closing_before=c.day(closing_before, "closing-before"),
+        min_amount_cents=parse_money_cents(min_amount, field="min-amount") if min_amount else None,
+    )  # fmt: skip
+    c.db()
+    from crmcli.services import companies, contacts, deals
+
+    if contact:
+        filters["contact_id"] = contacts.resolve_contact(contact)
+    if company:
+        filters["company_id"] = companies.resolve_company(company)
+    limit = c.page_limit(limit, output)
+    rows = deals.list_deals(sort=sort, limit=limit, offset=offset, **filters)
+    views = rows if output is not c.Format.table else [deal_view(r) for r in rows]
+    render_rows(views, DEAL_COLUMNS, output)
+    c.note_truncated(len(rows), offset, limit, lambda: deals.count_deals(**filters))

@@ -25,9 +25,12 @@ def span(text: str, field: str) -> timedelta:
 
     now = c.now()
     spec = text.strip()
-    at = c.when(spec if spec[:1] in "+-" else f"+{spec}", field)
+    try:
+        at = c.when(spec if spec[:1] in "+-" else f"+{spec}", field)
+    except Invalid:
+        at = None
     if at is None or at < now:
-        raise Invalid(field, f"'{text}' is not a span such as 1d, 12h, 2w")
+        raise Invalid(field, f"'{text}' is not a span such as 1d, 12h, 2w, 30min")
     return at - now
 
 

@@ -1,4 +1,4 @@
-"""`crm search QUERY`: full-text search over contacts and companies."""
+"""`crm search QUERY`: full-text search over contacts, companies and activity text."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from crmcli.output import Column, render_rows
 class Kind(StrEnum):
     contact = "contact"
     company = "company"
+    deal = "deal"
+    activity = "activity"
 
 
 COLUMNS = (
@@ -33,7 +35,7 @@ def search(
     offset: c.OffsetOpt = 0,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
-    """Search names, emails, companies, cities and notes; best matches first.
+    """Search names, emails, companies, cities, notes and activity text; best first.
 
     Accents and case are ignored and words match as prefixes: muller and mueller find
     Müller, weiss finds Weiß, schmi finds Schmidt.

@@ -16,7 +16,7 @@ def show(
         list[str],
         typer.Argument(
             metavar="[KIND] REF",
-            help="contact (default), company, task or activity, then id, email or name.",
+            help="contact (default), company, deal, task or activity, then id, email or name.",
         ),
     ],
     limit: Annotated[
@@ -24,7 +24,8 @@ def show(
     ] = 50,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
-    """Show a contact card with its timeline and open tasks, or a company, task or activity.
+    """Show a contact card with its timeline, open tasks and deals, or a company, deal (with its
+    stage history), task or activity.
 
     REF is an id, an exact email or a unique part of the name (accents and case ignored).
     Examples: crm show 12 | crm show jm@example.de | crm show müller | crm show company acme
@@ -37,8 +38,19 @@ def show(
 
         card = companies.get_company(companies.resolve_company(ref))
         card["timeline"] = activities.list_activities(company_id=card["id"], limit=timeline_limit)
+        from crmcli.services.deals import deals_of
+
+        card["deals"] = deals_of(company_id=card["id"])
         with paged():
             print_company(card, output)
+    elif kind == "deal":
+        from crmcli.commands.cards import print_deal
+        from crmcli.services import deals
+
+        with paged():
+            print_deal(
+                deals.deal_card(deals.resolve_deal(ref), timeline_limit=timeline_limit), output
+            )
     elif kind == "task":
         from crmcli.services import tasks
 

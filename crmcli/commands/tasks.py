@@ -60,13 +60,17 @@ def snooze(
 def reopen(
     args: Annotated[
         list[str],
-        typer.Argument(metavar="[KIND] REF", help="task (default) or activity, then REF."),
+        typer.Argument(metavar="[KIND] REF", help="task (default), activity or deal, then REF."),
     ],
+    stage: Annotated[
+        str | None, typer.Option("--stage", help="Deal: reopen in this stage.")
+    ] = None,
     output: c.ResultOpt = None,
 ) -> None:
-    """Reopen a done task, or a resolved inquiry, complaint or return.
+    """Reopen a done task, a resolved inquiry, complaint or return, or a won or lost deal
+    (back in the stage it was closed from, or --stage).
 
-    Examples: crm reopen 12 ; crm reopen activity 42
+    Examples: crm reopen 12 ; crm reopen activity 42 ; crm reopen deal 7 --stage Angebot
     """
     from crmcli.commands.cards import print_activity
     from crmcli.errors import Invalid
@@ -81,6 +85,18 @@ def reopen(
         if output is not None:
             print_activity(card, output)
         return
+    if kind == "deal":
+        from crmcli.commands import deals as deal_commands
+        from crmcli.services import deals
+
+        card = deals.reopen_deal(
+            deals.resolve_deal(ref), stage=stage, now=c.now(), by=deal_commands.who()
+        )
+        c.done(f"Reopened {deal_commands.describe(card)} in {card['stage']}.")
+        deal_commands.print_result(card, output)
+        return
+    if stage is not None:
+        raise Invalid("stage", "--stage applies to reopening a deal")
     if kind != "task":
         raise Invalid("kind", f"cannot reopen a {kind}")
     from crmcli.services import tasks

@@ -7,6 +7,8 @@ change what this migration creates on a database that already ran it.
 from datetime import UTC, datetime
 
 from peewee import (
+    SQL,
+    AutoField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -14,9 +16,22 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     Model,
+    NodeList,
     SqliteDatabase,
     TextField,
 )
+
+
+class _NeverReusedId(AutoField):
+    """SQLite gives a deleted row's id to the next insert unless the key says AUTOINCREMENT;
+    reminder marks and scripts name records by id, so a new record must not inherit one.
+    (PostgreSQL sequences never reuse ids.)"""
+
+    def ddl(self, ctx):
+        ddl = super().ddl(ctx)
+        if isinstance(self.model._meta.database, SqliteDatabase):
+            return NodeList((ddl, SQL("AUTOINCREMENT")))
+        return ddl
 
 
 def _now():
@@ -33,6 +48,7 @@ def up(migrator, db):
             legacy_table_names = False
 
     class Company(Base):
+        id = _NeverReusedId()
         name = TextField()
         name_fold = TextField(unique=True)
         name_key = TextField(index=True)
@@ -48,6 +64,7 @@ def up(migrator, db):
         notes = TextField(null=True)
 
     class Contact(Base):
+        id = _NeverReusedId()
         name = TextField()
         name_key = TextField(index=True)
         email = TextField(null=True)

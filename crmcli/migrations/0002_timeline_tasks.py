@@ -6,14 +6,30 @@ Model shapes are frozen here; see 0001 for why.
 from datetime import UTC, datetime
 
 from peewee import (
+    SQL,
+    AutoField,
     BooleanField,
     CharField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
     Model,
+    NodeList,
+    SqliteDatabase,
     TextField,
 )
+
+
+class _NeverReusedId(AutoField):
+    """SQLite gives a deleted row's id to the next insert unless the key says AUTOINCREMENT;
+    reminder marks and scripts name records by id, so a new record must not inherit one.
+    (PostgreSQL sequences never reuse ids.)"""
+
+    def ddl(self, ctx):
+        ddl = super().ddl(ctx)
+        if isinstance(self.model._meta.database, SqliteDatabase):
+            return NodeList((ddl, SQL("AUTOINCREMENT")))
+        return ddl
 
 
 def _now():
@@ -49,6 +65,7 @@ def up(migrator, db):
         pass
 
     class Activity(Base):
+        id = _NeverReusedId()
         kind = CharField(max_length=16)
         contact = ForeignKeyField(Contact, null=True, on_delete="CASCADE")
         company = ForeignKeyField(Company, null=True, on_delete="CASCADE")
@@ -76,6 +93,7 @@ def up(migrator, db):
             )
 
     class Task(Base):
+        id = _NeverReusedId()
         title = TextField()
         name_key = TextField()
         contact = ForeignKeyField(Contact, null=True, on_delete="CASCADE")

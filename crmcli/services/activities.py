@@ -138,10 +138,16 @@ def edit_activity(activity_id: int, changes: dict, *, now: datetime | None = Non
     changes = {**changes, "kind": kind}
     merged = {"rating": current["rating"], "score": current["score"], **changes}
     row = _clean({k: merged[k] for k in (*changes, "rating", "score")}, kind)
+    if current["kind"] in TRACKED_KINDS and kind not in TRACKED_KINDS:
+        # An inquiry must not vanish from the open list by becoming a note, nor lose who
+        # resolved it: it can only become another kind that is tracked.
+        raise Invalid(
+            "kind",
+            f"a {current['kind']} ({current['status']}) can only become an inquiry, complaint "
+            "or return; delete it and log anew if it really was something else",
+        )
     if kind in TRACKED_KINDS and current["status"] is None:
         row["status"] = "open"
-    if kind not in TRACKED_KINDS:
-        row.update(status=None, resolved_at=None, resolved_by=None, resolution=None)
     with database_proxy.atomic():
         row["updated_at"] = now
         Activity.update(**row).where(Activity.id == activity_id).execute()
@@ -189,13 +195,18 @@ def reopen_activity(activity_id: int, *, now: datetime | None = None) -> dict:
     card = get_activity(activity_id)
     if card["status"] != "resolved":
         raise Conflict(f"activity #{activity_id} is not resolved")
-    Activity.update(
-        status="open",
-        resolved_at=None,
-        resolved_by=None,
-        resolution=None,
-        updated_at=now or utcnow(),
-    ).where(Activity.id == activity_id).execute()
+    from crmcli.models import ReminderLog
+
+    with database_proxy.atomic():
+        Activity.update(
+            status="open",
+            resolved_at=None,
+            resolved_by=None,
+            resolution=None,
+            updated_at=now or utcnow(),
+        ).where(Activity.id == activity_id).execute()
+        # Open again: `crm remind` tells of it again once it has waited long enough.
+        ReminderLog.delete().where(ReminderLog.key == f"open:{activity_id}").execute()
     return get_activity(activity_id)
 
 
@@ -360,3 +371,13 @@ def last_activities(contact_ids: Sequence[int]) -> dict[int, dict]:
     for cid, aid, kind, subject, at in query:
         out.setdefault(cid, {"id": aid, "kind": kind, "subject": subject, "occurred_at": at})
     return out
+
+
+def timeline_of_deal(deal_id: int, limit: int | None) -> list[dict]:
+    """A deal's activities, newest first (the deal card's timeline)."""
+    query = (
+        _select()
+        .where(Activity.deal == deal_id)
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+    )
+    return _rows(query.limit(limit) if limit is not None else query)

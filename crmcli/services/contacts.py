@@ -359,10 +359,9 @@ def _filtered(
     if created_since:
         query = query.where(Contact.created_at >= created_since)
     if overdue_contact is not None:
-        from crmcli.services.reminders import cadence_due
+        from crmcli.services.reminders import cadence_due_ids
 
-        due = [i["id"] for i in cadence_due(overdue_contact, overdue_contact)]
-        query = query.where(Contact.id.in_(due))
+        query = query.where(Contact.id.in_(cadence_due_ids(overdue_contact)))
     return query
 
 
@@ -402,7 +401,7 @@ def _order(sort: str):
 def contact_card(
     contact_id: int, *, timeline_limit: int | None = 50, now: datetime | None = None
 ) -> dict:
-    """The whole card: fields, last interaction, open tasks and the newest activities."""
+    """The whole card: fields, last interaction, open tasks, deals and the newest activities."""
     from crmcli.services import activities, tasks
 
     card = get_contact(contact_id)
@@ -417,6 +416,9 @@ def contact_card(
     )
     card["open_tasks"] = tasks.open_tasks_of(contact_id, now=now)
     card["open_issues"] = activities.open_count_of(contact_id)
+    from crmcli.services.deals import deals_of
+
+    card["deals"] = deals_of(contact_id=contact_id)
     return card
 
 

@@ -35,6 +35,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
+from crmcli.services import demo_pipeline as pipeline
 from crmcli.services import demo_timeline as timeline
 from crmcli.services import search
 from crmcli.services.tags import clean_tag
@@ -597,6 +598,7 @@ def _search_index(d: _Demo) -> int:
         text = body(c["name"], c["email"], firm, c["city"], c["notes"])
         entries.append((search.rowid("contact", i), text))
     entries += timeline.activity_entries(d)
+    entries += pipeline.deal_entries(d)
     search.put(entries)
     return len(entries)
 
@@ -606,12 +608,14 @@ def _search_index(d: _Demo) -> int:
 
 def _clear() -> None:
     """Remove every record the demo makes, and the search index."""
-    from crmcli.models import Activity, ReminderLog, Task
+    from crmcli.models import Activity, Deal, DealStageChange, ReminderLog, Task
 
     for model in (
         ReminderLog,
         Task,
         Activity,
+        DealStageChange,
+        Deal,
         ContactTag,
         CompanyTag,
         ContactField,
@@ -636,6 +640,7 @@ def fill_demo(
     now: datetime | None = None,
     activities: int | None = None,
     tasks: int | None = None,
+    deals: int | None = None,
 ) -> dict:
     """Fill the database with German sample data: `contacts` people at `companies` companies
     (default one per eight people). Refuses a database that holds contacts or companies unless
@@ -647,18 +652,26 @@ def fill_demo(
         companies = max(1, contacts // 8)
     if activities is None:  # five a contact; one a contact past 10,000, so big demos stay quick
         activities = contacts * 5 if contacts <= 10_000 else 40_000 + contacts
-    tasks = max(10, contacts // 10) if tasks is None else tasks
+    tasks = max(20, contacts // 10) if tasks is None else tasks
     if not 0 <= activities <= 20 * MAX_CONTACTS or not 0 <= tasks <= MAX_CONTACTS:
         raise Invalid("activities", "too many activities or tasks for a demo")
     if not 0 <= companies <= MAX_CONTACTS:
         raise Invalid("companies", f"{companies} is not between 0 and {MAX_CONTACTS:,}")
+    deals = (max(20, contacts // 4) if contacts else 0) if deals is None else deals
+    if not 0 <= deals <= MAX_CONTACTS:
+        raise Invalid("deals", f"{deals} is not between 0 and {MAX_CONTACTS:,}")
     now = to_utc(now or utcnow()).replace(microsecond=0)
     with database_proxy.atomic():
+        from crmcli.models import Activity, Task
+
         held = Contact.select().count(), Company.select().count()
-        if any(held) and not force:
+        others = Task.select().count() + Activity.select().count()
+        if (any(held) or others) and not force:
+            extra = f" and {_plural(others, 'task or activity', 'tasks and activities')}"
             raise Conflict(
-                f"the database already holds {_plural(held[0], 'contact', 'contacts')} and "
-                f"{_plural(held[1], 'company', 'companies')}; crm demo --force replaces them"
+                f"the database already holds {_plural(held[0], 'contact', 'contacts')}, "
+                f"{_plural(held[1], 'company', 'companies')}{extra if others else ''}; "
+                "crm demo --force replaces them"
             )
         if force:
             _clear()
@@ -673,6 +686,7 @@ def fill_demo(
             ("activities", lambda: timeline.activities(d, activities, _bulk, _OWNERS)),
             ("tasks", lambda: timeline.tasks(d, tasks, _bulk)),
             ("cadences", lambda: timeline.cadences(d, _bulk)),
+            ("deals", lambda: pipeline.deals(d, deals, _insert, _bulk, _OWNERS)),
             ("search_entries", lambda: _search_index(d)),  # last: it indexes all the others
         )
         counts = {key: make() for key, make in steps}

@@ -160,7 +160,7 @@ def tasks(d, n: int, bulk) -> int:
         due = local.astimezone(now.tzinfo)
         rule = rng.choice(_RULES) if rng.random() < 0.12 else None
         done = None
-        if due < now and rng.random() < 0.9:
+        if due < now and rng.random() < 0.8:  # most done in time; some overdue
             done = min(now, due + timedelta(hours=rng.randint(1, 72)))
         created = min(due, now) - timedelta(days=rng.randint(1, 20))
         rows.append((

@@ -139,10 +139,10 @@ def unanswered(
     ]
 
 
-def cadence_due(now: datetime, horizon: datetime, *, fresh: bool = False) -> list[dict]:
-    """Contacts whose stay-in-touch cadence (their own or a tag's, the shorter) runs out by
-    `horizon`, counted from their last interaction (or from when they were added)."""
-    from crmcli.db import epoch, plus_days_before
+def _cadence_query(horizon: datetime):
+    """Contacts (id, name, days, last interaction, created) whose cadence runs out by `horizon`;
+    also the SQL of their `since` and the per-contact cadence table."""
+    from crmcli.db import plus_days_before
 
     # Due means some cadence has run out: since + days <= horizon, i.e. since <= horizon - days.
     # One branch per cadence tag (there are few), each walking that tag's members by index,
@@ -179,6 +179,21 @@ def cadence_due(now: datetime, horizon: datetime, *, fresh: bool = False) -> lis
         .join(every, on=(every.c.cid == Contact.id))
         .where(Contact.status != "inactive")
     )
+    return query, since, every
+
+
+def cadence_due_ids(horizon: datetime):
+    """The ids of contacts due for a call by `horizon`, as a subquery (for list filters)."""
+    query, _, _ = _cadence_query(horizon)
+    return query.select(Contact.id)
+
+
+def cadence_due(now: datetime, horizon: datetime, *, fresh: bool = False) -> list[dict]:
+    """Contacts whose stay-in-touch cadence (their own or a tag's, the shorter) runs out by
+    `horizon`, counted from their last interaction (or from when they were added)."""
+    from crmcli.db import epoch
+
+    query, since, every = _cadence_query(horizon)
     if fresh:
         query = _unreminded(query, _key("cadence", Contact.id, epoch(since), every.c.days))
     out = []

@@ -1,4 +1,4 @@
-"""Full-text search over contacts, companies and activity text (later: deals).
+"""Full-text search over contacts, companies, activity text and deal titles.
 
 The index holds folded text (see values.fold_variants), so `muller` and `mueller` find Müller
 and `weiss` finds Weiß; each query word is a prefix (`schmi` finds Schmidt). SQLite uses FTS5,
@@ -13,10 +13,10 @@ from collections.abc import Iterable
 
 from peewee import JOIN
 
-from crmcli.models import Activity, Company, Contact, database_proxy
+from crmcli.models import Activity, Company, Contact, Deal, database_proxy
 from crmcli.values import fold, fold_variants
 
-KIND_CODES = {"contact": 1, "company": 2, "activity": 3}
+KIND_CODES = {"contact": 1, "company": 2, "activity": 3, "deal": 4}
 # Ranking scores every match, so an unspecific query ("gmbh", "m") over a big index would cost
 # time in proportion to its matches. Ranking looks at the newest CANDIDATES matches only; a
 # query with more matches than that wants more words anyway.
@@ -113,6 +113,18 @@ def activity_entries(activity_ids: Iterable[int] | None = None) -> list[tuple[in
     return [(rowid("activity", aid), body(*rest)) for aid, *rest in query.tuples()]
 
 
+def deal_entries(deal_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
+    """Index entries for deals: their titles."""
+    query = Deal.select(Deal.id, Deal.title).tuples()
+    if deal_ids is not None:
+        query = query.where(Deal.id.in_(list(deal_ids)))
+    return [(rowid("deal", did), body(title)) for did, title in query]
+
+
+def reindex_deals(deal_ids: Iterable[int]) -> None:
+    put(deal_entries(deal_ids))
+
+
 def reindex_contacts(contact_ids: Iterable[int]) -> None:
     put(contact_entries(contact_ids))
 
@@ -126,7 +138,7 @@ def rebuild() -> int:
     db = database_proxy.obj
     with db.atomic():
         db.execute_sql("DELETE FROM search_index")
-        entries = contact_entries() + company_entries() + activity_entries()
+        entries = contact_entries() + company_entries() + activity_entries() + deal_entries()
         put(entries)
     return len(entries)
 
@@ -140,6 +152,7 @@ def missing_entries() -> dict[str, int]:
         ("contact", "contact", "1=1"),
         ("company", "company", "1=1"),
         ("activity", "activity", texted),
+        ("deal", "deal", "1=1"),
     ):
         code = KIND_CODES[kind]
         if _sqlite():
@@ -237,6 +250,8 @@ def _describe_hits(hits: list[int]) -> list[dict]:
             }  # fmt: skip
     if by_kind.get("activity"):
         found.update(_describe_activities(by_kind["activity"]))
+    if by_kind.get("deal"):
+        found.update(_describe_deals(by_kind["deal"]))
     out = []
     for h in hits:
         item = found.get((KINDS_BY_CODE.get(h % 8), h // 8))
@@ -273,6 +288,40 @@ def _describe_activities(ids: list[int]) -> dict[tuple[str, int], dict]:
         detail = f"{kind} {format_datetime(at)}: {words[:80]}"
         out[("activity", aid)] = {
             "kind": "activity", "id": aid, "name": name or company, "detail": detail,
+            "contact_id": cid, "email": email, "company": company, "city": city,
+        }  # fmt: skip
+    return out
+
+
+def _describe_deals(ids: list[int]) -> dict[tuple[str, int], dict]:
+    """Deal hits: the title, with stage, amount and who it is with."""
+    from crmcli.models import Stage
+    from crmcli.values import format_money
+
+    rows = (
+        Deal.select(
+            Deal.id,
+            Deal.title,
+            Stage.name,
+            Deal.amount_cents,
+            Deal.currency,
+            Deal.contact,
+            Contact.name,
+            Contact.email,
+            Company.name,
+            Contact.city,
+        )  # fmt: skip
+        .join(Stage, on=(Deal.stage == Stage.id))
+        .join(Contact, JOIN.LEFT_OUTER, on=(Deal.contact == Contact.id))
+        .join(Company, JOIN.LEFT_OUTER, on=(Deal.company == Company.id))
+        .where(Deal.id.in_(ids))
+        .tuples()
+    )
+    out = {}
+    for did, title, stage, cents, currency, cid, name, email, company, city in rows:
+        detail = " · ".join(p for p in (stage, format_money(cents, currency), name or company) if p)
+        out[("deal", did)] = {
+            "kind": "deal", "id": did, "name": title, "detail": detail,
             "contact_id": cid, "email": email, "company": company, "city": city,
         }  # fmt: skip
     return out

@@ -269,8 +269,10 @@ def complete_task(task_id: int, *, now: datetime | None = None) -> tuple[dict, d
         if not changed:
             raise Conflict(f"task #{task_id} is done already (crm reopen {task_id} to undo)")
         nxt = None
-        if card["rrule"] and not Task.select().where(Task.previous == task_id).exists():
-            nxt = _spawn(task_id, card, now)
+        if card["rrule"]:
+            spawned = Task.select(Task.id).where(Task.previous == task_id).scalar()
+            # Done, reopened, done again: the next occurrence exists already.
+            nxt = get_task(spawned, now=now) if spawned else _spawn(task_id, card, now)
     return card, nxt
 
 

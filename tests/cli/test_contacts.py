@@ -231,3 +231,9 @@ def test_delete_with_yes(crm, mueller):
     assert "Deleted contact #1 Jürgen Müller" in r.stderr
     assert crm("search", "muller", "-k", "contact", "-o", "json").json() == []
     assert crm("list", "companies", "-o", "json").json()[0]["contacts"] == 0
+
+
+def test_no_consent_with_a_consent_date_is_refused(crm):
+    r = crm("add", "contact", "Widerspruch", "--no-consent", "--consent-date", "1.1.2020")
+    assert r.exit_code == 1 and "contradict" in r.stderr
+    assert crm("list", "contacts", "-o", "json").json() == []

@@ -72,3 +72,32 @@ def test_version_and_help(crm):
     assert r.exit_code == 0 and r.stdout.startswith("crm ")
     r = crm("--help")
     assert r.exit_code == 0 and "add" in r.stdout
+
+
+def test_data_is_never_read_as_markup_on_a_terminal(crm, monkeypatch):
+    from crmcli import env
+
+    crm(
+        "add",
+        "contact",
+        "Markup [bold]Test[/bold]",
+        "--notes",
+        "Rabatt [/x] 10%",
+        "--city",
+        "[red]Köln",
+    )
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    for args in (["show", "markup"], ["list", "contacts"]):
+        r = crm(*args)
+        assert r.exit_code == 0, r.stderr
+        assert "[bold]Test[/bold]" in r.stdout
+    assert "[/x]" in crm("show", "markup").stdout
+
+
+def test_subcommand_help_is_plain_and_lists_subcommands(crm):
+    r = crm("add", "--help")
+    assert r.exit_code == 0
+    assert "─" not in r.stdout and "╭" not in r.stdout
+    assert "install-completion" not in r.stdout
+    for name in ("contact", "company", "task"):
+        assert f"  {name}" in r.stdout

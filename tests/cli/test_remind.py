@@ -114,3 +114,22 @@ def test_two_processes_never_both_print_an_item(db_path):
     lines = [line for out in outputs for line in out.splitlines()]
     assert len(lines) == 20
     assert len(set(lines)) == 20
+
+
+def test_a_reopened_complaint_is_reminded_again(crm):
+    crm("add", "contact", "Karl Kunde")
+    crm("log", "complaint", "karl", "--subject", "Kaputt", "--at", "-5d")
+    assert "open complaint: Kaputt" in remind(crm).stdout
+    crm("resolve", "1")
+    crm("reopen", "activity", "1")
+    assert "open complaint: Kaputt" in remind(crm).stdout
+
+
+def test_a_new_record_never_inherits_a_deleted_ones_reminder(crm):
+    crm("add", "contact", "Karl Kunde")
+    crm("log", "complaint", "karl", "--subject", "Alt", "--at", "-5d")
+    assert "Alt" in remind(crm).stdout
+    crm("delete", "activity", "1", "--yes")
+    r = crm("log", "complaint", "karl", "--subject", "Neu", "--at", "-5d", "-o", "json")
+    assert r.json()["id"] == 2  # ids are never reused
+    assert "Neu" in remind(crm).stdout

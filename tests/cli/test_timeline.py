@@ -223,3 +223,24 @@ def test_deleting_a_contact_takes_its_timeline(crm, mueller):
     assert r.exit_code == 0 and "1 activities" in r.stderr
     assert crm("list", "activities", "-o", "json").json() == []
     assert crm("search", "einmalig", "-o", "json").json() == []
+
+
+def test_an_empty_text_in_the_editor_aborts(crm, mueller, monkeypatch, tmp_path):
+    from crmcli import env
+
+    script = tmp_path / "empty-editor"
+    script.write_text('#!/bin/sh\n: > "$1"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(script))
+    monkeypatch.setattr(env, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    r = crm("log", "note", "müller")
+    assert r.exit_code == 1 and "nothing logged" in r.stderr
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: False)
+    assert crm("list", "activities", "-o", "json").json() == []
+
+
+def test_search_can_be_limited_to_activities(crm, mueller):
+    log(crm, "note", "müller", "--subject", "Müllabfuhr")
+    hits = crm("search", "mull", "--kind", "activity", "-o", "json").json()
+    assert [h["kind"] for h in hits] == ["activity"]

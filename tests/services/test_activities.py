@@ -127,18 +127,22 @@ def test_reopen_clears_the_resolution(people):
     assert [a["id"] for a in activities.list_activities(open_only=True)] == [issue["id"]]
 
 
-def test_changing_the_kind_sets_or_clears_the_status(people):
+def test_changing_the_kind_opens_or_keeps_the_status_but_never_drops_it(people):
     issue = log("complaint", people["jürgen"], NOW - DAY)
+    with pytest.raises(Invalid, match="can only become an inquiry, complaint or return"):
+        activities.edit_activity(issue["id"], {"kind": "call"}, now=NOW)
+    assert activities.get_activity(issue["id"])["status"] == "open"
     activities.resolve_activity(issue["id"], note="erledigt", by="anna", now=NOW)
-    call = activities.edit_activity(issue["id"], {"kind": "call"}, now=NOW)
-    assert (call["status"], call["resolved_at"], call["resolved_by"], call["resolution"]) == (
-        None, None, None, None,
-    )  # fmt: skip
-    inquiry = activities.edit_activity(issue["id"], {"kind": "inquiry"}, now=NOW)
-    assert inquiry["status"] == "open"
-    # A tracked kind to another keeps its state.
-    activities.resolve_activity(issue["id"], now=NOW)
-    assert activities.edit_activity(issue["id"], {"kind": "return"})["status"] == "resolved"
+    kept = activities.edit_activity(issue["id"], {"kind": "return"}, now=NOW)
+    assert (kept["status"], kept["resolved_by"], kept["resolution"]) == (
+        "resolved",
+        "anna",
+        "erledigt",
+    )
+    with pytest.raises(Invalid):
+        activities.edit_activity(issue["id"], {"kind": "note"}, now=NOW)
+    call = log("call", people["jürgen"], NOW - DAY)
+    assert activities.edit_activity(call["id"], {"kind": "inquiry"})["status"] == "open"
 
 
 # ---------------------------------------------------------------- validation
@@ -265,7 +269,7 @@ def test_search_entries_follow_log_edit_and_delete(db, people):
     assert [(h["kind"], h["id"], h["name"]) for h in hits] == [
         ("activity", a["id"], "Jürgen Müller")
     ]
-    assert search.missing_entries() == {"contact": 0, "company": 0, "activity": 0}
+    assert search.missing_entries() == {"contact": 0, "company": 0, "activity": 0, "deal": 0}
 
     activities.edit_activity(a["id"], {"subject": "Dachsanierung"}, now=NOW)
     assert search.search("gerustbau") == []
@@ -300,7 +304,7 @@ def test_deleting_a_contact_removes_its_activities_entries(db, people):
     contacts.delete_contact(people["jürgen"])
     assert search_index_size(db) == size - 4  # the contact's own entry and its three notes
     assert [h["name"] for h in search.search("baustelle")] == ["Anna Weiß"]
-    assert search.missing_entries() == {"contact": 0, "company": 0, "activity": 0}
+    assert search.missing_entries() == {"contact": 0, "company": 0, "activity": 0, "deal": 0}
 
 
 def test_deleting_a_company_removes_its_activities_entries(db, people):
@@ -311,7 +315,7 @@ def test_deleting_a_company_removes_its_activities_entries(db, people):
     companies.delete_company(firm, contacts="keep")
     assert search_index_size(db) == size - 2  # the company and its meeting
     assert [h["kind"] for h in search.search("jahresgesprach")] == ["activity"]
-    assert search.missing_entries() == {"contact": 0, "company": 0, "activity": 0}
+    assert search.missing_entries() == {"contact": 0, "company": 0, "activity": 0, "deal": 0}
 
 
 def test_deleting_a_company_keeps_the_timeline_of_people_who_stay(db):

@@ -136,3 +136,31 @@ def test_backup_is_a_private_consistent_copy(db, tmp_path):
     copy.close()
     with pytest.raises(DatabaseError, match="exists"):
         dbmod.backup(db, dest)
+
+
+def test_unknown_url_scheme_is_refused_not_made_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatabaseError, match="unsupported database URL 'mysql://'"):
+        dbmod.open_database("mysql://user@host/crm")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_backup_does_not_create_missing_directories(db, tmp_path):
+    with pytest.raises(DatabaseError, match="no directory"):
+        dbmod.backup(db, tmp_path / "missing" / "copy.db")
+    assert not (tmp_path / "missing").exists()
+
+
+def test_processes_opening_a_new_file_at_once_all_succeed(tmp_path):
+    """cron and a person starting crm together on a new (or just upgraded) database."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "race.db"
+    code = "import sys; from crmcli.db import open_database; open_database(sys.argv[1]).close()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(path)], stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    errors = [p.communicate()[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors

@@ -69,7 +69,11 @@ def test_counts_match_what_is_stored(filled):
     assert filled["activities"] == Activity.select().count()
     assert 300 * 5 < filled["activities"] < 300 * 6
     assert filled["tasks"] == Task.select().count() == 30
-    assert filled["search_entries"] == len(indexed()) == 300 + 300 // 8 + filled["activities"]
+    assert (
+        filled["search_entries"]
+        == len(indexed())
+        == (300 + 300 // 8 + filled["activities"] + filled["deals"])
+    )
     assert filled["removed_contacts"] == filled["removed_companies"] == 0
 
 
@@ -259,7 +263,10 @@ def test_search_finds_demo_people_by_folded_fragments(filled):
 
 
 def test_index_holds_exactly_what_the_search_service_writes(filled):
-    expected = dict(search.contact_entries() + search.company_entries() + search.activity_entries())
+    expected = dict(
+        search.contact_entries() + search.company_entries() + search.activity_entries()
+        + search.deal_entries()
+    )  # fmt: skip
     assert indexed() == expected
     assert not any(search.missing_entries().values())
 
@@ -267,7 +274,7 @@ def test_index_holds_exactly_what_the_search_service_writes(filled):
 def test_refuses_a_database_with_contacts_and_leaves_it_alone(db):
     contacts.add_contact("Zyxw Testperson", email="zyxw@example.org", tags_=["alt"], now=NOW)
     before = dump()
-    with pytest.raises(Conflict, match=r"already holds 1 contact and 0 companies.*--force"):
+    with pytest.raises(Conflict, match=r"already holds 1 contact, 0 companies; .*--force"):
         demo.fill_demo(contacts=50, now=NOW)
     assert dump() == before
 
@@ -294,7 +301,8 @@ def test_force_replaces_everything(db):
     assert search.search("zyxw") == []
     assert indexed() == dict(
         search.contact_entries() + search.company_entries() + search.activity_entries()
-    )
+        + search.deal_entries()
+    )  # fmt: skip
 
 
 def test_force_on_an_empty_database_just_fills_it(db):
@@ -326,3 +334,12 @@ def test_impossible_sizes_are_invalid(db, sizes):
     with pytest.raises(Invalid):
         demo.fill_demo(now=NOW, **sizes)
     assert Tag.select().count() == 0
+
+
+def test_refuses_a_database_that_holds_only_tasks(db):
+    from crmcli.services import tasks
+
+    tasks.add_task("Eigene Aufgabe", now=NOW)
+    with pytest.raises(Conflict, match=r"0 contacts, 0 companies and 1 task or activity"):
+        demo.fill_demo(contacts=20, now=NOW)
+    assert [t.title for t in Task.select()] == ["Eigene Aufgabe"]

@@ -788,3 +788,19 @@ def test_importing_values_loads_no_heavy_library():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert out.stdout.strip() == ""
+
+
+def test_count_includes_a_start_that_is_not_on_the_rule():
+    """RFC 5545: DTSTART is the first instance even off the rule, and COUNT includes it."""
+    from crmcli.values import next_occurrence
+
+    zone = local_tz()
+    start = datetime(2026, 11, 24, 9, tzinfo=zone)  # a Tuesday; the rule says Mondays
+    assert next_occurrence("FREQ=WEEKLY;BYDAY=MO;COUNT=1", start, start=start) is None
+    second = next_occurrence("FREQ=WEEKLY;BYDAY=MO;COUNT=2", start, start=start)
+    assert second == datetime(2026, 11, 30, 9, tzinfo=zone)
+    assert next_occurrence("FREQ=WEEKLY;BYDAY=MO;COUNT=2", second, start=start) is None
+    monday = datetime(2026, 11, 23, 9, tzinfo=zone)  # on the rule: COUNT as dateutil has it
+    assert next_occurrence("FREQ=WEEKLY;BYDAY=MO;COUNT=2", monday, start=monday) == datetime(
+        2026, 11, 30, 9, tzinfo=zone
+    )

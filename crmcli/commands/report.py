@@ -1,0 +1,191 @@
+"""`crm report funnel|pipeline|sales`: how the sales process is doing, for people and scripts.
+
+Tables (with bars for the funnel on a terminal) for people; `-o json` gives the whole report
+as one object, `-o csv` its main table.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli.commands import common as c
+from crmcli.output import Column, Format, render_record, render_rows
+
+app = typer.Typer(help="Reports on the sales pipeline: funnel, pipeline, sales.")
+
+SinceOpt = Annotated[
+    str | None,
+    typer.Option("--since", metavar="WHEN", help="Deals created (sales: closed) on or after."),
+]
+UntilOpt = Annotated[str | None, typer.Option("--until", metavar="WHEN", help="... and before.")]
+CurrencyOpt = Annotated[
+    str, typer.Option("--currency", help="Only deals in this currency (amounts never mix).")
+]
+BAR_WIDTH = 30
+
+FUNNEL_COLUMNS = (
+    Column("stage", "Stage"), Column("reached", "Reached", "right"),
+    Column("value_display", "Value", "right"), Column("next", "→ next", "right"),
+    Column("to_won", "→ won", "right"), Column("median", "Median days", "right"),
+)  # fmt: skip
+REASON_COLUMNS = (
+    Column("reason", "Lost because"), Column("deals", "Deals", "right"),
+    Column("share_display", "Share", "right"), Column("value_display", "Value", "right"),
+)  # fmt: skip
+PIPELINE_COLUMNS = (
+    Column("stage", "Stage"), Column("probability", "Prob. %", "right"),
+    Column("deals", "Deals", "right"), Column("value_display", "Value", "right"),
+    Column("weighted_display", "Weighted", "right"),
+)  # fmt: skip
+MONTH_COLUMNS = (
+    Column("month", "Close month"), Column("deals", "Deals", "right"),
+    Column("value_display", "Value", "right"), Column("weighted_display", "Weighted", "right"),
+)  # fmt: skip
+SALES_COLUMNS = (
+    Column("group", ""), Column("won", "Won", "right"), Column("lost", "Lost", "right"),
+    Column("won_value_display", "Won value", "right"),
+    Column("average_display", "Avg deal", "right"), Column("rate", "Win rate", "right"),
+    Column("sales_cycle_days", "Cycle days", "right"),
+)  # fmt: skip
+
+
+def _percent(value) -> str:
+    return "" if value is None else f"{value * 100:.1f} %"
+
+
+def _money(text: str | None, currency: str) -> str:
+    from decimal import Decimal
+
+    from crmcli.values import format_money
+
+    return "" if text is None else format_money(int(Decimal(text) * 100), currency)
+
+
+def _period(since: str | None, until: str | None):
+    return c.when(since, "since"), c.when(until, "until")
+
+
+def _whole(report: dict, rows: list[dict], columns, output: Format) -> bool:
+    """JSON and JSONL get the whole report, CSV the main rows; True when that is done."""
+    if output in (Format.json, Format.jsonl):
+        render_record(report, (), output)
+        return True
+    if output is Format.csv:
+        render_rows(rows, columns, output)
+        return True
+    return False
+
+
+def _bars(rows: list[dict]) -> None:
+    """The funnel drawn: one bar per stage, as long as its share of the first stage."""
+    from rich.console import Console
+    from rich.table import Table
+
+    top = max((r["reached"] for r in rows), default=0) or 1
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column()
+    grid.add_column()
+    grid.add_column(justify="right")
+    for r in rows:
+        width = round(BAR_WIDTH * r["reached"] / top)
+        colour = "green" if r["is_won"] else "red" if r["is_lost"] else "cyan"
+        bar = f"[{colour}]{'█' * width}[/]" + " " * (BAR_WIDTH - width)
+        grid.add_row(r["stage"], bar, str(r["reached"]))
+    Console(highlight=False, force_terminal=True).print(grid)
+
+
+@app.command("funnel")
+def funnel(
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    currency: CurrencyOpt = "EUR",
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """Per stage: deals that reached it, conversion to the next stage and to won, median
+    days in the stage, value; lost reasons ranked. Counts the deals created in the period.
+
+    Example: crm report funnel --since 1.1.2026 -o json
+    """
+    from crmcli.env import current
+
+    period = _period(since, until)
+    c.db()
+    from crmcli.services import reports
+
+    report = reports.funnel(*period, currency=currency)
+    if _whole(report, report["stages"], FUNNEL_COLUMNS, output):
+        return
+    cur = report["currency"]
+    for r in report["stages"]:
+        r.update(
+            value_display=_money(r["value"], cur), next=_percent(r["conversion_next"]),
+            to_won=_percent(r["conversion_won"]),
+            median="" if r["median_days"] is None else str(r["median_days"]),
+        )  # fmt: skip
+    if current().color and report["deals"]:
+        _bars(report["stages"])
+    render_rows(report["stages"], FUNNEL_COLUMNS, output)
+    for r in report["lost_reasons"]:
+        r.update(share_display=_percent(r["share"]), value_display=_money(r["value"], cur))
+    if report["lost_reasons"]:
+        print()
+        render_rows(report["lost_reasons"], REASON_COLUMNS, output)
+
+
+@app.command("pipeline")
+def pipeline(currency: CurrencyOpt = "EUR", output: c.OutputOpt = c.Format.table) -> None:
+    """Open deals per stage, their value and value weighted by probability; then the same
+    by expected close month: the forecast.
+
+    Example: crm report pipeline -o json | jq .total
+    """
+    c.db()
+    from crmcli.services import reports
+
+    report = reports.pipeline(currency=currency)
+    if _whole(report, report["stages"], PIPELINE_COLUMNS, output):
+        return
+    cur = report["currency"]
+    total = {"stage": "Total", **report["total"]}
+    for r in [*report["stages"], *report["months"], total]:
+        r.update(value_display=_money(r["value"], cur), weighted_display=_money(r["weighted"], cur))
+    render_rows([*report["stages"], total], PIPELINE_COLUMNS, output)
+    for r in report["months"]:
+        r["month"] = r["month"] or "no date"
+    print()
+    render_rows(report["months"], MONTH_COLUMNS, output)
+
+
+@app.command("sales")
+def sales(
+    by: Annotated[str, typer.Option("--by", help="month, quarter, owner or source.")] = "month",
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="WHEN", help="Closed on or after.")
+    ] = None,
+    until: UntilOpt = None,
+    currency: CurrencyOpt = "EUR",
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """Won deals and value, average deal, win rate and sales cycle, by month, quarter, owner
+    or source; the last row is the total.
+
+    Example: crm report sales --by quarter --since 1.1.2026 -o csv
+    """
+    period = _period(since, until)
+    c.db()
+    from crmcli.services import reports
+
+    rows = reports.sales(by=by, since=period[0], until=period[1], currency=currency)
+    if output is not Format.table:
+        render_rows(rows, SALES_COLUMNS, output)
+        return
+    cur = currency.upper()
+    for r in rows:
+        r.update(
+            group=r["group"] or ("Total" if r is rows[-1] else "(none)"),
+            won_value_display=_money(r["won_value"], cur),
+            average_display=_money(r["average_deal"], cur), rate=_percent(r["win_rate"]),
+        )  # fmt: skip
+    render_rows(rows, SALES_COLUMNS, output)

@@ -1,0 +1,400 @@
+"""Deals: opportunities that move through the stages of the sales process.
+
+Every change of stage writes a DealStageChange row in the same transaction as the change, so
+the funnel's conversion and time-in-stage (services.reports) are facts, not guesses.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from peewee import JOIN
+
+from crmcli.errors import Conflict, Invalid, NotFound
+from crmcli.models import (
+    Company,
+    Contact,
+    Deal,
+    DealStageChange,
+    Stage,
+    database_proxy,
+    utcnow,
+)
+from crmcli.services import refs, search, stages
+from crmcli.values import fold_variants, money_str
+
+TEXT_FIELDS = ("owner", "source", "lost_reason")
+EDITABLE = (
+    "title", "contact_id", "company_id", "amount_cents", "currency", "expected_close",
+    *TEXT_FIELDS,
+)  # fmt: skip
+STATES = ("open", "won", "lost")
+SORTS = {
+    "id": (Deal.id,),
+    "created": (Deal.created_at, Deal.id),
+    "close": (Deal.expected_close, Deal.id),
+    "amount": (Deal.amount_cents, Deal.id),
+    "title": (Deal.name_key, Deal.id),
+    "stage": (Stage.position, Deal.id),
+}
+_COLUMNS = (
+    Deal.id, Deal.title, Deal.stage, Stage.name, Stage.probability, Stage.is_won, Stage.is_lost,
+    Deal.amount_cents, Deal.currency, Deal.contact, Contact.name, Deal.company, Company.name,
+    Deal.expected_close, Deal.owner, Deal.source, Deal.lost_reason, Deal.closed_at,
+    Deal.created_at, Deal.updated_at,
+)  # fmt: skip
+
+
+def resolve_deal(ref: str) -> int:
+    """The id of the deal that REF names (id or unique part of its title)."""
+    return refs.resolve(Deal, ref, kind="deal", describe=_candidates)
+
+
+def _candidates(ids: list[int]):
+    from crmcli.errors import Candidate
+
+    rows = (
+        Deal.select(Deal.id, Deal.title, Stage.name, Contact.name)
+        .join(Stage, on=(Deal.stage == Stage.id))
+        .join(Contact, JOIN.LEFT_OUTER, on=(Deal.contact == Contact.id))
+        .where(Deal.id.in_(ids))
+        .order_by(Deal.name_key, Deal.id)
+        .tuples()
+    )
+    return [Candidate(i, t, " · ".join(p for p in (s, c) if p)) for i, t, s, c in rows]
+
+
+def _select():
+    return (
+        Deal.select(*_COLUMNS)
+        .join(Stage, on=(Deal.stage == Stage.id))
+        .join(Contact, JOIN.LEFT_OUTER, on=(Deal.contact == Contact.id))
+        .join(Company, JOIN.LEFT_OUTER, on=(Deal.company == Company.id))
+    )
+
+
+def _row(values: tuple) -> dict:
+    (did, title, stage_id, stage, probability, won, lost, cents, currency, contact_id,
+     contact, company_id, company, close, owner, source, reason, closed, created,
+     updated) = values  # fmt: skip
+    return {
+        "id": did, "title": title, "stage_id": stage_id, "stage": stage,
+        "probability": probability, "status": "won" if won else "lost" if lost else "open",
+        "amount": money_str(cents), "currency": currency, "contact_id": contact_id,
+        "contact": contact, "company_id": company_id, "company": company,
+        "expected_close": close, "owner": owner, "source": source, "lost_reason": reason,
+        "closed_at": closed, "created_at": created, "updated_at": updated,
+    }  # fmt: skip
+
+
+def get_deal(deal_id: int) -> dict:
+    found = _select().where(Deal.id == deal_id).tuples().first()
+    if found is None:
+        raise NotFound(f"no deal with id {deal_id}")
+    return _row(found)
+
+
+def _text(value) -> str | None:
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text or None
+
+
+def _clean(values: dict) -> dict:
+    out: dict = {}
+    for key, value in values.items():
+        if key == "title":
+            title = _text(value)
+            if not title:
+                raise Invalid("title", "a deal needs a title")
+            out.update(title=title, name_key=fold_variants(title))
+        elif key == "amount_cents":
+            if value is None:
+                value = 0
+            if value < 0:
+                raise Invalid(
+                    "amount", f"{money_str(value)} is negative; a deal is worth 0 or more"
+                )
+            out["amount_cents"] = value
+        elif key == "currency":
+            code = (value or "EUR").strip().upper()
+            if not re.fullmatch(r"[A-Z]{3}", code):
+                raise Invalid("currency", f"'{value}' is not a currency code like EUR or USD")
+            out["currency"] = code
+        elif key == "expected_close":
+            if value is not None and not isinstance(value, date):
+                raise TypeError("expected_close must be a date")
+            out["expected_close"] = value
+        elif key == "contact_id":
+            out["contact"] = value
+        elif key == "company_id":
+            out["company"] = value
+        elif key in TEXT_FIELDS:
+            out[key] = _text(value)
+        else:
+            raise KeyError(key)
+    return out
+
+
+def _check_links(row: dict) -> None:
+    for model, key in ((Contact, "contact"), (Company, "company")):
+        given = row.get(key)
+        if given is not None and not model.select().where(model.id == given).exists():
+            raise NotFound(f"no {key} with id {given}")
+
+
+def _record(deal_id: int, from_id: int | None, to_id: int, now: datetime, by: str | None):
+    DealStageChange.insert(
+        deal=deal_id, from_stage=from_id, to_stage=to_id, changed_at=now, changed_by=by
+    ).execute()
+
+
+def add_deal(
+    title: str,
+    *,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    stage: str | None = None,
+    now: datetime | None = None,
+    by: str | None = None,
+    **values,
+) -> dict:
+    """Open a deal in an open stage (default: the first); the contact's company by default.
+    Its first step of history (from nothing to its stage) is written with it."""
+    now = now or utcnow()
+    row = _clean({"title": title, "contact_id": contact_id, "company_id": company_id, **values})
+    if contact_id is None and company_id is None:
+        raise Invalid("contact", "a deal is with a contact or a company")
+    with database_proxy.atomic():
+        target = stages.resolve_stage(stage) if stage else _first_open()
+        if target["is_won"] or target["is_lost"]:
+            raise Invalid("stage", f"a new deal starts in an open stage, not {target['name']}")
+        _check_links(row)
+        if row.get("contact") is not None and row.get("company") is None:
+            row["company"] = (
+                Contact.select(Contact.company).where(Contact.id == row["contact"]).scalar()
+            )
+        deal_id = Deal.insert(stage=target["id"], created_at=now, updated_at=now, **row).execute()
+        _record(deal_id, None, target["id"], now, by)
+        search.reindex_deals([deal_id])
+    return get_deal(deal_id)
+
+
+def _first_open() -> dict:
+    for s in stages.stages():
+        if not (s["is_won"] or s["is_lost"]):
+            return s
+    raise Invalid("stage", "the sales process has no open stage; crm stages add NAME")
+
+
+def _open_deal(deal_id: int) -> dict:
+    card = get_deal(deal_id)
+    if card["status"] != "open":
+        raise Conflict(f"deal #{deal_id} is {card['status']}; crm reopen deal {deal_id} first")
+    return card
+
+
+def _change(card: dict, target: dict, now: datetime, by: str | None, **extra) -> dict:
+    """Move `card` to `target` if nobody moved it meanwhile, recording the step."""
+    changed = (
+        Deal.update(stage=target["id"], updated_at=now, **extra)
+        .where((Deal.id == card["id"]) & (Deal.stage == card["stage_id"]))
+        .execute()
+    )
+    if not changed:
+        raise Conflict(f"deal #{card['id']} changed meanwhile; look again (crm show deal)")
+    _record(card["id"], card["stage_id"], target["id"], now, by)
+    return get_deal(card["id"])
+
+
+def move_deal(
+    deal_id: int, stage: str, *, now: datetime | None = None, by: str | None = None
+) -> dict:
+    """Move an open deal to another stage; to a won stage it is won. Lost needs lose_deal."""
+    now = now or utcnow()
+    with database_proxy.atomic():
+        card = _open_deal(deal_id)
+        target = stages.resolve_stage(stage)
+        if target["id"] == card["stage_id"]:
+            raise Conflict(f"deal #{deal_id} is in {target['name']} already")
+        if target["is_lost"]:
+            raise Invalid("stage", f"a lost deal needs a reason: crm lost {deal_id} --reason TEXT")
+        extra = {"closed_at": now} if target["is_won"] else {}
+        return _change(card, target, now, by, **extra)
+
+
+def win_deal(deal_id: int, *, now: datetime | None = None, by: str | None = None) -> dict:
+    """Mark an open deal as won (the won stage), now."""
+    now = now or utcnow()
+    with database_proxy.atomic():
+        card = _open_deal(deal_id)
+        return _change(card, stages.won_stage(), now, by, closed_at=now)
+
+
+def lose_deal(
+    deal_id: int, reason: str, *, now: datetime | None = None, by: str | None = None
+) -> dict:
+    """Mark an open deal as lost, with the reason (required: the funnel ranks them)."""
+    now = now or utcnow()
+    why = _text(reason)
+    if not why:
+        raise Invalid("reason", "say why the deal was lost (--reason)")
+    with database_proxy.atomic():
+        card = _open_deal(deal_id)
+        return _change(card, stages.lost_stage(), now, by, closed_at=now, lost_reason=why)
+
+
+def reopen_deal(
+    deal_id: int,
+    *,
+    stage: str | None = None,
+    now: datetime | None = None,
+    by: str | None = None,
+) -> dict:
+    """Reopen a won or lost deal, in `stage` or in the stage it was closed from."""
+    now = now or utcnow()
+    with database_proxy.atomic():
+        card = get_deal(deal_id)
+        if card["status"] == "open":
+            raise Conflict(f"deal #{deal_id} is open")
+        if stage:
+            target = stages.resolve_stage(stage)
+        else:
+            before = (
+                DealStageChange.select(DealStageChange.from_stage)
+                .where(DealStageChange.deal == deal_id)
+                .order_by(DealStageChange.changed_at.desc(), DealStageChange.id.desc())
+                .scalar()
+            )
+            open_ids = {s["id"]: s for s in stages.stages() if not (s["is_won"] or s["is_lost"])}
+            target = open_ids.get(before) or _first_open()
+        if target["is_won"] or target["is_lost"]:
+            raise Invalid("stage", f"reopen into an open stage, not {target['name']}")
+        return _change(card, target, now, by, closed_at=None, lost_reason=None)
+
+
+def edit_deal(deal_id: int, changes: dict, *, now: datetime | None = None) -> dict:
+    """Change a deal's fields (not its stage: that is move, won, lost and reopen)."""
+    now = now or utcnow()
+    unknown = set(changes) - set(EDITABLE)
+    if "stage" in unknown:
+        raise Invalid("stage", "a deal changes stage with crm move, won, lost or reopen")
+    if unknown:
+        raise Invalid("field", f"deals have no field {', '.join(sorted(unknown))}")
+    row = _clean(changes)
+    with database_proxy.atomic():
+        card = get_deal(deal_id)
+        if row.get("lost_reason") and card["status"] != "lost":
+            raise Invalid("lost-reason", f"deal #{deal_id} is {card['status']}, not lost")
+        if "lost_reason" in row and not row["lost_reason"] and card["status"] == "lost":
+            raise Invalid("lost-reason", "a lost deal keeps a reason")
+        _check_links(row)
+        Deal.update(updated_at=now, **row).where(Deal.id == deal_id).execute()
+        if "title" in row:
+            search.reindex_deals([deal_id])
+    return get_deal(deal_id)
+
+
+def delete_deal(deal_id: int) -> dict:
+    """Delete a deal with its history; its activities and tasks stay, without the link."""
+    card = get_deal(deal_id)
+    with database_proxy.atomic():
+        Deal.delete().where(Deal.id == deal_id).execute()
+        search.remove("deal", [deal_id])
+    return card
+
+
+def _filtered(
+    query,
+    *,
+    stage: str | None = None,
+    state: str | None = None,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    owner: str | None = None,
+    closing_before: date | None = None,
+    min_amount_cents: int | None = None,
+):
+    if stage:
+        query = query.where(Deal.stage == stages.resolve_stage(stage)["id"])
+    if state:
+        if state not in STATES:
+            raise Invalid("state", f"'{state}' must be open, won or lost")
+        ids = [s["id"] for s in stages.stages() if _status(s) == state]
+        query = query.where(Deal.stage.in_(ids))
+    if contact_id is not None:
+        query = query.where(Deal.contact == contact_id)
+    if company_id is not None:
+        query = query.where(Deal.company == company_id)
+    if owner:
+        query = query.where(Deal.owner == _text(owner))
+    if closing_before is not None:
+        query = query.where(Deal.expected_close < closing_before)
+    if min_amount_cents is not None:
+        if min_amount_cents < 0:
+            raise Invalid("min-amount", "must not be negative")
+        query = query.where(Deal.amount_cents >= min_amount_cents)
+    return query
+
+
+def _status(stage: dict) -> str:
+    return "won" if stage["is_won"] else "lost" if stage["is_lost"] else "open"
+
+
+def list_deals(
+    *, sort: str = "-id", limit: int | None = None, offset: int = 0, **filters
+) -> list[dict]:
+    """Deals matching every filter (see _filtered); newest first unless `sort` says otherwise."""
+    key = (sort or "-id").strip().lower()
+    descending = key.startswith("-")
+    key = key.lstrip("-")
+    if key not in SORTS:
+        raise Invalid("sort", f"cannot sort deals by '{sort}' (choose {', '.join(SORTS)})")
+    order = [f.desc() if descending else f.asc() for f in SORTS[key]]
+    query = _filtered(_select(), **filters).order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return [_row(r) for r in query.tuples()]
+
+
+def count_deals(**filters) -> int:
+    return _filtered(Deal.select(Deal.id), **filters).count()
+
+
+def history_of(deal_id: int) -> list[dict]:
+    """A deal's steps, oldest first: from, to, when, by whom, and how long it stayed."""
+    From = Stage.alias()
+    rows = (
+        DealStageChange.select(
+            DealStageChange.id,
+            From.name,
+            Stage.name,
+            DealStageChange.changed_at,
+            DealStageChange.changed_by,
+        )  # fmt: skip
+        .join(Stage, on=(DealStageChange.to_stage == Stage.id))
+        .join(From, JOIN.LEFT_OUTER, on=(DealStageChange.from_stage == From.id))
+        .where(DealStageChange.deal == deal_id)
+        .order_by(DealStageChange.changed_at, DealStageChange.id)
+        .tuples()
+    )
+    keys = ("id", "from_stage", "to_stage", "changed_at", "changed_by")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def deal_card(deal_id: int, *, timeline_limit: int | None = 50) -> dict:
+    """A deal with its stage history and its activities (newest first)."""
+    from crmcli.services import activities
+
+    card = get_deal(deal_id)
+    card["history"] = history_of(deal_id)
+    card["timeline"] = activities.timeline_of_deal(deal_id, timeline_limit)
+    return card
+
+
+def deals_of(*, contact_id: int | None = None, company_id: int | None = None) -> list[dict]:
+    """A contact's or company's deals for its card: open ones first, then the newest."""
+    rows = list_deals(contact_id=contact_id, company_id=company_id, sort="-id", limit=200)
+    return sorted(rows, key=lambda r: r["status"] != "open")

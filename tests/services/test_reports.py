@@ -1,0 +1,163 @@
+"""Reports on known histories with fixed dates: every figure is asserted exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from crmcli.errors import Invalid
+from crmcli.services import contacts, deals, reports
+
+T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+def day(n: float) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+def deal(person, title, cents, path, *, created=T0, owner=None, source=None, **kw):
+    """A deal opened at `created` in Lead that takes the steps of `path`: (day, stage) or
+    (day, "lost", reason), (day, "reopen", stage) or (day, "won")."""
+    d = deals.add_deal(
+        title, contact_id=person["id"], amount_cents=cents, owner=owner, source=source,
+        now=created, **kw,
+    )  # fmt: skip
+    for step in path:
+        at = created + timedelta(days=step[0])
+        if step[1] == "won":
+            deals.win_deal(d["id"], now=at)
+        elif step[1] == "lost":
+            deals.lose_deal(d["id"], step[2], now=at)
+        elif step[1] == "reopen":
+            deals.reopen_deal(d["id"], stage=step[2], now=at)
+        else:
+            deals.move_deal(d["id"], step[1], now=at)
+    return d
+
+
+@pytest.fixture
+def person(db):
+    return contacts.add_contact("Jürgen Müller")
+
+
+@pytest.fixture
+def history(person):
+    """Six deals of January 2026 (see test_funnel for what each did)."""
+    deal(person, "A", 1000_00, [(2, "Qualifiziert"), (5, "Angebot"), (10, "Verhandlung"),
+                                (20, "won")], owner="Anna", source="Messe")  # fmt: skip
+    deal(person, "B", 2000_00, [(4, "Qualifiziert"), (7, "Angebot"),
+                                (9, "lost", "Preis zu hoch")], owner="Anna")  # fmt: skip
+    deal(person, "C", 500_00, [(1, "lost", "Kein Budget")], owner="Anna")
+    deal(person, "D", 300_00, [(3, "Angebot")])  # skipped Qualifiziert, still open
+    deal(person, "E", 700_00, [])  # still in Lead
+    deal(person, "F", 400_00, [(6, "Qualifiziert"), (8, "lost", "Preis zu hoch")])
+
+
+def test_funnel(history):
+    f = reports.funnel()
+    assert f["deals"] == 6 and f["currency"] == "EUR"
+    got = {
+        r["stage"]: (r["reached"], r["value"], r["conversion_next"], r["conversion_won"],
+                     r["median_days"], r["stays"])
+        for r in f["stages"]
+    }  # fmt: skip
+    D = Decimal
+    assert got == {
+        # reached: every deal was a Lead; A, B, D (skipped it) and F got to Qualifiziert...
+        "Lead": (6, "4900.00", D("0.6667"), D("0.1667"), D("3.00"), 5),  # stays 1,2,3,4,6
+        "Qualifiziert": (4, "3700.00", D("0.7500"), D("0.2500"), D("3.00"), 3),  # 2,3,3
+        "Angebot": (3, "3300.00", D("0.3333"), D("0.3333"), D("3.50"), 2),  # 2,5: the mean
+        "Verhandlung": (1, "1000.00", D("1.0000"), D("1.0000"), D("10.00"), 1),
+        "Gewonnen": (1, "1000.00", None, D("1.0000"), None, 0),
+        "Verloren": (3, "2900.00", None, None, None, 0),
+    }
+    assert f["lost_reasons"] == [
+        {"reason": "Preis zu hoch", "deals": 2, "value": "2400.00", "share": D("0.6667")},
+        {"reason": "Kein Budget", "deals": 1, "value": "500.00", "share": D("0.3333")},
+    ]
+
+
+def test_funnel_counts_the_deals_created_in_the_period(history, person):
+    deal(person, "G", 1_00, [(1, "Angebot")], created=day(40))
+    assert reports.funnel(until=day(30))["deals"] == 6
+    later = reports.funnel(since=day(30))
+    assert later["deals"] == 1
+    assert [(r["stage"], r["reached"]) for r in later["stages"][:4]] == [
+        ("Lead", 1), ("Qualifiziert", 1), ("Angebot", 1), ("Verhandlung", 0),
+    ]  # fmt: skip
+    assert later["stages"][3]["conversion_next"] is None  # nothing to divide by
+    assert reports.funnel(currency="USD")["deals"] == 0
+
+
+def test_a_reopened_deal_counts_once_and_its_stays_count(person):
+    deal(
+        person,
+        "R",
+        10_00,
+        [(1, "Angebot"), (2, "lost", "Preis"), (5, "reopen", "Angebot"), (9, "won")],
+    )
+    f = {r["stage"]: r for r in reports.funnel()["stages"]}
+    assert (f["Angebot"]["reached"], f["Verloren"]["reached"], f["Gewonnen"]["reached"]) == (
+        1, 1, 1
+    )  # fmt: skip
+    # Angebot: 1 day, then 4 days after the reopen: median 2.5; lost for 3 days.
+    assert (f["Angebot"]["median_days"], f["Angebot"]["stays"]) == (Decimal("2.50"), 2)
+    assert f["Verloren"]["median_days"] == Decimal("3.00")
+    assert reports.funnel()["lost_reasons"] == []  # not lost now
+
+
+def test_pipeline_weights_open_value_by_probability_and_close_month(person):
+    deal(person, "D", 300_00, [(3, "Angebot")], expected_close=date(2026, 12, 15))
+    deal(person, "E", 700_00, [])
+    deal(person, "G", 1234_56, [(1, "Verhandlung")], expected_close=date(2026, 12, 1))
+    deal(person, "H", 99, [(1, "Verhandlung")], expected_close=date(2027, 1, 10))
+    deal(person, "W", 5000_00, [(1, "won")], expected_close=date(2026, 12, 1))  # closed
+    p = reports.pipeline()
+    assert p["stages"] == [
+        {"stage": "Lead", "probability": 10, "deals": 1, "value": "700.00", "weighted": "70.00"},
+        {"stage": "Qualifiziert", "probability": 25, "deals": 0, "value": "0.00",
+         "weighted": "0.00"},
+        {"stage": "Angebot", "probability": 50, "deals": 1, "value": "300.00",
+         "weighted": "150.00"},
+        # 1235.55 × 75 % = 926.6625: rounded once, at the end
+        {"stage": "Verhandlung", "probability": 75, "deals": 2, "value": "1235.55",
+         "weighted": "926.66"},
+    ]  # fmt: skip
+    assert p["months"] == [
+        {"month": "2026-12", "deals": 2, "value": "1534.56", "weighted": "1075.92"},
+        {"month": "2027-01", "deals": 1, "value": "0.99", "weighted": "0.74"},
+        {"month": None, "deals": 1, "value": "700.00", "weighted": "70.00"},
+    ]
+    assert p["total"] == {"deals": 4, "value": "2235.55", "weighted": "1146.66"}
+
+
+def test_sales_by_month_quarter_owner_and_source(history, person):
+    # Won at 23:30 UTC on 31 March: 1 April in Berlin, so April and the second quarter.
+    created = datetime(2026, 2, 1, 9, tzinfo=UTC)
+    won_at = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    deal(person, "W", 3000_00, [((won_at - created).total_seconds() / 86400, "won")],
+         created=created, owner="Jonas", source="Messe")  # fmt: skip
+    D = Decimal
+    by_month = reports.sales(by="month")
+    assert by_month == [
+        {"group": "2026-01", "won": 1, "lost": 3, "won_value": "1000.00",
+         "average_deal": "1000.00", "win_rate": D("0.2500"), "sales_cycle_days": D("20.00")},
+        {"group": "2026-04", "won": 1, "lost": 0, "won_value": "3000.00",
+         "average_deal": "3000.00", "win_rate": D("1.0000"), "sales_cycle_days": D("58.60")},
+        {"group": None, "won": 2, "lost": 3, "won_value": "4000.00",
+         "average_deal": "2000.00", "win_rate": D("0.4000"), "sales_cycle_days": D("39.30")},
+    ]  # fmt: skip
+    assert [(r["group"], r["won"], r["lost"]) for r in reports.sales(by="quarter")] == [
+        ("2026-Q1", 1, 3), ("2026-Q2", 1, 0), (None, 2, 3),
+    ]  # fmt: skip
+    assert [(r["group"], r["won_value"], r["win_rate"]) for r in reports.sales(by="owner")] == [
+        ("Jonas", "3000.00", D("1.0000")), ("Anna", "1000.00", D("0.3333")),
+        (None, "0.00", D("0.0000")), (None, "4000.00", D("0.4000")),
+    ]  # fmt: skip
+    assert [r["group"] for r in reports.sales(by="source")][:1] == ["Messe"]
+    since = datetime(2026, 3, 1, tzinfo=UTC)
+    assert [r["group"] for r in reports.sales(by="month", since=since)] == ["2026-04", None]
+    with pytest.raises(Invalid, match="must be one of"):
+        reports.sales(by="weekday")
