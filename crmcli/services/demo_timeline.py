@@ -151,7 +151,9 @@ def tasks(d, n: int, bulk) -> int:
         index = rng.randrange(len(d.contact_ids)) if d.contact_ids and rng.random() < 0.8 else None
         name = d.contacts[index]["name"] if index is not None else "Kunde"
         title = rng.choice(_TASKS).format(name=name)
-        local = (now + timedelta(days=rng.randint(-30, 60))).astimezone(zone)
+        # The first three are forgotten ones, so `crm list tasks --overdue` has something.
+        days = rng.randint(-10, -2) if len(rows) < 3 else rng.randint(-30, 60)
+        local = (now + timedelta(days=days)).astimezone(zone)
         timed = rng.random() < 0.5
         if timed:
             local = local.replace(hour=rng.choice((9, 10, 11, 14, 15, 16)), minute=0, second=0)
@@ -160,7 +162,7 @@ def tasks(d, n: int, bulk) -> int:
         due = local.astimezone(now.tzinfo)
         rule = rng.choice(_RULES) if rng.random() < 0.12 else None
         done = None
-        if due < now and rng.random() < 0.8:  # most done in time; some overdue
+        if len(rows) >= 3 and due < now and rng.random() < 0.8:  # most done in time
             done = min(now, due + timedelta(hours=rng.randint(1, 72)))
         created = min(due, now) - timedelta(days=rng.randint(1, 20))
         rows.append((
