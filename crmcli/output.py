@@ -216,8 +216,8 @@ def render_record(
             console.print(f"[bold]{_escape(title)}[/bold]")
         console.print(grid)
         for section in sections:
-            console.print()
-            if section.rows:
+            if section.rows:  # an empty section is left out, blank line and all
+                console.print()
                 _rich_table(section.rows, section.columns, out, title=section.title)
         return
     if title:

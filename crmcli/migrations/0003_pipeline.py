@@ -105,14 +105,38 @@ def up(migrator, db):
         to_stage = ForeignKeyField(Stage)
         changed_at = DateTimeField()
         changed_by = TextField(null=True)
+        # Written when the deal takes its next step (services.deals): the stay that step ended.
+        left_at = DateTimeField(null=True)
+        stay_seconds = BigIntegerField(null=True)
+        currency = CharField(max_length=3, default="EUR")  # the deal's, for the stays index
 
         class Meta:
             database = db
             legacy_table_names = False
-            # a deal's history in order; the funnel walks it per deal
-            indexes = ((("deal", "changed_at"), False),)
+            indexes = (
+                # a deal's history in order
+                (("deal", "changed_at"), False),
+                # the median stay of a stage: a short walk from a bucket's start (report funnel)
+                (("to_stage", "currency", "stay_seconds"), False),
+            )
 
-    db.create_tables([Stage, Deal, DealStageChange])
+    class PipelineTally(Model):
+        """The funnel's counters, kept in the transaction of every change (services.tallies)."""
+
+        kind = CharField(max_length=8)
+        currency = CharField(max_length=3)
+        stage_id = IntegerField()
+        sub = IntegerField()
+        label = TextField()
+        deals = BigIntegerField()
+        cents = BigIntegerField()
+
+        class Meta:
+            database = db
+            legacy_table_names = False
+            indexes = ((("kind", "currency", "stage_id", "sub", "label"), True),)
+
+    db.create_tables([Stage, Deal, DealStageChange, PipelineTally])
     now = _now()
     Stage.insert_many(
         [

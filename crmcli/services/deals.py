@@ -21,7 +21,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import refs, search, stages
+from crmcli.services import refs, search, stages, tallies
 from crmcli.values import fold_variants, money_str
 
 TEXT_FIELDS = ("owner", "source", "lost_reason")
@@ -176,6 +176,7 @@ def add_deal(
             )
         deal_id = Deal.insert(stage=target["id"], created_at=now, updated_at=now, **row).execute()
         _record(deal_id, None, target["id"], now, by)
+        tallies.added(deal_id)
         search.reindex_deals([deal_id])
     return get_deal(deal_id)
 
@@ -195,15 +196,17 @@ def _open_deal(deal_id: int) -> dict:
 
 
 def _change(card: dict, target: dict, now: datetime, by: str | None, **extra) -> dict:
-    """Move `card` to `target` if nobody moved it meanwhile, recording the step."""
-    changed = (
-        Deal.update(stage=target["id"], updated_at=now, **extra)
-        .where((Deal.id == card["id"]) & (Deal.stage == card["stage_id"]))
-        .execute()
-    )
-    if not changed:
-        raise Conflict(f"deal #{card['id']} changed meanwhile; look again (crm show deal)")
-    _record(card["id"], card["stage_id"], target["id"], now, by)
+    """Move `card` to `target` if nobody moved it meanwhile, recording the step (and, on the
+    step before, when and after how long the stay it ends ended; see services.tallies)."""
+    with tallies.tracking(card["id"]):
+        changed = (
+            Deal.update(stage=target["id"], updated_at=now, **extra)
+            .where((Deal.id == card["id"]) & (Deal.stage == card["stage_id"]))
+            .execute()
+        )
+        if not changed:
+            raise Conflict(f"deal #{card['id']} changed meanwhile; look again (crm show deal)")
+        _record(card["id"], card["stage_id"], target["id"], now, by)
     return get_deal(card["id"])
 
 
@@ -289,7 +292,8 @@ def edit_deal(deal_id: int, changes: dict, *, now: datetime | None = None) -> di
         if "lost_reason" in row and not row["lost_reason"] and card["status"] == "lost":
             raise Invalid("lost-reason", "a lost deal keeps a reason")
         _check_links(row)
-        Deal.update(updated_at=now, **row).where(Deal.id == deal_id).execute()
+        with tallies.tracking(deal_id):
+            Deal.update(updated_at=now, **row).where(Deal.id == deal_id).execute()
         if "title" in row:
             search.reindex_deals([deal_id])
     return get_deal(deal_id)
@@ -298,7 +302,7 @@ def edit_deal(deal_id: int, changes: dict, *, now: datetime | None = None) -> di
 def delete_deal(deal_id: int) -> dict:
     """Delete a deal with its history; its activities and tasks stay, without the link."""
     card = get_deal(deal_id)
-    with database_proxy.atomic():
+    with database_proxy.atomic(), tallies.tracking(deal_id):
         Deal.delete().where(Deal.id == deal_id).execute()
         search.remove("deal", [deal_id])
     return card

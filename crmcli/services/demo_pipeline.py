@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from crmcli.models import Deal, DealStageChange
-from crmcli.services import search, stages
+from crmcli.services import search, stages, tallies
 
 _PRODUCTS = (
     "Wartungsvertrag", "Dachsanierung", "Softwarelizenzen", "Website-Relaunch", "Schulung",
@@ -28,7 +28,8 @@ DEAL_COLUMNS = (
 )  # fmt: skip
 _CHANGE_FIELDS = (
     DealStageChange.deal, DealStageChange.from_stage, DealStageChange.to_stage,
-    DealStageChange.changed_at, DealStageChange.changed_by,
+    DealStageChange.changed_at, DealStageChange.changed_by, DealStageChange.left_at,
+    DealStageChange.stay_seconds, DealStageChange.currency,
 )  # fmt: skip
 
 
@@ -37,6 +38,7 @@ def deals(d, n: int, insert, bulk, owners: tuple[str, ...]) -> int:
     rng, now = d.rng, d.now
     d.deal_ids, d.deal_titles = [], []
     if not d.contact_ids or n <= 0:
+        tallies.rebuild()
         return 0
     process = stages.stages()
     open_ = [s["id"] for s in process if not (s["is_won"] or s["is_lost"])]
@@ -80,13 +82,29 @@ def deals(d, n: int, insert, bulk, owners: tuple[str, ...]) -> int:
         paths.append(path)
     ids = insert(Deal, DEAL_COLUMNS, rows)
     history = (
-        (deal_id, src, dst, when, row["owner"])
+        (
+            deal_id,
+            src,
+            dst,
+            when,
+            row["owner"],
+            *_stay(when, path[i + 1][2] if i + 1 < len(path) else None),
+            "EUR",
+        )
         for deal_id, row, path in zip(ids, rows, paths, strict=True)
-        for src, dst, when in path
+        for i, (src, dst, when) in enumerate(path)
     )
     bulk(DealStageChange, _CHANGE_FIELDS, history)
+    tallies.rebuild()
     d.deal_ids, d.deal_titles = ids, [r["title"] for r in rows]
     return len(rows)
+
+
+def _stay(start, end) -> tuple:
+    """A step's end and its stay in whole seconds, as services.tallies writes them."""
+    if end is None:
+        return None, None
+    return end, tallies.seconds(end) - tallies.seconds(start)
 
 
 def deal_entries(d) -> list[tuple[int, str]]:

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from crmcli.errors import Invalid
 from crmcli.models import Deal, Stage, database_proxy
 from crmcli.services import stages as stage_service
+from crmcli.services import tallies
 from crmcli.values import local_tz, money_str
 
 SALES_GROUPS = ("month", "quarter", "owner", "source")
@@ -69,11 +70,8 @@ def _cohort(since: datetime | None, until: datetime | None, currency: str) -> tu
     return " AND ".join(where), params
 
 
-def funnel_sql(
-    since: datetime | None = None, until: datetime | None = None, currency: str = "EUR"
-) -> list[tuple[str, list]]:
-    """The funnel's three queries (SQL and parameters): furthest stage reached per deal,
-    lost stages entered, and the median stay per stage. Public so the bench can time them raw."""
+def _scan_sql(since, until, currency) -> list[tuple[str, list]]:
+    """The funnel of a period from the deals and their stored stays (see funnel_sql)."""
     where, params = _cohort(since, until, currency)
     reached = (
         "SELECT t.top, COUNT(*), SUM(d.amount_cents), "
@@ -89,15 +87,13 @@ def funnel_sql(
         f"JOIN deal d ON d.id = c.deal_id WHERE s.is_lost AND {where}) x "
         "JOIN deal d ON d.id = x.deal GROUP BY x.stage"
     )
-    # A stay runs from entering a stage to the deal's next step; stays still running count
-    # not (their length is not known yet). Median: the middle one, or the mean of the two.
-    at = _epoch("c.changed_at")
+    # A stay runs from entering a stage to the deal's next step (stay_seconds, written by
+    # that step); stays still running count not. Median: the middle one, or the mean of two.
     stays = (
-        "WITH h AS (SELECT c.to_stage_id AS stage, "
-        f"LEAD({at}) OVER (PARTITION BY c.deal_id ORDER BY c.changed_at, c.id) - {at} AS d "
-        f"FROM deal_stage_change c JOIN deal d ON d.id = c.deal_id WHERE {where}), "
-        "r AS (SELECT stage, d, ROW_NUMBER() OVER (PARTITION BY stage ORDER BY d) AS rn, "
-        "COUNT(*) OVER (PARTITION BY stage) AS n FROM h WHERE d IS NOT NULL) "
+        "WITH r AS (SELECT c.to_stage_id AS stage, c.stay_seconds AS d, "
+        "ROW_NUMBER() OVER (PARTITION BY c.to_stage_id ORDER BY c.stay_seconds) AS rn, "
+        "COUNT(*) OVER (PARTITION BY c.to_stage_id) AS n FROM deal_stage_change c "
+        f"JOIN deal d ON d.id = c.deal_id WHERE c.stay_seconds IS NOT NULL AND {where}) "
         "SELECT stage, SUM(d), COUNT(*), MAX(n) FROM r "
         "WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY stage"
     )
@@ -106,6 +102,89 @@ def funnel_sql(
         f"JOIN stage s ON s.id = d.stage_id WHERE s.is_lost AND {where} GROUP BY d.lost_reason"
     )
     return [(reached, params), (lost, params), (stays, params), (reasons, params)]
+
+
+def _tally_sql(currency: str) -> tuple[str, list]:
+    mark = "?" if _sqlite() else "%s"
+    return (
+        "SELECT kind, stage_id, sub, label, deals, cents FROM pipeline_tally "
+        f"WHERE currency = {mark} ORDER BY kind, stage_id, sub",
+        [currency],
+    )
+
+
+def _middles(tally: list[tuple], currency: str) -> tuple[str, list, dict[int, tuple[int, int]]]:
+    """One statement that reads the middle stay(s) of every stage, and per stage its number of
+    stays and which ranks are the middle (k, k or k + 1). The stays counter has how many stays
+    of each whole day a stage has: the bucket of rank k is found there, and the index on
+    (to_stage, currency, stay_seconds) walks only from that bucket's start to rank k."""
+    mark = "?" if _sqlite() else "%s"
+    buckets: dict[int, list[tuple[int, int]]] = {}
+    for kind, sid, sub, _, deals, _ in tally:
+        if kind == "stay":
+            buckets.setdefault(sid, []).append((sub, int(deals)))
+    parts, params, ranks = [], [], {}
+    for sid, days_ in buckets.items():
+        n = sum(d for _, d in days_)
+        k = (n + 1) // 2
+        ranks[sid] = (n, 1 if n % 2 else 2)
+        before, i = 0, 0
+        while before + days_[i][1] < k:  # buckets sorted by day
+            before += days_[i][1]
+            i += 1
+        sub = days_[i][0]
+        parts.append(
+            f"SELECT * FROM (SELECT {sid} AS stage, stay_seconds FROM deal_stage_change "
+            f"WHERE to_stage_id = {mark} AND currency = {mark} AND stay_seconds >= {mark} "
+            f"ORDER BY stay_seconds LIMIT 2 OFFSET {mark}) m{sid}"
+        )
+        params += [sid, currency, sub * tallies.DAY, k - before - 1]
+    return " UNION ALL ".join(parts), params, ranks
+
+
+def funnel_sql(
+    since: datetime | None = None, until: datetime | None = None, currency: str = "EUR"
+) -> list[tuple[str, list]]:
+    """The statements (SQL and parameters) funnel() runs, so the bench can time them raw.
+    All deals (no since/until): the counters, then the middle stays (that statement depends
+    on the counters, which are read here to make it). A period: four grouped queries over
+    the period's deals and their stored stays."""
+    currency = _currency(currency)
+    if since is not None or until is not None:
+        return _scan_sql(since, until, currency)
+    first = _tally_sql(currency)
+    tally = database_proxy.obj.execute_sql(*first).fetchall()
+    sql, params, _ = _middles(tally, currency)
+    return [first] + ([(sql, params)] if sql else [])
+
+
+def _from_tally(currency: str, positions: dict[int, int]):
+    """tops, lost, stays, reasons as the period queries give them, from the counters."""
+    db = database_proxy.obj
+    tally = db.execute_sql(*_tally_sql(currency)).fetchall()
+    per_top: dict[int, list[int]] = {}
+    lost, reasons = {}, []
+    for kind, sid, sub, label, deals, cents in tally:
+        if kind == "reached":
+            acc = per_top.setdefault(positions[sid], [0, 0, 0])
+            acc[0] += deals
+            acc[1] += cents
+            acc[2] += deals if sub else 0
+        elif kind == "lost":
+            lost[sid] = (deals, cents)
+        elif kind == "reason":
+            reasons.append((label or None, deals, cents))
+    tops = [(pos, n, v, w) for pos, (n, v, w) in per_top.items()]
+    stays, stays_n = {}, {}
+    sql, params, ranks = _middles(tally, currency)
+    if sql:
+        picked: dict[int, list[int]] = {}
+        for sid, stay in db.execute_sql(sql, params).fetchall():
+            picked.setdefault(sid, []).append(stay)
+        for sid, (n, middle) in ranks.items():
+            stays[sid] = (sum(picked[sid][:middle]), middle)
+            stays_n[sid] = n
+    return tops, lost, stays, stays_n, reasons
 
 
 def funnel(
@@ -120,19 +199,26 @@ def funnel(
     it / reached here; `median_days`, the median completed stay in the stage (entered until
     the deal's next step), with `stays` how many there were. `lost_reasons` ranks the reasons
     of the deals lost now, most deals first, then most value.
+
+    All deals: read from the counters kept with every change (services.tallies); a period:
+    from its deals and their stored stays. Both give the same figures.
     """
     currency = _currency(currency)
-    db = database_proxy.obj
-    reached_q, lost_q, stays_q, reasons_q = funnel_sql(since, until, currency)
-    tops = db.execute_sql(*reached_q).fetchall()
-    lost = {sid: (n, v) for sid, n, v in db.execute_sql(*lost_q).fetchall()}
-    stay_rows = db.execute_sql(*stays_q).fetchall()
-    stays = {sid: (int(total), middle) for sid, total, middle, _ in stay_rows}
-    stays_n = {sid: n for sid, _, _, n in stay_rows}
-    reasons = db.execute_sql(*reasons_q).fetchall()
+    process = stage_service.stages()
+    if since is None and until is None:
+        positions = {s["id"]: s["position"] for s in process}
+        tops, lost, stays, stays_n, reasons = _from_tally(currency, positions)
+    else:
+        db = database_proxy.obj
+        reached_q, lost_q, stays_q, reasons_q = _scan_sql(since, until, currency)
+        tops = db.execute_sql(*reached_q).fetchall()
+        lost = {sid: (n, v) for sid, n, v in db.execute_sql(*lost_q).fetchall()}
+        stay_rows = db.execute_sql(*stays_q).fetchall()
+        stays = {sid: (int(total), middle) for sid, total, middle, _ in stay_rows}
+        stays_n = {sid: n for sid, _, _, n in stay_rows}
+        reasons = db.execute_sql(*reasons_q).fetchall()
 
     rows = []
-    process = stage_service.stages()
     progress = [s for s in process if not s["is_lost"]]
     for s in process:
         if s["is_lost"]:

@@ -167,6 +167,10 @@ def reorder_stages(refs: Sequence[str], *, now: datetime | None = None) -> list[
         if missing:
             raise Invalid("stages", f"name every stage; missing: {', '.join(missing)}")
         _renumber(named, now)
+        if named != [r["id"] for r in rows]:  # the furthest stage a deal reached may change
+            from crmcli.services import tallies
+
+            tallies.rebuild()
     return list_stages()
 
 
@@ -212,6 +216,10 @@ def remove_stage(ref: str, *, move_to: str | None = None, now: datetime | None =
             ).execute()
         Stage.delete().where(Stage.id == sid).execute()
         _renumber([r["id"] for r in rows if r["id"] != sid], now)
+        if target is not None:
+            from crmcli.services import tallies
+
+            tallies.rebuild()
     stage["moved_deals"] = held
     stage["moved_to"] = target["name"] if target else None
     return stage

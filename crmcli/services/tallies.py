@@ -1,0 +1,218 @@
+"""The funnel's facts, stored when they happen: each stay's end and length on its history row,
+and counters per currency (table pipeline_tally) that `crm report funnel` reads instead of
+walking every deal's history.
+
+A deal contributes to the counters (see `contribution`):
+  reached  stage_id = the furthest open or won stage it entered, sub = 1 if it is won now
+  lost     stage_id = a lost stage it entered (once however often)
+  reason   label = its lost reason, while it is lost
+  stay     stage_id = the stage of a completed stay, sub = its whole days (cents: its seconds)
+with `deals` 1 and `cents` its amount. A change of one deal takes its contribution before and
+after and adds the difference, in the change's transaction (`tracking`); a change of the stages
+that moves many deals at once (reorder, merge) or a bulk load rebuilds them all (`rebuild`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from peewee import EXCLUDED, BigIntegerField, CharField, IntegerField, Model, TextField
+
+from crmcli.models import Deal, DealStageChange, Stage, database_proxy
+
+DAY = 86400
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class PipelineTally(Model):
+    kind = CharField(max_length=8)
+    currency = CharField(max_length=3)
+    stage_id = IntegerField()
+    sub = IntegerField()
+    label = TextField()
+    deals = BigIntegerField()
+    cents = BigIntegerField()
+
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+        indexes = ((("kind", "currency", "stage_id", "sub", "label"), True),)
+
+
+Key = tuple[str, str, int, int, str]
+
+
+def seconds(moment: datetime) -> int:
+    """Whole seconds since 1970 (as strftime('%s') and FLOOR(EXTRACT(EPOCH)) count them)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int((moment.replace(microsecond=0) - _EPOCH).total_seconds())
+
+
+def restay(deal_id: int) -> None:
+    """Write each step's end (the next step's time) and length on the deal's history rows,
+    with the deal's currency; only rows that differ are written."""
+    currency = Deal.select(Deal.currency).where(Deal.id == deal_id).scalar()
+    rows = list(
+        DealStageChange.select(
+            DealStageChange.id,
+            DealStageChange.changed_at,
+            DealStageChange.left_at,
+            DealStageChange.stay_seconds,
+            DealStageChange.currency,
+        )
+        .where(DealStageChange.deal == deal_id)
+        .order_by(DealStageChange.changed_at, DealStageChange.id)
+        .tuples()
+    )
+    for (rid, at, left, stay, cur), nxt in zip(rows, [*rows[1:], None], strict=False):
+        want_left = nxt[1] if nxt else None
+        want_stay = seconds(nxt[1]) - seconds(at) if nxt else None
+        if (left, stay, cur) != (want_left, want_stay, currency):
+            DealStageChange.update(
+                left_at=want_left, stay_seconds=want_stay, currency=currency
+            ).where(DealStageChange.id == rid).execute()
+
+
+def contribution(deal_id: int) -> Counter:
+    """What one deal adds to the counters: {key: (deals, cents)} flattened into a Counter of
+    (key, "deals"|"cents"). Empty for a deal that does not exist."""
+    found = (
+        Deal.select(Deal.currency, Deal.amount_cents, Deal.stage, Deal.lost_reason)
+        .where(Deal.id == deal_id)
+        .tuples()
+        .first()
+    )
+    out: Counter = Counter()
+    if found is None:
+        return out
+    currency, cents, current, reason = found
+    info = {
+        sid: (pos, bool(won), bool(lost))
+        for sid, pos, won, lost in Stage.select(
+            Stage.id, Stage.position, Stage.is_won, Stage.is_lost
+        ).tuples()
+    }
+    steps = DealStageChange.select(DealStageChange.to_stage, DealStageChange.stay_seconds).where(
+        DealStageChange.deal == deal_id
+    )
+    top, lost = None, set()
+    for sid, stay in steps.tuples():
+        if info[sid][2]:
+            lost.add(sid)
+        elif top is None or info[sid][0] > info[top][0]:
+            top = sid
+        if stay is not None:
+            _add(out, ("stay", currency, sid, stay // DAY, ""), 1, stay)
+    if top is not None:
+        _add(out, ("reached", currency, top, int(info[current][1]), ""), 1, cents)
+    for sid in lost:
+        _add(out, ("lost", currency, sid, 0, ""), 1, cents)
+    if info[current][2]:
+        _add(out, ("reason", currency, 0, 0, reason or ""), 1, cents)
+    return out
+
+
+def _add(out: Counter, key: Key, deals: int, cents: int) -> None:
+    out[key, "deals"] += deals
+    out[key, "cents"] += cents
+
+
+def apply(before: Counter, after: Counter) -> None:
+    """Add after − before to the counters (keys in a fixed order: no deadlock between writers)."""
+    delta: dict[Key, list[int]] = {}
+    for (key, what), n in after.items():
+        delta.setdefault(key, [0, 0])[what == "cents"] += n
+    for (key, what), n in before.items():
+        delta.setdefault(key, [0, 0])[what == "cents"] -= n
+    emptied = False
+    for key in sorted(delta):
+        deals, cents = delta[key]
+        if not (deals or cents):
+            continue
+        kind, currency, stage_id, sub, label = key
+        PipelineTally.insert(
+            kind=kind, currency=currency, stage_id=stage_id, sub=sub, label=label,
+            deals=deals, cents=cents,
+        ).on_conflict(
+            conflict_target=[
+                PipelineTally.kind, PipelineTally.currency, PipelineTally.stage_id,
+                PipelineTally.sub, PipelineTally.label,
+            ],
+            update={
+                PipelineTally.deals: PipelineTally.deals + EXCLUDED.deals,
+                PipelineTally.cents: PipelineTally.cents + EXCLUDED.cents,
+            },
+        ).execute()  # fmt: skip
+        emptied = emptied or deals < 0
+    if emptied:
+        PipelineTally.delete().where(PipelineTally.deals == 0).execute()
+
+
+@contextmanager
+def tracking(deal_id: int) -> Iterator[None]:
+    """Around a change of one deal (inside its transaction): its stays rewritten and the
+    counters moved by the difference its change made."""
+    before = contribution(deal_id)
+    yield
+    restay(deal_id)
+    apply(before, contribution(deal_id))
+
+
+def added(deal_id: int) -> None:
+    """A new deal (its first step written): its stays and counters."""
+    restay(deal_id)
+    apply(Counter(), contribution(deal_id))
+
+
+def _won() -> str:
+    return "CASE WHEN cs.is_won THEN 1 ELSE 0 END"
+
+
+def rebuild() -> None:
+    """Recompute every counter from the deals and their history (stays as stored)."""
+    db = database_proxy.obj
+    PipelineTally.delete().execute()
+    db.execute_sql(
+        "UPDATE deal_stage_change SET currency = "
+        "(SELECT d.currency FROM deal d WHERE d.id = deal_stage_change.deal_id) "
+        "WHERE currency <> (SELECT d.currency FROM deal d WHERE d.id = deal_stage_change.deal_id)"
+    )
+    head = "INSERT INTO pipeline_tally (kind, currency, stage_id, sub, label, deals, cents) "
+    db.execute_sql(
+        head + f"SELECT 'reached', d.currency, ts.id, {_won()}, '', COUNT(*), "
+        "SUM(d.amount_cents) FROM (SELECT c.deal_id AS deal, MAX(s.position) AS top "
+        "FROM deal_stage_change c JOIN stage s ON s.id = c.to_stage_id WHERE NOT s.is_lost "
+        "GROUP BY c.deal_id) t JOIN deal d ON d.id = t.deal "
+        "JOIN stage ts ON ts.position = t.top AND NOT ts.is_lost "
+        "JOIN stage cs ON cs.id = d.stage_id "
+        f"GROUP BY d.currency, ts.id, {_won()}"
+    )
+    db.execute_sql(
+        head + "SELECT 'lost', d.currency, x.stage, 0, '', COUNT(*), SUM(d.amount_cents) "
+        "FROM (SELECT DISTINCT c.deal_id AS deal, c.to_stage_id AS stage "
+        "FROM deal_stage_change c JOIN stage s ON s.id = c.to_stage_id WHERE s.is_lost) x "
+        "JOIN deal d ON d.id = x.deal GROUP BY d.currency, x.stage"
+    )
+    db.execute_sql(
+        head + "SELECT 'reason', d.currency, 0, 0, COALESCE(d.lost_reason, ''), COUNT(*), "
+        "SUM(d.amount_cents) FROM deal d JOIN stage s ON s.id = d.stage_id WHERE s.is_lost "
+        "GROUP BY d.currency, COALESCE(d.lost_reason, '')"
+    )
+    db.execute_sql(
+        head + f"SELECT 'stay', currency, to_stage_id, stay_seconds / {DAY}, '', COUNT(*), "
+        "SUM(stay_seconds) FROM deal_stage_change WHERE stay_seconds IS NOT NULL "
+        f"GROUP BY currency, to_stage_id, stay_seconds / {DAY}"
+    )
+
+
+def rows() -> list[tuple]:
+    """Every counter, sorted (for tests: maintained counters equal rebuilt ones)."""
+    query = PipelineTally.select(
+        PipelineTally.kind, PipelineTally.currency, PipelineTally.stage_id, PipelineTally.sub,
+        PipelineTally.label, PipelineTally.deals, PipelineTally.cents,
+    ).tuples()  # fmt: skip
+    return sorted(tuple(int(v) if isinstance(v, int) else v for v in r) for r in query)
