@@ -219,17 +219,6 @@ class ReminderLog(Model):
         legacy_table_names = False
 
 
-class SearchEntry(Model):
-    """The full-text index: on SQLite a FTS5 table (see migration 0001); rowid encodes kind."""
-
-    rowid = BigIntegerField(primary_key=True)
-    body = TextField()
-
-    class Meta:
-        database = database_proxy
-        table_name = "search_index"
-
-
 class Stage(BaseModel):
     """A step of the sales process, in `position` order; won and lost stages close a deal."""
 

@@ -133,10 +133,6 @@ def tag_company(company_id: int, names: Iterable[str], *, remove: bool = False) 
     return edit_company(company_id, {}, add_tags=names)
 
 
-def people_count(company_id: int) -> int:
-    return Contact.select().where(Contact.company == company_id).count()
-
-
 def delete_company(company_id: int, *, contacts: str = "keep") -> dict:
     """Delete a company. Its contacts are kept without a company, or deleted with it."""
     if contacts not in ("keep", "delete"):

@@ -50,13 +50,6 @@ def _sqlite() -> bool:
     return isinstance(database_proxy.obj, SqliteDatabase)
 
 
-def _epoch(column: str) -> str:
-    """Whole seconds since 1970 of a stored (naive UTC) datetime column, as SQL text."""
-    if _sqlite():
-        return f"CAST(strftime('%s', {column}) AS INTEGER)"
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
-
-
 def _cohort(since: datetime | None, until: datetime | None, currency: str) -> tuple[str, list]:
     """The WHERE text (on deal `d`) and parameters of the deals a report looks at."""
     mark = "?" if _sqlite() else "%s"
