@@ -232,3 +232,15 @@ def edit_in_editor(template: str) -> str | None:
     finally:
         os.unlink(path)
     return "\n".join(lines).strip() or None
+
+
+def contact_and_company(contact: str | None, company: str | None) -> dict:
+    """`contact_id` and `company_id` filters from the REFs a list command was given."""
+    from crmcli.services import companies, contacts
+
+    found = {}
+    if contact:
+        found["contact_id"] = contacts.resolve_contact(contact)
+    if company:
+        found["company_id"] = companies.resolve_company(company)
+    return found

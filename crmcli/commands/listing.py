@@ -167,12 +167,9 @@ def list_activities(
         open_only=open_, direction=direction,
     )  # fmt: skip
     c.db()
-    from crmcli.services import activities, companies, contacts
+    from crmcli.services import activities
 
-    if contact:
-        filters["contact_id"] = contacts.resolve_contact(contact)
-    if company:
-        filters["company_id"] = companies.resolve_company(company)
+    filters |= c.contact_and_company(contact, company)
     limit = c.page_limit(limit, output)
     rows = activities.list_activities(limit=limit, offset=offset, **filters)
     now = c.now()
@@ -268,12 +265,9 @@ def list_deals(
         min_amount_cents=parse_money_cents(min_amount, field="min-amount") if min_amount else None,
     )  # fmt: skip
     c.db()
-    from crmcli.services import companies, contacts, deals
+    from crmcli.services import deals
 
-    if contact:
-        filters["contact_id"] = contacts.resolve_contact(contact)
-    if company:
-        filters["company_id"] = companies.resolve_company(company)
+    filters |= c.contact_and_company(contact, company)
     limit = c.page_limit(limit, output)
     rows = deals.list_deals(sort=sort, limit=limit, offset=offset, **filters)
     views = rows if output is not c.Format.table else [deal_view(r) for r in rows]
