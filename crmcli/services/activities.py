@@ -95,13 +95,8 @@ def log_activity(
             ).execute()
             if contact_id is not None:
                 # Newest interaction first: one conditional update, no read.
-                Contact.update(last_activity_at=row["occurred_at"]).where(
-                    (Contact.id == contact_id)
-                    & (
-                        Contact.last_activity_at.is_null()
-                        | (Contact.last_activity_at < row["occurred_at"])
-                    )
-                ).execute()
+                at = Contact.last_activity_at.db_value(row["occurred_at"])  # stored form
+                prepared.run("touch_contact", _touch, at, contact_id)
             _index([(activity_id, row.get("subject"), row.get("body"), row.get("outcome"))])
     except IntegrityError:
         # Checked only when the insert failed, so logging costs no extra query.
@@ -110,6 +105,13 @@ def log_activity(
                 raise NotFound(f"no {model.__name__.lower()} with id {given}") from None
         raise
     return get_activity(activity_id)
+
+
+def _touch(at, contact_id):
+    last = Contact.last_activity_at
+    return Contact.update(last_activity_at=at).where(
+        (Contact.id == contact_id) & (last.is_null() | (last < at))
+    )
 
 
 def _index(rows: Sequence[tuple]) -> None:

@@ -25,17 +25,19 @@ def _converter(node) -> Callable | None:
     return node.python_value if isinstance(node, Field) else None
 
 
-def _slot(params: list, mark: int) -> int:
-    for i, value in enumerate(params):
-        if value == mark or value == str(mark):
-            return i
-    raise ValueError(f"query built without its placeholder {mark}")
+def _slots(params: list, mark: int) -> list[int]:
+    """Where `mark` stands in the parameters (a value may be used more than once)."""
+    found = [i for i, value in enumerate(params) if value == mark or value == str(mark)]
+    if not found:
+        raise ValueError(f"query built without its placeholder {mark}")
+    return found
 
 
 def run(name: str, build: Callable, *args) -> list[tuple]:
     """Rows of the query `build(*marks)` with `args` in place of the marks.
 
     `build` must use each mark exactly where an argument goes (e.g. `Model.id == mark`).
+    Arguments reach the database as they are: give datetimes as `field.db_value(dt)`.
     """
     db = database_proxy.obj
     key = (name, type(db))
@@ -44,13 +46,14 @@ def run(name: str, build: Callable, *args) -> list[tuple]:
         query = build(*_MARKS[: len(args)])
         sql, params = query.sql()
         # A text field turns the mark into a string on its way into the SQL.
-        slots = [_slot(params, mark) for mark in _MARKS[: len(args)]]
+        slots = [_slots(params, mark) for mark in _MARKS[: len(args)]]
         converters = [_converter(node) for node in getattr(query, "_returning", None) or ()]
         entry = _cache[key] = (sql, list(params), slots, converters)
     sql, params, slots, converters = entry
     params = list(params)
-    for slot, value in zip(slots, args, strict=True):
-        params[slot] = value
+    for places, value in zip(slots, args, strict=True):
+        for place in places:
+            params[place] = value
     cursor = db.execute_sql(sql, params)
     rows = cursor.fetchall() if converters else []
     if not any(converters):

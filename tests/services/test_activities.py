@@ -335,3 +335,13 @@ def test_deleting_a_company_keeps_the_timeline_of_people_who_stay(db):
         activities.get_activity(alone["id"])
     assert [h["id"] for h in search.search("jahresgesprach")] == [shared["id"]]
     assert search.search("firmennotiz") == []
+
+
+def test_last_interaction_is_stored_in_utc_like_every_other_time(db):
+    from crmcli.models import Contact
+
+    person = contacts.add_contact("Zeitzone", now=NOW)
+    activities.log_activity("call", contact_id=person["id"], occurred_at=NOW, now=NOW)
+    stored = Contact.select(Contact.last_activity_at).where(Contact.id == person["id"]).tuples()
+    raw = db.execute_sql(*stored.sql()).fetchone()[0]
+    assert str(raw).startswith("2026-11-23 09:00:00")  # naive UTC, as UTCDateTimeField writes
