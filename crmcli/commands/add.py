@@ -103,6 +103,7 @@ def add_task(
     contact: Annotated[
         str | None, typer.Option("--contact", "-c", help="For this contact (REF).")
     ] = None,
+    deal: Annotated[str | None, typer.Option("--deal", help="For this deal (REF).")] = None,
     due: Annotated[
         str | None,
         typer.Option("--due", metavar="WHEN", help="Due: fri, tomorrow 9:00, 24.12., +3d."),
@@ -139,12 +140,13 @@ def add_task(
         raise Invalid("every", "--until and --count need --every")
     until_at = c.when(until, "until")
     c.db()
-    from crmcli.services import contacts, tasks
+    from crmcli.services import contacts, deals, tasks
 
     if rule:
         rule = tasks.with_end(rule, until=until_at, count=count)
     card = tasks.add_task(
-        title, contact_id=contacts.resolve_contact(contact) if contact else None, due_at=due_at,
+        title, contact_id=contacts.resolve_contact(contact) if contact else None,
+        deal_id=deals.resolve_deal(deal) if deal else None, due_at=due_at,
         due_has_time=has_time, rrule=rule, priority=tasks.check_priority(priority), note=note,
         now=c.now(),
     )  # fmt: skip

@@ -40,6 +40,7 @@ def log(
         str | None,
         typer.Option("--company", "-c", help="The company (REF), with or instead of a contact."),
     ] = None,
+    deal: Annotated[str | None, typer.Option("--deal", help="About this deal (REF).")] = None,
     owner: c.OwnerOpt = None,
     output: c.ResultOpt = None,
 ) -> None:
@@ -59,15 +60,16 @@ def log(
     )  # fmt: skip
     occurred = c.when(at, "at")
     c.db()
-    from crmcli.services import activities, companies, contacts
+    from crmcli.services import activities, companies, contacts, deals
 
     kind = activities.check_kind(kind)
+    deal_id = deals.resolve_deal(deal) if deal else None
     contact_id = contacts.resolve_contact(contact) if contact else None
     company_id = companies.resolve_company(company) if company else None
     body = c.message_text(message, what=kind)
     card = activities.log_activity(
-        kind, contact_id=contact_id, company_id=company_id, occurred_at=occurred, body=body,
-        now=c.now(), **values,
+        kind, contact_id=contact_id, company_id=company_id, deal_id=deal_id,
+        occurred_at=occurred, body=body, now=c.now(), **values,
     )  # fmt: skip
     who = card["contact"] or card["company"]
     c.done(f"Logged {kind} #{card['id']} with {who}.")

@@ -75,11 +75,13 @@ def log_activity(
     *,
     contact_id: int | None = None,
     company_id: int | None = None,
+    deal_id: int | None = None,
     occurred_at: datetime | None = None,
     now: datetime | None = None,
     **values,
 ) -> dict:
-    """Record an interaction. Inquiries, complaints and returns start open."""
+    """Record an interaction (on a contact or company, optionally about a deal).
+    Inquiries, complaints and returns start open."""
     now = now or utcnow()
     kind = check_kind(kind)
     if contact_id is None and company_id is None:
@@ -91,8 +93,9 @@ def log_activity(
     try:
         with database_proxy.atomic():
             activity_id = Activity.insert(
-                contact=contact_id, company=company_id, created_at=now, updated_at=now, **row
-            ).execute()
+                contact=contact_id, company=company_id, deal=deal_id, created_at=now,
+                updated_at=now, **row,
+            ).execute()  # fmt: skip
             if contact_id is not None:
                 # Newest interaction first: one conditional update, no read.
                 at = Contact.last_activity_at.db_value(row["occurred_at"])  # stored form
@@ -100,7 +103,9 @@ def log_activity(
             _index([(activity_id, row.get("subject"), row.get("body"), row.get("outcome"))])
     except IntegrityError:
         # Checked only when the insert failed, so logging costs no extra query.
-        for model, given in ((Contact, contact_id), (Company, company_id)):
+        from crmcli.models import Deal
+
+        for model, given in ((Contact, contact_id), (Company, company_id), (Deal, deal_id)):
             if given is not None and not model.select().where(model.id == given).exists():
                 raise NotFound(f"no {model.__name__.lower()} with id {given}") from None
         raise
@@ -217,12 +222,12 @@ _COLUMNS = (
     Activity.company, Company.name, Activity.direction, Activity.subject, Activity.body,
     Activity.duration_min, Activity.outcome, Activity.rating, Activity.score, Activity.status,
     Activity.resolved_at, Activity.resolved_by, Activity.resolution, Activity.owner,
-    Activity.created_at, Activity.updated_at,
+    Activity.deal, Activity.created_at, Activity.updated_at,
 )  # fmt: skip
 _KEYS = (
     "id", "kind", "occurred_at", "contact_id", "contact", "company_id", "company", "direction",
     "subject", "body", "duration_min", "outcome", "rating", "score", "status", "resolved_at",
-    "resolved_by", "resolution", "owner", "created_at", "updated_at",
+    "resolved_by", "resolution", "owner", "deal_id", "created_at", "updated_at",
 )  # fmt: skip
 
 

@@ -70,6 +70,7 @@ def add_task(
     title: str,
     *,
     contact_id: int | None = None,
+    deal_id: int | None = None,
     due_at: datetime | None = None,
     due_has_time: bool = False,
     rrule: str | None = None,
@@ -77,7 +78,8 @@ def add_task(
     note: str | None = None,
     now: datetime | None = None,
 ) -> dict:
-    """Create a task; a recurring one needs a due date, where its series starts."""
+    """Create a task (for a contact and/or a deal); a recurring one needs a due date, where
+    its series starts."""
     now = now or utcnow()
     title = " ".join((title or "").split())
     if not title:
@@ -85,24 +87,28 @@ def add_task(
     row = dict(
         title=title, name_key=fold_variants(title), contact=contact_id, due_at=due_at,
         due_has_time=due_has_time, rrule=rrule or None, series_start=due_at if rrule else None,
-        priority=priority, note=(note or "").strip() or None,
+        priority=priority, note=(note or "").strip() or None, deal=deal_id,
     )  # fmt: skip
     _check(row)
-    with _contact_exists(contact_id):
+    with _contact_exists(contact_id, deal_id):
         task_id = Task.insert(created_at=now, updated_at=now, **row).execute()
     return get_task(task_id)
 
 
 @contextmanager
-def _contact_exists(contact_id: int | None):
-    """A write that links `contact_id`: NotFound (and nothing written) if there is none."""
+def _contact_exists(contact_id: int | None, deal_id: int | None = None):
+    """A write that links `contact_id` (and `deal_id`): NotFound, nothing written, if the
+    linked record is not there."""
+    from crmcli.models import Deal
+
     try:
         with database_proxy.atomic():
             yield
     except IntegrityError:
-        if contact_id is None or Contact.select().where(Contact.id == contact_id).exists():
-            raise
-        raise NotFound(f"no contact with id {contact_id}") from None
+        for model, given in ((Contact, contact_id), (Deal, deal_id)):
+            if given is not None and not model.select().where(model.id == given).exists():
+                raise NotFound(f"no {model.__name__.lower()} with id {given}") from None
+        raise
 
 
 def resolve_task(ref: str) -> int:
@@ -140,13 +146,13 @@ def _candidates(ids: list[int]):
 _COLUMNS = (
     Task.id, Task.title, Task.contact, Contact.name, Task.due_at, Task.due_has_time,
     Task.snoozed_until, Task.rrule, Task.priority, Task.note, Task.done_at, Task.previous,
-    Task.created_at, Task.updated_at,
+    Task.deal, Task.created_at, Task.updated_at,
 )  # fmt: skip
 
 
 def _row(values: tuple, now: datetime) -> dict:
     (tid, title, contact_id, contact, due, has_time, snoozed, rule, prio, note, done, prev,
-     created, updated) = values  # fmt: skip
+     deal_id, created, updated) = values  # fmt: skip
     effective = snoozed or due
     overdue = False
     if effective is not None and done is None:
@@ -158,8 +164,8 @@ def _row(values: tuple, now: datetime) -> dict:
         "id": tid, "title": title, "contact_id": contact_id, "contact": contact, "due_at": due,
         "due_has_time": bool(has_time), "snoozed_until": snoozed, "effective_due": effective,
         "rrule": rule, "priority": PRIORITIES[prio], "note": note, "done": done is not None,
-        "done_at": done, "overdue": overdue, "previous_id": prev, "created_at": created,
-        "updated_at": updated,
+        "done_at": done, "overdue": overdue, "previous_id": prev, "deal_id": deal_id,
+        "created_at": created, "updated_at": updated,
     }  # fmt: skip
 
 
@@ -287,7 +293,8 @@ def _spawn(task_id: int, card: dict, now: datetime) -> dict | None:
     new_id = Task.insert(
         title=task.title, name_key=task.name_key, contact=task.contact_id, due_at=to_utc(due),
         due_has_time=task.due_has_time, rrule=task.rrule, series_start=start,
-        priority=task.priority, note=task.note, previous=task_id, created_at=now, updated_at=now,
+        priority=task.priority, note=task.note, previous=task_id, deal=task.deal_id,
+        created_at=now, updated_at=now,
     ).execute()  # fmt: skip
     return get_task(new_id, now=now)
 

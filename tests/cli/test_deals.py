@@ -3,6 +3,8 @@ and `crm stages`: JSON output, exit codes and one-line errors that write nothing
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 
@@ -167,3 +169,20 @@ def test_stages_commands(crm):
     assert r.exit_code == 0, r.stderr
     assert crm("list", "deals", "-o", "json").json()[0]["stage"] == "Lead"
     assert "Vorführung" not in crm("stages").stdout
+
+
+def test_log_and_task_about_a_deal(crm):
+    crm("add", "contact", "Jürgen Müller")
+    crm("add", "deal", "Dachsanierung", "--contact", "müller", "--amount", "12.500")
+    r = crm(
+        "log", "call", "müller", "--deal", "dach", "--subject", "Angebot besprochen", "-o", "json"
+    )
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["deal_id"] == 1
+    t = crm("add", "task", "Angebot nachfassen", "--deal", "dach", "--due", "fri", "-o", "json")
+    assert t.exit_code == 0, t.stderr
+    assert t.json()["deal_id"] == 1
+    card = crm("show", "deal", "dach", "-o", "json").json()
+    assert "Angebot besprochen" in json.dumps(card, ensure_ascii=False)
+    r = crm("log", "call", "müller", "--deal", "nichts")
+    assert r.exit_code == 1 and "no deal" in r.stderr
