@@ -22,7 +22,8 @@ from crmcli.env import Env, current, install
 
 
 def _fail(text: str, code: int) -> None:
-    sys.stderr.write(f"crm: error: {text}\n")
+    # Always one line: driver messages (PostgreSQL's DETAIL: lines) are folded here, once.
+    sys.stderr.write(f"crm: error: {' '.join(str(text).split())}\n")
     sys.exit(code)
 
 

@@ -17,7 +17,12 @@ def _system_now() -> datetime:
     # CRM_NOW pins the clock for reproducible scripts and tests (an ISO datetime with offset).
     pinned = os.environ.get("CRM_NOW")
     if pinned:
-        value = datetime.fromisoformat(pinned)
+        try:
+            value = datetime.fromisoformat(pinned)
+        except ValueError:
+            from crmcli.errors import Invalid
+
+            raise Invalid("CRM_NOW", f"'{pinned}' is not an ISO datetime") from None
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime.now(UTC)
 

@@ -101,3 +101,23 @@ def test_subcommand_help_is_plain_and_lists_subcommands(crm):
     assert "install-completion" not in r.stdout
     for name in ("contact", "company", "task"):
         assert f"  {name}" in r.stdout
+
+
+def test_errors_stay_one_line_even_when_the_cause_is_not(crm, monkeypatch):
+    from crmcli.errors import CrmError
+    from crmcli.services import contacts
+
+    def broken(*args, **kwargs):
+        raise CrmError("first line\nDETAIL:  second line")
+
+    monkeypatch.setattr(contacts, "list_contacts", broken)
+    r = crm("list", "contacts")
+    assert r.exit_code == 1
+    assert r.stderr == "crm: error: first line DETAIL: second line\n"
+
+
+def test_a_bad_pinned_clock_is_a_clear_error(crm, monkeypatch):
+    monkeypatch.setenv("CRM_NOW", "gestern")
+    r = crm("list", "tasks")
+    assert r.exit_code == 1
+    assert r.stderr == "crm: error: CRM_NOW: 'gestern' is not an ISO datetime\n"
