@@ -1,3 +1,3 @@
-from crmcli.cli import main
+from crmcli.launch import main
 
 main()

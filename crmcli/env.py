@@ -61,7 +61,9 @@ class Env:
         """The open database, opened (and migrated) on first use."""
         if self._db is None:
             from crmcli.db import open_database
+            from crmcli.launch import resume
 
+            resume()  # start-up is over: the command's own work runs with the collector on
             self._db = open_database(self.target, create=create)
         return self._db
 

@@ -53,3 +53,40 @@ def test_sqlite_commands_do_not_import_server_drivers(tmp_path):
     loaded = loaded_after(code)
     assert "peewee" in loaded
     assert not loaded & {"psycopg", "psycopg2", "pymysql", "MySQLdb"}
+
+
+def _gc_state_after(argv: list[str]) -> tuple[str, str]:
+    """Run `crm argv` through the console script's entry point; report the collector's state
+    after it (enabled?, objects frozen?) and what it printed."""
+    probe = f"""
+import gc, sys
+sys.argv = ['crm', *{argv!r}]
+from crmcli.launch import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("GC", gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return done.stderr.strip().splitlines()[-1], done.stdout
+
+
+def test_console_script_pauses_the_collector_only_while_starting(tmp_path):
+    # A command that opens its database works with the collector on again (start-up frozen).
+    state, out = _gc_state_after(["--db", str(tmp_path / "x.db"), "list", "contacts", "-o", "json"])
+    assert state == "GC True True"
+    assert out.strip() == "[]"
+    # `crm --help` never opens a database and ends with it still paused: nothing to collect.
+    state, out = _gc_state_after(["--help"])
+    assert state == "GC False False"
+    assert "Usage: crm" in out
+
+
+def test_console_script_entry_point_is_the_launcher():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["crm"] == "crmcli.launch:main"
