@@ -36,7 +36,12 @@ class UTCDateTimeField(DateTimeField):
     def python_value(self, value):
         if isinstance(value, str):
             # SQLite hands back text; fromisoformat reads peewee's format ~20x faster than
-            # peewee's strptime loop, which matters on lists and reports of many rows.
+            # peewee's strptime loop, which matters on lists and reports of many rows. Read
+            # with its offset it is aware at once: .replace(tzinfo=) would cost 8x the parse.
+            try:
+                return datetime.fromisoformat(value + "+00:00")
+            except ValueError:
+                pass
             try:
                 value = datetime.fromisoformat(value)
             except ValueError:
@@ -95,7 +100,8 @@ class Contact(BaseModel):
     city_fold = TextField(null=True, index=True)
     country = TextField(null=True)
     birthday = DateField(null=True)
-    birthday_md = CharField(max_length=5, null=True, index=True)  # "12-24": reminders by day
+    birthday_md = CharField(max_length=5, null=True)  # "12-24": reminders by day (see Meta)
+    birthday_reminded = IntegerField(default=0)  # the year of the last birthday reminded
     status = CharField(max_length=16, default="lead", index=True)
     source = TextField(null=True, index=True)
     owner = TextField(null=True)
@@ -103,9 +109,21 @@ class Contact(BaseModel):
     consent = BooleanField(default=False)
     consent_at = UTCDateTimeField(null=True)
     # Stay in touch: call at least every N days (a tag's cadence applies too; the shorter wins).
-    cadence_days = IntegerField(null=True)  # indexed with last_activity_at (migration 0002)
+    cadence_days = IntegerField(null=True)
     # The newest activity's time, kept by services.activities: card header, cadence, --brief.
     last_activity_at = UTCDateTimeField(null=True, index=True)
+    # Kept by services.cadence: the shorter of the own and the tags' cadence, when the contact
+    # is due for a call (seconds since 1970, UTC; NULL without a cadence or when inactive),
+    # and that time again until `crm remind` printed it (then NULL).
+    cadence_eff = IntegerField(null=True)
+    touch_due = BigIntegerField(null=True)
+    touch_remind = BigIntegerField(null=True)
+
+    class Meta:
+        indexes = (
+            (("birthday_md", "birthday_reminded"), False),
+            # touch_due and touch_remind have partial indexes (WHERE ... IS NOT NULL), 0004.
+        )
 
 
 class Tag(BaseModel):
@@ -158,9 +176,16 @@ TRACKED_KINDS = ("inquiry", "complaint", "return")
 class Activity(BaseModel):
     """One entry on a timeline: every kind of interaction with a contact or company."""
 
+    # created_at is not indexed here (migration 0004 dropped it); the composite indexes
+    # below serve the contact and company links.
+    created_at = UTCDateTimeField(default=utcnow)
     kind = CharField(max_length=16)
-    contact = ForeignKeyField(Contact, null=True, on_delete="CASCADE", backref="activities")
-    company = ForeignKeyField(Company, null=True, on_delete="CASCADE", backref="activities")
+    contact = ForeignKeyField(
+        Contact, null=True, on_delete="CASCADE", backref="activities", index=False
+    )
+    company = ForeignKeyField(
+        Company, null=True, on_delete="CASCADE", backref="activities", index=False
+    )
     occurred_at = UTCDateTimeField()
     direction = CharField(max_length=3, null=True)  # in / out
     subject = TextField(null=True)
@@ -174,14 +199,16 @@ class Activity(BaseModel):
     resolved_by = TextField(null=True)
     resolution = TextField(null=True)
     owner = TextField(null=True)
+    # An open one's occurred_at in seconds since 1970 until `crm remind` printed it (then NULL).
+    remind_at = BigIntegerField(null=True)
 
     class Meta:
         indexes = (
             (("contact", "occurred_at"), False),
             (("company", "occurred_at"), False),
             (("kind", "occurred_at"), False),
-            (("status", "occurred_at"), False),
             (("occurred_at",), False),
+            # Partial (migration 0004): occurred_at WHERE status = 'open', and remind_at.
         )
 
 
@@ -203,6 +230,11 @@ class Task(BaseModel):
     snoozed_until = UTCDateTimeField(null=True)
     # The occurrence this task was spawned from, so completing twice never spawns twice.
     previous = ForeignKeyField("self", null=True, on_delete="SET NULL", unique=True)
+    # Kept by services.tasks (partial indexes, migration 0004): an open task's due time (its
+    # snooze, else due_at; NULL when done), and the same in seconds since 1970 until
+    # `crm remind` printed that occurrence (then NULL).
+    open_due_at = UTCDateTimeField(null=True)
+    remind_at = BigIntegerField(null=True)
 
     class Meta:
         indexes = ((("done_at", "due_at"), False), (("contact", "done_at"), False))

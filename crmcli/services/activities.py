@@ -3,6 +3,7 @@ and survey, on the contact (and company) it belongs to."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import prepared, search
+from crmcli.services import cadence, prepared, search
 
 DIRECTIONS = ("in", "out")
 EDITABLE = (
@@ -88,8 +89,9 @@ def log_activity(
         raise Invalid("contact", "an activity belongs to a contact or a company")
     row = _clean(values, kind)
     row.update(kind=kind, occurred_at=occurred_at or now)
+    at_seconds = int(row["occurred_at"].timestamp())
     if kind in TRACKED_KINDS:
-        row["status"] = "open"
+        row.update(status="open", remind_at=at_seconds)
     try:
         with database_proxy.atomic():
             activity_id = Activity.insert(
@@ -97,9 +99,10 @@ def log_activity(
                 updated_at=now, **row,
             ).execute()  # fmt: skip
             if contact_id is not None:
-                # Newest interaction first: one conditional update, no read.
+                # Newest interaction first: one conditional update, no read; the contact's
+                # stay-in-touch due time moves with it.
                 at = Contact.last_activity_at.db_value(row["occurred_at"])  # stored form
-                prepared.run("touch_contact", _touch, at, contact_id)
+                prepared.run("touch_contact", cadence.touch_update, at, at_seconds, contact_id)
             _index([(activity_id, row.get("subject"), row.get("body"), row.get("outcome"))])
     except IntegrityError:
         # Checked only when the insert failed, so logging costs no extra query.
@@ -110,13 +113,6 @@ def log_activity(
                 raise NotFound(f"no {model.__name__.lower()} with id {given}") from None
         raise
     return get_activity(activity_id)
-
-
-def _touch(at, contact_id):
-    last = Contact.last_activity_at
-    return Contact.update(last_activity_at=at).where(
-        (Contact.id == contact_id) & (last.is_null() | (last < at))
-    )
 
 
 def _index(rows: Sequence[tuple]) -> None:
@@ -132,6 +128,7 @@ def _refresh_last_activity(contact_id: int | None) -> None:
         Activity.select(fn.MAX(Activity.occurred_at)).where(Activity.contact == contact_id).scalar()
     )
     Contact.update(last_activity_at=newest).where(Contact.id == contact_id).execute()
+    cadence.refresh([contact_id])
 
 
 def edit_activity(activity_id: int, changes: dict, *, now: datetime | None = None) -> dict:
@@ -155,6 +152,11 @@ def edit_activity(activity_id: int, changes: dict, *, now: datetime | None = Non
         )
     if kind in TRACKED_KINDS and current["status"] is None:
         row["status"] = "open"
+    if row.get("status") == "open" or (current["status"] == "open" and "occurred_at" in row):
+        # Open, or open at a new time: `crm remind` tells of it when it has waited long enough
+        # (the reminder log keeps it from being told twice).
+        at = row.get("occurred_at", current["occurred_at"])
+        row["remind_at"] = int(at.timestamp())
     with database_proxy.atomic():
         row["updated_at"] = now
         Activity.update(**row).where(Activity.id == activity_id).execute()
@@ -188,7 +190,7 @@ def resolve_activity(
         )
     changed = Activity.update(
         status="resolved", resolved_at=now, resolved_by=by, resolution=(note or "").strip() or None,
-        updated_at=now,
+        updated_at=now, remind_at=None,
     ).where((Activity.id == activity_id) & (Activity.status == "open")).execute()  # fmt: skip
     if not changed:  # resolved already, maybe a moment ago by someone else
         card = get_activity(activity_id)
@@ -211,6 +213,7 @@ def reopen_activity(activity_id: int, *, now: datetime | None = None) -> dict:
             resolved_by=None,
             resolution=None,
             updated_at=now or utcnow(),
+            remind_at=int(card["occurred_at"].timestamp()),
         ).where(Activity.id == activity_id).execute()
         # Open again: `crm remind` tells of it again once it has waited long enough.
         ReminderLog.delete().where(ReminderLog.key == f"open:{activity_id}").execute()
@@ -339,6 +342,20 @@ def open_query(*, until: datetime):
 
 def rows(query) -> list[dict]:
     return _rows(query)
+
+
+def pending_rows(until: datetime) -> list[tuple[dict, int]]:
+    """Inquiries, complaints and returns from before `until` that `crm remind` has not printed
+    (the queue in activity.remind_at, which holds open ones only: the caller skips any other
+    and takes it off), oldest first, each with its queue value."""
+
+    def build(limit):
+        # No ORDER BY: SQLite would walk the whole timeline by its time index to avoid a sort.
+        return _select().select_extend(Activity.remind_at).where(Activity.remind_at < limit)
+
+    found = prepared.run("activity_queue", build, math.ceil(until.timestamp()))
+    found.sort(key=lambda r: (r[2], r[0]))  # occurred_at, id
+    return [(dict(zip(_KEYS, r[:-1], strict=True)), r[-1]) for r in found]
 
 
 def open_counts(contact_ids: Sequence[int]) -> dict[int, int]:

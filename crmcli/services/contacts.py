@@ -18,7 +18,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import companies, prepared, refs, search, tags
+from crmcli.services import cadence, companies, prepared, refs, search, tags
 from crmcli.values import fold, fold_variants, parse_email, parse_phone
 
 TEXT_FIELDS = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
@@ -165,6 +165,8 @@ def add_contact(
             ).execute()
         _set_fields(contact_id, [(k, v) for k, v in fields if v != ""])
         search.reindex_contacts([contact_id])
+        if row.get("cadence_days") is not None or tags_:
+            cadence.refresh([contact_id])
     return get_contact(contact_id)
 
 
@@ -203,6 +205,8 @@ def edit_contact(
             ).execute()
         _set_fields(contact_id, fields)
         search.reindex_contacts([contact_id])
+        if add or drop or {"cadence_days", "status"} & set(row):
+            cadence.refresh([contact_id])
     return get_contact(contact_id)
 
 

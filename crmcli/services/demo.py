@@ -196,8 +196,9 @@ COMPANY_COLUMNS = (
 )  # fmt: skip
 CONTACT_COLUMNS = (
     "name", "name_key", "email", "email_key", "phone", "phone_e164", "company", "position",
-    "street", "zip", "city", "city_fold", "country", "birthday", "birthday_md", "status",
-    "source", "owner", "notes", "consent", "consent_at", "created_at", "updated_at",
+    "street", "zip", "city", "city_fold", "country", "birthday", "birthday_md",
+    "birthday_reminded", "status", "source", "owner", "notes", "consent", "consent_at",
+    "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -493,6 +494,7 @@ def _contacts(d: _Demo, n: int) -> int:
             "street": street, "zip": zip_, "city": city, "city_fold": d.fold(city),
             "country": country, "birthday": birthday,
             "birthday_md": birthday.strftime("%m-%d") if birthday else None,
+            "birthday_reminded": 0,
             "status": _STATUSES(rng),
             "source": _SOURCES(rng),
             "owner": rng.choice(_OWNERS) if rng.random() < 0.9 else None,
@@ -691,6 +693,9 @@ def fill_demo(
         )
         counts = {key: make() for key, make in steps}
         counts["activities"] += getattr(d, "touched", 0)  # calls that keep cadences in time
+        from crmcli.services.reminders import rebuild_queues
+
+        rebuild_queues()  # bulk inserts bypass the services that keep the reminder queues
     return {
         "contacts": counts.pop("contacts"),
         **counts,

@@ -4,21 +4,13 @@ call (stay-in-touch cadences). `remind` prints each occurrence once, for cron.""
 from __future__ import annotations
 
 import functools
+import operator
 from datetime import date, datetime, timedelta
 
-from peewee import JOIN, Value, fn
+from peewee import Tuple
 
-from crmcli.models import (
-    Activity,
-    Contact,
-    ContactTag,
-    ReminderLog,
-    Tag,
-    Task,
-    database_proxy,
-    utcnow,
-)
-from crmcli.services import activities, tasks
+from crmcli.models import Activity, Contact, ReminderLog, Task, database_proxy, utcnow
+from crmcli.services import activities, cadence, prepared, tasks
 from crmcli.values import local_tz, to_utc
 
 DEFAULT_OPEN_AFTER = timedelta(days=3)
@@ -32,41 +24,20 @@ def _item(kind: str, key: str, ref_id: int, due: datetime, now: datetime, **data
     }  # fmt: skip
 
 
-def _unreminded(query, key):
-    """`query` without the rows whose reminder `key` (an SQL expression) was printed."""
-    return query.join(ReminderLog, JOIN.LEFT_OUTER, on=(ReminderLog.key == key)).where(
-        ReminderLog.key.is_null()
-    )
+def _task_item(t: dict, now: datetime) -> dict:
+    due = t["effective_due"]
+    item = _item(
+        "task", f"task:{t['id']}:{int(due.timestamp())}", t["id"], due, now,
+        contact_id=t["contact_id"], contact=t["contact"], text=t["title"], priority=t["priority"],
+    )  # fmt: skip
+    item["overdue"] = t["overdue"]  # a task due on a day is overdue from the next day
+    item["has_time"] = t["due_has_time"] or t["snoozed_until"] is not None
+    return item
 
 
-def _key(prefix: str, *parts):
-    """The SQL twin of f"{prefix}:{part}:{part}..." for reminder keys."""
-    expr = Value(f"{prefix}:").concat(parts[0])
-    for part in parts[1:]:
-        expr = expr.concat(":").concat(part)
-    return expr
-
-
-def due_tasks(now: datetime, horizon: datetime, *, fresh: bool = False) -> list[dict]:
-    """Open tasks whose (snoozed) due time falls before `horizon`; with `fresh`, only those
-    not reminded of at that due time."""
-    from crmcli.db import epoch
-
-    query = tasks.due_query(horizon)
-    if fresh:
-        query = _unreminded(query, _key("task", Task.id, epoch(tasks.effective_due())))
-    out = []
-    for t in tasks.rows(query, now):
-        due = t["effective_due"]
-        item = _item(
-            "task", f"task:{t['id']}:{int(due.timestamp())}", t["id"], due, now,
-            contact_id=t["contact_id"], contact=t["contact"], text=t["title"],
-            priority=t["priority"],
-        )  # fmt: skip
-        item["overdue"] = t["overdue"]  # a task due on a day is overdue from the next day
-        item["has_time"] = t["due_has_time"] or t["snoozed_until"] is not None
-        out.append(item)
-    return out
+def due_tasks(now: datetime, horizon: datetime) -> list[dict]:
+    """Open tasks whose (snoozed) due time falls before `horizon`."""
+    return [_task_item(t, now) for t in tasks.rows(tasks.due_query(horizon), now)]
 
 
 def _month_days(start: date, end: date) -> dict[str, date]:
@@ -85,13 +56,29 @@ def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def birthdays(now: datetime, horizon: datetime) -> list[dict]:
-    """Birthdays from today to the horizon's day (local dates)."""
+def birthdays(now: datetime, horizon: datetime, *, fresh: bool = False) -> list[dict]:
+    """Birthdays from today to the horizon's day (local dates); with `fresh`, only those whose
+    year's birthday was not reminded of (contact.birthday_reminded holds that year)."""
     zone = local_tz()
     days = _month_days(now.astimezone(zone).date(), horizon.astimezone(zone).date())
+    if not days:
+        return []
+    if fresh:  # one branch per calendar year in the window (two around New Year)
+        years: dict[int, list[str]] = {}
+        for md, day in days.items():
+            years.setdefault(day.year, []).append(md)
+        where = functools.reduce(
+            operator.or_,
+            (
+                Contact.birthday_md.in_(mds) & (Contact.birthday_reminded < year)
+                for year, mds in years.items()
+            ),
+        )
+    else:
+        where = Contact.birthday_md.in_(list(days))
     rows = (
         Contact.select(Contact.id, Contact.name, Contact.birthday, Contact.birthday_md)
-        .where(Contact.birthday_md.in_(list(days)))
+        .where(where)
         .order_by(Contact.name_key)
         .tuples()
     )
@@ -116,136 +103,124 @@ def birthdays(now: datetime, horizon: datetime) -> list[dict]:
     return out
 
 
-def unanswered(
-    now: datetime, older_than: timedelta = DEFAULT_OPEN_AFTER, *, fresh: bool = False
-) -> list[dict]:
+def _open_item(a: dict, now: datetime, older_than: timedelta) -> dict:
+    return _item(
+        a["kind"], f"open:{a['id']}", a["id"], a["occurred_at"] + older_than, now,
+        contact_id=a["contact_id"], contact=a["contact"] or a["company"],
+        text=f"open {a['kind']}: {a['subject'] or (a['body'] or '')[:60]}".rstrip(": "),
+        age_days=(now - a["occurred_at"]).days,
+    )  # fmt: skip
+
+
+def unanswered(now: datetime, older_than: timedelta = DEFAULT_OPEN_AFTER) -> list[dict]:
     """Inquiries, complaints and returns still open after `older_than`, oldest first."""
     query = activities.open_query(until=now - older_than)
-    if fresh:
-        query = _unreminded(query, _key("open", Activity.id))
-    return [
-        _item(
-            a["kind"],
-            f"open:{a['id']}",
-            a["id"],
-            a["occurred_at"] + older_than,
-            now,
-            contact_id=a["contact_id"],
-            contact=a["contact"] or a["company"],
-            text=f"open {a['kind']}: {a['subject'] or (a['body'] or '')[:60]}".rstrip(": "),
-            age_days=(now - a["occurred_at"]).days,
-        )  # fmt: skip
-        for a in activities.rows(query)
-    ]
+    return [_open_item(a, now, older_than) for a in activities.rows(query)]
 
 
-def _cadence_query(horizon: datetime):
-    """Contacts (id, name, days, last interaction, created) whose cadence runs out by `horizon`;
-    also the SQL of their `since` and the per-contact cadence table."""
-    from crmcli.db import plus_days_before
+def _cadence_item(row: tuple, now: datetime) -> dict:
+    cid, name, days, last, created = row
+    since_at = last or created
+    when = f"last contact {last.astimezone(local_tz()):%Y-%m-%d}" if last else "never contacted"
+    return _item(
+        "cadence", f"cadence:{cid}:{int(since_at.timestamp())}:{days}", cid,
+        since_at + timedelta(days=days), now, contact_id=cid, contact=name,
+        text=f"get in touch with {name} (every {days} days; {when})",
+        cadence_days=days, last_activity_at=last,
+    )  # fmt: skip
 
-    # Due means some cadence has run out: since + days <= horizon, i.e. since <= horizon - days.
-    # One branch per cadence tag (there are few), each walking that tag's members by index,
-    # and one for contacts with a cadence of their own (indexed too).
-    since = fn.COALESCE(Contact.last_activity_at, Contact.created_at)
 
-    def since_before(days: int):  # a constant bound: no date arithmetic per row
-        return since <= Contact.created_at.to_value(horizon - timedelta(days=days))
-
-    branches = [
-        ContactTag.select(ContactTag.contact.alias("cid"), Value(days).alias("days"))
-        .join(Contact, on=(ContactTag.contact == Contact.id))
-        .where((ContactTag.tag == tag_id) & since_before(days))
-        for tag_id, days in Tag.select(Tag.id, Tag.cadence_days)
-        .where(Tag.cadence_days.is_null(False))
-        .tuples()
-    ]
-    branches.append(
-        Contact.select(Contact.id.alias("cid"), Contact.cadence_days.alias("days")).where(
-            Contact.cadence_days.is_null(False)
-            & plus_days_before(since, Contact.cadence_days, horizon)
-        )
-    )
-    both = functools.reduce(lambda a, b: a.union_all(b), branches).alias("both")
-    every = (
-        both.select_from(both.c.cid, fn.MIN(both.c.days).alias("days"))
-        .group_by(both.c.cid)
-        .alias("every")
-    )
-    query = (
-        Contact.select(
-            Contact.id, Contact.name, every.c.days, Contact.last_activity_at, Contact.created_at
-        )
-        .join(every, on=(every.c.cid == Contact.id))
-        .where(Contact.status != "inactive")
-    )
-    return query, since, every
+_CADENCE_COLUMNS = (
+    Contact.id, Contact.name, Contact.cadence_eff, Contact.last_activity_at, Contact.created_at,
+)  # fmt: skip
 
 
 def cadence_due_ids(horizon: datetime):
     """The ids of contacts due for a call by `horizon`, as a subquery (for list filters)."""
-    query, _, _ = _cadence_query(horizon)
-    return query.select(Contact.id)
+    return Contact.select(Contact.id).where(cadence.due_before(horizon))
 
 
-def cadence_due(now: datetime, horizon: datetime, *, fresh: bool = False) -> list[dict]:
+def cadence_due(now: datetime, horizon: datetime) -> list[dict]:
     """Contacts whose stay-in-touch cadence (their own or a tag's, the shorter) runs out by
     `horizon`, counted from their last interaction (or from when they were added)."""
-    from crmcli.db import epoch
-
-    query, since, every = _cadence_query(horizon)
-    if fresh:
-        query = _unreminded(query, _key("cadence", Contact.id, epoch(since), every.c.days))
-    out = []
-    for cid, name, days, last, created in query.tuples():
-        since_at = last or created
-        due = since_at + timedelta(days=days)
-        when = f"last contact {last.astimezone(local_tz()):%Y-%m-%d}" if last else "never contacted"
-        out.append(
-            _item(
-                "cadence",
-                f"cadence:{cid}:{int(since_at.timestamp())}:{days}",
-                cid,
-                due,
-                now,
-                contact_id=cid,
-                contact=name,
-                text=f"get in touch with {name} (every {days} days; {when})",
-                cadence_days=days,
-                last_activity_at=last,
-            )  # fmt: skip
-        )
-    out.sort(key=lambda i: i["due"])
+    query = Contact.select(*_CADENCE_COLUMNS).where(cadence.due_before(horizon))
+    out = [_cadence_item(row, now) for row in query.tuples()]
+    out.sort(key=lambda i: (i["due"], i["id"]))
     return out
 
 
 def due_items(
-    now: datetime,
-    within: timedelta,
-    *,
-    open_after: timedelta = DEFAULT_OPEN_AFTER,
-    fresh: bool = False,
+    now: datetime, within: timedelta, *, open_after: timedelta = DEFAULT_OPEN_AFTER
 ) -> list[dict]:
-    """Everything due from now to now + within (and everything overdue), soonest first;
-    with `fresh`, only what was not reminded of yet."""
+    """Everything due from now to now + within (and everything overdue), soonest first."""
     horizon = now + within
-    items = due_tasks(now, horizon, fresh=fresh) + birthdays(now, horizon)
-    items += unanswered(now, open_after, fresh=fresh) + cadence_due(now, horizon, fresh=fresh)
-    if fresh:  # birthdays are few: filtered here rather than in SQL
-        items = _drop_reminded(items)
+    items = due_tasks(now, horizon) + birthdays(now, horizon)
+    items += unanswered(now, open_after) + cadence_due(now, horizon)
     items.sort(key=lambda i: (i["due"], i["kind"], i["id"]))
     return items
 
 
+def _pending(now: datetime, within: timedelta, open_after: timedelta) -> tuple[list[dict], list]:
+    """What `crm remind` has not printed yet, read from the reminder queues (indexed columns
+    that hold only unprinted occurrences), and the changes that mark all of it as printed."""
+    horizon = now + within
+    items, marks = [], []
+
+    task_rows = tasks.pending_rows(horizon, now)
+    items += [_task_item(t, now) for t, _ in task_rows if not t["done"]]
+    marks.append((Task, Task.remind_at, [(t["id"], at) for t, at in task_rows]))
+
+    open_rows = activities.pending_rows(now - open_after)
+    items += [_open_item(a, now, open_after) for a, _ in open_rows if a["status"] == "open"]
+    marks.append((Activity, Activity.remind_at, [(a["id"], at) for a, at in open_rows]))
+
+    touch_rows = prepared.run(
+        "touch_queue",
+        lambda limit: Contact.select(*_CADENCE_COLUMNS, Contact.touch_remind).where(
+            cadence.pending_before(limit)
+        ),
+        cadence.seconds(horizon),
+    )
+    items += [_cadence_item(row[:-1], now) for row in touch_rows]
+    marks.append((Contact, Contact.touch_remind, [(row[0], row[-1]) for row in touch_rows]))
+
+    born = birthdays(now, horizon, fresh=True)
+    items += born
+    marks.append(("birthday", [(i["id"], int(i["key"].rsplit(":", 1)[1])) for i in born]))
+    return items, marks
+
+
+def _clear(marks: list) -> None:
+    """Take what was read off the queues: each row only if it still holds the value read, so
+    a task snoozed meanwhile (PostgreSQL lets others write) stays armed for its new time."""
+    for mark in marks:
+        if mark[0] == "birthday":
+            years: dict[int, list[int]] = {}
+            for cid, year in mark[1]:
+                years.setdefault(year, []).append(cid)
+            for year, ids in years.items():
+                for start in range(0, len(ids), 500):
+                    Contact.update(birthday_reminded=year).where(
+                        Contact.id.in_(ids[start : start + 500])
+                        & (Contact.birthday_reminded < year)
+                    ).execute()
+            continue
+        model, column, pairs = mark
+        for start in range(0, len(pairs), 400):
+            part = pairs[start : start + 400]
+            model.update({column: None}).where(Tuple(model.id, column).in_(part)).execute()
+
+
 def _drop_reminded(items: list[dict]) -> list[dict]:
-    keys = [i["key"] for i in items if i["kind"] == "birthday"]
+    """Items whose key the reminder log already holds (printed before) left out."""
+    keys = [i["key"] for i in items]
     seen: set[str] = set()
     for start in range(0, len(keys), 500):
         chunk = ReminderLog.select(ReminderLog.key).where(
             ReminderLog.key.in_(keys[start : start + 500])
         )
         seen.update(k for (k,) in chunk.tuples())
-    return [i for i in items if i["key"] not in seen]
+    return [i for i in items if i["key"] not in seen] if seen else items
 
 
 def remind(
@@ -268,15 +243,38 @@ def remind(
         items = due_items(now, within, open_after=open_after)
     else:
         with exclusive_transaction(database_proxy.obj):
-            items = due_items(now, within, open_after=open_after, fresh=True)
+            items, marks = _pending(now, within, open_after)
+            if items:
+                # A queue may hold an occurrence printed before (armed again by an edit that
+                # kept its time): the log has the last word.
+                items = _drop_reminded(items)
+                _clear(marks)
             if items:
                 ReminderLog.insert_many(
                     [(i["key"], now) for i in items],
                     fields=[ReminderLog.key, ReminderLog.reminded_at],
                 ).on_conflict_ignore().execute()
+        items.sort(key=lambda i: (i["due"], i["kind"], i["id"]))
     if brief:
         add_context(items)
     return items
+
+
+def rebuild_queues() -> None:
+    """Arm every reminder queue from the records themselves, after a bulk load: open tasks
+    with a due time (and their open_due_at), open inquiries/complaints/returns, stay-in-touch
+    due times. What was printed before stays in the reminder log: nothing prints twice."""
+    from crmcli.db import epoch
+
+    due = tasks.effective_due()
+    Task.update(open_due_at=due, remind_at=epoch(due)).where(
+        Task.done_at.is_null() & due.is_null(False)
+    ).execute()
+    Task.update(open_due_at=None, remind_at=None).where(Task.done_at.is_null(False)).execute()
+    Activity.update(remind_at=epoch(Activity.occurred_at)).where(
+        Activity.status == "open"
+    ).execute()
+    cadence.refresh()
 
 
 def add_context(items: list[dict]) -> None:

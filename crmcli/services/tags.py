@@ -132,12 +132,24 @@ def edit_tag(ref: str, changes: dict, *, now=None) -> dict:
         if days is not None and not 1 <= days <= 3660:
             raise Invalid("every", "a cadence is from 1 day to 10 years")
         row["cadence_days"] = days
-    Tag.update(**row).where(Tag.id == tag_id).execute()
+    from crmcli.models import database_proxy
+    from crmcli.services import cadence
+
+    with database_proxy.atomic():
+        Tag.update(**row).where(Tag.id == tag_id).execute()
+        if "cadence_days" in row:  # its people's stay-in-touch due times follow
+            cadence.refresh(cadence.members(tag_id))
     return Tag.select(Tag.id, Tag.name, Tag.cadence_days).where(Tag.id == tag_id).dicts().get()
 
 
 def delete_tag(tag_id: int) -> dict:
     """Delete a tag; it disappears from every contact and company that had it."""
-    card = Tag.select(Tag.id, Tag.name).where(Tag.id == tag_id).dicts().get()
-    Tag.delete().where(Tag.id == tag_id).execute()
+    from crmcli.models import database_proxy
+    from crmcli.services import cadence
+
+    card = Tag.select(Tag.id, Tag.name, Tag.cadence_days).where(Tag.id == tag_id).dicts().get()
+    with database_proxy.atomic():
+        people = cadence.members(tag_id) if card.pop("cadence_days") is not None else []
+        Tag.delete().where(Tag.id == tag_id).execute()
+        cadence.refresh(people)  # a cadence they had through the tag is gone
     return card

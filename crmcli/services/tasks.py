@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
@@ -9,7 +10,7 @@ from peewee import JOIN, IntegrityError, fn
 
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import PRIORITIES, Contact, Task, database_proxy, utcnow
-from crmcli.services import refs
+from crmcli.services import prepared, refs
 from crmcli.values import fold_variants, local_tz, next_occurrence, to_utc
 
 EDITABLE = ("title", "contact_id", "due_at", "due_has_time", "rrule", "priority", "note")
@@ -88,6 +89,7 @@ def add_task(
         title=title, name_key=fold_variants(title), contact=contact_id, due_at=due_at,
         due_has_time=due_has_time, rrule=rrule or None, series_start=due_at if rrule else None,
         priority=priority, note=(note or "").strip() or None, deal=deal_id,
+        open_due_at=due_at, remind_at=remind_at(due_at),
     )  # fmt: skip
     _check(row)
     with _contact_exists(contact_id, deal_id):
@@ -150,16 +152,15 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-def _row(values: tuple, now: datetime) -> dict:
+def _row(values: tuple, now: datetime, today: datetime | None = None) -> dict:
+    """A task as a dict; `today` is day_start(now), given when many rows share it."""
     (tid, title, contact_id, contact, due, has_time, snoozed, rule, prio, note, done, prev,
      deal_id, created, updated) = values  # fmt: skip
     effective = snoozed or due
     overdue = False
     if effective is not None and done is None:
-        if has_time or snoozed:
-            overdue = effective < now
-        else:  # due on a day: overdue from the next day on
-            overdue = effective.astimezone(local_tz()).date() < now.astimezone(local_tz()).date()
+        # A timed or snoozed task is overdue from its time, one due on a day from the next day.
+        overdue = effective < (now if has_time or snoozed else (today or day_start(now)))
     return {
         "id": tid, "title": title, "contact_id": contact_id, "contact": contact, "due_at": due,
         "due_has_time": bool(has_time), "snoozed_until": snoozed, "effective_due": effective,
@@ -178,11 +179,15 @@ def _effective():
 
 
 def _due_before(moment: datetime):
-    """Effective due before `moment`. COALESCE is no field, so `moment` would reach the database
-    as it is: SQLite would compare text with an offset ("...10:00:00+01:00") against stored
-    naive UTC, PostgreSQL would read the stored time in its session time zone."""
-    # Spelled out (not COALESCE(...) < x) so the (done_at, due_at) index serves it, and so
-    # each side is compared through its field.
+    """Open and due (or snoozed to) before `moment`: the indexed open_due_at, which holds
+    COALESCE(snoozed_until, due_at) of open tasks and NULL for done ones."""
+    return Task.open_due_at < moment
+
+
+def _effective_before(moment: datetime):
+    """Due (or snoozed to) before `moment`, open or done. COALESCE is no field, so `moment`
+    would reach the database as it is (SQLite would compare text with an offset against stored
+    naive UTC): spelled out, each side is compared through its field."""
     return (Task.snoozed_until.is_null() & (Task.due_at < moment)) | (Task.snoozed_until < moment)
 
 
@@ -193,12 +198,34 @@ def effective_due():
 
 def due_query(before: datetime):
     """Open tasks due (or snoozed to) before `before`, soonest first; rows() reads it."""
-    order = (_effective(), Task.priority.desc(), Task.id)
-    return _select().where(Task.done_at.is_null() & _due_before(before)).order_by(*order)
+    order = (Task.open_due_at, Task.priority.desc(), Task.id)
+    return _select().where(_due_before(before)).order_by(*order)
 
 
 def rows(query, now: datetime) -> list[dict]:
-    return [_row(r, now) for r in query.tuples()]
+    today = day_start(now)
+    return [_row(r, now, today) for r in prepared.fetch(query)]
+
+
+def remind_at(due: datetime | None) -> int | None:
+    """A task's reminder-queue value for its (snoozed) due time: whole seconds since 1970."""
+    return None if due is None else int(due.timestamp())
+
+
+def pending_rows(before: datetime, now: datetime) -> list[tuple[dict, int]]:
+    """Tasks due before `before` that `crm remind` has not printed (the queue in
+    task.remind_at), soonest first, each with its queue value. The queue holds open tasks
+    only; the caller skips a done one (and takes it off), so the query reads the queue's
+    index alone rather than every open task."""
+
+    def build(limit):
+        order = (_effective(), Task.priority.desc(), Task.id)
+        query = _select().select_extend(Task.remind_at)
+        return query.where(Task.remind_at < limit).order_by(*order)
+
+    today = day_start(now)
+    found = prepared.run("task_queue", build, math.ceil(before.timestamp()))
+    return [(_row(r[:-1], now, today), r[-1]) for r in found]
 
 
 def get_task(task_id: int, *, now: datetime | None = None) -> dict:
@@ -222,7 +249,9 @@ def list_tasks(
     """Tasks by due date (undated last); `state` is open, done or all."""
     now = now or utcnow()
     query = _select()
-    if state == "open":
+    if state == "open" and (overdue or due_before is not None):
+        pass  # open_due_at (below) holds open tasks only
+    elif state == "open":
         query = query.where(Task.done_at.is_null())
     elif state == "done":
         query = query.where(Task.done_at.is_null(False))
@@ -231,28 +260,30 @@ def list_tasks(
     if overdue:
         query = query.where(overdue_condition(now))
     if due_before is not None:
-        query = query.where(_due_before(due_before))
+        query = query.where(
+            _due_before(due_before) if state == "open" else _effective_before(due_before)
+        )
     if contact_id is not None:
         query = query.where(Task.contact == contact_id)
     if priority is not None:
         query = query.where(Task.priority == priority)
     if state == "done":
         query = query.order_by(Task.done_at.desc(), Task.id.desc())
+    elif state == "open" and (overdue or due_before is not None):
+        query = query.order_by(Task.open_due_at, Task.priority.desc(), Task.id)
     else:
         query = query.order_by(_effective().is_null(), _effective(), Task.priority.desc(), Task.id)
     if limit is not None:
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return [_row(r, now) for r in query.tuples()]
+    return rows(query, now)
 
 
 def overdue_condition(now: datetime):
     """Open and past due: a timed or snoozed task from its time, a dated one from the next day."""
     timed = Task.snoozed_until.is_null(False) | (Task.due_has_time == True)  # noqa: E712
-    return Task.done_at.is_null() & (
-        (timed & _due_before(now)) | (~timed & (Task.due_at < day_start(now)))
-    )
+    return _due_before(now) & (timed | _due_before(day_start(now)))
 
 
 def day_start(now: datetime, days: int = 0) -> datetime:
@@ -267,7 +298,7 @@ def complete_task(task_id: int, *, now: datetime | None = None) -> tuple[dict, d
     now = now or utcnow()
     with database_proxy.atomic():
         changed = (
-            Task.update(done_at=now, updated_at=now)
+            Task.update(done_at=now, updated_at=now, open_due_at=None, remind_at=None)
             .where((Task.id == task_id) & Task.done_at.is_null())
             .execute()
         )
@@ -294,15 +325,19 @@ def _spawn(task_id: int, card: dict, now: datetime) -> dict | None:
         title=task.title, name_key=task.name_key, contact=task.contact_id, due_at=to_utc(due),
         due_has_time=task.due_has_time, rrule=task.rrule, series_start=start,
         priority=task.priority, note=task.note, previous=task_id, deal=task.deal_id,
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, open_due_at=to_utc(due), remind_at=remind_at(due),
     ).execute()  # fmt: skip
     return get_task(new_id, now=now)
 
 
 def reopen_task(task_id: int, *, now: datetime | None = None) -> dict:
+    from crmcli.db import epoch
+
     now = now or utcnow()
     changed = (
-        Task.update(done_at=None, updated_at=now)
+        Task.update(
+            done_at=None, updated_at=now, open_due_at=_effective(), remind_at=epoch(_effective())
+        )
         .where((Task.id == task_id) & Task.done_at.is_null(False))
         .execute()
     )
@@ -320,7 +355,9 @@ def snooze_task(task_id: int, until: datetime, *, now: datetime | None = None) -
         raise Conflict(f"task #{task_id} is done; reopen it first")
     if until <= now:
         raise Invalid("when", "snooze to a time in the future")
-    Task.update(snoozed_until=until, updated_at=now).where(Task.id == task_id).execute()
+    Task.update(
+        snoozed_until=until, updated_at=now, open_due_at=until, remind_at=remind_at(until)
+    ).where(Task.id == task_id).execute()
     return get_task(task_id, now=now)
 
 
@@ -348,6 +385,8 @@ def edit_task(task_id: int, changes: dict, *, now: datetime | None = None) -> di
             row[key] = value
     if "due_at" in row:
         row["snoozed_until"] = None
+        if task.done_at is None:  # a new due time is a new occurrence to remind of
+            row.update(open_due_at=row["due_at"], remind_at=remind_at(row["due_at"]))
     merged = {"rrule": task.rrule, "due_at": task.due_at, **row}
     _check(merged)
     # A series starts at its first due date: moving the first occurrence moves the series
@@ -369,11 +408,11 @@ def delete_task(task_id: int) -> dict:
 
 def open_tasks_of(contact_id: int, *, now: datetime | None = None) -> list[dict]:
     """A contact's open tasks by due date (the card's list), with a query built once."""
-    from crmcli.services import prepared
 
     def build(contact):
         order = (_effective().is_null(), _effective(), Task.priority.desc(), Task.id)
         return _select().where(Task.done_at.is_null() & (Task.contact == contact)).order_by(*order)
 
     now = now or utcnow()
-    return [_row(r, now) for r in prepared.run("open_tasks", build, contact_id)]
+    today = day_start(now)
+    return [_row(r, now, today) for r in prepared.run("open_tasks", build, contact_id)]

@@ -84,6 +84,11 @@ def test_upgrade_from_every_older_version_keeps_data(tmp_path, stop):
             "INSERT INTO contact (name, name_key, status, consent, created_at, updated_at) "
             "VALUES ('Alt Bestand', 'alt bestand', 'lead', 0, '2020-01-01', '2020-01-01')"
         )
+    if stop >= 2:  # a contact's timeline must survive every later migration (no cascade)
+        old.execute_sql(
+            "INSERT INTO activity (kind, contact_id, occurred_at, created_at, updated_at) "
+            "VALUES ('call', 1, '2020-01-02', '2020-01-02', '2020-01-02')"
+        )
     old.close()
 
     database = dbmod.open_database(str(path))
@@ -92,7 +97,62 @@ def test_upgrade_from_every_older_version_keeps_data(tmp_path, stop):
         from crmcli.models import Contact
 
         assert [c.name for c in Contact.select()] == ["Alt Bestand"]
+    if stop >= 2:
+        from crmcli.models import Activity
+
+        assert [a.kind for a in Activity.select()] == ["call"]
     database.close()
+
+
+def test_upgrade_to_4_arms_the_reminder_queues_without_repeating_what_was_printed(tmp_path):
+    """A version-3 database with printed and unprinted reminders: after the upgrade, the next
+    `crm remind` prints exactly the ones that were never printed."""
+    from datetime import UTC, datetime, timedelta
+
+    from peewee import SqliteDatabase
+
+    from crmcli.services import reminders
+
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    path = tmp_path / "v3.db"
+    old = SqliteDatabase(str(path))
+    runner = dbmod._runner(old)
+    runner.up(target=[m.name for m in runner.migrations()][2])
+    old.execute_sql("PRAGMA user_version = 3")
+    stamp = "2026-10-01 09:00:00"
+    for name, cadence in (("Printed Cadence", 30), ("New Cadence", 30), ("No Cadence", None)):
+        old.execute_sql(
+            "INSERT INTO contact (name, name_key, status, consent, cadence_days, created_at, "
+            "updated_at) VALUES (?, ?, 'lead', 0, ?, ?, ?)",
+            (name, name.lower(), cadence, stamp, stamp),
+        )
+    for title in ("printed task", "new task"):
+        old.execute_sql(
+            "INSERT INTO task (title, name_key, due_at, due_has_time, priority, created_at, "
+            "updated_at) VALUES (?, ?, '2026-11-20 08:00:00', 1, 1, ?, ?)",
+            (title, title, stamp, stamp),
+        )
+    for subject in ("printed complaint", "new complaint"):
+        old.execute_sql(
+            "INSERT INTO activity (kind, contact_id, occurred_at, subject, status, created_at, "
+            "updated_at) VALUES ('complaint', 3, '2026-11-01 10:00:00', ?, 'open', ?, ?)",
+            (subject, stamp, stamp),
+        )
+    since = int(datetime(2026, 10, 1, 9, tzinfo=UTC).timestamp())
+    due = int(datetime(2026, 11, 20, 8, tzinfo=UTC).timestamp())
+    for key in (f"cadence:1:{since}:30", f"task:1:{due}", "open:1"):
+        old.execute_sql("INSERT INTO reminder_log (key, reminded_at) VALUES (?, ?)", (key, stamp))
+    old.close()
+
+    database = dbmod.open_database(str(path))
+    try:
+        printed = reminders.remind(now, within=timedelta(hours=1))
+        assert sorted(i["key"] for i in printed) == sorted(
+            [f"cadence:2:{since}:30", f"task:2:{due}", "open:2"]
+        )
+        assert reminders.remind(now, within=timedelta(hours=1)) == []
+    finally:
+        database.close()
 
 
 def test_missing_database_without_create(tmp_path):
