@@ -205,10 +205,10 @@ class Activity(BaseModel):
     class Meta:
         indexes = (
             (("contact", "occurred_at"), False),
-            (("company", "occurred_at"), False),
             (("kind", "occurred_at"), False),
             (("occurred_at",), False),
-            # Partial (migration 0004): occurred_at WHERE status = 'open', and remind_at.
+            # Partial (migration 0004): (company, occurred_at) and (deal, occurred_at) where
+            # set, occurred_at WHERE status = 'open', and remind_at.
         )
 
 

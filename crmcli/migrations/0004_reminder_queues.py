@@ -9,8 +9,9 @@
   contact.touch_due (when the contact is due for a call, seconds since 1970) and
   contact.touch_remind (touch_due until that occurrence was printed).
 - contact.birthday_reminded: the year of the last birthday reminded, indexed with the day.
-- The open-activity index covers only open rows; three single-column activity indexes that
-  the composite ones already serve are dropped, so logging a call writes fewer of them.
+- Logging a call writes fewer index pages: the open-activity index covers only open rows, the
+  company and deal timeline indexes only rows that have one, and three single-column
+  activity indexes that the composite ones already serve are dropped.
 
 Everything open is armed here; the reminder log (keys of what was printed) keeps an
 occurrence that was printed before the upgrade from being printed again.
@@ -49,6 +50,14 @@ def up(migrator, db):
         migrator.drop_index("activity", "activity_contact_id"),
         migrator.drop_index("activity", "activity_company_id"),
         migrator.drop_index("activity", "activity_created_at"),
+        migrator.drop_index("activity", "activity_company_id_occurred_at"),
+        migrator.add_index(
+            "activity", ("company_id", "occurred_at"), where=SQL("company_id IS NOT NULL")
+        ),
+        migrator.drop_index("activity", "activity_deal_id_occurred_at"),
+        migrator.add_index(
+            "activity", ("deal_id", "occurred_at"), where=SQL("deal_id IS NOT NULL")
+        ),
     )
     # Spelled out: peewee's SQLite migrator would add a NOT NULL column by copying the table,
     # and dropping the old contact table would cascade-delete every activity and task.

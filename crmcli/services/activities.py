@@ -94,16 +94,17 @@ def log_activity(
         row.update(status="open", remind_at=at_seconds)
     try:
         with database_proxy.atomic():
-            activity_id = Activity.insert(
-                contact=contact_id, company=company_id, deal=deal_id, created_at=now,
-                updated_at=now, **row,
-            ).execute()  # fmt: skip
+            activity_id = prepared.insert(Activity, {
+                "contact": contact_id, "company": company_id, "deal": deal_id,
+                "created_at": now, "updated_at": now, **row,
+            })  # fmt: skip
             if contact_id is not None:
                 # Newest interaction first: one conditional update, no read; the contact's
                 # stay-in-touch due time moves with it.
                 at = Contact.last_activity_at.db_value(row["occurred_at"])  # stored form
                 prepared.run("touch_contact", cadence.touch_update, at, at_seconds, contact_id)
-            _index([(activity_id, row.get("subject"), row.get("body"), row.get("outcome"))])
+            texts = (row.get("subject"), row.get("body"), row.get("outcome"))
+            _index([(activity_id, *texts)], new=True)
     except IntegrityError:
         # Checked only when the insert failed, so logging costs no extra query.
         from crmcli.models import Deal
@@ -115,10 +116,9 @@ def log_activity(
     return get_activity(activity_id)
 
 
-def _index(rows: Sequence[tuple]) -> None:
-    search.put(
-        [(search.rowid("activity", aid), search.body(*parts)) for aid, *parts in rows if any(parts)]
-    )
+def _index(rows: Sequence[tuple], *, new: bool = False) -> None:
+    rowid, body = search.rowid, search.body
+    search.put([(rowid("activity", a), body(*parts)) for a, *parts in rows if any(parts)], new=new)
 
 
 def _refresh_last_activity(contact_id: int | None) -> None:

@@ -65,6 +65,28 @@ def _convert(rows: list[tuple], converters: list) -> list[tuple]:
     return out
 
 
+def insert(model, values: dict) -> int:
+    """INSERT one row (every column of `model` but its id; missing keys are NULL) with SQL
+    built once per model, and return the new id. Values go through their fields (UTC
+    datetimes...) as with Model.insert; an unknown key is an error, not silently dropped."""
+    db = database_proxy.obj
+    key = ("insert", model, type(db))
+    entry = _cache.get(key)
+    if entry is None:
+        fields = [f for f in model._meta.sorted_fields if f is not model._meta.primary_key]
+        sql, params = model.insert_many([[None] * len(fields)], fields=fields).sql()
+        if len(params) != len(fields):  # peewee added a column of its own
+            raise ValueError(f"cannot prepare the insert into {model.__name__}: {sql}")
+        adapt = [(f.name, f.db_value) for f in fields]
+        entry = _cache[key] = (sql, adapt, " RETURNING " in sql)
+    sql, adapt, returning = entry
+    unknown = set(values) - {name for name, _ in adapt}
+    if unknown:
+        raise KeyError(f"{model.__name__} has no column {', '.join(sorted(unknown))}")
+    cursor = db.execute_sql(sql, [convert(values.get(name)) for name, convert in adapt])
+    return cursor.fetchone()[0] if returning else cursor.lastrowid
+
+
 def run(name: str, build: Callable, *args) -> list[tuple]:
     """Rows of the query `build(*marks)` with `args` in place of the marks.
 

@@ -42,13 +42,15 @@ def body(*parts: str | None) -> str:
     return " ".join(fold_variants(p) for p in parts if p)
 
 
-def put(entries: Iterable[tuple[int, str]]) -> None:
-    """Insert or replace index entries (rowid, body); call inside the writer's transaction."""
+def put(entries: Iterable[tuple[int, str]], *, new: bool = False) -> None:
+    """Insert or replace index entries (rowid, body); call inside the writer's transaction.
+    `new`: the records were just inserted (ids are never reused), so nothing to replace."""
     entries = list(entries)
     if not entries:
         return
     db = database_proxy.obj
-    remove_rowids([r for r, _ in entries])
+    if not new:
+        remove_rowids([r for r, _ in entries])
     if _sqlite():
         sql, rows = "INSERT INTO search_index (rowid, body) VALUES ", entries
         mark = "(?, ?)"

@@ -246,44 +246,64 @@ def list_tasks(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[dict]:
-    """Tasks by due date (undated last); `state` is open, done or all."""
-    now = now or utcnow()
-    query = _select()
-    if state == "open" and (overdue or due_before is not None):
-        pass  # open_due_at (below) holds open tasks only
-    elif state == "open":
-        query = query.where(Task.done_at.is_null())
-    elif state == "done":
-        query = query.where(Task.done_at.is_null(False))
-    elif state != "all":
+    """Tasks by due date (undated last); `state` is open, done or all. The SQL is built once
+    per combination of filters (prepared.run), the values go in as parameters."""
+    if state not in ("open", "done", "all"):
         raise Invalid("state", f"'{state}' must be open, done or all")
-    if overdue:
-        query = query.where(overdue_condition(now))
-    if due_before is not None:
-        query = query.where(
-            _due_before(due_before) if state == "open" else _effective_before(due_before)
-        )
-    if contact_id is not None:
-        query = query.where(Task.contact == contact_id)
-    if priority is not None:
-        query = query.where(Task.priority == priority)
-    if state == "done":
-        query = query.order_by(Task.done_at.desc(), Task.id.desc())
-    elif state == "open" and (overdue or due_before is not None):
-        query = query.order_by(Task.open_due_at, Task.priority.desc(), Task.id)
-    else:
-        query = query.order_by(_effective().is_null(), _effective(), Task.priority.desc(), Task.id)
-    if limit is not None:
-        query = query.limit(limit)
-    if offset:
-        query = query.offset(offset)
-    return rows(query, now)
+    now = now or utcnow()
+    stored = Task.due_at.db_value
+    given = {
+        "now": stored(now) if overdue else None,
+        "today": stored(day_start(now)) if overdue else None,
+        "due_before": None if due_before is None else stored(due_before),
+        "contact": contact_id,
+        "priority": priority,
+        "limit": limit,
+        "offset": offset or None,
+    }
+    given = {name: value for name, value in given.items() if value is not None}
+    names = tuple(given)
+    by_due = state == "open" and (overdue or due_before is not None)
+
+    def build(*marks):
+        mark = dict(zip(names, marks, strict=True))
+        query = _select()
+        if state == "open" and not by_due:  # open_due_at (by_due) holds open tasks only
+            query = query.where(Task.done_at.is_null())
+        elif state == "done":
+            query = query.where(Task.done_at.is_null(False))
+        if overdue:
+            query = query.where(overdue_condition(mark["now"], mark["today"]))
+        if "due_before" in mark:
+            moment = mark["due_before"]
+            query = query.where(_due_before(moment) if by_due else _effective_before(moment))
+        if "contact" in mark:
+            query = query.where(Task.contact == mark["contact"])
+        if "priority" in mark:
+            query = query.where(Task.priority == mark["priority"])
+        if state == "done":
+            query = query.order_by(Task.done_at.desc(), Task.id.desc())
+        elif by_due:
+            query = query.order_by(Task.open_due_at, Task.priority.desc(), Task.id)
+        else:
+            undated_last = (_effective().is_null(), _effective())
+            query = query.order_by(*undated_last, Task.priority.desc(), Task.id)
+        if "limit" in mark:
+            query = query.limit(mark["limit"])
+        if "offset" in mark:
+            query = query.offset(mark["offset"])
+        return query
+
+    found = prepared.run(f"tasks:{state}:{overdue}:{','.join(names)}", build, *given.values())
+    today = day_start(now)
+    return [_row(r, now, today) for r in found]
 
 
-def overdue_condition(now: datetime):
-    """Open and past due: a timed or snoozed task from its time, a dated one from the next day."""
+def overdue_condition(now, today):
+    """Open and past due: a timed or snoozed task from its time (`now`), a dated one from the
+    next day (`today`, day_start(now)); both datetimes or their stored form."""
     timed = Task.snoozed_until.is_null(False) | (Task.due_has_time == True)  # noqa: E712
-    return _due_before(now) & (timed | _due_before(day_start(now)))
+    return _due_before(now) & (timed | _due_before(today))
 
 
 def day_start(now: datetime, days: int = 0) -> datetime:
