@@ -17,7 +17,7 @@ from crmcli.models import database_proxy
 
 _cache: dict[tuple[str, type], tuple[str, list, list[int], list]] = {}
 # Placeholder values no real query uses: each marks where one argument goes.
-_MARKS = [-(7_000_000_000 + i) for i in range(8)]
+_MARKS = [-(7_000_000_000 + i) for i in range(64)]
 
 
 # Columns the database driver already returns as peewee would (int, str, None): no per-value call.
@@ -85,6 +85,14 @@ def insert(model, values: dict) -> int:
         raise KeyError(f"{model.__name__} has no column {', '.join(sorted(unknown))}")
     cursor = db.execute_sql(sql, [convert(values.get(name)) for name, convert in adapt])
     return cursor.fetchone()[0] if returning else cursor.lastrowid
+
+
+def by_ids(name: str, build: Callable, ids: list[int]) -> list[tuple]:
+    """Rows of `build(ids)` (a query with `.in_(ids)`), its SQL built once per number of ids
+    (a page of search hits has up to a few dozen)."""
+    if len(ids) > len(_MARKS):
+        return fetch(build(ids))
+    return run(f"{name}:{len(ids)}", lambda *marks: build(list(marks)), *ids)
 
 
 def run(name: str, build: Callable, *args) -> list[tuple]:

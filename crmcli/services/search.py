@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from peewee import JOIN
 
 from crmcli.models import Activity, Company, Contact, Deal, database_proxy
+from crmcli.services import prepared
 from crmcli.values import fold, fold_variants
 
 KIND_CODES = {"contact": 1, "company": 2, "activity": 3, "deal": 4}
@@ -226,12 +227,7 @@ def _describe_hits(hits: list[int]) -> list[dict]:
         by_kind.setdefault(KINDS_BY_CODE[h % 8], []).append(h // 8)
     found: dict[tuple[str, int], dict] = {}
     if by_kind.get("contact"):
-        rows = (
-            Contact.select(Contact.id, Contact.name, Contact.email, Company.name, Contact.city)
-            .join(Company, on=(Contact.company == Company.id), join_type=JOIN.LEFT_OUTER)
-            .where(Contact.id.in_(by_kind["contact"]))
-            .tuples()
-        )
+        rows = prepared.by_ids("search_contacts", _contacts_named, by_kind["contact"])
         for cid, name, email, company, city in rows:
             detail = " · ".join(p for p in (email, company, city) if p)
             found[("contact", cid)] = {
@@ -239,11 +235,7 @@ def _describe_hits(hits: list[int]) -> list[dict]:
                 "contact_id": cid, "email": email, "company": company, "city": city,
             }  # fmt: skip
     if by_kind.get("company"):
-        rows = (
-            Company.select(Company.id, Company.name, Company.domain, Company.city)
-            .where(Company.id.in_(by_kind["company"]))
-            .tuples()
-        )
+        rows = prepared.by_ids("search_companies", _companies_named, by_kind["company"])
         for cid, name, domain, city in rows:
             detail = " · ".join(p for p in (domain, city) if p)
             found[("company", cid)] = {
@@ -262,11 +254,22 @@ def _describe_hits(hits: list[int]) -> list[dict]:
     return out
 
 
-def _describe_activities(ids: list[int]) -> dict[tuple[str, int], dict]:
-    """Activity hits, named by the contact (or company) they belong to."""
-    from crmcli.values import format_datetime
+def _contacts_named(ids: list[int]):
+    return (
+        Contact.select(Contact.id, Contact.name, Contact.email, Company.name, Contact.city)
+        .join(Company, on=(Contact.company == Company.id), join_type=JOIN.LEFT_OUTER)
+        .where(Contact.id.in_(ids))
+    )
 
-    rows = (
+
+def _companies_named(ids: list[int]):
+    return Company.select(Company.id, Company.name, Company.domain, Company.city).where(
+        Company.id.in_(ids)
+    )
+
+
+def _activities_named(ids: list[int]):
+    return (
         Activity.select(
             Activity.id,
             Activity.kind,
@@ -282,8 +285,14 @@ def _describe_activities(ids: list[int]) -> dict[tuple[str, int], dict]:
         .join(Contact, JOIN.LEFT_OUTER, on=(Activity.contact == Contact.id))
         .join(Company, JOIN.LEFT_OUTER, on=(Activity.company == Company.id))
         .where(Activity.id.in_(ids))
-        .tuples()
     )
+
+
+def _describe_activities(ids: list[int]) -> dict[tuple[str, int], dict]:
+    """Activity hits, named by the contact (or company) they belong to."""
+    from crmcli.values import format_datetime
+
+    rows = prepared.by_ids("search_activities", _activities_named, ids)
     out = {}
     for aid, kind, at, subject, text, cid, name, email, company, city in rows:
         words = " ".join((subject or text or "").split())
@@ -295,12 +304,10 @@ def _describe_activities(ids: list[int]) -> dict[tuple[str, int], dict]:
     return out
 
 
-def _describe_deals(ids: list[int]) -> dict[tuple[str, int], dict]:
-    """Deal hits: the title, with stage, amount and who it is with."""
+def _deals_named(ids: list[int]):
     from crmcli.models import Stage
-    from crmcli.values import format_money
 
-    rows = (
+    return (
         Deal.select(
             Deal.id,
             Deal.title,
@@ -317,8 +324,14 @@ def _describe_deals(ids: list[int]) -> dict[tuple[str, int], dict]:
         .join(Contact, JOIN.LEFT_OUTER, on=(Deal.contact == Contact.id))
         .join(Company, JOIN.LEFT_OUTER, on=(Deal.company == Company.id))
         .where(Deal.id.in_(ids))
-        .tuples()
     )
+
+
+def _describe_deals(ids: list[int]) -> dict[tuple[str, int], dict]:
+    """Deal hits: the title, with stage, amount and who it is with."""
+    from crmcli.values import format_money
+
+    rows = prepared.by_ids("search_deals", _deals_named, ids)
     out = {}
     for did, title, stage, cents, currency, cid, name, email, company, city in rows:
         detail = " · ".join(p for p in (stage, format_money(cents, currency), name or company) if p)
