@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 
@@ -35,14 +34,23 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-@dataclass
 class Env:
-    db_option: str | None = None
-    debug: bool = False
-    now: Callable[[], datetime] = _system_now
-    stdout_isatty: bool = field(default_factory=lambda: stdout_is_terminal())
-    stdin_isatty: bool = field(default_factory=lambda: stdin_is_terminal())
-    _db: object | None = None
+    """One `crm` call's context (a plain class: a dataclass would cost start-up time)."""
+
+    def __init__(
+        self,
+        db_option: str | None = None,
+        debug: bool = False,
+        now: Callable[[], datetime] = _system_now,
+        stdout_isatty: bool | None = None,
+        stdin_isatty: bool | None = None,
+    ):
+        self.db_option = db_option
+        self.debug = debug
+        self.now = now
+        self.stdout_isatty = stdout_is_terminal() if stdout_isatty is None else stdout_isatty
+        self.stdin_isatty = stdin_is_terminal() if stdin_isatty is None else stdin_isatty
+        self._db: object | None = None
 
     @property
     def color(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class CrmError(Exception):
@@ -33,8 +33,7 @@ class DatabaseError(CrmError):
     """The database cannot be opened or used (missing, newer than this program, corrupt)."""
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     id: int
     name: str
     detail: str = ""
