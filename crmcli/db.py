@@ -270,7 +270,18 @@ def check(db) -> list[str]:
         except Exception as exc:  # FTS5 reports corruption as an error
             problems.append(f"search index: {exc} (run 'crm db check --repair')")
     problems.extend(_search_index_drift(db))
+    problems.extend(_reminder_queue_drift())
     return problems
+
+
+def _reminder_queue_drift() -> list[str]:
+    from crmcli.services import reminders
+
+    return [
+        f"reminder queues: {kind} out of step: {n} (run 'crm db check --repair')"
+        for kind, n in reminders.queue_drift().items()
+        if n
+    ]
 
 
 def _search_index_drift(db) -> list[str]:

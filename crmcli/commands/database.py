@@ -19,10 +19,14 @@ app = typer.Typer(
 @app.command("check")
 def check(
     repair: Annotated[
-        bool, typer.Option("--repair", help="Rebuild the search index if it drifted.")
+        bool,
+        typer.Option(
+            "--repair", help="Rebuild the search index and reminder queues if they drifted."
+        ),
     ] = False,
 ) -> None:
-    """Run SQLite's integrity and foreign-key checks and verify the search index.
+    """Run SQLite's integrity and foreign-key checks; verify the search index and the
+    reminder queues (what `crm remind` reads).
 
     Exits 1 when a problem is found. Example: crm db check || mail -s "crm db" me@example.de
     """
@@ -32,10 +36,15 @@ def check(
     database = c.db()
     problems = dbmod.check(database)
     if problems and repair:
-        from crmcli.services import search
+        from crmcli.services import reminders, search
 
-        count = search.rebuild()
-        c.done(f"Rebuilt the search index ({count} entries).")
+        if any(p.startswith("search index") for p in problems):
+            count = search.rebuild()
+            c.done(f"Rebuilt the search index ({count} entries).")
+        if any(p.startswith("reminder queues") for p in problems):
+            with database.atomic():
+                reminders.rebuild_queues()
+            c.done("Rebuilt the reminder queues (nothing is reminded twice).")
         problems = dbmod.check(database)
     for p in problems:
         print(p)

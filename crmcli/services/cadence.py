@@ -54,20 +54,41 @@ def refresh(contact_ids: Iterable[int] | None = None) -> None:
         _refresh(Contact.id.in_(ids[start : start + 500]))
 
 
-def _refresh(where) -> None:
-    from crmcli.db import epoch
-
+def _shorter():
+    """SQL: the shorter of a contact's own cadence and its tags' (either may be missing)."""
     tags = (
         ContactTag.select(fn.MIN(Tag.cadence_days))
         .join(Tag, on=(ContactTag.tag == Tag.id))
         .where(ContactTag.contact == Contact.id)
     )
     own = Contact.cadence_days
-    # The shorter of two cadences where either may be missing, the same on both databases.
-    shorter = fn.COALESCE(Case(None, [(own < tags, own)], tags), own)
-    Contact.update(cadence_eff=shorter).where(where).execute()
-    due = _due(epoch(fn.COALESCE(Contact.last_activity_at, Contact.created_at)))
+    return fn.COALESCE(Case(None, [(own < tags, own)], tags), own)  # same on both databases
+
+
+def _due_from_last():
+    from crmcli.db import epoch
+
+    return _due(epoch(fn.COALESCE(Contact.last_activity_at, Contact.created_at)))
+
+
+def _refresh(where) -> None:
+    Contact.update(cadence_eff=_shorter()).where(where).execute()
+    due = _due_from_last()
     Contact.update(touch_due=due, touch_remind=_arm(due)).where(where).execute()
+
+
+def _differs(column, expected):
+    """SQL: `column` is not `expected`, NULLs included (IS DISTINCT FROM on both databases)."""
+    return (column.is_null() != expected.is_null()) | (column != expected)
+
+
+def drift() -> int:
+    """How many contacts' stored cadence or due time is not what their records say
+    (0 when in step; `crm db check` reports it, `--repair` runs refresh())."""
+    stale = _differs(Contact.cadence_eff, _shorter()) | _differs(
+        Contact.touch_due, _due_from_last()
+    )
+    return Contact.select().where(stale).count()
 
 
 def members(tag_id: int) -> list[int]:

@@ -277,6 +277,32 @@ def rebuild_queues() -> None:
     cadence.refresh()
 
 
+def queue_drift() -> dict[str, int]:
+    """Records whose reminder queue columns are out of step with them (0 each when sound):
+    a done task still queued, an open one whose open_due_at is not its due time or whose
+    queued time is another, a queued activity that is not open (or at another time), and
+    contacts whose cadence or due time is stale."""
+    from crmcli.db import epoch
+
+    due = tasks.effective_due()
+    task_bad = (Task.done_at.is_null(False) & (
+        Task.open_due_at.is_null(False) | Task.remind_at.is_null(False)
+    )) | (Task.done_at.is_null() & (
+        cadence._differs(Task.open_due_at, due)
+        | (Task.remind_at.is_null(False) & (Task.remind_at != epoch(due)))
+    ))  # fmt: skip
+    activity_bad = Activity.remind_at.is_null(False) & (
+        Activity.status.is_null()
+        | (Activity.status != "open")
+        | (Activity.remind_at != epoch(Activity.occurred_at))
+    )
+    return {
+        "tasks": Task.select().where(task_bad).count(),
+        "activities": Activity.select().where(activity_bad).count(),
+        "contacts": cadence.drift(),
+    }
+
+
 def add_context(items: list[dict]) -> None:
     """Per item with a contact: the last interaction and open inquiries/complaints/returns."""
     ids = sorted({i["contact_id"] for i in items if i["contact_id"]})

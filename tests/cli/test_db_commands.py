@@ -23,6 +23,28 @@ def test_db_check_ok_and_failing(crm, db_path):
     assert crm("search", "muller", "-o", "json").json()[0]["name"] == "Jürgen Müller"
 
 
+def test_db_check_repairs_reminder_queues_without_reminding_twice(crm, db_path):
+    crm("add", "contact", "Vera", "--every", "7 days")
+    crm("add", "task", "Angebot nachfassen", "--due", "yesterday 9:00")
+    assert len(crm("remind", "-o", "json").json()) == 1  # Vera is due in a week
+    from peewee import SqliteDatabase
+
+    raw = SqliteDatabase(str(db_path))
+    raw.execute_sql("UPDATE task SET open_due_at = NULL, remind_at = 1")
+    raw.execute_sql("UPDATE contact SET cadence_eff = 99, touch_due = NULL")
+    raw.close()
+    r = crm("db", "check")
+    assert r.exit_code == 1
+    assert "reminder queues: tasks out of step: 1" in r.stdout
+    assert "reminder queues: contacts out of step: 1" in r.stdout
+    r = crm("db", "check", "--repair")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "Rebuilt the reminder queues" in r.stderr
+    assert crm("db", "check").exit_code == 0
+    assert crm("remind", "-o", "json").json() == []  # printed before the damage: not again
+    assert len(crm("list", "tasks", "--overdue", "-o", "json").json()) == 1
+
+
 def test_db_migrate_lists_migrations(crm):
     r = crm("db", "migrate", "-o", "json")
     assert r.exit_code == 0

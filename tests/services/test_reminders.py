@@ -374,6 +374,24 @@ def test_open_activity_queue_follows_resolve_reopen_and_time_edits(db):
     assert keys(reminders.remind(NOW)) == [f"open:{note['id']}"]
 
 
+def test_queue_drift_is_found_and_rebuilt(db):
+    from crmcli.models import Activity, Contact, Task
+
+    fill(3, 0)
+    reminders.remind(NOW)
+    assert reminders.queue_drift() == {"tasks": 0, "activities": 0, "contacts": 0}
+    done = tasks.add_task("Erledigt", due_at=NOW + DAY, due_has_time=True)["id"]
+    tasks.complete_task(done, now=NOW)
+    Task.update(remind_at=123).where(Task.id == done).execute()
+    Task.update(open_due_at=None).where(Task.id == 1).execute()
+    Activity.update(remind_at=5).where(Activity.id == 1).execute()  # open, but another time
+    Contact.update(cadence_eff=1).where(Contact.id == 1).execute()
+    assert reminders.queue_drift() == {"tasks": 2, "activities": 1, "contacts": 1}
+    reminders.rebuild_queues()
+    assert reminders.queue_drift() == {"tasks": 0, "activities": 0, "contacts": 0}
+    assert reminders.remind(NOW) == []
+
+
 def test_rebuilt_queues_print_nothing_twice(db):
     fill(3, 0)
     first = reminders.remind(NOW)
