@@ -9,14 +9,14 @@ Python); definitions are on each function.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from crmcli.errors import Invalid
-from crmcli.models import Deal, Stage, database_proxy
+from crmcli.models import Deal, database_proxy
 from crmcli.services import stages as stage_service
 from crmcli.services import tallies
-from crmcli.values import local_tz, money_str
+from crmcli.values import local_tz, money_str, to_utc
 
 SALES_GROUPS = ("month", "quarter", "owner", "source")
 _RATIO = Decimal("0.0001")
@@ -317,6 +317,77 @@ def _month(day) -> str | None:
     return None if day is None else f"{day.year:04d}-{day.month:02d}"
 
 
+def _month_starts(first: datetime, last: datetime, months: int) -> list[tuple[str, datetime]]:
+    """The local-time periods of `months` months (1: months, 3: quarters) from the one holding
+    `first` to the one holding `last`: each one's label and the UTC instant it begins."""
+    zone = local_tz()
+    start = first.astimezone(zone)
+    year, month = start.year, start.month - (start.month - 1) % months
+    end = last.astimezone(zone)
+    out = []
+    while (year, month) <= (end.year, end.month):
+        label = f"{year:04d}-{month:02d}" if months == 1 else f"{year:04d}-Q{(month - 1) // 3 + 1}"
+        out.append((label, _local_start(year, month, zone)))
+        month += months
+        if month > 12:
+            year, month = year + 1, month - 12
+    return out
+
+
+def _local_start(year: int, month: int, zone) -> datetime:
+    """The first UTC instant whose local time is in `month` (local midnight of its 1st, or
+    where a clock change skips that midnight, the first moment after it)."""
+    guess = datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+
+    def inside(t: datetime) -> bool:
+        local = t.astimezone(zone)
+        return (local.year, local.month) >= (year, month)
+
+    if inside(guess) and not inside(guess - timedelta(microseconds=1)):
+        return guess
+    lo, hi = guess - timedelta(days=2), guess + timedelta(days=2)  # lo outside, hi inside
+    while hi - lo > timedelta(microseconds=1):
+        mid = lo + (hi - lo) / 2
+        lo, hi = (lo, mid) if inside(mid) else (mid, hi)
+    return hi
+
+
+def _bucket(column: str, bounds: list, mark: str) -> tuple[str, list]:
+    """SQL for the index i of the bucket `column` falls in: bounds[i - 1] <= it < bounds[i]
+    (bucket 0 below bounds[0]), as a balanced tree of CASEs: a few comparisons per row."""
+
+    def tree(lo: int, hi: int) -> tuple[str, list]:
+        if lo == hi:
+            return str(lo), []
+        mid = (lo + hi + 1) // 2
+        low, low_params = tree(lo, mid - 1)
+        high, high_params = tree(mid, hi)
+        sql = f"CASE WHEN {column} < {mark} THEN {low} ELSE {high} END"
+        return sql, [bounds[mid - 1], *low_params, *high_params]
+
+    return tree(0, len(bounds))
+
+
+def _cycle_sql() -> str:
+    """Seconds from created to closed, truncated like int(timedelta.total_seconds())."""
+    if not _sqlite():
+        return "TRUNC(EXTRACT(EPOCH FROM (d.closed_at - d.created_at)))"
+    import sqlite3
+
+    # SQLite keeps datetimes as text, 'YYYY-MM-DD HH:MM:SS' and '.ffffff' unless 0: whole
+    # seconds from the first 19 characters (the date functions round a fraction to
+    # milliseconds), then one less when the fractions make the truncated difference smaller
+    # in size (one more for a negative one). Both parts compare as text.
+    epoch = "unixepoch({})" if sqlite3.sqlite_version_info >= (3, 38) else "strftime('%s', {})"
+    closed, created = "substr(d.closed_at, 1, 19)", "substr(d.created_at, 1, 19)"
+    closed_f, created_f = "substr(d.closed_at, 20)", "substr(d.created_at, 20)"
+    return (
+        f"({epoch.format(closed)} - {epoch.format(created)} - CASE "
+        f"WHEN {closed_f} < {created_f} THEN {closed} > {created} "
+        f"WHEN {closed_f} > {created_f} THEN -({closed} < {created}) ELSE 0 END)"
+    )
+
+
 def sales(
     *,
     by: str = "month",
@@ -327,62 +398,73 @@ def sales(
     """Deals closed in [since, until) in `currency`, grouped by close month or quarter (local
     time), owner or source: won count and value, average won deal, win rate (won / closed)
     and the mean sales cycle of won deals (created to won, in days). The last row is the total
-    (`group` None)."""
+    (`group` None). Grouped in SQL: one scan, a row per group reaches Python."""
     if by not in SALES_GROUPS:
         raise Invalid("by", f"'{by}' must be one of {', '.join(SALES_GROUPS)}")
     currency = _currency(currency)
-    query = (
-        Deal.select(
-            Deal.closed_at,
-            Deal.created_at,
-            Deal.owner,
-            Deal.source,
-            Deal.amount_cents,
-            Stage.is_won,
-        )  # fmt: skip
-        .join(Stage, on=(Deal.stage == Stage.id))
-        .where(
-            (Stage.is_won | Stage.is_lost)
-            & Deal.closed_at.is_null(False)
-            & (Deal.currency == currency)
-        )
+    process = stage_service.stages()
+    won_ids = [s["id"] for s in process if s["is_won"]]
+    closed_ids = [s["id"] for s in process if s["is_won"] or s["is_lost"]]
+    mark = "?" if _sqlite() else "%s"
+    db = database_proxy.obj
+    where = [
+        f"d.stage_id IN ({', '.join(str(i) for i in closed_ids) or 'NULL'})",
+        "d.closed_at IS NOT NULL",
+        f"d.currency = {mark}",
+    ]
+    params: list = [currency]
+    for value, op in ((since, ">="), (until, "<")):
+        if value is not None:
+            where.append(f"d.closed_at {op} {mark}")
+            params.append(Deal.closed_at.db_value(value))
+    labels: list = []
+    if by in ("month", "quarter"):
+        # Apart, each is one step along the index; together SQLite would scan it.
+        first, last = db.execute_sql(
+            "SELECT (SELECT MIN(closed_at) FROM deal), (SELECT MAX(closed_at) FROM deal)"
+        ).fetchone()
+        if first is None:
+            return [_sales_row(None, (0, 0, 0, 0))]
+        first, last = Deal.closed_at.python_value(first), Deal.closed_at.python_value(last)
+        if since is not None:
+            first = max(first, to_utc(since))
+        if until is not None:
+            last = min(last, to_utc(until))
+        periods = _month_starts(first, max(first, last), 1 if by == "month" else 3)
+        labels = [label for label, _ in periods]
+        bounds = [Deal.closed_at.db_value(start) for _, start in periods[1:]]
+        key, key_params = _bucket("d.closed_at", bounds, mark)
+    else:
+        key, key_params = f"d.{by}", []
+    won = f"d.stage_id IN ({', '.join(str(i) for i in won_ids) or 'NULL'})"
+    # All time: a scan, not the index on stage or closed_at (most deals are closed; a scan
+    # reads them in order, an index jumps to each). LIMIT -1 keeps SQLite from merging the
+    # inner query into the grouping, which would then sort whole rows instead of four numbers.
+    table = "deal d NOT INDEXED" if _sqlite() and since is None and until is None else "deal d"
+    sql = (
+        f"SELECT g, SUM(w), COUNT(*) - SUM(w), SUM(w * amount_cents), SUM(cycle) FROM ("
+        f"SELECT {key} AS g, CASE WHEN {won} THEN 1 ELSE 0 END AS w, d.amount_cents, "
+        f"CASE WHEN {won} THEN {_cycle_sql()} END AS cycle FROM {table} "
+        f"WHERE {' AND '.join(where)}{' LIMIT -1' if _sqlite() else ''}) x GROUP BY g"
     )
-    if since is not None:
-        query = query.where(Deal.closed_at >= since)
-    if until is not None:
-        query = query.where(Deal.closed_at < until)
     groups: dict = {}
-    total = [0, 0, 0, 0]  # won, lost, won cents, cycle seconds of won deals
-    zone = local_tz()
-    for closed, created, owner, source, cents, won in query.tuples():
-        local = closed.astimezone(zone)
-        key = {
-            "month": f"{local.year:04d}-{local.month:02d}",
-            "quarter": f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}",
-            "owner": owner,
-            "source": source,
-        }[by]
-        for acc in (groups.setdefault(key, [0, 0, 0, 0]), total):
-            if won:
-                acc[0] += 1
-                acc[2] += cents
-                acc[3] += int((closed - created).total_seconds())
-            else:
-                acc[1] += 1
-
-    def row(key, acc) -> dict:
-        won, lost, cents, cycle = acc
-        average = None
-        if won:
-            average = f"{(Decimal(cents) / won / 100).quantize(_CENT, ROUND_HALF_UP):.2f}"
-        return {
-            "group": key, "won": won, "lost": lost, "won_value": money_str(cents),
-            "average_deal": average, "win_rate": ratio(won, won + lost),
-            "sales_cycle_days": days(cycle, won),
-        }  # fmt: skip
-
+    for g, *acc in db.execute_sql(sql, key_params + params).fetchall():
+        groups[labels[g] if labels else g] = tuple(int(v or 0) for v in acc)
+    total = tuple(sum(acc[i] for acc in groups.values()) for i in range(4))
     if by in ("month", "quarter"):
         keys = sorted(groups)
     else:
         keys = sorted(groups, key=lambda k: (-groups[k][2], -groups[k][0], k is None, k or ""))
-    return [row(k, groups[k]) for k in keys] + [row(None, total)]
+    return [_sales_row(k, groups[k]) for k in keys] + [_sales_row(None, total)]
+
+
+def _sales_row(key, acc) -> dict:
+    won, lost, cents, cycle = acc
+    average = None
+    if won:
+        average = f"{(Decimal(cents) / won / 100).quantize(_CENT, ROUND_HALF_UP):.2f}"
+    return {
+        "group": key, "won": won, "lost": lost, "won_value": money_str(cents),
+        "average_deal": average, "win_rate": ratio(won, won + lost),
+        "sales_cycle_days": days(cycle, won),
+    }  # fmt: skip

@@ -161,3 +161,95 @@ def test_sales_by_month_quarter_owner_and_source(history, person):
     assert [r["group"] for r in reports.sales(by="month", since=since)] == ["2026-04", None]
     with pytest.raises(Invalid, match="must be one of"):
         reports.sales(by="weekday")
+
+
+def by_definition(by: str) -> dict:
+    """sales() figures per group as the definition gives them, deal by deal in Python."""
+    from crmcli.values import local_tz
+
+    groups: dict = {}
+    for d in deals.list_deals():
+        if d["status"] == "open" or d["closed_at"] is None:
+            continue
+        local = d["closed_at"].astimezone(local_tz())
+        key = {
+            "month": f"{local.year:04d}-{local.month:02d}",
+            "quarter": f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}",
+            "owner": d["owner"],
+            "source": d["source"],
+        }[by]
+        acc = groups.setdefault(key, [0, 0, Decimal(0), 0])
+        if d["status"] == "won":
+            acc[0] += 1
+            acc[2] += Decimal(d["amount"])
+            acc[3] += int((d["closed_at"] - d["created_at"]).total_seconds())
+        else:
+            acc[1] += 1
+    return {
+        k: (won, lost, f"{cents:.2f}", reports.days(cycle, won))
+        for k, (won, lost, cents, cycle) in groups.items()
+    }
+
+
+@pytest.mark.parametrize("sqlite_version", [None, (3, 37, 2)])  # before unixepoch()
+def test_sales_cycles_are_exact_to_the_microsecond(person, sqlite_version, monkeypatch):
+    import sqlite3
+
+    if sqlite_version:
+        monkeypatch.setattr(sqlite3, "sqlite_version_info", sqlite_version)
+    # A cycle is whole seconds of created→won, truncated per deal: 431.5 s and 432.5 s count
+    # 431 + 432 = 863 s, a mean of 431.5 s = 0.0049942 days → 0.00. Whole seconds of each end
+    # (432 + 432) or the sum truncated once (864) would reach 0.005 → 0.01.
+    at = datetime(2026, 5, 4, 8, tzinfo=UTC)
+    deal(person, "M", 1_00, [(431.5 / 86400, "won")], created=at + timedelta(seconds=0.7))
+    deal(person, "N", 1_00, [(432.5 / 86400, "won")], created=at)
+    for by in reports.SALES_GROUPS:
+        first, total = reports.sales(by=by)
+        assert first["won"] == 2 and first["sales_cycle_days"] == Decimal("0.00")
+        assert total["sales_cycle_days"] == Decimal("0.00")
+    deal(person, "O", 1_00, [(433 / 86400, "won")], created=at)  # 1296 s / 3 = 432 s
+    assert reports.sales(by="month")[0]["sales_cycle_days"] == Decimal("0.01")
+
+
+def test_sales_months_follow_local_time_where_a_clock_change_skips_midnight(person, monkeypatch):
+    import time
+
+    # Summer time starts at local midnight on the first Sunday of November: 1 November 2026,
+    # so that month begins at 01:00 local time, 03:00 UTC.
+    monkeypatch.setenv("TZ", "XST3XDT,M11.1.0/0,M2.3.0/0")
+    time.tzset()
+    created = datetime(2026, 10, 1, tzinfo=UTC)
+    for n, closed in enumerate(
+        [datetime(2026, 11, 1, 2, 59, 59, 999_999, tzinfo=UTC),
+         datetime(2026, 11, 1, 3, tzinfo=UTC), datetime(2027, 2, 21, 1, 59, tzinfo=UTC),
+         datetime(2027, 2, 21, 2, tzinfo=UTC)]
+    ):  # fmt: skip
+        deal(person, f"K{n}", 10_00, [((closed - created).total_seconds() / 86400, "won")],
+             created=created)  # fmt: skip
+    by_month = reports.sales(by="month")
+    assert [(r["group"], r["won"]) for r in by_month] == [
+        ("2026-10", 1), ("2026-11", 1), ("2027-02", 2), (None, 4),
+    ]  # fmt: skip
+    for by in ("month", "quarter"):
+        got = {r["group"]: (r["won"], r["lost"], r["won_value"], r["sales_cycle_days"])
+               for r in reports.sales(by=by)[:-1]}  # fmt: skip
+        assert got == by_definition(by)
+
+
+def test_sales_equal_the_definition_on_a_demo_pipeline(db):
+    from crmcli.services import demo
+    from tests.conftest import NOW
+
+    demo.fill_demo(contacts=150, deals=400, activities=0, now=NOW)
+    for by in reports.SALES_GROUPS:
+        rows = reports.sales(by=by)
+        got = {r["group"]: (r["won"], r["lost"], r["won_value"], r["sales_cycle_days"])
+               for r in rows[:-1]}  # fmt: skip
+        assert got == by_definition(by) and len(got) > 3
+        total = rows[-1]
+        assert total["won"] == sum(r["won"] for r in rows[:-1])
+    since, until = NOW - timedelta(days=200), NOW - timedelta(days=30)
+    window = reports.sales(by="quarter", since=since, until=until)
+    closed = [d for d in deals.list_deals() if d["status"] != "open"]
+    inside = [d for d in closed if since <= d["closed_at"] < until]
+    assert window[-1]["won"] + window[-1]["lost"] == len(inside)
