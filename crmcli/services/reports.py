@@ -50,10 +50,12 @@ def _sqlite() -> bool:
     return isinstance(database_proxy.obj, SqliteDatabase)
 
 
-def _cohort(since: datetime | None, until: datetime | None, currency: str) -> tuple[str, list]:
+def _cohort(
+    since: datetime | None, until: datetime | None, currency: str, *, with_currency: bool = True
+) -> tuple[str, list]:
     """The WHERE text (on deal `d`) and parameters of the deals a report looks at."""
     mark = "?" if _sqlite() else "%s"
-    where, params = [f"d.currency = {mark}"], [currency]
+    where, params = ([f"d.currency = {mark}"], [currency]) if with_currency else (["1 = 1"], [])
     if since is not None:
         where.append(f"d.created_at >= {mark}")
         params.append(Deal.created_at.db_value(since))
@@ -63,38 +65,61 @@ def _cohort(since: datetime | None, until: datetime | None, currency: str) -> tu
     return " AND ".join(where), params
 
 
-def _scan_sql(since, until, currency) -> list[tuple[str, list]]:
-    """The funnel of a period from the deals and their stored stays (see funnel_sql)."""
+# Keeps SQLite from merging an inner grouping into the outer one (PostgreSQL needs nothing).
+_UNMERGED_SQLITE = " LIMIT -1"
+
+
+def _unmerged() -> str:
+    return _UNMERGED_SQLITE if _sqlite() else ""
+
+
+def _deals_table(since, until, currency) -> str:
+    """`deal d`, or on SQLite for a period holding many deals `deal d NOT INDEXED`: a scan
+    reads the table in order, the created_at index would jump to each deal (SQLite without
+    stat4 cannot tell how many a range holds; the covering index counts them quickly)."""
+    if not _sqlite():
+        return "deal d"
+    where, params = _cohort(since, until, currency, with_currency=False)
+    db = database_proxy.obj
+    inside = db.execute_sql(f"SELECT COUNT(*) FROM deal d WHERE {where}", params).fetchone()[0]
+    total = db.execute_sql("SELECT MAX(id) FROM deal").fetchone()[0] or 0
+    return "deal d NOT INDEXED" if inside * 8 > total else "deal d"
+
+
+def _period_sql(since, until, currency: str, process: list[dict]) -> list[tuple[str, list]]:
+    """The funnel of a period: the facts of each of its deals from its history (furthest open
+    or won stage reached, the lost stages it entered) grouped with its stage and lost reason;
+    then its completed stays counted per stage and whole day (see _middles)."""
     where, params = _cohort(since, until, currency)
-    reached = (
-        "SELECT t.top, COUNT(*), SUM(d.amount_cents), "
-        "SUM(CASE WHEN cs.is_won THEN 1 ELSE 0 END) "
-        "FROM (SELECT c.deal_id AS deal, MAX(s.position) AS top FROM deal_stage_change c "
-        "JOIN stage s ON s.id = c.to_stage_id JOIN deal d ON d.id = c.deal_id "
-        f"WHERE NOT s.is_lost AND {where} GROUP BY c.deal_id) t "
-        "JOIN deal d ON d.id = t.deal JOIN stage cs ON cs.id = d.stage_id GROUP BY t.top"
+    table = _deals_table(since, until, currency)
+    positions = " ".join(
+        f"WHEN {s['id']} THEN {int(s['position'])}" for s in process if not s["is_lost"]
     )
-    lost = (
-        "SELECT x.stage, COUNT(*), SUM(d.amount_cents) FROM (SELECT DISTINCT c.deal_id AS deal, "
-        "c.to_stage_id AS stage FROM deal_stage_change c JOIN stage s ON s.id = c.to_stage_id "
-        f"JOIN deal d ON d.id = c.deal_id WHERE s.is_lost AND {where}) x "
-        "JOIN deal d ON d.id = x.deal GROUP BY x.stage"
+    lost = [s["id"] for s in process if s["is_lost"]]
+    top = f"MAX(CASE c.to_stage_id {positions} END)" if positions else "NULL"
+    # Bit i: the deal entered the i-th lost stage (however often).
+    mask = (
+        " + ".join(
+            f"MAX(CASE WHEN c.to_stage_id = {sid} THEN {1 << i} ELSE 0 END)"
+            for i, sid in enumerate(lost)
+        )
+        or "0"
     )
-    # A stay runs from entering a stage to the deal's next step (stay_seconds, written by
-    # that step); stays still running count not. Median: the middle one, or the mean of two.
+    # Grouped by deal first (in table order, so SQLite needs no sort), then by the facts:
+    # only a few rows reach Python.
+    facts = (
+        "SELECT top, lost, stage_id, lost_reason, COUNT(*), SUM(amount_cents) FROM ("
+        f"SELECT d.id, d.stage_id, d.lost_reason, d.amount_cents, {top} AS top, {mask} AS lost "
+        f"FROM {table} LEFT JOIN deal_stage_change c ON c.deal_id = d.id WHERE {where} "
+        f"GROUP BY d.id, d.stage_id, d.lost_reason, d.amount_cents{_unmerged()}) x "
+        "GROUP BY top, lost, stage_id, lost_reason"
+    )
     stays = (
-        "WITH r AS (SELECT c.to_stage_id AS stage, c.stay_seconds AS d, "
-        "ROW_NUMBER() OVER (PARTITION BY c.to_stage_id ORDER BY c.stay_seconds) AS rn, "
-        "COUNT(*) OVER (PARTITION BY c.to_stage_id) AS n FROM deal_stage_change c "
-        f"JOIN deal d ON d.id = c.deal_id WHERE c.stay_seconds IS NOT NULL AND {where}) "
-        "SELECT stage, SUM(d), COUNT(*), MAX(n) FROM r "
-        "WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY stage"
+        f"SELECT c.to_stage_id, c.stay_seconds / {tallies.DAY}, COUNT(*) FROM {table} "
+        f"JOIN deal_stage_change c ON c.deal_id = d.id WHERE c.stay_seconds IS NOT NULL AND "
+        f"{where} GROUP BY c.to_stage_id, c.stay_seconds / {tallies.DAY}"
     )
-    reasons = (
-        "SELECT d.lost_reason, COUNT(*), SUM(d.amount_cents) FROM deal d "
-        f"JOIN stage s ON s.id = d.stage_id WHERE s.is_lost AND {where} GROUP BY d.lost_reason"
-    )
-    return [(reached, params), (lost, params), (stays, params), (reasons, params)]
+    return [(facts, params), (stays, params)]
 
 
 def _tally_sql(currency: str) -> tuple[str, list]:
@@ -106,16 +131,26 @@ def _tally_sql(currency: str) -> tuple[str, list]:
     )
 
 
-def _middles(tally: list[tuple], currency: str) -> tuple[str, list, dict[int, tuple[int, int]]]:
-    """One statement that reads the middle stay(s) of every stage, and per stage its number of
-    stays and which ranks are the middle (k, k or k + 1). The stays counter has how many stays
-    of each whole day a stage has: the bucket of rank k is found there, and the index on
-    (to_stage, currency, stay_seconds) walks only from that bucket's start to rank k."""
-    mark = "?" if _sqlite() else "%s"
+def _stay_buckets(tally: list[tuple]) -> dict[int, list[tuple[int, int]]]:
+    """The stays counters (kind "stay") as {stage: [(whole days, stays), ...]} by day."""
     buckets: dict[int, list[tuple[int, int]]] = {}
     for kind, sid, sub, _, deals, _ in tally:
         if kind == "stay":
             buckets.setdefault(sid, []).append((sub, int(deals)))
+    return buckets
+
+
+def _middles(
+    buckets: dict[int, list[tuple[int, int]]],
+    currency: str,
+    period: tuple[str, list] | None = None,
+) -> tuple[str, list, dict[int, tuple[int, int]]]:
+    """One statement that reads the middle stay(s) of every stage, and per stage its number of
+    stays and which ranks are the middle (k, k or k + 1). `buckets` has how many stays of
+    each whole day a stage has (sorted by day): the bucket of rank k is found there, and the
+    index on (to_stage, currency, stay_seconds) walks only from that bucket's start to rank k,
+    for a period (`period`: the WHERE on deal `d` and its parameters) over its deals' stays."""
+    mark = "?" if _sqlite() else "%s"
     parts, params, ranks = [], [], {}
     for sid, days_ in buckets.items():
         n = sum(d for _, d in days_)
@@ -126,33 +161,62 @@ def _middles(tally: list[tuple], currency: str) -> tuple[str, list, dict[int, tu
             before += days_[i][1]
             i += 1
         sub = days_[i][0]
-        parts.append(
-            f"SELECT * FROM (SELECT {sid} AS stage, stay_seconds FROM deal_stage_change "
-            f"WHERE to_stage_id = {mark} AND currency = {mark} AND stay_seconds >= {mark} "
-            f"ORDER BY stay_seconds LIMIT 2 OFFSET {mark}) m{sid}"
+        walk = (
+            f"SELECT {sid} AS stage, c.stay_seconds FROM deal_stage_change c "
+            f"WHERE c.to_stage_id = {mark} AND c.currency = {mark} AND c.stay_seconds >= {mark}"
         )
-        params += [sid, currency, sub * tallies.DAY, k - before - 1]
+        step = [sid, currency, sub * tallies.DAY]
+        if period is not None:
+            # CROSS JOIN: SQLite walks the stays index first and looks each deal up.
+            walk = walk.replace(" WHERE ", " CROSS JOIN deal d WHERE d.id = c.deal_id AND ")
+            walk += f" AND {period[0]}"
+            step += period[1]
+        parts.append(f"SELECT * FROM ({walk} ORDER BY c.stay_seconds LIMIT 2 OFFSET {mark}) m{sid}")
+        params += [*step, k - before - 1]
     return " UNION ALL ".join(parts), params, ranks
+
+
+def _picked(rows, ranks) -> tuple[dict, dict]:
+    """stays {stage: (sum of the middle stay(s), how many)} and {stage: number of stays}."""
+    picked: dict[int, list[int]] = {}
+    for sid, stay in rows:
+        picked.setdefault(sid, []).append(int(stay))
+    stays, stays_n = {}, {}
+    for sid, (n, middle) in ranks.items():
+        stays[sid] = (sum(picked[sid][:middle]), middle)
+        stays_n[sid] = n
+    return stays, stays_n
 
 
 def funnel_sql(
     since: datetime | None = None, until: datetime | None = None, currency: str = "EUR"
 ) -> list[tuple[str, list]]:
     """The statements (SQL and parameters) funnel() runs, so the bench can time them raw.
-    All deals (no since/until): the counters, then the middle stays (that statement depends
-    on the counters, which are read here to make it). A period: four grouped queries over
-    the period's deals and their stored stays."""
+    All deals (no since/until): the counters, then the middle stays. A period: its deals'
+    facts, its stays per day, then the middle stays. The middle stays statement depends on
+    the statement before it, which is run here to make it."""
     currency = _currency(currency)
+    db = database_proxy.obj
     if since is not None or until is not None:
-        return _scan_sql(since, until, currency)
+        facts, per_day = _period_sql(since, until, currency, stage_service.stages())
+        buckets = _day_buckets(db.execute_sql(*per_day).fetchall())
+        sql, params, _ = _middles(buckets, currency, _cohort(since, until, currency))
+        return [facts, per_day] + ([(sql, params)] if sql else [])
     first = _tally_sql(currency)
-    tally = database_proxy.obj.execute_sql(*first).fetchall()
-    sql, params, _ = _middles(tally, currency)
+    tally = db.execute_sql(*first).fetchall()
+    sql, params, _ = _middles(_stay_buckets(tally), currency)
     return [first] + ([(sql, params)] if sql else [])
 
 
+def _day_buckets(rows) -> dict[int, list[tuple[int, int]]]:
+    buckets: dict[int, list[tuple[int, int]]] = {}
+    for sid, day, n in sorted((int(a), int(b), int(c)) for a, b, c in rows):
+        buckets.setdefault(sid, []).append((day, n))
+    return buckets
+
+
 def _from_tally(currency: str, positions: dict[int, int]):
-    """tops, lost, stays, reasons as the period queries give them, from the counters."""
+    """tops, lost, stays, stays_n, reasons of all deals, from the counters."""
     db = database_proxy.obj
     tally = db.execute_sql(*_tally_sql(currency)).fetchall()
     per_top: dict[int, list[int]] = {}
@@ -169,14 +233,44 @@ def _from_tally(currency: str, positions: dict[int, int]):
             reasons.append((label or None, deals, cents))
     tops = [(pos, n, v, w) for pos, (n, v, w) in per_top.items()]
     stays, stays_n = {}, {}
-    sql, params, ranks = _middles(tally, currency)
+    sql, params, ranks = _middles(_stay_buckets(tally), currency)
     if sql:
-        picked: dict[int, list[int]] = {}
-        for sid, stay in db.execute_sql(sql, params).fetchall():
-            picked.setdefault(sid, []).append(stay)
-        for sid, (n, middle) in ranks.items():
-            stays[sid] = (sum(picked[sid][:middle]), middle)
-            stays_n[sid] = n
+        stays, stays_n = _picked(db.execute_sql(sql, params).fetchall(), ranks)
+    return tops, lost, stays, stays_n, reasons
+
+
+def _from_period(since, until, currency: str, process: list[dict]):
+    """tops, lost, stays, stays_n, reasons of the deals created in [since, until)."""
+    db = database_proxy.obj
+    facts, per_day = _period_sql(since, until, currency, process)
+    won = {s["id"] for s in process if s["is_won"]}
+    lost_ids = [s["id"] for s in process if s["is_lost"]]
+    per_top: dict[int, list[int]] = {}
+    lost = {sid: [0, 0] for sid in lost_ids}
+    per_reason: dict[str | None, list[int]] = {}
+    for top, mask, stage_id, reason, n, cents in db.execute_sql(*facts).fetchall():
+        cents = int(cents or 0)
+        if top is not None:
+            acc = per_top.setdefault(int(top), [0, 0, 0])
+            acc[0] += n
+            acc[1] += cents
+            acc[2] += n if stage_id in won else 0
+        for i, sid in enumerate(lost_ids):
+            if int(mask or 0) >> i & 1:
+                lost[sid][0] += n
+                lost[sid][1] += cents
+        if stage_id in lost_ids:
+            acc = per_reason.setdefault(reason, [0, 0])
+            acc[0] += n
+            acc[1] += cents
+    tops = [(pos, n, v, w) for pos, (n, v, w) in per_top.items()]
+    reasons = [(reason, n, v) for reason, (n, v) in per_reason.items()]
+    stays, stays_n = {}, {}
+    buckets = _day_buckets(db.execute_sql(*per_day).fetchall())
+    sql, params, ranks = _middles(buckets, currency, _cohort(since, until, currency))
+    if sql:
+        stays, stays_n = _picked(db.execute_sql(sql, params).fetchall(), ranks)
+    lost = {sid: (n, v) for sid, (n, v) in lost.items() if n}
     return tops, lost, stays, stays_n, reasons
 
 
@@ -194,7 +288,8 @@ def funnel(
     of the deals lost now, most deals first, then most value.
 
     All deals: read from the counters kept with every change (services.tallies); a period:
-    from its deals and their stored stays. Both give the same figures.
+    from its deals, their history and stored stays, grouped in SQL. Both give the same
+    figures.
     """
     currency = _currency(currency)
     process = stage_service.stages()
@@ -202,14 +297,7 @@ def funnel(
         positions = {s["id"]: s["position"] for s in process}
         tops, lost, stays, stays_n, reasons = _from_tally(currency, positions)
     else:
-        db = database_proxy.obj
-        reached_q, lost_q, stays_q, reasons_q = _scan_sql(since, until, currency)
-        tops = db.execute_sql(*reached_q).fetchall()
-        lost = {sid: (n, v) for sid, n, v in db.execute_sql(*lost_q).fetchall()}
-        stay_rows = db.execute_sql(*stays_q).fetchall()
-        stays = {sid: (int(total), middle) for sid, total, middle, _ in stay_rows}
-        stays_n = {sid: n for sid, _, _, n in stay_rows}
-        reasons = db.execute_sql(*reasons_q).fetchall()
+        tops, lost, stays, stays_n, reasons = _from_period(since, until, currency, process)
 
     rows = []
     progress = [s for s in process if not s["is_lost"]]
@@ -445,7 +533,7 @@ def sales(
         f"SELECT g, SUM(w), COUNT(*) - SUM(w), SUM(w * amount_cents), SUM(cycle) FROM ("
         f"SELECT {key} AS g, CASE WHEN {won} THEN 1 ELSE 0 END AS w, d.amount_cents, "
         f"CASE WHEN {won} THEN {_cycle_sql()} END AS cycle FROM {table} "
-        f"WHERE {' AND '.join(where)}{' LIMIT -1' if _sqlite() else ''}) x GROUP BY g"
+        f"WHERE {' AND '.join(where)}{_unmerged()}) x GROUP BY g"
     )
     groups: dict = {}
     for g, *acc in db.execute_sql(sql, key_params + params).fetchall():
