@@ -73,17 +73,21 @@ def _unmerged() -> str:
     return _UNMERGED_SQLITE if _sqlite() else ""
 
 
-def _deals_table(since, until, currency) -> str:
-    """`deal d`, or on SQLite for a period holding many deals `deal d NOT INDEXED`: a scan
-    reads the table in order, the created_at index would jump to each deal (SQLite without
-    stat4 cannot tell how many a range holds; the covering index counts them quickly)."""
+def _deals_table(since, until, currency) -> tuple[str, str]:
+    """How a period's deals are read, and what to group them by to have one row per deal in
+    the order they are read (so SQLite needs no sort). On SQLite, a period holding many deals
+    is a scan in table order, `deal d NOT INDEXED` by id: the created_at index would jump to
+    each deal (SQLite without stat4 cannot tell how many a range holds; the covering index
+    counts them quickly). Fewer deals: the index, by created_at and id."""
     if not _sqlite():
-        return "deal d"
+        return "deal d", "d.id"
     where, params = _cohort(since, until, currency, with_currency=False)
     db = database_proxy.obj
     inside = db.execute_sql(f"SELECT COUNT(*) FROM deal d WHERE {where}", params).fetchone()[0]
     total = db.execute_sql("SELECT MAX(id) FROM deal").fetchone()[0] or 0
-    return "deal d NOT INDEXED" if inside * 8 > total else "deal d"
+    if inside * 8 > total:
+        return "deal d NOT INDEXED", "d.id"
+    return "deal d", "d.created_at, d.id"
 
 
 def _period_sql(since, until, currency: str, process: list[dict]) -> list[tuple[str, list]]:
@@ -91,7 +95,7 @@ def _period_sql(since, until, currency: str, process: list[dict]) -> list[tuple[
     or won stage reached, the lost stages it entered) grouped with its stage and lost reason;
     then its completed stays counted per stage and whole day (see _middles)."""
     where, params = _cohort(since, until, currency)
-    table = _deals_table(since, until, currency)
+    table, per_deal = _deals_table(since, until, currency)
     positions = " ".join(
         f"WHEN {s['id']} THEN {int(s['position'])}" for s in process if not s["is_lost"]
     )
@@ -105,13 +109,13 @@ def _period_sql(since, until, currency: str, process: list[dict]) -> list[tuple[
         )
         or "0"
     )
-    # Grouped by deal first (in table order, so SQLite needs no sort), then by the facts:
+    # Grouped by deal first (in the order read, so SQLite needs no sort), then by the facts:
     # only a few rows reach Python.
     facts = (
         "SELECT top, lost, stage_id, lost_reason, COUNT(*), SUM(amount_cents) FROM ("
         f"SELECT d.id, d.stage_id, d.lost_reason, d.amount_cents, {top} AS top, {mask} AS lost "
         f"FROM {table} LEFT JOIN deal_stage_change c ON c.deal_id = d.id WHERE {where} "
-        f"GROUP BY d.id, d.stage_id, d.lost_reason, d.amount_cents{_unmerged()}) x "
+        f"GROUP BY {per_deal}, d.stage_id, d.lost_reason, d.amount_cents{_unmerged()}) x "
         "GROUP BY top, lost, stage_id, lost_reason"
     )
     stays = (
