@@ -151,31 +151,39 @@ def _middles(
 ) -> tuple[str, list, dict[int, tuple[int, int]]]:
     """One statement that reads the middle stay(s) of every stage, and per stage its number of
     stays and which ranks are the middle (k, k or k + 1). `buckets` has how many stays of
-    each whole day a stage has (sorted by day): the bucket of rank k is found there, and the
-    index on (to_stage, currency, stay_seconds) walks only from that bucket's start to rank k,
-    for a period (`period`: the WHERE on deal `d` and its parameters) over its deals' stays."""
+    each whole day a stage has (sorted by day): the buckets of ranks k and k + 1 are found
+    there, and the index on (to_stage, currency, stay_seconds) walks only from the start of
+    the first to the end of the second, for a period (`period`: the WHERE on deal `d` and its
+    parameters) over its deals' stays. (Unbounded, a walk for a period with one stay in a
+    stage would look for a second one through all the stage's later stays.)"""
     mark = "?" if _sqlite() else "%s"
     parts, params, ranks = [], [], {}
     for sid, days_ in buckets.items():
         n = sum(d for _, d in days_)
         k = (n + 1) // 2
-        ranks[sid] = (n, 1 if n % 2 else 2)
+        middle = 1 if n % 2 else 2
+        ranks[sid] = (n, middle)
         before, i = 0, 0
         while before + days_[i][1] < k:  # buckets sorted by day
             before += days_[i][1]
             i += 1
-        sub = days_[i][0]
+        first, last = days_[i][0], days_[i][0]
+        if before + days_[i][1] < k + middle - 1:  # rank k + 1 is in the next bucket
+            last = days_[i + 1][0]
         walk = (
             f"SELECT {sid} AS stage, c.stay_seconds FROM deal_stage_change c "
-            f"WHERE c.to_stage_id = {mark} AND c.currency = {mark} AND c.stay_seconds >= {mark}"
+            f"WHERE c.to_stage_id = {mark} AND c.currency = {mark} "
+            f"AND c.stay_seconds >= {mark} AND c.stay_seconds < {mark}"
         )
-        step = [sid, currency, sub * tallies.DAY]
+        step = [sid, currency, first * tallies.DAY, (last + 1) * tallies.DAY]
         if period is not None:
             # CROSS JOIN: SQLite walks the stays index first and looks each deal up.
             walk = walk.replace(" WHERE ", " CROSS JOIN deal d WHERE d.id = c.deal_id AND ")
             walk += f" AND {period[0]}"
             step += period[1]
-        parts.append(f"SELECT * FROM ({walk} ORDER BY c.stay_seconds LIMIT 2 OFFSET {mark}) m{sid}")
+        parts.append(
+            f"SELECT * FROM ({walk} ORDER BY c.stay_seconds LIMIT {middle} OFFSET {mark}) m{sid}"
+        )
         params += [*step, k - before - 1]
     return " UNION ALL ".join(parts), params, ranks
 
