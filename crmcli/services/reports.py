@@ -65,12 +65,10 @@ def _cohort(
     return " AND ".join(where), params
 
 
-# Keeps SQLite from merging an inner grouping into the outer one (PostgreSQL needs nothing).
-_UNMERGED_SQLITE = " LIMIT -1"
-
-
 def _unmerged() -> str:
-    return _UNMERGED_SQLITE if _sqlite() else ""
+    """Ends an inner query that SQLite must not merge into the grouping around it (merged, it
+    sorts whole rows instead of the few values the inner query makes); PostgreSQL needs none."""
+    return " LIMIT -1" if _sqlite() else ""
 
 
 def _deals_table(since, until, currency) -> tuple[str, str]:
