@@ -7,9 +7,10 @@ the funnel's conversion and time-in-stage (services.reports) are facts, not gues
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 
-from peewee import JOIN
+from peewee import JOIN, NodeList
 
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import (
@@ -18,10 +19,11 @@ from crmcli.models import (
     Deal,
     DealStageChange,
     Stage,
+    UTCDateTimeField,
     database_proxy,
     utcnow,
 )
-from crmcli.services import refs, search, stages, tallies
+from crmcli.services import prepared, refs, search, stages, tallies
 from crmcli.values import fold_variants, money_str
 
 TEXT_FIELDS = ("owner", "source", "lost_reason")
@@ -44,6 +46,11 @@ _COLUMNS = (
     Deal.expected_close, Deal.owner, Deal.source, Deal.lost_reason, Deal.closed_at,
     Deal.created_at, Deal.updated_at,
 )  # fmt: skip
+# Selected as the driver gives them (a NodeList is no Field, so services.prepared converts
+# nothing): ids, text and numbers need nothing, flags are only tested for truth; _row turns
+# the close date and the three times into Python values, faster than peewee's formats do.
+_RAW = tuple(NodeList((f,)) for f in _COLUMNS)
+_TIME = UTCDateTimeField().python_value
 
 
 def resolve_deal(ref: str) -> int:
@@ -67,7 +74,7 @@ def _candidates(ids: list[int]):
 
 def _select():
     return (
-        Deal.select(*_COLUMNS)
+        Deal.select(*_RAW)
         .join(Stage, on=(Deal.stage == Stage.id))
         .join(Contact, JOIN.LEFT_OUTER, on=(Deal.contact == Contact.id))
         .join(Company, JOIN.LEFT_OUTER, on=(Deal.company == Company.id))
@@ -78,21 +85,24 @@ def _row(values: tuple) -> dict:
     (did, title, stage_id, stage, probability, won, lost, cents, currency, contact_id,
      contact, company_id, company, close, owner, source, reason, closed, created,
      updated) = values  # fmt: skip
+    if isinstance(close, str):  # SQLite hands dates back as text
+        close = date.fromisoformat(close)
     return {
         "id": did, "title": title, "stage_id": stage_id, "stage": stage,
         "probability": probability, "status": "won" if won else "lost" if lost else "open",
         "amount": money_str(cents), "currency": currency, "contact_id": contact_id,
         "contact": contact, "company_id": company_id, "company": company,
         "expected_close": close, "owner": owner, "source": source, "lost_reason": reason,
-        "closed_at": closed, "created_at": created, "updated_at": updated,
+        "closed_at": closed and _TIME(closed), "created_at": _TIME(created),
+        "updated_at": _TIME(updated),
     }  # fmt: skip
 
 
 def get_deal(deal_id: int) -> dict:
-    found = _select().where(Deal.id == deal_id).tuples().first()
-    if found is None:
+    found = prepared.run("deal", lambda i: _select().where(Deal.id == i), deal_id)
+    if not found:
         raise NotFound(f"no deal with id {deal_id}")
-    return _row(found)
+    return _row(found[0])
 
 
 def _text(value) -> str | None:
@@ -308,8 +318,7 @@ def delete_deal(deal_id: int) -> dict:
     return card
 
 
-def _filtered(
-    query,
+def _conditions(
     *,
     stage: str | None = None,
     state: str | None = None,
@@ -318,26 +327,42 @@ def _filtered(
     owner: str | None = None,
     closing_before: date | None = None,
     min_amount_cents: int | None = None,
-):
+) -> list[tuple[str, object, Callable]]:
+    """The filters given, checked: each as (tag, value, condition(value)). A value of _NONE
+    is part of the tag instead (the ids of a state's stages), so a query built with
+    placeholders for the values (services.prepared) is the same for the same tags."""
+    out: list[tuple[str, object, Callable]] = []
     if stage:
-        query = query.where(Deal.stage == stages.resolve_stage(stage)["id"])
+        out.append(("stage", stages.resolve_stage(stage)["id"], lambda v: Deal.stage == v))
     if state:
         if state not in STATES:
             raise Invalid("state", f"'{state}' must be open, won or lost")
         ids = [s["id"] for s in stages.stages() if _status(s) == state]
-        query = query.where(Deal.stage.in_(ids))
+        out.append((f"state{ids}", _NONE, lambda _: Deal.stage.in_(ids)))
     if contact_id is not None:
-        query = query.where(Deal.contact == contact_id)
+        out.append(("contact", contact_id, lambda v: Deal.contact == v))
     if company_id is not None:
-        query = query.where(Deal.company == company_id)
+        out.append(("company", company_id, lambda v: Deal.company == v))
     if owner:
-        query = query.where(Deal.owner == _text(owner))
+        out.append(("owner", _text(owner), lambda v: Deal.owner == v))
     if closing_before is not None:
-        query = query.where(Deal.expected_close < closing_before)
+        value = Deal.expected_close.db_value(closing_before)
+        out.append(("close", value, lambda v: Deal.expected_close < v))
     if min_amount_cents is not None:
         if min_amount_cents < 0:
             raise Invalid("min-amount", "must not be negative")
-        query = query.where(Deal.amount_cents >= min_amount_cents)
+        out.append(("amount", min_amount_cents, lambda v: Deal.amount_cents >= v))
+    return out
+
+
+_NONE = object()
+
+
+def _filtered(query, conditions: list, values) -> object:
+    """`query` with `conditions` applied to `values` (theirs, or placeholders in their place)."""
+    given = iter(values)
+    for _, value, condition in conditions:
+        query = query.where(condition(None if value is _NONE else next(given)))
     return query
 
 
@@ -348,23 +373,39 @@ def _status(stage: dict) -> str:
 def list_deals(
     *, sort: str = "-id", limit: int | None = None, offset: int = 0, **filters
 ) -> list[dict]:
-    """Deals matching every filter (see _filtered); newest first unless `sort` says otherwise."""
+    """Deals matching every filter (see _conditions); newest first unless `sort` says otherwise.
+    The query is built once per set of filters and sort (services.prepared)."""
     key = (sort or "-id").strip().lower()
     descending = key.startswith("-")
     key = key.lstrip("-")
     if key not in SORTS:
         raise Invalid("sort", f"cannot sort deals by '{sort}' (choose {', '.join(SORTS)})")
     order = [f.desc() if descending else f.asc() for f in SORTS[key]]
-    query = _filtered(_select(), **filters).order_by(*order)
+    conditions = _conditions(**filters)
+    args = [value for _, value, _ in conditions if value is not _NONE]
     if limit is not None:
-        query = query.limit(limit)
+        args.append(limit)
     if offset:
-        query = query.offset(offset)
-    return [_row(r) for r in query.tuples()]
+        args.append(offset)
+    paged = (limit is not None, bool(offset))
+
+    def build(*marks):
+        query = _filtered(_select(), conditions, marks).order_by(*order)
+        rest = iter(marks[len(marks) - sum(paged) :])
+        if paged[0]:
+            query = query.limit(next(rest))
+        if paged[1]:
+            query = query.offset(next(rest))
+        return query
+
+    name = f"deals:{','.join(tag for tag, _, _ in conditions)}:{'-' * descending}{key}:{paged}"
+    return [_row(r) for r in prepared.run(name, build, *args)]
 
 
 def count_deals(**filters) -> int:
-    return _filtered(Deal.select(Deal.id), **filters).count()
+    conditions = _conditions(**filters)
+    values = [value for _, value, _ in conditions if value is not _NONE]
+    return _filtered(Deal.select(Deal.id), conditions, values).count()
 
 
 def history_of(deal_id: int) -> list[dict]:

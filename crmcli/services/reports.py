@@ -9,14 +9,14 @@ Python); definitions are on each function.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from crmcli.errors import Invalid
-from crmcli.models import Deal, Stage, database_proxy
+from crmcli.models import Deal, database_proxy
 from crmcli.services import stages as stage_service
 from crmcli.services import tallies
-from crmcli.values import local_tz, money_str
+from crmcli.values import local_tz, money_str, to_utc
 
 SALES_GROUPS = ("month", "quarter", "owner", "source")
 _RATIO = Decimal("0.0001")
@@ -50,10 +50,12 @@ def _sqlite() -> bool:
     return isinstance(database_proxy.obj, SqliteDatabase)
 
 
-def _cohort(since: datetime | None, until: datetime | None, currency: str) -> tuple[str, list]:
+def _cohort(
+    since: datetime | None, until: datetime | None, currency: str, *, with_currency: bool = True
+) -> tuple[str, list]:
     """The WHERE text (on deal `d`) and parameters of the deals a report looks at."""
     mark = "?" if _sqlite() else "%s"
-    where, params = [f"d.currency = {mark}"], [currency]
+    where, params = ([f"d.currency = {mark}"], [currency]) if with_currency else (["1 = 1"], [])
     if since is not None:
         where.append(f"d.created_at >= {mark}")
         params.append(Deal.created_at.db_value(since))
@@ -63,38 +65,63 @@ def _cohort(since: datetime | None, until: datetime | None, currency: str) -> tu
     return " AND ".join(where), params
 
 
-def _scan_sql(since, until, currency) -> list[tuple[str, list]]:
-    """The funnel of a period from the deals and their stored stays (see funnel_sql)."""
+def _unmerged() -> str:
+    """Ends an inner query that SQLite must not merge into the grouping around it (merged, it
+    sorts whole rows instead of the few values the inner query makes); PostgreSQL needs none."""
+    return " LIMIT -1" if _sqlite() else ""
+
+
+def _deals_table(since, until, currency) -> tuple[str, str]:
+    """How a period's deals are read, and what to group them by to have one row per deal in
+    the order they are read (so SQLite needs no sort). On SQLite, a period holding many deals
+    is a scan in table order, `deal d NOT INDEXED` by id: the created_at index would jump to
+    each deal (SQLite without stat4 cannot tell how many a range holds; the covering index
+    counts them quickly). Fewer deals: the index, by created_at and id."""
+    if not _sqlite():
+        return "deal d", "d.id"
+    where, params = _cohort(since, until, currency, with_currency=False)
+    db = database_proxy.obj
+    inside = db.execute_sql(f"SELECT COUNT(*) FROM deal d WHERE {where}", params).fetchone()[0]
+    total = db.execute_sql("SELECT MAX(id) FROM deal").fetchone()[0] or 0
+    if inside * 8 > total:
+        return "deal d NOT INDEXED", "d.id"
+    return "deal d", "d.created_at, d.id"
+
+
+def _period_sql(since, until, currency: str, process: list[dict]) -> list[tuple[str, list]]:
+    """The funnel of a period: the facts of each of its deals from its history (furthest open
+    or won stage reached, the lost stages it entered) grouped with its stage and lost reason;
+    then its completed stays counted per stage and whole day (see _middles)."""
     where, params = _cohort(since, until, currency)
-    reached = (
-        "SELECT t.top, COUNT(*), SUM(d.amount_cents), "
-        "SUM(CASE WHEN cs.is_won THEN 1 ELSE 0 END) "
-        "FROM (SELECT c.deal_id AS deal, MAX(s.position) AS top FROM deal_stage_change c "
-        "JOIN stage s ON s.id = c.to_stage_id JOIN deal d ON d.id = c.deal_id "
-        f"WHERE NOT s.is_lost AND {where} GROUP BY c.deal_id) t "
-        "JOIN deal d ON d.id = t.deal JOIN stage cs ON cs.id = d.stage_id GROUP BY t.top"
+    table, per_deal = _deals_table(since, until, currency)
+    positions = " ".join(
+        f"WHEN {s['id']} THEN {int(s['position'])}" for s in process if not s["is_lost"]
     )
-    lost = (
-        "SELECT x.stage, COUNT(*), SUM(d.amount_cents) FROM (SELECT DISTINCT c.deal_id AS deal, "
-        "c.to_stage_id AS stage FROM deal_stage_change c JOIN stage s ON s.id = c.to_stage_id "
-        f"JOIN deal d ON d.id = c.deal_id WHERE s.is_lost AND {where}) x "
-        "JOIN deal d ON d.id = x.deal GROUP BY x.stage"
+    lost = [s["id"] for s in process if s["is_lost"]]
+    top = f"MAX(CASE c.to_stage_id {positions} END)" if positions else "NULL"
+    # Bit i: the deal entered the i-th lost stage (however often).
+    mask = (
+        " + ".join(
+            f"MAX(CASE WHEN c.to_stage_id = {sid} THEN {1 << i} ELSE 0 END)"
+            for i, sid in enumerate(lost)
+        )
+        or "0"
     )
-    # A stay runs from entering a stage to the deal's next step (stay_seconds, written by
-    # that step); stays still running count not. Median: the middle one, or the mean of two.
+    # Grouped by deal first (in the order read, so SQLite needs no sort), then by the facts:
+    # only a few rows reach Python.
+    facts = (
+        "SELECT top, lost, stage_id, lost_reason, COUNT(*), SUM(amount_cents) FROM ("
+        f"SELECT d.id, d.stage_id, d.lost_reason, d.amount_cents, {top} AS top, {mask} AS lost "
+        f"FROM {table} LEFT JOIN deal_stage_change c ON c.deal_id = d.id WHERE {where} "
+        f"GROUP BY {per_deal}, d.stage_id, d.lost_reason, d.amount_cents{_unmerged()}) x "
+        "GROUP BY top, lost, stage_id, lost_reason"
+    )
     stays = (
-        "WITH r AS (SELECT c.to_stage_id AS stage, c.stay_seconds AS d, "
-        "ROW_NUMBER() OVER (PARTITION BY c.to_stage_id ORDER BY c.stay_seconds) AS rn, "
-        "COUNT(*) OVER (PARTITION BY c.to_stage_id) AS n FROM deal_stage_change c "
-        f"JOIN deal d ON d.id = c.deal_id WHERE c.stay_seconds IS NOT NULL AND {where}) "
-        "SELECT stage, SUM(d), COUNT(*), MAX(n) FROM r "
-        "WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY stage"
+        f"SELECT c.to_stage_id, c.stay_seconds / {tallies.DAY}, COUNT(*) FROM {table} "
+        f"JOIN deal_stage_change c ON c.deal_id = d.id WHERE c.stay_seconds IS NOT NULL AND "
+        f"{where} GROUP BY c.to_stage_id, c.stay_seconds / {tallies.DAY}"
     )
-    reasons = (
-        "SELECT d.lost_reason, COUNT(*), SUM(d.amount_cents) FROM deal d "
-        f"JOIN stage s ON s.id = d.stage_id WHERE s.is_lost AND {where} GROUP BY d.lost_reason"
-    )
-    return [(reached, params), (lost, params), (stays, params), (reasons, params)]
+    return [(facts, params), (stays, params)]
 
 
 def _tally_sql(currency: str) -> tuple[str, list]:
@@ -106,53 +133,100 @@ def _tally_sql(currency: str) -> tuple[str, list]:
     )
 
 
-def _middles(tally: list[tuple], currency: str) -> tuple[str, list, dict[int, tuple[int, int]]]:
-    """One statement that reads the middle stay(s) of every stage, and per stage its number of
-    stays and which ranks are the middle (k, k or k + 1). The stays counter has how many stays
-    of each whole day a stage has: the bucket of rank k is found there, and the index on
-    (to_stage, currency, stay_seconds) walks only from that bucket's start to rank k."""
-    mark = "?" if _sqlite() else "%s"
+def _stay_buckets(tally: list[tuple]) -> dict[int, list[tuple[int, int]]]:
+    """The stays counters (kind "stay") as {stage: [(whole days, stays), ...]} by day."""
     buckets: dict[int, list[tuple[int, int]]] = {}
     for kind, sid, sub, _, deals, _ in tally:
         if kind == "stay":
             buckets.setdefault(sid, []).append((sub, int(deals)))
+    return buckets
+
+
+def _middles(
+    buckets: dict[int, list[tuple[int, int]]],
+    currency: str,
+    period: tuple[str, list] | None = None,
+) -> tuple[str, list, dict[int, tuple[int, int]]]:
+    """One statement that reads the middle stay(s) of every stage, and per stage its number of
+    stays and which ranks are the middle (k, k or k + 1). `buckets` has how many stays of
+    each whole day a stage has (sorted by day): the buckets of ranks k and k + 1 are found
+    there, and the index on (to_stage, currency, stay_seconds) walks only from the start of
+    the first to the end of the second, for a period (`period`: the WHERE on deal `d` and its
+    parameters) over its deals' stays. (Unbounded, a walk for a period with one stay in a
+    stage would look for a second one through all the stage's later stays.)"""
+    mark = "?" if _sqlite() else "%s"
     parts, params, ranks = [], [], {}
     for sid, days_ in buckets.items():
         n = sum(d for _, d in days_)
         k = (n + 1) // 2
-        ranks[sid] = (n, 1 if n % 2 else 2)
+        middle = 1 if n % 2 else 2
+        ranks[sid] = (n, middle)
         before, i = 0, 0
         while before + days_[i][1] < k:  # buckets sorted by day
             before += days_[i][1]
             i += 1
-        sub = days_[i][0]
-        parts.append(
-            f"SELECT * FROM (SELECT {sid} AS stage, stay_seconds FROM deal_stage_change "
-            f"WHERE to_stage_id = {mark} AND currency = {mark} AND stay_seconds >= {mark} "
-            f"ORDER BY stay_seconds LIMIT 2 OFFSET {mark}) m{sid}"
+        first, last = days_[i][0], days_[i][0]
+        if before + days_[i][1] < k + middle - 1:  # rank k + 1 is in the next bucket
+            last = days_[i + 1][0]
+        walk = (
+            f"SELECT {sid} AS stage, c.stay_seconds FROM deal_stage_change c "
+            f"WHERE c.to_stage_id = {mark} AND c.currency = {mark} "
+            f"AND c.stay_seconds >= {mark} AND c.stay_seconds < {mark}"
         )
-        params += [sid, currency, sub * tallies.DAY, k - before - 1]
+        step = [sid, currency, first * tallies.DAY, (last + 1) * tallies.DAY]
+        if period is not None:
+            # CROSS JOIN: SQLite walks the stays index first and looks each deal up.
+            walk = walk.replace(" WHERE ", " CROSS JOIN deal d WHERE d.id = c.deal_id AND ")
+            walk += f" AND {period[0]}"
+            step += period[1]
+        parts.append(
+            f"SELECT * FROM ({walk} ORDER BY c.stay_seconds LIMIT {middle} OFFSET {mark}) m{sid}"
+        )
+        params += [*step, k - before - 1]
     return " UNION ALL ".join(parts), params, ranks
+
+
+def _picked(rows, ranks) -> tuple[dict, dict]:
+    """stays {stage: (sum of the middle stay(s), how many)} and {stage: number of stays}."""
+    picked: dict[int, list[int]] = {}
+    for sid, stay in rows:
+        picked.setdefault(sid, []).append(int(stay))
+    stays, stays_n = {}, {}
+    for sid, (n, middle) in ranks.items():
+        stays[sid] = (sum(picked[sid][:middle]), middle)
+        stays_n[sid] = n
+    return stays, stays_n
 
 
 def funnel_sql(
     since: datetime | None = None, until: datetime | None = None, currency: str = "EUR"
 ) -> list[tuple[str, list]]:
     """The statements (SQL and parameters) funnel() runs, so the bench can time them raw.
-    All deals (no since/until): the counters, then the middle stays (that statement depends
-    on the counters, which are read here to make it). A period: four grouped queries over
-    the period's deals and their stored stays."""
+    All deals (no since/until): the counters, then the middle stays. A period: its deals'
+    facts, its stays per day, then the middle stays. The middle stays statement depends on
+    the statement before it, which is run here to make it."""
     currency = _currency(currency)
+    db = database_proxy.obj
     if since is not None or until is not None:
-        return _scan_sql(since, until, currency)
+        facts, per_day = _period_sql(since, until, currency, stage_service.stages())
+        buckets = _day_buckets(db.execute_sql(*per_day).fetchall())
+        sql, params, _ = _middles(buckets, currency, _cohort(since, until, currency))
+        return [facts, per_day] + ([(sql, params)] if sql else [])
     first = _tally_sql(currency)
-    tally = database_proxy.obj.execute_sql(*first).fetchall()
-    sql, params, _ = _middles(tally, currency)
+    tally = db.execute_sql(*first).fetchall()
+    sql, params, _ = _middles(_stay_buckets(tally), currency)
     return [first] + ([(sql, params)] if sql else [])
 
 
+def _day_buckets(rows) -> dict[int, list[tuple[int, int]]]:
+    buckets: dict[int, list[tuple[int, int]]] = {}
+    for sid, day, n in sorted((int(a), int(b), int(c)) for a, b, c in rows):
+        buckets.setdefault(sid, []).append((day, n))
+    return buckets
+
+
 def _from_tally(currency: str, positions: dict[int, int]):
-    """tops, lost, stays, reasons as the period queries give them, from the counters."""
+    """tops, lost, stays, stays_n, reasons of all deals, from the counters."""
     db = database_proxy.obj
     tally = db.execute_sql(*_tally_sql(currency)).fetchall()
     per_top: dict[int, list[int]] = {}
@@ -169,14 +243,44 @@ def _from_tally(currency: str, positions: dict[int, int]):
             reasons.append((label or None, deals, cents))
     tops = [(pos, n, v, w) for pos, (n, v, w) in per_top.items()]
     stays, stays_n = {}, {}
-    sql, params, ranks = _middles(tally, currency)
+    sql, params, ranks = _middles(_stay_buckets(tally), currency)
     if sql:
-        picked: dict[int, list[int]] = {}
-        for sid, stay in db.execute_sql(sql, params).fetchall():
-            picked.setdefault(sid, []).append(stay)
-        for sid, (n, middle) in ranks.items():
-            stays[sid] = (sum(picked[sid][:middle]), middle)
-            stays_n[sid] = n
+        stays, stays_n = _picked(db.execute_sql(sql, params).fetchall(), ranks)
+    return tops, lost, stays, stays_n, reasons
+
+
+def _from_period(since, until, currency: str, process: list[dict]):
+    """tops, lost, stays, stays_n, reasons of the deals created in [since, until)."""
+    db = database_proxy.obj
+    facts, per_day = _period_sql(since, until, currency, process)
+    won = {s["id"] for s in process if s["is_won"]}
+    lost_ids = [s["id"] for s in process if s["is_lost"]]
+    per_top: dict[int, list[int]] = {}
+    lost = {sid: [0, 0] for sid in lost_ids}
+    per_reason: dict[str | None, list[int]] = {}
+    for top, mask, stage_id, reason, n, cents in db.execute_sql(*facts).fetchall():
+        cents = int(cents or 0)
+        if top is not None:
+            acc = per_top.setdefault(int(top), [0, 0, 0])
+            acc[0] += n
+            acc[1] += cents
+            acc[2] += n if stage_id in won else 0
+        for i, sid in enumerate(lost_ids):
+            if int(mask or 0) >> i & 1:
+                lost[sid][0] += n
+                lost[sid][1] += cents
+        if stage_id in lost_ids:
+            acc = per_reason.setdefault(reason, [0, 0])
+            acc[0] += n
+            acc[1] += cents
+    tops = [(pos, n, v, w) for pos, (n, v, w) in per_top.items()]
+    reasons = [(reason, n, v) for reason, (n, v) in per_reason.items()]
+    stays, stays_n = {}, {}
+    buckets = _day_buckets(db.execute_sql(*per_day).fetchall())
+    sql, params, ranks = _middles(buckets, currency, _cohort(since, until, currency))
+    if sql:
+        stays, stays_n = _picked(db.execute_sql(sql, params).fetchall(), ranks)
+    lost = {sid: (n, v) for sid, (n, v) in lost.items() if n}
     return tops, lost, stays, stays_n, reasons
 
 
@@ -194,7 +298,8 @@ def funnel(
     of the deals lost now, most deals first, then most value.
 
     All deals: read from the counters kept with every change (services.tallies); a period:
-    from its deals and their stored stays. Both give the same figures.
+    from its deals, their history and stored stays, grouped in SQL. Both give the same
+    figures.
     """
     currency = _currency(currency)
     process = stage_service.stages()
@@ -202,14 +307,7 @@ def funnel(
         positions = {s["id"]: s["position"] for s in process}
         tops, lost, stays, stays_n, reasons = _from_tally(currency, positions)
     else:
-        db = database_proxy.obj
-        reached_q, lost_q, stays_q, reasons_q = _scan_sql(since, until, currency)
-        tops = db.execute_sql(*reached_q).fetchall()
-        lost = {sid: (n, v) for sid, n, v in db.execute_sql(*lost_q).fetchall()}
-        stay_rows = db.execute_sql(*stays_q).fetchall()
-        stays = {sid: (int(total), middle) for sid, total, middle, _ in stay_rows}
-        stays_n = {sid: n for sid, _, _, n in stay_rows}
-        reasons = db.execute_sql(*reasons_q).fetchall()
+        tops, lost, stays, stays_n, reasons = _from_period(since, until, currency, process)
 
     rows = []
     progress = [s for s in process if not s["is_lost"]]
@@ -317,6 +415,77 @@ def _month(day) -> str | None:
     return None if day is None else f"{day.year:04d}-{day.month:02d}"
 
 
+def _month_starts(first: datetime, last: datetime, months: int) -> list[tuple[str, datetime]]:
+    """The local-time periods of `months` months (1: months, 3: quarters) from the one holding
+    `first` to the one holding `last`: each one's label and the UTC instant it begins."""
+    zone = local_tz()
+    start = first.astimezone(zone)
+    year, month = start.year, start.month - (start.month - 1) % months
+    end = last.astimezone(zone)
+    out = []
+    while (year, month) <= (end.year, end.month):
+        label = f"{year:04d}-{month:02d}" if months == 1 else f"{year:04d}-Q{(month - 1) // 3 + 1}"
+        out.append((label, _local_start(year, month, zone)))
+        month += months
+        if month > 12:
+            year, month = year + 1, month - 12
+    return out
+
+
+def _local_start(year: int, month: int, zone) -> datetime:
+    """The first UTC instant whose local time is in `month` (local midnight of its 1st, or
+    where a clock change skips that midnight, the first moment after it)."""
+    guess = datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+
+    def inside(t: datetime) -> bool:
+        local = t.astimezone(zone)
+        return (local.year, local.month) >= (year, month)
+
+    if inside(guess) and not inside(guess - timedelta(microseconds=1)):
+        return guess
+    lo, hi = guess - timedelta(days=2), guess + timedelta(days=2)  # lo outside, hi inside
+    while hi - lo > timedelta(microseconds=1):
+        mid = lo + (hi - lo) / 2
+        lo, hi = (lo, mid) if inside(mid) else (mid, hi)
+    return hi
+
+
+def _bucket(column: str, bounds: list, mark: str) -> tuple[str, list]:
+    """SQL for the index i of the bucket `column` falls in: bounds[i - 1] <= it < bounds[i]
+    (bucket 0 below bounds[0]), as a balanced tree of CASEs: a few comparisons per row."""
+
+    def tree(lo: int, hi: int) -> tuple[str, list]:
+        if lo == hi:
+            return str(lo), []
+        mid = (lo + hi + 1) // 2
+        low, low_params = tree(lo, mid - 1)
+        high, high_params = tree(mid, hi)
+        sql = f"CASE WHEN {column} < {mark} THEN {low} ELSE {high} END"
+        return sql, [bounds[mid - 1], *low_params, *high_params]
+
+    return tree(0, len(bounds))
+
+
+def _cycle_sql() -> str:
+    """Seconds from created to closed, truncated like int(timedelta.total_seconds())."""
+    if not _sqlite():
+        return "TRUNC(EXTRACT(EPOCH FROM (d.closed_at - d.created_at)))"
+    import sqlite3
+
+    # SQLite keeps datetimes as text, 'YYYY-MM-DD HH:MM:SS' and '.ffffff' unless 0: whole
+    # seconds from the first 19 characters (the date functions round a fraction to
+    # milliseconds), then one less when the fractions make the truncated difference smaller
+    # in size (one more for a negative one). Both parts compare as text.
+    epoch = "unixepoch({})" if sqlite3.sqlite_version_info >= (3, 38) else "strftime('%s', {})"
+    closed, created = "substr(d.closed_at, 1, 19)", "substr(d.created_at, 1, 19)"
+    closed_f, created_f = "substr(d.closed_at, 20)", "substr(d.created_at, 20)"
+    return (
+        f"({epoch.format(closed)} - {epoch.format(created)} - CASE "
+        f"WHEN {closed_f} < {created_f} THEN {closed} > {created} "
+        f"WHEN {closed_f} > {created_f} THEN -({closed} < {created}) ELSE 0 END)"
+    )
+
+
 def sales(
     *,
     by: str = "month",
@@ -327,62 +496,73 @@ def sales(
     """Deals closed in [since, until) in `currency`, grouped by close month or quarter (local
     time), owner or source: won count and value, average won deal, win rate (won / closed)
     and the mean sales cycle of won deals (created to won, in days). The last row is the total
-    (`group` None)."""
+    (`group` None). Grouped in SQL: one scan, a row per group reaches Python."""
     if by not in SALES_GROUPS:
         raise Invalid("by", f"'{by}' must be one of {', '.join(SALES_GROUPS)}")
     currency = _currency(currency)
-    query = (
-        Deal.select(
-            Deal.closed_at,
-            Deal.created_at,
-            Deal.owner,
-            Deal.source,
-            Deal.amount_cents,
-            Stage.is_won,
-        )  # fmt: skip
-        .join(Stage, on=(Deal.stage == Stage.id))
-        .where(
-            (Stage.is_won | Stage.is_lost)
-            & Deal.closed_at.is_null(False)
-            & (Deal.currency == currency)
-        )
+    process = stage_service.stages()
+    won_ids = [s["id"] for s in process if s["is_won"]]
+    closed_ids = [s["id"] for s in process if s["is_won"] or s["is_lost"]]
+    mark = "?" if _sqlite() else "%s"
+    db = database_proxy.obj
+    where = [
+        f"d.stage_id IN ({', '.join(str(i) for i in closed_ids) or 'NULL'})",
+        "d.closed_at IS NOT NULL",
+        f"d.currency = {mark}",
+    ]
+    params: list = [currency]
+    for value, op in ((since, ">="), (until, "<")):
+        if value is not None:
+            where.append(f"d.closed_at {op} {mark}")
+            params.append(Deal.closed_at.db_value(value))
+    labels: list = []
+    if by in ("month", "quarter"):
+        # Apart, each is one step along the index; together SQLite would scan it.
+        first, last = db.execute_sql(
+            "SELECT (SELECT MIN(closed_at) FROM deal), (SELECT MAX(closed_at) FROM deal)"
+        ).fetchone()
+        if first is None:
+            return [_sales_row(None, (0, 0, 0, 0))]
+        first, last = Deal.closed_at.python_value(first), Deal.closed_at.python_value(last)
+        if since is not None:
+            first = max(first, to_utc(since))
+        if until is not None:
+            last = min(last, to_utc(until))
+        periods = _month_starts(first, max(first, last), 1 if by == "month" else 3)
+        labels = [label for label, _ in periods]
+        bounds = [Deal.closed_at.db_value(start) for _, start in periods[1:]]
+        key, key_params = _bucket("d.closed_at", bounds, mark)
+    else:
+        key, key_params = f"d.{by}", []
+    won = f"d.stage_id IN ({', '.join(str(i) for i in won_ids) or 'NULL'})"
+    # All time: a scan, not the index on stage or closed_at (most deals are closed; a scan
+    # reads them in order, an index jumps to each). LIMIT -1 keeps SQLite from merging the
+    # inner query into the grouping, which would then sort whole rows instead of four numbers.
+    table = "deal d NOT INDEXED" if _sqlite() and since is None and until is None else "deal d"
+    sql = (
+        f"SELECT g, SUM(w), COUNT(*) - SUM(w), SUM(w * amount_cents), SUM(cycle) FROM ("
+        f"SELECT {key} AS g, CASE WHEN {won} THEN 1 ELSE 0 END AS w, d.amount_cents, "
+        f"CASE WHEN {won} THEN {_cycle_sql()} END AS cycle FROM {table} "
+        f"WHERE {' AND '.join(where)}{_unmerged()}) x GROUP BY g"
     )
-    if since is not None:
-        query = query.where(Deal.closed_at >= since)
-    if until is not None:
-        query = query.where(Deal.closed_at < until)
     groups: dict = {}
-    total = [0, 0, 0, 0]  # won, lost, won cents, cycle seconds of won deals
-    zone = local_tz()
-    for closed, created, owner, source, cents, won in query.tuples():
-        local = closed.astimezone(zone)
-        key = {
-            "month": f"{local.year:04d}-{local.month:02d}",
-            "quarter": f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}",
-            "owner": owner,
-            "source": source,
-        }[by]
-        for acc in (groups.setdefault(key, [0, 0, 0, 0]), total):
-            if won:
-                acc[0] += 1
-                acc[2] += cents
-                acc[3] += int((closed - created).total_seconds())
-            else:
-                acc[1] += 1
-
-    def row(key, acc) -> dict:
-        won, lost, cents, cycle = acc
-        average = None
-        if won:
-            average = f"{(Decimal(cents) / won / 100).quantize(_CENT, ROUND_HALF_UP):.2f}"
-        return {
-            "group": key, "won": won, "lost": lost, "won_value": money_str(cents),
-            "average_deal": average, "win_rate": ratio(won, won + lost),
-            "sales_cycle_days": days(cycle, won),
-        }  # fmt: skip
-
+    for g, *acc in db.execute_sql(sql, key_params + params).fetchall():
+        groups[labels[g] if labels else g] = tuple(int(v or 0) for v in acc)
+    total = tuple(sum(acc[i] for acc in groups.values()) for i in range(4))
     if by in ("month", "quarter"):
         keys = sorted(groups)
     else:
         keys = sorted(groups, key=lambda k: (-groups[k][2], -groups[k][0], k is None, k or ""))
-    return [row(k, groups[k]) for k in keys] + [row(None, total)]
+    return [_sales_row(k, groups[k]) for k in keys] + [_sales_row(None, total)]
+
+
+def _sales_row(key, acc) -> dict:
+    won, lost, cents, cycle = acc
+    average = None
+    if won:
+        average = f"{(Decimal(cents) / won / 100).quantize(_CENT, ROUND_HALF_UP):.2f}"
+    return {
+        "group": key, "won": won, "lost": lost, "won_value": money_str(cents),
+        "average_deal": average, "win_rate": ratio(won, won + lost),
+        "sales_cycle_days": days(cycle, won),
+    }  # fmt: skip

@@ -9,16 +9,20 @@ from peewee import fn
 
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import Deal, DealStageChange, Stage, database_proxy, utcnow
+from crmcli.services import prepared
 from crmcli.values import fold
 
 _KEYS = ("id", "name", "position", "probability", "is_won", "is_lost")
 
 
 def _all() -> list[dict]:
-    query = Stage.select(
-        Stage.id, Stage.name, Stage.position, Stage.probability, Stage.is_won, Stage.is_lost
-    ).order_by(Stage.position, Stage.id)
-    rows = [dict(zip(_KEYS, r, strict=True)) for r in query.tuples()]
+    # Read before most deal commands and lists: built once per process (services.prepared).
+    def build():
+        return Stage.select(
+            Stage.id, Stage.name, Stage.position, Stage.probability, Stage.is_won, Stage.is_lost
+        ).order_by(Stage.position, Stage.id)
+
+    rows = [dict(zip(_KEYS, r, strict=True)) for r in prepared.run("stages", build)]
     for r in rows:
         r["is_won"], r["is_lost"] = bool(r["is_won"]), bool(r["is_lost"])
     return rows

@@ -146,6 +146,46 @@ def test_list_filters(person):
         deals.list_deals(sort="colour")
 
 
+def test_list_combines_filters_and_pages(person):
+    """Each set of filters is its own prepared query: values change, the shape is kept."""
+    made = [
+        add(person, f"D{i}", amount_cents=i * 100_00, owner="Anna" if i % 2 else "Jonas",
+            expected_close=date(2026, 12, i + 1), stage="angebot" if i < 6 else None)
+        for i in range(10)
+    ]  # fmt: skip
+    deals.win_deal(made[9]["id"], now=NOW)
+    newest = [d["id"] for d in reversed(made)]
+
+    def ids(**kw):
+        return [r["id"] for r in deals.list_deals(**kw)]
+
+    assert ids(limit=3) == newest[:3]
+    assert ids(limit=3, offset=2) == newest[2:5]
+    assert ids(offset=8) == newest[8:]
+    angebot = [i for i in newest if i in {d["id"] for d in made[:6]}]
+    assert ids(stage="angebot", limit=2) == angebot[:2]
+    assert ids(stage="angebot", limit=2, offset=2) == angebot[2:4]
+    assert ids(stage="lead", sort="-id", limit=50) == newest[1:4]  # D9 won, D6-D8 in Lead
+    assert ids(stage="angebot", owner="Anna", min_amount_cents=300_00, sort="amount") == [
+        made[3]["id"], made[5]["id"],
+    ]  # fmt: skip
+    assert ids(owner="Jonas", closing_before=date(2026, 12, 6), sort="close") == [
+        made[0]["id"], made[2]["id"], made[4]["id"],
+    ]  # fmt: skip
+    assert ids(state="open", owner="Anna", limit=2) == [made[7]["id"], made[5]["id"]]
+    assert ids(state="won", contact_id=person["id"]) == [made[9]["id"]]
+    assert ids(state="open", company_id=made[0]["company_id"], limit=1, offset=1) == [
+        newest[2]
+    ]  # fmt: skip
+    assert deals.count_deals(state="open", owner="Anna", closing_before=date(2026, 12, 9)) == 4
+    # A listed row is the deal's card: same values, same types.
+    for row in deals.list_deals(limit=10):
+        assert row == deals.get_deal(row["id"])
+    row = deals.list_deals(state="won")[0]
+    assert row["expected_close"] == date(2026, 12, 10) and row["closed_at"] == NOW
+    assert row["created_at"].tzinfo is not None and row["status"] == "won"
+
+
 def test_edit_and_delete(person):
     d = add(person, amount_cents=100)
     changed = deals.edit_deal(d["id"], {"title": "Neues Dach", "amount_cents": 99_99}, now=NOW)
