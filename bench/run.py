@@ -462,7 +462,8 @@ def report(args, build: str, pairs: list[Pair], tty: Pair | None, tty_bytes: int
         out.append(
             f"- Whole processes: median of {args.runs} runs each after {args.warmups} warm-up "
             "pairs; crm and the bare Typer app (`bench/hello.py`) alternating, both started as "
-            f"`python {' '.join(Path(c).name for c in CRM[1:])}` / `python bench/hello.py`, "
+            f"`python {'bin/crm' if _SCRIPT.is_file() else '-m crmcli'}` / "
+            "`python bench/hello.py`, "
             "stdout piped, stdin /dev/null."
         )
         out.append("")
