@@ -71,8 +71,8 @@ class Env:
             from crmcli.db import open_database
             from crmcli.launch import resume
 
+            self._db = open_database(self.target, create=create)  # imports peewee and models
             resume()  # start-up is over: the command's own work runs with the collector on
-            self._db = open_database(self.target, create=create)
         return self._db
 
     def close(self) -> None:
