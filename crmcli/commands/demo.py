@@ -18,6 +18,16 @@ RESULT_FIELDS = (
 )  # fmt: skip
 
 
+def _db_hint() -> str:
+    """` --db X` when the database was named on the command line (so the hint finds it)."""
+    import shlex
+
+    from crmcli.env import current
+
+    option = current().db_option
+    return f" --db {shlex.quote(option)}" if option else ""
+
+
 def demo(
     contacts: Annotated[
         int, typer.Option("--contacts", min=1, max=2_000_000, help="How many people.")
@@ -77,7 +87,7 @@ def demo(
         c.done(f"Removed {removed[0]} {people} and {removed[1]} {firms}.")
     c.done(
         f"Filled {where} with {counts['contacts']} contacts at {counts['companies']} companies "
-        f"({seconds} s). Try: crm list contacts"
+        f"({seconds} s). Try: crm{_db_hint()} list contacts"
     )
     if output is not None:
         from crmcli.output import render_record

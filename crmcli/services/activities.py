@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from peewee import JOIN, IntegrityError, fn
 
@@ -88,7 +88,7 @@ def log_activity(
     if contact_id is None and company_id is None:
         raise Invalid("contact", "an activity belongs to a contact or a company")
     row = _clean(values, kind)
-    row.update(kind=kind, occurred_at=occurred_at or now)
+    row.update(kind=kind, occurred_at=_not_future(occurred_at or now, now))
     at_seconds = int(row["occurred_at"].timestamp())
     if kind in TRACKED_KINDS:
         row.update(status="open", remind_at=at_seconds)
@@ -114,6 +114,24 @@ def log_activity(
                 raise NotFound(f"no {model.__name__.lower()} with id {given}") from None
         raise
     return get_activity(activity_id)
+
+
+# A clock a few minutes ahead on another machine is no reason to refuse a call just made.
+_SLACK = timedelta(minutes=5)
+
+
+def _not_future(at: datetime, now: datetime) -> datetime:
+    """The timeline records what happened: a later time is a plan, i.e. a task. (A future
+    time would also become the contact's last interaction and silence its cadence.)"""
+    if at > now + _SLACK:
+        from crmcli.values import format_datetime
+
+        raise Invalid(
+            "at",
+            f"{format_datetime(at)} is in the future; the timeline records what happened "
+            "(plan it with: crm add task TITLE --due WHEN)",
+        )
+    return at
 
 
 def _index(rows: Sequence[tuple], *, new: bool = False) -> None:
@@ -142,6 +160,8 @@ def edit_activity(activity_id: int, changes: dict, *, now: datetime | None = Non
     changes = {**changes, "kind": kind}
     merged = {"rating": current["rating"], "score": current["score"], **changes}
     row = _clean({k: merged[k] for k in (*changes, "rating", "score")}, kind)
+    if row.get("occurred_at") is not None:
+        _not_future(row["occurred_at"], now)
     if current["kind"] in TRACKED_KINDS and kind not in TRACKED_KINDS:
         # An inquiry must not vanish from the open list by becoming a note, nor lose who
         # resolved it: it can only become another kind that is tracked.

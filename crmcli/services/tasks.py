@@ -381,6 +381,15 @@ def snooze_task(task_id: int, until: datetime, *, now: datetime | None = None) -
         raise Conflict(f"task #{task_id} is done; reopen it first")
     if until <= now:
         raise Invalid("when", "snooze to a time in the future")
+    due = card["effective_due"]
+    if due is not None and until <= due:
+        from crmcli.values import format_datetime
+
+        raise Invalid(
+            "when",
+            f"task #{task_id} is due {format_datetime(due)} already; snooze postpones "
+            f"(to bring it forward: crm edit task {task_id} --due WHEN)",
+        )
     Task.update(
         snoozed_until=until, updated_at=now, open_due_at=until, remind_at=remind_at(until)
     ).where(Task.id == task_id).execute()

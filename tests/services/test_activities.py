@@ -345,3 +345,22 @@ def test_last_interaction_is_stored_in_utc_like_every_other_time(db):
     stored = Contact.select(Contact.last_activity_at).where(Contact.id == person["id"]).tuples()
     raw = db.execute_sql(*stored.sql()).fetchone()[0]
     assert str(raw).startswith("2026-11-23 09:00:00")  # naive UTC, as UTCDateTimeField writes
+
+
+def test_the_timeline_refuses_the_future(db):
+    from crmcli.errors import Invalid
+    from crmcli.models import Activity
+
+    cid = contacts.add_contact("Zukunft", cadence_days=30)["id"]
+    with pytest.raises(Invalid, match="in the future"):
+        activities.log_activity(
+            "call", contact_id=cid, occurred_at=NOW + timedelta(days=1), now=NOW
+        )
+    assert Activity.select().count() == 0
+    assert contacts.get_contact(cid)["last_activity_at"] is None  # the cadence clock unmoved
+    # A clock a minute ahead is not the future.
+    call = activities.log_activity(
+        "call", contact_id=cid, occurred_at=NOW + timedelta(minutes=1), now=NOW
+    )
+    with pytest.raises(Invalid, match="in the future"):
+        activities.edit_activity(call["id"], {"occurred_at": NOW + timedelta(days=2)}, now=NOW)

@@ -348,3 +348,16 @@ def test_list_filters_by_state_contact_and_priority(db):
     assert ids(limit=1, offset=1) == [b]
     with pytest.raises(Invalid):
         tasks.list_tasks(state="later")
+
+
+def test_snooze_only_postpones(db):
+    from crmcli.errors import Invalid
+
+    task = tasks.add_task(
+        "Weihnachtskarten", due_at=NOW + 30 * timedelta(days=1), due_has_time=True
+    )
+    with pytest.raises(Invalid, match="snooze postpones"):
+        tasks.snooze_task(task["id"], NOW + timedelta(days=2), now=NOW)
+    assert tasks.get_task(task["id"])["snoozed_until"] is None  # nothing written
+    later = tasks.snooze_task(task["id"], NOW + timedelta(days=31), now=NOW)
+    assert later["effective_due"] == NOW + timedelta(days=31)
