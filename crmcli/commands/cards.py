@@ -120,13 +120,29 @@ def print_task(card: dict, fmt: Format) -> None:
     render_record(card, TASK_FIELDS, fmt, title=card["title"], display_record=task_view(card))
 
 
-def print_contact(card: dict, fmt: Format) -> None:
-    """The contact card: fields, custom fields, open tasks and the timeline (newest first)."""
+def _cadence(card: dict) -> str:
+    """`every 30 days (a tag's), next 2026-12-01 09:00`: the cadence that applies, where it
+    comes from and when the contact is due for a call by it."""
     from crmcli.output import display
     from crmcli.values import describe_cadence
 
+    days = card.get("cadence_effective_days")
+    if not days:
+        return ""
+    text = describe_cadence(days)
+    if days != card.get("cadence_days"):
+        text += " (a tag's)"
+    if card.get("contact_due_at"):
+        text += f", next {display(card['contact_due_at'])}"
+    return text
+
+
+def print_contact(card: dict, fmt: Format) -> None:
+    """The contact card: fields, custom fields, open tasks and the timeline (newest first)."""
+    from crmcli.output import display
+
     fields = [{"key": k, "value": v} for k, v in card["fields"].items()]
-    view = dict(card, cadence=describe_cadence(card.get("cadence_days")))
+    view = dict(card, cadence=_cadence(card))
     last = card.get("last_activity")
     if last:
         view["last_interaction"] = f"{display(last['occurred_at'])} ({last['kind']})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from peewee import JOIN, fn
 
@@ -234,7 +234,7 @@ def _row(values: tuple) -> dict:
     (
         cid, name, email, phone, phone_e164, company_id, company_name, position, street, zip_,
         city, country, birthday, status, source, owner, notes, consent, consent_at, cadence,
-        last_activity, created, updated,
+        last_activity, created, updated, cadence_eff, touch_due,
     ) = values  # fmt: skip
     return {
         "id": cid,
@@ -257,6 +257,10 @@ def _row(values: tuple) -> dict:
         "consent": bool(consent),
         "consent_at": consent_at,
         "cadence_days": cadence,
+        # The cadence that applies (the shorter of the own and the tags') and when the contact
+        # is due for a call by it (None without one).
+        "cadence_effective_days": cadence_eff,
+        "contact_due_at": None if touch_due is None else datetime.fromtimestamp(touch_due, UTC),
         "last_activity_at": last_activity,
         "tags": [],
         "fields": {},
@@ -271,7 +275,8 @@ def _select():
         Contact.company, Company.name, Contact.position, Contact.street, Contact.zip,
         Contact.city, Contact.country, Contact.birthday, Contact.status, Contact.source,
         Contact.owner, Contact.notes, Contact.consent, Contact.consent_at, Contact.cadence_days,
-        Contact.last_activity_at, Contact.created_at, Contact.updated_at,
+        Contact.last_activity_at, Contact.created_at, Contact.updated_at, Contact.cadence_eff,
+        Contact.touch_due,
     ).join(Company, JOIN.LEFT_OUTER, on=(Contact.company == Company.id))  # fmt: skip
 
 

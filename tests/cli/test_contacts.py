@@ -237,3 +237,13 @@ def test_no_consent_with_a_consent_date_is_refused(crm):
     r = crm("add", "contact", "Widerspruch", "--no-consent", "--consent-date", "1.1.2020")
     assert r.exit_code == 1 and "contradict" in r.stderr
     assert crm("list", "contacts", "-o", "json").json() == []
+
+
+def test_card_says_which_cadence_applies_and_when_the_next_call_is_due(crm):
+    crm("add", "contact", "Karla Kunde", "--tag", "vip", "--every", "60 days")
+    crm("edit", "tag", "vip", "--every", "14 days")
+    card = crm("show", "Karla").stdout
+    assert "every 2 weeks (a tag's), next " in card
+    data = crm("show", "Karla", "-o", "json").json()
+    assert (data["cadence_days"], data["cadence_effective_days"]) == (60, 14)
+    assert data["contact_due_at"] == "2026-12-07T09:00:00+00:00"  # added now, + 14 days

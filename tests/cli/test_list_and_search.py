@@ -92,8 +92,8 @@ def test_json_keys_are_stable(crm, people):
     assert list(row) == [
         "id", "name", "email", "phone", "phone_e164", "company_id", "company", "position",
         "street", "zip", "city", "country", "birthday", "status", "source", "owner", "notes",
-        "consent", "consent_at", "cadence_days", "last_activity_at", "tags", "fields",
-        "created_at", "updated_at",
+        "consent", "consent_at", "cadence_days", "cadence_effective_days", "contact_due_at",
+        "last_activity_at", "tags", "fields", "created_at", "updated_at",
     ]  # fmt: skip
     assert isinstance(row["id"], int)
 
