@@ -36,7 +36,8 @@ def span(text: str, field: str) -> timedelta:
 
 def remind(
     within: Annotated[
-        str, typer.Option("--within", "-w", help="Look ahead this far: 1d, 12h, 1w.")
+        str,
+        typer.Option("--within", "-w", metavar="SPAN", help="Look ahead this far: 1d, 12h, 1w."),
     ] = "1d",
     all_: Annotated[
         bool,
