@@ -110,8 +110,12 @@ def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
         columns = COLUMNS + ((Column("context", "Context", max_width=50),) if brief else ())
         render_rows(rows, columns, c.Format.table)
         return
-    for r in rows:  # one line per item, no header: grep- and mail-friendly
-        parts = [r["due_text"], r["kind"], r["ref"], r["text"]]
+    # One line per item, no header: grep- and mail-friendly; when, kind and ref padded so
+    # that day-only and timed items line up.
+    widths = [max((len(r[k]) for r in rows), default=0) for k in ("due_text", "kind", "ref")]
+    for r in rows:
+        lead = [r[k].ljust(w) for k, w in zip(("due_text", "kind", "ref"), widths, strict=True)]
+        parts = [*lead, r["text"]]
         if r["contact"] and r["contact"] not in r["text"]:
             parts.append(f"({r['contact']})")
         if r["flag"]:

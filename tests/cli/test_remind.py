@@ -29,6 +29,18 @@ def test_remind_prints_each_occurrence_once(crm):
     assert "Nächste Woche" in remind(crm, "--within", "8d").stdout
 
 
+def test_piped_lines_line_up(crm):
+    crm("add", "task", "Tagesaufgabe", "--due", "today")  # a day, no time
+    crm("add", "task", "Termin", "--due", "today 11:00")
+    crm("add", "contact", "Erika", "--birthday", "24.11.1980")
+    lines = remind(crm).stdout.splitlines()
+    assert len(lines) == 3
+    assert lines[1] == "2026-11-23 11:00  task      #2  Termin"
+    # The kind and the ref start in the same column whatever the due text looks like.
+    assert len({line.index("#") for line in lines}) == 1
+    assert len({line.index("task" if "task" in line else "birthday") for line in lines}) == 1
+
+
 def test_snoozed_task_reminds_again_at_its_new_time(crm):
     crm("add", "task", "Nachfassen", "--due", "today 9:00")
     assert remind(crm).stdout
