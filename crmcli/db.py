@@ -335,6 +335,11 @@ def plus_days_before(column, days, limit):
     return (column + fn.make_interval(0, 0, 0, days)) <= naive
 
 
+def differs(column, expected):
+    """SQL: `column` is not `expected`, NULLs included (IS DISTINCT FROM, on both databases)."""
+    return (column.is_null() != expected.is_null()) | (column != expected)
+
+
 def epoch(column):
     """Whole seconds since 1970 of a stored (naive UTC) datetime, as SQL. Reminder keys are
     built from it in SQL and in Python (int(dt.timestamp())), so both must truncate alike."""

@@ -52,6 +52,17 @@ def local_tz() -> tzinfo:
     return _zone(os.environ.get("TZ", ""))
 
 
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def unix_seconds(moment: datetime) -> int:
+    """Whole seconds since 1970, counted as the databases count them (strftime('%s'),
+    FLOOR(EXTRACT(EPOCH))): reminder keys and queues, and stage stays, compare the two."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int((moment.replace(microsecond=0) - _UNIX_EPOCH).total_seconds())
+
+
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)

@@ -20,6 +20,7 @@ from crmcli.models import (
     utcnow,
 )
 from crmcli.services import cadence, prepared, search
+from crmcli.values import unix_seconds
 
 DIRECTIONS = ("in", "out")
 EDITABLE = (
@@ -89,7 +90,7 @@ def log_activity(
         raise Invalid("contact", "an activity belongs to a contact or a company")
     row = _clean(values, kind)
     row.update(kind=kind, occurred_at=_not_future(occurred_at or now, now))
-    at_seconds = int(row["occurred_at"].timestamp())
+    at_seconds = unix_seconds(row["occurred_at"])
     if kind in TRACKED_KINDS:
         row.update(status="open", remind_at=at_seconds)
     try:
@@ -176,7 +177,7 @@ def edit_activity(activity_id: int, changes: dict, *, now: datetime | None = Non
         # Open, or open at a new time: `crm remind` tells of it when it has waited long enough
         # (the reminder log keeps it from being told twice).
         at = row.get("occurred_at", current["occurred_at"])
-        row["remind_at"] = int(at.timestamp())
+        row["remind_at"] = unix_seconds(at)
     with database_proxy.atomic():
         row["updated_at"] = now
         Activity.update(**row).where(Activity.id == activity_id).execute()
@@ -233,7 +234,7 @@ def reopen_activity(activity_id: int, *, now: datetime | None = None) -> dict:
             resolved_by=None,
             resolution=None,
             updated_at=now or utcnow(),
-            remind_at=int(card["occurred_at"].timestamp()),
+            remind_at=unix_seconds(card["occurred_at"]),
         ).where(Activity.id == activity_id).execute()
         # Open again: `crm remind` tells of it again once it has waited long enough.
         ReminderLog.delete().where(ReminderLog.key == f"open:{activity_id}").execute()

@@ -19,13 +19,9 @@ from datetime import datetime
 from peewee import SQL, Case, Value, fn
 
 from crmcli.models import Contact, ContactTag, Tag
+from crmcli.values import unix_seconds
 
 DAY = 86_400
-
-
-def seconds(moment: datetime) -> int:
-    """Whole seconds since 1970 of an aware datetime, as the SQL side truncates them."""
-    return int(moment.timestamp())
 
 
 def _due(since):
@@ -77,17 +73,12 @@ def _refresh(where) -> None:
     Contact.update(touch_due=due, touch_remind=_arm(due)).where(where).execute()
 
 
-def _differs(column, expected):
-    """SQL: `column` is not `expected`, NULLs included (IS DISTINCT FROM on both databases)."""
-    return (column.is_null() != expected.is_null()) | (column != expected)
-
-
 def drift() -> int:
     """How many contacts' stored cadence or due time is not what their records say
     (0 when in step; `crm db check` reports it, `--repair` runs refresh())."""
-    stale = _differs(Contact.cadence_eff, _shorter()) | _differs(
-        Contact.touch_due, _due_from_last()
-    )
+    from crmcli.db import differs
+
+    stale = differs(Contact.cadence_eff, _shorter()) | differs(Contact.touch_due, _due_from_last())
     return Contact.select().where(stale).count()
 
 
@@ -109,7 +100,7 @@ def touch_update(at, at_seconds, contact_id):
 
 def due_before(horizon: datetime):
     """SQL condition: contacts due for a call by `horizon`."""
-    return Contact.touch_due <= seconds(horizon)
+    return Contact.touch_due <= unix_seconds(horizon)
 
 
 def pending_before(limit: int):

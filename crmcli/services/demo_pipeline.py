@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from crmcli.models import Deal, DealStageChange
 from crmcli.services import search, stages, tallies
+from crmcli.values import unix_seconds
 
 _PRODUCTS = (
     "Wartungsvertrag", "Dachsanierung", "Softwarelizenzen", "Website-Relaunch", "Schulung",
@@ -104,7 +105,7 @@ def _stay(start, end) -> tuple:
     """A step's end and its stay in whole seconds, as services.tallies writes them."""
     if end is None:
         return None, None
-    return end, tallies.seconds(end) - tallies.seconds(start)
+    return end, unix_seconds(end) - unix_seconds(start)
 
 
 def deal_entries(d) -> list[tuple[int, str]]:

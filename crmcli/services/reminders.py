@@ -11,7 +11,7 @@ from peewee import Tuple
 
 from crmcli.models import Activity, Contact, ReminderLog, Task, database_proxy, utcnow
 from crmcli.services import activities, cadence, prepared, tasks
-from crmcli.values import local_tz, to_utc
+from crmcli.values import local_tz, to_utc, unix_seconds
 
 DEFAULT_OPEN_AFTER = timedelta(days=3)
 
@@ -27,7 +27,7 @@ def _item(kind: str, key: str, ref_id: int, due: datetime, now: datetime, **data
 def _task_item(t: dict, now: datetime) -> dict:
     due = t["effective_due"]
     item = _item(
-        "task", f"task:{t['id']}:{int(due.timestamp())}", t["id"], due, now,
+        "task", f"task:{t['id']}:{unix_seconds(due)}", t["id"], due, now,
         contact_id=t["contact_id"], contact=t["contact"], text=t["title"], priority=t["priority"],
     )  # fmt: skip
     item["overdue"] = t["overdue"]  # a task due on a day is overdue from the next day
@@ -123,7 +123,7 @@ def _cadence_item(row: tuple, now: datetime) -> dict:
     since_at = last or created
     when = f"last contact {last.astimezone(local_tz()):%Y-%m-%d}" if last else "never contacted"
     return _item(
-        "cadence", f"cadence:{cid}:{int(since_at.timestamp())}:{days}", cid,
+        "cadence", f"cadence:{cid}:{unix_seconds(since_at)}:{days}", cid,
         since_at + timedelta(days=days), now, contact_id=cid, contact=name,
         text=f"get in touch with {name} (every {days} days; {when})",
         cadence_days=days, last_activity_at=last,
@@ -160,9 +160,10 @@ def due_items(
     return items
 
 
-def _pending(now: datetime, within: timedelta, open_after: timedelta) -> tuple[list[dict], list]:
+def _pending(now: datetime, within: timedelta, open_after: timedelta):
     """What `crm remind` has not printed yet, read from the reminder queues (indexed columns
-    that hold only unprinted occurrences), and the changes that mark all of it as printed."""
+    that hold only unprinted occurrences): the items, the queue rows read (model, column,
+    [(id, value)]) and the birthdays among the items."""
     horizon = now + within
     items, marks = [], []
 
@@ -179,36 +180,35 @@ def _pending(now: datetime, within: timedelta, open_after: timedelta) -> tuple[l
         lambda limit: Contact.select(*_CADENCE_COLUMNS, Contact.touch_remind).where(
             cadence.pending_before(limit)
         ),
-        cadence.seconds(horizon),
+        unix_seconds(horizon),
     )
     items += [_cadence_item(row[:-1], now) for row in touch_rows]
     marks.append((Contact, Contact.touch_remind, [(row[0], row[-1]) for row in touch_rows]))
 
     born = birthdays(now, horizon, fresh=True)
     items += born
-    marks.append(("birthday", [(i["id"], int(i["key"].rsplit(":", 1)[1])) for i in born]))
-    return items, marks
+    return items, marks, born
 
 
 def _clear(marks: list) -> None:
     """Take what was read off the queues: each row only if it still holds the value read, so
     a task snoozed meanwhile (PostgreSQL lets others write) stays armed for its new time."""
-    for mark in marks:
-        if mark[0] == "birthday":
-            years: dict[int, list[int]] = {}
-            for cid, year in mark[1]:
-                years.setdefault(year, []).append(cid)
-            for year, ids in years.items():
-                for start in range(0, len(ids), 500):
-                    Contact.update(birthday_reminded=year).where(
-                        Contact.id.in_(ids[start : start + 500])
-                        & (Contact.birthday_reminded < year)
-                    ).execute()
-            continue
-        model, column, pairs = mark
+    for model, column, pairs in marks:
         for start in range(0, len(pairs), 400):
             part = pairs[start : start + 400]
             model.update({column: None}).where(Tuple(model.id, column).in_(part)).execute()
+
+
+def _mark_birthdays(born: list[dict]) -> None:
+    """Record the year of each birthday reminded (the day it falls on is its due date)."""
+    years: dict[int, list[int]] = {}
+    for item in born:
+        years.setdefault(item["due"].astimezone(local_tz()).year, []).append(item["id"])
+    for year, ids in years.items():
+        for start in range(0, len(ids), 500):
+            Contact.update(birthday_reminded=year).where(
+                Contact.id.in_(ids[start : start + 500]) & (Contact.birthday_reminded < year)
+            ).execute()
 
 
 def _drop_reminded(items: list[dict]) -> list[dict]:
@@ -243,12 +243,13 @@ def remind(
         items = due_items(now, within, open_after=open_after)
     else:
         with exclusive_transaction(database_proxy.obj):
-            items, marks = _pending(now, within, open_after)
+            items, marks, born = _pending(now, within, open_after)
             if items:
                 # A queue may hold an occurrence printed before (armed again by an edit that
                 # kept its time): the log has the last word.
                 items = _drop_reminded(items)
                 _clear(marks)
+                _mark_birthdays(born)
             if items:
                 ReminderLog.insert_many(
                     [(i["key"], now) for i in items],
@@ -282,13 +283,13 @@ def queue_drift() -> dict[str, int]:
     a done task still queued, an open one whose open_due_at is not its due time or whose
     queued time is another, a queued activity that is not open (or at another time), and
     contacts whose cadence or due time is stale."""
-    from crmcli.db import epoch
+    from crmcli.db import differs, epoch
 
     due = tasks.effective_due()
     task_bad = (Task.done_at.is_null(False) & (
         Task.open_due_at.is_null(False) | Task.remind_at.is_null(False)
     )) | (Task.done_at.is_null() & (
-        cadence._differs(Task.open_due_at, due)
+        differs(Task.open_due_at, due)
         | (Task.remind_at.is_null(False) & (Task.remind_at != epoch(due)))
     ))  # fmt: skip
     activity_bad = Activity.remind_at.is_null(False) & (

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from peewee import JOIN, fn
 
 from crmcli.errors import Invalid
-from crmcli.models import CompanyTag, ContactTag, Tag
+from crmcli.models import CompanyTag, ContactTag, Tag, database_proxy
+from crmcli.services import cadence
 from crmcli.values import fold
 
 
@@ -132,9 +133,6 @@ def edit_tag(ref: str, changes: dict, *, now=None) -> dict:
         if days is not None and not 1 <= days <= 3660:
             raise Invalid("every", "a cadence is from 1 day to 10 years")
         row["cadence_days"] = days
-    from crmcli.models import database_proxy
-    from crmcli.services import cadence
-
     with database_proxy.atomic():
         Tag.update(**row).where(Tag.id == tag_id).execute()
         if "cadence_days" in row:  # its people's stay-in-touch due times follow
@@ -144,9 +142,6 @@ def edit_tag(ref: str, changes: dict, *, now=None) -> dict:
 
 def delete_tag(tag_id: int) -> dict:
     """Delete a tag; it disappears from every contact and company that had it."""
-    from crmcli.models import database_proxy
-    from crmcli.services import cadence
-
     card = Tag.select(Tag.id, Tag.name, Tag.cadence_days).where(Tag.id == tag_id).dicts().get()
     with database_proxy.atomic():
         people = cadence.members(tag_id) if card.pop("cadence_days") is not None else []

@@ -17,14 +17,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 from peewee import EXCLUDED, BigIntegerField, CharField, IntegerField, Model, TextField
 
 from crmcli.models import Deal, DealStageChange, Stage, database_proxy
+from crmcli.values import unix_seconds
 
 DAY = 86400
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class PipelineTally(Model):
@@ -45,13 +44,6 @@ class PipelineTally(Model):
 Key = tuple[str, str, int, int, str]
 
 
-def seconds(moment: datetime) -> int:
-    """Whole seconds since 1970 (as strftime('%s') and FLOOR(EXTRACT(EPOCH)) count them)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int((moment.replace(microsecond=0) - _EPOCH).total_seconds())
-
-
 def restay(deal_id: int) -> None:
     """Write each step's end (the next step's time) and length on the deal's history rows,
     with the deal's currency; only rows that differ are written."""
@@ -70,7 +62,7 @@ def restay(deal_id: int) -> None:
     )
     for (rid, at, left, stay, cur), nxt in zip(rows, [*rows[1:], None], strict=False):
         want_left = nxt[1] if nxt else None
-        want_stay = seconds(nxt[1]) - seconds(at) if nxt else None
+        want_stay = unix_seconds(nxt[1]) - unix_seconds(at) if nxt else None
         if (left, stay, cur) != (want_left, want_stay, currency):
             DealStageChange.update(
                 left_at=want_left, stay_seconds=want_stay, currency=currency

@@ -12,7 +12,7 @@ from peewee import JOIN, IntegrityError, fn
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import PRIORITIES, Contact, Task, database_proxy, utcnow
 from crmcli.services import prepared, refs
-from crmcli.values import fold_variants, local_tz, next_occurrence, to_utc
+from crmcli.values import fold_variants, local_tz, next_occurrence, to_utc, unix_seconds
 
 EDITABLE = ("title", "contact_id", "due_at", "due_has_time", "rrule", "priority", "note")
 
@@ -215,7 +215,7 @@ def rows(query, now: datetime) -> list[dict]:
 
 def remind_at(due: datetime | None) -> int | None:
     """A task's reminder-queue value for its (snoozed) due time: whole seconds since 1970."""
-    return None if due is None else int(due.timestamp())
+    return None if due is None else unix_seconds(due)
 
 
 def pending_rows(before: datetime, now: datetime) -> list[tuple[dict, int]]:
