@@ -269,12 +269,13 @@ def check(db) -> list[str]:
             db.execute_sql("INSERT INTO search_index(search_index) VALUES('integrity-check')")
         except Exception as exc:  # FTS5 reports corruption as an error
             problems.append(f"search index: {exc} (run 'crm db check --repair')")
-    problems.extend(_search_index_drift(db))
-    problems.extend(_reminder_queue_drift())
+    problems.extend(search_index_drift(db))
+    problems.extend(reminder_queue_drift())
     return problems
 
 
-def _reminder_queue_drift() -> list[str]:
+def reminder_queue_drift() -> list[str]:
+    """Problems of the reminder queues (what `crm remind` reads); [] when in step."""
     from crmcli.services import reminders
 
     return [
@@ -284,7 +285,8 @@ def _reminder_queue_drift() -> list[str]:
     ]
 
 
-def _search_index_drift(db) -> list[str]:
+def search_index_drift(db) -> list[str]:
+    """Records missing from the search index; [] when in step."""
     from crmcli.services import search
 
     missing = search.missing_entries()

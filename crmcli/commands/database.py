@@ -38,10 +38,10 @@ def check(
     if problems and repair:
         from crmcli.services import reminders, search
 
-        if any(p.startswith("search index") for p in problems):
+        if any(p.startswith("search index") for p in problems):  # drift or FTS corruption
             count = search.rebuild()
             c.done(f"Rebuilt the search index ({count} entries).")
-        if any(p.startswith("reminder queues") for p in problems):
+        if dbmod.reminder_queue_drift():
             with database.atomic():
                 reminders.rebuild_queues()
             c.done("Rebuilt the reminder queues (nothing is reminded twice).")
