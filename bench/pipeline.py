@@ -3,7 +3,7 @@
     python bench/pipeline.py [--deals 200000] [--contacts 5000] [--runs 41] [--db PATH] [--check]
 
 1. Builds a database of demo contacts and N deals with their stage histories (crm demo's
-   generator: services.demo.fill_demo) in a temporary directory, or reuses `--db PATH` when it
+   generator: crmcli.demo.fill_demo) in a temporary directory, or reuses `--db PATH` when it
    already holds N deals, and reports how long that took.
 2. Times in process, p50/p95: `reports.funnel()` next to the same statements in raw SQL
    (`reports.funnel_sql()`, run on the same connection with fetchall), paired and alternating;
@@ -30,8 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from crmcli import demo  # noqa: E402
 from crmcli.db import open_database  # noqa: E402
-from crmcli.services import deals, demo, reports, stages  # noqa: E402
+from crmcli.services import deals, reports, stages  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 FUNNEL_MS = 25.0

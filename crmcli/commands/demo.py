@@ -71,7 +71,7 @@ def demo(
     from crmcli.env import current
 
     c.db()
-    from crmcli.services.demo import fill_demo
+    from crmcli.demo import fill_demo
 
     started = time.perf_counter()
     counts = fill_demo(

@@ -1,4 +1,4 @@
-"""services.demo.fill_demo: German sample data that follows every rule real data follows."""
+"""crmcli.demo.fill_demo: German sample data that follows every rule real data follows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 from peewee import fn
 
+from crmcli import demo
+from crmcli.demo import people, state
 from crmcli.errors import Conflict, Invalid
 from crmcli.models import (
     Activity,
@@ -21,12 +23,12 @@ from crmcli.models import (
     Tag,
     Task,
 )  # fmt: skip
-from crmcli.services import companies, contacts, demo, search
+from crmcli.services import companies, contacts, search
 from crmcli.values import fold, fold_variants, parse_email, parse_phone, to_utc
 from tests.conftest import NOW
 
-CONTACT_COLUMNS = [getattr(Contact, c) for c in ("id", *demo.CONTACT_COLUMNS)]
-COMPANY_COLUMNS = [getattr(Company, c) for c in ("id", *demo.COMPANY_COLUMNS)]
+CONTACT_COLUMNS = [getattr(Contact, c) for c in ("id", *people.CONTACT_COLUMNS)]
+COMPANY_COLUMNS = [getattr(Company, c) for c in ("id", *people.COMPANY_COLUMNS)]
 
 
 def dump() -> dict:
@@ -93,7 +95,7 @@ def test_the_same_seed_makes_the_same_data(tmp_path):
     """In fresh processes with different hash seeds, so set order cannot leak into the data."""
     code = (
         "import sys; from datetime import datetime; from crmcli.db import open_database;"
-        "from crmcli.services.demo import fill_demo; open_database(sys.argv[1]);"
+        "from crmcli.demo import fill_demo; open_database(sys.argv[1]);"
         "fill_demo(contacts=120, seed=int(sys.argv[2]), now=datetime.fromisoformat(sys.argv[3]))"
     )
     from crmcli.db import open_database
@@ -143,7 +145,7 @@ def test_crowded_company_names_are_made_unique(db):
 
 
 def test_a_name_that_keeps_coming_up_becomes_branches(db, monkeypatch):
-    monkeypatch.setattr(demo, "_company_name", lambda d, country: ("Müller Bau", "GmbH", "Bau"))
+    monkeypatch.setattr(people, "_company_name", lambda d, country: ("Müller Bau", "GmbH", "Bau"))
     demo.fill_demo(contacts=10, companies=30, now=NOW)
     names = [n for (n,) in Company.select(Company.name).order_by(Company.id).tuples()]
     assert "Müller Bau GmbH" in names
@@ -175,7 +177,7 @@ def test_emails_are_unique_valid_and_never_real_inboxes(filled):
         if email:
             assert parse_email(email) == email and key == email.lower()
             domain = email.split("@")[1]
-            assert domain.endswith(".example") or domain in demo._PRIVATE_DOMAINS
+            assert domain.endswith(".example") or domain in people.PRIVATE_DOMAINS
     assert any(re.search(r"(ae|oe|ue|ss)", e.split("@")[0]) for e in emails)
     for (email,) in Company.select(Company.email).tuples():
         assert parse_email(email) == email
@@ -208,7 +210,7 @@ def test_statuses_sources_owners_and_consent_are_spread(filled):
 
 
 def test_timestamps_lie_in_the_last_two_years_and_in_order(filled):
-    earliest = NOW - timedelta(days=demo.HISTORY_DAYS)
+    earliest = NOW - timedelta(days=state.HISTORY_DAYS)
     for card in contacts.list_contacts(sort="id"):
         created, updated = card["created_at"], card["updated_at"]
         assert to_utc(earliest) <= created <= updated <= NOW
@@ -323,7 +325,7 @@ def test_a_failure_half_way_leaves_nothing_behind(db, monkeypatch):
     def broken(d):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(demo, "_contact_fields", broken)
+    monkeypatch.setattr(people, "contact_fields", broken)
     with pytest.raises(RuntimeError):
         demo.fill_demo(contacts=50, force=True, now=NOW)
     assert dump() == before

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from peewee import fn
 
+from crmcli import demo
 from crmcli.models import Deal, DealStageChange, Stage
-from crmcli.services import demo, reports, stages
+from crmcli.services import reports, stages
 from tests.conftest import NOW
 
 

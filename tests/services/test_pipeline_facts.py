@@ -123,7 +123,7 @@ def test_medians_across_day_buckets_are_exact(person):
 
 
 def test_the_demo_writes_its_facts(db):
-    from crmcli.services import demo
+    from crmcli import demo
     from tests.conftest import NOW
 
     demo.fill_demo(contacts=200, now=NOW)

@@ -237,7 +237,7 @@ def test_sales_months_follow_local_time_where_a_clock_change_skips_midnight(pers
 
 
 def test_sales_equal_the_definition_on_a_demo_pipeline(db):
-    from crmcli.services import demo
+    from crmcli import demo
     from tests.conftest import NOW
 
     demo.fill_demo(contacts=150, deals=400, activities=0, now=NOW)
@@ -347,7 +347,7 @@ def test_funnel_of_a_period_on_a_known_history(history, person):
 
 
 def test_funnel_of_periods_equals_the_definition_on_a_demo_pipeline(db):
-    from crmcli.services import demo
+    from crmcli import demo
     from tests.conftest import NOW
 
     demo.fill_demo(contacts=150, deals=600, activities=0, now=NOW)

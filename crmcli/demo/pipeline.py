@@ -1,11 +1,14 @@
 """A demo sales pipeline: deals over two years that walk the stages step by step, won or lost
 (with reasons) or still open in every stage, each step in the stage history. Used by
-services.demo.fill_demo."""
+crmcli.demo.fill_demo."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from crmcli.demo.people import OWNERS
+from crmcli.demo.state import Demo
+from crmcli.demo.writer import bulk, insert
 from crmcli.models import Deal, DealStageChange
 from crmcli.services import search, stages, tallies
 from crmcli.values import unix_seconds
@@ -34,7 +37,7 @@ _CHANGE_FIELDS = (
 )  # fmt: skip
 
 
-def deals(d, n: int, insert, bulk, owners: tuple[str, ...]) -> int:
+def deals(d: Demo, n: int) -> int:
     """`n` deals of random contacts; returns how many (their histories are written too)."""
     rng, now = d.rng, d.now
     d.deal_ids, d.deal_titles = [], []
@@ -76,7 +79,7 @@ def deals(d, n: int, insert, bulk, owners: tuple[str, ...]) -> int:
         rows.append({
             "title": title, "name_key": d.key(title), "contact": d.contact_ids[index],
             "company": company_id, "amount_cents": euros * 100, "currency": "EUR",
-            "stage": stage, "expected_close": close, "owner": rng.choice(owners),
+            "stage": stage, "expected_close": close, "owner": rng.choice(OWNERS),
             "source": person["source"], "lost_reason": reason, "closed_at": closed,
             "created_at": created, "updated_at": at,
         })  # fmt: skip
@@ -108,7 +111,7 @@ def _stay(start, end) -> tuple:
     return end, unix_seconds(end) - unix_seconds(start)
 
 
-def deal_entries(d) -> list[tuple[int, str]]:
+def deal_entries(d: Demo) -> list[tuple[int, str]]:
     """The search entries search.deal_entries() would make for the demo's deals."""
     folded: dict[str, str] = {}
     out = []

@@ -1,11 +1,14 @@
 """Demo timelines: activities of every kind over two years, tasks (some recurring, some
-overdue), open complaints and stay-in-touch cadences. Used by services.demo.fill_demo."""
+overdue), open complaints and stay-in-touch cadences. Used by crmcli.demo.fill_demo."""
 
 from __future__ import annotations
 
 import itertools
 from datetime import timedelta
 
+from crmcli.demo.people import OWNERS
+from crmcli.demo.state import Demo
+from crmcli.demo.writer import bulk
 from crmcli.models import Activity, Contact, Tag, Task, database_proxy
 from crmcli.services import search
 
@@ -67,7 +70,7 @@ _TASK_FIELDS = (
 TAG_CADENCES = {"key-account": 30, "vip": 14}
 
 
-def activities(d, n: int, bulk, owners: tuple[str, ...]) -> int:
+def activities(d: Demo, n: int) -> int:
     """`n` activities spread over the contacts' lifetimes; complaints mostly resolved."""
     rng, now = d.rng, d.now
     kinds = list(_KINDS)
@@ -102,7 +105,7 @@ def activities(d, n: int, bulk, owners: tuple[str, ...]) -> int:
         )
         score = rng.randint(0, 10) if kind == "survey" else None
         status = resolved_at = resolved_by = resolution = None
-        owner = contact["owner"] or rng.choice(owners)
+        owner = contact["owner"] or rng.choice(OWNERS)
         if kind in _TRACKED:
             # Most are answered within days; a few old ones were forgotten (remind finds them).
             recent = (now - at) < timedelta(days=10)
@@ -127,7 +130,7 @@ def activities(d, n: int, bulk, owners: tuple[str, ...]) -> int:
     return len(rows)
 
 
-def activity_entries(d) -> list[tuple[int, str]]:
+def activity_entries(d: Demo) -> list[tuple[int, str]]:
     """What search would index for the demo activities, each distinct text folded once."""
     cache: dict[tuple, str] = {}
     out = []
@@ -140,7 +143,7 @@ def activity_entries(d) -> list[tuple[int, str]]:
     return out
 
 
-def tasks(d, n: int, bulk) -> int:
+def tasks(d: Demo, n: int) -> int:
     """Tasks: most for a contact, due from a month ago to two months ahead; some recurring,
     some done, some overdue."""
     from crmcli.values import fold_variants, local_tz
@@ -173,7 +176,7 @@ def tasks(d, n: int, bulk) -> int:
     return bulk(Task, _TASK_FIELDS, rows)
 
 
-def cadences(d, bulk) -> int:
+def cadences(d: Demo) -> int:
     """Stay-in-touch cadences on two tags and a few contacts; most of those contacts were
     called in time, so `crm remind` finds the few that slipped, as in a real office."""
     from crmcli.models import ContactTag
@@ -197,11 +200,11 @@ def cadences(d, bulk) -> int:
         for start in range(0, len(chosen), 5000):
             part = chosen[start : start + 5000]
             Contact.update(cadence_days=days).where(Contact.id.in_(part)).execute()
-    _touch(d, every, bulk)
+    _touch(d, every)
     return len(own) + len(TAG_CADENCES)
 
 
-def _touch(d, every: dict[int, int], bulk) -> None:
+def _touch(d: Demo, every: dict[int, int]) -> None:
     """A recent call or email for nine in ten contacts with a cadence, within their cadence."""
     rng, now = d.rng, d.now
     rows, last = [], {}
