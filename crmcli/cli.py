@@ -164,7 +164,9 @@ class CrmGroup(TyperGroup):
         except CrmError as exc:
             if current().debug:
                 raise
-            _fail(str(exc), exc.exit_code)
+            from crmcli.commands.hints import cli_message
+
+            _fail(cli_message(exc), exc.exit_code)
         except click_exc.NoArgsIsHelpError as exc:
             exc.show()  # `crm` or `crm list` alone: the help is the answer
             sys.exit(exc.exit_code)

@@ -1,15 +1,27 @@
-"""Typed domain errors raised by services and values; the CLI edge turns them into exit codes."""
+"""Typed domain errors raised by services and values; the CLI edge turns them into exit codes.
+
+An error carries facts, not instructions: its message says what is wrong in words any front
+end can show, and `action` names what the user can do about it (a code such as
+"reopen_deal") with the facts a front end needs to word that (`facts`: deal=12, ...). The CLI
+words those as commands and flags (crmcli/commands/hints.py); a screen offers a button. A
+service message never names a `crm` command or a `--flag` (a test holds every one to that).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class CrmError(Exception):
     """Base of every error a user can cause. The message is one line, meant for people."""
 
     exit_code = 1
+
+    def __init__(self, *args: object, action: str | None = None, **facts: Any):
+        super().__init__(*args)
+        self.action = action
+        self.facts = facts
 
 
 class NotFound(CrmError):
@@ -19,10 +31,10 @@ class NotFound(CrmError):
 class Invalid(CrmError):
     """A value a user gave cannot be accepted."""
 
-    def __init__(self, field: str | None, why: str):
+    def __init__(self, field: str | None, why: str, *, action: str | None = None, **facts: Any):
         self.field = field
         self.why = why
-        super().__init__(f"{field}: {why}" if field else why)
+        super().__init__(f"{field}: {why}" if field else why, action=action, **facts)
 
 
 class Conflict(CrmError):

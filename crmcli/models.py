@@ -316,3 +316,15 @@ Activity._meta.add_field(
 Task._meta.add_field(
     "deal", ForeignKeyField(Deal, null=True, on_delete="SET NULL", backref="tasks")
 )
+
+
+class Setting(Model):
+    """A fact about the database itself, by key (migration 0005); `demo`: what crm demo made."""
+
+    key = TextField(primary_key=True)
+    value = TextField(null=True)  # JSON where the key needs more than one value
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        database = database_proxy
+        table_name = "setting"

@@ -14,18 +14,25 @@ RESULT_FIELDS = (
     ("custom_fields", "Custom fields"), ("activities", "Activities"), ("tasks", "Tasks"),
     ("cadences", "Cadences"), ("deals", "Deals"), ("search_entries", "Search entries"),
     ("removed_contacts", "Removed contacts"), ("removed_companies", "Removed companies"),
+    ("removed_deals", "Removed deals"), ("removed_activities", "Removed activities"),
+    ("removed_tasks", "Removed tasks"), ("removed_tags", "Removed tags"),
+    ("removed_custom_fields", "Removed custom fields"),
+    ("removed_contact_tags", "Removed contact tags"),
+    ("removed_company_tags", "Removed company tags"),
+    ("removed_stage_changes", "Removed stage changes"),
+    ("removed_reminders", "Removed printed reminders"),
     ("seed", "Seed"), ("seconds", "Seconds"),
 )  # fmt: skip
 
 
-def _db_hint() -> str:
-    """` --db X` when the database was named on the command line (so the hint finds it)."""
+def _db_hint(where: str) -> str:
+    """` --db X` when the database was named on the command line (so the hint finds it),
+    without its password: `where` is db.describe's form of it."""
     import shlex
 
     from crmcli.env import current
 
-    option = current().db_option
-    return f" --db {shlex.quote(option)}" if option else ""
+    return f" --db {shlex.quote(where)}" if current().db_option else ""
 
 
 def demo(
@@ -52,15 +59,17 @@ def demo(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="The same seed makes the same data.")] = 2026,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace the contacts and companies already there.")
+        bool,
+        typer.Option("--force", help="Replace an earlier demo (never anybody's own records)."),
     ] = False,
     output: c.ResultOpt = None,
 ) -> None:
     """Fill the database with realistic German sample data for trying crm: people with
     umlauts, companies (GmbH, AG, e.K.), cities, phones, emails, tags, statuses, lead
     sources and custom fields, timelines of every kind over two years, tasks (some recurring,
-    some overdue), open complaints and stay-in-touch cadences. Refuses a database that holds
-    data unless --force.
+    some overdue), open complaints and stay-in-touch cadences. Only into an empty database or
+    one that holds an earlier, unchanged demo (--force replaces that); a database with
+    anybody's own records is refused, --force or not.
 
     To try the speed, make a big one in a file of its own (--db /tmp/big.db).
     Example: crm demo --contacts 100000
@@ -72,6 +81,7 @@ def demo(
 
     c.db()
     from crmcli.demo import fill_demo
+    from crmcli.demo.fill import describe_counts
 
     started = time.perf_counter()
     counts = fill_demo(
@@ -80,14 +90,12 @@ def demo(
     )  # fmt: skip
     seconds = round(time.perf_counter() - started, 1)
     where = describe(current().target)
-    removed = counts["removed_contacts"], counts["removed_companies"]
-    if any(removed):
-        people = "contact" if removed[0] == 1 else "contacts"
-        firms = "company" if removed[1] == 1 else "companies"
-        c.done(f"Removed {removed[0]} {people} and {removed[1]} {firms}.")
+    removed = {k[len("removed_") :]: n for k, n in counts.items() if k.startswith("removed_")}
+    if any(removed.values()):
+        c.done(f"Removed the earlier demo: {describe_counts(removed)}.")
     c.done(
         f"Filled {where} with {counts['contacts']} contacts at {counts['companies']} companies "
-        f"({seconds} s). Try: crm{_db_hint()} list contacts"
+        f"({seconds} s). Try: crm{_db_hint(where)} list contacts"
     )
     if output is not None:
         from crmcli.output import render_record

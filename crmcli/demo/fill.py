@@ -9,12 +9,6 @@ from crmcli.demo import people, pipeline, timeline
 from crmcli.demo.state import Demo, pools
 from crmcli.errors import Conflict, Invalid
 from crmcli.models import (
-    Company,
-    CompanyTag,
-    Contact,
-    ContactField,
-    ContactTag,
-    Tag,
     database_proxy,
     utcnow,
 )
@@ -33,29 +27,151 @@ def _search_index(d: Demo) -> int:
     return len(entries)
 
 
-def _clear() -> None:
-    """Remove every record the demo makes, and the search index."""
-    from crmcli.models import Activity, Deal, DealStageChange, ReminderLog, Task
+# The tables that hold a user's records, by the name a report gives them, in the order a
+# report lists them. The demo fills each; a database with any of them is not empty.
+RECORDS = (
+    ("contacts", "Contact"), ("companies", "Company"), ("deals", "Deal"),
+    ("activities", "Activity"), ("tasks", "Task"), ("tags", "Tag"),
+    ("custom_fields", "ContactField"), ("contact_tags", "ContactTag"),
+    ("company_tags", "CompanyTag"), ("stage_changes", "DealStageChange"),
+)  # fmt: skip
+# What a person calls them: (one, many).
+LABELS = {
+    "contacts": ("contact", "contacts"), "companies": ("company", "companies"),
+    "deals": ("deal", "deals"), "activities": ("activity", "activities"),
+    "tasks": ("task", "tasks"), "tags": ("tag", "tags"),
+    "custom_fields": ("custom field", "custom fields"),
+    "contact_tags": ("tag on a contact", "tags on contacts"),
+    "company_tags": ("tag on a company", "tags on companies"),
+    "stage_changes": ("stage change", "stage changes"),
+    "reminders": ("printed reminder", "printed reminders"),
+}  # fmt: skip
+MARKER = "demo"  # the setting that records what the demo made
 
-    for model in (
-        ReminderLog,
-        Task,
-        Activity,
-        DealStageChange,
-        Deal,
-        ContactTag,
-        CompanyTag,
-        ContactField,
-        Contact,
-        Company,
-        Tag,
-    ):
-        model.delete().execute()
+
+def _models() -> dict[str, type]:
+    from crmcli import models
+
+    return {key: getattr(models, name) for key, name in RECORDS}
+
+
+def held() -> dict[str, int]:
+    """How many records of each kind the database holds."""
+    return {key: model.select().count() for key, model in _models().items()}
+
+
+def fingerprint() -> dict[str, list]:
+    """Per table (the records and the sales stages): rows, the highest id, the latest
+    created_at and updated_at, and the sum of every updated_at in seconds. A record made,
+    changed or deleted moves one of them, even under a clock pinned in the past (CRM_NOW), so
+    a database whose fingerprint is the one the demo recorded holds the demo alone."""
+    from peewee import SQL, fn
+
+    from crmcli.db import epoch
+    from crmcli.models import Stage
+
+    out = {}
+    for key, model in (*_models().items(), ("stages", Stage)):
+        fields = model._meta.fields
+        columns = [fn.COUNT(SQL("*"))] + [
+            fn.MAX(fields[name]) for name in ("id", "created_at", "updated_at") if name in fields
+        ]
+        if "updated_at" in fields:
+            columns.append(fn.SUM(epoch(fields["updated_at"])))
+        row = model.select(*columns).tuples().get()
+        out[key] = [None if v is None else v if isinstance(v, int) else str(v) for v in row]
+    return out
+
+
+def demo_marker() -> dict | None:
+    """What the last `crm demo` recorded (made_at, seed, counts, fingerprint), or None."""
+    import json
+
+    from crmcli.models import Setting
+
+    value = Setting.select(Setting.value).where(Setting.key == MARKER).scalar()
+    try:
+        marker = json.loads(value) if value else None
+    except ValueError:
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """'200 contacts, 25 companies and 1 deal': the kinds that are not 0, in report order."""
+    parts = [
+        f"{n:,} {LABELS[key][0] if n == 1 else LABELS[key][1]}"
+        for key, n in counts.items()
+        if n and key in LABELS
+    ]
+    if len(parts) < 2:
+        return "".join(parts) or "nothing"
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _check_replaceable(counts: dict[str, int], force: bool) -> None:
+    """Refuse unless the database is empty or holds an unchanged demo (then only with force)."""
+    if not any(counts.values()):
+        return
+    marker = demo_marker()
+    what = describe_counts(counts)
+    if marker is None:
+        raise Conflict(
+            f"the database already holds {what} that the demo did not make; the demo goes only "
+            "into an empty database or over an unchanged demo",
+            action="demo_other_database",
+        )
+    if marker.get("fingerprint") != fingerprint():
+        raise Conflict(
+            f"the demo in this database was changed after it was made ({what} now), so it may "
+            "hold somebody's work; the demo goes only into an empty database or over an "
+            "unchanged demo",
+            action="demo_other_database",
+        )
+    if not force:
+        raise Conflict(
+            f"the database already holds a demo made {_when(marker.get('made_at'))} ({what})",
+            action="demo_replace",
+        )
+
+
+def _when(iso: object) -> str:
+    from crmcli.values import format_datetime
+
+    try:
+        return format_datetime(datetime.fromisoformat(str(iso)))
+    except ValueError:
+        return "earlier"
+
+
+def _clear() -> dict[str, int]:
+    """Remove every record of the demo, the search index and the printed-reminder log;
+    returns how many of each kind went."""
+    from crmcli.models import ReminderLog
+
+    models = _models()
+    removed = {key: model.select().count() for key, model in models.items()}
+    removed["reminders"] = ReminderLog.select().count()
+    order = ("stage_changes", "deals", "tasks", "activities", "contact_tags", "company_tags",
+             "custom_fields", "contacts", "companies", "tags")  # fmt: skip
+    ReminderLog.delete().execute()
+    for key in order:
+        models[key].delete().execute()
     database_proxy.obj.execute_sql("DELETE FROM search_index")
+    return removed
 
 
-def _plural(n: int, word: str, words: str) -> str:
-    return f"{n} {word if n == 1 else words}"
+def _record(now: datetime, seed: int, counts: dict[str, int]) -> None:
+    import json
+
+    from crmcli.models import Setting
+
+    value = json.dumps({
+        "made_at": now.isoformat(), "seed": seed, "counts": counts, "fingerprint": fingerprint(),
+    })  # fmt: skip
+    Setting.insert(key=MARKER, value=value, updated_at=now).on_conflict(
+        conflict_target=[Setting.key], update={Setting.value: value, Setting.updated_at: now}
+    ).execute()
 
 
 def fill_demo(
@@ -70,9 +186,10 @@ def fill_demo(
     deals: int | None = None,
 ) -> dict:
     """Fill the database with German sample data: `contacts` people at `companies` companies
-    (default one per eight people). Refuses a database that holds contacts or companies unless
-    `force`, which replaces them (with tags, custom fields and search entries). The same seed
-    and `now` give the same data. Returns how many rows of each kind were made and removed."""
+    (default one per eight people). Only an empty database, or one that holds an earlier demo
+    unchanged (its fingerprint as the demo recorded it) with `force`, which replaces that demo
+    whole; anything else is refused, force or not. The same seed and `now` give the same data.
+    Returns how many rows of each kind were made, and as removed_* what was removed."""
     if not 0 <= contacts <= MAX_CONTACTS:
         raise Invalid("contacts", f"{contacts} is not between 0 and {MAX_CONTACTS:,}")
     if companies is None:
@@ -89,19 +206,9 @@ def fill_demo(
         raise Invalid("deals", f"{deals} is not between 0 and {MAX_CONTACTS:,}")
     now = to_utc(now or utcnow()).replace(microsecond=0)
     with database_proxy.atomic():
-        from crmcli.models import Activity, Task
-
-        held = Contact.select().count(), Company.select().count()
-        others = Task.select().count() + Activity.select().count()
-        if (any(held) or others) and not force:
-            extra = f" and {_plural(others, 'task or activity', 'tasks and activities')}"
-            raise Conflict(
-                f"the database already holds {_plural(held[0], 'contact', 'contacts')}, "
-                f"{_plural(held[1], 'company', 'companies')}{extra if others else ''}; "
-                "crm demo --force replaces them"
-            )
-        if force:
-            _clear()
+        before = held()
+        _check_replaceable(before, force)
+        removed = _clear() if any(before.values()) else dict.fromkeys((*before, "reminders"), 0)
         d = Demo(rng=random.Random(seed), now=now, **pools(seed))
         steps = (  # in order: each may use what the ones before made
             ("companies", lambda: people.companies(d, companies)),
@@ -121,9 +228,9 @@ def fill_demo(
         from crmcli.services.reminders import rebuild_queues
 
         rebuild_queues()  # bulk inserts bypass the services that keep the reminder queues
+        _record(now, seed, counts)  # last: its fingerprint is of everything made above
     return {
         "contacts": counts.pop("contacts"),
         **counts,
-        "removed_contacts": held[0],
-        "removed_companies": held[1],
+        **{f"removed_{key}": n for key, n in removed.items()},
     }

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from crmcli.demo.people import OWNERS
 from crmcli.demo.state import Demo
-from crmcli.demo.writer import bulk
+from crmcli.demo.writer import bulk, bulk_ids
 from crmcli.models import Activity, Contact, Tag, Task, database_proxy
 from crmcli.services import search
 
@@ -120,9 +120,8 @@ def activities(d: Demo, n: int) -> int:
             outcome, rating, score, status, resolved_at, resolved_by, resolution, owner, at, at,
         ))  # fmt: skip
     rows.sort(key=lambda r: r[2])  # ids grow with time
-    first = (Activity.select(Activity.id).order_by(Activity.id.desc()).scalar() or 0) + 1
-    bulk(Activity, _ACTIVITY_FIELDS, rows)
-    d.activity_rows = [(first + i, r[4], r[5], r[7]) for i, r in enumerate(rows)]
+    ids = bulk_ids(Activity, _ACTIVITY_FIELDS, rows)
+    d.activity_rows = [(i, r[4], r[5], r[7]) for i, r in zip(ids, rows, strict=True)]
     database_proxy.obj.execute_sql(
         "UPDATE contact SET last_activity_at = (SELECT MAX(a.occurred_at) FROM activity a "
         "WHERE a.contact_id = contact.id)"
@@ -221,10 +220,9 @@ def _touch(d: Demo, every: dict[int, int]) -> None:
     d.touched = len(rows)
     if not rows:
         return
-    first = (Activity.select(Activity.id).order_by(Activity.id.desc()).scalar() or 0) + 1
-    bulk(Activity, _ACTIVITY_FIELDS, rows)
+    ids = bulk_ids(Activity, _ACTIVITY_FIELDS, rows)
     d.activity_rows = [*getattr(d, "activity_rows", []), *(
-        (first + i, r[4], r[5], r[7]) for i, r in enumerate(rows)
+        (i, r[4], r[5], r[7]) for i, r in zip(ids, rows, strict=True)
     )]  # fmt: skip
     field = Contact.last_activity_at
     for cid, at in last.items():

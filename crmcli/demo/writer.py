@@ -12,16 +12,23 @@ from crmcli.models import database_proxy
 
 def insert(model, columns: Sequence[str], rows: list[dict], convert=None) -> list[int]:
     """Insert dict rows (the given columns, some converted); the new ids in the order of rows."""
+    pairs = [(c, (convert or {}).get(c)) for c in columns]
+    values = [[r[c] if f is None else f(r[c]) for c, f in pairs] for r in rows]
+    return bulk_ids(model, [model._meta.fields[c] for c in columns], values)
+
+
+def bulk_ids(model, fields: Sequence, rows: Sequence[Sequence]) -> list[int]:
+    """bulk(), and the new ids in the order of rows, read back from the table: never
+    computed as MAX(id) + 1, which is wrong once a table has handed out ids that were deleted
+    (AUTOINCREMENT on SQLite, sequences on PostgreSQL: a replaced demo's ids are not reused)."""
     from peewee import fn
 
-    pairs = [(c, (convert or {}).get(c)) for c in columns]
     before = model.select(fn.MAX(model.id)).scalar() or 0
-    values = ([r[c] if f is None else f(r[c]) for c, f in pairs] for r in rows)
-    bulk(model, [model._meta.fields[c] for c in columns], values)
+    bulk(model, fields, rows)
     query = model.select(model.id).where(model.id > before).order_by(model.id).tuples()
     ids = [i for (i,) in query]
     if len(ids) != len(rows):  # another writer interleaved: better nothing than a wrong link
-        raise Conflict("the database changed while crm demo was writing; run it again")
+        raise Conflict("the database changed while the demo was being written; run it again")
     return ids
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shlex
 
+import pytest
+
 
 def count(crm, kind: str) -> int:
     return len(crm("list", kind, "--limit", "0", "-o", "json").json())
@@ -47,26 +49,55 @@ def test_demo_data_is_searchable_and_listable_by_its_values(crm):
     assert shown["email"] == someone["email"] and shown["phone_e164"].startswith("+")
 
 
-def test_demo_refuses_a_database_with_data(crm):
-    crm("add", "contact", "Zyxw Testperson", "-e", "zyxw@example.org")
-    r = crm("demo")
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_demo_refuses_a_database_with_data_force_or_not(crm, force):
+    crm("add", "contact", "Zyxw Testperson", "-e", "zyxw@example.org", "-c", "Alte Firma GmbH")
+    crm("add", "task", "Eigene Aufgabe")
+    r = crm("demo", *force)
     assert r.exit_code == 1
     assert r.stdout == ""
-    assert r.stderr.startswith("crm: error: the database already holds 1 contact")
-    assert "crm demo --force" in r.stderr
+    assert r.stderr == (
+        "crm: error: the database already holds 1 contact, 1 company and 1 task that the demo "
+        "did not make; the demo goes only into an empty database or over an unchanged demo; "
+        "give it a database of its own: crm --db demo.db demo\n"
+    )
     assert [p["name"] for p in crm("list", "contacts", "-o", "json").json()] == ["Zyxw Testperson"]
-    assert crm("list", "companies", "-o", "json").json() == []
+    assert [t["title"] for t in crm("list", "tasks", "-o", "json").json()] == ["Eigene Aufgabe"]
 
 
-def test_demo_force_replaces_the_data(crm):
-    crm("add", "contact", "Zyxw Testperson", "-c", "Alte Firma GmbH", "-t", "alt-tag")
-    r = crm("demo", "--force", "--contacts", "300")
+def test_demo_force_replaces_an_earlier_demo_and_says_what_went(crm):
+    assert crm("demo", "--contacts", "300").exit_code == 0
+    r = crm("demo")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("crm: error: the database already holds a demo made 2026-11-23 ")
+    assert r.stderr.endswith("; crm demo --force replaces it\n")
+    r = crm("demo", "--force", "--contacts", "200", "-o", "json")
     assert r.exit_code == 0, r.stderr
-    assert r.stderr.startswith("Removed 1 contact and 1 company.\nFilled ")
-    people = crm("list", "contacts", "--limit", "0", "-o", "json").json()
-    assert len(people) == 300
-    assert "Zyxw Testperson" not in {p["name"] for p in people}
-    assert crm("search", "zyxw", "-o", "json").json() == []
+    assert r.stderr.startswith("Removed the earlier demo: 300 contacts, 37 companies, 75 deals, ")
+    assert " tasks, " in r.stderr and " stage changes" in r.stderr
+    record = r.json()
+    assert (record["removed_contacts"], record["removed_deals"]) == (300, 75)
+    assert record["removed_tasks"] == 30
+    assert count(crm, "contacts") == 200
+
+
+def test_demo_force_again_and_again_leaves_the_database_sound(crm):
+    for args in ([], ["--force"], ["--force"]):
+        assert crm("demo", *args).exit_code == 0
+        r = crm("db", "check")
+        assert r.exit_code == 0, r.stdout + r.stderr
+        assert r.stderr.startswith("ok: ")
+
+
+def test_a_demo_someone_worked_in_is_not_replaced(crm):
+    crm("demo", "--contacts", "100")
+    task = crm("list", "tasks", "--limit", "1", "-o", "json").json()[0]
+    assert crm("done", str(task["id"])).exit_code == 0
+    r = crm("demo", "--force")
+    assert r.exit_code == 1
+    assert "changed after it was made" in r.stderr
+    assert "crm --db demo.db demo" in r.stderr
+    assert count(crm, "contacts") == 100
 
 
 def test_demo_with_the_same_seed_makes_the_same_people(crm, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from peewee import fn
 
 from crmcli import demo
-from crmcli.demo import people, state
+from crmcli.demo import fill, people, state
 from crmcli.errors import Conflict, Invalid
 from crmcli.models import (
     Activity,
@@ -273,62 +273,182 @@ def test_index_holds_exactly_what_the_search_service_writes(filled):
     assert not any(search.missing_entries().values())
 
 
-def test_refuses_a_database_with_contacts_and_leaves_it_alone(db):
-    contacts.add_contact("Zyxw Testperson", email="zyxw@example.org", tags_=["alt"], now=NOW)
-    before = dump()
-    with pytest.raises(Conflict, match=r"already holds 1 contact, 0 companies; .*--force"):
-        demo.fill_demo(contacts=50, now=NOW)
-    assert dump() == before
+def everything() -> dict:
+    """dump() and the rest a user could lose: deals, their histories, tasks, activities."""
+    from crmcli.models import Deal, DealStageChange
+
+    return {
+        **dump(),
+        "deals": list(Deal.select(Deal.id, Deal.title).order_by(Deal.id).tuples()),
+        "changes": DealStageChange.select().count(),
+        "tasks": list(Task.select(Task.id, Task.title).order_by(Task.id).tuples()),
+        "activities": list(Activity.select(Activity.id).order_by(Activity.id).tuples()),
+    }
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_refuses_a_database_with_somebodys_records_even_with_force(db, force):
+    contacts.add_contact(
+        "Zyxw Testperson", email="zyxw@example.org", company="Alte Firma GmbH",
+        tags_=["alt-tag"], fields=[("altfeld", "1")], now=NOW,
+    )  # fmt: skip
+    before = everything()
+    with pytest.raises(Conflict, match=r"already holds 1 contact, 1 company, 1 tag") as caught:
+        demo.fill_demo(contacts=50, force=force, now=NOW)
+    assert "that the demo did not make" in str(caught.value)
+    assert caught.value.action == "demo_other_database"
+    assert everything() == before
 
 
 def test_refuses_a_database_with_only_a_company(db):
     companies.add_company("Alte Firma GmbH", now=NOW)
     with pytest.raises(Conflict, match="1 company"):
-        demo.fill_demo(contacts=50, now=NOW)
+        demo.fill_demo(contacts=50, force=True, now=NOW)
     assert Company.select().count() == 1 and Contact.select().count() == 0
 
 
-def test_force_replaces_everything(db):
-    contacts.add_contact(
-        "Zyxw Testperson", email="zyxw@example.org", company="Alte Firma GmbH",
-        tags_=["alt-tag"], fields=[("altfeld", "1")], now=NOW,
-    )  # fmt: skip
-    counts = demo.fill_demo(contacts=50, force=True, now=NOW)
-    assert (counts["removed_contacts"], counts["removed_companies"]) == (1, 1)
-    assert Contact.select().count() == 50
-    assert not Contact.select().where(Contact.name == "Zyxw Testperson").exists()
-    assert not Company.select().where(Company.name == "Alte Firma GmbH").exists()
-    assert not Tag.select().where(Tag.name == "alt-tag").exists()
-    assert not ContactField.select().where(ContactField.key == "altfeld").exists()
-    assert search.search("zyxw") == []
-    assert indexed() == dict(
-        search.contact_entries() + search.company_entries() + search.activity_entries()
-        + search.deal_entries()
-    )  # fmt: skip
+def test_refuses_a_database_that_holds_only_tasks(db):
+    from crmcli.services import tasks
+
+    tasks.add_task("Eigene Aufgabe", now=NOW)
+    with pytest.raises(Conflict, match=r"already holds 1 task that"):
+        demo.fill_demo(contacts=20, force=True, now=NOW)
+    assert [t.title for t in Task.select()] == ["Eigene Aufgabe"]
+
+
+def test_a_tag_left_behind_is_somebodys_too(db):
+    card = contacts.add_contact("Weg Damit", tags_=["VIP"], now=NOW)
+    contacts.delete_contact(card["id"])  # the tag stays behind, with any cadence set on it
+    with pytest.raises(Conflict, match="1 tag that the demo did not make"):
+        demo.fill_demo(contacts=50, force=True, now=NOW)
+    assert [t.name for t in Tag.select()] == ["VIP"]
+
+
+def test_an_earlier_demo_is_replaced_only_with_force(db):
+    first = demo.fill_demo(contacts=50, now=NOW)
+    before = everything()
+    with pytest.raises(
+        Conflict, match=r"already holds a demo made 2026-11-23 10:00 \(50 contacts"
+    ) as caught:
+        demo.fill_demo(contacts=50, now=NOW)
+    assert caught.value.action == "demo_replace"
+    assert everything() == before
+    again = demo.fill_demo(contacts=40, force=True, seed=7, now=NOW)
+    assert Contact.select().count() == 40
+    # Everything removed is reported, kind by kind: what the first demo made.
+    for kind in ("contacts", "companies", "deals", "activities", "tasks", "tags",
+                 "custom_fields", "contact_tags", "company_tags"):  # fmt: skip
+        assert again[f"removed_{kind}"] == first[kind], kind
+    assert again["removed_stage_changes"] > first["deals"]
+    assert fill.demo_marker()["seed"] == 7
+
+
+def test_replacing_a_demo_again_and_again_keeps_the_index_whole(db):
+    """Ids are never reused (AUTOINCREMENT, sequences): the index must use the ids given."""
+    from crmcli.db import check
+
+    for force in (False, True, True):
+        demo.fill_demo(contacts=60, force=force, now=NOW)
+        assert not any(search.missing_entries().values())
+        assert indexed() == dict(
+            search.contact_entries() + search.company_entries() + search.activity_entries()
+            + search.deal_entries()
+        )  # fmt: skip
+        assert check(db) == []
+
+
+def _add_contact():
+    contacts.add_contact("Eigene Kundin", now=NOW)
+
+
+def _edit_contact():
+    contacts.edit_contact(Contact.select().first().id, {"city": "Bonn"}, now=NOW)
+
+
+def _set_field():
+    contacts.edit_contact(Contact.select().first().id, {}, fields=[("x", "1")], now=NOW)
+
+
+def _finish_task():
+    from crmcli.services import tasks
+
+    tasks.complete_task(Task.select().where(Task.done_at.is_null()).first().id, now=NOW)
+
+
+def _delete_activity():
+    Activity.delete().where(Activity.id == Activity.select().first().id).execute()
+
+
+def _rename_stage_under_an_old_clock():
+    from datetime import datetime
+
+    from crmcli.services import stages
+
+    stages.edit_stage("Lead", name="Anfrage", now=datetime.fromisoformat("2025-01-01T00:00Z"))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_add_contact, _edit_contact, _set_field, _finish_task, _delete_activity,
+     _rename_stage_under_an_old_clock],
+)  # fmt: skip
+def test_a_demo_changed_after_it_was_made_is_somebodys_work(db, change):
+    demo.fill_demo(contacts=50, now=NOW)
+    change()
+    before = everything()
+    with pytest.raises(Conflict, match="changed after it was made") as caught:
+        demo.fill_demo(contacts=50, force=True, now=NOW)
+    assert caught.value.action == "demo_other_database"
+    assert everything() == before
+
+
+def test_reminders_printed_from_a_demo_keep_it_a_demo(db):
+    from crmcli.services import reminders
+
+    demo.fill_demo(contacts=50, now=NOW)
+    assert reminders.remind(now=NOW)  # marks what it printed, as the cron job does
+    assert demo.fill_demo(contacts=50, force=True, now=NOW)["contacts"] == 50
+
+
+def test_an_emptied_database_takes_a_demo_again(db):
+    demo.fill_demo(contacts=30, now=NOW)
+    contacts.add_contact("Eigene Kundin", now=NOW)
+    fill._clear()  # everything gone, the marker stays behind and no longer fits
+    assert demo.fill_demo(contacts=30, now=NOW)["contacts"] == 30
 
 
 def test_force_on_an_empty_database_just_fills_it(db):
-    assert demo.fill_demo(contacts=20, force=True, now=NOW)["contacts"] == 20
+    counts = demo.fill_demo(contacts=20, force=True, now=NOW)
+    assert counts["contacts"] == 20
+    assert not any(v for k, v in counts.items() if k.startswith("removed_"))
 
 
-def test_orphan_tags_are_reused_not_duplicated(db):
-    card = contacts.add_contact("Weg Damit", tags_=["VIP"], now=NOW)
-    contacts.delete_contact(card["id"])  # the tag stays behind
+def test_a_failure_half_way_leaves_the_earlier_demo_whole(db, monkeypatch):
     demo.fill_demo(contacts=50, now=NOW)
-    assert Tag.select().where(Tag.name_fold == "vip").count() == 1
-
-
-def test_a_failure_half_way_leaves_nothing_behind(db, monkeypatch):
-    contacts.add_contact("Zyxw Testperson", email="zyxw@example.org", now=NOW)
-    before = dump()
+    before, marker = everything(), fill.demo_marker()
 
     def broken(d):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(people, "contact_fields", broken)
     with pytest.raises(RuntimeError):
-        demo.fill_demo(contacts=50, force=True, now=NOW)
-    assert dump() == before
+        demo.fill_demo(contacts=30, force=True, now=NOW)
+    assert everything() == before
+    assert fill.demo_marker() == marker
+
+
+def test_the_hint_never_shows_a_password(crm, db_target):
+    from crmcli.db import describe
+
+    r = crm("demo", "--contacts", "20")
+    assert r.exit_code == 0, r.stderr
+    assert f"Try: crm --db {describe(db_target)}" in r.stderr or db_target in r.stderr
+    from urllib.parse import unquote, urlsplit
+
+    if "://" in db_target:  # PostgreSQL: the URL has a password; no output shows it
+        password = urlsplit(db_target).password
+        assert password and unquote(password) not in r.stderr + r.stdout
+        assert password not in r.stderr + r.stdout
 
 
 @pytest.mark.parametrize("sizes", [{"contacts": -1}, {"contacts": 5, "companies": -2}])
@@ -336,12 +456,3 @@ def test_impossible_sizes_are_invalid(db, sizes):
     with pytest.raises(Invalid):
         demo.fill_demo(now=NOW, **sizes)
     assert Tag.select().count() == 0
-
-
-def test_refuses_a_database_that_holds_only_tasks(db):
-    from crmcli.services import tasks
-
-    tasks.add_task("Eigene Aufgabe", now=NOW)
-    with pytest.raises(Conflict, match=r"0 contacts, 0 companies and 1 task or activity"):
-        demo.fill_demo(contacts=20, now=NOW)
-    assert [t.title for t in Task.select()] == ["Eigene Aufgabe"]

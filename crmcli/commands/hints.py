@@ -1,0 +1,28 @@
+"""What the CLI tells a user to do about an error: each `action` a service names, worded as
+`crm` commands and flags.
+
+Services raise facts (crmcli/errors.py): a message any front end can show, an action code and
+the facts that go with it. A template here is the whole line the CLI prints after
+`crm: error: `: `{message}` is the service's message, the other names are the error's facts.
+An action without a template prints the message alone (a test holds every action that
+services and the demo raise to having one here).
+"""
+
+from __future__ import annotations
+
+HINTS = {
+    "demo_replace": "{message}; crm demo --force replaces it",
+    "demo_other_database": "{message}; give it a database of its own: crm --db demo.db demo",
+}
+
+
+def cli_message(exc: Exception) -> str:
+    """The error's line for the terminal: its message, worded with the CLI's hint if any."""
+    message = str(exc)
+    template = HINTS.get(getattr(exc, "action", None) or "")
+    if template is None:
+        return message
+    try:
+        return template.format(message=message, **getattr(exc, "facts", {}))
+    except (KeyError, IndexError, ValueError):  # a fact missing: the plain message still helps
+        return message
