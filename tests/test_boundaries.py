@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+from crmcli.errors import Conflict, Invalid, NotFound
 
 HEAVY = ("textual", "rich", "typer", "peewee", "playhouse", "phonenumbers", "email_validator")
 
@@ -90,3 +95,90 @@ def test_console_script_entry_point_is_the_launcher():
 
     project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
     assert project["project"]["scripts"]["crm"] == "crmcli.launch:main"
+
+
+# ---------------------------------------------------------------- errors carry facts, not CLI words
+
+ROOT = Path(__file__).resolve().parent.parent
+ERROR_CLASSES = {"CrmError", "NotFound", "Invalid", "Conflict", "DatabaseError", "Ambiguous"}
+
+
+def _front_end_free_sources() -> list[Path]:
+    """Modules any front end calls: their messages must not speak in one front end's words."""
+    return sorted((ROOT / "crmcli" / "services").glob("*.py")) + sorted(
+        (ROOT / "crmcli" / "demo").glob("*.py")
+    )
+
+
+def _error_calls(path: Path):
+    """Each `NotFound(...)`, `Invalid(...)`, ... made in `path`: (line, call node)."""
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in ERROR_CLASSES:
+                yield node.lineno, node
+
+
+def _texts(call) -> list[str]:
+    import ast
+
+    parts = [*call.args, *(k.value for k in call.keywords if k.arg != "action")]
+    return [
+        sub.value
+        for arg in parts
+        for sub in ast.walk(arg)
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str)
+    ]
+
+
+def test_no_service_message_names_a_command_or_a_flag():
+    """A TUI cannot tell its user to "run crm edit": services say what is wrong and name an
+    action; crmcli/commands/hints.py words it for the CLI."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {text!r}"
+        for path in _front_end_free_sources()
+        for line, call in _error_calls(path)
+        for text in _texts(call)
+        if "crm " in text or "--" in text
+    ]
+    assert found == []
+
+
+def test_every_action_a_service_names_has_a_cli_hint():
+    import ast
+
+    from crmcli.commands.hints import HINTS
+
+    actions = {
+        (path.name, keyword.value.value)
+        for path in _front_end_free_sources()
+        for _, call in _error_calls(path)
+        for keyword in call.keywords
+        if keyword.arg == "action" and isinstance(keyword.value, ast.Constant)
+    }
+    assert len(actions) >= 17
+    assert {name for _, name in actions} <= set(HINTS), {a for a in actions if a[1] not in HINTS}
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (Conflict("deal #3 is won", action="reopen_deal", deal=3),
+         "deal #3 is won; crm reopen deal 3 first"),
+        (Invalid("stage", "a lost deal needs a reason", action="lose_deal", deal=7),
+         "stage: a lost deal needs a reason: crm lost 7 --reason TEXT"),
+        (Invalid("until", "the series ends before it starts", action="until_before_due"),
+         "until: --until is before --due"),
+        (Conflict("task #4 is done already", action="reopen_task", task=4),
+         "task #4 is done already (crm reopen 4 to undo)"),
+        (NotFound("no tag 'x'", action="list_tags"), "no tag 'x' (crm list tags shows them)"),
+        (NotFound("no contact 'x'"), "no contact 'x'"),  # no action: the message alone
+        (Conflict("deal #3 is won", action="reopen_deal"), "deal #3 is won"),  # a fact missing
+    ],
+)  # fmt: skip
+def test_the_cli_words_each_action_as_before(error, line):
+    from crmcli.commands.hints import cli_message
+
+    assert cli_message(error) == line

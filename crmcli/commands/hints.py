@@ -11,6 +11,25 @@ services and the demo raise to having one here).
 from __future__ import annotations
 
 HINTS = {
+    # deals and stages
+    "add_stage": "{message}; crm stages add NAME",
+    "reopen_deal": "{message}; crm reopen deal {deal} first",
+    "show_deal": "{message}; look again (crm show deal {deal})",
+    "lose_deal": "{message}: crm lost {deal} --reason TEXT",
+    "give_reason": "{message} (--reason)",
+    "move_deal": "stage: a deal changes stage with crm move, won, lost or reopen",
+    "move_deals_first": "{message}; remove it with --move-to STAGE",
+    # tasks
+    "until_or_count": "until: give --until or --count, not both",
+    "give_due": "every: a recurring task needs --due (the series starts there)",
+    "until_before_due": "until: --until is before --due",
+    "reopen_task": "{message} (crm reopen {task} to undo)",
+    "edit_task_due": "{message} (to bring it forward: crm edit task {task} --due WHEN)",
+    # the timeline and tags
+    "plan_task": "{message} (plan it with: crm add task TITLE --due WHEN)",
+    "list_activities": "{message} (see crm list activities)",
+    "list_tags": "{message} (crm list tags shows them)",
+    # crm demo
     "demo_replace": "{message}; crm demo --force replaces it",
     "demo_other_database": "{message}; give it a database of its own: crm --db demo.db demo",
 }

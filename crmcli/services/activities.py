@@ -129,8 +129,8 @@ def _not_future(at: datetime, now: datetime) -> datetime:
 
         raise Invalid(
             "at",
-            f"{format_datetime(at)} is in the future; the timeline records what happened "
-            "(plan it with: crm add task TITLE --due WHEN)",
+            f"{format_datetime(at)} is in the future; the timeline records what happened",
+            action="plan_task",
         )
     return at
 
@@ -307,7 +307,7 @@ def resolve_activity_ref(ref: str) -> int:
     """Activities are named by id (`12` or `#12`)."""
     text = (ref or "").strip().lstrip("#")
     if not text.isdigit():
-        raise Invalid("activity", f"'{ref}' is not an activity id (see crm list activities)")
+        raise Invalid("activity", f"'{ref}' is not an activity id", action="list_activities")
     if not Activity.select(Activity.id).where(Activity.id == int(text)).exists():
         raise NotFound(f"no activity with id {text}")
     return int(text)

@@ -195,13 +195,13 @@ def _first_open() -> dict:
     for s in stages.stages():
         if not (s["is_won"] or s["is_lost"]):
             return s
-    raise Invalid("stage", "the sales process has no open stage; crm stages add NAME")
+    raise Invalid("stage", "the sales process has no open stage", action="add_stage")
 
 
 def _open_deal(deal_id: int) -> dict:
     card = get_deal(deal_id)
     if card["status"] != "open":
-        raise Conflict(f"deal #{deal_id} is {card['status']}; crm reopen deal {deal_id} first")
+        raise Conflict(f"deal #{deal_id} is {card['status']}", action="reopen_deal", deal=deal_id)
     return card
 
 
@@ -215,7 +215,9 @@ def _change(card: dict, target: dict, now: datetime, by: str | None, **extra) ->
             .execute()
         )
         if not changed:
-            raise Conflict(f"deal #{card['id']} changed meanwhile; look again (crm show deal)")
+            raise Conflict(
+                f"deal #{card['id']} changed meanwhile", action="show_deal", deal=card["id"]
+            )
         _record(card["id"], card["stage_id"], target["id"], now, by)
     return get_deal(card["id"])
 
@@ -231,7 +233,7 @@ def move_deal(
         if target["id"] == card["stage_id"]:
             raise Conflict(f"deal #{deal_id} is in {target['name']} already")
         if target["is_lost"]:
-            raise Invalid("stage", f"a lost deal needs a reason: crm lost {deal_id} --reason TEXT")
+            raise Invalid("stage", "a lost deal needs a reason", action="lose_deal", deal=deal_id)
         extra = {"closed_at": now} if target["is_won"] else {}
         return _change(card, target, now, by, **extra)
 
@@ -251,7 +253,7 @@ def lose_deal(
     now = now or utcnow()
     why = _text(reason)
     if not why:
-        raise Invalid("reason", "say why the deal was lost (--reason)")
+        raise Invalid("reason", "say why the deal was lost", action="give_reason")
     with database_proxy.atomic():
         card = _open_deal(deal_id)
         return _change(card, stages.lost_stage(), now, by, closed_at=now, lost_reason=why)
@@ -291,7 +293,9 @@ def edit_deal(deal_id: int, changes: dict, *, now: datetime | None = None) -> di
     now = now or utcnow()
     unknown = set(changes) - set(EDITABLE)
     if "stage" in unknown:
-        raise Invalid("stage", "a deal changes stage with crm move, won, lost or reopen")
+        raise Invalid(
+            "stage", "is not edited: a deal moves, is won, lost or reopened", action="move_deal"
+        )
     if unknown:
         raise Invalid("field", f"deals have no field {', '.join(sorted(unknown))}")
     row = _clean(changes)

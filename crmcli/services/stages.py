@@ -198,7 +198,7 @@ def remove_stage(ref: str, *, move_to: str | None = None, now: datetime | None =
         if move_to is None:
             if held or in_history:
                 why = f"holds {held} deal(s)" if held else "is in the history of deals"
-                raise Conflict(f"stage {stage['name']} {why}; remove it with --move-to STAGE")
+                raise Conflict(f"stage {stage['name']} {why}", action="move_deals_first")
             target = None
         else:
             target = resolve_stage(move_to)

@@ -109,7 +109,7 @@ def resolve_tag(ref: str) -> int:
     else:
         found = Tag.select(Tag.id).where(Tag.name_fold == fold(text)).scalar()
     if found is None:
-        raise NotFound(f"no tag '{text}' (crm list tags shows them)")
+        raise NotFound(f"no tag '{text}'", action="list_tags", kind="tag", ref=text)
     return found
 
 

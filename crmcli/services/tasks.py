@@ -38,7 +38,7 @@ def with_end(rule: str, *, until: datetime | None = None, count: int | None = No
     An `until` at local midnight is a day (`--until fri`) and includes that whole day."""
     parts = [p for p in rule.split(";") if not p.startswith(("UNTIL=", "COUNT="))]
     if until is not None and count is not None:
-        raise Invalid("until", "give --until or --count, not both")
+        raise Invalid("until", "give an end date or a count, not both", action="until_or_count")
     if until is not None:
         last = until.astimezone(local_tz())
         if last.time() == time():
@@ -62,10 +62,14 @@ def _rule_end(rule: str | None) -> datetime | None:
 
 def _check(row: dict) -> None:
     if row.get("rrule") and row.get("due_at") is None:
-        raise Invalid("every", "a recurring task needs --due (the series starts there)")
+        raise Invalid(
+            "every",
+            "a recurring task needs a due date (the series starts there)",
+            action="give_due",
+        )
     end = _rule_end(row.get("rrule"))
     if end is not None and row.get("due_at") is not None and end < row["due_at"]:
-        raise Invalid("until", "--until is before --due")
+        raise Invalid("until", "the series ends before it starts", action="until_before_due")
 
 
 def add_task(
@@ -330,7 +334,7 @@ def complete_task(task_id: int, *, now: datetime | None = None) -> tuple[dict, d
         )
         card = get_task(task_id, now=now)
         if not changed:
-            raise Conflict(f"task #{task_id} is done already (crm reopen {task_id} to undo)")
+            raise Conflict(f"task #{task_id} is done already", action="reopen_task", task=task_id)
         nxt = None
         if card["rrule"]:
             spawned = Task.select(Task.id).where(Task.previous == task_id).scalar()
@@ -387,8 +391,9 @@ def snooze_task(task_id: int, until: datetime, *, now: datetime | None = None) -
 
         raise Invalid(
             "when",
-            f"task #{task_id} is due {format_datetime(due)} already; snooze postpones "
-            f"(to bring it forward: crm edit task {task_id} --due WHEN)",
+            f"task #{task_id} is due {format_datetime(due)} already; snooze postpones",
+            action="edit_task_due",
+            task=task_id,
         )
     Task.update(
         snoozed_until=until, updated_at=now, open_due_at=until, remind_at=remind_at(until)

@@ -87,8 +87,9 @@ def test_won_lost_and_reopen(person):
     assert (won["status"], won["stage"], won["closed_at"]) == (
         "won", "Gewonnen", NOW + timedelta(days=1)
     )  # fmt: skip
-    with pytest.raises(Conflict, match="is won; crm reopen deal"):
+    with pytest.raises(Conflict, match="is won") as caught:
         deals.move_deal(d["id"], "lead", now=NOW)
+    assert (caught.value.action, caught.value.facts) == ("reopen_deal", {"deal": d["id"]})
     with pytest.raises(Conflict, match="is won"):
         deals.lose_deal(d["id"], "Preis", now=NOW)
     again = deals.reopen_deal(d["id"], now=NOW + timedelta(days=2))
@@ -191,7 +192,7 @@ def test_edit_and_delete(person):
     changed = deals.edit_deal(d["id"], {"title": "Neues Dach", "amount_cents": 99_99}, now=NOW)
     assert (changed["title"], changed["amount"]) == ("Neues Dach", "99.99")
     assert search.search("neues dach")[0]["kind"] == "deal"
-    with pytest.raises(Invalid, match="crm move"):
+    with pytest.raises(Invalid, match="a deal moves, is won, lost or reopened"):
         deals.edit_deal(d["id"], {"stage": "angebot"}, now=NOW)
     with pytest.raises(Invalid, match="negative"):
         deals.edit_deal(d["id"], {"amount_cents": -5}, now=NOW)
