@@ -68,8 +68,8 @@ class Env:
     def db(self, *, create: bool = True):
         """The open database, opened (and migrated) on first use."""
         if self._db is None:
+            from crmcli.collector import resume
             from crmcli.db import open_database
-            from crmcli.launch import resume
 
             self._db = open_database(self.target, create=create)  # imports peewee and models
             resume()  # start-up is over: the command's own work runs with the collector on

@@ -182,3 +182,43 @@ def test_the_cli_words_each_action_as_before(error, line):
     from crmcli.commands.hints import cli_message
 
     assert cli_message(error) == line
+
+
+# ---------------------------------------------------------------- no import cycles at the door
+
+
+def _crmcli_imports(path: Path) -> set[str]:
+    """Every crmcli module `path` imports, at the top or inside a function."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("crmcli"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("crmcli"))
+    return found
+
+
+def _module_graph() -> dict[str, set[str]]:
+    package = ROOT / "crmcli"
+    modules = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in package.rglob("*.py")
+        if "migrations" not in p.parts
+    }
+    return {name: _crmcli_imports(path) & set(modules) for name, path in modules.items()}
+
+
+@pytest.mark.parametrize("start", ["crmcli.env", "crmcli.launch", "crmcli.collector"])
+def test_the_start_up_modules_are_in_no_import_cycle(start):
+    """cli -> env -> launch -> cli was one: the collector's pause and resume live apart now."""
+    graph = _module_graph()
+    seen, todo = set(), list(graph[start])
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph.get(module, ()))
+    assert start not in seen

@@ -188,7 +188,7 @@ def add_deal(
 
     Example: crm add deal "Dachsanierung Köln" -c müller --amount 12.500,00 --close 31.12.
     """
-    from crmcli.commands.deals import describe, who
+    from crmcli.commands.deals import describe
     from crmcli.errors import Invalid
     from crmcli.values import parse_money_cents
 
@@ -198,12 +198,13 @@ def add_deal(
     expected = c.day(close, "close")
     c.db()
     from crmcli.services import companies, contacts, deals
+    from crmcli.services.users import acting_user
 
     card = deals.add_deal(
         title, contact_id=contacts.resolve_contact(contact) if contact else None,
         company_id=companies.resolve_company(company) if company else None, amount_cents=cents,
         currency=currency, stage=stage, expected_close=expected, owner=owner, source=source,
-        now=c.now(), by=who(),
+        now=c.now(), by=acting_user(),
     )  # fmt: skip
     c.done(f"Added {describe(card)} in {card['stage']}.")
     if output is not None:

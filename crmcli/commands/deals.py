@@ -15,17 +15,6 @@ from crmcli.output import Column, render_rows
 DealArg = Annotated[str, typer.Argument(help="The deal: id or a unique part of its title.")]
 
 
-def who() -> str | None:
-    """Who changes a deal's stage, for its history: $CRM_USER, else the login name."""
-    import getpass
-    import os
-
-    try:
-        return os.environ.get("CRM_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return None
-
-
 def describe(card: dict) -> str:
     from crmcli.commands.cards import deal_view
 
@@ -51,8 +40,9 @@ def move(
     """
     c.db()
     from crmcli.services import deals
+    from crmcli.services.users import acting_user
 
-    card = deals.move_deal(deals.resolve_deal(deal), stage, now=c.now(), by=who())
+    card = deals.move_deal(deals.resolve_deal(deal), stage, now=c.now(), by=acting_user())
     c.done(f"Moved {describe(card)} to {card['stage']}.")
     print_result(card, output)
 
@@ -64,8 +54,9 @@ def won(deal: DealArg, output: c.ResultOpt = None) -> None:
     """
     c.db()
     from crmcli.services import deals
+    from crmcli.services.users import acting_user
 
-    card = deals.win_deal(deals.resolve_deal(deal), now=c.now(), by=who())
+    card = deals.win_deal(deals.resolve_deal(deal), now=c.now(), by=acting_user())
     c.done(f"Won {describe(card)}.")
     print_result(card, output)
 
@@ -83,8 +74,9 @@ def lost(
     """
     c.db()
     from crmcli.services import deals
+    from crmcli.services.users import acting_user
 
-    card = deals.lose_deal(deals.resolve_deal(deal), reason, now=c.now(), by=who())
+    card = deals.lose_deal(deals.resolve_deal(deal), reason, now=c.now(), by=acting_user())
     c.done(f"Lost {describe(card)}: {card['lost_reason']}.")
     print_result(card, output)
 

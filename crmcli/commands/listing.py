@@ -210,7 +210,7 @@ def list_tasks(
     c.db()
     from crmcli.services import contacts, tasks
 
-    due_before = tasks.day_start(now, 1 if today else 7) if today or week else None
+    due_before = tasks.day_window(now, "today" if today else "week" if week else None)
     rows = tasks.list_tasks(
         state="all" if all_ else "done" if done else "open", overdue=overdue,
         due_before=due_before, contact_id=contacts.resolve_contact(contact) if contact else None,

@@ -88,9 +88,10 @@ def reopen(
     if kind == "deal":
         from crmcli.commands import deals as deal_commands
         from crmcli.services import deals
+        from crmcli.services.users import acting_user
 
         card = deals.reopen_deal(
-            deals.resolve_deal(ref), stage=stage, now=c.now(), by=deal_commands.who()
+            deals.resolve_deal(ref), stage=stage, now=c.now(), by=acting_user()
         )
         c.done(f"Reopened {deal_commands.describe(card)} in {card['stage']}.")
         deal_commands.print_result(card, output)

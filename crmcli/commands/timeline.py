@@ -91,14 +91,13 @@ def resolve(
 
     Example: crm resolve 42 -m "Ersatz geliefert"
     """
-    import getpass
-
     c.db()
     from crmcli.services import activities
+    from crmcli.services.users import acting_user
 
     activity_id = activities.resolve_activity_ref(activity)
     card = activities.resolve_activity(
-        activity_id, note=message, by=by or getpass.getuser(), now=c.now()
+        activity_id, note=message, by=by or acting_user(), now=c.now()
     )
     c.done(f"Resolved {card['kind']} #{card['id']} of {card['contact'] or card['company']}.")
     if output is not None:

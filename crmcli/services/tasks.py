@@ -323,6 +323,20 @@ def day_start(now: datetime, days: int = 0) -> datetime:
     return to_utc(midnight.replace(tzinfo=local_tz()))
 
 
+# The windows a task list can be cut to: how many days ahead each reaches (its end is that
+# many local midnights ahead, so "today" ends tonight and takes every earlier day with it).
+DAY_WINDOWS = {"today": 1, "week": 7}
+
+
+def day_window(now: datetime, which: str | None) -> datetime | None:
+    """The end of the "today" or "week" window of due tasks, from `now` (None: no window)."""
+    if which is None:
+        return None
+    if which not in DAY_WINDOWS:
+        raise Invalid("window", f"'{which}' is not one of {', '.join(DAY_WINDOWS)}")
+    return day_start(now, DAY_WINDOWS[which])
+
+
 def complete_task(task_id: int, *, now: datetime | None = None) -> tuple[dict, dict | None]:
     """Mark a task done; a recurring one spawns exactly one next occurrence from its due date."""
     now = now or utcnow()
