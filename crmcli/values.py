@@ -63,11 +63,6 @@ def unix_seconds(moment: datetime) -> int:
     return int((moment.replace(microsecond=0) - _UNIX_EPOCH).total_seconds())
 
 
-def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
-
-
 def to_utc(dt: datetime) -> datetime:
     """`dt` as an aware UTC datetime; a naive `dt` is taken to be UTC already."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
