@@ -22,7 +22,7 @@ def resolve(model, ref: str, *, kind: str, describe=None) -> int:
     if number.isdigit():
         found = model.select(model.id).where(model.id == int(number)).scalar()
         if found is None:
-            raise NotFound(f"no {kind} with id {number}")
+            raise NotFound(f"no {kind} with id {number}", kind=kind, ref=text)
         return found
     if "@" in text and hasattr(model, "email_key"):
         rows = prepared.run(
@@ -31,7 +31,7 @@ def resolve(model, ref: str, *, kind: str, describe=None) -> int:
         )  # fmt: skip
         found = rows[0][0] if rows else None
         if found is None:
-            raise NotFound(f"no {kind} with email {text}")
+            raise NotFound(f"no {kind} with email {text}", kind=kind, ref=text)
         return found
 
     fragment = fold(text)
@@ -40,7 +40,7 @@ def resolve(model, ref: str, *, kind: str, describe=None) -> int:
     if len(ids) == 1:
         return ids[0]
     if not ids:
-        raise NotFound(f"no {kind} matches '{text}'")
+        raise NotFound(f"no {kind} matches '{text}'", kind=kind, ref=text)
     # Several contain the fragment: a name that equals it exactly still names one record.
     exact = model.select(model.id).where(
         (model.name_key == fragment)
