@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from crmcli.demo import people, pipeline, timeline
@@ -161,6 +163,25 @@ def _clear() -> dict[str, int]:
     return removed
 
 
+@contextmanager
+def _alone() -> Iterator[None]:
+    """One transaction in which no other writer commits between the check of what the
+    database holds and the demo's last row: a record added meanwhile would be wiped unseen.
+    SQLite's write lock is taken up front; on PostgreSQL the tables are locked against
+    writers (readers go on) until the commit."""
+    from peewee import SqliteDatabase
+
+    from crmcli.db import exclusive_transaction
+    from crmcli.models import Setting, Stage
+
+    db = database_proxy.obj
+    with exclusive_transaction(db):
+        if not isinstance(db, SqliteDatabase):
+            tables = [m._meta.table_name for m in (*_models().values(), Stage, Setting)]
+            db.execute_sql(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
+        yield
+
+
 def _record(now: datetime, seed: int, counts: dict[str, int]) -> None:
     import json
 
@@ -205,7 +226,7 @@ def fill_demo(
     if not 0 <= deals <= MAX_CONTACTS:
         raise Invalid("deals", f"{deals} is not between 0 and {MAX_CONTACTS:,}")
     now = to_utc(now or utcnow()).replace(microsecond=0)
-    with database_proxy.atomic():
+    with _alone():
         before = held()
         _check_replaceable(before, force)
         removed = _clear() if any(before.values()) else dict.fromkeys((*before, "reminders"), 0)

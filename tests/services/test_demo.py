@@ -456,3 +456,46 @@ def test_impossible_sizes_are_invalid(db, sizes):
     with pytest.raises(Invalid):
         demo.fill_demo(now=NOW, **sizes)
     assert Tag.select().count() == 0
+
+
+def _other_writer(db_target: str):
+    """A second connection that gives up at once when it would have to wait for a lock."""
+    if "://" in db_target:
+        import psycopg2
+
+        conn = psycopg2.connect(db_target)
+        conn.cursor().execute("SET lock_timeout = '200ms'")
+        return conn, (psycopg2.OperationalError,)
+    import sqlite3
+
+    return sqlite3.connect(db_target, timeout=0.05), (sqlite3.OperationalError,)
+
+
+def test_nobody_writes_between_the_check_and_the_replacement(db, db_target, monkeypatch):
+    """A contact added while demo --force decides would be wiped unseen: writers wait."""
+    demo.fill_demo(contacts=30, now=NOW)
+    other, locked = _other_writer(db_target)
+    tried = []
+    real_held = fill.held
+
+    def held_while_someone_writes():
+        counts = real_held()
+        try:
+            other.cursor().execute(
+                "INSERT INTO tag (name, name_fold, created_at, updated_at) "
+                "VALUES ('eigen', 'eigen', '2026-11-23 09:00:00', '2026-11-23 09:00:00')"
+            )
+            other.commit()
+            tried.append("written")
+        except locked:
+            other.rollback()
+            tried.append("waited")
+        return counts
+
+    monkeypatch.setattr(fill, "held", held_while_someone_writes)
+    try:
+        demo.fill_demo(contacts=30, force=True, now=NOW)
+    finally:
+        other.close()
+    assert tried == ["waited"]
+    assert not Tag.select().where(Tag.name == "eigen").exists()
