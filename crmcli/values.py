@@ -389,18 +389,46 @@ def money_str(cents: int | None) -> str | None:
 def parse_phone(text: str, *, region: str = "DE", field: str = "phone") -> str:
     """Read a phone number as E.164 (`+4930123456`); national numbers are in `region`.
     Checks that the number is possible (length and country), not that it is assigned,
-    so made-up demo numbers pass; fewer than 5 digits are refused."""
+    so made-up demo numbers pass; fewer than 5 digits are refused, and so is an international
+    number that phonenumbers would store with a digit missing (`+49 0043 90427`)."""
     import phonenumbers
 
     try:
-        number = phonenumbers.parse(text, region)
+        number = phonenumbers.parse(text, region, keep_raw_input=True)
     except phonenumbers.NumberParseException:
         hint = "try +49 30 1234567 or 030 1234567"
         raise Invalid(field, f"cannot read {_q(text)} as a phone number ({hint})") from None
     national = phonenumbers.national_significant_number(number)
     if len(national) < 5 or not phonenumbers.is_possible_number(number):
         raise Invalid(field, f"{_q(text)} is not a possible phone number (wrong length?)")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not _keeps_digits(text, number, national):
+        cc = f"+{number.country_code}"
+        raise Invalid(
+            field,
+            f"{_q(text)} would be stored as {e164}, losing digits: what follows {cc} is no "
+            f"number there (a second international prefix?); type {cc} and the number "
+            "without its leading 0",
+        )
+    return e164
+
+
+def _keeps_digits(text: str, number, national: str) -> bool:
+    """Whether an international number (`+49 ...`, `0049 ...`) keeps every digit typed after
+    its country code, but for one written trunk 0 (`+49 (0)30 ...`). phonenumbers drops that
+    0 and nothing else, so `+49 0043 90427` would become +49 043 90427: a digit eaten, and no
+    German number. National input (`030 ...`) loses its trunk prefix by design."""
+    from phonenumbers import CountryCodeSource, normalize_digits_only
+
+    sources = (CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN, CountryCodeSource.FROM_NUMBER_WITH_IDD)
+    if number.country_code_source not in sources:
+        return True
+    typed = normalize_digits_only(text).removesuffix(number.extension or "")
+    head, tail = typed[: len(typed) - len(national)], typed[len(typed) - len(national) :]
+    code = str(number.country_code)
+    return tail == national and (
+        head.endswith(code) or (head.endswith(code + "0") and not national.startswith("0"))
+    )
 
 
 def format_phone(e164: str | None) -> str:

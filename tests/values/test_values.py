@@ -518,10 +518,25 @@ def test_parsed_money_always_has_two_places(text):
         ("030/12345678", "+493012345678"),
         ("0171 1234567", "+491711234567"),
         ("+1 202 555 0143", "+12025550143"),
+        ("+49 (0) 30 123456", "+4930123456"),  # the written "(0)" is the only digit dropped
+        ("+49030123456", "+4930123456"),
+        ("0049 (0)30 1234567", "+49301234567"),
+        ("+39 06 1234 5678", "+390612345678"),  # Italy keeps its leading 0
+        ("+43 664 1234567", "+436641234567"),
     ],
 )
 def test_parse_phone(text, expected):
     assert parse_phone(text) == expected
+
+
+@pytest.mark.parametrize("text", ["+49004390427", "+49 00 43 90427", "0049 0043 90427"])
+def test_a_phone_number_that_would_lose_digits_is_refused(text):
+    """phonenumbers reads +49 0 04390427 (trunk 0 dropped, one more 0 left over): what was
+    typed after +49 is not a German number, and storing +4904390427 would eat a digit."""
+    with pytest.raises(Invalid) as err:
+        parse_phone(text)
+    assert_one_line_naming(err, text, "phone")
+    assert "+49" in str(err.value)
 
 
 def test_parse_phone_reads_national_numbers_in_the_given_region():
