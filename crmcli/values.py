@@ -28,7 +28,7 @@ def _q(text: str) -> str:
 @functools.lru_cache(maxsize=8)
 def _zone(name: str) -> tzinfo:
     # The standard library's zoneinfo loads in a third of dateutil.tz's time, which every
-    # `crm show` pays; dateutil still reads what zoneinfo cannot (POSIX TZ strings).
+    # `crm show` pays; dateutil still reads what zoneinfo cannot (POSIX TZ strings, paths).
     from zoneinfo import ZoneInfo
 
     key = name.lstrip(":")
@@ -42,13 +42,39 @@ def _zone(name: str) -> tzinfo:
         pass
     except KeyError:
         pass
+    import warnings
+
     from dateutil import tz
 
-    return tz.gettz(name or None) or tz.UTC
+    if not key:
+        return tz.gettz() or tz.UTC  # no TZ and no readable system zone
+    with warnings.catch_warnings():  # a relative path warns (DeprecatedTzKeyWarning)
+        warnings.simplefilter("ignore")
+        zone = tz.gettz(name)
+    if zone is None or not _sane(zone):
+        raise Invalid(
+            "TZ",
+            f"{_q(name)} is not a time zone (try Europe/Berlin, or unset TZ for the system's)",
+        )
+    return zone
+
+
+def _sane(zone: tzinfo) -> bool:
+    """A zone whose offsets datetime accepts (less than a day): TZ=UTC+99 parses, then fails
+    the first time a time is converted."""
+    try:
+        return all(
+            abs(datetime(2026, month, 1, tzinfo=zone).utcoffset() or timedelta()) < timedelta(1)
+            for month in (1, 7)
+        )
+    except (ValueError, OverflowError):
+        return False
 
 
 def local_tz() -> tzinfo:
-    """The user's time zone: the TZ environment variable, else the system zone (UTC if unknown)."""
+    """The user's time zone: the TZ environment variable, else the system zone (UTC if the
+    system has none). A TZ that names no zone is an error (Invalid, field "TZ"), not a
+    silent UTC: times typed and shown would be off by hours, and reminders with them."""
     return _zone(os.environ.get("TZ", ""))
 
 

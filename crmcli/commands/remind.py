@@ -27,7 +27,9 @@ def span(text: str, field: str) -> timedelta:
     spec = text.strip()
     try:
         at = c.when(spec if spec[:1] in "+-" else f"+{spec}", field)
-    except Invalid:
+    except Invalid as err:
+        if err.field != field:  # not about the span (TZ names no zone)
+            raise
         at = None
     if at is None or at < now:
         raise Invalid(field, f"'{text}' is not a span such as 1d, 12h, 2w, 30min")

@@ -84,6 +84,31 @@ def test_local_tz_follows_the_tz_variable(monkeypatch):
 
 
 @pytest.mark.parametrize(
+    ("value", "july_offset"),
+    [
+        ("CET-1CEST,M3.5.0,M10.5.0/3", 2),  # a POSIX rule, as glibc reads it
+        (":Europe/Berlin", 2),
+        ("/usr/share/zoneinfo/Asia/Tokyo", 9),
+        ("UTC", 0),
+    ],
+)
+def test_tz_may_be_a_name_a_posix_rule_or_a_path(monkeypatch, value, july_offset):
+    monkeypatch.setenv("TZ", value)
+    assert datetime(2026, 7, 1, 12, tzinfo=local_tz()).utcoffset() == timedelta(hours=july_offset)
+
+
+@pytest.mark.parametrize(
+    "value", ["Mars/Olympus", "Europe/Berlinn", "UTC+99", "../../etc/passwd", "utc", "  "]
+)
+def test_a_tz_outside_the_zone_database_is_one_clear_error(monkeypatch, value):
+    monkeypatch.setenv("TZ", value)
+    with pytest.raises(Invalid) as err:
+        parse_when("tomorrow 9:00", NOW)
+    assert_one_line_naming(err, value, "TZ")
+    assert "Europe/Berlin" in str(err.value)  # what one looks like
+
+
+@pytest.mark.parametrize(
     ("text", "expected", "has_time"),
     [
         ("2026-12-24", berlin(2026, 12, 24), False),
