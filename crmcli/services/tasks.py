@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
@@ -66,6 +67,13 @@ def _check(row: dict) -> None:
     end = _rule_end(row.get("rrule"))
     if end is not None and row.get("due_at") is not None and end < row["due_at"]:
         raise Invalid("until", "--until is before --due")
+    rule, due = row.get("rrule"), row.get("due_at")
+    if rule and due is not None and not re.search(r"(?:^|;)(?:COUNT|UNTIL)=", rule.upper()):
+        # An endless rule that never lands after its first date (a Tuesday every 7 days from
+        # a Monday) would end the series unannounced at the first `crm done`.
+        first = due.astimezone(local_tz())
+        if next_occurrence(rule, first, start=first) is None:
+            raise Invalid("every", f"'{rule}' never occurs after the due date {first:%Y-%m-%d}")
 
 
 def add_task(

@@ -33,3 +33,17 @@ def test_a_tz_outside_the_zone_database_is_one_line_and_writes_nothing(crm, monk
     monkeypatch.setenv("TZ", "Europe/Berlin")
     assert crm("list", "contacts", "-o", "json").json() == []
     assert crm("list", "tasks", "-o", "json").json() == []
+
+
+def test_a_rule_that_never_occurs_is_refused_at_once(crm):
+    import time
+
+    started = time.perf_counter()
+    r = crm("add", "task", "Nie", "--due", "fri", "--every", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30")
+    assert time.perf_counter() - started < 2  # was 6 s
+    assert r.exit_code == 1
+    assert r.stderr == (
+        "crm: error: every: 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30' never occurs "
+        "(no date matches it)\n"
+    )
+    assert crm("list", "tasks", "-o", "json").json() == []

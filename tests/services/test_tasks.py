@@ -183,6 +183,20 @@ def test_until_before_due_and_recurrence_without_due_write_nothing(db):
     assert Task.select().count() == 0
 
 
+def test_an_endless_series_that_never_comes_again_is_refused(db):
+    monday = local(2026, 11, 23, 9)
+    with pytest.raises(Invalid) as err:
+        tasks.add_task("x", due_at=monday, rrule="FREQ=DAILY;INTERVAL=7;BYDAY=TU")
+    assert err.value.field == "every" and "2026-11-23" in str(err.value)
+    task = tasks.add_task(
+        "x", due_at=monday + timedelta(days=1), rrule="FREQ=DAILY;INTERVAL=7;BYDAY=TU"
+    )
+    with pytest.raises(Invalid):
+        tasks.edit_task(task["id"], {"due_at": monday})
+    assert tasks.get_task(task["id"])["due_at"] == monday + timedelta(days=1)
+    assert Task.select().count() == 1
+
+
 def test_completing_twice_is_a_conflict_and_never_spawns_twice(db):
     first = tasks.add_task(
         "Wochenbericht", due_at=local(2026, 11, 16, 9), due_has_time=True, rrule="FREQ=WEEKLY"

@@ -735,6 +735,7 @@ def test_parse_every(text, rule):
         ("FREQ=WEEKLY;FOO=1", "unknown parameter"),
         ("DTSTART=20260101;FREQ=DAILY", "DTSTART"),
         ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "never occurs"),
+        ("FREQ=DAILY;COUNT=3;UNTIL=20301231", "COUNT and UNTIL"),
     ],
 )
 def test_bad_recurrences_are_refused(text, says):
@@ -742,6 +743,89 @@ def test_bad_recurrences_are_refused(text, says):
         parse_every(text)
     assert_one_line_naming(err, text, "every")
     assert says in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",  # took 6 s: dateutil walks every day to 9999
+        "FREQ=DAILY;BYMONTH=4;BYMONTHDAY=31;COUNT=3",
+        "FREQ=WEEKLY;BYMONTH=2;BYMONTHDAY=31",
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=-30",
+        "FREQ=DAILY;BYYEARDAY=367",
+        "FREQ=DAILY;BYMONTH=6;BYWEEKNO=1",
+        "FREQ=DAILY;BYMONTHDAY=31;BYMONTH=2,4,6,9,11;UNTIL=99991231",
+    ],
+)
+def test_a_rule_that_never_occurs_is_refused_quickly(text):
+    started = time.perf_counter()
+    with pytest.raises(Invalid) as err:
+        parse_every(text)
+    assert time.perf_counter() - started < 2  # was 6 s; bounded to 400 years (~0.2 s)
+    assert_one_line_naming(err, text, "every")
+    assert "never occurs" in str(err.value) or "cannot read" in str(err.value)
+
+
+def test_next_occurrence_of_a_stored_rule_that_never_occurs_is_quick():
+    started = time.perf_counter()  # a rule stored before parse_every refused it: was 3-6 s
+    assert next_occurrence("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", berlin(2026, 3, 1, 9)) is None
+    assert time.perf_counter() - started < 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FREQ=DAILY;INTERVAL=7;BYDAY=TU",  # a Tuesday every 7 days: if the series starts on one
+        "FREQ=MONTHLY;INTERVAL=12;BYMONTH=6",  # June once a year, from a start in June
+        "FREQ=MONTHLY;BYDAY=1MO;BYYEARDAY=35",  # the first Monday of February on the 4th
+        "FREQ=DAILY;BYDAY=5MO;BYMONTH=2;BYMONTHDAY=1",  # DAILY ignores the 5
+    ],
+)
+def test_rules_that_occur_from_some_start_are_accepted(text):
+    assert parse_every(text) == text
+
+
+_RULE_PARTS = st.fixed_dictionaries(
+    {"FREQ": st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"])},
+    optional={
+        "INTERVAL": st.integers(1, 999).map(str),
+        "BYMONTH": st.lists(st.integers(1, 12), min_size=1, max_size=3).map(
+            lambda v: ",".join(map(str, v))
+        ),
+        "BYMONTHDAY": st.lists(st.integers(-31, 31).filter(bool), min_size=1, max_size=3).map(
+            lambda v: ",".join(map(str, v))
+        ),
+        "BYDAY": st.lists(
+            st.tuples(
+                st.sampled_from(["", "1", "-1", "2", "5", "-5"]),
+                st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"]),
+            ).map("".join),
+            min_size=1,
+            max_size=3,
+        ).map(",".join),
+        "BYSETPOS": st.sampled_from(["1", "-1", "2", "366"]),
+        "BYYEARDAY": st.sampled_from(["1", "-1", "60", "366", "-366"]),
+        "BYWEEKNO": st.sampled_from(["1", "-1", "53", "20"]),
+        "COUNT": st.integers(1, 50).map(str),
+        "UNTIL": st.sampled_from(["20270101", "21000101T000000", "99991231T235959"]),
+    },
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_RULE_PARTS)
+def test_fuzz_nasty_rules_are_read_or_refused_quickly(parts):
+    text = ";".join(f"{k}={v}" for k, v in parts.items())
+    started = time.perf_counter()
+    try:
+        rule = parse_every(text)
+    except Invalid as err:
+        assert "\n" not in str(err)
+    else:
+        for day in (berlin(2026, 1, 31, 9), berlin(2028, 2, 29, 9)):
+            found = next_occurrence(rule, day)
+            assert found is None or found > day
+    assert time.perf_counter() - started < 3, text
 
 
 @pytest.mark.parametrize(
