@@ -674,8 +674,9 @@ def next_occurrence(
     """The first occurrence of `rule` strictly after `after_local`, as an aware local
     datetime, or None when the rule has ended. The series starts at `start` (default:
     `after_local`, so COUNT counts from there). Computed on the local wall clock, so a
-    weekly 09:00 task stays at 09:00 across DST. A monthly rule from the 31st skips
-    months without a 31st (that is what RFC 5545 and dateutil do)."""
+    weekly 09:00 task stays at 09:00 across DST. A monthly series from the 29th-31st falls on
+    the last day of a shorter month, a yearly one from 29 February on the 28th in other
+    years (see _month_end); a rule naming its days (BYMONTHDAY=31) keeps RFC 5545's skipping."""
     from dateutil import tz
     from dateutil.rrule import rrulestr
 
@@ -687,6 +688,7 @@ def next_occurrence(
     if not _days_exist(rule):  # stored before parse_every refused such rules
         return None
     after, first = wall(after_local), wall(start or after_local)
+    rule = _month_end(rule, first)
     series = rrulestr(rule, dtstart=first, ignoretz=True)
     count = re.search(r"(?:^|;)COUNT=(\d+)", rule.upper())
     if count and series.after(first, inc=True) != first:
@@ -700,6 +702,34 @@ def next_occurrence(
         )
     found = series.after(after, inc=False)
     return None if found is None else tz.resolve_imaginary(found.replace(tzinfo=zone))
+
+
+_PLAIN_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYMONTH"}
+
+
+def _month_end(rule: str, start: datetime) -> str:
+    """`rule`, made to keep a series from the 29th-31st in every month.
+
+    RFC 5545 takes the day of a plain monthly rule from its start and skips the months
+    without that day: from 31 January, February, April, June, September and November would
+    get no occurrence, and a yearly rule from 29 February would meet only leap years. What a
+    person means by "monthly from the 31st" is the month's last day where there is no 31st:
+    BYMONTHDAY=28,...,31;BYSETPOS=-1 (the last of those days the month has), the same as the
+    start's day where the month has it. Only plain rules change (FREQ, INTERVAL, COUNT, UNTIL,
+    WKST, and BYMONTH, for a yearly rule one month): one that names days or positions says
+    what it wants."""
+    parts = dict(p.partition("=")[::2] for p in rule.upper().split(";") if p)
+    freq, months = parts.get("FREQ"), [m for m in parts.get("BYMONTH", "").split(",") if m]
+    if start.day < 29 or not set(parts) <= _PLAIN_PARTS or freq not in ("MONTHLY", "YEARLY"):
+        return rule
+    added = []
+    if freq == "YEARLY":
+        if len(months) > 1:
+            return rule  # a set position per year would keep one month's day only
+        if not months:
+            added.append(f"BYMONTH={start.month}")
+    added.append(f"BYMONTHDAY={','.join(str(d) for d in range(28, start.day + 1))}")
+    return ";".join([rule.rstrip(";"), *added, "BYSETPOS=-1"])
 
 
 def describe_every(rule: str) -> str:

@@ -75,12 +75,30 @@ def test_date_only_weekly_task_stays_a_local_day_across_dst(db):
     assert [t.due_has_time for t in Task.select()] == [False, False, False]
 
 
-def test_monthly_from_the_31st_skips_months_without_one(db):
-    # RFC 5545 (and dateutil): BYMONTHDAY=31 does not exist in February, April or June, so those
-    # months have no occurrence at all; it never falls back to the 28th or 30th.
-    assert series(parse_every("monthly"), local(2027, 1, 31, 9)) == [
-        "Sun 2027-01-31 09:00", "Wed 2027-03-31 09:00", "Mon 2027-05-31 09:00",
-        "Sat 2027-07-31 09:00", "Tue 2027-08-31 09:00",
+def test_monthly_from_the_31st_falls_on_the_last_day_of_shorter_months(db):
+    # Not RFC 5545's plain reading (which skips February, April, June, ...): the month's last
+    # day, then back to the 31st; 09:00 stays 09:00 across the March DST change.
+    assert series(parse_every("monthly"), local(2027, 1, 31, 9), steps=5) == [
+        "Sun 2027-01-31 09:00", "Sun 2027-02-28 09:00", "Wed 2027-03-31 09:00",
+        "Fri 2027-04-30 09:00", "Mon 2027-05-31 09:00", "Wed 2027-06-30 09:00",
+    ]  # fmt: skip
+
+
+def test_a_moved_occurrence_does_not_move_the_month_end_series(db):
+    task = tasks.add_task(
+        "Monatsabschluss", due_at=local(2027, 1, 31, 9), due_has_time=True,
+        rrule=parse_every("monatlich"), now=NOW,
+    )  # fmt: skip
+    _, feb = tasks.complete_task(task["id"], now=NOW)
+    tasks.edit_task(feb["id"], {"due_at": local(2027, 3, 1, 9)}, now=NOW)  # late this time
+    _, march = tasks.complete_task(feb["id"], now=NOW)
+    assert wall(march["due_at"]) == "Wed 2027-03-31 09:00"
+
+
+def test_yearly_from_29_february_falls_on_the_28th_in_other_years(db):
+    assert series(parse_every("yearly"), local(2028, 2, 29), has_time=False, steps=4) == [
+        "Tue 2028-02-29 00:00", "Wed 2029-02-28 00:00", "Thu 2030-02-28 00:00",
+        "Fri 2031-02-28 00:00", "Sun 2032-02-29 00:00",
     ]  # fmt: skip
 
 

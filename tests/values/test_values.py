@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -868,11 +869,82 @@ def test_next_occurrence_treats_naive_input_as_local():
     assert next_occurrence("FREQ=DAILY", datetime(2026, 11, 23, 9)) == berlin(2026, 11, 24, 9)
 
 
-def test_monthly_from_the_31st_skips_short_months():
-    due = berlin(2027, 1, 31, 9)
-    due = next_occurrence("FREQ=MONTHLY;INTERVAL=1", due)
-    assert due == berlin(2027, 3, 31, 9)
-    assert next_occurrence("FREQ=MONTHLY;INTERVAL=1", due) == berlin(2027, 5, 31, 9)
+def walk(rule: str, start: datetime, steps: int) -> list[str]:
+    """A series from `start`, each next occurrence after the last, as Berlin wall times."""
+    out, due = [start], start
+    for _ in range(steps):
+        due = next_occurrence(rule, due, start=start)
+        if due is None:
+            break
+        out.append(due)
+    return [d.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") for d in out]
+
+
+def test_monthly_from_the_31st_falls_on_the_last_day_of_shorter_months():
+    assert walk("FREQ=MONTHLY;INTERVAL=1", berlin(2027, 1, 31, 9), 6) == [
+        "2027-01-31 09:00", "2027-02-28 09:00",
+        "2027-03-31 09:00",  # back on the 31st, and at 09:00 in summer time (DST kept)
+        "2027-04-30 09:00", "2027-05-31 09:00", "2027-06-30 09:00", "2027-07-31 09:00",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rule", "start", "expected"),
+    [
+        ("FREQ=MONTHLY", berlin(2028, 1, 30), ["2028-01-30", "2028-02-29", "2028-03-30"]),
+        ("FREQ=MONTHLY", berlin(2027, 1, 29), ["2027-01-29", "2027-02-28", "2027-03-29"]),
+        (
+            "FREQ=MONTHLY;INTERVAL=3",
+            berlin(2026, 8, 31),
+            ["2026-08-31", "2026-11-30", "2027-02-28"],
+        ),
+        (
+            "FREQ=MONTHLY;BYMONTH=2,3",
+            berlin(2027, 1, 31),
+            ["2027-01-31", "2027-02-28", "2027-03-31"],
+        ),
+        ("FREQ=MONTHLY;COUNT=3", berlin(2027, 1, 31), ["2027-01-31", "2027-02-28", "2027-03-31"]),
+        ("FREQ=YEARLY", berlin(2028, 2, 29), ["2028-02-29", "2029-02-28", "2030-02-28"]),
+        ("FREQ=YEARLY;INTERVAL=4", berlin(2028, 2, 29), ["2028-02-29", "2032-02-29", "2036-02-29"]),
+        ("FREQ=YEARLY;INTERVAL=3", berlin(2028, 2, 29), ["2028-02-29", "2031-02-28", "2034-02-28"]),
+        ("FREQ=YEARLY;BYMONTH=2", berlin(2028, 1, 30), ["2028-01-30", "2028-02-29", "2029-02-28"]),
+        ("FREQ=MONTHLY", berlin(2027, 1, 28), ["2027-01-28", "2027-02-28", "2027-03-28"]),
+        # Asked for by day number, RFC 5545's own rule: months without a 31st are skipped.
+        ("FREQ=MONTHLY;BYMONTHDAY=31", berlin(2027, 1, 31), ["2027-01-31", "2027-03-31"]),
+    ],
+)
+def test_month_end_series(rule, start, expected):
+    got = walk(rule, start, len(expected) - 1)
+    assert [day[:10] for day in got] == expected
+
+
+@pytest.mark.parametrize("freq", ["MONTHLY", "MONTHLY;INTERVAL=5", "YEARLY", "YEARLY;COUNT=4"])
+def test_series_match_dateutil_with_the_month_end_rule(freq):
+    """For every start day of two years (a leap year among them): the series is dateutil's
+    rule with BYMONTHDAY=28..d;BYSETPOS=-1, which is d where the month has it and the last
+    day where it does not, and no different from plain dateutil for days up to the 28th."""
+    from dateutil.rrule import rrulestr
+
+    day = datetime(2027, 1, 1, 9)
+    while day.year < 2029:
+        start = day.replace(tzinfo=BERLIN)
+        mine = [d.replace(tzinfo=None) for d in _walk_dt(f"FREQ={freq}", start, 8)]
+        extra = f";BYMONTH={day.month}" if freq.startswith("YEARLY") else ""
+        if day.day > 28:
+            extra += f";BYMONTHDAY={','.join(map(str, range(28, day.day + 1)))};BYSETPOS=-1"
+        theirs = list(itertools.islice(rrulestr(f"FREQ={freq}{extra}", dtstart=day), 9))
+        assert mine == theirs, day
+        day += timedelta(days=1)
+
+
+def _walk_dt(rule: str, start: datetime, steps: int) -> list[datetime]:
+    out, due = [start], start
+    for _ in range(steps):
+        due = next_occurrence(rule, due, start=start)
+        if due is None:
+            break
+        out.append(due)
+    return out
 
 
 def test_byday_rules():
