@@ -229,11 +229,65 @@ def test_completing_twice_is_a_conflict_and_never_spawns_twice(db):
     assert Task.select().count() == 2
 
     tasks.reopen_task(first["id"], now=later)
-    again, existing = tasks.complete_task(first["id"], now=later)
+    assert Task.select().count() == 1  # the untouched next occurrence went with the undo
+    again, spawned = tasks.complete_task(first["id"], now=later)
     assert again == tasks.get_task(first["id"])
-    assert existing["id"] == nxt["id"]  # the occurrence spawned before, not a new one
+    assert wall(spawned["due_at"]) == "Mon 2026-11-23 09:00"
     assert Task.select().count() == 2
-    assert [t["id"] for t in tasks.list_tasks(now=NOW)] == [nxt["id"]]
+    assert [t["id"] for t in tasks.list_tasks(now=NOW)] == [spawned["id"]]
+
+
+def open_ids() -> list[int]:
+    return [t["id"] for t in tasks.list_tasks(now=NOW)]
+
+
+def test_reopen_undoes_done_leaving_one_open_occurrence(db):
+    first = tasks.add_task(
+        "Jour fixe", due_at=local(2026, 11, 23, 9), due_has_time=True, rrule="FREQ=WEEKLY"
+    )
+    _, nxt = tasks.complete_task(first["id"], now=NOW)
+    card, removed = tasks.reopen_task(first["id"], now=NOW + timedelta(minutes=5))
+    assert card["done"] is False and card["id"] == first["id"]
+    assert removed["id"] == nxt["id"] and removed["due_at"] == local(2026, 11, 30, 9)
+    assert open_ids() == [first["id"]]
+    assert Task.select().count() == 1
+
+
+def test_reopen_keeps_a_next_occurrence_that_was_changed_or_done(db):
+    """The next occurrence was worked on (edited, snoozed or done): deleting it would lose
+    that, keeping it would leave two open. Reopen refuses and changes nothing."""
+    for change in ("edit", "snooze", "done"):
+        Task.delete().execute()
+        first = tasks.add_task(
+            "Jour fixe", due_at=local(2026, 11, 23, 9), due_has_time=True, rrule="FREQ=WEEKLY"
+        )
+        _, nxt = tasks.complete_task(first["id"], now=NOW)
+        later = NOW + timedelta(hours=1)
+        if change == "edit":
+            tasks.edit_task(nxt["id"], {"note": "Agenda schicken"}, now=later)
+        elif change == "snooze":
+            tasks.snooze_task(nxt["id"], local(2026, 12, 1, 9), now=later)
+        else:
+            tasks.complete_task(nxt["id"], now=later)
+        before = sorted(Task.select().tuples())
+        with pytest.raises(Conflict) as err:
+            tasks.reopen_task(first["id"], now=later)
+        assert f"task #{nxt['id']}" in str(err.value), change
+        assert sorted(Task.select().tuples()) == before, change
+
+
+def test_reopen_of_a_series_whose_next_was_deleted_or_that_ended(db):
+    first = tasks.add_task(
+        "Zweimal", due_at=local(2026, 11, 23, 9), due_has_time=True, rrule="FREQ=DAILY;COUNT=2"
+    )
+    _, nxt = tasks.complete_task(first["id"], now=NOW)
+    _, none = tasks.complete_task(nxt["id"], now=NOW)
+    assert none is None  # the series has ended
+    card, removed = tasks.reopen_task(nxt["id"], now=NOW)
+    assert (card["done"], removed) == (False, None)
+    tasks.delete_task(nxt["id"])
+    _, removed = tasks.reopen_task(first["id"], now=NOW)
+    assert removed is None and open_ids() == [first["id"]]
 
 
 def test_next_occurrence_counts_from_the_due_date_not_from_now(db):
