@@ -100,6 +100,21 @@ def test_exit_code_option(crm):
     assert crm("remind", "--exit-code").exit_code == 0  # reminded already
 
 
+def test_a_look_ahead_leaves_the_reminder_for_its_day(crm, monkeypatch):
+    crm("add", "task", "Angebot Müller", "--due", "+10d 9:00")
+    crm("add", "contact", "Anna Weiß", "--birthday", "5.12.1980")
+    ahead = remind(crm, "--within", "30d", "-o", "json").json()
+    assert [(i["kind"], i["ahead"]) for i in ahead] == [("task", True), ("birthday", True)]
+    assert len(remind(crm, "--within", "30d").stdout.splitlines()) == 2  # a look, again
+    assert remind(crm).stdout == ""
+    monkeypatch.setenv("CRM_NOW", "2026-12-02T10:00:00+01:00")  # the day before it is due
+    assert "Angebot Müller" in remind(crm).stdout
+    assert remind(crm).stdout == ""
+    monkeypatch.setenv("CRM_NOW", "2026-12-04T08:00:00+01:00")
+    assert "Anna Weiß" in remind(crm).stdout
+    assert remind(crm, "--within", "30d").stdout == ""
+
+
 def test_bad_within(crm):
     r = crm("remind", "--within", "soon")
     assert r.exit_code == 1 and "soon" in r.stderr

@@ -64,12 +64,47 @@ def test_a_snoozed_or_next_occurrence_is_reminded_again(db):
     assert len(reminders.remind(NOW)) == 1
     tasks.snooze_task(task["id"], local(2026, 11, 25, 15), now=NOW)
     assert reminders.remind(NOW) == []  # not due within the next day any more
-    again = reminders.remind(NOW, within=3 * DAY)
+    again = reminders.remind(local(2026, 11, 24, 16))
     assert [(i["id"], i["due"]) for i in again] == [(task["id"], local(2026, 11, 25, 15))]
-    assert reminders.remind(NOW, within=3 * DAY) == []
+    assert reminders.remind(local(2026, 11, 24, 16)) == []
     _, nxt = tasks.complete_task(task["id"], now=NOW)
     assert reminders.remind(NOW, within=3 * DAY) == []  # the next one is on the 30th
     assert [i["id"] for i in reminders.remind(local(2026, 11, 29, 10))] == [nxt["id"]]
+
+
+def test_a_look_ahead_shows_what_is_coming_and_swallows_no_reminder(db):
+    """`crm remind --within 30d`, a look at the month ahead, marks only what a run without it
+    marks (due within a day); the rest is shown and reminded again in its day."""
+    task = tasks.add_task("Angebot", due_at=local(2026, 12, 3, 9), due_has_time=True)["id"]
+    anna = contacts.add_contact("Anna", birthday=date(1980, 12, 5), now=NOW)["id"]
+    karl = contacts.add_contact("Karl", cadence_days=14, now=NOW - 7 * DAY)["id"]  # due 30.11.
+    soon = tasks.add_task("Heute", due_at=local(2026, 11, 23, 15), due_has_time=True)["id"]
+    ahead = reminders.remind(NOW, within=30 * DAY)
+    assert [(i["kind"], i["id"], i["ahead"]) for i in ahead] == [
+        ("task", soon, False), ("cadence", karl, True), ("task", task, True),
+        ("birthday", anna, True),
+    ]  # fmt: skip
+    assert keys(reminders.remind(NOW, within=30 * DAY)) == keys(ahead[1:])  # shown again
+    assert reminders.remind(NOW) == []  # nothing else falls due today
+    # The day each falls due, the cron run (a day ahead) prints it, once.
+    for at, key in [
+        (local(2026, 11, 29, 11), f"cadence:{karl}:"),
+        (local(2026, 12, 2, 10), f"task:{task}:"),
+        (local(2026, 12, 4, 8), f"birthday:{anna}:2026"),
+    ]:
+        printed = reminders.remind(at)
+        assert len(printed) == 1 and printed[0]["key"].startswith(key), at
+        assert printed[0]["ahead"] is False
+        assert reminders.remind(at) == []
+        assert not [k for k in keys(reminders.remind(at, within=30 * DAY)) if k.startswith(key)]
+    assert queues_empty()
+
+
+def test_a_shorter_within_marks_only_its_window(db):
+    tasks.add_task("In 6 Stunden", due_at=NOW + timedelta(hours=6), due_has_time=True)
+    assert reminders.remind(NOW, within=timedelta(hours=2)) == []
+    assert len(reminders.remind(NOW, within=timedelta(hours=7))) == 1
+    assert reminders.remind(NOW) == []
 
 
 def test_concurrent_runs_never_return_an_item_twice(db, monkeypatch):
