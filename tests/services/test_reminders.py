@@ -107,40 +107,50 @@ def test_a_shorter_within_marks_only_its_window(db):
     assert reminders.remind(NOW) == []
 
 
-def test_concurrent_runs_never_return_an_item_twice(db, monkeypatch):
-    """Cron overlapping itself: four runs at once (each its own connection) share the items."""
+def test_a_second_run_waits_for_the_first_and_prints_nothing_twice(db, monkeypatch):
+    """Cron overlapping itself, made deterministic: run A is held inside its transaction
+    (after reading and marking, before committing); run B, started meanwhile, must wait for
+    the lock without reading anything, then finds every item taken."""
     for i in range(20):
         tasks.add_task(f"Aufgabe {i}", due_at=NOW, due_has_time=True)
+    a_inside, release = threading.Event(), threading.Event()
+    readers: list[str] = []
+    pending, drop = reminders._pending, reminders._drop_reminded
 
-    class SlowLog(ReminderLog):
-        """Widens the gap between reading what was reminded and marking the new items."""
+    def tracked_pending(*args):
+        readers.append(threading.current_thread().name)
+        return pending(*args)
 
-        class Meta:
-            table_name = "reminder_log"
+    def held_drop(items):
+        if threading.current_thread().name == "A":
+            a_inside.set()
+            assert release.wait(30)
+        return drop(items)
 
-        @classmethod
-        def insert_many(cls, *args, **kwargs):
-            time.sleep(0.1)
-            return super().insert_many(*args, **kwargs)
+    monkeypatch.setattr(reminders, "_pending", tracked_pending)
+    monkeypatch.setattr(reminders, "_drop_reminded", held_drop)
+    results: dict[str, list] = {}
 
-    monkeypatch.setattr(reminders, "ReminderLog", SlowLog)
-    start = threading.Barrier(4)
-    results: list = [None] * 4
-
-    def run(n: int) -> None:
+    def run() -> None:
         try:
-            start.wait()
-            results[n] = [i["key"] for i in reminders.remind(NOW)]
+            results[threading.current_thread().name] = keys(reminders.remind(NOW))
         finally:
             db.close()  # this thread's connection
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    keys = [k for r in results for k in r]
-    assert len(keys) == 20 and len(set(keys)) == 20
+    a = threading.Thread(target=run, name="A")
+    a.start()
+    assert a_inside.wait(30)
+    b = threading.Thread(target=run, name="B")
+    b.start()
+    try:
+        time.sleep(0.5)  # time enough for B to read, if it could: it must not
+        assert b.is_alive() and readers == ["A"]
+    finally:
+        release.set()
+        a.join(30)
+        b.join(30)
+    assert readers == ["A", "B"]
+    assert len(results["A"]) == 20 and results["B"] == []
     assert ReminderLog.select().count() == 20
 
 
