@@ -930,11 +930,11 @@ def test_series_match_dateutil_with_the_month_end_rule(freq):
     day = datetime(2027, 1, 1, 9)
     while day.year < 2029:
         start = day.replace(tzinfo=BERLIN)
-        mine = [d.replace(tzinfo=None) for d in _walk_dt(f"FREQ={freq}", start, 8)]
+        mine = [d.replace(tzinfo=None) for d in _walk_dt(f"FREQ={freq}", start, 5)]
         extra = f";BYMONTH={day.month}" if freq.startswith("YEARLY") else ""
         if day.day > 28:
             extra += f";BYMONTHDAY={','.join(map(str, range(28, day.day + 1)))};BYSETPOS=-1"
-        theirs = list(itertools.islice(rrulestr(f"FREQ={freq}{extra}", dtstart=day), 9))
+        theirs = list(itertools.islice(rrulestr(f"FREQ={freq}{extra}", dtstart=day), 6))
         assert mine == theirs, day
         day += timedelta(days=1)
 
