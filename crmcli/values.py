@@ -28,7 +28,7 @@ def _q(text: str) -> str:
 @functools.lru_cache(maxsize=8)
 def _zone(name: str) -> tzinfo:
     # The standard library's zoneinfo loads in a third of dateutil.tz's time, which every
-    # `crm show` pays; dateutil still reads what zoneinfo cannot (POSIX TZ strings).
+    # `crm show` pays; dateutil still reads what zoneinfo cannot (POSIX TZ strings, paths).
     from zoneinfo import ZoneInfo
 
     key = name.lstrip(":")
@@ -42,13 +42,39 @@ def _zone(name: str) -> tzinfo:
         pass
     except KeyError:
         pass
+    import warnings
+
     from dateutil import tz
 
-    return tz.gettz(name or None) or tz.UTC
+    if not key:
+        return tz.gettz() or tz.UTC  # no TZ and no readable system zone
+    with warnings.catch_warnings():  # a relative path warns (DeprecatedTzKeyWarning)
+        warnings.simplefilter("ignore")
+        zone = tz.gettz(name)
+    if zone is None or not _sane(zone):
+        raise Invalid(
+            "TZ",
+            f"{_q(name)} is not a time zone (try Europe/Berlin, or unset TZ for the system's)",
+        )
+    return zone
+
+
+def _sane(zone: tzinfo) -> bool:
+    """A zone whose offsets datetime accepts (less than a day): TZ=UTC+99 parses, then fails
+    the first time a time is converted."""
+    try:
+        return all(
+            abs(datetime(2026, month, 1, tzinfo=zone).utcoffset() or timedelta()) < timedelta(1)
+            for month in (1, 7)
+        )
+    except (ValueError, OverflowError):
+        return False
 
 
 def local_tz() -> tzinfo:
-    """The user's time zone: the TZ environment variable, else the system zone (UTC if unknown)."""
+    """The user's time zone: the TZ environment variable, else the system zone (UTC if the
+    system has none). A TZ that names no zone is an error (Invalid, field "TZ"), not a
+    silent UTC: times typed and shown would be off by hours, and reminders with them."""
     return _zone(os.environ.get("TZ", ""))
 
 
@@ -384,18 +410,46 @@ def money_str(cents: int | None) -> str | None:
 def parse_phone(text: str, *, region: str = "DE", field: str = "phone") -> str:
     """Read a phone number as E.164 (`+4930123456`); national numbers are in `region`.
     Checks that the number is possible (length and country), not that it is assigned,
-    so made-up demo numbers pass; fewer than 5 digits are refused."""
+    so made-up demo numbers pass; fewer than 5 digits are refused, and so is an international
+    number that phonenumbers would store with a digit missing (`+49 0043 90427`)."""
     import phonenumbers
 
     try:
-        number = phonenumbers.parse(text, region)
+        number = phonenumbers.parse(text, region, keep_raw_input=True)
     except phonenumbers.NumberParseException:
         hint = "try +49 30 1234567 or 030 1234567"
         raise Invalid(field, f"cannot read {_q(text)} as a phone number ({hint})") from None
     national = phonenumbers.national_significant_number(number)
     if len(national) < 5 or not phonenumbers.is_possible_number(number):
         raise Invalid(field, f"{_q(text)} is not a possible phone number (wrong length?)")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not _keeps_digits(text, number, national):
+        cc = f"+{number.country_code}"
+        raise Invalid(
+            field,
+            f"{_q(text)} would be stored as {e164}, losing digits: what follows {cc} is no "
+            f"number there (a second international prefix?); type {cc} and the number "
+            "without its leading 0",
+        )
+    return e164
+
+
+def _keeps_digits(text: str, number, national: str) -> bool:
+    """Whether an international number (`+49 ...`, `0049 ...`) keeps every digit typed after
+    its country code, but for one written trunk 0 (`+49 (0)30 ...`). phonenumbers drops that
+    0 and nothing else, so `+49 0043 90427` would become +49 043 90427: a digit eaten, and no
+    German number. National input (`030 ...`) loses its trunk prefix by design."""
+    from phonenumbers import CountryCodeSource, normalize_digits_only
+
+    sources = (CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN, CountryCodeSource.FROM_NUMBER_WITH_IDD)
+    if number.country_code_source not in sources:
+        return True
+    typed = normalize_digits_only(text).removesuffix(number.extension or "")
+    head, tail = typed[: len(typed) - len(national)], typed[len(typed) - len(national) :]
+    code = str(number.country_code)
+    return tail == national and (
+        head.endswith(code) or (head.endswith(code + "0") and not national.startswith("0"))
+    )
 
 
 def format_phone(e164: str | None) -> str:
@@ -529,14 +583,61 @@ def _check_rule(rule: str, text: str, field: str) -> str:
         raise Invalid(field, f"{_q(text)} needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")
     if not (interval.isdigit() and 1 <= int(interval) <= 999):
         raise Invalid(field, f"{_q(text)} needs an INTERVAL from 1 to 999")
+    if "COUNT" in parts and "UNTIL" in parts:  # RFC 5545: one or the other
+        raise Invalid(field, f"{_q(text)} gives COUNT and UNTIL; keep one")
     try:
-        first = next(iter(rrulestr(rule, dtstart=datetime(2000, 1, 1), ignoretz=True)), None)
+        rrulestr(rule, dtstart=datetime(2000, 1, 1), ignoretz=True)  # reads it, finds nothing
+        occurs = _days_exist(rule) and _occurs(parts)
     except (ValueError, TypeError, OverflowError) as e:
         reason = " ".join(str(e).split())
         raise Invalid(field, f"cannot read {_q(text)} as a recurrence rule: {reason}") from None
-    if first is None:
-        raise Invalid(field, f"{_q(text)} never occurs")
+    if not occurs:
+        raise Invalid(field, f"{_q(text)} never occurs (no date matches it)")
     return rule
+
+
+# The Gregorian calendar repeats every 400 years (146,097 days, exactly 20,871 weeks), and
+# dateutil gives up on a rule at the year 9999: a rule started in 9600 finds its first day
+# by then or never will, after at most 400 years of periods.
+_CYCLE_START = datetime(9600, 1, 1)
+
+
+def _occurs(parts: dict[str, str]) -> bool:
+    """Whether the rule occurs at all, whatever its start: with INTERVAL 1 (which visits
+    every period) and no end, from 9600."""
+    from dateutil.rrule import rrulestr
+
+    free = ";".join(f"{k}={v}" for k, v in parts.items() if k not in ("INTERVAL", "COUNT", "UNTIL"))
+    return next(iter(rrulestr(free, dtstart=_CYCLE_START, ignoretz=True)), None) is not None
+
+
+_DAY_PARTS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYEASTER", "WKST")
+_ALL_MONTHS = ",".join(map(str, range(1, 13)))
+
+
+@functools.lru_cache(maxsize=64)
+def _days_exist(rule: str) -> bool:
+    """Whether any day at all passes the rule's BY filters, found in milliseconds.
+
+    dateutil looks for an occurrence period by period up to the year 9999 and only then gives
+    up: 3 million days, 3 to 6 seconds, for FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30. The same
+    filters as a yearly rule cover the same days, and a yearly rule from 9600 has found one
+    by 9999 (400 steps) or there is none.
+    Ordinals in BYDAY are read as the rule reads them: ignored by DAILY and WEEKLY, counted
+    within the month by MONTHLY (which BYMONTH keeps them to)."""
+    from dateutil.rrule import rrulestr
+
+    parts = dict(p.partition("=")[::2] for p in rule.upper().split(";") if p)
+    kept = {key: value for key, value in parts.items() if key in _DAY_PARTS}
+    if not kept.keys() - {"WKST"}:
+        return True
+    freq, byday = parts.get("FREQ"), kept.get("BYDAY", "")
+    if freq in ("DAILY", "WEEKLY"):
+        kept["BYDAY"] = re.sub(r"[+-]?\d+", "", byday)
+    elif freq == "MONTHLY" and re.search(r"\d", byday):
+        kept.setdefault("BYMONTH", _ALL_MONTHS)
+    yearly = ";".join(["FREQ=YEARLY", *(f"{k}={v}" for k, v in kept.items() if v)])
+    return next(iter(rrulestr(yearly, dtstart=_CYCLE_START, ignoretz=True)), None) is not None
 
 
 def parse_every(text: str, *, field: str = "every") -> str:
@@ -568,8 +669,9 @@ def next_occurrence(
     """The first occurrence of `rule` strictly after `after_local`, as an aware local
     datetime, or None when the rule has ended. The series starts at `start` (default:
     `after_local`, so COUNT counts from there). Computed on the local wall clock, so a
-    weekly 09:00 task stays at 09:00 across DST. A monthly rule from the 31st skips
-    months without a 31st (that is what RFC 5545 and dateutil do)."""
+    weekly 09:00 task stays at 09:00 across DST. A monthly series from the 29th-31st falls on
+    the last day of a shorter month, a yearly one from 29 February on the 28th in other
+    years (see _month_end); a rule naming its days (BYMONTHDAY=31) keeps RFC 5545's skipping."""
     from dateutil import tz
     from dateutil.rrule import rrulestr
 
@@ -578,7 +680,10 @@ def next_occurrence(
     def wall(dt: datetime) -> datetime:
         return (dt.astimezone(zone) if dt.tzinfo else dt).replace(tzinfo=None)
 
+    if not _days_exist(rule):  # stored before parse_every refused such rules
+        return None
     after, first = wall(after_local), wall(start or after_local)
+    rule = _month_end(rule, first)
     series = rrulestr(rule, dtstart=first, ignoretz=True)
     count = re.search(r"(?:^|;)COUNT=(\d+)", rule.upper())
     if count and series.after(first, inc=True) != first:
@@ -592,6 +697,34 @@ def next_occurrence(
         )
     found = series.after(after, inc=False)
     return None if found is None else tz.resolve_imaginary(found.replace(tzinfo=zone))
+
+
+_PLAIN_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYMONTH"}
+
+
+def _month_end(rule: str, start: datetime) -> str:
+    """`rule`, made to keep a series from the 29th-31st in every month.
+
+    RFC 5545 takes the day of a plain monthly rule from its start and skips the months
+    without that day: from 31 January, February, April, June, September and November would
+    get no occurrence, and a yearly rule from 29 February would meet only leap years. What a
+    person means by "monthly from the 31st" is the month's last day where there is no 31st:
+    BYMONTHDAY=28,...,31;BYSETPOS=-1 (the last of those days the month has), the same as the
+    start's day where the month has it. Only plain rules change (FREQ, INTERVAL, COUNT, UNTIL,
+    WKST, and BYMONTH, for a yearly rule one month): one that names days or positions says
+    what it wants."""
+    parts = dict(p.partition("=")[::2] for p in rule.upper().split(";") if p)
+    freq, months = parts.get("FREQ"), [m for m in parts.get("BYMONTH", "").split(",") if m]
+    if start.day < 29 or not set(parts) <= _PLAIN_PARTS or freq not in ("MONTHLY", "YEARLY"):
+        return rule
+    added = []
+    if freq == "YEARLY":
+        if len(months) > 1:
+            return rule  # a set position per year would keep one month's day only
+        if not months:
+            added.append(f"BYMONTH={start.month}")
+    added.append(f"BYMONTHDAY={','.join(str(d) for d in range(28, start.day + 1))}")
+    return ";".join([rule.rstrip(";"), *added, "BYSETPOS=-1"])
 
 
 def describe_every(rule: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date, datetime
 from typing import Annotated
@@ -75,7 +76,12 @@ KINDS = ("contact", "company", "deal", "task", "activity", "tag")
 
 
 def db():
-    """Open (and migrate) the database for this command."""
+    """Open (and migrate) the database for this command. A TZ that names no zone stops the
+    command here, before it writes (it would fail later, when showing a time)."""
+    if os.environ.get("TZ"):
+        from crmcli.values import local_tz
+
+        local_tz()
     return current().db()
 
 

@@ -27,7 +27,9 @@ def span(text: str, field: str) -> timedelta:
     spec = text.strip()
     try:
         at = c.when(spec if spec[:1] in "+-" else f"+{spec}", field)
-    except Invalid:
+    except Invalid as err:
+        if err.field != field:  # not about the span (TZ names no zone)
+            raise
         at = None
     if at is None or at < now:
         raise Invalid(field, f"'{text}' is not a span such as 1d, 12h, 2w, 30min")
@@ -37,7 +39,13 @@ def span(text: str, field: str) -> timedelta:
 def remind(
     within: Annotated[
         str,
-        typer.Option("--within", "-w", metavar="SPAN", help="Look ahead this far: 1d, 12h, 1w."),
+        typer.Option(
+            "--within",
+            "-w",
+            metavar="SPAN",
+            help="Look ahead this far: 1d, 12h, 1w. What falls due after the next day is "
+            "shown without counting as reminded: it is printed again in its day.",
+        ),
     ] = "1d",
     all_: Annotated[
         bool,
@@ -68,8 +76,9 @@ def remind(
     output: c.OutputOpt = c.Format.table,
 ) -> None:
     """Print what is due or overdue: tasks, birthdays, unanswered inquiries and complaints,
-    and contacts due for a call. Each occurrence is printed once (cron may run this every
-    5 minutes); --all prints everything again.
+    and contacts due for a call. Each occurrence is printed once, up to a day before it is
+    due (cron may run this every 5 minutes); a longer --within looks further ahead without
+    taking those reminders from the cron run; --all prints everything again.
 
     Example crontab line: */15 8-18 * * 1-5  crm remind --brief | mail -E -s "CRM" me@example.de
     """

@@ -68,7 +68,8 @@ def reopen(
     output: c.ResultOpt = None,
 ) -> None:
     """Reopen a done task, a resolved inquiry, complaint or return, or a won or lost deal
-    (back in the stage it was closed from, or --stage).
+    (back in the stage it was closed from, or --stage). Reopening a recurring task undoes its
+    `done`: the next occurrence it spawned goes again (refused if that one was changed since).
 
     Examples: crm reopen 12 ; crm reopen activity 42 ; crm reopen deal 7 --stage Angebot
     """
@@ -102,7 +103,9 @@ def reopen(
         raise Invalid("kind", f"cannot reopen a {kind}")
     from crmcli.services import tasks
 
-    card = tasks.reopen_task(tasks.resolve_task(ref), now=c.now())
+    card, removed = tasks.reopen_task(tasks.resolve_task(ref), now=c.now())
     c.done(f"Reopened {describe(card)}.")
+    if removed is not None:
+        c.done(f"Removed {describe(removed)}: the next occurrence, not yet worked on.")
     if output is not None:
         print_task(card, output)

@@ -14,11 +14,16 @@ from crmcli.services import activities, cadence, prepared, tasks
 from crmcli.values import local_tz, to_utc, unix_seconds
 
 DEFAULT_OPEN_AFTER = timedelta(days=3)
+# How far ahead `remind` counts an item as reminded: what falls due within a day (the default
+# --within) is printed once, a day ahead at most. A longer look (--within 30d) shows the rest
+# without marking it, so the run in its day still prints it.
+REMIND_LEAD = timedelta(days=1)
 
 
 def _item(kind: str, key: str, ref_id: int, due: datetime, now: datetime, **data) -> dict:
     return {
         "kind": kind, "key": key, "id": ref_id, "due": due, "has_time": True, "overdue": due < now,
+        "ahead": False,
         "contact_id": data.pop("contact_id", None), "contact": data.pop("contact", None),
         "text": data.pop("text"), **data,
     }  # fmt: skip
@@ -163,17 +168,23 @@ def due_items(
 def _pending(now: datetime, within: timedelta, open_after: timedelta):
     """What `crm remind` has not printed yet, read from the reminder queues (indexed columns
     that hold only unprinted occurrences): the items, the queue rows read (model, column,
-    [(id, value)]) and the birthdays among the items."""
+    [(id, value, item)], item None for a row with nothing to print) and the birthdays."""
     horizon = now + within
     items, marks = [], []
 
     task_rows = tasks.pending_rows(horizon, now)
-    items += [_task_item(t, now) for t, _ in task_rows if not t["done"]]
-    marks.append((Task, Task.remind_at, [(t["id"], at) for t, at in task_rows]))
+    task_items = [None if t["done"] else _task_item(t, now) for t, _ in task_rows]
+    marks.append((Task, Task.remind_at, [
+        (t["id"], at, item) for (t, at), item in zip(task_rows, task_items, strict=True)
+    ]))  # fmt: skip
 
     open_rows = activities.pending_rows(now - open_after)
-    items += [_open_item(a, now, open_after) for a, _ in open_rows if a["status"] == "open"]
-    marks.append((Activity, Activity.remind_at, [(a["id"], at) for a, at in open_rows]))
+    open_items = [
+        _open_item(a, now, open_after) if a["status"] == "open" else None for a, _ in open_rows
+    ]
+    marks.append((Activity, Activity.remind_at, [
+        (a["id"], at, item) for (a, at), item in zip(open_rows, open_items, strict=True)
+    ]))  # fmt: skip
 
     touch_rows = prepared.run(
         "touch_queue",
@@ -182,18 +193,22 @@ def _pending(now: datetime, within: timedelta, open_after: timedelta):
         ),
         unix_seconds(horizon),
     )
-    items += [_cadence_item(row[:-1], now) for row in touch_rows]
-    marks.append((Contact, Contact.touch_remind, [(row[0], row[-1]) for row in touch_rows]))
+    touch_items = [_cadence_item(row[:-1], now) for row in touch_rows]
+    marks.append((Contact, Contact.touch_remind, [
+        (row[0], row[-1], item) for row, item in zip(touch_rows, touch_items, strict=True)
+    ]))  # fmt: skip
 
     born = birthdays(now, horizon, fresh=True)
-    items += born
+    items = [i for i in task_items + open_items if i is not None] + touch_items + born
     return items, marks, born
 
 
 def _clear(marks: list) -> None:
     """Take what was read off the queues: each row only if it still holds the value read, so
-    a task snoozed meanwhile (PostgreSQL lets others write) stays armed for its new time."""
-    for model, column, pairs in marks:
+    a task snoozed meanwhile (PostgreSQL lets others write) stays armed for its new time.
+    A row whose item is merely ahead stays queued."""
+    for model, column, rows in marks:
+        pairs = [(rid, value) for rid, value, item in rows if item is None or not item["ahead"]]
         for start in range(0, len(pairs), 400):
             part = pairs[start : start + 400]
             model.update({column: None}).where(Tuple(model.id, column).in_(part)).execute()
@@ -233,26 +248,35 @@ def remind(
 ) -> list[dict]:
     """Due items not reminded of before, marked as reminded in the same transaction.
 
-    Two `crm remind` processes at once never both return an item: the check and the mark run
-    in one exclusive transaction. `everything` returns all due items and marks nothing.
+    Only what falls due within REMIND_LEAD (a day), or within `within` if shorter, is marked;
+    a longer `within` looks ahead: it also returns what comes later, with "ahead" true and
+    unmarked, so a later run prints it again in its day. Two `crm remind` processes at once
+    never both return an item: the check and the mark run in one exclusive transaction.
+    `everything` returns all due items and marks nothing.
     """
     from crmcli.db import exclusive_transaction
 
     now = now or utcnow()
+    mark_before = now + min(within, REMIND_LEAD)
     if everything:
         items = due_items(now, within, open_after=open_after)
+        for item in items:
+            item["ahead"] = item["due"] >= mark_before
     else:
         with exclusive_transaction(database_proxy.obj):
             items, marks, born = _pending(now, within, open_after)
+            for item in items:
+                item["ahead"] = item["due"] >= mark_before
             if items:
                 # A queue may hold an occurrence printed before (armed again by an edit that
                 # kept its time): the log has the last word.
                 items = _drop_reminded(items)
                 _clear(marks)
-                _mark_birthdays(born)
-            if items:
+                _mark_birthdays([b for b in born if not b["ahead"]])
+            reminded = [i for i in items if not i["ahead"]]
+            if reminded:
                 ReminderLog.insert_many(
-                    [(i["key"], now) for i in items],
+                    [(i["key"], now) for i in reminded],
                     fields=[ReminderLog.key, ReminderLog.reminded_at],
                 ).on_conflict_ignore().execute()
         items.sort(key=lambda i: (i["due"], i["kind"], i["id"]))

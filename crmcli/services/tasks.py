@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
@@ -70,6 +71,13 @@ def _check(row: dict) -> None:
     end = _rule_end(row.get("rrule"))
     if end is not None and row.get("due_at") is not None and end < row["due_at"]:
         raise Invalid("until", "the series ends before it starts", action="until_before_due")
+    rule, due = row.get("rrule"), row.get("due_at")
+    if rule and due is not None and not re.search(r"(?:^|;)(?:COUNT|UNTIL)=", rule.upper()):
+        # An endless rule that never lands after its first date (a Tuesday every 7 days from
+        # a Monday) would end the series unannounced at the first `crm done`.
+        first = due.astimezone(local_tz())
+        if next_occurrence(rule, first, start=first) is None:
+            raise Invalid("every", f"'{rule}' never occurs after the due date {first:%Y-%m-%d}")
 
 
 def add_task(
@@ -357,38 +365,72 @@ def complete_task(task_id: int, *, now: datetime | None = None) -> tuple[dict, d
     return card, nxt
 
 
-def _spawn(task_id: int, card: dict, now: datetime) -> dict | None:
-    task = Task.get_by_id(task_id)
+def _next_of(task) -> dict | None:
+    """The fields of the occurrence that follows `task` in its series (None: it has ended)."""
     start = task.series_start or task.due_at
     due = next_occurrence(
         task.rrule, task.due_at.astimezone(local_tz()), start=start.astimezone(local_tz())
     )
     if due is None:
         return None
-    new_id = Task.insert(
+    return dict(
         title=task.title, name_key=task.name_key, contact=task.contact_id, due_at=to_utc(due),
         due_has_time=task.due_has_time, rrule=task.rrule, series_start=start,
-        priority=task.priority, note=task.note, previous=task_id, deal=task.deal_id,
-        created_at=now, updated_at=now, open_due_at=to_utc(due), remind_at=remind_at(due),
-    ).execute()  # fmt: skip
+        priority=task.priority, note=task.note, previous=task.id, deal=task.deal_id,
+        snoozed_until=None, done_at=None,
+    )  # fmt: skip
+
+
+def _spawn(task_id: int, card: dict, now: datetime) -> dict | None:
+    fields = _next_of(Task.get_by_id(task_id))
+    if fields is None:
+        return None
+    due = fields["due_at"]
+    new_id = Task.insert(
+        **fields, created_at=now, updated_at=now, open_due_at=due, remind_at=remind_at(due)
+    ).execute()
     return get_task(new_id, now=now)
 
 
-def reopen_task(task_id: int, *, now: datetime | None = None) -> dict:
+def _worked_on(spawned, parent) -> bool:
+    """Whether the occurrence `parent`'s completion spawned was changed since: written again
+    (updated_at moved), or not what the spawn wrote (a pinned clock hides the former)."""
+    if spawned.updated_at != spawned.created_at:
+        return True
+    fresh = _next_of(parent)
+    return fresh is None or any(spawned.__data__.get(k) != v for k, v in fresh.items())
+
+
+def reopen_task(task_id: int, *, now: datetime | None = None) -> tuple[dict, dict | None]:
+    """Undo `complete_task`: the task is open again, and the next occurrence its completion
+    spawned is deleted (returned second), so one occurrence of the series is open.
+
+    A next occurrence that was worked on since (edited, snoozed or done) is neither deleted,
+    which would lose that work, nor kept beside the reopened task, which would leave two
+    open: Conflict, nothing changed."""
     from crmcli.db import epoch
 
     now = now or utcnow()
-    changed = (
+    with database_proxy.atomic():
+        task = Task.get_or_none(Task.id == task_id)
+        if task is None:
+            raise NotFound(f"no task with id {task_id}")
+        if task.done_at is None:
+            raise Conflict(f"task #{task_id} is not done")
+        removed = None
+        for spawned in Task.select().where(Task.previous == task_id) if task.rrule else ():
+            if _worked_on(spawned, task):
+                raise Conflict(
+                    f"task #{task_id} has a next occurrence, task #{spawned.id}, that was "
+                    f"{'done' if spawned.done_at else 'changed'} since; reopening #{task_id} "
+                    f"would leave two open: finish or delete #{spawned.id} first"
+                )
+            removed = get_task(spawned.id, now=now)
+            Task.delete().where(Task.id == spawned.id).execute()
         Task.update(
             done_at=None, updated_at=now, open_due_at=_effective(), remind_at=epoch(_effective())
-        )
-        .where((Task.id == task_id) & Task.done_at.is_null(False))
-        .execute()
-    )
-    if not changed:
-        get_task(task_id)
-        raise Conflict(f"task #{task_id} is not done")
-    return get_task(task_id, now=now)
+        ).where(Task.id == task_id).execute()
+    return get_task(task_id, now=now), removed
 
 
 def snooze_task(task_id: int, until: datetime, *, now: datetime | None = None) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 
 from tests.conftest import NOW
 
@@ -100,32 +102,70 @@ def test_exit_code_option(crm):
     assert crm("remind", "--exit-code").exit_code == 0  # reminded already
 
 
+def test_a_look_ahead_leaves_the_reminder_for_its_day(crm, monkeypatch):
+    crm("add", "task", "Angebot Müller", "--due", "+10d 9:00")
+    crm("add", "contact", "Anna Weiß", "--birthday", "5.12.1980")
+    ahead = remind(crm, "--within", "30d", "-o", "json").json()
+    assert [(i["kind"], i["ahead"]) for i in ahead] == [("task", True), ("birthday", True)]
+    assert len(remind(crm, "--within", "30d").stdout.splitlines()) == 2  # a look, again
+    assert remind(crm).stdout == ""
+    monkeypatch.setenv("CRM_NOW", "2026-12-02T10:00:00+01:00")  # the day before it is due
+    assert "Angebot Müller" in remind(crm).stdout
+    assert remind(crm).stdout == ""
+    monkeypatch.setenv("CRM_NOW", "2026-12-04T08:00:00+01:00")
+    assert "Anna Weiß" in remind(crm).stdout
+    assert remind(crm, "--within", "30d").stdout == ""
+
+
 def test_bad_within(crm):
     r = crm("remind", "--within", "soon")
     assert r.exit_code == 1 and "soon" in r.stderr
 
 
-def test_two_processes_never_both_print_an_item(db_path):
-    """Cron overlapping itself: of two concurrent runs, exactly one prints each item."""
+def test_a_remind_process_waits_for_a_running_one_and_prints_nothing_twice(db_path, monkeypatch):
+    """Cron overlapping itself, made deterministic: one run (in this process) holds the lock
+    after marking, before committing; a `crm remind` process started meanwhile waits, and
+    when the first commits it prints nothing: every item was printed by the first."""
     from crmcli.db import open_database
-    from crmcli.services import tasks
+    from crmcli.services import reminders, tasks
 
     database = open_database(str(db_path))
     for i in range(20):
         tasks.add_task(f"Aufgabe {i}", due_at=NOW)
-    database.close()
+    inside, release = threading.Event(), threading.Event()
+    drop = reminders._drop_reminded
+
+    def held_drop(items):
+        inside.set()
+        assert release.wait(30)
+        return drop(items)
+
+    monkeypatch.setattr(reminders, "_drop_reminded", held_drop)
+    first: list = []
+    holder = threading.Thread(target=lambda: first.extend(reminders.remind(NOW)))
+    holder.start()
+    assert inside.wait(30)
     env = dict(os.environ, CRM_DB=str(db_path))
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "crmcli", "remind"], env=env, stdout=subprocess.PIPE, text=True
-        )
-        for _ in range(4)
-    ]
-    outputs = [p.communicate()[0] for p in procs]
-    assert all(p.returncode == 0 for p in procs)
-    lines = [line for out in outputs for line in out.splitlines()]
-    assert len(lines) == 20
-    assert len(set(lines)) == 20
+    # The marker comes once crm is imported: from there it is milliseconds to the lock.
+    script = (
+        "import sys; import crmcli.cli as cli; sys.argv = ['crm', 'remind']; "
+        "print('ready', file=sys.stderr, flush=True); cli.main()"
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert other.stderr.readline() == "ready\n"
+        time.sleep(0.5)
+        assert other.poll() is None  # waiting for the lock, not done and not failed
+    finally:
+        release.set()
+        holder.join(30)
+    out, err = other.communicate(timeout=60)
+    database.close()
+    assert (other.returncode, out, err) == (0, "", "")
+    assert len(first) == 20
 
 
 def test_a_reopened_complaint_is_reminded_again(crm):

@@ -99,9 +99,27 @@ def test_recurring_done_spawns_exactly_one_next_from_due_date(crm):
     assert nxt["due_at"] == "2026-11-21T08:00:00+00:00"
     assert "Next: task #2" in r.stderr
     assert crm("done", "1").exit_code == 1  # twice: an error, no second spawn
-    crm("reopen", "1")
+    r = crm("reopen", "1")
+    assert r.stderr.splitlines()[-1] == (
+        "Removed task #2 Wochenbericht, due 2026-11-21 09:00: the next occurrence, "
+        "not yet worked on."
+    )
+    assert [t["id"] for t in crm("list", "tasks", "-o", "json").json()] == [1]
     crm("done", "1")
-    assert len(crm("list", "tasks", "--all", "-o", "json").json()) == 2
+    assert [t["id"] for t in crm("list", "tasks", "--all", "-o", "json").json()] == [1, 3]
+
+
+def test_reopen_refuses_when_the_next_occurrence_was_worked_on(crm):
+    add(crm, "Wochenbericht", "--due", "today 9:00", "--every", "weekly")
+    crm("done", "1")
+    crm("snooze", "2", "+8d")
+    r = crm("reopen", "1")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        "crm: error: task #1 has a next occurrence, task #2, that was changed since; "
+        "reopening #1 would leave two open: finish or delete #2 first\n"
+    )
+    assert [t["id"] for t in crm("list", "tasks", "-o", "json").json()] == [2]
 
 
 def test_recurring_with_count_ends(crm):

@@ -64,48 +64,93 @@ def test_a_snoozed_or_next_occurrence_is_reminded_again(db):
     assert len(reminders.remind(NOW)) == 1
     tasks.snooze_task(task["id"], local(2026, 11, 25, 15), now=NOW)
     assert reminders.remind(NOW) == []  # not due within the next day any more
-    again = reminders.remind(NOW, within=3 * DAY)
+    again = reminders.remind(local(2026, 11, 24, 16))
     assert [(i["id"], i["due"]) for i in again] == [(task["id"], local(2026, 11, 25, 15))]
-    assert reminders.remind(NOW, within=3 * DAY) == []
+    assert reminders.remind(local(2026, 11, 24, 16)) == []
     _, nxt = tasks.complete_task(task["id"], now=NOW)
     assert reminders.remind(NOW, within=3 * DAY) == []  # the next one is on the 30th
     assert [i["id"] for i in reminders.remind(local(2026, 11, 29, 10))] == [nxt["id"]]
 
 
-def test_concurrent_runs_never_return_an_item_twice(db, monkeypatch):
-    """Cron overlapping itself: four runs at once (each its own connection) share the items."""
+def test_a_look_ahead_shows_what_is_coming_and_swallows_no_reminder(db):
+    """`crm remind --within 30d`, a look at the month ahead, marks only what a run without it
+    marks (due within a day); the rest is shown and reminded again in its day."""
+    task = tasks.add_task("Angebot", due_at=local(2026, 12, 3, 9), due_has_time=True)["id"]
+    anna = contacts.add_contact("Anna", birthday=date(1980, 12, 5), now=NOW)["id"]
+    karl = contacts.add_contact("Karl", cadence_days=14, now=NOW - 7 * DAY)["id"]  # due 30.11.
+    soon = tasks.add_task("Heute", due_at=local(2026, 11, 23, 15), due_has_time=True)["id"]
+    ahead = reminders.remind(NOW, within=30 * DAY)
+    assert [(i["kind"], i["id"], i["ahead"]) for i in ahead] == [
+        ("task", soon, False), ("cadence", karl, True), ("task", task, True),
+        ("birthday", anna, True),
+    ]  # fmt: skip
+    assert keys(reminders.remind(NOW, within=30 * DAY)) == keys(ahead[1:])  # shown again
+    assert reminders.remind(NOW) == []  # nothing else falls due today
+    # The day each falls due, the cron run (a day ahead) prints it, once.
+    for at, key in [
+        (local(2026, 11, 29, 11), f"cadence:{karl}:"),
+        (local(2026, 12, 2, 10), f"task:{task}:"),
+        (local(2026, 12, 4, 8), f"birthday:{anna}:2026"),
+    ]:
+        printed = reminders.remind(at)
+        assert len(printed) == 1 and printed[0]["key"].startswith(key), at
+        assert printed[0]["ahead"] is False
+        assert reminders.remind(at) == []
+        assert not [k for k in keys(reminders.remind(at, within=30 * DAY)) if k.startswith(key)]
+    assert queues_empty()
+
+
+def test_a_shorter_within_marks_only_its_window(db):
+    tasks.add_task("In 6 Stunden", due_at=NOW + timedelta(hours=6), due_has_time=True)
+    assert reminders.remind(NOW, within=timedelta(hours=2)) == []
+    assert len(reminders.remind(NOW, within=timedelta(hours=7))) == 1
+    assert reminders.remind(NOW) == []
+
+
+def test_a_second_run_waits_for_the_first_and_prints_nothing_twice(db, monkeypatch):
+    """Cron overlapping itself, made deterministic: run A is held inside its transaction
+    (after reading and marking, before committing); run B, started meanwhile, must wait for
+    the lock without reading anything, then finds every item taken."""
     for i in range(20):
         tasks.add_task(f"Aufgabe {i}", due_at=NOW, due_has_time=True)
+    a_inside, release = threading.Event(), threading.Event()
+    readers: list[str] = []
+    pending, drop = reminders._pending, reminders._drop_reminded
 
-    class SlowLog(ReminderLog):
-        """Widens the gap between reading what was reminded and marking the new items."""
+    def tracked_pending(*args):
+        readers.append(threading.current_thread().name)
+        return pending(*args)
 
-        class Meta:
-            table_name = "reminder_log"
+    def held_drop(items):
+        if threading.current_thread().name == "A":
+            a_inside.set()
+            assert release.wait(30)
+        return drop(items)
 
-        @classmethod
-        def insert_many(cls, *args, **kwargs):
-            time.sleep(0.1)
-            return super().insert_many(*args, **kwargs)
+    monkeypatch.setattr(reminders, "_pending", tracked_pending)
+    monkeypatch.setattr(reminders, "_drop_reminded", held_drop)
+    results: dict[str, list] = {}
 
-    monkeypatch.setattr(reminders, "ReminderLog", SlowLog)
-    start = threading.Barrier(4)
-    results: list = [None] * 4
-
-    def run(n: int) -> None:
+    def run() -> None:
         try:
-            start.wait()
-            results[n] = [i["key"] for i in reminders.remind(NOW)]
+            results[threading.current_thread().name] = keys(reminders.remind(NOW))
         finally:
             db.close()  # this thread's connection
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    keys = [k for r in results for k in r]
-    assert len(keys) == 20 and len(set(keys)) == 20
+    a = threading.Thread(target=run, name="A")
+    a.start()
+    assert a_inside.wait(30)
+    b = threading.Thread(target=run, name="B")
+    b.start()
+    try:
+        time.sleep(0.5)  # time enough for B to read, if it could: it must not
+        assert b.is_alive() and readers == ["A"]
+    finally:
+        release.set()
+        a.join(30)
+        b.join(30)
+    assert readers == ["A", "B"]
+    assert len(results["A"]) == 20 and results["B"] == []
     assert ReminderLog.select().count() == 20
 
 
@@ -343,7 +388,8 @@ def test_deleting_or_moving_the_last_interaction_moves_the_due_time(db):
 def test_task_queue_follows_snooze_edit_reopen_and_done(db):
     task = tasks.add_task("Angebot", due_at=NOW - DAY, due_has_time=True)["id"]
     assert keys(reminders.remind(NOW)) == [f"task:{task}:{int((NOW - DAY).timestamp())}"]
-    tasks.reopen_task(tasks.complete_task(task, now=NOW)[0]["id"], now=NOW)
+    tasks.complete_task(task, now=NOW)
+    tasks.reopen_task(task, now=NOW)
     assert reminders.remind(NOW) == []  # the same occurrence again: printed already
     tasks.edit_task(task, {"due_at": NOW + 2 * DAY})
     assert reminders.remind(NOW) == []

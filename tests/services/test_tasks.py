@@ -75,12 +75,30 @@ def test_date_only_weekly_task_stays_a_local_day_across_dst(db):
     assert [t.due_has_time for t in Task.select()] == [False, False, False]
 
 
-def test_monthly_from_the_31st_skips_months_without_one(db):
-    # RFC 5545 (and dateutil): BYMONTHDAY=31 does not exist in February, April or June, so those
-    # months have no occurrence at all; it never falls back to the 28th or 30th.
-    assert series(parse_every("monthly"), local(2027, 1, 31, 9)) == [
-        "Sun 2027-01-31 09:00", "Wed 2027-03-31 09:00", "Mon 2027-05-31 09:00",
-        "Sat 2027-07-31 09:00", "Tue 2027-08-31 09:00",
+def test_monthly_from_the_31st_falls_on_the_last_day_of_shorter_months(db):
+    # Not RFC 5545's plain reading (which skips February, April, June, ...): the month's last
+    # day, then back to the 31st; 09:00 stays 09:00 across the March DST change.
+    assert series(parse_every("monthly"), local(2027, 1, 31, 9), steps=5) == [
+        "Sun 2027-01-31 09:00", "Sun 2027-02-28 09:00", "Wed 2027-03-31 09:00",
+        "Fri 2027-04-30 09:00", "Mon 2027-05-31 09:00", "Wed 2027-06-30 09:00",
+    ]  # fmt: skip
+
+
+def test_a_moved_occurrence_does_not_move_the_month_end_series(db):
+    task = tasks.add_task(
+        "Monatsabschluss", due_at=local(2027, 1, 31, 9), due_has_time=True,
+        rrule=parse_every("monatlich"), now=NOW,
+    )  # fmt: skip
+    _, feb = tasks.complete_task(task["id"], now=NOW)
+    tasks.edit_task(feb["id"], {"due_at": local(2027, 3, 1, 9)}, now=NOW)  # late this time
+    _, march = tasks.complete_task(feb["id"], now=NOW)
+    assert wall(march["due_at"]) == "Wed 2027-03-31 09:00"
+
+
+def test_yearly_from_29_february_falls_on_the_28th_in_other_years(db):
+    assert series(parse_every("yearly"), local(2028, 2, 29), has_time=False, steps=4) == [
+        "Tue 2028-02-29 00:00", "Wed 2029-02-28 00:00", "Thu 2030-02-28 00:00",
+        "Fri 2031-02-28 00:00", "Sun 2032-02-29 00:00",
     ]  # fmt: skip
 
 
@@ -183,6 +201,20 @@ def test_until_before_due_and_recurrence_without_due_write_nothing(db):
     assert Task.select().count() == 0
 
 
+def test_an_endless_series_that_never_comes_again_is_refused(db):
+    monday = local(2026, 11, 23, 9)
+    with pytest.raises(Invalid) as err:
+        tasks.add_task("x", due_at=monday, rrule="FREQ=DAILY;INTERVAL=7;BYDAY=TU")
+    assert err.value.field == "every" and "2026-11-23" in str(err.value)
+    task = tasks.add_task(
+        "x", due_at=monday + timedelta(days=1), rrule="FREQ=DAILY;INTERVAL=7;BYDAY=TU"
+    )
+    with pytest.raises(Invalid):
+        tasks.edit_task(task["id"], {"due_at": monday})
+    assert tasks.get_task(task["id"])["due_at"] == monday + timedelta(days=1)
+    assert Task.select().count() == 1
+
+
 def test_completing_twice_is_a_conflict_and_never_spawns_twice(db):
     first = tasks.add_task(
         "Wochenbericht", due_at=local(2026, 11, 16, 9), due_has_time=True, rrule="FREQ=WEEKLY"
@@ -197,11 +229,65 @@ def test_completing_twice_is_a_conflict_and_never_spawns_twice(db):
     assert Task.select().count() == 2
 
     tasks.reopen_task(first["id"], now=later)
-    again, existing = tasks.complete_task(first["id"], now=later)
+    assert Task.select().count() == 1  # the untouched next occurrence went with the undo
+    again, spawned = tasks.complete_task(first["id"], now=later)
     assert again == tasks.get_task(first["id"])
-    assert existing["id"] == nxt["id"]  # the occurrence spawned before, not a new one
+    assert wall(spawned["due_at"]) == "Mon 2026-11-23 09:00"
     assert Task.select().count() == 2
-    assert [t["id"] for t in tasks.list_tasks(now=NOW)] == [nxt["id"]]
+    assert [t["id"] for t in tasks.list_tasks(now=NOW)] == [spawned["id"]]
+
+
+def open_ids() -> list[int]:
+    return [t["id"] for t in tasks.list_tasks(now=NOW)]
+
+
+def test_reopen_undoes_done_leaving_one_open_occurrence(db):
+    first = tasks.add_task(
+        "Jour fixe", due_at=local(2026, 11, 23, 9), due_has_time=True, rrule="FREQ=WEEKLY"
+    )
+    _, nxt = tasks.complete_task(first["id"], now=NOW)
+    card, removed = tasks.reopen_task(first["id"], now=NOW + timedelta(minutes=5))
+    assert card["done"] is False and card["id"] == first["id"]
+    assert removed["id"] == nxt["id"] and removed["due_at"] == local(2026, 11, 30, 9)
+    assert open_ids() == [first["id"]]
+    assert Task.select().count() == 1
+
+
+def test_reopen_keeps_a_next_occurrence_that_was_changed_or_done(db):
+    """The next occurrence was worked on (edited, snoozed or done): deleting it would lose
+    that, keeping it would leave two open. Reopen refuses and changes nothing."""
+    for change in ("edit", "snooze", "done"):
+        Task.delete().execute()
+        first = tasks.add_task(
+            "Jour fixe", due_at=local(2026, 11, 23, 9), due_has_time=True, rrule="FREQ=WEEKLY"
+        )
+        _, nxt = tasks.complete_task(first["id"], now=NOW)
+        later = NOW + timedelta(hours=1)
+        if change == "edit":
+            tasks.edit_task(nxt["id"], {"note": "Agenda schicken"}, now=later)
+        elif change == "snooze":
+            tasks.snooze_task(nxt["id"], local(2026, 12, 1, 9), now=later)
+        else:
+            tasks.complete_task(nxt["id"], now=later)
+        before = sorted(Task.select().tuples())
+        with pytest.raises(Conflict) as err:
+            tasks.reopen_task(first["id"], now=later)
+        assert f"task #{nxt['id']}" in str(err.value), change
+        assert sorted(Task.select().tuples()) == before, change
+
+
+def test_reopen_of_a_series_whose_next_was_deleted_or_that_ended(db):
+    first = tasks.add_task(
+        "Zweimal", due_at=local(2026, 11, 23, 9), due_has_time=True, rrule="FREQ=DAILY;COUNT=2"
+    )
+    _, nxt = tasks.complete_task(first["id"], now=NOW)
+    _, none = tasks.complete_task(nxt["id"], now=NOW)
+    assert none is None  # the series has ended
+    card, removed = tasks.reopen_task(nxt["id"], now=NOW)
+    assert (card["done"], removed) == (False, None)
+    tasks.delete_task(nxt["id"])
+    _, removed = tasks.reopen_task(first["id"], now=NOW)
+    assert removed is None and open_ids() == [first["id"]]
 
 
 def test_next_occurrence_counts_from_the_due_date_not_from_now(db):
