@@ -42,6 +42,8 @@ def delete(
 
         raise Invalid(None, "--contacts applies to deleting a company")
     c.db()
+    from crmcli.services import bulk
+
     if kind in OTHERS:
         label, remove = OTHERS[kind](ref)
         c.confirm(f"Delete {label}?", yes=yes)
@@ -50,31 +52,51 @@ def delete(
         return
     if kind == "company":
         from crmcli.services import companies
+        from crmcli.values import plural
 
         company_id = companies.resolve_company(ref)
         card = companies.get_company(company_id)
         people = len(card["contacts"])
         label = f"company #{company_id} {card['name']}"
+        deals = bulk.company_dependents([company_id])["deals"]
         answered = False  # a person who chose keep/delete at the prompt has confirmed
         if contacts is None and people:
             contacts = _ask_people(label, people, yes)
             answered = not yes
-        c.confirm(f"Delete {label}?", yes=yes or answered)
+        c.confirm(f"Delete {label}{stays(deals, without='company')}?", yes=yes or answered)
         companies.delete_company(company_id, contacts=(contacts or PeopleChoice.keep).value)
         what = "deleted" if contacts is PeopleChoice.delete else "kept without company"
-        c.done(f"Deleted {label}" + (f"; {people} contact(s) {what}." if people else "."))
+        people_text = f"; {plural(people, 'contact')} {what}" if people else ""
+        c.done(f"Deleted {label}{stays(deals, without='company')}{people_text}.")
         return
     from crmcli.services import contacts as contact_service
 
     contact_id = contact_service.resolve_contact(ref)
     card = contact_service.get_contact(contact_id)
-    label = f"contact #{contact_id} {card['name']}"
-    extra = contact_service.dependents(contact_id)
-    if any(extra.values()):
-        label += " with " + " and ".join(f"{n} {what}" for what, n in extra.items() if n)
+    label = f"contact #{contact_id} {card['name']}" + along(bulk.contact_dependents([contact_id]))
     c.confirm(f"Delete {label}?", yes=yes)
     contact_service.delete_contact(contact_id)
     c.done(f"Deleted {label}.")
+
+
+def along(extra: dict[str, int], *, owner: str = "its") -> str:
+    """` with 3 activities and 1 task (its 2 deals stay, without contact)`: what goes with
+    deleted contacts, and what stays."""
+    from crmcli.values import plural
+
+    pairs = (("activities", "activity"), ("tasks", "task"))
+    gone = [plural(extra[k], word) for k, word in pairs if extra[k]]
+    return (" with " + " and ".join(gone) if gone else "") + stays(extra["deals"], owner=owner)
+
+
+def stays(deals: int, *, owner: str = "its", without: str = "contact") -> str:
+    """` (its 2 deals stay, without contact)`; "" without deals."""
+    from crmcli.values import plural
+
+    if not deals:
+        return ""
+    what = "deal stays" if deals == 1 else plural(deals, "deal") + " stay"
+    return f" ({owner} {what}, without {without})"
 
 
 def _task(ref: str):
@@ -95,11 +117,13 @@ def _activity(ref: str):
 
 def _tag(ref: str):
     from crmcli.services import tags
+    from crmcli.values import plural
 
     tag_id = tags.resolve_tag(ref)
     card = next(t for t in tags.list_tags() if t["id"] == tag_id)
-    users = card["contacts"] + card["companies"]
-    label = f"tag {card['name']}" + (f" (on {users} contacts and companies)" if users else "")
+    pairs = (("contacts", "contact"), ("companies", "company"))
+    on = [plural(card[k], word) for k, word in pairs if card[k]]
+    label = f"tag {card['name']}" + (f" (on {' and '.join(on)})" if on else "")
     return label, lambda: tags.delete_tag(tag_id)
 
 
@@ -118,14 +142,20 @@ def _ask_people(label: str, people: int, yes: bool) -> PeopleChoice:
     """A company with people: the user decides what becomes of them (keep when --yes alone)."""
     if yes:
         return PeopleChoice.keep
+    from crmcli.values import plural
+
     if not current().stdin_isatty:
         from crmcli.errors import CrmError
 
-        raise CrmError(f"{label} has {people} contact(s); pass --yes and --contacts keep|delete")
+        raise CrmError(
+            f"{label} has {plural(people, 'contact')}; pass --yes and --contacts keep|delete"
+        )
     answers = {"k": "keep", "keep": "keep", "d": "delete", "delete": "delete"}
     answers |= {"c": "cancel", "cancel": "cancel", "": "cancel"}
     question = (
-        f"{label} has {people} contact(s). [k]eep them without company, [d]elete them, or [c]ancel?"
+        f"{label} has {plural(people, 'contact')}. "
+        f"[k]eep {'it' if people == 1 else 'them'} without company, "
+        f"[d]elete {'it' if people == 1 else 'them'}, or [c]ancel?"
     )
     for _ in range(3):
         answer = answers.get(typer.prompt(question, default="cancel", err=True).strip().lower())

@@ -804,3 +804,15 @@ def test_count_includes_a_start_that_is_not_on_the_rule():
     assert next_occurrence("FREQ=WEEKLY;BYDAY=MO;COUNT=2", monday, start=monday) == datetime(
         2026, 11, 30, 9, tzinfo=zone
     )
+
+
+def test_plural_counts_nouns_in_words():
+    from crmcli.values import plural
+
+    assert plural(1, "task") == "1 task"
+    assert plural(0, "task") == "0 tasks"
+    assert plural(2, "activity") == "2 activities"
+    assert plural(1, "activity") == "1 activity"
+    assert plural(3, "company") == "3 companies"
+    assert plural(2, "day") == "2 days"
+    assert plural(12345, "contact") == "12,345 contacts"
