@@ -124,7 +124,7 @@ def _delete_where(
             what = "deleted too" if choice is PeopleChoice.delete else "kept without company"
             label += f"; {plural(extra['contacts'], 'contact')} {what}"
     if dry_run:
-        w.dry_run(rows, f"delete {label}")
+        w.dry_run(kind, filters, f"delete {label}")
         return
     w.ask(f"Delete {label}?", kind, rows, yes=yes)
     choice = (contacts or PeopleChoice.keep).value

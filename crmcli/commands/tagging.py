@@ -69,7 +69,7 @@ def _apply_where(args: list[str], *, remove: bool, yes: bool, dry_run: bool) -> 
     target = plural(len(rows), kind)
     action = f"remove {listed} from {target}" if remove else f"tag {target} with {listed}"
     if dry_run:
-        w.dry_run(rows, action)
+        w.dry_run(kind, filters, action)
         return
     w.ask(action[0].upper() + action[1:] + "?", kind, rows, yes=yes)
     from crmcli.services import bulk

@@ -55,12 +55,28 @@ class WhereCommand(TyperCommand):
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
         args = list(args)
-        end = args.index("--") if "--" in args else len(args)
-        if "--where" in args[:end]:
-            at = args.index("--where")
+        at = self._where_at(args)
+        if at is not None:
+            end = args.index("--", at) if "--" in args[at:] else len(args)
             ctx.meta[META], rest = _parse_filters(ctx, args[at + 1 : end])
             args = [*args[:at], "--where", *rest, *args[end:]]
         return super().parse_args(ctx, args)
+
+    def _where_at(self, args: list[str]) -> int | None:
+        """Where `--where` stands: not after `--`, and not as the value of an option
+        (`crm edit 5 --notes --where` sets a note)."""
+        takes_value = {
+            opt
+            for p in self.params
+            if p.param_type_name == "option" and not p.is_flag and not p.count
+            for opt in p.opts
+        }
+        for i, token in enumerate(args):
+            if token == "--":
+                return None
+            if token == "--where" and not (i and args[i - 1] in takes_value):
+                return i
+        return None
 
     def format_options(self, ctx, formatter) -> None:
         from crmcli.values import plural_of
@@ -248,12 +264,17 @@ def ask(question: str, kind: str, rows: list[tuple[int, str]], *, yes: bool) -> 
     c.confirm(question, yes=yes)
 
 
-def dry_run(rows: list[tuple[int, str]], would: str, output=None) -> None:
-    """List the records that would change (stdout) and what would happen (stderr)."""
-    from crmcli.output import Column, Format, render_rows
+def dry_run(kind: str, filters: dict, would: str, output=None) -> None:
+    """List the records that would change as `crm list` shows them (stdout), and what would
+    happen to them (stderr)."""
+    from crmcli.commands.cards import COMPANY_COLUMNS, CONTACT_COLUMNS
+    from crmcli.output import Format, render_rows
+    from crmcli.services import companies, contacts
 
-    columns = (Column("id", "Id", "right"), Column("name", "Name"))
-    render_rows([{"id": i, "name": n} for i, n in rows], columns, output or Format.table)
+    if kind == "contact":
+        render_rows(contacts.list_contacts(**filters), CONTACT_COLUMNS, output or Format.table)
+    else:
+        render_rows(companies.list_companies(**filters), COMPANY_COLUMNS, output or Format.table)
     c.done(f"Would {would}; nothing changed (--dry-run).")
 
 
@@ -267,6 +288,8 @@ def edit_where(kind: str, v: dict, *, yes: bool, dry_run_: bool, output=None) ->
     from crmcli.errors import Invalid
     from crmcli.values import plural
 
+    if output is not None and not dry_run_:
+        raise Invalid(None, "-o with --where prints the --dry-run list; add --dry-run")
     if kind not in ("contact", "company"):
         raise Invalid(None, f"--where changes contacts and companies, not a {kind}")
     links = {"tag", "untag", "field"}
@@ -283,7 +306,7 @@ def edit_where(kind: str, v: dict, *, yes: bool, dry_run_: bool, output=None) ->
     what = ", ".join(sorted(k.replace("_", "-") for k in v))
     target = plural(len(rows), kind)
     if dry_run_:
-        dry_run(rows, f"change {what} of {target}", output)
+        dry_run(kind, filters, f"change {what} of {target}", output)
         return
     ask(f"Change {what} of {target}?", kind, rows, yes=yes)
     from crmcli.services import bulk

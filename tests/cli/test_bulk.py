@@ -136,14 +136,18 @@ def test_no_match_is_a_quiet_success(crm, people):
 def test_dry_run_lists_and_changes_nothing(crm, people):
     r = crm("delete", "--where", "--city", "köln", "--dry-run")
     assert r.exit_code == 0, r.stderr
-    lines = r.stdout.splitlines()
-    assert lines[0].split() == ["ID", "NAME"]
-    assert [ln.split()[0] for ln in lines[1:]] == ["1", "2", "3"]
+    assert r.stdout == crm("list", "contacts", "--city", "köln").stdout  # as list shows them
     assert "Would delete 3 contacts; nothing changed (--dry-run)." in r.stderr
     assert len(ids(crm)) == 6
     r = crm("tag", "--where", "--city", "köln", "x", "--dry-run")
     assert r.exit_code == 0 and "Would tag 3 contacts with x" in r.stderr
     assert tagged(crm, "x") == []
+    r = crm("edit", "--owner", "Jo", "--where", "--tag", "vip", "--dry-run", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json() == crm("list", "contacts", "--tag", "vip", "-o", "json").json()
+    assert [c["owner"] for c in r.json()] == [None, None, None]
+    r = crm("edit", "--owner", "Jo", "--where", "--tag", "vip", "-o", "json", "--yes")
+    assert r.exit_code == 1 and "add --dry-run" in r.stderr
     r = crm("tag", "müller", "x", "--dry-run")
     assert r.exit_code == 1 and "--dry-run goes with --where" in r.stderr
 
@@ -232,3 +236,26 @@ def test_help_lists_the_filters(crm):
         assert r.exit_code == 0
         assert "Filters after --where" in r.stdout
         assert "--city" in r.stdout and "--industry" in r.stdout and "--all" in r.stdout
+
+
+def test_where_as_a_value_or_after_a_double_dash_is_text(crm, people):
+    r = crm("edit", "1", "--notes", "--where")
+    assert r.exit_code == 0, r.stderr
+    assert crm("show", "1", "-o", "json").json()["notes"] == "--where"
+    r = crm("tag", "1", "--", "--where")
+    assert r.exit_code == 0, r.stderr
+    assert tagged(crm, "--where") == [1]
+
+
+def test_edit_and_untag_companies_by_filter(crm, people):
+    r = crm("edit", "company", "--industry", "Bau", "--tag", "b2b", "--where", "--all", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert "Changed industry, tag of 2 companies." in r.stderr
+    rows = crm("list", "companies", "--industry", "bau", "--tag", "b2b", "-o", "json").json()
+    assert [c["name"] for c in rows] == ["Adler GmbH", "Dorn AG"]
+    r = crm("untag", "company", "--where", "--industry", "BAU", "b2b", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert "Removed b2b from 2 companies (2 tags removed)." in r.stderr
+    assert crm("list", "companies", "--tag", "b2b", "-o", "json").json() == []
+    r = crm("edit", "company", "--name", "Gleich", "--where", "--all", "--yes")
+    assert r.exit_code == 1 and "own name" in r.stderr
