@@ -311,8 +311,10 @@ def edit_where(kind: str, v: dict, *, yes: bool, dry_run_: bool, output=None) ->
     ask(f"Change {what} of {target}?", kind, rows, yes=yes)
     from crmcli.services import bulk
 
-    bulk.edit(
+    result = bulk.edit(
         kind, filters, changes, add_tags=v.get("tag", []), remove_tags=v.get("untag", []),
         fields=c.assignments(v.get("field")), every=every, expect=ids(rows), now=c.now(),
     )  # fmt: skip
+    if result["company_created"]:
+        c.done(f"Created company {result['company_created']}.")
     c.done(f"Changed {what} of {target}.")

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from playhouse.test_utils import count_queries
 
-from crmcli.errors import Conflict, Invalid
+from crmcli.errors import Ambiguous, Conflict, Invalid
 from crmcli.models import Contact
 from crmcli.services import activities, bulk, cadence, companies, contacts, deals, search, tags
 from crmcli.services import tasks as task_service
@@ -211,7 +211,18 @@ def test_edit_changes_every_selected_contact_with_its_side_effects(people):
 
 
 def test_edit_moves_people_to_a_company_and_reindexes(people):
-    bulk.edit("contact", {"city": "bonn"}, {"company": "Neue Firma GmbH"})
+    result = bulk.edit("contact", {"city": "bonn"}, {"company": "adler"})
+    assert result["company_created"] is None  # a REF fragment names Adler GmbH
+    assert listed(company="adler gmbh") == {
+        people["Anna"],
+        people["Bernd"],
+        people["Dirk"],
+        people["Eva"],
+    }
+    with pytest.raises(Ambiguous):
+        bulk.edit("contact", {"city": "bonn"}, {"company": "d"})
+    result = bulk.edit("contact", {"city": "bonn"}, {"company": "Neue Firma GmbH"})
+    assert result["company_created"] == "Neue Firma GmbH"
     assert listed(company="neue firma") == {people["Dirk"], people["Eva"]}
     assert {h["id"] for h in search.search("neue firma", kinds=["contact"])} == {
         people["Dirk"], people["Eva"],
