@@ -259,3 +259,11 @@ def test_edit_and_untag_companies_by_filter(crm, people):
     assert crm("list", "companies", "--tag", "b2b", "-o", "json").json() == []
     r = crm("edit", "company", "--name", "Gleich", "--where", "--all", "--yes")
     assert r.exit_code == 1 and "own name" in r.stderr
+
+
+def test_one_word_after_where_is_a_tag_even_a_kind_word(crm, people):
+    r = crm("tag", "--where", "--city", "bonn", "company", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert tagged(crm, "company") == [4, 5]
+    r = crm("tag", "--where", "--city", "bonn", "--yes")
+    assert r.exit_code == 2 and "TAG" in r.stderr
