@@ -60,7 +60,8 @@ def single_command(name: str, function):
     from typer.main import get_command
 
     single = typer.Typer(add_completion=False, rich_markup_mode=None)
-    single.command(name)(function)
+    # A command may bring its own click class (`--where` reads the list filters itself).
+    single.command(name, cls=getattr(function, "command_class", None))(function)
     command = get_command(single)
     command.name = name
     return command

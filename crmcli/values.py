@@ -765,3 +765,22 @@ def describe_cadence(days: int | None) -> str:
         weeks = days // 7
         return "weekly" if weeks == 1 else f"every {weeks} weeks"
     return "daily" if days == 1 else f"every {days} days"
+
+
+_IRREGULAR_PLURALS = {"person": "people", "is": "are", "has": "have"}
+
+
+def plural(n: int, noun: str) -> str:
+    """A count with its noun in the right number: `1 task`, `2 tasks`, `3 activities`."""
+    return f"{n:,} {noun if n == 1 else plural_of(noun)}"
+
+
+def plural_of(noun: str) -> str:
+    """The English plural of a noun as crm's messages use them (task, activity, company)."""
+    if noun in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[noun]
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
+        return noun[:-1] + "ies"
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"

@@ -8,6 +8,7 @@ import typer
 
 from crmcli.commands import common as c
 from crmcli.commands.cards import print_activity, print_company, print_contact, print_task
+from crmcli.commands.where import DryRunOpt, WhereCommand, WhereOpt, where_kind
 from crmcli.errors import Invalid
 
 CONTACT = {
@@ -44,15 +45,20 @@ NOT_CLEARABLE = {
     "name", "title", "kind", "at", "consent", "tag", "untag", "field", "priority", "currency",
 }  # fmt: skip
 
+# Parameters of edit() that are not values to change.
+NOT_VALUES = ("args", "clear", "output", "target", "ref", "where", "yes", "dry_run")
+
 
 def edit(
     args: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             metavar="[KIND] REF",
-            help="contact (default), company, deal, task, activity or tag, then REF.",
+            help="contact (default), company, deal, task, activity or tag, then REF "
+            "(with --where no REF).",
+            show_default=False,
         ),
-    ],
+    ] = None,
     name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
     email: c.EmailOpt = None,
     phone: c.PhoneOpt = None,
@@ -137,20 +143,25 @@ def edit(
         ),
     ] = None,
     output: c.ResultOpt = None,
+    where: WhereOpt = False,
+    yes: c.YesOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Change a contact (default), company, deal, task, activity or tag; all changes land
-    together.
+    together. With --where: every contact (or company) the crm list filters after it select,
+    in one transaction (asks first; scripts pass --yes); changes go before --where.
 
     An empty value ("") or --clear FIELD empties a field.
     Examples: crm edit müller --email neu@example.de --tag vip --untag lead --every "30 days"
     crm edit company acme --city Köln --clear phone ; crm edit task 7 --due fri --priority high
     crm edit activity 42 --subject Reklamation ; crm edit tag vip --every "2 weeks"
-    crm edit deal "dach köln" --amount 14.000 --close 15.1.2027
+    crm edit deal "dach köln" --amount 14.000 --close 15.1.2027 ;
+    crm edit --status customer --tag kunde --where --status lead --tag bestellt --yes
     """
-    target, ref = c.split_kind(args)
-    values = {
-        k: v for k, v in locals().items() if k not in ("args", "clear", "output", "target", "ref")
-    }
+    if dry_run and not where:
+        raise Invalid(None, "--dry-run goes with --where")
+    target, ref = (where_kind(args or []), None) if where else c.split_kind(args or [])
+    values = {k: v for k, v in locals().items() if k not in NOT_VALUES}
     values = {k: v for k, v in values.items() if v is not None and v != []}
     for key in clear or []:
         key = key.strip().lower().replace("-", "_")
@@ -164,8 +175,16 @@ def edit(
         flags = ", ".join("--" + k.replace("_", "-") for k in misplaced)
         raise Invalid(None, f"{flags} does not apply to a {target}")
     if not values:
-        raise Invalid(None, f"nothing to change; see crm edit --help for what a {target} has")
+        where_hint = " (changes go before --where)" if where else ""
+        raise Invalid(
+            None, f"nothing to change{where_hint}; see crm edit --help for what a {target} has"
+        )
     c.db()
+    if where:
+        from crmcli.commands.where import edit_where
+
+        edit_where(target, values, yes=yes, dry_run_=dry_run, output=output)
+        return
     EDITORS[target](ref, values, output)
 
 
@@ -292,3 +311,4 @@ EDITORS = {
     "contact": _edit_contact, "company": _edit_company, "task": _edit_task,
     "activity": _edit_activity, "tag": _edit_tag, "deal": _edit_deal,
 }  # fmt: skip
+edit.command_class = WhereCommand

@@ -91,7 +91,7 @@ def test_delete_company_keeps_or_deletes_people(crm, acme):
     assert r.exit_code == 1 and "--contacts keep|delete" in r.stderr
     r = crm("delete", "company", "müller", "--yes")
     assert r.exit_code == 0
-    assert "1 contact(s) kept without company" in r.stderr
+    assert "1 contact kept without company" in r.stderr
     assert crm("show", "1", "-o", "json").json()["company"] is None
 
     crm("add", "company", "Weg GmbH")

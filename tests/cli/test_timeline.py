@@ -220,7 +220,7 @@ def test_search_finds_activity_text_with_its_contact(crm, mueller):
 def test_deleting_a_contact_takes_its_timeline(crm, mueller):
     log(crm, "note", "müller", "--subject", "Einmalig")
     r = crm("delete", "müller", "--yes")
-    assert r.exit_code == 0 and "1 activities" in r.stderr
+    assert r.exit_code == 0 and "with 1 activity." in r.stderr
     assert crm("list", "activities", "-o", "json").json() == []
     assert crm("search", "einmalig", "-o", "json").json() == []
 

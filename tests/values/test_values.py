@@ -1010,3 +1010,15 @@ def test_no_fuzz_test_has_a_deadline():
     assert len(fuzzed) >= 6
     for test in fuzzed:
         assert test._hypothesis_internal_use_settings.deadline is None, test.__name__
+
+
+def test_plural_counts_nouns_in_words():
+    from crmcli.values import plural
+
+    assert plural(1, "task") == "1 task"
+    assert plural(0, "task") == "0 tasks"
+    assert plural(2, "activity") == "2 activities"
+    assert plural(1, "activity") == "1 activity"
+    assert plural(3, "company") == "3 companies"
+    assert plural(2, "day") == "2 days"
+    assert plural(12345, "contact") == "12,345 contacts"
