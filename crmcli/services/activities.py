@@ -19,7 +19,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import cadence, prepared, search
+from crmcli.services import cadence, prepared, refs, search
 from crmcli.values import unix_seconds
 
 DIRECTIONS = ("in", "out")
@@ -305,12 +305,12 @@ def open_count_of(contact_id: int) -> int:
 
 def resolve_activity_ref(ref: str) -> int:
     """Activities are named by id (`12` or `#12`)."""
-    text = (ref or "").strip().lstrip("#")
-    if not text.isdigit():
+    if not refs.is_id(ref):
         raise Invalid("activity", f"'{ref}' is not an activity id (see crm list activities)")
-    if not Activity.select(Activity.id).where(Activity.id == int(text)).exists():
-        raise NotFound(f"no activity with id {text}")
-    return int(text)
+    number = refs.parse_id(ref, kind="activity")
+    if not Activity.select(Activity.id).where(Activity.id == number).exists():
+        raise NotFound(f"no activity with id {number}")
+    return number
 
 
 def list_activities(

@@ -247,3 +247,21 @@ def test_card_says_which_cadence_applies_and_when_the_next_call_is_due(crm):
     data = crm("show", "Karla", "-o", "json").json()
     assert (data["cadence_days"], data["cadence_effective_days"]) == (60, 14)
     assert data["contact_due_at"] == "2026-12-07T09:00:00+00:00"  # added now, + 14 days
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "99999999999999999999999"],
+        ["show", "company", "99999999999999999999999"],
+        ["show", "deal", "#99999999999999999999999"],
+        ["show", "activity", "99999999999999999999999"],
+        ["edit", "99999999999999999999999", "--city", "Köln"],
+        ["log", "call", "99999999999999999999999", "-m", "x"],
+        ["move", "99999999999999999999999", "angebot"],
+    ],
+)
+def test_huge_ids_are_not_found(crm, args):
+    r = crm(*args)
+    assert r.exit_code == 1, r.stderr
+    assert "no " in r.stderr and "unexpected" not in r.stderr

@@ -130,3 +130,17 @@ def test_search_ranks_name_hits_and_pages(db):
     assert len(found) == 2
     assert search.search("schmidt", limit=1, offset=1)[0]["name"] == "Klaus Berg"
     assert search.search("") == [] and search.search("!!!") == []
+
+
+@pytest.mark.parametrize("ref", ["99999999999999999999999", "#99999999999999999999", "²"])
+def test_huge_or_odd_ids_are_simply_not_found(db, ref):
+    from crmcli.services import activities, deals, stages
+
+    for resolve in (
+        contacts.resolve_contact, companies.resolve_company, deals.resolve_deal,
+        stages.resolve_stage, tags.resolve_tag,
+    ):  # fmt: skip
+        with pytest.raises(NotFound):
+            resolve(ref)
+    with pytest.raises((NotFound, Invalid)):
+        activities.resolve_activity_ref(ref)
