@@ -37,7 +37,9 @@ def add_contact(
     every: c.EveryOpt = None,
     output: c.ResultOpt = None,
 ) -> None:
-    """Create a contact. A company named with --company is linked, or created if new.
+    """Create a contact. --company names a company like a REF (id, name or a unique part of
+    it, case and accents ignored); a new one is created only when nothing matches, and an
+    ambiguous name lists the candidates and changes nothing.
 
     Example: crm add contact "Jürgen Müller" -e jm@example.de -p "030 1234567"
     -c "Müller Bau GmbH" --city Berlin -t vip --field kundennr=4711
@@ -56,10 +58,17 @@ def add_contact(
     card = contacts.add_contact(
         name, company=company, tags_=tag or [], fields=fields, now=c.now(), **values
     )
+    company_news(card)
     at = f" at {card['company']} (company #{card['company_id']})" if card["company"] else ""
     c.done(f"Added contact #{card['id']} {card['name']}{at}.")
     if output is not None:
         print_contact(card, output)
+
+
+def company_news(card: dict) -> None:
+    """Say so when naming a company created it (a typo would otherwise go unnoticed)."""
+    if card.pop("company_created", False):
+        c.done(f"created company '{card['company']}' (#{card['company_id']})")
 
 
 @app.command("company")

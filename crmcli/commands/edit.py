@@ -183,6 +183,9 @@ def _edit_contact(ref: str, v: dict, output) -> None:
         contact_id, c.contact_values(plain), add_tags=v.get("tag", []),
         remove_tags=v.get("untag", []), fields=c.assignments(v.get("field")), now=c.now(),
     )  # fmt: skip
+    from crmcli.commands.add import company_news
+
+    company_news(card)
     c.done(f"Updated contact #{card['id']} {card['name']}.")
     if output is not None:
         print_contact(card, output)

@@ -61,16 +61,28 @@ def _check_name_free(name_fold: str, company_id: int | None = None) -> None:
         raise Conflict(f"company #{other.id} {other.name} exists already")
 
 
-def link_or_create(name: str, *, now: datetime | None = None) -> int:
-    """The id of the company with this name (case- and accent-insensitive), created if missing."""
+def link_company(name: str, *, now: datetime | None = None) -> tuple[int, bool]:
+    """The company that `name` names as a REF (id, exact name or unique case- and
+    accent-insensitive fragment), and False; or, when nothing matches, a new company of that
+    name, and True. Several matches are Ambiguous (with candidates): nothing is created."""
     row = _clean({"name": name})
     found = Company.select(Company.id).where(Company.name_fold == row["name_fold"]).scalar()
     if found is not None:
-        return found
+        return found, False
+    try:
+        return resolve_company(row["name"]), False
+    except NotFound:
+        if refs.is_id(row["name"]):
+            raise  # "#12" or "12" names an id; a typo there must not become a company "12"
     now = now or utcnow()
     company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
     search.reindex_companies([company_id])
-    return company_id
+    return company_id, True
+
+
+def link_or_create(name: str, *, now: datetime | None = None) -> int:
+    """The id of the company `name` names, created when nothing matches (see link_company)."""
+    return link_company(name, now=now)[0]
 
 
 def add_company(

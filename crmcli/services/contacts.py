@@ -149,14 +149,16 @@ def add_contact(
     now: datetime | None = None,
     **values,
 ) -> dict:
-    """Create a contact; a named company is linked (accent/case-insensitive) or created."""
+    """Create a contact. `company` is resolved like a REF (companies.link_company) and created
+    only when nothing matches; the card's `company_created` says whether it was."""
     now = now or utcnow()
     row = _clean({"name": name, **values}, now)
     row.setdefault("status", "lead")
+    created = False
     with database_proxy.atomic():
         _check_email_free(row.get("email_key"))
         if company and company.strip():
-            row["company"] = companies.link_or_create(company, now=now)
+            row["company"], created = companies.link_company(company, now=now)
         contact_id = Contact.insert(created_at=now, updated_at=now, **row).execute()
         if tags_:
             ContactTag.insert_many(
@@ -167,7 +169,7 @@ def add_contact(
         search.reindex_contacts([contact_id])
         if row.get("cadence_days") is not None or tags_:
             cadence.refresh([contact_id])
-    return get_contact(contact_id)
+    return dict(get_contact(contact_id), company_created=created)
 
 
 def edit_contact(
@@ -179,18 +181,23 @@ def edit_contact(
     fields: Sequence[tuple[str, str]] = (),
     now: datetime | None = None,
 ) -> dict:
-    """Change fields (None or "" clears one), tags and custom fields: all or nothing."""
+    """Change fields (None or "" clears one), tags and custom fields: all or nothing. A company
+    is resolved like a REF and created only when nothing matches (the card's
+    `company_created` says so)."""
     now = now or utcnow()
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise Invalid("field", f"contacts have no field {', '.join(sorted(unknown))}")
     row = _clean(changes, now)
+    created = False
     with database_proxy.atomic():
         if "email_key" in row:
             _check_email_free(row["email_key"], contact_id)
         if "company" in changes:
             name = _text(changes["company"])
-            row["company"] = companies.link_or_create(name, now=now) if name else None
+            row["company"], created = (
+                companies.link_company(name, now=now) if name else (None, False)
+            )
         row["updated_at"] = now
         Contact.update(**row).where(Contact.id == contact_id).execute()
         add = tags.ensure_tags(add_tags)
@@ -207,14 +214,17 @@ def edit_contact(
         search.reindex_contacts([contact_id])
         if add or drop or {"cadence_days", "status"} & set(row):
             cadence.refresh([contact_id])
-    return get_contact(contact_id)
+    return dict(get_contact(contact_id), company_created=created)
 
 
 def tag_contact(contact_id: int, names: Iterable[str], *, remove: bool = False) -> dict:
     """Add (or remove) tags on one contact."""
     if remove:
-        return edit_contact(contact_id, {}, remove_tags=names)
-    return edit_contact(contact_id, {}, add_tags=names)
+        card = edit_contact(contact_id, {}, remove_tags=names)
+    else:
+        card = edit_contact(contact_id, {}, add_tags=names)
+    card.pop("company_created")
+    return card
 
 
 def delete_contact(contact_id: int) -> dict:

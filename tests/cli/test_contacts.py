@@ -249,6 +249,31 @@ def test_card_says_which_cadence_applies_and_when_the_next_call_is_due(crm):
     assert data["contact_due_at"] == "2026-12-07T09:00:00+00:00"  # added now, + 14 days
 
 
+def test_company_fragment_links_and_a_new_company_is_announced(crm, mueller):
+    r = crm("add", "contact", "Eva Müller", "--company", "Müller Bau", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["company_id"] == mueller["company_id"]
+    assert "created company" not in r.stderr
+    assert "company_created" not in r.json()
+    r = crm("edit", "eva", "--company", "Schmidt Dach KG")
+    assert r.exit_code == 0, r.stderr
+    assert "created company 'Schmidt Dach KG' (#2)" in r.stderr
+    r = crm("add", "contact", "Ida", "--company", "Neue AG")
+    assert "created company 'Neue AG' (#3)" in r.stderr
+
+
+def test_ambiguous_company_lists_candidates_and_adds_nothing(crm, mueller):
+    crm("add", "company", "Müller Bau AG")
+    r = crm("add", "contact", "Eva Müller", "--company", "müller bau")
+    assert r.exit_code == 1
+    assert "ambiguous" in r.stderr and "Müller Bau AG" in r.stderr
+    assert "Müller Bau GmbH" in r.stderr
+    assert len(crm("list", "contacts", "-o", "json").json()) == 1
+    r = crm("edit", "1", "--company", "müller bau")
+    assert r.exit_code == 1
+    assert crm("show", "1", "-o", "json").json()["company"] == "Müller Bau GmbH"
+
+
 @pytest.mark.parametrize(
     "args",
     [

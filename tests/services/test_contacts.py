@@ -16,6 +16,7 @@ def test_add_and_get_contact_roundtrip(db):
         tags_=["vip"], fields=[("kundennr", "4711")], city="Köln", now=NOW,
     )  # fmt: skip
     again = contacts.get_contact(card["id"])
+    assert card.pop("company_created") is True
     assert again == card
     assert card["phone_e164"] == "+491712345678"
     assert card["created_at"] == NOW
@@ -130,6 +131,47 @@ def test_search_ranks_name_hits_and_pages(db):
     assert len(found) == 2
     assert search.search("schmidt", limit=1, offset=1)[0]["name"] == "Klaus Berg"
     assert search.search("") == [] and search.search("!!!") == []
+
+
+def test_company_named_like_a_ref_links_instead_of_duplicating(db):
+    gmbh = companies.add_company("Müller Bau GmbH", now=NOW)
+    card = contacts.add_contact("Jürgen Müller", company="Müller Bau", now=NOW)
+    assert (card["company_id"], card["company_created"]) == (gmbh["id"], False)
+    card = contacts.add_contact("Eva Müller", company="mueller bau", now=NOW)
+    assert (card["company_id"], card["company_created"]) == (gmbh["id"], False)
+    card = contacts.add_contact("Ida Brandt", company=f"#{gmbh['id']}", now=NOW)
+    assert card["company_id"] == gmbh["id"]
+    assert companies.count_companies() == 1
+
+
+def test_company_ambiguous_changes_nothing_and_new_name_creates(db):
+    companies.add_company("Müller Bau GmbH", now=NOW)
+    companies.add_company("Müller Bau AG", now=NOW)
+    with pytest.raises(Ambiguous) as err:
+        contacts.add_contact("Jürgen Müller", company="müller bau", now=NOW)
+    assert {c.name for c in err.value.candidates} == {"Müller Bau GmbH", "Müller Bau AG"}
+    assert contacts.count_contacts() == 0
+    contact = contacts.add_contact("Jürgen Müller", now=NOW)
+    with pytest.raises(Ambiguous):
+        contacts.edit_contact(contact["id"], {"company": "Müller Bau"}, now=NOW)
+    assert contacts.get_contact(contact["id"])["company_id"] is None
+    card = contacts.edit_contact(contact["id"], {"company": "Schmidt Dach KG"}, now=NOW)
+    assert (card["company"], card["company_created"]) == ("Schmidt Dach KG", True)
+    assert companies.count_companies() == 3
+
+
+def test_company_id_that_does_not_exist_is_not_created(db):
+    with pytest.raises(NotFound):
+        contacts.add_contact("Jürgen Müller", company="#42", now=NOW)
+    with pytest.raises(NotFound):
+        contacts.add_contact("Jürgen Müller", company="42", now=NOW)
+    assert companies.count_companies() == 0 and contacts.count_contacts() == 0
+
+
+def test_exact_company_name_wins_over_a_longer_one(db):
+    bau = companies.add_company("Bau", now=NOW)
+    companies.add_company("Müller Bau GmbH", now=NOW)
+    assert contacts.add_contact("A", company="BAU", now=NOW)["company_id"] == bau["id"]
 
 
 @pytest.mark.parametrize("ref", ["99999999999999999999999", "#99999999999999999999", "²"])
