@@ -238,9 +238,10 @@ def _filtered(
             )
         )
     if city:
-        query = query.where(Company.city_fold == fold(city))
+        query = query.where(Company.city_fold.in_(search.matching_values(Company.city_fold, city)))
     if industry:
-        query = query.where(fn.LOWER(Company.industry) == industry.strip().lower())
+        values = search.matching_values(Company.industry, industry)
+        query = query.where(Company.industry.in_(values))
     if created_since:
         query = query.where(Company.created_at >= created_since)
     return query

@@ -365,15 +365,18 @@ def _filtered(
     if company:
         query = query.where(Contact.company == companies.resolve_company(company))
     if city:
-        query = query.where(Contact.city_fold == fold(city))
+        query = query.where(_in_city(city))
     if status:
         query = query.where(Contact.status == check_status(status))
     if source:
-        query = query.where(fn.LOWER(Contact.source) == source.strip().lower())
+        query = query.where(Contact.source.in_(search.matching_values(Contact.source, source)))
     for key, value in fields:
         cond = (ContactField.contact == Contact.id) & (ContactField.key == key)
         if value != "":
-            cond &= ContactField.value == value
+            values = search.matching_values(
+                ContactField.value, value, where=ContactField.key == key
+            )
+            cond &= ContactField.value.in_(values)
         query = query.where(fn.EXISTS(ContactField.select(ContactField.id).where(cond)))
     if created_since:
         query = query.where(Contact.created_at >= created_since)
@@ -382,6 +385,18 @@ def _filtered(
 
         query = query.where(Contact.id.in_(cadence_due_ids(overdue_contact)))
     return query
+
+
+def _in_city(city: str):
+    """Contacts in `city` (folded like search: koeln finds Köln): by their own city, else,
+    when they have none, by their company's."""
+    own = search.matching_values(Contact.city_fold, city)
+    at_company = Company.select(Company.id).where(
+        Company.city_fold.in_(search.matching_values(Company.city_fold, city))
+    )
+    return Contact.city_fold.in_(own) | (
+        Contact.city_fold.is_null() & Contact.company.in_(at_company)
+    )
 
 
 def list_contacts(

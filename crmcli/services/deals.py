@@ -344,7 +344,10 @@ def _conditions(
     if company_id is not None:
         out.append(("company", company_id, lambda v: Deal.company == v))
     if owner:
-        out.append(("owner", _text(owner), lambda v: Deal.owner == v))
+        # Folded like search (accents, case, ue/ü): the stored spellings that match, each a
+        # value of its own so the prepared query differs only by how many there are.
+        names = tuple(search.matching_values(Deal.owner, owner))
+        out.append((f"owner{len(names)}", names, lambda v: Deal.owner.in_(list(v))))
     if closing_before is not None:
         value = Deal.expected_close.db_value(closing_before)
         out.append(("close", value, lambda v: Deal.expected_close < v))
@@ -359,11 +362,28 @@ _NONE = object()
 
 
 def _filtered(query, conditions: list, values) -> object:
-    """`query` with `conditions` applied to `values` (theirs, or placeholders in their place)."""
+    """`query` with `conditions` applied to `values` (theirs, or placeholders in their place);
+    a condition whose value is a tuple takes that many of them."""
     given = iter(values)
     for _, value, condition in conditions:
-        query = query.where(condition(None if value is _NONE else next(given)))
+        if value is _NONE:
+            query = query.where(condition(None))
+        elif isinstance(value, tuple):
+            query = query.where(condition(tuple(next(given) for _ in value)))
+        else:
+            query = query.where(condition(next(given)))
     return query
+
+
+def _values(conditions: list) -> list:
+    """The values of `conditions` in the order _filtered takes them (tuples flattened)."""
+    out: list = []
+    for _, value, _ in conditions:
+        if isinstance(value, tuple):
+            out.extend(value)
+        elif value is not _NONE:
+            out.append(value)
+    return out
 
 
 def _status(stage: dict) -> str:
@@ -382,7 +402,7 @@ def list_deals(
         raise Invalid("sort", f"cannot sort deals by '{sort}' (choose {', '.join(SORTS)})")
     order = [f.desc() if descending else f.asc() for f in SORTS[key]]
     conditions = _conditions(**filters)
-    args = [value for _, value, _ in conditions if value is not _NONE]
+    args = _values(conditions)
     if limit is not None:
         args.append(limit)
     if offset:
@@ -404,7 +424,7 @@ def list_deals(
 
 def count_deals(**filters) -> int:
     conditions = _conditions(**filters)
-    values = [value for _, value, _ in conditions if value is not _NONE]
+    values = _values(conditions)
     return _filtered(Deal.select(Deal.id), conditions, values).count()
 
 

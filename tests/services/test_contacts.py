@@ -186,3 +186,34 @@ def test_huge_or_odd_ids_are_simply_not_found(db, ref):
             resolve(ref)
     with pytest.raises((NotFound, Invalid)):
         activities.resolve_activity_ref(ref)
+
+
+@pytest.mark.parametrize("typed", ["koeln", "Köln", "KÖLN", "koln", "KOELN"])
+def test_city_filter_folds_like_search(db, typed):
+    a = contacts.add_contact("A", city="Köln", now=NOW)
+    b = contacts.add_contact("B", city="Koeln", now=NOW)
+    contacts.add_contact("C", city="Bonn", now=NOW)
+    assert [r["id"] for r in contacts.list_contacts(city=typed)] == [a["id"], b["id"]]
+    assert contacts.count_contacts(city=typed) == 2
+    companies.add_company("Dom GmbH", city="Köln", now=NOW)
+    assert [r["name"] for r in companies.list_companies(city=typed)] == ["Dom GmbH"]
+
+
+def test_city_filter_falls_back_to_the_company_city(db):
+    companies.add_company("Müller Bau GmbH", city="Köln", now=NOW)
+    at_company = contacts.add_contact("Jürgen Müller", company="müller bau gmbh", now=NOW)
+    contacts.add_contact("Eva Berg", company="müller bau gmbh", city="Bonn", now=NOW)
+    assert [r["id"] for r in contacts.list_contacts(city="köln")] == [at_company["id"]]
+    assert [r["name"] for r in contacts.list_contacts(city="bonn")] == ["Eva Berg"]
+
+
+def test_source_industry_and_field_filters_fold_like_search(db):
+    a = contacts.add_contact(
+        "A", source="Empfehlung Müller", fields=[("region", "Süd-West")], now=NOW
+    )
+    contacts.add_contact("B", source="Messe", fields=[("region", "Nord")], now=NOW)
+    assert [r["id"] for r in contacts.list_contacts(source="empfehlung mueller")] == [a["id"]]
+    assert [r["id"] for r in contacts.list_contacts(fields=[("region", "SUED-west")])] == [a["id"]]
+    assert contacts.list_contacts(source="nowhere") == []
+    companies.add_company("Weiß AG", industry="Großhandel", now=NOW)
+    assert [r["name"] for r in companies.list_companies(industry="grosshandel")] == ["Weiß AG"]
