@@ -193,7 +193,12 @@ def duration(text: str | None) -> int | None:
 def message_text(message: str | None, *, what: str) -> str | None:
     """The text of `-m`: as given, `-` reads stdin, none opens $EDITOR on a terminal."""
     if message == "-":
-        return sys.stdin.read().strip() or None
+        text = sys.stdin.read().strip()
+        if not text:
+            from crmcli.errors import CrmError
+
+            raise CrmError("no text on stdin; nothing logged (use -m '' to log without text)")
+        return text
     if message is not None or not (current().stdin_isatty and current().stdout_isatty):
         return message
     text = edit_in_editor(

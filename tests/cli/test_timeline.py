@@ -244,3 +244,22 @@ def test_search_can_be_limited_to_activities(crm, mueller):
     log(crm, "note", "müller", "--subject", "Müllabfuhr")
     hits = crm("search", "mull", "--kind", "activity", "-o", "json").json()
     assert [h["kind"] for h in hits] == ["activity"]
+
+
+def test_empty_stdin_or_a_note_without_text_logs_nothing(crm):
+    assert crm("add", "contact", "Jürgen Müller").exit_code == 0
+    for args, stdin in (
+        (["note", "müller", "-m", "-"], ""),
+        (["note", "müller", "-m", "-"], "  \n\n"),
+        (["call", "müller", "-m", "-"], ""),
+        (["note", "müller"], None),  # a script: no editor to ask
+        (["note", "müller", "-m", ""], None),
+    ):
+        r = crm("log", *args, input=stdin)
+        assert r.exit_code == 1, (args, r.stderr)
+        assert r.stderr.startswith("crm: error:") and "text" in r.stderr
+    assert crm("list", "activities", "-o", "json").json() == []
+    r = crm("log", "call", "müller", "--duration", "15m")  # a call happened, text or not
+    assert r.exit_code == 0, r.stderr
+    r = crm("log", "note", "müller", "--subject", "Kaffee")
+    assert r.exit_code == 0, r.stderr
