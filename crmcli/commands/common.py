@@ -48,7 +48,9 @@ StreetOpt = _opt("--street", help="Street and number.")
 ZipOpt = _opt("--zip", help="Postal code.")
 CityOpt = _opt("--city", help="City.")
 CountryOpt = _opt("--country", help="Country.")
-BirthdayOpt = _opt("--birthday", help="Birthday: 24.12.1980 or 1980-12-24.", metavar="DATE")
+BirthdayOpt = _opt(
+    "--birthday", help="Birthday: 24.12.1980, 1980-12-24, or 24.12. without a year.", metavar="DATE"
+)
 StatusOpt = _opt("--status", "-s", help="lead, prospect, customer or inactive.")
 SourceOpt = _opt("--source", help="Lead source: where the contact came from.")
 OwnerOpt = _opt("--owner", help="Who in your team looks after this contact.")
@@ -169,7 +171,9 @@ def contact_values(values: dict) -> dict:
 
         raise Invalid(None, "--no-consent and --consent-date contradict each other")
     if out.get("birthday"):
-        out["birthday"] = day(out["birthday"], "birthday")
+        from crmcli.values import parse_birthday
+
+        out["birthday"] = parse_birthday(out["birthday"], now())
     elif "birthday" in out:
         out["birthday"] = None
     if out.get("consent_at"):

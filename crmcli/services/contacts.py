@@ -19,7 +19,7 @@ from crmcli.models import (
     utcnow,
 )
 from crmcli.services import cadence, companies, prepared, refs, search, tags
-from crmcli.values import fold, fold_variants, parse_email, parse_phone
+from crmcli.values import birthday_value, fold, fold_variants, parse_email, parse_phone
 
 TEXT_FIELDS = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
 EDITABLE = (
@@ -95,7 +95,8 @@ def _clean(values: dict, now: datetime) -> dict:
                 raise TypeError("birthday must be a date")
             if value is not None and value > now.date():
                 raise Invalid("birthday", f"{value.isoformat()} is in the future")
-            out["birthday"] = value
+            # A YearlessDate is stored as the plain date in NO_YEAR it is (drivers know date).
+            out["birthday"] = value and date(value.year, value.month, value.day)
             out["birthday_md"] = value.strftime("%m-%d") if value else None
         elif key == "consent":
             out["consent"] = bool(value)
@@ -259,7 +260,7 @@ def _row(values: tuple) -> dict:
         "zip": zip_,
         "city": city,
         "country": country,
-        "birthday": birthday,
+        "birthday": birthday_value(birthday),
         "status": status,
         "source": source,
         "owner": owner,

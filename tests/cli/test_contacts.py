@@ -290,3 +290,20 @@ def test_huge_ids_are_not_found(crm, args):
     r = crm(*args)
     assert r.exit_code == 1, r.stderr
     assert "no " in r.stderr and "unexpected" not in r.stderr
+
+
+def test_birthday_without_a_year(crm):
+    r = crm("add", "contact", "Eva Berg", "--birthday", "24.12.", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["birthday"] == "--12-24"
+    shown = crm("show", "eva").stdout
+    assert "24.12." in shown and "1604" not in shown
+    r = crm("edit", "eva", "--birthday", "29.02.", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["birthday"] == "--02-29"
+    crm("edit", "eva", "--birthday", "24.12.")
+    r = crm("remind", "--within", "31d", "-o", "json", env={"CRM_NOW": "2026-12-24T08:00:00+01:00"})
+    items = [i for i in r.json() if i["kind"] == "birthday"]
+    assert [i["text"] for i in items] == ["Eva Berg's birthday"]  # no age
+    r = crm("edit", "eva", "--birthday", "30.02.")
+    assert r.exit_code == 1 and "birthday" in r.stderr
