@@ -62,7 +62,9 @@ ConsentOpt = Annotated[
     ),
 ]
 ConsentDateOpt = _opt(
-    "--consent-date", help="When consent was given (default: now).", metavar="WHEN"
+    "--consent-date",
+    help="When consent was given (default: now); with --consent, or on a contact who has it.",
+    metavar="WHEN",
 )
 EveryOpt = _opt(
     "--every",
@@ -178,7 +180,6 @@ def contact_values(values: dict) -> dict:
         out["birthday"] = None
     if out.get("consent_at"):
         out["consent_at"] = when(out["consent_at"], "consent-date")
-        out.setdefault("consent", True)
     elif "consent_at" in out:
         out["consent_at"] = None
     if "cadence_days" in out:

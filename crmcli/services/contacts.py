@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from peewee import JOIN, fn
 
@@ -105,6 +105,13 @@ def _clean(values: dict, now: datetime) -> dict:
             if not value:
                 out["consent_at"] = None
         elif key == "consent_at":
+            if value is not None and value > now + _SLACK:
+                from crmcli.values import format_datetime
+
+                raise Invalid(
+                    "consent-date", f"{format_datetime(value)} is in the future; consent is "
+                    "recorded when it was given",
+                )  # fmt: skip
             out["consent_at"] = value
         elif key == "cadence_days":
             if value is not None and not 1 <= value <= 3660:
@@ -119,6 +126,18 @@ def _clean(values: dict, now: datetime) -> dict:
         else:
             raise KeyError(key)
     return out
+
+
+# A clock a few minutes ahead elsewhere is no reason to refuse a consent just given.
+_SLACK = timedelta(minutes=5)
+
+
+def _check_consent(consent: bool, consent_at: datetime | None) -> None:
+    """A consent date says when consent was given: it needs the consent itself."""
+    if consent_at is not None and not consent:
+        raise Invalid(
+            "consent-date", "a date of consent needs the consent itself (it does not grant it)"
+        )
 
 
 def _check_email_free(email_key: str | None, contact_id: int | None = None) -> None:
@@ -155,6 +174,7 @@ def add_contact(
     now = now or utcnow()
     row = _clean({"name": name, **values}, now)
     row.setdefault("status", "lead")
+    _check_consent(row.get("consent", False), row.get("consent_at"))
     created = False
     with database_proxy.atomic():
         _check_email_free(row.get("email_key"))
@@ -192,6 +212,11 @@ def edit_contact(
     row = _clean(changes, now)
     created = False
     with database_proxy.atomic():
+        if row.get("consent_at") is not None:
+            consent = row.get("consent")
+            if consent is None:
+                consent = Contact.select(Contact.consent).where(Contact.id == contact_id).scalar()
+            _check_consent(bool(consent), row["consent_at"])
         if "email_key" in row:
             _check_email_free(row["email_key"], contact_id)
         if "company" in changes:

@@ -53,10 +53,28 @@ def test_company_is_linked_case_and_accent_insensitively(crm, mueller):
 
 
 def test_consent_date_can_be_given(crm):
-    r = crm("add", "contact", "Eva", "--consent-date", "01.03.2026", "-o", "json")
+    r = crm("add", "contact", "Eva", "--consent", "--consent-date", "01.03.2026", "-o", "json")
     card = r.json()
     assert card["consent"] is True
     assert card["consent_at"] == "2026-02-28T23:00:00+00:00"
+    r = crm("edit", "eva", "--consent-date", "02.03.2026", "-o", "json")  # a correction
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["consent_at"] == "2026-03-01T23:00:00+00:00"
+
+
+def test_consent_date_alone_or_in_the_future_is_refused(crm):
+    r = crm("add", "contact", "Eva", "--consent-date", "01.03.2026")
+    assert r.exit_code == 1 and "consent" in r.stderr
+    r = crm("add", "contact", "Eva", "--consent", "--consent-date", "01.03.2030")
+    assert r.exit_code == 1 and "future" in r.stderr
+    assert crm("list", "contacts", "-o", "json").json() == []
+    crm("add", "contact", "Eva")
+    r = crm("edit", "eva", "--consent-date", "01.03.2026")
+    assert r.exit_code == 1 and "consent" in r.stderr
+    r = crm("edit", "eva", "--consent", "--consent-date", "tomorrow")
+    assert r.exit_code == 1 and "future" in r.stderr
+    card = crm("show", "eva", "-o", "json").json()
+    assert (card["consent"], card["consent_at"]) == (False, None)
 
 
 @pytest.mark.parametrize(
