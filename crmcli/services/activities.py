@@ -19,7 +19,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import cadence, prepared, refs, search
+from crmcli.services import cadence, limits, prepared, refs, search
 from crmcli.values import unix_seconds
 
 DIRECTIONS = ("in", "out")
@@ -43,7 +43,7 @@ def _clean(values: dict, kind: str) -> dict:
     for key, value in values.items():
         if key in ("subject", "body", "outcome", "owner"):
             text = (value or "").strip()
-            out[key] = text or None
+            out[key] = limits.check(key, text) or None
         elif key == "direction":
             direction = (value or "").strip().lower() or None
             if direction is not None and direction not in DIRECTIONS:
@@ -202,6 +202,8 @@ def resolve_activity(
 ) -> dict:
     """Mark an inquiry, complaint or return as answered, with who, when and how."""
     now = now or utcnow()
+    limits.check("resolution", note)
+    limits.check("by", by)
     card = get_activity(activity_id)
     if card["kind"] not in TRACKED_KINDS:
         raise Invalid(

@@ -9,7 +9,7 @@ from peewee import JOIN, fn
 
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import Company, CompanyTag, Contact, database_proxy, utcnow
-from crmcli.services import refs, search, tags
+from crmcli.services import limits, refs, search, tags
 from crmcli.values import fold, fold_variants, parse_email, parse_phone
 
 TEXT_FIELDS = ("domain", "industry", "street", "zip", "city", "country", "notes")
@@ -32,6 +32,7 @@ def _clean(values: dict) -> dict:
     out: dict = {}
     for key, value in values.items():
         text = " ".join(str(value).split()) if value is not None else ""
+        limits.check(key, str(value).strip() if key == "notes" and value is not None else text)
         if key == "name":
             if not text:
                 raise Invalid("name", "a company needs a name")

@@ -18,7 +18,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import cadence, companies, prepared, refs, search, tags
+from crmcli.services import cadence, companies, limits, prepared, refs, search, tags
 from crmcli.values import birthday_value, fold, fold_variants, parse_email, parse_phone
 
 TEXT_FIELDS = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
@@ -74,16 +74,16 @@ def _clean(values: dict, now: datetime) -> dict:
     out: dict = {}
     for key, value in values.items():
         if key == "name":
-            name = " ".join((value or "").split())
+            name = limits.check("name", " ".join((value or "").split()))
             if not name:
                 raise Invalid("name", "a contact needs a name")
             out.update(name=name, name_key=fold_variants(name))
         elif key == "email":
-            email = _text(value)
+            email = limits.check("email", _text(value))
             out["email"] = parse_email(email) if email else None
             out["email_key"] = out["email"].lower() if email else None
         elif key == "phone":
-            phone = _text(value)
+            phone = limits.check("phone", _text(value))
             out["phone"] = phone
             out["phone_e164"] = parse_phone(phone) if phone else None
         elif key == "status":
@@ -118,7 +118,7 @@ def _clean(values: dict, now: datetime) -> dict:
                 raise Invalid("every", "a cadence is from 1 day to 10 years")
             out["cadence_days"] = value
         elif key in TEXT_FIELDS:
-            out[key] = _text(value)
+            out[key] = limits.check(key, _text(value))
             if key == "city":
                 out["city_fold"] = fold(out[key]) if out[key] else None
         elif key == "company":
@@ -153,6 +153,7 @@ def _check_email_free(email_key: str | None, contact_id: int | None = None) -> N
 
 def _set_fields(contact_id: int, fields: Sequence[tuple[str, str]]) -> None:
     for key, value in fields:
+        limits.check("field", value)
         ContactField.delete().where(
             (ContactField.contact == contact_id) & (ContactField.key == key)
         ).execute()

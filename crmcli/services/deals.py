@@ -6,7 +6,6 @@ the funnel's conversion and time-in-stage (services.reports) are facts, not gues
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -23,7 +22,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import prepared, refs, search, stages, tallies
+from crmcli.services import currencies, limits, prepared, refs, search, stages, tallies
 from crmcli.values import fold_variants, money_str
 
 TEXT_FIELDS = ("owner", "source", "lost_reason")
@@ -114,7 +113,7 @@ def _clean(values: dict) -> dict:
     out: dict = {}
     for key, value in values.items():
         if key == "title":
-            title = _text(value)
+            title = limits.check("title", _text(value))
             if not title:
                 raise Invalid("title", "a deal needs a title")
             out.update(title=title, name_key=fold_variants(title))
@@ -127,10 +126,7 @@ def _clean(values: dict) -> dict:
                 )
             out["amount_cents"] = value
         elif key == "currency":
-            code = (value or "EUR").strip().upper()
-            if not re.fullmatch(r"[A-Z]{3}", code):
-                raise Invalid("currency", f"'{value}' is not a currency code like EUR or USD")
-            out["currency"] = code
+            out["currency"] = currencies.check_currency(value)
         elif key == "expected_close":
             if value is not None and not isinstance(value, date):
                 raise TypeError("expected_close must be a date")
@@ -140,7 +136,7 @@ def _clean(values: dict) -> dict:
         elif key == "company_id":
             out["company"] = value
         elif key in TEXT_FIELDS:
-            out[key] = _text(value)
+            out[key] = limits.check(key, _text(value))
         else:
             raise KeyError(key)
     return out
@@ -249,7 +245,7 @@ def lose_deal(
 ) -> dict:
     """Mark an open deal as lost, with the reason (required: the funnel ranks them)."""
     now = now or utcnow()
-    why = _text(reason)
+    why = limits.check("reason", _text(reason))
     if not why:
         raise Invalid("reason", "say why the deal was lost (--reason)")
     with database_proxy.atomic():

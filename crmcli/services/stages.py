@@ -9,7 +9,7 @@ from peewee import fn
 
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import Deal, DealStageChange, Stage, database_proxy, utcnow
-from crmcli.services import prepared, refs
+from crmcli.services import limits, prepared, refs
 from crmcli.values import fold
 
 _KEYS = ("id", "name", "position", "probability", "is_won", "is_lost")
@@ -89,6 +89,7 @@ def _clean_name(name: str, stage_id: int | None = None) -> tuple[str, str]:
     text = " ".join((name or "").split())
     if not text:
         raise Invalid("name", "a stage needs a name")
+    limits.check("stage", text)
     if refs.is_id(text):
         raise Invalid("name", f"'{text}' would read as an id; give the stage a name")
     key = fold(text)

@@ -325,3 +325,10 @@ def test_birthday_without_a_year(crm):
     assert [i["text"] for i in items] == ["Eva Berg's birthday"]  # no age
     r = crm("edit", "eva", "--birthday", "30.02.")
     assert r.exit_code == 1 and "birthday" in r.stderr
+
+
+def test_a_10000_character_name_is_one_clear_error(crm):
+    r = crm("add", "contact", "x" * 10_000)
+    assert r.exit_code == 1
+    assert r.stderr == "crm: error: name: is 10,000 characters long; at most 200\n"
+    assert crm("list", "contacts", "-o", "json").json() == []

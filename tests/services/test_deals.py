@@ -41,7 +41,7 @@ def test_add_deal_starts_in_the_first_stage_with_the_contacts_company(person):
         ({"amount_cents": -1}, Invalid, "negative"),
         ({"stage": "nirgends"}, NotFound, "no stage 'nirgends'"),
         ({"stage": "gewonnen"}, Invalid, "open stage"),
-        ({"currency": "euro"}, Invalid, "currency code"),
+        ({"currency": "euro"}, Invalid, "ISO 4217 currency code"),
         ({"company_id": 999}, NotFound, "no company"),
     ],
 )
