@@ -90,6 +90,10 @@ def log_activity(
         raise Invalid("contact", "an activity belongs to a contact or a company")
     row = _clean(values, kind)
     row.update(kind=kind, occurred_at=_not_future(occurred_at or now, now))
+    if deal_id is not None:
+        from crmcli.services.deals import check_party
+
+        check_party(deal_id, contact_id=contact_id, company_id=company_id)
     at_seconds = unix_seconds(row["occurred_at"])
     if kind in TRACKED_KINDS:
         row.update(status="open", remind_at=at_seconds)

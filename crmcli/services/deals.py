@@ -187,6 +187,35 @@ def add_deal(
     return get_deal(deal_id)
 
 
+def check_party(deal_id: int, *, contact_id: int | None = None, company_id: int | None = None):
+    """Refuse to link something of `contact_id`/`company_id` (an activity, a task) to a deal
+    of another customer. A deal's party is its contact and its company, so a colleague at
+    the deal's company, or the company of the deal's contact, may be linked too."""
+    found = (
+        Deal.select(Deal.title, Deal.contact, Deal.company).where(Deal.id == deal_id).tuples()
+    ).first()
+    if found is None:
+        raise NotFound(f"no deal with id {deal_id}")
+    title, deal_contact, deal_company = found
+
+    def company_of(cid: int | None) -> int | None:
+        if cid is None:
+            return None
+        return Contact.select(Contact.company).where(Contact.id == cid).scalar()
+
+    name = None
+    if contact_id not in (None, deal_contact) and (
+        deal_company is None or company_of(contact_id) != deal_company
+    ):
+        name = Contact.select(Contact.name).where(Contact.id == contact_id).scalar()
+    elif company_id not in (None, deal_company) and (
+        deal_contact is None or company_of(deal_contact) != company_id
+    ):
+        name = Company.select(Company.name).where(Company.id == company_id).scalar()
+    if name is not None:
+        raise Invalid("deal", f"deal #{deal_id} {title} is another customer's, not {name}'s")
+
+
 def _first_open() -> dict:
     for s in stages.stages():
         if not (s["is_won"] or s["is_lost"]):

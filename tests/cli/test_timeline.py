@@ -263,3 +263,17 @@ def test_empty_stdin_or_a_note_without_text_logs_nothing(crm):
     assert r.exit_code == 0, r.stderr
     r = crm("log", "note", "müller", "--subject", "Kaffee")
     assert r.exit_code == 0, r.stderr
+
+
+def test_log_and_task_refuse_another_customers_deal(crm):
+    for args in (["Jürgen Müller"], ["Ida Brandt"]):
+        assert crm("add", "contact", *args).exit_code == 0
+    assert crm("add", "deal", "Dach", "--contact", "ida").exit_code == 0
+    r = crm("log", "call", "müller", "-m", "x", "--deal", "1")
+    assert r.exit_code == 1 and "another customer's" in r.stderr
+    r = crm("add", "task", "Nachfassen", "--contact", "müller", "--deal", "1")
+    assert r.exit_code == 1 and "another customer's" in r.stderr
+    assert crm("list", "activities", "-o", "json").json() == []
+    assert crm("list", "tasks", "-o", "json").json() == []
+    assert crm("log", "call", "ida", "-m", "x", "--deal", "1").exit_code == 0
+    assert crm("add", "task", "Nachfassen", "--contact", "ida", "--deal", "dach").exit_code == 0
