@@ -19,7 +19,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import cadence, limits, prepared, refs, search
+from crmcli.services import cadence, limits, periods, prepared, refs, search
 from crmcli.values import unix_seconds
 
 DIRECTIONS = ("in", "out")
@@ -332,6 +332,7 @@ def list_activities(
     offset: int = 0,
 ) -> list[dict]:
     """Activities, newest first; `open_only` lists unanswered ones oldest first."""
+    periods.check_period(since, until)
     query = _select()
     if contact_id is not None:
         query = query.where(Activity.contact == contact_id)

@@ -16,6 +16,7 @@ from crmcli.errors import Invalid
 from crmcli.models import Deal, database_proxy
 from crmcli.services import stages as stage_service
 from crmcli.services import tallies
+from crmcli.services.periods import check_period
 from crmcli.values import local_tz, money_str, to_utc
 
 SALES_GROUPS = ("month", "quarter", "owner", "source")
@@ -301,6 +302,7 @@ def funnel(
     from its deals, their history and stored stays, grouped in SQL. Both give the same
     figures.
     """
+    check_period(since, until)
     currency = _currency(currency)
     process = stage_service.stages()
     if since is None and until is None:
@@ -497,6 +499,7 @@ def sales(
     time), owner or source: won count and value, average won deal, win rate (won / closed)
     and the mean sales cycle of won deals (created to won, in days). The last row is the total
     (`group` None). Grouped in SQL: one scan, a row per group reaches Python."""
+    check_period(since, until)
     if by not in SALES_GROUPS:
         raise Invalid("by", f"'{by}' must be one of {', '.join(SALES_GROUPS)}")
     currency = _currency(currency)

@@ -277,3 +277,17 @@ def test_log_and_task_refuse_another_customers_deal(crm):
     assert crm("list", "tasks", "-o", "json").json() == []
     assert crm("log", "call", "ida", "-m", "x", "--deal", "1").exit_code == 0
     assert crm("add", "task", "Nachfassen", "--contact", "ida", "--deal", "dach").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "activities", "--since", "1.12.2026", "--until", "1.11.2026"],
+        ["report", "funnel", "--since", "1.12.2026", "--until", "1.11.2026"],
+        ["report", "sales", "--since", "today", "--until", "today"],
+    ],
+)
+def test_since_after_until_is_an_error(crm, args):
+    r = crm(*args)
+    assert r.exit_code == 1
+    assert r.stderr.startswith("crm: error: until:") and "period would be empty" in r.stderr
