@@ -299,9 +299,10 @@ def funnel(
     reached a later open stage passed this one, skipped or not; a won or lost stage counts
     the deals in it now, so one reopened from it counts there no more); `value`, their
     amount; `conversion_next`, reached of the next open or won stage / reached here;
-    `conversion_won`, deals won among those that reached it / reached here; `median_days`, the median completed stay in the stage (entered until
-    the deal's next step), with `stays` how many there were. `lost_reasons` ranks the reasons
-    of the deals lost now, most deals first, then most value.
+    `conversion_won`, deals won among those that reached it / reached here; `median_days`,
+    the median completed stay in the stage (entered until the deal's next step), with
+    `stays` how many there were. `lost_reasons` ranks the reasons of the deals lost now,
+    most deals first, then most value.
 
     All deals: read from the counters kept with every change (services.tallies); a period:
     from its deals, their history and stored stays, grouped in SQL. Both give the same
