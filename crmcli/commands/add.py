@@ -55,19 +55,28 @@ def add_contact(
     c.db()
     from crmcli.services import contacts
 
+    new = new_company(company)
     card = contacts.add_contact(
         name, company=company, tags_=tag or [], fields=fields, now=c.now(), **values
     )
-    company_news(card)
+    company_news(card, new)
     at = f" at {card['company']} (company #{card['company_id']})" if card["company"] else ""
     c.done(f"Added contact #{card['id']} {card['name']}{at}.")
     if output is not None:
         print_contact(card, output)
 
 
-def company_news(card: dict) -> None:
+def new_company(name: str | None) -> bool:
+    """Whether naming company `name` will create it (nothing matches it); an ambiguous name
+    fails here, before anything is written."""
+    from crmcli.services import companies
+
+    return bool(name and name.strip()) and companies.find_company(name) is None
+
+
+def company_news(card: dict, new: bool) -> None:
     """Say so when naming a company created it (a typo would otherwise go unnoticed)."""
-    if card.pop("company_created", False):
+    if new and card["company_id"] is not None:
         c.done(f"created company '{card['company']}' (#{card['company_id']})")
 
 

@@ -62,19 +62,29 @@ def _check_name_free(name_fold: str, company_id: int | None = None) -> None:
         raise Conflict(f"company #{other.id} {other.name} exists already")
 
 
-def link_company(name: str, *, now: datetime | None = None) -> tuple[int, bool]:
+def find_company(name: str) -> int | None:
     """The company that `name` names as a REF (id, exact name or unique case- and
-    accent-insensitive fragment), and False; or, when nothing matches, a new company of that
-    name, and True. Several matches are Ambiguous (with candidates): nothing is created."""
+    accent-insensitive fragment); None when nothing matches, so naming it creates it.
+    Several matches are Ambiguous (with candidates); an id that does not exist, NotFound."""
     row = _clean({"name": name})
     found = Company.select(Company.id).where(Company.name_fold == row["name_fold"]).scalar()
     if found is not None:
-        return found, False
+        return found
     try:
-        return resolve_company(row["name"]), False
+        return resolve_company(row["name"])
     except NotFound:
         if refs.is_id(row["name"]):
             raise  # "#12" or "12" names an id; a typo there must not become a company "12"
+    return None
+
+
+def link_company(name: str, *, now: datetime | None = None) -> tuple[int, bool]:
+    """The company `name` names (see find_company), and False; or, when nothing matches, a
+    new company of that name, and True."""
+    found = find_company(name)
+    if found is not None:
+        return found, False
+    row = _clean({"name": name})
     now = now or utcnow()
     company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
     search.reindex_companies([company_id])

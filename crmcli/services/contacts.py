@@ -170,17 +170,16 @@ def add_contact(
     now: datetime | None = None,
     **values,
 ) -> dict:
-    """Create a contact. `company` is resolved like a REF (companies.link_company) and created
-    only when nothing matches; the card's `company_created` says whether it was."""
+    """Create a contact. `company` is resolved like a REF (companies.find_company) and created
+    only when nothing matches."""
     now = now or utcnow()
     row = _clean({"name": name, **values}, now)
     row.setdefault("status", "lead")
     _check_consent(row.get("consent", False), row.get("consent_at"))
-    created = False
     with database_proxy.atomic():
         _check_email_free(row.get("email_key"))
         if company and company.strip():
-            row["company"], created = companies.link_company(company, now=now)
+            row["company"] = companies.link_or_create(company, now=now)
         contact_id = Contact.insert(created_at=now, updated_at=now, **row).execute()
         if tags_:
             ContactTag.insert_many(
@@ -191,7 +190,7 @@ def add_contact(
         search.reindex_contacts([contact_id])
         if row.get("cadence_days") is not None or tags_:
             cadence.refresh([contact_id])
-    return dict(get_contact(contact_id), company_created=created)
+    return get_contact(contact_id)
 
 
 def edit_contact(
@@ -204,14 +203,12 @@ def edit_contact(
     now: datetime | None = None,
 ) -> dict:
     """Change fields (None or "" clears one), tags and custom fields: all or nothing. A company
-    is resolved like a REF and created only when nothing matches (the card's
-    `company_created` says so)."""
+    is resolved like a REF and created only when nothing matches (companies.find_company)."""
     now = now or utcnow()
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise Invalid("field", f"contacts have no field {', '.join(sorted(unknown))}")
     row = _clean(changes, now)
-    created = False
     with database_proxy.atomic():
         if row.get("consent_at") is not None:
             consent = row.get("consent")
@@ -222,9 +219,7 @@ def edit_contact(
             _check_email_free(row["email_key"], contact_id)
         if "company" in changes:
             name = _text(changes["company"])
-            row["company"], created = (
-                companies.link_company(name, now=now) if name else (None, False)
-            )
+            row["company"] = companies.link_or_create(name, now=now) if name else None
         row["updated_at"] = now
         Contact.update(**row).where(Contact.id == contact_id).execute()
         add = tags.ensure_tags(add_tags)
@@ -241,17 +236,14 @@ def edit_contact(
         search.reindex_contacts([contact_id])
         if add or drop or {"cadence_days", "status"} & set(row):
             cadence.refresh([contact_id])
-    return dict(get_contact(contact_id), company_created=created)
+    return get_contact(contact_id)
 
 
 def tag_contact(contact_id: int, names: Iterable[str], *, remove: bool = False) -> dict:
     """Add (or remove) tags on one contact."""
     if remove:
-        card = edit_contact(contact_id, {}, remove_tags=names)
-    else:
-        card = edit_contact(contact_id, {}, add_tags=names)
-    card.pop("company_created")
-    return card
+        return edit_contact(contact_id, {}, remove_tags=names)
+    return edit_contact(contact_id, {}, add_tags=names)
 
 
 def delete_contact(contact_id: int) -> dict:
