@@ -66,7 +66,8 @@ def display(value: Any) -> str:
 
         return format_datetime(value)
     if isinstance(value, date):
-        return value.isoformat()
+        shown = getattr(value, "shown", None)  # a birthday without a year: 24.12.
+        return shown() if shown else value.isoformat()
     if isinstance(value, bool):
         return "yes" if value else "no"
     # Decimal (money) prints as itself: str() below

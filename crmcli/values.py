@@ -323,6 +323,47 @@ def parse_date(text: str, now: datetime, *, field: str = "date") -> date:
     return parsed[0].date()
 
 
+# ---------------------------------------------------------------- birthdays
+
+# A birthday without a year is stored in this year (no schema change), as Apple Contacts does:
+# a leap year, so 29.02. fits, and long enough past that no real birthday falls in it.
+NO_YEAR = 1604
+_DAY_MONTH = re.compile(r"(?a)(\d{1,2})\.(\d{1,2})\.?|--(\d\d)-?(\d\d)")
+
+
+class YearlessDate(date):
+    """A birthday whose year nobody knows: ISO 8601/vCard `--12-24` in JSON and CSV, shown
+    as `24.12.`, no age. Compare and store it as the date in NO_YEAR it is."""
+
+    def isoformat(self) -> str:
+        return f"--{self.month:02d}-{self.day:02d}"
+
+    __str__ = isoformat
+
+    def shown(self) -> str:
+        return f"{self.day:02d}.{self.month:02d}."
+
+
+def birthday_value(stored: date | None) -> date | None:
+    """A stored birthday as services hand it on: the date, or a YearlessDate for NO_YEAR."""
+    if stored is None or stored.year != NO_YEAR:
+        return stored
+    return YearlessDate(NO_YEAR, stored.month, stored.day)
+
+
+def parse_birthday(text: str, now: datetime, *, field: str = "birthday") -> date:
+    """Read a birthday: a full date as parse_date reads it (`24.12.1968`, `1968-12-24`), or
+    a day without a year (`24.12.`, `24.12`, vCard's `--12-24`), kept as a YearlessDate."""
+    found = _DAY_MONTH.fullmatch(text.strip())
+    if found is None:
+        return parse_date(text, now, field=field)
+    day, month = (int(found[1]), int(found[2])) if found[1] else (int(found[4]), int(found[3]))
+    try:
+        return YearlessDate(NO_YEAR, month, day)
+    except ValueError:
+        raise Invalid(field, f"{_q(text)} is no day of the year") from None
+
+
 # ---------------------------------------------------------------- money
 
 _MONEY = (

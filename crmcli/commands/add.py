@@ -37,7 +37,9 @@ def add_contact(
     every: c.EveryOpt = None,
     output: c.ResultOpt = None,
 ) -> None:
-    """Create a contact. A company named with --company is linked, or created if new.
+    """Create a contact. --company names a company like a REF (id, name or a unique part of
+    it, case and accents ignored); a new one is created only when nothing matches, and an
+    ambiguous name lists the candidates and changes nothing.
 
     Example: crm add contact "Jürgen Müller" -e jm@example.de -p "030 1234567"
     -c "Müller Bau GmbH" --city Berlin -t vip --field kundennr=4711
@@ -53,13 +55,29 @@ def add_contact(
     c.db()
     from crmcli.services import contacts
 
+    new = new_company(company)
     card = contacts.add_contact(
         name, company=company, tags_=tag or [], fields=fields, now=c.now(), **values
     )
+    company_news(card, new)
     at = f" at {card['company']} (company #{card['company_id']})" if card["company"] else ""
     c.done(f"Added contact #{card['id']} {card['name']}{at}.")
     if output is not None:
         print_contact(card, output)
+
+
+def new_company(name: str | None) -> bool:
+    """Whether naming company `name` will create it (nothing matches it); an ambiguous name
+    fails here, before anything is written."""
+    from crmcli.services import companies
+
+    return bool(name and name.strip()) and companies.find_company(name) is None
+
+
+def company_news(card: dict, new: bool) -> None:
+    """Say so when naming a company created it (a typo would otherwise go unnoticed)."""
+    if new and card["company_id"] is not None:
+        c.done(f"created company '{card['company']}' (#{card['company_id']})")
 
 
 @app.command("company")
@@ -144,9 +162,12 @@ def add_task(
 
     if rule:
         rule = tasks.with_end(rule, until=until_at, count=count)
+    contact_id = contacts.resolve_contact(contact) if contact else None
+    deal_id = deals.resolve_deal(deal) if deal else None
+    if deal_id is not None:
+        deals.check_party(deal_id, contact_id=contact_id)
     card = tasks.add_task(
-        title, contact_id=contacts.resolve_contact(contact) if contact else None,
-        deal_id=deals.resolve_deal(deal) if deal else None, due_at=due_at,
+        title, contact_id=contact_id, deal_id=deal_id, due_at=due_at,
         due_has_time=has_time, rrule=rule, priority=tasks.check_priority(priority), note=note,
         now=c.now(),
     )  # fmt: skip

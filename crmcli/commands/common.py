@@ -49,7 +49,9 @@ StreetOpt = _opt("--street", help="Street and number.")
 ZipOpt = _opt("--zip", help="Postal code.")
 CityOpt = _opt("--city", help="City.")
 CountryOpt = _opt("--country", help="Country.")
-BirthdayOpt = _opt("--birthday", help="Birthday: 24.12.1980 or 1980-12-24.", metavar="DATE")
+BirthdayOpt = _opt(
+    "--birthday", help="Birthday: 24.12.1980, 1980-12-24, or 24.12. without a year.", metavar="DATE"
+)
 StatusOpt = _opt("--status", "-s", help="lead, prospect, customer or inactive.")
 SourceOpt = _opt("--source", help="Lead source: where the contact came from.")
 OwnerOpt = _opt("--owner", help="Who in your team looks after this contact.")
@@ -61,7 +63,9 @@ ConsentOpt = Annotated[
     ),
 ]
 ConsentDateOpt = _opt(
-    "--consent-date", help="When consent was given (default: now).", metavar="WHEN"
+    "--consent-date",
+    help="When consent was given (default: now); with --consent, or on a contact who has it.",
+    metavar="WHEN",
 )
 EveryOpt = _opt(
     "--every",
@@ -175,12 +179,13 @@ def contact_values(values: dict) -> dict:
 
         raise Invalid(None, "--no-consent and --consent-date contradict each other")
     if out.get("birthday"):
-        out["birthday"] = day(out["birthday"], "birthday")
+        from crmcli.values import parse_birthday
+
+        out["birthday"] = parse_birthday(out["birthday"], now())
     elif "birthday" in out:
         out["birthday"] = None
     if out.get("consent_at"):
         out["consent_at"] = when(out["consent_at"], "consent-date")
-        out.setdefault("consent", True)
     elif "consent_at" in out:
         out["consent_at"] = None
     if "cadence_days" in out:
@@ -199,7 +204,12 @@ def duration(text: str | None) -> int | None:
 def message_text(message: str | None, *, what: str) -> str | None:
     """The text of `-m`: as given, `-` reads stdin, none opens $EDITOR on a terminal."""
     if message == "-":
-        return sys.stdin.read().strip() or None
+        text = sys.stdin.read().strip()
+        if not text:
+            from crmcli.errors import CrmError
+
+            raise CrmError("no text on stdin; nothing logged (use -m '' to log without text)")
+        return text
     if message is not None or not (current().stdin_isatty and current().stdout_isatty):
         return message
     text = edit_in_editor(

@@ -37,7 +37,11 @@ def list_contacts(
         str | None, typer.Option("--company", "-c", help="Works at this company (REF).")
     ] = None,
     city: Annotated[
-        str | None, typer.Option("--city", help="Lives in this city (accents ignored).")
+        str | None,
+        typer.Option(
+            "--city",
+            help="In this city; one without a city, at a company there (köln = Koeln = KOELN).",
+        ),
     ] = None,
     status: Annotated[
         str | None, typer.Option("--status", "-s", help="lead, prospect, customer or inactive.")

@@ -46,7 +46,8 @@ def log(
 ) -> None:
     """Record an interaction on a contact's (or company's) timeline.
 
-    Inquiries, complaints and returns stay open until `crm resolve`.
+    Inquiries, complaints and returns stay open until `crm resolve`. `-m -` with nothing
+    on stdin, or a note without any text, is refused: nothing is logged.
     Examples: crm log call müller -m "Angebot besprochen" --duration 15m --direction out
     echo "Lieferung beschädigt" | crm log complaint jm@example.de -m - --subject Lieferung
     """
@@ -67,6 +68,9 @@ def log(
     contact_id = contacts.resolve_contact(contact) if contact else None
     company_id = companies.resolve_company(company) if company else None
     body = c.message_text(message, what=kind)
+    if kind == "note" and not (body or (subject or "").strip()):
+        # A note is nothing but its text (a call without text still says a call happened).
+        raise Invalid("message", "a note needs text: -m TEXT, or -m - to read it from stdin")
     card = activities.log_activity(
         kind, contact_id=contact_id, company_id=company_id, deal_id=deal_id,
         occurred_at=occurred, body=body, now=c.now(), **values,

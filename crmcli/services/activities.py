@@ -19,7 +19,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import cadence, prepared, search
+from crmcli.services import cadence, limits, periods, prepared, refs, search
 from crmcli.values import unix_seconds
 
 DIRECTIONS = ("in", "out")
@@ -43,7 +43,7 @@ def _clean(values: dict, kind: str) -> dict:
     for key, value in values.items():
         if key in ("subject", "body", "outcome", "owner"):
             text = (value or "").strip()
-            out[key] = text or None
+            out[key] = limits.check(key, text) or None
         elif key == "direction":
             direction = (value or "").strip().lower() or None
             if direction is not None and direction not in DIRECTIONS:
@@ -90,6 +90,10 @@ def log_activity(
         raise Invalid("contact", "an activity belongs to a contact or a company")
     row = _clean(values, kind)
     row.update(kind=kind, occurred_at=_not_future(occurred_at or now, now))
+    if deal_id is not None:
+        from crmcli.services.deals import check_party
+
+        check_party(deal_id, contact_id=contact_id, company_id=company_id)
     at_seconds = unix_seconds(row["occurred_at"])
     if kind in TRACKED_KINDS:
         row.update(status="open", remind_at=at_seconds)
@@ -202,6 +206,8 @@ def resolve_activity(
 ) -> dict:
     """Mark an inquiry, complaint or return as answered, with who, when and how."""
     now = now or utcnow()
+    limits.check("resolution", note)
+    limits.check("by", by)
     card = get_activity(activity_id)
     if card["kind"] not in TRACKED_KINDS:
         raise Invalid(
@@ -305,12 +311,12 @@ def open_count_of(contact_id: int) -> int:
 
 def resolve_activity_ref(ref: str) -> int:
     """Activities are named by id (`12` or `#12`)."""
-    text = (ref or "").strip().lstrip("#")
-    if not text.isdigit():
+    if not refs.is_id(ref):
         raise Invalid("activity", f"'{ref}' is not an activity id", action="list_activities")
-    if not Activity.select(Activity.id).where(Activity.id == int(text)).exists():
-        raise NotFound(f"no activity with id {text}")
-    return int(text)
+    number = refs.parse_id(ref, kind="activity")
+    if not Activity.select(Activity.id).where(Activity.id == number).exists():
+        raise NotFound(f"no activity with id {number}")
+    return number
 
 
 def list_activities(
@@ -326,6 +332,7 @@ def list_activities(
     offset: int = 0,
 ) -> list[dict]:
     """Activities, newest first; `open_only` lists unanswered ones oldest first."""
+    periods.check_period(since, until)
     query = _select()
     if contact_id is not None:
         query = query.where(Activity.contact == contact_id)

@@ -9,7 +9,7 @@ from peewee import JOIN, fn
 
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import Company, CompanyTag, Contact, database_proxy, utcnow
-from crmcli.services import refs, search, tags
+from crmcli.services import limits, refs, search, tags
 from crmcli.values import fold, fold_variants, parse_email, parse_phone
 
 TEXT_FIELDS = ("domain", "industry", "street", "zip", "city", "country", "notes")
@@ -32,6 +32,7 @@ def _clean(values: dict) -> dict:
     out: dict = {}
     for key, value in values.items():
         text = " ".join(str(value).split()) if value is not None else ""
+        limits.check(key, str(value).strip() if key == "notes" and value is not None else text)
         if key == "name":
             if not text:
                 raise Invalid("name", "a company needs a name")
@@ -61,16 +62,38 @@ def _check_name_free(name_fold: str, company_id: int | None = None) -> None:
         raise Conflict(f"company #{other.id} {other.name} exists already")
 
 
-def link_or_create(name: str, *, now: datetime | None = None) -> int:
-    """The id of the company with this name (case- and accent-insensitive), created if missing."""
+def find_company(name: str) -> int | None:
+    """The company that `name` names as a REF (id, exact name or unique case- and
+    accent-insensitive fragment); None when nothing matches, so naming it creates it.
+    Several matches are Ambiguous (with candidates); an id that does not exist, NotFound."""
     row = _clean({"name": name})
     found = Company.select(Company.id).where(Company.name_fold == row["name_fold"]).scalar()
     if found is not None:
         return found
+    try:
+        return resolve_company(row["name"])
+    except NotFound:
+        if refs.is_id(row["name"]):
+            raise  # "#12" or "12" names an id; a typo there must not become a company "12"
+    return None
+
+
+def link_company(name: str, *, now: datetime | None = None) -> tuple[int, bool]:
+    """The company `name` names (see find_company), and False; or, when nothing matches, a
+    new company of that name, and True."""
+    found = find_company(name)
+    if found is not None:
+        return found, False
+    row = _clean({"name": name})
     now = now or utcnow()
     company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
     search.reindex_companies([company_id])
-    return company_id
+    return company_id, True
+
+
+def link_or_create(name: str, *, now: datetime | None = None) -> int:
+    """The id of the company `name` names, created when nothing matches (see link_company)."""
+    return link_company(name, now=now)[0]
 
 
 def add_company(
@@ -226,9 +249,10 @@ def _filtered(
             )
         )
     if city:
-        query = query.where(Company.city_fold == fold(city))
+        query = query.where(Company.city_fold.in_(search.matching_values(Company.city_fold, city)))
     if industry:
-        query = query.where(fn.LOWER(Company.industry) == industry.strip().lower())
+        values = search.matching_values(Company.industry, industry)
+        query = query.where(Company.industry.in_(values))
     if created_since:
         query = query.where(Company.created_at >= created_since)
     return query

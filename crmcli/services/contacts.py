@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from peewee import JOIN, fn
 
@@ -18,8 +18,8 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import cadence, companies, prepared, refs, search, tags
-from crmcli.values import fold, fold_variants, parse_email, parse_phone
+from crmcli.services import cadence, companies, limits, prepared, refs, search, tags
+from crmcli.values import birthday_value, fold, fold_variants, parse_email, parse_phone
 
 TEXT_FIELDS = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
 EDITABLE = (
@@ -74,16 +74,16 @@ def _clean(values: dict, now: datetime) -> dict:
     out: dict = {}
     for key, value in values.items():
         if key == "name":
-            name = " ".join((value or "").split())
+            name = limits.check("name", " ".join((value or "").split()))
             if not name:
                 raise Invalid("name", "a contact needs a name")
             out.update(name=name, name_key=fold_variants(name))
         elif key == "email":
-            email = _text(value)
+            email = limits.check("email", _text(value))
             out["email"] = parse_email(email) if email else None
             out["email_key"] = out["email"].lower() if email else None
         elif key == "phone":
-            phone = _text(value)
+            phone = limits.check("phone", _text(value))
             out["phone"] = phone
             out["phone_e164"] = parse_phone(phone) if phone else None
         elif key == "status":
@@ -95,7 +95,8 @@ def _clean(values: dict, now: datetime) -> dict:
                 raise TypeError("birthday must be a date")
             if value is not None and value > now.date():
                 raise Invalid("birthday", f"{value.isoformat()} is in the future")
-            out["birthday"] = value
+            # A YearlessDate is stored as the plain date in NO_YEAR it is (drivers know date).
+            out["birthday"] = value and date(value.year, value.month, value.day)
             out["birthday_md"] = value.strftime("%m-%d") if value else None
         elif key == "consent":
             out["consent"] = bool(value)
@@ -104,13 +105,20 @@ def _clean(values: dict, now: datetime) -> dict:
             if not value:
                 out["consent_at"] = None
         elif key == "consent_at":
+            if value is not None and value > now + _SLACK:
+                from crmcli.values import format_datetime
+
+                raise Invalid(
+                    "consent-date", f"{format_datetime(value)} is in the future; consent is "
+                    "recorded when it was given",
+                )  # fmt: skip
             out["consent_at"] = value
         elif key == "cadence_days":
             if value is not None and not 1 <= value <= 3660:
                 raise Invalid("every", "a cadence is from 1 day to 10 years")
             out["cadence_days"] = value
         elif key in TEXT_FIELDS:
-            out[key] = _text(value)
+            out[key] = limits.check(key, _text(value))
             if key == "city":
                 out["city_fold"] = fold(out[key]) if out[key] else None
         elif key == "company":
@@ -118,6 +126,18 @@ def _clean(values: dict, now: datetime) -> dict:
         else:
             raise KeyError(key)
     return out
+
+
+# A clock a few minutes ahead elsewhere is no reason to refuse a consent just given.
+_SLACK = timedelta(minutes=5)
+
+
+def _check_consent(consent: bool, consent_at: datetime | None) -> None:
+    """A consent date says when consent was given: it needs the consent itself."""
+    if consent_at is not None and not consent:
+        raise Invalid(
+            "consent-date", "a date of consent needs the consent itself (it does not grant it)"
+        )
 
 
 def _check_email_free(email_key: str | None, contact_id: int | None = None) -> None:
@@ -133,6 +153,7 @@ def _check_email_free(email_key: str | None, contact_id: int | None = None) -> N
 
 def _set_fields(contact_id: int, fields: Sequence[tuple[str, str]]) -> None:
     for key, value in fields:
+        limits.check("field", value)
         ContactField.delete().where(
             (ContactField.contact == contact_id) & (ContactField.key == key)
         ).execute()
@@ -149,10 +170,12 @@ def add_contact(
     now: datetime | None = None,
     **values,
 ) -> dict:
-    """Create a contact; a named company is linked (accent/case-insensitive) or created."""
+    """Create a contact. `company` is resolved like a REF (companies.find_company) and created
+    only when nothing matches."""
     now = now or utcnow()
     row = _clean({"name": name, **values}, now)
     row.setdefault("status", "lead")
+    _check_consent(row.get("consent", False), row.get("consent_at"))
     with database_proxy.atomic():
         _check_email_free(row.get("email_key"))
         if company and company.strip():
@@ -179,13 +202,19 @@ def edit_contact(
     fields: Sequence[tuple[str, str]] = (),
     now: datetime | None = None,
 ) -> dict:
-    """Change fields (None or "" clears one), tags and custom fields: all or nothing."""
+    """Change fields (None or "" clears one), tags and custom fields: all or nothing. A company
+    is resolved like a REF and created only when nothing matches (companies.find_company)."""
     now = now or utcnow()
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise Invalid("field", f"contacts have no field {', '.join(sorted(unknown))}")
     row = _clean(changes, now)
     with database_proxy.atomic():
+        if row.get("consent_at") is not None:
+            consent = row.get("consent")
+            if consent is None:
+                consent = Contact.select(Contact.consent).where(Contact.id == contact_id).scalar()
+            _check_consent(bool(consent), row["consent_at"])
         if "email_key" in row:
             _check_email_free(row["email_key"], contact_id)
         if "company" in changes:
@@ -249,7 +278,7 @@ def _row(values: tuple) -> dict:
         "zip": zip_,
         "city": city,
         "country": country,
-        "birthday": birthday,
+        "birthday": birthday_value(birthday),
         "status": status,
         "source": source,
         "owner": owner,
@@ -355,15 +384,18 @@ def _filtered(
     if company:
         query = query.where(Contact.company == companies.resolve_company(company))
     if city:
-        query = query.where(Contact.city_fold == fold(city))
+        query = query.where(_in_city(city))
     if status:
         query = query.where(Contact.status == check_status(status))
     if source:
-        query = query.where(fn.LOWER(Contact.source) == source.strip().lower())
+        query = query.where(Contact.source.in_(search.matching_values(Contact.source, source)))
     for key, value in fields:
         cond = (ContactField.contact == Contact.id) & (ContactField.key == key)
         if value != "":
-            cond &= ContactField.value == value
+            values = search.matching_values(
+                ContactField.value, value, where=ContactField.key == key
+            )
+            cond &= ContactField.value.in_(values)
         query = query.where(fn.EXISTS(ContactField.select(ContactField.id).where(cond)))
     if created_since:
         query = query.where(Contact.created_at >= created_since)
@@ -372,6 +404,18 @@ def _filtered(
 
         query = query.where(Contact.id.in_(cadence_due_ids(overdue_contact)))
     return query
+
+
+def _in_city(city: str):
+    """Contacts in `city` (folded like search: koeln finds Köln): by their own city, else,
+    when they have none, by their company's."""
+    own = search.matching_values(Contact.city_fold, city)
+    at_company = Company.select(Company.id).where(
+        Company.city_fold.in_(search.matching_values(Company.city_fold, city))
+    )
+    return Contact.city_fold.in_(own) | (
+        Contact.city_fold.is_null() & Contact.company.in_(at_company)
+    )
 
 
 def list_contacts(

@@ -6,7 +6,6 @@ the funnel's conversion and time-in-stage (services.reports) are facts, not gues
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -23,7 +22,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import prepared, refs, search, stages, tallies
+from crmcli.services import currencies, limits, prepared, refs, search, stages, tallies
 from crmcli.values import fold_variants, money_str
 
 TEXT_FIELDS = ("owner", "source", "lost_reason")
@@ -114,7 +113,7 @@ def _clean(values: dict) -> dict:
     out: dict = {}
     for key, value in values.items():
         if key == "title":
-            title = _text(value)
+            title = limits.check("title", _text(value))
             if not title:
                 raise Invalid("title", "a deal needs a title")
             out.update(title=title, name_key=fold_variants(title))
@@ -127,10 +126,7 @@ def _clean(values: dict) -> dict:
                 )
             out["amount_cents"] = value
         elif key == "currency":
-            code = (value or "EUR").strip().upper()
-            if not re.fullmatch(r"[A-Z]{3}", code):
-                raise Invalid("currency", f"'{value}' is not a currency code like EUR or USD")
-            out["currency"] = code
+            out["currency"] = currencies.check_currency(value)
         elif key == "expected_close":
             if value is not None and not isinstance(value, date):
                 raise TypeError("expected_close must be a date")
@@ -140,7 +136,7 @@ def _clean(values: dict) -> dict:
         elif key == "company_id":
             out["company"] = value
         elif key in TEXT_FIELDS:
-            out[key] = _text(value)
+            out[key] = limits.check(key, _text(value))
         else:
             raise KeyError(key)
     return out
@@ -189,6 +185,35 @@ def add_deal(
         tallies.added(deal_id)
         search.reindex_deals([deal_id])
     return get_deal(deal_id)
+
+
+def check_party(deal_id: int, *, contact_id: int | None = None, company_id: int | None = None):
+    """Refuse to link something of `contact_id`/`company_id` (an activity, a task) to a deal
+    of another customer. A deal's party is its contact and its company, so a colleague at
+    the deal's company, or the company of the deal's contact, may be linked too."""
+    found = (
+        Deal.select(Deal.title, Deal.contact, Deal.company).where(Deal.id == deal_id).tuples()
+    ).first()
+    if found is None:
+        raise NotFound(f"no deal with id {deal_id}")
+    title, deal_contact, deal_company = found
+
+    def company_of(cid: int | None) -> int | None:
+        if cid is None:
+            return None
+        return Contact.select(Contact.company).where(Contact.id == cid).scalar()
+
+    name = None
+    if contact_id not in (None, deal_contact) and (
+        deal_company is None or company_of(contact_id) != deal_company
+    ):
+        name = Contact.select(Contact.name).where(Contact.id == contact_id).scalar()
+    elif company_id not in (None, deal_company) and (
+        deal_contact is None or company_of(deal_contact) != company_id
+    ):
+        name = Company.select(Company.name).where(Company.id == company_id).scalar()
+    if name is not None:
+        raise Invalid("deal", f"deal #{deal_id} {title} is another customer's, not {name}'s")
 
 
 def _first_open() -> dict:
@@ -251,7 +276,7 @@ def lose_deal(
 ) -> dict:
     """Mark an open deal as lost, with the reason (required: the funnel ranks them)."""
     now = now or utcnow()
-    why = _text(reason)
+    why = limits.check("reason", _text(reason))
     if not why:
         raise Invalid("reason", "say why the deal was lost", action="give_reason")
     with database_proxy.atomic():
@@ -348,7 +373,10 @@ def _conditions(
     if company_id is not None:
         out.append(("company", company_id, lambda v: Deal.company == v))
     if owner:
-        out.append(("owner", _text(owner), lambda v: Deal.owner == v))
+        # Folded like search (accents, case, ue/ü): the stored spellings that match, each a
+        # value of its own so the prepared query differs only by how many there are.
+        names = tuple(search.matching_values(Deal.owner, owner))
+        out.append((f"owner{len(names)}", names, lambda v: Deal.owner.in_(list(v))))
     if closing_before is not None:
         value = Deal.expected_close.db_value(closing_before)
         out.append(("close", value, lambda v: Deal.expected_close < v))
@@ -363,11 +391,28 @@ _NONE = object()
 
 
 def _filtered(query, conditions: list, values) -> object:
-    """`query` with `conditions` applied to `values` (theirs, or placeholders in their place)."""
+    """`query` with `conditions` applied to `values` (theirs, or placeholders in their place);
+    a condition whose value is a tuple takes that many of them."""
     given = iter(values)
     for _, value, condition in conditions:
-        query = query.where(condition(None if value is _NONE else next(given)))
+        if value is _NONE:
+            query = query.where(condition(None))
+        elif isinstance(value, tuple):
+            query = query.where(condition(tuple(next(given) for _ in value)))
+        else:
+            query = query.where(condition(next(given)))
     return query
+
+
+def _values(conditions: list) -> list:
+    """The values of `conditions` in the order _filtered takes them (tuples flattened)."""
+    out: list = []
+    for _, value, _ in conditions:
+        if isinstance(value, tuple):
+            out.extend(value)
+        elif value is not _NONE:
+            out.append(value)
+    return out
 
 
 def _status(stage: dict) -> str:
@@ -386,7 +431,7 @@ def list_deals(
         raise Invalid("sort", f"cannot sort deals by '{sort}' (choose {', '.join(SORTS)})")
     order = [f.desc() if descending else f.asc() for f in SORTS[key]]
     conditions = _conditions(**filters)
-    args = [value for _, value, _ in conditions if value is not _NONE]
+    args = _values(conditions)
     if limit is not None:
         args.append(limit)
     if offset:
@@ -408,7 +453,7 @@ def list_deals(
 
 def count_deals(**filters) -> int:
     conditions = _conditions(**filters)
-    values = [value for _, value, _ in conditions if value is not _NONE]
+    values = _values(conditions)
     return _filtered(Deal.select(Deal.id), conditions, values).count()
 
 

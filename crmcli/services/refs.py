@@ -8,6 +8,26 @@ from crmcli.services import prepared
 from crmcli.values import fold
 
 MAX_CANDIDATES = 10
+# Ids are 64-bit signed integers on SQLite and PostgreSQL alike: a bigger number names nothing.
+MAX_ID = 2**63 - 1
+
+
+def is_id(ref: str) -> bool:
+    """Whether `ref` is written as an id: digits (ASCII only), optionally after `#`."""
+    text = (ref or "").strip().removeprefix("#")
+    return text.isascii() and text.isdigit()
+
+
+def parse_id(ref: str, *, kind: str) -> int:
+    """The id `ref` is written as (`12`, `#12`); NotFound for one that cannot exist (too big
+    for any id), Invalid for something that is no id."""
+    text = (ref or "").strip().removeprefix("#")
+    if not (text.isascii() and text.isdigit()):
+        raise Invalid(kind, f"'{ref}' is not an id")
+    number = int(text)
+    if number > MAX_ID:
+        raise NotFound(f"no {kind} with id {text}")
+    return number
 
 
 def resolve(model, ref: str, *, kind: str, describe=None) -> int:
@@ -18,9 +38,9 @@ def resolve(model, ref: str, *, kind: str, describe=None) -> int:
     text = (ref or "").strip()
     if not text:
         raise Invalid(kind, "an empty reference names nothing")
-    number = text[1:] if text.startswith("#") else text
-    if number.isdigit():
-        found = model.select(model.id).where(model.id == int(number)).scalar()
+    if is_id(text):
+        number = parse_id(text, kind=kind)
+        found = model.select(model.id).where(model.id == number).scalar()
         if found is None:
             raise NotFound(f"no {kind} with id {number}", kind=kind, ref=text)
         return found

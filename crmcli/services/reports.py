@@ -16,6 +16,7 @@ from crmcli.errors import Invalid
 from crmcli.models import Deal, database_proxy
 from crmcli.services import stages as stage_service
 from crmcli.services import tallies
+from crmcli.services.periods import check_period
 from crmcli.values import local_tz, money_str, to_utc
 
 SALES_GROUPS = ("month", "quarter", "owner", "source")
@@ -94,15 +95,20 @@ def _period_sql(since, until, currency: str, process: list[dict]) -> list[tuple[
     then its completed stays counted per stage and whole day (see _middles)."""
     where, params = _cohort(since, until, currency)
     table, per_deal = _deals_table(since, until, currency)
+    # A won stage counts only while the deal is in it (reopened, the win was undone).
     positions = " ".join(
-        f"WHEN {s['id']} THEN {int(s['position'])}" for s in process if not s["is_lost"]
-    )
+        f"WHEN {s['id']} THEN "
+        + (f"CASE WHEN d.stage_id = {s['id']} THEN {int(s['position'])} END" if s["is_won"]
+           else str(int(s["position"])))
+        for s in process
+        if not s["is_lost"]
+    )  # fmt: skip
     lost = [s["id"] for s in process if s["is_lost"]]
     top = f"MAX(CASE c.to_stage_id {positions} END)" if positions else "NULL"
-    # Bit i: the deal entered the i-th lost stage (however often).
+    # Bit i: the deal is in the i-th lost stage now (one reopened is lost no more).
     mask = (
         " + ".join(
-            f"MAX(CASE WHEN c.to_stage_id = {sid} THEN {1 << i} ELSE 0 END)"
+            f"MAX(CASE WHEN c.to_stage_id = {sid} AND d.stage_id = {sid} THEN {1 << i} ELSE 0 END)"
             for i, sid in enumerate(lost)
         )
         or "0"
@@ -290,17 +296,19 @@ def funnel(
     """The funnel of the deals created in [since, until) in `currency`.
 
     Per stage, in process order: `reached`, the deals that got at least that far (a deal that
-    reached a later open or won stage passed this one, skipped or not; a lost stage counts
-    the deals that entered it); `value`, their amount; `conversion_next`, reached of the next
-    open or won stage / reached here; `conversion_won`, deals won among those that reached
-    it / reached here; `median_days`, the median completed stay in the stage (entered until
-    the deal's next step), with `stays` how many there were. `lost_reasons` ranks the reasons
-    of the deals lost now, most deals first, then most value.
+    reached a later open stage passed this one, skipped or not; a won or lost stage counts
+    the deals in it now, so one reopened from it counts there no more); `value`, their
+    amount; `conversion_next`, reached of the next open or won stage / reached here;
+    `conversion_won`, deals won among those that reached it / reached here; `median_days`,
+    the median completed stay in the stage (entered until the deal's next step), with
+    `stays` how many there were. `lost_reasons` ranks the reasons of the deals lost now,
+    most deals first, then most value.
 
     All deals: read from the counters kept with every change (services.tallies); a period:
     from its deals, their history and stored stays, grouped in SQL. Both give the same
     figures.
     """
+    check_period(since, until)
     currency = _currency(currency)
     process = stage_service.stages()
     if since is None and until is None:
@@ -497,6 +505,7 @@ def sales(
     time), owner or source: won count and value, average won deal, win rate (won / closed)
     and the mean sales cycle of won deals (created to won, in days). The last row is the total
     (`group` None). Grouped in SQL: one scan, a row per group reaches Python."""
+    check_period(since, until)
     if by not in SALES_GROUPS:
         raise Invalid("by", f"'{by}' must be one of {', '.join(SALES_GROUPS)}")
     currency = _currency(currency)

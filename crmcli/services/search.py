@@ -174,6 +174,27 @@ def missing_entries() -> dict[str, int]:
     return out
 
 
+_TRANSLITERATED = re.compile(r"([aou])e")
+
+
+def skeleton(text: str) -> str:
+    """The form under which filters compare text: search's fold (case, accents, `ß`->`ss`)
+    with German transliterations undone (`ae`/`oe`/`ue` -> `a`/`o`/`u`), so that Köln, Koeln,
+    KÖLN and koeln are one city and Weiß equals weiss."""
+    return _TRANSLITERATED.sub(r"\1", fold(text))
+
+
+def matching_values(column, text: str, *, where=None) -> list:
+    """The distinct stored values of `column` (optionally among rows matching `where`) equal to
+    `text` as filters compare text (see skeleton). For a `column IN (...)` condition: a filter
+    on a text column then folds like search and still uses the column's index."""
+    want = skeleton(text)
+    query = column.model.select(column).distinct().where(column.is_null(False))
+    if where is not None:
+        query = query.where(where)
+    return [value for (value,) in query.tuples() if skeleton(value) == want]
+
+
 def query_terms(query: str) -> list[str]:
     """The folded words of a query; each is matched as a prefix."""
     return _WORD.findall(fold(query))

@@ -9,7 +9,7 @@ from peewee import fn
 
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import Deal, DealStageChange, Stage, database_proxy, utcnow
-from crmcli.services import prepared
+from crmcli.services import limits, prepared, refs
 from crmcli.values import fold
 
 _KEYS = ("id", "name", "position", "probability", "is_won", "is_lost")
@@ -55,9 +55,9 @@ def resolve_stage(ref: str) -> dict:
     if not text:
         raise Invalid("stage", "an empty stage name names nothing")
     rows = _all()
-    number = text.lstrip("#")
-    if number.isdigit():
-        found = [r for r in rows if r["id"] == int(number)]
+    if refs.is_id(text):
+        number = refs.parse_id(text, kind="stage")
+        found = [r for r in rows if r["id"] == number]
     else:
         key = fold(text)
         found = [r for r in rows if fold(r["name"]) == key]
@@ -89,7 +89,8 @@ def _clean_name(name: str, stage_id: int | None = None) -> tuple[str, str]:
     text = " ".join((name or "").split())
     if not text:
         raise Invalid("name", "a stage needs a name")
-    if text.lstrip("#").isdigit():
+    limits.check("stage", text)
+    if refs.is_id(text):
         raise Invalid("name", f"'{text}' would read as an id; give the stage a name")
     key = fold(text)
     other = Stage.select(Stage.id, Stage.name).where(Stage.name_fold == key)

@@ -8,7 +8,7 @@ from peewee import JOIN, fn
 
 from crmcli.errors import Invalid
 from crmcli.models import CompanyTag, ContactTag, Tag, database_proxy
-from crmcli.services import cadence
+from crmcli.services import cadence, refs
 from crmcli.values import fold
 
 
@@ -104,8 +104,8 @@ def resolve_tag(ref: str) -> int:
     from crmcli.errors import NotFound
 
     text = (ref or "").strip()
-    if text.lstrip("#").isdigit():
-        found = Tag.select(Tag.id).where(Tag.id == int(text.lstrip("#"))).scalar()
+    if refs.is_id(text):
+        found = Tag.select(Tag.id).where(Tag.id == refs.parse_id(text, kind="tag")).scalar()
     else:
         found = Tag.select(Tag.id).where(Tag.name_fold == fold(text)).scalar()
     if found is None:

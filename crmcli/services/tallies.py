@@ -3,8 +3,10 @@ and counters per currency (table pipeline_tally) that `crm report funnel` reads 
 walking every deal's history.
 
 A deal contributes to the counters (see `contribution`):
-  reached  stage_id = the furthest open or won stage it entered, sub = 1 if it is won now
-  lost     stage_id = a lost stage it entered (once however often)
+  reached  stage_id = the furthest stage it entered, open or the won stage it is in now,
+           sub = 1 if it is won now
+  lost     stage_id = the lost stage it is in now
+(a closed stage it was reopened from is a step back, not a stage it reached)
   reason   label = its lost reason, while it is lost
   stay     stage_id = the stage of a completed stay, sub = its whole days (cents: its seconds)
 with `deals` 1 and `cents` its amount. A change of one deal takes its contribution before and
@@ -91,19 +93,18 @@ def contribution(deal_id: int) -> Counter:
     steps = DealStageChange.select(DealStageChange.to_stage, DealStageChange.stay_seconds).where(
         DealStageChange.deal == deal_id
     )
-    top, lost = None, set()
+    top = None
     for sid, stay in steps.tuples():
-        if info[sid][2]:
-            lost.add(sid)
-        elif top is None or info[sid][0] > info[top][0]:
+        _, won, lost = info[sid]
+        # A won or lost stage counts only while the deal is in it: reopened, it was undone.
+        if not (lost or (won and sid != current)) and (top is None or info[sid][0] > info[top][0]):
             top = sid
         if stay is not None:
             _add(out, ("stay", currency, sid, stay // DAY, ""), 1, stay)
     if top is not None:
         _add(out, ("reached", currency, top, int(info[current][1]), ""), 1, cents)
-    for sid in lost:
-        _add(out, ("lost", currency, sid, 0, ""), 1, cents)
     if info[current][2]:
+        _add(out, ("lost", currency, current, 0, ""), 1, cents)
         _add(out, ("reason", currency, 0, 0, reason or ""), 1, cents)
     return out
 
@@ -177,17 +178,18 @@ def rebuild() -> None:
     db.execute_sql(
         head + f"SELECT 'reached', d.currency, ts.id, {_won()}, '', COUNT(*), "
         "SUM(d.amount_cents) FROM (SELECT c.deal_id AS deal, MAX(s.position) AS top "
-        "FROM deal_stage_change c JOIN stage s ON s.id = c.to_stage_id WHERE NOT s.is_lost "
+        "FROM deal_stage_change c JOIN stage s ON s.id = c.to_stage_id "
+        "JOIN deal cd ON cd.id = c.deal_id "
+        "WHERE NOT s.is_lost AND (NOT s.is_won OR cd.stage_id = s.id) "
         "GROUP BY c.deal_id) t JOIN deal d ON d.id = t.deal "
         "JOIN stage ts ON ts.position = t.top AND NOT ts.is_lost "
         "JOIN stage cs ON cs.id = d.stage_id "
         f"GROUP BY d.currency, ts.id, {_won()}"
     )
     db.execute_sql(
-        head + "SELECT 'lost', d.currency, x.stage, 0, '', COUNT(*), SUM(d.amount_cents) "
-        "FROM (SELECT DISTINCT c.deal_id AS deal, c.to_stage_id AS stage "
-        "FROM deal_stage_change c JOIN stage s ON s.id = c.to_stage_id WHERE s.is_lost) x "
-        "JOIN deal d ON d.id = x.deal GROUP BY d.currency, x.stage"
+        head + "SELECT 'lost', d.currency, d.stage_id, 0, '', COUNT(*), SUM(d.amount_cents) "
+        "FROM deal d JOIN stage s ON s.id = d.stage_id WHERE s.is_lost "
+        "GROUP BY d.currency, d.stage_id"
     )
     db.execute_sql(
         head + "SELECT 'reason', d.currency, 0, 0, COALESCE(d.lost_reason, ''), COUNT(*), "
@@ -208,3 +210,15 @@ def rows() -> list[tuple]:
         PipelineTally.label, PipelineTally.deals, PipelineTally.cents,
     ).tuples()  # fmt: skip
     return sorted(tuple(int(v) if isinstance(v, int) else v for v in r) for r in query)
+
+
+def drifted() -> bool:
+    """Whether the stored counters differ from what `rebuild` makes of the deals (for `crm db
+    check`; `rebuild` repairs). Counters written before reopened deals stopped counting in
+    the stage they were closed in differ for every such deal."""
+    kept = rows()
+    with database_proxy.atomic() as transaction:
+        rebuild()
+        fresh = rows()
+        transaction.rollback()
+    return kept != fresh

@@ -53,10 +53,28 @@ def test_company_is_linked_case_and_accent_insensitively(crm, mueller):
 
 
 def test_consent_date_can_be_given(crm):
-    r = crm("add", "contact", "Eva", "--consent-date", "01.03.2026", "-o", "json")
+    r = crm("add", "contact", "Eva", "--consent", "--consent-date", "01.03.2026", "-o", "json")
     card = r.json()
     assert card["consent"] is True
     assert card["consent_at"] == "2026-02-28T23:00:00+00:00"
+    r = crm("edit", "eva", "--consent-date", "02.03.2026", "-o", "json")  # a correction
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["consent_at"] == "2026-03-01T23:00:00+00:00"
+
+
+def test_consent_date_alone_or_in_the_future_is_refused(crm):
+    r = crm("add", "contact", "Eva", "--consent-date", "01.03.2026")
+    assert r.exit_code == 1 and "consent" in r.stderr
+    r = crm("add", "contact", "Eva", "--consent", "--consent-date", "01.03.2030")
+    assert r.exit_code == 1 and "future" in r.stderr
+    assert crm("list", "contacts", "-o", "json").json() == []
+    crm("add", "contact", "Eva")
+    r = crm("edit", "eva", "--consent-date", "01.03.2026")
+    assert r.exit_code == 1 and "consent" in r.stderr
+    r = crm("edit", "eva", "--consent", "--consent-date", "tomorrow")
+    assert r.exit_code == 1 and "future" in r.stderr
+    card = crm("show", "eva", "-o", "json").json()
+    assert (card["consent"], card["consent_at"]) == (False, None)
 
 
 @pytest.mark.parametrize(
@@ -247,3 +265,69 @@ def test_card_says_which_cadence_applies_and_when_the_next_call_is_due(crm):
     data = crm("show", "Karla", "-o", "json").json()
     assert (data["cadence_days"], data["cadence_effective_days"]) == (60, 14)
     assert data["contact_due_at"] == "2026-12-07T09:00:00+00:00"  # added now, + 14 days
+
+
+def test_company_fragment_links_and_a_new_company_is_announced(crm, mueller):
+    r = crm("add", "contact", "Eva Müller", "--company", "Müller Bau", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["company_id"] == mueller["company_id"]
+    assert "created company" not in r.stderr
+    r = crm("edit", "eva", "--company", "Schmidt Dach KG")
+    assert r.exit_code == 0, r.stderr
+    assert "created company 'Schmidt Dach KG' (#2)" in r.stderr
+    r = crm("add", "contact", "Ida", "--company", "Neue AG")
+    assert "created company 'Neue AG' (#3)" in r.stderr
+
+
+def test_ambiguous_company_lists_candidates_and_adds_nothing(crm, mueller):
+    crm("add", "company", "Müller Bau AG")
+    r = crm("add", "contact", "Eva Müller", "--company", "müller bau")
+    assert r.exit_code == 1
+    assert "ambiguous" in r.stderr and "Müller Bau AG" in r.stderr
+    assert "Müller Bau GmbH" in r.stderr
+    assert len(crm("list", "contacts", "-o", "json").json()) == 1
+    r = crm("edit", "1", "--company", "müller bau")
+    assert r.exit_code == 1
+    assert crm("show", "1", "-o", "json").json()["company"] == "Müller Bau GmbH"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "99999999999999999999999"],
+        ["show", "company", "99999999999999999999999"],
+        ["show", "deal", "#99999999999999999999999"],
+        ["show", "activity", "99999999999999999999999"],
+        ["edit", "99999999999999999999999", "--city", "Köln"],
+        ["log", "call", "99999999999999999999999", "-m", "x"],
+        ["move", "99999999999999999999999", "angebot"],
+    ],
+)
+def test_huge_ids_are_not_found(crm, args):
+    r = crm(*args)
+    assert r.exit_code == 1, r.stderr
+    assert "no " in r.stderr and "unexpected" not in r.stderr
+
+
+def test_birthday_without_a_year(crm):
+    r = crm("add", "contact", "Eva Berg", "--birthday", "24.12.", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["birthday"] == "--12-24"
+    shown = crm("show", "eva").stdout
+    assert "24.12." in shown and "1604" not in shown
+    r = crm("edit", "eva", "--birthday", "29.02.", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["birthday"] == "--02-29"
+    crm("edit", "eva", "--birthday", "24.12.")
+    r = crm("remind", "--within", "31d", "-o", "json", env={"CRM_NOW": "2026-12-24T08:00:00+01:00"})
+    items = [i for i in r.json() if i["kind"] == "birthday"]
+    assert [i["text"] for i in items] == ["Eva Berg's birthday"]  # no age
+    r = crm("edit", "eva", "--birthday", "30.02.")
+    assert r.exit_code == 1 and "birthday" in r.stderr
+
+
+def test_a_10000_character_name_is_one_clear_error(crm):
+    r = crm("add", "contact", "x" * 10_000)
+    assert r.exit_code == 1
+    assert r.stderr == "crm: error: name: is 10,000 characters long; at most 200\n"
+    assert crm("list", "contacts", "-o", "json").json() == []

@@ -244,3 +244,50 @@ def test_search_can_be_limited_to_activities(crm, mueller):
     log(crm, "note", "müller", "--subject", "Müllabfuhr")
     hits = crm("search", "mull", "--kind", "activity", "-o", "json").json()
     assert [h["kind"] for h in hits] == ["activity"]
+
+
+def test_empty_stdin_or_a_note_without_text_logs_nothing(crm):
+    assert crm("add", "contact", "Jürgen Müller").exit_code == 0
+    for args, stdin in (
+        (["note", "müller", "-m", "-"], ""),
+        (["note", "müller", "-m", "-"], "  \n\n"),
+        (["call", "müller", "-m", "-"], ""),
+        (["note", "müller"], None),  # a script: no editor to ask
+        (["note", "müller", "-m", ""], None),
+    ):
+        r = crm("log", *args, input=stdin)
+        assert r.exit_code == 1, (args, r.stderr)
+        assert r.stderr.startswith("crm: error:") and "text" in r.stderr
+    assert crm("list", "activities", "-o", "json").json() == []
+    r = crm("log", "call", "müller", "--duration", "15m")  # a call happened, text or not
+    assert r.exit_code == 0, r.stderr
+    r = crm("log", "note", "müller", "--subject", "Kaffee")
+    assert r.exit_code == 0, r.stderr
+
+
+def test_log_and_task_refuse_another_customers_deal(crm):
+    for args in (["Jürgen Müller"], ["Ida Brandt"]):
+        assert crm("add", "contact", *args).exit_code == 0
+    assert crm("add", "deal", "Dach", "--contact", "ida").exit_code == 0
+    r = crm("log", "call", "müller", "-m", "x", "--deal", "1")
+    assert r.exit_code == 1 and "another customer's" in r.stderr
+    r = crm("add", "task", "Nachfassen", "--contact", "müller", "--deal", "1")
+    assert r.exit_code == 1 and "another customer's" in r.stderr
+    assert crm("list", "activities", "-o", "json").json() == []
+    assert crm("list", "tasks", "-o", "json").json() == []
+    assert crm("log", "call", "ida", "-m", "x", "--deal", "1").exit_code == 0
+    assert crm("add", "task", "Nachfassen", "--contact", "ida", "--deal", "dach").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "activities", "--since", "1.12.2026", "--until", "1.11.2026"],
+        ["report", "funnel", "--since", "1.12.2026", "--until", "1.11.2026"],
+        ["report", "sales", "--since", "today", "--until", "today"],
+    ],
+)
+def test_since_after_until_is_an_error(crm, args):
+    r = crm(*args)
+    assert r.exit_code == 1
+    assert r.stderr.startswith("crm: error: until:") and "period would be empty" in r.stderr

@@ -364,3 +364,24 @@ def test_the_timeline_refuses_the_future(db):
     )
     with pytest.raises(Invalid, match="in the future"):
         activities.edit_activity(call["id"], {"occurred_at": NOW + timedelta(days=2)}, now=NOW)
+
+
+def test_a_deal_of_another_customer_is_not_linked(db):
+    from crmcli.services import companies, contacts, deals
+
+    bau = companies.add_company("Müller Bau GmbH", now=NOW)["id"]
+    jm = contacts.add_contact("Jürgen Müller", company="Müller Bau GmbH", now=NOW)["id"]
+    eva = contacts.add_contact("Eva Müller", company="Müller Bau GmbH", now=NOW)["id"]
+    ida = contacts.add_contact("Ida Brandt", company="Brandt KG", now=NOW)["id"]
+    brandt = companies.resolve_company("Brandt KG")
+    dach = deals.add_deal("Dach", contact_id=jm, now=NOW)["id"]  # with Müller Bau too
+    with pytest.raises(Invalid, match="another customer's, not Ida Brandt's"):
+        activities.log_activity("call", contact_id=ida, deal_id=dach, now=NOW)
+    with pytest.raises(Invalid, match="not Brandt KG's"):
+        activities.log_activity("call", company_id=brandt, deal_id=dach, now=NOW)
+    assert activities.list_activities() == []
+    # the deal's contact, a colleague at its company, and the company itself are its party
+    for who in ({"contact_id": jm}, {"contact_id": eva}, {"company_id": bau}):
+        assert activities.log_activity("call", deal_id=dach, now=NOW, **who)["deal_id"] == dach
+    alone = deals.add_deal("Keller", company_id=brandt, now=NOW)["id"]
+    assert activities.log_activity("call", contact_id=ida, deal_id=alone, now=NOW)

@@ -130,3 +130,91 @@ def test_search_ranks_name_hits_and_pages(db):
     assert len(found) == 2
     assert search.search("schmidt", limit=1, offset=1)[0]["name"] == "Klaus Berg"
     assert search.search("") == [] and search.search("!!!") == []
+
+
+def test_company_named_like_a_ref_links_instead_of_duplicating(db):
+    gmbh = companies.add_company("Müller Bau GmbH", now=NOW)
+    card = contacts.add_contact("Jürgen Müller", company="Müller Bau", now=NOW)
+    assert card["company_id"] == gmbh["id"]
+    card = contacts.add_contact("Eva Müller", company="mueller bau", now=NOW)
+    assert card["company_id"] == gmbh["id"]
+    card = contacts.add_contact("Ida Brandt", company=f"#{gmbh['id']}", now=NOW)
+    assert card["company_id"] == gmbh["id"]
+    assert companies.count_companies() == 1
+
+
+def test_company_ambiguous_changes_nothing_and_new_name_creates(db):
+    companies.add_company("Müller Bau GmbH", now=NOW)
+    companies.add_company("Müller Bau AG", now=NOW)
+    with pytest.raises(Ambiguous) as err:
+        contacts.add_contact("Jürgen Müller", company="müller bau", now=NOW)
+    assert {c.name for c in err.value.candidates} == {"Müller Bau GmbH", "Müller Bau AG"}
+    assert contacts.count_contacts() == 0
+    contact = contacts.add_contact("Jürgen Müller", now=NOW)
+    with pytest.raises(Ambiguous):
+        contacts.edit_contact(contact["id"], {"company": "Müller Bau"}, now=NOW)
+    assert contacts.get_contact(contact["id"])["company_id"] is None
+    assert companies.find_company("Schmidt Dach KG") is None  # would be created
+    card = contacts.edit_contact(contact["id"], {"company": "Schmidt Dach KG"}, now=NOW)
+    assert card["company"] == "Schmidt Dach KG"
+    assert companies.find_company("schmidt dach") == card["company_id"]
+    assert companies.count_companies() == 3
+
+
+def test_company_id_that_does_not_exist_is_not_created(db):
+    with pytest.raises(NotFound):
+        contacts.add_contact("Jürgen Müller", company="#42", now=NOW)
+    with pytest.raises(NotFound):
+        contacts.add_contact("Jürgen Müller", company="42", now=NOW)
+    assert companies.count_companies() == 0 and contacts.count_contacts() == 0
+
+
+def test_exact_company_name_wins_over_a_longer_one(db):
+    bau = companies.add_company("Bau", now=NOW)
+    companies.add_company("Müller Bau GmbH", now=NOW)
+    assert contacts.add_contact("A", company="BAU", now=NOW)["company_id"] == bau["id"]
+
+
+@pytest.mark.parametrize("ref", ["99999999999999999999999", "#99999999999999999999", "²"])
+def test_huge_or_odd_ids_are_simply_not_found(db, ref):
+    from crmcli.services import activities, deals, stages
+
+    for resolve in (
+        contacts.resolve_contact, companies.resolve_company, deals.resolve_deal,
+        stages.resolve_stage, tags.resolve_tag,
+    ):  # fmt: skip
+        with pytest.raises(NotFound):
+            resolve(ref)
+    with pytest.raises((NotFound, Invalid)):
+        activities.resolve_activity_ref(ref)
+
+
+@pytest.mark.parametrize("typed", ["koeln", "Köln", "KÖLN", "koln", "KOELN"])
+def test_city_filter_folds_like_search(db, typed):
+    a = contacts.add_contact("A", city="Köln", now=NOW)
+    b = contacts.add_contact("B", city="Koeln", now=NOW)
+    contacts.add_contact("C", city="Bonn", now=NOW)
+    assert [r["id"] for r in contacts.list_contacts(city=typed)] == [a["id"], b["id"]]
+    assert contacts.count_contacts(city=typed) == 2
+    companies.add_company("Dom GmbH", city="Köln", now=NOW)
+    assert [r["name"] for r in companies.list_companies(city=typed)] == ["Dom GmbH"]
+
+
+def test_city_filter_falls_back_to_the_company_city(db):
+    companies.add_company("Müller Bau GmbH", city="Köln", now=NOW)
+    at_company = contacts.add_contact("Jürgen Müller", company="müller bau gmbh", now=NOW)
+    contacts.add_contact("Eva Berg", company="müller bau gmbh", city="Bonn", now=NOW)
+    assert [r["id"] for r in contacts.list_contacts(city="köln")] == [at_company["id"]]
+    assert [r["name"] for r in contacts.list_contacts(city="bonn")] == ["Eva Berg"]
+
+
+def test_source_industry_and_field_filters_fold_like_search(db):
+    a = contacts.add_contact(
+        "A", source="Empfehlung Müller", fields=[("region", "Süd-West")], now=NOW
+    )
+    contacts.add_contact("B", source="Messe", fields=[("region", "Nord")], now=NOW)
+    assert [r["id"] for r in contacts.list_contacts(source="empfehlung mueller")] == [a["id"]]
+    assert [r["id"] for r in contacts.list_contacts(fields=[("region", "SUED-west")])] == [a["id"]]
+    assert contacts.list_contacts(source="nowhere") == []
+    companies.add_company("Weiß AG", industry="Großhandel", now=NOW)
+    assert [r["name"] for r in companies.list_companies(industry="grosshandel")] == ["Weiß AG"]

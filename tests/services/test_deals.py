@@ -41,7 +41,7 @@ def test_add_deal_starts_in_the_first_stage_with_the_contacts_company(person):
         ({"amount_cents": -1}, Invalid, "negative"),
         ({"stage": "nirgends"}, NotFound, "no stage 'nirgends'"),
         ({"stage": "gewonnen"}, Invalid, "open stage"),
-        ({"currency": "euro"}, Invalid, "currency code"),
+        ({"currency": "euro"}, Invalid, "ISO 4217 currency code"),
         ({"company_id": 999}, NotFound, "no company"),
     ],
 )
@@ -229,3 +229,16 @@ def test_search_finds_deal_titles(person):
     assert "Lead" in hits[0]["detail"]
     search.rebuild()
     assert search.search("photovolt")[0]["id"] == d["id"]
+
+
+def test_owner_filter_folds_like_search(db):
+    from crmcli.services import contacts, deals
+
+    who = contacts.add_contact("Jürgen Müller")
+    a = deals.add_deal("Dach", contact_id=who["id"], owner="Jürgen")
+    b = deals.add_deal("Fassade", contact_id=who["id"], owner="juergen")
+    deals.add_deal("Keller", contact_id=who["id"], owner="Anna")
+    assert sorted(d["id"] for d in deals.list_deals(owner="JURGEN")) == [a["id"], b["id"]]
+    assert deals.count_deals(owner="jürgen") == 2
+    assert deals.list_deals(owner="Niemand") == []
+    assert [d["title"] for d in deals.list_deals(owner="anna", limit=5)] == ["Keller"]

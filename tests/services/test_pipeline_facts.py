@@ -128,3 +128,45 @@ def test_the_demo_writes_its_facts(db):
 
     demo.fill_demo(contacts=200, now=NOW)
     assert_facts_right()
+
+
+def test_a_reopened_deal_no_longer_counts_in_the_stage_it_was_closed_in(person):
+    lost = deal(person, "L", 100_00, [(1, "Angebot"), (2, "lost", "Preis zu hoch")])
+    won = deal(person, "W", 200_00, [(1, "Verhandlung"), (3, "won")])
+
+    def reached() -> dict:
+        both = reports.funnel(), reports.funnel(since=LONG_AGO)
+        rows = [{r["stage"]: (r["reached"], r["value"]) for r in f["stages"]} for f in both]
+        assert rows[0] == rows[1]
+        return rows[0]
+
+    assert reached()["Verloren"] == (1, "100.00")
+    assert reached()["Gewonnen"] == (1, "200.00")
+    deals.reopen_deal(lost["id"], now=T0 + timedelta(days=4))
+    deals.reopen_deal(won["id"], now=T0 + timedelta(days=4))
+    assert_facts_right()
+    assert reached()["Verloren"] == (0, "0.00")
+    assert reached()["Gewonnen"] == (0, "0.00")
+    assert reached()["Verhandlung"] == (1, "200.00")  # where W got to, still
+    assert reached()["Angebot"][0] == 2
+    assert reports.funnel()["lost_reasons"] == []
+    deals.lose_deal(lost["id"], "Kein Budget", now=T0 + timedelta(days=5))
+    assert_facts_right()
+    assert reached()["Verloren"] == (1, "100.00")  # lost again: once, not twice
+
+
+def test_counters_of_an_older_version_are_found_drifted_and_rebuilt(person):
+    lost = deal(person, "L", 100_00, [(1, "Angebot"), (2, "lost", "Preis zu hoch")])
+    assert not tallies.drifted()
+    # What an older version kept for a deal lost and then reopened: still counted as lost.
+    deals.reopen_deal(lost["id"], now=T0 + timedelta(days=4))
+    stale = tallies.PipelineTally.update(deals=tallies.PipelineTally.deals + 1).where(
+        tallies.PipelineTally.kind == "reached"
+    )
+    stale.execute()
+    kept = tallies.rows()
+    assert tallies.drifted()
+    assert tallies.rows() == kept  # looking changed nothing
+    tallies.rebuild()
+    assert not tallies.drifted()
+    assert_facts_right()

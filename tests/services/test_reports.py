@@ -99,8 +99,9 @@ def test_a_reopened_deal_counts_once_and_its_stays_count(person):
         [(1, "Angebot"), (2, "lost", "Preis"), (5, "reopen", "Angebot"), (9, "won")],
     )
     f = {r["stage"]: r for r in reports.funnel()["stages"]}
+    # Reopened, the loss was undone: the deal no longer counts as reaching Verloren.
     assert (f["Angebot"]["reached"], f["Verloren"]["reached"], f["Gewonnen"]["reached"]) == (
-        1, 1, 1
+        1, 0, 1
     )  # fmt: skip
     # Angebot: 1 day, then 4 days after the reopen: median 2.5; lost for 3 days.
     assert (f["Angebot"]["median_days"], f["Angebot"]["stays"]) == (Decimal("2.50"), 2)
@@ -277,7 +278,9 @@ def funnel_by_definition(since, until, currency="EUR") -> dict:
         DealStageChange.deal, DealStageChange.to_stage, DealStageChange.stay_seconds
     ).tuples():
         if deal_id in cohort:
-            entered.setdefault(deal_id, set()).add(to)
+            # A won or lost stage counts while the deal is in it: reopened, it was undone.
+            if not (info[to]["is_won"] or info[to]["is_lost"]) or to == cohort[deal_id][1]:
+                entered.setdefault(deal_id, set()).add(to)
             if stay is not None:
                 stays.setdefault(to, []).append(stay)
     out = {}
@@ -386,6 +389,7 @@ def test_funnel_of_a_period_with_two_lost_stages(person):
     Deal.update(stage=storniert).where(Deal.id == b["id"]).execute()
     f = reports.funnel(since=T0)
     lost = {r["stage"]: (r["reached"], r["value"]) for r in f["stages"] if r["is_lost"]}
-    assert lost == {"Verloren": (2, "30.00"), "Storniert": (1, "20.00")}
+    # B was reopened from Verloren: it counts in Storniert, where it is now, alone.
+    assert lost == {"Verloren": (1, "10.00"), "Storniert": (1, "20.00")}
     assert as_figures(f) == funnel_by_definition(T0, None)
     assert {r["reason"] for r in f["lost_reasons"]} == {"Preis", "Zeit"}
