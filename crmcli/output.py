@@ -110,9 +110,16 @@ def _use_rich() -> bool:
 
 
 def render_rows(
-    rows: Iterable[dict], columns: Sequence[Column], fmt: Format | str = Format.table
+    rows: Iterable[dict],
+    columns: Sequence[Column],
+    fmt: Format | str = Format.table,
+    *,
+    fields: Sequence[str] | None = None,
 ) -> None:
-    """Print rows as a table (rich or plain), JSON array, JSON lines or CSV."""
+    """Print rows as a table (rich or plain), JSON array, JSON lines or CSV.
+
+    `fields` is the command's machine field set: the CSV header, the same whether there are
+    rows or not (JSON carries the same keys, as the services return them)."""
     fmt = Format(fmt)
     out = _stdout()
     if fmt in (Format.json, Format.jsonl):
@@ -127,7 +134,8 @@ def render_rows(
         import csv
 
         rows = list(rows)
-        keys = list(rows[0].keys()) if rows else [c.key for c in columns]
+        # A command without a declared field set: its table's columns.
+        keys = list(fields) if fields is not None else [c.key for c in columns]
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(keys)
         for row in rows:
@@ -182,9 +190,11 @@ def render_record(
     title: str = "",
     sections: Sequence[Section] = (),
     display_record: dict | None = None,
+    record_fields: Sequence[str] | None = None,
 ) -> None:
-    """Print one record (a card): labelled fields, then sections. JSON gets the whole record;
-    tables show `display_record` (the record plus display-only keys) when given."""
+    """Print one record (a card): labelled fields, then sections. JSON gets the whole record,
+    CSV one row of `record_fields` (the card's machine field set); tables show
+    `display_record` (the record plus display-only keys) when given."""
     fmt = Format(fmt)
     out = _stdout()
     import json
@@ -197,7 +207,7 @@ def render_record(
         out.write(json.dumps(jsonable(record), ensure_ascii=False) + "\n")
         return
     if fmt is Format.csv:
-        render_rows([record], [], Format.csv)
+        render_rows([record], (), Format.csv, fields=record_fields or list(record))
         return
     view = record if display_record is None else display_record
     shown = [(label, display(view.get(key))) for key, label in fields]

@@ -4,6 +4,44 @@ from __future__ import annotations
 
 from crmcli.output import Column, Format, Section, render_record
 
+# The machine field set of each kind: the CSV header (the same with rows or without) and the
+# keys of every JSON object, in order. tests/cli/test_fields.py holds them to the services.
+CONTACT_KEYS = (
+    "id", "name", "email", "phone", "phone_e164", "company_id", "company", "position",
+    "street", "zip", "city", "country", "birthday", "status", "source", "owner", "notes",
+    "consent", "consent_at", "cadence_days", "cadence_effective_days", "contact_due_at",
+    "last_activity_at", "tags", "fields", "created_at", "updated_at",
+)  # fmt: skip
+CONTACT_CARD_KEYS = (
+    *CONTACT_KEYS, "timeline", "timeline_total", "last_activity", "open_tasks", "open_issues",
+    "deals",
+)  # fmt: skip
+COMPANY_BASE_KEYS = (
+    "id", "name", "domain", "industry", "phone", "phone_e164", "email", "street", "zip",
+    "city", "country", "notes", "created_at", "updated_at",
+)  # fmt: skip
+COMPANY_KEYS = (*COMPANY_BASE_KEYS, "contacts", "tags")
+COMPANY_CARD_KEYS = (*COMPANY_BASE_KEYS, "tags", "contacts", "timeline", "deals")
+TAG_KEYS = ("id", "name", "contacts", "companies", "cadence_days", "created_at")
+ACTIVITY_KEYS = (
+    "id", "kind", "occurred_at", "contact_id", "contact", "company_id", "company", "direction",
+    "subject", "body", "duration_min", "outcome", "rating", "score", "status", "resolved_at",
+    "resolved_by", "resolution", "owner", "deal_id", "created_at", "updated_at",
+)  # fmt: skip
+OPEN_ACTIVITY_KEYS = (*ACTIVITY_KEYS, "age_days")
+TASK_KEYS = (
+    "id", "title", "contact_id", "contact", "due_at", "due_has_time", "snoozed_until",
+    "effective_due", "rrule", "priority", "note", "done", "done_at", "overdue", "previous_id",
+    "deal_id", "created_at", "updated_at",
+)  # fmt: skip
+DEAL_KEYS = (
+    "id", "title", "stage_id", "stage", "probability", "status", "amount", "currency",
+    "contact_id", "contact", "company_id", "company", "expected_close", "owner", "source",
+    "lost_reason", "closed_at", "created_at", "updated_at",
+)  # fmt: skip
+DEAL_CARD_KEYS = (*DEAL_KEYS, "history", "timeline")
+SEARCH_KEYS = ("kind", "id", "name", "detail", "contact_id", "email", "company", "city")
+
 CONTACT_FIELDS = (
     ("id", "Id"), ("email", "Email"), ("phone", "Phone"), ("phone_e164", "E.164"),
     ("company", "Company"), ("position", "Position"), ("street", "Street"), ("zip", "Zip"),
@@ -113,11 +151,15 @@ def print_activity(card: dict, fmt: Format) -> None:
         fmt,
         title=f"{card['kind']} #{card['id']}",
         display_record=activity_view(card),
+        record_fields=ACTIVITY_KEYS,
     )
 
 
 def print_task(card: dict, fmt: Format) -> None:
-    render_record(card, TASK_FIELDS, fmt, title=card["title"], display_record=task_view(card))
+    render_record(
+        card, TASK_FIELDS, fmt, title=card["title"], display_record=task_view(card),
+        record_fields=TASK_KEYS,
+    )  # fmt: skip
 
 
 def _cadence(card: dict) -> str:
@@ -162,8 +204,9 @@ def print_contact(card: dict, fmt: Format) -> None:
             Section(title, [activity_view(a) for a in card["timeline"]], TIMELINE_COLUMNS)
         )
     render_record(
-        card, CONTACT_FIELDS, fmt, title=card["name"], sections=sections, display_record=view
-    )
+        card, CONTACT_FIELDS, fmt, title=card["name"], sections=sections, display_record=view,
+        record_fields=CONTACT_CARD_KEYS,
+    )  # fmt: skip
 
 
 def print_company(card: dict, fmt: Format) -> None:
@@ -173,7 +216,10 @@ def print_company(card: dict, fmt: Format) -> None:
         sections.append(
             Section("Timeline", [activity_view(a) for a in card["timeline"]], TIMELINE_COLUMNS)
         )
-    render_record(card, COMPANY_FIELDS, fmt, title=card["name"], sections=sections)
+    render_record(
+        card, COMPANY_FIELDS, fmt, title=card["name"], sections=sections,
+        record_fields=COMPANY_CARD_KEYS,
+    )  # fmt: skip
 
 
 DEAL_FIELDS = (
@@ -226,5 +272,5 @@ def print_deal(card: dict, fmt: Format) -> None:
         )
     render_record(
         card, DEAL_FIELDS, fmt, title=card["title"], sections=sections,
-        display_record=deal_view(card),
+        display_record=deal_view(card), record_fields=DEAL_CARD_KEYS,
     )  # fmt: skip

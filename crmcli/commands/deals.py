@@ -96,6 +96,7 @@ stages_app = typer.Typer(
     invoke_without_command=True,
     add_completion=False,
 )
+STAGE_KEYS = ("id", "name", "position", "probability", "is_won", "is_lost", "deals", "value")
 STAGE_COLUMNS = (
     Column("position", "#", "right"), Column("name", "Stage"),
     Column("probability", "Probability %", "right"), Column("flag", "Closes"),
@@ -115,7 +116,7 @@ def _render_stages(output) -> None:
     else:
         for r in rows:
             r["value"] = money_str(r.pop("amount_cents"))
-    render_rows(rows, STAGE_COLUMNS, output)
+    render_rows(rows, STAGE_COLUMNS, output, fields=STAGE_KEYS)
 
 
 @stages_app.callback(invoke_without_command=True)

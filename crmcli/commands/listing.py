@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from crmcli.commands import cards
 from crmcli.commands import common as c
 from crmcli.commands.cards import COMPANY_COLUMNS, CONTACT_COLUMNS
 from crmcli.output import Column, render_rows
@@ -78,7 +79,7 @@ def list_contacts(
 
     limit = c.page_limit(limit, output)
     rows = contacts.list_contacts(sort=sort, limit=limit, offset=offset, **filters)
-    render_rows(rows, CONTACT_COLUMNS, output)
+    render_rows(rows, CONTACT_COLUMNS, output, fields=cards.CONTACT_KEYS)
     c.note_truncated(len(rows), offset, limit, lambda: contacts.count_contacts(**filters))
 
 
@@ -110,7 +111,7 @@ def list_companies(
 
     limit = c.page_limit(limit, output)
     rows = companies.list_companies(sort=sort, limit=limit, offset=offset, **filters)
-    render_rows(rows, COMPANY_COLUMNS, output)
+    render_rows(rows, COMPANY_COLUMNS, output, fields=cards.COMPANY_KEYS)
     c.note_truncated(len(rows), offset, limit, lambda: companies.count_companies(**filters))
 
 
@@ -127,7 +128,7 @@ def list_tags(output: c.OutputOpt = c.Format.table) -> None:
         Column("id", "Id", "right"), Column("name", "Tag"),
         Column("contacts", "Contacts", "right"), Column("companies", "Companies", "right"),
     )  # fmt: skip
-    render_rows(tags.list_tags(), columns, output)
+    render_rows(tags.list_tags(), columns, output, fields=cards.TAG_KEYS)
 
 
 @app.command("activities")
@@ -177,7 +178,10 @@ def list_activities(
         for r in rows:
             r["age_days"] = (now - r["occurred_at"]).days
     views = rows if output is not c.Format.table else [activity_view(r) for r in rows]
-    render_rows(views, OPEN_COLUMNS if open_ else ACTIVITY_COLUMNS, output)
+    render_rows(
+        views, OPEN_COLUMNS if open_ else ACTIVITY_COLUMNS, output,
+        fields=cards.OPEN_ACTIVITY_KEYS if open_ else cards.ACTIVITY_KEYS,
+    )  # fmt: skip
 
 
 @app.command("tasks")
@@ -218,7 +222,7 @@ def list_tasks(
         limit=c.page_limit(limit, output), offset=offset,
     )  # fmt: skip
     views = rows if output is not c.Format.table else [task_view(r) for r in rows]
-    render_rows(views, TASK_COLUMNS, output)
+    render_rows(views, TASK_COLUMNS, output, fields=cards.TASK_KEYS)
 
 
 @app.command("deals")
@@ -271,5 +275,5 @@ def list_deals(
     limit = c.page_limit(limit, output)
     rows = deals.list_deals(sort=sort, limit=limit, offset=offset, **filters)
     views = rows if output is not c.Format.table else [deal_view(r) for r in rows]
-    render_rows(views, DEAL_COLUMNS, output)
+    render_rows(views, DEAL_COLUMNS, output, fields=cards.DEAL_KEYS)
     c.note_truncated(len(rows), offset, limit, lambda: deals.count_deals(**filters))

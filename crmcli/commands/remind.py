@@ -12,6 +12,11 @@ from crmcli.output import Column, render_rows
 
 # `--exit-code`: 0 nothing due, 3 something due (1 and 2 stay errors), like `git diff --exit-code`.
 DUE_EXIT_CODE = 3
+# The CSV header (every kind's keys; a kind without one leaves it empty).
+ITEM_KEYS = (
+    "kind", "key", "id", "due", "has_time", "overdue", "contact_id", "contact", "text",
+    "priority", "age_days", "cadence_days", "last_activity_at", "last_activity", "open_issues",
+)  # fmt: skip
 COLUMNS = (
     Column("due_text", "Due"), Column("kind", "Kind"), Column("ref", "Id", "right"),
     Column("text", "What", max_width=60), Column("contact", "Contact", max_width=28),
@@ -85,7 +90,7 @@ def remind(
     if output is c.Format.table:
         _print_lines(items, now, brief)
     else:
-        render_rows(items, COLUMNS, output)
+        render_rows(items, COLUMNS, output, fields=ITEM_KEYS)
     if exit_code and items:
         raise typer.Exit(DUE_EXIT_CODE)
 

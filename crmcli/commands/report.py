@@ -25,6 +25,16 @@ CurrencyOpt = Annotated[
 ]
 BAR_WIDTH = 30
 
+# Machine field sets: the CSV header of each report's main table (rows or not).
+FUNNEL_KEYS = (
+    "stage", "stage_id", "position", "probability", "is_won", "is_lost", "reached", "value",
+    "won", "conversion_next", "conversion_won", "median_days", "stays",
+)  # fmt: skip
+PIPELINE_KEYS = ("stage", "probability", "deals", "value", "weighted")
+SALES_KEYS = (
+    "group", "won", "lost", "won_value", "average_deal", "win_rate", "sales_cycle_days",
+)  # fmt: skip
+
 FUNNEL_COLUMNS = (
     Column("stage", "Stage"), Column("reached", "Reached", "right"),
     Column("value_display", "Value", "right"), Column("next", "→ next", "right"),
@@ -67,13 +77,13 @@ def _period(since: str | None, until: str | None):
     return c.when(since, "since"), c.when(until, "until")
 
 
-def _whole(report: dict, rows: list[dict], columns, output: Format) -> bool:
+def _whole(report: dict, rows: list[dict], fields, output: Format) -> bool:
     """JSON and JSONL get the whole report, CSV the main rows; True when that is done."""
     if output in (Format.json, Format.jsonl):
         render_record(report, (), output)
         return True
     if output is Format.csv:
-        render_rows(rows, columns, output)
+        render_rows(rows, (), output, fields=fields)
         return True
     return False
 
@@ -115,7 +125,7 @@ def funnel(
     from crmcli.services import reports
 
     report = reports.funnel(*period, currency=currency)
-    if _whole(report, report["stages"], FUNNEL_COLUMNS, output):
+    if _whole(report, report["stages"], FUNNEL_KEYS, output):
         return
     cur = report["currency"]
     for r in report["stages"]:
@@ -145,7 +155,7 @@ def pipeline(currency: CurrencyOpt = "EUR", output: c.OutputOpt = c.Format.table
     from crmcli.services import reports
 
     report = reports.pipeline(currency=currency)
-    if _whole(report, report["stages"], PIPELINE_COLUMNS, output):
+    if _whole(report, report["stages"], PIPELINE_KEYS, output):
         return
     cur = report["currency"]
     total = {"stage": "Total", **report["total"]}
@@ -179,7 +189,7 @@ def sales(
 
     rows = reports.sales(by=by, since=period[0], until=period[1], currency=currency)
     if output is not Format.table:
-        render_rows(rows, SALES_COLUMNS, output)
+        render_rows(rows, SALES_COLUMNS, output, fields=SALES_KEYS)
         return
     cur = currency.upper()
     for r in rows:

@@ -46,4 +46,6 @@ def search(
 
     kinds = [k.value for k in kind or []]
     rows = search_service.search(" ".join(query), limit=limit, offset=offset, kinds=kinds)
-    render_rows(rows, COLUMNS, output)
+    from crmcli.commands.cards import SEARCH_KEYS
+
+    render_rows(rows, COLUMNS, output, fields=SEARCH_KEYS)
