@@ -78,15 +78,17 @@ def display(value: Any) -> str:
 
 
 def _csv_cell(value: Any) -> Any:
+    """One CSV cell: nested records as JSON text, a list of plain values comma-separated
+    (tags: `vip, b2b`), booleans as true/false."""
     import json
 
     if isinstance(value, bool):
         return "true" if value else "false"
     value = jsonable(value)
-    if isinstance(value, dict):
+    if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
+        return ", ".join("" if v is None else str(v) for v in value)
+    if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
     if value is None:
         return ""
     return value

@@ -88,3 +88,17 @@ def test_remind_csv_header_covers_every_kind(filled):
     rows = filled("remind", "--within", "2d", "--all", "-o", "json").json()
     assert rows and all(set(r) <= set(remind.ITEM_KEYS) for r in rows)
     assert header(filled, "remind", "--within", "2d", "--all") == list(remind.ITEM_KEYS)
+
+
+def test_card_csv_cells_hold_json_not_python_reprs(filled):
+    r = filled("show", "1", "-o", "csv")
+    row = next(csv.DictReader(io.StringIO(r.stdout)))
+    assert "{'" not in r.stdout and "None" not in r.stdout
+    import json
+
+    timeline = json.loads(row["timeline"])
+    assert timeline[0]["kind"] == "complaint" and timeline[0]["body"] == "Dach undicht"
+    assert json.loads(row["deals"])[0]["amount"] == "1234.50"
+    assert json.loads(row["open_tasks"])[0]["title"] == "Rückruf"
+    assert json.loads(row["fields"]) == {}
+    assert row["tags"] == "vip"
