@@ -22,8 +22,11 @@ from crmcli.env import Env, current, install
 
 
 def _fail(text: str, code: int) -> None:
-    # Always one line: driver messages (PostgreSQL's DETAIL: lines) are folded here, once.
-    sys.stderr.write(f"crm: error: {' '.join(str(text).split())}\n")
+    from crmcli.output import clean
+
+    # Always one line: driver messages (PostgreSQL's DETAIL: lines) are folded here, once;
+    # a name from the database in it cannot send control sequences to the terminal.
+    sys.stderr.write(f"crm: error: {clean(' '.join(str(text).split()))}\n")
     sys.exit(code)
 
 
@@ -152,9 +155,11 @@ class CrmGroup(TyperGroup):
                 **extra,
             )
         except Ambiguous as exc:
-            lines = [f"crm: error: {exc}; be more specific or use an id:"]
+            from crmcli.output import clean
+
+            lines = [f"crm: error: {clean(str(exc))}; be more specific or use an id:"]
             lines += [
-                f"  #{c.id}  {c.name}" + (f"  ({c.detail})" if c.detail else "")
+                f"  #{c.id}  {clean(c.name)}" + (f"  ({clean(c.detail)})" if c.detail else "")
                 for c in exc.candidates
             ]
             if exc.total > len(exc.candidates):

@@ -57,10 +57,43 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def display(value: Any) -> str:
-    """A value as a person reads it: local time, no None, lists comma-separated."""
+# Characters that must not reach a terminal as they are: C0 controls (ESC starts colour,
+# title and OSC 8 sequences, BEL rings, CR overwrites the line), DEL, C1 controls (0x9b is a
+# CSI of its own), bidirectional overrides and isolates (they reorder what is shown: "Trojan
+# Source") and the Unicode line separators. Built on first use.
+_VISIBLE: dict[int, str] = {}
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029)
+
+
+def _visible_table() -> dict[int, str]:
+    if not _VISIBLE:
+        _VISIBLE.update({c: "^" + chr(c + 64) for c in range(32)})  # ^[ ^G ^M as less shows
+        _VISIBLE[0x7F] = "^?"
+        _VISIBLE.update({c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})
+        _VISIBLE.update({c: f"\\u{c:04x}" for c in _BIDI})
+        _VISIBLE[ord("\t")] = " "
+    return _VISIBLE
+
+
+def clean(text: str, *, newlines: bool = False) -> str:
+    """Text from the database made safe for a terminal or plain output: control characters
+    shown visibly (`^[`, `\\x9b`, `\\u202e`), tabs as spaces; a newline is kept only where
+    the layout allows (`newlines=True`), else it becomes a space."""
+    if text.isprintable():  # the common case, fast
+        return text
+    table = _visible_table()
+    if newlines:
+        return "\n".join(line.translate(table) for line in text.split("\n"))
+    return text.replace("\r\n", " ").replace("\n", " ").translate(table)
+
+
+def display(value: Any, *, newlines: bool = False) -> str:
+    """A value as a person reads it: local time, no None, lists comma-separated, control
+    characters made visible (see clean)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return clean(value, newlines=newlines)
     if isinstance(value, datetime):
         from crmcli.values import format_datetime
 
@@ -71,10 +104,10 @@ def display(value: Any) -> str:
         return "yes" if value else "no"
     # Decimal (money) prints as itself: str() below
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        return ", ".join(f"{display(k)}={display(v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return ", ".join(display(v) for v in value)
-    return str(value)
+    return clean(str(value))
 
 
 def _csv_cell(value: Any) -> Any:
@@ -91,7 +124,20 @@ def _csv_cell(value: Any) -> Any:
         return json.dumps(value, ensure_ascii=False)
     if value is None:
         return ""
+    if isinstance(value, str):
+        return _defused(value)
     return value
+
+
+def _defused(text: str) -> str:
+    """A text cell a spreadsheet must not run as a formula (OWASP CSV injection): a leading
+    =, +, -, @, tab or CR gets a ' in front. A negative number stays a number."""
+    if text and text[0] in "=+-@\t\r":
+        import re
+
+        if not re.fullmatch(r"-\d+(\.\d+)?", text):
+            return "'" + text
+    return text
 
 
 def _stdout() -> TextIO:
@@ -168,7 +214,7 @@ def _rich_table(rows: list[dict], columns: Sequence[Column], out: TextIO, title:
 
 
 def _plain_table(rows: list[dict], columns: Sequence[Column], out: TextIO) -> None:
-    cells = [[display(row.get(c.key)).replace("\n", " ") for c in columns] for row in rows]
+    cells = [[display(row.get(c.key)) for c in columns] for row in rows]
     headers = [c.header.upper() for c in columns]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
 
@@ -212,7 +258,7 @@ def render_record(
         render_rows([record], (), Format.csv, fields=record_fields or list(record))
         return
     view = record if display_record is None else display_record
-    shown = [(label, display(view.get(key))) for key, label in fields]
+    shown = [(label, display(view.get(key), newlines=True)) for key, label in fields]
     shown = [(label, value) for label, value in shown if value != ""]
     if _use_rich():
         from rich.table import Table
@@ -224,7 +270,7 @@ def render_record(
         for label, value in shown:
             grid.add_row(label, _escape(value))
         if title:
-            console.print(f"[bold]{_escape(title)}[/bold]")
+            console.print(f"[bold]{_escape(clean(title))}[/bold]")
         console.print(grid)
         for section in sections:
             if section.rows:  # an empty section is left out, blank line and all
@@ -232,9 +278,11 @@ def render_record(
                 _rich_table(section.rows, section.columns, out, title=section.title)
         return
     if title:
-        out.write(title + "\n")
+        out.write(clean(title) + "\n")
     width = max((len(label) for label, _ in shown), default=0) + 1
     for label, value in shown:
+        # A multi-line text (notes, a mail's body) continues under its first line.
+        value = value.replace("\n", "\n" + " " * (width + 1))
         out.write(f"{(label + ':').ljust(width)} {value}\n")
     for section in sections:
         if section.rows:

@@ -147,13 +147,18 @@ def confirm(question: str, *, yes: bool) -> None:
         return
     if not current().stdin_isatty:
         raise CrmError(f"{question.rstrip('?')}: refusing without a terminal to ask; pass --yes")
-    if not typer.confirm(question, default=False, err=True):
+    from crmcli.output import clean
+
+    if not typer.confirm(clean(question, newlines=True), default=False, err=True):
         raise typer.Abort()
 
 
 def done(text: str) -> None:
-    """Tell a person what happened (stderr, so stdout stays for data)."""
-    sys.stderr.write(text + "\n")
+    """Tell a person what happened (stderr, so stdout stays for data); names from the database
+    in it cannot send control sequences to the terminal."""
+    from crmcli.output import clean
+
+    sys.stderr.write(clean(text, newlines=True) + "\n")
 
 
 def given(**values) -> dict:

@@ -97,7 +97,7 @@ def remind(
 
 def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
     from crmcli.env import current
-    from crmcli.output import display
+    from crmcli.output import clean, display
     from crmcli.values import format_date
 
     rows = []
@@ -127,7 +127,7 @@ def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
             parts.append("OVERDUE")
         if brief and r["context"]:
             parts.append(f"| {r['context']}")
-        print("  ".join(parts))
+        print(clean("  ".join(parts)))
 
 
 def _context(item: dict) -> str:

@@ -91,7 +91,10 @@ def _whole(report: dict, rows: list[dict], fields, output: Format) -> bool:
 def _bars(rows: list[dict]) -> None:
     """The funnel drawn: one bar per stage, as long as its share of the first stage."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from crmcli.output import clean
 
     top = max((r["reached"] for r in rows), default=0) or 1
     grid = Table.grid(padding=(0, 1))
@@ -102,7 +105,7 @@ def _bars(rows: list[dict]) -> None:
         width = round(BAR_WIDTH * r["reached"] / top)
         colour = "green" if r["is_won"] else "red" if r["is_lost"] else "cyan"
         bar = f"[{colour}]{'█' * width}[/]" + " " * (BAR_WIDTH - width)
-        grid.add_row(r["stage"], bar, str(r["reached"]))
+        grid.add_row(escape(clean(r["stage"])), bar, str(r["reached"]))
     Console(highlight=False, force_terminal=True).print(grid)
 
 
