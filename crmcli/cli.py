@@ -30,6 +30,16 @@ def _fail(text: str, code: int) -> None:
     sys.exit(code)
 
 
+def _reader_gone() -> None:
+    """stdout's reader closed the pipe: point stdout at devnull so that the flush at
+    interpreter exit cannot fail again (as Python's documentation on SIGPIPE advises)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stdout without a file (tests)
+        pass
+
+
 # Every command, in the order `crm --help` lists them: (module in crmcli.commands, the Typer
 # app or function there, short help). Modules are imported only when their command runs, so
 # `crm --help`, completion and each command pay only for what they use.
@@ -154,6 +164,7 @@ class CrmGroup(TyperGroup):
                 standalone_mode=False,
                 **extra,
             )
+            sys.stdout.flush()  # a reader gone away shows here, not at interpreter exit
         except Ambiguous as exc:
             from crmcli.output import clean
 
@@ -184,8 +195,15 @@ class CrmGroup(TyperGroup):
             sys.stderr.write("crm: aborted\n")
             sys.exit(1)
         except BrokenPipeError:
-            sys.stderr.close()  # the reader went away (crm list | head): not an error
+            _reader_gone()  # crm list | head: the reader had enough, a quiet success
             sys.exit(0)
+        except SystemExit as exc:
+            # typer meets a closed pipe first (while printing help or a command's output):
+            # it wraps stdout to pacify the flush and exits 1; for crm that is a success.
+            if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                _reader_gone()
+                sys.exit(0)
+            raise
         except KeyboardInterrupt:
             sys.exit(130)
         except Exception as exc:
