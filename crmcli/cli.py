@@ -40,6 +40,17 @@ def _reader_gone() -> None:
         pass
 
 
+def _check_arguments(args: list[str]) -> None:
+    """Arguments that are not valid UTF-8 (Python keeps their bytes as surrogates) are a usage
+    error here, not an encoding error when they reach the database."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            _fail(f"argument '{shown}' is not valid UTF-8 (check your terminal's encoding)", 2)
+
+
 # Every command, in the order `crm --help` lists them: (module in crmcli.commands, the Typer
 # app or function there, short help). Modules are imported only when their command runs, so
 # `crm --help`, completion and each command pay only for what they use.
@@ -156,6 +167,7 @@ class CrmGroup(TyperGroup):
 
         from crmcli.errors import Ambiguous, CrmError
 
+        _check_arguments(sys.argv[1:] if args is None else args)
         try:
             rv = super().main(
                 args=args,
@@ -211,6 +223,8 @@ class CrmGroup(TyperGroup):
                 raise
             if type(exc).__module__ == "peewee":  # locked, disk full, read-only file...
                 _fail(f"database: {exc}", 1)
+            if isinstance(exc, OverflowError):  # a number past what the database holds
+                _fail(f"a number is out of range ({exc})", 1)
             _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
         finally:
             current().close()

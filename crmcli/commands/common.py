@@ -25,13 +25,22 @@ FieldOpt = Annotated[
     list[str] | None,
     typer.Option("--field", "-f", metavar="KEY=VALUE", help="A custom field; repeatable."),
 ]
+# Counts a database can take (SQLite and PostgreSQL integers are 64-bit): a larger number is a
+# usage error with the range, not an overflow deep in the driver.
+MAX_ROWS = 1_000_000_000
 LimitOpt = Annotated[
     int | None,
     typer.Option(
-        "--limit", "-n", min=0, help="At most this many rows (0: all; a terminal shows 100)."
+        "--limit",
+        "-n",
+        min=0,
+        max=MAX_ROWS,
+        help="At most this many rows (0: all; a terminal shows 100).",
     ),
 ]
-OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip this many rows.")]
+OffsetOpt = Annotated[
+    int, typer.Option("--offset", min=0, max=MAX_ROWS, help="Skip this many rows.")
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 

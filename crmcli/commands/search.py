@@ -30,7 +30,7 @@ def search(
         list[Kind] | None, typer.Option("--kind", "-k", help="Only this kind; repeatable.")
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="At most this many results.")
+        int, typer.Option("--limit", "-n", min=1, max=c.MAX_ROWS, help="At most this many results.")
     ] = 20,
     offset: c.OffsetOpt = 0,
     output: c.OutputOpt = c.Format.table,

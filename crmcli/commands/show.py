@@ -20,7 +20,10 @@ def show(
         ),
     ],
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="Timeline entries to show (0: all).")
+        int,
+        typer.Option(
+            "--limit", "-n", min=0, max=c.MAX_ROWS, help="Timeline entries to show (0: all)."
+        ),
     ] = 50,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
