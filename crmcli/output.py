@@ -25,10 +25,19 @@ class Format(StrEnum):
 # NamedTuples, not dataclasses: every command imports this module, and a dataclass costs
 # ~0.5 ms of start-up to make (plus ~1 ms for the dataclasses module).
 class Column(NamedTuple):
+    """A table column. On a terminal narrower than the table, columns are fitted in this
+    order: free text shrinks (down to `min_width`, ellipsized, one line per row), then whole
+    columns go, highest `drop` first (0: never dropped). A `keep` column is never cut: money,
+    dates, ids and emails; right-aligned columns (numbers) and columns holding only dates or
+    numbers are kept too."""
+
     key: str
     header: str
     justify: str = "left"
     max_width: int | None = None
+    keep: bool = False
+    drop: int = 0
+    min_width: int | None = None
 
 
 class Section(NamedTuple):
@@ -202,15 +211,84 @@ def _rich_table(rows: list[dict], columns: Sequence[Column], out: TextIO, title:
     from rich import box
     from rich.table import Table
 
+    console = _console(out)
+    cells = [[display(row.get(c.key)) for c in columns] for row in rows]
+    fitted = fit_columns(columns, rows, cells, console.width)
     table = Table(box=box.SIMPLE_HEAD, title=title or None, title_justify="left", pad_edge=False)
-    for col in columns:
+    for i, width in fitted:
         table.add_column(
-            col.header, justify=col.justify, max_width=col.max_width, overflow="ellipsis"
-        )
-    for row in rows:
+            columns[i].header, justify=columns[i].justify, width=width, no_wrap=True,
+            overflow="ellipsis",
+        )  # fmt: skip
+    for row, line in zip(rows, cells, strict=True):
         # Values are data, never markup: "[bold]" or "[/x]" in a name prints as typed.
-        table.add_row(*(_escape(display(row.get(c.key))) for c in columns))
-    _console(out).print(table)
+        table.add_row(*(_escape(line[i]) for i, _ in fitted), style=row.get(ROW_STYLE))
+    console.print(table)
+
+
+# A key a view may add to a row: the rich style of the whole row on a terminal
+# ("red" for overdue); tables only, never JSON or CSV.
+ROW_STYLE = "_style"
+
+
+def _kept(column: Column, rows: list[dict]) -> bool:
+    if column.keep or column.justify == "right":
+        return True
+    from decimal import Decimal
+
+    values = [r.get(column.key) for r in rows]
+    present = [v for v in values if v is not None and v != ""]
+    return bool(present) and all(
+        isinstance(v, date | int | Decimal) and not isinstance(v, bool) for v in present
+    )
+
+
+def fit_columns(
+    columns: Sequence[Column], rows: list[dict], cells: list[list[str]], width: int
+) -> list[tuple[int, int]]:
+    """Which columns a terminal `width` cells wide shows, and how wide each is: kept columns
+    whole, free text shrunk (not below its minimum) and, when even that does not fit, the
+    least valuable columns left out. (index, content width) in the columns' order."""
+    from rich.cells import cell_len
+
+    natural, minimum, kept = [], [], []
+    for i, col in enumerate(columns):
+        full = max([cell_len(col.header), *(cell_len(line[i]) for line in cells)])
+        keep = _kept(col, rows)
+        if not keep and col.max_width:
+            full = min(full, col.max_width)
+        natural.append(full)
+        kept.append(keep)
+        minimum.append(full if keep else min(full, max(col.min_width or 10, 3)))
+    shown = list(range(len(columns)))
+
+    def room() -> int:  # SIMPLE_HEAD without edge padding: 3 cells a column, less one
+        return width - (3 * len(shown) - 1)
+
+    # Columns with nothing in them go first, then by `drop`, highest first.
+    empty = [i for i in shown if not any(line[i] for line in cells)]
+    ranked = sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: -columns[i].drop)
+    droppable = empty + [i for i in ranked if i not in empty]
+    while sum(natural[i] for i in shown) > room() and empty:
+        shown.remove(droppable.pop(0))
+        empty.pop(0)
+    while sum(minimum[i] for i in shown) > room() and droppable:
+        shown.remove(droppable.pop(0))
+    if sum(natural[i] for i in shown) <= room():
+        return [(i, natural[i]) for i in shown]
+    free = [i for i in shown if not kept[i]]
+    budget = room() - sum(natural[i] for i in shown if i not in free)
+    lowest = sum(minimum[i] for i in free)
+    if lowest > budget:  # kept columns alone nearly fill the line: free text squeezes more
+        squeezed = {i: max(1, budget * minimum[i] // lowest) for i in free}
+        return [(i, squeezed.get(i, natural[i])) for i in shown]
+    widths = {i: minimum[i] for i in shown}
+    spare = room() - sum(widths.values())
+    wants = {i: natural[i] - minimum[i] for i in shown if natural[i] > minimum[i]}
+    total = sum(wants.values())
+    for i, want in wants.items():  # the space left, shared as the text needs it
+        widths[i] += max(0, spare * want // total) if total else 0
+    return [(i, widths[i]) for i in shown]
 
 
 def _plain_table(rows: list[dict], columns: Sequence[Column], out: TextIO) -> None:

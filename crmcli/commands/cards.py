@@ -51,10 +51,14 @@ CONTACT_FIELDS = (
     ("last_interaction", "Last contact"),
     ("notes", "Notes"), ("created_at", "Created"), ("updated_at", "Updated"),
 )  # fmt: skip
+# On a narrow terminal free text shrinks first, then columns go, highest `drop` first; money,
+# dates, ids and emails (`keep`) are never cut (see output.Column).
 CONTACT_COLUMNS = (
-    Column("id", "Id", "right"), Column("name", "Name"), Column("company", "Company", max_width=30),
-    Column("email", "Email"), Column("phone", "Phone"), Column("city", "City"),
-    Column("status", "Status"), Column("tags", "Tags", max_width=30),
+    Column("id", "Id", "right"), Column("name", "Name", min_width=14),
+    Column("company", "Company", max_width=30, drop=5),
+    Column("email", "Email", keep=True), Column("phone", "Phone", keep=True, drop=2),
+    Column("city", "City", drop=3, min_width=8), Column("status", "Status", drop=4),
+    Column("tags", "Tags", max_width=30, drop=6, min_width=8),
 )  # fmt: skip
 COMPANY_FIELDS = (
     ("id", "Id"), ("domain", "Domain"), ("industry", "Industry"), ("phone", "Phone"),
@@ -63,13 +67,15 @@ COMPANY_FIELDS = (
     ("updated_at", "Updated"),
 )  # fmt: skip
 COMPANY_COLUMNS = (
-    Column("id", "Id", "right"), Column("name", "Name"), Column("industry", "Industry"),
-    Column("city", "City"), Column("domain", "Domain"), Column("contacts", "People", "right"),
-    Column("tags", "Tags", max_width=30),
+    Column("id", "Id", "right"), Column("name", "Name", min_width=14),
+    Column("industry", "Industry", drop=3, min_width=8), Column("city", "City", drop=2),
+    Column("domain", "Domain", keep=True, drop=4), Column("contacts", "People", "right"),
+    Column("tags", "Tags", max_width=30, drop=6, min_width=8),
 )  # fmt: skip
 PEOPLE_COLUMNS = (
-    Column("id", "Id", "right"), Column("name", "Name"), Column("position", "Position"),
-    Column("email", "Email"), Column("phone", "Phone"), Column("status", "Status"),
+    Column("id", "Id", "right"), Column("name", "Name", min_width=14),
+    Column("position", "Position", drop=4), Column("email", "Email", keep=True),
+    Column("phone", "Phone", keep=True, drop=2), Column("status", "Status", drop=3),
 )  # fmt: skip
 FIELD_COLUMNS = (Column("key", "Field"), Column("value", "Value"))
 ACTIVITY_FIELDS = (
@@ -80,20 +86,23 @@ ACTIVITY_FIELDS = (
     ("resolution", "Resolution"), ("owner", "Owner"), ("created_at", "Created"),
 )  # fmt: skip
 ACTIVITY_COLUMNS = (
-    Column("id", "Id", "right"), Column("occurred_at", "When"), Column("kind", "Kind"),
-    Column("direction", "Dir"), Column("who", "Contact", max_width=28),
-    Column("summary", "Subject / text", max_width=60), Column("status", "Status"),
+    Column("id", "Id", "right"), Column("occurred_at", "When", keep=True),
+    Column("kind", "Kind", keep=True), Column("direction", "Dir", drop=4),
+    Column("who", "Contact", max_width=28, drop=3, min_width=12),
+    Column("summary", "Subject / text", max_width=60, min_width=16),
+    Column("status", "Status", drop=2),
 )  # fmt: skip
 OPEN_COLUMNS = (
-    Column("id", "Id", "right"), Column("occurred_at", "Since"),
-    Column("age_days", "Days", "right"),
-    Column("kind", "Kind"), Column("who", "Contact", max_width=28),
-    Column("summary", "Subject / text", max_width=60),
+    Column("id", "Id", "right"), Column("occurred_at", "Since", keep=True),
+    Column("age_days", "Days", "right"), Column("kind", "Kind", keep=True),
+    Column("who", "Contact", max_width=28, drop=3, min_width=12),
+    Column("summary", "Subject / text", max_width=60, min_width=16),
 )  # fmt: skip
 TIMELINE_COLUMNS = (
-    Column("id", "Id", "right"), Column("occurred_at", "When"), Column("kind", "Kind"),
-    Column("direction", "Dir"), Column("summary", "Subject / text", max_width=70),
-    Column("status", "Status"),
+    Column("id", "Id", "right"), Column("occurred_at", "When", keep=True),
+    Column("kind", "Kind", keep=True), Column("direction", "Dir", drop=3),
+    Column("summary", "Subject / text", max_width=70, min_width=16),
+    Column("status", "Status", drop=2),
 )  # fmt: skip
 TASK_FIELDS = (
     ("id", "Id"), ("due", "Due"), ("snoozed_until", "Snoozed until"), ("repeat", "Repeats"),
@@ -101,9 +110,10 @@ TASK_FIELDS = (
     ("created_at", "Created"),
 )  # fmt: skip
 TASK_COLUMNS = (
-    Column("id", "Id", "right"), Column("due", "Due"), Column("flag", "!"),
-    Column("title", "Task", max_width=50), Column("contact", "Contact", max_width=28),
-    Column("priority", "Priority"), Column("repeat", "Repeats"),
+    Column("id", "Id", "right"), Column("due", "Due", keep=True), Column("flag", "!", keep=True),
+    Column("title", "Task", max_width=50, min_width=16),
+    Column("contact", "Contact", max_width=28, drop=3, min_width=12),
+    Column("priority", "Priority", drop=4), Column("repeat", "Repeats", drop=5, min_width=8),
 )  # fmt: skip
 
 
@@ -230,18 +240,21 @@ DEAL_FIELDS = (
     ("updated_at", "Updated"),
 )  # fmt: skip
 DEAL_COLUMNS = (
-    Column("id", "Id", "right"), Column("title", "Deal", max_width=40), Column("stage", "Stage"),
-    Column("amount_display", "Amount", "right"), Column("expected_close", "Close"),
-    Column("contact", "Contact", max_width=28), Column("company", "Company", max_width=28),
-    Column("owner", "Owner"),
+    Column("id", "Id", "right"), Column("title", "Deal", max_width=40, min_width=12),
+    Column("stage", "Stage", min_width=8, drop=2), Column("amount_display", "Amount", "right"),
+    Column("expected_close", "Close", keep=True),
+    Column("contact", "Contact", max_width=28, drop=4, min_width=10),
+    Column("company", "Company", max_width=28, drop=5, min_width=10),
+    Column("owner", "Owner", drop=6, min_width=8),
 )  # fmt: skip
 CARD_DEAL_COLUMNS = (
-    Column("id", "Id", "right"), Column("title", "Deal", max_width=40), Column("stage", "Stage"),
-    Column("amount_display", "Amount", "right"), Column("expected_close", "Close"),
+    Column("id", "Id", "right"), Column("title", "Deal", max_width=40, min_width=12),
+    Column("stage", "Stage", min_width=8), Column("amount_display", "Amount", "right"),
+    Column("expected_close", "Close", keep=True),
 )  # fmt: skip
 HISTORY_COLUMNS = (
-    Column("changed_at", "When"), Column("from_stage", "From"), Column("to_stage", "To"),
-    Column("changed_by", "By"),
+    Column("changed_at", "When", keep=True), Column("from_stage", "From"),
+    Column("to_stage", "To"), Column("changed_by", "By", drop=2),
 )  # fmt: skip
 
 

@@ -19,8 +19,8 @@ class Kind(StrEnum):
 
 
 COLUMNS = (
-    Column("kind", "Kind"), Column("id", "Id", "right"), Column("name", "Name"),
-    Column("detail", "Detail"),
+    Column("kind", "Kind", keep=True), Column("id", "Id", "right"),
+    Column("name", "Name", min_width=14), Column("detail", "Detail", min_width=16),
 )  # fmt: skip
 
 
