@@ -172,8 +172,12 @@ def render_rows(
     fmt: Format | str = Format.table,
     *,
     fields: Sequence[str] | None = None,
+    empty: str = "",
 ) -> None:
     """Print rows as a table (rich or plain), JSON array, JSON lines or CSV.
+
+    An empty table prints nothing on stdout; on a terminal `empty` ("No contacts match.")
+    tells the person on stderr, so pipes and scripts still get empty output.
 
     `fields` is the command's machine field set: the CSV header, the same whether there are
     rows or not (JSON carries the same keys, as the services return them)."""
@@ -199,8 +203,12 @@ def render_rows(
             writer.writerow([_csv_cell(row.get(k)) for k in keys])
     else:
         rows = list(rows)
-        if not rows:
-            return  # an empty result is success with empty output
+        if not rows:  # an empty result is success with empty output
+            from crmcli.env import current
+
+            if empty and current().stdout_isatty:
+                sys.stderr.write(empty + "\n")
+            return
         if _use_rich():
             _rich_table(rows, columns, out)
         else:

@@ -79,7 +79,9 @@ def list_contacts(
 
     limit = c.page_limit(limit, output)
     rows = contacts.list_contacts(sort=sort, limit=limit, offset=offset, **filters)
-    render_rows(rows, CONTACT_COLUMNS, output, fields=cards.CONTACT_KEYS)
+    render_rows(
+        rows, CONTACT_COLUMNS, output, fields=cards.CONTACT_KEYS, empty="No contacts match."
+    )
     c.note_truncated(len(rows), offset, limit, lambda: contacts.count_contacts(**filters))
 
 
@@ -111,7 +113,9 @@ def list_companies(
 
     limit = c.page_limit(limit, output)
     rows = companies.list_companies(sort=sort, limit=limit, offset=offset, **filters)
-    render_rows(rows, COMPANY_COLUMNS, output, fields=cards.COMPANY_KEYS)
+    render_rows(
+        rows, COMPANY_COLUMNS, output, fields=cards.COMPANY_KEYS, empty="No companies match."
+    )
     c.note_truncated(len(rows), offset, limit, lambda: companies.count_companies(**filters))
 
 
@@ -128,7 +132,7 @@ def list_tags(output: c.OutputOpt = c.Format.table) -> None:
         Column("id", "Id", "right"), Column("name", "Tag"),
         Column("contacts", "Contacts", "right"), Column("companies", "Companies", "right"),
     )  # fmt: skip
-    render_rows(tags.list_tags(), columns, output, fields=cards.TAG_KEYS)
+    render_rows(tags.list_tags(), columns, output, fields=cards.TAG_KEYS, empty="No tags yet.")
 
 
 @app.command("activities")
@@ -181,6 +185,7 @@ def list_activities(
     render_rows(
         views, OPEN_COLUMNS if open_ else ACTIVITY_COLUMNS, output,
         fields=cards.OPEN_ACTIVITY_KEYS if open_ else cards.ACTIVITY_KEYS,
+        empty="Nothing waits for an answer." if open_ else "No activities match.",
     )  # fmt: skip
 
 
@@ -222,7 +227,7 @@ def list_tasks(
         limit=c.page_limit(limit, output), offset=offset,
     )  # fmt: skip
     views = rows if output is not c.Format.table else [task_view(r) for r in rows]
-    render_rows(views, TASK_COLUMNS, output, fields=cards.TASK_KEYS)
+    render_rows(views, TASK_COLUMNS, output, fields=cards.TASK_KEYS, empty="No tasks match.")
 
 
 @app.command("deals")
@@ -275,5 +280,5 @@ def list_deals(
     limit = c.page_limit(limit, output)
     rows = deals.list_deals(sort=sort, limit=limit, offset=offset, **filters)
     views = rows if output is not c.Format.table else [deal_view(r) for r in rows]
-    render_rows(views, DEAL_COLUMNS, output, fields=cards.DEAL_KEYS)
+    render_rows(views, DEAL_COLUMNS, output, fields=cards.DEAL_KEYS, empty="No deals match.")
     c.note_truncated(len(rows), offset, limit, lambda: deals.count_deals(**filters))

@@ -48,4 +48,4 @@ def search(
     rows = search_service.search(" ".join(query), limit=limit, offset=offset, kinds=kinds)
     from crmcli.commands.cards import SEARCH_KEYS
 
-    render_rows(rows, COLUMNS, output, fields=SEARCH_KEYS)
+    render_rows(rows, COLUMNS, output, fields=SEARCH_KEYS, empty="Nothing matches.")

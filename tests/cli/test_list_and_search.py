@@ -174,3 +174,29 @@ def test_invalid_utf8_in_an_argument_is_a_clear_error(tmp_path):
         assert r.returncode == 2
         assert r.stderr.startswith(b"crm: error: argument 'k\\xf6ln' is not valid UTF-8")
         assert r.stderr.count(b"\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("list", "contacts", "--city", "Nirgendwo"), "No contacts match.\n"),
+        (("list", "companies"), "No companies match.\n"),
+        (("list", "deals"), "No deals match.\n"),
+        (("list", "tasks"), "No tasks match.\n"),
+        (("list", "activities"), "No activities match.\n"),
+        (("list", "tags"), "No tags yet.\n"),
+        (("search", "nirgendwo"), "Nothing matches.\n"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else None,
+)
+def test_an_empty_result_says_so_on_a_terminal_only(crm, monkeypatch, args, message):
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    r = crm(*args)
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", message)
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: False)
+    r = crm(*args)
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "")
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    assert crm(*args, "-o", "json").stderr == ""
