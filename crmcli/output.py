@@ -119,6 +119,33 @@ def display(value: Any, *, newlines: bool = False) -> str:
     return clean(str(value))
 
 
+def display_date(value: date | datetime | None) -> str:
+    """A date as a person reads it (a datetime gives its local date); "" for None."""
+    from crmcli.values import format_date
+
+    return format_date(value)
+
+
+def money(value: Any, currency: str = "EUR") -> str:
+    """An amount (Decimal, as services return it) for people: `1.234,50 €`; "" for None."""
+    if value is None:
+        return ""
+    from decimal import Decimal
+
+    from crmcli.values import format_money
+
+    return format_money(int(Decimal(value).scaleb(2)), currency)
+
+
+def percent(ratio: Any, places: int = 1) -> str:
+    """A ratio (Decimal 0.6667) as a percentage for people: `66.7 %`; "" for None."""
+    if ratio is None:
+        return ""
+    from decimal import Decimal
+
+    return f"{Decimal(ratio) * 100:.{places}f} %"
+
+
 def _csv_cell(value: Any) -> Any:
     """One CSV cell: nested records as JSON text, a list of plain values comma-separated
     (tags: `vip, b2b`), booleans as true/false."""
@@ -380,11 +407,6 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
-
-
-def message(text: str) -> None:
-    """A note for people (what was done); goes to stderr so stdout stays clean for scripts."""
-    sys.stderr.write(text + "\n")
 
 
 class paged:

@@ -117,41 +117,35 @@ TASK_COLUMNS = (
 )  # fmt: skip
 
 
-def summary(activity: dict) -> str:
-    text = " ".join((activity.get("body") or "").split())
-    subject = activity.get("subject")
-    return f"{subject}: {text}" if subject and text else subject or text
-
-
 def activity_view(activity: dict) -> dict:
-    """An activity with the display-only keys tables use (JSON keeps the plain record)."""
+    """An activity as a table row: the service's view plus its duration in words (JSON keeps
+    the plain record)."""
+    from crmcli.services.views import activity_view as view
     from crmcli.values import format_duration
 
-    return {
-        **activity,
-        "who": activity["contact"] or activity["company"],
-        "summary": summary(activity),
-        "duration": format_duration(activity["duration_min"]),
-    }
+    return {**view(activity), "duration": format_duration(activity["duration_min"])}
 
 
 def task_view(task: dict) -> dict:
-    from crmcli.output import display
-    from crmcli.values import describe_every, format_date
+    """A task as a table row: due as a person reads it, its state as a flag, the rule in words;
+    overdue rows red and today's highlighted on a terminal."""
+    from crmcli.commands.common import today
+    from crmcli.output import ROW_STYLE, display, display_date
+    from crmcli.services.views import task_view as view
+    from crmcli.values import describe_every
 
-    due = task["effective_due"]
-    shown = (
-        ""
-        if due is None
-        else display(due)
-        if task["due_has_time"] or task["snoozed_until"]
-        else format_date(due)
-    )
-    flag = "done" if task["done"] else "overdue" if task["overdue"] else ""
+    row = view(task, today())
+    due = row["due"]
+    shown = "" if due is None else display_date(due) if row["due_is_day"] else display(due)
     return {
-        **task, "due": shown, "flag": flag,
+        **row, "due": shown, "flag": row["state"],
         "repeat": describe_every(task["rrule"]) if task["rrule"] else "",
+        ROW_STYLE: STATE_STYLES.get(row["state"]),
     }  # fmt: skip
+
+
+# How a task's (and a reminder's) state looks on a terminal.
+STATE_STYLES = {"overdue": "red", "today": "bold yellow", "done": "dim"}
 
 
 def print_activity(card: dict, fmt: Format) -> None:
@@ -260,12 +254,11 @@ HISTORY_COLUMNS = (
 
 def deal_view(deal: dict) -> dict:
     """A deal with the display-only keys tables use (JSON keeps the plain record)."""
-    from crmcli.values import format_money
+    from crmcli.output import money
 
-    cents = int(deal["amount"].replace(".", "")) if deal.get("amount") is not None else None
     return {
         **deal,
-        "amount_display": format_money(cents, deal["currency"]),
+        "amount_display": money(deal.get("amount"), deal["currency"]),
         "probability_display": f"{deal['probability']} %",
     }
 

@@ -92,6 +92,13 @@ def now() -> datetime:
     return current().now()
 
 
+def today() -> date:
+    """The local date of the command's clock."""
+    from crmcli.values import local_tz
+
+    return now().astimezone(local_tz()).date()
+
+
 def when(text: str | None, field: str) -> datetime | None:
     from crmcli.values import parse_when
 

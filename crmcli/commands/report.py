@@ -62,15 +62,15 @@ SALES_COLUMNS = (
 
 
 def _percent(value) -> str:
-    return "" if value is None else f"{value * 100:.1f} %"
+    from crmcli.output import percent
+
+    return percent(value)
 
 
-def _money(text: str | None, currency: str) -> str:
-    from decimal import Decimal
+def _money(value, currency: str) -> str:
+    from crmcli.output import money
 
-    from crmcli.values import format_money
-
-    return "" if text is None else format_money(int(Decimal(text) * 100), currency)
+    return money(value, currency)
 
 
 def _period(since: str | None, until: str | None):

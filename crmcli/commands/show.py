@@ -37,13 +37,9 @@ def show(
     timeline_limit = limit or None
     c.db()
     if kind == "company":
-        from crmcli.services import activities, companies
+        from crmcli.services import companies, views
 
-        card = companies.get_company(companies.resolve_company(ref))
-        card["timeline"] = activities.list_activities(company_id=card["id"], limit=timeline_limit)
-        from crmcli.services.deals import deals_of
-
-        card["deals"] = deals_of(company_id=card["id"])
+        card = views.company_card(companies.resolve_company(ref), timeline_limit=timeline_limit)
         with paged():
             print_company(card, output)
     elif kind == "deal":
