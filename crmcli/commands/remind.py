@@ -112,6 +112,17 @@ def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
             line["context"] = _context(item)
         rows.append(line)
     if current().color:
+        from crmcli.commands.cards import STATE_STYLES
+        from crmcli.output import ROW_STYLE
+        from crmcli.values import local_tz, to_utc
+
+        today = c.today()
+        for line, item in zip(rows, items, strict=True):
+            due = item["due"]
+            if isinstance(due, datetime):
+                due = to_utc(due).astimezone(local_tz()).date()
+            state = "overdue" if item["overdue"] else "today" if due and due <= today else ""
+            line[ROW_STYLE] = STATE_STYLES.get(state)
         columns = COLUMNS + ((Column("context", "Context", max_width=50),) if brief else ())
         render_rows(rows, columns, c.Format.table)
         return
