@@ -104,14 +104,13 @@ def display(value: Any, *, newlines: bool = False) -> str:
     if isinstance(value, str):
         return clean(value, newlines=newlines)
     if isinstance(value, datetime):
-        from crmcli.values import format_datetime
-
-        return format_datetime(value)
+        return display_datetime(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return display_date(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    # Decimal (money) prints as itself: str() below
+    if type(value).__name__ == "Decimal":  # days, ratios (money goes through money())
+        return _number(value)
     if isinstance(value, dict):
         return ", ".join(f"{display(k)}={display(v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
@@ -119,31 +118,68 @@ def display(value: Any, *, newlines: bool = False) -> str:
     return clean(str(value))
 
 
+def locale() -> str | None:
+    """How people read dates and numbers here: `de`, `en` or None (ISO dates, German numbers).
+    $CRM_LOCALE decides (de, en; anything else means ISO), else the first of $LC_ALL,
+    $LC_TIME and $LANG that is set (de_* means de). JSON and CSV never change."""
+    chosen = os.environ.get("CRM_LOCALE")
+    if chosen is None:
+        chosen = next(
+            (os.environ[v] for v in ("LC_ALL", "LC_TIME", "LANG") if os.environ.get(v)), ""
+        )
+        return "de" if chosen.lower().startswith("de") else None
+    code = chosen.strip().split(".")[0].split("_")[0].lower()
+    return code if code in ("de", "en") else None
+
+
+def display_datetime(value: datetime) -> str:
+    """A moment in local time: `24.12.2026 14:00` (de) or `2026-12-24 14:00`."""
+    from crmcli.values import format_datetime, local_tz, to_utc
+
+    if locale() == "de":
+        return to_utc(value).astimezone(local_tz()).strftime("%d.%m.%Y %H:%M")
+    return format_datetime(value)
+
+
 def display_date(value: date | datetime | None) -> str:
-    """A date as a person reads it (a datetime gives its local date); "" for None."""
+    """A date as a person reads it (a datetime gives its local date): `24.12.2026` (de) or
+    `2026-12-24`; "" for None."""
     from crmcli.values import format_date
 
+    if value is not None and locale() == "de":
+        from crmcli.values import local_tz, to_utc
+
+        if isinstance(value, datetime):
+            value = to_utc(value).astimezone(local_tz()).date()
+        return value.strftime("%d.%m.%Y")
     return format_date(value)
 
 
+def _number(value: Any, places: int | None = None) -> str:
+    """A decimal number for people: a decimal comma (as money has) unless the locale is en."""
+    text = f"{value:.{places}f}" if places is not None else str(value)
+    return text if locale() == "en" else text.replace(".", ",")
+
+
 def money(value: Any, currency: str = "EUR") -> str:
-    """An amount (Decimal, as services return it) for people: `1.234,50 €`; "" for None."""
+    """An amount (Decimal, as services return it) for people: `1.234,50 €` (`€1,234.50` in
+    the en locale); "" for None."""
     if value is None:
         return ""
     from decimal import Decimal
 
     from crmcli.values import format_money
 
-    return format_money(int(Decimal(value).scaleb(2)), currency)
+    return format_money(int(Decimal(value).scaleb(2)), currency, german=locale() != "en")
 
 
 def percent(ratio: Any, places: int = 1) -> str:
-    """A ratio (Decimal 0.6667) as a percentage for people: `66.7 %`; "" for None."""
+    """A ratio (Decimal 0.6667) as a percentage for people: `66,7 %`; "" for None."""
     if ratio is None:
         return ""
     from decimal import Decimal
 
-    return f"{Decimal(ratio) * 100:.{places}f} %"
+    return _number(Decimal(ratio) * 100, places) + " %"
 
 
 def _csv_cell(value: Any) -> Any:

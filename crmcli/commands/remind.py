@@ -97,12 +97,11 @@ def remind(
 
 def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
     from crmcli.env import current
-    from crmcli.output import clean, display
-    from crmcli.values import format_date
+    from crmcli.output import clean, display, display_date
 
     rows = []
     for item in items:
-        due = display(item["due"]) if item["has_time"] else format_date(item["due"])
+        due = display(item["due"]) if item["has_time"] else display_date(item["due"])
         line = {
             "due_text": due, "kind": item["kind"], "ref": f"#{item['id']}",
             "text": item["text"], "contact": item["contact"] or "",

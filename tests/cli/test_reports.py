@@ -38,7 +38,8 @@ def test_funnel_json(pipeline):
 
 def test_funnel_table_and_csv(pipeline):
     table = pipeline("report", "funnel").stdout
-    assert "Lead" in table and "66.7 %" in table and "Preis zu hoch" in table
+    assert "Lead" in table and "66,7 %" in table and "Preis zu hoch" in table
+    assert "3.300,50 €" in table  # money and percentages both German
     assert "\x1b[" not in table and "█" not in table  # piped: plain
     csv = pipeline("report", "funnel", "-o", "csv").stdout.splitlines()
     assert csv[0].startswith("stage,stage_id,position") and len(csv) == 7
@@ -75,3 +76,10 @@ def test_empty_database_reports_are_empty_not_errors(crm):
     r = crm("report", "funnel", "-o", "json")
     assert r.exit_code == 0 and r.json()["deals"] == 0
     assert crm("report", "sales").exit_code == 0
+
+
+def test_numbers_follow_the_locale(pipeline, monkeypatch):
+    monkeypatch.setenv("CRM_LOCALE", "en")
+    table = pipeline("report", "funnel").stdout
+    assert "66.7 %" in table and "€3,300.50" in table
+    assert pipeline("report", "funnel", "-o", "json").json()["stages"][0]["value"] == "3300.50"
