@@ -56,9 +56,13 @@ def _check_arguments(args: list[str]) -> None:
 # `crm --help`, completion and each command pay only for what they use.
 COMMANDS = {
     "add": ("add", "app", "Create a contact, company, deal or task."),
-    "log": ("timeline", "log", "Record an interaction: call, email, meeting, complaint..."),
-    "list": ("listing", "app", "List contacts, companies, deals, tags, activities or tasks."),
-    "show": ("show", "show", "Show a contact card with its timeline, or a company, task..."),
+    "log": (
+        "timeline",
+        "log",
+        "Record a call, email, meeting, complaint or other interaction.",
+    ),
+    "list": ("listing", "app", "List contacts, companies, deals, tasks, activities or tags."),
+    "show": ("show", "show", "Show a contact, company, deal, task or activity with its timeline."),
     "edit": ("edit", "edit", "Change a contact, company, deal, task, activity or tag."),
     "delete": ("delete", "delete", "Delete a contact, company, deal, task, activity or tag."),
     "tag": ("tagging", "tag", "Add tags to a contact or company."),
@@ -77,6 +81,58 @@ COMMANDS = {
     "demo": ("demo", "demo", "Fill a database with German sample data."),
     "db": ("database", "app", "Check, upgrade and back up the database."),
 }
+
+
+def short_help(text: str | None) -> str:
+    """A command's line in its group's list: the first sentence of its help, whole (click
+    would cut it at 45 characters, a docstring's first line mid-sentence)."""
+    import re
+
+    paragraph = " ".join((text or "").strip().split("\n\n")[0].split())
+    return re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0]
+
+
+# What people type from other tools, and the command crm has for it.
+ALIASES = {
+    "ls": "list", "rm": "delete", "del": "delete", "remove": "delete", "new": "add",
+    "create": "add", "find": "search", "grep": "search", "view": "show", "get": "show",
+    "info": "show", "card": "show", "update": "edit", "set": "edit", "modify": "edit",
+    "finish": "done", "complete": "done", "note": "log", "call": "log", "postpone": "snooze",
+    "check": "db", "backup": "db", "stats": "report", "reports": "report", "reminders": "remind",
+    "contact": "contacts", "company": "companies", "deal": "deals", "task": "tasks",
+    "activity": "activities", "tag": "tags", "contacts": "contact", "companies": "company",
+    "deals": "deal", "tasks": "task",
+}  # fmt: skip
+
+
+def suggest(word: str, names: list[str]) -> str | None:
+    """The command someone who typed `word` most likely meant: a known alias, a unique
+    prefix, else a close spelling (strict enough that `ls` does not suggest `lost`)."""
+    from difflib import get_close_matches
+
+    word = word.lower()
+    if ALIASES.get(word) in names:
+        return ALIASES[word]
+    starting = [n for n in names if n.startswith(word)]
+    if len(word) >= 2 and len(starting) == 1:
+        return starting[0]
+    swapped = [n for n in names if sorted(n) == sorted(word)]  # lsit, shwo: letters swapped
+    if len(swapped) == 1:
+        return swapped[0]
+    matches = get_close_matches(word, names, n=1, cutoff=0.75)
+    return matches[0] if matches else None
+
+
+def _did_you_mean(group, ctx, args, resolve):
+    from typer._click import exceptions as click_exc
+
+    try:
+        return resolve(ctx, args)
+    except click_exc.UsageError as exc:
+        match = suggest(args[0], list(group.list_commands(ctx))) if args else None
+        if match:
+            exc.message = f"{exc.message.rstrip('.')}. Did you mean {match!r}?"
+        raise
 
 
 def single_command(name: str, function):
@@ -109,9 +165,12 @@ class LazySubGroup(TyperGroup):
         return self.commands[cmd_name]
 
     def format_commands(self, ctx, formatter) -> None:
-        rows = [(n, (f.__doc__ or "").strip().split("\n")[0]) for n, f in self._functions.items()]
+        rows = [(n, short_help(f.__doc__)) for n, f in self._functions.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def resolve_command(self, ctx, args):
+        return _did_you_mean(self, ctx, args, self._click_resolve_command)
 
 
 def load_command(name: str):
@@ -126,6 +185,8 @@ def load_command(name: str):
 
         command = get_command(target)
         command.name = name
+        for sub in getattr(command, "commands", {}).values():
+            sub.short_help = short_help(sub.help)
         return command
     if isinstance(target, typer.Typer):
         return LazySubGroup(name, target)
@@ -150,17 +211,7 @@ class CrmGroup(TyperGroup):
             formatter.write_dl([(name, spec[2]) for name, spec in COMMANDS.items()])
 
     def resolve_command(self, ctx, args):
-        from difflib import get_close_matches
-
-        from typer._click import exceptions as click_exc
-
-        try:
-            return self._click_resolve_command(ctx, args)
-        except click_exc.UsageError as exc:
-            matches = get_close_matches(args[0], list(COMMANDS)) if args else []
-            if matches:
-                exc.message = f"{exc.message.rstrip('.')}. Did you mean {matches[0]!r}?"
-            raise
+        return _did_you_mean(self, ctx, args, self._click_resolve_command)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         from typer._click import exceptions as click_exc

@@ -10,7 +10,7 @@ from crmcli.commands import common as c
 from crmcli.commands.cards import print_company, print_contact
 
 app = typer.Typer(
-    help="Create a contact, company or task.", no_args_is_help=True, add_completion=False
+    help="Create a contact, company, deal or task.", no_args_is_help=True, add_completion=False
 )
 
 

@@ -1,4 +1,5 @@
-"""`crm list contacts|companies|tags`: tables for people, JSON and CSV for scripts."""
+"""`crm list contacts|companies|deals|tasks|activities|tags`: tables for people, JSON and CSV
+for scripts."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from crmcli.commands.cards import COMPANY_COLUMNS, CONTACT_COLUMNS
 from crmcli.output import Column, render_rows
 
 app = typer.Typer(
-    help="List contacts, companies, tags, activities or tasks.",
+    help="List contacts, companies, deals, tasks, activities or tags.",
     no_args_is_help=True,
     add_completion=False,
 )
