@@ -138,7 +138,7 @@ def stages_add(
     ] = None,
     probability: Annotated[
         int | None,
-        typer.Option("--probability", "-p", help="Chance to win, 0-100 (default: the previous)."),
+        typer.Option("--probability", help="Chance to win, 0-100 (default: the previous)."),
     ] = None,
     output: c.ResultOpt = None,
 ) -> None:
@@ -160,7 +160,7 @@ def stages_rename(
     stage: Annotated[str, typer.Argument(help="The stage to change.")],
     name: Annotated[str | None, typer.Argument(help="Its new name.")] = None,
     probability: Annotated[
-        int | None, typer.Option("--probability", "-p", help="A new probability, 0-100.")
+        int | None, typer.Option("--probability", help="A new probability, 0-100.")
     ] = None,
     output: c.ResultOpt = None,
 ) -> None:

@@ -138,7 +138,9 @@ def list_tags(output: c.OutputOpt = c.Format.table) -> None:
 
 @app.command("activities")
 def list_activities(
-    contact: Annotated[str | None, typer.Option("--contact", help="Of this contact (REF).")] = None,
+    contact: Annotated[
+        str | None, typer.Option("--contact", "-C", help="Of this contact (REF).")
+    ] = None,
     company: Annotated[
         str | None, typer.Option("--company", "-c", help="Of this company and its people (REF).")
     ] = None,
@@ -198,7 +200,7 @@ def list_tasks(
     today: Annotated[bool, typer.Option("--today", help="Due today or earlier.")] = False,
     week: Annotated[bool, typer.Option("--week", help="Due within 7 days or earlier.")] = False,
     contact: Annotated[
-        str | None, typer.Option("--contact", "-c", help="For this contact (REF).")
+        str | None, typer.Option("--contact", "-C", help="For this contact (REF).")
     ] = None,
     priority: Annotated[
         str | None, typer.Option("--priority", "-P", help="low, normal or high.")
@@ -233,12 +235,12 @@ def list_tasks(
 
 @app.command("deals")
 def list_deals(
-    stage: Annotated[str | None, typer.Option("--stage", "-s", help="In this stage.")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", "-S", help="In this stage.")] = None,
     open_: Annotated[bool, typer.Option("--open", help="Only open deals.")] = False,
     won: Annotated[bool, typer.Option("--won", help="Only won deals.")] = False,
     lost: Annotated[bool, typer.Option("--lost", help="Only lost deals.")] = False,
     contact: Annotated[
-        str | None, typer.Option("--contact", help="With this contact (REF).")
+        str | None, typer.Option("--contact", "-C", help="With this contact (REF).")
     ] = None,
     company: Annotated[
         str | None, typer.Option("--company", "-c", help="With this company (REF).")

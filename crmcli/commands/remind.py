@@ -46,9 +46,7 @@ def remind(
     ] = "1d",
     all_: Annotated[
         bool,
-        typer.Option(
-            "--all", "-a", help="Everything due, also what was reminded before; marks nothing."
-        ),
+        typer.Option("--all", help="Everything due, also what was reminded before; marks nothing."),
     ] = False,
     brief: Annotated[
         bool,

@@ -11,7 +11,7 @@ def pipeline(crm):
     """Three deals created today (NOW): one won, one lost, one open in Angebot."""
     crm("add", "contact", "Jürgen Müller")
     for title, amount in (("A", "1.000"), ("B", "2000"), ("C", "300,50")):
-        r = crm("add", "deal", title, "-c", "müller", "--amount", amount, "--close", "15.12.")
+        r = crm("add", "deal", title, "-C", "müller", "--amount", amount, "--close", "15.12.")
         assert r.exit_code == 0, r.stderr
     crm("move", "A", "angebot")
     crm("won", "A")
