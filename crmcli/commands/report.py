@@ -38,7 +38,7 @@ SALES_KEYS = (
 FUNNEL_COLUMNS = (
     Column("stage", "Stage"), Column("reached", "Reached", "right"),
     Column("value_display", "Value", "right"), Column("next", "→ next", "right"),
-    Column("to_won", "→ won", "right"), Column("median", "Median days", "right"),
+    Column("to_won", "→ won", "right"), Column("median_days", "Median days", "right"),
 )  # fmt: skip
 REASON_COLUMNS = (
     Column("reason", "Lost because"), Column("deals", "Deals", "right"),
@@ -135,7 +135,6 @@ def funnel(
         r.update(
             value_display=_money(r["value"], cur), next=_percent(r["conversion_next"]),
             to_won=_percent(r["conversion_won"]),
-            median="" if r["median_days"] is None else str(r["median_days"]),
         )  # fmt: skip
     if current().color and report["deals"]:
         _bars(report["stages"])

@@ -79,7 +79,11 @@ def test_empty_database_reports_are_empty_not_errors(crm):
 
 
 def test_numbers_follow_the_locale(pipeline, monkeypatch):
+    total = pipeline("report", "sales", "--by", "owner").stdout.splitlines()[-1].split()
+    assert total == ["Total", "1", "1", "1.000,00", "€", "1.000,00", "€", "50,0", "%", "0,00"]
     monkeypatch.setenv("CRM_LOCALE", "en")
     table = pipeline("report", "funnel").stdout
     assert "66.7 %" in table and "€3,300.50" in table
+    total = pipeline("report", "sales", "--by", "owner").stdout.splitlines()[-1].split()
+    assert total == ["Total", "1", "1", "€1,000.00", "€1,000.00", "50.0", "%", "0.00"]
     assert pipeline("report", "funnel", "-o", "json").json()["stages"][0]["value"] == "3300.50"
