@@ -96,6 +96,23 @@ def clean(text: str, *, newlines: bool = False) -> str:
     return text.replace("\r\n", " ").replace("\n", " ").translate(table)
 
 
+_UNSAFE_IN_JSON = None
+
+
+def _json_safe(text: str) -> str:
+    """JSON text with C1 controls, bidi overrides and line separators written as \\uXXXX
+    escapes (json escapes C0 controls itself): the same data for a parser, nothing a terminal
+    would act on when the JSON is looked at there."""
+    global _UNSAFE_IN_JSON
+    if _UNSAFE_IN_JSON is None:
+        import re
+
+        _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f" + "".join(map(chr, _BIDI)) + "]")
+    if _UNSAFE_IN_JSON.search(text) is None:  # the common case: one fast scan
+        return text
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def display(value: Any, *, newlines: bool = False) -> str:
     """A value as a person reads it: local time, no None, lists comma-separated, control
     characters made visible (see clean)."""
@@ -250,10 +267,12 @@ def render_rows(
         import json
     if fmt is Format.json:
         # One write: json.dump writes many small pieces, slow for big exports.
-        out.write(json.dumps([jsonable(r) for r in rows], ensure_ascii=False, indent=2) + "\n")
+        out.write(
+            _json_safe(json.dumps([jsonable(r) for r in rows], ensure_ascii=False, indent=2)) + "\n"
+        )
     elif fmt is Format.jsonl:
         for row in rows:
-            out.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")
+            out.write(_json_safe(json.dumps(jsonable(row), ensure_ascii=False)) + "\n")
     elif fmt is Format.csv:
         import csv
 
@@ -397,11 +416,10 @@ def render_record(
     import json
 
     if fmt is Format.json:
-        json.dump(jsonable(record), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(_json_safe(json.dumps(jsonable(record), ensure_ascii=False, indent=2)) + "\n")
         return
     if fmt is Format.jsonl:
-        out.write(json.dumps(jsonable(record), ensure_ascii=False) + "\n")
+        out.write(_json_safe(json.dumps(jsonable(record), ensure_ascii=False)) + "\n")
         return
     if fmt is Format.csv:
         render_rows([record], (), Format.csv, fields=record_fields or list(record))

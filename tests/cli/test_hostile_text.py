@@ -72,7 +72,12 @@ def test_json_keeps_the_text(evil):
     row = evil("show", "1", "-o", "json").json()
     assert row["name"] == EVIL.replace("\r", " ")  # the service folds whitespace in names
     assert row["notes"].endswith("\x1b[2J\rover")
-    assert "\\u001b" in evil("list", "contacts", "-o", "json").stdout
+    for fmt in ("json", "jsonl"):
+        out = evil("list", "contacts", "-o", fmt).stdout
+        assert "\\u001b" in out and "\\u009b" in out and "\\u202e" in out
+        assert not any(ch in out for ch in RAW)  # escaped, never raw on a terminal
+    out = evil("show", "1", "-o", "json").stdout
+    assert not any(ch in out for ch in RAW)
 
 
 @pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"])
