@@ -22,9 +22,33 @@ from crmcli.env import Env, current, install
 
 
 def _fail(text: str, code: int) -> None:
-    # Always one line: driver messages (PostgreSQL's DETAIL: lines) are folded here, once.
-    sys.stderr.write(f"crm: error: {' '.join(str(text).split())}\n")
+    from crmcli.output import clean
+
+    # Always one line: driver messages (PostgreSQL's DETAIL: lines) are folded here, once;
+    # a name from the database in it cannot send control sequences to the terminal.
+    sys.stderr.write(f"crm: error: {clean(' '.join(str(text).split()))}\n")
     sys.exit(code)
+
+
+def _reader_gone() -> None:
+    """stdout's reader closed the pipe: point stdout at devnull so that the flush at
+    interpreter exit cannot fail again (as Python's documentation on SIGPIPE advises)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stdout without a file (tests)
+        pass
+
+
+def _check_arguments(args: list[str]) -> None:
+    """Arguments that are not valid UTF-8 (Python keeps their bytes as surrogates) are a usage
+    error here, not an encoding error when they reach the database."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            _fail(f"argument '{shown}' is not valid UTF-8 (check your terminal's encoding)", 2)
 
 
 # Every command, in the order `crm --help` lists them: (module in crmcli.commands, the Typer
@@ -32,9 +56,13 @@ def _fail(text: str, code: int) -> None:
 # `crm --help`, completion and each command pay only for what they use.
 COMMANDS = {
     "add": ("add", "app", "Create a contact, company, deal or task."),
-    "log": ("timeline", "log", "Record an interaction: call, email, meeting, complaint..."),
-    "list": ("listing", "app", "List contacts, companies, deals, tags, activities or tasks."),
-    "show": ("show", "show", "Show a contact card with its timeline, or a company, task..."),
+    "log": (
+        "timeline",
+        "log",
+        "Record a call, email, meeting, complaint or other interaction.",
+    ),
+    "list": ("listing", "app", "List contacts, companies, deals, tasks, activities or tags."),
+    "show": ("show", "show", "Show a contact, company, deal, task or activity with its timeline."),
     "edit": ("edit", "edit", "Change a contact, company, deal, task, activity or tag."),
     "delete": ("delete", "delete", "Delete a contact, company, deal, task, activity or tag."),
     "tag": ("tagging", "tag", "Add tags to a contact or company."),
@@ -53,6 +81,58 @@ COMMANDS = {
     "demo": ("demo", "demo", "Fill a database with German sample data."),
     "db": ("database", "app", "Check, upgrade and back up the database."),
 }
+
+
+def short_help(text: str | None) -> str:
+    """A command's line in its group's list: the first sentence of its help, whole (click
+    would cut it at 45 characters, a docstring's first line mid-sentence)."""
+    import re
+
+    paragraph = " ".join((text or "").strip().split("\n\n")[0].split())
+    return re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0]
+
+
+# What people type from other tools, and the command crm has for it.
+ALIASES = {
+    "ls": "list", "rm": "delete", "del": "delete", "remove": "delete", "new": "add",
+    "create": "add", "find": "search", "grep": "search", "view": "show", "get": "show",
+    "info": "show", "card": "show", "update": "edit", "set": "edit", "modify": "edit",
+    "finish": "done", "complete": "done", "note": "log", "call": "log", "postpone": "snooze",
+    "check": "db", "backup": "db", "stats": "report", "reports": "report", "reminders": "remind",
+    "contact": "contacts", "company": "companies", "deal": "deals", "task": "tasks",
+    "activity": "activities", "tag": "tags", "contacts": "contact", "companies": "company",
+    "deals": "deal", "tasks": "task",
+}  # fmt: skip
+
+
+def suggest(word: str, names: list[str]) -> str | None:
+    """The command someone who typed `word` most likely meant: a known alias, a unique
+    prefix, else a close spelling (strict enough that `ls` does not suggest `lost`)."""
+    from difflib import get_close_matches
+
+    word = word.lower()
+    if ALIASES.get(word) in names:
+        return ALIASES[word]
+    starting = [n for n in names if n.startswith(word)]
+    if len(word) >= 2 and len(starting) == 1:
+        return starting[0]
+    swapped = [n for n in names if sorted(n) == sorted(word)]  # lsit, shwo: letters swapped
+    if len(swapped) == 1:
+        return swapped[0]
+    matches = get_close_matches(word, names, n=1, cutoff=0.75)
+    return matches[0] if matches else None
+
+
+def _did_you_mean(group, ctx, args, resolve):
+    from typer._click import exceptions as click_exc
+
+    try:
+        return resolve(ctx, args)
+    except click_exc.UsageError as exc:
+        match = suggest(args[0], list(group.list_commands(ctx))) if args else None
+        if match:
+            exc.message = f"{exc.message.rstrip('.')}. Did you mean {match!r}?"
+        raise
 
 
 def single_command(name: str, function):
@@ -86,9 +166,12 @@ class LazySubGroup(TyperGroup):
         return self.commands[cmd_name]
 
     def format_commands(self, ctx, formatter) -> None:
-        rows = [(n, (f.__doc__ or "").strip().split("\n")[0]) for n, f in self._functions.items()]
+        rows = [(n, short_help(f.__doc__)) for n, f in self._functions.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def resolve_command(self, ctx, args):
+        return _did_you_mean(self, ctx, args, self._click_resolve_command)
 
 
 def load_command(name: str):
@@ -103,6 +186,8 @@ def load_command(name: str):
 
         command = get_command(target)
         command.name = name
+        for sub in getattr(command, "commands", {}).values():
+            sub.short_help = short_help(sub.help)
         return command
     if isinstance(target, typer.Typer):
         return LazySubGroup(name, target)
@@ -127,23 +212,14 @@ class CrmGroup(TyperGroup):
             formatter.write_dl([(name, spec[2]) for name, spec in COMMANDS.items()])
 
     def resolve_command(self, ctx, args):
-        from difflib import get_close_matches
-
-        from typer._click import exceptions as click_exc
-
-        try:
-            return self._click_resolve_command(ctx, args)
-        except click_exc.UsageError as exc:
-            matches = get_close_matches(args[0], list(COMMANDS)) if args else []
-            if matches:
-                exc.message = f"{exc.message.rstrip('.')}. Did you mean {matches[0]!r}?"
-            raise
+        return _did_you_mean(self, ctx, args, self._click_resolve_command)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         from typer._click import exceptions as click_exc
 
         from crmcli.errors import Ambiguous, CrmError
 
+        _check_arguments(sys.argv[1:] if args is None else args)
         try:
             rv = super().main(
                 args=args,
@@ -152,10 +228,13 @@ class CrmGroup(TyperGroup):
                 standalone_mode=False,
                 **extra,
             )
+            sys.stdout.flush()  # a reader gone away shows here, not at interpreter exit
         except Ambiguous as exc:
-            lines = [f"crm: error: {exc}; be more specific or use an id:"]
+            from crmcli.output import clean
+
+            lines = [f"crm: error: {clean(str(exc))}; be more specific or use an id:"]
             lines += [
-                f"  #{c.id}  {c.name}" + (f"  ({c.detail})" if c.detail else "")
+                f"  #{c.id}  {clean(c.name)}" + (f"  ({clean(c.detail)})" if c.detail else "")
                 for c in exc.candidates
             ]
             if exc.total > len(exc.candidates):
@@ -182,8 +261,15 @@ class CrmGroup(TyperGroup):
             sys.stderr.write("crm: aborted\n")
             sys.exit(1)
         except BrokenPipeError:
-            sys.stderr.close()  # the reader went away (crm list | head): not an error
+            _reader_gone()  # crm list | head: the reader had enough, a quiet success
             sys.exit(0)
+        except SystemExit as exc:
+            # typer meets a closed pipe first (while printing help or a command's output):
+            # it wraps stdout to pacify the flush and exits 1; for crm that is a success.
+            if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                _reader_gone()
+                sys.exit(0)
+            raise
         except KeyboardInterrupt:
             sys.exit(130)
         except Exception as exc:
@@ -191,6 +277,8 @@ class CrmGroup(TyperGroup):
                 raise
             if type(exc).__module__ == "peewee":  # locked, disk full, read-only file...
                 _fail(f"database: {exc}", 1)
+            if isinstance(exc, OverflowError):  # a number past what the database holds
+                _fail(f"a number is out of range ({exc})", 1)
             _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
         finally:
             current().close()

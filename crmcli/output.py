@@ -25,10 +25,19 @@ class Format(StrEnum):
 # NamedTuples, not dataclasses: every command imports this module, and a dataclass costs
 # ~0.5 ms of start-up to make (plus ~1 ms for the dataclasses module).
 class Column(NamedTuple):
+    """A table column. On a terminal narrower than the table, columns are fitted in this
+    order: free text shrinks (down to `min_width`, ellipsized, one line per row), then whole
+    columns go, highest `drop` first (0: never dropped). A `keep` column is never cut: money,
+    dates, ids and emails; right-aligned columns (numbers) and columns holding only dates or
+    numbers are kept too."""
+
     key: str
     header: str
     justify: str = "left"
     max_width: int | None = None
+    keep: bool = False
+    drop: int = 0
+    min_width: int | None = None
 
 
 class Section(NamedTuple):
@@ -57,40 +66,168 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def display(value: Any) -> str:
-    """A value as a person reads it: local time, no None, lists comma-separated."""
+# Characters that must not reach a terminal as they are: C0 controls (ESC starts colour,
+# title and OSC 8 sequences, BEL rings, CR overwrites the line), DEL, C1 controls (0x9b is a
+# CSI of its own), bidirectional overrides and isolates (they reorder what is shown: "Trojan
+# Source") and the Unicode line separators. Built on first use.
+_VISIBLE: dict[int, str] = {}
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029)
+
+
+def _visible_table() -> dict[int, str]:
+    if not _VISIBLE:
+        _VISIBLE.update({c: "^" + chr(c + 64) for c in range(32)})  # ^[ ^G ^M as less shows
+        _VISIBLE[0x7F] = "^?"
+        _VISIBLE.update({c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})
+        _VISIBLE.update({c: f"\\u{c:04x}" for c in _BIDI})
+        _VISIBLE[ord("\t")] = " "
+    return _VISIBLE
+
+
+def clean(text: str, *, newlines: bool = False) -> str:
+    """Text from the database made safe for a terminal or plain output: control characters
+    shown visibly (`^[`, `\\x9b`, `\\u202e`), tabs as spaces; a newline is kept only where
+    the layout allows (`newlines=True`), else it becomes a space."""
+    if text.isprintable():  # the common case, fast
+        return text
+    table = _visible_table()
+    if newlines:
+        return "\n".join(line.translate(table) for line in text.split("\n"))
+    return text.replace("\r\n", " ").replace("\n", " ").translate(table)
+
+
+_UNSAFE_IN_JSON = None
+
+
+def _json_safe(text: str) -> str:
+    """JSON text with C1 controls, bidi overrides and line separators written as \\uXXXX
+    escapes (json escapes C0 controls itself): the same data for a parser, nothing a terminal
+    would act on when the JSON is looked at there."""
+    global _UNSAFE_IN_JSON
+    if _UNSAFE_IN_JSON is None:
+        import re
+
+        _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f" + "".join(map(chr, _BIDI)) + "]")
+    if _UNSAFE_IN_JSON.search(text) is None:  # the common case: one fast scan
+        return text
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def display(value: Any, *, newlines: bool = False) -> str:
+    """A value as a person reads it: local time, no None, lists comma-separated, control
+    characters made visible (see clean)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return clean(value, newlines=newlines)
     if isinstance(value, datetime):
-        from crmcli.values import format_datetime
-
-        return format_datetime(value)
+        return display_datetime(value)
     if isinstance(value, date):
         shown = getattr(value, "shown", None)  # a birthday without a year: 24.12.
-        return shown() if shown else value.isoformat()
+        return shown() if shown else display_date(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    # Decimal (money) prints as itself: str() below
+    if type(value).__name__ == "Decimal":  # days, ratios (money goes through money())
+        return _number(value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        return ", ".join(f"{display(k)}={display(v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return ", ".join(display(v) for v in value)
-    return str(value)
+    return clean(str(value))
+
+
+def locale() -> str | None:
+    """How people read dates and numbers here: `de`, `en` or None (ISO dates, German numbers).
+    $CRM_LOCALE decides (de, en; anything else means ISO), else the first of $LC_ALL,
+    $LC_TIME and $LANG that is set (de_* means de). JSON and CSV never change."""
+    chosen = os.environ.get("CRM_LOCALE")
+    if chosen is None:
+        chosen = next(
+            (os.environ[v] for v in ("LC_ALL", "LC_TIME", "LANG") if os.environ.get(v)), ""
+        )
+        return "de" if chosen.lower().startswith("de") else None
+    code = chosen.strip().split(".")[0].split("_")[0].lower()
+    return code if code in ("de", "en") else None
+
+
+def display_datetime(value: datetime) -> str:
+    """A moment in local time: `24.12.2026 14:00` (de) or `2026-12-24 14:00`."""
+    from crmcli.values import format_datetime, local_tz, to_utc
+
+    if locale() == "de":
+        return to_utc(value).astimezone(local_tz()).strftime("%d.%m.%Y %H:%M")
+    return format_datetime(value)
+
+
+def display_date(value: date | datetime | None) -> str:
+    """A date as a person reads it (a datetime gives its local date): `24.12.2026` (de) or
+    `2026-12-24`; "" for None."""
+    from crmcli.values import format_date
+
+    if value is not None and locale() == "de":
+        from crmcli.values import local_tz, to_utc
+
+        if isinstance(value, datetime):
+            value = to_utc(value).astimezone(local_tz()).date()
+        return value.strftime("%d.%m.%Y")
+    return format_date(value)
+
+
+def _number(value: Any, places: int | None = None) -> str:
+    """A decimal number for people: a decimal comma (as money has) unless the locale is en."""
+    text = f"{value:.{places}f}" if places is not None else str(value)
+    return text if locale() == "en" else text.replace(".", ",")
+
+
+def money(value: Any, currency: str = "EUR") -> str:
+    """An amount (Decimal, as services return it) for people: `1.234,50 €` (`€1,234.50` in
+    the en locale); "" for None."""
+    if value is None:
+        return ""
+    from decimal import Decimal
+
+    from crmcli.values import format_money
+
+    return format_money(int(Decimal(value).scaleb(2)), currency, german=locale() != "en")
+
+
+def percent(ratio: Any, places: int = 1) -> str:
+    """A ratio (Decimal 0.6667) as a percentage for people: `66,7 %`; "" for None."""
+    if ratio is None:
+        return ""
+    from decimal import Decimal
+
+    return _number(Decimal(ratio) * 100, places) + " %"
 
 
 def _csv_cell(value: Any) -> Any:
+    """One CSV cell: nested records as JSON text, a list of plain values comma-separated
+    (tags: `vip, b2b`), booleans as true/false."""
     import json
 
     if isinstance(value, bool):
         return "true" if value else "false"
     value = jsonable(value)
-    if isinstance(value, dict):
+    if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
+        return ", ".join("" if v is None else str(v) for v in value)
+    if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
     if value is None:
         return ""
+    if isinstance(value, str):
+        return _defused(value)
     return value
+
+
+def _defused(text: str) -> str:
+    """A text cell a spreadsheet must not run as a formula (OWASP CSV injection): a leading
+    =, +, -, @, tab or CR gets a ' in front. A negative number stays a number."""
+    if text and text[0] in "=+-@\t\r":
+        import re
+
+        if not re.fullmatch(r"-\d+(\.\d+)?", text):
+            return "'" + text
+    return text
 
 
 def _stdout() -> TextIO:
@@ -111,32 +248,50 @@ def _use_rich() -> bool:
 
 
 def render_rows(
-    rows: Iterable[dict], columns: Sequence[Column], fmt: Format | str = Format.table
+    rows: Iterable[dict],
+    columns: Sequence[Column],
+    fmt: Format | str = Format.table,
+    *,
+    fields: Sequence[str] | None = None,
+    empty: str = "",
 ) -> None:
-    """Print rows as a table (rich or plain), JSON array, JSON lines or CSV."""
+    """Print rows as a table (rich or plain), JSON array, JSON lines or CSV.
+
+    An empty table prints nothing on stdout; on a terminal `empty` ("No contacts match.")
+    tells the person on stderr, so pipes and scripts still get empty output.
+
+    `fields` is the command's machine field set: the CSV header, the same whether there are
+    rows or not (JSON carries the same keys, as the services return them)."""
     fmt = Format(fmt)
     out = _stdout()
     if fmt in (Format.json, Format.jsonl):
         import json
     if fmt is Format.json:
         # One write: json.dump writes many small pieces, slow for big exports.
-        out.write(json.dumps([jsonable(r) for r in rows], ensure_ascii=False, indent=2) + "\n")
+        out.write(
+            _json_safe(json.dumps([jsonable(r) for r in rows], ensure_ascii=False, indent=2)) + "\n"
+        )
     elif fmt is Format.jsonl:
         for row in rows:
-            out.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")
+            out.write(_json_safe(json.dumps(jsonable(row), ensure_ascii=False)) + "\n")
     elif fmt is Format.csv:
         import csv
 
         rows = list(rows)
-        keys = list(rows[0].keys()) if rows else [c.key for c in columns]
+        # A command without a declared field set: its table's columns.
+        keys = list(fields) if fields is not None else [c.key for c in columns]
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(keys)
         for row in rows:
             writer.writerow([_csv_cell(row.get(k)) for k in keys])
     else:
         rows = list(rows)
-        if not rows:
-            return  # an empty result is success with empty output
+        if not rows:  # an empty result is success with empty output
+            from crmcli.env import current
+
+            if empty and current().stdout_isatty:
+                sys.stderr.write(empty + "\n")
+            return
         if _use_rich():
             _rich_table(rows, columns, out)
         else:
@@ -147,19 +302,88 @@ def _rich_table(rows: list[dict], columns: Sequence[Column], out: TextIO, title:
     from rich import box
     from rich.table import Table
 
+    console = _console(out)
+    cells = [[display(row.get(c.key)) for c in columns] for row in rows]
+    fitted = fit_columns(columns, rows, cells, console.width)
     table = Table(box=box.SIMPLE_HEAD, title=title or None, title_justify="left", pad_edge=False)
-    for col in columns:
+    for i, width in fitted:
         table.add_column(
-            col.header, justify=col.justify, max_width=col.max_width, overflow="ellipsis"
-        )
-    for row in rows:
+            columns[i].header, justify=columns[i].justify, width=width, no_wrap=True,
+            overflow="ellipsis",
+        )  # fmt: skip
+    for row, line in zip(rows, cells, strict=True):
         # Values are data, never markup: "[bold]" or "[/x]" in a name prints as typed.
-        table.add_row(*(_escape(display(row.get(c.key))) for c in columns))
-    _console(out).print(table)
+        table.add_row(*(_escape(line[i]) for i, _ in fitted), style=row.get(ROW_STYLE))
+    console.print(table)
+
+
+# A key a view may add to a row: the rich style of the whole row on a terminal
+# ("red" for overdue); tables only, never JSON or CSV.
+ROW_STYLE = "_style"
+
+
+def _kept(column: Column, rows: list[dict]) -> bool:
+    if column.keep or column.justify == "right":
+        return True
+    from decimal import Decimal
+
+    values = [r.get(column.key) for r in rows]
+    present = [v for v in values if v is not None and v != ""]
+    return bool(present) and all(
+        isinstance(v, date | int | Decimal) and not isinstance(v, bool) for v in present
+    )
+
+
+def fit_columns(
+    columns: Sequence[Column], rows: list[dict], cells: list[list[str]], width: int
+) -> list[tuple[int, int]]:
+    """Which columns a terminal `width` cells wide shows, and how wide each is: kept columns
+    whole, free text shrunk (not below its minimum) and, when even that does not fit, the
+    least valuable columns left out. (index, content width) in the columns' order."""
+    from rich.cells import cell_len
+
+    natural, minimum, kept = [], [], []
+    for i, col in enumerate(columns):
+        full = max([cell_len(col.header), *(cell_len(line[i]) for line in cells)])
+        keep = _kept(col, rows)
+        if not keep and col.max_width:
+            full = min(full, col.max_width)
+        natural.append(full)
+        kept.append(keep)
+        minimum.append(full if keep else min(full, max(col.min_width or 10, 3)))
+    shown = list(range(len(columns)))
+
+    def room() -> int:  # SIMPLE_HEAD without edge padding: 3 cells a column, less one
+        return width - (3 * len(shown) - 1)
+
+    # Columns with nothing in them go first, then by `drop`, highest first.
+    empty = [i for i in shown if not any(line[i] for line in cells)]
+    ranked = sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: -columns[i].drop)
+    droppable = empty + [i for i in ranked if i not in empty]
+    while sum(natural[i] for i in shown) > room() and empty:
+        shown.remove(droppable.pop(0))
+        empty.pop(0)
+    while sum(minimum[i] for i in shown) > room() and droppable:
+        shown.remove(droppable.pop(0))
+    if sum(natural[i] for i in shown) <= room():
+        return [(i, natural[i]) for i in shown]
+    free = [i for i in shown if not kept[i]]
+    budget = room() - sum(natural[i] for i in shown if i not in free)
+    lowest = sum(minimum[i] for i in free)
+    if lowest > budget:  # kept columns alone nearly fill the line: free text squeezes more
+        squeezed = {i: max(1, budget * minimum[i] // lowest) for i in free}
+        return [(i, squeezed.get(i, natural[i])) for i in shown]
+    widths = {i: minimum[i] for i in shown}
+    spare = room() - sum(widths.values())
+    wants = {i: natural[i] - minimum[i] for i in shown if natural[i] > minimum[i]}
+    total = sum(wants.values())
+    for i, want in wants.items():  # the space left, shared as the text needs it
+        widths[i] += max(0, spare * want // total) if total else 0
+    return [(i, widths[i]) for i in shown]
 
 
 def _plain_table(rows: list[dict], columns: Sequence[Column], out: TextIO) -> None:
-    cells = [[display(row.get(c.key)).replace("\n", " ") for c in columns] for row in rows]
+    cells = [[display(row.get(c.key)) for c in columns] for row in rows]
     headers = [c.header.upper() for c in columns]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
 
@@ -183,25 +407,26 @@ def render_record(
     title: str = "",
     sections: Sequence[Section] = (),
     display_record: dict | None = None,
+    record_fields: Sequence[str] | None = None,
 ) -> None:
-    """Print one record (a card): labelled fields, then sections. JSON gets the whole record;
-    tables show `display_record` (the record plus display-only keys) when given."""
+    """Print one record (a card): labelled fields, then sections. JSON gets the whole record,
+    CSV one row of `record_fields` (the card's machine field set); tables show
+    `display_record` (the record plus display-only keys) when given."""
     fmt = Format(fmt)
     out = _stdout()
     import json
 
     if fmt is Format.json:
-        json.dump(jsonable(record), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(_json_safe(json.dumps(jsonable(record), ensure_ascii=False, indent=2)) + "\n")
         return
     if fmt is Format.jsonl:
-        out.write(json.dumps(jsonable(record), ensure_ascii=False) + "\n")
+        out.write(_json_safe(json.dumps(jsonable(record), ensure_ascii=False)) + "\n")
         return
     if fmt is Format.csv:
-        render_rows([record], [], Format.csv)
+        render_rows([record], (), Format.csv, fields=record_fields or list(record))
         return
     view = record if display_record is None else display_record
-    shown = [(label, display(view.get(key))) for key, label in fields]
+    shown = [(label, display(view.get(key), newlines=True)) for key, label in fields]
     shown = [(label, value) for label, value in shown if value != ""]
     if _use_rich():
         from rich.table import Table
@@ -213,7 +438,7 @@ def render_record(
         for label, value in shown:
             grid.add_row(label, _escape(value))
         if title:
-            console.print(f"[bold]{_escape(title)}[/bold]")
+            console.print(f"[bold]{_escape(clean(title))}[/bold]")
         console.print(grid)
         for section in sections:
             if section.rows:  # an empty section is left out, blank line and all
@@ -221,9 +446,11 @@ def render_record(
                 _rich_table(section.rows, section.columns, out, title=section.title)
         return
     if title:
-        out.write(title + "\n")
+        out.write(clean(title) + "\n")
     width = max((len(label) for label, _ in shown), default=0) + 1
     for label, value in shown:
+        # A multi-line text (notes, a mail's body) continues under its first line.
+        value = value.replace("\n", "\n" + " " * (width + 1))
         out.write(f"{(label + ':').ljust(width)} {value}\n")
     for section in sections:
         if section.rows:
@@ -235,11 +462,6 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
-
-
-def message(text: str) -> None:
-    """A note for people (what was done); goes to stderr so stdout stays clean for scripts."""
-    sys.stderr.write(text + "\n")
 
 
 class paged:

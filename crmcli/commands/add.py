@@ -10,7 +10,7 @@ from crmcli.commands import common as c
 from crmcli.commands.cards import print_company, print_contact
 
 app = typer.Typer(
-    help="Create a contact, company or task.", no_args_is_help=True, add_completion=False
+    help="Create a contact, company, deal or task.", no_args_is_help=True, add_completion=False
 )
 
 
@@ -119,7 +119,7 @@ PRIORITY_HELP = "low, normal or high."
 def add_task(
     title: Annotated[str, typer.Argument(help="What to do, e.g. 'Angebot nachfassen'.")],
     contact: Annotated[
-        str | None, typer.Option("--contact", "-c", help="For this contact (REF).")
+        str | None, typer.Option("--contact", "-C", help="For this contact (REF).")
     ] = None,
     deal: Annotated[str | None, typer.Option("--deal", help="For this deal (REF).")] = None,
     due: Annotated[
@@ -146,7 +146,7 @@ def add_task(
 ) -> None:
     """Create a task, optionally recurring (RFC 5545 rules).
 
-    Example: crm add task "Rückruf Müller" -c müller --due "tomorrow 9:00" --every "2 weeks"
+    Example: crm add task "Rückruf Müller" -C müller --due "tomorrow 9:00" --every "2 weeks"
     """
     from crmcli.commands.cards import print_task
     from crmcli.errors import Invalid
@@ -182,18 +182,18 @@ def add_task(
 def add_deal(
     title: Annotated[str, typer.Argument(help="What is being sold, e.g. 'Dachsanierung Köln'.")],
     contact: Annotated[
-        str | None, typer.Option("--contact", "-c", help="With this contact (REF).")
+        str | None, typer.Option("--contact", "-C", help="With this contact (REF).")
     ] = None,
     company: Annotated[
         str | None,
-        typer.Option("--company", help="With this company (REF; default: the contact's)."),
+        typer.Option("--company", "-c", help="With this company (REF; default: the contact's)."),
     ] = None,
     amount: Annotated[
         str | None, typer.Option("--amount", "-a", help="Value: 1.234,50 or 1234.50.")
     ] = None,
     currency: Annotated[str, typer.Option("--currency", help="Currency code.")] = "EUR",
     stage: Annotated[
-        str | None, typer.Option("--stage", "-s", help="Start in this stage (default: the first).")
+        str | None, typer.Option("--stage", "-S", help="Start in this stage (default: the first).")
     ] = None,
     close: Annotated[
         str | None,
@@ -207,7 +207,7 @@ def add_deal(
 ) -> None:
     """Open a deal in the sales pipeline; its first step is recorded in its stage history.
 
-    Example: crm add deal "Dachsanierung Köln" -c müller --amount 12.500,00 --close 31.12.
+    Example: crm add deal "Dachsanierung Köln" -C müller --amount 12.500,00 --close 31.12.
     """
     from crmcli.commands.deals import describe
     from crmcli.errors import Invalid

@@ -4,6 +4,44 @@ from __future__ import annotations
 
 from crmcli.output import Column, Format, Section, render_record
 
+# The machine field set of each kind: the CSV header (the same with rows or without) and the
+# keys of every JSON object, in order. tests/cli/test_fields.py holds them to the services.
+CONTACT_KEYS = (
+    "id", "name", "email", "phone", "phone_e164", "company_id", "company", "position",
+    "street", "zip", "city", "country", "birthday", "status", "source", "owner", "notes",
+    "consent", "consent_at", "cadence_days", "cadence_effective_days", "contact_due_at",
+    "last_activity_at", "tags", "fields", "created_at", "updated_at",
+)  # fmt: skip
+CONTACT_CARD_KEYS = (
+    *CONTACT_KEYS, "timeline", "timeline_total", "last_activity", "open_tasks", "open_issues",
+    "deals",
+)  # fmt: skip
+COMPANY_BASE_KEYS = (
+    "id", "name", "domain", "industry", "phone", "phone_e164", "email", "street", "zip",
+    "city", "country", "notes", "created_at", "updated_at",
+)  # fmt: skip
+COMPANY_KEYS = (*COMPANY_BASE_KEYS, "contacts", "tags")
+COMPANY_CARD_KEYS = (*COMPANY_BASE_KEYS, "tags", "contacts", "timeline", "deals")
+TAG_KEYS = ("id", "name", "contacts", "companies", "cadence_days", "created_at")
+ACTIVITY_KEYS = (
+    "id", "kind", "occurred_at", "contact_id", "contact", "company_id", "company", "direction",
+    "subject", "body", "duration_min", "outcome", "rating", "score", "status", "resolved_at",
+    "resolved_by", "resolution", "owner", "deal_id", "created_at", "updated_at",
+)  # fmt: skip
+OPEN_ACTIVITY_KEYS = (*ACTIVITY_KEYS, "age_days")
+TASK_KEYS = (
+    "id", "title", "contact_id", "contact", "due_at", "due_has_time", "snoozed_until",
+    "effective_due", "rrule", "priority", "note", "done", "done_at", "overdue", "previous_id",
+    "deal_id", "created_at", "updated_at",
+)  # fmt: skip
+DEAL_KEYS = (
+    "id", "title", "stage_id", "stage", "probability", "status", "amount", "currency",
+    "contact_id", "contact", "company_id", "company", "expected_close", "owner", "source",
+    "lost_reason", "closed_at", "created_at", "updated_at",
+)  # fmt: skip
+DEAL_CARD_KEYS = (*DEAL_KEYS, "history", "timeline")
+SEARCH_KEYS = ("kind", "id", "name", "detail", "contact_id", "email", "company", "city")
+
 CONTACT_FIELDS = (
     ("id", "Id"), ("email", "Email"), ("phone", "Phone"), ("phone_e164", "E.164"),
     ("company", "Company"), ("position", "Position"), ("street", "Street"), ("zip", "Zip"),
@@ -13,10 +51,14 @@ CONTACT_FIELDS = (
     ("last_interaction", "Last contact"),
     ("notes", "Notes"), ("created_at", "Created"), ("updated_at", "Updated"),
 )  # fmt: skip
+# On a narrow terminal free text shrinks first, then columns go, highest `drop` first; money,
+# dates, ids and emails (`keep`) are never cut (see output.Column).
 CONTACT_COLUMNS = (
-    Column("id", "Id", "right"), Column("name", "Name"), Column("company", "Company", max_width=30),
-    Column("email", "Email"), Column("phone", "Phone"), Column("city", "City"),
-    Column("status", "Status"), Column("tags", "Tags", max_width=30),
+    Column("id", "Id", "right"), Column("name", "Name", min_width=14),
+    Column("company", "Company", max_width=30, drop=5),
+    Column("email", "Email", keep=True), Column("phone", "Phone", keep=True, drop=2),
+    Column("city", "City", drop=3, min_width=8), Column("status", "Status", drop=4),
+    Column("tags", "Tags", max_width=30, drop=6, min_width=8),
 )  # fmt: skip
 COMPANY_FIELDS = (
     ("id", "Id"), ("domain", "Domain"), ("industry", "Industry"), ("phone", "Phone"),
@@ -25,13 +67,15 @@ COMPANY_FIELDS = (
     ("updated_at", "Updated"),
 )  # fmt: skip
 COMPANY_COLUMNS = (
-    Column("id", "Id", "right"), Column("name", "Name"), Column("industry", "Industry"),
-    Column("city", "City"), Column("domain", "Domain"), Column("contacts", "People", "right"),
-    Column("tags", "Tags", max_width=30),
+    Column("id", "Id", "right"), Column("name", "Name", min_width=14),
+    Column("industry", "Industry", drop=3, min_width=8), Column("city", "City", drop=2),
+    Column("domain", "Domain", keep=True, drop=4), Column("contacts", "People", "right"),
+    Column("tags", "Tags", max_width=30, drop=6, min_width=8),
 )  # fmt: skip
 PEOPLE_COLUMNS = (
-    Column("id", "Id", "right"), Column("name", "Name"), Column("position", "Position"),
-    Column("email", "Email"), Column("phone", "Phone"), Column("status", "Status"),
+    Column("id", "Id", "right"), Column("name", "Name", min_width=14),
+    Column("position", "Position", drop=4), Column("email", "Email", keep=True),
+    Column("phone", "Phone", keep=True, drop=2), Column("status", "Status", drop=3),
 )  # fmt: skip
 FIELD_COLUMNS = (Column("key", "Field"), Column("value", "Value"))
 ACTIVITY_FIELDS = (
@@ -42,20 +86,23 @@ ACTIVITY_FIELDS = (
     ("resolution", "Resolution"), ("owner", "Owner"), ("created_at", "Created"),
 )  # fmt: skip
 ACTIVITY_COLUMNS = (
-    Column("id", "Id", "right"), Column("occurred_at", "When"), Column("kind", "Kind"),
-    Column("direction", "Dir"), Column("who", "Contact", max_width=28),
-    Column("summary", "Subject / text", max_width=60), Column("status", "Status"),
+    Column("id", "Id", "right"), Column("occurred_at", "When", keep=True),
+    Column("kind", "Kind", keep=True), Column("direction", "Dir", drop=4),
+    Column("who", "Contact", max_width=28, drop=3, min_width=12),
+    Column("summary", "Subject / text", max_width=60, min_width=16),
+    Column("status", "Status", drop=2),
 )  # fmt: skip
 OPEN_COLUMNS = (
-    Column("id", "Id", "right"), Column("occurred_at", "Since"),
-    Column("age_days", "Days", "right"),
-    Column("kind", "Kind"), Column("who", "Contact", max_width=28),
-    Column("summary", "Subject / text", max_width=60),
+    Column("id", "Id", "right"), Column("occurred_at", "Since", keep=True),
+    Column("age_days", "Days", "right"), Column("kind", "Kind", keep=True),
+    Column("who", "Contact", max_width=28, drop=3, min_width=12),
+    Column("summary", "Subject / text", max_width=60, min_width=16),
 )  # fmt: skip
 TIMELINE_COLUMNS = (
-    Column("id", "Id", "right"), Column("occurred_at", "When"), Column("kind", "Kind"),
-    Column("direction", "Dir"), Column("summary", "Subject / text", max_width=70),
-    Column("status", "Status"),
+    Column("id", "Id", "right"), Column("occurred_at", "When", keep=True),
+    Column("kind", "Kind", keep=True), Column("direction", "Dir", drop=3),
+    Column("summary", "Subject / text", max_width=70, min_width=16),
+    Column("status", "Status", drop=2),
 )  # fmt: skip
 TASK_FIELDS = (
     ("id", "Id"), ("due", "Due"), ("snoozed_until", "Snoozed until"), ("repeat", "Repeats"),
@@ -63,47 +110,42 @@ TASK_FIELDS = (
     ("created_at", "Created"),
 )  # fmt: skip
 TASK_COLUMNS = (
-    Column("id", "Id", "right"), Column("due", "Due"), Column("flag", "!"),
-    Column("title", "Task", max_width=50), Column("contact", "Contact", max_width=28),
-    Column("priority", "Priority"), Column("repeat", "Repeats"),
+    Column("id", "Id", "right"), Column("due", "Due", keep=True), Column("flag", "!", keep=True),
+    Column("title", "Task", max_width=50, min_width=16),
+    Column("contact", "Contact", max_width=28, drop=3, min_width=12),
+    Column("priority", "Priority", drop=4), Column("repeat", "Repeats", drop=5, min_width=8),
 )  # fmt: skip
 
 
-def summary(activity: dict) -> str:
-    text = " ".join((activity.get("body") or "").split())
-    subject = activity.get("subject")
-    return f"{subject}: {text}" if subject and text else subject or text
-
-
 def activity_view(activity: dict) -> dict:
-    """An activity with the display-only keys tables use (JSON keeps the plain record)."""
+    """An activity as a table row: the service's view plus its duration in words (JSON keeps
+    the plain record)."""
+    from crmcli.services.views import activity_view as view
     from crmcli.values import format_duration
 
-    return {
-        **activity,
-        "who": activity["contact"] or activity["company"],
-        "summary": summary(activity),
-        "duration": format_duration(activity["duration_min"]),
-    }
+    return {**view(activity), "duration": format_duration(activity["duration_min"])}
 
 
 def task_view(task: dict) -> dict:
-    from crmcli.output import display
-    from crmcli.values import describe_every, format_date
+    """A task as a table row: due as a person reads it, its state as a flag, the rule in words;
+    overdue rows red and today's highlighted on a terminal."""
+    from crmcli.commands.common import today
+    from crmcli.output import ROW_STYLE, display, display_date
+    from crmcli.services.views import task_view as view
+    from crmcli.values import describe_every
 
-    due = task["effective_due"]
-    shown = (
-        ""
-        if due is None
-        else display(due)
-        if task["due_has_time"] or task["snoozed_until"]
-        else format_date(due)
-    )
-    flag = "done" if task["done"] else "overdue" if task["overdue"] else ""
+    row = view(task, today())
+    due = row["due"]
+    shown = "" if due is None else display_date(due) if row["due_is_day"] else display(due)
     return {
-        **task, "due": shown, "flag": flag,
+        **row, "due": shown, "flag": row["state"],
         "repeat": describe_every(task["rrule"]) if task["rrule"] else "",
+        ROW_STYLE: STATE_STYLES.get(row["state"]),
     }  # fmt: skip
+
+
+# How a task's (and a reminder's) state looks on a terminal.
+STATE_STYLES = {"overdue": "red", "today": "bold yellow", "done": "dim"}
 
 
 def print_activity(card: dict, fmt: Format) -> None:
@@ -113,11 +155,15 @@ def print_activity(card: dict, fmt: Format) -> None:
         fmt,
         title=f"{card['kind']} #{card['id']}",
         display_record=activity_view(card),
+        record_fields=ACTIVITY_KEYS,
     )
 
 
 def print_task(card: dict, fmt: Format) -> None:
-    render_record(card, TASK_FIELDS, fmt, title=card["title"], display_record=task_view(card))
+    render_record(
+        card, TASK_FIELDS, fmt, title=card["title"], display_record=task_view(card),
+        record_fields=TASK_KEYS,
+    )  # fmt: skip
 
 
 def _cadence(card: dict) -> str:
@@ -162,8 +208,9 @@ def print_contact(card: dict, fmt: Format) -> None:
             Section(title, [activity_view(a) for a in card["timeline"]], TIMELINE_COLUMNS)
         )
     render_record(
-        card, CONTACT_FIELDS, fmt, title=card["name"], sections=sections, display_record=view
-    )
+        card, CONTACT_FIELDS, fmt, title=card["name"], sections=sections, display_record=view,
+        record_fields=CONTACT_CARD_KEYS,
+    )  # fmt: skip
 
 
 def print_company(card: dict, fmt: Format) -> None:
@@ -173,7 +220,10 @@ def print_company(card: dict, fmt: Format) -> None:
         sections.append(
             Section("Timeline", [activity_view(a) for a in card["timeline"]], TIMELINE_COLUMNS)
         )
-    render_record(card, COMPANY_FIELDS, fmt, title=card["name"], sections=sections)
+    render_record(
+        card, COMPANY_FIELDS, fmt, title=card["name"], sections=sections,
+        record_fields=COMPANY_CARD_KEYS,
+    )  # fmt: skip
 
 
 DEAL_FIELDS = (
@@ -184,29 +234,31 @@ DEAL_FIELDS = (
     ("updated_at", "Updated"),
 )  # fmt: skip
 DEAL_COLUMNS = (
-    Column("id", "Id", "right"), Column("title", "Deal", max_width=40), Column("stage", "Stage"),
-    Column("amount_display", "Amount", "right"), Column("expected_close", "Close"),
-    Column("contact", "Contact", max_width=28), Column("company", "Company", max_width=28),
-    Column("owner", "Owner"),
+    Column("id", "Id", "right"), Column("title", "Deal", max_width=40, min_width=12),
+    Column("stage", "Stage", min_width=8, drop=2), Column("amount_display", "Amount", "right"),
+    Column("expected_close", "Close", keep=True),
+    Column("contact", "Contact", max_width=28, drop=4, min_width=10),
+    Column("company", "Company", max_width=28, drop=5, min_width=10),
+    Column("owner", "Owner", drop=6, min_width=8),
 )  # fmt: skip
 CARD_DEAL_COLUMNS = (
-    Column("id", "Id", "right"), Column("title", "Deal", max_width=40), Column("stage", "Stage"),
-    Column("amount_display", "Amount", "right"), Column("expected_close", "Close"),
+    Column("id", "Id", "right"), Column("title", "Deal", max_width=40, min_width=12),
+    Column("stage", "Stage", min_width=8), Column("amount_display", "Amount", "right"),
+    Column("expected_close", "Close", keep=True),
 )  # fmt: skip
 HISTORY_COLUMNS = (
-    Column("changed_at", "When"), Column("from_stage", "From"), Column("to_stage", "To"),
-    Column("changed_by", "By"),
+    Column("changed_at", "When", keep=True), Column("from_stage", "From"),
+    Column("to_stage", "To"), Column("changed_by", "By", drop=2),
 )  # fmt: skip
 
 
 def deal_view(deal: dict) -> dict:
     """A deal with the display-only keys tables use (JSON keeps the plain record)."""
-    from crmcli.values import format_money
+    from crmcli.output import money
 
-    cents = int(deal["amount"].replace(".", "")) if deal.get("amount") is not None else None
     return {
         **deal,
-        "amount_display": format_money(cents, deal["currency"]),
+        "amount_display": money(deal.get("amount"), deal["currency"]),
         "probability_display": f"{deal['probability']} %",
     }
 
@@ -226,5 +278,5 @@ def print_deal(card: dict, fmt: Format) -> None:
         )
     render_record(
         card, DEAL_FIELDS, fmt, title=card["title"], sections=sections,
-        display_record=deal_view(card),
+        display_record=deal_view(card), record_fields=DEAL_CARD_KEYS,
     )  # fmt: skip

@@ -26,13 +26,22 @@ FieldOpt = Annotated[
     list[str] | None,
     typer.Option("--field", "-f", metavar="KEY=VALUE", help="A custom field; repeatable."),
 ]
+# Counts a database can take (SQLite and PostgreSQL integers are 64-bit): a larger number is a
+# usage error with the range, not an overflow deep in the driver.
+MAX_ROWS = 1_000_000_000
 LimitOpt = Annotated[
     int | None,
     typer.Option(
-        "--limit", "-n", min=0, help="At most this many rows (0: all; a terminal shows 100)."
+        "--limit",
+        "-n",
+        min=0,
+        max=MAX_ROWS,
+        help="At most this many rows (0: all; a terminal shows 100).",
     ),
 ]
-OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip this many rows.")]
+OffsetOpt = Annotated[
+    int, typer.Option("--offset", min=0, max=MAX_ROWS, help="Skip this many rows.")
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
@@ -91,6 +100,13 @@ def db():
 
 def now() -> datetime:
     return current().now()
+
+
+def today() -> date:
+    """The local date of the command's clock."""
+    from crmcli.values import local_tz
+
+    return now().astimezone(local_tz()).date()
 
 
 def when(text: str | None, field: str) -> datetime | None:
@@ -157,13 +173,18 @@ def confirm(question: str, *, yes: bool) -> None:
         return
     if not current().stdin_isatty:
         raise CrmError(f"{question.rstrip('?')}: refusing without a terminal to ask; pass --yes")
-    if not typer.confirm(question, default=False, err=True):
+    from crmcli.output import clean
+
+    if not typer.confirm(clean(question, newlines=True), default=False, err=True):
         raise typer.Abort()
 
 
 def done(text: str) -> None:
-    """Tell a person what happened (stderr, so stdout stays for data)."""
-    sys.stderr.write(text + "\n")
+    """Tell a person what happened (stderr, so stdout stays for data); names from the database
+    in it cannot send control sequences to the terminal."""
+    from crmcli.output import clean
+
+    sys.stderr.write(clean(text, newlines=True) + "\n")
 
 
 def given(**values) -> dict:

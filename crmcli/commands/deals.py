@@ -88,6 +88,7 @@ stages_app = typer.Typer(
     invoke_without_command=True,
     add_completion=False,
 )
+STAGE_KEYS = ("id", "name", "position", "probability", "is_won", "is_lost", "deals", "value")
 STAGE_COLUMNS = (
     Column("position", "#", "right"), Column("name", "Stage"),
     Column("probability", "Probability %", "right"), Column("flag", "Closes"),
@@ -107,7 +108,7 @@ def _render_stages(output) -> None:
     else:
         for r in rows:
             r["value"] = money_str(r.pop("amount_cents"))
-    render_rows(rows, STAGE_COLUMNS, output)
+    render_rows(rows, STAGE_COLUMNS, output, fields=STAGE_KEYS)
 
 
 @stages_app.callback(invoke_without_command=True)
@@ -129,7 +130,7 @@ def stages_add(
     ] = None,
     probability: Annotated[
         int | None,
-        typer.Option("--probability", "-p", help="Chance to win, 0-100 (default: the previous)."),
+        typer.Option("--probability", help="Chance to win, 0-100 (default: the previous)."),
     ] = None,
     output: c.ResultOpt = None,
 ) -> None:
@@ -151,7 +152,7 @@ def stages_rename(
     stage: Annotated[str, typer.Argument(help="The stage to change.")],
     name: Annotated[str | None, typer.Argument(help="Its new name.")] = None,
     probability: Annotated[
-        int | None, typer.Option("--probability", "-p", help="A new probability, 0-100.")
+        int | None, typer.Option("--probability", help="A new probability, 0-100.")
     ] = None,
     output: c.ResultOpt = None,
 ) -> None:

@@ -87,7 +87,7 @@ def edit(
     industry: c.IndustryOpt = None,
     title: Annotated[str | None, typer.Option("--title", help="Task: new title.")] = None,
     contact: Annotated[
-        str | None, typer.Option("--contact", help="Task: for this contact (REF).")
+        str | None, typer.Option("--contact", "-C", help="Task: for this contact (REF).")
     ] = None,
     due: Annotated[
         str | None, typer.Option("--due", metavar="WHEN", help="Task: new due date.")

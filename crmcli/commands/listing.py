@@ -1,4 +1,5 @@
-"""`crm list contacts|companies|tags`: tables for people, JSON and CSV for scripts."""
+"""`crm list contacts|companies|deals|tasks|activities|tags`: tables for people, JSON and CSV
+for scripts."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from typing import Annotated
 
 import typer
 
+from crmcli.commands import cards
 from crmcli.commands import common as c
 from crmcli.commands.cards import COMPANY_COLUMNS, CONTACT_COLUMNS
 from crmcli.output import Column, render_rows
 
 app = typer.Typer(
-    help="List contacts, companies, tags, activities or tasks.",
+    help="List contacts, companies, deals, tasks, activities or tags.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -82,7 +84,9 @@ def list_contacts(
 
     limit = c.page_limit(limit, output)
     rows = contacts.list_contacts(sort=sort, limit=limit, offset=offset, **filters)
-    render_rows(rows, CONTACT_COLUMNS, output)
+    render_rows(
+        rows, CONTACT_COLUMNS, output, fields=cards.CONTACT_KEYS, empty="No contacts match."
+    )
     c.note_truncated(len(rows), offset, limit, lambda: contacts.count_contacts(**filters))
 
 
@@ -114,7 +118,9 @@ def list_companies(
 
     limit = c.page_limit(limit, output)
     rows = companies.list_companies(sort=sort, limit=limit, offset=offset, **filters)
-    render_rows(rows, COMPANY_COLUMNS, output)
+    render_rows(
+        rows, COMPANY_COLUMNS, output, fields=cards.COMPANY_KEYS, empty="No companies match."
+    )
     c.note_truncated(len(rows), offset, limit, lambda: companies.count_companies(**filters))
 
 
@@ -131,12 +137,14 @@ def list_tags(output: c.OutputOpt = c.Format.table) -> None:
         Column("id", "Id", "right"), Column("name", "Tag"),
         Column("contacts", "Contacts", "right"), Column("companies", "Companies", "right"),
     )  # fmt: skip
-    render_rows(tags.list_tags(), columns, output)
+    render_rows(tags.list_tags(), columns, output, fields=cards.TAG_KEYS, empty="No tags yet.")
 
 
 @app.command("activities")
 def list_activities(
-    contact: Annotated[str | None, typer.Option("--contact", help="Of this contact (REF).")] = None,
+    contact: Annotated[
+        str | None, typer.Option("--contact", "-C", help="Of this contact (REF).")
+    ] = None,
     company: Annotated[
         str | None, typer.Option("--company", "-c", help="Of this company and its people (REF).")
     ] = None,
@@ -181,7 +189,11 @@ def list_activities(
         for r in rows:
             r["age_days"] = (now - r["occurred_at"]).days
     views = rows if output is not c.Format.table else [activity_view(r) for r in rows]
-    render_rows(views, OPEN_COLUMNS if open_ else ACTIVITY_COLUMNS, output)
+    render_rows(
+        views, OPEN_COLUMNS if open_ else ACTIVITY_COLUMNS, output,
+        fields=cards.OPEN_ACTIVITY_KEYS if open_ else cards.ACTIVITY_KEYS,
+        empty="Nothing waits for an answer." if open_ else "No activities match.",
+    )  # fmt: skip
 
 
 @app.command("tasks")
@@ -192,7 +204,7 @@ def list_tasks(
     today: Annotated[bool, typer.Option("--today", help="Due today or earlier.")] = False,
     week: Annotated[bool, typer.Option("--week", help="Due within 7 days or earlier.")] = False,
     contact: Annotated[
-        str | None, typer.Option("--contact", "-c", help="For this contact (REF).")
+        str | None, typer.Option("--contact", "-C", help="For this contact (REF).")
     ] = None,
     priority: Annotated[
         str | None, typer.Option("--priority", "-P", help="low, normal or high.")
@@ -222,17 +234,17 @@ def list_tasks(
         limit=c.page_limit(limit, output), offset=offset,
     )  # fmt: skip
     views = rows if output is not c.Format.table else [task_view(r) for r in rows]
-    render_rows(views, TASK_COLUMNS, output)
+    render_rows(views, TASK_COLUMNS, output, fields=cards.TASK_KEYS, empty="No tasks match.")
 
 
 @app.command("deals")
 def list_deals(
-    stage: Annotated[str | None, typer.Option("--stage", "-s", help="In this stage.")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", "-S", help="In this stage.")] = None,
     open_: Annotated[bool, typer.Option("--open", help="Only open deals.")] = False,
     won: Annotated[bool, typer.Option("--won", help="Only won deals.")] = False,
     lost: Annotated[bool, typer.Option("--lost", help="Only lost deals.")] = False,
     contact: Annotated[
-        str | None, typer.Option("--contact", help="With this contact (REF).")
+        str | None, typer.Option("--contact", "-C", help="With this contact (REF).")
     ] = None,
     company: Annotated[
         str | None, typer.Option("--company", "-c", help="With this company (REF).")
@@ -275,5 +287,5 @@ def list_deals(
     limit = c.page_limit(limit, output)
     rows = deals.list_deals(sort=sort, limit=limit, offset=offset, **filters)
     views = rows if output is not c.Format.table else [deal_view(r) for r in rows]
-    render_rows(views, DEAL_COLUMNS, output)
+    render_rows(views, DEAL_COLUMNS, output, fields=cards.DEAL_KEYS, empty="No deals match.")
     c.note_truncated(len(rows), offset, limit, lambda: deals.count_deals(**filters))

@@ -12,6 +12,11 @@ from crmcli.output import Column, render_rows
 
 # `--exit-code`: 0 nothing due, 3 something due (1 and 2 stay errors), like `git diff --exit-code`.
 DUE_EXIT_CODE = 3
+# The CSV header (every kind's keys; a kind without one leaves it empty).
+ITEM_KEYS = (
+    "kind", "key", "id", "due", "has_time", "overdue", "contact_id", "contact", "text",
+    "priority", "age_days", "cadence_days", "last_activity_at", "last_activity", "open_issues",
+)  # fmt: skip
 COLUMNS = (
     Column("due_text", "Due"), Column("kind", "Kind"), Column("ref", "Id", "right"),
     Column("text", "What", max_width=60), Column("contact", "Contact", max_width=28),
@@ -49,9 +54,7 @@ def remind(
     ] = "1d",
     all_: Annotated[
         bool,
-        typer.Option(
-            "--all", "-a", help="Everything due, also what was reminded before; marks nothing."
-        ),
+        typer.Option("--all", help="Everything due, also what was reminded before; marks nothing."),
     ] = False,
     brief: Annotated[
         bool,
@@ -94,19 +97,18 @@ def remind(
     if output is c.Format.table:
         _print_lines(items, now, brief)
     else:
-        render_rows(items, COLUMNS, output)
+        render_rows(items, COLUMNS, output, fields=ITEM_KEYS)
     if exit_code and items:
         raise typer.Exit(DUE_EXIT_CODE)
 
 
 def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
     from crmcli.env import current
-    from crmcli.output import display
-    from crmcli.values import format_date
+    from crmcli.output import clean, display, display_date
 
     rows = []
     for item in items:
-        due = display(item["due"]) if item["has_time"] else format_date(item["due"])
+        due = display(item["due"]) if item["has_time"] else display_date(item["due"])
         line = {
             "due_text": due, "kind": item["kind"], "ref": f"#{item['id']}",
             "text": item["text"], "contact": item["contact"] or "",
@@ -116,6 +118,17 @@ def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
             line["context"] = _context(item)
         rows.append(line)
     if current().color:
+        from crmcli.commands.cards import STATE_STYLES
+        from crmcli.output import ROW_STYLE
+        from crmcli.values import local_tz, to_utc
+
+        today = c.today()
+        for line, item in zip(rows, items, strict=True):
+            due = item["due"]
+            if isinstance(due, datetime):
+                due = to_utc(due).astimezone(local_tz()).date()
+            state = "overdue" if item["overdue"] else "today" if due and due <= today else ""
+            line[ROW_STYLE] = STATE_STYLES.get(state)
         columns = COLUMNS + ((Column("context", "Context", max_width=50),) if brief else ())
         render_rows(rows, columns, c.Format.table)
         return
@@ -131,7 +144,7 @@ def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
             parts.append("OVERDUE")
         if brief and r["context"]:
             parts.append(f"| {r['context']}")
-        print("  ".join(parts))
+        print(clean("  ".join(parts)))
 
 
 def _context(item: dict) -> str:

@@ -25,10 +25,20 @@ CurrencyOpt = Annotated[
 ]
 BAR_WIDTH = 30
 
+# Machine field sets: the CSV header of each report's main table (rows or not).
+FUNNEL_KEYS = (
+    "stage", "stage_id", "position", "probability", "is_won", "is_lost", "reached", "value",
+    "won", "conversion_next", "conversion_won", "median_days", "stays",
+)  # fmt: skip
+PIPELINE_KEYS = ("stage", "probability", "deals", "value", "weighted")
+SALES_KEYS = (
+    "group", "won", "lost", "won_value", "average_deal", "win_rate", "sales_cycle_days",
+)  # fmt: skip
+
 FUNNEL_COLUMNS = (
     Column("stage", "Stage"), Column("reached", "Reached", "right"),
     Column("value_display", "Value", "right"), Column("next", "→ next", "right"),
-    Column("to_won", "→ won", "right"), Column("median", "Median days", "right"),
+    Column("to_won", "→ won", "right"), Column("median_days", "Median days", "right"),
 )  # fmt: skip
 REASON_COLUMNS = (
     Column("reason", "Lost because"), Column("deals", "Deals", "right"),
@@ -52,28 +62,28 @@ SALES_COLUMNS = (
 
 
 def _percent(value) -> str:
-    return "" if value is None else f"{value * 100:.1f} %"
+    from crmcli.output import percent
+
+    return percent(value)
 
 
-def _money(text: str | None, currency: str) -> str:
-    from decimal import Decimal
+def _money(value, currency: str) -> str:
+    from crmcli.output import money
 
-    from crmcli.values import format_money
-
-    return "" if text is None else format_money(int(Decimal(text) * 100), currency)
+    return money(value, currency)
 
 
 def _period(since: str | None, until: str | None):
     return c.when(since, "since"), c.when(until, "until")
 
 
-def _whole(report: dict, rows: list[dict], columns, output: Format) -> bool:
+def _whole(report: dict, rows: list[dict], fields, output: Format) -> bool:
     """JSON and JSONL get the whole report, CSV the main rows; True when that is done."""
     if output in (Format.json, Format.jsonl):
         render_record(report, (), output)
         return True
     if output is Format.csv:
-        render_rows(rows, columns, output)
+        render_rows(rows, (), output, fields=fields)
         return True
     return False
 
@@ -81,7 +91,10 @@ def _whole(report: dict, rows: list[dict], columns, output: Format) -> bool:
 def _bars(rows: list[dict]) -> None:
     """The funnel drawn: one bar per stage, as long as its share of the first stage."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from crmcli.output import clean
 
     top = max((r["reached"] for r in rows), default=0) or 1
     grid = Table.grid(padding=(0, 1))
@@ -92,7 +105,7 @@ def _bars(rows: list[dict]) -> None:
         width = round(BAR_WIDTH * r["reached"] / top)
         colour = "green" if r["is_won"] else "red" if r["is_lost"] else "cyan"
         bar = f"[{colour}]{'█' * width}[/]" + " " * (BAR_WIDTH - width)
-        grid.add_row(r["stage"], bar, str(r["reached"]))
+        grid.add_row(escape(clean(r["stage"])), bar, str(r["reached"]))
     Console(highlight=False, force_terminal=True).print(grid)
 
 
@@ -115,14 +128,13 @@ def funnel(
     from crmcli.services import reports
 
     report = reports.funnel(*period, currency=currency)
-    if _whole(report, report["stages"], FUNNEL_COLUMNS, output):
+    if _whole(report, report["stages"], FUNNEL_KEYS, output):
         return
     cur = report["currency"]
     for r in report["stages"]:
         r.update(
             value_display=_money(r["value"], cur), next=_percent(r["conversion_next"]),
             to_won=_percent(r["conversion_won"]),
-            median="" if r["median_days"] is None else str(r["median_days"]),
         )  # fmt: skip
     if current().color and report["deals"]:
         _bars(report["stages"])
@@ -145,7 +157,7 @@ def pipeline(currency: CurrencyOpt = "EUR", output: c.OutputOpt = c.Format.table
     from crmcli.services import reports
 
     report = reports.pipeline(currency=currency)
-    if _whole(report, report["stages"], PIPELINE_COLUMNS, output):
+    if _whole(report, report["stages"], PIPELINE_KEYS, output):
         return
     cur = report["currency"]
     total = {"stage": "Total", **report["total"]}
@@ -179,7 +191,7 @@ def sales(
 
     rows = reports.sales(by=by, since=period[0], until=period[1], currency=currency)
     if output is not Format.table:
-        render_rows(rows, SALES_COLUMNS, output)
+        render_rows(rows, SALES_COLUMNS, output, fields=SALES_KEYS)
         return
     cur = currency.upper()
     for r in rows:

@@ -19,8 +19,8 @@ class Kind(StrEnum):
 
 
 COLUMNS = (
-    Column("kind", "Kind"), Column("id", "Id", "right"), Column("name", "Name"),
-    Column("detail", "Detail"),
+    Column("kind", "Kind", keep=True), Column("id", "Id", "right"),
+    Column("name", "Name", min_width=14), Column("detail", "Detail", min_width=16),
 )  # fmt: skip
 
 
@@ -30,7 +30,7 @@ def search(
         list[Kind] | None, typer.Option("--kind", "-k", help="Only this kind; repeatable.")
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="At most this many results.")
+        int, typer.Option("--limit", "-n", min=1, max=c.MAX_ROWS, help="At most this many results.")
     ] = 20,
     offset: c.OffsetOpt = 0,
     output: c.OutputOpt = c.Format.table,
@@ -46,4 +46,6 @@ def search(
 
     kinds = [k.value for k in kind or []]
     rows = search_service.search(" ".join(query), limit=limit, offset=offset, kinds=kinds)
-    render_rows(rows, COLUMNS, output)
+    from crmcli.commands.cards import SEARCH_KEYS
+
+    render_rows(rows, COLUMNS, output, fields=SEARCH_KEYS, empty="Nothing matches.")

@@ -20,7 +20,10 @@ def show(
         ),
     ],
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="Timeline entries to show (0: all).")
+        int,
+        typer.Option(
+            "--limit", "-n", min=0, max=c.MAX_ROWS, help="Timeline entries to show (0: all)."
+        ),
     ] = 50,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
@@ -34,13 +37,9 @@ def show(
     timeline_limit = limit or None
     c.db()
     if kind == "company":
-        from crmcli.services import activities, companies
+        from crmcli.services import companies, views
 
-        card = companies.get_company(companies.resolve_company(ref))
-        card["timeline"] = activities.list_activities(company_id=card["id"], limit=timeline_limit)
-        from crmcli.services.deals import deals_of
-
-        card["deals"] = deals_of(company_id=card["id"])
+        card = views.company_card(companies.resolve_company(ref), timeline_limit=timeline_limit)
         with paged():
             print_company(card, output)
     elif kind == "deal":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 
 from peewee import JOIN, NodeList
 
@@ -89,7 +90,8 @@ def _row(values: tuple) -> dict:
     return {
         "id": did, "title": title, "stage_id": stage_id, "stage": stage,
         "probability": probability, "status": "won" if won else "lost" if lost else "open",
-        "amount": money_str(cents), "currency": currency, "contact_id": contact_id,
+        "amount": None if cents is None else Decimal(cents).scaleb(-2),  # exact, to the cent
+        "currency": currency, "contact_id": contact_id,
         "contact": contact, "company_id": company_id, "company": company,
         "expected_close": close, "owner": owner, "source": source, "lost_reason": reason,
         "closed_at": closed and _TIME(closed), "created_at": _TIME(created),

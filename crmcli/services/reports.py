@@ -17,7 +17,7 @@ from crmcli.models import Deal, database_proxy
 from crmcli.services import stages as stage_service
 from crmcli.services import tallies
 from crmcli.services.periods import check_period
-from crmcli.values import local_tz, money_str, to_utc
+from crmcli.values import local_tz, to_utc
 
 SALES_GROUPS = ("month", "quarter", "owner", "source")
 _RATIO = Decimal("0.0001")
@@ -39,10 +39,15 @@ def days(seconds: int | Decimal, count: int = 1) -> Decimal | None:
     return (Decimal(seconds) / (Decimal(count) * 86400)).quantize(_DAYS, ROUND_HALF_UP)
 
 
-def weighted(cents_times_percent: int) -> str:
-    """A probability-weighted amount (cents × percent) as a decimal string of euros."""
-    value = (Decimal(cents_times_percent) / 10000).quantize(_CENT, ROUND_HALF_UP)
-    return f"{value:.2f}"
+def money(cents: int) -> Decimal:
+    """Cents as an exact Decimal amount to the cent (`Decimal('1234.50')`); front ends format
+    it, JSON writes it as the decimal string."""
+    return Decimal(int(cents)).scaleb(-2)
+
+
+def weighted(cents_times_percent: int) -> Decimal:
+    """A probability-weighted amount (cents × percent) as Decimal to the cent."""
+    return (Decimal(cents_times_percent) / 10000).quantize(_CENT, ROUND_HALF_UP)
 
 
 def _sqlite() -> bool:
@@ -338,7 +343,7 @@ def funnel(
                 "is_won": s["is_won"],
                 "is_lost": s["is_lost"],
                 "reached": n,
-                "value": money_str(int(value or 0)),
+                "value": money(value or 0),
                 "won": won,
                 "conversion_next": None,
                 "conversion_won": None if s["is_lost"] else ratio(won, n),
@@ -364,7 +369,7 @@ def funnel(
             {
                 "reason": reason,
                 "deals": n,
-                "value": money_str(int(v or 0)),
+                "value": money(v or 0),
                 "share": ratio(n, lost_total),
             }
             for reason, n, v in ranked
@@ -403,7 +408,7 @@ def pipeline(*, currency: str = "EUR") -> dict:
             acc[2] += cents * percent[sid]
 
     def row(acc: Sequence[int]) -> dict:
-        return {"deals": acc[0], "value": money_str(acc[1]), "weighted": weighted(acc[2])}
+        return {"deals": acc[0], "value": money(acc[1]), "weighted": weighted(acc[2])}
 
     stages_out = [
         {"stage": s["name"], "probability": s["probability"], **row(per_stage[s["id"]])}
@@ -569,9 +574,9 @@ def _sales_row(key, acc) -> dict:
     won, lost, cents, cycle = acc
     average = None
     if won:
-        average = f"{(Decimal(cents) / won / 100).quantize(_CENT, ROUND_HALF_UP):.2f}"
+        average = (Decimal(cents) / won / 100).quantize(_CENT, ROUND_HALF_UP)
     return {
-        "group": key, "won": won, "lost": lost, "won_value": money_str(cents),
+        "group": key, "won": won, "lost": lost, "won_value": money(cents),
         "average_deal": average, "win_rate": ratio(won, won + lost),
         "sales_cycle_days": days(cycle, won),
     }  # fmt: skip

@@ -28,14 +28,14 @@ def deals(crm, *args):
 
 
 def test_add_deal_with_german_amount_and_close_date(crm_m):
-    d = add(crm_m, "Dachsanierung Köln", "-c", "müller", "--amount", "12.500,50", "--close",
+    d = add(crm_m, "Dachsanierung Köln", "-C", "müller", "--amount", "12.500,50", "--close",
             "31.12.", "--owner", "Anna", "--source", "Messe")  # fmt: skip
     assert (d["amount"], d["currency"], d["stage"], d["status"]) == (
         "12500.50", "EUR", "Lead", "open"
     )  # fmt: skip
     assert (d["expected_close"], d["company"]) == ("2026-12-31", "Müller Bau GmbH")
     assert [h["to_stage"] for h in d["history"]] == ["Lead"]
-    assert add(crm_m, "Fassade", "-c", "1", "--amount", "1234.5")["amount"] == "1234.50"
+    assert add(crm_m, "Fassade", "-C", "1", "--amount", "1234.5")["amount"] == "1234.50"
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_add_deal_with_german_amount_and_close_date(crm_m):
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(crm_m, args, message):
-    r = crm_m("add", "deal", "Dach", "-c", "müller", *args)
+    r = crm_m("add", "deal", "Dach", "-C", "müller", *args)
     assert r.exit_code == 1, r.stderr
     assert r.stderr.startswith("crm: error: ") and message in r.stderr
     assert r.stderr.count("\n") == 1 and r.stdout == ""
@@ -65,7 +65,7 @@ def test_a_deal_needs_someone(crm_m):
 
 
 def test_move_won_lost_reopen(crm_m):
-    d = add(crm_m, "Dach", "-c", "müller")
+    d = add(crm_m, "Dach", "-C", "müller")
     r = crm_m("move", "dach", "angebot", "-o", "json")
     assert r.exit_code == 0, r.stderr
     assert r.json()["stage"] == "Angebot" and "Moved deal #1 Dach" in r.stderr
@@ -90,9 +90,9 @@ def test_move_won_lost_reopen(crm_m):
 
 def test_list_deals_filters(crm_m):
     crm_m("add", "contact", "Anna Weiß")
-    add(crm_m, "A", "-c", "müller", "--amount", "500", "--close", "1.12.2026", "--owner", "Anna")
-    add(crm_m, "B", "-c", "müller", "--amount", "5.000", "--stage", "angebot")
-    add(crm_m, "C", "-c", "weiß", "--amount", "50")
+    add(crm_m, "A", "-C", "müller", "--amount", "500", "--close", "1.12.2026", "--owner", "Anna")
+    add(crm_m, "B", "-C", "müller", "--amount", "5.000", "--stage", "angebot")
+    add(crm_m, "C", "-C", "weiß", "--amount", "50")
     crm_m("won", "B")
     crm_m("lost", "C", "--reason", "kein Budget")
 
@@ -117,7 +117,7 @@ def test_list_deals_filters(crm_m):
 
 
 def test_show_edit_delete_and_cards(crm_m):
-    add(crm_m, "Dachsanierung", "-c", "müller", "--amount", "100")
+    add(crm_m, "Dachsanierung", "-C", "müller", "--amount", "100")
     card = crm_m("show", "deal", "dach", "-o", "json").json()
     assert card["title"] == "Dachsanierung" and card["history"][0]["to_stage"] == "Lead"
     plain = crm_m("show", "deal", "1").stdout
@@ -141,7 +141,7 @@ def test_show_edit_delete_and_cards(crm_m):
 
 
 def test_search_finds_deals(crm_m):
-    add(crm_m, "Photovoltaik Süd", "-c", "müller")
+    add(crm_m, "Photovoltaik Süd", "-C", "müller")
     hits = crm_m("search", "photovolt", "-o", "json").json()
     assert [(h["kind"], h["name"]) for h in hits] == [("deal", "Photovoltaik Süd")]
     assert crm_m("search", "sud", "--kind", "deal", "-o", "json").json()[0]["kind"] == "deal"
@@ -156,13 +156,13 @@ def test_stages_commands(crm):
     assert r.exit_code == 0 and "position 3" in r.stderr
     r = crm("stages", "add", "X", "--probability", "140")
     assert r.exit_code == 1 and "0 to 100" in r.stderr
-    assert crm("stages", "rename", "demo", "Vorführung", "-p", "45").exit_code == 0
+    assert crm("stages", "rename", "demo", "Vorführung", "--probability", "45").exit_code == 0
     order = ["Lead", "Vorführung", "Qualifiziert", "Angebot", "Verhandlung", "Gewonnen",
              "Verloren"]  # fmt: skip
     r = crm("stages", "reorder", *order, "-o", "json")
     assert [s["name"] for s in r.json()] == order
     crm("add", "contact", "Anna Weiß")
-    crm("add", "deal", "Zaun", "-c", "anna", "--stage", "vorf")
+    crm("add", "deal", "Zaun", "-C", "anna", "--stage", "vorf")
     r = crm("stages", "remove", "vorführung", "--yes")
     assert r.exit_code == 1 and "--move-to" in r.stderr
     r = crm("stages", "remove", "vorführung", "--move-to", "lead", "--yes")

@@ -140,3 +140,65 @@ def test_search_needs_every_word_and_finds_company_people(crm, people):
 
 def test_search_limit(crm, people):
     assert len(hits(crm, "a", "--limit", "1")) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list", "contacts", "--limit", "99999999999999999999"),
+        ("list", "contacts", "--offset", "99999999999999999999"),
+        ("list", "deals", "-n", "99999999999999999999"),
+        ("list", "activities", "--offset", "99999999999999999999"),
+        ("search", "x", "--limit", "99999999999999999999"),
+        ("show", "1", "--limit", "99999999999999999999"),
+    ],
+    ids=" ".join,
+)
+def test_huge_limits_are_a_range_error(crm, args):
+    crm("add", "contact", "Jürgen Müller")
+    r = crm(*args)
+    assert r.exit_code == 2, r.stderr
+    assert "is not in the range" in r.stderr and "unexpected" not in r.stderr
+    assert r.stderr.count("\n") == 1
+
+
+def test_invalid_utf8_in_an_argument_is_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    bad = b"k\xf6ln"
+    for argv in ([b"show", bad], [b"list", b"contacts", b"--city", bad]):
+        r = subprocess.run(
+            [sys.executable.encode(), b"-c", b"from crmcli.cli import main; main()",
+             b"--db", str(tmp_path / "crm.db").encode(), *argv],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert r.returncode == 2
+        assert r.stderr.startswith(b"crm: error: argument 'k\\xf6ln' is not valid UTF-8")
+        assert r.stderr.count(b"\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("list", "contacts", "--city", "Nirgendwo"), "No contacts match.\n"),
+        (("list", "companies"), "No companies match.\n"),
+        (("list", "deals"), "No deals match.\n"),
+        (("list", "tasks"), "No tasks match.\n"),
+        (("list", "activities"), "No activities match.\n"),
+        (("list", "tags"), "No tags yet.\n"),
+        (("search", "nirgendwo"), "Nothing matches.\n"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else None,
+)
+def test_an_empty_result_says_so_on_a_terminal_only(crm, monkeypatch, args, message):
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    r = crm(*args)
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", message)
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: False)
+    r = crm(*args)
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "")
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    assert crm(*args, "-o", "json").stderr == ""

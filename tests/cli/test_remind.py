@@ -87,7 +87,7 @@ def test_brief_adds_context(crm):
     crm("add", "contact", "Jürgen Müller")
     crm("log", "call", "müller", "--subject", "Angebot", "--at", "-3d")
     crm("log", "complaint", "müller", "--subject", "Lieferung", "--at", "-1h")
-    crm("add", "task", "Nachfassen", "-c", "müller", "--due", "today")
+    crm("add", "task", "Nachfassen", "-C", "müller", "--due", "today")
     line = remind(crm, "--brief").stdout.splitlines()[0]
     assert "Nachfassen" in line
     assert 'last: complaint 2026-11-23 09:00 "Lieferung"' in line

@@ -11,7 +11,7 @@ def pipeline(crm):
     """Three deals created today (NOW): one won, one lost, one open in Angebot."""
     crm("add", "contact", "Jürgen Müller")
     for title, amount in (("A", "1.000"), ("B", "2000"), ("C", "300,50")):
-        r = crm("add", "deal", title, "-c", "müller", "--amount", amount, "--close", "15.12.")
+        r = crm("add", "deal", title, "-C", "müller", "--amount", amount, "--close", "15.12.")
         assert r.exit_code == 0, r.stderr
     crm("move", "A", "angebot")
     crm("won", "A")
@@ -38,7 +38,8 @@ def test_funnel_json(pipeline):
 
 def test_funnel_table_and_csv(pipeline):
     table = pipeline("report", "funnel").stdout
-    assert "Lead" in table and "66.7 %" in table and "Preis zu hoch" in table
+    assert "Lead" in table and "66,7 %" in table and "Preis zu hoch" in table
+    assert "3.300,50 €" in table  # money and percentages both German
     assert "\x1b[" not in table and "█" not in table  # piped: plain
     csv = pipeline("report", "funnel", "-o", "csv").stdout.splitlines()
     assert csv[0].startswith("stage,stage_id,position") and len(csv) == 7
@@ -75,3 +76,14 @@ def test_empty_database_reports_are_empty_not_errors(crm):
     r = crm("report", "funnel", "-o", "json")
     assert r.exit_code == 0 and r.json()["deals"] == 0
     assert crm("report", "sales").exit_code == 0
+
+
+def test_numbers_follow_the_locale(pipeline, monkeypatch):
+    total = pipeline("report", "sales", "--by", "owner").stdout.splitlines()[-1].split()
+    assert total == ["Total", "1", "1", "1.000,00", "€", "1.000,00", "€", "50,0", "%", "0,00"]
+    monkeypatch.setenv("CRM_LOCALE", "en")
+    table = pipeline("report", "funnel").stdout
+    assert "66.7 %" in table and "€3,300.50" in table
+    total = pipeline("report", "sales", "--by", "owner").stdout.splitlines()[-1].split()
+    assert total == ["Total", "1", "1", "€1,000.00", "€1,000.00", "50.0", "%", "0.00"]
+    assert pipeline("report", "funnel", "-o", "json").json()["stages"][0]["value"] == "3300.50"

@@ -22,7 +22,7 @@ def test_add_task_with_contact_due_priority(crm):
     t = add(
         crm,
         "Rückruf",
-        "-c",
+        "-C",
         "müller",
         "--due",
         "tomorrow 9:00",
@@ -68,7 +68,7 @@ def test_list_open_sorted_by_due_with_overdue_marked(crm):
 
 def test_filters_by_contact_and_priority(crm):
     crm("add", "contact", "Anna Weiß")
-    add(crm, "a", "-c", "weiß", "--priority", "low")
+    add(crm, "a", "-C", "weiß", "--priority", "low")
     add(crm, "b", "--priority", "hoch")
     assert titles(crm, "--contact", "weiss") == ["a"]
     assert titles(crm, "--priority", "high") == ["b"]
@@ -137,7 +137,7 @@ def test_bad_task_input_writes_nothing(crm):
         (["x", "--due", "today", "--every", "daily", "--until", "yesterday"], "before --due"),
         (["x", "--due", "today", "--until", "+3d"], "need --every"),
         (["x", "--due", "31.02."], "31.02."),
-        (["x", "-c", "niemand"], "no contact"),
+        (["x", "-C", "niemand"], "no contact"),
         (["  "], "needs a title"),
     ]
     for args, message in cases:
@@ -187,7 +187,7 @@ def test_edit_and_delete_task(crm):
 
 def test_show_contact_lists_open_tasks(crm):
     crm("add", "contact", "Jürgen Müller")
-    add(crm, "Rückruf", "-c", "müller", "--due", "today")
+    add(crm, "Rückruf", "-C", "müller", "--due", "today")
     card = crm("show", "müller", "-o", "json").json()
     assert [t["title"] for t in card["open_tasks"]] == ["Rückruf"]
     assert "Open tasks" in crm("show", "müller").stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -29,7 +30,7 @@ def steps(deal_id) -> list[tuple]:
 def test_add_deal_starts_in_the_first_stage_with_the_contacts_company(person):
     d = add(person, amount_cents=123450, expected_close=date(2026, 12, 24), owner="Anna")
     assert (d["stage"], d["status"], d["probability"]) == ("Lead", "open", 10)
-    assert (d["amount"], d["currency"]) == ("1234.50", "EUR")
+    assert (d["amount"], d["currency"]) == (Decimal("1234.50"), "EUR")
     assert (d["contact"], d["company"]) == ("Jürgen Müller", "Müller Bau GmbH")
     assert d["expected_close"] == date(2026, 12, 24) and d["created_at"] == NOW
     assert steps(d["id"]) == [(None, "Lead", None)]
@@ -190,7 +191,7 @@ def test_list_combines_filters_and_pages(person):
 def test_edit_and_delete(person):
     d = add(person, amount_cents=100)
     changed = deals.edit_deal(d["id"], {"title": "Neues Dach", "amount_cents": 99_99}, now=NOW)
-    assert (changed["title"], changed["amount"]) == ("Neues Dach", "99.99")
+    assert (changed["title"], changed["amount"]) == ("Neues Dach", Decimal("99.99"))
     assert search.search("neues dach")[0]["kind"] == "deal"
     with pytest.raises(Invalid, match="a deal moves, is won, lost or reopened"):
         deals.edit_deal(d["id"], {"stage": "angebot"}, now=NOW)

@@ -10,6 +10,8 @@ import pytest
 from crmcli.errors import Invalid
 from crmcli.services import contacts, deals, reports
 
+D = Decimal  # amounts are exact Decimals
+
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
@@ -66,16 +68,16 @@ def test_funnel(history):
     D = Decimal
     assert got == {
         # reached: every deal was a Lead; A, B, D (skipped it) and F got to Qualifiziert...
-        "Lead": (6, "4900.00", D("0.6667"), D("0.1667"), D("3.00"), 5),  # stays 1,2,3,4,6
-        "Qualifiziert": (4, "3700.00", D("0.7500"), D("0.2500"), D("3.00"), 3),  # 2,3,3
-        "Angebot": (3, "3300.00", D("0.3333"), D("0.3333"), D("3.50"), 2),  # 2,5: the mean
-        "Verhandlung": (1, "1000.00", D("1.0000"), D("1.0000"), D("10.00"), 1),
-        "Gewonnen": (1, "1000.00", None, D("1.0000"), None, 0),
-        "Verloren": (3, "2900.00", None, None, None, 0),
+        "Lead": (6, D("4900.00"), D("0.6667"), D("0.1667"), D(D("3.00")), 5),  # stays 1,2,3,4,6
+        "Qualifiziert": (4, D("3700.00"), D("0.7500"), D("0.2500"), D(D("3.00")), 3),  # 2,3,3
+        "Angebot": (3, D("3300.00"), D("0.3333"), D("0.3333"), D(D("3.50")), 2),  # 2,5: the mean
+        "Verhandlung": (1, D("1000.00"), D("1.0000"), D("1.0000"), D(D("10.00")), 1),
+        "Gewonnen": (1, D("1000.00"), None, D("1.0000"), None, 0),
+        "Verloren": (3, D("2900.00"), None, None, None, 0),
     }
     assert f["lost_reasons"] == [
-        {"reason": "Preis zu hoch", "deals": 2, "value": "2400.00", "share": D("0.6667")},
-        {"reason": "Kein Budget", "deals": 1, "value": "500.00", "share": D("0.3333")},
+        {"reason": "Preis zu hoch", "deals": 2, "value": D("2400.00"), "share": D("0.6667")},
+        {"reason": "Kein Budget", "deals": 1, "value": D("500.00"), "share": D("0.3333")},
     ]
 
 
@@ -104,8 +106,8 @@ def test_a_reopened_deal_counts_once_and_its_stays_count(person):
         1, 0, 1
     )  # fmt: skip
     # Angebot: 1 day, then 4 days after the reopen: median 2.5; lost for 3 days.
-    assert (f["Angebot"]["median_days"], f["Angebot"]["stays"]) == (Decimal("2.50"), 2)
-    assert f["Verloren"]["median_days"] == Decimal("3.00")
+    assert (f["Angebot"]["median_days"], f["Angebot"]["stays"]) == (Decimal(D("2.50")), 2)
+    assert f["Verloren"]["median_days"] == Decimal(D("3.00"))
     assert reports.funnel()["lost_reasons"] == []  # not lost now
 
 
@@ -117,21 +119,22 @@ def test_pipeline_weights_open_value_by_probability_and_close_month(person):
     deal(person, "W", 5000_00, [(1, "won")], expected_close=date(2026, 12, 1))  # closed
     p = reports.pipeline()
     assert p["stages"] == [
-        {"stage": "Lead", "probability": 10, "deals": 1, "value": "700.00", "weighted": "70.00"},
-        {"stage": "Qualifiziert", "probability": 25, "deals": 0, "value": "0.00",
-         "weighted": "0.00"},
-        {"stage": "Angebot", "probability": 50, "deals": 1, "value": "300.00",
-         "weighted": "150.00"},
+        {"stage": "Lead", "probability": 10, "deals": 1, "value": D("700.00"),
+         "weighted": D("70.00")},
+        {"stage": "Qualifiziert", "probability": 25, "deals": 0, "value": D("0.00"),
+         "weighted": D("0.00")},
+        {"stage": "Angebot", "probability": 50, "deals": 1, "value": D("300.00"),
+         "weighted": D("150.00")},
         # 1235.55 × 75 % = 926.6625: rounded once, at the end
-        {"stage": "Verhandlung", "probability": 75, "deals": 2, "value": "1235.55",
-         "weighted": "926.66"},
+        {"stage": "Verhandlung", "probability": 75, "deals": 2, "value": D("1235.55"),
+         "weighted": D("926.66")},
     ]  # fmt: skip
     assert p["months"] == [
-        {"month": "2026-12", "deals": 2, "value": "1534.56", "weighted": "1075.92"},
-        {"month": "2027-01", "deals": 1, "value": "0.99", "weighted": "0.74"},
-        {"month": None, "deals": 1, "value": "700.00", "weighted": "70.00"},
+        {"month": "2026-12", "deals": 2, "value": D("1534.56"), "weighted": D("1075.92")},
+        {"month": "2027-01", "deals": 1, "value": D("0.99"), "weighted": D("0.74")},
+        {"month": None, "deals": 1, "value": D("700.00"), "weighted": D("70.00")},
     ]
-    assert p["total"] == {"deals": 4, "value": "2235.55", "weighted": "1146.66"}
+    assert p["total"] == {"deals": 4, "value": D("2235.55"), "weighted": D("1146.66")}
 
 
 def test_sales_by_month_quarter_owner_and_source(history, person):
@@ -143,19 +146,19 @@ def test_sales_by_month_quarter_owner_and_source(history, person):
     D = Decimal
     by_month = reports.sales(by="month")
     assert by_month == [
-        {"group": "2026-01", "won": 1, "lost": 3, "won_value": "1000.00",
-         "average_deal": "1000.00", "win_rate": D("0.2500"), "sales_cycle_days": D("20.00")},
-        {"group": "2026-04", "won": 1, "lost": 0, "won_value": "3000.00",
-         "average_deal": "3000.00", "win_rate": D("1.0000"), "sales_cycle_days": D("58.60")},
-        {"group": None, "won": 2, "lost": 3, "won_value": "4000.00",
-         "average_deal": "2000.00", "win_rate": D("0.4000"), "sales_cycle_days": D("39.30")},
+        {"group": "2026-01", "won": 1, "lost": 3, "won_value": D("1000.00"),
+         "average_deal": D("1000.00"), "win_rate": D("0.2500"), "sales_cycle_days": D(D("20.00"))},
+        {"group": "2026-04", "won": 1, "lost": 0, "won_value": D("3000.00"),
+         "average_deal": D("3000.00"), "win_rate": D("1.0000"), "sales_cycle_days": D(D("58.60"))},
+        {"group": None, "won": 2, "lost": 3, "won_value": D("4000.00"),
+         "average_deal": D("2000.00"), "win_rate": D("0.4000"), "sales_cycle_days": D(D("39.30"))},
     ]  # fmt: skip
     assert [(r["group"], r["won"], r["lost"]) for r in reports.sales(by="quarter")] == [
         ("2026-Q1", 1, 3), ("2026-Q2", 1, 0), (None, 2, 3),
     ]  # fmt: skip
     assert [(r["group"], r["won_value"], r["win_rate"]) for r in reports.sales(by="owner")] == [
-        ("Jonas", "3000.00", D("1.0000")), ("Anna", "1000.00", D("0.3333")),
-        (None, "0.00", D("0.0000")), (None, "4000.00", D("0.4000")),
+        ("Jonas", D("3000.00"), D("1.0000")), ("Anna", D("1000.00"), D("0.3333")),
+        (None, D("0.00"), D("0.0000")), (None, D("4000.00"), D("0.4000")),
     ]  # fmt: skip
     assert [r["group"] for r in reports.sales(by="source")][:1] == ["Messe"]
     since = datetime(2026, 3, 1, tzinfo=UTC)
@@ -187,7 +190,7 @@ def by_definition(by: str) -> dict:
         else:
             acc[1] += 1
     return {
-        k: (won, lost, f"{cents:.2f}", reports.days(cycle, won))
+        k: (won, lost, cents, reports.days(cycle, won))
         for k, (won, lost, cents, cycle) in groups.items()
     }
 
@@ -206,10 +209,10 @@ def test_sales_cycles_are_exact_to_the_microsecond(person, sqlite_version, monke
     deal(person, "N", 1_00, [(432.5 / 86400, "won")], created=at)
     for by in reports.SALES_GROUPS:
         first, total = reports.sales(by=by)
-        assert first["won"] == 2 and first["sales_cycle_days"] == Decimal("0.00")
-        assert total["sales_cycle_days"] == Decimal("0.00")
+        assert first["won"] == 2 and first["sales_cycle_days"] == Decimal(D("0.00"))
+        assert total["sales_cycle_days"] == Decimal(D("0.00"))
     deal(person, "O", 1_00, [(433 / 86400, "won")], created=at)  # 1296 s / 3 = 432 s
-    assert reports.sales(by="month")[0]["sales_cycle_days"] == Decimal("0.01")
+    assert reports.sales(by="month")[0]["sales_cycle_days"] == Decimal(D("0.01"))
 
 
 def test_sales_months_follow_local_time_where_a_clock_change_skips_midnight(person, monkeypatch):
@@ -297,7 +300,7 @@ def funnel_by_definition(since, until, currency="EUR") -> dict:
         ordered = sorted(stays.get(s["id"], []))
         middle = ordered[(len(ordered) - 1) // 2 : len(ordered) // 2 + 1]
         out[s["name"]] = (
-            len(inside), f"{sum(cohort[i][0] for i in inside) / 100:.2f}", won,
+            len(inside), reports.money(sum(cohort[i][0] for i in inside)), won,
             reports.days(sum(middle), len(middle)), len(ordered),
         )  # fmt: skip
     reasons: dict = {}
@@ -332,15 +335,15 @@ def test_funnel_of_a_period_on_a_known_history(history, person):
     got = {r["stage"]: (r["reached"], r["value"], r["won"], r["median_days"], r["stays"])
            for r in later["stages"]}  # fmt: skip
     assert got == {
-        "Lead": (2, "3.00", 1, D("1.50"), 2),  # stays 1 (G) and 2 (H)
-        "Qualifiziert": (2, "3.00", 1, None, 0),  # both passed it without a stay
-        "Angebot": (2, "3.00", 1, D("2.00"), 1),
-        "Verhandlung": (2, "3.00", 1, D("1.00"), 1),  # G passed it; H stayed after its reopen
-        "Gewonnen": (1, "1.00", 1, None, 0),
-        "Verloren": (1, "2.00", 0, D("2.00"), 1),  # H entered it twice: one deal
+        "Lead": (2, D("3.00"), 1, D(D("1.50")), 2),  # stays 1 (G) and 2 (H)
+        "Qualifiziert": (2, D("3.00"), 1, None, 0),  # both passed it without a stay
+        "Angebot": (2, D("3.00"), 1, D(D("2.00")), 1),
+        "Verhandlung": (2, D("3.00"), 1, D(D("1.00")), 1),  # G passed it; H stayed after its reopen
+        "Gewonnen": (1, D("1.00"), 1, None, 0),
+        "Verloren": (1, D("2.00"), 0, D(D("2.00")), 1),  # H entered it twice: one deal
     }
     assert later["lost_reasons"] == [
-        {"reason": "Preis zu hoch", "deals": 1, "value": "2.00", "share": D("1.0000")}
+        {"reason": "Preis zu hoch", "deals": 1, "value": D("2.00"), "share": D("1.0000")}
     ]
     january = reports.funnel(since=T0, until=day(30))
     everything = reports.funnel()
@@ -390,6 +393,6 @@ def test_funnel_of_a_period_with_two_lost_stages(person):
     f = reports.funnel(since=T0)
     lost = {r["stage"]: (r["reached"], r["value"]) for r in f["stages"] if r["is_lost"]}
     # B was reopened from Verloren: it counts in Storniert, where it is now, alone.
-    assert lost == {"Verloren": (1, "10.00"), "Storniert": (1, "20.00")}
+    assert lost == {"Verloren": (1, D("10.00")), "Storniert": (1, D("20.00"))}
     assert as_figures(f) == funnel_by_definition(T0, None)
     assert {r["reason"] for r in f["lost_reasons"]} == {"Preis", "Zeit"}
