@@ -15,7 +15,8 @@ DUE_EXIT_CODE = 3
 # The CSV header (every kind's keys; a kind without one leaves it empty).
 ITEM_KEYS = (
     "kind", "key", "id", "due", "has_time", "overdue", "contact_id", "contact", "text",
-    "priority", "age_days", "cadence_days", "last_activity_at", "last_activity", "open_issues",
+    "priority", "age_days", "cadence_days", "ahead", "last_activity_at", "last_activity",
+    "open_issues",
 )  # fmt: skip
 COLUMNS = (
     Column("due_text", "Due"), Column("kind", "Kind"), Column("ref", "Id", "right"),

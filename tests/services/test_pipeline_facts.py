@@ -140,19 +140,19 @@ def test_a_reopened_deal_no_longer_counts_in_the_stage_it_was_closed_in(person):
         assert rows[0] == rows[1]
         return rows[0]
 
-    assert reached()["Verloren"] == (1, "100.00")
-    assert reached()["Gewonnen"] == (1, "200.00")
+    assert reached()["Verloren"] == (1, Decimal("100.00"))
+    assert reached()["Gewonnen"] == (1, Decimal("200.00"))
     deals.reopen_deal(lost["id"], now=T0 + timedelta(days=4))
     deals.reopen_deal(won["id"], now=T0 + timedelta(days=4))
     assert_facts_right()
-    assert reached()["Verloren"] == (0, "0.00")
-    assert reached()["Gewonnen"] == (0, "0.00")
-    assert reached()["Verhandlung"] == (1, "200.00")  # where W got to, still
+    assert reached()["Verloren"] == (0, Decimal("0.00"))
+    assert reached()["Gewonnen"] == (0, Decimal("0.00"))
+    assert reached()["Verhandlung"] == (1, Decimal("200.00"))  # where W got to, still
     assert reached()["Angebot"][0] == 2
     assert reports.funnel()["lost_reasons"] == []
     deals.lose_deal(lost["id"], "Kein Budget", now=T0 + timedelta(days=5))
     assert_facts_right()
-    assert reached()["Verloren"] == (1, "100.00")  # lost again: once, not twice
+    assert reached()["Verloren"] == (1, Decimal("100.00"))  # lost again: once, not twice
 
 
 def test_counters_of_an_older_version_are_found_drifted_and_rebuilt(person):
