@@ -9,6 +9,8 @@ import pytest
 
 from crmcli import db as dbmod
 from crmcli.errors import DatabaseError
+from crmcli.services import maintenance
+from tests.conftest import NOW
 
 
 def test_new_file_is_private_and_tuned(db, db_path):
@@ -21,17 +23,49 @@ def test_new_file_is_private_and_tuned(db, db_path):
     assert pragma("user_version") == dbmod.SCHEMA_VERSION
 
 
-def test_private_even_with_a_permissive_umask(tmp_path):
+def test_private_even_with_a_permissive_umask(tmp_path, monkeypatch):
+    """The default location is made on first use, 0700 directories and 0600 files even
+    under umask 000."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     old = os.umask(0)
     try:
-        database = dbmod.open_database(str(tmp_path / "sub" / "x.db"))
+        database = dbmod.open_database(dbmod.resolve_target(None))
         database.execute_sql("CREATE TABLE t (x)")  # makes SQLite write its -wal and -shm files
-        for name in os.listdir(tmp_path / "sub"):
-            assert stat.S_IMODE(os.stat(tmp_path / "sub" / name).st_mode) & 0o077 == 0, name
-        assert stat.S_IMODE(os.stat(tmp_path / "sub").st_mode) == 0o700
+        home = tmp_path / "data" / "crmcli"
+        for name in os.listdir(home):
+            assert stat.S_IMODE(os.stat(home / name).st_mode) & 0o077 == 0, name
+        assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(tmp_path / "data").st_mode) == 0o700
         database.close()
+        explicit = dbmod.open_database(str(tmp_path / "given.db"))
+        assert stat.S_IMODE(os.stat(tmp_path / "given.db").st_mode) == 0o600
+        explicit.close()
     finally:
         os.umask(old)
+
+
+def test_a_missing_directory_is_an_error_not_created(tmp_path):
+    """A typo in --db or CRM_DB must not become an empty database a cron job reads for ever."""
+    with pytest.raises(DatabaseError, match=r"no directory .*/typo for the database crm.db"):
+        dbmod.open_database(str(tmp_path / "typo" / "crm.db"))
+    assert not (tmp_path / "typo").exists()
+
+
+def test_a_dangling_symlink_is_refused(tmp_path):
+    link = tmp_path / "crm.db"
+    link.symlink_to(tmp_path / "elsewhere.db")
+    with pytest.raises(DatabaseError, match="symbolic link to .*elsewhere.db, which does not"):
+        dbmod.open_database(str(link))
+    assert not (tmp_path / "elsewhere.db").exists()
+
+
+def test_a_symlink_to_a_database_is_followed(tmp_path):
+    real = dbmod.open_database(str(tmp_path / "real.db"))
+    real.close()
+    (tmp_path / "link.db").symlink_to(tmp_path / "real.db")
+    database = dbmod.open_database(str(tmp_path / "link.db"))
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    database.close()
 
 
 def test_target_precedence(monkeypatch, tmp_path):
@@ -176,11 +210,11 @@ def test_check_finds_search_index_drift_and_repair_fixes_it(db):
     from crmcli.services import contacts, search
 
     contacts.add_contact("Jürgen Müller")
-    assert dbmod.check(db) == []
+    assert maintenance.check(db) == []
     db.execute_sql("DELETE FROM search_index")
-    assert dbmod.check(db) == ["search index: 1 contact not indexed"]
+    assert maintenance.check(db) == ["search index: 1 contact not indexed"]
     search.rebuild()
-    assert dbmod.check(db) == []
+    assert maintenance.check(db) == []
 
 
 def test_backup_is_a_private_consistent_copy(db, tmp_path):
@@ -189,13 +223,13 @@ def test_backup_is_a_private_consistent_copy(db, tmp_path):
     from crmcli.services import contacts
 
     contacts.add_contact("Anna Weiß")
-    dest = dbmod.backup(db, tmp_path / "copy.db")
+    dest = dbmod.backup(db, tmp_path / "copy.db", now=NOW)
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
     copy = SqliteDatabase(str(dest))
     assert copy.execute_sql("SELECT name FROM contact").fetchall() == [("Anna Weiß",)]
     copy.close()
     with pytest.raises(DatabaseError, match="exists"):
-        dbmod.backup(db, dest)
+        dbmod.backup(db, dest, now=NOW)
 
 
 def test_unknown_url_scheme_is_refused_not_made_a_file(tmp_path, monkeypatch):
@@ -207,7 +241,7 @@ def test_unknown_url_scheme_is_refused_not_made_a_file(tmp_path, monkeypatch):
 
 def test_backup_does_not_create_missing_directories(db, tmp_path):
     with pytest.raises(DatabaseError, match="no directory"):
-        dbmod.backup(db, tmp_path / "missing" / "copy.db")
+        dbmod.backup(db, tmp_path / "missing" / "copy.db", now=NOW)
     assert not (tmp_path / "missing").exists()
 
 
