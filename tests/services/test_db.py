@@ -86,7 +86,7 @@ def test_describe_hides_passwords():
 def test_schema_version_matches_the_newest_migration_file():
     numbers = [int(p.name.split("_")[0]) for p in dbmod.MIGRATIONS_DIR.glob("[0-9]*.py")]
     assert max(numbers) == dbmod.SCHEMA_VERSION
-    assert sorted(numbers) == list(range(1, dbmod.SCHEMA_VERSION + 1))
+    assert len(numbers) == len(set(numbers))
 
 
 def test_reopening_runs_no_migration(db, db_path):
@@ -102,7 +102,7 @@ def test_newer_database_is_refused(db_path):
         dbmod.open_database(str(db_path))
 
 
-@pytest.mark.parametrize("stop", range(0, dbmod.SCHEMA_VERSION))
+@pytest.mark.parametrize("stop", range(0, len(list(dbmod.MIGRATIONS_DIR.glob("[0-9]*.py")))))
 def test_upgrade_from_every_older_version_keeps_data(tmp_path, stop):
     """A database left at migration `stop` (as an older crm made it) upgrades and keeps its rows."""
     from peewee import SqliteDatabase
@@ -113,7 +113,7 @@ def test_upgrade_from_every_older_version_keeps_data(tmp_path, stop):
     names = [m.name for m in runner.migrations()]
     if stop:
         runner.up(target=names[stop - 1])
-        old.execute_sql(f"PRAGMA user_version = {stop}")
+        old.execute_sql(f"PRAGMA user_version = {int(names[stop - 1][:4])}")
         old.execute_sql(
             "INSERT INTO contact (name, name_key, status, consent, created_at, updated_at) "
             "VALUES ('Alt Bestand', 'alt bestand', 'lead', 0, '2020-01-01', '2020-01-01')"
