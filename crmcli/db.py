@@ -201,9 +201,19 @@ def _sqlite_class():
     return CrmSqliteDatabase
 
 
-def _sqlite(path: Path):
+def _read_only_uri(path: Path) -> str:
+    """A URI that opens `path` read-only. SQLite reads a WAL database through its -shm file;
+    in a directory where that cannot be made, the file is read as immutable (nobody can be
+    writing to it there either)."""
     from urllib.parse import quote
 
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+    if not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists():
+        uri += "&immutable=1"
+    return uri
+
+
+def _sqlite(path: Path):
     pragmas = {
         "foreign_keys": 1,
         "busy_timeout": BUSY_TIMEOUT_MS,
@@ -211,14 +221,8 @@ def _sqlite(path: Path):
         "cache_size": -16000,
     }
     read_only = not _writable(path)
-    if read_only:
-        # Read commands still work. SQLite reads a WAL database through its -shm file; in a
-        # directory where that cannot be made, the file is read as immutable (nobody can be
-        # writing to it there either).
-        uri = f"file:{quote(str(path.absolute()))}?mode=ro"
-        if not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists():
-            uri += "&immutable=1"
-        name, extra = uri, {"uri": True}
+    if read_only:  # read commands still work
+        name, extra = _read_only_uri(path), {"uri": True}
     else:
         pragmas = {"journal_mode": "wal", **pragmas}
         name, extra = str(path), {}
@@ -392,12 +396,11 @@ def sqlite_schema_version(path: Path) -> int | None:
     """The schema version of the crm database in the SQLite file `path` (read only, nothing
     written), or None when the file holds no crm schema (empty, or another program's)."""
     import sqlite3
-    from urllib.parse import quote
 
     if not path.is_file():
         raise DatabaseError(f"no database at {path}")
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only_uri(path), uri=True)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -495,7 +498,6 @@ def restore(db, source: Path, *, now) -> tuple[Path, list[str]]:
     the safety copy and the migrations that ran. The replacement is one SQLite transaction:
     other crm processes see the old database or the new one, never a mix."""
     import sqlite3
-    from urllib.parse import quote
 
     _sqlite_only(db, "restore")
     source = source.expanduser()
@@ -506,7 +508,7 @@ def restore(db, source: Path, *, now) -> tuple[Path, list[str]]:
         raise db.read_only_error()
     safety = _dated_name(Path(db.path).parent, f"{Path(db.path).stem}-before-restore", now)
     _copy_into_new_file(db.connection(), safety)
-    src = sqlite3.connect(f"file:{quote(str(source.absolute()))}?mode=ro", uri=True)
+    src = sqlite3.connect(_read_only_uri(source), uri=True)
     try:
         src.backup(db.connection())
     except sqlite3.DatabaseError as exc:

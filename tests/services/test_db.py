@@ -258,3 +258,29 @@ def test_processes_opening_a_new_file_at_once_all_succeed(tmp_path):
     ]
     errors = [p.communicate()[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
+
+
+def test_db_imports_no_service_module():
+    """db.py is below the services (services -> models -> db): it never imports them."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(dbmod))
+    imported = {
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not {m for m in imported if m and m.startswith("crmcli.services")}
+    assert not hasattr(dbmod, "plus_days_before")
+    assert not hasattr(dbmod, "check")
+
+
+def test_reports_do_not_test_the_backend():
+    import inspect
+
+    from crmcli.services import reports
+
+    source = inspect.getsource(reports)
+    assert "SqliteDatabase" not in source and "_sqlite" not in source
