@@ -427,6 +427,20 @@ def require_crm_schema(path: Path) -> int:
     return version
 
 
+def require_schema(target: str) -> None:
+    """An error unless `target` already holds a crm database (opening would make an empty or
+    foreign one into one: `crm db check` must not call that sound)."""
+    if not is_postgres(target):
+        require_crm_schema(Path(target.removeprefix("sqlite:///")).expanduser())
+        return
+    db = open_database(target, migrate=False)
+    try:
+        if schema_version(db) == 0:
+            raise DatabaseError(f"{describe(target)} is not a crm database (it has no crm tables)")
+    finally:
+        db.close()
+
+
 def _sqlite_only(db, what: str) -> None:
     from peewee import SqliteDatabase
 

@@ -36,9 +36,7 @@ def check(
     from crmcli.errors import CrmError
 
     target = current().target
-    if not dbmod.is_postgres(target):
-        # An empty or foreign file is not a sound crm database (opening would make it one).
-        dbmod.require_crm_schema(Path(target.removeprefix("sqlite:///")).expanduser())
+    dbmod.require_schema(target)  # an empty or foreign database is not a sound one
     database = c.db()
     from crmcli.services import maintenance
 

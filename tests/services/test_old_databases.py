@@ -184,3 +184,16 @@ def test_postgres_database_of_an_early_schema_is_repaired(pg_url):
     funnel = reports.funnel()
     assert funnel
     database.close()
+
+
+def test_db_check_of_an_empty_postgres_database_is_an_error(pg_url):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    r = CliRunner().invoke(app, ["--db", pg_url, "db", "check"])
+    assert r.exit_code == 1
+    assert "is not a crm database" in r.stderr
+    raw = dbmod.open_database(pg_url, migrate=False)
+    assert dbmod.schema_version(raw) == 0  # left as it was
+    raw.close()
