@@ -121,9 +121,13 @@ def _rebuild(db, table: str, sql: str) -> None:
     """Replace `table` by one made with today's `sql`, every row kept (SQLite changes a
     column list or a key only this way)."""
     new = f"{table}__repaired"
-    if table == "search_index":  # FTS5: a virtual table keeps its rowids and bodies
-        db.execute_sql(sql.replace('"search_index"', new).replace("search_index", new, 1))
-        db.execute_sql(f"INSERT INTO {new} (rowid, body) SELECT rowid, body FROM search_index")
+    if table == "search_index":  # FTS5: made anew under its own name, rowids and bodies kept
+        db.execute_sql(f"CREATE TEMP TABLE {new} AS SELECT rowid AS id, body FROM search_index")
+        db.execute_sql("DROP TABLE search_index")
+        db.execute_sql(sql)
+        db.execute_sql(f"INSERT INTO search_index (rowid, body) SELECT id, body FROM temp.{new}")
+        db.execute_sql(f"DROP TABLE temp.{new}")
+        return
     else:
         db.execute_sql(sql.replace(f'"{table}"', f'"{new}"', 1))
         old_columns = set(_columns(db, table))

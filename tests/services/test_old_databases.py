@@ -197,3 +197,29 @@ def test_db_check_of_an_empty_postgres_database_is_an_error(pg_url):
     raw = dbmod.open_database(pg_url, migrate=False)
     assert dbmod.schema_version(raw) == 0  # left as it was
     raw.close()
+
+
+def test_a_search_index_of_an_older_shape_is_rebuilt_with_its_entries(tmp_path):
+    """The FTS table is compared too: one made with other prefixes is rebuilt, rows kept."""
+    path = tmp_path / "old.db"
+    database = dbmod.open_database(str(path))
+    from crmcli.services import contacts
+
+    contacts.add_contact("Jürgen Müller")
+    entries = database.execute_sql("SELECT rowid, body FROM search_index").fetchall()
+    database.execute_sql("DROP TABLE search_index")
+    database.execute_sql("CREATE VIRTUAL TABLE search_index USING fts5(body, prefix='2 3')")
+    for entry in entries:
+        database.execute_sql("INSERT INTO search_index (rowid, body) VALUES (?, ?)", entry)
+    database.execute_sql("DELETE FROM schema_migration WHERE name = '0006_repair_shipped_schema'")
+    database.execute_sql("PRAGMA user_version = 4")
+    database.close()
+    fresh = tmp_path / "fresh.db"
+    dbmod.open_database(str(fresh)).close()
+    database = dbmod.open_database(str(path))
+    assert _shape(path) == _shape(fresh)
+    from crmcli.services import maintenance, search
+
+    assert maintenance.check(database) == []
+    assert [hit["name"] for hit in search.search("muell")] == ["Jürgen Müller"]
+    database.close()
