@@ -445,7 +445,9 @@ def _sqlite_only(db, what: str) -> None:
     from peewee import SqliteDatabase
 
     if not isinstance(db, SqliteDatabase):
-        raise DatabaseError(f"crm db {what} works on SQLite files; for PostgreSQL use pg_dump")
+        raise DatabaseError(
+            f"crm db {what} works on SQLite files; for PostgreSQL use pg_dump and pg_restore"
+        )
 
 
 def _dated_name(directory: Path, stem: str, when) -> Path:

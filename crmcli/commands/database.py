@@ -27,10 +27,12 @@ def check(
         ),
     ] = False,
 ) -> None:
-    """Run SQLite's integrity and foreign-key checks; verify the search index and the
-    reminder queues (what `crm remind` reads).
+    """Check integrity, foreign keys, the search index and the reminder queues.
 
-    Exits 1 when a problem is found. Example: crm db check || mail -s "crm db" me@example.de
+    Runs SQLite's integrity and foreign-key checks and verifies the search index and the
+    reminder queues (what `crm remind` reads). Exits 1 when a problem is found.
+
+    Example: crm db check || mail -s "crm db" me@example.de
     """
     from crmcli import db as dbmod
     from crmcli.errors import CrmError
@@ -56,7 +58,7 @@ def check(
 
 @app.command("migrate")
 def migrate(output: c.OutputOpt = c.Format.table) -> None:
-    """Apply pending schema migrations (opening a database also does this) and list them all.
+    """Apply pending schema migrations (opening a database does it too) and list them.
 
     Example: crm db migrate
     """
@@ -74,9 +76,10 @@ def backup(
         Path, typer.Argument(help="New file, or a directory for a dated one.", show_default=False)
     ],
 ) -> None:
-    """Copy the live database to a new file (mode 0600), safe while others write. A directory
-    gets crm-backup-YYYY-MM-DD-HHMM.db; an existing file is never overwritten, and a copy
-    that is cut short leaves no file behind.
+    """Copy the live database to a new file (mode 0600), safe while others write.
+
+    A directory gets crm-backup-YYYY-MM-DD-HHMM.db; an existing file is never overwritten,
+    and a copy that is cut short leaves no file behind.
 
     Example: crm db backup ~/backups/
     """
@@ -92,10 +95,11 @@ def restore(
     source: Annotated[Path, typer.Argument(help="A backup made by crm db backup.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Replace the database with a backup. The backup is checked first (a crm database this
-    crm can open), the current content is kept in a dated safety copy beside the database,
-    the replacement is atomic and the restored database is upgraded. Asks first on a
-    terminal; scripts must pass --yes.
+    """Replace the database with a backup, keeping a safety copy of the current one.
+
+    The backup is checked first (a crm database this crm can open), the current content is
+    kept in a dated safety copy beside the database, the replacement is atomic and the
+    restored database is upgraded. Asks first on a terminal; scripts must pass --yes.
 
     Example: crm db restore ~/backups/crm-backup-2026-11-30-1415.db
     """

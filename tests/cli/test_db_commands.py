@@ -238,3 +238,14 @@ def test_db_restore_of_an_old_version_upgrades_it(crm, tmp_path):
     assert "Upgraded the restored database" in r.stderr
     assert crm("report", "funnel").exit_code == 0
     assert crm("add", "deal", "Neu", "-c", "jo@example.de").exit_code == 0
+
+
+def test_db_help_lists_each_command_with_a_whole_sentence():
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    r = CliRunner().invoke(app, ["db", "--help"], env={"COLUMNS": "200"})
+    listed = r.stdout.split("Commands:", 1)[1].strip().splitlines()
+    assert [line.split()[0] for line in listed] == ["check", "migrate", "backup", "restore", "path"]
+    assert all(line.rstrip().endswith(".") for line in listed), listed
