@@ -157,6 +157,24 @@ def test_every_command_works_on_an_upgraded_database(old_db):
     assert result.exit_code == 0 and "Alles klar" in result.stdout
 
 
+def _pg_shape(database) -> tuple[list, list]:
+    columns = database.execute_sql(
+        "SELECT table_name, column_name, data_type, character_maximum_length, is_nullable, "
+        "column_default FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name IN ('deal_stage_change', 'pipeline_tally') "
+        "ORDER BY table_name, ordinal_position"
+    ).fetchall()
+    indexes = database.execute_sql(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "AND tablename IN ('deal_stage_change', 'pipeline_tally') ORDER BY indexname"
+    ).fetchall()
+    return columns, [(name, d.replace(current_schema(database), "S")) for name, d in indexes]
+
+
+def current_schema(database) -> str:
+    return database.execute_sql("SELECT current_schema()").fetchone()[0]
+
+
 def test_postgres_database_of_an_early_schema_is_repaired(pg_url):
     """On PostgreSQL the same migration adds what the early schema 3 lacked."""
     from crmcli.services import contacts, deals, reports, tallies
@@ -165,6 +183,8 @@ def test_postgres_database_of_an_early_schema_is_repaired(pg_url):
     anna = contacts.add_contact("Anna Weiß")
     deal = deals.add_deal("Dach", contact_id=anna["id"], amount_cents=100_000)
     deals.move_deal(deal["id"], "Angebot")
+    today = _pg_shape(database)
+    counted = tallies.rows()
     # What an early schema-3 database looks like (and that it ran this repair not yet).
     database.execute_sql(
         "ALTER TABLE deal_stage_change DROP COLUMN left_at, DROP COLUMN stay_seconds, "
@@ -177,8 +197,9 @@ def test_postgres_database_of_an_early_schema_is_repaired(pg_url):
     database.close()
     database = dbmod.open_database(pg_url)
     assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    assert _pg_shape(database) == today
     kept = tallies.rows()
-    assert kept
+    assert kept == counted  # stays and counters computed again from the history
     tallies.rebuild()
     assert tallies.rows() == kept
     funnel = reports.funnel()
