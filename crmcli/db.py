@@ -168,7 +168,17 @@ def _writable(path: Path) -> bool:
     return all(p.exists() and os.access(p, os.W_OK) for p in companions)
 
 
+_sqlite_class_made = None
+
+
 def _sqlite_class():
+    global _sqlite_class_made
+    if _sqlite_class_made is None:
+        _sqlite_class_made = _make_sqlite_class()
+    return _sqlite_class_made
+
+
+def _make_sqlite_class():
     from peewee import OperationalError, SqliteDatabase
 
     class CrmSqliteDatabase(SqliteDatabase):
