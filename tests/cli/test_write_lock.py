@@ -60,6 +60,7 @@ class Writer(threading.Thread):
         super().__init__(daemon=True)
         self.path, self.hold = path, hold
         self.locked = threading.Event()
+        self.release = threading.Event()  # commits early when set
 
     def run(self):
         conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
@@ -67,7 +68,7 @@ class Writer(threading.Thread):
         # A real change, so that a reader's snapshot from before the commit is stale.
         conn.execute("INSERT INTO reminder_log (key, reminded_at) VALUES ('x', '2026-01-01')")
         self.locked.set()
-        time.sleep(self.hold)
+        self.release.wait(self.hold)
         conn.execute("COMMIT")
         conn.close()
 
@@ -94,12 +95,15 @@ def test_a_writing_command_waits_for_another_writer_and_succeeds(crm, db_path, a
 
 def test_reading_commands_take_no_write_lock(crm, db_path):
     _setup(crm)
-    writer = Writer(db_path, hold=4)
+    writer = Writer(db_path, hold=10)  # held until every read is done
     writer.start()
     writer.locked.wait(5)
-    for args in READS:
-        started = time.monotonic()
-        r = crm(*args)
-        assert r.exit_code == 0, (args, r.stderr)
-        assert time.monotonic() - started < 2, f"{args} waited for the write lock"
-    writer.join()
+    try:
+        for args in READS:
+            started = time.monotonic()
+            r = crm(*args)
+            assert r.exit_code == 0, (args, r.stderr)
+            assert time.monotonic() - started < 2, f"{args} waited for the write lock"
+    finally:
+        writer.release.set()
+        writer.join()
