@@ -12,7 +12,7 @@ from crmcli.errors import DatabaseError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The number of the newest migration shipped in crmcli/migrations (a test keeps them equal).
 # SQLite stores it in PRAGMA user_version, so opening an up-to-date database costs one pragma.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 10
 # Serialises schema upgrades of one PostgreSQL database between crm processes.
@@ -87,16 +87,165 @@ def hide_server_drivers() -> None:
         sys.modules.setdefault(name, None)  # None makes `import name` raise ImportError
 
 
-def _create_private_file(path: Path) -> None:
-    """Create the SQLite file with mode 0600 before SQLite touches it: never world-readable."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+def _make_private_dirs(directory: Path) -> None:
+    """Create `directory` and its missing parents with mode 0700 whatever the umask."""
+    missing = []
+    while not directory.exists():
+        if directory.is_symlink():
+            raise DatabaseError(f"{directory} is a symbolic link to a missing directory")
+        missing.append(directory)
+        directory = directory.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise DatabaseError(f"cannot create directory {d}: {exc.strerror}") from exc
+        os.chmod(d, 0o700)  # mkdir's mode is masked by the umask
+
+
+def check_new_file(path: Path, what: str = "database") -> None:
+    """Refuse to create `path` where it would not be what its user meant: a dangling symbolic
+    link (the file would appear elsewhere), or in a directory that does not exist (a typo in
+    --db or CRM_DB must not become an empty database that a cron job reads for ever)."""
+    if path.is_symlink() and not path.exists():
+        raise DatabaseError(
+            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist; "
+            f"give the {what} file itself"
+        )
+    if not path.parent.is_dir():
+        raise DatabaseError(f"no directory {path.parent} for the {what} {path.name}")
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file with mode 0600 whatever the umask, never through a symbolic link."""
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        fd = os.open(path, flags, 0o600)
     except FileExistsError:
         return
     except OSError as exc:
-        raise DatabaseError(f"cannot create database {path}: {exc.strerror}") from exc
-    os.close(fd)
+        raise DatabaseError(f"cannot create {path}: {exc.strerror}") from exc
+    try:
+        os.fchmod(fd, 0o600)  # os.open's mode is masked by the umask
+    finally:
+        os.close(fd)
+
+
+def _sqlite_path(target: str, *, create: bool) -> Path:
+    """The SQLite file `target` names, created (mode 0600) when it does not exist yet. Only the
+    default location under the user's data directory gets its directories made."""
+    if target.startswith("sqlite:///"):
+        target = target[len("sqlite:///") :]
+    elif "://" in target:  # mysql://, a typo of postgresql://: no file named like that
+        scheme = target.split("://", 1)[0]
+        raise DatabaseError(
+            f"unsupported database URL '{scheme}://' (use a file path, sqlite:///PATH "
+            "or postgresql://)"
+        )
+    path = Path(target).expanduser()
+    if path.is_dir():
+        raise DatabaseError(f"database path {path} is a directory")
+    if path.exists():
+        return path
+    if not create:
+        raise DatabaseError(f"no database at {path}")
+    if path == default_path():
+        _make_private_dirs(path.parent)
+    check_new_file(path)
+    create_private_file(path)
+    return path
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may change the SQLite file (and make its -wal and -shm files)."""
+    if not os.access(path, os.W_OK):
+        return False
+    if os.access(path.parent, os.W_OK):
+        return True
+    companions = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    return all(p.exists() and os.access(p, os.W_OK) for p in companions)
+
+
+_sqlite_class_made = None
+
+
+def _sqlite_class():
+    global _sqlite_class_made
+    if _sqlite_class_made is None:
+        _sqlite_class_made = _make_sqlite_class()
+    return _sqlite_class_made
+
+
+def _make_sqlite_class():
+    from peewee import OperationalError, SqliteDatabase
+
+    class CrmSqliteDatabase(SqliteDatabase):
+        """Transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE): a command
+        that reads and then writes waits for another writer (busy timeout) instead of failing
+        with "database is locked" when that writer commits between its read and its write.
+        Reads outside db.atomic() take no lock. A read-only file says so when written to."""
+
+        read_only = False
+
+        def begin(self, lock_type=None):
+            if self.read_only:
+                raise self.read_only_error()
+            return super().begin(lock_type)
+
+        def execute_sql(self, sql, params=None, *args, **kwargs):
+            try:
+                return super().execute_sql(sql, params, *args, **kwargs)
+            except OperationalError as exc:
+                if self.read_only and "readonly" in str(exc):
+                    raise self.read_only_error() from exc
+                raise
+
+        def read_only_error(self) -> DatabaseError:
+            return DatabaseError(
+                f"the database {self.path} is read-only for you: crm can show it but not "
+                "change it (check the file's and its directory's permissions)"
+            )
+
+    return CrmSqliteDatabase
+
+
+def _read_only_uri(path: Path) -> str:
+    """A URI that opens `path` read-only. SQLite reads a WAL database through its -shm file;
+    in a directory where that cannot be made, the file is read as immutable (nobody can be
+    writing to it there either)."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+    if not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists():
+        uri += "&immutable=1"
+    return uri
+
+
+def _sqlite(path: Path):
+    pragmas = {
+        "foreign_keys": 1,
+        "busy_timeout": BUSY_TIMEOUT_MS,
+        "synchronous": 1,  # NORMAL: durable with WAL, much faster than FULL
+        "cache_size": -16000,
+    }
+    read_only = not _writable(path)
+    if read_only:  # read commands still work
+        name, extra = _read_only_uri(path), {"uri": True}
+    else:
+        pragmas = {"journal_mode": "wal", **pragmas}
+        name, extra = str(path), {}
+    db = _sqlite_class()(
+        name,
+        pragmas=pragmas,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        lock_type="IMMEDIATE",
+        **extra,
+    )
+    db.path = path
+    db.read_only = read_only
+    return db
 
 
 def open_database(target: str, *, create: bool = True, migrate: bool = True):
@@ -105,37 +254,8 @@ def open_database(target: str, *, create: bool = True, migrate: bool = True):
 
     from crmcli.models import database_proxy
 
-    if is_postgres(target):
-        db = _postgres(target)
-    else:
-        if target.startswith("sqlite:///"):
-            target = target[len("sqlite:///") :]
-        elif "://" in target:  # mysql://, a typo of postgresql://: no file named like that
-            scheme = target.split("://", 1)[0]
-            raise DatabaseError(
-                f"unsupported database URL '{scheme}://' (use a file path, sqlite:///PATH "
-                "or postgresql://)"
-            )
-        path = Path(target).expanduser()
-        if path.is_dir():
-            raise DatabaseError(f"database path {path} is a directory")
-        if not path.exists():
-            if not create:
-                raise DatabaseError(f"no database at {path}")
-            _create_private_file(path)
-        from peewee import SqliteDatabase
-
-        db = SqliteDatabase(
-            str(path),
-            pragmas={
-                "journal_mode": "wal",
-                "foreign_keys": 1,
-                "busy_timeout": BUSY_TIMEOUT_MS,
-                "synchronous": 1,  # NORMAL: durable with WAL, much faster than FULL
-                "cache_size": -16000,
-            },
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
+    postgres = is_postgres(target)
+    db = _postgres(target) if postgres else _sqlite(_sqlite_path(target, create=create))
     database_proxy.initialize(db)
     try:
         db.connect(reuse_if_open=True)
@@ -151,6 +271,11 @@ def open_database(target: str, *, create: bool = True, migrate: bool = True):
         db.close()
         raise
     return db
+
+
+def is_read_only(db) -> bool:
+    """Whether `db` was opened read-only (a SQLite file this process may not change)."""
+    return bool(getattr(db, "read_only", False))
 
 
 def _postgres(target: str):
@@ -202,15 +327,13 @@ def ensure_schema(db) -> list[str]:
     version = _check_version(db)
     if version == SCHEMA_VERSION:
         return []
+    if is_read_only(db):
+        raise DatabaseError(
+            f"the database {db.path} is read-only and has schema version {version}; this crm "
+            f"needs {SCHEMA_VERSION}: open it once with write access to upgrade it"
+        )
     if isinstance(db, SqliteDatabase):
-        # Two processes opening a new (or older) file at once: the write lock comes first and
-        # the version is read again under it, so only one of them migrates.
-        with db.atomic(lock_type="IMMEDIATE"):
-            if _check_version(db) == SCHEMA_VERSION:
-                return []
-            ran = _runner(db).up()
-            db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        return ran
+        return _migrate_sqlite(db)
     # Two crm processes opening a new PostgreSQL database at once must not both create it.
     db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
     try:
@@ -219,6 +342,31 @@ def ensure_schema(db) -> list[str]:
         return _runner(db).up()
     finally:
         db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def _migrate_sqlite(db) -> list[str]:
+    # Migrations may rebuild a table (SQLite changes a key only that way): with foreign keys
+    # on, dropping the old table would cascade-delete its children. SQLite's own procedure:
+    # keys off (only possible outside a transaction), rebuild, check every key, commit.
+    db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        # Two processes opening a new (or older) file at once: the write lock comes first and
+        # the version is read again under it, so only one of them migrates.
+        with db.atomic(lock_type="IMMEDIATE"):
+            if _check_version(db) == SCHEMA_VERSION:
+                return []
+            ran = _runner(db).up()
+            broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                table, rowid, parent, _ = broken[0]
+                raise DatabaseError(
+                    f"upgrading the database would leave {len(broken)} broken reference(s) "
+                    f"({table} row {rowid} points at a missing {parent}); nothing was changed"
+                )
+            db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return ran
+    finally:
+        db.execute_sql("PRAGMA foreign_keys = ON")
 
 
 def _check_version(db) -> int:
@@ -254,87 +402,202 @@ def migration_status(db) -> list[tuple[str, str | None]]:
     ]
 
 
-def check(db) -> list[str]:
-    """Integrity problems found in the database; an empty list means it is sound."""
-    from peewee import SqliteDatabase
+def sqlite_schema_version(path: Path) -> int | None:
+    """The schema version of the crm database in the SQLite file `path` (read only, nothing
+    written), or None when the file holds no crm schema (empty, or another program's)."""
+    import sqlite3
 
-    problems: list[str] = []
-    if isinstance(db, SqliteDatabase):
-        rows = [r[0] for r in db.execute_sql("PRAGMA integrity_check").fetchall()]
-        if rows != ["ok"]:
-            problems.extend(f"integrity: {r}" for r in rows)
-        for table, rowid, parent, _ in db.execute_sql("PRAGMA foreign_key_check").fetchall():
-            problems.append(f"foreign key: {table} row {rowid} points at a missing {parent}")
+    if not path.is_file():
+        raise DatabaseError(f"no database at {path}")
+    try:
+        conn = sqlite3.connect(_read_only_uri(path), uri=True)
         try:
-            db.execute_sql("INSERT INTO search_index(search_index) VALUES('integrity-check')")
-        except Exception as exc:  # FTS5 reports corruption as an error
-            problems.append(f"search index: {exc} (run 'crm db check --repair')")
-    problems.extend(search_index_drift(db))
-    problems.extend(reminder_queue_drift())
-    return problems
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path} is not a crm database: {exc}") from exc
+    if "schema_migration" not in tables or "contact" not in tables:
+        return None
+    return version
 
 
-def reminder_queue_drift() -> list[str]:
-    """Problems of the reminder queues (what `crm remind` reads); [] when in step."""
-    from crmcli.services import reminders
-
-    return [
-        f"reminder queues: {kind} out of step: {n} (run 'crm db check --repair')"
-        for kind, n in reminders.queue_drift().items()
-        if n
-    ]
-
-
-def search_index_drift(db) -> list[str]:
-    """Records missing from the search index; [] when in step."""
-    from crmcli.services import search
-
-    missing = search.missing_entries()
-    return [f"search index: {n} {kind} not indexed" for kind, n in missing.items() if n]
+def require_crm_schema(path: Path) -> int:
+    """The schema version of the crm database at `path`; an error for an empty or foreign
+    file and for one made by a newer crm."""
+    version = sqlite_schema_version(path)
+    if version is None:
+        raise DatabaseError(f"{path} is not a crm database (it has no crm tables)")
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"{path} has schema version {version}, newer than this crm understands "
+            f"({SCHEMA_VERSION}); upgrade crmcli"
+        )
+    return version
 
 
-def backup(db, dest: Path) -> Path:
-    """Copy the live SQLite database to `dest` (mode 0600) while others may be writing."""
+def require_schema(target: str) -> None:
+    """An error unless `target` already holds a crm database (opening would make an empty or
+    foreign one into one: `crm db check` must not call that sound)."""
+    if not is_postgres(target):
+        require_crm_schema(Path(target.removeprefix("sqlite:///")).expanduser())
+        return
+    db = open_database(target, migrate=False)
+    try:
+        if schema_version(db) == 0:
+            raise DatabaseError(f"{describe(target)} is not a crm database (it has no crm tables)")
+    finally:
+        db.close()
+
+
+def _sqlite_only(db, what: str) -> None:
     from peewee import SqliteDatabase
 
     if not isinstance(db, SqliteDatabase):
-        raise DatabaseError("crm db backup copies SQLite files; for PostgreSQL use pg_dump")
+        raise DatabaseError(
+            f"crm db {what} works on SQLite files; for PostgreSQL use pg_dump and pg_restore"
+        )
+
+
+def _dated_name(directory: Path, stem: str, when) -> Path:
+    """A new file in `directory` named after `when` (-2, -3 ... when taken)."""
+    base = f"{stem}-{when:%Y-%m-%d-%H%M}"
+    for n in range(1, 1000):
+        candidate = directory / (f"{base}.db" if n == 1 else f"{base}-{n}.db")
+        if not os.path.lexists(candidate):
+            return candidate
+    raise DatabaseError(f"too many backups named {base}-*.db in {directory}")
+
+
+def _copy_into_new_file(source_conn, dest: Path) -> None:
+    """SQLite's online backup of `source_conn` into a temporary file beside `dest`, renamed to
+    `dest` only when complete: a copy killed half-way leaves no file that looks finished.
+    Never replaces a file that appeared at `dest` meanwhile."""
+    import sqlite3
+    import tempfile
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, 0o600)
+        os.close(fd)
+        target = sqlite3.connect(tmp_name)
+        try:
+            source_conn.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        finally:
+            target.close()
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, dest)  # fails if dest exists: never overwrites
+        except FileExistsError:
+            raise DatabaseError(f"{dest} exists; choose a new file name") from None
+        except OSError:  # a file system without hard links
+            if os.path.lexists(dest):
+                raise DatabaseError(f"{dest} exists; choose a new file name") from None
+            os.rename(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def backup(db, dest: Path, *, now) -> Path:
+    """Copy the live SQLite database to `dest` (mode 0600) while others may be writing; a
+    directory gets a new file named after `now` (crm-backup-2026-11-30-1415.db)."""
+    _sqlite_only(db, "backup")
     dest = dest.expanduser()
     if dest.is_dir():
-        dest = dest / "crm-backup.db"
-    if dest.exists():
+        dest = _dated_name(dest, "crm-backup", now)
+    elif os.path.lexists(dest):
+        if dest.is_symlink() and not dest.exists():
+            check_new_file(dest, "backup")  # says where the dangling link points
         raise DatabaseError(f"{dest} exists; choose a new file name")
-    if not dest.parent.is_dir():
-        raise DatabaseError(f"no directory {dest.parent} for the backup")
-    _create_private_file(dest)
-    import sqlite3
-
-    target = sqlite3.connect(str(dest))
-    try:
-        db.connection().backup(target)
-    except BaseException:
-        target.close()
-        dest.unlink(missing_ok=True)  # no half-written backup left behind
-        raise
-    target.close()
+    check_new_file(dest, "backup")
+    _copy_into_new_file(db.connection(), dest)
     return dest
 
 
-def plus_days_before(column, days, limit):
-    """The condition `column + days days <= limit` in the dialect of the bound database
-    (date arithmetic is where SQLite and PostgreSQL differ); `limit` is an aware datetime."""
-    from datetime import UTC
+def restore(db, source: Path, *, now) -> tuple[Path, list[str]]:
+    """Replace the open SQLite database's content with the crm database `source` (checked
+    first), after a safety copy of the current content beside it; then upgrade it. Returns
+    the safety copy and the migrations that ran. The replacement is one SQLite transaction:
+    other crm processes see the old database or the new one, never a mix."""
+    import sqlite3
 
-    from peewee import SqliteDatabase, fn
+    _sqlite_only(db, "restore")
+    source = source.expanduser()
+    require_crm_schema(source)
+    if source.resolve() == Path(db.path).resolve():
+        raise DatabaseError(f"{source} is the database itself")
+    if is_read_only(db):
+        raise db.read_only_error()
+    safety = _dated_name(Path(db.path).parent, f"{Path(db.path).stem}-before-restore", now)
+    _copy_into_new_file(db.connection(), safety)
+    src = sqlite3.connect(_read_only_uri(source), uri=True)
+    try:
+        src.backup(db.connection())
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"cannot restore {source}: {exc} (the database is unchanged)") from exc
+    finally:
+        src.close()
+    db.execute_sql("PRAGMA journal_mode = wal")
+    return safety, ensure_schema(db)
+
+
+# Dialect helpers: where SQL differs between SQLite and PostgreSQL, services ask here.
+
+
+def _bound_is_sqlite() -> bool:
+    from peewee import SqliteDatabase
 
     from crmcli.models import database_proxy
 
-    naive = limit.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(database_proxy.obj, SqliteDatabase):
-        # datetime() gives 'YYYY-MM-DD HH:MM:SS', which sorts like the stored text.
-        shifted = fn.datetime(column, fn.printf("+%d days", days))
-        return shifted <= naive.strftime("%Y-%m-%d %H:%M:%S")
-    return (column + fn.make_interval(0, 0, 0, days)) <= naive
+    return isinstance(database_proxy.obj, SqliteDatabase)
+
+
+def placeholder() -> str:
+    """The parameter mark of the bound database's driver, for hand-written SQL."""
+    return "?" if _bound_is_sqlite() else "%s"
+
+
+def unmerged() -> str:
+    """Ends an inner query that SQLite must not merge into the grouping around it (merged, it
+    sorts whole rows instead of the few values the inner query makes); PostgreSQL needs none."""
+    return " LIMIT -1" if _bound_is_sqlite() else ""
+
+
+def scanned(table: str) -> str:
+    """`table` (with its alias) read as a scan in table order: SQLite without stat4 cannot
+    tell how many rows an index range holds and would jump through the index to each;
+    PostgreSQL's planner knows from its statistics and needs no hint."""
+    return f"{table} NOT INDEXED" if _bound_is_sqlite() else table
+
+
+def plans_by_statistics() -> bool:
+    """Whether the planner picks between an index range and a scan by itself (PostgreSQL)."""
+    return not _bound_is_sqlite()
+
+
+def seconds_between(later: str, earlier: str) -> str:
+    """SQL: whole seconds from `earlier` to `later` (stored naive UTC datetimes), truncated
+    like int(timedelta.total_seconds())."""
+    if not _bound_is_sqlite():
+        return f"TRUNC(EXTRACT(EPOCH FROM ({later} - {earlier})))"
+    import sqlite3
+
+    # SQLite keeps datetimes as text, 'YYYY-MM-DD HH:MM:SS' and '.ffffff' unless 0: whole
+    # seconds from the first 19 characters (the date functions round a fraction to
+    # milliseconds), then one less when the fractions make the truncated difference smaller
+    # in size (one more for a negative one). Both parts compare as text.
+    epoch_of = "unixepoch({})" if sqlite3.sqlite_version_info >= (3, 38) else "strftime('%s', {})"
+    late, early = f"substr({later}, 1, 19)", f"substr({earlier}, 1, 19)"
+    late_f, early_f = f"substr({later}, 20)", f"substr({earlier}, 20)"
+    return (
+        f"({epoch_of.format(late)} - {epoch_of.format(early)} - CASE "
+        f"WHEN {late_f} < {early_f} THEN {late} > {early} "
+        f"WHEN {late_f} > {early_f} THEN -({late} < {early}) ELSE 0 END)"
+    )
 
 
 def differs(column, expected):

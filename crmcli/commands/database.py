@@ -1,4 +1,4 @@
-"""`crm db check|migrate|backup|path`: look after the database itself."""
+"""`crm db check|migrate|backup|restore|path`: look after the database itself."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from crmcli.env import current
 from crmcli.output import Column, render_rows
 
 app = typer.Typer(
-    help="Check, upgrade and back up the database.", no_args_is_help=True, add_completion=False
+    help="Check, upgrade, back up and restore the database.",
+    no_args_is_help=True,
+    add_completion=False,
 )
 
 
@@ -25,37 +27,38 @@ def check(
         ),
     ] = False,
 ) -> None:
-    """Run SQLite's integrity and foreign-key checks; verify the search index and the
-    reminder queues (what `crm remind` reads).
+    """Check integrity, foreign keys, the search index and the reminder queues.
 
-    Exits 1 when a problem is found. Example: crm db check || mail -s "crm db" me@example.de
+    Runs SQLite's integrity and foreign-key checks and verifies the search index and the
+    reminder queues (what `crm remind` reads). Exits 1 when a problem is found.
+
+    Example: crm db check || mail -s "crm db" me@example.de
     """
     from crmcli import db as dbmod
     from crmcli.errors import CrmError
 
+    target = current().target
+    dbmod.require_schema(target)  # an empty or foreign database is not a sound one
     database = c.db()
-    problems = dbmod.check(database)
-    if problems and repair:
-        from crmcli.services import reminders, search
+    from crmcli.services import maintenance
 
-        if any(p.startswith("search index") for p in problems):  # drift or FTS corruption
-            count = search.rebuild()
-            c.done(f"Rebuilt the search index ({count} entries).")
-        if dbmod.reminder_queue_drift():
-            with database.atomic():
-                reminders.rebuild_queues()
-            c.done("Rebuilt the reminder queues (nothing is reminded twice).")
-        problems = dbmod.check(database)
+    problems = maintenance.check(database)
+    if problems and repair:
+        for line in maintenance.repair(problems):
+            c.done(line)
+        problems = maintenance.check(database)
     for p in problems:
         print(p)
     if problems:
-        raise CrmError(f"{len(problems)} problem(s) found in {dbmod.describe(current().target)}")
-    c.done(f"ok: {dbmod.describe(current().target)}")
+        raise CrmError(f"{len(problems)} problem(s) found in {dbmod.describe(target)}")
+    if dbmod.is_read_only(database):
+        c.done("read-only file: the search index's own structure check was skipped")
+    c.done(f"ok: {dbmod.describe(target)}")
 
 
 @app.command("migrate")
 def migrate(output: c.OutputOpt = c.Format.table) -> None:
-    """Apply pending schema migrations (opening a database also does this) and list them all.
+    """Apply pending schema migrations (opening a database does it too) and list them.
 
     Example: crm db migrate
     """
@@ -69,17 +72,47 @@ def migrate(output: c.OutputOpt = c.Format.table) -> None:
 
 @app.command("backup")
 def backup(
-    dest: Annotated[Path, typer.Argument(help="New file (or a directory) for the copy.")],
+    dest: Annotated[
+        Path, typer.Argument(help="New file, or a directory for a dated one.", show_default=False)
+    ],
 ) -> None:
     """Copy the live database to a new file (mode 0600), safe while others write.
 
-    Example: crm db backup ~/backups/crm-$(date +%F).db
+    A directory gets crm-backup-YYYY-MM-DD-HHMM.db; an existing file is never overwritten,
+    and a copy that is cut short leaves no file behind.
+
+    Example: crm db backup ~/backups/
     """
     from crmcli import db as dbmod
 
-    path = dbmod.backup(c.db(), dest)
+    path = dbmod.backup(c.db(), dest, now=c.now().astimezone())
     c.done(f"Backed up to {path}.")
     print(path)
+
+
+@app.command("restore")
+def restore(
+    source: Annotated[Path, typer.Argument(help="A backup made by crm db backup.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Replace the database with a backup, keeping a safety copy of the current one.
+
+    The backup is checked first (a crm database this crm can open), the current content is
+    kept in a dated safety copy beside the database, the replacement is atomic and the
+    restored database is upgraded. Asks first on a terminal; scripts must pass --yes.
+
+    Example: crm db restore ~/backups/crm-backup-2026-11-30-1415.db
+    """
+    from crmcli import db as dbmod
+
+    dbmod.require_crm_schema(source.expanduser())
+    target = current().target
+    c.confirm(f"Replace {dbmod.describe(target)} with {source}?", yes=yes)
+    safety, ran = dbmod.restore(c.db(), source, now=c.now().astimezone())
+    c.done(f"Kept the previous database in {safety}.")
+    if ran:
+        c.done(f"Upgraded the restored database ({', '.join(ran)}).")
+    c.done(f"Restored {source} into {dbmod.describe(target)}.")
 
 
 @app.command("path")

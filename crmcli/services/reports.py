@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from crmcli import db as dialect
 from crmcli.errors import Invalid
 from crmcli.models import Deal, database_proxy
 from crmcli.services import stages as stage_service
@@ -50,17 +51,11 @@ def weighted(cents_times_percent: int) -> Decimal:
     return (Decimal(cents_times_percent) / 10000).quantize(_CENT, ROUND_HALF_UP)
 
 
-def _sqlite() -> bool:
-    from peewee import SqliteDatabase
-
-    return isinstance(database_proxy.obj, SqliteDatabase)
-
-
 def _cohort(
     since: datetime | None, until: datetime | None, currency: str, *, with_currency: bool = True
 ) -> tuple[str, list]:
     """The WHERE text (on deal `d`) and parameters of the deals a report looks at."""
-    mark = "?" if _sqlite() else "%s"
+    mark = dialect.placeholder()
     where, params = ([f"d.currency = {mark}"], [currency]) if with_currency else (["1 = 1"], [])
     if since is not None:
         where.append(f"d.created_at >= {mark}")
@@ -71,26 +66,20 @@ def _cohort(
     return " AND ".join(where), params
 
 
-def _unmerged() -> str:
-    """Ends an inner query that SQLite must not merge into the grouping around it (merged, it
-    sorts whole rows instead of the few values the inner query makes); PostgreSQL needs none."""
-    return " LIMIT -1" if _sqlite() else ""
-
-
 def _deals_table(since, until, currency) -> tuple[str, str]:
     """How a period's deals are read, and what to group them by to have one row per deal in
     the order they are read (so SQLite needs no sort). On SQLite, a period holding many deals
     is a scan in table order, `deal d NOT INDEXED` by id: the created_at index would jump to
     each deal (SQLite without stat4 cannot tell how many a range holds; the covering index
     counts them quickly). Fewer deals: the index, by created_at and id."""
-    if not _sqlite():
+    if dialect.plans_by_statistics():
         return "deal d", "d.id"
     where, params = _cohort(since, until, currency, with_currency=False)
     db = database_proxy.obj
     inside = db.execute_sql(f"SELECT COUNT(*) FROM deal d WHERE {where}", params).fetchone()[0]
     total = db.execute_sql("SELECT MAX(id) FROM deal").fetchone()[0] or 0
     if inside * 8 > total:
-        return "deal d NOT INDEXED", "d.id"
+        return dialect.scanned("deal d"), "d.id"
     return "deal d", "d.created_at, d.id"
 
 
@@ -124,7 +113,7 @@ def _period_sql(since, until, currency: str, process: list[dict]) -> list[tuple[
         "SELECT top, lost, stage_id, lost_reason, COUNT(*), SUM(amount_cents) FROM ("
         f"SELECT d.id, d.stage_id, d.lost_reason, d.amount_cents, {top} AS top, {mask} AS lost "
         f"FROM {table} LEFT JOIN deal_stage_change c ON c.deal_id = d.id WHERE {where} "
-        f"GROUP BY {per_deal}, d.stage_id, d.lost_reason, d.amount_cents{_unmerged()}) x "
+        f"GROUP BY {per_deal}, d.stage_id, d.lost_reason, d.amount_cents{dialect.unmerged()}) x "
         "GROUP BY top, lost, stage_id, lost_reason"
     )
     stays = (
@@ -136,7 +125,7 @@ def _period_sql(since, until, currency: str, process: list[dict]) -> list[tuple[
 
 
 def _tally_sql(currency: str) -> tuple[str, list]:
-    mark = "?" if _sqlite() else "%s"
+    mark = dialect.placeholder()
     return (
         "SELECT kind, stage_id, sub, label, deals, cents FROM pipeline_tally "
         f"WHERE currency = {mark} ORDER BY kind, stage_id, sub",
@@ -165,7 +154,7 @@ def _middles(
     the first to the end of the second, for a period (`period`: the WHERE on deal `d` and its
     parameters) over its deals' stays. (Unbounded, a walk for a period with one stay in a
     stage would look for a second one through all the stage's later stays.)"""
-    mark = "?" if _sqlite() else "%s"
+    mark = dialect.placeholder()
     parts, params, ranks = [], [], {}
     for sid, days_ in buckets.items():
         n = sum(d for _, d in days_)
@@ -481,22 +470,7 @@ def _bucket(column: str, bounds: list, mark: str) -> tuple[str, list]:
 
 def _cycle_sql() -> str:
     """Seconds from created to closed, truncated like int(timedelta.total_seconds())."""
-    if not _sqlite():
-        return "TRUNC(EXTRACT(EPOCH FROM (d.closed_at - d.created_at)))"
-    import sqlite3
-
-    # SQLite keeps datetimes as text, 'YYYY-MM-DD HH:MM:SS' and '.ffffff' unless 0: whole
-    # seconds from the first 19 characters (the date functions round a fraction to
-    # milliseconds), then one less when the fractions make the truncated difference smaller
-    # in size (one more for a negative one). Both parts compare as text.
-    epoch = "unixepoch({})" if sqlite3.sqlite_version_info >= (3, 38) else "strftime('%s', {})"
-    closed, created = "substr(d.closed_at, 1, 19)", "substr(d.created_at, 1, 19)"
-    closed_f, created_f = "substr(d.closed_at, 20)", "substr(d.created_at, 20)"
-    return (
-        f"({epoch.format(closed)} - {epoch.format(created)} - CASE "
-        f"WHEN {closed_f} < {created_f} THEN {closed} > {created} "
-        f"WHEN {closed_f} > {created_f} THEN -({closed} < {created}) ELSE 0 END)"
-    )
+    return dialect.seconds_between("d.closed_at", "d.created_at")
 
 
 def sales(
@@ -517,7 +491,7 @@ def sales(
     process = stage_service.stages()
     won_ids = [s["id"] for s in process if s["is_won"]]
     closed_ids = [s["id"] for s in process if s["is_won"] or s["is_lost"]]
-    mark = "?" if _sqlite() else "%s"
+    mark = dialect.placeholder()
     db = database_proxy.obj
     where = [
         f"d.stage_id IN ({', '.join(str(i) for i in closed_ids) or 'NULL'})",
@@ -552,12 +526,12 @@ def sales(
     # All time: a scan, not the index on stage or closed_at (most deals are closed; a scan
     # reads them in order, an index jumps to each). LIMIT -1 keeps SQLite from merging the
     # inner query into the grouping, which would then sort whole rows instead of four numbers.
-    table = "deal d NOT INDEXED" if _sqlite() and since is None and until is None else "deal d"
+    table = dialect.scanned("deal d") if since is None and until is None else "deal d"
     sql = (
         f"SELECT g, SUM(w), COUNT(*) - SUM(w), SUM(w * amount_cents), SUM(cycle) FROM ("
         f"SELECT {key} AS g, CASE WHEN {won} THEN 1 ELSE 0 END AS w, d.amount_cents, "
         f"CASE WHEN {won} THEN {_cycle_sql()} END AS cycle FROM {table} "
-        f"WHERE {' AND '.join(where)}{_unmerged()}) x GROUP BY g"
+        f"WHERE {' AND '.join(where)}{dialect.unmerged()}) x GROUP BY g"
     )
     groups: dict = {}
     for g, *acc in db.execute_sql(sql, key_params + params).fetchall():

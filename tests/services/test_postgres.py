@@ -14,7 +14,7 @@ import pytest
 
 from crmcli import db as dbmod
 from crmcli.errors import Ambiguous, DatabaseError, NotFound
-from crmcli.services import companies, contacts, search
+from crmcli.services import companies, contacts, maintenance, search
 from tests.conftest import NOW
 
 
@@ -106,7 +106,7 @@ def test_newer_database_is_refused_and_left_alone(pg_url):
         dbmod.open_database(pg_url)
     raw = dbmod.open_database(pg_url, migrate=False)
     count = raw.execute_sql("SELECT count(*) FROM schema_migration").fetchone()[0]
-    assert count == dbmod.SCHEMA_VERSION + 1
+    assert count == len(shipped_migrations()) + 1
     assert raw.execute_sql("SELECT name FROM contact").fetchall() == [("Alt Bestand",)]
     raw.close()
 
@@ -195,7 +195,7 @@ def test_contacts_and_companies_add_list_edit_delete(db):
     result = companies.delete_company(company["id"], contacts="keep")
     assert result["contacts_unlinked"] == 1
     assert contacts.list_contacts()[0]["company"] is None
-    assert dbmod.check(db) == []
+    assert maintenance.check(db) == []
 
 
 def test_failed_write_rolls_back(db):
@@ -282,20 +282,20 @@ def test_search_follows_edits_and_deletes(people):
 
 
 def test_check_skips_sqlite_checks_and_finds_drift(db, people):
-    assert dbmod.check(db) == []
+    assert maintenance.check(db) == []
     db.execute_sql("DELETE FROM search_index WHERE rowid = %s", (search.rowid("contact", 1),))
     db.execute_sql("DELETE FROM search_index WHERE mod(rowid, 8) = 2")
-    assert dbmod.check(db) == [
+    assert maintenance.check(db) == [
         "search index: 1 contact not indexed",
         "search index: 1 company not indexed",
     ]
     assert search.rebuild() == 6
-    assert dbmod.check(db) == []
+    assert maintenance.check(db) == []
 
 
 def test_backup_points_to_pg_dump(db, tmp_path):
     with pytest.raises(DatabaseError, match="pg_dump"):
-        dbmod.backup(db, tmp_path / "copy.db")
+        dbmod.backup(db, tmp_path / "copy.db", now=NOW)
 
 
 # ---------------------------------------------------------------- the CLI

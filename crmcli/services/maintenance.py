@@ -1,0 +1,67 @@
+"""Looking after a database's health: integrity, foreign keys, the search index and the
+reminder queues (what `crm remind` reads), and the repair of what drifted."""
+
+from __future__ import annotations
+
+from crmcli.models import database_proxy
+
+
+def check(db=None) -> list[str]:
+    """Problems found in the database; an empty list means it is sound."""
+    from peewee import SqliteDatabase
+
+    from crmcli.db import is_read_only
+
+    db = db or database_proxy.obj
+    problems: list[str] = []
+    if isinstance(db, SqliteDatabase):
+        rows = [r[0] for r in db.execute_sql("PRAGMA integrity_check").fetchall()]
+        if rows != ["ok"]:
+            problems.extend(f"integrity: {r}" for r in rows)
+        for table, rowid, parent, _ in db.execute_sql("PRAGMA foreign_key_check").fetchall():
+            problems.append(f"foreign key: {table} row {rowid} points at a missing {parent}")
+        # FTS5's own structure check is an INSERT: a read-only file cannot run it (and
+        # PRAGMA integrity_check above already covers the index's pages).
+        if not is_read_only(db):
+            try:
+                db.execute_sql("INSERT INTO search_index(search_index) VALUES('integrity-check')")
+            except Exception as exc:  # FTS5 reports corruption as an error
+                problems.append(f"search index: {exc} (run 'crm db check --repair')")
+    problems.extend(search_index_drift())
+    problems.extend(reminder_queue_drift())
+    return problems
+
+
+def search_index_drift() -> list[str]:
+    """Records missing from the search index; [] when in step."""
+    from crmcli.services import search
+
+    missing = search.missing_entries()
+    return [f"search index: {n} {kind} not indexed" for kind, n in missing.items() if n]
+
+
+def reminder_queue_drift() -> list[str]:
+    """Problems of the reminder queues (what `crm remind` reads); [] when in step."""
+    from crmcli.services import reminders
+
+    return [
+        f"reminder queues: {kind} out of step: {n} (run 'crm db check --repair')"
+        for kind, n in reminders.queue_drift().items()
+        if n
+    ]
+
+
+def repair(problems: list[str]) -> list[str]:
+    """Rebuild what `problems` (from `check`) says drifted: the search index (drift or FTS
+    corruption) and the reminder queues (nothing is reminded twice). Returns what was done."""
+    from crmcli.services import reminders, search
+
+    done: list[str] = []
+    if any(p.startswith("search index") for p in problems):
+        count = search.rebuild()
+        done.append(f"Rebuilt the search index ({count} entries).")
+    if reminder_queue_drift():
+        with database_proxy.atomic():
+            reminders.rebuild_queues()
+        done.append("Rebuilt the reminder queues (nothing is reminded twice).")
+    return done

@@ -1,0 +1,246 @@
+"""Databases made by released versions' own code (tests/fixtures, see its README) upgrade to
+today's exact shape, keep every row and work with every command."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crmcli import db as dbmod
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+OLD = sorted(p.name for p in FIXTURES.glob("schema*.db"))
+
+
+def _counts(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(path)
+    try:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "AND name NOT LIKE 'search_index_%'"
+            )
+        ]
+        return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+    finally:
+        conn.close()
+
+
+def _shape(path: Path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+    finally:
+        conn.close()
+    return {name: " ".join(sql.split()) for name, sql in rows}
+
+
+@pytest.fixture(params=OLD)
+def old_db(request, tmp_path) -> Path:
+    path = tmp_path / request.param
+    shutil.copyfile(FIXTURES / request.param, path)
+    return path
+
+
+def test_there_is_a_fixture_of_each_released_schema():
+    assert {"schema3-early-d90d88f.db", "schema3-c765846.db", "schema4-c0180a0.db"} <= set(OLD)
+    for name in OLD:
+        assert (FIXTURES / name).stat().st_size < 1_000_000
+
+
+def test_upgrade_keeps_every_row_and_reaches_todays_exact_shape(old_db, tmp_path):
+    before = _counts(old_db)
+    database = dbmod.open_database(str(old_db))
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    from crmcli.services import maintenance, tallies
+
+    assert maintenance.check(database) == []
+    kept = tallies.rows()
+    tallies.rebuild()
+    assert tallies.rows() == kept  # the counters a repair made are the ones the code keeps
+    database.close()
+    after = _counts(old_db)
+    for table, n in before.items():
+        if table != "schema_migration":
+            assert after[table] == n, table
+    fresh = tmp_path / "fresh.db"
+    dbmod.open_database(str(fresh)).close()
+    assert _shape(old_db) == _shape(fresh)
+
+
+def test_upgraded_stays_are_the_ones_the_code_writes(old_db):
+    database = dbmod.open_database(str(old_db))
+    from crmcli.models import DealStageChange
+    from crmcli.services import tallies
+
+    def stays():
+        return sorted(
+            DealStageChange.select(
+                DealStageChange.id, DealStageChange.left_at, DealStageChange.stay_seconds,
+                DealStageChange.currency,
+            ).tuples()
+        )  # fmt: skip
+
+    upgraded = stays()
+    if not old_db.name.startswith("schema2"):  # deals came with schema 3
+        assert any(s[2] is not None for s in upgraded)
+    for deal_id in {d for (d,) in DealStageChange.select(DealStageChange.deal).tuples()}:
+        tallies.restay(deal_id)
+    assert stays() == upgraded
+    database.close()
+
+
+def test_new_ids_go_past_every_id_used_before(old_db):
+    """Ids the reminder log still names (a task deleted after it was reminded) are never
+    given to a new record: its reminder would look printed already."""
+    conn = sqlite3.connect(old_db)
+    logged = max(
+        int(k.split(":")[1]) for (k,) in conn.execute("SELECT key FROM reminder_log")
+        if k.startswith("task:")
+    )  # fmt: skip
+    conn.close()
+    database = dbmod.open_database(str(old_db))
+    for table in ("contact", "company", "activity", "task", "deal"):
+        sql = database.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()[0]
+        assert "AUTOINCREMENT" in sql, table
+    from crmcli.services import tasks
+
+    new = tasks.add_task("Neu")
+    assert new["id"] > logged
+    database.close()
+
+
+COMMANDS = [
+    ("add", "deal", "Neues Dach", "-c", "jo@example.de", "--amount", "3.000,00"),
+    ("move", "Neues Dach", "Angebot"),
+    ("won", "Neues Dach"),
+    ("add", "task", "Nachfassen", "-c", "jo@example.de", "--due", "tomorrow 9:00"),
+    ("log", "call", "jo@example.de", "-m", "Alles klar"),
+    ("done", "Rückruf Jürgen"),
+    ("tag", "jo@example.de", "vip"),
+    ("edit", "jo@example.de", "--email", "juergen@example.de"),
+    ("report", "funnel"),
+    ("report", "pipeline"),
+    ("report", "sales"),
+    ("remind",),
+    ("search", "Öztürk"),
+    ("show", "juergen@example.de"),
+    ("list", "contacts"),
+    ("list", "companies"),
+    ("list", "deals"),
+    ("list", "tasks"),
+    ("list", "activities"),
+    ("stages",),
+    ("delete", "task", "Nachfassen", "--yes"),
+    ("db", "check"),
+]
+
+
+def test_every_command_works_on_an_upgraded_database(old_db):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    runner = CliRunner()
+    for args in COMMANDS:
+        result = runner.invoke(app, ["--db", str(old_db), *args])
+        assert result.exit_code == 0, (args, result.stderr)
+    result = runner.invoke(app, ["--db", str(old_db), "search", "Alles klar", "-o", "json"])
+    assert result.exit_code == 0 and "Alles klar" in result.stdout
+
+
+def _pg_shape(database) -> tuple[list, list]:
+    columns = database.execute_sql(
+        "SELECT table_name, column_name, data_type, character_maximum_length, is_nullable, "
+        "column_default FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name IN ('deal_stage_change', 'pipeline_tally') "
+        "ORDER BY table_name, ordinal_position"
+    ).fetchall()
+    indexes = database.execute_sql(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "AND tablename IN ('deal_stage_change', 'pipeline_tally') ORDER BY indexname"
+    ).fetchall()
+    return columns, [(name, d.replace(current_schema(database), "S")) for name, d in indexes]
+
+
+def current_schema(database) -> str:
+    return database.execute_sql("SELECT current_schema()").fetchone()[0]
+
+
+def test_postgres_database_of_an_early_schema_is_repaired(pg_url):
+    """On PostgreSQL the same migration adds what the early schema 3 lacked."""
+    from crmcli.services import contacts, deals, reports, tallies
+
+    database = dbmod.open_database(pg_url)
+    anna = contacts.add_contact("Anna Weiß")
+    deal = deals.add_deal("Dach", contact_id=anna["id"], amount_cents=100_000)
+    deals.move_deal(deal["id"], "Angebot")
+    today = _pg_shape(database)
+    counted = tallies.rows()
+    # What an early schema-3 database looks like (and that it ran this repair not yet).
+    database.execute_sql(
+        "ALTER TABLE deal_stage_change DROP COLUMN left_at, DROP COLUMN stay_seconds, "
+        "DROP COLUMN currency"
+    )
+    database.execute_sql("DROP TABLE pipeline_tally")
+    database.execute_sql(
+        "DELETE FROM schema_migration WHERE name = %s", ("0006_repair_shipped_schema",)
+    )
+    database.close()
+    database = dbmod.open_database(pg_url)
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    assert _pg_shape(database) == today
+    kept = tallies.rows()
+    assert kept == counted  # stays and counters computed again from the history
+    tallies.rebuild()
+    assert tallies.rows() == kept
+    funnel = reports.funnel()
+    assert funnel
+    database.close()
+
+
+def test_db_check_of_an_empty_postgres_database_is_an_error(pg_url):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    r = CliRunner().invoke(app, ["--db", pg_url, "db", "check"])
+    assert r.exit_code == 1
+    assert "is not a crm database" in r.stderr
+    raw = dbmod.open_database(pg_url, migrate=False)
+    assert dbmod.schema_version(raw) == 0  # left as it was
+    raw.close()
+
+
+def test_a_search_index_of_an_older_shape_is_rebuilt_with_its_entries(tmp_path):
+    """The FTS table is compared too: one made with other prefixes is rebuilt, rows kept."""
+    path = tmp_path / "old.db"
+    database = dbmod.open_database(str(path))
+    from crmcli.services import contacts
+
+    contacts.add_contact("Jürgen Müller")
+    entries = database.execute_sql("SELECT rowid, body FROM search_index").fetchall()
+    database.execute_sql("DROP TABLE search_index")
+    database.execute_sql("CREATE VIRTUAL TABLE search_index USING fts5(body, prefix='2 3')")
+    for entry in entries:
+        database.execute_sql("INSERT INTO search_index (rowid, body) VALUES (?, ?)", entry)
+    database.execute_sql("DELETE FROM schema_migration WHERE name = '0006_repair_shipped_schema'")
+    database.execute_sql("PRAGMA user_version = 4")
+    database.close()
+    fresh = tmp_path / "fresh.db"
+    dbmod.open_database(str(fresh)).close()
+    database = dbmod.open_database(str(path))
+    assert _shape(path) == _shape(fresh)
+    from crmcli.services import maintenance, search
+
+    assert maintenance.check(database) == []
+    assert [hit["name"] for hit in search.search("muell")] == ["Jürgen Müller"]
+    database.close()
