@@ -237,7 +237,7 @@ def test_db_restore_of_an_old_version_upgrades_it(crm, tmp_path):
     assert r.exit_code == 0, r.stderr
     assert "Upgraded the restored database" in r.stderr
     assert crm("report", "funnel").exit_code == 0
-    assert crm("add", "deal", "Neu", "-c", "jo@example.de").exit_code == 0
+    assert crm("add", "deal", "Neu", "-C", "jo@example.de").exit_code == 0
 
 
 def test_db_help_lists_each_command_with_a_whole_sentence():

@@ -12,10 +12,10 @@ import pytest
 
 SETUP = [
     ("add", "contact", "Anna Weiß", "--email", "anna@example.de", "--company", "Acme GmbH"),
-    ("add", "deal", "Dach Köln", "-c", "anna", "--amount", "1.000,00"),
-    ("add", "deal", "Fenster Bonn", "-c", "anna", "--amount", "500"),
-    ("add", "task", "Rückruf", "-c", "anna", "--due", "yesterday 9:00"),
-    ("add", "task", "Angebot", "-c", "anna", "--due", "tomorrow 9:00"),
+    ("add", "deal", "Dach Köln", "-C", "anna", "--amount", "1.000,00"),
+    ("add", "deal", "Fenster Bonn", "-C", "anna", "--amount", "500"),
+    ("add", "task", "Rückruf", "-C", "anna", "--due", "yesterday 9:00"),
+    ("add", "task", "Angebot", "-C", "anna", "--due", "tomorrow 9:00"),
     ("log", "complaint", "anna", "-m", "Lieferung beschädigt"),
     ("tag", "anna", "alt"),
 ]
@@ -23,8 +23,8 @@ SETUP = [
 WRITES = [
     ("add", "contact", "Bernd Müller", "--email", "bm@example.de", "--company", "Acme GmbH"),
     ("add", "company", "Beta AG"),
-    ("add", "deal", "Garage", "-c", "anna", "--amount", "2.000,00"),
-    ("add", "task", "Nachfassen", "-c", "anna", "--due", "fri"),
+    ("add", "deal", "Garage", "-C", "anna", "--amount", "2.000,00"),
+    ("add", "task", "Nachfassen", "-C", "anna", "--due", "fri"),
     ("edit", "anna", "--email", "anna.weiss@example.de"),
     ("stages", "add", "Prüfung", "--probability", "40"),
     ("log", "call", "anna", "-m", "Angebot besprochen"),

@@ -345,7 +345,7 @@ def test_an_earlier_demo_is_replaced_only_with_force(db):
 
 def test_replacing_a_demo_again_and_again_keeps_the_index_whole(db):
     """Ids are never reused (AUTOINCREMENT, sequences): the index must use the ids given."""
-    from crmcli.db import check
+    from crmcli.services.maintenance import check
 
     for force in (False, True, True):
         demo.fill_demo(contacts=60, force=force, now=NOW)

@@ -119,10 +119,10 @@ def test_new_ids_go_past_every_id_used_before(old_db):
 
 
 COMMANDS = [
-    ("add", "deal", "Neues Dach", "-c", "jo@example.de", "--amount", "3.000,00"),
+    ("add", "deal", "Neues Dach", "-C", "jo@example.de", "--amount", "3.000,00"),
     ("move", "Neues Dach", "Angebot"),
     ("won", "Neues Dach"),
-    ("add", "task", "Nachfassen", "-c", "jo@example.de", "--due", "tomorrow 9:00"),
+    ("add", "task", "Nachfassen", "-C", "jo@example.de", "--due", "tomorrow 9:00"),
     ("log", "call", "jo@example.de", "-m", "Alles klar"),
     ("done", "Rückruf Jürgen"),
     ("tag", "jo@example.de", "vip"),
