@@ -209,7 +209,7 @@ def _csv_cell(value: Any) -> Any:
         return "true" if value else "false"
     value = jsonable(value)
     if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
-        return ", ".join("" if v is None else str(v) for v in value)
+        return _defused(", ".join("" if v is None else str(v) for v in value))
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     if value is None:
@@ -277,13 +277,19 @@ def render_rows(
     elif fmt is Format.csv:
         import csv
 
-        rows = list(rows)
         # A command without a declared field set: its table's columns.
         keys = list(fields) if fields is not None else [c.key for c in columns]
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(keys)
-        for row in rows:
-            writer.writerow([_csv_cell(row.get(k)) for k in keys])
+        # CSV has no escapes: control characters are shown (^[), never written raw, since CSV
+        # is read on terminals and in spreadsheets alike; JSON keeps the exact text, escaped.
+        for row in rows:  # streamed: a big export is never one list in memory
+            writer.writerow(
+                [
+                    clean(c, newlines=True) if isinstance(c, str) else c
+                    for c in (_csv_cell(row.get(k)) for k in keys)
+                ]
+            )
     else:
         rows = list(rows)
         if not rows:  # an empty result is success with empty output

@@ -1,6 +1,6 @@
 """Text from the database never reaches a terminal or plain output raw: control sequences
-(ESC, BEL, OSC, CSI, C1, CR, bidi overrides) are shown visibly; JSON keeps the text; CSV
-keeps it but defuses formulas."""
+(ESC, BEL, OSC, CSI, C1, CR, bidi overrides) are shown visibly; JSON keeps the text, escaped;
+CSV (which has no escapes) shows them like a table does, and defuses formulas."""
 
 from __future__ import annotations
 
@@ -53,6 +53,21 @@ def test_no_raw_control_characters_reach_the_output(evil, monkeypatch, args, ter
     assert not any(ch in r.stderr for ch in RAW), repr(r.stderr)
 
 
+@pytest.mark.parametrize("terminal", [False, True], ids=["piped", "terminal"])
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_csv_shows_control_characters_too(evil, monkeypatch, args, terminal):
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: terminal)
+    r = evil(*args, "-o", "csv")
+    assert r.exit_code == 0, r.stderr
+    assert not any(ch in r.stdout for ch in RAW), repr(r.stdout)
+    if args == ("list", "contacts"):
+        row = next(csv.DictReader(io.StringIO(r.stdout)))
+        assert row["name"].startswith("Evil^[]0;pwned^G")
+        assert row["notes"].startswith("line one\nline two^[[2J^Mover")  # lines kept
+
+
 def test_control_characters_are_shown_visibly(evil):
     out = evil("show", "1").stdout
     assert "Evil^[]0;pwned^G ^[[31mRed\\x9b2J" in out and "X\\u202egnp.exe" in out
@@ -85,6 +100,12 @@ def test_csv_defuses_formulas(crm, value):
     assert crm("add", "contact", "X", "--notes", value).exit_code == 0
     row = next(csv.DictReader(io.StringIO(crm("list", "contacts", "-o", "csv").stdout)))
     assert row["notes"] == "'" + value
+
+
+def test_csv_defuses_a_formula_in_a_list_cell(crm):
+    assert crm("add", "contact", "X", "-t", "=1+2", "-t", "@SUM(A1)").exit_code == 0
+    row = next(csv.DictReader(io.StringIO(crm("list", "contacts", "-o", "csv").stdout)))
+    assert row["tags"].startswith("'")
 
 
 def test_csv_keeps_numbers_written_by_crm(crm):
