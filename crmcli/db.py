@@ -213,12 +213,15 @@ def _make_sqlite_class():
 
 def _read_only_uri(path: Path) -> str:
     """A URI that opens `path` read-only. SQLite reads a WAL database through its -shm file;
-    in a directory where that cannot be made, the file is read as immutable (nobody can be
-    writing to it there either)."""
+    in a directory where we cannot make one, the file is read as immutable, but only when no
+    -wal or -shm lies beside it: then no writer has it open and nothing waits unmerged in a
+    -wal that immutable reading would ignore. (A writer that starts while a read command
+    runs is the one case left; such a read is short and changes nothing.)"""
     from urllib.parse import quote
 
     uri = f"file:{quote(str(path.absolute()))}?mode=ro"
-    if not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists():
+    quiet = not any(Path(f"{path}{end}").exists() for end in ("-wal", "-shm"))
+    if quiet and not os.access(path.parent, os.W_OK):
         uri += "&immutable=1"
     return uri
 
