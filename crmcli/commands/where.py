@@ -42,7 +42,7 @@ DryRunOpt = Annotated[
 # The words read as a kind before the REF (or before --where): the kinds that take part, and the
 # others, so that `crm tag deal 19 x` can say deals have no tags.
 KIND_WORDS = {
-    "contact": "contact", "contacts": "contact", "person": "contact",
+    "contact": "contact", "contacts": "contact",
     "company": "company", "companies": "company",
     "deal": "deals", "deals": "deals", "task": "tasks", "tasks": "tasks",
     "activity": "activities", "activities": "activities", "tag": "tags", "tags": "tags",

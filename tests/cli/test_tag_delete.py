@@ -80,3 +80,12 @@ def test_delete_company_counts_in_words(crm, mueller):
     assert r.exit_code == 0, r.stderr
     assert "1 contact kept without company" in r.stderr
     assert "(s)" not in r.stderr
+
+
+def test_a_word_that_only_looks_like_a_kind_is_a_ref(crm, mueller):
+    """Only contact/company (and the kinds without tags) are kind words: `crm tag person vip`
+    tags the contact found as "person"."""
+    assert crm("add", "contact", "Anna Person").exit_code == 0
+    r = crm("tag", "person", "stammkunde")
+    assert r.exit_code == 0, r.stderr
+    assert crm("show", "person", "-o", "json").json()["tags"] == ["stammkunde"]
