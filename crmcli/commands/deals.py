@@ -88,7 +88,7 @@ stages_app = typer.Typer(
     invoke_without_command=True,
     add_completion=False,
 )
-STAGE_KEYS = ("id", "name", "position", "probability", "is_won", "is_lost", "deals", "value")
+STAGE_KEYS = ("id", "name", "position", "probability", "is_won", "is_lost", "deals", "values")
 STAGE_COLUMNS = (
     Column("position", "#", "right"), Column("name", "Stage"),
     Column("probability", "Probability %", "right"), Column("flag", "Closes"),
@@ -97,17 +97,15 @@ STAGE_COLUMNS = (
 
 
 def _render_stages(output) -> None:
+    from crmcli.output import money
     from crmcli.services import stages
-    from crmcli.values import format_money, money_str
 
     rows = stages.list_stages()
     if output is c.Format.table:
         for r in rows:
             r["flag"] = "won" if r["is_won"] else "lost" if r["is_lost"] else ""
-            r["value"] = format_money(r.pop("amount_cents"))
-    else:
-        for r in rows:
-            r["value"] = money_str(r.pop("amount_cents"))
+            # each currency on its own, never summed across them
+            r["value"] = ", ".join(money(v, cur) for cur, v in r["values"].items())
     render_rows(rows, STAGE_COLUMNS, output, fields=STAGE_KEYS)
 
 

@@ -34,18 +34,27 @@ def stages() -> list[dict]:
 
 
 def list_stages() -> list[dict]:
-    """The stages in order, each with how many deals it holds and their value in cents."""
+    """The stages in order, each with how many deals it holds (`deals`) and their value per
+    currency (`values`: {"EUR": Decimal("1234.50")}, largest first); amounts in different
+    currencies are never added together."""
+    from decimal import Decimal
+
     rows = _all()
-    held = dict(
-        (sid, (n, total))
-        for sid, n, total in Deal.select(
-            Deal.stage, fn.COUNT(Deal.id), fn.COALESCE(fn.SUM(Deal.amount_cents), 0)
+    held: dict[int, dict] = {}
+    for sid, currency, n, total in (
+        Deal.select(
+            Deal.stage, Deal.currency, fn.COUNT(Deal.id), fn.COALESCE(fn.SUM(Deal.amount_cents), 0)
         )
-        .group_by(Deal.stage)
+        .group_by(Deal.stage, Deal.currency)
         .tuples()
-    )
+    ):
+        entry = held.setdefault(sid, {"deals": 0, "values": {}})
+        entry["deals"] += n
+        entry["values"][currency] = Decimal(int(total)).scaleb(-2)
     for r in rows:
-        r["deals"], r["amount_cents"] = held.get(r["id"], (0, 0))
+        entry = held.get(r["id"], {"deals": 0, "values": {}})
+        r["deals"] = entry["deals"]
+        r["values"] = dict(sorted(entry["values"].items(), key=lambda kv: (-kv[1], kv[0])))
     return rows
 
 

@@ -186,3 +186,17 @@ def test_log_and_task_about_a_deal(crm):
     assert "Angebot besprochen" in json.dumps(card, ensure_ascii=False)
     r = crm("log", "call", "müller", "--deal", "nichts")
     assert r.exit_code == 1 and "no deal" in r.stderr
+
+
+def test_stages_never_add_up_different_currencies(crm, monkeypatch):
+    assert crm("add", "contact", "Anna Weiß").exit_code == 0
+    for title, amount, currency in (("A", "5", "JPY"), ("B", "5,50", "JPY"), ("C", "1.000", "EUR")):
+        r = crm("add", "deal", title, "-C", "anna", "--amount", amount, "--currency", currency)
+        assert r.exit_code == 0, r.stderr
+    lead = crm("stages", "-o", "json").json()[0]
+    assert lead["deals"] == 3
+    assert lead["values"] == {"EUR": "1000.00", "JPY": "10.50"}
+    table = crm("stages").stdout
+    assert "1.000,00 €" in table and "10,50 JPY" in table and "1.010,50" not in table
+    monkeypatch.setenv("CRM_LOCALE", "en")
+    assert "€1,000.00" in crm("stages").stdout
