@@ -4,6 +4,7 @@ that writer commits between its read and its write; reading commands take no wri
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 import time
@@ -73,16 +74,39 @@ class Writer(threading.Thread):
         conn.close()
 
 
-def _setup(crm):
-    for args in SETUP:
-        r = crm(*args)
-        assert r.exit_code == 0, (args, r.stderr)
+@pytest.fixture(scope="module")
+def setup_template(tmp_path_factory, sqlite_template):
+    """The SETUP records, made once for this module's tests to copy."""
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+    from tests.conftest import NOW
+
+    path = tmp_path_factory.mktemp("write-lock") / "crm.db"
+    shutil.copyfile(sqlite_template, path)
+    runner = CliRunner()
+    # The clock and zone the tests run with (conftest's autouse fixture is per test).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", "Europe/Berlin")
+        time.tzset()
+        mp.setenv("CRM_NOW", NOW.isoformat())
+        for args in SETUP:
+            r = runner.invoke(app, ["--db", str(path), *args])
+            assert r.exit_code == 0, (args, r.stderr)
+    time.tzset()
+    return path
+
+
+@pytest.fixture
+def set_up(setup_template, db_path):
+    """db_path holds the SETUP records (requested before `crm`, which then uses the file)."""
+    shutil.copyfile(setup_template, db_path)
+    db_path.chmod(0o600)
 
 
 @pytest.mark.parametrize("args", WRITES, ids=lambda a: " ".join(a[:2]))
-def test_a_writing_command_waits_for_another_writer_and_succeeds(crm, db_path, args):
-    _setup(crm)
-    writer = Writer(db_path, hold=0.5)
+def test_a_writing_command_waits_for_another_writer_and_succeeds(set_up, crm, db_path, args):
+    writer = Writer(db_path, hold=0.3)
     writer.start()
     writer.locked.wait(5)
     started = time.monotonic()
@@ -90,11 +114,10 @@ def test_a_writing_command_waits_for_another_writer_and_succeeds(crm, db_path, a
     waited = time.monotonic() - started
     writer.join()
     assert r.exit_code == 0, r.stderr
-    assert waited >= 0.3, f"{args} did not wait for the write lock ({waited:.2f} s)"
+    assert waited >= 0.2, f"{args} did not wait for the write lock ({waited:.2f} s)"
 
 
-def test_reading_commands_take_no_write_lock(crm, db_path):
-    _setup(crm)
+def test_reading_commands_take_no_write_lock(set_up, crm, db_path):
     writer = Writer(db_path, hold=10)  # held until every read is done
     writer.start()
     writer.locked.wait(5)
