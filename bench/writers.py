@@ -31,8 +31,10 @@ def writer(path: str, worker: int, writes: int, queue) -> None:
         try:
             kind = i % 3
             if kind == 0 or not made:
+                # Zero-padded: "Firma 0-1" would be a fragment of "Firma 0-12", and a company
+                # named by a fragment of two others is ambiguous (it resolves like a REF).
                 row = contacts.add_contact(
-                    f"Person {worker}-{i}", company=f"Firma {worker}-{i % 50}"
+                    f"Person {worker}-{i}", company=f"Firma {worker:02d}-{i % 50:02d}"
                 )
                 made.append(row["id"])
             elif kind == 1:
