@@ -262,6 +262,11 @@ def remind(
         items = due_items(now, within, open_after=open_after)
         for item in items:
             item["ahead"] = item["due"] >= mark_before
+    elif not _pending(now, within, open_after)[0]:
+        # The steady state of a cron run: nothing new. Looked at without the write lock, so
+        # such a run never waits for writers nor holds them up; what a writer commits just
+        # after this look is printed by the next run.
+        items = []
     else:
         with exclusive_transaction(database_proxy.obj):
             items, marks, born = _pending(now, within, open_after)
