@@ -164,8 +164,6 @@ def add_task(
         rule = tasks.with_end(rule, until=until_at, count=count)
     contact_id = contacts.resolve_contact(contact) if contact else None
     deal_id = deals.resolve_deal(deal) if deal else None
-    if deal_id is not None:
-        deals.check_party(deal_id, contact_id=contact_id)
     card = tasks.add_task(
         title, contact_id=contact_id, deal_id=deal_id, due_at=due_at,
         due_has_time=has_time, rrule=rule, priority=tasks.check_priority(priority), note=note,

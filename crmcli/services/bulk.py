@@ -164,6 +164,7 @@ def edit(
         raise Invalid("field", f"{kind}s have no field {', '.join(sorted(unknown))}")
     if fields and kind != "contact":
         raise Invalid("field", "companies have no custom fields")
+    contacts.check_fields(fields)
     for key in sorted(unique & set(changes)):
         if key == "name" or changes[key] not in (None, ""):
             raise Invalid(key, f"each {kind} has its own {key}; change it one by one")

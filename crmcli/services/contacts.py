@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -151,9 +152,23 @@ def _check_email_free(email_key: str | None, contact_id: int | None = None) -> N
         raise Conflict(f"{email_key} already belongs to contact #{other.id} {other.name}")
 
 
-def _set_fields(contact_id: int, fields: Sequence[tuple[str, str]]) -> None:
+def check_fields(fields: Sequence[tuple[str, str]]) -> None:
+    """Custom fields as a front end may hand them over: a key is a short word (what
+    values.parse_assignment reads), a value fits the field limit; Invalid otherwise."""
     for key, value in fields:
+        if not isinstance(key, str) or not re.fullmatch(r"[^\W\d_][\w-]{0,63}", key):
+            shown = str(key) if len(str(key)) <= 40 else f"{str(key)[:40]}…"
+            raise Invalid(
+                "field",
+                f"'{shown}' is not a field name (a letter, then letters, digits, _ or -; "
+                "at most 64)",
+            )
         limits.check("field", value)
+
+
+def _set_fields(contact_id: int, fields: Sequence[tuple[str, str]]) -> None:
+    check_fields(fields)
+    for key, value in fields:
         ContactField.delete().where(
             (ContactField.contact == contact_id) & (ContactField.key == key)
         ).execute()

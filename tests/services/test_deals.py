@@ -243,3 +243,11 @@ def test_owner_filter_folds_like_search(db):
     assert deals.count_deals(owner="jürgen") == 2
     assert deals.list_deals(owner="Niemand") == []
     assert [d["title"] for d in deals.list_deals(owner="anna", limit=5)] == ["Keller"]
+
+
+def test_who_changed_a_stage_has_the_one_line_limit(db):
+    deal = deals.add_deal("Dach", contact_id=contacts.add_contact("Eva", now=NOW)["id"], now=NOW)
+    with pytest.raises(Invalid, match="^by: is 201 characters long"):
+        deals.win_deal(deal["id"], now=NOW, by="x" * 201)
+    assert deals.get_deal(deal["id"])["status"] == "open"
+    assert DealStageChange.select().count() == 1
