@@ -222,12 +222,15 @@ def test_card_has_history_and_activities_and_contacts_see_their_deals(person):
 
 
 def test_search_finds_deal_titles(person):
-    d = add(person, "Photovoltaik Anlage Süd")
+    d = add(person, "Photovoltaik Anlage Süd", amount_cents=123450)
     hits = search.search("photovolt sud")
     assert [(h["kind"], h["id"], h["name"]) for h in hits] == [
         ("deal", d["id"], "Photovoltaik Anlage Süd")
     ]
-    assert "Lead" in hits[0]["detail"]
+    # data, not words: each front end formats the amount and words the detail
+    assert "detail" not in hits[0]
+    hit = hits[0]
+    assert (hit["stage"], hit["amount"], hit["currency"]) == ("Lead", Decimal("1234.50"), "EUR")
     search.rebuild()
     assert search.search("photovolt")[0]["id"] == d["id"]
 
