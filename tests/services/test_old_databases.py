@@ -192,7 +192,7 @@ def test_postgres_database_of_an_early_schema_is_repaired(pg_url):
     )
     database.execute_sql("DROP TABLE pipeline_tally")
     database.execute_sql(
-        "DELETE FROM schema_migration WHERE name = %s", ("0006_repair_shipped_schema",)
+        "DELETE FROM schema_migration WHERE name >= %s", ("0006_repair_shipped_schema",)
     )
     database.close()
     database = dbmod.open_database(pg_url)
@@ -295,4 +295,26 @@ def test_upgrade_recounts_reopened_deals_kept_under_the_old_rule(tmp_path):
     lost = sum(n for k, _, s, _, _, n, _ in kept if k == "lost")
     assert lost == 10  # deal 14 is open again: 11 before
     assert reports.funnel() is not None
+    database.close()
+
+
+def test_postgres_upgrade_recounts_reopened_deals(pg_url):
+    from crmcli.services import contacts, deals, stages, tallies
+
+    database = dbmod.open_database(pg_url)
+    anna = contacts.add_contact("Anna Weiß")
+    deal = deals.add_deal("Dach", contact_id=anna["id"], amount_cents=100_000)
+    deals.win_deal(deal["id"])
+    deals.reopen_deal(deal["id"])
+    counted = tallies.rows()
+    # the old rule: the reopened deal counted as having reached the won stage
+    database.execute_sql(
+        "UPDATE pipeline_tally SET stage_id = %s WHERE kind = 'reached'",
+        (stages.won_stage()["id"],),
+    )
+    database.execute_sql("DELETE FROM schema_migration WHERE name LIKE %s", ("0007_%",))
+    database.close()
+    database = dbmod.open_database(pg_url)
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    assert tallies.rows() == counted
     database.close()
