@@ -359,8 +359,10 @@ def _migrate_sqlite(db) -> list[str]:
             broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()
             if broken:
                 table, rowid, parent, _ = broken[0]
+                from crmcli.values import plural
+
                 raise DatabaseError(
-                    f"upgrading the database would leave {len(broken)} broken reference(s) "
+                    f"upgrading the database would leave {plural(len(broken), 'broken reference')} "
                     f"({table} row {rowid} points at a missing {parent}); nothing was changed"
                 )
             db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -52,7 +52,9 @@ def check(
     for p in problems:
         print(p)
     if problems:
-        raise CrmError(f"{len(problems)} problem(s) found in {dbmod.describe(target)}")
+        from crmcli.values import plural
+
+        raise CrmError(f"{plural(len(problems), 'problem')} found in {dbmod.describe(target)}")
     if dbmod.is_read_only(database):
         c.done("read-only file: the search index's own structure check was skipped")
     c.done(f"ok: {dbmod.describe(target)}")

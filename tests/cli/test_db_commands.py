@@ -20,6 +20,7 @@ def test_db_check_ok_and_failing(crm, db_path):
     r = crm("db", "check")
     assert r.exit_code == 1
     assert "1 contact not indexed" in r.stdout
+    assert r.stderr.startswith("crm: error: 1 problem found in ")
     r = crm("db", "check", "--repair")
     assert r.exit_code == 0, r.stderr
     assert crm("search", "muller", "-o", "json").json()[0]["name"] == "Jürgen Müller"
