@@ -46,8 +46,8 @@ def with_end(rule: str, *, until: datetime | None = None, count: int | None = No
             last = last.replace(hour=23, minute=59, second=59)
         parts.append("UNTIL=" + last.strftime("%Y%m%dT%H%M%S"))
     if count is not None:
-        if count < 1:
-            raise Invalid("count", "must be at least 1")
+        if not 1 <= count <= limits.MAX_OCCURRENCES:
+            raise Invalid("count", f"must be from 1 to {limits.MAX_OCCURRENCES:,}")
         parts.append(f"COUNT={count}")
     return ";".join(parts)
 
