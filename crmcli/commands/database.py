@@ -49,8 +49,10 @@ def check(
         for line in maintenance.repair(problems):
             c.done(line)
         problems = maintenance.check(database)
+    from crmcli.output import clean
+
     for p in problems:
-        print(p)
+        print(clean(p))
     if problems:
         from crmcli.values import plural
 
