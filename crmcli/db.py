@@ -12,7 +12,7 @@ from crmcli.errors import DatabaseError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The number of the newest migration shipped in crmcli/migrations (a test keeps them equal).
 # SQLite stores it in PRAGMA user_version, so opening an up-to-date database costs one pragma.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 10
 # Serialises schema upgrades of one PostgreSQL database between crm processes.
@@ -362,8 +362,10 @@ def _migrate_sqlite(db) -> list[str]:
             broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()
             if broken:
                 table, rowid, parent, _ = broken[0]
+                from crmcli.values import plural
+
                 raise DatabaseError(
-                    f"upgrading the database would leave {len(broken)} broken reference(s) "
+                    f"upgrading the database would leave {plural(len(broken), 'broken reference')} "
                     f"({table} row {rowid} points at a missing {parent}); nothing was changed"
                 )
             db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -8,6 +8,7 @@ import typer
 
 from crmcli.commands import common as c
 from crmcli.commands.cards import print_company, print_contact
+from crmcli.services.limits import MAX_OCCURRENCES
 
 app = typer.Typer(
     help="Create a contact, company, deal or task.", no_args_is_help=True, add_completion=False
@@ -138,7 +139,13 @@ def add_task(
         str | None, typer.Option("--until", metavar="WHEN", help="Last possible occurrence.")
     ] = None,
     count: Annotated[
-        int | None, typer.Option("--count", min=1, help="How many occurrences in all.")
+        int | None,
+        typer.Option(
+            "--count",
+            min=1,
+            max=MAX_OCCURRENCES,
+            help="How many occurrences in all (at most 10,000).",
+        ),
     ] = None,
     priority: Annotated[str, typer.Option("--priority", "-P", help=PRIORITY_HELP)] = "normal",
     note: Annotated[str | None, typer.Option("--note", help="Details.")] = None,
@@ -164,8 +171,6 @@ def add_task(
         rule = tasks.with_end(rule, until=until_at, count=count)
     contact_id = contacts.resolve_contact(contact) if contact else None
     deal_id = deals.resolve_deal(deal) if deal else None
-    if deal_id is not None:
-        deals.check_party(deal_id, contact_id=contact_id)
     card = tasks.add_task(
         title, contact_id=contact_id, deal_id=deal_id, due_at=due_at,
         due_has_time=has_time, rrule=rule, priority=tasks.check_priority(priority), note=note,

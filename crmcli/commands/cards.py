@@ -40,7 +40,11 @@ DEAL_KEYS = (
     "lost_reason", "closed_at", "created_at", "updated_at",
 )  # fmt: skip
 DEAL_CARD_KEYS = (*DEAL_KEYS, "history", "timeline")
-SEARCH_KEYS = ("kind", "id", "name", "detail", "contact_id", "email", "company", "city")
+# The keys scripts relied on first (kind ... city), then the data the detail is worded from.
+SEARCH_KEYS = (
+    "kind", "id", "name", "detail", "contact_id", "email", "company", "city",
+    "contact", "domain", "activity", "at", "summary", "stage", "amount", "currency",
+)  # fmt: skip
 
 CONTACT_FIELDS = (
     ("id", "Id"), ("email", "Email"), ("phone", "Phone"), ("phone_e164", "E.164"),

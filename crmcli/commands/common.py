@@ -179,6 +179,14 @@ def confirm(question: str, *, yes: bool) -> None:
         raise typer.Abort()
 
 
+def ask(question: str, *, default: str) -> str:
+    """Ask on a terminal for a word; the question's names from the database are shown
+    escaped (see output.clean), as in every message."""
+    from crmcli.output import clean
+
+    return typer.prompt(clean(question, newlines=True), default=default, err=True)
+
+
 def done(text: str) -> None:
     """Tell a person what happened (stderr, so stdout stays for data); names from the database
     in it cannot send control sequences to the terminal."""

@@ -23,14 +23,16 @@ def check(
     repair: Annotated[
         bool,
         typer.Option(
-            "--repair", help="Rebuild the search index and reminder queues if they drifted."
+            "--repair",
+            help="Rebuild the search index, reminder queues and funnel counters if they drifted.",
         ),
     ] = False,
 ) -> None:
-    """Check integrity, foreign keys, the search index and the reminder queues.
+    """Check integrity, foreign keys, the search index, reminder queues and funnel counters.
 
-    Runs SQLite's integrity and foreign-key checks and verifies the search index and the
-    reminder queues (what `crm remind` reads). Exits 1 when a problem is found.
+    Runs SQLite's integrity and foreign-key checks and verifies the search index, the
+    reminder queues (what `crm remind` reads) and the funnel counters (what `crm report
+    funnel` reads). Exits 1 when a problem is found.
 
     Example: crm db check || mail -s "crm db" me@example.de
     """
@@ -47,10 +49,14 @@ def check(
         for line in maintenance.repair(problems):
             c.done(line)
         problems = maintenance.check(database)
+    from crmcli.output import clean
+
     for p in problems:
-        print(p)
+        print(clean(p))
     if problems:
-        raise CrmError(f"{len(problems)} problem(s) found in {dbmod.describe(target)}")
+        from crmcli.values import plural
+
+        raise CrmError(f"{plural(len(problems), 'problem')} found in {dbmod.describe(target)}")
     if dbmod.is_read_only(database):
         c.done("read-only file: the search index's own structure check was skipped")
     c.done(f"ok: {dbmod.describe(target)}")

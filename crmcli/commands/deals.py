@@ -209,5 +209,9 @@ def stages_remove(
     where = f" (its deals move to {move_to})" if move_to else ""
     c.confirm(f"Remove stage {found['name']}{where}?", yes=yes)
     removed = stages.remove_stage(stage, move_to=move_to, now=c.now())
-    moved = f"; {removed['moved_deals']} deal(s) now in {removed['moved_to']}" if move_to else ""
+    moved = ""
+    if move_to:
+        from crmcli.values import plural
+
+        moved = f"; {plural(removed['moved_deals'], 'deal')} now in {removed['moved_to']}"
     c.done(f"Removed stage {removed['name']}{moved}.")

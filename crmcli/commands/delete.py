@@ -211,7 +211,7 @@ def _ask_people(label: str, people: int, yes: bool, *, has: str = "has") -> Peop
         f"[d]elete {'it' if people == 1 else 'them'}, or [c]ancel?"
     )
     for _ in range(3):
-        answer = answers.get(typer.prompt(question, default="cancel", err=True).strip().lower())
+        answer = answers.get(c.ask(question, default="cancel").strip().lower())
         if answer == "cancel":
             break
         if answer is not None:

@@ -35,14 +35,29 @@ def _db_hint(where: str) -> str:
     return f" --db {shlex.quote(where)}" if current().db_option else ""
 
 
+# The most a demo makes: ten times what the bench builds on (1,000,000 contacts, 10 activities
+# each), far past any real use; a bigger number is a usage error, not a run for hours or an
+# overflow deep in the database.
+MAX_CONTACTS = 2_000_000
+MAX_COMPANIES = 2_000_000
+MAX_ACTIVITIES = 20_000_000
+MAX_TASKS = 2_000_000
+
+
 def demo(
     contacts: Annotated[
-        int, typer.Option("--contacts", min=1, max=2_000_000, help="How many people.")
+        int,
+        typer.Option(
+            "--contacts", min=1, max=MAX_CONTACTS, help="How many people (at most 2,000,000)."
+        ),
     ] = 200,
     companies: Annotated[
         int | None,
         typer.Option(
-            "--companies", min=0, max=2_000_000, help="How many companies (default: contacts/8)."
+            "--companies",
+            min=0,
+            max=MAX_COMPANIES,
+            help="How many companies (default: contacts/8; at most 2,000,000).",
         ),
     ] = None,
     activities: Annotated[
@@ -50,12 +65,18 @@ def demo(
         typer.Option(
             "--activities",
             min=0,
-            help="Timeline entries (default: 5 a contact, fewer past 10,000).",
+            max=MAX_ACTIVITIES,
+            help="Timeline entries (default: 5 a contact, fewer past 10,000; at most 20,000,000).",
         ),
     ] = None,
     tasks: Annotated[
         int | None,
-        typer.Option("--tasks", min=0, help="Tasks (default: one per 10 contacts, at least 20)."),
+        typer.Option(
+            "--tasks",
+            min=0,
+            max=MAX_TASKS,
+            help="Tasks (default: one per 10 contacts, at least 20; at most 2,000,000).",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="The same seed makes the same data.")] = 2026,
     force: Annotated[

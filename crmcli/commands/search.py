@@ -45,7 +45,28 @@ def search(
     from crmcli.services import search as search_service
 
     kinds = [k.value for k in kind or []]
-    rows = search_service.search(" ".join(query), limit=limit, offset=offset, kinds=kinds)
+    hits = search_service.search(" ".join(query), limit=limit, offset=offset, kinds=kinds)
     from crmcli.commands.cards import SEARCH_KEYS
 
+    rows = [{k: detail(hit) if k == "detail" else hit.get(k) for k in SEARCH_KEYS} for hit in hits]
     render_rows(rows, COLUMNS, output, fields=SEARCH_KEYS, empty="Nothing matches.")
+
+
+def detail(hit: dict) -> str:
+    """What a hit's Detail column says, in the user's locale: a contact's email, company and
+    city; a company's domain and city; an activity's kind, time and first 80 characters; a
+    deal's stage, amount and who it is with."""
+    from crmcli.output import display_datetime, money
+
+    kind = hit["kind"]
+    if kind == "contact":
+        parts = (hit["email"], hit["company"], hit["city"])
+    elif kind == "company":
+        parts = (hit["domain"], hit["city"])
+    elif kind == "activity":
+        when = display_datetime(hit["at"]) if hit["at"] is not None else ""
+        return f"{hit['activity']} {when}: {(hit['summary'] or '')[:80]}"
+    else:
+        amount = money(hit["amount"], hit["currency"] or "EUR")
+        parts = (hit["stage"], amount, hit["contact"] or hit["company"])
+    return " · ".join(p for p in parts if p)

@@ -15,7 +15,7 @@ from crmcli.models import (
     utcnow,
 )
 from crmcli.services import search
-from crmcli.values import to_utc
+from crmcli.values import plural, to_utc
 
 MAX_CONTACTS = 2_000_000
 
@@ -37,16 +37,12 @@ RECORDS = (
     ("custom_fields", "ContactField"), ("contact_tags", "ContactTag"),
     ("company_tags", "CompanyTag"), ("stage_changes", "DealStageChange"),
 )  # fmt: skip
-# What a person calls them: (one, many).
+# What a person calls one of them (values.plural words the count).
 LABELS = {
-    "contacts": ("contact", "contacts"), "companies": ("company", "companies"),
-    "deals": ("deal", "deals"), "activities": ("activity", "activities"),
-    "tasks": ("task", "tasks"), "tags": ("tag", "tags"),
-    "custom_fields": ("custom field", "custom fields"),
-    "contact_tags": ("tag on a contact", "tags on contacts"),
-    "company_tags": ("tag on a company", "tags on companies"),
-    "stage_changes": ("stage change", "stage changes"),
-    "reminders": ("printed reminder", "printed reminders"),
+    "contacts": "contact", "companies": "company", "deals": "deal", "activities": "activity",
+    "tasks": "task", "tags": "tag", "custom_fields": "custom field",
+    "contact_tags": "contact tag", "company_tags": "company tag",
+    "stage_changes": "stage change", "reminders": "printed reminder",
 }  # fmt: skip
 MARKER = "demo"  # the setting that records what the demo made
 
@@ -101,11 +97,7 @@ def demo_marker() -> dict | None:
 
 def describe_counts(counts: dict[str, int]) -> str:
     """'200 contacts, 25 companies and 1 deal': the kinds that are not 0, in report order."""
-    parts = [
-        f"{n:,} {LABELS[key][0] if n == 1 else LABELS[key][1]}"
-        for key, n in counts.items()
-        if n and key in LABELS
-    ]
+    parts = [plural(n, LABELS[key]) for key, n in counts.items() if n and key in LABELS]
     if len(parts) < 2:
         return "".join(parts) or "nothing"
     return f"{', '.join(parts[:-1])} and {parts[-1]}"

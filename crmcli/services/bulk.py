@@ -57,8 +57,8 @@ def _query(kind: str, filters: dict, every: bool):
     if not every and not any(v not in (None, "", [], (), False) for v in filters.values()):
         raise Invalid("filter", f"no filter given: every {kind} would change")
     if kind == "contact":
-        return contacts._filtered(Contact.select(Contact.id, Contact.name), **filters)
-    return companies._filtered(Company.select(Company.id, Company.name), **filters)
+        return contacts.filtered_query(Contact.select(Contact.id, Contact.name), **filters)
+    return companies.filtered_query(Company.select(Company.id, Company.name), **filters)
 
 
 def select(kind: str, filters: dict, *, every: bool = False) -> list[tuple[int, str]]:
@@ -164,10 +164,14 @@ def edit(
         raise Invalid("field", f"{kind}s have no field {', '.join(sorted(unknown))}")
     if fields and kind != "contact":
         raise Invalid("field", "companies have no custom fields")
+    contacts.check_fields(fields)
     for key in sorted(unique & set(changes)):
         if key == "name" or changes[key] not in (None, ""):
             raise Invalid(key, f"each {kind} has its own {key}; change it one by one")
-    row = contacts._clean(changes, now) if kind == "contact" else companies._clean(changes)
+    if kind == "contact":
+        row = contacts.clean_fields(changes, now)
+    else:
+        row = companies.clean_fields(changes)
     add_tags, remove_tags = list(add_tags), list(remove_tags)
     model = Contact if kind == "contact" else Company
     with database_proxy.atomic():

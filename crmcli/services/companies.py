@@ -28,7 +28,9 @@ def resolve_company(ref: str) -> int:
     return refs.resolve(Company, ref, kind="company")
 
 
-def _clean(values: dict) -> dict:
+def clean_fields(values: dict) -> dict:
+    """Company values as a user gave them, checked and normalised into column values (name
+    folds for REFs and search, email, domain, limits); Invalid on a bad one."""
     out: dict = {}
     for key, value in values.items():
         text = " ".join(str(value).split()) if value is not None else ""
@@ -66,7 +68,7 @@ def find_company(name: str) -> int | None:
     """The company that `name` names as a REF (id, exact name or unique case- and
     accent-insensitive fragment); None when nothing matches, so naming it creates it.
     Several matches are Ambiguous (with candidates); an id that does not exist, NotFound."""
-    row = _clean({"name": name})
+    row = clean_fields({"name": name})
     found = Company.select(Company.id).where(Company.name_fold == row["name_fold"]).scalar()
     if found is not None:
         return found
@@ -84,7 +86,7 @@ def link_company(name: str, *, now: datetime | None = None) -> tuple[int, bool]:
     found = find_company(name)
     if found is not None:
         return found, False
-    row = _clean({"name": name})
+    row = clean_fields({"name": name})
     now = now or utcnow()
     company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
     search.reindex_companies([company_id])
@@ -101,7 +103,7 @@ def add_company(
 ) -> dict:
     """Create a company; a second company with the same folded name is a Conflict."""
     now = now or utcnow()
-    row = _clean({"name": name, **values})
+    row = clean_fields({"name": name, **values})
     with database_proxy.atomic():
         _check_name_free(row["name_fold"])
         company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
@@ -131,7 +133,7 @@ def edit_company(
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise Invalid("field", f"companies have no field {', '.join(sorted(unknown))}")
-    row = _clean(changes)
+    row = clean_fields(changes)
     with database_proxy.atomic():
         if "name_fold" in row:
             _check_name_free(row["name_fold"], company_id)
@@ -229,7 +231,7 @@ def get_company(company_id: int) -> dict:
     return card
 
 
-def _filtered(
+def filtered_query(
     query,
     *,
     tags_: Sequence[str] = (),
@@ -259,7 +261,7 @@ def _filtered(
 
 
 def count_companies(**filters) -> int:
-    query = _filtered(Company.select(Company.id), **filters)
+    query = filtered_query(Company.select(Company.id), **filters)
     return 0 if query is None else query.count()
 
 
@@ -274,7 +276,7 @@ def list_companies(
         raise Invalid("sort", f"cannot sort companies by '{sort}' (choose {', '.join(SORTS)})")
     people = _people_counts()
     count = fn.COALESCE(people.c.n, 0)
-    query = _filtered(
+    query = filtered_query(
         Company.select(*_COLUMNS, count).join(
             people, JOIN.LEFT_OUTER, on=(people.c.company_id == Company.id)
         ),

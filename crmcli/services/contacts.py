@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -69,7 +70,7 @@ def check_status(status: str) -> str:
     return value
 
 
-def _clean(values: dict, now: datetime) -> dict:
+def clean_fields(values: dict, now: datetime) -> dict:
     """Validate and normalise user values into column values. Unknown keys are a bug, not input."""
     out: dict = {}
     for key, value in values.items():
@@ -151,9 +152,23 @@ def _check_email_free(email_key: str | None, contact_id: int | None = None) -> N
         raise Conflict(f"{email_key} already belongs to contact #{other.id} {other.name}")
 
 
-def _set_fields(contact_id: int, fields: Sequence[tuple[str, str]]) -> None:
+def check_fields(fields: Sequence[tuple[str, str]]) -> None:
+    """Custom fields as a front end may hand them over: a key is a short word (what
+    values.parse_assignment reads), a value fits the field limit; Invalid otherwise."""
     for key, value in fields:
+        if not isinstance(key, str) or not re.fullmatch(r"[^\W\d_][\w-]{0,63}", key):
+            shown = str(key) if len(str(key)) <= 40 else f"{str(key)[:40]}…"
+            raise Invalid(
+                "field",
+                f"'{shown}' is not a field name (a letter, then letters, digits, _ or -; "
+                "at most 64)",
+            )
         limits.check("field", value)
+
+
+def _set_fields(contact_id: int, fields: Sequence[tuple[str, str]]) -> None:
+    check_fields(fields)
+    for key, value in fields:
         ContactField.delete().where(
             (ContactField.contact == contact_id) & (ContactField.key == key)
         ).execute()
@@ -173,7 +188,7 @@ def add_contact(
     """Create a contact. `company` is resolved like a REF (companies.find_company) and created
     only when nothing matches."""
     now = now or utcnow()
-    row = _clean({"name": name, **values}, now)
+    row = clean_fields({"name": name, **values}, now)
     row.setdefault("status", "lead")
     _check_consent(row.get("consent", False), row.get("consent_at"))
     with database_proxy.atomic():
@@ -208,7 +223,7 @@ def edit_contact(
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise Invalid("field", f"contacts have no field {', '.join(sorted(unknown))}")
-    row = _clean(changes, now)
+    row = clean_fields(changes, now)
     with database_proxy.atomic():
         if row.get("consent_at") is not None:
             consent = row.get("consent")
@@ -357,7 +372,7 @@ def get_contact(contact_id: int) -> dict:
     return _attach([_row(found[0])])[0]
 
 
-def _filtered(
+def filtered_query(
     query,
     *,
     tags_: Sequence[str] = (),
@@ -421,9 +436,10 @@ def _in_city(city: str):
 def list_contacts(
     *, sort: str = "name", limit: int | None = None, offset: int = 0, **filters
 ) -> list[dict]:
-    """Contacts matching every filter (see _filtered), sorted; tags and fields attached in bulk."""
+    """Contacts matching every filter (see filtered_query), sorted; tags and fields attached
+    in bulk."""
     order = _order(sort)
-    query = _filtered(_select(), **filters)
+    query = filtered_query(_select(), **filters)
     if query is None:
         return []
     query = query.order_by(*order)
@@ -436,7 +452,7 @@ def list_contacts(
 
 def count_contacts(**filters) -> int:
     """How many contacts match the filters of list_contacts."""
-    query = _filtered(Contact.select(Contact.id), **filters)
+    query = filtered_query(Contact.select(Contact.id), **filters)
     return 0 if query is None else query.count()
 
 
@@ -473,13 +489,3 @@ def contact_card(
 
     card["deals"] = deals_of(contact_id=contact_id)
     return card
-
-
-def dependents(contact_id: int) -> dict[str, int]:
-    """What deleting a contact takes with it (its timeline and tasks)."""
-    from crmcli.models import Activity, Task
-
-    return {
-        "activities": Activity.select().where(Activity.contact == contact_id).count(),
-        "tasks": Task.select().where(Task.contact == contact_id).count(),
-    }

@@ -152,6 +152,7 @@ def _check_links(row: dict) -> None:
 
 
 def _record(deal_id: int, from_id: int | None, to_id: int, now: datetime, by: str | None):
+    limits.check("by", by)
     DealStageChange.insert(
         deal=deal_id, from_stage=from_id, to_stage=to_id, changed_at=now, changed_by=by
     ).execute()

@@ -12,6 +12,9 @@ LINE = 200  # one-line fields: position, street, city, source, owner, industry..
 SUBJECT = 500
 LONG = 100_000  # notes, activity text, resolutions: a long mail fits, a pasted file does not
 
+# A recurring task's COUNT: a series of 10,000 occurrences is 27 years of daily ones.
+MAX_OCCURRENCES = 10_000
+
 # Field -> its limit. Fields not named here are one line (LINE).
 LIMITS = {
     "name": NAME, "title": NAME, "email": EMAIL, "phone": PHONE, "zip": 20, "domain": 253,

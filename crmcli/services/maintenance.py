@@ -1,5 +1,6 @@
-"""Looking after a database's health: integrity, foreign keys, the search index and the
-reminder queues (what `crm remind` reads), and the repair of what drifted."""
+"""Looking after a database's health: integrity, foreign keys, the search index, the
+reminder queues (what `crm remind` reads) and the funnel counters, and the repair of what
+drifted."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def check(db=None) -> list[str]:
                 problems.append(f"search index: {exc} (run 'crm db check --repair')")
     problems.extend(search_index_drift())
     problems.extend(reminder_queue_drift())
+    if not is_read_only(db):  # the comparison recounts in a transaction it rolls back
+        problems.extend(funnel_drift())
     return problems
 
 
@@ -51,10 +54,21 @@ def reminder_queue_drift() -> list[str]:
     ]
 
 
+def funnel_drift() -> list[str]:
+    """The funnel counters (what `crm report funnel` reads) when they differ from a recount
+    of the deals' histories; [] when in step."""
+    from crmcli.services import tallies
+
+    if tallies.drifted():
+        return ["funnel counters out of step (run 'crm db check --repair')"]
+    return []
+
+
 def repair(problems: list[str]) -> list[str]:
     """Rebuild what `problems` (from `check`) says drifted: the search index (drift or FTS
-    corruption) and the reminder queues (nothing is reminded twice). Returns what was done."""
-    from crmcli.services import reminders, search
+    corruption), the reminder queues (nothing is reminded twice) and the funnel counters.
+    Returns what was done."""
+    from crmcli.services import reminders, search, tallies
 
     done: list[str] = []
     if any(p.startswith("search index") for p in problems):
@@ -64,4 +78,8 @@ def repair(problems: list[str]) -> list[str]:
         with database_proxy.atomic():
             reminders.rebuild_queues()
         done.append("Rebuilt the reminder queues (nothing is reminded twice).")
+    if any(p.startswith("funnel counters") for p in problems):
+        with database_proxy.atomic():
+            tallies.rebuild()
+        done.append("Recounted the funnel counters.")
     return done

@@ -203,7 +203,8 @@ def query_terms(query: str) -> list[str]:
 def search(
     query: str, *, limit: int = 20, offset: int = 0, kinds: Iterable[str] = ()
 ) -> list[dict]:
-    """Records matching every word of `query` (as prefixes), best first."""
+    """Records matching every word of `query` (as prefixes), best first: plain data with the
+    HIT_FIELDS of every kind (amounts Decimal, moments datetimes)."""
     terms = query_terms(query)
     if not terms:
         return []
@@ -250,19 +251,16 @@ def _describe_hits(hits: list[int]) -> list[dict]:
     if by_kind.get("contact"):
         rows = prepared.by_ids("search_contacts", _contacts_named, by_kind["contact"])
         for cid, name, email, company, city in rows:
-            detail = " · ".join(p for p in (email, company, city) if p)
-            found[("contact", cid)] = {
-                "kind": "contact", "id": cid, "name": name, "detail": detail,
-                "contact_id": cid, "email": email, "company": company, "city": city,
-            }  # fmt: skip
+            found[("contact", cid)] = _hit(
+                "contact", cid, name, contact_id=cid, contact=name, email=email,
+                company=company, city=city,
+            )  # fmt: skip
     if by_kind.get("company"):
         rows = prepared.by_ids("search_companies", _companies_named, by_kind["company"])
         for cid, name, domain, city in rows:
-            detail = " · ".join(p for p in (domain, city) if p)
-            found[("company", cid)] = {
-                "kind": "company", "id": cid, "name": name, "detail": detail,
-                "contact_id": None, "email": None, "company": name, "city": city,
-            }  # fmt: skip
+            found[("company", cid)] = _hit(
+                "company", cid, name, company=name, city=city, domain=domain
+            )
     if by_kind.get("activity"):
         found.update(_describe_activities(by_kind["activity"]))
     if by_kind.get("deal"):
@@ -273,6 +271,23 @@ def _describe_hits(hits: list[int]) -> list[dict]:
         if item is not None:
             out.append(item)
     return out
+
+
+# What every hit carries, whatever its kind (None where a kind has no such thing), so a
+# front end gets one shape: it words `detail` from these (see commands/search.py).
+HIT_FIELDS = (
+    "kind", "id", "name", "contact_id", "contact", "email", "company", "city", "domain",
+    "activity", "at", "summary", "stage", "amount", "currency",
+)  # fmt: skip
+
+
+def _hit(kind: str, record_id: int, name: str | None, **values) -> dict:
+    return {field: None for field in HIT_FIELDS} | {
+        "kind": kind,
+        "id": record_id,
+        "name": name,
+        **values,
+    }
 
 
 def _contacts_named(ids: list[int]):
@@ -310,18 +325,16 @@ def _activities_named(ids: list[int]):
 
 
 def _describe_activities(ids: list[int]) -> dict[tuple[str, int], dict]:
-    """Activity hits, named by the contact (or company) they belong to."""
-    from crmcli.values import format_datetime
-
+    """Activity hits, named by the contact (or company) they belong to: its kind (`activity`),
+    when (`at`) and its subject, else its text, whitespace folded (`summary`)."""
     rows = prepared.by_ids("search_activities", _activities_named, ids)
     out = {}
     for aid, kind, at, subject, text, cid, name, email, company, city in rows:
-        words = " ".join((subject or text or "").split())
-        detail = f"{kind} {format_datetime(at)}: {words[:80]}"
-        out[("activity", aid)] = {
-            "kind": "activity", "id": aid, "name": name or company, "detail": detail,
-            "contact_id": cid, "email": email, "company": company, "city": city,
-        }  # fmt: skip
+        out[("activity", aid)] = _hit(
+            "activity", aid, name or company, contact_id=cid, contact=name, email=email,
+            company=company, city=city, activity=kind, at=at,
+            summary=" ".join((subject or text or "").split()),
+        )  # fmt: skip
     return out
 
 
@@ -349,15 +362,15 @@ def _deals_named(ids: list[int]):
 
 
 def _describe_deals(ids: list[int]) -> dict[tuple[str, int], dict]:
-    """Deal hits: the title, with stage, amount and who it is with."""
-    from crmcli.values import format_money
+    """Deal hits: the title, with stage, amount (Decimal) and who it is with."""
+    from decimal import Decimal
 
     rows = prepared.by_ids("search_deals", _deals_named, ids)
     out = {}
     for did, title, stage, cents, currency, cid, name, email, company, city in rows:
-        detail = " · ".join(p for p in (stage, format_money(cents, currency), name or company) if p)
-        out[("deal", did)] = {
-            "kind": "deal", "id": did, "name": title, "detail": detail,
-            "contact_id": cid, "email": email, "company": company, "city": city,
-        }  # fmt: skip
+        out[("deal", did)] = _hit(
+            "deal", did, title, contact_id=cid, contact=name, email=email, company=company,
+            city=city, stage=stage, currency=currency,
+            amount=None if cents is None else Decimal(cents).scaleb(-2),
+        )  # fmt: skip
     return out

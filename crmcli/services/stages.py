@@ -10,7 +10,7 @@ from peewee import fn
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import Deal, DealStageChange, Stage, database_proxy, utcnow
 from crmcli.services import limits, prepared, refs
-from crmcli.values import fold
+from crmcli.values import fold, plural
 
 _KEYS = ("id", "name", "position", "probability", "is_won", "is_lost")
 
@@ -207,7 +207,7 @@ def remove_stage(ref: str, *, move_to: str | None = None, now: datetime | None =
         )
         if move_to is None:
             if held or in_history:
-                why = f"holds {held} deal(s)" if held else "is in the history of deals"
+                why = f"holds {plural(held, 'deal')}" if held else "is in the history of deals"
                 raise Conflict(f"stage {stage['name']} {why}", action="move_deals_first")
             target = None
         else:

@@ -12,7 +12,7 @@ from peewee import JOIN, IntegrityError, fn
 
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import PRIORITIES, Contact, Task, database_proxy, utcnow
-from crmcli.services import prepared, refs
+from crmcli.services import limits, prepared, refs
 from crmcli.values import fold_variants, local_tz, next_occurrence, to_utc, unix_seconds
 
 EDITABLE = ("title", "contact_id", "due_at", "due_has_time", "rrule", "priority", "note")
@@ -46,8 +46,8 @@ def with_end(rule: str, *, until: datetime | None = None, count: int | None = No
             last = last.replace(hour=23, minute=59, second=59)
         parts.append("UNTIL=" + last.strftime("%Y%m%dT%H%M%S"))
     if count is not None:
-        if count < 1:
-            raise Invalid("count", "must be at least 1")
+        if not 1 <= count <= limits.MAX_OCCURRENCES:
+            raise Invalid("count", f"must be from 1 to {limits.MAX_OCCURRENCES:,}")
         parts.append(f"COUNT={count}")
     return ";".join(parts)
 
@@ -95,19 +95,37 @@ def add_task(
     """Create a task (for a contact and/or a deal); a recurring one needs a due date, where
     its series starts."""
     now = now or utcnow()
-    title = " ".join((title or "").split())
-    if not title:
-        raise Invalid("title", "a task needs a title")
+    title = _title(title)
     row = dict(
         title=title, name_key=fold_variants(title), contact=contact_id, due_at=due_at,
         due_has_time=due_has_time, rrule=rrule or None, series_start=due_at if rrule else None,
-        priority=priority, note=(note or "").strip() or None, deal=deal_id,
+        priority=priority, note=_note(note), deal=deal_id,
         open_due_at=due_at, remind_at=remind_at(due_at),
     )  # fmt: skip
     _check(row)
+    if deal_id is not None:
+        _check_party(deal_id, contact_id)
     with _contact_exists(contact_id, deal_id):
         task_id = Task.insert(created_at=now, updated_at=now, **row).execute()
     return get_task(task_id)
+
+
+def _title(text: str | None) -> str:
+    title = " ".join((text or "").split())
+    if not title:
+        raise Invalid("title", "a task needs a title")
+    return limits.check("title", title) or title
+
+
+def _note(text: str | None) -> str | None:
+    return limits.check("note", (text or "").strip() or None)
+
+
+def _check_party(deal_id: int, contact_id: int | None) -> None:
+    """A task about a deal is for the deal's party, not another customer's contact."""
+    from crmcli.services import deals
+
+    deals.check_party(deal_id, contact_id=contact_id)
 
 
 @contextmanager
@@ -469,14 +487,12 @@ def edit_task(task_id: int, changes: dict, *, now: datetime | None = None) -> di
     row: dict = {}
     for key, value in changes.items():
         if key == "title":
-            title = " ".join((value or "").split())
-            if not title:
-                raise Invalid("title", "a task needs a title")
+            title = _title(value)
             row.update(title=title, name_key=fold_variants(title))
         elif key == "contact_id":
             row["contact"] = value
         elif key == "note":
-            row["note"] = (value or "").strip() or None
+            row["note"] = _note(value)
         else:
             row[key] = value
     if "due_at" in row:
@@ -485,6 +501,8 @@ def edit_task(task_id: int, changes: dict, *, now: datetime | None = None) -> di
             row.update(open_due_at=row["due_at"], remind_at=remind_at(row["due_at"]))
     merged = {"rrule": task.rrule, "due_at": task.due_at, **row}
     _check(merged)
+    if task.deal_id is not None and row.get("contact") is not None:
+        _check_party(task.deal_id, row["contact"])
     # A series starts at its first due date: moving the first occurrence moves the series
     # (and where COUNT counts from); moving a later one does not.
     first = task.series_start is None or task.series_start == task.due_at

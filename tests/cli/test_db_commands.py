@@ -20,6 +20,7 @@ def test_db_check_ok_and_failing(crm, db_path):
     r = crm("db", "check")
     assert r.exit_code == 1
     assert "1 contact not indexed" in r.stdout
+    assert r.stderr.startswith("crm: error: 1 problem found in ")
     r = crm("db", "check", "--repair")
     assert r.exit_code == 0, r.stderr
     assert crm("search", "muller", "-o", "json").json()[0]["name"] == "Jürgen Müller"
@@ -254,3 +255,20 @@ def test_db_help_lists_each_command_with_a_whole_sentence():
             entries[-1] += " " + line.strip()  # wrapped onto the next line
     assert [e.split()[0] for e in entries] == ["check", "migrate", "backup", "restore", "path"]
     assert all(e.endswith(".") for e in entries), entries
+
+
+def test_db_check_repairs_funnel_counters(crm, db_path):
+    crm("add", "contact", "Eva")
+    crm("add", "deal", "Dach", "-C", "eva", "--amount", "100")
+    from peewee import SqliteDatabase
+
+    raw = SqliteDatabase(str(db_path))
+    raw.execute_sql("UPDATE pipeline_tally SET deals = deals + 1 WHERE kind = 'reached'")
+    raw.close()
+    r = crm("db", "check")
+    assert r.exit_code == 1
+    assert "funnel counters out of step" in r.stdout
+    r = crm("db", "check", "--repair")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "Recounted the funnel counters." in r.stderr
+    assert crm("db", "check").exit_code == 0

@@ -167,6 +167,7 @@ def test_stages_commands(crm):
     assert r.exit_code == 1 and "--move-to" in r.stderr
     r = crm("stages", "remove", "vorführung", "--move-to", "lead", "--yes")
     assert r.exit_code == 0, r.stderr
+    assert "Removed stage Vorführung; 1 deal now in Lead." in r.stderr
     assert crm("list", "deals", "-o", "json").json()[0]["stage"] == "Lead"
     assert "Vorführung" not in crm("stages").stdout
 

@@ -119,3 +119,54 @@ def test_csv_keeps_numbers_written_by_crm(crm):
 
     assert _csv_cell("-5.00") == "-5.00" and _csv_cell(-5) == -5
     assert _csv_cell("\tTab") == "'\tTab" and _csv_cell("\r=1") == "'\r=1"
+
+
+PWNED = "\x1b]0;pwned\x07Eve"
+
+
+@pytest.fixture
+def eve(crm):
+    for args in (
+        ("add", "contact", PWNED, "-e", "eve@example.com", "-c", "\x1b[5mBlink GmbH"),
+        ("add", "contact", "Eve Adams", "-c", "blink"),
+        ("add", "deal", "Dach\x07", "-C", "eve@example.com", "--amount", "10"),
+        ("add", "task", "Ruf\x1b[2J an", "-C", "eve@example.com"),
+    ):
+        r = crm(*args)
+        assert r.exit_code == 0, (args, r.stderr)
+        assert not any(ch in r.stderr for ch in RAW), (args, r.stderr)
+    return crm
+
+
+STDERR_PATHS = [
+    # an ambiguous REF: the candidate lines
+    (("show", "eve"), None),
+    (("tag", "eve", "vip"), None),
+    # refusals that name a stored record
+    (("add", "contact", "Zweite", "-e", "eve@example.com"), None),
+    (("delete", "company", "blink"), None),
+    # prompts on a terminal: yes/no, and keep/delete/cancel
+    (("delete", "contact", "1"), "n\n"),
+    (("delete", "company", "blink"), "c\n"),
+    (("tag", "--where", "--company", "blink", "vip"), "n\n"),
+    (("delete", "task", "ruf"), "n\n"),
+    # what happened
+    (("edit", "contact", "1", "--city", "Köln"), None),
+    (("done", "ruf"), None),
+    (("won", "dach"), None),
+]
+
+
+@pytest.mark.parametrize(("args", "answer"), STDERR_PATHS, ids=lambda v: " ".join(v or ""))
+def test_stored_names_reach_stderr_escaped(eve, monkeypatch, args, answer):
+    from crmcli import env
+
+    if answer is not None:
+        monkeypatch.setattr(env, "stdin_is_terminal", lambda: True)
+    # click drops CSI sequences from prompts when stderr is not a terminal (as here): on a
+    # terminal it does not.
+    monkeypatch.setattr("click.utils.should_strip_ansi", lambda *a, **k: False)
+    r = eve(*args, input=answer)
+    assert not any(ch in r.stderr for ch in RAW), repr(r.stderr)
+    assert not any(ch in r.stdout for ch in RAW), repr(r.stdout)
+    assert "^[" in r.stderr or "^G" in r.stderr, repr(r.stderr)  # the name, visibly

@@ -52,3 +52,22 @@ def test_machine_formats_stay_iso(dated, monkeypatch):
     csv = dated("list", "contacts", "-o", "csv").stdout
     assert "1980-12-24" in csv and "24.12.1980" not in csv
     assert "2027-01-31" in dated("list", "deals", "-o", "csv").stdout
+
+
+def test_search_details_follow_the_locale_and_keep_their_json_keys(dated, monkeypatch):
+    dated("log", "call", "müller", "-m", "Dach besprochen", "--at", "2026-11-20 10:00")
+    monkeypatch.setenv("CRM_LOCALE", "de")
+    table = dated("search", "dach").stdout
+    assert "call 20.11.2026 10:00: Dach besprochen" in table
+    assert "Lead · 10,00 € · Jürgen Müller" in table
+    assert "2026-11-20" not in table
+    monkeypatch.setenv("CRM_LOCALE", "en")
+    table = dated("search", "dach").stdout
+    assert "call 2026-11-20 10:00: Dach besprochen" in table and "€10.00" in table
+    hits = dated("search", "dach", "-o", "json").json()
+    stable = ["kind", "id", "name", "detail", "contact_id", "email", "company", "city"]
+    assert all(list(h)[:8] == stable for h in hits)
+    deal = next(h for h in hits if h["kind"] == "deal")
+    assert (deal["stage"], deal["amount"], deal["currency"]) == ("Lead", "10.00", "EUR")
+    call = next(h for h in hits if h["kind"] == "activity")
+    assert call["at"].startswith("2026-11-20T") and call["summary"] == "Dach besprochen"

@@ -283,3 +283,11 @@ def test_delete_companies_keeps_or_deletes_their_people(people, choice):
     else:
         assert left == {people["Cora"], people["Eva"], people["Frank"]}
         assert search.search("personennotiz") == []
+
+
+def test_edit_checks_custom_fields_as_the_one_record_path_does(people):
+    with pytest.raises(Invalid, match="^field: is 10,001 characters long"):
+        bulk.edit("contact", {"city": "bonn"}, {}, fields=[("quelle", "x" * 10_001)])
+    with pytest.raises(Invalid, match="is not a field name"):
+        bulk.edit("contact", {"city": "bonn"}, {}, fields=[("k" * 65, "messe")])
+    assert listed(fields=[("quelle", "x" * 10_001)]) == set()

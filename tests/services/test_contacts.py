@@ -218,3 +218,12 @@ def test_source_industry_and_field_filters_fold_like_search(db):
     assert contacts.list_contacts(source="nowhere") == []
     companies.add_company("Weiß AG", industry="Großhandel", now=NOW)
     assert [r["name"] for r in companies.list_companies(industry="grosshandel")] == ["Weiß AG"]
+
+
+def test_custom_field_keys_are_checked_by_the_service(db):
+    from crmcli.models import Contact
+
+    for key in ("k" * 65, "1st", "a b", ""):
+        with pytest.raises(Invalid, match="is not a field name"):
+            contacts.add_contact("Eva", fields=[(key, "v")], now=NOW)
+    assert Contact.select().count() == 0

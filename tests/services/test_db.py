@@ -283,3 +283,23 @@ def test_reports_do_not_test_the_backend():
 
     source = inspect.getsource(reports)
     assert "SqliteDatabase" not in source and "_sqlite" not in source
+
+
+def test_check_finds_funnel_counters_out_of_step_and_repair_recounts(db):
+    from crmcli.services import contacts, deals, stages, tallies
+
+    eva = contacts.add_contact("Eva", now=NOW)["id"]
+    deal = deals.add_deal("Dach", contact_id=eva, amount_cents=100_00, now=NOW)["id"]
+    deals.win_deal(deal, now=NOW)
+    deals.reopen_deal(deal, now=NOW)
+    assert maintenance.check(db) == []
+    # what the old rule kept: the reopened deal still counted in the won stage
+    won = stages.won_stage()["id"]
+    db.execute_sql("UPDATE pipeline_tally SET stage_id = ? WHERE kind = 'reached'", (won,))
+    problems = maintenance.check(db)
+    assert problems == ["funnel counters out of step (run 'crm db check --repair')"]
+    kept = tallies.rows()
+    assert maintenance.repair(problems) == ["Recounted the funnel counters."]
+    assert maintenance.check(db) == []
+    reached = [r[2] for r in tallies.rows() if r[0] == "reached"]
+    assert tallies.rows() != kept and reached == [stages.list_stages()[0]["id"]]

@@ -222,12 +222,15 @@ def test_card_has_history_and_activities_and_contacts_see_their_deals(person):
 
 
 def test_search_finds_deal_titles(person):
-    d = add(person, "Photovoltaik Anlage Süd")
+    d = add(person, "Photovoltaik Anlage Süd", amount_cents=123450)
     hits = search.search("photovolt sud")
     assert [(h["kind"], h["id"], h["name"]) for h in hits] == [
         ("deal", d["id"], "Photovoltaik Anlage Süd")
     ]
-    assert "Lead" in hits[0]["detail"]
+    # data, not words: each front end formats the amount and words the detail
+    assert "detail" not in hits[0]
+    hit = hits[0]
+    assert (hit["stage"], hit["amount"], hit["currency"]) == ("Lead", Decimal("1234.50"), "EUR")
     search.rebuild()
     assert search.search("photovolt")[0]["id"] == d["id"]
 
@@ -243,3 +246,11 @@ def test_owner_filter_folds_like_search(db):
     assert deals.count_deals(owner="jürgen") == 2
     assert deals.list_deals(owner="Niemand") == []
     assert [d["title"] for d in deals.list_deals(owner="anna", limit=5)] == ["Keller"]
+
+
+def test_who_changed_a_stage_has_the_one_line_limit(db):
+    deal = deals.add_deal("Dach", contact_id=contacts.add_contact("Eva", now=NOW)["id"], now=NOW)
+    with pytest.raises(Invalid, match="^by: is 201 characters long"):
+        deals.win_deal(deal["id"], now=NOW, by="x" * 201)
+    assert deals.get_deal(deal["id"])["status"] == "open"
+    assert DealStageChange.select().count() == 1

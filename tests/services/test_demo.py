@@ -499,3 +499,10 @@ def test_nobody_writes_between_the_check_and_the_replacement(db, db_target, monk
         other.close()
     assert tried == ["waited"]
     assert not Tag.select().where(Tag.name == "eigen").exists()
+
+
+def test_counts_are_worded_with_the_shared_plural():
+    counts = {"contacts": 1, "contact_tags": 2, "company_tags": 1, "activities": 3}
+    assert fill.describe_counts(counts) == (
+        "1 contact, 2 contact tags, 1 company tag and 3 activities"
+    )

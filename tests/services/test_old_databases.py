@@ -192,7 +192,7 @@ def test_postgres_database_of_an_early_schema_is_repaired(pg_url):
     )
     database.execute_sql("DROP TABLE pipeline_tally")
     database.execute_sql(
-        "DELETE FROM schema_migration WHERE name = %s", ("0006_repair_shipped_schema",)
+        "DELETE FROM schema_migration WHERE name >= %s", ("0006_repair_shipped_schema",)
     )
     database.close()
     database = dbmod.open_database(pg_url)
@@ -243,4 +243,78 @@ def test_a_search_index_of_an_older_shape_is_rebuilt_with_its_entries(tmp_path):
 
     assert maintenance.check(database) == []
     assert [hit["name"] for hit in search.search("muell")] == ["Jürgen Müller"]
+    database.close()
+
+
+def _with_reopened_deals_counted_the_old_way(path: Path) -> None:
+    """Deal 9 won and reopened, deal 14 lost and reopened, written into an old database with
+    the counters its code kept: 0006's frozen backfill, the rule before reopening undid."""
+    import importlib
+
+    from peewee import SqliteDatabase
+
+    conn = sqlite3.connect(path)
+    with conn:
+        steps = [
+            (9, 1, 5, "2026-11-13 10:00:00"), (9, 5, 1, "2026-11-14 10:00:00"),
+            (14, 6, 3, "2025-05-01 00:00:00"),
+        ]  # fmt: skip
+        conn.executemany(
+            "INSERT INTO deal_stage_change (deal_id, from_stage_id, to_stage_id, changed_at, "
+            "changed_by, currency) VALUES (?, ?, ?, ?, 'Lukas Köhler', 'EUR')",
+            steps,
+        )
+        conn.execute("UPDATE deal SET stage_id = 3, lost_reason = NULL WHERE id = 14")
+    conn.close()
+    old = importlib.import_module("crmcli.migrations.0006_repair_shipped_schema")
+    database = SqliteDatabase(str(path))
+    with database.atomic():
+        old._restay_all(database)
+        old._rebuild_tallies(database)
+    database.close()
+
+
+def test_upgrade_recounts_reopened_deals_kept_under_the_old_rule(tmp_path):
+    from crmcli.services import maintenance, reports, tallies
+
+    path = tmp_path / "reopened.db"
+    shutil.copyfile(FIXTURES / "schema4-c0180a0.db", path)
+    _with_reopened_deals_counted_the_old_way(path)
+    conn = sqlite3.connect(path)
+    old_won = conn.execute(
+        "SELECT SUM(deals) FROM pipeline_tally WHERE kind = 'reached' AND stage_id = 5"
+    ).fetchone()[0]
+    conn.close()
+    database = dbmod.open_database(str(path))
+    assert maintenance.check(database) == []
+    kept = tallies.rows()
+    tallies.rebuild()
+    assert tallies.rows() == kept
+    reached = {(k, s, sub): n for k, _, s, sub, _, n, _ in kept if k == "reached"}
+    assert sum(n for (_, s, _), n in reached.items() if s == 5) == old_won - 1  # deal 9
+    lost = sum(n for k, _, s, _, _, n, _ in kept if k == "lost")
+    assert lost == 10  # deal 14 is open again: 11 before
+    assert reports.funnel() is not None
+    database.close()
+
+
+def test_postgres_upgrade_recounts_reopened_deals(pg_url):
+    from crmcli.services import contacts, deals, stages, tallies
+
+    database = dbmod.open_database(pg_url)
+    anna = contacts.add_contact("Anna Weiß")
+    deal = deals.add_deal("Dach", contact_id=anna["id"], amount_cents=100_000)
+    deals.win_deal(deal["id"])
+    deals.reopen_deal(deal["id"])
+    counted = tallies.rows()
+    # the old rule: the reopened deal counted as having reached the won stage
+    database.execute_sql(
+        "UPDATE pipeline_tally SET stage_id = %s WHERE kind = 'reached'",
+        (stages.won_stage()["id"],),
+    )
+    database.execute_sql("DELETE FROM schema_migration WHERE name LIKE %s", ("0007_%",))
+    database.close()
+    database = dbmod.open_database(pg_url)
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    assert tallies.rows() == counted
     database.close()

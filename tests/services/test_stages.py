@@ -91,8 +91,12 @@ def test_remove_an_unused_stage(db):
 def test_a_stage_with_deals_is_removed_only_by_merging(db):
     person = contacts.add_contact("Jürgen Müller")
     deal = deals.add_deal("Dach", contact_id=person["id"], stage="qualifiziert", now=NOW)
-    with pytest.raises(Conflict, match="holds 1 deal"):
+    with pytest.raises(Conflict, match="holds 1 deal$"):
         stages.remove_stage("qualifiziert", now=NOW)
+    other = deals.add_deal("Zaun", contact_id=person["id"], stage="qualifiziert", now=NOW)
+    with pytest.raises(Conflict, match="holds 2 deals$"):
+        stages.remove_stage("qualifiziert", now=NOW)
+    deals.delete_deal(other["id"])
     with pytest.raises(Invalid, match="merge open stages"):
         stages.remove_stage("qualifiziert", move_to="gewonnen", now=NOW)
     removed = stages.remove_stage("qualifiziert", move_to="lead", now=NOW)

@@ -447,3 +447,34 @@ def test_snooze_only_postpones(db):
     assert tasks.get_task(task["id"])["snoozed_until"] is None  # nothing written
     later = tasks.snooze_task(task["id"], NOW + timedelta(days=31), now=NOW)
     assert later["effective_due"] == NOW + timedelta(days=31)
+
+
+# ---------------------------------------------------------------- guards in the service
+
+
+def test_a_task_about_another_customers_deal_is_refused_by_the_service(db):
+    from crmcli.services import deals
+
+    jm = contacts.add_contact("Jürgen Müller", company="Müller Bau GmbH", now=NOW)["id"]
+    ida = contacts.add_contact("Ida Brandt", company="Brandt KG", now=NOW)["id"]
+    dach = deals.add_deal("Dach", contact_id=jm, now=NOW)["id"]
+    with pytest.raises(Invalid, match="not Ida Brandt's"):
+        tasks.add_task("Angebot", contact_id=ida, deal_id=dach, now=NOW)
+    assert Task.select().count() == 0
+    mine = tasks.add_task("Angebot", contact_id=jm, deal_id=dach, now=NOW)
+    with pytest.raises(Invalid, match="not Ida Brandt's"):
+        tasks.edit_task(mine["id"], {"contact_id": ida}, now=NOW)
+    assert tasks.get_task(mine["id"])["contact_id"] == jm
+
+
+@pytest.mark.parametrize("field", ["title", "note"])
+def test_task_text_has_a_limit_in_the_service(db, field):
+    long = "x" * 200_001
+    values = {"title": "Angebot", "note": None, field: long}
+    with pytest.raises(Invalid, match=f"^{field}: is 200,001 characters long"):
+        tasks.add_task(values["title"], note=values["note"], now=NOW)
+    assert Task.select().count() == 0
+    task = tasks.add_task("Angebot", now=NOW)
+    with pytest.raises(Invalid, match=f"^{field}: is 200,001 characters long"):
+        tasks.edit_task(task["id"], {field: long}, now=NOW)
+    assert tasks.get_task(task["id"])["title"] == "Angebot"
