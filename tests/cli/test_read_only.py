@@ -26,11 +26,15 @@ def shared_dir():
 
 
 def _make(path: Path) -> None:
+    from datetime import UTC, datetime
+
     from crmcli.db import open_database
-    from crmcli.services import contacts
+    from crmcli.services import contacts, tasks
 
     database = open_database(str(path))
     contacts.add_contact("Anna Weiß", city="Köln")
+    # Due: `crm remind` has something to mark, so it must write (and cannot here).
+    tasks.add_task("Rückruf", due_at=datetime(2026, 1, 5, 9, tzinfo=UTC), due_has_time=True)
     database.close()  # the last connection removes -wal and -shm
     path.chmod(0o644)
 
