@@ -121,3 +121,32 @@ def test_a_bad_pinned_clock_is_a_clear_error(crm, monkeypatch):
     r = crm("list", "tasks")
     assert r.exit_code == 1
     assert r.stderr == "crm: error: CRM_NOW: 'gestern' is not an ISO datetime\n"
+
+
+def test_csv_keeps_phone_numbers_and_signed_numbers(crm):
+    """crm's own E.164 phone numbers are plain signed numbers: no formula, no ' in front."""
+    import csv
+    import io
+
+    assert crm("add", "contact", "Anna", "--phone", "+49 221 999").exit_code == 0
+    row = next(csv.DictReader(io.StringIO(crm("list", "contacts", "-o", "csv").stdout)))
+    assert row["phone_e164"] == "+49221999"
+    assert row["phone"] == "+49 221 999"
+    from crmcli.output import _csv_cell
+
+    for number in ("+49221999", "+49 221 999", "-5", "+1.5", "-0.25"):
+        assert _csv_cell(number) == number
+    for formula in (
+        "+1+1",
+        "-2+3",
+        "=1",
+        "+A1",
+        "-(1)",
+        "@SUM(A1)",
+        "+1.5e3",
+        "+ 1",
+        "+",
+        "+49-221",
+        "+1 +1",
+    ):
+        assert _csv_cell(formula) == "'" + formula, formula
