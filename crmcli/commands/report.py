@@ -39,6 +39,7 @@ FUNNEL_COLUMNS = (
     Column("stage", "Stage"), Column("reached", "Reached", "right"),
     Column("value_display", "Value", "right"), Column("next", "→ next", "right"),
     Column("to_won", "→ won", "right"), Column("median_days", "Median days", "right"),
+    Column("stays", "Stays", "right"),
 )  # fmt: skip
 REASON_COLUMNS = (
     Column("reason", "Lost because"), Column("deals", "Deals", "right"),
@@ -117,7 +118,9 @@ def funnel(
     output: c.OutputOpt = c.Format.table,
 ) -> None:
     """Per stage: deals that reached it, conversion to the next stage and to won, median
-    days in the stage, value; lost reasons ranked. Counts the deals created in the period.
+    days in the stage (of its completed stays, counted under Stays: a deal reopened from
+    lost left a stay there), value; lost reasons ranked. Counts the deals created in the
+    period.
 
     Example: crm report funnel --since 1.1.2026 -o json
     """
