@@ -18,7 +18,10 @@ import typer  # noqa: E402
 from typer.core import TyperGroup
 
 from crmcli import __version__
+from crmcli.commands import helptext
 from crmcli.env import Env, current, install
+
+helptext.install()  # --help layout: option names whole, NAME not {name}, no noise ranges
 
 
 def _fail(text: str, code: int) -> None:

@@ -42,8 +42,11 @@ def add_contact(
     it, case and accents ignored); a new one is created only when nothing matches, and an
     ambiguous name lists the candidates and changes nothing.
 
-    Example: crm add contact "Jürgen Müller" -e jm@example.de -p "030 1234567"
-    -c "Müller Bau GmbH" --city Berlin -t vip --field kundennr=4711
+    Example:
+
+    \b
+    crm add contact "Jürgen Müller" -e jm@example.de -p "030 1234567" \\
+        -c "Müller Bau GmbH" --city Berlin -t vip --field kundennr=4711
     """
     values = c.contact_values(
         dict(
@@ -98,7 +101,11 @@ def add_company(
 ) -> None:
     """Create a company. A company whose name differs only in case or accents exists already.
 
-    Example: crm add company "Müller Bau GmbH" --domain mueller-bau.de --industry Bau --city Köln
+    Example:
+
+    \b
+    crm add company "Müller Bau GmbH" --domain mueller-bau.de \\
+        --industry Bau --city Köln
     """
     values = c.given(
         domain=domain, industry=industry, phone=phone, email=email, street=street, zip=zip,
@@ -153,7 +160,11 @@ def add_task(
 ) -> None:
     """Create a task, optionally recurring (RFC 5545 rules).
 
-    Example: crm add task "Rückruf Müller" -C müller --due "tomorrow 9:00" --every "2 weeks"
+    Examples:
+
+    \b
+    crm add task "Rückruf Müller" -C müller --due "tomorrow 9:00"
+    crm add task Wochenbericht --due "mon 8:00" --every weekly
     """
     from crmcli.commands.cards import print_task
     from crmcli.errors import Invalid
@@ -212,7 +223,11 @@ def add_deal(
 ) -> None:
     """Open a deal in the sales pipeline; its first step is recorded in its stage history.
 
-    Example: crm add deal "Dachsanierung Köln" -C müller --amount 12.500,00 --close 31.12.
+    Example:
+
+    \b
+    crm add deal "Dachsanierung Köln" -C müller --amount 12.500,00 \\
+        --close 31.12.
     """
     from crmcli.commands.deals import describe
     from crmcli.errors import Invalid

@@ -63,7 +63,7 @@ BirthdayOpt = _opt(
 )
 StatusOpt = _opt("--status", "-s", help="lead, prospect, customer or inactive.")
 SourceOpt = _opt("--source", help="Lead source: where the contact came from.")
-OwnerOpt = _opt("--owner", help="Who in your team looks after this contact.")
+OwnerOpt = _opt("--owner", help="Who in your team looks after it.")
 NotesOpt = _opt("--notes", help="Free text notes (searchable).")
 ConsentOpt = Annotated[
     bool | None,

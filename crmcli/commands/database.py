@@ -34,7 +34,11 @@ def check(
     reminder queues (what `crm remind` reads) and the funnel counters (what `crm report
     funnel` reads). Exits 1 when a problem is found.
 
-    Example: crm db check || mail -s "crm db" me@example.de
+    Examples:
+
+    \b
+    crm db check || mail -s "crm db" me@example.de
+    crm db check --repair
     """
     from crmcli import db as dbmod
     from crmcli.errors import CrmError
@@ -66,7 +70,10 @@ def check(
 def migrate(output: c.OutputOpt = c.Format.table) -> None:
     """Apply pending schema migrations (opening a database does it too) and list them.
 
-    Example: crm db migrate
+    Example:
+
+    \b
+    crm db migrate
     """
     from crmcli import db as dbmod
 
@@ -87,7 +94,10 @@ def backup(
     A directory gets crm-backup-YYYY-MM-DD-HHMM.db; an existing file is never overwritten,
     and a copy that is cut short leaves no file behind.
 
-    Example: crm db backup ~/backups/
+    Example:
+
+    \b
+    crm db backup ~/backups/
     """
     from crmcli import db as dbmod
 
@@ -107,7 +117,10 @@ def restore(
     kept in a dated safety copy beside the database, the replacement is atomic and the
     restored database is upgraded. Asks first on a terminal; scripts must pass --yes.
 
-    Example: crm db restore ~/backups/crm-backup-2026-11-30-1415.db
+    Example:
+
+    \b
+    crm db restore ~/backups/crm-backup-2026-11-30-1415.db --yes
     """
     from crmcli import db as dbmod
 
@@ -125,7 +138,10 @@ def restore(
 def path() -> None:
     """Print which database crm uses (--db, $CRM_DB or the default file).
 
-    Example: crm db path
+    Example:
+
+    \b
+    crm db path
     """
     from crmcli import db as dbmod
 

@@ -36,7 +36,10 @@ def move(
 ) -> None:
     """Move an open deal to another stage; the step is recorded in its history.
 
-    Example: crm move "dach köln" Angebot
+    Example:
+
+    \b
+    crm move "dach köln" Angebot
     """
     c.db()
     from crmcli.services import deals
@@ -50,7 +53,10 @@ def move(
 def won(deal: DealArg, output: c.ResultOpt = None) -> None:
     """Mark a deal as won.
 
-    Example: crm won 12
+    Example:
+
+    \b
+    crm won 12
     """
     c.db()
     from crmcli.services import deals
@@ -70,7 +76,10 @@ def lost(
 ) -> None:
     """Mark a deal as lost, with the reason.
 
-    Example: crm lost 12 --reason "Preis zu hoch"
+    Example:
+
+    \b
+    crm lost 12 --reason "Preis zu hoch"
     """
     c.db()
     from crmcli.services import deals
@@ -84,7 +93,8 @@ def lost(
 # ---------------------------------------------------------------- the sales process
 
 stages_app = typer.Typer(
-    help="The sales process: list its stages, or add, rename, reorder and remove them.",
+    help="The sales process: list its stages, or add, rename, reorder and remove them."
+    "\n\nExamples:\n\n\b\ncrm stages\ncrm stages -o json\ncrm stages remove --help",
     invoke_without_command=True,
     add_completion=False,
 )
@@ -113,7 +123,11 @@ def _render_stages(output) -> None:
 def stages_list(ctx: typer.Context, output: c.OutputOpt = c.Format.table) -> None:
     """List the stages in order with probability, won/lost flag and the deals in each.
 
-    Example: crm stages -o json
+    Examples:
+
+    \b
+    crm stages
+    crm stages -o json
     """
     if ctx.invoked_subcommand is None:
         c.db()
@@ -134,7 +148,10 @@ def stages_add(
 ) -> None:
     """Add an open stage to the sales process.
 
-    Example: crm stages add Demo --after Qualifiziert --probability 40
+    Example:
+
+    \b
+    crm stages add Demo --after Qualifiziert --probability 40
     """
     c.db()
     from crmcli.services import stages
@@ -156,7 +173,10 @@ def stages_rename(
 ) -> None:
     """Rename a stage and/or change its probability.
 
-    Example: crm stages rename Angebot "Angebot verschickt" --probability 60
+    Example:
+
+    \b
+    crm stages rename Angebot "Angebot verschickt" --probability 60
     """
     from crmcli.errors import Invalid
 
@@ -178,7 +198,11 @@ def stages_reorder(
 ) -> None:
     """Put the stages in a new order; name every stage once.
 
-    Example: crm stages reorder Lead Qualifiziert Demo Angebot Verhandlung Gewonnen Verloren
+    Example:
+
+    \b
+    crm stages reorder Lead Qualifiziert Demo Angebot Verhandlung \\
+        Gewonnen Verloren
     """
     c.db()
     from crmcli.services import stages
@@ -200,7 +224,10 @@ def stages_remove(
 ) -> None:
     """Remove a stage; one that holds deals (or is in their history) needs --move-to.
 
-    Example: crm stages remove Demo --move-to Angebot --yes
+    Example:
+
+    \b
+    crm stages remove Demo --move-to Angebot --yes
     """
     c.db()
     from crmcli.services import stages

@@ -40,7 +40,12 @@ def delete(
     With --where: every contact (or company) the crm list filters select, in one transaction.
     Asks first on a terminal; scripts must pass --yes.
 
-    Examples: crm delete 12 | crm delete company acme --contacts keep --yes | crm delete task 7 |
+    Examples:
+
+    \b
+    crm delete 12
+    crm delete company acme --contacts keep --yes
+    crm delete task 7
     crm delete --where --status inactive --created-since -7d --dry-run
     """
     from crmcli.errors import Invalid

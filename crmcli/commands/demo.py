@@ -93,7 +93,12 @@ def demo(
     anybody's own records is refused, --force or not.
 
     To try the speed, make a big one in a file of its own (--db /tmp/big.db).
-    Example: crm demo --contacts 100000
+
+    Examples:
+
+    \b
+    crm demo
+    crm --db /tmp/big.db demo --contacts 100000
     """
     import time
 

@@ -152,11 +152,19 @@ def edit(
     in one transaction (asks first; scripts pass --yes); changes go before --where.
 
     An empty value ("") or --clear FIELD empties a field.
-    Examples: crm edit müller --email neu@example.de --tag vip --untag lead --every "30 days"
-    crm edit company acme --city Köln --clear phone ; crm edit task 7 --due fri --priority high
-    crm edit activity 42 --subject Reklamation ; crm edit tag vip --every "2 weeks"
-    crm edit deal "dach köln" --amount 14.000 --close 15.1.2027 ;
-    crm edit --status customer --tag kunde --where --status lead --tag bestellt --yes
+
+    Examples:
+
+    \b
+    crm edit müller --email neu@example.de --tag vip --untag lead
+    crm edit müller --every "30 days"
+    crm edit company acme --city Köln --clear phone
+    crm edit task 7 --due fri --priority high
+    crm edit activity 42 --subject Reklamation
+    crm edit tag vip --every "2 weeks"
+    crm edit deal "dach köln" --amount 14.000 --close 15.1.2027
+    crm edit --status customer --tag kunde --where --status lead \\
+        --tag bestellt --yes
     """
     if dry_run and not where:
         raise Invalid(None, "--dry-run goes with --where")

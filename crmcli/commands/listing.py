@@ -72,7 +72,11 @@ def list_contacts(
 ) -> None:
     """List contacts, filtered and sorted.
 
-    Example: crm list contacts --tag vip --city köln --sort -created -o csv
+    Examples:
+
+    \b
+    crm list contacts --tag vip --city köln
+    crm list contacts --sort -created -o csv > kontakte.csv
     """
     filters = dict(
         tags_=tag or [], company=company, city=city, status=status, source=source,
@@ -107,7 +111,10 @@ def list_companies(
 ) -> None:
     """List companies with how many people work there.
 
-    Example: crm list companies --sort -contacts --limit 10
+    Example:
+
+    \b
+    crm list companies --sort -contacts --limit 10
     """
     filters = dict(
         tags_=tag or [], city=city, industry=industry,
@@ -128,7 +135,10 @@ def list_companies(
 def list_tags(output: c.OutputOpt = c.Format.table) -> None:
     """List tags with how many contacts and companies carry each.
 
-    Example: crm list tags -o json
+    Example:
+
+    \b
+    crm list tags -o json
     """
     c.db()
     from crmcli.services import tags
@@ -170,7 +180,11 @@ def list_activities(
 ) -> None:
     """List activities, newest first (with --open: what still waits for an answer, oldest first).
 
-    Example: crm list activities --kind complaint --kind return --open
+    Examples:
+
+    \b
+    crm list activities --open
+    crm list activities --kind complaint --kind return --since -30d
     """
     from crmcli.commands.cards import ACTIVITY_COLUMNS, OPEN_COLUMNS, activity_view
 
@@ -215,7 +229,11 @@ def list_tasks(
 ) -> None:
     """List open tasks by due date, overdue ones marked (--all, --done for the others).
 
-    Example: crm list tasks --today ; crm list tasks --overdue -o json
+    Examples:
+
+    \b
+    crm list tasks --today
+    crm list tasks --overdue -o json
     """
     from crmcli.commands.cards import TASK_COLUMNS, task_view
     from crmcli.errors import Invalid
@@ -267,7 +285,11 @@ def list_deals(
 ) -> None:
     """List deals, newest first, filtered by stage, state, people, owner, close date, amount.
 
-    Example: crm list deals --open --closing-before +30d --min-amount 1.000 --sort close
+    Examples:
+
+    \b
+    crm list deals --open --closing-before +30d --sort close
+    crm list deals --won --min-amount 1.000 -o csv
     """
     from crmcli.commands.cards import DEAL_COLUMNS, deal_view
     from crmcli.errors import Invalid

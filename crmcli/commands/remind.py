@@ -84,7 +84,12 @@ def remind(
     due (cron may run this every 5 minutes); a longer --within looks further ahead without
     taking those reminders from the cron run; --all prints everything again.
 
-    Example crontab line: */15 8-18 * * 1-5  crm remind --brief | mail -E -s "CRM" me@example.de
+    Examples: a crontab line (cron needs the full path to crm, here for a clone in
+    $HOME/crmcli, and mails what it prints), and a look further ahead:
+
+    \b
+    */15 8-18 * * 1-5  $HOME/crmcli/.venv/bin/crm remind --brief
+    crm remind --within 30d
     """
     look_ahead = span(within, "within")
     waited = span(open_after, "open-after")

@@ -122,7 +122,11 @@ def funnel(
     lost left a stay there), value; lost reasons ranked. Counts the deals created in the
     period.
 
-    Example: crm report funnel --since 1.1.2026 -o json
+    Examples:
+
+    \b
+    crm report funnel --since 1.1.2026
+    crm report funnel -o json
     """
     from crmcli.env import current
 
@@ -154,7 +158,11 @@ def pipeline(currency: CurrencyOpt = "EUR", output: c.OutputOpt = c.Format.table
     """Open deals per stage, their value and value weighted by probability; then the same
     by expected close month: the forecast.
 
-    Example: crm report pipeline -o json | jq .total
+    Examples:
+
+    \b
+    crm report pipeline
+    crm report pipeline -o json | jq .total
     """
     c.db()
     from crmcli.services import reports
@@ -186,7 +194,11 @@ def sales(
     """Won deals and value, average deal, win rate and sales cycle, by month, quarter, owner
     or source; the last row is the total.
 
-    Example: crm report sales --by quarter --since 1.1.2026 -o csv
+    Examples:
+
+    \b
+    crm report sales --by quarter --since 1.1.2026
+    crm report sales --by owner -o csv
     """
     period = _period(since, until)
     c.db()

@@ -39,7 +39,12 @@ def search(
 
     Accents and case are ignored and words match as prefixes: muller and mueller find
     Müller, weiss finds Weiß, schmi finds Schmidt.
-    Example: crm search müller köln -o json
+
+    Examples:
+
+    \b
+    crm search müller köln
+    crm search weiss --kind contact -o json
     """
     c.db()
     from crmcli.services import search as search_service

@@ -31,7 +31,15 @@ def show(
     stage history), task or activity.
 
     REF is an id, an exact email or a unique part of the name (accents and case ignored).
-    Examples: crm show 12 | crm show jm@example.de | crm show müller | crm show company acme
+
+    Examples:
+
+    \b
+    crm show 12
+    crm show jm@example.de
+    crm show müller
+    crm show company acme
+    crm show deal "dach köln"
     """
     kind, ref = c.split_kind(args)
     timeline_limit = limit or None

@@ -88,8 +88,11 @@ def tag(args: Args, where: WhereOpt = False, yes: c.YesOpt = False, dry_run: Dry
     """Add tags to a contact (or: crm tag company REF TAG...), or with --where to every contact
     the crm list filters select, in one transaction (asks first; scripts pass --yes).
 
-    Examples: crm tag müller vip newsletter ;
-    crm tag --where --city köln --status customer newsletter ;
+    Examples:
+
+    \b
+    crm tag müller vip newsletter
+    crm tag --where --city köln --status customer newsletter
     crm tag company --where --industry bau b2b --yes
     """
     _apply(args, remove=False, where=where, yes=yes, dry_run=dry_run)
@@ -99,7 +102,11 @@ def untag(args: Args, where: WhereOpt = False, yes: c.YesOpt = False, dry_run: D
     """Remove tags from a contact (or: crm untag company REF TAG...), or with --where from every
     contact the crm list filters select, in one transaction (asks first; scripts pass --yes).
 
-    Examples: crm untag müller newsletter ; crm untag --where --status inactive newsletter --yes
+    Examples:
+
+    \b
+    crm untag müller newsletter
+    crm untag --where --status inactive newsletter --yes
     """
     _apply(args, remove=True, where=where, yes=yes, dry_run=dry_run)
 

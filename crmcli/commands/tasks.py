@@ -23,7 +23,11 @@ def done(
 ) -> None:
     """Finish a task. A recurring task spawns its next occurrence, counted from its due date.
 
-    Example: crm done 12 ; crm done "rückruf müller"
+    Examples:
+
+    \b
+    crm done 12
+    crm done "rückruf müller"
     """
     c.db()
     from crmcli.services import tasks
@@ -45,7 +49,11 @@ def snooze(
 ) -> None:
     """Postpone a task; a recurring series keeps its rhythm.
 
-    Example: crm snooze 12 "tomorrow 9:00"
+    Examples:
+
+    \b
+    crm snooze 12 "tomorrow 9:00"
+    crm snooze "rückruf müller" +3d
     """
     until = c.when(when, "when")
     c.db()
@@ -71,7 +79,12 @@ def reopen(
     (back in the stage it was closed from, or --stage). Reopening a recurring task undoes its
     `done`: the next occurrence it spawned goes again (refused if that one was changed since).
 
-    Examples: crm reopen 12 ; crm reopen activity 42 ; crm reopen deal 7 --stage Angebot
+    Examples:
+
+    \b
+    crm reopen 12
+    crm reopen activity 42
+    crm reopen deal 7 --stage Angebot
     """
     from crmcli.commands.cards import print_activity
     from crmcli.errors import Invalid

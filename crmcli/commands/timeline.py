@@ -41,15 +41,23 @@ def log(
         typer.Option("--company", "-c", help="The company (REF), with or instead of a contact."),
     ] = None,
     deal: Annotated[str | None, typer.Option("--deal", help="About this deal (REF).")] = None,
-    owner: c.OwnerOpt = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Who in your team had this interaction.")
+    ] = None,
     output: c.ResultOpt = None,
 ) -> None:
     """Record an interaction on a contact's (or company's) timeline.
 
     Inquiries, complaints and returns stay open until `crm resolve`. `-m -` with nothing
     on stdin, or a note without any text, is refused: nothing is logged.
-    Examples: crm log call müller -m "Angebot besprochen" --duration 15m --direction out
-    echo "Lieferung beschädigt" | crm log complaint jm@example.de -m - --subject Lieferung
+
+    Examples:
+
+    \b
+    crm log call müller -m "Angebot besprochen" --duration 15m \\
+        --direction out
+    echo "Lieferung beschädigt" | \\
+        crm log complaint jm@example.de -m - --subject Lieferung
     """
     from crmcli.errors import Invalid
 
@@ -93,7 +101,10 @@ def resolve(
 ) -> None:
     """Mark an inquiry, complaint or return as resolved, with who, when and how.
 
-    Example: crm resolve 42 -m "Ersatz geliefert"
+    Example:
+
+    \b
+    crm resolve 42 -m "Ersatz geliefert"
     """
     c.db()
     from crmcli.services import activities
