@@ -27,9 +27,12 @@ class Format(StrEnum):
 class Column(NamedTuple):
     """A table column. On a terminal narrower than the table, columns are fitted in this
     order: free text shrinks (down to `min_width`, ellipsized, one line per row), then whole
-    columns go, highest `drop` first (0: never dropped). A `keep` column is never cut: money,
-    dates, ids and emails; right-aligned columns (numbers) and columns holding only dates or
-    numbers are kept too."""
+    columns go, highest `drop` first (0: never dropped). `min_width` is how far a text may
+    shrink before columns go: give the column a person reads a row by (a name, a title) 20 or
+    more, so phone, city or tags go before it is cut short. A `keep` column is never cut:
+    money, dates, ids and emails; right-aligned columns (numbers) and columns holding only
+    dates or numbers are kept too (a kept column may still go whole, by its `drop`). On a
+    terminal a column empty in every row is left out first."""
 
     key: str
     header: str
@@ -306,11 +309,23 @@ def render_rows(
             _plain_table(rows, columns, out)
 
 
+def _filled(rows: list[dict], columns: Sequence[Column]) -> list[Column]:
+    """The columns with something in them, on a terminal (a person's table: a column empty in
+    every row says nothing); piped, every column stays, so the shape does not depend on the
+    data."""
+    from crmcli.env import current
+
+    if not current().stdout_isatty:
+        return list(columns)
+    return [c for c in columns if any(display(r.get(c.key)) for r in rows)]
+
+
 def _rich_table(rows: list[dict], columns: Sequence[Column], out: TextIO, title: str = "") -> None:
     from rich import box
     from rich.table import Table
 
     console = _console(out)
+    columns = _filled(rows, columns)
     cells = [[display(row.get(c.key)) for c in columns] for row in rows]
     fitted = fit_columns(columns, rows, cells, console.width)
     table = Table(box=box.SIMPLE_HEAD, title=title or None, title_justify="left", pad_edge=False)
@@ -383,14 +398,22 @@ def fit_columns(
         return [(i, squeezed.get(i, natural[i])) for i in shown]
     widths = {i: minimum[i] for i in shown}
     spare = room() - sum(widths.values())
-    wants = {i: natural[i] - minimum[i] for i in shown if natural[i] > minimum[i]}
+    # The space left goes first to the text a row is read by (columns never dropped: a name,
+    # a title), then to the rest as each needs it.
+    for i in shown:
+        if not columns[i].drop and spare > 0:
+            grow = min(spare, natural[i] - widths[i])
+            widths[i] += grow
+            spare -= grow
+    wants = {i: natural[i] - widths[i] for i in shown if natural[i] > widths[i]}
     total = sum(wants.values())
-    for i, want in wants.items():  # the space left, shared as the text needs it
+    for i, want in wants.items():  # shared as the text needs it
         widths[i] += max(0, spare * want // total) if total else 0
     return [(i, widths[i]) for i in shown]
 
 
 def _plain_table(rows: list[dict], columns: Sequence[Column], out: TextIO) -> None:
+    columns = _filled(rows, columns)
     cells = [[display(row.get(c.key)) for c in columns] for row in rows]
     headers = [c.header.upper() for c in columns]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]

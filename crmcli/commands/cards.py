@@ -58,10 +58,10 @@ CONTACT_FIELDS = (
 # On a narrow terminal free text shrinks first, then columns go, highest `drop` first; money,
 # dates, ids and emails (`keep`) are never cut (see output.Column).
 CONTACT_COLUMNS = (
-    Column("id", "Id", "right"), Column("name", "Name", min_width=14),
-    Column("company", "Company", max_width=30, drop=5),
-    Column("email", "Email", keep=True), Column("phone", "Phone", keep=True, drop=2),
-    Column("city", "City", drop=3, min_width=8), Column("status", "Status", drop=4),
+    Column("id", "Id", "right"), Column("name", "Name", min_width=22),
+    Column("company", "Company", max_width=30, drop=2, min_width=12),
+    Column("email", "Email", keep=True), Column("phone", "Phone", keep=True, drop=3),
+    Column("city", "City", drop=4, min_width=8), Column("status", "Status", drop=5),
     Column("tags", "Tags", max_width=30, drop=6, min_width=8),
 )  # fmt: skip
 COMPANY_FIELDS = (
@@ -71,15 +71,15 @@ COMPANY_FIELDS = (
     ("updated_at", "Updated"),
 )  # fmt: skip
 COMPANY_COLUMNS = (
-    Column("id", "Id", "right"), Column("name", "Name", min_width=14),
-    Column("industry", "Industry", drop=3, min_width=8), Column("city", "City", drop=2),
-    Column("domain", "Domain", keep=True, drop=4), Column("contacts", "People", "right"),
+    Column("id", "Id", "right"), Column("name", "Name", min_width=22),
+    Column("industry", "Industry", drop=4, min_width=8), Column("city", "City", drop=2),
+    Column("domain", "Domain", keep=True, drop=3), Column("contacts", "People", "right"),
     Column("tags", "Tags", max_width=30, drop=6, min_width=8),
 )  # fmt: skip
 PEOPLE_COLUMNS = (
-    Column("id", "Id", "right"), Column("name", "Name", min_width=14),
-    Column("position", "Position", drop=4), Column("email", "Email", keep=True),
-    Column("phone", "Phone", keep=True, drop=2), Column("status", "Status", drop=3),
+    Column("id", "Id", "right"), Column("name", "Name", min_width=22),
+    Column("position", "Position", drop=3, min_width=10), Column("email", "Email", keep=True),
+    Column("phone", "Phone", keep=True, drop=2), Column("status", "Status", drop=4),
 )  # fmt: skip
 FIELD_COLUMNS = (Column("key", "Field"), Column("value", "Value"))
 ACTIVITY_FIELDS = (
@@ -91,21 +91,21 @@ ACTIVITY_FIELDS = (
 )  # fmt: skip
 ACTIVITY_COLUMNS = (
     Column("id", "Id", "right"), Column("occurred_at", "When", keep=True),
-    Column("kind", "Kind", keep=True), Column("direction", "Dir", drop=4),
-    Column("who", "Contact", max_width=28, drop=3, min_width=12),
-    Column("summary", "Subject / text", max_width=60, min_width=16),
-    Column("status", "Status", drop=2),
+    Column("kind", "Kind", keep=True), Column("direction", "Dir", drop=5),
+    Column("who", "Contact", max_width=28, drop=3, min_width=16),
+    Column("summary", "Subject / text", max_width=60, min_width=24),
+    Column("status", "Status", drop=4),
 )  # fmt: skip
 OPEN_COLUMNS = (
     Column("id", "Id", "right"), Column("occurred_at", "Since", keep=True),
     Column("age_days", "Days", "right"), Column("kind", "Kind", keep=True),
-    Column("who", "Contact", max_width=28, drop=3, min_width=12),
-    Column("summary", "Subject / text", max_width=60, min_width=16),
+    Column("who", "Contact", max_width=28, drop=3, min_width=16),
+    Column("summary", "Subject / text", max_width=60, min_width=24),
 )  # fmt: skip
 TIMELINE_COLUMNS = (
     Column("id", "Id", "right"), Column("occurred_at", "When", keep=True),
     Column("kind", "Kind", keep=True), Column("direction", "Dir", drop=3),
-    Column("summary", "Subject / text", max_width=70, min_width=16),
+    Column("summary", "Subject / text", max_width=70, min_width=24),
     Column("status", "Status", drop=2),
 )  # fmt: skip
 TASK_FIELDS = (
@@ -114,10 +114,13 @@ TASK_FIELDS = (
     ("created_at", "Created"),
 )  # fmt: skip
 TASK_COLUMNS = (
-    Column("id", "Id", "right"), Column("due", "Due", keep=True), Column("flag", "!", keep=True),
-    Column("title", "Task", max_width=50, min_width=16),
-    Column("contact", "Contact", max_width=28, drop=3, min_width=12),
-    Column("priority", "Priority", drop=4), Column("repeat", "Repeats", drop=5, min_width=8),
+    Column("id", "Id", "right"), Column("due", "Due", keep=True),
+    # On a terminal the row's colour already says overdue and today: the flag and the
+    # priority go first when the title or the contact would be cut.
+    Column("flag", "!", keep=True, drop=7),
+    Column("title", "Task", max_width=50, min_width=28),
+    Column("contact", "Contact", max_width=28, drop=3, min_width=18),
+    Column("priority", "Priority", drop=5), Column("repeat", "Repeats", drop=6, min_width=8),
 )  # fmt: skip
 
 
@@ -238,15 +241,15 @@ DEAL_FIELDS = (
     ("updated_at", "Updated"),
 )  # fmt: skip
 DEAL_COLUMNS = (
-    Column("id", "Id", "right"), Column("title", "Deal", max_width=40, min_width=12),
+    Column("id", "Id", "right"), Column("title", "Deal", max_width=40, min_width=24),
     Column("stage", "Stage", min_width=8, drop=2), Column("amount_display", "Amount", "right"),
     Column("expected_close", "Close", keep=True),
-    Column("contact", "Contact", max_width=28, drop=4, min_width=10),
-    Column("company", "Company", max_width=28, drop=5, min_width=10),
-    Column("owner", "Owner", drop=6, min_width=8),
+    Column("contact", "Contact", max_width=28, drop=4, min_width=16),
+    Column("company", "Company", max_width=28, drop=5, min_width=16),
+    Column("owner", "Owner", drop=6, min_width=12),
 )  # fmt: skip
 CARD_DEAL_COLUMNS = (
-    Column("id", "Id", "right"), Column("title", "Deal", max_width=40, min_width=12),
+    Column("id", "Id", "right"), Column("title", "Deal", max_width=40, min_width=20),
     Column("stage", "Stage", min_width=8), Column("amount_display", "Amount", "right"),
     Column("expected_close", "Close", keep=True),
 )  # fmt: skip

@@ -36,17 +36,17 @@ SALES_KEYS = (
 )  # fmt: skip
 
 FUNNEL_COLUMNS = (
-    Column("stage", "Stage"), Column("reached", "Reached", "right"),
+    Column("stage", "Stage", min_width=14), Column("reached", "Reached", "right"),
     Column("value_display", "Value", "right"), Column("next", "→ next", "right"),
     Column("to_won", "→ won", "right"), Column("median_days", "Median days", "right"),
     Column("stays", "Stays", "right"),
 )  # fmt: skip
 REASON_COLUMNS = (
-    Column("reason", "Lost because"), Column("deals", "Deals", "right"),
+    Column("reason", "Lost because", min_width=24), Column("deals", "Deals", "right"),
     Column("share_display", "Share", "right"), Column("value_display", "Value", "right"),
 )  # fmt: skip
 PIPELINE_COLUMNS = (
-    Column("stage", "Stage"), Column("probability", "Prob. %", "right"),
+    Column("stage", "Stage", min_width=14), Column("probability", "Prob. %", "right"),
     Column("deals", "Deals", "right"), Column("value_display", "Value", "right"),
     Column("weighted_display", "Weighted", "right"),
 )  # fmt: skip
@@ -54,11 +54,13 @@ MONTH_COLUMNS = (
     Column("month", "Close month"), Column("deals", "Deals", "right"),
     Column("value_display", "Value", "right"), Column("weighted_display", "Weighted", "right"),
 )  # fmt: skip
+# The first column is the group, headed by what it groups by (Month, Owner...): never cut;
+# on a narrow terminal the average deal (won value / won) and the cycle go first.
 SALES_COLUMNS = (
-    Column("group", ""), Column("won", "Won", "right"), Column("lost", "Lost", "right"),
+    Column("won", "Won", "right"), Column("lost", "Lost", "right"),
     Column("won_value_display", "Won value", "right"),
-    Column("average_display", "Avg deal", "right"), Column("rate", "Win rate", "right"),
-    Column("sales_cycle_days", "Cycle days", "right"),
+    Column("average_display", "Avg deal", "right", drop=2), Column("rate", "Win rate", "right"),
+    Column("sales_cycle_days", "Cycle days", "right", drop=1),
 )  # fmt: skip
 
 
@@ -206,7 +208,7 @@ def sales(
 
     rows = reports.sales(by=by, since=period[0], until=period[1], currency=currency)
     if output is not Format.table:
-        render_rows(rows, SALES_COLUMNS, output, fields=SALES_KEYS)
+        render_rows(rows, (), output, fields=SALES_KEYS)
         return
     cur = currency.upper()
     for r in rows:
@@ -215,4 +217,5 @@ def sales(
             won_value_display=_money(r["won_value"], cur),
             average_display=_money(r["average_deal"], cur), rate=_percent(r["win_rate"]),
         )  # fmt: skip
-    render_rows(rows, SALES_COLUMNS, output)
+    group = Column("group", by.strip().capitalize(), keep=True)
+    render_rows(rows, (group, *SALES_COLUMNS), output)

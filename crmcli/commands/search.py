@@ -20,7 +20,7 @@ class Kind(StrEnum):
 
 COLUMNS = (
     Column("kind", "Kind", keep=True), Column("id", "Id", "right"),
-    Column("name", "Name", min_width=14), Column("detail", "Detail", min_width=16),
+    Column("name", "Name", min_width=22), Column("detail", "Detail", min_width=16),
 )  # fmt: skip
 
 
