@@ -44,23 +44,36 @@ def _help_record(original: Any) -> Any:
     return get_help_record
 
 
+def _wrap_text(original: Any) -> Any:
+    def wrap_text(*args: Any, **kwargs: Any) -> str:
+        # Loaded with the first help page, not at start-up: a plain command never wraps text.
+        from typer._click import _textwrap
+
+        if not getattr(_textwrap, "_crm_layout", False):
+
+            class TextWrapper(_textwrap.TextWrapper):
+                def __init__(self, *args: Any, **kwargs: Any) -> None:
+                    kwargs.setdefault("break_on_hyphens", False)
+                    super().__init__(*args, **kwargs)
+
+            _textwrap.TextWrapper = TextWrapper  # type: ignore[misc]
+            _textwrap._crm_layout = True  # type: ignore[attr-defined]
+        return original(*args, **kwargs)
+
+    return wrap_text
+
+
 def install() -> None:
-    """Apply the layout to every command built from now on (cheap: no imports typer has not
-    made already)."""
+    """Apply the layout to every help page (cheap: patches modules typer has loaded already;
+    the text wrapper itself is loaded with the first help page)."""
     from typer import core
-    from typer._click import _textwrap
+    from typer._click import formatting
 
-    if getattr(_textwrap, "_crm_layout", False):
+    if getattr(formatting, "_crm_layout", False):
         return
-
-    class TextWrapper(_textwrap.TextWrapper):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs.setdefault("break_on_hyphens", False)
-            super().__init__(*args, **kwargs)
-
-    _textwrap.TextWrapper = TextWrapper  # type: ignore[misc]
+    formatting.wrap_text = _wrap_text(formatting.wrap_text)
     core.TyperArgument.make_metavar = _argument_metavar  # type: ignore[method-assign]
     core.TyperOption.get_help_record = _help_record(  # type: ignore[method-assign]
         core.TyperOption.get_help_record
     )
-    _textwrap._crm_layout = True  # type: ignore[attr-defined]
+    formatting._crm_layout = True  # type: ignore[attr-defined]
