@@ -125,4 +125,5 @@ def test_demo_rejects_impossible_sizes_as_usage_errors(crm):
 def test_demo_help_has_an_example(crm):
     r = crm("demo", "--help")
     assert r.exit_code == 0
-    assert "Example: crm demo --contacts 100000" in r.stdout
+    assert "Examples:" in r.stdout
+    assert "\n  crm --db /tmp/big.db demo --contacts 100000\n" in r.stdout  # one a line
