@@ -55,13 +55,31 @@ def clean_fields(values: dict) -> dict:
     return out
 
 
-def _check_name_free(name_fold: str, company_id: int | None = None) -> None:
-    query = Company.select(Company.id, Company.name).where(Company.name_fold == name_fold)
+def same_name(name: str, company_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the companies whose name is `name` as names compare (refs.same_name:
+    Müller Bau = Mueller Bau = Muller Bau, Weiß = Weiss), but for `company_id`."""
+    forms = refs.plain_forms(name)
+    query = Company.select(Company.id, Company.name)
+    if forms is not None:  # through the unique index on name_fold
+        query = query.where(Company.name_fold.in_(sorted(forms)))
+    else:
+        plain, german = refs.name_forms(name)
+        query = query.where(
+            (Company.name_fold == plain)
+            | (Company.name_key == german)
+            | Company.name_key.endswith(f" | {german}")
+        )
     if company_id is not None:
         query = query.where(Company.id != company_id)
-    other = query.first()
-    if other is not None:
-        raise Conflict(f"company #{other.id} {other.name} exists already")
+    rows = query.order_by(Company.id).tuples()
+    return [(i, n) for i, n in rows if refs.same_name(n, name)]
+
+
+def _check_name_free(name: str, company_id: int | None = None) -> None:
+    found = same_name(name, company_id)
+    if found:
+        other_id, other_name = found[0]
+        raise Conflict(f"company #{other_id} {other_name} exists already")
 
 
 def find_company(name: str) -> int | None:
@@ -105,7 +123,7 @@ def add_company(
     now = now or utcnow()
     row = clean_fields({"name": name, **values})
     with database_proxy.atomic():
-        _check_name_free(row["name_fold"])
+        _check_name_free(row["name"])
         company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
         _add_tags(company_id, tags_)
         search.reindex_companies([company_id])
@@ -135,8 +153,8 @@ def edit_company(
         raise Invalid("field", f"companies have no field {', '.join(sorted(unknown))}")
     row = clean_fields(changes)
     with database_proxy.atomic():
-        if "name_fold" in row:
-            _check_name_free(row["name_fold"], company_id)
+        if "name" in row:
+            _check_name_free(row["name"], company_id)
         row["updated_at"] = now
         Company.update(**row).where(Company.id == company_id).execute()
         _add_tags(company_id, add_tags)
