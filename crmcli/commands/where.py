@@ -315,6 +315,7 @@ def edit_where(kind: str, v: dict, *, yes: bool, dry_run_: bool, output=None) ->
         kind, filters, changes, add_tags=v.get("tag", []), remove_tags=v.get("untag", []),
         fields=c.assignments(v.get("field")), every=every, expect=ids(rows), now=c.now(),
     )  # fmt: skip
-    if result["company_created"]:
-        c.done(f"Created company {result['company_created']}.")
+    from crmcli.commands.add import company_news
+
+    company_news(result)
     c.done(f"Changed {what} of {target}.")

@@ -176,9 +176,11 @@ def edit(
     model = Contact if kind == "contact" else Company
     with database_proxy.atomic():
         ids = _ids(kind, filters, every, expect)
-        created = None
+        company: dict = {}
         if kind == "contact" and "company" in changes:
-            row["company"], created = _company(changes["company"], now)
+            row["company"], created = companies.link_company(changes["company"], now=now)
+            name = Company.select(Company.name).where(Company.id == row["company"]).scalar()
+            company = {"company_id": row["company"], "company": name, "company_created": created}
         row["updated_at"] = now
         for part in chunks(ids):
             model.update(**row).where(model.id.in_(part)).execute()
@@ -199,25 +201,8 @@ def edit(
             (search.reindex_contacts if kind == "contact" else search.reindex_companies)(ids)
         if kind == "contact" and {"cadence_days", "status"} & set(row):
             cadence.refresh(ids)
-    return {
-        "kind": kind, "records": len(ids), "tagged": tagged, "untagged": untagged,
-        "company_created": created,
-    }  # fmt: skip
-
-
-def _company(ref: str | None, now: datetime) -> tuple[int | None, str | None]:
-    """The company a REF names (as every REF: a fragment, accents and case aside; ambiguous is
-    an error); created only when nothing matches. Returns its id and, if created, its name."""
-    from crmcli.errors import NotFound
-    from crmcli.services import companies
-
-    name = " ".join((ref or "").split())
-    if not name:
-        return None, None
-    try:
-        return companies.resolve_company(name), None
-    except NotFound:
-        return companies.link_or_create(name, now=now), name
+    # With a company change: the company's id and name, and whether naming it created it.
+    return {"kind": kind, "records": len(ids), "tagged": tagged, "untagged": untagged, **company}
 
 
 def delete(

@@ -98,22 +98,21 @@ def find_company(name: str) -> int | None:
     return None
 
 
-def link_company(name: str, *, now: datetime | None = None) -> tuple[int, bool]:
-    """The company `name` names (see find_company), and False; or, when nothing matches, a
-    new company of that name, and True."""
-    found = find_company(name)
-    if found is not None:
-        return found, False
-    row = clean_fields({"name": name})
-    now = now or utcnow()
-    company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
-    search.reindex_companies([company_id])
+def link_company(name: str | None, *, now: datetime | None = None) -> tuple[int | None, bool]:
+    """The company a contact's `name` names as a REF (see find_company), and False; or, when
+    nothing matches, a new company of that name, and True; (None, False) for no name. Call it
+    in the transaction that links the contact, so the look-up and the insert are one step."""
+    if name is None or not name.strip():
+        return None, False
+    with database_proxy.atomic():
+        found = find_company(name)
+        if found is not None:
+            return found, False
+        row = clean_fields({"name": name})
+        now = now or utcnow()
+        company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
+        search.reindex_companies([company_id])
     return company_id, True
-
-
-def link_or_create(name: str, *, now: datetime | None = None) -> int:
-    """The id of the company `name` names, created when nothing matches (see link_company)."""
-    return link_company(name, now=now)[0]
 
 
 def add_company(

@@ -185,16 +185,15 @@ def add_contact(
     now: datetime | None = None,
     **values,
 ) -> dict:
-    """Create a contact. `company` is resolved like a REF (companies.find_company) and created
-    only when nothing matches."""
+    """Create a contact. `company` is resolved like a REF and created only when nothing matches
+    (companies.link_company); the card says whether it was (`company_created`)."""
     now = now or utcnow()
     row = clean_fields({"name": name, **values}, now)
     row.setdefault("status", "lead")
     _check_consent(row.get("consent", False), row.get("consent_at"))
     with database_proxy.atomic():
         _check_email_free(row.get("email_key"))
-        if company and company.strip():
-            row["company"] = companies.link_or_create(company, now=now)
+        row["company"], created = companies.link_company(company, now=now)
         contact_id = Contact.insert(created_at=now, updated_at=now, **row).execute()
         if tags_:
             ContactTag.insert_many(
@@ -205,7 +204,7 @@ def add_contact(
         search.reindex_contacts([contact_id])
         if row.get("cadence_days") is not None or tags_:
             cadence.refresh([contact_id])
-    return get_contact(contact_id)
+    return get_contact(contact_id) | {"company_created": created}
 
 
 def edit_contact(
@@ -218,7 +217,8 @@ def edit_contact(
     now: datetime | None = None,
 ) -> dict:
     """Change fields (None or "" clears one), tags and custom fields: all or nothing. A company
-    is resolved like a REF and created only when nothing matches (companies.find_company)."""
+    is resolved like a REF and created only when nothing matches (companies.link_company);
+    the card says whether it was (`company_created`)."""
     now = now or utcnow()
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -232,9 +232,9 @@ def edit_contact(
             _check_consent(bool(consent), row["consent_at"])
         if "email_key" in row:
             _check_email_free(row["email_key"], contact_id)
+        created = False
         if "company" in changes:
-            name = _text(changes["company"])
-            row["company"] = companies.link_or_create(name, now=now) if name else None
+            row["company"], created = companies.link_company(_text(changes["company"]), now=now)
         row["updated_at"] = now
         Contact.update(**row).where(Contact.id == contact_id).execute()
         add = tags.ensure_tags(add_tags)
@@ -251,7 +251,7 @@ def edit_contact(
         search.reindex_contacts([contact_id])
         if add or drop or {"cadence_days", "status"} & set(row):
             cadence.refresh([contact_id])
-    return get_contact(contact_id)
+    return get_contact(contact_id) | {"company_created": created}
 
 
 def tag_contact(contact_id: int, names: Iterable[str], *, remove: bool = False) -> dict:
