@@ -137,6 +137,18 @@ def _add_tags(company_id: int, names: Iterable[str]) -> None:
         ).on_conflict_ignore().execute()
 
 
+def check_change(changes: dict, *, many: bool = False) -> dict:
+    """A change to companies as a user gave it, checked and turned into column values. With
+    `many` it goes to several companies at once, so no name (each one's own). The one check
+    of edit_company and bulk.edit."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise Invalid("field", f"companies have no field {', '.join(sorted(unknown))}")
+    if many and "name" in changes:
+        raise Invalid("name", "each company has its own name; change it one by one")
+    return clean_fields(changes)
+
+
 def edit_company(
     company_id: int,
     changes: dict,
@@ -147,10 +159,7 @@ def edit_company(
 ) -> dict:
     """Change fields (None or "" clears one) and tags of a company, all or nothing."""
     now = now or utcnow()
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise Invalid("field", f"companies have no field {', '.join(sorted(unknown))}")
-    row = clean_fields(changes)
+    row = check_change(changes)
     with database_proxy.atomic():
         if "name" in row:
             _check_name_free(row["name"], company_id)
@@ -176,34 +185,17 @@ def tag_company(company_id: int, names: Iterable[str], *, remove: bool = False) 
 
 
 def delete_company(company_id: int, *, contacts: str = "keep") -> dict:
-    """Delete a company. Its contacts are kept without a company, or deleted with it."""
+    """Delete a company. Its contacts are kept without a company, or deleted with it; see
+    bulk.delete_companies, the one delete of one company and of many."""
+    from crmcli.services import bulk
+
     if contacts not in ("keep", "delete"):
         raise Invalid("contacts", f"'{contacts}' must be keep or delete")
-    card = get_company(company_id)
     with database_proxy.atomic():
-        people = [
-            r[0] for r in Contact.select(Contact.id).where(Contact.company == company_id).tuples()
-        ]
-        from crmcli.models import Activity
-
-        # The company's own entries go with it; its people's entries stay with people who stay.
-        gone = (Activity.company == company_id) & Activity.contact.is_null()
-        if contacts == "delete":
-            gone = (Activity.company == company_id) | Activity.contact.in_(people)
-        else:
-            Activity.update(company=None).where(
-                (Activity.company == company_id) & Activity.contact.is_null(False)
-            ).execute()
-        search.remove("activity", [r[0] for r in Activity.select(Activity.id).where(gone).tuples()])
-        if contacts == "delete":
-            Contact.delete().where(Contact.id.in_(people)).execute()
-            search.remove("contact", people)
-        else:
-            Contact.update(company=None).where(Contact.id.in_(people)).execute()
-            search.reindex_contacts(people)
-        Company.delete().where(Company.id == company_id).execute()
-        search.remove("company", [company_id])
-    card["contacts_deleted" if contacts == "delete" else "contacts_unlinked"] = len(people)
+        card = get_company(company_id)
+        people = len(card["contacts"])
+        bulk.delete_companies([company_id], contacts=contacts)
+    card["contacts_deleted" if contacts == "delete" else "contacts_unlinked"] = people
     return card
 
 
