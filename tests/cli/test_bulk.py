@@ -218,7 +218,7 @@ def test_delete_where_says_what_goes_and_what_stays(crm, people):
 def test_delete_companies_where_keeps_or_deletes_people(crm, people):
     r = crm("delete", "company", "--where", "--all")
     assert r.exit_code == 1
-    assert "2 companies have 3 contacts; pass --yes and --contacts keep|delete" in r.stderr
+    assert "2 companies have 3 contacts: --yes deletes the companies" in r.stderr
     r = crm("delete", "company", "--where", "--tag", "x", "--contacts", "delete", "--yes")
     assert (r.exit_code, r.stderr) == (0, "No companies match.\n")
     r = crm("delete", "company", "--where", "--all", "--contacts", "delete", "--yes")
