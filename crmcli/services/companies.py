@@ -179,9 +179,15 @@ def edit_company(
 
 
 def tag_company(company_id: int, names: Iterable[str], *, remove: bool = False) -> dict:
-    if remove:
-        return edit_company(company_id, {}, remove_tags=names)
-    return edit_company(company_id, {}, add_tags=names)
+    """Add (or remove) tags on one company. Removing, the card lists the names the company
+    did not carry (`not_tagged`)."""
+    names = list(names)
+    if not remove:
+        return edit_company(company_id, {}, add_tags=names)
+    with database_proxy.atomic():
+        carried = get_company(company_id)["tags"]
+        card = edit_company(company_id, {}, remove_tags=names)
+    return card | {"not_tagged": tags.not_carried(carried, names)}
 
 
 def delete_company(company_id: int, *, contacts: str = "keep") -> dict:

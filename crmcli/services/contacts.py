@@ -290,10 +290,15 @@ def edit_contact(
 
 
 def tag_contact(contact_id: int, names: Iterable[str], *, remove: bool = False) -> dict:
-    """Add (or remove) tags on one contact."""
-    if remove:
-        return edit_contact(contact_id, {}, remove_tags=names)
-    return edit_contact(contact_id, {}, add_tags=names)
+    """Add (or remove) tags on one contact. Removing, the card lists the names the contact
+    did not carry (`not_tagged`)."""
+    names = list(names)
+    if not remove:
+        return edit_contact(contact_id, {}, add_tags=names)
+    with database_proxy.atomic():
+        carried = get_contact(contact_id)["tags"]
+        card = edit_contact(contact_id, {}, remove_tags=names)
+    return card | {"not_tagged": tags.not_carried(carried, names)}
 
 
 def delete_contact(contact_id: int) -> dict:
