@@ -166,7 +166,7 @@ def edit(
         if kind == "contact":
             contacts.check_stored_consent(ids, row)
         company: dict = {}
-        if kind == "contact" and "company" in changes:
+        if kind == "contact" and "company" in changes and ids:  # none: no company made
             row["company"], created = companies.link_company(changes["company"], now=now)
             name = Company.select(Company.name).where(Company.id == row["company"]).scalar()
             company = {"company_id": row["company"], "company": name, "company_created": created}
