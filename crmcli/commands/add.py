@@ -59,29 +59,21 @@ def add_contact(
     c.db()
     from crmcli.services import contacts
 
-    new = new_company(company)
     card = contacts.add_contact(
         name, company=company, tags_=tag or [], fields=fields, now=c.now(), **values
     )
-    company_news(card, new)
+    company_news(card)
     at = f" at {card['company']} (company #{card['company_id']})" if card["company"] else ""
     c.done(f"Added contact #{card['id']} {card['name']}{at}.")
     if output is not None:
         print_contact(card, output)
 
 
-def new_company(name: str | None) -> bool:
-    """Whether naming company `name` will create it (nothing matches it); an ambiguous name
-    fails here, before anything is written."""
-    from crmcli.services import companies
-
-    return bool(name and name.strip()) and companies.find_company(name) is None
-
-
-def company_news(card: dict, new: bool) -> None:
-    """Say so when naming a company created it (a typo would otherwise go unnoticed)."""
-    if new and card["company_id"] is not None:
-        c.done(f"created company '{card['company']}' (#{card['company_id']})")
+def company_news(result: dict) -> None:
+    """Say so when naming a company created it (a typo would otherwise go unnoticed): one
+    wording for add, edit and edit --where, from what the service reports."""
+    if result.get("company_created"):
+        c.done(f"Created company '{result['company']}' (#{result['company_id']}).")
 
 
 @app.command("company")

@@ -172,7 +172,11 @@ def confirm(question: str, *, yes: bool) -> None:
     if yes:
         return
     if not current().stdin_isatty:
-        raise CrmError(f"{question.rstrip('?')}: refusing without a terminal to ask; pass --yes")
+        # An error starts lower-case like every other; the question is a sentence.
+        what = question.rstrip("?")
+        raise CrmError(
+            f"{what[:1].lower()}{what[1:]}: refusing without a terminal to ask; pass --yes"
+        )
     from crmcli.output import clean
 
     if not typer.confirm(clean(question, newlines=True), default=False, err=True):

@@ -205,8 +205,12 @@ def _ask_people(label: str, people: int, yes: bool, *, has: str = "has") -> Peop
     if not current().stdin_isatty:
         from crmcli.errors import CrmError
 
+        # Scripts: --yes alone never deletes people; that takes an explicit --contacts delete.
+        them = "it" if people == 1 else "them"
+        company = "company" if has == "has" else "companies"
         raise CrmError(
-            f"{label} {has} {plural(people, 'contact')}; pass --yes and --contacts keep|delete"
+            f"{label} {has} {plural(people, 'contact')}: --yes deletes the {company} and keeps "
+            f"{them} without company; --contacts delete --yes deletes {them} too"
         )
     answers = {"k": "keep", "keep": "keep", "d": "delete", "delete": "delete"}
     answers |= {"c": "cancel", "cancel": "cancel", "": "cancel"}

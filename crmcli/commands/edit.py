@@ -206,14 +206,13 @@ def _edit_contact(ref: str, v: dict, output) -> None:
     plain.update(
         {k: v[o] for k, o in (("consent_at", "consent_date"), ("cadence_days", "every")) if o in v}
     )
-    from crmcli.commands.add import company_news, new_company
+    from crmcli.commands.add import company_news
 
-    new = new_company(v.get("company"))
     card = contacts.edit_contact(
         contact_id, c.contact_values(plain), add_tags=v.get("tag", []),
         remove_tags=v.get("untag", []), fields=c.assignments(v.get("field")), now=c.now(),
     )  # fmt: skip
-    company_news(card, new)
+    company_news(card)
     c.done(f"Updated contact #{card['id']} {card['name']}.")
     if output is not None:
         print_contact(card, output)

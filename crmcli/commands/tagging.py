@@ -50,8 +50,11 @@ def _apply(args: list[str], *, remove: bool, where: bool, yes: bool, dry_run: bo
         card = companies.tag_company(companies.resolve_company(ref), names, remove=remove)
     else:
         card = contacts.tag_contact(contacts.resolve_contact(ref), names, remove=remove)
+    label = f"{kind.capitalize()} #{card['id']} {card['name']}"
+    for name in card.get("not_tagged", []):
+        c.done(f"{label} had no tag {name}.")
     shown = ", ".join(card["tags"]) or "none"
-    c.done(f"{kind.capitalize()} #{card['id']} {card['name']} now has tags: {shown}.")
+    c.done(f"{label} now has tags: {shown}.")
 
 
 def _apply_where(args: list[str], *, remove: bool, yes: bool, dry_run: bool) -> None:

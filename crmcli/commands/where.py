@@ -282,6 +282,19 @@ def ids(rows: list[tuple[int, str]]) -> list[int]:
     return [i for i, _ in rows]
 
 
+# What a change of `crm edit` is called in a sentence ("Changed status and tags of 3 contacts").
+CHANGE_WORDS = {
+    "every": "stay-in-touch cadence", "consent_date": "consent date", "tag": "tags",
+    "untag": "tags", "field": "custom fields",
+}  # fmt: skip
+
+
+def changed_what(v: dict) -> str:
+    """`status, city and tags`: the changes of `crm edit` as words, each once."""
+    words = sorted({CHANGE_WORDS.get(k, k.replace("_", " ")) for k in v})
+    return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
+
+
 def edit_where(kind: str, v: dict, *, yes: bool, dry_run_: bool, output=None) -> None:
     """`crm edit [KIND] CHANGES --where FILTERS`: the same changes on every selected record."""
     from crmcli.commands.edit import COMPANY, CONTACT
@@ -303,7 +316,7 @@ def edit_where(kind: str, v: dict, *, yes: bool, dry_run_: bool, output=None) ->
     filters, every, rows = select(kind)
     if none_match(kind, rows):
         return
-    what = ", ".join(sorted(k.replace("_", "-") for k in v))
+    what = changed_what(v)
     target = plural(len(rows), kind)
     if dry_run_:
         dry_run(kind, filters, f"change {what} of {target}", output)
@@ -315,6 +328,7 @@ def edit_where(kind: str, v: dict, *, yes: bool, dry_run_: bool, output=None) ->
         kind, filters, changes, add_tags=v.get("tag", []), remove_tags=v.get("untag", []),
         fields=c.assignments(v.get("field")), every=every, expect=ids(rows), now=c.now(),
     )  # fmt: skip
-    if result["company_created"]:
-        c.done(f"Created company {result['company_created']}.")
+    from crmcli.commands.add import company_news
+
+    company_news(result)
     c.done(f"Changed {what} of {target}.")

@@ -212,7 +212,7 @@ def resolve_activity(
     if card["kind"] not in TRACKED_KINDS:
         raise Invalid(
             "activity",
-            f"#{activity_id} is a {card['kind']}; "
+            f"#{activity_id} is {'an' if card['kind'][:1] in 'aeiou' else 'a'} {card['kind']}; "
             "only inquiries, complaints and returns are resolved",
         )
     changed = Activity.update(

@@ -33,9 +33,6 @@ KINDS = ("contact", "company")
 # Fields whose text is in a record's search entry (see search.contact_entries/company_entries).
 CONTACT_INDEXED = {"name", "email", "company", "city", "notes"}
 COMPANY_INDEXED = {"name", "domain", "email", "city", "notes"}
-# One value for many records makes no sense for these (names and emails are each one's own).
-CONTACT_UNIQUE = {"name", "email"}
-COMPANY_UNIQUE = {"name"}
 
 
 def chunks(ids: Sequence[int]) -> Iterator[list[int]]:
@@ -149,36 +146,30 @@ def edit(
     now: datetime | None = None,
 ) -> dict:
     """Give every selected record the same changes (None or "" clears a field), tags and
-    custom fields, all or nothing; validated as the one-record edit validates them."""
+    custom fields, all or nothing; checked by the one-record edit's own check
+    (contacts.check_change, companies.check_change)."""
     from crmcli.services import companies, contacts
 
     now = now or utcnow()
     _check_kind(kind)
-    editable, unique = (
-        (contacts.EDITABLE, CONTACT_UNIQUE)
-        if kind == "contact"
-        else (companies.EDITABLE, COMPANY_UNIQUE)
-    )
-    unknown = set(changes) - set(editable)
-    if unknown:
-        raise Invalid("field", f"{kind}s have no field {', '.join(sorted(unknown))}")
     if fields and kind != "contact":
         raise Invalid("field", "companies have no custom fields")
     contacts.check_fields(fields)
-    for key in sorted(unique & set(changes)):
-        if key == "name" or changes[key] not in (None, ""):
-            raise Invalid(key, f"each {kind} has its own {key}; change it one by one")
     if kind == "contact":
-        row = contacts.clean_fields(changes, now)
+        row = contacts.check_change(changes, now, many=True)
     else:
-        row = companies.clean_fields(changes)
+        row = companies.check_change(changes, many=True)
     add_tags, remove_tags = list(add_tags), list(remove_tags)
     model = Contact if kind == "contact" else Company
     with database_proxy.atomic():
         ids = _ids(kind, filters, every, expect)
-        created = None
-        if kind == "contact" and "company" in changes:
-            row["company"], created = _company(changes["company"], now)
+        if kind == "contact":
+            contacts.check_stored_consent(ids, row)
+        company: dict = {}
+        if kind == "contact" and "company" in changes and ids:  # none: no company made
+            row["company"], created = companies.link_company(changes["company"], now=now)
+            name = Company.select(Company.name).where(Company.id == row["company"]).scalar()
+            company = {"company_id": row["company"], "company": name, "company_created": created}
         row["updated_at"] = now
         for part in chunks(ids):
             model.update(**row).where(model.id.in_(part)).execute()
@@ -199,25 +190,8 @@ def edit(
             (search.reindex_contacts if kind == "contact" else search.reindex_companies)(ids)
         if kind == "contact" and {"cadence_days", "status"} & set(row):
             cadence.refresh(ids)
-    return {
-        "kind": kind, "records": len(ids), "tagged": tagged, "untagged": untagged,
-        "company_created": created,
-    }  # fmt: skip
-
-
-def _company(ref: str | None, now: datetime) -> tuple[int | None, str | None]:
-    """The company a REF names (as every REF: a fragment, accents and case aside; ambiguous is
-    an error); created only when nothing matches. Returns its id and, if created, its name."""
-    from crmcli.errors import NotFound
-    from crmcli.services import companies
-
-    name = " ".join((ref or "").split())
-    if not name:
-        return None, None
-    try:
-        return companies.resolve_company(name), None
-    except NotFound:
-        return companies.link_or_create(name, now=now), name
+    # With a company change: the company's id and name, and whether naming it created it.
+    return {"kind": kind, "records": len(ids), "tagged": tagged, "untagged": untagged, **company}
 
 
 def delete(
@@ -237,8 +211,31 @@ def delete(
         ids = _ids(kind, filters, every, expect)
         if kind == "contact":
             along = contact_dependents(ids)
-            _delete_contacts(ids)
+            delete_contacts(ids)
             return {"kind": kind, "records": len(ids), **along}
+        along = delete_companies(ids, contacts=contacts)
+    return {"kind": kind, "records": len(ids), "contacts_done": contacts, **along}
+
+
+def delete_contacts(ids: Sequence[int]) -> None:
+    """Delete contacts with their timeline and tasks (by the schema's cascades) and index
+    entries; their deals stay, without contact. The one delete of one contact and of many."""
+    with database_proxy.atomic():
+        for part in chunks(ids):
+            timeline = Activity.select(Activity.id).where(Activity.contact.in_(part))
+            search.remove("activity", [i for (i,) in timeline.tuples()])
+            Contact.delete().where(Contact.id.in_(part)).execute()
+        search.remove("contact", ids)
+
+
+def delete_companies(ids: Sequence[int], *, contacts: str = "keep") -> dict[str, int]:
+    """Delete companies. Their people are kept without company or deleted with them
+    (`contacts`); the companies' own entries go, entries on people who stay stay (without the
+    company). The one delete of one company and of many; returns what it concerned
+    (company_dependents, and with `delete` the people's contact_dependents as contact_*)."""
+    if contacts not in ("keep", "delete"):
+        raise Invalid("contacts", f"'{contacts}' must be keep or delete")
+    with database_proxy.atomic():
         people: list[int] = []
         for part in chunks(ids):
             people += [
@@ -247,7 +244,7 @@ def delete(
         along = company_dependents(ids)
         if contacts == "delete":
             along |= {f"contact_{k}": n for k, n in contact_dependents(people).items()}
-            _delete_contacts(people)
+            delete_contacts(people)
         for part in chunks(ids):
             # The company's own entries go with it; its people's entries stay with people who stay.
             own = Activity.company.in_(part) & Activity.contact.is_null()
@@ -262,16 +259,7 @@ def delete(
         for part in chunks(ids):
             Company.delete().where(Company.id.in_(part)).execute()
         search.remove("company", ids)
-    return {"kind": kind, "records": len(ids), "contacts_done": contacts, **along}
-
-
-def _delete_contacts(ids: Sequence[int]) -> None:
-    """Contacts with their timeline and tasks (by the schema's cascades) and index entries."""
-    for part in chunks(ids):
-        timeline = Activity.select(Activity.id).where(Activity.contact.in_(part))
-        search.remove("activity", [i for (i,) in timeline.tuples()])
-        Contact.delete().where(Contact.id.in_(part)).execute()
-    search.remove("contact", ids)
+    return along
 
 
 def contact_dependents(contact_ids: Sequence[int]) -> dict[str, int]:

@@ -55,13 +55,31 @@ def clean_fields(values: dict) -> dict:
     return out
 
 
-def _check_name_free(name_fold: str, company_id: int | None = None) -> None:
-    query = Company.select(Company.id, Company.name).where(Company.name_fold == name_fold)
+def same_name(name: str, company_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the companies whose name is `name` as names compare (refs.same_name:
+    Müller Bau = Mueller Bau = Muller Bau, Weiß = Weiss), but for `company_id`."""
+    forms = refs.plain_forms(name)
+    query = Company.select(Company.id, Company.name)
+    if forms is not None:  # through the unique index on name_fold
+        query = query.where(Company.name_fold.in_(sorted(forms)))
+    else:
+        plain, german = refs.name_forms(name)
+        query = query.where(
+            (Company.name_fold == plain)
+            | (Company.name_key == german)
+            | Company.name_key.endswith(f" | {german}")
+        )
     if company_id is not None:
         query = query.where(Company.id != company_id)
-    other = query.first()
-    if other is not None:
-        raise Conflict(f"company #{other.id} {other.name} exists already")
+    rows = query.order_by(Company.id).tuples()
+    return [(i, n) for i, n in rows if refs.same_name(n, name)]
+
+
+def _check_name_free(name: str, company_id: int | None = None) -> None:
+    found = same_name(name, company_id)
+    if found:
+        other_id, other_name = found[0]
+        raise Conflict(f"company #{other_id} {other_name} exists already")
 
 
 def find_company(name: str) -> int | None:
@@ -80,22 +98,21 @@ def find_company(name: str) -> int | None:
     return None
 
 
-def link_company(name: str, *, now: datetime | None = None) -> tuple[int, bool]:
-    """The company `name` names (see find_company), and False; or, when nothing matches, a
-    new company of that name, and True."""
-    found = find_company(name)
-    if found is not None:
-        return found, False
-    row = clean_fields({"name": name})
-    now = now or utcnow()
-    company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
-    search.reindex_companies([company_id])
+def link_company(name: str | None, *, now: datetime | None = None) -> tuple[int | None, bool]:
+    """The company a contact's `name` names as a REF (see find_company), and False; or, when
+    nothing matches, a new company of that name, and True; (None, False) for no name. Call it
+    in the transaction that links the contact, so the look-up and the insert are one step."""
+    if name is None or not name.strip():
+        return None, False
+    with database_proxy.atomic():
+        found = find_company(name)
+        if found is not None:
+            return found, False
+        row = clean_fields({"name": name})
+        now = now or utcnow()
+        company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
+        search.reindex_companies([company_id])
     return company_id, True
-
-
-def link_or_create(name: str, *, now: datetime | None = None) -> int:
-    """The id of the company `name` names, created when nothing matches (see link_company)."""
-    return link_company(name, now=now)[0]
 
 
 def add_company(
@@ -105,7 +122,7 @@ def add_company(
     now = now or utcnow()
     row = clean_fields({"name": name, **values})
     with database_proxy.atomic():
-        _check_name_free(row["name_fold"])
+        _check_name_free(row["name"])
         company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
         _add_tags(company_id, tags_)
         search.reindex_companies([company_id])
@@ -120,6 +137,18 @@ def _add_tags(company_id: int, names: Iterable[str]) -> None:
         ).on_conflict_ignore().execute()
 
 
+def check_change(changes: dict, *, many: bool = False) -> dict:
+    """A change to companies as a user gave it, checked and turned into column values. With
+    `many` it goes to several companies at once, so no name (each one's own). The one check
+    of edit_company and bulk.edit."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise Invalid("field", f"companies have no field {', '.join(sorted(unknown))}")
+    if many and "name" in changes:
+        raise Invalid("name", "each company has its own name; change it one by one")
+    return clean_fields(changes)
+
+
 def edit_company(
     company_id: int,
     changes: dict,
@@ -130,13 +159,10 @@ def edit_company(
 ) -> dict:
     """Change fields (None or "" clears one) and tags of a company, all or nothing."""
     now = now or utcnow()
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise Invalid("field", f"companies have no field {', '.join(sorted(unknown))}")
-    row = clean_fields(changes)
+    row = check_change(changes)
     with database_proxy.atomic():
-        if "name_fold" in row:
-            _check_name_free(row["name_fold"], company_id)
+        if "name" in row:
+            _check_name_free(row["name"], company_id)
         row["updated_at"] = now
         Company.update(**row).where(Company.id == company_id).execute()
         _add_tags(company_id, add_tags)
@@ -153,40 +179,29 @@ def edit_company(
 
 
 def tag_company(company_id: int, names: Iterable[str], *, remove: bool = False) -> dict:
-    if remove:
-        return edit_company(company_id, {}, remove_tags=names)
-    return edit_company(company_id, {}, add_tags=names)
+    """Add (or remove) tags on one company. Removing, the card lists the names the company
+    did not carry (`not_tagged`)."""
+    names = list(names)
+    if not remove:
+        return edit_company(company_id, {}, add_tags=names)
+    with database_proxy.atomic():
+        carried = get_company(company_id)["tags"]
+        card = edit_company(company_id, {}, remove_tags=names)
+    return card | {"not_tagged": tags.not_carried(carried, names)}
 
 
 def delete_company(company_id: int, *, contacts: str = "keep") -> dict:
-    """Delete a company. Its contacts are kept without a company, or deleted with it."""
+    """Delete a company. Its contacts are kept without a company, or deleted with it; see
+    bulk.delete_companies, the one delete of one company and of many."""
+    from crmcli.services import bulk
+
     if contacts not in ("keep", "delete"):
         raise Invalid("contacts", f"'{contacts}' must be keep or delete")
-    card = get_company(company_id)
     with database_proxy.atomic():
-        people = [
-            r[0] for r in Contact.select(Contact.id).where(Contact.company == company_id).tuples()
-        ]
-        from crmcli.models import Activity
-
-        # The company's own entries go with it; its people's entries stay with people who stay.
-        gone = (Activity.company == company_id) & Activity.contact.is_null()
-        if contacts == "delete":
-            gone = (Activity.company == company_id) | Activity.contact.in_(people)
-        else:
-            Activity.update(company=None).where(
-                (Activity.company == company_id) & Activity.contact.is_null(False)
-            ).execute()
-        search.remove("activity", [r[0] for r in Activity.select(Activity.id).where(gone).tuples()])
-        if contacts == "delete":
-            Contact.delete().where(Contact.id.in_(people)).execute()
-            search.remove("contact", people)
-        else:
-            Contact.update(company=None).where(Contact.id.in_(people)).execute()
-            search.reindex_contacts(people)
-        Company.delete().where(Company.id == company_id).execute()
-        search.remove("company", [company_id])
-    card["contacts_deleted" if contacts == "delete" else "contacts_unlinked"] = len(people)
+        card = get_company(company_id)
+        people = len(card["contacts"])
+        bulk.delete_companies([company_id], contacts=contacts)
+    card["contacts_deleted" if contacts == "delete" else "contacts_unlinked"] = people
     return card
 
 

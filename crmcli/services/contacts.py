@@ -20,7 +20,14 @@ from crmcli.models import (
     utcnow,
 )
 from crmcli.services import cadence, companies, limits, prepared, refs, search, tags
-from crmcli.values import birthday_value, fold, fold_variants, parse_email, parse_phone
+from crmcli.values import (
+    birthday_value,
+    fold,
+    fold_variants,
+    parse_email,
+    parse_phone,
+    plural,
+)
 
 TEXT_FIELDS = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
 EDITABLE = (
@@ -133,12 +140,47 @@ def clean_fields(values: dict, now: datetime) -> dict:
 _SLACK = timedelta(minutes=5)
 
 
-def _check_consent(consent: bool, consent_at: datetime | None) -> None:
-    """A consent date says when consent was given: it needs the consent itself."""
+def _check_consent(consent: bool, consent_at: datetime | None, *, without: int = 0) -> None:
+    """A consent date says when consent was given: it needs the consent itself. `without`:
+    how many of the contacts a change goes to have not consented."""
     if consent_at is not None and not consent:
+        some = f"; {plural(without, 'contact')} of these gave none" if without else ""
         raise Invalid(
-            "consent-date", "a date of consent needs the consent itself (it does not grant it)"
+            "consent-date",
+            f"a date of consent needs the consent itself (it does not grant it){some}",
+            contacts_without_consent=without or None,
         )
+
+
+def check_change(changes: dict, now: datetime, *, many: bool = False) -> dict:
+    """A change to contacts as a user gave it (None or "" clears a field), checked and turned
+    into column values: known fields, valid values, a consent date only with consent. With
+    `many` it goes to several contacts at once, so no name and no email (each one's own).
+    The one check of edit_contact and bulk.edit; see check_stored_consent for the rest."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise Invalid("field", f"contacts have no field {', '.join(sorted(unknown))}")
+    if many:
+        for key in ("email", "name"):
+            if key in changes and (key == "name" or changes[key] not in (None, "")):
+                raise Invalid(key, f"each contact has its own {key}; change it one by one")
+    row = clean_fields(changes, now)
+    if "consent" in row:
+        _check_consent(row["consent"], row.get("consent_at"))
+    return row
+
+
+def check_stored_consent(contact_ids: Sequence[int], row: dict) -> None:
+    """A consent date given without the consent itself goes only to contacts that consented
+    already (call it in the transaction that writes `row`, from check_change)."""
+    if row.get("consent_at") is None or "consent" in row:
+        return
+    without = 0
+    for start in range(0, len(contact_ids), 500):
+        part = list(contact_ids[start : start + 500])
+        without += Contact.select().where(Contact.id.in_(part) & ~Contact.consent).count()
+    if without:
+        _check_consent(False, row["consent_at"], without=without if len(contact_ids) > 1 else 0)
 
 
 def _check_email_free(email_key: str | None, contact_id: int | None = None) -> None:
@@ -185,16 +227,15 @@ def add_contact(
     now: datetime | None = None,
     **values,
 ) -> dict:
-    """Create a contact. `company` is resolved like a REF (companies.find_company) and created
-    only when nothing matches."""
+    """Create a contact. `company` is resolved like a REF and created only when nothing matches
+    (companies.link_company); the card says whether it was (`company_created`)."""
     now = now or utcnow()
     row = clean_fields({"name": name, **values}, now)
     row.setdefault("status", "lead")
     _check_consent(row.get("consent", False), row.get("consent_at"))
     with database_proxy.atomic():
         _check_email_free(row.get("email_key"))
-        if company and company.strip():
-            row["company"] = companies.link_or_create(company, now=now)
+        row["company"], created = companies.link_company(company, now=now)
         contact_id = Contact.insert(created_at=now, updated_at=now, **row).execute()
         if tags_:
             ContactTag.insert_many(
@@ -205,7 +246,7 @@ def add_contact(
         search.reindex_contacts([contact_id])
         if row.get("cadence_days") is not None or tags_:
             cadence.refresh([contact_id])
-    return get_contact(contact_id)
+    return get_contact(contact_id) | {"company_created": created}
 
 
 def edit_contact(
@@ -218,23 +259,17 @@ def edit_contact(
     now: datetime | None = None,
 ) -> dict:
     """Change fields (None or "" clears one), tags and custom fields: all or nothing. A company
-    is resolved like a REF and created only when nothing matches (companies.find_company)."""
+    is resolved like a REF and created only when nothing matches (companies.link_company);
+    the card says whether it was (`company_created`)."""
     now = now or utcnow()
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise Invalid("field", f"contacts have no field {', '.join(sorted(unknown))}")
-    row = clean_fields(changes, now)
+    row = check_change(changes, now)
     with database_proxy.atomic():
-        if row.get("consent_at") is not None:
-            consent = row.get("consent")
-            if consent is None:
-                consent = Contact.select(Contact.consent).where(Contact.id == contact_id).scalar()
-            _check_consent(bool(consent), row["consent_at"])
+        check_stored_consent([contact_id], row)
         if "email_key" in row:
             _check_email_free(row["email_key"], contact_id)
+        created = False
         if "company" in changes:
-            name = _text(changes["company"])
-            row["company"] = companies.link_or_create(name, now=now) if name else None
+            row["company"], created = companies.link_company(_text(changes["company"]), now=now)
         row["updated_at"] = now
         Contact.update(**row).where(Contact.id == contact_id).execute()
         add = tags.ensure_tags(add_tags)
@@ -251,26 +286,29 @@ def edit_contact(
         search.reindex_contacts([contact_id])
         if add or drop or {"cadence_days", "status"} & set(row):
             cadence.refresh([contact_id])
-    return get_contact(contact_id)
+    return get_contact(contact_id) | {"company_created": created}
 
 
 def tag_contact(contact_id: int, names: Iterable[str], *, remove: bool = False) -> dict:
-    """Add (or remove) tags on one contact."""
-    if remove:
-        return edit_contact(contact_id, {}, remove_tags=names)
-    return edit_contact(contact_id, {}, add_tags=names)
+    """Add (or remove) tags on one contact. Removing, the card lists the names the contact
+    did not carry (`not_tagged`)."""
+    names = list(names)
+    if not remove:
+        return edit_contact(contact_id, {}, add_tags=names)
+    with database_proxy.atomic():
+        carried = get_contact(contact_id)["tags"]
+        card = edit_contact(contact_id, {}, remove_tags=names)
+    return card | {"not_tagged": tags.not_carried(carried, names)}
 
 
 def delete_contact(contact_id: int) -> dict:
-    """Delete a contact with its tags, custom fields, timeline and tasks; returns its card."""
-    from crmcli.models import Activity
+    """Delete a contact with its tags, custom fields, timeline and tasks; returns its card.
+    See bulk.delete_contacts, the one delete of one contact and of many."""
+    from crmcli.services import bulk
 
-    card = get_contact(contact_id)
     with database_proxy.atomic():
-        timeline = Activity.select(Activity.id).where(Activity.contact == contact_id)
-        search.remove("activity", [r[0] for r in timeline.tuples()])
-        Contact.delete().where(Contact.id == contact_id).execute()  # cascades to the timeline
-        search.remove("contact", [contact_id])
+        card = get_contact(contact_id)
+        bulk.delete_contacts([contact_id])
     return card
 
 

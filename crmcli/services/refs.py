@@ -3,9 +3,12 @@ fragment. Shared by every kind of record so the rule is written once."""
 
 from __future__ import annotations
 
+import itertools
+import re
+
 from crmcli.errors import Ambiguous, Candidate, Invalid, NotFound
 from crmcli.services import prepared
-from crmcli.values import fold
+from crmcli.values import fold, fold_variants
 
 MAX_CANDIDATES = 10
 # Ids are 64-bit signed integers on SQLite and PostgreSQL alike: a bigger number names nothing.
@@ -28,6 +31,44 @@ def parse_id(ref: str, *, kind: str) -> int:
     if number > MAX_ID:
         raise NotFound(f"no {kind} with id {text}")
     return number
+
+
+def name_forms(text: str) -> tuple[str, str]:
+    """The two folds a name is compared under, as the search index holds it
+    (values.fold_variants): umlauts reduced and expanded. `Jürgen Müller` -> (`jurgen muller`,
+    `juergen mueller`); a name without umlauts has one form twice."""
+    plain = fold(text)
+    both = fold_variants(text)
+    return plain, (both[len(plain) + 3 :] if both != plain else plain)
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two names are the same as crm compares names: equal with umlauts reduced
+    (Müller = Muller) or with them expanded (Müller = Mueller); ß is ss, case and accents
+    aside. Only an umlaut is rewritten, never the letters `ue`: Bauer is not Baur, and so
+    Mueller is not Muller either (only Müller is both)."""
+    (plain_a, german_a), (plain_b, german_b) = name_forms(a), name_forms(b)
+    return plain_a == plain_b or german_a == german_b
+
+
+_TRANSLITERATION = re.compile(r"[aou]e")
+MAX_SPELLINGS = 256
+
+
+def plain_forms(text: str) -> set[str] | None:
+    """Every reduced form (`name_forms(...)[0]`) that a name the same as `text` can have, for
+    an indexed lookup; None when there are too many to list (a name full of ae/oe/ue).
+    A name the same by its expanded form has that form with some of its ae/oe/ue reduced:
+    those that were umlauts."""
+    plain, german = name_forms(text)
+    spots = [m.start() for m in _TRANSLITERATION.finditer(german)]
+    if 2 ** len(spots) > MAX_SPELLINGS:
+        return None
+    out = {plain}
+    for chosen in itertools.product((False, True), repeat=len(spots)):
+        cut = {at + 1 for at, drop in zip(spots, chosen, strict=True) if drop}
+        out.add("".join(ch for i, ch in enumerate(german) if i not in cut))
+    return out
 
 
 def resolve(model, ref: str, *, kind: str, describe=None) -> int:
@@ -54,8 +95,12 @@ def resolve(model, ref: str, *, kind: str, describe=None) -> int:
             raise NotFound(f"no {kind} with email {text}", kind=kind, ref=text)
         return found
 
-    fragment = fold(text)
-    query = model.select(model.id).where(model.name_key.contains(fragment))
+    # name_key holds both forms of the name (see name_forms): a fragment in either form of the
+    # name matches, so müller finds Mueller and mueller finds Müller, but baur not Bauer.
+    plain, german = name_forms(text)
+    query = model.select(model.id).where(
+        model.name_key.contains(plain) | model.name_key.contains(german)
+    )
     ids = [row[0] for row in query.order_by(model.name_key, model.id).limit(2).tuples()]
     if len(ids) == 1:
         return ids[0]
@@ -63,9 +108,10 @@ def resolve(model, ref: str, *, kind: str, describe=None) -> int:
         raise NotFound(f"no {kind} matches '{text}'", kind=kind, ref=text)
     # Several contain the fragment: a name that equals it exactly still names one record.
     exact = model.select(model.id).where(
-        (model.name_key == fragment)
-        | model.name_key.startswith(f"{fragment} | ")
-        | model.name_key.endswith(f" | {fragment}")
+        (model.name_key == plain)
+        | (model.name_key == german)
+        | model.name_key.startswith(f"{plain} | ")
+        | model.name_key.endswith(f" | {german}")
     )
     exact_ids = [row[0] for row in exact.limit(2).tuples()]
     if len(exact_ids) == 1:

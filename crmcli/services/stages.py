@@ -88,6 +88,27 @@ def lost_stage() -> dict:
     return next(r for r in _all() if r["is_lost"])
 
 
+def _closes(stage: dict) -> bool:
+    return bool(stage["is_won"] or stage["is_lost"])
+
+
+def _closing_names(rows: Sequence[dict]) -> str:
+    return " and ".join(r["name"] for r in rows if _closes(r))
+
+
+def _check_order(rows: Sequence[dict]) -> None:
+    """Every open stage before every closing one: a deal counts as having reached each stage
+    up to the furthest it was in, so an open stage after Gewonnen would count it as won."""
+    first_closing = next((i for i, r in enumerate(rows) if _closes(r)), len(rows))
+    late = [r["name"] for r in rows[first_closing:] if not _closes(r)]
+    if late:
+        raise Invalid(
+            "stages",
+            f"open stages come before the closing ones ({_closing_names(rows)}): "
+            f"{', '.join(late)} would come after {rows[first_closing]['name']}",
+        )
+
+
 def check_probability(value: int | None) -> int | None:
     if value is not None and not 0 <= value <= 100:
         raise Invalid("probability", f"{value} is not a percentage from 0 to 100")
@@ -123,8 +144,9 @@ def add_stage(
     probability: int | None = None,
     now: datetime | None = None,
 ) -> dict:
-    """Add an open stage after `after` (default: after the last open stage). Its probability
-    defaults to that of the stage before it."""
+    """Add an open stage after `after` (default: after the last open stage), which must be an
+    open stage: closing stages come last. Its probability defaults to that of the stage before
+    it."""
     now = now or utcnow()
     check_probability(probability)
     with database_proxy.atomic():
@@ -132,6 +154,12 @@ def add_stage(
         rows = _all()
         if after is not None:
             before = resolve_stage(after)
+            if _closes(before):
+                raise Invalid(
+                    "after",
+                    f"a new open stage goes before the closing stages ({_closing_names(rows)}); "
+                    f"{before['name']} closes a deal",
+                )
         else:
             open_ = [r for r in rows if not (r["is_won"] or r["is_lost"])]
             before = open_[-1] if open_ else None
@@ -170,7 +198,8 @@ def edit_stage(
 
 
 def reorder_stages(refs: Sequence[str], *, now: datetime | None = None) -> list[dict]:
-    """Put the stages in the order given; every stage must be named exactly once."""
+    """Put the stages in the order given; every stage must be named exactly once, and every
+    open stage must come before every closing (won or lost) one."""
     now = now or utcnow()
     with database_proxy.atomic():
         named = [resolve_stage(r)["id"] for r in refs]
@@ -180,6 +209,8 @@ def reorder_stages(refs: Sequence[str], *, now: datetime | None = None) -> list[
         missing = [r["name"] for r in rows if r["id"] not in named]
         if missing:
             raise Invalid("stages", f"name every stage; missing: {', '.join(missing)}")
+        by_id = {r["id"]: r for r in rows}
+        _check_order([by_id[i] for i in named])
         _renumber(named, now)
         if named != [r["id"] for r in rows]:  # the furthest stage a deal reached may change
             from crmcli.services import tallies

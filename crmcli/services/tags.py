@@ -23,6 +23,18 @@ def clean_tag(name: str) -> str:
     return text
 
 
+def not_carried(carried: Iterable[str], names: Iterable[str]) -> list[str]:
+    """The names (each once, as given) of tags not among `carried` (tag names on a record):
+    what removing `names` from it cannot remove."""
+    have = {fold(t) for t in carried}
+    out: dict[str, str] = {}
+    for name in names:
+        key = fold(clean_tag(name))
+        if key not in have:
+            out.setdefault(key, name)
+    return list(out.values())
+
+
 def ensure_tags(names: Iterable[str]) -> list[int]:
     """Ids of the named tags, creating the missing ones (keeping the first spelling)."""
     wanted: dict[str, str] = {}

@@ -271,12 +271,12 @@ def test_company_fragment_links_and_a_new_company_is_announced(crm, mueller):
     r = crm("add", "contact", "Eva Müller", "--company", "Müller Bau", "-o", "json")
     assert r.exit_code == 0, r.stderr
     assert r.json()["company_id"] == mueller["company_id"]
-    assert "created company" not in r.stderr
+    assert "Created company" not in r.stderr
     r = crm("edit", "eva", "--company", "Schmidt Dach KG")
     assert r.exit_code == 0, r.stderr
-    assert "created company 'Schmidt Dach KG' (#2)" in r.stderr
+    assert "Created company 'Schmidt Dach KG' (#2).\n" in r.stderr
     r = crm("add", "contact", "Ida", "--company", "Neue AG")
-    assert "created company 'Neue AG' (#3)" in r.stderr
+    assert "Created company 'Neue AG' (#3).\n" in r.stderr
 
 
 def test_ambiguous_company_lists_candidates_and_adds_nothing(crm, mueller):

@@ -58,7 +58,7 @@ def test_delete_prompt_names_deals_and_what_happens_to_them(crm, mueller):
     r = crm("delete", "müller")
     assert r.exit_code == 1
     assert (
-        "Delete contact #1 Jürgen Müller with 3 activities and 1 task "
+        "delete contact #1 Jürgen Müller with 3 activities and 1 task "
         "(its 2 deals stay, without contact)" in r.stderr
     )
     r = crm("delete", "müller", "--yes")

@@ -212,7 +212,7 @@ def test_edit_changes_every_selected_contact_with_its_side_effects(people):
 
 def test_edit_moves_people_to_a_company_and_reindexes(people):
     result = bulk.edit("contact", {"city": "bonn"}, {"company": "adler"})
-    assert result["company_created"] is None  # a REF fragment names Adler GmbH
+    assert result["company_created"] is False  # a REF fragment names Adler GmbH
     assert listed(company="adler gmbh") == {
         people["Anna"],
         people["Bernd"],
@@ -222,7 +222,7 @@ def test_edit_moves_people_to_a_company_and_reindexes(people):
     with pytest.raises(Ambiguous):
         bulk.edit("contact", {"city": "bonn"}, {"company": "d"})
     result = bulk.edit("contact", {"city": "bonn"}, {"company": "Neue Firma GmbH"})
-    assert result["company_created"] == "Neue Firma GmbH"
+    assert (result["company_created"], result["company"]) == (True, "Neue Firma GmbH")
     assert listed(company="neue firma") == {people["Dirk"], people["Eva"]}
     assert {h["id"] for h in search.search("neue firma", kinds=["contact"])} == {
         people["Dirk"], people["Eva"],

@@ -16,6 +16,7 @@ def test_add_and_get_contact_roundtrip(db):
         tags_=["vip"], fields=[("kundennr", "4711")], city="Köln", now=NOW,
     )  # fmt: skip
     again = contacts.get_contact(card["id"])
+    assert card.pop("company_created") is True  # what adding it did, not a field
     assert again == card
     assert card["phone_e164"] == "+491712345678"
     assert card["created_at"] == NOW

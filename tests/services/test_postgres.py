@@ -165,6 +165,7 @@ def test_contacts_and_companies_add_list_edit_delete(db):
     )  # fmt: skip
     assert card["created_at"] == NOW and card["consent_at"] == NOW
     assert card["phone_e164"] == "+49221123456"
+    assert card.pop("company_created") is True
     assert contacts.get_contact(card["id"]) == card
     contacts.add_contact("Anna Weiß", company="MÜLLER BAU gmbh", city="Koeln")
     assert companies.count_companies() == 1
@@ -221,7 +222,7 @@ def test_refs_fold_accents_and_case(db):
         contacts.resolve_contact("x@example.de")
     contacts.add_contact("100% Sicher")
     assert contacts.get_contact(contacts.resolve_contact("100%"))["name"] == "100% Sicher"
-    assert companies.resolve_company(str(companies.link_or_create("Café Größe GmbH"))) > 0
+    assert companies.resolve_company(str(companies.link_company("Café Größe GmbH")[0])) > 0
     assert companies.resolve_company("cafe grosse") == companies.resolve_company("CAFÉ GRÖSSE")
 
 
