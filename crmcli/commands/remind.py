@@ -95,12 +95,28 @@ def remind(
     items = reminders.remind(
         now, within=look_ahead, everything=all_, brief=brief, open_after=waited
     )
+    for item in items:
+        item["text"] = worded(item)
     if output is c.Format.table:
         _print_lines(items, now, brief)
     else:
         render_rows(items, COLUMNS, output, fields=ITEM_KEYS)
     if exit_code and items:
         raise typer.Exit(DUE_EXIT_CODE)
+
+
+def worded(item: dict) -> str:
+    """An item's text as people read it: a cadence's text gains how often and since when,
+    its date in the user's locale (the service hands over the data)."""
+    if item["kind"] != "cadence":
+        return item["text"]
+    from crmcli.output import display_date
+
+    days = item["cadence_days"]
+    every = "every day" if days == 1 else f"every {days} days"
+    last = item["last_activity_at"]
+    when = f"last contact {display_date(last)}" if last else "never contacted"
+    return f"{item['text']} ({every}; {when})"
 
 
 def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
