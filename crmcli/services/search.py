@@ -8,7 +8,10 @@ Entries are written by the services inside the same transaction as the record th
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from peewee import JOIN
@@ -184,15 +187,150 @@ def skeleton(text: str) -> str:
     return _TRANSLITERATED.sub(r"\1", fold(text))
 
 
-def matching_values(column, text: str, *, where=None) -> list:
-    """The distinct stored values of `column` (optionally among rows matching `where`) equal to
-    `text` as filters compare text (see skeleton). For a `column IN (...)` condition: a filter
-    on a text column then folds like search and still uses the column's index."""
-    want = skeleton(text)
-    query = column.model.select(column).distinct().where(column.is_null(False))
+# ---------------------------------------------------------------- text filters
+
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+# How many contracted spellings a filter looks up at most (2 ** this many ae/oe/ue); beyond
+# that a filter reads every distinct value instead.
+_MAX_CONTRACTIONS = 10
+# The bounded scan of a raw column: at most this many case spellings of the query's start,
+# spelled out for at most this many characters.
+_MAX_SPELLINGS, _MAX_SPELLED = 4, 10
+
+
+def german_fold(text: str) -> str:
+    """fold() with German umlauts written out first: Köln -> koeln, Müller -> mueller."""
+    return fold(unicodedata.normalize("NFC", text).translate(_GERMAN))
+
+
+def same_text(a: str, b: str) -> bool:
+    """Whether two values are the same text as filters compare text: equal folds (case,
+    accents, `ß`: Köln = KÖLN = koln, Weiß = weiss) or equal with umlauts written out
+    (Köln = Koeln, Müller = mueller). A transliteration is undone only where the other side
+    has the umlaut, so Bauer and Baur, Soest and Sost, Michael and Michal stay different."""
+    return fold(a) == fold(b) or german_fold(a) == german_fold(b)
+
+
+def _spellings(text: str) -> set[str] | None:
+    """Every fold() a value the same as `text` (see same_text) can have: its own fold and its
+    written-out form with any of its ae/oe/ue contracted (koeln: koeln, koln). None when there
+    are too many to look up."""
+    want = german_fold(text)
+    spots = [i for i in range(len(want) - 1) if want[i] in "aou" and want[i + 1] == "e"]
+    if len(spots) > _MAX_CONTRACTIONS:
+        return None
+    out = {fold(text)}
+    for mask in range(2 ** len(spots)):
+        cut = {spots[j] + 1 for j in range(len(spots)) if mask >> j & 1}
+        out.add("".join(c for i, c in enumerate(want) if i not in cut))
+    return out
+
+
+def _raw_column(column):
+    """The column a `*_fold` column folds (Contact.city for Contact.city_fold), else None."""
+    name = column.name
+    if not name.endswith("_fold"):
+        return None
+    return column.model._meta.fields.get(name[: -len("_fold")])
+
+
+def text_filter(column, text: str, *, where=None):
+    """A condition: rows whose `column` holds the same text as `text` (see same_text), among
+    rows matching `where`. A `*_fold` column (city_fold) is looked up through its index by
+    every spelling the text can have; the raw value tells the ones that only look alike
+    (Baur for Bauer) apart. Any other text column: `column IN (matching_values(...))`."""
+    raw = _raw_column(column)
+    if raw is None:
+        return column.in_(matching_values(column, text, where=where))
+    plain = fold(text)
+    spellings = _spellings(text)
+    query = column.model.select(column, raw).distinct().where(raw.is_null(False))
+    if spellings is not None:
+        query = query.where(column.in_(sorted(spellings - {plain})))
     if where is not None:
         query = query.where(where)
-    return [value for (value,) in query.tuples() if skeleton(value) == want]
+    found = [(f, v) for f, v in query.tuples() if f != plain and same_text(v, text)]
+    cond = column == plain
+    if found:
+        cond |= column.in_(sorted({f for f, _ in found})) & raw.in_(sorted({v for _, v in found}))
+    return cond if where is None else cond & where
+
+
+def matching_values(column, text: str, *, where=None) -> list:
+    """The distinct stored values of `column` (optionally among rows matching `where`) that
+    hold the same text as `text` (see same_text), for a `column IN (...)` condition.
+
+    Only values that can fold to the text are read (a bounded scan through the column's
+    index: values that begin with a case spelling of the text's first letters, or with a
+    character that folds). A `*_fold` column gives the folds of the matching rows; a fold
+    may stand for rows that only look alike, so filter such columns with text_filter."""
+    raw = _raw_column(column)
+    if raw is not None:
+        cond = text_filter(column, text, where=where)
+        rows = column.model.select(column).distinct().where(cond)
+        return [f for (f,) in rows.tuples()]
+    base = column.is_null(False) if where is None else column.is_null(False) & where
+    ranges = _starts(column, _common_start(text))
+    if ranges is None:
+        query = column.model.select(column).distinct().where(base)
+    else:  # one arm per range, each a walk of the column's index (UNION drops repeats)
+        arms = [column.model.select(column).where(base & cond) for cond in ranges]
+        query = functools.reduce(operator.or_, arms)
+    return [value for (value,) in query.tuples() if same_text(value, text)]
+
+
+def _common_start(text: str) -> str:
+    """What the fold of every value the same as `text` begins with: the written-out form up
+    to its first ae/oe/ue's vowel (koeln: ko; k-10849: all of it)."""
+    want = german_fold(text)
+    for i in range(len(want) - 1):
+        if want[i] in "aou" and want[i + 1] == "e":
+            return want[: i + 1]
+    return want
+
+
+def _starts(column, start: str) -> list | None:
+    """Conditions on a text column, one of which holds for every value whose fold() begins
+    with `start` (and for some others): ranges of the column's index. A value's ASCII
+    characters fold one to one (letters to lower case); at the first other character
+    (accented, full-width, space or control) alignment ends, so each spelled prefix also
+    admits whatever continues with such a character. None when `start` is empty."""
+    if not start:
+        return None
+    ranges: list[tuple[str, str | None]] = []
+    prefixes = [""]
+    for ch in start[:_MAX_SPELLED]:
+        for p in prefixes:
+            ranges.append((p, p + "!"))  # p, then a space or control character
+            ranges.append((p + "\x80", _after(p)))  # p, then a non-ASCII character
+        if not ch.isascii():
+            prefixes = []
+            break
+        variants = sorted({ch, ch.upper()})
+        if len(prefixes) * len(variants) > _MAX_SPELLINGS:
+            break
+        prefixes = [p + v for p in prefixes for v in variants]
+    ranges += [(p, _after(p)) for p in prefixes]
+    return _in_ranges(column, ranges)
+
+
+def _after(prefix: str) -> str | None:
+    """The least string above every string that begins with `prefix` (None: no bound)."""
+    if not prefix:
+        return None
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _in_ranges(column, ranges: list[tuple[str, str | None]]) -> list:
+    """`low <= column < high` for each range, in code point order as SQLite's BINARY
+    collation orders the index (PostgreSQL compares with COLLATE "C" for that)."""
+    from peewee import SQL, NodeList
+
+    value = column if _sqlite() else NodeList((column, SQL('COLLATE "C"')))
+    return [
+        (value >= low) & (value < high) if high is not None else value >= low
+        for low, high in ranges
+    ]
 
 
 def query_terms(query: str) -> list[str]:
