@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from peewee import JOIN
 
-from crmcli.models import Activity, Company, Contact, Deal, database_proxy
+from crmcli.models import Activity, Company, Contact, ContactField, Deal, database_proxy
 from crmcli.services import prepared
 from crmcli.values import fold, fold_variants
 
@@ -84,27 +84,114 @@ def remove_rowids(ids: list[int]) -> None:
         )
 
 
+# Phone numbers are indexed as digits: the E.164 number's (494048977063), the national form's
+# (04048977063), and the digits backwards behind this mark (zz360779840494), so that a
+# query of a number's last digits (48977063) finds it as a prefix.
+SUFFIX_MARK = "zz"
+# A query is a phone number when it holds only digits, +, spaces, / ( ) . - and this many
+# digits at least; a number's last digits find it from this many on.
+PHONE_DIGITS, SUFFIX_DIGITS = 5, 6
+_PHONE_QUERY = re.compile(r"\+?[\d\s/().-]+")
+
+
+def phone_words(phone: str | None, e164: str | None) -> str:
+    """The words that find a phone number in the index ("" without one): its E.164 digits,
+    its national digits (trunk 0 and the national number) and its digits backwards."""
+    if e164 and e164.startswith("+") and e164[1:].isdigit():
+        digits = e164[1:]
+        words = [digits]
+        code = _country_code(digits)
+        if code:
+            words.append("0" + digits[len(code) :])
+    else:
+        digits = re.sub(r"\D", "", phone or "")
+        if len(digits) < PHONE_DIGITS:
+            return ""
+        words = [digits]
+    words.append(SUFFIX_MARK + digits[::-1])
+    return " ".join(words)
+
+
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+    return frozenset(str(code) for code in COUNTRY_CODE_TO_REGION_CODE)
+
+
+def _country_code(digits: str) -> str | None:
+    """The country calling code an E.164 number's digits begin with (codes are prefix-free)."""
+    codes = _country_codes()
+    return next((digits[:n] for n in (1, 2, 3) if digits[:n] in codes), None)
+
+
+def contact_body(
+    name: str | None, email: str | None, company: str | None, city: str | None,
+    notes: str | None, phone: str | None, e164: str | None, values: Iterable[str] = (),
+) -> str:  # fmt: skip
+    """A contact's index text: name, email, company, city (the company's when the contact has
+    none: pass that), notes, custom-field values (in key order), then its phone's words."""
+    text = body(name, email, company, city, notes, *values)
+    phone_text = phone_words(phone, e164)
+    return f"{text} {phone_text}" if text and phone_text else text or phone_text
+
+
+def company_body(
+    name: str | None, domain: str | None, email: str | None, city: str | None,
+    notes: str | None, phone: str | None, e164: str | None,
+) -> str:  # fmt: skip
+    """A company's index text: name, domain, email, city, notes, then its phone's words."""
+    text = body(name, domain, email, city, notes)
+    phone_text = phone_words(phone, e164)
+    return f"{text} {phone_text}" if text and phone_text else text or phone_text
+
+
 def contact_entries(contact_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
-    """Index entries for contacts (all of them when `contact_ids` is None), built in one query."""
+    """Index entries for contacts (all of them when `contact_ids` is None): two queries."""
+    ids = None if contact_ids is None else list(contact_ids)
     query = (
         Contact.select(
-            Contact.id, Contact.name, Contact.email, Company.name, Contact.city, Contact.notes
-        )
+            Contact.id,
+            Contact.name,
+            Contact.email,
+            Company.name,
+            Contact.city,
+            Company.city,
+            Contact.notes,
+            Contact.phone,
+            Contact.phone_e164,
+        )  # fmt: skip
         .join(Company, on=(Contact.company == Company.id), join_type=JOIN.LEFT_OUTER)
         .tuples()
     )
-    if contact_ids is not None:
-        query = query.where(Contact.id.in_(list(contact_ids)))
-    return [(rowid("contact", cid), body(*rest)) for cid, *rest in query]
+    fields = ContactField.select(ContactField.contact, ContactField.value).order_by(
+        ContactField.contact, ContactField.key
+    )
+    if ids is not None:
+        query = query.where(Contact.id.in_(ids))
+        fields = fields.where(ContactField.contact.in_(ids))
+    values: dict[int, list[str]] = {}
+    for cid, value in fields.tuples():
+        values.setdefault(cid, []).append(value)
+    return [
+        (
+            rowid("contact", cid),
+            contact_body(
+                name, email, firm, city or firm_city, notes, phone, e164, values.get(cid, ())
+            ),
+        )  # fmt: skip
+        for cid, name, email, firm, city, firm_city, notes, phone, e164 in query
+    ]
 
 
 def company_entries(company_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
     query = Company.select(
-        Company.id, Company.name, Company.domain, Company.email, Company.city, Company.notes
-    ).tuples()
+        Company.id, Company.name, Company.domain, Company.email, Company.city, Company.notes,
+        Company.phone, Company.phone_e164,
+    ).tuples()  # fmt: skip
     if company_ids is not None:
         query = query.where(Company.id.in_(list(company_ids)))
-    return [(rowid("company", cid), body(*rest)) for cid, *rest in query]
+    return [(rowid("company", cid), company_body(*rest)) for cid, *rest in query]
 
 
 def activity_entries(activity_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
@@ -136,7 +223,30 @@ def reindex_contacts(contact_ids: Iterable[int]) -> None:
 
 
 def reindex_companies(company_ids: Iterable[int]) -> None:
-    put(company_entries(company_ids))
+    """Index entries for companies, and for their people those that changed: a contact's
+    entry holds its company's name, and its city when the contact has none."""
+    ids = list(company_ids)
+    put(company_entries(ids))
+    people = []
+    for start in range(0, len(ids), 500):
+        chunk = Contact.select(Contact.id).where(Contact.company.in_(ids[start : start + 500]))
+        people += [cid for (cid,) in chunk.tuples()]
+    entries = contact_entries(people) if people else []
+    stored = _stored([r for r, _ in entries])
+    put([(r, text) for r, text in entries if stored.get(r) != text])
+
+
+def _stored(ids: list[int]) -> dict[int, str]:
+    """The bodies the index holds for these rowids."""
+    db = database_proxy.obj
+    mark = "?" if _sqlite() else "%s"
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join([mark] * len(chunk))
+        sql = f"SELECT rowid, body FROM search_index WHERE rowid IN ({marks})"
+        out.update(db.execute_sql(sql, chunk).fetchall())
+    return out
 
 
 def rebuild() -> int:
@@ -146,6 +256,8 @@ def rebuild() -> int:
         db.execute_sql("DELETE FROM search_index")
         entries = contact_entries() + company_entries() + activity_entries() + deal_entries()
         put(entries)
+        if _sqlite():  # one segment again: queries need not merge the rewritten ones
+            db.execute_sql("INSERT INTO search_index (search_index) VALUES ('optimize')")
     return len(entries)
 
 
@@ -338,18 +450,58 @@ def query_terms(query: str) -> list[str]:
     return _WORD.findall(fold(query))
 
 
+def _query_groups(query: str) -> list[list[tuple[str, bool]]]:
+    """The query's words as the index holds them, grouped by what the query writes without
+    a space (K-10849, jm@mueller-bau.de): a group's words must follow one another in the
+    entry. Each word is a prefix, except a single character inside a group (the k of
+    K-10849), which is a word of its own: as a prefix it would match every word with k."""
+    groups = []
+    for chunk in fold(query).split():
+        words = _PG_WORD.findall(chunk)
+        if words:
+            last = len(words) - 1
+            groups.append([(w, len(w) == 1 and i < last) for i, w in enumerate(words)])
+    return groups
+
+
+def phone_prefixes(query: str) -> list[str]:
+    """The index words a query that is a phone number looks for as prefixes ([] when it is
+    not one): its E.164 digits (+49 40 489..., 0049 40 489...), its digits as typed
+    (040/489..., 494048...) and, from SUFFIX_DIGITS digits on, its last digits (48977063).
+    `(0)` after a country code is the trunk prefix written in brackets: left out."""
+    text = query.strip()
+    if not _PHONE_QUERY.fullmatch(text):
+        return []
+    digits = re.sub(r"\D", "", text.replace("(0)", "") if text.startswith("+") else text)
+    if len(digits) < PHONE_DIGITS:
+        return []
+    if digits.startswith("00"):
+        digits = digits[2:]
+    out = [digits]
+    significant = digits.lstrip("0")  # a trunk 0 is not among an E.164 number's digits
+    if len(significant) >= SUFFIX_DIGITS:
+        out.append(SUFFIX_MARK + significant[::-1])
+    return out
+
+
 def search(
     query: str, *, limit: int = 20, offset: int = 0, kinds: Iterable[str] = ()
 ) -> list[dict]:
-    """Records matching every word of `query` (as prefixes), best first: plain data with the
-    HIT_FIELDS of every kind (amounts Decimal, moments datetimes)."""
-    terms = query_terms(query)
-    if not terms:
+    """Records matching every word of `query` (as prefixes; words written together, as in
+    K-10849, one after the other), or its phone number (see phone_prefixes), best first:
+    plain data with the HIT_FIELDS of every kind (amounts Decimal, moments datetimes)."""
+    groups = _query_groups(query)
+    phone = phone_prefixes(query)
+    if not groups:
         return []
     codes = [KIND_CODES[k] for k in kinds]
     db = database_proxy.obj
     if _sqlite():
-        match = " AND ".join(f'"{t}"*' for t in terms)
+        match = " AND ".join(
+            " + ".join(f'"{w}"' if exact else f'"{w}"*' for w, exact in group) for group in groups
+        )
+        if phone:
+            match = " OR ".join([f"({match})", *(f'"{p}"*' for p in phone)])
         where = "search_index MATCH ?"
         params: list = [match]
         if codes:
@@ -360,10 +512,12 @@ def search(
             f"ORDER BY rowid DESC LIMIT {CANDIDATES}) ORDER BY rank LIMIT ? OFFSET ?"
         )
     else:
-        words = [w for t in terms for w in _PG_WORD.findall(t)]
-        if not words:
-            return []
-        tsquery = " & ".join(f"{w}:*" for w in words)
+        tsquery = " & ".join(
+            "(" + " <-> ".join(w if exact else f"{w}:*" for w, exact in group) + ")"
+            for group in groups
+        )
+        if phone:
+            tsquery = " | ".join([f"({tsquery})", *(f"{p}:*" for p in phone)])
         where = "tsv @@ to_tsquery('simple', %s)"
         if codes:
             where += f" AND mod(rowid, 8) IN ({', '.join(str(c) for c in codes)})"
