@@ -102,8 +102,8 @@ def remind(
     items = reminders.remind(
         now, within=look_ahead, everything=all_, brief=brief, open_after=waited
     )
-    for item in items:
-        item["text"] = worded(item)
+    for item in items:  # JSON and CSV say dates in ISO 8601 always, in sentences too
+        item["text"] = worded(item, iso=output is not c.Format.table)
     if output is c.Format.table:
         _print_lines(items, now, brief)
     else:
@@ -112,17 +112,23 @@ def remind(
         raise typer.Exit(DUE_EXIT_CODE)
 
 
-def worded(item: dict) -> str:
+def worded(item: dict, *, iso: bool = False) -> str:
     """An item's text as people read it: a cadence's text gains how often and since when,
-    its date in the user's locale (the service hands over the data)."""
+    its date in the user's locale, or ISO 8601 with `iso` (the service hands over data)."""
     if item["kind"] != "cadence":
         return item["text"]
     from crmcli.output import display_date
+    from crmcli.values import format_date
 
     days = item["cadence_days"]
     every = "every day" if days == 1 else f"every {days} days"
     last = item["last_activity_at"]
-    when = f"last contact {display_date(last)}" if last else "never contacted"
+    if last is None:
+        when = "never contacted"
+    elif iso:
+        when = f"last contact {format_date(last)}"
+    else:
+        when = f"last contact {display_date(last)}"
     return f"{item['text']} ({every}; {when})"
 
 

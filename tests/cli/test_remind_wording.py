@@ -34,7 +34,8 @@ def test_json_keeps_its_keys_and_iso_data(due_call, monkeypatch):
     (item,) = due_call("remind", "--all", "-o", "json").json()
     assert item["kind"] == "cadence" and item["cadence_days"] == 30
     assert item["last_activity_at"].startswith("2026-04-30T")
-    assert item["text"].startswith("get in touch with Anna Weiß (every 30 days; last contact ")
+    # JSON says dates in ISO 8601, in its sentences too
+    assert item["text"] == "get in touch with Anna Weiß (every 30 days; last contact 2026-04-30)"
 
 
 def test_a_day_cadence_reads_every_day(crm):
