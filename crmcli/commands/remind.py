@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -18,11 +19,17 @@ ITEM_KEYS = (
     "priority", "age_days", "cadence_days", "ahead", "last_activity_at", "last_activity",
     "open_issues",
 )  # fmt: skip
+# On a narrow terminal the text, the contact and the context shrink; when, what kind, the id
+# and the overdue flag never do (the context goes first, then the contact).
 COLUMNS = (
-    Column("due_text", "Due"), Column("kind", "Kind"), Column("ref", "Id", "right"),
-    Column("text", "What", max_width=60), Column("contact", "Contact", max_width=28),
-    Column("flag", "!"),
+    Column("due_text", "Due", keep=True), Column("kind", "Kind", keep=True),
+    Column("ref", "Id", "right"), Column("text", "What", max_width=60, min_width=12),
+    Column("contact", "Contact", max_width=28, min_width=8, drop=1),
+    Column("flag", "!", keep=True),
 )  # fmt: skip
+CONTEXT = Column("context", "Context", max_width=50, min_width=10, drop=2)
+# The narrowest a plain line cuts the text, the contact and the context to.
+MIN_TEXT, MIN_CONTACT, MIN_CONTEXT = 16, 10, 16
 
 
 def span(text: str, field: str) -> timedelta:
@@ -100,12 +107,34 @@ def remind(
     items = reminders.remind(
         now, within=look_ahead, everything=all_, brief=brief, open_after=waited
     )
+    for item in items:  # JSON and CSV say dates in ISO 8601 always, in sentences too
+        item["text"] = worded(item, iso=output is not c.Format.table)
     if output is c.Format.table:
         _print_lines(items, now, brief)
     else:
         render_rows(items, COLUMNS, output, fields=ITEM_KEYS)
     if exit_code and items:
         raise typer.Exit(DUE_EXIT_CODE)
+
+
+def worded(item: dict, *, iso: bool = False) -> str:
+    """An item's text as people read it: a cadence's text gains how often and since when,
+    its date in the user's locale, or ISO 8601 with `iso` (the service hands over data)."""
+    if item["kind"] != "cadence":
+        return item["text"]
+    from crmcli.output import display_date
+    from crmcli.values import format_date
+
+    days = item["cadence_days"]
+    every = "every day" if days == 1 else f"every {days} days"
+    last = item["last_activity_at"]
+    if last is None:
+        when = "never contacted"
+    elif iso:
+        when = f"last contact {format_date(last)}"
+    else:
+        when = f"last contact {display_date(last)}"
+    return f"{item['text']} ({every}; {when})"
 
 
 def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
@@ -135,22 +164,66 @@ def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
                 due = to_utc(due).astimezone(local_tz()).date()
             state = "overdue" if item["overdue"] else "today" if due and due <= today else ""
             line[ROW_STYLE] = STATE_STYLES.get(state)
-        columns = COLUMNS + ((Column("context", "Context", max_width=50),) if brief else ())
+        columns = COLUMNS + ((CONTEXT,) if brief else ())
         render_rows(rows, columns, c.Format.table)
         return
     # One line per item, no header: grep- and mail-friendly; when, kind and ref padded so
     # that day-only and timed items line up.
+    # On a terminal each line fits its width (the text, contact and context shrink); piped,
+    # lines are whole.
+    width = shutil.get_terminal_size().columns if current().stdout_isatty else None
     widths = [max((len(r[k]) for r in rows), default=0) for k in ("due_text", "kind", "ref")]
     for r in rows:
         lead = [r[k].ljust(w) for k, w in zip(("due_text", "kind", "ref"), widths, strict=True)]
-        parts = [*lead, r["text"]]
-        if r["contact"] and r["contact"] not in r["text"]:
-            parts.append(f"({r['contact']})")
-        if r["flag"]:
-            parts.append("OVERDUE")
-        if brief and r["context"]:
-            parts.append(f"| {r['context']}")
-        print(clean("  ".join(parts)))
+        text = clean(r["text"])
+        contact = clean(r["contact"]) if r["contact"] and r["contact"] not in r["text"] else ""
+        context = clean(r["context"]) if brief and r["context"] else ""
+        flag = "OVERDUE" if r["flag"] else ""
+        if width is not None:
+            room = width - len("  ".join(lead)) - 2 - (len(flag) + 2 if flag else 0)
+            text, contact, context = _fit(text, contact, context, room)
+        parts = [*lead, text]
+        if contact:
+            parts.append(f"({contact})")
+        if flag:
+            parts.append(flag)
+        if context:
+            parts.append(f"| {context}")
+        print("  ".join(parts))
+
+
+def _cut(text: str, width: int) -> str:
+    """`text` in at most `width` terminal cells, ellipsized when cut."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)).rstrip() + "…" if width > 0 else ""
+
+
+def _fit(text: str, contact: str, context: str, room: int) -> tuple[str, str, str]:
+    """The text, contact and context of a plain line cut to `room` cells with their
+    separators: the context shrinks first (and goes below its minimum), then the contact,
+    then the text; the text keeps at least MIN_TEXT cells."""
+    from rich.cells import cell_len
+
+    def need(t: str, c: str, x: str) -> int:
+        return cell_len(t) + (cell_len(c) + 4 if c else 0) + (cell_len(x) + 4 if x else 0)
+
+    if need(text, contact, context) <= room:
+        return text, contact, context
+    if context:
+        spare = room - need(text, contact, "") - 4
+        context = _cut(context, spare) if spare >= MIN_CONTEXT else ""
+        if context:
+            return text, contact, context
+    if contact:
+        spare = room - cell_len(text) - 4
+        contact = _cut(contact, max(spare, MIN_CONTACT))
+        if need(text, contact, "") > room and room - cell_len(contact) - 4 < MIN_TEXT:
+            contact = ""  # too narrow for both: the text says more
+    text = _cut(text, max(room - (cell_len(contact) + 4 if contact else 0), MIN_TEXT))
+    return text, contact, context
 
 
 def _context(item: dict) -> str:

@@ -307,6 +307,8 @@ def contact_fields(d: Demo) -> int:
             kanal = rng.choice(("E-Mail", "Telefon", "Post", "LinkedIn"))
             rows.append((cid, "bevorzugter-kanal", kanal))
     fields = (ContactField.contact, ContactField.key, ContactField.value)
+    for cid, _, value in sorted(rows, key=lambda row: (row[0], row[1])):
+        d.field_values.setdefault(cid, []).append(value)
     return bulk(ContactField, fields, rows)
 
 
@@ -321,13 +323,20 @@ def search_entries(d: Demo) -> list[tuple[int, str]]:
     def body(*parts: str | None) -> str:  # search.body(*parts), part by part
         return " ".join(folded.get(p) or folded.setdefault(p, search.body(p)) for p in parts if p)
 
+    def with_phone(text: str, phone: str | None, e164: str | None) -> str:
+        words = search.phone_words(phone, e164)  # as search.contact_body/company_body
+        return f"{text} {words}" if text and words else text or words
+
     entries = []
     for i, c in zip(d.company_ids, d.companies, strict=True):
         text = body(c["name"], c["domain"], c["email"], c["city"], c["notes"])
+        text = with_phone(text, c["phone"], c["phone_e164"])
         entries.append((search.rowid("company", i), text))
-    firms = [c["name"] for c in d.companies]
     for i, c in zip(d.contact_ids, d.contacts, strict=True):
-        firm = None if c["company"] is None else firms[c["company"]]
-        text = body(c["name"], c["email"], firm, c["city"], c["notes"])
+        firm = None if c["company"] is None else d.companies[c["company"]]
+        city = c["city"] or (firm["city"] if firm else None)
+        values = d.field_values.get(i, ())
+        text = body(c["name"], c["email"], firm and firm["name"], city, c["notes"], *values)
+        text = with_phone(text, c["phone"], c["phone_e164"])
         entries.append((search.rowid("contact", i), text))
     return entries

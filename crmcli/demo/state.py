@@ -104,6 +104,8 @@ class Demo:
     contacts: list[dict] = field(default_factory=list)
     contact_ids: list[int] = field(default_factory=list)
     tag_ids: dict[str, int] = field(default_factory=dict)
+    # contact id -> its custom-field values in key order (the search index holds them)
+    field_values: dict[int, list[str]] = field(default_factory=dict)
     _folds: dict[str, str] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)
 

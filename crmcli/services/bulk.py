@@ -31,8 +31,8 @@ from crmcli.services import cadence, search, tags
 CHUNK = 500  # ids per statement: well under SQLite's and PostgreSQL's parameter limits
 KINDS = ("contact", "company")
 # Fields whose text is in a record's search entry (see search.contact_entries/company_entries).
-CONTACT_INDEXED = {"name", "email", "company", "city", "notes"}
-COMPANY_INDEXED = {"name", "domain", "email", "city", "notes"}
+CONTACT_INDEXED = {"name", "email", "company", "city", "notes", "phone"}
+COMPANY_INDEXED = {"name", "domain", "email", "city", "notes", "phone"}
 
 
 def chunks(ids: Sequence[int]) -> Iterator[list[int]]:
@@ -186,7 +186,7 @@ def edit(
         tagged = _retag(kind, ids, add_tags, remove=False, now=now) if add_tags else 0
         untagged = _retag(kind, ids, remove_tags, remove=True, now=now) if remove_tags else 0
         indexed = CONTACT_INDEXED if kind == "contact" else COMPANY_INDEXED
-        if indexed & set(changes):
+        if indexed & set(changes) or fields:  # custom-field values are indexed too
             (search.reindex_contacts if kind == "contact" else search.reindex_companies)(ids)
         if kind == "contact" and {"cadence_days", "status"} & set(row):
             cadence.refresh(ids)

@@ -266,7 +266,7 @@ def filtered_query(
             )
         )
     if city:
-        query = query.where(Company.city_fold.in_(search.matching_values(Company.city_fold, city)))
+        query = query.where(search.text_filter(Company.city_fold, city))
     if industry:
         values = search.matching_values(Company.industry, industry)
         query = query.where(Company.industry.in_(values))

@@ -462,11 +462,8 @@ def filtered_query(
 def _in_city(city: str):
     """Contacts in `city` (folded like search: koeln finds Köln): by their own city, else,
     when they have none, by their company's."""
-    own = search.matching_values(Contact.city_fold, city)
-    at_company = Company.select(Company.id).where(
-        Company.city_fold.in_(search.matching_values(Company.city_fold, city))
-    )
-    return Contact.city_fold.in_(own) | (
+    at_company = Company.select(Company.id).where(search.text_filter(Company.city_fold, city))
+    return search.text_filter(Contact.city_fold, city) | (
         Contact.city_fold.is_null() & Contact.company.in_(at_company)
     )
 

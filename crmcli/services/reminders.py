@@ -124,14 +124,14 @@ def unanswered(now: datetime, older_than: timedelta = DEFAULT_OPEN_AFTER) -> lis
 
 
 def _cadence_item(row: tuple, now: datetime) -> dict:
+    """A contact due for a call: `text` names the call; how often and since when are data
+    (cadence_days, last_activity_at), for each front end to word in its user's locale."""
     cid, name, days, last, created = row
     since_at = last or created
-    when = f"last contact {last.astimezone(local_tz()):%Y-%m-%d}" if last else "never contacted"
     return _item(
         "cadence", f"cadence:{cid}:{unix_seconds(since_at)}:{days}", cid,
         since_at + timedelta(days=days), now, contact_id=cid, contact=name,
-        text=f"get in touch with {name} (every {days} days; {when})",
-        cadence_days=days, last_activity_at=last,
+        text=f"get in touch with {name}", cadence_days=days, last_activity_at=last,
     )  # fmt: skip
 
 

@@ -8,12 +8,15 @@ Entries are written by the services inside the same transaction as the record th
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from peewee import JOIN
 
-from crmcli.models import Activity, Company, Contact, Deal, database_proxy
+from crmcli.models import Activity, Company, Contact, ContactField, Deal, database_proxy
 from crmcli.services import prepared
 from crmcli.values import fold, fold_variants
 
@@ -81,27 +84,114 @@ def remove_rowids(ids: list[int]) -> None:
         )
 
 
+# Phone numbers are indexed as digits: the E.164 number's (494048977063), the national form's
+# (04048977063), and the digits backwards behind this mark (zz360779840494), so that a
+# query of a number's last digits (48977063) finds it as a prefix.
+SUFFIX_MARK = "zz"
+# A query is a phone number when it holds only digits, +, spaces, / ( ) . - and this many
+# digits at least; a number's last digits find it from this many on.
+PHONE_DIGITS, SUFFIX_DIGITS = 5, 6
+_PHONE_QUERY = re.compile(r"\+?[\d\s/().-]+")
+
+
+def phone_words(phone: str | None, e164: str | None) -> str:
+    """The words that find a phone number in the index ("" without one): its E.164 digits,
+    its national digits (trunk 0 and the national number) and its digits backwards."""
+    if e164 and e164.startswith("+") and e164[1:].isdigit():
+        digits = e164[1:]
+        words = [digits]
+        code = _country_code(digits)
+        if code:
+            words.append("0" + digits[len(code) :])
+    else:
+        digits = re.sub(r"\D", "", phone or "")
+        if len(digits) < PHONE_DIGITS:
+            return ""
+        words = [digits]
+    words.append(SUFFIX_MARK + digits[::-1])
+    return " ".join(words)
+
+
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+    return frozenset(str(code) for code in COUNTRY_CODE_TO_REGION_CODE)
+
+
+def _country_code(digits: str) -> str | None:
+    """The country calling code an E.164 number's digits begin with (codes are prefix-free)."""
+    codes = _country_codes()
+    return next((digits[:n] for n in (1, 2, 3) if digits[:n] in codes), None)
+
+
+def contact_body(
+    name: str | None, email: str | None, company: str | None, city: str | None,
+    notes: str | None, phone: str | None, e164: str | None, values: Iterable[str] = (),
+) -> str:  # fmt: skip
+    """A contact's index text: name, email, company, city (the company's when the contact has
+    none: pass that), notes, custom-field values (in key order), then its phone's words."""
+    text = body(name, email, company, city, notes, *values)
+    phone_text = phone_words(phone, e164)
+    return f"{text} {phone_text}" if text and phone_text else text or phone_text
+
+
+def company_body(
+    name: str | None, domain: str | None, email: str | None, city: str | None,
+    notes: str | None, phone: str | None, e164: str | None,
+) -> str:  # fmt: skip
+    """A company's index text: name, domain, email, city, notes, then its phone's words."""
+    text = body(name, domain, email, city, notes)
+    phone_text = phone_words(phone, e164)
+    return f"{text} {phone_text}" if text and phone_text else text or phone_text
+
+
 def contact_entries(contact_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
-    """Index entries for contacts (all of them when `contact_ids` is None), built in one query."""
+    """Index entries for contacts (all of them when `contact_ids` is None): two queries."""
+    ids = None if contact_ids is None else list(contact_ids)
     query = (
         Contact.select(
-            Contact.id, Contact.name, Contact.email, Company.name, Contact.city, Contact.notes
-        )
+            Contact.id,
+            Contact.name,
+            Contact.email,
+            Company.name,
+            Contact.city,
+            Company.city,
+            Contact.notes,
+            Contact.phone,
+            Contact.phone_e164,
+        )  # fmt: skip
         .join(Company, on=(Contact.company == Company.id), join_type=JOIN.LEFT_OUTER)
         .tuples()
     )
-    if contact_ids is not None:
-        query = query.where(Contact.id.in_(list(contact_ids)))
-    return [(rowid("contact", cid), body(*rest)) for cid, *rest in query]
+    fields = ContactField.select(ContactField.contact, ContactField.value).order_by(
+        ContactField.contact, ContactField.key
+    )
+    if ids is not None:
+        query = query.where(Contact.id.in_(ids))
+        fields = fields.where(ContactField.contact.in_(ids))
+    values: dict[int, list[str]] = {}
+    for cid, value in fields.tuples():
+        values.setdefault(cid, []).append(value)
+    return [
+        (
+            rowid("contact", cid),
+            contact_body(
+                name, email, firm, city or firm_city, notes, phone, e164, values.get(cid, ())
+            ),
+        )  # fmt: skip
+        for cid, name, email, firm, city, firm_city, notes, phone, e164 in query
+    ]
 
 
 def company_entries(company_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
     query = Company.select(
-        Company.id, Company.name, Company.domain, Company.email, Company.city, Company.notes
-    ).tuples()
+        Company.id, Company.name, Company.domain, Company.email, Company.city, Company.notes,
+        Company.phone, Company.phone_e164,
+    ).tuples()  # fmt: skip
     if company_ids is not None:
         query = query.where(Company.id.in_(list(company_ids)))
-    return [(rowid("company", cid), body(*rest)) for cid, *rest in query]
+    return [(rowid("company", cid), company_body(*rest)) for cid, *rest in query]
 
 
 def activity_entries(activity_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
@@ -133,7 +223,30 @@ def reindex_contacts(contact_ids: Iterable[int]) -> None:
 
 
 def reindex_companies(company_ids: Iterable[int]) -> None:
-    put(company_entries(company_ids))
+    """Index entries for companies, and for their people those that changed: a contact's
+    entry holds its company's name, and its city when the contact has none."""
+    ids = list(company_ids)
+    put(company_entries(ids))
+    people = []
+    for start in range(0, len(ids), 500):
+        chunk = Contact.select(Contact.id).where(Contact.company.in_(ids[start : start + 500]))
+        people += [cid for (cid,) in chunk.tuples()]
+    entries = contact_entries(people) if people else []
+    stored = _stored([r for r, _ in entries])
+    put([(r, text) for r, text in entries if stored.get(r) != text])
+
+
+def _stored(ids: list[int]) -> dict[int, str]:
+    """The bodies the index holds for these rowids."""
+    db = database_proxy.obj
+    mark = "?" if _sqlite() else "%s"
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join([mark] * len(chunk))
+        sql = f"SELECT rowid, body FROM search_index WHERE rowid IN ({marks})"
+        out.update(db.execute_sql(sql, chunk).fetchall())
+    return out
 
 
 def rebuild() -> int:
@@ -143,6 +256,8 @@ def rebuild() -> int:
         db.execute_sql("DELETE FROM search_index")
         entries = contact_entries() + company_entries() + activity_entries() + deal_entries()
         put(entries)
+        if _sqlite():  # one segment again: queries need not merge the rewritten ones
+            db.execute_sql("INSERT INTO search_index (search_index) VALUES ('optimize')")
     return len(entries)
 
 
@@ -184,15 +299,150 @@ def skeleton(text: str) -> str:
     return _TRANSLITERATED.sub(r"\1", fold(text))
 
 
-def matching_values(column, text: str, *, where=None) -> list:
-    """The distinct stored values of `column` (optionally among rows matching `where`) equal to
-    `text` as filters compare text (see skeleton). For a `column IN (...)` condition: a filter
-    on a text column then folds like search and still uses the column's index."""
-    want = skeleton(text)
-    query = column.model.select(column).distinct().where(column.is_null(False))
+# ---------------------------------------------------------------- text filters
+
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+# How many contracted spellings a filter looks up at most (2 ** this many ae/oe/ue); beyond
+# that a filter reads every distinct value instead.
+_MAX_CONTRACTIONS = 10
+# The bounded scan of a raw column: at most this many case spellings of the query's start,
+# spelled out for at most this many characters.
+_MAX_SPELLINGS, _MAX_SPELLED = 4, 10
+
+
+def german_fold(text: str) -> str:
+    """fold() with German umlauts written out first: Köln -> koeln, Müller -> mueller."""
+    return fold(unicodedata.normalize("NFC", text).translate(_GERMAN))
+
+
+def same_text(a: str, b: str) -> bool:
+    """Whether two values are the same text as filters compare text: equal folds (case,
+    accents, `ß`: Köln = KÖLN = koln, Weiß = weiss) or equal with umlauts written out
+    (Köln = Koeln, Müller = mueller). A transliteration is undone only where the other side
+    has the umlaut, so Bauer and Baur, Soest and Sost, Michael and Michal stay different."""
+    return fold(a) == fold(b) or german_fold(a) == german_fold(b)
+
+
+def _spellings(text: str) -> set[str] | None:
+    """Every fold() a value the same as `text` (see same_text) can have: its own fold and its
+    written-out form with any of its ae/oe/ue contracted (koeln: koeln, koln). None when there
+    are too many to look up."""
+    want = german_fold(text)
+    spots = [i for i in range(len(want) - 1) if want[i] in "aou" and want[i + 1] == "e"]
+    if len(spots) > _MAX_CONTRACTIONS:
+        return None
+    out = {fold(text)}
+    for mask in range(2 ** len(spots)):
+        cut = {spots[j] + 1 for j in range(len(spots)) if mask >> j & 1}
+        out.add("".join(c for i, c in enumerate(want) if i not in cut))
+    return out
+
+
+def _raw_column(column):
+    """The column a `*_fold` column folds (Contact.city for Contact.city_fold), else None."""
+    name = column.name
+    if not name.endswith("_fold"):
+        return None
+    return column.model._meta.fields.get(name[: -len("_fold")])
+
+
+def text_filter(column, text: str, *, where=None):
+    """A condition: rows whose `column` holds the same text as `text` (see same_text), among
+    rows matching `where`. A `*_fold` column (city_fold) is looked up through its index by
+    every spelling the text can have; the raw value tells the ones that only look alike
+    (Baur for Bauer) apart. Any other text column: `column IN (matching_values(...))`."""
+    raw = _raw_column(column)
+    if raw is None:
+        return column.in_(matching_values(column, text, where=where))
+    plain = fold(text)
+    spellings = _spellings(text)
+    query = column.model.select(column, raw).distinct().where(raw.is_null(False))
+    if spellings is not None:
+        query = query.where(column.in_(sorted(spellings - {plain})))
     if where is not None:
         query = query.where(where)
-    return [value for (value,) in query.tuples() if skeleton(value) == want]
+    found = [(f, v) for f, v in query.tuples() if f != plain and same_text(v, text)]
+    cond = column == plain
+    if found:
+        cond |= column.in_(sorted({f for f, _ in found})) & raw.in_(sorted({v for _, v in found}))
+    return cond if where is None else cond & where
+
+
+def matching_values(column, text: str, *, where=None) -> list:
+    """The distinct stored values of `column` (optionally among rows matching `where`) that
+    hold the same text as `text` (see same_text), for a `column IN (...)` condition.
+
+    Only values that can fold to the text are read (a bounded scan through the column's
+    index: values that begin with a case spelling of the text's first letters, or with a
+    character that folds). A `*_fold` column gives the folds of the matching rows; a fold
+    may stand for rows that only look alike, so filter such columns with text_filter."""
+    raw = _raw_column(column)
+    if raw is not None:
+        cond = text_filter(column, text, where=where)
+        rows = column.model.select(column).distinct().where(cond)
+        return [f for (f,) in rows.tuples()]
+    base = column.is_null(False) if where is None else column.is_null(False) & where
+    ranges = _starts(column, _common_start(text))
+    if ranges is None:
+        query = column.model.select(column).distinct().where(base)
+    else:  # one arm per range, each a walk of the column's index (UNION drops repeats)
+        arms = [column.model.select(column).where(base & cond) for cond in ranges]
+        query = functools.reduce(operator.or_, arms)
+    return [value for (value,) in query.tuples() if same_text(value, text)]
+
+
+def _common_start(text: str) -> str:
+    """What the fold of every value the same as `text` begins with: the written-out form up
+    to its first ae/oe/ue's vowel (koeln: ko; k-10849: all of it)."""
+    want = german_fold(text)
+    for i in range(len(want) - 1):
+        if want[i] in "aou" and want[i + 1] == "e":
+            return want[: i + 1]
+    return want
+
+
+def _starts(column, start: str) -> list | None:
+    """Conditions on a text column, one of which holds for every value whose fold() begins
+    with `start` (and for some others): ranges of the column's index. A value's ASCII
+    characters fold one to one (letters to lower case); at the first other character
+    (accented, full-width, space or control) alignment ends, so each spelled prefix also
+    admits whatever continues with such a character. None when `start` is empty."""
+    if not start:
+        return None
+    ranges: list[tuple[str, str | None]] = []
+    prefixes = [""]
+    for ch in start[:_MAX_SPELLED]:
+        for p in prefixes:
+            ranges.append((p, p + "!"))  # p, then a space or control character
+            ranges.append((p + "\x80", _after(p)))  # p, then a non-ASCII character
+        if not ch.isascii():
+            prefixes = []
+            break
+        variants = sorted({ch, ch.upper()})
+        if len(prefixes) * len(variants) > _MAX_SPELLINGS:
+            break
+        prefixes = [p + v for p in prefixes for v in variants]
+    ranges += [(p, _after(p)) for p in prefixes]
+    return _in_ranges(column, ranges)
+
+
+def _after(prefix: str) -> str | None:
+    """The least string above every string that begins with `prefix` (None: no bound)."""
+    if not prefix:
+        return None
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _in_ranges(column, ranges: list[tuple[str, str | None]]) -> list:
+    """`low <= column < high` for each range, in code point order as SQLite's BINARY
+    collation orders the index (PostgreSQL compares with COLLATE "C" for that)."""
+    from peewee import SQL, NodeList
+
+    value = column if _sqlite() else NodeList((column, SQL('COLLATE "C"')))
+    return [
+        (value >= low) & (value < high) if high is not None else value >= low
+        for low, high in ranges
+    ]
 
 
 def query_terms(query: str) -> list[str]:
@@ -200,18 +450,58 @@ def query_terms(query: str) -> list[str]:
     return _WORD.findall(fold(query))
 
 
+def _query_groups(query: str) -> list[list[tuple[str, bool]]]:
+    """The query's words as the index holds them, grouped by what the query writes without
+    a space (K-10849, jm@mueller-bau.de): a group's words must follow one another in the
+    entry. Each word is a prefix, except a single character inside a group (the k of
+    K-10849), which is a word of its own: as a prefix it would match every word with k."""
+    groups = []
+    for chunk in fold(query).split():
+        words = _PG_WORD.findall(chunk)
+        if words:
+            last = len(words) - 1
+            groups.append([(w, len(w) == 1 and i < last) for i, w in enumerate(words)])
+    return groups
+
+
+def phone_prefixes(query: str) -> list[str]:
+    """The index words a query that is a phone number looks for as prefixes ([] when it is
+    not one): its E.164 digits (+49 40 489..., 0049 40 489...), its digits as typed
+    (040/489..., 494048...) and, from SUFFIX_DIGITS digits on, its last digits (48977063).
+    `(0)` after a country code is the trunk prefix written in brackets: left out."""
+    text = query.strip()
+    if not _PHONE_QUERY.fullmatch(text):
+        return []
+    digits = re.sub(r"\D", "", text.replace("(0)", "") if text.startswith("+") else text)
+    if len(digits) < PHONE_DIGITS:
+        return []
+    if digits.startswith("00"):
+        digits = digits[2:]
+    out = [digits]
+    significant = digits.lstrip("0")  # a trunk 0 is not among an E.164 number's digits
+    if len(significant) >= SUFFIX_DIGITS:
+        out.append(SUFFIX_MARK + significant[::-1])
+    return out
+
+
 def search(
     query: str, *, limit: int = 20, offset: int = 0, kinds: Iterable[str] = ()
 ) -> list[dict]:
-    """Records matching every word of `query` (as prefixes), best first: plain data with the
-    HIT_FIELDS of every kind (amounts Decimal, moments datetimes)."""
-    terms = query_terms(query)
-    if not terms:
+    """Records matching every word of `query` (as prefixes; words written together, as in
+    K-10849, one after the other), or its phone number (see phone_prefixes), best first:
+    plain data with the HIT_FIELDS of every kind (amounts Decimal, moments datetimes)."""
+    groups = _query_groups(query)
+    phone = phone_prefixes(query)
+    if not groups:
         return []
     codes = [KIND_CODES[k] for k in kinds]
     db = database_proxy.obj
     if _sqlite():
-        match = " AND ".join(f'"{t}"*' for t in terms)
+        match = " AND ".join(
+            " + ".join(f'"{w}"' if exact else f'"{w}"*' for w, exact in group) for group in groups
+        )
+        if phone:
+            match = " OR ".join([f"({match})", *(f'"{p}"*' for p in phone)])
         where = "search_index MATCH ?"
         params: list = [match]
         if codes:
@@ -222,10 +512,12 @@ def search(
             f"ORDER BY rowid DESC LIMIT {CANDIDATES}) ORDER BY rank LIMIT ? OFFSET ?"
         )
     else:
-        words = [w for t in terms for w in _PG_WORD.findall(t)]
-        if not words:
-            return []
-        tsquery = " & ".join(f"{w}:*" for w in words)
+        tsquery = " & ".join(
+            "(" + " <-> ".join(w if exact else f"{w}:*" for w, exact in group) + ")"
+            for group in groups
+        )
+        if phone:
+            tsquery = " | ".join([f"({tsquery})", *(f"{p}:*" for p in phone)])
         where = "tsv @@ to_tsquery('simple', %s)"
         if codes:
             where += f" AND mod(rowid, 8) IN ({', '.join(str(c) for c in codes)})"

@@ -195,8 +195,10 @@ def test_city_filter_folds_like_search(db, typed):
     a = contacts.add_contact("A", city="Köln", now=NOW)
     b = contacts.add_contact("B", city="Koeln", now=NOW)
     contacts.add_contact("C", city="Bonn", now=NOW)
-    assert [r["id"] for r in contacts.list_contacts(city=typed)] == [a["id"], b["id"]]
-    assert contacts.count_contacts(city=typed) == 2
+    # koln drops Köln's umlaut; it is not Koeln (as Baur is not Bauer): see test_text_filters.
+    want = [a["id"]] if typed == "koln" else [a["id"], b["id"]]
+    assert [r["id"] for r in contacts.list_contacts(city=typed)] == want
+    assert contacts.count_contacts(city=typed) == len(want)
     companies.add_company("Dom GmbH", city="Köln", now=NOW)
     assert [r["name"] for r in companies.list_companies(city=typed)] == ["Dom GmbH"]
 
