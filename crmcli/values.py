@@ -519,6 +519,34 @@ def parse_email(text: str, *, field: str = "email") -> str:
         raise Invalid(field, f"{_q(text)} is not a valid email address: {reason}") from None
 
 
+# ---------------------------------------------------------------- text from files and pipes
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def decode_text(data: bytes) -> str:
+    """Text read from stdin or an editor's file, by fixed rules: a byte order mark (UTF-8,
+    UTF-16, UTF-32) says the encoding; else strict UTF-8; else cp1252, what German Windows
+    mail and Excel write (Latin-1 is its subset), its five unassigned bytes as U+FFFD. Never
+    lone surrogates, so the text always reaches the database."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:  # a BOM, then broken data: keep what can be read
+                return data.decode(encoding, "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
 # ---------------------------------------------------------------- search folding
 
 _LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe"})

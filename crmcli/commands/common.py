@@ -233,7 +233,7 @@ def duration(text: str | None) -> int | None:
 def message_text(message: str | None, *, what: str) -> str | None:
     """The text of `-m`: as given, `-` reads stdin, none opens $EDITOR on a terminal."""
     if message == "-":
-        text = sys.stdin.read().strip()
+        text = read_stdin().strip()
         if not text:
             from crmcli.errors import CrmError
 
@@ -250,6 +250,17 @@ def message_text(message: str | None, *, what: str) -> str | None:
 
         raise CrmError("empty text; nothing logged (use -m '' to log without text)")
     return text
+
+
+def read_stdin() -> str:
+    """All of stdin as text: read as bytes and decoded by values.decode_text (a Latin-1 or
+    cp1252 pipe, or one with a BOM, reads as what it says), whatever Python's locale."""
+    from crmcli.values import decode_text
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text-only stdin (some test runners): already decoded
+        return sys.stdin.read()
+    return decode_text(buffer.read())
 
 
 def edit_in_editor(template: str) -> str | None:
@@ -272,8 +283,11 @@ def edit_in_editor(template: str) -> str | None:
             raise CrmError(f"cannot run editor '{editor}': {exc.strerror}") from exc
         if status != 0:
             raise CrmError(f"editor '{editor}' exited with status {status}; nothing logged")
-        with open(path, encoding="utf-8") as fh:
-            lines = [ln for ln in fh.read().splitlines() if not ln.startswith("#")]
+        from crmcli.values import decode_text
+
+        with open(path, "rb") as fh:  # the editor may save Latin-1/cp1252 or UTF-16
+            text = decode_text(fh.read())
+        lines = [ln for ln in text.splitlines() if not ln.lstrip("\ufeff").startswith("#")]
     finally:
         os.unlink(path)
     return "\n".join(lines).strip() or None
