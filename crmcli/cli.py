@@ -40,6 +40,24 @@ def _reader_gone() -> None:
         pass
 
 
+def _os_error_message(exc: OSError) -> str:
+    """One line for an OSError that reached the edge: the file it is about and the system's
+    words for it. Without a file name it was writing stdout (a full disk, `> /dev/full`, an
+    I/O error): stdout is pointed at devnull so that the flush at exit cannot fail again."""
+    import errno
+
+    why = exc.strerror or str(exc)
+    if exc.filename is not None:
+        name = os.fsdecode(exc.filename)
+        if exc.filename2 is not None:
+            name += f" -> {os.fsdecode(exc.filename2)}"
+        return f"{name}: {why}"
+    if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS):
+        _reader_gone()
+        return f"cannot write output: {why}"
+    return why
+
+
 def _check_arguments(args: list[str]) -> None:
     """Arguments that are not valid UTF-8 (Python keeps their bytes as surrogates) are a usage
     error here, not an encoding error when they reach the database."""
@@ -272,6 +290,10 @@ class CrmGroup(TyperGroup):
             raise
         except KeyboardInterrupt:
             sys.exit(130)
+        except OSError as exc:  # after BrokenPipeError: stdout on a full disk, a file's error
+            if current().debug:
+                raise
+            _fail(_os_error_message(exc), 1)
         except Exception as exc:
             if current().debug:
                 raise
