@@ -155,9 +155,9 @@ _DAY_WORDS |= {"ubermorgen": 2, "uebermorgen": 2, "vorgestern": -2}
 _END_OF_MONTH = {"end of month", "eom", "monatsende", "ende des monats"}
 # Patterns are strings, compiled on first use by re's cache: compiling them all at import
 # would add ~2 ms to every `crm` start. (?a): \d and \s mean ASCII only.
-_NUM = r"\d{1,6}|an?|one|ein|eine[mnr]?"
+_NUM = r"\d+|an?|one|ein|eine[mnr]?"
 _OFFSET = (
-    rf"(?a)(?P<sign>[+-]) ?(?P<n>\d{{1,6}}) ?(?P<unit>[a-z]+)|in (?P<n2>{_NUM}) (?P<unit2>[a-z]+)"
+    rf"(?a)(?P<sign>[+-]) ?(?P<n>\d+) ?(?P<unit>[a-z]+)|in (?P<n2>{_NUM}) (?P<unit2>[a-z]+)"
     rf"|(?P<n3>{_NUM}) (?P<unit3>[a-z]+) ago|vor (?P<n4>{_NUM}) (?P<unit4>[a-z]+)"
 )
 _NEXT = r"(?a)(?:(next|n(?:a|ae)chste[nrs]?|kommende[nrs]?) )?([a-z]+)"
@@ -172,6 +172,11 @@ _TIME = (
     r"|(?P<h3>\d{1,2})(?::(?P<m3>\d{2}))? ?(?P<ap>am|pm))$"
 )
 _WHEN_HINT = "try 2026-12-24, 24.12.2026 14:00, tomorrow 9:00, +3d, next monday"
+_DATE_RANGE = "dates run from 0001-01-01 to 9999-12-31"
+
+
+class _OutOfRange(Exception):
+    """A form that reads, but names a day before the year 1 or after 9999 (+99999999d)."""
 
 
 def _at(day: date, clock: time = time()) -> datetime:
@@ -192,7 +197,11 @@ def _full_year(yy: int, ref_year: int) -> int:
 
 
 def _count(n: str) -> int:
-    return int(n) if n.isdigit() else 1
+    if not n.isdigit():
+        return 1
+    if len(n) > 9:  # more days than the calendar has (and no 4,300-digit int() for Python)
+        raise _OutOfRange
+    return int(n)
 
 
 def _day(s: str, now: datetime) -> date | datetime | None:
@@ -214,9 +223,14 @@ def _day(s: str, now: datetime) -> date | datetime | None:
         if m["sign"] == "-" or m["n3"] or m["n4"]:
             n = -n
         unit = _UNITS.get(m["unit"] or m["unit2"] or m["unit3"] or m["unit4"])
-        if unit in ("minutes", "hours"):  # elapsed time, whatever the wall clock does
-            return (now.astimezone(UTC) + timedelta(**{unit: n})).astimezone(now.tzinfo)
-        return None if unit is None else tz.resolve_imaginary(now + relativedelta(**{unit: n}))
+        if unit is None:
+            return None
+        try:
+            if unit in ("minutes", "hours"):  # elapsed time, whatever the wall clock does
+                return (now.astimezone(UTC) + timedelta(**{unit: n})).astimezone(now.tzinfo)
+            return tz.resolve_imaginary(now + relativedelta(**{unit: n}))
+        except (ValueError, OverflowError):  # past the year 9999 or before the year 1
+            raise _OutOfRange from None
     if m := re.fullmatch(_NEXT, s):
         word = m[2]
         if word in _WEEKDAYS:
@@ -282,6 +296,18 @@ def _parse(text: str, now: datetime) -> tuple[datetime, str] | None:
         return None
 
 
+def _parse_in_range(text: str, now: datetime, field: str) -> tuple[datetime, str] | None:
+    try:
+        parsed = _parse(text, now)
+        if parsed is not None:
+            parsed[0].astimezone(UTC)  # 9999-12-31 23:00 local may be past UTC's calendar
+        return parsed
+    except _OutOfRange:
+        raise Invalid(field, f"{_q(text)} is out of range ({_DATE_RANGE})") from None
+    except (ValueError, OverflowError):
+        raise Invalid(field, f"{_q(text)} is out of range ({_DATE_RANGE})") from None
+
+
 def parse_when_ex(text: str, now: datetime, *, field: str = "date") -> tuple[datetime, bool]:
     """Read a date and/or time as (aware UTC datetime, has_time); wall times are local.
 
@@ -299,7 +325,7 @@ def parse_when_ex(text: str, now: datetime, *, field: str = "date") -> tuple[dat
     d/w/m/y offsets count on the local wall clock (`+1d` across DST keeps 10:00), h/min
     count elapsed time. A wall time skipped by DST moves forward by the gap.
     """
-    parsed = _parse(text, now)
+    parsed = _parse_in_range(text, now, field)
     if parsed is None:
         raise Invalid(field, f"cannot read {_q(text)} as a date or time ({_WHEN_HINT})")
     dt, kind = parsed
@@ -314,7 +340,7 @@ def parse_when(text: str, now: datetime, *, field: str = "date") -> datetime:
 def parse_date(text: str, now: datetime, *, field: str = "date") -> date:
     """Read a calendar day (birthdays, close dates) as the local date; any parse_when form
     without a clock time (`24.12.1980`, `1980-12-24`, `24.12.80`, `today`, `+3d`)."""
-    parsed = _parse(text, now)
+    parsed = _parse_in_range(text, now, field)
     if parsed is None:
         hint = "try 24.12.1980, 1980-12-24, today, next monday"
         raise Invalid(field, f"cannot read {_q(text)} as a date ({hint})")
@@ -590,16 +616,19 @@ _DURATION_UNITS = {
 } | {"m": 1}
 
 
+MAX_DURATION = 100_000  # minutes: 69 days, longer than any call, meeting or task
+
+
 def parse_duration(text: str, *, field: str = "duration") -> int:
     """Read a duration as whole minutes: `90` (minutes), `15m`, `15min`, `1h`, `1h30m`,
     `1:30`, `1,5h`, `1.5 Std`. Fractions round to the nearest minute."""
     s = fold(text)
     why = f"cannot read {_q(text)} as a duration (try 15m, 1h30m, 1:30, 90)"
-    if re.fullmatch(r"(?a)\d{1,6}", s):
+    if re.fullmatch(r"(?a)\d{1,12}", s):
         exact = Decimal(s)
-    elif m := re.fullmatch(r"(?a)(\d{1,4}):([0-5]\d)", s):
+    elif m := re.fullmatch(r"(?a)(\d{1,12}):([0-5]\d)", s):
         exact = Decimal(int(m[1]) * 60 + int(m[2]))
-    elif re.fullmatch(r"(?a)(?:\d{1,6}(?:[.,]\d{1,3})? ?[a-z]+ ?)+", s):
+    elif re.fullmatch(r"(?a)(?:\d{1,12}(?:[.,]\d{1,3})? ?[a-z]+ ?)+", s):
         exact, seen = Decimal(0), set()
         for number, unit in re.findall(r"(?a)(\d+(?:[.,]\d+)?) ?([a-z]+)", s):
             factor = _DURATION_UNITS.get(unit)
@@ -612,8 +641,12 @@ def parse_duration(text: str, *, field: str = "duration") -> int:
     minutes = int(exact.to_integral_value(ROUND_HALF_UP))
     if minutes <= 0:
         raise Invalid(field, f"{_q(text)} is not longer than zero")
-    if minutes > 100_000:
-        raise Invalid(field, f"{_q(text)} is too long a duration")
+    if minutes > MAX_DURATION:
+        raise Invalid(
+            field,
+            f"{_q(text)} is out of range (a duration runs from 1 minute to "
+            f"{format_duration(MAX_DURATION)}, {MAX_DURATION:,} minutes)",
+        )
     return minutes
 
 
