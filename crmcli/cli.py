@@ -18,7 +18,7 @@ import typer  # noqa: E402
 from typer.core import TyperGroup
 
 from crmcli import __version__
-from crmcli.env import Env, current, install
+from crmcli.env import Env, check_settings, current, install
 
 
 def _fail(text: str, code: int) -> None:
@@ -344,6 +344,12 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
+    if db is not None and not db.strip():
+        raise typer.BadParameter(
+            "is empty: give a file path or a postgresql:// URL, or leave --db out",
+            param_hint="'--db'",
+        )
+    check_settings()
     install(Env(db_option=db, debug=debug))
 
 

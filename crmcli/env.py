@@ -26,6 +26,33 @@ def _system_now() -> datetime:
     return datetime.now(UTC)
 
 
+LOCALES = ("de", "en")
+
+
+def check_settings() -> None:
+    """Refuse settings from the environment that crm would otherwise ignore without a word.
+    CRM_LOCALE is de or en (de_DE.UTF-8 and the like too); empty means unset, so that the
+    LC_ALL, LC_TIME and LANG rule of output.locale() applies. (TZ is checked when a command
+    opens the database: see commands.common.db.)"""
+    chosen = os.environ.get("CRM_LOCALE")
+    if chosen is None:
+        return
+    if not chosen.strip():
+        del os.environ["CRM_LOCALE"]
+        return
+    code = chosen.strip().lower()
+    for separator in "._@-":  # de_DE.UTF-8, de_AT@euro, de-CH
+        code = code.split(separator)[0]
+    if code not in LOCALES:
+        from crmcli.errors import Invalid
+
+        shown = chosen if len(chosen) <= 40 else chosen[:37] + "..."
+        raise Invalid(
+            "CRM_LOCALE",
+            f"{shown!r} is not a locale crm has (choose de or en, or unset it for ISO dates)",
+        )
+
+
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 

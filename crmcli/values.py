@@ -48,6 +48,14 @@ def _zone(name: str) -> tzinfo:
 
     if not key:
         return tz.gettz() or tz.UTC  # no TZ and no readable system zone
+    if not (os.sep in key or re.search(r"(?a)\d", key)):
+        # Neither a zone name (zoneinfo has none such), a path to a zone file, nor a POSIX
+        # rule with an offset (CET-1CEST,...): dateutil would answer "garbage" with the C
+        # library's reading of it, UTC, and every time shown would be off by hours.
+        raise Invalid(
+            "TZ",
+            f"{_q(name)} is not a time zone (try Europe/Berlin, or unset TZ for the system's)",
+        )
     with warnings.catch_warnings():  # a relative path warns (DeprecatedTzKeyWarning)
         warnings.simplefilter("ignore")
         zone = tz.gettz(name)
@@ -73,8 +81,10 @@ def _sane(zone: tzinfo) -> bool:
 
 def local_tz() -> tzinfo:
     """The user's time zone: the TZ environment variable, else the system zone (UTC if the
-    system has none). A TZ that names no zone is an error (Invalid, field "TZ"), not a
-    silent UTC: times typed and shown would be off by hours, and reminders with them."""
+    system has none). TZ may be a zone name (Europe/Berlin), a path to a zone file, or a
+    POSIX rule with an offset (CET-1CEST,M3.5.0,M10.5.0/3). Anything else is an error
+    (Invalid, field "TZ"), not a silent UTC: times typed and shown would be off by hours,
+    and reminders with them."""
     return _zone(os.environ.get("TZ", ""))
 
 
