@@ -214,9 +214,11 @@ def _count(n: str) -> int:
     return int(n)
 
 
-def _day(s: str, now: datetime) -> date | datetime | None:
+def _day(
+    s: str, now: datetime, prefer: str = "future", after: date | None = None
+) -> date | datetime | None:
     """A date expression without a clock time: a calendar date, or an exact local datetime
-    for `now` and offsets; None if `s` is not one."""
+    for `now` and offsets; None if `s` is not one. `prefer` and `after`: see parse_when_ex."""
     from dateutil import tz
     from dateutil.relativedelta import relativedelta
 
@@ -244,7 +246,12 @@ def _day(s: str, now: datetime) -> date | datetime | None:
     if m := re.fullmatch(_NEXT, s):
         word = m[2]
         if word in _WEEKDAYS:
-            return today + relativedelta(days=1, weekday=_WEEKDAYS[word])
+            weekday = _WEEKDAYS[word]
+            if prefer == "past" and not m[1]:
+                if after is not None:  # the first such day after the period's start
+                    return after + relativedelta(days=1, weekday=weekday)
+                return today + relativedelta(weekday=_weekday(weekday))
+            return today + relativedelta(days=1, weekday=weekday)
         unit = _UNITS.get(word)
         if m[1] and unit in ("days", "weeks", "months", "years"):
             return today + relativedelta(**{unit: 1})
@@ -254,17 +261,37 @@ def _day(s: str, now: datetime) -> date | datetime | None:
         if year:
             full = _full_year(int(year), today.year) if len(year) == 2 else int(year)
             return date(full, month, day)
-        for y in range(today.year, today.year + 9):  # the next such date, today included
-            try:
-                if (found := date(y, month, day)) >= today:
-                    return found
-            except ValueError:
-                continue
-        return None
+        return _yearless(day, month, today, prefer, after)
     if re.fullmatch(_ISO_DATE, s):
         from dateutil.parser import isoparse
 
         return isoparse(s).date()
+    return None
+
+
+def _weekday(index: int):
+    """The most recent `index` weekday, today included (relativedelta's MO(-1) and so on)."""
+    from dateutil.relativedelta import weekday
+
+    return weekday(index, -1)
+
+
+def _yearless(day: int, month: int, today: date, prefer: str, after: date | None) -> date | None:
+    """`24.12.` as a date: the next such day, today included (prefer "future"); the most
+    recent, today included (prefer "past"), or with `after` the first one after it. Nine
+    years around find 29.02. too."""
+    if prefer == "past" and after is not None:
+        years, keep = range(after.year, after.year + 9), lambda d: d > after
+    elif prefer == "past":
+        years, keep = range(today.year, today.year - 9, -1), lambda d: d <= today
+    else:
+        years, keep = range(today.year, today.year + 9), lambda d: d >= today
+    for y in years:
+        try:
+            if keep(found := date(y, month, day)):
+                return found
+        except ValueError:
+            continue
     return None
 
 
@@ -280,7 +307,9 @@ def _clock(m: re.Match[str]) -> time | None:
     return time(hour, minute, second)
 
 
-def _parse(text: str, now: datetime) -> tuple[datetime, str] | None:
+def _parse(
+    text: str, now: datetime, prefer: str = "future", after: date | None = None
+) -> tuple[datetime, str] | None:
     """(aware local datetime, kind): kind is "date" (a day), "time" (a clock time was given)
     or "exact" (now or an offset from now)."""
     s = fold(text)
@@ -293,12 +322,12 @@ def _parse(text: str, now: datetime) -> tuple[datetime, str] | None:
             if dt.tzinfo is None:
                 return _at(dt.date(), dt.time()), "time"
             return dt.astimezone(local_tz()), "time"
-        if (day := _day(s, now)) is not None:
+        if (day := _day(s, now, prefer, after)) is not None:
             return (day, "exact") if isinstance(day, datetime) else (_at(day), "date")
         if not (m := re.search(_TIME, s)) or not (clock := _clock(m)):
             return None
         rest = s[: m.start()]
-        day = _day(rest, now) if rest else now.date()
+        day = _day(rest, now, prefer, after) if rest else now.date()
         if day is None:
             return None
         return _at(day.date() if isinstance(day, datetime) else day, clock), "time"
@@ -306,9 +335,13 @@ def _parse(text: str, now: datetime) -> tuple[datetime, str] | None:
         return None
 
 
-def _parse_in_range(text: str, now: datetime, field: str) -> tuple[datetime, str] | None:
+def _parse_in_range(
+    text: str, now: datetime, field: str, prefer: str = "future", after: date | None = None
+) -> tuple[datetime, str] | None:
+    if prefer not in ("future", "past"):
+        raise ValueError(f"prefer must be 'future' or 'past', not {prefer!r}")
     try:
-        parsed = _parse(text, now)
+        parsed = _parse(text, now, prefer, after)
         if parsed is not None:
             parsed[0].astimezone(UTC)  # 9999-12-31 23:00 local may be past UTC's calendar
         return parsed
@@ -318,7 +351,14 @@ def _parse_in_range(text: str, now: datetime, field: str) -> tuple[datetime, str
         raise Invalid(field, f"{_q(text)} is out of range ({_DATE_RANGE})") from None
 
 
-def parse_when_ex(text: str, now: datetime, *, field: str = "date") -> tuple[datetime, bool]:
+def parse_when_ex(
+    text: str,
+    now: datetime,
+    *,
+    field: str = "date",
+    prefer: str = "future",
+    after: date | None = None,
+) -> tuple[datetime, bool]:
     """Read a date and/or time as (aware UTC datetime, has_time); wall times are local.
 
     Accepts ISO (`2026-12-24`, `2026-12-24 14:00`, `2026-12-24T14:00:00+01:00`), German
@@ -329,28 +369,40 @@ def parse_when_ex(text: str, now: datetime, *, field: str = "date") -> tuple[dat
     `next month`, `end of month`. Any date form may be followed by a time:
     `9:00`, `14:30:15`, `9am`, `9pm`, `14 Uhr`, `9.30 Uhr`, `um 14 Uhr`; a time alone is today.
 
-    Rules: a bare weekday is its next occurrence strictly after today (like `next`); two-digit
+    Rules: a bare weekday is its next occurrence strictly after today (like `next`), a day
+    without a year (`24.12.`) the next such day, today included: what due dates, close dates
+    and snoozes mean. With prefer="past" (the start or end of a period a listing or report
+    looks back on: --since, --until, --created-since) both mean the most recent such day,
+    today included, and with `after` (the period's start, for its end) the first such day
+    after it: `--since 1.11. --until 1.12.` is one month whatever today is. Two-digit
     years fall in [now.year - 89, now.year + 10]. Date-only forms mean 00:00 local and give
     has_time False. `now` and offsets are exact and keep the time of day (has_time True):
     d/w/m/y offsets count on the local wall clock (`+1d` across DST keeps 10:00), h/min
     count elapsed time. A wall time skipped by DST moves forward by the gap.
     """
-    parsed = _parse_in_range(text, now, field)
+    parsed = _parse_in_range(text, now, field, prefer, after)
     if parsed is None:
         raise Invalid(field, f"cannot read {_q(text)} as a date or time ({_WHEN_HINT})")
     dt, kind = parsed
     return dt.astimezone(UTC), kind != "date"
 
 
-def parse_when(text: str, now: datetime, *, field: str = "date") -> datetime:
+def parse_when(
+    text: str,
+    now: datetime,
+    *,
+    field: str = "date",
+    prefer: str = "future",
+    after: date | None = None,
+) -> datetime:
     """Read a date and/or time as an aware UTC datetime; see parse_when_ex for the forms."""
-    return parse_when_ex(text, now, field=field)[0]
+    return parse_when_ex(text, now, field=field, prefer=prefer, after=after)[0]
 
 
-def parse_date(text: str, now: datetime, *, field: str = "date") -> date:
+def parse_date(text: str, now: datetime, *, field: str = "date", prefer: str = "future") -> date:
     """Read a calendar day (birthdays, close dates) as the local date; any parse_when form
     without a clock time (`24.12.1980`, `1980-12-24`, `24.12.80`, `today`, `+3d`)."""
-    parsed = _parse_in_range(text, now, field)
+    parsed = _parse_in_range(text, now, field, prefer)
     if parsed is None:
         hint = "try 24.12.1980, 1980-12-24, today, next monday"
         raise Invalid(field, f"cannot read {_q(text)} as a date ({hint})")

@@ -109,10 +109,34 @@ def today() -> date:
     return now().astimezone(local_tz()).date()
 
 
-def when(text: str | None, field: str) -> datetime | None:
+def when(text: str | None, field: str, *, prefer: str = "future") -> datetime | None:
+    """A date and/or time typed for `field`. A day without a year (`24.12.`) and a bare
+    weekday are the next such day; with prefer="past" (a filter looking back: --since,
+    --created-since) the most recent one, today included."""
     from crmcli.values import parse_when
 
-    return parse_when(text, now(), field=field) if text else None
+    return parse_when(text, now(), field=field, prefer=prefer) if text else None
+
+
+def since(text: str | None, field: str) -> datetime | None:
+    """The start of what a listing looks back on (--created-since): see `when`, prefer past."""
+    return when(text, field, prefer="past")
+
+
+def period(
+    since: str | None, until: str | None, *, since_field: str = "since", until_field: str = "until"
+) -> tuple[datetime | None, datetime | None]:
+    """A period [since, until) typed for a listing or report. Both ends look back: `1.11.`
+    is the most recent 1 November, not next year's; an end without a year after a start is
+    the first such day after the start (`--since 1.11. --until 1.12.`: one month)."""
+    from crmcli.values import local_tz, parse_when
+
+    start = when(since, since_field, prefer="past")
+    end = None
+    if until:
+        after = start.astimezone(local_tz()).date() if start is not None else None
+        end = parse_when(until, now(), field=until_field, prefer="past", after=after)
+    return start, end
 
 
 def day(text: str | None, field: str) -> date | None:
