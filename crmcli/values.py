@@ -295,6 +295,18 @@ def _yearless(day: int, month: int, today: date, prefer: str, after: date | None
     return None
 
 
+def _counts_days(s: str) -> bool:
+    """Whether `s` is an offset in days, weeks, months or years (`+3d`, `in 2 weeks`): a day,
+    reached from now, that names no time of day (unlike `now`, `+4h`, `+30min`)."""
+    m = re.fullmatch(_OFFSET, re.sub(r"^(?:am|on) ", "", s))
+    if m is None:
+        return False
+    return _UNITS.get(m["unit"] or m["unit2"] or m["unit3"] or m["unit4"]) not in (
+        "minutes",
+        "hours",
+    )
+
+
 def _clock(m: re.Match[str]) -> time | None:
     hour = int(m["h"] or m["h2"] or m["h3"])
     minute, second = int(m["m"] or m["m2"] or m["m3"] or 0), int(m["s"] or 0)
@@ -310,8 +322,9 @@ def _clock(m: re.Match[str]) -> time | None:
 def _parse(
     text: str, now: datetime, prefer: str = "future", after: date | None = None
 ) -> tuple[datetime, str] | None:
-    """(aware local datetime, kind): kind is "date" (a day), "time" (a clock time was given)
-    or "exact" (now or an offset from now)."""
+    """(aware local datetime, kind): kind is "date" (a day), "time" (a clock time was given),
+    "days" (an offset in days to years, keeping now's time of day) or "exact" (now, or an
+    offset in hours or minutes)."""
     s = fold(text)
     now = to_utc(now).astimezone(local_tz())
     try:
@@ -323,7 +336,9 @@ def _parse(
                 return _at(dt.date(), dt.time()), "time"
             return dt.astimezone(local_tz()), "time"
         if (day := _day(s, now, prefer, after)) is not None:
-            return (day, "exact") if isinstance(day, datetime) else (_at(day), "date")
+            if not isinstance(day, datetime):
+                return _at(day), "date"
+            return day, ("days" if _counts_days(s) else "exact")
         if not (m := re.search(_TIME, s)) or not (clock := _clock(m)):
             return None
         rest = s[: m.start()]
@@ -385,6 +400,26 @@ def parse_when_ex(
         raise Invalid(field, f"cannot read {_q(text)} as a date or time ({_WHEN_HINT})")
     dt, kind = parsed
     return dt.astimezone(UTC), kind != "date"
+
+
+def parse_when_kind(
+    text: str, now: datetime, *, field: str = "date", prefer: str = "future"
+) -> tuple[datetime, bool]:
+    """(aware UTC datetime, names_time): as parse_when_ex, but names_time says whether the
+    text names a time of day or an exact moment (`tomorrow 9:00`, `now`, `+4h`) rather than
+    only a day (`fri`, `24.12.`, `+3d`, `in 2 weeks`, whose datetime has now's time of day
+    or midnight). What `crm snooze` needs to keep a task's own time of day."""
+    parsed = _parse_in_range(text, now, field, prefer)
+    if parsed is None:
+        raise Invalid(field, f"cannot read {_q(text)} as a date or time ({_WHEN_HINT})")
+    dt, kind = parsed
+    return dt.astimezone(UTC), kind in ("time", "exact")
+
+
+def at_local(day: date, clock: time) -> datetime:
+    """Local wall time `clock` on `day` as an aware UTC datetime; a wall time skipped by a
+    DST change moves forward by the gap."""
+    return _at(day, clock).astimezone(UTC)
 
 
 def parse_when(

@@ -45,9 +45,17 @@ def snooze(
 ) -> None:
     """Postpone a task; a recurring series keeps its rhythm.
 
+    WHEN without a time of day (fri, 24.12., +3d, in 2 weeks) keeps the task's own time:
+    a task due Friday 09:00 snoozed "in 2 weeks" is due at 09:00 that day, and a task due on
+    a day stays due on a day. A time (tomorrow 14:00, +4h) sets the time too.
+
     Example: crm snooze 12 "tomorrow 9:00"
     """
-    until = c.when(when, "when")
+    from crmcli.values import local_tz, parse_when_kind
+
+    until, names_time = parse_when_kind(when, c.now(), field="when")
+    if not names_time:  # a day: the service keeps the task's time of day
+        until = until.astimezone(local_tz()).date()
     c.db()
     from crmcli.services import tasks
 

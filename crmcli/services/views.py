@@ -47,7 +47,9 @@ def task_view(task: dict, today: date | None = None) -> dict:
         **task,
         "due": due,
         "due_is_day": due is not None
-        and not (task.get("due_has_time") or task.get("snoozed_until")),
+        and not task.get(
+            "effective_has_time", task.get("due_has_time") or task.get("snoozed_until")
+        ),
         "state": task_state(task, today),
     }
 
