@@ -133,9 +133,8 @@ def create_private_file(path: Path) -> None:
         os.close(fd)
 
 
-def _sqlite_path(target: str, *, create: bool) -> Path:
-    """The SQLite file `target` names, created (mode 0600) when it does not exist yet. Only the
-    default location under the user's data directory gets its directories made."""
+def sqlite_file(target: str) -> Path:
+    """The SQLite file a target that is not a postgresql:// URL names (it may not exist)."""
     if target.startswith("sqlite:///"):
         target = target[len("sqlite:///") :]
     elif "://" in target:  # mysql://, a typo of postgresql://: no file named like that
@@ -144,7 +143,13 @@ def _sqlite_path(target: str, *, create: bool) -> Path:
             f"unsupported database URL '{scheme}://' (use a file path, sqlite:///PATH "
             "or postgresql://)"
         )
-    path = Path(target).expanduser()
+    return Path(target).expanduser()
+
+
+def _sqlite_path(target: str, *, create: bool) -> Path:
+    """The SQLite file `target` names, created (mode 0600) when it does not exist yet. Only the
+    default location under the user's data directory gets its directories made."""
+    path = sqlite_file(target)
     if path.is_dir():
         raise DatabaseError(f"database path {path} is a directory")
     if path.exists():
@@ -548,6 +553,32 @@ def restore(db, source: Path, *, now) -> tuple[Path, list[str]]:
         src.close()
     db.execute_sql("PRAGMA journal_mode = wal")
     return safety, ensure_schema(db)
+
+
+def restore_new(path: Path, source: Path) -> list[str]:
+    """Restore the crm database `source` (checked first) into `path`, which does not exist
+    yet: a copy made beside it and linked into place when complete (never over a file that
+    appeared meanwhile), then upgraded. No empty database first, no safety copy of nothing.
+    Returns the migrations that ran."""
+    import sqlite3
+
+    source = source.expanduser()
+    require_crm_schema(source)
+    if path == default_path():
+        _make_private_dirs(path.parent)
+    check_new_file(path)
+    src = sqlite3.connect(_read_only_uri(source), uri=True)
+    try:
+        _copy_into_new_file(src, path)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"cannot restore {source}: {exc}") from exc
+    finally:
+        src.close()
+    db = open_database(str(path), create=False, migrate=False)
+    try:
+        return ensure_schema(db)
+    finally:
+        db.close()
 
 
 # Dialect helpers: where SQL differs between SQLite and PostgreSQL, services ask here.
