@@ -193,19 +193,29 @@ def _row(values: tuple, now: datetime, today: datetime | None = None) -> dict:
     (tid, title, contact_id, contact, due, has_time, snoozed, rule, prio, note, done, prev,
      deal_id, created, updated) = values  # fmt: skip
     effective = snoozed or due
-    timed = bool(has_time) or (snoozed is not None and not _midnight(snoozed))
     overdue = False
     if effective is not None and done is None:
         # A timed task is overdue from its time, one due on a day from the next day.
+        timed = _timed(has_time, snoozed)
         overdue = effective < (now if timed else (today or day_start(now)))
     return {
         "id": tid, "title": title, "contact_id": contact_id, "contact": contact, "due_at": due,
         "due_has_time": bool(has_time), "snoozed_until": snoozed, "effective_due": effective,
-        "effective_has_time": timed,
         "rrule": rule, "priority": PRIORITIES[prio], "note": note, "done": done is not None,
         "done_at": done, "overdue": overdue, "previous_id": prev, "deal_id": deal_id,
         "created_at": created, "updated_at": updated,
     }  # fmt: skip
+
+
+def _timed(due_has_time: bool, snoozed: datetime | None) -> bool:
+    return bool(due_has_time) or (snoozed is not None and not _midnight(snoozed))
+
+
+def has_time(task: dict) -> bool:
+    """Whether a task (a dict as get_task gives) is due at a time of day rather than on a
+    day: due with a time, or snoozed to one. A task due on a day and snoozed to a day (its
+    local midnight) is still due on a day."""
+    return _timed(task.get("due_has_time", False), task.get("snoozed_until"))
 
 
 def _midnight(moment: datetime) -> bool:
@@ -478,7 +488,7 @@ def snooze_task(task_id: int, until: datetime | date, *, now: datetime | None = 
     card = get_task(task_id, now=now)
     if card["done"]:
         raise Conflict(f"task #{task_id} is done; reopen it first")
-    due, task_timed = card["effective_due"], card["effective_has_time"]
+    due, task_timed = card["effective_due"], has_time(card)
     timed = isinstance(until, datetime) or task_timed  # what the snooze will be
     if not isinstance(until, datetime):
         keep = task_timed and due is not None

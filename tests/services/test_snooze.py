@@ -29,14 +29,14 @@ def test_a_timed_task_keeps_its_time(db):
     task = tasks.add_task("Rückruf", due_at=local(2026, 11, 27, 9, 15), due_has_time=True)
     card = tasks.snooze_task(task["id"], date(2026, 12, 7), now=NOW)
     assert card["snoozed_until"] == local(2026, 12, 7, 9, 15)
-    assert card["effective_has_time"] is True
+    assert tasks.has_time(card) is True
 
 
 def test_a_day_task_snoozed_to_a_day_stays_a_day(db):
     task = tasks.add_task("Karte", due_at=local(2026, 11, 20), due_has_time=False)
     card = tasks.snooze_task(task["id"], date(2026, 11, 27), now=NOW)
     assert card["snoozed_until"] == local(2026, 11, 27)
-    assert card["effective_has_time"] is False
+    assert tasks.has_time(card) is False
     assert overdue_at(task["id"], NOW) == (False, False)
     assert overdue_at(task["id"], local(2026, 11, 27, 23, 59)) == (False, False)
     assert overdue_at(task["id"], local(2026, 11, 28, 0, 1)) == (True, True)
@@ -47,7 +47,7 @@ def test_a_day_task_snoozed_to_a_day_stays_a_day(db):
 def test_a_day_task_snoozed_to_a_time_is_timed(db):
     task = tasks.add_task("Karte", due_at=local(2026, 11, 20), due_has_time=False)
     card = tasks.snooze_task(task["id"], local(2026, 11, 24, 15), now=NOW)
-    assert card["effective_has_time"] is True
+    assert tasks.has_time(card) is True
     assert overdue_at(task["id"], local(2026, 11, 24, 15, 1)) == (True, True)
 
 
