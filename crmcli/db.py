@@ -146,16 +146,39 @@ def sqlite_file(target: str) -> Path:
     return Path(target).expanduser()
 
 
+def missing_database(path: Path) -> DatabaseError:
+    """What a command that only reads says about a database file that does not exist: a
+    mistyped --db or CRM_DB must not become a new empty database that answers "no contact
+    matches"."""
+    return DatabaseError(
+        f"no database at {path} (it is created by the first command that writes, "
+        "e.g. crm add contact, or crm demo)"
+    )
+
+
+def new_file(target: str) -> Path | None:
+    """The SQLite file opening `target` would create (it does not exist yet), other than the
+    default one under the user's data directory, which is made without a word; else None."""
+    if is_postgres(target) or "://" in target.removeprefix("sqlite:///"):
+        return None
+    path = sqlite_file(target)
+    if os.path.lexists(path) or path == default_path():
+        return None
+    return path
+
+
 def _sqlite_path(target: str, *, create: bool) -> Path:
     """The SQLite file `target` names, created (mode 0600) when it does not exist yet. Only the
-    default location under the user's data directory gets its directories made."""
+    default location under the user's data directory gets its directories made. With
+    create=False a missing file is an error (missing_database), except the default one."""
     path = sqlite_file(target)
     if path.is_dir():
         raise DatabaseError(f"database path {path} is a directory")
     if path.exists():
         return path
-    if not create:
-        raise DatabaseError(f"no database at {path}")
+    if not create and path != default_path():  # the default is made on first use of any kind
+        check_new_file(path)  # a missing directory or a dangling link: say that, it is nearer
+        raise missing_database(path)
     if path == default_path():
         _make_private_dirs(path.parent)
     check_new_file(path)
@@ -451,7 +474,10 @@ def require_schema(target: str) -> None:
     """An error unless `target` already holds a crm database (opening would make an empty or
     foreign one into one: `crm db check` must not call that sound)."""
     if not is_postgres(target):
-        require_crm_schema(Path(target.removeprefix("sqlite:///")).expanduser())
+        path = sqlite_file(target)
+        if not os.path.lexists(path):
+            raise missing_database(path)
+        require_crm_schema(path)
         return
     db = open_database(target, migrate=False)
     try:

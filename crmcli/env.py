@@ -93,12 +93,18 @@ class Env:
         return resolve_target(self.db_option)
 
     def db(self, *, create: bool = True):
-        """The open database, opened (and migrated) on first use."""
+        """The open database, opened (and migrated) on first use. A SQLite file that does not
+        exist is created only with `create` (a command that writes), and then said once on
+        stderr; a command that only reads refuses it (db.missing_database). The default file
+        under the user's data directory is made silently by any command."""
         if self._db is None:
             from crmcli.collector import resume
-            from crmcli.db import open_database
+            from crmcli.db import new_file, open_database
 
+            made = new_file(self.target) if create else None  # a stat, no import
             self._db = open_database(self.target, create=create)  # imports peewee and models
+            if made is not None:
+                sys.stderr.write(f"crm: created a new database at {made}\n")
             resume()  # start-up is over: the command's own work runs with the collector on
         return self._db
 

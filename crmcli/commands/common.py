@@ -88,14 +88,38 @@ TERMINAL_PAGE = 100
 KINDS = ("contact", "company", "deal", "task", "activity", "tag")
 
 
+# Commands that only read: on a database file that does not exist they refuse ("no database
+# at PATH") rather than create an empty one that answers "no contact matches". Keys are the
+# command's words after `crm`; a group's name covers all its subcommands.
+READ_ONLY_COMMANDS = frozenset(
+    {"list", "show", "search", "report", "remind", "stages", "db check", "db backup", "db path"}
+)
+
+
+def writes() -> bool:
+    """Whether the running command may create its database: any but READ_ONLY_COMMANDS
+    (`crm stages` alone lists; `crm stages add` writes)."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return True
+    words = ctx.command_path.split()[1:]
+    return not (
+        (words[:1] and words[0] in READ_ONLY_COMMANDS and words[0] != "stages")
+        or " ".join(words) in READ_ONLY_COMMANDS
+    )
+
+
 def db():
     """Open (and migrate) the database for this command. A TZ that names no zone stops the
-    command here, before it writes (it would fail later, when showing a time)."""
+    command here, before it writes (it would fail later, when showing a time). A command that
+    only reads does not create a missing database file (see READ_ONLY_COMMANDS)."""
     if os.environ.get("TZ"):
         from crmcli.values import local_tz
 
         local_tz()
-    return current().db()
+    return current().db(create=writes())
 
 
 def now() -> datetime:

@@ -9,6 +9,7 @@ import shutil
 import stat
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from crmcli.cli import app
@@ -58,3 +59,71 @@ def test_a_bad_backup_into_a_missing_file_makes_nothing(tmp_path):
     r = run("--db", str(tmp_path / "nodir" / "crm.db"), "db", "restore", str(junk))
     assert r.exit_code == 1
     assert not target.exists() and not list(tmp_path.glob(".crm.db.*"))
+
+
+MISSING = "(it is created by the first command that writes, e.g. crm add contact, or crm demo)"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "mueller"],
+        ["list", "contacts"],
+        ["list", "activities", "-o", "json"],
+        ["search", "müller"],
+        ["report", "funnel"],
+        ["remind"],
+        ["remind", "--all"],
+        ["stages"],
+        ["db", "check"],
+        ["db", "backup", "b.db"],
+    ],
+    ids=" ".join,
+)
+def test_a_read_command_on_a_missing_file_refuses_and_makes_nothing(tmp_path, monkeypatch, args):
+    typo = tmp_path / "dmeo.db"
+    monkeypatch.chdir(tmp_path)
+    r = run("--db", str(typo), *args)
+    assert r.exit_code == 1
+    assert r.stderr == f"crm: error: no database at {typo} {MISSING}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_crm_db_is_as_strict(tmp_path, monkeypatch):
+    typo = tmp_path / "dmeo.db"
+    monkeypatch.setenv("CRM_DB", str(typo))
+    r = run("list", "contacts")
+    assert r.exit_code == 1 and "no database at" in r.stderr
+    assert not typo.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["add", "contact", "Anna"],
+        ["log", "note", "x", "-m", "hallo"],  # creates the file, then finds no contact
+        ["stages", "add", "Demo"],
+        ["db", "migrate"],
+    ],
+    ids=" ".join,
+)
+def test_a_writing_command_creates_the_file_and_says_so_once(tmp_path, args):
+    new = tmp_path / "neu.db"
+    r = run("--db", str(new), *args)
+    assert r.stderr.startswith(f"crm: created a new database at {new}\n")
+    assert new.exists() and stat.S_IMODE(os.stat(new).st_mode) == 0o600
+    r = run("--db", str(new), *args)
+    assert "created a new database" not in r.stderr
+    assert run("--db", str(new), "list", "contacts").exit_code == 0
+
+
+def test_the_default_file_is_made_silently_by_any_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    from crmcli.db import default_path
+
+    assert str(default_path()).startswith(str(tmp_path))
+    r = run("list", "contacts", "-o", "json")
+    assert (r.exit_code, r.stdout.strip(), r.stderr) == (0, "[]", "")
+    assert default_path().exists()
+    r = run("add", "contact", "Anna")
+    assert r.exit_code == 0 and "created a new database" not in r.stderr
