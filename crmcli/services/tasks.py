@@ -218,6 +218,17 @@ def has_time(task: dict) -> bool:
     return _timed(task.get("due_has_time", False), task.get("snoozed_until"))
 
 
+def on_day_keeping_time(due: datetime | None, timed: bool, day: date) -> tuple[datetime, bool]:
+    """(moment, has_time) for a task moved to `day` by a WHEN that names no time of day: the
+    local time of day of `due` when the task is `timed`, else the day itself (its local
+    midnight, has_time False). What `crm snooze` and `crm edit task --due` do."""
+    from crmcli.values import at_local
+
+    if timed and due is not None:
+        return at_local(day, to_utc(due).astimezone(local_tz()).time()), True
+    return at_local(day, time()), False
+
+
 def _midnight(moment: datetime) -> bool:
     """Whether `moment` is local midnight: a snooze of a task due on a day, to a day (the
     task stays one due on a day; see snooze_task)."""
@@ -482,7 +493,7 @@ def snooze_task(task_id: int, until: datetime | date, *, now: datetime | None = 
     09:00, snoozed `in 2 weeks`: 09:00 then), and a task due on a day stays one due on a day
     (snoozed to that day's local midnight, which `_row` and `overdue_condition` read as a
     day: overdue from the next day, shown without a time)."""
-    from crmcli.values import at_local, format_date, format_datetime
+    from crmcli.values import format_date, format_datetime
 
     now = now or utcnow()
     card = get_task(task_id, now=now)
@@ -491,8 +502,7 @@ def snooze_task(task_id: int, until: datetime | date, *, now: datetime | None = 
     due, task_timed = card["effective_due"], has_time(card)
     timed = isinstance(until, datetime) or task_timed  # what the snooze will be
     if not isinstance(until, datetime):
-        keep = task_timed and due is not None
-        until = at_local(until, to_utc(due).astimezone(local_tz()).time() if keep else time())
+        until = on_day_keeping_time(due, task_timed, until)[0]
     if until <= now if timed else until < day_start(now):  # a day: today will do
         raise Invalid("when", f"snooze to a {'time' if timed else 'day'} in the future")
     if due is not None and until <= due:

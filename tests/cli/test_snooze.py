@@ -78,3 +78,25 @@ def test_snoozing_does_not_go_back(crm):
     assert "is due 2026-11-27 09:00 already; snooze postpones" in r.stderr
     r = crm("snooze", "1", "yesterday")
     assert r.exit_code == 1 and "in the future" in r.stderr
+
+
+def edit_due(crm, when):
+    r = crm("edit", "task", "1", "--due", when, "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    t = r.json()
+    return t["due_at"], t["due_has_time"]
+
+
+def test_edit_due_to_a_day_keeps_the_time_of_a_timed_task(crm):
+    add(crm, "Rückruf", "--due", "25.11.2026 14:00")
+    assert edit_due(crm, "fri") == ("2026-11-27T13:00:00+00:00", True)
+    assert edit_due(crm, "in 2 weeks") == ("2026-12-07T13:00:00+00:00", True)
+    assert edit_due(crm, "fri 9:00") == ("2026-11-27T08:00:00+00:00", True)
+
+
+def test_edit_due_of_a_task_due_on_a_day_stays_on_a_day(crm):
+    add(crm, "Karte", "--due", "25.11.2026")
+    assert edit_due(crm, "+3d") == ("2026-11-25T23:00:00+00:00", False)
+    r = crm("edit", "task", "1", "--due", "", "-o", "json")
+    assert r.json()["due_at"] is None
+    assert edit_due(crm, "24.12.") == ("2026-12-23T23:00:00+00:00", False)
