@@ -11,9 +11,12 @@ from crmcli.commands.cards import print_task
 
 
 def describe(card: dict) -> str:
-    from crmcli.output import display
+    from crmcli.output import display, display_date
+    from crmcli.services.tasks import has_time
 
-    due = f", due {display(card['effective_due'])}" if card["effective_due"] else ""
+    due = card["effective_due"]
+    shown = display(due) if has_time(card) else display_date(due)  # due on a day: no 00:00
+    due = f", due {shown}" if due else ""
     return f"task #{card['id']} {card['title']}{due}"
 
 

@@ -46,7 +46,9 @@ def test_the_time_of_an_earlier_snooze_is_kept(crm):
 
 def test_a_task_due_on_a_day_stays_due_on_a_day(crm):
     add(crm, "Karte schreiben", "--due", "21.11.2026")
-    t = snooze(crm, "fri")
+    r = crm("snooze", "1", "fri")
+    assert r.stderr == "Snoozed task #1 Karte schreiben, due 2026-11-27.\n"
+    t = crm("show", "task", "1", "-o", "json").json()
     assert t["snoozed_until"] == "2026-11-26T23:00:00+00:00"  # local midnight of Friday
     assert t["overdue"] is False
     table = crm("list", "tasks").stdout
