@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from crmcli import __version__
 from crmcli.commands import helptext
-from crmcli.env import Env, current, install
+from crmcli.env import Env, check_settings, current, install
 
 helptext.install()  # --help layout: option names whole, NAME not {name}, no noise ranges
 
@@ -41,6 +41,24 @@ def _reader_gone() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):  # a stdout without a file (tests)
         pass
+
+
+def _os_error_message(exc: OSError) -> str:
+    """One line for an OSError that reached the edge: the file it is about and the system's
+    words for it. Without a file name it was writing stdout (a full disk, `> /dev/full`, an
+    I/O error): stdout is pointed at devnull so that the flush at exit cannot fail again."""
+    import errno
+
+    why = exc.strerror or str(exc)
+    if exc.filename is not None:
+        name = os.fsdecode(exc.filename)
+        if exc.filename2 is not None:
+            name += f" -> {os.fsdecode(exc.filename2)}"
+        return f"{name}: {why}"
+    if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS):
+        _reader_gone()
+        return f"cannot write output: {why}"
+    return why
 
 
 def _check_arguments(args: list[str]) -> None:
@@ -275,6 +293,10 @@ class CrmGroup(TyperGroup):
             raise
         except KeyboardInterrupt:
             sys.exit(130)
+        except OSError as exc:  # after BrokenPipeError: stdout on a full disk, a file's error
+            if current().debug:
+                raise
+            _fail(_os_error_message(exc), 1)
         except Exception as exc:
             if current().debug:
                 raise
@@ -325,6 +347,12 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
+    if db is not None and not db.strip():
+        raise typer.BadParameter(
+            "is empty: give a file path or a postgresql:// URL, or leave --db out",
+            param_hint="'--db'",
+        )
+    check_settings()
     install(Env(db_option=db, debug=debug))
 
 

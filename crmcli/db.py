@@ -133,9 +133,8 @@ def create_private_file(path: Path) -> None:
         os.close(fd)
 
 
-def _sqlite_path(target: str, *, create: bool) -> Path:
-    """The SQLite file `target` names, created (mode 0600) when it does not exist yet. Only the
-    default location under the user's data directory gets its directories made."""
+def sqlite_file(target: str) -> Path:
+    """The SQLite file a target that is not a postgresql:// URL names (it may not exist)."""
     if target.startswith("sqlite:///"):
         target = target[len("sqlite:///") :]
     elif "://" in target:  # mysql://, a typo of postgresql://: no file named like that
@@ -144,13 +143,42 @@ def _sqlite_path(target: str, *, create: bool) -> Path:
             f"unsupported database URL '{scheme}://' (use a file path, sqlite:///PATH "
             "or postgresql://)"
         )
-    path = Path(target).expanduser()
+    return Path(target).expanduser()
+
+
+def missing_database(path: Path) -> DatabaseError:
+    """What a command that only reads says about a database file that does not exist: a
+    mistyped --db or CRM_DB must not become a new empty database that answers "no contact
+    matches"."""
+    return DatabaseError(
+        f"no database at {path} (it is created by the first command that writes, "
+        "e.g. crm add contact, or crm demo)"
+    )
+
+
+def new_file(target: str) -> Path | None:
+    """The SQLite file opening `target` would create (it does not exist yet), other than the
+    default one under the user's data directory, which is made without a word; else None."""
+    if is_postgres(target) or "://" in target.removeprefix("sqlite:///"):
+        return None
+    path = sqlite_file(target)
+    if os.path.lexists(path) or path == default_path():
+        return None
+    return path
+
+
+def _sqlite_path(target: str, *, create: bool) -> Path:
+    """The SQLite file `target` names, created (mode 0600) when it does not exist yet. Only the
+    default location under the user's data directory gets its directories made. With
+    create=False a missing file is an error (missing_database), except the default one."""
+    path = sqlite_file(target)
     if path.is_dir():
         raise DatabaseError(f"database path {path} is a directory")
     if path.exists():
         return path
-    if not create:
-        raise DatabaseError(f"no database at {path}")
+    if not create and path != default_path():  # the default is made on first use of any kind
+        check_new_file(path)  # a missing directory or a dangling link: say that, it is nearer
+        raise missing_database(path)
     if path == default_path():
         _make_private_dirs(path.parent)
     check_new_file(path)
@@ -446,7 +474,10 @@ def require_schema(target: str) -> None:
     """An error unless `target` already holds a crm database (opening would make an empty or
     foreign one into one: `crm db check` must not call that sound)."""
     if not is_postgres(target):
-        require_crm_schema(Path(target.removeprefix("sqlite:///")).expanduser())
+        path = sqlite_file(target)
+        if not os.path.lexists(path):
+            raise missing_database(path)
+        require_crm_schema(path)
         return
     db = open_database(target, migrate=False)
     try:
@@ -548,6 +579,32 @@ def restore(db, source: Path, *, now) -> tuple[Path, list[str]]:
         src.close()
     db.execute_sql("PRAGMA journal_mode = wal")
     return safety, ensure_schema(db)
+
+
+def restore_new(path: Path, source: Path) -> list[str]:
+    """Restore the crm database `source` (checked first) into `path`, which does not exist
+    yet: a copy made beside it and linked into place when complete (never over a file that
+    appeared meanwhile), then upgraded. No empty database first, no safety copy of nothing.
+    Returns the migrations that ran."""
+    import sqlite3
+
+    source = source.expanduser()
+    require_crm_schema(source)
+    if path == default_path():
+        _make_private_dirs(path.parent)
+    check_new_file(path)
+    src = sqlite3.connect(_read_only_uri(source), uri=True)
+    try:
+        _copy_into_new_file(src, path)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"cannot restore {source}: {exc}") from exc
+    finally:
+        src.close()
+    db = open_database(str(path), create=False, migrate=False)
+    try:
+        return ensure_schema(db)
+    finally:
+        db.close()
 
 
 # Dialect helpers: where SQL differs between SQLite and PostgreSQL, services ask here.

@@ -26,6 +26,33 @@ def _system_now() -> datetime:
     return datetime.now(UTC)
 
 
+LOCALES = ("de", "en")
+
+
+def check_settings() -> None:
+    """Refuse settings from the environment that crm would otherwise ignore without a word.
+    CRM_LOCALE is de or en (de_DE.UTF-8 and the like too); empty means unset, so that the
+    LC_ALL, LC_TIME and LANG rule of output.locale() applies. (TZ is checked when a command
+    opens the database: see commands.common.db.)"""
+    chosen = os.environ.get("CRM_LOCALE")
+    if chosen is None:
+        return
+    if not chosen.strip():
+        del os.environ["CRM_LOCALE"]
+        return
+    code = chosen.strip().lower()
+    for separator in "._@-":  # de_DE.UTF-8, de_AT@euro, de-CH
+        code = code.split(separator)[0]
+    if code not in LOCALES:
+        from crmcli.errors import Invalid
+
+        shown = chosen if len(chosen) <= 40 else chosen[:37] + "..."
+        raise Invalid(
+            "CRM_LOCALE",
+            f"{shown!r} is not a locale crm has (choose de or en, or unset it for ISO dates)",
+        )
+
+
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
@@ -66,12 +93,18 @@ class Env:
         return resolve_target(self.db_option)
 
     def db(self, *, create: bool = True):
-        """The open database, opened (and migrated) on first use."""
+        """The open database, opened (and migrated) on first use. A SQLite file that does not
+        exist is created only with `create` (a command that writes), and then said once on
+        stderr; a command that only reads refuses it (db.missing_database). The default file
+        under the user's data directory is made silently by any command."""
         if self._db is None:
             from crmcli.collector import resume
-            from crmcli.db import open_database
+            from crmcli.db import new_file, open_database
 
+            made = new_file(self.target) if create else None  # a stat, no import
             self._db = open_database(self.target, create=create)  # imports peewee and models
+            if made is not None:
+                sys.stderr.write(f"crm: created a new database at {made}\n")
             resume()  # start-up is over: the command's own work runs with the collector on
         return self._db
 

@@ -48,6 +48,14 @@ def _zone(name: str) -> tzinfo:
 
     if not key:
         return tz.gettz() or tz.UTC  # no TZ and no readable system zone
+    if not (os.sep in key or re.search(r"(?a)\d", key)):
+        # Neither a zone name (zoneinfo has none such), a path to a zone file, nor a POSIX
+        # rule with an offset (CET-1CEST,...): dateutil would answer "garbage" with the C
+        # library's reading of it, UTC, and every time shown would be off by hours.
+        raise Invalid(
+            "TZ",
+            f"{_q(name)} is not a time zone (try Europe/Berlin, or unset TZ for the system's)",
+        )
     with warnings.catch_warnings():  # a relative path warns (DeprecatedTzKeyWarning)
         warnings.simplefilter("ignore")
         zone = tz.gettz(name)
@@ -73,8 +81,10 @@ def _sane(zone: tzinfo) -> bool:
 
 def local_tz() -> tzinfo:
     """The user's time zone: the TZ environment variable, else the system zone (UTC if the
-    system has none). A TZ that names no zone is an error (Invalid, field "TZ"), not a
-    silent UTC: times typed and shown would be off by hours, and reminders with them."""
+    system has none). TZ may be a zone name (Europe/Berlin), a path to a zone file, or a
+    POSIX rule with an offset (CET-1CEST,M3.5.0,M10.5.0/3). Anything else is an error
+    (Invalid, field "TZ"), not a silent UTC: times typed and shown would be off by hours,
+    and reminders with them."""
     return _zone(os.environ.get("TZ", ""))
 
 
@@ -155,9 +165,9 @@ _DAY_WORDS |= {"ubermorgen": 2, "uebermorgen": 2, "vorgestern": -2}
 _END_OF_MONTH = {"end of month", "eom", "monatsende", "ende des monats"}
 # Patterns are strings, compiled on first use by re's cache: compiling them all at import
 # would add ~2 ms to every `crm` start. (?a): \d and \s mean ASCII only.
-_NUM = r"\d{1,6}|an?|one|ein|eine[mnr]?"
+_NUM = r"\d+|an?|one|ein|eine[mnr]?"
 _OFFSET = (
-    rf"(?a)(?P<sign>[+-]) ?(?P<n>\d{{1,6}}) ?(?P<unit>[a-z]+)|in (?P<n2>{_NUM}) (?P<unit2>[a-z]+)"
+    rf"(?a)(?P<sign>[+-]) ?(?P<n>\d+) ?(?P<unit>[a-z]+)|in (?P<n2>{_NUM}) (?P<unit2>[a-z]+)"
     rf"|(?P<n3>{_NUM}) (?P<unit3>[a-z]+) ago|vor (?P<n4>{_NUM}) (?P<unit4>[a-z]+)"
 )
 _NEXT = r"(?a)(?:(next|n(?:a|ae)chste[nrs]?|kommende[nrs]?) )?([a-z]+)"
@@ -172,6 +182,11 @@ _TIME = (
     r"|(?P<h3>\d{1,2})(?::(?P<m3>\d{2}))? ?(?P<ap>am|pm))$"
 )
 _WHEN_HINT = "try 2026-12-24, 24.12.2026 14:00, tomorrow 9:00, +3d, next monday"
+_DATE_RANGE = "dates run from 0001-01-01 to 9999-12-31"
+
+
+class _OutOfRange(Exception):
+    """A form that reads, but names a day before the year 1 or after 9999 (+99999999d)."""
 
 
 def _at(day: date, clock: time = time()) -> datetime:
@@ -192,12 +207,18 @@ def _full_year(yy: int, ref_year: int) -> int:
 
 
 def _count(n: str) -> int:
-    return int(n) if n.isdigit() else 1
+    if not n.isdigit():
+        return 1
+    if len(n) > 9:  # more days than the calendar has (and no 4,300-digit int() for Python)
+        raise _OutOfRange
+    return int(n)
 
 
-def _day(s: str, now: datetime) -> date | datetime | None:
+def _day(
+    s: str, now: datetime, prefer: str = "future", after: date | None = None
+) -> date | datetime | None:
     """A date expression without a clock time: a calendar date, or an exact local datetime
-    for `now` and offsets; None if `s` is not one."""
+    for `now` and offsets; None if `s` is not one. `prefer` and `after`: see parse_when_ex."""
     from dateutil import tz
     from dateutil.relativedelta import relativedelta
 
@@ -214,13 +235,23 @@ def _day(s: str, now: datetime) -> date | datetime | None:
         if m["sign"] == "-" or m["n3"] or m["n4"]:
             n = -n
         unit = _UNITS.get(m["unit"] or m["unit2"] or m["unit3"] or m["unit4"])
-        if unit in ("minutes", "hours"):  # elapsed time, whatever the wall clock does
-            return (now.astimezone(UTC) + timedelta(**{unit: n})).astimezone(now.tzinfo)
-        return None if unit is None else tz.resolve_imaginary(now + relativedelta(**{unit: n}))
+        if unit is None:
+            return None
+        try:
+            if unit in ("minutes", "hours"):  # elapsed time, whatever the wall clock does
+                return (now.astimezone(UTC) + timedelta(**{unit: n})).astimezone(now.tzinfo)
+            return tz.resolve_imaginary(now + relativedelta(**{unit: n}))
+        except (ValueError, OverflowError):  # past the year 9999 or before the year 1
+            raise _OutOfRange from None
     if m := re.fullmatch(_NEXT, s):
         word = m[2]
         if word in _WEEKDAYS:
-            return today + relativedelta(days=1, weekday=_WEEKDAYS[word])
+            weekday = _WEEKDAYS[word]
+            if prefer == "past" and not m[1]:
+                if after is not None:  # the first such day after the period's start
+                    return after + relativedelta(days=1, weekday=weekday)
+                return today + relativedelta(weekday=_weekday(weekday))
+            return today + relativedelta(days=1, weekday=weekday)
         unit = _UNITS.get(word)
         if m[1] and unit in ("days", "weeks", "months", "years"):
             return today + relativedelta(**{unit: 1})
@@ -230,18 +261,50 @@ def _day(s: str, now: datetime) -> date | datetime | None:
         if year:
             full = _full_year(int(year), today.year) if len(year) == 2 else int(year)
             return date(full, month, day)
-        for y in range(today.year, today.year + 9):  # the next such date, today included
-            try:
-                if (found := date(y, month, day)) >= today:
-                    return found
-            except ValueError:
-                continue
-        return None
+        return _yearless(day, month, today, prefer, after)
     if re.fullmatch(_ISO_DATE, s):
         from dateutil.parser import isoparse
 
         return isoparse(s).date()
     return None
+
+
+def _weekday(index: int):
+    """The most recent `index` weekday, today included (relativedelta's MO(-1) and so on)."""
+    from dateutil.relativedelta import weekday
+
+    return weekday(index, -1)
+
+
+def _yearless(day: int, month: int, today: date, prefer: str, after: date | None) -> date | None:
+    """`24.12.` as a date: the next such day, today included (prefer "future"); the most
+    recent, today included (prefer "past"), or with `after` the first one after it. Nine
+    years around find 29.02. too."""
+    if prefer == "past" and after is not None:
+        years, keep = range(after.year, after.year + 9), lambda d: d > after
+    elif prefer == "past":
+        years, keep = range(today.year, today.year - 9, -1), lambda d: d <= today
+    else:
+        years, keep = range(today.year, today.year + 9), lambda d: d >= today
+    for y in years:
+        try:
+            if keep(found := date(y, month, day)):
+                return found
+        except ValueError:
+            continue
+    return None
+
+
+def _counts_days(s: str) -> bool:
+    """Whether `s` is an offset in days, weeks, months or years (`+3d`, `in 2 weeks`): a day,
+    reached from now, that names no time of day (unlike `now`, `+4h`, `+30min`)."""
+    m = re.fullmatch(_OFFSET, re.sub(r"^(?:am|on) ", "", s))
+    if m is None:
+        return False
+    return _UNITS.get(m["unit"] or m["unit2"] or m["unit3"] or m["unit4"]) not in (
+        "minutes",
+        "hours",
+    )
 
 
 def _clock(m: re.Match[str]) -> time | None:
@@ -256,9 +319,12 @@ def _clock(m: re.Match[str]) -> time | None:
     return time(hour, minute, second)
 
 
-def _parse(text: str, now: datetime) -> tuple[datetime, str] | None:
-    """(aware local datetime, kind): kind is "date" (a day), "time" (a clock time was given)
-    or "exact" (now or an offset from now)."""
+def _parse(
+    text: str, now: datetime, prefer: str = "future", after: date | None = None
+) -> tuple[datetime, str] | None:
+    """(aware local datetime, kind): kind is "date" (a day), "time" (a clock time was given),
+    "days" (an offset in days to years, keeping now's time of day) or "exact" (now, or an
+    offset in hours or minutes)."""
     s = fold(text)
     now = to_utc(now).astimezone(local_tz())
     try:
@@ -269,12 +335,14 @@ def _parse(text: str, now: datetime) -> tuple[datetime, str] | None:
             if dt.tzinfo is None:
                 return _at(dt.date(), dt.time()), "time"
             return dt.astimezone(local_tz()), "time"
-        if (day := _day(s, now)) is not None:
-            return (day, "exact") if isinstance(day, datetime) else (_at(day), "date")
+        if (day := _day(s, now, prefer, after)) is not None:
+            if not isinstance(day, datetime):
+                return _at(day), "date"
+            return day, ("days" if _counts_days(s) else "exact")
         if not (m := re.search(_TIME, s)) or not (clock := _clock(m)):
             return None
         rest = s[: m.start()]
-        day = _day(rest, now) if rest else now.date()
+        day = _day(rest, now, prefer, after) if rest else now.date()
         if day is None:
             return None
         return _at(day.date() if isinstance(day, datetime) else day, clock), "time"
@@ -282,7 +350,30 @@ def _parse(text: str, now: datetime) -> tuple[datetime, str] | None:
         return None
 
 
-def parse_when_ex(text: str, now: datetime, *, field: str = "date") -> tuple[datetime, bool]:
+def _parse_in_range(
+    text: str, now: datetime, field: str, prefer: str = "future", after: date | None = None
+) -> tuple[datetime, str] | None:
+    if prefer not in ("future", "past"):
+        raise ValueError(f"prefer must be 'future' or 'past', not {prefer!r}")
+    try:
+        parsed = _parse(text, now, prefer, after)
+        if parsed is not None:
+            parsed[0].astimezone(UTC)  # 9999-12-31 23:00 local may be past UTC's calendar
+        return parsed
+    except _OutOfRange:
+        raise Invalid(field, f"{_q(text)} is out of range ({_DATE_RANGE})") from None
+    except (ValueError, OverflowError):
+        raise Invalid(field, f"{_q(text)} is out of range ({_DATE_RANGE})") from None
+
+
+def parse_when_ex(
+    text: str,
+    now: datetime,
+    *,
+    field: str = "date",
+    prefer: str = "future",
+    after: date | None = None,
+) -> tuple[datetime, bool]:
     """Read a date and/or time as (aware UTC datetime, has_time); wall times are local.
 
     Accepts ISO (`2026-12-24`, `2026-12-24 14:00`, `2026-12-24T14:00:00+01:00`), German
@@ -293,28 +384,60 @@ def parse_when_ex(text: str, now: datetime, *, field: str = "date") -> tuple[dat
     `next month`, `end of month`. Any date form may be followed by a time:
     `9:00`, `14:30:15`, `9am`, `9pm`, `14 Uhr`, `9.30 Uhr`, `um 14 Uhr`; a time alone is today.
 
-    Rules: a bare weekday is its next occurrence strictly after today (like `next`); two-digit
+    Rules: a bare weekday is its next occurrence strictly after today (like `next`), a day
+    without a year (`24.12.`) the next such day, today included: what due dates, close dates
+    and snoozes mean. With prefer="past" (the start or end of a period a listing or report
+    looks back on: --since, --until, --created-since) both mean the most recent such day,
+    today included, and with `after` (the period's start, for its end) the first such day
+    after it: `--since 1.11. --until 1.12.` is one month whatever today is. Two-digit
     years fall in [now.year - 89, now.year + 10]. Date-only forms mean 00:00 local and give
     has_time False. `now` and offsets are exact and keep the time of day (has_time True):
     d/w/m/y offsets count on the local wall clock (`+1d` across DST keeps 10:00), h/min
     count elapsed time. A wall time skipped by DST moves forward by the gap.
     """
-    parsed = _parse(text, now)
+    parsed = _parse_in_range(text, now, field, prefer, after)
     if parsed is None:
         raise Invalid(field, f"cannot read {_q(text)} as a date or time ({_WHEN_HINT})")
     dt, kind = parsed
     return dt.astimezone(UTC), kind != "date"
 
 
-def parse_when(text: str, now: datetime, *, field: str = "date") -> datetime:
+def parse_when_kind(
+    text: str, now: datetime, *, field: str = "date", prefer: str = "future"
+) -> tuple[datetime, bool]:
+    """(aware UTC datetime, names_time): as parse_when_ex, but names_time says whether the
+    text names a time of day or an exact moment (`tomorrow 9:00`, `now`, `+4h`) rather than
+    only a day (`fri`, `24.12.`, `+3d`, `in 2 weeks`, whose datetime has now's time of day
+    or midnight). What `crm snooze` needs to keep a task's own time of day."""
+    parsed = _parse_in_range(text, now, field, prefer)
+    if parsed is None:
+        raise Invalid(field, f"cannot read {_q(text)} as a date or time ({_WHEN_HINT})")
+    dt, kind = parsed
+    return dt.astimezone(UTC), kind in ("time", "exact")
+
+
+def at_local(day: date, clock: time) -> datetime:
+    """Local wall time `clock` on `day` as an aware UTC datetime; a wall time skipped by a
+    DST change moves forward by the gap."""
+    return _at(day, clock).astimezone(UTC)
+
+
+def parse_when(
+    text: str,
+    now: datetime,
+    *,
+    field: str = "date",
+    prefer: str = "future",
+    after: date | None = None,
+) -> datetime:
     """Read a date and/or time as an aware UTC datetime; see parse_when_ex for the forms."""
-    return parse_when_ex(text, now, field=field)[0]
+    return parse_when_ex(text, now, field=field, prefer=prefer, after=after)[0]
 
 
-def parse_date(text: str, now: datetime, *, field: str = "date") -> date:
+def parse_date(text: str, now: datetime, *, field: str = "date", prefer: str = "future") -> date:
     """Read a calendar day (birthdays, close dates) as the local date; any parse_when form
     without a clock time (`24.12.1980`, `1980-12-24`, `24.12.80`, `today`, `+3d`)."""
-    parsed = _parse(text, now)
+    parsed = _parse_in_range(text, now, field, prefer)
     if parsed is None:
         hint = "try 24.12.1980, 1980-12-24, today, next monday"
         raise Invalid(field, f"cannot read {_q(text)} as a date ({hint})")
@@ -519,6 +642,34 @@ def parse_email(text: str, *, field: str = "email") -> str:
         raise Invalid(field, f"{_q(text)} is not a valid email address: {reason}") from None
 
 
+# ---------------------------------------------------------------- text from files and pipes
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def decode_text(data: bytes) -> str:
+    """Text read from stdin or an editor's file, by fixed rules: a byte order mark (UTF-8,
+    UTF-16, UTF-32) says the encoding; else strict UTF-8; else cp1252, what German Windows
+    mail and Excel write (Latin-1 is its subset), its five unassigned bytes as U+FFFD. Never
+    lone surrogates, so the text always reaches the database."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:  # a BOM, then broken data: keep what can be read
+                return data.decode(encoding, "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
 # ---------------------------------------------------------------- search folding
 
 _LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe"})
@@ -562,16 +713,19 @@ _DURATION_UNITS = {
 } | {"m": 1}
 
 
+MAX_DURATION = 100_000  # minutes: 69 days, longer than any call, meeting or task
+
+
 def parse_duration(text: str, *, field: str = "duration") -> int:
     """Read a duration as whole minutes: `90` (minutes), `15m`, `15min`, `1h`, `1h30m`,
     `1:30`, `1,5h`, `1.5 Std`. Fractions round to the nearest minute."""
     s = fold(text)
     why = f"cannot read {_q(text)} as a duration (try 15m, 1h30m, 1:30, 90)"
-    if re.fullmatch(r"(?a)\d{1,6}", s):
+    if re.fullmatch(r"(?a)\d{1,12}", s):
         exact = Decimal(s)
-    elif m := re.fullmatch(r"(?a)(\d{1,4}):([0-5]\d)", s):
+    elif m := re.fullmatch(r"(?a)(\d{1,12}):([0-5]\d)", s):
         exact = Decimal(int(m[1]) * 60 + int(m[2]))
-    elif re.fullmatch(r"(?a)(?:\d{1,6}(?:[.,]\d{1,3})? ?[a-z]+ ?)+", s):
+    elif re.fullmatch(r"(?a)(?:\d{1,12}(?:[.,]\d{1,3})? ?[a-z]+ ?)+", s):
         exact, seen = Decimal(0), set()
         for number, unit in re.findall(r"(?a)(\d+(?:[.,]\d+)?) ?([a-z]+)", s):
             factor = _DURATION_UNITS.get(unit)
@@ -584,8 +738,12 @@ def parse_duration(text: str, *, field: str = "duration") -> int:
     minutes = int(exact.to_integral_value(ROUND_HALF_UP))
     if minutes <= 0:
         raise Invalid(field, f"{_q(text)} is not longer than zero")
-    if minutes > 100_000:
-        raise Invalid(field, f"{_q(text)} is too long a duration")
+    if minutes > MAX_DURATION:
+        raise Invalid(
+            field,
+            f"{_q(text)} is out of range (a duration runs from 1 minute to "
+            f"{format_duration(MAX_DURATION)}, {MAX_DURATION:,} minutes)",
+        )
     return minutes
 
 

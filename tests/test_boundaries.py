@@ -111,6 +111,9 @@ print("GC", gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)
 
 def test_console_script_pauses_the_collector_only_while_starting(tmp_path):
     # A command that opens its database works with the collector on again (start-up frozen).
+    from crmcli.db import open_database
+
+    open_database(str(tmp_path / "x.db")).close()  # `list` reads: it makes no database
     state, out = _gc_state_after(["--db", str(tmp_path / "x.db"), "list", "contacts", "-o", "json"])
     assert state == "GC True True"
     assert out.strip() == "[]"

@@ -88,14 +88,38 @@ TERMINAL_PAGE = 100
 KINDS = ("contact", "company", "deal", "task", "activity", "tag")
 
 
+# Commands that only read: on a database file that does not exist they refuse ("no database
+# at PATH") rather than create an empty one that answers "no contact matches". Keys are the
+# command's words after `crm`; a group's name covers all its subcommands.
+READ_ONLY_COMMANDS = frozenset(
+    {"list", "show", "search", "report", "remind", "stages", "db check", "db backup", "db path"}
+)
+
+
+def writes() -> bool:
+    """Whether the running command may create its database: any but READ_ONLY_COMMANDS
+    (`crm stages` alone lists; `crm stages add` writes)."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return True
+    words = ctx.command_path.split()[1:]
+    return not (
+        (words[:1] and words[0] in READ_ONLY_COMMANDS and words[0] != "stages")
+        or " ".join(words) in READ_ONLY_COMMANDS
+    )
+
+
 def db():
     """Open (and migrate) the database for this command. A TZ that names no zone stops the
-    command here, before it writes (it would fail later, when showing a time)."""
+    command here, before it writes (it would fail later, when showing a time). A command that
+    only reads does not create a missing database file (see READ_ONLY_COMMANDS)."""
     if os.environ.get("TZ"):
         from crmcli.values import local_tz
 
         local_tz()
-    return current().db()
+    return current().db(create=writes())
 
 
 def now() -> datetime:
@@ -109,10 +133,34 @@ def today() -> date:
     return now().astimezone(local_tz()).date()
 
 
-def when(text: str | None, field: str) -> datetime | None:
+def when(text: str | None, field: str, *, prefer: str = "future") -> datetime | None:
+    """A date and/or time typed for `field`. A day without a year (`24.12.`) and a bare
+    weekday are the next such day; with prefer="past" (a filter looking back: --since,
+    --created-since) the most recent one, today included."""
     from crmcli.values import parse_when
 
-    return parse_when(text, now(), field=field) if text else None
+    return parse_when(text, now(), field=field, prefer=prefer) if text else None
+
+
+def since(text: str | None, field: str) -> datetime | None:
+    """The start of what a listing looks back on (--created-since): see `when`, prefer past."""
+    return when(text, field, prefer="past")
+
+
+def period(
+    since: str | None, until: str | None, *, since_field: str = "since", until_field: str = "until"
+) -> tuple[datetime | None, datetime | None]:
+    """A period [since, until) typed for a listing or report. Both ends look back: `1.11.`
+    is the most recent 1 November, not next year's; an end without a year after a start is
+    the first such day after the start (`--since 1.11. --until 1.12.`: one month)."""
+    from crmcli.values import local_tz, parse_when
+
+    start = when(since, since_field, prefer="past")
+    end = None
+    if until:
+        after = start.astimezone(local_tz()).date() if start is not None else None
+        end = parse_when(until, now(), field=until_field, prefer="past", after=after)
+    return start, end
 
 
 def day(text: str | None, field: str) -> date | None:
@@ -237,7 +285,7 @@ def duration(text: str | None) -> int | None:
 def message_text(message: str | None, *, what: str) -> str | None:
     """The text of `-m`: as given, `-` reads stdin, none opens $EDITOR on a terminal."""
     if message == "-":
-        text = sys.stdin.read().strip()
+        text = read_stdin().strip()
         if not text:
             from crmcli.errors import CrmError
 
@@ -254,6 +302,17 @@ def message_text(message: str | None, *, what: str) -> str | None:
 
         raise CrmError("empty text; nothing logged (use -m '' to log without text)")
     return text
+
+
+def read_stdin() -> str:
+    """All of stdin as text: read as bytes and decoded by values.decode_text (a Latin-1 or
+    cp1252 pipe, or one with a BOM, reads as what it says), whatever Python's locale."""
+    from crmcli.values import decode_text
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text-only stdin (some test runners): already decoded
+        return sys.stdin.read()
+    return decode_text(buffer.read())
 
 
 def edit_in_editor(template: str) -> str | None:
@@ -276,8 +335,11 @@ def edit_in_editor(template: str) -> str | None:
             raise CrmError(f"cannot run editor '{editor}': {exc.strerror}") from exc
         if status != 0:
             raise CrmError(f"editor '{editor}' exited with status {status}; nothing logged")
-        with open(path, encoding="utf-8") as fh:
-            lines = [ln for ln in fh.read().splitlines() if not ln.startswith("#")]
+        from crmcli.values import decode_text
+
+        with open(path, "rb") as fh:  # the editor may save Latin-1/cp1252 or UTF-16
+            text = decode_text(fh.read())
+        lines = [ln for ln in text.splitlines() if not ln.lstrip("\ufeff").startswith("#")]
     finally:
         os.unlink(path)
     return "\n".join(lines).strip() or None

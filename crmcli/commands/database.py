@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -113,6 +114,9 @@ def restore(
 ) -> None:
     """Replace the database with a backup, keeping a safety copy of the current one.
 
+    Into a database file that does not exist yet, the backup is simply restored (nothing to
+    ask about or keep a copy of).
+
     The backup is checked first (a crm database this crm can open), the current content is
     kept in a dated safety copy beside the database, the replacement is atomic and the
     restored database is upgraded. Asks first on a terminal; scripts must pass --yes.
@@ -126,9 +130,14 @@ def restore(
 
     dbmod.require_crm_schema(source.expanduser())
     target = current().target
-    c.confirm(f"Replace {dbmod.describe(target)} with {source}?", yes=yes)
-    safety, ran = dbmod.restore(c.db(), source, now=c.now().astimezone())
-    c.done(f"Kept the previous database in {safety}.")
+    if not dbmod.is_postgres(target) and not os.path.lexists(dbmod.sqlite_file(target)):
+        # Nothing to replace: restored as it is, no empty database made first to keep a
+        # "safety copy" of.
+        ran = dbmod.restore_new(dbmod.sqlite_file(target), source)
+    else:
+        c.confirm(f"Replace {dbmod.describe(target)} with {source}?", yes=yes)
+        safety, ran = dbmod.restore(c.db(), source, now=c.now().astimezone())
+        c.done(f"Kept the previous database in {safety}.")
     if ran:
         c.done(f"Upgraded the restored database ({', '.join(ran)}).")
     c.done(f"Restored {source} into {dbmod.describe(target)}.")

@@ -90,7 +90,13 @@ def edit(
         str | None, typer.Option("--contact", "-C", help="Task: for this contact (REF).")
     ] = None,
     due: Annotated[
-        str | None, typer.Option("--due", metavar="WHEN", help="Task: new due date.")
+        str | None,
+        typer.Option(
+            "--due",
+            metavar="WHEN",
+            help="Task: new due date. Without a time of day (fri, 24.12., +3d) the task keeps "
+            "its time; '' clears the due date.",
+        ),
     ] = None,
     priority: Annotated[
         str | None, typer.Option("--priority", "-P", help="Task: low, normal or high.")
@@ -233,7 +239,7 @@ def _edit_company(ref: str, v: dict, output) -> None:
 
 def _edit_task(ref: str, v: dict, output) -> None:
     from crmcli.services import contacts, tasks
-    from crmcli.values import parse_every, parse_when_ex
+    from crmcli.values import local_tz, parse_every, parse_when_kind
 
     task_id = tasks.resolve_task(ref)
     changes: dict = {}
@@ -245,8 +251,12 @@ def _edit_task(ref: str, v: dict, output) -> None:
         changes["contact_id"] = contacts.resolve_contact(v["contact"]) if v["contact"] else None
     if "due" in v:
         due_at, has_time = (
-            parse_when_ex(v["due"], c.now(), field="due") if v["due"] else (None, False)
+            parse_when_kind(v["due"], c.now(), field="due") if v["due"] else (None, False)
         )
+        if due_at is not None and not has_time:  # a day: the task keeps its time of day
+            task = tasks.get_task(task_id, now=c.now())
+            day = due_at.astimezone(local_tz()).date()
+            due_at, has_time = tasks.on_day_keeping_time(task["due_at"], task["due_has_time"], day)
         changes.update(due_at=due_at, due_has_time=has_time)
     if "every" in v:
         changes["rrule"] = parse_every(v["every"]) if v["every"] else None

@@ -80,7 +80,7 @@ def list_contacts(
     """
     filters = dict(
         tags_=tag or [], company=company, city=city, status=status, source=source,
-        fields=c.assignments(field), created_since=c.when(created_since, "created-since"),
+        fields=c.assignments(field), created_since=c.since(created_since, "created-since"),
         overdue_contact=c.now() if overdue_contact else None,
     )  # fmt: skip
     c.db()
@@ -118,7 +118,7 @@ def list_companies(
     """
     filters = dict(
         tags_=tag or [], city=city, industry=industry,
-        created_since=c.when(created_since, "created-since"),
+        created_since=c.since(created_since, "created-since"),
     )  # fmt: skip
     c.db()
     from crmcli.services import companies
@@ -189,9 +189,9 @@ def list_activities(
     from crmcli.commands.cards import ACTIVITY_COLUMNS, OPEN_COLUMNS, activity_view
 
     filters = dict(
-        kinds=kind or [], since=c.when(since, "since"), until=c.when(until, "until"),
-        open_only=open_, direction=direction,
+        kinds=kind or [], open_only=open_, direction=direction,
     )  # fmt: skip
+    filters["since"], filters["until"] = c.period(since, until)
     c.db()
     from crmcli.services import activities
 

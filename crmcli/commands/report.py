@@ -77,7 +77,7 @@ def _money(value, currency: str) -> str:
 
 
 def _period(since: str | None, until: str | None):
-    return c.when(since, "since"), c.when(until, "until")
+    return c.period(since, until)
 
 
 def _whole(report: dict, rows: list[dict], fields, output: Format) -> bool:

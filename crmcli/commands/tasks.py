@@ -11,9 +11,12 @@ from crmcli.commands.cards import print_task
 
 
 def describe(card: dict) -> str:
-    from crmcli.output import display
+    from crmcli.output import display, display_date
+    from crmcli.services.tasks import has_time
 
-    due = f", due {display(card['effective_due'])}" if card["effective_due"] else ""
+    due = card["effective_due"]
+    shown = display(due) if has_time(card) else display_date(due)  # due on a day: no 00:00
+    due = f", due {shown}" if due else ""
     return f"task #{card['id']} {card['title']}{due}"
 
 
@@ -49,13 +52,21 @@ def snooze(
 ) -> None:
     """Postpone a task; a recurring series keeps its rhythm.
 
+    WHEN without a time of day (fri, 24.12., +3d, in 2 weeks) keeps the task's own time:
+    a task due Friday 09:00 snoozed "in 2 weeks" is due at 09:00 that day, and a task due on
+    a day stays due on a day. A time (tomorrow 14:00, +4h) sets the time too.
+
     Examples:
 
     \b
     crm snooze 12 "tomorrow 9:00"
     crm snooze "rückruf müller" +3d
     """
-    until = c.when(when, "when")
+    from crmcli.values import local_tz, parse_when_kind
+
+    until, names_time = parse_when_kind(when, c.now(), field="when")
+    if not names_time:  # a day: the service keeps the task's time of day
+        until = until.astimezone(local_tz()).date()
     c.db()
     from crmcli.services import tasks
 

@@ -218,7 +218,7 @@ def _service_filters(given: dict) -> dict:
         elif name == "field":
             out["fields"] = c.assignments(value)
         elif name == "created_since":
-            out["created_since"] = c.when(value, "created-since")
+            out["created_since"] = c.since(value, "created-since")
         elif name == "overdue_contact":
             out["overdue_contact"] = c.now() if value else None
         else:

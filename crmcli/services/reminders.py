@@ -36,7 +36,7 @@ def _task_item(t: dict, now: datetime) -> dict:
         contact_id=t["contact_id"], contact=t["contact"], text=t["title"], priority=t["priority"],
     )  # fmt: skip
     item["overdue"] = t["overdue"]  # a task due on a day is overdue from the next day
-    item["has_time"] = t["due_has_time"] or t["snoozed_until"] is not None
+    item["has_time"] = tasks.has_time(t)  # a task due on a day and snoozed to a day: a day
     return item
 
 

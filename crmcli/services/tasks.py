@@ -6,7 +6,7 @@ import functools
 import math
 import re
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from peewee import JOIN, IntegrityError, fn
 
@@ -195,8 +195,9 @@ def _row(values: tuple, now: datetime, today: datetime | None = None) -> dict:
     effective = snoozed or due
     overdue = False
     if effective is not None and done is None:
-        # A timed or snoozed task is overdue from its time, one due on a day from the next day.
-        overdue = effective < (now if has_time or snoozed else (today or day_start(now)))
+        # A timed task is overdue from its time, one due on a day from the next day.
+        timed = _timed(has_time, snoozed)
+        overdue = effective < (now if timed else (today or day_start(now)))
     return {
         "id": tid, "title": title, "contact_id": contact_id, "contact": contact, "due_at": due,
         "due_has_time": bool(has_time), "snoozed_until": snoozed, "effective_due": effective,
@@ -204,6 +205,34 @@ def _row(values: tuple, now: datetime, today: datetime | None = None) -> dict:
         "done_at": done, "overdue": overdue, "previous_id": prev, "deal_id": deal_id,
         "created_at": created, "updated_at": updated,
     }  # fmt: skip
+
+
+def _timed(due_has_time: bool, snoozed: datetime | None) -> bool:
+    return bool(due_has_time) or (snoozed is not None and not _midnight(snoozed))
+
+
+def has_time(task: dict) -> bool:
+    """Whether a task (a dict as get_task gives) is due at a time of day rather than on a
+    day: due with a time, or snoozed to one. A task due on a day and snoozed to a day (its
+    local midnight) is still due on a day."""
+    return _timed(task.get("due_has_time", False), task.get("snoozed_until"))
+
+
+def on_day_keeping_time(due: datetime | None, timed: bool, day: date) -> tuple[datetime, bool]:
+    """(moment, has_time) for a task moved to `day` by a WHEN that names no time of day: the
+    local time of day of `due` when the task is `timed`, else the day itself (its local
+    midnight, has_time False). What `crm snooze` and `crm edit task --due` do."""
+    from crmcli.values import at_local
+
+    if timed and due is not None:
+        return at_local(day, to_utc(due).astimezone(local_tz()).time()), True
+    return at_local(day, time()), False
+
+
+def _midnight(moment: datetime) -> bool:
+    """Whether `moment` is local midnight: a snooze of a task due on a day, to a day (the
+    task stays one due on a day; see snooze_task)."""
+    return to_utc(moment).astimezone(local_tz()).time() == time()
 
 
 def _select():
@@ -336,9 +365,14 @@ def list_tasks(
 
 
 def overdue_condition(now, today):
-    """Open and past due: a timed or snoozed task from its time (`now`), a dated one from the
-    next day (`today`, day_start(now)); both datetimes or their stored form."""
-    timed = Task.snoozed_until.is_null(False) | (Task.due_has_time == True)  # noqa: E712
+    """Open and past due: a timed task from its time (`now`), one due on a day from the next
+    day (`today`, day_start(now)); both datetimes or their stored form. A task due on a day
+    and snoozed to a day holds that day's local midnight in snoozed_until: on that day it
+    equals `today`, so it is not overdue before the next day (a snooze to an earlier day's
+    midnight is before `today` anyway); any other snooze is a time."""
+    timed = (Task.due_has_time == True) | (  # noqa: E712
+        Task.snoozed_until.is_null(False) & (Task.snoozed_until != today)
+    )
     return _due_before(now) & (timed | _due_before(today))
 
 
@@ -451,21 +485,31 @@ def reopen_task(task_id: int, *, now: datetime | None = None) -> tuple[dict, dic
     return get_task(task_id, now=now), removed
 
 
-def snooze_task(task_id: int, until: datetime, *, now: datetime | None = None) -> dict:
-    """Postpone an open task to `until` without moving its series."""
+def snooze_task(task_id: int, until: datetime | date, *, now: datetime | None = None) -> dict:
+    """Postpone an open task to `until` without moving its series.
+
+    `until` a datetime: that moment. `until` a date (a day named without a time of day:
+    `fri`, `+3d`, `in 2 weeks`): the task keeps its time of day on that day (due Friday
+    09:00, snoozed `in 2 weeks`: 09:00 then), and a task due on a day stays one due on a day
+    (snoozed to that day's local midnight, which `_row` and `overdue_condition` read as a
+    day: overdue from the next day, shown without a time)."""
+    from crmcli.values import format_date, format_datetime
+
     now = now or utcnow()
     card = get_task(task_id, now=now)
     if card["done"]:
         raise Conflict(f"task #{task_id} is done; reopen it first")
-    if until <= now:
-        raise Invalid("when", "snooze to a time in the future")
-    due = card["effective_due"]
+    due, task_timed = card["effective_due"], has_time(card)
+    timed = isinstance(until, datetime) or task_timed  # what the snooze will be
+    if not isinstance(until, datetime):
+        until = on_day_keeping_time(due, task_timed, until)[0]
+    if until <= now if timed else until < day_start(now):  # a day: today will do
+        raise Invalid("when", f"snooze to a {'time' if timed else 'day'} in the future")
     if due is not None and until <= due:
-        from crmcli.values import format_datetime
-
+        shown = format_datetime(due) if task_timed else format_date(due)
         raise Invalid(
             "when",
-            f"task #{task_id} is due {format_datetime(due)} already; snooze postpones",
+            f"task #{task_id} is due {shown} already; snooze postpones",
             action="edit_task_due",
             task=task_id,
         )

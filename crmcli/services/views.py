@@ -42,12 +42,13 @@ def task_state(task: dict, today: date | None) -> str:
 def task_view(task: dict, today: date | None = None) -> dict:
     """A task with what a list shows: `due` (the effective due moment, snoozed or not),
     `due_is_day` (a due date without a time of day) and `state` (see task_state)."""
+    from crmcli.services.tasks import has_time
+
     due = task.get("effective_due")
     return {
         **task,
         "due": due,
-        "due_is_day": due is not None
-        and not (task.get("due_has_time") or task.get("snoozed_until")),
+        "due_is_day": due is not None and not has_time(task),
         "state": task_state(task, today),
     }
 

@@ -152,7 +152,8 @@ def test_snooze_moves_effective_due_but_not_the_series(crm):
     r = crm("snooze", "monats", "+2d", "-o", "json")
     assert r.exit_code == 0, r.stderr
     t = r.json()
-    assert t["snoozed_until"] == "2026-11-25T09:00:00+00:00" and t["overdue"] is False
+    # +2d names no time of day: the task keeps its 09:00 (local; 08:00 UTC)
+    assert t["snoozed_until"] == "2026-11-25T08:00:00+00:00" and t["overdue"] is False
     assert titles(crm, "--overdue") == []
     nxt = crm("done", "1", "-o", "json").json()
     assert nxt["due_at"] == "2026-12-22T08:00:00+00:00"
