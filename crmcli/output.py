@@ -141,8 +141,9 @@ def display(value: Any, *, newlines: bool = False) -> str:
 
 def locale() -> str | None:
     """How people read dates and numbers here: `de`, `en` or None (ISO dates, German numbers).
-    $CRM_LOCALE decides (de, en; anything else means ISO), else the first of $LC_ALL,
-    $LC_TIME and $LANG that is set (de_* means de). JSON and CSV never change."""
+    $CRM_LOCALE decides (de or en, regional forms too; env.check_settings refuses any other
+    value at start), else the first of $LC_ALL, $LC_TIME and $LANG that is set (de_* means
+    de). JSON and CSV never change."""
     chosen = os.environ.get("CRM_LOCALE")
     if chosen is None:
         chosen = next(

@@ -144,8 +144,11 @@ def task_view(task: dict) -> dict:
     row = view(task, today())
     due = row["due"]
     shown = "" if due is None else display_date(due) if row["due_is_day"] else display(due)
+    snoozed = task.get("snoozed_until")
+    if snoozed is not None:  # a task due on a day is snoozed to a day: no 00:00
+        snoozed = display_date(snoozed) if row["due_is_day"] else display(snoozed)
     return {
-        **row, "due": shown, "flag": row["state"],
+        **row, "due": shown, "snoozed_until": snoozed, "flag": row["state"],
         "repeat": describe_every(task["rrule"]) if task["rrule"] else "",
         ROW_STYLE: STATE_STYLES.get(row["state"]),
     }  # fmt: skip

@@ -282,14 +282,16 @@ def duration(text: str | None) -> int | None:
     return parse_duration(text) if text else None
 
 
-def message_text(message: str | None, *, what: str) -> str | None:
-    """The text of `-m`: as given, `-` reads stdin, none opens $EDITOR on a terminal."""
+def message_text(message: str | None, *, what: str, empty_ok: bool = True) -> str | None:
+    """The text of `-m`: as given, `-` reads stdin, none opens $EDITOR on a terminal.
+    `empty_ok`: whether the record may go without text (a call may, a note may not)."""
+    without = " (use -m '' to log without text)" if empty_ok else ""
     if message == "-":
         text = read_stdin().strip()
         if not text:
             from crmcli.errors import CrmError
 
-            raise CrmError("no text on stdin; nothing logged (use -m '' to log without text)")
+            raise CrmError(f"no text on stdin; nothing logged{without}")
         return text
     if message is not None or not (current().stdin_isatty and current().stdout_isatty):
         return message
@@ -300,7 +302,7 @@ def message_text(message: str | None, *, what: str) -> str | None:
     if text is None:
         from crmcli.errors import CrmError
 
-        raise CrmError("empty text; nothing logged (use -m '' to log without text)")
+        raise CrmError(f"empty text; nothing logged{without}")
     return text
 
 

@@ -27,6 +27,7 @@ HINTS = {
     "edit_task_due": "{message} (to bring it forward: crm edit task {task} --due WHEN)",
     # the timeline and tags
     "plan_task": "{message} (plan it with: crm add task TITLE --due WHEN)",
+    "give_text": "message: a note needs text: -m TEXT, or -m - to read it from stdin",
     "list_activities": "{message} (see crm list activities)",
     "list_tags": "{message} (crm list tags shows them)",
     # crm demo

@@ -75,10 +75,7 @@ def log(
     deal_id = deals.resolve_deal(deal) if deal else None
     contact_id = contacts.resolve_contact(contact) if contact else None
     company_id = companies.resolve_company(company) if company else None
-    body = c.message_text(message, what=kind)
-    if kind == "note" and not (body or (subject or "").strip()):
-        # A note is nothing but its text (a call without text still says a call happened).
-        raise Invalid("message", "a note needs text: -m TEXT, or -m - to read it from stdin")
+    body = c.message_text(message, what=kind, empty_ok=kind != "note")
     card = activities.log_activity(
         kind, contact_id=contact_id, company_id=company_id, deal_id=deal_id,
         occurred_at=occurred, body=body, now=c.now(), **values,

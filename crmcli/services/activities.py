@@ -89,6 +89,9 @@ def log_activity(
     if contact_id is None and company_id is None:
         raise Invalid("contact", "an activity belongs to a contact or a company")
     row = _clean(values, kind)
+    if kind == "note" and not (row.get("body") or row.get("subject")):
+        # A note is nothing but its text (a call without text still says a call happened).
+        raise Invalid("body", "a note needs text", action="give_text")
     row.update(kind=kind, occurred_at=_not_future(occurred_at or now, now))
     if deal_id is not None:
         from crmcli.services.deals import check_party

@@ -53,6 +53,8 @@ def test_a_task_due_on_a_day_stays_due_on_a_day(crm):
     assert t["overdue"] is False
     table = crm("list", "tasks").stdout
     assert "2026-11-27" in table and "00:00" not in table
+    card = crm("show", "task", "1").stdout
+    assert "Snoozed until: 2026-11-27" in card and "00:00" not in card
     friday = {"CRM_NOW": "2026-11-27T18:00:00+01:00"}
     saturday = {"CRM_NOW": "2026-11-28T08:00:00+01:00"}
     overdue = [x["id"] for x in crm("list", "tasks", "--overdue", "-o", "json", env=friday).json()]

@@ -46,7 +46,7 @@ def test_logging_moves_the_last_interaction_only_forward(people):
     assert last_at(jm) == NOW - DAY
     log("letter", jm, NOW - 10 * DAY)  # entered late: an older letter
     assert last_at(jm) == NOW - DAY
-    log("note", jm, None)  # no time: now
+    log("note", jm, None, body="Notiz")  # no time: now
     assert last_at(jm) == NOW
     assert last_at(people["anna"]) is None
 
@@ -243,7 +243,7 @@ def test_open_ones_are_listed_oldest_first(people):
     jm = people["jürgen"]
     newer = log("inquiry", jm, NOW - DAY)
     older = log("return", jm, NOW - 8 * DAY)
-    log("note", jm, NOW - 9 * DAY)
+    log("note", jm, NOW - 9 * DAY, body="Notiz")
     done = log("complaint", jm, NOW - 10 * DAY)
     activities.resolve_activity(done["id"], now=NOW)
     assert [a["id"] for a in activities.list_activities(open_only=True)] == [
@@ -385,3 +385,14 @@ def test_a_deal_of_another_customer_is_not_linked(db):
         assert activities.log_activity("call", deal_id=dach, now=NOW, **who)["deal_id"] == dach
     alone = deals.add_deal("Keller", company_id=brandt, now=NOW)["id"]
     assert activities.log_activity("call", contact_id=ida, deal_id=alone, now=NOW)
+
+
+def test_a_note_without_text_is_refused_by_the_service(db):
+    """The rule lives in the service, so every front end keeps it (a call may be textless)."""
+    from crmcli.errors import Invalid
+
+    person = contacts.add_contact("Nora Notiz")
+    with pytest.raises(Invalid) as refused:
+        activities.log_activity("note", contact_id=person["id"], body="  ")
+    assert refused.value.field == "body" and refused.value.action == "give_text"
+    assert activities.log_activity("call", contact_id=person["id"])["kind"] == "call"

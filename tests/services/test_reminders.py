@@ -420,7 +420,9 @@ def test_open_activity_queue_follows_resolve_reopen_and_time_edits(db):
     assert keys(reminders.remind(NOW)) == [f"open:{c}"]  # open again: told again
     activities.resolve_activity(c, now=NOW)
     assert reminders.remind(NOW + 10 * DAY) == []
-    note = activities.log_activity("note", contact_id=cid, occurred_at=NOW - 9 * DAY, now=NOW)
+    note = activities.log_activity(
+        "note", contact_id=cid, occurred_at=NOW - 9 * DAY, body="Notiz", now=NOW
+    )
     activities.edit_activity(note["id"], {"kind": "inquiry"})  # a note that was an inquiry
     assert keys(reminders.remind(NOW)) == [f"open:{note['id']}"]
 
