@@ -98,21 +98,23 @@ def resolve(model, ref: str, *, kind: str, describe=None) -> int:
     # name_key holds both forms of the name (see name_forms): a fragment in either form of the
     # name matches, so müller finds Mueller and mueller finds Müller, but baur not Bauer.
     plain, german = name_forms(text)
-    query = model.select(model.id).where(
-        model.name_key.contains(plain) | model.name_key.contains(german)
-    )
+    # One substring scan when the fragment has no umlaut (most do not): twice the work else.
+    contains = model.name_key.contains(plain)
+    if german != plain:
+        contains |= model.name_key.contains(german)
+    query = model.select(model.id).where(contains)
     ids = [row[0] for row in query.order_by(model.name_key, model.id).limit(2).tuples()]
     if len(ids) == 1:
         return ids[0]
     if not ids:
         raise NotFound(f"no {kind} matches '{text}'", kind=kind, ref=text)
     # Several contain the fragment: a name that equals it exactly still names one record.
-    exact = model.select(model.id).where(
-        (model.name_key == plain)
-        | (model.name_key == german)
-        | model.name_key.startswith(f"{plain} | ")
-        | model.name_key.endswith(f" | {german}")
-    )
+    equal = (model.name_key == plain) | model.name_key.startswith(f"{plain} | ")
+    if german != plain:
+        equal |= (model.name_key == german) | model.name_key.endswith(f" | {german}")
+    else:
+        equal |= model.name_key.endswith(f" | {plain}")
+    exact = model.select(model.id).where(equal)
     exact_ids = [row[0] for row in exact.limit(2).tuples()]
     if len(exact_ids) == 1:
         return exact_ids[0]
