@@ -275,7 +275,8 @@ def _edit_activity(ref: str, v: dict, output) -> None:
     changes = {k: v[k] for k in ("kind", "subject", "direction", "outcome", "owner") if k in v}
     changes.update({k: v[k] or None for k in ("rating", "score") if k in v})
     if "at" in v:
-        changes["occurred_at"] = c.when(v["at"], "at")
+        # It happened: `fri` or `24.12.` is the most recent one, not the next.
+        changes["occurred_at"] = c.when(v["at"], "at", prefer="past")
     if "message" in v:
         changes["body"] = c.message_text(v["message"], what="text") if v["message"] else None
     if "duration" in v:

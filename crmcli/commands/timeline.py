@@ -25,7 +25,12 @@ def log(
     ] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="A short subject line.")] = None,
     at: Annotated[
-        str | None, typer.Option("--at", metavar="WHEN", help="When it happened (default: now).")
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="WHEN",
+            help="When it happened (default: now); fri or 24.12. is the last one.",
+        ),
     ] = None,
     direction: Annotated[
         str | None, typer.Option("--direction", "-d", help="in (they contacted you) or out.")
@@ -67,7 +72,7 @@ def log(
         subject=subject, direction=direction, duration_min=c.duration(duration), outcome=outcome,
         rating=rating, score=score, owner=owner,
     )  # fmt: skip
-    occurred = c.when(at, "at")
+    occurred = c.when(at, "at", prefer="past")  # it happened: fri is last Friday
     c.db()
     from crmcli.services import activities, companies, contacts, deals
 

@@ -291,3 +291,18 @@ def test_since_after_until_is_an_error(crm, args):
     r = crm(*args)
     assert r.exit_code == 1
     assert r.stderr.startswith("crm: error: until:") and "period would be empty" in r.stderr
+
+
+def test_at_without_a_year_is_the_last_such_day(crm):
+    """What is logged happened: `--at fri` on a Monday is last Friday, not next (which the
+    timeline would refuse as the future); the same for `24.12.` and edit --at."""
+    assert crm("add", "contact", "Anna Weiß").exit_code == 0
+    r = crm("log", "call", "anna", "--at", "fri 14:00", "-o", "json")  # NOW: Mon 23.11.2026
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["occurred_at"].startswith("2026-11-20T13:00")
+    r = crm("log", "note", "anna", "-m", "Weihnachtsgruß", "--at", "24.12.", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["occurred_at"].startswith("2025-12-2")
+    r = crm("edit", "activity", "1", "--at", "thu 9:00", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["occurred_at"].startswith("2026-11-19T08:00")
