@@ -7,7 +7,7 @@ from datetime import datetime
 
 from peewee import JOIN, fn
 
-from crmcli.errors import Conflict, Invalid, NotFound
+from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import Company, CompanyTag, Contact, database_proxy, utcnow
 from crmcli.services import limits, refs, search, tags
 from crmcli.values import fold, fold_variants, parse_email, parse_phone
@@ -87,9 +87,11 @@ def find_company(name: str) -> int | None:
     accent-insensitive fragment); None when nothing matches, so naming it creates it.
     Several matches are Ambiguous (with candidates); an id that does not exist, NotFound."""
     row = clean_fields({"name": name})
-    found = Company.select(Company.id).where(Company.name_fold == row["name_fold"]).scalar()
-    if found is not None:
-        return found
+    exact = same_name(row["name"])  # Müller: a company named Muller and one named Mueller
+    if len(exact) == 1:
+        return exact[0][0]
+    if exact:
+        raise Ambiguous("company", row["name"], [Candidate(i, n) for i, n in exact], len(exact))
     try:
         return resolve_company(row["name"])
     except NotFound:

@@ -30,3 +30,15 @@ def test_a_created_company_is_announced_the_same_way_everywhere(crm):
     assert "Created company 'Dritte AG' (#3).\n" in r.stderr
     r = crm("edit", "--company", "dritte", "--where", "--city", "bonn", "--yes")
     assert "Created company" not in r.stderr
+
+
+def test_a_company_named_in_two_spellings_is_ambiguous_not_picked(crm):
+    """Mueller and Muller are two companies (no umlaut in either), and `müller` is each of
+    them: naming it on a contact lists both and writes nothing, as show does."""
+    for name in ("Mueller", "Muller"):
+        assert crm("add", "company", name).exit_code == 0
+    r = crm("add", "contact", "Zoe", "-c", "müller")
+    assert r.exit_code == 1 and "ambiguous" in r.stderr
+    assert "Mueller" in r.stderr and "Muller" in r.stderr
+    assert crm("list", "contacts", "-o", "json").json() == []
+    assert crm("add", "contact", "Zoe", "-c", "mueller").exit_code == 0  # one exact name
