@@ -262,29 +262,39 @@ def remind(
         items = due_items(now, within, open_after=open_after)
         for item in items:
             item["ahead"] = item["due"] >= mark_before
-    elif not _pending(now, within, open_after)[0]:
-        # The steady state of a cron run: nothing new. Looked at without the write lock, so
-        # such a run never waits for writers nor holds them up; what a writer commits just
-        # after this look is printed by the next run.
-        items = []
-    else:
-        with exclusive_transaction(database_proxy.obj):
-            items, marks, born = _pending(now, within, open_after)
-            for item in items:
-                item["ahead"] = item["due"] >= mark_before
-            if items:
-                # A queue may hold an occurrence printed before (armed again by an edit that
-                # kept its time): the log has the last word.
-                items = _drop_reminded(items)
-                _clear(marks)
-                _mark_birthdays([b for b in born if not b["ahead"]])
-            reminded = [i for i in items if not i["ahead"]]
-            if reminded:
-                ReminderLog.insert_many(
-                    [(i["key"], now) for i in reminded],
-                    fields=[ReminderLog.key, ReminderLog.reminded_at],
-                ).on_conflict_ignore().execute()
-        items.sort(key=lambda i: (i["due"], i["kind"], i["id"]))
+        return _finish(items, brief)
+    # The steady state of a cron run: nothing new to mark (at most items ahead, which are
+    # shown and never marked). Looked at without the write lock, so such a run never waits for
+    # writers nor holds them up, and works on a database it may only read; what a writer
+    # commits just after this look is printed by the next run.
+    looked = _pending(now, within, open_after)[0]
+    if not any(i["due"] < mark_before for i in looked):
+        items = _drop_reminded(looked) if looked else []
+        for item in items:
+            item["ahead"] = True
+        return _finish(items, brief)
+    with exclusive_transaction(database_proxy.obj):
+        items, marks, born = _pending(now, within, open_after)
+        for item in items:
+            item["ahead"] = item["due"] >= mark_before
+        if items:
+            # A queue may hold an occurrence printed before (armed again by an edit that
+            # kept its time): the log has the last word.
+            items = _drop_reminded(items)
+            _clear(marks)
+            _mark_birthdays([b for b in born if not b["ahead"]])
+        reminded = [i for i in items if not i["ahead"]]
+        if reminded:
+            ReminderLog.insert_many(
+                [(i["key"], now) for i in reminded],
+                fields=[ReminderLog.key, ReminderLog.reminded_at],
+            ).on_conflict_ignore().execute()
+    return _finish(items, brief)
+
+
+def _finish(items: list[dict], brief: bool) -> list[dict]:
+    """The items soonest first, with their context for --brief."""
+    items.sort(key=lambda i: (i["due"], i["kind"], i["id"]))
     if brief:
         add_context(items)
     return items

@@ -528,3 +528,19 @@ def test_a_run_with_nothing_new_takes_no_write_lock(db, monkeypatch):
     with count_queries() as counter:
         assert reminders.remind(NOW) == []
     assert counter.count <= 4
+
+
+def test_a_look_ahead_with_nothing_to_mark_takes_no_write_lock(db, monkeypatch):
+    """`crm remind --within 30d` when everything in the window is still ahead: shown, not
+    marked, and no write lock (it works while another writer holds it, or read-only)."""
+    import crmcli.db
+
+    tasks.add_task("In zwei Wochen", due_at=NOW + timedelta(days=14), due_has_time=True)
+
+    def no_lock(database):
+        raise AssertionError("a look-ahead with nothing to mark took the write lock")
+
+    monkeypatch.setattr(crmcli.db, "exclusive_transaction", no_lock)
+    items = reminders.remind(NOW, within=timedelta(days=30))
+    assert [(i["text"], i["ahead"]) for i in items] == [("In zwei Wochen", True)]
+    assert reminders.remind(NOW, within=timedelta(days=30)) == items  # nothing was marked
