@@ -364,6 +364,8 @@ def ensure_schema(db) -> list[str]:
             f"needs {SCHEMA_VERSION}: open it once with write access to upgrade it"
         )
     if isinstance(db, SqliteDatabase):
+        if version == 0:
+            _claim_sqlite_file(db)
         return _migrate_sqlite(db)
     # Two crm processes opening a new PostgreSQL database at once must not both create it.
     db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
@@ -373,6 +375,28 @@ def ensure_schema(db) -> list[str]:
         return _runner(db).up()
     finally:
         db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def _claim_sqlite_file(db) -> None:
+    """Before crm makes its tables in an existing file: refuse another program's database
+    (a mistyped --db must not add crm's tables to it), and make an empty file private."""
+    names = [
+        name
+        for (name,) in db.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+    ]
+    if names and "schema_migration" not in names:
+        shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+        raise DatabaseError(
+            f"{db.path} is not a crm database (it holds other tables: {shown}); crm makes its "
+            "tables only in a new or empty file"
+        )
+    if not names:
+        from contextlib import suppress
+
+        with suppress(OSError):  # a file made by `touch` or another tool: personal data
+            os.chmod(db.path, 0o600)
 
 
 def _migrate_sqlite(db) -> list[str]:

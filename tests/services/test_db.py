@@ -303,3 +303,28 @@ def test_check_finds_funnel_counters_out_of_step_and_repair_recounts(db):
     assert maintenance.check(db) == []
     reached = [r[2] for r in tallies.rows() if r[0] == "reached"]
     assert tallies.rows() != kept and reached == [stages.list_stages()[0]["id"]]
+
+
+def test_another_programs_database_is_refused_and_left_alone(tmp_path):
+    """A mistyped --db naming another program's SQLite file must not get crm's tables."""
+    import sqlite3
+
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(DatabaseError, match="not a crm database .*other tables: t"):
+        dbmod.open_database(str(path))
+    conn = sqlite3.connect(path)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["t"]
+    conn.close()
+
+
+def test_an_empty_file_becomes_a_private_crm_database(tmp_path):
+    path = tmp_path / "touched.db"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    dbmod.open_database(str(path)).close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert dbmod.sqlite_schema_version(path) == dbmod.SCHEMA_VERSION
