@@ -6,6 +6,7 @@ as one object, `-o csv` its main table.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -170,6 +171,16 @@ def pipeline(currency: CurrencyOpt = "EUR", output: c.OutputOpt = c.Format.table
     from crmcli.services import reports
 
     report = reports.pipeline(currency=currency)
+    if report["other_currencies"]:
+        from crmcli.values import plural
+
+        left_out = ", ".join(
+            f"{plural(n, 'open deal')} in {cur}" for cur, n in report["other_currencies"].items()
+        )
+        first = next(iter(report["other_currencies"]))
+        sys.stderr.write(
+            f"Not in this report: {left_out} (crm report pipeline --currency {first}).\n"
+        )
     if _whole(report, report["stages"], PIPELINE_KEYS, output):
         return
     cur = report["currency"]

@@ -87,3 +87,19 @@ def test_numbers_follow_the_locale(pipeline, monkeypatch):
     total = pipeline("report", "sales", "--by", "owner").stdout.splitlines()[-1].split()
     assert total == ["Total", "1", "1", "€1,000.00", "€1,000.00", "50.0", "%", "0.00"]
     assert pipeline("report", "funnel", "-o", "json").json()["stages"][0]["value"] == "3300.50"
+
+
+def test_pipeline_says_which_deals_in_other_currencies_it_leaves_out(crm):
+    assert crm("add", "contact", "Anna Weiß").exit_code == 0
+    assert crm("add", "deal", "A", "-C", "anna", "--amount", "8.000").exit_code == 0
+    assert (
+        crm("add", "deal", "B", "-C", "anna", "--amount", "900", "--currency", "CHF").exit_code == 0
+    )
+    r = crm("report", "pipeline")
+    assert r.exit_code == 0
+    assert (
+        "Not in this report: 1 open deal in CHF (crm report pipeline --currency CHF)." in r.stderr
+    )
+    assert crm("report", "pipeline", "-o", "json").json()["other_currencies"] == {"CHF": 1}
+    r = crm("report", "pipeline", "--currency", "CHF", "-o", "json")
+    assert r.json()["other_currencies"] == {"EUR": 1} and r.json()["total"]["deals"] == 1
