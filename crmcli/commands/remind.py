@@ -164,7 +164,11 @@ def _print_lines(items: list[dict], now: datetime, brief: bool) -> None:
                 due = to_utc(due).astimezone(local_tz()).date()
             state = "overdue" if item["overdue"] else "today" if due and due <= today else ""
             line[ROW_STYLE] = STATE_STYLES.get(state)
-        columns = COLUMNS + ((CONTEXT,) if brief else ())
+        # In colour an overdue row is red already: its "!" column is the first to go when the
+        # terminal is narrow, before the text, the contact or --brief's context are cut.
+        columns = tuple(
+            col._replace(keep=False, drop=3) if col.key == "flag" else col for col in COLUMNS
+        ) + ((CONTEXT,) if brief else ())
         render_rows(rows, columns, c.Format.table)
         return
     # One line per item, no header: grep- and mail-friendly; when, kind and ref padded so

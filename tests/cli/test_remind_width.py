@@ -48,3 +48,15 @@ def test_piped_lines_stay_whole(long_items, monkeypatch):
     out = long_items("remind", "--all").stdout
     assert LONG in out and WHO in out
     assert max(len(line) for line in out.splitlines()) > 80
+
+
+def test_in_colour_the_flag_goes_before_the_text_is_cut(long_items, monkeypatch):
+    """A red row says overdue already: at 80 columns the "!" column goes first, and --brief
+    keeps its context column."""
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("COLUMNS", "80")
+    out = "\n".join(visible(long_items("remind", "--all", "--brief").stdout))
+    header = next(line for line in out.splitlines() if "Due" in line)
+    assert "!" not in header and "Context" in header
