@@ -115,6 +115,8 @@ def check_new_file(path: Path, what: str = "database") -> None:
             f"give the {what} file itself"
         )
     if not path.parent.is_dir():
+        if path.parent.exists():
+            raise DatabaseError(f"{path.parent} is a file, not a directory for the {what}")
         raise DatabaseError(f"no directory {path.parent} for the {what} {path.name}")
 
 

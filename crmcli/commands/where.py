@@ -204,7 +204,7 @@ def filters_for(kind: str) -> tuple[dict, bool]:
         raise Invalid(None, "--all and filters exclude each other")
     if not every and not given:
         raise Invalid(
-            None, f"--where without a filter would change every {kind}; add --all to mean that"
+            None, f"--where without a filter would select every {kind}; add --all to mean that"
         )
     return _service_filters(given), every
 

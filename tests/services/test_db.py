@@ -328,3 +328,9 @@ def test_an_empty_file_becomes_a_private_crm_database(tmp_path):
     dbmod.open_database(str(path)).close()
     assert path.stat().st_mode & 0o777 == 0o600
     assert dbmod.sqlite_schema_version(path) == dbmod.SCHEMA_VERSION
+
+
+def test_a_file_where_the_directory_should_be_is_named_so(tmp_path):
+    (tmp_path / "s.db").write_text("")
+    with pytest.raises(DatabaseError, match=r"s\.db is a file, not a directory"):
+        dbmod.open_database(str(tmp_path / "s.db" / "x.db"))
