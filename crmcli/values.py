@@ -949,7 +949,14 @@ def parse_cadence(text: str, *, field: str = "every") -> int:
     (90), `alle 3 Monate`; anything `parse_every` reads without BYDAY-style detail."""
     if fold(text) in ("quarterly", "vierteljahrlich", "vierteljaehrlich"):
         return 90
-    rule = parse_every(text, field=field)
+    try:
+        rule = parse_every(text, field=field)
+    except Invalid:  # its hint names task rules (weekdays, BYDAY): not what a cadence takes
+        raise Invalid(
+            field,
+            f"cannot read {_q(text)} as a stay-in-touch interval (try 30 days, 2 weeks, "
+            "monthly, quarterly, alle 3 Monate)",
+        ) from None
     parts = dict(p.partition("=")[::2] for p in rule.split(";"))
     if set(parts) - {"FREQ", "INTERVAL"}:
         raise Invalid(field, f"{_q(text)}: a cadence is a plain interval such as 30 days")

@@ -46,7 +46,10 @@ def move(
     from crmcli.services.users import acting_user
 
     card = deals.move_deal(deals.resolve_deal(deal), stage, now=c.now(), by=acting_user())
-    c.done(f"Moved {describe(card)} to {card['stage']}.")
+    if card["status"] == "won":  # moved to the won stage: said as `crm won` says it
+        c.done(f"Won {describe(card)}.")
+    else:
+        c.done(f"Moved {describe(card)} to {card['stage']}.")
     print_result(card, output)
 
 

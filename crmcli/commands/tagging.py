@@ -9,8 +9,10 @@ import typer
 from crmcli.commands import common as c
 from crmcli.commands.where import KIND_WORDS, DryRunOpt, WhereCommand, WhereOpt
 
+# Optional for click, so that a missing TAG is said in crm's words ("give at least one TAG"
+# with --where, "give REF and at least one TAG" without).
 Args = Annotated[
-    list[str],
+    list[str] | None,
     typer.Argument(
         metavar="[KIND] REF TAG...",
         help="contact (default) or company, REF, then tags; with --where no REF.",
@@ -87,7 +89,9 @@ def _apply_where(args: list[str], *, remove: bool, yes: bool, dry_run: bool) -> 
         c.done(f"Tagged {target} with {listed} ({links} added).")
 
 
-def tag(args: Args, where: WhereOpt = False, yes: c.YesOpt = False, dry_run: DryRunOpt = False):
+def tag(
+    args: Args = None, where: WhereOpt = False, yes: c.YesOpt = False, dry_run: DryRunOpt = False
+):
     """Add tags to a contact (or: crm tag company REF TAG...), or with --where to every contact
     the crm list filters select, in one transaction (asks first; scripts pass --yes).
 
@@ -98,10 +102,12 @@ def tag(args: Args, where: WhereOpt = False, yes: c.YesOpt = False, dry_run: Dry
     crm tag --where --city köln --status customer newsletter
     crm tag company --where --industry bau b2b --yes
     """
-    _apply(args, remove=False, where=where, yes=yes, dry_run=dry_run)
+    _apply(args or [], remove=False, where=where, yes=yes, dry_run=dry_run)
 
 
-def untag(args: Args, where: WhereOpt = False, yes: c.YesOpt = False, dry_run: DryRunOpt = False):
+def untag(
+    args: Args = None, where: WhereOpt = False, yes: c.YesOpt = False, dry_run: DryRunOpt = False
+):
     """Remove tags from a contact (or: crm untag company REF TAG...), or with --where from every
     contact the crm list filters select, in one transaction (asks first; scripts pass --yes).
 
@@ -111,7 +117,7 @@ def untag(args: Args, where: WhereOpt = False, yes: c.YesOpt = False, dry_run: D
     crm untag müller newsletter
     crm untag --where --status inactive newsletter --yes
     """
-    _apply(args, remove=True, where=where, yes=yes, dry_run=dry_run)
+    _apply(args or [], remove=True, where=where, yes=yes, dry_run=dry_run)
 
 
 tag.command_class = untag.command_class = WhereCommand

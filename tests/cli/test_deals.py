@@ -201,3 +201,10 @@ def test_stages_never_add_up_different_currencies(crm, monkeypatch):
     assert "1.000,00 €" in table and "10,50 JPY" in table and "1.010,50" not in table
     monkeypatch.setenv("CRM_LOCALE", "en")
     assert "€1,000.00" in crm("stages").stdout
+
+
+def test_moving_a_deal_to_the_won_stage_says_it_is_won(crm):
+    assert crm("add", "contact", "Anna Weiß").exit_code == 0
+    assert crm("add", "deal", "Dach", "-C", "anna", "--amount", "5").exit_code == 0
+    r = crm("move", "dach", "gewonnen")
+    assert r.exit_code == 0 and r.stderr.startswith("Won deal #1 Dach"), r.stderr

@@ -89,3 +89,10 @@ def test_a_word_that_only_looks_like_a_kind_is_a_ref(crm, mueller):
     r = crm("tag", "person", "stammkunde")
     assert r.exit_code == 0, r.stderr
     assert crm("show", "person", "-o", "json").json()["tags"] == ["stammkunde"]
+
+
+def test_a_missing_tag_is_said_in_crms_words(crm, mueller):
+    r = crm("tag", "--where", "--city", "köln")
+    assert r.exit_code == 2 and "give at least one TAG" in r.stderr
+    r = crm("tag", "müller")
+    assert r.exit_code == 2 and "give REF and at least one TAG" in r.stderr

@@ -1021,3 +1021,12 @@ def test_plural_counts_nouns_in_words():
     assert plural(3, "company") == "3 companies"
     assert plural(2, "day") == "2 days"
     assert plural(12345, "contact") == "12,345 contacts"
+
+
+def test_a_bad_cadence_is_answered_with_cadence_examples():
+    from crmcli.errors import Invalid
+    from crmcli.values import parse_cadence
+
+    with pytest.raises(Invalid, match="stay-in-touch interval .*30 days") as refused:
+        parse_cadence("0 days")
+    assert "BYDAY" not in str(refused.value) and "weekdays" not in str(refused.value)
