@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from peewee import JOIN
 
+from crmcli.db import placeholder
 from crmcli.models import Activity, Company, Contact, ContactField, Deal, database_proxy
 from crmcli.services import prepared
 from crmcli.values import fold, fold_variants
@@ -76,7 +77,7 @@ def remove(kind: str, record_ids: Iterable[int]) -> None:
 
 def remove_rowids(ids: list[int]) -> None:
     db = database_proxy.obj
-    mark = "?" if _sqlite() else "%s"
+    mark = placeholder()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         db.execute_sql(
@@ -239,7 +240,7 @@ def reindex_companies(company_ids: Iterable[int]) -> None:
 def _stored(ids: list[int]) -> dict[int, str]:
     """The bodies the index holds for these rowids."""
     db = database_proxy.obj
-    mark = "?" if _sqlite() else "%s"
+    mark = placeholder()
     out: dict[int, str] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
