@@ -357,6 +357,10 @@ def ensure_schema(db) -> list[str]:
     """Apply pending migrations; refuse a database made by a newer crmcli. Returns what ran."""
     from peewee import SqliteDatabase
 
+    if isinstance(db, SqliteDatabase) and schema_version(db) != SCHEMA_VERSION:
+        # Before any version talk: another program's file (which may set user_version too) is
+        # not crm's to take, nor "newer than this crm".
+        _claim_sqlite_file(db)
     version = _check_version(db)
     if version == SCHEMA_VERSION:
         return []
@@ -366,8 +370,6 @@ def ensure_schema(db) -> list[str]:
             f"needs {SCHEMA_VERSION}: open it once with write access to upgrade it"
         )
     if isinstance(db, SqliteDatabase):
-        if version == 0:
-            _claim_sqlite_file(db)
         return _migrate_sqlite(db)
     # Two crm processes opening a new PostgreSQL database at once must not both create it.
     db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))

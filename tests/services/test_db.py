@@ -305,13 +305,16 @@ def test_check_finds_funnel_counters_out_of_step_and_repair_recounts(db):
     assert tallies.rows() != kept and reached == [stages.list_stages()[0]["id"]]
 
 
-def test_another_programs_database_is_refused_and_left_alone(tmp_path):
-    """A mistyped --db naming another program's SQLite file must not get crm's tables."""
+@pytest.mark.parametrize("user_version", [0, 3, 42])
+def test_another_programs_database_is_refused_and_left_alone(tmp_path, user_version):
+    """A mistyped --db naming another program's SQLite file must not get crm's tables, and
+    is not "newer than this crm" either, whatever its user_version says."""
     import sqlite3
 
     path = tmp_path / "other.db"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE t (x)")
+    conn.execute(f"PRAGMA user_version = {user_version}")
     conn.commit()
     conn.close()
     with pytest.raises(DatabaseError, match="not a crm database .*other tables: t"):
