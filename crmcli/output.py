@@ -226,12 +226,13 @@ def _csv_cell(value: Any) -> Any:
 def _defused(text: str) -> str:
     """A text cell a spreadsheet must not run as a formula (OWASP CSV injection): a leading
     =, +, -, @, tab or CR gets a ' in front. A plain signed number runs nothing and stays as
-    it is: `-5`, `+1.5`, a phone number in E.164 (`+49221999`) or as typed in digit groups
-    (`+49 221 999`). Letters, operators or parentheses after the sign still get the '."""
+    it is: `-5`, `+1.5`, a phone number in E.164 (`+49221999`). Anything more after the sign
+    gets the ', digit groups too: a spreadsheet reads `+49 221 999` as a formula (the space is
+    its intersection operator) and shows an error instead of the number."""
     if text and text[0] in "=+-@\t\r":
         import re
 
-        if not re.fullmatch(r"[+-]\d+(?:\.\d+|(?: \d+)+)?", text):
+        if not re.fullmatch(r"[+-]\d+(?:\.\d+)?", text):
             return "'" + text
     return text
 
