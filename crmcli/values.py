@@ -248,8 +248,8 @@ def _day(
         if word in _WEEKDAYS:
             weekday = _WEEKDAYS[word]
             if prefer == "past" and not m[1]:
-                if after is not None:  # the first such day after the period's start
-                    return after + relativedelta(days=1, weekday=weekday)
+                if after is not None:  # the first such day from the period's start on
+                    return after + relativedelta(weekday=weekday)
                 return today + relativedelta(weekday=_weekday(weekday))
             return today + relativedelta(days=1, weekday=weekday)
         unit = _UNITS.get(word)
@@ -278,10 +278,11 @@ def _weekday(index: int):
 
 def _yearless(day: int, month: int, today: date, prefer: str, after: date | None) -> date | None:
     """`24.12.` as a date: the next such day, today included (prefer "future"); the most
-    recent, today included (prefer "past"), or with `after` the first one after it. Nine
-    years around find 29.02. too."""
+    recent, today included (prefer "past"), or with `after` the first one from it on (the
+    same day included: `--since 15.11. --until 15.11.` is the empty period the same dates
+    with years give, not a year). Nine years around find 29.02. too."""
     if prefer == "past" and after is not None:
-        years, keep = range(after.year, after.year + 9), lambda d: d > after
+        years, keep = range(after.year, after.year + 9), lambda d: d >= after
     elif prefer == "past":
         years, keep = range(today.year, today.year - 9, -1), lambda d: d <= today
     else:

@@ -104,3 +104,12 @@ def test_where_created_since_a_day_without_a_year(crm):
     r = crm("delete", "--where", "--created-since", "1.11.", "--dry-run")
     assert r.exit_code == 0, r.stderr
     assert "Would delete 1 contact;" in r.stderr
+
+
+def test_an_until_without_a_year_equal_to_the_since_is_the_same_day(crm):
+    """`--since 15.11. --until 15.11.` is the empty period the dates with years give (refused
+    as empty), not a period of a whole year."""
+    r = crm("list", "activities", "--since", "15.11.", "--until", "15.11.")
+    assert r.exit_code == 1 and "would be empty" in r.stderr
+    r = crm("list", "activities", "--since", "mon", "--until", "mon")
+    assert r.exit_code == 1 and "would be empty" in r.stderr
