@@ -101,7 +101,9 @@ stages_app = typer.Typer(
     invoke_without_command=True,
     add_completion=False,
 )
-STAGE_KEYS = ("id", "name", "position", "probability", "is_won", "is_lost", "deals", "values")
+STAGE_KEYS = (
+    "id", "name", "position", "probability", "is_won", "is_lost", "deals", "value", "values",
+)  # fmt: skip
 STAGE_COLUMNS = (
     Column("position", "#", "right"), Column("name", "Stage"),
     Column("probability", "Probability %", "right"), Column("flag", "Closes"),
@@ -118,7 +120,7 @@ def _render_stages(output) -> None:
         for r in rows:
             r["flag"] = "won" if r["is_won"] else "lost" if r["is_lost"] else ""
             # each currency on its own, never summed across them
-            r["value"] = ", ".join(money(v, cur) for cur, v in r["values"].items())
+            r["value"] = ", ".join(money(v, cur) for cur, v in r["values"].items()) or money(0)
     render_rows(rows, STAGE_COLUMNS, output, fields=STAGE_KEYS)
 
 

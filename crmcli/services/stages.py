@@ -34,9 +34,9 @@ def stages() -> list[dict]:
 
 
 def list_stages() -> list[dict]:
-    """The stages in order, each with how many deals it holds (`deals`) and their value per
-    currency (`values`: {"EUR": Decimal("1234.50")}, largest first); amounts in different
-    currencies are never added together."""
+    """The stages in order, each with how many deals it holds (`deals`), their value in EUR
+    (`value`, as before) and per currency (`values`: {"CHF": ..., "EUR": ...}, by code);
+    amounts in different currencies are never added together."""
     from decimal import Decimal
 
     rows = _all()
@@ -54,7 +54,8 @@ def list_stages() -> list[dict]:
     for r in rows:
         entry = held.get(r["id"], {"deals": 0, "values": {}})
         r["deals"] = entry["deals"]
-        r["values"] = dict(sorted(entry["values"].items(), key=lambda kv: (-kv[1], kv[0])))
+        r["values"] = dict(sorted(entry["values"].items()))
+        r["value"] = r["values"].get("EUR", Decimal("0.00"))
     return rows
 
 

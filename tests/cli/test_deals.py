@@ -197,6 +197,7 @@ def test_stages_never_add_up_different_currencies(crm, monkeypatch):
     lead = crm("stages", "-o", "json").json()[0]
     assert lead["deals"] == 3
     assert lead["values"] == {"EUR": "1000.00", "JPY": "10.50"}
+    assert lead["value"] == "1000.00"  # the key scripts read before: EUR alone
     table = crm("stages").stdout
     assert "1.000,00 €" in table and "10,50 JPY" in table and "1.010,50" not in table
     monkeypatch.setenv("CRM_LOCALE", "en")
