@@ -54,8 +54,8 @@ def list_stages() -> list[dict]:
     for r in rows:
         entry = held.get(r["id"], {"deals": 0, "values": {}})
         r["deals"] = entry["deals"]
-        r["values"] = dict(sorted(entry["values"].items()))
-        r["value"] = r["values"].get("EUR", Decimal("0.00"))
+        values = dict(sorted(entry["values"].items()))
+        r["value"], r["values"] = values.get("EUR", Decimal("0.00")), values
     return rows
 
 
