@@ -25,9 +25,15 @@ LIMITS = {
 
 
 def check(field: str, text: str | None) -> str | None:
-    """`text` unchanged when it fits the limit of `field`; Invalid when it is longer."""
+    """`text` unchanged when it fits the limit of `field`; Invalid when it is longer or holds
+    a NUL character."""
     if text is None:
         return None
+    if "\x00" in text:  # PostgreSQL cannot store it, and no typed text holds one
+        raise Invalid(
+            field.replace("_", "-"),
+            "holds a NUL character (binary data, or UTF-16 without a byte order mark?)",
+        )
     limit = LIMITS.get(field, LINE)
     if len(text) > limit:
         raise Invalid(

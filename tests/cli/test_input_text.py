@@ -60,3 +60,11 @@ def test_an_editor_that_saves_latin1(crm, anna, monkeypatch, tmp_path):
     assert r.exit_code == 0, r.stderr
     monkeypatch.setattr(env, "stdout_is_terminal", lambda: False)
     assert body(crm) == "Grüße aus Köln"
+
+
+def test_a_nul_byte_on_stdin_is_refused_on_every_database(crm):
+    """PostgreSQL cannot store NUL; SQLite could. Both refuse it, in one clear line."""
+    assert crm("add", "contact", "Nul Test").exit_code == 0
+    r = crm("log", "note", "nul", "-m", "-", input="a\x00b")
+    assert r.exit_code == 1 and "NUL character" in r.stderr
+    assert crm("list", "activities", "-o", "json").json() == []

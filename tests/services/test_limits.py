@@ -68,3 +68,12 @@ def test_unknown_currency_codes_are_refused(db, code):
     with pytest.raises(Invalid, match="ISO 4217"):
         deals.edit_deal(deal["id"], {"currency": code}, now=NOW)
     assert deals.get_deal(deal["id"])["currency"] == "EUR"
+
+
+def test_a_nul_character_is_refused_before_the_database_sees_it(db):
+    """On PostgreSQL a NUL in text was 'unexpected ValueError' from the driver."""
+    person = contacts.add_contact("Nul Test")
+    with pytest.raises(Invalid, match="NUL character"):
+        activities.log_activity("note", contact_id=person["id"], body="a\x00b")
+    with pytest.raises(Invalid, match="NUL character"):
+        contacts.add_contact("Eve\x00")
