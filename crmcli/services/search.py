@@ -461,8 +461,18 @@ def _query_groups(query: str) -> list[list[tuple[str, bool]]]:
         words = _PG_WORD.findall(chunk)
         if words:
             last = len(words) - 1
-            groups.append([(w, len(w) == 1 and i < last) for i, w in enumerate(words)])
+            groups.append(
+                [(w, (len(w) == 1 and i < last) or _marked(w)) for i, w in enumerate(words)]
+            )
     return groups
+
+
+def _marked(word: str) -> bool:
+    """A word the index's reversed phone digits could start with (zz, zz36...): typed by a
+    person it is a whole word, never a prefix, so `zz` does not list everyone with a phone."""
+    return word.startswith(SUFFIX_MARK) and (
+        word[len(SUFFIX_MARK) :].isdigit() or word == SUFFIX_MARK
+    )
 
 
 def phone_prefixes(query: str) -> list[str]:

@@ -105,3 +105,10 @@ def test_entries_equal_a_rebuild(mueller):
     after = dict(search._stored([r for r, _ in search.contact_entries()]))
     assert before == after
     assert search.missing_entries() == {"contact": 0, "company": 0, "activity": 0, "deal": 0}
+
+
+def test_the_phone_suffix_mark_is_not_a_search_for_everyone_with_a_phone(db):
+    contacts.add_contact("Anna Weiß", phone="040 48977063")
+    assert search.search("zz") == []
+    assert search.search("zz3607798") == []
+    assert [h["name"] for h in search.search("48977063")] == ["Anna Weiß"]
