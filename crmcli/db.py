@@ -149,12 +149,11 @@ def sqlite_file(target: str) -> Path:
 
 
 def missing_database(path: Path) -> DatabaseError:
-    """What a command that only reads says about a database file that does not exist: a
+    """What a command that needs records says about a database file that does not exist: a
     mistyped --db or CRM_DB must not become a new empty database that answers "no contact
     matches"."""
     return DatabaseError(
-        f"no database at {path} (it is created by the first command that writes, "
-        "e.g. crm add contact, or crm demo)"
+        f"no database at {path} (crm add contact, add company, add task or crm demo create one)"
     )
 
 

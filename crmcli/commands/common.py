@@ -88,33 +88,34 @@ TERMINAL_PAGE = 100
 KINDS = ("contact", "company", "deal", "task", "activity", "tag")
 
 
-# Commands that only read: on a database file that does not exist they refuse ("no database
-# at PATH") rather than create an empty one that answers "no contact matches". Keys are the
-# command's words after `crm`; a group's name covers all its subcommands.
-READ_ONLY_COMMANDS = frozenset(
-    {"list", "show", "search", "report", "remind", "stages", "db check", "db backup", "db path"}
-)
+# The commands that can do their work on a new, empty database: only they create a database
+# file that does not exist yet (and say so). Any other command refuses a missing file ("no
+# database at PATH"), whether it reads or would change records (a mistyped --db must not leave
+# an empty database behind that answers "no contact matches" or "no task with id 3" for
+# ever). Keys are the command's words after `crm`.
+CREATING_COMMANDS = frozenset(
+    {
+        "add contact", "add company", "add task", "demo", "db migrate", "db restore",
+        "stages add", "stages rename", "stages reorder", "stages remove",
+    }
+)  # fmt: skip
 
 
 def writes() -> bool:
-    """Whether the running command may create its database: any but READ_ONLY_COMMANDS
-    (`crm stages` alone lists; `crm stages add` writes)."""
+    """Whether the running command may create its database (see CREATING_COMMANDS)."""
     from typer._click.globals import get_current_context
 
     ctx = get_current_context(silent=True)
     if ctx is None:
         return True
     words = ctx.command_path.split()[1:]
-    return not (
-        (words[:1] and words[0] in READ_ONLY_COMMANDS and words[0] != "stages")
-        or " ".join(words) in READ_ONLY_COMMANDS
-    )
+    return " ".join(words[:2]) in CREATING_COMMANDS or " ".join(words[:1]) in CREATING_COMMANDS
 
 
 def db():
     """Open (and migrate) the database for this command. A TZ that names no zone stops the
-    command here, before it writes (it would fail later, when showing a time). A command that
-    only reads does not create a missing database file (see READ_ONLY_COMMANDS)."""
+    command here, before it writes (it would fail later, when showing a time). Only a command
+    that can work on an empty database creates a missing database file (CREATING_COMMANDS)."""
     if os.environ.get("TZ"):
         from crmcli.values import local_tz
 
