@@ -440,6 +440,25 @@ def _check_version(db) -> int:
 
 
 @contextmanager
+def read_snapshot(db) -> Iterator[None]:
+    """Several reads that see one state of the database, taking no write lock: SQLite's
+    deferred transaction, PostgreSQL's REPEATABLE READ, READ ONLY. A read-only SQLite file
+    needs none (it opens no transaction)."""
+    from peewee import SqliteDatabase
+
+    if isinstance(db, SqliteDatabase):
+        if getattr(db, "read_only", False):
+            yield
+            return
+        with db.atomic(lock_type="DEFERRED"):
+            yield
+        return
+    with db.atomic():
+        db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+@contextmanager
 def exclusive_transaction(db) -> Iterator[None]:
     """A transaction that one crm process at a time holds, from its first read to its commit:
     for check-then-mark work that two cron runs must not both do."""

@@ -165,6 +165,33 @@ def _won() -> str:
     return "CASE WHEN cs.is_won THEN 1 ELSE 0 END"
 
 
+def _recounts(stay_currency: str) -> list[str]:
+    """The SELECTs that count every counter from the deals and their history, each giving
+    (kind, currency, stage_id, sub, label, deals, cents) like the pipeline_tally row.
+    `stay_currency` is the SQL for a stay's currency (its own column, or its deal's)."""
+    return [
+        f"SELECT 'reached', d.currency, ts.id, {_won()}, '', COUNT(*), "
+        "SUM(d.amount_cents) FROM (SELECT c.deal_id AS deal, MAX(s.position) AS top "
+        "FROM deal_stage_change c JOIN stage s ON s.id = c.to_stage_id "
+        "JOIN deal cd ON cd.id = c.deal_id "
+        "WHERE NOT s.is_lost AND (NOT s.is_won OR cd.stage_id = s.id) "
+        "GROUP BY c.deal_id) t JOIN deal d ON d.id = t.deal "
+        "JOIN stage ts ON ts.position = t.top AND NOT ts.is_lost "
+        "JOIN stage cs ON cs.id = d.stage_id "
+        f"GROUP BY d.currency, ts.id, {_won()}",
+        "SELECT 'lost', d.currency, d.stage_id, 0, '', COUNT(*), SUM(d.amount_cents) "
+        "FROM deal d JOIN stage s ON s.id = d.stage_id WHERE s.is_lost "
+        "GROUP BY d.currency, d.stage_id",
+        "SELECT 'reason', d.currency, 0, 0, COALESCE(d.lost_reason, ''), COUNT(*), "
+        "SUM(d.amount_cents) FROM deal d JOIN stage s ON s.id = d.stage_id WHERE s.is_lost "
+        "GROUP BY d.currency, COALESCE(d.lost_reason, '')",
+        f"SELECT 'stay', {stay_currency}, c.to_stage_id, c.stay_seconds / {DAY}, '', "
+        "COUNT(*), SUM(c.stay_seconds) FROM deal_stage_change c JOIN deal d ON d.id = c.deal_id "
+        f"WHERE c.stay_seconds IS NOT NULL "
+        f"GROUP BY {stay_currency}, c.to_stage_id, c.stay_seconds / {DAY}",
+    ]
+
+
 def rebuild() -> None:
     """Recompute every counter from the deals and their history (stays as stored)."""
     db = database_proxy.obj
@@ -175,32 +202,16 @@ def rebuild() -> None:
         "WHERE currency <> (SELECT d.currency FROM deal d WHERE d.id = deal_stage_change.deal_id)"
     )
     head = "INSERT INTO pipeline_tally (kind, currency, stage_id, sub, label, deals, cents) "
-    db.execute_sql(
-        head + f"SELECT 'reached', d.currency, ts.id, {_won()}, '', COUNT(*), "
-        "SUM(d.amount_cents) FROM (SELECT c.deal_id AS deal, MAX(s.position) AS top "
-        "FROM deal_stage_change c JOIN stage s ON s.id = c.to_stage_id "
-        "JOIN deal cd ON cd.id = c.deal_id "
-        "WHERE NOT s.is_lost AND (NOT s.is_won OR cd.stage_id = s.id) "
-        "GROUP BY c.deal_id) t JOIN deal d ON d.id = t.deal "
-        "JOIN stage ts ON ts.position = t.top AND NOT ts.is_lost "
-        "JOIN stage cs ON cs.id = d.stage_id "
-        f"GROUP BY d.currency, ts.id, {_won()}"
-    )
-    db.execute_sql(
-        head + "SELECT 'lost', d.currency, d.stage_id, 0, '', COUNT(*), SUM(d.amount_cents) "
-        "FROM deal d JOIN stage s ON s.id = d.stage_id WHERE s.is_lost "
-        "GROUP BY d.currency, d.stage_id"
-    )
-    db.execute_sql(
-        head + "SELECT 'reason', d.currency, 0, 0, COALESCE(d.lost_reason, ''), COUNT(*), "
-        "SUM(d.amount_cents) FROM deal d JOIN stage s ON s.id = d.stage_id WHERE s.is_lost "
-        "GROUP BY d.currency, COALESCE(d.lost_reason, '')"
-    )
-    db.execute_sql(
-        head + f"SELECT 'stay', currency, to_stage_id, stay_seconds / {DAY}, '', COUNT(*), "
-        "SUM(stay_seconds) FROM deal_stage_change WHERE stay_seconds IS NOT NULL "
-        f"GROUP BY currency, to_stage_id, stay_seconds / {DAY}"
-    )
+    for select in _recounts("c.currency"):
+        db.execute_sql(head + select)
+
+
+def _normal(rows) -> list[tuple]:
+    """Counter rows comparable across drivers (PostgreSQL sums are Decimal), empty ones out."""
+    from decimal import Decimal
+
+    out = [tuple(int(v) if isinstance(v, int | Decimal) else v for v in r) for r in rows]
+    return sorted(r for r in out if r[5] or r[6])
 
 
 def rows() -> list[tuple]:
@@ -213,12 +224,16 @@ def rows() -> list[tuple]:
 
 
 def drifted() -> bool:
-    """Whether the stored counters differ from what `rebuild` makes of the deals (for `crm db
-    check`; `rebuild` repairs). Counters written before reopened deals stopped counting in
-    the stage they were closed in differ for every such deal."""
-    kept = rows()
-    with database_proxy.atomic() as transaction:
-        rebuild()
-        fresh = rows()
-        transaction.rollback()
+    """Whether the stored counters differ from a recount of the deals (for `crm db check`;
+    `rebuild` repairs). Only reads, in one snapshot: a writer committing meanwhile is not
+    drift, and the check takes no write lock. Counters written before reopened deals
+    stopped counting in the stage they were closed in differ for every such deal."""
+    from crmcli.db import read_snapshot
+
+    db = database_proxy.obj
+    with read_snapshot(db):
+        kept = _normal(rows())
+        fresh = _normal(
+            row for select in _recounts("d.currency") for row in db.execute_sql(select).fetchall()
+        )
     return kept != fresh
