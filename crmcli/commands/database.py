@@ -61,7 +61,11 @@ def check(
     if problems:
         from crmcli.values import plural
 
-        raise CrmError(f"{plural(len(problems), 'problem')} found in {dbmod.describe(target)}")
+        hint = ""
+        if not repair and maintenance.repairable(problems):
+            hint = " (run 'crm db check --repair')"
+        found = f"{plural(len(problems), 'problem')} found in {dbmod.describe(target)}"
+        raise CrmError(found + hint)
     if dbmod.is_read_only(database):
         c.done("read-only file: the search index's own structure check was skipped")
     c.done(f"ok: {dbmod.describe(target)}")

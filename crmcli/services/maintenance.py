@@ -27,11 +27,20 @@ def check(db=None) -> list[str]:
             try:
                 db.execute_sql("INSERT INTO search_index(search_index) VALUES('integrity-check')")
             except Exception as exc:  # FTS5 reports corruption as an error
-                problems.append(f"search index: {exc} (run 'crm db check --repair')")
+                problems.append(f"search index: {exc}")
     problems.extend(search_index_drift())
     problems.extend(reminder_queue_drift())
     problems.extend(funnel_drift())
     return problems
+
+
+# What `repair` rebuilds: a problem starting with one of these.
+REPAIRABLE = ("search index", "reminder queues", "funnel counters")
+
+
+def repairable(problems: list[str]) -> bool:
+    """Whether `repair` can mend any of `problems`."""
+    return any(p.startswith(REPAIRABLE) for p in problems)
 
 
 def search_index_drift() -> list[str]:
@@ -47,7 +56,7 @@ def reminder_queue_drift() -> list[str]:
     from crmcli.services import reminders
 
     return [
-        f"reminder queues: {kind} out of step: {n} (run 'crm db check --repair')"
+        f"reminder queues: {kind} out of step: {n}"
         for kind, n in reminders.queue_drift().items()
         if n
     ]
@@ -59,7 +68,7 @@ def funnel_drift() -> list[str]:
     from crmcli.services import tallies
 
     if tallies.drifted():
-        return ["funnel counters out of step (run 'crm db check --repair')"]
+        return ["funnel counters out of step"]
     return []
 
 

@@ -268,6 +268,7 @@ def test_db_check_repairs_funnel_counters(crm, db_path):
     r = crm("db", "check")
     assert r.exit_code == 1
     assert "funnel counters out of step" in r.stdout
+    assert r.stderr.endswith("(run 'crm db check --repair')\n")  # the CLI words the hint
     r = crm("db", "check", "--repair")
     assert r.exit_code == 0, r.stdout + r.stderr
     assert "Recounted the funnel counters." in r.stderr
