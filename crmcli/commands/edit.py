@@ -253,11 +253,10 @@ def _edit_task(ref: str, v: dict, output) -> None:
         due_at, has_time = (
             parse_when_kind(v["due"], c.now(), field="due") if v["due"] else (None, False)
         )
-        if due_at is not None and not has_time:  # a day: the task keeps its time of day
-            task = tasks.get_task(task_id, now=c.now())
-            day = due_at.astimezone(local_tz()).date()
-            due_at, has_time = tasks.on_day_keeping_time(task["due_at"], task["due_has_time"], day)
-        changes.update(due_at=due_at, due_has_time=has_time)
+        if due_at is not None and not has_time:  # a day: the service keeps the time of day
+            changes["due_at"] = due_at.astimezone(local_tz()).date()
+        else:
+            changes.update(due_at=due_at, due_has_time=has_time)
     if "every" in v:
         changes["rrule"] = parse_every(v["every"]) if v["every"] else None
     if "priority" in v:

@@ -520,7 +520,8 @@ def snooze_task(task_id: int, until: datetime | date, *, now: datetime | None = 
 
 
 def edit_task(task_id: int, changes: dict, *, now: datetime | None = None) -> dict:
-    """Change a task; a new due date clears a snooze."""
+    """Change a task; a new due date clears a snooze. A `due_at` that is a date (a day, no
+    time of day) keeps the task's time of day, and a task due on a day stays on a day."""
     now = now or utcnow()
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -529,6 +530,11 @@ def edit_task(task_id: int, changes: dict, *, now: datetime | None = None) -> di
     if task is None:
         raise NotFound(f"no task with id {task_id}")
     row: dict = {}
+    changes = dict(changes)
+    day = changes.get("due_at")
+    if isinstance(day, date) and not isinstance(day, datetime):
+        timed = bool(task.due_has_time) and task.due_at is not None
+        changes["due_at"], changes["due_has_time"] = on_day_keeping_time(task.due_at, timed, day)
     for key, value in changes.items():
         if key == "title":
             title = _title(value)

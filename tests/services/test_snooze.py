@@ -56,3 +56,13 @@ def test_a_day_in_the_past_is_refused(db):
     with pytest.raises(Invalid, match="snooze to a day in the future"):
         tasks.snooze_task(task["id"], date(2026, 11, 22), now=NOW)
     assert tasks.snooze_task(task["id"], date(2026, 11, 23), now=NOW)["overdue"] is False
+
+
+def test_edit_task_given_a_day_keeps_the_time_in_the_service(db):
+    """The rule lives in tasks.edit_task, so a TUI or script gets it too."""
+    task = tasks.add_task("Anruf", due_at=local(2026, 11, 27, 9), due_has_time=True)
+    card = tasks.edit_task(task["id"], {"due_at": date(2026, 12, 4)}, now=NOW)
+    assert card["due_at"] == local(2026, 12, 4, 9) and card["due_has_time"] is True
+    day_task = tasks.add_task("Karte", due_at=local(2026, 11, 27), due_has_time=False)
+    card = tasks.edit_task(day_task["id"], {"due_at": date(2026, 12, 4)}, now=NOW)
+    assert card["due_has_time"] is False
