@@ -223,6 +223,25 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+def _write_json_array(rows: Iterable[dict], out: TextIO) -> None:
+    """The rows as one indented JSON array, written as they come (an export of every contact
+    never holds them all), in the text json.dumps(rows, indent=2) would give; written in
+    pieces of some hundred rows, since many small writes are slow."""
+    import json
+
+    pieces: list[str] = []
+    first = True
+    for row in rows:
+        text = json.dumps(jsonable(row), ensure_ascii=False, indent=2)
+        pieces.append(("[\n" if first else ",\n") + "  " + text.replace("\n", "\n  "))
+        first = False
+        if len(pieces) == 500:
+            out.write(_json_safe("".join(pieces)))
+            pieces = []
+    pieces.append("[]\n" if first else "\n]\n")
+    out.write(_json_safe("".join(pieces)))
+
+
 def _defused(text: str) -> str:
     """A text cell a spreadsheet must not run as a formula (OWASP CSV injection): a leading
     =, +, -, @, tab or CR gets a ' in front. A plain signed number runs nothing and stays as
@@ -274,10 +293,7 @@ def render_rows(
     if fmt in (Format.json, Format.jsonl):
         import json
     if fmt is Format.json:
-        # One write: json.dump writes many small pieces, slow for big exports.
-        out.write(
-            _json_safe(json.dumps([jsonable(r) for r in rows], ensure_ascii=False, indent=2)) + "\n"
-        )
+        _write_json_array(rows, out)
     elif fmt is Format.jsonl:
         for row in rows:
             out.write(_json_safe(json.dumps(jsonable(row), ensure_ascii=False)) + "\n")

@@ -185,6 +185,27 @@ def page_limit(limit: int | None, fmt: Format) -> int | None:
     return limit
 
 
+# Formats written row by row as the rows come (a table needs them all for its widths).
+STREAMED = frozenset({Format.json, Format.jsonl, Format.csv})
+
+
+class Counted:
+    """An iterator of rows that counts them as they pass (for note_truncated), so a streamed
+    list need not be held to know its length."""
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self.count = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        row = next(self._rows)
+        self.count += 1
+        return row
+
+
 def note_truncated(shown: int, offset: int, limit: int | None, total_fn) -> None:
     """On a terminal, say when a page hides more rows (counted only then)."""
     if limit is not None and shown == limit and current().stdout_isatty:

@@ -87,11 +87,12 @@ def list_contacts(
     from crmcli.services import contacts
 
     limit = c.page_limit(limit, output)
-    rows = contacts.list_contacts(sort=sort, limit=limit, offset=offset, **filters)
+    rows = c.Counted(contacts.iter_contacts(sort=sort, limit=limit, offset=offset, **filters))
     render_rows(
-        rows, CONTACT_COLUMNS, output, fields=cards.CONTACT_KEYS, empty="No contacts match."
-    )
-    c.note_truncated(len(rows), offset, limit, lambda: contacts.count_contacts(**filters))
+        rows if output in c.STREAMED else list(rows), CONTACT_COLUMNS, output,
+        fields=cards.CONTACT_KEYS, empty="No contacts match.",
+    )  # fmt: skip
+    c.note_truncated(rows.count, offset, limit, lambda: contacts.count_contacts(**filters))
 
 
 @app.command("companies")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from peewee import JOIN, fn
@@ -473,16 +473,34 @@ def list_contacts(
 ) -> list[dict]:
     """Contacts matching every filter (see filtered_query), sorted; tags and fields attached
     in bulk."""
+    return list(iter_contacts(sort=sort, limit=limit, offset=offset, **filters))
+
+
+# Rows read and given their tags and fields at a time by iter_contacts.
+BATCH = 1000
+
+
+def iter_contacts(
+    *, sort: str = "name", limit: int | None = None, offset: int = 0, **filters
+) -> Iterator[dict]:
+    """list_contacts one contact at a time, read in batches of BATCH rows from one query:
+    an export of every contact holds a batch in memory, not the whole table."""
     order = _order(sort)
     query = filtered_query(_select(), **filters)
     if query is None:
-        return []
+        return
     query = query.order_by(*order)
     if limit is not None:
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return _attach([_row(r) for r in query.tuples()])
+    batch: list[dict] = []
+    for values in query.tuples().iterator():  # no result cache: rows stream from the cursor
+        batch.append(_row(values))
+        if len(batch) == BATCH:
+            yield from _attach(batch)
+            batch = []
+    yield from _attach(batch)
 
 
 def count_contacts(**filters) -> int:

@@ -110,7 +110,7 @@ def test_errors_stay_one_line_even_when_the_cause_is_not(crm, monkeypatch):
     def broken(*args, **kwargs):
         raise CrmError("first line\nDETAIL:  second line")
 
-    monkeypatch.setattr(contacts, "list_contacts", broken)
+    monkeypatch.setattr(contacts, "iter_contacts", broken)
     r = crm("list", "contacts")
     assert r.exit_code == 1
     assert r.stderr == "crm: error: first line DETAIL: second line\n"
@@ -151,3 +151,22 @@ def test_csv_keeps_phone_numbers_and_signed_numbers(crm):
         "+1 +1",
     ):
         assert _csv_cell(formula) == "'" + formula, formula
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_a_streamed_json_array_is_what_json_dumps_writes(count):
+    """-o json is written row by row (an export never holds every row) yet reads exactly as
+    one json.dumps(rows, indent=2): the same bytes scripts saw before."""
+    import io
+    import json
+
+    from crmcli.output import _write_json_array
+
+    rows = [
+        {"id": i, "name": f"Jürgen {i}", "tags": ["vip", "b2b"], "fields": {"k": "a\\nb"},
+         "nested": {"x": [1, {"y": None}]}}
+        for i in range(count)
+    ]  # fmt: skip
+    out = io.StringIO()
+    _write_json_array(iter(rows), out)
+    assert out.getvalue() == json.dumps(rows, ensure_ascii=False, indent=2) + "\n"

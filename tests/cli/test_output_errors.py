@@ -43,6 +43,6 @@ def test_other_os_errors_say_what_and_where(crm, monkeypatch, exc, line):
     def fail(*args, **kwargs):
         raise exc
 
-    monkeypatch.setattr(contacts, "list_contacts", fail)
+    monkeypatch.setattr(contacts, "iter_contacts", fail)
     r = crm("list", "contacts")
     assert (r.exit_code, r.stderr) == (1, f"crm: error: {line}\n")

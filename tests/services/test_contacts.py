@@ -230,3 +230,17 @@ def test_custom_field_keys_are_checked_by_the_service(db):
         with pytest.raises(Invalid, match="is not a field name"):
             contacts.add_contact("Eva", fields=[(key, "v")], now=NOW)
     assert Contact.select().count() == 0
+
+
+def test_contacts_are_read_in_batches_with_their_tags_and_fields(db, monkeypatch):
+    """iter_contacts (what -o json/csv stream) gives every contact its own tags and fields
+    across batch boundaries, in order."""
+    monkeypatch.setattr(contacts, "BATCH", 2)
+    for i in range(5):
+        contacts.add_contact(f"Person {i}", tags_=[f"t{i}"], fields=[("nr", str(i))])
+    rows = list(contacts.iter_contacts(sort="name"))
+    assert [r["name"] for r in rows] == [f"Person {i}" for i in range(5)]
+    assert [(r["tags"], r["fields"]) for r in rows] == [
+        ([f"t{i}"], {"nr": str(i)}) for i in range(5)
+    ]
+    assert contacts.list_contacts(sort="name", limit=3, offset=1) == rows[1:4]
