@@ -198,12 +198,11 @@ def list_activities(
 
     filters |= c.contact_and_company(contact, company)
     limit = c.page_limit(limit, output)
-    rows = activities.list_activities(limit=limit, offset=offset, **filters)
-    now = c.now()
+    rows = activities.iter_activities(limit=limit, offset=offset, **filters)
     if open_:
-        for r in rows:
-            r["age_days"] = (now - r["occurred_at"]).days
-    views = rows if output is not c.Format.table else [activity_view(r) for r in rows]
+        now = c.now()
+        rows = ({**r, "age_days": (now - r["occurred_at"]).days} for r in rows)
+    views = rows if output in c.STREAMED else [activity_view(r) for r in rows]
     render_rows(
         views, OPEN_COLUMNS if open_ else ACTIVITY_COLUMNS, output,
         fields=cards.OPEN_ACTIVITY_KEYS if open_ else cards.ACTIVITY_KEYS,

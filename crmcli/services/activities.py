@@ -4,7 +4,7 @@ and survey, on the contact (and company) it belongs to."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 from peewee import JOIN, IntegrityError, fn
@@ -335,6 +335,28 @@ def list_activities(
     offset: int = 0,
 ) -> list[dict]:
     """Activities, newest first; `open_only` lists unanswered ones oldest first."""
+    return list(
+        iter_activities(
+            contact_id=contact_id, company_id=company_id, kinds=kinds, since=since, until=until,
+            open_only=open_only, direction=direction, limit=limit, offset=offset,
+        )
+    )  # fmt: skip
+
+
+def iter_activities(
+    *,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    kinds: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    open_only: bool = False,
+    direction: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Iterator[dict]:
+    """list_activities one at a time, straight from the cursor: an export of a million
+    activities never holds them all. The filters are checked before the first row."""
     periods.check_period(since, until)
     query = _select()
     if contact_id is not None:
@@ -359,7 +381,7 @@ def list_activities(
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return _rows(query)
+    return (dict(zip(_KEYS, r, strict=True)) for r in query.tuples().iterator())
 
 
 def open_query(*, until: datetime):

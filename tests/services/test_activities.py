@@ -396,3 +396,16 @@ def test_a_note_without_text_is_refused_by_the_service(db):
         activities.log_activity("note", contact_id=person["id"], body="  ")
     assert refused.value.field == "body" and refused.value.action == "give_text"
     assert activities.log_activity("call", contact_id=person["id"])["kind"] == "call"
+
+
+def test_activities_stream_in_order_and_check_the_period_first(db):
+    """iter_activities (what -o json/csv stream) refuses a bad period when called, before
+    any row, and gives what list_activities gives."""
+    person = contacts.add_contact("Sven Strom")
+    for i in range(3):
+        log("call", person["id"], NOW - (i + 1) * DAY, body=f"Anruf {i}")
+    with pytest.raises(Invalid):
+        activities.iter_activities(since=NOW, until=NOW - DAY)
+    streamed = activities.iter_activities(contact_id=person["id"])
+    assert not isinstance(streamed, list)
+    assert list(streamed) == activities.list_activities(contact_id=person["id"])
