@@ -229,10 +229,10 @@ def test_db_restore_of_a_newer_schema_is_refused(crm, tmp_path):
 
 
 def test_db_restore_of_an_old_version_upgrades_it(crm, tmp_path):
-    import shutil
 
-    old = tmp_path / "old.db"
-    shutil.copyfile(Path(__file__).parent.parent / "fixtures" / "schema3-early-d90d88f.db", old)
+    from tests.fixtures import sqldump
+
+    old = sqldump.load("schema3-early-d90d88f", tmp_path / "old.db")
     crm("add", "contact", "Anna")
     r = crm("db", "restore", str(old), "--yes")
     assert r.exit_code == 0, r.stderr

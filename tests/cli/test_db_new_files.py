@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -40,8 +38,9 @@ def test_restore_into_a_missing_file_just_restores(crm, tmp_path):
 
 
 def test_restore_of_an_old_backup_into_a_missing_file_upgrades_it(tmp_path):
-    old = tmp_path / "old.db"
-    shutil.copyfile(Path(__file__).parent.parent / "fixtures" / "schema3-early-d90d88f.db", old)
+    from tests.fixtures import sqldump
+
+    old = sqldump.load("schema3-early-d90d88f", tmp_path / "old.db")
     target = tmp_path / "crm.db"
     r = run("--db", str(target), "db", "restore", str(old))
     assert r.exit_code == 0, r.stderr

@@ -113,9 +113,9 @@ def test_read_commands_work_and_writes_say_read_only(shared_dir, where):
 
 
 def test_an_old_read_only_database_says_it_needs_an_upgrade(shared_dir):
-    shutil.copyfile(
-        Path(__file__).parent.parent / "fixtures" / "schema4-c0180a0.db", shared_dir / "old.db"
-    )
+    from tests.fixtures import sqldump
+
+    sqldump.load("schema4-c0180a0", shared_dir / "old.db")
     (shared_dir / "old.db").chmod(0o444)
     r = crm_as_reader(shared_dir / "old.db", "list", "contacts")
     assert r.returncode == 1

@@ -3,16 +3,15 @@ today's exact shape, keep every row and work with every command."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from crmcli import db as dbmod
+from tests.fixtures import sqldump
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-OLD = sorted(p.name for p in FIXTURES.glob("schema*.db"))
+OLD = sqldump.names()
 
 
 def _counts(path: Path) -> dict[str, int]:
@@ -43,15 +42,13 @@ def _shape(path: Path) -> dict[str, str]:
 
 @pytest.fixture(params=OLD)
 def old_db(request, tmp_path) -> Path:
-    path = tmp_path / request.param
-    shutil.copyfile(FIXTURES / request.param, path)
-    return path
+    return sqldump.load(request.param, tmp_path / f"{request.param}.db")
 
 
 def test_there_is_a_fixture_of_each_released_schema():
-    assert {"schema3-early-d90d88f.db", "schema3-c765846.db", "schema4-c0180a0.db"} <= set(OLD)
+    assert {"schema3-early-d90d88f", "schema3-c765846", "schema4-c0180a0"} <= set(OLD)
     for name in OLD:
-        assert (FIXTURES / name).stat().st_size < 1_000_000
+        assert (sqldump.FIXTURES / f"{name}.sql").stat().st_size < 1_000_000
 
 
 def test_upgrade_keeps_every_row_and_reaches_todays_exact_shape(old_db, tmp_path):
@@ -277,8 +274,7 @@ def _with_reopened_deals_counted_the_old_way(path: Path) -> None:
 def test_upgrade_recounts_reopened_deals_kept_under_the_old_rule(tmp_path):
     from crmcli.services import maintenance, reports, tallies
 
-    path = tmp_path / "reopened.db"
-    shutil.copyfile(FIXTURES / "schema4-c0180a0.db", path)
+    path = sqldump.load("schema4-c0180a0", tmp_path / "reopened.db")
     _with_reopened_deals_counted_the_old_way(path)
     conn = sqlite3.connect(path)
     old_won = conn.execute(
@@ -319,3 +315,16 @@ def test_postgres_upgrade_recounts_reopened_deals(pg_url):
     assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
     assert tallies.rows() == counted
     database.close()
+
+
+@pytest.mark.parametrize("name", OLD)
+def test_a_fixture_rebuilds_the_database_it_was_dumped_from(name, tmp_path):
+    """The SQL text is the database: loading it and dumping again gives the same text."""
+    path = sqldump.load(name, tmp_path / f"{name}.db")
+    assert sqldump.dump(path) == (sqldump.FIXTURES / f"{name}.sql").read_text(encoding="utf-8")
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        conn.execute("INSERT INTO search_index(search_index) VALUES('integrity-check')")
+    finally:
+        conn.close()
