@@ -322,25 +322,10 @@ def resolve_activity_ref(ref: str) -> int:
     return number
 
 
-def list_activities(
-    *,
-    contact_id: int | None = None,
-    company_id: int | None = None,
-    kinds: Sequence[str] = (),
-    since: datetime | None = None,
-    until: datetime | None = None,
-    open_only: bool = False,
-    direction: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[dict]:
-    """Activities, newest first; `open_only` lists unanswered ones oldest first."""
-    return list(
-        iter_activities(
-            contact_id=contact_id, company_id=company_id, kinds=kinds, since=since, until=until,
-            open_only=open_only, direction=direction, limit=limit, offset=offset,
-        )
-    )  # fmt: skip
+def list_activities(**filters) -> list[dict]:
+    """Activities, newest first; `open_only` lists unanswered ones oldest first (the filters
+    of iter_activities)."""
+    return list(iter_activities(**filters))
 
 
 def iter_activities(
@@ -355,8 +340,9 @@ def iter_activities(
     limit: int | None = None,
     offset: int = 0,
 ) -> Iterator[dict]:
-    """list_activities one at a time, straight from the cursor: an export of a million
-    activities never holds them all. The filters are checked before the first row."""
+    """Activities, newest first (`open_only`: the unanswered ones, oldest first), one at a
+    time straight from the cursor: an export of a million activities never holds them all.
+    The filters are checked when it is called, before the first row."""
     periods.check_period(since, until)
     query = _select()
     if contact_id is not None:
