@@ -202,20 +202,32 @@ def edit(
     EDITORS[target](ref, values, output)
 
 
+LINKS = {"tag", "untag", "field"}  # changes that are not a field of the record itself
+
+
+def contact_changes(v: dict) -> dict:
+    """The field changes of `crm edit` on a contact (its options as given) as the service
+    takes them; one place for an edit of one contact and of many (--where)."""
+    plain = {k: v[k] for k in CONTACT - {"consent_date", "every", *LINKS} if k in v}
+    plain.update(
+        {k: v[o] for k, o in (("consent_at", "consent_date"), ("cadence_days", "every")) if o in v}
+    )
+    return c.contact_values(plain)
+
+
+def company_changes(v: dict) -> dict:
+    """The field changes of `crm edit` on a company."""
+    return {k: v[k] for k in COMPANY - LINKS if k in v}
+
+
 def _edit_contact(ref: str, v: dict, output) -> None:
     from crmcli.services import contacts
 
     contact_id = contacts.resolve_contact(ref)
-    plain = {
-        k: v[k] for k in CONTACT - {"consent_date", "every", "tag", "untag", "field"} if k in v
-    }
-    plain.update(
-        {k: v[o] for k, o in (("consent_at", "consent_date"), ("cadence_days", "every")) if o in v}
-    )
     from crmcli.commands.add import company_news
 
     card = contacts.edit_contact(
-        contact_id, c.contact_values(plain), add_tags=v.get("tag", []),
+        contact_id, contact_changes(v), add_tags=v.get("tag", []),
         remove_tags=v.get("untag", []), fields=c.assignments(v.get("field")), now=c.now(),
     )  # fmt: skip
     company_news(card)
@@ -228,10 +240,10 @@ def _edit_company(ref: str, v: dict, output) -> None:
     from crmcli.services import companies
 
     company_id = companies.resolve_company(ref)
-    plain = {k: v[k] for k in COMPANY - {"tag", "untag"} if k in v}
     card = companies.edit_company(
-        company_id, plain, add_tags=v.get("tag", []), remove_tags=v.get("untag", []), now=c.now()
-    )
+        company_id, company_changes(v), add_tags=v.get("tag", []),
+        remove_tags=v.get("untag", []), now=c.now(),
+    )  # fmt: skip
     c.done(f"Updated company #{card['id']} {card['name']}.")
     if output is not None:
         print_company(card, output)

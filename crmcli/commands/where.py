@@ -297,7 +297,7 @@ def changed_what(v: dict) -> str:
 
 def edit_where(kind: str, v: dict, *, yes: bool, dry_run_: bool, output=None) -> None:
     """`crm edit [KIND] CHANGES --where FILTERS`: the same changes on every selected record."""
-    from crmcli.commands.edit import COMPANY, CONTACT
+    from crmcli.commands.edit import company_changes, contact_changes
     from crmcli.errors import Invalid
     from crmcli.values import plural
 
@@ -305,14 +305,7 @@ def edit_where(kind: str, v: dict, *, yes: bool, dry_run_: bool, output=None) ->
         raise Invalid(None, "-o with --where prints the --dry-run list; add --dry-run")
     if kind not in ("contact", "company"):
         raise Invalid(None, f"--where changes contacts and companies, not a {kind}")
-    links = {"tag", "untag", "field"}
-    if kind == "contact":
-        plain = {k: v[k] for k in CONTACT - {"consent_date", "every", *links} if k in v}
-        renamed = (("consent_at", "consent_date"), ("cadence_days", "every"))
-        plain.update({k: v[o] for k, o in renamed if o in v})
-        changes = c.contact_values(plain)
-    else:
-        changes = {k: v[k] for k in COMPANY - links if k in v}
+    changes = contact_changes(v) if kind == "contact" else company_changes(v)
     filters, every, rows = select(kind)
     if none_match(kind, rows):
         return
