@@ -288,7 +288,7 @@ def contact_values(values: dict) -> dict:
     elif "birthday" in out:
         out["birthday"] = None
     if out.get("consent_at"):
-        out["consent_at"] = when(out["consent_at"], "consent-date")
+        out["consent_at"] = when(out["consent_at"], "consent-date", prefer="past")  # given
     elif "consent_at" in out:
         out["consent_at"] = None
     if "cadence_days" in out:

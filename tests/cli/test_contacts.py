@@ -331,3 +331,13 @@ def test_a_10000_character_name_is_one_clear_error(crm):
     assert r.exit_code == 1
     assert r.stderr == "crm: error: name: is 10,000 characters long; at most 200\n"
     assert crm("list", "contacts", "-o", "json").json() == []
+
+
+def test_a_consent_date_without_a_year_is_the_last_such_day(crm):
+    """Consent was given, so `24.12.` is last Christmas (NOW: 23.11.2026), not one to come
+    (which would be refused as in the future)."""
+    r = crm(
+        "add", "contact", "Carla Consent", "--consent", "--consent-date", "24.12.", "-o", "json"
+    )
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["consent_at"].startswith("2025-12-2")
