@@ -301,6 +301,14 @@ class CrmGroup(TyperGroup):
             if current().debug:
                 raise
             if type(exc).__module__ == "peewee":  # locked, disk full, read-only file...
+                if "database is locked" in str(exc):  # the busy timeout ran out: say whose
+                    from crmcli.db import BUSY_TIMEOUT_MS
+
+                    _fail(
+                        "database is locked: another process kept it busy for more than "
+                        f"{BUSY_TIMEOUT_MS / 1000:g} s; nothing was changed, try again",
+                        1,
+                    )
                 _fail(f"database: {exc}", 1)
             if isinstance(exc, OverflowError):  # a number past what the database holds
                 _fail(f"a number is out of range ({exc})", 1)

@@ -130,3 +130,21 @@ def test_reading_commands_take_no_write_lock(set_up, crm, db_path):
     finally:
         writer.release.set()
         writer.join()
+
+
+def test_a_writer_that_waits_too_long_says_why(set_up, crm, db_path, monkeypatch):
+    """Past the busy timeout: one line that names the cause, not a driver's bare words."""
+    import crmcli.db
+
+    monkeypatch.setattr(crmcli.db, "BUSY_TIMEOUT_MS", 100)
+    writer = Writer(db_path, hold=5)
+    writer.start()
+    writer.locked.wait(5)
+    try:
+        r = crm("add", "company", "Gamma AG")
+    finally:
+        writer.release.set()
+        writer.join()
+    assert r.exit_code == 1
+    assert r.stderr.startswith("crm: error: database is locked: another process kept it busy")
+    assert "nothing was changed" in r.stderr
