@@ -82,6 +82,7 @@ class Company(BaseModel):
     city_fold = TextField(null=True, index=True)
     country = TextField(null=True)
     notes = TextField(null=True)
+    name_sound = TextField(null=True)  # values.sound_key(name, company=True); see Contact
 
 
 class Contact(BaseModel):
@@ -118,12 +119,65 @@ class Contact(BaseModel):
     cadence_eff = IntegerField(null=True)
     touch_due = BigIntegerField(null=True)
     touch_remind = BigIntegerField(null=True)
+    # values.sound_key(name): Kölner Phonetik codes, so duplicates that sound alike meet
+    # (partial index, migration 0009).
+    name_sound = TextField(null=True)
 
     class Meta:
         indexes = (
             (("birthday_md", "birthday_reminded"), False),
             # touch_due and touch_remind have partial indexes (WHERE ... IS NOT NULL), 0004.
         )
+
+
+EMAIL_KINDS = PHONE_KINDS = ("work", "home", "mobile", "other")
+
+
+class ContactEmail(Model):
+    """One of a contact's emails (migration 0009). The primary one is copied into
+    contact.email/email_key, which lists show and sort by; every email belongs to one contact."""
+
+    contact = ForeignKeyField(Contact, on_delete="CASCADE", index=False, backref="emails")
+    email = TextField()
+    email_key = TextField(unique=True)  # lower-cased: what an email REF resolves through
+    kind = TextField(default="other")  # EMAIL_KINDS
+    is_primary = BooleanField(default=False)
+    position = IntegerField(default=0)  # the order they were given in
+
+    class Meta:
+        database = database_proxy
+        table_name = "contact_email"
+        indexes = ((("contact", "position"), False),)
+
+
+class ContactPhone(Model):
+    """One of a contact's phone numbers; the primary one is copied into contact.phone/phone_e164."""
+
+    contact = ForeignKeyField(Contact, on_delete="CASCADE", index=False, backref="phones")
+    phone = TextField()  # as typed
+    phone_e164 = TextField(null=True, index=True)
+    kind = TextField(default="other")  # PHONE_KINDS
+    is_primary = BooleanField(default=False)
+    position = IntegerField(default=0)
+
+    class Meta:
+        database = database_proxy
+        table_name = "contact_phone"
+        indexes = ((("contact", "position"), False),)
+
+
+class MergeAlias(Model):
+    """A contact or company merged into another: its old id resolves to the survivor."""
+
+    kind = TextField()  # contact / company
+    old_id = BigIntegerField()
+    new_id = BigIntegerField()
+    merged_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        database = database_proxy
+        table_name = "merge_alias"
+        primary_key = CompositeKey("kind", "old_id")
 
 
 class Tag(BaseModel):
@@ -201,6 +255,9 @@ class Activity(BaseModel):
     owner = TextField(null=True)
     # An open one's occurred_at in seconds since 1970 until `crm remind` printed it (then NULL).
     remind_at = BigIntegerField(null=True)
+    # Where it came from outside, unique (partial index, 0009): "message-id:<...>" of a mail
+    # logged from stdin, "ical:UID" of an imported event; importing it again adds nothing.
+    external_id = TextField(null=True)
 
     class Meta:
         indexes = (
@@ -235,6 +292,7 @@ class Task(BaseModel):
     # `crm remind` printed that occurrence (then NULL).
     open_due_at = UTCDateTimeField(null=True)
     remind_at = BigIntegerField(null=True)
+    external_id = TextField(null=True)  # "ical:UID" of an imported VTODO; see Activity
 
     class Meta:
         indexes = ((("done_at", "due_at"), False), (("contact", "done_at"), False))

@@ -991,3 +991,24 @@ def plural_of(noun: str) -> str:
     if noun.endswith(("s", "x", "ch", "sh")):
         return noun + "es"
     return noun + "s"
+
+
+# Words that say what kind of company it is, not which: "Müller Bau GmbH" and "Mueller Bau"
+# are the same firm to a person looking for duplicates.
+_LEGAL_FORMS = frozenset(
+    ("gmbh", "mbh", "ag", "kg", "ohg", "ug", "gbr", "ev", "eg", "se", "kgaa", "co", "cokg",
+     "haftungsbeschrankt", "ltd", "inc", "llc", "plc", "corp", "sa", "sarl", "bv", "nv")
+)  # fmt: skip
+
+
+def sound_key(name: str | None, *, company: bool = False) -> str | None:
+    """How a name sounds in German (Kölner Phonetik, per word, the codes sorted so that word
+    order does not matter): Meier, Maier and Meyer meet, and so do Müller and Mueller.
+    `company` drops legal forms (GmbH, AG, & Co. KG). None when nothing is left to compare."""
+    from cologne_phonetics import encode
+
+    words = fold(name or "").replace("&", " ").replace(".", " ").split()
+    if company:
+        words = [w for w in words if w not in _LEGAL_FORMS]
+    codes = sorted(code for _, code in encode(" ".join(words)) if code) if words else []
+    return " ".join(codes) or None
