@@ -1012,3 +1012,46 @@ def sound_key(name: str | None, *, company: bool = False) -> str | None:
         words = [w for w in words if w not in _LEGAL_FORMS]
     codes = sorted(code for _, code in encode(" ".join(words)) if code) if words else []
     return " ".join(codes) or None
+
+
+# The kinds of a contact's emails and phones (models.EMAIL_KINDS) by the words people use for
+# them, English and German, folded: `work:jm@firma.de`, `privat:...`, `handy:0171 1234567`.
+ADDRESS_KINDS = ("work", "home", "mobile", "other")
+_KIND_WORDS = {
+    "work": ("work", "arbeit", "geschaftlich", "geschaeftlich", "dienstlich", "buro", "buero",
+             "bureau", "office", "business", "firma"),
+    "home": ("home", "privat", "private", "personal", "zuhause", "zu hause", "daheim"),
+    "mobile": ("mobile", "mobil", "handy", "cell", "cellphone", "mobiltelefon", "funk"),
+    "other": ("other", "sonstige", "sonstiges", "andere", "anderes", "weitere"),
+}  # fmt: skip
+KIND_WORDS = {fold(w): kind for kind, words in _KIND_WORDS.items() for w in words}
+# URI schemes that may stand before an address (mailto:a@b.de, tel:+4930...): no kind.
+_SCHEMES = ("mailto", "tel", "sip")
+_KIND_PREFIX = re.compile(r"\s*([^\W\d_][^\W\d_ ]*(?: [^\W\d_]+)?)\s*:\s*(.*)", re.DOTALL)
+
+
+def address_kind(word: str, *, field: str = "kind") -> str:
+    """The kind (work, home, mobile, other) a word names, English or German (arbeit,
+    geschäftlich, dienstlich, privat, mobil, handy, sonstige, andere); Invalid otherwise."""
+    kind = KIND_WORDS.get(fold(word or ""))
+    if kind is None:
+        raise Invalid(
+            field, f"unknown kind {_q(word)} (choose {', '.join(ADDRESS_KINDS)}, or in German "
+            "arbeit, privat, mobil/handy, sonstige)",
+        )  # fmt: skip
+    return kind
+
+
+def parse_kinded(text: str, *, field: str = "email") -> tuple[str | None, str]:
+    """An email or phone as typed with an optional kind in front, `KIND:VALUE`
+    (`work:jm@firma.de`, `mobil: 0171 1234567`): (kind or None, the value stripped).
+    A word before a colon that is no kind is refused (a typo must not become an address),
+    but for a URI scheme (mailto:, tel:), which is dropped."""
+    text = (text or "").strip()
+    found = _KIND_PREFIX.fullmatch(text)
+    if not found or "@" in found[1]:
+        return None, text
+    word, rest = found[1], found[2].strip()
+    if fold(word) in _SCHEMES:
+        return None, rest
+    return address_kind(word, field=field), rest

@@ -18,8 +18,8 @@ app = typer.Typer(
 @app.command("contact")
 def add_contact(
     name: Annotated[str, typer.Argument(help="Full name, e.g. 'Jürgen Müller'.")],
-    email: c.EmailOpt = None,
-    phone: c.PhoneOpt = None,
+    email: c.EmailsOpt = None,
+    phone: c.PhonesOpt = None,
     company: c.CompanyOpt = None,
     position: c.PositionOpt = None,
     street: c.StreetOpt = None,
@@ -40,17 +40,20 @@ def add_contact(
 ) -> None:
     """Create a contact. --company names a company like a REF (id, name or a unique part of
     it, case and accents ignored); a new one is created only when nothing matches, and an
-    ambiguous name lists the candidates and changes nothing.
+    ambiguous name lists the candidates and changes nothing. --email and --phone repeat; the
+    first of each is the primary (what lists show); a kind may go in front (work:, privat:).
 
-    Example:
+    Examples:
 
     \b
     crm add contact "Jürgen Müller" -e jm@example.de -p "030 1234567" \\
         -c "Müller Bau GmbH" --city Berlin -t vip --field kundennr=4711
+    crm add contact "Anna Weiß" -e work:anna@firma.de -e privat:anna@example.com \\
+        -p "030 1234567" -p "mobil:0171 1234567"
     """
     values = c.contact_values(
         dict(
-            email=email, phone=phone, position=position, street=street, zip=zip, city=city,
+            position=position, street=street, zip=zip, city=city,
             country=country, birthday=birthday, status=status, source=source, owner=owner,
             notes=notes, consent=consent, consent_at=consent_date, cadence_days=every,
         )
@@ -60,8 +63,9 @@ def add_contact(
     from crmcli.services import contacts
 
     card = contacts.add_contact(
-        name, company=company, tags_=tag or [], fields=fields, now=c.now(), **values
-    )
+        name, company=company, tags_=tag or [], fields=fields, now=c.now(),
+        emails=c.kinded(email, "email"), phones=c.kinded(phone, "phone"), **values,
+    )  # fmt: skip
     company_news(card)
     at = f" at {card['company']} (company #{card['company_id']})" if card["company"] else ""
     c.done(f"Added contact #{card['id']} {card['name']}{at}.")

@@ -13,7 +13,7 @@ CONTACT_KEYS = (
     "last_activity_at", "tags", "fields", "created_at", "updated_at",
 )  # fmt: skip
 CONTACT_CARD_KEYS = (
-    *CONTACT_KEYS, "timeline", "timeline_total", "last_activity", "open_tasks", "open_issues",
+    *CONTACT_KEYS, "emails", "phones", "timeline", "timeline_total", "last_activity", "open_tasks", "open_issues",
     "deals",
 )  # fmt: skip
 COMPANY_BASE_KEYS = (
@@ -193,12 +193,27 @@ def _cadence(card: dict) -> str:
     return text
 
 
+def addresses_text(items: list[dict], key: str) -> str:
+    """A contact's emails or phones for its card, one a line with its kind, the primary
+    marked: `jm@firma.de (work, primary)`. One alone of kind other is shown bare, as
+    before a contact could have more."""
+    if len(items) == 1 and items[0]["kind"] == "other":
+        return items[0][key]
+    return "\n".join(
+        f"{i[key]} ({i['kind']}{', primary' if i['primary'] and len(items) > 1 else ''})"
+        for i in items
+    )
+
+
 def print_contact(card: dict, fmt: Format) -> None:
     """The contact card: fields, custom fields, open tasks and the timeline (newest first)."""
     from crmcli.output import display
 
     fields = [{"key": k, "value": v} for k, v in card["fields"].items()]
     view = dict(card, cadence=_cadence(card))
+    if "emails" in card:
+        view["email"] = addresses_text(card["emails"], "email")
+        view["phone"] = addresses_text(card["phones"], "phone")
     last = card.get("last_activity")
     if last:
         view["last_interaction"] = f"{display(last['occurred_at'])} ({last['kind']})"

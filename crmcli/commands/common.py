@@ -52,6 +52,22 @@ def _opt(*names: str, help: str, metavar: str | None = None):
 # Fields of contacts and companies, shared by `add` and `edit`.
 EmailOpt = _opt("--email", "-e", help="Email address (checked for syntax).")
 PhoneOpt = _opt("--phone", "-p", help="Phone as typed; stored also as E.164 (default region DE).")
+EmailsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--email", "-e", metavar="[KIND:]EMAIL",
+        help="Email address; repeatable, the first is the primary. KIND: work, home, mobile, "
+        "other (arbeit, privat, mobil, sonstige), e.g. -e privat:jm@example.de.",
+    ),
+]  # fmt: skip
+PhonesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--phone", "-p", metavar="[KIND:]PHONE",
+        help="Phone as typed (stored also as E.164, default region DE); repeatable, the first "
+        "is the primary. KIND as for --email (handy, mobil...), e.g. -p 'mobil:0171 1234567'.",
+    ),
+]  # fmt: skip
 CompanyOpt = _opt("--company", "-c", help="Company name: linked if it exists, else created.")
 PositionOpt = _opt("--position", help="Job title or role.")
 StreetOpt = _opt("--street", help="Street and number.")
@@ -272,6 +288,17 @@ def done(text: str) -> None:
 def given(**values) -> dict:
     """The options a user actually gave (None means not given; "" means clear)."""
     return {k: v for k, v in values.items() if v is not None}
+
+
+def kinded(values: list[str] | None, field: str) -> list[dict]:
+    """Emails or phones as typed, `[KIND:]VALUE` each, as the contacts service takes them."""
+    from crmcli.values import parse_kinded
+
+    out = []
+    for text in values or []:
+        kind, value = parse_kinded(text, field=field)
+        out.append({field: value, "kind": kind})
+    return out
 
 
 def contact_values(values: dict) -> dict:

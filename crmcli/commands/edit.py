@@ -14,8 +14,13 @@ from crmcli.errors import Invalid
 CONTACT = {
     "name", "email", "phone", "company", "position", "street", "zip", "city", "country",
     "birthday", "status", "source", "owner", "notes", "consent", "consent_date", "every",
-    "tag", "untag", "field",
+    "tag", "untag", "field", "add_email", "remove_email", "primary_email", "add_phone",
+    "remove_phone", "primary_phone",
 }  # fmt: skip
+# A contact's other emails and phones: one contact at a time (never with --where).
+ADDRESS_OPS = (
+    "add_email", "remove_email", "primary_email", "add_phone", "remove_phone", "primary_phone",
+)  # fmt: skip
 COMPANY = {
     "name", "email", "phone", "street", "zip", "city", "country", "notes", "domain", "industry",
     "tag", "untag",
@@ -43,6 +48,7 @@ ALLOWED = {
 }  # fmt: skip
 NOT_CLEARABLE = {
     "name", "title", "kind", "at", "consent", "tag", "untag", "field", "priority", "currency",
+    *ADDRESS_OPS,
 }  # fmt: skip
 
 # Parameters of edit() that are not values to change.
@@ -62,6 +68,44 @@ def edit(
     name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
     email: c.EmailOpt = None,
     phone: c.PhoneOpt = None,
+    add_email: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--add-email",
+            metavar="[KIND:]EMAIL",
+            help="Contact: another email (work:, privat:...); repeatable.",
+        ),
+    ] = None,
+    remove_email: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--remove-email",
+            metavar="EMAIL",
+            help="Contact: remove this email (the primary's successor is the next); repeatable.",
+        ),
+    ] = None,
+    primary_email: Annotated[
+        str | None,
+        typer.Option("--primary-email", metavar="EMAIL", help="Contact: make this email primary."),
+    ] = None,
+    add_phone: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--add-phone",
+            metavar="[KIND:]PHONE",
+            help="Contact: another phone (mobil:, work:...); repeatable.",
+        ),
+    ] = None,
+    remove_phone: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--remove-phone", metavar="PHONE", help="Contact: remove this phone; repeatable."
+        ),
+    ] = None,
+    primary_phone: Annotated[
+        str | None,
+        typer.Option("--primary-phone", metavar="PHONE", help="Contact: make this phone primary."),
+    ] = None,
     company: c.CompanyOpt = None,
     position: c.PositionOpt = None,
     street: c.StreetOpt = None,
@@ -157,13 +201,17 @@ def edit(
     together. With --where: every contact (or company) the crm list filters after it select,
     in one transaction (asks first; scripts pass --yes); changes go before --where.
 
-    An empty value ("") or --clear FIELD empties a field.
+    An empty value ("") or --clear FIELD empties a field. On a contact --email and --phone
+    replace the primary (--clear email removes it: the next one becomes primary); --add-email,
+    --remove-email, --primary-email and the same for phones change the others.
 
     Examples:
 
     \b
     crm edit müller --email neu@example.de --tag vip --untag lead
     crm edit müller --every "30 days"
+    crm edit müller --add-email privat:jm@example.com --add-phone "mobil:0171 1234567"
+    crm edit müller --primary-email jm@example.com --remove-phone "030 1234567"
     crm edit company acme --city Köln --clear phone
     crm edit task 7 --due fri --priority high
     crm edit activity 42 --subject Reklamation
@@ -188,6 +236,8 @@ def edit(
     if misplaced:
         flags = ", ".join("--" + k.replace("_", "-") for k in misplaced)
         raise Invalid(None, f"{flags} does not apply to a {target}")
+    if where and target == "contact" and set(values) & set(ADDRESS_OPS):
+        raise Invalid("email", "each contact has its own emails and phones; change them one by one")
     if not values:
         where_hint = " (changes go before --where)" if where else ""
         raise Invalid(
@@ -202,7 +252,8 @@ def edit(
     EDITORS[target](ref, values, output)
 
 
-LINKS = {"tag", "untag", "field"}  # changes that are not a field of the record itself
+# Changes that are not a field of the record itself.
+LINKS = {"tag", "untag", "field", *ADDRESS_OPS}
 
 
 def contact_changes(v: dict) -> dict:
@@ -226,9 +277,20 @@ def _edit_contact(ref: str, v: dict, output) -> None:
     contact_id = contacts.resolve_contact(ref)
     from crmcli.commands.add import company_news
 
+    changes = contact_changes(v)
+    for key in ("email", "phone"):  # a kind may go in front: --email work:jm@firma.de
+        if changes.get(key):
+            changes[key] = c.kinded([changes[key]], key)[0]
+    one = {"primary_email": "email", "primary_phone": "phone"}
     card = contacts.edit_contact(
-        contact_id, contact_changes(v), add_tags=v.get("tag", []),
-        remove_tags=v.get("untag", []), fields=c.assignments(v.get("field")), now=c.now(),
+        contact_id, changes, add_tags=v.get("tag", []),
+        remove_tags=v.get("untag", []), fields=c.assignments(v.get("field")),
+        add_emails=c.kinded(v.get("add_email"), "email"),
+        remove_emails=c.kinded(v.get("remove_email"), "email"),
+        add_phones=c.kinded(v.get("add_phone"), "phone"),
+        remove_phones=c.kinded(v.get("remove_phone"), "phone"),
+        **{k: c.kinded([v[k]], f)[0] for k, f in one.items() if v.get(k)},
+        now=c.now(),
     )  # fmt: skip
     company_news(card)
     c.done(f"Updated contact #{card['id']} {card['name']}.")

@@ -10,7 +10,7 @@ from peewee import JOIN, fn
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import Company, CompanyTag, Contact, database_proxy, utcnow
 from crmcli.services import limits, refs, search, tags
-from crmcli.values import fold, fold_variants, parse_email, parse_phone
+from crmcli.values import fold, fold_variants, parse_email, parse_phone, sound_key
 
 TEXT_FIELDS = ("domain", "industry", "street", "zip", "city", "country", "notes")
 EDITABLE = ("name", "phone", "email", *TEXT_FIELDS)
@@ -25,7 +25,7 @@ SORTS = {
 
 def resolve_company(ref: str) -> int:
     """The id of the company that REF names (id or unique name fragment)."""
-    return refs.resolve(Company, ref, kind="company")
+    return refs.resolve(Company, ref, kind="company", merged=True)
 
 
 def clean_fields(values: dict) -> dict:
@@ -39,6 +39,7 @@ def clean_fields(values: dict) -> dict:
             if not text:
                 raise Invalid("name", "a company needs a name")
             out.update(name=text, name_fold=fold(text), name_key=fold_variants(text))
+            out["name_sound"] = sound_key(text, company=True)
         elif key == "email":
             out["email"] = parse_email(text) if text else None
         elif key == "phone":

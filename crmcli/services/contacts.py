@@ -19,7 +19,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import cadence, companies, limits, prepared, refs, search, tags
+from crmcli.services import addresses, cadence, companies, limits, prepared, refs, search, tags
 from crmcli.values import (
     birthday_value,
     fold,
@@ -27,6 +27,7 @@ from crmcli.values import (
     parse_email,
     parse_phone,
     plural,
+    sound_key,
 )
 
 TEXT_FIELDS = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
@@ -46,8 +47,12 @@ SORTS = {
 
 
 def resolve_contact(ref: str) -> int:
-    """The id of the contact that REF names (id, exact email or unique name fragment)."""
-    return refs.resolve(Contact, ref, kind="contact", describe=_candidates)
+    """The id of the contact that REF names: an id (one merged away names its survivor), any
+    of its emails, or a unique name fragment."""
+    return refs.resolve(
+        Contact, ref, kind="contact", describe=_candidates, by_email=addresses.contact_of_email,
+        merged=True,
+    )  # fmt: skip
 
 
 def _candidates(ids: list[int]):
@@ -85,7 +90,7 @@ def clean_fields(values: dict, now: datetime) -> dict:
             name = limits.check("name", " ".join((value or "").split()))
             if not name:
                 raise Invalid("name", "a contact needs a name")
-            out.update(name=name, name_key=fold_variants(name))
+            out.update(name=name, name_key=fold_variants(name), name_sound=sound_key(name))
         elif key == "email":
             email = limits.check("email", _text(value))
             out["email"] = parse_email(email) if email else None
@@ -183,17 +188,6 @@ def check_stored_consent(contact_ids: Sequence[int], row: dict) -> None:
         _check_consent(False, row["consent_at"], without=without if len(contact_ids) > 1 else 0)
 
 
-def _check_email_free(email_key: str | None, contact_id: int | None = None) -> None:
-    if not email_key:
-        return
-    query = Contact.select(Contact.id, Contact.name).where(Contact.email_key == email_key)
-    if contact_id is not None:
-        query = query.where(Contact.id != contact_id)
-    other = query.first()
-    if other is not None:
-        raise Conflict(f"{email_key} already belongs to contact #{other.id} {other.name}")
-
-
 def check_fields(fields: Sequence[tuple[str, str]]) -> None:
     """Custom fields as a front end may hand them over: a key is a short word (what
     values.parse_assignment reads), a value fits the field limit; Invalid otherwise."""
@@ -218,25 +212,44 @@ def _set_fields(contact_id: int, fields: Sequence[tuple[str, str]]) -> None:
             ContactField.insert(contact=contact_id, key=key, value=value).execute()
 
 
+def _given_first(single, many: Iterable) -> list:
+    """The old single-value argument (email=, phone=: the primary) before the list."""
+    items = list(many)
+    if single in (None, ""):
+        return items
+    first = dict(single) if isinstance(single, dict) else {"value": single}
+    return [{**first, "primary": True}, *items]
+
+
 def add_contact(
     name: str,
     *,
     company: str | None = None,
     tags_: Iterable[str] = (),
     fields: Sequence[tuple[str, str]] = (),
+    emails: Iterable = (),
+    phones: Iterable = (),
     now: datetime | None = None,
     **values,
 ) -> dict:
-    """Create a contact. `company` is resolved like a REF and created only when nothing matches
+    """Create a contact. `emails` and `phones` (strings, or dicts with "email"/"phone",
+    "kind", "primary"; see services.addresses): the first marked primary, else the first, is
+    the primary; `email=`/`phone=` give the primary alone. An email of another contact is a
+    Conflict. `company` is resolved like a REF and created only when nothing matches
     (companies.link_company); the card says whether it was (`company_created`)."""
     now = now or utcnow()
+    email, phone = values.pop("email", None), values.pop("phone", None)
+    email_list = addresses.clean_emails(_rekey(_given_first(email, emails), "email"))
+    phone_list = addresses.clean_phones(_rekey(_given_first(phone, phones), "phone"))
     row = clean_fields({"name": name, **values}, now)
+    row.update(addresses.primary_copies(email_list, phone_list))
     row.setdefault("status", "lead")
     _check_consent(row.get("consent", False), row.get("consent_at"))
     with database_proxy.atomic():
-        _check_email_free(row.get("email_key"))
+        addresses.check_emails_free([e["email_key"] for e in email_list])
         row["company"], created = companies.link_company(company, now=now)
         contact_id = Contact.insert(created_at=now, updated_at=now, **row).execute()
+        addresses.insert_new(contact_id, email_list, phone_list)
         if tags_:
             ContactTag.insert_many(
                 [(contact_id, t) for t in tags.ensure_tags(tags_)],
@@ -249,6 +262,16 @@ def add_contact(
     return get_contact(contact_id) | {"company_created": created}
 
 
+def _rekey(items: Iterable, key: str) -> list:
+    """Items of _given_first with its "value" key named as services.addresses reads them."""
+    out = []
+    for item in items:
+        if isinstance(item, dict) and "value" in item:
+            item = {key: item["value"], **{k: v for k, v in item.items() if k != "value"}}
+        out.append(item)
+    return out
+
+
 def edit_contact(
     contact_id: int,
     changes: dict,
@@ -256,17 +279,32 @@ def edit_contact(
     add_tags: Iterable[str] = (),
     remove_tags: Iterable[str] = (),
     fields: Sequence[tuple[str, str]] = (),
+    add_emails: Sequence = (),
+    remove_emails: Sequence = (),
+    primary_email=None,
+    add_phones: Sequence = (),
+    remove_phones: Sequence = (),
+    primary_phone=None,
     now: datetime | None = None,
 ) -> dict:
-    """Change fields (None or "" clears one), tags and custom fields: all or nothing. A company
-    is resolved like a REF and created only when nothing matches (companies.link_company);
-    the card says whether it was (`company_created`)."""
+    """Change fields (None or "" clears one), tags, custom fields, emails and phones: all or
+    nothing. `changes["email"]`/`["phone"]` replace the primary (None or "" removes it and
+    the next becomes primary); add_*, remove_* and primary_* work on the others (see
+    addresses.change_addresses). A company is resolved like a REF and created only when
+    nothing matches (companies.link_company); the card says whether it was
+    (`company_created`)."""
     now = now or utcnow()
+    changes = dict(changes)
+    replace = {k: changes.pop(k) for k in ("email", "phone") if k in changes}
     row = check_change(changes, now)
     with database_proxy.atomic():
         check_stored_consent([contact_id], row)
-        if "email_key" in row:
-            _check_email_free(row["email_key"], contact_id)
+        addresses.change_addresses(
+            contact_id, email=replace.get("email", addresses.KEEP),
+            phone=replace.get("phone", addresses.KEEP), add_emails=add_emails,
+            remove_emails=remove_emails, primary_email=primary_email, add_phones=add_phones,
+            remove_phones=remove_phones, primary_phone=primary_phone,
+        )  # fmt: skip
         created = False
         if "company" in changes:
             row["company"], created = companies.link_company(_text(changes["company"]), now=now)
@@ -401,13 +439,18 @@ def _fields_of(contact_ids):
 
 
 def get_contact(contact_id: int) -> dict:
-    """Every field of one contact, with company name, tags and custom fields."""
+    """Every field of one contact, with company name, tags, custom fields, and every email
+    and phone (`emails`, `phones`: see addresses.emails_of; `email` and `phone` are the
+    primary's)."""
     from crmcli.errors import NotFound
 
     found = prepared.run("contact", lambda i: _select().where(Contact.id == i), contact_id)
     if not found:
         raise NotFound(f"no contact with id {contact_id}")
-    return _attach([_row(found[0])])[0]
+    card = _attach([_row(found[0])])[0]
+    card["emails"] = addresses.emails_of([contact_id]).get(contact_id, [])
+    card["phones"] = addresses.phones_of([contact_id]).get(contact_id, [])
+    return card
 
 
 def filtered_query(

@@ -71,10 +71,14 @@ def plain_forms(text: str) -> set[str] | None:
     return out
 
 
-def resolve(model, ref: str, *, kind: str, describe=None) -> int:
+def resolve(
+    model, ref: str, *, kind: str, describe=None, by_email=None, merged: bool = False
+) -> int:
     """The id of the one `model` row that `ref` names; NotFound or Ambiguous otherwise.
 
-    `model` needs `name_key` (fold_variants of its name); an `email_key` column enables email refs.
+    `model` needs `name_key` (fold_variants of its name); an `email_key` column enables email
+    refs, or `by_email` (lower-cased email -> id or None) when the emails live elsewhere.
+    `merged`: an id merged away (merge_alias of this `kind`) names its survivor.
     """
     text = (ref or "").strip()
     if not text:
@@ -82,8 +86,17 @@ def resolve(model, ref: str, *, kind: str, describe=None) -> int:
     if is_id(text):
         number = parse_id(text, kind=kind)
         found = model.select(model.id).where(model.id == number).scalar()
+        if found is None and merged:
+            alive = survivor(kind, number)  # the survivor may have been deleted since
+            if alive is not None:
+                found = model.select(model.id).where(model.id == alive).scalar()
         if found is None:
             raise NotFound(f"no {kind} with id {number}", kind=kind, ref=text)
+        return found
+    if "@" in text and by_email is not None:
+        found = by_email(text.lower())
+        if found is None:
+            raise NotFound(f"no {kind} with email {text}", kind=kind, ref=text)
         return found
     if "@" in text and hasattr(model, "email_key"):
         rows = prepared.run(
@@ -123,6 +136,28 @@ def resolve(model, ref: str, *, kind: str, describe=None) -> int:
     candidates_ids = [row[0] for row in rows.tuples()]
     describe = describe or _describe_default(model)
     raise Ambiguous(kind, text, describe(candidates_ids), total)
+
+
+# How many merges deep an old id is followed (a survivor merged away again, and so on).
+MAX_MERGE_HOPS = 20
+
+
+def survivor(kind: str, old_id: int) -> int | None:
+    """The id a contact or company merged away (`crm merge`) lives on as, following merges
+    of the survivor too; None when `old_id` was never merged away."""
+    from crmcli.models import MergeAlias
+
+    found = None
+    for _ in range(MAX_MERGE_HOPS):
+        new = (
+            MergeAlias.select(MergeAlias.new_id)
+            .where((MergeAlias.kind == kind) & (MergeAlias.old_id == old_id))
+            .scalar()
+        )
+        if new is None or new == old_id:
+            break
+        found = old_id = new
+    return found
 
 
 def _describe_default(model):

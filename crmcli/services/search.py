@@ -129,11 +129,15 @@ def _country_code(digits: str) -> str | None:
 def contact_body(
     name: str | None, email: str | None, company: str | None, city: str | None,
     notes: str | None, phone: str | None, e164: str | None, values: Iterable[str] = (),
+    more_emails: Iterable[str] = (), more_phones: Iterable[tuple[str, str | None]] = (),
 ) -> str:  # fmt: skip
-    """A contact's index text: name, email, company, city (the company's when the contact has
-    none: pass that), notes, custom-field values (in key order), then its phone's words."""
-    text = body(name, email, company, city, notes, *values)
-    phone_text = phone_words(phone, e164)
+    """A contact's index text: name, primary email, its other emails, company, city (the
+    company's when the contact has none: pass that), notes, custom-field values (in key
+    order), then the words of its primary phone and of its other phones (phone, e164).
+    A contact of one email and one phone has the entry it had before it could have more."""
+    text = body(name, email, *more_emails, company, city, notes, *values)
+    words = [phone_words(phone, e164), *(phone_words(p, e) for p, e in more_phones)]
+    phone_text = " ".join(w for w in words if w)
     return f"{text} {phone_text}" if text and phone_text else text or phone_text
 
 
@@ -174,15 +178,51 @@ def contact_entries(contact_ids: Iterable[int] | None = None) -> list[tuple[int,
     values: dict[int, list[str]] = {}
     for cid, value in fields.tuples():
         values.setdefault(cid, []).append(value)
+    emails, phones = _secondaries(ids)
     return [
         (
             rowid("contact", cid),
             contact_body(
-                name, email, firm, city or firm_city, notes, phone, e164, values.get(cid, ())
+                name,
+                email,
+                firm,
+                city or firm_city,
+                notes,
+                phone,
+                e164,
+                values.get(cid, ()),
+                emails.get(cid, ()),
+                phones.get(cid, ()),
             ),
         )  # fmt: skip
         for cid, name, email, firm, city, firm_city, notes, phone, e164 in query
     ]
+
+
+def _secondaries(ids: list[int] | None) -> tuple[dict[int, list], dict[int, list]]:
+    """The emails and phones of these contacts (all when None) but the primaries, in their
+    order: two queries per 500 contacts (one for all), and none of a contact with one of each."""
+    from crmcli.models import ContactEmail, ContactPhone
+
+    emails: dict[int, list] = {}
+    phones: dict[int, list] = {}
+    parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
+    for part in parts:
+        query = ContactEmail.select(ContactEmail.contact, ContactEmail.email).where(
+            ~ContactEmail.is_primary
+        )
+        if part is not None:
+            query = query.where(ContactEmail.contact.in_(part))
+        for cid, email in query.order_by(ContactEmail.contact, ContactEmail.position).tuples():
+            emails.setdefault(cid, []).append(email)
+        rows = ContactPhone.select(
+            ContactPhone.contact, ContactPhone.phone, ContactPhone.phone_e164
+        ).where(~ContactPhone.is_primary)
+        if part is not None:
+            rows = rows.where(ContactPhone.contact.in_(part))
+        for cid, phone, e164 in rows.order_by(ContactPhone.contact, ContactPhone.position).tuples():
+            phones.setdefault(cid, []).append((phone, e164))
+    return emails, phones
 
 
 def company_entries(company_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
