@@ -13,8 +13,8 @@ CONTACT_KEYS = (
     "last_activity_at", "tags", "fields", "created_at", "updated_at",
 )  # fmt: skip
 CONTACT_CARD_KEYS = (
-    *CONTACT_KEYS, "emails", "phones", "timeline", "timeline_total", "last_activity", "open_tasks", "open_issues",
-    "deals",
+    *CONTACT_KEYS, "emails", "phones", "timeline", "timeline_total", "last_activity",
+    "open_tasks", "open_issues", "deals",
 )  # fmt: skip
 COMPANY_BASE_KEYS = (
     "id", "name", "domain", "industry", "phone", "phone_e164", "email", "street", "zip",

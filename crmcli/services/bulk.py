@@ -171,6 +171,10 @@ def edit(
             name = Company.select(Company.name).where(Company.id == row["company"]).scalar()
             company = {"company_id": row["company"], "company": name, "company_created": created}
         row["updated_at"] = now
+        if kind == "contact":  # the primary email and phone live in rows of their own
+            for column in ("email", "email_key", "phone", "phone_e164"):
+                row.pop(column, None)
+            _change_addresses(ids, changes)
         for part in chunks(ids):
             model.update(**row).where(model.id.in_(part)).execute()
             if kind == "contact":
@@ -192,6 +196,20 @@ def edit(
             cadence.refresh(ids)
     # With a company change: the company's id and name, and whether naming it created it.
     return {"kind": kind, "records": len(ids), "tagged": tagged, "untagged": untagged, **company}
+
+
+def _change_addresses(ids: list[int], changes: dict) -> None:
+    """--clear email / --clear phone (the primary goes, the next becomes primary) and
+    --phone X (everyone's primary phone) on many contacts; another email for everyone was
+    refused by contacts.check_change."""
+    from crmcli.services import addresses
+
+    clear_email = "email" in changes
+    clear_phone = "phone" in changes and changes["phone"] in (None, "")
+    if clear_email or clear_phone:
+        addresses.drop_primaries(ids, emails=clear_email, phones=clear_phone)
+    if "phone" in changes and not clear_phone:
+        addresses.set_primary_phone(ids, changes["phone"])
 
 
 def delete(

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from peewee import JOIN, fn
 
-from crmcli.errors import Conflict, Invalid
+from crmcli.errors import Invalid
 from crmcli.models import (
     CONTACT_STATUSES,
     Company,

@@ -1,4 +1,5 @@
-"""Looking after a database's health: integrity, foreign keys, the search index, the
+"""Looking after a database's health: integrity, foreign keys, contacts' primary email and
+phone copies, the search index, the
 reminder queues (what `crm remind` reads) and the funnel counters, and the repair of what
 drifted."""
 
@@ -28,6 +29,7 @@ def check(db=None) -> list[str]:
                 db.execute_sql("INSERT INTO search_index(search_index) VALUES('integrity-check')")
             except Exception as exc:  # FTS5 reports corruption as an error
                 problems.append(f"search index: {exc}")
+    problems.extend(address_drift())
     problems.extend(search_index_drift())
     problems.extend(reminder_queue_drift())
     problems.extend(funnel_drift())
@@ -35,12 +37,26 @@ def check(db=None) -> list[str]:
 
 
 # What `repair` rebuilds: a problem starting with one of these.
-REPAIRABLE = ("search index", "reminder queues", "funnel counters")
+REPAIRABLE = ("contact addresses", "search index", "reminder queues", "funnel counters")
 
 
 def repairable(problems: list[str]) -> bool:
     """Whether `repair` can mend any of `problems`."""
     return any(p.startswith(REPAIRABLE) for p in problems)
+
+
+def address_drift() -> list[str]:
+    """Contacts whose primary email or phone (the copy lists show) disagrees with their
+    email and phone rows; [] when in step."""
+    from crmcli.services import addresses
+    from crmcli.values import plural
+
+    return [
+        f"contact addresses: the primary {what} of {plural(n, 'contact')} is out of step "
+        f"with their {what}s"
+        for what, n in addresses.drift().items()
+        if n
+    ]
 
 
 def search_index_drift() -> list[str]:
@@ -79,6 +95,12 @@ def repair(problems: list[str]) -> list[str]:
     from crmcli.services import reminders, search, tallies
 
     done: list[str] = []
+    if any(p.startswith("contact addresses") for p in problems):
+        from crmcli.services import addresses
+        from crmcli.values import plural
+
+        count = addresses.repair_drift()
+        done.append(f"Put the primary email and phone of {plural(count, 'contact')} back in step.")
     if any(p.startswith("search index") for p in problems):
         count = search.rebuild()
         done.append(f"Rebuilt the search index ({count} entries).")
