@@ -36,6 +36,8 @@ RECORDS = (
     ("activities", "Activity"), ("tasks", "Task"), ("tags", "Tag"),
     ("custom_fields", "ContactField"), ("contact_tags", "ContactTag"),
     ("company_tags", "CompanyTag"), ("stage_changes", "DealStageChange"),
+    ("contact_emails", "ContactEmail"), ("contact_phones", "ContactPhone"),
+    ("merge_aliases", "MergeAlias"),
 )  # fmt: skip
 # What a person calls one of them (values.plural words the count).
 LABELS = {
@@ -43,6 +45,8 @@ LABELS = {
     "tasks": "task", "tags": "tag", "custom_fields": "custom field",
     "contact_tags": "contact tag", "company_tags": "company tag",
     "stage_changes": "stage change", "reminders": "printed reminder",
+    "contact_emails": "email address", "contact_phones": "phone number",
+    "merge_aliases": "merged-away id",
 }  # fmt: skip
 MARKER = "demo"  # the setting that records what the demo made
 
@@ -147,7 +151,8 @@ def _clear() -> dict[str, int]:
     removed = {key: model.select().count() for key, model in models.items()}
     removed["reminders"] = ReminderLog.select().count()
     order = ("stage_changes", "deals", "tasks", "activities", "contact_tags", "company_tags",
-             "custom_fields", "contacts", "companies", "tags")  # fmt: skip
+             "custom_fields", "contact_emails", "contact_phones", "merge_aliases", "contacts",
+             "companies", "tags")  # fmt: skip
     ReminderLog.delete().execute()
     for key in order:
         models[key].delete().execute()
@@ -226,6 +231,8 @@ def fill_demo(
         steps = (  # in order: each may use what the ones before made
             ("companies", lambda: people.companies(d, companies)),
             ("contacts", lambda: people.contacts(d, contacts)),
+            ("contact_emails", lambda: people.contact_addresses(d)),
+            ("contact_phones", lambda: d.phone_rows),
             ("tags", lambda: people.tags(d)),
             ("contact_tags", lambda: people.contact_tags(d)),
             ("company_tags", lambda: people.company_tags(d)),

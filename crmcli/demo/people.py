@@ -9,7 +9,16 @@ from datetime import datetime, timedelta
 
 from crmcli.demo.state import Choice, Demo, ascii_name, words
 from crmcli.demo.writer import bulk, insert
-from crmcli.models import Company, CompanyTag, Contact, ContactField, ContactTag, Tag
+from crmcli.models import (
+    Company,
+    CompanyTag,
+    Contact,
+    ContactEmail,
+    ContactField,
+    ContactPhone,
+    ContactTag,
+    Tag,
+)
 from crmcli.services import search
 from crmcli.services.tags import clean_tag
 from crmcli.values import fold, fold_variants
@@ -94,12 +103,13 @@ PRIVATE_DOMAINS = ("example.com", "example.net", "example.org")  # reserved: nev
 COMPANY_COLUMNS = (
     "name", "name_fold", "name_key", "domain", "industry", "phone", "phone_e164", "email",
     "street", "zip", "city", "city_fold", "country", "notes", "created_at", "updated_at",
+    "name_sound",
 )  # fmt: skip
 CONTACT_COLUMNS = (
     "name", "name_key", "email", "email_key", "phone", "phone_e164", "company", "position",
     "street", "zip", "city", "city_fold", "country", "birthday", "birthday_md",
     "birthday_reminded", "status", "source", "owner", "notes", "consent", "consent_at",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "name_sound",
 )  # fmt: skip
 
 
@@ -166,6 +176,7 @@ def companies(d: Demo, n: int) -> int:
             "street": street, "zip": zip_, "city": city, "city_fold": d.fold(city),
             "country": country, "notes": _note(d, city) if rng.random() < 0.2 else None,
             "created_at": created, "updated_at": d.later(created), "area": area,
+            "name_sound": d.sound(name, company=True),
         })  # fmt: skip
     d.companies.sort(key=lambda c: c["created_at"])  # ids grow with time, as in real use
     d.company_ids = insert(Company, COMPANY_COLUMNS, d.companies)
@@ -231,7 +242,8 @@ def contacts(d: Demo, n: int) -> int:
             "owner": rng.choice(OWNERS) if rng.random() < 0.9 else None,
             "notes": _note(d, city) if rng.random() < 0.25 else None, "consent": consent,
             "consent_at": _between(d, created, updated) if consent else None,
-            "created_at": created, "updated_at": updated,
+            "created_at": created, "updated_at": updated, "name_sound": d.sound(name),
+            "mobile": phone is not None and mobile,
         })  # fmt: skip
     d.contacts.sort(key=lambda r: r["created_at"])  # ids grow with time, as in real use
     ids = d.company_ids
@@ -242,6 +254,47 @@ def contacts(d: Demo, n: int) -> int:
 
 _FIRM_ADDRESS = ("country", "street", "zip", "city", "area")
 _REGIONS = ("Nord", "Süd", "West", "Ost", "Mitte", "Rhein-Main", "Bayern", "Sachsen")
+
+
+def contact_addresses(d: Demo) -> int:  # returns the emails; d.phone_rows the phones
+    """Every contact's email and phone as its primary row (work at a company, else home; a
+    mobile number is a mobile), and for some a second one: a private email beside the work
+    one, a mobile beside the landline. A random of its own draws these, so the rest of the
+    demo is what it was before contacts had more than one of each."""
+    import random
+
+    rng = random.Random(sum(d.rng.getstate()[1][:8]))
+    taken = {c["email_key"] for c in d.contacts if c["email_key"]}
+    emails, phones = [], []
+    for cid, c in zip(d.contact_ids, d.contacts, strict=True):
+        business = c["company"] is not None
+        more_email = more_phone = None
+        if c["email"]:
+            emails.append((cid, c["email"], c["email_key"], "work" if business else "home", 1))
+            if business and rng.random() < 0.2:
+                local = c["email"].split("@")[0]
+                for n in range(1, 1000):
+                    more_email = f"{local}{n if n > 1 else ''}@{rng.choice(PRIVATE_DOMAINS)}"
+                    if more_email not in taken:
+                        break
+                taken.add(more_email)
+                emails.append((cid, more_email, more_email, "home", 0))
+        if c["phone"]:
+            kind = "mobile" if c["mobile"] else "work" if business else "home"
+            phones.append((cid, c["phone"], c["phone_e164"], kind, 1))
+            if not c["mobile"] and rng.random() < 0.3:
+                more_phone = d.phone("DE", "", mobile=True, rng=rng)
+                phones.append((cid, *more_phone, "mobile", 0))
+        d.more[cid] = (more_email, more_phone)
+    # position 0 for the primary, 1 for the second one
+    e_rows = [(cid, e, k, kind, bool(p), 1 - p) for cid, e, k, kind, p in emails]
+    p_rows = [(cid, ph, e164, kind, bool(p), 1 - p) for cid, ph, e164, kind, p in phones]
+    e_fields = (ContactEmail.contact, ContactEmail.email, ContactEmail.email_key,
+                ContactEmail.kind, ContactEmail.is_primary, ContactEmail.position)  # fmt: skip
+    p_fields = (ContactPhone.contact, ContactPhone.phone, ContactPhone.phone_e164,
+                ContactPhone.kind, ContactPhone.is_primary, ContactPhone.position)  # fmt: skip
+    d.phone_rows = bulk(ContactPhone, p_fields, p_rows)
+    return bulk(ContactEmail, e_fields, e_rows)
 
 
 def _between(d: Demo, start: datetime, end: datetime) -> datetime:
@@ -336,7 +389,12 @@ def search_entries(d: Demo) -> list[tuple[int, str]]:
         firm = None if c["company"] is None else d.companies[c["company"]]
         city = c["city"] or (firm["city"] if firm else None)
         values = d.field_values.get(i, ())
-        text = body(c["name"], c["email"], firm and firm["name"], city, c["notes"], *values)
+        more_email, more_phone = d.more.get(i, (None, None))
+        text = body(
+            c["name"], c["email"], more_email, firm and firm["name"], city, c["notes"], *values
+        )
         text = with_phone(text, c["phone"], c["phone_e164"])
+        if more_phone:
+            text = with_phone(text, *more_phone)
         entries.append((search.rowid("contact", i), text))
     return entries

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from crmcli.values import fold, fold_variants
+from crmcli.values import fold, fold_variants, sound_key
 
 HISTORY_DAYS = 730  # records were created over the last two years
 
@@ -106,6 +106,10 @@ class Demo:
     tag_ids: dict[str, int] = field(default_factory=dict)
     # contact id -> its custom-field values in key order (the search index holds them)
     field_values: dict[int, list[str]] = field(default_factory=dict)
+    # contact id -> its second email and (phone, e164), or None: the search index holds them
+    more: dict[int, tuple] = field(default_factory=dict)
+    phone_rows: int = 0
+    _sounds: dict[tuple[str, bool], str | None] = field(default_factory=dict)
     _folds: dict[str, str] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)
 
@@ -122,6 +126,13 @@ class Demo:
         if found is None:
             found = self._keys[text] = fold_variants(text)
         return found
+
+    def sound(self, name: str, *, company: bool = False) -> str | None:
+        """values.sound_key, remembered: names repeat."""
+        key = (name, company)
+        if key not in self._sounds:
+            self._sounds[key] = sound_key(name, company=company)
+        return self._sounds[key]
 
     def moment(self, after: datetime | None = None) -> datetime:
         """A moment between `after` (default: two years ago) and now, to the second."""
@@ -149,9 +160,11 @@ class Demo:
         width = 5 if country == "DE" else 4
         return f"{street} {number}", f"{rng.randint(first, last):0{width}d}", city, area
 
-    def phone(self, country: str, area: str, *, mobile: bool = False) -> tuple[str, str]:
+    def phone(
+        self, country: str, area: str, *, mobile: bool = False, rng: random.Random | None = None
+    ) -> tuple[str, str]:
         """(the number as a person types it, its E.164) in `area`, or a German mobile."""
-        rng = self.rng
+        rng = rng or self.rng
         if country == "DE" and mobile:
             prefix = rng.choice(MOBILE)
             digits = 8 if prefix[1] == "5" or prefix in ("176", "177", "179") else 7
