@@ -210,8 +210,9 @@ def edit(
     \b
     crm edit müller --email neu@example.de --tag vip --untag lead
     crm edit müller --every "30 days"
-    crm edit müller --add-email privat:jm@example.com --add-phone "mobil:0171 1234567"
-    crm edit müller --primary-email jm@example.com --remove-phone "030 1234567"
+    crm edit müller --add-email privat:jm@example.com \\
+        --add-phone "mobil:0171 1234567"
+    crm edit müller --primary-email jm@example.com --remove-phone "030 123456"
     crm edit company acme --city Köln --clear phone
     crm edit task 7 --due fri --priority high
     crm edit activity 42 --subject Reklamation

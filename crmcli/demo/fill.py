@@ -45,8 +45,7 @@ LABELS = {
     "tasks": "task", "tags": "tag", "custom_fields": "custom field",
     "contact_tags": "contact tag", "company_tags": "company tag",
     "stage_changes": "stage change", "reminders": "printed reminder",
-    "contact_emails": "email address", "contact_phones": "phone number",
-    "merge_aliases": "merged-away id",
+    "merge_aliases": "merged-away id",  # emails and phones: part of their contacts
 }  # fmt: skip
 MARKER = "demo"  # the setting that records what the demo made
 

@@ -327,7 +327,7 @@ def _apply(
         if at is None:
             raise Invalid(
                 f"primary-{what}",
-                f"{name} has no {what} {chosen[what]} (add it with --add-{what} first)",
+                f"{name} has no {what} {chosen[what]} (add it first)",
             )
         if chosen["kind_given"]:
             entries[at] = {**entries[at], "kind": chosen["kind"]}
