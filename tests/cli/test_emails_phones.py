@@ -137,9 +137,7 @@ def test_edit_where_clear_email_promotes_the_next_and_db_check_stays_clean(anna)
 def test_demo_contacts_have_second_emails_and_mobiles_and_the_check_is_clean(crm):
     assert crm("demo", "--contacts", "150").exit_code == 0
     cards = [crm("show", str(i), "-o", "json").json() for i in range(1, 151)]
-    assert any(
-        len(c["emails"]) == 2 and c["emails"][1]["kind"] == "home" for c in cards
-    )
+    assert any(len(c["emails"]) == 2 and c["emails"][1]["kind"] == "home" for c in cards)
     assert any(p["kind"] == "mobile" and not p["primary"] for c in cards for p in c["phones"])
     assert all(c["emails"] == [] or c["emails"][0]["email"] == c["email"] for c in cards)
     assert crm("db", "check").exit_code == 0
