@@ -88,14 +88,22 @@ def _one_primary(entries: list[dict]) -> list[dict]:
     return sorted(out, key=lambda e: not e["primary"])
 
 
+def _given(items: Iterable, key: str) -> list:
+    """The items that hold a value: an empty one ("" from a script's empty variable, a
+    spreadsheet's empty cell) is not given."""
+    return [i for i in items if _item(i, key)[0]]
+
+
 def clean_emails(items: Iterable) -> list[dict]:
-    """Emails checked, each once, one primary (the first marked, else the first given)."""
-    return _one_primary([clean_email(i) for i in items])
+    """Emails checked, each once, one primary (the first marked, else the first given);
+    empty ones are left out."""
+    return _one_primary([clean_email(i) for i in _given(items, "email")])
 
 
 def clean_phones(items: Iterable) -> list[dict]:
-    """Phones checked, each once (by E.164), one primary (the first marked, else the first)."""
-    return _one_primary([clean_phone(i) for i in items])
+    """Phones checked, each once (by E.164), one primary (the first marked, else the first);
+    empty ones are left out."""
+    return _one_primary([clean_phone(i) for i in _given(items, "phone")])
 
 
 def check_emails_free(keys: Sequence[str], contact_id: int | None = None) -> None:
@@ -103,16 +111,16 @@ def check_emails_free(keys: Sequence[str], contact_id: int | None = None) -> Non
     keys = list(keys)
     if not keys:
         return
-    cond = ContactEmail.email_key.in_(keys)
+    rows = ContactEmail.email_key.in_(keys)
+    # The primary copies too, in the same query: a database whose rows drifted (see drift).
+    copies = Contact.email_key.in_(keys)
     if contact_id is not None:
-        cond &= ContactEmail.contact != contact_id
-    found = ContactEmail.select(ContactEmail.email_key, ContactEmail.contact).where(cond)
-    found = found.tuples().first()
-    if found is None:  # the primary copies too (a database whose rows were lost: see check)
-        query = Contact.select(Contact.email_key, Contact.id).where(Contact.email_key.in_(keys))
-        if contact_id is not None:
-            query = query.where(Contact.id != contact_id)
-        found = query.tuples().first()
+        rows &= ContactEmail.contact != contact_id
+        copies &= Contact.id != contact_id
+    query = ContactEmail.select(ContactEmail.email_key, ContactEmail.contact).where(rows) | (
+        Contact.select(Contact.email_key, Contact.id).where(copies)
+    )
+    found = query.limit(1).tuples().first()
     if found is not None:
         key, owner = found
         name = Contact.select(Contact.name).where(Contact.id == owner).scalar()
@@ -197,8 +205,27 @@ def set_contact_addresses(
             Contact.update(**row).where(Contact.id == contact_id).execute()
         if reindex:
             search.reindex_contacts([contact_id])
-    return {"emails": emails_of([contact_id]).get(contact_id, []),
-            "phones": phones_of([contact_id]).get(contact_id, [])}  # fmt: skip
+    return {
+        "emails": email_views(new_emails)
+        if new_emails is not None
+        else emails_of([contact_id]).get(contact_id, []),
+        "phones": phone_views(new_phones)
+        if new_phones is not None
+        else phones_of([contact_id]).get(contact_id, []),
+    }
+
+
+def email_views(entries: list[dict]) -> list[dict]:
+    """Cleaned emails as emails_of gives them back."""
+    return [{"email": e["email"], "kind": e["kind"], "primary": e["primary"]} for e in entries]
+
+
+def phone_views(entries: list[dict]) -> list[dict]:
+    """Cleaned phones as phones_of gives them back."""
+    return [
+        {"phone": e["phone"], "e164": e["e164"], "kind": e["kind"], "primary": e["primary"]}
+        for e in entries
+    ]
 
 
 def emails_of(contact_ids: Iterable[int]) -> dict[int, list[dict]]:

@@ -256,10 +256,12 @@ def add_contact(
                 fields=[ContactTag.contact, ContactTag.tag],
             ).execute()
         _set_fields(contact_id, [(k, v) for k, v in fields if v != ""])
-        search.reindex_contacts([contact_id])
+        one_each = len(email_list) <= 1 and len(phone_list) <= 1  # no queries for more
+        search.reindex_contacts([contact_id], secondaries=not one_each)
         if row.get("cadence_days") is not None or tags_:
             cadence.refresh([contact_id])
-    return get_contact(contact_id) | {"company_created": created}
+    known = (addresses.email_views(email_list), addresses.phone_views(phone_list))
+    return _get_contact(contact_id, known) | {"company_created": created}
 
 
 def _rekey(items: Iterable, key: str) -> list:
@@ -442,14 +444,23 @@ def get_contact(contact_id: int) -> dict:
     """Every field of one contact, with company name, tags, custom fields, and every email
     and phone (`emails`, `phones`: see addresses.emails_of; `email` and `phone` are the
     primary's)."""
+    return _get_contact(contact_id)
+
+
+def _get_contact(contact_id: int, known: tuple[list, list] | None = None) -> dict:
+    """get_contact; `known`: its emails and phones as the caller just wrote them."""
     from crmcli.errors import NotFound
 
     found = prepared.run("contact", lambda i: _select().where(Contact.id == i), contact_id)
     if not found:
         raise NotFound(f"no contact with id {contact_id}")
     card = _attach([_row(found[0])])[0]
-    card["emails"] = addresses.emails_of([contact_id]).get(contact_id, [])
-    card["phones"] = addresses.phones_of([contact_id]).get(contact_id, [])
+    if known is None:
+        known = (
+            addresses.emails_of([contact_id]).get(contact_id, []),
+            addresses.phones_of([contact_id]).get(contact_id, []),
+        )
+    card["emails"], card["phones"] = known
     return card
 
 

@@ -151,8 +151,12 @@ def company_body(
     return f"{text} {phone_text}" if text and phone_text else text or phone_text
 
 
-def contact_entries(contact_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
-    """Index entries for contacts (all of them when `contact_ids` is None): two queries."""
+def contact_entries(
+    contact_ids: Iterable[int] | None = None, *, secondaries: bool = True
+) -> list[tuple[int, str]]:
+    """Index entries for contacts (all of them when `contact_ids` is None): four queries
+    (two when the caller knows they have no more than one email and one phone:
+    `secondaries` False)."""
     ids = None if contact_ids is None else list(contact_ids)
     query = (
         Contact.select(
@@ -178,7 +182,7 @@ def contact_entries(contact_ids: Iterable[int] | None = None) -> list[tuple[int,
     values: dict[int, list[str]] = {}
     for cid, value in fields.tuples():
         values.setdefault(cid, []).append(value)
-    emails, phones = _secondaries(ids)
+    emails, phones = _secondaries(ids) if secondaries else ({}, {})
     return [
         (
             rowid("contact", cid),
@@ -259,8 +263,9 @@ def reindex_deals(deal_ids: Iterable[int]) -> None:
     put(deal_entries(deal_ids))
 
 
-def reindex_contacts(contact_ids: Iterable[int]) -> None:
-    put(contact_entries(contact_ids))
+def reindex_contacts(contact_ids: Iterable[int], *, secondaries: bool = True) -> None:
+    """Rewrite these contacts' entries (see contact_entries for `secondaries`)."""
+    put(contact_entries(contact_ids, secondaries=secondaries))
 
 
 def reindex_companies(company_ids: Iterable[int]) -> None:
