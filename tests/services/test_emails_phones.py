@@ -343,3 +343,37 @@ def test_an_old_database_upgrades_with_each_email_and_phone_as_the_primary(old_d
         assert len(card["emails"]) == 2 and maintenance.check(database) == []
     finally:
         database.close()
+
+
+def test_a_postgres_database_from_before_0009_upgrades_without_loss(pg_url):
+    """On PostgreSQL: contacts written before 0009 (one email and phone on the contact alone)
+    get them as primary rows, a name_sound, and search and REF still find them."""
+    from crmcli import db as dbmod
+    from tests.services.test_old_databases import _undo_0009
+
+    database = dbmod.open_database(pg_url)
+    a = contacts.add_contact("Jürgen Müller", email="JM@Mueller-Bau.de", phone="0221 123456")
+    b = contacts.add_contact("Eva Meier", phone="+49 171 2345678")
+    c = contacts.add_contact("Ohne Alles")
+    _undo_0009(database)
+    database.close()
+    database = dbmod.open_database(pg_url)
+    try:
+        assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+        assert maintenance.check(database) == []
+        ids = [a["id"], b["id"], c["id"]]
+        assert addresses.emails_of(ids) == {
+            a["id"]: [{"email": "JM@mueller-bau.de", "kind": "other", "primary": True}]
+        }
+        assert {cid: [p["e164"] for p in ps] for cid, ps in addresses.phones_of(ids).items()} == {
+            a["id"]: ["+49221123456"],
+            b["id"]: ["+491712345678"],
+        }
+        for card in (a, b, c):
+            assert Contact.get_by_id(card["id"]).name_sound == sound_key(card["name"])
+        assert contacts.resolve_contact("jm@mueller-bau.de") == a["id"]
+        assert [h["id"] for h in search.search("2345678")] == [b["id"]]
+        card = contacts.edit_contact(b["id"], {}, add_emails=["eva@example.com"])
+        assert card["email"] == "eva@example.com" and maintenance.check(database) == []
+    finally:
+        database.close()
