@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from crmcli.errors import Conflict, Invalid
 from crmcli.models import EMAIL_KINDS, Contact, ContactEmail, ContactPhone, database_proxy
-from crmcli.services import limits
+from crmcli.services import limits, prepared
 from crmcli.values import address_kind, parse_email, parse_phone
 
 CHUNK = 500
@@ -233,19 +233,8 @@ def emails_of(contact_ids: Iterable[int]) -> dict[int, list[dict]]:
     order given; one query per 500 contacts."""
     ids = list(contact_ids)
     out: dict[int, list[dict]] = {}
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start : start + CHUNK]
-        rows = (
-            ContactEmail.select(
-                ContactEmail.contact,
-                ContactEmail.email,
-                ContactEmail.kind,
-                ContactEmail.is_primary,
-            )  # fmt: skip
-            .where(ContactEmail.contact.in_(part))
-            .order_by(ContactEmail.contact, ContactEmail.is_primary.desc(), ContactEmail.position)
-            .tuples()
-        )
+    for part in _parts(ids):
+        rows = _rows("contact_emails", _emails_query, part)
         for cid, email, kind, primary in rows:
             out.setdefault(cid, []).append({"email": email, "kind": kind, "primary": bool(primary)})
     return out
@@ -256,20 +245,8 @@ def phones_of(contact_ids: Iterable[int]) -> dict[int, list[dict]]:
     query per 500 contacts."""
     ids = list(contact_ids)
     out: dict[int, list[dict]] = {}
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start : start + CHUNK]
-        rows = (
-            ContactPhone.select(
-                ContactPhone.contact,
-                ContactPhone.phone,
-                ContactPhone.phone_e164,
-                ContactPhone.kind,
-                ContactPhone.is_primary,
-            )  # fmt: skip
-            .where(ContactPhone.contact.in_(part))
-            .order_by(ContactPhone.contact, ContactPhone.is_primary.desc(), ContactPhone.position)
-            .tuples()
-        )
+    for part in _parts(ids):
+        rows = _rows("contact_phones", _phones_query, part)
         for cid, phone, e164, kind, primary in rows:
             out.setdefault(cid, []).append(
                 {"phone": phone, "e164": e164, "kind": kind, "primary": bool(primary)}
@@ -277,10 +254,53 @@ def phones_of(contact_ids: Iterable[int]) -> dict[int, list[dict]]:
     return out
 
 
+def _parts(ids: list[int]):
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _rows(name: str, build, part: list[int]) -> list[tuple]:
+    """The rows of `build(ids)`; for one contact (a card) with SQL built once per process."""
+    if len(part) == 1:
+        return prepared.run(name, build, part[0])
+    return list(build(part).tuples())
+
+
+def _emails_query(ids):
+    owner = ContactEmail.contact
+    return (
+        ContactEmail.select(
+            ContactEmail.contact, ContactEmail.email, ContactEmail.kind, ContactEmail.is_primary
+        )
+        .where(owner.in_(ids) if isinstance(ids, list) else owner == ids)
+        .order_by(ContactEmail.contact, ContactEmail.is_primary.desc(), ContactEmail.position)
+    )
+
+
+def _phones_query(ids):
+    owner = ContactPhone.contact
+    return (
+        ContactPhone.select(
+            ContactPhone.contact,
+            ContactPhone.phone,
+            ContactPhone.phone_e164,
+            ContactPhone.kind,
+            ContactPhone.is_primary,
+        )  # fmt: skip
+        .where(owner.in_(ids) if isinstance(ids, list) else owner == ids)
+        .order_by(ContactPhone.contact, ContactPhone.is_primary.desc(), ContactPhone.position)
+    )
+
+
 def contact_of_email(email: str) -> int | None:
     """The contact one of whose emails this is (case ignored), or None."""
     key = (email or "").strip().lower()
-    found = ContactEmail.select(ContactEmail.contact).where(ContactEmail.email_key == key).scalar()
+    rows = prepared.run(
+        "contact_of_email",
+        lambda k: ContactEmail.select(ContactEmail.contact).where(ContactEmail.email_key == k),
+        key,
+    )
+    found = rows[0][0] if rows else None
     if found is None:  # a database whose rows drifted from the copies (see maintenance)
         found = Contact.select(Contact.id).where(Contact.email_key == key).scalar()
     return found
