@@ -111,22 +111,33 @@ def check_emails_free(keys: Sequence[str], contact_id: int | None = None) -> Non
     keys = list(keys)
     if not keys:
         return
-    rows = ContactEmail.email_key.in_(keys)
-    # The primary copies too, in the same query: a database whose rows drifted (see drift).
-    copies = Contact.email_key.in_(keys)
-    if contact_id is not None:
-        rows &= ContactEmail.contact != contact_id
-        copies &= Contact.id != contact_id
-    query = ContactEmail.select(ContactEmail.email_key, ContactEmail.contact).where(rows) | (
-        Contact.select(Contact.email_key, Contact.id).where(copies)
-    )
-    found = query.limit(1).tuples().first()
+    # One email (add contact, --add-email): SQL built once per process. 0 is no contact's id.
+    if len(keys) == 1:
+        rows = prepared.run("email_owner", _owner_query, keys[0], contact_id or 0)
+    else:
+        rows = list(_owner_query(keys, contact_id or 0).tuples())
+    found = rows[0] if rows else None
     if found is not None:
         key, owner = found
         name = Contact.select(Contact.name).where(Contact.id == owner).scalar()
         raise Conflict(
             f"{key} already belongs to contact #{owner} {name}", contact_id=owner, email=key
         )
+
+
+def _owner_query(keys, contact_id):
+    """(email_key, contact id) of a contact other than `contact_id` that holds one of `keys`
+    (a list, or one key): among the rows, and the primary copies too, in the same query (a
+    database whose rows drifted, see drift)."""
+    many = isinstance(keys, list)
+    rows = ContactEmail.email_key.in_(keys) if many else ContactEmail.email_key == keys
+    copies = Contact.email_key.in_(keys) if many else Contact.email_key == keys
+    rows &= ContactEmail.contact != contact_id
+    copies &= Contact.id != contact_id
+    query = ContactEmail.select(ContactEmail.email_key, ContactEmail.contact).where(rows) | (
+        Contact.select(Contact.email_key, Contact.id).where(copies)
+    )
+    return query.limit(1)
 
 
 def _email_rows(contact_id: int, entries: list[dict]) -> list[tuple]:
@@ -170,10 +181,14 @@ def primary_copies(emails: list[dict] | None, phones: list[dict] | None) -> dict
 def insert_new(contact_id: int, emails: list[dict], phones: list[dict]) -> None:
     """The rows of a contact just inserted with these cleaned lists' primaries copied: one
     INSERT each (what add_contact costs over a contact of one email and phone)."""
-    if emails:
-        ContactEmail.insert_many(_email_rows(contact_id, emails), fields=EMAIL_FIELDS).execute()
-    if phones:
-        ContactPhone.insert_many(_phone_rows(contact_id, phones), fields=PHONE_FIELDS).execute()
+    for model, rows, fields in (
+        (ContactEmail, _email_rows(contact_id, emails), EMAIL_FIELDS),
+        (ContactPhone, _phone_rows(contact_id, phones), PHONE_FIELDS),
+    ):
+        if len(rows) == 1:  # the usual case: SQL built once per process
+            prepared.insert(model, {f.name: v for f, v in zip(fields, rows[0], strict=True)})
+        elif rows:
+            model.insert_many(rows, fields=fields).execute()
 
 
 def set_contact_addresses(
