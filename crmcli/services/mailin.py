@@ -114,7 +114,12 @@ def _text(value: str) -> str:
         from crmcli.values import decode_text
 
         value = decode_text(value.encode("utf-8", "surrogateescape"))
+    if _C1.search(value):  # Latin-1 declared, cp1252 meant (Outlook): – „ “ € are C1 codes
+        value = _C1.sub(lambda m: bytes([ord(m.group())]).decode("cp1252", "replace"), value)
     return value.replace("\x00", "")
+
+
+_C1 = re.compile("[\x80-\x9f]")
 
 
 def _header(msg, name: str) -> str:
@@ -328,7 +333,9 @@ def html_to_text(html: str) -> str:
             elif tag == "pre":
                 self.pre += 1
             if tag in _BLOCKS:
-                self.out.append("\n\n" if tag in ("p", "div", "table", "h1", "h2", "h3") else "\n")
+                self.out.append(
+                    paragraph if tag in ("p", "div", "table", "h1", "h2", "h3") else "\n"
+                )
             if tag == "li":
                 self.out.append("- ")
             if tag == "a":
@@ -353,7 +360,11 @@ def html_to_text(html: str) -> str:
                 self.skip = max(0, self.skip - 1)
             elif tag == "pre":
                 self.pre = max(0, self.pre - 1)
-            if tag in _BLOCKS:
+            if (
+                tag in _BLOCKS
+                and tag not in ("li", "tr", "br", "dt", "dd")
+                and not (word and tag == "p")
+            ):
                 self.out.append("\n")
             if tag == "a" and self.href:
                 href = (self.href.pop() or "").strip()
@@ -372,6 +383,10 @@ def html_to_text(html: str) -> str:
             else:
                 self.out.append(re.sub(r"[ \t\r\n\f]+", " ", data))
 
+    # Outlook (Word) writes each line as a paragraph without margins, and an empty one
+    # between paragraphs: there a paragraph is a line.
+    word = re.search(r"class=\"?MsoNormal", html) is not None
+    paragraph = "\n" if word else "\n\n"
     reader = Reader()
     reader.feed(html)
     reader.close()
