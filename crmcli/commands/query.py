@@ -35,10 +35,10 @@ def query(
     """
     import sys
 
-    from crmcli.commands import common as c
+    from crmcli.env import current
 
     text = " ".join(words)
-    c.db()
+    current().db(create=False)  # (not commands.common: each keystroke pays for its import)
     from crmcli.services import addresses
 
     found = addresses.lookup(text, limit=limit)

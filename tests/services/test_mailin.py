@@ -3,6 +3,7 @@ tests/fixtures/mail/ are written the way Thunderbird, Outlook, mutt and neomutt 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -217,10 +218,8 @@ _HEADERS = st.sampled_from(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(_HEADERS, st.binary(max_size=20)), max_size=40))
 def test_mail_shaped_garbage_never_raises_anything_but_invalid(chunks):
-    try:
+    with contextlib.suppress(Invalid):
         mailin.parse_message(b"".join(chunks))
-    except Invalid:
-        pass
 
 
 # ---------------------------------------------------------------- logging it
