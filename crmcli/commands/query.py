@@ -8,7 +8,9 @@ import typer
 
 
 def query(
-    words: Annotated[list[str], typer.Argument(help="A name, company or email to complete.")],
+    words: Annotated[
+        list[str], typer.Argument(metavar="QUERY", help="A name, company or email to complete.")
+    ],
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=10_000, help="At most this many contacts.")
     ] = 50,
@@ -23,15 +25,17 @@ def query(
     per email, `email<TAB>name<TAB>company`, every email of each contact (primary first).
     Names, companies and email beginnings match as in `crm search` (accents and case are
     ignored, words are prefixes). No match is not an error: the first line says so and
-    the exit status is 0.
+    the exit status is 0. In ~/.muttrc (neomutt alike) and in aerc.conf:
+
+    \b
+    set query_command = "crm query %s"
+    address-book-cmd = crm query --no-header '%s'
 
     Examples:
 
     \b
     crm query müller
     crm query jm@mue
-    set query_command = "crm query %s"        (muttrc, neomuttrc)
-    address-book-cmd = crm query --no-header '%s'   (aerc.conf)
     """
     import sys
 
