@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from peewee import SQL, NodeList
+
 from crmcli.models import Company, Contact, ContactEmail, database_proxy
 from crmcli.services import search
 
@@ -43,7 +45,8 @@ def _email_prefix(prefix: str, limit: int) -> list[int]:
         (ContactEmail.email_key, ContactEmail.contact),
         (Contact.email_key, Contact.id),  # a contact the 0009 rows do not hold (never, normally)
     ):
-        key = column if _sqlite() else column.collate("C")  # code point order, as SQLite's
+        # Code point order, as SQLite's BINARY collation orders its index (see search.py).
+        key = column if _sqlite() else NodeList((column, SQL('COLLATE "C"')))
         rows = (
             column.model.select(owner)
             .where((key >= prefix) & (key < high))
