@@ -384,3 +384,20 @@ def test_the_kind_and_other_values_can_be_given(people):
     card = log_data(raw("outlook-html-cp1252.eml"), kind="complaint", owner="Lisa").card
     assert (card["kind"], card["status"], card["owner"]) == ("complaint", "open", "Lisa")
     assert activities.get_activity(card["id"])["contact_id"] == people["anna"]
+
+
+def test_mutts_pipe_message_with_its_mbox_from_line_and_decoded_headers(people):
+    # mutt's <pipe-message> writes the mbox "From " line first; with pipe_decode set it
+    # writes the headers decoded, as raw UTF-8.
+    data = (
+        "From jm@mueller-bau.de Mon Nov 23 08:15:42 2026\n"
+        "From: Jürgen Müller <jm@mueller-bau.de>\n"
+        "Subject: Re: Angebot für Ihre Küche\n"
+        "Date: Mon, 23 Nov 2026 08:15:42 +0100\n"
+        "Message-ID: <decoded@mueller-bau.de>\n\n"
+        "Passt so.\n"
+    ).encode()
+    card = mailin.log_mail(data, now=LATER).card
+    assert (card["contact_id"], card["subject"], card["body"]) == (
+        people["jürgen"], "Re: Angebot für Ihre Küche", "Passt so.",
+    )  # fmt: skip

@@ -82,3 +82,14 @@ def test_limit_counts_contacts(people):
 
 def test_like_characters_are_plain_text(people):
     assert lookup("%") == [] and lookup("_") == []
+
+
+def test_queries_do_not_grow_with_the_matches(people):
+    from playhouse.test_utils import count_queries
+
+    for i in range(30):
+        contacts.add_contact(f"Müller Nummer{i}", email=f"m{i}@mueller.example", now=NOW)
+    with count_queries() as counted:
+        found = addresses.lookup("müller")
+    assert len(found) >= 30
+    assert counted.count <= 8
