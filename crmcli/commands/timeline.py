@@ -165,7 +165,8 @@ def _log_piped_mail(kind, message, company, create, output, *, values: dict) -> 
         extra["duration_min"] = duration
     if occurred is not None:
         extra["occurred_at"] = occurred
-    data = sys.stdin.buffer.read(mailin.MAX_BYTES + 1)
+    buffer = getattr(sys.stdin, "buffer", None)  # None: a text-only stdin (some test runners)
+    data = buffer.read(mailin.MAX_BYTES + 1) if buffer else sys.stdin.read().encode()
     logged = mailin.log_mail(
         data, kind=kind, direction=values["direction"], create=create, now=c.now(), **extra
     )
