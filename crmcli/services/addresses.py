@@ -41,12 +41,12 @@ def _email_prefix(prefix: str, limit: int) -> list[int]:
         return []
     high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     ids: list[int] = []
+    indexed = _code_point_order()
     for column, owner in (
         (ContactEmail.email_key, ContactEmail.contact),
         (Contact.email_key, Contact.id),  # a contact the 0009 rows do not hold (never, normally)
     ):
-        # Code point order, as SQLite's BINARY collation orders its index (see search.py).
-        key = column if _sqlite() else NodeList((column, SQL('COLLATE "C"')))
+        key = column if indexed else NodeList((column, SQL('COLLATE "C"')))
         rows = (
             column.model.select(owner)
             .where((key >= prefix) & (key < high))
@@ -59,10 +59,21 @@ def _email_prefix(prefix: str, limit: int) -> list[int]:
     return ids
 
 
-def _sqlite() -> bool:
+_C_COLLATIONS = {"c", "posix", "c.utf-8", "c.utf8"}
+
+
+def _code_point_order() -> bool:
+    """Whether the database compares text in code point order, so that a prefix is a range
+    of the email index: SQLite's BINARY does, a PostgreSQL database in the C locale too. In
+    any other locale the range is compared COLLATE "C" (correct, but without the index)."""
     from peewee import SqliteDatabase
 
-    return isinstance(database_proxy.obj, SqliteDatabase)
+    db = database_proxy.obj
+    if isinstance(db, SqliteDatabase):
+        return True
+    sql = "SELECT datcollate FROM pg_database WHERE datname = current_database()"
+    collation = db.execute_sql(sql).fetchone()[0]
+    return (collation or "").lower() in _C_COLLATIONS
 
 
 def _addresses(ids: list[int]) -> list[Address]:
