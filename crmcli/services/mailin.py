@@ -27,7 +27,10 @@ MY_EMAILS_VAR = "CRM_MY_EMAILS"
 MAX_BYTES = 64 * 1024 * 1024
 # How deep forwarded messages inside forwarded messages are unpacked.
 MAX_DEPTH = 3
+# How deep multiparts inside multiparts are read (real mail nests 3 or 4 deep).
+MAX_NESTING = 20
 EXTERNAL_PREFIX = "message-id:"
+MAX_PART_CHARS = 2_000_000
 
 
 @dataclass
@@ -86,7 +89,7 @@ def parse_message(data: bytes) -> Mail:
         date = _date(msg)
         parts: list[str] = []
         attachments: list[str] = []
-        _collect(msg, parts, attachments, 0)
+        _collect(msg, parts, attachments, 0, set())
     except Invalid:
         raise
     except Exception as exc:  # the email package's own failures on hostile input
@@ -180,35 +183,39 @@ def _date(msg) -> datetime | None:
         return None
 
 
-def _collect(msg, parts: list[str], attachments: list[str], depth: int) -> None:
+def _collect(msg, parts: list[str], attachments: list[str], depth: int, seen: set[int]) -> None:
     """The readable text of `msg` into `parts`, its attachments' names into `attachments`;
-    a forwarded message (message/rfc822) is unpacked in place, headers first."""
+    a forwarded message (message/rfc822) is unpacked in place, headers first. `seen`: the
+    parts already read (a nested multipart's body is also its parent's)."""
     if msg.get_content_maintype() == "multipart":
         body = msg.get_body(preferencelist=("plain", "html"))
-        if body is not None:
+        if body is not None and id(body) not in seen:
+            seen.add(id(body))
             parts.append(_part_text(body))
         for part in msg.iter_attachments():
-            _attachment(part, parts, attachments, depth)
+            if id(part) not in seen:
+                _attachment(part, parts, attachments, depth, seen)
     elif msg.get_content_type() in ("text/plain", "text/html") or msg.get_content_maintype() in (
         "text",
     ):
         parts.append(_part_text(msg))
     elif msg.get_content_type() == "message/rfc822":
-        _attachment(msg, parts, attachments, depth)
+        _attachment(msg, parts, attachments, depth, seen)
     else:
         attachments.append(_filename(msg))
 
 
-def _attachment(part, parts: list[str], attachments: list[str], depth: int) -> None:
+def _attachment(part, parts: list[str], attachments: list[str], depth: int, seen: set[int]) -> None:
     if part.get_content_type() == "message/rfc822" and depth < MAX_DEPTH:
         inner = part.get_payload()
         inner = inner[0] if isinstance(inner, list) and inner else inner
         if hasattr(inner, "get_content_maintype"):
             parts.append(_forwarded_header(inner))
-            _collect(inner, parts, attachments, depth + 1)
+            _collect(inner, parts, attachments, depth + 1, seen)
             return
-    if part.get_content_maintype() == "multipart":  # e.g. multipart/related beside the body
-        _collect(part, parts, attachments, depth + 1)
+    if part.get_content_maintype() == "multipart":
+        if depth < MAX_NESTING:  # e.g. multipart/related beside the body
+            _collect(part, parts, attachments, depth + 1, seen)
         return
     attachments.append(_filename(part))
 
@@ -251,7 +258,9 @@ def _part_text(part) -> str:
         from crmcli.values import decode_text
 
         text = decode_text(payload)
-    text = _text(text).replace("\r\n", "\n").replace("\r", "\n")
+    # What is stored is at most limits.LONG characters: a part far beyond that is cut before
+    # it is read as HTML or unquoted (a 20 MB HTML part would take seconds).
+    text = _text(text[:MAX_PART_CHARS]).replace("\r\n", "\n").replace("\r", "\n")
     if part.get_content_subtype() == "html":
         return html_to_text(text)
     if (part.get_param("format") or "").lower() == "flowed":

@@ -401,3 +401,26 @@ def test_mutts_pipe_message_with_its_mbox_from_line_and_decoded_headers(people):
     assert (card["contact_id"], card["subject"], card["body"]) == (
         people["jürgen"], "Re: Angebot für Ihre Küche", "Passt so.",
     )  # fmt: skip
+
+
+def test_a_multipart_inside_a_multipart_gives_its_text_once():
+    data = (
+        b"From: a@b.de\nContent-Type: multipart/mixed; boundary=o\n\n--o\n"
+        b"Content-Type: multipart/mixed; boundary=i\n\n--i\nContent-Type: text/plain\n\nInnen\n"
+        b"--i\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=a.pdf\n\n"
+        b"xx\n--i--\n--o\nContent-Type: application/pdf\n"
+        b"Content-Disposition: attachment; filename=b.pdf\n\nyy\n--o--\n"
+    )
+    assert mailin.parse_message(data).body == "Innen\n\n[attachment: a.pdf]\n[attachment: b.pdf]"
+
+
+def test_deeply_nested_multiparts_are_no_error():
+    data = (
+        b"From: a@b.de\nContent-Type: multipart/mixed; boundary=b0\n\n"
+        + b"".join(
+            b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1)
+            for i in range(300)
+        )
+        + b"--b300\nContent-Type: text/plain\n\nhallo\n"
+    )
+    assert mailin.parse_message(data).body == "hallo"
