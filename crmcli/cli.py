@@ -89,6 +89,7 @@ COMMANDS = {
     "tag": ("tagging", "tag", "Add tags to a contact or company."),
     "untag": ("tagging", "untag", "Remove tags from a contact or company."),
     "search": ("search", "search", "Search contacts, companies, deals and activity text."),
+    "query": ("query", "query", "Complete email addresses for mutt, neomutt and aerc."),
     "done": ("tasks", "done", "Finish a task (a recurring one spawns its next)."),
     "snooze": ("tasks", "snooze", "Postpone a task."),
     "reopen": ("tasks", "reopen", "Reopen a done task, a resolved complaint or a closed deal."),

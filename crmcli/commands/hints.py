@@ -30,6 +30,7 @@ HINTS = {
     "give_text": "message: a note needs text: -m TEXT, or -m - to read it from stdin",
     "list_activities": "{message} (see crm list activities)",
     "list_tags": "{message} (crm list tags shows them)",
+    "create_from_mail": "{message}; add them (crm add contact), or log with --create",
     # crm demo
     "demo_replace": "{message}; crm demo --force replaces it",
     "demo_other_database": "{message}; give it a database of its own: crm --db demo.db demo",

@@ -49,12 +49,20 @@ def log(
     owner: Annotated[
         str | None, typer.Option("--owner", help="Who in your team had this interaction.")
     ] = None,
+    create: Annotated[
+        bool, typer.Option("--create", help="With '-': an unknown sender becomes a new lead.")
+    ] = False,
     output: c.ResultOpt = None,
 ) -> None:
     """Record an interaction on a contact's (or company's) timeline.
 
     Inquiries, complaints and returns stay open until `crm resolve`. `-m -` with nothing
     on stdin, or a note without any text, is refused: nothing is logged.
+
+    `-` as the contact reads a mail message on stdin (from mutt, neomutt or aerc): the
+    contact is its sender, or for a mail you sent (From one of $CRM_MY_EMAILS, or
+    --direction out) its first recipient who is a contact; subject, text, date and
+    Message-ID come from the mail, and the same mail piped again is logged once.
 
     Examples:
 
@@ -63,9 +71,18 @@ def log(
         --direction out
     echo "Lieferung beschädigt" | \\
         crm log complaint jm@example.de -m - --subject Lieferung
+    crm log email - < message.eml
+    crm log email - --create < message.eml
     """
     from crmcli.errors import Invalid
 
+    if contact == "-":
+        return _log_piped_mail(kind, message, company, create, output, values=dict(
+            subject=subject, at=at, direction=direction, duration=duration, outcome=outcome,
+            rating=rating, score=score, deal=deal, owner=owner,
+        ))  # fmt: skip
+    if create:
+        raise Invalid("create", "--create goes with '-' (a mail on stdin)")
     if contact is None and company is None:
         raise Invalid("contact", "name a contact, or a company with --company")
     values = dict(
@@ -117,5 +134,50 @@ def resolve(
         activity_id, note=message, by=by or acting_user(), now=c.now()
     )
     c.done(f"Resolved {card['kind']} #{card['id']} of {card['contact'] or card['company']}.")
+    if output is not None:
+        print_activity(card, output)
+
+
+def _log_piped_mail(kind, message, company, create, output, *, values: dict) -> None:
+    """`crm log KIND -`: the mail message on stdin, logged once on its contact's timeline."""
+    import sys
+
+    from crmcli.env import current
+    from crmcli.errors import Invalid
+
+    if message is not None or company is not None:
+        raise Invalid(None, "a piped mail brings its own text and contact: leave out -m and -c")
+    if current().stdin_isatty:
+        raise Invalid(
+            None, "'-' reads a mail message on stdin: pipe one in (crm log email - < x.eml)"
+        )
+    occurred = c.when(values.pop("at"), "at", prefer="past")
+    duration = c.duration(values.pop("duration"))
+    c.db()
+    from crmcli.services import activities, deals, mailin
+
+    kind = activities.check_kind(kind)
+    deal = values.pop("deal")
+    extra = {k: v for k, v in values.items() if v is not None and k != "direction"}
+    if deal:
+        extra["deal_id"] = deals.resolve_deal(deal)
+    if duration is not None:
+        extra["duration_min"] = duration
+    if occurred is not None:
+        extra["occurred_at"] = occurred
+    buffer = getattr(sys.stdin, "buffer", None)  # None: a text-only stdin (some test runners)
+    data = buffer.read(mailin.MAX_BYTES + 1) if buffer else sys.stdin.read().encode()
+    logged = mailin.log_mail(
+        data, kind=kind, direction=values["direction"], create=create, now=c.now(), **extra
+    )
+    card = logged.card
+    if logged.existing:
+        c.done(f"Already logged as activity #{card['id']} ({card['contact']}); nothing changed.")
+    else:
+        if logged.created_contact is not None:
+            new = logged.created_contact
+            c.done(f"Added contact #{new['id']} {new['name']} <{new['email']}> as a lead.")
+        way = "to" if logged.direction == "out" else "from"
+        c.done(f"Logged {kind} #{card['id']} {way} {card['contact']}.")
     if output is not None:
         print_activity(card, output)

@@ -1,0 +1,565 @@
+"""A mail message piped in from a mail client (mutt, neomutt, aerc) logged on the timeline.
+
+The message is read with the standard library's `email` package (policy.default): subject
+and names decoded (RFC 2047), the text/plain part as the body (else the HTML part as text),
+the Date in UTC, and the Message-ID as the activity's external id, so the same message piped
+twice is logged once. Attachments are not stored; their names close the body.
+
+Direction: a mail from one of your own addresses (MY_EMAILS_VAR, a comma- or space-separated
+list) is outgoing and belongs to the first recipient (To, then Cc) who is a contact; any other
+mail is incoming and belongs to its sender. Without MY_EMAILS_VAR a mail whose sender is no
+contact but one of whose recipients is, is taken as one you sent. The caller may also say.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from crmcli.errors import Conflict, Invalid, NotFound
+
+MY_EMAILS_VAR = "CRM_MY_EMAILS"
+# The most a message may be: a mail with a few attachments fits; a disk image does not.
+MAX_BYTES = 64 * 1024 * 1024
+# How deep forwarded messages inside forwarded messages are unpacked.
+MAX_DEPTH = 3
+# How deep multiparts inside multiparts are read (real mail nests 3 or 4 deep).
+MAX_NESTING = 20
+EXTERNAL_PREFIX = "message-id:"
+MAX_PART_CHARS = 2_000_000
+
+
+@dataclass
+class Mail:
+    """What crm takes from a message: addresses lower-cased in `*_keys` for matching."""
+
+    message_id: str | None
+    subject: str | None
+    sender: tuple[str, str] | None  # (display name, address)
+    recipients: list[tuple[str, str]] = field(default_factory=list)  # To, then Cc
+    date: datetime | None = None
+    body: str = ""
+    attachments: list[str] = field(default_factory=list)
+
+    @property
+    def external_id(self) -> str:
+        """ "message-id:<id>" (without the angle brackets); a message without a Message-ID
+        gets a digest of its sender, date, subject and text instead, so it too is logged once."""
+        if self.message_id:
+            return EXTERNAL_PREFIX + self.message_id
+        parts = (
+            self.sender[1] if self.sender else "",
+            self.date.isoformat() if self.date else "",
+            self.subject or "",
+            self.body,
+        )
+        digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()
+        return f"{EXTERNAL_PREFIX}crm-digest-{digest[:32]}"
+
+
+# ---------------------------------------------------------------- reading the message
+
+
+def parse_message(data: bytes) -> Mail:
+    """Read an RFC 822 message. Invalid with one line when it is empty, too big, or not a
+    mail at all (no From or To header with an address)."""
+    if not data.strip():
+        raise Invalid("message", "no mail message on stdin")
+    if len(data) > MAX_BYTES:
+        raise Invalid(
+            "message", f"is {len(data):,} bytes; at most {MAX_BYTES:,} (attachments included)"
+        )
+    from email import policy
+    from email.parser import BytesParser
+
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(data)
+        sender = _addresses(msg, "from")
+        recipients = _addresses(msg, "to") + _addresses(msg, "cc")
+        if not sender and not recipients:
+            raise Invalid(
+                "message", "is not a mail message: it has no From or To header with an address"
+            )
+        subject = _one_line(_header(msg, "subject"))
+        message_id = _message_id(_header(msg, "message-id"))
+        date = _date(msg)
+        parts: list[str] = []
+        attachments: list[str] = []
+        _collect(msg, parts, attachments, 0, set())
+    except Invalid:
+        raise
+    except Exception as exc:  # the email package's own failures on hostile input
+        raise Invalid(
+            "message", f"cannot be read as a mail message ({type(exc).__name__})"
+        ) from None
+    body = "\n\n".join(p for p in parts if p.strip())
+    if attachments:
+        body += "\n\n" + "\n".join(f"[attachment: {name}]" for name in attachments)
+    return Mail(
+        message_id=message_id,
+        subject=subject or None,
+        sender=sender[0] if sender else None,
+        recipients=recipients,
+        date=date,
+        body=body.strip(),
+        attachments=attachments,
+    )
+
+
+def _text(value: str) -> str:
+    """Header or body text as clean str: raw 8-bit bytes the parser kept as surrogates are
+    read as UTF-8, else cp1252; NUL characters go."""
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        from crmcli.values import decode_text
+
+        value = decode_text(value.encode("utf-8", "surrogateescape"))
+    if _C1.search(value):  # Latin-1 declared, cp1252 meant (Outlook): – „ “ € are C1 codes
+        value = _C1.sub(lambda m: bytes([ord(m.group())]).decode("cp1252", "replace"), value)
+    return value.replace("\x00", "")
+
+
+_C1 = re.compile("[\x80-\x9f]")
+
+
+def _header(msg, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except Exception:  # a header the registry cannot parse: its raw text still reads
+        value = next((v for k, v in msg.raw_items() if k.lower() == name), None)
+    return _text(str(value)) if value is not None else ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _addresses(msg, name: str) -> list[tuple[str, str]]:
+    """(display name, address) of every address in the headers called `name`."""
+    out: list[tuple[str, str]] = []
+    try:
+        headers = msg.get_all(name) or []
+    except Exception:
+        headers = []
+    for header in headers:
+        try:
+            found = [(a.display_name, a.addr_spec) for a in header.addresses]
+        except Exception:  # unparsable as an address list: the plain reading
+            from email.utils import getaddresses
+
+            found = getaddresses([str(header)])
+        for display, address in found:
+            address = _text(address).strip().strip("<>")
+            if "@" in address and not any(ch.isspace() for ch in address):
+                out.append((_one_line(_text(display)).strip("'\" "), address))
+    return out
+
+
+def _message_id(text: str) -> str | None:
+    text = "".join(text.split())
+    match = re.search(r"<([^<>]+)>", text)
+    value = match.group(1) if match else text.strip("<>")
+    return value[:900] or None  # a Message-ID is one header line (998 octets at most)
+
+
+def _date(msg) -> datetime | None:
+    """The Date header in UTC; None when absent or unreadable. A date without a zone
+    (-0000) is taken as UTC."""
+    try:
+        header = msg.get("date")
+        moment = getattr(header, "datetime", None) if header is not None else None
+    except Exception:
+        moment = None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _collect(msg, parts: list[str], attachments: list[str], depth: int, seen: set[int]) -> None:
+    """The readable text of `msg` into `parts`, its attachments' names into `attachments`;
+    a forwarded message (message/rfc822) is unpacked in place, headers first. `seen`: the
+    parts already read (a nested multipart's body is also its parent's)."""
+    if msg.get_content_maintype() == "multipart":
+        body = msg.get_body(preferencelist=("plain", "html"))
+        if body is not None and id(body) not in seen:
+            seen.add(id(body))
+            parts.append(_part_text(body))
+        for part in msg.iter_attachments():
+            if id(part) not in seen:
+                _attachment(part, parts, attachments, depth, seen)
+    elif msg.get_content_type() in ("text/plain", "text/html") or msg.get_content_maintype() in (
+        "text",
+    ):
+        parts.append(_part_text(msg))
+    elif msg.get_content_type() == "message/rfc822":
+        _attachment(msg, parts, attachments, depth, seen)
+    else:
+        attachments.append(_filename(msg))
+
+
+def _attachment(part, parts: list[str], attachments: list[str], depth: int, seen: set[int]) -> None:
+    if part.get_content_type() == "message/rfc822" and depth < MAX_DEPTH:
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) and inner else inner
+        if hasattr(inner, "get_content_maintype"):
+            parts.append(_forwarded_header(inner))
+            _collect(inner, parts, attachments, depth + 1, seen)
+            return
+    if part.get_content_maintype() == "multipart":
+        if depth < MAX_NESTING:  # e.g. multipart/related beside the body
+            _collect(part, parts, attachments, depth + 1, seen)
+        return
+    attachments.append(_filename(part))
+
+
+def _filename(part) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    name = _one_line(_text(name or ""))
+    return name or f"unnamed {part.get_content_type()}"
+
+
+def _forwarded_header(inner) -> str:
+    lines = ["---------- Forwarded message ----------"]
+    for label, name in (("From", "from"), ("Date", "date"), ("Subject", "subject"), ("To", "to")):
+        value = _one_line(_header(inner, name))
+        if value:
+            lines.append(f"{label}: {value}")
+    return "\n".join(lines)
+
+
+# Labels that name Windows-1252 in practice: mail that says Latin-1 or ASCII and carries a
+# euro sign or typographic quotes is cp1252 (as browsers read it, WHATWG encoding standard).
+_CP1252_LABELS = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii", "l1"}
+
+
+def _part_text(part) -> str:
+    """A text part's content as text: its charset (transfer encoding undone), a wrong or
+    unknown one read as UTF-8, else cp1252; HTML turned into readable text."""
+    payload = part.get_payload(decode=True) or b""
+    if not isinstance(payload, bytes):
+        payload = str(payload).encode("utf-8", "surrogateescape")
+    charset = (part.get_content_charset() or "").lower()
+    if charset in _CP1252_LABELS:
+        charset = "cp1252"
+    try:
+        text = payload.decode(charset or "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        from crmcli.values import decode_text
+
+        text = decode_text(payload)
+    # What is stored is at most limits.LONG characters: a part far beyond that is cut before
+    # it is read as HTML or unquoted (a 20 MB HTML part would take seconds).
+    text = _text(text[:MAX_PART_CHARS]).replace("\r\n", "\n").replace("\r", "\n")
+    if part.get_content_subtype() == "html":
+        return html_to_text(text)
+    if (part.get_param("format") or "").lower() == "flowed":
+        text = _unflow(text, (part.get_param("delsp") or "").lower() == "yes")
+    return strip_quoted_tail(text)
+
+
+def _unflow(text: str, delsp: bool) -> str:
+    """format=flowed (RFC 3676): a line ending in a space continues on the next."""
+    out: list[str] = []
+    carry = ""
+    for line in text.split("\n"):
+        if line.startswith(" "):
+            line = line[1:]  # space-stuffing
+        if line.endswith(" ") and line != "-- ":
+            carry += line[:-1] if delsp else line
+            continue
+        out.append(carry + line)
+        carry = ""
+    if carry:
+        out.append(carry)
+    return "\n".join(out)
+
+
+_ATTRIBUTION = re.compile(
+    r"^(on .{0,200} wrote:|am .{0,200} schrieb .{0,200}:|.{0,200} (wrote|schrieb):)\s*$",
+    re.IGNORECASE,
+)
+
+
+def strip_quoted_tail(text: str) -> str:
+    """Text without the quoted mail at its end: when everything after the last own line is
+    `>`-quoted (with the "On ... wrote:" line before it), that tail goes. Quotes between own
+    lines (an interleaved reply) stay, as does a mail that is nothing but a quote."""
+    lines = text.rstrip().split("\n")
+    end = len(lines)
+    while end and (lines[end - 1].startswith(">") or not lines[end - 1].strip()):
+        end -= 1
+    if end == len(lines) or not any(ln.startswith(">") for ln in lines[end:]):
+        return text.strip()
+    cut = end
+    if cut and _ATTRIBUTION.match(lines[cut - 1].strip()):
+        cut -= 1
+    elif cut >= 2 and _ATTRIBUTION.match(" ".join(lines[cut - 2 : cut]).strip()):
+        cut -= 2  # an attribution wrapped onto two lines
+    own = "\n".join(lines[:cut]).strip()
+    if not own:
+        return text.strip()
+    return f"{own}\n\n[quoted reply left out: {len(lines) - cut} lines]"
+
+
+# ---------------------------------------------------------------- HTML as text
+
+_BLOCKS = {
+    "p", "div", "br", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
+    "blockquote", "pre", "hr", "section", "article", "header", "footer", "address", "dl", "dt",
+    "dd",
+}  # fmt: skip
+_SKIP = {"script", "style", "head", "title", "template", "noscript", "xml"}
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML mail: paragraphs and line breaks kept, lists as "- ", links
+    with their address, scripts, styles and Outlook's conditional comments left out."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.out: list[str] = []
+            self.skip = 0
+            self.pre = 0
+            self.href: list[str | None] = []
+            self.link_text: list[int] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in _SKIP:
+                self.skip += 1
+            elif tag == "pre":
+                self.pre += 1
+            if tag in _BLOCKS:
+                self.out.append(
+                    paragraph if tag in ("p", "div", "table", "h1", "h2", "h3") else "\n"
+                )
+            if tag == "li":
+                self.out.append("- ")
+            if tag == "a":
+                self.href.append(dict(attrs).get("href"))
+                self.link_text.append(len(self.out))
+            if tag == "img":
+                alt = (dict(attrs).get("alt") or "").strip()
+                if alt and not self.skip:
+                    self.out.append(f"[{alt}]")
+            if tag == "td" and self.out and not self.out[-1].endswith("\n"):
+                self.out.append("  ")
+
+        def handle_startendtag(self, tag, attrs):
+            self.handle_starttag(tag, attrs)
+            if tag in _SKIP:
+                self.skip -= 1
+            if tag == "a":
+                self.handle_endtag(tag)
+
+        def handle_endtag(self, tag):
+            if tag in _SKIP:
+                self.skip = max(0, self.skip - 1)
+            elif tag == "pre":
+                self.pre = max(0, self.pre - 1)
+            if (
+                tag in _BLOCKS
+                and tag not in ("li", "tr", "br", "dt", "dd")
+                and not (word and tag == "p")
+            ):
+                self.out.append("\n")
+            if tag == "a" and self.href:
+                href = (self.href.pop() or "").strip()
+                start = self.link_text.pop()
+                shown = "".join(self.out[start:]).strip()
+                target = href[7:] if href.lower().startswith("mailto:") else href
+                web = target.lower().startswith(("http:", "https:")) or "@" in target
+                if web and target not in shown:
+                    self.out.append(f" <{target}>")
+
+        def handle_data(self, data):
+            if self.skip:
+                return
+            if self.pre:
+                self.out.append(data)
+            else:
+                self.out.append(re.sub(r"[ \t\r\n\f]+", " ", data))
+
+    # Outlook (Word) writes each line as a paragraph without margins, and an empty one
+    # between paragraphs: there a paragraph is a line.
+    word = re.search(r"class=\"?MsoNormal", html) is not None
+    paragraph = "\n" if word else "\n\n"
+    reader = Reader()
+    reader.feed(html)
+    reader.close()
+    text = "".join(reader.out).replace("\xa0", " ")
+    lines = [ln.strip() for ln in text.split("\n")]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+# ---------------------------------------------------------------- logging it
+
+
+def my_emails(extra: Iterable[str] = ()) -> set[str]:
+    """Your own addresses, lower-cased: MY_EMAILS_VAR (comma- or space-separated) and `extra`."""
+    text = os.environ.get(MY_EMAILS_VAR, "")
+    found = {a.strip().lower() for a in re.split(r"[,;\s]+", text) if "@" in a}
+    return found | {a.strip().lower() for a in extra if a.strip()}
+
+
+def _contacts_by_email(addresses: Sequence[str]) -> dict[str, int]:
+    """Lower-cased address -> contact id, for those addresses that are a contact's (any of
+    its emails; the contact's own email column as well, for rows written before 0009)."""
+    from crmcli.models import Contact, ContactEmail
+
+    keys = sorted({a.lower() for a in addresses})
+    if not keys:
+        return {}
+    found: dict[str, int] = {}
+    query = Contact.select(Contact.email_key, Contact.id).where(Contact.email_key.in_(keys))
+    found.update(dict(query.tuples()))
+    rows = ContactEmail.select(ContactEmail.email_key, ContactEmail.contact).where(
+        ContactEmail.email_key.in_(keys)
+    )
+    found.update(dict(rows.tuples()))
+    return found
+
+
+def logged_activity(external_id: str) -> int | None:
+    from crmcli.models import Activity
+
+    return Activity.select(Activity.id).where(Activity.external_id == external_id).scalar()
+
+
+@dataclass
+class Logged:
+    """The result of log_mail: the activity's card, and whether it was there already
+    (`existing`), and the contact created for it (`created_contact`), if any."""
+
+    card: dict
+    existing: bool = False
+    created_contact: dict | None = None
+    direction: str = "in"
+
+
+def _contact_name(display: str, address: str) -> str:
+    """A new contact's name from a mail's display name ("Müller, Jürgen" is Jürgen Müller),
+    else the address's local part (juergen.mueller -> Juergen Mueller)."""
+    display = display.strip()
+    if display.count(",") == 1:
+        last, first = (s.strip() for s in display.split(","))
+        if last and first and " " not in last and " " not in first:
+            display = f"{first} {last}"
+    if display and "@" not in display:
+        return display
+    local = address.split("@", 1)[0]
+    words = [w for w in re.split(r"[._+-]+", local) if w]
+    return " ".join(w[:1].upper() + w[1:] for w in words) or address
+
+
+def log_mail(
+    data: bytes,
+    *,
+    kind: str = "email",
+    direction: str | None = None,
+    me: Iterable[str] = (),
+    create: bool = False,
+    now: datetime | None = None,
+    **values,
+) -> Logged:
+    """Log a mail message (raw bytes) on its contact's timeline, once per Message-ID.
+
+    `direction` "in"/"out" overrides the rules in the module docstring; `me` adds to your
+    own addresses; `create` makes an unknown sender (or recipient) a new lead. `values` go to
+    activities.log_activity (subject overrides the mail's; occurred_at its Date)."""
+    from peewee import IntegrityError
+
+    from crmcli.models import Activity, database_proxy, utcnow
+    from crmcli.services import activities
+
+    now = now or utcnow()
+    if direction is not None:
+        direction = direction.strip().lower()
+        if direction not in ("in", "out"):
+            raise Invalid("direction", f"'{direction}' must be in or out")
+    mail = parse_message(data)
+    external = mail.external_id
+    existing = logged_activity(external)
+    if existing is not None:
+        return Logged(activities.get_activity(existing), existing=True)
+    mine = my_emails(me)
+    sender = mail.sender[1].lower() if mail.sender else None
+    others = [(n, a) for n, a in mail.recipients if a.lower() not in mine]
+    known = _contacts_by_email([a for _, a in mail.recipients] + ([sender] if sender else []))
+    if direction is None:
+        if sender is not None and sender in mine:
+            direction = "out"
+        elif sender is not None and sender in known:
+            direction = "in"
+        elif not mine and any(a.lower() in known for _, a in others):
+            direction = "out"  # nobody said which addresses are yours: it went to a contact
+        else:
+            direction = "in"
+    if direction == "out":
+        candidates = others
+        if not candidates:
+            raise Invalid("message", "an outgoing mail without a recipient (To or Cc)")
+    else:
+        if mail.sender is None:
+            raise Invalid("message", "the mail has no sender (From)")
+        candidates = [mail.sender]
+    contact_id = next((known[a.lower()] for _, a in candidates if a.lower() in known), None)
+    target = candidates[0]
+    if contact_id is None and not create:
+        who = "recipient" if direction == "out" else "sender"
+        addresses = ", ".join(a for _, a in candidates[:3])
+        raise NotFound(f"no contact has the {who}'s address {addresses}", action="create_from_mail")
+    occurred = values.pop("occurred_at", None) or mail.date or now
+    if occurred > now:  # a sender's clock ahead: the mail arrived, so it happened by now
+        occurred = now
+    subject = values.pop("subject", None) or mail.subject
+    body = values.pop("body", None) or mail.body or None
+    from crmcli.services import limits
+
+    subject = _fit(subject, limits.SUBJECT)
+    body = _fit(body, limits.LONG)
+    created = None
+    try:
+        with database_proxy.atomic():
+            if contact_id is None:
+                from crmcli.services import contacts
+
+                created = contacts.add_contact(
+                    _contact_name(*target), email=target[1], status="lead", source="email",
+                    now=now,
+                )  # fmt: skip
+                contact_id = created["id"]
+            card = activities.log_activity(
+                kind, contact_id=contact_id, occurred_at=occurred, now=now, subject=subject,
+                body=body, direction=direction, **values,
+            )  # fmt: skip
+            Activity.update(external_id=external).where(Activity.id == card["id"]).execute()
+    except IntegrityError:
+        # Logged a moment ago by another process (the unique external id): that one stands.
+        existing = logged_activity(external)
+        if existing is None:
+            raise Conflict("the mail could not be logged (a constraint refused it)") from None
+        return Logged(activities.get_activity(existing), existing=True)
+    return Logged(card, created_contact=created, direction=direction)
+
+
+def _fit(text: str | None, limit: int) -> str | None:
+    """Text cut to `limit` characters, saying so at its end (a mail is logged, not refused,
+    for a long quote or a pasted log)."""
+    if text is None or len(text) <= limit:
+        return text
+    note = f"\n[… {len(text) - limit + 60:,} more characters left out]"
+    return text[: limit - 60].rstrip() + note
