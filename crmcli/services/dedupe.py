@@ -20,11 +20,12 @@ from crmcli.values import sound_key
 
 CONTACT_KEYS = ("email", "phone", "name")
 COMPANY_KEYS = ("name", "domain", "phone")
+# What joined records, in the order reasons are listed: the firmer evidence first.
 REASONS = {
     "email": "same email",
+    "domain": "same domain",
     "phone": "same phone",
     "name": "sounds alike",
-    "domain": "same domain",
 }
 CHUNK = 500  # ids per statement
 # Gmail ignores dots and anything after + in the local part; googlemail.com is gmail.com.
@@ -128,6 +129,9 @@ def _contact_emails() -> Iterator[list[int]]:
     stored unevenly (blanks, case) or a Gmail spelling can be shared."""
     # contact.email_key is a copy of the primary row's key; reading both keeps a contact
     # whose rows a writer has not made yet in the comparison, and costs one scan.
+    from crmcli.db import placeholder
+
+    mark = placeholder()
     union = (
         "SELECT contact_id AS cid, email_key AS k FROM contact_email "
         "UNION SELECT id, email_key FROM contact WHERE email_key IS NOT NULL"
@@ -136,7 +140,8 @@ def _contact_emails() -> Iterator[list[int]]:
         f"SELECT cid, k FROM ({union}) e WHERE LOWER(TRIM(k)) IN ("
         f"SELECT LOWER(TRIM(k)) FROM ({union}) e2 GROUP BY LOWER(TRIM(k)) "
         "HAVING COUNT(DISTINCT cid) > 1) "
-        "OR LOWER(k) LIKE '%@gmail.com' OR LOWER(k) LIKE '%@googlemail.com'"
+        f"OR LOWER(k) LIKE {mark} OR LOWER(k) LIKE {mark}",
+        [f"%@{domain}" for domain in _GMAIL],
     )
     yield from _shared((cid, email_key(k)) for cid, k in rows)
 
