@@ -55,6 +55,16 @@ def dedupe(
             "--min-score", min=0, max=100, help="Only groups whose names are this alike (0-100)."
         ),
     ] = 0,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            max=c.MAX_ROWS,
+            help="At most this many groups (0: all; a terminal shows 100).",
+        ),
+    ] = None,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
     """List groups of contacts (or companies) that are probably the same person, likeliest
@@ -74,7 +84,15 @@ def dedupe(
     kind = "company" if companies else "contact"
     keys = service.check_keys((by or "").split(","), kind) if by is not None else None
     c.db()
-    groups = service.find_duplicates(keys, kind=kind, min_score=min_score)
+    shown = c.page_limit(limit, output)
+    # one more than shown: whether to say that there are more
+    groups = service.find_duplicates(
+        keys, kind=kind, min_score=min_score, limit=None if shown is None else shown + 1
+    )
+    more = False
+    if shown is not None:
+        page = list(groups)
+        more, groups = len(page) > shown, page[:shown]
     counted = c.Counted(groups)
     columns = COMPANY_COLUMNS if companies else CONTACT_COLUMNS
     fields = [col.key for col in columns]
@@ -86,10 +104,11 @@ def dedupe(
         what = "companies" if companies else "contacts"
         sys.stderr.write(f"No duplicate {what} found.\n")
     elif output is c.Format.table and current().stdout_isatty:
-        first = "company " if companies else ""
+        hint = "; --limit 0 shows all" if more else ""
+        flag = "--company " if companies else ""
         sys.stderr.write(
-            f"{counted.count:,} group{'s' if counted.count != 1 else ''}; merge one with: "
-            f"crm merge {first}KEEP OTHER... (see --dry-run)\n"
+            f"{counted.count:,} group{'s' if counted.count != 1 else ''}{hint}; merge one "
+            f"with: crm merge {flag}KEEP OTHER... (try --dry-run first)\n"
         )
 
 

@@ -84,3 +84,10 @@ def test_companies(crm):
     assert group["reasons"] == ["same domain", "sounds alike"]
     r = crm("dedupe", "--companies")
     assert r.stdout.splitlines()[0].split()[3] == "DOMAIN"
+
+
+def test_limit_counts_groups(crm, people):
+    r = crm("dedupe", "--limit", "1", "-o", "json")
+    assert [g["group"] for g in r.json()] == [1]
+    r = crm("dedupe", "-n", "1")
+    assert len(r.stdout.splitlines()) == 4  # header and the first group's three members
