@@ -202,6 +202,14 @@ def _literal(kind: str, field: str, value: Any, now: datetime) -> Any:
     return companies.clean_fields({field: value})[field]
 
 
+def _transaction(dry_run: bool):
+    """The merge's one transaction; a dry run only reads (and so works on a database this
+    user may only read)."""
+    from contextlib import nullcontext
+
+    return nullcontext() if dry_run else database_proxy.atomic()
+
+
 # ---------------------------------------------------------------- contacts
 
 
@@ -217,11 +225,10 @@ def merge_contacts(
     `keep`, `merged`, `conflicts` (field, kept, kept_from, others: id and value), `filled`,
     `chosen`, `consent`, `moves` (counts of what moves), `dry_run`."""
     now = now or utcnow()
-    with database_proxy.atomic() as transaction:
+    with _transaction(dry_run):
         records = _records(Contact, keep_id, other_ids, "contact")
         plan, extra = _contact_plan(records, choose, now)
         if dry_run:
-            transaction.rollback()  # nothing was written; be sure of it
             return plan.result(consent=extra["consent"], moves=extra["moves"], dry_run=True)
         _apply_contact(plan, extra, now)
     return plan.result(consent=extra["consent"], moves=extra["moves"], dry_run=False)
@@ -398,7 +405,7 @@ def _ensure_rows(ids: list[int]) -> None:
             )
             ContactEmail.insert(
                 contact=cid, email=email, email_key=key, kind="other",
-                is_primary=not has_primary, position=-1,
+                is_primary=not has_primary, position=_first_position(ContactEmail, cid),
             ).execute()  # fmt: skip
         if phone and _phone_key(phone, e164) not in {
             _phone_key(p, e)
@@ -413,8 +420,14 @@ def _ensure_rows(ids: list[int]) -> None:
             )
             ContactPhone.insert(
                 contact=cid, phone=phone, phone_e164=e164, kind="other",
-                is_primary=not has_primary, position=-1,
+                is_primary=not has_primary, position=_first_position(ContactPhone, cid),
             ).execute()  # fmt: skip
+
+
+def _first_position(model, contact_id: int) -> int:
+    """A position before the contact's other rows (its primary comes first)."""
+    first = model.select(fn.MIN(model.position)).where(model.contact == contact_id).scalar()
+    return 0 if first is None else first - 1
 
 
 def _move_rows(model, keep_id: int, others: list[int], primary_from: int | None) -> None:
@@ -630,7 +643,7 @@ def merge_companies(
     move; fields as merge_contacts treats them. Returns the plan (`moves`: people, deals,
     activities, tags)."""
     now = now or utcnow()
-    with database_proxy.atomic() as transaction:
+    with _transaction(dry_run):
         records = _records(Company, keep_id, other_ids, "company")
         plan = _Plan("company", records, {r.id: r.name for r in records})
         choices = _choices(choose, COMPANY_FIELDS, set())
@@ -657,7 +670,6 @@ def merge_companies(
                 .count()
             )
         if dry_run:
-            transaction.rollback()
             return plan.result(moves=moves, dry_run=True)
         _apply_company(plan, now)
     return plan.result(moves=moves, dry_run=False)

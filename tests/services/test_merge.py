@@ -260,3 +260,25 @@ def test_merge_companies(db):
     # the person's index entry names the survivor now
     assert [h["id"] for h in search.search("muller bau gmbh", kinds=["contact"])] == [person]
     assert Company.get_by_id(keep).name_sound == sound_key("Müller Bau GmbH", company=True)
+
+
+def test_company_survivor_can_take_the_others_name(db):
+    keep = companies.add_company("Mueller Bau")["id"]
+    other = companies.add_company("Müller Bau GmbH", phone="0221 1234")["id"]
+    merge.merge_companies(keep, [other], choose={"name": other, "phone": other}, now=NOW)
+    card = companies.get_company(keep)
+    assert (card["name"], card["phone_e164"]) == ("Müller Bau GmbH", "+492211234")
+    assert companies.resolve_company("müller bau gmbh") == keep
+    assert Company.select().count() == 1
+
+
+def test_dry_run_reads_only(pair, monkeypatch):
+    """A dry run opens no write transaction (it works where the user may only read)."""
+    from crmcli.models import database_proxy
+
+    def refuse():
+        raise AssertionError("a dry run must not open a transaction")
+
+    monkeypatch.setattr(database_proxy.obj, "atomic", refuse)
+    plan = merge.merge_contacts(pair["keep"], [pair["other"]], dry_run=True, now=NOW)
+    assert plan["moves"]["activities"] == 1
