@@ -198,8 +198,10 @@ def merge(
         )
         plan = run(keep_id, other_ids, choose=chosen, now=c.now())
         c.done(f"Merged {names} into {kind} #{keep_id} {plan['keep']['name']}.")
-    if output in (c.Format.json, c.Format.jsonl):
-        render_rows([plan], (), output)
+    if output in (c.Format.json, c.Format.jsonl):  # the plan (or result) as one object
+        from crmcli.output import render_record
+
+        render_record(plan, (), output)
     elif output is not None:  # a table or CSV: the conflicts, one row per other value
         rows = [
             {"field": k["field"], "kept": k["kept"], "kept_from": k["kept_from"],

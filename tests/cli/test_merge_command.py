@@ -30,10 +30,19 @@ def test_dry_run_shows_conflicts_and_moves_and_changes_nothing(crm, pair):
 
 
 def test_dry_run_json_is_the_plan(crm, pair):
-    plan = crm("merge", "1", "2", "--dry-run", "-o", "json").json()[0]
+    plan = crm("merge", "1", "2", "--dry-run", "-o", "json").json()
     assert plan["dry_run"] is True
     assert plan["keep"] == {"id": 1, "name": "Jan Meier"}
     assert {c["field"] for c in plan["conflicts"]} == {"name", "city"}
+
+
+def test_conflicts_as_a_table(crm, pair):
+    r = crm("merge", "1", "2", "--dry-run", "-o", "csv")
+    assert r.stdout.splitlines() == [
+        "field,kept,kept_from,other_id,other_value",
+        "name,Jan Meier,1,2,Jan Maier",
+        "city,Köln,1,2,Bonn",
+    ]
 
 
 def test_refuses_without_a_terminal_unless_yes(crm, pair):
@@ -56,8 +65,11 @@ def test_asks_on_a_terminal(crm, pair, monkeypatch):
 
 
 def test_merge_with_yes_and_take(crm, pair):
-    r = crm("merge", "jan@meier.de", "jm@maier.de", "--take", "city=2", "--yes")
+    r = crm("merge", "jan@meier.de", "jm@maier.de", "--take", "city=2", "--yes", "-o", "json")
     assert r.exit_code == 0, r.stderr
+    result = r.json()
+    assert (result["dry_run"], result["merged"]) == (False, [{"id": 2, "name": "Jan Maier"}])
+    assert result["chosen"] == [{"field": "city", "value": "Bonn", "from": 2}]
     card = crm("show", "1", "-o", "json").json()
     assert card["city"] == "Bonn"
     assert card["company"] == "ACME"
