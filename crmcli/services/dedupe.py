@@ -277,11 +277,12 @@ def find_duplicates(
 ) -> Iterator[dict]:
     """Candidate groups of duplicates, likeliest first: each a dict with `group` (its number),
     `score` (0-100, how alike the names are: the least alike member to the first), `reasons`
-    (what joined them: "same email", "same domain", "same phone", "sounds alike") and
-    `members` (id, name, email, phone, company or domain, city, `score` against the first,
-    `reasons`), oldest first: the first is the natural one to keep. Groups are connected
-    components of shared keys. `min_score` leaves out groups whose score is lower; `limit`
-    stops after that many groups. Members' details are read as the groups are yielded."""
+    (what joined them: "same email", "same domain", "same phone", "sounds alike"), `ids` (the
+    members' ids, for a merge) and `members` (id, name, email, phone, company or domain,
+    city, `score` against the first, `reasons`), oldest first: the first is the natural one
+    to keep. Groups are connected components of shared keys. `min_score` leaves out groups
+    whose score is lower; `limit` stops after that many groups. Members' details are read as
+    the groups are yielded."""
     if kind not in ("contact", "company"):
         raise Invalid("kind", f"duplicates are found among contacts and companies, not {kind}")
     keys = check_keys(by or (CONTACT_KEYS if kind == "contact" else COMPANY_KEYS), kind)
@@ -341,7 +342,7 @@ def find_duplicates(
             number += 1
             yield {
                 "group": number, "kind": kind, "score": min(m["score"] for m in members[1:]),
-                "reasons": said(mask), "members": members,
+                "reasons": said(mask), "ids": [m["id"] for m in members], "members": members,
             }  # fmt: skip
 
 

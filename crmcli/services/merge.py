@@ -322,10 +322,6 @@ def _notes(plan: _Plan, values: dict[int, Any]) -> None:
         plan.filled.append({"field": "notes", "value": joined, "from": None})
 
 
-def _count(query) -> int:
-    return query.count()
-
-
 def _contact_moves(keep_id: int, others: list[int]) -> dict[str, int]:
     """How many of each kind of record move to the survivor."""
     out = {"emails": 0, "phones": 0, "activities": 0, "tasks": 0, "deals": 0, "tags": 0}

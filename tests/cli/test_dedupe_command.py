@@ -25,6 +25,7 @@ def test_json_lists_groups_with_members_reasons_and_scores(crm, people):
     assert [[m["id"] for m in g["members"]] for g in groups] == [[1, 2, 3], [4, 5]]
     first = groups[0]
     assert first["group"] == 1 and first["kind"] == "contact"
+    assert first["ids"] == [1, 2, 3]
     assert first["reasons"] == ["same email", "same phone", "sounds alike"]
     assert {m["id"]: m["reasons"] for m in first["members"]} == {
         1: ["same email", "sounds alike"],
