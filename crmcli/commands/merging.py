@@ -52,7 +52,11 @@ def dedupe(
     min_score: Annotated[
         int,
         typer.Option(
-            "--min-score", min=0, max=100, help="Only groups whose names are this alike (0-100)."
+            "--min-score",
+            min=0,
+            max=100,
+            help="Only groups whose names are at least this alike (0-100; default 0: all).",
+            show_default=False,
         ),
     ] = 0,
     limit: Annotated[
