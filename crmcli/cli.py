@@ -99,6 +99,8 @@ COMMANDS = {
     "lost": ("deals", "lost", "Mark a deal as lost, with the reason."),
     "stages": ("deals", "stages_app", "List or change the stages of the sales process."),
     "report": ("report", "app", "Reports: sales funnel, pipeline forecast, sales."),
+    "dedupe": ("merging", "dedupe", "Find contacts or companies that are probably duplicates."),
+    "merge": ("merging", "merge", "Merge duplicate contacts or companies into one."),
     "remind": ("remind", "remind", "What is due or overdue, each occurrence once (for cron)."),
     "demo": ("demo", "demo", "Fill a database with German sample data."),
     "db": ("database", "app", "Check, upgrade and back up the database."),

@@ -1,0 +1,94 @@
+"""`crm dedupe`: candidate groups of duplicates, as a table for people and JSON for scripts."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def people(crm):
+    for args in (
+        ("Jan Meier", "-e", "jan.meier@gmail.com"),
+        ("Jan Maier", "-e", "JanMeier@googlemail.com", "-p", "030 1234567", "-c", "ACME"),
+        ("Johann Meyer", "-p", "+49 30 1234567"),
+        ("Eva Müller",),
+        ("Eva Mueller",),
+        ("Anna Schmidt",),
+    ):
+        assert crm("add", "contact", *args).exit_code == 0
+
+
+def test_json_lists_groups_with_members_reasons_and_scores(crm, people):
+    r = crm("dedupe", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    groups = r.json()
+    assert [[m["id"] for m in g["members"]] for g in groups] == [[1, 2, 3], [4, 5]]
+    first = groups[0]
+    assert first["group"] == 1 and first["kind"] == "contact"
+    assert first["ids"] == [1, 2, 3]
+    assert first["reasons"] == ["same email", "same phone", "sounds alike"]
+    assert {m["id"]: m["reasons"] for m in first["members"]} == {
+        1: ["same email", "sounds alike"],
+        2: ["same email", "same phone", "sounds alike"],
+        3: ["same phone", "sounds alike"],
+    }
+    assert first["members"][1]["company"] == "ACME"
+    assert groups[1]["score"] == 100  # Müller and Mueller
+
+
+def test_table_has_one_row_per_member(crm, people):
+    r = crm("dedupe")
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == [
+        "GROUP", "ID", "NAME", "EMAIL", "PHONE", "COMPANY", "REASON", "SCORE",
+    ]  # fmt: skip
+    assert len(lines) == 6
+    assert "Eva Mueller" in lines[5] and "sounds alike" in lines[5]
+
+
+def test_csv_and_by(crm, people):
+    r = crm("dedupe", "--by", "email", "-o", "csv")
+    assert r.stdout.splitlines() == [
+        "group,id,name,email,phone,company,reason,score",
+        "1,1,Jan Meier,jan.meier@gmail.com,,,same email,100",
+        "1,2,Jan Maier,JanMeier@googlemail.com,030 1234567,ACME,same email,89",
+    ]
+
+
+def test_nothing_found_is_success_with_empty_output(crm):
+    crm("add", "contact", "Anna")
+    r = crm("dedupe")
+    assert (r.exit_code, r.stdout) == (0, "")
+    assert "No duplicate contacts found." in r.stderr
+    r = crm("dedupe", "-o", "json")
+    assert (r.exit_code, r.json()) == (0, [])
+
+
+def test_bad_key_is_one_clear_error(crm, people):
+    r = crm("dedupe", "--by", "email,fax")
+    assert r.exit_code == 1
+    assert (
+        r.stderr
+        == "crm: error: by: cannot match contact records by 'fax' (choose email, phone, name)\n"
+    )
+
+
+def test_companies(crm):
+    crm("add", "company", "Müller Bau GmbH", "--domain", "mueller-bau.de")
+    crm("add", "company", "Mueller Bau", "--domain", "www.Mueller-Bau.de")
+    crm("add", "company", "Weber AG")
+    r = crm("dedupe", "--companies", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    [group] = r.json()
+    assert [m["name"] for m in group["members"]] == ["Müller Bau GmbH", "Mueller Bau"]
+    assert group["reasons"] == ["same domain", "sounds alike"]
+    r = crm("dedupe", "--companies")
+    assert r.stdout.splitlines()[0].split()[3] == "DOMAIN"
+
+
+def test_limit_counts_groups(crm, people):
+    r = crm("dedupe", "--limit", "1", "-o", "json")
+    assert [g["group"] for g in r.json()] == [1]
+    r = crm("dedupe", "-n", "1")
+    assert len(r.stdout.splitlines()) == 4  # header and the first group's three members

@@ -1,0 +1,124 @@
+"""`crm merge KEEP OTHER...`: conflicts shown, confirmation asked, everything moved."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def pair(crm):
+    assert crm("add", "contact", "Jan Meier", "-e", "jan@meier.de", "--city", "Köln").exit_code == 0
+    r = crm(
+        "add", "contact", "Jan Maier", "-e", "jm@maier.de", "-p", "030 1234567",
+        "--city", "Bonn", "-c", "ACME", "-t", "neu",
+    )  # fmt: skip
+    assert r.exit_code == 0
+    assert crm("log", "call", "2", "-m", "Rückruf").exit_code == 0
+    assert crm("add", "task", "Angebot", "--contact", "2").exit_code == 0
+
+
+def test_dry_run_shows_conflicts_and_moves_and_changes_nothing(crm, pair):
+    r = crm("merge", "1", "2", "--dry-run")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == ""
+    assert "Merging contact #2 Jan Maier into #1 Jan Meier:" in r.stderr
+    assert "city: keeps Köln (#1); #2 has Bonn  [--take city=2]" in r.stderr
+    assert "company: ACME from #2" in r.stderr
+    assert "moves 1 email, 1 phone, 1 activity, 1 task, 1 tag" in r.stderr
+    assert "Nothing changed" in r.stderr
+    assert crm("show", "2").exit_code == 0
+
+
+def test_dry_run_json_is_the_plan(crm, pair):
+    plan = crm("merge", "1", "2", "--dry-run", "-o", "json").json()
+    assert plan["dry_run"] is True
+    assert plan["keep"] == {"id": 1, "name": "Jan Meier"}
+    assert {c["field"] for c in plan["conflicts"]} == {"name", "city"}
+
+
+def test_conflicts_as_a_table(crm, pair):
+    r = crm("merge", "1", "2", "--dry-run", "-o", "csv")
+    assert r.stdout.splitlines() == [
+        "field,kept,kept_from,other_id,other_value",
+        "name,Jan Meier,1,2,Jan Maier",
+        "city,Köln,1,2,Bonn",
+    ]
+
+
+def test_refuses_without_a_terminal_unless_yes(crm, pair):
+    r = crm("merge", "1", "2")
+    assert r.exit_code == 1
+    assert "refusing without a terminal to ask; pass --yes" in r.stderr
+    assert crm("show", "2").exit_code == 0
+
+
+def test_asks_on_a_terminal(crm, pair, monkeypatch):
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdin_is_terminal", lambda: True)
+    r = crm("merge", "1", "2", input="n\n")
+    assert r.exit_code == 1
+    assert crm("show", "2").exit_code == 0
+    r = crm("merge", "1", "2", input="y\n")
+    assert r.exit_code == 0
+    assert "Merged #2 Jan Maier into contact #1 Jan Meier." in r.stderr
+
+
+def test_merge_with_yes_and_take(crm, pair):
+    r = crm("merge", "jan@meier.de", "jm@maier.de", "--take", "city=2", "--yes", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    result = r.json()
+    assert (result["dry_run"], result["merged"]) == (False, [{"id": 2, "name": "Jan Maier"}])
+    assert result["chosen"] == [{"field": "city", "value": "Bonn", "from": 2}]
+    card = crm("show", "1", "-o", "json").json()
+    assert card["city"] == "Bonn"
+    assert card["company"] == "ACME"
+    assert card["email"] == "jan@meier.de"
+    assert card["tags"] == ["neu"]
+    assert [a["subject"] or a["body"] for a in card["timeline"]] == ["Rückruf"]
+    assert [t["title"] for t in card["open_tasks"]] == ["Angebot"]
+    hits = crm("search", "bonn", "-o", "json").json()  # the survivor is indexed anew
+    assert [(h["kind"], h["id"]) for h in hits] == [("contact", 1)]
+
+
+@pytest.mark.xfail(
+    reason="REF resolution by merge alias and by any email is added to services/refs.py by "
+    "another part of issue 16; passes once both are merged",
+    strict=False,
+)
+def test_old_id_and_email_resolve_to_the_survivor(crm, pair):
+    assert crm("merge", "1", "2", "--yes").exit_code == 0
+    assert crm("show", "2", "-o", "json").json()["id"] == 1
+    assert crm("show", "jm@maier.de", "-o", "json").json()["id"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["1", "1"], "crm: error: merge: contact #1 cannot be merged into itself\n"),
+        (["1", "9"], "crm: error: no contact with id 9\n"),
+        (["1", "2", "--take", "city"], "crm: error: take: cannot read 'city': expected "
+                                       "FIELD=ID, e.g. city=12\n"),
+        (["1", "2", "--take", "colour=2"], None),
+        (["1", "2", "--take", "city=7"], "crm: error: take: #7 is not one of the records merged\n"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_clear_line(crm, pair, args, message):
+    r = crm("merge", *args, "--yes")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("crm: error: ") and r.stderr.count("\n") == 1
+    if message:
+        assert r.stderr == message
+    assert crm("show", "2").exit_code == 0
+
+
+def test_merge_companies(crm):
+    crm("add", "company", "Müller Bau GmbH")
+    crm("add", "company", "Mueller Bau", "--domain", "mueller-bau.de")
+    crm("add", "contact", "Jürgen Müller", "-c", "Mueller Bau")
+    r = crm("merge", "--company", "1", "2", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert "moves 1 contact" in r.stderr
+    card = crm("show", "company", "1", "-o", "json").json()
+    assert card["domain"] == "mueller-bau.de"
+    assert crm("show", "1", "-o", "json").json()["company"] == "Müller Bau GmbH"

@@ -1,0 +1,164 @@
+"""services.dedupe: candidate groups of duplicate contacts and companies."""
+
+from __future__ import annotations
+
+import pytest
+from playhouse.test_utils import count_queries
+
+from crmcli.errors import Invalid
+from crmcli.models import Company, Contact, ContactEmail, ContactPhone
+from crmcli.services import companies, contacts, dedupe
+from crmcli.values import sound_key
+
+
+def keyed() -> None:
+    """Write name_sound as every writer does (the contacts service keeps it on each write):
+    find_duplicates then groups by the indexed column alone."""
+    for cid, name in Contact.select(Contact.id, Contact.name).tuples():
+        Contact.update(name_sound=sound_key(name)).where(Contact.id == cid).execute()
+    for cid, name in Company.select(Company.id, Company.name).tuples():
+        Company.update(name_sound=sound_key(name, company=True)).where(Company.id == cid).execute()
+
+
+def groups(**kwargs) -> list[list[str]]:
+    return [[m["name"] for m in g["members"]] for g in dedupe.find_duplicates(**kwargs)]
+
+
+def add(name: str, **values) -> int:
+    return contacts.add_contact(name, **values)["id"]
+
+
+@pytest.mark.parametrize("keys_written", [True, False], ids=["keyed", "unkeyed"])
+def test_names_that_sound_alike_meet(db, keys_written):
+    for name in ("Hans Meier", "Hans Maier", "Hans Meyer", "Eva Müller", "Eva Mueller", "Ute Roth"):
+        add(name)
+    if keys_written:
+        keyed()
+    found = list(dedupe.find_duplicates(["name"]))
+    assert [[m["name"] for m in g["members"]] for g in found] == [
+        ["Eva Müller", "Eva Mueller"],
+        ["Hans Meier", "Hans Maier", "Hans Meyer"],
+    ]
+    assert all(g["reasons"] == ["sounds alike"] for g in found)
+    assert found[0]["score"] == 100  # Müller = Mueller once folded
+    assert 80 <= found[1]["score"] < 100
+    assert [g["group"] for g in found] == [1, 2]
+
+
+def test_same_email_in_another_case_or_gmail_spelling(db):
+    a = add("Jan Kowalski", email="jan.kowalski@gmail.com")
+    b = add("J. K.", email="x@example.de")
+    ContactEmail.insert(
+        contact=b,
+        email="JanKowalski+crm@GoogleMail.com",
+        email_key="jankowalski+crm@googlemail.com",
+    ).execute()
+    c = add("Someone Else", email="info@example.de")
+    # stored unevenly by an older writer: blanks and case are no difference
+    Contact.update(email_key=" X@Example.DE").where(Contact.id == b).execute()
+    d = add("Other Person")
+    ContactEmail.insert(contact=d, email="x@example.de ", email_key="x@example.de ").execute()
+    found = list(dedupe.find_duplicates(["email"]))
+    assert [[m["id"] for m in g["members"]] for g in found] == [[a, b, d]]
+    assert found[0]["reasons"] == ["same email"]
+    assert c not in [m["id"] for m in found[0]["members"]]
+
+
+def test_a_contacts_email_equal_to_a_companys_is_no_duplicate(db):
+    companies.add_company("Acme GmbH", email="info@acme.de")
+    add("Anna", email="info@acme.de")
+    add("Berta", email="berta@acme.de")
+    assert groups(by=["email"]) == []
+
+
+def test_same_phone_written_differently(db):
+    add("Anna Schulz", phone="030 1234567")
+    add("Berta Klein", phone="+49 (30) 123 45 67")
+    b = add("Carla Groß", phone="0171 9999999")
+    ContactPhone.insert(contact=b, phone="030/1234567", phone_e164="+49301234567").execute()
+    found = list(dedupe.find_duplicates(["phone"]))
+    assert [[m["name"] for m in g["members"]] for g in found] == [
+        ["Anna Schulz", "Berta Klein", "Carla Groß"]
+    ]
+    assert found[0]["reasons"] == ["same phone"]
+
+
+def test_groups_are_connected_components(db):
+    a = add("Anna Schulz", email="a@example.de")
+    b = add("Xaver Y", phone="030 1234567")
+    ContactEmail.insert(contact=b, email="A@example.de ", email_key="a@example.de ").execute()
+    c = add("Zora Z", phone="+49301234567")
+    add("Nobody", phone="040 111111")
+    keyed()
+    found = list(dedupe.find_duplicates())
+    assert len(found) == 1
+    group = found[0]
+    assert [m["id"] for m in group["members"]] == [a, b, c]  # a~b by email, b~c by phone
+    assert group["reasons"] == ["same email", "same phone"]
+    by_id = {m["id"]: m for m in group["members"]}
+    assert by_id[a]["reasons"] == ["same email"]
+    assert by_id[b]["reasons"] == ["same email", "same phone"]
+    assert by_id[a]["score"] == 100  # the first member against itself
+
+
+def test_by_chooses_the_keys(db):
+    add("Hans Meier", phone="030 1234567")
+    add("Hans Maier", phone="030 7654321")
+    keyed()
+    assert groups(by=["phone"]) == []
+    assert groups(by=["name", "phone"]) == [["Hans Meier", "Hans Maier"]]
+
+
+def test_min_score_leaves_out_groups_less_alike(db):
+    add("Anna Schulz", phone="030 1234567")
+    add("Xaver Yilmaz", phone="030 1234567")
+    assert groups(by=["phone"], min_score=50) == []
+    assert len(groups(by=["phone"])) == 1
+
+
+def test_unknown_key_is_invalid(db):
+    with pytest.raises(Invalid, match="choose email, phone, name"):
+        list(dedupe.find_duplicates(["fax"]))
+    with pytest.raises(Invalid, match="choose name, domain, phone"):
+        list(dedupe.find_duplicates(["email"], kind="company"))
+
+
+def test_companies_by_sound_domain_and_phone(db):
+    a = companies.add_company("Müller Bau GmbH", domain="www.mueller-bau.de")["id"]
+    b = companies.add_company("Mueller Bau")["id"]
+    c = companies.add_company("MB Holding", domain="Mueller-Bau.de")["id"]
+    d = companies.add_company("Schmidt & Co. KG", phone="0221 123456")["id"]
+    e = companies.add_company("Schmitt AG", phone="+49 221 123456")["id"]
+    companies.add_company("Weber GmbH")
+    keyed()
+    found = list(dedupe.find_duplicates(kind="company"))
+    members = [[m["id"] for m in g["members"]] for g in found]
+    assert sorted(members) == sorted([[a, b, c], [d, e]])
+    first = next(g for g in found if g["members"][0]["id"] == a)
+    assert first["reasons"] == ["same domain", "sounds alike"]
+    assert first["kind"] == "company"
+    assert {m["id"]: m["score"] for m in first["members"]}[b] >= 80  # legal form aside
+    assert groups(kind="company", by=["domain"]) == [["Müller Bau GmbH", "MB Holding"]]
+
+
+def test_no_duplicates_is_an_empty_result(db):
+    add("Anna")
+    assert groups() == []
+    assert groups(kind="company") == []
+
+
+def test_queries_do_not_grow_with_the_records(db):
+    """Grouping happens in SQL: the number of queries stays the same however many records
+    there are (a query per record or per pair would show here)."""
+
+    def run(n: int) -> int:
+        for i in range(n):
+            add(f"Hans Meier {i % 3}", phone=f"030 12345{i % 5:02d}")
+        keyed()
+        with count_queries() as counter:
+            list(dedupe.find_duplicates())
+        return counter.count
+
+    few = run(10)
+    Contact.delete().execute()
+    assert run(60) == few
