@@ -1005,7 +1005,7 @@ def sound_key(name: str | None, *, company: bool = False) -> str | None:
     """How a name sounds in German (Kölner Phonetik, per word, the codes sorted so that word
     order does not matter): Meier, Maier and Meyer meet, and so do Müller and Mueller.
     `company` drops legal forms (GmbH, AG, & Co. KG). None when nothing is left to compare."""
-    from cologne_phonetics import encode  # type: ignore[import-untyped]
+    from cologne_phonetics import encode
 
     words = fold(name or "").replace("&", " ").replace(".", " ").split()
     if company:

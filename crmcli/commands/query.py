@@ -43,9 +43,9 @@ def query(
 
     text = " ".join(words)
     current().db(create=False)  # (not commands.common: each keystroke pays for its import)
-    from crmcli.services import addresses
+    from crmcli.services import addressbook
 
-    found = addresses.lookup(text, limit=limit)
+    found = addressbook.lookup(text, limit=limit)
     lines = []
     if not no_header:
         if found:

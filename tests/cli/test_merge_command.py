@@ -81,11 +81,6 @@ def test_merge_with_yes_and_take(crm, pair):
     assert [(h["kind"], h["id"]) for h in hits] == [("contact", 1)]
 
 
-@pytest.mark.xfail(
-    reason="REF resolution by merge alias and by any email is added to services/refs.py by "
-    "another part of issue 16; passes once both are merged",
-    strict=False,
-)
 def test_old_id_and_email_resolve_to_the_survivor(crm, pair):
     assert crm("merge", "1", "2", "--yes").exit_code == 0
     assert crm("show", "2", "-o", "json").json()["id"] == 1

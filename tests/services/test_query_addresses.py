@@ -1,11 +1,11 @@
-"""Address completion (services.addresses): what `crm query` lists for mutt and aerc."""
+"""Address completion (services.addressbook): what `crm query` lists for mutt and aerc."""
 
 from __future__ import annotations
 
 import pytest
 
 from crmcli.models import ContactEmail
-from crmcli.services import addresses, contacts
+from crmcli.services import addressbook, contacts
 from tests.conftest import NOW
 
 
@@ -31,7 +31,7 @@ def people(db):
 
 
 def lookup(query: str, **options) -> list[tuple[str, str, str | None]]:
-    return [(a.email, a.name, a.company) for a in addresses.lookup(query, **options)]
+    return [(a.email, a.name, a.company) for a in addressbook.lookup(query, **options)]
 
 
 def test_every_email_of_a_match_primary_first(people):
@@ -76,7 +76,7 @@ def test_nothing_and_blank_find_nothing(people):
 def test_limit_counts_contacts(people):
     for i in range(5):
         contacts.add_contact(f"Müller Nummer{i}", email=f"m{i}@mueller.example", now=NOW)
-    found = addresses.lookup("müller", limit=3)
+    found = addressbook.lookup("müller", limit=3)
     assert len({a.contact_id for a in found}) == 3
 
 
@@ -90,7 +90,7 @@ def test_queries_do_not_grow_with_the_matches(people):
     for i in range(30):
         contacts.add_contact(f"Müller Nummer{i}", email=f"m{i}@mueller.example", now=NOW)
     with count_queries() as counted:
-        found = addresses.lookup("müller")
+        found = addressbook.lookup("müller")
     assert len(found) >= 30
     assert counted.count <= 8
 
@@ -99,5 +99,5 @@ def test_email_prefix_outside_the_c_locale(people, monkeypatch, db_backend):
     # A PostgreSQL database in another locale compares the prefix COLLATE "C" (no index).
     if db_backend != "pg":
         pytest.skip("SQLite compares in code point order")
-    monkeypatch.setattr(addresses, "_code_point_order", lambda: False)
+    monkeypatch.setattr(addressbook, "_code_point_order", lambda: False)
     assert lookup("anna@w") == [("anna@weiss.example", "Anna Weiß", None)]
