@@ -1,0 +1,700 @@
+"""iCalendar in and out (RFC 5545, through the `icalendar` library).
+
+In: VTODOs become tasks, VEVENTs with a known contact meetings on the timeline; each keeps
+its UID in external_id ("ical:UID"), so importing a file again changes nothing and a changed
+item updates what it made. Out: open tasks as VTODOs, birthdays, deal close dates and the
+follow-ups of open complaints as events, written one component at a time with UIDs that stay
+the same from one export to the next (a calendar app subscribed to the file sees updates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TextIO
+
+from crmcli.errors import Invalid
+from crmcli.models import Activity, Contact, ContactEmail, Deal, Task, database_proxy, utcnow
+from crmcli.values import MAX_DURATION, at_local, local_tz, to_utc
+
+PRODID = "-//crmcli//crm//DE"
+EXPORTABLE = ("tasks", "birthdays", "deals", "followups")
+BATCH = 1000
+_CHUNK = 500  # ids or keys per IN (...): well under SQLite's variable limit
+# RFC 5545 PRIORITY: 1-4 high, 5 normal, 6-9 low, 0 undefined; crm's index into PRIORITIES.
+_HIGH, _NORMAL, _LOW = 2, 1, 0
+_PRIORITY_OUT = {_HIGH: 1, _NORMAL: 5, _LOW: 9}
+# A clock a little ahead elsewhere is no reason to refuse a meeting that just ended.
+_SLACK = timedelta(minutes=5)
+
+
+@dataclass
+class IcsResult:
+    """What an import did (or, with dry_run, would do)."""
+
+    dry_run: bool = False
+    tasks_new: int = 0
+    tasks_updated: int = 0
+    tasks_unchanged: int = 0
+    meetings_new: int = 0
+    meetings_unchanged: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    task_ids: list[int] = field(default_factory=list)
+    activity_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "dry_run": self.dry_run, "tasks_new": self.tasks_new,
+            "tasks_updated": self.tasks_updated, "tasks_unchanged": self.tasks_unchanged,
+            "meetings_new": self.meetings_new, "meetings_unchanged": self.meetings_unchanged,
+            "skipped": len(self.skipped),
+            "skipped_items": [{"where": w, "reason": r} for w, r in self.skipped],
+            "warnings": [{"where": w, "warning": r} for w, r in self.warnings],
+            "task_ids": self.task_ids, "activity_ids": self.activity_ids,
+        }  # fmt: skip
+
+
+class _Skip(Exception):
+    """A component crm cannot represent: counted as skipped with the reason, not an error."""
+
+
+# ---------------------------------------------------------------- reading the file
+
+
+def _read(source: str | os.PathLike | bytes) -> tuple[str, list]:
+    """The file's name for messages and its calendars; Invalid for anything that is not a
+    whole iCalendar file (binary, another format, a calendar never closed, a bad value)."""
+    from crmcli.values import decode_text
+
+    if isinstance(source, bytes):
+        name, data = "input", source
+    else:
+        name = os.fspath(source)
+        with open(name, "rb") as fh:
+            data = fh.read()
+    if b"\x00" in data:
+        raise Invalid(None, f"{name} is a binary file, not iCalendar")
+    text = decode_text(data)
+    lines = [ln.strip().upper() for ln in text.splitlines() if ln.strip()]
+    if not lines or lines[0] != "BEGIN:VCALENDAR":
+        raise Invalid(None, f"{name} is not an iCalendar file (it does not start BEGIN:VCALENDAR)")
+    if lines[-1] != "END:VCALENDAR" or lines.count("BEGIN:VCALENDAR") != lines.count(
+        "END:VCALENDAR"
+    ):
+        raise Invalid(None, f"{name} is truncated: BEGIN:VCALENDAR is never closed")
+    from icalendar import Calendar
+
+    try:
+        calendars = Calendar.from_ical(text, multiple=True)
+    except Exception as err:  # icalendar raises ValueError mostly, others on odd input
+        raise Invalid(None, f"{name} is not readable iCalendar: {_reason(err)}") from None
+    return name, calendars
+
+
+def _reason(err: Exception) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _text(comp, key: str) -> str | None:
+    value = comp.get(key)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _moment(comp, key: str, where: str, warn) -> tuple[datetime, bool] | None:
+    """A DATE or DATE-TIME property as (UTC moment, has a time of day): a date is its local
+    midnight; a floating time, or one in a zone nobody knows, is local time."""
+    prop = comp.get(key)
+    if prop is None:
+        return None
+    value = comp.decoded(key)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            tzid = getattr(prop, "params", {}).get("TZID")
+            if tzid:
+                warn(where, f"unknown time zone {tzid!r} in {key}: read as local time")
+            value = value.replace(tzinfo=local_tz())
+        return to_utc(value), True
+    if isinstance(value, date):
+        return at_local(value, time()), False
+    raise Invalid(key, f"{where}: {key} is not a date or a date and time")
+
+
+def _rule(comp, where: str, warn) -> str | None:
+    """The VTODO's RRULE as crm stores it (UNTIL as local wall time), or _Skip when crm
+    cannot repeat a task that way."""
+    from crmcli.values import parse_every
+
+    prop = comp.get("RRULE")
+    if prop is None:
+        return None
+    if isinstance(prop, list):
+        if len(prop) > 1:
+            raise _Skip("more than one RRULE (crm repeats a task by one rule)")
+        prop = prop[0]
+    text = prop.to_ical().decode()
+    for key in ("RDATE", "EXDATE"):
+        if comp.get(key) is not None:
+            warn(where, f"{key} ignored: crm repeats by the rule alone")
+
+    def wall(m: re.Match[str]) -> str:
+        stamp, utc = m[1], m[2]
+        if len(stamp) == 8:  # a date: the whole day is in the series
+            return f"UNTIL={stamp}T235959"
+        moment = datetime.strptime(stamp, "%Y%m%dT%H%M%S")
+        if utc:
+            moment = moment.replace(tzinfo=UTC).astimezone(local_tz()).replace(tzinfo=None)
+        return f"UNTIL={moment:%Y%m%dT%H%M%S}"
+
+    text = re.sub(r"UNTIL=(\d{8}(?:T\d{6})?)(Z?)", wall, text, flags=re.I)
+    try:
+        return parse_every(text, field="RRULE")
+    except Invalid as err:
+        raise _Skip(f"recurrence crm cannot represent: {err.why}") from None
+
+
+def _priority(comp, where: str, warn) -> int:
+    raw = comp.get("PRIORITY")
+    if raw is None:
+        return _NORMAL
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        warn(where, f"PRIORITY {str(raw)!r} is not a number: normal")
+        return _NORMAL
+    if 1 <= value <= 4:
+        return _HIGH
+    if 6 <= value <= 9:
+        return _LOW
+    return _NORMAL
+
+
+def _categories(comp) -> list[str]:
+    found = comp.get("CATEGORIES")
+    items = found if isinstance(found, list) else [found] if found is not None else []
+    names: list[str] = []
+    for item in items:
+        names += [str(c).strip() for c in getattr(item, "cats", [item]) if str(c).strip()]
+    return names
+
+
+def _uid(comp, *parts: Any) -> str:
+    """The UID, or one made from the content (the same content gives the same one), so a
+    file without UIDs also imports once."""
+    uid = _text(comp, "UID")
+    if uid:
+        return uid
+    digest = hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()[:20]
+    return f"crmcli-nouid-{digest}"
+
+
+def _task_of(comp, where: str, warn, now: datetime) -> dict:
+    title = _text(comp, "SUMMARY")
+    if not title:
+        raise _Skip("no SUMMARY (a task needs a title)")
+    status = (_text(comp, "STATUS") or "").upper()
+    if status == "CANCELLED":
+        raise _Skip("cancelled")
+    due = _moment(comp, "DUE", where, warn)
+    if due is None:
+        start = _moment(comp, "DTSTART", where, warn)
+        if start is not None:
+            length = comp.decoded("DURATION") if comp.get("DURATION") is not None else None
+            due = (start[0] + length, start[1]) if isinstance(length, timedelta) else start
+    rule = _rule(comp, where, warn)
+    if rule and due is None:
+        raise _Skip("a recurring task needs DUE or DTSTART (the series starts there)")
+    completed = _moment(comp, "COMPLETED", where, warn)
+    done = status == "COMPLETED" or completed is not None
+    note = _text(comp, "DESCRIPTION")
+    categories = _categories(comp)
+    if categories:
+        note = "\n\n".join(filter(None, [note, "Categories: " + ", ".join(categories)]))
+    uid = _uid(comp, "VTODO", title, due, rule, note)
+    return {
+        "external_id": f"ical:{uid}", "title": title, "note": note,
+        "due_at": due[0] if due else None, "due_has_time": bool(due and due[1]),
+        "rrule": rule, "priority": _priority(comp, where, warn),
+        "done_at": (completed[0] if completed else now) if done else None,
+    }  # fmt: skip
+
+
+_MAILTO = re.compile(r"(?i)^mailto:")
+
+
+def _emails(comp, key: str) -> list[str]:
+    found = comp.get(key)
+    values = found if isinstance(found, list) else [found] if found is not None else []
+    out = []
+    for value in values:
+        text = _MAILTO.sub("", str(value).strip()).strip().lower()
+        if "@" in text:
+            out.append(text)
+    return out
+
+
+def _meeting_of(comp, where: str, warn, now: datetime) -> dict:
+    if (_text(comp, "STATUS") or "").upper() == "CANCELLED":
+        raise _Skip("cancelled")
+    start = _moment(comp, "DTSTART", where, warn)
+    if start is None:
+        raise _Skip("no DTSTART")
+    at, timed = start
+    if at > now + _SLACK:
+        raise _Skip("in the future: the timeline records what happened")
+    minutes = None
+    end = _moment(comp, "DTEND", where, warn)
+    if end is not None:
+        length: Any = end[0] - at
+    else:
+        length = comp.decoded("DURATION") if comp.get("DURATION") is not None else None
+    if timed and isinstance(length, timedelta):
+        minutes = round(length.total_seconds() / 60)
+        minutes = minutes if 0 < minutes <= MAX_DURATION else None
+    subject = _text(comp, "SUMMARY")
+    body = _text(comp, "DESCRIPTION")
+    location = _text(comp, "LOCATION")
+    if location:
+        body = "\n\n".join(filter(None, [body, f"Location: {location}"]))
+    uid = _uid(comp, "VEVENT", subject, at)
+    recurrence = comp.get("RECURRENCE-ID")
+    external = f"ical:{uid}" + (f"/{recurrence.to_ical().decode()}" if recurrence else "")
+    return {
+        "external_id": external, "occurred_at": at, "duration_min": minutes,
+        "subject": subject, "body": body,
+        # The organizer first: who called the meeting is whom it was with, when crm knows them.
+        "emails": _emails(comp, "ORGANIZER") + _emails(comp, "ATTENDEE"),
+    }  # fmt: skip
+
+
+def _items(calendars: list, result: IcsResult, now: datetime) -> tuple[list, list]:
+    """(tasks, meetings) as plain dicts, each with where it is in the file; what cannot be
+    represented goes to result.skipped."""
+    tasks: list[tuple[str, dict]] = []
+    meetings: list[tuple[str, dict]] = []
+    counts = {"VTODO": 0, "VEVENT": 0}
+
+    def warn(where: str, text: str) -> None:
+        result.warnings.append((where, text))
+
+    for calendar in calendars:
+        for comp in calendar.walk():
+            if comp.name not in counts:
+                continue
+            counts[comp.name] += 1
+            summary = _text(comp, "SUMMARY")
+            where = f"{comp.name} {counts[comp.name]}" + (f" {summary[:40]!r}" if summary else "")
+            try:
+                if comp.name == "VTODO":
+                    tasks.append((where, _task_of(comp, where, warn, now)))
+                else:
+                    meetings.append((where, _meeting_of(comp, where, warn, now)))
+            except _Skip as skip:
+                result.skipped.append((where, str(skip)))
+            except Invalid:
+                raise
+            except Exception as err:  # a value icalendar read but cannot hand over
+                raise Invalid(None, f"{where}: {_reason(err)}") from None
+    return tasks, meetings
+
+
+# ---------------------------------------------------------------- import
+
+
+def import_ics(
+    source: str | os.PathLike | bytes, *, dry_run: bool = False, now: datetime | None = None
+) -> IcsResult:
+    """Import an .ics file (a path, or its bytes): VTODOs as tasks, VEVENTs with a known
+    contact as meetings, all in one transaction (rolled back with dry_run)."""
+    now = now or utcnow()
+    result = IcsResult(dry_run=dry_run)
+    _, calendars = _read(source)
+    tasks, meetings = _items(calendars, result, now)
+    with database_proxy.atomic() as txn:
+        _import_tasks(tasks, result, now)
+        _import_meetings(meetings, result, now)
+        if dry_run:
+            txn.rollback()
+    return result
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_TASK_FIELDS = ("title", "note", "due_at", "due_has_time", "rrule", "priority")
+
+
+def _import_tasks(items: list[tuple[str, dict]], result: IcsResult, now: datetime) -> None:
+    from crmcli.services import tasks as task_service
+
+    keys = list({row["external_id"] for _, row in items})
+    existing: dict[str, tuple] = {}
+    columns = (Task.external_id, Task.id, *(getattr(Task, f) for f in _TASK_FIELDS))
+    for part in _chunks(keys):
+        for ext, *rest in (
+            Task.select(*columns, Task.done_at).where(Task.external_id.in_(part)).tuples()
+        ):
+            existing[ext] = tuple(rest)
+    seen: set[str] = set()
+    for where, row in items:
+        ext = row["external_id"]
+        if ext in seen:
+            result.skipped.append((where, "the same UID appears earlier in the file"))
+            continue
+        seen.add(ext)
+        try:
+            if ext in existing:
+                _update_task(existing[ext], row, result, now)
+            else:
+                card = task_service.add_task(
+                    row["title"], due_at=row["due_at"], due_has_time=row["due_has_time"],
+                    rrule=row["rrule"], priority=row["priority"], note=row["note"], now=now,
+                )  # fmt: skip
+                done = {"open_due_at": None, "remind_at": None} if row["done_at"] else {}
+                Task.update(external_id=ext, done_at=row["done_at"], **done).where(
+                    Task.id == card["id"]
+                ).execute()
+                result.tasks_new += 1
+                result.task_ids.append(card["id"])
+        except Invalid as err:
+            if err.field not in ("every", "until", "RRULE"):
+                raise Invalid(err.field, f"{where}: {err.why}") from None
+            result.skipped.append((where, f"recurrence crm cannot represent: {err.why}"))
+
+
+def _update_task(stored: tuple, row: dict, result: IcsResult, now: datetime) -> None:
+    from crmcli.db import epoch
+    from crmcli.services import tasks as task_service
+
+    task_id, *values, done_at = stored
+    current = dict(zip(_TASK_FIELDS, values, strict=True))
+    current["due_has_time"] = bool(current["due_has_time"])
+    if done_at is not None and current["rrule"] and row["done_at"] is None:
+        # Done in crm, and its next occurrence spawned: the series went on here; the file's
+        # first occurrence would open it a second time.
+        if Task.select(Task.id).where(Task.previous == task_id).exists():
+            result.tasks_unchanged += 1
+            return
+    changes = {k: row[k] for k in _TASK_FIELDS if row[k] != current[k]}
+    done_changed = (row["done_at"] is None) != (done_at is None)
+    if not changes and not done_changed:
+        result.tasks_unchanged += 1
+        return
+    if changes:
+        task_service.edit_task(task_id, changes, now=now)
+    if done_changed and row["done_at"] is not None:
+        Task.update(done_at=row["done_at"], open_due_at=None, remind_at=None, updated_at=now).where(
+            Task.id == task_id
+        ).execute()
+    elif done_changed:
+        due = task_service.effective_due()
+        Task.update(done_at=None, open_due_at=due, remind_at=epoch(due), updated_at=now).where(
+            Task.id == task_id
+        ).execute()
+    result.tasks_updated += 1
+    result.task_ids.append(task_id)
+
+
+def _known_contacts(emails: list[str]) -> dict[str, int]:
+    """{lower-cased email: contact id} for the emails crm knows, by any of a contact's emails."""
+    found: dict[str, int] = {}
+    for part in _chunks(sorted(set(emails))):
+        found.update(
+            ContactEmail.select(ContactEmail.email_key, ContactEmail.contact)
+            .where(ContactEmail.email_key.in_(part))
+            .tuples()
+        )
+        for key, cid in (
+            Contact.select(Contact.email_key, Contact.id)
+            .where(Contact.email_key.in_(part))
+            .tuples()
+        ):
+            found.setdefault(key, cid)
+    return found
+
+
+def _import_meetings(items: list[tuple[str, dict]], result: IcsResult, now: datetime) -> None:
+    from crmcli.services import activities
+
+    known = _known_contacts([e for _, row in items for e in row["emails"]])
+    keys = list({row["external_id"] for _, row in items})
+    existing: set[str] = set()
+    for part in _chunks(keys):
+        query = Activity.select(Activity.external_id).where(Activity.external_id.in_(part))
+        existing.update(e for (e,) in query.tuples())
+    for where, row in items:
+        contact_id = next((known[e] for e in row["emails"] if e in known), None)
+        if contact_id is None:
+            why = "no attendee or organizer is a known contact"
+            result.skipped.append((where, why if row["emails"] else "no attendees"))
+            continue
+        ext = row["external_id"]
+        if ext in existing:
+            result.meetings_unchanged += 1
+            continue
+        existing.add(ext)
+        try:
+            card = activities.log_activity(
+                "meeting", contact_id=contact_id, occurred_at=row["occurred_at"],
+                subject=row["subject"], body=row["body"], duration_min=row["duration_min"],
+                now=now,
+            )  # fmt: skip
+        except Invalid as err:
+            raise Invalid(err.field, f"{where}: {err.why}") from None
+        Activity.update(external_id=ext).where(Activity.id == card["id"]).execute()
+        result.meetings_new += 1
+        result.activity_ids.append(card["id"])
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_calendar(
+    out: TextIO,
+    *,
+    what: Iterable[str] = EXPORTABLE,
+    include_done: bool = False,
+    contact_id: int | None = None,
+    open_after: timedelta | None = None,
+    now: datetime | None = None,
+    **filters: Any,
+) -> int:
+    """Write a VCALENDAR to `out`, component by component as rows are read (batches keyed
+    by id): open tasks (done ones too with include_done), birthdays, open deals' expected
+    close dates, follow-ups of open inquiries/complaints/returns. Returns how many
+    components were written. `contact_id` keeps the items of one contact; other list
+    filters have no meaning for a calendar and are refused (None values are ignored)."""
+    given = sorted(k for k, v in filters.items() if v not in (None, (), [], False))
+    if given:
+        raise Invalid("filter", f"a calendar export has no filter {', '.join(given)}")
+    wanted = list(dict.fromkeys(what))
+    unknown = [w for w in wanted if w not in EXPORTABLE]
+    if unknown:
+        raise Invalid("what", f"cannot export {', '.join(unknown)} ({', '.join(EXPORTABLE)})")
+    from crmcli.services.reminders import DEFAULT_OPEN_AFTER
+
+    now = now or utcnow()
+    writers = {
+        "tasks": lambda: _task_components(include_done, contact_id),
+        "birthdays": lambda: _birthday_components(contact_id),
+        "deals": lambda: _deal_components(contact_id),
+        "followups": lambda: _followup_components(open_after or DEFAULT_OPEN_AFTER, contact_id),
+    }
+    out.write(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        f"PRODID:{PRODID}\r\nCALSCALE:GREGORIAN\r\nX-WR-CALNAME:crm\r\n"
+    )
+    count = 0
+    for name in wanted:
+        for comp in writers[name]():
+            if comp.get("DTSTAMP") is None:
+                comp.add("dtstamp", now)
+            out.write(comp.to_ical().decode("utf-8"))
+            count += 1
+    out.write("END:VCALENDAR\r\n")
+    return count
+
+
+def _batched(select, id_field, where=None) -> Iterator[tuple]:
+    """Rows of `select` by id, BATCH at a time (keyset paging: memory stays flat)."""
+    last = 0
+    while True:
+        query = select.where(id_field > last)
+        if where is not None:
+            query = query.where(where)
+        rows = list(query.order_by(id_field).limit(BATCH).tuples())
+        yield from rows
+        if len(rows) < BATCH:
+            return
+        last = rows[-1][0]
+
+
+def _local_day(moment: datetime) -> date:
+    return to_utc(moment).astimezone(local_tz()).date()
+
+
+def _stamped(comp, created: datetime | None, updated: datetime | None) -> None:
+    if updated is not None:
+        comp.add("dtstamp", to_utc(updated))
+        comp.add("last-modified", to_utc(updated))
+    if created is not None:
+        comp.add("created", to_utc(created))
+
+
+def _export_rule(rule: str, timed: bool) -> str:
+    """crm's rule for a calendar: UNTIL (local wall time in crm) in UTC next to a DUE in
+    UTC, a date next to a DUE that is a date (RFC 5545 wants the same kind)."""
+
+    def until(m: re.Match[str]) -> str:
+        stamp = (m[1] + "T000000")[:15]
+        wall = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=local_tz())
+        if not timed:
+            return f"UNTIL={wall:%Y%m%d}"
+        return f"UNTIL={to_utc(wall):%Y%m%dT%H%M%S}Z"
+
+    return re.sub(r"UNTIL=(\d{8}(?:T\d{6})?)Z?", until, rule, flags=re.I)
+
+
+def _task_components(include_done: bool, contact_id: int | None) -> Iterator:
+    from icalendar import Todo, vRecur
+    from peewee import JOIN
+
+    from crmcli.services.tasks import has_time
+
+    select = Task.select(
+        Task.id, Task.title, Task.note, Task.due_at, Task.due_has_time, Task.snoozed_until,
+        Task.rrule, Task.priority, Task.done_at, Task.created_at, Task.updated_at, Contact.name,
+    ).join(Contact, JOIN.LEFT_OUTER, on=(Task.contact == Contact.id))  # fmt: skip
+    where = None if include_done else Task.done_at.is_null()
+    if contact_id is not None:
+        mine = Task.contact == contact_id
+        where = mine if where is None else where & mine
+    for row in _batched(select, Task.id, where):
+        (tid, title, note, due, has_clock, snoozed, rule, prio, done, created, updated,
+         contact) = row  # fmt: skip
+        todo = Todo()
+        todo.add("uid", f"crmcli-task-{tid}@crmcli")
+        _stamped(todo, created, updated)
+        todo.add("summary", title)
+        if note:
+            todo.add("description", note)
+        timed = has_time({"due_has_time": has_clock, "snoozed_until": snoozed})
+        effective = snoozed or due
+        if effective is not None:
+            todo.add("due", to_utc(effective) if timed else _local_day(effective))
+        if rule and due is not None:
+            todo.add("dtstart", to_utc(due) if timed else _local_day(due))
+            todo.add("rrule", vRecur.from_ical(_export_rule(rule, timed)))
+        todo.add("priority", _PRIORITY_OUT.get(prio, 5))
+        if contact:
+            todo.add("contact", contact)
+        if done is not None:
+            todo.add("status", "COMPLETED")
+            todo.add("completed", to_utc(done))
+        else:
+            todo.add("status", "NEEDS-ACTION")
+        yield todo
+
+
+def _all_day(uid: str, day: date, summary: str, description: str | None = None):
+    from icalendar import Event
+
+    event = Event()
+    event.add("uid", uid)
+    event.add("summary", summary)
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    event.add("transp", "TRANSPARENT")
+    if description:
+        event.add("description", description)
+    return event
+
+
+def _birthday_components(contact_id: int | None) -> Iterator:
+    from icalendar import vRecur
+
+    from crmcli.values import NO_YEAR
+
+    select = Contact.select(
+        Contact.id, Contact.name, Contact.birthday, Contact.created_at, Contact.updated_at
+    )
+    where = Contact.birthday.is_null(False)
+    if contact_id is not None:
+        where &= Contact.id == contact_id
+    for cid, name, born, created, updated in _batched(select, Contact.id, where):
+        # A birthday without a year starts in 2000, a leap year, so 29 February has a day.
+        first = date(2000, born.month, born.day) if born.year == NO_YEAR else born
+        event = _all_day(f"crmcli-birthday-{cid}@crmcli", first, f"Birthday: {name}")
+        rule = "FREQ=YEARLY"
+        if (born.month, born.day) == (2, 29):  # celebrated on the 28th in other years
+            rule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1"
+        event.add("rrule", vRecur.from_ical(rule))
+        event.add("categories", ["Birthday"])
+        _stamped(event, created, updated)
+        yield event
+
+
+def _deal_components(contact_id: int | None) -> Iterator:
+    from peewee import JOIN
+
+    from crmcli.models import Stage
+    from crmcli.values import format_money
+
+    select = (
+        Deal.select(
+            Deal.id,
+            Deal.title,
+            Deal.expected_close,
+            Deal.amount_cents,
+            Deal.currency,
+            Stage.name,
+            Contact.name,
+            Deal.created_at,
+            Deal.updated_at,
+        )  # fmt: skip
+        .join(Stage, on=(Deal.stage == Stage.id))
+        .switch(Deal)
+        .join(Contact, JOIN.LEFT_OUTER, on=(Deal.contact == Contact.id))
+    )
+    where = Deal.closed_at.is_null() & Deal.expected_close.is_null(False)
+    if contact_id is not None:
+        where &= Deal.contact == contact_id
+    for did, title, close, cents, currency, stage, contact, created, updated in _batched(
+        select, Deal.id, where
+    ):
+        details = [f"Stage: {stage}", f"Amount: {format_money(cents, currency)}"]
+        if contact:
+            details.append(f"Contact: {contact}")
+        event = _all_day(
+            f"crmcli-deal-{did}@crmcli", close, f"Close deal: {title}", "\n".join(details)
+        )
+        _stamped(event, created, updated)
+        yield event
+
+
+def _followup_components(after: timedelta, contact_id: int | None) -> Iterator:
+    from peewee import JOIN
+
+    from crmcli.models import Company
+
+    select = (
+        Activity.select(
+            Activity.id,
+            Activity.kind,
+            Activity.subject,
+            Activity.body,
+            Activity.occurred_at,
+            Contact.name,
+            Company.name,
+            Activity.created_at,
+            Activity.updated_at,
+        )  # fmt: skip
+        .join(Contact, JOIN.LEFT_OUTER, on=(Activity.contact == Contact.id))
+        .switch(Activity)
+        .join(Company, JOIN.LEFT_OUTER, on=(Activity.company == Company.id))
+    )
+    where = Activity.status == "open"
+    if contact_id is not None:
+        where &= Activity.contact == contact_id
+    for aid, kind, subject, body, at, contact, company, created, updated in _batched(
+        select, Activity.id, where
+    ):
+        who = contact or company or ""
+        what = subject or (body or "").split("\n")[0][:60]
+        summary = f"Follow up {kind}: {who}" + (f" ({what})" if what else "")
+        description = f"Open {kind} #{aid} since {_local_day(at).isoformat()}"
+        event = _all_day(
+            f"crmcli-followup-{aid}@crmcli", _local_day(at + after), summary, description
+        )
+        _stamped(event, created, updated)
+        yield event
