@@ -275,9 +275,10 @@ def _meeting_of(comp, where: str, warn, now: datetime) -> dict:
     }  # fmt: skip
 
 
-def _items(calendars: list, result: IcsResult, now: datetime) -> tuple[list, list]:
-    """(tasks, meetings) as plain dicts, each with where it is in the file; what cannot be
-    represented goes to result.skipped."""
+def _items(calendars: list, result: IcsResult, now: datetime) -> tuple[list, list, dict]:
+    """(tasks, meetings) as plain dicts, each with where it is in the file, and {where: its
+    position in the file}; what cannot be represented goes to result.skipped."""
+    order: dict[str, int] = {}
     tasks: list[tuple[str, dict]] = []
     meetings: list[tuple[str, dict]] = []
     counts = {"VTODO": 0, "VEVENT": 0}
@@ -292,6 +293,7 @@ def _items(calendars: list, result: IcsResult, now: datetime) -> tuple[list, lis
             counts[comp.name] += 1
             summary = _text(comp, "SUMMARY")
             where = f"{comp.name} {counts[comp.name]}" + (f" {summary[:40]!r}" if summary else "")
+            order[where] = len(order)
             try:
                 if comp.name == "VTODO":
                     tasks.append((where, _task_of(comp, where, warn, now)))
@@ -303,7 +305,7 @@ def _items(calendars: list, result: IcsResult, now: datetime) -> tuple[list, lis
                 raise
             except Exception as err:  # a value icalendar read but cannot hand over
                 raise Invalid(None, f"{where}: {_reason(err)}") from None
-    return tasks, meetings
+    return tasks, meetings, order
 
 
 # ---------------------------------------------------------------- import
@@ -317,12 +319,15 @@ def import_ics(
     now = now or utcnow()
     result = IcsResult(dry_run=dry_run)
     _, calendars = _read(source)
-    tasks, meetings = _items(calendars, result, now)
+    tasks, meetings, order = _items(calendars, result, now)
     with database_proxy.atomic() as txn:
         _import_tasks(tasks, result, now)
         _import_meetings(meetings, result, now)
         if dry_run:
             txn.rollback()
+            result.task_ids, result.activity_ids = [], []  # rolled back: no such records
+    # In the order of the file (skips found while writing came last).
+    result.skipped.sort(key=lambda item: order.get(item[0], -1))
     return result
 
 
@@ -379,13 +384,15 @@ def _update_task(stored: tuple, row: dict, result: IcsResult, now: datetime) -> 
     task_id, *values, done_at = stored
     current = dict(zip(_TASK_FIELDS, values, strict=True))
     current["due_has_time"] = bool(current["due_has_time"])
-    if done_at is not None and current["rrule"] and row["done_at"] is None:
-        # Done in crm, and its next occurrence spawned: the series went on here; the file's
-        # first occurrence would open it a second time.
-        if Task.select(Task.id).where(Task.previous == task_id).exists():
-            result.tasks_unchanged += 1
-            return
+    # Done in crm, and its next occurrence spawned: the series went on here; the file's
+    # first occurrence would open it a second time.
+    went_on = done_at is not None and current["rrule"] and row["done_at"] is None
+    if went_on and Task.select(Task.id).where(Task.previous == task_id).exists():
+        result.tasks_unchanged += 1
+        return
     changes = {k: row[k] for k in _TASK_FIELDS if row[k] != current[k]}
+    if "rrule" in changes and _rule_parts(row["rrule"]) == _rule_parts(current["rrule"]):
+        del changes["rrule"]  # the same rule, its parts in another order
     done_changed = (row["done_at"] is None) != (done_at is None)
     if not changes and not done_changed:
         result.tasks_unchanged += 1
@@ -403,6 +410,10 @@ def _update_task(stored: tuple, row: dict, result: IcsResult, now: datetime) -> 
         ).execute()
     result.tasks_updated += 1
     result.task_ids.append(task_id)
+
+
+def _rule_parts(rule: str | None) -> frozenset[str]:
+    return frozenset(p for p in (rule or "").upper().split(";") if p)
 
 
 def _known_contacts(emails: list[str]) -> dict[str, int]:
