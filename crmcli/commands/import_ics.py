@@ -30,9 +30,11 @@ def ics(
     ] = False,
     output: c.ResultOpt = None,
 ) -> None:
-    """Import an iCalendar file: VTODOs become tasks (due date and time, recurrence,
-    priority, done), VEVENTs meetings on the timeline of a known contact (an attendee or the
-    organizer, by any of the contact's emails). Each item's UID is kept, so importing the
+    """Import an iCalendar file: to-dos as tasks, events as meetings with known contacts.
+
+    VTODOs become tasks (due date and time, recurrence, priority, done), VEVENTs meetings on
+    the timeline of a known contact (an attendee or the organizer, by any of the contact's
+    emails). Each item's UID is kept, so importing the
     same file again changes nothing and a changed item updates its task. Events without a
     known contact, events still to come, cancelled items and recurrences crm cannot repeat
     (hourly, several rules) are skipped and listed. The whole file lands in one

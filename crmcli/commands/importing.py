@@ -8,7 +8,8 @@ import typer
 from crmcli.commands import import_ics
 
 app = typer.Typer(
-    help="Import tasks and meetings from calendar files.",
+    help="Import tasks and meetings from calendar files.\n\nExample:\n\n\b\n"
+    "crm import ics ~/Downloads/tasks.ics --dry-run",
     no_args_is_help=True,
     add_completion=False,
 )
