@@ -480,3 +480,16 @@ def test_followups_after_a_custom_wait(filled):
     text, _ = export(what=("followups",), open_after=timedelta(days=7))
     [event] = parse(text).walk("VEVENT")
     assert event.decoded("DTSTART") == date(2026, 11, 27)
+
+
+def test_export_escapes_text_and_folds_long_lines_at_75_octets(db):
+    note = "Größe; Farbe, Menge\\Preis\nZweite Zeile: " + "äöü" * 40
+    tasks.add_task("Über-lange Aufgabe " + "ß" * 60, note=note, now=NOW)
+    text, _ = export(what=("tasks",))
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    assert "\n" not in text.replace("\r\n", "")
+    todo = parse(text).walk("VTODO")[0]
+    assert str(todo["DESCRIPTION"]) == note
+    assert str(todo["SUMMARY"]) == "Über-lange Aufgabe " + "ß" * 60
+    result = ical.import_ics(text.encode("utf-8"), now=NOW)
+    assert result.tasks_new == 1 and tasks.get_task(result.task_ids[0])["note"] == note
