@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from crmcli.errors import Invalid
 from crmcli.models import Activity, Contact, ContactEmail, Deal, Task, database_proxy, utcnow
+from crmcli.services import limits
 from crmcli.values import MAX_DURATION, at_local, local_tz, to_utc
 
 PRODID = "-//crmcli//crm//DE"
@@ -28,6 +29,8 @@ _CHUNK = 500  # ids or keys per IN (...): well under SQLite's variable limit
 # RFC 5545 PRIORITY: 1-4 high, 5 normal, 6-9 low, 0 undefined; crm's index into PRIORITIES.
 _HIGH, _NORMAL, _LOW = 2, 1, 0
 _PRIORITY_OUT = {_HIGH: 1, _NORMAL: 5, _LOW: 9}
+# Years a date may have: a day either side of them must still be a date after time zones.
+_EARLIEST, _LATEST = 2, 9998
 # A clock a little ahead elsewhere is no reason to refuse a meeting that just ended.
 _SLACK = timedelta(minutes=5)
 
@@ -115,7 +118,11 @@ def _moment(comp, key: str, where: str, warn) -> tuple[datetime, bool] | None:
     prop = comp.get(key)
     if prop is None:
         return None
+    if isinstance(prop, list):
+        raise Invalid(None, f"{where}: {key} is given {len(prop)} times")
     value = comp.decoded(key)
+    if isinstance(value, date) and not _EARLIEST <= value.year <= _LATEST:
+        raise Invalid(None, f"{where}: {key} {value.isoformat()} is out of range")
     if isinstance(value, datetime):
         if value.tzinfo is None:
             tzid = getattr(prop, "params", {}).get("TZID")
@@ -125,7 +132,7 @@ def _moment(comp, key: str, where: str, warn) -> tuple[datetime, bool] | None:
         return to_utc(value), True
     if isinstance(value, date):
         return at_local(value, time()), False
-    raise Invalid(key, f"{where}: {key} is not a date or a date and time")
+    raise Invalid(None, f"{where}: {key} is not a date or a date and time")
 
 
 def _rule(comp, where: str, warn) -> str | None:
@@ -186,6 +193,15 @@ def _categories(comp) -> list[str]:
     return names
 
 
+def _shortened(title: str, text: str | None, limit: int, where: str, warn) -> tuple:
+    """A SUMMARY longer than crm's title: cut, the whole of it kept first in the text."""
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title, text
+    warn(where, f"SUMMARY of {len(title):,} characters cut to {limit}; all of it is in the note")
+    return title[: limit - 3] + "...", "\n\n".join(filter(None, [title, text]))
+
+
 def _uid(comp, *parts: Any) -> str:
     """The UID, or one made from the content (the same content gives the same one), so a
     file without UIDs also imports once."""
@@ -215,6 +231,7 @@ def _task_of(comp, where: str, warn, now: datetime) -> dict:
     completed = _moment(comp, "COMPLETED", where, warn)
     done = status == "COMPLETED" or completed is not None
     note = _text(comp, "DESCRIPTION")
+    title, note = _shortened(title, note, limits.NAME, where, warn)
     categories = _categories(comp)
     if categories:
         note = "\n\n".join(filter(None, [note, "Categories: " + ", ".join(categories)]))
@@ -261,11 +278,15 @@ def _meeting_of(comp, where: str, warn, now: datetime) -> dict:
         minutes = minutes if 0 < minutes <= MAX_DURATION else None
     subject = _text(comp, "SUMMARY")
     body = _text(comp, "DESCRIPTION")
+    if subject:
+        subject, body = _shortened(subject, body, limits.SUBJECT, where, warn)
     location = _text(comp, "LOCATION")
     if location:
         body = "\n\n".join(filter(None, [body, f"Location: {location}"]))
     uid = _uid(comp, "VEVENT", subject, at)
     recurrence = comp.get("RECURRENCE-ID")
+    if isinstance(recurrence, list):
+        raise Invalid(None, f"{where}: RECURRENCE-ID is given {len(recurrence)} times")
     external = f"ical:{uid}" + (f"/{recurrence.to_ical().decode()}" if recurrence else "")
     return {
         "external_id": external, "occurred_at": at, "duration_min": minutes,
@@ -375,6 +396,8 @@ def _import_tasks(items: list[tuple[str, dict]], result: IcsResult, now: datetim
             if err.field not in ("every", "until", "RRULE"):
                 raise Invalid(err.field, f"{where}: {err.why}") from None
             result.skipped.append((where, f"recurrence crm cannot represent: {err.why}"))
+        except (OverflowError, ValueError) as err:  # a series that runs past the year 9999
+            raise Invalid(None, f"{where}: {_reason(err)}") from None
 
 
 def _update_task(stored: tuple, row: dict, result: IcsResult, now: datetime) -> None:

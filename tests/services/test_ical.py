@@ -493,3 +493,30 @@ def test_export_escapes_text_and_folds_long_lines_at_75_octets(db):
     assert str(todo["SUMMARY"]) == "Über-lange Aufgabe " + "ß" * 60
     result = ical.import_ics(text.encode("utf-8"), now=NOW)
     assert result.tasks_new == 1 and tasks.get_task(result.task_ids[0])["note"] == note
+
+
+def test_a_summary_longer_than_a_title_is_cut_and_kept_whole_in_the_note(db):
+    long = "Rückruf " + "sehr " * 60 + "wichtig"
+    result = ical.import_ics(vtodo(summary=long), now=NOW)
+    task = tasks.get_task(result.task_ids[0])
+    assert len(task["title"]) == 200 and task["title"].endswith("...")
+    assert task["note"] == long
+    [(where, warning)] = result.warnings
+    assert where.startswith("VTODO 1") and "cut to 200" in warning
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("DUE:20261201T100000Z\r\nDUE:20261202T100000Z", "VTODO 1 'x': DUE is given 2 times"),
+        ("DUE;VALUE=DATE:99991231", "VTODO 1 'x': DUE 9999-12-31 is out of range"),
+    ],
+)
+def test_values_crm_cannot_hold_are_one_clear_error(db, line, says):
+    data = (
+        f"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\n{line}\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+    with pytest.raises(Invalid) as caught:
+        ical.import_ics(data.encode(), now=NOW)
+    assert str(caught.value) == says
+    assert Task.select().count() == 0
