@@ -241,10 +241,24 @@ def _task_of(comp, where: str, warn, now: datetime) -> dict:
         "due_at": due[0] if due else None, "due_has_time": bool(due and due[1]),
         "rrule": rule, "priority": _priority(comp, where, warn),
         "done_at": (completed[0] if completed else now) if done else None,
+        # Whom it is about: CONTACT (by an email in it or its ALTREP, as crm exports it),
+        # else an attendee crm knows.
+        "emails": _contact_emails(comp) + _emails(comp, "ATTENDEE"),
     }  # fmt: skip
 
 
 _MAILTO = re.compile(r"(?i)^mailto:")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _contact_emails(comp) -> list[str]:
+    found = comp.get("CONTACT")
+    values = found if isinstance(found, list) else [found] if found is not None else []
+    out: list[str] = []
+    for value in values:
+        altrep = str(getattr(value, "params", {}).get("ALTREP", ""))
+        out += [e.lower() for e in _EMAIL.findall(altrep + " " + str(value))]
+    return out
 
 
 def _emails(comp, key: str) -> list[str]:
@@ -357,15 +371,19 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
         yield items[start : start + size]
 
 
-_TASK_FIELDS = ("title", "note", "due_at", "due_has_time", "rrule", "priority")
+_TASK_FIELDS = ("title", "note", "due_at", "due_has_time", "rrule", "priority", "contact_id")
 
 
 def _import_tasks(items: list[tuple[str, dict]], result: IcsResult, now: datetime) -> None:
     from crmcli.services import tasks as task_service
 
+    known = _known_contacts([e for _, row in items for e in row["emails"]])
+    for _, row in items:
+        row["contact_id"] = next((known[e] for e in row["emails"] if e in known), None)
     keys = list({row["external_id"] for _, row in items})
     existing: dict[str, tuple] = {}
-    columns = (Task.external_id, Task.id, *(getattr(Task, f) for f in _TASK_FIELDS))
+    columns = (Task.external_id, Task.id, *(getattr(Task, f) for f in _TASK_FIELDS[:-1]))
+    columns += (Task.contact,)
     for part in _chunks(keys):
         for ext, *rest in (
             Task.select(*columns, Task.done_at).where(Task.external_id.in_(part)).tuples()
@@ -385,6 +403,7 @@ def _import_tasks(items: list[tuple[str, dict]], result: IcsResult, now: datetim
                 card = task_service.add_task(
                     row["title"], due_at=row["due_at"], due_has_time=row["due_has_time"],
                     rrule=row["rrule"], priority=row["priority"], note=row["note"], now=now,
+                    contact_id=row["contact_id"],
                 )  # fmt: skip
                 done = {"open_due_at": None, "remind_at": None} if row["done_at"] else {}
                 Task.update(external_id=ext, done_at=row["done_at"], **done).where(
@@ -414,6 +433,8 @@ def _update_task(stored: tuple, row: dict, result: IcsResult, now: datetime) -> 
         result.tasks_unchanged += 1
         return
     changes = {k: row[k] for k in _TASK_FIELDS if row[k] != current[k]}
+    if row["contact_id"] is None:
+        changes.pop("contact_id", None)  # a link made in crm stays when the file names nobody
     if "rrule" in changes and _rule_parts(row["rrule"]) == _rule_parts(current["rrule"]):
         del changes["rrule"]  # the same rule, its parts in another order
     done_changed = (row["done_at"] is None) != (done_at is None)
@@ -635,6 +656,7 @@ def _task_components(include_done: bool, contact_id: int | None) -> Iterator:
     select = Task.select(
         Task.id, Task.title, Task.note, Task.due_at, Task.due_has_time, Task.snoozed_until,
         Task.rrule, Task.priority, Task.done_at, Task.created_at, Task.updated_at, Contact.name,
+        Contact.email,
     ).join(Contact, JOIN.LEFT_OUTER, on=(Task.contact == Contact.id))  # fmt: skip
     where = None if include_done else Task.done_at.is_null()
     if contact_id is not None:
@@ -642,7 +664,7 @@ def _task_components(include_done: bool, contact_id: int | None) -> Iterator:
         where = mine if where is None else where & mine
     for row in _batched(select, Task.id, where):
         (tid, title, note, due, has_clock, snoozed, rule, prio, done, created, updated,
-         contact) = row  # fmt: skip
+         contact, email) = row  # fmt: skip
         props: list[Prop] = [("UID", f"crmcli-task-{tid}@crmcli"), *_stamps(created, updated)]
         props.append(("SUMMARY", title))
         if note:
@@ -656,7 +678,9 @@ def _task_components(include_done: bool, contact_id: int | None) -> Iterator:
             props.append(("DUE", to_utc(effective) if timed else _local_day(effective)))
         props.append(("PRIORITY", _PRIORITY_OUT.get(prio, 5)))
         if contact:
-            props.append(("CONTACT", contact))
+            # RFC 5545's CONTACT, with the email (ALTREP) that links it back on import.
+            mail = f';ALTREP="mailto:{email}"' if email and '"' not in email else ""
+            props.append((f"CONTACT{mail}", contact))
         if done is not None:
             props += [("STATUS", "COMPLETED"), ("COMPLETED", to_utc(done))]
         else:

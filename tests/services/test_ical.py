@@ -378,6 +378,7 @@ def test_export_is_a_calendar_icalendar_reads(filled):
     assert "DUE:20261126T083000Z" in text
     assert int(timed["PRIORITY"]) == 1 and str(timed["STATUS"]) == "NEEDS-ACTION"
     assert str(timed["DESCRIPTION"]) == "Preise, 2026" and str(timed["CONTACT"]) == "Anna Schmidt"
+    assert timed["CONTACT"].params["ALTREP"] == "mailto:anna.schmidt@example.de"
     assert str(timed["UID"]) == f"crmcli-task-{filled['tasks']['timed']['id']}@crmcli"
     assert timed.get("DTSTAMP") is not None
     day = todos["Quartalszahlen"]
@@ -451,7 +452,7 @@ def test_export_streams_in_batches(filled, monkeypatch):
 
 
 def test_round_trip_export_then_import_gives_the_same_tasks(filled):
-    keys = ("title", "note", "due_at", "due_has_time", "priority", "done")
+    keys = ("title", "note", "due_at", "due_has_time", "priority", "done", "contact_id")
 
     def snapshot():
         # A rule's parts may come back in another order (icalendar writes its own): a set.
@@ -520,3 +521,17 @@ def test_values_crm_cannot_hold_are_one_clear_error(db, line, says):
         ical.import_ics(data.encode(), now=NOW)
     assert str(caught.value) == says
     assert Task.select().count() == 0
+
+
+def test_a_vtodo_about_a_known_contact_is_linked_to_them(db, people):
+    anna, juergen = people
+    data = vtodo().replace(
+        b"PRIORITY:5\r\n",
+        b"PRIORITY:5\r\nCONTACT:J\xc3\xbcrgen M\xc3\xbcller\\, juergen.mueller@example.de\r\n",
+    )
+    [task_id] = ical.import_ics(data, now=NOW).task_ids
+    assert tasks.get_task(task_id)["contact_id"] == juergen
+    # Linked to someone else in crm: a file that names nobody leaves the link alone.
+    tasks.edit_task(task_id, {"contact_id": anna}, now=NOW)
+    assert ical.import_ics(vtodo(), now=NOW).tasks_unchanged == 1
+    assert tasks.get_task(task_id)["contact_id"] == anna
