@@ -52,8 +52,8 @@ def ics(
     c.db()
     from crmcli.services.ical import import_ics
 
-    result = import_ics(source, dry_run=dry_run, now=c.now())
     name = "stdin" if file == "-" else file
+    result = import_ics(source, dry_run=dry_run, now=c.now(), name=name)
     for where, why in result.skipped:
         c.done(f"skipped {where}: {why}")
     for where, text in result.warnings:

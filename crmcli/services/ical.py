@@ -2,9 +2,7 @@
 
 In: VTODOs become tasks, VEVENTs with a known contact meetings on the timeline; each keeps
 its UID in external_id ("ical:UID"), so importing a file again changes nothing and a changed
-item updates what it made. Out: open tasks as VTODOs, birthdays, deal close dates and the
-follow-ups of open complaints as events, written one component at a time with UIDs that stay
-the same from one export to the next (a calendar app subscribed to the file sees updates).
+item updates what it made. Out: export_calendar, in services/ical_export.py.
 """
 
 from __future__ import annotations
@@ -12,23 +10,22 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TextIO
+from typing import Any
 
 from crmcli.errors import Invalid
-from crmcli.models import Activity, Contact, ContactEmail, Deal, Task, database_proxy, utcnow
+from crmcli.models import Activity, Contact, ContactEmail, Task, database_proxy, utcnow
 from crmcli.services import limits
+
+# The export lives in its own module; `ical.export_calendar` is where callers find it.
+from crmcli.services.ical_export import EXPORTABLE, PRODID, export_calendar
 from crmcli.values import MAX_DURATION, at_local, local_tz, to_utc
 
-PRODID = "-//crmcli//crm//DE"
-EXPORTABLE = ("tasks", "birthdays", "deals", "followups")
-BATCH = 1000
 _CHUNK = 500  # ids or keys per IN (...): well under SQLite's variable limit
 # RFC 5545 PRIORITY: 1-4 high, 5 normal, 6-9 low, 0 undefined; crm's index into PRIORITIES.
 _HIGH, _NORMAL, _LOW = 2, 1, 0
-_PRIORITY_OUT = {_HIGH: 1, _NORMAL: 5, _LOW: 9}
 # Years a date may have: a day either side of them must still be a date after time zones.
 _EARLIEST, _LATEST = 2, 9998
 # A clock a little ahead elsewhere is no reason to refuse a meeting that just ended.
@@ -69,17 +66,17 @@ class _Skip(Exception):
 # ---------------------------------------------------------------- reading the file
 
 
-def _read(source: str | os.PathLike | bytes) -> tuple[str, list]:
+def _read(source: str | os.PathLike | bytes, name: str | None) -> tuple[str, list]:
     """The file's name for messages and its calendars; Invalid for anything that is not a
     whole iCalendar file (binary, another format, a calendar never closed, a bad value)."""
     from crmcli.values import decode_text
 
     if isinstance(source, bytes):
-        name, data = "input", source
+        name, data = name or "input", source
     else:
-        name = os.fspath(source)
-        with open(name, "rb") as fh:
+        with open(source, "rb") as fh:
             data = fh.read()
+        name = name or os.fspath(source)
     if b"\x00" in data:
         raise Invalid(None, f"{name} is a binary file, not iCalendar")
     text = decode_text(data)
@@ -347,13 +344,18 @@ def _items(calendars: list, result: IcsResult, now: datetime) -> tuple[list, lis
 
 
 def import_ics(
-    source: str | os.PathLike | bytes, *, dry_run: bool = False, now: datetime | None = None
+    source: str | os.PathLike | bytes,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    name: str | None = None,
 ) -> IcsResult:
-    """Import an .ics file (a path, or its bytes): VTODOs as tasks, VEVENTs with a known
-    contact as meetings, all in one transaction (rolled back with dry_run)."""
+    """Import an .ics file (a path, or its bytes; `name` is what messages call it): VTODOs
+    as tasks, VEVENTs with a known contact as meetings, in one transaction (rolled back with
+    dry_run)."""
     now = now or utcnow()
     result = IcsResult(dry_run=dry_run)
-    _, calendars = _read(source)
+    _, calendars = _read(source, name)
     tasks, meetings, order = _items(calendars, result, now)
     with database_proxy.atomic() as txn:
         _import_tasks(tasks, result, now)
@@ -511,278 +513,4 @@ def _import_meetings(items: list[tuple[str, dict]], result: IcsResult, now: date
         result.activity_ids.append(card["id"])
 
 
-# ---------------------------------------------------------------- export
-
-# A component is written as (NAME, value) pairs: text is escaped by icalendar's vText,
-# dates and times are written as RFC 5545 has them, long lines folded by icalendar's
-# Contentline. A component object per row (icalendar's Todo/Event) wrote ~3,000 a second,
-# too slow for a million tasks; the files are the same, and the tests read them back with
-# icalendar.Calendar.from_ical.
-Prop = tuple[str, Any]
-
-
-def export_calendar(
-    out: TextIO,
-    *,
-    what: Iterable[str] = EXPORTABLE,
-    include_done: bool = False,
-    contact_id: int | None = None,
-    open_after: timedelta | None = None,
-    now: datetime | None = None,
-    **filters: Any,
-) -> int:
-    """Write a VCALENDAR to `out`, component by component as rows are read (batches keyed
-    by id): open tasks (done ones too with include_done), birthdays, open deals' expected
-    close dates, follow-ups of open inquiries/complaints/returns. Returns how many
-    components were written. `contact_id` keeps the items of one contact; other list
-    filters have no meaning for a calendar and are refused (None values are ignored)."""
-    given = sorted(k for k, v in filters.items() if v not in (None, (), [], False))
-    if given:
-        raise Invalid("filter", f"a calendar export has no filter {', '.join(given)}")
-    wanted = list(dict.fromkeys(what))
-    unknown = [w for w in wanted if w not in EXPORTABLE]
-    if unknown:
-        raise Invalid("what", f"cannot export {', '.join(unknown)} ({', '.join(EXPORTABLE)})")
-    from crmcli.services.reminders import DEFAULT_OPEN_AFTER
-
-    stamp = to_utc(now or utcnow())
-    writers = {
-        "tasks": lambda: _task_components(include_done, contact_id),
-        "birthdays": lambda: _birthday_components(contact_id),
-        "deals": lambda: _deal_components(contact_id),
-        "followups": lambda: _followup_components(open_after or DEFAULT_OPEN_AFTER, contact_id),
-    }
-    out.write(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
-        f"PRODID:{PRODID}\r\nCALSCALE:GREGORIAN\r\nX-WR-CALNAME:crm\r\n"
-    )
-    count = 0
-    for name in wanted:
-        for kind, props in writers[name]():
-            out.write(_component(kind, props, stamp))
-            count += 1
-    out.write("END:VCALENDAR\r\n")
-    return count
-
-
-_SPECIAL = re.compile(r"[\\;,\r\n]")  # what TEXT escapes; other text is written as it is
-
-
-def _value(value: Any) -> tuple[str, str]:
-    """(parameters, value) of one property as RFC 5545 writes it."""
-    if isinstance(value, str):
-        if isinstance(value, _Raw) or not _SPECIAL.search(value):
-            return "", value
-        from icalendar import vText
-
-        return "", vText(value).to_ical().decode("utf-8")
-    if isinstance(value, datetime):
-        v = to_utc(value)
-        return "", f"{v.year:04d}{v.month:02d}{v.day:02d}T{v.hour:02d}{v.minute:02d}{v.second:02d}Z"
-    if isinstance(value, date):
-        return ";VALUE=DATE", f"{value.year:04d}{value.month:02d}{value.day:02d}"
-    return "", str(value)
-
-
-class _Raw(str):
-    """A value written as it is (a recurrence rule crm checked), not escaped as text."""
-
-
-def _component(kind: str, props: list[Prop], stamp: datetime) -> str:
-    if not any(name == "DTSTAMP" for name, _ in props):
-        props = [("DTSTAMP", stamp), *props]
-    lines = [f"BEGIN:{kind}"]
-    for name, value in props:
-        params, text = _value(value)
-        line = f"{name}{params}:{text}"
-        # Lines of up to 75 octets stay as they are; longer ones fold (at characters).
-        lines.append(line if len(line.encode()) <= 75 else _fold(line))
-    lines.append(f"END:{kind}\r\n")
-    return "\r\n".join(lines)
-
-
-def _fold(line: str) -> str:
-    from icalendar.parser import Contentline
-
-    return Contentline(line).to_ical().decode("utf-8")
-
-
-def _batched(select, id_field, where=None) -> Iterator[tuple]:
-    """Rows of `select` by id, BATCH at a time (keyset paging: memory stays flat)."""
-    last = 0
-    while True:
-        query = select.where(id_field > last)
-        if where is not None:
-            query = query.where(where)
-        rows = list(query.order_by(id_field).limit(BATCH).tuples())
-        yield from rows
-        if len(rows) < BATCH:
-            return
-        last = rows[-1][0]
-
-
-def _local_day(moment: datetime) -> date:
-    return to_utc(moment).astimezone(local_tz()).date()
-
-
-def _stamps(created: datetime | None, updated: datetime | None) -> list[Prop]:
-    out: list[Prop] = []
-    if updated is not None:
-        out += [("DTSTAMP", updated), ("LAST-MODIFIED", updated)]
-    if created is not None:
-        out.append(("CREATED", created))
-    return out
-
-
-def _export_rule(rule: str, timed: bool) -> str:
-    """crm's rule for a calendar: UNTIL (local wall time in crm) in UTC next to a DUE in
-    UTC, a date next to a DUE that is a date (RFC 5545 wants the same kind)."""
-
-    def until(m: re.Match[str]) -> str:
-        stamp = (m[1] + "T000000")[:15]
-        wall = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=local_tz())
-        if not timed:
-            return f"UNTIL={wall:%Y%m%d}"
-        return f"UNTIL={to_utc(wall):%Y%m%dT%H%M%S}Z"
-
-    return re.sub(r"UNTIL=(\d{8}(?:T\d{6})?)Z?", until, rule, flags=re.I)
-
-
-def _task_components(include_done: bool, contact_id: int | None) -> Iterator:
-    from peewee import JOIN
-
-    from crmcli.services.tasks import has_time
-
-    select = Task.select(
-        Task.id, Task.title, Task.note, Task.due_at, Task.due_has_time, Task.snoozed_until,
-        Task.rrule, Task.priority, Task.done_at, Task.created_at, Task.updated_at, Contact.name,
-        Contact.email,
-    ).join(Contact, JOIN.LEFT_OUTER, on=(Task.contact == Contact.id))  # fmt: skip
-    where = None if include_done else Task.done_at.is_null()
-    if contact_id is not None:
-        mine = Task.contact == contact_id
-        where = mine if where is None else where & mine
-    for row in _batched(select, Task.id, where):
-        (tid, title, note, due, has_clock, snoozed, rule, prio, done, created, updated,
-         contact, email) = row  # fmt: skip
-        props: list[Prop] = [("UID", f"crmcli-task-{tid}@crmcli"), *_stamps(created, updated)]
-        props.append(("SUMMARY", title))
-        if note:
-            props.append(("DESCRIPTION", note))
-        timed = has_time({"due_has_time": has_clock, "snoozed_until": snoozed})
-        effective = snoozed or due
-        if rule and due is not None:
-            props.append(("DTSTART", to_utc(due) if timed else _local_day(due)))
-            props.append(("RRULE", _Raw(_export_rule(rule, timed))))
-        if effective is not None:
-            props.append(("DUE", to_utc(effective) if timed else _local_day(effective)))
-        props.append(("PRIORITY", _PRIORITY_OUT.get(prio, 5)))
-        if contact:
-            # RFC 5545's CONTACT, with the email (ALTREP) that links it back on import.
-            mail = f';ALTREP="mailto:{email}"' if email and '"' not in email else ""
-            props.append((f"CONTACT{mail}", contact))
-        if done is not None:
-            props += [("STATUS", "COMPLETED"), ("COMPLETED", to_utc(done))]
-        else:
-            props.append(("STATUS", "NEEDS-ACTION"))
-        yield "VTODO", props
-
-
-def _all_day(uid: str, day: date, summary: str, description: str | None = None) -> list[Prop]:
-    props: list[Prop] = [("UID", uid), ("SUMMARY", summary)]
-    props += [("DTSTART", day), ("DTEND", day + timedelta(days=1)), ("TRANSP", "TRANSPARENT")]
-    if description:
-        props.append(("DESCRIPTION", description))
-    return props
-
-
-def _birthday_components(contact_id: int | None) -> Iterator:
-    from crmcli.values import NO_YEAR
-
-    select = Contact.select(
-        Contact.id, Contact.name, Contact.birthday, Contact.created_at, Contact.updated_at
-    )
-    where = Contact.birthday.is_null(False)
-    if contact_id is not None:
-        where &= Contact.id == contact_id
-    for cid, name, born, created, updated in _batched(select, Contact.id, where):
-        # A birthday without a year starts in 2000, a leap year, so 29 February has a day.
-        first = date(2000, born.month, born.day) if born.year == NO_YEAR else born
-        props = _all_day(f"crmcli-birthday-{cid}@crmcli", first, f"Birthday: {name}")
-        rule = "FREQ=YEARLY"
-        if (born.month, born.day) == (2, 29):  # celebrated on the 28th in other years
-            rule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1"
-        props += [("RRULE", _Raw(rule)), ("CATEGORIES", "Birthday"), *_stamps(created, updated)]
-        yield "VEVENT", props
-
-
-def _deal_components(contact_id: int | None) -> Iterator:
-    from peewee import JOIN
-
-    from crmcli.models import Stage
-    from crmcli.values import format_money
-
-    select = (
-        Deal.select(
-            Deal.id,
-            Deal.title,
-            Deal.expected_close,
-            Deal.amount_cents,
-            Deal.currency,
-            Stage.name,
-            Contact.name,
-            Deal.created_at,
-            Deal.updated_at,
-        )  # fmt: skip
-        .join(Stage, on=(Deal.stage == Stage.id))
-        .switch(Deal)
-        .join(Contact, JOIN.LEFT_OUTER, on=(Deal.contact == Contact.id))
-    )
-    where = Deal.closed_at.is_null() & Deal.expected_close.is_null(False)
-    if contact_id is not None:
-        where &= Deal.contact == contact_id
-    for did, title, close, cents, currency, stage, contact, created, updated in _batched(
-        select, Deal.id, where
-    ):
-        details = [f"Stage: {stage}", f"Amount: {format_money(cents, currency)}"]
-        if contact:
-            details.append(f"Contact: {contact}")
-        uid = f"crmcli-deal-{did}@crmcli"
-        props = _all_day(uid, close, f"Close deal: {title}", "\n".join(details))
-        yield "VEVENT", props + _stamps(created, updated)
-
-
-def _followup_components(after: timedelta, contact_id: int | None) -> Iterator:
-    from peewee import JOIN
-
-    from crmcli.models import Company
-
-    select = (
-        Activity.select(
-            Activity.id,
-            Activity.kind,
-            Activity.subject,
-            Activity.body,
-            Activity.occurred_at,
-            Contact.name,
-            Company.name,
-            Activity.created_at,
-            Activity.updated_at,
-        )  # fmt: skip
-        .join(Contact, JOIN.LEFT_OUTER, on=(Activity.contact == Contact.id))
-        .switch(Activity)
-        .join(Company, JOIN.LEFT_OUTER, on=(Activity.company == Company.id))
-    )
-    where = Activity.status == "open"
-    if contact_id is not None:
-        where &= Activity.contact == contact_id
-    for aid, kind, subject, body, at, contact, company, created, updated in _batched(
-        select, Activity.id, where
-    ):
-        who = contact or company or ""
-        what = subject or (body or "").split("\n")[0][:60]
-        summary = f"Follow up {kind}: {who}" + (f" ({what})" if what else "")
-        description = f"Open {kind} #{aid} since {_local_day(at).isoformat()}"
-        uid = f"crmcli-followup-{aid}@crmcli"
-        props = _all_day(uid, _local_day(at + after), summary, description)
-        yield "VEVENT", props + _stamps(created, updated)
+__all__ = ["EXPORTABLE", "PRODID", "IcsResult", "export_calendar", "import_ics"]

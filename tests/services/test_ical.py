@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from crmcli.errors import Invalid
 from crmcli.models import Activity, Contact, Task
-from crmcli.services import activities, contacts, deals, ical, tasks
+from crmcli.services import activities, contacts, deals, ical, ical_export, tasks
 from tests.conftest import NOW
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ics"
@@ -442,7 +442,7 @@ def test_export_of_one_contact_and_unknown_choices(filled):
 def test_export_streams_in_batches(filled, monkeypatch):
     from playhouse.test_utils import count_queries
 
-    monkeypatch.setattr(ical, "BATCH", 2)
+    monkeypatch.setattr(ical_export, "BATCH", 2)
     for i in range(5):
         tasks.add_task(f"Extra {i}", now=NOW)
     with count_queries() as counted:
