@@ -226,7 +226,8 @@ def _task_of(comp, where: str, warn, now: datetime) -> dict:
     if rule and due is None:
         raise _Skip("a recurring task needs DUE or DTSTART (the series starts there)")
     completed = _moment(comp, "COMPLETED", where, warn)
-    done = status == "COMPLETED" or completed is not None
+    percent = _text(comp, "PERCENT-COMPLETE")
+    done = status == "COMPLETED" or completed is not None or percent == "100"
     note = _text(comp, "DESCRIPTION")
     title, note = _shortened(title, note, limits.NAME, where, warn)
     categories = _categories(comp)

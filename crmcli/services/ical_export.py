@@ -159,6 +159,25 @@ def _export_rule(rule: str, timed: bool) -> str:
     return re.sub(r"UNTIL=(\d{8}(?:T\d{6})?)Z?", until, rule, flags=re.I)
 
 
+def _left(rule: str, start: datetime, due: datetime) -> str:
+    """A rule with COUNT for the occurrence due at `due` of a series that began at `start`:
+    the calendar's series starts at `due`, so COUNT becomes what is left of it."""
+    from crmcli.values import next_occurrence
+
+    count = re.search(r"(?:^|;)COUNT=(\d+)", rule, flags=re.I)
+    if count is None:
+        return rule
+    zone = local_tz()
+    first, until = start.astimezone(zone), due.astimezone(zone)
+    done, total = 0, int(count[1])
+    at: datetime | None = first
+    while at is not None and at < until and done < total:
+        done += 1
+        at = next_occurrence(rule, at, start=first)
+    left = max(total - done, 1)
+    return re.sub(r"COUNT=\d+", f"COUNT={left}", rule, flags=re.I)
+
+
 def _task_components(include_done: bool, contact_id: int | None) -> Iterator:
     from peewee import JOIN
 
@@ -167,7 +186,7 @@ def _task_components(include_done: bool, contact_id: int | None) -> Iterator:
     select = Task.select(
         Task.id, Task.title, Task.note, Task.due_at, Task.due_has_time, Task.snoozed_until,
         Task.rrule, Task.priority, Task.done_at, Task.created_at, Task.updated_at, Contact.name,
-        Contact.email,
+        Contact.email, Task.series_start,
     ).join(Contact, JOIN.LEFT_OUTER, on=(Task.contact == Contact.id))  # fmt: skip
     where = None if include_done else Task.done_at.is_null()
     if contact_id is not None:
@@ -175,7 +194,7 @@ def _task_components(include_done: bool, contact_id: int | None) -> Iterator:
         where = mine if where is None else where & mine
     for row in _batched(select, Task.id, where):
         (tid, title, note, due, has_clock, snoozed, rule, prio, done, created, updated,
-         contact, email) = row  # fmt: skip
+         contact, email, start) = row  # fmt: skip
         props: list[Prop] = [("UID", f"crmcli-task-{tid}@crmcli"), *_stamps(created, updated)]
         props.append(("SUMMARY", title))
         if note:
@@ -184,7 +203,8 @@ def _task_components(include_done: bool, contact_id: int | None) -> Iterator:
         effective = snoozed or due
         if rule and due is not None:
             props.append(("DTSTART", to_utc(due) if timed else _local_day(due)))
-            props.append(("RRULE", _Raw(_export_rule(rule, timed))))
+            left = _left(rule, start, due) if start not in (None, due) else rule
+            props.append(("RRULE", _Raw(_export_rule(left, timed))))
         if effective is not None:
             props.append(("DUE", to_utc(effective) if timed else _local_day(effective)))
         props.append(("PRIORITY", _PRIORITY_OUT.get(prio, 5)))

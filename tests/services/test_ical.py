@@ -535,3 +535,19 @@ def test_a_vtodo_about_a_known_contact_is_linked_to_them(db, people):
     tasks.edit_task(task_id, {"contact_id": anna}, now=NOW)
     assert ical.import_ics(vtodo(), now=NOW).tasks_unchanged == 1
     assert tasks.get_task(task_id)["contact_id"] == anna
+
+
+def test_a_counted_series_exports_what_is_left_of_it(db):
+    first = datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)
+    task = tasks.add_task("Fünfmal", rrule="FREQ=DAILY;COUNT=5", due_at=first,
+                          due_has_time=True, now=NOW)  # fmt: skip
+    for _ in range(2):
+        _, task = tasks.complete_task(task["id"], now=NOW)
+    todo = parse(export(what=("tasks",))[0]).walk("VTODO")[0]
+    assert todo.decoded("DUE") == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    assert dict(todo["RRULE"]) == {"FREQ": ["DAILY"], "COUNT": [3]}
+
+
+def test_percent_complete_100_is_done(db):
+    result = ical.import_ics(vtodo(status="PERCENT-COMPLETE:100\r\n"), now=NOW)
+    assert tasks.get_task(result.task_ids[0])["done"]
