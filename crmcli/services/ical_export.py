@@ -9,6 +9,7 @@ all-day dates, so the file needs no VTIMEZONE.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
@@ -37,19 +38,29 @@ def export_calendar(
     *,
     what: Iterable[str] = EXPORTABLE,
     include_done: bool = False,
+    state: str | None = None,
     contact_id: int | None = None,
+    priority: int | None = None,
+    due_before: datetime | None = None,
     open_after: timedelta | None = None,
     now: datetime | None = None,
     **filters: Any,
 ) -> int:
     """Write a VCALENDAR to `out`, component by component as rows are read (batches keyed
-    by id): open tasks (done ones too with include_done), birthdays, open deals' expected
-    close dates, follow-ups of open inquiries/complaints/returns. Returns how many
-    components were written. `contact_id` keeps the items of one contact; other list
-    filters have no meaning for a calendar and are refused (None values are ignored)."""
-    given = sorted(k for k, v in filters.items() if v not in (None, (), [], False))
+    by id): open tasks (done ones too with include_done or state="all", only those with
+    state="done"), birthdays, open deals' expected close dates, follow-ups of open
+    inquiries/complaints/returns. Returns how many components were written.
+
+    `contact_id` keeps the items of one contact; `priority` (an index into PRIORITIES) and
+    `due_before` (due, or snoozed to, before then) narrow the tasks as `crm list tasks`
+    does. Other list filters mean nothing to a calendar and are refused (Invalid); one left
+    empty (None, False, nothing) is ignored."""
+    given = sorted(k for k, v in filters.items() if v not in (None, (), [], False, ""))
     if given:
         raise Invalid("filter", f"a calendar export has no filter {', '.join(given)}")
+    state = state or ("all" if include_done else "open")
+    if state not in ("open", "done", "all"):
+        raise Invalid("state", f"'{state}' must be open, done or all")
     wanted = list(dict.fromkeys(what))
     unknown = [w for w in wanted if w not in EXPORTABLE]
     if unknown:
@@ -58,7 +69,7 @@ def export_calendar(
 
     stamp = to_utc(now or utcnow())
     writers = {
-        "tasks": lambda: _task_components(include_done, contact_id),
+        "tasks": lambda: _task_components(state, contact_id, priority, due_before),
         "birthdays": lambda: _birthday_components(contact_id),
         "deals": lambda: _deal_components(contact_id),
         "followups": lambda: _followup_components(open_after or DEFAULT_OPEN_AFTER, contact_id),
@@ -178,20 +189,31 @@ def _left(rule: str, start: datetime, due: datetime) -> str:
     return re.sub(r"COUNT=\d+", f"COUNT={left}", rule, flags=re.I)
 
 
-def _task_components(include_done: bool, contact_id: int | None) -> Iterator:
+def _task_components(
+    state: str, contact_id: int | None, priority: int | None, due_before: datetime | None
+) -> Iterator:
+    from functools import reduce
+
     from peewee import JOIN
 
-    from crmcli.services.tasks import has_time
+    from crmcli.services.tasks import effective_due, has_time
 
     select = Task.select(
         Task.id, Task.title, Task.note, Task.due_at, Task.due_has_time, Task.snoozed_until,
         Task.rrule, Task.priority, Task.done_at, Task.created_at, Task.updated_at, Contact.name,
         Contact.email, Task.series_start,
     ).join(Contact, JOIN.LEFT_OUTER, on=(Task.contact == Contact.id))  # fmt: skip
-    where = None if include_done else Task.done_at.is_null()
+    conditions = []
+    if state != "all":
+        conditions.append(Task.done_at.is_null(state == "open"))
     if contact_id is not None:
-        mine = Task.contact == contact_id
-        where = mine if where is None else where & mine
+        conditions.append(Task.contact == contact_id)
+    if priority is not None:
+        conditions.append(Task.priority == priority)
+    if due_before is not None:
+        stored = Task.due_at.db_value(due_before)  # COALESCE has no field to convert it
+        conditions.append(effective_due() < stored)
+    where = reduce(operator.and_, conditions) if conditions else None
     for row in _batched(select, Task.id, where):
         (tid, title, note, due, has_clock, snoozed, rule, prio, done, created, updated,
          contact, email, start) = row  # fmt: skip

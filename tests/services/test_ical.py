@@ -551,3 +551,18 @@ def test_a_counted_series_exports_what_is_left_of_it(db):
 def test_percent_complete_100_is_done(db):
     result = ical.import_ics(vtodo(status="PERCENT-COMPLETE:100\r\n"), now=NOW)
     assert tasks.get_task(result.task_ids[0])["done"]
+
+
+def test_export_takes_the_task_list_filters(filled):
+    def titles(**filters):
+        return {str(t["SUMMARY"]) for t in parse(export(what=("tasks",), **filters)[0]).walk()
+                if t.name == "VTODO"}  # fmt: skip
+
+    assert titles(state="done") == {"Erledigt"}
+    assert len(titles(state="all")) == 6
+    assert titles(priority=2) == {"Angebot an Anna"}
+    assert titles(due_before=datetime(2026, 11, 30, 12, 0, tzinfo=BERLIN)) == {
+        "Angebot an Anna", "Wochenbericht",
+    }  # fmt: skip
+    with pytest.raises(Invalid, match="must be open, done or all"):
+        titles(state="later")
