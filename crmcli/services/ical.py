@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -350,20 +350,23 @@ def import_ics(
     dry_run: bool = False,
     now: datetime | None = None,
     name: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> IcsResult:
     """Import an .ics file (a path, or its bytes; `name` is what messages call it): VTODOs
     as tasks, VEVENTs with a known contact as meetings, in one transaction (rolled back with
-    dry_run)."""
+    dry_run). `progress` is called with how many items were written so far (a bar)."""
     now = now or utcnow()
     result = IcsResult(dry_run=dry_run)
     _, calendars = _read(source, name)
     tasks, meetings, order = _items(calendars, result, now)
     with database_proxy.atomic() as txn:
-        _import_tasks(tasks, result, now)
-        _import_meetings(meetings, result, now)
+        _import_tasks(tasks, result, now, progress)
+        _import_meetings(meetings, result, now, progress, start=len(tasks))
         if dry_run:
             txn.rollback()
             result.task_ids, result.activity_ids = [], []  # rolled back: no such records
+    if progress is not None:
+        progress(len(tasks) + len(meetings))
     # In the order of the file (skips found while writing came last).
     result.skipped.sort(key=lambda item: order.get(item[0], -1))
     return result
@@ -377,7 +380,7 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
 _TASK_FIELDS = ("title", "note", "due_at", "due_has_time", "rrule", "priority", "contact_id")
 
 
-def _import_tasks(items: list[tuple[str, dict]], result: IcsResult, now: datetime) -> None:
+def _import_tasks(items: list, result: IcsResult, now: datetime, progress=None) -> None:
     from crmcli.services import tasks as task_service
 
     known = _known_contacts([e for _, row in items for e in row["emails"]])
@@ -393,7 +396,9 @@ def _import_tasks(items: list[tuple[str, dict]], result: IcsResult, now: datetim
         ):
             existing[ext] = tuple(rest)
     seen: set[str] = set()
-    for where, row in items:
+    for n, (where, row) in enumerate(items, start=1):
+        if progress is not None and n % 100 == 0:
+            progress(n)
         ext = row["external_id"]
         if ext in seen:
             result.skipped.append((where, "the same UID appears earlier in the file"))
@@ -481,7 +486,9 @@ def _known_contacts(emails: list[str]) -> dict[str, int]:
     return found
 
 
-def _import_meetings(items: list[tuple[str, dict]], result: IcsResult, now: datetime) -> None:
+def _import_meetings(
+    items: list, result: IcsResult, now: datetime, progress=None, *, start: int = 0
+) -> None:
     from crmcli.services import activities
 
     known = _known_contacts([e for _, row in items for e in row["emails"]])
@@ -490,7 +497,9 @@ def _import_meetings(items: list[tuple[str, dict]], result: IcsResult, now: date
     for part in _chunks(keys):
         query = Activity.select(Activity.external_id).where(Activity.external_id.in_(part))
         existing.update(e for (e,) in query.tuples())
-    for where, row in items:
+    for n, (where, row) in enumerate(items, start=start + 1):
+        if progress is not None and n % 100 == 0:
+            progress(n)
         contact_id = next((known[e] for e in row["emails"] if e in known), None)
         if contact_id is None:
             why = "no attendee or organizer is a known contact"

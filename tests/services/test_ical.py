@@ -566,3 +566,9 @@ def test_export_takes_the_task_list_filters(filled):
     }  # fmt: skip
     with pytest.raises(Invalid, match="must be open, done or all"):
         titles(state="later")
+
+
+def test_progress_is_told_how_far_the_import_is(db):
+    seen: list[int] = []
+    ical.import_ics(fixture("apple_reminders.ics"), now=NOW, progress=seen.append)
+    assert seen[-1] == 5
