@@ -66,9 +66,10 @@ class _Skip(Exception):
 # ---------------------------------------------------------------- reading the file
 
 
-def _read(source: str | os.PathLike | bytes, name: str | None) -> tuple[str, list]:
-    """The file's name for messages and its calendars; Invalid for anything that is not a
-    whole iCalendar file (binary, another format, a calendar never closed, a bad value)."""
+def _read(source: str | os.PathLike | bytes, name: str | None) -> Iterator:
+    """The file's VTODOs and VEVENTs, parsed one at a time (a big file is never one tree of
+    objects in memory); Invalid for anything that is not a whole iCalendar file (binary,
+    another format, a calendar never closed, a value that cannot be read)."""
     from crmcli.values import decode_text
 
     if isinstance(source, bytes):
@@ -79,21 +80,79 @@ def _read(source: str | os.PathLike | bytes, name: str | None) -> tuple[str, lis
         name = name or os.fspath(source)
     if b"\x00" in data:
         raise Invalid(None, f"{name} is a binary file, not iCalendar")
-    text = decode_text(data)
-    lines = [ln.strip().upper() for ln in text.splitlines() if ln.strip()]
-    if not lines or lines[0] != "BEGIN:VCALENDAR":
-        raise Invalid(None, f"{name} is not an iCalendar file (it does not start BEGIN:VCALENDAR)")
-    if lines[-1] != "END:VCALENDAR" or lines.count("BEGIN:VCALENDAR") != lines.count(
-        "END:VCALENDAR"
-    ):
-        raise Invalid(None, f"{name} is truncated: BEGIN:VCALENDAR is never closed")
-    from icalendar import Calendar
+    lines = decode_text(data).splitlines()
+    del data
+    blocks = list(_blocks(lines, name))
+    # Zones first (icalendar keeps those it has read), then the items in file order.
+    zones = [b for b in blocks if b[0] == "VTIMEZONE"]
+    for kind, n, first, last in zones + [b for b in blocks if b[0] != "VTIMEZONE"]:
+        comp = _parse(lines[first:last], f"{name} is not readable iCalendar: {kind} {n}")
+        if kind in ("VTODO", "VEVENT"):
+            yield comp
+
+
+def _blocks(lines: list[str], name: str) -> Iterator[tuple[str, int, int, int]]:
+    """(kind, its number among its kind, first line, last line + 1) of every component
+    directly inside a VCALENDAR; the calendars' own properties are checked here."""
+    not_ical = f"{name} is not an iCalendar file (it does not start BEGIN:VCALENDAR)"
+    stack: list[str] = []
+    start, calendars = 0, 0
+    counts: dict[str, int] = {}
+    own: list[str] = []  # the properties of the calendar itself, with their folded lines
+    in_own = False
+    for i, raw in enumerate(lines):
+        if raw[:1] in " \t" and stack:  # a folded line goes on
+            if in_own:
+                own.append(raw)
+            continue
+        in_own = False
+        word = raw.strip().upper()
+        if not word:
+            continue
+        if word.startswith("BEGIN:"):
+            if not stack and word != "BEGIN:VCALENDAR":
+                raise Invalid(
+                    None, not_ical if not calendars else f"{name} has {word} after END:VCALENDAR"
+                )
+            stack.append(word[6:])
+            start = i if len(stack) == 2 else start
+        elif word.startswith("END:"):
+            if not stack or stack[-1] != word[4:]:
+                raise Invalid(
+                    None, f"{name} is not readable iCalendar: line {i + 1}: {raw.strip()[:40]} "
+                    f"closes {'nothing' if not stack else 'BEGIN:' + stack[-1]}",
+                )  # fmt: skip
+            kind = stack.pop()
+            if len(stack) == 1:
+                counts[kind] = counts.get(kind, 0) + 1
+                yield kind, counts[kind], start, i + 1
+            elif not stack:
+                calendars += 1
+                own = ["BEGIN:VCALENDAR", *own, "END:VCALENDAR"]
+                _parse(own, f"{name} is not readable iCalendar")
+                own = []
+        elif not stack and calendars:
+            raise Invalid(
+                None, f"{name} is not readable iCalendar: line {i + 1} is after END:VCALENDAR"
+            )
+        elif not stack:
+            raise Invalid(None, not_ical)
+        elif len(stack) == 1:
+            own.append(raw)
+            in_own = True
+    if stack:
+        raise Invalid(None, f"{name} is truncated: BEGIN:{stack[0]} is never closed")
+    if not calendars:
+        raise Invalid(None, not_ical)
+
+
+def _parse(lines: list[str], context: str):
+    from icalendar import Component
 
     try:
-        calendars = Calendar.from_ical(text, multiple=True)
+        return Component.from_ical("\r\n".join(lines) + "\r\n")
     except Exception as err:  # icalendar raises ValueError mostly, others on odd input
-        raise Invalid(None, f"{name} is not readable iCalendar: {_reason(err)}") from None
-    return name, calendars
+        raise Invalid(None, f"{context}: {_reason(err)}") from None
 
 
 def _reason(err: Exception) -> str:
@@ -308,7 +367,7 @@ def _meeting_of(comp, where: str, warn, now: datetime) -> dict:
     }  # fmt: skip
 
 
-def _items(calendars: list, result: IcsResult, now: datetime) -> tuple[list, list, dict]:
+def _items(components: Iterator, result: IcsResult, now: datetime) -> tuple[list, list, dict]:
     """(tasks, meetings) as plain dicts, each with where it is in the file, and {where: its
     position in the file}; what cannot be represented goes to result.skipped."""
     order: dict[str, int] = {}
@@ -319,25 +378,22 @@ def _items(calendars: list, result: IcsResult, now: datetime) -> tuple[list, lis
     def warn(where: str, text: str) -> None:
         result.warnings.append((where, text))
 
-    for calendar in calendars:
-        for comp in calendar.walk():
-            if comp.name not in counts:
-                continue
-            counts[comp.name] += 1
-            summary = _text(comp, "SUMMARY")
-            where = f"{comp.name} {counts[comp.name]}" + (f" {summary[:40]!r}" if summary else "")
-            order[where] = len(order)
-            try:
-                if comp.name == "VTODO":
-                    tasks.append((where, _task_of(comp, where, warn, now)))
-                else:
-                    meetings.append((where, _meeting_of(comp, where, warn, now)))
-            except _Skip as skip:
-                result.skipped.append((where, str(skip)))
-            except Invalid:
-                raise
-            except Exception as err:  # a value icalendar read but cannot hand over
-                raise Invalid(None, f"{where}: {_reason(err)}") from None
+    for comp in components:
+        counts[comp.name] += 1
+        summary = _text(comp, "SUMMARY")
+        where = f"{comp.name} {counts[comp.name]}" + (f" {summary[:40]!r}" if summary else "")
+        order[where] = len(order)
+        try:
+            if comp.name == "VTODO":
+                tasks.append((where, _task_of(comp, where, warn, now)))
+            else:
+                meetings.append((where, _meeting_of(comp, where, warn, now)))
+        except _Skip as skip:
+            result.skipped.append((where, str(skip)))
+        except Invalid:
+            raise
+        except Exception as err:  # a value icalendar read but cannot hand over
+            raise Invalid(None, f"{where}: {_reason(err)}") from None
     return tasks, meetings, order
 
 
@@ -357,8 +413,7 @@ def import_ics(
     dry_run). `progress` is called with how many items were written so far (a bar)."""
     now = now or utcnow()
     result = IcsResult(dry_run=dry_run)
-    _, calendars = _read(source, name)
-    tasks, meetings, order = _items(calendars, result, now)
+    tasks, meetings, order = _items(_read(source, name), result, now)
     with database_proxy.atomic() as txn:
         _import_tasks(tasks, result, now, progress)
         _import_meetings(meetings, result, now, progress, start=len(tasks))

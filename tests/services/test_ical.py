@@ -572,3 +572,53 @@ def test_progress_is_told_how_far_the_import_is(db):
     seen: list[int] = []
     ical.import_ics(fixture("apple_reminders.ics"), now=NOW, progress=seen.append)
     assert seen[-1] == 5
+
+
+ZONE_AFTER = """BEGIN:VCALENDAR\r
+PRODID:-//test//EN\r
+VERSION:2.0\r
+BEGIN:VTODO\r
+UID:zone-after@example.de\r
+SUMMARY:Anruf Mumbai\r
+DUE;TZID=Crm Test Zone +0530:20261201T150000\r
+END:VTODO\r
+BEGIN:VTIMEZONE\r
+TZID:Crm Test Zone +0530\r
+BEGIN:STANDARD\r
+DTSTART:19700101T000000\r
+TZOFFSETFROM:+0530\r
+TZOFFSETTO:+0530\r
+END:STANDARD\r
+END:VTIMEZONE\r
+END:VCALENDAR\r
+"""
+
+
+def test_a_zone_the_file_defines_after_its_items(db):
+    result = ical.import_ics(ZONE_AFTER.encode(), now=NOW)
+    assert tasks.get_task(result.task_ids[0])["due_at"] == datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    assert result.warnings == []
+
+
+def test_two_calendars_in_one_file(db):
+    one = Path(fixture("apple_reminders.ics")).read_bytes()
+    two = Path(fixture("thunderbird_tasks.ics")).read_bytes()
+    assert ical.import_ics(one + two, now=NOW).tasks_new == 9
+
+
+@pytest.mark.parametrize(
+    ("tail", "says"),
+    [
+        (b"BEGIN:VCARD\r\nEND:VCARD\r\n", "has BEGIN:VCARD after END:VCALENDAR"),
+        (b"SUMMARY:lost\r\n", "line 72 is after END:VCALENDAR"),
+    ],
+)
+def test_content_after_the_calendar_is_an_error(db, tail, says):
+    with pytest.raises(Invalid, match=says):
+        ical.import_ics(Path(fixture("apple_reminders.ics")).read_bytes() + tail, now=NOW)
+
+
+def test_an_end_that_closes_nothing(db):
+    data = b"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    with pytest.raises(Invalid, match="line 4: END:VEVENT closes BEGIN:VTODO"):
+        ical.import_ics(data, now=NOW)
