@@ -30,7 +30,8 @@ def show(
     """Show a contact card with its timeline, open tasks and deals, or a company, deal (with its
     stage history), task or activity.
 
-    REF is an id, an exact email or a unique part of the name (accents and case ignored).
+    REF is an id, any of a contact's emails or a unique part of the name (accents and case
+    ignored).
 
     Examples:
 

@@ -202,14 +202,14 @@ def _change_addresses(ids: list[int], changes: dict) -> None:
     """--clear email / --clear phone (the primary goes, the next becomes primary) and
     --phone X (everyone's primary phone) on many contacts; another email for everyone was
     refused by contacts.check_change."""
-    from crmcli.services import addresses
+    from crmcli.services import address_sync
 
     clear_email = "email" in changes
     clear_phone = "phone" in changes and changes["phone"] in (None, "")
     if clear_email or clear_phone:
-        addresses.drop_primaries(ids, emails=clear_email, phones=clear_phone)
+        address_sync.drop_primaries(ids, emails=clear_email, phones=clear_phone)
     if "phone" in changes and not clear_phone:
-        addresses.set_primary_phone(ids, changes["phone"])
+        address_sync.set_primary_phone(ids, changes["phone"])
 
 
 def delete(

@@ -24,7 +24,8 @@ SORTS = {
 
 
 def resolve_company(ref: str) -> int:
-    """The id of the company that REF names (id or unique name fragment)."""
+    """The id of the company that REF names (id, one merged away naming its survivor, or a
+    unique name fragment)."""
     return refs.resolve(Company, ref, kind="company", merged=True)
 
 

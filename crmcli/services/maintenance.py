@@ -48,13 +48,13 @@ def repairable(problems: list[str]) -> bool:
 def address_drift() -> list[str]:
     """Contacts whose primary email or phone (the copy lists show) disagrees with their
     email and phone rows; [] when in step."""
-    from crmcli.services import addresses
+    from crmcli.services import address_sync
     from crmcli.values import plural
 
     return [
         f"contact addresses: the primary {what} of {plural(n, 'contact')} is out of step "
         f"with their {what}s"
-        for what, n in addresses.drift().items()
+        for what, n in address_sync.drift().items()
         if n
     ]
 
@@ -96,10 +96,10 @@ def repair(problems: list[str]) -> list[str]:
 
     done: list[str] = []
     if any(p.startswith("contact addresses") for p in problems):
-        from crmcli.services import addresses
+        from crmcli.services import address_sync
         from crmcli.values import plural
 
-        count = addresses.repair_drift()
+        count = address_sync.repair_drift()
         done.append(f"Put the primary email and phone of {plural(count, 'contact')} back in step.")
     if any(p.startswith("search index") for p in problems):
         count = search.rebuild()

@@ -377,3 +377,12 @@ def test_a_postgres_database_from_before_0009_upgrades_without_loss(pg_url):
         assert card["email"] == "eva@example.com" and maintenance.check(database) == []
     finally:
         database.close()
+
+
+def test_a_stored_phone_that_no_longer_parses_can_still_be_removed(db):
+    cid = contacts.add_contact("Alt", phones=["030 1234567"])["id"]
+    ContactPhone.insert(contact=cid, phone="Zentrale 12", phone_e164=None, position=1).execute()
+    card = contacts.edit_contact(cid, {}, remove_phones=["Zentrale 12"])
+    assert [p["phone"] for p in card["phones"]] == ["030 1234567"]
+    with pytest.raises(Invalid, match="no phone Zentrale 13"):
+        contacts.edit_contact(cid, {}, remove_phones=["Zentrale 13"])
