@@ -1,0 +1,967 @@
+"""Importing contacts (and activities, deals, tasks) in bulk: validated like `add`, matched
+against what is stored so that importing a file again changes nothing, in one transaction.
+
+Rows come as (where, CONTACT RECORD) from any reader (CSV, vCard, JSON). They are handled in
+batches of BATCH: each batch is validated, looked up with one query per key (email, phone,
+name), merged into the stored contacts (or into an earlier row of the same file) and written
+with executemany, before the next batch is read. Memory stays flat in the size of the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+
+from peewee import fn
+
+from crmcli.errors import CrmError, Invalid
+from crmcli.models import (
+    EMAIL_KINDS,
+    Contact,
+    ContactEmail,
+    ContactField,
+    ContactPhone,
+    ContactTag,
+    database_proxy,
+    utcnow,
+)
+from crmcli.services import cadence, companies, contacts, limits, search, tags
+from crmcli.values import (
+    fold,
+    fold_variants,
+    parse_birthday,
+    parse_cadence,
+    parse_email,
+    parse_phone,
+    parse_when,
+    sound_key,
+)
+
+BATCH = 1000
+MATCH_KEYS = ("email", "phone", "name")
+ON_CONFLICT = ("update", "skip", "new")
+# How many rejected rows an error without a rejects file lists.
+SHOWN_REJECTS = 5
+
+# The contact columns an import writes (besides the primary email/phone copies).
+_TEXT = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
+_COLUMNS = (
+    "name", "name_key", "name_sound", "company", "position", "street", "zip", "city",
+    "city_fold", "country", "birthday", "birthday_md", "status", "source", "owner", "notes",
+    "consent", "consent_at", "cadence_days", "email", "email_key", "phone", "phone_e164",
+)  # fmt: skip
+_DEFAULTS = {"status": "lead", "consent": False}
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, dry, would do): counts of rows, the rejected ones with their
+    reasons, warnings, and the ids of the contacts created or changed."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    merged: int = 0  # rows folded into an earlier row of the same file
+    rejected: list[tuple[str, dict, str]] = field(default_factory=list)
+    rejected_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    ids: array = field(default_factory=lambda: array("q"))
+    dry_run: bool = False
+    rows: int = 0
+
+    def summary(self) -> dict:
+        return {
+            "rows": self.rows, "new": self.new, "updated": self.updated,
+            "unchanged": self.unchanged, "skipped": self.skipped, "merged": self.merged,
+            "rejected": self.rejected_count, "dry_run": self.dry_run,
+            "rejects": [{"where": w, "reason": r} for w, _, r in self.rejected],
+            "warnings": list(self.warnings),
+        }  # fmt: skip
+
+
+class _Rollback(Exception):
+    """Leaves the import's transaction without writing (dry run, or rejects without keep_going)."""
+
+
+@dataclass
+class _Row:
+    """One row, validated: column values, emails, phones, company, tags and fields."""
+
+    where: str
+    record: dict
+    cols: dict
+    given_consent_at: bool
+    emails: list[tuple[str, str, str, bool]]  # email, key, kind, primary
+    phones: list[tuple[str, str, str, bool]]  # as typed, e164, kind, primary
+    company: str | None
+    tags: list[str]
+    fields: dict[str, str]
+
+
+class _State:
+    """A contact as the import leaves it: a stored one (with what was stored, to compare) or
+    one this import creates (id None until written)."""
+
+    __slots__ = ("id", "cols", "emails", "phones", "tags", "fields", "orig", "new_here", "line")
+
+    def __init__(self, contact_id: int | None, cols: dict, line: str = ""):
+        self.id = contact_id
+        self.cols = cols
+        self.emails: dict[str, list] = {}  # key -> [email, kind, primary, stored]
+        self.phones: dict[str, list] = {}  # e164 -> [phone, kind, primary, stored]
+        self.tags: dict[int, bool] = {}  # tag id -> stored
+        self.fields: dict[str, tuple[str, str | None]] = {}  # key -> (value, stored value)
+        self.orig = dict(cols)
+        self.new_here = contact_id is None
+        self.line = line
+
+    def label(self) -> str:
+        if self.id is None:
+            return f"the contact of {self.line}"
+        return f"contact #{self.id} {self.cols.get('name') or ''}".rstrip()
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+@lru_cache(maxsize=4096)
+def _sound(name: str) -> str | None:
+    return sound_key(name)
+
+
+def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) -> _Row:
+    """Validate a CONTACT RECORD as `crm add contact` validates its options; Invalid on the
+    first bad value."""
+    values: dict = {}
+    for key in _TEXT:
+        text = _text(rec.get(key))
+        if text is not None:
+            values[key] = text
+    status = _text(rec.get("status"))
+    if status is not None:
+        values["status"] = contacts.check_status(status)
+    birthday = rec.get("birthday")
+    if isinstance(birthday, str) and birthday.strip():
+        birthday = parse_birthday(birthday, now)
+    if isinstance(birthday, date):
+        values["birthday"] = birthday
+    consent = rec.get("consent")
+    if isinstance(consent, str):
+        from crmcli.services.csvread import yes_no
+
+        consent = yes_no(consent) if consent.strip() else None
+    consent_at = rec.get("consent_at")
+    if isinstance(consent_at, str):
+        consent_at = (
+            parse_when(consent_at, now, field="consent-date", prefer="past")
+            if consent_at.strip()
+            else None
+        )
+    if consent is not None:
+        values["consent"] = bool(consent)
+        if consent and consent_at is not None:
+            values["consent_at"] = consent_at
+    elif consent_at is not None:
+        raise Invalid("consent-date", "a date of consent needs the consent itself")
+    cadence_days = rec.get("cadence_days")
+    if isinstance(cadence_days, str) and cadence_days.strip():
+        text = cadence_days.strip()
+        cadence_days = int(text) if text.isdigit() else parse_cadence(text)
+    if isinstance(cadence_days, int) and not isinstance(cadence_days, bool):
+        values["cadence_days"] = cadence_days
+
+    emails: dict[str, tuple[str, str, str, bool]] = {}
+    given = list(rec.get("emails") or [])
+    if _text(rec.get("email")):
+        given.insert(0, {"email": rec["email"], "primary": True})
+    for item in given:
+        text = limits.check("email", _text(item.get("email")))
+        if not text:
+            continue
+        email = parse_email(text)
+        kind = item.get("kind") if item.get("kind") in EMAIL_KINDS else "other"
+        emails.setdefault(email.lower(), (email, email.lower(), kind, bool(item.get("primary"))))
+    phones: dict[str, tuple[str, str, str, bool]] = {}
+    given = list(rec.get("phones") or [])
+    if _text(rec.get("phone")):
+        given.insert(0, {"phone": rec["phone"], "primary": True})
+    for item in given:
+        text = limits.check("phone", _text(item.get("phone")))
+        if not text:
+            continue
+        e164 = parse_phone(text)
+        kind = item.get("kind") if item.get("kind") in EMAIL_KINDS else "other"
+        phones.setdefault(e164, (text, e164, kind, bool(item.get("primary"))))
+
+    name = _text(rec.get("name"))
+    if name is None and emails:
+        name = next(iter(emails.values()))[0]  # a shop's customer with nothing but an email
+    if name is None:
+        raise Invalid("name", "a contact needs a name (or at least an email)")
+    values["name"] = name
+    cols = contacts.clean_fields(values, now)
+    if cols.get("consent") and "consent_at" not in values:
+        cols.pop("consent_at", None)  # "now" only for a contact that had not consented
+    cols["name_sound"] = _sound(cols["name"])
+
+    tag_names = [tags.clean_tag(t) for t in (rec.get("tags") or []) if _text(t)]
+    tag_names += list(extra_tags)
+    fields = {
+        str(k).strip().lower(): str(v).strip()
+        for k, v in (rec.get("fields") or {}).items()
+        if v is not None and str(v).strip()
+    }
+    contacts.check_fields(list(fields.items()))
+    company = _text(rec.get("company"))
+    limits.check("company", company)
+    return _Row(
+        where, rec, cols, "consent_at" in values, list(emails.values()), list(phones.values()),
+        company, tag_names, fields,
+    )  # fmt: skip
+
+
+def _chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class _Importer:
+    def __init__(self, match, on_conflict, tags_, now, result: ImportResult, keep_going: bool):
+        unknown = [m for m in match if m not in MATCH_KEYS]
+        if unknown:
+            raise Invalid("match", f"cannot match on {', '.join(unknown)} (choose email, phone, name)")
+        if on_conflict not in ON_CONFLICT:
+            raise Invalid("on-conflict", f"'{on_conflict}' is not update, skip or new")
+        self.match = tuple(match)
+        self.on_conflict = on_conflict
+        self.extra_tags = [tags.clean_tag(t) for t in tags_]
+        self.now = now
+        self.result = result
+        self.keep_going = keep_going
+        self.companies: dict[str, int | CrmError] = {}
+        self.tag_ids: dict[str, int] = {}
+        self.start_max = Contact.select(fn.MAX(Contact.id)).scalar() or 0
+
+    # ------------------------------------------------------------ rejects
+
+    def reject(self, where: str, record: dict, reason: str) -> None:
+        self.result.rejected_count += 1
+        if self.keep_going or len(self.result.rejected) < SHOWN_REJECTS:
+            self.result.rejected.append((where, record, reason))
+
+    # ------------------------------------------------------------ one batch
+
+    def batch(self, items: list[tuple[str, dict]]) -> None:
+        rows: list[_Row] = []
+        for where, rec in items:
+            if rec.get("_error"):
+                self.reject(where, rec, rec["_error"])
+                continue
+            try:
+                rows.append(_clean_row(where, rec, self.now, self.extra_tags))
+            except CrmError as exc:
+                self.reject(where, rec, str(exc))
+        if not rows:
+            return
+        self._resolve_companies(rows)
+        self._resolve_tags(rows)
+        states = self._lookup(rows)
+        touched: dict[int, _State] = {}
+        pending: list[_State] = []
+        for row in rows:
+            self._apply_row(row, states, touched, pending)
+        self._write(pending, list(touched.values()))
+
+    def _resolve_companies(self, rows: list[_Row]) -> None:
+        for row in rows:
+            if row.company is None:
+                continue
+            key = fold(row.company)
+            if key not in self.companies:
+                try:
+                    company_id, _ = companies.link_company(row.company, now=self.now)
+                    assert company_id is not None
+                    self.companies[key] = company_id
+                except CrmError as exc:
+                    self.companies[key] = exc
+
+    def _resolve_tags(self, rows: list[_Row]) -> None:
+        missing = {fold(t): t for row in rows for t in row.tags if fold(t) not in self.tag_ids}
+        if missing:
+            ids = tags.ensure_tags(list(missing.values()))
+            self.tag_ids.update(zip(missing, ids, strict=True))
+
+    # ------------------------------------------------------------ matching
+
+    def _lookup(self, rows: list[_Row]) -> dict:
+        """One query per key for the whole batch; the stored contacts found are loaded."""
+        email_keys = sorted({e[1] for r in rows for e in r.emails})
+        e164s = sorted({p[1] for r in rows for p in r.phones})
+        names = sorted({r.cols["name_key"] for r in rows}) if "name" in self.match else []
+        by_email: dict[str, int] = {}
+        for part in _chunks(email_keys):
+            by_email.update(
+                ContactEmail.select(ContactEmail.email_key, ContactEmail.contact)
+                .where(ContactEmail.email_key.in_(list(part)))
+                .tuples()
+            )
+            for key, cid in (
+                Contact.select(Contact.email_key, Contact.id)
+                .where(Contact.email_key.in_(list(part)))
+                .tuples()
+            ):
+                by_email.setdefault(key, cid)
+        by_phone: dict[str, set[int]] = {}
+        if "phone" in self.match:
+            for part in _chunks(e164s):
+                for model in (ContactPhone, Contact):
+                    owner = model.contact if model is ContactPhone else model.id
+                    query = model.select(model.phone_e164, owner).where(
+                        model.phone_e164.in_(list(part))
+                    )
+                    for e164, cid in query.tuples():
+                        by_phone.setdefault(e164, set()).add(cid)
+        by_name: dict[str, set[int]] = {}
+        for part in _chunks(names):
+            query = Contact.select(Contact.name_key, Contact.id).where(
+                Contact.name_key.in_(list(part))
+            )
+            for key, cid in query.tuples():
+                by_name.setdefault(key, set()).add(cid)
+        wanted = set(by_email.values())
+        wanted |= {next(iter(s)) for s in by_phone.values() if len(s) == 1}
+        wanted |= {next(iter(s)) for s in by_name.values() if len(s) == 1}
+        loaded = self._load(sorted(wanted))
+        emails = {k: loaded[c] for k, c in by_email.items()}
+        phones = {k: [loaded[c] for c in s] if len(s) == 1 else None for k, s in by_phone.items()}
+        named = {k: [loaded[c] for c in s] if len(s) == 1 else None for k, s in by_name.items()}
+        return {"email": emails, "phone": phones, "name": named}
+
+    def _load(self, ids: list[int]) -> dict[int, _State]:
+        """The stored contacts with their emails, phones, tags and fields: five queries per
+        500 contacts."""
+        out: dict[int, _State] = {}
+        columns = [getattr(Contact, c) for c in _COLUMNS]
+        for part in _chunks(ids):
+            part = list(part)
+            for values in Contact.select(Contact.id, *columns).where(Contact.id.in_(part)).tuples():
+                cols = dict(zip(_COLUMNS, values[1:], strict=True))
+                out[values[0]] = _State(values[0], cols)
+            emails = (
+                ContactEmail.select(
+                    ContactEmail.contact, ContactEmail.email, ContactEmail.email_key,
+                    ContactEmail.kind, ContactEmail.is_primary,
+                )  # fmt: skip
+                .where(ContactEmail.contact.in_(part))
+                .order_by(ContactEmail.position, ContactEmail.id)
+                .tuples()
+            )
+            for cid, email, key, kind, primary in emails:
+                out[cid].emails[key] = [email, kind, bool(primary), True]
+            phones = (
+                ContactPhone.select(
+                    ContactPhone.contact, ContactPhone.phone, ContactPhone.phone_e164,
+                    ContactPhone.kind, ContactPhone.is_primary,
+                )  # fmt: skip
+                .where(ContactPhone.contact.in_(part))
+                .order_by(ContactPhone.position, ContactPhone.id)
+                .tuples()
+            )
+            for cid, phone, e164, kind, primary in phones:
+                out[cid].phones[e164 or phone] = [phone, kind, bool(primary), True]
+            for cid, tag in ContactTag.select(ContactTag.contact, ContactTag.tag).where(
+                ContactTag.contact.in_(part)
+            ).tuples():
+                out[cid].tags[tag] = True
+            for cid, key, value in ContactField.select(
+                ContactField.contact, ContactField.key, ContactField.value
+            ).where(ContactField.contact.in_(part)).tuples():
+                out[cid].fields[key] = (value, value)
+        for state in out.values():  # a contact from before contact_email existed
+            cols = state.cols
+            if cols["email_key"] and cols["email_key"] not in state.emails:
+                state.emails[cols["email_key"]] = [cols["email"], "other", True, False]
+            if cols["phone"] and (cols["phone_e164"] or cols["phone"]) not in state.phones:
+                state.phones[cols["phone_e164"] or cols["phone"]] = [
+                    cols["phone"], "other", True, False
+                ]  # fmt: skip
+        return out
+
+    def _targets(self, row: _Row, found: dict) -> tuple[list[tuple[_State, str]], str | None]:
+        """The contacts a row matches, with how, or a reason to reject it."""
+        hits: list[tuple[_State, str]] = []
+        for key in self.match:
+            if key == "email":
+                hits += [(found["email"][e[1]], f"email {e[0]}") for e in row.emails
+                         if e[1] in found["email"]]  # fmt: skip
+            elif key == "phone":
+                for p in row.phones:
+                    owners = found["phone"].get(p[1], [])
+                    if owners is not None and len(owners) == 1:
+                        hits.append((owners[0], f"phone {p[0]}"))
+        if not hits and "name" in self.match:
+            owners = found["name"].get(row.cols["name_key"], [])
+            if owners is not None and len(owners) == 1:
+                hits.append((owners[0], f"name {row.cols['name']}"))
+        distinct = list({id(s): s for s, _ in hits}.values())
+        if len(distinct) > 1:
+            how = "; ".join(
+                f"{s.label()} by {', '.join(h for t, h in hits if t is s)}" for s in distinct
+            )
+            return hits, f"matches {len(distinct)} different contacts: {how}"
+        return hits, None
+
+    def _apply_row(self, row: _Row, found: dict, touched: dict, pending: list) -> None:
+        result = self.result
+        company = self.companies.get(fold(row.company)) if row.company else None
+        if isinstance(company, CrmError):
+            self.reject(row.where, row.record, f"company: {company}")
+            return
+        hits, why = self._targets(row, found) if self.on_conflict != "new" else ([], None)
+        if why:
+            self.reject(row.where, row.record, why)
+            return
+        target = hits[0][0] if hits else None
+        ours = target is not None and (target.new_here or (target.id or 0) > self.start_max)
+        if target is not None and not ours and self.on_conflict == "skip":
+            result.skipped += 1
+            return
+        # An email of the row that belongs to a contact other than the target: refused.
+        for email, key, _, _ in row.emails:
+            owner = found["email"].get(key)
+            if owner is not None and owner is not target:
+                self.reject(row.where, row.record, f"email {email} belongs to {owner.label()}")
+                return
+        if target is None:
+            target = _State(None, {}, row.where)
+            pending.append(target)
+            result.new += 1
+            changed = self._merge(target, row, company)
+        else:
+            changed = self._merge(target, row, company)
+            if ours:
+                result.merged += 1
+            elif changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            if target.id is not None:
+                touched[target.id] = target
+        # What this row brought can be matched by the rows after it.
+        for _, key, _, _ in row.emails:
+            found["email"][key] = target
+        for _, e164, _, _ in row.phones:
+            owners = found["phone"].get(e164)
+            if owners is None or not owners:
+                found["phone"][e164] = [target]
+            elif target not in owners:
+                found["phone"][e164] = None  # two contacts share it now: not a key any more
+        name_key = target.cols["name_key"]
+        if found["name"].get(name_key) is None and name_key not in found["name"]:
+            found["name"][name_key] = [target]
+
+    def _merge(self, state: _State, row: _Row, company: int | None) -> bool:
+        """Fill or overwrite the row's given values into the state; add its emails, phones,
+        tags and fields. Whether anything changed."""
+        changed = False
+        cols = state.cols
+        values = dict(row.cols)
+        if company is not None:
+            values["company"] = company
+        if values.get("consent") and not row.given_consent_at:
+            if cols.get("consent"):
+                values.pop("consent")  # consented already: its date stays
+            else:
+                values["consent_at"] = self.now
+        if cols.get("name") == values["name"]:
+            values.pop("name_sound")  # kept as stored: no change on its own
+        for key, value in values.items():
+            if cols.get(key) != value:
+                cols[key] = value
+                changed = True
+        for email, key, kind, primary in row.emails:
+            if key not in state.emails:
+                state.emails[key] = [email, kind, False, False]
+                changed = True
+        for phone, e164, kind, primary in row.phones:
+            if e164 not in state.phones:
+                state.phones[e164] = [phone, kind, False, False]
+                changed = True
+        changed |= self._primary(state, row)
+        for name in row.tags:
+            tag_id = self.tag_ids[fold(name)]
+            if tag_id not in state.tags:
+                state.tags[tag_id] = False
+                changed = True
+        for key, value in row.fields.items():
+            old = state.fields.get(key)
+            if old is None or old[0] != value:
+                state.fields[key] = (value, old[1] if old else None)
+                changed = True
+        return changed
+
+    @staticmethod
+    def _primary(state: _State, row: _Row) -> bool:
+        """Exactly one primary email and phone, copied onto the contact's columns. A stored
+        primary stays; a contact without one takes the row's first (or flagged) one."""
+        changed = False
+        for items, given, col, key_col in (
+            (state.emails, row.emails, "email", "email_key"),
+            (state.phones, row.phones, "phone", "phone_e164"),
+        ):
+            if not items:
+                continue
+            if not any(v[2] for v in items.values()):
+                flagged = [g[1] for g in given if g[3] and g[1] in items]
+                first = flagged[0] if flagged else next(iter(items))
+                items[first][2] = True
+            key, value = next((k, v) for k, v in items.items() if v[2])
+            stored = (value[0], key)
+            if (state.cols.get(col), state.cols.get(key_col)) != stored:
+                state.cols[col], state.cols[key_col] = stored
+                changed = True
+        return changed
+
+    # ------------------------------------------------------------ writing
+
+    def _write(self, pending: list[_State], touched: list[_State]) -> None:
+        now = self.now
+        db = database_proxy.obj
+        if pending:
+            rows = []
+            for s in pending:
+                cols = {**_DEFAULTS, **{c: None for c in _COLUMNS if c not in _DEFAULTS}}
+                cols.update(s.cols)
+                rows.append(cols)
+            fields = [getattr(Contact, c) for c in _COLUMNS] + [
+                Contact.created_at, Contact.updated_at,
+            ]  # fmt: skip
+            ids: list[int] = []
+            for part in _chunks(rows, 400):
+                data = [tuple(r[c] for c in _COLUMNS) + (now, now) for r in part]
+                ids += _insert_ids(Contact, data, fields)
+            for s, cid in zip(pending, ids, strict=True):
+                s.id = cid
+        changed: list[_State] = []
+        updates: dict[tuple[str, ...], list[tuple]] = {}
+        for s in touched:
+            diff = tuple(sorted(c for c in _COLUMNS if s.cols.get(c) != s.orig.get(c)))
+            extra = _news(s)
+            if not diff and not extra:
+                continue
+            changed.append(s)
+            if diff:
+                values = [Contact._meta.fields[c].db_value(s.cols[c]) for c in diff]
+                updates.setdefault(diff, []).append(
+                    (*values, Contact.updated_at.db_value(now), s.id)
+                )
+            else:
+                updates.setdefault((), []).append((Contact.updated_at.db_value(now), s.id))
+        mark = _mark()
+        for diff, params in updates.items():
+            columns = [f'"{Contact._meta.fields[c].column_name}"' for c in diff] + ["updated_at"]
+            sets = ", ".join(f"{c} = {mark}" for c in columns)
+            _executemany(db, f"UPDATE contact SET {sets} WHERE id = {mark}", params)
+        everyone = pending + changed
+        emails, phones, links, custom, dropped = [], [], [], [], []
+        for s in everyone:
+            for position, (key, (email, kind, primary, stored)) in enumerate(s.emails.items()):
+                if not stored:
+                    emails.append((s.id, email, key, kind, primary, position))
+            for position, (e164, (phone, kind, primary, stored)) in enumerate(s.phones.items()):
+                if not stored:
+                    phones.append((s.id, phone, e164, kind, primary, position))
+            links += [(s.id, t) for t, stored in s.tags.items() if not stored]
+            for key, (value, stored) in s.fields.items():
+                if value != stored:
+                    if stored is not None:
+                        dropped.append((s.id, key))
+                    custom.append((s.id, key, value))
+        _insert(ContactEmail, emails, [
+            ContactEmail.contact, ContactEmail.email, ContactEmail.email_key, ContactEmail.kind,
+            ContactEmail.is_primary, ContactEmail.position,
+        ])  # fmt: skip
+        _insert(ContactPhone, phones, [
+            ContactPhone.contact, ContactPhone.phone, ContactPhone.phone_e164, ContactPhone.kind,
+            ContactPhone.is_primary, ContactPhone.position,
+        ])  # fmt: skip
+        _insert(ContactTag, links, [ContactTag.contact, ContactTag.tag])
+        if dropped:
+            _executemany(
+                db, f'DELETE FROM contact_field WHERE contact_id = {mark} AND "key" = {mark}', dropped
+            )
+        _insert(ContactField, custom, [ContactField.contact, ContactField.key, ContactField.value])
+        new_ids = [s.id for s in pending]
+        changed_ids = [s.id for s in changed]
+        if new_ids:
+            search.put(search.contact_entries(new_ids), new=True)
+        if changed_ids:
+            search.reindex_contacts(changed_ids)
+        refresh = [
+            s.id for s in everyone
+            if any(not stored for stored in s.tags.values())
+            or s.cols.get("cadence_days") != s.orig.get("cadence_days")
+            or s.cols.get("status") != s.orig.get("status")
+        ]  # fmt: skip
+        if refresh:
+            cadence.refresh(refresh)  # type: ignore[arg-type]
+        self.result.ids.extend(i for i in new_ids + changed_ids if i is not None)
+        for s in everyone:  # written: what the next batch compares against
+            s.orig = dict(s.cols)
+            s.new_here = False
+            for items in (s.emails, s.phones):
+                for v in items.values():
+                    v[3] = True
+            for t in s.tags:
+                s.tags[t] = True
+            s.fields = {k: (v, v) for k, (v, _) in s.fields.items()}
+
+
+def _news(state: _State) -> bool:
+    return (
+        any(not v[3] for v in state.emails.values())
+        or any(not v[3] for v in state.phones.values())
+        or any(not stored for stored in state.tags.values())
+        or any(v != stored for v, stored in state.fields.values())
+    )
+
+
+def _mark() -> str:
+    from crmcli.db import placeholder
+
+    return placeholder()
+
+
+def _executemany(db, sql: str, params: list[tuple]) -> None:
+    if params:
+        cursor = db.cursor()
+        cursor.executemany(sql, params)
+
+
+def _insert(model, rows: list[tuple], fields: list) -> None:
+    for part in _chunks(rows, 1000):
+        model.insert_many(list(part), fields=fields).execute()
+
+
+def _insert_ids(model, rows: list[tuple], fields: list) -> list[int]:
+    """Insert rows in one statement and return their ids in order: RETURNING on PostgreSQL;
+    on SQLite the rowids one statement gives are consecutive, ending at the last one."""
+    from peewee import SqliteDatabase
+
+    if not rows:
+        return []
+    if isinstance(database_proxy.obj, SqliteDatabase):
+        last = model.insert_many(rows, fields=fields).execute()
+        return list(range(last - len(rows) + 1, last + 1))
+    query = model.insert_many(rows, fields=fields).returning(model.id).tuples()
+    return [r[0] for r in query.execute()]
+
+
+def import_contacts(
+    rows: Iterable[tuple[str, dict]],
+    *,
+    match: Sequence[str] = MATCH_KEYS,
+    on_conflict: str = "update",
+    dry_run: bool = False,
+    tags: Sequence[str] = (),
+    progress: Callable[[int], None] | None = None,
+    keep_going: bool = False,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Import CONTACT RECORDs (see the module): each row matched on `match` (email: any of
+    its emails; phone: its E.164 numbers; name: the folded name, when it names exactly one
+    contact) and, by `on_conflict`, merged into the match (update: given values fill or
+    overwrite, emails, phones, tags and fields are added, nothing is removed), left alone
+    (skip) or imported as a new contact anyway (new). A row that matches an earlier row of
+    the same input is merged into it. All in one transaction; `dry_run` writes nothing.
+    A rejected row: without `keep_going` Invalid listing the first ones, nothing written;
+    with it the good rows land and ImportResult.rejected holds the bad ones."""
+    now = now or utcnow()
+    result = ImportResult(dry_run=dry_run)
+    done = 0
+    try:
+        with database_proxy.atomic():
+            importer = _Importer(match, on_conflict, tags, now, result, keep_going)
+            iterator = iter(rows)
+            while batch := list(itertools.islice(iterator, BATCH)):
+                importer.batch(batch)
+                done += len(batch)
+                if progress is not None:
+                    progress(done)
+            result.rows = done
+            if dry_run or (result.rejected_count and not keep_going):
+                raise _Rollback
+    except _Rollback:
+        pass
+    if result.rejected_count and not keep_going:
+        raise rejects_error(result)
+    if dry_run:
+        result.ids = array("q")
+    return result
+
+
+def rejects_error(result: ImportResult) -> Invalid:
+    """The error for rejected rows when no rejects file takes them: the first ones, and how
+    many there are."""
+    shown = "; ".join(f"{w}: {r}" for w, _, r in result.rejected[:SHOWN_REJECTS])
+    more = result.rejected_count - min(SHOWN_REJECTS, len(result.rejected))
+    tail = f"; and {more} more" if more > 0 else ""
+    rows = "row" if result.rejected_count == 1 else "rows"
+    return Invalid(
+        None,
+        f"{result.rejected_count} bad {rows}, nothing imported: {shown}{tail}",
+        action="import_rejects",
+        rejected=result.rejected_count,
+    )
+
+
+
+# ---------------------------------------------------------------- activities, deals, tasks
+
+# The fields of each kind of row, and the headers (as csvread folds them) that name them.
+KIND_FIELDS = {
+    "activities": ("email", "kind", "occurred_at", "subject", "body", "direction", "duration",
+                   "outcome"),
+    "deals": ("email", "title", "amount", "currency", "stage", "expected_close", "owner",
+              "source"),
+    "tasks": ("email", "title", "due", "priority", "note"),
+}  # fmt: skip
+_KIND_HEADERS = {
+    "email": ("email", "emailadresse", "emailaddress", "mail", "contact", "kontakt",
+              "contactemail", "kontaktemail"),
+    "kind": ("kind", "type", "art", "typ", "activity", "aktivitat"),
+    "occurred_at": ("occurredat", "date", "datum", "when", "wann", "time", "zeit", "zeitpunkt",
+                    "datetime"),
+    "subject": ("subject", "betreff"),
+    "body": ("body", "text", "notes", "notiz", "notizen", "nachricht", "message", "description",
+             "beschreibung", "inhalt"),
+    "direction": ("direction", "richtung"),
+    "duration": ("duration", "dauer", "durationmin", "minuten", "minutes"),
+    "outcome": ("outcome", "ergebnis"),
+    "title": ("title", "titel", "name", "deal", "task", "aufgabe", "bezeichnung", "subject",
+              "betreff"),
+    "amount": ("amount", "betrag", "wert", "value", "volumen", "summe"),
+    "currency": ("currency", "wahrung"),
+    "stage": ("stage", "phase", "status"),
+    "expected_close": ("expectedclose", "closedate", "abschluss", "abschlussdatum"),
+    "owner": ("owner", "betreuer", "zustandig", "verantwortlich"),
+    "source": ("source", "quelle"),
+    "due": ("due", "duedate", "fallig", "falligam", "falligkeit", "deadline", "frist"),
+    "priority": ("priority", "prioritat", "prio"),
+    "note": ("note", "notes", "notiz", "notizen", "beschreibung", "description"),
+}  # fmt: skip
+
+
+def assign_kind_columns(csvfile, kind: str, maps: dict) -> None:
+    """The columns of an activities, deals or tasks file: --map first, then known headers."""
+    from crmcli.services.csvread import Target, _key
+
+    allowed = KIND_FIELDS[kind]
+    targets = []
+    for header in csvfile.header:
+        key = _key(header)
+        if key in maps:
+            targets.append(maps[key])
+            continue
+        found = next(
+            (f for f in allowed if key in _KIND_HEADERS.get(f, ()) or key == f.replace("_", "")),
+            None,
+        )
+        if found is not None and any(t is not None and t.field == found for t in targets):
+            found = None  # the first column of a field counts
+        targets.append(Target(found) if found else None)
+    csvfile.targets = targets
+    csvfile.unrecognised = [h for h, t in zip(csvfile.header, targets, strict=True) if t is None]
+
+
+def kind_records(csvfile) -> Iterator[tuple[str, dict]]:
+    """("line N", {field: text}) per row of an activities, deals or tasks file."""
+    for line, cells in csvfile.rows():
+        rec: dict = {"_raw": cells}
+        for index, target in enumerate(csvfile.targets):
+            if target is None or target.field == "ignore" or index >= len(cells):
+                if target is None and index < len(cells) and cells[index].strip():
+                    csvfile.unused_with_data.add(index)
+                continue
+            value = cells[index].strip()
+            if value:
+                rec.setdefault(target.field, value)
+        yield f"line {line}", rec
+
+
+def _contacts_by_email(keys: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for part in _chunks(sorted(set(keys))):
+        out.update(
+            ContactEmail.select(ContactEmail.email_key, ContactEmail.contact)
+            .where(ContactEmail.email_key.in_(list(part)))
+            .tuples()
+        )
+        for key, cid in (
+            Contact.select(Contact.email_key, Contact.id)
+            .where(Contact.email_key.in_(list(part)))
+            .tuples()
+        ):
+            out.setdefault(key, cid)
+    return out
+
+
+def _existing(kind: str, contact_ids: list[int]) -> set[tuple]:
+    """What the contacts have already, as the keys a re-import is matched on."""
+    from crmcli.models import Activity, Deal, Task
+
+    out: set[tuple] = set()
+    for part in _chunks(sorted(set(contact_ids))):
+        ids = list(part)
+        if kind == "activities":
+            query = Activity.select(
+                Activity.contact, Activity.kind, Activity.occurred_at, Activity.subject,
+                Activity.body,
+            ).where(Activity.contact.in_(ids))  # fmt: skip
+            out |= {(c, k, _second(at), s or None, b or None) for c, k, at, s, b in query.tuples()}
+        elif kind == "deals":
+            query = Deal.select(Deal.contact, Deal.title).where(Deal.contact.in_(ids))
+            out |= {(c, fold(t)) for c, t in query.tuples()}
+        else:
+            query = Task.select(Task.contact, Task.title, Task.due_at).where(Task.contact.in_(ids))
+            out |= {(c, fold(t), _second(d)) for c, t, d in query.tuples()}
+    return out
+
+
+def _second(at: datetime | None):
+    return None if at is None else int(at.timestamp())
+
+
+def _kind_row(kind: str, rec: dict, contact_id: int, now: datetime) -> tuple[tuple, Callable]:
+    """The row's match key and the call that stores it, through the kind's service."""
+    from crmcli.services import activities, deals, tasks
+    from crmcli.values import parse_duration, parse_money_cents, parse_when_ex
+
+    if kind == "activities":
+        what = activities.check_kind(rec.get("kind") or "note")
+        at = (
+            parse_when(rec["occurred_at"], now, field="date", prefer="past")
+            if rec.get("occurred_at")
+            else None
+        )
+        if at is None:
+            raise Invalid("date", "an imported activity needs its date")
+        values = {k: rec[k] for k in ("subject", "body", "direction", "outcome") if rec.get(k)}
+        if rec.get("duration"):
+            values["duration_min"] = parse_duration(rec["duration"])
+        key = (contact_id, what, _second(at), _text(values.get("subject")), _text(values.get("body")))
+
+        def store():
+            return activities.log_activity(
+                what, contact_id=contact_id, occurred_at=at, now=now, **values
+            )
+
+        return key, store
+    if kind == "deals":
+        title = _text(rec.get("title"))
+        if not title:
+            raise Invalid("title", "a deal needs a title")
+        values = {k: rec[k] for k in ("currency", "owner", "source") if rec.get(k)}
+        if rec.get("amount"):
+            values["amount_cents"] = parse_money_cents(rec["amount"])
+        if rec.get("expected_close"):
+            from crmcli.values import parse_date
+
+            values["expected_close"] = parse_date(rec["expected_close"], now, field="close")
+        stage = rec.get("stage")
+
+        def store():
+            return deals.add_deal(title, contact_id=contact_id, stage=stage, now=now, **values)
+
+        return (contact_id, fold(" ".join(title.split()))), store
+    title = _text(rec.get("title"))
+    if not title:
+        raise Invalid("title", "a task needs a title")
+    due, has_time = (None, False)
+    if rec.get("due"):
+        due, has_time = parse_when_ex(rec["due"], now, field="due")
+    priority = tasks.check_priority(rec["priority"]) if rec.get("priority") else 1
+
+    def store():
+        return tasks.add_task(
+            title, contact_id=contact_id, due_at=due, due_has_time=has_time, priority=priority,
+            note=rec.get("note"), now=now,
+        )  # fmt: skip
+
+    return (contact_id, fold(" ".join(title.split())), _second(due)), store
+
+
+def import_rows(
+    kind: str,
+    rows: Iterable[tuple[str, dict]],
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    keep_going: bool = False,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Import activities, deals or tasks ({field: text} rows, see KIND_FIELDS), each linked
+    to the contact its `email` names, validated by its service. A row already stored (an
+    activity of the same contact, kind, time, subject and text; a deal of the same title and
+    contact; a task of the same title, contact and due time) is `unchanged`, so importing a
+    file again adds nothing. One transaction; rejects as in import_contacts."""
+    if kind not in KIND_FIELDS:
+        raise Invalid("kind", f"'{kind}' is not one of activities, deals, tasks")
+    now = now or utcnow()
+    result = ImportResult(dry_run=dry_run)
+    done = 0
+
+    def reject(where: str, rec: dict, reason: str) -> None:
+        result.rejected_count += 1
+        if keep_going or len(result.rejected) < SHOWN_REJECTS:
+            result.rejected.append((where, rec, reason))
+
+    try:
+        with database_proxy.atomic():
+            iterator = iter(rows)
+            while batch := list(itertools.islice(iterator, BATCH)):
+                keys = [_text(r.get("email")) or "" for _, r in batch]
+                owners = _contacts_by_email([k.lower() for k in keys if k])
+                stored = _existing(kind, list(owners.values()))
+                for (where, rec), email in zip(batch, keys, strict=True):
+                    if not email:
+                        reject(where, rec, "email: no contact email (rows are linked by it)")
+                        continue
+                    contact_id = owners.get(email.lower())
+                    if contact_id is None:
+                        reject(where, rec, f"email: no contact has the email {email}")
+                        continue
+                    try:
+                        key, store = _kind_row(kind, rec, contact_id, now)
+                        if key in stored:
+                            result.unchanged += 1
+                            continue
+                        record = store()
+                    except CrmError as exc:
+                        reject(where, rec, str(exc))
+                        continue
+                    stored.add(key)
+                    result.new += 1
+                    result.ids.append(record["id"])
+                done += len(batch)
+                if progress is not None:
+                    progress(done)
+            result.rows = done
+            if dry_run or (result.rejected_count and not keep_going):
+                raise _Rollback
+    except _Rollback:
+        pass
+    if result.rejected_count and not keep_going:
+        raise rejects_error(result)
+    if dry_run:
+        result.ids = array("q")
+    return result
