@@ -10,6 +10,7 @@ with executemany, before the next batch is read. Memory stays flat in the size o
 from __future__ import annotations
 
 import itertools
+import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,6 @@ from crmcli.values import (
     parse_email,
     parse_phone,
     parse_when,
-    sound_key,
 )
 
 BATCH = 1000
@@ -133,9 +133,65 @@ def _text(value) -> str | None:
     return text or None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
+def _word_codes(word: str) -> tuple[str, ...]:
+    from cologne_phonetics import encode
+
+    return tuple(code for _, code in encode(word) if code)
+
+
 def _sound(name: str) -> str | None:
-    return sound_key(name)
+    """values.sound_key(name), a word at a time with the words' codes cached (Kölner
+    Phonetik codes each word on its own): names repeat their words, an import its names."""
+    words = _fold(name).replace("&", " ").replace(".", " ").split()
+    codes = sorted(code for word in words for code in _word_codes(word))
+    return " ".join(codes) or None
+
+
+# Folds of repeated values (companies, tags, cities) are remembered.
+_fold = lru_cache(maxsize=65536)(fold)
+
+# email_validator checks a domain the same way every time: a plain local part (dot-atom,
+# ASCII) with a domain it accepted is a valid address without asking it again.
+_PLAIN_EMAIL = re.compile(r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@(.+)")
+
+
+@lru_cache(maxsize=16384)
+def _domain(domain: str) -> str | None:
+    try:
+        return parse_email(f"a@{domain}").split("@", 1)[1]
+    except Invalid:
+        return None
+
+
+_FULL_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d\d)-(\d\d)")
+
+
+def _birthday(text: str, now: datetime) -> date:
+    """parse_birthday(text), fast for 24.12.1968 and 1968-12-24."""
+    m = _FULL_DATE.fullmatch(text)
+    if m:
+        day, month, year = (m[1], m[2], m[3]) if m[1] else (m[6], m[5], m[4])
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            pass  # parse_birthday says what is wrong
+    return parse_birthday(text, now)
+
+
+def _email(text: str) -> str:
+    """parse_email(text), fast for plain addresses at a domain seen before."""
+    m = _PLAIN_EMAIL.fullmatch(text)
+    if m and len(m[1]) <= 64 and len(text) <= 254:
+        domain = _domain(m[2])
+        if domain is not None:
+            return f"{m[1]}@{domain}"
+    return parse_email(text)
+
+
+@lru_cache(maxsize=4096)
+def _phone(text: str) -> str:
+    return parse_phone(text)
 
 
 def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) -> _Row:
@@ -151,7 +207,7 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
         values["status"] = contacts.check_status(status)
     birthday = rec.get("birthday")
     if isinstance(birthday, str) and birthday.strip():
-        birthday = parse_birthday(birthday, now)
+        birthday = _birthday(birthday.strip(), now)
     if isinstance(birthday, date):
         values["birthday"] = birthday
     consent = rec.get("consent")
@@ -187,7 +243,7 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
         text = limits.check("email", _text(item.get("email")))
         if not text:
             continue
-        email = parse_email(text)
+        email = _email(text)
         kind = item.get("kind") if item.get("kind") in EMAIL_KINDS else "other"
         emails.setdefault(email.lower(), (email, email.lower(), kind, bool(item.get("primary"))))
     phones: dict[str, tuple[str, str, str, bool]] = {}
@@ -198,7 +254,7 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
         text = limits.check("phone", _text(item.get("phone")))
         if not text:
             continue
-        e164 = parse_phone(text)
+        e164 = _phone(text)
         kind = item.get("kind") if item.get("kind") in EMAIL_KINDS else "other"
         phones.setdefault(e164, (text, e164, kind, bool(item.get("primary"))))
 
@@ -249,6 +305,7 @@ class _Importer:
         self.keep_going = keep_going
         self.companies: dict[str, int | CrmError] = {}
         self.tag_ids: dict[str, int] = {}
+        self.cadence_tags: set[int] = set()  # tags that carry a cadence
         self.start_max = Contact.select(fn.MAX(Contact.id)).scalar() or 0
 
     # ------------------------------------------------------------ rejects
@@ -282,10 +339,16 @@ class _Importer:
         self._write(pending, list(touched.values()))
 
     def _resolve_companies(self, rows: list[_Row]) -> None:
+        """Each company name once per import: a stored company of exactly that folded name at
+        once (one query per batch), any other name as `crm add contact -c` links it."""
+        unseen = {_fold(r.company): r.company for r in rows if r.company}
+        unseen = {k: v for k, v in unseen.items() if k not in self.companies}
+        for part in _chunks(sorted(unseen)):
+            self.companies.update(_select_in("company", "name_fold", "id", part))
         for row in rows:
             if row.company is None:
                 continue
-            key = fold(row.company)
+            key = _fold(row.company)
             if key not in self.companies:
                 try:
                     company_id, _ = companies.link_company(row.company, now=self.now)
@@ -295,48 +358,46 @@ class _Importer:
                     self.companies[key] = exc
 
     def _resolve_tags(self, rows: list[_Row]) -> None:
-        missing = {fold(t): t for row in rows for t in row.tags if fold(t) not in self.tag_ids}
+        missing = {_fold(t): t for row in rows for t in row.tags if _fold(t) not in self.tag_ids}
         if missing:
             ids = tags.ensure_tags(list(missing.values()))
             self.tag_ids.update(zip(missing, ids, strict=True))
+            from crmcli.models import Tag
+
+            self.cadence_tags |= {
+                i for (i,) in Tag.select(Tag.id)
+                .where(Tag.id.in_(ids) & Tag.cadence_days.is_null(False)).tuples()
+            }  # fmt: skip
 
     # ------------------------------------------------------------ matching
 
     def _lookup(self, rows: list[_Row]) -> dict:
-        """One query per key for the whole batch; the stored contacts found are loaded."""
+        """One query per key for the whole batch; the stored contacts found are loaded. A
+        phone or name shared by several contacts is no key: at most two of each are read."""
         email_keys = sorted({e[1] for r in rows for e in r.emails})
-        e164s = sorted({p[1] for r in rows for p in r.phones})
-        names = sorted({r.cols["name_key"] for r in rows}) if "name" in self.match else []
         by_email: dict[str, int] = {}
         for part in _chunks(email_keys):
-            by_email.update(
-                ContactEmail.select(ContactEmail.email_key, ContactEmail.contact)
-                .where(ContactEmail.email_key.in_(list(part)))
-                .tuples()
-            )
-            for key, cid in (
-                Contact.select(Contact.email_key, Contact.id)
-                .where(Contact.email_key.in_(list(part)))
-                .tuples()
-            ):
+            by_email.update(_select_in("contact_email", "email_key", "contact_id", part))
+            for key, cid in _select_in("contact", "email_key", "id", part):
                 by_email.setdefault(key, cid)
         by_phone: dict[str, set[int]] = {}
         if "phone" in self.match:
-            for part in _chunks(e164s):
-                for model in (ContactPhone, Contact):
-                    owner = model.contact if model is ContactPhone else model.id
-                    query = model.select(model.phone_e164, owner).where(
-                        model.phone_e164.in_(list(part))
-                    )
-                    for e164, cid in query.tuples():
+            e164s = sorted({p[1] for r in rows for p in r.phones})
+            for part in _chunks(e164s, 200):
+                for table, owner in (("contact_phone", "contact_id"), ("contact", "id")):
+                    for e164, cid in _first_two(table, "phone_e164", owner, part):
                         by_phone.setdefault(e164, set()).add(cid)
         by_name: dict[str, set[int]] = {}
-        for part in _chunks(names):
-            query = Contact.select(Contact.name_key, Contact.id).where(
-                Contact.name_key.in_(list(part))
-            )
-            for key, cid in query.tuples():
-                by_name.setdefault(key, set()).add(cid)
+        if "name" in self.match:
+            # Only rows that no email or phone matched look for their name.
+            names = sorted({
+                r.cols["name_key"] for r in rows
+                if not any(e[1] in by_email for e in r.emails)
+                and not any(p[1] in by_phone for p in r.phones)
+            })  # fmt: skip
+            for part in _chunks(names, 200):
+                for key, cid in _first_two("contact", "name_key", "id", part):
+                    by_name.setdefault(key, set()).add(cid)
         wanted = set(by_email.values())
         wanted |= {next(iter(s)) for s in by_phone.values() if len(s) == 1}
         wanted |= {next(iter(s)) for s in by_name.values() if len(s) == 1}
@@ -347,44 +408,40 @@ class _Importer:
         return {"email": emails, "phone": phones, "name": named}
 
     def _load(self, ids: list[int]) -> dict[int, _State]:
-        """The stored contacts with their emails, phones, tags and fields: five queries per
-        500 contacts."""
+        """The stored contacts with their emails, phones, tags and fields: five plain queries
+        per 500 contacts."""
         out: dict[int, _State] = {}
-        columns = [getattr(Contact, c) for c in _COLUMNS]
+        db = database_proxy.obj
+        columns = ", ".join(f'"{Contact._meta.fields[c].column_name}"' for c in _COLUMNS)
+        birthday, consent, consent_at = (_COLUMNS.index(c) for c in ("birthday", "consent", "consent_at"))
+        to_date, to_time = Contact.birthday.python_value, Contact.consent_at.python_value
         for part in _chunks(ids):
             part = list(part)
-            for values in Contact.select(Contact.id, *columns).where(Contact.id.in_(part)).tuples():
-                cols = dict(zip(_COLUMNS, values[1:], strict=True))
-                out[values[0]] = _State(values[0], cols)
-            emails = (
-                ContactEmail.select(
-                    ContactEmail.contact, ContactEmail.email, ContactEmail.email_key,
-                    ContactEmail.kind, ContactEmail.is_primary,
-                )  # fmt: skip
-                .where(ContactEmail.contact.in_(part))
-                .order_by(ContactEmail.position, ContactEmail.id)
-                .tuples()
+            marks = ", ".join([_mark()] * len(part))
+            sql = f'SELECT id, {columns} FROM contact WHERE id IN ({marks})'
+            for values in db.execute_sql(sql, part).fetchall():
+                row = list(values[1:])
+                row[birthday] = to_date(row[birthday])
+                row[consent] = bool(row[consent])
+                row[consent_at] = to_time(row[consent_at])
+                out[values[0]] = _State(values[0], dict(zip(_COLUMNS, row, strict=True)))
+            sql = (
+                "SELECT contact_id, email, email_key, kind, is_primary FROM contact_email "
+                f"WHERE contact_id IN ({marks}) ORDER BY position, id"
             )
-            for cid, email, key, kind, primary in emails:
+            for cid, email, key, kind, primary in db.execute_sql(sql, part).fetchall():
                 out[cid].emails[key] = [email, kind, bool(primary), True]
-            phones = (
-                ContactPhone.select(
-                    ContactPhone.contact, ContactPhone.phone, ContactPhone.phone_e164,
-                    ContactPhone.kind, ContactPhone.is_primary,
-                )  # fmt: skip
-                .where(ContactPhone.contact.in_(part))
-                .order_by(ContactPhone.position, ContactPhone.id)
-                .tuples()
+            sql = (
+                "SELECT contact_id, phone, phone_e164, kind, is_primary FROM contact_phone "
+                f"WHERE contact_id IN ({marks}) ORDER BY position, id"
             )
-            for cid, phone, e164, kind, primary in phones:
+            for cid, phone, e164, kind, primary in db.execute_sql(sql, part).fetchall():
                 out[cid].phones[e164 or phone] = [phone, kind, bool(primary), True]
-            for cid, tag in ContactTag.select(ContactTag.contact, ContactTag.tag).where(
-                ContactTag.contact.in_(part)
-            ).tuples():
+            sql = f"SELECT contact_id, tag_id FROM contact_tag WHERE contact_id IN ({marks})"
+            for cid, tag in db.execute_sql(sql, part).fetchall():
                 out[cid].tags[tag] = True
-            for cid, key, value in ContactField.select(
-                ContactField.contact, ContactField.key, ContactField.value
-            ).where(ContactField.contact.in_(part)).tuples():
+            sql = f'SELECT contact_id, "key", value FROM contact_field WHERE contact_id IN ({marks})'
+            for cid, key, value in db.execute_sql(sql, part).fetchall():
                 out[cid].fields[key] = (value, value)
         for state in out.values():  # a contact from before contact_email existed
             cols = state.cols
@@ -410,7 +467,8 @@ class _Importer:
                         hits.append((owners[0], f"phone {p[0]}"))
         if not hits and "name" in self.match:
             owners = found["name"].get(row.cols["name_key"], [])
-            if owners is not None and len(owners) == 1:
+            # Two people of one name with different emails are two people.
+            if owners is not None and len(owners) == 1 and not (row.emails and owners[0].emails):
                 hits.append((owners[0], f"name {row.cols['name']}"))
         distinct = list({id(s): s for s, _ in hits}.values())
         if len(distinct) > 1:
@@ -422,7 +480,7 @@ class _Importer:
 
     def _apply_row(self, row: _Row, found: dict, touched: dict, pending: list) -> None:
         result = self.result
-        company = self.companies.get(fold(row.company)) if row.company else None
+        company = self.companies.get(_fold(row.company)) if row.company else None
         if isinstance(company, CrmError):
             self.reject(row.where, row.record, f"company: {company}")
             return
@@ -498,7 +556,7 @@ class _Importer:
                 changed = True
         changed |= self._primary(state, row)
         for name in row.tags:
-            tag_id = self.tag_ids[fold(name)]
+            tag_id = self.tag_ids[_fold(name)]
             if tag_id not in state.tags:
                 state.tags[tag_id] = False
                 changed = True
@@ -537,18 +595,7 @@ class _Importer:
         now = self.now
         db = database_proxy.obj
         if pending:
-            rows = []
-            for s in pending:
-                cols = {**_DEFAULTS, **{c: None for c in _COLUMNS if c not in _DEFAULTS}}
-                cols.update(s.cols)
-                rows.append(cols)
-            fields = [getattr(Contact, c) for c in _COLUMNS] + [
-                Contact.created_at, Contact.updated_at,
-            ]  # fmt: skip
-            ids: list[int] = []
-            for part in _chunks(rows, 400):
-                data = [tuple(r[c] for c in _COLUMNS) + (now, now) for r in part]
-                ids += _insert_ids(Contact, data, fields)
+            ids = _insert_ids(pending, now)
             for s, cid in zip(pending, ids, strict=True):
                 s.id = cid
         changed: list[_State] = []
@@ -608,7 +655,7 @@ class _Importer:
             search.reindex_contacts(changed_ids)
         refresh = [
             s.id for s in everyone
-            if any(not stored for stored in s.tags.values())
+            if any(not stored and t in self.cadence_tags for t, stored in s.tags.items())
             or s.cols.get("cadence_days") != s.orig.get("cadence_days")
             or s.cols.get("status") != s.orig.get("status")
         ]  # fmt: skip
@@ -635,6 +682,26 @@ def _news(state: _State) -> bool:
     )
 
 
+def _select_in(table: str, key: str, value: str, keys: Sequence[str]) -> list[tuple]:
+    """(key, value) of the rows whose `key` is one of `keys`: one query, plain SQL."""
+    if not keys:
+        return []
+    marks = ", ".join([_mark()] * len(keys))
+    sql = f'SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" IN ({marks})'
+    return database_proxy.obj.execute_sql(sql, list(keys)).fetchall()
+
+
+def _first_two(table: str, key: str, value: str, keys: Sequence[str]) -> list[tuple]:
+    """(key, value) of at most two rows per key (enough to know one from several): one
+    query of LIMIT 2 parts, each an index look-up, however many contacts share a key."""
+    if not keys:
+        return []
+    mark = _mark()
+    part = f'SELECT * FROM (SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" = {mark} LIMIT 2) t'
+    sql = " UNION ALL ".join(f"{part}{i}" for i in range(len(keys)))
+    return database_proxy.obj.execute_sql(sql, list(keys)).fetchall()
+
+
 def _mark() -> str:
     from crmcli.db import placeholder
 
@@ -647,23 +714,60 @@ def _executemany(db, sql: str, params: list[tuple]) -> None:
         cursor.executemany(sql, params)
 
 
+def _values_sql(model, fields: list, count: int, *, returning: bool = False) -> str:
+    mark = _mark()
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    row = f"({', '.join([mark] * len(fields))})"
+    tail = " RETURNING id" if returning else ""
+    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {", ".join([row] * count)}{tail}'
+
+
+def _chunk_rows(fields: list) -> int:
+    """Rows per multi-row INSERT: under SQLite's 32,766 parameters, at most 500."""
+    return max(1, min(500, 30_000 // len(fields)))
+
+
 def _insert(model, rows: list[tuple], fields: list) -> None:
-    for part in _chunks(rows, 1000):
-        model.insert_many(list(part), fields=fields).execute()
+    """Multi-row INSERTs of plain values (peewee builds SQL per value: 10x slower here)."""
+    db = database_proxy.obj
+    size = _chunk_rows(fields)
+    for part in _chunks(rows, size):
+        params = [v for row in part for v in row]
+        db.execute_sql(_values_sql(model, fields, len(part)), params)
 
 
-def _insert_ids(model, rows: list[tuple], fields: list) -> list[int]:
-    """Insert rows in one statement and return their ids in order: RETURNING on PostgreSQL;
-    on SQLite the rowids one statement gives are consecutive, ending at the last one."""
+_INSERTED = [*_COLUMNS, "birthday_reminded", "created_at", "updated_at"]
+
+
+def _insert_ids(states: list[_State], now: datetime) -> list[int]:
+    """Insert new contacts and return their ids in order: RETURNING on PostgreSQL; on SQLite
+    the rowids one statement gives are consecutive, ending at the last one."""
     from peewee import SqliteDatabase
 
-    if not rows:
-        return []
-    if isinstance(database_proxy.obj, SqliteDatabase):
-        last = model.insert_many(rows, fields=fields).execute()
-        return list(range(last - len(rows) + 1, last + 1))
-    query = model.insert_many(rows, fields=fields).returning(model.id).tuples()
-    return [r[0] for r in query.execute()]
+    db = database_proxy.obj
+    sqlite = isinstance(db, SqliteDatabase)
+    fields = [Contact._meta.fields[c] for c in _INSERTED]
+    stamp = Contact.created_at.db_value(now)
+    consent_at = Contact.consent_at
+    rows = []
+    for s in states:
+        cols = s.cols
+        row = [cols.get(c, _DEFAULTS.get(c)) for c in _COLUMNS]
+        row[_CONSENT_AT] = consent_at.db_value(row[_CONSENT_AT])
+        rows.append((*row, 0, stamp, stamp))
+    ids: list[int] = []
+    for part in _chunks(rows, _chunk_rows(fields)):
+        params = [v for row in part for v in row]
+        cursor = db.execute_sql(_values_sql(Contact, fields, len(part), returning=not sqlite), params)
+        if sqlite:
+            last = cursor.lastrowid
+            ids += range(last - len(part) + 1, last + 1)
+        else:
+            ids += [r[0] for r in cursor.fetchall()]
+    return ids
+
+
+_CONSENT_AT = _COLUMNS.index("consent_at")
 
 
 def import_contacts(
