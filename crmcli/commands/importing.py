@@ -89,7 +89,8 @@ def _say_result(result, name: str, what: str, output) -> None:
         parts.append(f"{result.merged:,} merged into earlier rows")
     parts.append(f"{result.rejected_count:,} rejected")
     head = "Dry run, nothing written: would import" if result.dry_run else "Imported"
-    c.done(f"{head} {result.rows:,} rows of {name} ({what}): {', '.join(parts)}.")
+    rows = f"{result.rows:,} row{'' if result.rows == 1 else 's'}"
+    c.done(f"{head} {rows} of {name} ({what}): {', '.join(parts)}.")
     for where, _, reason in result.rejected[:20]:
         sys.stderr.write(f"  {clean(where)}: {clean(reason)}\n")
     if result.rejected_count > 20:

@@ -55,7 +55,7 @@ def _key(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", fold(header.replace("ß", "ss")))
 
 
-def _t(spec: str) -> Target:
+def _t(spec: str) -> Target:  # "ignore": a column known to hold nothing for a CRM
     name, _, kind = spec.partition(":")
     return Target(name, kind or None)
 
@@ -69,8 +69,11 @@ _HEADERS_SPEC = {
     "lastname": "last_name", "familyname": "last_name", "surname": "last_name",
     "nachname": "last_name", "billinglastname": "last_name", "shippinglastname": "last_name",
     "middlename": "middle_name", "additionalname": "middle_name", "weiterevornamen": "middle_name",
-    "title": "prefix", "nameprefix": "prefix", "anrede": "prefix", "titel": "prefix",
-    "namesuffix": "suffix", "suffix": "suffix", "namenszusatz": "suffix",
+    "title": "ignore", "nameprefix": "ignore", "anrede": "ignore", "titel": "ignore",
+    "namesuffix": "ignore", "suffix": "ignore", "namenszusatz": "ignore",
+    "regiongeschaftlich": "state", "primaryphone": "phone", "hauptnummerfirma": "phone:work",
+    "telefonfirma2": "phone:work", "telefonweitere": "phone:other", "autotelefon": "phone:other",
+    "carphone": "phone:other",
     "email": "email", "emailaddress": "email", "mail": "email", "emailadresse": "email",
     "billingemail": "email", "customeremail": "email", "eMail": "email",
     "email2address": "email:other", "email3address": "email:other",
@@ -92,7 +95,7 @@ _HEADERS_SPEC = {
     "company": "company", "firma": "company", "unternehmen": "company",
     "organization": "company", "organisation": "company", "organizationname": "company",
     "organization1name": "company", "billingcompany": "company", "defaultaddresscompany": "company",
-    "account": "company", "arbeitgeber": "company",
+    "arbeitgeber": "company",
     "position": "position", "jobtitle": "position", "funktion": "position",
     "organizationtitle": "position", "organization1title": "position", "beruf": "position",
     "rolle": "position", "role": "position", "positiontitel": "position",
@@ -139,7 +142,7 @@ _GOOGLE = re.compile(r"(email|phone|address|organization|website)(\d+)(type|valu
 _GOOGLE_ADDRESS = {
     "street": "street", "city": "city", "postalcode": "zip", "region": "state",
     "country": "country", "formatted": None, "pobox": None, "extendedaddress": "street2",
-    "type": None,
+    "type": None, "label": None,
 }  # fmt: skip
 # Columns a shop or address book writes that hold nothing for a CRM: ignored without a warning.
 QUIET = frozenset(
@@ -155,7 +158,17 @@ QUIET = frozenset(
         "Website 1 - Type", "Username", "Last Order ID", "Last Order Date", "Date created",
         "Date modified", "Orders", "Paying customer", "Role", "reason", "shipping_company",
         "shipping_address_1", "shipping_address_2", "shipping_city", "shipping_postcode",
-        "shipping_country", "shipping_state", "Customer note", "Avatar URL",
+        "shipping_country", "shipping_state", "Customer note", "Avatar URL", "Phonetic First Name",
+        "Phonetic Middle Name", "Phonetic Last Name", "Organization Department", "E-Mail-Typ",
+        "E-Mail: angezeigter Name", "E-Mail 2: Typ", "E-Mail 2: angezeigter Name",
+        "E-Mail 3: Typ", "E-Mail 3: angezeigter Name", "E-mail Type", "E-mail Display Name",
+        "E-mail 2 Type", "E-mail 2 Display Name", "E-mail 3 Type", "E-mail 3 Display Name",
+        "Abteilung", "Department", "Anniversary", "Jahrestag", "Given Yomi", "Surname Yomi",
+        "Company Yomi", "Profession", "Beruf", "Spouse", "Partner", "Children", "Kinder",
+        "Account", "Konto", "User 1", "User 2", "User 3", "User 4", "Benutzer 1", "Benutzer 2",
+        "Benutzer 3", "Benutzer 4", "Keywords", "Stichwörter", "Vertraulichkeit", "Priorität",
+        "Privat", "Geschlecht", "Büro", "Reisekilometer", "Verzeichnisserver", "Abrechnungsinformationen",
+        "Internet Frei/Gebucht", "Internet Free Busy", "Initialen", "Notes (Intern)",
     )
 )  # fmt: skip
 _KIND_WORDS = {
@@ -181,9 +194,10 @@ def _recognise(header: str, headers: list[str]) -> Target | None:
     m = _GOOGLE.fullmatch(key)
     if m:
         what, number, rest = m.groups()
-        if rest in ("value", "label") or (what == "email" and rest == ""):
-            partner = f"{what}{number}type"
-            kind_column = next((i for i, h in enumerate(headers) if _key(h) == partner), None)
+        if rest == "value" or (what == "email" and rest == ""):
+            # The type: "E-mail 1 - Type" (older exports) or "E-mail 1 - Label" (newer).
+            partners = (f"{what}{number}type", f"{what}{number}label")
+            kind_column = next((i for i, h in enumerate(headers) if _key(h) in partners), None)
             if what in ("email", "phone"):
                 return Target(what, None, kind_column=kind_column)
             if what == "website":
@@ -195,7 +209,7 @@ def _recognise(header: str, headers: list[str]) -> Target | None:
             return Target("company")
         if what == "organization" and rest == "title":
             return Target("position")
-        if rest == "type":
+        if rest in ("type", "label"):
             return Target("ignore")
     return None
 
@@ -497,12 +511,14 @@ _SPLIT_MULTI = re.compile(r"\s*:::\s*")
 _SPLIT_TAGS = re.compile(r"\s*(?:,|;|:::)\s*")
 _YES = {"yes", "ja", "true", "1", "y", "j", "x", "wahr", "subscribed", "opt-in", "optin"}
 _NO = {"no", "nein", "false", "0", "n", "falsch", "unsubscribed", "not_subscribed", ""}
+# What Outlook writes for a date it does not have.
+_NO_DATE = re.compile(r"0?0[./]0?0[./](00|0000)|0000-00-00")
 # A spreadsheet-safe export puts ' before a cell that would run as a formula: taken off again.
 _DEFUSED = re.compile(r"'(?=[=+\-@\t\r])")
 
 
 def cell(text: str) -> str:
-    text = text.strip()
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if text.startswith("'") and _DEFUSED.match(text):
         text = text[1:]
     return text
@@ -527,7 +543,7 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
         )
     rec: dict = {"emails": [], "phones": [], "tags": [], "fields": {}}
     parts: dict[str, str] = {}
-    streets: list[str] = []
+    street2: list[str] = []
     for index, target in enumerate(targets):
         if target is None or target.field == "ignore" or index >= len(cells):
             continue
@@ -554,8 +570,10 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
             rec["fields"][target.key] = value
         elif name in ("first_name", "middle_name", "last_name", "prefix", "suffix"):
             parts.setdefault(name, value)
-        elif name in ("street", "street2"):
-            streets.append(value)
+        elif name == "street2":
+            street2.append(value)
+        elif name == "birthday" and _NO_DATE.fullmatch(value):
+            continue  # Outlook's empty date
         elif name == "consent":
             rec["consent"] = yes_no(value)
         elif name == "cadence":
@@ -569,13 +587,10 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
                 rec["notes"] += "\n" + value
             else:
                 rec.setdefault(name, value)
-    if streets:
-        rec.setdefault("street", ", ".join(dict.fromkeys(streets)))
+    if street2 and rec.get("street"):
+        rec["street"] = ", ".join([rec["street"], street2[0]])
     if not rec.get("name"):
-        given = " ".join(
-            parts[p] for p in ("prefix", "first_name", "middle_name", "last_name", "suffix")
-            if p in parts
-        )  # fmt: skip
+        given = " ".join(parts[p] for p in ("first_name", "middle_name", "last_name") if p in parts)
         if given:
             rec["name"] = given
     _kinds_of_duplicates(rec)

@@ -164,14 +164,23 @@ def _domain(domain: str) -> str | None:
         return None
 
 
-_FULL_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d\d)-(\d\d)")
+_FULL_DATE = re.compile(
+    r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d\d)-(\d\d)|(\d{1,2})/(\d{1,2})/(\d{4})"
+)
 
 
 def _birthday(text: str, now: datetime) -> date:
-    """parse_birthday(text), fast for 24.12.1968 and 1968-12-24."""
+    """parse_birthday(text), fast for 24.12.1968 and 1968-12-24; 12/24/1968 is month/day/year
+    as English Outlook and Google write it (German dates have dots)."""
     m = _FULL_DATE.fullmatch(text)
     if m:
-        day, month, year = (m[1], m[2], m[3]) if m[1] else (m[6], m[5], m[4])
+        if m[1]:
+            day, month, year = m[1], m[2], m[3]
+        elif m[4]:
+            day, month, year = m[6], m[5], m[4]
+        else:  # month/day, or day/month where the first number cannot be a month
+            first, second = int(m[7]), int(m[8])
+            day, month, year = (m[7], m[8], m[9]) if first > 12 >= second else (m[8], m[7], m[9])
         try:
             return date(int(year), int(month), int(day))
         except ValueError:
