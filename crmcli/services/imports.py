@@ -101,6 +101,7 @@ class _Row:
     company: str | None
     tags: list[str]
     fields: dict[str, str]
+    name_given: bool = True  # False: the name is the email, for a new contact only
 
 
 class _State:
@@ -268,6 +269,7 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
         phones.setdefault(e164, (text, e164, kind, bool(item.get("primary"))))
 
     name = _text(rec.get("name"))
+    name_given = name is not None
     if name is None and emails:
         name = next(iter(emails.values()))[0]  # a shop's customer with nothing but an email
     if name is None:
@@ -290,7 +292,7 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
     limits.check("company", company)
     return _Row(
         where, rec, cols, "consent_at" in values, list(emails.values()), list(phones.values()),
-        company, tag_names, fields,
+        company, tag_names, fields, name_given,
     )  # fmt: skip
 
 
@@ -549,7 +551,10 @@ class _Importer:
                 values.pop("consent")  # consented already: its date stays
             else:
                 values["consent_at"] = self.now
-        if cols.get("name") == values["name"]:
+        if not row.name_given and cols.get("name"):
+            for key in ("name", "name_key", "name_sound"):
+                values.pop(key)  # a row without a name keeps the stored one
+        elif cols.get("name") == values["name"]:
             values.pop("name_sound")  # kept as stored: no change on its own
         for key, value in values.items():
             if cols.get(key) != value:
