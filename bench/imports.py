@@ -24,11 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
-FIRST = ("Jürgen", "Anna", "Max", "Sophie", "Lukas", "Marie", "Jörg", "Grete", "Paul", "Lea",
-         "Björn", "Zoë", "Felix", "Hannah", "Özlem", "Mehmet", "Katrin", "Uwe", "Heike", "Sven")  # fmt: skip
-LAST = ("Müller", "Schmidt", "Schneider", "Fischer", "Weiß", "Meyer", "Wagner", "Becker",
-        "Schulz", "Hoffmann", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder",
-        "Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange")  # fmt: skip
+FIRST = (
+    "Jürgen", "Anna", "Max", "Sophie", "Lukas", "Marie", "Jörg", "Grete", "Paul", "Lea", "Björn",
+    "Zoë", "Felix", "Hannah", "Özlem", "Mehmet", "Katrin", "Uwe", "Heike", "Sven",
+)  # fmt: skip
+LAST = (
+    "Müller", "Schmidt", "Schneider", "Fischer", "Weiß", "Meyer", "Wagner", "Becker", "Schulz",
+    "Hoffmann", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz",
+    "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange",
+)  # fmt: skip
 CITIES = (("01067", "Dresden"), ("10115", "Berlin"), ("20095", "Hamburg"), ("50667", "Köln"),
           ("80331", "München"), ("04109", "Leipzig"), ("60311", "Frankfurt am Main"))  # fmt: skip
 TAGS = ("vip", "newsletter", "messe", "kunde", "lieferant", "")
@@ -43,12 +47,15 @@ def generate(path: Path, rows: int, seed: int = 16) -> None:
         for i in range(rows):
             first, last = rnd.choice(FIRST), rnd.choice(LAST)
             zip_, city = rnd.choice(CITIES)
-            birthday = f"{rnd.randint(1, 28):02d}.{rnd.randint(1, 12):02d}.{rnd.randint(1940, 2004)}"
+            birthday = (
+                f"{rnd.randint(1, 28):02d}.{rnd.randint(1, 12):02d}.{rnd.randint(1940, 2004)}"
+            )
             w.writerow([
                 first, last, f"{first.lower()}.{i}@beispiel{i % 97}.de",
                 f"030 {1000000 + i}", f"0171 {2000000 + i}",
                 f"Firma {i % 2000:04d} GmbH", f"Hauptstraße {i % 200 + 1}", zip_, city,
-                birthday if i % 3 else "", rnd.choice(TAGS), "Kunde seit 2019" if i % 5 == 0 else "",
+                birthday if i % 3 else "", rnd.choice(TAGS),
+                "Kunde seit 2019" if i % 5 == 0 else "",
             ])  # fmt: skip
 
 
@@ -85,8 +92,8 @@ def main() -> int:
             generate(csv_path, rows)
             size = csv_path.stat().st_size / 2**20
             sys.stderr.write(f"  {size:.0f} MiB\n")
-            subprocess.run([str(Path(sys.executable).parent / "crm"), "--db", str(db), "db", "migrate"],
-                           check=True, capture_output=True)  # fmt: skip
+            crm = str(Path(sys.executable).parent / "crm")
+            subprocess.run([crm, "--db", str(db), "db", "migrate"], check=True, capture_output=True)
             for label in ("first import (all new)", "same file again (all unchanged)"):
                 sys.stderr.write(f"{rows:,}: {label}\n")
                 seconds, rss, code = run(["--db", str(db), "import", "csv", str(csv_path)])

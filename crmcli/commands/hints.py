@@ -26,6 +26,7 @@ HINTS = {
     "reopen_task": "{message} (crm reopen {task} to undo)",
     "edit_task_due": "{message} (to bring it forward: crm edit task {task} --due WHEN)",
     # imports
+    "give_encoding": "{message}; name the file's encoding with --encoding NAME",
     "import_rejects": "{message} (fix them, or give --rejects FILE to import the good rows)",
     # the timeline and tags
     "plan_task": "{message} (plan it with: crm add task TITLE --due WHEN)",

@@ -11,8 +11,8 @@ import typer
 from crmcli.commands import common as c
 
 app = typer.Typer(
-    help="Import contacts from CSV (spreadsheets, shop and address book exports), or "
-    "activities, deals and tasks.",
+    help="Import contacts, activities, deals or tasks from CSV files.\n\n"
+    "Example:\n\n\b\ncrm import csv kunden.csv --dry-run",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -82,7 +82,11 @@ def _say_result(result, name: str, what: str, output) -> None:
     from crmcli.output import Format, clean
 
     summary = result.summary()
-    parts = [f"{result.new:,} new", f"{result.updated:,} updated", f"{result.unchanged:,} unchanged"]
+    parts = [
+        f"{result.new:,} new",
+        f"{result.updated:,} updated",
+        f"{result.unchanged:,} unchanged",
+    ]
     if result.skipped:
         parts.append(f"{result.skipped:,} skipped")
     if result.merged:
@@ -115,7 +119,6 @@ def import_csv(
         list[str] | None,
         typer.Option(
             "--map",
-            "-m",
             metavar="COLUMN=FIELD",
             help="Read COLUMN as FIELD (name, first_name, last_name, email, email:work, phone, "
             "mobile, company, position, street, zip, city, country, birthday, notes, status, "
@@ -146,8 +149,11 @@ def import_csv(
     tag: c.TagOpt = None,
     delimiter: Annotated[
         str | None,
-        typer.Option("--delimiter", "-d", metavar="CHAR", help="Cell delimiter (default: sniffed "
-                     "among , ; tab |); 'tab' for tab."),  # fmt: skip
+        typer.Option(
+            "--delimiter",
+            metavar="CHAR",
+            help="Cell delimiter (default: sniffed among , ; tab |); 'tab' for tab.",
+        ),  # fmt: skip
     ] = None,
     encoding: Annotated[
         str | None,

@@ -51,7 +51,7 @@ class Target:
 
 
 def _key(header: str) -> str:
-    """A header as it is compared: folded, only letters and digits (E-Mail-Adresse: emailadresse)."""
+    """A header as compared: folded, letters and digits only (E-Mail-Adresse: emailadresse)."""
     return re.sub(r"[^a-z0-9]", "", fold(header.replace("ß", "ss")))
 
 
@@ -151,10 +151,12 @@ QUIET = frozenset(
         "Customer ID", "ID", "Total Spent", "Total Orders", "Tax Exempt", "Accepts SMS Marketing",
         "Default Address Province Code", "Yomi Name", "Given Name Yomi", "Family Name Yomi",
         "Additional Name Yomi", "Nickname", "Short Name", "Maiden Name", "Initials", "Photo",
-        "File As", "Priority", "Sensitivity", "Private", "Gender", "Language", "Billing Information",
+        "File As", "Priority", "Sensitivity", "Private", "Gender", "Language",
+        "Billing Information",
         "Directory Server", "Mileage", "Hobby", "Location", "Office Location", "Page",
         "Organization 1 - Type", "Organization 1 - Yomi Name", "Organization 1 - Symbol",
-        "Organization 1 - Location", "Organization 1 - Job Description", "Organization 1 - Department",
+        "Organization 1 - Location", "Organization 1 - Job Description",
+        "Organization 1 - Department",
         "Website 1 - Type", "Username", "Last Order ID", "Last Order Date", "Date created",
         "Date modified", "Orders", "Paying customer", "Role", "reason", "shipping_company",
         "shipping_address_1", "shipping_address_2", "shipping_city", "shipping_postcode",
@@ -167,7 +169,8 @@ QUIET = frozenset(
         "Company Yomi", "Profession", "Beruf", "Spouse", "Partner", "Children", "Kinder",
         "Account", "Konto", "User 1", "User 2", "User 3", "User 4", "Benutzer 1", "Benutzer 2",
         "Benutzer 3", "Benutzer 4", "Keywords", "Stichwörter", "Vertraulichkeit", "Priorität",
-        "Privat", "Geschlecht", "Büro", "Reisekilometer", "Verzeichnisserver", "Abrechnungsinformationen",
+        "Privat", "Geschlecht", "Büro", "Reisekilometer", "Verzeichnisserver",
+        "Abrechnungsinformationen",
         "Internet Frei/Gebucht", "Internet Free Busy", "Initialen", "Notes (Intern)",
     )
 )  # fmt: skip
@@ -229,7 +232,9 @@ def parse_target(text: str, *, column: str = "", allowed: Sequence[str] | None =
     if spec.startswith("field:"):
         key = text.strip()[6:].strip().lower()
         if not re.fullmatch(r"[^\W\d_][\w-]{0,63}", key):
-            raise Invalid("map", f"'{key}' is not a field name (a letter, then letters, digits, _ or -)")
+            raise Invalid(
+                "map", f"'{key}' is not a field name (a letter, then letters, digits, _ or -)"
+            )
         return Target("field", key=key)
     name, _, kind = spec.partition(":")
     name = {"tags": "tag", "note": "notes", "zip_code": "zip", "plz": "zip"}.get(name, name)
@@ -380,7 +385,9 @@ class CsvFile:
         except UnicodeDecodeError as exc:
             where = self._header_lines + before + 1
             raise Invalid(
-                "file", f"near line {where}: not {self.encoding} ({exc.reason}); give --encoding"
+                "file",
+                f"near line {where}: not {self.encoding} ({exc.reason})",
+                action="give_encoding",
             ) from None
 
     def records(self) -> Iterator[tuple[str, dict]]:
@@ -422,8 +429,10 @@ def _sniff_delimiter(text: str) -> str:
 def _check_delimiter(text: str) -> str:
     named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
     value = named.get(text.lower(), text)
-    if len(value) != 1 or value in "\"\r\n" or value.isalnum():
-        raise Invalid("delimiter", f"'{text}' is not a delimiter (one character such as , ; | or tab)")
+    if len(value) != 1 or value in '"\r\n' or value.isalnum():
+        raise Invalid(
+            "delimiter", f"'{text}' is not a delimiter (one character such as , ; | or tab)"
+        )
     return value
 
 
@@ -451,10 +460,14 @@ def open_csv(
             head = codecs.getincrementaldecoder(enc)("strict").decode(sample)
         except UnicodeDecodeError as exc:
             raise Invalid(
-                "file", f"is not {enc} ({exc.reason} at byte {exc.start}); give --encoding"
+                "file",
+                f"is not {enc} ({exc.reason} at byte {exc.start})",
+                action="give_encoding",
             ) from None
-        delim = _check_delimiter(delimiter) if delimiter else _sniff_delimiter(head.lstrip("\ufeff"))
-        text = io.TextIOWrapper(raw, encoding=enc, errors="strict", newline="")  # type: ignore[type-var]
+        delim = (
+            _check_delimiter(delimiter) if delimiter else _sniff_delimiter(head.lstrip("\ufeff"))
+        )
+        text = io.TextIOWrapper(raw, encoding=enc, errors="strict", newline="")
         csvfile = CsvFile(enc, delim, [], [], _text=text, _raw=raw, _close_raw=ours)
         reader = csv.reader(text, delimiter=delim, strict=False)
         header: list[str] | None = None
@@ -603,7 +616,9 @@ def _kinds_of_duplicates(rec: dict) -> None:
     for key, value_key in (("emails", "email"), ("phones", "phone")):
         seen: dict[str, dict] = {}
         for item in rec[key]:
-            norm = item[value_key].lower() if key == "emails" else re.sub(r"\D", "", item[value_key])
+            norm = (
+                item[value_key].lower() if key == "emails" else re.sub(r"\D", "", item[value_key])
+            )
             seen.setdefault(norm, item)
         rec[key] = list(seen.values())
         if rec[key]:

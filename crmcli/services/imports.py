@@ -33,7 +33,6 @@ from crmcli.models import (
 from crmcli.services import cadence, companies, contacts, limits, search, tags
 from crmcli.values import (
     fold,
-    fold_variants,
     parse_birthday,
     parse_cadence,
     parse_email,
@@ -154,7 +153,9 @@ _fold = lru_cache(maxsize=65536)(fold)
 
 # email_validator checks a domain the same way every time: a plain local part (dot-atom,
 # ASCII) with a domain it accepted is a valid address without asking it again.
-_PLAIN_EMAIL = re.compile(r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@(.+)")
+_PLAIN_EMAIL = re.compile(
+    r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@(.+)"
+)
 
 
 @lru_cache(maxsize=16384)
@@ -305,7 +306,9 @@ class _Importer:
     def __init__(self, match, on_conflict, tags_, now, result: ImportResult, keep_going: bool):
         unknown = [m for m in match if m not in MATCH_KEYS]
         if unknown:
-            raise Invalid("match", f"cannot match on {', '.join(unknown)} (choose email, phone, name)")
+            raise Invalid(
+                "match", f"cannot match on {', '.join(unknown)} (choose email, phone, name)"
+            )
         if on_conflict not in ON_CONFLICT:
             raise Invalid("on-conflict", f"'{on_conflict}' is not update, skip or new")
         self.match = tuple(match)
@@ -424,12 +427,14 @@ class _Importer:
         out: dict[int, _State] = {}
         db = database_proxy.obj
         columns = ", ".join(f'"{Contact._meta.fields[c].column_name}"' for c in _COLUMNS)
-        birthday, consent, consent_at = (_COLUMNS.index(c) for c in ("birthday", "consent", "consent_at"))
+        birthday, consent, consent_at = (
+            _COLUMNS.index(c) for c in ("birthday", "consent", "consent_at")
+        )
         to_date, to_time = Contact.birthday.python_value, Contact.consent_at.python_value
         for part in _chunks(ids):
             part = list(part)
             marks = ", ".join([_mark()] * len(part))
-            sql = f'SELECT id, {columns} FROM contact WHERE id IN ({marks})'
+            sql = f"SELECT id, {columns} FROM contact WHERE id IN ({marks})"
             for values in db.execute_sql(sql, part).fetchall():
                 row = list(values[1:])
                 row[birthday] = to_date(row[birthday])
@@ -451,7 +456,9 @@ class _Importer:
             sql = f"SELECT contact_id, tag_id FROM contact_tag WHERE contact_id IN ({marks})"
             for cid, tag in db.execute_sql(sql, part).fetchall():
                 out[cid].tags[tag] = True
-            sql = f'SELECT contact_id, "key", value FROM contact_field WHERE contact_id IN ({marks})'
+            sql = (
+                f'SELECT contact_id, "key", value FROM contact_field WHERE contact_id IN ({marks})'
+            )
             for cid, key, value in db.execute_sql(sql, part).fetchall():
                 out[cid].fields[key] = (value, value)
         for state in out.values():  # a contact from before contact_email existed
@@ -560,11 +567,11 @@ class _Importer:
             if cols.get(key) != value:
                 cols[key] = value
                 changed = True
-        for email, key, kind, primary in row.emails:
+        for email, key, kind, _primary in row.emails:
             if key not in state.emails:
                 state.emails[key] = [email, kind, False, False]
                 changed = True
-        for phone, e164, kind, primary in row.phones:
+        for phone, e164, kind, _primary in row.phones:
             if e164 not in state.phones:
                 state.phones[e164] = [phone, kind, False, False]
                 changed = True
@@ -658,11 +665,13 @@ class _Importer:
         _insert(ContactTag, links, [ContactTag.contact, ContactTag.tag])
         if dropped:
             _executemany(
-                db, f'DELETE FROM contact_field WHERE contact_id = {mark} AND "key" = {mark}', dropped
+                db,
+                f'DELETE FROM contact_field WHERE contact_id = {mark} AND "key" = {mark}',
+                dropped,
             )
         _insert(ContactField, custom, [ContactField.contact, ContactField.key, ContactField.value])
-        new_ids = [s.id for s in pending]
-        changed_ids = [s.id for s in changed]
+        new_ids = [s.id for s in pending if s.id is not None]
+        changed_ids = [s.id for s in changed if s.id is not None]
         if new_ids:
             search.put(search.contact_entries(new_ids), new=True)
         if changed_ids:
@@ -675,7 +684,7 @@ class _Importer:
         ]  # fmt: skip
         if refresh:
             cadence.refresh(refresh)  # type: ignore[arg-type]
-        self.result.ids.extend(i for i in new_ids + changed_ids if i is not None)
+        self.result.ids.extend(new_ids + changed_ids)
         for s in everyone:  # written: what the next batch compares against
             s.orig = dict(s.cols)
             s.new_here = False
@@ -711,7 +720,9 @@ def _first_two(table: str, key: str, value: str, keys: Sequence[str]) -> list[tu
     if not keys:
         return []
     mark = _mark()
-    part = f'SELECT * FROM (SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" = {mark} LIMIT 2) t'
+    part = (
+        f'SELECT * FROM (SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" = {mark} LIMIT 2) t'
+    )
     sql = " UNION ALL ".join(f"{part}{i}" for i in range(len(keys)))
     return database_proxy.obj.execute_sql(sql, list(keys)).fetchall()
 
@@ -733,7 +744,8 @@ def _values_sql(model, fields: list, count: int, *, returning: bool = False) -> 
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     row = f"({', '.join([mark] * len(fields))})"
     tail = " RETURNING id" if returning else ""
-    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {", ".join([row] * count)}{tail}'
+    rows = ", ".join([row] * count)
+    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {rows}{tail}'
 
 
 def _chunk_rows(fields: list) -> int:
@@ -772,7 +784,9 @@ def _insert_ids(states: list[_State], now: datetime) -> list[int]:
     ids: list[int] = []
     for part in _chunks(rows, _chunk_rows(fields)):
         params = [v for row in part for v in row]
-        cursor = db.execute_sql(_values_sql(Contact, fields, len(part), returning=not sqlite), params)
+        cursor = db.execute_sql(
+            _values_sql(Contact, fields, len(part), returning=not sqlite), params
+        )
         if sqlite:
             last = cursor.lastrowid
             ids += range(last - len(part) + 1, last + 1)
@@ -840,7 +854,6 @@ def rejects_error(result: ImportResult) -> Invalid:
         action="import_rejects",
         rejected=result.rejected_count,
     )
-
 
 
 # ---------------------------------------------------------------- activities, deals, tasks
@@ -976,7 +989,13 @@ def _kind_row(kind: str, rec: dict, contact_id: int, now: datetime) -> tuple[tup
         values = {k: rec[k] for k in ("subject", "body", "direction", "outcome") if rec.get(k)}
         if rec.get("duration"):
             values["duration_min"] = parse_duration(rec["duration"])
-        key = (contact_id, what, _second(at), _text(values.get("subject")), _text(values.get("body")))
+        key = (
+            contact_id,
+            what,
+            _second(at),
+            _text(values.get("subject")),
+            _text(values.get("body")),
+        )
 
         def store():
             return activities.log_activity(
@@ -997,10 +1016,10 @@ def _kind_row(kind: str, rec: dict, contact_id: int, now: datetime) -> tuple[tup
             values["expected_close"] = parse_date(rec["expected_close"], now, field="close")
         stage = rec.get("stage")
 
-        def store():
+        def store_deal():
             return deals.add_deal(title, contact_id=contact_id, stage=stage, now=now, **values)
 
-        return (contact_id, fold(" ".join(title.split()))), store
+        return (contact_id, fold(" ".join(title.split()))), store_deal
     title = _text(rec.get("title"))
     if not title:
         raise Invalid("title", "a task needs a title")
@@ -1009,13 +1028,13 @@ def _kind_row(kind: str, rec: dict, contact_id: int, now: datetime) -> tuple[tup
         due, has_time = parse_when_ex(rec["due"], now, field="due")
     priority = tasks.check_priority(rec["priority"]) if rec.get("priority") else 1
 
-    def store():
+    def store_task():
         return tasks.add_task(
             title, contact_id=contact_id, due_at=due, due_has_time=has_time, priority=priority,
             note=rec.get("note"), now=now,
         )  # fmt: skip
 
-    return (contact_id, fold(" ".join(title.split())), _second(due)), store
+    return (contact_id, fold(" ".join(title.split())), _second(due)), store_task
 
 
 def import_rows(

@@ -73,7 +73,11 @@ def test_woocommerce_customers(crm):
     r = imported(crm, "woocommerce_customers.csv")
     assert "columns not imported" not in r.stderr
     karin = people(crm)["Karin Hoffmann"]
-    assert (karin["company"], karin["zip"], karin["city"]) == ("Hoffmann Feinkost", "80331", "München")
+    assert (karin["company"], karin["zip"], karin["city"]) == (
+        "Hoffmann Feinkost",
+        "80331",
+        "München",
+    )
     assert karin["phone_e164"] == "+4989123456" and karin["fields"] == {"state": "BY"}
 
 
@@ -211,7 +215,7 @@ def test_ragged_rows_nul_bytes_and_formula_cells(crm, tmp_path):
         b"Name,Email,Notes\r\n"
         b"Short,short@example.de\r\n"  # fewer cells: the rest are empty
         b"Long,long@example.de,x,surplus\r\n"  # a cell too many
-        b"Formel,formel@example.de,=HYPERLINK(\"x\")\r\n"
+        b'Formel,formel@example.de,=HYPERLINK("x")\r\n'
     )
     bad = tmp_path / "bad.csv"
     r = crm("import", "csv", str(path), "--rejects", str(bad))
