@@ -46,10 +46,11 @@ class _Progress:
                 TimeElapsedColumn(),
                 console=Console(stderr=True),
                 transient=True,
+                auto_refresh=False,  # no thread: the import may fork a validating worker
             )
             self.bar.start()
             self.task = self.bar.add_task(f"Importing {self.what}")
-        self.bar.update(self.task, completed=rows)  # type: ignore[arg-type]
+        self.bar.update(self.task, completed=rows, refresh=True)  # type: ignore[arg-type]
 
     def stop(self) -> None:
         if self.bar is not None:

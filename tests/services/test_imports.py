@@ -250,3 +250,17 @@ def test_activity_rows_for_unknown_emails_or_bad_values_are_rejected(db):
     assert "unknown kind 'fax'" in reasons[1]
     assert "no contact email" in reasons[2]
     assert Activity.select().count() == 0
+
+
+def test_validation_in_a_worker_process_gives_the_same_result(db, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 2)
+    monkeypatch.setattr(imports, "PARALLEL_AFTER", 1)  # from the second batch on
+    rows = [rec(f"P{i}", f"p{i}@example.de", phones=[f"0171 {1000000 + i}"], tags=["t"])
+            for i in range(9)]  # fmt: skip
+    rows[5] = rec("Bad", birthday="31.02.1980")
+    rows[7] = rec("P1", "P1@example.de", city="Köln")  # merges into row 2 (another batch)
+    result = run(*rows, keep_going=True)
+    assert (result.new, result.merged, result.rejected_count) == (7, 1, 1)
+    assert result.rejected[0][0] == "line 7" and result.rejected[0][1]["name"] == "Bad"
+    assert only("P1")["city"] == "Köln" and only("P8")["tags"] == ["t"]
+    assert run(*rows, keep_going=True).unchanged == 8
