@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from peewee import fn
 
@@ -883,7 +884,7 @@ class _Validator:
     def __init__(self, now: datetime, tags_: Sequence[str]):
         self.now = now
         self.tags = [tags.clean_tag(t) for t in tags_]
-        self.pool = None
+        self.pool: Any = None  # a ProcessPoolExecutor once started
 
     def __enter__(self) -> _Validator:
         return self
