@@ -59,8 +59,9 @@ def generate(path: Path, rows: int, seed: int = 16) -> None:
             ])  # fmt: skip
 
 
-def run(args: list[str]) -> tuple[float, int, int]:
-    """(seconds, peak RSS in MiB, exit code) of one crm process."""
+def run(args: list[str]) -> tuple[float, float, int, int]:
+    """(wall seconds, CPU seconds, peak RSS in MiB, exit code) of one crm process (CPU and
+    memory with its validating worker: os.wait4 counts the children it waited for)."""
     crm = Path(sys.executable).parent / "crm"
     start = time.perf_counter()
     proc = subprocess.Popen([str(crm), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -72,7 +73,7 @@ def run(args: list[str]) -> tuple[float, int, int]:
         sys.stderr.write(err)
     else:
         sys.stderr.write("  " + err.strip().splitlines()[-1] + "\n")
-    return seconds, usage.ru_maxrss // 1024, proc.returncode
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, proc.returncode
 
 
 def main() -> int:
@@ -83,8 +84,10 @@ def main() -> int:
     opts = parser.parse_args()
     sizes = opts.rows or [100_000, 1_000_000]
     failed = False
-    print("| rows | run | seconds | rows/s | peak RSS |")
-    print("|---:|---|---:|---:|---:|")
+    print(f"Load average (1 min) at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print()
+    print("| rows | run | wall s | rows/s | CPU s (user+sys) | peak RSS |")
+    print("|---:|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(dir=opts.dir) as tmp:
         for rows in sizes:
             csv_path, db = Path(tmp) / f"kunden{rows}.csv", Path(tmp) / f"crm{rows}.db"
@@ -96,11 +99,16 @@ def main() -> int:
             subprocess.run([crm, "--db", str(db), "db", "migrate"], check=True, capture_output=True)
             for label in ("first import (all new)", "same file again (all unchanged)"):
                 sys.stderr.write(f"{rows:,}: {label}\n")
-                seconds, rss, code = run(["--db", str(db), "import", "csv", str(csv_path)])
-                print(f"| {rows:,} | {label} | {seconds:.1f} | {rows / seconds:,.0f} | {rss} MiB |")
+                seconds, cpu, rss, code = run(["--db", str(db), "import", "csv", str(csv_path)])
+                print(
+                    f"| {rows:,} | {label} | {seconds:.1f} | {rows / seconds:,.0f} | {cpu:.1f} "
+                    f"| {rss} MiB |"
+                )
                 sys.stdout.flush()
                 if code or (opts.check and rows <= 100_000 and seconds > 10):
                     failed = True
+    print()
+    print(f"Load average (1 min) at end: {os.getloadavg()[0]:.2f}")
     return 1 if failed else 0
 
 

@@ -199,16 +199,29 @@ def import_csv(
     """
     from crmcli.errors import Invalid
     from crmcli.services import csvread
+    from crmcli.services.imports import KIND_FIELDS, MATCH_KEYS, ON_CONFLICT
+
+    def usage(option: str, why: str):
+        return typer.BadParameter(why, param_hint=f"'{option}'")
 
     kind = kind.strip().lower()
     if kind not in KINDS:
-        raise Invalid("kind", f"'{kind}' is not one of {', '.join(KINDS)}")
+        raise usage("--kind", f"'{kind}' is not one of {', '.join(KINDS)}")
     keys = [k.strip().lower() for k in match.split(",") if k.strip()]
-    if not keys:
-        raise Invalid("match", "give at least one of email, phone, name")
-    from crmcli.services.imports import KIND_FIELDS
-
-    maps = csvread.parse_maps(map_ or [], KIND_FIELDS.get(kind))
+    wrong = [k for k in keys if k not in MATCH_KEYS]
+    if wrong or not keys:
+        raise usage("--match", f"'{match}': give one or more of {', '.join(MATCH_KEYS)}")
+    on_conflict = on_conflict.strip().lower()
+    if on_conflict not in ON_CONFLICT:
+        raise usage("--on-conflict", f"'{on_conflict}' is not one of {', '.join(ON_CONFLICT)}")
+    try:
+        maps = csvread.parse_maps(map_ or [], KIND_FIELDS.get(kind))
+        if delimiter is not None:
+            csvread.check_delimiter(delimiter)
+        if encoding is not None:
+            csvread.check_encoding(encoding)
+    except Invalid as exc:
+        raise usage(f"--{exc.field}", exc.why) from None
     name = "stdin" if file == "-" else file
     csvfile = csvread.open_csv(
         file,
@@ -240,7 +253,7 @@ def import_csv(
                 result = imports.import_contacts(
                     records,
                     match=keys,
-                    on_conflict=on_conflict.strip().lower(),
+                    on_conflict=on_conflict,
                     dry_run=dry_run,
                     tags=tag or [],
                     progress=progress,

@@ -31,7 +31,7 @@ ENCODINGS_HINT = "utf-8, cp1252, latin-1, utf-16"
 
 # What a column can be mapped to (`--map column=field`); `field:KEY` is a custom field.
 TARGETS = (
-    "name", "first_name", "middle_name", "last_name", "prefix", "suffix", "email", "phone",
+    "name", "first_name", "middle_name", "last_name", "email", "phone",
     "mobile", "company", "position", "street", "street2", "zip", "city", "state", "country",
     "birthday", "notes", "status", "source", "owner", "tag", "consent", "consent_at",
     "cadence",
@@ -274,7 +274,7 @@ _BOMS = (
 )
 
 
-def _check_encoding_name(name: str) -> str:
+def check_encoding(name: str) -> str:
     try:
         return codecs.lookup(name).name
     except LookupError:
@@ -298,7 +298,7 @@ def _is_utf8(raw: BinaryIO) -> bool:
 def detect_encoding(raw: BinaryIO, given: str | None = None) -> str:
     """The encoding by fixed rules: `given`, else a BOM, else strict UTF-8, else cp1252."""
     if given:
-        return _check_encoding_name(given)
+        return check_encoding(given)
     head = raw.read(4)
     raw.seek(0)
     for bom, name in _BOMS:
@@ -426,7 +426,7 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _check_delimiter(text: str) -> str:
+def check_delimiter(text: str) -> str:
     named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
     value = named.get(text.lower(), text)
     if len(value) != 1 or value in '"\r\n' or value.isalnum():
@@ -465,7 +465,7 @@ def open_csv(
                 action="give_encoding",
             ) from None
         delim = (
-            _check_delimiter(delimiter) if delimiter else _sniff_delimiter(head.lstrip("\ufeff"))
+            check_delimiter(delimiter) if delimiter else _sniff_delimiter(head.lstrip("\ufeff"))
         )
         text = io.TextIOWrapper(raw, encoding=enc, errors="strict", newline="")
         csvfile = CsvFile(enc, delim, [], [], _text=text, _raw=raw, _close_raw=ours)

@@ -169,9 +169,18 @@ def test_map_names_columns_and_ignores_others(crm, tmp_path):
     eva = people(crm)["Eva Ernst"]
     assert eva["fields"] == {"kundennr": "K-1"} and eva["email"] == "eva@example.de"
     r = crm("import", "csv", str(path), "--map", "Kunde=nickname")
-    assert r.exit_code == 1 and "'nickname' for column 'Kunde' is no field" in r.stderr
+    assert r.exit_code == 2 and "'nickname' for column 'Kunde' is no field" in r.stderr
     r = crm("import", "csv", str(path), "--map", "Nix=name")
     assert r.exit_code == 1 and "has no column nix" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--on-conflict", "merge"], ["--match", "zip"], ["--kind", "notes"], ["--delimiter", "ab"]],
+)
+def test_bad_options_are_usage_errors(crm, args):
+    r = crm("import", "csv", str(FIXTURES / "utf8_bom.csv"), *args)
+    assert r.exit_code == 2 and r.stderr.startswith("crm: error: Invalid value for")
 
 
 def test_stdin_and_explicit_delimiter_and_encoding(crm):
@@ -205,7 +214,7 @@ def test_a_wrong_encoding_is_a_clear_error(crm, tmp_path):
     r = crm("import", "csv", str(FIXTURES / "excel_de_cp1252.csv"), "--encoding", "utf-8")
     assert r.exit_code == 1 and "is not utf-8" in r.stderr and "--encoding" in r.stderr
     r = crm("import", "csv", str(FIXTURES / "excel_de_cp1252.csv"), "--encoding", "klingon")
-    assert r.exit_code == 1 and "unknown encoding 'klingon'" in r.stderr
+    assert r.exit_code == 2 and "unknown encoding 'klingon'" in r.stderr
     assert crm("list", "contacts", "-o", "json").json() == []
 
 
