@@ -295,3 +295,12 @@ def test_random_bytes_never_crash(crm, tmp_path, data):
     if r.exit_code == 1:
         assert r.stderr.startswith("crm: error: ") or "rejected" in r.stderr
     assert "Traceback" not in r.stderr and "unexpected" not in r.stderr
+
+
+def test_every_fixture_leaves_a_consistent_database(crm):
+    for path in sorted(FIXTURES.glob("*.csv")):
+        if path.name != "bad_rows.csv":
+            imported(crm, path.name)
+    r = crm("db", "check")
+    assert r.exit_code == 0, r.stdout + r.stderr  # search index, cadences, foreign keys
+    assert len(people(crm)) == 14
