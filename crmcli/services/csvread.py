@@ -464,9 +464,7 @@ def open_csv(
                 f"is not {enc} ({exc.reason} at byte {exc.start})",
                 action="give_encoding",
             ) from None
-        delim = (
-            check_delimiter(delimiter) if delimiter else _sniff_delimiter(head.lstrip("\ufeff"))
-        )
+        delim = check_delimiter(delimiter) if delimiter else _sniff_delimiter(head.lstrip("\ufeff"))
         text = io.TextIOWrapper(raw, encoding=enc, errors="strict", newline="")
         csvfile = CsvFile(enc, delim, [], [], _text=text, _raw=raw, _close_raw=ours)
         reader = csv.reader(text, delimiter=delim, strict=False)

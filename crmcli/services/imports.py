@@ -23,6 +23,7 @@ from peewee import fn
 from crmcli.errors import CrmError, Invalid
 from crmcli.models import (
     EMAIL_KINDS,
+    Company,
     Contact,
     ContactEmail,
     ContactField,
@@ -31,7 +32,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import cadence, companies, contacts, limits, search, tags
+from crmcli.services import cadence, companies, contacts, limits, refs, search, tags
 from crmcli.values import (
     fold,
     parse_birthday,
@@ -39,6 +40,7 @@ from crmcli.values import (
     parse_email,
     parse_phone,
     parse_when,
+    sound_key,
 )
 
 BATCH = 1000
@@ -377,23 +379,68 @@ class _Importer:
         self._write(pending, list(touched.values()))
 
     def _resolve_companies(self, rows: list[_Row]) -> None:
-        """Each company name once per import: a stored company of exactly that folded name at
-        once (one query per batch), any other name as `crm add contact -c` links it."""
-        unseen = {_fold(r.company): r.company for r in rows if r.company}
-        unseen = {k: v for k, v in unseen.items() if k not in self.companies}
-        for part in _chunks(sorted(unseen)):
-            self.companies.update(_select_in("company", "name_fold", "id", part))
+        """Each company name once per import, in bulk: the stored company of the same name
+        as crm compares names (refs.same_name: case, accents, Müller = Mueller), else a new
+        one, created once (two spellings of one name in a file are one company). A name that
+        two stored companies have is refused. One query per batch, one insert for the new."""
+        from crmcli.errors import Ambiguous, Candidate
+
+        todo: dict[str, str] = {}
         for row in rows:
-            if row.company is None:
+            if row.company and _fold(row.company) not in self.companies:
+                todo.setdefault(_fold(row.company), row.company)
+        if not todo:
+            return
+        forms: dict[str, list[str]] = {}
+        found: dict[str, dict[int, str]] = {key: {} for key in todo}
+        for key, name in todo.items():
+            spellings = refs.plain_forms(name)
+            if spellings is None:  # too many to list: the one query of companies.same_name
+                found[key].update(companies.same_name(name))
+            for form in spellings or ():
+                forms.setdefault(form, []).append(key)
+        for part in _chunks(sorted(forms)):
+            for cfold, cid, cname in _select_in("company", "name_fold", "id", part, "name"):
+                for key in forms[cfold]:
+                    if refs.same_name(cname, todo[key]):
+                        found[key][cid] = cname
+        new: list[tuple[str, dict]] = []
+        plain_new: dict[str, int] = {}  # a new name's forms -> its index in `new`
+        german_new: dict[str, int] = {}
+        later: list[tuple[str, int]] = []  # other spellings of a new name: (key, its index)
+        for key, name in todo.items():
+            stored = found[key]
+            if len(stored) == 1:
+                self.companies[key] = next(iter(stored))
                 continue
-            key = _fold(row.company)
-            if key not in self.companies:
-                try:
-                    company_id, _ = companies.link_company(row.company, now=self.now)
-                    assert company_id is not None
-                    self.companies[key] = company_id
-                except CrmError as exc:
-                    self.companies[key] = exc
+            if stored:
+                candidates = [Candidate(i, n) for i, n in sorted(stored.items())]
+                self.companies[key] = Ambiguous("company", name, candidates, len(candidates))
+                continue
+            plain, german = refs.name_forms(name)
+            earlier = plain_new.get(plain, german_new.get(german))
+            if earlier is not None:
+                later.append((key, earlier))
+                continue
+            try:
+                values = companies.clean_fields({"name": name})
+            except CrmError as exc:
+                self.companies[key] = exc
+                continue
+            values["name_sound"] = sound_key(values["name"], company=True)
+            plain_new[plain], german_new[german] = len(new), len(new)
+            new.append((key, values))
+        if not new:
+            return
+        fields = ["name", "name_fold", "name_key", "name_sound", "created_at", "updated_at"]
+        stamp = Company.created_at.db_value(self.now)
+        data = [tuple(v[f] for f in fields[:4]) + (stamp, stamp) for _, v in new]
+        ids = _insert_returning(Company, [Company._meta.fields[f] for f in fields], data)
+        for (key, _), cid in zip(new, ids, strict=True):
+            self.companies[key] = cid
+        for key, index in later:
+            self.companies[key] = ids[index]
+        search.put(search.company_entries(ids), new=True)
 
     def _resolve_tags(self, rows: list[_Row]) -> None:
         missing = {_fold(t): t for row in rows for t in row.tags if _fold(t) not in self.tag_ids}
@@ -729,12 +776,13 @@ def _news(state: _State) -> bool:
     )
 
 
-def _select_in(table: str, key: str, value: str, keys: Sequence[str]) -> list[tuple]:
-    """(key, value) of the rows whose `key` is one of `keys`: one query, plain SQL."""
+def _select_in(table: str, key: str, value: str, keys: Sequence[str], *more: str) -> list[tuple]:
+    """(key, value, *more) of the rows whose `key` is one of `keys`: one query, plain SQL."""
     if not keys:
         return []
     marks = ", ".join([_mark()] * len(keys))
-    sql = f'SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" IN ({marks})'
+    columns = ", ".join(f'"{c}"' for c in (key, value, *more))
+    sql = f'SELECT {columns} FROM "{table}" WHERE "{key}" IN ({marks})'
     return database_proxy.obj.execute_sql(sql, list(keys)).fetchall()
 
 
@@ -790,12 +838,7 @@ _INSERTED = [*_COLUMNS, "birthday_reminded", "created_at", "updated_at"]
 
 
 def _insert_ids(states: list[_State], now: datetime) -> list[int]:
-    """Insert new contacts and return their ids in order: RETURNING on PostgreSQL; on SQLite
-    the rowids one statement gives are consecutive, ending at the last one."""
-    from peewee import SqliteDatabase
-
-    db = database_proxy.obj
-    sqlite = isinstance(db, SqliteDatabase)
+    """Insert new contacts; their ids in order."""
     fields = [Contact._meta.fields[c] for c in _INSERTED]
     stamp = Contact.created_at.db_value(now)
     consent_at = Contact.consent_at
@@ -805,12 +848,21 @@ def _insert_ids(states: list[_State], now: datetime) -> list[int]:
         row = [cols.get(c, _DEFAULTS.get(c)) for c in _COLUMNS]
         row[_CONSENT_AT] = consent_at.db_value(row[_CONSENT_AT])
         rows.append((*row, 0, stamp, stamp))
+    return _insert_returning(Contact, fields, rows)
+
+
+def _insert_returning(model, fields: list, rows: list[tuple]) -> list[int]:
+    """Multi-row INSERTs that return the new ids in order: RETURNING on PostgreSQL; on SQLite
+    the rowids one statement gives are consecutive, ending at the last one."""
+    from peewee import SqliteDatabase
+
+    db = database_proxy.obj
+    sqlite = isinstance(db, SqliteDatabase)
     ids: list[int] = []
     for part in _chunks(rows, _chunk_rows(fields)):
         params = [v for row in part for v in row]
-        cursor = db.execute_sql(
-            _values_sql(Contact, fields, len(part), returning=not sqlite), params
-        )
+        sql = _values_sql(model, fields, len(part), returning=not sqlite)
+        cursor = db.execute_sql(sql, params)
         if sqlite:
             last = cursor.lastrowid
             ids += range(last - len(part) + 1, last + 1)

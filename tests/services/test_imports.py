@@ -264,3 +264,16 @@ def test_validation_in_a_worker_process_gives_the_same_result(db, monkeypatch):
     assert result.rejected[0][0] == "line 7" and result.rejected[0][1]["name"] == "Bad"
     assert only("P1")["city"] == "Köln" and only("P8")["tags"] == ["t"]
     assert run(*rows, keep_going=True).unchanged == 8
+
+
+def test_spellings_of_one_company_name_are_one_company(db):
+    run(rec("A", company="Müller Bau GmbH"), rec("B", company="Mueller Bau GmbH"),
+        rec("C", company="MULLER BAU GMBH"), rec("D", company="Bau"))  # fmt: skip
+    assert sorted(Company.select(Company.name).tuples()) == [("Bau",), ("Müller Bau GmbH",)]
+    assert Company.get(Company.name == "Bau").name_sound == sound_key("Bau", company=True)
+    assert [h["name"] for h in search.search("bau", kinds=["company"])]  # indexed
+    # Two stored companies of one name (as crm compares names) make the name ambiguous.
+    Company.insert(name="Muller Haus", name_fold="muller haus", name_key="muller haus").execute()
+    Company.insert(name="Mueller Haus", name_fold="mueller haus", name_key="mueller haus").execute()
+    result = run(rec("E", company="Müller Haus"), keep_going=True)
+    assert "company: company 'Müller Haus' is ambiguous" in result.rejected[0][2]
