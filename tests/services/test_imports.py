@@ -277,3 +277,21 @@ def test_spellings_of_one_company_name_are_one_company(db):
     Company.insert(name="Mueller Haus", name_fold="mueller haus", name_key="mueller haus").execute()
     result = run(rec("E", company="Müller Haus"), keep_going=True)
     assert "company: company 'Müller Haus' is ambiguous" in result.rejected[0][2]
+
+
+def test_queries_do_not_grow_with_the_rows_of_a_batch(db):
+    from playhouse.test_utils import count_queries
+
+    def queries(start, n):
+        rows = [rec(f"N{i}", f"n{i}@example.de", phones=[f"0171 {2000000 + i}"],
+                    company=f"Firma {i % 3}", tags=["t", f"g{i % 2}"], fields={"k": str(i)})
+                for i in range(start, start + n)]  # fmt: skip
+        with count_queries() as counter:
+            run(*rows)
+        with count_queries() as again:
+            run(*rows)  # every row unchanged
+        return counter.count, again.count
+
+    small = queries(0, 20)
+    large = queries(1000, 400)
+    assert large[0] <= small[0] + 12 and large[1] <= small[1] + 12, (small, large)
