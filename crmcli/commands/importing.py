@@ -199,7 +199,8 @@ def import_csv(
     """
     from crmcli.errors import Invalid
     from crmcli.services import csvread
-    from crmcli.services.imports import KIND_FIELDS, MATCH_KEYS, ON_CONFLICT
+    from crmcli.services.import_rows import KIND_FIELDS
+    from crmcli.services.imports import MATCH_KEYS, ON_CONFLICT
 
     def usage(option: str, why: str):
         return typer.BadParameter(why, param_hint=f"'{option}'")
@@ -232,9 +233,9 @@ def import_csv(
     )
     with csvfile:
         if kind != "contacts":
-            from crmcli.services import imports
+            from crmcli.services import import_rows
 
-            imports.assign_kind_columns(csvfile, kind, maps)
+            import_rows.assign_kind_columns(csvfile, kind, maps)
         known = [t for t in csvfile.targets if t is not None and t.field != "ignore"]
         if not known:
             raise Invalid(
@@ -244,10 +245,10 @@ def import_csv(
                 action=None,
             )
         c.db()
-        from crmcli.services import imports
+        from crmcli.services import import_rows, imports
 
         progress = _Progress(kind)
-        records = csvfile.records() if kind == "contacts" else imports.kind_records(csvfile)
+        records = csvfile.records() if kind == "contacts" else import_rows.kind_records(csvfile)
         try:
             if kind == "contacts":
                 result = imports.import_contacts(
@@ -261,7 +262,7 @@ def import_csv(
                     now=c.now(),
                 )
             else:
-                result = imports.import_rows(
+                result = import_rows.import_rows(
                     kind,
                     records,
                     dry_run=dry_run,

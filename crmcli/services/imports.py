@@ -1000,15 +1000,4 @@ def rejects_error(result: ImportResult) -> Invalid:
     )
 
 
-# Activities, deals and tasks from CSV: their own module, part of this one's surface.
-from crmcli.services.import_rows import (  # noqa: E402
-    KIND_FIELDS,
-    assign_kind_columns,
-    import_rows,
-    kind_records,
-)
-
-__all__ = [
-    "KIND_FIELDS", "ImportResult", "assign_kind_columns", "import_contacts", "import_rows",
-    "kind_records", "rejects_error",
-]  # fmt: skip
+# Activities, deals and tasks from CSV: services/import_rows.py.

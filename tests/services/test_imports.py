@@ -7,7 +7,7 @@ import pytest
 
 from crmcli.errors import Invalid
 from crmcli.models import Activity, Company, Contact, ContactEmail, ContactPhone, Deal, Tag, Task
-from crmcli.services import contacts, imports, search, tags
+from crmcli.services import contacts, import_rows, imports, search, tags
 from crmcli.values import sound_key
 from tests.conftest import NOW
 
@@ -219,18 +219,18 @@ def test_activities_deals_and_tasks_link_by_email_and_import_once(db):
         {"email": "anna@example.de", "kind": "note", "occurred_at": "21.11.2026",
          "body": "Mag Kaffee"},
     )  # fmt: skip
-    result = imports.import_rows("activities", acts, now=NOW)
+    result = import_rows.import_rows("activities", acts, now=NOW)
     assert result.new == 2
-    assert imports.import_rows("activities", acts, now=NOW).unchanged == 2
+    assert import_rows.import_rows("activities", acts, now=NOW).unchanged == 2
     assert Activity.select().count() == 2
     deals = kind_rows({"email": "anna@example.de", "title": "Dach", "amount": "1.234,50"})
-    assert imports.import_rows("deals", deals, now=NOW).new == 1
-    assert imports.import_rows("deals", deals, now=NOW).unchanged == 1
+    assert import_rows.import_rows("deals", deals, now=NOW).new == 1
+    assert import_rows.import_rows("deals", deals, now=NOW).unchanged == 1
     assert Deal.get().amount_cents == 123450
     tasks_ = kind_rows({"email": "anna@example.de", "title": "Anrufen", "due": "24.12.2026",
                         "priority": "hoch"})  # fmt: skip
-    assert imports.import_rows("tasks", tasks_, now=NOW).new == 1
-    assert imports.import_rows("tasks", tasks_, now=NOW).unchanged == 1
+    assert import_rows.import_rows("tasks", tasks_, now=NOW).new == 1
+    assert import_rows.import_rows("tasks", tasks_, now=NOW).unchanged == 1
     task = Task.get()
     assert task.priority == 2 and task.contact_id == 1
 
@@ -243,8 +243,8 @@ def test_activity_rows_for_unknown_emails_or_bad_values_are_rejected(db):
         {"kind": "call", "occurred_at": "20.11.2026"},
     )
     with pytest.raises(Invalid, match="3 bad rows"):
-        imports.import_rows("activities", rows, now=NOW)
-    result = imports.import_rows("activities", rows, now=NOW, keep_going=True)
+        import_rows.import_rows("activities", rows, now=NOW)
+    result = import_rows.import_rows("activities", rows, now=NOW, keep_going=True)
     reasons = [r for _, _, r in result.rejected]
     assert "no contact has the email nobody@example.de" in reasons[0]
     assert "unknown kind 'fax'" in reasons[1]
