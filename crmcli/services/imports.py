@@ -948,9 +948,12 @@ class _Validator:
     def _start(self) -> bool:
         import multiprocessing
         import os
+        import sys
         from concurrent.futures import ProcessPoolExecutor
 
-        if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        # fork, on Linux only: the worker inherits the loaded modules and never touches the
+        # database (macOS frameworks are not fork-safe; elsewhere rows are checked inline).
+        if (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux"):
             return False
         context = multiprocessing.get_context("fork")  # the worker needs no imports of its own
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
