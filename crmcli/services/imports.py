@@ -1,10 +1,12 @@
-"""Importing contacts (and activities, deals, tasks) in bulk: validated like `add`, matched
-against what is stored so that importing a file again changes nothing, in one transaction.
+"""Importing contacts in bulk: validated like `add`, matched against what is stored so that
+importing a file again changes nothing, in one transaction (activities, deals and tasks:
+import_rows.py).
 
 Rows come as (where, CONTACT RECORD) from any reader (CSV, vCard, JSON). They are handled in
-batches of BATCH: each batch is validated, looked up with one query per key (email, phone,
-name), merged into the stored contacts (or into an earlier row of the same file) and written
-with executemany, before the next batch is read. Memory stays flat in the size of the file.
+batches of BATCH: each batch is validated (in a worker process for a long import), looked up
+with one query per key (email, phone, name), merged into the stored contacts (or into an
+earlier row of the same file) and written with multi-row INSERTs and executemany UPDATEs,
+before the next batch is read. Memory stays flat in the size of the file.
 """
 
 from __future__ import annotations
