@@ -317,6 +317,17 @@ def _looks_binary(sample: bytes, encoding: str) -> bool:
     return controls > max(8, len(sample) // 100)
 
 
+def _utf16_without_bom(sample: bytes) -> bool:
+    """Every other byte 0 and the others not: ASCII text as UTF-16, written without a BOM."""
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 4:
+        return False
+    for zeros, text in ((odd, even), (even, odd)):
+        if zeros.count(0) >= 0.9 * len(zeros) and text.count(0) <= 0.1 * len(text):
+            return True
+    return False
+
+
 def _seekable(source: str | BinaryIO) -> tuple[BinaryIO, bool]:
     """A seekable binary stream of `source` (a path, "-" for stdin, or a binary stream), and
     whether it is ours to close. Stdin is spooled to a temporary file (in memory while small)."""
@@ -455,6 +466,12 @@ def open_csv(
         if not sample.strip():
             raise Invalid("file", "is empty: no header and no rows")
         if _looks_binary(sample, enc):
+            if _utf16_without_bom(sample):
+                raise Invalid(
+                    "file",
+                    "looks like UTF-16 without a byte order mark (every other byte is 0)",
+                    action="give_encoding",
+                )
             raise Invalid("file", "is not a CSV file (binary data: NUL or control bytes)")
         try:
             head = codecs.getincrementaldecoder(enc)("strict").decode(sample)

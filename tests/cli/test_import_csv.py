@@ -242,6 +242,17 @@ def test_nul_bytes_make_a_file_binary(crm, tmp_path):
     assert r.exit_code == 1 and "is not a CSV file (binary data" in r.stderr
 
 
+def test_utf16_without_a_bom_says_so_and_imports_with_encoding(crm, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes("Name;E-Mail\r\nJürgen;j@example.de\r\n".encode("utf-16-le"))
+    r = crm("import", "csv", str(path))
+    assert r.exit_code == 1 and "UTF-16 without a byte order mark" in r.stderr
+    assert "--encoding" in r.stderr
+    r = crm("import", "csv", str(path), "--encoding", "utf-16-le")
+    assert r.exit_code == 0, r.stderr
+    assert "Jürgen" in people(crm)
+
+
 def test_a_huge_cell_is_a_rejected_row_not_a_crash(crm, tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("Name,Notes\nA," + "x" * 2_000_000 + "\n", encoding="utf-8")
