@@ -102,7 +102,11 @@ COMMANDS = {
     "dedupe": ("merging", "dedupe", "Find contacts or companies that are probably duplicates."),
     "merge": ("merging", "merge", "Merge duplicate contacts or companies into one."),
     "remind": ("remind", "remind", "What is due or overdue, each occurrence once (for cron)."),
-    "import": ("importing", "app", "Import tasks and meetings from calendar files."),
+    "import": (
+        "importing",
+        "app",
+        "Import contacts, tasks and more from CSV, vCard, iCalendar or JSON files.",
+    ),
     "demo": ("demo", "demo", "Fill a database with German sample data."),
     "db": ("database", "app", "Check, upgrade and back up the database."),
 }

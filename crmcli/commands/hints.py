@@ -25,6 +25,9 @@ HINTS = {
     "until_before_due": "until: --until is before --due",
     "reopen_task": "{message} (crm reopen {task} to undo)",
     "edit_task_due": "{message} (to bring it forward: crm edit task {task} --due WHEN)",
+    # imports
+    "give_encoding": "{message}; name the file's encoding with --encoding NAME",
+    "import_rejects": "{message} (fix them, or give --rejects FILE to import the good rows)",
     # the timeline and tags
     "plan_task": "{message} (plan it with: crm add task TITLE --due WHEN)",
     "give_text": "message: a note needs text: -m TEXT, or -m - to read it from stdin",

@@ -1,17 +1,292 @@
-"""`crm import csv|vcard|ics|json`: data in. Each format's command lives in its own module
-(import_ics.py, ...) and is registered here with one line."""
+"""`crm import csv`: contacts (or activities, deals, tasks) from spreadsheets and exports."""
 
 from __future__ import annotations
 
+import sys
+import time
+from typing import Annotated
+
 import typer
 
-from crmcli.commands import import_ics
+from crmcli.commands import common as c
 
 app = typer.Typer(
-    help="Import tasks and meetings from calendar files.\n\nExample:\n\n\b\n"
-    "crm import ics ~/Downloads/tasks.ics --dry-run",
+    help="Import contacts, tasks and more from CSV, vCard, iCalendar or JSON files.\n\n"
+    "Example:\n\n\b\ncrm import csv kunden.csv --dry-run",
     no_args_is_help=True,
     add_completion=False,
 )
+
+KINDS = ("contacts", "activities", "deals", "tasks")
+
+
+class _Progress:
+    """A progress line on stderr for imports that take more than a second: only on a terminal."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.start = time.monotonic()
+        self.bar = None
+        self.task = None
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, rows: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.start < 1.0:
+                return
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn("{task.completed:,} rows"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+                auto_refresh=False,  # no thread: the import may fork a validating worker
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(f"Importing {self.what}")
+        self.bar.update(self.task, completed=rows, refresh=True)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _write_rejects(path: str, csvfile, rejected: list) -> None:
+    """The rejected rows as they were, plus a `reason` column: fix them and import the file."""
+    import csv
+
+    encoding = "cp1252" if csvfile.encoding == "cp1252" else "utf-8"
+    if csvfile.encoding in ("utf-8-sig", "utf-16", "utf-32"):
+        encoding = "utf-8-sig"
+    header = list(csvfile.header)
+    reason_at = next((i for i, h in enumerate(header) if h.strip().lower() == "reason"), None)
+    if reason_at is None:
+        header.append("reason")
+        reason_at = len(header) - 1
+    with open(path, "w", encoding=encoding, errors="replace", newline="") as out:
+        writer = csv.writer(out, delimiter=csvfile.delimiter, lineterminator="\r\n")
+        writer.writerow(header)
+        for _where, record, reason in rejected:
+            cells = list(record.get("_raw") or [])
+            cells += [""] * (len(header) - len(cells))
+            cells[reason_at] = reason
+            writer.writerow(cells)
+
+
+def _say_result(result, name: str, what: str, output) -> None:
+    from crmcli.output import Format, clean
+
+    summary = result.summary()
+    parts = [
+        f"{result.new:,} new",
+        f"{result.updated:,} updated",
+        f"{result.unchanged:,} unchanged",
+    ]
+    if result.skipped:
+        parts.append(f"{result.skipped:,} skipped")
+    if result.merged:
+        parts.append(f"{result.merged:,} merged into earlier rows")
+    parts.append(f"{result.rejected_count:,} rejected")
+    head = "Dry run, nothing written: would import" if result.dry_run else "Imported"
+    rows = f"{result.rows:,} row{'' if result.rows == 1 else 's'}"
+    c.done(f"{head} {rows} of {name} ({what}): {', '.join(parts)}.")
+    for where, _, reason in result.rejected[:20]:
+        sys.stderr.write(f"  {clean(where)}: {clean(reason)}\n")
+    if result.rejected_count > 20:
+        sys.stderr.write(f"  … and {result.rejected_count - 20:,} more\n")
+    for warning in result.warnings:
+        sys.stderr.write(f"crm: warning: {clean(warning)}\n")
+    if output is not None:
+        import json
+
+        from crmcli.output import jsonable
+
+        if Format(output) is Format.jsonl:
+            print(json.dumps(jsonable(summary), ensure_ascii=False))
+        else:
+            print(json.dumps(jsonable(summary), ensure_ascii=False, indent=2))
+
+
+@app.command("csv")
+def import_csv(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="A CSV file; - reads stdin.")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="COLUMN=FIELD",
+            help="Read COLUMN as FIELD (name, first_name, last_name, email, email:work, phone, "
+            "mobile, company, position, street, zip, city, country, birthday, notes, status, "
+            "source, owner, tag, consent, field:KEY); COLUMN= ignores it. Repeatable.",
+        ),
+    ] = None,
+    match: Annotated[
+        str,
+        typer.Option(
+            "--match",
+            metavar="KEYS",
+            help="How rows find stored contacts: email, phone, name, comma-separated "
+            "(a name only when one contact has it).",
+        ),
+    ] = "email,phone,name",
+    on_conflict: Annotated[
+        str,
+        typer.Option(
+            "--on-conflict",
+            metavar="WHAT",
+            help="A row that matches: update (fill and overwrite given values, add emails, "
+            "phones, tags), skip, or new (import it anyway).",
+        ),
+    ] = "update",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would happen; write nothing.")
+    ] = False,
+    tag: c.TagOpt = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter",
+            metavar="CHAR",
+            help="Cell delimiter (default: sniffed among , ; tab |); 'tab' for tab.",
+        ),  # fmt: skip
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            metavar="NAME",
+            help="The file's encoding (default: a BOM, else UTF-8, else cp1252).",
+        ),
+    ] = None,
+    rejects: Annotated[
+        str | None,
+        typer.Option(
+            "--rejects",
+            metavar="FILE",
+            help="Write bad rows here (with a reason column) and import the good ones.",
+        ),
+    ] = None,
+    kind: Annotated[
+        str,
+        typer.Option("--kind", "-k", metavar="KIND", help="contacts, activities, deals or tasks."),
+    ] = "contacts",
+    output: c.ResultOpt = None,
+) -> None:
+    """Import contacts from a CSV file: a spreadsheet (German Excel's ; and cp1252 included),
+    or a customer or contact export of Shopify, WooCommerce, Google Contacts or Outlook.
+
+    Common English and German headers are recognised (Vorname, Nachname, E-Mail, Telefon,
+    Mobil, Firma, Straße, PLZ, Ort, Land, Geburtstag, Notiz...); --map names the others.
+    Values are checked as `crm add` checks them. Rows that match a stored contact (by email,
+    phone or a unique name) update it, so importing a file twice changes nothing the second
+    time. The whole file lands in one transaction: a bad row stops everything, unless
+    --rejects FILE takes the bad rows (fix them and import that file). With --kind
+    activities, deals or tasks, rows are linked to contacts by their email column.
+
+    Examples:
+
+    \b
+    crm import csv kunden.csv --dry-run
+    crm import csv shopify_customers.csv --tag shop --rejects bad.csv
+    crm import csv liste.csv --map "Kd-Nr=field:kundennr" --map Bemerkung2=
+    crm import csv anrufe.csv --kind activities
+    """
+    from crmcli.errors import Invalid
+    from crmcli.services import csvread
+    from crmcli.services.import_rows import KIND_FIELDS
+    from crmcli.services.imports import MATCH_KEYS, ON_CONFLICT
+
+    def usage(option: str, why: str):
+        return typer.BadParameter(why, param_hint=f"'{option}'")
+
+    kind = kind.strip().lower()
+    if kind not in KINDS:
+        raise usage("--kind", f"'{kind}' is not one of {', '.join(KINDS)}")
+    keys = [k.strip().lower() for k in match.split(",") if k.strip()]
+    wrong = [k for k in keys if k not in MATCH_KEYS]
+    if wrong or not keys:
+        raise usage("--match", f"'{match}': give one or more of {', '.join(MATCH_KEYS)}")
+    on_conflict = on_conflict.strip().lower()
+    if on_conflict not in ON_CONFLICT:
+        raise usage("--on-conflict", f"'{on_conflict}' is not one of {', '.join(ON_CONFLICT)}")
+    try:
+        maps = csvread.parse_maps(map_ or [], KIND_FIELDS.get(kind))
+        if delimiter is not None:
+            csvread.check_delimiter(delimiter)
+        if encoding is not None:
+            csvread.check_encoding(encoding)
+    except Invalid as exc:
+        raise usage(f"--{exc.field}", exc.why) from None
+    name = "stdin" if file == "-" else file
+    csvfile = csvread.open_csv(
+        file,
+        encoding=encoding,
+        delimiter=delimiter,
+        maps=maps,
+        recognise=kind == "contacts",
+    )
+    with csvfile:
+        if kind != "contacts":
+            from crmcli.services import import_rows
+
+            import_rows.assign_kind_columns(csvfile, kind, maps)
+        known = [t for t in csvfile.targets if t is not None and t.field != "ignore"]
+        if not known:
+            raise Invalid(
+                "file",
+                f"no column is one crm knows ({', '.join(csvfile.header)[:200]}); "
+                "name them with --map COLUMN=FIELD",
+                action=None,
+            )
+        c.db()
+        from crmcli.services import import_rows, imports
+
+        progress = _Progress(kind)
+        records = csvfile.records() if kind == "contacts" else import_rows.kind_records(csvfile)
+        try:
+            if kind == "contacts":
+                result = imports.import_contacts(
+                    records,
+                    match=keys,
+                    on_conflict=on_conflict,
+                    dry_run=dry_run,
+                    tags=tag or [],
+                    progress=progress,
+                    keep_going=bool(rejects) or dry_run,
+                    now=c.now(),
+                )
+            else:
+                result = import_rows.import_rows(
+                    kind,
+                    records,
+                    dry_run=dry_run,
+                    progress=progress,
+                    keep_going=bool(rejects) or dry_run,
+                    now=c.now(),
+                )
+        finally:
+            progress.stop()
+        if result.rows == 0:
+            raise Invalid("file", "has a header but no rows: nothing to import")
+        unused = csvfile.unused_columns()
+        if unused:
+            result.warnings.append(
+                f"columns not imported: {', '.join(unused)} (name them with --map COLUMN=FIELD,"
+                " or COLUMN= to silence this)"
+            )
+        if rejects and result.rejected and not dry_run:
+            _write_rejects(rejects, csvfile, result.rejected)
+            result.warnings.append(f"{result.rejected_count:,} bad rows written to {rejects}")
+        _say_result(result, name, kind, output)
+        if result.rejected_count and not rejects:
+            raise typer.Exit(1)
+
+from crmcli.commands import import_ics  # noqa: E402
 
 app.command("ics")(import_ics.ics)

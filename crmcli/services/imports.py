@@ -1,0 +1,1008 @@
+"""Importing contacts in bulk: validated like `add`, matched against what is stored so that
+importing a file again changes nothing, in one transaction (activities, deals and tasks:
+import_rows.py).
+
+Rows come as (where, CONTACT RECORD) from any reader (CSV, vCard, JSON). They are handled in
+batches of BATCH: each batch is validated (in a worker process for a long import), looked up
+with one query per key (email, phone, name), merged into the stored contacts (or into an
+earlier row of the same file) and written with multi-row INSERTs and executemany UPDATEs,
+before the next batch is read. Memory stays flat in the size of the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from peewee import fn
+
+from crmcli.errors import CrmError, Invalid
+from crmcli.models import (
+    EMAIL_KINDS,
+    Company,
+    Contact,
+    ContactEmail,
+    ContactField,
+    ContactPhone,
+    ContactTag,
+    database_proxy,
+    utcnow,
+)
+from crmcli.services import cadence, companies, contacts, limits, refs, search, tags
+from crmcli.values import (
+    fold,
+    parse_birthday,
+    parse_cadence,
+    parse_email,
+    parse_phone,
+    parse_when,
+    sound_key,
+)
+
+BATCH = 1000
+MATCH_KEYS = ("email", "phone", "name")
+ON_CONFLICT = ("update", "skip", "new")
+# How many rejected rows an error without a rejects file lists.
+SHOWN_REJECTS = 5
+
+# The contact columns an import writes (besides the primary email/phone copies).
+_TEXT = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
+_COLUMNS = (
+    "name", "name_key", "name_sound", "company", "position", "street", "zip", "city",
+    "city_fold", "country", "birthday", "birthday_md", "status", "source", "owner", "notes",
+    "consent", "consent_at", "cadence_days", "email", "email_key", "phone", "phone_e164",
+)  # fmt: skip
+_DEFAULTS = {"status": "lead", "consent": False}
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, dry, would do): counts of rows, the rejected ones with their
+    reasons, warnings, and the ids of the contacts created or changed."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    merged: int = 0  # rows folded into an earlier row of the same file
+    rejected: list[tuple[str, dict, str]] = field(default_factory=list)
+    rejected_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    ids: array = field(default_factory=lambda: array("q"))
+    dry_run: bool = False
+    rows: int = 0
+
+    def summary(self) -> dict:
+        return {
+            "rows": self.rows, "new": self.new, "updated": self.updated,
+            "unchanged": self.unchanged, "skipped": self.skipped, "merged": self.merged,
+            "rejected": self.rejected_count, "dry_run": self.dry_run,
+            "rejects": [{"where": w, "reason": r} for w, _, r in self.rejected],
+            "warnings": list(self.warnings),
+        }  # fmt: skip
+
+
+class _Rollback(Exception):
+    """Leaves the import's transaction without writing (dry run, or rejects without keep_going)."""
+
+
+@dataclass
+class _Row:
+    """One row, validated: column values, emails, phones, company, tags and fields."""
+
+    where: str
+    record: dict
+    cols: dict
+    given_consent_at: bool
+    emails: list[tuple[str, str, str, bool]]  # email, key, kind, primary
+    phones: list[tuple[str, str, str, bool]]  # as typed, e164, kind, primary
+    company: str | None
+    tags: list[str]
+    fields: dict[str, str]
+    name_given: bool = True  # False: the name is the email, for a new contact only
+
+
+class _State:
+    """A contact as the import leaves it: a stored one (with what was stored, to compare) or
+    one this import creates (id None until written)."""
+
+    __slots__ = ("id", "cols", "emails", "phones", "tags", "fields", "orig", "new_here", "line")
+
+    def __init__(self, contact_id: int | None, cols: dict, line: str = ""):
+        self.id = contact_id
+        self.cols = cols
+        self.emails: dict[str, list] = {}  # key -> [email, kind, primary, stored]
+        self.phones: dict[str, list] = {}  # e164 -> [phone, kind, primary, stored]
+        self.tags: dict[int, bool] = {}  # tag id -> stored
+        self.fields: dict[str, tuple[str, str | None]] = {}  # key -> (value, stored value)
+        self.orig = dict(cols)
+        self.new_here = contact_id is None
+        self.line = line
+
+    def label(self) -> str:
+        if self.id is None:
+            return f"the contact of {self.line}"
+        return f"contact #{self.id} {self.cols.get('name') or ''}".rstrip()
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+@lru_cache(maxsize=65536)
+def _word_codes(word: str) -> tuple[str, ...]:
+    from cologne_phonetics import encode
+
+    return tuple(code for _, code in encode(word) if code)
+
+
+def _sound(name: str) -> str | None:
+    """values.sound_key(name), a word at a time with the words' codes cached (Kölner
+    Phonetik codes each word on its own): names repeat their words, an import its names."""
+    words = _fold(name).replace("&", " ").replace(".", " ").split()
+    codes = sorted(code for word in words for code in _word_codes(word))
+    return " ".join(codes) or None
+
+
+# Folds of repeated values (companies, tags, cities) are remembered.
+_fold = lru_cache(maxsize=65536)(fold)
+
+# email_validator checks a domain the same way every time: a plain local part (dot-atom,
+# ASCII) with a domain it accepted is a valid address without asking it again.
+_PLAIN_EMAIL = re.compile(
+    r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@(.+)"
+)
+
+
+@lru_cache(maxsize=16384)
+def _domain(domain: str) -> str | None:
+    try:
+        return parse_email(f"a@{domain}").split("@", 1)[1]
+    except Invalid:
+        return None
+
+
+_FULL_DATE = re.compile(
+    r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d\d)-(\d\d)|(\d{1,2})/(\d{1,2})/(\d{4})"
+)
+
+
+def _birthday(text: str, now: datetime) -> date:
+    """parse_birthday(text), fast for 24.12.1968 and 1968-12-24; 12/24/1968 is month/day/year
+    as English Outlook and Google write it (German dates have dots)."""
+    m = _FULL_DATE.fullmatch(text)
+    if m:
+        if m[1]:
+            day, month, year = m[1], m[2], m[3]
+        elif m[4]:
+            day, month, year = m[6], m[5], m[4]
+        else:  # month/day, or day/month where the first number cannot be a month
+            first, second = int(m[7]), int(m[8])
+            day, month, year = (m[7], m[8], m[9]) if first > 12 >= second else (m[8], m[7], m[9])
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            pass  # parse_birthday says what is wrong
+    return parse_birthday(text, now)
+
+
+def _email(text: str) -> str:
+    """parse_email(text), fast for plain addresses at a domain seen before."""
+    m = _PLAIN_EMAIL.fullmatch(text)
+    if m and len(m[1]) <= 64 and len(text) <= 254:
+        domain = _domain(m[2])
+        if domain is not None:
+            return f"{m[1]}@{domain}"
+    return parse_email(text)
+
+
+@lru_cache(maxsize=4096)
+def _phone(text: str) -> str:
+    return parse_phone(text)
+
+
+def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) -> _Row:
+    """Validate a CONTACT RECORD as `crm add contact` validates its options; Invalid on the
+    first bad value."""
+    values: dict = {}
+    for key in _TEXT:
+        text = _text(rec.get(key))
+        if text is not None:
+            values[key] = text
+    status = _text(rec.get("status"))
+    if status is not None:
+        values["status"] = contacts.check_status(status)
+    birthday = rec.get("birthday")
+    if isinstance(birthday, str) and birthday.strip():
+        birthday = _birthday(birthday.strip(), now)
+    if isinstance(birthday, date):
+        values["birthday"] = birthday
+    consent = rec.get("consent")
+    if isinstance(consent, str):
+        from crmcli.services.csvread import yes_no
+
+        consent = yes_no(consent) if consent.strip() else None
+    consent_at = rec.get("consent_at")
+    if isinstance(consent_at, str):
+        consent_at = (
+            parse_when(consent_at, now, field="consent-date", prefer="past")
+            if consent_at.strip()
+            else None
+        )
+    if consent is not None:
+        values["consent"] = bool(consent)
+        if consent and consent_at is not None:
+            values["consent_at"] = consent_at
+    elif consent_at is not None:
+        raise Invalid("consent-date", "a date of consent needs the consent itself")
+    cadence_days = rec.get("cadence_days")
+    if isinstance(cadence_days, str) and cadence_days.strip():
+        text = cadence_days.strip()
+        cadence_days = int(text) if text.isdigit() else parse_cadence(text)
+    if isinstance(cadence_days, int) and not isinstance(cadence_days, bool):
+        values["cadence_days"] = cadence_days
+
+    emails: dict[str, tuple[str, str, str, bool]] = {}
+    given = list(rec.get("emails") or [])
+    if _text(rec.get("email")):
+        given.insert(0, {"email": rec["email"], "primary": True})
+    for item in given:
+        text = limits.check("email", _text(item.get("email")))
+        if not text:
+            continue
+        email = _email(text)
+        kind = item.get("kind") if item.get("kind") in EMAIL_KINDS else "other"
+        emails.setdefault(email.lower(), (email, email.lower(), kind, bool(item.get("primary"))))
+    phones: dict[str, tuple[str, str, str, bool]] = {}
+    given = list(rec.get("phones") or [])
+    if _text(rec.get("phone")):
+        given.insert(0, {"phone": rec["phone"], "primary": True})
+    for item in given:
+        text = limits.check("phone", _text(item.get("phone")))
+        if not text:
+            continue
+        e164 = _phone(text)
+        kind = item.get("kind") if item.get("kind") in EMAIL_KINDS else "other"
+        phones.setdefault(e164, (text, e164, kind, bool(item.get("primary"))))
+
+    name = _text(rec.get("name"))
+    name_given = name is not None
+    if name is None and emails:
+        name = next(iter(emails.values()))[0]  # a shop's customer with nothing but an email
+    if name is None:
+        raise Invalid("name", "a contact needs a name (or at least an email)")
+    values["name"] = name
+    cols = contacts.clean_fields(values, now)
+    if cols.get("consent") and "consent_at" not in values:
+        cols.pop("consent_at", None)  # "now" only for a contact that had not consented
+    cols["name_sound"] = _sound(cols["name"])
+
+    tag_names = [tags.clean_tag(t) for t in (rec.get("tags") or []) if _text(t)]
+    tag_names += list(extra_tags)
+    fields = {
+        str(k).strip().lower(): str(v).strip()
+        for k, v in (rec.get("fields") or {}).items()
+        if v is not None and str(v).strip()
+    }
+    contacts.check_fields(list(fields.items()))
+    company = _text(rec.get("company"))
+    limits.check("company", company)
+    return _Row(
+        where, rec, cols, "consent_at" in values, list(emails.values()), list(phones.values()),
+        company, tag_names, fields, name_given,
+    )  # fmt: skip
+
+
+def _clean_batch(items: list[tuple[str, dict]], now: datetime, extra_tags: Sequence[str]) -> list:
+    """Each row validated (a _Row without its record, which the caller has) or the reason it
+    is refused. Pure: no database, so a worker process can run it."""
+    out: list = []
+    for where, rec in items:
+        if rec.get("_error"):
+            out.append(str(rec["_error"]))
+            continue
+        try:
+            row = _clean_row(where, rec, now, extra_tags)
+        except CrmError as exc:
+            out.append(str(exc))
+            continue
+        row.record = {}
+        out.append(row)
+    return out
+
+
+def _for_worker(items: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    return [(w, {k: v for k, v in r.items() if k != "_raw"}) for w, r in items]
+
+
+def _chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class _Importer:
+    def __init__(self, match, on_conflict, tags_, now, result: ImportResult, keep_going: bool):
+        unknown = [m for m in match if m not in MATCH_KEYS]
+        if unknown:
+            raise Invalid(
+                "match", f"cannot match on {', '.join(unknown)} (choose email, phone, name)"
+            )
+        if on_conflict not in ON_CONFLICT:
+            raise Invalid("on-conflict", f"'{on_conflict}' is not update, skip or new")
+        self.match = tuple(match)
+        self.on_conflict = on_conflict
+        self.extra_tags = [tags.clean_tag(t) for t in tags_]
+        self.now = now
+        self.result = result
+        self.keep_going = keep_going
+        self.companies: dict[str, int | CrmError] = {}
+        self.tag_ids: dict[str, int] = {}
+        self.cadence_tags: set[int] = set()  # tags that carry a cadence
+        self.start_max = Contact.select(fn.MAX(Contact.id)).scalar() or 0
+
+    # ------------------------------------------------------------ rejects
+
+    def reject(self, where: str, record: dict, reason: str) -> None:
+        self.result.rejected_count += 1
+        if self.keep_going or len(self.result.rejected) < SHOWN_REJECTS:
+            self.result.rejected.append((where, record, reason))
+
+    # ------------------------------------------------------------ one batch
+
+    def batch(self, items: list[tuple[str, dict]], cleaned: list | None = None) -> None:
+        """One batch: validated here, or already (`cleaned`: _clean_batch's result)."""
+        if cleaned is None:
+            cleaned = _clean_batch(items, self.now, self.extra_tags)
+        rows: list[_Row] = []
+        for (where, rec), done in zip(items, cleaned, strict=True):
+            if isinstance(done, str):
+                self.reject(where, rec, done)
+            else:
+                done.record = rec
+                rows.append(done)
+        if not rows:
+            return
+        self._resolve_companies(rows)
+        self._resolve_tags(rows)
+        states = self._lookup(rows)
+        touched: dict[int, _State] = {}
+        pending: list[_State] = []
+        for row in rows:
+            self._apply_row(row, states, touched, pending)
+        self._write(pending, list(touched.values()))
+
+    def _resolve_companies(self, rows: list[_Row]) -> None:
+        """Each company name once per import, in bulk: the stored company of the same name
+        as crm compares names (refs.same_name: case, accents, Müller = Mueller), else a new
+        one, created once (two spellings of one name in a file are one company). A name that
+        two stored companies have is refused. One query per batch, one insert for the new."""
+        from crmcli.errors import Ambiguous, Candidate
+
+        todo: dict[str, str] = {}
+        for row in rows:
+            if row.company and _fold(row.company) not in self.companies:
+                todo.setdefault(_fold(row.company), row.company)
+        if not todo:
+            return
+        forms: dict[str, list[str]] = {}
+        found: dict[str, dict[int, str]] = {key: {} for key in todo}
+        for key, name in todo.items():
+            spellings = refs.plain_forms(name)
+            if spellings is None:  # too many to list: the one query of companies.same_name
+                found[key].update(companies.same_name(name))
+            for form in spellings or ():
+                forms.setdefault(form, []).append(key)
+        for part in _chunks(sorted(forms)):
+            for cfold, cid, cname in _select_in("company", "name_fold", "id", part, "name"):
+                for key in forms[cfold]:
+                    if refs.same_name(cname, todo[key]):
+                        found[key][cid] = cname
+        new: list[tuple[str, dict]] = []
+        plain_new: dict[str, int] = {}  # a new name's forms -> its index in `new`
+        german_new: dict[str, int] = {}
+        later: list[tuple[str, int]] = []  # other spellings of a new name: (key, its index)
+        for key, name in todo.items():
+            stored = found[key]
+            if len(stored) == 1:
+                self.companies[key] = next(iter(stored))
+                continue
+            if stored:
+                candidates = [Candidate(i, n) for i, n in sorted(stored.items())]
+                self.companies[key] = Ambiguous("company", name, candidates, len(candidates))
+                continue
+            plain, german = refs.name_forms(name)
+            earlier = plain_new.get(plain, german_new.get(german))
+            if earlier is not None:
+                later.append((key, earlier))
+                continue
+            try:
+                values = companies.clean_fields({"name": name})
+            except CrmError as exc:
+                self.companies[key] = exc
+                continue
+            values["name_sound"] = sound_key(values["name"], company=True)
+            plain_new[plain], german_new[german] = len(new), len(new)
+            new.append((key, values))
+        if not new:
+            return
+        fields = ["name", "name_fold", "name_key", "name_sound", "created_at", "updated_at"]
+        stamp = Company.created_at.db_value(self.now)
+        data = [tuple(v[f] for f in fields[:4]) + (stamp, stamp) for _, v in new]
+        ids = _insert_returning(Company, [Company._meta.fields[f] for f in fields], data)
+        for (key, _), cid in zip(new, ids, strict=True):
+            self.companies[key] = cid
+        for key, index in later:
+            self.companies[key] = ids[index]
+        search.put(search.company_entries(ids), new=True)
+
+    def _resolve_tags(self, rows: list[_Row]) -> None:
+        missing = {_fold(t): t for row in rows for t in row.tags if _fold(t) not in self.tag_ids}
+        if missing:
+            ids = tags.ensure_tags(list(missing.values()))
+            self.tag_ids.update(zip(missing, ids, strict=True))
+            from crmcli.models import Tag
+
+            self.cadence_tags |= {
+                i for (i,) in Tag.select(Tag.id)
+                .where(Tag.id.in_(ids) & Tag.cadence_days.is_null(False)).tuples()
+            }  # fmt: skip
+
+    # ------------------------------------------------------------ matching
+
+    def _lookup(self, rows: list[_Row]) -> dict:
+        """One query per key for the whole batch; the stored contacts found are loaded. A
+        phone or name shared by several contacts is no key: at most two of each are read."""
+        email_keys = sorted({e[1] for r in rows for e in r.emails})
+        by_email: dict[str, int] = {}
+        for part in _chunks(email_keys):
+            by_email.update(_select_in("contact_email", "email_key", "contact_id", part))
+            for key, cid in _select_in("contact", "email_key", "id", part):
+                by_email.setdefault(key, cid)
+        by_phone: dict[str, set[int]] = {}
+        if "phone" in self.match:
+            e164s = sorted({p[1] for r in rows for p in r.phones})
+            for part in _chunks(e164s, 200):
+                for table, owner in (("contact_phone", "contact_id"), ("contact", "id")):
+                    for e164, cid in _first_two(table, "phone_e164", owner, part):
+                        by_phone.setdefault(e164, set()).add(cid)
+        by_name: dict[str, set[int]] = {}
+        if "name" in self.match:
+            # Only rows that no email or phone matched look for their name.
+            names = sorted({
+                r.cols["name_key"] for r in rows
+                if not any(e[1] in by_email for e in r.emails)
+                and not any(p[1] in by_phone for p in r.phones)
+            })  # fmt: skip
+            for part in _chunks(names, 200):
+                for key, cid in _first_two("contact", "name_key", "id", part):
+                    by_name.setdefault(key, set()).add(cid)
+        wanted = set(by_email.values())
+        wanted |= {next(iter(s)) for s in by_phone.values() if len(s) == 1}
+        wanted |= {next(iter(s)) for s in by_name.values() if len(s) == 1}
+        loaded = self._load(sorted(wanted))
+        emails = {k: loaded[c] for k, c in by_email.items()}
+        phones = {k: [loaded[c] for c in s] if len(s) == 1 else None for k, s in by_phone.items()}
+        named = {k: [loaded[c] for c in s] if len(s) == 1 else None for k, s in by_name.items()}
+        return {"email": emails, "phone": phones, "name": named}
+
+    def _load(self, ids: list[int]) -> dict[int, _State]:
+        """The stored contacts with their emails, phones, tags and fields: five plain queries
+        per 500 contacts."""
+        out: dict[int, _State] = {}
+        db = database_proxy.obj
+        columns = ", ".join(f'"{Contact._meta.fields[c].column_name}"' for c in _COLUMNS)
+        birthday, consent, consent_at = (
+            _COLUMNS.index(c) for c in ("birthday", "consent", "consent_at")
+        )
+        to_date, to_time = Contact.birthday.python_value, Contact.consent_at.python_value
+        for part in _chunks(ids):
+            part = list(part)
+            marks = ", ".join([_mark()] * len(part))
+            sql = f"SELECT id, {columns} FROM contact WHERE id IN ({marks})"
+            for values in db.execute_sql(sql, part).fetchall():
+                row = list(values[1:])
+                row[birthday] = to_date(row[birthday])
+                row[consent] = bool(row[consent])
+                row[consent_at] = to_time(row[consent_at])
+                out[values[0]] = _State(values[0], dict(zip(_COLUMNS, row, strict=True)))
+            sql = (
+                "SELECT contact_id, email, email_key, kind, is_primary FROM contact_email "
+                f"WHERE contact_id IN ({marks}) ORDER BY position, id"
+            )
+            for cid, email, key, kind, primary in db.execute_sql(sql, part).fetchall():
+                out[cid].emails[key] = [email, kind, bool(primary), True]
+            sql = (
+                "SELECT contact_id, phone, phone_e164, kind, is_primary FROM contact_phone "
+                f"WHERE contact_id IN ({marks}) ORDER BY position, id"
+            )
+            for cid, phone, e164, kind, primary in db.execute_sql(sql, part).fetchall():
+                out[cid].phones[e164 or phone] = [phone, kind, bool(primary), True]
+            sql = f"SELECT contact_id, tag_id FROM contact_tag WHERE contact_id IN ({marks})"
+            for cid, tag in db.execute_sql(sql, part).fetchall():
+                out[cid].tags[tag] = True
+            sql = (
+                f'SELECT contact_id, "key", value FROM contact_field WHERE contact_id IN ({marks})'
+            )
+            for cid, key, value in db.execute_sql(sql, part).fetchall():
+                out[cid].fields[key] = (value, value)
+        for state in out.values():  # a contact from before contact_email existed
+            cols = state.cols
+            if cols["email_key"] and cols["email_key"] not in state.emails:
+                state.emails[cols["email_key"]] = [cols["email"], "other", True, False]
+            if cols["phone"] and (cols["phone_e164"] or cols["phone"]) not in state.phones:
+                state.phones[cols["phone_e164"] or cols["phone"]] = [
+                    cols["phone"], "other", True, False
+                ]  # fmt: skip
+        return out
+
+    def _targets(self, row: _Row, found: dict) -> tuple[list[tuple[_State, str]], str | None]:
+        """The contacts a row matches, with how, or a reason to reject it."""
+        hits: list[tuple[_State, str]] = []
+        for key in self.match:
+            if key == "email":
+                hits += [(found["email"][e[1]], f"email {e[0]}") for e in row.emails
+                         if e[1] in found["email"]]  # fmt: skip
+            elif key == "phone":
+                for p in row.phones:
+                    owners = found["phone"].get(p[1], [])
+                    if owners is not None and len(owners) == 1:
+                        hits.append((owners[0], f"phone {p[0]}"))
+        if not hits and "name" in self.match:
+            owners = found["name"].get(row.cols["name_key"], [])
+            # Two people of one name with different emails are two people.
+            if owners is not None and len(owners) == 1 and not (row.emails and owners[0].emails):
+                hits.append((owners[0], f"name {row.cols['name']}"))
+        distinct = list({id(s): s for s, _ in hits}.values())
+        if len(distinct) > 1:
+            how = "; ".join(
+                f"{s.label()} by {', '.join(h for t, h in hits if t is s)}" for s in distinct
+            )
+            return hits, f"matches {len(distinct)} different contacts: {how}"
+        return hits, None
+
+    def _apply_row(self, row: _Row, found: dict, touched: dict, pending: list) -> None:
+        result = self.result
+        company = self.companies.get(_fold(row.company)) if row.company else None
+        if isinstance(company, CrmError):
+            self.reject(row.where, row.record, f"company: {company}")
+            return
+        hits, why = self._targets(row, found) if self.on_conflict != "new" else ([], None)
+        if why:
+            self.reject(row.where, row.record, why)
+            return
+        target = hits[0][0] if hits else None
+        ours = target is not None and (target.new_here or (target.id or 0) > self.start_max)
+        if target is not None and not ours and self.on_conflict == "skip":
+            result.skipped += 1
+            return
+        # An email of the row that belongs to a contact other than the target: refused.
+        for email, key, _, _ in row.emails:
+            owner = found["email"].get(key)
+            if owner is not None and owner is not target:
+                self.reject(row.where, row.record, f"email {email} belongs to {owner.label()}")
+                return
+        if target is None:
+            target = _State(None, {}, row.where)
+            pending.append(target)
+            result.new += 1
+            changed = self._merge(target, row, company)
+        else:
+            changed = self._merge(target, row, company)
+            if ours:
+                result.merged += 1
+            elif changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            if target.id is not None:
+                touched[target.id] = target
+        # What this row brought can be matched by the rows after it.
+        for _, key, _, _ in row.emails:
+            found["email"][key] = target
+        for _, e164, _, _ in row.phones:
+            owners = found["phone"].get(e164)
+            if owners is None or not owners:
+                found["phone"][e164] = [target]
+            elif target not in owners:
+                found["phone"][e164] = None  # two contacts share it now: not a key any more
+        name_key = target.cols["name_key"]
+        if found["name"].get(name_key) is None and name_key not in found["name"]:
+            found["name"][name_key] = [target]
+
+    def _merge(self, state: _State, row: _Row, company: int | None) -> bool:
+        """Fill or overwrite the row's given values into the state; add its emails, phones,
+        tags and fields. Whether anything changed."""
+        changed = False
+        cols = state.cols
+        values = dict(row.cols)
+        if company is not None:
+            values["company"] = company
+        if values.get("consent") and not row.given_consent_at:
+            if cols.get("consent"):
+                values.pop("consent")  # consented already: its date stays
+            else:
+                values["consent_at"] = self.now
+        if not row.name_given and cols.get("name"):
+            for key in ("name", "name_key", "name_sound"):
+                values.pop(key)  # a row without a name keeps the stored one
+        elif cols.get("name") == values["name"]:
+            values.pop("name_sound")  # kept as stored: no change on its own
+        for key, value in values.items():
+            if cols.get(key) != value:
+                cols[key] = value
+                changed = True
+        for email, key, kind, _primary in row.emails:
+            if key not in state.emails:
+                state.emails[key] = [email, kind, False, False]
+                changed = True
+        for phone, e164, kind, _primary in row.phones:
+            if e164 not in state.phones:
+                state.phones[e164] = [phone, kind, False, False]
+                changed = True
+        changed |= self._primary(state, row)
+        for name in row.tags:
+            tag_id = self.tag_ids[_fold(name)]
+            if tag_id not in state.tags:
+                state.tags[tag_id] = False
+                changed = True
+        for key, value in row.fields.items():
+            old = state.fields.get(key)
+            if old is None or old[0] != value:
+                state.fields[key] = (value, old[1] if old else None)
+                changed = True
+        return changed
+
+    @staticmethod
+    def _primary(state: _State, row: _Row) -> bool:
+        """Exactly one primary email and phone, copied onto the contact's columns. A stored
+        primary stays; a contact without one takes the row's first (or flagged) one."""
+        changed = False
+        for items, given, col, key_col in (
+            (state.emails, row.emails, "email", "email_key"),
+            (state.phones, row.phones, "phone", "phone_e164"),
+        ):
+            if not items:
+                continue
+            if not any(v[2] for v in items.values()):
+                flagged = [g[1] for g in given if g[3] and g[1] in items]
+                first = flagged[0] if flagged else next(iter(items))
+                items[first][2] = True
+            key, value = next((k, v) for k, v in items.items() if v[2])
+            stored = (value[0], key)
+            if (state.cols.get(col), state.cols.get(key_col)) != stored:
+                state.cols[col], state.cols[key_col] = stored
+                changed = True
+        return changed
+
+    # ------------------------------------------------------------ writing
+
+    def _write(self, pending: list[_State], touched: list[_State]) -> None:
+        now = self.now
+        db = database_proxy.obj
+        if pending:
+            ids = _insert_ids(pending, now)
+            for s, cid in zip(pending, ids, strict=True):
+                s.id = cid
+        changed: list[_State] = []
+        updates: dict[tuple[str, ...], list[tuple]] = {}
+        for s in touched:
+            diff = tuple(sorted(c for c in _COLUMNS if s.cols.get(c) != s.orig.get(c)))
+            extra = _news(s)
+            if not diff and not extra:
+                continue
+            changed.append(s)
+            if diff:
+                values = [Contact._meta.fields[c].db_value(s.cols[c]) for c in diff]
+                updates.setdefault(diff, []).append(
+                    (*values, Contact.updated_at.db_value(now), s.id)
+                )
+            else:
+                updates.setdefault((), []).append((Contact.updated_at.db_value(now), s.id))
+        mark = _mark()
+        for diff, params in updates.items():
+            columns = [f'"{Contact._meta.fields[c].column_name}"' for c in diff] + ["updated_at"]
+            sets = ", ".join(f"{c} = {mark}" for c in columns)
+            _executemany(db, f"UPDATE contact SET {sets} WHERE id = {mark}", params)
+        everyone = pending + changed
+        emails, phones, links, custom, dropped = [], [], [], [], []
+        for s in everyone:
+            for position, (key, (email, kind, primary, stored)) in enumerate(s.emails.items()):
+                if not stored:
+                    emails.append((s.id, email, key, kind, primary, position))
+            for position, (e164, (phone, kind, primary, stored)) in enumerate(s.phones.items()):
+                if not stored:
+                    phones.append((s.id, phone, e164, kind, primary, position))
+            links += [(s.id, t) for t, stored in s.tags.items() if not stored]
+            for key, (value, stored) in s.fields.items():
+                if value != stored:
+                    if stored is not None:
+                        dropped.append((s.id, key))
+                    custom.append((s.id, key, value))
+        _insert(ContactEmail, emails, [
+            ContactEmail.contact, ContactEmail.email, ContactEmail.email_key, ContactEmail.kind,
+            ContactEmail.is_primary, ContactEmail.position,
+        ])  # fmt: skip
+        _insert(ContactPhone, phones, [
+            ContactPhone.contact, ContactPhone.phone, ContactPhone.phone_e164, ContactPhone.kind,
+            ContactPhone.is_primary, ContactPhone.position,
+        ])  # fmt: skip
+        _insert(ContactTag, links, [ContactTag.contact, ContactTag.tag])
+        if dropped:
+            _executemany(
+                db,
+                f'DELETE FROM contact_field WHERE contact_id = {mark} AND "key" = {mark}',
+                dropped,
+            )
+        _insert(ContactField, custom, [ContactField.contact, ContactField.key, ContactField.value])
+        new_ids = [s.id for s in pending if s.id is not None]
+        changed_ids = [s.id for s in changed if s.id is not None]
+        if new_ids:
+            search.put(search.contact_entries(new_ids), new=True)
+        if changed_ids:
+            search.reindex_contacts(changed_ids)
+        refresh = [
+            s.id for s in everyone
+            if any(not stored and t in self.cadence_tags for t, stored in s.tags.items())
+            or s.cols.get("cadence_days") != s.orig.get("cadence_days")
+            or s.cols.get("status") != s.orig.get("status")
+        ]  # fmt: skip
+        if refresh:
+            cadence.refresh(refresh)  # type: ignore[arg-type]
+        self.result.ids.extend(new_ids + changed_ids)
+        for s in everyone:  # written: what the next batch compares against
+            s.orig = dict(s.cols)
+            s.new_here = False
+            for items in (s.emails, s.phones):
+                for v in items.values():
+                    v[3] = True
+            for t in s.tags:
+                s.tags[t] = True
+            s.fields = {k: (v, v) for k, (v, _) in s.fields.items()}
+
+
+def _news(state: _State) -> bool:
+    return (
+        any(not v[3] for v in state.emails.values())
+        or any(not v[3] for v in state.phones.values())
+        or any(not stored for stored in state.tags.values())
+        or any(v != stored for v, stored in state.fields.values())
+    )
+
+
+def _select_in(table: str, key: str, value: str, keys: Sequence[str], *more: str) -> list[tuple]:
+    """(key, value, *more) of the rows whose `key` is one of `keys`: one query, plain SQL."""
+    if not keys:
+        return []
+    marks = ", ".join([_mark()] * len(keys))
+    columns = ", ".join(f'"{c}"' for c in (key, value, *more))
+    sql = f'SELECT {columns} FROM "{table}" WHERE "{key}" IN ({marks})'
+    return database_proxy.obj.execute_sql(sql, list(keys)).fetchall()
+
+
+def _first_two(table: str, key: str, value: str, keys: Sequence[str]) -> list[tuple]:
+    """(key, value) of at most two rows per key (enough to know one from several): one
+    query of LIMIT 2 parts, each an index look-up, however many contacts share a key."""
+    if not keys:
+        return []
+    mark = _mark()
+    part = (
+        f'SELECT * FROM (SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" = {mark} LIMIT 2) t'
+    )
+    sql = " UNION ALL ".join(f"{part}{i}" for i in range(len(keys)))
+    return database_proxy.obj.execute_sql(sql, list(keys)).fetchall()
+
+
+def _mark() -> str:
+    from crmcli.db import placeholder
+
+    return placeholder()
+
+
+def _executemany(db, sql: str, params: list[tuple]) -> None:
+    if params:
+        cursor = db.cursor()
+        cursor.executemany(sql, params)
+
+
+def _values_sql(model, fields: list, count: int, *, returning: bool = False) -> str:
+    mark = _mark()
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    row = f"({', '.join([mark] * len(fields))})"
+    tail = " RETURNING id" if returning else ""
+    rows = ", ".join([row] * count)
+    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {rows}{tail}'
+
+
+def _chunk_rows(fields: list) -> int:
+    """Rows per multi-row INSERT: under SQLite's 32,766 parameters, at most 500."""
+    return max(1, min(500, 30_000 // len(fields)))
+
+
+def _insert(model, rows: list[tuple], fields: list) -> None:
+    """Multi-row INSERTs of plain values (peewee builds SQL per value: 10x slower here)."""
+    db = database_proxy.obj
+    size = _chunk_rows(fields)
+    for part in _chunks(rows, size):
+        params = [v for row in part for v in row]
+        db.execute_sql(_values_sql(model, fields, len(part)), params)
+
+
+_INSERTED = [*_COLUMNS, "birthday_reminded", "created_at", "updated_at"]
+
+
+def _insert_ids(states: list[_State], now: datetime) -> list[int]:
+    """Insert new contacts; their ids in order."""
+    fields = [Contact._meta.fields[c] for c in _INSERTED]
+    stamp = Contact.created_at.db_value(now)
+    consent_at = Contact.consent_at
+    rows = []
+    for s in states:
+        cols = s.cols
+        row = [cols.get(c, _DEFAULTS.get(c)) for c in _COLUMNS]
+        row[_CONSENT_AT] = consent_at.db_value(row[_CONSENT_AT])
+        rows.append((*row, 0, stamp, stamp))
+    return _insert_returning(Contact, fields, rows)
+
+
+def _insert_returning(model, fields: list, rows: list[tuple]) -> list[int]:
+    """Multi-row INSERTs that return the new ids in order: RETURNING on PostgreSQL; on SQLite
+    the rowids one statement gives are consecutive, ending at the last one."""
+    from peewee import SqliteDatabase
+
+    db = database_proxy.obj
+    sqlite = isinstance(db, SqliteDatabase)
+    ids: list[int] = []
+    for part in _chunks(rows, _chunk_rows(fields)):
+        params = [v for row in part for v in row]
+        sql = _values_sql(model, fields, len(part), returning=not sqlite)
+        cursor = db.execute_sql(sql, params)
+        if sqlite:
+            last = cursor.lastrowid
+            ids += range(last - len(part) + 1, last + 1)
+        else:
+            ids += [r[0] for r in cursor.fetchall()]
+    return ids
+
+
+_CONSENT_AT = _COLUMNS.index("consent_at")
+
+
+def import_contacts(
+    rows: Iterable[tuple[str, dict]],
+    *,
+    match: Sequence[str] = MATCH_KEYS,
+    on_conflict: str = "update",
+    dry_run: bool = False,
+    tags: Sequence[str] = (),
+    progress: Callable[[int], None] | None = None,
+    keep_going: bool = False,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Import CONTACT RECORDs (see the module): each row matched on `match` (email: any of
+    its emails; phone: its E.164 numbers; name: the folded name, when it names exactly one
+    contact) and, by `on_conflict`, merged into the match (update: given values fill or
+    overwrite, emails, phones, tags and fields are added, nothing is removed), left alone
+    (skip) or imported as a new contact anyway (new). A row that matches an earlier row of
+    the same input is merged into it. All in one transaction; `dry_run` writes nothing.
+    A rejected row: without `keep_going` Invalid listing the first ones, nothing written;
+    with it the good rows land and ImportResult.rejected holds the bad ones."""
+    import gc
+
+    now = now or utcnow()
+    result = ImportResult(dry_run=dry_run)
+    done = 0
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])  # ~10% of the time otherwise
+    try:
+        with database_proxy.atomic(), _Validator(now, tags) as validator:
+            importer = _Importer(match, on_conflict, tags, now, result, keep_going)
+            for batch, cleaned in validator.batches(iter(rows)):
+                importer.batch(batch, cleaned)
+                done += len(batch)
+                if progress is not None:
+                    progress(done)
+            result.rows = done
+            if dry_run or (result.rejected_count and not keep_going):
+                raise _Rollback
+    except _Rollback:
+        pass
+    finally:
+        gc.set_threshold(*thresholds)
+    if result.rejected_count and not keep_going:
+        raise rejects_error(result)
+    if dry_run:
+        result.ids = array("q")
+    return result
+
+
+# Validation (phones, emails, dates: half the work) runs in a worker process, a few batches
+# ahead of the writing, once an import is longer than this many batches; never with one CPU.
+PARALLEL_AFTER = 3
+AHEAD = 3
+
+
+class _Validator:
+    """Batches of rows with their validation (_clean_batch), done in a worker process for a
+    long import so that it overlaps the database work. At most AHEAD batches are in flight:
+    memory stays flat."""
+
+    def __init__(self, now: datetime, tags_: Sequence[str]):
+        self.now = now
+        self.tags = [tags.clean_tag(t) for t in tags_]
+        self.pool: Any = None  # a ProcessPoolExecutor once started
+
+    def __enter__(self) -> _Validator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self) -> bool:
+        import multiprocessing
+        import os
+        import sys
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork, on Linux only: the worker inherits the loaded modules and never touches the
+        # database (macOS frameworks are not fork-safe; elsewhere rows are checked inline).
+        if (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux"):
+            return False
+        context = multiprocessing.get_context("fork")  # the worker needs no imports of its own
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        return True
+
+    def batches(self, iterator: Iterator) -> Iterator[tuple[list, list | None]]:
+        from collections import deque
+
+        seen = 0
+        while seen < PARALLEL_AFTER:
+            batch = list(itertools.islice(iterator, BATCH))
+            if not batch:
+                return
+            seen += 1
+            yield batch, None
+        if not self._start():
+            while batch := list(itertools.islice(iterator, BATCH)):
+                yield batch, None
+            return
+        assert self.pool is not None
+        flight: deque = deque()
+        while True:
+            while len(flight) < AHEAD:
+                batch = list(itertools.islice(iterator, BATCH))
+                if not batch:
+                    break
+                job = self.pool.submit(_clean_batch, _for_worker(batch), self.now, self.tags)
+                flight.append((batch, job))
+            if not flight:
+                return
+            batch, job = flight.popleft()
+            yield batch, job.result()
+
+
+def rejects_error(result: ImportResult) -> Invalid:
+    """The error for rejected rows when no rejects file takes them: the first ones, and how
+    many there are."""
+    shown = "; ".join(f"{w}: {r}" for w, _, r in result.rejected[:SHOWN_REJECTS])
+    more = result.rejected_count - min(SHOWN_REJECTS, len(result.rejected))
+    tail = f"; and {more} more" if more > 0 else ""
+    rows = "row" if result.rejected_count == 1 else "rows"
+    return Invalid(
+        None,
+        f"{result.rejected_count} bad {rows}, nothing imported: {shown}{tail}",
+        action="import_rejects",
+        rejected=result.rejected_count,
+    )
+
+
+# Activities, deals and tasks from CSV: services/import_rows.py.

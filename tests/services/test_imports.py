@@ -1,0 +1,297 @@
+"""The import engine (services.imports) called directly, on SQLite and PostgreSQL: validation
+like `crm add`, matching that makes a second import change nothing, one transaction."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmcli.errors import Invalid
+from crmcli.models import Activity, Company, Contact, ContactEmail, ContactPhone, Deal, Tag, Task
+from crmcli.services import contacts, import_rows, imports, search, tags
+from crmcli.values import sound_key
+from tests.conftest import NOW
+
+
+def rec(name=None, *emails, phones=(), **values):
+    out = {
+        "name": name,
+        "emails": [{"email": e, "kind": "work", "primary": i == 0} for i, e in enumerate(emails)],
+        "phones": [{"phone": p, "kind": "mobile", "primary": i == 0} for i, p in enumerate(phones)],
+    }
+    out.update(values)
+    return out
+
+
+def run(*records, **options):
+    rows = [(f"line {i + 2}", r) for i, r in enumerate(records)]
+    return imports.import_contacts(rows, now=NOW, **options)
+
+
+def only(name):
+    found = [c for c in contacts.list_contacts() if c["name"] == name]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_new_contacts_get_every_derived_column(db):
+    result = run(
+        rec("Jürgen Müller", "JM@Example.DE", phones=["030 1234567"], company="Müller Bau GmbH",
+            zip="01067", city="Köln", birthday="24.12.1968", tags=["vip"],
+            fields={"kundennr": "4711"}, consent="ja"),
+    )  # fmt: skip
+    assert (result.new, result.updated, result.unchanged) == (1, 0, 0)
+    row = Contact.get()
+    assert row.email == "JM@example.de" and row.email_key == "jm@example.de"
+    assert (row.phone, row.phone_e164) == ("030 1234567", "+49301234567")
+    assert row.zip == "01067" and row.city_fold == "koln"
+    assert row.name_key == "jurgen muller | juergen mueller"
+    assert row.name_sound == sound_key("Jürgen Müller")
+    assert str(row.birthday) == "1968-12-24" and row.birthday_md == "12-24"
+    assert row.consent and row.consent_at == NOW
+    assert row.company.name == "Müller Bau GmbH"
+    assert [(e.email, e.is_primary) for e in ContactEmail.select()] == [("JM@example.de", True)]
+    assert [(p.phone_e164, p.kind, p.is_primary) for p in ContactPhone.select()] == [
+        ("+49301234567", "mobile", True)
+    ]
+    card = contacts.get_contact(row.id)
+    assert card["tags"] == ["vip"] and card["fields"] == {"kundennr": "4711"}
+    assert [h["name"] for h in search.search("mueller koeln")] == ["Jürgen Müller"]
+    assert list(result.ids) == [row.id]
+
+
+def test_importing_the_same_rows_twice_changes_nothing(db):
+    rows = [
+        rec("Anna Weiß", "anna@example.de", phones=["0171 2345678"], company="Bäckerei Weiß",
+            tags=["kunde"], fields={"kd": "1"}, birthday="--03-02", consent="yes"),
+        rec("Max Muster", "max@example.de", city="Berlin"),
+    ]  # fmt: skip
+    run(*rows)
+    before = list(Contact.select().order_by(Contact.id).dicts())
+    later = NOW.replace(day=30)  # a later run: still nothing to write
+    again = imports.import_contacts([(f"line {i}", r) for i, r in enumerate(rows)], now=later)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+    assert list(again.ids) == []
+    assert list(Contact.select().order_by(Contact.id).dicts()) == before  # not even updated_at
+
+
+def test_a_row_updates_its_match_and_removes_nothing(db):
+    run(rec("Anna Weiß", "anna@example.de", phones=["0171 2345678"], city="Köln", notes="alt",
+            tags=["a"], fields={"x": "1"}))  # fmt: skip
+    result = run(
+        rec("Anna Weiss-Meier", "ANNA@example.de", "anna.privat@example.de",
+            phones=["030 999999"], notes="neu", tags=["b"], fields={"y": "2"}),
+    )  # fmt: skip
+    assert (result.new, result.updated) == (0, 1)
+    card = only("Anna Weiss-Meier")
+    assert card["city"] == "Köln"  # not given: kept
+    assert card["notes"] == "neu"  # given: overwritten
+    assert card["email"] == "anna@example.de"  # the primary stays
+    assert card["tags"] == ["a", "b"] and card["fields"] == {"x": "1", "y": "2"}
+    emails = ContactEmail.select().where(ContactEmail.contact == card["id"])
+    assert sorted(e.email_key for e in emails) == ["anna.privat@example.de", "anna@example.de"]
+    phones = ContactPhone.select().where(ContactPhone.contact == card["id"])
+    assert sorted(p.phone_e164 for p in phones) == ["+491712345678", "+4930999999"]
+    assert Contact.get().name_sound == sound_key("Anna Weiss-Meier")
+    assert [h["name"] for h in search.search("meier")] == ["Anna Weiss-Meier"]
+
+
+def test_rows_of_one_file_with_the_same_email_are_one_contact(db, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 2)  # the second one in a later batch
+    result = run(
+        rec("Eva Ernst", "eva@example.de"),
+        rec("Otto", "otto@example.de"),
+        rec("Eva Ernst", "EVA@example.de", phones=["0171 1111111"]),
+        rec("Eva Ernst", "eva@example.de", tags=["x"]),
+    )
+    assert (result.new, result.merged) == (2, 2)
+    assert Contact.select().count() == 2
+    assert only("Eva Ernst")["tags"] == ["x"]
+    assert only("Eva Ernst")["phone_e164"] == "+491711111111"
+
+
+def test_a_row_matching_two_contacts_is_rejected_with_both(db):
+    run(rec("A", "a@example.de"), rec("B", "b@example.de", phones=["0171 2222222"]))
+    with pytest.raises(Invalid, match=r"line 2: matches 2 different contacts: contact #1 A"):
+        run(rec("A", "a@example.de", phones=["0171 2222222"]))
+    result = run(rec("A", "a@example.de", phones=["0171 2222222"]), keep_going=True)
+    assert result.rejected_count == 1 and "contact #2 B by phone" in result.rejected[0][2]
+
+
+def test_names_match_only_one_contact_and_never_against_other_emails(db):
+    for name in ("Klaus Klein", "Tim Twice", "Tim Twice"):
+        contacts.add_contact(name)
+    run(rec("Eva Mail", "eva@example.de"))
+    result = run(rec("Klaus Klein", city="Bonn"), rec("Tim Twice", city="Ulm"),
+                 rec("Eva Mail", "other@example.de"))  # fmt: skip
+    assert (result.updated, result.new) == (1, 2)
+    assert only("Klaus Klein")["city"] == "Bonn"
+    assert Contact.select().where(Contact.name == "Tim Twice").count() == 3
+    assert Contact.select().where(Contact.name == "Eva Mail").count() == 2
+
+
+def test_skip_and_new(db):
+    run(rec("A", "a@example.de", city="X"))
+    result = run(rec("A", "a@example.de", city="Y"), rec("C", "c@example.de"), on_conflict="skip")
+    assert (result.skipped, result.new) == (1, 1)
+    assert only("A")["city"] == "X"
+    result = run(rec("A2", "a2@example.de", phones=["0171 3333333"]))
+    result = run(rec("A2 copy", phones=["0171 3333333"]), on_conflict="new")
+    assert result.new == 1 and Contact.select().count() == 4
+    with pytest.raises(Invalid, match="belongs to contact"):
+        run(rec("A again", "a@example.de"), on_conflict="new")
+
+
+def test_dry_run_writes_nothing(db):
+    result = run(rec("A", "a@example.de", company="Neu GmbH", tags=["neu"]), dry_run=True)
+    assert result.new == 1 and list(result.ids) == []
+    assert Contact.select().count() == 0
+    assert Company.select().count() == 0 and Tag.select().count() == 0
+
+
+def test_one_bad_row_writes_nothing_unless_keep_going(db):
+    rows = (
+        rec("Gut", "gut@example.de", company="Firma GmbH", tags=["t"]),
+        rec("Datum", birthday="31.02.1980"),
+        rec("Mail", "keine-mail"),
+        rec(None),
+        rec("Zukunft", birthday="01.01.2030"),
+        rec("Status", status="vip"),
+    )
+    with pytest.raises(Invalid) as caught:
+        run(*rows)
+    message = str(caught.value)
+    assert message.startswith("5 bad rows, nothing imported: line 3: birthday")
+    assert "line 4: email" in message and "line 5: name" in message
+    assert "and 0 more" not in message
+    assert Contact.select().count() == 0 and Company.select().count() == 0
+    assert Tag.select().count() == 0
+    result = run(*rows, keep_going=True)
+    assert (result.new, result.rejected_count) == (1, 5)
+    assert [w for w, _, _ in result.rejected] == ["line 3", "line 4", "line 5", "line 6", "line 7"]
+    assert Contact.select().count() == 1
+
+
+def test_tags_with_a_cadence_set_the_contacts_due_time(db):
+    tags.ensure_tags(["stammkunde"])
+    Tag.update(cadence_days=30).execute()
+    run(rec("A", "a@example.de", tags=["Stammkunde"]), rec("B", "b@example.de", cadence_days="14"))
+    a, b = only("A"), only("B")
+    assert a["cadence_effective_days"] == 30 and a["contact_due_at"] is not None
+    assert b["cadence_effective_days"] == 14
+
+
+def test_company_names_resolve_once_like_add_contact(db):
+    contacts.add_contact("X", company="Müller Bau GmbH")
+    run(rec("A", company="MUELLER bau gmbh"), rec("B", company="Neue Firma"),
+        rec("C", company="neue firma"))  # fmt: skip
+    assert Company.select().count() == 2
+    assert only("A")["company"] == "Müller Bau GmbH"
+    assert only("C")["company"] == "Neue Firma"
+
+
+def test_a_stored_contact_without_email_rows_is_matched_by_its_email_column(db):
+    contacts.add_contact("Alt", email="alt@example.de")
+    ContactEmail.delete().execute()  # as a writer that only knows the contact columns leaves it
+    result = run(rec("Alt", "alt@example.de", city="Bonn"))
+    assert (result.new, result.updated) == (0, 1)
+    assert Contact.select().count() == 1
+
+
+def test_an_unknown_match_key_or_conflict_mode_is_invalid(db):
+    with pytest.raises(Invalid, match="cannot match on zip"):
+        run(rec("A"), match=["zip"])
+    with pytest.raises(Invalid, match="on-conflict"):
+        run(rec("A"), on_conflict="merge")
+
+
+# ---------------------------------------------------------------- activities, deals, tasks
+
+
+def kind_rows(*records):
+    return [(f"line {i + 2}", r) for i, r in enumerate(records)]
+
+
+def test_activities_deals_and_tasks_link_by_email_and_import_once(db):
+    contacts.add_contact("Anna", email="anna@example.de")
+    acts = kind_rows(
+        {"email": "ANNA@example.de", "kind": "Anruf", "occurred_at": "20.11.2026 14:00",
+         "subject": "Angebot", "duration": "15 min"},
+        {"email": "anna@example.de", "kind": "note", "occurred_at": "21.11.2026",
+         "body": "Mag Kaffee"},
+    )  # fmt: skip
+    result = import_rows.import_rows("activities", acts, now=NOW)
+    assert result.new == 2
+    assert import_rows.import_rows("activities", acts, now=NOW).unchanged == 2
+    assert Activity.select().count() == 2
+    deals = kind_rows({"email": "anna@example.de", "title": "Dach", "amount": "1.234,50"})
+    assert import_rows.import_rows("deals", deals, now=NOW).new == 1
+    assert import_rows.import_rows("deals", deals, now=NOW).unchanged == 1
+    assert Deal.get().amount_cents == 123450
+    tasks_ = kind_rows({"email": "anna@example.de", "title": "Anrufen", "due": "24.12.2026",
+                        "priority": "hoch"})  # fmt: skip
+    assert import_rows.import_rows("tasks", tasks_, now=NOW).new == 1
+    assert import_rows.import_rows("tasks", tasks_, now=NOW).unchanged == 1
+    task = Task.get()
+    assert task.priority == 2 and task.contact_id == 1
+
+
+def test_activity_rows_for_unknown_emails_or_bad_values_are_rejected(db):
+    contacts.add_contact("Anna", email="anna@example.de")
+    rows = kind_rows(
+        {"email": "nobody@example.de", "kind": "call", "occurred_at": "20.11.2026"},
+        {"email": "anna@example.de", "kind": "fax", "occurred_at": "20.11.2026"},
+        {"kind": "call", "occurred_at": "20.11.2026"},
+    )
+    with pytest.raises(Invalid, match="3 bad rows"):
+        import_rows.import_rows("activities", rows, now=NOW)
+    result = import_rows.import_rows("activities", rows, now=NOW, keep_going=True)
+    reasons = [r for _, _, r in result.rejected]
+    assert "no contact has the email nobody@example.de" in reasons[0]
+    assert "unknown kind 'fax'" in reasons[1]
+    assert "no contact email" in reasons[2]
+    assert Activity.select().count() == 0
+
+
+def test_validation_in_a_worker_process_gives_the_same_result(db, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 2)
+    monkeypatch.setattr(imports, "PARALLEL_AFTER", 1)  # from the second batch on
+    rows = [rec(f"P{i}", f"p{i}@example.de", phones=[f"0171 {1000000 + i}"], tags=["t"])
+            for i in range(9)]  # fmt: skip
+    rows[5] = rec("Bad", birthday="31.02.1980")
+    rows[7] = rec("P1", "P1@example.de", city="Köln")  # merges into row 2 (another batch)
+    result = run(*rows, keep_going=True)
+    assert (result.new, result.merged, result.rejected_count) == (7, 1, 1)
+    assert result.rejected[0][0] == "line 7" and result.rejected[0][1]["name"] == "Bad"
+    assert only("P1")["city"] == "Köln" and only("P8")["tags"] == ["t"]
+    assert run(*rows, keep_going=True).unchanged == 8
+
+
+def test_spellings_of_one_company_name_are_one_company(db):
+    run(rec("A", company="Müller Bau GmbH"), rec("B", company="Mueller Bau GmbH"),
+        rec("C", company="MULLER BAU GMBH"), rec("D", company="Bau"))  # fmt: skip
+    assert sorted(Company.select(Company.name).tuples()) == [("Bau",), ("Müller Bau GmbH",)]
+    assert Company.get(Company.name == "Bau").name_sound == sound_key("Bau", company=True)
+    assert [h["name"] for h in search.search("bau", kinds=["company"])]  # indexed
+    # Two stored companies of one name (as crm compares names) make the name ambiguous.
+    Company.insert(name="Muller Haus", name_fold="muller haus", name_key="muller haus").execute()
+    Company.insert(name="Mueller Haus", name_fold="mueller haus", name_key="mueller haus").execute()
+    result = run(rec("E", company="Müller Haus"), keep_going=True)
+    assert "company: company 'Müller Haus' is ambiguous" in result.rejected[0][2]
+
+
+def test_queries_do_not_grow_with_the_rows_of_a_batch(db):
+    from playhouse.test_utils import count_queries
+
+    def queries(start, n):
+        rows = [rec(f"N{i}", f"n{i}@example.de", phones=[f"0171 {2000000 + i}"],
+                    company=f"Firma {i % 3}", tags=["t", f"g{i % 2}"], fields={"k": str(i)})
+                for i in range(start, start + n)]  # fmt: skip
+        with count_queries() as counter:
+            run(*rows)
+        with count_queries() as again:
+            run(*rows)  # every row unchanged
+        return counter.count, again.count
+
+    small = queries(0, 20)
+    large = queries(1000, 400)
+    assert large[0] <= small[0] + 12 and large[1] <= small[1] + 12, (small, large)
