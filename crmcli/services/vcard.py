@@ -1,0 +1,580 @@
+"""vCard files in and out: `read_cards` turns vCard 2.1, 3.0 and 4.0 (as phones, Apple Contacts,
+Google, Outlook and khard write them) into CONTACT RECORDs, `write_cards` writes records as
+vCard 3.0 or 4.0.
+
+Reading streams: the file is cut into cards on their BEGIN:VCARD/END:VCARD lines, and each card
+is parsed on its own (vobject unfolds its lines, joins quoted-printable soft line breaks and
+splits each line into group, name, parameters and value), so a 500 MB address book never sits
+in memory whole. Photos, logos, sounds and keys are skipped while cutting, never decoded.
+A damaged value (a junk EMAIL, a cut-off PHOTO, a BDAY that is no date) is dropped with a
+warning and the person kept; a file that is not vCard, or a card never closed, is Invalid.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from crmcli.errors import Invalid
+from crmcli.services.vcard_out import write_cards
+
+__all__ = ["read_cards", "write_cards", "SUFFIXES"]
+
+SUFFIXES = (".vcf", ".vcard")  # what a directory (khard's vdir) is read for
+
+# Properties whose data is never stored: skipped while cutting the file into cards.
+_BLOB = re.compile(rb"(?i)^(?:[A-Za-z0-9_-]+\.)?(PHOTO|LOGO|SOUND|KEY)[;:]")
+_B64_LINE = re.compile(rb"[A-Za-z0-9+/=\s]*")
+_BEGIN, _END = b"BEGIN:VCARD", b"END:VCARD"
+_AGENT = re.compile(rb"(?i)^(?:[A-Za-z0-9_-]+\.)?AGENT[;:]")
+
+_UTF16_32 = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+# Google's system group that every contact of a Google export is in: no tag for it.
+_NOT_TAGS = {"mycontacts", "starred"}
+
+# Apple's X-ABLabel values (`_$!<Work>!$_`) and what people type as their own labels.
+_LABEL_KINDS = {
+    "work": "work", "arbeit": "work", "büro": "work", "buero": "work", "geschäftlich": "work",
+    "dienstlich": "work", "firma": "work", "office": "work", "main": "work", "zentrale": "work",
+    "home": "home", "privat": "home", "private": "home", "zuhause": "home", "personal": "home",
+    "mobile": "mobile", "mobil": "mobile", "handy": "mobile", "cell": "mobile",
+    "iphone": "mobile", "other": "other", "andere": "other", "sonstige": "other",
+}  # fmt: skip
+_MOBILE_TYPES = {"cell", "mobile", "iphone", "x-mobile", "x-cell"}
+_OTHER_ONLY = {"fax", "pager", "x-fax"}
+
+
+# ---------------------------------------------------------------- cutting a file into cards
+
+
+class _Card:
+    """The lines of one card as read from the file (bytes, or str for UTF-16/32 files)."""
+
+    __slots__ = ("number", "line", "lines", "damaged")
+
+    def __init__(self, number: int, line: int):
+        self.number = number
+        self.line = line
+        self.lines: list[Any] = []
+        self.damaged: list[str] = []  # skipped properties whose data was broken
+
+    def text(self) -> str:
+        if not self.lines or isinstance(self.lines[0], str):
+            return "\n".join(self.lines)
+        data = b"\n".join(self.lines)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            # Not UTF-8 as a whole: each line by the fixed rules (a card mixing a UTF-8
+            # property with cp1252 ones, as old Outlook writes, comes out right).
+            return "\n".join(_decode(line) for line in self.lines)
+
+    def name_hint(self) -> str:
+        """The card's FN (or N) as far as it can be read, for messages about a broken card."""
+        for line in self.lines:
+            s = line if isinstance(line, str) else _decode(line)
+            m = re.match(r"(?i)(?:[\w-]+\.)?FN[;:]", s)
+            if m:
+                return s.split(":", 1)[-1].strip()[:60]
+        return ""
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+class _Blob:
+    """Follows a skipped PHOTO/LOGO/SOUND/KEY value just far enough to tell a broken one."""
+
+    def __init__(self, first: bytes):
+        head, _, value = first.partition(b":")
+        self.name = _BLOB.match(first)[1].decode().upper()  # type: ignore[index]
+        params = head.upper()
+        inline = value.lower().startswith(b"data:") and b";base64," in value.lower()
+        self.base64 = inline or bool(re.search(rb";(ENCODING=)?(B|BASE64)(;|$)", params))
+        if inline:
+            value = value.split(b",", 1)[1]
+        self.size = 0
+        self.ok = True
+        self.padded = False  # base64 ends with its padding: nothing may follow
+        self.add(value)
+
+    def add(self, chunk: bytes) -> None:
+        if not (self.base64 and self.ok):
+            return
+        chunk = b"".join(chunk.split())
+        if not chunk:
+            return
+        if self.padded or not _B64_LINE.fullmatch(chunk) or b"=" in chunk.rstrip(b"="):
+            self.ok = False
+        self.padded = chunk.endswith(b"=")
+        self.size += len(chunk)
+
+    def broken(self) -> bool:
+        return self.base64 and (not self.ok or self.size % 4 != 0 or self.size == 0)
+
+
+def _physical_lines(stream: IO[bytes]) -> Iterator[Any]:
+    """The file's lines, without line ends: bytes, or str when a BOM says UTF-16/32."""
+    head = stream.read(4)
+    for bom, encoding in _UTF16_32:
+        if head.startswith(bom):
+            # Rare (some Windows tools) and small: read whole.
+            text = (head + stream.read()).decode(encoding, "replace")
+            yield from text.lstrip("\ufeff").splitlines()
+            return
+    first = head + stream.readline()
+    if first.startswith(b"\xef\xbb\xbf"):
+        first = first[3:]
+    if first:
+        yield first.rstrip(b"\r\n")
+    for line in stream:
+        yield line.rstrip(b"\r\n")
+
+
+def _cards(stream: IO[bytes], label: str) -> Iterator[_Card]:
+    """Cut a stream into cards on BEGIN:VCARD/END:VCARD lines, skipping blobs."""
+    card: _Card | None = None
+    blob: _Blob | None = None
+    depth = 0  # inside a vCard 2.1 AGENT's own card
+    agent_open = False
+    number = 0
+    for n, raw in enumerate(_physical_lines(stream), 1):
+        line: bytes = raw.encode("utf-8") if isinstance(raw, str) else raw
+        if b"\x00" in line:
+            raise Invalid(None, f"{label}: binary data on line {n}: this is not a vCard file")
+        key = line.strip().upper() if len(line) < 200 else b""
+        if card is None:
+            if not key:
+                if line.strip():
+                    raise _not_vcard(label, n, number)
+                continue
+            if key == _BEGIN:
+                number += 1
+                card = _Card(number, n)
+                continue
+            raise _not_vcard(label, n, number)
+        if blob is not None:
+            if line[:1] in (b" ", b"\t") or (line.strip() and b":" not in line):
+                blob.add(line)
+                continue
+            if blob.broken():
+                card.damaged.append(blob.name)
+            blob = None
+            if not line.strip():
+                continue
+        if key == _END:
+            if depth:
+                depth -= 1
+                continue
+            yield card
+            card = None
+            continue
+        if key == _BEGIN:
+            if agent_open:
+                depth += 1
+                agent_open = False
+                continue
+            raise _never_closed(label, card)
+        if depth:
+            continue
+        if _BLOB.match(line):
+            blob = _Blob(line)
+            continue
+        if line[:1] not in (b" ", b"\t"):
+            agent_open = bool(_AGENT.match(line)) and line.rstrip().endswith(b":")
+        card.lines.append(raw)
+    if card is not None:
+        raise _never_closed(label, card)
+
+
+def _not_vcard(label: str, n: int, cards_before: int) -> Invalid:
+    if cards_before:
+        return Invalid(None, f"{label}: line {n} is outside of any card (no BEGIN:VCARD before it)")
+    return Invalid(None, f"{label}: not a vCard file (line {n} is not BEGIN:VCARD)")
+
+
+def _never_closed(label: str, card: _Card) -> Invalid:
+    name = card.name_hint()
+    who = f"card {card.number}" + (f" ({name})" if name else "")
+    return Invalid(
+        None, f"{label}: {who}, begun on line {card.line}, is never closed (no END:VCARD)"
+    )
+
+
+# ---------------------------------------------------------------- values
+
+
+def _split(value: str, sep: str) -> list[str]:
+    """Split on `sep` where it is not escaped by a backslash (escapes kept for _unescape)."""
+    parts, current, i = [], [], 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\" and i + 1 < len(value):
+            current.append(value[i : i + 2])
+            i += 2
+            continue
+        if ch == sep:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPE_21 = re.compile(r"\\([;,])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _unescape(value: str, version: str) -> str:
+    if version == "2.1":  # 2.1 escapes only the separators; a backslash is text (C:\Users)
+        out = _ESCAPE_21.sub(r"\1", value)
+    else:
+        out = _ESCAPE.sub(lambda m: "\n" if m[1] in "nN" else m[1], value)
+    return _CONTROL.sub("", out.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Prop:
+    """One content line: name, group, normalised parameters and the decoded value."""
+
+    __slots__ = ("name", "group", "types", "pref", "params", "value")
+
+    def __init__(self, name: str, group: str | None, params: list[list[str]], value: str):
+        self.name = name.upper()
+        self.group = (group or "").lower()
+        self.types: set[str] = set()
+        self.pref = 0  # 0: not preferred; else 1 (most) .. 100
+        self.params: dict[str, str] = {}
+        encoding = ""
+        for param in params:
+            pname = param[0].upper()
+            if len(param) == 1:  # vCard 2.1 bare parameter: TEL;HOME;VOICE, EMAIL;PREF
+                bare = pname.lower()
+                if bare in ("quoted-printable", "base64", "b", "8bit", "7bit"):
+                    encoding = bare
+                else:
+                    self.types.add(bare)
+            elif pname == "TYPE":
+                for v in param[1:]:
+                    self.types.update(t.strip().lower() for t in v.split(",") if t.strip())
+            elif pname == "PREF":
+                digits = param[1].strip()
+                self.pref = int(digits) if digits.isdigit() and 0 < int(digits) <= 100 else 1
+            elif pname == "ENCODING":
+                encoding = param[1].strip().lower()
+            else:
+                self.params[pname] = param[1]
+        if "pref" in self.types:
+            self.pref = min(self.pref or 1, 1)
+        self.value = self._decoded(value, encoding)
+
+    def _decoded(self, value: str, encoding: str) -> str:
+        if encoding in ("quoted-printable", "base64", "b"):
+            import binascii
+            import quopri
+
+            charset = self.params.get("CHARSET", "utf-8")
+            try:
+                if encoding == "quoted-printable":
+                    data = quopri.decodestring(value.encode("utf-8"))
+                else:
+                    data = binascii.a2b_base64(value.encode("ascii", "replace"))
+            except (binascii.Error, ValueError):
+                raise ValueError("damaged encoded data") from None
+            try:
+                return data.decode(charset)
+            except (LookupError, UnicodeDecodeError):
+                return _decode(data)
+        return value
+
+
+def _kind(prop: _Prop, labels: dict[str, str], *, phone: bool) -> str:
+    types = prop.types
+    if phone and types & _MOBILE_TYPES:
+        return "mobile"
+    if phone and types & _OTHER_ONLY:
+        return "other"
+    for kind in ("work", "home"):
+        if kind in types:
+            return kind
+    label = labels.get(prop.group) if prop.group else None
+    if label:
+        return label
+    if "x-mobile" in types or "mobile" in types:
+        return "mobile"
+    return "other"
+
+
+def _label_kind(text: str) -> str:
+    word = text.strip()
+    if word.startswith("_$!<") and word.endswith(">!$_"):
+        word = word[4:-4]
+    return _LABEL_KINDS.get(word.lower(), "other")
+
+
+def _mobile_number(e164: str) -> bool:
+    import phonenumbers
+
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return False
+    return kind == phonenumbers.PhoneNumberType.MOBILE
+
+
+_DATE = re.compile(r"(\d{4})-?(\d\d)-?(\d\d)(?:[T ][\d:.]*(?:Z|[+-]\d\d:?\d\d)?)?")
+_YEARLESS = re.compile(r"--(\d\d)-?(\d\d)")
+_GERMAN = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def _birthday(prop: _Prop) -> str | None:
+    """A BDAY as the record's ISO text (`1968-12-24`, `--12-24` without a year), or None."""
+    from datetime import date
+
+    text = prop.value.strip()
+    year: int | None
+    if m := _DATE.fullmatch(text):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+        omit = prop.params.get("X-APPLE-OMIT-YEAR", "").strip()
+        if omit.isdigit() and int(omit) == year:
+            year = None
+    elif m := _YEARLESS.fullmatch(text):
+        year, month, day = None, int(m[1]), int(m[2])
+    elif m := _GERMAN.fullmatch(text):
+        year, month, day = int(m[3]), int(m[2]), int(m[1])
+    else:
+        return None
+    try:
+        date(year or 2000, month, day)  # 2000: 29 February is a birthday too
+    except ValueError:
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
+
+
+# ---------------------------------------------------------------- one card to a record
+
+
+def _pick(items: list[dict], ranks: list[int]) -> None:
+    """Mark the primary: the most preferred (lowest PREF), else the first."""
+    if not items:
+        return
+    best = min(range(len(items)), key=lambda i: (ranks[i] or 1000, i))
+    for i, item in enumerate(items):
+        item["primary"] = i == best
+
+
+def _card_record(card: _Card, where: str) -> tuple[dict, list[str]]:
+    from vobject.base import getLogicalLines, parseLine
+
+    from crmcli.values import parse_email, parse_phone
+
+    problems: list[str] = [f"dropped {name} (its data is damaged)" for name in card.damaged]
+    props: list[_Prop] = []
+    for text, _n in getLogicalLines(io.StringIO(card.text()), allowQP=True):
+        if not text.strip():
+            continue
+        try:
+            name, params, value, group = parseLine(text)
+            props.append(_Prop(name, group, params, value))
+        except Exception as exc:  # vobject's ParseError, a broken encoding
+            what = text.split(":", 1)[0].split(";", 1)[0][:30] if ":" in text else ""
+            shown = what or _one_line(text)[:40]
+            problems.append(f"dropped unreadable {what or 'line'} '{shown}'"[:200])
+            del exc
+    version = next((p.value.strip() for p in props if p.name == "VERSION"), "3.0")
+    labels = {p.group: _label_kind(p.value) for p in props if p.name == "X-ABLABEL" and p.group}
+
+    def text_of(p: _Prop) -> str:
+        return _unescape(p.value, version).strip()
+
+    def parts(p: _Prop, sep: str = ";") -> list[str]:
+        return [_unescape(s, version).strip() for s in _split(p.value, sep)]
+
+    record: dict[str, Any] = {}
+    fields: dict[str, str] = {}
+    emails: list[dict] = []
+    email_ranks: list[int] = []
+    phones: list[dict] = []
+    phone_ranks: list[int] = []
+    seen_emails: dict[str, int] = {}
+    seen_phones: dict[str, int] = {}
+    addresses: list[tuple[int, _Prop]] = []
+    notes: list[str] = []
+    tags: list[str] = []
+    urls: list[str] = []
+    fn = n_name = org = ""
+    for p in props:
+        name = p.name
+        if name == "FN":
+            fn = fn or _one_line(text_of(p))
+        elif name == "N":
+            family, given, additional, prefix, suffix = (parts(p) + [""] * 5)[:5]
+            words = [prefix, given, additional, family, suffix]
+            n_name = n_name or _one_line(" ".join(w.replace(",", " ") for w in words if w))
+        elif name == "ORG":
+            org_parts = [_one_line(s) for s in parts(p) if s.strip()]
+            if org_parts and not org:
+                org = org_parts[0]
+                record["company"] = org
+                if len(org_parts) > 1:
+                    fields["department"] = ", ".join(org_parts[1:])
+        elif name == "TITLE" and text_of(p):
+            record["position"] = _one_line(text_of(p))
+        elif name == "ROLE" and text_of(p):
+            record.setdefault("position", _one_line(text_of(p)))
+        elif name == "NICKNAME" and text_of(p):
+            fields.setdefault("nickname", _one_line(text_of(p)))
+        elif name == "EMAIL":
+            raw = text_of(p)
+            if not raw:
+                continue
+            address = raw[7:] if raw.lower().startswith("mailto:") else raw
+            try:
+                address = parse_email(address)
+            except Invalid:
+                problems.append(f"dropped EMAIL '{_one_line(raw)[:80]}' (not an email address)")
+                continue
+            key = address.lower()
+            if key in seen_emails:  # the same address twice: once, the better rank kept
+                i = seen_emails[key]
+                if p.pref and (not email_ranks[i] or p.pref < email_ranks[i]):
+                    email_ranks[i] = p.pref
+                continue
+            seen_emails[key] = len(emails)
+            kind = _kind(p, labels, phone=False)
+            emails.append({"email": address, "kind": kind, "primary": False})
+            email_ranks.append(p.pref)
+        elif name == "TEL":
+            raw = text_of(p)
+            if not raw:
+                continue
+            typed = raw[4:] if raw.lower().startswith("tel:") else raw
+            typed = re.sub(r"(?i);ext=", " ext. ", typed).strip()
+            try:
+                e164 = parse_phone(typed)
+            except Invalid:
+                problems.append(f"dropped TEL '{_one_line(raw)[:80]}' (not a phone number)")
+                continue
+            if e164 in seen_phones:
+                i = seen_phones[e164]
+                if p.pref and (not phone_ranks[i] or p.pref < phone_ranks[i]):
+                    phone_ranks[i] = p.pref
+                continue
+            seen_phones[e164] = len(phones)
+            kind = _kind(p, labels, phone=True)
+            if not p.types and not p.group and _mobile_number(e164):
+                kind = "mobile"  # a bare `TEL:0171 ...`: the number says what it is
+            phones.append({"phone": typed, "e164": e164, "kind": kind, "primary": False})
+            phone_ranks.append(p.pref)
+        elif name == "ADR":
+            addresses.append((len(addresses), p))
+        elif name == "BDAY":
+            if not p.value.strip():
+                continue
+            birthday = _birthday(p)
+            if birthday is None:
+                problems.append(f"dropped BDAY '{_one_line(p.value)[:40]}' (not a date)")
+            else:
+                record["birthday"] = birthday
+        elif name == "NOTE" and text_of(p):
+            notes.append(text_of(p))
+        elif name == "CATEGORIES":
+            for tag in parts(p, ","):
+                tag = _one_line(tag)
+                if tag and tag.lower() not in _NOT_TAGS and tag not in tags:
+                    tags.append(tag)
+        elif name == "URL" and text_of(p):
+            urls.append(_one_line(text_of(p)))
+    if addresses:
+        # The work address, else the first; a preferred one first among equals.
+        _, adr = min(addresses, key=lambda a: ("work" not in a[1].types, a[1].pref or 1000, a[0]))
+        pobox, extended, street, city, region, zip_code, country = (parts(adr) + [""] * 7)[:7]
+        street_line = ", ".join(s for s in (street, extended) if s) or pobox
+        for key, value in (
+            ("street", street_line), ("city", city), ("zip", zip_code), ("country", country),
+        ):  # fmt: skip
+            if value:
+                record[key] = ", ".join(line.strip() for line in value.splitlines() if line.strip())
+        if region:
+            fields["region"] = _one_line(region)
+    if notes:
+        record["notes"] = "\n\n".join(notes)
+    if urls:
+        fields["url"] = urls[0]
+        for i, url in enumerate(urls[1:], 2):
+            fields[f"url{i}"] = url
+    _pick(emails, email_ranks)
+    _pick(phones, phone_ranks)
+    name = fn or n_name or org or (emails[0]["email"] if emails else "")
+    record = {"name": name, **record}
+    if emails:
+        record["emails"] = emails
+    if phones:
+        record["phones"] = phones
+    if tags:
+        record["tags"] = tags
+    if fields:
+        record["fields"] = fields
+    who = f"{where} ({name})" if name else where
+    warnings = [f"{who}: {problem}" for problem in problems]
+    if not name:
+        warnings.append(f"{where}: no name: no FN, N, ORG or EMAIL to name the person by")
+    return record, warnings
+
+
+# ---------------------------------------------------------------- the public reader
+
+
+def read_cards(
+    source: str | os.PathLike[str] | bytes | IO[bytes],
+) -> Iterator[tuple[str, dict, list[str]]]:
+    """Read contacts from a vCard file, a directory of them (every *.vcf, sorted), bytes or a
+    binary stream: (where, CONTACT RECORD, warnings) per card, one card at a time.
+    A file that is not vCard, or a card never closed, raises Invalid (no card after it)."""
+    if isinstance(source, bytes | bytearray):
+        yield from _read_stream(io.BytesIO(bytes(source)), "input", "")
+        return
+    if not isinstance(source, str | os.PathLike):
+        yield from _read_stream(source, "input", "")
+        return
+    path = Path(source)
+    try:
+        if path.is_dir():
+            files = sorted(
+                f for f in path.iterdir() if f.suffix.lower() in SUFFIXES and f.is_file()
+            )
+            for file in files:
+                with open(file, "rb") as stream:
+                    yield from _read_stream(stream, file.name, f" of {file.name}")
+            return
+        with open(path, "rb") as stream:
+            yield from _read_stream(stream, str(path), f" of {path.name}")
+    except OSError as exc:
+        raise Invalid(None, f"{exc.filename or path}: {exc.strerror or exc}") from None
+
+
+def _read_stream(stream: IO[bytes], label: str, of: str) -> Iterator[tuple[str, dict, list[str]]]:
+    for card in _cards(stream, label):
+        where = f"card {card.number}{of}"
+        record, warnings = _card_record(card, where)
+        yield where, record, warnings
