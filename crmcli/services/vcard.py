@@ -80,13 +80,11 @@ class _Card:
             return "\n".join(_decode(line) for line in self.lines)
 
     def name_hint(self) -> str:
-        """The card's FN (or N) as far as it can be read, for messages about a broken card."""
-        for line in self.lines:
-            s = line if isinstance(line, str) else _decode(line)
-            m = re.match(r"(?i)(?:[\w-]+\.)?FN[;:]", s)
-            if m:
-                return s.split(":", 1)[-1].strip()[:60]
-        return ""
+        """The card's name as far as it can be read, for messages about a broken card."""
+        try:
+            return str(_card_record(self, "")[0]["name"])[:60]
+        except Exception:  # a message about a broken card must not fail itself
+            return ""
 
 
 def _decode(data: bytes) -> str:
@@ -151,6 +149,7 @@ def _cards(stream: IO[bytes], label: str) -> Iterator[_Card]:
     blob: _Blob | None = None
     depth = 0  # inside a vCard 2.1 AGENT's own card
     agent_open = False
+    qp_open = False  # the last line ended in a quoted-printable soft line break
     number = 0
     for n, raw in enumerate(_physical_lines(stream), 1):
         line: bytes = raw.encode("utf-8") if isinstance(raw, str) else raw
@@ -182,6 +181,7 @@ def _cards(stream: IO[bytes], label: str) -> Iterator[_Card]:
                 continue
             yield card
             card = None
+            qp_open = False
             continue
         if key == _BEGIN:
             if agent_open:
@@ -191,14 +191,30 @@ def _cards(stream: IO[bytes], label: str) -> Iterator[_Card]:
             raise _never_closed(label, card)
         if depth:
             continue
+        if qp_open:
+            # After a quoted-printable soft line break (`=` at the end) the next line goes
+            # on with the value, whatever it looks like; an indent there is folding.
+            card.lines.append(raw[1:] if line[:1] in (b" ", b"\t") else raw)
+            qp_open = line.rstrip().endswith(b"=")
+            continue
         if _BLOB.match(line):
             blob = _Blob(line)
             continue
-        if line[:1] not in (b" ", b"\t"):
-            agent_open = bool(_AGENT.match(line)) and line.rstrip().endswith(b":")
+        if line[:1] in (b" ", b"\t") and card.lines:
+            # Unfolded here, before decoding: writers that fold inside a UTF-8 character
+            # (counting octets, not characters) still give whole characters.
+            card.lines[-1] += raw[1:]
+            continue
+        agent_open = bool(_AGENT.match(line)) and line.rstrip().endswith(b":")
+        qp_open = line.rstrip().endswith(b"=") and b"QUOTED-PRINTABLE" in _head(line)
         card.lines.append(raw)
     if card is not None:
         raise _never_closed(label, card)
+
+
+def _head(line: bytes) -> bytes:
+    """A content line's name and parameters, upper-cased."""
+    return line.split(b":", 1)[0].upper()
 
 
 def _not_vcard(label: str, n: int, cards_before: int) -> Invalid:
@@ -314,6 +330,8 @@ def _kind(prop: _Prop, labels: dict[str, str], *, phone: bool) -> str:
         return "mobile"
     if phone and types & _OTHER_ONLY:
         return "other"
+    if phone and "main" in types:  # a company's switchboard (Apple's "main")
+        return "work"
     for kind in ("work", "home"):
         if kind in types:
             return kind
