@@ -99,6 +99,11 @@ COMMANDS = {
     "stages": ("deals", "stages_app", "List or change the stages of the sales process."),
     "report": ("report", "app", "Reports: sales funnel, pipeline forecast, sales."),
     "remind": ("remind", "remind", "What is due or overdue, each occurrence once (for cron)."),
+    "import": (
+        "importing",
+        "app",
+        "Import contacts from vCard (and CSV, iCalendar, JSON) files without duplicates.",
+    ),
     "demo": ("demo", "demo", "Fill a database with German sample data."),
     "db": ("database", "app", "Check, upgrade and back up the database."),
 }

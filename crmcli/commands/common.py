@@ -95,7 +95,7 @@ KINDS = ("contact", "company", "deal", "task", "activity", "tag")
 # ever). Keys are the command's words after `crm`.
 CREATING_COMMANDS = frozenset(
     {
-        "add contact", "add company", "add task", "demo", "db migrate", "db restore",
+        "add contact", "add company", "add task", "demo", "import", "db migrate", "db restore",
         "stages add", "stages rename", "stages reorder", "stages remove",
     }
 )  # fmt: skip
