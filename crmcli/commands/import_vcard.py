@@ -116,7 +116,11 @@ def import_vcard(
     a file that is not vCard, or a card that is never closed, stops the import and nothing
     is written. Photos are not stored.
 
-    Example: crm import vcard contacts.vcf --dry-run
+    Examples:
+
+    \b
+    crm import vcard contacts.vcf --dry-run
+    crm import vcard ~/.contacts/family/ --tag familie --rejects refused.vcf
     """
     keys = _match_keys(match)
     if on_conflict not in CONFLICTS:

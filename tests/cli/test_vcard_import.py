@@ -175,4 +175,4 @@ def test_rejects_are_written_as_vcard_with_the_reason(crm, engine, tmp_path):
 
 def test_help_has_an_example(crm):
     r = crm("import", "vcard", "--help")
-    assert "Example: crm import vcard" in r.stdout
+    assert "Examples:" in r.stdout and "\n  crm import vcard contacts.vcf --dry-run\n" in r.stdout
