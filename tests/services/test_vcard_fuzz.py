@@ -90,3 +90,25 @@ def test_random_records_are_written_so_that_they_read_back(name, company, notes,
     assert back["name"] == " ".join(name.split()) or (not name.split() and back["name"])
     if company.split() and name.casefold() != company.casefold():
         assert back["company"] == " ".join(company.split())
+
+
+PLAIN = st.from_regex(
+    r"\A[A-Za-z0-9_%+-]{1,12}(\.[A-Za-z0-9_%+-]{1,5})?@([A-Za-z0-9-]{1,8}\.){1,3}[A-Za-z]{2,6}\Z"
+)
+
+
+@FUZZ
+@given(st.one_of(PLAIN, st.emails(), st.text(max_size=40)))
+def test_the_fast_email_check_agrees_with_email_validator(text):
+    from crmcli.services.vcard import _email
+    from crmcli.values import parse_email
+
+    try:
+        expected = parse_email(text)
+    except Invalid:
+        expected = None
+    try:
+        found = _email(text)
+    except Invalid:
+        found = None
+    assert found == expected
