@@ -37,7 +37,10 @@ _UTF16_32 = (
     (b"\x00\x00\xfe\xff", "utf-32"),
     (b"\xff\xfe", "utf-16"),
     (b"\xfe\xff", "utf-16"),
+    (b"B\x00E\x00", "utf-16-le"),  # UTF-16 without a BOM, as some Windows tools write it
+    (b"\x00B\x00E", "utf-16-be"),
 )
+_BLANK = b" \t\x0b\x0c\x1a"  # and DOS's end-of-file mark after the last card
 
 # Google's system group that every contact of a Google export is in: no tag for it.
 _NOT_TAGS = {"mycontacts", "starred"}
@@ -158,12 +161,14 @@ def _cards(stream: IO[bytes], label: str) -> Iterator[_Card]:
         key = line.strip().upper() if len(line) < 200 else b""
         if card is None:
             if not key:
-                if line.strip():
+                if line.strip(_BLANK):
                     raise _not_vcard(label, n, number)
                 continue
             if key == _BEGIN:
                 number += 1
                 card = _Card(number, n)
+                continue
+            if not line.strip(_BLANK):
                 continue
             raise _not_vcard(label, n, number)
         if blob is not None:

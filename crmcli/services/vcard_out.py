@@ -46,7 +46,10 @@ _EMAIL_TYPES = {
 
 def _text(value: Any) -> str:
     """A value as vCard text: CR/LF as \\n, the separators escaped, control characters gone."""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = str(value)
+    if text.isprintable() and "\\" not in text and ";" not in text and "," not in text:
+        return text  # most values: nothing to escape
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", text).translate(_TEXT_ESCAPES)
 
 
@@ -144,7 +147,11 @@ def _uid(record: dict, domain: str) -> str:
 
 
 def _items(record: dict, plural: str, singular: str) -> list[dict]:
-    items = [i for i in record.get(plural) or [] if i and i.get(singular)]
+    items = [
+        i if i.get(singular) else {**i, singular: i["e164"]}  # a phone known only as E.164
+        for i in record.get(plural) or []
+        if i and (i.get(singular) or i.get("e164"))
+    ]
     if not items and record.get(singular):  # a flat row (email/phone columns) is fine too
         items = [{singular: record[singular], "kind": "other", "primary": True}]
     return items

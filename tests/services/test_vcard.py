@@ -412,6 +412,19 @@ def test_utf16_file_with_a_bom():
     assert record["name"] == "Jürgen Müller"
 
 
+def test_utf16_without_a_bom_and_dos_end_of_file_mark():
+    text = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Jürgen Müller\r\nEND:VCARD\r\n"
+    ((_, record, _),) = read_cards(text.encode("utf-16-le"))
+    assert record["name"] == "Jürgen Müller"
+    ((_, record, _),) = read_cards(text.encode("cp1252") + b"\x1a")
+    assert record["name"] == "Jürgen Müller"
+
+
+def test_a_phone_known_only_as_e164_is_written():
+    text = written([{"name": "X", "phones": [{"e164": "+4930123456", "kind": "work"}]}])
+    assert "TEL;TYPE=WORK,VOICE:+4930123456\r\n" in text
+
+
 def test_a_utf8_bom_and_a_fold_inside_a_utf8_character():
     data = (
         "\ufeffBEGIN:VCARD\r\nVERSION:3.0\r\nFN:J".encode() + b"\xc3\r\n \xbcrgen\r\nEND:VCARD\r\n"
