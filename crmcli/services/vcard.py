@@ -21,26 +21,11 @@ from typing import IO, Any
 
 from crmcli.errors import Invalid
 from crmcli.services.vcard_out import write_cards
+from crmcli.services.vcard_split import Card, NeverClosed, cards, decode_line
 
 __all__ = ["read_cards", "write_cards", "SUFFIXES"]
 
 SUFFIXES = (".vcf", ".vcard")  # what a directory (khard's vdir) is read for
-
-# Properties whose data is never stored: skipped while cutting the file into cards.
-_BLOB = re.compile(rb"(?i)^(?:[A-Za-z0-9_-]+\.)?(PHOTO|LOGO|SOUND|KEY)[;:]")
-_B64_LINE = re.compile(rb"[A-Za-z0-9+/=\s]*")
-_BEGIN, _END = b"BEGIN:VCARD", b"END:VCARD"
-_AGENT = re.compile(rb"(?i)^(?:[A-Za-z0-9_-]+\.)?AGENT[;:]")
-
-_UTF16_32 = (
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xff\xfe", "utf-16"),
-    (b"\xfe\xff", "utf-16"),
-    (b"B\x00E\x00", "utf-16-le"),  # UTF-16 without a BOM, as some Windows tools write it
-    (b"\x00B\x00E", "utf-16-be"),
-)
-_BLANK = b" \t\x0b\x0c\x1a"  # and DOS's end-of-file mark after the last card
 
 # Google's system group that every contact of a Google export is in: no tag for it.
 _NOT_TAGS = {"mycontacts", "starred"}
@@ -55,185 +40,6 @@ _LABEL_KINDS = {
 }  # fmt: skip
 _MOBILE_TYPES = {"cell", "mobile", "iphone", "x-mobile", "x-cell"}
 _OTHER_ONLY = {"fax", "pager", "x-fax"}
-
-
-# ---------------------------------------------------------------- cutting a file into cards
-
-
-class _Card:
-    """The lines of one card as read from the file (bytes, or str for UTF-16/32 files)."""
-
-    __slots__ = ("number", "line", "lines", "damaged")
-
-    def __init__(self, number: int, line: int):
-        self.number = number
-        self.line = line
-        self.lines: list[Any] = []
-        self.damaged: list[str] = []  # skipped properties whose data was broken
-
-    def text(self) -> str:
-        if not self.lines or isinstance(self.lines[0], str):
-            return "\n".join(self.lines)
-        data = b"\n".join(self.lines)
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            # Not UTF-8 as a whole: each line by the fixed rules (a card mixing a UTF-8
-            # property with cp1252 ones, as old Outlook writes, comes out right).
-            return "\n".join(_decode(line) for line in self.lines)
-
-    def name_hint(self) -> str:
-        """The card's name as far as it can be read, for messages about a broken card."""
-        try:
-            return str(_card_record(self, "")[0]["name"])[:60]
-        except Exception:  # a message about a broken card must not fail itself
-            return ""
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")
-
-
-class _Blob:
-    """Follows a skipped PHOTO/LOGO/SOUND/KEY value just far enough to tell a broken one."""
-
-    def __init__(self, first: bytes):
-        head, _, value = first.partition(b":")
-        self.name = _BLOB.match(first)[1].decode().upper()  # type: ignore[index]
-        params = head.upper()
-        inline = value.lower().startswith(b"data:") and b";base64," in value.lower()
-        self.base64 = inline or bool(re.search(rb";(ENCODING=)?(B|BASE64)(;|$)", params))
-        if inline:
-            value = value.split(b",", 1)[1]
-        self.size = 0
-        self.ok = True
-        self.padded = False  # base64 ends with its padding: nothing may follow
-        self.add(value)
-
-    def add(self, chunk: bytes) -> None:
-        if not (self.base64 and self.ok):
-            return
-        chunk = b"".join(chunk.split())
-        if not chunk:
-            return
-        if self.padded or not _B64_LINE.fullmatch(chunk) or b"=" in chunk.rstrip(b"="):
-            self.ok = False
-        self.padded = chunk.endswith(b"=")
-        self.size += len(chunk)
-
-    def broken(self) -> bool:
-        return self.base64 and (not self.ok or self.size % 4 != 0 or self.size == 0)
-
-
-def _physical_lines(stream: IO[bytes]) -> Iterator[Any]:
-    """The file's lines, without line ends: bytes, or str when a BOM says UTF-16/32."""
-    head = stream.read(4)
-    for bom, encoding in _UTF16_32:
-        if head.startswith(bom):
-            # Rare (some Windows tools) and small: read whole.
-            text = (head + stream.read()).decode(encoding, "replace")
-            yield from text.lstrip("\ufeff").splitlines()
-            return
-    first = head + stream.readline()
-    if first.startswith(b"\xef\xbb\xbf"):
-        first = first[3:]
-    if first:
-        yield first.rstrip(b"\r\n")
-    for line in stream:
-        yield line.rstrip(b"\r\n")
-
-
-def _cards(stream: IO[bytes], label: str) -> Iterator[_Card]:
-    """Cut a stream into cards on BEGIN:VCARD/END:VCARD lines, skipping blobs."""
-    card: _Card | None = None
-    blob: _Blob | None = None
-    depth = 0  # inside a vCard 2.1 AGENT's own card
-    agent_open = False
-    qp_open = False  # the last line ended in a quoted-printable soft line break
-    number = 0
-    for n, raw in enumerate(_physical_lines(stream), 1):
-        line: bytes = raw.encode("utf-8") if isinstance(raw, str) else raw
-        if b"\x00" in line:
-            raise Invalid(None, f"{label}: binary data on line {n}: this is not a vCard file")
-        key = line.strip().upper() if len(line) < 200 else b""
-        if card is None:
-            if not key:
-                if line.strip(_BLANK):
-                    raise _not_vcard(label, n, number)
-                continue
-            if key == _BEGIN:
-                number += 1
-                card = _Card(number, n)
-                continue
-            if not line.strip(_BLANK):
-                continue
-            raise _not_vcard(label, n, number)
-        if blob is not None:
-            if line[:1] in (b" ", b"\t") or (line.strip() and b":" not in line):
-                blob.add(line)
-                continue
-            if blob.broken():
-                card.damaged.append(blob.name)
-            blob = None
-            if not line.strip():
-                continue
-        if key == _END:
-            if depth:
-                depth -= 1
-                continue
-            yield card
-            card = None
-            qp_open = False
-            continue
-        if key == _BEGIN:
-            if agent_open:
-                depth += 1
-                agent_open = False
-                continue
-            raise _never_closed(label, card)
-        if depth:
-            continue
-        if qp_open:
-            # After a quoted-printable soft line break (`=` at the end) the next line goes
-            # on with the value, whatever it looks like; an indent there is folding.
-            card.lines.append(raw[1:] if line[:1] in (b" ", b"\t") else raw)
-            qp_open = line.rstrip().endswith(b"=")
-            continue
-        if _BLOB.match(line):
-            blob = _Blob(line)
-            continue
-        if line[:1] in (b" ", b"\t") and card.lines:
-            # Unfolded here, before decoding: writers that fold inside a UTF-8 character
-            # (counting octets, not characters) still give whole characters.
-            card.lines[-1] += raw[1:]
-            continue
-        agent_open = bool(_AGENT.match(line)) and line.rstrip().endswith(b":")
-        qp_open = line.rstrip().endswith(b"=") and b"QUOTED-PRINTABLE" in _head(line)
-        card.lines.append(raw)
-    if card is not None:
-        raise _never_closed(label, card)
-
-
-def _head(line: bytes) -> bytes:
-    """A content line's name and parameters, upper-cased."""
-    return line.split(b":", 1)[0].upper()
-
-
-def _not_vcard(label: str, n: int, cards_before: int) -> Invalid:
-    if cards_before:
-        return Invalid(None, f"{label}: line {n} is outside of any card (no BEGIN:VCARD before it)")
-    return Invalid(None, f"{label}: not a vCard file (line {n} is not BEGIN:VCARD)")
-
-
-def _never_closed(label: str, card: _Card) -> Invalid:
-    name = card.name_hint()
-    who = f"card {card.number}" + (f" ({name})" if name else "")
-    return Invalid(
-        None, f"{label}: {who}, begun on line {card.line}, is never closed (no END:VCARD)"
-    )
 
 
 # ---------------------------------------------------------------- values
@@ -329,7 +135,7 @@ class _Prop:
             try:
                 return data.decode(charset)
             except (LookupError, UnicodeDecodeError):
-                return _decode(data)
+                return decode_line(data)
         return value
 
 
@@ -429,7 +235,7 @@ def _pick(items: list[dict], ranks: list[int]) -> None:
         item["primary"] = i == best
 
 
-def _card_record(card: _Card, where: str) -> tuple[dict, list[str]]:
+def _card_record(card: Card, where: str) -> tuple[dict, list[str]]:
     from vobject.base import getLogicalLines, parseLine
 
     from crmcli.values import parse_phone
@@ -620,7 +426,18 @@ def read_cards(
 
 
 def _read_stream(stream: IO[bytes], label: str, of: str) -> Iterator[tuple[str, dict, list[str]]]:
-    for card in _cards(stream, label):
-        where = f"card {card.number}{of}"
-        record, warnings = _card_record(card, where)
-        yield where, record, warnings
+    try:
+        for card in cards(stream, label):
+            where = f"card {card.number}{of}"
+            record, warnings = _card_record(card, where)
+            yield where, record, warnings
+    except NeverClosed as exc:
+        card = exc.card
+        try:
+            name = str(_card_record(card, "")[0]["name"])[:60]
+        except Exception:  # a message about a broken card must not fail itself
+            name = ""
+        who = f"card {card.number}" + (f" ({name})" if name else "")
+        raise Invalid(
+            None, f"{label}: {who}, begun on line {card.line}, is never closed (no END:VCARD)"
+        ) from None
