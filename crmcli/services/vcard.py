@@ -175,7 +175,7 @@ _PLAIN_EMAIL = re.compile(
 _SPECIAL_USE = {"arpa", "invalid", "local", "localhost", "onion", "test"}
 
 
-def _email(text: str) -> str:
+def _checked_email(text: str) -> str:
     from crmcli.values import parse_email
 
     m = _PLAIN_EMAIL.fullmatch(text)
@@ -226,21 +226,181 @@ def _birthday(prop: _Prop) -> str | None:
 # ---------------------------------------------------------------- one card to a record
 
 
-def _pick(items: list[dict], ranks: list[int]) -> None:
-    """Mark the primary: the most preferred (lowest PREF), else the first."""
-    if not items:
-        return
-    best = min(range(len(items)), key=lambda i: (ranks[i] or 1000, i))
-    for i, item in enumerate(items):
-        item["primary"] = i == best
+class _Typed:
+    """A card's emails or phones: each once (by its key), the most preferred the primary."""
+
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+        self.ranks: list[int] = []  # PREF: 1 most preferred .. 100, 0 not preferred
+        self.seen: dict[str, int] = {}
+
+    def add(self, key: str, item: dict, pref: int) -> None:
+        if key in self.seen:  # the same one twice: kept once, with the better preference
+            i = self.seen[key]
+            if pref and (not self.ranks[i] or pref < self.ranks[i]):
+                self.ranks[i] = pref
+            return
+        self.seen[key] = len(self.items)
+        self.items.append({**item, "primary": False})
+        self.ranks.append(pref)
+
+    def done(self) -> list[dict]:
+        if self.items:
+            best = min(range(len(self.items)), key=lambda i: (self.ranks[i] or 1000, i))
+            self.items[best]["primary"] = True
+        return self.items
+
+
+_HANDLED = {"FN", "N", "ORG", "TITLE", "ROLE", "NICKNAME", "EMAIL", "TEL", "ADR", "BDAY", "NOTE",
+            "CATEGORIES", "URL"}  # fmt: skip
+
+
+class _Record:
+    """One card's properties gathered into a CONTACT RECORD, with what had to be dropped."""
+
+    def __init__(self, props: list[_Prop], problems: list[str]):
+        self.version = next((p.value.strip() for p in props if p.name == "VERSION"), "3.0")
+        self.labels = {
+            p.group: _label_kind(p.value) for p in props if p.name == "X-ABLABEL" and p.group
+        }
+        self.problems = problems
+        self.record: dict[str, Any] = {}
+        self.fields: dict[str, str] = {}
+        self.emails, self.phones = _Typed(), _Typed()
+        self.addresses: list[_Prop] = []
+        self.notes: list[str] = []
+        self.tags: list[str] = []
+        self.urls: list[str] = []
+        self.fn = self.n_name = self.org = ""
+        for p in props:
+            if p.name in _HANDLED and p.value.strip():
+                getattr(self, "_" + p.name.lower())(p)
+
+    def text(self, p: _Prop) -> str:
+        return _unescape(p.value, self.version).strip()
+
+    def parts(self, p: _Prop, sep: str = ";") -> list[str]:
+        return [_unescape(s, self.version).strip() for s in _split(p.value, sep)]
+
+    def _fn(self, p: _Prop) -> None:
+        self.fn = self.fn or _one_line(self.text(p))
+
+    def _n(self, p: _Prop) -> None:
+        family, given, additional, prefix, suffix = (self.parts(p) + [""] * 5)[:5]
+        words = [prefix, given, additional, family, suffix]
+        self.n_name = self.n_name or _one_line(" ".join(w.replace(",", " ") for w in words if w))
+
+    def _org(self, p: _Prop) -> None:
+        parts = [_one_line(s) for s in self.parts(p) if s.strip()]
+        if parts and not self.org:
+            self.org = self.record["company"] = parts[0]
+            if len(parts) > 1:  # ORG:Firma;Vertrieb: the department
+                self.fields["department"] = ", ".join(parts[1:])
+
+    def _title(self, p: _Prop) -> None:
+        self.record["position"] = _one_line(self.text(p))
+
+    def _role(self, p: _Prop) -> None:
+        self.record.setdefault("position", _one_line(self.text(p)))
+
+    def _nickname(self, p: _Prop) -> None:
+        self.fields.setdefault("nickname", _one_line(self.text(p)))
+
+    def _email(self, p: _Prop) -> None:
+        raw = self.text(p)
+        address = raw[7:] if raw.lower().startswith("mailto:") else raw
+        try:
+            address = _checked_email(address.strip())
+        except Invalid:
+            self.problems.append(f"dropped EMAIL '{_one_line(raw)[:80]}' (not an email address)")
+            return
+        kind = _kind(p, self.labels, phone=False)
+        self.emails.add(address.lower(), {"email": address, "kind": kind}, p.pref)
+
+    def _tel(self, p: _Prop) -> None:
+        from crmcli.values import parse_phone
+
+        raw = self.text(p)
+        typed = raw[4:] if raw.lower().startswith("tel:") else raw
+        typed = re.sub(r"(?i);ext=", " ext. ", typed).strip()
+        try:
+            e164 = parse_phone(typed)
+        except Invalid:
+            self.problems.append(f"dropped TEL '{_one_line(raw)[:80]}' (not a phone number)")
+            return
+        kind = _kind(p, self.labels, phone=True)
+        if not p.types and not p.group and _mobile_number(e164):
+            kind = "mobile"  # a bare `TEL:0171 ...`: the number says what it is
+        self.phones.add(e164, {"phone": typed, "e164": e164, "kind": kind}, p.pref)
+
+    def _adr(self, p: _Prop) -> None:
+        self.addresses.append(p)
+
+    def _bday(self, p: _Prop) -> None:
+        birthday = _birthday(p)
+        if birthday is None:
+            self.problems.append(f"dropped BDAY '{_one_line(p.value)[:40]}' (not a date)")
+        else:
+            self.record["birthday"] = birthday
+
+    def _note(self, p: _Prop) -> None:
+        if self.text(p):
+            self.notes.append(self.text(p))
+
+    def _categories(self, p: _Prop) -> None:
+        for tag in map(_one_line, self.parts(p, ",")):
+            if tag and tag.lower() not in _NOT_TAGS and tag not in self.tags:
+                self.tags.append(tag)
+
+    def _url(self, p: _Prop) -> None:
+        self.urls.append(_one_line(self.text(p)))
+
+    def _address(self) -> None:
+        """The work address, else the first; a preferred one first among equals."""
+        ranked = sorted(
+            enumerate(self.addresses),
+            key=lambda a: ("work" not in a[1].types, a[1].pref or 1000, a[0]),
+        )
+        pobox, extended, street, city, region, zip_code, country = (
+            self.parts(ranked[0][1]) + [""] * 7
+        )[:7]
+        street_line = ", ".join(s for s in (street, extended) if s) or pobox
+        for key, value in (
+            ("street", street_line), ("city", city), ("zip", zip_code), ("country", country),
+        ):  # fmt: skip
+            if value:  # Apple's two-line street: one line, comma between
+                lines = (line.strip() for line in value.splitlines())
+                self.record[key] = ", ".join(line for line in lines if line)
+        if region:
+            self.fields["region"] = _one_line(region)
+
+    def done(self, where: str) -> tuple[dict, list[str]]:
+        if self.addresses:
+            self._address()
+        if self.notes:
+            self.record["notes"] = "\n\n".join(self.notes)
+        for i, url in enumerate(self.urls, 1):
+            self.fields["url" if i == 1 else f"url{i}"] = url
+        emails, phones = self.emails.done(), self.phones.done()
+        name = self.fn or self.n_name or self.org or (emails[0]["email"] if emails else "")
+        record = {"name": name, **self.record}
+        for key, value in (("emails", emails), ("phones", phones), ("tags", self.tags)):
+            if value:
+                record[key] = value
+        if self.fields:
+            record["fields"] = self.fields
+        who = f"{where} ({name})" if name else where
+        warnings = [f"{who}: {problem}" for problem in self.problems]
+        if not name:
+            warnings.append(f"{where}: no name: no FN, N, ORG or EMAIL to name the person by")
+        return record, warnings
 
 
 def _card_record(card: Card, where: str) -> tuple[dict, list[str]]:
+    """A card as (CONTACT RECORD, warnings about what was dropped)."""
     from vobject.base import getLogicalLines, parseLine
 
-    from crmcli.values import parse_phone
-
-    problems: list[str] = [f"dropped {name} (its data is damaged)" for name in card.damaged]
+    problems = [f"dropped {name} (its data is damaged)" for name in card.damaged]
     props: list[_Prop] = []
     for text, _n in getLogicalLines(io.StringIO(card.text()), allowQP=True):
         if not text.strip():
@@ -248,150 +408,11 @@ def _card_record(card: Card, where: str) -> tuple[dict, list[str]]:
         try:
             name, params, value, group = parseLine(text)
             props.append(_Prop(name, group, params, value))
-        except Exception as exc:  # vobject's ParseError, a broken encoding
+        except Exception:  # vobject's ParseError, a broken encoding
             what = text.split(":", 1)[0].split(";", 1)[0][:30] if ":" in text else ""
             shown = what or _one_line(text)[:40]
-            problems.append(f"dropped unreadable {what or 'line'} '{shown}'"[:200])
-            del exc
-    version = next((p.value.strip() for p in props if p.name == "VERSION"), "3.0")
-    labels = {p.group: _label_kind(p.value) for p in props if p.name == "X-ABLABEL" and p.group}
-
-    def text_of(p: _Prop) -> str:
-        return _unescape(p.value, version).strip()
-
-    def parts(p: _Prop, sep: str = ";") -> list[str]:
-        return [_unescape(s, version).strip() for s in _split(p.value, sep)]
-
-    record: dict[str, Any] = {}
-    fields: dict[str, str] = {}
-    emails: list[dict] = []
-    email_ranks: list[int] = []
-    phones: list[dict] = []
-    phone_ranks: list[int] = []
-    seen_emails: dict[str, int] = {}
-    seen_phones: dict[str, int] = {}
-    addresses: list[tuple[int, _Prop]] = []
-    notes: list[str] = []
-    tags: list[str] = []
-    urls: list[str] = []
-    fn = n_name = org = ""
-    for p in props:
-        name = p.name
-        if name == "FN":
-            fn = fn or _one_line(text_of(p))
-        elif name == "N":
-            family, given, additional, prefix, suffix = (parts(p) + [""] * 5)[:5]
-            words = [prefix, given, additional, family, suffix]
-            n_name = n_name or _one_line(" ".join(w.replace(",", " ") for w in words if w))
-        elif name == "ORG":
-            org_parts = [_one_line(s) for s in parts(p) if s.strip()]
-            if org_parts and not org:
-                org = org_parts[0]
-                record["company"] = org
-                if len(org_parts) > 1:
-                    fields["department"] = ", ".join(org_parts[1:])
-        elif name == "TITLE" and text_of(p):
-            record["position"] = _one_line(text_of(p))
-        elif name == "ROLE" and text_of(p):
-            record.setdefault("position", _one_line(text_of(p)))
-        elif name == "NICKNAME" and text_of(p):
-            fields.setdefault("nickname", _one_line(text_of(p)))
-        elif name == "EMAIL":
-            raw = text_of(p)
-            if not raw:
-                continue
-            address = raw[7:] if raw.lower().startswith("mailto:") else raw
-            try:
-                address = _email(address.strip())
-            except Invalid:
-                problems.append(f"dropped EMAIL '{_one_line(raw)[:80]}' (not an email address)")
-                continue
-            key = address.lower()
-            if key in seen_emails:  # the same address twice: once, the better rank kept
-                i = seen_emails[key]
-                if p.pref and (not email_ranks[i] or p.pref < email_ranks[i]):
-                    email_ranks[i] = p.pref
-                continue
-            seen_emails[key] = len(emails)
-            kind = _kind(p, labels, phone=False)
-            emails.append({"email": address, "kind": kind, "primary": False})
-            email_ranks.append(p.pref)
-        elif name == "TEL":
-            raw = text_of(p)
-            if not raw:
-                continue
-            typed = raw[4:] if raw.lower().startswith("tel:") else raw
-            typed = re.sub(r"(?i);ext=", " ext. ", typed).strip()
-            try:
-                e164 = parse_phone(typed)
-            except Invalid:
-                problems.append(f"dropped TEL '{_one_line(raw)[:80]}' (not a phone number)")
-                continue
-            if e164 in seen_phones:
-                i = seen_phones[e164]
-                if p.pref and (not phone_ranks[i] or p.pref < phone_ranks[i]):
-                    phone_ranks[i] = p.pref
-                continue
-            seen_phones[e164] = len(phones)
-            kind = _kind(p, labels, phone=True)
-            if not p.types and not p.group and _mobile_number(e164):
-                kind = "mobile"  # a bare `TEL:0171 ...`: the number says what it is
-            phones.append({"phone": typed, "e164": e164, "kind": kind, "primary": False})
-            phone_ranks.append(p.pref)
-        elif name == "ADR":
-            addresses.append((len(addresses), p))
-        elif name == "BDAY":
-            if not p.value.strip():
-                continue
-            birthday = _birthday(p)
-            if birthday is None:
-                problems.append(f"dropped BDAY '{_one_line(p.value)[:40]}' (not a date)")
-            else:
-                record["birthday"] = birthday
-        elif name == "NOTE" and text_of(p):
-            notes.append(text_of(p))
-        elif name == "CATEGORIES":
-            for tag in parts(p, ","):
-                tag = _one_line(tag)
-                if tag and tag.lower() not in _NOT_TAGS and tag not in tags:
-                    tags.append(tag)
-        elif name == "URL" and text_of(p):
-            urls.append(_one_line(text_of(p)))
-    if addresses:
-        # The work address, else the first; a preferred one first among equals.
-        _, adr = min(addresses, key=lambda a: ("work" not in a[1].types, a[1].pref or 1000, a[0]))
-        pobox, extended, street, city, region, zip_code, country = (parts(adr) + [""] * 7)[:7]
-        street_line = ", ".join(s for s in (street, extended) if s) or pobox
-        for key, value in (
-            ("street", street_line), ("city", city), ("zip", zip_code), ("country", country),
-        ):  # fmt: skip
-            if value:
-                record[key] = ", ".join(line.strip() for line in value.splitlines() if line.strip())
-        if region:
-            fields["region"] = _one_line(region)
-    if notes:
-        record["notes"] = "\n\n".join(notes)
-    if urls:
-        fields["url"] = urls[0]
-        for i, url in enumerate(urls[1:], 2):
-            fields[f"url{i}"] = url
-    _pick(emails, email_ranks)
-    _pick(phones, phone_ranks)
-    name = fn or n_name or org or (emails[0]["email"] if emails else "")
-    record = {"name": name, **record}
-    if emails:
-        record["emails"] = emails
-    if phones:
-        record["phones"] = phones
-    if tags:
-        record["tags"] = tags
-    if fields:
-        record["fields"] = fields
-    who = f"{where} ({name})" if name else where
-    warnings = [f"{who}: {problem}" for problem in problems]
-    if not name:
-        warnings.append(f"{where}: no name: no FN, N, ORG or EMAIL to name the person by")
-    return record, warnings
+            problems.append(f"dropped unreadable {what or 'line'} '{shown}'")
+    return _Record(props, problems).done(where)
 
 
 # ---------------------------------------------------------------- the public reader

@@ -399,6 +399,11 @@ def test_an_untyped_mobile_number_is_mobile_and_a_landline_other():
     assert [p["kind"] for p in record["phones"]] == ["mobile", "other"]
 
 
+def test_unknown_properties_are_ignored():
+    record, warnings = card("FN:X", "ADDRESS:x", "DONE:y", "X-ANDROID-CUSTOM:z", "IMPP:xmpp:a@b")
+    assert record == {"name": "X"} and warnings == []
+
+
 def test_an_unknown_charset_falls_back_to_the_fixed_rules():
     record, warnings = card(
         "N;CHARSET=x-unknown;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;Jo", version="2.1"
