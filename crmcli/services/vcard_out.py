@@ -168,6 +168,8 @@ def _card(record: dict, version: str, domain: str) -> list[str]:
     if company and name.casefold() == company.casefold():
         lines.append("N:;;;;")
         lines.append("X-ABShowAs:COMPANY")  # Apple and khard show it as a company
+        if v4:
+            lines.append("KIND:org")
     else:
         lines.append("N:" + ";".join(_text(part) for part in split_name(name)))
     if company:

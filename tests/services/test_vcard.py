@@ -523,8 +523,14 @@ def test_yearless_birthdays_round_trip_from_a_date_and_from_text(version):
 def test_vobject_reads_our_output(version):
     import vobject
 
-    text = written([FULL, {"id": 7, "name": "Anna Schmidt"}], version)
-    first, second = list(vobject.readComponents(text))
+    others = [
+        {"id": 7, "name": "Anna Schmidt", "birthday": "--05-17"},
+        {"id": 8, "name": "Stadtwerke Köln", "company": "Stadtwerke Köln"},
+    ]
+    text = written([FULL, *others], version)
+    first, second, third = list(vobject.readComponents(text))
+    assert second.bday.value in ("--05-17", "--0517")
+    assert third.fn.value == "Stadtwerke Köln" and third.org.value == ["Stadtwerke Köln"]
     assert first.fn.value == "Dr. Jürgen von Müller"
     assert first.n.value.family == "von Müller" and first.n.value.given == "Jürgen"
     assert first.n.value.prefix == "Dr."
