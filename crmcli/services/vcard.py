@@ -291,11 +291,13 @@ class _Record:
         self.n_name = self.n_name or _one_line(" ".join(w.replace(",", " ") for w in words if w))
 
     def _org(self, p: _Prop) -> None:
-        parts = [_one_line(s) for s in self.parts(p) if s.strip()]
-        if parts and not self.org:
-            self.org = self.record["company"] = parts[0]
-            if len(parts) > 1:  # ORG:Firma;Vertrieb: the department
-                self.fields["department"] = ", ".join(parts[1:])
+        if self.org or "department" in self.fields:
+            return
+        company, *units = (_one_line(s) for s in self.parts(p))
+        if company:
+            self.org = self.record["company"] = company
+        if any(units):  # ORG:Firma;Vertrieb: the department
+            self.fields["department"] = ", ".join(u for u in units if u)
 
     def _title(self, p: _Prop) -> None:
         self.record["position"] = _one_line(self.text(p))
@@ -357,10 +359,13 @@ class _Record:
 
     def _address(self) -> None:
         """The work address, else the first; a preferred one first among equals."""
-        ranked = sorted(
-            enumerate(self.addresses),
-            key=lambda a: ("work" not in a[1].types, a[1].pref or 1000, a[0]),
-        )
+
+        def rank(item: tuple[int, _Prop]) -> tuple[bool, int, int]:
+            n, adr = item
+            work = "work" in adr.types or self.labels.get(adr.group) == "work"
+            return (not work, adr.pref or 1000, n)
+
+        ranked = sorted(enumerate(self.addresses), key=rank)
         pobox, extended, street, city, region, zip_code, country = (
             self.parts(ranked[0][1]) + [""] * 7
         )[:7]

@@ -399,6 +399,28 @@ def test_an_untyped_mobile_number_is_mobile_and_a_landline_other():
     assert [p["kind"] for p in record["phones"]] == ["mobile", "other"]
 
 
+def test_org_with_only_a_department_and_an_address_labelled_work():
+    record, _ = card(
+        "FN:X", "ORG:;Vertrieb", "ADR;TYPE=HOME:;;Weg 1;Bonn;;53111;",
+        "item2.ADR:;;Allee 2;Köln;;50667;", "item2.X-ABLabel:_$!<Work>!$_",
+    )  # fmt: skip
+    assert "company" not in record and record["fields"] == {"department": "Vertrieb"}
+    assert record["street"] == "Allee 2" and record["city"] == "Köln"
+
+
+def test_cards_are_written_as_they_come():
+    out = io.StringIO(newline="")
+    seen = []
+
+    def records():
+        for name in ("Eins", "Zwei"):
+            seen.append(out.getvalue().count("BEGIN:VCARD"))
+            yield {"name": name}
+
+    assert write_cards(records(), out) == 2
+    assert seen == [0, 1]  # the first card was out before the second record was read
+
+
 def test_unknown_properties_are_ignored():
     record, warnings = card("FN:X", "ADDRESS:x", "DONE:y", "X-ANDROID-CUSTOM:z", "IMPP:xmpp:a@b")
     assert record == {"name": "X"} and warnings == []
