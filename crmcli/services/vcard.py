@@ -208,7 +208,7 @@ def _birthday(prop: _Prop) -> str | None:
     if m := _DATE.fullmatch(text):
         year, month, day = int(m[1]), int(m[2]), int(m[3])
         omit = prop.params.get("X-APPLE-OMIT-YEAR", "").strip()
-        if omit.isdigit() and int(omit) == year:
+        if (omit.isdigit() and int(omit) == year) or year == 0:  # 0000-12-24: no year either
             year = None
     elif m := _YEARLESS.fullmatch(text):
         year, month, day = None, int(m[1]), int(m[2])
@@ -415,8 +415,10 @@ def _card_record(card: Card, where: str) -> tuple[dict, list[str]]:
             props.append(_Prop(name, group, params, value))
         except Exception:  # vobject's ParseError, a broken encoding
             what = text.split(":", 1)[0].split(";", 1)[0][:30] if ":" in text else ""
-            shown = what or _one_line(text)[:40]
-            problems.append(f"dropped unreadable {what or 'line'} '{shown}'")
+            if re.fullmatch(r"[\w.-]+", what):
+                problems.append(f"dropped {what.upper()} (its value cannot be decoded)")
+            else:
+                problems.append(f"dropped unreadable line '{_one_line(text)[:40]}'")
     return _Record(props, problems).done(where)
 
 

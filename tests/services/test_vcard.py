@@ -337,6 +337,7 @@ def card(*lines: str, version: str = "3.0") -> tuple[dict, list[str]]:
         ("--12-24", "--12-24"),
         ("--0229", "--02-29"),
         ("24.12.1968", "1968-12-24"),
+        ("0000-12-24", "--12-24"),
     ],
 )
 def test_birthdays_with_and_without_year(value, expected):
@@ -419,6 +420,12 @@ def test_cards_are_written_as_they_come():
 
     assert write_cards(records(), out) == 2
     assert seen == [0, 1]  # the first card was out before the second record was read
+
+
+def test_a_value_that_cannot_be_decoded_is_dropped_with_a_warning():
+    record, warnings = card("FN:X", "NOTE;ENCODING=b:!!!notbase64", "TITLE:Chef")
+    assert record == {"name": "X", "position": "Chef"}
+    assert warnings == ["card 1 (X): dropped NOTE (its value cannot be decoded)"]
 
 
 def test_unknown_properties_are_ignored():
