@@ -7,6 +7,7 @@ transaction. This module only wires the two and words the outcome.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -133,6 +134,9 @@ def import_vcard(
     what: Any = sys.stdin.buffer if source == "-" else Path(source)
     if isinstance(what, Path) and not what.exists():
         raise Invalid(None, f"{source}: no such file or directory")
+    if rejects is not None and not os.access(rejects.parent, os.W_OK):
+        # Said before the import, not after it landed.
+        raise Invalid(None, f"{rejects}: cannot write there (no such directory, or no permission)")
 
     def rows():
         for where, record, warnings in vcard.read_cards(what):
@@ -176,4 +180,6 @@ def _report(result: Any, source: str, *, dry_run: bool, rejects: Path | None) ->
         refused = rejected if isinstance(rejected, list) else []
         _write_rejects(rejects, refused)
         if refused:
-            c.done(f"The {len(refused)} refused cards, with the reasons, are in {rejects}.")
+            from crmcli.values import plural
+
+            c.done(f"{plural(len(refused), 'refused card')}, with the reasons, in {rejects}.")

@@ -165,12 +165,19 @@ def test_rejects_are_written_as_vcard_with_the_reason(crm, engine, tmp_path):
     r = crm("import", "vcard", str(FIXTURES / "junk-values.vcf"), "--rejects", str(out))
     assert r.exit_code == 0, r.stderr
     assert "1 new" in r.stderr and "1 rejected" in r.stderr
-    assert f"are in {out}" in r.stderr
+    assert f"1 refused card, with the reasons, in {out}." in r.stderr
     text = out.read_bytes().decode("utf-8")
     assert "X-CRMCLI-REJECTED:card 2 of junk-values.vcf: name: is empty\r\n" in text
     ((_, back, _),) = read_cards(out)  # fix it and import it again
     assert back["phones"][0]["e164"] == "+491701112223"
     assert back["notes"] == "Eine Karte ohne Namen und ohne E-Mail."
+
+
+def test_a_rejects_file_that_cannot_be_written_stops_before_the_import(crm, engine, tmp_path):
+    out = tmp_path / "no-such-dir" / "rejects.vcf"
+    r = crm("import", "vcard", str(FIXTURES / "several.vcf"), "--rejects", str(out))
+    assert r.exit_code == 1 and "cannot write there" in r.stderr
+    assert engine == []
 
 
 def test_help_has_an_example(crm):
