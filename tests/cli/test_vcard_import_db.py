@@ -160,8 +160,11 @@ def test_tags_from_categories_and_from_the_option(crm):
 
 
 def test_a_directory_of_cards(crm, tmp_path):
-    for name in ("google-3.0.vcf", "khard-4.0.vcf", "several.vcf"):
+    for name in ("google-3.0.vcf", "khard-4.0.vcf", "android-2.1.vcf"):
         (tmp_path / name).write_bytes((FIXTURES / name).read_bytes())
     r = crm("import", "vcard", str(tmp_path))
     assert r.exit_code == 0, r.stderr
-    assert len(listed(crm)) == 6
+    assert sorted(listed(crm)) == [
+        "Anna Schmidt", "Dr. Hans-Peter von Löwenstein", "Jürgen Müller", "Sabine Krüger",
+        "Ömer Yılmaz",
+    ]  # fmt: skip
