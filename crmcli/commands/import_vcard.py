@@ -139,7 +139,7 @@ def import_vcard(
         raise Invalid(None, f"{rejects}: cannot write there (no such directory, or no permission)")
 
     def rows():
-        for where, record, warnings in vcard.read_cards(what):
+        for where, record, warnings in vcard.read_cards(what, name="stdin"):
             for warning in warnings:
                 c.done(warning)
             yield where, record

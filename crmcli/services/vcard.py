@@ -426,16 +426,16 @@ def _card_record(card: Card, where: str) -> tuple[dict, list[str]]:
 
 
 def read_cards(
-    source: str | os.PathLike[str] | bytes | IO[bytes],
+    source: str | os.PathLike[str] | bytes | IO[bytes], *, name: str = "input"
 ) -> Iterator[tuple[str, dict, list[str]]]:
     """Read contacts from a vCard file, a directory of them (every *.vcf, sorted), bytes or a
-    binary stream: (where, CONTACT RECORD, warnings) per card, one card at a time.
-    A file that is not vCard, or a card never closed, raises Invalid (no card after it)."""
+    binary stream (called `name` in errors): (where, CONTACT RECORD, warnings) per card, one
+    card at a time. A file that is not vCard, or a card never closed, raises Invalid."""
     if isinstance(source, bytes | bytearray):
-        yield from _read_stream(io.BytesIO(bytes(source)), "input", "")
+        yield from _read_stream(io.BytesIO(bytes(source)), name, "")
         return
     if not isinstance(source, str | os.PathLike):
-        yield from _read_stream(source, "input", "")
+        yield from _read_stream(source, name, "")
         return
     path = Path(source)
     try:

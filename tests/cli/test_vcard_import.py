@@ -113,6 +113,12 @@ def test_stdin(crm, engine):
     ]
 
 
+def test_stdin_that_is_not_vcard(crm, engine):
+    r = crm("import", "vcard", "-", input="Name;E-Mail\n")
+    assert r.exit_code == 1
+    assert "crm: error: stdin: not a vCard file (line 1 is not BEGIN:VCARD)" in r.stderr
+
+
 @pytest.mark.parametrize(
     ("fixture", "message"),
     [
