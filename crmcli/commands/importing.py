@@ -287,6 +287,9 @@ def import_csv(
         if result.rejected_count and not rejects:
             raise typer.Exit(1)
 
-from crmcli.commands import import_ics  # noqa: E402
 
+from crmcli.commands import import_ics  # noqa: E402
+from crmcli.commands.import_vcard import import_vcard  # noqa: E402
+
+app.command("vcard")(import_vcard)
 app.command("ics")(import_ics.ics)

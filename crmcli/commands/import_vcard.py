@@ -1,0 +1,185 @@
+"""`crm import vcard`: contacts from phones', Apple's, Google's, Outlook's and khard's vCard files.
+
+services.vcard reads and checks the cards (a damaged value is dropped with a warning, here on
+stderr); services.imports matches them against the contacts there and writes them in one
+transaction. This module only wires the two and words the outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from crmcli.commands import common as c
+
+MATCH_KEYS = ("email", "phone", "name")
+CONFLICTS = ("update", "skip", "new")
+
+
+def _match_keys(text: str) -> tuple[str, ...]:
+    keys = tuple(k.strip().lower() for k in text.split(",") if k.strip())
+    wrong = [k for k in keys if k not in MATCH_KEYS]
+    if wrong or not keys:
+        raise typer.BadParameter(
+            f"{', '.join(wrong) or 'nothing'} is no key to match on; use "
+            f"{','.join(MATCH_KEYS)} or some of them",
+            param_hint="'--match'",
+        )
+    return keys
+
+
+def _progress():
+    """A line on stderr that counts cards, on a terminal only, at most ten times a second."""
+    if not sys.stderr.isatty():
+        return None
+    last = [0.0]
+
+    def show(n: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.1:
+            last[0] = now
+            sys.stderr.write(f"\r{n:,} cards…")
+            sys.stderr.flush()
+
+    return show
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) else len(value or ())
+
+
+def _write_rejects(path: Path, rejected: list) -> None:
+    """The cards the import refused, as vCard with the reason in X-CRMCLI-REJECTED: fix them
+    (in an editor or an address book) and import the file again."""
+    from crmcli.services import vcard
+
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        vcard.write_cards(
+            (
+                {**record, "reject_reason": f"{where}: {reason}"}
+                for where, record, reason in rejected
+            ),
+            out,
+        )
+
+
+def import_vcard(
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE|DIR",
+            help="A .vcf file, a directory of them (every *.vcf, as khard keeps them), or - "
+            "for stdin.",
+        ),
+    ],
+    match: Annotated[
+        str,
+        typer.Option(
+            "--match",
+            metavar="KEYS",
+            help="Which keys find an existing contact, in order: email, phone, name.",
+        ),
+    ] = ",".join(MATCH_KEYS),
+    on_conflict: Annotated[
+        str,
+        typer.Option(
+            "--on-conflict",
+            metavar="update|skip|new",
+            help="A card that matches a contact: update it (default), skip it, or add a new one.",
+        ),
+    ] = "update",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would happen; write nothing.")
+    ] = False,
+    tag: c.TagOpt = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects",
+            metavar="FILE",
+            help="Import the good cards and write the refused ones to FILE (vCard, with the "
+            "reason); without it one bad card stops the import and nothing is written.",
+        ),
+    ] = None,
+) -> None:
+    """Import contacts from vCard files (.vcf), as phones, Apple Contacts, Google, Outlook
+    and khard export them (vCard 2.1, 3.0 and 4.0).
+
+    Every email and phone number is kept with its type (work, home, mobile, other); the
+    preferred one becomes the primary. A contact that is already there (same email, phone or
+    name) is updated, so importing the same file twice changes nothing. Damaged values (a
+    junk email, a cut-off photo) are dropped with a warning on stderr and the person is kept;
+    a file that is not vCard, or a card that is never closed, stops the import and nothing
+    is written. Photos are not stored.
+
+    Examples:
+
+    \b
+    crm import vcard contacts.vcf --dry-run
+    crm import vcard ~/.contacts/family/ --tag familie --rejects refused.vcf
+    """
+    keys = _match_keys(match)
+    if on_conflict not in CONFLICTS:
+        raise typer.BadParameter(
+            f"{on_conflict!r} is not one of {', '.join(CONFLICTS)}", param_hint="'--on-conflict'"
+        )
+    from crmcli.errors import Invalid
+    from crmcli.services import imports, vcard
+
+    what: Any = sys.stdin.buffer if source == "-" else Path(source)
+    if isinstance(what, Path) and not what.exists():
+        raise Invalid(None, f"{source}: no such file or directory")
+    if rejects is not None and not os.access(rejects.parent, os.W_OK):
+        # Said before the import, not after it landed.
+        raise Invalid(None, f"{rejects}: cannot write there (no such directory, or no permission)")
+
+    def rows():
+        for where, record, warnings in vcard.read_cards(what, name="stdin"):
+            for warning in warnings:
+                c.done(warning)
+            yield where, record
+
+    c.db()
+    progress = _progress()
+    try:
+        result = imports.import_contacts(
+            rows(),
+            match=keys,
+            on_conflict=on_conflict,
+            dry_run=dry_run,
+            tags=tuple(tag or ()),
+            progress=progress,
+            keep_going=rejects is not None or dry_run,
+        )
+    except Invalid as exc:
+        raise Invalid(exc.field, f"{exc.why}; nothing was imported") from None
+    finally:
+        if progress is not None:
+            sys.stderr.write("\r\033[K")
+    _report(result, source, dry_run=dry_run, rejects=rejects)
+
+
+def _report(result: Any, source: str, *, dry_run: bool, rejects: Path | None) -> None:
+    rejected = getattr(result, "rejected", 0)
+    counts = [(getattr(result, key, 0) or 0, key) for key in ("new", "updated", "unchanged")]
+    counts += [(_count(getattr(result, "skipped", 0)), "skipped"), (_count(rejected), "rejected")]
+    summary = ", ".join(f"{_count(n)} {word}" for n, word in counts)
+    name = "stdin" if source == "-" else source
+    if dry_run:
+        c.done(f"Dry run of {name}, nothing written: {summary}.")
+        for where, _record, reason in rejected if isinstance(rejected, list) else []:
+            c.done(f"  {where}: {reason}")
+        return
+    c.done(f"Imported {name}: {summary}.")
+    if rejects is not None:
+        refused = rejected if isinstance(rejected, list) else []
+        _write_rejects(rejects, refused)
+        if refused:
+            from crmcli.values import plural
+
+            c.done(f"{plural(len(refused), 'refused card')}, with the reasons, in {rejects}.")
