@@ -125,11 +125,12 @@ def list_companies(
     from crmcli.services import companies
 
     limit = c.page_limit(limit, output)
-    rows = companies.list_companies(sort=sort, limit=limit, offset=offset, **filters)
+    rows = c.Counted(companies.iter_companies(sort=sort, limit=limit, offset=offset, **filters))
     render_rows(
-        rows, COMPANY_COLUMNS, output, fields=cards.COMPANY_KEYS, empty="No companies match."
-    )
-    c.note_truncated(len(rows), offset, limit, lambda: companies.count_companies(**filters))
+        rows if output in c.STREAMED else list(rows), COMPANY_COLUMNS, output,
+        fields=cards.COMPANY_KEYS, empty="No companies match.",
+    )  # fmt: skip
+    c.note_truncated(rows.count, offset, limit, lambda: companies.count_companies(**filters))
 
 
 @app.command("tags")
@@ -245,13 +246,13 @@ def list_tasks(
     from crmcli.services import contacts, tasks
 
     due_before = tasks.day_window(now, "today" if today else "week" if week else None)
-    rows = tasks.list_tasks(
+    rows = tasks.iter_tasks(
         state="all" if all_ else "done" if done else "open", overdue=overdue,
         due_before=due_before, contact_id=contacts.resolve_contact(contact) if contact else None,
         priority=tasks.check_priority(priority) if priority else None, now=now,
         limit=c.page_limit(limit, output), offset=offset,
     )  # fmt: skip
-    views = rows if output is not c.Format.table else [task_view(r) for r in rows]
+    views = rows if output in c.STREAMED else [task_view(r) for r in rows]
     render_rows(views, TASK_COLUMNS, output, fields=cards.TASK_KEYS, empty="No tasks match.")
 
 
@@ -307,7 +308,7 @@ def list_deals(
 
     filters |= c.contact_and_company(contact, company)
     limit = c.page_limit(limit, output)
-    rows = deals.list_deals(sort=sort, limit=limit, offset=offset, **filters)
-    views = rows if output is not c.Format.table else [deal_view(r) for r in rows]
+    rows = c.Counted(deals.iter_deals(sort=sort, limit=limit, offset=offset, **filters))
+    views = rows if output in c.STREAMED else [deal_view(r) for r in rows]
     render_rows(views, DEAL_COLUMNS, output, fields=cards.DEAL_KEYS, empty="No deals match.")
-    c.note_truncated(len(rows), offset, limit, lambda: deals.count_deals(**filters))
+    c.note_truncated(rows.count, offset, limit, lambda: deals.count_deals(**filters))

@@ -9,7 +9,7 @@ except integer and text columns, which both drivers hand back as Python has them
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from peewee import Alias, AutoField, CharField, Field, ForeignKeyField, IntegerField, TextField
 
@@ -101,6 +101,30 @@ def run(name: str, build: Callable, *args) -> list[tuple]:
     `build` must use each mark exactly where an argument goes (e.g. `Model.id == mark`).
     Arguments reach the database as they are: give datetimes as `field.db_value(dt)`.
     """
+    sql, params, converters = _bound(name, build, args)
+    cursor = database_proxy.obj.execute_sql(sql, params)
+    return _convert(cursor.fetchall() if converters else [], converters)
+
+
+def stream(name: str, build: Callable, *args, batch: int = 1000) -> Iterator[tuple]:
+    """The rows of `run`, fetched `batch` at a time from the cursor: a long list (an export)
+    never holds all its rows. The query runs at the call, so a bad filter fails before the
+    first row is asked for."""
+    sql, params, converters = _bound(name, build, args)
+    cursor = database_proxy.obj.execute_sql(sql, params)
+
+    def rows() -> Iterator[tuple]:
+        while True:
+            found = cursor.fetchmany(batch)
+            if not found:
+                return
+            yield from _convert(found, converters)
+
+    return rows()
+
+
+def _bound(name: str, build: Callable, args: tuple) -> tuple[str, list, list]:
+    """The SQL of `build` (made once per name and dialect) and its parameters for `args`."""
     db = database_proxy.obj
     key = (name, type(db))
     entry = _cache.get(key)
@@ -116,5 +140,4 @@ def run(name: str, build: Callable, *args) -> list[tuple]:
     for places, value in zip(slots, args, strict=True):
         for place in places:
             params[place] = value
-    cursor = db.execute_sql(sql, params)
-    return _convert(cursor.fetchall() if converters else [], converters)
+    return sql, params, converters
