@@ -100,6 +100,12 @@ COMMANDS = {
     "report": ("report", "app", "Reports: sales funnel, pipeline forecast, sales."),
     "remind": ("remind", "remind", "What is due or overdue, each occurrence once (for cron)."),
     "demo": ("demo", "demo", "Fill a database with German sample data."),
+    "import": ("importing", "app", "Import contacts, or restore a dump of crm export all."),
+    "export": (
+        "exporting",
+        "app",
+        "Export contacts, companies, deals, activities, tasks or everything.",
+    ),
     "db": ("database", "app", "Check, upgrade and back up the database."),
 }
 

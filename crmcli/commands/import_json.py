@@ -1,0 +1,134 @@
+"""`crm import json FILE`: a dump of `crm export all` restored into an empty database, or an
+array of contact records (`crm export contacts --format json`) imported like a CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli.commands import common as c
+
+NOT_JSON = "is not a crm JSON export (a dump from crm export all, or an array of contacts)"
+
+
+def json_import(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The JSON file; - reads stdin.")],
+    match: Annotated[
+        str,
+        typer.Option("--match", help="Contacts: what makes two the same: email, phone, name."),
+    ] = "email,phone,name",
+    on_conflict: Annotated[
+        str, typer.Option("--on-conflict", help="Contacts: update, skip or new.")
+    ] = "update",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Contacts: say what would happen, write nothing.")
+    ] = False,
+) -> None:
+    """Restore a dump of `crm export all` into an empty database (every table, ids kept, in
+    one transaction), or import an array of contacts as `crm export contacts --format json`
+    writes it (matched like crm import csv). Read as it streams: a big dump is never held
+    whole. A file that is not such JSON, cut short, or from a newer crm changes nothing.
+
+    Examples:
+
+    \b
+    crm export all -o crm-dump.json
+    crm --db neu.db import json crm-dump.json
+    crm import json kontakte.json --dry-run
+    """
+    import sys
+
+    from crmcli.errors import Invalid
+
+    stream = sys.stdin.buffer if file == "-" else _open(file)
+    name = "stdin" if file == "-" else file
+    with stream:
+        first = _first_byte(stream, name)
+        c.db()
+        if first == b"{":
+            _restore(stream, name)
+        elif first == b"[":
+            _contacts(stream, name, match, on_conflict, dry_run)
+        else:
+            raise Invalid(None, f"{name} {NOT_JSON}")
+
+
+def _open(path: str):
+    try:
+        return open(path, "rb")  # noqa: SIM115 (closed by the caller's with)
+    except IsADirectoryError:
+        from crmcli.errors import CrmError
+
+        raise CrmError(f"{path} is a directory; give the JSON file") from None
+
+
+def _first_byte(stream, name: str) -> bytes:
+    """The first byte that is not white space (or a BOM), left unread: `{` or `[`."""
+    from crmcli.errors import Invalid
+
+    head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
+    if b"\x00" in head:
+        raise Invalid(None, f"{name} is a binary file; {NOT_JSON}")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text:
+        raise Invalid(None, f"{name} is empty; {NOT_JSON}")
+    return text[:1]
+
+
+def _parse_errors():
+    import ijson
+
+    return (ijson.JSONError, UnicodeDecodeError, ValueError)
+
+
+def _restore(stream, name: str) -> None:
+    import ijson
+
+    from crmcli import __version__
+    from crmcli.errors import Invalid
+    from crmcli.services import exports
+
+    try:
+        counts = exports.restore_dump(ijson.parse(stream), crm_version=__version__)
+    except _parse_errors() as exc:
+        if isinstance(exc, Invalid):
+            raise
+        raise Invalid(None, f"{name} is not valid JSON ({_why(exc)}); nothing restored") from None
+    c.done(f"Restored {sum(counts.values())} rows of {len(counts)} tables from {name}.")
+
+
+def _why(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return "cut short" if "Incomplete" in type(exc).__name__ and "premature" in text else text
+
+
+def _contacts(stream, name: str, match: str, on_conflict: str, dry_run: bool) -> None:
+    import ijson
+
+    from crmcli.errors import Invalid
+    from crmcli.services import imports  # the import engine: matching, validation, one transaction
+
+    def records():
+        for n, record in enumerate(ijson.items(stream, "item", use_float=True), 1):
+            if not isinstance(record, dict):
+                raise Invalid(None, f"{name}: item {n} is not a contact record (an object)")
+            record = {
+                k: (str(v) if type(v).__name__ == "Decimal" else v) for k, v in record.items()
+            }
+            yield f"item {n}", record
+
+    keys = [k.strip() for k in match.split(",") if k.strip()]
+    try:
+        result = imports.import_contacts(
+            records(), match=keys, on_conflict=on_conflict, dry_run=dry_run
+        )
+    except _parse_errors() as exc:
+        if isinstance(exc, Invalid):
+            raise
+        raise Invalid(None, f"{name} is not valid JSON ({_why(exc)}); nothing imported") from None
+    done = "would be" if dry_run else "were"
+    c.done(
+        f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.skipped} skipped contacts {done} imported from {name}."
+    )
