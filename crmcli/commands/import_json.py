@@ -45,13 +45,15 @@ def json_import(
     name = "stdin" if file == "-" else file
     with stream:
         first = _first_byte(stream, name)
+        if first not in (b"{", b"["):
+            raise Invalid(None, f"{name} {NOT_JSON}")
+        if first == b"{":
+            _check_header(stream, name)
         c.db()
         if first == b"{":
             _restore(stream, name)
-        elif first == b"[":
-            _contacts(stream, name, match, on_conflict, dry_run)
         else:
-            raise Invalid(None, f"{name} {NOT_JSON}")
+            _contacts(stream, name, match, on_conflict, dry_run)
 
 
 def _open(path: str):
@@ -74,6 +76,37 @@ def _first_byte(stream, name: str) -> bytes:
     if not text:
         raise Invalid(None, f"{name} is empty; {NOT_JSON}")
     return text[:1]
+
+
+def _check_header(stream, name: str) -> None:
+    """A dump's header, read from the file's start before any database is opened (or made):
+    not a dump, or one from a newer crm, is refused before anything happens."""
+    import io
+
+    import ijson
+
+    from crmcli.db import SCHEMA_VERSION
+    from crmcli.errors import Invalid
+    from crmcli.services.exports import DUMP_FORMAT
+
+    header: dict = {}
+    try:
+        for prefix, event, value in ijson.parse(io.BytesIO(stream.peek(65536)[:65536])):
+            if prefix == "tables":
+                break
+            if "." not in prefix and event in ("string", "number", "integer"):
+                header[prefix] = value
+    except (ijson.JSONError, UnicodeDecodeError, ValueError):
+        pass  # the piece read may end anywhere; the whole file is parsed (and judged) later
+    if header.get("format") != DUMP_FORMAT:
+        raise Invalid(None, f"{name} is not a crm dump (made by crm export all --format json)")
+    version = header.get("schema_version")
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise Invalid(
+            None,
+            f"{name} is from a newer crm (schema {version}, this one has {SCHEMA_VERSION}): "
+            "upgrade crm to restore it",
+        )
 
 
 def _parse_errors():
