@@ -258,15 +258,15 @@ def write_rows(
             out.write("[")
         pieces: list[str] = []
         for row in rows:
-            text = _json_safe(encode(row))
+            text = encode(row)
             pieces.append(("\n" if count == 0 else ",\n") + text if array else text + "\n")
             count += 1
             if len(pieces) == 1000:
-                out.write("".join(pieces))
+                out.write(_json_safe("".join(pieces)))
                 pieces = []
         if array:
             pieces.append("\n]\n" if count else "]\n")
-        out.write("".join(pieces))
+        out.write(_json_safe("".join(pieces)))
         return count
     if fmt is not Format.csv:
         raise ValueError(f"write_rows writes json, jsonl or csv, not {fmt}")
@@ -280,16 +280,29 @@ def write_rows(
         writer = csv.writer(out, lineterminator="\n")
     writer.writerow(keys)
     cell = _excel_cell if excel else _csv_cell
+    risky = _RISKY
     # CSV has no escapes: control characters are shown (^[), never written raw, since CSV
     # is read on terminals and in spreadsheets alike; JSON keeps the exact text, escaped.
+    # The loop is written out (text and numbers inline): an export runs it for every cell.
     batch = []
     for row in rows:
-        batch.append(
-            [
-                c if type(c) is not str or c.isprintable() else clean(c, newlines=True)
-                for c in (cell(row.get(k)) for k in keys)
-            ]
-        )
+        line = []
+        for key in keys:
+            value = row.get(key)
+            kind = type(value)
+            if kind is str:
+                if value and value[0] in risky:
+                    value = _defused(value)
+                if not value.isprintable():
+                    value = clean(value, newlines=True)
+            elif value is None:
+                value = ""
+            elif kind is not int:
+                value = cell(value)
+                if type(value) is str and not value.isprintable():
+                    value = clean(value, newlines=True)
+            line.append(value)
+        batch.append(line)
         if len(batch) == 1000:
             writer.writerows(batch)
             count += len(batch)

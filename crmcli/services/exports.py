@@ -7,21 +7,14 @@ and related table, never one per row), so an export of a million contacts holds 
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 from crmcli.errors import CrmError, Invalid
-from crmcli.models import (
-    Company,
-    Contact,
-    ContactEmail,
-    ContactField,
-    ContactPhone,
-    ContactTag,
-    Tag,
-    database_proxy,
-)
+from crmcli.models import Company, Contact, ContactField, Tag, database_proxy
 
 # Contacts read (with their emails, phones, tags and fields) per round of queries.
 BATCH = 2000
@@ -65,26 +58,41 @@ def _batches(query, id_field) -> Iterator[list[tuple]]:
         last = rows[-1][0]
 
 
-def _related(model, owner, columns: Sequence, ids: list[int], order: Sequence) -> list[tuple]:
-    """Rows of a table belonging to the contacts `ids`, in one query: by range when the ids
-    are dense (an unfiltered export), else by the list of ids."""
-    query = model.select(owner, *columns)
+def _related(sql: str, ids: list[int]) -> dict[int, list[tuple]]:
+    """Rows of a table belonging to the contacts `ids` (the first column their contact id,
+    ordered by it), in one query, grouped by contact: by range when the ids are dense (an
+    unfiltered export), else by the list of ids. `sql` ends in `WHERE {}` for the condition."""
+    mark = "%s" if _is_postgres(database_proxy.obj) else "?"
     if ids[-1] - ids[0] < 4 * len(ids):
-        query = query.where(owner.between(ids[0], ids[-1]))
+        where, params = f"contact_id BETWEEN {mark} AND {mark}", [ids[0], ids[-1]]
     else:
-        query = query.where(owner.in_(ids))
-    sql, params = query.order_by(owner, *order).sql()
-    return database_proxy.obj.execute_sql(sql, params).fetchall()
+        where, params = f"contact_id IN ({', '.join([mark] * len(ids))})", ids
+    rows = database_proxy.obj.execute_sql(sql.format(where), params).fetchall()
+    return {k: list(g) for k, g in itertools.groupby(rows, _FIRST)}
 
 
-def _grouped(rows: list[tuple]) -> dict[int, list[tuple]]:
-    out: dict[int, list[tuple]] = {}
-    for row in rows:
-        out.setdefault(row[0], []).append(row[1:])
-    return out
+_FIRST = operator.itemgetter(0)
+_EMAILS = (
+    "SELECT contact_id, email, kind, is_primary FROM contact_email WHERE {} "
+    "ORDER BY contact_id, position, id"
+)
+_PHONES = (
+    "SELECT contact_id, phone, phone_e164, kind, is_primary FROM contact_phone WHERE {} "
+    "ORDER BY contact_id, position, id"
+)
+_TAGS = "SELECT contact_id, tag_id FROM contact_tag WHERE {} ORDER BY contact_id"
+_FIELDS = 'SELECT contact_id, "key", value FROM contact_field WHERE {} ORDER BY contact_id, "key"'
 
 
 _TIME = Contact.created_at.python_value
+
+
+def _iso(value) -> str:
+    """A stored UTC time as JSON carries it (values.iso: `2026-12-24T13:00:00+00:00`), from
+    SQLite's text without making a datetime first (an export has millions)."""
+    if type(value) is str and len(value) >= 19 and value[10] == " " and value[19:20] in ("", "."):
+        return f"{value[:10]}T{value[11:19]}+00:00"
+    return _TIME(value).isoformat(timespec="seconds")
 
 
 def _birthday(value) -> str | None:
@@ -97,8 +105,9 @@ def _birthday(value) -> str | None:
 
 def contact_records(**filters) -> Iterator[dict]:
     """Contacts matching the filters of `crm list contacts` (contacts.filtered_query) as
-    CONTACT RECORDs, by id: every email, phone, tag and custom field. The filters are checked
-    at the call, before the first record."""
+    CONTACT RECORDs, by id: every email, phone, tag and custom field; times as ISO text in
+    UTC (`2026-12-24T13:00:00+00:00`), birthdays as `1968-12-24` or `--12-24`. The filters
+    are checked at the call, before the first record."""
     from peewee import JOIN
 
     from crmcli.services import contacts
@@ -115,43 +124,34 @@ def contact_records(**filters) -> Iterator[dict]:
 
 
 def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
+    # Tag names by id, in the order lists show them (few: read once, not joined per row).
+    order = {
+        tag_id: (i, name)
+        for i, (tag_id, name) in enumerate(
+            Tag.select(Tag.id, Tag.name).order_by(Tag.name_fold).tuples()
+        )
+    }
+    time = _iso
     for batch in batches:
         ids = [r[0] for r in batch]
-        emails = _grouped(
-            _related(ContactEmail, ContactEmail.contact,
-                     (ContactEmail.email, ContactEmail.kind, ContactEmail.is_primary),
-                     ids, (ContactEmail.position, ContactEmail.id))
-        )  # fmt: skip
-        phones = _grouped(
-            _related(ContactPhone, ContactPhone.contact,
-                     (ContactPhone.phone, ContactPhone.phone_e164, ContactPhone.kind,
-                      ContactPhone.is_primary), ids, (ContactPhone.position, ContactPhone.id))
-        )  # fmt: skip
-        tag_rows = (
-            ContactTag.select(ContactTag.contact, Tag.name)
-            .join(Tag)
-            .where(ContactTag.contact.in_(ids))
-            .order_by(ContactTag.contact, Tag.name_fold)
-        )
-        tags = _grouped(database_proxy.obj.execute_sql(*tag_rows.sql()).fetchall())
-        fields = _grouped(
-            _related(ContactField, ContactField.contact, (ContactField.key, ContactField.value),
-                     ids, (ContactField.key,))
-        )  # fmt: skip
+        emails = _related(_EMAILS, ids)
+        phones = _related(_PHONES, ids)
+        tags = _related(_TAGS, ids)
+        fields = _related(_FIELDS, ids)
         for row in batch:
             (cid, name, company, position, street, zip_, city, country, notes, status, source,
              owner, birthday, consent, consent_at, cadence, created, updated, last, email,
              phone, e164) = row  # fmt: skip
             mails = emails.get(cid)
             if mails:
-                mail_list = [{"email": e, "kind": k, "primary": bool(p)} for e, k, p in mails]
+                mail_list = [{"email": e, "kind": k, "primary": bool(p)} for _, e, k, p in mails]
             else:  # a contact written before its emails had rows of their own
                 mail_list = [{"email": email, "kind": "other", "primary": True}] if email else []
             numbers = phones.get(cid)
             if numbers:
                 phone_list = [
                     {"phone": p, "e164": e, "kind": k, "primary": bool(pr)}
-                    for p, e, k, pr in numbers
+                    for _, p, e, k, pr in numbers
                 ]
             else:
                 phone_list = (
@@ -159,15 +159,19 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
                     if phone
                     else []
                 )
+            carried = tags.get(cid)
             yield {
                 "id": cid, "name": name, "emails": mail_list, "phones": phone_list,
                 "company": company, "position": position, "street": street, "zip": zip_,
                 "city": city, "country": country, "notes": notes, "status": status,
-                "source": source, "owner": owner, "birthday": _birthday(birthday),
-                "consent": bool(consent), "consent_at": consent_at and _TIME(consent_at),
-                "cadence_days": cadence, "tags": [t for (t,) in tags.get(cid, ())],
-                "fields": dict(fields.get(cid, ())), "created_at": _TIME(created),
-                "updated_at": _TIME(updated), "last_activity_at": last and _TIME(last),
+                "source": source, "owner": owner,
+                "birthday": None if birthday is None else _birthday(birthday),
+                "consent": bool(consent), "consent_at": consent_at and time(consent_at),
+                "cadence_days": cadence,
+                "tags": [n for _, n in sorted(order[t] for _, t in carried)] if carried else [],
+                "fields": {k: v for _, k, v in fields[cid]} if cid in fields else {},
+                "created_at": time(created), "updated_at": time(updated),
+                "last_activity_at": last and time(last),
             }  # fmt: skip
 
 
@@ -191,13 +195,18 @@ def contact_field_keys() -> list[str]:
 
 def flat_contact(record: dict, field_keys: Sequence[str]) -> dict:
     """A CONTACT RECORD as one CSV row (see CONTACT_CSV_KEYS)."""
-    emails = sorted(record["emails"], key=lambda e: not e["primary"])
-    phones = sorted(record["phones"], key=lambda p: not p["primary"])
-    row = {k: record.get(k) for k in CONTACT_CSV_KEYS}
+    emails = record["emails"]
+    if emails and not emails[0]["primary"]:
+        emails = sorted(emails, key=lambda e: not e["primary"])
+    phones = record["phones"]
+    if phones and not phones[0]["primary"]:
+        phones = sorted(phones, key=lambda p: not p["primary"])
+    row = record.copy()
     row["email"] = emails[0]["email"] if emails else None
     row["phone"] = phones[0]["phone"] if phones else None
-    row["emails"] = [e["email"] for e in emails]
-    row["phones"] = [p["phone"] for p in phones]
+    row["emails"] = ", ".join([e["email"] for e in emails])
+    row["phones"] = ", ".join([p["phone"] for p in phones])
+    row["tags"] = ", ".join(record["tags"])
     fields = record["fields"]
     for key in field_keys:
         row[FIELD_PREFIX + key] = fields.get(key)
