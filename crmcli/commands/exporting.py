@@ -16,7 +16,8 @@ from crmcli.commands import common as c
 from crmcli.commands import listing as ls
 
 app = typer.Typer(
-    help="Export contacts, companies, deals, activities, tasks or everything.",
+    help="Export contacts, companies, deals, activities, tasks or everything.\n\nExample:\n\n"
+    "\b\ncrm export contacts -o kontakte.csv --excel",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -32,9 +33,7 @@ class ExportFormat(StrEnum):
 
 FormatOpt = Annotated[
     ExportFormat | None,
-    typer.Option(
-        "--format", "-F", help="csv (default), json, jsonl, vcf (contacts) or ics (calendar)."
-    ),
+    typer.Option("--format", help="csv (default), json, jsonl, vcf (contacts) or ics (calendar)."),
 ]
 FileOpt = Annotated[
     str | None,
@@ -355,7 +354,6 @@ def export_all(fmt: FormatOpt = None, output: FileOpt = None) -> None:
 
     \b
     crm export all -o crm-dump.json
-    crm --db new.db import json crm-dump.json
     crm export all --format ics -o ~/kalender/crm.ics
     """
     fmt = fmt or ExportFormat.json

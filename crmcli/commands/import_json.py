@@ -29,12 +29,12 @@ def json_import(
     one transaction), or import an array of contacts as `crm export contacts --format json`
     writes it (matched like crm import csv). Read as it streams: a big dump is never held
     whole. A file that is not such JSON, cut short, or from a newer crm changes nothing.
+    To move a database: crm export all -o dump.json, then crm --db NEW import json dump.json.
 
     Examples:
 
     \b
-    crm export all -o crm-dump.json
-    crm --db neu.db import json crm-dump.json
+    crm import json crm-dump.json
     crm import json kontakte.json --dry-run
     """
     import sys

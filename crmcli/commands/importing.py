@@ -8,7 +8,8 @@ import typer
 from crmcli.commands import import_json
 
 app = typer.Typer(
-    help="Import contacts, or restore a dump of crm export all.",
+    help="Import contacts, or restore a dump of crm export all.\n\nExample:\n\n\b\n"
+    "crm import json crm-dump.json",
     no_args_is_help=True,
     add_completion=False,
 )
