@@ -484,28 +484,34 @@ def restore_dump(events: Iterator[tuple[str, str, Any]], *, crm_version: str) ->
     db = database_proxy.obj
     if not is_empty(db):
         raise Invalid(
-            None,
-            "the database is not empty; restore a dump into a new one "
-            "(e.g. crm --db new.db import json FILE)",
-        )
+            None, "the database is not empty; restore a dump into a new one",
+            action="restore_into_new",
+        )  # fmt: skip
     counts: dict[str, int] = {}
     with db.atomic():
         _clear_defaults(db)
         header, sequences = _read_dump(events, db, counts)
         if header.get("format") != DUMP_FORMAT:
-            raise Invalid(None, "not a crm dump (made by crm export all --format json)")
+            raise _not_a_dump()
         version = header.get("schema_version")
         if not isinstance(version, int):
             raise Invalid(None, "the dump names no schema version")
         if version > schema_version(db):
-            raise Invalid(
-                None,
-                f"the dump is from a newer crm (schema {version}, this one has "
-                f"{schema_version(db)}): upgrade crm to restore it",
-            )
+            raise _newer(version, schema_version(db))
         _set_sequences(db, sequences)
         search.rebuild()
     return counts
+
+
+def _not_a_dump() -> Invalid:
+    return Invalid(None, "not a dump of a whole database", action="dump_format")
+
+
+def _newer(version: int, ours: int) -> Invalid:
+    return Invalid(
+        None, f"the dump is from a newer version (schema {version}, this one has {ours})",
+        action="upgrade_to_restore",
+    )  # fmt: skip
 
 
 def _clear_defaults(db) -> None:
@@ -526,25 +532,21 @@ def _read_dump(events, db, counts: dict[str, int]) -> tuple[dict, dict]:
     for prefix, event, value in events:
         if not seen_header:
             if (prefix, event) != ("", "start_map"):
-                raise Invalid(None, "not a crm dump (made by crm export all --format json)")
+                raise _not_a_dump()
             seen_header = True
             continue
         if prefix in ("format", "format_version", "crm_version", "schema_version", "created_at"):
             header[prefix] = value
             if prefix == "format" and value != DUMP_FORMAT:
-                raise Invalid(None, "not a crm dump (made by crm export all --format json)")
+                raise _not_a_dump()
             if prefix == "schema_version" and isinstance(value, int):
                 from crmcli.db import schema_version
 
                 if value > schema_version(db):
-                    raise Invalid(
-                        None,
-                        f"the dump is from a newer crm (schema {value}, this one has "
-                        f"{schema_version(db)}): upgrade crm to restore it",
-                    )
+                    raise _newer(value, schema_version(db))
         elif prefix == "tables.item.name":
             if header.get("format") != DUMP_FORMAT:
-                raise Invalid(None, "not a crm dump (made by crm export all --format json)")
+                raise _not_a_dump()
             if value not in known:
                 raise Invalid(None, f"the dump has a table this database does not: {value}")
             table = value

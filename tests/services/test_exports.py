@@ -299,9 +299,9 @@ def test_restore_refuses_a_database_with_records(db):
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ('{"format": "something-else", "tables": []}', "not a crm dump"),
-        ("[]", "not a crm dump"),
-        ('{"format": "crmcli-dump", "schema_version": 999, "tables": []}', "newer crm"),
+        ('{"format": "something-else", "tables": []}', "not a dump"),
+        ("[]", "not a dump"),
+        ('{"format": "crmcli-dump", "schema_version": 999, "tables": []}', "newer version"),
         ('{"format": "crmcli-dump", "schema_version": 9, "tables": [{"name": "nope", ', "nope"),
         ('{"format": "crmcli-dump", "schema_version": 9, "tables": '
          '[{"name": "tag", "columns": ["id", "name"], "rows": [[1]]}]}', "does not match"),
