@@ -2,7 +2,10 @@
 at 100,000 and 1,000,000 contacts; `crm list KIND -o json|jsonl|csv` of 100,000 rows.
 
     .venv/bin/python bench/exports.py [--contacts 100000 1000000] [--db-dir /tmp/bench]
-                                      [--lists 100000] [--check]
+                                      [--lists 100000] [--check] [--code DIR]
+
+Before/after a change: `git archive COMMIT crmcli | tar -x -C /tmp/old` and run again with
+`--code /tmp/old --contacts` (lists only: an old crm has no export).
 
 Each measurement is its own `crm` process (the installed console script's code, run by this
 interpreter), writing to a file; its wall time and peak resident memory (getrusage of that
@@ -25,6 +28,9 @@ from pathlib import Path
 CRM = [sys.executable, "-c", "from crmcli.launch import main; main()"]
 STAMP = "2026-11-23 09:00:00"
 CPU_SECONDS: list[float] = []
+# --code DIR: run the crmcli package found in DIR instead (an older commit, for before/after).
+ENV: dict | None = None
+CWD: str | None = None
 
 
 def build(path: Path, contacts: int, lists: int = 0) -> None:
@@ -105,7 +111,9 @@ def measure(args: list[str], out: Path, env: dict | None = None) -> tuple[float,
     CPU_SECONDS, for a loaded machine where the wall clock says little."""
     start = time.perf_counter()
     with open(out, "wb") as sink:
-        proc = subprocess.Popen([*CRM, *args], stdout=sink, stderr=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(
+            [*CRM, *args], stdout=sink, stderr=subprocess.PIPE, env=env or ENV, cwd=CWD
+        )
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     CPU_SECONDS.append(usage.ru_utime + usage.ru_stime)
@@ -121,13 +129,20 @@ def _cpu(rows: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--contacts", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--contacts", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--code", help="a directory holding another crmcli package to measure (git archive)"
+    )
     parser.add_argument(
         "--lists", type=int, default=100_000, help="rows for the list runs (0: none)"
     )
     parser.add_argument("--db-dir", type=Path, default=None)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     opts = parser.parse_args()
+    if opts.code:
+        global ENV, CWD
+        ENV = {**os.environ, "PYTHONPATH": os.path.abspath(opts.code)}
+        CWD = tempfile.gettempdir()  # not this checkout, which would come first on sys.path
     directory = opts.db_dir or Path(tempfile.mkdtemp(prefix="crm-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
     missed = []
