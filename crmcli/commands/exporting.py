@@ -154,7 +154,8 @@ def export_contacts(
 ) -> None:
     """Export contacts with every email, phone, tag and custom field (the filters of `crm list
     contacts`). CSV has one row a contact: email and phone are the primary ones, emails and
-    phones all of them, custom fields are field:KEY columns; `crm import csv` reads it back.
+    phones all of them (" ::: " between them), custom fields are field:KEY columns; `crm
+    import csv` reads it back.
     --format ics: their birthdays as yearly events.
 
     Examples:

@@ -176,8 +176,11 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
 
 
 # The flat CSV shape of a contact: what `crm import csv` reads back by its headers. `email`
-# and `phone` are the primary ones, `emails` and `phones` all of them (", " between them, the
-# primary first), `tags` joined the same way; custom fields follow as `field:KEY` columns.
+# and `phone` are the primary ones, `emails` and `phones` all of them, the primary first,
+# " ::: " between them (Google Contacts' separator for several values in a cell: a phone as
+# typed may hold a comma); `tags` joined with ", " as lists show them; custom fields follow
+# as `field:KEY` columns.
+MULTI = " ::: "
 CONTACT_CSV_KEYS = (
     "id", "name", "email", "phone", "emails", "phones", "company", "position", "street", "zip",
     "city", "country", "birthday", "status", "source", "owner", "notes", "consent",
@@ -204,8 +207,8 @@ def flat_contact(record: dict, field_keys: Sequence[str]) -> dict:
     row = record.copy()
     row["email"] = emails[0]["email"] if emails else None
     row["phone"] = phones[0]["phone"] if phones else None
-    row["emails"] = ", ".join([e["email"] for e in emails])
-    row["phones"] = ", ".join([p["phone"] for p in phones])
+    row["emails"] = MULTI.join([e["email"] for e in emails])
+    row["phones"] = MULTI.join([p["phone"] for p in phones])
     row["tags"] = ", ".join(record["tags"])
     fields = record["fields"]
     for key in field_keys:

@@ -129,6 +129,52 @@ def test_a_bad_filter_fails_at_the_call(db):
         exports.contact_records(status="nonsense")
 
 
+def test_flat_contact_lists_every_email_and_phone_primary_first(db):
+    cid = _person("Dora")
+    ContactEmail.insert_many(
+        [
+            {
+                "contact": cid,
+                "email": "privat@d.de",
+                "email_key": "privat@d.de",
+                "kind": "home",
+                "is_primary": False,
+                "position": 0,
+            },
+            {
+                "contact": cid,
+                "email": "arbeit@d.de",
+                "email_key": "arbeit@d.de",
+                "kind": "work",
+                "is_primary": True,
+                "position": 1,
+            },
+        ]  # fmt: skip
+    ).execute()
+    ContactPhone.insert_many(
+        [
+            {
+                "contact": cid,
+                "phone": "0221 1,5",
+                "kind": "home",
+                "is_primary": True,
+                "position": 0,
+            },
+            {
+                "contact": cid,
+                "phone": "0171 2",
+                "kind": "mobile",
+                "is_primary": False,
+                "position": 1,
+            },
+        ]  # fmt: skip
+    ).execute()
+    [record] = exports.contact_records()
+    row = exports.flat_contact(record, [])
+    assert row["email"] == "arbeit@d.de" and row["emails"] == "arbeit@d.de ::: privat@d.de"
+    assert row["phone"] == "0221 1,5" and row["phones"] == "0221 1,5 ::: 0171 2"
+
+
 def test_flat_contact_is_the_csv_shape(db):
     _person("Carla", email="c@x.de", tags_=["a", "b"], fields=[("kdnr", "7")])
     [record] = exports.contact_records()
