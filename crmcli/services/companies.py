@@ -10,7 +10,7 @@ from peewee import JOIN, fn
 
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import Company, CompanyTag, Contact, database_proxy, utcnow
-from crmcli.services import limits, refs, search, tags
+from crmcli.services import limits, prepared, refs, search, tags
 from crmcli.values import fold, fold_variants, parse_email, parse_phone
 
 TEXT_FIELDS = ("domain", "industry", "street", "zip", "city", "country", "notes")
@@ -316,7 +316,7 @@ def iter_companies(
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return _with_tags(query.tuples().iterator())
+    return _with_tags(prepared.stream_query(query))
 
 
 def _with_tags(found) -> Iterator[dict]:

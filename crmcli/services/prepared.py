@@ -106,19 +106,46 @@ def run(name: str, build: Callable, *args) -> list[tuple]:
     return _convert(cursor.fetchall() if converters else [], converters)
 
 
-def stream(name: str, build: Callable, *args, batch: int = 1000) -> Iterator[tuple]:
+# Rows fetched at a time by stream and stream_query.
+BATCH = 1000
+
+
+def stream(name: str, build: Callable, *args, batch: int | None = None) -> Iterator[tuple]:
     """The rows of `run`, fetched `batch` at a time from the cursor: a long list (an export)
     never holds all its rows. The query runs at the call, so a bad filter fails before the
     first row is asked for."""
     sql, params, converters = _bound(name, build, args)
-    cursor = database_proxy.obj.execute_sql(sql, params)
+    return _streamed(sql, params, converters, batch)
+
+
+def stream_query(query, *, batch: int | None = None) -> Iterator[tuple]:
+    """The rows of a peewee query as `.tuples()` gives them, `batch` at a time (see stream)."""
+    sql, params = query.sql()
+    return _streamed(sql, params, [_converter(node) for node in query._returning], batch)
+
+
+def _streamed(sql: str, params, converters: list, batch: int | None) -> Iterator[tuple]:
+    """Run `sql` now and hand its rows over `batch` at a time. On PostgreSQL through a server
+    side cursor: psycopg's usual cursor would fetch the whole result into memory first."""
+    size = batch or BATCH
+    db = database_proxy.obj
+    server_side = getattr(getattr(db, "_adapter", None), "server_side_cursor", None)
+    if server_side is not None:
+        cursor = server_side(db.connection())
+        cursor.execute(sql, params)
+    else:
+        cursor = db.execute_sql(sql, params)
 
     def rows() -> Iterator[tuple]:
-        while True:
-            found = cursor.fetchmany(batch)
-            if not found:
-                return
-            yield from _convert(found, converters)
+        try:
+            while True:
+                found = cursor.fetchmany(size)
+                if not found:
+                    return
+                yield from _convert(found, converters)
+        finally:
+            if server_side is not None:
+                cursor.close()
 
     return rows()
 

@@ -204,6 +204,24 @@ def test_iter_functions_stream_and_check_filters_first(db):
     assert not isinstance(deals.iter_deals(), list)
 
 
+def test_streamed_lists_read_in_batches_on_either_database(db, monkeypatch):
+    from crmcli.services import prepared
+
+    monkeypatch.setattr(prepared, "BATCH", 2)
+    contact = _person("Kunde")
+    for i in range(5):
+        companies.add_company(f"Firma {i}", now=NOW, tags_=["t"])
+        deals.add_deal(f"Deal {i}", contact_id=contact, now=NOW)
+        tasks.add_task(f"Aufgabe {i}", contact_id=contact, now=NOW)
+    assert [r["name"] for r in companies.iter_companies()] == [f"Firma {i}" for i in range(5)]
+    assert all(r["tags"] == ["t"] for r in companies.iter_companies())
+    assert [r["title"] for r in deals.iter_deals(sort="id")] == [f"Deal {i}" for i in range(5)]
+    assert len(list(tasks.iter_tasks(now=NOW))) == 5
+    # A stream left half-read does not keep the next one from running.
+    next(iter(deals.iter_deals()))
+    assert len(list(deals.iter_deals())) == 5
+
+
 # ---------------------------------------------------------------- dump and restore
 
 
