@@ -170,7 +170,14 @@ def main() -> None:
                                out.with_suffix(".log"))  # fmt: skip
         print(f"| export all (dump) | {n:,} contacts | {seconds:.2f} | {n / seconds:,.0f} | "
               f"{_cpu(n)} | {rss:.0f} |", flush=True)  # fmt: skip
-        out.unlink(missing_ok=True)
+        restored = directory / "restored.db"
+        restored.unlink(missing_ok=True)
+        seconds, rss = measure(["--db", str(restored), "import", "json", str(out)],
+                               out.with_suffix(".log"))  # fmt: skip
+        print(f"| import json (restore the dump) | {n:,} contacts | {seconds:.2f} | "
+              f"{n / seconds:,.0f} | {_cpu(n)} | {rss:.0f} |", flush=True)  # fmt: skip
+        for leftover in (restored, out, Path(f"{restored}-wal"), Path(f"{restored}-shm")):
+            leftover.unlink(missing_ok=True)
     if opts.lists:
         path = directory / f"lists-{opts.lists}.db"
         if not path.exists():

@@ -482,7 +482,6 @@ def restore_dump(events: Iterator[tuple[str, str, Any]], *, crm_version: str) ->
     restored per table. A dump that is not one, from a newer schema, or cut short is Invalid
     and nothing is written."""
     from crmcli.db import schema_version
-    from crmcli.services import search
 
     db = database_proxy.obj
     if not is_empty(db):
@@ -502,8 +501,26 @@ def restore_dump(events: Iterator[tuple[str, str, Any]], *, crm_version: str) ->
         if version > schema_version(db):
             raise _newer(version, schema_version(db))
         _set_sequences(db, sequences)
-        search.rebuild()
+        _rebuild_search(db)
     return counts
+
+
+def _rebuild_search(db) -> None:
+    """The search index made anew from the restored records, as search.rebuild does, but a
+    batch of records at a time (search.rebuild holds every entry at once)."""
+    from crmcli.models import Activity, Deal
+    from crmcli.services import search
+
+    db.execute_sql("DELETE FROM search_index")
+    kinds = (
+        (Contact, search.contact_entries), (Company, search.company_entries),
+        (Activity, search.activity_entries), (Deal, search.deal_entries),
+    )  # fmt: skip
+    for model, entries in kinds:
+        for rows in _batches(model.select(model.id), model.id):
+            search.put(entries([r[0] for r in rows]), new=True)
+    if not _is_postgres(db):  # one segment again, as search.rebuild leaves it
+        db.execute_sql("INSERT INTO search_index (search_index) VALUES ('optimize')")
 
 
 def _not_a_dump() -> Invalid:
