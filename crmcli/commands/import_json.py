@@ -1,5 +1,5 @@
 """`crm import json FILE`: a dump of `crm export all` restored into an empty database, or an
-array of contact records (`crm export contacts --format json`) imported like a CSV."""
+array or JSON lines of contact records (`crm export contacts`) imported like a CSV."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def json_import(
     ] = False,
 ) -> None:
     """Restore a dump of `crm export all` into an empty database (every table, ids kept, in
-    one transaction), or import an array of contacts as `crm export contacts --format json`
-    writes it (matched like crm import csv). Read as it streams: a big dump is never held
+    one transaction), or import contacts as `crm export contacts --format json` (or jsonl)
+    writes them (matched like crm import csv). Read as it streams: a big dump is never held
     whole. A file that is not such JSON, cut short, or from a newer crm changes nothing.
     To move a database: crm export all -o dump.json, then crm --db NEW import json dump.json.
 
@@ -47,13 +47,12 @@ def json_import(
         first = _first_byte(stream, name)
         if first not in (b"{", b"["):
             raise Invalid(None, f"{name} {NOT_JSON}")
-        if first == b"{":
-            _check_header(stream, name)
+        lines = first == b"{" and _check_header(stream, name) == "records"
         c.db()
-        if first == b"{":
+        if first == b"{" and not lines:
             _restore(stream, name)
         else:
-            _contacts(stream, name, match, on_conflict, dry_run)
+            _contacts(stream, name, match, on_conflict, dry_run, lines=lines)
 
 
 def _open(path: str):
@@ -72,15 +71,18 @@ def _first_byte(stream, name: str) -> bytes:
     head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
     if b"\x00" in head:
         raise Invalid(None, f"{name} is a binary file; {NOT_JSON}")
+    if head.startswith(b"\xef\xbb\xbf"):  # a BOM (an editor on Windows): the parser wants none
+        stream.read(3)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text:
         raise Invalid(None, f"{name} is empty; {NOT_JSON}")
     return text[:1]
 
 
-def _check_header(stream, name: str) -> None:
+def _check_header(stream, name: str) -> str:
     """A dump's header, read from the file's start before any database is opened (or made):
-    not a dump, or one from a newer crm, is refused before anything happens."""
+    not a dump, or one from a newer crm, is refused before anything happens. "records" when
+    the file is JSON lines of contact records instead, else "dump"."""
     import io
 
     import ijson
@@ -91,13 +93,16 @@ def _check_header(stream, name: str) -> None:
 
     header: dict = {}
     try:
-        for prefix, event, value in ijson.parse(io.BytesIO(stream.peek(65536)[:65536])):
-            if prefix == "tables":
+        events = ijson.parse(io.BytesIO(stream.peek(65536)[:65536]), multiple_values=True)
+        for prefix, event, value in events:
+            if prefix == "tables" or (prefix, event) == ("", "end_map"):
                 break
-            if "." not in prefix and event in ("string", "number", "integer"):
+            if prefix and "." not in prefix:
                 header[prefix] = value
     except (ijson.JSONError, UnicodeDecodeError, ValueError):
         pass  # the piece read may end anywhere; the whole file is parsed (and judged) later
+    if "format" not in header and "name" in header:
+        return "records"  # JSON lines of contact records (crm export contacts --format jsonl)
     if header.get("format") != DUMP_FORMAT:
         raise Invalid(None, f"{name} is not a crm dump (made by crm export all --format json)")
     version = header.get("schema_version")
@@ -107,6 +112,7 @@ def _check_header(stream, name: str) -> None:
             f"{name} is from a newer crm (schema {version}, this one has {SCHEMA_VERSION}): "
             "upgrade crm to restore it",
         )
+    return "dump"
 
 
 def _parse_errors():
@@ -136,20 +142,24 @@ def _why(exc: Exception) -> str:
     return "cut short" if "Incomplete" in type(exc).__name__ and "premature" in text else text
 
 
-def _contacts(stream, name: str, match: str, on_conflict: str, dry_run: bool) -> None:
+def _contacts(
+    stream, name: str, match: str, on_conflict: str, dry_run: bool, *, lines: bool = False
+) -> None:
     import ijson
 
     from crmcli.errors import Invalid
     from crmcli.services import imports  # the import engine: matching, validation, one transaction
 
     def records():
-        for n, record in enumerate(ijson.items(stream, "item", use_float=True), 1):
+        if lines:
+            found = ijson.items(stream, "", use_float=True, multiple_values=True)
+        else:
+            found = ijson.items(stream, "item", use_float=True)
+        what = "record" if lines else "item"
+        for n, record in enumerate(found, 1):
             if not isinstance(record, dict):
-                raise Invalid(None, f"{name}: item {n} is not a contact record (an object)")
-            record = {
-                k: (str(v) if type(v).__name__ == "Decimal" else v) for k, v in record.items()
-            }
-            yield f"item {n}", record
+                raise Invalid(None, f"{name}: {what} {n} is not a contact record (an object)")
+            yield f"{what} {n}", record
 
     keys = [k.strip() for k in match.split(",") if k.strip()]
     try:

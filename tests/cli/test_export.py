@@ -236,6 +236,11 @@ def test_export_all_and_import_json_into_a_new_database(crm, tmp_path):
     assert json.loads(listed.stdout) == crm("list", "contacts", "-o", "json").json()
     again = CliRunner().invoke(app, ["--db", str(new), "import", "json", str(dump)])
     assert again.exit_code == 1 and "not empty" in again.stderr
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + dump.read_bytes())
+    other = tmp_path / "other.db"
+    result = CliRunner().invoke(app, ["--db", str(other), "import", "json", str(bom)])
+    assert result.exit_code == 0, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -289,6 +294,10 @@ def test_an_array_of_contact_records_goes_through_the_import_engine(crm, tmp_pat
     assert "1 new" in r.stderr and "1 unchanged" in r.stderr
     names = [c["name"] for c in crm("list", "contacts", "-o", "json").json()]
     assert names == ["Anna Müller", "Bernd Neu"]
+    lines = tmp_path / "kontakte.jsonl"
+    assert crm("export", "contacts", "--format", "jsonl", "-o", str(lines)).exit_code == 0
+    again = crm("import", "json", str(lines))
+    assert again.exit_code == 0 and "2 unchanged" in again.stderr, again.stderr
 
 
 # ---------------------------------------------------------------- pipes and streaming
