@@ -363,17 +363,21 @@ def _dump_rows(db, table: str, columns: list[tuple[str, str]], write, dumps) -> 
         cursor = db.execute_sql(f'SELECT {names} FROM "{table}" ORDER BY {order}')
         found = iter(lambda: cursor.fetchmany(BATCH), [])
     count = 0
+    skip_at = [c for c, _ in columns].index("key") if table == "setting" else None
     for rows in found:
         pieces = []
         for row in rows:
+            if skip_at is not None and row[skip_at] in VOLATILE_SETTINGS:
+                continue
             if encoders:
                 row = list(row)
                 for i, encode in encoders:
                     if row[i] is not None:
                         row[i] = encode(row[i])
             pieces.append(dumps(row))
-        write(("\n" if count == 0 else ",\n") + ",\n".join(pieces))
-        count += len(rows)
+        if pieces:
+            write(("\n" if count == 0 else ",\n") + ",\n".join(pieces))
+        count += len(pieces)
     return count
 
 
