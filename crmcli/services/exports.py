@@ -495,10 +495,11 @@ def restore_dump(events: Iterator[tuple[str, str, Any]], *, crm_version: str) ->
         )  # fmt: skip
     counts: dict[str, int] = {}
     with db.atomic():
-        _clear_defaults(db)
         header, sequences = _read_dump(events, db, counts)
         if header.get("format") != DUMP_FORMAT:
             raise _not_a_dump()
+        if not header.get("tables"):
+            raise Invalid(None, "the dump holds no tables")
         version = header.get("schema_version")
         if not isinstance(version, int):
             raise Invalid(None, "the dump names no schema version")
@@ -585,6 +586,9 @@ def _read_dump(events, db, counts: dict[str, int]) -> tuple[dict, dict]:
             if table is None or names is None:
                 raise Invalid(None, "the dump names a table's rows before its columns")
             restore = _Restore(db, table, names)
+            header["tables"] = True
+            if table == "stage":
+                _clear_defaults(db)
         elif prefix == "tables.item.rows.item":
             if event == "start_array":
                 row = []

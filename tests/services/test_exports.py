@@ -371,6 +371,7 @@ def test_restore_refuses_a_database_with_records(db):
          '[{"name": "tag", "columns": ["id", "name"], "rows": [[1]]}]}', "does not match"),
         ('{"format": "crmcli-dump", "schema_version": 9, "tables": '
          '[{"name": "tag", "columns": ["id", "bogus"], "rows": []}]}', "lacks"),
+        ('{"format": "crmcli-dump", "schema_version": 9}', "no tables"),
     ],
 )  # fmt: skip
 def test_hostile_dumps_write_nothing(db, text, says):
