@@ -281,14 +281,30 @@ def write_rows(
     writer.writerow(keys)
     cell = _excel_cell if excel else _csv_cell
     risky = _RISKY
+    plain_types = {str, int, type(None)}
+    import re
+
+    # A cell that starts like a formula, at the start of any line of the row's text (a line
+    # break inside a cell only sends that row the slow way).
+    formula = re.compile(r"^[=+\-@\t\r]", re.MULTILINE).search
     # CSV has no escapes: control characters are shown (^[), never written raw, since CSV
     # is read on terminals and in spreadsheets alike; JSON keeps the exact text, escaped.
-    # The loop is written out (text and numbers inline): an export runs it for every cell.
+    # Most rows are plain text and numbers: checked whole, in a few C calls; the rest cell by
+    # cell (an export runs this for every row).
     batch = []
     for row in rows:
+        values = [row.get(key) for key in keys]
+        if set(map(type, values)) <= plain_types:
+            texts = [v for v in values if type(v) is str]
+            if "".join(texts).isprintable() and not formula("\n".join(texts)):
+                batch.append(values)  # the csv module writes None as an empty cell
+                if len(batch) == 1000:
+                    writer.writerows(batch)
+                    count += len(batch)
+                    batch = []
+                continue
         line = []
-        for key in keys:
-            value = row.get(key)
+        for value in values:
             kind = type(value)
             if kind is str:
                 if value and value[0] in risky:

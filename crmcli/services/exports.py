@@ -210,6 +210,7 @@ def flat_contact(record: dict, field_keys: Sequence[str]) -> dict:
     row["emails"] = MULTI.join([e["email"] for e in emails])
     row["phones"] = MULTI.join([p["phone"] for p in phones])
     row["tags"] = ", ".join(record["tags"])
+    row["consent"] = "true" if record["consent"] else "false"
     fields = record["fields"]
     for key in field_keys:
         row[FIELD_PREFIX + key] = fields.get(key)
