@@ -196,9 +196,28 @@ def export_contacts(
     _write(records, fmt, output, excel, exports.CONTACT_CSV_KEYS)
 
 
-def _given(filters: dict) -> dict:
-    """The filters that narrow anything (for the calendar export, which takes keywords)."""
-    return {k: v for k, v in filters.items() if v not in (None, [], (), False, "")}
+# The options behind each list filter, for the calendar export's refusal.
+_OPTIONS = {
+    "tags_": "--tag", "company": "--company", "city": "--city", "status": "--status",
+    "source": "--source", "fields": "--field", "created_since": "--created-since",
+    "overdue_contact": "--overdue-contact", "stage": "--stage", "state": "--open/--won/--lost",
+    "owner": "--owner", "closing_before": "--closing-before", "min_amount_cents": "--min-amount",
+    "company_id": "--company", "kinds": "--kind", "since": "--since", "until": "--until",
+    "open_only": "--open", "direction": "--direction", "overdue": "--overdue",
+    "due_before": "--today/--week", "priority": "--priority",
+}  # fmt: skip
+
+
+def _given(filters: dict, allowed: tuple[str, ...] = ()) -> dict:
+    """The filters given, for the calendar export: only `allowed` ones (a contact's items);
+    any other is refused here, by the option's name."""
+    given = {k: v for k, v in filters.items() if v not in (None, [], (), False, "")}
+    refused = sorted({_OPTIONS.get(k, k) for k in given if k not in allowed})
+    if refused:
+        from crmcli.errors import Invalid
+
+        raise Invalid(None, f"--format ics takes no {', '.join(refused)}")
+    return given
 
 
 @app.command("companies")
@@ -261,7 +280,7 @@ def export_deals(
         stage, open_, won, lost, contact, company, owner, closing_before, min_amount
     )
     if fmt is ExportFormat.ics:
-        _calendar(output, ("deals",), **_given(filters))
+        _calendar(output, ("deals",), **_given(filters, ("contact_id",)))
         return
     from crmcli.services import deals
 
@@ -296,7 +315,7 @@ def export_activities(
     fmt = _tabular("activities", fmt, excel, ics=True)
     filters = ls.activity_filters(contact, company, kind, since, until, open_, direction)
     if fmt is ExportFormat.ics:
-        _calendar(output, ("followups",), **_given(filters))
+        _calendar(output, ("followups",), **_given(filters, ("contact_id",)))
         return
     from crmcli.services import activities
 
@@ -336,8 +355,8 @@ def export_tasks(
             from crmcli.errors import Invalid
 
             raise Invalid(None, "a calendar holds open tasks, or all with --all; not --done")
-        extra["include_done"] = filters["state"] == "all"
-        _calendar(output, ("tasks",), now=filters["now"], **_given(extra))
+        extra = _given(extra, ("contact_id",))
+        _calendar(output, ("tasks",), now=filters["now"], include_done=all_, **extra)
         return
     from crmcli.services import tasks
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import peewee
 from peewee import Alias, AutoField, CharField, Field, ForeignKeyField, IntegerField, TextField
 
 from crmcli.models import database_proxy
@@ -131,15 +132,20 @@ def _streamed(sql: str, params, converters: list, batch: int | None) -> Iterator
     db = database_proxy.obj
     server_side = getattr(getattr(db, "_adapter", None), "server_side_cursor", None)
     if server_side is not None:
+        import logging
+
+        logging.getLogger("peewee").debug((sql, params))  # logged as db.execute_sql does
         cursor = server_side(db.connection())
-        cursor.execute(sql, params)
+        with peewee.__exception_wrapper__:  # driver errors as peewee's, as execute_sql has them
+            cursor.execute(sql, params)
     else:
         cursor = db.execute_sql(sql, params)
 
     def rows() -> Iterator[tuple]:
         try:
             while True:
-                found = cursor.fetchmany(size)
+                with peewee.__exception_wrapper__:
+                    found = cursor.fetchmany(size)
                 if not found:
                     return
                 yield from _convert(found, converters)

@@ -139,6 +139,9 @@ def test_filters_are_those_of_list(people):
         (("all", "--format", "csv"), "cannot be exported as csv"),
         (("contacts", "--format", "json", "--excel"), "--excel is for CSV"),
         (("contacts", "--format", "vcf", "--vcard-version", "2.1"), "3.0 or 4.0"),
+        (("contacts", "--format", "ics", "--tag", "vip"), "--format ics takes no --tag"),
+        (("deals", "--format", "ics", "--won"), "takes no --open/--won/--lost"),
+        (("tasks", "--format", "ics", "--priority", "high"), "takes no --priority"),
     ],
 )
 def test_formats_that_do_not_fit_are_refused(crm, args, says):
