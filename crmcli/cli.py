@@ -107,6 +107,11 @@ COMMANDS = {
         "app",
         "Import contacts, tasks and more from CSV, vCard, iCalendar or JSON files.",
     ),
+    "export": (
+        "exporting",
+        "app",
+        "Export contacts, companies, deals, activities, tasks or everything.",
+    ),
     "demo": ("demo", "demo", "Fill a database with German sample data."),
     "db": ("database", "app", "Check, upgrade and back up the database."),
 }

@@ -207,20 +207,147 @@ def percent(ratio: Any, places: int = 1) -> str:
 def _csv_cell(value: Any) -> Any:
     """One CSV cell: nested records as JSON text, a list of plain values comma-separated
     (tags: `vip, b2b`), booleans as true/false."""
-    import json
-
+    if value is None:
+        return ""
+    if type(value) is str:  # the common case first
+        return _defused(value) if value and value[0] in _RISKY else value
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     value = jsonable(value)
     if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
         return _defused(", ".join("" if v is None else str(v) for v in value))
     if isinstance(value, dict | list):
+        import json
+
         return json.dumps(value, ensure_ascii=False)
     if value is None:
         return ""
     if isinstance(value, str):
         return _defused(value)
     return value
+
+
+def write_rows(
+    rows: Iterable[dict],
+    fmt: Format | str,
+    out: TextIO,
+    *,
+    fields: Sequence[str],
+    excel: bool = False,
+    compact: bool = False,
+) -> int:
+    """Write rows as a JSON array, JSON lines or CSV to `out`, as they come (a big export is
+    never one list in memory); returns how many. CSV has the header `fields` (the same with
+    or without rows) and spreadsheet-safe cells (see _defused); `excel` makes it what German
+    Excel opens by double-click: `;` between cells, a BOM, CRLF, decimal commas. `compact`
+    writes a JSON array one row a line (fast, for exports) instead of indented."""
+    fmt = Format(fmt)
+    count = 0
+    if fmt is Format.json and not compact:
+        counted = _Counter(rows)
+        _write_json_array(counted, out)
+        return counted.count
+    if fmt in (Format.json, Format.jsonl):
+        import json
+
+        encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+        array = fmt is Format.json
+        if array:
+            out.write("[")
+        pieces: list[str] = []
+        for row in rows:
+            text = encode(row)
+            pieces.append(("\n" if count == 0 else ",\n") + text if array else text + "\n")
+            count += 1
+            if len(pieces) == 1000:
+                out.write(_json_safe("".join(pieces)))
+                pieces = []
+        if array:
+            pieces.append("\n]\n" if count else "]\n")
+        out.write(_json_safe("".join(pieces)))
+        return count
+    if fmt is not Format.csv:
+        raise ValueError(f"write_rows writes json, jsonl or csv, not {fmt}")
+    import csv
+
+    keys = list(fields)
+    if excel:
+        out.write("\ufeff")
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    else:
+        writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(keys)
+    cell = _excel_cell if excel else _csv_cell
+    risky = _RISKY
+    plain_types = {str, int, type(None)}
+    import re
+
+    # A cell that starts like a formula, at the start of any line of the row's text (a line
+    # break inside a cell only sends that row the slow way).
+    formula = re.compile(r"^[=+\-@\t\r]", re.MULTILINE).search
+    # CSV has no escapes: control characters are shown (^[), never written raw, since CSV
+    # is read on terminals and in spreadsheets alike; JSON keeps the exact text, escaped.
+    # Most rows are plain text and numbers: checked whole, in a few C calls; the rest cell by
+    # cell (an export runs this for every row).
+    batch = []
+    for row in rows:
+        values = [row.get(key) for key in keys]
+        if set(map(type, values)) <= plain_types:
+            texts = [v for v in values if type(v) is str]
+            if "".join(texts).isprintable() and not formula("\n".join(texts)):
+                batch.append(values)  # the csv module writes None as an empty cell
+                if len(batch) == 1000:
+                    writer.writerows(batch)
+                    count += len(batch)
+                    batch = []
+                continue
+        line = []
+        for value in values:
+            kind = type(value)
+            if kind is str:
+                if value and value[0] in risky:
+                    value = _defused(value)
+                if not value.isprintable():
+                    value = clean(value, newlines=True)
+            elif value is None:
+                value = ""
+            elif kind is not int:
+                value = cell(value)
+                if type(value) is str and not value.isprintable():
+                    value = clean(value, newlines=True)
+            line.append(value)
+        batch.append(line)
+        if len(batch) == 1000:
+            writer.writerows(batch)
+            count += len(batch)
+            batch = []
+    writer.writerows(batch)
+    return count + len(batch)
+
+
+class _Counter:
+    def __init__(self, rows: Iterable[dict]):
+        self.rows = iter(rows)
+        self.count = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        row = next(self.rows)
+        self.count += 1
+        return row
+
+
+def _json_default(value: Any) -> Any:
+    """What the JSON encoder calls for a value it does not know: dates, datetimes, Decimals
+    (the fast path of an export: jsonable walks every value, this only the few it must)."""
+    converted = jsonable(value)
+    if converted is value:
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return converted
 
 
 def _write_json_array(rows: Iterable[dict], out: TextIO) -> None:
@@ -242,16 +369,34 @@ def _write_json_array(rows: Iterable[dict], out: TextIO) -> None:
     out.write(_json_safe("".join(pieces)))
 
 
+def _excel_cell(value: Any) -> Any:
+    """A CSV cell for German Excel: as _csv_cell, with a decimal comma in numbers that have a
+    fraction (an amount `-12.50` becomes `-12,50`, which Excel reads as a number there)."""
+    if type(value).__name__ == "Decimal" or isinstance(value, float):
+        return str(jsonable(value)).replace(".", ",")
+    return _csv_cell(value)
+
+
+# What a spreadsheet takes as the start of a formula (OWASP: CSV injection).
+_RISKY = "=+-@\t\r"
+_PLAIN_NUMBER = None
+
+
 def _defused(text: str) -> str:
     """A text cell a spreadsheet must not run as a formula (OWASP CSV injection): a leading
-    =, +, -, @, tab or CR gets a ' in front. A plain signed number runs nothing and stays as
-    it is: `-5`, `+1.5`, a phone number in E.164 (`+49221999`). Anything more after the sign
-    gets the ', digit groups too: a spreadsheet reads `+49 221 999` as a formula (the space is
-    its intersection operator) and shows an error instead of the number."""
-    if text and text[0] in "=+-@\t\r":
-        import re
+    =, +, -, @, tab or CR gets a ' in front. OWASP prefixes every such cell; we keep one that
+    is a plain signed number and nothing else, since a number runs nothing and a negative
+    amount must stay a number to be summed: `-5`, `+1.5`, `-12,50`, an E.164 phone number
+    (`+49221999`). Anything more after the sign gets the ', digit groups too: a spreadsheet
+    reads `+49 221 999` as a formula (the space is its intersection operator) and `-3-1` as
+    a sum. `crm import csv` takes the ' off again."""
+    global _PLAIN_NUMBER
+    if text and text[0] in _RISKY:
+        if _PLAIN_NUMBER is None:
+            import re
 
-        if not re.fullmatch(r"[+-]\d+(?:\.\d+)?", text):
+            _PLAIN_NUMBER = re.compile(r"[+-]\d+(?:[.,]\d+)?")
+        if not _PLAIN_NUMBER.fullmatch(text):
             return "'" + text
     return text
 
@@ -290,29 +435,10 @@ def render_rows(
     rows or not (JSON carries the same keys, as the services return them)."""
     fmt = Format(fmt)
     out = _stdout()
-    if fmt in (Format.json, Format.jsonl):
-        import json
-    if fmt is Format.json:
-        _write_json_array(rows, out)
-    elif fmt is Format.jsonl:
-        for row in rows:
-            out.write(_json_safe(json.dumps(jsonable(row), ensure_ascii=False)) + "\n")
-    elif fmt is Format.csv:
-        import csv
-
+    if fmt is not Format.table:
         # A command without a declared field set: its table's columns.
         keys = list(fields) if fields is not None else [c.key for c in columns]
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(keys)
-        # CSV has no escapes: control characters are shown (^[), never written raw, since CSV
-        # is read on terminals and in spreadsheets alike; JSON keeps the exact text, escaped.
-        for row in rows:  # streamed: a big export is never one list in memory
-            writer.writerow(
-                [
-                    clean(c, newlines=True) if isinstance(c, str) else c
-                    for c in (_csv_cell(row.get(k)) for k in keys)
-                ]
-            )
+        write_rows(rows, fmt, out, fields=keys)
     else:
         rows = list(rows)
         if not rows:  # an empty result is success with empty output

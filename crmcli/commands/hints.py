@@ -34,6 +34,10 @@ HINTS = {
     "list_activities": "{message} (see crm list activities)",
     "list_tags": "{message} (crm list tags shows them)",
     "create_from_mail": "{message}; add them (crm add contact), or log with --create",
+    # crm import json
+    "restore_into_new": "{message} (crm --db NEW.db import json FILE)",
+    "dump_format": "{message} (what crm export all --format json writes)",
+    "upgrade_to_restore": "{message}: upgrade crm to restore it",
     # crm demo
     "demo_replace": "{message}; crm demo --force replaces it",
     "demo_other_database": "{message}; give it a database of its own: crm --db demo.db demo",

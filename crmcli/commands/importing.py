@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from crmcli.commands import common as c
+from crmcli.commands import import_ics, import_json
+from crmcli.commands.import_vcard import import_vcard
 
 app = typer.Typer(
     help="Import contacts, tasks and more from CSV, vCard, iCalendar or JSON files.\n\n"
@@ -288,8 +290,6 @@ def import_csv(
             raise typer.Exit(1)
 
 
-from crmcli.commands import import_ics  # noqa: E402
-from crmcli.commands.import_vcard import import_vcard  # noqa: E402
-
 app.command("vcard")(import_vcard)
 app.command("ics")(import_ics.ics)
+app.command("json")(import_json.json_import)

@@ -29,42 +29,64 @@ SinceOpt = Annotated[
 ]
 
 
+# The filters of each list, defined once: `crm export KIND` takes the same (commands/exporting.py).
+ContactTagOpt = Annotated[
+    list[str] | None,
+    typer.Option("--tag", "-t", help="Has this tag; repeat for all of several."),
+]
+AtCompanyOpt = Annotated[
+    str | None, typer.Option("--company", "-c", help="Works at this company (REF).")
+]
+ContactCityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--city",
+        help="In this city; one without a city, at a company there (köln = Koeln = KOELN).",
+    ),
+]
+StatusOpt = Annotated[
+    str | None, typer.Option("--status", "-s", help="lead, prospect, customer or inactive.")
+]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Lead source.")]
+FieldFilterOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--field",
+        "-f",
+        metavar="KEY=VALUE",
+        help="Custom field equals VALUE (KEY= : has the field); repeatable.",
+    ),
+]
+OverdueContactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overdue-contact", help="Due for a call: their stay-in-touch cadence has run out."
+    ),
+]
+
+
+def contact_filters(
+    tag=None, company=None, city=None, status=None, source=None, field=None,
+    created_since=None, overdue_contact=False,
+) -> dict:  # fmt: skip
+    """The options of `list contacts` as contacts.filtered_query's filters."""
+    return dict(
+        tags_=tag or [], company=company, city=city, status=status, source=source,
+        fields=c.assignments(field), created_since=c.since(created_since, "created-since"),
+        overdue_contact=c.now() if overdue_contact else None,
+    )  # fmt: skip
+
+
 @app.command("contacts")
 def list_contacts(
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", "-t", help="Has this tag; repeat for all of several."),
-    ] = None,
-    company: Annotated[
-        str | None, typer.Option("--company", "-c", help="Works at this company (REF).")
-    ] = None,
-    city: Annotated[
-        str | None,
-        typer.Option(
-            "--city",
-            help="In this city; one without a city, at a company there (köln = Koeln = KOELN).",
-        ),
-    ] = None,
-    status: Annotated[
-        str | None, typer.Option("--status", "-s", help="lead, prospect, customer or inactive.")
-    ] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Lead source.")] = None,
-    field: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--field",
-            "-f",
-            metavar="KEY=VALUE",
-            help="Custom field equals VALUE (KEY= : has the field); repeatable.",
-        ),
-    ] = None,
+    tag: ContactTagOpt = None,
+    company: AtCompanyOpt = None,
+    city: ContactCityOpt = None,
+    status: StatusOpt = None,
+    source: SourceOpt = None,
+    field: FieldFilterOpt = None,
     created_since: SinceOpt = None,
-    overdue_contact: Annotated[
-        bool,
-        typer.Option(
-            "--overdue-contact", help="Due for a call: their stay-in-touch cadence has run out."
-        ),
-    ] = False,
+    overdue_contact: OverdueContactOpt = False,
     sort: SortOpt = "name",
     limit: c.LimitOpt = None,
     offset: c.OffsetOpt = 0,
@@ -78,11 +100,9 @@ def list_contacts(
     crm list contacts --tag vip --city köln
     crm list contacts --sort -created -o csv > kontakte.csv
     """
-    filters = dict(
-        tags_=tag or [], company=company, city=city, status=status, source=source,
-        fields=c.assignments(field), created_since=c.since(created_since, "created-since"),
-        overdue_contact=c.now() if overdue_contact else None,
-    )  # fmt: skip
+    filters = contact_filters(
+        tag, company, city, status, source, field, created_since, overdue_contact
+    )
     c.db()
     from crmcli.services import contacts
 
@@ -95,13 +115,26 @@ def list_contacts(
     c.note_truncated(rows.count, offset, limit, lambda: contacts.count_contacts(**filters))
 
 
+CompanyTagOpt = Annotated[
+    list[str] | None, typer.Option("--tag", "-t", help="Has this tag; repeatable.")
+]
+CityOpt = Annotated[str | None, typer.Option("--city", help="In this city.")]
+IndustryOpt = Annotated[str | None, typer.Option("--industry", help="In this industry.")]
+
+
+def company_filters(tag=None, city=None, industry=None, created_since=None) -> dict:
+    """The options of `list companies` as companies.filtered_query's filters."""
+    return dict(
+        tags_=tag or [], city=city, industry=industry,
+        created_since=c.since(created_since, "created-since"),
+    )  # fmt: skip
+
+
 @app.command("companies")
 def list_companies(
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", help="Has this tag; repeatable.")
-    ] = None,
-    city: Annotated[str | None, typer.Option("--city", help="In this city.")] = None,
-    industry: Annotated[str | None, typer.Option("--industry", help="In this industry.")] = None,
+    tag: CompanyTagOpt = None,
+    city: CityOpt = None,
+    industry: IndustryOpt = None,
     created_since: SinceOpt = None,
     sort: Annotated[
         str, typer.Option("--sort", help="name, created, city, contacts or id; -KEY reverses.")
@@ -117,19 +150,17 @@ def list_companies(
     \b
     crm list companies --sort -contacts --limit 10
     """
-    filters = dict(
-        tags_=tag or [], city=city, industry=industry,
-        created_since=c.since(created_since, "created-since"),
-    )  # fmt: skip
+    filters = company_filters(tag, city, industry, created_since)
     c.db()
     from crmcli.services import companies
 
     limit = c.page_limit(limit, output)
-    rows = companies.list_companies(sort=sort, limit=limit, offset=offset, **filters)
+    rows = c.Counted(companies.iter_companies(sort=sort, limit=limit, offset=offset, **filters))
     render_rows(
-        rows, COMPANY_COLUMNS, output, fields=cards.COMPANY_KEYS, empty="No companies match."
-    )
-    c.note_truncated(len(rows), offset, limit, lambda: companies.count_companies(**filters))
+        rows if output in c.STREAMED else list(rows), COMPANY_COLUMNS, output,
+        fields=cards.COMPANY_KEYS, empty="No companies match.",
+    )  # fmt: skip
+    c.note_truncated(rows.count, offset, limit, lambda: companies.count_companies(**filters))
 
 
 @app.command("tags")
@@ -151,30 +182,46 @@ def list_tags(output: c.OutputOpt = c.Format.table) -> None:
     render_rows(tags.list_tags(), columns, output, fields=cards.TAG_KEYS, empty="No tags yet.")
 
 
+OfContactOpt = Annotated[str | None, typer.Option("--contact", "-C", help="Of this contact (REF).")]
+OfCompanyOpt = Annotated[
+    str | None, typer.Option("--company", "-c", help="Of this company and its people (REF).")
+]
+KindOpt = Annotated[
+    list[str] | None,
+    typer.Option("--kind", "-k", help="call, email, ... complaint; repeatable."),
+]
+FromOpt = Annotated[
+    str | None,
+    typer.Option("--since", metavar="WHEN", help="On or after (e.g. -30d, 1.1.2026)."),
+]
+UntilOpt = Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Before.")]
+OpenIssuesOpt = Annotated[
+    bool,
+    typer.Option("--open", help="Only unanswered inquiries, complaints and returns, oldest first."),
+]
+DirectionOpt = Annotated[str | None, typer.Option("--direction", "-d", help="in or out.")]
+
+
+def activity_filters(
+    contact=None, company=None, kind=None, since=None, until=None, open_=False, direction=None
+) -> dict:
+    """The options of `list activities` as activities.iter_activities's filters (opens the
+    database to resolve the REFs)."""
+    filters = dict(kinds=kind or [], open_only=open_, direction=direction)
+    filters["since"], filters["until"] = c.period(since, until)
+    c.db()
+    return filters | c.contact_and_company(contact, company)
+
+
 @app.command("activities")
 def list_activities(
-    contact: Annotated[
-        str | None, typer.Option("--contact", "-C", help="Of this contact (REF).")
-    ] = None,
-    company: Annotated[
-        str | None, typer.Option("--company", "-c", help="Of this company and its people (REF).")
-    ] = None,
-    kind: Annotated[
-        list[str] | None,
-        typer.Option("--kind", "-k", help="call, email, ... complaint; repeatable."),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", metavar="WHEN", help="On or after (e.g. -30d, 1.1.2026)."),
-    ] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Before.")] = None,
-    open_: Annotated[
-        bool,
-        typer.Option(
-            "--open", help="Only unanswered inquiries, complaints and returns, oldest first."
-        ),
-    ] = False,
-    direction: Annotated[str | None, typer.Option("--direction", "-d", help="in or out.")] = None,
+    contact: OfContactOpt = None,
+    company: OfCompanyOpt = None,
+    kind: KindOpt = None,
+    since: FromOpt = None,
+    until: UntilOpt = None,
+    open_: OpenIssuesOpt = False,
+    direction: DirectionOpt = None,
     limit: c.LimitOpt = None,
     offset: c.OffsetOpt = 0,
     output: c.OutputOpt = c.Format.table,
@@ -189,14 +236,9 @@ def list_activities(
     """
     from crmcli.commands.cards import ACTIVITY_COLUMNS, OPEN_COLUMNS, activity_view
 
-    filters = dict(
-        kinds=kind or [], open_only=open_, direction=direction,
-    )  # fmt: skip
-    filters["since"], filters["until"] = c.period(since, until)
-    c.db()
+    filters = activity_filters(contact, company, kind, since, until, open_, direction)
     from crmcli.services import activities
 
-    filters |= c.contact_and_company(contact, company)
     limit = c.page_limit(limit, output)
     rows = activities.iter_activities(limit=limit, offset=offset, **filters)
     if open_:
@@ -210,19 +252,47 @@ def list_activities(
     )  # fmt: skip
 
 
+AllTasksOpt = Annotated[bool, typer.Option("--all", help="Open and done tasks.")]
+DoneOpt = Annotated[bool, typer.Option("--done", help="Only done tasks, last done first.")]
+OverdueOpt = Annotated[bool, typer.Option("--overdue", help="Only overdue tasks.")]
+TodayOpt = Annotated[bool, typer.Option("--today", help="Due today or earlier.")]
+WeekOpt = Annotated[bool, typer.Option("--week", help="Due within 7 days or earlier.")]
+ForContactOpt = Annotated[
+    str | None, typer.Option("--contact", "-C", help="For this contact (REF).")
+]
+PriorityOpt = Annotated[str | None, typer.Option("--priority", "-P", help="low, normal or high.")]
+
+
+def task_filters(
+    all_=False, done=False, overdue=False, today=False, week=False, contact=None, priority=None
+) -> dict:
+    """The options of `list tasks` as tasks.iter_tasks's filters (opens the database to
+    resolve the REF)."""
+    from crmcli.errors import Invalid
+
+    if all_ and done:
+        raise Invalid(None, "--all and --done exclude each other")
+    now = c.now()
+    c.db()
+    from crmcli.services import contacts, tasks
+
+    return dict(
+        state="all" if all_ else "done" if done else "open", overdue=overdue,
+        due_before=tasks.day_window(now, "today" if today else "week" if week else None),
+        contact_id=contacts.resolve_contact(contact) if contact else None,
+        priority=tasks.check_priority(priority) if priority else None, now=now,
+    )  # fmt: skip
+
+
 @app.command("tasks")
 def list_tasks(
-    all_: Annotated[bool, typer.Option("--all", help="Open and done tasks.")] = False,
-    done: Annotated[bool, typer.Option("--done", help="Only done tasks, last done first.")] = False,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue tasks.")] = False,
-    today: Annotated[bool, typer.Option("--today", help="Due today or earlier.")] = False,
-    week: Annotated[bool, typer.Option("--week", help="Due within 7 days or earlier.")] = False,
-    contact: Annotated[
-        str | None, typer.Option("--contact", "-C", help="For this contact (REF).")
-    ] = None,
-    priority: Annotated[
-        str | None, typer.Option("--priority", "-P", help="low, normal or high.")
-    ] = None,
+    all_: AllTasksOpt = False,
+    done: DoneOpt = False,
+    overdue: OverdueOpt = False,
+    today: TodayOpt = False,
+    week: WeekOpt = False,
+    contact: ForContactOpt = None,
+    priority: PriorityOpt = None,
     limit: c.LimitOpt = None,
     offset: c.OffsetOpt = 0,
     output: c.OutputOpt = c.Format.table,
@@ -236,45 +306,66 @@ def list_tasks(
     crm list tasks --overdue -o json
     """
     from crmcli.commands.cards import TASK_COLUMNS, task_view
-    from crmcli.errors import Invalid
 
-    if all_ and done:
-        raise Invalid(None, "--all and --done exclude each other")
-    now = c.now()
-    c.db()
-    from crmcli.services import contacts, tasks
+    filters = task_filters(all_, done, overdue, today, week, contact, priority)
+    from crmcli.services import tasks
 
-    due_before = tasks.day_window(now, "today" if today else "week" if week else None)
-    rows = tasks.list_tasks(
-        state="all" if all_ else "done" if done else "open", overdue=overdue,
-        due_before=due_before, contact_id=contacts.resolve_contact(contact) if contact else None,
-        priority=tasks.check_priority(priority) if priority else None, now=now,
-        limit=c.page_limit(limit, output), offset=offset,
-    )  # fmt: skip
-    views = rows if output is not c.Format.table else [task_view(r) for r in rows]
+    rows = tasks.iter_tasks(**filters, limit=c.page_limit(limit, output), offset=offset)
+    views = rows if output in c.STREAMED else [task_view(r) for r in rows]
     render_rows(views, TASK_COLUMNS, output, fields=cards.TASK_KEYS, empty="No tasks match.")
+
+
+StageOpt = Annotated[str | None, typer.Option("--stage", "-S", help="In this stage.")]
+OpenDealsOpt = Annotated[bool, typer.Option("--open", help="Only open deals.")]
+WonOpt = Annotated[bool, typer.Option("--won", help="Only won deals.")]
+LostOpt = Annotated[bool, typer.Option("--lost", help="Only lost deals.")]
+WithContactOpt = Annotated[
+    str | None, typer.Option("--contact", "-C", help="With this contact (REF).")
+]
+WithCompanyOpt = Annotated[
+    str | None, typer.Option("--company", "-c", help="With this company (REF).")
+]
+OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Looked after by.")]
+ClosingBeforeOpt = Annotated[
+    str | None,
+    typer.Option("--closing-before", metavar="WHEN", help="Expected to close before."),
+]
+MinAmountOpt = Annotated[
+    str | None, typer.Option("--min-amount", help="Worth at least (1.000 or 1000,00).")
+]
+
+
+def deal_filters(
+    stage=None, open_=False, won=False, lost=False, contact=None, company=None, owner=None,
+    closing_before=None, min_amount=None,
+) -> dict:  # fmt: skip
+    """The options of `list deals` as deals.iter_deals's filters (opens the database to
+    resolve the REFs)."""
+    from crmcli.errors import Invalid
+    from crmcli.values import parse_money_cents
+
+    if open_ + won + lost > 1:
+        raise Invalid(None, "--open, --won and --lost exclude each other")
+    filters = dict(
+        stage=stage, state="open" if open_ else "won" if won else "lost" if lost else None,
+        owner=owner, closing_before=c.day(closing_before, "closing-before"),
+        min_amount_cents=parse_money_cents(min_amount, field="min-amount") if min_amount else None,
+    )  # fmt: skip
+    c.db()
+    return filters | c.contact_and_company(contact, company)
 
 
 @app.command("deals")
 def list_deals(
-    stage: Annotated[str | None, typer.Option("--stage", "-S", help="In this stage.")] = None,
-    open_: Annotated[bool, typer.Option("--open", help="Only open deals.")] = False,
-    won: Annotated[bool, typer.Option("--won", help="Only won deals.")] = False,
-    lost: Annotated[bool, typer.Option("--lost", help="Only lost deals.")] = False,
-    contact: Annotated[
-        str | None, typer.Option("--contact", "-C", help="With this contact (REF).")
-    ] = None,
-    company: Annotated[
-        str | None, typer.Option("--company", "-c", help="With this company (REF).")
-    ] = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Looked after by.")] = None,
-    closing_before: Annotated[
-        str | None,
-        typer.Option("--closing-before", metavar="WHEN", help="Expected to close before."),
-    ] = None,
-    min_amount: Annotated[
-        str | None, typer.Option("--min-amount", help="Worth at least (1.000 or 1000,00).")
-    ] = None,
+    stage: StageOpt = None,
+    open_: OpenDealsOpt = False,
+    won: WonOpt = False,
+    lost: LostOpt = False,
+    contact: WithContactOpt = None,
+    company: WithCompanyOpt = None,
+    owner: OwnerOpt = None,
+    closing_before: ClosingBeforeOpt = None,
+    min_amount: MinAmountOpt = None,
     sort: Annotated[
         str,
         typer.Option("--sort", help="id, created, close, amount, title or stage; -KEY reverses."),
@@ -292,22 +383,14 @@ def list_deals(
     crm list deals --won --min-amount 1.000 -o csv
     """
     from crmcli.commands.cards import DEAL_COLUMNS, deal_view
-    from crmcli.errors import Invalid
-    from crmcli.values import parse_money_cents
 
-    if open_ + won + lost > 1:
-        raise Invalid(None, "--open, --won and --lost exclude each other")
-    filters = dict(
-        stage=stage, state="open" if open_ else "won" if won else "lost" if lost else None,
-        owner=owner, closing_before=c.day(closing_before, "closing-before"),
-        min_amount_cents=parse_money_cents(min_amount, field="min-amount") if min_amount else None,
-    )  # fmt: skip
-    c.db()
+    filters = deal_filters(
+        stage, open_, won, lost, contact, company, owner, closing_before, min_amount
+    )
     from crmcli.services import deals
 
-    filters |= c.contact_and_company(contact, company)
     limit = c.page_limit(limit, output)
-    rows = deals.list_deals(sort=sort, limit=limit, offset=offset, **filters)
-    views = rows if output is not c.Format.table else [deal_view(r) for r in rows]
+    rows = c.Counted(deals.iter_deals(sort=sort, limit=limit, offset=offset, **filters))
+    views = rows if output in c.STREAMED else [deal_view(r) for r in rows]
     render_rows(views, DEAL_COLUMNS, output, fields=cards.DEAL_KEYS, empty="No deals match.")
-    c.note_truncated(len(rows), offset, limit, lambda: deals.count_deals(**filters))
+    c.note_truncated(rows.count, offset, limit, lambda: deals.count_deals(**filters))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from peewee import JOIN, fn
 
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import Company, CompanyTag, Contact, database_proxy, utcnow
-from crmcli.services import limits, refs, search, tags
+from crmcli.services import limits, prepared, refs, search, tags
 from crmcli.values import fold, fold_variants, parse_email, parse_phone, sound_key
 
 TEXT_FIELDS = ("domain", "industry", "street", "zip", "city", "country", "notes")
@@ -288,6 +289,14 @@ def list_companies(
     *, sort: str = "name", limit: int | None = None, offset: int = 0, **filters
 ) -> list[dict]:
     """Companies matching every filter, with how many people each has."""
+    return list(iter_companies(sort=sort, limit=limit, offset=offset, **filters))
+
+
+def iter_companies(
+    *, sort: str = "name", limit: int | None = None, offset: int = 0, **filters
+) -> Iterator[dict]:
+    """list_companies one company at a time, read from one query and given their tags a
+    batch of 1000 at a time; the filters are checked at the call, before the first row."""
     key = (sort or "name").strip().lower()
     descending = key.startswith("-")
     key = key.lstrip("-")
@@ -302,19 +311,26 @@ def list_companies(
         **filters,
     )
     if query is None:
-        return []
+        return iter(())
     order = [count, Company.name_key] if key == "contacts" else list(SORTS[key])
     query = query.order_by(*[o.desc() if descending else o.asc() for o in order])
     if limit is not None:
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    rows = []
-    for values in query.tuples():
-        row = dict(zip(_KEYS, values[:-1], strict=True))
-        row["contacts"] = values[-1]
-        rows.append(row)
-    by_company = tags.tags_by_owner(CompanyTag, CompanyTag.company, [r["id"] for r in rows])
-    for r in rows:
-        r["tags"] = by_company.get(r["id"], [])
-    return rows
+    return _with_tags(prepared.stream_query(query))
+
+
+def _with_tags(found) -> Iterator[dict]:
+    rows: list[dict] = []
+    for values in itertools.chain(found, [None]):
+        if values is not None:
+            row = dict(zip(_KEYS, values[:-1], strict=True))
+            row["contacts"] = values[-1]
+            rows.append(row)
+        if rows and (values is None or len(rows) == 1000):
+            by_company = tags.tags_by_owner(CompanyTag, CompanyTag.company, [r["id"] for r in rows])
+            for r in rows:
+                r["tags"] = by_company.get(r["id"], [])
+            yield from rows
+            rows = []

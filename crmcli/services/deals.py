@@ -6,7 +6,7 @@ the funnel's conversion and time-in-stage (services.reports) are facts, not gues
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -427,6 +427,14 @@ def list_deals(
 ) -> list[dict]:
     """Deals matching every filter (see _conditions); newest first unless `sort` says otherwise.
     The query is built once per set of filters and sort (services.prepared)."""
+    return list(iter_deals(sort=sort, limit=limit, offset=offset, **filters))
+
+
+def iter_deals(
+    *, sort: str = "-id", limit: int | None = None, offset: int = 0, **filters
+) -> Iterator[dict]:
+    """list_deals one deal at a time, fetched from the cursor in batches (an export of every
+    deal never holds them all); the filters are checked at the call, before the first row."""
     key = (sort or "-id").strip().lower()
     descending = key.startswith("-")
     key = key.lstrip("-")
@@ -451,7 +459,7 @@ def list_deals(
         return query
 
     name = f"deals:{','.join(tag for tag, _, _ in conditions)}:{'-' * descending}{key}:{paged}"
-    return [_row(r) for r in prepared.run(name, build, *args)]
+    return map(_row, prepared.stream(name, build, *args))
 
 
 def count_deals(**filters) -> int:

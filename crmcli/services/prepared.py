@@ -9,8 +9,9 @@ except integer and text columns, which both drivers hand back as Python has them
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import peewee
 from peewee import Alias, AutoField, CharField, Field, ForeignKeyField, IntegerField, TextField
 
 from crmcli.models import database_proxy
@@ -101,6 +102,62 @@ def run(name: str, build: Callable, *args) -> list[tuple]:
     `build` must use each mark exactly where an argument goes (e.g. `Model.id == mark`).
     Arguments reach the database as they are: give datetimes as `field.db_value(dt)`.
     """
+    sql, params, converters = _bound(name, build, args)
+    cursor = database_proxy.obj.execute_sql(sql, params)
+    return _convert(cursor.fetchall() if converters else [], converters)
+
+
+# Rows fetched at a time by stream and stream_query.
+BATCH = 1000
+
+
+def stream(name: str, build: Callable, *args, batch: int | None = None) -> Iterator[tuple]:
+    """The rows of `run`, fetched `batch` at a time from the cursor: a long list (an export)
+    never holds all its rows. The query runs at the call, so a bad filter fails before the
+    first row is asked for."""
+    sql, params, converters = _bound(name, build, args)
+    return _streamed(sql, params, converters, batch)
+
+
+def stream_query(query, *, batch: int | None = None) -> Iterator[tuple]:
+    """The rows of a peewee query as `.tuples()` gives them, `batch` at a time (see stream)."""
+    sql, params = query.sql()
+    return _streamed(sql, params, [_converter(node) for node in query._returning], batch)
+
+
+def _streamed(sql: str, params, converters: list, batch: int | None) -> Iterator[tuple]:
+    """Run `sql` now and hand its rows over `batch` at a time. On PostgreSQL through a server
+    side cursor: psycopg's usual cursor would fetch the whole result into memory first."""
+    size = batch or BATCH
+    db = database_proxy.obj
+    server_side = getattr(getattr(db, "_adapter", None), "server_side_cursor", None)
+    if server_side is not None:
+        import logging
+
+        logging.getLogger("peewee").debug((sql, params))  # logged as db.execute_sql does
+        cursor = server_side(db.connection())
+        with peewee.__exception_wrapper__:  # driver errors as peewee's, as execute_sql has them
+            cursor.execute(sql, params)
+    else:
+        cursor = db.execute_sql(sql, params)
+
+    def rows() -> Iterator[tuple]:
+        try:
+            while True:
+                with peewee.__exception_wrapper__:
+                    found = cursor.fetchmany(size)
+                if not found:
+                    return
+                yield from _convert(found, converters)
+        finally:
+            if server_side is not None:
+                cursor.close()
+
+    return rows()
+
+
+def _bound(name: str, build: Callable, args: tuple) -> tuple[str, list, list]:
+    """The SQL of `build` (made once per name and dialect) and its parameters for `args`."""
     db = database_proxy.obj
     key = (name, type(db))
     entry = _cache.get(key)
@@ -116,5 +173,4 @@ def run(name: str, build: Callable, *args) -> list[tuple]:
     for places, value in zip(slots, args, strict=True):
         for place in places:
             params[place] = value
-    cursor = db.execute_sql(sql, params)
-    return _convert(cursor.fetchall() if converters else [], converters)
+    return sql, params, converters

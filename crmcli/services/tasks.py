@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
@@ -313,6 +314,27 @@ def list_tasks(
 ) -> list[dict]:
     """Tasks by due date (undated last); `state` is open, done or all. The SQL is built once
     per combination of filters (prepared.run), the values go in as parameters."""
+    return list(
+        iter_tasks(
+            state=state, overdue=overdue, due_before=due_before, contact_id=contact_id,
+            priority=priority, now=now, limit=limit, offset=offset,
+        )
+    )  # fmt: skip
+
+
+def iter_tasks(
+    *,
+    state: str = "open",
+    overdue: bool = False,
+    due_before: datetime | None = None,
+    contact_id: int | None = None,
+    priority: int | None = None,
+    now: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Iterator[dict]:
+    """list_tasks one task at a time, fetched from the cursor in batches (an export of every
+    task never holds them all); the filters are checked at the call, before the first row."""
     if state not in ("open", "done", "all"):
         raise Invalid("state", f"'{state}' must be open, done or all")
     now = now or utcnow()
@@ -359,9 +381,9 @@ def list_tasks(
             query = query.offset(mark["offset"])
         return query
 
-    found = prepared.run(f"tasks:{state}:{overdue}:{','.join(names)}", build, *given.values())
+    found = prepared.stream(f"tasks:{state}:{overdue}:{','.join(names)}", build, *given.values())
     today = day_start(now)
-    return [_row(r, now, today) for r in found]
+    return (_row(r, now, today) for r in found)
 
 
 def overdue_condition(now, today):
