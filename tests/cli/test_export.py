@@ -4,7 +4,6 @@ atomic files, formats refused per kind, hostile JSON, closed pipes, streamed lis
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import stat
@@ -24,13 +23,6 @@ def people(crm):
     crm("add", "contact", '=HYPERLINK("http://evil")', "--notes", "-3-1", "-e", "x@y.de")
     crm("add", "contact", "Carl Clean", "--notes", "+49 221 999")
     return crm
-
-
-# The import engine (services.imports) is written alongside; these run once it is merged.
-NEEDS_IMPORTS = pytest.mark.skipif(
-    importlib.util.find_spec("crmcli.services.imports") is None,
-    reason="services.imports is not merged yet",
-)
 
 
 def rows_of(text: str, delimiter: str = ",") -> list[dict]:
@@ -257,7 +249,7 @@ def test_export_all_and_import_json_into_a_new_database(crm, tmp_path):
          "not valid JSON"),
         (b'{"format": "crmcli-dump", "schema_version": 9, "tables": [}', "not valid JSON"),
         (b'{"a": 1}', "not a crm dump"),
-        pytest.param(b"[1, 2]", "not a contact record", marks=NEEDS_IMPORTS),
+        pytest.param(b"[1, 2]", "not a contact record"),
         ('{"format": "crmcli-dump", "x": "\xe4"}'.encode("latin-1"), "not valid JSON"),
     ],
 )  # fmt: skip
@@ -283,7 +275,6 @@ def test_hostile_json_is_one_clear_error_and_writes_nothing(tmp_path, content, s
         conn.close()
 
 
-@NEEDS_IMPORTS
 def test_an_array_of_contact_records_goes_through_the_import_engine(crm, tmp_path):
     crm("add", "contact", "Anna Müller", "-e", "anna@firma.de", "-t", "vip")
     exported = tmp_path / "kontakte.json"
@@ -363,10 +354,6 @@ def test_random_bytes_never_raise_a_traceback(tmp_path, prefix):
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.binary(max_size=300))
     def check(data):
-        if (prefix + data).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") and NEEDS_IMPORTS.args[
-            0
-        ]:
-            return  # an array goes to the import engine, not merged here yet
         source.write_bytes(prefix + data)
         r = CliRunner().invoke(app, ["--db", str(target), "import", "json", str(source)])
         assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit)
