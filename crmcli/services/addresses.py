@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from crmcli.errors import Conflict, Invalid
 from crmcli.models import EMAIL_KINDS, Contact, ContactEmail, ContactPhone, database_proxy
 from crmcli.services import limits, prepared
-from crmcli.values import address_kind, parse_email, parse_phone
+from crmcli.values import address_kind, email_spellings, parse_email, parse_phone
 
 CHUNK = 500
 
@@ -67,7 +67,11 @@ def phone_key(phone: str | None, e164: str | None) -> str:
 
 
 def _key(entry: dict) -> str:
-    return entry["email_key"] if "email_key" in entry else phone_key(entry["phone"], entry["e164"])
+    if "email_key" in entry:
+        # A stored punycode domain (xn--) is the same address as its Unicode spelling.
+        keys = email_spellings(entry["email_key"])
+        return keys[1] if len(keys) > 1 and "xn--" in keys[0] else keys[0]
+    return phone_key(entry["phone"], entry["e164"])
 
 
 def _one_primary(entries: list[dict]) -> list[dict]:
@@ -109,7 +113,8 @@ def clean_phones(items: Iterable) -> list[dict]:
 
 def check_emails_free(keys: Sequence[str], contact_id: int | None = None) -> None:
     """Conflict when one of these (lower-cased) emails belongs to another contact, naming it."""
-    keys = list(keys)
+    # An internationalised domain may be stored in its other spelling (punycode, xn--).
+    keys = list(dict.fromkeys(k for key in keys for k in email_spellings(key)))
     if not keys:
         return
     # One email (add contact, --add-email): SQL built once per process. 0 is no contact's id.
@@ -309,16 +314,21 @@ def _phones_query(ids):
 
 
 def contact_of_email(email: str) -> int | None:
-    """The contact one of whose emails this is (case ignored), or None."""
-    key = (email or "").strip().lower()
-    rows = prepared.run(
-        "contact_of_email",
-        lambda k: ContactEmail.select(ContactEmail.contact).where(ContactEmail.email_key == k),
-        key,
-    )
+    """The contact one of whose emails this is (case ignored; an internationalised domain in
+    its Unicode or punycode spelling, values.email_spellings), or None."""
+    keys = email_spellings(email)
+    if len(keys) == 1:  # the usual case: SQL built once per process
+        rows = prepared.run(
+            "contact_of_email",
+            lambda k: ContactEmail.select(ContactEmail.contact).where(ContactEmail.email_key == k),
+            keys[0],
+        )
+    else:
+        query = ContactEmail.select(ContactEmail.contact).where(ContactEmail.email_key.in_(keys))
+        rows = list(query.order_by(ContactEmail.contact).limit(1).tuples())
     found = rows[0][0] if rows else None
     if found is None:  # a database whose rows drifted from the copies (see maintenance)
-        found = Contact.select(Contact.id).where(Contact.email_key == key).scalar()
+        found = Contact.select(Contact.id).where(Contact.email_key.in_(keys)).scalar()
     return found
 
 

@@ -156,3 +156,13 @@ def test_help_documents_the_kinds(crm):
     for flag in ("--add-email", "--remove-email", "--primary-email", "--add-phone",
                  "--remove-phone", "--primary-phone"):  # fmt: skip
         assert flag in out
+
+
+def test_an_idn_email_added_in_punycode_is_a_ref_in_both_spellings(crm):
+    assert crm("add", "contact", "Ümit", "-e", "privat:umit@xn--mller-kva.de").exit_code == 0
+    for ref in ("umit@xn--mller-kva.de", "umit@müller.de"):
+        r = crm("show", ref, "-o", "json")
+        assert r.exit_code == 0, r.stderr
+        assert r.json()["email"] == "umit@müller.de"
+    r = crm("add", "contact", "Zweit", "-e", "umit@müller.de")
+    assert r.exit_code == 1 and "already belongs to contact #1" in r.stderr

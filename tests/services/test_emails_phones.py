@@ -386,3 +386,26 @@ def test_a_stored_phone_that_no_longer_parses_can_still_be_removed(db):
     assert [p["phone"] for p in card["phones"]] == ["030 1234567"]
     with pytest.raises(Invalid, match="no phone Zentrale 13"):
         contacts.edit_contact(cid, {}, remove_phones=["Zentrale 13"])
+
+
+def test_an_idn_email_is_found_in_either_spelling(db):
+    card = contacts.add_contact("Ümit", emails=[{"email": "umit@xn--mller-kva.de", "kind": "home"}])
+    assert card["email"] == "umit@müller.de"
+    for ref in ("umit@xn--mller-kva.de", "UMIT@Müller.de", "umit@müller.de"):
+        assert contacts.resolve_contact(ref) == card["id"], ref
+    with pytest.raises(Conflict):
+        contacts.add_contact("Zweiter", email="umit@müller.de")
+
+
+def test_a_stored_punycode_email_is_found_by_its_unicode_spelling(db):
+    card = contacts.add_contact("Alt", email="alt@example.de")
+    # Data written before emails were normalised (or by another program): punycode stored.
+    ContactEmail.update(email="alt@xn--mller-kva.de", email_key="alt@xn--mller-kva.de").execute()
+    Contact.update(email="alt@xn--mller-kva.de", email_key="alt@xn--mller-kva.de").execute()
+    assert contacts.resolve_contact("alt@müller.de") == card["id"]
+    assert contacts.resolve_contact("ALT@xn--mller-kva.de") == card["id"]
+    with pytest.raises(Conflict):
+        contacts.add_contact("Neu", email="alt@müller.de")
+    # It can be removed in the Unicode spelling too.
+    edited = contacts.edit_contact(card["id"], {}, remove_emails=["alt@müller.de"])
+    assert edited["emails"] == []
