@@ -126,10 +126,15 @@ def test_removing_the_primary_promotes_the_next(db):
     assert _copies(cid)[:2] == (None, None)
 
 
-def test_email_change_replaces_the_primary_keeping_its_kind(db):
+def test_email_change_replaces_the_primary_taking_the_kind_given(db):
     cid = _anna()["id"]
     card = contacts.edit_contact(cid, {"email": "neu@firma.de"})
+    # Another address is no copy of the old one: the kind a new one gets, not the old one's.
+    assert card["emails"][0] == {"email": "neu@firma.de", "kind": "other", "primary": True}
+    card = contacts.edit_contact(cid, {"email": {"email": "neu@firma.de", "kind": "work"}})
     assert card["emails"][0] == {"email": "neu@firma.de", "kind": "work", "primary": True}
+    card = contacts.edit_contact(cid, {"email": "neu@firma.de"})  # the same again: kept
+    assert card["emails"][0]["kind"] == "work"
     assert [e["email"] for e in card["emails"]] == ["neu@firma.de", "anna@example.com"]
     # a secondary given as the new primary moves up (with its own kind), not added twice
     card = contacts.edit_contact(cid, {"email": "anna@example.com"})
@@ -409,3 +414,33 @@ def test_a_stored_punycode_email_is_found_by_its_unicode_spelling(db):
     # It can be removed in the Unicode spelling too.
     edited = contacts.edit_contact(card["id"], {}, remove_emails=["alt@müller.de"])
     assert edited["emails"] == []
+
+
+def test_an_address_edit_that_changes_nothing_writes_nothing(db):
+    card = _anna()
+    later = NOW.replace(year=NOW.year + 1)
+    same = contacts.edit_contact(
+        card["id"], {}, add_emails=["ANNA@example.com"], add_phones=["+49 30 1234567"], now=later
+    )
+    assert same["unchanged"] and same["updated_at"] == card["updated_at"]
+    assert same["already_has"] == ["anna@example.com", "030 1234567"]
+    # A kind given with it is a change.
+    changed = contacts.edit_contact(
+        card["id"], {}, add_emails=[{"email": "anna@example.com", "kind": "other"}], now=later
+    )
+    assert not changed["unchanged"] and changed["already_has"] == []
+    assert changed["emails"][1]["kind"] == "other" and changed["updated_at"] != card["updated_at"]
+
+
+def test_bulk_phone_replaces_the_primary_with_the_kind_a_new_one_gets(db):
+    a = contacts.add_contact("Mo", phones=[{"phone": "0171 5555555", "kind": "mobile"}],
+                             status="lead")["id"]  # fmt: skip
+    b = contacts.add_contact("Li", phones=[{"phone": "+49 40 7777777", "kind": "work"}],
+                             status="lead")["id"]  # fmt: skip
+    bulk.edit("contact", {"status": "lead"}, {"phone": "040 7777777"})
+    # Another number is no mobile because the old one was; the same number keeps its kind.
+    assert contacts.get_contact(a)["phones"][0]["kind"] == "other"
+    assert contacts.get_contact(b)["phones"][0] == {
+        "phone": "040 7777777", "e164": "+49407777777", "kind": "work", "primary": True
+    }  # fmt: skip
+    assert maintenance.check() == []
