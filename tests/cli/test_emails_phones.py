@@ -239,3 +239,25 @@ def test_adding_an_email_the_contact_has_changes_nothing_and_says_so(carl):
     r = carl("edit", "carl", "--add-email", "c1@x.de", "--add-email", "c9@x.de", "-o", "json")
     assert "already has c1@x.de" in r.stderr + r.stdout and "Updated contact #1" in r.stderr
     assert [e["email"] for e in r.json()["emails"]] == ["c1@x.de", "c2@x.de", "c9@x.de"]
+
+
+def test_the_card_shows_each_phones_e164_beside_it(carl):
+    carl("edit", "carl", "--add-phone", "+4989123456")
+    out = carl("show", "carl").stdout
+    assert "Phone:   0171 1234567 (mobile, primary)   E.164: +491717654321" not in out
+    lines = [line for line in out.splitlines() if "E.164" in line or "+4989123456" in line]
+    assert lines == [
+        "Phone:   0171 1234567 (mobile, primary)   E.164: +491711234567",
+        "         030 1234567 (other)              E.164: +49301234567",
+        "         +4989123456 (other)",  # typed as E.164: nothing to add
+    ]
+    assert "\nE.164:" not in out  # no line of the primary's alone
+    assert carl("show", "carl", "-o", "json").json()["phone_e164"] == "+491711234567"
+
+
+def test_the_card_fits_80_columns_with_e164_beside_each_phone(carl):
+    carl("edit", "carl", "--add-phone", "work:+49 (0)89 7654321")
+    r = carl("show", "carl", env={"COLUMNS": "80"})
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+    (line,) = [line for line in r.stdout.splitlines() if "(0)89" in line]
+    assert line.split() == ["+49", "(0)89", "7654321", "(work)", "E.164:", "+49897654321"]
