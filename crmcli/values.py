@@ -643,6 +643,30 @@ def parse_email(text: str, *, field: str = "email") -> str:
         raise Invalid(field, f"{_q(text)} is not a valid email address: {reason}") from None
 
 
+def email_spellings(text: str) -> list[str]:
+    """The lower-cased keys an email address may be stored under, to look it up: as given,
+    and for an internationalised domain its Unicode form (what parse_email stores) and its
+    punycode form (xn--, what older data or another program may hold): `umit@xn--mller-kva.de`
+    and `umit@müller.de` find each other. Only a domain that is not plain ASCII or has an
+    xn-- label costs the check."""
+    key = (text or "").strip().lower()
+    local, at, domain = key.rpartition("@")
+    if not at or (domain.isascii() and "xn--" not in domain):
+        return [key]
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        checked = validate_email(key, check_deliverability=False)
+    except EmailNotValidError:
+        return [key]
+    out = [key]
+    for other in (checked.domain, checked.ascii_domain):
+        form = f"{local}@{(other or domain).lower()}"
+        if form not in out:
+            out.append(form)
+    return out
+
+
 # ---------------------------------------------------------------- text from files and pipes
 
 _BOMS = (

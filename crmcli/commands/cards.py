@@ -198,11 +198,29 @@ def addresses_text(items: list[dict], key: str) -> str:
     marked: `jm@firma.de (work, primary)`. One alone of kind other is shown bare, as
     before a contact could have more."""
     if len(items) == 1 and items[0]["kind"] == "other":
-        return items[0][key]
-    return "\n".join(
-        f"{i[key]} ({i['kind']}{', primary' if i['primary'] and len(items) > 1 else ''})"
-        for i in items
-    )
+        lines = [items[0][key]]
+    else:
+        lines = [
+            f"{i[key]} ({i['kind']}{', primary' if i['primary'] and len(items) > 1 else ''})"
+            for i in items
+        ]
+    if key == "phone":  # each number's E.164 beside it, aligned, where it is not as typed
+        e164 = [_e164_shown(i) for i in items]
+        # Aligned, but a very long number typed does not push the others off an 80-column line.
+        width = min(max((len(line) for line in lines), default=0), 34)
+        lines = [
+            f"{line:<{width}}   E.164: {e}" if e else line
+            for line, e in zip(lines, e164, strict=True)
+        ]
+    return "\n".join(lines)
+
+
+def _e164_shown(phone: dict) -> str:
+    """A phone's E.164 number for its card line, "" when it reads as typed (+49301234567)
+    or is unknown (a number stored before it was checked)."""
+    e164 = phone.get("e164") or ""
+    typed = "".join(ch for ch in phone["phone"] if ch.isdigit() or ch == "+")
+    return "" if typed == e164 else e164
 
 
 def print_contact(card: dict, fmt: Format) -> None:
@@ -214,6 +232,7 @@ def print_contact(card: dict, fmt: Format) -> None:
     if "emails" in card:
         view["email"] = addresses_text(card["emails"], "email")
         view["phone"] = addresses_text(card["phones"], "phone")
+        view["phone_e164"] = None  # beside each phone now, not the primary's alone
     last = card.get("last_activity")
     if last:
         view["last_interaction"] = f"{display(last['occurred_at'])} ({last['kind']})"

@@ -202,8 +202,10 @@ def edit(
     in one transaction (asks first; scripts pass --yes); changes go before --where.
 
     An empty value ("") or --clear FIELD empties a field. On a contact --email and --phone
-    replace the primary (--clear email removes it: the next one becomes primary); --add-email,
-    --remove-email, --primary-email and the same for phones change the others.
+    replace the primary (with the kind given, work:..., else other; --clear email removes
+    it: the next one becomes primary); --add-email, --remove-email, --primary-email and the
+    same for phones change the others. They all read the contact as its card shows it:
+    removals first, then the new primary, then additions, then --primary-*.
 
     Examples:
 
@@ -281,22 +283,43 @@ def _edit_contact(ref: str, v: dict, output) -> None:
     changes = contact_changes(v)
     for key in ("email", "phone"):  # a kind may go in front: --email work:jm@firma.de
         if changes.get(key):
-            changes[key] = c.kinded([changes[key]], key)[0]
+            changes[key] = _kinded([changes[key]], key, key)[0]
     one = {"primary_email": "email", "primary_phone": "phone"}
     card = contacts.edit_contact(
         contact_id, changes, add_tags=v.get("tag", []),
         remove_tags=v.get("untag", []), fields=c.assignments(v.get("field")),
-        add_emails=c.kinded(v.get("add_email"), "email"),
-        remove_emails=c.kinded(v.get("remove_email"), "email"),
-        add_phones=c.kinded(v.get("add_phone"), "phone"),
-        remove_phones=c.kinded(v.get("remove_phone"), "phone"),
-        **{k: c.kinded([v[k]], f)[0] for k, f in one.items() if v.get(k)},
+        add_emails=_kinded(v.get("add_email"), "email", "add-email"),
+        remove_emails=_kinded(v.get("remove_email"), "email", "remove-email"),
+        add_phones=_kinded(v.get("add_phone"), "phone", "add-phone"),
+        remove_phones=_kinded(v.get("remove_phone"), "phone", "remove-phone"),
+        **{k: _kinded([v[k]], f, k.replace("_", "-"))[0] for k, f in one.items() if v.get(k)},
         now=c.now(),
     )  # fmt: skip
-    company_news(card)
-    c.done(f"Updated contact #{card['id']} {card['name']}.")
+    label = f"contact #{card['id']} {card['name']}"
+    for value in card["already_has"]:
+        c.done(f"{label[0].upper()}{label[1:]} already has {value}.")
+    for value in card["already_primary"]:
+        c.done(f"{value} already is the primary of {label}.")
+    if card["unchanged"]:
+        if not (card["already_has"] or card["already_primary"]):
+            c.done(f"Nothing changed: {label} already is like that.")
+    else:
+        company_news(card)
+        c.done(f"Updated {label}.")
     if output is not None:
         print_contact(card, output)
+
+
+def _kinded(values: list[str] | None, what: str, option: str) -> list[dict]:
+    """Emails or phones as typed, `[KIND:]VALUE` each, an unknown kind named by its option
+    (`remove-phone: unknown kind ...`)."""
+    from crmcli.values import parse_kinded
+
+    out = []
+    for text in values or []:
+        kind, value = parse_kinded(text, field=option)
+        out.append({what: value, "kind": kind})
+    return out
 
 
 def _edit_company(ref: str, v: dict, output) -> None:

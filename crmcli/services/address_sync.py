@@ -27,8 +27,10 @@ def drop_primaries(contact_ids: Sequence[int], *, emails: bool, phones: bool) ->
 
 def set_primary_phone(contact_ids: Sequence[int], phone: str) -> None:
     """Give many contacts the same primary phone (`crm edit --phone X --where ...`): it
-    replaces each one's primary (keeping its kind), or becomes the first one; a copy of it
-    among the others goes."""
+    replaces each one's primary, or becomes the first one; a copy of it among the others
+    goes. It takes the kind given with it, else the kind a new one gets: a primary that was
+    the same number keeps its kind, another number does not inherit the old one's (as
+    addresses.change_addresses does for one contact)."""
     new = clean_phone(phone)
     key = new["e164"]
     for part in _chunks(contact_ids):
@@ -43,8 +45,12 @@ def set_primary_phone(contact_ids: Sequence[int], phone: str) -> None:
             & ~ContactPhone.is_primary
             & (ContactPhone.phone_e164 == key)
         ).execute()
-        ContactPhone.update(phone=new["phone"], phone_e164=key).where(
-            ContactPhone.contact.in_(part) & ContactPhone.is_primary
+        primaries = ContactPhone.contact.in_(part) & ContactPhone.is_primary
+        same = ContactPhone.phone_e164 == key
+        kept = {"kind": new["kind"]} if new["kind_given"] else {}
+        ContactPhone.update(phone=new["phone"], **kept).where(primaries & same).execute()
+        ContactPhone.update(phone=new["phone"], phone_e164=key, kind=new["kind"]).where(
+            primaries & (ContactPhone.phone_e164.is_null() | (ContactPhone.phone_e164 != key))
         ).execute()
         rows = [(cid, new["phone"], key, new["kind"], True, 0) for cid in part if cid not in has]
         if rows:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from crmcli.errors import Conflict, Invalid
 from crmcli.models import EMAIL_KINDS, Contact, ContactEmail, ContactPhone, database_proxy
 from crmcli.services import limits, prepared
-from crmcli.values import address_kind, parse_email, parse_phone
+from crmcli.values import address_kind, email_spellings, parse_email, parse_phone
 
 CHUNK = 500
 
@@ -67,7 +67,11 @@ def phone_key(phone: str | None, e164: str | None) -> str:
 
 
 def _key(entry: dict) -> str:
-    return entry["email_key"] if "email_key" in entry else phone_key(entry["phone"], entry["e164"])
+    if "email_key" in entry:
+        # A stored punycode domain (xn--) is the same address as its Unicode spelling.
+        keys = email_spellings(entry["email_key"])
+        return keys[1] if len(keys) > 1 and "xn--" in keys[0] else keys[0]
+    return phone_key(entry["phone"], entry["e164"])
 
 
 def _one_primary(entries: list[dict]) -> list[dict]:
@@ -109,7 +113,8 @@ def clean_phones(items: Iterable) -> list[dict]:
 
 def check_emails_free(keys: Sequence[str], contact_id: int | None = None) -> None:
     """Conflict when one of these (lower-cased) emails belongs to another contact, naming it."""
-    keys = list(keys)
+    # An internationalised domain may be stored in its other spelling (punycode, xn--).
+    keys = list(dict.fromkeys(k for key in keys for k in email_spellings(key)))
     if not keys:
         return
     # One email (add contact, --add-email): SQL built once per process. 0 is no contact's id.
@@ -309,16 +314,21 @@ def _phones_query(ids):
 
 
 def contact_of_email(email: str) -> int | None:
-    """The contact one of whose emails this is (case ignored), or None."""
-    key = (email or "").strip().lower()
-    rows = prepared.run(
-        "contact_of_email",
-        lambda k: ContactEmail.select(ContactEmail.contact).where(ContactEmail.email_key == k),
-        key,
-    )
+    """The contact one of whose emails this is (case ignored; an internationalised domain in
+    its Unicode or punycode spelling, values.email_spellings), or None."""
+    keys = email_spellings(email)
+    if len(keys) == 1:  # the usual case: SQL built once per process
+        rows = prepared.run(
+            "contact_of_email",
+            lambda k: ContactEmail.select(ContactEmail.contact).where(ContactEmail.email_key == k),
+            keys[0],
+        )
+    else:
+        query = ContactEmail.select(ContactEmail.contact).where(ContactEmail.email_key.in_(keys))
+        rows = list(query.order_by(ContactEmail.contact).limit(1).tuples())
     found = rows[0][0] if rows else None
     if found is None:  # a database whose rows drifted from the copies (see maintenance)
-        found = Contact.select(Contact.id).where(Contact.email_key == key).scalar()
+        found = Contact.select(Contact.id).where(Contact.email_key.in_(keys)).scalar()
     return found
 
 
@@ -350,52 +360,87 @@ def _index(entries: list[dict], key: str) -> int | None:
     return next((i for i, e in enumerate(entries) if _key(e) == key), None)
 
 
-def _replace_primary(entries: list[dict], new: dict | None) -> list[dict]:
-    """The primary replaced by `new` (keeping its kind unless `new` names one); None removes
-    it, and the next in order becomes primary."""
-    rest = [e for e in entries if not e["primary"]]
-    old = next((e for e in entries if e["primary"]), None)
-    if new is None:
-        return _one_primary(rest)
-    if not new["kind_given"] and old is not None:
-        new = {**new, "kind": old["kind"]}
-    return _one_primary([{**new, "primary": True}, *rest])
+def _cleaned(clean, item, field: str) -> dict:
+    """`clean(item)`, its Invalid naming `field` (the option it came with: add-email...)."""
+    try:
+        return clean(item)
+    except Invalid as e:
+        raise Invalid(field, e.why, action=e.action, **e.facts) from None
 
 
 def _apply(
     entries: list[dict], *, replace, add, remove, primary, clean, what: str, name: str
-) -> list[dict]:
-    """One list of a contact's emails or phones after an edit: the primary replaced
-    (`replace`: a value, "" or None to remove it, or the sentinel _KEEP), then `add` added
-    (an existing one takes a kind given with it), `remove` removed (Invalid when the contact
-    has no such one) and `primary` made primary (it must be among them by then)."""
-    if replace is not _KEEP:
-        entries = _replace_primary(entries, clean(replace) if replace not in (None, "") else None)
-    for item in add:
-        new = clean(item)
-        at = _index(entries, _key(new))
-        if at is None:
-            entries = [*entries, {**new, "primary": not entries}]
-        elif new["kind_given"]:
-            entries[at] = {**entries[at], "kind": new["kind"]}
+) -> tuple[list[dict], dict]:
+    """One list of a contact's emails or phones after an edit, every option read against the
+    list as it is (as the card shows it), whatever the order they came in:
+
+    1. `remove` goes (Invalid for one the contact does not have);
+    2. `replace` (a value, "" or None to remove, or the sentinel _KEEP) replaces the primary
+       as shown: the old primary goes, the new one is primary and takes the kind given with
+       it, else the default kind as a new one gets (not the old one's: another number is
+       another line), unless it is the same value typed again;
+    3. `add` is added at the end (one the contact has takes a kind given with it);
+    4. `primary` is made primary (it must be among them by then).
+
+    Returns (the list, {"already": values asked to be added that the contact had as they
+    were, "already_primary": a value made primary that was already})."""
+    keys = [_key(e) for e in entries]
+    old = next((e for e in entries if e["primary"]), None)
+    gone: set[str] = set()
     for item in remove:
-        gone = _as_stored(item, clean, what)
-        at = _index(entries, _key(gone))
+        found = _as_stored(item, clean, what)
+        if _key(found) not in keys:
+            raise Invalid(f"remove-{what}", f"{name} has no {what} {found[what]}")
+        gone.add(_key(found))
+    head: list[dict] = []
+    if replace is not _KEEP:
+        if old is not None:
+            gone.add(_key(old))
+        if replace not in (None, ""):
+            new = _cleaned(clean, replace, what)
+            same = next((e for e in entries if _key(e) == _key(new)), None)
+            if same is not None and not new["kind_given"]:
+                new = {**new, "kind": same["kind"]}  # the same value again: what it was
+            head = [{**new, "primary": True}]
+            gone.add(_key(new))
+    rest = [e for e in entries if _key(e) not in gone]
+    out = _one_primary(head + rest) if head or rest else []
+    notes: dict = {"already": [], "already_primary": []}
+    for item in add:
+        new = _cleaned(clean, item, f"add-{what}")
+        at = _index(out, _key(new))
         if at is None:
-            raise Invalid(f"remove-{what}", f"{name} has no {what} {gone[what]}")
-        entries = _one_primary(entries[:at] + entries[at + 1 :])
+            out = [*out, {**new, "primary": not out}]
+        elif new["kind_given"] and out[at]["kind"] != new["kind"]:
+            out[at] = {**out[at], "kind": new["kind"]}
+        elif _key(new) in keys and _key(new) not in gone:
+            notes["already"].append(out[at][what])
     if primary not in (None, ""):
         chosen = _as_stored(primary, clean, what)
-        at = _index(entries, _key(chosen))
+        at = _index(out, _key(chosen))
+        if at is None and _key(chosen) in gone:
+            raise Invalid(
+                f"primary-{what}", f"{chosen[what]} is both removed and made primary"
+            )  # fmt: skip
         if at is None:
             raise Invalid(
                 f"primary-{what}",
                 f"{name} has no {what} {chosen[what]} (add it first)",
             )
-        if chosen["kind_given"]:
-            entries[at] = {**entries[at], "kind": chosen["kind"]}
-        entries = _one_primary([{**e, "primary": i == at} for i, e in enumerate(entries)])
-    return entries
+        kind_changes = chosen["kind_given"] and out[at]["kind"] != chosen["kind"]
+        if kind_changes:
+            out[at] = {**out[at], "kind": chosen["kind"]}
+        elif out[at]["primary"] and old is not None and _key(old) == _key(out[at]):
+            notes["already_primary"].append(out[at][what])
+        out = _one_primary([{**e, "primary": i == at} for i, e in enumerate(out)])
+    return out, notes
+
+
+def _same(a: list[dict], b: list[dict], fields: tuple[str, ...]) -> bool:
+    """Whether two lists of emails or phones are the same as stored (values, order, kinds)."""
+    return [tuple(e.get(f) for f in fields) for e in a] == [
+        tuple(e.get(f) for f in fields) for e in b
+    ]
 
 
 def _as_stored(item, clean, what: str) -> dict:
@@ -430,27 +475,40 @@ def change_addresses(
     add_phones: Sequence = (),
     remove_phones: Sequence = (),
     primary_phone=None,
-) -> bool:
-    """Edit one contact's emails and phones (see _apply for the order of the steps): `email`
+) -> dict:
+    """Edit one contact's emails and phones (see _apply for how the options combine): `email`
     and `phone` replace the primary ("" or None removes it, the next becomes primary).
-    Call inside the edit's transaction; does not reindex. Whether anything was asked."""
+    Call inside the edit's transaction; does not reindex. Returns {"changed": whether a list
+    changed (nothing is written otherwise), "already": values to add the contact had,
+    "already_primary": values made primary that were}."""
+    notes: dict = {"changed": False, "already": [], "already_primary": []}
     asked_emails = email is not _KEEP or add_emails or remove_emails or primary_email
     asked_phones = phone is not _KEEP or add_phones or remove_phones or primary_phone
     if not (asked_emails or asked_phones):
-        return False
+        return notes
     name = Contact.select(Contact.name).where(Contact.id == contact_id).scalar()
     label = f"contact #{contact_id} {name}"
     emails, phones = _current(contact_id)
     new_emails = new_phones = None
     if asked_emails:
-        new_emails = _apply(
+        new_emails, said = _apply(
             emails, replace=email, add=add_emails, remove=remove_emails, primary=primary_email,
             clean=clean_email, what="email", name=label,
         )  # fmt: skip
+        notes["already"] += said["already"]
+        notes["already_primary"] += said["already_primary"]
+        if _same(new_emails, emails, ("email", "kind", "primary")):
+            new_emails = None
     if asked_phones:
-        new_phones = _apply(
+        new_phones, said = _apply(
             phones, replace=phone, add=add_phones, remove=remove_phones, primary=primary_phone,
             clean=clean_phone, what="phone", name=label,
         )  # fmt: skip
-    set_contact_addresses(contact_id, new_emails, new_phones, reindex=False)
-    return True
+        notes["already"] += said["already"]
+        notes["already_primary"] += said["already_primary"]
+        if _same(new_phones, phones, ("phone", "e164", "kind", "primary")):
+            new_phones = None
+    if new_emails is not None or new_phones is not None:
+        set_contact_addresses(contact_id, new_emails, new_phones, reindex=False)
+        notes["changed"] = True
+    return notes

@@ -294,19 +294,24 @@ def edit_contact(
     the next becomes primary); add_*, remove_* and primary_* work on the others (see
     addresses.change_addresses). A company is resolved like a REF and created only when
     nothing matches (companies.link_company); the card says whether it was
-    (`company_created`)."""
+    (`company_created`). An edit of emails and phones alone that changes nothing (an email
+    the contact has added again) writes nothing, updated_at included: the card says
+    `unchanged`, with the values it `already_has` and `already_primary`."""
     now = now or utcnow()
     changes = dict(changes)
     replace = {k: changes.pop(k) for k in ("email", "phone") if k in changes}
     row = check_change(changes, now)
     with database_proxy.atomic():
         check_stored_consent([contact_id], row)
-        addresses.change_addresses(
+        said = addresses.change_addresses(
             contact_id, email=replace.get("email", addresses.KEEP),
             phone=replace.get("phone", addresses.KEEP), add_emails=add_emails,
             remove_emails=remove_emails, primary_email=primary_email, add_phones=add_phones,
             remove_phones=remove_phones, primary_phone=primary_phone,
         )  # fmt: skip
+        notes = {"already_has": said["already"], "already_primary": said["already_primary"]}
+        if not (said["changed"] or changes or add_tags or remove_tags or fields):
+            return get_contact(contact_id) | notes | {"company_created": False, "unchanged": True}
         created = False
         if "company" in changes:
             row["company"], created = companies.link_company(_text(changes["company"]), now=now)
@@ -326,7 +331,7 @@ def edit_contact(
         search.reindex_contacts([contact_id])
         if add or drop or {"cadence_days", "status"} & set(row):
             cadence.refresh([contact_id])
-    return get_contact(contact_id) | {"company_created": created}
+    return get_contact(contact_id) | notes | {"company_created": created, "unchanged": False}
 
 
 def tag_contact(contact_id: int, names: Iterable[str], *, remove: bool = False) -> dict:

@@ -8,7 +8,7 @@ import re
 
 from crmcli.errors import Ambiguous, Candidate, Invalid, NotFound
 from crmcli.services import prepared
-from crmcli.values import fold, fold_variants
+from crmcli.values import email_spellings, fold, fold_variants
 
 MAX_CANDIDATES = 10
 # Ids are 64-bit signed integers on SQLite and PostgreSQL alike: a bigger number names nothing.
@@ -99,10 +99,15 @@ def resolve(
             raise NotFound(f"no {kind} with email {text}", kind=kind, ref=text)
         return found
     if "@" in text and hasattr(model, "email_key"):
-        rows = prepared.run(
-            f"{kind}_by_email", lambda e: model.select(model.id).where(model.email_key == e),
-            text.lower(),
-        )  # fmt: skip
+        keys = email_spellings(text)  # an IDN domain in its Unicode or punycode spelling
+        if len(keys) == 1:
+            rows = prepared.run(
+                f"{kind}_by_email", lambda e: model.select(model.id).where(model.email_key == e),
+                keys[0],
+            )  # fmt: skip
+        else:
+            query = model.select(model.id).where(model.email_key.in_(keys))
+            rows = list(query.order_by(model.id).limit(1).tuples())
         found = rows[0][0] if rows else None
         if found is None:
             raise NotFound(f"no {kind} with email {text}", kind=kind, ref=text)

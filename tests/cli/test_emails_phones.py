@@ -79,7 +79,7 @@ def test_edit_add_remove_primary(anna):
 def test_edit_email_replaces_the_primary_and_clear_promotes_the_next(anna):
     card = anna("edit", "anna", "--email", "neu@firma.de", "-o", "json").json()
     assert [e["email"] for e in card["emails"]] == ["neu@firma.de", "anna@example.com"]
-    assert card["emails"][0]["kind"] == "work"
+    assert card["emails"][0]["kind"] == "other"  # as a new one gets: not the old one's
     card = anna("edit", "anna", "--clear", "email", "-o", "json").json()
     assert card["email"] == "anna@example.com"
     assert card["emails"] == [{"email": "anna@example.com", "kind": "home", "primary": True}]
@@ -156,3 +156,108 @@ def test_help_documents_the_kinds(crm):
     for flag in ("--add-email", "--remove-email", "--primary-email", "--add-phone",
                  "--remove-phone", "--primary-phone"):  # fmt: skip
         assert flag in out
+
+
+def test_an_idn_email_added_in_punycode_is_a_ref_in_both_spellings(crm):
+    assert crm("add", "contact", "Ümit", "-e", "privat:umit@xn--mller-kva.de").exit_code == 0
+    for ref in ("umit@xn--mller-kva.de", "umit@müller.de"):
+        r = crm("show", ref, "-o", "json")
+        assert r.exit_code == 0, r.stderr
+        assert r.json()["email"] == "umit@müller.de"
+    r = crm("add", "contact", "Zweit", "-e", "umit@müller.de")
+    assert r.exit_code == 1 and "already belongs to contact #1" in r.stderr
+
+
+@pytest.fixture
+def carl(crm):
+    r = crm(
+        "add", "contact", "Carl", "-e", "c1@x.de", "-e", "c2@x.de", "-p", "handy:0171 1234567",
+        "-p", "030 1234567",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    return crm
+
+
+def test_a_replaced_primary_phone_takes_the_kind_given_else_none_of_the_old(carl):
+    card = carl("edit", "carl", "--phone", "040 999999", "-o", "json").json()
+    assert card["phones"][0] == {
+        "phone": "040 999999", "e164": "+4940999999", "kind": "other", "primary": True
+    }  # fmt: skip
+    assert "040 999999 (mobile" not in carl("show", "carl").stdout
+    card = carl("edit", "carl", "--phone", "privat:040 888888", "-o", "json").json()
+    assert card["phones"][0]["kind"] == "home"
+    # The same number typed again keeps what it was.
+    card = carl("edit", "carl", "--phone", "+49 40 888888", "-o", "json").json()
+    assert card["phones"][0]["kind"] == "home"
+
+
+def test_edit_options_act_on_the_contact_as_shown(carl):
+    carl("edit", "carl", "--primary-email", "c2@x.de")
+    r = carl("edit", "carl", "--email", "new@x.de", "--remove-email", "c2@x.de", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert [(e["email"], e["primary"]) for e in r.json()["emails"]] == [
+        ("new@x.de", True),
+        ("c1@x.de", False),
+    ]
+    # The primary removed and replaced at once, with an addition: c1 stays.
+    r = carl(
+        "edit", "carl", "--remove-email", "new@x.de", "--email", "n2@x.de", "--add-email",
+        "c3@x.de", "-o", "json",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert [e["email"] for e in r.json()["emails"]] == ["n2@x.de", "c1@x.de", "c3@x.de"]
+    r = carl("edit", "carl", "--primary-email", "c1@x.de", "--remove-email", "c1@x.de")
+    assert r.exit_code == 1 and "both removed and made primary" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--remove-phone", "abc"), ("--add-phone", "abc"), ("--primary-phone", "abc"),
+        ("--add-phone", "foo:030 123456"), ("--remove-email", "foo:a@b.de"),
+        ("--add-email", "nope"), ("--primary-email", "work:nope"),
+    ],
+)  # fmt: skip
+def test_an_error_names_the_option_given(carl, option, value):
+    r = carl("edit", "carl", option, value)
+    assert r.exit_code in (1, 2)
+    assert r.stderr.startswith(f"crm: error: {option[2:]}: "), r.stderr
+
+
+def test_adding_an_email_the_contact_has_changes_nothing_and_says_so(carl):
+    before = carl("show", "carl", "-o", "json").json()
+    r = carl("edit", "carl", "--add-email", "C1@x.de", "--add-phone", "+49 171 1234567")
+    assert r.exit_code == 0, r.stderr
+    assert "Contact #1 Carl already has c1@x.de." in r.stdout + r.stderr
+    assert "Contact #1 Carl already has 0171 1234567." in r.stdout + r.stderr
+    assert "Updated" not in r.stdout + r.stderr
+    assert carl("show", "carl", "-o", "json").json() == before
+    r = carl("edit", "carl", "--primary-email", "c1@x.de")
+    assert "c1@x.de already is the primary of contact #1 Carl." in r.stdout + r.stderr
+    assert carl("show", "carl", "-o", "json").json()["updated_at"] == before["updated_at"]
+    # With a real change beside it, the contact is updated.
+    r = carl("edit", "carl", "--add-email", "c1@x.de", "--add-email", "c9@x.de", "-o", "json")
+    assert "already has c1@x.de" in r.stderr + r.stdout and "Updated contact #1" in r.stderr
+    assert [e["email"] for e in r.json()["emails"]] == ["c1@x.de", "c2@x.de", "c9@x.de"]
+
+
+def test_the_card_shows_each_phones_e164_beside_it(carl):
+    carl("edit", "carl", "--add-phone", "+4989123456")
+    out = carl("show", "carl").stdout
+    assert "Phone:   0171 1234567 (mobile, primary)   E.164: +491717654321" not in out
+    lines = [line for line in out.splitlines() if "E.164" in line or "+4989123456" in line]
+    assert lines == [
+        "Phone:   0171 1234567 (mobile, primary)   E.164: +491711234567",
+        "         030 1234567 (other)              E.164: +49301234567",
+        "         +4989123456 (other)",  # typed as E.164: nothing to add
+    ]
+    assert "\nE.164:" not in out  # no line of the primary's alone
+    assert carl("show", "carl", "-o", "json").json()["phone_e164"] == "+491711234567"
+
+
+def test_the_card_fits_80_columns_with_e164_beside_each_phone(carl):
+    carl("edit", "carl", "--add-phone", "work:+49 (0)89 7654321")
+    r = carl("show", "carl", env={"COLUMNS": "80"})
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+    (line,) = [line for line in r.stdout.splitlines() if "(0)89" in line]
+    assert line.split() == ["+49", "(0)89", "7654321", "(work)", "E.164:", "+49897654321"]

@@ -126,10 +126,15 @@ def test_removing_the_primary_promotes_the_next(db):
     assert _copies(cid)[:2] == (None, None)
 
 
-def test_email_change_replaces_the_primary_keeping_its_kind(db):
+def test_email_change_replaces_the_primary_taking_the_kind_given(db):
     cid = _anna()["id"]
     card = contacts.edit_contact(cid, {"email": "neu@firma.de"})
+    # Another address is no copy of the old one: the kind a new one gets, not the old one's.
+    assert card["emails"][0] == {"email": "neu@firma.de", "kind": "other", "primary": True}
+    card = contacts.edit_contact(cid, {"email": {"email": "neu@firma.de", "kind": "work"}})
     assert card["emails"][0] == {"email": "neu@firma.de", "kind": "work", "primary": True}
+    card = contacts.edit_contact(cid, {"email": "neu@firma.de"})  # the same again: kept
+    assert card["emails"][0]["kind"] == "work"
     assert [e["email"] for e in card["emails"]] == ["neu@firma.de", "anna@example.com"]
     # a secondary given as the new primary moves up (with its own kind), not added twice
     card = contacts.edit_contact(cid, {"email": "anna@example.com"})
@@ -386,3 +391,56 @@ def test_a_stored_phone_that_no_longer_parses_can_still_be_removed(db):
     assert [p["phone"] for p in card["phones"]] == ["030 1234567"]
     with pytest.raises(Invalid, match="no phone Zentrale 13"):
         contacts.edit_contact(cid, {}, remove_phones=["Zentrale 13"])
+
+
+def test_an_idn_email_is_found_in_either_spelling(db):
+    card = contacts.add_contact("Ümit", emails=[{"email": "umit@xn--mller-kva.de", "kind": "home"}])
+    assert card["email"] == "umit@müller.de"
+    for ref in ("umit@xn--mller-kva.de", "UMIT@Müller.de", "umit@müller.de"):
+        assert contacts.resolve_contact(ref) == card["id"], ref
+    with pytest.raises(Conflict):
+        contacts.add_contact("Zweiter", email="umit@müller.de")
+
+
+def test_a_stored_punycode_email_is_found_by_its_unicode_spelling(db):
+    card = contacts.add_contact("Alt", email="alt@example.de")
+    # Data written before emails were normalised (or by another program): punycode stored.
+    ContactEmail.update(email="alt@xn--mller-kva.de", email_key="alt@xn--mller-kva.de").execute()
+    Contact.update(email="alt@xn--mller-kva.de", email_key="alt@xn--mller-kva.de").execute()
+    assert contacts.resolve_contact("alt@müller.de") == card["id"]
+    assert contacts.resolve_contact("ALT@xn--mller-kva.de") == card["id"]
+    with pytest.raises(Conflict):
+        contacts.add_contact("Neu", email="alt@müller.de")
+    # It can be removed in the Unicode spelling too.
+    edited = contacts.edit_contact(card["id"], {}, remove_emails=["alt@müller.de"])
+    assert edited["emails"] == []
+
+
+def test_an_address_edit_that_changes_nothing_writes_nothing(db):
+    card = _anna()
+    later = NOW.replace(year=NOW.year + 1)
+    same = contacts.edit_contact(
+        card["id"], {}, add_emails=["ANNA@example.com"], add_phones=["+49 30 1234567"], now=later
+    )
+    assert same["unchanged"] and same["updated_at"] == card["updated_at"]
+    assert same["already_has"] == ["anna@example.com", "030 1234567"]
+    # A kind given with it is a change.
+    changed = contacts.edit_contact(
+        card["id"], {}, add_emails=[{"email": "anna@example.com", "kind": "other"}], now=later
+    )
+    assert not changed["unchanged"] and changed["already_has"] == []
+    assert changed["emails"][1]["kind"] == "other" and changed["updated_at"] != card["updated_at"]
+
+
+def test_bulk_phone_replaces_the_primary_with_the_kind_a_new_one_gets(db):
+    a = contacts.add_contact("Mo", phones=[{"phone": "0171 5555555", "kind": "mobile"}],
+                             status="lead")["id"]  # fmt: skip
+    b = contacts.add_contact("Li", phones=[{"phone": "+49 40 7777777", "kind": "work"}],
+                             status="lead")["id"]  # fmt: skip
+    bulk.edit("contact", {"status": "lead"}, {"phone": "040 7777777"})
+    # Another number is no mobile because the old one was; the same number keeps its kind.
+    assert contacts.get_contact(a)["phones"][0]["kind"] == "other"
+    assert contacts.get_contact(b)["phones"][0] == {
+        "phone": "040 7777777", "e164": "+49407777777", "kind": "work", "primary": True
+    }  # fmt: skip
+    assert maintenance.check() == []
