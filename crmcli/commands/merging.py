@@ -226,17 +226,18 @@ def _describe(plan: dict) -> None:
     lines = [f"Merging {kind} {names} into #{keep['id']} {keep['name']}:"]
     for conflict in plan["conflicts"]:
         field = conflict["field"]
-        others = "; ".join(f"#{o['id']} has {display(o['value'])}" for o in conflict["others"])
+        others = "; ".join(f"#{o['id']} has {_shown(o['value'])}" for o in conflict["others"])
         hint = conflict["others"][0]["id"]
+        verb = "fills" if conflict.get("filled") else "keeps"
         lines.append(
-            f"  {field}: keeps {display(conflict['kept'])} (#{conflict['kept_from']}); {others}"
+            f"  {field}: {verb} {_shown(conflict['kept'])} (#{conflict['kept_from']}); {others}"
             f"  [--take {field}={hint}]"
         )
     for fill in plan["filled"]:
         source = f" from #{fill['from']}" if fill["from"] is not None else " (joined)"
-        lines.append(f"  {fill['field']}: {_short(display(fill['value']))}{source}")
+        lines.append(f"  {fill['field']}: {_short(_shown(fill['value']))}{source}")
     for choice in plan["chosen"]:
-        lines.append(f"  {choice['field']}: {display(choice['value'])} (chosen, #{choice['from']})")
+        lines.append(f"  {choice['field']}: {_shown(choice['value'])} (chosen, #{choice['from']})")
     moves = [plural(n, _NOUNS.get(k, k)) for k, n in plan["moves"].items() if n]
     if moves:
         lines.append(f"  moves {', '.join(moves)}")
@@ -257,6 +258,18 @@ _NOUNS = {
     "emails": "email", "phones": "phone", "activities": "activity", "tasks": "task",
     "deals": "deal", "tags": "tag", "contacts": "contact",
 }  # fmt: skip
+
+
+def _shown(value) -> str:
+    """A plan's value for a person. A date is a birthday here, written as a birthday without
+    a year is (24.12.1980 beside 24.12., not 1980-12-24 beside 24.12.)."""
+    from datetime import date
+
+    from crmcli.output import display
+
+    if isinstance(value, date) and not hasattr(value, "shown"):
+        return f"{value.day:02d}.{value.month:02d}.{value.year}"
+    return display(value)
 
 
 def _short(text: str) -> str:

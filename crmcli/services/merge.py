@@ -77,10 +77,10 @@ def _empty(value: Any) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
+    """Whether two values need no choice: blanks around a text aside, they are spelled the
+    same. Köln and Koeln fold alike for a search, but the user may prefer one spelling."""
     if isinstance(a, str) and isinstance(b, str):
-        from crmcli.services.search import same_text
-
-        return same_text(a, b)
+        return a.strip() == b.strip()
     return a == b
 
 
@@ -134,10 +134,12 @@ class _Plan:
             if others:
                 source, value = others[0]
                 self.values[field] = value
-                self.filled.append({"field": field, "value": show(value), "from": source})
                 differing = [(r, v) for r, v in others[1:] if not _same(v, value)]
-                if differing:
-                    self.conflicts.append(self._conflict(field, source, value, differing, show))
+                if differing:  # one entry: what fills the field, and the alternatives
+                    conflict = self._conflict(field, source, value, differing, show)
+                    self.conflicts.append({**conflict, "filled": True})
+                else:
+                    self.filled.append({"field": field, "value": show(value), "from": source})
                 return value
             return kept
         differing = [(r, v) for r, v in others if not _same(v, kept)]
@@ -146,11 +148,14 @@ class _Plan:
         return kept
 
     def _conflict(self, field, source, value, differing, show) -> dict:
+        """A field the records differ in: `kept` (from `kept_from`), the `others`' values;
+        `filled` is True when the survivor had none and `kept` fills it."""
         return {
             "field": field,
             "kept": show(value),
             "kept_from": source,
             "others": [{"id": rid, "value": show(v)} for rid, v in differing],
+            "filled": False,
         }
 
     def result(self, **extra) -> dict:
@@ -270,6 +275,8 @@ def _contact_plan(records: list, choose, now: datetime) -> tuple[_Plan, dict]:
         if field == "company":
             plan.decide(field, values, choice, show=firms.get)
         elif field == "birthday":
+            if choice is None:
+                values = _fuller_birthdays(values)
             plan.decide(field, values, choice, show=birthday_value)
         elif field == "notes" and choice is None:
             _notes(plan, values)
@@ -306,6 +313,19 @@ def _contact_plan(records: list, choose, now: datetime) -> tuple[_Plan, dict]:
     others = ids[1:]
     moves = _contact_moves(keep.id, others)
     return plan, {"consent": consent, "moves": moves, "primaries": primaries}
+
+
+def _fuller_birthdays(values: dict[int, Any]) -> dict[int, Any]:
+    """A birthday without a year that another record has with its year (the same day) tells
+    nothing more: it counts as empty, so the full date fills the survivor's instead of the
+    year being lost (24.12. and 24.12.1980 are 24.12.1980)."""
+    from crmcli.values import NO_YEAR
+
+    days = {(v.month, v.day) for v in values.values() if v is not None and v.year != NO_YEAR}
+    return {
+        rid: None if v is not None and v.year == NO_YEAR and (v.month, v.day) in days else v
+        for rid, v in values.items()
+    }
 
 
 def _notes(plan: _Plan, values: dict[int, Any]) -> None:

@@ -117,3 +117,26 @@ def test_merge_companies(crm):
     card = crm("show", "company", "1", "-o", "json").json()
     assert card["domain"] == "mueller-bau.de"
     assert crm("show", "1", "-o", "json").json()["company"] == "Müller Bau GmbH"
+
+
+def test_a_field_filled_while_others_differ_is_listed_once(crm):
+    crm("add", "contact", "Yb One")
+    crm("add", "contact", "Yb Two", "--city", "Bonn", "--birthday", "24.12.")
+    crm("add", "contact", "Yb Three", "--city", "Köln", "--birthday", "24.12.1980")
+    r = crm("merge", "1", "2", "3", "--dry-run")
+    assert r.exit_code == 0, r.stderr
+    city = [line for line in r.stderr.splitlines() if line.startswith("  city:")]
+    assert city == ["  city: fills Bonn (#2); #3 has Köln  [--take city=3]"]
+    assert "  birthday: 24.12.1980 from #3" in r.stderr.splitlines()  # the year is not lost
+    plan = crm("merge", "1", "2", "3", "--dry-run", "-o", "json").json()
+    assert [f["field"] for f in plan["filled"]] == ["birthday"]
+    assert [(c["field"], c["filled"]) for c in plan["conflicts"]] == [
+        ("name", False), ("city", True),
+    ]  # fmt: skip
+
+
+def test_birthdays_are_written_alike_in_a_plan(crm):
+    crm("add", "contact", "Yb One", "--birthday", "24.12.")
+    crm("add", "contact", "Yb Two", "--birthday", "23.12.1981")
+    r = crm("merge", "1", "2", "--dry-run")
+    assert "birthday: keeps 24.12. (#1); #2 has 23.12.1981  [--take birthday=2]" in r.stderr
