@@ -157,6 +157,14 @@ def merge(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Merge records that share no email, phone or similar name (refused without "
+            "it: most likely a mistyped id).",
+        ),
+    ] = False,
     yes: c.YesOpt = False,
     output: c.ResultOpt = None,
 ) -> None:
@@ -186,10 +194,22 @@ def merge(
         from crmcli.services.contacts import resolve_contact as resolve
 
         run = service.merge_contacts
+    kind = "company" if company else "contact"
     keep_id = resolve(keep)
     other_ids = [resolve(ref) for ref in others]
+    _already_merged(kind, [keep, *others], [keep_id, *other_ids])
     plan = run(keep_id, other_ids, choose=chosen, dry_run=True, now=c.now())
     _describe(plan)
+    if plan["unrelated"] and not force:
+        from crmcli.errors import Invalid
+
+        labels = {plan["keep"]["id"]: plan["keep"]["name"]}
+        labels |= {r["id"]: r["name"] for r in plan["merged"]}
+        why = service.unrelated_reason(kind, keep_id, plan["unrelated"], labels)
+        hint = _other_kind_hint(kind, plan["unrelated"])
+        if not dry_run:
+            raise Invalid("merge", f"{why}{hint}; pass --force if they are")
+        c.done(f"Warning: {why}{hint}; merging needs --force.")
     if dry_run:
         c.done("Nothing changed (--dry-run).")
     else:
@@ -200,7 +220,7 @@ def merge(
             f"(the merged {'records are' if len(other_ids) > 1 else 'record is'} deleted)?",
             yes=yes,
         )
-        plan = run(keep_id, other_ids, choose=chosen, now=c.now())
+        plan = run(keep_id, other_ids, choose=chosen, force=force, now=c.now())
         c.done(f"Merged {names} into {kind} #{keep_id} {plan['keep']['name']}.")
     if output in (c.Format.json, c.Format.jsonl):  # the plan (or result) as one object
         from crmcli.output import render_record
@@ -215,10 +235,37 @@ def merge(
         render_rows(rows, CONFLICT_COLUMNS, output)
 
 
+def _already_merged(kind: str, refs_given: list[str], ids: list[int]) -> None:
+    """An id given that was merged away names its survivor; when that is another record
+    given too, say so rather than that a record cannot be merged into itself."""
+    from crmcli.errors import Invalid
+    from crmcli.services import refs
+
+    for ref, rid in zip(refs_given, ids, strict=True):
+        if ids.count(rid) < 2 or not refs.is_id(ref):
+            continue
+        given = refs.parse_id(ref, kind=kind)
+        if given != rid and refs.survivor(kind, given) == rid:
+            raise Invalid("merge", f"{kind} #{given} was already merged into #{rid}")
+
+
+def _other_kind_hint(kind: str, ids: list[int]) -> str:
+    """When an id was merged away as a company (or contact), --company may be what was
+    meant: say so."""
+    from crmcli.services import refs
+
+    other = "company" if kind == "contact" else "contact"
+    flag = "with --company" if other == "company" else "without --company"
+    for rid in ids:
+        survivor = refs.survivor(other, rid)
+        if survivor is not None:
+            return f" (#{rid} was a {other} merged into #{survivor}: meant {flag}?)"
+    return ""
+
+
 def _describe(plan: dict) -> None:
     """What the merge does, for a person (stderr): conflicts with the --take that picks the
     other value, fields filled, what moves, the consent."""
-    from crmcli.output import display
     from crmcli.values import plural
 
     kind, keep = plan["kind"], plan["keep"]

@@ -317,7 +317,7 @@ def test_a_birthday_with_its_year_beats_the_same_day_without(db):
     # the survivor's own yearless birthday is completed too, and no conflict is reported
     keep2 = add("Zc One", birthday=XMAS)
     other = add("Zc Two", birthday=date(1980, 12, 24))
-    plan = merge.merge_contacts(keep2, [other], now=NOW)
+    plan = merge.merge_contacts(keep2, [other], now=NOW, force=True)
     assert "birthday" not in {c["field"] for c in plan["conflicts"]}
     assert str(contacts.get_contact(keep2)["birthday"]) == "1980-12-24"
     # a different day stays a conflict the survivor wins
@@ -325,3 +325,27 @@ def test_a_birthday_with_its_year_beats_the_same_day_without(db):
     other = add("Xd Two", birthday=date(1980, 12, 23))
     plan = merge.merge_contacts(keep3, [other], dry_run=True, now=NOW)
     assert "birthday" in {c["field"] for c in plan["conflicts"]}
+
+
+def test_unrelated_records_merge_only_when_forced(db):
+    keep = add("Anna Berg", email="anna@berg.de")
+    stranger = add("Xaver Yilmaz", phone="030 1234567")
+    other = add("Tom Koch", phone="+49 30 1234567")  # tied to the stranger, not to Anna
+    plan = merge.merge_contacts(keep, [stranger, other], dry_run=True, now=NOW)
+    assert plan["unrelated"] == [stranger, other]
+    with pytest.raises(Invalid, match="no sign that contact #2 Xaver Yilmaz, #3 Tom Koch"):
+        merge.merge_contacts(keep, [stranger, other], now=NOW)
+    assert Contact.select().count() == 3
+    # a second email of the stranger's that is Anna's (Gmail spelling aside) ties them all
+    ContactEmail.insert(contact=other, email="x@y.de", email_key="anna@berg.de ").execute()
+    assert merge.merge_contacts(keep, [stranger, other], dry_run=True)["unrelated"] == []
+    merge.merge_contacts(keep, [stranger], now=NOW, force=True)
+    assert Contact.select().count() == 2
+
+
+def test_a_shared_phone_or_a_similar_name_is_enough(db):
+    keep = add("Anna Berg", phone="030 1234567")
+    other = add("Xaver Yilmaz", phone="+49 30 1234567")
+    alike = add("Anne Berg")
+    plan = merge.merge_contacts(keep, [other, alike], dry_run=True, now=NOW)
+    assert plan["unrelated"] == []
