@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from peewee import fn
 
@@ -252,6 +252,10 @@ _GERMAN = str.maketrans(
 # Schmidt/Schmitt 91, Christoph/Christof Meier/Meyer 83, Ute Roth/Uta Rot 80), names that only
 # share codes score far less (Stein/Haas 48, Jan Meier/Johann Meyer 76).
 NAME_MIN = 80
+# A long surname alone would carry a pair over NAME_MIN (Ella Schmidt, Ilja Schmidt: 83):
+# each word must also be like its counterpart (Meier/Maier 80, Anna/Anne 75, Ute/Uta 67,
+# Kai/Kay 67) where different first names are not (Ella/Ilja 50, Ilka/Elke 50, Uli/Ole 33).
+WORD_MIN = 60
 
 
 @functools.lru_cache(maxsize=65536)  # namesakes are common: fold each name once
@@ -289,21 +293,42 @@ def _ratio(a: str, b: str) -> int:
     return round(max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)))
 
 
+def _words_alike(a: str, b: str) -> bool:
+    """Whether each word of one processed name is like a word of the other (WORD_MIN), the
+    words taken in their order or in alphabetical order (Meier Hans = Hans Maier). Names of
+    different lengths (a middle name, a double name) are left to the whole-name score."""
+    from rapidfuzz import fuzz
+
+    wa, wb = a.split(), b.split()
+    if len(wa) != len(wb) or len(wa) < 2:
+        return True
+    return any(
+        all(fuzz.ratio(x, y) >= WORD_MIN for x, y in zip(one, two, strict=True))
+        for one, two in ((wa, wb), (sorted(wa), sorted(wb)), (wa, wb[::-1]))
+    )
+
+
+def _alike(a: str, b: str, score: int) -> bool:
+    return score >= NAME_MIN and (score == 100 or _words_alike(a, b))
+
+
 def name_score(a: str, b: str, *, company: bool = False) -> int:
     """How alike two names are, 0-100 (the score find_duplicates gives a pair)."""
     return _ratio(_text(a, company), _text(b, company))
 
 
 def similar_names(a: str, b: str, *, company: bool = False) -> bool:
-    """Whether two names are alike enough to be one person's (or firm's) written twice."""
-    return name_score(a, b, company=company) >= NAME_MIN
+    """Whether two names are alike enough to be one person's (or firm's) written twice:
+    NAME_MIN as a whole and each word like its counterpart."""
+    ta, tb = _text(a, company), _text(b, company)
+    return _alike(ta, tb, _ratio(ta, tb))
 
 
 def _sound_pairs(
     blocks: Iterable[list[int]], names: dict[int, str], company: bool, bit: int
-) -> Iterator[tuple[int, int, int, int]]:
+) -> Iterator[tuple[int, int, int, int, bool]]:
     """Inside each block of names that sound alike, the pairs whose names are also written
-    alike (NAME_MIN), as (id, id, bit, score): records with the same written name pair at
+    alike (NAME_MIN), as (id, id, bit, score, True): records with the same written name pair at
     once, the distinct spellings of a block are compared with each other."""
     for ids in blocks:
         spellings: dict[str, list[int]] = {}
@@ -312,55 +337,43 @@ def _sound_pairs(
                 spellings.setdefault(_text(names[rid], company), []).append(rid)
         for same in spellings.values():
             for rid in same[1:]:
-                yield same[0], rid, bit, 100
+                yield same[0], rid, bit, 100, True
         texts = list(spellings)
         for i, a in enumerate(texts):
             for b in texts[i + 1 :]:
                 score = _ratio(a, b)
-                if score >= NAME_MIN:
-                    yield spellings[a][0], spellings[b][0], bit, score
+                if _alike(a, b, score):
+                    yield spellings[a][0], spellings[b][0], bit, score, True
 
 
-def _grouped(edges: list[tuple[int, int, int, int]]) -> list[tuple[list[int], list]]:
-    """Groups from pairs (id, id, bit, score), each with the pairs inside it. Pairs whose
-    names are alike (NAME_MIN: by sound, or an email or phone shared by names written alike)
-    make the core of a group. An email or phone shared by names not alike (an office number,
-    a family's address) still pairs its records and brings a record that is in no group yet
-    along, but it does not chain two groups into one: such a pair between two groups is a
-    group of its own."""
-    parts = _Components()
-    weak = []
-    for edge in edges:
-        if edge[3] >= NAME_MIN:
-            parts.join(edge[:2], edge[2])
-        else:
-            weak.append(edge)
-    cores = {parts.find(rid) for rid in parts.parent}  # roots of groups with a strong pair
-    across = []
-    for edge in weak:
-        a, b = edge[:2]
-        ra, rb = parts.find(a), parts.find(b)
-        if ra == rb:
-            continue
-        if ra in cores and rb in cores:
-            across.append(edge)
-            continue
-        parts.join((a, b), edge[2])
-        if ra in cores or rb in cores:
-            cores.add(parts.find(a))
-    apart = _Components()
-    across_set = set(across)
-    for edge in across:
-        apart.join(edge[:2], edge[2])
+def _grouped(edges: list[tuple[int, int, int, int, bool]]) -> list[tuple[list[int], list]]:
+    """Groups from pairs (id, id, bit, score, names alike), each with the pairs inside it.
+    Pairs whose names are alike (by sound, or an email or phone shared by names written alike)
+    make groups. An email or phone shared by names not alike (an office line, a family's
+    address, a typo) is evidence about those two records only: inside a group it adds its
+    reason, between records of different groups (or none) it makes a group of its own, so
+    it never pulls a stranger into a group of namesakes (nor chains two groups into one)."""
+    strong, weak = _Components(), _Components()
+    for a, b, bit, _, alike in edges:
+        if alike:
+            strong.join((a, b), bit)
+
+    def together(a: int, b: int) -> bool:
+        return a in strong.parent and b in strong.parent and strong.find(a) == strong.find(b)
+
     inside: dict[tuple[int, int], list] = {}  # (which, root) -> its pairs
+    apart = []
     for edge in edges:
-        if edge in across_set:
-            inside.setdefault((1, apart.find(edge[0])), []).append(edge)
+        if edge[4] or together(edge[0], edge[1]):
+            inside.setdefault((0, strong.find(edge[0])), []).append(edge)
         else:
-            inside.setdefault((0, parts.find(edge[0])), []).append(edge)
+            weak.join(edge[:2], edge[2])
+            apart.append(edge)
+    for edge in apart:
+        inside.setdefault((1, weak.find(edge[0])), []).append(edge)
     out = []
     for group_edges in inside.values():
-        ids = sorted({rid for a, b, _, _ in group_edges for rid in (a, b)})
+        ids = sorted({rid for edge in group_edges for rid in edge[:2]})
         out.append((ids, group_edges))
     return out
 
@@ -391,13 +404,13 @@ def find_duplicates(
     company = kind == "company"
     names: dict[int, str] = {}
     model = Contact if kind == "contact" else Company
-    finders = {}
-    if kind == "contact":
-        finders |= {"email": _contact_emails, "phone": _contact_phones}
-    else:
-        finders |= {"domain": _company_domains, "phone": _company_phones}
+    finders: dict[str, Callable[[], Iterator[list[int]]]] = (
+        {"email": _contact_emails, "phone": _contact_phones}
+        if kind == "contact"
+        else {"domain": _company_domains, "phone": _company_phones}
+    )
     bits = {key: 1 << n for n, key in enumerate(REASONS)}
-    edges: list[tuple[int, int, int, int]] = []
+    edges: list[tuple[int, int, int, int, bool]] = []
     firm: list[tuple[int, int, int]] = []
     for key in keys:
         if key == "name":
@@ -414,12 +427,14 @@ def find_duplicates(
                 for rid in (a, b):
                     if rid not in texts:
                         texts[rid] = _text(names[rid], company)
-                edges.append((a, b, bit, _ratio(texts[a], texts[b])))
+                score = _ratio(texts[a], texts[b])
+                alike = _alike(texts[a], texts[b], score)
+                edges.append((a, b, bit, score, alike))
     scored = []
     for ids, group_edges in _grouped(edges):
         reasons: dict[int, int] = {}
         best: dict[int, int] = {}
-        for a, b, bit, score in group_edges:
+        for a, b, bit, score, _ in group_edges:
             for rid in (a, b):
                 reasons[rid] = reasons.get(rid, 0) | bit
                 if score > best.get(rid, -1):

@@ -135,12 +135,15 @@ def test_companies_by_sound_domain_and_phone(db):
     keyed()
     found = list(dedupe.find_duplicates(kind="company"))
     members = [[m["id"] for m in g["members"]] for g in found]
-    assert sorted(members) == sorted([[a, b, c], [d, e]])
-    first = next(g for g in found if g["members"][0]["id"] == a)
-    assert first["reasons"] == ["same domain", "sounds alike"]
+    # MB Holding shares the domain but not the name: a group of its own with Müller Bau
+    assert sorted(members) == sorted([[a, b], [a, c], [d, e]])
+    first = next(g for g in found if g["ids"] == [a, b])
+    assert first["reasons"] == ["sounds alike"]
+    assert next(g for g in found if g["ids"] == [a, c])["reasons"] == ["same domain"]
     assert first["kind"] == "company"
     assert {m["id"]: m["score"] for m in first["members"]}[b] >= 80  # legal form aside
     assert groups(kind="company", by=["domain"]) == [["Müller Bau GmbH", "MB Holding"]]
+    assert groups(kind="company", by=["domain", "name"])[0] == ["Müller Bau GmbH", "Mueller Bau"]
 
 
 def test_no_duplicates_is_an_empty_result(db):
@@ -198,10 +201,12 @@ def test_groups_do_not_chain_through_a_weak_link(db):
     assert sorted(found) == [(j1, j2), (j1, h1), (h1, h2)]
     assert found[(j1, h1)]["reasons"] == ["same phone"]
     assert found[(j1, j2)]["reasons"] == ["sounds alike"]
-    # a record in no group yet comes along with the group it shares a number with
+    # nor is a stranger pulled into a group of namesakes by a number: the numbers shared by
+    # unlike names are a group of their own, to be looked at apart
     loner = add("Xaver Yilmaz", phone="0171 2222222")
     found = {tuple(g["ids"]): g for g in dedupe.find_duplicates()}
-    assert (h1, h2, loner) in found
+    assert sorted(found) == [(j1, j2), (j1, h1, loner), (h1, h2)]
+    assert found[(j1, h1, loner)]["reasons"] == ["same phone"]
 
 
 def test_min_score_looks_at_the_best_pair_not_the_weakest_member(db):
@@ -212,3 +217,17 @@ def test_min_score_looks_at_the_best_pair_not_the_weakest_member(db):
     [group] = dedupe.find_duplicates(min_score=90)
     assert group["score"] == dedupe.name_score("Katharina Schmidt", "Katarina Schmitt") >= 90
     assert [m["score"] for m in group["members"]][:2] == [group["score"]] * 2
+
+
+def test_a_long_surname_does_not_carry_unlike_first_names(db):
+    """Ella Schmidt and Ilja Schmidt score 83 as a whole (the surname), but Ella and Ilja
+    are not one name: each word must be like its counterpart too."""
+    assert dedupe.name_score("Ella Schmidt", "Ilja Schmidt") >= dedupe.NAME_MIN
+    assert not dedupe.similar_names("Ella Schmidt", "Ilja Schmidt")
+    assert dedupe.similar_names("Schmidt, Anna", "Anne Schmitt")  # word order aside
+    add("Ella Schmidt")
+    add("Ilja Schmidt")
+    add("Elli Schmidt")
+    add("Ella Schmid")
+    keyed()
+    assert groups(by=["name"]) == [["Ella Schmidt", "Elli Schmidt", "Ella Schmid"]]
