@@ -11,17 +11,21 @@ from crmcli.commands import common as c
 from crmcli.env import current
 from crmcli.output import Column, render_rows
 
+# On a narrow terminal the evidence a person checks a group by (email, phone) stays longest;
+# the company goes first, then the reason (the email and phone columns show it), then the
+# score. The name may shrink to 16 and a long email to 24 (cut at its end, the start that
+# tells people apart stays) so that both fit beside it at 80.
 CONTACT_COLUMNS = (
     Column("group", "Group", "right", keep=True), Column("id", "Id", "right"),
-    Column("name", "Name", min_width=20), Column("email", "Email", keep=True, drop=2),
-    Column("phone", "Phone", drop=3), Column("company", "Company", drop=4),
-    Column("reason", "Reason", min_width=12), Column("score", "Score", "right"),
+    Column("name", "Name", min_width=16), Column("email", "Email", min_width=24, drop=2),
+    Column("phone", "Phone", keep=True, drop=3), Column("company", "Company", drop=6),
+    Column("reason", "Reason", min_width=24, drop=5), Column("score", "Score", "right", drop=4),
 )  # fmt: skip
 COMPANY_COLUMNS = (
     Column("group", "Group", "right", keep=True), Column("id", "Id", "right"),
-    Column("name", "Name", min_width=20), Column("domain", "Domain", drop=2),
-    Column("phone", "Phone", drop=3), Column("city", "City", drop=4),
-    Column("reason", "Reason", min_width=12), Column("score", "Score", "right"),
+    Column("name", "Name", min_width=16), Column("domain", "Domain", min_width=24, drop=2),
+    Column("phone", "Phone", keep=True, drop=3), Column("city", "City", drop=6),
+    Column("reason", "Reason", min_width=24, drop=5), Column("score", "Score", "right", drop=4),
 )  # fmt: skip
 
 
@@ -108,11 +112,12 @@ def dedupe(
         what = "companies" if companies else "contacts"
         sys.stderr.write(f"No duplicate {what} found.\n")
     elif output is c.Format.table and current().stdout_isatty:
-        hint = "; --limit 0 shows all" if more else ""
+        hint = " (--limit 0 shows all)" if more else ""
         flag = "--company " if companies else ""
+        # two short lines: one line of both wrapped at 80 columns
         sys.stderr.write(
-            f"{counted.count:,} group{'s' if counted.count != 1 else ''}{hint}; merge one "
-            f"with: crm merge {flag}KEEP OTHER... (try --dry-run first)\n"
+            f"{counted.count:,} group{'s' if counted.count != 1 else ''}{hint}.\n"
+            f"Merge one with: crm merge {flag}KEEP OTHER... (try --dry-run first)\n"
         )
 
 

@@ -93,3 +93,27 @@ def test_limit_counts_groups(crm, people):
     assert [g["group"] for g in r.json()] == [1]
     r = crm("dedupe", "-n", "1")
     assert len(r.stdout.splitlines()) == 3  # header and the first group's two members
+
+
+def test_at_80_columns_email_and_phone_stay(crm, monkeypatch):
+    """The evidence a person checks a group by stays on a narrow terminal: email and phone
+    before reason, score and company; the footer is two lines that fit."""
+    import re
+
+    from crmcli import env
+
+    crm("add", "contact", "Karl-Ludwig Lorenz", "-e", "karl-ludwig.lorenz@weber-feinmechanik.example",
+        "-p", "(0911) 6449184", "-c", "Weber Feinmechanik GmbH")  # fmt: skip
+    crm("add", "contact", "Karl-Ludwig Lorentz", "-e", "k.lorenz@blautal-maschinenbau2.example",
+        "-p", "+49 351 236224", "-c", "Blautal Maschinenbau AG")  # fmt: skip
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("PAGER", "cat")
+    monkeypatch.setenv("COLUMNS", "80")
+    r = crm("dedupe", "--limit", "1")
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in r.stdout.splitlines()]
+    header = next(line for line in lines if "Group" in line).split()
+    assert header == ["Group", "Id", "Name", "Email", "Phone"]
+    assert max(len(line) for line in lines) <= 80
+    assert "+49 351 236224" in r.stdout
+    assert all(len(line) <= 80 for line in r.stderr.splitlines())
+    assert "Merge one with: crm merge KEEP OTHER..." in r.stderr
