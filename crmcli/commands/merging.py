@@ -11,17 +11,21 @@ from crmcli.commands import common as c
 from crmcli.env import current
 from crmcli.output import Column, render_rows
 
+# On a narrow terminal the evidence a person checks a group by (email, phone) stays longest;
+# the company goes first, then the reason (the email and phone columns show it), then the
+# score. The name may shrink to 16 and a long email to 24 (cut at its end, the start that
+# tells people apart stays) so that both fit beside it at 80.
 CONTACT_COLUMNS = (
     Column("group", "Group", "right", keep=True), Column("id", "Id", "right"),
-    Column("name", "Name", min_width=20), Column("email", "Email", keep=True, drop=2),
-    Column("phone", "Phone", drop=3), Column("company", "Company", drop=4),
-    Column("reason", "Reason", min_width=12), Column("score", "Score", "right"),
+    Column("name", "Name", min_width=16), Column("email", "Email", min_width=24, drop=2),
+    Column("phone", "Phone", keep=True, drop=3), Column("company", "Company", drop=6),
+    Column("reason", "Reason", min_width=24, drop=5), Column("score", "Score", "right", drop=4),
 )  # fmt: skip
 COMPANY_COLUMNS = (
     Column("group", "Group", "right", keep=True), Column("id", "Id", "right"),
-    Column("name", "Name", min_width=20), Column("domain", "Domain", drop=2),
-    Column("phone", "Phone", drop=3), Column("city", "City", drop=4),
-    Column("reason", "Reason", min_width=12), Column("score", "Score", "right"),
+    Column("name", "Name", min_width=16), Column("domain", "Domain", min_width=24, drop=2),
+    Column("phone", "Phone", keep=True, drop=3), Column("city", "City", drop=6),
+    Column("reason", "Reason", min_width=24, drop=5), Column("score", "Score", "right", drop=4),
 )  # fmt: skip
 
 
@@ -108,11 +112,12 @@ def dedupe(
         what = "companies" if companies else "contacts"
         sys.stderr.write(f"No duplicate {what} found.\n")
     elif output is c.Format.table and current().stdout_isatty:
-        hint = "; --limit 0 shows all" if more else ""
+        hint = " (--limit 0 shows all)" if more else ""
         flag = "--company " if companies else ""
+        # two short lines: one line of both wrapped at 80 columns
         sys.stderr.write(
-            f"{counted.count:,} group{'s' if counted.count != 1 else ''}{hint}; merge one "
-            f"with: crm merge {flag}KEEP OTHER... (try --dry-run first)\n"
+            f"{counted.count:,} group{'s' if counted.count != 1 else ''}{hint}.\n"
+            f"Merge one with: crm merge {flag}KEEP OTHER... (try --dry-run first)\n"
         )
 
 
@@ -157,6 +162,14 @@ def merge(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Merge records that share no email, phone or similar name (refused without "
+            "it: most likely a mistyped id).",
+        ),
+    ] = False,
     yes: c.YesOpt = False,
     output: c.ResultOpt = None,
 ) -> None:
@@ -186,10 +199,22 @@ def merge(
         from crmcli.services.contacts import resolve_contact as resolve
 
         run = service.merge_contacts
+    kind = "company" if company else "contact"
     keep_id = resolve(keep)
     other_ids = [resolve(ref) for ref in others]
+    _already_merged(kind, [keep, *others], [keep_id, *other_ids])
     plan = run(keep_id, other_ids, choose=chosen, dry_run=True, now=c.now())
     _describe(plan)
+    if plan["unrelated"] and not force:
+        from crmcli.errors import Invalid
+
+        labels = {plan["keep"]["id"]: plan["keep"]["name"]}
+        labels |= {r["id"]: r["name"] for r in plan["merged"]}
+        why = service.unrelated_reason(kind, keep_id, plan["unrelated"], labels)
+        hint = _other_kind_hint(kind, plan["unrelated"])
+        if not dry_run:
+            raise Invalid("merge", f"{why}{hint}; pass --force if they are")
+        c.done(f"Warning: {why}{hint}; merging needs --force.")
     if dry_run:
         c.done("Nothing changed (--dry-run).")
     else:
@@ -200,7 +225,7 @@ def merge(
             f"(the merged {'records are' if len(other_ids) > 1 else 'record is'} deleted)?",
             yes=yes,
         )
-        plan = run(keep_id, other_ids, choose=chosen, now=c.now())
+        plan = run(keep_id, other_ids, choose=chosen, force=force, now=c.now())
         c.done(f"Merged {names} into {kind} #{keep_id} {plan['keep']['name']}.")
     if output in (c.Format.json, c.Format.jsonl):  # the plan (or result) as one object
         from crmcli.output import render_record
@@ -215,10 +240,37 @@ def merge(
         render_rows(rows, CONFLICT_COLUMNS, output)
 
 
+def _already_merged(kind: str, refs_given: list[str], ids: list[int]) -> None:
+    """An id given that was merged away names its survivor; when that is another record
+    given too, say so rather than that a record cannot be merged into itself."""
+    from crmcli.errors import Invalid
+    from crmcli.services import refs
+
+    for ref, rid in zip(refs_given, ids, strict=True):
+        if ids.count(rid) < 2 or not refs.is_id(ref):
+            continue
+        given = refs.parse_id(ref, kind=kind)
+        if given != rid and refs.survivor(kind, given) == rid:
+            raise Invalid("merge", f"{kind} #{given} was already merged into #{rid}")
+
+
+def _other_kind_hint(kind: str, ids: list[int]) -> str:
+    """When an id was merged away as a company (or contact), --company may be what was
+    meant: say so."""
+    from crmcli.services import refs
+
+    other = "company" if kind == "contact" else "contact"
+    flag = "with --company" if other == "company" else "without --company"
+    for rid in ids:
+        survivor = refs.survivor(other, rid)
+        if survivor is not None:
+            return f" (#{rid} was a {other} merged into #{survivor}: meant {flag}?)"
+    return ""
+
+
 def _describe(plan: dict) -> None:
     """What the merge does, for a person (stderr): conflicts with the --take that picks the
     other value, fields filled, what moves, the consent."""
-    from crmcli.output import display
     from crmcli.values import plural
 
     kind, keep = plan["kind"], plan["keep"]
@@ -226,17 +278,18 @@ def _describe(plan: dict) -> None:
     lines = [f"Merging {kind} {names} into #{keep['id']} {keep['name']}:"]
     for conflict in plan["conflicts"]:
         field = conflict["field"]
-        others = "; ".join(f"#{o['id']} has {display(o['value'])}" for o in conflict["others"])
+        others = "; ".join(f"#{o['id']} has {_shown(o['value'])}" for o in conflict["others"])
         hint = conflict["others"][0]["id"]
+        verb = "fills" if conflict.get("filled") else "keeps"
         lines.append(
-            f"  {field}: keeps {display(conflict['kept'])} (#{conflict['kept_from']}); {others}"
+            f"  {field}: {verb} {_shown(conflict['kept'])} (#{conflict['kept_from']}); {others}"
             f"  [--take {field}={hint}]"
         )
     for fill in plan["filled"]:
         source = f" from #{fill['from']}" if fill["from"] is not None else " (joined)"
-        lines.append(f"  {fill['field']}: {_short(display(fill['value']))}{source}")
+        lines.append(f"  {fill['field']}: {_short(_shown(fill['value']))}{source}")
     for choice in plan["chosen"]:
-        lines.append(f"  {choice['field']}: {display(choice['value'])} (chosen, #{choice['from']})")
+        lines.append(f"  {choice['field']}: {_shown(choice['value'])} (chosen, #{choice['from']})")
     moves = [plural(n, _NOUNS.get(k, k)) for k, n in plan["moves"].items() if n]
     if moves:
         lines.append(f"  moves {', '.join(moves)}")
@@ -257,6 +310,18 @@ _NOUNS = {
     "emails": "email", "phones": "phone", "activities": "activity", "tasks": "task",
     "deals": "deal", "tags": "tag", "contacts": "contact",
 }  # fmt: skip
+
+
+def _shown(value) -> str:
+    """A plan's value for a person. A date is a birthday here, written as a birthday without
+    a year is (24.12.1980 beside 24.12., not 1980-12-24 beside 24.12.)."""
+    from datetime import date
+
+    from crmcli.output import display
+
+    if isinstance(value, date) and not hasattr(value, "shown"):
+        return f"{value.day:02d}.{value.month:02d}.{value.year}"
+    return display(value)
 
 
 def _short(text: str) -> str:

@@ -4,15 +4,16 @@ Two records meet by a shared key: the same email (case, surrounding blanks and G
 spellings aside), the same phone (E.164), a name that sounds alike in German (Kölner
 Phonetik, stored as `name_sound` on every write and indexed). Each key is grouped in SQL
 (GROUP BY key HAVING more than one record), so no pair of records is ever compared at query
-time; the pairs that share a key are joined into groups (connected components: A and B by
-email, B and C by phone make one group of three). rapidfuzz scores how alike the names are.
+time. A shared email or phone makes a pair; names that sound alike make a pair only when
+rapidfuzz finds them written alike too (NAME_MIN). Pairs are joined into groups (connected
+components: A and B by email, B and C by phone make one group of three).
 """
 
 from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from peewee import fn
 
@@ -244,6 +245,18 @@ _GERMAN = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
 )
 
+# How alike two names that sound alike must also be written (0-100) to count as a pair. The
+# Kölner Phonetik codes each word and sorts the codes, so it brings together names no person
+# would take for the same ("Uschi Stein" and "Cetin Haas" are both 08 826): the score decides
+# inside a block of equal sound keys. Variants of one name score 80 or more (Meier/Maier 90,
+# Schmidt/Schmitt 91, Christoph/Christof Meier/Meyer 83, Ute Roth/Uta Rot 80), names that only
+# share codes score far less (Stein/Haas 48, Jan Meier/Johann Meyer 76).
+NAME_MIN = 80
+# A long surname alone would carry a pair over NAME_MIN (Ella Schmidt, Ilja Schmidt: 83):
+# each word must also be like its counterpart (Meier/Maier 80, Anna/Anne 75, Ute/Uta 67,
+# Kai/Kay 67) where different first names are not (Ella/Ilja 50, Ilka/Elke 50, Uli/Ole 33).
+WORD_MIN = 60
+
 
 @functools.lru_cache(maxsize=65536)  # namesakes are common: fold each name once
 def _folded(name: str) -> str:
@@ -256,16 +269,113 @@ def _folded(name: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
-def _score(names: Sequence[str]) -> list[int]:
-    """How alike each name is to the first (0-100): rapidfuzz's token_sort_ratio on folded
-    names, so word order, case and accents do not count (Müller Jürgen = Jürgen Mueller)."""
-    from rapidfuzz import fuzz
+def _text(name: str, company: bool = False) -> str:
+    """A name as rapidfuzz compares it: folded, lower case, no punctuation; a company's legal
+    form left out (Müller Bau GmbH = Mueller Bau)."""
     from rapidfuzz.utils import default_process
 
-    texts = [default_process(_folded(n)) for n in names]
-    first = texts[0]
-    ratio = fuzz.token_sort_ratio
-    return [100 if t == first else round(ratio(first, t)) for t in texts]
+    text = default_process(_folded(name))
+    if company:
+        from crmcli.values import _LEGAL_FORMS
+
+        text = " ".join(w for w in text.split() if w not in _LEGAL_FORMS) or text
+    return text
+
+
+def _ratio(a: str, b: str) -> int:
+    """How alike two processed names are: the better of rapidfuzz's ratio and its
+    token_sort_ratio, so neither word order (Meier Hans) nor a changed first letter that
+    sorts the words differently (Lena Vogel, Lene Fogel) makes them unlike."""
+    from rapidfuzz import fuzz
+
+    if a == b:
+        return 100
+    return round(max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)))
+
+
+def _words_alike(a: str, b: str) -> bool:
+    """Whether each word of one processed name is like a word of the other (WORD_MIN), the
+    words taken in their order or in alphabetical order (Meier Hans = Hans Maier). Names of
+    different lengths (a middle name, a double name) are left to the whole-name score."""
+    from rapidfuzz import fuzz
+
+    wa, wb = a.split(), b.split()
+    if len(wa) != len(wb) or len(wa) < 2:
+        return True
+    return any(
+        all(fuzz.ratio(x, y) >= WORD_MIN for x, y in zip(one, two, strict=True))
+        for one, two in ((wa, wb), (sorted(wa), sorted(wb)), (wa, wb[::-1]))
+    )
+
+
+def _alike(a: str, b: str, score: int) -> bool:
+    return score >= NAME_MIN and (score == 100 or _words_alike(a, b))
+
+
+def name_score(a: str, b: str, *, company: bool = False) -> int:
+    """How alike two names are, 0-100 (the score find_duplicates gives a pair)."""
+    return _ratio(_text(a, company), _text(b, company))
+
+
+def similar_names(a: str, b: str, *, company: bool = False) -> bool:
+    """Whether two names are alike enough to be one person's (or firm's) written twice:
+    NAME_MIN as a whole and each word like its counterpart."""
+    ta, tb = _text(a, company), _text(b, company)
+    return _alike(ta, tb, _ratio(ta, tb))
+
+
+def _sound_pairs(
+    blocks: Iterable[list[int]], names: dict[int, str], company: bool, bit: int
+) -> Iterator[tuple[int, int, int, int, bool]]:
+    """Inside each block of names that sound alike, the pairs whose names are also written
+    alike (NAME_MIN), as (id, id, bit, score, True): records with the same written name pair at
+    once, the distinct spellings of a block are compared with each other."""
+    for ids in blocks:
+        spellings: dict[str, list[int]] = {}
+        for rid in ids:
+            if rid in names:
+                spellings.setdefault(_text(names[rid], company), []).append(rid)
+        for same in spellings.values():
+            for rid in same[1:]:
+                yield same[0], rid, bit, 100, True
+        texts = list(spellings)
+        for i, a in enumerate(texts):
+            for b in texts[i + 1 :]:
+                score = _ratio(a, b)
+                if _alike(a, b, score):
+                    yield spellings[a][0], spellings[b][0], bit, score, True
+
+
+def _grouped(edges: list[tuple[int, int, int, int, bool]]) -> list[tuple[list[int], list]]:
+    """Groups from pairs (id, id, bit, score, names alike), each with the pairs inside it.
+    Pairs whose names are alike (by sound, or an email or phone shared by names written alike)
+    make groups. An email or phone shared by names not alike (an office line, a family's
+    address, a typo) is evidence about those two records only: inside a group it adds its
+    reason, between records of different groups (or none) it makes a group of its own, so
+    it never pulls a stranger into a group of namesakes (nor chains two groups into one)."""
+    strong, weak = _Components(), _Components()
+    for a, b, bit, _, alike in edges:
+        if alike:
+            strong.join((a, b), bit)
+
+    def together(a: int, b: int) -> bool:
+        return a in strong.parent and b in strong.parent and strong.find(a) == strong.find(b)
+
+    inside: dict[tuple[int, int], list] = {}  # (which, root) -> its pairs
+    apart = []
+    for edge in edges:
+        if edge[4] or together(edge[0], edge[1]):
+            inside.setdefault((0, strong.find(edge[0])), []).append(edge)
+        else:
+            weak.join(edge[:2], edge[2])
+            apart.append(edge)
+    for edge in apart:
+        inside.setdefault((1, weak.find(edge[0])), []).append(edge)
+    out = []
+    for group_edges in inside.values():
+        ids = sorted({rid for edge in group_edges for rid in edge[:2]})
+        out.append((ids, group_edges))
+    return out
 
 
 def find_duplicates(
@@ -276,45 +386,66 @@ def find_duplicates(
     limit: int | None = None,
 ) -> Iterator[dict]:
     """Candidate groups of duplicates, likeliest first: each a dict with `group` (its number),
-    `score` (0-100, how alike the names are: the least alike member to the first), `reasons`
-    (what joined them: "same email", "same domain", "same phone", "sounds alike"), `ids` (the
-    members' ids, for a merge) and `members` (id, name, email, phone, company or domain,
-    city, `score` against the first, `reasons`), oldest first: the first is the natural one
-    to keep. Groups are connected components of shared keys. `min_score` leaves out groups
-    whose score is lower; `limit` stops after that many groups. Members' details are read as
-    the groups are yielded."""
+    `score` (0-100: how alike the names of its likeliest pair are), `reasons` (what joined
+    them: "same email", "same domain", "same phone", "sounds alike"), `ids` (the members' ids,
+    for a merge) and `members` (id, name, email, phone, company or domain, city, `score`: its
+    best pair's in the group, `reasons`), oldest first: the first is the natural one to keep.
+
+    A pair is two records with the same email, domain or phone (firm evidence), or names
+    that sound alike (the same indexed sound key: a block) and are written alike too
+    (rapidfuzz score NAME_MIN or more: the score decides inside a block). Groups are built
+    from pairs (see _grouped), so a record joins a group only through a pair of its own and
+    two groups are not chained by one shared number between unlike names. `min_score` leaves
+    out groups whose best pair is less alike; `limit` stops after that many groups. Members'
+    details are read as the groups are yielded."""
     if kind not in ("contact", "company"):
         raise Invalid("kind", f"duplicates are found among contacts and companies, not {kind}")
     keys = check_keys(by or (CONTACT_KEYS if kind == "contact" else COMPANY_KEYS), kind)
-    parts = _Components()
+    company = kind == "company"
     names: dict[int, str] = {}
     model = Contact if kind == "contact" else Company
-    finders = {"name": lambda: _sounds(model, names, company=kind == "company")}
-    if kind == "contact":
-        finders |= {"email": _contact_emails, "phone": _contact_phones}
-    else:
-        finders |= {"domain": _company_domains, "phone": _company_phones}
+    finders: dict[str, Callable[[], Iterator[list[int]]]] = (
+        {"email": _contact_emails, "phone": _contact_phones}
+        if kind == "contact"
+        else {"domain": _company_domains, "phone": _company_phones}
+    )
     bits = {key: 1 << n for n, key in enumerate(REASONS)}
+    edges: list[tuple[int, int, int, int, bool]] = []
+    firm: list[tuple[int, int, int]] = []
     for key in keys:
-        for ids in finders[key]():
-            parts.join(ids, bits[key])
-    groups = parts.groups()
-    if not groups:
-        return
-    _read_names(model, names, [rid for ids in groups for rid in ids if rid not in names])
-    scored = []
-    for ids in groups:
-        present = [rid for rid in ids if rid in names]  # one deleted meanwhile is left out
-        if len(present) < 2:
+        if key == "name":
+            blocks = _sounds(model, names, company=company)
+            edges += _sound_pairs(blocks, names, company, bits[key])
             continue
-        scores = _score([names[rid] for rid in present])
-        score = min(scores[1:])
+        for ids in finders[key]():
+            firm += [(ids[0], other, bits[key]) for other in ids[1:]]
+    if firm:
+        _read_names(model, names, sorted({r for a, b, _ in firm for r in (a, b)} - names.keys()))
+        texts: dict[int, str] = {}
+        for a, b, bit in firm:
+            if a in names and b in names:  # one deleted meanwhile is left out
+                for rid in (a, b):
+                    if rid not in texts:
+                        texts[rid] = _text(names[rid], company)
+                score = _ratio(texts[a], texts[b])
+                alike = _alike(texts[a], texts[b], score)
+                edges.append((a, b, bit, score, alike))
+    scored = []
+    for ids, group_edges in _grouped(edges):
+        reasons: dict[int, int] = {}
+        best: dict[int, int] = {}
+        for a, b, bit, score, _ in group_edges:
+            for rid in (a, b):
+                reasons[rid] = reasons.get(rid, 0) | bit
+                if score > best.get(rid, -1):
+                    best[rid] = score
+        score = max(best.values())
         if score < min_score:
             continue
         mask = 0
-        for rid in present:
-            mask |= parts.reasons.get(rid, 0)
-        scored.append((-bin(mask).count("1"), -score, present[0], present, scores, mask))
+        for bit in reasons.values():
+            mask |= bit
+        scored.append((-bin(mask).count("1"), -score, ids[0], ids, mask, reasons, best))
     scored.sort(key=lambda g: g[:3])
     if limit is not None:
         scored = scored[:limit]
@@ -329,19 +460,20 @@ def find_duplicates(
     for start in range(0, len(scored), _PAGE):
         page = scored[start : start + _PAGE]
         details = _details(kind, [rid for g in page for rid in g[3]])
-        for *_, ids, scores, mask in page:
+        for _, _, _, ids, mask, reasons, best in page:
             members = []
-            for rid, member_score in zip(ids, scores, strict=True):
+            for rid in ids:
                 member = details.get(rid)
                 if member is not None:
-                    member["score"] = member_score
-                    member["reasons"] = said(parts.reasons.get(rid, 0))
+                    member = dict(member)  # a record may be in two groups
+                    member["score"] = best[rid]
+                    member["reasons"] = said(reasons[rid])
                     members.append(member)
             if len(members) < 2:
                 continue
             number += 1
             yield {
-                "group": number, "kind": kind, "score": min(m["score"] for m in members[1:]),
+                "group": number, "kind": kind, "score": max(m["score"] for m in members),
                 "reasons": said(mask), "ids": [m["id"] for m in members], "members": members,
             }  # fmt: skip
 
@@ -386,8 +518,3 @@ def _details(kind: str, ids: list[int]) -> dict[int, dict]:
         for row in _query(sql.format(marks=", ".join([mark] * len(part))), part):
             out[row[0]] = dict(zip(keys, row, strict=True))
     return out
-
-
-def name_score(a: str, b: str) -> int:
-    """How alike two names are, 0-100 (the score find_duplicates gives)."""
-    return _score([a, b])[1]

@@ -77,10 +77,10 @@ def _empty(value: Any) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
+    """Whether two values need no choice: blanks around a text aside, they are spelled the
+    same. Köln and Koeln fold alike for a search, but the user may prefer one spelling."""
     if isinstance(a, str) and isinstance(b, str):
-        from crmcli.services.search import same_text
-
-        return same_text(a, b)
+        return a.strip() == b.strip()
     return a == b
 
 
@@ -134,10 +134,12 @@ class _Plan:
             if others:
                 source, value = others[0]
                 self.values[field] = value
-                self.filled.append({"field": field, "value": show(value), "from": source})
                 differing = [(r, v) for r, v in others[1:] if not _same(v, value)]
-                if differing:
-                    self.conflicts.append(self._conflict(field, source, value, differing, show))
+                if differing:  # one entry: what fills the field, and the alternatives
+                    conflict = self._conflict(field, source, value, differing, show)
+                    self.conflicts.append({**conflict, "filled": True})
+                else:
+                    self.filled.append({"field": field, "value": show(value), "from": source})
                 return value
             return kept
         differing = [(r, v) for r, v in others if not _same(v, kept)]
@@ -146,11 +148,14 @@ class _Plan:
         return kept
 
     def _conflict(self, field, source, value, differing, show) -> dict:
+        """A field the records differ in: `kept` (from `kept_from`), the `others`' values;
+        `filled` is True when the survivor had none and `kept` fills it."""
         return {
             "field": field,
             "kept": show(value),
             "kept_from": source,
             "others": [{"id": rid, "value": show(v)} for rid, v in differing],
+            "filled": False,
         }
 
     def result(self, **extra) -> dict:
@@ -219,19 +224,90 @@ def merge_contacts(
     *,
     choose: Mapping[str, Any] | None = None,
     dry_run: bool = False,
+    force: bool = False,
     now: datetime | None = None,
 ) -> dict:
     """Merge the contacts `other_ids` into `keep_id` (see the module's doc). Returns the plan:
-    `keep`, `merged`, `conflicts` (field, kept, kept_from, others: id and value), `filled`,
-    `chosen`, `consent`, `moves` (counts of what moves), `dry_run`."""
+    `keep`, `merged`, `conflicts` (field, kept, kept_from, others: id and value; filled: the
+    survivor had none), `filled`, `chosen`, `consent`, `moves` (counts of what moves),
+    `unrelated` (see unrelated_records), `dry_run`. Records that are unrelated are merged
+    only with `force` (Invalid otherwise; a dry run reports them)."""
     now = now or utcnow()
     with _transaction(dry_run):
         records = _records(Contact, keep_id, other_ids, "contact")
         plan, extra = _contact_plan(records, choose, now)
+        unrelated = unrelated_records("contact", records)
+        info = {"consent": extra["consent"], "moves": extra["moves"], "unrelated": unrelated}
         if dry_run:
-            return plan.result(consent=extra["consent"], moves=extra["moves"], dry_run=True)
+            return plan.result(**info, dry_run=True)
+        _refuse_unrelated(plan, unrelated, force)
         _apply_contact(plan, extra, now)
-    return plan.result(consent=extra["consent"], moves=extra["moves"], dry_run=False)
+    return plan.result(**info, dry_run=False)
+
+
+def _refuse_unrelated(plan: _Plan, unrelated: list[int], force: bool) -> None:
+    if unrelated and not force:
+        raise Invalid("merge", unrelated_reason(plan.kind, plan.keep.id, unrelated, plan.labels))
+
+
+def unrelated_reason(kind: str, keep_id: int, unrelated: list[int], labels: dict) -> str:
+    """Why records are not merged without being forced, for a person."""
+    names = ", ".join(f"#{rid} {labels[rid]}" for rid in unrelated)
+    shared = "email, phone" if kind == "contact" else "domain, email, phone"
+    return (
+        f"no sign that {kind} {names} and #{keep_id} {labels[keep_id]} are the same: "
+        f"they share no {shared} or similar name"
+    )
+
+
+def unrelated_records(kind: str, records: list) -> list[int]:
+    """The records (after the first, the survivor) that nothing ties to the survivor: no
+    email, phone (or a company's domain) or similar name shared with it or with another
+    record that is tied to it. Merging such records is most likely a mistyped id."""
+    from crmcli.services import dedupe
+
+    keys: dict[int, set[str]] = {r.id: set() for r in records}
+    for r in records:
+        for prefix, value in (
+            ("email:", dedupe.email_key(r.email_key if kind == "contact" else r.email)),
+            ("phone:", r.phone_e164),
+        ):
+            if value:
+                keys[r.id].add(prefix + value)
+        if kind == "company" and r.domain:
+            keys[r.id].add("domain:" + (dedupe._domain_key(r.domain) or ""))
+    ids = list(keys)
+    if kind == "contact":
+        for cid, key in (
+            ContactEmail.select(ContactEmail.contact, ContactEmail.email_key)
+            .where(ContactEmail.contact.in_(ids))
+            .tuples()
+        ):
+            if key:
+                keys[cid].add("email:" + (dedupe.email_key(key) or ""))
+        for cid, key in (
+            ContactPhone.select(ContactPhone.contact, ContactPhone.phone_e164)
+            .where(ContactPhone.contact.in_(ids) & ContactPhone.phone_e164.is_null(False))
+            .tuples()
+        ):
+            keys[cid].add("phone:" + key)
+    company = kind == "company"
+    tied = {records[0].id}
+    waiting = list(records[1:])
+    grew = True
+    while grew and waiting:
+        grew = False
+        for r in list(waiting):
+            if any(
+                keys[r.id] & keys[t.id]
+                or dedupe.similar_names(r.name or "", t.name or "", company=company)
+                for t in records
+                if t.id in tied
+            ):
+                tied.add(r.id)
+                waiting.remove(r)
+                grew = True
+    return [r.id for r in waiting]
 
 
 def _company_names(ids: set[int]) -> dict[int, str]:
@@ -270,6 +346,8 @@ def _contact_plan(records: list, choose, now: datetime) -> tuple[_Plan, dict]:
         if field == "company":
             plan.decide(field, values, choice, show=firms.get)
         elif field == "birthday":
+            if choice is None:
+                values = _fuller_birthdays(values)
             plan.decide(field, values, choice, show=birthday_value)
         elif field == "notes" and choice is None:
             _notes(plan, values)
@@ -306,6 +384,19 @@ def _contact_plan(records: list, choose, now: datetime) -> tuple[_Plan, dict]:
     others = ids[1:]
     moves = _contact_moves(keep.id, others)
     return plan, {"consent": consent, "moves": moves, "primaries": primaries}
+
+
+def _fuller_birthdays(values: dict[int, Any]) -> dict[int, Any]:
+    """A birthday without a year that another record has with its year (the same day) tells
+    nothing more: it counts as empty, so the full date fills the survivor's instead of the
+    year being lost (24.12. and 24.12.1980 are 24.12.1980)."""
+    from crmcli.values import NO_YEAR
+
+    days = {(v.month, v.day) for v in values.values() if v is not None and v.year != NO_YEAR}
+    return {
+        rid: None if v is not None and v.year == NO_YEAR and (v.month, v.day) in days else v
+        for rid, v in values.items()
+    }
 
 
 def _notes(plan: _Plan, values: dict[int, Any]) -> None:
@@ -633,11 +724,12 @@ def merge_companies(
     *,
     choose: Mapping[str, Any] | None = None,
     dry_run: bool = False,
+    force: bool = False,
     now: datetime | None = None,
 ) -> dict:
     """Merge the companies `other_ids` into `keep_id`: their people, deals, timeline and tags
-    move; fields as merge_contacts treats them. Returns the plan (`moves`: people, deals,
-    activities, tags)."""
+    move; fields (and `force` for unrelated records) as merge_contacts treats them. Returns
+    the plan (`moves`: people, deals, activities, tags)."""
     now = now or utcnow()
     with _transaction(dry_run):
         records = _records(Company, keep_id, other_ids, "company")
@@ -665,10 +757,12 @@ def merge_companies(
                 .distinct()
                 .count()
             )
+        unrelated = unrelated_records("company", records)
         if dry_run:
-            return plan.result(moves=moves, dry_run=True)
+            return plan.result(moves=moves, unrelated=unrelated, dry_run=True)
+        _refuse_unrelated(plan, unrelated, force)
         _apply_company(plan, now)
-    return plan.result(moves=moves, dry_run=False)
+    return plan.result(moves=moves, unrelated=unrelated, dry_run=False)
 
 
 def _apply_company(plan: _Plan, now: datetime) -> None:

@@ -117,3 +117,73 @@ def test_merge_companies(crm):
     card = crm("show", "company", "1", "-o", "json").json()
     assert card["domain"] == "mueller-bau.de"
     assert crm("show", "1", "-o", "json").json()["company"] == "Müller Bau GmbH"
+
+
+def test_a_field_filled_while_others_differ_is_listed_once(crm):
+    crm("add", "contact", "Yb One")
+    crm("add", "contact", "Yb Two", "--city", "Bonn", "--birthday", "24.12.")
+    crm("add", "contact", "Yb Three", "--city", "Köln", "--birthday", "24.12.1980")
+    r = crm("merge", "1", "2", "3", "--dry-run")
+    assert r.exit_code == 0, r.stderr
+    city = [line for line in r.stderr.splitlines() if line.startswith("  city:")]
+    assert city == ["  city: fills Bonn (#2); #3 has Köln  [--take city=3]"]
+    assert "  birthday: 24.12.1980 from #3" in r.stderr.splitlines()  # the year is not lost
+    plan = crm("merge", "1", "2", "3", "--dry-run", "-o", "json").json()
+    assert [f["field"] for f in plan["filled"]] == ["birthday"]
+    assert [(c["field"], c["filled"]) for c in plan["conflicts"]] == [
+        ("name", False), ("city", True),
+    ]  # fmt: skip
+
+
+def test_birthdays_are_written_alike_in_a_plan(crm):
+    crm("add", "contact", "Yb One", "--birthday", "24.12.")
+    crm("add", "contact", "Yb Two", "--birthday", "23.12.1981")
+    r = crm("merge", "1", "2", "--dry-run")
+    assert "birthday: keeps 24.12. (#1); #2 has 23.12.1981  [--take birthday=2]" in r.stderr
+
+
+def test_an_id_already_merged_is_named_as_such(crm):
+    crm("add", "contact", "Jürgen Müller")
+    crm("add", "contact", "Juergen Mueller")
+    assert crm("merge", "1", "2", "--yes").exit_code == 0
+    for args in (("1", "2"), ("2", "1")):
+        r = crm("merge", *args, "--yes")
+        assert (r.exit_code, r.stderr) == (
+            1, "crm: error: merge: contact #2 was already merged into #1\n",
+        )  # fmt: skip
+
+
+def test_a_company_alias_is_named_before_anything_else(crm):
+    crm("add", "company", "Müller Bau GmbH")
+    crm("add", "company", "Mueller Bau")
+    assert crm("merge", "--company", "1", "2", "--yes").exit_code == 0
+    r = crm("merge", "--company", "1", "2", "--yes")
+    assert (r.exit_code, r.stderr) == (
+        1, "crm: error: merge: company #2 was already merged into #1\n",
+    )  # fmt: skip
+
+
+def test_records_with_nothing_in_common_need_force(crm):
+    """Retyping a company merge without --company must not merge two strangers."""
+    crm("add", "company", "Müller Bau GmbH")
+    crm("add", "company", "Mueller Bau")
+    crm("add", "contact", "Anna Berg", "-e", "anna@berg.de")
+    crm("add", "contact", "Xaver Yilmaz", "-p", "030 1234567")
+    crm("add", "contact", "Anne Berg")
+    assert crm("merge", "--company", "1", "2", "--yes").exit_code == 0
+    r = crm("merge", "1", "2", "--yes")
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[-1] == (
+        "crm: error: merge: no sign that contact #2 Xaver Yilmaz and #1 Anna Berg are the "
+        "same: they share no email, phone or similar name (#2 was a company merged into #1: "
+        "meant with --company?); pass --force if they are"
+    )
+    assert crm("show", "2").exit_code == 0
+    r = crm("merge", "1", "2", "--dry-run")
+    assert r.exit_code == 0
+    assert "Warning: no sign that contact #2 Xaver Yilmaz" in r.stderr
+    assert "merging needs --force" in r.stderr
+    assert crm("merge", "1", "3", "--yes").exit_code == 0  # Anne and Anna Berg: alike
+    r = crm("merge", "1", "2", "--yes", "--force")
+    assert r.exit_code == 0, r.stderr
+    assert crm("show", "2", "-o", "json").json()["id"] == 1

@@ -98,7 +98,9 @@ def test_groups_are_connected_components(db):
     by_id = {m["id"]: m for m in group["members"]}
     assert by_id[a]["reasons"] == ["same email"]
     assert by_id[b]["reasons"] == ["same email", "same phone"]
-    assert by_id[a]["score"] == 100  # the first member against itself
+    # a member's score is its best pair's: names alike or not, the email and phone join them
+    assert by_id[a]["score"] == dedupe.name_score("Anna Schulz", "Xaver Y") < 50
+    assert group["score"] == max(m["score"] for m in group["members"])
 
 
 def test_by_chooses_the_keys(db):
@@ -133,12 +135,15 @@ def test_companies_by_sound_domain_and_phone(db):
     keyed()
     found = list(dedupe.find_duplicates(kind="company"))
     members = [[m["id"] for m in g["members"]] for g in found]
-    assert sorted(members) == sorted([[a, b, c], [d, e]])
-    first = next(g for g in found if g["members"][0]["id"] == a)
-    assert first["reasons"] == ["same domain", "sounds alike"]
+    # MB Holding shares the domain but not the name: a group of its own with Müller Bau
+    assert sorted(members) == sorted([[a, b], [a, c], [d, e]])
+    first = next(g for g in found if g["ids"] == [a, b])
+    assert first["reasons"] == ["sounds alike"]
+    assert next(g for g in found if g["ids"] == [a, c])["reasons"] == ["same domain"]
     assert first["kind"] == "company"
     assert {m["id"]: m["score"] for m in first["members"]}[b] >= 80  # legal form aside
     assert groups(kind="company", by=["domain"]) == [["Müller Bau GmbH", "MB Holding"]]
+    assert groups(kind="company", by=["domain", "name"])[0] == ["Müller Bau GmbH", "Mueller Bau"]
 
 
 def test_no_duplicates_is_an_empty_result(db):
@@ -162,3 +167,67 @@ def test_queries_do_not_grow_with_the_records(db):
     few = run(10)
     Contact.delete().execute()
     assert run(60) == few
+
+
+def test_names_that_only_share_sound_codes_are_no_pair(db):
+    """The sound key is a bag of word codes: Uschi Stein and Cetin Haas are both 08 826.
+    Inside a block of equal keys only names written alike too (NAME_MIN) pair up."""
+    assert sound_key("Uschi Stein") == sound_key("Cetin Haas")
+    add("Uschi Stein")
+    add("Cetin Haas")
+    add("Cetin Haas")
+    add("Lena Vogel")
+    add("Lene Fogel")  # a changed first letter does not sort the words apart
+    keyed()
+    assert groups(by=["name"]) == [["Cetin Haas", "Cetin Haas"], ["Lena Vogel", "Lene Fogel"]]
+    assert dedupe.similar_names("Christoph Meier", "Christof Meyer")
+    assert dedupe.similar_names("Ute Roth", "Uta Rot")
+    assert not dedupe.similar_names("Jan Meier", "Johann Meyer")
+    assert not dedupe.similar_names("Uschi Stein", "Cetin Haas")
+
+
+def test_groups_do_not_chain_through_a_weak_link(db):
+    """Groups are built from pairs that pass, not from blocks, and one number shared by two
+    unlike names (an office line) does not chain two groups into one: Jürgen/Jurgen Müller
+    and Hans Meier/Maier stay two groups, the shared phone is a group of its own."""
+    j1 = add("Jürgen Müller", phone="030 1234567")
+    j2 = add("Jurgen Müller")
+    h1 = add("Hans Meier", phone="0171 2222222")
+    h2 = add("Hans Maier")
+    keyed()
+    assert sorted(g["ids"] for g in dedupe.find_duplicates()) == [[j1, j2], [h1, h2]]
+    ContactPhone.insert(contact=h1, phone="030 1234567", phone_e164="+49301234567").execute()
+    found = {tuple(g["ids"]): g for g in dedupe.find_duplicates()}
+    assert sorted(found) == [(j1, j2), (j1, h1), (h1, h2)]
+    assert found[(j1, h1)]["reasons"] == ["same phone"]
+    assert found[(j1, j2)]["reasons"] == ["sounds alike"]
+    # nor is a stranger pulled into a group of namesakes by a number: the numbers shared by
+    # unlike names are a group of their own, to be looked at apart
+    loner = add("Xaver Yilmaz", phone="0171 2222222")
+    found = {tuple(g["ids"]): g for g in dedupe.find_duplicates()}
+    assert sorted(found) == [(j1, j2), (j1, h1, loner), (h1, h2)]
+    assert found[(j1, h1, loner)]["reasons"] == ["same phone"]
+
+
+def test_min_score_looks_at_the_best_pair_not_the_weakest_member(db):
+    add("Katharina Schmidt", phone="030 1234567")
+    add("Katarina Schmitt")
+    add("Xaver Yilmaz", phone="030 1234567")  # same phone, a name nothing like hers
+    keyed()
+    [group] = dedupe.find_duplicates(min_score=90)
+    assert group["score"] == dedupe.name_score("Katharina Schmidt", "Katarina Schmitt") >= 90
+    assert [m["score"] for m in group["members"]][:2] == [group["score"]] * 2
+
+
+def test_a_long_surname_does_not_carry_unlike_first_names(db):
+    """Ella Schmidt and Ilja Schmidt score 83 as a whole (the surname), but Ella and Ilja
+    are not one name: each word must be like its counterpart too."""
+    assert dedupe.name_score("Ella Schmidt", "Ilja Schmidt") >= dedupe.NAME_MIN
+    assert not dedupe.similar_names("Ella Schmidt", "Ilja Schmidt")
+    assert dedupe.similar_names("Schmidt, Anna", "Anne Schmitt")  # word order aside
+    add("Ella Schmidt")
+    add("Ilja Schmidt")
+    add("Elli Schmidt")
+    add("Ella Schmid")
+    keyed()
+    assert groups(by=["name"]) == [["Ella Schmidt", "Elli Schmidt", "Ella Schmid"]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -102,7 +102,7 @@ def test_conflicts_are_reported_and_the_survivor_wins(pair):
     assert set(conflicts) == {"name", "city", "fields.kundennr"}
     assert conflicts["city"] == {
         "field": "city", "kept": "Köln", "kept_from": pair["keep"],
-        "others": [{"id": pair["other"], "value": "Bonn"}],
+        "others": [{"id": pair["other"], "value": "Bonn"}], "filled": False,
     }  # fmt: skip
     filled = {f["field"]: f for f in result["filled"]}
     assert filled["company"]["value"] == "Maier GmbH"
@@ -229,9 +229,13 @@ def test_merge_several_at_once(db):
     assert contacts.get_contact(a)["city"] == "Bonn"  # filled from the first that has one
     assert result["conflicts"] == [
         {"field": "name", "kept": "Hans Meier", "kept_from": a,
-         "others": [{"id": b, "value": "Hans Maier"}, {"id": c, "value": "Hans Meyer"}]},
-        {"field": "city", "kept": "Bonn", "kept_from": b, "others": [{"id": c, "value": "Ulm"}]},
+         "others": [{"id": b, "value": "Hans Maier"}, {"id": c, "value": "Hans Meyer"}],
+         "filled": False},
+        {"field": "city", "kept": "Bonn", "kept_from": b, "others": [{"id": c, "value": "Ulm"}],
+         "filled": True},
     ]  # fmt: skip
+    # the city is one entry, a conflict that fills: not a fill and a conflict besides
+    assert [f["field"] for f in result["filled"]] == []
     assert Contact.select().count() == 1
 
 
@@ -247,7 +251,9 @@ def test_merge_companies(db):
     assert dry["moves"] == {"contacts": 1, "deals": 1, "activities": 1, "tags": 1}
     assert Company.select().count() == 2
     result = merge.merge_companies(keep, [other], now=NOW)
-    assert {c["field"] for c in result["conflicts"]} == {"name"}  # Köln = Koeln
+    # Köln and Koeln fold alike, but the user may prefer one spelling: it is a choice
+    assert {c["field"] for c in result["conflicts"]} == {"name", "city"}
+    assert companies.get_company(keep)["city"] == "Köln"
     card = companies.get_company(keep)
     assert card["domain"] == "mueller-bau.de" and card["phone"] == "0221 1234"
     assert card["tags"] == ["bau", "neu"]
@@ -282,3 +288,64 @@ def test_dry_run_reads_only(pair, monkeypatch):
     monkeypatch.setattr(database_proxy.obj, "atomic", refuse)
     plan = merge.merge_contacts(pair["keep"], [pair["other"]], dry_run=True, now=NOW)
     assert plan["moves"]["activities"] == 1
+
+
+def test_a_spelling_that_folds_alike_is_still_a_conflict(db):
+    keep = add("Juergen Mueller", city="Koeln")
+    other = add("Jürgen Müller", city="Köln")
+    plan = merge.merge_contacts(keep, [other], dry_run=True, now=NOW)
+    conflicts = {c["field"]: c for c in plan["conflicts"]}
+    assert conflicts["name"]["others"] == [{"id": other, "value": "Jürgen Müller"}]
+    assert conflicts["city"]["kept"] == "Koeln"
+    assert conflicts["city"]["others"] == [{"id": other, "value": "Köln"}]
+    merge.merge_contacts(keep, [other], choose={"name": other, "city": other}, now=NOW)
+    card = contacts.get_contact(keep)
+    assert (card["name"], card["city"]) == ("Jürgen Müller", "Köln")
+
+
+def test_a_birthday_with_its_year_beats_the_same_day_without(db):
+    from crmcli.values import NO_YEAR, YearlessDate
+
+    XMAS = YearlessDate(NO_YEAR, 12, 24)  # noqa: N806 - as `24.12.` is read
+    keep = add("Yb One")
+    yearless = add("Yb Two", birthday=XMAS)
+    full = add("Yb Three", birthday=date(1980, 12, 24))
+    plan = merge.merge_contacts(keep, [yearless, full], dry_run=True, now=NOW)
+    assert [c["field"] for c in plan["conflicts"]] == ["name"]
+    [filled] = [f for f in plan["filled"] if f["field"] == "birthday"]
+    assert (str(filled["value"]), filled["from"]) == ("1980-12-24", full)
+    # the survivor's own yearless birthday is completed too, and no conflict is reported
+    keep2 = add("Zc One", birthday=XMAS)
+    other = add("Zc Two", birthday=date(1980, 12, 24))
+    plan = merge.merge_contacts(keep2, [other], now=NOW, force=True)
+    assert "birthday" not in {c["field"] for c in plan["conflicts"]}
+    assert str(contacts.get_contact(keep2)["birthday"]) == "1980-12-24"
+    # a different day stays a conflict the survivor wins
+    keep3 = add("Xd One", birthday=XMAS)
+    other = add("Xd Two", birthday=date(1980, 12, 23))
+    plan = merge.merge_contacts(keep3, [other], dry_run=True, now=NOW)
+    assert "birthday" in {c["field"] for c in plan["conflicts"]}
+
+
+def test_unrelated_records_merge_only_when_forced(db):
+    keep = add("Anna Berg", email="anna@berg.de")
+    stranger = add("Xaver Yilmaz", phone="030 1234567")
+    other = add("Tom Koch", phone="+49 30 1234567")  # tied to the stranger, not to Anna
+    plan = merge.merge_contacts(keep, [stranger, other], dry_run=True, now=NOW)
+    assert plan["unrelated"] == [stranger, other]
+    with pytest.raises(Invalid, match="no sign that contact #2 Xaver Yilmaz, #3 Tom Koch"):
+        merge.merge_contacts(keep, [stranger, other], now=NOW)
+    assert Contact.select().count() == 3
+    # a second email of the stranger's that is Anna's (Gmail spelling aside) ties them all
+    ContactEmail.insert(contact=other, email="x@y.de", email_key="anna@berg.de ").execute()
+    assert merge.merge_contacts(keep, [stranger, other], dry_run=True)["unrelated"] == []
+    merge.merge_contacts(keep, [stranger], now=NOW, force=True)
+    assert Contact.select().count() == 2
+
+
+def test_a_shared_phone_or_a_similar_name_is_enough(db):
+    keep = add("Anna Berg", phone="030 1234567")
+    other = add("Xaver Yilmaz", phone="+49 30 1234567")
+    alike = add("Anne Berg")
+    plan = merge.merge_contacts(keep, [other, alike], dry_run=True, now=NOW)
+    assert plan["unrelated"] == []
