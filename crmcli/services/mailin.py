@@ -492,10 +492,76 @@ def log_mail(
             raise Invalid("direction", f"'{direction}' must be in or out")
     mail = parse_message(data)
     external = mail.external_id
-    existing = logged_activity(external)
+    existing = logged_activity(external)  # the common repeat, without taking the write lock
     if existing is not None:
         return Logged(activities.get_activity(existing), existing=True)
+    occurred = values.pop("occurred_at", None) or mail.date or now
+    if occurred > now:  # a sender's clock ahead: the mail arrived, so it happened by now
+        occurred = now
+    from crmcli.services import limits
+
+    subject = _fit(values.pop("subject", None) or mail.subject, limits.SUBJECT)
+    body = _fit(values.pop("body", None) or mail.body or None, limits.LONG)
     mine = my_emails(me)
+    # The Message-ID check, the look-up of the contact and its creation are one write
+    # transaction: on SQLite it takes the write lock when it begins (BEGIN IMMEDIATE), so the
+    # same mail piped twice at once waits and then finds the other's work. PostgreSQL reads
+    # what others commit meanwhile: a unique email or Message-ID written a moment ago by
+    # another process fails this one, which then reads again (a few tries, then it says so).
+    for attempt in range(1, RACE_TRIES + 1):
+        creating = False
+        try:
+            with database_proxy.atomic():
+                existing = logged_activity(external)
+                if existing is not None:
+                    return Logged(activities.get_activity(existing), existing=True)
+                way, contact_id, target = _whose(mail, mine, direction)
+                created = None
+                if contact_id is None:
+                    if not create:
+                        who = "recipient" if way == "out" else "sender"
+                        addresses = ", ".join(a for _, a in target[:3])
+                        raise NotFound(
+                            f"no contact has the {who}'s address {addresses}",
+                            action="create_from_mail",
+                        )
+                    from crmcli.services import contacts
+
+                    creating = True
+                    name, address = target[0]
+                    created = contacts.add_contact(
+                        _contact_name(name, address), email=address, status="lead",
+                        source="email", now=now,
+                    )  # fmt: skip
+                    contact_id = created["id"]
+                card = activities.log_activity(
+                    kind, contact_id=contact_id, occurred_at=occurred, now=now,
+                    subject=subject, body=body, direction=way, **values,
+                )  # fmt: skip
+                Activity.update(external_id=external).where(Activity.id == card["id"]).execute()
+            return Logged(card, created_contact=created, direction=way)
+        except (IntegrityError, Conflict) as exc:
+            # Another process logged this mail, or made its sender a contact, a moment ago.
+            raced = isinstance(exc, IntegrityError) or creating
+            if not raced or attempt == RACE_TRIES:
+                existing = logged_activity(external)
+                if existing is not None:
+                    return Logged(activities.get_activity(existing), existing=True)
+                if isinstance(exc, Conflict):
+                    raise
+                raise Conflict("the mail could not be logged (a constraint refused it)") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# How often a mail is tried again when another process wrote its contact meanwhile.
+RACE_TRIES = 3
+
+
+def _whose(
+    mail: Mail, mine: set[str], direction: str | None
+) -> tuple[str, int | None, list[tuple[str, str]]]:
+    """(direction, contact id or None, the candidate addresses): whose timeline the mail
+    goes on, by the rules in the module docstring (`direction` given wins)."""
     sender = mail.sender[1].lower() if mail.sender else None
     others = [(n, a) for n, a in mail.recipients if a.lower() not in mine]
     known = _contacts_by_email([a for _, a in mail.recipients] + ([sender] if sender else []))
@@ -511,49 +577,13 @@ def log_mail(
     if direction == "out":
         candidates = others
         if not candidates:
-            raise Invalid("message", "an outgoing mail without a recipient (To or Cc)")
+            raise Invalid(None, "an outgoing mail without a recipient (To or Cc)")
     else:
         if mail.sender is None:
-            raise Invalid("message", "the mail has no sender (From)")
+            raise Invalid(None, "the mail has no sender (From)")
         candidates = [mail.sender]
     contact_id = next((known[a.lower()] for _, a in candidates if a.lower() in known), None)
-    target = candidates[0]
-    if contact_id is None and not create:
-        who = "recipient" if direction == "out" else "sender"
-        addresses = ", ".join(a for _, a in candidates[:3])
-        raise NotFound(f"no contact has the {who}'s address {addresses}", action="create_from_mail")
-    occurred = values.pop("occurred_at", None) or mail.date or now
-    if occurred > now:  # a sender's clock ahead: the mail arrived, so it happened by now
-        occurred = now
-    subject = values.pop("subject", None) or mail.subject
-    body = values.pop("body", None) or mail.body or None
-    from crmcli.services import limits
-
-    subject = _fit(subject, limits.SUBJECT)
-    body = _fit(body, limits.LONG)
-    created = None
-    try:
-        with database_proxy.atomic():
-            if contact_id is None:
-                from crmcli.services import contacts
-
-                created = contacts.add_contact(
-                    _contact_name(*target), email=target[1], status="lead", source="email",
-                    now=now,
-                )  # fmt: skip
-                contact_id = created["id"]
-            card = activities.log_activity(
-                kind, contact_id=contact_id, occurred_at=occurred, now=now, subject=subject,
-                body=body, direction=direction, **values,
-            )  # fmt: skip
-            Activity.update(external_id=external).where(Activity.id == card["id"]).execute()
-    except IntegrityError:
-        # Logged a moment ago by another process (the unique external id): that one stands.
-        existing = logged_activity(external)
-        if existing is None:
-            raise Conflict("the mail could not be logged (a constraint refused it)") from None
-        return Logged(activities.get_activity(existing), existing=True)
-    return Logged(card, created_contact=created, direction=direction)
+    return direction, contact_id, candidates
 
 
 def _fit(text: str | None, limit: int) -> str | None:

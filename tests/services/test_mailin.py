@@ -424,3 +424,70 @@ def test_deeply_nested_multiparts_are_no_error():
         + b"--b300\nContent-Type: text/plain\n\nhallo\n"
     )
     assert mailin.parse_message(data).body == "hallo"
+
+
+# `crm` with a pause after each look-up of the contacts a mail's addresses are: the moment in
+# which another process may write them, made long enough to be sure to happen in a test.
+SLOW_LOOKUP = """
+import sys, time
+from crmcli.services import mailin
+lookup = mailin._contacts_by_email
+def slow(*args, **kwargs):
+    found = lookup(*args, **kwargs)
+    time.sleep(0.3)
+    return found
+mailin._contacts_by_email = slow
+from crmcli.launch import main
+sys.argv[0] = "crm"
+main()
+"""
+
+
+def _crm_at_once(db_target: str, mails: list[bytes], *args: str) -> list:
+    """`crm log email - ARGS` in as many real processes as there are mails, all at once
+    (each reads its mail from a file of its own: a pipe would be fed one after the other)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    env = {**os.environ, "CRM_NOW": LATER.isoformat(), mailin.MY_EMAILS_VAR: ""}
+    command = [sys.executable, "-c", SLOW_LOOKUP, "--db", db_target, "log", "email", "-", *args]
+    with contextlib.ExitStack() as stack:
+        inputs = []
+        for mail in mails:
+            file = stack.enter_context(tempfile.TemporaryFile())
+            file.write(mail)
+            file.seek(0)
+            inputs.append(file)
+        runs = [
+            subprocess.Popen(command, env=env, stdin=file, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+            for file in inputs
+        ]  # fmt: skip
+        return [
+            (run.returncode, err.decode())
+            for run in runs
+            for _, err in [run.communicate(timeout=120)]
+        ]
+
+
+def test_the_same_mail_from_a_new_sender_piped_six_times_at_once(db, db_target):
+    # Each process looked the sender up before its write: the losers found the contact the
+    # winner had made a moment later and failed with "already belongs to contact".
+    runs = _crm_at_once(db_target, [raw("rfc2047-encoded.eml")] * 6, "--create")
+    assert [code for code, _ in runs] == [0] * 6, runs
+    assert sum("already logged" in err.lower() for _, err in runs) == 5
+    db.close()
+    db.connect()
+    assert Contact.select().count() == 1 and Activity.select().count() == 1
+
+
+def test_several_mails_from_a_new_sender_at_once_make_one_contact(db, db_target):
+    mail = raw("rfc2047-encoded.eml")
+    mails = [mail.replace(b"<rfc2047-subject@", f"<m{i}@".encode()) for i in range(5)]
+    runs = _crm_at_once(db_target, mails, "--create")
+    assert [code for code, _ in runs] == [0] * 5, runs
+    db.close()
+    db.connect()
+    assert Contact.select().count() == 1 and Activity.select().count() == 5
