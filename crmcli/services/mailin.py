@@ -262,7 +262,7 @@ def _part_text(part) -> str:
     # it is read as HTML or unquoted (a 20 MB HTML part would take seconds).
     text = _text(text[:MAX_PART_CHARS]).replace("\r\n", "\n").replace("\r", "\n")
     if part.get_content_subtype() == "html":
-        return html_to_text(text)
+        return strip_quoted_tail(html_to_text(text, separators=True))
     if (part.get_param("format") or "").lower() == "flowed":
         text = _unflow(text, (part.get_param("delsp") or "").lower() == "yes")
     return strip_quoted_tail(text)
@@ -292,10 +292,21 @@ _ATTRIBUTION = re.compile(
 
 
 def strip_quoted_tail(text: str) -> str:
-    """Text without the quoted mail at its end: when everything after the last own line is
-    `>`-quoted (with the "On ... wrote:" line before it), that tail goes. Quotes between own
-    lines (an interleaved reply) stay, as does a mail that is nothing but a quote."""
+    """Text without the quoted mail at its end: after the first Outlook header block (a
+    separator line such as "-----Original Message-----" / "-----Ursprüngliche Nachricht-----"
+    or Outlook's line of underscores, then From/Von and Sent/Gesendet lines), or when
+    everything after the last own line is `>`-quoted (with the "On ... wrote:" line before
+    it), that tail goes. Quotes between own lines (an interleaved reply) stay, as does a mail
+    that is nothing but a quote."""
     lines = text.rstrip().split("\n")
+    cut = _outlook_header(lines)
+    if cut is not None:
+        own = _without_separators(lines[:cut])
+        left = sum(1 for ln in lines[cut:] if ln != _SEPARATOR)
+        return f"{own}\n\n[quoted reply left out: {left} lines]"
+    if _SEPARATOR in lines:  # HTML's separators that head no quoted mail
+        text = _without_separators(lines)
+        lines = text.split("\n")
     end = len(lines)
     while end and (lines[end - 1].startswith(">") or not lines[end - 1].strip()):
         end -= 1
@@ -312,6 +323,41 @@ def strip_quoted_tail(text: str) -> str:
     return f"{own}\n\n[quoted reply left out: {len(lines) - cut} lines]"
 
 
+# A line html_to_text(separators=True) puts where HTML mail draws the line above a quoted
+# mail's header (<hr>, Outlook's divRplyFwdMsg and its bordered div): no text holds NUL.
+_SEPARATOR = "\x00"
+_OUTLOOK_SEPARATOR = re.compile(
+    r"^(-{3,} ?(original message|ursprüngliche nachricht|originalnachricht) ?-{3,}|_{10,})$",
+    re.IGNORECASE,
+)
+_FROM_LINE = re.compile(r"^\*?(from|von) ?:\*? *\S", re.IGNORECASE)
+_SENT_LINE = re.compile(r"^\*?(sent|gesendet|date|datum) ?:\*? *\S", re.IGNORECASE)
+
+
+def _without_separators(lines: list[str]) -> str:
+    text = "\n".join(ln for ln in lines if ln != _SEPARATOR)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _outlook_header(lines: list[str]) -> int | None:
+    """Where the first Outlook header block of a quoted mail begins (its separator line),
+    when there is own text before it; None when there is none."""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped != _SEPARATOR and not _OUTLOOK_SEPARATOR.match(stripped):
+            continue
+        after = [ln.strip() for ln in lines[i + 1 : i + 12]]
+        after = [ln for ln in after if ln and ln != _SEPARATOR and not _OUTLOOK_SEPARATOR.match(ln)]
+        if not after or not _FROM_LINE.match(after[0]):
+            continue
+        if not any(_SENT_LINE.match(ln) for ln in after[1:4]):
+            continue
+        if any(ln.strip() and ln != _SEPARATOR for ln in lines[:i]):
+            return i
+        return None  # nothing but the quote: it all stays
+    return None
+
+
 # ---------------------------------------------------------------- HTML as text
 
 _BLOCKS = {
@@ -322,9 +368,11 @@ _BLOCKS = {
 _SKIP = {"script", "style", "head", "title", "template", "noscript", "xml"}
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str, *, separators: bool = False) -> str:
     """Readable text of an HTML mail: paragraphs and line breaks kept, lists as "- ", links
-    with their address, scripts, styles and Outlook's conditional comments left out."""
+    with their address, scripts, styles and Outlook's conditional comments left out. With
+    `separators`, a line of its own (_SEPARATOR) marks each line HTML draws above a quoted
+    mail's header (<hr>, Outlook's divRplyFwdMsg and bordered div), for strip_quoted_tail."""
     from html.parser import HTMLParser
 
     class Reader(HTMLParser):
@@ -335,16 +383,24 @@ def html_to_text(html: str) -> str:
             self.pre = 0
             self.href: list[str | None] = []
             self.link_text: list[int] = []
+            self.spaced: list[bool] = []
 
         def handle_starttag(self, tag, attrs):
+            if separators and _separates(tag, attrs):
+                self.line_end()
+                self.out.append(f"{_SEPARATOR}\n")
+            if tag == "p" and word:
+                style = dict(attrs).get("style") or ""
+                own = _space_after(style)
+                self.spaced.append(spaced if own is None else own)
             if tag in _SKIP:
                 self.skip += 1
             elif tag == "pre":
                 self.pre += 1
-            if tag in _BLOCKS:
-                self.out.append(
-                    paragraph if tag in ("p", "div", "table", "h1", "h2", "h3") else "\n"
-                )
+            if tag == "div":
+                self.line_end()
+            elif tag in _BLOCKS:
+                self.out.append(paragraph if tag in ("p", "table", "h1", "h2", "h3") else "\n")
             if tag == "li":
                 self.out.append("- ")
             if tag == "a":
@@ -374,7 +430,12 @@ def html_to_text(html: str) -> str:
                 and tag not in ("li", "tr", "br", "dt", "dd")
                 and not (word and tag == "p")
             ):
-                self.out.append("\n")
+                if tag == "div":
+                    self.line_end()
+                else:
+                    self.out.append("\n")
+            if tag == "p" and word and self.spaced and self.spaced.pop():
+                self.out.append("\n\n")  # a paragraph with space after it (Word's margin)
             if tag == "a" and self.href:
                 href = (self.href.pop() or "").strip()
                 start = self.link_text.pop()
@@ -383,6 +444,15 @@ def html_to_text(html: str) -> str:
                 web = target.lower().startswith(("http:", "https:")) or "@" in target
                 if web and target not in shown:
                     self.out.append(f" <{target}>")
+
+        def line_end(self):
+            """A div is a line (mail clients write one per line, and <div><br></div> for an
+            empty one): it ends the line it follows, if that is not ended yet."""
+            for chunk in reversed(self.out):
+                if chunk.strip(" "):
+                    if not chunk.endswith("\n"):
+                        self.out.append("\n")
+                    return
 
         def handle_data(self, data):
             if self.skip:
@@ -394,15 +464,62 @@ def html_to_text(html: str) -> str:
 
     # Outlook (Word) writes each line as a paragraph without margins, and an empty one
     # between paragraphs: there a paragraph is a line.
-    word = re.search(r"class=\"?MsoNormal", html) is not None
+    word = re.search(r"class=[\"']?MsoNormal", html) is not None
     paragraph = "\n" if word else "\n\n"
+    # Unless Word's style for them gives its paragraphs space after them: then there is no
+    # empty paragraph between them, and each is a paragraph.
+    normal = re.search(r"p\.MsoNormal\b[^{]*\{([^}]*)\}", html) if word else None
+    spaced = bool(normal and _space_after(normal.group(1)))
     reader = Reader()
     reader.feed(html)
     reader.close()
     text = "".join(reader.out).replace("\xa0", " ")
     lines = [ln.strip() for ln in text.split("\n")]
     text = "\n".join(lines)
+    if not separators:
+        text = text.replace(_SEPARATOR, "")
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _separates(tag: str, attrs: list) -> bool:
+    """Whether this element is the line above a quoted mail's header in Outlook's HTML."""
+    if tag == "hr":
+        return True
+    if tag != "div":
+        return False
+    found = dict(attrs)
+    style = (found.get("style") or "").lower()
+    return found.get("id") == "divRplyFwdMsg" or re.search(r"border-top: *solid", style) is not None
+
+
+_LENGTH = re.compile(r"^(-?[\d.]+)(pt|px|cm|mm|in|em)?$")
+_POINTS = {"pt": 1.0, "px": 0.75, "cm": 28.35, "mm": 2.835, "in": 72.0, "em": 11.0, None: 0.75}
+
+
+def _space_after(style: str) -> bool | None:
+    """Whether a CSS declaration list gives a paragraph space below it (margin-bottom, or the
+    margin shorthand, at least 1pt or auto); None when it says nothing about it."""
+    bottom = None
+    for declaration in style.lower().split(";"):
+        name, _, value = declaration.partition(":")
+        name, value = name.strip(), value.strip()
+        if name == "margin":
+            values = value.split()
+            if values:
+                bottom = values[2] if len(values) >= 3 else values[0]
+        elif name == "margin-bottom":
+            bottom = value
+    if bottom is None:
+        return None
+    if bottom == "auto":
+        return True
+    match = _LENGTH.match(bottom.replace("!important", "").strip())
+    if not match:
+        return None
+    try:
+        return float(match.group(1)) * _POINTS[match.group(2)] >= 1.0
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------- logging it

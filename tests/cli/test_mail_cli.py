@@ -137,3 +137,12 @@ def test_a_mail_piped_through_a_real_process(tmp_path):
     run = subprocess.run([*crm, "log", "email", "-"], input=bytes(range(256)) * 20, env=env,
                          capture_output=True)  # fmt: skip
     assert run.returncode == 1 and b"Traceback" not in run.stderr
+
+
+def test_an_outlook_reply_is_logged_without_the_mail_it_quotes(crm, people):
+    r = pipe(crm, "outlook-reply-de.eml", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    body = r.json()["body"]
+    assert body.startswith("Hallo Herr Schneider,\n\ndanke für das Angebot.")
+    assert body.endswith("Weiß & Partner GmbH\n\n[quoted reply left out: 12 lines]")
+    assert "Ursprüngliche Nachricht" not in body and "12.480,00" not in body

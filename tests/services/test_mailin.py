@@ -194,6 +194,96 @@ def test_only_a_quoted_tail_is_left_out(text, kept):
         assert out.startswith(kept + "\n\n[quoted reply left out:")
 
 
+@pytest.mark.parametrize(
+    ("name", "own_end", "quoted", "lines"),
+    [
+        ("outlook-reply-de.eml", "Anna Weiß\nWeiß & Partner GmbH", "12.480,00", 12),
+        ("outlook-reply-en.eml", "Best regards,\nPeter Koch", "measure the kitchen", 11),
+        ("outlook-web-reply-en.eml", "Kind regards,\nPeter Koch", "invoice attached", 11),
+        ("outlook-html-spaced-de.eml", "Viele Grüße\nPeter Koch", "zufrieden", 9),
+    ],
+    ids=["plain-de", "plain-en", "owa-html-en", "word-html-de"],
+)
+def test_outlooks_quoted_reply_below_its_header_block_is_left_out(name, own_end, quoted, lines):
+    body = parse(name).body
+    assert body.endswith(f"{own_end}\n\n[quoted reply left out: {lines} lines]")
+    for gone in (quoted, "Von:", "From:", "Gesendet:", "Sent:", "-----"):
+        assert gone not in body, gone
+    assert "\x00" not in body
+
+
+def test_outlooks_html_reply_header_in_its_bordered_div_is_recognised():
+    # The HTML beside the plain text in outlook-reply-de.eml: Word's border-top div.
+    html = next(p for p in message_parts("outlook-reply-de.eml") if "html" in p[0])[1]
+    text = mailin.strip_quoted_tail(mailin.html_to_text(html, separators=True))
+    assert text.startswith("Hallo Herr Schneider,\n\ndanke für das Angebot.")
+    assert text.endswith("Weiß & Partner GmbH\n\n[quoted reply left out: 12 lines]")
+
+
+def message_parts(name: str) -> list[tuple[str, str]]:
+    from email import policy
+    from email.parser import BytesParser
+
+    msg = BytesParser(policy=policy.default).parsebytes(raw(name))
+    return [(p.get_content_type(), p.get_content()) for p in msg.walk() if not p.is_multipart()]
+
+
+def test_an_old_outlooks_hr_and_bold_labels_head_the_quote():
+    html = (
+        "<div>Passt, danke.</div><div>Anna</div><hr size=2 width='100%' align=center>"
+        "<b>Von:</b> Thomas Schneider [mailto:thomas@schneider-kuechen.de]<br>"
+        "<b>Gesendet:</b> Montag, 23. November 2026 09:12<br><b>An:</b> Anna Weiß<br>"
+        "<b>Betreff:</b> Termin<br><br>Geht Donnerstag?"
+    )
+    mail = b"From: a@b.de\nContent-Type: text/html; charset=utf-8\n\n" + html.encode()
+    body = mailin.parse_message(mail).body
+    assert body.startswith("Passt, danke.\nAnna\n\n[quoted reply left out:")
+    assert "Donnerstag" not in body
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # No header block after the separator: a user's own dashes, kept.
+        "Hallo,\n\n-----Original Message-----\nnichts weiter\n",
+        # From but no Sent/Gesendet line: not recognised.
+        "Hallo,\n\n-----Ursprüngliche Nachricht-----\nVon: Anna\nAn: Thomas\n\nText\n",
+        # A forward in the body, as Gmail writes it: the forwarded mail is the content.
+        "Siehe unten.\n\n---------- Forwarded message ---------\nFrom: Anna <a@b.de>\n"
+        "Date: Mon, 23 Nov 2026\nSubject: X\n\nText\n",
+        # Nothing but the quote: it all stays.
+        "-----Original Message-----\nFrom: Anna\nSent: Monday\nTo: Thomas\n\nText\n",
+        # The header labels alone, without a separator line.
+        "Danke.\n\nVon: Anna\nGesendet: Montag\n\nText\n",
+    ],
+    ids=["dashes-only", "no-sent", "gmail-forward", "only-quote", "no-separator"],
+)
+def test_an_outlook_header_block_is_recognised_only_when_whole(text):
+    assert mailin.strip_quoted_tail(text) == text.strip()
+
+
+def test_html_without_a_quote_keeps_its_text_and_lines():
+    html = "<p>Oben</p><hr><p>Unten</p><div id='divRplyFwdMsg'>kein Kopf</div>"
+    mail = b"From: a@b.de\nContent-Type: text/html\n\n" + html.encode()
+    assert mailin.parse_message(mail).body == "Oben\n\nUnten\nkein Kopf"
+    assert "\x00" not in mailin.html_to_text(html)
+
+
+def test_outlooks_html_paragraphs_keep_their_blank_lines():
+    # Word's style gives paragraphs space after them (no empty paragraph between them);
+    # a paragraph whose own style takes that away is a line of the next one.
+    assert parse("outlook-html-spaced-de.eml").body.startswith(
+        "Guten Tag Herr Schneider,\n\ndie Küche ist gestern eingebaut worden, alles bestens."
+        "\n\nDie Schlussrechnung über 3.456,70 € überweisen wir diese Woche.\n\n"
+        "Viele Grüße\nPeter Koch\n\n"
+    )
+    # Outlook on the web writes a div per line and <div><br></div> for the empty one.
+    assert parse("outlook-web-reply-en.eml").body.startswith(
+        "Hi Thomas,\n\nthe invoice of 1,234.50 € arrived, thanks. We will pay it by Friday."
+        "\n\nKind regards,\nPeter Koch\n\n"
+    )
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2000))
 def test_random_bytes_never_raise_anything_but_invalid(data):
