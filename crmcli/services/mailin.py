@@ -68,10 +68,12 @@ def parse_message(data: bytes) -> Mail:
     """Read an RFC 822 message. Invalid with one line when it is empty, too big, or not a
     mail at all (no From or To header with an address)."""
     if not data.strip():
-        raise Invalid("message", "no mail message on stdin")
+        raise Invalid(None, "no mail message on stdin (it is empty)")
     if len(data) > MAX_BYTES:
         raise Invalid(
-            "message", f"is {len(data):,} bytes; at most {MAX_BYTES:,} (attachments included)"
+            None,
+            f"stdin is too big for a mail message: {len(data):,} bytes or more; at most "
+            f"{MAX_BYTES:,} (attachments included)",
         )
     from email import policy
     from email.parser import BytesParser
@@ -82,7 +84,7 @@ def parse_message(data: bytes) -> Mail:
         recipients = _addresses(msg, "to") + _addresses(msg, "cc")
         if not sender and not recipients:
             raise Invalid(
-                "message", "is not a mail message: it has no From or To header with an address"
+                None, "stdin is not a mail message (it has no From or To header with an address)"
             )
         subject = _one_line(_header(msg, "subject"))
         message_id = _message_id(_header(msg, "message-id"))
@@ -94,7 +96,7 @@ def parse_message(data: bytes) -> Mail:
         raise
     except Exception as exc:  # the email package's own failures on hostile input
         raise Invalid(
-            "message", f"cannot be read as a mail message ({type(exc).__name__})"
+            None, f"stdin cannot be read as a mail message ({type(exc).__name__})"
         ) from None
     body = "\n\n".join(p for p in parts if p.strip())
     if attachments:
@@ -129,8 +131,44 @@ def _header(msg, name: str) -> str:
     try:
         value = msg.get(name)
     except Exception:  # a header the registry cannot parse: its raw text still reads
-        value = next((v for k, v in msg.raw_items() if k.lower() == name), None)
-    return _text(str(value)) if value is not None else ""
+        value = _raw_header(msg, name)
+    if value is None:
+        return ""
+    text = str(value)
+    if "\ufffd" in text:  # encoded words in a charset Python does not know
+        text = _redecoded(_raw_header(msg, name)) or text
+    return _text(text)
+
+
+def _raw_header(msg, name: str) -> str | None:
+    return next((v for k, v in msg.raw_items() if k.lower() == name), None)
+
+
+def _redecoded(raw: str | None) -> str | None:
+    """A header's encoded words (RFC 2047) read as a body in that charset is: a charset
+    Python does not know (or that does not fit) as UTF-8, else cp1252, where the email package
+    puts replacement characters. None when the raw header has those itself or cannot be read."""
+    if raw is None or "\ufffd" in raw:
+        return None
+    from email.header import decode_header
+
+    from crmcli.values import decode_text
+
+    try:
+        chunks = decode_header(re.sub(r"\r?\n(?=[ \t])", "", raw))
+    except Exception:
+        return None
+    out = []
+    for data, charset in chunks:
+        if isinstance(data, str):
+            out.append(data)
+            continue
+        label = (charset or "ascii").lower()
+        try:
+            out.append(data.decode("cp1252" if label in _CP1252_LABELS else label))
+        except (LookupError, UnicodeDecodeError):
+            out.append(decode_text(data))
+    return "".join(out)
 
 
 def _one_line(text: str) -> str:

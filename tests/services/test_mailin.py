@@ -141,6 +141,20 @@ def test_an_unknown_charset_falls_back_to_utf8_then_cp1252():
     assert mailin.parse_message(head + "Grüße".encode("cp1252")).body == "Grüße"
 
 
+def test_a_header_in_an_unknown_charset_falls_back_as_the_body_does():
+    head = (
+        b"From: =?x-klingon?Q?J=FCrgen_M=FCller?= <jm@mueller-bau.de>\n"
+        b"Subject: =?x-klingon?Q?Gr=FC=DFe?= aus =?x-klingon?Q?K=C3=B6ln?=\n"
+        b"Content-Type: text/plain; charset=x-klingon\n\n"
+    )
+    mail = mailin.parse_message(head + "Grüße".encode("cp1252"))
+    assert (mail.subject, mail.body) == ("Grüße aus Köln", "Grüße")
+    assert mail.sender == ("Jürgen Müller", "jm@mueller-bau.de")
+    # A replacement character the sender wrote stays as it is.
+    data = b"From: a@b.de\nSubject: =?utf-8?Q?x_=EF=BF=BD?= =?x-klingon?Q?=FC?=\n\n."
+    assert mailin.parse_message(data).subject == "x �ü"
+
+
 @pytest.mark.parametrize(
     ("data", "says"),
     [
@@ -149,7 +163,7 @@ def test_an_unknown_charset_falls_back_to_utf8_then_cp1252():
         ((MAIL / "not-a-mail.csv").read_bytes(), "not a mail message"),
         (bytes(range(256)) * 40, "not a mail message"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 500, "not a mail message"),
-        (b"From: nobody\nSubject: x\n\nno address anywhere\n", "not a mail message"),
+        (b"From: nobody\nSubject: x\n\nno address anywhere\n", "^stdin is not a mail message \\("),
     ],
     ids=["empty", "blank", "csv", "binary", "png", "no-address"],
 )
