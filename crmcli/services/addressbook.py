@@ -53,11 +53,11 @@ def _with_email(ids: list[int]) -> set[int]:
     if not ids:
         return set()
     rows = ContactEmail.select(ContactEmail.contact).where(ContactEmail.contact.in_(ids))
-    found = {cid for (cid,) in rows.distinct().tuples()}
-    copies = Contact.select(Contact.id).where(
-        Contact.id.in_(ids) & Contact.email.is_null(False) & (Contact.email != "")
+    has_copy = Contact.email.is_null(False) & (Contact.email != "")
+    query = Contact.select(Contact.id).where(
+        Contact.id.in_(ids) & (has_copy | Contact.id.in_(rows))
     )
-    return found | {cid for (cid,) in copies.tuples()}
+    return {cid for (cid,) in query.tuples()}
 
 
 def _email_prefix(prefix: str, limit: int) -> list[int]:
