@@ -12,7 +12,10 @@ def query(
         list[str], typer.Argument(metavar="QUERY", help="A name, company or email to complete.")
     ],
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=10_000, help="At most this many contacts.")
+        int,
+        typer.Option(
+            "--limit", "-n", min=1, max=10_000, help="At most this many contacts (with an email)."
+        ),
     ] = 50,
     no_header: Annotated[
         bool,

@@ -28,11 +28,36 @@ def lookup(query: str, *, limit: int = 50) -> list[Address]:
     if not text:
         return []
     ids = _email_prefix(text.lower(), limit)
-    if len(ids) < limit:
-        for hit in search.search(text, limit=limit, kinds=["contact"]):
-            if hit["id"] not in ids:
-                ids.append(hit["id"])
+    # Search hits come a page at a time and count only when they have an email: the best
+    # hits may all be contacts without one, and they must not use up the limit.
+    page = max(limit, 50)
+    offset = 0
+    for _ in range(MAX_PAGES):
+        if len(ids) >= limit:
+            break
+        hits = [h["id"] for h in search.search(text, limit=page, offset=offset, kinds=["contact"])]
+        with_email = _with_email([i for i in hits if i not in ids])
+        ids += [i for i in hits if i in with_email and i not in ids]
+        if len(hits) < page:
+            break
+        offset += page
     return _addresses(ids[:limit])
+
+
+# How many pages of search hits are read to find `limit` contacts with an email.
+MAX_PAGES = 10
+
+
+def _with_email(ids: list[int]) -> set[int]:
+    """Those of these contacts that have an email (a row, or the copy on the contact)."""
+    if not ids:
+        return set()
+    rows = ContactEmail.select(ContactEmail.contact).where(ContactEmail.contact.in_(ids))
+    has_copy = Contact.email.is_null(False) & (Contact.email != "")
+    query = Contact.select(Contact.id).where(
+        Contact.id.in_(ids) & (has_copy | Contact.id.in_(rows))
+    )
+    return {cid for (cid,) in query.tuples()}
 
 
 def _email_prefix(prefix: str, limit: int) -> list[int]:

@@ -68,10 +68,12 @@ def parse_message(data: bytes) -> Mail:
     """Read an RFC 822 message. Invalid with one line when it is empty, too big, or not a
     mail at all (no From or To header with an address)."""
     if not data.strip():
-        raise Invalid("message", "no mail message on stdin")
+        raise Invalid(None, "no mail message on stdin (it is empty)")
     if len(data) > MAX_BYTES:
         raise Invalid(
-            "message", f"is {len(data):,} bytes; at most {MAX_BYTES:,} (attachments included)"
+            None,
+            f"stdin is too big for a mail message: {len(data):,} bytes or more; at most "
+            f"{MAX_BYTES:,} (attachments included)",
         )
     from email import policy
     from email.parser import BytesParser
@@ -82,7 +84,7 @@ def parse_message(data: bytes) -> Mail:
         recipients = _addresses(msg, "to") + _addresses(msg, "cc")
         if not sender and not recipients:
             raise Invalid(
-                "message", "is not a mail message: it has no From or To header with an address"
+                None, "stdin is not a mail message (it has no From or To header with an address)"
             )
         subject = _one_line(_header(msg, "subject"))
         message_id = _message_id(_header(msg, "message-id"))
@@ -94,7 +96,7 @@ def parse_message(data: bytes) -> Mail:
         raise
     except Exception as exc:  # the email package's own failures on hostile input
         raise Invalid(
-            "message", f"cannot be read as a mail message ({type(exc).__name__})"
+            None, f"stdin cannot be read as a mail message ({type(exc).__name__})"
         ) from None
     body = "\n\n".join(p for p in parts if p.strip())
     if attachments:
@@ -129,8 +131,44 @@ def _header(msg, name: str) -> str:
     try:
         value = msg.get(name)
     except Exception:  # a header the registry cannot parse: its raw text still reads
-        value = next((v for k, v in msg.raw_items() if k.lower() == name), None)
-    return _text(str(value)) if value is not None else ""
+        value = _raw_header(msg, name)
+    if value is None:
+        return ""
+    text = str(value)
+    if "\ufffd" in text:  # encoded words in a charset Python does not know
+        text = _redecoded(_raw_header(msg, name)) or text
+    return _text(text)
+
+
+def _raw_header(msg, name: str) -> str | None:
+    return next((v for k, v in msg.raw_items() if k.lower() == name), None)
+
+
+def _redecoded(raw: str | None) -> str | None:
+    """A header's encoded words (RFC 2047) read as a body in that charset is: a charset
+    Python does not know (or that does not fit) as UTF-8, else cp1252, where the email package
+    puts replacement characters. None when the raw header has those itself or cannot be read."""
+    if raw is None or "\ufffd" in raw:
+        return None
+    from email.header import decode_header
+
+    from crmcli.values import decode_text
+
+    try:
+        chunks = decode_header(re.sub(r"\r?\n(?=[ \t])", "", raw))
+    except Exception:
+        return None
+    out = []
+    for data, charset in chunks:
+        if isinstance(data, str):
+            out.append(data)
+            continue
+        label = (charset or "ascii").lower()
+        try:
+            out.append(data.decode("cp1252" if label in _CP1252_LABELS else label))
+        except (LookupError, UnicodeDecodeError):
+            out.append(decode_text(data))
+    return "".join(out)
 
 
 def _one_line(text: str) -> str:
@@ -262,7 +300,7 @@ def _part_text(part) -> str:
     # it is read as HTML or unquoted (a 20 MB HTML part would take seconds).
     text = _text(text[:MAX_PART_CHARS]).replace("\r\n", "\n").replace("\r", "\n")
     if part.get_content_subtype() == "html":
-        return html_to_text(text)
+        return strip_quoted_tail(html_to_text(text, separators=True))
     if (part.get_param("format") or "").lower() == "flowed":
         text = _unflow(text, (part.get_param("delsp") or "").lower() == "yes")
     return strip_quoted_tail(text)
@@ -292,10 +330,21 @@ _ATTRIBUTION = re.compile(
 
 
 def strip_quoted_tail(text: str) -> str:
-    """Text without the quoted mail at its end: when everything after the last own line is
-    `>`-quoted (with the "On ... wrote:" line before it), that tail goes. Quotes between own
-    lines (an interleaved reply) stay, as does a mail that is nothing but a quote."""
+    """Text without the quoted mail at its end: after the first Outlook header block (a
+    separator line such as "-----Original Message-----" / "-----Ursprüngliche Nachricht-----"
+    or Outlook's line of underscores, then From/Von and Sent/Gesendet lines), or when
+    everything after the last own line is `>`-quoted (with the "On ... wrote:" line before
+    it), that tail goes. Quotes between own lines (an interleaved reply) stay, as does a mail
+    that is nothing but a quote."""
     lines = text.rstrip().split("\n")
+    cut = _outlook_header(lines)
+    if cut is not None:
+        own = _without_separators(lines[:cut])
+        left = sum(1 for ln in lines[cut:] if ln != _SEPARATOR)
+        return f"{own}\n\n[quoted reply left out: {left} lines]"
+    if _SEPARATOR in lines:  # HTML's separators that head no quoted mail
+        text = _without_separators(lines)
+        lines = text.split("\n")
     end = len(lines)
     while end and (lines[end - 1].startswith(">") or not lines[end - 1].strip()):
         end -= 1
@@ -312,6 +361,41 @@ def strip_quoted_tail(text: str) -> str:
     return f"{own}\n\n[quoted reply left out: {len(lines) - cut} lines]"
 
 
+# A line html_to_text(separators=True) puts where HTML mail draws the line above a quoted
+# mail's header (<hr>, Outlook's divRplyFwdMsg and its bordered div): no text holds NUL.
+_SEPARATOR = "\x00"
+_OUTLOOK_SEPARATOR = re.compile(
+    r"^(-{3,} ?(original message|ursprüngliche nachricht|originalnachricht) ?-{3,}|_{10,})$",
+    re.IGNORECASE,
+)
+_FROM_LINE = re.compile(r"^\*?(from|von) ?:\*? *\S", re.IGNORECASE)
+_SENT_LINE = re.compile(r"^\*?(sent|gesendet|date|datum) ?:\*? *\S", re.IGNORECASE)
+
+
+def _without_separators(lines: list[str]) -> str:
+    text = "\n".join(ln for ln in lines if ln != _SEPARATOR)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _outlook_header(lines: list[str]) -> int | None:
+    """Where the first Outlook header block of a quoted mail begins (its separator line),
+    when there is own text before it; None when there is none."""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped != _SEPARATOR and not _OUTLOOK_SEPARATOR.match(stripped):
+            continue
+        after = [ln.strip() for ln in lines[i + 1 : i + 12]]
+        after = [ln for ln in after if ln and ln != _SEPARATOR and not _OUTLOOK_SEPARATOR.match(ln)]
+        if not after or not _FROM_LINE.match(after[0]):
+            continue
+        if not any(_SENT_LINE.match(ln) for ln in after[1:4]):
+            continue
+        if any(ln.strip() and ln != _SEPARATOR for ln in lines[:i]):
+            return i
+        return None  # nothing but the quote: it all stays
+    return None
+
+
 # ---------------------------------------------------------------- HTML as text
 
 _BLOCKS = {
@@ -322,9 +406,11 @@ _BLOCKS = {
 _SKIP = {"script", "style", "head", "title", "template", "noscript", "xml"}
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str, *, separators: bool = False) -> str:
     """Readable text of an HTML mail: paragraphs and line breaks kept, lists as "- ", links
-    with their address, scripts, styles and Outlook's conditional comments left out."""
+    with their address, scripts, styles and Outlook's conditional comments left out. With
+    `separators`, a line of its own (_SEPARATOR) marks each line HTML draws above a quoted
+    mail's header (<hr>, Outlook's divRplyFwdMsg and bordered div), for strip_quoted_tail."""
     from html.parser import HTMLParser
 
     class Reader(HTMLParser):
@@ -335,16 +421,24 @@ def html_to_text(html: str) -> str:
             self.pre = 0
             self.href: list[str | None] = []
             self.link_text: list[int] = []
+            self.spaced: list[bool] = []
 
         def handle_starttag(self, tag, attrs):
+            if separators and _separates(tag, attrs):
+                self.line_end()
+                self.out.append(f"{_SEPARATOR}\n")
+            if tag == "p" and word:
+                style = dict(attrs).get("style") or ""
+                own = _space_after(style)
+                self.spaced.append(spaced if own is None else own)
             if tag in _SKIP:
                 self.skip += 1
             elif tag == "pre":
                 self.pre += 1
-            if tag in _BLOCKS:
-                self.out.append(
-                    paragraph if tag in ("p", "div", "table", "h1", "h2", "h3") else "\n"
-                )
+            if tag == "div":
+                self.line_end()
+            elif tag in _BLOCKS:
+                self.out.append(paragraph if tag in ("p", "table", "h1", "h2", "h3") else "\n")
             if tag == "li":
                 self.out.append("- ")
             if tag == "a":
@@ -374,7 +468,12 @@ def html_to_text(html: str) -> str:
                 and tag not in ("li", "tr", "br", "dt", "dd")
                 and not (word and tag == "p")
             ):
-                self.out.append("\n")
+                if tag == "div":
+                    self.line_end()
+                else:
+                    self.out.append("\n")
+            if tag == "p" and word and self.spaced and self.spaced.pop():
+                self.out.append("\n\n")  # a paragraph with space after it (Word's margin)
             if tag == "a" and self.href:
                 href = (self.href.pop() or "").strip()
                 start = self.link_text.pop()
@@ -383,6 +482,15 @@ def html_to_text(html: str) -> str:
                 web = target.lower().startswith(("http:", "https:")) or "@" in target
                 if web and target not in shown:
                     self.out.append(f" <{target}>")
+
+        def line_end(self):
+            """A div is a line (mail clients write one per line, and <div><br></div> for an
+            empty one): it ends the line it follows, if that is not ended yet."""
+            for chunk in reversed(self.out):
+                if chunk.strip(" "):
+                    if not chunk.endswith("\n"):
+                        self.out.append("\n")
+                    return
 
         def handle_data(self, data):
             if self.skip:
@@ -394,15 +502,62 @@ def html_to_text(html: str) -> str:
 
     # Outlook (Word) writes each line as a paragraph without margins, and an empty one
     # between paragraphs: there a paragraph is a line.
-    word = re.search(r"class=\"?MsoNormal", html) is not None
+    word = re.search(r"class=[\"']?MsoNormal", html) is not None
     paragraph = "\n" if word else "\n\n"
+    # Unless Word's style for them gives its paragraphs space after them: then there is no
+    # empty paragraph between them, and each is a paragraph.
+    normal = re.search(r"p\.MsoNormal\b[^{]*\{([^}]*)\}", html) if word else None
+    spaced = bool(normal and _space_after(normal.group(1)))
     reader = Reader()
     reader.feed(html)
     reader.close()
     text = "".join(reader.out).replace("\xa0", " ")
     lines = [ln.strip() for ln in text.split("\n")]
     text = "\n".join(lines)
+    if not separators:
+        text = text.replace(_SEPARATOR, "")
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _separates(tag: str, attrs: list) -> bool:
+    """Whether this element is the line above a quoted mail's header in Outlook's HTML."""
+    if tag == "hr":
+        return True
+    if tag != "div":
+        return False
+    found = dict(attrs)
+    style = (found.get("style") or "").lower()
+    return found.get("id") == "divRplyFwdMsg" or re.search(r"border-top: *solid", style) is not None
+
+
+_LENGTH = re.compile(r"^(-?[\d.]+)(pt|px|cm|mm|in|em)?$")
+_POINTS = {"pt": 1.0, "px": 0.75, "cm": 28.35, "mm": 2.835, "in": 72.0, "em": 11.0, None: 0.75}
+
+
+def _space_after(style: str) -> bool | None:
+    """Whether a CSS declaration list gives a paragraph space below it (margin-bottom, or the
+    margin shorthand, at least 1pt or auto); None when it says nothing about it."""
+    bottom = None
+    for declaration in style.lower().split(";"):
+        name, _, value = declaration.partition(":")
+        name, value = name.strip(), value.strip()
+        if name == "margin":
+            values = value.split()
+            if values:
+                bottom = values[2] if len(values) >= 3 else values[0]
+        elif name == "margin-bottom":
+            bottom = value
+    if bottom is None:
+        return None
+    if bottom == "auto":
+        return True
+    match = _LENGTH.match(bottom.replace("!important", "").strip())
+    if not match:
+        return None
+    try:
+        return float(match.group(1)) * _POINTS[match.group(2)] >= 1.0
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------- logging it
@@ -492,10 +647,76 @@ def log_mail(
             raise Invalid("direction", f"'{direction}' must be in or out")
     mail = parse_message(data)
     external = mail.external_id
-    existing = logged_activity(external)
+    existing = logged_activity(external)  # the common repeat, without taking the write lock
     if existing is not None:
         return Logged(activities.get_activity(existing), existing=True)
+    occurred = values.pop("occurred_at", None) or mail.date or now
+    if occurred > now:  # a sender's clock ahead: the mail arrived, so it happened by now
+        occurred = now
+    from crmcli.services import limits
+
+    subject = _fit(values.pop("subject", None) or mail.subject, limits.SUBJECT)
+    body = _fit(values.pop("body", None) or mail.body or None, limits.LONG)
     mine = my_emails(me)
+    # The Message-ID check, the look-up of the contact and its creation are one write
+    # transaction: on SQLite it takes the write lock when it begins (BEGIN IMMEDIATE), so the
+    # same mail piped twice at once waits and then finds the other's work. PostgreSQL reads
+    # what others commit meanwhile: a unique email or Message-ID written a moment ago by
+    # another process fails this one, which then reads again (a few tries, then it says so).
+    for attempt in range(1, RACE_TRIES + 1):
+        creating = False
+        try:
+            with database_proxy.atomic():
+                existing = logged_activity(external)
+                if existing is not None:
+                    return Logged(activities.get_activity(existing), existing=True)
+                way, contact_id, target = _whose(mail, mine, direction)
+                created = None
+                if contact_id is None:
+                    if not create:
+                        who = "recipient" if way == "out" else "sender"
+                        addresses = ", ".join(a for _, a in target[:3])
+                        raise NotFound(
+                            f"no contact has the {who}'s address {addresses}",
+                            action="create_from_mail",
+                        )
+                    from crmcli.services import contacts
+
+                    creating = True
+                    name, address = target[0]
+                    created = contacts.add_contact(
+                        _contact_name(name, address), email=address, status="lead",
+                        source="email", now=now,
+                    )  # fmt: skip
+                    contact_id = created["id"]
+                card = activities.log_activity(
+                    kind, contact_id=contact_id, occurred_at=occurred, now=now,
+                    subject=subject, body=body, direction=way, **values,
+                )  # fmt: skip
+                Activity.update(external_id=external).where(Activity.id == card["id"]).execute()
+            return Logged(card, created_contact=created, direction=way)
+        except (IntegrityError, Conflict) as exc:
+            # Another process logged this mail, or made its sender a contact, a moment ago.
+            raced = isinstance(exc, IntegrityError) or creating
+            if not raced or attempt == RACE_TRIES:
+                existing = logged_activity(external)
+                if existing is not None:
+                    return Logged(activities.get_activity(existing), existing=True)
+                if isinstance(exc, Conflict):
+                    raise
+                raise Conflict("the mail could not be logged (a constraint refused it)") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# How often a mail is tried again when another process wrote its contact meanwhile.
+RACE_TRIES = 3
+
+
+def _whose(
+    mail: Mail, mine: set[str], direction: str | None
+) -> tuple[str, int | None, list[tuple[str, str]]]:
+    """(direction, contact id or None, the candidate addresses): whose timeline the mail
+    goes on, by the rules in the module docstring (`direction` given wins)."""
     sender = mail.sender[1].lower() if mail.sender else None
     others = [(n, a) for n, a in mail.recipients if a.lower() not in mine]
     known = _contacts_by_email([a for _, a in mail.recipients] + ([sender] if sender else []))
@@ -511,49 +732,13 @@ def log_mail(
     if direction == "out":
         candidates = others
         if not candidates:
-            raise Invalid("message", "an outgoing mail without a recipient (To or Cc)")
+            raise Invalid(None, "an outgoing mail without a recipient (To or Cc)")
     else:
         if mail.sender is None:
-            raise Invalid("message", "the mail has no sender (From)")
+            raise Invalid(None, "the mail has no sender (From)")
         candidates = [mail.sender]
     contact_id = next((known[a.lower()] for _, a in candidates if a.lower() in known), None)
-    target = candidates[0]
-    if contact_id is None and not create:
-        who = "recipient" if direction == "out" else "sender"
-        addresses = ", ".join(a for _, a in candidates[:3])
-        raise NotFound(f"no contact has the {who}'s address {addresses}", action="create_from_mail")
-    occurred = values.pop("occurred_at", None) or mail.date or now
-    if occurred > now:  # a sender's clock ahead: the mail arrived, so it happened by now
-        occurred = now
-    subject = values.pop("subject", None) or mail.subject
-    body = values.pop("body", None) or mail.body or None
-    from crmcli.services import limits
-
-    subject = _fit(subject, limits.SUBJECT)
-    body = _fit(body, limits.LONG)
-    created = None
-    try:
-        with database_proxy.atomic():
-            if contact_id is None:
-                from crmcli.services import contacts
-
-                created = contacts.add_contact(
-                    _contact_name(*target), email=target[1], status="lead", source="email",
-                    now=now,
-                )  # fmt: skip
-                contact_id = created["id"]
-            card = activities.log_activity(
-                kind, contact_id=contact_id, occurred_at=occurred, now=now, subject=subject,
-                body=body, direction=direction, **values,
-            )  # fmt: skip
-            Activity.update(external_id=external).where(Activity.id == card["id"]).execute()
-    except IntegrityError:
-        # Logged a moment ago by another process (the unique external id): that one stands.
-        existing = logged_activity(external)
-        if existing is None:
-            raise Conflict("the mail could not be logged (a constraint refused it)") from None
-        return Logged(activities.get_activity(existing), existing=True)
-    return Logged(card, created_contact=created, direction=direction)
+    return direction, contact_id, candidates
 
 
 def _fit(text: str | None, limit: int) -> str | None:

@@ -88,7 +88,9 @@ def test_outgoing_by_my_addresses_and_by_direction(crm, people):
 def test_what_is_not_a_mail_is_one_line_and_exit_1(crm, people, data):
     r = pipe(crm, data)
     assert r.exit_code == 1 and r.stdout == ""
-    assert r.stderr.startswith("crm: error: message: ") and len(r.stderr.splitlines()) == 1
+    # It names where the bytes came from: "crm: error: stdin is not a mail message (...)".
+    assert r.stderr.startswith(("crm: error: stdin ", "crm: error: no mail message on stdin"))
+    assert "message:" not in r.stderr and len(r.stderr.splitlines()) == 1
 
 
 def test_options_that_a_mail_brings_itself_are_refused(crm, people):
@@ -137,3 +139,12 @@ def test_a_mail_piped_through_a_real_process(tmp_path):
     run = subprocess.run([*crm, "log", "email", "-"], input=bytes(range(256)) * 20, env=env,
                          capture_output=True)  # fmt: skip
     assert run.returncode == 1 and b"Traceback" not in run.stderr
+
+
+def test_an_outlook_reply_is_logged_without_the_mail_it_quotes(crm, people):
+    r = pipe(crm, "outlook-reply-de.eml", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    body = r.json()["body"]
+    assert body.startswith("Hallo Herr Schneider,\n\ndanke für das Angebot.")
+    assert body.endswith("Weiß & Partner GmbH\n\n[quoted reply left out: 12 lines]")
+    assert "Ursprüngliche Nachricht" not in body and "12.480,00" not in body

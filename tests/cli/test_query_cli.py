@@ -56,3 +56,15 @@ def test_query_does_not_create_a_database(tmp_path):
     missing = tmp_path / "none.db"
     r = CliRunner().invoke(app, ["--db", str(missing), "query", "x"])
     assert r.exit_code == 1 and not missing.exists()
+
+
+def test_limit_counts_contacts_with_an_email(crm):
+    for args in (
+        ("Hans Müller",),
+        ("Hans Müller-Lüdenscheidt",),
+        ("Paul Müller", "-e", "paul@x.de"),
+    ):
+        assert crm("add", "contact", *args).exit_code == 0
+    r = crm("query", "--limit", "2", "müller")
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == ["crm: 1 address of 1 contact", "paul@x.de\tPaul Müller\t"]

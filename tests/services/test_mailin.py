@@ -141,6 +141,20 @@ def test_an_unknown_charset_falls_back_to_utf8_then_cp1252():
     assert mailin.parse_message(head + "Grüße".encode("cp1252")).body == "Grüße"
 
 
+def test_a_header_in_an_unknown_charset_falls_back_as_the_body_does():
+    head = (
+        b"From: =?x-klingon?Q?J=FCrgen_M=FCller?= <jm@mueller-bau.de>\n"
+        b"Subject: =?x-klingon?Q?Gr=FC=DFe?= aus =?x-klingon?Q?K=C3=B6ln?=\n"
+        b"Content-Type: text/plain; charset=x-klingon\n\n"
+    )
+    mail = mailin.parse_message(head + "Grüße".encode("cp1252"))
+    assert (mail.subject, mail.body) == ("Grüße aus Köln", "Grüße")
+    assert mail.sender == ("Jürgen Müller", "jm@mueller-bau.de")
+    # A replacement character the sender wrote stays as it is.
+    data = b"From: a@b.de\nSubject: =?utf-8?Q?x_=EF=BF=BD?= =?x-klingon?Q?=FC?=\n\n."
+    assert mailin.parse_message(data).subject == "x �ü"
+
+
 @pytest.mark.parametrize(
     ("data", "says"),
     [
@@ -149,7 +163,7 @@ def test_an_unknown_charset_falls_back_to_utf8_then_cp1252():
         ((MAIL / "not-a-mail.csv").read_bytes(), "not a mail message"),
         (bytes(range(256)) * 40, "not a mail message"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 500, "not a mail message"),
-        (b"From: nobody\nSubject: x\n\nno address anywhere\n", "not a mail message"),
+        (b"From: nobody\nSubject: x\n\nno address anywhere\n", "^stdin is not a mail message \\("),
     ],
     ids=["empty", "blank", "csv", "binary", "png", "no-address"],
 )
@@ -192,6 +206,96 @@ def test_only_a_quoted_tail_is_left_out(text, kept):
         assert out == text.strip()
     else:
         assert out.startswith(kept + "\n\n[quoted reply left out:")
+
+
+@pytest.mark.parametrize(
+    ("name", "own_end", "quoted", "lines"),
+    [
+        ("outlook-reply-de.eml", "Anna Weiß\nWeiß & Partner GmbH", "12.480,00", 12),
+        ("outlook-reply-en.eml", "Best regards,\nPeter Koch", "measure the kitchen", 11),
+        ("outlook-web-reply-en.eml", "Kind regards,\nPeter Koch", "invoice attached", 11),
+        ("outlook-html-spaced-de.eml", "Viele Grüße\nPeter Koch", "zufrieden", 9),
+    ],
+    ids=["plain-de", "plain-en", "owa-html-en", "word-html-de"],
+)
+def test_outlooks_quoted_reply_below_its_header_block_is_left_out(name, own_end, quoted, lines):
+    body = parse(name).body
+    assert body.endswith(f"{own_end}\n\n[quoted reply left out: {lines} lines]")
+    for gone in (quoted, "Von:", "From:", "Gesendet:", "Sent:", "-----"):
+        assert gone not in body, gone
+    assert "\x00" not in body
+
+
+def test_outlooks_html_reply_header_in_its_bordered_div_is_recognised():
+    # The HTML beside the plain text in outlook-reply-de.eml: Word's border-top div.
+    html = next(p for p in message_parts("outlook-reply-de.eml") if "html" in p[0])[1]
+    text = mailin.strip_quoted_tail(mailin.html_to_text(html, separators=True))
+    assert text.startswith("Hallo Herr Schneider,\n\ndanke für das Angebot.")
+    assert text.endswith("Weiß & Partner GmbH\n\n[quoted reply left out: 12 lines]")
+
+
+def message_parts(name: str) -> list[tuple[str, str]]:
+    from email import policy
+    from email.parser import BytesParser
+
+    msg = BytesParser(policy=policy.default).parsebytes(raw(name))
+    return [(p.get_content_type(), p.get_content()) for p in msg.walk() if not p.is_multipart()]
+
+
+def test_an_old_outlooks_hr_and_bold_labels_head_the_quote():
+    html = (
+        "<div>Passt, danke.</div><div>Anna</div><hr size=2 width='100%' align=center>"
+        "<b>Von:</b> Thomas Schneider [mailto:thomas@schneider-kuechen.de]<br>"
+        "<b>Gesendet:</b> Montag, 23. November 2026 09:12<br><b>An:</b> Anna Weiß<br>"
+        "<b>Betreff:</b> Termin<br><br>Geht Donnerstag?"
+    )
+    mail = b"From: a@b.de\nContent-Type: text/html; charset=utf-8\n\n" + html.encode()
+    body = mailin.parse_message(mail).body
+    assert body.startswith("Passt, danke.\nAnna\n\n[quoted reply left out:")
+    assert "Donnerstag" not in body
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # No header block after the separator: a user's own dashes, kept.
+        "Hallo,\n\n-----Original Message-----\nnichts weiter\n",
+        # From but no Sent/Gesendet line: not recognised.
+        "Hallo,\n\n-----Ursprüngliche Nachricht-----\nVon: Anna\nAn: Thomas\n\nText\n",
+        # A forward in the body, as Gmail writes it: the forwarded mail is the content.
+        "Siehe unten.\n\n---------- Forwarded message ---------\nFrom: Anna <a@b.de>\n"
+        "Date: Mon, 23 Nov 2026\nSubject: X\n\nText\n",
+        # Nothing but the quote: it all stays.
+        "-----Original Message-----\nFrom: Anna\nSent: Monday\nTo: Thomas\n\nText\n",
+        # The header labels alone, without a separator line.
+        "Danke.\n\nVon: Anna\nGesendet: Montag\n\nText\n",
+    ],
+    ids=["dashes-only", "no-sent", "gmail-forward", "only-quote", "no-separator"],
+)
+def test_an_outlook_header_block_is_recognised_only_when_whole(text):
+    assert mailin.strip_quoted_tail(text) == text.strip()
+
+
+def test_html_without_a_quote_keeps_its_text_and_lines():
+    html = "<p>Oben</p><hr><p>Unten</p><div id='divRplyFwdMsg'>kein Kopf</div>"
+    mail = b"From: a@b.de\nContent-Type: text/html\n\n" + html.encode()
+    assert mailin.parse_message(mail).body == "Oben\n\nUnten\nkein Kopf"
+    assert "\x00" not in mailin.html_to_text(html)
+
+
+def test_outlooks_html_paragraphs_keep_their_blank_lines():
+    # Word's style gives paragraphs space after them (no empty paragraph between them);
+    # a paragraph whose own style takes that away is a line of the next one.
+    assert parse("outlook-html-spaced-de.eml").body.startswith(
+        "Guten Tag Herr Schneider,\n\ndie Küche ist gestern eingebaut worden, alles bestens."
+        "\n\nDie Schlussrechnung über 3.456,70 € überweisen wir diese Woche.\n\n"
+        "Viele Grüße\nPeter Koch\n\n"
+    )
+    # Outlook on the web writes a div per line and <div><br></div> for the empty one.
+    assert parse("outlook-web-reply-en.eml").body.startswith(
+        "Hi Thomas,\n\nthe invoice of 1,234.50 € arrived, thanks. We will pay it by Friday."
+        "\n\nKind regards,\nPeter Koch\n\n"
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -424,3 +528,70 @@ def test_deeply_nested_multiparts_are_no_error():
         + b"--b300\nContent-Type: text/plain\n\nhallo\n"
     )
     assert mailin.parse_message(data).body == "hallo"
+
+
+# `crm` with a pause after each look-up of the contacts a mail's addresses are: the moment in
+# which another process may write them, made long enough to be sure to happen in a test.
+SLOW_LOOKUP = """
+import sys, time
+from crmcli.services import mailin
+lookup = mailin._contacts_by_email
+def slow(*args, **kwargs):
+    found = lookup(*args, **kwargs)
+    time.sleep(0.3)
+    return found
+mailin._contacts_by_email = slow
+from crmcli.launch import main
+sys.argv[0] = "crm"
+main()
+"""
+
+
+def _crm_at_once(db_target: str, mails: list[bytes], *args: str) -> list:
+    """`crm log email - ARGS` in as many real processes as there are mails, all at once
+    (each reads its mail from a file of its own: a pipe would be fed one after the other)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    env = {**os.environ, "CRM_NOW": LATER.isoformat(), mailin.MY_EMAILS_VAR: ""}
+    command = [sys.executable, "-c", SLOW_LOOKUP, "--db", db_target, "log", "email", "-", *args]
+    with contextlib.ExitStack() as stack:
+        inputs = []
+        for mail in mails:
+            file = stack.enter_context(tempfile.TemporaryFile())
+            file.write(mail)
+            file.seek(0)
+            inputs.append(file)
+        runs = [
+            subprocess.Popen(command, env=env, stdin=file, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+            for file in inputs
+        ]  # fmt: skip
+        return [
+            (run.returncode, err.decode())
+            for run in runs
+            for _, err in [run.communicate(timeout=120)]
+        ]
+
+
+def test_the_same_mail_from_a_new_sender_piped_six_times_at_once(db, db_target):
+    # Each process looked the sender up before its write: the losers found the contact the
+    # winner had made a moment later and failed with "already belongs to contact".
+    runs = _crm_at_once(db_target, [raw("rfc2047-encoded.eml")] * 6, "--create")
+    assert [code for code, _ in runs] == [0] * 6, runs
+    assert sum("already logged" in err.lower() for _, err in runs) == 5
+    db.close()
+    db.connect()
+    assert Contact.select().count() == 1 and Activity.select().count() == 1
+
+
+def test_several_mails_from_a_new_sender_at_once_make_one_contact(db, db_target):
+    mail = raw("rfc2047-encoded.eml")
+    mails = [mail.replace(b"<rfc2047-subject@", f"<m{i}@".encode()) for i in range(5)]
+    runs = _crm_at_once(db_target, mails, "--create")
+    assert [code for code, _ in runs] == [0] * 5, runs
+    db.close()
+    db.connect()
+    assert Contact.select().count() == 1 and Activity.select().count() == 5

@@ -101,3 +101,21 @@ def test_email_prefix_outside_the_c_locale(people, monkeypatch, db_backend):
         pytest.skip("SQLite compares in code point order")
     monkeypatch.setattr(addressbook, "_code_point_order", lambda: False)
     assert lookup("anna@w") == [("anna@weiss.example", "Anna Weiß", None)]
+
+
+def test_limit_counts_only_contacts_with_an_email(db):
+    # Better hits without an email must not use up the limit (a real match then went missing).
+    contacts.add_contact("Hans Müller", now=NOW)
+    contacts.add_contact("Hans Müller-Lüdenscheidt", now=NOW)
+    contacts.add_contact("Paul Müller", email="paul@x.de", now=NOW)
+    assert lookup("müller", limit=2) == [("paul@x.de", "Paul Müller", None)]
+    assert lookup("müller", limit=1) == [("paul@x.de", "Paul Müller", None)]
+
+
+def test_limit_pages_past_many_contacts_without_an_email(db):
+    for i in range(120):
+        contacts.add_contact(f"Müller Ohnemail{i}", now=NOW)
+    contacts.add_contact("Paul Müller", email="paul@x.de", now=NOW)
+    contacts.add_contact("Petra Müller", email="petra@x.de", now=NOW)
+    found = addressbook.lookup("müller", limit=2)
+    assert sorted(a.email for a in found) == ["paul@x.de", "petra@x.de"]
