@@ -20,7 +20,7 @@ from crmcli.models import Activity, Contact, ContactEmail, Task, database_proxy,
 from crmcli.services import limits
 
 # The export lives in its own module; `ical.export_calendar` is where callers find it.
-from crmcli.services.ical_export import EXPORTABLE, PRODID, export_calendar
+from crmcli.services.ical_export import EXPORTABLE, PRODID, UID_DOMAIN, export_calendar
 from crmcli.values import MAX_DURATION, at_local, local_tz, to_utc
 
 _CHUNK = 500  # ids or keys per IN (...): well under SQLite's variable limit
@@ -329,7 +329,23 @@ def _emails(comp, key: str) -> list[str]:
     return out
 
 
+# The UIDs crm's calendar export gives what it makes of birthdays, deal closes and follow-ups:
+# days to remember, not meetings that happened.
+_OWN_EVENT = re.compile(r"^crmcli-(birthday|deal|followup)-\d+@", re.I)
+_OWN_EVENT_WHAT = {
+    "birthday": "a birthday",
+    "deal": "a deal's close date",
+    "followup": "a follow-up",
+}
+# A task crm exported without a UID of its own (crmcli-task-<id>@<domain>).
+_OWN_TASK = re.compile(r"^ical:crmcli-task-(\d{1,18})@(.+)$", re.I)
+
+
 def _meeting_of(comp, where: str, warn, now: datetime) -> dict:
+    own = _OWN_EVENT.match(_text(comp, "UID") or "")
+    if own:
+        what = _OWN_EVENT_WHAT[own[1].lower()]
+        raise _Skip(f"{what} from crm's own calendar export, not a meeting")
     if (_text(comp, "STATUS") or "").upper() == "CANCELLED":
         raise _Skip("cancelled")
     start = _moment(comp, "DTSTART", where, warn)
@@ -450,6 +466,7 @@ def _import_tasks(items: list, result: IcsResult, now: datetime, progress=None) 
             Task.select(*columns, Task.done_at).where(Task.external_id.in_(part)).tuples()
         ):
             existing[ext] = tuple(rest)
+    existing.update(_own_tasks(items, existing, columns))
     seen: set[str] = set()
     for n, (where, row) in enumerate(items, start=1):
         if progress is not None and n % 100 == 0:
@@ -480,6 +497,30 @@ def _import_tasks(items: list, result: IcsResult, now: datetime, progress=None) 
             result.skipped.append((where, f"recurrence crm cannot represent: {err.why}"))
         except (OverflowError, ValueError) as err:  # a series that runs past the year 9999
             raise Invalid(None, f"{where}: {_reason(err)}") from None
+
+
+def _own_tasks(items: list, existing: dict, columns: tuple) -> dict[str, tuple]:
+    """{external id: stored row} for the file's to-dos that crm exported itself
+    (UID crmcli-task-<id>@crmcli): the task with that id, when it is still there, came from
+    no other calendar (no external_id) and has the same title (another crm database numbers
+    its tasks too: an unrelated task here is never overwritten)."""
+    wanted: dict[int, tuple[str, str]] = {}
+    for _, row in items:
+        ext = row["external_id"]
+        own = _OWN_TASK.match(ext) if ext not in existing else None
+        if own and own[2].lower() == UID_DOMAIN:
+            wanted.setdefault(int(own[1]), (ext, " ".join(row["title"].split())))
+    found: dict[str, tuple] = {}
+    ids = sorted(wanted)
+    for part in _chunks(ids):
+        query = Task.select(*columns, Task.done_at).where(
+            Task.id.in_(part) & Task.external_id.is_null()
+        )
+        for _, task_id, title, *rest in query.tuples():
+            ext, want = wanted[task_id]
+            if " ".join((title or "").split()) == want:
+                found[ext] = (task_id, title, *rest)
+    return found
 
 
 def _update_task(stored: tuple, row: dict, result: IcsResult, now: datetime) -> None:

@@ -492,6 +492,8 @@ def test_export_escapes_text_and_folds_long_lines_at_75_octets(db):
     todo = parse(text).walk("VTODO")[0]
     assert str(todo["DESCRIPTION"]) == note
     assert str(todo["SUMMARY"]) == "Über-lange Aufgabe " + "ß" * 60
+    assert ical.import_ics(text.encode("utf-8"), now=NOW).tasks_unchanged == 1  # crm's own
+    Task.delete().execute()
     result = ical.import_ics(text.encode("utf-8"), now=NOW)
     assert result.tasks_new == 1 and tasks.get_task(result.task_ids[0])["note"] == note
 
@@ -622,3 +624,59 @@ def test_an_end_that_closes_nothing(db):
     data = b"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     with pytest.raises(Invalid, match="line 4: END:VEVENT closes BEGIN:VTODO"):
         ical.import_ics(data, now=NOW)
+
+
+# ---------------------------------------------------------------- crm's own calendar back
+
+
+def test_importing_crms_own_export_changes_nothing_and_makes_no_meetings(filled):
+    before = {t["id"]: t["title"] for t in tasks.list_tasks(state="all", now=NOW)}
+    text, _ = export(include_done=True)
+    result = ical.import_ics(text.encode("utf-8"), now=NOW)
+    assert (result.tasks_new, result.meetings_new) == (0, 0)
+    assert result.tasks_unchanged == 6
+    assert {t["id"]: t["title"] for t in tasks.list_tasks(state="all", now=NOW)} == before
+    reasons = sorted(why for _, why in result.skipped)
+    assert reasons == [
+        "a birthday from crm's own calendar export, not a meeting",
+        "a birthday from crm's own calendar export, not a meeting",
+        "a deal's close date from crm's own calendar export, not a meeting",
+        "a follow-up from crm's own calendar export, not a meeting",
+    ]
+    assert Activity.select().where(Activity.kind == "meeting").count() == 0
+
+
+def test_a_task_changed_in_the_calendar_app_updates_the_task_it_came_from(filled):
+    timed = filled["tasks"]["timed"]["id"]
+    text, _ = export(what=("tasks",))
+    text = text.replace("PRIORITY:1\r\n", "PRIORITY:9\r\n", 1)
+    result = ical.import_ics(text.encode("utf-8"), now=NOW)
+    assert (result.tasks_new, result.tasks_updated) == (0, 1)
+    assert Task.get_by_id(timed).priority == 0
+    # It stays crm's own task: the next export gives it the same UID.
+    assert f"UID:crmcli-task-{timed}@crmcli" in export(what=("tasks",))[0]
+
+
+def test_a_crm_uid_from_another_database_never_overwrites_an_unrelated_task(db):
+    mine = tasks.add_task("Steuererklärung", now=NOW)
+    other = vtodo(summary="Messe planen").replace(
+        b"UID:task-1@example.de", f"UID:crmcli-task-{mine['id']}@crmcli".encode()
+    )
+    result = ical.import_ics(other, now=NOW)
+    assert result.tasks_new == 1
+    assert Task.get_by_id(mine["id"]).title == "Steuererklärung"
+    assert set(by_title()) == {"Steuererklärung", "Messe planen"}
+    # And a task with an id that does not exist here is simply new.
+    gone = vtodo().replace(b"UID:task-1@example.de", b"UID:crmcli-task-999@crmcli")
+    assert ical.import_ics(gone, now=NOW).tasks_new == 1
+
+
+def test_a_task_from_another_calendar_is_exported_with_its_own_uid(db):
+    ical.import_ics(fixture("thunderbird_tasks.ics"), now=NOW)
+    text, _ = export(what=("tasks",), include_done=True)
+    uids = {str(t["UID"]) for t in parse(text).walk("VTODO")}
+    stored = {e[5:] for (e,) in Task.select(Task.external_id).tuples()}
+    assert uids == stored and not any(u.startswith("crmcli-task-") for u in uids)
+    # The app subscribed to the export sees the same items: importing it changes nothing.
+    result = ical.import_ics(text.encode("utf-8"), now=NOW)
+    assert result.tasks_new == 0 and result.tasks_updated == 0
