@@ -153,6 +153,8 @@ def _kind(prop: _Prop, labels: dict[str, str], *, phone: bool) -> str:
     label = labels.get(prop.group) if prop.group else None
     if label:
         return label
+    if prop.params.get("X-CUSTOM-LABEL"):  # Samsung's own label
+        return _label_kind(prop.params["X-CUSTOM-LABEL"])
     if "x-mobile" in types or "mobile" in types:
         return "mobile"
     return "other"
@@ -401,6 +403,34 @@ class _Record:
         return record, warnings
 
 
+# Samsung's Contacts app writes a label of the user's own as a parameter with its own charset
+# and encoding in parentheses: TEL;X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,=42=C3=BCro):
+# which no vCard parser reads. It becomes X-CUSTOM-LABEL="Büro" (the label says the kind when
+# crm knows the word, else the number is "other").
+_SAMSUNG = re.compile(r"(?i);X-CUSTOM\(([^()]*)\)")
+
+
+def _samsung_labels(line: str) -> str:
+    head, sep, value = line.partition(":")
+
+    def label(m: re.Match[str]) -> str:
+        *params, text = m[1].split(",")
+        given = dict(p.split("=", 1) for p in params if "=" in p)
+        given = {k.strip().upper(): v.strip() for k, v in given.items()}
+        if given.get("ENCODING", "").upper() == "QUOTED-PRINTABLE":
+            import quopri
+
+            data = quopri.decodestring(text.encode("utf-8", "replace"))
+            try:
+                text = data.decode(given.get("CHARSET") or "utf-8")
+            except (LookupError, UnicodeDecodeError):
+                text = decode_line(data)
+        text = _one_line(re.sub(r'[";:,\\\x00-\x1f]', " ", text))
+        return f';X-CUSTOM-LABEL="{text}"' if text else ";X-CUSTOM"
+
+    return _SAMSUNG.sub(label, head) + sep + value
+
+
 def _card_record(card: Card, where: str) -> tuple[dict, list[str]]:
     """A card as (CONTACT RECORD, warnings about what was dropped)."""
     from vobject.base import getLogicalLines, parseLine
@@ -410,6 +440,8 @@ def _card_record(card: Card, where: str) -> tuple[dict, list[str]]:
     for text, _n in getLogicalLines(io.StringIO(card.text()), allowQP=True):
         if not text.strip():
             continue
+        if "(" in text.split(":", 1)[0]:
+            text = _samsung_labels(text)
         try:
             name, params, value, group = parseLine(text)
             props.append(_Prop(name, group, params, value))

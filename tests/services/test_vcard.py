@@ -518,6 +518,37 @@ def read_back(text: str) -> list[dict]:
     return [record for _, record, _ in read_cards(text.encode("utf-8"))]
 
 
+def test_samsung_21_keeps_numbers_with_a_label_of_the_users_own():
+    # Samsung's Contacts app: TEL;X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,=42=C3=BCro)
+    found = cards("samsung-2.1.vcf")
+    assert all(warnings == [] for _, _, warnings in found)
+    bjoern, oma = (record for _, record, _ in found)
+    assert bjoern == {
+        "name": "Björn Schäfer",
+        "company": "Grünhof Gartenbau GmbH",
+        "position": "Gärtnermeister",
+        "birthday": "1980-02-01",
+        "street": "Am Grünhof 3",
+        "city": "Düsseldorf",
+        "zip": "40210",
+        "country": "Deutschland",
+        "notes": "Liefert Stauden für die Filialen.",
+        "emails": [
+            email("bjoern.schaefer@example.de", "home", True),
+            email("kasse@tsv-example.de", "other"),  # label "Verein"
+        ],
+        "phones": [
+            phone("+49 171 9876543", "+491719876543", "mobile", True),
+            phone("+49301234", "+49301234", "work"),  # label "Büro": a word crm knows
+            phone("0221 556677", "+49221556677", "other"),  # label "Oma"
+        ],
+    }
+    assert oma == {
+        "name": "Oma Größe",
+        "phones": [phone("030 7654321", "+49307654321", "other", True)],
+    }
+
+
 @pytest.mark.parametrize("version", ["3.0", "4.0"])
 def test_round_trip_of_a_full_record(version):
     (back,) = read_back(written([FULL], version))
@@ -527,8 +558,8 @@ def test_round_trip_of_a_full_record(version):
 @pytest.mark.parametrize("version", ["3.0", "4.0"])
 @pytest.mark.parametrize(
     "fixture",
-    ["android-2.1.vcf", "apple-3.0.vcf", "google-3.0.vcf", "outlook-2.1-cp1252.vcf",
-     "khard-4.0.vcf", "several.vcf"],
+    ["android-2.1.vcf", "samsung-2.1.vcf", "apple-3.0.vcf", "google-3.0.vcf",
+     "outlook-2.1-cp1252.vcf", "khard-4.0.vcf", "several.vcf"],
 )  # fmt: skip
 def test_round_trip_of_every_fixture(fixture, version):
     originals = records(fixture)
