@@ -397,10 +397,9 @@ class _Record:
         if self.fields:
             record["fields"] = self.fields
         who = f"{where} ({name})" if name else where
-        warnings = [f"{who}: {problem}" for problem in self.problems]
-        if not name:
-            warnings.append(f"{where}: no name: no FN, N, ORG or EMAIL to name the person by")
-        return record, warnings
+        # A card without a name (no FN, N, ORG or EMAIL) is the import's to refuse, with its
+        # reason: no second line about the same card here.
+        return record, [f"{who}: {problem}" for problem in self.problems]
 
 
 # Samsung's Contacts app writes a label of the user's own as a parameter with its own charset
@@ -464,10 +463,10 @@ def read_cards(
     binary stream (called `name` in errors): (where, CONTACT RECORD, warnings) per card, one
     card at a time. A file that is not vCard, or a card never closed, raises Invalid."""
     if isinstance(source, bytes | bytearray):
-        yield from _read_stream(io.BytesIO(bytes(source)), name, "")
+        yield from _some(_read_stream(io.BytesIO(bytes(source)), name, ""), name)
         return
     if not isinstance(source, str | os.PathLike):
-        yield from _read_stream(source, name, "")
+        yield from _some(_read_stream(source, name, ""), name)
         return
     path = Path(source)
     try:
@@ -475,14 +474,31 @@ def read_cards(
             files = sorted(
                 f for f in path.iterdir() if f.suffix.lower() in SUFFIXES and f.is_file()
             )
+            if not files:
+                raise Invalid(None, f"{path} has no .vcf files")
+            read = 0
             for file in files:
                 with open(file, "rb") as stream:
-                    yield from _read_stream(stream, file.name, f" of {file.name}")
+                    for item in _read_stream(stream, file.name, f" of {file.name}"):
+                        read += 1
+                        yield item
+            if not read:
+                raise Invalid(None, f"{path} has no vCard in its .vcf files")
             return
         with open(path, "rb") as stream:
-            yield from _read_stream(stream, str(path), f" of {path.name}")
+            yield from _some(_read_stream(stream, str(path), f" of {path.name}"), str(path))
     except OSError as exc:
         raise Invalid(None, f"{exc.filename or path}: {exc.strerror or exc}") from None
+
+
+def _some(cards: Iterator[tuple[str, dict, list[str]]], label: str) -> Iterator:
+    """The cards, or Invalid when there is none (an empty file is no address book)."""
+    empty = True
+    for item in cards:
+        empty = False
+        yield item
+    if empty:
+        raise Invalid(None, f"{label} has no vCard in it")
 
 
 def _read_stream(stream: IO[bytes], label: str, of: str) -> Iterator[tuple[str, dict, list[str]]]:

@@ -220,9 +220,10 @@ def test_damaged_values_are_dropped_with_a_warning_and_the_person_kept():
     assert f"{who}: dropped BDAY 'sometime in spring' (not a date)" in warnings
     assert any("this line is no property at all" in w for w in warnings)
     assert len(warnings) == 4
-    # No FN, N, ORG or EMAIL: no name, which the import rejects with the reason given.
+    # No FN, N, ORG or EMAIL: no name, which the import rejects with its reason (one line
+    # about the card, not a warning here as well).
     assert nameless["name"] == ""
-    assert warnings2 == [f"{w2}: no name: no FN, N, ORG or EMAIL to name the person by"]
+    assert warnings2 == []
 
 
 def test_a_truncated_photo_is_dropped_with_a_warning_and_the_rest_read():
@@ -272,9 +273,25 @@ def test_text_after_the_last_card_is_an_error_not_ignored():
         list(read_cards(data))
 
 
-def test_an_empty_file_has_no_cards():
-    assert list(read_cards(b"")) == []
-    assert list(read_cards(b"\r\n\r\n")) == []
+@pytest.mark.parametrize("data", [b"", b"\r\n\r\n", b"\xef\xbb\xbf\n  \n"])
+def test_an_empty_file_is_invalid_not_an_address_book_of_nobody(data, tmp_path):
+    with pytest.raises(Invalid, match="^contacts.vcf has no vCard in it$"):
+        list(read_cards(data, name="contacts.vcf"))
+    path = tmp_path / "contacts.vcf"
+    path.write_bytes(data)
+    with pytest.raises(Invalid, match="contacts.vcf has no vCard in it$"):
+        list(read_cards(path))
+
+
+def test_a_directory_without_cards_is_invalid(tmp_path):
+    with pytest.raises(Invalid, match="has no .vcf files$"):
+        list(read_cards(tmp_path))
+    (tmp_path / "notes.txt").write_text("BEGIN:VCARD\nFN:X\nEND:VCARD\n")
+    with pytest.raises(Invalid, match="has no .vcf files$"):
+        list(read_cards(tmp_path))
+    (tmp_path / "leer.vcf").write_bytes(b"\r\n")
+    with pytest.raises(Invalid, match="has no vCard in its .vcf files$"):
+        list(read_cards(tmp_path))
 
 
 def test_a_missing_file_is_invalid_not_an_os_error(tmp_path):
