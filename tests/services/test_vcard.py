@@ -678,3 +678,25 @@ def test_control_characters_never_reach_the_file():
     text = written([{"name": "Eva\x1b[31m Rot", "notes": "a\x00b\rc"}])
     assert "\x1b" not in text and "\x00" not in text
     assert re.search(r"NOTE:ab\\nc\r\n", text)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"region": "Bayern"},
+        {"state": "Bayern"},
+        {"State": "Bayern"},
+        {"region": "Bayern", "state": "BY"},
+    ],
+    ids=["vcard-region", "csv-state", "capitalised", "both"],
+)
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_the_region_goes_to_the_adr_region_component(fields, version):
+    record = {"name": "Sepp Huber", "street": "Marienplatz 1", "city": "München",
+              "zip": "80331", "country": "Deutschland", "fields": fields}  # fmt: skip
+    text = written([record], version)
+    kind = "work" if version == "4.0" else "WORK"
+    assert f"ADR;TYPE={kind}:;;Marienplatz 1;München;Bayern;80331;Deutschland\r\n" in text
+    assert text.count("Bayern") == 1  # not a second time as a property of its own
+    (back,) = read_back(text)
+    assert back["fields"]["region"] == "Bayern"
