@@ -8,6 +8,7 @@ transaction. This module only wires the two and words the outcome.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -157,6 +158,9 @@ def import_vcard(
             keep_going=rejects is not None or dry_run,
         )
     except Invalid as exc:
+        if exc.action == "import_rejects":  # the engine's own line says nothing was imported
+            why = re.sub(r"^(\S+) bad row(s?),", r"\1 bad card\2,", exc.why)
+            raise Invalid(exc.field, why, action=exc.action, **exc.facts) from None
         raise Invalid(exc.field, f"{exc.why}; nothing was imported") from None
     finally:
         if progress is not None:
@@ -165,6 +169,8 @@ def import_vcard(
 
 
 def _report(result: Any, source: str, *, dry_run: bool, rejects: Path | None) -> None:
+    from crmcli.errors import Invalid
+
     rejected = getattr(result, "rejected", 0)
     counts = [(getattr(result, key, 0) or 0, key) for key in ("new", "updated", "unchanged")]
     counts += [(_count(getattr(result, "skipped", 0)), "skipped"), (_count(rejected), "rejected")]
@@ -174,6 +180,15 @@ def _report(result: Any, source: str, *, dry_run: bool, rejects: Path | None) ->
         c.done(f"Dry run of {name}, nothing written: {summary}.")
         for where, _record, reason in rejected if isinstance(rejected, list) else []:
             c.done(f"  {where}: {reason}")
+        if _count(rejected) and rejects is None:
+            # The real run would stop on these cards: so does its rehearsal, as CSV's does.
+            from crmcli.values import plural
+
+            raise Invalid(
+                None,
+                f"{plural(_count(rejected), 'bad card')}: the import would stop and import nothing",
+                action="import_rejects",
+            )
         return
     c.done(f"Imported {name}: {summary}.")
     if rejects is not None:

@@ -20,7 +20,7 @@ from crmcli.models import Activity, Contact, ContactEmail, Task, database_proxy,
 from crmcli.services import limits
 
 # The export lives in its own module; `ical.export_calendar` is where callers find it.
-from crmcli.services.ical_export import EXPORTABLE, PRODID, export_calendar
+from crmcli.services.ical_export import EXPORTABLE, PRODID, UID_DOMAIN, export_calendar
 from crmcli.values import MAX_DURATION, at_local, local_tz, to_utc
 
 _CHUNK = 500  # ids or keys per IN (...): well under SQLite's variable limit
@@ -258,6 +258,61 @@ def _shortened(title: str, text: str | None, limit: int, where: str, warn) -> tu
     return title[: limit - 3] + "...", "\n\n".join(filter(None, [title, text]))
 
 
+# A description in HTML, as Google Calendar writes one (<br>, <a href>, lists): the tags that
+# tell it from text that merely has a "<" in it.
+_HTML = re.compile(
+    r"(?i)<(?:br|p|div|a\s[^>]*href|b|i|u|strong|em|span|ul|ol|li|html|body)\b/?[^>]*>"
+)
+
+
+def _plain(text: str | None) -> str | None:
+    """Text from a description: HTML (Google's) as text, a line break for <br> and blocks,
+    a link as `text (url)`; anything else as it is."""
+    if not text or not _HTML.search(text):
+        return text
+    from html import unescape
+    from html.parser import HTMLParser
+
+    out: list[str] = []
+    links: list[tuple[str, int]] = []  # (href, where its text begins in out)
+
+    blocks = ("p", "div", "ul", "ol", "li", "tr", "h1", "h2", "h3", "h4")
+
+    def new_line() -> None:  # a block starts on a line of its own (one, not a blank one)
+        tail = "".join(out[-3:]).rstrip(" \t")
+        if tail and not tail.endswith("\n"):
+            out.append("\n")
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag == "br":
+                out.append("\n")
+            elif tag in blocks:
+                new_line()
+                out.append("- " if tag == "li" else "")
+            elif tag == "a":
+                links.append((dict(attrs).get("href") or "", len(out)))
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in blocks:
+                new_line()
+            elif tag == "a" and links:
+                href, begin = links.pop()
+                label = "".join(out[begin:]).strip()
+                plain = re.sub(r"(?i)^mailto:", "", href)
+                if href and plain != label:
+                    out.append(f" ({plain})" if label else plain)
+
+        def handle_data(self, data: str) -> None:
+            out.append(data)
+
+    reader = Reader(convert_charrefs=True)
+    reader.feed(text)
+    reader.close()
+    lines = [" ".join(line.split()) for line in unescape("".join(out)).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() or None
+
+
 def _uid(comp, *parts: Any) -> str:
     """The UID, or one made from the content (the same content gives the same one), so a
     file without UIDs also imports once."""
@@ -287,7 +342,7 @@ def _task_of(comp, where: str, warn, now: datetime) -> dict:
     completed = _moment(comp, "COMPLETED", where, warn)
     percent = _text(comp, "PERCENT-COMPLETE")
     done = status == "COMPLETED" or completed is not None or percent == "100"
-    note = _text(comp, "DESCRIPTION")
+    note = _plain(_text(comp, "DESCRIPTION"))
     title, note = _shortened(title, note, limits.NAME, where, warn)
     categories = _categories(comp)
     if categories:
@@ -329,7 +384,23 @@ def _emails(comp, key: str) -> list[str]:
     return out
 
 
+# The UIDs crm's calendar export gives what it makes of birthdays, deal closes and follow-ups:
+# days to remember, not meetings that happened.
+_OWN_EVENT = re.compile(r"^crmcli-(birthday|deal|followup)-\d+@", re.I)
+_OWN_EVENT_WHAT = {
+    "birthday": "a birthday",
+    "deal": "a deal's close date",
+    "followup": "a follow-up",
+}
+# A task crm exported without a UID of its own (crmcli-task-<id>@<domain>).
+_OWN_TASK = re.compile(r"^ical:crmcli-task-(\d{1,18})@(.+)$", re.I)
+
+
 def _meeting_of(comp, where: str, warn, now: datetime) -> dict:
+    own = _OWN_EVENT.match(_text(comp, "UID") or "")
+    if own:
+        what = _OWN_EVENT_WHAT[own[1].lower()]
+        raise _Skip(f"{what} from crm's own calendar export, not a meeting")
     if (_text(comp, "STATUS") or "").upper() == "CANCELLED":
         raise _Skip("cancelled")
     start = _moment(comp, "DTSTART", where, warn)
@@ -348,7 +419,7 @@ def _meeting_of(comp, where: str, warn, now: datetime) -> dict:
         minutes = round(length.total_seconds() / 60)
         minutes = minutes if 0 < minutes <= MAX_DURATION else None
     subject = _text(comp, "SUMMARY")
-    body = _text(comp, "DESCRIPTION")
+    body = _plain(_text(comp, "DESCRIPTION"))
     if subject:
         subject, body = _shortened(subject, body, limits.SUBJECT, where, warn)
     location = _text(comp, "LOCATION")
@@ -359,12 +430,91 @@ def _meeting_of(comp, where: str, warn, now: datetime) -> dict:
     if isinstance(recurrence, list):
         raise Invalid(None, f"{where}: RECURRENCE-ID is given {len(recurrence)} times")
     external = f"ical:{uid}" + (f"/{recurrence.to_ical().decode()}" if recurrence else "")
-    return {
+    row = {
         "external_id": external, "occurred_at": at, "duration_min": minutes,
         "subject": subject, "body": body,
         # The organizer first: who called the meeting is whom it was with, when crm knows them.
         "emails": _emails(comp, "ORGANIZER") + _emails(comp, "ATTENDEE"),
     }  # fmt: skip
+    if comp.get("RRULE") is not None and recurrence is None:
+        # A series: each occurrence that has happened is a meeting ("ical:UID/<its start>", as
+        # a RECURRENCE-ID names it), worked out once the file's moved ones are known.
+        row["series"] = (comp, f"ical:{uid}")
+    return row
+
+
+# At most this many meetings from one series (the latest): a daily stand-up of ten years is a
+# timeline of stand-ups, not of what happened with the customer.
+MAX_OCCURRENCES = 366
+_MOST_FOLLOWED = 20_000  # occurrences worked out before a series is given up as too dense
+
+
+def _occurrences(
+    comp, base: str, where: str, warn, now: datetime, moved: set[str]
+) -> list[tuple[str, datetime]]:
+    """(external id, UTC moment) of a series' occurrences up to now, those a RECURRENCE-ID
+    of the file replaces and EXDATEs left out; the first alone when the rule cannot be
+    followed."""
+    from dateutil.rrule import rruleset, rrulestr
+    from icalendar import vDDDTypes
+
+    start = comp.decoded("DTSTART")
+    all_day = not isinstance(start, datetime)
+    first = datetime.combine(start, time()) if all_day else start
+    if not all_day and start.tzinfo is None and comp["DTSTART"].params.get("TZID"):
+        first = start.replace(tzinfo=local_tz())  # a zone nobody knows: local time
+
+    def moment(at: datetime) -> datetime:
+        if all_day:
+            return at_local(at.date(), time())
+        return to_utc(at.replace(tzinfo=local_tz()) if at.tzinfo is None else at)
+
+    def key(at: datetime) -> str:
+        value = at.date() if all_day else at
+        return f"{base}/{vDDDTypes(value).to_ical().decode()}"
+
+    rules = comp.get("RRULE")
+    rules = rules if isinstance(rules, list) else [rules]
+    try:
+        series = rruleset()
+        for rule in rules:
+            text = rule.to_ical().decode()
+            if first.tzinfo is None:  # UNTIL next to a floating or all-day start: the same kind
+                text = re.sub(r"(UNTIL=\d{8}T\d{6})Z", r"\1", text, flags=re.I)
+            else:
+                text = re.sub(r"UNTIL=(\d{8})(?=;|$)", r"UNTIL=\1T235959Z", text, flags=re.I)
+            parsed = rrulestr(text, dtstart=first)
+            if isinstance(parsed, rruleset):  # never for one RRULE's text; mypy cannot know
+                raise ValueError(f"RRULE {text!r} is more than one rule")
+            series.rrule(parsed)
+        for key_name, add in (("RDATE", series.rdate), ("EXDATE", series.exdate)):
+            found = comp.get(key_name)
+            for prop in found if isinstance(found, list) else [found] if found else []:
+                for item in prop.dts:
+                    value = item.dt
+                    if not isinstance(value, datetime):
+                        value = datetime.combine(value, time())
+                    if first.tzinfo is not None and value.tzinfo is None:
+                        value = value.replace(tzinfo=first.tzinfo)
+                    elif first.tzinfo is None and value.tzinfo is not None:
+                        value = value.replace(tzinfo=None)
+                    add(value)
+        end = now + _SLACK
+        found_at: list[datetime] = []
+        for n, at in enumerate(series):
+            if moment(at) > end:
+                break
+            if n >= _MOST_FOLLOWED:  # every minute for years: not meetings, and not in time
+                raise ValueError(f"more than {_MOST_FOLLOWED:,} occurrences so far")
+            if key(at) not in moved:
+                found_at.append(at)
+    except Exception as err:  # a rule dateutil cannot follow: the first occurrence stands
+        warn(where, f"recurrence not followed ({_reason(err)}): its first occurrence only")
+        return [(key(first), moment(first))] if key(first) not in moved else []
+    if len(found_at) > MAX_OCCURRENCES:
+        warn(where, f"{len(found_at):,} occurrences so far: the latest {MAX_OCCURRENCES} logged")
+        found_at = found_at[-MAX_OCCURRENCES:]
+    return [(key(at), moment(at)) for at in found_at]
 
 
 def _items(components: Iterator, result: IcsResult, now: datetime) -> tuple[list, list, dict]:
@@ -394,6 +544,11 @@ def _items(components: Iterator, result: IcsResult, now: datetime) -> tuple[list
             raise
         except Exception as err:  # a value icalendar read but cannot hand over
             raise Invalid(None, f"{where}: {_reason(err)}") from None
+    moved = {row["external_id"] for _, row in meetings if "series" not in row}
+    for where, row in meetings:
+        comp, base = row.pop("series", (None, ""))
+        if comp is not None:
+            row["occurrences"] = _occurrences(comp, base, where, warn, now, moved)
     return tasks, meetings, order
 
 
@@ -450,6 +605,7 @@ def _import_tasks(items: list, result: IcsResult, now: datetime, progress=None) 
             Task.select(*columns, Task.done_at).where(Task.external_id.in_(part)).tuples()
         ):
             existing[ext] = tuple(rest)
+    existing.update(_own_tasks(items, existing, columns))
     seen: set[str] = set()
     for n, (where, row) in enumerate(items, start=1):
         if progress is not None and n % 100 == 0:
@@ -480,6 +636,30 @@ def _import_tasks(items: list, result: IcsResult, now: datetime, progress=None) 
             result.skipped.append((where, f"recurrence crm cannot represent: {err.why}"))
         except (OverflowError, ValueError) as err:  # a series that runs past the year 9999
             raise Invalid(None, f"{where}: {_reason(err)}") from None
+
+
+def _own_tasks(items: list, existing: dict, columns: tuple) -> dict[str, tuple]:
+    """{external id: stored row} for the file's to-dos that crm exported itself
+    (UID crmcli-task-<id>@crmcli): the task with that id, when it is still there, came from
+    no other calendar (no external_id) and has the same title (another crm database numbers
+    its tasks too: an unrelated task here is never overwritten)."""
+    wanted: dict[int, tuple[str, str]] = {}
+    for _, row in items:
+        ext = row["external_id"]
+        own = _OWN_TASK.match(ext) if ext not in existing else None
+        if own and own[2].lower() == UID_DOMAIN:
+            wanted.setdefault(int(own[1]), (ext, " ".join(row["title"].split())))
+    found: dict[str, tuple] = {}
+    ids = sorted(wanted)
+    for part in _chunks(ids):
+        query = Task.select(*columns, Task.done_at).where(
+            Task.id.in_(part) & Task.external_id.is_null()
+        )
+        for _, task_id, title, *rest in query.tuples():
+            ext, want = wanted[task_id]
+            if " ".join((title or "").split()) == want:
+                found[ext] = (task_id, title, *rest)
+    return found
 
 
 def _update_task(stored: tuple, row: dict, result: IcsResult, now: datetime) -> None:
@@ -547,7 +727,9 @@ def _import_meetings(
     from crmcli.services import activities
 
     known = _known_contacts([e for _, row in items for e in row["emails"]])
-    keys = list({row["external_id"] for _, row in items})
+    keys = list(
+        {ext for _, row in items for ext, _ in row.get("occurrences") or [(row["external_id"], 0)]}
+    )
     existing: set[str] = set()
     for part in _chunks(keys):
         query = Activity.select(Activity.external_id).where(Activity.external_id.in_(part))
@@ -560,22 +742,25 @@ def _import_meetings(
             why = "no attendee or organizer is a known contact"
             result.skipped.append((where, why if row["emails"] else "no attendees"))
             continue
-        ext = row["external_id"]
-        if ext in existing:
-            result.meetings_unchanged += 1
-            continue
-        existing.add(ext)
-        try:
-            card = activities.log_activity(
-                "meeting", contact_id=contact_id, occurred_at=row["occurred_at"],
-                subject=row["subject"], body=row["body"], duration_min=row["duration_min"],
-                now=now,
-            )  # fmt: skip
-        except Invalid as err:
-            raise Invalid(err.field, f"{where}: {err.why}") from None
-        Activity.update(external_id=ext).where(Activity.id == card["id"]).execute()
-        result.meetings_new += 1
-        result.activity_ids.append(card["id"])
+        occurrences = row.get("occurrences")
+        if occurrences is None:
+            occurrences = [(row["external_id"], row["occurred_at"])]
+        for ext, at in occurrences:
+            if ext in existing:
+                result.meetings_unchanged += 1
+                continue
+            existing.add(ext)
+            try:
+                card = activities.log_activity(
+                    "meeting", contact_id=contact_id, occurred_at=at,
+                    subject=row["subject"], body=row["body"], duration_min=row["duration_min"],
+                    now=now,
+                )  # fmt: skip
+            except Invalid as err:
+                raise Invalid(err.field, f"{where}: {err.why}") from None
+            Activity.update(external_id=ext).where(Activity.id == card["id"]).execute()
+            result.meetings_new += 1
+            result.activity_ids.append(card["id"])
 
 
 __all__ = ["EXPORTABLE", "PRODID", "IcsResult", "export_calendar", "import_ics"]

@@ -22,6 +22,8 @@ from crmcli.values import local_tz, to_utc
 PRODID = "-//crmcli//crm//DE"
 EXPORTABLE = ("tasks", "birthdays", "deals", "followups")
 BATCH = 1000
+# The domain of the UIDs crm makes (crmcli-task-<id>@crmcli, crmcli-birthday-<id>@crmcli, ...).
+UID_DOMAIN = "crmcli"
 # crm's priority (an index into PRIORITIES: low, normal, high) as RFC 5545's 1-9.
 _PRIORITY_OUT = {2: 1, 1: 5, 0: 9}
 
@@ -189,6 +191,15 @@ def _left(rule: str, start: datetime, due: datetime) -> str:
     return re.sub(r"COUNT=\d+", f"COUNT={left}", rule, flags=re.I)
 
 
+def task_uid(task_id: int, external_id: str | None) -> str:
+    """The UID a task is exported with: the one it came with from a calendar (external_id
+    "ical:<UID>"), so the app it came from sees the same to-do and not a copy; else crm's
+    own, which services.ical recognises when the file comes back."""
+    if external_id and external_id.startswith("ical:") and len(external_id) > 5:
+        return external_id[5:]
+    return f"crmcli-task-{task_id}@{UID_DOMAIN}"
+
+
 def _task_components(
     state: str, contact_id: int | None, priority: int | None, due_before: datetime | None
 ) -> Iterator:
@@ -201,7 +212,7 @@ def _task_components(
     select = Task.select(
         Task.id, Task.title, Task.note, Task.due_at, Task.due_has_time, Task.snoozed_until,
         Task.rrule, Task.priority, Task.done_at, Task.created_at, Task.updated_at, Contact.name,
-        Contact.email, Task.series_start,
+        Contact.email, Task.series_start, Task.external_id,
     ).join(Contact, JOIN.LEFT_OUTER, on=(Task.contact == Contact.id))  # fmt: skip
     conditions = []
     if state != "all":
@@ -216,8 +227,8 @@ def _task_components(
     where = reduce(operator.and_, conditions) if conditions else None
     for row in _batched(select, Task.id, where):
         (tid, title, note, due, has_clock, snoozed, rule, prio, done, created, updated,
-         contact, email, start) = row  # fmt: skip
-        props: list[Prop] = [("UID", f"crmcli-task-{tid}@crmcli"), *_stamps(created, updated)]
+         contact, email, start, external) = row  # fmt: skip
+        props: list[Prop] = [("UID", task_uid(tid, external)), *_stamps(created, updated)]
         props.append(("SUMMARY", title))
         if note:
             props.append(("DESCRIPTION", note))

@@ -153,6 +153,8 @@ def _kind(prop: _Prop, labels: dict[str, str], *, phone: bool) -> str:
     label = labels.get(prop.group) if prop.group else None
     if label:
         return label
+    if prop.params.get("X-CUSTOM-LABEL"):  # Samsung's own label
+        return _label_kind(prop.params["X-CUSTOM-LABEL"])
     if "x-mobile" in types or "mobile" in types:
         return "mobile"
     return "other"
@@ -395,10 +397,37 @@ class _Record:
         if self.fields:
             record["fields"] = self.fields
         who = f"{where} ({name})" if name else where
-        warnings = [f"{who}: {problem}" for problem in self.problems]
-        if not name:
-            warnings.append(f"{where}: no name: no FN, N, ORG or EMAIL to name the person by")
-        return record, warnings
+        # A card without a name (no FN, N, ORG or EMAIL) is the import's to refuse, with its
+        # reason: no second line about the same card here.
+        return record, [f"{who}: {problem}" for problem in self.problems]
+
+
+# Samsung's Contacts app writes a label of the user's own as a parameter with its own charset
+# and encoding in parentheses: TEL;X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,=42=C3=BCro):
+# which no vCard parser reads. It becomes X-CUSTOM-LABEL="Büro" (the label says the kind when
+# crm knows the word, else the number is "other").
+_SAMSUNG = re.compile(r"(?i);X-CUSTOM\(([^()]*)\)")
+
+
+def _samsung_labels(line: str) -> str:
+    head, sep, value = line.partition(":")
+
+    def label(m: re.Match[str]) -> str:
+        *params, text = m[1].split(",")
+        given = dict(p.split("=", 1) for p in params if "=" in p)
+        given = {k.strip().upper(): v.strip() for k, v in given.items()}
+        if given.get("ENCODING", "").upper() == "QUOTED-PRINTABLE":
+            import quopri
+
+            data = quopri.decodestring(text.encode("utf-8", "replace"))
+            try:
+                text = data.decode(given.get("CHARSET") or "utf-8")
+            except (LookupError, UnicodeDecodeError):
+                text = decode_line(data)
+        text = _one_line(re.sub(r'[";:,\\\x00-\x1f]', " ", text))
+        return f';X-CUSTOM-LABEL="{text}"' if text else ";X-CUSTOM"
+
+    return _SAMSUNG.sub(label, head) + sep + value
 
 
 def _card_record(card: Card, where: str) -> tuple[dict, list[str]]:
@@ -410,6 +439,8 @@ def _card_record(card: Card, where: str) -> tuple[dict, list[str]]:
     for text, _n in getLogicalLines(io.StringIO(card.text()), allowQP=True):
         if not text.strip():
             continue
+        if "(" in text.split(":", 1)[0]:
+            text = _samsung_labels(text)
         try:
             name, params, value, group = parseLine(text)
             props.append(_Prop(name, group, params, value))
@@ -432,10 +463,10 @@ def read_cards(
     binary stream (called `name` in errors): (where, CONTACT RECORD, warnings) per card, one
     card at a time. A file that is not vCard, or a card never closed, raises Invalid."""
     if isinstance(source, bytes | bytearray):
-        yield from _read_stream(io.BytesIO(bytes(source)), name, "")
+        yield from _some(_read_stream(io.BytesIO(bytes(source)), name, ""), name)
         return
     if not isinstance(source, str | os.PathLike):
-        yield from _read_stream(source, name, "")
+        yield from _some(_read_stream(source, name, ""), name)
         return
     path = Path(source)
     try:
@@ -443,14 +474,31 @@ def read_cards(
             files = sorted(
                 f for f in path.iterdir() if f.suffix.lower() in SUFFIXES and f.is_file()
             )
+            if not files:
+                raise Invalid(None, f"{path} has no .vcf files")
+            read = 0
             for file in files:
                 with open(file, "rb") as stream:
-                    yield from _read_stream(stream, file.name, f" of {file.name}")
+                    for item in _read_stream(stream, file.name, f" of {file.name}"):
+                        read += 1
+                        yield item
+            if not read:
+                raise Invalid(None, f"{path} has no vCard in its .vcf files")
             return
         with open(path, "rb") as stream:
-            yield from _read_stream(stream, str(path), f" of {path.name}")
+            yield from _some(_read_stream(stream, str(path), f" of {path.name}"), str(path))
     except OSError as exc:
         raise Invalid(None, f"{exc.filename or path}: {exc.strerror or exc}") from None
+
+
+def _some(cards: Iterator[tuple[str, dict, list[str]]], label: str) -> Iterator:
+    """The cards, or Invalid when there is none (an empty file is no address book)."""
+    empty = True
+    for item in cards:
+        empty = False
+        yield item
+    if empty:
+        raise Invalid(None, f"{label} has no vCard in it")
 
 
 def _read_stream(stream: IO[bytes], label: str, of: str) -> Iterator[tuple[str, dict, list[str]]]:

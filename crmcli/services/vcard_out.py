@@ -157,6 +157,17 @@ def _items(record: dict, plural: str, singular: str) -> list[dict]:
     return items
 
 
+# Where a region is kept: "region" (a vCard's ADR), "state" (a CSV's State/Bundesland/
+# Province column, as services.csvread maps it).
+_REGION_KEYS = ("region", "state")
+
+
+def _region(fields: dict) -> str:
+    """The region (state, Bundesland) of the address, from the field it was imported into."""
+    by_key = {str(k).strip().lower(): v for k, v in fields.items() if v not in (None, "")}
+    return next((str(by_key[k]) for k in _REGION_KEYS if k in by_key), "")
+
+
 def _card(record: dict, version: str, domain: str) -> list[str]:
     v4 = version == "4.0"
     name = " ".join(str(record.get("name") or "").split())
@@ -195,7 +206,7 @@ def _card(record: dict, version: str, domain: str) -> list[str]:
             params += ";PREF=1" if v4 else ",PREF"
         lines.append(f"TEL{params}:{_text(item['phone'])}")
     address = [record.get(k) or "" for k in ("street", "city")]
-    address += [fields.get("region") or "", record.get("zip") or "", record.get("country") or ""]
+    address += [_region(fields), record.get("zip") or "", record.get("country") or ""]
     if any(str(part).strip() for part in address):
         street, city, region, zip_code, country = (_text(str(p).strip()) for p in address)
         adr_type = "work" if v4 else "WORK"

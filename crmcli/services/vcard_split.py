@@ -110,8 +110,12 @@ def _physical_lines(stream: IO[bytes]) -> Iterator[Any]:
     first = head + stream.readline()
     if first.startswith(b"\xef\xbb\xbf"):
         first = first[3:]
-    if first:
-        yield first.rstrip(b"\r\n")
+    # The four bytes read ahead may end a short first line: "\n  \n" is two lines.
+    parts = first.split(b"\n")
+    if parts[-1] == b"":
+        parts.pop()
+    for part in parts:
+        yield part.rstrip(b"\r\n")
     for line in stream:
         yield line.rstrip(b"\r\n")
 

@@ -30,7 +30,7 @@ def test_meetings_for_known_contacts_as_json(crm):
     r = crm("import", "ics", ics("google_events.ics"), "-o", "json")
     assert r.exit_code == 0, r.stderr
     result = r.json()
-    assert result["meetings_new"] == 3 and result["skipped"] == 4
+    assert result["meetings_new"] == 9 and result["skipped"] == 4  # 7 Mondays of a series
     assert {s["reason"] for s in result["skipped_items"]} >= {
         "cancelled", "no attendee or organizer is a known contact",
     }  # fmt: skip
@@ -84,3 +84,18 @@ def test_help_has_an_example(crm):
     r = crm("import", "ics", "--help")
     assert r.exit_code == 0
     assert "crm import ics ~/Downloads/tasks.ics --dry-run" in r.stdout
+
+
+def test_crms_own_calendar_imported_back_changes_nothing(crm, tmp_path):
+    crm("add", "contact", "Anna Schmidt", "-e", "anna.schmidt@example.de", "--birthday",
+        "24.12.1968")  # fmt: skip
+    crm("add", "task", "Angebot schicken", "--due", "2026-11-30")
+    crm("add", "task", "Rückruf Anna", "--due", "2026-12-01")
+    out = tmp_path / "t.ics"
+    assert crm("export", "all", "--format", "ics", "-o", str(out)).exit_code == 0
+    r = crm("import", "ics", str(out), "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    result = r.json()
+    assert (result["tasks_new"], result["tasks_unchanged"], result["meetings_new"]) == (0, 2, 0)
+    assert "a birthday from crm's own calendar export, not a meeting" in r.stderr
+    assert len(crm("list", "tasks", "-o", "json").json()) == 2

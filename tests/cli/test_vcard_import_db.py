@@ -168,3 +168,38 @@ def test_a_directory_of_cards(crm, tmp_path):
         "Anna Schmidt", "Dr. Hans-Peter von Löwenstein", "Jürgen Müller", "Sabine Krüger",
         "Ömer Yılmaz",
     ]  # fmt: skip
+
+
+def test_dry_run_fails_where_the_real_run_would_and_both_say_it_once(crm):
+    dry = crm("import", "vcard", fixture("junk-values.vcf"), "--dry-run")
+    assert dry.exit_code == 1
+    assert "1 new, 0 updated, 0 unchanged, 0 skipped, 1 rejected." in dry.stderr
+    assert "  card 2 of junk-values.vcf: name: a contact needs a name" in dry.stderr
+    assert dry.stderr.rstrip().splitlines()[-1].startswith("crm: error: 1 bad card: the import")
+    real = crm("import", "vcard", fixture("junk-values.vcf"))
+    assert real.exit_code == 1 and listed(crm) == {}
+    about_card_2 = [line for line in real.stderr.splitlines() if "card 2 of" in line]
+    assert about_card_2 == [
+        "crm: error: 1 bad card, nothing imported: card 2 of junk-values.vcf: name: a contact "
+        "needs a name (or at least an email) (fix them, or give --rejects FILE to import the "
+        "good rows)"
+    ]
+    assert "nothing was imported" not in real.stderr
+    # With a rejects file the real run imports the good cards: its rehearsal succeeds too.
+    ok = crm("import", "vcard", fixture("junk-values.vcf"), "--dry-run", "--rejects", "r.vcf")
+    assert ok.exit_code == 0, ok.stderr
+
+
+@pytest.mark.parametrize("data", [b"", b"\r\n\r\n\r\n"], ids=["empty", "crlf"])
+def test_an_empty_file_is_an_error_not_an_import_of_nobody(crm, tmp_path, data):
+    path = tmp_path / "contacts.vcf"
+    path.write_bytes(data)
+    r = crm("import", "vcard", str(path))
+    assert r.exit_code == 1
+    assert r.stderr.startswith("crm: error: ") and "contacts.vcf has no vCard in it" in r.stderr
+    assert "Imported" not in r.stderr
+
+
+def test_an_empty_directory_is_an_error(crm, tmp_path):
+    r = crm("import", "vcard", str(tmp_path))
+    assert r.exit_code == 1 and f"crm: error: {tmp_path} has no .vcf files" in r.stderr

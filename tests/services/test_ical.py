@@ -116,7 +116,7 @@ def test_the_same_file_twice_changes_nothing(db, people):
     again = [ical.import_ics(fixture(n), now=NOW) for n in ("thunderbird_tasks.ics",
              "apple_reminders.ics", "google_events.ics")]  # fmt: skip
     assert [counts(r)[:2] + counts(r)[3:4] for r in again] == [(0, 0, 0)] * 3
-    assert again[0].tasks_unchanged == 4 and again[2].meetings_unchanged == 4
+    assert again[0].tasks_unchanged == 4 and again[2].meetings_unchanged == 10
     assert (Task.select().count(), Activity.select().count()) == before
 
 
@@ -178,7 +178,7 @@ def test_a_series_that_went_on_in_crm_is_not_opened_again(db):
 
 def test_dry_run_reports_and_writes_nothing(db, people):
     result = ical.import_ics(fixture("google_events.ics"), dry_run=True, now=NOW)
-    assert result.dry_run and result.meetings_new == 4
+    assert result.dry_run and result.meetings_new == 10
     assert result.activity_ids == []
     assert Activity.select().count() == 0
     assert Contact.get_by_id(people[0]).last_activity_at is None
@@ -190,7 +190,7 @@ def test_dry_run_reports_and_writes_nothing(db, people):
 def test_google_events_become_meetings_of_known_contacts(db, people):
     anna, juergen = people
     result = ical.import_ics(fixture("google_events.ics"), now=NOW)
-    assert counts(result) == (0, 0, 0, 4, 0, 3)
+    assert counts(result) == (0, 0, 0, 10, 0, 3)
     reasons = {where.split("'")[1]: why for where, why in result.skipped}
     assert reasons == {
         "Zahnarzt": "no attendee or organizer is a known contact",
@@ -208,10 +208,17 @@ def test_google_events_become_meetings_of_known_contacts(db, people):
         == "Angebot durchgehen\nLieferung im Januar\n\nLocation: Hauptstraße 5, 01067 Dresden"
     )
     assert offer.external_id == "ical:4k2j3h4g5f6d7s8a9b0c1d2e3f@google.com"
-    # A weekly series: one meeting for the master, its moved occurrence one of its own.
-    master = rows["Jour fixe"]
-    assert berlin(master.occurred_at) == "2026-10-05 08:00" and master.duration_min == 30
-    assert master.external_id == "ical:7n8m9b0v1c2x3z4l5k6j7h8g9f@google.com"
+    # A weekly series: a meeting for each Monday that has been, up to today (23 November,
+    # 08:00 < now); the moved one (12 October) is the one of its own, not a second one.
+    series = "ical:7n8m9b0v1c2x3z4l5k6j7h8g9f@google.com"
+    jours = Activity.select().where(Activity.subject == "Jour fixe").order_by(Activity.occurred_at)
+    assert [berlin(a.occurred_at) for a in jours] == [
+        f"2026-{day} 08:00" for day in ("10-05", "10-19", "10-26", "11-02", "11-09", "11-16",
+                                        "11-23")
+    ]  # fmt: skip
+    assert all(a.duration_min == 30 and a.contact_id == anna for a in jours)
+    assert jours[0].external_id == f"{series}/20261005T080000"
+    assert jours[3].external_id == f"{series}/20261102T080000"  # winter time: still 08:00
     moved = rows["Jour fixe (verschoben)"]
     assert moved.external_id == "ical:7n8m9b0v1c2x3z4l5k6j7h8g9f@google.com/20261012T080000"
     assert berlin(moved.occurred_at) == "2026-10-12 10:00"
@@ -492,6 +499,8 @@ def test_export_escapes_text_and_folds_long_lines_at_75_octets(db):
     todo = parse(text).walk("VTODO")[0]
     assert str(todo["DESCRIPTION"]) == note
     assert str(todo["SUMMARY"]) == "Über-lange Aufgabe " + "ß" * 60
+    assert ical.import_ics(text.encode("utf-8"), now=NOW).tasks_unchanged == 1  # crm's own
+    Task.delete().execute()
     result = ical.import_ics(text.encode("utf-8"), now=NOW)
     assert result.tasks_new == 1 and tasks.get_task(result.task_ids[0])["note"] == note
 
@@ -622,3 +631,155 @@ def test_an_end_that_closes_nothing(db):
     data = b"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     with pytest.raises(Invalid, match="line 4: END:VEVENT closes BEGIN:VTODO"):
         ical.import_ics(data, now=NOW)
+
+
+# ---------------------------------------------------------------- crm's own calendar back
+
+
+def test_importing_crms_own_export_changes_nothing_and_makes_no_meetings(filled):
+    before = {t["id"]: t["title"] for t in tasks.list_tasks(state="all", now=NOW)}
+    text, _ = export(include_done=True)
+    result = ical.import_ics(text.encode("utf-8"), now=NOW)
+    assert (result.tasks_new, result.meetings_new) == (0, 0)
+    assert result.tasks_unchanged == 6
+    assert {t["id"]: t["title"] for t in tasks.list_tasks(state="all", now=NOW)} == before
+    reasons = sorted(why for _, why in result.skipped)
+    assert reasons == [
+        "a birthday from crm's own calendar export, not a meeting",
+        "a birthday from crm's own calendar export, not a meeting",
+        "a deal's close date from crm's own calendar export, not a meeting",
+        "a follow-up from crm's own calendar export, not a meeting",
+    ]
+    assert Activity.select().where(Activity.kind == "meeting").count() == 0
+
+
+def test_a_task_changed_in_the_calendar_app_updates_the_task_it_came_from(filled):
+    timed = filled["tasks"]["timed"]["id"]
+    text, _ = export(what=("tasks",))
+    text = text.replace("PRIORITY:1\r\n", "PRIORITY:9\r\n", 1)
+    result = ical.import_ics(text.encode("utf-8"), now=NOW)
+    assert (result.tasks_new, result.tasks_updated) == (0, 1)
+    assert Task.get_by_id(timed).priority == 0
+    # It stays crm's own task: the next export gives it the same UID.
+    assert f"UID:crmcli-task-{timed}@crmcli" in export(what=("tasks",))[0]
+
+
+def test_a_crm_uid_from_another_database_never_overwrites_an_unrelated_task(db):
+    mine = tasks.add_task("Steuererklärung", now=NOW)
+    other = vtodo(summary="Messe planen").replace(
+        b"UID:task-1@example.de", f"UID:crmcli-task-{mine['id']}@crmcli".encode()
+    )
+    result = ical.import_ics(other, now=NOW)
+    assert result.tasks_new == 1
+    assert Task.get_by_id(mine["id"]).title == "Steuererklärung"
+    assert set(by_title()) == {"Steuererklärung", "Messe planen"}
+    # And a task with an id that does not exist here is simply new.
+    gone = vtodo().replace(b"UID:task-1@example.de", b"UID:crmcli-task-999@crmcli")
+    assert ical.import_ics(gone, now=NOW).tasks_new == 1
+
+
+def test_a_task_from_another_calendar_is_exported_with_its_own_uid(db):
+    ical.import_ics(fixture("thunderbird_tasks.ics"), now=NOW)
+    text, _ = export(what=("tasks",), include_done=True)
+    uids = {str(t["UID"]) for t in parse(text).walk("VTODO")}
+    stored = {e[5:] for (e,) in Task.select(Task.external_id).tuples()}
+    assert uids == stored and not any(u.startswith("crmcli-task-") for u in uids)
+    # The app subscribed to the export sees the same items: importing it changes nothing.
+    result = ical.import_ics(text.encode("utf-8"), now=NOW)
+    assert result.tasks_new == 0 and result.tasks_updated == 0
+
+
+SERIES = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Google Inc//Google Calendar 70.9054//EN
+BEGIN:VEVENT
+UID:serie-1@google.com
+DTSTAMP:20261122T120000Z
+{start}
+{rule}
+ORGANIZER:mailto:anna.schmidt@example.de
+SUMMARY:Schulung
+{extra}END:VEVENT
+END:VCALENDAR
+"""
+
+
+def series(start="DTSTART;TZID=Europe/Berlin:20260901T140000\nDTEND;TZID=Europe/Berlin:"
+           "20260901T153000", rule="RRULE:FREQ=WEEKLY;COUNT=3", extra="") -> bytes:  # fmt: skip
+    text = SERIES.format(start=start, rule=rule, extra=extra)
+    return text.replace("\n\n", "\n").replace("\n", "\r\n").encode()
+
+
+def logged() -> list[tuple[str, str]]:
+    query = Activity.select().where(Activity.kind == "meeting").order_by(Activity.occurred_at)
+    return [(berlin(a.occurred_at), a.external_id.split("/", 1)[1]) for a in query]
+
+
+def test_a_past_counted_series_logs_each_of_its_meetings(db, people):
+    result = ical.import_ics(series(), now=NOW)
+    assert result.meetings_new == 3 and not result.warnings
+    assert logged() == [
+        ("2026-09-01 14:00", "20260901T140000"),
+        ("2026-09-08 14:00", "20260908T140000"),
+        ("2026-09-15 14:00", "20260915T140000"),
+    ]
+    assert {a.duration_min for a in Activity.select()} == {90}
+    assert ical.import_ics(series(), now=NOW).meetings_unchanged == 3  # once only
+
+
+def test_a_running_series_logs_what_has_happened_and_more_later(db, people):
+    rule = "RRULE:FREQ=WEEKLY;BYDAY=MO,TH"
+    start = "DTSTART:20261109T090000Z\nDURATION:PT1H"
+    extra = "EXDATE:20261112T090000Z\n"
+    result = ical.import_ics(series(start, rule, extra), now=NOW)
+    assert [at for at, _ in logged()] == [
+        "2026-11-09 10:00",
+        "2026-11-16 10:00",
+        "2026-11-19 10:00",
+        "2026-11-23 10:00",
+    ]  # fmt: skip  (12 November is an EXDATE; the 23rd began as now is)
+    assert logged()[0][1] == "20261109T090000Z" and result.meetings_new == 4
+    later = ical.import_ics(series(start, rule, extra), now=NOW + timedelta(days=7))
+    assert (later.meetings_new, later.meetings_unchanged) == (2, 4)
+
+
+def test_an_all_day_series_until_a_date(db, people):
+    start = "DTSTART;VALUE=DATE:20261101\nDTEND;VALUE=DATE:20261102"
+    ical.import_ics(series(start, "RRULE:FREQ=DAILY;UNTIL=20261103"), now=NOW)
+    assert logged() == [
+        ("2026-11-01 00:00", "20261101"), ("2026-11-02 00:00", "20261102"),
+        ("2026-11-03 00:00", "20261103"),
+    ]  # fmt: skip
+
+
+def test_a_long_series_logs_its_latest_meetings_only(db, people):
+    start = "DTSTART:20200101T080000Z\nDTEND:20200101T081500Z"
+    result = ical.import_ics(series(start, "RRULE:FREQ=DAILY"), now=NOW)
+    assert result.meetings_new == ical.MAX_OCCURRENCES
+    assert logged()[-1][0] == "2026-11-23 09:00"
+    assert "the latest 366 logged" in result.warnings[0][1]
+
+
+def test_an_html_description_from_google_is_stored_as_text(db, people):
+    html = (
+        'DESCRIPTION:Agenda:<br>1. Preise<br/>2. Lieferung<br><br>Unterlagen: <a href="h'
+        'ttps://example.de/a?x=1&amp;y=2">Mappe</a> und <a href="https://example.de/b">'
+        "https://example.de/b</a><ul><li>Punkt &amp; Komma</li><li>Zwei</li></ul><b>Ende</b>\n"
+    )
+    ical.import_ics(series(rule="", extra=html), now=NOW)
+    assert Activity.get().body == (
+        "Agenda:\n1. Preise\n2. Lieferung\n\nUnterlagen: Mappe (https://example.de/a?x=1&y=2) "
+        "und https://example.de/b\n- Punkt & Komma\n- Zwei\nEnde"
+    )
+
+
+def test_plain_text_with_angle_brackets_stays_as_it_is(db, people):
+    text = "DESCRIPTION:Preis <5.000 € und a<b: so bleibt es\n"
+    ical.import_ics(series(rule="", extra=text), now=NOW)
+    assert Activity.get().body == "Preis <5.000 € und a<b: so bleibt es"
+
+
+def test_a_series_too_dense_to_follow_logs_its_first_meeting(db, people):
+    start = "DTSTART:20200101T080000Z\nDTEND:20200101T080100Z"
+    result = ical.import_ics(series(start, "RRULE:FREQ=MINUTELY"), now=NOW)
+    assert result.meetings_new == 1 and "first occurrence only" in result.warnings[0][1]
