@@ -69,9 +69,11 @@ def delete(
         return
     if kind == "company":
         from crmcli.services import companies
+        from crmcli.services.refs import refuse_merged
         from crmcli.values import plural
 
         company_id = companies.resolve_company(ref)
+        refuse_merged("company", ref, company_id, doing="delete")
         card = companies.get_company(company_id)
         people = len(card["contacts"])
         label = f"company #{company_id} {card['name']}"
@@ -87,8 +89,10 @@ def delete(
         c.done(f"Deleted {label}{stays(deals, without='company')}{people_text}.")
         return
     from crmcli.services import contacts as contact_service
+    from crmcli.services.refs import refuse_merged
 
     contact_id = contact_service.resolve_contact(ref)
+    refuse_merged("contact", ref, contact_id, doing="delete")
     card = contact_service.get_contact(contact_id)
     label = f"contact #{contact_id} {card['name']}" + along(bulk.contact_dependents([contact_id]))
     c.confirm(f"Delete {label}?", yes=yes)

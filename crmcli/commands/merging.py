@@ -203,6 +203,10 @@ def merge(
     keep_id = resolve(keep)
     other_ids = [resolve(ref) for ref in others]
     _already_merged(kind, [keep, *others], [keep_id, *other_ids])
+    from crmcli.services.refs import refuse_merged
+
+    for ref, rid in zip([keep, *others], [keep_id, *other_ids], strict=True):
+        refuse_merged(kind, ref, rid, doing="merge")
     plan = run(keep_id, other_ids, choose=chosen, dry_run=True, now=c.now())
     _describe(plan)
     if plan["unrelated"] and not force:

@@ -165,6 +165,19 @@ def survivor(kind: str, old_id: int) -> int | None:
     return found
 
 
+def refuse_merged(kind: str, ref: str, found: int, *, doing: str) -> None:
+    """Refuse a destructive change (`doing`: "delete", "merge") to a record named by an id
+    that was merged away: the REF resolved to its survivor, which the user did not name. A
+    script deleting stored ids must not delete the record another one was merged into."""
+    if not is_id(ref):
+        return
+    given = parse_id(ref, kind=kind)
+    if given != found:
+        raise Invalid(
+            None, f"{kind} #{given} was already merged into #{found}; name #{found} to {doing} it"
+        )
+
+
 def _describe_default(model):
     def describe(ids: list[int]) -> list[Candidate]:
         rows = model.select(model.id, model.name).where(model.id.in_(ids)).order_by(model.name_key)

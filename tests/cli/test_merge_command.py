@@ -87,6 +87,30 @@ def test_old_id_and_email_resolve_to_the_survivor(crm, pair):
     assert crm("show", "jm@maier.de", "-o", "json").json()["id"] == 1
 
 
+def test_an_old_id_never_deletes_or_merges_its_survivor(crm, pair):
+    """A script deleting stored ids must not delete the record another was merged into."""
+    assert crm("merge", "1", "2", "--yes").exit_code == 0
+    assert crm("add", "contact", "Jan Meyer", "-e", "jan@meyer.de").exit_code == 0
+    r = crm("delete", "2", "--yes")
+    assert r.exit_code == 1
+    assert "contact #2 was already merged into #1; name #1 to delete it" in r.stderr
+    r = crm("merge", "3", "2", "--yes", "--force")
+    assert r.exit_code == 1
+    assert "contact #2 was already merged into #1; name #1 to merge it" in r.stderr
+    assert crm("show", "1", "-o", "json").json()["name"] == "Jan Meier"
+    assert crm("show", "3").exit_code == 0
+
+
+def test_an_old_company_id_never_deletes_its_survivor(crm):
+    assert crm("add", "company", "Müller Bau GmbH").exit_code == 0
+    assert crm("add", "company", "Mueller Bau").exit_code == 0
+    assert crm("merge", "--company", "1", "2", "--yes").exit_code == 0
+    r = crm("delete", "company", "2", "--yes")
+    assert r.exit_code == 1
+    assert "company #2 was already merged into #1; name #1 to delete it" in r.stderr
+    assert crm("show", "company", "1").exit_code == 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
