@@ -700,3 +700,24 @@ def test_the_region_goes_to_the_adr_region_component(fields, version):
     assert text.count("Bayern") == 1  # not a second time as a property of its own
     (back,) = read_back(text)
     assert back["fields"]["region"] == "Bayern"
+
+
+def test_a_long_folded_value_is_read_in_linear_time():
+    """Each fold was added to the line as it came: 80,000 folds took 6 s (quadratic)."""
+    import time
+
+    data = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:X Y\r\nNOTE:"
+        + b"\r\n a" * 200_000
+        + b"\r\nEND:VCARD\r\n"
+    )
+    start = time.process_time()
+    [(_, record, _)] = list(read_cards(data))
+    assert record["notes"] == "a" * 200_000
+    assert time.process_time() - start < 5  # quadratic: minutes
+
+
+def test_a_card_beyond_any_address_card_is_refused():
+    data = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:X Y\r\n" + b"NOTE:" + b"x" * (17 * 2**20)
+    with pytest.raises(Invalid, match="larger than 16 MiB"):
+        list(read_cards(data + b"\r\nEND:VCARD\r\n"))
