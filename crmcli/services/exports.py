@@ -124,7 +124,7 @@ def contact_records(**filters) -> ContactRecords:
 class ContactRecords:
     """The records of contact_records, one at a time; and, on SQLite, the same contacts as
     ready CSV cells or JSON texts (csv_batches, json_batches: see below), which a writer of
-    those formats takes instead, ~3x faster."""
+    those formats takes instead (~1.4x the rows a CPU second)."""
 
     def __init__(self, records: Iterator[dict] | None, filters: dict):
         self._records = records if records is not None else iter(())
@@ -250,7 +250,8 @@ def flat_contact(record: dict, field_keys: Sequence[str]) -> dict:
 # query a batch whose columns are already the CSV cells (or the whole JSON line), every
 # email, phone, tag and field gathered by correlated subqueries on their (contact_id, ...)
 # indexes. Python then only hands batches to the csv module or the file: no dict, list or
-# datetime a contact (~4x the rows a CPU second). The text is the same as contact_records +
+# datetime a contact (~1.4x the rows a CPU second: SQLite's own work, ~6 index seeks a
+# contact, is most of what is left; see bench/README.md). The text is the same as contact_records +
 # flat_contact + the writers give (tests compare both paths); a value SQLite cannot write
 # the same way (a time not in the stored form) comes out NULL, and that row is made again
 # the slow way (repair_*). PostgreSQL takes the general path.
