@@ -3,6 +3,7 @@ at 100,000 and 1,000,000 contacts; `crm list KIND -o json|jsonl|csv` of 100,000 
 
     .venv/bin/python bench/exports.py [--contacts 100000 1000000] [--db-dir /tmp/bench]
                                       [--lists 100000] [--check] [--code DIR]
+                                      [--formats csv jsonl json] [--no-dump]
 
 Before/after a change: `git archive COMMIT crmcli | tar -x -C /tmp/old` and run again with
 `--code /tmp/old --contacts` (lists only: an old crm has no export).
@@ -138,6 +139,10 @@ def main() -> None:
     )
     parser.add_argument("--db-dir", type=Path, default=None)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--formats", nargs="*", default=["csv", "jsonl", "json"], help="export formats to time"
+    )
+    parser.add_argument("--no-dump", action="store_true", help="skip export all / import json")
     opts = parser.parse_args()
     if opts.code:
         global ENV, CWD
@@ -156,7 +161,7 @@ def main() -> None:
             build(path, n)
             sys.stderr.write(f"  built in {time.perf_counter() - started:.1f} s\n")
         out = directory / "out"
-        for fmt in ("csv", "jsonl", "json"):
+        for fmt in opts.formats:
             seconds, rss = measure(["--db", str(path), "export", "contacts", "--format", fmt,
                                     "-o", str(out)], out.with_suffix(".log"))  # fmt: skip
             rate = n / seconds
@@ -166,6 +171,9 @@ def main() -> None:
                 missed.append(f"{fmt} at {n:,}: {rate:,.0f} rows/s")
             if n >= 1_000_000 and rss > 100:
                 missed.append(f"{fmt} at {n:,}: {rss:.0f} MiB")
+        if opts.no_dump:
+            out.unlink(missing_ok=True)
+            continue
         seconds, rss = measure(["--db", str(path), "export", "all", "-o", str(out)],
                                out.with_suffix(".log"))  # fmt: skip
         print(f"| export all (dump) | {n:,} contacts | {seconds:.2f} | {n / seconds:,.0f} | "

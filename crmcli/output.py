@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, TextIO
@@ -270,17 +270,9 @@ def write_rows(
         return count
     if fmt is not Format.csv:
         raise ValueError(f"write_rows writes json, jsonl or csv, not {fmt}")
-    import csv
-
     keys = list(fields)
-    if excel:
-        out.write("\ufeff")
-        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    else:
-        writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(keys)
+    writer = _csv_writer(out, keys, excel)
     cell = _excel_cell if excel else _csv_cell
-    risky = _RISKY
     plain_types = {str, int, type(None)}
     import re
 
@@ -303,28 +295,105 @@ def write_rows(
                     count += len(batch)
                     batch = []
                 continue
-        line = []
-        for value in values:
-            kind = type(value)
-            if kind is str:
-                if value and value[0] in risky:
-                    value = _defused(value)
-                if not value.isprintable():
-                    value = clean(value, newlines=True)
-            elif value is None:
-                value = ""
-            elif kind is not int:
-                value = cell(value)
-                if type(value) is str and not value.isprintable():
-                    value = clean(value, newlines=True)
-            line.append(value)
-        batch.append(line)
+        batch.append(_csv_line(values, cell))
         if len(batch) == 1000:
             writer.writerows(batch)
             count += len(batch)
             batch = []
     writer.writerows(batch)
     return count + len(batch)
+
+
+def _csv_writer(out: TextIO, keys: Sequence[str], excel: bool):
+    import csv
+
+    if excel:
+        out.write("\ufeff")
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    else:
+        writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(keys)
+    return writer
+
+
+def _csv_line(values: Sequence[Any], cell) -> list:
+    """One row's cells made safe one by one (formulas defused, control characters shown)."""
+    line = []
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if value and value[0] in _RISKY:
+                value = _defused(value)
+            if not value.isprintable():
+                value = clean(value, newlines=True)
+        elif value is None:
+            value = ""
+        elif kind is not int:
+            value = cell(value)
+            if type(value) is str and not value.isprintable():
+                value = clean(value, newlines=True)
+        line.append(value)
+    return line
+
+
+def write_csv_batches(
+    batches: Iterable[list[tuple]],
+    out: TextIO,
+    *,
+    fields: Sequence[str],
+    excel: bool = False,
+    repair: Callable[[list[tuple]], list[tuple]] | None = None,
+) -> int:
+    """write_rows for CSV from batches of rows of text cells (in `fields` order): the same
+    file, made safe a batch at a time. A batch whose text is all printable and has no cell
+    starting like a formula is handed to the csv module as it is (one check for thousands
+    of rows); any other goes row by row. `repair` remakes a batch with None cells."""
+    import re
+
+    writer = _csv_writer(out, fields, excel)
+    cell = _excel_cell if excel else _csv_cell
+    formula = re.compile(r"^[=+\-@\t\r]", re.MULTILINE).search
+    count = 0
+    for rows in batches:
+        try:
+            whole = "".join(map("".join, rows))
+        except TypeError:  # a cell that is not text
+            if repair is not None:
+                rows = repair(rows)
+            whole = None
+        if (
+            whole is not None
+            and whole.isprintable()
+            and not formula("\n".join(map("\n".join, rows)))
+        ):
+            writer.writerows(rows)
+        else:
+            writer.writerows([_csv_line(row, cell) for row in rows])
+        count += len(rows)
+    return count
+
+
+def write_json_texts(batches: Iterable[list[str]], fmt: Format | str, out: TextIO) -> int:
+    """write_rows for JSON lines or a compact JSON array from rows already encoded (one
+    JSON text a row, as json.JSONEncoder(ensure_ascii=False) writes it)."""
+    fmt = Format(fmt)
+    array = fmt is Format.json
+    count = 0
+    if array:
+        out.write("[")
+    for texts in batches:
+        if array:
+            chunk = ("\n" if count == 0 else ",\n") + ",\n".join(texts)
+        else:
+            texts.append("")
+            chunk = "\n".join(texts)
+        # JSON escapes every C0 control itself; what _json_safe escapes is not printable
+        # either, so printable texts (nearly all) skip its slower scan.
+        out.write(chunk if all(map(str.isprintable, texts)) else _json_safe(chunk))
+        count += len(texts) - (not array)
+    if array:
+        out.write("\n]\n" if count else "]\n")
+    return count
 
 
 class _Counter:

@@ -367,7 +367,8 @@ def iter_activities(
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return (dict(zip(_KEYS, r, strict=True)) for r in query.tuples().iterator())
+    # Streamed (a server-side cursor on PostgreSQL, whose driver would fetch it all at once).
+    return (dict(zip(_KEYS, r, strict=True)) for r in prepared.stream_query(query))
 
 
 def open_query(*, until: datetime):

@@ -554,7 +554,9 @@ def iter_contacts(
     if offset:
         query = query.offset(offset)
     batch: list[dict] = []
-    for values in query.tuples().iterator():  # no result cache: rows stream from the cursor
+    # Streamed from the cursor (server side on PostgreSQL, whose driver would otherwise
+    # fetch the whole result at once): no result cache, a batch in memory.
+    for values in prepared.stream_query(query):
         batch.append(_row(values))
         if len(batch) == BATCH:
             yield from _attach(batch)

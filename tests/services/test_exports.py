@@ -129,6 +129,89 @@ def test_a_bad_filter_fails_at_the_call(db):
         exports.contact_records(status="nonsense")
 
 
+def _awkward_contacts() -> None:
+    """Contacts every branch of the text export meets: emails with and without rows, the
+    primary not first, none primary, tags in name order, several fields, formulas, control
+    characters, bidi overrides, quotes and line breaks, birthdays with and without a year,
+    consent given, times in the stored form and not."""
+    from crmcli.models import Contact, ContactField
+    from crmcli.values import parse_birthday
+
+    a = _person(
+        'Anna "Ä" Müller', company="=Bäckerei, Schmidt", city="Köln",
+        tags_=["vip", "B2b", "äpfel"],
+        fields=[("kundennr", "4711"), ("url", "https://a.de"), ("z", "@SUM(1)")],
+        birthday=date(1968, 12, 24), consent=True,
+    )  # fmt: skip
+    ContactEmail.insert_many(
+        [
+            {"contact": a, "email": "a2@x.de", "email_key": "a2@x.de", "kind": "home",
+             "is_primary": False, "position": 0},
+            {"contact": a, "email": "a1@x.de", "email_key": "a1@x.de", "kind": "work",
+             "is_primary": True, "position": 1},
+        ]
+    ).execute()  # fmt: skip
+    ContactPhone.insert_many(
+        [
+            {"contact": a, "phone": "+49 221 1", "phone_e164": "+492211", "kind": "work",
+             "is_primary": False, "position": 0},
+            {"contact": a, "phone": "0171 2", "phone_e164": None, "kind": "mobile",
+             "is_primary": False, "position": 1},
+        ]
+    ).execute()  # fmt: skip
+    _person("Bernd Brot", email="bernd@brot.de", phone="0221 123456", notes="-5")
+    _person("Carl\u202eevil", notes="Zeile 1\nZeile 2\r\n\tTab \x1b[31m\x9b", position="+1.5")
+    _person("Dora", birthday=parse_birthday("24.12.", NOW), source="Messe", owner="Ida")
+    e = _person("Emil", fields=[("kundennr", "")], cadence_days=30)
+    Contact.update(
+        last_activity_at="2026-11-23 09:00:00.123456", consent_at="2026-11-23T09:00:00"
+    ).where(Contact.id == e).execute()
+    f = _person("Frida", email="frida@x.de")
+    Contact.update(created_at="2026-11-23 09:00:00+01:00").where(Contact.id == f).execute()
+    ContactField.update(value=42).where(ContactField.contact == e).execute()
+    _person("Gustav \u00a0Nbsp\u2028", street='Weg "1", Hinterhaus')
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("batch", [2, 2000])
+def test_contact_text_batches_write_what_the_records_give(db, monkeypatch, batch):
+    """The SQLite fast path (cells and JSON written by SQLite) is byte for byte what
+    contact_records, flat_contact and output.write_rows make, in every format."""
+    from crmcli.output import write_csv_batches, write_json_texts, write_rows
+
+    monkeypatch.setattr(exports, "BATCH", batch)
+    _awkward_contacts()
+    keys = exports.contact_field_keys()
+    header = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
+    for excel in (False, True):
+        slow, fast = io.StringIO(), io.StringIO()
+        rows = (exports.flat_contact(r, keys) for r in exports.contact_records())
+        write_rows(rows, "csv", slow, fields=header, excel=excel)
+        write_csv_batches(
+            exports.contact_csv_batches(keys), fast, fields=header, excel=excel,
+            repair=lambda rows: exports.repair_csv_rows(rows, keys),
+        )  # fmt: skip
+        assert fast.getvalue() == slow.getvalue()
+    for fmt in ("jsonl", "json"):
+        slow, fast = io.StringIO(), io.StringIO()
+        write_rows(exports.contact_records(), fmt, slow, fields=(), compact=True)
+        write_json_texts(exports.contact_json_batches(), fmt, fast)
+        assert fast.getvalue() == slow.getvalue()
+    vip = exports.contact_json_batches(tags_=["vip"])
+    assert [len(b) for b in vip] == [1]
+    assert list(exports.contact_json_batches(tags_=["no such tag"])) == []
+    with pytest.raises(Invalid):
+        exports.contact_csv_batches(keys, status="nonsense")
+
+
+def test_contact_text_batches_are_for_sqlite(db):
+    if database_proxy.obj.__class__.__name__.startswith("Postgres"):
+        assert exports.contact_csv_batches([]) is None
+        assert exports.contact_json_batches() is None
+    else:
+        assert exports.contact_json_batches() is not None
+
+
 def test_flat_contact_lists_every_email_and_phone_primary_first(db):
     cid = _person("Dora")
     ContactEmail.insert_many(
