@@ -37,6 +37,7 @@ from crmcli.models import (
 from crmcli.services import cadence, companies, contacts, limits, refs, search, tags
 from crmcli.values import (
     fold,
+    fold_variants,
     parse_birthday,
     parse_cadence,
     parse_email,
@@ -280,11 +281,13 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
         name = next(iter(emails.values()))[0]  # a shop's customer with nothing but an email
     if name is None:
         raise Invalid("name", "a contact needs a name (or at least an email)")
-    values["name"] = name
     cols = contacts.clean_fields(values, now)
     if cols.get("consent") and "consent_at" not in values:
         cols.pop("consent_at", None)  # "now" only for a contact that had not consented
-    cols["name_sound"] = _sound(cols["name"])
+    # The name's columns as clean_fields makes them (the name comes last there too), its
+    # sound from the cached word codes (sound_key codes the whole name every time).
+    name = limits.check("name", " ".join(name.split()))
+    cols.update(name=name, name_key=fold_variants(name), name_sound=_sound(name))
 
     tag_names = [tags.clean_tag(t) for t in (rec.get("tags") or []) if _text(t)]
     tag_names += list(extra_tags)

@@ -177,8 +177,8 @@ def contact_entries(
         ContactField.contact, ContactField.key
     )
     if ids is not None:
-        query = query.where(Contact.id.in_(ids))
-        fields = fields.where(ContactField.contact.in_(ids))
+        query = query.where(_among(Contact.id, ids))
+        fields = fields.where(_among(ContactField.contact, ids))
     values: dict[int, list[str]] = {}
     for cid, value in fields.tuples():
         values.setdefault(cid, []).append(value)
@@ -203,6 +203,14 @@ def contact_entries(
     ]
 
 
+def _among(column, ids: list[int]):
+    """`column IN ids`, as BETWEEN when the ids are a run (what a bulk insert just made):
+    peewee builds an IN list a value at a time, ~10 µs each."""
+    if ids and ids[-1] - ids[0] == len(ids) - 1 and ids == list(range(ids[0], ids[-1] + 1)):
+        return column.between(ids[0], ids[-1])
+    return column.in_(ids)
+
+
 def _secondaries(ids: list[int] | None) -> tuple[dict[int, list], dict[int, list]]:
     """The emails and phones of these contacts (all when None) but the primaries, in their
     order: two queries per 500 contacts (one for all), and none of a contact with one of each."""
@@ -216,14 +224,14 @@ def _secondaries(ids: list[int] | None) -> tuple[dict[int, list], dict[int, list
             ~ContactEmail.is_primary
         )
         if part is not None:
-            query = query.where(ContactEmail.contact.in_(part))
+            query = query.where(_among(ContactEmail.contact, part))
         for cid, email in query.order_by(ContactEmail.contact, ContactEmail.position).tuples():
             emails.setdefault(cid, []).append(email)
         rows = ContactPhone.select(
             ContactPhone.contact, ContactPhone.phone, ContactPhone.phone_e164
         ).where(~ContactPhone.is_primary)
         if part is not None:
-            rows = rows.where(ContactPhone.contact.in_(part))
+            rows = rows.where(_among(ContactPhone.contact, part))
         for cid, phone, e164 in rows.order_by(ContactPhone.contact, ContactPhone.position).tuples():
             phones.setdefault(cid, []).append((phone, e164))
     return emails, phones
