@@ -230,7 +230,10 @@ def _parse_phone(text: str) -> str:
     return parse_phone(text)
 
 
-def _possible_german(national: str, trunk: bool) -> bool:
+@lru_cache(maxsize=1)
+def _german_metadata() -> tuple | None:
+    """phonenumbers' DE metadata and the two helpers parse uses on it; None if it ever stops
+    being what the fast path assumes (a trunk 0 and nothing else), which turns the path off."""
     from phonenumbers import PhoneMetadata
     from phonenumbers.phonenumberutil import (
         ValidationResult,
@@ -240,9 +243,17 @@ def _possible_german(national: str, trunk: bool) -> bool:
 
     meta = PhoneMetadata.metadata_for_region("DE")
     if meta is None or meta.national_prefix_for_parsing != "0" or meta.country_code != 49:
-        return False
+        return None
     if meta.national_prefix_transform_rule:
+        return None
+    return meta, _match_national_number, _test_number_length, ValidationResult.IS_POSSIBLE
+
+
+def _possible_german(national: str, trunk: bool) -> bool:
+    found = _german_metadata()
+    if found is None:
         return False
+    meta, _match_national_number, _test_number_length, possible = found
     general = meta.general_desc
     keeps_trunk = (
         trunk
@@ -251,7 +262,7 @@ def _possible_german(national: str, trunk: bool) -> bool:
     )
     if keeps_trunk:
         return False  # parse keeps the 0: the slow path says what happens
-    return _test_number_length(national, meta) == ValidationResult.IS_POSSIBLE
+    return _test_number_length(national, meta) == possible
 
 
 def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) -> _Row:

@@ -180,7 +180,8 @@ def contact_entries(
         query = query.where(_among(Contact.id, ids))
         fields = fields.where(_among(ContactField.contact, ids))
     values: dict[int, list[str]] = {}
-    for cid, value in fields.tuples():
+    db = database_proxy.obj
+    for cid, value in db.execute(fields):  # the cursor's tuples: no row wrappers
         values.setdefault(cid, []).append(value)
     emails, phones = _secondaries(ids) if secondaries else ({}, {})
     return [
@@ -199,7 +200,7 @@ def contact_entries(
                 phones.get(cid, ()),
             ),
         )  # fmt: skip
-        for cid, name, email, firm, city, firm_city, notes, phone, e164 in query
+        for cid, name, email, firm, city, firm_city, notes, phone, e164 in db.execute(query)
     ]
 
 
@@ -225,14 +226,16 @@ def _secondaries(ids: list[int] | None) -> tuple[dict[int, list], dict[int, list
         )
         if part is not None:
             query = query.where(_among(ContactEmail.contact, part))
-        for cid, email in query.order_by(ContactEmail.contact, ContactEmail.position).tuples():
+        query = query.order_by(ContactEmail.contact, ContactEmail.position)
+        for cid, email in database_proxy.obj.execute(query):
             emails.setdefault(cid, []).append(email)
         rows = ContactPhone.select(
             ContactPhone.contact, ContactPhone.phone, ContactPhone.phone_e164
         ).where(~ContactPhone.is_primary)
         if part is not None:
             rows = rows.where(_among(ContactPhone.contact, part))
-        for cid, phone, e164 in rows.order_by(ContactPhone.contact, ContactPhone.position).tuples():
+        rows = rows.order_by(ContactPhone.contact, ContactPhone.position)
+        for cid, phone, e164 in database_proxy.obj.execute(rows):
             phones.setdefault(cid, []).append((phone, e164))
     return emails, phones
 
