@@ -164,11 +164,23 @@ _PLAIN_EMAIL = re.compile(
 
 
 @lru_cache(maxsize=16384)
-def _domain(domain: str) -> str | None:
+def _domain(domain: str) -> tuple[str, str] | None:
+    """The domain as email_validator normalizes it and its IDNA ASCII form; None if refused."""
+    from email_validator import EmailNotValidError, validate_email
+
     try:
-        return parse_email(f"a@{domain}").split("@", 1)[1]
-    except Invalid:
+        valid = validate_email(f"a@{domain}", check_deliverability=False)
+    except EmailNotValidError:
         return None
+    return valid.domain, valid.ascii_domain
+
+
+@lru_cache(maxsize=1)
+def _role_names() -> frozenset[str]:
+    """Mailbox names email_validator lowercases (Info@, Postmaster@): not for the fast path."""
+    from email_validator.validate_email import CASE_INSENSITIVE_MAILBOX_NAMES
+
+    return frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
 
 
 _FULL_DATE = re.compile(
@@ -196,12 +208,18 @@ def _birthday(text: str, now: datetime) -> date:
 
 
 def _email(text: str) -> str:
-    """parse_email(text), fast for plain addresses at a domain seen before."""
+    """parse_email(text), fast for plain addresses at a domain seen before: an ASCII dot-atom
+    local part is kept as typed by email_validator, but for role names it lowercases
+    (Info@, Postmaster@), and the address in each of its forms (as given, normalized, IDNA
+    ASCII) must fit 254 octets, as it checks."""
     m = _PLAIN_EMAIL.fullmatch(text)
-    if m and len(m[1]) <= 64 and len(text) <= 254:
-        domain = _domain(m[2])
-        if domain is not None:
-            return f"{m[1]}@{domain}"
+    if m and len(m[1]) <= 64 and m[1].lower() not in _role_names():
+        found = _domain(m[2])
+        if found is not None:
+            email = f"{m[1]}@{found[0]}"
+            longest = max(len(text.encode()), len(email.encode()), len(m[1]) + 1 + len(found[1]))
+            if longest <= 254:
+                return email
     return parse_email(text)
 
 

@@ -98,3 +98,66 @@ def test_german_phone_fast_path_equals_parse_phone():
 )  # fmt: skip
 def test_german_phone_fast_path_edge_cases(text):
     assert _result(imports._phone, text) == _result(parse_phone, text)
+
+
+def _email_sample(rnd: random.Random) -> str:
+    local = rnd.choice(
+        [
+            "jm",
+            "Jürgen.Müller",
+            "info",
+            "Info",
+            "POSTMASTER",
+            "Sales",
+            "a.b-c+d",
+            "o'neil",
+            "x" * 64,
+            "x" * 65,
+            "a..b",
+            ".a",
+            "a.",
+            '"quoted name"',
+            "José",
+            "user_1",
+            "UPPER.Case",
+            "abuse",
+            "webMaster",
+            "a b",
+            "",
+        ]
+    )
+    if rnd.random() < 0.3:
+        local += str(rnd.randint(0, 9999))
+    domain = rnd.choice(
+        [
+            "example.de",
+            "Example.DE",
+            "MÜLLER-bau.de",
+            "müller.de",
+            "xn--mller-kva.de",
+            "bücher.example",
+            "localhost",
+            "b",
+            "a-.de",
+            "sub.domain.co.uk",
+            "ÉCOLE.fr",
+            ("d" * 60 + ".") * 3 + "de",
+            ("d" * 63 + ".") * 3 + "de",
+            "[1.2.3.4]",
+            "example.de.",
+            "ex_ample.de",
+            "例え.jp",
+            "ドメイン.テスト",
+            "x.y.z.w.example",
+        ]
+    )
+    return f"{local}@{domain}"
+
+
+def test_plain_email_fast_path_equals_parse_email():
+    from crmcli.values import parse_email
+
+    rnd = random.Random(254)
+    for _ in range(20_000):
+        text = _email_sample(rnd)
+        assert _result(imports._email, text) == _result(parse_email, text), repr(text)
