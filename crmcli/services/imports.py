@@ -156,11 +156,11 @@ def _sound(name: str) -> str | None:
 # Folds of repeated values (companies, tags, cities) are remembered.
 _fold = lru_cache(maxsize=65536)(fold)
 
-# email_validator checks a domain the same way every time: a plain local part (dot-atom,
-# ASCII) with a domain it accepted is a valid address without asking it again.
-_PLAIN_EMAIL = re.compile(
-    r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@(.+)"
-)
+# email_validator checks a domain the same way every time: a plain local part (dot-atom of
+# ASCII and the precomposed Latin letters U+00C0-U+024F: letters and symbols it accepts, all
+# NFC already, so kept as typed) with a domain it accepted is valid without asking again.
+_ATEXT = "A-Za-z0-9!#$%&'*+/=?^_`{|}~\\-\u00c0-\u024f"
+_PLAIN_EMAIL = re.compile(f"([{_ATEXT}]+(?:\\.[{_ATEXT}]+)*)@(.+)")
 
 
 @lru_cache(maxsize=16384)
@@ -217,7 +217,8 @@ def _email(text: str) -> str:
         found = _domain(m[2])
         if found is not None:
             email = f"{m[1]}@{found[0]}"
-            longest = max(len(text.encode()), len(email.encode()), len(m[1]) + 1 + len(found[1]))
+            local = len(m[1].encode())
+            longest = max(len(text.encode()), len(email.encode()), local + 1 + len(found[1]))
             if longest <= 254:
                 return email
     return parse_email(text)
