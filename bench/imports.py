@@ -3,10 +3,12 @@
     .venv/bin/python bench/imports.py                  # 100,000 and 1,000,000 rows
     .venv/bin/python bench/imports.py --rows 100000    # one size
     .venv/bin/python bench/imports.py --check          # exit 1 when 100k takes over 10 s
+    .venv/bin/python bench/imports.py --rows 100000 --pg postgresql://USER:PW@HOST/EMPTYDB
 
 For each size it writes a German Excel-style CSV (`;`, umlauts, a PLZ with a leading 0,
 German dates, two phones, a company out of 2,000, tags) into a temporary directory, then runs
-the installed `crm` in a new process on a new SQLite file: the first import (every row new:
+the installed `crm` in a new process on a new SQLite file (--pg: an empty PostgreSQL
+database): the first import (every row new:
 validation, matching, inserts, search index, one transaction), then the same file again
 (every row unchanged, nothing written). Reports wall time, rows/s and the peak resident
 memory of each process (os.wait4's ru_maxrss), as Markdown on stdout.
@@ -60,8 +62,8 @@ def generate(path: Path, rows: int, seed: int = 16) -> None:
 
 
 def run(args: list[str]) -> tuple[float, float, int, int]:
-    """(wall seconds, CPU seconds, peak RSS in MiB, exit code) of one crm process (CPU and
-    memory with its validating worker: os.wait4 counts the children it waited for)."""
+    """(wall seconds, CPU seconds, peak RSS in MiB, exit code) of one crm process (os.wait4:
+    its own CPU time and memory, and those of any child it waited for)."""
     crm = Path(sys.executable).parent / "crm"
     start = time.perf_counter()
     proc = subprocess.Popen([str(crm), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -82,26 +84,35 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if 100k takes > 10 s")
     parser.add_argument("--dir", help="work here (default: a temporary directory)")
     parser.add_argument("--once", action="store_true", help="skip importing the file again")
+    parser.add_argument(
+        "--pg", metavar="URL", help="import into this empty PostgreSQL database (one size)"
+    )
     opts = parser.parse_args()
     sizes = opts.rows or [100_000, 1_000_000]
+    if opts.pg and len(sizes) > 1:
+        parser.error("--pg takes one --rows (the database must start empty)")
     failed = False
-    print(f"Load average (1 min) at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    where = "PostgreSQL" if opts.pg else "SQLite"
+    print(
+        f"{where}. Load average (1 min) at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
     print()
     print("| rows | run | wall s | rows/s | CPU s (user+sys) | peak RSS |")
     print("|---:|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(dir=opts.dir) as tmp:
         for rows in sizes:
-            csv_path, db = Path(tmp) / f"kunden{rows}.csv", Path(tmp) / f"crm{rows}.db"
+            csv_path = Path(tmp) / f"kunden{rows}.csv"
+            db = opts.pg or str(Path(tmp) / f"crm{rows}.db")
             sys.stderr.write(f"generating {rows:,} rows...\n")
             generate(csv_path, rows)
             size = csv_path.stat().st_size / 2**20
             sys.stderr.write(f"  {size:.0f} MiB\n")
             crm = str(Path(sys.executable).parent / "crm")
-            subprocess.run([crm, "--db", str(db), "db", "migrate"], check=True, capture_output=True)
+            subprocess.run([crm, "--db", db, "db", "migrate"], check=True, capture_output=True)
             runs = ("first import (all new)", "same file again (all unchanged)")
             for label in runs[:1] if opts.once else runs:
                 sys.stderr.write(f"{rows:,}: {label}\n")
-                seconds, cpu, rss, code = run(["--db", str(db), "import", "csv", str(csv_path)])
+                seconds, cpu, rss, code = run(["--db", db, "import", "csv", str(csv_path)])
                 print(
                     f"| {rows:,} | {label} | {seconds:.1f} | {rows / seconds:,.0f} | {cpu:.1f} "
                     f"| {rss} MiB |"

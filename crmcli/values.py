@@ -704,7 +704,17 @@ _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": 
 def fold(text: str) -> str:
     """Text for accent- and case-insensitive matching: casefolded, diacritics removed
     (`ü`->`u`, `é`->`e`, `ß`->`ss`, `ø`->`o`), whitespace collapsed to single spaces."""
-    s = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    if text.isascii():  # NFKD, casefold and the letter table change no ASCII but case
+        return " ".join(text.lower().split())
+    # Each step works a character at a time (reordered combining marks are dropped) and maps
+    # whitespace to whitespace, so the fold of the text is the folds of its words, which
+    # repeat (names, streets, cities): an import folds the same words over and over.
+    return " ".join(w for w in map(_fold_word, text.split()) if w)
+
+
+@functools.lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    s = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", word).casefold())
     s = "".join(c for c in s if not unicodedata.combining(c)).translate(_LETTERS)
     return " ".join(s.split())
 
@@ -712,6 +722,8 @@ def fold(text: str) -> str:
 def fold_variants(text: str) -> str:
     """The fold of `text`, plus its German transliteration (`ü`->`ue`) when that differs,
     joined by " | ": "Jürgen Müller" -> "jurgen muller | juergen mueller"."""
+    if text.isascii():  # no umlauts: the transliteration is the fold
+        return fold(text)
     plain = fold(text)
     german = fold(unicodedata.normalize("NFC", text).translate(_UMLAUTS))
     return plain if german == plain else f"{plain} | {german}"

@@ -48,7 +48,7 @@ class _Progress:
                 TimeElapsedColumn(),
                 console=Console(stderr=True),
                 transient=True,
-                auto_refresh=False,  # no thread: the import may fork a validating worker
+                auto_refresh=False,  # drawn on each progress call: no refresh thread
             )
             self.bar.start()
             self.task = self.bar.add_task(f"Importing {self.what}")

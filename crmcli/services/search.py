@@ -177,10 +177,11 @@ def contact_entries(
         ContactField.contact, ContactField.key
     )
     if ids is not None:
-        query = query.where(Contact.id.in_(ids))
-        fields = fields.where(ContactField.contact.in_(ids))
+        query = query.where(_among(Contact.id, ids))
+        fields = fields.where(_among(ContactField.contact, ids))
     values: dict[int, list[str]] = {}
-    for cid, value in fields.tuples():
+    db = database_proxy.obj
+    for cid, value in db.execute(fields):  # the cursor's tuples: no row wrappers
         values.setdefault(cid, []).append(value)
     emails, phones = _secondaries(ids) if secondaries else ({}, {})
     return [
@@ -199,8 +200,16 @@ def contact_entries(
                 phones.get(cid, ()),
             ),
         )  # fmt: skip
-        for cid, name, email, firm, city, firm_city, notes, phone, e164 in query
+        for cid, name, email, firm, city, firm_city, notes, phone, e164 in db.execute(query)
     ]
+
+
+def _among(column, ids: list[int]):
+    """`column IN ids`, as BETWEEN when the ids are a run (what a bulk insert just made):
+    peewee builds an IN list a value at a time, ~10 µs each."""
+    if ids and ids[-1] - ids[0] == len(ids) - 1 and ids == list(range(ids[0], ids[-1] + 1)):
+        return column.between(ids[0], ids[-1])
+    return column.in_(ids)
 
 
 def _secondaries(ids: list[int] | None) -> tuple[dict[int, list], dict[int, list]]:
@@ -216,15 +225,17 @@ def _secondaries(ids: list[int] | None) -> tuple[dict[int, list], dict[int, list
             ~ContactEmail.is_primary
         )
         if part is not None:
-            query = query.where(ContactEmail.contact.in_(part))
-        for cid, email in query.order_by(ContactEmail.contact, ContactEmail.position).tuples():
+            query = query.where(_among(ContactEmail.contact, part))
+        query = query.order_by(ContactEmail.contact, ContactEmail.position)
+        for cid, email in database_proxy.obj.execute(query):
             emails.setdefault(cid, []).append(email)
         rows = ContactPhone.select(
             ContactPhone.contact, ContactPhone.phone, ContactPhone.phone_e164
         ).where(~ContactPhone.is_primary)
         if part is not None:
-            rows = rows.where(ContactPhone.contact.in_(part))
-        for cid, phone, e164 in rows.order_by(ContactPhone.contact, ContactPhone.position).tuples():
+            rows = rows.where(_among(ContactPhone.contact, part))
+        rows = rows.order_by(ContactPhone.contact, ContactPhone.position)
+        for cid, phone, e164 in database_proxy.obj.execute(rows):
             phones.setdefault(cid, []).append((phone, e164))
     return emails, phones
 
