@@ -283,9 +283,46 @@ def _possible_german(national: str, trunk: bool) -> bool:
     return _test_number_length(national, meta) == possible
 
 
+def _listed(rec: dict, key: str, item_key: str) -> list | None:
+    """A record's list of emails or phones as JSON may give it: a list of objects or of
+    plain strings, or one string; None when it is already objects (the importers' shape)."""
+    value = rec.get(key)
+    if value is None or (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, dict)) for v in value):
+        raise Invalid(key, f'must be a list of {item_key}s or of {{"{item_key}": ...}} objects')
+    return [{item_key: v} if isinstance(v, str) else v for v in value]
+
+
+def _shaped(rec: dict) -> dict:
+    """A record from a hostile file (crm import json) in the shape the importers make:
+    emails and phones as lists of objects, tags a list of names, fields an object."""
+    changes: dict = {}
+    for key, item_key in (("emails", "email"), ("phones", "phone")):
+        listed = _listed(rec, key, item_key)
+        if listed is not None:
+            changes[key] = listed
+    tag_list = rec.get("tags")
+    if isinstance(tag_list, str):
+        changes["tags"] = [tag_list]
+    elif tag_list is not None and (
+        not isinstance(tag_list, list) or not all(isinstance(t, (str, int)) for t in tag_list)
+    ):
+        raise Invalid("tags", "must be a list of tag names")
+    fields = rec.get("fields")
+    if fields is not None and not isinstance(fields, dict):
+        raise Invalid("fields", "must be an object of custom fields (key: value)")
+    if fields and not all(isinstance(v, (str, int, float, type(None))) for v in fields.values()):
+        raise Invalid("fields", "custom field values must be text or numbers")
+    return {**rec, **changes} if changes else rec
+
+
 def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) -> _Row:
     """Validate a CONTACT RECORD as `crm add contact` validates its options; Invalid on the
     first bad value."""
+    rec = _shaped(rec)
     values: dict = {}
     for key in _TEXT:
         text = _text(rec.get(key))
