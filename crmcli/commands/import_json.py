@@ -164,7 +164,7 @@ def _contacts(
     keys = [k.strip() for k in match.split(",") if k.strip()]
     try:
         result = imports.import_contacts(
-            records(), match=keys, on_conflict=on_conflict, dry_run=dry_run
+            records(), match=keys, on_conflict=on_conflict, dry_run=dry_run, now=c.now()
         )
     except _parse_errors() as exc:
         if isinstance(exc, Invalid):

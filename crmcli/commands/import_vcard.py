@@ -156,6 +156,7 @@ def import_vcard(
             tags=tuple(tag or ()),
             progress=progress,
             keep_going=rejects is not None or dry_run,
+            now=c.now(),
         )
     except Invalid as exc:
         if exc.action == "import_rejects":  # the engine's own line says nothing was imported
