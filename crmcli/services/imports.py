@@ -35,6 +35,7 @@ from crmcli.models import (
 )
 from crmcli.services import cadence, companies, contacts, limits, refs, search, tags
 from crmcli.values import (
+    NO_YEAR,
     fold,
     fold_variants,
     parse_birthday,
@@ -750,6 +751,14 @@ class _Importer:
                 values.pop(key)  # a row without a name keeps the stored one
         elif cols.get("name") == values["name"]:
             values.pop("name_sound")  # kept as stored: no change on its own
+        stored, given = cols.get("birthday"), values.get("birthday")
+        if (
+            given is not None and stored is not None and given.year == NO_YEAR
+            and stored.year != NO_YEAR and (given.month, given.day) == (stored.month, stored.day)
+        ):  # fmt: skip
+            # A phone that hides the year (Apple's X-APPLE-OMIT-YEAR) says nothing new.
+            values.pop("birthday")
+            values.pop("birthday_md", None)
         for key, value in values.items():
             if cols.get(key) != value:
                 cols[key] = value

@@ -40,3 +40,17 @@ def test_wrong_shapes_are_rejected_with_the_reason(db, record, why):
     assert result.rejected_count == 1
     assert why in result.rejected[0][2]
     assert contacts.count_contacts() == 0
+
+
+def test_a_birthday_without_its_year_never_replaces_the_full_one(db):
+    """An iPhone that hides the year (X-APPLE-OMIT-YEAR) says nothing new about 01.02.1980."""
+    from datetime import date
+
+    run({"name": "Jan Weiß", "emails": ["jan@weiss.de"], "birthday": "01.02.1980"})
+    result = run({"name": "Jan Weiß", "emails": ["jan@weiss.de"], "birthday": "--02-01"})
+    assert (result.new, result.updated, result.unchanged) == (0, 0, 1)
+    card = contacts.get_contact(contacts.resolve_contact("jan@weiss.de"))
+    assert card["birthday"] == date(1980, 2, 1)
+    run({"name": "Jan Weiß", "emails": ["jan@weiss.de"], "birthday": "--03-01"})
+    card = contacts.get_contact(contacts.resolve_contact("jan@weiss.de"))
+    assert (card["birthday"].month, card["birthday"].day) == (3, 1)  # another day: taken
