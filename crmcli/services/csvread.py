@@ -57,6 +57,8 @@ def _key(header: str) -> str:
 
 def _t(spec: str) -> Target:  # "ignore": a column known to hold nothing for a CRM
     name, _, kind = spec.partition(":")
+    if name == "field":  # "field:url": the custom field url, as the vCard importer fills it
+        return Target("field", key=kind)
     return Target(name, kind or None)
 
 
@@ -71,7 +73,18 @@ _HEADERS_SPEC = {
     "middlename": "middle_name", "additionalname": "middle_name", "weiterevornamen": "middle_name",
     "title": "ignore", "nameprefix": "ignore", "anrede": "ignore", "titel": "ignore",
     "namesuffix": "ignore", "suffix": "ignore", "namenszusatz": "ignore",
-    "regiongeschaftlich": "state", "primaryphone": "phone", "hauptnummerfirma": "phone:work",
+    "regiongeschaftlich": "state", "bundeslandkantonprivat": "state",
+    "weiteresrbundeslandkanton": "state", "homestate": "state", "otherstate": "state",
+    "landregionprivat": "country", "homecountry": "country",
+    # Outlook's private flag (Privat: Aus/Ein), sensitivity and priority: nothing for a CRM.
+    "privat": "ignore", "private": "ignore", "sensitivity": "ignore", "priority": "ignore",
+    "vertraulichkeit": "ignore", "prioritat": "ignore",
+    # What the vCard importer keeps as custom fields: url, department, nickname.
+    "webseite": "field:url", "webpage": "field:url", "website": "field:url",
+    "homepage": "field:url", "url": "field:url", "website1value": "field:url",
+    "abteilung": "field:department", "department": "field:department",
+    "organizationdepartment": "field:department", "organization1department": "field:department",
+    "nickname": "field:nickname", "spitzname": "field:nickname", "primaryphone": "phone", "hauptnummerfirma": "phone:work",
     "telefonfirma2": "phone:work", "telefonweitere": "phone:other", "autotelefon": "phone:other",
     "carphone": "phone:other",
     "email": "email", "emailaddress": "email", "mail": "email", "emailadresse": "email",
@@ -88,7 +101,7 @@ _HEADERS_SPEC = {
     "businessphone2": "phone:work", "telefongeschaftlich2": "phone:work",
     "companymainphone": "phone:work", "workphone": "phone:work", "telefonfirma": "phone:work",
     "homephone": "phone:home", "telefonprivat": "phone:home", "homephone2": "phone:home",
-    "telefonprivat2": "phone:home", "privat": "phone:home",
+    "telefonprivat2": "phone:home",
     "mobile": "mobile", "mobilephone": "mobile", "mobil": "mobile", "handy": "mobile",
     "mobiltelefon": "mobile", "cellphone": "mobile", "cell": "mobile", "mobilnummer": "mobile",
     "handynummer": "mobile", "otherphone": "phone:other", "weiteretelefon": "phone:other",
@@ -237,7 +250,9 @@ def parse_target(text: str, *, column: str = "", allowed: Sequence[str] | None =
             )
         return Target("field", key=key)
     name, _, kind = spec.partition(":")
-    name = {"tags": "tag", "note": "notes", "zip_code": "zip", "plz": "zip"}.get(name, name)
+    name = {"tags": "tag", "note": "notes", "zip_code": "zip", "plz": "zip", "region": "state"}.get(
+        name, name
+    )
     if name not in TARGETS:
         raise Invalid(
             "map",
@@ -608,8 +623,8 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
             rec["cadence_days"] = value
         elif name == "zip":
             rec.setdefault("zip", value.lstrip("'"))  # Shopify writes '01067 to keep the 0
-        elif name == "state":
-            rec["fields"].setdefault("state", value)
+        elif name == "state":  # fields["region"], as the vCard importer keeps ADR's region
+            rec["fields"].setdefault("region", value)
         else:
             if name == "notes" and rec.get("notes"):
                 rec["notes"] += "\n" + value

@@ -78,7 +78,7 @@ def test_woocommerce_customers(crm):
         "80331",
         "München",
     )
-    assert karin["phone_e164"] == "+4989123456" and karin["fields"] == {"state": "BY"}
+    assert karin["phone_e164"] == "+4989123456" and karin["fields"] == {"region": "BY"}
 
 
 def test_google_contacts_with_several_emails_and_phones(crm, tmp_path):
@@ -89,7 +89,7 @@ def test_google_contacts_with_several_emails_and_phones(crm, tmp_path):
     assert sabine["birthday"] == "--03-15"  # no year
     assert sabine["tags"] == ["Kunden"]  # not Google's "* myContacts"
     assert sabine["company"] == "Krüger Consulting" and sabine["position"] == "Beraterin"
-    assert sabine["fields"] == {"url": "https://krueger-consulting.de"}
+    assert sabine["fields"] == {"url": "https://krueger-consulting.de", "nickname": "Bine"}
     assert (sabine["street"], sabine["zip"]) == ("Jungfernstieg 1", "20095")
     # both emails of a cell (" ::: ") and every E-mail N column reach the contact: a row
     # with any of them finds it
@@ -116,6 +116,66 @@ def test_outlook_english_and_german(crm, tmp_path):
     assert ute["birthday"] == "1966-03-01" and ute["tags"] == ["Lieferanten"]
     assert (ute["company"], ute["city"], ute["zip"]) == ("Schröder & Partner", "Mainz", "55116")
     assert ute["phone_e164"] == "+496131445566"
+
+
+def test_full_outlook_exports_flags_are_not_phones(crm):
+    """Outlook's whole header as it writes it (German: cp1252, every cell quoted, CRLF):
+    Privat/Private is its private flag (Aus/Ein, False/True), not a home phone; Abteilung,
+    Webseite and the region land in custom fields as the vCard importer keeps them."""
+    raw = (FIXTURES / "outlook_de_full.csv").read_bytes()
+    assert raw.startswith(b'"Anrede","Vorname"') and b"\r\n" in raw and b"Stra\xdfe" in raw
+    r = imported(crm, "outlook_de_full.csv")
+    assert "3 new, 0 updated, 0 unchanged, 0 rejected" in r.stderr
+    assert "warning" not in r.stderr
+    jw = crm("show", "j.weissmueller@metallbau-wm.de", "-o", "json").json()
+    assert jw["name"] == "Jörg Weißmüller" and jw["birthday"] == "1968-12-24"
+    assert jw["fields"] == {
+        "department": "Einkauf",
+        "region": "Bayern",
+        "url": "https://metallbau-wm.de",
+    }
+    assert [(p["phone"], p["kind"]) for p in jw["phones"]] == [
+        ("0931 123456", "work"),
+        ("0171 2345678", "mobile"),
+        ("0931 654321", "home"),
+    ]
+    assert [e["email"] for e in jw["emails"]] == [
+        "j.weissmueller@metallbau-wm.de",
+        "joerg.w@web.de",
+    ]
+    assert jw["notes"] == "Bestellt quartalsweise.\nLieber vormittags anrufen."
+    got = people(crm)
+    assert got["Änne Groß"]["birthday"] is None  # Outlook's 0.0.00
+    assert got["Börje Ståhl"]["fields"] == {"department": "Vertrieb Süd"}
+    r = imported(crm, "outlook_en_full.csv")
+    assert "2 new, 0 updated, 0 unchanged, 0 rejected" in r.stderr
+    assert "warning" not in r.stderr
+    karen = people(crm)["Karen O'Brien"]
+    assert karen["fields"] == {
+        "department": "Purchasing",
+        "region": "Munster",
+        "url": "www.contoso.ie",
+    }
+    assert karen["birthday"] == "1975-03-07"
+    assert people(crm)["Tom Baker"]["phone_e164"] == "+442079460018"
+    again = imported(crm, "outlook_de_full.csv")
+    assert "0 new, 0 updated, 3 unchanged" in again.stderr
+
+
+def test_google_department_nickname_and_website(crm, tmp_path):
+    f = tmp_path / "g.csv"
+    f.write_text(
+        "Name,Nickname,Organization 1 - Name,Organization 1 - Department,Website 1 - Value\n"
+        "Eva Ernst,Evi,Ernst KG,Labor,https://ernst.example\n",
+        "utf-8",
+    )
+    r = crm("import", "csv", str(f))
+    assert r.exit_code == 0 and "warning" not in r.stderr, r.stderr
+    assert people(crm)["Eva Ernst"]["fields"] == {
+        "department": "Labor",
+        "nickname": "Evi",
+        "url": "https://ernst.example",
+    }
 
 
 def test_a_bad_row_aborts_everything_with_line_numbers(crm):
@@ -314,4 +374,4 @@ def test_every_fixture_leaves_a_consistent_database(crm):
             imported(crm, path.name)
     r = crm("db", "check")
     assert r.exit_code == 0, r.stdout + r.stderr  # search index, cadences, foreign keys
-    assert len(people(crm)) == 14
+    assert len(people(crm)) == 18  # one full-Outlook row matches an earlier contact
