@@ -85,6 +85,9 @@ _HEADERS_SPEC = {
     "abteilung": "field:department", "department": "field:department",
     "organizationdepartment": "field:department", "organization1department": "field:department",
     "nickname": "field:nickname", "spitzname": "field:nickname",
+    # What `crm export contacts` writes: emails and phones are all of them (the primary
+    # first, " ::: " between), as the email and phone columns are the primary.
+    "emails": "email", "phones": "phone", "cadencedays": "cadence",
     "primaryphone": "phone", "hauptnummerfirma": "phone:work",
     "telefonfirma2": "phone:work", "telefonweitere": "phone:other", "autotelefon": "phone:other",
     "carphone": "phone:other",
@@ -186,6 +189,10 @@ QUIET = frozenset(
         "Privat", "Geschlecht", "Büro", "Reisekilometer", "Verzeichnisserver",
         "Abrechnungsinformationen",
         "Internet Frei/Gebucht", "Internet Free Busy", "Initialen", "Notes (Intern)",
+        # `crm export contacts`: bookkeeping of the database it came from (an id is no key
+        # across databases; times are set by the database that stores the contact).
+        "created_at", "updated_at", "last_activity_at", "cadence_effective_days",
+        "contact_due_at", "company_id",
     )
 )  # fmt: skip
 _KIND_WORDS = {
@@ -205,6 +212,8 @@ def kind_word(text: str | None) -> str | None:
 
 
 def _recognise(header: str, headers: list[str]) -> Target | None:
+    if header[:6].lower() == "field:" and header[6:].strip():  # `crm export`'s custom fields
+        return Target("field", key=header[6:].strip())
     key = _key(header)
     if key in HEADERS:
         return HEADERS[key]
