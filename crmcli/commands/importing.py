@@ -240,11 +240,10 @@ def import_csv(
             import_rows.assign_kind_columns(csvfile, kind, maps)
         known = [t for t in csvfile.targets if t is not None and t.field != "ignore"]
         if not known:
-            raise Invalid(
-                "file",
-                f"no column is one crm knows ({', '.join(csvfile.header)[:200]}); "
+            raise csvread.file_error(
+                name,
+                f"has no column crm knows ({', '.join(csvfile.header)[:200]}); "
                 "name them with --map COLUMN=FIELD",
-                action=None,
             )
         c.db()
         from crmcli.services import import_rows, imports
@@ -275,7 +274,7 @@ def import_csv(
         finally:
             progress.stop()
         if result.rows == 0:
-            raise Invalid("file", "has a header but no rows: nothing to import")
+            raise csvread.file_error(name, "has a header but no rows: nothing to import")
         unused = csvfile.unused_columns()
         if unused:
             result.warnings.append(
@@ -284,7 +283,8 @@ def import_csv(
             )
         if rejects and result.rejected and not dry_run:
             _write_rejects(rejects, csvfile, result.rejected)
-            result.warnings.append(f"{result.rejected_count:,} bad rows written to {rejects}")
+            rows = "row" if result.rejected_count == 1 else "rows"
+            result.warnings.append(f"{result.rejected_count:,} bad {rows} written to {rejects}")
         _say_result(result, name, kind, output)
         if result.rejected_count and not rejects:
             raise typer.Exit(1)

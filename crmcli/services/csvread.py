@@ -299,6 +299,19 @@ _BOMS = (
 )
 
 
+def file_error(name: str, why: str, *, action: str | None = None) -> Invalid:
+    """An error about the file as a whole, naming it: "kunden.csv is empty: ..."."""
+    err = Invalid(None, f"{name} {why}", action=action)
+    err.field = "file"
+    return err
+
+
+def _source_name(source: str | BinaryIO) -> str:
+    if isinstance(source, str):
+        return "stdin" if source == "-" else source
+    return str(getattr(source, "name", None) or "the file")
+
+
 def check_encoding(name: str) -> str:
     try:
         return codecs.lookup(name).name
@@ -365,7 +378,7 @@ def _seekable(source: str | BinaryIO) -> tuple[BinaryIO, bool]:
             try:
                 return open(source, "rb"), True  # noqa: SIM115 - closed by the reader
             except IsADirectoryError:
-                raise Invalid("file", f"{source} is a directory, not a CSV file") from None
+                raise file_error(source, "is a directory, not a CSV file") from None
     if source.seekable():
         return source, False
     spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115
@@ -392,6 +405,7 @@ class CsvFile:
     _header_lines: int = 1
     # Unrecognised columns (index) that held a value in some row: what the warning names.
     unused_with_data: set[int] = field(default_factory=set)
+    name: str = "the file"  # as errors name it: the path as given, or stdin
 
     def close(self) -> None:
         if self._close_raw and self._raw is not None:
@@ -417,12 +431,13 @@ class CsvFile:
                 yield start, cells
         except csv.Error as exc:
             where = self._header_lines + before + 1
-            raise Invalid("file", f"line {where}: {exc}") from None
-        except UnicodeDecodeError as exc:
+            raise file_error(self.name, f"line {where}: {exc}") from None
+        except UnicodeError as exc:  # a UnicodeDecodeError, or UTF-16 without its BOM
             where = self._header_lines + before + 1
-            raise Invalid(
-                "file",
-                f"near line {where}: not {self.encoding} ({exc.reason})",
+            reason = getattr(exc, "reason", None) or str(exc)
+            raise file_error(
+                self.name,
+                f"near line {where}: is not {self.encoding} ({reason})",
                 action="give_encoding",
             ) from None
 
@@ -483,32 +498,33 @@ def open_csv(
     """Open a CSV file (path, "-" for stdin, or a binary stream) and read its header. Invalid
     for a file that is empty, binary, not in the encoding, or has no header."""
     csv.field_size_limit(FIELD_LIMIT)
+    name = _source_name(source)
     raw, ours = _seekable(source)
     try:
         enc = detect_encoding(raw, encoding)
         sample = raw.read(SAMPLE)
         raw.seek(0)
         if not sample.strip():
-            raise Invalid("file", "is empty: no header and no rows")
+            raise file_error(name, "is empty: no header and no rows")
         if _looks_binary(sample, enc):
             if _utf16_without_bom(sample):
-                raise Invalid(
-                    "file",
+                raise file_error(
+                    name,
                     "looks like UTF-16 without a byte order mark (every other byte is 0)",
                     action="give_encoding",
                 )
-            raise Invalid("file", "is not a CSV file (binary data: NUL or control bytes)")
+            raise file_error(name, "is not a CSV file (binary data: NUL or control bytes)")
         try:
             head = codecs.getincrementaldecoder(enc)("strict").decode(sample)
         except UnicodeDecodeError as exc:
-            raise Invalid(
-                "file",
-                f"is not {enc} ({exc.reason} at byte {exc.start})",
-                action="give_encoding",
+            raise file_error(
+                name, f"is not {enc} ({exc.reason} at byte {exc.start})", action="give_encoding"
             ) from None
+        except UnicodeError as exc:  # UTF-16 or UTF-32 named, but the file has no BOM
+            raise file_error(name, f"is not {enc} ({exc})", action="give_encoding") from None
         delim = check_delimiter(delimiter) if delimiter else _sniff_delimiter(head.lstrip("\ufeff"))
         text = io.TextIOWrapper(raw, encoding=enc, errors="strict", newline="")
-        csvfile = CsvFile(enc, delim, [], [], _text=text, _raw=raw, _close_raw=ours)
+        csvfile = CsvFile(enc, delim, [], [], _text=text, _raw=raw, _close_raw=ours, name=name)
         reader = csv.reader(text, delimiter=delim, strict=False)
         header: list[str] | None = None
         try:
@@ -516,14 +532,17 @@ def open_csv(
                 if cells and any(c.strip() for c in cells):
                     header = cells
                     break
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise Invalid("file", f"cannot read its header: {exc}") from None
+        except csv.Error as exc:
+            raise file_error(name, f"has a header that cannot be read: {exc}") from None
+        except UnicodeError as exc:
+            reason = getattr(exc, "reason", None) or str(exc)
+            raise file_error(name, f"is not {enc} ({reason})", action="give_encoding") from None
         if header is None:
-            raise Invalid("file", "is empty: no header and no rows")
+            raise file_error(name, "is empty: no header and no rows")
         csvfile._header_lines = reader.line_num
         header = [unicodedata.normalize("NFC", h.lstrip("\ufeff").strip()) for h in header]
         if any("\x00" in h for h in header):
-            raise Invalid("file", "is not a CSV file (NUL bytes in its header)")
+            raise file_error(name, "is not a CSV file (NUL bytes in its header)")
         csvfile.header = header
         _assign(csvfile, maps or {}, recognise)
         # Continue with the same reader state: rows() makes its own reader on the same stream.

@@ -254,12 +254,12 @@ def test_stdin_and_explicit_delimiter_and_encoding(crm):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "file: is empty"),
-        (b"\n\n  \n", "file: is empty"),
-        (b"Name;E-Mail\r\n", "has a header but no rows"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "is not a CSV file"),
-        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "is not a CSV file"),
-        (b"Foo;Bar\r\n1;2\r\n", "no column is one crm knows"),
+        (b"", "in.csv is empty: no header and no rows"),
+        (b"\n\n  \n", "in.csv is empty"),
+        (b"Name;E-Mail\r\n", "in.csv has a header but no rows"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "in.csv is not a CSV file"),
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "in.csv is not a CSV file"),
+        (b"Foo;Bar\r\n1;2\r\n", "in.csv has no column crm knows"),
     ],
 )
 def test_malformed_files_are_one_clear_error(crm, tmp_path, data, message):
@@ -269,6 +269,28 @@ def test_malformed_files_are_one_clear_error(crm, tmp_path, data, message):
     assert r.exit_code == 1, r.stderr
     assert r.stderr.startswith("crm: error: ") and message in r.stderr
     assert r.stderr.count("\n") == 1
+
+
+def test_an_encoding_that_does_not_fit_names_the_file(crm, tmp_path):
+    path = tmp_path / "u8.csv"
+    path.write_text("Name,E-Mail\nÄnne,aenne@example.de\n", "utf-8")
+    for encoding in ("utf-16", "utf-32", "utf-16-le"):
+        r = crm("import", "csv", str(path), "--encoding", encoding)
+        assert r.exit_code == 1, r.stderr
+        assert r.stderr.startswith(f"crm: error: {path} is not {encoding.replace('-le', '')}")
+        assert "--encoding" in r.stderr and r.stderr.count("\n") == 1
+        assert "unexpected" not in r.stderr
+    r = crm("import", "csv", str(FIXTURES / "excel_de_cp1252.csv"), "--encoding", "utf-8")
+    assert r.stderr.startswith("crm: error: ") and "excel_de_cp1252.csv is not utf-8" in r.stderr
+    assert crm("list", "contacts", "-o", "json").json() == []
+
+
+def test_one_bad_row_written_is_singular(crm, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("Name,Email\nGut,gut@example.de\nSchlecht,kein-at\n", "utf-8")
+    r = crm("import", "csv", str(path), "--rejects", str(tmp_path / "bad.csv"))
+    assert r.exit_code == 0, r.stderr
+    assert "1 bad row written to" in r.stderr
 
 
 def test_a_wrong_encoding_is_a_clear_error(crm, tmp_path):
