@@ -166,6 +166,10 @@ def _contacts(
         result = imports.import_contacts(
             records(), match=keys, on_conflict=on_conflict, dry_run=dry_run
         )
+    except Invalid as exc:
+        if exc.action == "import_rejects":  # import json has no --rejects: fix the file
+            exc.action = "fix_rejects"
+        raise
     except _parse_errors() as exc:
         if isinstance(exc, Invalid):
             raise

@@ -16,7 +16,7 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -631,6 +631,8 @@ class _Importer:
                 values.pop("consent")  # consented already: its date stays
             else:
                 values["consent_at"] = self.now
+        elif row.given_consent_at and _same_moment(cols.get("consent_at"), values["consent_at"]):
+            values.pop("consent_at")  # the file gives it to the second (an export): unchanged
         if not row.name_given and cols.get("name"):
             for key in ("name", "name_key", "name_sound"):
                 values.pop(key)  # a row without a name keeps the stored one
@@ -767,6 +769,21 @@ class _Importer:
             for t in s.tags:
                 s.tags[t] = True
             s.fields = {k: (v, v) for k, (v, _) in s.fields.items()}
+
+
+def _same_moment(stored, given) -> bool:
+    """Whether a stored time is the given one at the precision the given one has (an export
+    writes consent_at to the second; the database keeps microseconds)."""
+    if not isinstance(stored, datetime) or not isinstance(given, datetime):
+        return False
+    stored, given = (
+        t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC) for t in (stored, given)
+    )  # the database keeps UTC, naive in SQLite
+    if not given.microsecond:
+        stored = stored.replace(microsecond=0)
+        if not given.second:
+            stored = stored.replace(second=0)
+    return stored == given
 
 
 def _news(state: _State) -> bool:

@@ -451,3 +451,26 @@ def test_an_export_reads_back_into_a_new_database(crm, db_target, tmp_path, exce
     assert next(c for c in after if c["name"] == "Jürgen Müller")["birthday"] == "--12-24"
     again = run("import", "csv", str(exported))
     assert "0 new, 0 updated, 3 unchanged, 0 rejected" in again.stderr, again.stderr
+
+
+def test_reading_an_export_with_consent_back_changes_nothing(crm, db, tmp_path):
+    """consent_at is stored with microseconds and exported to the second: the same moment."""
+    from crmcli.models import Contact
+
+    crm("add", "contact", "Anna Weiß", "-e", "anna@example.de", "--consent")
+    stored = Contact.get().consent_at
+    Contact.update(consent_at=stored.replace(microsecond=123456)).execute()
+    for fmt in ("json", "csv"):
+        path = tmp_path / f"s.{fmt}"
+        path.write_text(crm("export", "contacts", "--format", fmt).stdout, "utf-8")
+        r = crm("import", fmt, str(path), "--dry-run")
+        assert r.exit_code == 0, r.stderr
+        assert "0 new, 0 updated, 1 unchanged" in r.stderr, r.stderr
+
+
+def test_import_json_errors_do_not_offer_rejects(crm, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('[{"name": "Gut"}, {"name": "Schlecht", "birthday": "31.02.1970"}]', "utf-8")
+    r = crm("import", "json", str(path))
+    assert r.exit_code == 1 and "item 2: birthday" in r.stderr
+    assert "--rejects" not in r.stderr and "fix them in the file" in r.stderr

@@ -295,3 +295,22 @@ def test_queries_do_not_grow_with_the_rows_of_a_batch(db):
     small = queries(0, 20)
     large = queries(1000, 400)
     assert large[0] <= small[0] + 12 and large[1] <= small[1] + 12, (small, large)
+
+
+def test_consent_at_is_compared_at_the_precision_the_file_gives(db):
+    """An export writes consent_at to the second, the database keeps microseconds: reading
+    the export back changes nothing; another second (or minute) does."""
+    run(rec("Anna Weiß", "anna@example.de", consent="ja"))
+    from datetime import timedelta
+
+    stored = (NOW - timedelta(days=1)).replace(second=17, microsecond=654321)
+    Contact.update(consent_at=stored).execute()
+    given = stored.replace(microsecond=0)
+    again = run(rec("Anna Weiß", "anna@example.de", consent="ja", consent_at=given.isoformat()))
+    assert (again.updated, again.unchanged) == (0, 1)
+    minute = given.replace(second=0).isoformat(timespec="minutes")
+    again = run(rec("Anna Weiß", "anna@example.de", consent="ja", consent_at=minute))
+    assert (again.updated, again.unchanged) == (0, 1)
+    later = given.replace(second=18).isoformat()
+    moved = run(rec("Anna Weiß", "anna@example.de", consent="ja", consent_at=later))
+    assert (moved.updated, moved.unchanged) == (1, 0)
