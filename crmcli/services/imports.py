@@ -278,8 +278,10 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
     name_given = name is not None
     if name is None and emails:
         name = next(iter(emails.values()))[0]  # a shop's customer with nothing but an email
+    if name is None and phones:  # a phone address book's entry: the number as typed
+        name = next((p for p in phones.values() if p[3]), next(iter(phones.values())))[0]
     if name is None:
-        raise Invalid("name", "a contact needs a name (or at least an email)")
+        raise Invalid("name", "a contact needs a name (or at least an email or a phone)")
     values["name"] = name
     cols = contacts.clean_fields(values, now)
     if cols.get("consent") and "consent_at" not in values:

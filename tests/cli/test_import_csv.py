@@ -474,3 +474,12 @@ def test_import_json_errors_do_not_offer_rejects(crm, tmp_path):
     r = crm("import", "json", str(path))
     assert r.exit_code == 1 and "item 2: birthday" in r.stderr
     assert "--rejects" not in r.stderr and "fix them in the file" in r.stderr
+
+
+def test_phone_book_rows_with_only_a_number(crm, tmp_path):
+    path = tmp_path / "telefonbuch.csv"
+    path.write_text("Telefon;Ort\r\n0171 5544332;Bonn\r\n", "utf-8")
+    r = crm("import", "csv", str(path))
+    assert r.exit_code == 0 and "1 new" in r.stderr, r.stderr
+    assert people(crm)["0171 5544332"]["city"] == "Bonn"
+    assert "1 unchanged" in crm("import", "csv", str(path)).stderr

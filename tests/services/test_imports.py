@@ -314,3 +314,15 @@ def test_consent_at_is_compared_at_the_precision_the_file_gives(db):
     later = given.replace(second=18).isoformat()
     moved = run(rec("Anna Weiß", "anna@example.de", consent="ja", consent_at=later))
     assert (moved.updated, moved.unchanged) == (1, 0)
+
+
+def test_a_contact_with_only_a_phone_is_named_by_it(db):
+    """Phone address books hold numbers without names: the number as typed is the name (as
+    an email is for a shop's customer), and a second import finds it by the phone."""
+    first = run(rec(None, phones=["0171 2233445", "030 123456"]))
+    assert first.new == 1
+    assert only("0171 2233445")["phone_e164"] == "+491712233445"
+    again = run(rec(None, phones=["+49 171 2233445"]))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
+    with pytest.raises(Invalid, match="needs a name"):
+        run(rec(None, city="Köln"))
