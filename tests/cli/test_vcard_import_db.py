@@ -138,7 +138,7 @@ def test_a_card_without_a_name_stops_the_import_unless_rejects(crm, rows, tmp_pa
         )
     }
     ((where, refused, _),) = read_cards(out)
-    assert refused["phones"][0]["e164"] == "+491701112223"
+    assert refused["city"] == "Bonn"
 
 
 def test_windows_1252_umlauts_arrive_exactly(crm):
@@ -168,3 +168,11 @@ def test_a_directory_of_cards(crm, tmp_path):
         "Anna Schmidt", "Dr. Hans-Peter von Löwenstein", "Jürgen Müller", "Sabine Krüger",
         "Ömer Yılmaz",
     ]  # fmt: skip
+
+
+def test_a_card_with_only_a_phone_is_named_by_the_number(crm, tmp_path):
+    card = tmp_path / "handy.vcf"
+    card.write_bytes(b"BEGIN:VCARD\r\nVERSION:3.0\r\nTEL;TYPE=CELL:0170 1112223\r\nEND:VCARD\r\n")
+    r = crm("import", "vcard", str(card))
+    assert r.exit_code == 0 and "1 new" in r.stderr, r.stderr
+    assert listed(crm)["0170 1112223"]["phone_e164"] == "+491701112223"
