@@ -483,3 +483,14 @@ def test_phone_book_rows_with_only_a_number(crm, tmp_path):
     assert r.exit_code == 0 and "1 new" in r.stderr, r.stderr
     assert people(crm)["0171 5544332"]["city"] == "Bonn"
     assert "1 unchanged" in crm("import", "csv", str(path)).stderr
+
+
+def test_relative_words_are_no_birthday_in_imports_or_add(crm, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("Name;Geburtstag\r\nAnna;gestern\r\n", "utf-8")
+    r = crm("import", "csv", str(path))
+    assert r.exit_code == 1 and "line 2: birthday: 'gestern' is relative" in r.stderr
+    r = crm("add", "contact", "Anna", "--birthday", "gestern")
+    assert r.exit_code != 0 and "a birthday is a calendar date" in r.stderr
+    assert "today" not in r.stderr
+    assert crm("list", "contacts", "-o", "json").json() == []
