@@ -48,11 +48,11 @@ def json_import(
         if first not in (b"{", b"["):
             raise Invalid(None, f"{name} {NOT_JSON}")
         lines = first == b"{" and _check_header(stream, name) == "records"
-        c.db()
-        if first == b"{" and not lines:
-            _restore(stream, name)
-        else:
-            _contacts(stream, name, match, on_conflict, dry_run, lines=lines)
+        with c.import_db(dry_run):
+            if first == b"{" and not lines:
+                _restore(stream, name)
+            else:
+                _contacts(stream, name, match, on_conflict, dry_run, lines=lines)
 
 
 def _open(path: str):

@@ -494,3 +494,47 @@ def test_relative_words_are_no_birthday_in_imports_or_add(crm, tmp_path):
     assert r.exit_code != 0 and "a birthday is a calendar date" in r.stderr
     assert "today" not in r.stderr
     assert crm("list", "contacts", "-o", "json").json() == []
+
+
+@pytest.mark.parametrize("kind", ["csv", "vcard", "ics", "json"])
+def test_a_dry_run_makes_no_database_file(tmp_path, kind):
+    """A dry run against a database that does not exist compares with an empty one and
+    leaves no file behind."""
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    files = {
+        "csv": ("k.csv", "Name;E-Mail\r\nAnna Weiß;anna@example.de\r\n"),
+        "vcard": ("k.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Anna Weiß\r\nEND:VCARD\r\n"),
+        "ics": ("k.ics", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:1\r\n"
+                "SUMMARY:Angebot\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"),
+        "json": ("k.json", '[{"name": "Anna Weiß"}]'),
+    }  # fmt: skip
+    name, text = files[kind]
+    source = tmp_path / name
+    source.write_text(text, "utf-8")
+    target = tmp_path / "neu.db"
+    r = CliRunner().invoke(app, ["--db", str(target), "import", kind, str(source), "--dry-run"])
+    assert r.exit_code == 0, r.stderr
+    assert "1 new" in r.stderr and "created a new database" not in r.stderr
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_a_failed_import_into_a_new_file_leaves_no_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    bad = tmp_path / "k.csv"
+    bad.write_text("Name;Geburtstag\r\nAnna;31.02.1970\r\n", "utf-8")
+    target = tmp_path / "neu.db"
+    r = CliRunner().invoke(app, ["--db", str(target), "import", "csv", str(bad)])
+    assert r.exit_code == 1 and "nothing imported" in r.stderr
+    assert "created a new database" not in r.stderr
+    assert list(tmp_path.iterdir()) == [bad]
+    good = tmp_path / "gut.csv"
+    good.write_text("Name;Geburtstag\r\nAnna;28.02.1970\r\n", "utf-8")
+    r = CliRunner().invoke(app, ["--db", str(target), "import", "csv", str(good)])
+    assert r.exit_code == 0 and f"created a new database at {target}" in r.stderr
+    assert target.exists()
