@@ -166,6 +166,9 @@ QUIET = frozenset(
     _key(h)
     for h in (
         "Customer ID", "ID", "Total Spent", "Total Orders", "Tax Exempt", "Accepts SMS Marketing",
+        # WooCommerce's customer exports: order statistics, like Shopify's Total Spent.
+        "order_count", "orders_count", "avg_order_value", "date_last_active", "date_registered",
+        "date_last_order", "is_paying_customer",
         "Default Address Province Code", "Yomi Name", "Given Name Yomi", "Family Name Yomi",
         "Additional Name Yomi", "Nickname", "Short Name", "Maiden Name", "Initials", "Photo",
         "File As", "Priority", "Sensitivity", "Private", "Gender", "Language",

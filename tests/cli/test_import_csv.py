@@ -538,3 +538,33 @@ def test_a_failed_import_into_a_new_file_leaves_no_file(tmp_path):
     r = CliRunner().invoke(app, ["--db", str(target), "import", "csv", str(good)])
     assert r.exit_code == 0 and f"created a new database at {target}" in r.stderr
     assert target.exists()
+
+
+def test_german_call_log_directions(crm, tmp_path):
+    crm("add", "contact", "Anna", "-e", "anna@example.de")
+    path = tmp_path / "anrufe.csv"
+    path.write_text(
+        "E-Mail;Art;Datum;Betreff;Richtung\n"
+        "anna@example.de;Anruf;20.11.2026 14:00;eins;eingehend\n"
+        "anna@example.de;Anruf;20.11.2026 15:00;zwei;Ausgehend\n"
+        "anna@example.de;Anruf;20.11.2026 16:00;drei;ein\n"
+        "anna@example.de;Anruf;20.11.2026 17:00;vier;outgoing\n",
+        encoding="utf-8",
+    )
+    r = crm("import", "csv", str(path), "--kind", "activities")
+    assert r.exit_code == 0 and "4 new" in r.stderr, r.stderr
+    got = crm("list", "activities", "-o", "json").json()
+    assert {a["subject"]: a["direction"] for a in got} == {
+        "eins": "in", "zwei": "out", "drei": "in", "vier": "out",
+    }  # fmt: skip
+
+
+def test_woocommerce_order_statistics_are_ignored_alike(crm, tmp_path):
+    path = tmp_path / "woo.csv"
+    path.write_text(
+        "billing_first_name,billing_last_name,billing_email,order_count,total_spent\n"
+        "Karin,Hoffmann,karin@example.de,3,120.50\n",
+        encoding="utf-8",
+    )
+    r = crm("import", "csv", str(path))
+    assert r.exit_code == 0 and "warning" not in r.stderr, r.stderr
