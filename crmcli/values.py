@@ -495,18 +495,18 @@ def parse_birthday(text: str, now: datetime, *, field: str = "birthday") -> date
     found = _DAY_MONTH.fullmatch(text.strip())
     if found is None:
         try:
-            day = parse_date(text, now, field=field)
+            born = parse_date(text, now, field=field)
         except Invalid as exc:
             if "cannot read" not in exc.why:
                 raise
             raise Invalid(field, f"cannot read {_q(text)} as a date ({_BIRTHDAY_HINT})") from None
         # Relative words (today, gestern, next monday, +3d) name another day a week later: a
         # birthday is a calendar date, which reads the same whenever it is read.
-        if _ABSOLUTE_DATE.fullmatch(text.strip()) is None and not _same_day_later(text, day, now):
+        if _ABSOLUTE_DATE.fullmatch(text.strip()) is None and not _same_day_later(text, born, now):
             raise Invalid(
                 field, f"{_q(text)} is relative; a birthday is a calendar date ({_BIRTHDAY_HINT})"
             )
-        return day
+        return born
     day, month = (int(found[1]), int(found[2])) if found[1] else (int(found[4]), int(found[3]))
     try:
         return YearlessDate(NO_YEAR, month, day)
