@@ -396,8 +396,10 @@ class _Record:
             record["fields"] = self.fields
         who = f"{where} ({name})" if name else where
         warnings = [f"{who}: {problem}" for problem in self.problems]
-        if not name:
-            warnings.append(f"{where}: no name: no FN, N, ORG or EMAIL to name the person by")
+        if not name and phones:  # the import names the person by the number
+            warnings.append(f"{where}: no name: named by the phone number {phones[0]['phone']}")
+        elif not name:
+            warnings.append(f"{where}: no name: no FN, N, ORG, EMAIL or TEL to name the person by")
         return record, warnings
 
 

@@ -176,3 +176,4 @@ def test_a_card_with_only_a_phone_is_named_by_the_number(crm, tmp_path):
     r = crm("import", "vcard", str(card))
     assert r.exit_code == 0 and "1 new" in r.stderr, r.stderr
     assert listed(crm)["0170 1112223"]["phone_e164"] == "+491701112223"
+    assert "card 1 of handy.vcf: no name: named by the phone number 0170 1112223" in r.stderr

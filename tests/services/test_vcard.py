@@ -222,7 +222,7 @@ def test_damaged_values_are_dropped_with_a_warning_and_the_person_kept():
     assert len(warnings) == 4
     # No FN, N, ORG or EMAIL: no name, which the import rejects with the reason given.
     assert nameless["name"] == ""
-    assert warnings2 == [f"{w2}: no name: no FN, N, ORG or EMAIL to name the person by"]
+    assert warnings2 == [f"{w2}: no name: no FN, N, ORG, EMAIL or TEL to name the person by"]
 
 
 def test_a_truncated_photo_is_dropped_with_a_warning_and_the_rest_read():
