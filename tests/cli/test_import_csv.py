@@ -568,3 +568,21 @@ def test_woocommerce_order_statistics_are_ignored_alike(crm, tmp_path):
     )
     r = crm("import", "csv", str(path))
     assert r.exit_code == 0 and "warning" not in r.stderr, r.stderr
+
+
+def test_a_dry_run_of_a_dump_restores_nothing(crm, tmp_path):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    crm("add", "contact", "Anna Weiß", "-e", "anna@example.de")
+    dump = tmp_path / "dump.json"
+    dump.write_text(crm("export", "all", "--format", "json").stdout, "utf-8")
+    empty = str(tmp_path / "leer.db")
+    assert CliRunner().invoke(app, ["--db", empty, "db", "migrate"]).exit_code == 0
+    r = CliRunner().invoke(app, ["--db", empty, "import", "json", str(dump), "--dry-run"])
+    assert r.exit_code == 0 and "Dry run, nothing written: would restore" in r.stderr, r.stderr
+    listed = CliRunner().invoke(app, ["--db", empty, "list", "contacts", "-o", "json"])
+    assert json.loads(listed.stdout) == []
+    r = CliRunner().invoke(app, ["--db", empty, "import", "json", str(dump)])
+    assert r.exit_code == 0 and "Restored" in r.stderr
