@@ -305,6 +305,29 @@ def open_database(target: str, *, create: bool = True, migrate: bool = True):
     return db
 
 
+def open_in_memory(path: Path):
+    """An empty, migrated database in memory standing in for the file `path`, which does not
+    exist yet: a dry run compares against it and no file is made."""
+    from crmcli.models import database_proxy
+
+    db = _sqlite_class()(":memory:", pragmas={"foreign_keys": 1})
+    db.path = path
+    database_proxy.initialize(db)
+    db.connect(reuse_if_open=True)
+    ensure_schema(db)
+    return db
+
+
+def remove_new_file(path: Path) -> None:
+    """Remove a database file this command created (and its -wal and -shm files) after the
+    command failed: nothing landed in it, and a failed import must not leave an empty one."""
+    from contextlib import suppress
+
+    for one in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        with suppress(FileNotFoundError):
+            one.unlink()
+
+
 def is_read_only(db) -> bool:
     """Whether `db` was opened read-only (a SQLite file this process may not change)."""
     return bool(getattr(db, "read_only", False))

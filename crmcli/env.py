@@ -92,20 +92,31 @@ class Env:
 
         return resolve_target(self.db_option)
 
-    def db(self, *, create: bool = True):
+    def db(self, *, create: bool = True, announce: bool = True):
         """The open database, opened (and migrated) on first use. A SQLite file that does not
         exist is created only with `create` (a command that writes), and then said once on
-        stderr; a command that only reads refuses it (db.missing_database). The default file
-        under the user's data directory is made silently by any command."""
+        stderr (unless not `announce`: the caller says it); a command that only reads refuses
+        it (db.missing_database). The default file under the user's data directory is made
+        silently by any command."""
         if self._db is None:
             from crmcli.collector import resume
             from crmcli.db import new_file, open_database
 
             made = new_file(self.target) if create else None  # a stat, no import
             self._db = open_database(self.target, create=create)  # imports peewee and models
-            if made is not None:
+            if made is not None and announce:
                 sys.stderr.write(f"crm: created a new database at {made}\n")
             resume()  # start-up is over: the command's own work runs with the collector on
+        return self._db
+
+    def db_in_memory(self, path) -> object:
+        """An empty database in memory for `path`, a file that does not exist (a dry run)."""
+        if self._db is None:
+            from crmcli.collector import resume
+            from crmcli.db import open_in_memory
+
+            self._db = open_in_memory(path)
+            resume()
         return self._db
 
     def close(self) -> None:

@@ -475,12 +475,38 @@ def birthday_value(stored: date | None) -> date | None:
     return YearlessDate(NO_YEAR, stored.month, stored.day)
 
 
+_BIRTHDAY_HINT = "try 24.12.1968, 1968-12-24, or 24.12. without a year"
+# Dates that are one calendar day whenever they are read: no second reading needed.
+_ABSOLUTE_DATE = re.compile(
+    r"(?a)\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4}"
+)
+
+
+def _same_day_later(text: str, day: date, now: datetime) -> bool:
+    try:
+        return parse_date(text, now + timedelta(days=8)) == day
+    except Invalid:
+        return False
+
+
 def parse_birthday(text: str, now: datetime, *, field: str = "birthday") -> date:
     """Read a birthday: a full date as parse_date reads it (`24.12.1968`, `1968-12-24`), or
     a day without a year (`24.12.`, `24.12`, vCard's `--12-24`), kept as a YearlessDate."""
     found = _DAY_MONTH.fullmatch(text.strip())
     if found is None:
-        return parse_date(text, now, field=field)
+        try:
+            born = parse_date(text, now, field=field)
+        except Invalid as exc:
+            if "cannot read" not in exc.why:
+                raise
+            raise Invalid(field, f"cannot read {_q(text)} as a date ({_BIRTHDAY_HINT})") from None
+        # Relative words (today, gestern, next monday, +3d) name another day a week later: a
+        # birthday is a calendar date, which reads the same whenever it is read.
+        if _ABSOLUTE_DATE.fullmatch(text.strip()) is None and not _same_day_later(text, born, now):
+            raise Invalid(
+                field, f"{_q(text)} is relative; a birthday is a calendar date ({_BIRTHDAY_HINT})"
+            )
+        return born
     day, month = (int(found[1]), int(found[2])) if found[1] else (int(found[4]), int(found[3]))
     try:
         return YearlessDate(NO_YEAR, month, day)

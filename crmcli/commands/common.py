@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated
 
@@ -137,6 +139,39 @@ def db():
 
         local_tz()
     return current().db(create=writes())
+
+
+@contextmanager
+def import_db(dry_run: bool) -> Iterator[None]:
+    """The database for an import, open while the import runs. A dry run never makes a file:
+    a SQLite file that does not exist yet reads as an empty database (in memory). A real
+    import that creates its file and then fails removes the file again: nothing landed in
+    it, and a mistyped --db must not leave an empty database behind."""
+    from crmcli.db import is_postgres, new_file, sqlite_file
+
+    env = current()
+    target = env.target
+    if dry_run:
+        if not is_postgres(target) and "://" not in target.removeprefix("sqlite:///"):
+            path = sqlite_file(target)
+            if not os.path.lexists(path):
+                env.db_in_memory(path)
+        db()
+        yield
+        return
+    made = new_file(target)
+    env.db(create=True, announce=False)
+    try:
+        yield
+    except BaseException as exc:
+        if made is not None and not (isinstance(exc, typer.Exit) and exc.exit_code == 0):
+            from crmcli.db import remove_new_file
+
+            env.close()
+            remove_new_file(made)
+        raise
+    if made is not None:
+        sys.stderr.write(f"crm: created a new database at {made}\n")
 
 
 def now() -> datetime:

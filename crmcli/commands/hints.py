@@ -28,6 +28,7 @@ HINTS = {
     # imports
     "give_encoding": "{message}; name the file's encoding with --encoding NAME",
     "import_rejects": "{message} (fix them, or give --rejects FILE to import the good rows)",
+    "fix_rejects": "{message} (fix them in the file and import it again)",
     # the timeline and tags
     "plan_task": "{message} (plan it with: crm add task TITLE --due WHEN)",
     "give_text": "message: a note needs text: -m TEXT, or -m - to read it from stdin",

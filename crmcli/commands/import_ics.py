@@ -49,20 +49,20 @@ def ics(
     source: str | bytes = file
     if file == "-":
         source = typer.get_binary_stream("stdin").read()
-    c.db()
-    from crmcli.services.ical import import_ics
+    with c.import_db(dry_run):
+        from crmcli.services.ical import import_ics
 
-    name = "stdin" if file == "-" else file
-    result = import_ics(source, dry_run=dry_run, now=c.now(), name=name)
-    for where, why in result.skipped:
-        c.done(f"skipped {where}: {why}")
-    for where, text in result.warnings:
-        c.done(f"warning: {where}: {text}")
-    c.done(_summary(name, result))
-    if output is not None:
-        from crmcli.output import render_record
+        name = "stdin" if file == "-" else file
+        result = import_ics(source, dry_run=dry_run, now=c.now(), name=name)
+        for where, why in result.skipped:
+            c.done(f"skipped {where}: {why}")
+        for where, text in result.warnings:
+            c.done(f"warning: {where}: {text}")
+        c.done(_summary(name, result))
+        if output is not None:
+            from crmcli.output import render_record
 
-        render_record(result.as_dict(), RESULT_FIELDS, output, record_fields=CSV_FIELDS)
+            render_record(result.as_dict(), RESULT_FIELDS, output, record_fields=CSV_FIELDS)
 
 
 def _summary(name: str, r) -> str:

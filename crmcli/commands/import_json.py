@@ -22,7 +22,7 @@ def json_import(
         str, typer.Option("--on-conflict", help="Contacts: update, skip or new.")
     ] = "update",
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Contacts: say what would happen, write nothing.")
+        bool, typer.Option("--dry-run", help="Say what would happen; write nothing.")
     ] = False,
 ) -> None:
     """Restore a dump of `crm export all` into an empty database (every table, ids kept, in
@@ -48,11 +48,11 @@ def json_import(
         if first not in (b"{", b"["):
             raise Invalid(None, f"{name} {NOT_JSON}")
         lines = first == b"{" and _check_header(stream, name) == "records"
-        c.db()
-        if first == b"{" and not lines:
-            _restore(stream, name)
-        else:
-            _contacts(stream, name, match, on_conflict, dry_run, lines=lines)
+        with c.import_db(dry_run):
+            if first == b"{" and not lines:
+                _restore(stream, name, dry_run)
+            else:
+                _contacts(stream, name, match, on_conflict, dry_run, lines=lines)
 
 
 def _open(path: str):
@@ -121,20 +121,25 @@ def _parse_errors():
     return (ijson.JSONError, UnicodeDecodeError, ValueError)
 
 
-def _restore(stream, name: str) -> None:
+def _restore(stream, name: str, dry_run: bool = False) -> None:
     import ijson
 
     from crmcli import __version__
     from crmcli.errors import Invalid
+    from crmcli.models import database_proxy
     from crmcli.services import exports
 
     try:
-        counts = exports.restore_dump(ijson.parse(stream), crm_version=__version__)
+        with database_proxy.atomic() as txn:  # a dry run restores and rolls it all back
+            counts = exports.restore_dump(ijson.parse(stream), crm_version=__version__)
+            if dry_run:
+                txn.rollback()
     except _parse_errors() as exc:
         if isinstance(exc, Invalid):
             raise
         raise Invalid(None, f"{name} is not valid JSON ({_why(exc)}); nothing restored") from None
-    c.done(f"Restored {sum(counts.values())} rows of {len(counts)} tables from {name}.")
+    rows = f"{sum(counts.values())} rows of {len(counts)} tables from {name}"
+    c.done(f"Dry run, nothing written: would restore {rows}." if dry_run else f"Restored {rows}.")
 
 
 def _why(exc: Exception) -> str:
@@ -166,6 +171,10 @@ def _contacts(
         result = imports.import_contacts(
             records(), match=keys, on_conflict=on_conflict, dry_run=dry_run, now=c.now()
         )
+    except Invalid as exc:
+        if exc.action == "import_rejects":  # import json has no --rejects: fix the file
+            exc.action = "fix_rejects"
+        raise
     except _parse_errors() as exc:
         if isinstance(exc, Invalid):
             raise

@@ -145,28 +145,28 @@ def import_vcard(
                 c.done(warning)
             yield where, record
 
-    c.db()
-    progress = _progress()
-    try:
-        result = imports.import_contacts(
-            rows(),
-            match=keys,
-            on_conflict=on_conflict,
-            dry_run=dry_run,
-            tags=tuple(tag or ()),
-            progress=progress,
-            keep_going=rejects is not None or dry_run,
-            now=c.now(),
-        )
-    except Invalid as exc:
-        if exc.action == "import_rejects":  # the engine's own line says nothing was imported
-            why = re.sub(r"^(\S+) bad row(s?),", r"\1 bad card\2,", exc.why)
-            raise Invalid(exc.field, why, action=exc.action, **exc.facts) from None
-        raise Invalid(exc.field, f"{exc.why}; nothing was imported") from None
-    finally:
-        if progress is not None:
-            sys.stderr.write("\r\033[K")
-    _report(result, source, dry_run=dry_run, rejects=rejects)
+    with c.import_db(dry_run):
+        progress = _progress()
+        try:
+            result = imports.import_contacts(
+                rows(),
+                match=keys,
+                on_conflict=on_conflict,
+                dry_run=dry_run,
+                tags=tuple(tag or ()),
+                progress=progress,
+                keep_going=rejects is not None or dry_run,
+                now=c.now(),
+            )
+        except Invalid as exc:
+            if exc.action == "import_rejects":  # the engine's own line says nothing was imported
+                why = re.sub(r"^(\S+) bad row(s?),", r"\1 bad card\2,", exc.why)
+                raise Invalid(exc.field, why, action=exc.action, **exc.facts) from None
+            raise Invalid(exc.field, f"{exc.why}; nothing was imported") from None
+        finally:
+            if progress is not None:
+                sys.stderr.write("\r\033[K")
+        _report(result, source, dry_run=dry_run, rejects=rejects)
 
 
 def _report(result: Any, source: str, *, dry_run: bool, rejects: Path | None) -> None:

@@ -240,54 +240,54 @@ def import_csv(
             import_rows.assign_kind_columns(csvfile, kind, maps)
         known = [t for t in csvfile.targets if t is not None and t.field != "ignore"]
         if not known:
-            raise Invalid(
-                "file",
-                f"no column is one crm knows ({', '.join(csvfile.header)[:200]}); "
+            raise csvread.file_error(
+                name,
+                f"has no column crm knows ({', '.join(csvfile.header)[:200]}); "
                 "name them with --map COLUMN=FIELD",
-                action=None,
             )
-        c.db()
-        from crmcli.services import import_rows, imports
+        with c.import_db(dry_run):
+            from crmcli.services import import_rows, imports
 
-        progress = _Progress(kind)
-        records = csvfile.records() if kind == "contacts" else import_rows.kind_records(csvfile)
-        try:
-            if kind == "contacts":
-                result = imports.import_contacts(
-                    records,
-                    match=keys,
-                    on_conflict=on_conflict,
-                    dry_run=dry_run,
-                    tags=tag or [],
-                    progress=progress,
-                    keep_going=bool(rejects) or dry_run,
-                    now=c.now(),
+            progress = _Progress(kind)
+            records = csvfile.records() if kind == "contacts" else import_rows.kind_records(csvfile)
+            try:
+                if kind == "contacts":
+                    result = imports.import_contacts(
+                        records,
+                        match=keys,
+                        on_conflict=on_conflict,
+                        dry_run=dry_run,
+                        tags=tag or [],
+                        progress=progress,
+                        keep_going=bool(rejects) or dry_run,
+                        now=c.now(),
+                    )
+                else:
+                    result = import_rows.import_rows(
+                        kind,
+                        records,
+                        dry_run=dry_run,
+                        progress=progress,
+                        keep_going=bool(rejects) or dry_run,
+                        now=c.now(),
+                    )
+            finally:
+                progress.stop()
+            if result.rows == 0:
+                raise csvread.file_error(name, "has a header but no rows: nothing to import")
+            unused = csvfile.unused_columns()
+            if unused:
+                result.warnings.append(
+                    f"columns not imported: {', '.join(unused)} (name them with --map COLUMN=FIELD,"
+                    " or COLUMN= to silence this)"
                 )
-            else:
-                result = import_rows.import_rows(
-                    kind,
-                    records,
-                    dry_run=dry_run,
-                    progress=progress,
-                    keep_going=bool(rejects) or dry_run,
-                    now=c.now(),
-                )
-        finally:
-            progress.stop()
-        if result.rows == 0:
-            raise Invalid("file", "has a header but no rows: nothing to import")
-        unused = csvfile.unused_columns()
-        if unused:
-            result.warnings.append(
-                f"columns not imported: {', '.join(unused)} (name them with --map COLUMN=FIELD,"
-                " or COLUMN= to silence this)"
-            )
-        if rejects and result.rejected and not dry_run:
-            _write_rejects(rejects, csvfile, result.rejected)
-            result.warnings.append(f"{result.rejected_count:,} bad rows written to {rejects}")
-        _say_result(result, name, kind, output)
-        if result.rejected_count and not rejects:
-            raise typer.Exit(1)
+            if rejects and result.rejected and not dry_run:
+                _write_rejects(rejects, csvfile, result.rejected)
+                rows = "row" if result.rejected_count == 1 else "rows"
+                result.warnings.append(f"{result.rejected_count:,} bad {rows} written to {rejects}")
+            _say_result(result, name, kind, output)
+            if result.rejected_count and not rejects:
+                raise typer.Exit(1)
 
 
 app.command("vcard")(import_vcard)

@@ -57,6 +57,8 @@ def _key(header: str) -> str:
 
 def _t(spec: str) -> Target:  # "ignore": a column known to hold nothing for a CRM
     name, _, kind = spec.partition(":")
+    if name == "field":  # "field:url": the custom field url, as the vCard importer fills it
+        return Target("field", key=kind)
     return Target(name, kind or None)
 
 
@@ -71,7 +73,22 @@ _HEADERS_SPEC = {
     "middlename": "middle_name", "additionalname": "middle_name", "weiterevornamen": "middle_name",
     "title": "ignore", "nameprefix": "ignore", "anrede": "ignore", "titel": "ignore",
     "namesuffix": "ignore", "suffix": "ignore", "namenszusatz": "ignore",
-    "regiongeschaftlich": "state", "primaryphone": "phone", "hauptnummerfirma": "phone:work",
+    "regiongeschaftlich": "state", "bundeslandkantonprivat": "state",
+    "weiteresrbundeslandkanton": "state", "homestate": "state", "otherstate": "state",
+    "landregionprivat": "country", "homecountry": "country",
+    # Outlook's private flag (Privat: Aus/Ein), sensitivity and priority: nothing for a CRM.
+    "privat": "ignore", "private": "ignore", "sensitivity": "ignore", "priority": "ignore",
+    "vertraulichkeit": "ignore", "prioritat": "ignore",
+    # What the vCard importer keeps as custom fields: url, department, nickname.
+    "webseite": "field:url", "webpage": "field:url", "website": "field:url",
+    "homepage": "field:url", "url": "field:url", "website1value": "field:url",
+    "abteilung": "field:department", "department": "field:department",
+    "organizationdepartment": "field:department", "organization1department": "field:department",
+    "nickname": "field:nickname", "spitzname": "field:nickname",
+    # What `crm export contacts` writes: emails and phones are all of them (the primary
+    # first, " ::: " between), as the email and phone columns are the primary.
+    "emails": "email", "phones": "phone", "cadencedays": "cadence",
+    "primaryphone": "phone", "hauptnummerfirma": "phone:work",
     "telefonfirma2": "phone:work", "telefonweitere": "phone:other", "autotelefon": "phone:other",
     "carphone": "phone:other",
     "email": "email", "emailaddress": "email", "mail": "email", "emailadresse": "email",
@@ -88,7 +105,7 @@ _HEADERS_SPEC = {
     "businessphone2": "phone:work", "telefongeschaftlich2": "phone:work",
     "companymainphone": "phone:work", "workphone": "phone:work", "telefonfirma": "phone:work",
     "homephone": "phone:home", "telefonprivat": "phone:home", "homephone2": "phone:home",
-    "telefonprivat2": "phone:home", "privat": "phone:home",
+    "telefonprivat2": "phone:home",
     "mobile": "mobile", "mobilephone": "mobile", "mobil": "mobile", "handy": "mobile",
     "mobiltelefon": "mobile", "cellphone": "mobile", "cell": "mobile", "mobilnummer": "mobile",
     "handynummer": "mobile", "otherphone": "phone:other", "weiteretelefon": "phone:other",
@@ -149,6 +166,9 @@ QUIET = frozenset(
     _key(h)
     for h in (
         "Customer ID", "ID", "Total Spent", "Total Orders", "Tax Exempt", "Accepts SMS Marketing",
+        # WooCommerce's customer exports: order statistics, like Shopify's Total Spent.
+        "order_count", "orders_count", "avg_order_value", "date_last_active", "date_registered",
+        "date_last_order", "is_paying_customer",
         "Default Address Province Code", "Yomi Name", "Given Name Yomi", "Family Name Yomi",
         "Additional Name Yomi", "Nickname", "Short Name", "Maiden Name", "Initials", "Photo",
         "File As", "Priority", "Sensitivity", "Private", "Gender", "Language",
@@ -172,6 +192,10 @@ QUIET = frozenset(
         "Privat", "Geschlecht", "Büro", "Reisekilometer", "Verzeichnisserver",
         "Abrechnungsinformationen",
         "Internet Frei/Gebucht", "Internet Free Busy", "Initialen", "Notes (Intern)",
+        # `crm export contacts`: bookkeeping of the database it came from (an id is no key
+        # across databases; times are set by the database that stores the contact).
+        "created_at", "updated_at", "last_activity_at", "cadence_effective_days",
+        "contact_due_at", "company_id",
     )
 )  # fmt: skip
 _KIND_WORDS = {
@@ -191,6 +215,8 @@ def kind_word(text: str | None) -> str | None:
 
 
 def _recognise(header: str, headers: list[str]) -> Target | None:
+    if header[:6].lower() == "field:" and header[6:].strip():  # `crm export`'s custom fields
+        return Target("field", key=header[6:].strip())
     key = _key(header)
     if key in HEADERS:
         return HEADERS[key]
@@ -237,7 +263,9 @@ def parse_target(text: str, *, column: str = "", allowed: Sequence[str] | None =
             )
         return Target("field", key=key)
     name, _, kind = spec.partition(":")
-    name = {"tags": "tag", "note": "notes", "zip_code": "zip", "plz": "zip"}.get(name, name)
+    name = {"tags": "tag", "note": "notes", "zip_code": "zip", "plz": "zip", "region": "state"}.get(
+        name, name
+    )
     if name not in TARGETS:
         raise Invalid(
             "map",
@@ -272,6 +300,19 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+
+def file_error(name: str, why: str, *, action: str | None = None) -> Invalid:
+    """An error about the file as a whole, naming it: "kunden.csv is empty: ..."."""
+    err = Invalid(None, f"{name} {why}", action=action)
+    err.field = "file"
+    return err
+
+
+def _source_name(source: str | BinaryIO) -> str:
+    if isinstance(source, str):
+        return "stdin" if source == "-" else source
+    return str(getattr(source, "name", None) or "the file")
 
 
 def check_encoding(name: str) -> str:
@@ -340,7 +381,7 @@ def _seekable(source: str | BinaryIO) -> tuple[BinaryIO, bool]:
             try:
                 return open(source, "rb"), True  # noqa: SIM115 - closed by the reader
             except IsADirectoryError:
-                raise Invalid("file", f"{source} is a directory, not a CSV file") from None
+                raise file_error(source, "is a directory, not a CSV file") from None
     if source.seekable():
         return source, False
     spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115
@@ -367,6 +408,7 @@ class CsvFile:
     _header_lines: int = 1
     # Unrecognised columns (index) that held a value in some row: what the warning names.
     unused_with_data: set[int] = field(default_factory=set)
+    name: str = "the file"  # as errors name it: the path as given, or stdin
 
     def close(self) -> None:
         if self._close_raw and self._raw is not None:
@@ -392,12 +434,13 @@ class CsvFile:
                 yield start, cells
         except csv.Error as exc:
             where = self._header_lines + before + 1
-            raise Invalid("file", f"line {where}: {exc}") from None
-        except UnicodeDecodeError as exc:
+            raise file_error(self.name, f"line {where}: {exc}") from None
+        except UnicodeError as exc:  # a UnicodeDecodeError, or UTF-16 without its BOM
             where = self._header_lines + before + 1
-            raise Invalid(
-                "file",
-                f"near line {where}: not {self.encoding} ({exc.reason})",
+            reason = getattr(exc, "reason", None) or str(exc)
+            raise file_error(
+                self.name,
+                f"near line {where}: is not {self.encoding} ({reason})",
                 action="give_encoding",
             ) from None
 
@@ -458,32 +501,33 @@ def open_csv(
     """Open a CSV file (path, "-" for stdin, or a binary stream) and read its header. Invalid
     for a file that is empty, binary, not in the encoding, or has no header."""
     csv.field_size_limit(FIELD_LIMIT)
+    name = _source_name(source)
     raw, ours = _seekable(source)
     try:
         enc = detect_encoding(raw, encoding)
         sample = raw.read(SAMPLE)
         raw.seek(0)
         if not sample.strip():
-            raise Invalid("file", "is empty: no header and no rows")
+            raise file_error(name, "is empty: no header and no rows")
         if _looks_binary(sample, enc):
             if _utf16_without_bom(sample):
-                raise Invalid(
-                    "file",
+                raise file_error(
+                    name,
                     "looks like UTF-16 without a byte order mark (every other byte is 0)",
                     action="give_encoding",
                 )
-            raise Invalid("file", "is not a CSV file (binary data: NUL or control bytes)")
+            raise file_error(name, "is not a CSV file (binary data: NUL or control bytes)")
         try:
             head = codecs.getincrementaldecoder(enc)("strict").decode(sample)
         except UnicodeDecodeError as exc:
-            raise Invalid(
-                "file",
-                f"is not {enc} ({exc.reason} at byte {exc.start})",
-                action="give_encoding",
+            raise file_error(
+                name, f"is not {enc} ({exc.reason} at byte {exc.start})", action="give_encoding"
             ) from None
+        except UnicodeError as exc:  # UTF-16 or UTF-32 named, but the file has no BOM
+            raise file_error(name, f"is not {enc} ({exc})", action="give_encoding") from None
         delim = check_delimiter(delimiter) if delimiter else _sniff_delimiter(head.lstrip("\ufeff"))
         text = io.TextIOWrapper(raw, encoding=enc, errors="strict", newline="")
-        csvfile = CsvFile(enc, delim, [], [], _text=text, _raw=raw, _close_raw=ours)
+        csvfile = CsvFile(enc, delim, [], [], _text=text, _raw=raw, _close_raw=ours, name=name)
         reader = csv.reader(text, delimiter=delim, strict=False)
         header: list[str] | None = None
         try:
@@ -491,14 +535,17 @@ def open_csv(
                 if cells and any(c.strip() for c in cells):
                     header = cells
                     break
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise Invalid("file", f"cannot read its header: {exc}") from None
+        except csv.Error as exc:
+            raise file_error(name, f"has a header that cannot be read: {exc}") from None
+        except UnicodeError as exc:
+            reason = getattr(exc, "reason", None) or str(exc)
+            raise file_error(name, f"is not {enc} ({reason})", action="give_encoding") from None
         if header is None:
-            raise Invalid("file", "is empty: no header and no rows")
+            raise file_error(name, "is empty: no header and no rows")
         csvfile._header_lines = reader.line_num
         header = [unicodedata.normalize("NFC", h.lstrip("\ufeff").strip()) for h in header]
         if any("\x00" in h for h in header):
-            raise Invalid("file", "is not a CSV file (NUL bytes in its header)")
+            raise file_error(name, "is not a CSV file (NUL bytes in its header)")
         csvfile.header = header
         _assign(csvfile, maps or {}, recognise)
         # Continue with the same reader state: rows() makes its own reader on the same stream.
@@ -608,8 +655,8 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
             rec["cadence_days"] = value
         elif name == "zip":
             rec.setdefault("zip", value.lstrip("'"))  # Shopify writes '01067 to keep the 0
-        elif name == "state":
-            rec["fields"].setdefault("state", value)
+        elif name == "state":  # fields["region"], as the vCard importer keeps ADR's region
+            rec["fields"].setdefault("region", value)
         else:
             if name == "notes" and rec.get("notes"):
                 rec["notes"] += "\n" + value

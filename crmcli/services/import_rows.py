@@ -136,6 +136,18 @@ def _second(at: datetime | None):
     return None if at is None else int(at.timestamp())
 
 
+# How a call log or another CRM writes an activity's direction (as fold() reads it).
+_DIRECTIONS = {
+    "in": "in", "eingehend": "in", "ein": "in", "incoming": "in", "inbound": "in",
+    "eingang": "in", "rein": "in", "out": "out", "ausgehend": "out", "aus": "out",
+    "outgoing": "out", "outbound": "out", "ausgang": "out", "raus": "out",
+}  # fmt: skip
+
+
+def _direction(text: str) -> str:
+    return _DIRECTIONS.get(fold(text).strip(), text)  # anything else: the service says why
+
+
 def _kind_row(kind: str, rec: dict, contact_id: int, now: datetime) -> tuple[tuple, Callable]:
     """The row's match key and the call that stores it, through the kind's service."""
     from crmcli.services import activities, deals, tasks
@@ -151,6 +163,8 @@ def _kind_row(kind: str, rec: dict, contact_id: int, now: datetime) -> tuple[tup
         if at is None:
             raise Invalid("date", "an imported activity needs its date")
         values = {k: rec[k] for k in ("subject", "body", "direction", "outcome") if rec.get(k)}
+        if values.get("direction"):
+            values["direction"] = _direction(values["direction"])
         if rec.get("duration"):
             values["duration_min"] = parse_duration(rec["duration"])
         key = (

@@ -16,7 +16,7 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from peewee import fn
@@ -389,8 +389,11 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
     name_given = name is not None
     if name is None and emails:
         name = next(iter(emails.values()))[0]  # a shop's customer with nothing but an email
+    if name is None and phones:  # a phone address book's entry: the number as typed
+        name = next((p for p in phones.values() if p[3]), next(iter(phones.values())))[0]
     if name is None:
-        raise Invalid("name", "a contact needs a name (or at least an email)")
+        raise Invalid("name", "a contact needs a name (or at least an email or a phone)")
+    values["name"] = name
     cols = contacts.clean_fields(values, now)
     if cols.get("consent") and "consent_at" not in values:
         cols.pop("consent_at", None)  # "now" only for a contact that had not consented
@@ -746,6 +749,8 @@ class _Importer:
                 values.pop("consent")  # consented already: its date stays
             else:
                 values["consent_at"] = self.now
+        elif row.given_consent_at and _same_moment(cols.get("consent_at"), values["consent_at"]):
+            values.pop("consent_at")  # the file gives it to the second (an export): unchanged
         if not row.name_given and cols.get("name"):
             for key in ("name", "name_key", "name_sound"):
                 values.pop(key)  # a row without a name keeps the stored one
@@ -890,6 +895,21 @@ class _Importer:
             for t in s.tags:
                 s.tags[t] = True
             s.fields = {k: (v, v) for k, (v, _) in s.fields.items()}
+
+
+def _same_moment(stored, given) -> bool:
+    """Whether a stored time is the given one at the precision the given one has (an export
+    writes consent_at to the second; the database keeps microseconds)."""
+    if not isinstance(stored, datetime) or not isinstance(given, datetime):
+        return False
+    stored, given = (
+        t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC) for t in (stored, given)
+    )  # the database keeps UTC, naive in SQLite
+    if not given.microsecond:
+        stored = stored.replace(microsecond=0)
+        if not given.second:
+            stored = stored.replace(second=0)
+    return stored == given
 
 
 def _news(state: _State) -> bool:

@@ -397,9 +397,12 @@ class _Record:
         if self.fields:
             record["fields"] = self.fields
         who = f"{where} ({name})" if name else where
-        # A card without a name (no FN, N, ORG or EMAIL) is the import's to refuse, with its
-        # reason: no second line about the same card here.
-        return record, [f"{who}: {problem}" for problem in self.problems]
+        warnings = [f"{who}: {problem}" for problem in self.problems]
+        if not name and phones:  # the import names the person by the number
+            warnings.append(f"{where}: no name: named by the phone number {phones[0]['phone']}")
+        # A card without any name (no FN, N, ORG, EMAIL or TEL) is the import's to refuse,
+        # with its reason: no second line about the same card here.
+        return record, warnings
 
 
 # Samsung's Contacts app writes a label of the user's own as a parameter with its own charset

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,7 @@ def test_woocommerce_customers(crm):
         "80331",
         "München",
     )
-    assert karin["phone_e164"] == "+4989123456" and karin["fields"] == {"state": "BY"}
+    assert karin["phone_e164"] == "+4989123456" and karin["fields"] == {"region": "BY"}
 
 
 def test_google_contacts_with_several_emails_and_phones(crm, tmp_path):
@@ -89,7 +90,7 @@ def test_google_contacts_with_several_emails_and_phones(crm, tmp_path):
     assert sabine["birthday"] == "--03-15"  # no year
     assert sabine["tags"] == ["Kunden"]  # not Google's "* myContacts"
     assert sabine["company"] == "Krüger Consulting" and sabine["position"] == "Beraterin"
-    assert sabine["fields"] == {"url": "https://krueger-consulting.de"}
+    assert sabine["fields"] == {"url": "https://krueger-consulting.de", "nickname": "Bine"}
     assert (sabine["street"], sabine["zip"]) == ("Jungfernstieg 1", "20095")
     # both emails of a cell (" ::: ") and every E-mail N column reach the contact: a row
     # with any of them finds it
@@ -116,6 +117,66 @@ def test_outlook_english_and_german(crm, tmp_path):
     assert ute["birthday"] == "1966-03-01" and ute["tags"] == ["Lieferanten"]
     assert (ute["company"], ute["city"], ute["zip"]) == ("Schröder & Partner", "Mainz", "55116")
     assert ute["phone_e164"] == "+496131445566"
+
+
+def test_full_outlook_exports_flags_are_not_phones(crm):
+    """Outlook's whole header as it writes it (German: cp1252, every cell quoted, CRLF):
+    Privat/Private is its private flag (Aus/Ein, False/True), not a home phone; Abteilung,
+    Webseite and the region land in custom fields as the vCard importer keeps them."""
+    raw = (FIXTURES / "outlook_de_full.csv").read_bytes()
+    assert raw.startswith(b'"Anrede","Vorname"') and b"\r\n" in raw and b"Stra\xdfe" in raw
+    r = imported(crm, "outlook_de_full.csv")
+    assert "3 new, 0 updated, 0 unchanged, 0 rejected" in r.stderr
+    assert "warning" not in r.stderr
+    jw = crm("show", "j.weissmueller@metallbau-wm.de", "-o", "json").json()
+    assert jw["name"] == "Jörg Weißmüller" and jw["birthday"] == "1968-12-24"
+    assert jw["fields"] == {
+        "department": "Einkauf",
+        "region": "Bayern",
+        "url": "https://metallbau-wm.de",
+    }
+    assert [(p["phone"], p["kind"]) for p in jw["phones"]] == [
+        ("0931 123456", "work"),
+        ("0171 2345678", "mobile"),
+        ("0931 654321", "home"),
+    ]
+    assert [e["email"] for e in jw["emails"]] == [
+        "j.weissmueller@metallbau-wm.de",
+        "joerg.w@web.de",
+    ]
+    assert jw["notes"] == "Bestellt quartalsweise.\nLieber vormittags anrufen."
+    got = people(crm)
+    assert got["Änne Groß"]["birthday"] is None  # Outlook's 0.0.00
+    assert got["Börje Ståhl"]["fields"] == {"department": "Vertrieb Süd"}
+    r = imported(crm, "outlook_en_full.csv")
+    assert "2 new, 0 updated, 0 unchanged, 0 rejected" in r.stderr
+    assert "warning" not in r.stderr
+    karen = people(crm)["Karen O'Brien"]
+    assert karen["fields"] == {
+        "department": "Purchasing",
+        "region": "Munster",
+        "url": "www.contoso.ie",
+    }
+    assert karen["birthday"] == "1975-03-07"
+    assert people(crm)["Tom Baker"]["phone_e164"] == "+442079460018"
+    again = imported(crm, "outlook_de_full.csv")
+    assert "0 new, 0 updated, 3 unchanged" in again.stderr
+
+
+def test_google_department_nickname_and_website(crm, tmp_path):
+    f = tmp_path / "g.csv"
+    f.write_text(
+        "Name,Nickname,Organization 1 - Name,Organization 1 - Department,Website 1 - Value\n"
+        "Eva Ernst,Evi,Ernst KG,Labor,https://ernst.example\n",
+        "utf-8",
+    )
+    r = crm("import", "csv", str(f))
+    assert r.exit_code == 0 and "warning" not in r.stderr, r.stderr
+    assert people(crm)["Eva Ernst"]["fields"] == {
+        "department": "Labor",
+        "nickname": "Evi",
+        "url": "https://ernst.example",
+    }
 
 
 def test_a_bad_row_aborts_everything_with_line_numbers(crm):
@@ -193,12 +254,12 @@ def test_stdin_and_explicit_delimiter_and_encoding(crm):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "file: is empty"),
-        (b"\n\n  \n", "file: is empty"),
-        (b"Name;E-Mail\r\n", "has a header but no rows"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "is not a CSV file"),
-        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "is not a CSV file"),
-        (b"Foo;Bar\r\n1;2\r\n", "no column is one crm knows"),
+        (b"", "in.csv is empty: no header and no rows"),
+        (b"\n\n  \n", "in.csv is empty"),
+        (b"Name;E-Mail\r\n", "in.csv has a header but no rows"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "in.csv is not a CSV file"),
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "in.csv is not a CSV file"),
+        (b"Foo;Bar\r\n1;2\r\n", "in.csv has no column crm knows"),
     ],
 )
 def test_malformed_files_are_one_clear_error(crm, tmp_path, data, message):
@@ -208,6 +269,28 @@ def test_malformed_files_are_one_clear_error(crm, tmp_path, data, message):
     assert r.exit_code == 1, r.stderr
     assert r.stderr.startswith("crm: error: ") and message in r.stderr
     assert r.stderr.count("\n") == 1
+
+
+def test_an_encoding_that_does_not_fit_names_the_file(crm, tmp_path):
+    path = tmp_path / "u8.csv"
+    path.write_text("Name,E-Mail\nÄnne,aenne@example.de\n", "utf-8")
+    for encoding in ("utf-16", "utf-32", "utf-16-le"):
+        r = crm("import", "csv", str(path), "--encoding", encoding)
+        assert r.exit_code == 1, r.stderr
+        assert r.stderr.startswith(f"crm: error: {path} is not {encoding.replace('-le', '')}")
+        assert "--encoding" in r.stderr and r.stderr.count("\n") == 1
+        assert "unexpected" not in r.stderr
+    r = crm("import", "csv", str(FIXTURES / "excel_de_cp1252.csv"), "--encoding", "utf-8")
+    assert r.stderr.startswith("crm: error: ") and "excel_de_cp1252.csv is not utf-8" in r.stderr
+    assert crm("list", "contacts", "-o", "json").json() == []
+
+
+def test_one_bad_row_written_is_singular(crm, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("Name,Email\nGut,gut@example.de\nSchlecht,kein-at\n", "utf-8")
+    r = crm("import", "csv", str(path), "--rejects", str(tmp_path / "bad.csv"))
+    assert r.exit_code == 0, r.stderr
+    assert "1 bad row written to" in r.stderr
 
 
 def test_a_wrong_encoding_is_a_clear_error(crm, tmp_path):
@@ -314,4 +397,192 @@ def test_every_fixture_leaves_a_consistent_database(crm):
             imported(crm, path.name)
     r = crm("db", "check")
     assert r.exit_code == 0, r.stdout + r.stderr  # search index, cadences, foreign keys
-    assert len(people(crm)) == 14
+    assert len(people(crm)) == 18  # one full-Outlook row matches an earlier contact
+
+
+@pytest.mark.parametrize("excel", [False, True])
+def test_an_export_reads_back_into_a_new_database(crm, db_target, tmp_path, excel):
+    """`crm export contacts` -> `crm import csv` into a new database gives the same contacts:
+    every email and phone, tags, custom fields, yearless birthdays, umlauts, consent; no
+    warning about the export's own columns, and a second import changes nothing."""
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    crm("add", "contact", "Jürgen Müller", "-e", "jm@mueller-bau.de", "-p", "0351 4567890",
+        "--birthday", "24.12.", "-t", "vip", "--field", "kundennr=4711")  # fmt: skip
+    crm("add", "contact", "Anna Weiß", "-e", "work:anna@firma.de", "-e", "privat:anna@web.de",
+        "-p", "mobil:0171 2233445", "-p", "work:030 111222", "--consent", "-t", "a b", "-t",
+        "Öko", "--field", "abteilung=Süd, Nord", "--birthday", "1968-12-24",
+        "-c", "Weiß & Söhne", "--city", "Köln", "--notes", "Zeile 1\nZeile 2")  # fmt: skip
+    crm("add", "contact", "Nur Telefon", "-p", "+49 89 123456")
+    args = ["export", "contacts"] + (["--excel"] if excel else [])
+    exported = tmp_path / "c.csv"
+    r = CliRunner().invoke(app, ["--db", db_target, *args])
+    exported.write_bytes(r.stdout_bytes)
+    if excel:
+        assert exported.read_bytes().startswith(b"\xef\xbb\xbfid;name;")
+    new = str(tmp_path / "new.db")
+
+    def run(*a):
+        return CliRunner().invoke(app, ["--db", new, *a])
+
+    r = run("import", "csv", str(exported))
+    assert r.exit_code == 0, r.stderr
+    assert "3 new, 0 updated, 0 unchanged, 0 rejected" in r.stderr
+    assert "warning" not in r.stderr, r.stderr
+
+    def shown(rows):
+        skip = ("id", "created_at", "updated_at", "company_id", "last_activity_at")
+        return sorted(({k: v for k, v in c.items() if k not in skip} for c in rows),
+                      key=lambda c: c["name"])  # fmt: skip
+
+    before = [crm("show", str(c["id"]), "-o", "json").json()
+              for c in crm("list", "contacts", "-o", "json").json()]  # fmt: skip
+    after = [json.loads(run("show", str(c["id"]), "-o", "json").stdout)
+             for c in json.loads(run("list", "contacts", "-o", "json").stdout)]  # fmt: skip
+    for one in before + after:  # the CSV export carries no kinds
+        for item in one["emails"] + one["phones"]:
+            item.pop("kind")
+    assert shown(after) == shown(before)
+    anna = next(c for c in after if c["name"] == "Anna Weiß")
+    assert [e["email"] for e in anna["emails"]] == ["anna@firma.de", "anna@web.de"]
+    assert anna["fields"] == {"abteilung": "Süd, Nord"} and anna["tags"] == ["a b", "Öko"]
+    assert next(c for c in after if c["name"] == "Jürgen Müller")["birthday"] == "--12-24"
+    again = run("import", "csv", str(exported))
+    assert "0 new, 0 updated, 3 unchanged, 0 rejected" in again.stderr, again.stderr
+
+
+def test_reading_an_export_with_consent_back_changes_nothing(crm, db, tmp_path):
+    """consent_at is stored with microseconds and exported to the second: the same moment."""
+    from crmcli.models import Contact
+
+    crm("add", "contact", "Anna Weiß", "-e", "anna@example.de", "--consent")
+    stored = Contact.get().consent_at
+    Contact.update(consent_at=stored.replace(microsecond=123456)).execute()
+    for fmt in ("json", "csv"):
+        path = tmp_path / f"s.{fmt}"
+        path.write_text(crm("export", "contacts", "--format", fmt).stdout, "utf-8")
+        r = crm("import", fmt, str(path), "--dry-run")
+        assert r.exit_code == 0, r.stderr
+        assert "0 new, 0 updated, 1 unchanged" in r.stderr, r.stderr
+
+
+def test_import_json_errors_do_not_offer_rejects(crm, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('[{"name": "Gut"}, {"name": "Schlecht", "birthday": "31.02.1970"}]', "utf-8")
+    r = crm("import", "json", str(path))
+    assert r.exit_code == 1 and "item 2: birthday" in r.stderr
+    assert "--rejects" not in r.stderr and "fix them in the file" in r.stderr
+
+
+def test_phone_book_rows_with_only_a_number(crm, tmp_path):
+    path = tmp_path / "telefonbuch.csv"
+    path.write_text("Telefon;Ort\r\n0171 5544332;Bonn\r\n", "utf-8")
+    r = crm("import", "csv", str(path))
+    assert r.exit_code == 0 and "1 new" in r.stderr, r.stderr
+    assert people(crm)["0171 5544332"]["city"] == "Bonn"
+    assert "1 unchanged" in crm("import", "csv", str(path)).stderr
+
+
+def test_relative_words_are_no_birthday_in_imports_or_add(crm, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("Name;Geburtstag\r\nAnna;gestern\r\n", "utf-8")
+    r = crm("import", "csv", str(path))
+    assert r.exit_code == 1 and "line 2: birthday: 'gestern' is relative" in r.stderr
+    r = crm("add", "contact", "Anna", "--birthday", "gestern")
+    assert r.exit_code != 0 and "a birthday is a calendar date" in r.stderr
+    assert "today" not in r.stderr
+    assert crm("list", "contacts", "-o", "json").json() == []
+
+
+@pytest.mark.parametrize("kind", ["csv", "vcard", "ics", "json"])
+def test_a_dry_run_makes_no_database_file(tmp_path, kind):
+    """A dry run against a database that does not exist compares with an empty one and
+    leaves no file behind."""
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    files = {
+        "csv": ("k.csv", "Name;E-Mail\r\nAnna Weiß;anna@example.de\r\n"),
+        "vcard": ("k.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Anna Weiß\r\nEND:VCARD\r\n"),
+        "ics": ("k.ics", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:1\r\n"
+                "SUMMARY:Angebot\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"),
+        "json": ("k.json", '[{"name": "Anna Weiß"}]'),
+    }  # fmt: skip
+    name, text = files[kind]
+    source = tmp_path / name
+    source.write_text(text, "utf-8")
+    target = tmp_path / "neu.db"
+    r = CliRunner().invoke(app, ["--db", str(target), "import", kind, str(source), "--dry-run"])
+    assert r.exit_code == 0, r.stderr
+    assert "1 new" in r.stderr and "created a new database" not in r.stderr
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_a_failed_import_into_a_new_file_leaves_no_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    bad = tmp_path / "k.csv"
+    bad.write_text("Name;Geburtstag\r\nAnna;31.02.1970\r\n", "utf-8")
+    target = tmp_path / "neu.db"
+    r = CliRunner().invoke(app, ["--db", str(target), "import", "csv", str(bad)])
+    assert r.exit_code == 1 and "nothing imported" in r.stderr
+    assert "created a new database" not in r.stderr
+    assert list(tmp_path.iterdir()) == [bad]
+    good = tmp_path / "gut.csv"
+    good.write_text("Name;Geburtstag\r\nAnna;28.02.1970\r\n", "utf-8")
+    r = CliRunner().invoke(app, ["--db", str(target), "import", "csv", str(good)])
+    assert r.exit_code == 0 and f"created a new database at {target}" in r.stderr
+    assert target.exists()
+
+
+def test_german_call_log_directions(crm, tmp_path):
+    crm("add", "contact", "Anna", "-e", "anna@example.de")
+    path = tmp_path / "anrufe.csv"
+    path.write_text(
+        "E-Mail;Art;Datum;Betreff;Richtung\n"
+        "anna@example.de;Anruf;20.11.2026 14:00;eins;eingehend\n"
+        "anna@example.de;Anruf;20.11.2026 15:00;zwei;Ausgehend\n"
+        "anna@example.de;Anruf;20.11.2026 16:00;drei;ein\n"
+        "anna@example.de;Anruf;20.11.2026 17:00;vier;outgoing\n",
+        encoding="utf-8",
+    )
+    r = crm("import", "csv", str(path), "--kind", "activities")
+    assert r.exit_code == 0 and "4 new" in r.stderr, r.stderr
+    got = crm("list", "activities", "-o", "json").json()
+    assert {a["subject"]: a["direction"] for a in got} == {
+        "eins": "in", "zwei": "out", "drei": "in", "vier": "out",
+    }  # fmt: skip
+
+
+def test_woocommerce_order_statistics_are_ignored_alike(crm, tmp_path):
+    path = tmp_path / "woo.csv"
+    path.write_text(
+        "billing_first_name,billing_last_name,billing_email,order_count,total_spent\n"
+        "Karin,Hoffmann,karin@example.de,3,120.50\n",
+        encoding="utf-8",
+    )
+    r = crm("import", "csv", str(path))
+    assert r.exit_code == 0 and "warning" not in r.stderr, r.stderr
+
+
+def test_a_dry_run_of_a_dump_restores_nothing(crm, tmp_path):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    crm("add", "contact", "Anna Weiß", "-e", "anna@example.de")
+    dump = tmp_path / "dump.json"
+    dump.write_text(crm("export", "all", "--format", "json").stdout, "utf-8")
+    empty = str(tmp_path / "leer.db")
+    assert CliRunner().invoke(app, ["--db", empty, "db", "migrate"]).exit_code == 0
+    r = CliRunner().invoke(app, ["--db", empty, "import", "json", str(dump), "--dry-run"])
+    assert r.exit_code == 0 and "Dry run, nothing written: would restore" in r.stderr, r.stderr
+    listed = CliRunner().invoke(app, ["--db", empty, "list", "contacts", "-o", "json"])
+    assert json.loads(listed.stdout) == []
+    r = CliRunner().invoke(app, ["--db", empty, "import", "json", str(dump)])
+    assert r.exit_code == 0 and "Restored" in r.stderr

@@ -138,7 +138,7 @@ def test_a_card_without_a_name_stops_the_import_unless_rejects(crm, rows, tmp_pa
         )
     }
     ((where, refused, _),) = read_cards(out)
-    assert refused["phones"][0]["e164"] == "+491701112223"
+    assert refused["city"] == "Bonn"
 
 
 def test_windows_1252_umlauts_arrive_exactly(crm):
@@ -181,8 +181,8 @@ def test_dry_run_fails_where_the_real_run_would_and_both_say_it_once(crm):
     about_card_2 = [line for line in real.stderr.splitlines() if "card 2 of" in line]
     assert about_card_2 == [
         "crm: error: 1 bad card, nothing imported: card 2 of junk-values.vcf: name: a contact "
-        "needs a name (or at least an email) (fix them, or give --rejects FILE to import the "
-        "good rows)"
+        "needs a name (or at least an email or a phone) (fix them, or give --rejects FILE to "
+        "import the good rows)"
     ]
     assert "nothing was imported" not in real.stderr
     # With a rejects file the real run imports the good cards: its rehearsal succeeds too.
@@ -203,3 +203,12 @@ def test_an_empty_file_is_an_error_not_an_import_of_nobody(crm, tmp_path, data):
 def test_an_empty_directory_is_an_error(crm, tmp_path):
     r = crm("import", "vcard", str(tmp_path))
     assert r.exit_code == 1 and f"crm: error: {tmp_path} has no .vcf files" in r.stderr
+
+
+def test_a_card_with_only_a_phone_is_named_by_the_number(crm, tmp_path):
+    card = tmp_path / "handy.vcf"
+    card.write_bytes(b"BEGIN:VCARD\r\nVERSION:3.0\r\nTEL;TYPE=CELL:0170 1112223\r\nEND:VCARD\r\n")
+    r = crm("import", "vcard", str(card))
+    assert r.exit_code == 0 and "1 new" in r.stderr, r.stderr
+    assert listed(crm)["0170 1112223"]["phone_e164"] == "+491701112223"
+    assert "card 1 of handy.vcf: no name: named by the phone number 0170 1112223" in r.stderr

@@ -294,3 +294,34 @@ def test_queries_do_not_grow_with_the_rows_of_a_batch(db):
     small = queries(0, 20)
     large = queries(1000, 400)
     assert large[0] <= small[0] + 12 and large[1] <= small[1] + 12, (small, large)
+
+
+def test_consent_at_is_compared_at_the_precision_the_file_gives(db):
+    """An export writes consent_at to the second, the database keeps microseconds: reading
+    the export back changes nothing; another second (or minute) does."""
+    run(rec("Anna Weiß", "anna@example.de", consent="ja"))
+    from datetime import timedelta
+
+    stored = (NOW - timedelta(days=1)).replace(second=17, microsecond=654321)
+    Contact.update(consent_at=stored).execute()
+    given = stored.replace(microsecond=0)
+    again = run(rec("Anna Weiß", "anna@example.de", consent="ja", consent_at=given.isoformat()))
+    assert (again.updated, again.unchanged) == (0, 1)
+    minute = given.replace(second=0).isoformat(timespec="minutes")
+    again = run(rec("Anna Weiß", "anna@example.de", consent="ja", consent_at=minute))
+    assert (again.updated, again.unchanged) == (0, 1)
+    later = given.replace(second=18).isoformat()
+    moved = run(rec("Anna Weiß", "anna@example.de", consent="ja", consent_at=later))
+    assert (moved.updated, moved.unchanged) == (1, 0)
+
+
+def test_a_contact_with_only_a_phone_is_named_by_it(db):
+    """Phone address books hold numbers without names: the number as typed is the name (as
+    an email is for a shop's customer), and a second import finds it by the phone."""
+    first = run(rec(None, phones=["0171 2233445", "030 123456"]))
+    assert first.new == 1
+    assert only("0171 2233445")["phone_e164"] == "+491712233445"
+    again = run(rec(None, phones=["+49 171 2233445"]))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
+    with pytest.raises(Invalid, match="needs a name"):
+        run(rec(None, city="Köln"))

@@ -36,6 +36,24 @@ def test_impossible_days_are_refused(text):
         parse_birthday(text, NOW)
 
 
+@pytest.mark.parametrize(
+    "text", ["today", "heute", "gestern", "yesterday", "morgen", "next monday", "montag", "+3d",
+             "vor 3 tagen"],
+)  # fmt: skip
+def test_relative_words_are_no_birthday(text):
+    """A birthday is a calendar date: `gestern` would be another day tomorrow."""
+    with pytest.raises(Invalid, match="is relative; a birthday is a calendar date") as err:
+        parse_birthday(text, NOW)
+    assert "24.12.1968" in err.value.why and "24.12." in err.value.why
+
+
+def test_an_unreadable_birthday_suggests_no_relative_words():
+    with pytest.raises(Invalid) as err:
+        parse_birthday("irgendwann", NOW)
+    assert "24.12.1968" in err.value.why and "1968-12-24" in err.value.why
+    assert "today" not in err.value.why and "monday" not in err.value.why
+
+
 def test_stored_sentinel_year_reads_back_yearless():
     assert isinstance(birthday_value(date(NO_YEAR, 12, 24)), YearlessDate)
     assert type(birthday_value(date(1968, 12, 24))) is date
