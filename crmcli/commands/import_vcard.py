@@ -57,9 +57,14 @@ def _count(value: Any) -> int:
 def _write_rejects(path: Path, rejected: list) -> None:
     """The cards the import refused, as vCard with the reason in X-CRMCLI-REJECTED: fix them
     (in an editor or an address book) and import the file again."""
+    import os
+
     from crmcli.services import vcard
 
-    with open(path, "w", encoding="utf-8", newline="") as out:
+    # Private from the first byte (personal data), as every file crm writes.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
         vcard.write_cards(
             (
                 {**record, "reject_reason": f"{where}: {reason}"}

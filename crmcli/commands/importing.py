@@ -59,26 +59,73 @@ class _Progress:
             self.bar.stop()
 
 
-def _write_rejects(path: str, csvfile, rejected: list) -> None:
-    """The rejected rows as they were, plus a `reason` column: fix them and import the file."""
-    import csv
+class _Rejects:
+    """The rejected rows as they were, plus a `reason` column, written as they are found (a
+    file of 300,000 bad rows is not held in memory): fix them and import the file. Checked
+    before the import starts (never the input file itself, a directory that exists), written
+    to a private temporary file beside it (mode 0600: personal data) with every cell made
+    safe for a spreadsheet, and put in place only when the import landed."""
 
-    encoding = "cp1252" if csvfile.encoding == "cp1252" else "utf-8"
-    if csvfile.encoding in ("utf-8-sig", "utf-16", "utf-32"):
-        encoding = "utf-8-sig"
-    header = list(csvfile.header)
-    reason_at = next((i for i, h in enumerate(header) if h.strip().lower() == "reason"), None)
-    if reason_at is None:
-        header.append("reason")
-        reason_at = len(header) - 1
-    with open(path, "w", encoding=encoding, errors="replace", newline="") as out:
-        writer = csv.writer(out, delimiter=csvfile.delimiter, lineterminator="\r\n")
-        writer.writerow(header)
-        for _where, record, reason in rejected:
-            cells = list(record.get("_raw") or [])
-            cells += [""] * (len(header) - len(cells))
-            cells[reason_at] = reason
-            writer.writerow(cells)
+    def __init__(self, path: str, source: str):
+        import os
+
+        from crmcli.errors import Invalid
+
+        self.path = path
+        target = os.path.abspath(path)
+        if os.path.isdir(target):
+            raise Invalid("rejects", f"{path} is a directory; give a file name")
+        if source != "-" and os.path.exists(target) and os.path.samefile(target, source):
+            raise Invalid("rejects", f"{path} is the file being imported; give another name")
+        directory = os.path.dirname(target)
+        if not os.path.isdir(directory):
+            raise Invalid("rejects", f"{path}: no such directory {directory}")
+        self.target, self.directory = target, directory
+        self.temp: str | None = None
+        self.out = None
+        self.writer = None
+
+    def open(self, csvfile) -> None:
+        import csv
+        import os
+        import tempfile
+
+        encoding = "cp1252" if csvfile.encoding == "cp1252" else "utf-8"
+        if csvfile.encoding in ("utf-8-sig", "utf-16", "utf-32"):
+            encoding = "utf-8-sig"
+        header = list(csvfile.header)
+        reason_at = next((i for i, h in enumerate(header) if h.strip().lower() == "reason"), None)
+        if reason_at is None:
+            header.append("reason")
+            reason_at = len(header) - 1
+        self.width, self.reason_at = len(header), reason_at
+        fd, self.temp = tempfile.mkstemp(
+            dir=self.directory, prefix=f".{os.path.basename(self.target)}.", suffix=".tmp"
+        )
+        self.out = os.fdopen(fd, "w", encoding=encoding, errors="replace", newline="")
+        self.writer = csv.writer(self.out, delimiter=csvfile.delimiter, lineterminator="\r\n")
+        self.writer.writerow(header)
+
+    def __call__(self, _where: str, record: dict, reason: str) -> None:
+        from crmcli.output import _defused
+
+        cells = [_defused(str(cell)) for cell in record.get("_raw") or []]
+        cells += [""] * (self.width - len(cells))
+        cells[self.reason_at] = reason
+        self.writer.writerow(cells)  # type: ignore[union-attr]
+
+    def close(self, *, keep: bool) -> None:
+        """Put the file in place (`keep`: the import landed with rejects), else remove it."""
+        import os
+
+        if self.out is None or self.temp is None:
+            return
+        self.out.close()
+        if keep:
+            os.replace(self.temp, self.target)
+        else:
+            os.unlink(self.temp)
+        self.temp = None
 
 
 def _say_result(result, name: str, what: str, output) -> None:
@@ -245,11 +292,17 @@ def import_csv(
                 f"has no column crm knows ({', '.join(csvfile.header)[:200]}); "
                 "name them with --map COLUMN=FIELD",
             )
+        reject_file = _Rejects(rejects, file) if rejects else None
         with c.import_db(dry_run):
             from crmcli.services import import_rows, imports
 
             progress = _Progress(kind)
             records = csvfile.records() if kind == "contacts" else import_rows.kind_records(csvfile)
+            on_reject = None
+            if reject_file is not None and not dry_run:
+                reject_file.open(csvfile)
+                on_reject = reject_file
+            landed = False
             try:
                 if kind == "contacts":
                     result = imports.import_contacts(
@@ -261,6 +314,7 @@ def import_csv(
                         progress=progress,
                         keep_going=bool(rejects) or dry_run,
                         now=c.now(),
+                        on_reject=on_reject,
                     )
                 else:
                     result = import_rows.import_rows(
@@ -270,9 +324,13 @@ def import_csv(
                         progress=progress,
                         keep_going=bool(rejects) or dry_run,
                         now=c.now(),
+                        on_reject=on_reject,
                     )
+                landed = not dry_run and result.rows > 0 and result.rejected_count > 0
             finally:
                 progress.stop()
+                if reject_file is not None:
+                    reject_file.close(keep=landed)
             if result.rows == 0:
                 raise csvread.file_error(name, "has a header but no rows: nothing to import")
             unused = csvfile.unused_columns()
@@ -281,8 +339,7 @@ def import_csv(
                     f"columns not imported: {', '.join(unused)} (name them with --map COLUMN=FIELD,"
                     " or COLUMN= to silence this)"
                 )
-            if rejects and result.rejected and not dry_run:
-                _write_rejects(rejects, csvfile, result.rejected)
+            if landed:
                 rows = "row" if result.rejected_count == 1 else "rows"
                 result.warnings.append(f"{result.rejected_count:,} bad {rows} written to {rejects}")
             _say_result(result, name, kind, output)

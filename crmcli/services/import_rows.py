@@ -13,6 +13,7 @@ from crmcli.errors import CrmError, Invalid
 from crmcli.models import Contact, ContactEmail, database_proxy, utcnow
 from crmcli.services.imports import (
     BATCH,
+    KEPT_REJECTS,
     SHOWN_REJECTS,
     ImportResult,
     _chunks,
@@ -223,6 +224,7 @@ def import_rows(
     progress: Callable[[int], None] | None = None,
     keep_going: bool = False,
     now: datetime | None = None,
+    on_reject: Callable[[str, dict, str], None] | None = None,
 ) -> ImportResult:
     """Import activities, deals or tasks ({field: text} rows, see KIND_FIELDS), each linked
     to the contact its `email` names, validated by its service. A row already stored (an
@@ -237,7 +239,11 @@ def import_rows(
 
     def reject(where: str, rec: dict, reason: str) -> None:
         result.rejected_count += 1
-        if keep_going or len(result.rejected) < SHOWN_REJECTS:
+        if on_reject is not None:  # streamed to its file (imports.import_contacts does too)
+            on_reject(where, rec, reason)
+            if len(result.rejected) < KEPT_REJECTS:
+                result.rejected.append((where, rec, reason))
+        elif keep_going or len(result.rejected) < SHOWN_REJECTS:
             result.rejected.append((where, rec, reason))
 
     try:

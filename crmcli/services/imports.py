@@ -51,6 +51,9 @@ MATCH_KEYS = ("email", "phone", "name")
 ON_CONFLICT = ("update", "skip", "new")
 # How many rejected rows an error without a rejects file lists.
 SHOWN_REJECTS = 5
+# How many an import that streams its rejects to a file keeps for its summary: a file of
+# 300,000 bad rows held every one in memory (537 MB).
+KEPT_REJECTS = 20
 
 # The contact columns an import writes (besides the primary email/phone copies).
 _TEXT = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
@@ -448,7 +451,10 @@ def _chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:
 
 
 class _Importer:
-    def __init__(self, match, on_conflict, tags_, now, result: ImportResult, keep_going: bool):
+    def __init__(
+        self, match, on_conflict, tags_, now, result: ImportResult, keep_going: bool,
+        on_reject: Callable[[str, dict, str], None] | None = None,
+    ):  # fmt: skip
         unknown = [m for m in match if m not in MATCH_KEYS]
         if unknown:
             raise Invalid(
@@ -462,6 +468,7 @@ class _Importer:
         self.now = now
         self.result = result
         self.keep_going = keep_going
+        self.on_reject = on_reject
         self.companies: dict[str, int | CrmError] = {}
         self.tag_ids: dict[str, int] = {}
         self.cadence_tags: set[int] = set()  # tags that carry a cadence
@@ -471,7 +478,11 @@ class _Importer:
 
     def reject(self, where: str, record: dict, reason: str) -> None:
         self.result.rejected_count += 1
-        if self.keep_going or len(self.result.rejected) < SHOWN_REJECTS:
+        if self.on_reject is not None:  # streamed to its file: only the first few are kept
+            self.on_reject(where, record, reason)
+            if len(self.result.rejected) < KEPT_REJECTS:
+                self.result.rejected.append((where, record, reason))
+        elif self.keep_going or len(self.result.rejected) < SHOWN_REJECTS:
             self.result.rejected.append((where, record, reason))
 
     # ------------------------------------------------------------ one batch
@@ -1029,6 +1040,7 @@ def import_contacts(
     progress: Callable[[int], None] | None = None,
     keep_going: bool = False,
     now: datetime | None = None,
+    on_reject: Callable[[str, dict, str], None] | None = None,
 ) -> ImportResult:
     """Import CONTACT RECORDs (see the module): each row matched on `match` (email: any of
     its emails; phone: its E.164 numbers; name: the folded name, when it names exactly one
@@ -1037,7 +1049,9 @@ def import_contacts(
     (skip) or imported as a new contact anyway (new). A row that matches an earlier row of
     the same input is merged into it. All in one transaction; `dry_run` writes nothing.
     A rejected row: without `keep_going` Invalid listing the first ones, nothing written;
-    with it the good rows land and ImportResult.rejected holds the bad ones."""
+    with it the good rows land and ImportResult.rejected holds the bad ones, or, given
+    `on_reject(where, record, reason)`, each goes there as it is found and only the first
+    KEPT_REJECTS are held."""
     import gc
 
     now = now or utcnow()
@@ -1047,7 +1061,7 @@ def import_contacts(
     gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])  # ~10% of the time otherwise
     try:
         with database_proxy.atomic():
-            importer = _Importer(match, on_conflict, tags, now, result, keep_going)
+            importer = _Importer(match, on_conflict, tags, now, result, keep_going, on_reject)
             iterator = iter(rows)
             while batch := list(itertools.islice(iterator, BATCH)):
                 importer.batch(batch)

@@ -139,6 +139,10 @@ def test_a_card_without_a_name_stops_the_import_unless_rejects(crm, rows, tmp_pa
     }
     ((where, refused, _),) = read_cards(out)
     assert refused["city"] == "Bonn"
+    import os
+    import stat
+
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600  # personal data, as every file crm writes
 
 
 def test_windows_1252_umlauts_arrive_exactly(crm):
