@@ -116,17 +116,21 @@ def _tabular(kind: str, fmt: ExportFormat | None, excel: bool, *, ics: bool) -> 
     return fmt
 
 
-def _write(rows, fmt: ExportFormat, output: str | None, excel: bool, fields) -> None:
+def _write(rows, fmt: ExportFormat, output: str | None, excel: bool, fields, what: str) -> None:
     from crmcli.output import write_rows
 
     with destination(output) as out:
         count = write_rows(rows, fmt.value, out, fields=fields, excel=excel, compact=True)
-    _tell(count, output)
+    _tell(count, output, what)
 
 
-def _tell(count: int, output: str | None, what: str = "records") -> None:
+def _tell(count: int, output: str | None, what: str) -> None:
+    """What went into FILE, in the kind's own word (`what`: singular, `Exported 200 contacts
+    to c.csv.`)."""
     if output not in (None, "-"):
-        c.done(f"Exported {count} {what} to {output}.")
+        from crmcli.values import plural
+
+        c.done(f"Exported {plural(count, what)} to {output}.")
 
 
 def _calendar(output: str | None, what: tuple[str, ...], **filters) -> None:
@@ -134,7 +138,7 @@ def _calendar(output: str | None, what: tuple[str, ...], **filters) -> None:
 
     with destination(output) as out:
         count = ical.export_calendar(out, what=what, **filters)
-    _tell(count, output, "calendar entries")
+    _tell(count, output, "calendar entry")
 
 
 @app.command("contacts")
@@ -185,7 +189,7 @@ def export_contacts(
 
         with destination(output) as out:
             count = vcard.write_cards(records, out, version=vcard_version)
-        _tell(count, output, "contacts")
+        _tell(count, output, "contact")
         return
     if fmt is ExportFormat.csv:
         keys = exports.contact_field_keys()
@@ -201,11 +205,11 @@ def export_contacts(
                     fast, out, fields=header, excel=excel,
                     repair=lambda rows: exports.repair_csv_rows(rows, keys),
                 )  # fmt: skip
-            _tell(count, output)
+            _tell(count, output, "contact")
             return
         fields = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
         rows = (exports.flat_contact(r, keys) for r in records)
-        _write(rows, fmt, output, excel, fields)
+        _write(rows, fmt, output, excel, fields, "contact")
         return
     texts = getattr(records, "json_batches", lambda: None)()
     if texts is not None:  # SQLite writes each record's JSON itself
@@ -213,9 +217,9 @@ def export_contacts(
 
         with destination(output) as out:
             count = write_json_texts(texts, fmt.value, out)
-        _tell(count, output)
+        _tell(count, output, "contact")
         return
-    _write(records, fmt, output, excel, exports.CONTACT_CSV_KEYS)
+    _write(records, fmt, output, excel, exports.CONTACT_CSV_KEYS, "contact")
 
 
 # The options behind each list filter, for the calendar export's refusal.
@@ -268,7 +272,7 @@ def export_companies(
     from crmcli.services import companies
 
     rows = companies.iter_companies(sort="id", **filters)
-    _write(rows, fmt, output, excel, cards.COMPANY_KEYS)
+    _write(rows, fmt, output, excel, cards.COMPANY_KEYS, "company")
 
 
 @app.command("deals")
@@ -307,7 +311,7 @@ def export_deals(
     from crmcli.services import deals
 
     rows = deals.iter_deals(sort="id", **filters)
-    _write(rows, fmt, output, excel, cards.DEAL_KEYS)
+    _write(rows, fmt, output, excel, cards.DEAL_KEYS, "deal")
 
 
 @app.command("activities")
@@ -342,7 +346,7 @@ def export_activities(
     from crmcli.services import activities
 
     rows = activities.iter_activities(**filters)
-    _write(rows, fmt, output, excel, cards.ACTIVITY_KEYS)
+    _write(rows, fmt, output, excel, cards.ACTIVITY_KEYS, "activity")
 
 
 @app.command("tasks")
@@ -383,7 +387,7 @@ def export_tasks(
     from crmcli.services import tasks
 
     rows = tasks.iter_tasks(**filters)
-    _write(rows, fmt, output, excel, cards.TASK_KEYS)
+    _write(rows, fmt, output, excel, cards.TASK_KEYS, "task")
 
 
 @app.command("all")
@@ -410,4 +414,8 @@ def export_all(fmt: FormatOpt = None, output: FileOpt = None) -> None:
 
     with destination(output) as out:
         counts = exports.dump(out.write, crm_version=__version__, now=c.now())
-    _tell(sum(counts.values()), output, f"rows of {len(counts)} tables")
+    if output not in (None, "-"):
+        from crmcli.values import plural
+
+        rows = plural(sum(counts.values()), "row")
+        c.done(f"Exported {rows} of {plural(len(counts), 'table')} to {output}.")

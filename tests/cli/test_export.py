@@ -75,7 +75,7 @@ def test_excel_csv_for_german_excel(people, tmp_path):
     assert b"\r\n" in data and b";" in data.split(b"\r\n")[0]
     rows = rows_of(data.decode("utf-8-sig"), ";")
     assert any(row["name"] == "Anna Müller" for row in rows)
-    assert "Exported 3 records" in r.stderr
+    assert "Exported 3 contacts to" in r.stderr
 
 
 def test_excel_writes_amounts_with_a_decimal_comma(crm):
@@ -372,3 +372,14 @@ def test_random_bytes_never_raise_a_traceback(tmp_path, prefix):
                     leftover.unlink()
 
     check()
+
+
+def test_the_note_names_what_was_exported(people, tmp_path):
+    import re
+
+    for kind, noun in (("contacts", "contact"), ("companies", "compan"), ("tasks", "task")):
+        r = people("export", kind, "-o", str(tmp_path / f"{kind}.csv"))
+        assert r.exit_code == 0, r.stderr
+        assert re.search(rf"Exported \d+ {noun}\w* to ", r.stderr), r.stderr
+    r = people("export", "all", "-o", str(tmp_path / "all.json"))
+    assert re.search(r"Exported [\d,]+ rows of \d+ tables to ", r.stderr), r.stderr
