@@ -43,7 +43,11 @@ def _keyset(query, id_field) -> tuple[str, list, list[int]]:
 def _batches(query, id_field) -> Iterator[list[tuple]]:
     """The rows of `query` by id, BATCH at a time, each batch its own small query (keyset):
     memory stays flat on PostgreSQL too, whose driver would fetch a whole result at once."""
-    sql, params, slots = _keyset(query, id_field)
+    yield from _pages(*_keyset(query, id_field))
+
+
+def _pages(sql: str, params: list, slots: list[int]) -> Iterator[list[tuple]]:
+    """Run a keyset query (`slots`: where its last-id parameters are) a BATCH at a time."""
     db = database_proxy.obj
     last = -(2**62)
     while True:
@@ -55,7 +59,7 @@ def _batches(query, id_field) -> Iterator[list[tuple]]:
         yield rows
         if len(rows) < BATCH:
             return
-        last = rows[-1][0]
+        last = int(rows[-1][0])
 
 
 def _related(sql: str, ids: list[int]) -> dict[int, list[tuple]]:
@@ -407,23 +411,7 @@ def _text_batches(columns: list[str], extra: list, filters: dict) -> Iterator[li
     built = _text_query(columns, extra, filters)
     if built is None:
         return iter(())
-    sql, params, slots = built
-
-    def batches() -> Iterator[list[tuple]]:
-        db = database_proxy.obj
-        last = -(2**62)
-        while True:
-            for i in slots:
-                params[i] = last
-            rows = db.execute_sql(sql, params).fetchall()
-            if not rows:
-                return
-            yield rows
-            if len(rows) < BATCH:
-                return
-            last = int(rows[-1][0])
-
-    return batches()
+    return _pages(*built)
 
 
 def contact_csv_batches(field_keys: Sequence[str], **filters) -> Iterator[list[tuple]] | None:

@@ -591,14 +591,7 @@ def _apply_contact(plan: _Plan, extra: dict, now: datetime) -> None:
         Activity.update(contact=keep_id).where(Activity.contact.in_(part)).execute()
         Task.update(contact=keep_id).where(Task.contact.in_(part)).execute()
         Deal.update(contact=keep_id).where(Deal.contact.in_(part)).execute()
-        tag_ids = [
-            t for (t,) in ContactTag.select(ContactTag.tag).where(ContactTag.contact.in_(part))
-            .distinct().tuples()
-        ]  # fmt: skip
-        if tag_ids:
-            ContactTag.insert_many(
-                [(keep_id, t) for t in tag_ids], fields=[ContactTag.contact, ContactTag.tag]
-            ).on_conflict_ignore().execute()
+        _copy_tags(ContactTag, ContactTag.contact, keep_id, part)
     _move_others(Contact, keep_id, others, handled={
         ContactEmail, ContactPhone, ContactTag, ContactField, Activity, Task, Deal,
     })  # fmt: skip
@@ -779,14 +772,7 @@ def _apply_company(plan: _Plan, now: datetime) -> None:
         Contact.update(company=keep_id).where(Contact.company.in_(part)).execute()
         Deal.update(company=keep_id).where(Deal.company.in_(part)).execute()
         Activity.update(company=keep_id).where(Activity.company.in_(part)).execute()
-        tag_ids = [
-            t for (t,) in CompanyTag.select(CompanyTag.tag).where(CompanyTag.company.in_(part))
-            .distinct().tuples()
-        ]  # fmt: skip
-        if tag_ids:
-            CompanyTag.insert_many(
-                [(keep_id, t) for t in tag_ids], fields=[CompanyTag.company, CompanyTag.tag]
-            ).on_conflict_ignore().execute()
+        _copy_tags(CompanyTag, CompanyTag.company, keep_id, part)
     _move_others(Company, keep_id, others, handled={Contact, Deal, Activity, CompanyTag})
     _aliases("company", keep_id, others, now)
     bulk.delete_companies(others, contacts="keep")  # no one is left there; index entries go
@@ -812,3 +798,13 @@ def _apply_company(plan: _Plan, now: datetime) -> None:
     Company.update(**row).where(Company.id == keep_id).execute()
     search.reindex_companies([keep_id])  # its people's entries name it
     search.reindex_contacts(people)
+
+
+def _copy_tags(link, owner, keep_id: int, part) -> None:
+    """Give the survivor every tag of the records in `part` (ContactTag or CompanyTag; the
+    others' own links go with them when they are deleted)."""
+    tag_ids = [t for (t,) in link.select(link.tag).where(owner.in_(part)).distinct().tuples()]
+    if tag_ids:
+        link.insert_many(
+            [(keep_id, t) for t in tag_ids], fields=[owner, link.tag]
+        ).on_conflict_ignore().execute()
