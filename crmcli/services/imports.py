@@ -288,8 +288,11 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
     first bad value."""
     values: dict = {}
     for key in _TEXT:
-        text = _text(rec.get(key))
-        if text is not None:
+        value = rec.get(key)
+        if value is None:
+            continue
+        text = value.strip() if type(value) is str else _text(value)  # _text without a call
+        if text:
             values[key] = text
     status = _text(rec.get("status"))
     if status is not None:
@@ -922,9 +925,10 @@ def _insert_ids(states: list[_State], now: datetime) -> list[int]:
     stamp = Contact.created_at.db_value(now)
     consent_at = Contact.consent_at
     rows = []
+    defaults = _COLUMN_DEFAULTS
     for s in states:
         cols = s.cols
-        row = [cols.get(c, _DEFAULTS.get(c)) for c in _COLUMNS]
+        row = [cols.get(c, d) for c, d in defaults]
         row[_CONSENT_AT] = consent_at.db_value(row[_CONSENT_AT])
         rows.append((*row, 0, stamp, stamp))
     return _insert_returning(Contact, fields, rows)
@@ -951,6 +955,7 @@ def _insert_returning(model, fields: list, rows: list[tuple]) -> list[int]:
 
 
 _CONSENT_AT = _COLUMNS.index("consent_at")
+_COLUMN_DEFAULTS = [(c, _DEFAULTS.get(c)) for c in _COLUMNS]  # one look-up a column, not two
 
 
 def import_contacts(
