@@ -645,9 +645,7 @@ def _plan(csvfile: CsvFile) -> list[tuple[int, str, Target]]:
     cached = csvfile.__dict__.get("_plan")
     if cached is None or cached[0] is not targets:
         plan = [
-            (i, t.field, t)
-            for i, t in enumerate(targets)
-            if t is not None and t.field != "ignore"
+            (i, t.field, t) for i, t in enumerate(targets) if t is not None and t.field != "ignore"
         ]
         cached = csvfile.__dict__["_plan"] = (targets, plan)
     return cached[1]
