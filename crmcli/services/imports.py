@@ -155,6 +155,7 @@ def _sound(name: str) -> str | None:
 
 # Folds of repeated values (companies, tags, cities) are remembered.
 _fold = lru_cache(maxsize=65536)(fold)
+_fold_variants = lru_cache(maxsize=65536)(fold_variants)
 
 # email_validator checks a domain the same way every time: a plain local part (dot-atom of
 # ASCII and the precomposed Latin letters U+00C0-U+024F: letters and symbols it accepts, all
@@ -362,7 +363,7 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
     # The name's columns as clean_fields makes them (the name comes last there too), its
     # sound from the cached word codes (sound_key codes the whole name every time).
     name = limits.check("name", " ".join(name.split())) or ""
-    cols.update(name=name, name_key=fold_variants(name), name_sound=_sound(name))
+    cols.update(name=name, name_key=_fold_variants(name), name_sound=_sound(name))
 
     tag_names = [tags.clean_tag(t) for t in (rec.get("tags") or []) if _text(t)]
     tag_names += list(extra_tags)
