@@ -776,7 +776,11 @@ class _Importer:
         changed: list[_State] = []
         updates: dict[tuple[str, ...], list[tuple]] = {}
         for s in touched:
-            diff = tuple(sorted(c for c in _COLUMNS if s.cols.get(c) != s.orig.get(c)))
+            diff = (
+                tuple(sorted(c for c in _COLUMNS if s.cols.get(c) != s.orig.get(c)))
+                if s.cols != s.orig  # equal dicts (most re-imported rows): no column to compare
+                else ()
+            )
             extra = _news(s)
             if not diff and not extra:
                 continue
