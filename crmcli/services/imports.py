@@ -155,7 +155,7 @@ def _sound(name: str) -> str | None:
 
 # Folds of repeated values (companies, tags, cities) are remembered.
 _fold = lru_cache(maxsize=65536)(fold)
-_fold_variants = lru_cache(maxsize=65536)(fold_variants)
+_fold_variants = lru_cache(maxsize=16384)(fold_variants)
 
 # email_validator checks a domain the same way every time: a plain local part (dot-atom of
 # ASCII and the precomposed Latin letters U+00C0-U+024F: letters and symbols it accepts, all
