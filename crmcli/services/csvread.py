@@ -593,7 +593,9 @@ _DEFUSED = re.compile(r"'(?=[=+\-@\t\r])")
 
 
 def cell(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.strip()
     if text.startswith("'") and _DEFUSED.match(text):
         text = text[1:]
     return text
@@ -611,7 +613,7 @@ def yes_no(text: str, field_name: str = "consent") -> bool | None:
 def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
     """A CONTACT RECORD from one row's cells (values as text; the engine validates them).
     Ragged rows: missing cells are empty; extra non-empty cells are an error."""
-    header, targets = csvfile.header, csvfile.targets
+    header = csvfile.header
     if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
         raise Invalid(
             "row", f"has {len(cells)} cells, the header {len(header)} (a delimiter in a value?)"
@@ -619,13 +621,18 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
     rec: dict = {"emails": [], "phones": [], "tags": [], "fields": {}}
     parts: dict[str, str] = {}
     street2: list[str] = []
-    for index, target in enumerate(targets):
-        if target is None or target.field == "ignore" or index >= len(cells):
+    count = len(cells)
+    for index, name, target in _plan(csvfile):
+        if index >= count:
             continue
-        value = cell(cells[index])
+        value = cells[index].strip()  # what cell() gives, which most cells need no more of
+        if "\r" in value or value[:1] == "'":
+            value = cell(value)
         if not value:
             continue
-        name = target.field
+        if name in _PLAIN:
+            rec.setdefault(name, value)
+            continue
         if name in ("email", "phone", "mobile"):
             kind = target.kind or ("mobile" if name == "mobile" else None)
             if target.kind_column is not None and target.kind_column < len(cells):
@@ -670,6 +677,25 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
             rec["name"] = given
     _kinds_of_duplicates(rec)
     return rec
+
+
+# Targets to_record sets as they are (the last branch of its loop): looked up once.
+_PLAIN = frozenset(
+    ("name", "company", "position", "street", "city", "country", "source", "owner", "status",
+     "consent_at")
+)  # fmt: skip
+
+
+def _plan(csvfile: CsvFile) -> list[tuple[int, str, Target]]:
+    """(index, field, target) of the columns to_record reads, made once per header."""
+    targets = csvfile.targets
+    cached = csvfile.__dict__.get("_plan")
+    if cached is None or cached[0] is not targets:
+        plan = [
+            (i, t.field, t) for i, t in enumerate(targets) if t is not None and t.field != "ignore"
+        ]
+        cached = csvfile.__dict__["_plan"] = (targets, plan)
+    return cached[1]
 
 
 def _kinds_of_duplicates(rec: dict) -> None:

@@ -181,7 +181,14 @@ def _checked_email(text: str) -> str:
     from crmcli.values import parse_email
 
     m = _PLAIN_EMAIL.fullmatch(text)
-    if m and len(m[1]) <= 64 and len(text) <= 254 and m[3].lower() not in _SPECIAL_USE:
+    # A label with "--" (0@00--0.aa) has rules of its own (IDNA): email_validator decides.
+    if (
+        m
+        and "--" not in m[2]
+        and len(m[1]) <= 64
+        and len(text) <= 254
+        and m[3].lower() not in _SPECIAL_USE
+    ):
         return f"{m[1]}@{m[2].lower()}"
     return parse_email(text)
 

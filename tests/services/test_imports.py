@@ -325,3 +325,36 @@ def test_a_contact_with_only_a_phone_is_named_by_it(db):
     assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
     with pytest.raises(Invalid, match="needs a name"):
         run(rec(None, city="Köln"))
+
+
+def test_new_contacts_search_entries_are_what_contact_entries_reads_back(db):
+    """The import builds new contacts' index entries from the values it wrote: the same text
+    search.contact_entries makes of the stored rows (companies' names and cities, the
+    contact's own city first, custom fields in key order, other emails and phones)."""
+    from crmcli.db import placeholder
+    from crmcli.models import database_proxy
+    from crmcli.services import companies
+
+    companies.add_company("Müller Bau GmbH", city="Köln")
+    result = run(
+        rec("Jörg Weiß", "b@x.de", "a@x.de", phones=("030 1234567", "+49 171 2345678"),
+            company="mueller bau gmbh", notes="Kunde seit 2019",
+            fields={"Zeta": "letzte", "alpha": "Erste", "a_b": "Mitte", "ab": "x"}),
+        rec("Anna", company="Müller Bau GmbH", city="Berlin"),
+        rec(None, "nur@mail.de"),
+        rec("Ohne Firma", phones=("0171 9999999",), emails=[
+            {"email": "z@y.de", "kind": "home", "primary": False},
+            {"email": "y@y.de", "kind": "work", "primary": True},
+        ]),
+        rec("Neue", company="Neue Firma GmbH", street="Hauptstraße 1"),
+    )  # fmt: skip
+    ids = sorted(result.ids)
+    assert len(ids) == 5
+    expected = sorted(search.contact_entries(ids))
+    rowids = [rowid for rowid, _ in expected]
+    marks = ", ".join([placeholder()] * len(rowids))
+    stored = database_proxy.obj.execute_sql(
+        f"SELECT rowid, body FROM search_index WHERE rowid IN ({marks}) ORDER BY rowid", rowids
+    ).fetchall()
+    assert [tuple(r) for r in stored] == expected
+    assert any("koln" in body for _, body in expected)  # the company's city
