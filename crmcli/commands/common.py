@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -441,3 +442,41 @@ def contact_and_company(contact: str | None, company: str | None) -> dict:
     if company:
         found["company_id"] = companies.resolve_company(company)
     return found
+
+
+class Progress:
+    """A progress line on stderr for work that takes more than a second (imports): only on a
+    terminal. Called with how many `unit`s are done so far; `stop()` takes it away."""
+
+    def __init__(self, what: str, unit: str = "rows"):
+        self.what, self.unit = what, unit
+        self.start = time.monotonic()
+        self.bar = None
+        self.task = None
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, rows: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.start < 1.0:
+                return
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn(f"{{task.completed:,}} {self.unit}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+                auto_refresh=False,  # drawn on each progress call: no refresh thread
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.what)
+        self.bar.update(self.task, completed=rows, refresh=True)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

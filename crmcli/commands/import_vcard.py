@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import re
 import sys
-import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from crmcli.commands import common as c
+
+if TYPE_CHECKING:
+    from crmcli.services.imports import ImportResult
 
 MATCH_KEYS = ("email", "phone", "name")
 CONFLICTS = ("update", "skip", "new")
@@ -32,26 +34,6 @@ def _match_keys(text: str) -> tuple[str, ...]:
             param_hint="'--match'",
         )
     return keys
-
-
-def _progress():
-    """A line on stderr that counts cards, on a terminal only, at most ten times a second."""
-    if not sys.stderr.isatty():
-        return None
-    last = [0.0]
-
-    def show(n: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 0.1:
-            last[0] = now
-            sys.stderr.write(f"\r{n:,} cards…")
-            sys.stderr.flush()
-
-    return show
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) else len(value or ())
 
 
 def _write_rejects(path: Path, rejected: list) -> None:
@@ -151,7 +133,7 @@ def import_vcard(
             yield where, record
 
     with c.import_db(dry_run):
-        progress = _progress()
+        progress = c.Progress("Importing vCards", unit="cards")
         try:
             result = imports.import_contacts(
                 rows(),
@@ -169,38 +151,38 @@ def import_vcard(
                 raise Invalid(exc.field, why, action=exc.action, **exc.facts) from None
             raise Invalid(exc.field, f"{exc.why}; nothing was imported") from None
         finally:
-            if progress is not None:
-                sys.stderr.write("\r\033[K")
+            progress.stop()
         _report(result, source, dry_run=dry_run, rejects=rejects)
 
 
-def _report(result: Any, source: str, *, dry_run: bool, rejects: Path | None) -> None:
+def _report(result: ImportResult, source: str, *, dry_run: bool, rejects: Path | None) -> None:
     from crmcli.errors import Invalid
 
-    rejected = getattr(result, "rejected", 0)
-    counts = [(getattr(result, key, 0) or 0, key) for key in ("new", "updated", "unchanged")]
-    counts += [(_count(getattr(result, "skipped", 0)), "skipped"), (_count(rejected), "rejected")]
-    summary = ", ".join(f"{_count(n)} {word}" for n, word in counts)
+    rejected = result.rejected  # every one: the import keeps going for a dry run or --rejects
+    summary = (
+        f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.skipped} skipped, {result.rejected_count} rejected"
+    )
     name = "stdin" if source == "-" else source
     if dry_run:
         c.done(f"Dry run of {name}, nothing written: {summary}.")
-        for where, _record, reason in rejected if isinstance(rejected, list) else []:
+        for where, _record, reason in rejected:
             c.done(f"  {where}: {reason}")
-        if _count(rejected) and rejects is None:
+        if result.rejected_count and rejects is None:
             # The real run would stop on these cards: so does its rehearsal, as CSV's does.
             from crmcli.values import plural
 
+            cards = plural(result.rejected_count, "bad card")
             raise Invalid(
-                None,
-                f"{plural(_count(rejected), 'bad card')}: the import would stop and import nothing",
-                action="import_rejects",
+                None, f"{cards}: the import would stop and import nothing", action="import_rejects"
             )
         return
     c.done(f"Imported {name}: {summary}.")
     if rejects is not None:
-        refused = rejected if isinstance(rejected, list) else []
-        _write_rejects(rejects, refused)
-        if refused:
+        _write_rejects(rejects, rejected)
+        if rejected:
             from crmcli.values import plural
 
-            c.done(f"{plural(len(refused), 'refused card')}, with the reasons, in {rejects}.")
+            c.done(
+                f"{plural(result.rejected_count, 'refused card')}, with the reasons, in {rejects}."
+            )

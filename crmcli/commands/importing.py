@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import Annotated
 
 import typer
@@ -20,43 +19,6 @@ app = typer.Typer(
 )
 
 KINDS = ("contacts", "activities", "deals", "tasks")
-
-
-class _Progress:
-    """A progress line on stderr for imports that take more than a second: only on a terminal."""
-
-    def __init__(self, what: str):
-        self.what = what
-        self.start = time.monotonic()
-        self.bar = None
-        self.task = None
-        self.enabled = sys.stderr.isatty()
-
-    def __call__(self, rows: int) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            if time.monotonic() - self.start < 1.0:
-                return
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TextColumn("{task.completed:,} rows"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-                auto_refresh=False,  # drawn on each progress call: no refresh thread
-            )
-            self.bar.start()
-            self.task = self.bar.add_task(f"Importing {self.what}")
-        self.bar.update(self.task, completed=rows, refresh=True)  # type: ignore[arg-type]
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 class _Rejects:
@@ -296,7 +258,7 @@ def import_csv(
         with c.import_db(dry_run):
             from crmcli.services import import_rows, imports
 
-            progress = _Progress(kind)
+            progress = c.Progress(f"Importing {kind}")
             records = csvfile.records() if kind == "contacts" else import_rows.kind_records(csvfile)
             on_reject = None
             if reject_file is not None and not dry_run:

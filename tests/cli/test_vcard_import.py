@@ -6,25 +6,14 @@ from __future__ import annotations
 
 import sys
 import types
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from crmcli.services.imports import ImportResult
 from crmcli.services.vcard import read_cards
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "vcard"
-
-
-@dataclass
-class Result:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    rejected: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)
-    ids: list = field(default_factory=list)
 
 
 @pytest.fixture
@@ -43,7 +32,7 @@ def engine(monkeypatch):
             from crmcli.errors import Invalid
 
             raise Invalid(None, f"{refused[0][0]}: {refused[0][2]}")
-        return Result(new=len(named), rejected=refused)
+        return ImportResult(new=len(named), rejected=refused, rejected_count=len(refused))
 
     fake = types.SimpleNamespace(import_contacts=import_contacts)
     monkeypatch.setitem(sys.modules, "crmcli.services.imports", fake)
