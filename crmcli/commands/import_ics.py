@@ -53,7 +53,11 @@ def ics(
         from crmcli.services.ical import import_ics
 
         name = "stdin" if file == "-" else file
-        result = import_ics(source, dry_run=dry_run, now=c.now(), name=name)
+        progress = c.Progress("Importing the calendar", unit="items")
+        try:
+            result = import_ics(source, dry_run=dry_run, now=c.now(), name=name, progress=progress)
+        finally:
+            progress.stop()
         for where, why in result.skipped:
             c.done(f"skipped {where}: {why}")
         for where, text in result.warnings:
