@@ -70,6 +70,11 @@ def destination(path: str | None, *, excel: bool = False) -> Iterator[TextIO]:
         from crmcli.errors import CrmError
 
         raise CrmError(f"{path} is a directory; give a file name")
+    if not os.path.isdir(directory):
+        from crmcli.errors import CrmError
+
+        # mkstemp would name its temporary file in the error, not the one the user gave
+        raise CrmError(f"{path}: no such directory {directory}")
     fd, temp = tempfile.mkstemp(
         dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
     )

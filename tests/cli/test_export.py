@@ -383,3 +383,10 @@ def test_the_note_names_what_was_exported(people, tmp_path):
         assert re.search(rf"Exported \d+ {noun}\w* to ", r.stderr), r.stderr
     r = people("export", "all", "-o", str(tmp_path / "all.json"))
     assert re.search(r"Exported [\d,]+ rows of \d+ tables to ", r.stderr), r.stderr
+
+
+def test_a_file_in_a_missing_directory_is_named_as_given(people, tmp_path):
+    target = tmp_path / "nodir" / "x.csv"
+    r = people("export", "contacts", "-o", str(target))
+    assert r.exit_code == 1
+    assert f"{target}: no such directory" in r.stderr and ".tmp" not in r.stderr
