@@ -563,6 +563,17 @@ def search(
     """Records matching every word of `query` (as prefixes; words written together, as in
     K-10849, one after the other), or its phone number (see phone_prefixes), best first:
     plain data with the HIT_FIELDS of every kind (amounts Decimal, moments datetimes)."""
+    return _describe_hits(_hit_rowids(query, limit=limit, offset=offset, kinds=kinds))
+
+
+def matching_ids(query: str, kind: str, *, limit: int = CANDIDATES) -> list[int]:
+    """The ids of the records of one kind that `search` finds for `query`, best first (no
+    more than `limit`): what a screen narrows a big list to as its user types."""
+    return [h // 8 for h in _hit_rowids(query, limit=limit, offset=0, kinds=(kind,))]
+
+
+def _hit_rowids(query: str, *, limit: int, offset: int, kinds: Iterable[str]) -> list[int]:
+    """The index rows (rowid: id * 8 + kind code) that match `query`, best first."""
     groups = _query_groups(query)
     phone = phone_prefixes(query)
     if not groups:
@@ -604,8 +615,7 @@ def search(
         )
         params = [tsquery, tsquery]
     params += [limit, offset]
-    hits = [r[0] for r in db.execute_sql(sql, params).fetchall()]
-    return _describe_hits(hits)
+    return [r[0] for r in db.execute_sql(sql, params).fetchall()]
 
 
 def _describe_hits(hits: list[int]) -> list[dict]:
