@@ -112,6 +112,7 @@ COMMANDS = {
         "app",
         "Export contacts, companies, deals, activities, tasks or everything.",
     ),
+    "tui": ("tui", "tui", "Open the full-screen CRM (contacts, tasks, pipeline, reports)."),
     "demo": ("demo", "demo", "Fill a database with German sample data."),
     "db": ("database", "app", "Check, upgrade and back up the database."),
 }

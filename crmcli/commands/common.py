@@ -115,7 +115,7 @@ KINDS = ("contact", "company", "deal", "task", "activity", "tag")
 CREATING_COMMANDS = frozenset(
     {
         "add contact", "add company", "add task", "demo", "db migrate", "db restore",
-        "stages add", "stages rename", "stages reorder", "stages remove", "import",
+        "stages add", "stages rename", "stages reorder", "stages remove", "import", "tui",
     }
 )  # fmt: skip
 

@@ -1,0 +1,73 @@
+"""The one thread that talks to the database for crm tui.
+
+Every service call of a screen runs here, never on the thread that draws: the interface does
+not freeze on a slow query, and the calls share one connection (peewee keeps a connection per
+thread; SQLite's and PostgreSQL's alike), opened on the first call. Errors a user can cause
+come back as `Failed` with one line to show, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class Failed(Exception):
+    """A database call that did not work; `str()` is the line to show the user."""
+
+
+class Gateway:
+    def __init__(self, db) -> None:
+        self.db = db
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-db")
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn(*args, **kwargs)` on the database thread; raises Failed with a message."""
+        loop = asyncio.get_running_loop()
+        job = functools.partial(self._run, fn, args, kwargs)
+        return await loop.run_in_executor(self._pool, job)
+
+    def call_now(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """The same call, waited for (tests and the first frame's data)."""
+        return self._pool.submit(self._run, fn, args, kwargs).result()
+
+    def _run(self, fn, args, kwargs):
+        try:
+            self.db.connect(reuse_if_open=True)
+            return fn(*args, **kwargs)
+        except Exception as exc:  # every error becomes one line for a notification
+            raise Failed(describe(exc)) from exc
+
+    def close(self) -> None:
+        def shut() -> None:
+            if not self.db.is_closed():
+                self.db.close()
+
+        with contextlib.suppress(Exception):  # best effort: the process ends anyway
+            self._pool.submit(shut).result(timeout=5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a user about an error from a service or the database."""
+    from peewee import IntegrityError, OperationalError
+
+    from crmcli.errors import Ambiguous, CrmError
+
+    if isinstance(exc, Ambiguous):
+        names = ", ".join(c.name for c in exc.candidates[:5])
+        return f"{exc} ({names}{', ...' if exc.total > 5 else ''})"
+    if isinstance(exc, CrmError):
+        return str(exc)
+    text = " ".join(str(exc).split())
+    if isinstance(exc, OperationalError) and "locked" in text:
+        return "the database is busy (another crm is writing): try again in a moment"
+    if isinstance(exc, IntegrityError):
+        return f"not saved: the change breaks a rule of the data ({text})"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,1 @@
+"""The screens of crm tui: one module each, opened by app.CrmApp."""
