@@ -16,7 +16,6 @@ def tui(
         str,
         typer.Option(
             "--screen",
-            "-s",
             metavar="SCREEN",
             help=f"Open on this screen: {', '.join(SCREENS)}.",
         ),

@@ -97,6 +97,7 @@ class CrmApp(App):
     # -- life cycle ----------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.run_worker(self._poll(), group="poll")  # the version the first screens read
         self.switch_mode(self.start)
         self.set_interval(self.poll_seconds, self._poll)
 

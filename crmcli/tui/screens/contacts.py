@@ -225,7 +225,7 @@ class FilterDialog(CrmModal):
             yield Input(f.get("tag", ""), placeholder="any tag", id="tag")
             yield Label("Status")
             yield Select(
-                [(s, s) for s in STATUSES], value=f.get("status") or Select.BLANK,
+                [(s, s) for s in STATUSES], value=f.get("status") or Select.NULL,
                 prompt="any status", id="status",
             )  # fmt: skip
             yield Label("City")

@@ -1,0 +1,48 @@
+"""Pilot tests of crm tui: the app on the test's database with the pinned clock, driven as a
+user would (keys, clicks), asserting on the database and the screens' state afterwards.
+
+`drive(app, scenario)` runs `scenario(pilot)` inside `app.run_test()` (no async plugin
+needed). `settle(pilot)` waits until the database thread and the screens' workers are idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.conftest import NOW
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def tui(db):
+    """A factory for the app on the test database: tui(start="contacts")."""
+    from crmcli.tui.app import make_app
+
+    def make(start: str = "today"):
+        return make_app(db, now=lambda: NOW, start=start)
+
+    return make
+
+
+def drive(app, scenario, *, size=SIZE):
+    async def main():
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await scenario(pilot)
+            await settle(pilot)
+
+    asyncio.run(main())
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Wait for the workers (database calls) and the screen updates they cause."""
+    app = pilot.app
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # A call waiting on the database thread: let it finish and its result land.
+        await asyncio.get_running_loop().run_in_executor(app.gateway._pool, lambda: None)
+        await pilot.pause()

@@ -1,0 +1,109 @@
+"""The contacts screen: a paged table over every contact, search as you type, filters, sort,
+Enter opens the card, and other processes' writes shown without a keypress."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from crmcli.services import contacts
+from tests.conftest import NOW
+from tests.tui.conftest import drive, settle
+
+
+def _people(n: int) -> None:
+    from crmcli.models import Contact, database_proxy
+
+    with database_proxy.obj.atomic():
+        for i in range(n):
+            contacts.add_contact(
+                f"Person {i:04d}", city="Köln" if i % 2 else "Berlin",
+                status="customer" if i % 3 == 0 else "lead", now=NOW,
+            )  # fmt: skip
+    assert Contact.select().count() >= n
+
+
+def test_the_table_pages_in_and_end_jumps_to_the_last_contact(tui):
+    _people(450)
+    contacts.add_contact("Zacharias Zündel", now=NOW)
+
+    async def scenario(pilot):
+        table = pilot.app.screen.table
+        state = table.state()
+        assert state["total"] == 451
+        assert state["rows"][0]["name"] == "Person 0000"
+        assert len(table._pages) <= 2  # a page or two, never the table
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.current["name"] == "Zacharias Zündel"
+        status = str(pilot.app.screen.query_one("#status").render())
+        assert "of 451" in status
+        await pilot.press("home", "down", "down")
+        await settle(pilot)
+        assert table.current["name"] == "Person 0002"
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert table.cursor > 2 and table.current is not None
+
+    drive(tui("contacts"), scenario)
+
+
+def test_search_as_you_type_filters_and_enter_opens_the_card(tui):
+    _people(30)
+    target = contacts.add_contact("Jürgen Müller", city="Köln", now=NOW)
+
+    async def scenario(pilot):
+        await pilot.press("slash", *"mueller")
+        await settle(pilot)
+        table = pilot.app.screen.table
+        assert table.total == 1 and table.current["id"] == target["id"]
+        await pilot.press("enter")  # leaves the search box for the table
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ContactCard"
+
+    drive(tui("contacts"), scenario)
+
+
+def test_filters_and_sort(tui):
+    _people(40)
+
+    async def scenario(pilot):
+        screen = pilot.app.screen
+        await pilot.press("f")
+        await settle(pilot)
+        dialog = pilot.app.screen
+        dialog.query_one("#city").value = "koeln"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.table.total == 20
+        assert {r["city"] for r in screen.table.state()["rows"] if r} == {"Köln"}
+        assert "filter: city koeln" in str(screen.query_one("#status").render())
+        await pilot.press("S")  # reverse
+        await settle(pilot)
+        assert screen.table.current["name"] == "Person 0039"
+        await pilot.press("escape")  # clears the filter
+        await settle(pilot)
+        assert screen.table.total == 40
+
+    drive(tui("contacts"), scenario)
+
+
+def test_a_contact_added_by_another_process_appears_without_a_keypress(tui, db):
+    _people(3)
+
+    async def scenario(pilot):
+        table = pilot.app.screen.table
+        assert table.total == 3
+        script = (
+            "import sys; from crmcli.db import open_database; "
+            "from crmcli.services import contacts; db = open_database(sys.argv[1]); "
+            "contacts.add_contact('Aaron Außenseiter'); db.close()"
+        )
+        subprocess.run([sys.executable, "-c", script, str(db.database)], check=True)
+        await pilot.app.check_changes()  # what the one-second poll does
+        await settle(pilot)
+        assert table.total == 4
+        assert table.state()["rows"][0]["name"] == "Aaron Außenseiter"
+
+    drive(tui("contacts"), scenario)
