@@ -107,3 +107,30 @@ def test_a_contact_added_by_another_process_appears_without_a_keypress(tui, db):
         assert table.state()["rows"][0]["name"] == "Aaron Außenseiter"
 
     drive(tui("contacts"), scenario)
+
+
+def test_a_new_contact_from_the_form_checks_as_you_type_and_lands(tui):
+    async def scenario(pilot):
+        await pilot.press("n")
+        await settle(pilot)
+        form = pilot.app.screen
+        form.query_one("#field-name").value = "Ölfa Ünal"
+        form.query_one("#field-email").value = "not an email"
+        await settle(pilot)
+        assert "email" in str(form.query_one("#error-email").render()).lower()
+        await form.action_save()
+        await settle(pilot)
+        assert pilot.app.screen is form  # refused: still open, nothing written
+        assert contacts.count_contacts() == 0
+        form.query_one("#field-email").value = "oelfa@example.de"
+        form.query_one("#field-phone").value = "0171 2345678"
+        await settle(pilot)
+        assert str(form.query_one("#error-email").render()) == ""
+        await form.action_save()
+        await settle(pilot)
+        [made] = contacts.list_contacts()
+        assert (made["name"], made["email"], made["phone_e164"]) == (
+            "Ölfa Ünal", "oelfa@example.de", "+491712345678")  # fmt: skip
+        assert type(pilot.app.screen).__name__ == "ContactCard"
+
+    drive(tui("contacts"), scenario)
