@@ -91,6 +91,25 @@ def test_sqlite_commands_do_not_import_server_drivers(tmp_path):
     assert not loaded & {"psycopg", "psycopg2", "pymysql", "MySQLdb"}
 
 
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["list", "contacts"], ["show", "1"], ["remind"], ["tui", "--help"]]
+)
+def test_only_crm_tui_imports_textual_or_the_tui_package(tmp_path, argv):
+    """`crm tui` loads Textual when it runs; every other command (and its help) never does."""
+    probe = f"""
+import sys
+sys.argv = ['crm', '--db', {str(tmp_path / "x.db")!r}, *{argv!r}]
+from crmcli.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print("LOADED:" + " ".join(m for m in sys.modules if m == "textual" or m.startswith("crmcli.tui")))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1] == "LOADED:", done.stdout[-300:]
+
+
 def _gc_state_after(argv: list[str]) -> tuple[str, str]:
     """Run `crm argv` through the console script's entry point; report the collector's state
     after it (enabled?, objects frozen?) and what it printed."""
