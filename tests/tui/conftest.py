@@ -11,9 +11,23 @@ import asyncio
 
 import pytest
 
-from tests.conftest import NOW
+from tests.conftest import NOW, PG_URL
 
 SIZE = (120, 40)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "both_backends: a pilot test that also runs on PostgreSQL (CRM_TEST_PG)"
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """crm tui works on PostgreSQL exactly as on SQLite: the tests marked both_backends run
+    on both when CRM_TEST_PG is set."""
+    marked = metafunc.definition.get_closest_marker("both_backends")
+    if PG_URL and marked and "db_backend" in metafunc.fixturenames:
+        metafunc.parametrize("db_backend", ["sqlite", "pg"], indirect=True)
 
 
 @pytest.fixture

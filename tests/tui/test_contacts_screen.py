@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from crmcli.services import contacts
 from tests.conftest import NOW
 from tests.tui.conftest import drive, settle
@@ -23,6 +25,7 @@ def _people(n: int) -> None:
     assert Contact.select().count() >= n
 
 
+@pytest.mark.both_backends
 def test_the_table_pages_in_and_end_jumps_to_the_last_contact(tui):
     _people(450)
     contacts.add_contact("Zacharias Zündel", now=NOW)
@@ -48,6 +51,7 @@ def test_the_table_pages_in_and_end_jumps_to_the_last_contact(tui):
     drive(tui("contacts"), scenario)
 
 
+@pytest.mark.both_backends
 def test_search_as_you_type_filters_and_enter_opens_the_card(tui):
     _people(30)
     target = contacts.add_contact("Jürgen Müller", city="Köln", now=NOW)
@@ -65,6 +69,7 @@ def test_search_as_you_type_filters_and_enter_opens_the_card(tui):
     drive(tui("contacts"), scenario)
 
 
+@pytest.mark.both_backends
 def test_filters_and_sort(tui):
     _people(40)
 
@@ -109,6 +114,7 @@ def test_a_contact_added_by_another_process_appears_without_a_keypress(tui, db):
     drive(tui("contacts"), scenario)
 
 
+@pytest.mark.both_backends
 def test_a_new_contact_from_the_form_checks_as_you_type_and_lands(tui):
     async def scenario(pilot):
         await pilot.press("n")

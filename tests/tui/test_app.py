@@ -1,0 +1,76 @@
+"""The app shell: number keys switch screens, `?` shows the keys, the command palette jumps
+to a contact, company or deal by name, and a failing call is a notification, not a crash."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmcli.errors import NotFound
+from crmcli.services import companies, contacts, deals
+from crmcli.tui.gateway import Failed, describe
+from tests.conftest import NOW
+from tests.tui.conftest import drive, settle
+
+
+def test_number_keys_switch_screens_and_question_mark_shows_the_keys(tui):
+    async def scenario(pilot):
+        app = pilot.app
+        for key, mode in zip("234561", ["contacts", "companies", "tasks", "pipeline",
+                                         "reports", "today"], strict=True):  # fmt: skip
+            await pilot.press("escape", key)  # escape: out of any search box first
+            await settle(pilot)
+            assert app.current_mode == mode
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert app.screen.query("HelpPanel")
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert not app.screen.query("HelpPanel")
+
+    drive(tui("contacts"), scenario)
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize(
+    ("query", "kind"), [("mueller jue", "ContactCard"), ("baeckerei", "CompanyCard"),
+                        ("dachsanierung", "DealCard")],
+)  # fmt: skip
+def test_the_palette_jumps_to_a_record_by_a_folded_name(tui, query, kind):
+    person = contacts.add_contact("Jürgen Müller", now=NOW)
+    companies.add_company("Bäckerei Schmitt", now=NOW)
+    deals.add_deal("Dachsanierung Müller", contact_id=person["id"], now=NOW)
+
+    async def scenario(pilot):
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*query)
+        await pilot.pause(0.5)  # the palette searches after a short debounce
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == kind
+
+    drive(tui("contacts"), scenario)
+
+
+def test_a_failing_call_is_a_notification_and_the_app_goes_on(tui):
+    def gone() -> None:
+        raise NotFound("no contact with id 99")
+
+    async def scenario(pilot):
+        app = pilot.app
+        with pytest.raises(Failed):
+            await app.call(gone)
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == ["no contact with id 99"]
+        assert app.is_running
+
+    drive(tui("contacts"), scenario)
+
+
+def test_a_busy_database_is_worded_for_people():
+    from peewee import OperationalError
+
+    assert describe(OperationalError("database is locked")) == (
+        "the database is busy (another crm is writing): try again in a moment"
+    )
