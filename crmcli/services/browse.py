@@ -15,6 +15,7 @@ from peewee import JOIN, Tuple
 
 from crmcli.models import Company, Contact
 from crmcli.services import companies, contacts, search
+from crmcli.values import fold
 
 # What a row of the contacts window carries (plus `key`, its sort key for the next window).
 CONTACT_KEYS = (
@@ -26,13 +27,16 @@ COMPANY_KEYS = ("id", "name", "domain", "city", "industry", "phone", "created_at
 # is neither before nor after it); the others are read by position.
 _KEYSET_CONTACTS = {"name", "created", "updated", "id", "status"}
 _KEYSET_COMPANIES = {"name", "created", "id"}
+LAST_CHAR = chr(0x10FFFF)  # sorts after every character: "b" <= name_key < "b" + LAST_CHAR
 
 
 def contact_sorts() -> list[str]:
     return list(contacts.SORTS)
 
 
-def _contact_query(ids: Sequence[int] | None, owner: str | None, filters: dict):
+def _contact_query(
+    ids: Sequence[int] | None, owner: str | None, filters: dict, initial: str | None = None
+):
     query = contacts.filtered_query(
         Contact.select(
             Contact.id, Contact.name, Contact.email, Contact.phone, Contact.phone_e164,
@@ -47,13 +51,23 @@ def _contact_query(ids: Sequence[int] | None, owner: str | None, filters: dict):
         query = query.where(Contact.id.in_(list(ids)))
     if owner:
         query = query.where(Contact.owner.in_(search.matching_values(Contact.owner, owner.strip())))
+    if initial:
+        # Names that begin so (folded: Ü is u): a range of the sorted name index.
+        start = fold(initial)
+        query = query.where((Contact.name_key >= start) & (Contact.name_key < start + LAST_CHAR))
     return query
 
 
-def count_contacts(*, ids: Sequence[int] | None = None, owner: str | None = None, **filters) -> int:
+def count_contacts(
+    *,
+    ids: Sequence[int] | None = None,
+    owner: str | None = None,
+    initial: str | None = None,
+    **filters,
+) -> int:
     """How many contacts the window's filters (those of contacts.list_contacts, `ids` from a
-    search, `owner`) let through."""
-    query = _contact_query(ids, owner, filters)
+    search, `owner`, `initial`: names that begin with it) let through."""
+    query = _contact_query(ids, owner, filters, initial)
     if query is None or (ids is not None and not ids):
         return 0
     return query.count()
@@ -69,6 +83,7 @@ def contact_rows(
     before: Sequence | None = None,
     ids: Sequence[int] | None = None,
     owner: str | None = None,
+    initial: str | None = None,
     **filters,
 ) -> list[dict]:
     """Rows `offset` to `offset + limit` of the contacts matching the filters in `sort`'s
@@ -76,7 +91,7 @@ def contact_rows(
     `total` (count_contacts) lets a window past the middle be counted from the end."""
     if ids is not None and not ids:
         return []
-    query = _contact_query(ids, owner, filters)
+    query = _contact_query(ids, owner, filters, initial)
     if query is None:
         return []
     name, descending = _sort_name(sort)

@@ -140,3 +140,27 @@ def test_a_new_contact_from_the_form_checks_as_you_type_and_lands(tui):
         assert type(pilot.app.screen).__name__ == "ContactCard"
 
     drive(tui("contacts"), scenario)
+
+
+def test_one_letter_shows_the_names_beginning_with_it_and_more_letters_search(tui):
+    for name in ("Ömer Yıldız", "Otto Berg", "Anna Otten", "Bernd Ohm"):
+        contacts.add_contact(name, now=NOW)
+
+    async def scenario(pilot):
+        screen = pilot.app.screen
+        await pilot.press("slash", "o")
+        await settle(pilot)
+        names = [r["name"] for r in screen.table.state()["rows"]]
+        assert names == ["Ömer Yıldız", "Otto Berg"]
+        assert "names beginning with 'o'" in str(screen.query_one("#status").render())
+        await pilot.press("t")  # "ot": the search, every word: Otto, Otten
+        await settle(pilot)
+        assert sorted(r["name"] for r in screen.table.state()["rows"]) == [
+            "Anna Otten",
+            "Otto Berg",
+        ]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen.table.total == 4
+
+    drive(tui("contacts"), scenario)

@@ -60,6 +60,7 @@ class ContactsScreen(CrmScreen):
         self.descending = False
         self.filters: dict = {}
         self.ids: list[int] | None = None  # the search's matches, None without a search
+        self.initial: str | None = None  # a one-letter search: names beginning with it
         self.query_text = ""
 
     def compose(self) -> ComposeResult:
@@ -91,13 +92,16 @@ class ContactsScreen(CrmScreen):
 
         return await self.call(
             browse.contact_rows, sort=self._sort_spec(), offset=offset, limit=limit,
-            after=after, before=before, total=total, ids=self.ids, **self._service_filters(),
+            after=after, before=before, total=total, ids=self.ids, initial=self.initial,
+            **self._service_filters(),
         )  # fmt: skip
 
     async def _count(self) -> int:
         from crmcli.services import browse
 
-        return await self.call(browse.count_contacts, ids=self.ids, **self._service_filters())
+        return await self.call(
+            browse.count_contacts, ids=self.ids, initial=self.initial, **self._service_filters()
+        )
 
     def _service_filters(self) -> dict:
         f = self.filters
@@ -122,12 +126,17 @@ class ContactsScreen(CrmScreen):
     async def _search(self, text: str) -> None:
         from crmcli.services import search
 
+        words = text.strip()
         try:
-            self.ids = (
-                await self.call(search.matching_ids, text, "contact") if text.strip() else None
-            )
+            if len(words) > 1:
+                self.ids = await self.call(search.matching_ids, words, "contact")
+            else:
+                self.ids = None
         except Failed:
             return
+        # One letter narrows to the names that begin with it (as a phone book's thumb index):
+        # a one-letter prefix of every indexed word would match most of the database.
+        self.initial = words if len(words) == 1 else None
         await self.table.load()
 
     @on(Input.Submitted, "#search")
@@ -191,8 +200,11 @@ class ContactsScreen(CrmScreen):
         if total:
             where = f"rows {first + 1:,}-{last:,} of {total:,}"
         else:
-            where = "no contacts match" if (self.ids is not None or self.filters) else "no contacts"
+            narrowed = self.ids is not None or self.initial or self.filters
+            where = "no contacts match" if narrowed else "no contacts"
         parts = [where, f"sorted by {self.sort}{' (descending)' if self.descending else ''}"]
+        if self.initial:
+            parts.append(f"names beginning with '{self.initial}' (type on to search everything)")
         if self.ids is not None:
             from crmcli.services.search import CANDIDATES
 

@@ -101,6 +101,7 @@ class PagedTable(ScrollView, can_focus=True):
         self.total = 0
         self.cursor = 0
         self.loaded = False  # the first count and page are in
+        self.fetching = False  # a load() is under way (its rows are not all in yet)
         self._pages: OrderedDict[int, list[dict]] = OrderedDict()
         self._pending: set[int] = set()
         self._epoch = 0  # a reload makes every page read before it stale
@@ -113,9 +114,11 @@ class PagedTable(ScrollView, can_focus=True):
         """Count and read the rows in sight again (new filters, a sort, or a change)."""
         self._epoch += 1
         epoch = self._epoch
+        self.fetching = True
         try:
             total = await self._count()
         except Failed:
+            self.fetching = False
             return
         if epoch != self._epoch:
             return
@@ -131,7 +134,10 @@ class PagedTable(ScrollView, can_focus=True):
         pages = {first // PAGE, max(0, first + self._rows_in_sight() - 1) // PAGE}
         for page in sorted(pages):
             await self._load_page(page, epoch)
+        if epoch != self._epoch:
+            return
         self.loaded = True
+        self.fetching = False
         self.refresh()
         self._post_moved()
 
