@@ -180,7 +180,7 @@ async def _drawn(table) -> None:
 def _updated(table, epoch: int) -> bool:
     return (
         table._epoch > epoch
-        and table.loaded
+        and not table.fetching
         and not table._pending
         and (table.total == 0 or table.row(table.cursor) is not None)
     )
