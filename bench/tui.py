@@ -101,7 +101,7 @@ async def in_process(db_path: Path) -> dict[str, list[float]]:
     db = open_database(str(db_path))
     card_id = _timeline_contact(db, contacts, activities)
     app = make_app(db, start="contacts")
-    times: dict[str, list[float]] = {"keystroke": [], "card": [], "end": []}
+    times: dict[str, list[float]] = {"keystroke": [], "keystroke_cpu": [], "card": [], "end": []}
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
         table = screen.table
@@ -114,11 +114,12 @@ async def in_process(db_path: Path) -> dict[str, list[float]]:
                 box.focus()
                 for letter in word:
                     epoch = table._epoch
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.process_time()
                     _send_key(app, letter)
                     await _until(pilot, lambda e=epoch: _updated(table, e))
                     await _drawn(table)
                     times["keystroke"].append(time.perf_counter() - started)
+                    times["keystroke_cpu"].append(time.process_time() - cpu)
                     await pilot.pause()
                 box.value = ""
                 await _until(pilot, lambda: table.loaded and not table._pending)
@@ -250,13 +251,15 @@ def main(argv: list[str] | None = None) -> int:
                  f"{cpu_ratio:.2f}x", "", True))  # fmt: skip
     for key, label, target in (
         ("keystroke", "keystroke in the search box to the updated table", KEYSTROKE_P95_MS),
+        ("keystroke_cpu", "the same in CPU time of the app's process (reported)", None),
         ("card", f"open a card with a {TIMELINE_ITEMS}-item timeline", CARD_P95_MS),
         ("end", "End: the last contact shown", END_P95_MS),
     ):
         values = [t * 1000 for t in times[key]]
         p50, p95 = statistics.median(values), percentile(values, 95)
-        rows.append((label, f"p50 {p50:.1f} ms", f"p95 {p95:.1f} ms", f"≤ {target:.0f} ms",
-                     p95 <= target))  # fmt: skip
+        rows.append((label, f"p50 {p50:.1f} ms", f"p95 {p95:.1f} ms",
+                     "" if target is None else f"≤ {target:.0f} ms",
+                     target is None or p95 <= target))  # fmt: skip
     if memory is not None:
         rows.append(("peak memory at 1,000,000 contacts", f"{memory:.0f} MiB", "",
                      f"≤ {MEMORY_MIB:.0f} MiB", memory <= MEMORY_MIB))  # fmt: skip

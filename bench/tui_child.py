@@ -31,24 +31,36 @@ def bare() -> None:
 
 
 def crm(path: str) -> None:
-    from crmcli.db import open_database
-    from crmcli.tui.app import make_app
+    """`crm --db PATH tui --screen contacts` as a person starts it (the console script's
+    path: the CLI, the database, the app), drawn headless, until its first frame with rows.
+    stdin and stdout are pipes here, so the command is told they are a terminal."""
+    import crmcli.env
+    from crmcli.tui import app as tui
 
-    app = make_app(open_database(path), start="contacts")
+    crmcli.env.stdout_is_terminal = crmcli.env.stdin_is_terminal = lambda: True
+    run = tui.CrmApp.run
 
-    def check() -> None:
-        table = getattr(app.screen, "table", None)
-        if table is not None and table.loaded and table.row(0) is not None:
-            timer.stop()
-            app.call_after_refresh(app.exit)
+    def headless(app, *args, **kwargs):
+        def check() -> None:
+            table = getattr(app.screen, "table", None)
+            if table is not None and table.loaded and table.row(0) is not None:
+                timer.stop()
+                app.call_after_refresh(app.exit)
 
-    async def started() -> None:
-        nonlocal timer
-        timer = app.set_interval(0.002, check)
+        timer = None
 
-    timer = None
-    app.call_later(started)
-    app.run(headless=True, size=(120, 40))
+        async def started() -> None:
+            nonlocal timer
+            timer = app.set_interval(0.002, check)
+
+        app.call_later(started)
+        return run(app, headless=True, size=(120, 40))
+
+    tui.CrmApp.run = headless
+    sys.argv = ["crm", "--db", path, "tui", "--screen", "contacts"]
+    from crmcli.launch import main
+
+    main()
 
 
 def memory(path: str) -> None:

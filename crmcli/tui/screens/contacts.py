@@ -27,17 +27,12 @@ def _date(value) -> str:
     return format_date(value) if value else ""
 
 
-def _phone(row: dict) -> str:
-    from crmcli.values import format_phone
-
-    return format_phone(row["phone_e164"]) if row.get("phone_e164") else (row["phone"] or "")
-
-
 COLUMNS = (
     Column("name", "Name", 18, lambda r: r["name"] or "", sort="name", flex=True),
     Column("company", "Company", 14, lambda r: r["company"] or "", flex=True, drop=3),
     Column("email", "Email", 16, lambda r: r["email"] or "", flex=True, drop=4),
-    Column("phone", "Phone", 16, _phone, drop=5),
+    # As it was typed, as `crm list contacts` shows it (the card shows it in E.164 too).
+    Column("phone", "Phone", 16, lambda r: r["phone"] or "", drop=5),
     Column("city", "City", 12, lambda r: r["city"] or "", sort="city", drop=2),
     Column("status", "Status", 9, lambda r: r["status"] or "", sort="status", drop=1),
     Column("last", "Last contact", 12, lambda r: _date(r["last_activity_at"]), drop=6),
