@@ -78,7 +78,7 @@ def test_filters_and_sort(tui):
         await pilot.press("f")
         await settle(pilot)
         dialog = pilot.app.screen
-        dialog.query_one("#city").value = "koeln"
+        dialog.query_one("#field-city").value = "koeln"
         await pilot.press("enter")
         await settle(pilot)
         assert screen.table.total == 20

@@ -9,12 +9,12 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Footer, Input, Static
 
 from crmcli.models import CONTACT_STATUSES as STATUSES
 from crmcli.tui.gateway import Failed
-from crmcli.tui.screens.base import CrmModal, CrmScreen
+from crmcli.tui.screens.base import CrmScreen
+from crmcli.tui.widgets.form import Field, FormDialog
 from crmcli.tui.widgets.navbar import NavBar
 from crmcli.tui.widgets.paged_table import Column, PagedTable
 
@@ -215,48 +215,25 @@ class ContactsScreen(CrmScreen):
         self.crm.open_contact(event.row["id"])
 
 
-class FilterDialog(CrmModal):
-    """Tag, status, city and owner; empty means any."""
+class FilterDialog(FormDialog):
+    """Tag, status, city and owner; empty means any. Gives back the filters (Esc: None)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    heading = "Filter contacts (empty: any)"
 
     def __init__(self, filters: dict) -> None:
         super().__init__()
         self.filters = dict(filters)
 
-    def compose(self) -> ComposeResult:
+    def fields(self) -> list[Field]:
         f = self.filters
-        with Vertical(classes="form"):
-            yield Static("Filter contacts", classes="title")
-            yield Label("Tag")
-            yield Input(f.get("tag", ""), placeholder="any tag", id="tag")
-            yield Label("Status")
-            yield Select(
-                [(s, s) for s in STATUSES], value=f.get("status") or Select.NULL,
-                prompt="any status", id="status",
-            )  # fmt: skip
-            yield Label("City")
-            yield Input(f.get("city", ""), placeholder="any city (koeln finds Köln)", id="city")
-            yield Label("Owner")
-            yield Input(f.get("owner", ""), placeholder="anyone", id="owner")
-            with Horizontal(classes="buttons"):
-                yield Button("Clear", id="clear")
-                yield Button("Apply", variant="primary", id="apply")
+        return [
+            Field("tag", "Tag", f.get("tag", ""), placeholder="any tag"),
+            Field(
+                "status", "Status", f.get("status", ""), options=[(s, s) for s in STATUSES]
+            ),  # fmt: skip
+            Field("city", "City", f.get("city", ""), placeholder="koeln finds Köln"),
+            Field("owner", "Owner", f.get("owner", ""), placeholder="anyone"),
+        ]
 
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#apply")
-    def _apply(self) -> None:
-        status = self.query_one("#status", Select).value
-        self.dismiss({
-            "tag": self.query_one("#tag", Input).value.strip(),
-            "status": status if isinstance(status, str) else "",
-            "city": self.query_one("#city", Input).value.strip(),
-            "owner": self.query_one("#owner", Input).value.strip(),
-        })  # fmt: skip
-
-    @on(Button.Pressed, "#clear")
-    def _clear(self) -> None:
-        self.dismiss({})
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    async def save(self, values: dict) -> dict:
+        return {k: v for k, v in values.items() if v}

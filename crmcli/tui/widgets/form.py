@@ -61,21 +61,30 @@ class FormDialog(CrmModal):
         with VerticalScroll(classes="form"):
             yield Static(self.heading, classes="title")
             for f in self._fields.values():
-                yield Label(f.label + (" *" if f.required else ""))
-                if f.options:
-                    yield Select(
-                        [(label, value) for label, value in f.options],
-                        value=f.value if f.value else Select.NULL,
-                        allow_blank=not f.required, id=f"field-{f.name}",
-                    )  # fmt: skip
-                elif f.multiline:
-                    yield TextArea(f.value, id=f"field-{f.name}")
-                else:
-                    yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}")
+                with Horizontal(classes="field"):
+                    yield Label(f.label + (" *" if f.required else ""))
+                    if f.options:
+                        yield Select(
+                            [(label, value) for label, value in f.options],
+                            value=f.value if f.value else Select.NULL,
+                            allow_blank=not f.required, id=f"field-{f.name}", compact=True,
+                            prompt=f.placeholder or "(none)",
+                        )  # fmt: skip
+                    elif f.multiline:
+                        yield TextArea(f.value, id=f"field-{f.name}")
+                    else:
+                        yield Input(
+                            f.value, placeholder=f.placeholder, id=f"field-{f.name}", compact=True
+                        )
                 yield Static("", id=f"error-{f.name}", classes="error")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Save", variant="primary", id="save", compact=True)
+
+    def on_mount(self) -> None:
+        first = next(iter(self._fields), None)
+        if first is not None:
+            self.query_one(f"#field-{first}").focus()
 
     def text_of(self, name: str) -> str:
         widget = self.query_one(f"#field-{name}")
@@ -90,19 +99,23 @@ class FormDialog(CrmModal):
         f = self._fields[name]
         text = self.text_of(name)
         error = self.query_one(f"#error-{name}", Static)
+
+        def show(why: str) -> None:
+            error.update(why)
+            error.set_class(bool(why), "shown")  # an empty reason takes no line
+
         if not text.strip():
             if f.required:
-                error.update(f"{f.label.lower()} is required")
+                show(f"{f.label.lower()} is required")
                 return False, None
-            error.update("")
+            show("")
             return True, None
         try:
             value = f.parse(text) if f.parse else text.strip()
         except CrmError as exc:
-            why = getattr(exc, "why", None) or str(exc)
-            error.update(why)
+            show(getattr(exc, "why", None) or str(exc))
             return False, None
-        error.update("")
+        show("")
         return True, value
 
     @on(Input.Changed)
@@ -152,8 +165,8 @@ class Confirm(CrmModal):
         with VerticalScroll(classes="form"):
             yield Static(self.question)
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="no")
-                yield Button(self.yes, variant="error", id="yes")
+                yield Button("Cancel", id="no", compact=True)
+                yield Button(self.yes, variant="error", id="yes", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
