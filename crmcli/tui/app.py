@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -157,12 +158,25 @@ class CrmApp(App):
             self.action_show_help_panel()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """The palette's commands: every screen, every action the screen has keys for (as
+        its footer and `?` show them), then Textual's own (theme, keys, screenshot, quit)."""
         for mode, (_, _, key, title) in SCREENS.items():
             yield SystemCommand(
                 f"Go to {title}", f"Open the {title} screen (key {key})",
                 lambda mode=mode: self.switch_mode(mode),
             )  # fmt: skip
+        seen = {f"Go to {title}" for _, _, _, title in SCREENS.values()}
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or not active.enabled or binding.description in seen:
+                continue
+            seen.add(binding.description)
+            key = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(
+                binding.description, f"{binding.tooltip or binding.description} (key {key})",
+                partial(self.run_action, binding.action, active.node),
+            )  # fmt: skip
+        yield from super().get_system_commands(screen)
 
 
 def _jump_provider():

@@ -74,3 +74,24 @@ def test_a_busy_database_is_worded_for_people():
     assert describe(OperationalError("database is locked")) == (
         "the database is busy (another crm is writing): try again in a moment"
     )
+
+
+def test_the_palette_offers_the_screens_actions(tui):
+    """Every action the screen has a key for is a palette command too (Filter, Sort, New...)."""
+    for i in range(3):
+        contacts.add_contact(f"Person {i}", city="Köln" if i else "Berlin", now=NOW)
+
+    async def scenario(pilot):
+        app = pilot.app
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Go to Tasks", "Filter", "Sort", "New", "Search"} <= set(titles)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"reverse")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.descending is True
+
+    drive(tui("contacts"), scenario)
