@@ -110,8 +110,9 @@ def contact_rows(
     fields = list(contacts._order(sort))  # validates the sort, with its message
     columns = [f.node for f in fields]  # the bare columns of the ORDER BY terms
     keyset = name in _KEYSET_CONTACTS
+    keys = _contact_query(ids, owner, filters, initial, counting=True) if keyset else None
     rows = _window(
-        query, columns, descending, offset, limit, total,
+        query, keys, columns, descending, offset, limit, total,
         after if keyset else None, before if keyset else None,
     )  # fmt: skip
     out = []
@@ -167,11 +168,16 @@ def company_rows(
     )  # fmt: skip
     if query is None:
         return []
+    keys = None
     if ids is not None:
         query = query.where(Company.id.in_(list(ids)))
     keyset = name in _KEYSET_COMPANIES
+    if keyset:
+        keys = companies.filtered_query(Company.select(Company.id), **filters)
+        if ids is not None:
+            keys = keys.where(Company.id.in_(list(ids)))
     rows = _window(
-        query, list(sorts[name]), descending, offset, limit, total,
+        query, keys, list(sorts[name]), descending, offset, limit, total,
         after if keyset else None, before if keyset else None,
     )  # fmt: skip
     out = []
@@ -187,8 +193,12 @@ def _sort_name(sort: str) -> tuple[str, bool]:
     return key.lstrip("-"), key.startswith("-")
 
 
-def _window(query, columns, descending, offset, limit, total, after, before) -> list[tuple]:
-    """The rows of `query` (its select, then the sort columns) for one window."""
+def _window(query, keys, columns, descending, offset, limit, total, after, before) -> list[tuple]:
+    """The rows of `query` (its select, then the sort columns) for one window. `keys`: the
+    same rows without joins (a sort read by key), to find the key at a position: stepping
+    over rows to an offset costs next to nothing in the sort's index, and a great deal when
+    each row stepped over is joined and read whole (half of 100,000 contacts: 0.3 ms against
+    ~450 ms on SQLite)."""
     query = query.select_extend(*columns)
     key = Tuple(*columns) if len(columns) > 1 else columns[0]
 
@@ -209,6 +219,19 @@ def _window(query, columns, descending, offset, limit, total, after, before) -> 
         rows.reverse()
         return rows
     offset = max(0, offset)
+    if total is not None and offset >= total:
+        return []
+    if keys is not None and offset > 0:
+        anchor_query = keys.select(*columns)
+        if total is not None and offset > total // 2:  # counted from the end: End is instant
+            anchor_query = anchor_query.order_by(*backward).offset(max(0, total - 1 - offset))
+        else:
+            anchor_query = anchor_query.order_by(*forward).offset(offset)
+        anchor = anchor_query.limit(1).tuples().first()
+        if anchor is None:
+            return []
+        cond = key <= bound(anchor) if descending else key >= bound(anchor)
+        return list(query.where(cond).order_by(*forward).limit(limit).tuples())
     if total is not None and offset > total // 2:
         # Past the middle: count from the end in the opposite order (End is instant).
         end = min(total, offset + limit)
