@@ -26,7 +26,11 @@ def tui(
 
     It shows what other crm processes write (cron's reminders, scripts) within two seconds.
 
-    Example: crm tui --screen contacts
+    Examples:
+
+    \b
+    crm tui
+    crm --db /tmp/demo.db tui --screen contacts
     """
     from crmcli.errors import Invalid
 
