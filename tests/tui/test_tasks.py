@@ -164,6 +164,7 @@ def test_the_views_and_enter_opens_the_contact(tui):
     tasks.add_task("Irgendwann")
 
     async def scenario(pilot):
+        pilot.app.animation_level = "none"  # the tabs' underline would glide for 0.3 s a switch
         assert shown(pilot) == ["Überfällig", "Heute", "Freitag", "Januar", "Irgendwann"]
         table = pilot.app.screen.table
         assert [i.state for i in table.items[:3]] == ["overdue", "today", ""]

@@ -124,7 +124,7 @@ class DayList(OptionList):
                 options.append(Option(Text("  nothing", style="dim"), disabled=True))
         self.set_options(options)
         keys = [o.id for o in options]
-        if keep in keys:
+        if keep is not None and keep in keys:
             self.highlighted = keys.index(keep)
         else:
             self._land(min(before or 0, len(options) - 1) if options else None)
