@@ -31,6 +31,17 @@ def _due_text(task: dict) -> str:
     return local.strftime("%d.%m.%Y %H:%M" if task["due_has_time"] else "%d.%m.%Y")
 
 
+class _TaskForm(FormDialog):
+    """A form that starts in its first field (typing goes there at once)."""
+
+    def on_mount(self) -> None:
+        from textual.widgets import Input
+
+        first = self.query(Input).first(Input) if self.query(Input) else None
+        if first is not None:
+            first.focus()
+
+
 def add_task(values: dict, contact_id: int | None, now: datetime) -> dict:
     """`crm add task` with the form's values (on the database thread): the contact REF
     resolved, the priority checked."""
@@ -46,7 +57,7 @@ def add_task(values: dict, contact_id: int | None, now: datetime) -> dict:
     )  # fmt: skip
 
 
-class NewTaskForm(FormDialog):
+class NewTaskForm(_TaskForm):
     """Gives back the new task's id. With `contact_id` the task is that contact's."""
 
     heading = "New task"
@@ -87,7 +98,7 @@ def when_for_task(text: str, now: datetime) -> datetime | date:
     return moment if names_time else moment.astimezone(local_tz()).date()
 
 
-class SnoozeDialog(FormDialog):
+class SnoozeDialog(_TaskForm):
     """Until when; gives back the snoozed task (its card)."""
 
     def __init__(self, task: dict) -> None:
@@ -140,7 +151,7 @@ def edit_changes(original: dict[str, str], values: dict[str, Any], texts: dict[s
     return changes
 
 
-class EditTaskForm(FormDialog):
+class EditTaskForm(_TaskForm):
     """Title, due, repeat, priority, note; gives back the changed task (its card)."""
 
     def __init__(self, task: dict) -> None:

@@ -28,7 +28,7 @@ VIEWS = {
 }
 # The most tasks a view shows (the rest: narrow the view, or `crm list tasks`).
 LIMIT = 500
-COLUMNS = (("Due", 16), ("Task", 0), ("Contact", 18), ("Prio", 6))
+COLUMNS = (("Due", 16), ("Task", 0), ("Contact", 18, 30), ("Prio", 6))
 
 # The tasks ticked off in this app, last first: what `u` reopens.
 _finished: weakref.WeakKeyDictionary[App, list[int]] = weakref.WeakKeyDictionary()

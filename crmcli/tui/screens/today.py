@@ -14,7 +14,7 @@ from textual.widgets import Footer, OptionList, Static
 
 from crmcli.tui.gateway import Failed
 from crmcli.tui.screens.base import CrmScreen
-from crmcli.tui.widgets.due_lists import DayList, Item, due_state, local_day, when_text
+from crmcli.tui.widgets.due_lists import DayList, Item, day_text, due_state, local_day, when_text
 from crmcli.tui.widgets.navbar import NavBar
 
 
@@ -28,12 +28,10 @@ def _money(deal: dict) -> str:
 
 def _cadence_text(item: dict) -> str:
     """As `crm remind` words it: how often, and the last contact."""
-    from crmcli.values import format_date
-
     days = item["cadence_days"]
     every = "every day" if days == 1 else f"every {days} days"
     last = item["last_activity_at"]
-    when = f"last contact {format_date(last)}" if last else "never contacted"
+    when = f"last contact {day_text(last)}" if last else "never contacted"
     return f"{item['text']} ({every}; {when})"
 
 
@@ -128,12 +126,13 @@ class TodayScreen(CrmScreen):
         self.day_list.show(sections(self.day, now))
         counts = {name: len(items) for name, items in self.day.items()}
         overdue = sum(1 for t in self.day["tasks"] if t["overdue"])
-        from crmcli.values import format_date
+        from crmcli.values import plural
 
         self.query_one("#status", Static).update(
-            f"{format_date(now)} · {counts['tasks']} tasks, {overdue} overdue · "
-            f"{counts['open']} open · {counts['cadence']} calls · {counts['deals']} deals · "
-            f"{counts['birthdays']} birthdays"
+            f"{when_text(now, False, now).capitalize()} {day_text(now)} · "
+            f"{plural(counts['tasks'], 'task')}, {overdue} overdue · {counts['open']} open · "
+            f"{plural(counts['cadence'], 'call')} · {plural(counts['deals'], 'deal')} · "
+            f"{plural(counts['birthdays'], 'birthday')}"
         )
 
     # -- acting on the item under the cursor -----------------------------------------------

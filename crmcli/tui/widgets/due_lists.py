@@ -19,6 +19,8 @@ from textual.widgets import DataTable, OptionList
 from textual.widgets.option_list import Option
 
 STATES = ("overdue", "today")
+# The widest a text column gets: on a wide screen the contact stays near what it belongs to.
+MAX_TEXT = 90
 
 
 def local_day(moment: datetime | date) -> date:
@@ -56,6 +58,12 @@ def due_state(overdue: bool, moment: datetime | date | None, now: datetime) -> s
     if moment is not None and local_day(moment) <= local_day(now):
         return "today"
     return ""
+
+
+def day_text(moment: datetime | date) -> str:
+    """A day as German users write it: 07.10.2026."""
+    day = local_day(moment)
+    return f"{day.day:02d}.{day.month:02d}.{day.year}"
 
 
 def fit(text: str, width: int) -> str:
@@ -114,7 +122,9 @@ class DayList(OptionList):
         first, last = self.widths[0], self.widths[-1]
         if width < first + last + 30:
             last = 0  # a narrow screen: the contact column goes first
-        middle = width - first - last - (2 if last else 1)
+        elif width >= 120:
+            last = max(last, 32)  # a wide one: whole names
+        middle = min(width - first - last - (2 if last else 1), MAX_TEXT)
         options: list[Option] = []
         for title, items in self.sections:
             options.append(Option(Text(f"{title} ({len(items)})"), id=None, disabled=True))
@@ -158,7 +168,8 @@ class DayList(OptionList):
 
 class TaskTable(DataTable):
     """A table of rows with a state each: `show(rows)`; the cursor stays on the same key.
-    Columns are (title, width); a width of 0 takes the room the others leave."""
+    Columns are (title, width[, width on a wide screen]); a width of 0 takes the room the
+    others leave (at most MAX_TEXT)."""
 
     DEFAULT_CSS = """
     TaskTable { height: 1fr; scrollbar-gutter: stable; }
@@ -169,7 +180,7 @@ class TaskTable(DataTable):
         "task-table--overdue", "task-table--today",
     }  # fmt: skip
 
-    def __init__(self, columns: Sequence[tuple[str, int]], *, id: str | None = None) -> None:
+    def __init__(self, columns: Sequence[tuple], *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.spec = list(columns)
         self.items: list[Item] = []
@@ -189,12 +200,14 @@ class TaskTable(DataTable):
         keep, row = self.current_key, self.cursor_row
         width = max(self.scrollable_content_region.width, 40)
         self._width = width
-        fixed = sum(w for _, w in self.spec)
+        # A column's width, or on a wide screen (140+) its wider one: whole names.
+        widths = [c[2] if len(c) > 2 and width >= 140 else c[1] for c in self.spec]
         pad = 2 * len(self.spec) + 1
-        flex = max(width - fixed - pad, 12)
+        flex = min(max(width - sum(widths) - pad, 12), MAX_TEXT)
+        widths = [w or flex for w in widths]
         self.clear(columns=True)
-        for title, w in self.spec:
-            self.add_column(title, width=w or flex)
+        for (title, *_), w in zip(self.spec, widths, strict=True):
+            self.add_column(title, width=w)
         for item in self.items:
             style = (
                 self.get_component_rich_style(f"task-table--{item.state}", partial=True)
@@ -202,8 +215,8 @@ class TaskTable(DataTable):
                 else None
             )
             cells = [
-                Text(fit(cell, w or flex).rstrip(), style=style or "", no_wrap=True)
-                for cell, (_, w) in zip(item.cells, self.spec, strict=True)
+                Text(fit(cell, w).rstrip(), style=style or "", no_wrap=True)
+                for cell, w in zip(item.cells, widths, strict=True)
             ]
             self.add_row(*cells, key=item.key)
         keys = [i.key for i in self.items]
