@@ -205,3 +205,28 @@ def test_a_task_added_by_another_process_shows_up(tui, db):
         assert shown(pilot) == ["Vom Cron", "Erste"]
 
     drive(tui("tasks"), scenario)
+
+
+def test_the_form_for_a_contact_has_no_contact_field_and_files_the_task_there(tui):
+    anna = contacts.add_contact("Anna Schäfer", now=NOW)
+
+    async def scenario(pilot):
+        from crmcli.tui.screens.task_forms import NewTaskForm
+
+        got: list = []
+        pilot.app.push_screen(NewTaskForm(contact_id=anna["id"]), got.append)
+        await settle(pilot)
+        form = pilot.app.screen
+        assert not form.query("#field-contact")
+        assert form.query_one("#field-title").has_focus  # typing goes to the title at once
+        await pilot.press(*"Anruf")
+        await type_into(pilot, "#field-due", "24.12.2026")
+        await pilot.click("#save")
+        await settle(pilot)
+        assert got and isinstance(got[0], int)
+        assert tasks.get_task(got[0], now=NOW)["contact_id"] == anna["id"]
+
+    drive(tui("tasks"), scenario)
+    [task] = tasks.list_tasks(contact_id=anna["id"], now=NOW)
+    assert (task["title"], task["due_at"], task["due_has_time"]) == (
+        "Anruf", local(2026, 12, 24), False)  # fmt: skip

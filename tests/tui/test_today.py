@@ -104,6 +104,11 @@ def test_enter_opens_the_item_and_space_ticks_a_task_off(tui):
         await settle(pilot)
         assert Task.get_by_id(d["late"]["id"]).done_at is not None
         assert day_list.current_key == f"task:{d['today']['id']}"
+        await pilot.press("u")  # undone: open again, back on the list
+        await settle(pilot)
+        assert Task.get_by_id(d["late"]["id"]).done_at is None
+        assert f"task:{d['late']['id']}" in [o.id for o in day_list.options]
+        assert day_list.current_key == f"task:{d['today']['id']}"
         await pilot.press("enter")
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "ContactCard"
@@ -121,6 +126,7 @@ def test_enter_opens_the_item_and_space_ticks_a_task_off(tui):
 
     drive(tui("today"), scenario)
     assert Task.get_by_id(d["today"]["id"]).done_at is None
+    assert Task.get_by_id(d["late"]["id"]).done_at is None
 
 
 def test_a_task_added_by_another_process_shows_up_today(tui, db):

@@ -94,6 +94,7 @@ class TodayScreen(CrmScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "done", "Done"),
         Binding("s", "snooze", "Snooze"),
+        Binding("u", "undo", "Undo"),
         Binding("n", "new_task", "New task"),
         Binding("r", "refresh", "Refresh", show=False),
     ]
@@ -207,6 +208,11 @@ class TodayScreen(CrmScreen):
             from crmcli.tui.screens.tasks import snooze
 
             self.run_worker(snooze(self, task_id), group="write")
+
+    def action_undo(self) -> None:
+        from crmcli.tui.screens.tasks import undo
+
+        self.run_worker(undo(self), group="write")
 
     def action_new_task(self) -> None:
         from crmcli.tui.screens.task_forms import NewTaskForm

@@ -176,6 +176,7 @@ class TaskTable(DataTable):
     TaskTable > .task-table--overdue { color: $error; }
     TaskTable > .task-table--today { color: $warning; text-style: bold; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open")]
     COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | {
         "task-table--overdue", "task-table--today",
     }  # fmt: skip
