@@ -9,12 +9,20 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from crmcli.models import Task
 from crmcli.services import contacts, tasks
 from tests.conftest import NOW
 from tests.tui.conftest import drive, settle
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture(autouse=True)
+def _still(monkeypatch):
+    """No animations (the tabs' underline glides 0.3 s a switch): the pilot waits for them."""
+    monkeypatch.setattr("textual.constants.TEXTUAL_ANIMATIONS", "none")
 
 
 def local(*parts: int) -> datetime:
@@ -164,7 +172,6 @@ def test_the_views_and_enter_opens_the_contact(tui):
     tasks.add_task("Irgendwann")
 
     async def scenario(pilot):
-        pilot.app.animation_level = "none"  # the tabs' underline would glide for 0.3 s a switch
         assert shown(pilot) == ["Überfällig", "Heute", "Freitag", "Januar", "Irgendwann"]
         table = pilot.app.screen.table
         assert [i.state for i in table.items[:3]] == ["overdue", "today", ""]

@@ -9,6 +9,8 @@ import sys
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from crmcli.models import Contact, ReminderLog, Task
 from crmcli.services import activities, contacts, deals, reminders, tasks
 from tests.conftest import NOW
@@ -16,6 +18,12 @@ from tests.tui.conftest import drive, settle
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _still(monkeypatch):
+    """No animations (the tabs' underline glides 0.3 s a switch): the pilot waits for them."""
+    monkeypatch.setattr("textual.constants.TEXTUAL_ANIMATIONS", "none")
 
 
 def local(*parts: int) -> datetime:
