@@ -12,8 +12,11 @@ from crmcli.services import activities, activity_report, board, contacts, deals,
 def _deals(person, n: int, stage: str = "Lead") -> list[dict]:
     return [
         deals.add_deal(
-            f"Deal {i:02d}", contact_id=person["id"], amount_cents=(i + 1) * 100_00,
-            stage=stage, expected_close=date(2027, 1, 1) - timedelta(days=i),
+            f"Deal {i:02d}",
+            contact_id=person["id"],
+            amount_cents=(i + 1) * 100_00,
+            stage=stage,
+            expected_close=date(2027, 1, 1) - timedelta(days=i),
         )  # fmt: skip
         for i in range(n)
     ]
