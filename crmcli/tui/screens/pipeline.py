@@ -227,9 +227,9 @@ class PipelineScreen(CrmScreen):
     async def on_mouse_up(self, event: events.MouseUp) -> None:
         deal, self.grabbed = self.grabbed, None
         column = self._under(event, StageColumn)
-        if deal is not None and isinstance(column, StageColumn):
-            if deal["stage_id"] != column.stage["id"]:  # dragged onto another stage
-                await self._move(deal, column.stage)
+        dragged = isinstance(column, StageColumn) and deal is not None
+        if dragged and deal["stage_id"] != column.stage["id"]:  # type: ignore[index,union-attr]
+            await self._move(deal, column.stage)  # type: ignore[arg-type,union-attr]
 
     @on(Board.CardClicked)
     def _clicked(self, event: Board.CardClicked) -> None:
