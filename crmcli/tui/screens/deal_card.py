@@ -33,8 +33,8 @@ def _when(value) -> str:
 class DealCard(CrmScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
-        Binding("shift+right,greater_than_sign", "step(1)", "Next stage", key_display=">"),
-        Binding("shift+left,less_than_sign", "step(-1)", "Prev stage", key_display="<"),
+        Binding("shift+right,greater_than_sign", "step(1)", "Next", key_display=">"),
+        Binding("shift+left,less_than_sign", "step(-1)", "Prev", key_display="<", show=False),
         Binding("w", "win", "Won"),
         Binding("x", "lose", "Lost"),
         Binding("r", "reopen", "Reopen"),

@@ -101,7 +101,8 @@ class Sparklines(Widget):
         for i, (label, counts, figure) in enumerate(self.rows):
             if i:
                 text.append("\n")
-            line = spark(counts, room)
+            per = max(1, min(4, room // max(1, len(counts))))  # cells a month
+            line = "".join(block * per for block in spark(counts, room // per))
             text.append(label.ljust(label_w) + " ")
             text.append(line.ljust(room), style="green")
             text.append(" " + figure.rjust(figure_w))

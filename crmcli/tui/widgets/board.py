@@ -48,7 +48,7 @@ def stage_value(stage: dict) -> str:
 
 
 MIN_WIDTH = 18  # an open stage's column
-CLOSED_WIDTH = 16  # won and lost
+CLOSED_WIDTH = 18  # won and lost
 
 
 class DealTile(Static):
@@ -161,7 +161,7 @@ class StageColumn(Vertical):
         height: 1fr;
         margin: 0 1 0 0;
     }
-    StageColumn.-closed { width: 16; min-width: 16; }
+    StageColumn.-closed { width: 18; min-width: 18; }
     StageColumn.-closed .hint { color: $text-muted; padding: 0 1; }
     StageColumn.-won ColumnHeader { color: $success; }
     StageColumn.-lost ColumnHeader { color: $error; }
