@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from crmcli.models import Deal
 from crmcli.services import deals, stages
 
 PAGE = 50
@@ -13,14 +14,15 @@ PAGE = 50
 def board(shown: Mapping[int, int] | None = None, *, page: int = PAGE) -> list[dict]:
     """The stages in process order, each with `deals` (how many it holds), `value` (EUR) and
     `values` (per currency), `status` (open, won, lost); open stages also with `cards`, their
-    first deals by expected close date (then id): `shown[stage_id]` of them, else `page`."""
+    first deals by expected close date (then id; deals without one last): `shown[stage_id]`
+    of them, else `page`."""
     shown = shown or {}
     out = []
     for s in stages.list_stages():
         s["status"] = "won" if s["is_won"] else "lost" if s["is_lost"] else "open"
         if s["status"] == "open":
             limit = max(1, shown.get(s["id"], page))
-            s["cards"] = deals.list_deals(stage=str(s["id"]), sort="close", limit=limit)
+            s["cards"] = _first_closing(s["id"], limit)
         else:
             s["cards"] = []
         out.append(s)
@@ -36,3 +38,15 @@ def neighbour_stage(stage_id: int, step: int) -> dict | None:
         return None
     i = ids.index(stage_id) + step
     return open_[i] if 0 <= i < len(open_) else None
+
+
+def _first_closing(stage_id: int, limit: int) -> list[dict]:
+    """The first `limit` deals of a stage by expected close date, undated ones last (on
+    SQLite as on PostgreSQL, whose NULLs sort differently)."""
+    query = (
+        deals._select()
+        .where(Deal.stage == stage_id)
+        .order_by(Deal.expected_close.asc(nulls="LAST"), Deal.id)
+        .limit(limit)
+    )
+    return [deals._row(r) for r in query.tuples()]

@@ -26,16 +26,20 @@ def test_board_pages_each_open_stage_by_close_date(db):
     person = contacts.add_contact("Jürgen Müller")
     made = _deals(person, 7)
     _deals(person, 2, stage="Angebot")
+    undated = deals.add_deal("Ohne Datum", contact_id=person["id"], stage="Lead")
     deals.win_deal(made[0]["id"])
     deals.lose_deal(made[1]["id"], "Preis zu hoch")
     columns = board.board({stages.resolve_stage("Lead")["id"]: 3})
     by_name = {c["name"]: c for c in columns}
     lead = by_name["Lead"]
-    assert lead["status"] == "open" and lead["deals"] == 5
-    assert lead["value"] == Decimal("2500.00")  # deals 2..6: 300 + ... + 700
+    assert lead["status"] == "open" and lead["deals"] == 6
+    assert lead["value"] == Decimal("2500.00")  # deals 2..6: 300 + ... + 700, and 0
     # the first three by close date: the latest made close first
     assert [c["title"] for c in lead["cards"]] == ["Deal 06", "Deal 05", "Deal 04"]
     assert len(by_name["Angebot"]["cards"]) == 2
+    everything = board.board()[0]["cards"]
+    assert [c["title"] for c in everything][-2:] == ["Deal 02", "Ohne Datum"]  # undated last
+    assert everything[-1]["id"] == undated["id"]
     assert by_name["Gewonnen"]["status"] == "won" and by_name["Gewonnen"]["deals"] == 1
     assert by_name["Gewonnen"]["cards"] == []
     assert by_name["Verloren"]["value"] == Decimal("200.00")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import date
+from decimal import Decimal
 
 from crmcli.models import Deal, DealStageChange
 from crmcli.services import contacts, deals
@@ -109,7 +110,7 @@ def test_new_deal_form(tui):
     assert len(made) == 1
     d = made[0]
     assert (d["title"], d["contact_id"], d["stage"]) == ("Dach Köln", person["id"], "Lead")
-    assert d["amount"] == deals.Decimal("1234.50")
+    assert d["amount"] == Decimal("1234.50")
     assert d["expected_close"] == date(2026, 12, 24)
 
 
@@ -187,7 +188,7 @@ def test_a_deal_moved_by_another_process_shows(tui, db_target):
     drive(tui("pipeline"), scenario)
 
 
-def test_the_deal_card_actions(tui):
+def test_the_deal_card_moves_loses_reopens_and_wins(tui):
     a = _deal("Alpha")
 
     async def scenario(pilot):
@@ -206,18 +207,43 @@ def test_the_deal_card_actions(tui):
         assert _stage(a["id"]) == "Qualifiziert"
         await pilot.press("w")
         await settle(pilot)
-        assert deals.get_deal(a["id"])["status"] == "won"
+        assert card.card["status"] == "won"
+        assert card.query_one("#history").row_count == len(deals.history_of(a["id"])) == 5
+
+    drive(tui("pipeline"), scenario)
+    assert deals.get_deal(a["id"])["status"] == "won"
+    assert _steps(a["id"]) == ["Lead", "Qualifiziert", "Verloren", "Qualifiziert", "Gewonnen"]
+
+
+def test_the_deal_card_edits_opens_the_contact_and_deletes(tui):
+    a = _deal("Alpha")
+
+    async def scenario(pilot):
+        pilot.app.open_deal(a["id"])
+        await settle(pilot)
+        card = pilot.app.screen
         await pilot.press("e")
         await settle(pilot)
         form = pilot.app.screen
         assert form.query_one("#field-amount").value == "1.234,50"
+        assert form.query_one("#field-close").value == "24.12.2026"
         form.query_one("#field-amount").value = "2.000"
         form.query_one("#field-owner").value = "Anna"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert card.card["owner"] == "Anna"
-        assert [s[2] for s in card.query_one("#history").get_row_at(0)[:0]] == []
-        assert card.query_one("#history").row_count == len(deals.history_of(a["id"]))
+        assert pilot.app.screen is card and card.card["owner"] == "Anna"
+        saved = deals.get_deal(a["id"])
+        assert (saved["amount"], saved["owner"]) == (Decimal("2000.00"), "Anna")
+        await pilot.press("c")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ContactCard"
+        pilot.app.pop_screen()
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("n")  # asked first: no keeps it
+        await settle(pilot)
+        assert Deal.select().where(Deal.id == a["id"]).exists()
         await pilot.press("d")
         await settle(pilot)
         await pilot.press("y")
@@ -227,3 +253,4 @@ def test_the_deal_card_actions(tui):
     drive(tui("pipeline"), scenario)
     assert not Deal.select().where(Deal.id == a["id"]).exists()
     assert not DealStageChange.select().where(DealStageChange.deal == a["id"]).exists()
+    assert deals.list_deals() == []

@@ -148,6 +148,9 @@ class ColumnHeader(Static):
         self.post_message(Board.HeaderClicked(self.stage))
 
 
+_SHOWN = ("id", "title", "contact", "company", "amount", "currency", "expected_close")
+
+
 class _Scroll(VerticalScroll, can_focus=False):
     """A column's cards: scrolls with the wheel; the keys stay with the board."""
 
@@ -171,6 +174,7 @@ class StageColumn(Vertical):
     def __init__(self, stage: dict) -> None:
         super().__init__(id=f"stage-{stage['id']}")
         self.stage = stage
+        self._shown: tuple | None = None
         self.add_class(f"-{stage['status']}")
         if stage["status"] != "open":
             self.add_class("-closed")
@@ -196,9 +200,15 @@ class StageColumn(Vertical):
         self.query_one(ColumnHeader).show(stage)
         if stage["status"] != "open":
             return
+        tall = isinstance(self.parent, Board) and self.parent.tall
+        # The poll reloads the board on every write anywhere: a column whose cards did not
+        # change keeps its widgets (and where it was scrolled to).
+        shown = (tall, self.more, *(tuple(d[k] for k in _SHOWN) for d in self.cards))
+        if shown == self._shown:
+            return
+        self._shown = shown
         body = self.query_one(_Scroll)
         await body.remove_children()
-        tall = isinstance(self.parent, Board) and self.parent.tall
         tiles: list[Static] = [DealTile(d, stage["id"], tall) for d in self.cards]
         if self.more:
             tiles.append(MoreTile(stage["id"], self.more))
