@@ -46,6 +46,11 @@ def test_the_reports_show_the_services_numbers_per_period(tui):
         assert data["activity"] == activity_report.activity_by_month(since)
         funnel = screen.query_one("#funnel").rows
         assert [(b.label, b.value) for b in funnel][:1] == [("Lead", 3)]
+        reasons = screen.query_one("#reasons").rows
+        assert [(b.label, b.value) for b in reasons] == [("Preis zu hoch", 1)]
+        forecast = screen.query_one("#forecast").rows
+        assert forecast[0].label == "2026-12" and "2.000,00 €" in forecast[0].figure
+        assert forecast[-1].label == "Total" and forecast[-1].figure.startswith("1 · 2.000,00 €")
         sales = screen.query_one("#sales").rows
         assert sales[-1].label == "Total" and "1.234,50 €" in sales[-1].figure
         assert "1 won · 1 lost" in sales[-1].figure

@@ -37,6 +37,7 @@ class ReportsScreen(CrmScreen):
     DEFAULT_CSS = """
     ReportsScreen .section { text-style: bold; padding: 0 1; margin-top: 1; height: 1; }
     ReportsScreen #period { height: auto; padding: 0 1; }
+    ReportsScreen #forecast-note { height: auto; }
     """
 
     def __init__(self, item_id: int | None = None) -> None:
@@ -51,8 +52,11 @@ class ReportsScreen(CrmScreen):
             yield Static("", id="period")
             yield Static("Funnel: deals created in the period, how far they got", classes="section")
             yield BarChart(id="funnel")
+            yield Static("Lost because", classes="section")
+            yield BarChart(id="reasons")
             yield Static("Forecast: open deals by expected close month", classes="section")
             yield BarChart(id="forecast")
+            yield Static("", id="forecast-note", classes="status")
             yield Static("Sales: deals closed in the period, by month", classes="section")
             yield BarChart(id="sales")
             yield Static("Activities per kind and month", classes="section")
@@ -119,18 +123,42 @@ class ReportsScreen(CrmScreen):
             else [],
             empty="no deals created in this period",
         )
-        pipe = d["pipeline"]
-        self.query_one("#forecast", BarChart).show(
+        self.query_one("#reasons", BarChart).show(
             [
                 Bar(
-                    m["month"] or "no date",
-                    float(m["value"]),
-                    f"{m['deals']:,} · {money_text(m['value'], cur)} · weighted "
-                    f"{money_text(m['weighted'], cur)}",
+                    r["reason"] or "(none)",
+                    r["deals"],
+                    f"{r['deals']:,} · {_percent(r['share'])} · {money_text(r['value'], cur)}",
+                    "red",
                 )  # fmt: skip
-                for m in pipe["months"]
+                for r in funnel["lost_reasons"]
             ],
-            empty="no open deals",
+            empty="no deals lost in this period",
+        )
+        pipe = d["pipeline"]
+        forecast = [
+            Bar(
+                m["month"] or "no date",
+                float(m["value"]),
+                f"{m['deals']:,} · {money_text(m['value'], cur)} · weighted "
+                f"{money_text(m['weighted'], cur)}",
+            )  # fmt: skip
+            for m in pipe["months"]
+        ]
+        if forecast:
+            t = pipe["total"]
+            forecast.append(
+                Bar(
+                    "Total",
+                    0,
+                    f"{t['deals']:,} · {money_text(t['value'], cur)} · weighted "
+                    f"{money_text(t['weighted'], cur)}",
+                )  # fmt: skip
+            )
+        others = ", ".join(f"{n:,} in {c}" for c, n in pipe["other_currencies"].items())
+        self.query_one("#forecast", BarChart).show(forecast, empty="no open deals")
+        self.query_one("#forecast-note", Static).update(
+            f"open deals not in {cur}, left out: {others}" if others else ""
         )
         sales = d["sales"]
         months = [r for r in sales[:-1] if r["won"] or r["lost"]]
