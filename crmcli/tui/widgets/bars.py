@@ -54,7 +54,8 @@ class BarChart(Widget):
             filled = round(bar_w * max(r.value, 0) / top)
             if i:
                 text.append("\n")
-            text.append(r.label[:label_w].ljust(label_w) + " ")
+            label = r.label if len(r.label) <= label_w else r.label[: label_w - 1] + "…"
+            text.append(label.ljust(label_w) + " ")
             text.append("█" * filled, style=r.style)
             text.append(" " * (bar_w - filled) + " ")
             text.append(r.figure.rjust(figure_w))
