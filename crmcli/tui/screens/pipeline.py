@@ -78,7 +78,10 @@ class PipelineScreen(CrmScreen):
 
     def _status(self, note: str = "") -> None:
         closed = [s for s in self.board.stages if s["status"] != "open"]
-        parts = [f"{s['name']} {s['deals']:,} · {money_text(s['value'])}" for s in closed]
+        parts = [
+            f"{s['name']} {s['deals']:,}" + (f" · {money_text(s['value'])}" if s["is_won"] else "")
+            for s in closed
+        ]
         open_ = [s for s in self.board.stages if s["status"] == "open"]
         total = sum(s["deals"] for s in open_)
         parts.insert(0, f"open {total:,}")
