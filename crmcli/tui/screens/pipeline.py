@@ -86,7 +86,7 @@ class PipelineScreen(CrmScreen):
         total = sum(s["deals"] for s in open_)
         parts.insert(0, f"open {total:,}")
         if self.armed is not None:
-            note = f"click a stage's header to move {self.armed['title']} there (Esc: no)"
+            note = f"click a stage's header to move {self.armed['title']} there (Esc cancels)"
         self.query_one("#status", Static).update(note or " · ".join(parts))
 
     # -- keys ----------------------------------------------------------------------------
