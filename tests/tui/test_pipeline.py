@@ -144,6 +144,14 @@ def test_mouse_click_selects_and_header_click_or_drag_moves(tui):
         await pilot.mouse_up(target)  # dragged onto Verhandlung
         await settle(pilot)
         assert _stage(a["id"]) == "Verhandlung"
+        beta = next(t for t in screen.query("DealTile") if t.deal["id"] == b["id"])
+        won = screen.board.column_of(
+            next(s["id"] for s in screen.board.stages if s["status"] == "won")
+        )
+        await pilot.mouse_down(beta)
+        await pilot.mouse_up(won)  # dropped on Gewonnen: won
+        await settle(pilot)
+        assert deals.get_deal(b["id"])["status"] == "won"
 
     drive(tui("pipeline"), scenario)
     assert _steps(a["id"]) == ["Lead", "Angebot", "Verhandlung"]
