@@ -198,12 +198,19 @@ def test_a_deal_moved_by_another_process_shows(tui, db_target):
 
 def test_the_deal_card_moves_loses_reopens_and_wins(tui):
     a = _deal("Alpha")
+    from crmcli.services import activities
+
+    activities.log_activity(
+        "call", contact_id=a["contact_id"], deal_id=a["id"], subject="Angebot besprochen", now=NOW
+    )
 
     async def scenario(pilot):
         await pilot.press("enter")
         await settle(pilot)
         card = pilot.app.screen
         assert type(card).__name__ == "DealCard" and card.card["id"] == a["id"]
+        timeline = card.query_one("#timeline")
+        assert timeline.row_count == 1 and "Angebot besprochen" in timeline.get_row_at(0)
         await pilot.press("greater_than_sign")
         await settle(pilot)
         assert _stage(a["id"]) == "Qualifiziert"
