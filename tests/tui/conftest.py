@@ -51,12 +51,21 @@ def drive(app, scenario, *, size=SIZE):
     asyncio.run(main())
 
 
-async def settle(pilot, rounds: int = 3) -> None:
-    """Wait for the workers (database calls) and the screen updates they cause."""
+async def settle(pilot, rounds: int = 2) -> None:
+    """Wait until the workers (database calls) and the screen updates they cause are done:
+    until `rounds` checks in a row find no worker running and nothing queued for the
+    database thread (a worker's result can start another worker: a loaded page asks for the
+    next). On a loaded machine that can take several rounds; it gives up after 100."""
     app = pilot.app
-    for _ in range(rounds):
+    loop = asyncio.get_running_loop()
+    quiet = 0
+    for _ in range(100):
         await app.workers.wait_for_complete()
         await pilot.pause()
         # A call waiting on the database thread: let it finish and its result land.
-        await asyncio.get_running_loop().run_in_executor(app.gateway._pool, lambda: None)
+        await loop.run_in_executor(app.gateway._pool, lambda: None)
         await pilot.pause()
+        busy = any(w.is_running for w in app.workers) or app.gateway._pool._work_queue.qsize()
+        quiet = 0 if busy else quiet + 1
+        if quiet >= rounds:
+            return
