@@ -304,15 +304,17 @@ def write_rows(
     return count + len(batch)
 
 
-def _csv_writer(out: TextIO, keys: Sequence[str], excel: bool):
+def _csv_writer(out: TextIO, keys: Sequence[str], excel: bool, *, header: bool = True):
     import csv
 
     if excel:
-        out.write("\ufeff")
+        if header:
+            out.write("\ufeff")
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     else:
         writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(keys)
+    if header:
+        writer.writerow(keys)
     return writer
 
 
@@ -380,16 +382,18 @@ def write_csv_lines(
     fields: Sequence[str],
     excel: bool = False,
     remake: Callable[[list[int]], dict[int, list]],
+    header: bool = True,
 ) -> int:
     """write_rows for CSV from batches of lines (no line end) whose cells are the rows' text
     unquoted (`;` between them with `excel`, else `,`), the first the row's id, with the
     separators and quotes that the batch's already quoted cells add: the same file. A batch
     is written as it is when a few scans show that no other cell needs quoting, defusing or
     cleaning; each line that might is made from its row's cells (`remake(ids)`: by id) the
-    way write_rows makes it."""
+    way write_rows makes it. `header`: False for a part that follows another (no header,
+    no BOM)."""
     import csv
 
-    writer = _csv_writer(out, fields, excel)
+    writer = _csv_writer(out, fields, excel, header=header)
     sep, newline = writer.dialect.delimiter, writer.dialect.lineterminator
     gaps = len(fields) - 1
     cell = _excel_cell if excel else _csv_cell
