@@ -14,9 +14,6 @@ give (tests compare them on awkward data): a batch of lines is written as it is 
 few scans of it show that no cell needs quoting, defusing or cleaning; otherwise each line
 that is not plainly safe, and each with a value SQLite does not write the way Python does
 (marked by a NUL character), is made again the general way.
-
-A big export on a machine with a second core runs in two parts at once (write_in_parts):
-the second half of the ids in a forked process, appended after the first.
 """
 
 from __future__ import annotations
