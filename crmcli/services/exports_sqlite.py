@@ -391,18 +391,9 @@ def write_in_parts(
         return write(out, EVERYONE, True)
     import tempfile
 
-    try:
-        spill = tempfile.TemporaryFile(dir=spill_dir)  # noqa: SIM115  (closed below)
-    except OSError:  # nowhere to put the second part: one process then
-        return write(out, EVERYONE, True)
-    with spill:
+    with tempfile.TemporaryFile(dir=spill_dir) as spill:
         reader, writer = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:  # no process to be had (a limit, memory): one then
-            os.close(reader)
-            os.close(writer)
-            return write(out, EVERYONE, True)
+        pid = os.fork()
         if pid == 0:  # the second part; never returns
             os.close(reader)
             _second_part(spill, writer, out, write, (at, EVERYONE[1]))

@@ -144,31 +144,3 @@ def test_a_failed_part_fails_the_export_and_keeps_the_old_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.db", "out.csv"]
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no second process left behind
-
-
-@pytest.mark.sqlite_only
-@pytest.mark.parametrize("missing", ["temporary file", "process"])
-def test_without_a_temporary_file_or_a_process_the_export_runs_in_one(
-    people,  # noqa: F811
-    tmp_path,
-    monkeypatch,
-    in_two_parts,
-    missing,
-):
-    import tempfile
-
-    def refused(*args, **kwargs):
-        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
-
-    if missing == "process":
-        monkeypatch.setattr(os, "fork", refused)
-    else:
-        monkeypatch.setattr(tempfile, "TemporaryFile", refused)
-    target = tmp_path / "out.csv"
-    r = people("export", "contacts", "-o", str(target))
-    assert r.exit_code == 0 and "Exported 3 contacts" in r.stderr, r.stderr
-    assert in_two_parts == [2]
-    monkeypatch.undo()
-    general = tmp_path / "general.csv"
-    assert people("export", "contacts", "-o", str(general)).exit_code == 0
-    assert target.read_bytes() == general.read_bytes()
