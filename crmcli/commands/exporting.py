@@ -254,8 +254,7 @@ def _whole_contacts(records, fmt: ExportFormat, output, excel: bool, keys: list[
         if fmt is ExportFormat.json:
             count = part(out, exports_sqlite.EVERYONE, True)
         else:
-            spill = os.path.dirname(os.path.abspath(output)) if output not in (None, "-") else None
-            count = exports_sqlite.write_in_parts(out, part, spill_dir=spill)
+            count = exports_sqlite.write_in_parts(out, part)
     _tell(count, output, "contact")
 
 

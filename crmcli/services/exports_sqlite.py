@@ -19,7 +19,6 @@ that is not plainly safe, and each with a value SQLite does not write the way Py
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 import itertools
 import os
@@ -371,18 +370,11 @@ def _split_at(out: TextIO) -> int | None:
     return (low + high) // 2
 
 
-def write_in_parts(
-    out: TextIO,
-    write: Callable[[TextIO, tuple[int, int], bool], int],
-    *,
-    spill_dir: str | None = None,
-) -> int:
+def write_in_parts(out: TextIO, write: Callable[[TextIO, tuple[int, int], bool], int]) -> int:
     """Run `write(file, ids, first)` (the contacts in `ids` to `file`, `first`: the part that
     starts the file) once for every contact, or, for a big export on a machine with a second
     core, twice at the same time: the first half of the ids here into `out`, the second in a
-    forked process into an unnamed temporary file (mode 0600) in `spill_dir` (beside the
-    file written, so it takes disk there and not memory where the temporary directory is
-    memory; else TMPDIR), whose bytes then follow.
+    forked process into an unnamed temporary file (mode 0600), whose bytes then follow.
     Each part reads in a snapshot of its own (SQLite has no way to share one between
     connections): a change written during the export may show in the second half only.
     Returns how many contacts were written."""
@@ -391,7 +383,7 @@ def write_in_parts(
         return write(out, EVERYONE, True)
     import tempfile
 
-    with tempfile.TemporaryFile(dir=spill_dir) as spill:
+    with tempfile.TemporaryFile() as spill:
         reader, writer = os.pipe()
         pid = os.fork()
         if pid == 0:  # the second part; never returns
@@ -408,8 +400,9 @@ def write_in_parts(
             if status != 0 or not told.startswith("ok "):
                 raise ExportFailed(f"the second half of the export failed: {told or status}")
             out.flush()
+            spill.seek(0)
+            shutil.copyfileobj(spill, out.buffer, 1 << 20)
             out.buffer.flush()
-            _append(spill, out)
             return count + int(told[3:])
         finally:
             if reader >= 0:
@@ -417,26 +410,6 @@ def write_in_parts(
             if pid:  # this part failed: the other is not wanted
                 os.kill(pid, signal.SIGTERM)
                 os.waitpid(pid, 0)
-
-
-def _append(spill, out: TextIO) -> None:
-    """The bytes of `spill` after what `out` holds: by the kernel (sendfile) where it can,
-    else copied."""
-    size = os.fstat(spill.fileno()).st_size
-    done = 0
-    try:
-        while done < size:
-            sent = os.sendfile(out.fileno(), spill.fileno(), done, size - done)
-            if sent == 0:
-                break
-            done += sent
-    except OSError as e:
-        if e.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-            raise
-    if done < size:  # sendfile cannot write there: copied from where it stopped
-        spill.seek(done)
-        shutil.copyfileobj(spill, out.buffer, 1 << 20)
-        out.buffer.flush()
 
 
 def _second_part(spill, report: int, out: TextIO, write, ids: tuple[int, int]) -> NoReturn:
