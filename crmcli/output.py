@@ -304,17 +304,15 @@ def write_rows(
     return count + len(batch)
 
 
-def _csv_writer(out: TextIO, keys: Sequence[str], excel: bool, *, header: bool = True):
+def _csv_writer(out: TextIO, keys: Sequence[str], excel: bool):
     import csv
 
     if excel:
-        if header:
-            out.write("\ufeff")
+        out.write("\ufeff")
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     else:
         writer = csv.writer(out, lineterminator="\n")
-    if header:
-        writer.writerow(keys)
+    writer.writerow(keys)
     return writer
 
 
@@ -382,18 +380,16 @@ def write_csv_lines(
     fields: Sequence[str],
     excel: bool = False,
     remake: Callable[[list[int]], dict[int, list]],
-    header: bool = True,
 ) -> int:
     """write_rows for CSV from batches of lines (no line end) whose cells are the rows' text
     unquoted (`;` between them with `excel`, else `,`), the first the row's id, with the
     separators and quotes that the batch's already quoted cells add: the same file. A batch
     is written as it is when a few scans show that no other cell needs quoting, defusing or
     cleaning; each line that might is made from its row's cells (`remake(ids)`: by id) the
-    way write_rows makes it. `header`: False for a part that follows another (no header,
-    no BOM)."""
+    way write_rows makes it."""
     import csv
 
-    writer = _csv_writer(out, fields, excel, header=header)
+    writer = _csv_writer(out, fields, excel)
     sep, newline = writer.dialect.delimiter, writer.dialect.lineterminator
     gaps = len(fields) - 1
     cell = _excel_cell if excel else _csv_cell

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from enum import StrEnum
 from typing import Annotated, TextIO
 
@@ -199,7 +199,17 @@ def export_contacts(
     if fmt is ExportFormat.csv:
         keys = exports.contact_field_keys()
         if getattr(records, "whole", False):  # every contact on SQLite: a stream a table
-            _whole_contacts(records, fmt, output, excel, keys)
+            from crmcli.output import write_csv_lines
+            from crmcli.services import exports_sqlite
+
+            header = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
+            with records.snapshot(), destination(output) as out:
+                lines = exports_sqlite.csv_lines(keys, sep=";" if excel else ",")
+                count = write_csv_lines(
+                    lines, out, fields=header, excel=excel,
+                    remake=lambda ids: exports_sqlite.remake_csv_rows(ids, keys),
+                )  # fmt: skip
+            _tell(count, output, "contact")
             return
         # SQLite writes the cells itself (a stand-in for the records, in tests, has no
         # csv_batches: the general way below).
@@ -219,43 +229,16 @@ def export_contacts(
         rows = (exports.flat_contact(r, keys) for r in records)
         _write(rows, fmt, output, excel, fields, "contact")
         return
-    if getattr(records, "whole", False):
-        _whole_contacts(records, fmt, output, excel, [])
-        return
     texts = getattr(records, "json_batches", lambda: None)()
     if texts is not None:  # SQLite writes each record's JSON itself
         from crmcli.output import write_json_texts
 
-        with destination(output) as out:
+        whole = records.snapshot() if getattr(records, "whole", False) else nullcontext()
+        with whole, destination(output) as out:
             count = write_json_texts(texts, fmt.value, out)
         _tell(count, output, "contact")
         return
     _write(records, fmt, output, excel, exports.CONTACT_CSV_KEYS, "contact")
-
-
-def _whole_contacts(records, fmt: ExportFormat, output, excel: bool, keys: list[str]) -> None:
-    """Every contact on SQLite (exports_sqlite): CSV and JSON lines in two processes when
-    big (write_in_parts), a JSON array in one."""
-    from crmcli.output import write_csv_lines, write_json_texts
-    from crmcli.services import exports, exports_sqlite
-
-    header = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
-
-    def part(out: TextIO, ids: tuple[int, int], first: bool) -> int:
-        if fmt is ExportFormat.csv:
-            return write_csv_lines(
-                exports_sqlite.csv_lines(keys, sep=";" if excel else ",", ids=ids), out,
-                fields=header, excel=excel, header=first,
-                remake=lambda ids: exports_sqlite.remake_csv_rows(ids, keys),
-            )  # fmt: skip
-        return write_json_texts(exports_sqlite.json_batches(ids), fmt.value, out)
-
-    with records.snapshot(), destination(output) as out:
-        if fmt is ExportFormat.json:
-            count = part(out, exports_sqlite.EVERYONE, True)
-        else:
-            count = exports_sqlite.write_in_parts(out, part)
-    _tell(count, output, "contact")
 
 
 # The options behind each list filter, for the calendar export's refusal.

@@ -166,6 +166,10 @@ class ContactRecords:
         """contact_json_batches of these contacts (None off SQLite)."""
         if self._none:
             return iter(()) if _sqlite() else None
+        if self.whole:
+            from crmcli.services import exports_sqlite
+
+            return exports_sqlite.json_batches()
         return contact_json_batches(**self._filters)
 
 

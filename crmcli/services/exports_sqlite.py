@@ -18,25 +18,15 @@ that is not plainly safe, and each with a value SQLite does not write the way Py
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
-import os
-import shutil
-import signal
-from collections.abc import Callable, Iterator, Sequence
-from typing import NoReturn, TextIO
+from collections.abc import Iterator, Sequence
 
-from crmcli.errors import CrmError
 from crmcli.models import Tag, database_proxy
 from crmcli.services import exports as ex
 
 LINES = 2000  # lines checked and written at a time
 _BAD = "char(0)"  # in place of a value SQLite cannot write as Python does: remade
 _END: tuple = (2**63,)  # after the last row of a stream
-# The contacts of a part of an export: ids after the first parameter, up to the second.
-_RANGE = "WHERE contact_id > ? AND contact_id <= ?"
-EVERYONE = (-(2**63), 2**63 - 1)
 
 # Emails and phones grouped by contact in (position, id) order, the order of their index.
 # flat_contact puts the primary first: that is this order when the first row is the only
@@ -51,38 +41,32 @@ def _first_and_all(table: str, col: str) -> str:
         f"SELECT contact_id, CASE WHEN {_PRIMARY_FIRST} THEN max(CASE WHEN is_primary THEN "
         f"{col} END) WHEN {_FLAGS} = '0' THEN group_concat({col}, ' ::: ') ELSE {_BAD} END, "
         f"CASE WHEN {_PRIMARY_FIRST} OR {_FLAGS} = '0' THEN group_concat({col}, ' ::: ') "
-        f"ELSE {_BAD} END FROM {table} {_RANGE} GROUP BY contact_id ORDER BY contact_id"
+        f"ELSE {_BAD} END FROM {table} GROUP BY contact_id ORDER BY contact_id"
     )
 
 
 _EMAILS_JSON = (
     "SELECT contact_id, '[' || group_concat('{\"email\": ' || json_quote(email) || "
     "', \"kind\": ' || json_quote(kind) || ', \"primary\": ' || CASE WHEN is_primary THEN "
-    "'true' ELSE 'false' END || '}', ', ') || ']' FROM contact_email {range} "
+    "'true' ELSE 'false' END || '}', ', ') || ']' FROM contact_email "
     "GROUP BY contact_id ORDER BY contact_id"
 )
 _PHONES_JSON = (
     "SELECT contact_id, '[' || group_concat('{\"phone\": ' || json_quote(phone) || "
     "', \"e164\": ' || json_quote(phone_e164) || ', \"kind\": ' || json_quote(kind) || "
     "', \"primary\": ' || CASE WHEN is_primary THEN 'true' ELSE 'false' END || '}', ', ') "
-    "|| ']' FROM contact_phone {range} GROUP BY contact_id ORDER BY contact_id"
+    "|| ']' FROM contact_phone GROUP BY contact_id ORDER BY contact_id"
 )
 # Tags as the ids a contact carries (few different sets: each made into text once).
 _TAG_IDS = (
-    "SELECT contact_id, group_concat(tag_id) FROM contact_tag {range} GROUP BY contact_id "
+    "SELECT contact_id, group_concat(tag_id) FROM contact_tag GROUP BY contact_id "
     "ORDER BY contact_id"
 )
 _FIELDS_JSON = (
     "SELECT contact_id, '{' || group_concat(json_quote(key) || ': ' || json_quote(value), "
-    "', ') || '}' FROM contact_field {range} GROUP BY contact_id ORDER BY contact_id"
+    "', ') || '}' FROM contact_field GROUP BY contact_id ORDER BY contact_id"
 )
-_EMAILS_JSON, _PHONES_JSON, _TAG_IDS, _FIELDS_JSON = (
-    q.replace("{range}", _RANGE) for q in (_EMAILS_JSON, _PHONES_JSON, _TAG_IDS, _FIELDS_JSON)
-)
-_FROM = (
-    "FROM contact t1 LEFT JOIN company t2 ON t2.id = t1.company_id "
-    "WHERE t1.id > ? AND t1.id <= ? ORDER BY t1.id"
-)
+_FROM = "FROM contact t1 LEFT JOIN company t2 ON t2.id = t1.company_id ORDER BY t1.id"
 
 
 def whole_export(filters: dict) -> bool:
@@ -138,30 +122,27 @@ def _csv_contact_sql(sep: str) -> str:
 def _csv_fields_sql(field_keys: Sequence[str], sep: str) -> str:
     cells = ["COALESCE(max(CASE WHEN key = ? THEN value END), '')" for _ in field_keys]
     return (
-        f"SELECT contact_id, '{sep}' || {_joined(cells, sep)} FROM contact_field {_RANGE} "
+        f"SELECT contact_id, '{sep}' || {_joined(cells, sep)} FROM contact_field "
         "GROUP BY contact_id ORDER BY contact_id"
     )
 
 
-def csv_lines(
-    field_keys: Sequence[str], *, sep: str, ids: tuple[int, int] = EVERYONE
-) -> Iterator[tuple[list[str], int, int]]:
+def csv_lines(field_keys: Sequence[str], *, sep: str) -> Iterator[tuple[list[str], int, int]]:
     """Every contact as a line of CSV cells with `sep` between them (CONTACT_CSV_KEYS, then
     the `field_keys` columns; no line end), a batch at a time, with the separators and
     quotes that tags cells (quoted as the csv module does) add to the batch. A cell is
     the text flat_contact gives, unquoted: the writer checks a batch and has any line that
     needs more (quoting, defusing, cleaning, or a NUL: a value SQLite could not write)
-    made by remake_csv_rows. `ids`: the contacts after the first, up to the second (a part
-    of the export: write_in_parts). Read in the caller's snapshot (ContactRecords.snapshot): the
+    made by remake_csv_rows. Read in the caller's snapshot (ContactRecords.snapshot): the
     streams and the remade rows must see one state of the database."""
     queries: list[tuple[str, Sequence]] = [
-        (_csv_contact_sql(sep), ids),
-        (_first_and_all("contact_email", "email"), ids),
-        (_first_and_all("contact_phone", "phone"), ids),
-        (_TAG_IDS, ids),
+        (_csv_contact_sql(sep), ()),
+        (_first_and_all("contact_email", "email"), ()),
+        (_first_and_all("contact_phone", "phone"), ()),
+        (_TAG_IDS, ()),
     ]
     if field_keys:
-        queries.append((_csv_fields_sql(field_keys, sep), [*field_keys, *ids]))
+        queries.append((_csv_fields_sql(field_keys, sep), list(field_keys)))
     return _csv_lines(_streams(*queries), sep, _tag_order(), field_keys)
 
 
@@ -283,22 +264,22 @@ def _json_contact_sql() -> str:
     )
 
 
-def json_batches(ids: tuple[int, int] = EVERYONE) -> Iterator[list[str]]:
+def json_batches() -> Iterator[list[str]]:
     """exports.contact_json_batches of every contact: the JSON text of each record, a batch
-    at a time. `ids` as for csv_lines. Read in the caller's snapshot (ContactRecords.snapshot)."""
+    at a time. Read in the caller's snapshot (ContactRecords.snapshot)."""
     import json
 
     encode = json.JSONEncoder(ensure_ascii=False).encode
     streams = _streams(
-        (_json_contact_sql(), ids), (_EMAILS_JSON, ids), (_PHONES_JSON, ids), (_TAG_IDS, ids),
-        (_FIELDS_JSON, ids),
+        (_json_contact_sql(), ()), (_EMAILS_JSON, ()), (_PHONES_JSON, ()), (_TAG_IDS, ()),
+        (_FIELDS_JSON, ()),
     )  # fmt: skip
     for lines in _json_lines(streams, _tag_order(), encode):
         if "\0" in "".join(lines):  # a time SQLite does not write as Python does
             bad = [i for i, line in enumerate(lines) if "\0" in line]
-            bad_ids = [int(lines[i][len('{"id": ') : lines[i].index(",")]) for i in bad]
-            made = {r["id"]: encode(r) for r in ex._records_of(bad_ids)}
-            for i, cid in zip(bad, bad_ids, strict=True):
+            ids = [int(lines[i][len('{"id": ') : lines[i].index(",")]) for i in bad]
+            made = {r["id"]: encode(r) for r in ex._records_of(ids)}
+            for i, cid in zip(bad, ids, strict=True):
                 lines[i] = made[cid]
         yield lines
 
@@ -338,110 +319,3 @@ def _json_lines(streams, order, encode) -> Iterator[list[str]]:
         if not lines:
             return
         yield lines
-
-
-# ---------------------------------------------------------------- two processes
-
-SPLIT = 50_000  # contacts (by their ids' span) from which a whole export runs in two parts
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _split_at(out: TextIO) -> int | None:
-    """The id after which the second part of an export starts (None: one part). Two parts
-    where a process can be forked, a second core is there to run it, the export is big, and
-    `out` is a file with a binary buffer underneath, to append the second part's bytes to."""
-    if not hasattr(os, "fork") or _cores() < 2:
-        return None
-    try:
-        out.fileno()
-        out.buffer  # noqa: B018
-    except (AttributeError, OSError, ValueError):
-        return None
-    conn = database_proxy.obj.connection()
-    low, high = conn.execute("SELECT min(id), max(id) FROM contact").fetchone()
-    if low is None or high - low + 1 < SPLIT:
-        return None
-    return (low + high) // 2
-
-
-def write_in_parts(out: TextIO, write: Callable[[TextIO, tuple[int, int], bool], int]) -> int:
-    """Run `write(file, ids, first)` (the contacts in `ids` to `file`, `first`: the part that
-    starts the file) once for every contact, or, for a big export on a machine with a second
-    core, twice at the same time: the first half of the ids here into `out`, the second in a
-    forked process into an unnamed temporary file (mode 0600), whose bytes then follow.
-    Each part reads in a snapshot of its own (SQLite has no way to share one between
-    connections): a change written during the export may show in the second half only.
-    Returns how many contacts were written."""
-    at = _split_at(out)
-    if at is None:
-        return write(out, EVERYONE, True)
-    import tempfile
-
-    with tempfile.TemporaryFile() as spill:
-        reader, writer = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the second part; never returns
-            os.close(reader)
-            _second_part(spill, writer, out, write, (at, EVERYONE[1]))
-        os.close(writer)
-        try:
-            count = write(out, (EVERYONE[0], at), True)
-            with os.fdopen(reader, "rb") as report:
-                reader = -1
-                told = report.read().decode("utf-8", "replace")
-            _, status = os.waitpid(pid, 0)
-            pid = 0
-            if status != 0 or not told.startswith("ok "):
-                raise ExportFailed(f"the second half of the export failed: {told or status}")
-            out.flush()
-            spill.seek(0)
-            shutil.copyfileobj(spill, out.buffer, 1 << 20)
-            out.buffer.flush()
-            return count + int(told[3:])
-        finally:
-            if reader >= 0:
-                os.close(reader)
-            if pid:  # this part failed: the other is not wanted
-                os.kill(pid, signal.SIGTERM)
-                os.waitpid(pid, 0)
-
-
-def _second_part(spill, report: int, out: TextIO, write, ids: tuple[int, int]) -> NoReturn:
-    """In the forked process: its own connection (the parent's is never used or closed
-    here: SQLite connections must not cross a fork), the part written into `spill` in
-    `out`'s encoding, and `ok COUNT` or the error reported; leaves by os._exit, so nothing
-    of the parent's (buffers, connections, atexit) is flushed or closed twice."""
-    code = 1
-    try:
-        from crmcli.db import read_snapshot
-
-        db = database_proxy.obj
-        _INHERITED.append(db.connection())  # kept, never closed or freed here
-        db._state.reset()
-        db.connect()
-        text = io.TextIOWrapper(
-            spill, encoding=out.encoding, errors=out.errors, newline="", write_through=False
-        )
-        with read_snapshot(db):
-            count = write(text, ids, False)
-        text.flush()
-        os.write(report, f"ok {count}".encode())
-        code = 0
-    except BaseException as e:  # noqa: BLE001  (reported to the parent, which raises it)
-        with contextlib.suppress(BaseException):
-            os.write(report, str(e).encode("utf-8", "replace")[:2000])
-    finally:
-        os._exit(code)
-
-
-_INHERITED: list = []
-
-
-class ExportFailed(CrmError):
-    exit_code = 1
