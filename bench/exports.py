@@ -9,12 +9,12 @@ Before/after a change: `git archive COMMIT crmcli | tar -x -C /tmp/old` and run 
 `--code /tmp/old --contacts` (lists only: an old crm has no export).
 
 Each measurement is its own `crm` process (the installed console script's code, run by this
-interpreter), writing to a file; its wall time, CPU time and peak resident memory
-(getrusage of that child: ru_maxrss) are reported as Markdown on stdout. The databases are built once with
-executemany (every contact with two emails, a phone, a tag and a custom field) and kept in
---db-dir for later runs. Targets (issue 16): >= 200,000 rows/s to CSV and JSONL, <= 100 MiB
-peak RSS at 1,000,000 contacts. `--one-core` pins each `crm` to one CPU (its CPU time with
-nothing else of it on the other core).
+interpreter), writing to a file; its wall time, CPU time and peak resident memory (getrusage
+of that child: ru_maxrss) are reported as Markdown on stdout. The databases are built once
+with executemany (every contact with two emails, a phone, a tag and a custom field) and kept
+in --db-dir for later runs. Targets (issue 16): >= 200,000 rows/s to CSV and JSONL, <= 100
+MiB peak RSS at 1,000,000 contacts. `--one-core` pins each `crm` to one CPU (its CPU time
+with nothing else of it on the other core).
 """
 
 from __future__ import annotations
