@@ -3,17 +3,18 @@ at 100,000 and 1,000,000 contacts; `crm list KIND -o json|jsonl|csv` of 100,000 
 
     .venv/bin/python bench/exports.py [--contacts 100000 1000000] [--db-dir /tmp/bench]
                                       [--lists 100000] [--check] [--code DIR]
-                                      [--formats csv jsonl json] [--no-dump]
+                                      [--formats csv jsonl json] [--no-dump] [--one-core]
 
 Before/after a change: `git archive COMMIT crmcli | tar -x -C /tmp/old` and run again with
 `--code /tmp/old --contacts` (lists only: an old crm has no export).
 
 Each measurement is its own `crm` process (the installed console script's code, run by this
-interpreter), writing to a file; its wall time and peak resident memory (getrusage of that
-child: ru_maxrss) are reported as Markdown on stdout. The databases are built once with
-executemany (every contact with two emails, a phone, a tag and a custom field) and kept in
---db-dir for later runs. Targets (issue 16): >= 200,000 rows/s to CSV and JSONL, <= 100 MiB
-peak RSS at 1,000,000 contacts.
+interpreter), writing to a file; its wall time, CPU time and peak resident memory (getrusage
+of that child: ru_maxrss) are reported as Markdown on stdout. The databases are built once
+with executemany (every contact with two emails, a phone, a tag and a custom field) and kept
+in --db-dir for later runs. Targets (issue 16): >= 200,000 rows/s to CSV and JSONL, <= 100
+MiB peak RSS at 1,000,000 contacts. `--one-core` pins each `crm` to one CPU (its CPU time
+with nothing else of it on the other core).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ CPU_SECONDS: list[float] = []
 # --code DIR: run the crmcli package found in DIR instead (an older commit, for before/after).
 ENV: dict | None = None
 CWD: str | None = None
+ONE_CORE = False
 
 
 def build(path: Path, contacts: int, lists: int = 0) -> None:
@@ -113,8 +115,9 @@ def measure(args: list[str], out: Path, env: dict | None = None) -> tuple[float,
     start = time.perf_counter()
     with open(out, "wb") as sink:
         proc = subprocess.Popen(
-            [*CRM, *args], stdout=sink, stderr=subprocess.PIPE, env=env or ENV, cwd=CWD
-        )
+            [*CRM, *args], stdout=sink, stderr=subprocess.PIPE, env=env or ENV, cwd=CWD,
+            preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if ONE_CORE else None,
+        )  # fmt: skip
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     CPU_SECONDS.append(usage.ru_utime + usage.ru_stime)
@@ -143,9 +146,12 @@ def main() -> None:
         "--formats", nargs="*", default=["csv", "jsonl", "json"], help="export formats to time"
     )
     parser.add_argument("--no-dump", action="store_true", help="skip export all / import json")
+    parser.add_argument("--one-core", action="store_true", help="pin each crm to one CPU")
     opts = parser.parse_args()
+    global ONE_CORE
+    ONE_CORE = opts.one_core
     if opts.code:
-        global ENV, CWD
+        global ENV, CWD  # noqa: PLW0603
         ENV = {**os.environ, "PYTHONPATH": os.path.abspath(opts.code)}
         CWD = tempfile.gettempdir()  # not this checkout, which would come first on sys.path
     directory = opts.db_dir or Path(tempfile.mkdtemp(prefix="crm-bench-"))

@@ -373,6 +373,68 @@ def write_csv_batches(
     return count
 
 
+def write_csv_lines(
+    batches: Iterable[tuple[list[str], int, int]],
+    out: TextIO,
+    *,
+    fields: Sequence[str],
+    excel: bool = False,
+    remake: Callable[[list[int]], dict[int, list]],
+) -> int:
+    """write_rows for CSV from batches of lines (no line end) whose cells are the rows' text
+    unquoted (`;` between them with `excel`, else `,`), the first the row's id, with the
+    separators and quotes that the batch's already quoted cells add: the same file. A batch
+    is written as it is when a few scans show that no other cell needs quoting, defusing or
+    cleaning; each line that might is made from its row's cells (`remake(ids)`: by id) the
+    way write_rows makes it."""
+    import csv
+
+    writer = _csv_writer(out, fields, excel)
+    sep, newline = writer.dialect.delimiter, writer.dialect.lineterminator
+    gaps = len(fields) - 1
+    cell = _excel_cell if excel else _csv_cell
+    risky = [sep + c for c in _RISKY if c.isprintable()]  # a tab or CR is not printable
+    count = 0
+    for lines, seps, quotes in batches:
+        whole = "".join(lines)
+        if not (
+            whole.isprintable()
+            and whole.count(sep) == len(lines) * gaps + seps
+            and whole.count('"') == quotes
+            and not any(r in whole for r in risky)
+        ):
+            again = [
+                i
+                for i, line in enumerate(lines)
+                if not line.isprintable()
+                or line.count(sep) != gaps
+                or '"' in line
+                or any(r in line for r in risky)
+            ]
+            ids = [int(lines[i].split(sep, 1)[0]) for i in again]
+            made = remake(ids)
+            sink = _Pieces()
+            rewriter = csv.writer(sink, delimiter=sep, lineterminator=newline)
+            for i, row_id in zip(again, ids, strict=True):
+                sink.got.clear()
+                rewriter.writerow(_csv_line(made[row_id], cell))
+                lines[i] = "".join(sink.got)[: -len(newline)]
+        count += len(lines)
+        lines.append("")
+        out.write(newline.join(lines))
+    return count
+
+
+class _Pieces:
+    """A file for the csv module that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.got: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.got.append(text)
+
+
 def write_json_texts(batches: Iterable[list[str]], fmt: Format | str, out: TextIO) -> int:
     """write_rows for JSON lines or a compact JSON array from rows already encoded (one
     JSON text a row, as json.JSONEncoder(ensure_ascii=False) writes it)."""

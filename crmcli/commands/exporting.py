@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from enum import StrEnum
 from typing import Annotated, TextIO
 
@@ -198,6 +198,19 @@ def export_contacts(
         return
     if fmt is ExportFormat.csv:
         keys = exports.contact_field_keys()
+        if getattr(records, "whole", False):  # every contact on SQLite: a stream a table
+            from crmcli.output import write_csv_lines
+            from crmcli.services import exports_sqlite
+
+            header = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
+            with records.snapshot(), destination(output) as out:
+                lines = exports_sqlite.csv_lines(keys, sep=";" if excel else ",")
+                count = write_csv_lines(
+                    lines, out, fields=header, excel=excel,
+                    remake=lambda ids: exports_sqlite.remake_csv_rows(ids, keys),
+                )  # fmt: skip
+            _tell(count, output, "contact")
+            return
         # SQLite writes the cells itself (a stand-in for the records, in tests, has no
         # csv_batches: the general way below).
         fast = getattr(records, "csv_batches", lambda keys: None)(keys)
@@ -220,7 +233,8 @@ def export_contacts(
     if texts is not None:  # SQLite writes each record's JSON itself
         from crmcli.output import write_json_texts
 
-        with destination(output) as out:
+        whole = records.snapshot() if getattr(records, "whole", False) else nullcontext()
+        with whole, destination(output) as out:
             count = write_json_texts(texts, fmt.value, out)
         _tell(count, output, "contact")
         return

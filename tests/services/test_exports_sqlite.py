@@ -1,0 +1,132 @@
+"""services.exports_sqlite: a whole contact export merged from one stream a table writes
+byte for byte what contact_records, flat_contact and output.write_rows write."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from crmcli.models import Contact, ContactEmail, ContactPhone, ContactTag, Tag
+from crmcli.output import write_csv_lines, write_json_texts, write_rows
+from crmcli.services import exports, exports_sqlite
+from tests.conftest import NOW
+from tests.services.test_exports import _awkward_contacts, _person
+
+pytestmark = pytest.mark.sqlite_only
+
+
+def _more_awkward() -> None:
+    """Shapes the merge meets beyond _awkward_contacts: two primary emails with another
+    between them, none primary, one not primary, tags with separators, quotes and formulas
+    in their names, a risky phone, a comma or a semicolon in a cell, a contact whose email
+    is only its own column, one with nothing related, several tags (a quoted cell in a plain
+    batch)."""
+    two = _person("Zwei Primär", email="z1@x.de")
+    ContactEmail.insert_many(
+        [
+            {"contact": two, "email": f"{name}@x.de", "email_key": f"{name}@x.de",
+             "kind": "home", "is_primary": primary, "position": i}
+            for i, name, primary in ((1, "z3", False), (2, "z2", True))
+        ]
+    ).execute()  # fmt: skip
+    none = _person("Keiner")
+    ContactEmail.insert_many(
+        [
+            {"contact": none, "email": f"k{i}@x.de", "email_key": f"k{i}@x.de",
+             "kind": "work", "is_primary": False, "position": i}
+            for i in (1, 0)
+        ]
+    ).execute()  # fmt: skip
+    one = _person("Einer")
+    ContactPhone.insert(
+        contact=one, phone="0221 5", phone_e164=None, kind="work", is_primary=False,
+        position=0,
+    ).execute()  # fmt: skip
+    odd = _person("Tags", tags_=['c"d', "e;f"], phone="+49 221 999", notes="x, y; z")
+    # a comma in a tag's name: crm refuses one, another program writing the file may not
+    comma = Tag.insert(name="a,b", name_fold="a,b", created_at=NOW, updated_at=NOW).execute()
+    ContactTag.insert(contact=odd, tag=comma).execute()
+    _person("Formel", tags_=["-minus"], position="@home")
+    _person("Mehr Tags", tags_=["vip", "b2b"], notes="plain")
+    own = _person("Alt", email="alt@x.de", phone="0221 7654321")
+    ContactEmail.delete().where(ContactEmail.contact == own).execute()
+    ContactPhone.delete().where(ContactPhone.contact == own).execute()
+    _person("Nichts")
+    for i in range(5):
+        _person(f"Plain {i}", email=f"p{i}@x.de", tags_=["vip", "b2b"])
+
+
+def _general_csv(keys, excel: bool) -> str:
+    header = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
+    out = io.StringIO()
+    rows = (exports.flat_contact(r, keys) for r in exports.contact_records())
+    write_rows(rows, "csv", out, fields=header, excel=excel)
+    return out.getvalue()
+
+
+def _whole_csv(keys, excel: bool) -> str:
+    header = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
+    out = io.StringIO()
+    with exports.contact_records().snapshot():
+        write_csv_lines(
+            exports_sqlite.csv_lines(keys, sep=";" if excel else ","), out, fields=header,
+            excel=excel, remake=lambda ids: exports_sqlite.remake_csv_rows(ids, keys),
+        )  # fmt: skip
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("lines", [1, 3, 2000])
+def test_whole_export_writes_what_the_records_give(db, monkeypatch, lines):
+    monkeypatch.setattr(exports_sqlite, "LINES", lines)
+    _awkward_contacts()
+    _more_awkward()
+    keys = exports.contact_field_keys()
+    assert exports.contact_records().whole
+    for excel in (False, True):
+        assert _whole_csv(keys, excel) == _general_csv(keys, excel)
+    for fmt in ("jsonl", "json"):
+        slow, fast = io.StringIO(), io.StringIO()
+        write_rows(exports.contact_records(), fmt, slow, fields=(), compact=True)
+        with exports.contact_records().snapshot():
+            write_json_texts(exports_sqlite.json_batches(), fmt, fast)
+        assert fast.getvalue() == slow.getvalue()
+
+
+def test_plain_batches_are_written_without_remaking_a_line(db, monkeypatch):
+    """A batch of plain contacts (several tags: one quoted cell each) goes out as SQLite and
+    the merge made it; only a line that needs it is made the general way."""
+    for i in range(6):
+        _person(f"Plain {i}", email=f"p{i}@x.de", tags_=["vip", "b2b"], fields=[("k", "v")])
+    _person("Risky", notes="=1+1")
+    remade: list[list[int]] = []
+    keys = exports.contact_field_keys()
+    monkeypatch.setattr(exports_sqlite, "LINES", 3)
+    real = exports_sqlite.remake_csv_rows
+
+    def remake(ids, keys):
+        remade.append(ids)
+        return real(ids, keys)
+
+    monkeypatch.setattr(exports_sqlite, "remake_csv_rows", remake)
+    text = _whole_csv(keys, excel=False)
+    assert remade == [[7]]
+    assert text == _general_csv(keys, excel=False)
+    assert '"b2b, vip"' in text and "'=1+1" in text
+
+
+def test_related_tables_may_be_empty(db):
+    _person("Nur Name")
+    _person("Mit Feld", fields=[("k", "v")])
+    ContactTag.delete().execute()
+    keys = exports.contact_field_keys()
+    assert _whole_csv(keys, excel=False) == _general_csv(keys, excel=False)
+    Contact.delete().execute()
+    assert _whole_csv(keys, excel=False) == _general_csv(keys, excel=False)
+
+
+def test_a_filtered_export_is_not_whole(db):
+    _person("Anna", tags_=["vip"])
+    assert exports.contact_records().whole
+    assert not exports.contact_records(tags_=["vip"]).whole
+    assert not exports.contact_records(tags_=["no such tag"]).whole
