@@ -172,3 +172,37 @@ def test_plain_email_fast_path_equals_parse_email():
     for _ in range(20_000):
         text = _email_sample(rnd)
         assert _result(imports._email, text) == _result(parse_email, text), repr(text)
+
+
+def _name_sample(rnd: random.Random) -> str:
+    words = ["Jürgen", "Müller", "Weiß", "O'Neil", "van der", "Zoë", "ﬁne", "Ǆ", "Åsa", "x" * 150]
+    gaps = [" ", "  ", "\t", "\u00a0", "\u2003", " \n "]
+    return "".join(rnd.choice(words) + rnd.choice(gaps) for _ in range(rnd.randint(1, 4)))
+
+
+def test_clean_row_makes_the_name_columns_clean_fields_makes():
+    """_clean_row leaves the name out of contacts.clean_fields and makes its columns itself
+    (cached fold and sound): the same columns, or the same error, as clean_fields gives."""
+    from datetime import UTC, datetime
+
+    from crmcli.services import contacts
+
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    rnd = random.Random(1066)
+    for _ in range(3_000):
+        rec = {"name": _name_sample(rnd), "city": rnd.choice(["Köln", " Berlin ", None])}
+        if rnd.random() < 0.2:
+            rec["zip"] = "1" * rnd.choice([5, 30])  # over the limit: clean_fields refuses first
+        values = {k: v.strip() for k, v in rec.items() if k != "name" and v and v.strip()}
+        values["name"] = rec["name"].strip()
+        try:
+            expected = contacts.clean_fields(values, now)
+        except Invalid as exc:
+            expected = ("error", str(exc))
+        try:
+            got = imports._clean_row("line 2", rec, now, ()).cols
+        except Invalid as exc:
+            got = ("error", str(exc))
+        assert got == expected, repr(rec)
+        if isinstance(got, dict):
+            assert list(got)[-3:] == ["name", "name_key", "name_sound"]
