@@ -11,6 +11,7 @@ flat in the size of the file.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from array import array
@@ -1113,11 +1114,14 @@ def import_contacts(
         with database_proxy.atomic():
             importer = _Importer(match, on_conflict, tags, now, result, keep_going, on_reject)
             iterator = iter(rows)
-            while batch := list(itertools.islice(iterator, BATCH)):
-                importer.batch(batch)
-                done += len(batch)
-                if progress is not None:
-                    progress(done)
+            with contextlib.ExitStack() as bulk:
+                while batch := list(itertools.islice(iterator, BATCH)):
+                    if done == BATCH:  # a second batch: many entries to come
+                        bulk.enter_context(search.bulk_writes())
+                    importer.batch(batch)
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done)
             result.rows = done
             if dry_run or (result.rejected_count and not keep_going):
                 raise _Rollback

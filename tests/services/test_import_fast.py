@@ -206,3 +206,17 @@ def test_clean_row_makes_the_name_columns_clean_fields_makes():
         assert got == expected, repr(rec)
         if isinstance(got, dict):
             assert list(got)[-3:] == ["name", "name_key", "name_sound"]
+
+
+def test_country_code_from_a_numbers_first_three_digits():
+    """search._country_code looks a number's first three digits up in a cache: the code the
+    plain search of one, two and three digits finds."""
+    from crmcli.services import search
+
+    codes = search._country_codes()
+    rnd = random.Random(164)
+    for _ in range(5_000):
+        digits = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(0, 15)))
+        expected = next((digits[:n] for n in (1, 2, 3) if digits[:n] in codes), None)
+        assert search._country_code(digits) == expected, digits
+    assert search._country_code("4930123456") == "49"
