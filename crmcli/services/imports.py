@@ -607,7 +607,7 @@ class _Importer:
         by_phone: dict[str, set[int]] = {}
         if "phone" in self.match:
             e164s = sorted({p[1] for r in rows for p in r.phones})
-            for part in _chunks(e164s, 200):
+            for part in _chunks(e164s):
                 for table, owner in (("contact_phone", "contact_id"), ("contact", "id")):
                     for e164, cid in _first_two(table, "phone_e164", owner, part):
                         by_phone.setdefault(e164, set()).add(cid)
@@ -619,7 +619,7 @@ class _Importer:
                 if not any(e[1] in by_email for e in r.emails)
                 and not any(p[1] in by_phone for p in r.phones)
             })  # fmt: skip
-            for part in _chunks(names, 200):
+            for part in _chunks(names):
                 for key, cid in _first_two("contact", "name_key", "id", part):
                     by_name.setdefault(key, set()).add(cid)
         wanted = set(by_email.values())
@@ -993,15 +993,26 @@ def _select_in(table: str, key: str, value: str, keys: Sequence[str], *more: str
 
 def _first_two(table: str, key: str, value: str, keys: Sequence[str]) -> list[tuple]:
     """(key, value) of at most two rows per key (enough to know one from several): one
-    query of LIMIT 2 parts, each an index look-up, however many contacts share a key."""
+    query of LIMIT 2 parts, each an index look-up, however many contacts share a key; only
+    for the keys a plain IN query of the index finds (most keys of new rows are nowhere:
+    a fifth of the cost of the LIMIT 2 parts)."""
     if not keys:
         return []
+    db = database_proxy.obj
     mark = _mark()
+    marks = ", ".join([mark] * len(keys))
+    sql = f'SELECT DISTINCT "{key}" FROM "{table}" WHERE "{key}" IN ({marks})'
+    keys = [k for (k,) in db.execute_sql(sql, list(keys)).fetchall()]
+    if not keys:
+        return []
     part = (
         f'SELECT * FROM (SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" = {mark} LIMIT 2) t'
     )
-    sql = " UNION ALL ".join(f"{part}{i}" for i in range(len(keys)))
-    return database_proxy.obj.execute_sql(sql, list(keys)).fetchall()
+    out: list[tuple] = []
+    for few in _chunks(keys, 200):  # SQLite takes 500 parts of a compound SELECT at most
+        sql = " UNION ALL ".join(f"{part}{i}" for i in range(len(few)))
+        out += db.execute_sql(sql, list(few)).fetchall()
+    return out
 
 
 def _mark() -> str:

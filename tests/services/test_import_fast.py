@@ -220,3 +220,19 @@ def test_country_code_from_a_numbers_first_three_digits():
         expected = next((digits[:n] for n in (1, 2, 3) if digits[:n] in codes), None)
         assert search._country_code(digits) == expected, digits
     assert search._country_code("4930123456") == "49"
+
+
+def test_fold_of_latin_text_by_one_translate_is_the_fold_of_the_whole_text():
+    """values.fold translates text of ASCII and U+00C0-U+017F letters at once: the fold the
+    first written steps give, also beside combining marks and other spaces (which it
+    leaves to the word-at-a-time path)."""
+    rnd = random.Random(0x17F)
+    latin = [chr(c) for c in (*range(32, 127), *range(0xC0, 0x180))] + ["\t", "\n", "  "]
+    odd = ["\u0301", "\u0308", "\u00a0", "\u2003", "ǅ", "ẞ", "İ"]
+    for _ in range(30_000):
+        chars = latin + odd if rnd.random() < 0.2 else latin
+        text = "".join(rnd.choice(chars) for _ in range(rnd.randint(0, 14)))
+        assert fold(text) == slow_fold(text), repr(text)
+        assert fold_variants(text) == slow_variants(text), repr(text)
+    for code in range(0xC0, 0x180):
+        assert fold(f"A{chr(code)}z") == slow_fold(f"A{chr(code)}z"), hex(code)
