@@ -34,7 +34,16 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import cadence, companies, contacts, limits, refs, search, tags
+from crmcli.services import (
+    cadence,
+    companies,
+    contacts,
+    import_indexes,
+    limits,
+    refs,
+    search,
+    tags,
+)
 from crmcli.values import (
     NO_YEAR,
     fold,
@@ -64,6 +73,8 @@ _COLUMNS = (
     "consent", "consent_at", "cadence_days", "email", "email_key", "phone", "phone_e164",
 )  # fmt: skip
 _DEFAULTS = {"status": "lead", "consent": False}
+# The contact columns the import looks rows up by: their indexes stay while it writes.
+_LOOKUPS = frozenset(("id", "name_key", "email_key", "phone_e164"))
 
 
 @dataclass
@@ -1127,15 +1138,16 @@ def import_contacts(
             iterator = iter(rows)
             with contextlib.ExitStack() as bulk:
                 while batch := list(itertools.islice(iterator, BATCH)):
-                    if done == BATCH:  # a second batch: many entries to come
+                    if done == BATCH:  # a second batch: many rows to come
                         bulk.enter_context(search.bulk_writes())
+                        bulk.enter_context(import_indexes.built_after("contact", _LOOKUPS))
                     importer.batch(batch)
                     done += len(batch)
                     if progress is not None:
                         progress(done)
-            result.rows = done
-            if dry_run or (result.rejected_count and not keep_going):
-                raise _Rollback
+                result.rows = done
+                if dry_run or (result.rejected_count and not keep_going):
+                    raise _Rollback  # before the indexes are made again: the rollback has them
     except _Rollback:
         pass
     finally:

@@ -60,3 +60,76 @@ def test_a_failed_big_import_leaves_the_search_settings(db):
         imports.import_contacts(_rows(2_500, bad_at=2_400), now=NOW)
     assert _automerge() == before
     assert Contact.select().count() == 0
+
+
+def _schema():
+    return sorted(
+        database_proxy.obj.execute_sql(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+    )
+
+
+def _indexes_while_importing(monkeypatch):
+    """The contact indexes there are as each batch starts."""
+    seen: list[set[str]] = []
+    batch = imports._Importer.batch
+
+    def watched(self, items, cleaned=None):
+        seen.append({
+            name for (name,) in database_proxy.obj.execute_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contact'"
+            )
+        })  # fmt: skip
+        return batch(self, items, cleaned)
+
+    monkeypatch.setattr(imports._Importer, "batch", watched)
+    return seen
+
+
+def test_a_big_import_builds_the_indexes_it_does_not_read_afterwards(db, monkeypatch):
+    database_proxy.obj.execute_sql("ANALYZE")
+    stats = sorted(database_proxy.obj.execute_sql("SELECT * FROM sqlite_stat1").fetchall())
+    before = _schema()
+    seen = _indexes_while_importing(monkeypatch)
+    result = imports.import_contacts(_rows(2_500), now=NOW)
+    assert result.new == 2_500
+    assert _schema() == before
+    assert sorted(database_proxy.obj.execute_sql("SELECT * FROM sqlite_stat1").fetchall()) == (
+        stats
+    )
+    assert database_proxy.obj.execute_sql("PRAGMA integrity_check").fetchone() == ("ok",)
+    full, *later = seen
+    assert all(s == seen[1] for s in later)
+    # Dropped while it wrote: not unique, on no column it looks contacts up by.
+    assert {"contact_status", "contact_company_id", "contact_name_sound"} <= full - seen[1]
+    assert {"contact_email_key", "contact_name_key", "contact_phone_e164"} <= seen[1]
+    # ... and made again: the new rows are in them.
+    (count,) = database_proxy.obj.execute_sql(
+        "SELECT COUNT(*) FROM contact INDEXED BY contact_city_fold WHERE city_fold = 'koln'"
+    ).fetchone()
+    assert count == 2_500
+
+
+@pytest.mark.parametrize("how", ["rejects", "dry run"])
+def test_an_import_that_writes_nothing_leaves_the_indexes(db, monkeypatch, how):
+    before = _schema()
+    seen = _indexes_while_importing(monkeypatch)
+    if how == "rejects":
+        with pytest.raises(Invalid):
+            imports.import_contacts(_rows(2_500, bad_at=2_400), now=NOW)
+    else:
+        assert imports.import_contacts(_rows(2_500), now=NOW, dry_run=True).new == 2_500
+    assert len(seen[0]) > len(seen[1])  # they were dropped
+    assert _schema() == before
+    assert Contact.select().count() == 0
+
+
+def test_an_import_into_a_big_table_keeps_its_indexes(db, monkeypatch):
+    from crmcli.services import import_indexes
+
+    imports.import_contacts(_rows(1_500), now=NOW)
+    monkeypatch.setattr(import_indexes, "SMALL", 1_000)
+    seen = _indexes_while_importing(monkeypatch)
+    assert imports.import_contacts(_rows(1_500, start=1_500), now=NOW).new == 1_500
+    assert seen[0] == seen[1]
