@@ -292,20 +292,34 @@ def _possible_german(national: str, trunk: bool) -> bool:
     general = meta.general_desc
     keeps_trunk = (
         trunk
+        and not _match_national_number(national, general, False)  # most numbers match: first
         and _match_national_number("0" + national, general, False)
-        and not _match_national_number(national, general, False)
     )
     if keeps_trunk:
         return False  # parse keeps the 0: the slow path says what happens
-    return _test_number_length(national, meta) == possible
+    # _test_number_length (of any type) reads nothing of the number but its length.
+    size = len(national)
+    fits = _FITS.get(size)
+    if fits is None:
+        fits = _FITS[size] = _test_number_length(national, meta) == possible
+    return fits
+
+
+_FITS: dict[int, bool] = {}  # national number length -> a possible German number
 
 
 def _listed(rec: dict, key: str, item_key: str) -> list | None:
     """A record's list of emails or phones as JSON may give it: a list of objects or of
     plain strings, or one string; None when it is already objects (the importers' shape)."""
     value = rec.get(key)
-    if value is None or (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+    if value is None:
         return None
+    if isinstance(value, list):
+        for v in value:  # a loop, not all() of a generator: twice for every row
+            if not isinstance(v, dict):
+                break
+        else:
+            return None
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, (str, dict)) for v in value):
@@ -325,7 +339,8 @@ def _shaped(rec: dict) -> dict:
     if isinstance(tag_list, str):
         changes["tags"] = [tag_list]
     elif tag_list is not None and (
-        not isinstance(tag_list, list) or not all(isinstance(t, (str, int)) for t in tag_list)
+        not isinstance(tag_list, list)
+        or (tag_list and not all(isinstance(t, (str, int)) for t in tag_list))
     ):
         raise Invalid("tags", "must be a list of tag names")
     fields = rec.get("fields")

@@ -236,3 +236,26 @@ def test_fold_of_latin_text_by_one_translate_is_the_fold_of_the_whole_text():
         assert fold_variants(text) == slow_variants(text), repr(text)
     for code in range(0xC0, 0x180):
         assert fold(f"A{chr(code)}z") == slow_fold(f"A{chr(code)}z"), hex(code)
+
+
+def test_csv_rows_of_only_whitespace_are_skipped_and_duplicate_numbers_are_one():
+    import io
+
+    from crmcli.services import csvread
+
+    data = (
+        "Name;Telefon;Mobil;E-Mail\r\n"
+        " ; \t ;\u00a0;\r\n"  # whitespace only (no-break space too): not a row
+        "Eva;030 1234567;030/123 4567;eva@example.de\r\n"
+        ";;;\r\n"
+        "Otto;;0171 2222222;\r\n"
+    ).encode()
+    records = list(csvread.open_csv(io.BytesIO(data)).records())
+    assert [(where, rec.get("name")) for where, rec in records] == [
+        ("line 3", "Eva"),
+        ("line 5", "Otto"),
+    ]
+    eva, otto = (rec for _, rec in records)
+    assert [(p["phone"], p["primary"]) for p in eva["phones"]] == [("030 1234567", True)]
+    assert [(p["phone"], p["primary"]) for p in otto["phones"]] == [("0171 2222222", True)]
+    assert [(e["email"], e["primary"]) for e in eva["emails"]] == [("eva@example.de", True)]
