@@ -133,3 +133,14 @@ def test_an_import_into_a_big_table_keeps_its_indexes(db, monkeypatch):
     seen = _indexes_while_importing(monkeypatch)
     assert imports.import_contacts(_rows(1_500, start=1_500), now=NOW).new == 1_500
     assert seen[0] == seen[1]
+
+
+def test_new_contacts_times_are_stored_as_a_bound_datetime_would_be(db):
+    """The import binds the adapted text of its clock once: the text SQLite stored when
+    each row bound the datetime itself."""
+    imports.import_contacts(_rows(3), now=NOW)
+    db = database_proxy.obj
+    stamp = Contact.created_at.db_value(NOW)
+    (expected,) = db.execute_sql("SELECT ?", (stamp,)).fetchone()
+    stored = db.execute_sql("SELECT DISTINCT created_at, updated_at FROM contact").fetchall()
+    assert stored == [(expected, expected)]
