@@ -734,7 +734,13 @@ def fold(text: str) -> str:
         return " ".join(text.lower().split())
     # Each step works a character at a time (reordered combining marks are dropped) and maps
     # whitespace to whitespace, so the fold of the text is the folds of its words, which
-    # repeat (names, streets, cities): an import folds the same words over and over.
+    # repeat (names, streets, cities): an import folds the same words over and over. Text
+    # of ASCII and the Latin letters of _LATIN_FOLD (no combining marks, no whitespace) is
+    # the fold of each character: one translate (unique words such as jürgen.7@x.de
+    # missed the cache of words every time).
+    latin = text.translate(_LATIN_FOLD)
+    if latin.isascii():
+        return " ".join(latin.split())
     return " ".join(w for w in map(_fold_word, text.split()) if w)
 
 
@@ -743,6 +749,15 @@ def _fold_word(word: str) -> str:
     s = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", word).casefold())
     s = "".join(c for c in s if not unicodedata.combining(c)).translate(_LETTERS)
     return " ".join(s.split())
+
+
+# ASCII lowercased, and each letter of Latin-1 and Latin Extended-A (U+00C0-U+017F) whose
+# fold is ASCII to that fold (ß -> ss, Ø -> o, ĳ -> ij); the others (ŉ) are not in it.
+_LATIN_FOLD = {c: chr(c).lower() for c in range(128)} | {
+    code: folded
+    for code, folded in ((c, _fold_word(chr(c))) for c in range(0xC0, 0x180))
+    if folded and folded.isascii() and not any(ch.isspace() for ch in folded)
+}
 
 
 def fold_variants(text: str) -> str:

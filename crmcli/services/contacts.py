@@ -110,7 +110,7 @@ def clean_fields(values: dict, now: datetime) -> dict:
                 raise Invalid("birthday", f"{value.isoformat()} is in the future")
             # A YearlessDate is stored as the plain date in NO_YEAR it is (drivers know date).
             out["birthday"] = value and date(value.year, value.month, value.day)
-            out["birthday_md"] = value.strftime("%m-%d") if value else None
+            out["birthday_md"] = f"{value.month:02d}-{value.day:02d}" if value else None
         elif key == "consent":
             out["consent"] = bool(value)
             if value and "consent_at" not in values:

@@ -429,7 +429,7 @@ class CsvFile:
         try:
             for cells in reader:
                 start, before = self._header_lines + before + 1, reader.line_num
-                if not cells or all(not c.strip() for c in cells):
+                if not cells or not "".join(cells).strip():  # blank or only whitespace
                     continue
                 yield start, cells
         except csv.Error as exc:
@@ -702,12 +702,17 @@ def _kinds_of_duplicates(rec: dict) -> None:
     """The same email or phone in two columns (Shopify's Phone and Default Address Phone)
     once; the first email and phone are the primary ones."""
     for key, value_key in (("emails", "email"), ("phones", "phone")):
-        seen: dict[str, dict] = {}
-        for item in rec[key]:
-            norm = (
-                item[value_key].lower() if key == "emails" else re.sub(r"\D", "", item[value_key])
-            )
-            seen.setdefault(norm, item)
-        rec[key] = list(seen.values())
-        if rec[key]:
-            rec[key][0]["primary"] = True
+        items = rec[key]
+        if len(items) > 1:  # one is its own
+            seen: dict[str, dict] = {}
+            for item in items:
+                value = item[value_key]
+                seen.setdefault(
+                    value.lower() if key == "emails" else _NOT_DIGIT.sub("", value), item
+                )
+            rec[key] = items = list(seen.values())
+        if items:
+            items[0]["primary"] = True
+
+
+_NOT_DIGIT = re.compile(r"\D")

@@ -11,6 +11,7 @@ flat in the size of the file.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from array import array
@@ -33,7 +34,16 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import cadence, companies, contacts, limits, refs, search, tags
+from crmcli.services import (
+    cadence,
+    companies,
+    contacts,
+    import_indexes,
+    limits,
+    refs,
+    search,
+    tags,
+)
 from crmcli.values import (
     NO_YEAR,
     fold,
@@ -63,6 +73,8 @@ _COLUMNS = (
     "consent", "consent_at", "cadence_days", "email", "email_key", "phone", "phone_e164",
 )  # fmt: skip
 _DEFAULTS = {"status": "lead", "consent": False}
+# The contact columns the import looks rows up by: their indexes stay while it writes.
+_LOOKUPS = frozenset(("id", "name_key", "email_key", "phone_e164"))
 
 
 @dataclass
@@ -280,20 +292,34 @@ def _possible_german(national: str, trunk: bool) -> bool:
     general = meta.general_desc
     keeps_trunk = (
         trunk
+        and not _match_national_number(national, general, False)  # most numbers match: first
         and _match_national_number("0" + national, general, False)
-        and not _match_national_number(national, general, False)
     )
     if keeps_trunk:
         return False  # parse keeps the 0: the slow path says what happens
-    return _test_number_length(national, meta) == possible
+    # _test_number_length (of any type) reads nothing of the number but its length.
+    size = len(national)
+    fits = _FITS.get(size)
+    if fits is None:
+        fits = _FITS[size] = _test_number_length(national, meta) == possible
+    return fits
+
+
+_FITS: dict[int, bool] = {}  # national number length -> a possible German number
 
 
 def _listed(rec: dict, key: str, item_key: str) -> list | None:
     """A record's list of emails or phones as JSON may give it: a list of objects or of
     plain strings, or one string; None when it is already objects (the importers' shape)."""
     value = rec.get(key)
-    if value is None or (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+    if value is None:
         return None
+    if isinstance(value, list):
+        for v in value:  # a loop, not all() of a generator: twice for every row
+            if not isinstance(v, dict):
+                break
+        else:
+            return None
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, (str, dict)) for v in value):
@@ -313,7 +339,8 @@ def _shaped(rec: dict) -> dict:
     if isinstance(tag_list, str):
         changes["tags"] = [tag_list]
     elif tag_list is not None and (
-        not isinstance(tag_list, list) or not all(isinstance(t, (str, int)) for t in tag_list)
+        not isinstance(tag_list, list)
+        or (tag_list and not all(isinstance(t, (str, int)) for t in tag_list))
     ):
         raise Invalid("tags", "must be a list of tag names")
     fields = rec.get("fields")
@@ -400,13 +427,16 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
         name = next((p for p in phones.values() if p[3]), next(iter(phones.values())))[0]
     if name is None:
         raise Invalid("name", "a contact needs a name (or at least an email or a phone)")
-    values["name"] = name
     cols = contacts.clean_fields(values, now)
     if cols.get("consent") and "consent_at" not in values:
         cols.pop("consent_at", None)  # "now" only for a contact that had not consented
-    # The name's columns as clean_fields makes them (the name comes last there too), its
-    # sound from the cached word codes (sound_key codes the whole name every time).
-    name = limits.check("name", " ".join(name.split())) or ""
+    # The name's columns as clean_fields would make them (after the other columns, as it
+    # checks them), without its uncached fold and sound (sound_key codes the whole name
+    # every time: a tenth of a 100,000-row import when clean_fields made them to be thrown
+    # away); the sound from the cached word codes.
+    name = limits.check("name", " ".join(name.split()))
+    if not name:
+        raise Invalid("name", "a contact needs a name")
     cols.update(name=name, name_key=_fold_variants(name), name_sound=_sound(name))
 
     tag_names = [tags.clean_tag(t) for t in (rec.get("tags") or []) if _text(t)]
@@ -603,7 +633,7 @@ class _Importer:
         by_phone: dict[str, set[int]] = {}
         if "phone" in self.match:
             e164s = sorted({p[1] for r in rows for p in r.phones})
-            for part in _chunks(e164s, 200):
+            for part in _chunks(e164s):
                 for table, owner in (("contact_phone", "contact_id"), ("contact", "id")):
                     for e164, cid in _first_two(table, "phone_e164", owner, part):
                         by_phone.setdefault(e164, set()).add(cid)
@@ -615,7 +645,7 @@ class _Importer:
                 if not any(e[1] in by_email for e in r.emails)
                 and not any(p[1] in by_phone for p in r.phones)
             })  # fmt: skip
-            for part in _chunks(names, 200):
+            for part in _chunks(names):
                 for key, cid in _first_two("contact", "name_key", "id", part):
                     by_name.setdefault(key, set()).add(cid)
         wanted = set(by_email.values())
@@ -905,15 +935,8 @@ class _Importer:
         if refresh:
             cadence.refresh(refresh)  # type: ignore[arg-type]
         self.result.ids.extend(new_ids + changed_ids)
-        for s in everyone:  # written: what the next batch compares against
-            s.orig = dict(s.cols)
-            s.new_here = False
-            for items in (s.emails, s.phones):
-                for v in items.values():
-                    v[3] = True
-            for t in s.tags:
-                s.tags[t] = True
-            s.fields = {k: (v, v) for k, (v, _) in s.fields.items()}
+        # The states end with their batch: the next one loads what was written (marking
+        # them as stored here copied every contact's columns for nothing).
 
 
 def _same_moment(stored, given) -> bool:
@@ -989,15 +1012,26 @@ def _select_in(table: str, key: str, value: str, keys: Sequence[str], *more: str
 
 def _first_two(table: str, key: str, value: str, keys: Sequence[str]) -> list[tuple]:
     """(key, value) of at most two rows per key (enough to know one from several): one
-    query of LIMIT 2 parts, each an index look-up, however many contacts share a key."""
+    query of LIMIT 2 parts, each an index look-up, however many contacts share a key; only
+    for the keys a plain IN query of the index finds (most keys of new rows are nowhere:
+    a fifth of the cost of the LIMIT 2 parts)."""
     if not keys:
         return []
+    db = database_proxy.obj
     mark = _mark()
+    marks = ", ".join([mark] * len(keys))
+    sql = f'SELECT DISTINCT "{key}" FROM "{table}" WHERE "{key}" IN ({marks})'
+    keys = [k for (k,) in db.execute_sql(sql, list(keys)).fetchall()]
+    if not keys:
+        return []
     part = (
         f'SELECT * FROM (SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" = {mark} LIMIT 2) t'
     )
-    sql = " UNION ALL ".join(f"{part}{i}" for i in range(len(keys)))
-    return database_proxy.obj.execute_sql(sql, list(keys)).fetchall()
+    out: list[tuple] = []
+    for few in _chunks(keys, 200):  # SQLite takes 500 parts of a compound SELECT at most
+        sql = " UNION ALL ".join(f"{part}{i}" for i in range(len(few)))
+        out += db.execute_sql(sql, list(few)).fetchall()
+    return out
 
 
 def _mark() -> str:
@@ -1041,7 +1075,7 @@ _INSERTED = [*_COLUMNS, "birthday_reminded", "created_at", "updated_at"]
 def _insert_ids(states: list[_State], now: datetime) -> list[int]:
     """Insert new contacts; their ids in order."""
     fields = [Contact._meta.fields[c] for c in _INSERTED]
-    stamp = Contact.created_at.db_value(now)
+    stamp = _adapted(Contact.created_at.db_value(now))
     consent_at = Contact.consent_at
     rows = []
     defaults = _COLUMN_DEFAULTS
@@ -1051,6 +1085,19 @@ def _insert_ids(states: list[_State], now: datetime) -> list[int]:
         row[_CONSENT_AT] = consent_at.db_value(row[_CONSENT_AT])
         rows.append((*row, 0, stamp, stamp))
     return _insert_returning(Contact, fields, rows)
+
+
+def _adapted(value):
+    """`value` as the driver binds it: on SQLite the text its registered adapter makes (of
+    a datetime: once, not for each of 100,000 rows twice); anything else as it is."""
+    import sqlite3
+
+    from peewee import SqliteDatabase
+
+    if not isinstance(database_proxy.obj, SqliteDatabase):
+        return value
+    adapt = sqlite3.adapters.get((type(value), sqlite3.PrepareProtocol))
+    return value if adapt is None else adapt(value)
 
 
 def _insert_returning(model, fields: list, rows: list[tuple]) -> list[int]:
@@ -1110,14 +1157,18 @@ def import_contacts(
         with database_proxy.atomic():
             importer = _Importer(match, on_conflict, tags, now, result, keep_going, on_reject)
             iterator = iter(rows)
-            while batch := list(itertools.islice(iterator, BATCH)):
-                importer.batch(batch)
-                done += len(batch)
-                if progress is not None:
-                    progress(done)
-            result.rows = done
-            if dry_run or (result.rejected_count and not keep_going):
-                raise _Rollback
+            with contextlib.ExitStack() as bulk:
+                while batch := list(itertools.islice(iterator, BATCH)):
+                    if done == BATCH:  # a second batch: many rows to come
+                        bulk.enter_context(search.bulk_writes())
+                        bulk.enter_context(import_indexes.built_after("contact", _LOOKUPS))
+                    importer.batch(batch)
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done)
+                result.rows = done
+                if dry_run or (result.rejected_count and not keep_going):
+                    raise _Rollback  # before the indexes are made again: the rollback has them
     except _Rollback:
         pass
     finally:

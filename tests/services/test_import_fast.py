@@ -172,3 +172,90 @@ def test_plain_email_fast_path_equals_parse_email():
     for _ in range(20_000):
         text = _email_sample(rnd)
         assert _result(imports._email, text) == _result(parse_email, text), repr(text)
+
+
+def _name_sample(rnd: random.Random) -> str:
+    words = ["Jürgen", "Müller", "Weiß", "O'Neil", "van der", "Zoë", "ﬁne", "Ǆ", "Åsa", "x" * 150]
+    gaps = [" ", "  ", "\t", "\u00a0", "\u2003", " \n "]
+    return "".join(rnd.choice(words) + rnd.choice(gaps) for _ in range(rnd.randint(1, 4)))
+
+
+def test_clean_row_makes_the_name_columns_clean_fields_makes():
+    """_clean_row leaves the name out of contacts.clean_fields and makes its columns itself
+    (cached fold and sound): the same columns, or the same error, as clean_fields gives."""
+    from datetime import UTC, datetime
+
+    from crmcli.services import contacts
+
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    rnd = random.Random(1066)
+    for _ in range(3_000):
+        rec = {"name": _name_sample(rnd), "city": rnd.choice(["Köln", " Berlin ", None])}
+        if rnd.random() < 0.2:
+            rec["zip"] = "1" * rnd.choice([5, 30])  # over the limit: clean_fields refuses first
+        values = {k: v.strip() for k, v in rec.items() if k != "name" and v and v.strip()}
+        values["name"] = rec["name"].strip()
+        try:
+            expected = contacts.clean_fields(values, now)
+        except Invalid as exc:
+            expected = ("error", str(exc))
+        try:
+            got = imports._clean_row("line 2", rec, now, ()).cols
+        except Invalid as exc:
+            got = ("error", str(exc))
+        assert got == expected, repr(rec)
+        if isinstance(got, dict):
+            assert list(got)[-3:] == ["name", "name_key", "name_sound"]
+
+
+def test_country_code_from_a_numbers_first_three_digits():
+    """search._country_code looks a number's first three digits up in a cache: the code the
+    plain search of one, two and three digits finds."""
+    from crmcli.services import search
+
+    codes = search._country_codes()
+    rnd = random.Random(164)
+    for _ in range(5_000):
+        digits = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(0, 15)))
+        expected = next((digits[:n] for n in (1, 2, 3) if digits[:n] in codes), None)
+        assert search._country_code(digits) == expected, digits
+    assert search._country_code("4930123456") == "49"
+
+
+def test_fold_of_latin_text_by_one_translate_is_the_fold_of_the_whole_text():
+    """values.fold translates text of ASCII and U+00C0-U+017F letters at once: the fold the
+    first written steps give, also beside combining marks and other spaces (which it
+    leaves to the word-at-a-time path)."""
+    rnd = random.Random(0x17F)
+    latin = [chr(c) for c in (*range(32, 127), *range(0xC0, 0x180))] + ["\t", "\n", "  "]
+    odd = ["\u0301", "\u0308", "\u00a0", "\u2003", "ǅ", "ẞ", "İ"]
+    for _ in range(30_000):
+        chars = latin + odd if rnd.random() < 0.2 else latin
+        text = "".join(rnd.choice(chars) for _ in range(rnd.randint(0, 14)))
+        assert fold(text) == slow_fold(text), repr(text)
+        assert fold_variants(text) == slow_variants(text), repr(text)
+    for code in range(0xC0, 0x180):
+        assert fold(f"A{chr(code)}z") == slow_fold(f"A{chr(code)}z"), hex(code)
+
+
+def test_csv_rows_of_only_whitespace_are_skipped_and_duplicate_numbers_are_one():
+    import io
+
+    from crmcli.services import csvread
+
+    data = (
+        "Name;Telefon;Mobil;E-Mail\r\n"
+        " ; \t ;\u00a0;\r\n"  # whitespace only (no-break space too): not a row
+        "Eva;030 1234567;030/123 4567;eva@example.de\r\n"
+        ";;;\r\n"
+        "Otto;;0171 2222222;\r\n"
+    ).encode()
+    records = list(csvread.open_csv(io.BytesIO(data)).records())
+    assert [(where, rec.get("name")) for where, rec in records] == [
+        ("line 3", "Eva"),
+        ("line 5", "Otto"),
+    ]
+    eva, otto = (rec for _, rec in records)
+    assert [(p["phone"], p["primary"]) for p in eva["phones"]] == [("030 1234567", True)]
+    assert [(p["phone"], p["primary"]) for p in otto["phones"]] == [("0171 2222222", True)]
+    assert [(e["email"], e["primary"]) for e in eva["emails"]] == [("eva@example.de", True)]

@@ -358,3 +358,19 @@ def test_new_contacts_search_entries_are_what_contact_entries_reads_back(db):
     ).fetchall()
     assert [tuple(r) for r in stored] == expected
     assert any("koln" in body for _, body in expected)  # the company's city
+
+
+def test_phones_and_names_match_in_bulk_only_where_one_contact_has_them(db):
+    """Hundreds of keys found in one batch (the look-up asks for the found ones in parts);
+    a phone two contacts share is no key."""
+    people = [rec(f"Person {i}", phones=[f"030 5{i:06d}"]) for i in range(450)]
+    assert run(*people).new == 450
+    twins = [rec("Twin A", phones=["0171 9999999"]), rec("Twin B", phones=["0171 9999999"])]
+    assert run(*twins, on_conflict="new").new == 2
+    again = [rec(f"Person {i}", phones=[f"030 5{i:06d}"], city="Bonn") for i in range(450)]
+    named = [rec(f"Person {i}", city="Ulm") for i in range(450, 460)]
+    result = run(*again, rec("Someone", phones=["0171 9999999"]), *named)
+    assert (result.updated, result.new) == (450, 11)
+    assert only("Person 449")["city"] == "Bonn" and only("Person 459")["city"] == "Ulm"
+    assert Contact.select().where(Contact.name == "Person 3").count() == 1
+    assert Contact.select().count() == 450 + 2 + 1 + 10
