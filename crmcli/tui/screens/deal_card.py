@@ -32,7 +32,7 @@ def _when(value) -> str:
 
 class DealCard(CrmScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", show=False),  # the title line says so
         Binding("shift+right,greater_than_sign", "step(1)", "Next", key_display=">"),
         Binding("shift+left,less_than_sign", "step(-1)", "Prev", key_display="<", show=False),
         Binding("w", "win", "Won"),
@@ -80,11 +80,20 @@ class DealCard(CrmScreen):
             return
         self.card = card
         self._show(card)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """An open deal offers its moves, won and lost; a closed one offers reopen: the
+        footer shows what can be done (all of it fits 80 columns then)."""
+        if self.card is None or action not in ("step", "win", "lose", "reopen"):
+            return True
+        closed = self.card["status"] in ("won", "lost")
+        return closed if action == "reopen" else not closed
 
     def _show(self, card: dict) -> None:
         status = {"won": "won", "lost": "lost"}.get(card["status"], "open")
         self.query_one("#title", Static).update(
-            f"Deal #{card['id']} · {card['title']} · {card['stage']} ({status})"
+            f"Deal #{card['id']} · {card['title']} · {card['stage']} ({status})  · Esc back"
         )
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
