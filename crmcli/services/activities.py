@@ -128,6 +128,11 @@ def log_activity(
 _SLACK = timedelta(minutes=5)
 
 
+def check_occurred_at(at: datetime, now: datetime) -> datetime:
+    """When an activity happened, refused (Invalid) in the future: a form checks it as typed."""
+    return _not_future(at, now)
+
+
 def _not_future(at: datetime, now: datetime) -> datetime:
     """The timeline records what happened: a later time is a plan, i.e. a task. (A future
     time would also become the contact's last interaction and silence its cadence.)"""

@@ -69,3 +69,9 @@ def test_a_timeline_belongs_to_a_contact_or_a_company(db):
         activities.timeline_page()
     with pytest.raises(Invalid):
         activities.timeline_page(contact_id=1, company_id=1)
+
+
+def test_a_moment_to_come_is_no_activity():
+    assert activities.check_occurred_at(NOW, NOW) == NOW
+    with pytest.raises(Invalid, match="future"):
+        activities.check_occurred_at(NOW + timedelta(hours=1), NOW)

@@ -168,9 +168,11 @@ class LogActivityForm(Form):
         now = self.crm.now()
 
         def when(text: str):
+            from crmcli.services.activities import check_occurred_at
             from crmcli.values import parse_when
 
-            return parse_when(text, now, field="when", prefer="past")  # it happened
+            # It happened: fri is last Friday, and a moment still to come is refused.
+            return check_occurred_at(parse_when(text, now, field="when", prefer="past"), now)
 
         def duration(text: str) -> int:
             from crmcli.values import parse_duration

@@ -48,6 +48,12 @@ class Timeline(DataTable):
     DEFAULT_CSS = """
     Timeline { height: 1fr; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+        Binding("j", "cursor_down", show=False),
+        Binding("k", "cursor_up", show=False),
+    ]
 
     class Opened(Message):
         """Enter (or a click on the selected row) on an activity."""
@@ -131,15 +137,23 @@ class Timeline(DataTable):
         self.items += page
         self._add(page)
 
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        """The last activity held; near the end, the next page comes in behind it."""
+        if self.items:
+            self.move_cursor(row=len(self.items) - 1)
+
     def _near_end(self) -> bool:
         return bool(self.items) and (
             self.cursor_row >= len(self.items) - NEAR_END
-            or self.scroll_y >= self.max_scroll_y - NEAR_END
+            or 0 < self.max_scroll_y <= self.scroll_y + NEAR_END
         )
 
     def _maybe_more(self) -> None:
         if not self.exhausted and not self._busy and self._near_end():
-            self.run_worker(self.more(), group="timeline-more", exclusive=True)
+            self.run_worker(self.more, group="timeline-more")
 
     def watch_cursor_coordinate(self, old, new) -> None:
         super().watch_cursor_coordinate(old, new)
