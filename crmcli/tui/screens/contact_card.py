@@ -111,6 +111,7 @@ class ContactCard(CrmScreen):
         super().__init__()
         self.item_id = item_id
         self.card: dict | None = None
+        self._limit = PAGE
 
     def compose(self) -> ComposeResult:
         yield Static("Contact", classes="card-title", id="title")
@@ -142,11 +143,12 @@ class ContactCard(CrmScreen):
         from crmcli.services import contacts
 
         # As many activities as the timeline holds now: a reload keeps the user's place.
-        limit = max(PAGE, len(self.timeline.items))
+        self._limit = max(PAGE, len(self.timeline.items))
         try:
             card = await self.crm.gateway.call(
-                contacts.contact_card, self.item_id, timeline_limit=limit, now=self.crm.now()
-            )
+                contacts.contact_card, self.item_id, timeline_limit=self._limit,
+                now=self.crm.now(),
+            )  # fmt: skip
         except Failed as exc:
             if isinstance(exc.__cause__, NotFound):
                 self._gone()
@@ -192,7 +194,7 @@ class ContactCard(CrmScreen):
         summary = "\n".join(line for line in (" · ".join(first), " · ".join(second)) if line)
         self.query_one("#summary", Static).update(summary)
         self.query_one("#details", Static).update(self._details(card))
-        self.timeline.show(card["timeline"], card["timeline_total"])
+        self.timeline.show(card["timeline"], card["timeline_total"], limit=self._limit)
         self._fill_tasks(card["open_tasks"])
         fill_deals(self.query_one("#deals-table", DataTable), card["deals"])
         tabs = self.query_one(TabbedContent)

@@ -68,7 +68,8 @@ class Timeline(DataTable):
         self._fetch = fetch
         self.show_who = show_who
         self.items: list[dict] = []
-        self.total = 0
+        self.total: int | None = 0  # None: not counted (read on until a page comes short)
+        self._done = False
         self.pages_read = 0  # pages read since the card's first (tests look at it)
         self._busy = False
 
@@ -83,7 +84,7 @@ class Timeline(DataTable):
 
     @property
     def exhausted(self) -> bool:
-        return len(self.items) >= self.total
+        return self._done or (self.total is not None and len(self.items) >= self.total)
 
     @property
     def current(self) -> dict | None:
@@ -91,11 +92,13 @@ class Timeline(DataTable):
             return None
         return self.items[self.cursor_row]
 
-    def show(self, items: list[dict], total: int) -> None:
-        """The card's (re)read: these activities, of `total`; the cursor stays on its activity."""
+    def show(self, items: list[dict], total: int | None, *, limit: int = PAGE) -> None:
+        """The card's (re)read: these activities (at most `limit` were asked for) of `total`
+        (None: not counted); the cursor stays on its activity."""
         keep = self.current["id"] if self.current else None
         self.items = list(items)
-        self.total = max(total, len(items))
+        self.total = None if total is None else max(total, len(items))
+        self._done = len(items) < limit
         self.clear()
         self._add(self.items)
         if keep is not None:
@@ -131,11 +134,11 @@ class Timeline(DataTable):
         self.pages_read += 1
         held = {a["id"] for a in self.items}
         page = [a for a in page if a["id"] not in held]
-        if not page:
-            self.total = len(self.items)  # fewer than counted: some were deleted meanwhile
-            return
-        self.items += page
-        self._add(page)
+        if len(page) < PAGE:
+            self._done = True  # the oldest is in (fewer than counted: some went meanwhile)
+        if page:
+            self.items += page
+            self._add(page)
 
     def action_first(self) -> None:
         self.move_cursor(row=0)
