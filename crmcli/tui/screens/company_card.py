@@ -57,7 +57,7 @@ class CompanyCard(CrmScreen):
                 yield Timeline(self._page, show_who=True, id="timeline-table")
             with TabPane("Details", id="details-pane"), VerticalScroll():
                 yield Static("", id="details")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ^p still opens it
 
     @property
     def timeline(self) -> Timeline:

@@ -125,7 +125,7 @@ class ContactCard(CrmScreen):
                 yield DataTable(id="tasks-table", cursor_type="row")
             with TabPane("Deals", id="deals"):
                 yield DataTable(id="deals-table", cursor_type="row")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ^p still opens it
 
     @property
     def timeline(self) -> Timeline:

@@ -19,6 +19,7 @@ from crmcli.tui.gateway import Failed
 from crmcli.tui.screens.base import CrmModal
 
 PAGE = 50  # activities read at a time
+WHO = 14  # the width of the company timeline's contact column
 NEAR_END = 5  # rows before the end at which the next page is read
 
 # before (occurred_at, id) of the last activity held, or None -> the next page
@@ -70,6 +71,7 @@ class Timeline(DataTable):
         self.items: list[dict] = []
         self.total: int | None = 0  # None: not counted (read on until a page comes short)
         self._done = False
+        self._drawn_width = 0
         self.pages_read = 0  # pages read since the card's first (tests look at it)
         self._busy = False
 
@@ -78,7 +80,7 @@ class Timeline(DataTable):
         self.add_column("Kind", key="kind", width=9)
         self.add_column("Dir", key="dir", width=3)
         if self.show_who:
-            self.add_column("Who", key="who", width=18)
+            self.add_column("Who", key="who", width=WHO)
         self.add_column("Subject / text", key="summary")
         self.add_column("Status", key="status", width=8)
 
@@ -107,8 +109,20 @@ class Timeline(DataTable):
                     self.move_cursor(row=row, animate=False)
                     break
 
+    def _summary_width(self) -> int:
+        """What is left for the text beside the fixed columns (each with its padding) and
+        the scrollbar."""
+        columns = 6 if self.show_who else 5
+        fixed = 16 + 9 + 3 + 8 + (WHO if self.show_who else 0) + 2 * columns + 2
+        return max(12, self.size.width - fixed)
+
+    def on_resize(self) -> None:
+        if self.items and self._drawn_width != self._summary_width():
+            held = len(self.items)  # the same rows, the same end
+            self.show(self.items, self.total, limit=held + 1 if self._done else held)
+
     def _add(self, items: list[dict]) -> None:
-        width = max(20, self.size.width - (16 + 9 + 3 + 8 + (18 if self.show_who else 0) + 12))
+        width = self._drawn_width = self._summary_width()
         for a in items:
             cells: list[Any] = [_when(a["occurred_at"]), a["kind"], a.get("direction") or ""]
             if self.show_who:
