@@ -15,8 +15,8 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from crmcli.tui.gateway import Failed
 from crmcli.tui.screens.base import CrmScreen
 from crmcli.tui.screens.contact_card import field_grid, fill_deals, show
-from crmcli.tui.screens.contact_forms import Form, _email, _phone, _text
-from crmcli.tui.widgets.form import Field
+from crmcli.tui.screens.contact_forms import _email, _phone, _text
+from crmcli.tui.widgets.form import Field, FormDialog
 from crmcli.tui.widgets.timeline import PAGE, ActivityView, Timeline
 
 TABS = ("people", "deals", "timeline", "details-pane")
@@ -206,7 +206,7 @@ class CompanyCard(CrmScreen):
         self.app.push_screen(ActivityView(event.activity))
 
 
-class EditCompanyForm(Form):
+class EditCompanyForm(FormDialog):
     """A company's fields as `crm edit company` changes them: what was changed is sent, an
     emptied field is cleared. Gives back the company's id."""
 

@@ -45,15 +45,6 @@ class NewContactForm(FormDialog):
         return card["id"]
 
 
-class Form(FormDialog):
-    """A form that starts in its first field (the shared FormDialog starts nowhere: the
-    first Tab went to the scrolling container)."""
-
-    def on_mount(self) -> None:
-        first = next(iter(self._fields))
-        self.query_one(f"#field-{first}").focus()
-
-
 def _text(value) -> str:
     """A stored value as the form shows it for editing."""
     from crmcli.output import display
@@ -61,7 +52,7 @@ def _text(value) -> str:
     return display(value, newlines=True)
 
 
-class EditContactForm(Form):
+class EditContactForm(FormDialog):
     """The contact's fields as `crm edit` changes them: only what was changed is sent, an
     emptied field is cleared; an email or phone replaces the primary (`work:` in front
     gives its kind). Gives back the contact's id."""
@@ -151,7 +142,7 @@ ACTIVITY_KINDS_SHOWN = (
 )  # fmt: skip
 
 
-class LogActivityForm(Form):
+class LogActivityForm(FormDialog):
     """A call, email, meeting ... on the contact's timeline (`crm log`); gives back its id."""
 
     heading = "Log an activity"
@@ -214,7 +205,7 @@ def _tag(text: str) -> list[str]:
     return [clean_tag(part) for part in text.split(",") if part.strip()]
 
 
-class TagForm(Form):
+class TagForm(FormDialog):
     """Tags to add to a contact (comma between several); gives back the contact's id."""
 
     heading = "Add tags"
@@ -225,9 +216,9 @@ class TagForm(Form):
         self.carried = carried
 
     def fields(self) -> list[Field]:
-        has = ", ".join(self.carried) or "none yet"
-        return [Field("tags", f"Tags (has: {has})", parse=_tag, required=True,
-                      placeholder="vip, newsletter")]  # fmt: skip
+        has = f" (has {', '.join(self.carried)})" if self.carried else ""
+        return [Field("tags", "Add tags", parse=_tag, required=True,
+                      placeholder=f"vip, newsletter{has}")]  # fmt: skip
 
     async def save(self, values: dict[str, Any]) -> int:
         from crmcli.services import contacts
@@ -237,7 +228,7 @@ class TagForm(Form):
         return card["id"]
 
 
-class UntagForm(Form):
+class UntagForm(FormDialog):
     """One of the contact's tags to take off; gives back the contact's id."""
 
     heading = "Remove a tag"
@@ -259,7 +250,7 @@ class UntagForm(Form):
         return card["id"]
 
 
-class ResolveForm(Form):
+class ResolveForm(FormDialog):
     """Mark an open inquiry, complaint or return as resolved (`crm resolve`), with how."""
 
     heading = "Resolve"
@@ -270,7 +261,7 @@ class ResolveForm(Form):
         self.heading = f"Resolve {activity['kind']} #{activity['id']}"
 
     def fields(self) -> list[Field]:
-        return [Field("note", "How it was resolved", placeholder="Ersatz geliefert")]
+        return [Field("note", "Resolution", placeholder="how: Ersatz geliefert")]
 
     async def save(self, values: dict[str, Any]) -> int:
         from crmcli.services import activities
