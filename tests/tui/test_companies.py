@@ -29,6 +29,7 @@ def firm(db):
     return jm["company_id"]
 
 
+@pytest.mark.both_backends
 def test_the_list_sorts_and_search_opens_the_card(tui, firm):
     async def scenario(pilot):
         screen = pilot.app.screen
@@ -57,6 +58,7 @@ def test_the_list_sorts_and_search_opens_the_card(tui, firm):
     drive(tui("companies"), scenario)
 
 
+@pytest.mark.both_backends
 def test_edit_the_company_from_its_card(tui, firm):
     async def scenario(pilot):
         pilot.app.open_company(firm)

@@ -44,6 +44,7 @@ async def open_card(pilot, contact_id: int):
     return card_of(pilot.app)
 
 
+@pytest.mark.both_backends
 def test_search_opens_the_card_and_a_logged_call_lands_on_the_timeline(tui, jm):
     async def scenario(pilot):
         await pilot.press("slash", *"muell", "enter", "enter")
@@ -98,6 +99,7 @@ def test_a_future_call_is_refused_by_the_service_too(tui, jm):
     drive(tui("contacts"), scenario)
 
 
+@pytest.mark.both_backends
 def test_edit_changes_what_was_changed_and_nothing_else(tui, jm):
     async def scenario(pilot):
         card = await open_card(pilot, jm)
@@ -147,6 +149,7 @@ def test_tag_and_untag(tui, jm):
     drive(tui("contacts"), scenario)
 
 
+@pytest.mark.both_backends
 def test_resolve_the_selected_complaint(tui, jm):
     complaint = activities.log_activity(
         "complaint", contact_id=jm, subject="Lieferung beschädigt", now=NOW
@@ -209,6 +212,7 @@ def test_a_contact_deleted_by_another_process_closes_its_card(tui, db, jm):
     drive(tui("contacts"), scenario)
 
 
+@pytest.mark.both_backends
 def test_a_long_timeline_opens_with_its_first_page_and_reads_more_at_the_end(tui, jm):
     from crmcli.models import database_proxy
 
