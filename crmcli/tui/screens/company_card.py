@@ -43,6 +43,7 @@ class CompanyCard(CrmScreen):
         super().__init__()
         self.item_id = item_id
         self.card: dict | None = None
+        self.loaded = False  # the first read is shown (the bench waits for it)
         self._limit = PAGE
 
     def compose(self) -> ComposeResult:
@@ -89,6 +90,7 @@ class CompanyCard(CrmScreen):
             raise
         self.card = card
         self._show(card)
+        self.loaded = True
 
     async def _page(self, before) -> list[dict]:
         from crmcli.services import activities
