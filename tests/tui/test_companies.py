@@ -3,6 +3,8 @@ and timeline on the card, an edit, a delete that keeps the people."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -103,6 +105,25 @@ def test_delete_asks_and_keeps_the_people(tui, firm):
         with pytest.raises(NotFound):
             companies.get_company(firm)
         assert contacts.count_contacts() == 2
+        assert type(pilot.app.screen).__name__ == "CompaniesScreen"
+        assert pilot.app.screen.table.total == 3
+
+    drive(tui("companies"), scenario)
+
+
+def test_a_company_deleted_by_another_process_closes_its_card(tui, db, firm):
+    async def scenario(pilot):
+        pilot.app.open_company(firm)
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "CompanyCard"
+        script = (
+            "import sys; from crmcli.db import open_database; "
+            "from crmcli.services import companies; db = open_database(sys.argv[1]); "
+            f"companies.delete_company({firm}); db.close()"
+        )
+        subprocess.run([sys.executable, "-c", script, str(db.database)], check=True)
+        await pilot.app.check_changes()  # what the one-second poll does
+        await settle(pilot)
         assert type(pilot.app.screen).__name__ == "CompaniesScreen"
         assert pilot.app.screen.table.total == 3
 

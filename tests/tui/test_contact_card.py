@@ -4,6 +4,7 @@ process meanwhile, and a long timeline read a page at a time."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -163,6 +164,13 @@ def test_resolve_the_selected_complaint(tui, jm):
         assert pilot.app.screen is card
         await pilot.press("up")  # the complaint, newest
         assert card.timeline.current["id"] == complaint["id"]
+        await pilot.press("enter")  # the whole activity
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ActivityView"
+        assert pilot.app.screen.activity["subject"] == "Lieferung beschädigt"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.screen is card
         await pilot.press("r")
         await settle(pilot)
         pilot.app.screen.query_one("#field-note").value = "Ersatz geliefert"
@@ -265,5 +273,41 @@ def test_company_and_deal_open_from_the_card(tui, jm):
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "CompanyCard"
         assert pilot.app.screen.item_id == contacts.get_contact(jm)["company_id"]
+
+    drive(tui("contacts"), scenario)
+
+
+def test_t_adds_a_task_for_the_contact_or_says_it_cannot_yet(tui, jm):
+    import importlib.util
+
+    have_tasks = importlib.util.find_spec("crmcli.tui.screens.task_forms") is not None
+
+    async def scenario(pilot):
+        card = await open_card(pilot, jm)
+        await pilot.press("t")
+        await settle(pilot)
+        if have_tasks:
+            assert type(pilot.app.screen).__name__ == "NewTaskForm"
+        else:
+            assert pilot.app.screen is card
+            assert any("task" in n.message for n in pilot.app._notifications)
+
+    drive(tui("contacts"), scenario)
+
+
+def test_tabs_open_with_a_click(tui, jm):
+    async def scenario(pilot):
+        card = await open_card(pilot, jm)
+        await pilot.click("#tabs Tab#--content-tab-details-pane")
+        await settle(pilot)
+        assert card.query_one("#tabs").active == "details-pane"
+        from rich.console import Console
+
+        console = Console(width=100, record=True, file=io.StringIO())
+        console.print(card._details(card.card))
+        details = console.export_text()
+        assert "jm@mueller-bau.de (work)" in details
+        assert "0171 2345678 (mobile)" in details or "+49 171 2345678 (mobile)" in details
+        assert "Bauleiter" in details and "b2b" in details
 
     drive(tui("contacts"), scenario)
