@@ -130,15 +130,7 @@ class CompanyCard(CrmScreen):
                 ]
             )  # fmt: skip
         )
-        people = self.query_one("#people-table", DataTable)
-        people.clear(columns=not people.columns)
-        if not people.columns:
-            people.add_columns("Name", "Position", "Email", "Phone", "Status")
-        for p in card["contacts"]:
-            people.add_row(
-                p["name"], p["position"] or "", p["email"] or "", p["phone"] or "",
-                p["status"] or "", key=str(p["id"]),
-            )  # fmt: skip
+        self._fill_people(card["contacts"])
         fill_deals(self.query_one("#deals-table", DataTable), card["deals"])
         self.timeline.show(card["timeline"], None, limit=self._limit)
         tabs = self.query_one(TabbedContent)
@@ -147,6 +139,28 @@ class CompanyCard(CrmScreen):
         tabs.get_tab("people").label = f"People ({len(card['contacts'])})"  # type: ignore[assignment]
         tabs.get_tab("deals").label = f"Deals ({len(card['deals'])})"  # type: ignore[assignment]
         tabs.get_tab("timeline").label = f"Timeline ({shown}{more})"  # type: ignore[assignment]
+
+    def _fill_people(self, people: list[dict]) -> None:
+        """Name, position, email, phone and status; on a narrow screen the phone goes and
+        the others get widths that fit (a DataTable would scroll sideways)."""
+        table = self.query_one("#people-table", DataTable)
+        width = self.size.width or 80
+        wide = width >= 110
+        table.clear(columns=True)
+        if wide:
+            table.add_columns("Name", "Position", "Email", "Phone", "Status")
+        else:
+            email = max(16, width - (20 + 14 + 9) - 2 * 4 - 2)
+            for title, w in (("Name", 20), ("Position", 14), ("Email", email), ("Status", 9)):
+                table.add_column(title, width=w)
+        for p in people:
+            cells = [p["name"], p["position"] or "", p["email"] or ""]
+            cells += [p["phone"] or ""] if wide else []
+            table.add_row(*cells, p["status"] or "", key=str(p["id"]))
+
+    def on_resize(self) -> None:
+        if self.card is not None:
+            self._fill_people(self.card["contacts"])
 
     # -- keys ----------------------------------------------------------------------------
 
