@@ -277,20 +277,24 @@ def test_company_and_deal_open_from_the_card(tui, jm):
     drive(tui("contacts"), scenario)
 
 
-def test_t_adds_a_task_for_the_contact_or_says_it_cannot_yet(tui, jm):
-    import importlib.util
-
-    have_tasks = importlib.util.find_spec("crmcli.tui.screens.task_forms") is not None
+def test_t_adds_a_task_for_the_contact(tui, jm):
+    from crmcli.services import tasks
 
     async def scenario(pilot):
         card = await open_card(pilot, jm)
         await pilot.press("t")
         await settle(pilot)
-        if have_tasks:
-            assert type(pilot.app.screen).__name__ == "NewTaskForm"
-        else:
-            assert pilot.app.screen is card
-            assert any("task" in n.message for n in pilot.app._notifications)
+        form = pilot.app.screen
+        form.query_one("#field-title").value = "Angebot nachfassen"
+        form.query_one("#field-due").value = "fr 9:00"
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is card
+        [task] = tasks.open_tasks_of(jm, now=NOW)
+        assert (task["title"], task["contact_id"]) == ("Angebot nachfassen", jm)
+        assert [t["id"] for t in card.card["open_tasks"]] == [task["id"]]
+        assert card.query_one("#tasks-table").row_count == 1
 
     drive(tui("contacts"), scenario)
 

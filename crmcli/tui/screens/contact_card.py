@@ -264,11 +264,8 @@ class ContactCard(CrmScreen):
         self.app.push_screen(LogActivityForm(self.item_id, name), self._after_write)
 
     def action_task(self) -> None:
-        try:
-            from crmcli.tui.screens.task_forms import NewTaskForm  # type: ignore[import-not-found]
-        except ImportError:
-            self.notify("adding a task is not in this version yet", severity="warning")
-            return
+        from crmcli.tui.screens.task_forms import NewTaskForm
+
         self.app.push_screen(NewTaskForm(contact_id=self.item_id), self._after_write)
 
     def action_edit(self) -> None:
