@@ -261,7 +261,7 @@ def test_company_and_deal_open_from_the_card(tui, jm):
         await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
         await settle(pilot)
         assert card.query_one("#tabs").active == "deals"
-        card.query_one("#deals-table").focus()
+        assert card.query_one("#deals-table").has_focus
         await pilot.press("enter")
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "DealCard"

@@ -205,6 +205,13 @@ class CompanyCard(CrmScreen):
         now = TABS.index(tabs.active) if tabs.active in TABS else 0
         tabs.active = TABS[(now + step) % len(TABS)]
 
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """Keys go to what the tab shows (Enter on the Deals tab opens a deal)."""
+        for widget in event.pane.query("DataTable, VerticalScroll"):
+            widget.focus()
+            break
+
     # -- opening -------------------------------------------------------------------------
 
     @on(DataTable.RowSelected, "#people-table")

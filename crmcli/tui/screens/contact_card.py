@@ -345,6 +345,13 @@ class ContactCard(CrmScreen):
         now = order.index(tabs.active) if tabs.active in order else 0
         tabs.active = order[(now + step) % len(order)]
 
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """Keys go to what the tab shows (Enter on the Deals tab opens a deal)."""
+        for widget in event.pane.query("DataTable, VerticalScroll"):
+            widget.focus()
+            break
+
     # -- opening -------------------------------------------------------------------------
 
     @on(DataTable.RowSelected, "#deals-table")
