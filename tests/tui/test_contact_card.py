@@ -315,3 +315,22 @@ def test_tabs_open_with_a_click(tui, jm):
         assert "Bauleiter" in details and "b2b" in details
 
     drive(tui("contacts"), scenario)
+
+
+def test_a_call_logged_by_another_process_shows_on_the_open_card(tui, db, jm):
+    async def scenario(pilot):
+        card = await open_card(pilot, jm)
+        script = (
+            "import sys; from crmcli.db import open_database; "
+            "from crmcli.services import activities; db = open_database(sys.argv[1]); "
+            f"activities.log_activity('complaint', contact_id={jm}, subject='Rechnung falsch'); "
+            "db.close()"
+        )
+        subprocess.run([sys.executable, "-c", script, str(db.database)], check=True)
+        await pilot.app.check_changes()  # what the one-second poll does
+        await settle(pilot)
+        assert card.timeline.items[0]["subject"] == "Rechnung falsch"
+        assert card.card["open_issues"] == 1
+        assert "1 open" in str(card.query_one("#summary").render())
+
+    drive(tui("contacts"), scenario)
