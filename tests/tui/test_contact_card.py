@@ -334,3 +334,24 @@ def test_a_call_logged_by_another_process_shows_on_the_open_card(tui, db, jm):
         assert "1 open" in str(card.query_one("#summary").render())
 
     drive(tui("contacts"), scenario)
+
+
+def test_deleted_meanwhile_under_an_open_form_the_save_fails_and_the_card_closes(tui, db, jm):
+    async def scenario(pilot):
+        await open_card(pilot, jm)
+        await pilot.press("l")
+        await settle(pilot)
+        form = pilot.app.screen
+        contacts.delete_contact(jm)  # cron, say, while the user types
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is form  # refused, as a notification: still open
+        assert any("no contact" in n.message for n in pilot.app._notifications)
+        await pilot.app.check_changes()  # the poll; the card under the form is stale now
+        await settle(pilot)
+        assert pilot.app.screen is form
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ContactsScreen"
+
+    drive(tui("contacts"), scenario)

@@ -44,6 +44,7 @@ class CompanyCard(CrmScreen):
         self.item_id = item_id
         self.card: dict | None = None
         self.loaded = False  # the first read is shown (the bench waits for it)
+        self.closing = False  # deleted: leaves when next in view
         self._limit = PAGE
 
     def compose(self) -> ComposeResult:
@@ -100,10 +101,16 @@ class CompanyCard(CrmScreen):
         )
 
     def _close(self) -> None:
-        if self.is_current:
+        """Leave the card; under a dialog, once the dialog is gone."""
+        self.closing = True
+        if self.is_active:  # is_current holds under a dialog too
             self.app.pop_screen()
-        elif self in self.app.screen_stack:
+
+    def on_screen_resume(self) -> None:
+        if self.closing:
             self.app.call_later(self._close)
+        else:
+            super().on_screen_resume()
 
     def _show(self, card: dict) -> None:
         parts = [f"#{card['id']} {card['name']}", card["industry"], card["city"]]
