@@ -128,6 +128,11 @@ def log_activity(
 _SLACK = timedelta(minutes=5)
 
 
+def check_occurred_at(at: datetime, now: datetime) -> datetime:
+    """When an activity happened, refused (Invalid) in the future: a form checks it as typed."""
+    return _not_future(at, now)
+
+
 def _not_future(at: datetime, now: datetime) -> datetime:
     """The timeline records what happened: a later time is a plan, i.e. a task. (A future
     time would also become the contact's last interaction and silence its cadence.)"""
@@ -445,3 +450,31 @@ def timeline_of_deal(deal_id: int, limit: int | None) -> list[dict]:
         .order_by(Activity.occurred_at.desc(), Activity.id.desc())
     )
     return _rows(query.limit(limit) if limit is not None else query)
+
+
+def timeline_page(
+    *,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    before: Sequence | None = None,
+    limit: int = 50,
+) -> list[dict]:
+    """One page of a contact's (or a company's, its people's included) timeline, newest
+    first: the `limit` activities right after `before`, the (occurred_at, id) of the last
+    one a screen holds (None: the newest). Read by key, so the hundredth page of a long
+    history costs what the first does."""
+    if (contact_id is None) == (company_id is None):
+        raise Invalid("timeline", "a timeline is a contact's or a company's")
+    query = _select()
+    if contact_id is not None:
+        query = query.where(Activity.contact == contact_id)
+    else:
+        people = Contact.select(Contact.id).where(Contact.company == company_id)
+        query = query.where((Activity.company == company_id) | Activity.contact.in_(people))
+    if before is not None:
+        at, last_id = before
+        query = query.where(
+            (Activity.occurred_at < at) | ((Activity.occurred_at == at) & (Activity.id < last_id))
+        )
+    query = query.order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit)
+    return _rows(query)
