@@ -374,54 +374,53 @@ def write_csv_batches(
 
 
 def write_csv_lines(
-    batches: Iterable[tuple[list[str], int, int]],
+    batches: Iterable[list[str]],
     out: TextIO,
     *,
     fields: Sequence[str],
     excel: bool = False,
     remake: Callable[[list[int]], dict[int, list]],
+    unit: str = "\x1f",
 ) -> int:
-    """write_rows for CSV from batches of lines (no line end) whose cells are the rows' text
-    unquoted (`;` between them with `excel`, else `,`), the first the row's id, with the
-    separators and quotes that the batch's already quoted cells add: the same file. A batch
-    is written as it is when a few scans show that no other cell needs quoting, defusing or
-    cleaning; each line that might is made from its row's cells (`remake(ids)`: by id) the
-    way write_rows makes it."""
+    """write_rows for CSV from batches of lines (no line end) of the rows' cells as text,
+    unquoted, `unit` between them, the first the row's id: the same file. A batch is written
+    as it is (`unit` made the delimiter) when a few scans show that no cell needs quoting,
+    defusing or cleaning; otherwise each line that does has its cells quoted, defused and
+    cleaned as write_rows does, and a line with a NUL (a value its maker could not write)
+    is made from its row (`remake(ids)`: by id)."""
     import csv
 
     writer = _csv_writer(out, fields, excel)
     sep, newline = writer.dialect.delimiter, writer.dialect.lineterminator
     gaps = len(fields) - 1
     cell = _excel_cell if excel else _csv_cell
-    risky = [sep + c for c in _RISKY if c.isprintable()]  # a tab or CR is not printable
+    risky = [unit + c for c in _RISKY if c.isprintable()]  # a tab or CR is not printable
+    sink = _Pieces()
+    rewriter = csv.writer(sink, delimiter=sep, lineterminator=newline)
     count = 0
-    for lines, seps, quotes in batches:
+    for lines in batches:
         whole = "".join(lines)
-        if not (
-            whole.isprintable()
-            and whole.count(sep) == len(lines) * gaps + seps
-            and whole.count('"') == quotes
+        count += len(lines)
+        if (
+            whole.count(unit) == len(lines) * gaps
+            and sep not in whole
+            and '"' not in whole
+            and whole.replace(unit, sep).isprintable()
             and not any(r in whole for r in risky)
         ):
-            again = [
-                i
-                for i, line in enumerate(lines)
-                if not line.isprintable()
-                or line.count(sep) != gaps
-                or '"' in line
-                or any(r in line for r in risky)
-            ]
-            ids = [int(lines[i].split(sep, 1)[0]) for i in again]
-            made = remake(ids)
-            sink = _Pieces()
-            rewriter = csv.writer(sink, delimiter=sep, lineterminator=newline)
-            for i, row_id in zip(again, ids, strict=True):
-                sink.got.clear()
-                rewriter.writerow(_csv_line(made[row_id], cell))
-                lines[i] = "".join(sink.got)[: -len(newline)]
-        count += len(lines)
-        lines.append("")
-        out.write(newline.join(lines))
+            lines.append("")
+            out.write(newline.join(lines).replace(unit, sep))
+            continue
+        bad = [line for line in lines if line.count(unit) != gaps or "\0" in line]
+        ids = [int(line.split(unit, 1)[0]) for line in bad]
+        made = remake(ids) if ids else {}
+        sink.got.clear()
+        for line in lines:
+            cells: list = line.split(unit)
+            if len(cells) != gaps + 1 or "\0" in line:
+                cells = made[int(cells[0])]
+            rewriter.writerow(_csv_line(cells, cell))
+        out.write("".join(sink.got))
     return count
 
 

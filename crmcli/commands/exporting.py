@@ -204,7 +204,7 @@ def export_contacts(
 
             header = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
             with records.snapshot(), destination(output) as out:
-                lines = exports_sqlite.csv_lines(keys, sep=";" if excel else ",")
+                lines = exports_sqlite.csv_lines(keys)
                 count = write_csv_lines(
                     lines, out, fields=header, excel=excel,
                     remake=lambda ids: exports_sqlite.remake_csv_rows(ids, keys),

@@ -25,6 +25,9 @@ from crmcli.models import Tag, database_proxy
 from crmcli.services import exports as ex
 
 LINES = 2000  # lines checked and written at a time
+# Between the cells of a CSV line as SQLite makes it: the ASCII unit separator, which no
+# printable text holds (one that does is not printable: its line is checked cell by cell).
+UNIT = "\x1f"
 _BAD = "char(0)"  # in place of a value SQLite cannot write as Python does: remade
 _END: tuple = (2**63,)  # after the last row of a stream
 
@@ -127,23 +130,22 @@ def _csv_fields_sql(field_keys: Sequence[str], sep: str) -> str:
     )
 
 
-def csv_lines(field_keys: Sequence[str], *, sep: str) -> Iterator[tuple[list[str], int, int]]:
-    """Every contact as a line of CSV cells with `sep` between them (CONTACT_CSV_KEYS, then
-    the `field_keys` columns; no line end), a batch at a time, with the separators and
-    quotes that tags cells (quoted as the csv module does) add to the batch. A cell is
-    the text flat_contact gives, unquoted: the writer checks a batch and has any line that
-    needs more (quoting, defusing, cleaning, or a NUL: a value SQLite could not write)
-    made by remake_csv_rows. Read in the caller's snapshot (ContactRecords.snapshot): the
-    streams and the remade rows must see one state of the database."""
+def csv_lines(field_keys: Sequence[str]) -> Iterator[list[str]]:
+    """Every contact as a line of its CSV cells (CONTACT_CSV_KEYS, then the `field_keys`
+    columns) with UNIT between them and no line end, a batch at a time. A cell is the text
+    flat_contact gives, unquoted: the writer (output.write_csv_lines) quotes and defuses
+    what needs it, and has a line with a NUL (a value SQLite could not write as Python
+    does) made by remake_csv_rows. Read in the caller's snapshot (ContactRecords.snapshot):
+    the streams and the remade rows must see one state of the database."""
     queries: list[tuple[str, Sequence]] = [
-        (_csv_contact_sql(sep), ()),
+        (_csv_contact_sql(UNIT), ()),
         (_first_and_all("contact_email", "email"), ()),
         (_first_and_all("contact_phone", "phone"), ()),
         (_TAG_IDS, ()),
     ]
     if field_keys:
-        queries.append((_csv_fields_sql(field_keys, sep), list(field_keys)))
-    return _csv_lines(_streams(*queries), sep, _tag_order(), field_keys)
+        queries.append((_csv_fields_sql(field_keys, UNIT), list(field_keys)))
+    return _csv_lines(_streams(*queries), UNIT, _tag_order(), field_keys)
 
 
 def remake_csv_rows(ids: list[int], field_keys: Sequence[str]) -> dict[int, list]:
@@ -156,16 +158,15 @@ def remake_csv_rows(ids: list[int], field_keys: Sequence[str]) -> dict[int, list
     }
 
 
-def _csv_lines(streams, sep: str, order, field_keys) -> Iterator[tuple[list[str], int, int]]:
-    """Batches of CSV lines (no line end) and the separators and quotes their tags cells add."""
+def _csv_lines(streams, sep: str, order, field_keys) -> Iterator[list[str]]:
+    """Batches of CSV lines: cells unquoted, `sep` between them, no line end."""
     contacts, emails, phones, tags = streams[:4]
     fields = streams[4] if len(streams) > 4 else iter(())
     no_fields = sep * len(field_keys)
-    tag_cells: dict[str, tuple[str, int, int]] = {}
+    tag_cells: dict[str, str] = {}
     e, p, t, f = next(emails, _END), next(phones, _END), next(tags, _END), next(fields, _END)
     while True:
         lines: list[str] = []
-        extra_seps = extra_quotes = 0
         for cid, head, email, phone, mid, tail in itertools.islice(contacts, LINES):
             if e[0] == cid:
                 _, first_mail, mails = e
@@ -178,12 +179,9 @@ def _csv_lines(streams, sep: str, order, field_keys) -> Iterator[tuple[list[str]
             else:
                 first_phone = phones_ = phone
             if t[0] == cid:
-                cell = tag_cells.get(t[1])
-                if cell is None:
-                    cell = tag_cells[t[1]] = _csv_tag_cell(_tag_names(t[1], order), sep)
-                tag_cell, seps, quotes = cell
-                extra_seps += seps
-                extra_quotes += quotes
+                tag_cell = tag_cells.get(t[1])
+                if tag_cell is None:  # the tags as flat_contact joins them
+                    tag_cell = tag_cells[t[1]] = ", ".join(_tag_names(t[1], order))
                 t = next(tags, _END)
             else:
                 tag_cell = ""
@@ -198,29 +196,7 @@ def _csv_lines(streams, sep: str, order, field_keys) -> Iterator[tuple[list[str]
             )
         if not lines:
             return
-        yield lines, extra_seps, extra_quotes
-
-
-def _csv_tag_cell(names: list[str], sep: str) -> tuple[str, int, int]:
-    """The tags cell as the csv module writes it, and the separators and quotes in it; NUL
-    (its line is made the general way) when the text needs defusing or cleaning."""
-    import csv
-
-    text = ", ".join(names)
-    if text[:1] in ("=", "+", "-", "@") or not text.isprintable():
-        return "\0", 0, 0
-    sink = _Sink()
-    csv.writer(sink, delimiter=sep, lineterminator="\n").writerow([text, "x"])
-    cell = "".join(sink.got)[: -len(sep + "x\n")]
-    return cell, cell.count(sep), cell.count('"')
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.got: list[str] = []
-
-    def write(self, text: str) -> None:
-        self.got.append(text)
+        yield lines
 
 
 # ---------------------------------------------------------------- JSON
