@@ -13,16 +13,14 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from crmcli.tui.gateway import Failed
-from crmcli.tui.screens.base import CrmScreen
+from crmcli.tui.screens.card_base import TabbedCard
 from crmcli.tui.screens.contact_card import field_grid, fill_deals, show
 from crmcli.tui.screens.contact_forms import _email, _phone, _text
 from crmcli.tui.widgets.form import Field, FormDialog
 from crmcli.tui.widgets.timeline import PAGE, ActivityView, Timeline
 
-TABS = ("people", "deals", "timeline", "details-pane")
 
-
-class CompanyCard(CrmScreen):
+class CompanyCard(TabbedCard):
     DEFAULT_CSS = """
     CompanyCard .card-title { height: 1; background: $panel; text-style: bold; padding: 0 1; }
     CompanyCard #summary { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
@@ -39,12 +37,11 @@ class CompanyCard(CrmScreen):
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, key_display="["),
     ]
 
+    kind = "company"
+    TABS = ("people", "deals", "timeline", "details-pane")
+
     def __init__(self, item_id: int) -> None:
-        super().__init__()
-        self.item_id = item_id
-        self.card: dict | None = None
-        self.loaded = False  # the first read is shown (the bench waits for it)
-        self.closing = False  # deleted: leaves when next in view
+        super().__init__(item_id)
         self._limit = PAGE
 
     def compose(self) -> ComposeResult:
@@ -73,22 +70,10 @@ class CompanyCard(CrmScreen):
     # -- data ----------------------------------------------------------------------------
 
     async def reload(self) -> None:
-        from crmcli.errors import NotFound
         from crmcli.services import views
 
         self._limit = max(PAGE, len(self.timeline.items))
-        try:
-            card = await self.crm.gateway.call(
-                views.company_card, self.item_id, timeline_limit=self._limit
-            )
-        except Failed as exc:
-            if isinstance(exc.__cause__, NotFound):
-                name = self.card["name"] if self.card else f"company #{self.item_id}"
-                self.notify(f"{name} was deleted (by another crm?): the card is closed")
-                self._close()
-            else:
-                self.notify(str(exc), title="Not done", severity="error", timeout=6)
-            raise
+        card = await self.read_card(views.company_card, self.item_id, timeline_limit=self._limit)
         self.card = card
         self._show(card)
         self.loaded = True
@@ -99,18 +84,6 @@ class CompanyCard(CrmScreen):
         return await self.call(
             activities.timeline_page, company_id=self.item_id, before=before, limit=PAGE
         )
-
-    def _close(self) -> None:
-        """Leave the card; under a dialog, once the dialog is gone."""
-        self.closing = True
-        if self.is_active:  # is_current holds under a dialog too
-            self.app.pop_screen()
-
-    def on_screen_resume(self) -> None:
-        if self.closing:
-            self.app.call_later(self._close)
-        else:
-            super().on_screen_resume()
 
     def _show(self, card: dict) -> None:
         parts = [f"#{card['id']} {card['name']}", card["industry"], card["city"]]
@@ -201,23 +174,8 @@ class CompanyCard(CrmScreen):
         except Failed:
             return
         self.notify(f"Deleted {card['name']}")
-        self._close()
+        self.close_card()
         self.crm.wrote()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-    def action_tab(self, step: int) -> None:
-        tabs = self.query_one(TabbedContent)
-        now = TABS.index(tabs.active) if tabs.active in TABS else 0
-        tabs.active = TABS[(now + step) % len(TABS)]
-
-    @on(TabbedContent.TabActivated)
-    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        """Keys go to what the tab shows (Enter on the Deals tab opens a deal)."""
-        for widget in event.pane.query("DataTable, VerticalScroll"):
-            widget.focus()
-            break
 
     # -- opening -------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from crmcli.tui.gateway import Failed
-from crmcli.tui.screens.base import CrmScreen
+from crmcli.tui.screens.card_base import TabbedCard
 from crmcli.tui.widgets.timeline import PAGE, ActivityView, Timeline
 
 
@@ -84,7 +84,7 @@ def fill_deals(table: DataTable, deals: list[dict]) -> None:
         )  # fmt: skip
 
 
-class ContactCard(CrmScreen):
+class ContactCard(TabbedCard):
     DEFAULT_CSS = """
     ContactCard .card-title { height: 1; background: $panel; text-style: bold; padding: 0 1; }
     ContactCard #summary { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
@@ -107,12 +107,11 @@ class ContactCard(CrmScreen):
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, key_display="["),
     ]
 
+    kind = "contact"
+    TABS = ("timeline", "details-pane", "tasks", "deals")
+
     def __init__(self, item_id: int) -> None:
-        super().__init__()
-        self.item_id = item_id
-        self.card: dict | None = None
-        self.loaded = False  # the first read is shown (the bench waits for it)
-        self.closing = False  # deleted: leaves when next in view
+        super().__init__(item_id)
         self._limit = PAGE
 
     def compose(self) -> ComposeResult:
@@ -141,22 +140,13 @@ class ContactCard(CrmScreen):
     # -- data ----------------------------------------------------------------------------
 
     async def reload(self) -> None:
-        from crmcli.errors import NotFound
         from crmcli.services import contacts
 
         # As many activities as the timeline holds now: a reload keeps the user's place.
         self._limit = max(PAGE, len(self.timeline.items))
-        try:
-            card = await self.crm.gateway.call(
-                contacts.contact_card, self.item_id, timeline_limit=self._limit,
-                now=self.crm.now(),
-            )  # fmt: skip
-        except Failed as exc:
-            if isinstance(exc.__cause__, NotFound):
-                self._gone()
-            else:
-                self.notify(str(exc), title="Not done", severity="error", timeout=6)
-            raise
+        card = await self.read_card(
+            contacts.contact_card, self.item_id, timeline_limit=self._limit, now=self.crm.now()
+        )
         self.card = card
         self._show(card)
         self.loaded = True
@@ -167,23 +157,6 @@ class ContactCard(CrmScreen):
         return await self.call(
             activities.timeline_page, contact_id=self.item_id, before=before, limit=PAGE
         )
-
-    def _gone(self) -> None:
-        name = self.card["name"] if self.card else f"contact #{self.item_id}"
-        self.notify(f"{name} was deleted (by another crm?): the card is closed", severity="warning")
-        self._close()
-
-    def _close(self) -> None:
-        """Leave the card; under a dialog, once the dialog is gone."""
-        self.closing = True
-        if self.is_active:  # is_current holds under a dialog too
-            self.app.pop_screen()
-
-    def on_screen_resume(self) -> None:
-        if self.closing:
-            self.app.call_later(self._close)
-        else:
-            super().on_screen_resume()
 
     def _show(self, card: dict) -> None:
         title = card["name"]
@@ -340,24 +313,8 @@ class ContactCard(CrmScreen):
         except Failed:
             return
         self.notify(f"Deleted {card['name']}")
-        self._close()
+        self.close_card()
         self.crm.wrote()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-    def action_tab(self, step: int) -> None:
-        tabs = self.query_one(TabbedContent)
-        order = ["timeline", "details-pane", "tasks", "deals"]
-        now = order.index(tabs.active) if tabs.active in order else 0
-        tabs.active = order[(now + step) % len(order)]
-
-    @on(TabbedContent.TabActivated)
-    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        """Keys go to what the tab shows (Enter on the Deals tab opens a deal)."""
-        for widget in event.pane.query("DataTable, VerticalScroll"):
-            widget.focus()
-            break
 
     # -- opening -------------------------------------------------------------------------
 
