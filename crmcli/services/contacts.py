@@ -302,6 +302,12 @@ def edit_contact(
     replace = {k: changes.pop(k) for k in ("email", "phone") if k in changes}
     row = check_change(changes, now)
     with database_proxy.atomic():
+        # A contact deleted meanwhile (cron, a colleague, another window) is NotFound, not
+        # a foreign key refused when its new email or phone is written.
+        if not Contact.select(Contact.id).where(Contact.id == contact_id).exists():
+            from crmcli.errors import NotFound
+
+            raise NotFound(f"no contact with id {contact_id}")
         check_stored_consent([contact_id], row)
         said = addresses.change_addresses(
             contact_id, email=replace.get("email", addresses.KEEP),

@@ -5,6 +5,7 @@ company or deal, and the poll that shows other processes' writes within two seco
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
@@ -68,7 +69,9 @@ class CrmApp(App):
         # a screen of ours did): a screen that saw an older one reads again when shown.
         self.generation = 0
         self._version: str | None = None
-        self.theme = "ansi-dark"  # the terminal's own colours (NO_COLOR: Textual's filter)
+        # The terminal's own colours; with NO_COLOR none at all (Textual's filter turns a
+        # theme into shades of grey; on the ANSI theme it drew black on black).
+        self.theme = "textual-dark" if "NO_COLOR" in os.environ else "ansi-dark"
 
     # -- time and database -------------------------------------------------------------
 

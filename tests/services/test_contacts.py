@@ -244,3 +244,15 @@ def test_contacts_are_read_in_batches_with_their_tags_and_fields(db, monkeypatch
         ([f"t{i}"], {"nr": str(i)}) for i in range(5)
     ]
     assert contacts.list_contacts(sort="name", limit=3, offset=1) == rows[1:4]
+
+
+def test_editing_a_contact_deleted_meanwhile_is_not_found_whatever_changes(db):
+    """crm tui's edit form saved after another process deleted the contact: one clear
+    error, not a foreign key refused when the new phone or email is written."""
+    from crmcli.errors import NotFound
+
+    gone = contacts.add_contact("Gone Away", now=NOW)
+    contacts.delete_contact(gone["id"])
+    for changes in ({"city": "Köln"}, {"phone": "0171 2345678"}, {"email": "a@b.de"}):
+        with pytest.raises(NotFound, match=f"no contact with id {gone['id']}"):
+            contacts.edit_contact(gone["id"], changes, now=NOW)

@@ -95,3 +95,19 @@ def test_the_palette_offers_the_screens_actions(tui):
         assert app.screen.descending is True
 
     drive(tui("contacts"), scenario)
+
+
+def test_no_color_gets_a_theme_that_stays_readable(tui, monkeypatch):
+    """NO_COLOR: Textual's filter greys a theme out; on the ANSI theme it drew black on black."""
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def scenario(pilot):
+        assert pilot.app.no_color and pilot.app.theme == "textual-dark"
+
+    drive(tui("contacts"), scenario)
+    monkeypatch.delenv("NO_COLOR")
+
+    async def colours(pilot):
+        assert pilot.app.theme == "ansi-dark"
+
+    drive(tui("contacts"), colours)

@@ -269,3 +269,34 @@ def test_the_deal_card_edits_opens_the_contact_and_deletes(tui):
     assert not Deal.select().where(Deal.id == a["id"]).exists()
     assert not DealStageChange.select().where(DealStageChange.deal == a["id"]).exists()
     assert deals.list_deals() == []
+
+
+def test_the_first_deal_is_selected_even_when_the_first_stage_is_empty(tui):
+    """Keys act at once: with nothing in Lead, the board opens on the first card there is."""
+    later = _deal("Wartungsvertrag", stage="Angebot")
+
+    async def scenario(pilot):
+        assert pilot.app.screen.board.state()["selected"] == later["id"]
+        await pilot.press("greater_than_sign")
+        await settle(pilot)
+        assert _stage(later["id"]) == "Verhandlung"
+
+    drive(tui("pipeline"), scenario)
+
+
+def test_a_deal_deleted_by_another_process_closes_its_card(tui):
+    deal = _deal("Verschwindet")
+
+    async def scenario(pilot):
+        app = pilot.app
+        app.open_deal(deal["id"])
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DealCard"
+        deals.delete_deal(deal["id"])  # another connection: the poll sees it
+        await app.check_changes()
+        await settle(pilot)
+        assert type(app.screen).__name__ == "PipelineScreen"
+        assert any("was deleted" in n.message for n in app._notifications)
+        assert not any(n.title == "Not done" for n in app._notifications)
+
+    drive(tui("pipeline"), scenario)

@@ -16,9 +16,12 @@ def _email(text: str) -> str:
 
 
 def _phone(text: str) -> str:
+    """The number as typed, once it reads as a phone number: the service keeps it so and
+    adds its E.164 form, as `crm add contact --phone` does."""
     from crmcli.values import parse_phone
 
-    return parse_phone(text)
+    parse_phone(text)
+    return " ".join(text.split())
 
 
 class NewContactForm(FormDialog):

@@ -52,6 +52,7 @@ class DealCard(CrmScreen):
         super().__init__()
         self.item_id = item_id
         self.card: dict | None = None
+        self.closing = False  # deleted: leaves when next in view
 
     def compose(self) -> ComposeResult:
         yield Static("Deal", id="title", classes="title")
@@ -70,17 +71,35 @@ class DealCard(CrmScreen):
         self.run_worker(self._safe_reload(), group="reload", exclusive=True)
 
     async def reload(self) -> None:
+        from crmcli.errors import NotFound
         from crmcli.services import deals
 
         try:
-            card = await self.call(deals.deal_card, self.item_id)
-        except Failed:
+            card = await self.crm.gateway.call(deals.deal_card, self.item_id)
+        except Failed as exc:
+            if not isinstance(exc.__cause__, NotFound):
+                self.notify(str(exc), title="Not done", severity="error", timeout=6)
+                return
+            # Deleted meanwhile (by another crm?): say so once and leave, as the contact
+            # and company cards do (under a dialog: once the dialog is gone).
+            name = self.card["title"] if self.card else f"deal #{self.item_id}"
+            self.notify(
+                f"{name} was deleted (by another crm?): the card is closed", severity="warning"
+            )
             self.card = None
-            self.query_one("#title", Static).update(f"Deal #{self.item_id}: not there (deleted?)")
+            self.closing = True
+            if self.is_active:
+                self.app.pop_screen()
             return
         self.card = card
         self._show(card)
         self.refresh_bindings()
+
+    def on_screen_resume(self) -> None:
+        if self.closing:
+            self.app.call_later(self.app.pop_screen)
+        else:
+            super().on_screen_resume()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """An open deal offers its moves, won and lost; a closed one offers reopen: the

@@ -74,6 +74,8 @@ class PipelineScreen(CrmScreen):
         if self.item_id is not None:
             self.board.select_deal(self.item_id)
             self.item_id = None
+        elif self.board.selected_deal is None:
+            self.board.select_first_deal()  # keys act at once: no empty first stage chosen
         self._status()
 
     def _status(self, note: str = "") -> None:
@@ -127,6 +129,7 @@ class PipelineScreen(CrmScreen):
     async def action_step(self, step: int) -> None:
         deal = self.board.selected_deal
         if deal is None:
+            self.notify("no deal selected: choose one with the arrow keys or a click")
             return
         open_ = self.board.open_stages
         ids = [s["id"] for s in open_]

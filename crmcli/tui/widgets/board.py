@@ -332,6 +332,13 @@ class Board(HorizontalScroll, can_focus=False):
                     return True
         return False
 
+    def select_first_deal(self) -> bool:
+        """The first card of the first open stage that has one."""
+        for stage in self.open_stages:
+            if stage.get("cards"):
+                return self.select_deal(stage["cards"][0]["id"])
+        return False
+
     def move_selection(self, columns: int = 0, rows: int = 0) -> None:
         sel = self.selection
         self.selection = Selection(sel.column + columns, sel.row + rows)
