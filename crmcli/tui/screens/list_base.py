@@ -24,6 +24,7 @@ class PagedListScreen(CrmScreen):
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", show=False),
         Binding("escape", "clear", "Clear", show=False),
+        Binding("down", "to_table", "To the rows", show=False),  # from the search box
     ]
     MODE = ""  # the app's mode (the NavBar marks it)
     KIND = ""  # contact or company: what a search finds and Enter opens
@@ -108,11 +109,15 @@ class PagedListScreen(CrmScreen):
         self.table.focus()
 
     def action_clear(self) -> None:
+        """Esc: out of the search box to the rows; in the rows, the search is cleared."""
         box = self.query_one("#search", Input)
-        if box.has_focus and box.value:
-            box.value = ""
-        elif box.has_focus:
+        if box.has_focus:
             self.table.focus()
+        elif box.value:
+            box.value = ""
+
+    def action_to_table(self) -> None:
+        self.table.focus()
 
     def action_sort(self) -> None:
         cycle = self.SORT_CYCLE
@@ -142,7 +147,7 @@ class PagedListScreen(CrmScreen):
             where = f"rows {event.first + 1:,}-{event.last:,} of {event.total:,}"
         else:
             where = f"no {self.PLURAL} match" if self.narrowed() else f"no {self.PLURAL}"
-        parts = [where, f"sorted by {self.sort}{' (descending)' if self.descending else ''}"]
+        parts = [where, f"by {self.sort}{' (desc.)' if self.descending else ''}"]
         parts += self.status_parts()
         if self.ids is not None:
             from crmcli.services.search import CANDIDATES
