@@ -48,8 +48,8 @@ class ReportsScreen(CrmScreen):
 
     def compose(self) -> ComposeResult:
         yield NavBar("reports")
+        yield Static("", id="period")  # outside the scroll: the period stays in sight
         with VerticalScroll(id="report"):
-            yield Static("", id="period")
             yield Static("Funnel: deals created in the period, how far they got", classes="section")
             yield BarChart(id="funnel")
             yield Static("Lost because", classes="section")
