@@ -49,6 +49,8 @@ class CrmApp(App):
             for mode, (_, _, key, title) in SCREENS.items()
         ),
         Binding("question_mark", "app.show_keys", "Keys", key_display="?"),
+        # Esc closes the key list first (the binding is off while the list is not shown).
+        Binding("escape", "app.hide_keys", "Close the keys", show=False, priority=True),
         Binding("ctrl+q", "app.quit", "Quit", show=False, priority=True),
     ]
 
@@ -159,6 +161,14 @@ class CrmApp(App):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    def action_hide_keys(self) -> None:
+        self.action_hide_help_panel()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "hide_keys":
+            return bool(self.screen.query("HelpPanel"))
+        return True
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands: every screen, every action the screen has keys for (as

@@ -26,6 +26,11 @@ def test_number_keys_switch_screens_and_question_mark_shows_the_keys(tui):
         await pilot.press("question_mark")
         await settle(pilot)
         assert not app.screen.query("HelpPanel")
+        await pilot.press("question_mark")
+        await settle(pilot)
+        await pilot.press("escape")  # Esc closes the key list too, and nothing else
+        await settle(pilot)
+        assert not app.screen.query("HelpPanel") and app.current_mode == "today"
 
     drive(tui("contacts"), scenario)
 

@@ -299,8 +299,13 @@ class ContactCard(TabbedCard):
         if self.card is None:
             return
         card = self.card
-        story = f" and its {card['timeline_total']:,} activities" if card["timeline_total"] else ""
-        question = f"Delete {card['name']} with its tasks{story}? This cannot be undone."
+        from crmcli.values import plural
+
+        total = card["timeline_total"]
+        story = f" and {'its' if total > 1 else 'the'} {plural(total, 'activity')}" if total else ""
+        deals = len(card["deals"])
+        stay = f" Their {plural(deals, 'deal')} stay, without a contact." if deals else ""
+        question = f"Delete {card['name']} with the tasks{story}?{stay} This cannot be undone."
         self.app.push_screen(Confirm(question), self._delete)
 
     async def _delete(self, yes: bool | None) -> None:
