@@ -70,7 +70,7 @@ def test_a_task_from_the_form_lands_with_its_contact_due_date_and_rule(tui):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert pilot.app.screen is not form
-        assert "Wochenbericht ↻" in shown(pilot)
+        assert "↻ Wochenbericht" in shown(pilot)
 
     drive(tui("tasks"), scenario)
     [task] = tasks.list_tasks(now=NOW)

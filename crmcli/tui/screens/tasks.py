@@ -46,7 +46,9 @@ def tasks_in_view(view: str, now: datetime, limit: int) -> list[dict]:
 def task_item(t: dict, now: datetime) -> Item:
     from crmcli.services.tasks import has_time
 
-    title = t["title"] + (" ↻" if t["rrule"] else "") + (" (snoozed)" if t["snoozed_until"] else "")
+    # The marks go first: a long title is cut at the column's end, they must not be.
+    marks = ("↻ " if t["rrule"] else "") + ("(snoozed) " if t["snoozed_until"] else "")
+    title = marks + t["title"]
     return Item(
         str(t["id"]),
         (
