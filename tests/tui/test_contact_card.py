@@ -355,3 +355,24 @@ def test_deleted_meanwhile_under_an_open_form_the_save_fails_and_the_card_closes
         assert type(pilot.app.screen).__name__ == "ContactsScreen"
 
     drive(tui("contacts"), scenario)
+
+
+def test_space_on_the_tasks_tab_ticks_a_task_off(tui):
+    from crmcli.services import tasks
+
+    person = contacts.add_contact("Tina Tasker", now=NOW)
+    task = tasks.add_task("Rückruf", contact_id=person["id"], now=NOW)
+
+    async def scenario(pilot):
+        pilot.app.open_contact(person["id"])
+        await settle(pilot)
+        await pilot.press("space")  # on the timeline: a hint, nothing done
+        await settle(pilot)
+        assert not tasks.get_task(task["id"])["done"]
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        await pilot.press("space")
+        await settle(pilot)
+        assert tasks.get_task(task["id"])["done"]
+
+    drive(tui(), scenario)

@@ -101,6 +101,7 @@ class ContactCard(TabbedCard):
         Binding("minus", "untag", "Untag", key_display="-"),
         Binding("r", "resolve", "Resolve"),
         Binding("c", "company", "Company"),
+        Binding("space", "done", "Done", show=False),  # on the Tasks tab: tick it off
         Binding("delete", "delete", "Delete", key_display="del"),
         Binding("escape", "back", "Back", key_display="esc"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, key_display="]"),
@@ -232,6 +233,19 @@ class ContactCard(TabbedCard):
             )  # fmt: skip
 
     # -- keys ----------------------------------------------------------------------------
+
+    def action_done(self) -> None:
+        """Tick off the task under the cursor of the Tasks tab (as space does on Tasks)."""
+        from crmcli.tui.screens.tasks import finish
+
+        tabs = self.query_one(TabbedContent)
+        table = self.query_one("#tasks-table", DataTable)
+        if tabs.active != "tasks" or not table.row_count:
+            self.notify("space ticks off a task on the Tasks tab ( ] to get there)")
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key is not None:
+            self.run_worker(finish(self, int(key)), group="write")
 
     def _after_write(self, result) -> None:
         if result is not None:

@@ -60,6 +60,8 @@ class FormDialog(CrmModal):
         self._fields = {f.name: f for f in self.fields()}
         with VerticalScroll(classes="form"):
             yield Static(self.heading, classes="title")
+            # A choice takes Enter to open its list: say how to save from anywhere.
+            yield Static("Enter in a text field or ctrl+s saves · Esc cancels", classes="status")
             for f in self._fields.values():
                 with Horizontal(classes="field"):
                     yield Label(f.label + (" *" if f.required else ""))
