@@ -145,7 +145,7 @@ class TasksScreen(CrmScreen):
         yield Tabs(*(Tab(label, id=view) for view, (label, _) in VIEWS.items()), id="views")
         yield TaskTable(COLUMNS, id="tasks")
         yield Static("", id="status", classes="status")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # the keys fit 80 columns; ^p still opens it
 
     @property
     def table(self) -> TaskTable:

@@ -21,11 +21,13 @@ class NavBar(Widget):
     def render(self) -> Text:
         from crmcli.tui.app import SCREENS
 
-        text = Text(" crm ", style="bold")
+        # Narrower than the whole line (71 cells): no "crm", one space between the screens.
+        wide = self.size.width >= 71
+        text = Text(" crm " if wide else "", style="bold")
         self._spans = []
         for mode, (_, _, key, title) in SCREENS.items():
             start = len(text)
-            label = f" {key} {title} "
+            label = f" {key} {title} " if wide else f"{key} {title} "
             text.append(label, style="reverse bold" if mode == self.current else "")
             self._spans.append((start, len(text), mode))
         return text
