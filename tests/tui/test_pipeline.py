@@ -8,6 +8,8 @@ import sys
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from crmcli.models import Deal, DealStageChange
 from crmcli.services import contacts, deals
 from tests.conftest import NOW
@@ -30,6 +32,7 @@ def _steps(deal_id: int) -> list[str]:
     return [h["to_stage"] for h in deals.history_of(deal_id)]
 
 
+@pytest.mark.both_backends
 def test_keys_move_a_deal_across_the_board_and_the_history_is_recorded(tui):
     first = _deal("Dachsanierung Köln", close=date(2026, 12, 1))
     _deal("Solaranlage Bonn", close=date(2026, 12, 20))
@@ -56,6 +59,7 @@ def test_keys_move_a_deal_across_the_board_and_the_history_is_recorded(tui):
     assert _steps(first["id"]) == ["Lead", "Qualifiziert", "Angebot", "Verhandlung", "Angebot"]
 
 
+@pytest.mark.both_backends
 def test_lost_asks_for_a_reason_and_won_wins(tui):
     a = _deal("Alpha", close=date(2026, 12, 1))
     b = _deal("Beta", close=date(2026, 12, 2))
@@ -284,6 +288,7 @@ def test_the_first_deal_is_selected_even_when_the_first_stage_is_empty(tui):
     drive(tui("pipeline"), scenario)
 
 
+@pytest.mark.both_backends
 def test_a_deal_deleted_by_another_process_closes_its_card(tui):
     deal = _deal("Verschwindet")
 

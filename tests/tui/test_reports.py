@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from crmcli.services import activities, activity_report, contacts, deals, reports
 from tests.conftest import NOW
 from tests.tui.conftest import drive, settle
@@ -31,6 +33,7 @@ def _history():
         activities.log_activity(kind, contact_id=person["id"], occurred_at=when, now=when)
 
 
+@pytest.mark.both_backends
 def test_the_reports_show_the_services_numbers_per_period(tui):
     _history()
 

@@ -53,6 +53,7 @@ async def type_into(pilot, selector: str, text: str, *, keys: bool = False) -> N
     await settle(pilot, rounds=1)
 
 
+@pytest.mark.both_backends
 def test_a_task_from_the_form_lands_with_its_contact_due_date_and_rule(tui):
     anna = contacts.add_contact("Anna Schäfer", now=NOW)
 
@@ -79,6 +80,7 @@ def test_a_task_from_the_form_lands_with_its_contact_due_date_and_rule(tui):
     assert (task["due_at"], task["due_has_time"]) == (local(2026, 11, 24, 9), True)
 
 
+@pytest.mark.both_backends
 def test_space_finishes_a_recurring_task_its_next_appears_and_u_undoes(tui):
     weekly = tasks.add_task(
         "Wochenbericht", due_at=local(2026, 11, 23, 9), due_has_time=True, rrule="FREQ=WEEKLY"
@@ -103,6 +105,7 @@ def test_space_finishes_a_recurring_task_its_next_appears_and_u_undoes(tui):
     assert Task.get_by_id(other["id"]).done_at is None
 
 
+@pytest.mark.both_backends
 def test_snooze_to_a_german_date_keeps_the_time_of_day(tui):
     task = tasks.add_task("Rückruf", due_at=local(2026, 11, 23, 15), due_has_time=True)
 

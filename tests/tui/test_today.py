@@ -71,6 +71,7 @@ def _day() -> dict:
                 deal=deal)  # fmt: skip
 
 
+@pytest.mark.both_backends
 def test_today_shows_the_day_and_marks_nothing_as_reminded(tui):
     d = _day()
     before = queues()
