@@ -26,7 +26,10 @@ def tui(
 
     It shows what other crm processes write (cron's reminders, scripts) within two seconds.
 
-    Example: crm tui --screen contacts
+    Example:
+
+    \b
+    crm tui --screen contacts
     """
     from crmcli.errors import Invalid
 
