@@ -14,7 +14,7 @@ CONTACT_KEYS = (
 )  # fmt: skip
 CONTACT_CARD_KEYS = (
     *CONTACT_KEYS, "emails", "phones", "timeline", "timeline_total", "last_activity",
-    "open_tasks", "open_issues", "deals",
+    "open_tasks", "open_issues", "deals", "orders",
 )  # fmt: skip
 COMPANY_BASE_KEYS = (
     "id", "name", "domain", "industry", "phone", "phone_e164", "email", "street", "zip",
@@ -242,6 +242,9 @@ def print_contact(card: dict, fmt: Format) -> None:
             Section("Open tasks", [task_view(t) for t in card["open_tasks"]], TASK_COLUMNS)
         )
     sections += deals_section(card)
+    from crmcli.commands.orders import orders_section
+
+    sections += orders_section(card)
     if "timeline" in card:
         shown = len(card["timeline"])
         more = card.get("timeline_total", shown) - shown
