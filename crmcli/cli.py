@@ -110,7 +110,11 @@ COMMANDS = {
     "won": ("deals", "won", "Mark a deal as won."),
     "lost": ("deals", "lost", "Mark a deal as lost, with the reason."),
     "stages": ("deals", "stages_app", "List or change the stages of the sales process."),
-    "report": ("report", "app", "Reports: sales funnel, pipeline forecast, sales."),
+    "report": (
+        "report",
+        "app",
+        "Reports: sales funnel, pipeline forecast, sales, customer value, CLV.",
+    ),
     "dedupe": ("merging", "dedupe", "Find contacts or companies that are probably duplicates."),
     "merge": ("merging", "merge", "Merge duplicate contacts or companies into one."),
     "remind": ("remind", "remind", "What is due or overdue, each occurrence once (for cron)."),

@@ -1,4 +1,5 @@
-"""`crm report funnel|pipeline|sales`: how the sales process is doing, for people and scripts.
+"""`crm report funnel|pipeline|sales`: how the sales process is doing, for people and scripts
+(`crm report value|clv`: commands/value_reports.py).
 
 Tables (with bars for the funnel on a terminal) for people; `-o json` gives the whole report
 as one object, `-o csv` its main table.
@@ -14,7 +15,9 @@ import typer
 from crmcli.commands import common as c
 from crmcli.output import Column, Format, render_record, render_rows
 
-app = typer.Typer(help="Reports on the sales pipeline: funnel, pipeline, sales.")
+app = typer.Typer(
+    help="Reports: sales funnel, pipeline, sales, customer value and predicted lifetime value."
+)
 
 SinceOpt = Annotated[
     str | None,
@@ -230,3 +233,10 @@ def sales(
         )  # fmt: skip
     group = Column("group", by.strip().capitalize(), keep=True)
     render_rows(rows, (group, *SALES_COLUMNS), output)
+
+
+# Customer value and CLV live in commands/value_reports.py.
+from crmcli.commands import value_reports as _value  # noqa: E402
+
+app.command("value")(_value.value)
+app.command("clv")(_value.clv)

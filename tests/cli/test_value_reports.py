@@ -1,0 +1,83 @@
+"""crm report value and crm report clv: the whole report in JSON, rows in CSV, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from crmcli.commands import value_reports
+
+
+@pytest.fixture
+def shop(crm):
+    steps = [
+        ("add", "contact", "Anna Weiß", "--city", "Köln", "--source", "shop"),
+        ("add", "contact", "Bernd Bauer", "--city", "Bonn"),
+        ("add", "contact", "Carla Klein", "--city", "Köln"),
+        ("add", "product", "KAF", "Kaffee", "--price", "10", "--vat", "7", "--category", "Kaffee"),
+        ("add", "product", "TASSE", "Tasse", "--price", "5", "--category", "Geschirr"),
+    ]
+    for at in ("1.1.2026", "5.2.2026", "10.3.2026", "2.5.2026", "1.8.2026"):
+        steps.append(("add", "order", "anna", "--item", "KAF:2", "--at", at, "-s", "paid"))
+    for at in ("3.1.2026", "20.6.2026"):
+        steps.append(("add", "order", "bernd", "--item", "TASSE:3", "--item", "KAF:1", "--at", at))
+    steps.append(("add", "order", "carla", "--item", "KAF:1", "--at", "1.3.2026"))
+    steps.append(
+        ("add", "order", "carla", "--item", "KAF:5", "--at", "1.4.2026", "-s", "abandoned")
+    )
+    for args in steps:
+        r = crm(*args)
+        assert r.exit_code == 0, (args, r.stderr)
+    return crm
+
+
+def test_report_value(shop):
+    report = shop("report", "value", "-o", "json").json()
+    assert report["total"] == {
+        "customers": 3, "orders": 8, "revenue": "160.00", "average_order": "20.00",
+        "abandoned": 1,
+    }  # fmt: skip
+    assert [(r["contact"], r["revenue"], r["orders"]) for r in report["customers"]] == [
+        ("Anna Weiß", "100.00", 5), ("Bernd Bauer", "50.00", 2), ("Carla Klein", "10.00", 1),
+    ]  # fmt: skip
+    assert [(r["category"], r["revenue"]) for r in report["by_category"]] == [
+        ("Kaffee", "130.00"), ("Geschirr", "30.00"),
+    ]  # fmt: skip
+    rows = list(csv.reader(io.StringIO(shop("report", "value", "-o", "csv").stdout)))
+    assert rows[0] == list(value_reports.VALUE_KEYS) and len(rows) == 4
+    table = shop("report", "value").stdout
+    assert "160,00 €" in table and "By category" in table and "(none)" in table
+    since = shop("report", "value", "--since", "1.6.2026", "-o", "json").json()
+    assert [(r["contact"], r["revenue"], r["historic_clv"]) for r in since["customers"]] == [
+        ("Bernd Bauer", "25.00", "50.00"), ("Anna Weiß", "20.00", "100.00"),
+    ]  # fmt: skip
+
+
+def test_report_clv(shop):
+    report = shop("report", "clv", "--until", "30.11.2026", "-o", "json").json()
+    assert (report["customers"], report["repeat_customers"], report["unit"]) == (3, 2, "weeks")
+    assert set(report["bgnbd"]) == {"r", "alpha", "a", "b", "log_likelihood"}
+    assert set(report["gamma_gamma"]) == {"p", "q", "gamma", "log_likelihood"}
+    assert [r["contact"] for r in report["rows"]] == ["Anna Weiß", "Bernd Bauer", "Carla Klein"]
+    anna = report["rows"][0]
+    assert (anna["x"], anna["T"]) == (4, round(333 / 7, 4))  # 1.1. to 30.11.: 333 days
+    days = shop("report", "clv", "--unit", "days", "--until", "30.11.2026", "-o", "csv").stdout
+    rows = list(csv.reader(io.StringIO(days)))
+    assert rows[0] == list(value_reports.CLV_KEYS) and rows[1][2:5] == ["4", "212.0", "333.0"]
+    table = shop("report", "clv").stdout
+    assert "BG/NBD" in table and "log-likelihood" in table and "Anna Weiß" in table
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--unit", "months"), "unit: 'months' is not one of days, weeks"),
+        (("--until", "1.2.2026"), "too little history"),
+    ],
+)
+def test_report_clv_errors(shop, args, message):
+    r = shop("report", "clv", *args)
+    assert r.exit_code == 1 and r.stderr.startswith(f"crm: error: {message}")
+    assert r.stderr.count("\n") == 1 and r.stdout == ""
