@@ -1,5 +1,5 @@
 """`crm report funnel|pipeline|sales`: how the sales process is doing, for people and scripts
-(`crm report value|clv`: commands/value_reports.py).
+(`crm report value|clv|rfm`: commands/value_reports.py).
 
 Tables (with bars for the funnel on a terminal) for people; `-o json` gives the whole report
 as one object, `-o csv` its main table.
@@ -16,7 +16,7 @@ from crmcli.commands import common as c
 from crmcli.output import Column, Format, render_record, render_rows
 
 app = typer.Typer(
-    help="Reports: sales funnel, pipeline, sales, customer value and predicted lifetime value."
+    help="Reports: sales funnel, pipeline, sales, customer value, lifetime value, RFM."
 )
 
 SinceOpt = Annotated[
@@ -240,3 +240,4 @@ from crmcli.commands import value_reports as _value  # noqa: E402
 
 app.command("value")(_value.value)
 app.command("clv")(_value.clv)
+app.command("rfm")(_value.rfm)

@@ -1,4 +1,5 @@
-"""`crm report value|clv`: what customers have bought and what they are expected to buy.
+"""`crm report value|clv|rfm`: what customers have bought, what they are expected to buy, and
+their RFM segments.
 
 Registered on the report group (commands/report.py). `-o json` gives the whole report as one
 object, `-o csv` its per-customer rows.
@@ -186,4 +187,93 @@ def clv(
         report, CLV_FIELDS, output, title="Customer lifetime value",
         sections=[Section("Customers, highest CLV first", views, CLV_COLUMNS)],
         display_record=head,
+    )  # fmt: skip
+
+
+RFM_KEYS = (
+    "contact_id", "contact", "recency_days", "frequency", "monetary", "r", "f", "m", "score",
+    "segment",
+)  # fmt: skip
+RFM_COLUMNS = (
+    Column("contact_id", "Id", "right"), Column("contact", "Customer", min_width=18),
+    Column("recency_days", "Days since", "right", drop=3),
+    Column("frequency", "Orders", "right", drop=4),
+    Column("monetary_display", "Revenue", "right", drop=2), Column("score", "RFM"),
+    Column("segment", "Segment", min_width=12),
+)  # fmt: skip
+SEGMENT_COLUMNS = (
+    Column("segment", "Segment", min_width=14), Column("customers", "Customers", "right"),
+    Column("revenue_display", "Revenue", "right"),
+)  # fmt: skip
+
+
+def rfm(
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="WHEN", help="Purchases up to this day (today)."),
+    ] = None,
+    segments: Annotated[
+        str | None,
+        typer.Option(
+            "--segments", metavar="FILE", help="Rules as CSV: r,f,segment (e.g. 4-5,1-5,Aktiv)."
+        ),
+    ] = None,
+    apply_tags: Annotated[
+        bool,
+        typer.Option("--apply-tags", help="Tag each customer rfm:SEGMENT (one transaction)."),
+    ] = False,
+    limit: c.LimitOpt = None,
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """RFM analysis: recency, frequency and monetary scores (quintiles, 5 best) per customer
+    and their segment (Champions, Loyal, Potential loyalist, New, Promising, Need attention,
+    About to sleep, At risk, Can't lose, Hibernating, Lost) from the R and F scores. The rules
+    are data: --segments FILE replaces them (CSV r,f,segment; first match wins; every pair of
+    scores needs one). --apply-tags gives each customer the tag rfm:SEGMENT and takes older
+    rfm: tags away, in one transaction, so lists, mailings and cadences can use them.
+
+    Examples:
+
+    \b
+    crm report rfm
+    crm report rfm --apply-tags -o csv > rfm.csv
+    crm report rfm --segments meine-segmente.csv --until 31.12.2026
+    """
+    last_day = c.day(until, "until") if until else c.today()
+    rules = None
+    if segments is not None:
+        from pathlib import Path
+
+        from crmcli.services.rfm import read_rules
+        from crmcli.values import decode_text
+
+        rules = read_rules(decode_text(Path(segments).read_bytes()))
+    c.db()
+    from crmcli.services import rfm as service
+
+    report = service.rfm(until=last_day, **({"rules": rules} if rules is not None else {}))
+    if apply_tags:
+        done = service.apply_tags(report["customers"], now=c.now())
+        c.done(
+            f"Tagged {done['tagged']} customers with their rfm: segment "
+            f"({done['changed']} changed)."
+        )
+    if output in (Format.json, Format.jsonl):
+        render_record(report, (), output)
+        return
+    rows = report["customers"]
+    shown_limit = c.page_limit(limit, output)
+    if shown_limit is not None:
+        rows = rows[:shown_limit]
+    if output is Format.csv:
+        render_rows(rows, (), output, fields=RFM_KEYS)
+        return
+    segment_rows = [
+        {**s, "revenue_display": money(s["revenue"])} for s in report["segments"] if s["customers"]
+    ]
+    views = [{**r, "monetary_display": money(r["monetary"])} for r in rows]
+    render_record(
+        report, (("until", "Purchases until"),), output, title="RFM segments",
+        sections=[Section("Segments", segment_rows, SEGMENT_COLUMNS),
+                  Section("Customers", views, RFM_COLUMNS)],
     )  # fmt: skip

@@ -81,3 +81,26 @@ def test_report_clv_errors(shop, args, message):
     r = shop("report", "clv", *args)
     assert r.exit_code == 1 and r.stderr.startswith(f"crm: error: {message}")
     assert r.stderr.count("\n") == 1 and r.stdout == ""
+
+
+def test_report_rfm_and_apply_tags(shop, tmp_path):
+    report = shop("report", "rfm", "--until", "30.11.2026", "-o", "json").json()
+    assert [(c["contact"], c["frequency"], c["monetary"]) for c in report["customers"]] == [
+        ("Anna Weiß", 5, "100.00"), ("Bernd Bauer", 2, "50.00"), ("Carla Klein", 1, "10.00"),
+    ]  # fmt: skip
+    assert [c["score"] for c in report["customers"]] == ["444", "222", "111"]  # 1 + 5 x lower // 3
+    r = shop("report", "rfm", "--until", "30.11.2026", "--apply-tags", "-o", "csv")
+    assert r.exit_code == 0 and "Tagged 3 customers" in r.stderr
+    assert next(csv.reader(io.StringIO(r.stdout))) == list(value_reports.RFM_KEYS)
+    tagged = shop("list", "contacts", "--tag", "rfm:Loyal", "-o", "json").json()
+    assert [c["name"] for c in tagged] == ["Anna Weiß"]
+    rules = tmp_path / "rules.csv"
+    rules.write_text("r,f,segment\n4-5,1-5,Aktiv\n1-3,1-5,Schlafend\n")
+    mine = shop("report", "rfm", "--until", "30.11.2026", "--segments", str(rules), "-o", "json")
+    assert [c["segment"] for c in mine.json()["customers"]] == ["Aktiv", "Schlafend", "Schlafend"]
+    rules.write_text("r,f,segment\n4-5,1-5,Aktiv\n")
+    bad = shop("report", "rfm", "--segments", str(rules), "--apply-tags")
+    assert bad.exit_code == 1 and "no rule for R and F scores 11" in bad.stderr
+    still = shop("list", "contacts", "--tag", "rfm:Loyal", "-o", "json").json()
+    assert [c["name"] for c in still] == ["Anna Weiß"]  # nothing written
+    assert "Segments" in shop("report", "rfm").stdout
