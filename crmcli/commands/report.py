@@ -1,5 +1,5 @@
 """`crm report funnel|pipeline|sales`: how the sales process is doing, for people and scripts
-(`crm report value|clv|rfm`: commands/value_reports.py).
+(`crm report value|clv|rfm|next-purchase`: commands/value_reports.py).
 
 Tables (with bars for the funnel on a terminal) for people; `-o json` gives the whole report
 as one object, `-o csv` its main table.
@@ -241,3 +241,4 @@ from crmcli.commands import value_reports as _value  # noqa: E402
 app.command("value")(_value.value)
 app.command("clv")(_value.clv)
 app.command("rfm")(_value.rfm)
+app.command("next-purchase")(_value.next_purchase)

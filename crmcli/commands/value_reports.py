@@ -1,5 +1,5 @@
-"""`crm report value|clv|rfm`: what customers have bought, what they are expected to buy, and
-their RFM segments.
+"""`crm report value|clv|rfm|next-purchase`: what customers have bought, what they are expected
+to buy and when, and their RFM segments.
 
 Registered on the report group (commands/report.py). `-o json` gives the whole report as one
 object, `-o csv` its per-customer rows.
@@ -277,3 +277,66 @@ def rfm(
         sections=[Section("Segments", segment_rows, SEGMENT_COLUMNS),
                   Section("Customers", views, RFM_COLUMNS)],
     )  # fmt: skip
+
+
+NEXT_KEYS = (
+    "contact_id", "contact", "last_purchase", "purchases", "expected_next", "chance",
+    "expected_value", "priority", "method",
+)  # fmt: skip
+NEXT_COLUMNS = (
+    Column("contact_id", "Id", "right"), Column("contact", "Customer", min_width=18),
+    Column("last_purchase", "Last", keep=True, drop=3),
+    Column("purchases", "Purchases", "right", drop=4),
+    Column("expected_next", "Next (expected)", keep=True),
+    Column("chance_display", "Chance", "right"),
+    Column("value_display", "Order value", "right", drop=2),
+    Column("priority_display", "Chance × value", "right"),
+)  # fmt: skip
+
+
+def next_purchase(
+    within: Annotated[
+        str, typer.Option("--within", "-w", metavar="SPAN", help="The window: 30d, 2w, 3m.")
+    ] = "30d",
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="WHEN", help="History up to this day (today)."),
+    ] = None,
+    limit: c.LimitOpt = None,
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """When each customer will buy next: the expected day and the chance of a purchase within
+    --within, from the BG/NBD fit of every customer's history (the customer's own interval
+    between purchases when there is too little history to fit); a call list sorted by chance
+    × expected order value.
+
+    Examples:
+
+    \b
+    crm report next-purchase --within 30d
+    crm report next-purchase -w 2w -o csv > anrufliste.csv
+    """
+    from crmcli.commands.remind import span
+
+    days = max(1, round(span(within, "within").total_seconds() / 86400))
+    last_day = c.day(until, "until") if until else c.today()
+    c.db()
+    from crmcli.services import forecast
+
+    report = forecast.next_purchases(until=last_day, within_days=days)
+    if output in (Format.json, Format.jsonl):
+        render_record(report, (), output)
+        return
+    rows = report["rows"]
+    shown_limit = c.page_limit(limit, output)
+    if shown_limit is not None:
+        rows = rows[:shown_limit]
+    if output is Format.csv:
+        render_rows(rows, (), output, fields=NEXT_KEYS)
+        return
+    views = [
+        {**r, "chance_display": percent(r["chance"]), "value_display": money(r["expected_value"]),
+         "priority_display": money(r["priority"])}
+        for r in rows
+    ]  # fmt: skip
+    render_rows(views, NEXT_COLUMNS, output, empty="No customers with purchases yet.")

@@ -70,6 +70,8 @@ class History(NamedTuple):
     t_x: float  # from the first purchase day to the last
     T: float  # from the first purchase day to the end of the period
     repeat_mean: float | None  # the mean net value of the repeat purchase days, in EUR
+    first: date  # the first purchase day
+    mean_value: float  # the mean net value of all purchase days, in EUR
 
 
 def histories(until: date, unit: str = "weeks") -> list[History]:
@@ -94,7 +96,7 @@ def histories(until: date, unit: str = "weeks") -> list[History]:
         mean = sum(by_day[d] for d in repeats) / len(repeats) / 100 if repeats else None
         out.append(History(
             contact_id, len(repeats), (seen[-1] - first).days / per, (until - first).days / per,
-            mean,
+            mean, first, sum(by_day.values()) / len(seen) / 100,
         ))  # fmt: skip
     return out
 
@@ -115,7 +117,7 @@ def clv_report(*, until: date, unit: str = "weeks", horizon: float = 52) -> dict
         spend = clv.fit_gamma_gamma((h.x, h.repeat_mean or 0.0) for h in repeaters)
         if spend.q <= 1:  # the population mean spend would be infinite
             spend = None
-    names = _names([h.contact_id for h in people])
+    names = contact_names([h.contact_id for h in people])
     rows: list[dict] = []
     for h in people:
         alive = clv.p_alive(model, h.x, h.t_x, h.T)
@@ -139,7 +141,7 @@ def clv_report(*, until: date, unit: str = "weeks", horizon: float = 52) -> dict
     }  # fmt: skip
 
 
-def _names(ids: list[int]) -> dict[int, str]:
+def contact_names(ids: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]

@@ -104,3 +104,16 @@ def test_report_rfm_and_apply_tags(shop, tmp_path):
     still = shop("list", "contacts", "--tag", "rfm:Loyal", "-o", "json").json()
     assert [c["name"] for c in still] == ["Anna Weiß"]  # nothing written
     assert "Segments" in shop("report", "rfm").stdout
+
+
+def test_report_next_purchase(shop):
+    report = shop("report", "next-purchase", "--within", "30d", "--until", "30.11.2026", "-o",
+                  "json").json()  # fmt: skip
+    assert report["within_days"] == 30 and set(report["model"]) >= {"r", "alpha", "a", "b"}
+    assert [r["contact"] for r in report["rows"]][0] == "Anna Weiß"
+    assert all(r["method"] == "bgnbd" for r in report["rows"])
+    rows = list(csv.reader(io.StringIO(shop("report", "next-purchase", "-o", "csv").stdout)))
+    assert rows[0] == list(value_reports.NEXT_KEYS) and len(rows) == 4
+    assert "Chance" in shop("report", "next-purchase", "-w", "2w").stdout.title()
+    bad = shop("report", "next-purchase", "--within", "bald")
+    assert bad.exit_code == 1 and bad.stderr.startswith("crm: error: within:")
