@@ -52,6 +52,7 @@ def test_a_sku_is_unique_whatever_its_case(catalogue):
     ],
 )
 def test_bad_products_are_refused_and_nothing_is_written(db, kwargs, field):
+    kwargs = dict(kwargs)  # the parameters are shared by the SQLite and PostgreSQL runs
     sku, name = kwargs.pop("sku"), kwargs.pop("name")
     with pytest.raises(Invalid) as exc:
         products.add_product(sku, name, **kwargs)
