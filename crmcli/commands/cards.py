@@ -251,9 +251,13 @@ def print_contact(card: dict, fmt: Format) -> None:
         title = (
             f"Timeline ({shown} of {shown + more}, --limit for more)" if more > 0 else "Timeline"
         )
-        sections.append(
-            Section(title, [activity_view(a) for a in card["timeline"]], TIMELINE_COLUMNS)
-        )
+        from crmcli.commands.orders import with_orders
+
+        rows = with_orders(
+            [activity_view(a) for a in card["timeline"]], card.get("orders", []),
+            complete=more <= 0,
+        )  # fmt: skip
+        sections.append(Section(title, rows, TIMELINE_COLUMNS))
     render_record(
         card, CONTACT_FIELDS, fmt, title=card["name"], sections=sections, display_record=view,
         record_fields=CONTACT_CARD_KEYS,

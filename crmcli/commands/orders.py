@@ -122,6 +122,21 @@ def orders_section(card: dict) -> list[Section]:
     return [Section("Orders", [order_view(o) for o in card["orders"]], columns)]
 
 
+def with_orders(rows: list[dict], orders: list[dict], *, complete: bool) -> list[dict]:
+    """A card's timeline rows (newest first) with its orders among them as entries of kind
+    "order": every order when the whole timeline is shown, else those no older than its
+    oldest entry shown (older ones would sit where the cut-off timeline has a gap)."""
+    oldest = rows[-1]["occurred_at"] if rows and not complete else None
+    entries = [
+        {"id": o["id"], "occurred_at": o["ordered_at"], "kind": "order", "direction": None,
+         "summary": f"Order #{o['id']}: {o['items']} items, {money(o['gross'], o['currency'])} "
+         f"gross" + (f" ({o['channel']})" if o["channel"] else ""), "status": o["status"]}
+        for o in orders
+        if oldest is None or o["ordered_at"] >= oldest
+    ]  # fmt: skip
+    return sorted([*rows, *entries], key=lambda r: r["occurred_at"], reverse=True)
+
+
 def describe(card: dict) -> str:
     who = f" for {card['contact']}" if card["contact"] else ""
     return f"order #{card['id']}{who} ({money(card['gross'], card['currency'])} gross)"

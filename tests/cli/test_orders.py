@@ -109,3 +109,21 @@ def test_json_keys_and_csv_header_are_the_field_set(shop, args, keys):
     assert next(csv.reader(io.StringIO(shop(*args, "-o", "csv").stdout))) == expected
     card = shop("show", "order", "1", "-o", "json").json()
     assert list(card) == list(order_commands.ORDER_CARD_KEYS)
+
+
+def test_orders_are_entries_of_the_contacts_timeline(shop):
+    for args in (
+        ("log", "call", "müller", "-m", "Beratung", "--at", "2.11.2026 10:00"),
+        ("add", "order", "müller", "--item", "KAF-500:1", "--at", "3.11.2026 10:00",
+         "--channel", "shop", "-s", "paid"),
+        ("log", "note", "müller", "-m", "Dankeschön", "--at", "4.11.2026 10:00"),
+    ):  # fmt: skip
+        assert shop(*args).exit_code == 0, args
+    timeline = shop("show", "müller").stdout.split("Timeline")[1]
+    first, entry, last = (timeline.index(t) for t in ("Dankeschön", "Order #1", "Beratung"))
+    assert first < entry < last  # newest first, the order among the activities
+    assert "9,52 € gross (shop)" in timeline and " order " in timeline
+    cut = shop("show", "müller", "--limit", "1").stdout.split("Timeline")[1]
+    assert "Dankeschön" in cut and "Order #1" not in cut  # older than what is shown
+    card = shop("show", "müller", "-o", "json").json()
+    assert [a["kind"] for a in card["timeline"]] == ["note", "call"]  # JSON: activities only
