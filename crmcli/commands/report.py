@@ -1,5 +1,5 @@
 """`crm report funnel|pipeline|sales`: how the sales process is doing, for people and scripts
-(`crm report value|clv|rfm|next-purchase`: commands/value_reports.py).
+(`crm report value|clv|rfm|next-purchase`: commands/value_reports.py, `vat`: vat_report.py).
 
 Tables (with bars for the funnel on a terminal) for people; `-o json` gives the whole report
 as one object, `-o csv` its main table.
@@ -16,7 +16,7 @@ from crmcli.commands import common as c
 from crmcli.output import Column, Format, render_record, render_rows
 
 app = typer.Typer(
-    help="Reports: sales funnel, pipeline, sales, customer value, lifetime value, RFM."
+    help="Reports: sales funnel, pipeline, sales, customer value, lifetime value, RFM, VAT."
 )
 
 SinceOpt = Annotated[
@@ -235,10 +235,13 @@ def sales(
     render_rows(rows, (group, *SALES_COLUMNS), output)
 
 
-# Customer value and CLV live in commands/value_reports.py.
+# Customer value, CLV, RFM and next purchases live in commands/value_reports.py, VAT in
+# commands/vat_report.py.
 from crmcli.commands import value_reports as _value  # noqa: E402
+from crmcli.commands import vat_report as _vat  # noqa: E402
 
 app.command("value")(_value.value)
 app.command("clv")(_value.clv)
 app.command("rfm")(_value.rfm)
 app.command("next-purchase")(_value.next_purchase)
+app.command("vat")(_vat.vat)

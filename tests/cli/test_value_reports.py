@@ -117,3 +117,23 @@ def test_report_next_purchase(shop):
     assert "Chance" in shop("report", "next-purchase", "-w", "2w").stdout.title()
     bad = shop("report", "next-purchase", "--within", "bald")
     assert bad.exit_code == 1 and bad.stderr.startswith("crm: error: within:")
+
+
+def test_report_vat(shop):
+    report = shop("report", "vat", "--year", "2026", "-o", "json").json()
+    assert report["period"] == "2026" and report["orders"] == 8  # the abandoned cart is not
+    assert [(r["vat_rate"], r["net"], r["vat"]) for r in report["rates"]] == [
+        ("19.00", "30.00", "5.70"), ("7.00", "130.00", "9.10"),
+    ]  # fmt: skip
+    assert report["total"] == {"net": "160.00", "vat": "14.80", "gross": "174.80"}
+    q1 = shop("report", "vat", "--quarter", "Q1/2026", "-o", "csv").stdout
+    assert q1.splitlines() == ["vat_rate,lines,net,vat,gross", "19.00,1,15.00,2.85,17.85",
+                               "7.00,5,80.00,5.60,85.60"]  # fmt: skip
+    table = shop("report", "vat", "--month", "2026-03").stdout
+    assert "VAT 2026-03" in table and "Total" in table and "32,10 €" in table
+    now = shop("report", "vat", "-o", "json").json()  # this quarter (the tests' clock: Q4)
+    assert now["period"] == "2026-Q4" and now["orders"] == 0
+    bad = shop("report", "vat", "--quarter", "2026-Q1", "--month", "2026-01")
+    assert bad.exit_code == 1 and "exclude each other" in bad.stderr
+    bad = shop("report", "vat", "--quarter", "2026-Q5")
+    assert bad.exit_code == 1 and "cannot read '2026-Q5'" in bad.stderr
