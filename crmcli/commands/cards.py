@@ -14,7 +14,7 @@ CONTACT_KEYS = (
 )  # fmt: skip
 CONTACT_CARD_KEYS = (
     *CONTACT_KEYS, "emails", "phones", "timeline", "timeline_total", "last_activity",
-    "open_tasks", "open_issues", "deals", "orders",
+    "open_tasks", "open_issues", "deals", "orders", "profile",
 )  # fmt: skip
 COMPANY_BASE_KEYS = (
     "id", "name", "domain", "industry", "phone", "phone_e164", "email", "street", "zip",
@@ -52,7 +52,7 @@ CONTACT_FIELDS = (
     ("city", "City"), ("country", "Country"), ("birthday", "Birthday"), ("status", "Status"),
     ("source", "Source"), ("owner", "Owner"), ("tags", "Tags"), ("consent", "Consent"),
     ("consent_at", "Consent since"), ("cadence", "Stay in touch"),
-    ("last_interaction", "Last contact"),
+    ("last_interaction", "Last contact"), ("buys", "Buys"),
     ("notes", "Notes"), ("created_at", "Created"), ("updated_at", "Updated"),
 )  # fmt: skip
 # On a narrow terminal free text shrinks first, then columns go, highest `drop` first; money,
@@ -233,6 +233,10 @@ def print_contact(card: dict, fmt: Format) -> None:
         view["email"] = addresses_text(card["emails"], "email")
         view["phone"] = addresses_text(card["phones"], "phone")
         view["phone_e164"] = None  # beside each phone now, not the primary's alone
+    if card.get("profile"):
+        from crmcli.commands.orders import profile_line
+
+        view["buys"] = profile_line(card["profile"])
     last = card.get("last_activity")
     if last:
         view["last_interaction"] = f"{display(last['occurred_at'])} ({last['kind']})"

@@ -137,6 +137,26 @@ def with_orders(rows: list[dict], orders: list[dict], *, complete: bool) -> list
     return sorted([*rows, *entries], key=lambda r: r["occurred_at"], reverse=True)
 
 
+def profile_line(profile: dict) -> str:
+    """A card's line on what the customer buys: the top categories with their share of the
+    money spent, the middle half of their unit prices and median, the channel most orders
+    came through; "" without purchases."""
+    from crmcli.output import percent
+
+    if not profile["categories"]:
+        return ""
+    tops = [f"{c['category'] or 'other'} {percent(c['share'], 0)}" for c in profile["categories"]]
+    p = profile["price_range"]
+    parts = [
+        ", ".join(tops[:2]),
+        f"{money(p['q1'])} to {money(p['q3'])} a unit (median {money(p['median'])})",
+    ]
+    channel = next((c["name"] for c in profile["channels"] if c["name"]), None)
+    if channel:
+        parts.append(f"mostly via {channel}")
+    return "; ".join(parts)
+
+
 def describe(card: dict) -> str:
     who = f" for {card['contact']}" if card["contact"] else ""
     return f"order #{card['id']}{who} ({money(card['gross'], card['currency'])} gross)"

@@ -585,7 +585,7 @@ def contact_card(
     contact_id: int, *, timeline_limit: int | None = 50, now: datetime | None = None
 ) -> dict:
     """The whole card: fields, last interaction, open tasks, deals, the newest orders and
-    activities."""
+    activities, and what the contact buys (services.profile)."""
     from crmcli.services import activities, tasks
 
     card = get_contact(contact_id)
@@ -606,4 +606,7 @@ def contact_card(
     from crmcli.services.orders import orders_of
 
     card["orders"] = orders_of(contact_id)
+    from crmcli.services.profile import customer_profile
+
+    card["profile"] = customer_profile(contact_id)
     return card

@@ -137,3 +137,20 @@ def test_report_vat(shop):
     assert bad.exit_code == 1 and "exclude each other" in bad.stderr
     bad = shop("report", "vat", "--quarter", "2026-Q5")
     assert bad.exit_code == 1 and "cannot read '2026-Q5'" in bad.stderr
+
+
+def test_report_customer_and_the_cards_buys_line(shop):
+    report = shop("report", "customer", "bernd", "-o", "json").json()
+    assert report["contact"] == "Bernd Bauer" and report["spent"] == "50.00"
+    assert [(c["category"], c["net"], c["share"]) for c in report["categories"]] == [
+        ("Geschirr", "30.00", "0.6000"), ("Kaffee", "20.00", "0.4000"),
+    ]  # fmt: skip
+    assert report["price_range"]["median"] == "7.50"  # unit prices 5, 5, 10, 10
+    table = shop("report", "customer", "bernd").stdout
+    assert "Categories" in table and "60,0 %" in table
+    card = shop("show", "bernd").stdout
+    assert "Buys:" in card and "Geschirr 60 %, Kaffee 40 %" in card
+    assert shop("show", "bernd", "-o", "json").json()["profile"]["spent"] == "50.00"
+    assert "Buys:" not in shop("add", "contact", "Neu", "-o", "table").stdout
+    missing = shop("report", "customer", "niemand")
+    assert missing.exit_code == 1 and missing.stderr.startswith("crm: error: ")
