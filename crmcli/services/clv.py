@@ -11,8 +11,9 @@
 
 The optimiser is a Nelder-Mead simplex on the logarithms of the parameters (all are
 positive), written here with math.lgamma: it reproduces the published CDNOW estimates and
-imports nothing (scipy takes ~0.3 s to import, more than the fit). Customers with the same
-(x, t_x, T) are folded into one weighted term first, which is most of a fit's speed.
+imports nothing (scipy takes ~0.3 s to import, more than the CDNOW fit's 0.15 s). Customers
+with the same (x, t_x, T) are folded into one weighted term first, and what depends on x
+alone is computed once per x and evaluation.
 """
 
 from __future__ import annotations
@@ -106,19 +107,25 @@ def bgnbd_log_likelihood(
 ) -> float:
     """The BG/NBD log-likelihood of (x, t_x, T) rows, each with its count (eq. 6 of the
     paper, summed on the log scale without overflow)."""
-    lg = math.lgamma
-    log = math.log
+    lg, log, log1p, exp = math.lgamma, math.log, math.log1p, math.exp
     base = -lg(r) + r * log(alpha) + lg(a + b) - lg(b)
+    per_x: dict[int, tuple[float, float, float | None]] = {}  # what depends on x alone
     total = 0.0
     for (x, t_x, big_t), n in groups:
-        common = base + lg(r + x) + lg(b + x) - lg(a + b + x)
-        a3 = -(r + x) * log(alpha + big_t)
-        if x > 0:
-            a4 = log(a) - log(b + x - 1) - (r + x) * log(alpha + t_x)
-            top = max(a3, a4)
-            term = top + log(math.exp(a3 - top) + math.exp(a4 - top))
-        else:
+        known = per_x.get(x)
+        if known is None:
+            known = per_x[x] = (
+                base + lg(r + x) + lg(b + x) - lg(a + b + x),
+                r + x,
+                log(a) - log(b + x - 1) if x > 0 else None,
+            )
+        common, rx, a4_part = known
+        a3 = -rx * log(alpha + big_t)
+        if a4_part is None:
             term = a3
+        else:  # log(exp(a3) + exp(a4)) without overflow
+            a4 = a4_part - rx * log(alpha + t_x)
+            term = a4 + log1p(exp(a3 - a4)) if a4 > a3 else a3 + log1p(exp(a4 - a3))
         total += n * (common + term)
     return total
 
@@ -153,16 +160,17 @@ def gamma_gamma_log_likelihood(
     p: float, q: float, gamma: float, groups: Sequence[tuple[tuple, int]]
 ) -> float:
     """The Gamma-Gamma log-likelihood of (x, mean repeat value) rows with x > 0."""
-    lg = math.lgamma
-    log = math.log
+    lg, log = math.lgamma, math.log
     base = -lg(q) + q * log(gamma)
+    per_x: dict[int, tuple[float, float]] = {}  # what depends on x alone
     total = 0.0
     for (x, m), n in groups:
-        px = p * x
-        total += n * (
-            base + lg(px + q) - lg(px) + (px - 1) * log(m) + px * log(x)
-            - (px + q) * log(gamma + m * x)
-        )  # fmt: skip
+        known = per_x.get(x)
+        if known is None:
+            px = p * x
+            known = per_x[x] = (px, base + lg(px + q) - lg(px) + px * log(x))
+        px, common = known
+        total += n * (common + (px - 1) * log(m) - (px + q) * log(gamma + m * x))
     return total
 
 
