@@ -113,7 +113,7 @@ COMMANDS = {
     "report": (
         "report",
         "app",
-        "Reports: sales funnel, pipeline forecast, sales, customer value, CLV, RFM, VAT.",
+        "Reports: sales funnel, pipeline, sales, customer value, CLV, RFM, VAT, service.",
     ),
     "dedupe": ("merging", "dedupe", "Find contacts or companies that are probably duplicates."),
     "merge": ("merging", "merge", "Merge duplicate contacts or companies into one."),

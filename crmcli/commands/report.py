@@ -1,6 +1,6 @@
 """`crm report funnel|pipeline|sales`: how the sales process is doing, for people and scripts
 (`crm report value|clv|rfm|next-purchase`: commands/value_reports.py, `vat`: vat_report.py,
-`customer`: customer_report.py).
+`customer`: customer_report.py, `service`: service_report.py).
 
 Tables (with bars for the funnel on a terminal) for people; `-o json` gives the whole report
 as one object, `-o csv` its main table.
@@ -17,7 +17,7 @@ from crmcli.commands import common as c
 from crmcli.output import Column, Format, render_record, render_rows
 
 app = typer.Typer(
-    help="Reports: sales funnel, pipeline, sales, customer value, lifetime value, RFM, VAT."
+    help="Reports: sales funnel, pipeline, sales, customer value, CLV, RFM, VAT, service."
 )
 
 SinceOpt = Annotated[
@@ -237,8 +237,10 @@ def sales(
 
 
 # Customer value, CLV, RFM and next purchases live in commands/value_reports.py, VAT in
-# commands/vat_report.py, one customer's profile in commands/customer_report.py.
+# commands/vat_report.py, one customer's profile in commands/customer_report.py, service
+# statistics in commands/service_report.py.
 from crmcli.commands import customer_report as _customer  # noqa: E402
+from crmcli.commands import service_report as _service  # noqa: E402
 from crmcli.commands import value_reports as _value  # noqa: E402
 from crmcli.commands import vat_report as _vat  # noqa: E402
 
@@ -248,3 +250,4 @@ app.command("rfm")(_value.rfm)
 app.command("next-purchase")(_value.next_purchase)
 app.command("customer")(_customer.customer)
 app.command("vat")(_vat.vat)
+app.command("service")(_service.service)

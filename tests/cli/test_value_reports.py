@@ -154,3 +154,32 @@ def test_report_customer_and_the_cards_buys_line(shop):
     assert "Buys:" not in shop("add", "contact", "Neu", "-o", "table").stdout
     missing = shop("report", "customer", "niemand")
     assert missing.exit_code == 1 and missing.stderr.startswith("crm: error: ")
+
+
+def test_report_service(shop):
+    for args in (
+        ("log", "complaint", "anna", "-m", "Bohnen alt", "--at", "3.9.2026 12:00"),
+        ("log", "return", "bernd", "-m", "Tasse kaputt", "--at", "4.10.2026 12:00"),
+        ("resolve", "1", "-m", "Ersatz geschickt"),
+        ("add", "order", "bernd", "--item", "TASSE:2", "-s", "returned"),
+    ):
+        r = shop(*args)
+        assert r.exit_code == 0, (args, r.stderr)
+    report = shop("report", "service", "-o", "json").json()
+    assert [(r["group"], r["received"], r["resolved"], r["open"]) for r in report["rows"]] == [
+        ("2026-09", 1, 1, 0), ("2026-10", 1, 0, 1),
+    ]  # fmt: skip
+    assert [(r["sku"], r["sold"], r["returned"], r["rate"]) for r in report["returns"]] == [
+        ("TASSE", 8, 2, "0.2500"), ("KAF", 13, 0, "0.0000"),
+    ]  # fmt: skip
+    rows = list(csv.reader(io.StringIO(shop("report", "service", "--by", "kind", "-o",
+                                            "csv").stdout)))  # fmt: skip
+    # resolved at the tests' clock, 23.11. 10:00: 81 days less the hour summer time gave
+    assert rows == [
+        ["group", "received", "resolved", "open", "median_days"],
+        ["complaint", "1", "1", "0", "80.96"], ["return", "1", "0", "1", ""],
+    ]  # fmt: skip
+    table = shop("report", "service").stdout
+    assert "Returns by product" in table and "25,0 %" in table and "Total" in table
+    bad = shop("report", "service", "--by", "week")
+    assert bad.exit_code == 1 and "'week' is not one of month, kind" in bad.stderr
