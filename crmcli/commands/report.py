@@ -1,6 +1,6 @@
 """`crm report funnel|pipeline|sales`: how the sales process is doing, for people and scripts
 (`crm report value|clv|rfm|next-purchase`: commands/value_reports.py, `vat`: vat_report.py,
-`customer`: customer_report.py, `service`: service_report.py).
+`customer`: customer_report.py, `service`: service_report.py, `portrait`: portrait_report.py).
 
 Tables (with bars for the funnel on a terminal) for people; `-o json` gives the whole report
 as one object, `-o csv` its main table.
@@ -238,8 +238,9 @@ def sales(
 
 # Customer value, CLV, RFM and next purchases live in commands/value_reports.py, VAT in
 # commands/vat_report.py, one customer's profile in commands/customer_report.py, service
-# statistics in commands/service_report.py.
+# statistics in commands/service_report.py, the customers' portrait in portrait_report.py.
 from crmcli.commands import customer_report as _customer  # noqa: E402
+from crmcli.commands import portrait_report as _portrait  # noqa: E402
 from crmcli.commands import service_report as _service  # noqa: E402
 from crmcli.commands import value_reports as _value  # noqa: E402
 from crmcli.commands import vat_report as _vat  # noqa: E402
@@ -251,3 +252,4 @@ app.command("next-purchase")(_value.next_purchase)
 app.command("customer")(_customer.customer)
 app.command("vat")(_vat.vat)
 app.command("service")(_service.service)
+app.command("portrait")(_portrait.portrait)

@@ -183,3 +183,17 @@ def test_report_service(shop):
     assert "Returns by product" in table and "25,0 %" in table and "Total" in table
     bad = shop("report", "service", "--by", "week")
     assert bad.exit_code == 1 and "'week' is not one of month, kind" in bad.stderr
+
+
+def test_report_portrait(shop):
+    for name in ("anna", "bernd", "carla"):
+        assert shop("edit", name, "--status", "customer").exit_code == 0
+    report = shop("report", "portrait", "-o", "json").json()
+    assert (report["contacts"], report["buyers"], report["revenue"]) == (3, 3, "160.00")
+    assert [(r["group"], r["contacts"], r["revenue"]) for r in report["city"]] == [
+        ("Köln", 2, "110.00"), ("Bonn", 1, "50.00"),
+    ]  # fmt: skip
+    table = shop("report", "portrait").stdout
+    assert "People at their company" in table and "(none)" in table
+    bad = shop("report", "portrait", "--status", "vip")
+    assert bad.exit_code == 1 and "'vip' is not one of" in bad.stderr
