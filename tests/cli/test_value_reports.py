@@ -197,3 +197,16 @@ def test_report_portrait(shop):
     assert "People at their company" in table and "(none)" in table
     bad = shop("report", "portrait", "--status", "vip")
     assert bad.exit_code == 1 and "'vip' is not one of" in bad.stderr
+
+
+def test_report_portrait_draws_bars_on_a_terminal_only(shop, monkeypatch):
+    from crmcli import env
+
+    assert "█" not in shop("report", "portrait", "--status", "all").stdout  # piped
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("PAGER", "cat")
+    monkeypatch.setenv("COLUMNS", "120")
+    out = shop("report", "portrait", "--status", "all").stdout
+    köln = next(line for line in out.splitlines() if "Köln" in line)
+    bonn = next(line for line in out.splitlines() if "Bonn" in line)
+    assert köln.count("█") == 20 and bonn.count("█") == 10  # 2 and 1 contacts
