@@ -76,15 +76,27 @@ def _check_arguments(args: list[str]) -> None:
 # app or function there, short help). Modules are imported only when their command runs, so
 # `crm --help`, completion and each command pay only for what they use.
 COMMANDS = {
-    "add": ("add", "app", "Create a contact, company, deal or task."),
+    "add": ("add", "app", "Create a contact, company, deal, task, product or order."),
     "log": (
         "timeline",
         "log",
         "Record a call, email, meeting, complaint or other interaction.",
     ),
-    "list": ("listing", "app", "List contacts, companies, deals, tasks, activities or tags."),
-    "show": ("show", "show", "Show a contact, company, deal, task or activity with its timeline."),
-    "edit": ("edit", "edit", "Change a contact, company, deal, task, activity or tag."),
+    "list": (
+        "listing",
+        "app",
+        "List contacts, companies, deals, tasks, activities, tags, products or orders.",
+    ),
+    "show": (
+        "show",
+        "show",
+        "Show a contact, company, deal, task, activity or order with its timeline.",
+    ),
+    "edit": (
+        "edit",
+        "edit",
+        "Change a contact, company, deal, task, activity, tag, product or order.",
+    ),
     "delete": ("delete", "delete", "Delete a contact, company, deal, task, activity or tag."),
     "tag": ("tagging", "tag", "Add tags to a contact or company."),
     "untag": ("tagging", "untag", "Remove tags from a contact or company."),
@@ -98,7 +110,11 @@ COMMANDS = {
     "won": ("deals", "won", "Mark a deal as won."),
     "lost": ("deals", "lost", "Mark a deal as lost, with the reason."),
     "stages": ("deals", "stages_app", "List or change the stages of the sales process."),
-    "report": ("report", "app", "Reports: sales funnel, pipeline forecast, sales."),
+    "report": (
+        "report",
+        "app",
+        "Reports: sales funnel, pipeline, sales, customer value, CLV, RFM, VAT, service.",
+    ),
     "dedupe": ("merging", "dedupe", "Find contacts or companies that are probably duplicates."),
     "merge": ("merging", "merge", "Merge duplicate contacts or companies into one."),
     "remind": ("remind", "remind", "What is due or overdue, each occurrence once (for cron)."),

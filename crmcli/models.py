@@ -386,3 +386,66 @@ class Setting(Model):
     class Meta:
         database = database_proxy
         table_name = "setting"
+
+
+class Product(BaseModel):
+    """A product of the catalogue (migration 0010). Money in cents, net; VAT in basis points."""
+
+    sku = TextField()
+    sku_key = TextField(unique=True)  # the SKU folded to upper case: what a product REF matches
+    name = TextField()
+    category = TextField(null=True, index=True)  # the product segment
+    price_cents = BigIntegerField()  # net unit price
+    vat_bp = IntegerField()  # VAT rate in basis points: 1900 = 19 %, 700 = 7 %
+    unit = TextField(default="Stück")
+    active = BooleanField(default=True)
+
+
+ORDER_STATUSES = ("open", "paid", "shipped", "cancelled", "returned", "abandoned")
+# Orders that count as a purchase (revenue, CLV); cancelled, returned and abandoned do not.
+PURCHASE_STATUSES = ("open", "paid", "shipped")
+
+
+class SalesOrder(BaseModel):
+    """An order of a contact (table sales_order: "order" is an SQL keyword). The totals are
+    the sums of its lines, kept by services.orders; the order outlives its contact."""
+
+    contact = ForeignKeyField(
+        Contact, null=True, on_delete="SET NULL", backref="orders", index=False
+    )
+    ordered_at = UTCDateTimeField()
+    status = CharField(max_length=10, default="open")  # ORDER_STATUSES
+    channel = TextField(null=True)
+    campaign = TextField(null=True)
+    discount_bp = IntegerField(default=0)  # on every line: 1000 = 10 %
+    currency = CharField(max_length=3, default="EUR")
+    note = TextField(null=True)
+    external_id = TextField(null=True)  # unique where set (partial index, 0010)
+    net_cents = BigIntegerField(default=0)
+    vat_cents = BigIntegerField(default=0)
+    gross_cents = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "sales_order"
+        indexes = ((("contact", "ordered_at"), False), (("ordered_at",), False))
+
+
+class OrderLine(Model):
+    """One line of an order: price and VAT rate as they were when it was ordered."""
+
+    order = ForeignKeyField(SalesOrder, on_delete="CASCADE", backref="lines", index=False)
+    position = IntegerField(default=0)
+    product = ForeignKeyField(Product, null=True, on_delete="RESTRICT", backref="lines")
+    name = TextField()
+    qty = IntegerField()
+    unit_price_cents = BigIntegerField()  # net
+    vat_bp = IntegerField()
+    discount_cents = BigIntegerField(default=0)  # this line's share of the order's discount
+    net_cents = BigIntegerField()
+    vat_cents = BigIntegerField()
+    gross_cents = BigIntegerField()
+
+    class Meta:
+        database = database_proxy
+        table_name = "order_line"
+        indexes = ((("order", "position"), False),)

@@ -595,6 +595,31 @@ def money_str(cents: int | None) -> str | None:
     return f"{'-' if cents < 0 else ''}{whole}.{frac:02d}"
 
 
+def parse_percent_bp(text: str, *, field: str, most: int = 10_000) -> int:
+    """A percentage as basis points (`19` and `19 %` are 1900, `5,5%` 550, `2.25` 225), at
+    most two decimal places, from 0 to `most` (100 % unless said otherwise)."""
+    plain = " ".join(text.split()).removesuffix("%").strip().replace(",", ".")
+    if not re.fullmatch(r"(?a)\d{1,5}(\.\d{1,2})?", plain):
+        raise Invalid(field, f"cannot read {_q(text)} as a percentage (try 19, 7 %, 5,5 %)")
+    bp = int(Decimal(plain) * 100)
+    if bp > most:
+        raise Invalid(field, f"{_q(text)} is more than {format_percent_bp(most)}")
+    return bp
+
+
+def format_percent_bp(bp: int) -> str:
+    """Basis points as a German percentage: 1900 -> `19 %`, 550 -> `5,5 %`."""
+    whole, frac = divmod(bp, 100)
+    return f"{whole}" + (f",{frac:02d}".rstrip("0") if frac else "") + " %"
+
+
+def half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half away from zero to a whole number (cents), exact."""
+    q, r = divmod(abs(numerator), denominator)
+    q += 2 * r >= denominator
+    return -q if numerator < 0 else q
+
+
 # ---------------------------------------------------------------- phone and email
 
 

@@ -1,4 +1,4 @@
-"""`crm add contact|company`: create records."""
+"""`crm add contact|company|deal|task|product|order`: create records."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from crmcli.commands.cards import print_company, print_contact
 from crmcli.services.limits import MAX_OCCURRENCES
 
 app = typer.Typer(
-    help="Create a contact, company, deal or task.", no_args_is_help=True, add_completion=False
+    help="Create a contact, company, deal, task, product or order.",
+    no_args_is_help=True,
+    add_completion=False,
 )
 
 
@@ -248,3 +250,10 @@ def add_deal(
         from crmcli.commands.cards import print_deal
 
         print_deal(deals.deal_card(card["id"]), output)
+
+
+# Products and orders live in commands/orders.py with how they are shown.
+from crmcli.commands import orders as _orders  # noqa: E402
+
+app.command("product")(_orders.add_product)
+app.command("order")(_orders.add_order)

@@ -14,7 +14,7 @@ CONTACT_KEYS = (
 )  # fmt: skip
 CONTACT_CARD_KEYS = (
     *CONTACT_KEYS, "emails", "phones", "timeline", "timeline_total", "last_activity",
-    "open_tasks", "open_issues", "deals",
+    "open_tasks", "open_issues", "deals", "orders", "profile",
 )  # fmt: skip
 COMPANY_BASE_KEYS = (
     "id", "name", "domain", "industry", "phone", "phone_e164", "email", "street", "zip",
@@ -52,7 +52,7 @@ CONTACT_FIELDS = (
     ("city", "City"), ("country", "Country"), ("birthday", "Birthday"), ("status", "Status"),
     ("source", "Source"), ("owner", "Owner"), ("tags", "Tags"), ("consent", "Consent"),
     ("consent_at", "Consent since"), ("cadence", "Stay in touch"),
-    ("last_interaction", "Last contact"),
+    ("last_interaction", "Last contact"), ("buys", "Buys"),
     ("notes", "Notes"), ("created_at", "Created"), ("updated_at", "Updated"),
 )  # fmt: skip
 # On a narrow terminal free text shrinks first, then columns go, highest `drop` first; money,
@@ -233,6 +233,10 @@ def print_contact(card: dict, fmt: Format) -> None:
         view["email"] = addresses_text(card["emails"], "email")
         view["phone"] = addresses_text(card["phones"], "phone")
         view["phone_e164"] = None  # beside each phone now, not the primary's alone
+    if card.get("profile"):
+        from crmcli.commands.orders import profile_line
+
+        view["buys"] = profile_line(card["profile"])
     last = card.get("last_activity")
     if last:
         view["last_interaction"] = f"{display(last['occurred_at'])} ({last['kind']})"
@@ -242,15 +246,22 @@ def print_contact(card: dict, fmt: Format) -> None:
             Section("Open tasks", [task_view(t) for t in card["open_tasks"]], TASK_COLUMNS)
         )
     sections += deals_section(card)
+    from crmcli.commands.orders import orders_section
+
+    sections += orders_section(card)
     if "timeline" in card:
         shown = len(card["timeline"])
         more = card.get("timeline_total", shown) - shown
         title = (
             f"Timeline ({shown} of {shown + more}, --limit for more)" if more > 0 else "Timeline"
         )
-        sections.append(
-            Section(title, [activity_view(a) for a in card["timeline"]], TIMELINE_COLUMNS)
-        )
+        from crmcli.commands.orders import with_orders
+
+        rows = with_orders(
+            [activity_view(a) for a in card["timeline"]], card.get("orders", []),
+            complete=more <= 0,
+        )  # fmt: skip
+        sections.append(Section(title, rows, TIMELINE_COLUMNS))
     render_record(
         card, CONTACT_FIELDS, fmt, title=card["name"], sections=sections, display_record=view,
         record_fields=CONTACT_CARD_KEYS,

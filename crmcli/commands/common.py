@@ -105,6 +105,8 @@ IndustryOpt = _opt("--industry", help="Industry or sector.")
 
 TERMINAL_PAGE = 100
 KINDS = ("contact", "company", "deal", "task", "activity", "tag")
+# Kinds only some commands take (show, edit): split_kind(args, kinds=...).
+SHOWN_KINDS = (*KINDS, "product", "order")
 
 
 # The commands that can do their work on a new, empty database: only they create a database
@@ -114,7 +116,7 @@ KINDS = ("contact", "company", "deal", "task", "activity", "tag")
 # ever). Keys are the command's words after `crm`.
 CREATING_COMMANDS = frozenset(
     {
-        "add contact", "add company", "add task", "demo", "db migrate", "db restore",
+        "add contact", "add company", "add task", "add product", "demo", "db migrate", "db restore",
         "stages add", "stages rename", "stages reorder", "stages remove", "import", "tui",
     }
 )  # fmt: skip
@@ -268,7 +270,9 @@ def note_truncated(shown: int, offset: int, limit: int | None, total_fn) -> None
             )
 
 
-def split_kind(args: list[str], default: str = "contact") -> tuple[str, str]:
+def split_kind(
+    args: list[str], default: str = "contact", *, kinds: tuple[str, ...] = KINDS
+) -> tuple[str, str]:
     """`show REF` or `show KIND REF`: the kind (contact by default) and the reference."""
     from crmcli.errors import Invalid
 
@@ -279,10 +283,11 @@ def split_kind(args: list[str], default: str = "contact") -> tuple[str, str]:
         aliases = {
             "contacts": "contact", "companies": "company", "person": "contact",
             "tasks": "task", "activities": "activity", "tags": "tag", "deals": "deal",
+            "products": "product", "orders": "order",
         }  # fmt: skip
         kind = aliases.get(kind, kind)
-        if kind not in KINDS:
-            raise Invalid("kind", f"unknown kind '{args[0]}' (choose {', '.join(KINDS)})")
+        if kind not in kinds:
+            raise Invalid("kind", f"unknown kind '{args[0]}' (choose {', '.join(kinds)})")
         return kind, args[1]
     raise typer.BadParameter("give REF, or KIND REF (for example: company acme)")
 

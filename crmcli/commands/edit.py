@@ -42,13 +42,15 @@ DEAL = {
     "source",
     "lost_reason",
 }
+PRODUCT = {"sku", "name", "category", "price", "vat", "unit", "active"}
+ORDER = {"status", "at", "channel", "campaign", "note"}
 ALLOWED = {
     "contact": CONTACT, "company": COMPANY, "task": TASK, "activity": ACTIVITY, "tag": TAG,
-    "deal": DEAL,
+    "deal": DEAL, "product": PRODUCT, "order": ORDER,
 }  # fmt: skip
 NOT_CLEARABLE = {
     "name", "title", "kind", "at", "consent", "tag", "untag", "field", "priority", "currency",
-    *ADDRESS_OPS,
+    "sku", "price", "vat", "unit", "active", *ADDRESS_OPS,
 }  # fmt: skip
 
 # Parameters of edit() that are not values to change.
@@ -60,7 +62,8 @@ def edit(
         list[str] | None,
         typer.Argument(
             metavar="[KIND] REF",
-            help="contact (default), company, deal, task, activity or tag, then REF "
+            help="contact (default), company, deal, task, activity, tag, product or order, "
+            "then REF "
             "(with --where no REF).",
             show_default=False,
         ),
@@ -113,7 +116,12 @@ def edit(
     city: c.CityOpt = None,
     country: c.CountryOpt = None,
     birthday: c.BirthdayOpt = None,
-    status: c.StatusOpt = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", "-s", help="Contact: lead, prospect, customer, inactive; order: paid..."
+        ),
+    ] = None,
     source: c.SourceOpt = None,
     owner: c.OwnerOpt = None,
     notes: c.NotesOpt = None,
@@ -145,10 +153,10 @@ def edit(
     priority: Annotated[
         str | None, typer.Option("--priority", "-P", help="Task: low, normal or high.")
     ] = None,
-    note: Annotated[str | None, typer.Option("--note", help="Task: details.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Task, order: details.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="Activity: another kind.")] = None,
     at: Annotated[
-        str | None, typer.Option("--at", metavar="WHEN", help="Activity: when it happened.")
+        str | None, typer.Option("--at", metavar="WHEN", help="Activity, order: when it happened.")
     ] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="Activity: subject.")] = None,
     message: Annotated[
@@ -171,6 +179,25 @@ def edit(
     lost_reason: Annotated[
         str | None, typer.Option("--lost-reason", help="Deal: why it was lost.")
     ] = None,
+    sku: Annotated[str | None, typer.Option("--sku", help="Product: new SKU.")] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="Product: category (segment).")
+    ] = None,
+    price: Annotated[
+        str | None, typer.Option("--price", help="Product: net unit price, 8,90.")
+    ] = None,
+    vat: Annotated[
+        str | None, typer.Option("--vat", metavar="RATE", help="Product: VAT rate, 19 or 7 %.")
+    ] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Product: unit (Stück, kg).")] = None,
+    active: Annotated[
+        bool | None,
+        typer.Option("--active/--inactive", help="Product: can be ordered, or not any more."),
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", help="Order: shop, phone, store...")
+    ] = None,
+    campaign: Annotated[str | None, typer.Option("--campaign", help="Order: campaign.")] = None,
     tag: Annotated[
         list[str] | None, typer.Option("--tag", "-t", help="Add a tag; repeatable.")
     ] = None,
@@ -197,9 +224,10 @@ def edit(
     yes: c.YesOpt = False,
     dry_run: DryRunOpt = False,
 ) -> None:
-    """Change a contact (default), company, deal, task, activity or tag; all changes land
-    together. With --where: every contact (or company) the crm list filters after it select,
-    in one transaction (asks first; scripts pass --yes); changes go before --where.
+    """Change a contact (default), company, deal, task, activity, tag, product or order; all
+    changes land together. With --where: every contact (or company) the crm list filters
+    after it select, in one transaction (asks first; scripts pass --yes); changes go before
+    --where.
 
     An empty value ("") or --clear FIELD empties a field. On a contact --email and --phone
     replace the primary (with the kind given, work:..., else other; --clear email removes
@@ -220,12 +248,16 @@ def edit(
     crm edit activity 42 --subject Reklamation
     crm edit tag vip --every "2 weeks"
     crm edit deal "dach köln" --amount 14.000 --close 15.1.2027
+    crm edit product KAF-500 --price 9,40 --vat 7
+    crm edit order 7 --status shipped --note "DHL 0034"
     crm edit --status customer --tag kunde --where --status lead \\
         --tag bestellt --yes
     """
     if dry_run and not where:
         raise Invalid(None, "--dry-run goes with --where")
-    target, ref = (where_kind(args or []), None) if where else c.split_kind(args or [])
+    target, ref = (
+        (where_kind(args or []), None) if where else c.split_kind(args or [], kinds=c.SHOWN_KINDS)
+    )
     values = {k: v for k, v in locals().items() if k not in NOT_VALUES}
     values = {k: v for k, v in values.items() if v is not None and v != []}
     for key in clear or []:
@@ -426,8 +458,40 @@ def _edit_deal(ref: str, v: dict, output) -> None:
         print_deal(deals.deal_card(card["id"]), output)
 
 
+def _edit_product(ref: str, v: dict, output) -> None:
+    from crmcli.commands.orders import print_product
+    from crmcli.services import products
+    from crmcli.values import parse_money_cents, parse_percent_bp
+
+    product_id = products.resolve_product(ref)
+    changes = {k: v[k] for k in ("sku", "name", "category", "unit", "active") if k in v}
+    if "price" in v:
+        changes["price_cents"] = parse_money_cents(v["price"], field="price")
+    if "vat" in v:
+        changes["vat_bp"] = parse_percent_bp(v["vat"], field="vat")
+    card = products.edit_product(product_id, changes, now=c.now())
+    c.done(f"Updated product #{card['id']} {card['sku']} {card['name']}.")
+    if output is not None:
+        print_product(card, output)
+
+
+def _edit_order(ref: str, v: dict, output) -> None:
+    from crmcli.commands.orders import describe, print_order
+    from crmcli.services import orders
+
+    order_id = orders.resolve_order(ref)
+    changes = {k: v[k] for k in ("status", "channel", "campaign", "note") if k in v}
+    if "at" in v:
+        changes["ordered_at"] = c.when(v["at"], "at", prefer="past")
+    card = orders.edit_order(order_id, changes, now=c.now())
+    c.done(f"Updated {describe(card)}.")
+    if output is not None:
+        print_order(card, output)
+
+
 EDITORS = {
     "contact": _edit_contact, "company": _edit_company, "task": _edit_task,
     "activity": _edit_activity, "tag": _edit_tag, "deal": _edit_deal,
+    "product": _edit_product, "order": _edit_order,
 }  # fmt: skip
 edit.command_class = WhereCommand

@@ -13,7 +13,7 @@ from crmcli.commands.cards import COMPANY_COLUMNS, CONTACT_COLUMNS
 from crmcli.output import Column, render_rows
 
 app = typer.Typer(
-    help="List contacts, companies, deals, tasks, activities or tags.",
+    help="List contacts, companies, deals, tasks, activities, tags, products or orders.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -394,3 +394,10 @@ def list_deals(
     views = rows if output in c.STREAMED else [deal_view(r) for r in rows]
     render_rows(views, DEAL_COLUMNS, output, fields=cards.DEAL_KEYS, empty="No deals match.")
     c.note_truncated(rows.count, offset, limit, lambda: deals.count_deals(**filters))
+
+
+# Products and orders live in commands/orders.py with how they are shown.
+from crmcli.commands import orders as _orders  # noqa: E402
+
+app.command("products")(_orders.list_products)
+app.command("orders")(_orders.list_orders)

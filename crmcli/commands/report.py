@@ -1,4 +1,6 @@
-"""`crm report funnel|pipeline|sales`: how the sales process is doing, for people and scripts.
+"""`crm report funnel|pipeline|sales`: how the sales process is doing, for people and scripts
+(`crm report value|clv|rfm|next-purchase`: commands/value_reports.py, `vat`: vat_report.py,
+`customer`: customer_report.py, `service`: service_report.py, `portrait`: portrait_report.py).
 
 Tables (with bars for the funnel on a terminal) for people; `-o json` gives the whole report
 as one object, `-o csv` its main table.
@@ -14,7 +16,9 @@ import typer
 from crmcli.commands import common as c
 from crmcli.output import Column, Format, render_record, render_rows
 
-app = typer.Typer(help="Reports on the sales pipeline: funnel, pipeline, sales.")
+app = typer.Typer(
+    help="Reports: sales funnel, pipeline, sales, customer value, CLV, RFM, VAT, service."
+)
 
 SinceOpt = Annotated[
     str | None,
@@ -230,3 +234,22 @@ def sales(
         )  # fmt: skip
     group = Column("group", by.strip().capitalize(), keep=True)
     render_rows(rows, (group, *SALES_COLUMNS), output)
+
+
+# Customer value, CLV, RFM and next purchases live in commands/value_reports.py, VAT in
+# commands/vat_report.py, one customer's profile in commands/customer_report.py, service
+# statistics in commands/service_report.py, the customers' portrait in portrait_report.py.
+from crmcli.commands import customer_report as _customer  # noqa: E402
+from crmcli.commands import portrait_report as _portrait  # noqa: E402
+from crmcli.commands import service_report as _service  # noqa: E402
+from crmcli.commands import value_reports as _value  # noqa: E402
+from crmcli.commands import vat_report as _vat  # noqa: E402
+
+app.command("value")(_value.value)
+app.command("clv")(_value.clv)
+app.command("rfm")(_value.rfm)
+app.command("next-purchase")(_value.next_purchase)
+app.command("customer")(_customer.customer)
+app.command("vat")(_vat.vat)
+app.command("service")(_service.service)
+app.command("portrait")(_portrait.portrait)

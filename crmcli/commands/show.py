@@ -16,7 +16,8 @@ def show(
         list[str],
         typer.Argument(
             metavar="[KIND] REF",
-            help="contact (default), company, deal, task or activity, then id, email or name.",
+            help="contact (default), company, deal, task, activity, product or order, then "
+            "its REF.",
         ),
     ],
     limit: Annotated[
@@ -27,8 +28,9 @@ def show(
     ] = 50,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
-    """Show a contact card with its timeline, open tasks and deals, or a company, deal (with its
-    stage history), task or activity.
+    """Show a contact card with its timeline, open tasks, deals and orders, or a company, deal
+    (with its stage history), task, activity, product (by SKU) or order (with its lines and
+    VAT per rate).
 
     REF is an id, any of a contact's emails or a unique part of the name (accents and case
     ignored).
@@ -41,8 +43,10 @@ def show(
     crm show müller
     crm show company acme
     crm show deal "dach köln"
+    crm show order 7
+    crm show product KAF-500
     """
-    kind, ref = c.split_kind(args)
+    kind, ref = c.split_kind(args, kinds=c.SHOWN_KINDS)
     timeline_limit = limit or None
     c.db()
     if kind == "company":
@@ -67,6 +71,14 @@ def show(
         from crmcli.services import activities
 
         print_activity(activities.get_activity(activities.resolve_activity_ref(ref)), output)
+    elif kind in ("product", "order"):
+        from crmcli.commands.orders import print_order, print_product
+        from crmcli.services import orders, products
+
+        if kind == "product":
+            print_product(products.get_product(products.resolve_product(ref)), output)
+        else:
+            print_order(orders.order_card(orders.resolve_order(ref)), output)
     elif kind == "tag":
         from crmcli.errors import Invalid
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from crmcli.demo import people, pipeline, timeline
+from crmcli.demo import people, pipeline, shop, timeline
 from crmcli.demo.state import Demo, pools
 from crmcli.errors import Conflict, Invalid
 from crmcli.models import (
@@ -37,7 +37,8 @@ RECORDS = (
     ("custom_fields", "ContactField"), ("contact_tags", "ContactTag"),
     ("company_tags", "CompanyTag"), ("stage_changes", "DealStageChange"),
     ("contact_emails", "ContactEmail"), ("contact_phones", "ContactPhone"),
-    ("merge_aliases", "MergeAlias"),
+    ("merge_aliases", "MergeAlias"), ("products", "Product"), ("orders", "SalesOrder"),
+    ("order_lines", "OrderLine"),
 )  # fmt: skip
 # What a person calls one of them (values.plural words the count).
 LABELS = {
@@ -46,6 +47,7 @@ LABELS = {
     "contact_tags": "contact tag", "company_tags": "company tag",
     "stage_changes": "stage change", "reminders": "printed reminder",
     "merge_aliases": "merged-away id",  # emails and phones: part of their contacts
+    "products": "product", "orders": "order",  # order lines: part of their orders
 }  # fmt: skip
 MARKER = "demo"  # the setting that records what the demo made
 
@@ -149,9 +151,9 @@ def _clear() -> dict[str, int]:
     models = _models()
     removed = {key: model.select().count() for key, model in models.items()}
     removed["reminders"] = ReminderLog.select().count()
-    order = ("stage_changes", "deals", "tasks", "activities", "contact_tags", "company_tags",
-             "custom_fields", "contact_emails", "contact_phones", "merge_aliases", "contacts",
-             "companies", "tags")  # fmt: skip
+    order = ("order_lines", "orders", "products", "stage_changes", "deals", "tasks",
+             "activities", "contact_tags", "company_tags", "custom_fields", "contact_emails",
+             "contact_phones", "merge_aliases", "contacts", "companies", "tags")  # fmt: skip
     ReminderLog.delete().execute()
     for key in order:
         models[key].delete().execute()
@@ -240,6 +242,9 @@ def fill_demo(
             ("tasks", lambda: timeline.tasks(d, tasks)),
             ("cadences", lambda: timeline.cadences(d)),
             ("deals", lambda: pipeline.deals(d, deals)),
+            ("products", lambda: shop.products(d)),
+            ("orders", lambda: shop.orders(d)),
+            ("order_lines", lambda: d.order_lines),
             ("search_entries", lambda: _search_index(d)),  # last: it indexes all the others
         )
         counts = {key: make() for key, make in steps}

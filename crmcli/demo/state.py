@@ -109,6 +109,8 @@ class Demo:
     # contact id -> its second email and (phone, e164), or None: the search index holds them
     more: dict[int, tuple] = field(default_factory=dict)
     phone_rows: int = 0
+    product_ids: list[int] = field(default_factory=list)  # in shop.CATALOGUE's order
+    order_lines: int = 0
     _sounds: dict[tuple[str, bool], str | None] = field(default_factory=dict)
     _folds: dict[str, str] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)

@@ -590,7 +590,8 @@ def _order(sort: str):
 def contact_card(
     contact_id: int, *, timeline_limit: int | None = 50, now: datetime | None = None
 ) -> dict:
-    """The whole card: fields, last interaction, open tasks, deals and the newest activities."""
+    """The whole card: fields, last interaction, open tasks, deals, the newest orders and
+    activities, and what the contact buys (services.profile)."""
     from crmcli.services import activities, tasks
 
     card = get_contact(contact_id)
@@ -608,4 +609,10 @@ def contact_card(
     from crmcli.services.deals import deals_of
 
     card["deals"] = deals_of(contact_id=contact_id)
+    from crmcli.services.orders import orders_of
+
+    card["orders"] = orders_of(contact_id)
+    from crmcli.services.profile import customer_profile
+
+    card["profile"] = customer_profile(contact_id)
     return card

@@ -344,6 +344,12 @@ def fill_every_table() -> None:
     Setting.delete().where(Setting.key == "export-test").execute()
     Setting.insert(key="export-test", value='{"a": "ü"}', updated_at=NOW).execute()
     Activity.update(external_id="message-id:<1@x>").where(Activity.id == 1).execute()
+    from crmcli.services import orders, products
+
+    products.add_product("KAF-500", "Kaffee", price_cents=890, vat_bp=700, now=NOW)
+    orders.add_order(
+        first, [orders.Item("KAF-500", 2)], discount_bp=1000, external_id="shop-1", now=NOW
+    )
     contacts.delete_contact(_person("Zuletzt gelöscht"))
 
 

@@ -1,0 +1,193 @@
+"""RFM: recency, frequency and monetary scores (quintiles, 1-5) and named segments.
+
+Scores: customers are ranked by each measure; a customer's score is 1 + 5 × (how many
+customers have a lower value) ÷ (how many customers there are), rounded down, so ties share
+a score and each score holds about a fifth. Recency ranks the most recent purchase highest.
+Frequency counts purchase orders, monetary sums their net value (PURCHASE_STATUSES).
+
+Segments come from the R and F scores through rules that are data: (R scores, F scores,
+segment), first match wins, covering every one of the 25 pairs. SEGMENT_RULES is the usual
+mapping; a CSV file with the columns r,f,segment replaces it (read_rules).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from peewee import fn
+
+from crmcli.errors import Invalid
+from crmcli.models import (
+    PURCHASE_STATUSES,
+    Contact,
+    ContactTag,
+    SalesOrder,
+    Tag,
+    UTCDateTimeField,
+    database_proxy,
+    utcnow,
+)
+from crmcli.values import at_local, fold
+
+TAG_PREFIX = "rfm:"
+SEGMENT_RULES: tuple[tuple[str, str, str], ...] = (
+    ("5", "4-5", "Champions"),
+    ("3-4", "4-5", "Loyal"),
+    ("4-5", "2-3", "Potential loyalist"),
+    ("5", "1", "New"),
+    ("4", "1", "Promising"),
+    ("3", "3", "Need attention"),
+    ("3", "1-2", "About to sleep"),
+    ("1-2", "5", "Can't lose"),
+    ("1-2", "3-4", "At risk"),
+    ("1", "1", "Lost"),
+    ("1-2", "1-2", "Hibernating"),
+)
+_TIME = UTCDateTimeField().python_value
+
+
+def _scores(text: str, row: int) -> range:
+    lo, _, hi = text.strip().partition("-")
+    try:
+        first, last = int(lo), int(hi or lo)
+    except ValueError:
+        raise Invalid("segments", f"rule {row}: '{text}' is not a score or range (1-5)") from None
+    if not 1 <= first <= last <= 5:
+        raise Invalid("segments", f"rule {row}: '{text}' is not a score or range (1-5)")
+    return range(first, last + 1)
+
+
+def segment_table(rules) -> dict[tuple[int, int], str]:
+    """(R, F) -> segment for all 25 pairs, from rules (first match wins); Invalid when a
+    pair has no rule."""
+    table: dict[tuple[int, int], str] = {}
+    for row, (r, f, segment) in enumerate(rules, 1):
+        name = " ".join(segment.split())
+        if not name or "," in name:
+            raise Invalid("segments", f"rule {row}: a segment needs a name without commas")
+        for rs in _scores(r, row):
+            for fs in _scores(f, row):
+                table.setdefault((rs, fs), name)
+    missing = [f"{r}{f}" for r in range(1, 6) for f in range(1, 6) if (r, f) not in table]
+    if missing:
+        raise Invalid("segments", f"no rule for R and F scores {', '.join(missing)}")
+    return table
+
+
+def read_rules(text: str) -> list[tuple[str, str, str]]:
+    """Rules from CSV text with the columns r, f, segment (a header line)."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or {"r", "f", "segment"} - {n.strip() for n in reader.fieldnames}:
+        raise Invalid("segments", "the file needs the columns r, f, segment")
+    return [
+        ((row.get("r") or ""), (row.get("f") or ""), (row.get("segment") or ""))
+        for row in ({k.strip(): v for k, v in r.items() if k} for r in reader)
+    ]
+
+
+def quintiles(values: list) -> list[int]:
+    """The score 1-5 of each value: 1 + 5 × (values lower than it) ÷ len, rounded down."""
+    order = sorted(values)
+    lower: dict = {}
+    for i, v in enumerate(order):
+        lower.setdefault(v, i)
+    n = len(values)
+    return [1 + 5 * lower[v] // n for v in values]
+
+
+def rfm(*, until: date, rules=SEGMENT_RULES) -> dict:
+    """Scores and segment of every customer with a purchase up to the local day `until`,
+    and the segments' sizes and revenue."""
+    table = segment_table(rules)
+    end = at_local(until + timedelta(days=1), datetime.min.time())
+    rows = list(
+        SalesOrder.select(
+            SalesOrder.contact, Contact.name, fn.COUNT(SalesOrder.id),
+            fn.SUM(SalesOrder.net_cents), fn.MAX(SalesOrder.ordered_at),
+        )
+        .join(Contact, on=(SalesOrder.contact == Contact.id))
+        .where(SalesOrder.status.in_(PURCHASE_STATUSES) & (SalesOrder.ordered_at < end))
+        .group_by(SalesOrder.contact, Contact.name)
+        .tuples()
+    )  # fmt: skip
+    recency = [(end - _TIME(last)).days for *_, last in rows]
+    r_scores = quintiles([-d for d in recency])
+    f_scores = quintiles([n for _, _, n, _, _ in rows])
+    m_scores = quintiles([int(c) for _, _, _, c, _ in rows])
+    customers = []
+    for i, (cid, name, n, cents, _) in enumerate(rows):
+        r, f, m = r_scores[i], f_scores[i], m_scores[i]
+        customers.append({
+            "contact_id": cid, "contact": name, "recency_days": recency[i], "frequency": n,
+            "monetary": Decimal(int(cents)).scaleb(-2), "r": r, "f": f, "m": m,
+            "score": f"{r}{f}{m}", "segment": table[(r, f)],
+        })  # fmt: skip
+    customers.sort(key=lambda c: (-int(c["score"]), -c["monetary"], c["contact_id"]))
+    sizes = Counter(c["segment"] for c in customers)
+    revenue: Counter = Counter()
+    for c in customers:
+        revenue[c["segment"]] += c["monetary"]
+    order = list(dict.fromkeys(name for _, _, name in rules))
+    segments = [
+        {"segment": s, "customers": sizes.get(s, 0), "revenue": revenue.get(s, Decimal("0.00"))}
+        for s in order
+    ]
+    return {"until": until, "customers": customers, "segments": segments}
+
+
+def apply_tags(customers: list[dict], *, now: datetime | None = None) -> dict:
+    """Give each customer the tag `rfm:SEGMENT` and take other rfm: tags away from everyone,
+    in one transaction; only contacts whose segment changed are touched. Returns counts."""
+    from crmcli.services import cadence, tags
+
+    now = now or utcnow()
+    wanted = {c["contact_id"]: TAG_PREFIX + c["segment"] for c in customers}
+    with database_proxy.atomic():
+        old_tags = dict(
+            Tag.select(Tag.id, Tag.name).where(Tag.name_fold.startswith(fold(TAG_PREFIX))).tuples()
+        )
+        had: dict[int, set[int]] = {}
+        if old_tags:
+            links = ContactTag.select(ContactTag.contact, ContactTag.tag).where(
+                ContactTag.tag.in_(list(old_tags))
+            )
+            for cid, tid in links.tuples():
+                had.setdefault(cid, set()).add(tid)
+        names = sorted(set(wanted.values()))
+        ids = dict(zip(names, tags.ensure_tags(names), strict=True))
+        removed, added, touched = [], [], set()
+        for cid in set(had) | set(wanted):
+            keep = ids.get(wanted.get(cid, ""))
+            for tid in had.get(cid, set()) - {keep}:
+                removed.append((cid, tid))
+                touched.add(cid)
+            if keep is not None and keep not in had.get(cid, set()):
+                added.append((cid, keep))
+                touched.add(cid)
+        for cid, tid in removed:
+            ContactTag.delete().where(
+                (ContactTag.contact == cid) & (ContactTag.tag == tid)
+            ).execute()
+        for start in range(0, len(added), 1000):
+            ContactTag.insert_many(
+                added[start : start + 1000], fields=[ContactTag.contact, ContactTag.tag]
+            ).execute()
+        changed = sorted(touched)
+        for start in range(0, len(changed), 500):
+            Contact.update(updated_at=now).where(
+                Contact.id.in_(changed[start : start + 500])
+            ).execute()
+        all_ids = set(old_tags) | set(ids.values())
+        if (
+            changed
+            and Tag.select()
+            .where(Tag.id.in_(list(all_ids)) & Tag.cadence_days.is_null(False))
+            .exists()
+        ):
+            cadence.refresh(changed)
+    return {"tagged": len(wanted), "changed": len(changed), "added": len(added),
+            "removed": len(removed)}  # fmt: skip

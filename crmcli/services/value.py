@@ -1,0 +1,246 @@
+"""Customer value from orders: what each customer has bought (crm report value) and what the
+BG/NBD and Gamma-Gamma models expect of them (crm report clv).
+
+A purchase is an order in PURCHASE_STATUSES (open, paid, shipped) of a contact; cancelled,
+returned and abandoned orders are not revenue. Revenue is net (VAT is not the shop's). For
+the models a customer buys at most once a day: the orders of one local day are one purchase
+of their summed value, as Fader, Hardie and Lee count the CDNOW data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from peewee import JOIN, fn
+
+from crmcli.errors import Invalid
+from crmcli.models import (
+    PURCHASE_STATUSES,
+    Contact,
+    OrderLine,
+    Product,
+    SalesOrder,
+    UTCDateTimeField,
+)
+from crmcli.services import clv
+from crmcli.values import at_local, local_tz
+
+UNITS = {"days": 1, "weeks": 7}
+_TIME = UTCDateTimeField().python_value
+_FOUR = Decimal("0.0001")
+
+
+def _money(cents: int | None) -> Decimal | None:
+    return None if cents is None else Decimal(cents).scaleb(-2)
+
+
+def _cents(value: float) -> Decimal:
+    """A float amount of cents as money, rounded half up to the cent."""
+    return Decimal(repr(value)).quantize(Decimal(1), ROUND_HALF_UP).scaleb(-2)
+
+
+def _ratio(value: float) -> Decimal:
+    return Decimal(repr(value)).quantize(_FOUR, ROUND_HALF_UP)
+
+
+def _end(until: date | None) -> datetime | None:
+    """The first moment after the local day `until`."""
+    return None if until is None else at_local(until + timedelta(days=1), datetime.min.time())
+
+
+def _purchases(since: datetime | None = None, before: datetime | None = None):
+    query = SalesOrder.select().where(
+        SalesOrder.status.in_(PURCHASE_STATUSES) & SalesOrder.contact.is_null(False)
+    )
+    if since is not None:
+        query = query.where(SalesOrder.ordered_at >= since)
+    if before is not None:
+        query = query.where(SalesOrder.ordered_at < before)
+    return query
+
+
+class History(NamedTuple):
+    """A customer's purchase history as the models see it, times in the chosen unit."""
+
+    contact_id: int
+    x: int  # repeat purchases: purchase days after the first
+    t_x: float  # from the first purchase day to the last
+    T: float  # from the first purchase day to the end of the period
+    repeat_mean: float | None  # the mean net value of the repeat purchase days, in EUR
+    first: date  # the first purchase day
+    mean_value: float  # the mean net value of all purchase days, in EUR
+
+
+def histories(until: date, unit: str = "weeks") -> list[History]:
+    """Per customer with a purchase up to the local day `until` (included): x, t_x and T
+    in `unit` (days or weeks), and the mean value of their repeat purchase days."""
+    if unit not in UNITS:
+        raise Invalid("unit", f"'{unit}' is not one of {', '.join(UNITS)}")
+    per = UNITS[unit]
+    zone = local_tz()
+    days: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (
+        _purchases(before=_end(until))
+        .select(SalesOrder.contact, SalesOrder.ordered_at, SalesOrder.net_cents)
+        .tuples()
+    )
+    for contact_id, at, net in rows:
+        days[contact_id][at.astimezone(zone).date()] += net
+    out = []
+    for contact_id, by_day in sorted(days.items()):
+        seen = sorted(by_day)
+        first, repeats = seen[0], seen[1:]
+        mean = sum(by_day[d] for d in repeats) / len(repeats) / 100 if repeats else None
+        out.append(History(
+            contact_id, len(repeats), (seen[-1] - first).days / per, (until - first).days / per,
+            mean, first, sum(by_day.values()) / len(seen) / 100,
+        ))  # fmt: skip
+    return out
+
+
+def clv_report(*, until: date, unit: str = "weeks", horizon: float = 52) -> dict:
+    """Fit BG/NBD and Gamma-Gamma to every customer's history up to `until`; per customer the
+    chance they are still active, their expected purchases and spend per purchase over the
+    next `horizon` units, and the product of the two (predicted CLV, net, undiscounted)."""
+    if horizon <= 0:
+        raise Invalid("horizon", "must be more than 0")
+    people = histories(until, unit)
+    repeaters = [h for h in people if h.x > 0]
+    if len(people) < 2 or not repeaters:
+        raise Invalid(None, "too little history to fit: the model needs customers who bought again")
+    model = clv.fit_bgnbd((h.x, h.t_x, h.T) for h in people)
+    spend = None
+    if len({h.repeat_mean for h in repeaters}) > 1:
+        spend = clv.fit_gamma_gamma((h.x, h.repeat_mean or 0.0) for h in repeaters)
+        if spend.q <= 1:  # the population mean spend would be infinite
+            spend = None
+    names = contact_names([h.contact_id for h in people])
+    rows: list[dict] = []
+    for h in people:
+        alive = clv.p_alive(model, h.x, h.t_x, h.T)
+        expected = clv.expected_purchases(model, horizon, h.x, h.t_x, h.T)
+        value = clv.expected_value(spend, h.x, h.repeat_mean) if spend else None
+        rows.append({
+            "contact_id": h.contact_id, "contact": names.get(h.contact_id),
+            "x": h.x, "t_x": round(h.t_x, 4), "T": round(h.T, 4),
+            "p_alive": _ratio(alive), "expected_purchases": _ratio(expected),
+            "expected_value": None if value is None else _cents(value * 100),
+            "clv": None if value is None else _cents(expected * value * 100),
+        })  # fmt: skip
+    rows.sort(key=lambda r: (-(r["clv"] or 0), -r["expected_purchases"], r["contact_id"]))
+    return {
+        "until": until, "unit": unit, "horizon": horizon, "customers": len(people),
+        "repeat_customers": len(repeaters),
+        "bgnbd": {k: round(v, 6) for k, v in model._asdict().items()},
+        "gamma_gamma": None if spend is None
+        else {k: round(v, 6) for k, v in spend._asdict().items()},
+        "rows": rows,
+    }  # fmt: skip
+
+
+def contact_names(ids: list[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        out.update(Contact.select(Contact.id, Contact.name).where(Contact.id.in_(part)).tuples())
+    return out
+
+
+def _group_totals(rows: list[dict], key: str) -> list[dict]:
+    groups: dict = defaultdict(lambda: [0, 0, 0])
+    for r in rows:
+        g = groups[r[key]]
+        g[0] += 1
+        g[1] += r["orders"]
+        g[2] += r["revenue_cents"]
+    return [
+        {key: name, "customers": n, "orders": orders, "revenue": _money(cents),
+         "average_order": _money(round(cents / orders)) if orders else None}
+        for name, (n, orders, cents) in sorted(
+            groups.items(), key=lambda item: (-item[1][2], str(item[0]))
+        )
+    ]  # fmt: skip
+
+
+def value_report(*, since: datetime | None = None, until: datetime | None = None) -> dict:
+    """Per customer (purchases in [since, until)): orders, net revenue, average order, first
+    and last purchase, abandoned carts, and historic CLV (net revenue of every purchase before
+    `until`); totals; revenue by product category, lead source and city."""
+    period = _purchases(since, until)
+    rows = (
+        period.select(
+            SalesOrder.contact, Contact.name, Contact.city, Contact.source,
+            fn.COUNT(SalesOrder.id), fn.SUM(SalesOrder.net_cents),
+            fn.MIN(SalesOrder.ordered_at), fn.MAX(SalesOrder.ordered_at),
+        )
+        .join(Contact, on=(SalesOrder.contact == Contact.id))
+        .group_by(SalesOrder.contact, Contact.name, Contact.city, Contact.source)
+        .tuples()
+    )  # fmt: skip
+    historic = dict(
+        _purchases(before=until)
+        .select(SalesOrder.contact, fn.SUM(SalesOrder.net_cents))
+        .group_by(SalesOrder.contact)
+        .tuples()
+    )
+    carts = SalesOrder.select(SalesOrder.contact, fn.COUNT(SalesOrder.id)).where(
+        (SalesOrder.status == "abandoned") & SalesOrder.contact.is_null(False)
+    )
+    if since is not None:
+        carts = carts.where(SalesOrder.ordered_at >= since)
+    if until is not None:
+        carts = carts.where(SalesOrder.ordered_at < until)
+    abandoned = dict(carts.group_by(SalesOrder.contact).tuples())
+    customers = []
+    for cid, name, city, source, orders, cents, first, last in rows:
+        cents = int(cents)
+        customers.append({
+            "contact_id": cid, "contact": name, "city": city, "source": source,
+            "orders": orders, "revenue": _money(cents), "revenue_cents": cents,
+            "average_order": _money(round(cents / orders)),
+            "first_purchase": _TIME(first), "last_purchase": _TIME(last),
+            "abandoned": abandoned.get(cid, 0), "historic_clv": _money(int(historic[cid])),
+        })  # fmt: skip
+    customers.sort(key=lambda r: (-r["revenue_cents"], r["contact_id"]))
+    orders = sum(r["orders"] for r in customers)
+    cents = sum(r["revenue_cents"] for r in customers)
+    total = {
+        "customers": len(customers), "orders": orders, "revenue": _money(cents),
+        "average_order": _money(round(cents / orders)) if orders else None,
+        "abandoned": sum(abandoned.values()),
+    }  # fmt: skip
+    by_source = _group_totals(customers, "source")
+    by_city = _group_totals(customers, "city")
+    for r in customers:
+        del r["revenue_cents"]
+    return {
+        "total": total, "customers": customers, "by_category": _by_category(since, until),
+        "by_source": by_source, "by_city": by_city,
+    }  # fmt: skip
+
+
+def _by_category(since: datetime | None, until: datetime | None) -> list[dict]:
+    """Net revenue of the order lines by their product's category (the product segment)."""
+    query = (
+        OrderLine.select(
+            Product.category, fn.COUNT(fn.DISTINCT(SalesOrder.contact)),
+            fn.COUNT(fn.DISTINCT(SalesOrder.id)), fn.SUM(OrderLine.net_cents),
+        )
+        .join(SalesOrder, on=(OrderLine.order == SalesOrder.id))
+        .switch(OrderLine)
+        .join(Product, JOIN.LEFT_OUTER, on=(OrderLine.product == Product.id))
+        .where(SalesOrder.status.in_(PURCHASE_STATUSES) & SalesOrder.contact.is_null(False))
+    )  # fmt: skip
+    if since is not None:
+        query = query.where(SalesOrder.ordered_at >= since)
+    if until is not None:
+        query = query.where(SalesOrder.ordered_at < until)
+    rows = query.group_by(Product.category).tuples()
+    out = [
+        {"category": cat, "customers": n, "orders": orders, "revenue": _money(int(cents))}
+        for cat, n, orders, cents in rows
+    ]
+    return sorted(out, key=lambda r: (-r["revenue"], str(r["category"])))

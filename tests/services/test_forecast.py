@@ -1,0 +1,74 @@
+"""Next purchases: the BG/NBD chance within a window and the median wait, and the customer's
+own rhythm when there is too little history to fit."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+
+import pytest
+
+from crmcli.errors import Invalid
+from crmcli.services import clv, contacts, forecast, orders, products
+from crmcli.services.orders import Item
+from crmcli.values import at_local
+from tests.conftest import NOW
+
+
+@pytest.fixture
+def one(db):
+    products.add_product("KAF", "Kaffee", price_cents=1000, vat_bp=700, now=NOW)
+    cid = contacts.add_contact("Anna Weiß", now=NOW)["id"]
+    for d, qty in ((date(2026, 1, 1), 1), (date(2026, 1, 31), 2), (date(2026, 3, 2), 3)):
+        at = at_local(d, time(12))
+        orders.add_order(cid, [Item("KAF", qty)], ordered_at=at, status="paid", now=NOW)
+    return cid
+
+
+def test_one_customer_is_too_little_to_fit_so_their_rhythm_counts(one):
+    report = forecast.next_purchases(until=date(2026, 3, 31), within_days=30)
+    assert report["model"] is None
+    (row,) = report["rows"]
+    # purchases 1.1., 31.1., 2.3.: every 30 days, so the next is 1.4.
+    assert (row["last_purchase"], row["purchases"], row["expected_next"], row["method"]) == (
+        date(2026, 3, 2), 3, date(2026, 4, 1), "interval",
+    )  # fmt: skip
+    assert row["chance"] is None and row["expected_value"] == Decimal("20.00")
+
+
+def test_with_a_model_the_chance_and_the_median_wait(one):
+    for name, days in (
+        ("Bernd Bauer", (date(2026, 2, 1), date(2026, 2, 20))),
+        ("Carla Klein", (date(2026, 1, 10),)),
+        ("Dora Maier", (date(2026, 1, 5), date(2026, 2, 15), date(2026, 3, 25))),
+        ("Emil Roth", (date(2026, 3, 1),)),
+        ("Fritz Lang", (date(2026, 1, 20), date(2026, 1, 27))),
+    ):
+        cid = contacts.add_contact(name, now=NOW)["id"]
+        for d in days:
+            at = at_local(d, time(12))
+            orders.add_order(cid, [Item("KAF", 5)], ordered_at=at, status="paid", now=NOW)
+    until = date(2026, 3, 31)
+    report = forecast.next_purchases(until=until, within_days=30)
+    m = clv.BgNbd(*report["model"].values())
+    rows = {r["contact"]: r for r in report["rows"]}
+    anna = rows["Anna Weiß"]  # x = 2, t_x = 60 days, T = 89 days, in weeks
+    x, t_x, big_t = 2, 60 / 7, 89 / 7
+    alive = clv.p_alive(m, x, t_x, big_t)
+    base = m.alpha + big_t
+    assert float(anna["chance"]) == pytest.approx(
+        alive * (1 - (base / (base + 30 / 7)) ** (m.r + x)), abs=6e-5
+    )
+    wait_days = base * (2 ** (1 / (m.r + x)) - 1) * 7
+    assert (anna["expected_next"] - until).days == max(1, round(wait_days))  # a day at least
+    assert anna["method"] == "bgnbd" and 0 < anna["chance"] < alive
+    longer = forecast.next_purchases(until=until, within_days=365)
+    assert {r["contact"]: r["chance"] for r in longer["rows"]}["Anna Weiß"] > anna["chance"]
+    assert [r["priority"] for r in report["rows"]] == sorted(
+        (r["priority"] for r in report["rows"]), reverse=True
+    )
+
+
+def test_a_window_must_be_a_day_or_more(one):
+    with pytest.raises(Invalid, match="within"):
+        forecast.next_purchases(until=date(2026, 3, 31), within_days=0)

@@ -1,0 +1,129 @@
+"""Customer value from orders: the value report on a known history, the models' (x, t_x, T)
+from orders on distinct days, and the CLV fit of the CDNOW sample recorded as orders."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import pytest
+
+from crmcli.errors import Invalid
+from crmcli.models import Contact, SalesOrder
+from crmcli.services import contacts, orders, products, value
+from crmcli.services.orders import Item
+from crmcli.values import at_local
+from tests.conftest import NOW
+from tests.services.test_clv import CALIBRATION_END, cdnow_purchases
+
+
+def day(d: date, hour: int = 12) -> datetime:
+    return at_local(d, time(hour))
+
+
+@pytest.fixture
+def shop(db):
+    products.add_product("KAF", "Kaffee", price_cents=1000, vat_bp=700, category="Kaffee")
+    products.add_product("TASSE", "Tasse", price_cents=500, category="Geschirr")
+    anna = contacts.add_contact("Anna Weiß", city="Köln", source="shop", now=NOW)["id"]
+    bernd = contacts.add_contact("Bernd Bauer", city="Bonn", source="messe", now=NOW)["id"]
+    carla = contacts.add_contact("Carla Klein", city="Köln", source="shop", now=NOW)["id"]
+
+    def order(who, items, d, status="paid"):
+        return orders.add_order(who, items, ordered_at=day(d), status=status, now=NOW)
+
+    order(anna, [Item("KAF", 2)], date(2026, 1, 5))  # 20,00
+    order(anna, [Item("TASSE", 1)], date(2026, 1, 5))  # 5,00, the same day: one purchase
+    order(anna, [Item("KAF", 1), Item("TASSE", 2)], date(2026, 3, 2))  # 20,00
+    order(anna, [Item("KAF", 9)], date(2026, 4, 1), status="cancelled")  # not revenue
+    order(bernd, [Item("KAF", 3)], date(2026, 2, 1), status="shipped")  # 30,00
+    order(carla, [Item("TASSE", 4)], date(2026, 2, 10), status="abandoned")  # interest only
+    return {"anna": anna, "bernd": bernd, "carla": carla}
+
+
+def test_value_report_on_a_known_history(shop):
+    report = value.value_report()
+    assert report["total"] == {
+        "customers": 2, "orders": 4, "revenue": Decimal("75.00"),
+        "average_order": Decimal("18.75"), "abandoned": 1,
+    }  # fmt: skip
+    anna, bernd = report["customers"]
+    assert (anna["contact"], anna["orders"], anna["revenue"], anna["average_order"]) == (
+        "Anna Weiß", 3, Decimal("45.00"), Decimal("15.00"),
+    )  # fmt: skip
+    assert anna["first_purchase"] == day(date(2026, 1, 5))
+    assert anna["last_purchase"] == day(date(2026, 3, 2))
+    assert (bernd["contact"], bernd["revenue"], bernd["historic_clv"]) == (
+        "Bernd Bauer", Decimal("30.00"), Decimal("30.00"),
+    )  # fmt: skip
+    assert [(r["category"], r["customers"], r["revenue"]) for r in report["by_category"]] == [
+        ("Kaffee", 2, Decimal("60.00")), ("Geschirr", 1, Decimal("15.00")),
+    ]  # fmt: skip
+    assert [(r["source"], r["customers"], r["revenue"]) for r in report["by_source"]] == [
+        ("shop", 1, Decimal("45.00")), ("messe", 1, Decimal("30.00")),
+    ]  # fmt: skip
+    assert [(r["city"], r["orders"]) for r in report["by_city"]] == [("Köln", 3), ("Bonn", 1)]
+
+
+def test_value_report_of_a_period_keeps_the_historic_clv(shop):
+    report = value.value_report(since=day(date(2026, 2, 1), 0))
+    anna = next(r for r in report["customers"] if r["contact"] == "Anna Weiß")
+    assert (anna["orders"], anna["revenue"], anna["historic_clv"]) == (
+        1, Decimal("20.00"), Decimal("45.00"),
+    )  # fmt: skip
+
+
+def test_histories_count_purchase_days_after_the_first(shop):
+    by_id = {h.contact_id: h for h in value.histories(date(2026, 3, 31), "days")}
+    assert set(by_id) == {shop["anna"], shop["bernd"]}  # abandoned carts are no purchase
+    anna = by_id[shop["anna"]]
+    assert (anna.x, anna.t_x, anna.T, anna.repeat_mean) == (1, 56, 85, 20.0)
+    bernd = by_id[shop["bernd"]]
+    assert (bernd.x, bernd.t_x, bernd.T, bernd.repeat_mean) == (0, 0, 58, None)
+    weeks = {h.contact_id: h for h in value.histories(date(2026, 3, 31), "weeks")}
+    assert (weeks[shop["anna"]].t_x, round(weeks[shop["anna"]].T, 4)) == (8, round(85 / 7, 4))
+    before = value.histories(date(2026, 2, 28), "days")  # the period ends that day
+    assert [(h.x, h.T) for h in before if h.contact_id == shop["anna"]] == [(0, 54)]
+
+
+def test_clv_refuses_too_little_history(shop):
+    with pytest.raises(Invalid, match="too little history"):
+        value.clv_report(until=date(2026, 2, 28))
+    with pytest.raises(Invalid, match="unit"):
+        value.histories(date(2026, 2, 28), "months")
+
+
+def test_clv_of_the_cdnow_sample_recorded_as_orders(db):
+    """The CDNOW purchases as orders (several on one day too), fitted through the report:
+    the published estimates come out (see tests/services/test_clv.py)."""
+    purchases = cdnow_purchases()
+    Contact.insert_many(
+        [{"name": f"CDNOW {c}", "name_key": f"cdnow {c}"} for c in purchases]
+    ).execute()
+    ids = dict(Contact.select(Contact.name, Contact.id).tuples())
+    rows = []
+    for customer, by_day in purchases.items():
+        for d, dollars in by_day.items():
+            cents = round(dollars * 100)
+            half = cents // 2  # two orders on the day: still one purchase of their sum
+            for hour, part in ((10, half), (15, cents - half)):
+                rows.append({
+                    "contact": ids[f"CDNOW {customer}"], "ordered_at": day(d, hour),
+                    "status": "paid", "net_cents": part, "gross_cents": part,
+                })  # fmt: skip
+    for start in range(0, len(rows), 1000):
+        SalesOrder.insert_many(rows[start : start + 1000]).execute()
+    report = value.clv_report(until=CALIBRATION_END, unit="weeks", horizon=39)
+    assert (report["customers"], report["repeat_customers"]) == (2357, 946)
+    fit = report["bgnbd"]
+    assert [round(fit[k], 3) for k in ("r", "alpha", "a", "b")] == [0.243, 4.414, 0.793, 2.426]
+    assert round(fit["log_likelihood"], 1) == -9582.4
+    spend = report["gamma_gamma"]
+    assert [round(spend[k], 2) for k in ("p", "q", "gamma")] == [6.25, 3.74, 15.44]
+    for r in report["rows"][:50]:  # CLV = expected purchases x expected spend (each rounded)
+        ep, ev = r["expected_purchases"], r["expected_value"]
+        slack = Decimal("0.005") * (ep + 1) + Decimal("0.00005") * ev
+        assert abs(r["clv"] - ep * ev) <= slack
+    assert all(0 <= r["p_alive"] <= 1 for r in report["rows"])
+    assert {r["p_alive"] for r in report["rows"] if r["x"] == 0} == {1}  # none dropped out yet
+    assert report["rows"] == sorted(report["rows"], key=lambda r: -r["clv"])
