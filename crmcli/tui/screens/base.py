@@ -3,7 +3,6 @@ errors as notifications, and reading its data again when the database changed.""
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import ModalScreen, Screen
@@ -37,12 +36,21 @@ class CrmScreen(Screen):
             self.run_worker(self._safe_reload(), group="reload", exclusive=True)
 
     async def _safe_reload(self) -> None:
-        with contextlib.suppress(Failed):  # already shown as a notification
+        from textual.css.query import NoMatches
+
+        try:
             await self.reload()
+        except Failed:
+            pass  # already shown as a notification
+        except NoMatches as exc:
+            # A screen taken down (popped, or the app quitting: its widgets go before it)
+            # while its data was on the way has nothing left to fill. Never a traceback
+            # for that; Textual's log keeps it for a developer.
+            self.log.warning(f"reload of {self!r} found no widget: {exc}")
 
     def changed(self) -> None:
         """The database changed: read again now if in view, else when next shown."""
-        if self.is_current:
+        if self.is_current and self.is_attached:
             self.seen_generation = self.crm.generation
             self.run_worker(self._safe_reload(), group="reload", exclusive=True)
 
