@@ -159,15 +159,8 @@ def clv(
     from crmcli.services import value as service
 
     report = service.clv_report(until=last_day, unit=unit, horizon=ahead)
-    if output in (Format.json, Format.jsonl):
-        render_record(report, (), output)
-        return
-    rows = report["rows"]
-    shown_limit = c.page_limit(limit, output)
-    if shown_limit is not None:
-        rows = rows[:shown_limit]
-    if output is Format.csv:
-        render_rows(rows, (), output, fields=CLV_KEYS)
+    rows = _rows_for_a_table(report, report["rows"], CLV_KEYS, output, limit)
+    if rows is None:
         return
     m, g = report["bgnbd"], report["gamma_gamma"]
     head = {
@@ -258,15 +251,8 @@ def rfm(
             f"Tagged {done['tagged']} customers with their rfm: segment "
             f"({done['changed']} changed)."
         )
-    if output in (Format.json, Format.jsonl):
-        render_record(report, (), output)
-        return
-    rows = report["customers"]
-    shown_limit = c.page_limit(limit, output)
-    if shown_limit is not None:
-        rows = rows[:shown_limit]
-    if output is Format.csv:
-        render_rows(rows, (), output, fields=RFM_KEYS)
+    rows = _rows_for_a_table(report, report["customers"], RFM_KEYS, output, limit)
+    if rows is None:
         return
     segment_rows = [
         {**s, "revenue_display": money(s["revenue"])} for s in report["segments"] if s["customers"]
@@ -324,15 +310,8 @@ def next_purchase(
     from crmcli.services import forecast
 
     report = forecast.next_purchases(until=last_day, within_days=days)
-    if output in (Format.json, Format.jsonl):
-        render_record(report, (), output)
-        return
-    rows = report["rows"]
-    shown_limit = c.page_limit(limit, output)
-    if shown_limit is not None:
-        rows = rows[:shown_limit]
-    if output is Format.csv:
-        render_rows(rows, (), output, fields=NEXT_KEYS)
+    rows = _rows_for_a_table(report, report["rows"], NEXT_KEYS, output, limit)
+    if rows is None:
         return
     views = [
         {**r, "chance_display": percent(r["chance"]), "value_display": money(r["expected_value"]),
@@ -340,3 +319,21 @@ def next_purchase(
         for r in rows
     ]  # fmt: skip
     render_rows(views, NEXT_COLUMNS, output, empty="No customers with purchases yet.")
+
+
+def _rows_for_a_table(
+    report: dict, rows: list[dict], keys: tuple[str, ...], output: Format, limit: int | None
+) -> list[dict] | None:
+    """What clv, rfm and next-purchase print alike: the whole report for -o json/jsonl, its
+    rows for -o csv (both written here: None); for a table the rows to show, a page on a
+    terminal unless --limit says otherwise."""
+    if output in (Format.json, Format.jsonl):
+        render_record(report, (), output)
+        return None
+    shown = c.page_limit(limit, output)
+    if shown is not None:
+        rows = rows[:shown]
+    if output is Format.csv:
+        render_rows(rows, (), output, fields=keys)
+        return None
+    return rows
