@@ -126,14 +126,10 @@ def _restore(stream, name: str, dry_run: bool = False) -> None:
 
     from crmcli import __version__
     from crmcli.errors import Invalid
-    from crmcli.models import database_proxy
     from crmcli.services import exports
 
     try:
-        with database_proxy.atomic() as txn:  # a dry run restores and rolls it all back
-            counts = exports.restore_dump(ijson.parse(stream), crm_version=__version__)
-            if dry_run:
-                txn.rollback()
+        counts = exports.restore_dump(ijson.parse(stream), crm_version=__version__, dry_run=dry_run)
     except _parse_errors() as exc:
         if isinstance(exc, Invalid):
             raise

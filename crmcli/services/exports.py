@@ -764,11 +764,13 @@ def is_empty(db=None) -> bool:
     return True
 
 
-def restore_dump(events: Iterator[tuple[str, str, Any]], *, crm_version: str) -> dict[str, int]:
+def restore_dump(
+    events: Iterator[tuple[str, str, Any]], *, crm_version: str, dry_run: bool = False
+) -> dict[str, int]:
     """Put a dump (as ijson.parse events) into this database, which must be empty, in one
     transaction: ids kept, id counters advanced, the search index rebuilt. Returns rows
     restored per table. A dump that is not one, from a newer schema, or cut short is Invalid
-    and nothing is written."""
+    and nothing is written; `dry_run` restores it all and rolls it back (the counts stay)."""
     from crmcli.db import schema_version
 
     db = database_proxy.obj
@@ -778,7 +780,7 @@ def restore_dump(events: Iterator[tuple[str, str, Any]], *, crm_version: str) ->
             action="restore_into_new",
         )  # fmt: skip
     counts: dict[str, int] = {}
-    with db.atomic():
+    with db.atomic() as txn:
         header, sequences = _read_dump(events, db, counts)
         if header.get("format") != DUMP_FORMAT:
             raise _not_a_dump()
@@ -791,6 +793,8 @@ def restore_dump(events: Iterator[tuple[str, str, Any]], *, crm_version: str) ->
             raise _newer(version, schema_version(db))
         _set_sequences(db, sequences)
         _rebuild_search(db)
+        if dry_run:
+            txn.rollback()
     return counts
 
 

@@ -478,3 +478,15 @@ def test_a_truncated_dump_writes_nothing(db):
     with pytest.raises(ijson.JSONError):
         restore(text[: len(text) // 2])
     assert exports.is_empty(db)
+
+
+def test_a_dry_run_restore_counts_the_rows_and_writes_nothing(db):
+    _person("Nur gezählt")
+    text = dump_text(db)
+    contacts.delete_contact(contacts.list_contacts()[0]["id"])
+    assert exports.is_empty(db)
+    counts = exports.restore_dump(
+        ijson.parse(io.BytesIO(text.encode())), crm_version="test", dry_run=True
+    )
+    assert counts["contact"] == 1
+    assert exports.is_empty(db)
