@@ -30,10 +30,6 @@ _KEYSET_COMPANIES = {"name", "created", "id"}
 LAST_CHAR = chr(0x10FFFF)  # sorts after every character: "b" <= name_key < "b" + LAST_CHAR
 
 
-def contact_sorts() -> list[str]:
-    return list(contacts.SORTS)
-
-
 def _contact_query(
     ids: Sequence[int] | None,
     owner: str | None,
@@ -149,12 +145,9 @@ def company_rows(
     if ids is not None and not ids:
         return []
     name, descending = _sort_name(sort)
-    sorts = {
-        "name": (Company.name_key, Company.id),
-        "created": (Company.created_at, Company.id),
-        "city": (Company.city_fold, Company.name_key, Company.id),
-        "id": (Company.id,),
-    }
+    # crm list companies' sorts, but for the count of people (computed per query: no
+    # index to page by)
+    sorts = {k: v for k, v in companies.SORTS.items() if v is not None}
     if name not in sorts:
         from crmcli.errors import Invalid
 

@@ -33,10 +33,6 @@ class Gateway:
         job = functools.partial(self._run, fn, args, kwargs)
         return await loop.run_in_executor(self._pool, job)
 
-    def call_now(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """The same call, waited for (tests and the first frame's data)."""
-        return self._pool.submit(self._run, fn, args, kwargs).result()
-
     def _run(self, fn, args, kwargs):
         try:
             self.db.connect(reuse_if_open=True)
