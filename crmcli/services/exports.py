@@ -143,18 +143,10 @@ class ContactRecords:
 
     @property
     def whole(self) -> bool:
-        """Every contact, on SQLite: exports_sqlite's csv_lines and json_batches merge a
-        stream per table instead of seeking each contact's rows."""
+        """Every contact, on SQLite: exports_sqlite makes the lines, several batches at once."""
         from crmcli.services import exports_sqlite
 
         return not self._none and exports_sqlite.whole_export(self._filters)
-
-    def snapshot(self):
-        """One state of the database for the whole export (db.read_snapshot): the streams
-        of a whole export are read side by side, and lines remade while they run."""
-        from crmcli.db import read_snapshot
-
-        return read_snapshot(database_proxy.obj)
 
     def csv_batches(self, field_keys: Sequence[str]) -> Iterator[list[tuple]] | None:
         """contact_csv_batches of these contacts (None off SQLite)."""
@@ -166,10 +158,6 @@ class ContactRecords:
         """contact_json_batches of these contacts (None off SQLite)."""
         if self._none:
             return iter(()) if _sqlite() else None
-        if self.whole:
-            from crmcli.services import exports_sqlite
-
-            return exports_sqlite.json_batches()
         return contact_json_batches(**self._filters)
 
 
