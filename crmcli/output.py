@@ -481,6 +481,7 @@ _UNIT = "\x1f"  # between the cells of a line (exports_sqlite.UNIT)
 # What is left when they are taken out (the non-ASCII characters, whole, and any control
 # character) is scanned for what clean() and _json_safe would change.
 _PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n\x1f"
+_HIGH = bytes(range(0x80, 0x100))
 _UNCLEAN = None
 
 
@@ -491,11 +492,16 @@ def _clean_bytes(data: bytes) -> bool:
     rest = data.translate(None, _PLAIN_ASCII)
     if not rest:
         return True
+    if rest.translate(None, _HIGH):  # a control character
+        return False
+    # Only characters beginning with these bytes can be C1, bidi controls or separators.
+    if b"\xc2" not in rest and b"\xd8" not in rest and b"\xe2" not in rest:
+        return True
     if _UNCLEAN is None:
         import re
 
         visible = b"|".join(re.escape(chr(c).encode()) for c in _BIDI)
-        _UNCLEAN = re.compile(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]|" + visible)
+        _UNCLEAN = re.compile(rb"\xc2[\x80-\x9f]|" + visible)
     return _UNCLEAN.search(rest) is None
 
 

@@ -298,13 +298,15 @@ def _csv_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
         _opt(_tags("tg.name", "', '")), _time("t1.created_at", json=False),
         _time("t1.updated_at", json=False), _time("t1.last_activity_at", json=False),
     ]  # fmt: skip
-    params: list = []
-    if field_keys:  # each contact's fields read once, a column a key
+    if 0 < len(field_keys) <= 2:  # a look-up a key
+        one = "(SELECT cf.value FROM contact_field cf WHERE cf.contact_id = t1.id AND cf.key = ?)"
+        cells.extend(_opt(one) for _ in field_keys)
+    elif field_keys:  # more: each contact's fields read once, a column a key
         pivot = _joined(
             ["ifnull(max(CASE WHEN cf.key = ? THEN cf.value END), '')"] * len(field_keys), u
         )
         cells.append(f"(SELECT {pivot} FROM contact_field cf WHERE cf.contact_id = t1.id)")
-        params.extend(field_keys)
+    params = list(field_keys)
     return _BATCH.format(line=_joined(cells, u)), params
 
 
