@@ -333,16 +333,28 @@ def remake_csv_rows(ids: list[int], field_keys: Sequence[str]) -> dict[int, list
 # ---------------------------------------------------------------- JSON
 
 
-def _json_line_sql() -> str:
+def _kind_and_primary() -> str:
+    """The end of an email's or phone's JSON object (`, "kind": ..., "primary": ...}`): a
+    literal for each of crm's kinds, json_quote for another."""
+    from crmcli.values import ADDRESS_KINDS
+
+    def ends(primary: str) -> str:
+        known = " ".join(
+            f"""WHEN '{k}' THEN ', "kind": "{k}", "primary": {primary}}}'""" for k in ADDRESS_KINDS
+        )
+        other = f"""', "kind": ' || json_quote(x.kind) || ', "primary": {primary}}}'"""
+        return f"CASE x.kind {known} ELSE {other} END"
+
+    return f"CASE WHEN x.is_primary THEN {ends('true')} ELSE {ends('false')} END"
+
+
+def _json_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
     q = ex._q
-    email_piece = (
-        "'{\"email\": ' || json_quote(x.email) || ', \"kind\": ' || json_quote(x.kind) || "
-        "', \"primary\": ' || CASE WHEN x.is_primary THEN 'true' ELSE 'false' END || '}'"
-    )
+    end = _kind_and_primary()
+    email_piece = f"""'{{"email": ' || json_quote(x.email) || {end}"""
     phone_piece = (
-        "'{\"phone\": ' || json_quote(x.phone) || ', \"e164\": ' || json_quote(x.phone_e164) "
-        "|| ', \"kind\": ' || json_quote(x.kind) || ', \"primary\": ' || CASE WHEN "
-        "x.is_primary THEN 'true' ELSE 'false' END || '}'"
+        f"""'{{"phone": ' || json_quote(x.phone) || ', "e164": ' || json_quote(x.phone_e164)"""
+        f" || {end}"
     )
 
     def listed(table: str, piece: str) -> str:  # every row, by position (the record's order)
@@ -362,10 +374,17 @@ def _json_line_sql() -> str:
         'json_quote(t1.phone_e164) || \', "kind": "other", "primary": true}]\' '
         "ELSE '[]' END)"
     )
-    fields = (
-        "(SELECT '{' || ifnull(group_concat(json_quote(cf.key) || ': ' || json_quote(cf.value)"
-        ", ', '), '') || '}' FROM contact_field cf WHERE cf.contact_id = t1.id)"
-    )
+    if len(field_keys) == 1:  # the one key any contact can have: a look-up
+        fields = (
+            "ifnull((SELECT '{' || json_quote(cf.key) || ': ' || json_quote(cf.value) || '}' "
+            "FROM contact_field cf WHERE cf.contact_id = t1.id AND cf.key = ?), '{}')"
+        )
+    else:  # by key, as the record's dict has them
+        fields = (
+            "(SELECT '{' || ifnull(group_concat(json_quote(cf.key) || ': ' || "
+            "json_quote(cf.value), ', '), '') || '}' FROM contact_field cf "
+            "WHERE cf.contact_id = t1.id)"
+        )
     tags = _tags("json_quote(tg.name)", "', '")
     parts = [
         ("id", "t1.id"), ("name", q("t1.name")), ("emails", mails), ("phones", phones),
@@ -384,14 +403,14 @@ def _json_line_sql() -> str:
         ("last_activity_at", _time("t1.last_activity_at", json=True)),
     ]  # fmt: skip
     line = "'{' || " + " || ', ' || ".join(f"'\"{k}\": ' || {v}" for k, v in parts) + " || '}'"
-    return _BATCH.format(line=line)
+    return _BATCH.format(line=line), list(field_keys) if len(field_keys) == 1 else []
 
 
 def json_chunks(readers: list) -> Iterator[Chunk]:
     """Every contact's JSON text (json.JSONEncoder(ensure_ascii=False) of its record), a
     batch at a time (Chunk); a line with a NUL is to be remade (remake_json). `readers`:
-    shared_snapshot's."""
-    return _chunks(readers, _json_line_sql(), ())
+    shared_snapshot's; the field keys are read in their snapshot."""
+    return _chunks(readers, *_json_line_sql(ex.contact_field_keys()))
 
 
 def remake_json(ids: list[int]) -> dict[int, str]:
