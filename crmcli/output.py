@@ -384,8 +384,9 @@ def write_csv_chunks(
     """write_rows for CSV from batches of lines made elsewhere (exports_sqlite.Chunk: UTF-8
     bytes, a line a row, the cells unquoted with UNIT between them, the first the row's
     id): the same file. A batch is written as it is (UNIT made the delimiter) when a few
-    scans of its bytes show that no cell needs quoting, defusing or cleaning; otherwise each
-    line that does has its cells quoted, defused and cleaned as write_rows does, and a line
+    scans of its bytes show that no cell needs quoting, defusing or cleaning; when only some
+    need quoting, those are quoted in the bytes; otherwise each line that needs more has its
+    cells quoted, defused and cleaned as write_rows does, and a line
     with a NUL (a value its maker could not write) or a UNIT too many is made from its row
     (`remake(ids)`: by id)."""
     import csv
@@ -403,12 +404,14 @@ def write_csv_chunks(
     put = _bytes_to(out)
     count = 0
 
-    def plain(data: bytes, lines: int) -> bool:
+    quote = b'"'
+
+    def plain(data: bytes, lines: int) -> bool:  # nothing to quote, defuse or clean
         return (
             data.count(unit) == lines * gaps
             and data.count(b"\n") == lines - 1
             and bsep not in data
-            and b'"' not in data
+            and quote not in data
             and risky(data) is None
             and _clean_bytes(data)
         )
@@ -421,6 +424,19 @@ def write_csv_chunks(
             put((data.replace(b"\n", bnewline) if excel else data) + bnewline)
             continue
         lines = chunk.lines()
+        if data.count(unit) == chunk.count * gaps and risky(data) is None and _clean_bytes(data):
+            # Only cells to quote (several tags, a note with a comma): those lines go
+            # through the csv module as they are, the others as bytes.
+            pieces = []
+            for line in lines:
+                if bsep in line or quote in line or b"\n" in line:
+                    sink.got.clear()
+                    rewriter.writerow(line.decode().split(_UNIT))
+                    pieces.append("".join(sink.got).encode())
+                else:
+                    pieces.append(line.replace(unit, bsep) + bnewline)
+            put(b"".join(pieces))
+            continue
         again = [
             int(line.split(unit, 1)[0])
             for line in lines
