@@ -227,14 +227,14 @@ def _opt(col: str) -> str:
     return f"ifnull({col}, '')"
 
 
-def _time(col: str, *, json: bool) -> str:
+def _time(col: str, *, none: str = "''") -> str:
     """A stored UTC time as exports._iso writes it (`2026-12-24T13:00:00+00:00`), from the
-    form times are stored in (`2026-12-24 13:00:00[.ffffff]`); any other: a NUL (remade)."""
-    none, quote = ("'null'", "'\"'") if json else ("''", "''")
+    form times are stored in (`2026-12-24 13:00:00[.ffffff]`), `none` for NULL; any other
+    form: a NUL (the line is remade)."""
     return (
         f"CASE WHEN {col} IS NULL THEN {none} WHEN {col} GLOB '?????????? ????????' OR {col} "
-        f"GLOB '?????????? ????????.*' THEN {quote} || substr({col}, 1, 10) || 'T' || "
-        f"substr({col}, 12, 8) || '+00:00' || {quote} ELSE {_BAD} END"
+        f"GLOB '?????????? ????????.*' THEN substr({col}, 1, 10) || 'T' || substr({col}, 12, 8)"
+        f" || '+00:00' ELSE {_BAD} END"
     )
 
 
@@ -294,9 +294,9 @@ def _csv_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
         _opt("t1.position"), _opt("t1.street"), _opt("t1.zip"), _opt("t1.city"),
         _opt("t1.country"), _opt(ex._BIRTHDAY_SQL), "t1.status", _opt("t1.source"),
         _opt("t1.owner"), _opt("t1.notes"), "CASE WHEN t1.consent THEN 'true' ELSE 'false' END",
-        _time("t1.consent_at", json=False), _opt("t1.cadence_days"),
-        _opt(_tags("tg.name", "', '")), _time("t1.created_at", json=False),
-        _time("t1.updated_at", json=False), _time("t1.last_activity_at", json=False),
+        _time("t1.consent_at"), _opt("t1.cadence_days"),
+        _opt(_tags("tg.name", "', '")), _time("t1.created_at"),
+        _time("t1.updated_at"), _time("t1.last_activity_at"),
     ]  # fmt: skip
     if 0 < len(field_keys) <= 2:  # a look-up a key
         one = "(SELECT cf.value FROM contact_field cf WHERE cf.contact_id = t1.id AND cf.key = ?)"
@@ -333,89 +333,85 @@ def remake_csv_rows(ids: list[int], field_keys: Sequence[str]) -> dict[int, list
 # ---------------------------------------------------------------- JSON
 
 
-def _kind_and_primary() -> str:
-    """The end of an email's or phone's JSON object (`, "kind": ..., "primary": ...}`): a
-    literal for each of crm's kinds, json_quote for another."""
-    from crmcli.values import ADDRESS_KINDS
-
-    def ends(primary: str) -> str:
-        known = " ".join(
-            f"""WHEN '{k}' THEN ', "kind": "{k}", "primary": {primary}}}'""" for k in ADDRESS_KINDS
-        )
-        other = f"""', "kind": ' || json_quote(x.kind) || ', "primary": {primary}}}'"""
-        return f"CASE x.kind {known} ELSE {other} END"
-
-    return f"CASE WHEN x.is_primary THEN {ends('true')} ELSE {ends('false')} END"
+def _inside(obj: str) -> str:
+    """The members of a JSON object SQLite made, without its braces (its last value is never
+    an object, its first key begins with a quote)."""
+    return f"ltrim(rtrim({obj}, '}}'), '{{')"
 
 
 def _json_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
-    q = ex._q
-    end = _kind_and_primary()
-    email_piece = f"""'{{"email": ' || json_quote(x.email) || {end}"""
-    phone_piece = (
-        f"""'{{"phone": ' || json_quote(x.phone) || ', "e164": ' || json_quote(x.phone_e164)"""
-        f" || {end}"
-    )
+    """A contact record's JSON text, compact, made by SQLite's JSON functions (json_object,
+    json_group_array: C, quoting as Python's json does), pieces joined in the record's
+    order."""
+    true = "json(CASE WHEN x.is_primary THEN 'true' ELSE 'false' END)"
 
-    def listed(table: str, piece: str) -> str:  # every row, by position (the record's order)
+    def listed(table: str, row: str, own: str) -> str:  # every row, by position
         return (
-            f"(SELECT '[' || group_concat({piece}, ', ') || ']' FROM {table} x "
-            "WHERE x.contact_id = t1.id)"
+            f"(SELECT CASE WHEN count(*) = 0 THEN {own} ELSE json_group_array({row}) END "
+            f"FROM {table} x WHERE x.contact_id = t1.id)"
         )
 
-    mails = (
-        f"COALESCE({listed('contact_email', email_piece)}, CASE WHEN t1.email <> '' THEN "
-        '\'[{"email": \' || json_quote(t1.email) || \', "kind": "other", "primary": '
-        "true}]' ELSE '[]' END)"
-    )
-    phones = (
-        f"COALESCE({listed('contact_phone', phone_piece)}, CASE WHEN t1.phone <> '' THEN "
-        "'[{\"phone\": ' || json_quote(t1.phone) || ', \"e164\": ' || "
-        'json_quote(t1.phone_e164) || \', "kind": "other", "primary": true}]\' '
-        "ELSE '[]' END)"
-    )
+    mails = listed(
+        "contact_email", f"json_object('email', x.email, 'kind', x.kind, 'primary', {true})",
+        "CASE WHEN t1.email <> '' THEN json_array(json_object('email', t1.email, 'kind', "
+        "'other', 'primary', json('true'))) ELSE '[]' END",
+    )  # fmt: skip
+    phones = listed(
+        "contact_phone",
+        f"json_object('phone', x.phone, 'e164', x.phone_e164, 'kind', x.kind, 'primary', "
+        f"{true})",
+        "CASE WHEN t1.phone <> '' THEN json_array(json_object('phone', t1.phone, 'e164', "
+        "t1.phone_e164, 'kind', 'other', 'primary', json('true'))) ELSE '[]' END",
+    )  # fmt: skip
     if len(field_keys) == 1:  # the one key any contact can have: a look-up
         fields = (
-            "ifnull((SELECT '{' || json_quote(cf.key) || ': ' || json_quote(cf.value) || '}' "
-            "FROM contact_field cf WHERE cf.contact_id = t1.id AND cf.key = ?), '{}')"
+            "ifnull((SELECT json_object(cf.key, cf.value) FROM contact_field cf "
+            "WHERE cf.contact_id = t1.id AND cf.key = ?), '{}')"
         )
     else:  # by key, as the record's dict has them
         fields = (
-            "(SELECT '{' || ifnull(group_concat(json_quote(cf.key) || ': ' || "
-            "json_quote(cf.value), ', '), '') || '}' FROM contact_field cf "
-            "WHERE cf.contact_id = t1.id)"
+            "(SELECT json_group_object(k, v) FROM (SELECT cf.key AS k, cf.value AS v "
+            "FROM contact_field cf WHERE cf.contact_id = t1.id ORDER BY cf.key))"
         )
-    tags = _tags("json_quote(tg.name)", "', '")
-    parts = [
-        ("id", "t1.id"), ("name", q("t1.name")), ("emails", mails), ("phones", phones),
-        ("company", q("t2.name")), ("position", q("t1.position")),
-        ("street", q("t1.street")), ("zip", q("t1.zip")), ("city", q("t1.city")),
-        ("country", q("t1.country")), ("notes", q("t1.notes")),
-        ("status", q("t1.status")), ("source", q("t1.source")), ("owner", q("t1.owner")),
-        ("birthday", q(ex._BIRTHDAY_SQL)),
-        ("consent", "CASE WHEN t1.consent THEN 'true' ELSE 'false' END"),
-        ("consent_at", _time("t1.consent_at", json=True)),
-        ("cadence_days", q("t1.cadence_days")),
-        ("tags", f"'[' || ifnull({tags}, '') || ']'"),
-        ("fields", fields),
-        ("created_at", _time("t1.created_at", json=True)),
-        ("updated_at", _time("t1.updated_at", json=True)),
-        ("last_activity_at", _time("t1.last_activity_at", json=True)),
-    ]  # fmt: skip
-    line = "'{' || " + " || ', ' || ".join(f"'\"{k}\": ' || {v}" for k, v in parts) + " || '}'"
+    rows = "FROM contact_tag ct JOIN tag tg ON tg.id = ct.tag_id WHERE ct.contact_id = t1.id"
+    tags = (
+        "(SELECT CASE WHEN count(*) < 2 THEN json_group_array(tg.name) ELSE (SELECT "
+        "json_group_array(v) FROM (SELECT tg2.name AS v FROM contact_tag ct2 JOIN tag tg2 "
+        "ON tg2.id = ct2.tag_id WHERE ct2.contact_id = t1.id ORDER BY tg2.name_fold)) END "
+        f"{rows})"
+    )
+    middle = _inside(
+        "json_object('company', t2.name, 'position', t1.position, 'street', t1.street, 'zip', "
+        "t1.zip, 'city', t1.city, 'country', t1.country, 'notes', t1.notes, 'status', "
+        f"t1.status, 'source', t1.source, 'owner', t1.owner, 'birthday', {ex._BIRTHDAY_SQL})"
+    )
+    cadence = _inside(
+        f"json_object('consent_at', {_time('t1.consent_at', none='NULL')}, 'cadence_days', "
+        "t1.cadence_days)"
+    )
+    times = _inside(
+        f"json_object('created_at', {_time('t1.created_at', none='NULL')}, 'updated_at', "
+        f"{_time('t1.updated_at', none='NULL')}, 'last_activity_at', "
+        f"{_time('t1.last_activity_at', none='NULL')})"
+    )
+    line = (
+        f"""'{{"id":' || t1.id || ',"name":' || json_quote(t1.name) || ',"emails":' || """
+        f"""{mails} || ',"phones":' || {phones} || ',' || {middle} || ',"consent":' || CASE """
+        f"""WHEN t1.consent THEN 'true' ELSE 'false' END || ',' || {cadence} || ',"tags":' """
+        f"""|| {tags} || ',"fields":' || {fields} || ',' || {times} || '}}'"""
+    )
     return _BATCH.format(line=line), list(field_keys) if len(field_keys) == 1 else []
 
 
 def json_chunks(readers: list) -> Iterator[Chunk]:
-    """Every contact's JSON text (json.JSONEncoder(ensure_ascii=False) of its record), a
-    batch at a time (Chunk); a line with a NUL is to be remade (remake_json). `readers`:
-    shared_snapshot's; the field keys are read in their snapshot."""
+    """Every contact's JSON text (exports.json_encoder()'s of its record), a batch at a time
+    (Chunk); a line with `\\u0000` is to be remade (remake_json): a value SQLite could not
+    write as Python does, or a text that holds a NUL. `readers`: shared_snapshot's; the
+    field keys are read in their snapshot."""
     return _chunks(readers, *_json_line_sql(ex.contact_field_keys()))
 
 
 def remake_json(ids: list[int]) -> dict[int, str]:
     """The JSON texts of the records of the contacts `ids` (the general path, for a few)."""
-    import json
-
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    encode = ex.json_encoder().encode
     return {record["id"]: encode(record) for record in ex._records_of(ids)}
