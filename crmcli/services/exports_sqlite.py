@@ -94,6 +94,9 @@ def shared_snapshot(extra: int) -> Iterator[list]:
         try:
             yield readers
         finally:
+            for pool in list(_POOLS.get(id(readers), ())):
+                pool.close()  # a batch reader left behind (an error while writing)
+            _POOLS.pop(id(readers), None)
             for conn in readers:
                 conn.close()
 
@@ -146,6 +149,10 @@ def _chunks(readers: list, sql: str, params: Sequence) -> Iterator[Chunk]:
     yield from _Pool(readers, sql, params, nxt).results()
 
 
+# The pools at work on each shared_snapshot's readers: stopped before they are closed.
+_POOLS: dict[int, list] = {}
+
+
 class _Pool:
     """Threads, one a connection, each taking the next range of ids and making its batch;
     the batches handed out in order, a few ahead at most."""
@@ -161,6 +168,8 @@ class _Pool:
         self.threads = [
             threading.Thread(target=self._work, args=(conn,), daemon=True) for conn in readers
         ]
+        self.key = id(readers)
+        _POOLS.setdefault(self.key, []).append(self)
         for thread in self.threads:
             thread.start()
 
@@ -208,12 +217,19 @@ class _Pool:
                     yield made
                 seq += 1
         finally:
-            with self.lock:
-                self.stop = True
-            for _ in self.threads:
-                self.room.release()
-            for thread in self.threads:
-                thread.join()
+            self.close()
+
+    def close(self) -> None:
+        """Stop the threads (after the batch each is making) and wait for them."""
+        with self.lock:
+            self.stop = True
+        for _ in self.threads:
+            self.room.release()
+        for thread in self.threads:
+            thread.join()
+        pools = _POOLS.get(self.key, [])
+        if self in pools:
+            pools.remove(self)
 
 
 # ---------------------------------------------------------------- the pieces of a line

@@ -182,6 +182,17 @@ def test_a_failing_batch_stops_the_readers(db, monkeypatch):
             list(chunks)
     assert threading.active_count() == before
 
+    class Full(io.StringIO):
+        def write(self, text):
+            if self.tell() > 200:
+                raise OSError(28, "No space left on device")
+            return super().write(text)
+
+    with pytest.raises(OSError), exports_sqlite.shared_snapshot(2) as readers:
+        chunks = exports_sqlite.csv_chunks(readers, [])
+        write_csv_chunks(chunks, Full(), fields=exports.CONTACT_CSV_KEYS, remake=dict)
+    assert threading.active_count() == before  # stopped before their connections closed
+
 
 def test_lines_are_quoted_and_defused_from_their_cells_without_remaking_them(db, monkeypatch):
     """A batch with lines that need quoting (several tags) or defusing (a note like a
