@@ -15,7 +15,8 @@ other on the caller's connection.
 The text is byte for byte what exports.contact_records + flat_contact + output.write_rows
 give (tests compare them on awkward data). A value SQLite does not write the way Python
 does (a time not in the stored form, a phone number starting like a formula that is more
-than ASCII) comes out as a NUL character, and that line is made again the general way.
+than ASCII, emails or phones not in the shape crm keeps them: see _every) comes out as a NUL
+character (`\u0000` in JSON), and that line is made again the general way.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def shared_snapshot(extra: int) -> Iterator[list]:
                 conn.close()
 
 
-# SQL of a batch: `{line}` the text of a contact's line, `{cols}` what else a line needs.
+# SQL of a batch (its ids from ? to ?): `{line}` the text of a contact's line.
 _BATCH = (
     "SELECT count(*), CAST(group_concat(line, char(10)) AS BLOB), "
     "group_concat(length(CAST(line AS BLOB))) FROM (SELECT {line} AS line "
