@@ -252,7 +252,12 @@ def write_rows(
     if fmt in (Format.json, Format.jsonl):
         import json
 
-        encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+        # An export (compact) writes no spaces: what SQLite's JSON functions write, and
+        # a tenth less to write.
+        separators = (",", ":") if compact else None
+        encode = json.JSONEncoder(
+            ensure_ascii=False, default=_json_default, separators=separators
+        ).encode
         array = fmt is Format.json
         if array:
             out.write("[")
@@ -373,55 +378,164 @@ def write_csv_batches(
     return count
 
 
-def write_csv_lines(
-    batches: Iterable[list[str]],
+def write_csv_chunks(
+    chunks: Iterable[Any],
     out: TextIO,
     *,
     fields: Sequence[str],
     excel: bool = False,
     remake: Callable[[list[int]], dict[int, list]],
-    unit: str = "\x1f",
 ) -> int:
-    """write_rows for CSV from batches of lines (no line end) of the rows' cells as text,
-    unquoted, `unit` between them, the first the row's id: the same file. A batch is written
-    as it is (`unit` made the delimiter) when a few scans show that no cell needs quoting,
-    defusing or cleaning; otherwise each line that does has its cells quoted, defused and
-    cleaned as write_rows does, and a line with a NUL (a value its maker could not write)
-    is made from its row (`remake(ids)`: by id)."""
+    """write_rows for CSV from batches of lines made elsewhere (exports_sqlite.Chunk: UTF-8
+    bytes, a line a row, the cells unquoted with UNIT between them, the first the row's
+    id): the same file. A batch is written as it is (UNIT made the delimiter) when a few
+    scans of its bytes show that no cell needs quoting, defusing or cleaning; when only some
+    need quoting, those are quoted in the bytes; otherwise each line that needs more has its
+    cells quoted, defused and cleaned as write_rows does, and a line
+    with a NUL (a value its maker could not write) or a UNIT too many is made from its row
+    (`remake(ids)`: by id)."""
     import csv
+    import re
 
     writer = _csv_writer(out, fields, excel)
+    # A cell starting like a formula (a tab or CR is not printable: _clean_bytes finds it).
+    risky = re.compile(rb"\x1f[-+=@]").search
     sep, newline = writer.dialect.delimiter, writer.dialect.lineterminator
+    bsep, bnewline, unit = sep.encode(), newline.encode(), _UNIT.encode()
     gaps = len(fields) - 1
     cell = _excel_cell if excel else _csv_cell
-    risky = [unit + c for c in _RISKY if c.isprintable()]  # a tab or CR is not printable
     sink = _Pieces()
     rewriter = csv.writer(sink, delimiter=sep, lineterminator=newline)
+    put = _bytes_to(out)
     count = 0
-    for lines in batches:
-        whole = "".join(lines)
-        count += len(lines)
-        if (
-            whole.count(unit) == len(lines) * gaps
-            and sep not in whole
-            and '"' not in whole
-            and whole.replace(unit, sep).isprintable()
-            and not any(r in whole for r in risky)
-        ):
-            lines.append("")
-            out.write(newline.join(lines).replace(unit, sep))
+
+    quote = b'"'
+
+    def plain(data: bytes, lines: int) -> bool:  # nothing to quote, defuse or clean
+        return (
+            data.count(unit) == lines * gaps
+            and data.count(b"\n") == lines - 1
+            and bsep not in data
+            and quote not in data
+            and risky(data) is None
+            and _clean_bytes(data)
+        )
+
+    for chunk in chunks:
+        data = chunk.data
+        count += chunk.count
+        if plain(data, chunk.count):
+            data = data.replace(unit, bsep)
+            put((data.replace(b"\n", bnewline) if excel else data) + bnewline)
             continue
-        bad = [line for line in lines if line.count(unit) != gaps or "\0" in line]
-        ids = [int(line.split(unit, 1)[0]) for line in bad]
-        made = remake(ids) if ids else {}
-        sink.got.clear()
+        lines = chunk.lines()
+        if data.count(unit) == chunk.count * gaps and risky(data) is None and _clean_bytes(data):
+            # Only cells to quote (several tags, a note with a comma): those lines go
+            # through the csv module as they are, the others as bytes.
+            pieces = []
+            for line in lines:
+                if bsep in line or quote in line or b"\n" in line:
+                    sink.got.clear()
+                    rewriter.writerow(line.decode().split(_UNIT))
+                    pieces.append("".join(sink.got).encode())
+                else:
+                    pieces.append(line.replace(unit, bsep) + bnewline)
+            put(b"".join(pieces))
+            continue
+        again = [
+            int(line.split(unit, 1)[0])
+            for line in lines
+            if b"\0" in line or line.count(unit) != gaps
+        ]
+        made = remake(again) if again else {}
+        pieces = []
         for line in lines:
-            cells: list = line.split(unit)
-            if len(cells) != gaps + 1 or "\0" in line:
-                cells = made[int(cells[0])]
+            if plain(line, 1):
+                pieces.append(line.replace(unit, bsep) + bnewline)
+                continue
+            if b"\0" in line or line.count(unit) != gaps:
+                cells: list = made[int(line.split(unit, 1)[0])]
+            else:
+                cells = line.decode().split(_UNIT)
+            sink.got.clear()
             rewriter.writerow(_csv_line(cells, cell))
-        out.write("".join(sink.got))
+            pieces.append("".join(sink.got).encode())
+        put(b"".join(pieces))
     return count
+
+
+def write_json_chunks(
+    chunks: Iterable[Any], fmt: Format | str, out: TextIO, *, remake: Callable[[list[int]], dict]
+) -> int:
+    """write_rows for JSON lines or a compact JSON array from batches of records already
+    encoded (exports_sqlite.Chunk: UTF-8 bytes, one JSON text a line, as write_rows with
+    compact=True writes it, beginning `{"id":ID,`). A line with `\\u0000` (a value its
+    maker could not write, or a text with a NUL) is made from its record (`remake(ids)`)."""
+    array = Format(fmt) is Format.json
+    put = _bytes_to(out)
+    count = 0
+    if array:
+        put(b"[")
+    nul = b"\\u0000"
+    for chunk in chunks:
+        data = chunk.data
+        if nul in data or not _clean_bytes(data):
+            lines = chunk.lines()
+            again = [int(line[6 : line.index(b",")]) for line in lines if nul in line]
+            made = remake(again) if again else {}
+            texts = [
+                made[int(line[6 : line.index(b",")])] if nul in line else line.decode()
+                for line in lines
+            ]
+            data = _json_safe("\n".join(texts)).encode()
+        if array:
+            put((b"\n" if count == 0 else b",\n") + data.replace(b"\n", b",\n"))
+        else:
+            put(data + b"\n")
+        count += chunk.count
+    if array:
+        put(b"\n]\n" if count else b"]\n")
+    return count
+
+
+_UNIT = "\x1f"  # between the cells of a line (exports_sqlite.UNIT)
+# Printable ASCII and the separators of lines and cells: what a batch is mostly made of.
+# What is left when they are taken out (the non-ASCII characters, whole, and any control
+# character) is scanned for what clean() and _json_safe would change.
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n\x1f"
+_HIGH = bytes(range(0x80, 0x100))
+_UNCLEAN = None
+
+
+def _clean_bytes(data: bytes) -> bool:
+    """Whether UTF-8 text holds nothing clean() or _json_safe shows differently (control
+    characters, DEL, C1 controls, bidi controls, line separators), newlines and UNIT aside."""
+    global _UNCLEAN
+    rest = data.translate(None, _PLAIN_ASCII)
+    if not rest:
+        return True
+    if rest.translate(None, _HIGH):  # a control character
+        return False
+    # Only characters beginning with these bytes can be C1, bidi controls or separators.
+    if b"\xc2" not in rest and b"\xd8" not in rest and b"\xe2" not in rest:
+        return True
+    if _UNCLEAN is None:
+        import re
+
+        visible = b"|".join(re.escape(chr(c).encode()) for c in _BIDI)
+        _UNCLEAN = re.compile(rb"\xc2[\x80-\x9f]|" + visible)
+    return _UNCLEAN.search(rest) is None
+
+
+def _bytes_to(out: TextIO) -> Callable[[bytes], Any]:
+    """A writer of UTF-8 bytes into `out`: its binary buffer when it has one (what was
+    written as text flushed first), else decoded."""
+    buffer = getattr(out, "buffer", None)
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "")
+    if buffer is None or encoding != "utf8":
+        return lambda data: out.write(data.decode())
+    out.flush()
+    return buffer.write
 
 
 class _Pieces:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from typing import Annotated, TextIO
 
@@ -196,21 +196,11 @@ def export_contacts(
             count = vcard.write_cards(records, out, version=vcard_version)
         _tell(count, output, "contact")
         return
+    if getattr(records, "whole", False):  # every contact on SQLite: lines made by SQLite
+        _whole_contacts(fmt, output, excel)
+        return
     if fmt is ExportFormat.csv:
         keys = exports.contact_field_keys()
-        if getattr(records, "whole", False):  # every contact on SQLite: a stream a table
-            from crmcli.output import write_csv_lines
-            from crmcli.services import exports_sqlite
-
-            header = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
-            with records.snapshot(), destination(output) as out:
-                lines = exports_sqlite.csv_lines(keys)
-                count = write_csv_lines(
-                    lines, out, fields=header, excel=excel,
-                    remake=lambda ids: exports_sqlite.remake_csv_rows(ids, keys),
-                )  # fmt: skip
-            _tell(count, output, "contact")
-            return
         # SQLite writes the cells itself (a stand-in for the records, in tests, has no
         # csv_batches: the general way below).
         fast = getattr(records, "csv_batches", lambda keys: None)(keys)
@@ -233,12 +223,33 @@ def export_contacts(
     if texts is not None:  # SQLite writes each record's JSON itself
         from crmcli.output import write_json_texts
 
-        whole = records.snapshot() if getattr(records, "whole", False) else nullcontext()
-        with whole, destination(output) as out:
+        with destination(output) as out:
             count = write_json_texts(texts, fmt.value, out)
         _tell(count, output, "contact")
         return
     _write(records, fmt, output, excel, exports.CONTACT_CSV_KEYS, "contact")
+
+
+def _whole_contacts(fmt: ExportFormat, output: str | None, excel: bool) -> None:
+    """Every contact as CSV, JSON or JSON lines, on SQLite: each batch of lines made by
+    SQLite, several batches at once by connections sharing one snapshot."""
+    from crmcli.output import write_csv_chunks, write_json_chunks
+    from crmcli.services import exports
+    from crmcli.services import exports_sqlite as xs
+
+    with xs.shared_snapshot(xs.workers()) as readers, destination(output) as out:
+        if fmt is ExportFormat.csv:
+            keys = exports.contact_field_keys()
+            header = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
+            count = write_csv_chunks(
+                xs.csv_chunks(readers, keys), out, fields=header, excel=excel,
+                remake=lambda ids: xs.remake_csv_rows(ids, keys),
+            )  # fmt: skip
+        else:
+            count = write_json_chunks(
+                xs.json_chunks(readers), fmt.value, out, remake=xs.remake_json
+            )
+    _tell(count, output, "contact")
 
 
 # The options behind each list filter, for the calendar export's refusal.

@@ -143,18 +143,10 @@ class ContactRecords:
 
     @property
     def whole(self) -> bool:
-        """Every contact, on SQLite: exports_sqlite's csv_lines and json_batches merge a
-        stream per table instead of seeking each contact's rows."""
+        """Every contact, on SQLite: exports_sqlite makes the lines, several batches at once."""
         from crmcli.services import exports_sqlite
 
         return not self._none and exports_sqlite.whole_export(self._filters)
-
-    def snapshot(self):
-        """One state of the database for the whole export (db.read_snapshot): the streams
-        of a whole export are read side by side, and lines remade while they run."""
-        from crmcli.db import read_snapshot
-
-        return read_snapshot(database_proxy.obj)
 
     def csv_batches(self, field_keys: Sequence[str]) -> Iterator[list[tuple]] | None:
         """contact_csv_batches of these contacts (None off SQLite)."""
@@ -166,10 +158,6 @@ class ContactRecords:
         """contact_json_batches of these contacts (None off SQLite)."""
         if self._none:
             return iter(()) if _sqlite() else None
-        if self.whole:
-            from crmcli.services import exports_sqlite
-
-            return exports_sqlite.json_batches()
         return contact_json_batches(**self._filters)
 
 
@@ -310,7 +298,7 @@ _PHONES_CSV = (
     "WHERE cp.contact_id = t1.id ORDER BY is_primary DESC, position, id))"
 )
 _TAGS_SQL = (
-    "(SELECT group_concat({}, ', ') FROM (SELECT tg.name FROM contact_tag ct "
+    "(SELECT group_concat({}, '{}') FROM (SELECT tg.name FROM contact_tag ct "
     "JOIN tag tg ON tg.id = ct.tag_id WHERE ct.contact_id = t1.id ORDER BY tg.name_fold))"
 )
 
@@ -340,7 +328,7 @@ def _csv_columns(field_keys: Sequence[str]) -> tuple[list[str], list]:
         _plain("t1.status"), _plain("t1.source"), _plain("t1.owner"), _plain("t1.notes"),
         "CASE WHEN t1.consent THEN 'true' ELSE 'false' END",
         _time_sql("t1.consent_at", json=False), _plain("CAST(t1.cadence_days AS TEXT)"),
-        _plain(_TAGS_SQL.format("name")), _time_sql("t1.created_at", json=False),
+        _plain(_TAGS_SQL.format("name", ", ")), _time_sql("t1.created_at", json=False),
         _time_sql("t1.updated_at", json=False), _time_sql("t1.last_activity_at", json=False),
     ]  # fmt: skip
     params: list = []
@@ -358,35 +346,35 @@ def _q(col: str) -> str:
 
 
 def _json_line() -> str:
-    """The JSON text of a CONTACT RECORD as json.JSONEncoder(ensure_ascii=False) writes it."""
+    """The JSON text of a CONTACT RECORD as json_encoder() writes it."""
     mails = (
-        "(SELECT '[' || group_concat('{\"email\": ' || json_quote(email) || ', \"kind\": ' || "
-        "json_quote(kind) || ', \"primary\": ' || CASE WHEN is_primary THEN 'true' ELSE "
-        "'false' END || '}', ', ') || ']' FROM (SELECT email, kind, is_primary FROM "
+        "(SELECT '[' || group_concat('{\"email\":' || json_quote(email) || ',\"kind\":' || "
+        "json_quote(kind) || ',\"primary\":' || CASE WHEN is_primary THEN 'true' ELSE "
+        "'false' END || '}', ',') || ']' FROM (SELECT email, kind, is_primary FROM "
         "contact_email ce WHERE ce.contact_id = t1.id ORDER BY position, id))"
     )
     mails = (
         f"COALESCE({mails}, CASE WHEN t1.email IS NOT NULL AND t1.email <> '' THEN "
-        '\'[{"email": \' || json_quote(t1.email) || \', "kind": "other", "primary": '
+        '\'[{"email":\' || json_quote(t1.email) || \',"kind":"other","primary":'
         "true}]' ELSE '[]' END)"
     )
     phones = (
-        "(SELECT '[' || group_concat('{\"phone\": ' || json_quote(phone) || ', \"e164\": ' "
-        "|| json_quote(phone_e164) || ', \"kind\": ' || json_quote(kind) || ', \"primary\": '"
-        " || CASE WHEN is_primary THEN 'true' ELSE 'false' END || '}', ', ') || ']' FROM "
+        "(SELECT '[' || group_concat('{\"phone\":' || json_quote(phone) || ',\"e164\":' "
+        "|| json_quote(phone_e164) || ',\"kind\":' || json_quote(kind) || ',\"primary\":'"
+        " || CASE WHEN is_primary THEN 'true' ELSE 'false' END || '}', ',') || ']' FROM "
         "(SELECT phone, phone_e164, kind, is_primary FROM contact_phone cp "
         "WHERE cp.contact_id = t1.id ORDER BY position, id))"
     )
     phones = (
         f"COALESCE({phones}, CASE WHEN t1.phone IS NOT NULL AND t1.phone <> '' THEN "
-        "'[{\"phone\": ' || json_quote(t1.phone) || ', \"e164\": ' || "
-        'json_quote(t1.phone_e164) || \', "kind": "other", "primary": true}]\' '
+        "'[{\"phone\":' || json_quote(t1.phone) || ',\"e164\":' || "
+        'json_quote(t1.phone_e164) || \',"kind":"other","primary":true}]\' '
         "ELSE '[]' END)"
     )
-    tags = "'[' || COALESCE(" + _TAGS_SQL.format("json_quote(name)") + ", '') || ']'"
+    tags = "'[' || COALESCE(" + _TAGS_SQL.format("json_quote(name)", ",") + ", '') || ']'"
     fields = (
-        "'{' || COALESCE((SELECT group_concat(json_quote(key) || ': ' || json_quote(value), "
-        "', ') FROM (SELECT key, value FROM contact_field cf WHERE cf.contact_id = t1.id "
+        "'{' || COALESCE((SELECT group_concat(json_quote(key) || ':' || json_quote(value), "
+        "',') FROM (SELECT key, value FROM contact_field cf WHERE cf.contact_id = t1.id "
         "ORDER BY key)), '') || '}'"
     )
     parts = [
@@ -403,7 +391,7 @@ def _json_line() -> str:
         ("updated_at", _time_sql("t1.updated_at", json=True)),
         ("last_activity_at", _time_sql("t1.last_activity_at", json=True)),
     ]  # fmt: skip
-    return "'{' || " + " || ', ' || ".join(f"'\"{k}\": ' || {v}" for k, v in parts) + " || '}'"
+    return "'{' || " + " || ',' || ".join(f"'\"{k}\":' || {v}" for k, v in parts) + " || '}'"
 
 
 def _text_query(columns: list[str], extra: list, filters: dict):
@@ -465,9 +453,8 @@ def contact_json_batches(**filters) -> Iterator[list[str]] | None:
     batches = _text_batches(["t1.id", _json_line()], [], filters)
 
     def lines() -> Iterator[list[str]]:
-        import json
 
-        encode = json.JSONEncoder(ensure_ascii=False).encode
+        encode = json_encoder().encode
         for rows in batches:
             texts = [text for _, text in rows]
             if None in texts:  # a time SQLite does not write as Python does: the slow way
@@ -476,6 +463,14 @@ def contact_json_batches(**filters) -> Iterator[list[str]] | None:
             yield texts
 
     return lines()
+
+
+def json_encoder():
+    """How an export writes a record as JSON (output.write_rows with compact=True): UTF-8
+    text as it is, no spaces (what SQLite's JSON functions write)."""
+    import json
+
+    return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _records_of(ids: list[int]) -> Iterator[dict]:

@@ -1,75 +1,41 @@
-"""A whole contact export on SQLite without an index seek a contact: each related table read
-once, in contact order, and merged in Python.
+"""A whole contact export on SQLite, every line made by SQLite itself, read by several
+connections side by side in one snapshot.
 
-The per-batch text queries of exports.py (contact_csv_batches, contact_json_batches) gather
-a contact's emails, phones, tags and fields by correlated subqueries: ~6 index seeks a
-contact, most of SQLite's time. An export of every contact (no filter) needs no seek at all:
-the contacts are read by id, and emails, phones, tags and fields each by one query that
-groups its table by contact_id while walking the (contact_id, ...) index, which SQLite does
-in key order without sorting (no temporary b-tree). The five streams are merged by
-contact id, like a merge join, and each line is put together from a few pieces SQLite made.
+Each batch of contacts (LINES of them, by id) is one query whose single row holds the whole
+batch: every contact's line put together in SQL (the CSV cells with UNIT between them, or
+the JSON text), the lines joined by a newline, as bytes, and the byte length of each line.
+SQLite does that work with Python's lock released, so two or more connections, each in its
+own thread, make batches at the same time on as many cores, and Python only checks and
+writes a few large byte strings (output.write_csv_chunks, write_json_chunks). The
+connections share one snapshot: they start their reads while a short-lived connection holds
+the write lock (shared_snapshot), so no write can land between them; where that lock is not
+to be had at once (a writer at work, a read-only file) the batches are made one after the
+other on the caller's connection.
 
 The text is byte for byte what exports.contact_records + flat_contact + output.write_rows
-give (tests compare them on awkward data): a batch of lines is written as it is only when a
-few scans of it show that no cell needs quoting, defusing or cleaning; otherwise each line
-that is not plainly safe, and each with a value SQLite does not write the way Python does
-(marked by a NUL character), is made again the general way.
+give (tests compare them on awkward data). A value SQLite does not write the way Python
+does (a time not in the stored form, a phone number starting like a formula that is more
+than ASCII, emails or phones not in the shape crm keeps them: see _every) comes out as a NUL
+character (`\u0000` in JSON), and that line is made again the general way.
 """
 
 from __future__ import annotations
 
-import itertools
+import os
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
-from crmcli.models import Tag, database_proxy
+from crmcli.models import database_proxy
 from crmcli.services import exports as ex
 
-LINES = 2000  # lines checked and written at a time
+LINES = 2000  # contacts a batch
 # Between the cells of a CSV line as SQLite makes it: the ASCII unit separator, which no
-# printable text holds (one that does is not printable: its line is checked cell by cell).
+# printable text holds (a cell that does is not printable: its line is made cell by cell).
 UNIT = "\x1f"
 _BAD = "char(0)"  # in place of a value SQLite cannot write as Python does: remade
-_END: tuple = (2**63,)  # after the last row of a stream
-
-# Emails and phones grouped by contact in (position, id) order, the order of their index.
-# flat_contact puts the primary first: that is this order when the first row is the only
-# primary one, or when there is one row and it is not primary (the common shapes; another
-# is marked bad). `f` is the is_primary flags in order, e.g. '10'.
-_FLAGS = "group_concat(is_primary, '')"
-_PRIMARY_FIRST = f"({_FLAGS} GLOB '1' OR ({_FLAGS} GLOB '10*' AND {_FLAGS} NOT GLOB '1*1*'))"
-
-
-def _first_and_all(table: str, col: str) -> str:
-    return (
-        f"SELECT contact_id, CASE WHEN {_PRIMARY_FIRST} THEN max(CASE WHEN is_primary THEN "
-        f"{col} END) WHEN {_FLAGS} = '0' THEN group_concat({col}, ' ::: ') ELSE {_BAD} END, "
-        f"CASE WHEN {_PRIMARY_FIRST} OR {_FLAGS} = '0' THEN group_concat({col}, ' ::: ') "
-        f"ELSE {_BAD} END FROM {table} GROUP BY contact_id ORDER BY contact_id"
-    )
-
-
-_EMAILS_JSON = (
-    "SELECT contact_id, '[' || group_concat('{\"email\": ' || json_quote(email) || "
-    "', \"kind\": ' || json_quote(kind) || ', \"primary\": ' || CASE WHEN is_primary THEN "
-    "'true' ELSE 'false' END || '}', ', ') || ']' FROM contact_email "
-    "GROUP BY contact_id ORDER BY contact_id"
-)
-_PHONES_JSON = (
-    "SELECT contact_id, '[' || group_concat('{\"phone\": ' || json_quote(phone) || "
-    "', \"e164\": ' || json_quote(phone_e164) || ', \"kind\": ' || json_quote(kind) || "
-    "', \"primary\": ' || CASE WHEN is_primary THEN 'true' ELSE 'false' END || '}', ', ') "
-    "|| ']' FROM contact_phone GROUP BY contact_id ORDER BY contact_id"
-)
-# Tags as the ids a contact carries (few different sets: each made into text once).
-_TAG_IDS = (
-    "SELECT contact_id, group_concat(tag_id) FROM contact_tag GROUP BY contact_id "
-    "ORDER BY contact_id"
-)
-_FIELDS_JSON = (
-    "SELECT contact_id, '{' || group_concat(json_quote(key) || ': ' || json_quote(value), "
-    "', ') || '}' FROM contact_field GROUP BY contact_id ORDER BY contact_id"
-)
-_FROM = "FROM contact t1 LEFT JOIN company t2 ON t2.id = t1.company_id ORDER BY t1.id"
+_TOP = 2**63 - 1
 
 
 def whole_export(filters: dict) -> bool:
@@ -77,75 +43,298 @@ def whole_export(filters: dict) -> bool:
     return ex._sqlite() and not any(v not in (None, [], (), False, "") for v in filters.values())
 
 
+def workers() -> int:
+    """Connections making batches at once: one a core, at least two (a core left idle while
+    Python writes is a core lost), at most four (each has a page cache)."""
+    return max(2, min(4, os.cpu_count() or 1))
+
+
+# ---------------------------------------------------------------- one snapshot, several readers
+
+
+@contextmanager
+def shared_snapshot(extra: int) -> Iterator[list]:
+    """The caller's connection in a read transaction (db.read_snapshot), and up to `extra`
+    more connections to the same file reading the same snapshot; yields those (an empty
+    list when they cannot share it: a read-only or in-memory database, or a writer at work
+    right now). Enter it before anything else reads in the snapshot."""
+    import sqlite3
+
+    from crmcli.db import read_snapshot
+
+    db = database_proxy.obj
+    readers: list = []
+    with read_snapshot(db):
+        path = getattr(db, "path", None)
+        lock = None
+        if extra > 0 and path is not None and not getattr(db, "read_only", False):
+            try:
+                lock = sqlite3.connect(str(path), timeout=0, isolation_level=None)
+                lock.execute("BEGIN IMMEDIATE")  # no commit can land until it is let go
+            except sqlite3.Error:
+                if lock is not None:
+                    lock.close()
+                lock = None
+        try:
+            db.execute_sql("SELECT 1 FROM contact LIMIT 1")  # the caller's snapshot begins
+            if lock is not None:
+                for _ in range(extra):
+                    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+                    readers.append(conn)
+                    conn.execute("PRAGMA cache_size = -4000")
+                    conn.execute("BEGIN")
+                    conn.execute("SELECT 1 FROM contact LIMIT 1").fetchall()
+        except BaseException:
+            for conn in readers:
+                conn.close()
+            raise
+        finally:
+            if lock is not None:
+                lock.execute("ROLLBACK")
+                lock.close()
+        try:
+            yield readers
+        finally:
+            for pool in list(_POOLS.get(id(readers), ())):
+                pool.close()  # a batch reader left behind (an error while writing)
+            _POOLS.pop(id(readers), None)
+            for conn in readers:
+                conn.close()
+
+
+# SQL of a batch (its ids from ? to ?): `{line}` the text of a contact's line.
+_BATCH = (
+    "SELECT count(*), CAST(group_concat(line, char(10)) AS BLOB), "
+    "group_concat(length(CAST(line AS BLOB))) FROM (SELECT {line} AS line "
+    "FROM contact t1 LEFT JOIN company t2 ON t2.id = t1.company_id "
+    "WHERE t1.id BETWEEN ? AND ? ORDER BY t1.id)"
+)
+# The first id of the batch after the one beginning at a given id.
+_NEXT = "SELECT id FROM contact WHERE id >= ? ORDER BY id LIMIT 1 OFFSET {}"
+
+
+class Chunk:
+    """A batch: `count` lines joined by newlines in `data` (bytes, UTF-8), and where each
+    line ends (`lengths`: their byte lengths, for a batch whose cells hold newlines)."""
+
+    __slots__ = ("count", "data", "_lengths")
+
+    def __init__(self, count: int, data: bytes | None, lengths: str | None):
+        self.count = count
+        self.data = data or b""
+        self._lengths = lengths
+
+    def lines(self) -> list[bytes]:
+        out, at = [], 0
+        for n in map(int, (self._lengths or "").split(",")) if self.count else ():
+            out.append(self.data[at : at + n])
+            at += n + 1
+        return out
+
+
+def _chunks(readers: list, sql: str, params: Sequence) -> Iterator[Chunk]:
+    """The batches of `sql` (_BATCH with its line) in id order: made by the `readers` in
+    threads of their own, or one after the other on the caller's connection."""
+    nxt = _NEXT.format(LINES)
+    if not readers:
+        conn = database_proxy.obj.connection()
+        lo: int | None = -_TOP - 1
+        while lo is not None:
+            found = conn.execute(nxt, (lo,)).fetchone()
+            hi = found[0] - 1 if found else _TOP
+            count, data, lengths = conn.execute(sql, (*params, lo, hi)).fetchone()
+            if count:
+                yield Chunk(count, data, lengths)
+            lo = found[0] if found else None
+        return
+    yield from _Pool(readers, sql, params, nxt).results()
+
+
+# The pools at work on each shared_snapshot's readers: stopped before they are closed.
+_POOLS: dict[int, list] = {}
+
+
+class _Pool:
+    """Threads, one a connection, each taking the next range of ids and making its batch;
+    the batches handed out in order, a few ahead at most."""
+
+    def __init__(self, readers: list, sql: str, params: Sequence, nxt: str):
+        self.sql, self.params, self.nxt = sql, tuple(params), nxt
+        self.lock = threading.Condition()
+        self.made: dict[int, Any] = {}
+        self.claimed = 0  # batches handed to a thread
+        self.start: int | None = -_TOP - 1  # the first id of the next batch (None: done)
+        self.stop = False
+        self.room = threading.Semaphore(2 * len(readers) + 2)
+        self.threads = [
+            threading.Thread(target=self._work, args=(conn,), daemon=True) for conn in readers
+        ]
+        self.key = id(readers)
+        _POOLS.setdefault(self.key, []).append(self)
+        for thread in self.threads:
+            thread.start()
+
+    def _work(self, conn) -> None:
+        while True:
+            self.room.acquire()
+            with self.lock:
+                if self.stop or self.start is None:
+                    self.lock.notify_all()
+                    return
+                seq, lo = self.claimed, self.start
+                try:  # the ranges are taken in order: each starts where the last ended
+                    found = conn.execute(self.nxt, (lo,))
+                    after = found.fetchone()
+                except BaseException as exc:  # handed to the reader of the batches
+                    self.made[seq], self.start = exc, None
+                    self.claimed += 1
+                    self.lock.notify_all()
+                    return
+                self.start = after[0] if after else None
+                self.claimed += 1
+            hi = after[0] - 1 if after else _TOP
+            try:
+                made: Any = Chunk(*conn.execute(self.sql, (*self.params, lo, hi)).fetchone())
+            except BaseException as exc:
+                made = exc
+            with self.lock:
+                self.made[seq] = made
+                self.lock.notify_all()
+
+    def results(self) -> Iterator[Chunk]:
+        seq = 0
+        try:
+            while True:
+                with self.lock:
+                    while seq not in self.made and not (self.start is None and seq >= self.claimed):
+                        self.lock.wait()
+                    if seq not in self.made:
+                        return
+                    made = self.made.pop(seq)
+                self.room.release()
+                if isinstance(made, BaseException):
+                    raise made
+                if made.count:
+                    yield made
+                seq += 1
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the threads (after the batch each is making) and wait for them."""
+        with self.lock:
+            self.stop = True
+        for _ in self.threads:
+            self.room.release()
+        for thread in self.threads:
+            thread.join()
+        pools = _POOLS.get(self.key, [])
+        if self in pools:
+            pools.remove(self)
+
+
+# ---------------------------------------------------------------- the pieces of a line
+
+
 def _joined(parts: Sequence[str], sep: str) -> str:
-    return f" || '{sep}' || ".join(parts)
+    return f" || {sep} || ".join(parts)
 
 
-def _streams(*queries: tuple[str, Sequence]) -> list[Iterator[tuple]]:
-    conn = database_proxy.obj.connection()
-    return [iter(conn.execute(sql, params)) for sql, params in queries]
+def _opt(col: str) -> str:
+    return f"ifnull({col}, '')"
 
 
-def _tag_order() -> dict[int, tuple[int, str]]:
-    return {
-        tag_id: (i, name)
-        for i, (tag_id, name) in enumerate(
-            Tag.select(Tag.id, Tag.name).order_by(Tag.name_fold).tuples()
-        )
-    }
+def _time(col: str, *, none: str = "''") -> str:
+    """A stored UTC time as exports._iso writes it (`2026-12-24T13:00:00+00:00`), from the
+    form times are stored in (`2026-12-24 13:00:00[.ffffff]`), `none` for NULL; any other
+    form: a NUL (the line is remade)."""
+    return (
+        f"CASE WHEN {col} IS NULL THEN {none} WHEN {col} GLOB '?????????? ????????' OR {col} "
+        f"GLOB '?????????? ????????.*' THEN substr({col}, 1, 10) || 'T' || substr({col}, 12, 8)"
+        f" || '+00:00' ELSE {_BAD} END"
+    )
 
 
-def _tag_names(ids: str, order: dict[int, tuple[int, str]]) -> list[str]:
-    return [name for _, name in sorted(order[int(t)] for t in ids.split(","))]
+def _defused(value: str) -> str:
+    """output._defused in SQL for a cell that often starts with `+` (a phone number): a ' in
+    front of =, +, -, @ unless a plain signed number; a NUL for one with more than ASCII
+    (Python's digits are Unicode's). `value` is evaluated several times: a column or an
+    aggregate, not a subquery."""
+    rest = f"substr({value}, 2)"
+    return (
+        f"CASE WHEN {value} NOT GLOB '[-+=@]*' THEN {value} "
+        f"WHEN {value} GLOB '*[^ -~]*' THEN {_BAD} "
+        f"WHEN {value} GLOB '[+-][0-9]*[0-9]' AND {rest} NOT GLOB '*[^0-9.,]*' "
+        f"AND {rest} NOT GLOB '*[.,]*[.,]*' THEN {value} "
+        f"WHEN {value} GLOB '[+-][0-9]' THEN {value} ELSE '''' || {value} END"
+    )
+
+
+def _every(table: str, col: str, sep: str, shape=lambda v: v) -> str:
+    """flat_contact's all of a contact's emails or phones (`col`), `sep` between them, in
+    the shape the contact's own copy of its primary one (t1.`col`) stands for flat_contact's
+    first: exactly one primary row, the first by position, and the copy its value (what
+    crm keeps, `crm db check`). NULL when the contact has no rows (flat_contact then takes
+    the copy), a NUL in any other shape (the line is made again the general way). `shape`
+    wraps the aggregate."""
+    flags = "group_concat(x.is_primary <> 0, '')"
+    return (
+        f"(SELECT CASE WHEN {flags} IS NULL THEN NULL WHEN ({flags} = '1' OR ({flags} GLOB "
+        f"'10*' AND {flags} NOT GLOB '1*1*')) AND max(CASE WHEN x.is_primary THEN x.{col} "
+        f"END) = t1.{col} THEN {shape(f'group_concat(x.{col}, {sep})')} ELSE {_BAD} END "
+        f"FROM {table} x WHERE x.contact_id = t1.id)"
+    )
+
+
+def _tags(name: str, sep: str) -> str:
+    """A contact's tags in the order lists show them (by folded name), `name` each."""
+    rows = "FROM contact_tag ct JOIN tag tg ON tg.id = ct.tag_id WHERE ct.contact_id = t1.id"
+    return (
+        f"(SELECT CASE WHEN count(*) < 2 THEN max({name}) ELSE (SELECT group_concat(v, {sep}) "
+        f"FROM (SELECT {name.replace('tg.', 'tg2.')} AS v FROM contact_tag ct2 JOIN tag tg2 "
+        "ON tg2.id = ct2.tag_id WHERE ct2.contact_id = t1.id ORDER BY tg2.name_fold)) END "
+        f"{rows})"
+    )
 
 
 # ---------------------------------------------------------------- CSV
 
 
-def _csv_contact_sql(sep: str) -> str:
-    def time(col: str) -> str:
-        return f"COALESCE({ex._time_sql(col, json=False)}, {_BAD})"
-
-    plain = ex._plain
-    mid = [
-        plain("t2.name"), plain("t1.position"), plain("t1.street"), plain("t1.zip"),
-        plain("t1.city"), plain("t1.country"), plain(ex._BIRTHDAY_SQL), plain("t1.status"),
-        plain("t1.source"), plain("t1.owner"), plain("t1.notes"),
-        "CASE WHEN t1.consent THEN 'true' ELSE 'false' END", time("t1.consent_at"),
-        plain("CAST(t1.cadence_days AS TEXT)"),
+def _csv_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
+    u = f"'{UNIT}'"
+    emails = _every("contact_email", "email", "' ::: '")
+    phones = _every("contact_phone", "phone", "' ::: '", _defused)
+    cells = [
+        "t1.id", "t1.name", _opt("t1.email"), _opt(_defused("t1.phone")),
+        f"COALESCE({emails}, t1.email, '')", f"COALESCE({phones}, {_defused('t1.phone')}, '')",
+        _opt("t2.name"),
+        _opt("t1.position"), _opt("t1.street"), _opt("t1.zip"), _opt("t1.city"),
+        _opt("t1.country"), _opt(ex._BIRTHDAY_SQL), "t1.status", _opt("t1.source"),
+        _opt("t1.owner"), _opt("t1.notes"), "CASE WHEN t1.consent THEN 'true' ELSE 'false' END",
+        _time("t1.consent_at"), _opt("t1.cadence_days"),
+        _opt(_tags("tg.name", "', '")), _time("t1.created_at"),
+        _time("t1.updated_at"), _time("t1.last_activity_at"),
     ]  # fmt: skip
-    tail = [time("t1.created_at"), time("t1.updated_at"), time("t1.last_activity_at")]
-    return (
-        f"SELECT t1.id, CAST(t1.id AS TEXT) || '{sep}' || {plain('t1.name')}, "
-        f"{plain('t1.email')}, {plain('t1.phone')}, {_joined(mid, sep)}, {_joined(tail, sep)} "
-        + _FROM
-    )
+    if 0 < len(field_keys) <= 2:  # a look-up a key
+        one = "(SELECT cf.value FROM contact_field cf WHERE cf.contact_id = t1.id AND cf.key = ?)"
+        cells.extend(_opt(one) for _ in field_keys)
+    elif field_keys:  # more: each contact's fields read once, a column a key
+        pivot = _joined(
+            ["ifnull(max(CASE WHEN cf.key = ? THEN cf.value END), '')"] * len(field_keys), u
+        )
+        cells.append(f"(SELECT {pivot} FROM contact_field cf WHERE cf.contact_id = t1.id)")
+    params = list(field_keys)
+    return _BATCH.format(line=_joined(cells, u)), params
 
 
-def _csv_fields_sql(field_keys: Sequence[str], sep: str) -> str:
-    cells = ["COALESCE(max(CASE WHEN key = ? THEN value END), '')" for _ in field_keys]
-    return (
-        f"SELECT contact_id, '{sep}' || {_joined(cells, sep)} FROM contact_field "
-        "GROUP BY contact_id ORDER BY contact_id"
-    )
-
-
-def csv_lines(field_keys: Sequence[str]) -> Iterator[list[str]]:
+def csv_chunks(readers: list, field_keys: Sequence[str]) -> Iterator[Chunk]:
     """Every contact as a line of its CSV cells (CONTACT_CSV_KEYS, then the `field_keys`
-    columns) with UNIT between them and no line end, a batch at a time. A cell is the text
-    flat_contact gives, unquoted: the writer (output.write_csv_lines) quotes and defuses
-    what needs it, and has a line with a NUL (a value SQLite could not write as Python
-    does) made by remake_csv_rows. Read in the caller's snapshot (ContactRecords.snapshot):
-    the streams and the remade rows must see one state of the database."""
-    queries: list[tuple[str, Sequence]] = [
-        (_csv_contact_sql(UNIT), ()),
-        (_first_and_all("contact_email", "email"), ()),
-        (_first_and_all("contact_phone", "phone"), ()),
-        (_TAG_IDS, ()),
-    ]
-    if field_keys:
-        queries.append((_csv_fields_sql(field_keys, UNIT), list(field_keys)))
-    return _csv_lines(_streams(*queries), UNIT, _tag_order(), field_keys)
+    columns), UNIT between them, unquoted, a batch at a time (Chunk). A cell is the text
+    flat_contact gives, except that the phone cells are defused already; the writer
+    (output.write_csv_chunks) quotes and defuses what else needs it, and has a line with a
+    NUL made by remake_csv_rows. `readers`: shared_snapshot's."""
+    sql, params = _csv_line_sql(field_keys)
+    return _chunks(readers, sql, params)
 
 
 def remake_csv_rows(ids: list[int], field_keys: Sequence[str]) -> dict[int, list]:
@@ -158,140 +347,88 @@ def remake_csv_rows(ids: list[int], field_keys: Sequence[str]) -> dict[int, list
     }
 
 
-def _csv_lines(streams, sep: str, order, field_keys) -> Iterator[list[str]]:
-    """Batches of CSV lines: cells unquoted, `sep` between them, no line end."""
-    contacts, emails, phones, tags = streams[:4]
-    fields = streams[4] if len(streams) > 4 else iter(())
-    no_fields = sep * len(field_keys)
-    tag_cells: dict[str, str] = {}
-    e, p, t, f = next(emails, _END), next(phones, _END), next(tags, _END), next(fields, _END)
-    while True:
-        lines: list[str] = []
-        for cid, head, email, phone, mid, tail in itertools.islice(contacts, LINES):
-            if e[0] == cid:
-                _, first_mail, mails = e
-                e = next(emails, _END)
-            else:  # a contact written before its emails had rows of their own
-                first_mail = mails = email
-            if p[0] == cid:
-                _, first_phone, phones_ = p
-                p = next(phones, _END)
-            else:
-                first_phone = phones_ = phone
-            if t[0] == cid:
-                tag_cell = tag_cells.get(t[1])
-                if tag_cell is None:  # the tags as flat_contact joins them
-                    tag_cell = tag_cells[t[1]] = ", ".join(_tag_names(t[1], order))
-                t = next(tags, _END)
-            else:
-                tag_cell = ""
-            if f[0] == cid:
-                cells = f[1]
-                f = next(fields, _END)
-            else:
-                cells = no_fields
-            lines.append(
-                f"{head}{sep}{first_mail}{sep}{first_phone}{sep}{mails}{sep}{phones_}{sep}"
-                f"{mid}{sep}{tag_cell}{sep}{tail}{cells}"
-            )
-        if not lines:
-            return
-        yield lines
-
-
 # ---------------------------------------------------------------- JSON
 
 
-def _json_contact_sql() -> str:
-    def time(col: str) -> str:
-        return f"COALESCE({ex._time_sql(col, json=True)}, {_BAD})"
-
-    q = ex._q
-    mid = [
-        ("company", q("t2.name")), ("position", q("t1.position")),
-        ("street", q("t1.street")), ("zip", q("t1.zip")), ("city", q("t1.city")),
-        ("country", q("t1.country")), ("notes", q("t1.notes")),
-        ("status", q("t1.status")), ("source", q("t1.source")), ("owner", q("t1.owner")),
-        ("birthday", q(ex._BIRTHDAY_SQL)),
-        ("consent", "CASE WHEN t1.consent THEN 'true' ELSE 'false' END"),
-        ("consent_at", time("t1.consent_at")), ("cadence_days", q("t1.cadence_days")),
-    ]  # fmt: skip
-    tail = [
-        ("created_at", time("t1.created_at")), ("updated_at", time("t1.updated_at")),
-        ("last_activity_at", time("t1.last_activity_at")),
-    ]  # fmt: skip
-
-    def pieces(parts) -> str:
-        return " || ".join(f"', \"{k}\": ' || {v}" for k, v in parts)
-
-    mails = (
-        "CASE WHEN t1.email IS NOT NULL AND t1.email <> '' THEN '[{\"email\": ' || "
-        'json_quote(t1.email) || \', "kind": "other", "primary": true}]\' ELSE \'[]\' END'
-    )
-    phones = (
-        "CASE WHEN t1.phone IS NOT NULL AND t1.phone <> '' THEN '[{\"phone\": ' || "
-        "json_quote(t1.phone) || ', \"e164\": ' || json_quote(t1.phone_e164) || "
-        '\', "kind": "other", "primary": true}]\' ELSE \'[]\' END'
-    )
-    return (
-        "SELECT t1.id, '{\"id\": ' || t1.id || ', \"name\": ' || json_quote(t1.name) || "
-        f"', \"emails\": ', {mails}, {phones}, {pieces(mid)} || ', \"tags\": ', "
-        f"{pieces(tail)} || '}}' " + _FROM
-    )
+def _inside(obj: str) -> str:
+    """The members of a JSON object SQLite made, without its braces (its last value is never
+    an object, its first key begins with a quote)."""
+    return f"ltrim(rtrim({obj}, '}}'), '{{')"
 
 
-def json_batches() -> Iterator[list[str]]:
-    """exports.contact_json_batches of every contact: the JSON text of each record, a batch
-    at a time. Read in the caller's snapshot (ContactRecords.snapshot)."""
-    import json
+def _json_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
+    """A contact record's JSON text, compact, made by SQLite's JSON functions (json_object,
+    json_group_array: C, quoting as Python's json does), pieces joined in the record's
+    order."""
+    true = "json(CASE WHEN x.is_primary THEN 'true' ELSE 'false' END)"
 
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    streams = _streams(
-        (_json_contact_sql(), ()), (_EMAILS_JSON, ()), (_PHONES_JSON, ()), (_TAG_IDS, ()),
-        (_FIELDS_JSON, ()),
+    def listed(table: str, row: str, own: str) -> str:  # every row, by position
+        return (
+            f"(SELECT CASE WHEN count(*) = 0 THEN {own} ELSE json_group_array({row}) END "
+            f"FROM {table} x WHERE x.contact_id = t1.id)"
+        )
+
+    mails = listed(
+        "contact_email", f"json_object('email', x.email, 'kind', x.kind, 'primary', {true})",
+        "CASE WHEN t1.email <> '' THEN json_array(json_object('email', t1.email, 'kind', "
+        "'other', 'primary', json('true'))) ELSE '[]' END",
     )  # fmt: skip
-    for lines in _json_lines(streams, _tag_order(), encode):
-        if "\0" in "".join(lines):  # a time SQLite does not write as Python does
-            bad = [i for i, line in enumerate(lines) if "\0" in line]
-            ids = [int(lines[i][len('{"id": ') : lines[i].index(",")]) for i in bad]
-            made = {r["id"]: encode(r) for r in ex._records_of(ids)}
-            for i, cid in zip(bad, ids, strict=True):
-                lines[i] = made[cid]
-        yield lines
+    phones = listed(
+        "contact_phone",
+        f"json_object('phone', x.phone, 'e164', x.phone_e164, 'kind', x.kind, 'primary', "
+        f"{true})",
+        "CASE WHEN t1.phone <> '' THEN json_array(json_object('phone', t1.phone, 'e164', "
+        "t1.phone_e164, 'kind', 'other', 'primary', json('true'))) ELSE '[]' END",
+    )  # fmt: skip
+    if len(field_keys) == 1:  # the one key any contact can have: a look-up
+        fields = (
+            "ifnull((SELECT json_object(cf.key, cf.value) FROM contact_field cf "
+            "WHERE cf.contact_id = t1.id AND cf.key = ?), '{}')"
+        )
+    else:  # by key, as the record's dict has them
+        fields = (
+            "(SELECT json_group_object(k, v) FROM (SELECT cf.key AS k, cf.value AS v "
+            "FROM contact_field cf WHERE cf.contact_id = t1.id ORDER BY cf.key))"
+        )
+    rows = "FROM contact_tag ct JOIN tag tg ON tg.id = ct.tag_id WHERE ct.contact_id = t1.id"
+    tags = (
+        "(SELECT CASE WHEN count(*) < 2 THEN json_group_array(tg.name) ELSE (SELECT "
+        "json_group_array(v) FROM (SELECT tg2.name AS v FROM contact_tag ct2 JOIN tag tg2 "
+        "ON tg2.id = ct2.tag_id WHERE ct2.contact_id = t1.id ORDER BY tg2.name_fold)) END "
+        f"{rows})"
+    )
+    middle = _inside(
+        "json_object('company', t2.name, 'position', t1.position, 'street', t1.street, 'zip', "
+        "t1.zip, 'city', t1.city, 'country', t1.country, 'notes', t1.notes, 'status', "
+        f"t1.status, 'source', t1.source, 'owner', t1.owner, 'birthday', {ex._BIRTHDAY_SQL})"
+    )
+    cadence = _inside(
+        f"json_object('consent_at', {_time('t1.consent_at', none='NULL')}, 'cadence_days', "
+        "t1.cadence_days)"
+    )
+    times = _inside(
+        f"json_object('created_at', {_time('t1.created_at', none='NULL')}, 'updated_at', "
+        f"{_time('t1.updated_at', none='NULL')}, 'last_activity_at', "
+        f"{_time('t1.last_activity_at', none='NULL')})"
+    )
+    line = (
+        f"""'{{"id":' || t1.id || ',"name":' || json_quote(t1.name) || ',"emails":' || """
+        f"""{mails} || ',"phones":' || {phones} || ',' || {middle} || ',"consent":' || CASE """
+        f"""WHEN t1.consent THEN 'true' ELSE 'false' END || ',' || {cadence} || ',"tags":' """
+        f"""|| {tags} || ',"fields":' || {fields} || ',' || {times} || '}}'"""
+    )
+    return _BATCH.format(line=line), list(field_keys) if len(field_keys) == 1 else []
 
 
-def _json_lines(streams, order, encode) -> Iterator[list[str]]:
-    contacts, emails, phones, tags, fields = streams
-    tag_texts: dict[str, str] = {}
-    e, p, t, f = next(emails, _END), next(phones, _END), next(tags, _END), next(fields, _END)
-    while True:
-        lines: list[str] = []
-        for cid, head, own_mails, own_phones, mid, tail in itertools.islice(contacts, LINES):
-            if e[0] == cid:
-                mails = e[1]
-                e = next(emails, _END)
-            else:  # a contact written before its emails had rows of their own
-                mails = own_mails
-            if p[0] == cid:
-                phones_ = p[1]
-                p = next(phones, _END)
-            else:
-                phones_ = own_phones
-            if t[0] == cid:
-                tag_text = tag_texts.get(t[1])
-                if tag_text is None:
-                    tag_text = tag_texts[t[1]] = encode(_tag_names(t[1], order))
-                t = next(tags, _END)
-            else:
-                tag_text = "[]"
-            if f[0] == cid:
-                field_text = f[1]
-                f = next(fields, _END)
-            else:
-                field_text = "{}"
-            lines.append(
-                f'{head}{mails}, "phones": {phones_}{mid}{tag_text}, "fields": {field_text}{tail}'
-            )
-        if not lines:
-            return
-        yield lines
+def json_chunks(readers: list) -> Iterator[Chunk]:
+    """Every contact's JSON text (exports.json_encoder()'s of its record), a batch at a time
+    (Chunk); a line with `\\u0000` is to be remade (remake_json): a value SQLite could not
+    write as Python does, or a text that holds a NUL. `readers`: shared_snapshot's; the
+    field keys are read in their snapshot."""
+    return _chunks(readers, *_json_line_sql(ex.contact_field_keys()))
+
+
+def remake_json(ids: list[int]) -> dict[int, str]:
+    """The JSON texts of the records of the contacts `ids` (the general path, for a few)."""
+    encode = ex.json_encoder().encode
+    return {record["id"]: encode(record) for record in ex._records_of(ids)}

@@ -1,6 +1,6 @@
-"""crm export contacts on SQLite's fast paths (a whole export merged from one stream a table;
-a filtered one with cells and JSON written by SQLite): the same file as the general path, and
-a failure part way keeps the old file."""
+"""crm export contacts on SQLite's fast paths (a whole export made by SQLite, several batches
+at once; a filtered one with cells and JSON written by SQLite): the same file as the general
+path, and a failure part way keeps the old file."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_a_failed_fast_export_keeps_the_old_file(people, tmp_path, monkeypatch, 
         return batches
 
     if whole:
-        for name in ("_csv_lines", "_json_lines"):
+        for name in ("csv_chunks", "json_chunks"):
             monkeypatch.setattr(exports_sqlite, name, failing(getattr(exports_sqlite, name)))
     else:
         monkeypatch.setattr(exports.ContactRecords, "whole", False)
