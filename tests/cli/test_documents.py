@@ -158,3 +158,15 @@ def test_jinja_babel_and_fpdf_load_only_for_what_needs_them(shop, db_target, tmp
     markdown = _loaded(["--db", db_target, "doc", "render", "letter", "1", "-o", "x.md"], tmp_path)
     assert "jinja2" in markdown and not markdown & {"fpdf", "fontTools", "PIL", "babel"}
     assert (tmp_path / "x.md").exists()
+
+
+def test_an_offer_for_a_demo_deal(crm, tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_CONFIG_DIR", str(tmp_path / "config"))
+    assert crm("demo", "--contacts", "40", "--companies", "5").exit_code == 0
+    deal = crm("list", "deals", "-o", "json").json()[0]
+    r = crm("doc", "render", "offer", str(deal["id"]), "-o", str(tmp_path / "angebot.pdf"))
+    assert r.exit_code == 0, r.stderr
+    from pypdf import PdfReader
+
+    text = PdfReader(tmp_path / "angebot.pdf").pages[0].extract_text()
+    assert deal["title"] in text and "Gesamtbetrag" in text
