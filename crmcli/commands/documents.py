@@ -12,7 +12,8 @@ from crmcli.commands import common as c
 from crmcli.output import Column, render_record, render_rows
 
 app = typer.Typer(
-    help="Documents from templates: offers, letters, order confirmations, contracts.",
+    help="Documents from templates: offers, letters, order confirmations, contracts."
+    "\n\nExamples:\n\n\b\ncrm doc render offer 12 -o angebot.pdf\ncrm doc templates",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -83,7 +84,7 @@ def render(
     \b
     crm doc render offer "Website-Relaunch" -o angebot.pdf
     crm doc render confirmation 4711 -o bestaetigung.pdf
-    crm doc render letter mueller --subject "Ihre Anfrage" -m "vielen Dank ..." -o brief.pdf
+    crm doc render letter mueller --subject "Anfrage" -m "Danke ..." -o brief.pdf
     crm doc render contract mueller --deal 12 -o - --format md | less
     """
     from crmcli.services import documents
@@ -153,8 +154,8 @@ def templates(
 
     \b
     crm doc templates
-    cp "$(crm doc templates -o json | jq -r '.[] | select(.name=="letter") | .path')" \\
-       "$(crm doc templates --path)/mahnung.jinja"
+    crm doc templates --path
+    crm doc templates -o json
     """
     from crmcli.services import documents, templating
 

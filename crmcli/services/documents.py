@@ -136,7 +136,7 @@ def resolve_target(
     template, ref: str | None, *, deal: str | None = None, order: str | None = None
 ) -> Target:
     """The records REF (of the template's kind, see target_kind), `deal` and `order` name,
-    checked to belong to one customer."""
+    checked to belong to one customer; without a contact REF, the deal's or order's."""
     from crmcli.models import Contact, Deal, SalesOrder
     from crmcli.services.contacts import resolve_contact
     from crmcli.services.deals import check_party, resolve_deal
@@ -148,7 +148,7 @@ def resolve_target(
         if kind != "contact" and given[kind] is not None:
             raise Invalid(kind, f"give the {kind} once: as REF or by its option, not both")
         given[kind] = ref
-    if given[kind] is None:
+    if given[kind] is None and not (kind == "contact" and (deal or order)):
         raise Invalid(kind, f"template {template.name} is for a {kind}: name one")
     found = Target()
     if given["contact"] is not None:
@@ -157,6 +157,8 @@ def resolve_target(
         found.order_id = resolve_order(given["order"])
         owner = SalesOrder.select(SalesOrder.contact).where(SalesOrder.id == found.order_id)
         of_order = owner.scalar()
+        if of_order is None:  # an order outlives its contact
+            raise Invalid("order", f"order #{found.order_id} has no contact to write to")
         if found.contact_id not in (None, of_order):
             raise Invalid("order", f"order #{found.order_id} is another customer's")
         found.contact_id = of_order

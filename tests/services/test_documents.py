@@ -139,6 +139,19 @@ def test_every_builtin_template_makes_a_pdf_with_its_font_embedded(shop, name):
         assert "Datum:" in text and "23.11.2026" in text
 
 
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize("name", ["letter", "offer", "confirmation", "contract"])
+def test_every_builtin_template_as_markdown_and_html(shop, name, fmt):
+    ref = {"offer": shop["deal"]["id"], "confirmation": shop["order"]["id"]}.get(name, "Müller")
+    content = render(name, str(ref), fmt).content.decode()
+    assert "Jürgen Müller" in content and "Kaffeerösterei Süß GmbH" in content
+    if name in ("offer", "confirmation"):
+        assert "Gesamtbetrag" in content and "€" in content
+    if fmt == "html":
+        assert content.startswith("<!DOCTYPE html>") and content.rstrip().endswith("</html>")
+        assert "{{" not in content and "{%" not in content
+
+
 def test_a_long_pdf_numbers_its_pages(shop):
     doc = render("letter", "Müller", "pdf", text="\n\n".join(["Ein Absatz. " * 40] * 12))
     text, _ = pdf_text(doc.content)
@@ -160,6 +173,12 @@ def test_a_deal_of_a_company_alone_is_addressed_to_the_company(db):
     assert (doc.target.contact_id, doc.target.company_id) == (None, firm["id"])
 
 
+def test_a_contact_template_finds_its_contact_through_the_deal(shop):
+    doc = render("contract", None, deal=str(shop["deal"]["id"]))
+    assert doc.target.contact_id == shop["contact"]["id"]
+    assert "Jürgen Müller" in doc.content.decode()
+
+
 def test_salutations():
     person = {"name": "Anna Weber", "fields": {"Anrede": "Frau"}}
     assert documents.salutation(person) == "Sehr geehrte Frau Weber,"
@@ -179,6 +198,12 @@ def test_refs_of_the_wrong_kind_or_another_customer_are_refused(shop):
         render("letter", str(other["id"]), deal=str(shop["deal"]["id"]))
     with pytest.raises(Invalid, match="another customer"):
         render("letter", str(other["id"]), order=str(shop["order"]["id"]))
+
+
+def test_an_order_whose_contact_is_gone_cannot_be_addressed(shop):
+    contacts.delete_contact(shop["contact"]["id"])
+    with pytest.raises(Invalid, match="has no contact to write to"):
+        render("confirmation", str(shop["order"]["id"]))
 
 
 def test_an_unknown_template_names_how_to_list_them(shop):
