@@ -427,9 +427,9 @@ def record_document(
     now = now or utcnow()
     t = document.target
     where = path if path not in (None, "-") else "standard output"
-    lines = [f"Vorlage: {document.template} ({document.title})", f"Datei: {where}"]
+    lines = [f"Template: {document.template} ({document.title})", f"File: {where}"]
     if t.order_id is not None:
-        lines.append(f"Auftrag: #{t.order_id}")
+        lines.append(f"Order: #{t.order_id}")
     with database_proxy.atomic():
         activity = log_activity(
             "document", contact_id=t.contact_id,

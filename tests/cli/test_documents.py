@@ -38,7 +38,7 @@ def test_render_an_offer_to_a_pdf_and_find_it_on_the_timeline(shop, tmp_path):
         == f"Wrote Angebot A-1: Kaffeevollautomat; on the timeline as activity #{entry['id']}\n"
     )
     assert entry["subject"] == "Angebot A-1: Kaffeevollautomat"
-    assert f"Datei: {tmp_path / 'angebot.pdf'}" in entry["body"]
+    assert f"File: {tmp_path / 'angebot.pdf'}" in entry["body"]
     card = shop("show", "müller", "-o", "json").json()
     assert card["timeline"][0]["kind"] == "document"
 
@@ -51,7 +51,7 @@ def test_markdown_and_html_to_stdout(shop):
     r = shop("doc", "render", "letter", "müller", "--format", "html", "--no-log")
     assert r.stdout.startswith("<!DOCTYPE html>")
     assert r.stderr == "Printed Brief nach DIN 5008\n"
-    assert [e["body"].splitlines()[1] for e in timeline(shop)] == ["Datei: standard output"]
+    assert [e["body"].splitlines()[1] for e in timeline(shop)] == ["File: standard output"]
 
 
 def test_the_text_can_come_from_stdin(shop):

@@ -255,8 +255,8 @@ def test_a_rendered_document_is_recorded_on_the_timeline(shop):
     assert activity["kind"] == "document"
     assert activity["direction"] == "out"
     assert activity["subject"] == doc.subject
-    assert "Vorlage: offer (Angebot)" in activity["body"]
-    assert "Datei: /tmp/angebot.pdf" in activity["body"]
+    assert "Template: offer (Angebot)" in activity["body"]
+    assert "File: /tmp/angebot.pdf" in activity["body"]
     row = Activity.get_by_id(activity["id"])
     assert (row.contact_id, row.deal_id) == (shop["contact"]["id"], shop["deal"]["id"])
 
@@ -264,8 +264,8 @@ def test_a_rendered_document_is_recorded_on_the_timeline(shop):
 def test_an_order_document_names_the_order_on_the_timeline(shop):
     doc = render("confirmation", str(shop["order"]["id"]))
     activity = documents.record_document(doc, None, lambda: None, now=NOW)
-    assert f"Auftrag: #{shop['order']['id']}" in activity["body"]
-    assert "Datei: standard output" in activity["body"]
+    assert f"Order: #{shop['order']['id']}" in activity["body"]
+    assert "File: standard output" in activity["body"]
 
 
 def test_nothing_is_recorded_when_the_writing_fails(shop):
