@@ -43,6 +43,7 @@ LINE = 4.5  # mm: a line of 10 pt text
 def pdf_bytes(body_html: str, context: Mapping[str, Any], *, layout: str) -> bytes:
     """The PDF of a document whose text is `body_html`, on the page `layout` draws."""
     from fpdf import FPDF
+    from fpdf.enums import ResourceAccessPolicy
     from fpdf.errors import FPDFException
 
     footer = context.get("footer") or []
@@ -54,6 +55,9 @@ def pdf_bytes(body_html: str, context: Mapping[str, Any], *, layout: str) -> byt
                 _footer(self, footer)
 
     pdf = Page(format="A4", unit="mm")
+    # A template may show a picture from a file (a logo), never fetch one from the network:
+    # rendering a letter is no reason to tell a server that it was rendered.
+    pdf.resource_access_policy = ResourceAccessPolicy.LOCAL_FILES
     pdf.set_creation_date(_utc(context["now"]))
     pdf.set_creator("crmcli")
     pdf.set_title(context.get("subject") or context["doc"]["title"])
