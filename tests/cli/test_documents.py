@@ -170,3 +170,16 @@ def test_an_offer_for_a_demo_deal(crm, tmp_path, monkeypatch):
 
     text = PdfReader(tmp_path / "angebot.pdf").pages[0].extract_text()
     assert deal["title"] in text and "Gesamtbetrag" in text
+
+
+def test_the_sender_is_the_first_thing_a_new_database_may_hold(tmp_path):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    target = str(tmp_path / "neu.db")
+    r = CliRunner().invoke(app, ["--db", target, "doc", "sender", "name=Muster GmbH"])
+    assert r.exit_code == 0, r.stderr
+    assert "created a new database" in r.stderr
+    shown = CliRunner().invoke(app, ["--db", target, "doc", "sender", "-o", "json"])
+    assert '"name": "Muster GmbH"' in shown.stdout
