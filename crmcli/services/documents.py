@@ -36,7 +36,7 @@ SENDER_FIELDS = {
     "bank": "Bank", "iban": "IBAN", "bic": "BIC", "vat_rate": "USt-Satz",
 }  # fmt: skip
 DEFAULT_VAT_BP = 1900
-VALID_DAYS = 30  # an offer's validity (valid_until in the context)
+VALID_DAYS = 30  # an offer's validity (valid_until), unless its template says valid_days
 _HOME = {"", "de", "deu", "germany", "deutschland"}
 
 
@@ -279,7 +279,8 @@ def document_context(
     today = to_utc(now).astimezone(local_tz()).date()
     owner = (deal or {}).get("owner") or (contact or {}).get("owner")
     return {
-        "today": today, "now": now, "valid_until": today + timedelta(days=VALID_DAYS),
+        "today": today, "now": now,
+        "valid_until": today + timedelta(days=_valid_days(template)),
         "sender": me, "contact": contact, "company": company, "deal": deal, "order": order,
         "items": items, "totals": totals, "owner": {"name": owner},
         "recipient": {
@@ -290,6 +291,13 @@ def document_context(
         "text": text, "vars": dict(values or {}),
         "doc": {"template": template.name, "title": template.title},
     }  # fmt: skip
+
+
+def _valid_days(template) -> int:
+    text = template.front_matter.get("valid_days", str(VALID_DAYS)).strip()
+    if not text.isdigit() or not 0 < int(text) <= 3650:
+        raise Invalid(f"template {template.name}", f"valid_days: {text!r} is not 1 to 3650 days")
+    return int(text)
 
 
 def info_block(context: Mapping[str, Any], number: str, label: str) -> list[tuple[str, str]]:

@@ -235,6 +235,15 @@ def test_a_user_template_shadows_the_builtin_and_its_errors_are_one_line(shop, n
         render("textonly", "Müller", "pdf")
 
 
+def test_a_template_sets_how_long_an_offer_is_valid(shop, no_user_templates):
+    no_user_templates.mkdir(parents=True)
+    (no_user_templates / "kurz.md").write_text("---\nvalid_days: 14\n---\n{{ valid_until|date }}")
+    assert render("kurz", "Müller").content.decode() == "07.12.2026"
+    (no_user_templates / "kurz.md").write_text("---\nvalid_days: bald\n---\nx")
+    with pytest.raises(Invalid, match="valid_days: 'bald' is not 1 to 3650 days"):
+        render("kurz", "Müller")
+
+
 def test_html_a_pdf_cannot_lay_out_is_one_error(shop, no_user_templates):
     no_user_templates.mkdir(parents=True)
     (no_user_templates / "table.html").write_text("<table><tr><td>a<br>b</td></tr></table>")
