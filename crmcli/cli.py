@@ -128,6 +128,11 @@ COMMANDS = {
         "app",
         "Export contacts, companies, deals, activities, tasks or everything.",
     ),
+    "doc": (
+        "documents",
+        "app",
+        "Documents from templates: offers, letters, order confirmations, contracts (PDF).",
+    ),
     "tui": ("tui", "tui", "Open the full-screen CRM (contacts, tasks, pipeline, reports)."),
     "demo": ("demo", "demo", "Fill a database with German sample data."),
     "db": ("database", "app", "Check, upgrade and back up the database."),

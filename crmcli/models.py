@@ -221,8 +221,10 @@ class ContactField(Model):
 
 ACTIVITY_KINDS = (
     "call", "email", "letter", "meeting", "note", "inquiry", "complaint", "return", "review",
-    "survey",
+    "survey", "document",
 )  # fmt: skip
+# "document": one that `crm doc render` made from a template (which one, and the file, in its
+# body). A plain string column holds the kind, so a new kind needs no migration.
 # Kinds that wait for an answer: they stay open until someone resolves them.
 TRACKED_KINDS = ("inquiry", "complaint", "return")
 

@@ -118,6 +118,7 @@ CREATING_COMMANDS = frozenset(
     {
         "add contact", "add company", "add task", "add product", "demo", "db migrate", "db restore",
         "stages add", "stages rename", "stages reorder", "stages remove", "import", "tui",
+        "doc sender",
     }
 )  # fmt: skip
 

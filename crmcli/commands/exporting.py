@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from enum import StrEnum
-from typing import Annotated, TextIO
+from typing import Annotated, Any
 
 import typer
 
@@ -54,13 +54,18 @@ VcardVersionOpt = Annotated[
 
 
 @contextmanager
-def destination(path: str | None, *, excel: bool = False) -> Iterator[TextIO]:
+def destination(path: str | None, *, excel: bool = False, binary: bool = False) -> Iterator[Any]:
     """stdout, or FILE written atomically: a temporary file in the same directory (mode 0600:
     it holds personal data), synced and renamed over FILE, so a reader (a calendar app
     subscribed to it) sees the old file or the new one, never half of one. On an error the old
-    file stays and the temporary one goes."""
+    file stays and the temporary one goes. `binary`: a file (or stdout) that takes bytes."""
     if path is None or path == "-":
-        yield sys.stdout
+        if binary:
+            sys.stdout.flush()
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+        else:
+            yield sys.stdout
         return
     import tempfile
 
@@ -80,7 +85,9 @@ def destination(path: str | None, *, excel: bool = False) -> Iterator[TextIO]:
     )
     try:
         # newline="": the CSV writer chooses the line ends (CRLF with --excel).
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        with (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        ) as out:
             yield out
             out.flush()
             os.fsync(out.fileno())

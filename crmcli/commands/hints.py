@@ -34,6 +34,7 @@ HINTS = {
     "give_text": "message: a note needs text: -m TEXT, or -m - to read it from stdin",
     "list_activities": "{message} (see crm list activities)",
     "list_tags": "{message} (crm list tags shows them)",
+    "list_doc_templates": "{message} (crm doc templates lists them)",
     "create_from_mail": "{message}; add them (crm add contact), or log with --create",
     # crm import json
     "restore_into_new": "{message} (crm --db NEW.db import json FILE)",

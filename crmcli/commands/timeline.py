@@ -9,7 +9,9 @@ import typer
 from crmcli.commands import common as c
 from crmcli.commands.cards import print_activity
 
-KINDS_HELP = "call, email, letter, meeting, note, inquiry, complaint, return, review or survey"
+KINDS_HELP = (
+    "call, email, letter, meeting, note, inquiry, complaint, return, review, survey or document"
+)
 
 
 def log(
