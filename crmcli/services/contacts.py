@@ -623,4 +623,7 @@ def contact_card(
     from crmcli.services.profile import customer_profile
 
     card["profile"] = customer_profile(contact_id)
+    from crmcli.services import consent, mailsettings
+
+    card["consents"] = consent.summary(contact_id, no_doi=mailsettings.no_doi())
     return card
