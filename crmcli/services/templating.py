@@ -1,0 +1,524 @@
+"""Templates for documents and mailings: found by name, parsed, rendered in Jinja2's sandbox.
+
+A template is a file in the user's template directory (`CRM_TEMPLATES`, else `templates/` in
+crmcli's config directory) or among the built-in ones (crmcli/templates/); the user's file wins
+over a built-in one of the same name. `NAME.jinja` may hold a text part and an HTML part:
+
+    ---
+    title: Angebot
+    subject: Ihr Angebot {{ deal.title }}
+    ---
+    Text (Markdown) part, Jinja2 ...
+    --- html ---
+    <p>HTML part ...</p>
+
+The `---` block at the top is the front matter: one `key: value` a line (strings; quotes
+around a value are taken off; `#` starts a comment line). A line `--- html ---` starts the
+HTML part, `--- text ---` the text part (the text part is the default). `NAME.md` and
+`NAME.txt` are text parts alone, `NAME.html` an HTML part alone, each with front matter if it
+wants. Names starting with `_` are layouts and pieces other templates use; lists leave them out.
+
+Rendering runs in `ImmutableSandboxedEnvironment` with `StrictUndefined`: a template reads its
+data and cannot change it, reach Python's internals (`__class__`, `__globals__`) or use a
+variable nobody gave it; each of those, a syntax error and any other failure while rendering
+is one `Invalid` naming the template, the line and what went wrong. HTML parts are escaped
+automatically, text parts never. Filters in German: `date` (24.12.2026; `date("long")` 24.
+Dezember 2026), `longdate`, `money` (1.234,50 €), `percent` (0.19 -> 19 %), `number`, `iban`.
+
+jinja2 and babel load on first use, never when this module is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from crmcli.errors import Invalid, NotFound
+
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "templates"
+# Suffixes a template file may have, in the order a name is looked up, and the part that a
+# single-part file holds.
+SUFFIXES = {".jinja": "text", ".md": "text", ".txt": "text", ".html": "html"}
+PARTS = ("text", "html")
+LOCALE = "de_DE"
+_MARKER = re.compile(r"^---[ \t]+(text|html)[ \t]+---[ \t]*$")
+_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:[ \t]*(.*?)[ \t]*$")
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# Largest string or list `*` and `**` may build inside a template (a typo such as
+# `"-" * 10**9` must not eat the machine's memory).
+MAX_SIZE = 1_000_000
+
+
+@dataclass
+class Template:
+    """A parsed template file: its front matter and the source of each part it has."""
+
+    name: str
+    path: Path
+    builtin: bool
+    front_matter: dict[str, str]
+    text: str | None = None
+    html: str | None = None
+    # The file's line number where each part's source begins (error messages count from it).
+    first_line: dict[str, int] = field(default_factory=dict)
+    _compiled: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def title(self) -> str:
+        return self.front_matter.get("title") or self.name
+
+    def part(self, part: str) -> str | None:
+        if part not in PARTS:
+            raise ValueError(f"no template part {part!r}")
+        return self.text if part == "text" else self.html
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """One template as a list shows it."""
+
+    name: str
+    title: str
+    builtin: bool
+    path: Path
+    parts: tuple[str, ...]
+    front_matter: dict[str, str]
+
+
+# ---------------------------------------------------------------- finding templates
+
+
+def user_template_dir() -> Path:
+    """Where a user's own templates live: `$CRM_TEMPLATES`, else crmcli's config directory."""
+    chosen = os.environ.get("CRM_TEMPLATES", "").strip()
+    if chosen:
+        return Path(chosen).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path("crmcli", appauthor=False) / "templates"
+
+
+def template_dirs() -> list[tuple[Path, bool]]:
+    """The directories searched, first wins: (directory, built-in?)."""
+    return [(user_template_dir(), False), (BUILTIN_DIR, True)]
+
+
+def _file_in(directory: Path, name: str) -> Path | None:
+    for suffix in SUFFIXES:
+        candidate = directory / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_template(name: str) -> tuple[Path, bool]:
+    """The file of template `name` (user's before built-in): (path, built-in?).
+
+    `name` may also be the path of a template file (it has a `/` or a known suffix and exists).
+    """
+    as_path = Path(name).expanduser()
+    if ("/" in name or as_path.suffix in SUFFIXES) and as_path.is_file():
+        return as_path, False
+    if _NAME.match(name) and not name.startswith("."):
+        for directory, builtin in template_dirs():
+            found = _file_in(directory, name)
+            if found is not None:
+                return found, builtin
+    raise NotFound(f"no template '{name}'", template=name)
+
+
+def list_templates(*, include_hidden: bool = False) -> list[TemplateInfo]:
+    """Every template by name (a user's shadows the built-in one), sorted by name."""
+    seen: dict[str, TemplateInfo] = {}
+    for directory, builtin in template_dirs():
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.iterdir()):
+            name = path.stem
+            if path.suffix not in SUFFIXES or not path.is_file() or name in seen:
+                continue
+            if (name.startswith("_") and not include_hidden) or not _NAME.match(name):
+                continue
+            if _file_in(directory, name) != path:  # letter.md beside letter.jinja: not used
+                continue
+            template = parse_template(_read(path), name=name, path=path, builtin=builtin)
+            seen[name] = TemplateInfo(
+                name=name,
+                title=template.title,
+                builtin=builtin,
+                path=path,
+                parts=tuple(p for p in PARTS if template.part(p) is not None),
+                front_matter=template.front_matter,
+            )
+    return [seen[name] for name in sorted(seen)]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"template {path.name}", f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise Invalid(f"template {path.name}", f"cannot read {path}: {exc.strerror}") from None
+
+
+def load_template(name: str) -> Template:
+    """Template `name` (or a template file's path), parsed; NotFound when there is none."""
+    path, builtin = find_template(name)
+    stem = path.stem if "/" in name or Path(name).suffix in SUFFIXES else name
+    return parse_template(_read(path), name=stem, path=path, builtin=builtin)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_front_matter(lines: list[str], name: str) -> tuple[dict[str, str], int]:
+    """The `---` block at the top of `lines`: (keys and values, lines it takes). Keys are
+    lower case; a value in matching quotes loses them. Nothing else (no YAML types, tags or
+    references): a template's settings are words."""
+    if not lines or lines[0].rstrip() != "---":
+        return {}, 0
+    found: dict[str, str] = {}
+    for number, line in enumerate(lines[1:], start=2):
+        stripped = line.strip()
+        if stripped == "---":
+            return found, number
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = _KEY.match(stripped)
+        if match is None:
+            raise Invalid(
+                f"template {name}",
+                f"line {number}: front matter wants 'key: value', not {stripped!r}",
+            )
+        key, value = match.group(1).lower(), match.group(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        if key in found:
+            raise Invalid(f"template {name}", f"line {number}: '{key}' is set twice")
+        found[key] = value
+    raise Invalid(f"template {name}", "the front matter never ends (a line of three dashes)")
+
+
+def parse_template(source: str, *, name: str, path: Path, builtin: bool = False) -> Template:
+    """A template's text split into front matter and parts (see the module's docstring)."""
+    lines = source.splitlines(keepends=True)
+    front, skip = parse_front_matter([ln.rstrip("\r\n") for ln in lines], name)
+    default = SUFFIXES.get(path.suffix, "text")
+    multi = path.suffix == ".jinja"
+    parts: dict[str, list[str]] = {}
+    first: dict[str, int] = {}
+    current = default
+    for number, line in enumerate(lines[skip:], start=skip + 1):
+        marker = _MARKER.match(line.rstrip("\r\n")) if multi else None
+        if marker:
+            current = marker.group(1)
+            if current in parts:
+                raise Invalid(f"template {name}", f"line {number}: a second {current} part")
+            parts[current], first[current] = [], number + 1
+            continue
+        if current not in parts:
+            parts[current], first[current] = [], number
+        parts[current].append(line)
+    texts = {part: "".join(body) for part, body in parts.items()}
+    # A part that is only blank lines (the gap before the first marker) is no part.
+    texts = {part: body for part, body in texts.items() if body.strip()}
+    return Template(
+        name=name,
+        path=path,
+        builtin=builtin,
+        front_matter=front,
+        text=texts.get("text"),
+        html=texts.get("html"),
+        first_line={part: first[part] for part in texts},
+    )
+
+
+# ---------------------------------------------------------------- the sandbox
+
+
+_ENV: Any = None
+
+
+def environment() -> Any:
+    """The one sandboxed Jinja2 environment of this process (built on first use)."""
+    global _ENV
+    if _ENV is None:
+        _ENV = _make_environment()
+    return _ENV
+
+
+def _make_environment() -> Any:
+    from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
+    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+    class Loader(BaseLoader):
+        """`{% include "footer.html" %}`: the html part of template `footer` (`.text` for
+        the text part), looked up as any template is."""
+
+        def get_source(self, environment, template):
+            stem, _, part = template.rpartition(".")
+            if part not in PARTS or not stem:
+                raise TemplateNotFound(template)
+            try:
+                found = load_template(stem)
+            except NotFound:
+                raise TemplateNotFound(template) from None
+            body = found.part(part)
+            if body is None:
+                raise TemplateNotFound(template)
+            mtime = found.path.stat().st_mtime
+            padded = _padded(body, found.first_line[part])
+            return padded, _filename(found, part), lambda: _mtime(found.path) == mtime
+
+    class Sandbox(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+                raise SecurityError("a power above 1000 is not allowed in a template")
+            if operator == "*":
+                for seq, count in ((left, right), (right, left)):
+                    sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                    if sized and len(seq) * count > MAX_SIZE:
+                        raise SecurityError("the result is too large for a template")
+            return super().call_binop(context, operator, left, right)
+
+    env = Sandbox(
+        loader=Loader(),
+        undefined=StrictUndefined,
+        autoescape=lambda name: bool(name) and name.endswith(".html"),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=True,
+    )
+    env.filters.update(
+        date=format_date_de,
+        longdate=lambda value: format_date_de(value, "long"),
+        money=format_money_de,
+        percent=format_percent_de,
+        number=format_number_de,
+        iban=format_iban,
+    )
+    return env
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _filename(template: Template, part: str) -> str:
+    return f"{template.path}#{part}"
+
+
+def _padded(body: str, first_line: int) -> str:
+    """`body` behind a Jinja comment that takes the lines before it in the file, so that line
+    numbers in errors are the file's."""
+    return "{#" + "\n" * (first_line - 1) + "#}" + body if first_line > 1 else body
+
+
+def _compiled(template: Template, part: str) -> Any:
+    cached = template._compiled.get(part)
+    if cached is not None:
+        return cached
+    body = template.part(part)
+    if body is None:
+        raise Invalid(f"template {template.name}", f"has no {part} part", template=template.name)
+    source = _padded(body, template.first_line[part])
+    compiled = _compile(template.name, f"{template.name}.{part}", source, _filename(template, part))
+    template._compiled[part] = compiled
+    return compiled
+
+
+def _compile(label: str, name: str, source: str, filename: str) -> Any:
+    from jinja2 import TemplateSyntaxError
+
+    env = environment()
+    try:
+        code = env.compile(source, name=name, filename=filename)
+    except TemplateSyntaxError as exc:
+        raise Invalid(
+            f"template {label}",
+            f"line {exc.lineno}: {exc.message}",
+            template=label,
+            line=exc.lineno,
+        ) from None
+    return env.template_class.from_code(env, code, env.make_globals(None), None)
+
+
+def render(template: Template, context: Mapping[str, Any], part: str = "text") -> str:
+    """Part `part` ("text" or "html") of `template` filled with `context`.
+
+    Invalid (one line: template, line, what went wrong) for a syntax error, a variable the
+    context lacks, anything the sandbox refuses, or any other failure while rendering."""
+    compiled = _compiled(template, part)
+    return _run(template.name, compiled, context, _filename(template, part))
+
+
+def render_value(
+    template: Template, key: str, context: Mapping[str, Any], default: str = ""
+) -> str:
+    """A front-matter value (a subject line, a file name) rendered as a one-line template."""
+    source = template.front_matter.get(key)
+    if source is None:
+        return default
+    cached = template._compiled.get(f"@{key}")
+    if cached is None:
+        cached = _compile(
+            f"{template.name} ({key})", f"{template.name}.{key}", source, f"{template.path}#{key}"
+        )
+        template._compiled[f"@{key}"] = cached
+    text = _run(f"{template.name} ({key})", cached, context, f"{template.path}#{key}")
+    return " ".join(text.split())
+
+
+def render_string(source: str, context: Mapping[str, Any], *, name: str = "string") -> str:
+    """`source` as a template (no autoescape), for text that is not in a file."""
+    compiled = _compile(name, f"{name}.text", source, f"<{name}>")
+    return _run(name, compiled, context, f"<{name}>")
+
+
+def _run(label: str, compiled: Any, context: Mapping[str, Any], filename: str) -> str:
+    from jinja2 import TemplateNotFound, TemplateSyntaxError
+    from jinja2.sandbox import SecurityError
+
+    from crmcli.errors import CrmError
+
+    try:
+        return str(compiled.render(context))
+    except TemplateSyntaxError as exc:  # in an included template
+        where = f"template {exc.name.rpartition('.')[0] if exc.name else label}"
+        raise Invalid(where, f"line {exc.lineno}: {exc.message}", template=label) from None
+    except TemplateNotFound as exc:
+        raise NotFound(
+            f"template {label}: no template '{exc.name}' to include", template=str(exc.name)
+        ) from None
+    except CrmError:
+        raise
+    except SecurityError as exc:
+        line = _line_of(sys.exc_info()[2], filename)
+        raise Invalid(
+            f"template {label}",
+            f"{_at(line)}not allowed in a template: {exc}",
+            template=label,
+            line=line,
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - whatever a template does wrong is one error line
+        line = _line_of(sys.exc_info()[2], filename)
+        raise Invalid(
+            f"template {label}", f"{_at(line)}{_describe(exc)}", template=label, line=line
+        ) from None
+
+
+def _at(line: int | None) -> str:
+    return f"line {line}: " if line else ""
+
+
+def _describe(exc: Exception) -> str:
+    from jinja2 import UndefinedError
+
+    if isinstance(exc, UndefinedError):
+        return str(exc.message)
+    if isinstance(exc, RecursionError):
+        return "calls itself without end"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _line_of(tb: Any, filename: str) -> int | None:
+    """The template line a failure happened on: Jinja2 rewrites the traceback so that each
+    template frame carries the template's file name and line."""
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+# ---------------------------------------------------------------- German filters
+
+
+def _as_decimal(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(f"{what} wants a number, not {value!r}")
+    try:
+        return Decimal(value) if isinstance(value, int | Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{what} wants a number, not {value!r}") from None
+
+
+def format_date_de(value: Any, format: str = "medium") -> str:
+    """A date the German way: `24.12.2026` (medium), `24. Dezember 2026` (long), `Donnerstag,
+    24. Dezember 2026` (full) or a babel pattern; a datetime gives its local date; "" for None.
+    """
+    if value is None or value == "":
+        return ""
+    from crmcli.values import local_tz, to_utc
+
+    if isinstance(value, datetime):
+        value = to_utc(value).astimezone(local_tz()).date()
+    elif isinstance(value, str):
+        value = date.fromisoformat(value)
+    elif not isinstance(value, date):
+        raise ValueError(f"date wants a date, not {value!r}")
+    if format == "medium":  # the common case, without loading babel
+        return value.strftime("%d.%m.%Y")
+    from babel.dates import format_date
+
+    return str(format_date(value, format=format, locale=LOCALE))
+
+
+def format_money_de(value: Any, currency: str = "EUR") -> str:
+    """An amount in euros (Decimal, int or float) as `1.234,50 €`, rounded half up to the
+    cent; "" for None."""
+    if value is None or value == "":
+        return ""
+    from crmcli.values import format_money
+
+    cents = _as_decimal(value, "money").scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)
+    return format_money(int(cents), currency)
+
+
+def format_percent_de(value: Any, places: int = 2) -> str:
+    """A ratio as a German percentage: 0.19 -> `19 %`, 0.055 -> `5,5 %` (at most `places`
+    decimals, trailing zeros dropped); "" for None."""
+    if value is None or value == "":
+        return ""
+    from crmcli.values import format_percent_bp
+
+    if places == 2:
+        bp = _as_decimal(value, "percent").scaleb(4).quantize(Decimal(1), ROUND_HALF_UP)
+        return format_percent_bp(int(bp))
+    return format_number_de(_as_decimal(value, "percent") * 100, places) + " %"
+
+
+def format_number_de(value: Any, places: int | None = None) -> str:
+    """A number with German separators: 1234.5 -> `1.234,5`; `places` fixes the decimals."""
+    if value is None or value == "":
+        return ""
+    from babel.numbers import format_decimal
+
+    number = _as_decimal(value, "number")
+    if places is None:
+        return str(format_decimal(number, locale=LOCALE))
+    pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
+    return str(format_decimal(number, format=pattern, locale=LOCALE, decimal_quantization=True))
+
+
+def format_iban(value: Any) -> str:
+    """An IBAN in groups of four, as printed on letters: `DE89 3704 0044 0532 0130 00`."""
+    if not value:
+        return ""
+    plain = "".join(str(value).split()).upper()
+    return " ".join(plain[i : i + 4] for i in range(0, len(plain), 4))
