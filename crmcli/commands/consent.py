@@ -30,7 +30,7 @@ def consent(
     ] = None,
     purpose: Annotated[
         str | None,
-        typer.Option("--purpose", "-P", help="What the consent is for: newsletter, offers..."),
+        typer.Option("--purpose", help="What the consent is for: newsletter, offers..."),
     ] = None,
     source: Annotated[
         str | None,
@@ -62,7 +62,7 @@ def consent(
 
     \b
     crm consent müller
-    crm consent müller grant --purpose newsletter --source "web form" --text "Ja, ..." --version 3
+    crm consent müller grant --purpose newsletter --source "web form" --version 3
     crm consent müller confirm --purpose newsletter
     crm consent müller withdraw --purpose newsletter --source phone
     """

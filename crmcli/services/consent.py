@@ -91,6 +91,8 @@ def record(
         entry_id = ConsentEntry.insert(**row).execute()
         if purpose == NEWSLETTER:
             _mirror_flags([contact_id], now)
+        else:  # the contact's record changed (and `crm demo --force` sees it did)
+            Contact.update(updated_at=now).where(Contact.id == contact_id).execute()
     return _entry(entry_id)
 
 
@@ -121,6 +123,7 @@ def confirm(
         if at < latest.at:
             raise Invalid("at", "a grant is confirmed after it was given, not before")
         ConsentEntry.update(confirmed_at=at).where(ConsentEntry.id == latest.id).execute()
+        Contact.update(updated_at=now).where(Contact.id == contact_id).execute()
     return _entry(latest.id)
 
 

@@ -39,9 +39,9 @@ def people(crm, env):
         r = crm("add", "contact", name, *(("-e", email) if email else ()), "-t", "kunde")
         assert r.exit_code == 0, r.stderr
     for ref in ("anna", "bernd", "emil", "frida"):
-        assert crm("consent", ref, "grant", "-P", "newsletter", "--confirmed").exit_code == 0
-    assert crm("consent", "clara", "grant", "-P", "newsletter", "--at", "-1d").exit_code == 0
-    assert crm("consent", "bernd", "withdraw", "-P", "newsletter").exit_code == 0
+        assert crm("consent", ref, "grant", "--purpose", "newsletter", "--confirmed").exit_code == 0
+    assert crm("consent", "clara", "grant", "--purpose", "newsletter", "--at", "-1d").exit_code == 0
+    assert crm("consent", "bernd", "withdraw", "--purpose", "newsletter").exit_code == 0
     return crm
 
 
@@ -102,7 +102,7 @@ def test_send_delivers_to_the_consented_only_with_headers_footer_and_timeline(pe
 
 def test_a_withdrawal_blocks_the_next_run_at_once(people, env):
     _template(env)
-    people("consent", "anna", "withdraw", "-P", "newsletter", "--source", "phone")
+    people("consent", "anna", "withdraw", "--purpose", "newsletter", "--source", "phone")
     r = people("mail", "info", "--to", "tag:kunde", "--dry-run", "-o", "json")
     assert [row["name"] for row in r.json() if row["send"]] == ["Frida Fuchs"]
 
@@ -125,7 +125,7 @@ def test_a_refused_recipient_is_not_logged_and_the_rest_go_out(people, env):
 
 def test_a_server_that_drops_the_connection_halfway_sends_nothing_twice(people, env):
     _template(env)
-    people("consent", "clara", "confirm", "-P", "newsletter")  # three to send: Anna, Clara, Frida
+    people("consent", "clara", "confirm", "--purpose", "newsletter")  # three to send: Anna, Clara, Frida
     handler = Handler(drop_at=2)
     with Server(handler) as port:
         r = people("mail", "info", "--to", "tag:kunde", "--send", "--yes",
@@ -266,3 +266,20 @@ def test_staff_get_the_task_digest_once_a_day(crm, env):
     text = arrived.message.get_body(("plain",)).get_content()
     assert "- Angebot schicken" in text and "Später" not in text
     assert arrived.message["List-Unsubscribe"] is None
+
+
+def test_the_demo_has_consents_to_sort_out(crm, monkeypatch, tmp_path):
+    monkeypatch.setenv("CRM_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("CRM_TEMPLATES", str(tmp_path))
+    monkeypatch.delenv("CRM_CONSENT_NO_DOI", raising=False)
+    assert crm("demo").exit_code == 0
+    r = crm("mail", "newsletter", "--to", "tag:newsletter", "--dry-run", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    why = {row["skipped_because"] for row in r.json()}
+    assert {None, "withdrawn", "unconfirmed"} <= why
+    r = crm("mail", "newsletter", "--to", "tag:newsletter", "--eml-dir", str(tmp_path / "eml"))
+    assert r.exit_code == 0, r.stderr
+    assert len(list((tmp_path / "eml").glob("*.eml"))) == sum(
+        1 for row in crm("mail", "newsletter", "--to", "tag:newsletter", "-o", "json").json()
+        if row["send"]
+    )
