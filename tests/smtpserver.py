@@ -60,7 +60,7 @@ class Server:
                 return AuthResult(success=ok, handled=False)
 
             kwargs = {"authenticator": authenticator, "auth_require_tls": False,
-                      "auth_required": True}  # fmt: skip
+                      "auth_required": False}  # fmt: skip
         self.controller = Controller(handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def __enter__(self) -> int:

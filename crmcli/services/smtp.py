@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from crmcli.errors import Invalid
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
+    from email.message import Message
 
 TIMEOUT_S = 30
 
@@ -88,19 +88,19 @@ def connect(settings) -> Iterator[Any]:
             server.close()
 
 
-def deliver(server, msg: EmailMessage, settings, *, sent: int) -> str | None:
+def deliver(server, msg: Message, settings, *, sent: int) -> str | None:
     """Hand one mail to the server: None when it took it, the server's reply when it refused
     the recipient (that mail alone is not sent). Anything else (a disconnect, a refused
     sender, a timeout) is MailError saying how many went out before."""
     import smtplib
     from email.utils import parseaddr
 
-    from crmcli.services.mailing import MailError
+    from crmcli.services.mailing import MailError, as_bytes
 
     sender = parseaddr(settings.sender)[1]
     to = parseaddr(str(msg["To"]))[1]
     try:
-        server.send_message(msg, from_addr=sender, to_addrs=[to])
+        server.sendmail(sender, [to], as_bytes(msg))
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = exc.recipients.get(to, (None, b""))
         return f"{code} {_clean(reply, settings)}".strip()

@@ -283,3 +283,22 @@ def test_the_demo_has_consents_to_sort_out(crm, monkeypatch, tmp_path):
         1 for row in crm("mail", "newsletter", "--to", "tag:newsletter", "-o", "json").json()
         if row["send"]
     )
+
+
+def test_umlauts_in_names_subject_and_text_arrive_intact(crm, env):
+    crm("add", "contact", "Jürgen Müller", "-e", "jm@example.de", "-t", "kunde")
+    crm("consent", "müller", "grant", "--purpose", "newsletter", "--confirmed")
+    _template(env, subject="Grüße an {{ contact.name }} – {{ 1234.5 | money }}",
+              body="Straße: {{ contact.name }} ✓\n")  # fmt: skip
+    handler = Handler()
+    with Server(handler) as port:
+        r = crm("mail", "info", "--to", "tag:kunde", "--send", "--yes",
+                env={"CRM_SMTP_PORT": str(port)})  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    (arrived,) = handler.arrived
+    msg = arrived.message
+    assert msg["Subject"] == "Grüße an Jürgen Müller – 1.234,50 €"
+    assert msg["To"] == "Jürgen Müller <jm@example.de>"
+    assert msg.get_body(("plain",)).get_content().startswith("Straße: Jürgen Müller ✓")
+    (mail,) = crm("show", "müller", "-o", "json").json()["timeline"]
+    assert mail["subject"] == "Grüße an Jürgen Müller – 1.234,50 €"

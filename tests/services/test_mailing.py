@@ -82,10 +82,10 @@ def test_a_mailing_resumes_where_it_stopped(setup):
 def test_rendering_gives_the_template_the_contact(setup):
     tmp_path, ids = setup
     plan = mailing.plan_contacts("info", {"city": "köln"}, now=NOW)
-    (_, msg), *_ = mailing.render(plan, mailsettings.settings(), now=NOW)
-    assert msg["Subject"] == "Hallo Kunde"
-    assert mailing.text_of(msg).startswith("Kunde Nr0 in Köln\n")
-    assert msg.get_content_type() == "text/plain"
+    first, *_ = mailing.render(plan, mailsettings.settings(), now=NOW)
+    assert first.message["Subject"] == first.subject == "Hallo Kunde"
+    assert first.text.startswith("Kunde Nr0 in Köln\n")
+    assert first.message.get_content_type() == "text/plain"
 
 
 def test_a_segment_is_needed_and_settings_are_checked(setup, monkeypatch):
