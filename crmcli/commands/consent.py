@@ -48,7 +48,9 @@ def consent(
     ] = None,
     confirmed: Annotated[
         bool,
-        typer.Option("--confirmed", help="grant: the double opt-in is confirmed already (at --at)."),
+        typer.Option(
+            "--confirmed", help="grant: the double opt-in is confirmed already (at --at)."
+        ),
     ] = False,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
@@ -84,7 +86,9 @@ def consent(
         from crmcli.output import render_rows
 
         rows = service.history(contact_id, purpose)
-        render_rows(rows, HISTORY_COLUMNS, output, fields=HISTORY_KEYS, empty="No consent recorded.")
+        render_rows(
+            rows, HISTORY_COLUMNS, output, fields=HISTORY_KEYS, empty="No consent recorded."
+        )
         return
     if purpose is None:
         raise Invalid("purpose", "name the purpose (--purpose newsletter)")

@@ -61,14 +61,17 @@ def mail(
     to: Annotated[
         list[str] | None,
         typer.Option(
-            "--to", metavar="SEGMENT",
+            "--to",
+            metavar="SEGMENT",
             help="tag:T, city:C, status:S, company:REF, source:S, field:K=V, "
             "created-since:WHEN, overdue-contact or all; repeat for all of several.",
         ),
     ] = None,  # fmt: skip
     to_user: Annotated[
         list[str] | None,
-        typer.Option("--to-user", metavar="EMAIL", help="A colleague (no consent needed); repeatable."),
+        typer.Option(
+            "--to-user", metavar="EMAIL", help="A colleague (no consent needed); repeatable."
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List who would get it and who not, and why.")
@@ -78,7 +81,8 @@ def mail(
         str | None, typer.Option("--mbox", metavar="FILE", help="Append the mails to an mbox file.")
     ] = None,
     eml_dir: Annotated[
-        str | None, typer.Option("--eml-dir", metavar="DIR", help="Write each mail as an .eml file.")
+        str | None,
+        typer.Option("--eml-dir", metavar="DIR", help="Write each mail as an .eml file."),
     ] = None,
     name: Annotated[
         str | None,
@@ -114,7 +118,9 @@ def mail(
     if len(targets) > 1:
         raise Invalid(None, "choose one of --send, --mbox and --eml-dir")
     if dry_run and targets:
-        raise Invalid(None, "--dry-run sends and writes nothing; leave out --send, --mbox, --eml-dir")
+        raise Invalid(
+            None, "--dry-run sends and writes nothing; leave out --send, --mbox, --eml-dir"
+        )
     if bool(to) == bool(to_user):
         raise Invalid("to", "give the segment (--to) or colleagues (--to-user), one of them")
     filters, every = segment_filters(to) if to else ({}, False)
@@ -186,8 +192,7 @@ def _show_plan(plan, output, *, dry: bool) -> None:
     would = len(plan.to_send)
     hint = "" if dry else " (--send, --mbox or --eml-dir to go ahead)"
     c.done(
-        f"Would send {plan.template.name} to {_people(would)}{_skips(plan)}; "
-        f"nothing sent{hint}."
+        f"Would send {plan.template.name} to {_people(would)}{_skips(plan)}; nothing sent{hint}."
     )
 
 

@@ -67,8 +67,8 @@ def up(migrator, db):
     db.create_tables([ConsentEntry, MailingRecipient], safe=False)
     db.execute_sql(
         "INSERT INTO consent_entry (created_at, contact_id, purpose, action, at, source, text) "
-        f"SELECT {db.param}, id, 'newsletter', 'grant', COALESCE(consent_at, updated_at, created_at), "
-        "'migrated', 'consent flag of an earlier version' FROM contact WHERE consent "
-        "ORDER BY id",
+        f"SELECT {db.param}, id, 'newsletter', 'grant', "
+        "COALESCE(consent_at, updated_at, created_at), 'migrated', "
+        "'consent flag of an earlier version' FROM contact WHERE consent ORDER BY id",
         (_now(),),
     )

@@ -216,10 +216,10 @@ def _mirror_flags(contact_ids: Sequence[int], now: datetime) -> None:
     found = in_force(contact_ids, NEWSLETTER)
     for cid in contact_ids:
         entry = found.get(cid)
-        granted = entry is not None and entry["action"] == "grant"
-        Contact.update(
-            consent=granted, consent_at=entry["at"] if granted else None, updated_at=now
-        ).where(Contact.id == cid).execute()
+        since = entry["at"] if entry is not None and entry["action"] == "grant" else None
+        Contact.update(consent=since is not None, consent_at=since, updated_at=now).where(
+            Contact.id == cid
+        ).execute()
 
 
 def record_flags(

@@ -623,7 +623,12 @@ def contact_card(
     from crmcli.services.profile import customer_profile
 
     card["profile"] = customer_profile(contact_id)
+    from crmcli.errors import Invalid
     from crmcli.services import consent, mailsettings
 
-    card["consents"] = consent.summary(contact_id, no_doi=mailsettings.no_doi())
+    try:
+        no_doi = mailsettings.no_doi()
+    except Invalid:  # a broken config file is crm mail's error, not the card's: DOI for all
+        no_doi = frozenset()
+    card["consents"] = consent.summary(contact_id, no_doi=no_doi)
     return card

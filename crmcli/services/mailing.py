@@ -91,7 +91,9 @@ class Mailing:
 def _load(template_name: str):
     template = templating.load_template(template_name)
     if not template.front_matter.get("subject"):
-        raise Invalid(f"template {template.name}", "names no subject (subject: in its front matter)")
+        raise Invalid(
+            f"template {template.name}", "names no subject (subject: in its front matter)"
+        )
     if template.text is None:
         raise Invalid(f"template {template.name}", "has no text part (a mail needs one)")
     return template
@@ -275,7 +277,8 @@ def render(
             purpose=mailing.purpose or "", unsubscribe=unsubscribe, email=recipient.email
         )
         body = f"{text.rstrip()}\n\n-- \n{footer}\n"
-        msg: Message = MIMEText(body, "plain", charset)
+        # (typeshed knows only a charset's name; a Charset object chooses the encoding)
+        msg: Message = MIMEText(body, "plain", charset)  # type: ignore[arg-type]
         if html is not None:
             from html import escape
 
@@ -285,7 +288,7 @@ def render(
             alternative.attach(msg)
             alternative.attach(MIMEText(
                 f"{html.rstrip()}\n<hr>\n<p style=\"font-size:small\">{escape(footer)}</p>\n",
-                "html", charset,
+                "html", charset,  # type: ignore[arg-type]
             ))  # fmt: skip
             msg = alternative
         msg["From"] = sender

@@ -46,6 +46,7 @@ def connect(settings) -> Iterator[Any]:
     if not settings.sender:
         raise Invalid("smtp", "no sender: set CRM_SMTP_FROM or [smtp] from in the config")
     where = f"{settings.host}:{settings.port}"
+    server: smtplib.SMTP
     try:
         if settings.security == "ssl":
             server = smtplib.SMTP_SSL(
@@ -62,9 +63,7 @@ def connect(settings) -> Iterator[Any]:
                 server.starttls(context=ssl.create_default_context())
             if settings.user:
                 if not settings.password:
-                    raise Invalid(
-                        "smtp", f"no password for {settings.user}: set CRM_SMTP_PASSWORD"
-                    )
+                    raise Invalid("smtp", f"no password for {settings.user}: set CRM_SMTP_PASSWORD")
                 server.login(settings.user, settings.password)
         except smtplib.SMTPAuthenticationError as exc:
             raise MailError(

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 def test_grant_confirm_withdraw_and_the_history(crm):
     crm("add", "contact", "Jürgen Müller", "-e", "jm@example.de")
-    r = crm("consent", "müller", "grant", "--purpose", "Newsletter", "--source", "web form",
-            "--text", "Ja, ich möchte den Newsletter.", "--version", "3", "--at", "-2d")  # fmt: skip
+    r = crm(
+        "consent", "müller", "grant", "--purpose", "Newsletter", "--source", "web form",
+        "--text", "Ja, ich möchte den Newsletter.", "--version", "3", "--at", "-2d",
+    )  # fmt: skip
     assert r.exit_code == 0, r.stderr
     assert r.stderr == (
         "Recorded the consent of #1 Jürgen Müller to newsletter (unconfirmed until its double "
@@ -23,7 +25,8 @@ def test_grant_confirm_withdraw_and_the_history(crm):
     assert r.stderr == "Recorded the withdrawal of #1 Jürgen Müller from newsletter.\n"
     rows = crm("consent", "müller", "-o", "json").json()
     assert [(e["action"], e["source"]) for e in rows] == [
-        ("grant", "web form"), ("withdraw", "phone"),
+        ("grant", "web form"),
+        ("withdraw", "phone"),
     ]
     assert rows[0]["text"] == "Ja, ich möchte den Newsletter." and rows[0]["confirmed_at"]
     card = crm("show", "müller", "-o", "json").json()
@@ -38,7 +41,8 @@ def test_the_old_consent_options_write_history(crm):
     crm("edit", "--consent", "--where", "--all", "--yes")
     crm("edit", "anna", "--no-consent")
     assert [e["action"] for e in crm("consent", "anna", "-o", "json").json()] == [
-        "grant", "withdraw",
+        "grant",
+        "withdraw",
     ]
     (entry,) = crm("consent", "bernd", "-o", "json").json()
     assert (entry["action"], entry["source"]) == ("grant", "edited on many contacts at once")

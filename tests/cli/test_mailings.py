@@ -76,7 +76,8 @@ def test_send_delivers_to_the_consented_only_with_headers_footer_and_timeline(pe
     assert r.exit_code == 0, r.stderr
     assert r.stderr.startswith("Sent info to 2 recipients (mailing info-")
     assert sorted(a.recipients[0] for a in handler.arrived) == [
-        "anna@example.de", "frida@example.de",
+        "anna@example.de",
+        "frida@example.de",
     ]
     msg = next(a.message for a in handler.arrived if a.recipients == ["anna@example.de"])
     assert msg["Subject"] == "Neu bei uns, Anna Adler"
@@ -125,7 +126,9 @@ def test_a_refused_recipient_is_not_logged_and_the_rest_go_out(people, env):
 
 def test_a_server_that_drops_the_connection_halfway_sends_nothing_twice(people, env):
     _template(env)
-    people("consent", "clara", "confirm", "--purpose", "newsletter")  # three to send: Anna, Clara, Frida
+    people(
+        "consent", "clara", "confirm", "--purpose", "newsletter"
+    )  # three to send: Anna, Clara, Frida
     handler = Handler(drop_at=2)
     with Server(handler) as port:
         r = people("mail", "info", "--to", "tag:kunde", "--send", "--yes",
@@ -142,7 +145,9 @@ def test_a_server_that_drops_the_connection_halfway_sends_nothing_twice(people, 
                    env={"CRM_SMTP_PORT": str(port)})  # fmt: skip
     assert r.exit_code == 0, r.stderr
     assert [a.recipients[0] for a in handler.arrived] == [
-        "anna@example.de", "clara@example.de", "frida@example.de",
+        "anna@example.de",
+        "clara@example.de",
+        "frida@example.de",
     ]
     emails = [a for a in people("list", "activities", "-k", "email", "-o", "json").json()]
     assert len(emails) == 3
@@ -216,7 +221,8 @@ def test_mbox_and_eml_files_hold_the_mails_and_record_nothing(people, env, tmp_p
     r = people("mail", "info", "--to", "tag:kunde", "--mbox", str(box))
     assert r.exit_code == 0, r.stderr
     assert sorted(m["To"] for m in mailbox.mbox(str(box))) == [
-        "Anna Adler <anna@example.de>", "Frida Fuchs <frida@example.de>",
+        "Anna Adler <anna@example.de>",
+        "Frida Fuchs <frida@example.de>",
     ]
     r = people("mail", "info", "--to", "tag:kunde", "--to", "city:nirgendwo", "--eml-dir",
                str(tmp_path / "eml"))  # fmt: skip
@@ -231,7 +237,9 @@ def test_no_doi_purposes_count_unconfirmed_grants(people, env):
     r = people("mail", "info", "--to", "tag:kunde", "--dry-run", "-o", "json",
                env={"CRM_CONSENT_NO_DOI": "newsletter"})  # fmt: skip
     assert [row["name"] for row in r.json() if row["send"]] == [
-        "Anna Adler", "Clara Corn", "Frida Fuchs",
+        "Anna Adler",
+        "Clara Corn",
+        "Frida Fuchs",
     ]
 
 
@@ -280,7 +288,8 @@ def test_the_demo_has_consents_to_sort_out(crm, monkeypatch, tmp_path):
     r = crm("mail", "newsletter", "--to", "tag:newsletter", "--eml-dir", str(tmp_path / "eml"))
     assert r.exit_code == 0, r.stderr
     assert len(list((tmp_path / "eml").glob("*.eml"))) == sum(
-        1 for row in crm("mail", "newsletter", "--to", "tag:newsletter", "-o", "json").json()
+        1
+        for row in crm("mail", "newsletter", "--to", "tag:newsletter", "-o", "json").json()
         if row["send"]
     )
 

@@ -31,7 +31,10 @@ def test_a_grant_needs_its_confirmation_before_mail_may_go(anna):
         text="Ja, ich möchte den Newsletter.", version="v3", now=NOW,
     )  # fmt: skip
     assert (g["purpose"], g["action"], g["version"], g["confirmed_at"]) == (
-        "newsletter", "grant", "v3", None,
+        "newsletter",
+        "grant",
+        "v3",
+        None,
     )
     found = consent.in_force([anna], "newsletter")
     assert consent.state(found[anna]) == consent.UNCONFIRMED
@@ -62,7 +65,9 @@ def test_purposes_are_separate(anna):
     assert consent.in_force([anna], "newsletter") == {}
     assert consent.state(None) == consent.NO_CONSENT
     rows = consent.summary(anna)
-    assert [(r["purpose"], r["state"], r["mailable"]) for r in rows] == [("offers", "granted", True)]
+    assert [(r["purpose"], r["state"], r["mailable"]) for r in rows] == [
+        ("offers", "granted", True)
+    ]
     assert _flag(anna) == (False, None)  # only the newsletter is the old flag
 
 

@@ -43,7 +43,10 @@ def test_upgrade_from_schema_10_turns_each_flag_into_its_first_entry(tmp_path):
     anna, bernd, clara = (contacts.resolve_contact(n) for n in ("anna", "bernd", "clara"))
     (a,) = consent.history(anna)
     assert (a["purpose"], a["action"], a["source"], a["confirmed_at"]) == (
-        "newsletter", "grant", "migrated", None,
+        "newsletter",
+        "grant",
+        "migrated",
+        None,
     )
     assert a["at"] == datetime(2025, 3, 1, 8, tzinfo=UTC)
     (b,) = consent.history(bernd)

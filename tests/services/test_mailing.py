@@ -69,7 +69,9 @@ def test_a_mailing_resumes_where_it_stopped(setup):
         again = mailing.plan_contacts("info", {"city": "köln"}, now=NOW)
         assert [r.skip for r in again.recipients] == [mailing.SENT_ALREADY] * 2 + [None] * 2
         mailing.send(again, mailing.render(again, settings, now=NOW), settings)
-    assert sorted(a.recipients[0] for a in handler.arrived) == [f"k{n}@example.de" for n in range(4)]
+    assert sorted(a.recipients[0] for a in handler.arrived) == [
+        f"k{n}@example.de" for n in range(4)
+    ]
     # a changed template is a new mailing; --name makes one too
     (tmp_path / "info.jinja").write_text(
         "---\nsubject: Neu\npurpose: offers\n---\nNeu\n", encoding="utf-8"
