@@ -383,6 +383,7 @@ def write_eml_dir(messages: list[Mail], directory: str) -> int:
 class Sent:
     sent: int = 0
     refused: list[tuple[str, str]] = field(default_factory=list)  # (address, server's reply)
+    meanwhile: int = 0  # sent by another run of the same mailing while this one ran
 
 
 def send(
@@ -419,6 +420,9 @@ def send(
                 if wait > 0:
                     sleep(wait)
             last = clock()
+            if _sent(mailing.name, [recipient.key]):  # another run of it got there meanwhile
+                result.meanwhile += 1
+                continue
             refused = smtp.deliver(server, mail.message, settings, sent=result.sent)
             if refused is not None:
                 result.refused.append((recipient.email or "", refused))
@@ -431,26 +435,43 @@ def send(
 
 
 def _record(mailing: Mailing, mail: Mail, at: datetime) -> None:
-    """The mail on the timeline and in the mailing's record, in one transaction."""
+    """The mail in the mailing's record and on the contact's timeline, in one transaction
+    (the record first: a second run of the mailing that got there too stops it here)."""
     from crmcli.models import Activity
     from crmcli.services import activities, limits
 
     recipient = mail.recipient
     message_id = str(mail.message["Message-ID"]).strip().strip("<>")
     with database_proxy.atomic():
-        activity_id = None
+        row_id = _insert_recipient(mailing, recipient, at, message_id)
         if recipient.contact_id is not None:
             card = activities.log_activity(
                 "email", contact_id=recipient.contact_id, occurred_at=at, now=at,
                 direction="out", subject=mail.subject[: limits.SUBJECT],
                 body=mail.text[: limits.LONG],
             )  # fmt: skip
-            activity_id = card["id"]
             Activity.update(external_id=f"message-id:{message_id}").where(
-                Activity.id == activity_id
+                Activity.id == card["id"]
             ).execute()
-        MailingRecipient.insert(
-            mailing=mailing.name, template=mailing.template.name, recipient=recipient.key,
-            contact=recipient.contact_id, email=recipient.email, sent_at=at,
-            message_id=message_id, activity=activity_id,
-        ).execute()  # fmt: skip
+            MailingRecipient.update(activity=card["id"]).where(
+                MailingRecipient.id == row_id
+            ).execute()
+
+
+def _insert_recipient(mailing: Mailing, recipient: Recipient, at: datetime, message_id: str) -> int:
+    """The mail in the mailing's record; a second run of the same mailing that reached the
+    same person at the same moment is MailError (the caller's transaction rolls back)."""
+    from peewee import IntegrityError
+
+    try:
+        with database_proxy.atomic():
+            return MailingRecipient.insert(
+                mailing=mailing.name, template=mailing.template.name,
+                recipient=recipient.key, contact=recipient.contact_id, email=recipient.email,
+                sent_at=at, message_id=message_id,
+            ).execute()  # fmt: skip
+    except IntegrityError:
+        raise MailError(
+            f"another run of mailing {mailing.name} sent to {recipient.email} at the same "
+            "moment; stopped (do not run one mailing twice at once)"
+        ) from None

@@ -108,3 +108,30 @@ def test_a_config_that_is_not_toml_is_one_error(setup):
     (tmp_path / "config.toml").write_text("[smtp\nhost=", encoding="utf-8")
     with pytest.raises(Invalid, match="is not valid TOML"):
         mailsettings.settings()
+
+
+def test_a_recipient_another_run_reached_meanwhile_is_not_sent_again(setup, monkeypatch):
+    tmp_path, ids = setup
+    handler = Handler()
+    with Server(handler) as port:
+        settings = _settings(tmp_path, port)
+        plan = mailing.plan_contacts("info", {"city": "köln"}, now=NOW)
+        mails = mailing.render(plan, settings, now=NOW)
+        # another process sends to the second one after this run planned
+        other = mailing.plan_contacts("info", {"city": "köln"}, now=NOW)
+        mailing.send(other, mailing.render(other, settings, now=NOW)[1:2], settings)
+        result = mailing.send(plan, mails, settings)
+    assert (result.sent, result.meanwhile) == (3, 1)
+    assert len(handler.arrived) == 4 and MailingRecipient.select().count() == 4
+
+
+def test_a_record_that_collides_rolls_back_its_timeline_entry(setup):
+    from crmcli.models import Activity
+
+    tmp_path, ids = setup
+    plan = mailing.plan_contacts("info", {"city": "köln"}, now=NOW)
+    first, *_ = mailing.render(plan, mailsettings.settings(), now=NOW)
+    mailing._record(plan, first, NOW)
+    with pytest.raises(mailing.MailError, match="at the same moment"):
+        mailing._record(plan, first, NOW)
+    assert Activity.select().count() == 1 and MailingRecipient.select().count() == 1
