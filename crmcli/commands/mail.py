@@ -16,10 +16,10 @@ SEGMENT_KEYS = {
 }  # fmt: skip
 REPEATABLE = {"tag", "field"}
 PLAN_KEYS = ("contact_id", "name", "email", "send", "skipped_because")
+# On a terminal: one column says "send" or why not, and it stays when the width runs out.
 PLAN_COLUMNS = (
     Column("contact_id", "Id", "right"), Column("name", "Name", min_width=18),
-    Column("email", "Email", keep=True), Column("send", "Send"),
-    Column("skipped_because", "Skipped because", drop=2),
+    Column("email", "Email", drop=2, min_width=16), Column("outcome", "Outcome", keep=True),
 )  # fmt: skip
 
 
@@ -89,7 +89,10 @@ def mail(
         typer.Option("--name", help="The mailing's name (default: the template and its digest)."),
     ] = None,
     rate: Annotated[
-        float | None, typer.Option("--rate", min=0.1, metavar="N", help="At most N mails a minute.")
+        float | None,
+        typer.Option(
+            "--rate", min=0.1, metavar="N", help="At most N mails a minute (else CRM_SMTP_RATE)."
+        ),
     ] = None,
     yes: c.YesOpt = False,
     output: c.OutputOpt = c.Format.table,
@@ -152,7 +155,9 @@ def mail(
     c.confirm(f"Send {template} to {_people(len(messages))}?", yes=yes)
     progress = c.Progress("Sending", "mails")
     try:
-        result = service.send(plan, messages, settings, rate=rate, progress=progress)
+        result = service.send(
+            plan, messages, settings, rate=rate or settings.rate, progress=progress
+        )
     finally:
         progress.stop()
     _summary(plan, result.sent)
@@ -188,7 +193,10 @@ def _skips(plan) -> str:
 def _show_plan(plan, output, *, dry: bool) -> None:
     from crmcli.output import render_rows
 
-    render_rows(plan.rows(), PLAN_COLUMNS, output, fields=PLAN_KEYS, empty="Nobody selected.")
+    rows = plan.rows()
+    if output == c.Format.table:
+        rows = [dict(r, outcome=r["skipped_because"] or "send") for r in rows]
+    render_rows(rows, PLAN_COLUMNS, output, fields=PLAN_KEYS, empty="Nobody selected.")
     would = len(plan.to_send)
     hint = "" if dry else " (--send, --mbox or --eml-dir to go ahead)"
     c.done(

@@ -1,8 +1,8 @@
 """Settings of mailings: the SMTP server, the sender, the unsubscribe address, the purposes
 that need no double opt-in. From the environment (CRM_SMTP_HOST, CRM_SMTP_PORT,
-CRM_SMTP_FROM, CRM_SMTP_USER, CRM_SMTP_PASSWORD, CRM_SMTP_SECURITY, CRM_UNSUBSCRIBE,
-CRM_CONSENT_NO_DOI), else from the config file (CRM_CONFIG, else config.toml in the user's
-config directory):
+CRM_SMTP_FROM, CRM_SMTP_USER, CRM_SMTP_PASSWORD, CRM_SMTP_SECURITY, CRM_SMTP_RATE,
+CRM_UNSUBSCRIBE, CRM_CONSENT_NO_DOI), else from the config file (CRM_CONFIG, else
+config.toml in the user's config directory):
 
     [smtp]
     host = "smtp.example.de"
@@ -11,6 +11,7 @@ config directory):
     user = "crm@example.de"
     from = "Beispiel GmbH <crm@example.de>"
     unsubscribe = "abmelden@example.de"
+    rate = 60               # at most 60 mails a minute (--rate wins)
     # the password: CRM_SMTP_PASSWORD, or the keyring (service "crmcli-smtp") when installed
 
     [consent]
@@ -76,6 +77,7 @@ class Settings:
     user: str | None
     sender: str | None
     unsubscribe: str | None
+    rate: float | None = None  # mails a minute at most
     password: str | None = field(default=None, repr=False)
 
     @property
@@ -112,6 +114,13 @@ def settings() -> Settings:
         raise Invalid("smtp-port", f"'{port_text}' is not a port number") from None
     if not 0 < port < 65536:
         raise Invalid("smtp-port", f"{port} is not a port number")
+    rate_text = pick("CRM_SMTP_RATE", "rate")
+    try:
+        rate = float(rate_text) if rate_text else None
+    except ValueError:
+        raise Invalid("smtp-rate", f"'{rate_text}' is not a number of mails a minute") from None
+    if rate is not None and not rate > 0:
+        raise Invalid("smtp-rate", "mails a minute: a number above 0")
     user = pick("CRM_SMTP_USER", "user")
     password = os.environ.get("CRM_SMTP_PASSWORD") or None
     if password is None and user:
@@ -119,7 +128,7 @@ def settings() -> Settings:
     return Settings(
         host=pick("CRM_SMTP_HOST", "host"), port=port, security=security, user=user,
         sender=pick("CRM_SMTP_FROM", "from"), unsubscribe=pick("CRM_UNSUBSCRIBE", "unsubscribe"),
-        password=password,
+        rate=rate, password=password,
     )  # fmt: skip
 
 

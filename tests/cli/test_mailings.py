@@ -22,7 +22,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("CRM_SMTP_SECURITY", "none")
     monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("CRM_UNSUBSCRIBE", "abmelden@beispiel.de")
-    for var in ("CRM_SMTP_USER", "CRM_SMTP_PASSWORD", "CRM_CONSENT_NO_DOI"):
+    for var in ("CRM_SMTP_USER", "CRM_SMTP_PASSWORD", "CRM_CONSENT_NO_DOI", "CRM_SMTP_RATE"):
         monkeypatch.delenv(var, raising=False)
     return templates
 

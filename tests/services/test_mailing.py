@@ -18,7 +18,7 @@ def setup(db, tmp_path, monkeypatch):
     monkeypatch.setenv("CRM_CONFIG", str(tmp_path / "config.toml"))
     for var in ("CRM_SMTP_HOST", "CRM_SMTP_PORT", "CRM_SMTP_FROM", "CRM_SMTP_USER",
                 "CRM_SMTP_PASSWORD", "CRM_SMTP_SECURITY", "CRM_UNSUBSCRIBE",
-                "CRM_CONSENT_NO_DOI"):  # fmt: skip
+                "CRM_SMTP_RATE", "CRM_CONSENT_NO_DOI"):  # fmt: skip
         monkeypatch.delenv(var, raising=False)
     (tmp_path / "info.jinja").write_text(
         "---\nsubject: Hallo {{ contact.first_name }}\npurpose: offers\n---\n"
@@ -99,8 +99,13 @@ def test_a_segment_is_needed_and_settings_are_checked(setup, monkeypatch):
         mailsettings.settings()
     monkeypatch.setenv("CRM_SMTP_SECURITY", "ssl")
     monkeypatch.setenv("CRM_SMTP_PASSWORD", "s3cret")
+    monkeypatch.setenv("CRM_SMTP_RATE", "30")
     settings = mailsettings.settings()
     assert settings.port == 465 and "s3cret" not in repr(settings)
+    assert settings.rate == 30.0
+    monkeypatch.setenv("CRM_SMTP_RATE", "0")
+    with pytest.raises(Invalid, match="above 0"):
+        mailsettings.settings()
 
 
 def test_a_config_that_is_not_toml_is_one_error(setup):
