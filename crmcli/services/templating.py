@@ -1,8 +1,9 @@
 """Templates for documents and mailings: found by name, parsed, rendered in Jinja2's sandbox.
 
-A template is a file in the user's template directory (`CRM_TEMPLATES`, else `templates/` in
-crmcli's config directory) or among the built-in ones (crmcli/templates/); the user's file wins
-over a built-in one of the same name. `NAME.jinja` may hold a text part and an HTML part:
+A template of a kind (`doc`, `mail`) is a file in the user's `templates/KIND/` folder of
+crmcli's config directory (`CRM_CONFIG_DIR`, else the platform's, see config_dir) or among the
+built-in ones (crmcli/templates/KIND/); the user's wins over a built-in one of the same name.
+`NAME.jinja` holds a text part and an HTML part in one file:
 
     ---
     title: Angebot
@@ -14,16 +15,18 @@ over a built-in one of the same name. `NAME.jinja` may hold a text part and an H
 
 The `---` block at the top is the front matter: one `key: value` a line (strings; quotes
 around a value are taken off; `#` starts a comment line). A line `--- html ---` starts the
-HTML part, `--- text ---` the text part (the text part is the default). `NAME.md` and
-`NAME.txt` are text parts alone, `NAME.html` an HTML part alone, each with front matter if it
-wants. Names starting with `_` are layouts and pieces other templates use; lists leave them out.
+HTML part, `--- text ---` the text part (the text part is the default). Without a NAME.jinja,
+`NAME.md` or `NAME.txt` is the text part and `NAME.html` the HTML part, either or both, each
+file with front matter if it wants (the two may not disagree). Names starting with `_` are
+layouts and pieces other templates include; lists leave them out.
 
 Rendering runs in `ImmutableSandboxedEnvironment` with `StrictUndefined`: a template reads its
 data and cannot change it, reach Python's internals (`__class__`, `__globals__`) or use a
 variable nobody gave it; each of those, a syntax error and any other failure while rendering
 is one `Invalid` naming the template, the line and what went wrong. HTML parts are escaped
 automatically, text parts never. Filters in German: `date` (24.12.2026; `date("long")` 24.
-Dezember 2026), `longdate`, `money` (1.234,50 €), `percent` (0.19 -> 19 %), `number`, `iban`.
+Dezember 2026), `longdate`, `datetime` (24.12.2026 14:00), `money` (euros: 1.234,50 €),
+`cents` (integer cents: 1.234,50 €), `percent` (0.19 -> 19 %), `number`, `iban`.
 
 jinja2 and babel load on first use, never when this module is imported.
 """
@@ -68,6 +71,8 @@ class Template:
     html: str | None = None
     # The file's line number where each part's source begins (error messages count from it).
     first_line: dict[str, int] = field(default_factory=dict)
+    # The file each part comes from when the parts are two files (NAME.txt and NAME.html).
+    part_paths: dict[str, Path] = field(default_factory=dict)
     _compiled: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -95,65 +100,72 @@ class TemplateInfo:
 # ---------------------------------------------------------------- finding templates
 
 
-def user_template_dir() -> Path:
-    """Where a user's own templates live: `$CRM_TEMPLATES`, else crmcli's config directory."""
-    chosen = os.environ.get("CRM_TEMPLATES", "").strip()
+def config_dir() -> Path:
+    """crmcli's configuration directory: `$CRM_CONFIG_DIR`, else the platform's place for it
+    (`~/.config/crmcli` on Linux). Templates live in its `templates/` folder."""
+    chosen = os.environ.get("CRM_CONFIG_DIR", "").strip()
     if chosen:
         return Path(chosen).expanduser()
     from platformdirs import user_config_path
 
-    return user_config_path("crmcli", appauthor=False) / "templates"
+    return user_config_path("crmcli", appauthor=False)
 
 
-def template_dirs() -> list[tuple[Path, bool]]:
-    """The directories searched, first wins: (directory, built-in?)."""
-    return [(user_template_dir(), False), (BUILTIN_DIR, True)]
+def user_template_dir(kind: str | None = None) -> Path:
+    """Where a user's own templates of `kind` (`doc`, `mail`; None: the top) live."""
+    base = config_dir() / "templates"
+    return base / kind if kind else base
 
 
-def _file_in(directory: Path, name: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = directory / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
+def template_dirs(kind: str | None = None) -> list[tuple[Path, bool]]:
+    """The directories searched for templates of `kind`, first wins: (directory, built-in?)."""
+    builtin = BUILTIN_DIR / kind if kind else BUILTIN_DIR
+    return [(user_template_dir(kind), False), (builtin, True)]
 
 
-def find_template(name: str) -> tuple[Path, bool]:
-    """The file of template `name` (user's before built-in): (path, built-in?).
+def _files_in(directory: Path, name: str) -> list[Path]:
+    """The files that make template `name` in `directory`: NAME.jinja alone, else a text part
+    (NAME.md or NAME.txt) and an HTML part (NAME.html), either or both; [] for none."""
+    jinja = directory / f"{name}.jinja"
+    if jinja.is_file():
+        return [jinja]
+    texts = (directory / f"{name}{suffix}" for suffix in (".md", ".txt"))
+    text = next((path for path in texts if path.is_file()), None)
+    html = directory / f"{name}.html"
+    return [path for path in (text, html) if path is not None and path.is_file()]
 
-    `name` may also be the path of a template file (it has a `/` or a known suffix and exists).
-    """
+
+def find_template(name: str, kind: str | None = None) -> tuple[list[Path], bool]:
+    """The files of template `name` of `kind` (the user's before the built-in ones): (files,
+    built-in?). `name` may also be a template file's path (it has a `/` or a known suffix)."""
     as_path = Path(name).expanduser()
     if ("/" in name or as_path.suffix in SUFFIXES) and as_path.is_file():
-        return as_path, False
-    if _NAME.match(name) and not name.startswith("."):
-        for directory, builtin in template_dirs():
-            found = _file_in(directory, name)
-            if found is not None:
+        files = _files_in(as_path.parent, as_path.stem)
+        return (files if as_path in files else [as_path]), False
+    if _NAME.match(name) and (kind is None or _NAME.match(kind)):
+        for directory, builtin in template_dirs(kind):
+            found = _files_in(directory, name)
+            if found:
                 return found, builtin
-    raise NotFound(f"no template '{name}'", template=name)
+    raise NotFound(f"no template '{name}'", template=name, kind=kind)
 
 
-def list_templates(*, include_hidden: bool = False) -> list[TemplateInfo]:
-    """Every template by name (a user's shadows the built-in one), sorted by name."""
+def list_templates(kind: str | None = None, *, include_hidden: bool = False) -> list[TemplateInfo]:
+    """Every template of `kind` by name (a user's shadows the built-in one), sorted by name."""
     seen: dict[str, TemplateInfo] = {}
-    for directory, builtin in template_dirs():
+    for directory, builtin in template_dirs(kind):
         if not directory.is_dir():
             continue
-        for path in sorted(directory.iterdir()):
-            name = path.stem
-            if path.suffix not in SUFFIXES or not path.is_file() or name in seen:
-                continue
+        names = {p.stem for p in directory.iterdir() if p.suffix in SUFFIXES and p.is_file()}
+        for name in sorted(names - set(seen)):
             if (name.startswith("_") and not include_hidden) or not _NAME.match(name):
                 continue
-            if _file_in(directory, name) != path:  # letter.md beside letter.jinja: not used
-                continue
-            template = parse_template(_read(path), name=name, path=path, builtin=builtin)
+            template = _from_files(name, _files_in(directory, name), builtin)
             seen[name] = TemplateInfo(
                 name=name,
                 title=template.title,
                 builtin=builtin,
-                path=path,
+                path=template.path,
                 parts=tuple(p for p in PARTS if template.part(p) is not None),
                 front_matter=template.front_matter,
             )
@@ -169,11 +181,37 @@ def _read(path: Path) -> str:
         raise Invalid(f"template {path.name}", f"cannot read {path}: {exc.strerror}") from None
 
 
-def load_template(name: str) -> Template:
-    """Template `name` (or a template file's path), parsed; NotFound when there is none."""
-    path, builtin = find_template(name)
-    stem = path.stem if "/" in name or Path(name).suffix in SUFFIXES else name
-    return parse_template(_read(path), name=stem, path=path, builtin=builtin)
+def load_template(name: str, kind: str | None = None) -> Template:
+    """Template `name` of `kind` (or a template file's path), parsed; NotFound when there is
+    none. Parse once, render many: the template keeps what it compiled."""
+    files, builtin = find_template(name, kind)
+    stem = files[0].stem if "/" in name or Path(name).suffix in SUFFIXES else name
+    return _from_files(stem, files, builtin)
+
+
+def _from_files(name: str, files: list[Path], builtin: bool) -> Template:
+    """One template from its files: one file, or a text file and an HTML file whose front
+    matters may each say something, but not two different things."""
+    parsed = [parse_template(_read(path), name=name, path=path, builtin=builtin) for path in files]
+    if len(parsed) == 1:
+        return parsed[0]
+    text, html = parsed
+    front = dict(text.front_matter)
+    for key, value in html.front_matter.items():
+        if front.setdefault(key, value) != value:
+            raise Invalid(
+                f"template {name}", f"'{key}' differs in {text.path.name} and {html.path.name}"
+            )
+    return Template(
+        name=name,
+        path=text.path,
+        builtin=builtin,
+        front_matter=front,
+        text=text.text,
+        html=html.html,
+        first_line={**text.first_line, **html.first_line},
+        part_paths={"text": text.path, "html": html.path},
+    )
 
 
 # ---------------------------------------------------------------- parsing
@@ -261,22 +299,27 @@ def _make_environment() -> Any:
 
     class Loader(BaseLoader):
         """`{% include "footer.html" %}`: the html part of template `footer` (`.text` for
-        the text part), looked up as any template is."""
+        the text part), looked up as any template is; `mail/footer.html` one of kind mail."""
 
         def get_source(self, environment, template):
             stem, _, part = template.rpartition(".")
-            if part not in PARTS or not stem:
+            kind, _, base = stem.rpartition("/")
+            if part not in PARTS or not base:
                 raise TemplateNotFound(template)
             try:
-                found = load_template(stem)
+                found = load_template(base, kind or None)
             except NotFound:
                 raise TemplateNotFound(template) from None
             body = found.part(part)
             if body is None:
                 raise TemplateNotFound(template)
-            mtime = found.path.stat().st_mtime
+            stamps = [_mtime(path) for path in _paths(found)]
             padded = _padded(body, found.first_line[part])
-            return padded, _filename(found, part), lambda: _mtime(found.path) == mtime
+            return (
+                padded,
+                _filename(found, part),
+                lambda: stamps == list(map(_mtime, _paths(found))),
+            )
 
     class Sandbox(ImmutableSandboxedEnvironment):
         intercepted_binops = frozenset({"*", "**"})
@@ -302,6 +345,8 @@ def _make_environment() -> Any:
     )
     env.filters.update(
         date=format_date_de,
+        datetime=format_datetime_de,
+        cents=format_cents_de,
         longdate=lambda value: format_date_de(value, "long"),
         money=format_money_de,
         percent=format_percent_de,
@@ -319,7 +364,11 @@ def _mtime(path: Path) -> float | None:
 
 
 def _filename(template: Template, part: str) -> str:
-    return f"{template.path}#{part}"
+    return f"{template.part_paths.get(part, template.path)}#{part}"
+
+
+def _paths(template: Template) -> list[Path]:
+    return [template.path, *template.part_paths.values()]
 
 
 def _padded(body: str, first_line: int) -> str:
@@ -477,6 +526,30 @@ def format_date_de(value: Any, format: str = "medium") -> str:
     from babel.dates import format_date
 
     return str(format_date(value, format=format, locale=LOCALE))
+
+
+def format_datetime_de(value: Any) -> str:
+    """A moment in local time the German way: `24.12.2026 14:00`; "" for None."""
+    if value is None or value == "":
+        return ""
+    from crmcli.values import local_tz, to_utc
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise ValueError(f"datetime wants a date and time, not {value!r}")
+    return to_utc(value).astimezone(local_tz()).strftime("%d.%m.%Y %H:%M")
+
+
+def format_cents_de(value: Any, currency: str = "EUR") -> str:
+    """Integer cents (as the database keeps money) as `1.234,50 €`; "" for None."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"cents wants whole cents, not {value!r}")
+    from crmcli.values import format_money
+
+    return format_money(value, currency)
 
 
 def format_money_de(value: Any, currency: str = "EUR") -> str:

@@ -43,9 +43,9 @@ am {{ today|date }}
 
 @pytest.fixture
 def user_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "templates"
-    folder.mkdir()
-    monkeypatch.setenv("CRM_TEMPLATES", str(folder))
+    folder = tmp_path / "config" / "templates"
+    folder.mkdir(parents=True)
+    monkeypatch.setenv("CRM_CONFIG_DIR", str(tmp_path / "config"))
     return folder
 
 
@@ -107,6 +107,47 @@ def test_single_part_files_by_suffix_and_the_user_shadowing_a_builtin(
     assert load_template("mail").text is None
     assert render(load_template("mail"), {"x": "<b>"}, "html") == "<p>&lt;b&gt;</p>"
     assert load_template("_layout").html == "<main>{{ body }}</main>"
+
+
+def test_a_text_file_and_an_html_file_make_one_template_of_a_kind(user_dir):
+    (user_dir / "mail").mkdir()
+    write(
+        user_dir / "mail",
+        "news.txt",
+        "---\nsubject: Neu\npurpose: newsletter\n---\nHallo {{ n }}\n",
+    )
+    write(user_dir / "mail", "news.html", "---\ntitle: Newsletter\n---\n<p>{{ n }}\n{{ x }</p>")
+    template = load_template("news", "mail")
+    assert template.front_matter == {
+        "subject": "Neu",
+        "purpose": "newsletter",
+        "title": "Newsletter",
+    }
+    assert render(template, {"n": "<1>"}) == "Hallo <1>\n"
+    with pytest.raises(Invalid, match="template news: line 5: "):
+        render(template, {"n": 1}, "html")
+    assert [t.name for t in list_templates("mail")] == ["news"]
+    assert list_templates("mail")[0].parts == ("text", "html")
+    with pytest.raises(NotFound):
+        load_template("news")  # not a kind-less template
+    write(user_dir / "mail", "news.html", "---\nsubject: Anders\n---\n<p></p>")
+    with pytest.raises(Invalid, match="'subject' differs in news.txt and news.html"):
+        load_template("news", "mail")
+
+
+def test_includes_of_a_kind(user_dir):
+    (user_dir / "mail").mkdir()
+    write(user_dir / "mail", "_footer.txt", "-- \n{{ sender }}")
+    write(user_dir / "mail", "note.txt", 'Hallo\n{% include "mail/_footer.text" %}')
+    assert render(load_template("note", "mail"), {"sender": "Anna"}) == "Hallo\n-- \nAnna"
+
+
+def test_the_config_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRM_CONFIG_DIR", str(tmp_path))
+    assert templating.config_dir() == tmp_path
+    assert templating.user_template_dir("doc") == tmp_path / "templates" / "doc"
+    monkeypatch.delenv("CRM_CONFIG_DIR")
+    assert templating.config_dir().name == "crmcli"
 
 
 def test_a_template_by_path(user_dir, tmp_path):
@@ -254,6 +295,11 @@ def test_german_money_percent_numbers_and_iban():
     assert format_number_de(2, 2) == "2,00"
     assert format_iban("de89370400440532013000") == "DE89 3704 0044 0532 0130 00"
     assert render_string("{{ 1234.5|money }} {{ 0.07|percent }}", {}) == "1.234,50 € 7 %"
+    assert render_string("{{ 123450|cents }}", {}) == "1.234,50 €"
+    with pytest.raises(Invalid, match="cents wants whole cents"):
+        render_string("{{ 12.5|cents }}", {})
+    moment = datetime(2026, 12, 24, 13, 0, tzinfo=UTC)
+    assert render_string("{{ m|datetime }}", {"m": moment}) == "24.12.2026 14:00"
 
 
 def test_importing_the_module_loads_neither_jinja_nor_babel():
