@@ -95,8 +95,8 @@ def main() -> int:
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("CRM_SMTP_FROM", "Beispiel GmbH <info@beispiel.de>")
-    os.environ.setdefault("CRM_CONFIG", "/nonexistent/crm-bench-config.toml")
-    os.environ["CRM_TEMPLATES"] = "/nonexistent/crm-bench-templates"  # the built-in template
+    # no config.toml and no templates of the user's: the built-in newsletter template
+    os.environ["CRM_CONFIG_DIR"] = "/nonexistent/crm-bench-config"
     with tempfile.TemporaryDirectory(prefix="crm-bench-mail-") as tmp:
         path = Path(tmp) / "mail.db"
         log(f"building {path} ...")

@@ -89,7 +89,7 @@ class Mailing:
 
 
 def _load(template_name: str):
-    template = templating.load_template(template_name)
+    template = templating.load_template(template_name, "mail")
     if not template.front_matter.get("subject"):
         raise Invalid(
             f"template {template.name}", "names no subject (subject: in its front matter)"
@@ -100,7 +100,8 @@ def _load(template_name: str):
 
 
 def _default_name(template, *extra: str) -> str:
-    digest = hashlib.sha256(template.path.read_bytes()).hexdigest()[:12]
+    files = sorted({template.path, *template.part_paths.values()})
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:12]
     return "-".join((template.name, digest, *extra))
 
 

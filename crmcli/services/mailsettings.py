@@ -1,8 +1,8 @@
 """Settings of mailings: the SMTP server, the sender, the unsubscribe address, the purposes
 that need no double opt-in. From the environment (CRM_SMTP_HOST, CRM_SMTP_PORT,
 CRM_SMTP_FROM, CRM_SMTP_USER, CRM_SMTP_PASSWORD, CRM_SMTP_SECURITY, CRM_SMTP_RATE,
-CRM_UNSUBSCRIBE, CRM_CONSENT_NO_DOI), else from the config file (CRM_CONFIG, else
-config.toml in the user's config directory):
+CRM_UNSUBSCRIBE, CRM_CONSENT_NO_DOI), else from config.toml in crmcli's config directory
+(CRM_CONFIG_DIR, else the platform's: templating.config_dir, where templates/ lives too):
 
     [smtp]
     host = "smtp.example.de"
@@ -31,13 +31,10 @@ SECURITIES = ("starttls", "ssl", "none")
 
 
 def config_path() -> Path:
-    """CRM_CONFIG, else config.toml in the user's config directory (platformdirs)."""
-    given = os.environ.get("CRM_CONFIG")
-    if given:
-        return Path(given)
-    from platformdirs import user_config_path
+    """config.toml in crmcli's config directory (beside its templates/)."""
+    from crmcli.services.templating import config_dir
 
-    return user_config_path("crmcli", appauthor=False) / "config.toml"
+    return config_dir() / "config.toml"
 
 
 def read_config() -> dict:

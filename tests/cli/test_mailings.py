@@ -14,10 +14,9 @@ FROM = "Beispiel GmbH <info@beispiel.de>"
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    monkeypatch.setenv("CRM_TEMPLATES", str(templates))
-    monkeypatch.setenv("CRM_CONFIG", str(tmp_path / "none.toml"))
+    templates = tmp_path / "config" / "templates" / "mail"
+    templates.mkdir(parents=True)
+    monkeypatch.setenv("CRM_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("CRM_SMTP_FROM", FROM)
     monkeypatch.setenv("CRM_SMTP_SECURITY", "none")
     monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
@@ -277,8 +276,7 @@ def test_staff_get_the_task_digest_once_a_day(crm, env):
 
 
 def test_the_demo_has_consents_to_sort_out(crm, monkeypatch, tmp_path):
-    monkeypatch.setenv("CRM_CONFIG", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("CRM_TEMPLATES", str(tmp_path))
+    monkeypatch.setenv("CRM_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("CRM_CONSENT_NO_DOI", raising=False)
     assert crm("demo").exit_code == 0
     r = crm("mail", "newsletter", "--to", "tag:newsletter", "--dry-run", "-o", "json")

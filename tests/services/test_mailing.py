@@ -14,13 +14,13 @@ from tests.smtpserver import Handler, Server
 
 @pytest.fixture
 def setup(db, tmp_path, monkeypatch):
-    monkeypatch.setenv("CRM_TEMPLATES", str(tmp_path))
-    monkeypatch.setenv("CRM_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("CRM_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "templates" / "mail").mkdir(parents=True)
     for var in ("CRM_SMTP_HOST", "CRM_SMTP_PORT", "CRM_SMTP_FROM", "CRM_SMTP_USER",
                 "CRM_SMTP_PASSWORD", "CRM_SMTP_SECURITY", "CRM_UNSUBSCRIBE",
                 "CRM_SMTP_RATE", "CRM_CONSENT_NO_DOI"):  # fmt: skip
         monkeypatch.delenv(var, raising=False)
-    (tmp_path / "info.jinja").write_text(
+    (tmp_path / "templates" / "mail" / "info.jinja").write_text(
         "---\nsubject: Hallo {{ contact.first_name }}\npurpose: offers\n---\n"
         "{{ contact.name }} in {{ contact.city }}\n",
         encoding="utf-8",
@@ -73,7 +73,7 @@ def test_a_mailing_resumes_where_it_stopped(setup):
         f"k{n}@example.de" for n in range(4)
     ]
     # a changed template is a new mailing; --name makes one too
-    (tmp_path / "info.jinja").write_text(
+    (tmp_path / "templates" / "mail" / "info.jinja").write_text(
         "---\nsubject: Neu\npurpose: offers\n---\nNeu\n", encoding="utf-8"
     )
     assert mailing.plan_contacts("info", {"city": "köln"}, now=NOW).name != plan.name
