@@ -118,6 +118,8 @@ COMMANDS = {
     "dedupe": ("merging", "dedupe", "Find contacts or companies that are probably duplicates."),
     "merge": ("merging", "merge", "Merge duplicate contacts or companies into one."),
     "remind": ("remind", "remind", "What is due or overdue, each occurrence once (for cron)."),
+    "consent": ("consent", "consent", "Show or record a contact's consent to mailings."),
+    "mail": ("mail", "mail", "Send a mail template to the contacts of a segment who consented."),
     "import": (
         "importing",
         "app",

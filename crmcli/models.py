@@ -451,3 +451,49 @@ class OrderLine(Model):
         database = database_proxy
         table_name = "order_line"
         indexes = ((("order", "position"), False),)
+
+
+# --- i19-mail: consent as a history, and what each mailing sent to whom (migration 0013)
+
+CONSENT_ACTIONS = ("grant", "withdraw")
+
+
+class ConsentEntry(Model):
+    """One event of a contact's consent to a purpose (newsletter, offers...): a grant with the
+    text and version agreed to and its double-opt-in confirmation, or a withdrawal. Entries
+    are never changed but for a grant's confirmation; the newest by `at` (then id) is in force."""
+
+    created_at = UTCDateTimeField(default=utcnow)
+    contact = ForeignKeyField(Contact, on_delete="CASCADE", backref="consents", index=False)
+    purpose = TextField()  # lower case
+    action = CharField(max_length=8)  # CONSENT_ACTIONS
+    at = UTCDateTimeField()
+    source = TextField(null=True)  # web form, phone, paper, import, migrated...
+    text = TextField(null=True)  # the consent text agreed to (grants)
+    version = TextField(null=True)  # of that text
+    confirmed_at = UTCDateTimeField(null=True)  # double opt-in (grants)
+
+    class Meta:
+        database = database_proxy
+        table_name = "consent_entry"
+        indexes = ((("contact", "purpose", "at"), False), (("purpose", "at"), False))
+
+
+class MailingRecipient(Model):
+    """A mail a mailing sent: written in the step that logs it on the timeline, so a run that
+    was interrupted sends again to nobody it reached (unique mailing + recipient)."""
+
+    mailing = TextField()  # the mailing's name: the template and a digest of it, or --name
+    template = TextField()
+    # "contact:12" or "user:name@example.de" (a mail to staff)
+    recipient = TextField()
+    contact = ForeignKeyField(Contact, null=True, on_delete="SET NULL", index=False)
+    email = TextField()
+    sent_at = UTCDateTimeField()
+    message_id = TextField()
+    activity = ForeignKeyField(Activity, null=True, on_delete="SET NULL", index=False)
+
+    class Meta:
+        database = database_proxy
+        table_name = "mailing_recipient"
+        indexes = ((("mailing", "recipient"), True), (("contact",), False))

@@ -14,7 +14,7 @@ CONTACT_KEYS = (
 )  # fmt: skip
 CONTACT_CARD_KEYS = (
     *CONTACT_KEYS, "emails", "phones", "timeline", "timeline_total", "last_activity",
-    "open_tasks", "open_issues", "deals", "orders", "profile",
+    "open_tasks", "open_issues", "deals", "orders", "profile", "consents",
 )  # fmt: skip
 COMPANY_BASE_KEYS = (
     "id", "name", "domain", "industry", "phone", "phone_e164", "email", "street", "zip",
@@ -63,6 +63,11 @@ CONTACT_COLUMNS = (
     Column("email", "Email", keep=True), Column("phone", "Phone", keep=True, drop=3),
     Column("city", "City", drop=4, min_width=8), Column("status", "Status", drop=5),
     Column("tags", "Tags", max_width=30, drop=6, min_width=8),
+)  # fmt: skip
+CONSENT_COLUMNS = (
+    Column("purpose", "Purpose"), Column("state", "State"), Column("since", "Since", keep=True),
+    Column("source", "Source", drop=3, max_width=24), Column("version", "Version", drop=2),
+    Column("confirmed_at", "Confirmed", keep=True, drop=4),
 )  # fmt: skip
 COMPANY_FIELDS = (
     ("id", "Id"), ("domain", "Domain"), ("industry", "Industry"), ("phone", "Phone"),
@@ -245,6 +250,8 @@ def print_contact(card: dict, fmt: Format) -> None:
         sections.append(
             Section("Open tasks", [task_view(t) for t in card["open_tasks"]], TASK_COLUMNS)
         )
+    if card.get("consents"):
+        sections.append(Section("Consent to mailings", card["consents"], CONSENT_COLUMNS))
     sections += deals_section(card)
     from crmcli.commands.orders import orders_section
 

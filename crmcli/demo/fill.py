@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from crmcli.demo import people, pipeline, shop, timeline
+from crmcli.demo import consents, people, pipeline, shop, timeline
 from crmcli.demo.state import Demo, pools
 from crmcli.errors import Conflict, Invalid
 from crmcli.models import (
@@ -236,6 +236,7 @@ def fill_demo(
             ("contact_phones", lambda: d.phone_rows),
             ("tags", lambda: people.tags(d)),
             ("contact_tags", lambda: people.contact_tags(d)),
+            ("consent_entries", lambda: consents.consents(d)),
             ("company_tags", lambda: people.company_tags(d)),
             ("custom_fields", lambda: people.contact_fields(d)),
             ("activities", lambda: timeline.activities(d, activities)),
@@ -249,6 +250,7 @@ def fill_demo(
         )
         counts = {key: make() for key, make in steps}
         counts["activities"] += getattr(d, "touched", 0)  # calls that keep cadences in time
+        counts["contact_tags"] += getattr(d, "consent_tagged", 0)  # withdrawn, still tagged
         from crmcli.services.reminders import rebuild_queues
 
         rebuild_queues()  # bulk inserts bypass the services that keep the reminder queues

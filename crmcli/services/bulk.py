@@ -194,6 +194,10 @@ def edit(
             (search.reindex_contacts if kind == "contact" else search.reindex_companies)(ids)
         if kind == "contact" and {"cadence_days", "status"} & set(row):
             cadence.refresh(ids)
+        if kind == "contact" and "consent" in row:
+            from crmcli.services import consent
+
+            consent.record_flags(ids, "edited on many contacts at once", now=now)
     # With a company change: the company's id and name, and whether naming it created it.
     return {"kind": kind, "records": len(ids), "tagged": tagged, "untagged": untagged, **company}
 

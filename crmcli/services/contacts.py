@@ -260,6 +260,10 @@ def add_contact(
         search.reindex_contacts([contact_id], secondaries=not one_each)
         if row.get("cadence_days") is not None or tags_:
             cadence.refresh([contact_id])
+        if row.get("consent"):
+            from crmcli.services import consent
+
+            consent.record_flags([contact_id], "added with the contact", now=now)
     known = (addresses.email_views(email_list), addresses.phone_views(phone_list))
     return _get_contact(contact_id, known) | {"company_created": created}
 
@@ -337,6 +341,10 @@ def edit_contact(
         search.reindex_contacts([contact_id])
         if add or drop or {"cadence_days", "status"} & set(row):
             cadence.refresh([contact_id])
+        if "consent" in row:
+            from crmcli.services import consent
+
+            consent.record_flags([contact_id], "edited on the contact", now=now)
     return get_contact(contact_id) | notes | {"company_created": created, "unchanged": False}
 
 
@@ -615,4 +623,12 @@ def contact_card(
     from crmcli.services.profile import customer_profile
 
     card["profile"] = customer_profile(contact_id)
+    from crmcli.errors import Invalid
+    from crmcli.services import consent, mailsettings
+
+    try:
+        no_doi = mailsettings.no_doi()
+    except Invalid:  # a broken config file is crm mail's error, not the card's: DOI for all
+        no_doi = frozenset()
+    card["consents"] = consent.summary(contact_id, no_doi=no_doi)
     return card

@@ -934,6 +934,15 @@ class _Importer:
         ]  # fmt: skip
         if refresh:
             cadence.refresh(refresh)  # type: ignore[arg-type]
+        consented = [
+            s.id for s in everyone
+            if s.cols.get("consent") and (s.new_here or not s.orig.get("consent"))
+            or not s.cols.get("consent") and s.orig.get("consent") and not s.new_here
+        ]  # fmt: skip
+        if consented:
+            from crmcli.services import consent
+
+            consent.record_flags(consented, "import", now=now)  # type: ignore[arg-type]
         self.result.ids.extend(new_ids + changed_ids)
         # The states end with their batch: the next one loads what was written (marking
         # them as stored here copied every contact's columns for nothing).

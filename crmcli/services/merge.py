@@ -609,6 +609,10 @@ def _apply_contact(plan: _Plan, extra: dict, now: datetime) -> None:
     _write_custom(plan, keep_id)
     search.reindex_contacts([keep_id])
     cadence.refresh([keep_id])
+    from crmcli.services import consent
+
+    # The others' consent histories came along (_move_others); the most restrictive flag wins.
+    consent.record_flags([keep_id], "merge of duplicates", now=now)
 
 
 def _contact_row(plan: _Plan, now: datetime) -> dict:

@@ -350,6 +350,12 @@ def fill_every_table() -> None:
     orders.add_order(
         first, [orders.Item("KAF-500", 2)], discount_bp=1000, external_id="shop-1", now=NOW
     )
+    from crmcli.models import MailingRecipient
+
+    MailingRecipient.insert(
+        mailing="newsletter-1", template="newsletter", recipient=f"contact:{first}",
+        contact=first, email="eins@example.de", sent_at=NOW, message_id="1@x", activity=1,
+    ).execute()  # fmt: skip
     contacts.delete_contact(_person("Zuletzt gelöscht"))
 
 
