@@ -401,3 +401,7 @@ from crmcli.commands import orders as _orders  # noqa: E402
 
 app.command("products")(_orders.list_products)
 app.command("orders")(_orders.list_orders)
+
+from crmcli.commands import campaigns as _campaigns  # noqa: E402
+
+app.command("campaigns")(_campaigns.list_campaigns)

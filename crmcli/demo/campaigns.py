@@ -67,8 +67,15 @@ def campaigns(d: Demo) -> int:
                     costs.append((cid, month.replace(day=15), cents, None, None))
     CampaignCost.insert_many(
         [
-            {"campaign": c, "spent_on": on, "amount_cents": cents, "keyword": k, "note": note,
-             "created_at": d.now, "updated_at": d.now}
+            {
+                "campaign": c,
+                "spent_on": on,
+                "amount_cents": cents,
+                "keyword": k,
+                "note": note,
+                "created_at": d.now,
+                "updated_at": d.now,
+            }
             for c, on, cents, k, note in costs
         ]  # fmt: skip
     ).execute()

@@ -118,7 +118,9 @@ def up(migrator, db):
             "deal", ("campaign_id", "closed_at"), False, where=SQL("campaign_id IS NOT NULL")
         ),
         migrator.add_index(
-            "sales_order", ("campaign_id", "ordered_at"), False,
+            "sales_order",
+            ("campaign_id", "ordered_at"),
+            False,
             where=SQL("campaign_id IS NOT NULL"),
         ),  # fmt: skip
         *(

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from peewee import fn
+from peewee import JOIN
 
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import (
@@ -118,7 +118,9 @@ def ensure_keywords(campaign_id: int, keywords: Iterable[str]) -> list[int]:
         key = fold(keyword)
         found = (
             CampaignKeyword.select(CampaignKeyword.id)
-            .where((CampaignKeyword.campaign == campaign_id) & (CampaignKeyword.keyword_fold == key))
+            .where(
+                (CampaignKeyword.campaign == campaign_id) & (CampaignKeyword.keyword_fold == key)
+            )
             .scalar()
         )
         if found is None:
@@ -185,9 +187,7 @@ def names_of(campaign_id: int | None, keyword_id: int | None) -> dict:
 
 def attribution_of(model, record_id: int) -> dict:
     """The campaign and keyword names a contact, deal or order carries."""
-    row = (
-        model.select(model.campaign, model.keyword).where(model.id == record_id).tuples().first()
-    )
+    row = model.select(model.campaign, model.keyword).where(model.id == record_id).tuples().first()
     return names_of(*row) if row else {"campaign": None, "keyword": None}
 
 
@@ -277,9 +277,7 @@ def delete_campaign(campaign_id: int) -> dict:
     with database_proxy.atomic():
         card = campaign_card(campaign_id)
         for model in (Contact, Deal, SalesOrder):  # one statement each, not a cascade per row
-            model.update(campaign=None, keyword=None).where(
-                model.campaign == campaign_id
-            ).execute()
+            model.update(campaign=None, keyword=None).where(model.campaign == campaign_id).execute()
         Campaign.delete().where(Campaign.id == campaign_id).execute()
     return card
 
@@ -326,10 +324,17 @@ def costs_of(campaign_id: int) -> list[dict]:
     """A campaign's cost entries, oldest first."""
     rows = (
         CampaignCost.select(
-            CampaignCost.id, CampaignCost.spent_on, CampaignCost.amount_cents,
-            CampaignKeyword.keyword, CampaignCost.note,
+            CampaignCost.id,
+            CampaignCost.spent_on,
+            CampaignCost.amount_cents,
+            CampaignKeyword.keyword,
+            CampaignCost.note,
         )  # fmt: skip
-        .join(CampaignKeyword, on=(CampaignCost.keyword == CampaignKeyword.id), join_type="LEFT OUTER")
+        .join(
+            CampaignKeyword,
+            on=(CampaignCost.keyword == CampaignKeyword.id),
+            join_type=JOIN.LEFT_OUTER,
+        )
         .where(CampaignCost.campaign == campaign_id)
         .order_by(CampaignCost.spent_on, CampaignCost.id)
         .tuples()
@@ -405,3 +410,23 @@ def list_campaigns(*, channel: str | None = None) -> list[dict]:
         r["keywords"] = keywords[r["id"]]
         r.update(figures.get(r["id"]) or roi.empty_figures())
     return rows
+
+
+def attribution_for(
+    contact_id: int | None,
+    campaign: str | None,
+    keyword: str | None,
+    *,
+    now: datetime | None = None,
+) -> tuple[int | None, int | None]:
+    """The attribution of a new deal or order of a contact: the campaign and keyword given,
+    else the contact's own (what brought the customer brought the purchase)."""
+    if (campaign or "").strip() or (keyword or "").strip() or contact_id is None:
+        return attribution(campaign, keyword, now=now)
+    row = (
+        Contact.select(Contact.campaign, Contact.keyword)
+        .where(Contact.id == contact_id)
+        .tuples()
+        .first()
+    )
+    return (row[0], row[1]) if row else (None, None)

@@ -144,7 +144,7 @@ _HEADERS_SPEC = {
     "bemerkung": "notes", "bemerkungen": "notes", "kommentar": "notes", "comment": "notes",
     "comments": "notes", "anmerkung": "notes", "anmerkungen": "notes", "beschreibung": "notes",
     "status": "status", "quelle": "source", "source": "source", "leadsource": "source",
-    "herkunft": "source", "owner": "owner", "betreuer": "owner", "zustandig": "owner",
+    "herkunft": "source", "utmsource": "source", "owner": "owner", "betreuer": "owner", "zustandig": "owner",
     "tags": "tag", "tag": "tag", "schlagworte": "tag", "schlagwort": "tag", "labels": "tag",
     "groupmembership": "tag", "categories": "tag", "kategorien": "tag", "kategorie": "tag",
     "category": "tag", "gruppen": "tag", "groups": "tag",

@@ -247,7 +247,9 @@ def cost_by_day(q: _Query) -> Series:
     params: list = []
     parts = ["1 = 1"]
     if q.campaign_ids is not None:
-        parts.append(f"k.campaign_id IN ({', '.join(str(int(i)) for i in q.campaign_ids) or 'NULL'})")
+        parts.append(
+            f"k.campaign_id IN ({', '.join(str(int(i)) for i in q.campaign_ids) or 'NULL'})"
+        )
     tz = local_tz()
     if q.since is not None:
         parts.append(f"k.spent_on >= {q.mark}")
@@ -377,7 +379,11 @@ def roi_report(
         .where(True if campaign_ids is None else Campaign.id.in_(list(campaign_ids)))
         .tuples()
     }
-    keywords = dict(CampaignKeyword.select(CampaignKeyword.id, CampaignKeyword.keyword).tuples()) if by == "keyword" else {}
+    keywords = (
+        dict(CampaignKeyword.select(CampaignKeyword.id, CampaignKeyword.keyword).tuples())
+        if by == "keyword"
+        else {}
+    )
     if by == "channel":
 
         def channel(cid):
@@ -401,7 +407,9 @@ def roi_report(
                      has_costs=by != "source")
         )  # fmt: skip
         groups.append(row)
-    groups.sort(key=lambda r: (-((r["revenue"] or 0) - (r["cost"] or 0)), str(r["group"]).casefold()))
+    groups.sort(
+        key=lambda r: (-((r["revenue"] or 0) - (r["cost"] or 0)), str(r["group"]).casefold())
+    )
     total_costs = _merge(costs, lambda _: None).get(None, {})
     total_revenue = _merge(earned, lambda _: None).get(None, {})
     total = _figures(
@@ -440,6 +448,8 @@ def figures(*, campaign_ids: Sequence[int]) -> dict[int, dict]:
         return {}
     report = roi_report(by="campaign", campaign_ids=campaign_ids)
     return {
-        r["campaign_id"]: {k: v for k, v in r.items() if k not in ("group", "campaign_id", "channel")}
+        r["campaign_id"]: {
+            k: v for k, v in r.items() if k not in ("group", "campaign_id", "channel")
+        }
         for r in report["groups"]
     }
