@@ -319,6 +319,11 @@ def edit_contact(
     `unchanged`, with the values it `already_has` and `already_primary`."""
     now = now or utcnow()
     changes = dict(changes)
+    if (changes.get("keyword") or "").strip() and "campaign" not in changes:
+        # a keyword alone is one of the contact's campaign (if it has one)
+        from crmcli.services import campaigns
+
+        changes["campaign"] = campaigns.attribution_of(Contact, contact_id)["campaign"]
     replace = {k: changes.pop(k) for k in ("email", "phone") if k in changes}
     row = check_change(changes, now)
     with database_proxy.atomic():

@@ -184,10 +184,11 @@ def _span(q: _Query) -> tuple[date, date]:
     lo = q.since.astimezone(tz).date() if q.since is not None else None
     hi = q.until.astimezone(tz).date() if q.until is not None else None
     if lo is None or hi is None:
+        # Every order's span, not only the attributed ones': two steps in an index each.
         found = q.run(
-            "SELECT MIN(ordered_at), MAX(ordered_at) FROM sales_order "
-            "WHERE campaign_id IS NOT NULL UNION ALL "
-            "SELECT MIN(closed_at), MAX(closed_at) FROM deal WHERE closed_at IS NOT NULL",
+            "SELECT (SELECT MIN(ordered_at) FROM sales_order), "
+            "(SELECT MAX(ordered_at) FROM sales_order), (SELECT MIN(closed_at) FROM deal), "
+            "(SELECT MAX(closed_at) FROM deal)",
             (),
         )
         moments = [_moment(v) for row in found for v in row if v is not None]
