@@ -138,9 +138,8 @@ def main() -> int:
             t = time.perf_counter()
             build(path, args.contacts, args.orders)
             print(f"built {path} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        print(
-            f"| crm report roi ({args.contacts:,} contacts, {args.orders:,} orders) | median | target |"
-        )
+        what = f"crm report roi ({args.contacts:,} contacts, {args.orders:,} orders)"
+        print(f"| {what} | median | target |")
         print("| --- | ---: | ---: |")
         worst = 0.0
         for by in ("campaign", "keyword", "channel", "source"):

@@ -86,26 +86,31 @@ def up(migrator, db):
     migrator.migrate(*steps)
 
     mark = "?" if "sqlite" in type(db).__name__.lower() else "%s"
-    names = [
-        n for (n,) in db.execute_sql(
-            "SELECT DISTINCT campaign FROM sales_order WHERE campaign IS NOT NULL ORDER BY 1"
-        ).fetchall()
-    ]  # fmt: skip
+    spellings = db.execute_sql(
+        "SELECT campaign, COUNT(*), MIN(id) FROM sales_order WHERE campaign IS NOT NULL "
+        "GROUP BY campaign"
+    ).fetchall()
+    # One campaign per folded name, named as most of its orders spell it (ties: the first).
+    best: dict[str, tuple] = {}
+    for text, count, first in spellings:
+        shown = " ".join(text.split())
+        if shown:
+            key = fold(shown)
+            if key not in best or (-count, first) < (-best[key][1], best[key][2]):
+                best[key] = (shown, count, first)
     made: dict[str, int] = {}
     now = _now()
-    for name in names:
-        shown = " ".join(name.split())
-        if not shown:
-            continue
-        key = fold(shown)
-        if key not in made:
-            made[key] = Campaign.insert(
-                name=shown, name_fold=key, channel="other", created_at=now, updated_at=now
-            ).execute()
-        db.execute_sql(
-            f"UPDATE sales_order SET campaign_id = {mark} WHERE campaign = {mark}",
-            (made[key], name),
-        )
+    for key, (shown, _, _) in sorted(best.items()):
+        made[key] = Campaign.insert(
+            name=shown, name_fold=key, channel="other", created_at=now, updated_at=now
+        ).execute()
+    for text, _, _ in spellings:
+        key = fold(" ".join(text.split()))
+        if key in made:
+            db.execute_sql(
+                f"UPDATE sales_order SET campaign_id = {mark} WHERE campaign = {mark}",
+                (made[key], text),
+            )
 
     migrator.migrate(
         migrator.drop_column("sales_order", "campaign"),

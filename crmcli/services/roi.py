@@ -105,21 +105,19 @@ def local_day_sql(column: str, first: date, last: date) -> str:
     between the days `first` and `last` (the offset is taken from the user's zone, DST and all).
     SQLite gives 'YYYY-MM-DD' text, PostgreSQL a date."""
     start = datetime.combine(first - timedelta(days=1), time(), UTC)
-    cases = [(None, _offset_minutes(start))]
-    cases += [(at, minutes) for at, minutes in _transitions(first, last)]
+    changes = _transitions(first, last)
     sqlite = _sqlite()
 
     def value(minutes: int) -> str:
         return f"'{minutes:+d} minutes'" if sqlite else str(minutes)
 
-    if len(cases) == 1:
-        shift = value(cases[0][1])
-    else:
-        whens = " ".join(
-            f"WHEN {column} < '{at.replace(tzinfo=None).isoformat(sep=' ')}' THEN {value(prev)}"
-            for (_, prev), (at, _) in zip(cases, cases[1:], strict=False)
-        )
-        shift = f"CASE {whens} ELSE {value(cases[-1][1])} END"
+    # Each offset up to the moment the next one starts; the last one from then on.
+    offsets = [_offset_minutes(start), *(minutes for _, minutes in changes)]
+    whens = " ".join(
+        f"WHEN {column} < '{at.replace(tzinfo=None).isoformat(sep=' ')}' THEN {value(before)}"
+        for (at, _), before in zip(changes, offsets, strict=False)
+    )
+    shift = f"CASE {whens} ELSE {value(offsets[-1])} END" if whens else value(offsets[0])
     if sqlite:
         return f"date({column}, {shift})"
     return f"CAST({column} + ({shift}) * INTERVAL '1 minute' AS DATE)"
