@@ -491,15 +491,15 @@ def _get_contact(contact_id: int, known: tuple[list, list] | None = None) -> dic
     if not found:
         raise NotFound(f"no contact with id {contact_id}")
     card = _attach([_row(found[0])])[0]
+    from crmcli.services import campaigns
+
+    card.update(campaigns.attribution_of(Contact, contact_id))
     if known is None:
         known = (
             addresses.emails_of([contact_id]).get(contact_id, []),
             addresses.phones_of([contact_id]).get(contact_id, []),
         )
     card["emails"], card["phones"] = known
-    from crmcli.services import campaigns
-
-    card.update(campaigns.attribution_of(Contact, contact_id))
     return card
 
 
@@ -514,9 +514,19 @@ def filtered_query(
     fields: Sequence[tuple[str, str]] = (),
     created_since: datetime | None = None,
     overdue_contact: datetime | None = None,
+    campaign: str | None = None,
 ):
     """`query` narrowed to contacts matching every filter given (None: nothing can match).
+    `campaign`: brought by the campaign this REF names (services.campaigns.resolve_campaign).
     `overdue_contact` (a time) keeps the contacts whose stay-in-touch cadence ran out by then."""
+    if campaign:
+        from crmcli.errors import NotFound
+        from crmcli.services import campaigns
+
+        try:
+            query = query.where(Contact.campaign == campaigns.resolve_campaign(campaign))
+        except NotFound:
+            return None
     for tag_id in tags.tag_ids(tags_):
         if tag_id is None:
             return None

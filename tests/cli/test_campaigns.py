@@ -137,3 +137,14 @@ def test_utm_columns_attribute_imported_contacts(crm, tmp_path):
     assert crm("show", "campaign", "sommer", "-o", "json").json()["channel"] == "other"
     assert crm("show", "ute@example.de").exit_code == 1  # a keyword of no campaign: refused
     assert "give --campaign too" in (tmp_path / "bad.csv").read_text()
+
+
+def test_list_contacts_by_campaign_and_edit_where(marketing):
+    marketing("add", "contact", "Bob Bach", "-e", "bob@example.de")
+    rows = marketing("list", "contacts", "--campaign", "google", "-o", "json").json()
+    assert [r["name"] for r in rows] == ["Anna Weiß"]
+    assert marketing("list", "contacts", "--campaign", "nirgends", "-o", "json").json() == []
+    r = marketing("edit", "--status", "customer", "--where", "--campaign", "google", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert marketing("show", "anna", "-o", "json").json()["status"] == "customer"
+    assert marketing("show", "bob", "-o", "json").json()["status"] == "lead"
