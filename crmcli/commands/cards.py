@@ -287,7 +287,8 @@ DEAL_FIELDS = (
     ("id", "Id"), ("stage", "Stage"), ("status", "Status"), ("amount_display", "Amount"),
     ("probability_display", "Probability"), ("contact", "Contact"), ("company", "Company"),
     ("expected_close", "Expected close"), ("owner", "Owner"), ("source", "Source"),
-    ("campaign", "Campaign"), ("keyword", "Keyword"), ("lost_reason", "Lost because"), ("closed_at", "Closed"), ("created_at", "Created"),
+    ("campaign", "Campaign"), ("keyword", "Keyword"), ("lost_reason", "Lost because"),
+    ("closed_at", "Closed"), ("created_at", "Created"),
     ("updated_at", "Updated"),
 )  # fmt: skip
 DEAL_COLUMNS = (
