@@ -248,11 +248,10 @@ def test_a_search_index_of_an_older_shape_is_rebuilt_with_its_entries(tmp_path):
 def _undo_0009(database) -> None:
     """Take away what migration 0009 and the later ones added, so that they run again after
     0006 (a database from before 0009 has none of it)."""
-    for table in ("contact", "deal"):  # 0012 (its sales_order columns go with the table)
+    # 0012 (its sales_order columns go with the table)
+    for table, index in (("contact", "keyword_id_created_at"), ("deal", "closed_at")):
         database.execute_sql(f"DROP INDEX {table}_keyword_id")
-        database.execute_sql(
-            f"DROP INDEX {table}_campaign_id_{'keyword_id_created_at' if table == 'contact' else 'closed_at'}"
-        )
+        database.execute_sql(f"DROP INDEX {table}_campaign_id_{index}")
         for column in ("campaign_id", "keyword_id"):
             database.execute_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
     for table in ("campaign_cost", "campaign_keyword", "campaign"):
