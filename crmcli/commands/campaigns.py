@@ -68,7 +68,7 @@ def add_campaign(
         ),
     ] = None,
     keyword: Annotated[
-        list[str] | None, typer.Option("--keyword", "-k", help="A keyword; repeatable.")
+        list[str] | None, typer.Option("--keyword", help="A keyword; repeatable.")
     ] = None,
     since: Annotated[
         str | None, typer.Option("--from", metavar="DAY", help="First day: 1.3.2026.")
@@ -84,7 +84,7 @@ def add_campaign(
 
     \b
     crm add campaign "Google Ads Kaffee" --channel "search ads" \\
-        -k "kaffee online kaufen" -k "espresso bohnen" --from 1.1.2026
+        --keyword "kaffee online kaufen" --keyword "espresso bohnen" --from 1.1.2026
     """
     starts, ends = c.day(since, "from"), c.day(until, "until")
     c.db()
@@ -106,7 +106,7 @@ def add_cost(
         str | None, typer.Option("--at", metavar="DAY", help="The day it was spent (today).")
     ] = None,
     keyword: Annotated[
-        str | None, typer.Option("--keyword", "-k", help="The keyword it was spent on.")
+        str | None, typer.Option("--keyword", help="The keyword it was spent on.")
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
 ) -> None:
@@ -116,7 +116,7 @@ def add_cost(
     Examples:
 
     \b
-    crm add cost "Google Ads Kaffee" 1.234,50 --at 31.10.2026 -k "espresso bohnen"
+    crm add cost "Google Ads Kaffee" 1.234,50 --at 31.10.2026 --keyword "espresso bohnen"
     crm add cost messe "3500 €" --note "Standmiete"
     """
     from crmcli.values import parse_money_cents

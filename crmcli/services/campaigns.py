@@ -142,11 +142,13 @@ def _keyword_anywhere(keyword: str) -> tuple[int, int]:
         .tuples()
     )
     if not rows:
-        raise Invalid("keyword", f"no campaign has the keyword '{keyword}'; give --campaign too")
+        raise Invalid("keyword", f"no campaign has the keyword '{keyword}'", action="name_campaign")
     if len(rows) > 1:
         names = ", ".join(r[2] for r in rows)
-        raise Invalid("keyword", f"'{keyword}' is a keyword of several campaigns ({names}); "
-                      "give --campaign too")  # fmt: skip
+        raise Invalid(
+            "keyword", f"'{keyword}' is a keyword of several campaigns ({names})",
+            action="name_campaign",
+        )  # fmt: skip
     return rows[0][0], rows[0][1]
 
 

@@ -12,9 +12,9 @@ import pytest
 @pytest.fixture
 def marketing(crm):
     for args in (
-        ("add", "campaign", "Google Ads Kaffee", "--channel", "search-ads", "-k", "espresso",
-         "-k", "Kaffee kaufen", "--from", "1.10.2026", "--note", "Herbst"),
-        ("add", "cost", "google", "1.234,50", "--at", "1.10.2026", "-k", "espresso"),
+        ("add", "campaign", "Google Ads Kaffee", "--channel", "search-ads", "--keyword", "espresso",
+         "--keyword", "Kaffee kaufen", "--from", "1.10.2026", "--note", "Herbst"),
+        ("add", "cost", "google", "1.234,50", "--at", "1.10.2026", "--keyword", "espresso"),
         ("add", "cost", "google", "100.50 €", "--at", "1.11.2026"),
         ("add", "contact", "Anna Weiß", "-e", "anna@example.de", "--campaign", "google",
          "--keyword", "espresso", "--source", "google"),
@@ -120,7 +120,7 @@ def test_utm_source_is_read_as_the_lead_source(crm, tmp_path):
 
 
 def test_utm_columns_attribute_imported_contacts(crm, tmp_path):
-    crm("add", "campaign", "Herbst", "-k", "kaffee")
+    crm("add", "campaign", "Herbst", "--keyword", "kaffee")
     path = tmp_path / "shop.csv"
     path.write_text(
         "name,email,utm_source,utm_campaign,utm_term\n"
@@ -136,7 +136,7 @@ def test_utm_columns_attribute_imported_contacts(crm, tmp_path):
     assert (max_["campaign"], max_["keyword"]) == ("Sommer 2026", "sonnenbrille")
     assert crm("show", "campaign", "sommer", "-o", "json").json()["channel"] == "other"
     assert crm("show", "ute@example.de").exit_code == 1  # a keyword of no campaign: refused
-    assert "give --campaign too" in (tmp_path / "bad.csv").read_text()
+    assert "no campaign has the keyword" in (tmp_path / "bad.csv").read_text()
 
 
 def test_list_contacts_by_campaign_and_edit_where(marketing):
