@@ -38,7 +38,7 @@ ROI_KEYS = (
     "group", "cost", "leads", "customers", "conversion", "revenue", "cost_per_lead",
     "cost_per_customer", "roi", "paid_back", "payback_on", "missing",
 )  # fmt: skip
-BAR_WIDTH = 20
+BAR_WIDTH = 16
 
 
 def _view(r: dict) -> dict:
@@ -48,7 +48,7 @@ def _view(r: dict) -> dict:
     if r.get("paid_back"):
         payback = display_date(r["payback_on"])
     elif r.get("paid_back") is False:
-        payback = f"not yet ({money(r['missing'])} missing)"
+        payback = f"not yet, {money(r['missing'])} short"
     else:
         payback = ""
     return {
@@ -218,7 +218,7 @@ ROI_COLUMNS = (
     Column("revenue_display", "Revenue", "right"), Column("roi_display", "ROI", "right"),
     Column("cpl_display", "Per lead", "right", drop=7),
     Column("cpc_display", "Per customer", "right", drop=8),
-    Column("payback", "Paid back", drop=3),
+    Column("payback", "Paid back", keep=True, drop=3),
 )  # fmt: skip
 
 
@@ -269,8 +269,9 @@ def roi(
             earned = round(BAR_WIDTH * (raw["revenue"] or 0) / top)
             spent = round(BAR_WIDTH * (raw["cost"] or 0) / top)
             r["bar"] = "█" * earned + "░" * max(spent - earned, 0)
-        columns.insert(1, Column("bar", "Revenue █ / cost ░", drop=2))
+        columns.insert(1, Column("bar", "", keep=True, drop=2))
     total = _view(report["total"])
+    legend = " (█ revenue, ░ cost not earned back yet)" if rows and "bar" in rows[0] else ""
     head = (
         ("by", "By"), ("period", "Period"), ("cost_display", "Cost"), ("leads", "Leads"),
         ("customers", "Customers"), ("revenue_display", "Revenue"), ("roi_display", "ROI"),
@@ -281,7 +282,7 @@ def roi(
     shown_period = " – ".join(display_datetime(t) if t else "…" for t in (start, end))
     render_record(
         report, head, output, title="Return on investment",
-        sections=[Section(f"By {report['by']}", rows, columns)],
+        sections=[Section(f"By {report['by']}{legend}", rows, columns)],
         display_record={**total, "by": report["by"],
                         "period": shown_period if start or end else "all time"},
     )  # fmt: skip
