@@ -10,19 +10,51 @@ from pathlib import Path
 from crmcli import db as dbmod
 
 
-def _schema10(path: Path, tmp: Path) -> None:
-    """A database exactly as crm made it at schema 10: migrations 0001 to 0010 alone."""
-    from peewee import SqliteDatabase
-    from playhouse.migrations import Runner
-
+def _migrations10(tmp: Path) -> str:
     old = tmp / "migrations10"
     old.mkdir()
     for file in sorted(dbmod.MIGRATIONS_DIR.glob("00*.py")):
         if int(file.name[:4]) <= 10:
             shutil.copy(file, old / file.name)
+    return str(old)
+
+
+def _schema10(path: Path, tmp: Path) -> None:
+    """A database exactly as crm made it at schema 10: migrations 0001 to 0010 alone."""
+    from peewee import SqliteDatabase
+    from playhouse.migrations import Runner
+
     database = SqliteDatabase(str(path), pragmas={"foreign_keys": 1})
-    Runner(database, directory=str(old), table_name="schema_migration").up()
+    Runner(database, directory=_migrations10(tmp), table_name="schema_migration").up()
     database.execute_sql("PRAGMA user_version = 10")
+    database.close()
+
+
+def test_postgres_orders_campaigns_are_kept(pg_url, tmp_path):
+    from playhouse.migrations import Runner
+
+    database = dbmod._postgres(pg_url)
+    Runner(database, directory=_migrations10(tmp_path), table_name="schema_migration").up()
+    stamp = "2026-03-01 10:00:00"
+    database.execute_sql(
+        "INSERT INTO contact (name, name_key, status, birthday_reminded, consent, created_at, "
+        "updated_at) VALUES ('Anna', 'anna', 'customer', 0, false, %s, %s)",
+        (stamp, stamp),
+    )
+    for campaign in ("Herbst", "HERBST", None):
+        database.execute_sql(
+            "INSERT INTO sales_order (contact_id, ordered_at, status, campaign, discount_bp, "
+            "currency, net_cents, vat_cents, gross_cents, created_at, updated_at) "
+            "SELECT id, %s, 'paid', %s, 0, 'EUR', 1000, 190, 1190, %s, %s FROM contact",
+            (stamp, campaign, stamp, stamp),
+        )
+    database.close()
+    database = dbmod.open_database(pg_url)
+    from crmcli.services import orders
+
+    assert sorted(str(o["campaign"]) for o in orders.iter_orders()) == [
+        "Herbst", "Herbst", "None",
+    ]  # fmt: skip
     database.close()
 
 
