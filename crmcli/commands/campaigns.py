@@ -203,10 +203,12 @@ def delete_campaign(ref: str):
     """(label, remove) for `crm delete campaign REF`."""
     from crmcli.services import campaigns
 
+    from crmcli.values import plural
+
     card = campaigns.campaign_card(campaigns.resolve_campaign(ref))
+    costs = f" and {plural(len(card['costs']), 'cost entry')}" if card["costs"] else ""
     label = (
-        f"campaign #{card['id']} {card['name']} with its {len(card['costs'])} cost entries "
-        "(its contacts, deals and orders stay, without campaign)"
+        f"campaign #{card['id']} {card['name']}{costs} (what it brought stays, without campaign)"
     )
     return label, lambda: campaigns.delete_campaign(card["id"])
 
