@@ -202,7 +202,6 @@ def edit_campaign(ref: str, v: dict, output) -> None:
 def delete_campaign(ref: str):
     """(label, remove) for `crm delete campaign REF`."""
     from crmcli.services import campaigns
-
     from crmcli.values import plural
 
     card = campaigns.campaign_card(campaigns.resolve_campaign(ref))
