@@ -84,7 +84,7 @@ def add_campaign(
 
     \b
     crm add campaign "Google Ads Kaffee" --channel "search ads" \\
-        --keyword "kaffee online kaufen" --keyword "espresso bohnen" --from 1.1.2026
+        --keyword "kaffee kaufen" --keyword "espresso" --from 1.1.2026
     """
     starts, ends = c.day(since, "from"), c.day(until, "until")
     c.db()
@@ -116,7 +116,7 @@ def add_cost(
     Examples:
 
     \b
-    crm add cost "Google Ads Kaffee" 1.234,50 --at 31.10.2026 --keyword "espresso bohnen"
+    crm add cost "Google Ads" 1.234,50 --at 31.10.2026 --keyword espresso
     crm add cost messe "3500 €" --note "Standmiete"
     """
     from crmcli.values import parse_money_cents
