@@ -418,7 +418,7 @@ class SalesOrder(BaseModel):
     ordered_at = UTCDateTimeField()
     status = CharField(max_length=10, default="open")  # ORDER_STATUSES
     channel = TextField(null=True)
-    campaign = TextField(null=True)
+    # campaign and keyword: references since 0012, declared at the end of this file
     discount_bp = IntegerField(default=0)  # on every line: 1000 = 10 %
     currency = CharField(max_length=3, default="EUR")
     note = TextField(null=True)
@@ -497,3 +497,59 @@ class MailingRecipient(Model):
         database = database_proxy
         table_name = "mailing_recipient"
         indexes = ((("mailing", "recipient"), True), (("contact",), False))
+# --- i19-roi: campaigns, their keywords and costs, and what brought a contact, deal or order
+# (migration 0012).
+CAMPAIGN_CHANNELS = (
+    "search ads", "social", "newsletter", "print", "trade fair", "referral", "email", "display",
+    "affiliate", "radio", "tv", "event", "other",
+)  # fmt: skip
+
+
+class Campaign(BaseModel):
+    """A marketing campaign: a channel, a period, keywords, and its costs (campaign_cost)."""
+
+    name = TextField()
+    name_fold = TextField(unique=True)  # fold(name): one campaign per name, case-insensitive
+    channel = TextField(default="other")  # CAMPAIGN_CHANNELS
+    starts_on = DateField(null=True)
+    ends_on = DateField(null=True)
+    note = TextField(null=True)
+
+
+class CampaignKeyword(Model):
+    """A keyword (a search term, utm_term) of a campaign, unique per campaign and folded."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE", backref="keywords", index=False)
+    keyword = TextField()
+    keyword_fold = TextField()
+
+    class Meta:
+        database = database_proxy
+        table_name = "campaign_keyword"
+        indexes = ((("campaign", "keyword_fold"), True),)
+
+
+class CampaignCost(BaseModel):
+    """One cost entry of a campaign (a month's ad spend, a print run), optionally a keyword's."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE", backref="costs", index=False)
+    spent_on = DateField()
+    amount_cents = BigIntegerField()
+    keyword = ForeignKeyField(CampaignKeyword, null=True, on_delete="SET NULL")
+    note = TextField(null=True)
+
+    class Meta:
+        table_name = "campaign_cost"
+        indexes = ((("campaign", "spent_on"), False),)
+
+
+# The campaign and keyword that brought a contact, a deal or an order (orders: the free-text
+# campaign of 0010 became a reference). Indexed with what the ROI report reads, see 0012.
+for _model in (Contact, Deal, SalesOrder):
+    _model._meta.add_field(
+        "campaign", ForeignKeyField(Campaign, null=True, on_delete="SET NULL", index=False)
+    )
+    _model._meta.add_field(
+        "keyword", ForeignKeyField(CampaignKeyword, null=True, on_delete="SET NULL", index=False)
+    )
+del _model

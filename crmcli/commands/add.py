@@ -11,7 +11,7 @@ from crmcli.commands.cards import print_company, print_contact
 from crmcli.services.limits import MAX_OCCURRENCES
 
 app = typer.Typer(
-    help="Create a contact, company, deal, task, product or order.",
+    help="Create a contact, company, deal, task, product, order, campaign or cost.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -31,6 +31,8 @@ def add_contact(
     birthday: c.BirthdayOpt = None,
     status: c.StatusOpt = None,
     source: c.SourceOpt = None,
+    campaign: c.CampaignOpt = None,
+    keyword: c.KeywordOpt = None,
     owner: c.OwnerOpt = None,
     notes: c.NotesOpt = None,
     tag: c.TagOpt = None,
@@ -58,6 +60,7 @@ def add_contact(
             position=position, street=street, zip=zip, city=city,
             country=country, birthday=birthday, status=status, source=source, owner=owner,
             notes=notes, consent=consent, consent_at=consent_date, cadence_days=every,
+            campaign=campaign, keyword=keyword,
         )
     )  # fmt: skip
     fields = c.assignments(field)
@@ -217,9 +220,12 @@ def add_deal(
     ] = None,
     owner: c.OwnerOpt = None,
     source: c.SourceOpt = None,
+    campaign: c.CampaignOpt = None,
+    keyword: c.KeywordOpt = None,
     output: c.ResultOpt = None,
 ) -> None:
     """Open a deal in the sales pipeline; its first step is recorded in its stage history.
+    Without --campaign it carries the campaign and keyword of its contact.
 
     Example:
 
@@ -243,7 +249,7 @@ def add_deal(
         title, contact_id=contacts.resolve_contact(contact) if contact else None,
         company_id=companies.resolve_company(company) if company else None, amount_cents=cents,
         currency=currency, stage=stage, expected_close=expected, owner=owner, source=source,
-        now=c.now(), by=acting_user(),
+        campaign=campaign, keyword=keyword, now=c.now(), by=acting_user(),
     )  # fmt: skip
     c.done(f"Added {describe(card)} in {card['stage']}.")
     if output is not None:
@@ -257,3 +263,9 @@ from crmcli.commands import orders as _orders  # noqa: E402
 
 app.command("product")(_orders.add_product)
 app.command("order")(_orders.add_order)
+
+# Campaigns and their costs live in commands/campaigns.py with how they are shown.
+from crmcli.commands import campaigns as _campaigns  # noqa: E402
+
+app.command("campaign")(_campaigns.add_campaign)
+app.command("cost")(_campaigns.add_cost)

@@ -13,8 +13,8 @@ CONTACT_KEYS = (
     "last_activity_at", "tags", "fields", "created_at", "updated_at",
 )  # fmt: skip
 CONTACT_CARD_KEYS = (
-    *CONTACT_KEYS, "emails", "phones", "timeline", "timeline_total", "last_activity",
-    "open_tasks", "open_issues", "deals", "orders", "profile", "consents",
+    *CONTACT_KEYS, "campaign", "keyword", "emails", "phones", "timeline", "timeline_total",
+    "last_activity", "open_tasks", "open_issues", "deals", "orders", "profile", "consents",
 )  # fmt: skip
 COMPANY_BASE_KEYS = (
     "id", "name", "domain", "industry", "phone", "phone_e164", "email", "street", "zip",
@@ -39,7 +39,7 @@ DEAL_KEYS = (
     "contact_id", "contact", "company_id", "company", "expected_close", "owner", "source",
     "lost_reason", "closed_at", "created_at", "updated_at",
 )  # fmt: skip
-DEAL_CARD_KEYS = (*DEAL_KEYS, "history", "timeline")
+DEAL_CARD_KEYS = (*DEAL_KEYS, "campaign", "keyword", "history", "timeline")
 # The keys scripts relied on first (kind ... city), then the data the detail is worded from.
 SEARCH_KEYS = (
     "kind", "id", "name", "detail", "contact_id", "email", "company", "city",
@@ -50,7 +50,8 @@ CONTACT_FIELDS = (
     ("id", "Id"), ("email", "Email"), ("phone", "Phone"), ("phone_e164", "E.164"),
     ("company", "Company"), ("position", "Position"), ("street", "Street"), ("zip", "Zip"),
     ("city", "City"), ("country", "Country"), ("birthday", "Birthday"), ("status", "Status"),
-    ("source", "Source"), ("owner", "Owner"), ("tags", "Tags"), ("consent", "Consent"),
+    ("source", "Source"), ("campaign", "Campaign"), ("keyword", "Keyword"), ("owner", "Owner"),
+    ("tags", "Tags"), ("consent", "Consent"),
     ("consent_at", "Consent since"), ("cadence", "Stay in touch"),
     ("last_interaction", "Last contact"), ("buys", "Buys"),
     ("notes", "Notes"), ("created_at", "Created"), ("updated_at", "Updated"),
@@ -292,7 +293,8 @@ DEAL_FIELDS = (
     ("id", "Id"), ("stage", "Stage"), ("status", "Status"), ("amount_display", "Amount"),
     ("probability_display", "Probability"), ("contact", "Contact"), ("company", "Company"),
     ("expected_close", "Expected close"), ("owner", "Owner"), ("source", "Source"),
-    ("lost_reason", "Lost because"), ("closed_at", "Closed"), ("created_at", "Created"),
+    ("campaign", "Campaign"), ("keyword", "Keyword"), ("lost_reason", "Lost because"),
+    ("closed_at", "Closed"), ("created_at", "Created"),
     ("updated_at", "Updated"),
 )  # fmt: skip
 DEAL_COLUMNS = (

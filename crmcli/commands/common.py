@@ -82,6 +82,8 @@ BirthdayOpt = _opt(
 )
 StatusOpt = _opt("--status", "-s", help="lead, prospect, customer or inactive.")
 SourceOpt = _opt("--source", help="Lead source: where the contact came from.")
+CampaignOpt = _opt("--campaign", help="The campaign that brought it (name, id or part).")
+KeywordOpt = _opt("--keyword", help="... and its keyword (a search term, utm_term).")
 OwnerOpt = _opt("--owner", help="Who in your team looks after it.")
 NotesOpt = _opt("--notes", help="Free text notes (searchable).")
 ConsentOpt = Annotated[
@@ -106,7 +108,7 @@ IndustryOpt = _opt("--industry", help="Industry or sector.")
 TERMINAL_PAGE = 100
 KINDS = ("contact", "company", "deal", "task", "activity", "tag")
 # Kinds only some commands take (show, edit): split_kind(args, kinds=...).
-SHOWN_KINDS = (*KINDS, "product", "order")
+SHOWN_KINDS = (*KINDS, "product", "order", "campaign")
 
 
 # The commands that can do their work on a new, empty database: only they create a database
@@ -116,7 +118,8 @@ SHOWN_KINDS = (*KINDS, "product", "order")
 # ever). Keys are the command's words after `crm`.
 CREATING_COMMANDS = frozenset(
     {
-        "add contact", "add company", "add task", "add product", "demo", "db migrate", "db restore",
+        "add contact", "add company", "add task", "add product", "add campaign",
+        "demo", "db migrate", "db restore",
         "stages add", "stages rename", "stages reorder", "stages remove", "import", "tui",
         "doc sender",
     }
@@ -284,7 +287,7 @@ def split_kind(
         aliases = {
             "contacts": "contact", "companies": "company", "person": "contact",
             "tasks": "task", "activities": "activity", "tags": "tag", "deals": "deal",
-            "products": "product", "orders": "order",
+            "products": "product", "orders": "order", "campaigns": "campaign",
         }  # fmt: skip
         kind = aliases.get(kind, kind)
         if kind not in kinds:

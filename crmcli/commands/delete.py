@@ -22,7 +22,8 @@ def delete(
         list[str] | None,
         typer.Argument(
             metavar="[KIND] REF",
-            help="contact (default), company, deal, task, activity or tag; with --where no REF.",
+            help="contact (default), company, deal, task, activity, tag or campaign; with "
+            "--where no REF.",
             show_default=False,
         ),
     ] = None,
@@ -46,6 +47,7 @@ def delete(
     crm delete 12
     crm delete company acme --contacts keep --yes
     crm delete task 7
+    crm delete campaign "Messe 2025" --yes
     crm delete --where --status inactive --created-since -7d --dry-run
     """
     from crmcli.errors import Invalid
@@ -55,7 +57,7 @@ def delete(
         return
     if dry_run:
         raise Invalid(None, "--dry-run goes with --where")
-    kind, ref = c.split_kind(args or [])
+    kind, ref = c.split_kind(args or [], kinds=(*c.KINDS, "campaign"))
     if contacts is not None and kind != "company":
         raise Invalid(None, "--contacts applies to deleting a company")
     c.db()
@@ -197,7 +199,15 @@ def _deal(ref: str):
     return label, lambda: deals.delete_deal(card["id"])
 
 
-OTHERS = {"task": _task, "activity": _activity, "tag": _tag, "deal": _deal}
+def _campaign(ref: str):
+    from crmcli.commands.campaigns import delete_campaign
+
+    return delete_campaign(ref)
+
+
+OTHERS = {
+    "task": _task, "activity": _activity, "tag": _tag, "deal": _deal, "campaign": _campaign,
+}  # fmt: skip
 
 
 def _ask_people(label: str, people: int, yes: bool, *, has: str = "has") -> PeopleChoice:

@@ -15,7 +15,7 @@ CONTACT = {
     "name", "email", "phone", "company", "position", "street", "zip", "city", "country",
     "birthday", "status", "source", "owner", "notes", "consent", "consent_date", "every",
     "tag", "untag", "field", "add_email", "remove_email", "primary_email", "add_phone",
-    "remove_phone", "primary_phone",
+    "remove_phone", "primary_phone", "campaign", "keyword",
 }  # fmt: skip
 # A contact's other emails and phones: one contact at a time (never with --where).
 ADDRESS_OPS = (
@@ -43,10 +43,11 @@ DEAL = {
     "lost_reason",
 }
 PRODUCT = {"sku", "name", "category", "price", "vat", "unit", "active"}
-ORDER = {"status", "at", "channel", "campaign", "note"}
+ORDER = {"status", "at", "channel", "campaign", "keyword", "note"}
 ALLOWED = {
     "contact": CONTACT, "company": COMPANY, "task": TASK, "activity": ACTIVITY, "tag": TAG,
     "deal": DEAL, "product": PRODUCT, "order": ORDER,
+    "campaign": {"name", "channel", "note", "keyword", "remove_keyword", "from_", "until"},
 }  # fmt: skip
 NOT_CLEARABLE = {
     "name", "title", "kind", "at", "consent", "tag", "untag", "field", "priority", "currency",
@@ -62,8 +63,8 @@ def edit(
         list[str] | None,
         typer.Argument(
             metavar="[KIND] REF",
-            help="contact (default), company, deal, task, activity, tag, product or order, "
-            "then REF "
+            help="contact (default), company, deal, task, activity, tag, product, order or "
+            "campaign, then REF "
             "(with --where no REF).",
             show_default=False,
         ),
@@ -197,7 +198,24 @@ def edit(
     channel: Annotated[
         str | None, typer.Option("--channel", help="Order: shop, phone, store...")
     ] = None,
-    campaign: Annotated[str | None, typer.Option("--campaign", help="Order: campaign.")] = None,
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="Contact, order: the campaign (REF).")
+    ] = None,
+    keyword: Annotated[
+        str | None,
+        typer.Option(
+            "--keyword", help="Contact, order: the campaign's keyword; campaign: add one."
+        ),
+    ] = None,
+    remove_keyword: Annotated[
+        list[str] | None, typer.Option("--remove-keyword", help="Campaign: remove a keyword.")
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", metavar="DAY", help="Campaign: first day.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="DAY", help="Campaign: last day.")
+    ] = None,
     tag: Annotated[
         list[str] | None, typer.Option("--tag", "-t", help="Add a tag; repeatable.")
     ] = None,
@@ -224,10 +242,10 @@ def edit(
     yes: c.YesOpt = False,
     dry_run: DryRunOpt = False,
 ) -> None:
-    """Change a contact (default), company, deal, task, activity, tag, product or order; all
-    changes land together. With --where: every contact (or company) the crm list filters
-    after it select, in one transaction (asks first; scripts pass --yes); changes go before
-    --where.
+    """Change a contact (default), company, deal, task, activity, tag, product, order or
+    campaign; all changes land together. With --where: every contact (or company) the crm
+    list filters after it select, in one transaction (asks first; scripts pass --yes);
+    changes go before --where.
 
     An empty value ("") or --clear FIELD empties a field. On a contact --email and --phone
     replace the primary (with the kind given, work:..., else other; --clear email removes
@@ -250,6 +268,7 @@ def edit(
     crm edit deal "dach köln" --amount 14.000 --close 15.1.2027
     crm edit product KAF-500 --price 9,40 --vat 7
     crm edit order 7 --status shipped --note "DHL 0034"
+    crm edit campaign "google ads" --until 31.12.2026 --keyword "kaffee abo"
     crm edit --status customer --tag kunde --where --status lead \\
         --tag bestellt --yes
     """
@@ -480,7 +499,7 @@ def _edit_order(ref: str, v: dict, output) -> None:
     from crmcli.services import orders
 
     order_id = orders.resolve_order(ref)
-    changes = {k: v[k] for k in ("status", "channel", "campaign", "note") if k in v}
+    changes = {k: v[k] for k in ("status", "channel", "campaign", "keyword", "note") if k in v}
     if "at" in v:
         changes["ordered_at"] = c.when(v["at"], "at", prefer="past")
     card = orders.edit_order(order_id, changes, now=c.now())
@@ -489,8 +508,15 @@ def _edit_order(ref: str, v: dict, output) -> None:
         print_order(card, output)
 
 
+def _campaign_editor():
+    from crmcli.commands.campaigns import edit_campaign
+
+    return edit_campaign
+
+
 EDITORS = {
     "contact": _edit_contact, "company": _edit_company, "task": _edit_task,
+    "campaign": lambda ref, v, output: _campaign_editor()(ref, v, output),
     "activity": _edit_activity, "tag": _edit_tag, "deal": _edit_deal,
     "product": _edit_product, "order": _edit_order,
 }  # fmt: skip

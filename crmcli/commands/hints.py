@@ -40,6 +40,9 @@ HINTS = {
     "restore_into_new": "{message} (crm --db NEW.db import json FILE)",
     "dump_format": "{message} (what crm export all --format json writes)",
     "upgrade_to_restore": "{message}: upgrade crm to restore it",
+    # campaigns
+    "add_campaign": "{message} (crm list campaigns shows them; crm add campaign NAME adds one)",
+    "name_campaign": "{message}; give --campaign too",
     # crm demo
     "demo_replace": "{message}; crm demo --force replaces it",
     "demo_other_database": "{message}; give it a database of its own: crm --db demo.db demo",

@@ -48,6 +48,9 @@ StatusOpt = Annotated[
     str | None, typer.Option("--status", "-s", help="lead, prospect, customer or inactive.")
 ]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Lead source.")]
+CampaignFilterOpt = Annotated[
+    str | None, typer.Option("--campaign", help="Brought by this campaign (name, id or part).")
+]
 FieldFilterOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -67,13 +70,13 @@ OverdueContactOpt = Annotated[
 
 def contact_filters(
     tag=None, company=None, city=None, status=None, source=None, field=None,
-    created_since=None, overdue_contact=False,
+    created_since=None, overdue_contact=False, campaign=None,
 ) -> dict:  # fmt: skip
     """The options of `list contacts` as contacts.filtered_query's filters."""
     return dict(
         tags_=tag or [], company=company, city=city, status=status, source=source,
         fields=c.assignments(field), created_since=c.since(created_since, "created-since"),
-        overdue_contact=c.now() if overdue_contact else None,
+        overdue_contact=c.now() if overdue_contact else None, campaign=campaign,
     )  # fmt: skip
 
 
@@ -84,6 +87,7 @@ def list_contacts(
     city: ContactCityOpt = None,
     status: StatusOpt = None,
     source: SourceOpt = None,
+    campaign: CampaignFilterOpt = None,
     field: FieldFilterOpt = None,
     created_since: SinceOpt = None,
     overdue_contact: OverdueContactOpt = False,
@@ -99,9 +103,10 @@ def list_contacts(
     \b
     crm list contacts --tag vip --city köln
     crm list contacts --sort -created -o csv > kontakte.csv
+    crm list contacts --campaign "google ads" --status customer
     """
     filters = contact_filters(
-        tag, company, city, status, source, field, created_since, overdue_contact
+        tag, company, city, status, source, field, created_since, overdue_contact, campaign
     )
     c.db()
     from crmcli.services import contacts
@@ -401,3 +406,7 @@ from crmcli.commands import orders as _orders  # noqa: E402
 
 app.command("products")(_orders.list_products)
 app.command("orders")(_orders.list_orders)
+
+from crmcli.commands import campaigns as _campaigns  # noqa: E402
+
+app.command("campaigns")(_campaigns.list_campaigns)

@@ -19,8 +19,8 @@ PRODUCT_KEYS = (
     "created_at", "updated_at",
 )  # fmt: skip
 ORDER_KEYS = (
-    "id", "ordered_at", "contact_id", "contact", "status", "channel", "campaign", "discount",
-    "items", "net", "vat", "gross", "currency", "note", "external_id", "created_at",
+    "id", "ordered_at", "contact_id", "contact", "status", "channel", "campaign", "keyword",
+    "discount", "items", "net", "vat", "gross", "currency", "note", "external_id", "created_at",
     "updated_at",
 )  # fmt: skip
 ORDER_CARD_KEYS = (*ORDER_KEYS, "lines", "vat_by_rate")
@@ -45,7 +45,8 @@ ORDER_COLUMNS = (
 )  # fmt: skip
 ORDER_FIELDS = (
     ("id", "Id"), ("ordered_at", "When"), ("contact", "Contact"), ("status", "Status"),
-    ("channel", "Channel"), ("campaign", "Campaign"), ("discount_display", "Discount"),
+    ("channel", "Channel"), ("campaign", "Campaign"), ("keyword", "Keyword"),
+    ("discount_display", "Discount"),
     ("net_display", "Net"), ("vat_display", "VAT"), ("gross_display", "Gross"),
     ("external_id", "External id"), ("note", "Note"), ("created_at", "Created"),
 )  # fmt: skip
@@ -231,7 +232,8 @@ ChannelOpt = Annotated[
     str | None, typer.Option("--channel", help="Where it was ordered: shop, phone, store...")
 ]
 CampaignOpt = Annotated[
-    str | None, typer.Option("--campaign", help="The campaign that brought it.")
+    str | None,
+    typer.Option("--campaign", help="The campaign that brought it (name, id or part)."),
 ]
 
 
@@ -246,6 +248,7 @@ def add_order(
     discount: DiscountOpt = None,
     channel: ChannelOpt = None,
     campaign: CampaignOpt = None,
+    keyword: c.KeywordOpt = None,
     note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
     external_id: Annotated[
         str | None,
@@ -255,7 +258,7 @@ def add_order(
 ) -> None:
     """Record an order with its lines, priced as German invoices are (VAT per line, rounded
     half up, summed per rate). Status abandoned records a cart left behind: interest, no
-    revenue.
+    revenue. Without --campaign it carries the campaign and keyword of its contact.
 
     Examples:
 
@@ -275,7 +278,7 @@ def add_order(
 
     card = orders.add_order(
         contacts.resolve_contact(contact), items, ordered_at=ordered_at, status=status,
-        discount_bp=discount_bp, channel=channel, campaign=campaign, note=note,
+        discount_bp=discount_bp, channel=channel, campaign=campaign, keyword=keyword, note=note,
         external_id=external_id, now=c.now(),
     )  # fmt: skip
     c.done(f"Added {describe(card)}.")

@@ -253,3 +253,7 @@ app.command("customer")(_customer.customer)
 app.command("vat")(_vat.vat)
 app.command("service")(_service.service)
 app.command("portrait")(_portrait.portrait)
+
+from crmcli.commands import campaigns as _campaigns  # noqa: E402
+
+app.command("roi")(_campaigns.roi)

@@ -16,8 +16,8 @@ def show(
         list[str],
         typer.Argument(
             metavar="[KIND] REF",
-            help="contact (default), company, deal, task, activity, product or order, then "
-            "its REF.",
+            help="contact (default), company, deal, task, activity, product, order or "
+            "campaign, then its REF.",
         ),
     ],
     limit: Annotated[
@@ -45,6 +45,7 @@ def show(
     crm show deal "dach köln"
     crm show order 7
     crm show product KAF-500
+    crm show campaign "google ads"
     """
     kind, ref = c.split_kind(args, kinds=c.SHOWN_KINDS)
     timeline_limit = limit or None
@@ -79,6 +80,10 @@ def show(
             print_product(products.get_product(products.resolve_product(ref)), output)
         else:
             print_order(orders.order_card(orders.resolve_order(ref)), output)
+    elif kind == "campaign":
+        from crmcli.commands.campaigns import show_campaign
+
+        show_campaign(ref, output)
     elif kind == "tag":
         from crmcli.errors import Invalid
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from crmcli.demo import consents, people, pipeline, shop, timeline
+from crmcli.demo import campaigns, consents, people, pipeline, shop, timeline
 from crmcli.demo.state import Demo, pools
 from crmcli.errors import Conflict, Invalid
 from crmcli.models import (
@@ -38,7 +38,8 @@ RECORDS = (
     ("company_tags", "CompanyTag"), ("stage_changes", "DealStageChange"),
     ("contact_emails", "ContactEmail"), ("contact_phones", "ContactPhone"),
     ("merge_aliases", "MergeAlias"), ("products", "Product"), ("orders", "SalesOrder"),
-    ("order_lines", "OrderLine"),
+    ("order_lines", "OrderLine"), ("campaigns", "Campaign"),
+    ("campaign_keywords", "CampaignKeyword"), ("campaign_costs", "CampaignCost"),
 )  # fmt: skip
 # What a person calls one of them (values.plural words the count).
 LABELS = {
@@ -48,6 +49,7 @@ LABELS = {
     "stage_changes": "stage change", "reminders": "printed reminder",
     "merge_aliases": "merged-away id",  # emails and phones: part of their contacts
     "products": "product", "orders": "order",  # order lines: part of their orders
+    "campaigns": "campaign", "campaign_costs": "campaign cost",  # keywords: their campaign's
 }  # fmt: skip
 MARKER = "demo"  # the setting that records what the demo made
 
@@ -153,7 +155,8 @@ def _clear() -> dict[str, int]:
     removed["reminders"] = ReminderLog.select().count()
     order = ("order_lines", "orders", "products", "stage_changes", "deals", "tasks",
              "activities", "contact_tags", "company_tags", "custom_fields", "contact_emails",
-             "contact_phones", "merge_aliases", "contacts", "companies", "tags")  # fmt: skip
+             "contact_phones", "merge_aliases", "contacts", "companies", "tags",
+             "campaign_costs", "campaign_keywords", "campaigns")  # fmt: skip
     ReminderLog.delete().execute()
     for key in order:
         models[key].delete().execute()
@@ -246,6 +249,7 @@ def fill_demo(
             ("products", lambda: shop.products(d)),
             ("orders", lambda: shop.orders(d)),
             ("order_lines", lambda: d.order_lines),
+            ("campaigns", lambda: campaigns.campaigns(d)),
             ("search_entries", lambda: _search_index(d)),  # last: it indexes all the others
         )
         counts = {key: make() for key, make in steps}

@@ -111,6 +111,7 @@ class Demo:
     phone_rows: int = 0
     product_ids: list[int] = field(default_factory=list)  # in shop.CATALOGUE's order
     order_lines: int = 0
+    order_campaigns: list[tuple[int, str | None]] = field(default_factory=list)  # shop -> campaigns
     _sounds: dict[tuple[str, bool], str | None] = field(default_factory=dict)
     _folds: dict[str, str] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)

@@ -162,6 +162,8 @@ def check_change(changes: dict, now: datetime, *, many: bool = False) -> dict:
     into column values: known fields, valid values, a consent date only with consent. With
     `many` it goes to several contacts at once, so no name and no email (each one's own).
     The one check of edit_contact and bulk.edit; see check_stored_consent for the rest."""
+    changes = dict(changes)
+    attributed = _attribution(changes, now)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise Invalid("field", f"contacts have no field {', '.join(sorted(unknown))}")
@@ -169,10 +171,26 @@ def check_change(changes: dict, now: datetime, *, many: bool = False) -> dict:
         for key in ("email", "name"):
             if key in changes and (key == "name" or changes[key] not in (None, "")):
                 raise Invalid(key, f"each contact has its own {key}; change it one by one")
-    row = clean_fields(changes, now)
+    row = clean_fields(changes, now) | attributed
     if "consent" in row:
         _check_consent(row["consent"], row.get("consent_at"))
     return row
+
+
+def _attribution(values: dict, now: datetime) -> dict:
+    """The campaign and keyword of `values` (taken out of it) as column values: a campaign
+    REF and a keyword (services.campaigns.attribution); a new campaign clears the keyword
+    unless one is given, "" clears; a keyword alone names the one campaign that has it."""
+    if "campaign" not in values and "keyword" not in values:
+        return {}
+    from crmcli.services import campaigns
+
+    given_campaign = "campaign" in values
+    campaign, keyword = values.pop("campaign", None), values.pop("keyword", None)
+    if not given_campaign and not (keyword or "").strip():
+        return {"keyword": None}
+    campaign_id, keyword_id = campaigns.attribution(campaign, keyword, now=now)
+    return {"campaign": campaign_id, "keyword": keyword_id}
 
 
 def check_stored_consent(contact_ids: Sequence[int], row: dict) -> None:
@@ -241,6 +259,7 @@ def add_contact(
     email, phone = values.pop("email", None), values.pop("phone", None)
     email_list = addresses.clean_emails(_rekey(_given_first(email, emails), "email"))
     phone_list = addresses.clean_phones(_rekey(_given_first(phone, phones), "phone"))
+    attribution = {k: values.pop(k) for k in ("campaign", "keyword") if k in values}
     row = clean_fields({"name": name, **values}, now)
     row.update(addresses.primary_copies(email_list, phone_list))
     row.setdefault("status", "lead")
@@ -248,6 +267,7 @@ def add_contact(
     with database_proxy.atomic():
         addresses.check_emails_free([e["email_key"] for e in email_list])
         row["company"], created = companies.link_company(company, now=now)
+        row.update(_attribution(attribution, now))
         contact_id = Contact.insert(created_at=now, updated_at=now, **row).execute()
         addresses.insert_new(contact_id, email_list, phone_list)
         if tags_:
@@ -303,6 +323,11 @@ def edit_contact(
     `unchanged`, with the values it `already_has` and `already_primary`."""
     now = now or utcnow()
     changes = dict(changes)
+    if (changes.get("keyword") or "").strip() and "campaign" not in changes:
+        # a keyword alone is one of the contact's campaign (if it has one)
+        from crmcli.services import campaigns
+
+        changes["campaign"] = campaigns.attribution_of(Contact, contact_id)["campaign"]
     replace = {k: changes.pop(k) for k in ("email", "phone") if k in changes}
     row = check_change(changes, now)
     with database_proxy.atomic():
@@ -474,6 +499,9 @@ def _get_contact(contact_id: int, known: tuple[list, list] | None = None) -> dic
     if not found:
         raise NotFound(f"no contact with id {contact_id}")
     card = _attach([_row(found[0])])[0]
+    from crmcli.services import campaigns
+
+    card.update(campaigns.attribution_of(Contact, contact_id))
     if known is None:
         known = (
             addresses.emails_of([contact_id]).get(contact_id, []),
@@ -494,9 +522,19 @@ def filtered_query(
     fields: Sequence[tuple[str, str]] = (),
     created_since: datetime | None = None,
     overdue_contact: datetime | None = None,
+    campaign: str | None = None,
 ):
     """`query` narrowed to contacts matching every filter given (None: nothing can match).
+    `campaign`: brought by the campaign this REF names (services.campaigns.resolve_campaign).
     `overdue_contact` (a time) keeps the contacts whose stay-in-touch cadence ran out by then."""
+    if campaign:
+        from crmcli.errors import NotFound
+        from crmcli.services import campaigns
+
+        try:
+            query = query.where(Contact.campaign == campaigns.resolve_campaign(campaign))
+        except NotFound:
+            return None
     for tag_id in tags.tag_ids(tags_):
         if tag_id is None:
             return None

@@ -34,7 +34,7 @@ TARGETS = (
     "name", "first_name", "middle_name", "last_name", "email", "phone",
     "mobile", "company", "position", "street", "street2", "zip", "city", "state", "country",
     "birthday", "notes", "status", "source", "owner", "tag", "consent", "consent_at",
-    "cadence",
+    "cadence", "campaign", "keyword",
 )  # fmt: skip
 # A kind of email or phone given with the field: email:work, phone:home, phone:mobile.
 KINDED = ("email", "phone")
@@ -144,7 +144,10 @@ _HEADERS_SPEC = {
     "bemerkung": "notes", "bemerkungen": "notes", "kommentar": "notes", "comment": "notes",
     "comments": "notes", "anmerkung": "notes", "anmerkungen": "notes", "beschreibung": "notes",
     "status": "status", "quelle": "source", "source": "source", "leadsource": "source",
-    "herkunft": "source", "owner": "owner", "betreuer": "owner", "zustandig": "owner",
+    "herkunft": "source", "utmsource": "source", "utmcampaign": "campaign",
+    "campaign": "campaign", "kampagne": "campaign", "utmterm": "keyword", "keyword": "keyword",
+    "suchbegriff": "keyword", "owner": "owner", "betreuer": "owner",
+    "zustandig": "owner",
     "tags": "tag", "tag": "tag", "schlagworte": "tag", "schlagwort": "tag", "labels": "tag",
     "groupmembership": "tag", "categories": "tag", "kategorien": "tag", "kategorie": "tag",
     "category": "tag", "gruppen": "tag", "groups": "tag",
@@ -682,7 +685,7 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
 # Targets to_record sets as they are (the last branch of its loop): looked up once.
 _PLAIN = frozenset(
     ("name", "company", "position", "street", "city", "country", "source", "owner", "status",
-     "consent_at")
+     "consent_at", "campaign", "keyword")
 )  # fmt: skip
 
 

@@ -169,8 +169,10 @@ def add_deal(
     **values,
 ) -> dict:
     """Open a deal in an open stage (default: the first); the contact's company by default.
-    Its first step of history (from nothing to its stage) is written with it."""
+    Its first step of history (from nothing to its stage) is written with it. `campaign` (a
+    REF) and `keyword`: what brought it; without them the contact's (services.campaigns)."""
     now = now or utcnow()
+    campaign, keyword = values.pop("campaign", None), values.pop("keyword", None)
     row = _clean({"title": title, "contact_id": contact_id, "company_id": company_id, **values})
     if contact_id is None and company_id is None:
         raise Invalid("contact", "a deal is with a contact or a company")
@@ -183,6 +185,11 @@ def add_deal(
             row["company"] = (
                 Contact.select(Contact.company).where(Contact.id == row["contact"]).scalar()
             )
+        from crmcli.services import campaigns
+
+        row["campaign"], row["keyword"] = campaigns.attribution_for(
+            row.get("contact"), campaign, keyword, now=now
+        )
         deal_id = Deal.insert(stage=target["id"], created_at=now, updated_at=now, **row).execute()
         _record(deal_id, None, target["id"], now, by)
         tallies.added(deal_id)
@@ -494,6 +501,9 @@ def deal_card(deal_id: int, *, timeline_limit: int | None = 50) -> dict:
     from crmcli.services import activities
 
     card = get_deal(deal_id)
+    from crmcli.services import campaigns
+
+    card.update(campaigns.attribution_of(Deal, deal_id))
     card["history"] = history_of(deal_id)
     card["timeline"] = activities.timeline_of_deal(deal_id, timeline_limit)
     return card

@@ -71,6 +71,7 @@ _COLUMNS = (
     "name", "name_key", "name_sound", "company", "position", "street", "zip", "city",
     "city_fold", "country", "birthday", "birthday_md", "status", "source", "owner", "notes",
     "consent", "consent_at", "cadence_days", "email", "email_key", "phone", "phone_e164",
+    "campaign", "keyword",
 )  # fmt: skip
 _DEFAULTS = {"status": "lead", "consent": False}
 # The contact columns the import looks rows up by: their indexes stay while it writes.
@@ -122,6 +123,9 @@ class _Row:
     tags: list[str]
     fields: dict[str, str]
     name_given: bool = True  # False: the name is the email, for a new contact only
+    # utm_campaign and utm_term as given; the batch puts their ids into cols (or an error)
+    attribution: tuple[str | None, str | None] = (None, None)
+    attribution_error: str | None = None
 
 
 class _State:
@@ -449,9 +453,11 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
     contacts.check_fields(list(fields.items()))
     company = _text(rec.get("company"))
     limits.check("company", company)
+    campaign = limits.check("campaign", _text(rec.get("campaign")))
+    keyword = limits.check("keyword", _text(rec.get("keyword")))
     return _Row(
         where, rec, cols, "consent_at" in values, list(emails.values()), list(phones.values()),
-        company, tag_names, fields, name_given,
+        company, tag_names, fields, name_given, (campaign, keyword),
     )  # fmt: skip
 
 
@@ -504,6 +510,7 @@ class _Importer:
         self.keep_going = keep_going
         self.on_reject = on_reject
         self.companies: dict[str, int | CrmError] = {}
+        self.campaigns: dict[tuple[str, str], tuple | str] = {}  # see _resolve_campaigns
         self.tag_ids: dict[str, int] = {}
         self.cadence_tags: set[int] = set()  # tags that carry a cadence
         self.start_max = Contact.select(fn.MAX(Contact.id)).scalar() or 0
@@ -535,6 +542,7 @@ class _Importer:
         if not rows:
             return
         self._resolve_companies(rows)
+        self._resolve_campaigns(rows)
         self._resolve_tags(rows)
         states = self._lookup(rows)
         touched: dict[int, _State] = {}
@@ -542,6 +550,29 @@ class _Importer:
         for row in rows:
             self._apply_row(row, states, touched, pending)
         self._write(pending, list(touched.values()))
+
+    def _resolve_campaigns(self, rows: list[_Row]) -> None:
+        """utm_campaign and utm_term of each row as ids, each pair looked up once per import;
+        a campaign name that matches none exactly becomes a campaign, in this transaction."""
+        from crmcli.services import campaigns
+
+        for row in rows:
+            campaign, keyword = row.attribution
+            if campaign is None and keyword is None:
+                continue
+            key = (_fold(campaign or ""), _fold(keyword or ""))
+            if key not in self.campaigns:
+                try:
+                    self.campaigns[key] = campaigns.attribution(
+                        campaign, keyword, create=True, now=self.now
+                    )
+                except CrmError as exc:
+                    self.campaigns[key] = str(exc)
+            found = self.campaigns[key]
+            if isinstance(found, str):
+                row.attribution_error = found
+            else:
+                row.cols["campaign"], row.cols["keyword"] = found
 
     def _resolve_companies(self, rows: list[_Row]) -> None:
         """Each company name once per import, in bulk: the stored company of the same name
@@ -734,6 +765,9 @@ class _Importer:
 
     def _apply_row(self, row: _Row, found: dict, touched: dict, pending: list) -> None:
         result = self.result
+        if row.attribution_error is not None:
+            self.reject(row.where, row.record, row.attribution_error)
+            return
         company = self.companies.get(_fold(row.company)) if row.company else None
         if isinstance(company, CrmError):
             self.reject(row.where, row.record, f"company: {company}")

@@ -19,6 +19,8 @@ from peewee import JOIN, fn
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import (
     ORDER_STATUSES,
+    Campaign,
+    CampaignKeyword,
     Contact,
     OrderLine,
     Product,
@@ -26,13 +28,13 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import limits
+from crmcli.services import campaigns, limits
 from crmcli.values import half_up, parse_money_cents
 
 MAX_QTY = 1_000_000
 MAX_DISCOUNT_BP = 10_000
-TEXT_FIELDS = ("channel", "campaign", "note", "external_id")
-EDITABLE = ("status", "ordered_at", "channel", "campaign", "note")
+TEXT_FIELDS = ("channel", "note", "external_id")
+EDITABLE = ("status", "ordered_at", "channel", "campaign", "keyword", "note")
 
 
 class Item(NamedTuple):
@@ -108,12 +110,14 @@ def add_order(
     discount_bp: int = 0,
     channel: str | None = None,
     campaign: str | None = None,
+    keyword: str | None = None,
     note: str | None = None,
     external_id: str | None = None,
     now: datetime | None = None,
 ) -> dict:
     """Record an order of a contact with its lines, in one transaction; every SKU must name
-    an active product. Returns the order's card."""
+    an active product. `campaign` (a REF) and `keyword`: what brought it; without them the
+    order takes its contact's (services.campaigns). Returns the order's card."""
     now = now or utcnow()
     if not items:
         raise Invalid("item", "an order needs at least one item (SKU:QTY)")
@@ -122,7 +126,7 @@ def add_order(
     row: dict = {
         "status": _status(status), "discount_bp": discount_bp,
         **{f: _text(f, v) for f, v in zip(
-            TEXT_FIELDS, (channel, campaign, note, external_id), strict=True)},
+            TEXT_FIELDS, (channel, note, external_id), strict=True)},
     }  # fmt: skip
     if row["channel"]:
         row["channel"] = row["channel"].lower()
@@ -131,6 +135,9 @@ def add_order(
     with database_proxy.atomic():
         if not Contact.select().where(Contact.id == contact_id).exists():
             raise NotFound(f"no contact with id {contact_id}")
+        row["campaign"], row["keyword"] = campaigns.attribution_for(
+            contact_id, campaign, keyword, now=now
+        )
         products = products_by_sku(i.sku for i in items)
         unknown = [i.sku for i in items if sku_key(i.sku) not in products]
         if unknown:
@@ -184,24 +191,31 @@ _ITEMS = OrderLine.select(fn.COUNT(OrderLine.id)).where(
 )  # a correlated count: one query for a whole list
 _COLUMNS = (
     SalesOrder.id, SalesOrder.ordered_at, SalesOrder.contact, Contact.name, SalesOrder.status,
-    SalesOrder.channel, SalesOrder.campaign, SalesOrder.discount_bp, SalesOrder.currency,
+    SalesOrder.channel, Campaign.name, CampaignKeyword.keyword, SalesOrder.discount_bp,
+    SalesOrder.currency,
     SalesOrder.net_cents, SalesOrder.vat_cents, SalesOrder.gross_cents, SalesOrder.note,
     SalesOrder.external_id, SalesOrder.created_at, SalesOrder.updated_at,
 )  # fmt: skip
 
 
 def _select():
-    return SalesOrder.select(*_COLUMNS, _ITEMS.alias("items")).join(
-        Contact, JOIN.LEFT_OUTER, on=(SalesOrder.contact == Contact.id)
-    )
+    return (
+        SalesOrder.select(*_COLUMNS, _ITEMS.alias("items"))
+        .join(Contact, JOIN.LEFT_OUTER, on=(SalesOrder.contact == Contact.id))
+        .join_from(SalesOrder, Campaign, JOIN.LEFT_OUTER, on=(SalesOrder.campaign == Campaign.id))
+        .join_from(
+            SalesOrder, CampaignKeyword, JOIN.LEFT_OUTER,
+            on=(SalesOrder.keyword == CampaignKeyword.id),
+        )
+    )  # fmt: skip
 
 
 def _row(values: tuple) -> dict:
-    (oid, at, contact_id, contact, status, channel, campaign, discount_bp, currency, net, vat,
-     gross, note, external_id, created, updated, items) = values  # fmt: skip
+    (oid, at, contact_id, contact, status, channel, campaign, keyword, discount_bp, currency, net,
+     vat, gross, note, external_id, created, updated, items) = values  # fmt: skip
     return {
         "id": oid, "ordered_at": at, "contact_id": contact_id, "contact": contact,
-        "status": status, "channel": channel, "campaign": campaign,
+        "status": status, "channel": channel, "campaign": campaign, "keyword": keyword,
         "discount": Decimal(discount_bp).scaleb(-2), "items": items, "net": _money(net),
         "vat": _money(vat), "gross": _money(gross), "currency": currency, "note": note,
         "external_id": external_id, "created_at": created, "updated_at": updated,
@@ -293,17 +307,24 @@ def orders_of(contact_id: int, limit: int = 20) -> list[dict]:
 
 
 def edit_order(order_id: int, changes: dict, *, now: datetime | None = None) -> dict:
-    """Change an order's status, time, channel, campaign or note; its lines stay as priced."""
-    order_card(order_id)
+    """Change an order's status, time, channel, campaign (and keyword) or note; its lines stay
+    as priced. A keyword alone is one of the order's campaign ("" clears either)."""
+    card = order_card(order_id)
     row: dict = {}
+    if "campaign" in changes or "keyword" in changes:
+        campaign = changes.get("campaign", card["campaign"])
+        keyword = changes.get("keyword", None if "campaign" in changes else card["keyword"])
+        row["campaign"], row["keyword"] = campaigns.attribution(campaign, keyword, now=now)
     for key, value in changes.items():
+        if key in ("campaign", "keyword"):
+            continue
         if key == "status":
             row["status"] = _status(value)
         elif key == "ordered_at":
             if value is None:
                 raise Invalid("at", "an order has a time")
             row["ordered_at"] = value
-        elif key in ("channel", "campaign", "note"):
+        elif key in ("channel", "note"):
             text = _text(key, value)
             row[key] = text.lower() if key == "channel" and text else text
         else:

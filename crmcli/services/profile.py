@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import JOIN, fn
 
-from crmcli.models import PURCHASE_STATUSES, Activity, OrderLine, Product, SalesOrder
+from crmcli.models import PURCHASE_STATUSES, Activity, Campaign, OrderLine, Product, SalesOrder
 
 
 def _money(cents: float | int) -> Decimal:
@@ -67,13 +67,11 @@ def customer_profile(contact_id: int) -> dict:
             "median": _money(median), "q3": _money(q3), "max": _money(prices[-1]),
         }  # fmt: skip
 
-    def grouped(field) -> list[dict]:
-        rows = (
-            SalesOrder.select(field, fn.COUNT(SalesOrder.id), fn.SUM(SalesOrder.net_cents))
-            .where(bought)
-            .group_by(field)
-            .tuples()
-        )
+    def grouped(field, joined=None) -> list[dict]:
+        rows = SalesOrder.select(field, fn.COUNT(SalesOrder.id), fn.SUM(SalesOrder.net_cents))
+        if joined is not None:  # a campaign by its name
+            rows = rows.join(joined, JOIN.LEFT_OUTER, on=(SalesOrder.campaign == joined.id))
+        rows = rows.where(bought).group_by(field).tuples()
         out = [{"name": name, "orders": n, "net": _money(int(net))} for name, n, net in rows]
         return sorted(out, key=lambda r: (-r["orders"], -r["net"], str(r["name"])))
 
@@ -91,7 +89,7 @@ def customer_profile(contact_id: int) -> dict:
     return {
         "contact_id": contact_id, "spent": _money(spent), "categories": categories,
         "price_range": price_range, "channels": grouped(SalesOrder.channel),
-        "campaigns": [c for c in grouped(SalesOrder.campaign) if c["name"] is not None],
+        "campaigns": [c for c in grouped(Campaign.name, Campaign) if c["name"] is not None],
         "abandoned": abandoned,
         "responses": sorted(
             ({"kind": k, "count": n} for k, n in responses), key=lambda r: (-r["count"], r["kind"])

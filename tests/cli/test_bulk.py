@@ -15,18 +15,20 @@ FILTER_EXAMPLES = {
     "field": ["--field", "kundennr="],
     "created_since": ["--created-since", "25.11.2026"],
     "overdue_contact": ["--overdue-contact"],
+    "campaign": ["--campaign", "herbst"],
 }
 
 
 @pytest.fixture
 def people(crm):
+    assert crm("add", "campaign", "Herbst").exit_code == 0
     for args in [
         ("Anna Adler", "--city", "Köln", "-s", "customer", "-c", "Adler GmbH", "-t", "vip",
          "--source", "Messe", "--field", "kundennr=1"),
         ("Bernd Bauer", "--city", "Köln", "-s", "lead", "-c", "Adler GmbH", "--every", "30 days"),
         ("Cora Christ", "--city", "köln", "-s", "customer", "-t", "vip"),
         ("Dirk Dorn", "--city", "Bonn", "-s", "customer", "-c", "Dorn AG", "--source", "Web"),
-        ("Eva Esser", "--city", "Bonn", "-s", "lead"),
+        ("Eva Esser", "--city", "Bonn", "-s", "lead", "--campaign", "Herbst"),
         ("Frank Fuchs", "-s", "customer", "-t", "vip", "--field", "kundennr=2"),
     ]:  # fmt: skip
         later = {"CRM_NOW": "2026-11-25T12:00:00+01:00"} if args[0] == "Frank Fuchs" else None

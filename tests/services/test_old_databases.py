@@ -251,7 +251,16 @@ def _undo_0009(database) -> None:
     for table in ("consent_entry", "mailing_recipient"):  # 0013
         database.execute_sql(f"DROP TABLE {table}")
     database.execute_sql("DELETE FROM schema_migration WHERE name = '0013_consent_mailings'")
+    # 0012 (its sales_order columns go with the table)
+    for table, index in (("contact", "keyword_id_created_at"), ("deal", "closed_at")):
+        database.execute_sql(f"DROP INDEX {table}_keyword_id")
+        database.execute_sql(f"DROP INDEX {table}_campaign_id_{index}")
+        for column in ("campaign_id", "keyword_id"):
+            database.execute_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+    database.execute_sql("DELETE FROM schema_migration WHERE name = '0012_campaigns'")
     for table in ("order_line", "sales_order", "product"):  # 0010
+        database.execute_sql(f"DROP TABLE {table}")
+    for table in ("campaign_cost", "campaign_keyword", "campaign"):  # 0012, after its users
         database.execute_sql(f"DROP TABLE {table}")
     database.execute_sql("DELETE FROM schema_migration WHERE name = '0010_products_orders'")
     for table in ("contact_email", "contact_phone", "merge_alias"):

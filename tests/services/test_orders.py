@@ -94,6 +94,9 @@ def test_a_discount_is_each_lines_share_rounded_half_up():
 
 def test_add_order_prices_lines_stores_totals_and_shows_vat_per_rate(catalogue, person):
     at = NOW - timedelta(days=3)
+    from crmcli.services import campaigns
+
+    campaigns.add_campaign("Herbst", now=NOW)
     card = orders.add_order(
         person["id"], [Item("KAF-500", 2), Item("muehle", 1, 3990), Item("GUTSCHEIN", 1)],
         ordered_at=at, discount_bp=1000, channel="Shop", campaign="Herbst", status="paid",

@@ -14,6 +14,9 @@ def test_a_customers_profile_on_a_known_history(db):
                                  ("MUE", 8990, "Geräte")):  # fmt: skip
         products.add_product(sku, sku, price_cents=cents, vat_bp=700, category=category, now=NOW)
     cid = contacts.add_contact("Anna Weiß", now=NOW)["id"]
+    from crmcli.services import campaigns
+
+    campaigns.add_campaign("Herbst", now=NOW)
     orders.add_order(cid, [Item("KAF", 2), Item("TEE", 1)], channel="shop", now=NOW)
     orders.add_order(cid, [Item("KAF", 1)], channel="shop", campaign="Herbst", now=NOW)
     orders.add_order(cid, [Item("MUE", 1)], channel="phone", now=NOW)

@@ -1,0 +1,289 @@
+"""`crm add campaign|cost`, `crm list campaigns`, the campaign card (`crm show campaign`), and
+`crm report roi`. Registered on their groups (add.py, listing.py, report.py); show, edit and
+delete dispatch here by kind."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmcli.commands import common as c
+from crmcli.output import Column, Format, Section, money, percent, render_record, render_rows
+
+CAMPAIGN_KEYS = (
+    "id", "name", "channel", "starts_on", "ends_on", "keywords", "note", "cost", "leads",
+    "customers", "conversion", "revenue", "cost_per_lead", "cost_per_customer", "roi",
+    "paid_back", "payback_on", "missing", "created_at", "updated_at",
+)  # fmt: skip
+CAMPAIGN_COLUMNS = (
+    Column("id", "Id", "right"), Column("name", "Campaign", min_width=18),
+    Column("channel", "Channel", drop=3), Column("cost_display", "Cost", "right"),
+    Column("leads", "Leads", "right"), Column("customers", "Customers", "right", drop=2),
+    Column("revenue_display", "Revenue", "right"), Column("roi_display", "ROI", "right", drop=1),
+)  # fmt: skip
+CAMPAIGN_FIELDS = (
+    ("id", "Id"), ("name", "Name"), ("channel", "Channel"), ("period", "Period"),
+    ("keywords_display", "Keywords"), ("note", "Note"), ("cost_display", "Cost"),
+    ("leads", "Leads"), ("customers", "Customers"), ("conversion_display", "Conversion"),
+    ("revenue_display", "Revenue"), ("cpl_display", "Cost per lead"),
+    ("cpc_display", "Cost per customer"), ("roi_display", "ROI"), ("payback", "Paid back"),
+)  # fmt: skip
+COST_COLUMNS = (
+    Column("id", "Id", "right"), Column("spent_on", "Day", keep=True),
+    Column("amount_display", "Amount", "right"), Column("keyword", "Keyword"),
+    Column("note", "Note", drop=1),
+)  # fmt: skip
+ROI_KEYS = (
+    "group", "cost", "leads", "customers", "conversion", "revenue", "cost_per_lead",
+    "cost_per_customer", "roi", "paid_back", "payback_on", "missing",
+)  # fmt: skip
+BAR_WIDTH = 16
+
+
+def _view(r: dict) -> dict:
+    """A figures row (campaign or ROI group) with its display texts."""
+    from crmcli.output import display_date
+
+    if r.get("paid_back"):
+        payback = display_date(r["payback_on"])
+    elif r.get("paid_back") is False:
+        payback = f"not yet, {money(r['missing'])} short"
+    else:
+        payback = ""
+    return {
+        **r, "cost_display": money(r["cost"]), "revenue_display": money(r["revenue"]),
+        "conversion_display": percent(r["conversion"]), "cpl_display": money(r["cost_per_lead"]),
+        "cpc_display": money(r["cost_per_customer"]), "roi_display": percent(r["roi"], 0),
+        "payback": payback,
+    }  # fmt: skip
+
+
+def add_campaign(
+    name: Annotated[str, typer.Argument(help="Its name, e.g. 'Google Ads Kaffee'.")],
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            "--channel", help="search ads, social, newsletter, print, trade fair, referral..."
+        ),
+    ] = None,
+    keyword: Annotated[
+        list[str] | None, typer.Option("--keyword", help="A keyword; repeatable.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--from", metavar="DAY", help="First day: 1.3.2026.")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="DAY", help="Last day.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
+    output: c.ResultOpt = None,
+) -> None:
+    """Create a campaign: a channel, keywords and a period. Its costs are entries of their
+    own (crm add cost); contacts, deals and orders name it with --campaign.
+
+    Example:
+
+    \b
+    crm add campaign "Google Ads Kaffee" --channel "search ads" \\
+        --keyword "kaffee kaufen" --keyword "espresso" --from 1.1.2026
+    """
+    starts, ends = c.day(since, "from"), c.day(until, "until")
+    c.db()
+    from crmcli.services import campaigns
+
+    card = campaigns.add_campaign(
+        name, channel=channel, keywords=keyword or [], starts_on=starts, ends_on=ends, note=note,
+        now=c.now(),
+    )  # fmt: skip
+    c.done(f"Added campaign #{card['id']} {card['name']} ({card['channel']}).")
+    if output is not None:
+        print_campaign(card, output)
+
+
+def add_cost(
+    campaign: Annotated[str, typer.Argument(help="The campaign (name, id or a unique part).")],
+    amount: Annotated[str, typer.Argument(help="The amount: 1.234,50, 1234.50 €.")],
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="DAY", help="The day it was spent (today).")
+    ] = None,
+    keyword: Annotated[
+        str | None, typer.Option("--keyword", help="The keyword it was spent on.")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
+) -> None:
+    """Record a cost of a campaign (a month's ad spend is one entry a month), optionally a
+    keyword's.
+
+    Examples:
+
+    \b
+    crm add cost "Google Ads" 1.234,50 --at 31.10.2026 --keyword espresso
+    crm add cost messe "3500 €" --note "Standmiete"
+    """
+    from crmcli.values import parse_money_cents
+
+    cents = parse_money_cents(amount.replace("€", "").replace("EUR", "").strip())
+    day = c.day(at, "at") if at else c.today()
+    c.db()
+    from crmcli.services import campaigns
+
+    entry = campaigns.add_cost(
+        campaigns.resolve_campaign(campaign), cents, spent_on=day, keyword=keyword, note=note,
+        now=c.now(),
+    )  # fmt: skip
+    c.done(f"Added cost #{entry['id']} of {money(entry['amount'])} on {day.strftime('%d.%m.%Y')}.")
+
+
+def list_campaigns(
+    channel: Annotated[str | None, typer.Option("--channel", help="Of this channel.")] = None,
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """List campaigns with their cost, leads, customers, revenue and ROI (all time; see crm
+    report roi for a period).
+
+    Example:
+
+    \b
+    crm list campaigns --channel "search ads" -o csv
+    """
+    c.db()
+    from crmcli.services import campaigns
+
+    rows = campaigns.list_campaigns(channel=channel)
+    shown = rows if output is not Format.table else [_view(r) for r in rows]
+    render_rows(shown, CAMPAIGN_COLUMNS, output, fields=CAMPAIGN_KEYS, empty="No campaigns.")
+
+
+def print_campaign(card: dict, fmt: Format) -> None:
+    """The campaign card: fields and figures, its keywords' figures and its cost entries."""
+    from crmcli.output import display_date
+
+    view = _view(card)
+    period = " – ".join(display_date(d) if d else "…" for d in (card["starts_on"], card["ends_on"]))
+    view.update(
+        period=period if card["starts_on"] or card["ends_on"] else "",
+        keywords_display=", ".join(card["keywords"]),
+    )
+    keywords = [_view(r) for r in card["by_keyword"]]
+    costs = [{**k, "amount_display": money(k["amount"])} for k in card["costs"]]
+    render_record(
+        card, CAMPAIGN_FIELDS, fmt, title=f"Campaign {card['name']}",
+        sections=[
+            Section("By keyword", keywords, ROI_COLUMNS), Section("Costs", costs, COST_COLUMNS),
+        ],
+        display_record=view, record_fields=CAMPAIGN_KEYS,
+    )  # fmt: skip
+
+
+def show_campaign(ref: str, output: Format) -> None:
+    from crmcli.services import campaigns
+
+    print_campaign(campaigns.campaign_card(campaigns.resolve_campaign(ref)), output)
+
+
+def edit_campaign(ref: str, v: dict, output) -> None:
+    """`crm edit campaign REF --name --channel --from --until --note --keyword
+    --remove-keyword`."""
+    from crmcli.services import campaigns
+
+    campaign_id = campaigns.resolve_campaign(ref)
+    changes = {k: v[k] for k in ("name", "channel", "note") if k in v}
+    for option, key in (("from_", "starts_on"), ("until", "ends_on")):
+        if option in v:
+            changes[key] = c.day(v[option], option.rstrip("_")) if v[option] else None
+    card = campaigns.edit_campaign(
+        campaign_id, changes, add_keywords=[v["keyword"]] if v.get("keyword") else [],
+        remove_keywords=v.get("remove_keyword") or [], now=c.now(),
+    )  # fmt: skip
+    c.done(f"Updated campaign #{card['id']} {card['name']}.")
+    if output is not None:
+        print_campaign(card, output)
+
+
+def delete_campaign(ref: str):
+    """(label, remove) for `crm delete campaign REF`."""
+    from crmcli.services import campaigns
+    from crmcli.values import plural
+
+    card = campaigns.campaign_card(campaigns.resolve_campaign(ref))
+    costs = f" and {plural(len(card['costs']), 'cost entry')}" if card["costs"] else ""
+    label = (
+        f"campaign #{card['id']} {card['name']}{costs} (what it brought stays, without campaign)"
+    )
+    return label, lambda: campaigns.delete_campaign(card["id"])
+
+
+ROI_COLUMNS = (
+    Column("group", "Group", min_width=16), Column("cost_display", "Cost", "right"),
+    Column("leads", "Leads", "right", drop=4), Column("customers", "Cust.", "right", drop=5),
+    Column("conversion_display", "Conv.", "right", drop=6),
+    Column("revenue_display", "Revenue", "right"), Column("roi_display", "ROI", "right"),
+    Column("cpl_display", "Per lead", "right", drop=7),
+    Column("cpc_display", "Per customer", "right", drop=8),
+    Column("payback", "Paid back", keep=True, drop=3),
+)  # fmt: skip
+
+
+def roi(
+    by: Annotated[
+        str, typer.Option("--by", help="campaign (default), keyword, channel or source.")
+    ] = "campaign",
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="WHEN", help="From this day on.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="WHEN", help="... and before.")
+    ] = None,
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """Return on investment: per campaign, keyword, channel or lead source the cost, the leads
+    (attributed contacts created in the period) and customers among them (a purchase or a
+    won deal), conversion, revenue (net of purchase orders plus won deals, each counted once),
+    cost per lead and per customer, ROI = (revenue - cost) / cost, and the day the cumulative
+    revenue caught up with the cumulative cost for good, or "not yet" with what is missing.
+    On a terminal with bars (revenue against cost); -o json|csv give the numbers.
+
+    Examples:
+
+    \b
+    crm report roi
+    crm report roi --by keyword --since 1.1.2026 --until 1.7.2026
+    crm report roi --by channel -o csv
+    """
+    start, end = c.period(since, until)
+    c.db()
+    from crmcli.services import roi as service
+
+    report = service.roi_report(by=by.strip().lower(), since=start, until=end)
+    if output in (Format.json, Format.jsonl):
+        render_record(report, (), output)
+        return
+    if output is Format.csv:
+        render_rows(report["groups"], (), output, fields=ROI_KEYS)
+        return
+    from crmcli.env import current
+
+    rows = [_view(r) for r in report["groups"]]
+    columns = list(ROI_COLUMNS)
+    if current().stdout_isatty and rows:
+        top = max(max(r["revenue"] or 0, r["cost"] or 0) for r in report["groups"]) or 1
+        for r, raw in zip(rows, report["groups"], strict=True):
+            earned = round(BAR_WIDTH * (raw["revenue"] or 0) / top)
+            spent = round(BAR_WIDTH * (raw["cost"] or 0) / top)
+            r["bar"] = "█" * earned + "░" * max(spent - earned, 0)
+        columns.insert(1, Column("bar", "", keep=True, drop=2))
+    total = _view(report["total"])
+    legend = " (█ revenue, ░ cost not earned back yet)" if rows and "bar" in rows[0] else ""
+    head = (
+        ("by", "By"), ("period", "Period"), ("cost_display", "Cost"), ("leads", "Leads"),
+        ("customers", "Customers"), ("revenue_display", "Revenue"), ("roi_display", "ROI"),
+        ("payback", "Paid back"),
+    )  # fmt: skip
+    from crmcli.output import display_datetime
+
+    shown_period = " – ".join(display_datetime(t) if t else "…" for t in (start, end))
+    render_record(
+        report, head, output, title="Return on investment",
+        sections=[Section(f"By {report['by']}{legend}", rows, columns)],
+        display_record={**total, "by": report["by"],
+                        "period": shown_period if start or end else "all time"},
+    )  # fmt: skip

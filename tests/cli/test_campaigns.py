@@ -1,0 +1,150 @@
+"""crm add/list/show/edit/delete campaign, crm add cost, --campaign and --keyword on contacts,
+deals and orders, and crm report roi: output, exit codes, German money and dates."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+
+@pytest.fixture
+def marketing(crm):
+    for args in (
+        ("add", "campaign", "Google Ads Kaffee", "--channel", "search-ads", "--keyword", "espresso",
+         "--keyword", "Kaffee kaufen", "--from", "1.10.2026", "--note", "Herbst"),
+        ("add", "cost", "google", "1.234,50", "--at", "1.10.2026", "--keyword", "espresso"),
+        ("add", "cost", "google", "100.50 €", "--at", "1.11.2026"),
+        ("add", "contact", "Anna Weiß", "-e", "anna@example.de", "--campaign", "google",
+         "--keyword", "espresso", "--source", "google"),
+        ("add", "product", "KAF", "Kaffee", "--price", "1.000,00", "--vat", "7"),
+        ("add", "order", "anna", "--item", "KAF:1", "--at", "5.11.2026", "--status", "paid"),
+        ("add", "order", "anna", "--item", "KAF:1", "--at", "10.11.2026", "--status", "paid"),
+    ):  # fmt: skip
+        r = crm(*args)
+        assert r.exit_code == 0, (args, r.stderr)
+    return crm
+
+
+def test_add_campaign_and_cost_say_what_they_did(crm):
+    r = crm("add", "campaign", "Messe", "--channel", "Messe")
+    assert (r.exit_code, r.stderr) == (0, "Added campaign #1 Messe (trade fair).\n")
+    r = crm("add", "cost", "messe", "3.500,00", "--at", "2.3.2026", "--note", "Stand")
+    assert (r.exit_code, r.stderr) == (0, "Added cost #1 of 3.500,00 € on 02.03.2026.\n")
+    r = crm("add", "campaign", "MESSE")
+    assert r.exit_code == 1 and "exists already" in r.stderr
+    r = crm("add", "cost", "messe", "zwölf")
+    assert r.exit_code == 1 and r.stderr.startswith("crm: error: amount")
+    r = crm("add", "cost", "nirgends", "1")
+    assert r.exit_code == 1 and "no campaign matches 'nirgends'" in r.stderr
+
+
+def test_orders_carry_the_contacts_campaign_and_roi_adds_up(marketing):
+    order = marketing("show", "order", "1", "-o", "json").json()
+    assert (order["campaign"], order["keyword"]) == ("Google Ads Kaffee", "espresso")
+    contact = marketing("show", "anna", "-o", "json").json()
+    assert (contact["campaign"], contact["keyword"]) == ("Google Ads Kaffee", "espresso")
+    report = marketing("report", "roi", "-o", "json").json()
+    [group] = report["groups"]
+    assert (group["cost"], group["revenue"], group["roi"]) == ("1335.00", "2000.00", "0.4981")
+    assert (group["leads"], group["customers"], group["payback_on"]) == (1, 1, "2026-11-10")
+    by_keyword = marketing("report", "roi", "--by", "keyword", "-o", "csv").stdout
+    rows = {r["group"]: r for r in csv.DictReader(io.StringIO(by_keyword))}
+    assert rows["Google Ads Kaffee: espresso"]["cost"] == "1234.50"
+    assert rows["Google Ads Kaffee: espresso"]["missing"] == ""
+    assert rows["Google Ads Kaffee: (no keyword)"]["cost"] == "100.50"
+    early = marketing("report", "roi", "--until", "6.11.2026", "-o", "json").json()
+    assert early["groups"][0]["paid_back"] is False
+    assert early["groups"][0]["missing"] == "335.00"
+    piped = marketing("report", "roi").stdout
+    assert "Google Ads Kaffee" in piped and "2026-11-10" in piped and "█" not in piped
+
+
+def test_list_show_edit_delete_campaign(marketing):
+    [row] = marketing("list", "campaigns", "-o", "json").json()
+    assert (row["name"], row["channel"], row["keywords"]) == (
+        "Google Ads Kaffee", "search ads", ["espresso", "Kaffee kaufen"],
+    )  # fmt: skip
+    assert (row["cost"], row["leads"], row["customers"], row["revenue"]) == (
+        "1335.00", 1, 1, "2000.00",
+    )  # fmt: skip
+    card = marketing("show", "campaign", "kaffee", "-o", "json").json()
+    assert [c["amount"] for c in card["costs"]] == ["1234.50", "100.50"]
+    assert card["starts_on"] == "2026-10-01"
+    r = marketing("edit", "campaign", "google", "--until", "31.12.2026", "--keyword", "tee",
+                  "--remove-keyword", "Kaffee kaufen", "--channel", "social")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    card = marketing("show", "campaign", "google", "-o", "json").json()
+    assert (card["ends_on"], card["keywords"], card["channel"]) == (
+        "2026-12-31", ["espresso", "tee"], "social",
+    )  # fmt: skip
+    r = marketing("edit", "campaign", "google", "--until", "1.1.2020")
+    assert r.exit_code == 1 and "before it starts" in r.stderr
+    r = marketing("delete", "campaign", "google", "--yes")
+    assert r.exit_code == 0 and "Deleted campaign #1 Google Ads Kaffee" in r.stderr
+    assert marketing("list", "campaigns", "-o", "json").json() == []
+    assert marketing("show", "anna", "-o", "json").json()["campaign"] is None
+    assert marketing("show", "order", "1", "-o", "json").json()["campaign"] is None
+
+
+def test_edit_contact_and_order_attribution(marketing):
+    marketing("add", "campaign", "Messe", "--channel", "trade fair")
+    r = marketing("edit", "anna", "--campaign", "messe")
+    assert r.exit_code == 0, r.stderr
+    card = marketing("show", "anna", "-o", "json").json()
+    assert (card["campaign"], card["keyword"]) == ("Messe", None)
+    r = marketing("edit", "order", "2", "--keyword", "Kaffee kaufen")
+    assert r.exit_code == 0, r.stderr
+    order = marketing("show", "order", "2", "-o", "json").json()
+    assert (order["campaign"], order["keyword"]) == ("Google Ads Kaffee", "Kaffee kaufen")
+    r = marketing("add", "deal", "Abo", "-C", "anna", "--campaign", "google", "--keyword", "tee")
+    assert r.exit_code == 0, r.stderr
+    deal = marketing("show", "deal", "abo", "-o", "json").json()
+    assert (deal["campaign"], deal["keyword"]) == ("Google Ads Kaffee", "tee")
+    r = marketing("add", "contact", "Bob", "--keyword", "nirgends")
+    assert r.exit_code == 1 and "give --campaign too" in r.stderr
+
+
+def test_roi_rejects_an_unknown_grouping(marketing):
+    r = marketing("report", "roi", "--by", "wetter")
+    assert r.exit_code == 1 and "'wetter' is not one of campaign" in r.stderr
+
+
+def test_utm_source_is_read_as_the_lead_source(crm, tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_text("name,email,utm_source\nEva Roth,eva@example.de,newsletter\n")
+    r = crm("import", "csv", str(path))
+    assert r.exit_code == 0, r.stderr
+    assert crm("show", "eva@example.de", "-o", "json").json()["source"] == "newsletter"
+
+
+def test_utm_columns_attribute_imported_contacts(crm, tmp_path):
+    crm("add", "campaign", "Herbst", "--keyword", "kaffee")
+    path = tmp_path / "shop.csv"
+    path.write_text(
+        "name,email,utm_source,utm_campaign,utm_term\n"
+        "Eva Roth,eva@example.de,google,herbst,Kaffee\n"
+        "Max Kern,max@example.de,facebook,Sommer 2026,sonnenbrille\n"
+        "Ute Lang,ute@example.de,,,nirgends\n"
+    )
+    r = crm("import", "csv", str(path), "--rejects", str(tmp_path / "bad.csv"))
+    assert r.exit_code == 0, r.stderr
+    eva = crm("show", "eva@example.de", "-o", "json").json()
+    assert (eva["source"], eva["campaign"], eva["keyword"]) == ("google", "Herbst", "kaffee")
+    max_ = crm("show", "max@example.de", "-o", "json").json()
+    assert (max_["campaign"], max_["keyword"]) == ("Sommer 2026", "sonnenbrille")
+    assert crm("show", "campaign", "sommer", "-o", "json").json()["channel"] == "other"
+    assert crm("show", "ute@example.de").exit_code == 1  # a keyword of no campaign: refused
+    assert "no campaign has the keyword" in (tmp_path / "bad.csv").read_text()
+
+
+def test_list_contacts_by_campaign_and_edit_where(marketing):
+    marketing("add", "contact", "Bob Bach", "-e", "bob@example.de")
+    rows = marketing("list", "contacts", "--campaign", "google", "-o", "json").json()
+    assert [r["name"] for r in rows] == ["Anna Weiß"]
+    assert marketing("list", "contacts", "--campaign", "nirgends", "-o", "json").json() == []
+    r = marketing("edit", "--status", "customer", "--where", "--campaign", "google", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert marketing("show", "anna", "-o", "json").json()["status"] == "customer"
+    assert marketing("show", "bob", "-o", "json").json()["status"] == "lead"
