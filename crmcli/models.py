@@ -497,6 +497,8 @@ class MailingRecipient(Model):
         database = database_proxy
         table_name = "mailing_recipient"
         indexes = ((("mailing", "recipient"), True), (("contact",), False))
+
+
 # --- i19-roi: campaigns, their keywords and costs, and what brought a contact, deal or order
 # (migration 0012).
 CAMPAIGN_CHANNELS = (
