@@ -152,14 +152,34 @@ def add_order(
                 "unit_price_cents": price if price is not None else int(product["price"] * 100),
             })  # fmt: skip
         priced, _ = price_lines(lines, discount_bp)
-        order_id = SalesOrder.insert(
-            contact=contact_id, ordered_at=ordered_at or now, created_at=now, updated_at=now,
-            net_cents=sum(p["net_cents"] for p in priced),
-            vat_cents=sum(p["vat_cents"] for p in priced),
-            gross_cents=sum(p["gross_cents"] for p in priced), **row,
-        ).execute()  # fmt: skip
-        OrderLine.insert_many([{**p, "order": order_id} for p in priced]).execute()
+        order_id = insert_order(contact_id, priced, ordered_at=ordered_at or now, now=now, **row)
     return order_card(order_id)
+
+
+def insert_order(
+    contact_id: int, priced: Sequence[dict], *, ordered_at: datetime, now: datetime, **row
+) -> int:
+    """Store an order and its priced lines (see price_lines) with their sums as its totals;
+    the caller has checked them and holds the transaction. Returns the order's id."""
+    order_id = SalesOrder.insert(
+        contact=contact_id, ordered_at=ordered_at, created_at=now, updated_at=now,
+        net_cents=sum(p["net_cents"] for p in priced),
+        vat_cents=sum(p["vat_cents"] for p in priced),
+        gross_cents=sum(p["gross_cents"] for p in priced), **row,
+    ).execute()  # fmt: skip
+    OrderLine.insert_many([{**p, "order": order_id} for p in priced]).execute()
+    return order_id
+
+
+def price_gross_line(line: dict, gross_cents: int) -> dict:
+    """A line whose price is known gross (what a shop's customer paid for it): its net is
+    taken out of the gross (gross × 100 / (100 + rate), rounded half up to the cent) and its
+    VAT is the rest, so net + VAT is what was paid to the cent."""
+    divisor = 10_000 + line["vat_bp"]
+    net = half_up(gross_cents * 10_000, divisor)
+    unit = half_up(gross_cents * 10_000, divisor * line["qty"])
+    return {**line, "unit_price_cents": unit, "discount_cents": 0, "net_cents": net,
+            "vat_cents": gross_cents - net, "gross_cents": gross_cents}  # fmt: skip
 
 
 def resolve_order(ref: str) -> int:
