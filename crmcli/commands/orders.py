@@ -23,7 +23,7 @@ ORDER_KEYS = (
     "items", "net", "vat", "gross", "currency", "note", "external_id", "created_at",
     "updated_at",
 )  # fmt: skip
-ORDER_CARD_KEYS = (*ORDER_KEYS, "lines", "vat_by_rate")
+ORDER_CARD_KEYS = (*ORDER_KEYS, "lines", "vat_by_rate", "activities")
 
 PRODUCT_COLUMNS = (
     Column("id", "Id", "right"), Column("sku", "SKU", keep=True),
@@ -107,9 +107,14 @@ def print_order(card: dict, fmt: Format) -> None:
          "tax_display": money(r["vat"], cur), "gross_display": money(r["gross"], cur)}
         for r in card["vat_by_rate"]
     ]  # fmt: skip
+    sections = [Section("Lines", lines, LINE_COLUMNS), Section("VAT", rates, RATE_COLUMNS)]
+    if card.get("activities"):
+        from crmcli.commands.cards import TIMELINE_COLUMNS, activity_view
+
+        issues = [activity_view(a) for a in card["activities"]]
+        sections.append(Section("Returns and complaints", issues, TIMELINE_COLUMNS))
     render_record(
-        card, ORDER_FIELDS, fmt, title=f"Order #{card['id']}",
-        sections=[Section("Lines", lines, LINE_COLUMNS), Section("VAT", rates, RATE_COLUMNS)],
+        card, ORDER_FIELDS, fmt, title=f"Order #{card['id']}", sections=sections,
         display_record=order_view(card), record_fields=ORDER_CARD_KEYS,
     )  # fmt: skip
 

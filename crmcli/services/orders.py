@@ -274,6 +274,9 @@ def order_card(order_id: int) -> dict:
          "gross": _money(n + v)}
         for bp, (n, v) in sorted(rates.items(), reverse=True)
     ]  # fmt: skip
+    from crmcli.services.activities import activities_of_order
+
+    card["activities"] = activities_of_order(order_id)
     return card
 
 
