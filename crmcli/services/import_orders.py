@@ -157,7 +157,7 @@ def _first(rows: list[tuple[str, dict]], field: str) -> str | None:
 
 def _lines(number: str, rows: list[tuple[str, dict]], products: dict, prices: str) -> list:
     """The order's priced lines (see the module for the rules)."""
-    from crmcli.services.orders import MAX_QTY, price_gross_line, price_lines
+    from crmcli.services.orders import MAX_QTY, line_cost, price_gross_line, price_lines
     from crmcli.services.products import sku_key
 
     out: list[dict] = []
@@ -176,7 +176,8 @@ def _lines(number: str, rows: list[tuple[str, dict]], products: dict, prices: st
             product = products.get(sku_key(rec["sku"]))
             if product is None:
                 raise Invalid("sku", f"no product with SKU '{rec['sku']}' in the catalogue")
-            line.update(product=product["id"], name=product["name"], vat_bp=product["vat_bp"])
+            line.update(product=product["id"], name=product["name"], vat_bp=product["vat_bp"],
+                        cost_cents=line_cost(product, qty))  # fmt: skip
             if price is None:
                 line["unit_price_cents"] = int(product["price"] * 100)
                 out.append(price_lines([line], 0)[0][0])

@@ -2,7 +2,10 @@
 BG/NBD and Gamma-Gamma models expect of them (crm report clv).
 
 A purchase is an order in PURCHASE_STATUSES (open, paid, shipped) of a contact; cancelled,
-returned and abandoned orders are not revenue. Revenue is net (VAT is not the shop's). For
+returned and abandoned orders are not revenue. Revenue is net (VAT is not the shop's). Cost
+is the goods' purchase cost (orders.LINE_COST; lines without a known purchase price count 0
+and are counted as uncosted) plus the orders' own costs (shipping...); margin is revenue
+minus cost. For
 the models a customer buys at most once a day: the orders of one local day are one purchase
 of their summed value, as Fader, Hardie and Lee count the CDNOW data.
 """
@@ -14,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from peewee import JOIN, fn
+from peewee import JOIN, Case, fn
 
 from crmcli.errors import Invalid
 from crmcli.models import (
@@ -150,19 +153,42 @@ def contact_names(ids: list[int]) -> dict[int, str]:
 
 
 def _group_totals(rows: list[dict], key: str) -> list[dict]:
-    groups: dict = defaultdict(lambda: [0, 0, 0])
+    groups: dict = defaultdict(lambda: [0, 0, 0, 0])
     for r in rows:
         g = groups[r[key]]
         g[0] += 1
         g[1] += r["orders"]
         g[2] += r["revenue_cents"]
+        g[3] += r["cost_cents"]
     return [
         {key: name, "customers": n, "orders": orders, "revenue": _money(cents),
-         "average_order": _money(round(cents / orders)) if orders else None}
-        for name, (n, orders, cents) in sorted(
+         "average_order": _money(round(cents / orders)) if orders else None,
+         "cost": _money(cost), "margin": _money(cents - cost)}
+        for name, (n, orders, cents, cost) in sorted(
             groups.items(), key=lambda item: (-item[1][2], str(item[0]))
         )
     ]  # fmt: skip
+
+
+def _goods_costs(since: datetime | None, until: datetime | None, group) -> dict:
+    """{group value: (goods cost in cents, lines without a purchase price)} of the purchases."""
+    from crmcli.services.orders import LINE_COST
+
+    query = (
+        OrderLine.select(
+            group, fn.SUM(fn.COALESCE(LINE_COST, 0)),
+            fn.SUM(Case(None, [(LINE_COST.is_null(), 1)], 0)),
+        )
+        .join(SalesOrder, on=(OrderLine.order == SalesOrder.id))
+        .switch(OrderLine)
+        .join(Product, JOIN.LEFT_OUTER, on=(OrderLine.product == Product.id))
+        .where(SalesOrder.status.in_(PURCHASE_STATUSES) & SalesOrder.contact.is_null(False))
+    )  # fmt: skip
+    if since is not None:
+        query = query.where(SalesOrder.ordered_at >= since)
+    if until is not None:
+        query = query.where(SalesOrder.ordered_at < until)
+    return {k: (int(c), int(n)) for k, c, n in query.group_by(group).tuples()}
 
 
 def value_report(*, since: datetime | None = None, until: datetime | None = None) -> dict:
@@ -175,6 +201,7 @@ def value_report(*, since: datetime | None = None, until: datetime | None = None
             SalesOrder.contact, Contact.name, Contact.city, Contact.source,
             fn.COUNT(SalesOrder.id), fn.SUM(SalesOrder.net_cents),
             fn.MIN(SalesOrder.ordered_at), fn.MAX(SalesOrder.ordered_at),
+            fn.SUM(SalesOrder.cost_cents),
         )
         .join(Contact, on=(SalesOrder.contact == Contact.id))
         .group_by(SalesOrder.contact, Contact.name, Contact.city, Contact.source)
@@ -194,28 +221,34 @@ def value_report(*, since: datetime | None = None, until: datetime | None = None
     if until is not None:
         carts = carts.where(SalesOrder.ordered_at < until)
     abandoned = dict(carts.group_by(SalesOrder.contact).tuples())
+    goods = _goods_costs(since, until, SalesOrder.contact)
     customers = []
-    for cid, name, city, source, orders, cents, first, last in rows:
+    for cid, name, city, source, orders, cents, first, last, other in rows:
         cents = int(cents)
+        cost = goods.get(cid, (0, 0))[0] + int(other or 0)
         customers.append({
             "contact_id": cid, "contact": name, "city": city, "source": source,
             "orders": orders, "revenue": _money(cents), "revenue_cents": cents,
             "average_order": _money(round(cents / orders)),
             "first_purchase": _TIME(first), "last_purchase": _TIME(last),
             "abandoned": abandoned.get(cid, 0), "historic_clv": _money(int(historic[cid])),
+            "cost": _money(cost), "margin": _money(cents - cost), "cost_cents": cost,
         })  # fmt: skip
     customers.sort(key=lambda r: (-r["revenue_cents"], r["contact_id"]))
     orders = sum(r["orders"] for r in customers)
     cents = sum(r["revenue_cents"] for r in customers)
+    cost = sum(r["cost_cents"] for r in customers)
     total = {
         "customers": len(customers), "orders": orders, "revenue": _money(cents),
         "average_order": _money(round(cents / orders)) if orders else None,
-        "abandoned": sum(abandoned.values()),
+        "abandoned": sum(abandoned.values()), "cost": _money(cost),
+        "margin": _money(cents - cost),
+        "uncosted_lines": sum(n for _, n in goods.values()),
     }  # fmt: skip
     by_source = _group_totals(customers, "source")
     by_city = _group_totals(customers, "city")
     for r in customers:
-        del r["revenue_cents"]
+        del r["revenue_cents"], r["cost_cents"]
     return {
         "total": total, "customers": customers, "by_category": _by_category(since, until),
         "by_source": by_source, "by_city": by_city,
@@ -223,7 +256,8 @@ def value_report(*, since: datetime | None = None, until: datetime | None = None
 
 
 def _by_category(since: datetime | None, until: datetime | None) -> list[dict]:
-    """Net revenue of the order lines by their product's category (the product segment)."""
+    """Net revenue, goods cost and margin of the order lines by their product's category
+    (the product segment; the orders' own costs belong to no category)."""
     query = (
         OrderLine.select(
             Product.category, fn.COUNT(fn.DISTINCT(SalesOrder.contact)),
@@ -239,8 +273,12 @@ def _by_category(since: datetime | None, until: datetime | None) -> list[dict]:
     if until is not None:
         query = query.where(SalesOrder.ordered_at < until)
     rows = query.group_by(Product.category).tuples()
-    out = [
-        {"category": cat, "customers": n, "orders": orders, "revenue": _money(int(cents))}
-        for cat, n, orders, cents in rows
-    ]
+    goods = _goods_costs(since, until, Product.category)
+    out = []
+    for cat, n, orders, cents in rows:
+        cost = goods.get(cat, (0, 0))[0]
+        out.append({
+            "category": cat, "customers": n, "orders": orders, "revenue": _money(int(cents)),
+            "cost": _money(cost), "margin": _money(int(cents) - cost),
+        })  # fmt: skip
     return sorted(out, key=lambda r: (-r["revenue"], str(r["category"])))
