@@ -257,3 +257,6 @@ from crmcli.commands import orders as _orders  # noqa: E402
 
 app.command("product")(_orders.add_product)
 app.command("order")(_orders.add_order)
+from crmcli.commands import commissions as _commissions  # noqa: E402
+
+app.command("commission")(_commissions.add_commission)

@@ -401,3 +401,6 @@ from crmcli.commands import orders as _orders  # noqa: E402
 
 app.command("products")(_orders.list_products)
 app.command("orders")(_orders.list_orders)
+from crmcli.commands import commissions as _commissions  # noqa: E402
+
+app.command("commissions")(_commissions.list_commissions)

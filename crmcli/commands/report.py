@@ -253,3 +253,6 @@ app.command("customer")(_customer.customer)
 app.command("vat")(_vat.vat)
 app.command("service")(_service.service)
 app.command("portrait")(_portrait.portrait)
+from crmcli.commands import commissions as _commissions  # noqa: E402
+
+app.command("commissions")(_commissions.commissions)
