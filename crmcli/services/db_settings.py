@@ -42,7 +42,7 @@ def _parse(key: str, text: str):
     )
     unknown = [t for t in tags if fold(t) not in known]
     if unknown:
-        raise Invalid("setting", f"no tag {', '.join(repr(t) for t in unknown)} (crm list tags)")
+        raise Invalid("setting", f"no tag {', '.join(repr(t) for t in unknown)}")
     return sorted(set(tags), key=fold)
 
 

@@ -156,7 +156,17 @@ def cadence_due(now: datetime, horizon: datetime) -> list[dict]:
     return out
 
 
-def purchases_due(now: datetime, horizon: datetime) -> list[dict]:
+def purchase_scope():
+    """The setting remind.next_purchase: None (off), True (all customers) or tag names."""
+    from crmcli.services import db_settings
+
+    return db_settings.get_setting(db_settings.NEXT_PURCHASE)
+
+
+_UNREAD = object()
+
+
+def purchases_due(now: datetime, horizon: datetime, scope=_UNREAD) -> list[dict]:
     """Customers whose next purchase falls due by the horizon's day, if the setting
     remind.next_purchase is on (all customers) or names tags (customers with any of them);
     nothing, and no purchase history read, when it is off.
@@ -166,10 +176,10 @@ def purchases_due(now: datetime, horizon: datetime) -> list[dict]:
     bought on two days or more. (The BG/NBD median wait counts from today and moves on with
     every day without a purchase, so it never falls due.) A customer overdue by more than
     one interval is left out: that is a lapsed customer, not one about to buy. Each is
-    reminded once per purchase: the key holds the day of their last one."""
-    from crmcli.services import db_settings
-
-    scope = db_settings.get_setting(db_settings.NEXT_PURCHASE)
+    reminded once per purchase: the key holds the day of their last one. `scope`: the
+    setting, when the caller has read it."""
+    if scope is _UNREAD:
+        scope = purchase_scope()
     if not scope:
         return []
     from crmcli.services.value import contact_names, histories
@@ -225,7 +235,7 @@ def due_items(
     return items
 
 
-def _pending(now: datetime, within: timedelta, open_after: timedelta):
+def _pending(now: datetime, within: timedelta, open_after: timedelta, scope=None):
     """What `crm remind` has not printed yet, read from the reminder queues (indexed columns
     that hold only unprinted occurrences): the items, the queue rows read (model, column,
     [(id, value, item)], item None for a row with nothing to print) and the birthdays."""
@@ -262,7 +272,7 @@ def _pending(now: datetime, within: timedelta, open_after: timedelta):
     items = [i for i in task_items + open_items if i is not None] + touch_items + born
     # Not queued (the forecast moves every day): those printed before are left out here, so
     # a cron run with nothing new takes no write lock for them.
-    purchases = purchases_due(now, horizon)
+    purchases = purchases_due(now, horizon, scope) if scope else []
     if purchases:
         items += _drop_reminded(purchases)
     return items, marks, born
@@ -332,14 +342,15 @@ def remind(
     # shown and never marked). Looked at without the write lock, so such a run never waits for
     # writers nor holds them up, and works on a database it may only read; what a writer
     # commits just after this look is printed by the next run.
-    looked = _pending(now, within, open_after)[0]
+    scope = purchase_scope()  # one read a run (it says whether to read orders at all)
+    looked = _pending(now, within, open_after, scope)[0]
     if not any(i["due"] < mark_before for i in looked):
         items = _drop_reminded(looked) if looked else []
         for item in items:
             item["ahead"] = True
         return _finish(items, brief)
     with exclusive_transaction(database_proxy.obj):
-        items, marks, born = _pending(now, within, open_after)
+        items, marks, born = _pending(now, within, open_after, scope)
         for item in items:
             item["ahead"] = item["due"] >= mark_before
         if items:
