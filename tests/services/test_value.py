@@ -161,3 +161,19 @@ def test_clv_of_the_cdnow_sample_recorded_as_orders(db):
     assert all(0 <= r["p_alive"] <= 1 for r in report["rows"])
     assert {r["p_alive"] for r in report["rows"] if r["x"] == 0} == {1}  # none dropped out yet
     assert report["rows"] == sorted(report["rows"], key=lambda r: -r["clv"])
+
+
+def test_revenue_by_month_in_local_months_with_the_empty_ones(shop):
+    # a purchase at 23:30 on 31 January in Berlin is January's
+    orders.add_order(
+        shop["bernd"], [Item("TASSE", 2)], ordered_at=at_local(date(2026, 1, 31), time(23, 30)),
+        status="paid", now=NOW,
+    )  # fmt: skip
+    months = value.revenue_by_month()
+    assert [(m["month"], m["orders"], m["revenue"]) for m in months] == [
+        ("2026-01", 3, Decimal("35.00")), ("2026-02", 1, Decimal("30.00")),
+        ("2026-03", 1, Decimal("20.00")),
+    ]  # fmt: skip
+    since = value.revenue_by_month(since=day(date(2026, 2, 1), 0))
+    assert [m["month"] for m in since] == ["2026-02", "2026-03"]
+    assert value.revenue_by_month(since=day(date(2026, 5, 1), 0)) == []
