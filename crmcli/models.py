@@ -465,6 +465,8 @@ SalesOrder._meta.add_field("cost_cents", BigIntegerField(default=0))
 # The goods' purchase cost of an order line at the time it was ordered (qty × the product's
 # cost then; NULL when the product's cost was not known).
 OrderLine._meta.add_field("cost_cents", BigIntegerField(null=True))
+# Migration 0015 also indexes sales_order (contact_id, ordered_at, status, net_cents): it
+# covers the customer value reports' scans (RFM, purchase histories).
 
 COMMISSION_BASES = ("deals", "orders")
 

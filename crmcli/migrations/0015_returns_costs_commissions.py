@@ -7,6 +7,9 @@
 - order_line.cost_cents: the line's purchase cost when it was ordered (NULL: unknown);
   existing lines take their product's cost, which is NULL for every product so far.
 - commission: per owner and basis (deals or orders) a rate in basis points valid from a day.
+- sales_order (contact_id, ordered_at, status, net_cents): covers what the customer value
+  reports read of every order (RFM, the purchase histories of CLV and next purchases), so
+  they group 1,000,000 orders by customer along one index instead of looking up each row.
 
 Model shapes are frozen here (see 0001).
 """
@@ -59,5 +62,6 @@ def up(migrator, db):
         migrator.add_column("sales_order", "cost_cents", BigIntegerField(default=0)),
         migrator.add_column("order_line", "cost_cents", BigIntegerField(null=True)),
         migrator.add_index("activity", ("order_id",), where=SQL("order_id IS NOT NULL")),
+        migrator.add_index("sales_order", ("contact_id", "ordered_at", "status", "net_cents")),
     )
     db.create_tables([Commission], safe=False)

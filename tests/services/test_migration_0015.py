@@ -15,6 +15,7 @@ def _schema_10(path) -> None:
     with conn:
         conn.execute("DROP TABLE commission")
         conn.execute("DROP INDEX activity_order_id")
+        conn.execute("DROP INDEX sales_order_contact_id_ordered_at_status_net_cents")
         for table, column in (
             ("activity", "order_id"), ("product", "cost_cents"), ("sales_order", "cost_cents"),
             ("order_line", "cost_cents"),
