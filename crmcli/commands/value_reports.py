@@ -270,7 +270,14 @@ def rfm(
     segment_rows = [
         {**s, "revenue_display": money(s["revenue"])} for s in report["segments"] if s["customers"]
     ]
-    views = [{**r, "monetary_display": money(r["monetary"])} for r in rows]
+    from crmcli.output import locale
+    from crmcli.values import format_money
+
+    german = locale() != "en"  # once: output.money reads the environment at every call
+    views = [
+        {**r, "monetary_display": format_money(int(r["monetary"] * 100), german=german)}
+        for r in rows
+    ]
     render_record(
         report, (("until", "Purchases until"),), output, title="RFM segments",
         sections=[Section("Segments", segment_rows, SEGMENT_COLUMNS),
