@@ -231,13 +231,40 @@ def gamma_gamma_log_likelihood(
     return total
 
 
+def gamma_gamma_arrays(groups: Sequence[tuple[tuple, int]]) -> Callable[..., float]:
+    """gamma_gamma_log_likelihood of `groups` as a function of (p, q, gamma), summed with
+    numpy arrays (what depends on x alone once per x)."""
+    import numpy as np
+
+    x = np.array([g[0][0] for g in groups], dtype=np.float64)
+    m = np.array([g[0][1] for g in groups], dtype=np.float64)
+    n = np.array([g[1] for g in groups], dtype=np.float64)
+    xs, x_at = np.unique(x, return_inverse=True)
+    xs_list = xs.tolist()
+    weight_x = np.bincount(x_at, weights=n, minlength=len(xs))
+    log_m, mx = np.log(m), m * x
+    lg, log = math.lgamma, math.log
+
+    def ll(p: float, q: float, gamma: float) -> float:
+        base = -lg(q) + q * log(gamma)
+        common = [base + lg(p * v + q) - lg(p * v) + p * v * log(v) for v in xs_list]
+        px = p * x
+        terms = (px - 1) * log_m - (px + q) * np.log(gamma + mx)
+        return float(np.dot(weight_x, common)) + float(np.dot(n, terms))
+
+    return ll
+
+
 def fit_gamma_gamma(rows: Iterable[tuple[int, float]]) -> GammaGamma:
     """Fit Gamma-Gamma to (x, mean value of the x repeat purchases), customers with x > 0
     and a positive mean only."""
     groups = _grouped((x, m) for x, m in rows if x > 0 and m > 0)
     if not groups:
         raise ValueError("no repeat customers to fit")
-    f = _positive(lambda p, q, g: gamma_gamma_log_likelihood(p, q, g, groups), 3)
+    if len(groups) >= ARRAYS_FROM:
+        f = _positive(gamma_gamma_arrays(groups), 3)
+    else:
+        f = _positive(lambda p, q, g: gamma_gamma_log_likelihood(p, q, g, groups), 3)
     best, _ = nelder_mead(f, [0.0, 0.0, 0.0])
     best, value = nelder_mead(f, best, step=0.05)
     p, q, gamma = (math.exp(v) for v in best)

@@ -122,3 +122,17 @@ def test_the_array_likelihood_is_the_loops(monkeypatch):
     by_loop = clv.fit_bgnbd(rows)
     monkeypatch.setattr(clv, "ARRAYS_FROM", 0)
     assert clv.fit_bgnbd(rows)[:4] == pytest.approx(by_loop[:4], rel=1e-6)
+
+
+def test_the_array_gamma_gamma_likelihood_is_the_loops():
+    import random
+
+    from crmcli.services import clv
+
+    rng = random.Random(8)
+    rows = [(rng.choice((1, 2, 3, 7, 20)), round(rng.uniform(5, 300), 2)) for _ in range(2000)]
+    groups = clv._grouped(rows)
+    arrays = clv.gamma_gamma_arrays(groups)
+    for params in ((6.25, 3.74, 15.44), (0.5, 9.0, 200.0)):
+        loop = clv.gamma_gamma_log_likelihood(*params, groups)
+        assert abs(arrays(*params) - loop) <= 1e-9 * abs(loop)
