@@ -88,14 +88,15 @@ def histories(until: date, unit: str = "weeks") -> list[History]:
     from crmcli.models import database_proxy
 
     db, mark = database_proxy.obj, placeholder()
-    before = SalesOrder.ordered_at.db_value(_end(until))
+    end = at_local(until + timedelta(days=1), datetime.min.time())
+    before = SalesOrder.ordered_at.db_value(end)
     statuses = ", ".join(f"'{s}'" for s in PURCHASE_STATUSES)
     where = f"status IN ({statuses}) AND contact_id IS NOT NULL AND ordered_at < {mark}"
     first = db.execute_sql(f"SELECT MIN(ordered_at) FROM sales_order WHERE {where}", [before])
     start = first.fetchone()[0]
     if start is None:
         return []
-    offset, offset_params = _offset_sql("e", _TIME(start), _end(until), mark)
+    offset, offset_params = _offset_sql("e", _TIME(start), end, mark)
     # Each purchase's local day (day numbers since 1970), read along the covering index
     # (contact_id, ordered_at, status, net_cents) in its order: no sort, and a customer's
     # days arrive in order, so one pass folds them (a GROUP BY by customer and day would
