@@ -15,6 +15,7 @@ Then measures, medians of --runs after a warm-up:
   the orders (services.value.histories) and clv.fit_bgnbd: target 5 s (reported apart).
 - The contact card in process (services.contacts.contact_card of customers with orders,
   round robin over 200 of them, its newest orders and what they buy): p95 target 2 ms.
+--check holds the CPU figures to the targets (the wall ones move with the machine's load).
 - Reported: `crm report clv -o json` and `crm report value -o json` as whole processes.
 
 Prints a Markdown table on stdout; exit 0 unless the bench breaks, or with --check 1 when a
@@ -163,8 +164,9 @@ def _env() -> dict:
     return dict(os.environ)
 
 
-def in_process(path: Path, runs: int) -> tuple[float, float, float, float]:
-    """The BG/NBD fit (median wall and CPU seconds) and the card (p50, p95 ms)."""
+def in_process(path: Path, runs: int) -> tuple[float, ...]:
+    """The BG/NBD fit (median wall and CPU seconds) and the card (p50, p95 ms, wall and
+    the thread's CPU)."""
     from crmcli import db as dbmod
     from crmcli.models import SalesOrder
     from crmcli.services import clv, contacts, value
@@ -188,17 +190,20 @@ def in_process(path: Path, runs: int) -> tuple[float, float, float, float]:
     now = NOW.astimezone()
     for cid in ids:  # warm-up: prepared statements, page cache
         contacts.contact_card(cid, now=now)
-    cards = []
+    cards, card_cpu = [], []
     for _ in range(5):
         for cid in ids:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             contacts.contact_card(cid, now=now)
             cards.append((time.perf_counter() - t) * 1000)
+            card_cpu.append((time.thread_time() - c) * 1000)
     database.close()
     cards.sort()
+    card_cpu.sort()
     return (
         statistics.median(fits), statistics.median(fit_cpu), cards[len(cards) // 2],
-        cards[int(len(cards) * 0.95)],
+        cards[int(len(cards) * 0.95)], card_cpu[len(card_cpu) // 2],
+        card_cpu[int(len(card_cpu) * 0.95)],
     )  # fmt: skip
 
 
@@ -221,7 +226,7 @@ def main() -> int:
         load = os.getloadavg()[0]
         rfm, rfm_cpu = process(path, ["report", "rfm"], args.runs)
         rfm_json, rfm_json_cpu = process(path, ["report", "rfm", "-o", "json"], args.runs)
-        fit, fit_cpu, card50, card95 = in_process(path, args.runs)
+        fit, fit_cpu, card50, card95, cpu50, cpu95 = in_process(path, args.runs)
         clv_s, clv_cpu = process(path, ["report", "clv", "-o", "json"], max(1, args.runs // 2))
         value_s, value_cpu = process(path, ["report", "value", "-o", "json"], 1)
         print(f"| {args.contacts:,} customers, {args.orders:,} orders (load {load:.1f}) "
@@ -234,10 +239,10 @@ def main() -> int:
         print(f"| BG/NBD fit with its histories (in process) | {fit:.2f} s | {fit_cpu:.2f} s "
               f"| {FIT_S:.0f} s |")  # fmt: skip
         print(f"| contact card with orders, p50 / p95 | {card50:.2f} / {card95:.2f} ms | "
-              f"| {CARD_MS:.0f} ms (p95) |")  # fmt: skip
+              f"{cpu50:.2f} / {cpu95:.2f} ms | {CARD_MS:.0f} ms (p95) |")  # fmt: skip
         print(f"| `crm report clv -o json` (process) | {clv_s:.2f} s | {clv_cpu:.2f} s | |")
         print(f"| `crm report value -o json` (process) | {value_s:.2f} s | {value_cpu:.2f} s | |")
-    missed = rfm > RFM_S or fit > FIT_S or card95 > CARD_MS
+    missed = rfm_cpu > RFM_S or fit_cpu > FIT_S or cpu95 > CARD_MS
     return 1 if args.check and missed else 0
 
 
