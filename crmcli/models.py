@@ -555,3 +555,37 @@ for _model in (Contact, Deal, SalesOrder):
         "keyword", ForeignKeyField(CampaignKeyword, null=True, on_delete="SET NULL", index=False)
     )
 del _model
+# --- i18-rest: returns about an order, costs and margin, commissions (migration 0014) ---
+
+# A return (or any activity) may be about an order of its contact; the order outlives it.
+Activity._meta.add_field(
+    "order",
+    ForeignKeyField(SalesOrder, null=True, on_delete="SET NULL", backref="activities", index=False),
+)
+# What a product costs to buy (net, cents; NULL: not known, so its margin is unknown), and
+# what an order cost besides its goods (shipping, packaging, fees; net cents).
+Product._meta.add_field("cost_cents", BigIntegerField(null=True))
+SalesOrder._meta.add_field("cost_cents", BigIntegerField(default=0))
+# The goods' purchase cost of an order line at the time it was ordered (qty × the product's
+# cost then; NULL when the product's cost was not known).
+OrderLine._meta.add_field("cost_cents", BigIntegerField(null=True))
+# Migration 0014 also indexes sales_order (contact_id, ordered_at, status, net_cents): it
+# covers the customer value reports' scans (RFM, purchase histories).
+
+COMMISSION_BASES = ("deals", "orders")
+
+
+class Commission(BaseModel):
+    """A commission rule: an owner earns `rate_bp` of the won deals' amounts (basis deals,
+    by the deal's owner) or of the orders' net (basis orders, by the contact's owner) from
+    `valid_from` on, until a later rule of the same owner and basis takes over."""
+
+    owner = TextField()
+    owner_key = TextField()  # fold(owner): how rules and deals' owners meet
+    basis = CharField(max_length=8)  # COMMISSION_BASES
+    rate_bp = IntegerField()  # 500 = 5 %
+    valid_from = DateField()
+
+    class Meta:
+        table_name = "commission"
+        indexes = ((("owner_key", "basis", "valid_from"), True),)

@@ -269,3 +269,7 @@ from crmcli.commands import campaigns as _campaigns  # noqa: E402
 
 app.command("campaign")(_campaigns.add_campaign)
 app.command("cost")(_campaigns.add_cost)
+
+from crmcli.commands import commissions as _commissions  # noqa: E402
+
+app.command("commission")(_commissions.add_commission)

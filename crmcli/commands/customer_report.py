@@ -24,7 +24,8 @@ def customer(
 ) -> None:
     """What a customer buys: favourite product categories (share of the money spent), the
     price range they buy in (median and quartiles of their unit prices), the channels and
-    campaigns their orders came through, abandoned carts, and what they answered by.
+    campaigns their orders came through, abandoned carts, what they answered by, and the
+    margin (net spent less purchase prices and the orders' own costs).
 
     Example:
 
@@ -43,6 +44,8 @@ def customer(
     p = report["price_range"] or {}
     head = {
         **report, "spent_display": money(report["spent"]),
+        "margin_display": f"{money(report['margin'])} (cost {money(report['cost'])})"
+        if report["spent"] else "",
         "prices": "" if not p else f"{money(p['min'])} to {money(p['max'])}; middle half "
         f"{money(p['q1'])} to {money(p['q3'])}, median {money(p['median'])}",
     }  # fmt: skip
@@ -68,7 +71,8 @@ def customer(
                 (Column("kind", "Kind"), Column("count", "Count", "right"))),
     ]  # fmt: skip
     render_record(
-        report, (("spent_display", "Spent (net)"), ("prices", "Unit prices"),
+        report, (("spent_display", "Spent (net)"), ("margin_display", "Margin"),
+                 ("prices", "Unit prices"),
                  ("abandoned", "Abandoned carts")), output,
         title=report["contact"], sections=sections, display_record=head,
     )  # fmt: skip

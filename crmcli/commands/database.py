@@ -1,4 +1,4 @@
-"""`crm db check|migrate|backup|restore|path`: look after the database itself."""
+"""`crm db check|migrate|backup|restore|path|setting`: look after the database itself."""
 
 from __future__ import annotations
 
@@ -159,3 +159,51 @@ def path() -> None:
     from crmcli import db as dbmod
 
     print(dbmod.describe(current().target))
+
+
+@app.command("setting")
+def setting(
+    key: Annotated[
+        str | None, typer.Argument(help="remind.next_purchase; none lists every setting.")
+    ] = None,
+    value: Annotated[
+        str | None, typer.Argument(help="The new value: on, off, or tags (vip,stammkunde).")
+    ] = None,
+    output: c.OutputOpt = c.Format.table,
+) -> None:
+    """Show or change a setting every user and cron job of this database shares.
+
+    remind.next_purchase: `on` lets `crm remind` list repeat customers due to buy
+    again (their last purchase plus their usual interval); a list of tags limits it to
+    customers with one of them; `off` (the default) keeps orders out of `crm remind`.
+
+    Examples:
+
+    \b
+    crm db setting remind.next_purchase on
+    crm db setting remind.next_purchase vip,stammkunde
+    crm db setting
+    """
+    c.db()
+    from crmcli.services import db_settings
+
+    if key is not None and value is not None:
+        stored = db_settings.set_setting(key, value, now=c.now())
+        shown = "off" if stored is None else "on" if stored is True else ", ".join(stored)
+        c.done(f"Set {key.strip().lower()} to {shown}.")
+        return
+    rows = db_settings.all_settings()
+    if key is not None:
+        wanted = db_settings.check_key(key)
+        rows = [r for r in rows if r["key"] == wanted]
+    views = [
+        {**r, "shown": "off" if r["value"] is None else "on" if r["value"] is True
+         else ", ".join(r["value"])}
+        for r in rows
+    ]  # fmt: skip
+    render_rows(
+        views if output is c.Format.table else rows,
+        (Column("key", "Setting", keep=True), Column("shown", "Value"),
+         Column("about", "What it does", max_width=60)),
+        output, fields=("key", "value", "about"),
+    )  # fmt: skip

@@ -42,8 +42,8 @@ DEAL = {
     "source",
     "lost_reason",
 }
-PRODUCT = {"sku", "name", "category", "price", "vat", "unit", "active"}
-ORDER = {"status", "at", "channel", "campaign", "keyword", "note"}
+PRODUCT = {"sku", "name", "category", "price", "vat", "unit", "active", "cost"}
+ORDER = {"status", "at", "channel", "campaign", "keyword", "note", "cost"}
 ALLOWED = {
     "contact": CONTACT, "company": COMPANY, "task": TASK, "activity": ACTIVITY, "tag": TAG,
     "deal": DEAL, "product": PRODUCT, "order": ORDER,
@@ -191,6 +191,12 @@ def edit(
         str | None, typer.Option("--vat", metavar="RATE", help="Product: VAT rate, 19 or 7 %.")
     ] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Product: unit (Stück, kg).")] = None,
+    cost: Annotated[
+        str | None,
+        typer.Option(
+            "--cost", help="Product: net purchase price; order: shipping and other costs."
+        ),
+    ] = None,
     active: Annotated[
         bool | None,
         typer.Option("--active/--inactive", help="Product: can be ordered, or not any more."),
@@ -488,6 +494,8 @@ def _edit_product(ref: str, v: dict, output) -> None:
         changes["price_cents"] = parse_money_cents(v["price"], field="price")
     if "vat" in v:
         changes["vat_bp"] = parse_percent_bp(v["vat"], field="vat")
+    if "cost" in v:  # --clear cost: not known
+        changes["cost_cents"] = parse_money_cents(v["cost"], field="cost") if v["cost"] else None
     card = products.edit_product(product_id, changes, now=c.now())
     c.done(f"Updated product #{card['id']} {card['sku']} {card['name']}.")
     if output is not None:
@@ -497,9 +505,12 @@ def _edit_product(ref: str, v: dict, output) -> None:
 def _edit_order(ref: str, v: dict, output) -> None:
     from crmcli.commands.orders import describe, print_order
     from crmcli.services import orders
+    from crmcli.values import parse_money_cents
 
     order_id = orders.resolve_order(ref)
     changes = {k: v[k] for k in ("status", "channel", "campaign", "keyword", "note") if k in v}
+    if "cost" in v:
+        changes["cost_cents"] = parse_money_cents(v["cost"], field="cost") if v["cost"] else 0
     if "at" in v:
         changes["ordered_at"] = c.when(v["at"], "at", prefer="past")
     card = orders.edit_order(order_id, changes, now=c.now())

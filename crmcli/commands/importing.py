@@ -18,7 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-KINDS = ("contacts", "activities", "deals", "tasks")
+KINDS = ("contacts", "activities", "deals", "tasks", "orders")
 
 
 class _Rejects:
@@ -104,6 +104,8 @@ def _say_result(result, name: str, what: str, output) -> None:
     if result.merged:
         parts.append(f"{result.merged:,} merged into earlier rows")
     parts.append(f"{result.rejected_count:,} rejected")
+    if result.contacts_new:
+        parts.append(f"{result.contacts_new:,} new contacts")
     head = "Dry run, nothing written: would import" if result.dry_run else "Imported"
     rows = f"{result.rows:,} row{'' if result.rows == 1 else 's'}"
     c.done(f"{head} {rows} of {name} ({what}): {', '.join(parts)}.")
@@ -185,8 +187,18 @@ def import_csv(
     ] = None,
     kind: Annotated[
         str,
-        typer.Option("--kind", "-k", metavar="KIND", help="contacts, activities, deals or tasks."),
+        typer.Option(
+            "--kind", "-k", metavar="KIND", help="contacts, activities, deals, tasks or orders."
+        ),
     ] = "contacts",
+    prices: Annotated[
+        str,
+        typer.Option(
+            "--prices",
+            metavar="GROSS|NET",
+            help="Orders: the file's amounts and line prices are gross (default) or net.",
+        ),
+    ] = "gross",
     output: c.ResultOpt = None,
 ) -> None:
     """Import contacts from a CSV file: a spreadsheet (German Excel's ; and cp1252 included),
@@ -200,6 +212,14 @@ def import_csv(
     --rejects FILE takes the bad rows (fix them and import that file). With --kind
     activities, deals or tasks, rows are linked to contacts by their email column.
 
+    With --kind orders, a shop's order export (Shopify, WooCommerce or any table with an
+    email, an order number, a date and an amount or SKU/quantity/price lines, one row per
+    line item) becomes orders: rows are grouped by order number (the order's external id,
+    so importing again adds nothing), an unknown email creates a customer, amounts are
+    gross (--prices net if not) and VAT is taken out per line; a line's unknown SKU
+    rejects its order, a line without SKU is a line without product at 19 % (or its vat
+    column's rate).
+
     Examples:
 
     \b
@@ -207,9 +227,11 @@ def import_csv(
     crm import csv shopify_customers.csv --tag shop --rejects bad.csv
     crm import csv liste.csv --map "Kd-Nr=field:kundennr" --map Bemerkung2=
     crm import csv anrufe.csv --kind activities
+    crm import csv orders_export.csv --kind orders --rejects bad.csv
     """
     from crmcli.errors import Invalid
     from crmcli.services import csvread
+    from crmcli.services.import_orders import ORDER_FIELDS
     from crmcli.services.import_rows import KIND_FIELDS
     from crmcli.services.imports import MATCH_KEYS, ON_CONFLICT
 
@@ -226,8 +248,12 @@ def import_csv(
     on_conflict = on_conflict.strip().lower()
     if on_conflict not in ON_CONFLICT:
         raise usage("--on-conflict", f"'{on_conflict}' is not one of {', '.join(ON_CONFLICT)}")
+    prices = prices.strip().lower()
+    if prices not in ("gross", "net"):
+        raise usage("--prices", f"'{prices}' is not one of gross, net")
+    allowed = ORDER_FIELDS if kind == "orders" else KIND_FIELDS.get(kind)
     try:
-        maps = csvread.parse_maps(map_ or [], KIND_FIELDS.get(kind))
+        maps = csvread.parse_maps(map_ or [], allowed)
         if delimiter is not None:
             csvread.check_delimiter(delimiter)
         if encoding is not None:
@@ -243,7 +269,11 @@ def import_csv(
         recognise=kind == "contacts",
     )
     with csvfile:
-        if kind != "contacts":
+        if kind == "orders":
+            from crmcli.services import import_orders
+
+            import_orders.assign_columns(csvfile, maps)
+        elif kind != "contacts":
             from crmcli.services import import_rows
 
             import_rows.assign_kind_columns(csvfile, kind, maps)
@@ -273,6 +303,18 @@ def import_csv(
                         on_conflict=on_conflict,
                         dry_run=dry_run,
                         tags=tag or [],
+                        progress=progress,
+                        keep_going=bool(rejects) or dry_run,
+                        now=c.now(),
+                        on_reject=on_reject,
+                    )
+                elif kind == "orders":
+                    from crmcli.services import import_orders
+
+                    result = import_orders.import_orders(
+                        records,
+                        prices=prices,
+                        dry_run=dry_run,
                         progress=progress,
                         keep_going=bool(rejects) or dry_run,
                         now=c.now(),

@@ -410,3 +410,7 @@ app.command("orders")(_orders.list_orders)
 from crmcli.commands import campaigns as _campaigns  # noqa: E402
 
 app.command("campaigns")(_campaigns.list_campaigns)
+
+from crmcli.commands import commissions as _commissions  # noqa: E402
+
+app.command("commissions")(_commissions.list_commissions)

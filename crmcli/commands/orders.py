@@ -15,15 +15,18 @@ from crmcli.output import Column, Format, Section, money, render_record, render_
 
 # The machine field sets (CSV header, JSON keys), as the services return them.
 PRODUCT_KEYS = (
-    "id", "sku", "name", "category", "price", "vat_rate", "vat_bp", "unit", "active",
-    "created_at", "updated_at",
+    "id", "sku", "name", "category", "price", "vat_rate", "vat_bp", "unit", "active", "cost",
+    "margin", "created_at", "updated_at",
 )  # fmt: skip
 ORDER_KEYS = (
     "id", "ordered_at", "contact_id", "contact", "status", "channel", "campaign", "keyword",
-    "discount", "items", "net", "vat", "gross", "currency", "note", "external_id", "created_at",
+    "discount", "items", "net", "vat", "gross", "currency", "note", "external_id", "cost",
+    "created_at",
     "updated_at",
 )  # fmt: skip
-ORDER_CARD_KEYS = (*ORDER_KEYS, "lines", "vat_by_rate")
+ORDER_CARD_KEYS = (
+    *ORDER_KEYS, "lines", "vat_by_rate", "goods_cost", "uncosted_lines", "margin", "activities",
+)  # fmt: skip
 
 PRODUCT_COLUMNS = (
     Column("id", "Id", "right"), Column("sku", "SKU", keep=True),
@@ -33,8 +36,8 @@ PRODUCT_COLUMNS = (
 )  # fmt: skip
 PRODUCT_FIELDS = (
     ("id", "Id"), ("sku", "SKU"), ("category", "Category"), ("price_display", "Net price"),
-    ("vat_display", "VAT"), ("unit", "Unit"), ("state", "State"), ("created_at", "Created"),
-    ("updated_at", "Updated"),
+    ("vat_display", "VAT"), ("cost_display", "Purchase price"), ("margin_display", "Margin"),
+    ("unit", "Unit"), ("state", "State"), ("created_at", "Created"), ("updated_at", "Updated"),
 )  # fmt: skip
 ORDER_COLUMNS = (
     Column("id", "Id", "right"), Column("ordered_at", "When", keep=True),
@@ -48,7 +51,9 @@ ORDER_FIELDS = (
     ("channel", "Channel"), ("campaign", "Campaign"), ("keyword", "Keyword"),
     ("discount_display", "Discount"),
     ("net_display", "Net"), ("vat_display", "VAT"), ("gross_display", "Gross"),
-    ("external_id", "External id"), ("note", "Note"), ("created_at", "Created"),
+    ("goods_cost_display", "Goods cost"), ("cost_display", "Other costs"),
+    ("margin_display", "Margin"), ("external_id", "External id"), ("note", "Note"),
+    ("created_at", "Created"),
 )  # fmt: skip
 LINE_COLUMNS = (
     Column("position", "#", "right"), Column("sku", "SKU", keep=True),
@@ -73,6 +78,8 @@ def product_view(p: dict) -> dict:
     return {
         **p, "price_display": money(p["price"]), "vat_display": rate(p["vat_rate"]),
         "state": "active" if p["active"] else "inactive",
+        "cost_display": money(p["cost"]) if p.get("cost") is not None else "",
+        "margin_display": money(p["margin"]) if p.get("margin") is not None else "",
     }  # fmt: skip
 
 
@@ -83,6 +90,16 @@ def order_view(o: dict) -> dict:
         view["vat_display"] = money(o["vat"], cur)
     if o.get("discount"):
         view["discount_display"] = rate(o["discount"])
+    if "margin" in o:
+        from crmcli.values import plural
+
+        uncosted = o["uncosted_lines"]
+        view["goods_cost_display"] = money(o["goods_cost"], cur) + (
+            f" ({plural(uncosted, 'line')} without a purchase price)"
+            if uncosted else ""
+        )  # fmt: skip
+        view["cost_display"] = money(o["cost"], cur) if o["cost"] else ""
+        view["margin_display"] = money(o["margin"], cur)
     return view
 
 
@@ -108,9 +125,14 @@ def print_order(card: dict, fmt: Format) -> None:
          "tax_display": money(r["vat"], cur), "gross_display": money(r["gross"], cur)}
         for r in card["vat_by_rate"]
     ]  # fmt: skip
+    sections = [Section("Lines", lines, LINE_COLUMNS), Section("VAT", rates, RATE_COLUMNS)]
+    if card.get("activities"):
+        from crmcli.commands.cards import TIMELINE_COLUMNS, activity_view
+
+        issues = [activity_view(a) for a in card["activities"]]
+        sections.append(Section("Returns and complaints", issues, TIMELINE_COLUMNS))
     render_record(
-        card, ORDER_FIELDS, fmt, title=f"Order #{card['id']}",
-        sections=[Section("Lines", lines, LINE_COLUMNS), Section("VAT", rates, RATE_COLUMNS)],
+        card, ORDER_FIELDS, fmt, title=f"Order #{card['id']}", sections=sections,
         display_record=order_view(card), record_fields=ORDER_CARD_KEYS,
     )  # fmt: skip
 
@@ -173,6 +195,13 @@ CategoryOpt = Annotated[
     str | None, typer.Option("--category", help="Product category (segment), e.g. Kaffee.")
 ]
 UnitOpt = Annotated[str | None, typer.Option("--unit", help="Unit: Stück (default), kg, h.")]
+ProductCostOpt = Annotated[
+    str | None, typer.Option("--cost", help="Net purchase price: 4,20 (for the margin).")
+]
+OrderCostOpt = Annotated[
+    str | None,
+    typer.Option("--cost", help="What it cost besides its goods (shipping, fees): 4,90 net."),
+]
 
 
 def add_product(
@@ -182,6 +211,7 @@ def add_product(
     vat: VatOpt = None,
     category: CategoryOpt = None,
     unit: UnitOpt = None,
+    cost: ProductCostOpt = None,
     inactive: Annotated[
         bool, typer.Option("--inactive", help="Listed, but cannot be ordered.")
     ] = False,
@@ -193,7 +223,7 @@ def add_product(
 
     \b
     crm add product KAF-500 "Kaffee 500 g" --price 8,90 --vat 7 \\
-        --category Kaffee
+        --category Kaffee --cost 4,20
     """
     from crmcli.errors import Invalid
     from crmcli.values import parse_money_cents, parse_percent_bp
@@ -202,12 +232,14 @@ def add_product(
         raise Invalid("price", "a product needs a net price (--price 8,90)")
     cents = parse_money_cents(price, field="price")
     vat_bp = parse_percent_bp(vat, field="vat") if vat is not None else 1900
+    cost_cents = parse_money_cents(cost, field="cost") if cost is not None else None
     c.db()
     from crmcli.services import products
 
     card = products.add_product(
         sku, name, price_cents=cents, vat_bp=vat_bp, category=category,
-        unit=unit if unit is not None else "Stück", active=not inactive, now=c.now(),
+        unit=unit if unit is not None else "Stück", active=not inactive, cost_cents=cost_cents,
+        now=c.now(),
     )  # fmt: skip
     c.done(f"Added product #{card['id']} {card['sku']} {card['name']}.")
     if output is not None:
@@ -254,6 +286,7 @@ def add_order(
         str | None,
         typer.Option("--external-id", help="The shop's order number (recorded once)."),
     ] = None,
+    cost: OrderCostOpt = None,
     output: c.ResultOpt = None,
 ) -> None:
     """Record an order with its lines, priced as German invoices are (VAT per line, rounded
@@ -268,18 +301,19 @@ def add_order(
     crm add order 12 --item GUTSCHEIN:1 --at 1.11.2026 --campaign Herbst
     """
     from crmcli.services.orders import parse_item
-    from crmcli.values import parse_percent_bp
+    from crmcli.values import parse_money_cents, parse_percent_bp
 
     items = [parse_item(text) for text in item]
     discount_bp = parse_percent_bp(discount, field="discount") if discount is not None else 0
     ordered_at = c.when(at, "at", prefer="past")
+    cost_cents = parse_money_cents(cost, field="cost") if cost is not None else 0
     c.db()
     from crmcli.services import contacts, orders
 
     card = orders.add_order(
         contacts.resolve_contact(contact), items, ordered_at=ordered_at, status=status,
         discount_bp=discount_bp, channel=channel, campaign=campaign, keyword=keyword, note=note,
-        external_id=external_id, now=c.now(),
+        external_id=external_id, cost_cents=cost_cents, now=c.now(),
     )  # fmt: skip
     c.done(f"Added {describe(card)}.")
     if output is not None:

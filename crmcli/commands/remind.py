@@ -17,7 +17,7 @@ DUE_EXIT_CODE = 3
 ITEM_KEYS = (
     "kind", "key", "id", "due", "has_time", "overdue", "contact_id", "contact", "text",
     "priority", "age_days", "cadence_days", "ahead", "last_activity_at", "last_activity",
-    "open_issues",
+    "open_issues", "last_purchase", "purchases",
 )  # fmt: skip
 # On a narrow terminal the text, the contact and the context shrink; when, what kind, the id
 # and the overdue flag never do (the context goes first, then the contact).
@@ -90,6 +90,10 @@ def remind(
     and contacts due for a call. Each occurrence is printed once, up to a day before it is
     due (cron may run this every 5 minutes); a longer --within looks further ahead without
     taking those reminders from the cron run; --all prints everything again.
+
+    Repeat customers due to buy again (their last purchase plus their usual interval) are
+    listed too, once per purchase, after `crm db setting remind.next_purchase on` (or a list
+    of tags: only customers with one of them).
 
     Examples: a crontab line (cron needs the full path to crm, here for a clone in
     $HOME/crmcli, and mails what it prints), and a look further ahead:

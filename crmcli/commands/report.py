@@ -257,3 +257,7 @@ app.command("portrait")(_portrait.portrait)
 from crmcli.commands import campaigns as _campaigns  # noqa: E402
 
 app.command("roi")(_campaigns.roi)
+
+from crmcli.commands import commissions as _commissions  # noqa: E402
+
+app.command("commissions")(_commissions.commissions)

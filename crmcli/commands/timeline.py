@@ -48,6 +48,15 @@ def log(
         typer.Option("--company", "-c", help="The company (REF), with or instead of a contact."),
     ] = None,
     deal: Annotated[str | None, typer.Option("--deal", help="About this deal (REF).")] = None,
+    order: Annotated[
+        str | None,
+        typer.Option(
+            "--order",
+            metavar="ORDER",
+            help="An inquiry, complaint or return about this order (id or external id); "
+            "the contact defaults to the order's.",
+        ),
+    ] = None,
     owner: Annotated[
         str | None, typer.Option("--owner", help="Who in your team had this interaction.")
     ] = None,
@@ -75,6 +84,7 @@ def log(
         crm log complaint jm@example.de -m - --subject Lieferung
     crm log email - < message.eml
     crm log email - --create < message.eml
+    crm log return --order 1042 -m "Mühle defekt"
     """
     from crmcli.errors import Invalid
 
@@ -85,7 +95,7 @@ def log(
         ))  # fmt: skip
     if create:
         raise Invalid("create", "--create goes with '-' (a mail on stdin)")
-    if contact is None and company is None:
+    if contact is None and company is None and order is None:
         raise Invalid("contact", "name a contact, or a company with --company")
     values = dict(
         subject=subject, direction=direction, duration_min=c.duration(duration), outcome=outcome,
@@ -93,15 +103,16 @@ def log(
     )  # fmt: skip
     occurred = c.when(at, "at", prefer="past")  # it happened: fri is last Friday
     c.db()
-    from crmcli.services import activities, companies, contacts, deals
+    from crmcli.services import activities, companies, contacts, deals, orders
 
     kind = activities.check_kind(kind)
     deal_id = deals.resolve_deal(deal) if deal else None
+    order_id = orders.resolve_order(order) if order else None
     contact_id = contacts.resolve_contact(contact) if contact else None
     company_id = companies.resolve_company(company) if company else None
     body = c.message_text(message, what=kind, empty_ok=kind != "note")
     card = activities.log_activity(
-        kind, contact_id=contact_id, company_id=company_id, deal_id=deal_id,
+        kind, contact_id=contact_id, company_id=company_id, deal_id=deal_id, order_id=order_id,
         occurred_at=occurred, body=body, now=c.now(), **values,
     )  # fmt: skip
     who = card["contact"] or card["company"]

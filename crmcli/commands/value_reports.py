@@ -16,7 +16,7 @@ from crmcli.output import Column, Format, Section, money, percent, render_record
 
 VALUE_KEYS = (
     "contact_id", "contact", "city", "source", "orders", "revenue", "average_order",
-    "first_purchase", "last_purchase", "abandoned", "historic_clv",
+    "first_purchase", "last_purchase", "abandoned", "historic_clv", "cost", "margin",
 )  # fmt: skip
 CLV_KEYS = (
     "contact_id", "contact", "x", "t_x", "T", "p_alive", "expected_purchases",
@@ -26,6 +26,7 @@ CLV_KEYS = (
 VALUE_COLUMNS = (
     Column("contact_id", "Id", "right"), Column("contact", "Customer", min_width=18),
     Column("orders", "Orders", "right"), Column("revenue_display", "Revenue", "right"),
+    Column("margin_display", "Margin", "right", drop=1),
     Column("aov_display", "Avg order", "right", drop=3),
     Column("first_purchase", "First", keep=True, drop=4),
     Column("last_purchase", "Last", keep=True, drop=2),
@@ -33,7 +34,8 @@ VALUE_COLUMNS = (
 )  # fmt: skip
 TOTAL_FIELDS = (
     ("customers", "Customers"), ("orders", "Orders"), ("revenue_display", "Net revenue"),
-    ("aov_display", "Average order"), ("abandoned", "Abandoned carts"),
+    ("aov_display", "Average order"), ("cost_display", "Cost"), ("margin_display", "Margin"),
+    ("uncosted_display", "Without purchase price"), ("abandoned", "Abandoned carts"),
 )  # fmt: skip
 
 
@@ -41,6 +43,7 @@ def _group_columns(key: str, header: str) -> tuple[Column, ...]:
     return (
         Column(key, header, min_width=12), Column("customers", "Customers", "right"),
         Column("orders", "Orders", "right"), Column("revenue_display", "Revenue", "right"),
+        Column("margin_display", "Margin", "right", drop=1),
     )  # fmt: skip
 
 
@@ -48,6 +51,8 @@ def _shown(rows: list[dict], key: str | None = None) -> list[dict]:
     out = []
     for r in rows:
         view = {**r, "revenue_display": money(r["revenue"])}
+        if "margin" in r:
+            view["margin_display"] = money(r["margin"])
         if "average_order" in r:
             view["aov_display"] = money(r["average_order"])
         if "historic_clv" in r:
@@ -67,9 +72,12 @@ def value(
     ] = None,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
-    """Customer value: per customer net revenue, orders, average order, first and last
-    purchase and historic CLV (all their purchases before --until), the total, and revenue by
-    product category, lead source and city. Paid, shipped and open orders count; cancelled,
+    """Customer value: per customer net revenue, margin, orders, average order, first and
+    last purchase and historic CLV (all their purchases before --until), the total, and
+    revenue by product category, lead source and city. Margin is net revenue less the goods'
+    purchase prices (crm edit product --cost) and the orders' own costs (shipping: crm edit
+    order --cost); lines of products without a purchase price are counted and cost 0.
+    Paid, shipped and open orders count; cancelled,
     returned and abandoned ones do not.
 
     Examples:
@@ -89,10 +97,15 @@ def value(
     if output is Format.csv:
         render_rows(report["customers"], (), output, fields=VALUE_KEYS)
         return
+    from crmcli.values import plural
+
     total = report["total"]
     total_view = {
         **total, "revenue_display": money(total["revenue"]),
-        "aov_display": money(total["average_order"]),
+        "aov_display": money(total["average_order"]), "cost_display": money(total["cost"]),
+        "margin_display": money(total["margin"]),
+        "uncosted_display": plural(total["uncosted_lines"], "order line")
+        if total["uncosted_lines"] else "",
     }  # fmt: skip
     sections = [
         Section("Customers", _shown(report["customers"]), VALUE_COLUMNS),
@@ -257,7 +270,14 @@ def rfm(
     segment_rows = [
         {**s, "revenue_display": money(s["revenue"])} for s in report["segments"] if s["customers"]
     ]
-    views = [{**r, "monetary_display": money(r["monetary"])} for r in rows]
+    from crmcli.output import locale
+    from crmcli.values import format_money
+
+    german = locale() != "en"  # once: output.money reads the environment at every call
+    views = [
+        {**r, "monetary_display": format_money(int(r["monetary"] * 100), german=german)}
+        for r in rows
+    ]
     render_record(
         report, (("until", "Purchases until"),), output, title="RFM segments",
         sections=[Section("Segments", segment_rows, SEGMENT_COLUMNS),

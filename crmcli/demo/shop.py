@@ -50,19 +50,25 @@ CAMPAIGNS = ("Newsletter Herbst", "Weihnachten", "Frühjahrsaktion", "Gutschein-
 MAX_BUYERS = 5_000  # keeps a big demo quick; the bench makes its own orders
 _ORDER_COLUMNS = (
     "contact", "ordered_at", "status", "channel", "discount_bp", "currency",
-    "net_cents", "vat_cents", "gross_cents", "created_at", "updated_at",
+    "net_cents", "vat_cents", "gross_cents", "created_at", "updated_at", "cost_cents",
 )  # fmt: skip
 _LINE_COLUMNS = (
     "order", "position", "product", "name", "qty", "unit_price_cents", "vat_bp",
-    "discount_cents", "net_cents", "vat_cents", "gross_cents",
+    "discount_cents", "net_cents", "vat_cents", "gross_cents", "cost_cents",
 )  # fmt: skip
+SHIPPING_CENTS = 390  # what a parcel costs the shop (net): the cost of a shop order
+
+
+def _cost(category: str, cents: int) -> int | None:
+    """The purchase price: about 55 % of the net price; a voucher has none (it is money)."""
+    return None if category == "Gutscheine" else cents * 55 // 100
 
 
 def products(d: Demo) -> int:
     """The catalogue; a few products are no longer sold."""
     rows = [
         {"sku": sku, "sku_key": sku.upper(), "name": name, "category": category,
-         "price_cents": cents, "vat_bp": vat, "unit": unit,
+         "price_cents": cents, "vat_bp": vat, "unit": unit, "cost_cents": _cost(category, cents),
          "active": sku not in ("KAF-ENTK-250", "GER-KESSEL"),
          "created_at": d.now - timedelta(days=HISTORY_DAYS + 30), "updated_at": d.now}
         for sku, name, category, cents, vat, unit in CATALOGUE
@@ -134,11 +140,14 @@ def orders(d: Demo) -> int:
                     "name": item[1], "qty": rng.choice((1, 1, 1, 2, 2, 3, 6)),
                     "unit_price_cents": item[3], "vat_bp": item[4],
                 })  # fmt: skip
+                cost = _cost(item[2], item[3])
+                lines[-1]["cost_cents"] = None if cost is None else cost * lines[-1]["qty"]
             discount = 1000 if rng.random() < 0.12 else 0
             priced, _ = price_lines(lines, discount)
+            channel = rng.choices(channels, channel_w)[0]
             order_rows.append({
-                "contact": contact_id, "ordered_at": at, "status": status,
-                "channel": rng.choices(channels, channel_w)[0],
+                "contact": contact_id, "ordered_at": at, "status": status, "channel": channel,
+                "cost_cents": SHIPPING_CENTS if channel in ("shop", "marketplace") else 0,
                 # named here, linked by demo.campaigns (made after the orders)
                 "campaign": rng.choice(CAMPAIGNS) if discount else None,
                 "discount_bp": discount, "currency": "EUR",

@@ -78,14 +78,18 @@ def log_activity(
     contact_id: int | None = None,
     company_id: int | None = None,
     deal_id: int | None = None,
+    order_id: int | None = None,
     occurred_at: datetime | None = None,
     now: datetime | None = None,
     **values,
 ) -> dict:
-    """Record an interaction (on a contact or company, optionally about a deal).
+    """Record an interaction (on a contact or company, optionally about a deal; an inquiry,
+    complaint or return may be about an order of its contact, who it defaults to).
     Inquiries, complaints and returns start open."""
     now = now or utcnow()
     kind = check_kind(kind)
+    if order_id is not None:
+        contact_id = _order_party(kind, order_id, contact_id, company_id)
     if contact_id is None and company_id is None:
         raise Invalid("contact", "an activity belongs to a contact or a company")
     row = _clean(values, kind)
@@ -103,7 +107,7 @@ def log_activity(
     try:
         with database_proxy.atomic():
             activity_id = prepared.insert(Activity, {
-                "contact": contact_id, "company": company_id, "deal": deal_id,
+                "contact": contact_id, "company": company_id, "deal": deal_id, "order": order_id,
                 "created_at": now, "updated_at": now, **row,
             })  # fmt: skip
             if contact_id is not None:
@@ -122,6 +126,27 @@ def log_activity(
                 raise NotFound(f"no {model.__name__.lower()} with id {given}") from None
         raise
     return get_activity(activity_id)
+
+
+def _order_party(kind: str, order_id: int, contact_id: int | None, company_id: int | None):
+    """The contact of an activity about an order: the order's, which a contact given must be."""
+    from crmcli.models import SalesOrder
+
+    if kind not in TRACKED_KINDS:
+        raise Invalid(
+            "order", f"only an inquiry, complaint or return is about an order, not a {kind}"
+        )
+    found = SalesOrder.select(SalesOrder.contact).where(SalesOrder.id == order_id).tuples().first()
+    if found is None:
+        raise NotFound(f"no order with id {order_id}")
+    owner = found[0]
+    if owner is None:
+        raise Invalid("order", f"order #{order_id} has no contact any more")
+    if contact_id is None and company_id is None:
+        return owner
+    if contact_id != owner:
+        raise Invalid("order", f"order #{order_id} is not an order of this contact")
+    return contact_id
 
 
 # A clock a few minutes ahead on another machine is no reason to refuse a call just made.
@@ -260,12 +285,12 @@ _COLUMNS = (
     Activity.company, Company.name, Activity.direction, Activity.subject, Activity.body,
     Activity.duration_min, Activity.outcome, Activity.rating, Activity.score, Activity.status,
     Activity.resolved_at, Activity.resolved_by, Activity.resolution, Activity.owner,
-    Activity.deal, Activity.created_at, Activity.updated_at,
+    Activity.deal, Activity.order, Activity.created_at, Activity.updated_at,
 )  # fmt: skip
 _KEYS = (
     "id", "kind", "occurred_at", "contact_id", "contact", "company_id", "company", "direction",
     "subject", "body", "duration_min", "outcome", "rating", "score", "status", "resolved_at",
-    "resolved_by", "resolution", "owner", "deal_id", "created_at", "updated_at",
+    "resolved_by", "resolution", "owner", "deal_id", "order_id", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -440,6 +465,12 @@ def last_activities(contact_ids: Sequence[int]) -> dict[int, dict]:
     for cid, aid, kind, subject, at in query:
         out.setdefault(cid, {"id": aid, "kind": kind, "subject": subject, "occurred_at": at})
     return out
+
+
+def activities_of_order(order_id: int) -> list[dict]:
+    """The inquiries, complaints and returns about an order, oldest first (the order card)."""
+    query = _select().where(Activity.order == order_id).order_by(Activity.occurred_at, Activity.id)
+    return _rows(query)
 
 
 def timeline_of_deal(deal_id: int, limit: int | None) -> list[dict]:

@@ -94,6 +94,7 @@ class ImportResult:
     ids: array = field(default_factory=lambda: array("q"))
     dry_run: bool = False
     rows: int = 0
+    contacts_new: int = 0  # orders: the contacts their import created
 
     def summary(self) -> dict:
         return {
@@ -102,6 +103,7 @@ class ImportResult:
             "rejected": self.rejected_count, "dry_run": self.dry_run,
             "rejects": [{"where": w, "reason": r} for w, _, r in self.rejected],
             "warnings": list(self.warnings),
+            **({"contacts_new": self.contacts_new} if self.contacts_new else {}),
         }  # fmt: skip
 
 

@@ -34,7 +34,7 @@ from crmcli.values import half_up, parse_money_cents
 MAX_QTY = 1_000_000
 MAX_DISCOUNT_BP = 10_000
 TEXT_FIELDS = ("channel", "note", "external_id")
-EDITABLE = ("status", "ordered_at", "channel", "campaign", "keyword", "note")
+EDITABLE = ("status", "ordered_at", "channel", "campaign", "keyword", "note", "cost_cents")
 
 
 class Item(NamedTuple):
@@ -43,6 +43,12 @@ class Item(NamedTuple):
     sku: str
     qty: int
     price_cents: int | None = None
+
+
+# What a line's goods cost to buy (needs Product joined): as recorded when it was ordered,
+# else the product's purchase price now (a cost given later applies to the past too), else
+# NULL (not known: counted as 0 and reported as uncosted).
+LINE_COST = fn.COALESCE(OrderLine.cost_cents, OrderLine.qty * Product.cost_cents)
 
 
 def parse_item(text: str) -> Item:
@@ -113,14 +119,18 @@ def add_order(
     keyword: str | None = None,
     note: str | None = None,
     external_id: str | None = None,
+    cost_cents: int = 0,
     now: datetime | None = None,
 ) -> dict:
     """Record an order of a contact with its lines, in one transaction; every SKU must name
     an active product. `campaign` (a REF) and `keyword`: what brought it; without them the
-    order takes its contact's (services.campaigns). Returns the order's card."""
+    order takes its contact's (services.campaigns). `cost_cents`: what the order cost besides
+    its goods (shipping...); each line keeps its goods' purchase cost as the product has it
+    now. Returns the order's card."""
     now = now or utcnow()
     if not items:
         raise Invalid("item", "an order needs at least one item (SKU:QTY)")
+    check_cost(cost_cents)
     if not 0 <= discount_bp <= MAX_DISCOUNT_BP:
         raise Invalid("discount", "a discount is from 0 to 100 %")
     row: dict = {
@@ -157,16 +167,51 @@ def add_order(
                 "position": position, "product": product["id"], "name": product["name"],
                 "qty": item.qty, "vat_bp": product["vat_bp"],
                 "unit_price_cents": price if price is not None else int(product["price"] * 100),
+                "cost_cents": line_cost(product, item.qty),
             })  # fmt: skip
         priced, _ = price_lines(lines, discount_bp)
-        order_id = SalesOrder.insert(
-            contact=contact_id, ordered_at=ordered_at or now, created_at=now, updated_at=now,
-            net_cents=sum(p["net_cents"] for p in priced),
-            vat_cents=sum(p["vat_cents"] for p in priced),
-            gross_cents=sum(p["gross_cents"] for p in priced), **row,
-        ).execute()  # fmt: skip
-        OrderLine.insert_many([{**p, "order": order_id} for p in priced]).execute()
+        order_id = insert_order(
+            contact_id, priced, ordered_at=ordered_at or now, now=now, cost_cents=cost_cents,
+            **row,
+        )  # fmt: skip
     return order_card(order_id)
+
+
+def check_cost(cents: int | None) -> None:
+    if cents is not None and cents < 0:
+        raise Invalid("cost", "a cost is 0 or more")
+
+
+def line_cost(product: dict, qty: int) -> int | None:
+    """What a line's goods cost to buy: the quantity at the product's purchase price."""
+    cost = product.get("cost")
+    return None if cost is None else int(cost * 100) * qty
+
+
+def insert_order(
+    contact_id: int, priced: Sequence[dict], *, ordered_at: datetime, now: datetime, **row
+) -> int:
+    """Store an order and its priced lines (see price_lines) with their sums as its totals;
+    the caller has checked them and holds the transaction. Returns the order's id."""
+    order_id = SalesOrder.insert(
+        contact=contact_id, ordered_at=ordered_at, created_at=now, updated_at=now,
+        net_cents=sum(p["net_cents"] for p in priced),
+        vat_cents=sum(p["vat_cents"] for p in priced),
+        gross_cents=sum(p["gross_cents"] for p in priced), **row,
+    ).execute()  # fmt: skip
+    OrderLine.insert_many([{**p, "order": order_id} for p in priced]).execute()
+    return order_id
+
+
+def price_gross_line(line: dict, gross_cents: int) -> dict:
+    """A line whose price is known gross (what a shop's customer paid for it): its net is
+    taken out of the gross (gross × 100 / (100 + rate), rounded half up to the cent) and its
+    VAT is the rest, so net + VAT is what was paid to the cent."""
+    divisor = 10_000 + line["vat_bp"]
+    net = half_up(gross_cents * 10_000, divisor)
+    unit = half_up(gross_cents * 10_000, divisor * line["qty"])
+    return {**line, "unit_price_cents": unit, "discount_cents": 0, "net_cents": net,
+            "vat_cents": gross_cents - net, "gross_cents": gross_cents}  # fmt: skip
 
 
 def resolve_order(ref: str) -> int:
@@ -194,7 +239,7 @@ _COLUMNS = (
     SalesOrder.channel, Campaign.name, CampaignKeyword.keyword, SalesOrder.discount_bp,
     SalesOrder.currency,
     SalesOrder.net_cents, SalesOrder.vat_cents, SalesOrder.gross_cents, SalesOrder.note,
-    SalesOrder.external_id, SalesOrder.created_at, SalesOrder.updated_at,
+    SalesOrder.external_id, SalesOrder.created_at, SalesOrder.updated_at, SalesOrder.cost_cents,
 )  # fmt: skip
 
 
@@ -212,13 +257,14 @@ def _select():
 
 def _row(values: tuple) -> dict:
     (oid, at, contact_id, contact, status, channel, campaign, keyword, discount_bp, currency, net,
-     vat, gross, note, external_id, created, updated, items) = values  # fmt: skip
+     vat, gross, note, external_id, created, updated, cost, items) = values  # fmt: skip
     return {
         "id": oid, "ordered_at": at, "contact_id": contact_id, "contact": contact,
         "status": status, "channel": channel, "campaign": campaign, "keyword": keyword,
         "discount": Decimal(discount_bp).scaleb(-2), "items": items, "net": _money(net),
         "vat": _money(vat), "gross": _money(gross), "currency": currency, "note": note,
-        "external_id": external_id, "created_at": created, "updated_at": updated,
+        "external_id": external_id, "cost": _money(cost), "created_at": created,
+        "updated_at": updated,
     }  # fmt: skip
 
 
@@ -242,20 +288,22 @@ def order_card(order_id: int) -> dict:
             OrderLine.net_cents,
             OrderLine.vat_cents,
             OrderLine.gross_cents,
+            LINE_COST,
         )
         .join(Product, JOIN.LEFT_OUTER, on=(OrderLine.product == Product.id))
         .where(OrderLine.order == order_id)
         .order_by(OrderLine.position)
         .tuples()
     )
-    card["lines"], raw = [], []
-    for pos, pid, sku, name, qty, unit, price, vat_bp, disc, net, vat, gross in rows:
+    card["lines"], raw, costs = [], [], []
+    for pos, pid, sku, name, qty, unit, price, vat_bp, disc, net, vat, gross, cost in rows:
+        costs.append(cost)
         raw.append({"qty": qty, "unit_price_cents": price, "vat_bp": vat_bp, "net_cents": net})
         card["lines"].append({
             "position": pos + 1, "product_id": pid, "sku": sku, "name": name, "qty": qty,
             "unit": unit, "unit_price": _money(price), "vat_rate": Decimal(vat_bp).scaleb(-2),
             "discount": _money(disc), "net": _money(net), "vat": _money(vat),
-            "gross": _money(gross),
+            "gross": _money(gross), "cost": _money(cost),
         })  # fmt: skip
     rates: dict[int, list[int]] = {}
     for line in card["lines"]:
@@ -268,6 +316,13 @@ def order_card(order_id: int) -> dict:
          "gross": _money(n + v)}
         for bp, (n, v) in sorted(rates.items(), reverse=True)
     ]  # fmt: skip
+    goods = sum(c for c in costs if c is not None)
+    card["goods_cost"] = _money(goods)
+    card["uncosted_lines"] = sum(c is None for c in costs)
+    card["margin"] = card["net"] - card["goods_cost"] - card["cost"]
+    from crmcli.services.activities import activities_of_order
+
+    card["activities"] = activities_of_order(order_id)
     return card
 
 
@@ -307,8 +362,8 @@ def orders_of(contact_id: int, limit: int = 20) -> list[dict]:
 
 
 def edit_order(order_id: int, changes: dict, *, now: datetime | None = None) -> dict:
-    """Change an order's status, time, channel, campaign (and keyword) or note; its lines stay
-    as priced. A keyword alone is one of the order's campaign ("" clears either)."""
+    """Change an order's status, time, channel, campaign (and keyword), note or cost; its lines
+    stay as priced. A keyword alone is one of the order's campaign ("" clears either)."""
     card = order_card(order_id)
     row: dict = {}
     if "campaign" in changes or "keyword" in changes:
@@ -324,6 +379,9 @@ def edit_order(order_id: int, changes: dict, *, now: datetime | None = None) -> 
             if value is None:
                 raise Invalid("at", "an order has a time")
             row["ordered_at"] = value
+        elif key == "cost_cents":
+            check_cost(value)
+            row[key] = value or 0
         elif key in ("channel", "note"):
             text = _text(key, value)
             row[key] = text.lower() if key == "channel" and text else text

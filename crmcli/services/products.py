@@ -15,7 +15,7 @@ from crmcli.services import limits
 # Germany's rates: standard, reduced, none. Any other rate from 0 to 100 % may be given.
 VAT_RATES_BP = (1900, 700, 0)
 MAX_VAT_BP = 10_000
-EDITABLE = ("sku", "name", "category", "price_cents", "vat_bp", "unit", "active")
+EDITABLE = ("sku", "name", "category", "price_cents", "vat_bp", "unit", "active", "cost_cents")
 SORTS = {
     "sku": (Product.sku_key,),
     "name": (Product.name, Product.id),
@@ -26,6 +26,7 @@ SORTS = {
 _COLUMNS = (
     Product.id, Product.sku, Product.name, Product.category, Product.price_cents,
     Product.vat_bp, Product.unit, Product.active, Product.created_at, Product.updated_at,
+    Product.cost_cents,
 )  # fmt: skip
 
 
@@ -34,12 +35,14 @@ def sku_key(sku: str) -> str:
 
 
 def _row(values: tuple) -> dict:
-    pid, sku, name, category, cents, vat_bp, unit, active, created, updated = values
+    pid, sku, name, category, cents, vat_bp, unit, active, created, updated, cost = values
     return {
         "id": pid, "sku": sku, "name": name, "category": category,
         "price": Decimal(cents).scaleb(-2), "vat_rate": Decimal(vat_bp).scaleb(-2),
-        "vat_bp": vat_bp, "unit": unit, "active": bool(active), "created_at": created,
-        "updated_at": updated,
+        "vat_bp": vat_bp, "unit": unit, "active": bool(active),
+        "cost": None if cost is None else Decimal(cost).scaleb(-2),
+        "margin": None if cost is None else Decimal(cents - cost).scaleb(-2),
+        "created_at": created, "updated_at": updated,
     }  # fmt: skip
 
 
@@ -66,6 +69,10 @@ def _clean(values: dict) -> dict:
             if value < 0:
                 raise Invalid("price", "a net price is 0 or more")
             out[key] = value
+        elif key == "cost_cents":
+            if value is not None and value < 0:
+                raise Invalid("cost", "a purchase price is 0 or more")
+            out[key] = value
         elif key == "vat_bp":
             if not 0 <= value <= MAX_VAT_BP:
                 raise Invalid("vat", "a VAT rate is from 0 to 100 %")
@@ -86,13 +93,15 @@ def add_product(
     category: str | None = None,
     unit: str = "Stück",
     active: bool = True,
+    cost_cents: int | None = None,
     now: datetime | None = None,
 ) -> dict:
-    """Add a product to the catalogue; a SKU is unique, whatever its case."""
+    """Add a product to the catalogue; a SKU is unique, whatever its case. `cost_cents`: the
+    net purchase price (None: unknown)."""
     now = now or utcnow()
     row = _clean(
         dict(sku=sku, name=name, price_cents=price_cents, vat_bp=vat_bp, category=category,
-             unit=unit, active=active)
+             unit=unit, active=active, cost_cents=cost_cents)
     )  # fmt: skip
     with database_proxy.atomic():
         if Product.select().where(Product.sku_key == row["sku_key"]).exists():

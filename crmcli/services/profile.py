@@ -5,6 +5,7 @@ Purchases are orders in PURCHASE_STATUSES; abandoned carts count as interest, ap
 price range is that of the net unit prices of their purchase lines (each line once): the
 median and the quartiles (statistics.quantiles, inclusive method), rounded half up to the
 cent. Responses are the activities that came in from them, by kind (a call, a mail...).
+Cost and margin as in services.value: the goods' purchase cost plus the orders' own costs.
 """
 
 from __future__ import annotations
@@ -27,22 +28,50 @@ def _share(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
 
-def customer_profile(contact_id: int) -> dict:
-    """Favourite categories (by net spent), price range, orders by channel and campaign,
-    abandoned carts and inbound activities by kind, of one contact."""
-    bought = SalesOrder.status.in_(PURCHASE_STATUSES) & (SalesOrder.contact == contact_id)
-    lines = list(
+def _lines_query(contact):
+    from crmcli.services.orders import LINE_COST
+
+    return (
         OrderLine.select(Product.category, OrderLine.unit_price_cents, OrderLine.qty,
-                         OrderLine.net_cents, OrderLine.order)
+                         OrderLine.net_cents, OrderLine.order, LINE_COST)
         .join(SalesOrder, on=(OrderLine.order == SalesOrder.id))
         .switch(OrderLine)
         .join(Product, JOIN.LEFT_OUTER, on=(OrderLine.product == Product.id))
-        .where(bought)
-        .tuples()
+        .where(SalesOrder.status.in_(PURCHASE_STATUSES) & (SalesOrder.contact == contact))
     )  # fmt: skip
-    spent = sum(net for *_, net, _ in lines)
+
+
+def _orders_query(contact):
+    return (
+        SalesOrder.select(
+            SalesOrder.status, SalesOrder.channel, Campaign.name, fn.COUNT(SalesOrder.id),
+            fn.SUM(SalesOrder.net_cents), fn.SUM(SalesOrder.cost_cents),
+        )
+        .join(Campaign, JOIN.LEFT_OUTER, on=(SalesOrder.campaign == Campaign.id))
+        .where(SalesOrder.contact == contact)
+        .group_by(SalesOrder.status, SalesOrder.channel, Campaign.name)
+    )  # fmt: skip
+
+
+def _responses_query(contact):
+    return (
+        Activity.select(Activity.kind, fn.COUNT(Activity.id))
+        .where((Activity.contact == contact) & (Activity.direction == "in"))
+        .group_by(Activity.kind)
+    )
+
+
+def customer_profile(contact_id: int) -> dict:
+    """Favourite categories (by net spent), price range, orders by channel and campaign,
+    abandoned carts and inbound activities by kind, and the cost and margin, of one contact.
+    Three queries, their SQL built once (services.prepared): the contact card shows this."""
+    from crmcli.services import prepared
+
+    lines = prepared.run("profile_lines", _lines_query, contact_id)
+    spent = sum(line[3] for line in lines)
+    goods = sum(line[5] or 0 for line in lines)
     by_category: dict = {}
-    for category, _, qty, net, order in lines:
+    for category, _, qty, net, order, _ in lines:
         entry = by_category.setdefault(category, [set(), 0, 0])
         entry[0].add(order)
         entry[1] += qty
@@ -54,7 +83,7 @@ def customer_profile(contact_id: int) -> dict:
             by_category.items(), key=lambda kv: (-kv[1][2], str(kv[0]))
         )
     ]  # fmt: skip
-    prices = sorted(price for _, price, *_ in lines)
+    prices = sorted(line[1] for line in lines)
     price_range = None
     if prices:
         q1, median, q3 = (
@@ -66,30 +95,33 @@ def customer_profile(contact_id: int) -> dict:
             "lines": len(prices), "min": _money(prices[0]), "q1": _money(q1),
             "median": _money(median), "q3": _money(q3), "max": _money(prices[-1]),
         }  # fmt: skip
+    channels: dict = {}
+    campaigns: dict = {}
+    abandoned = other_costs = 0
+    for status, channel, campaign, n, net, cost in prepared.run(
+        "profile_orders", _orders_query, contact_id
+    ):
+        if status == "abandoned":
+            abandoned += n
+        if status not in PURCHASE_STATUSES:
+            continue
+        other_costs += int(cost or 0)
+        for groups, name in ((channels, channel), (campaigns, campaign)):
+            group = groups.setdefault(name, [0, 0])
+            group[0] += n
+            group[1] += int(net or 0)
 
-    def grouped(field, joined=None) -> list[dict]:
-        rows = SalesOrder.select(field, fn.COUNT(SalesOrder.id), fn.SUM(SalesOrder.net_cents))
-        if joined is not None:  # a campaign by its name
-            rows = rows.join(joined, JOIN.LEFT_OUTER, on=(SalesOrder.campaign == joined.id))
-        rows = rows.where(bought).group_by(field).tuples()
-        out = [{"name": name, "orders": n, "net": _money(int(net))} for name, n, net in rows]
+    def grouped(groups: dict) -> list[dict]:
+        out = [{"name": k, "orders": n, "net": _money(net)} for k, (n, net) in groups.items()]
         return sorted(out, key=lambda r: (-r["orders"], -r["net"], str(r["name"])))
 
-    abandoned = (
-        SalesOrder.select()
-        .where((SalesOrder.contact == contact_id) & (SalesOrder.status == "abandoned"))
-        .count()
-    )
-    responses = (
-        Activity.select(Activity.kind, fn.COUNT(Activity.id))
-        .where((Activity.contact == contact_id) & (Activity.direction == "in"))
-        .group_by(Activity.kind)
-        .tuples()
-    )
+    cost = goods + other_costs
+    responses = prepared.run("profile_responses", _responses_query, contact_id)
     return {
         "contact_id": contact_id, "spent": _money(spent), "categories": categories,
-        "price_range": price_range, "channels": grouped(SalesOrder.channel),
-        "campaigns": [c for c in grouped(Campaign.name, Campaign) if c["name"] is not None],
+        "price_range": price_range, "channels": grouped(channels), "cost": _money(cost),
+        "margin": _money(spent - cost), "uncosted_lines": sum(line[5] is None for line in lines),
+        "campaigns": [c for c in grouped(campaigns) if c["name"] is not None],
         "abandoned": abandoned,
         "responses": sorted(
             ({"kind": k, "count": n} for k, n in responses), key=lambda r: (-r["count"], r["kind"])

@@ -1,5 +1,7 @@
-"""What is due: tasks, birthdays, unanswered inquiries and complaints, and contacts due for a
-call (stay-in-touch cadences). `remind` prints each occurrence once, for cron."""
+"""What is due: tasks, birthdays, unanswered inquiries and complaints, contacts due for a
+call (stay-in-touch cadences), and, when the setting remind.next_purchase is on (or names
+tags), customers whose expected next purchase falls due. `remind` prints each occurrence
+once, for cron."""
 
 from __future__ import annotations
 
@@ -154,6 +156,73 @@ def cadence_due(now: datetime, horizon: datetime) -> list[dict]:
     return out
 
 
+def purchase_scope():
+    """The setting remind.next_purchase: None (off), True (all customers) or tag names."""
+    from crmcli.services import db_settings
+
+    return db_settings.get_setting(db_settings.NEXT_PURCHASE)
+
+
+_UNREAD = object()
+
+
+def purchases_due(now: datetime, horizon: datetime, scope=_UNREAD) -> list[dict]:
+    """Customers whose next purchase falls due by the horizon's day, if the setting
+    remind.next_purchase is on (all customers) or names tags (customers with any of them);
+    nothing, and no purchase history read, when it is off.
+
+    Due is the customer's own rhythm, the forecast's fallback (services.forecast): the last
+    purchase day plus the mean interval between their purchase days, for customers who
+    bought on two days or more. (The BG/NBD median wait counts from today and moves on with
+    every day without a purchase, so it never falls due.) A customer overdue by more than
+    one interval is left out: that is a lapsed customer, not one about to buy. Each is
+    reminded once per purchase: the key holds the day of their last one. `scope`: the
+    setting, when the caller has read it."""
+    if scope is _UNREAD:
+        scope = purchase_scope()
+    if not scope:
+        return []
+    from crmcli.services.value import contact_names, histories
+
+    zone = local_tz()
+    today, last_day = now.astimezone(zone).date(), horizon.astimezone(zone).date()
+    allowed = None if scope is True else _tagged([str(t) for t in scope])
+    due_rows = []
+    for h in histories(today, "days"):
+        if h.x == 0 or (allowed is not None and h.contact_id not in allowed):
+            continue
+        last = h.first + timedelta(days=round(h.t_x))
+        interval = timedelta(days=max(1, round(h.t_x / h.x)))
+        day = last + interval
+        if day <= last_day and day + interval >= today:
+            due_rows.append((h, last, day))
+    names = contact_names([h.contact_id for h, _, _ in due_rows])
+    out = []
+    for h, last, day in due_rows:
+        name = names.get(h.contact_id)
+        due = to_utc(datetime.combine(day, datetime.min.time()).replace(tzinfo=zone))
+        item = _item(
+            "purchase", f"purchase:{h.contact_id}:{last.isoformat()}", h.contact_id, due, now,
+            contact_id=h.contact_id, contact=name, text=f"{name} is due to buy again",
+            last_purchase=last, purchases=h.x + 1,
+        )  # fmt: skip
+        item.update(overdue=day < today, has_time=False)
+        out.append(item)
+    return out
+
+
+def _tagged(names: list[str]) -> set[int]:
+    from crmcli.models import ContactTag, Tag
+    from crmcli.values import fold
+
+    query = (
+        ContactTag.select(ContactTag.contact)
+        .join(Tag, on=(ContactTag.tag == Tag.id))
+        .where(Tag.name_fold.in_([fold(n) for n in names]))
+    )
+    return {cid for (cid,) in query.tuples()}
+
+
 def due_items(
     now: datetime, within: timedelta, *, open_after: timedelta = DEFAULT_OPEN_AFTER
 ) -> list[dict]:
@@ -161,11 +230,12 @@ def due_items(
     horizon = now + within
     items = due_tasks(now, horizon) + birthdays(now, horizon)
     items += unanswered(now, open_after) + cadence_due(now, horizon)
+    items += purchases_due(now, horizon)
     items.sort(key=lambda i: (i["due"], i["kind"], i["id"]))
     return items
 
 
-def _pending(now: datetime, within: timedelta, open_after: timedelta):
+def _pending(now: datetime, within: timedelta, open_after: timedelta, scope=None):
     """What `crm remind` has not printed yet, read from the reminder queues (indexed columns
     that hold only unprinted occurrences): the items, the queue rows read (model, column,
     [(id, value, item)], item None for a row with nothing to print) and the birthdays."""
@@ -200,6 +270,11 @@ def _pending(now: datetime, within: timedelta, open_after: timedelta):
 
     born = birthdays(now, horizon, fresh=True)
     items = [i for i in task_items + open_items if i is not None] + touch_items + born
+    # Not queued (the forecast moves every day): those printed before are left out here, so
+    # a cron run with nothing new takes no write lock for them.
+    purchases = purchases_due(now, horizon, scope) if scope else []
+    if purchases:
+        items += _drop_reminded(purchases)
     return items, marks, born
 
 
@@ -267,14 +342,15 @@ def remind(
     # shown and never marked). Looked at without the write lock, so such a run never waits for
     # writers nor holds them up, and works on a database it may only read; what a writer
     # commits just after this look is printed by the next run.
-    looked = _pending(now, within, open_after)[0]
+    scope = purchase_scope()  # one read a run (it says whether to read orders at all)
+    looked = _pending(now, within, open_after, scope)[0]
     if not any(i["due"] < mark_before for i in looked):
         items = _drop_reminded(looked) if looked else []
         for item in items:
             item["ahead"] = True
         return _finish(items, brief)
     with exclusive_transaction(database_proxy.obj):
-        items, marks, born = _pending(now, within, open_after)
+        items, marks, born = _pending(now, within, open_after, scope)
         for item in items:
             item["ahead"] = item["due"] >= mark_before
         if items:

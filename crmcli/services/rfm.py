@@ -104,7 +104,7 @@ def rfm(*, until: date, rules=SEGMENT_RULES) -> dict:
     and the segments' sizes and revenue."""
     table = segment_table(rules)
     end = at_local(until + timedelta(days=1), datetime.min.time())
-    rows = list(
+    query = (
         SalesOrder.select(
             SalesOrder.contact, Contact.name, fn.COUNT(SalesOrder.id),
             fn.SUM(SalesOrder.net_cents), fn.MAX(SalesOrder.ordered_at),
@@ -112,8 +112,10 @@ def rfm(*, until: date, rules=SEGMENT_RULES) -> dict:
         .join(Contact, on=(SalesOrder.contact == Contact.id))
         .where(SalesOrder.status.in_(PURCHASE_STATUSES) & (SalesOrder.ordered_at < end))
         .group_by(SalesOrder.contact, Contact.name)
-        .tuples()
     )  # fmt: skip
+    # The raw rows at once (peewee's row by row conversion was half the report at 100,000
+    # customers); the one datetime is converted below.
+    rows = database_proxy.obj.execute_sql(*query.sql()).fetchall()
     recency = [(end - _TIME(last)).days for *_, last in rows]
     r_scores = quintiles([-d for d in recency])
     f_scores = quintiles([n for _, _, n, _, _ in rows])
@@ -126,7 +128,7 @@ def rfm(*, until: date, rules=SEGMENT_RULES) -> dict:
             "monetary": Decimal(int(cents)).scaleb(-2), "r": r, "f": f, "m": m,
             "score": f"{r}{f}{m}", "segment": table[(r, f)],
         })  # fmt: skip
-    customers.sort(key=lambda c: (-int(c["score"]), -c["monetary"], c["contact_id"]))
+    customers.sort(key=lambda c: (-c["r"], -c["f"], -c["m"], -c["monetary"], c["contact_id"]))
     sizes = Counter(c["segment"] for c in customers)
     revenue: Counter = Counter()
     for c in customers:

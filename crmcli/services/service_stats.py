@@ -1,6 +1,7 @@
 """Service statistics: inquiries, complaints and returns received in a period, how many were
 resolved and are still open, and the median time to resolve them, by month (local time) or
-kind; and per product the share of the quantity sold that came back (orders returned)."""
+kind; and per product the share of the quantity sold that came back: the lines of orders
+whose status is returned, or that a logged return is about (`crm log return --order`)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,11 @@ def service_report(
 
 def _return_rates(since: datetime | None, until: datetime | None) -> list[dict]:
     """Per product sold in the period: quantity delivered, quantity returned, their ratio."""
-    returned = fn.SUM(Case(None, [(SalesOrder.status == "returned", OrderLine.qty)], 0))
+    about = Activity.select(Activity.id).where(
+        (Activity.order == SalesOrder.id) & (Activity.kind == "return")
+    )
+    came_back = (SalesOrder.status == "returned") | fn.EXISTS(about)
+    returned = fn.SUM(Case(None, [(came_back, OrderLine.qty)], 0))
     query = (
         OrderLine.select(Product.sku, Product.name, fn.SUM(OrderLine.qty), returned)
         .join(SalesOrder, on=(OrderLine.order == SalesOrder.id))

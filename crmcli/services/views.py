@@ -11,7 +11,10 @@ def summary(activity: dict) -> str:
     """An activity in one line: `subject: body` with the body's whitespace folded."""
     text = " ".join((activity.get("body") or "").split())
     subject = activity.get("subject")
-    return f"{subject}: {text}" if subject and text else subject or text or ""
+    line = f"{subject}: {text}" if subject and text else subject or text or ""
+    if activity.get("order_id"):
+        return f"order #{activity['order_id']}" + (f": {line}" if line else "")
+    return line
 
 
 def activity_view(activity: dict) -> dict:

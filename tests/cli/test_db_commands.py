@@ -253,7 +253,9 @@ def test_db_help_lists_each_command_with_a_whole_sentence():
             entries.append(line.strip())
         elif line.strip():
             entries[-1] += " " + line.strip()  # wrapped onto the next line
-    assert [e.split()[0] for e in entries] == ["check", "migrate", "backup", "restore", "path"]
+    assert [e.split()[0] for e in entries] == [
+        "check", "migrate", "backup", "restore", "path", "setting",
+    ]  # fmt: skip
     assert all(e.endswith(".") for e in entries), entries
 
 

@@ -590,3 +590,51 @@ def test_a_dry_run_of_a_dump_restores_nothing(crm, tmp_path):
     assert json.loads(listed.stdout) == []
     r = CliRunner().invoke(app, ["--db", empty, "import", "json", str(dump)])
     assert r.exit_code == 0 and "Restored" in r.stderr
+
+
+def test_orders_from_a_shopify_export(crm, tmp_path):
+    crm("add", "product", "KAF-500", "Kaffee 500 g", "--price", "8,90", "--vat", "7")
+    path = tmp_path / "orders_export.csv"
+    path.write_text(
+        "Name,Email,Financial Status,Paid at,Total,Created at,Lineitem quantity,Lineitem name,"
+        "Lineitem price,Lineitem sku,Billing Name,Shipping Street\n"
+        "#1001,anna@example.de,paid,,31.60,2026-11-03 14:22:10 +0100,2,Kaffee,9.52,KAF-500,"
+        "Anna Schmidt,Hauptstr. 1\n"
+        "#1001,anna@example.de,,,,2026-11-03 14:22:10 +0100,1,Filter,7.66,,,\n"
+        "#1002,bernd@example.de,paid,,5.00,2026-11-04 10:00:00 +0100,1,Tee,5.00,TEE-9,,\n",
+        encoding="utf-8",
+    )
+    r = crm("import", "csv", str(path), "--kind", "orders")
+    assert r.exit_code == 1 and "line 4: sku: no product with SKU 'TEE-9'" in r.stderr
+    assert crm("list", "orders", "-o", "json").json() == []
+    bad = tmp_path / "bad.csv"
+    r = crm("import", "csv", str(path), "--kind", "orders", "--rejects", str(bad))
+    assert r.exit_code == 0, r.stderr
+    assert "1 new, 0 updated, 0 unchanged, 1 rejected, 1 new contacts" in r.stderr
+    assert "warning: columns" not in r.stderr  # Shopify's other columns are known
+    assert "TEE-9" in bad.read_text(encoding="utf-8")
+    r = crm("import", "csv", str(path), "--kind", "orders", "--rejects", str(bad), "-o", "json")
+    assert (r.json()["new"], r.json()["unchanged"]) == (0, 1)
+    card = crm("show", "order", "#1001", "-o", "json").json()
+    assert (card["contact"], card["gross"], card["external_id"]) == (
+        "Anna Schmidt",
+        "26.70",
+        "#1001",
+    )
+
+
+def test_orders_from_a_generic_table_with_german_amounts(crm, tmp_path):
+    path = tmp_path / "bestellungen.csv"
+    path.write_text(
+        "Bestellnummer;E-Mail;Vorname;Nachname;Datum;Betrag;Status\n"
+        "B-1;jm@example.de;Jürgen;Müller;02.11.2026;1.190,00;bezahlt\n",
+        encoding="cp1252",
+    )
+    r = crm("import", "csv", str(path), "--kind", "orders")
+    assert r.exit_code == 0, r.stderr
+    (order,) = crm("list", "orders", "-o", "json").json()
+    assert (order["contact"], order["net"], order["vat"], order["gross"], order["status"]) == (
+        "Jürgen Müller", "1000.00", "190.00", "1190.00", "paid",
+    )  # fmt: skip
+    r = crm("import", "csv", str(path), "--kind", "orders", "--prices", "brutto")
+    assert r.exit_code == 2 and "--prices" in r.stderr

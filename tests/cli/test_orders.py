@@ -127,3 +127,17 @@ def test_orders_are_entries_of_the_contacts_timeline(shop):
     assert "Dankeschön" in cut and "Order #1" not in cut  # older than what is shown
     card = shop("show", "müller", "-o", "json").json()
     assert [a["kind"] for a in card["timeline"]] == ["note", "call"]  # JSON: activities only
+
+
+def test_log_a_return_about_an_order(shop):
+    shop("add", "order", "müller", "--item", "KAF-500:2", "--at", "1.11.2026")
+    r = shop("log", "return", "--order", "1", "-m", "Bohnen alt")
+    assert r.exit_code == 0 and r.stderr == "Logged return #1 with Jürgen Müller.\n"
+    card = shop("show", "order", "1", "-o", "json").json()
+    assert [(a["kind"], a["order_id"], a["body"]) for a in card["activities"]] == [
+        ("return", 1, "Bohnen alt"),
+    ]
+    assert "Returns and complaints" in shop("show", "order", "1").stdout
+    assert "order #1: Bohnen alt" in shop("show", "müller").stdout
+    r = shop("log", "return", "--order", "7")
+    assert r.exit_code == 1 and r.stderr == "crm: error: no order with id or external id '7'\n"

@@ -101,3 +101,38 @@ def test_fits_refuse_no_data():
         clv.fit_bgnbd([])
     with pytest.raises(ValueError):
         clv.fit_gamma_gamma([(0, 10.0)])
+
+
+def test_the_array_likelihood_is_the_loops(monkeypatch):
+    import random
+
+    from crmcli.services import clv
+
+    rng = random.Random(7)
+    rows = []
+    for _ in range(3000):
+        big_t = rng.randint(1, 80) / 7
+        x = rng.choice((0, 0, 1, 2, 5, 30))
+        rows.append((x, 0.0 if x == 0 else rng.uniform(0, big_t), big_t))
+    groups = clv._grouped(rows)
+    arrays = clv.bgnbd_arrays(groups)
+    for params in ((0.243, 4.414, 0.793, 2.426), (1.5, 0.2, 3.0, 0.9), (0.05, 40.0, 0.1, 9.0)):
+        loop = clv.bgnbd_log_likelihood(*params, groups)
+        assert abs(arrays(*params) - loop) <= 1e-9 * abs(loop)
+    by_loop = clv.fit_bgnbd(rows)
+    monkeypatch.setattr(clv, "ARRAYS_FROM", 0)
+    assert clv.fit_bgnbd(rows)[:4] == pytest.approx(by_loop[:4], rel=1e-6)
+
+
+def test_the_array_gamma_gamma_likelihood_is_the_loops():
+    import random
+
+    from crmcli.services import clv
+
+    rng = random.Random(8)
+    rows = [(rng.choice((1, 2, 3, 7, 20)), round(rng.uniform(5, 300), 2)) for _ in range(2000)]
+    groups = clv._grouped(rows)
+    arrays = clv.gamma_gamma_arrays(groups)
+    for params in ((6.25, 3.74, 15.44), (0.5, 9.0, 200.0)):
+        loop = clv.gamma_gamma_log_likelihood(*params, groups)
+        assert abs(arrays(*params) - loop) <= 1e-9 * abs(loop)

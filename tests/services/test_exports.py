@@ -346,12 +346,18 @@ def fill_every_table() -> None:
     Activity.update(external_id="message-id:<1@x>").where(Activity.id == 1).execute()
     from crmcli.services import orders, products
 
-    products.add_product("KAF-500", "Kaffee", price_cents=890, vat_bp=700, now=NOW)
-    orders.add_order(
-        first, [orders.Item("KAF-500", 2)], discount_bp=1000, external_id="shop-1", now=NOW
-    )
-    from crmcli.models import MailingRecipient
+    products.add_product("KAF-500", "Kaffee", price_cents=890, vat_bp=700, cost_cents=410, now=NOW)
+    order = orders.add_order(
+        first, [orders.Item("KAF-500", 2)], discount_bp=1000, external_id="shop-1",
+        cost_cents=490, now=NOW,
+    )  # fmt: skip
+    from datetime import date
 
+    from crmcli.models import MailingRecipient
+    from crmcli.services import activities, commissions
+
+    commissions.add_commission("Lukas Köhler", 500, basis="orders", valid_from=date(2026, 1, 1))
+    activities.log_activity("return", order_id=order["id"], now=NOW)
     MailingRecipient.insert(
         mailing="newsletter-1", template="newsletter", recipient=f"contact:{first}",
         contact=first, email="eins@example.de", sent_at=NOW, message_id="1@x", activity=1,

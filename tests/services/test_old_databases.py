@@ -258,6 +258,12 @@ def _undo_0009(database) -> None:
         for column in ("campaign_id", "keyword_id"):
             database.execute_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
     database.execute_sql("DELETE FROM schema_migration WHERE name = '0012_campaigns'")
+    database.execute_sql("DROP TABLE commission")  # 0014
+    database.execute_sql("DROP INDEX activity_order_id")
+    database.execute_sql("ALTER TABLE activity DROP COLUMN order_id")
+    database.execute_sql(
+        "DELETE FROM schema_migration WHERE name = '0014_returns_costs_commissions'"
+    )
     for table in ("order_line", "sales_order", "product"):  # 0010
         database.execute_sql(f"DROP TABLE {table}")
     for table in ("campaign_cost", "campaign_keyword", "campaign"):  # 0012, after its users

@@ -53,3 +53,18 @@ def test_no_purchases_no_profile(db):
     cid = contacts.add_contact("Niemand", now=NOW)["id"]
     p = profile.customer_profile(cid)
     assert (p["categories"], p["price_range"], p["spent"]) == ([], None, Decimal("0.00"))
+
+
+def test_a_customers_margin(db):
+    products.add_product("KAF", "Kaffee", price_cents=890, vat_bp=700, now=NOW)
+    products.add_product("TEE", "Tee", price_cents=590, vat_bp=700, now=NOW)
+    products.edit_product(products.resolve_product("KAF"), {"cost_cents": 410})
+    cid = contacts.add_contact("Anna Weiß", now=NOW)["id"]
+    orders.add_order(cid, [Item("KAF", 2), Item("TEE", 1)], cost_cents=490, now=NOW)
+    orders.add_order(cid, [Item("KAF", 1)], campaign="Herbst", cost_cents=250, now=NOW)
+    orders.add_order(cid, [Item("KAF", 5)], status="cancelled", cost_cents=999, now=NOW)
+    p = profile.customer_profile(cid)
+    # net 17,80 + 5,90 + 8,90 = 32,60; cost 3 × 4,10 + 4,90 + 2,50 = 19,70; TEE has none
+    assert (p["spent"], p["cost"], p["margin"], p["uncosted_lines"]) == (
+        Decimal("32.60"), Decimal("19.70"), Decimal("12.90"), 1,
+    )  # fmt: skip

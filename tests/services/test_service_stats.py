@@ -95,3 +95,13 @@ def test_return_rates(history):
 def test_bad_grouping(db):
     with pytest.raises(Invalid, match="'week' is not one of month, kind"):
         service_stats.service_report(by="week")
+
+
+def test_a_return_logged_about_an_order_counts_its_lines_as_returned(history):
+    shipped = orders.iter_orders(status="shipped")[-1]  # KAF 3 and MUE 1
+    activities.log_activity("return", order_id=shipped["id"], now=NOW, subject="Mühle defekt")
+    rates = service_stats.service_report()["returns"]
+    assert [(r["sku"], r["sold"], r["returned"]) for r in rates] == [("MUE", 2, 2), ("KAF", 4, 3)]
+    # a complaint about the order is no return
+    activities.log_activity("complaint", order_id=shipped["id"], now=NOW, subject="Spät")
+    assert service_stats.service_report()["returns"] == rates

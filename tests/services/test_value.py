@@ -45,7 +45,8 @@ def test_value_report_on_a_known_history(shop):
     report = value.value_report()
     assert report["total"] == {
         "customers": 2, "orders": 4, "revenue": Decimal("75.00"),
-        "average_order": Decimal("18.75"), "abandoned": 1,
+        "average_order": Decimal("18.75"), "abandoned": 1, "cost": Decimal("0.00"),
+        "margin": Decimal("75.00"), "uncosted_lines": 5,
     }  # fmt: skip
     anna, bernd = report["customers"]
     assert (anna["contact"], anna["orders"], anna["revenue"], anna["average_order"]) == (
@@ -63,6 +64,39 @@ def test_value_report_on_a_known_history(shop):
         ("shop", 1, Decimal("45.00")), ("messe", 1, Decimal("30.00")),
     ]  # fmt: skip
     assert [(r["city"], r["orders"]) for r in report["by_city"]] == [("Köln", 3), ("Bonn", 1)]
+
+
+def test_margin_is_revenue_less_purchase_prices_and_order_costs(shop):
+    from crmcli.models import OrderLine
+
+    kaf = products.resolve_product("KAF")
+    products.edit_product(kaf, {"cost_cents": 420})  # applies to the orders made before
+    # Anna's March order cost 4,90 shipping; its KAF line was bought in at 3,99 back then.
+    march = orders.iter_orders(contact_id=shop["anna"], status="paid")[0]
+    orders.edit_order(march["id"], {"cost_cents": 490})
+    OrderLine.update(cost_cents=399).where(
+        (OrderLine.order == march["id"]) & (OrderLine.product == kaf)
+    ).execute()
+    report = value.value_report()
+    # KAF: Anna 2 × 4,20 + 3,99, Bernd 3 × 4,20; TASSE has no purchase price (2 lines).
+    assert (report["total"]["cost"], report["total"]["margin"]) == (
+        Decimal("29.89"), Decimal("45.11"),
+    )  # fmt: skip
+    assert report["total"]["uncosted_lines"] == 2
+    anna, bernd = report["customers"]
+    assert (anna["cost"], anna["margin"]) == (Decimal("17.29"), Decimal("27.71"))
+    assert (bernd["cost"], bernd["margin"]) == (Decimal("12.60"), Decimal("17.40"))
+    assert [(r["category"], r["cost"], r["margin"]) for r in report["by_category"]] == [
+        ("Kaffee", Decimal("24.99"), Decimal("35.01")),
+        ("Geschirr", Decimal("0.00"), Decimal("15.00")),
+    ]  # fmt: skip
+    assert [(r["source"], r["margin"]) for r in report["by_source"]] == [
+        ("shop", Decimal("27.71")), ("messe", Decimal("17.40")),
+    ]  # fmt: skip
+    card = orders.order_card(march["id"])
+    assert (card["goods_cost"], card["cost"], card["margin"], card["uncosted_lines"]) == (
+        Decimal("3.99"), Decimal("4.90"), Decimal("11.11"), 1,
+    )  # fmt: skip
 
 
 def test_value_report_of_a_period_keeps_the_historic_clv(shop):
@@ -127,3 +161,19 @@ def test_clv_of_the_cdnow_sample_recorded_as_orders(db):
     assert all(0 <= r["p_alive"] <= 1 for r in report["rows"])
     assert {r["p_alive"] for r in report["rows"] if r["x"] == 0} == {1}  # none dropped out yet
     assert report["rows"] == sorted(report["rows"], key=lambda r: -r["clv"])
+
+
+def test_revenue_by_month_in_local_months_with_the_empty_ones(shop):
+    # a purchase at 23:30 on 31 January in Berlin is January's
+    orders.add_order(
+        shop["bernd"], [Item("TASSE", 2)], ordered_at=at_local(date(2026, 1, 31), time(23, 30)),
+        status="paid", now=NOW,
+    )  # fmt: skip
+    months = value.revenue_by_month()
+    assert [(m["month"], m["orders"], m["revenue"]) for m in months] == [
+        ("2026-01", 3, Decimal("35.00")), ("2026-02", 1, Decimal("30.00")),
+        ("2026-03", 1, Decimal("20.00")),
+    ]  # fmt: skip
+    since = value.revenue_by_month(since=day(date(2026, 2, 1), 0))
+    assert [m["month"] for m in since] == ["2026-02", "2026-03"]
+    assert value.revenue_by_month(since=day(date(2026, 5, 1), 0)) == []

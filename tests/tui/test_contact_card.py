@@ -376,3 +376,35 @@ def test_space_on_the_tasks_tab_ticks_a_task_off(tui):
         assert tasks.get_task(task["id"])["done"]
 
     drive(tui(), scenario)
+
+
+def test_the_orders_tab_shows_the_newest_orders_and_what_they_buy(tui, jm):
+    from textual.widgets import DataTable, TabbedContent
+
+    from crmcli.services import orders, products
+    from crmcli.services.orders import Item
+
+    products.add_product("KAF", "Kaffee", price_cents=8_90, vat_bp=700, category="Kaffee",
+                         cost_cents=4_00, now=NOW)  # fmt: skip
+    orders.add_order(jm, [Item("KAF", 2)], ordered_at=NOW - timedelta(days=9), status="paid",
+                     channel="shop", external_id="#1001", now=NOW)  # fmt: skip
+    orders.add_order(jm, [Item("KAF", 1)], ordered_at=NOW - timedelta(days=2), now=NOW)
+
+    async def scenario(pilot):
+        card = await open_card(pilot, jm)
+        tabs = card.query_one(TabbedContent)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        assert tabs.active == "orders"
+        assert str(tabs.get_tab("orders").label) == "Orders (2)"
+        table = card.query_one("#orders-table", DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [(r[1], r[2], r[4], r[6]) for r in rows] == [
+            ("#2", "open", "1", "9,52 €"), ("#1001", "paid", "1", "19,05 €"),  # lines
+        ]  # fmt: skip
+        buys = str(card.query_one("#buys").render())
+        assert "spent 26,70 € net" in buys and "Kaffee 100 %" in buys
+        assert "margin 14,70 €" in buys  # 26,70 − 3 × 4,00
+
+    drive(tui(), scenario)

@@ -72,3 +72,29 @@ def test_the_reports_show_the_services_numbers_per_period(tui):
         assert screen.data["since"] == datetime(2025, 12, 1, tzinfo=NOW.tzinfo)
 
     drive(tui("reports"), scenario)
+
+
+def test_revenue_by_month_as_bars(tui):
+    from crmcli.services import orders, products, value
+    from crmcli.services.orders import Item
+
+    products.add_product("KAF", "Kaffee", price_cents=10_00, vat_bp=700, now=NOW)
+    anna = contacts.add_contact("Anna Weiß", now=NOW)["id"]
+    for (y, m, d), qty in (((2025, 12, 5), 1), ((2026, 2, 3), 2), ((2026, 2, 20), 3)):
+        when = datetime(y, m, d, 9, tzinfo=UTC)
+        orders.add_order(anna, [Item("KAF", qty)], ordered_at=when, status="paid", now=NOW)
+
+    async def scenario(pilot):
+        screen = pilot.app.screen
+        assert screen.data["revenue"] == value.revenue_by_month(screen.data["since"])
+        bars = screen.query_one("#revenue").rows
+        assert [(b.label, b.value) for b in bars] == [("2026-02", 50.0), ("Total", 0)]
+        assert bars[0].figure == "2 orders · 50,00 €"
+        assert bars[-1].figure == "2 orders · 50,00 €"
+        await pilot.press("a")
+        await settle(pilot)
+        bars = screen.query_one("#revenue").rows
+        assert [b.label for b in bars] == ["2025-12", "2026-01", "2026-02", "Total"]
+        assert bars[1].value == 0 and bars[-1].figure == "3 orders · 60,00 €"
+
+    drive(tui("reports"), scenario)

@@ -1,7 +1,8 @@
 """The contact card: who it is (every field, company, tags, custom fields, the stay-in-touch
 cadence, every email and phone), and the story: the timeline newest first (a page at a time),
-open tasks and deals. Keys log an activity, add a task, edit, tag and untag, resolve an
-inquiry, complaint or return, open the company or a deal, and delete the contact."""
+open tasks, deals, and the newest orders with what the contact buys. Keys log an activity,
+add a task, edit, tag and untag, resolve an inquiry, complaint or return, open the company
+or a deal, and delete the contact."""
 
 from __future__ import annotations
 
@@ -71,6 +72,40 @@ def money(deal: dict) -> str:
     return fmt(deal.get("amount"), deal.get("currency") or "EUR")
 
 
+def fill_orders(table: DataTable, orders: list[dict]) -> None:
+    """The card's orders, newest first: when, number, status, channel, items, net, gross."""
+    from crmcli.output import money as fmt
+
+    table.clear(columns=not table.columns)
+    if not table.columns:
+        table.add_columns("When", "Order", "Status", "Channel", "Items", "Net", "Gross")
+    for o in orders:
+        cur = o.get("currency") or "EUR"
+        table.add_row(
+            show(o["ordered_at"]), o.get("external_id") or f"#{o['id']}", o["status"],
+            o.get("channel") or "", Text(str(o["items"]), justify="right"),
+            Text(fmt(o["net"], cur), justify="right"), Text(fmt(o["gross"], cur), justify="right"),
+            key=str(o["id"]),
+        )  # fmt: skip
+
+
+def buys(profile: dict | None) -> str:
+    """What the contact buys, in a line: top categories, price range, channel, margin."""
+    if not profile or not profile.get("categories"):
+        return ""
+    from crmcli.output import money as fmt
+    from crmcli.output import percent
+
+    tops = [f"{c['category'] or 'other'} {percent(c['share'], 0)}" for c in profile["categories"]]
+    parts = [f"spent {fmt(profile['spent'])} net", ", ".join(tops[:3])]
+    p = profile["price_range"]
+    if p:
+        parts.append(f"{fmt(p['q1'])} to {fmt(p['q3'])} a unit")
+    if "margin" in profile:
+        parts.append(f"margin {fmt(profile['margin'])}")
+    return " · ".join(parts)
+
+
 def fill_deals(table: DataTable, deals: list[dict]) -> None:
     from crmcli.output import display_date
 
@@ -92,6 +127,7 @@ class ContactCard(TabbedCard):
     ContactCard TabPane { padding: 0; }
     ContactCard #details { padding: 0 1; }
     ContactCard DataTable { height: 1fr; }
+    ContactCard #buys { height: auto; padding: 0 1; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "log", "Log"),
@@ -109,7 +145,7 @@ class ContactCard(TabbedCard):
     ]
 
     kind = "contact"
-    TABS = ("timeline", "details-pane", "tasks", "deals")
+    TABS = ("timeline", "details-pane", "tasks", "deals", "orders")
 
     def __init__(self, item_id: int) -> None:
         super().__init__(item_id)
@@ -127,6 +163,9 @@ class ContactCard(TabbedCard):
                 yield DataTable(id="tasks-table", cursor_type="row")
             with TabPane("Deals", id="deals"):
                 yield DataTable(id="deals-table", cursor_type="row")
+            with TabPane("Orders", id="orders"):
+                yield Static("", id="buys")
+                yield DataTable(id="orders-table", cursor_type="row")
         yield Footer(compact=True, show_command_palette=False)  # ^p still opens it
 
     @property
@@ -180,11 +219,15 @@ class ContactCard(TabbedCard):
         self.timeline.show(card["timeline"], card["timeline_total"], limit=self._limit)
         self._fill_tasks(card["open_tasks"])
         fill_deals(self.query_one("#deals-table", DataTable), card["deals"])
+        fill_orders(self.query_one("#orders-table", DataTable), card.get("orders", []))
+        self.query_one("#buys", Static).update(buys(card.get("profile")))
         tabs = self.query_one(TabbedContent)
         total = card["timeline_total"]
         tabs.get_tab("timeline").label = f"Timeline ({total:,})"  # type: ignore[assignment]
         tabs.get_tab("tasks").label = f"Tasks ({len(card['open_tasks'])})"  # type: ignore[assignment]
         tabs.get_tab("deals").label = f"Deals ({len(card['deals'])})"  # type: ignore[assignment]
+        shown = len(card.get("orders", []))
+        tabs.get_tab("orders").label = f"Orders ({shown})"  # type: ignore[assignment]
 
     def _details(self, card: dict) -> Table:
         last = card.get("last_activity")

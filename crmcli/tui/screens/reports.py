@@ -1,8 +1,8 @@
 """Reports: how the sales process is doing, with the numbers of `crm report`: the funnel as
 bars (deals created in the period that reached each stage), the forecast of the open deals
-by expected close month (`crm report pipeline`), sales by close month (`crm report sales`)
-and the activities per kind and month as sparklines. `y` this year, `l` the last 12
-months, `a` all time."""
+by expected close month (`crm report pipeline`), sales by close month (`crm report sales`),
+the net revenue of the orders by month and the activities per kind and month as
+sparklines. `y` this year, `l` the last 12 months, `a` all time."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ class ReportsScreen(CrmScreen):
             yield Static("", id="forecast-note", classes="status")
             yield Static("Sales: deals closed in the period, by month", classes="section")
             yield BarChart(id="sales")
+            yield Static("Revenue: orders by month (net)", classes="section")
+            yield BarChart(id="revenue")
             yield Static("Activities per kind and month", classes="section")
             yield Sparklines(id="activity")
         yield Footer()
@@ -87,7 +89,7 @@ class ReportsScreen(CrmScreen):
         self.run_worker(self._safe_reload(), group="reload", exclusive=True)
 
     async def reload(self) -> None:
-        from crmcli.services import activity_report, reports
+        from crmcli.services import activity_report, reports, value
 
         since, until = self.bounds()
         self.data = {
@@ -96,6 +98,7 @@ class ReportsScreen(CrmScreen):
             "pipeline": await self.call(reports.pipeline),
             "sales": await self.call(reports.sales, by="month", since=since, until=until),
             "activity": await self.call(activity_report.activity_by_month, since, until),
+            "revenue": await self.call(value.revenue_by_month, since, until),
         }
         self._show()
 
@@ -182,6 +185,17 @@ class ReportsScreen(CrmScreen):
                 )  # fmt: skip
             )
         self.query_one("#sales", BarChart).show(rows, empty="no deals closed in this period")
+        months = d["revenue"]
+        revenue = [
+            Bar(m["month"], float(m["revenue"]),
+                f"{m['orders']:,} orders · {money_text(m['revenue'], 'EUR')}", "green")
+            for m in months
+        ]  # fmt: skip
+        if revenue:
+            orders = sum(m["orders"] for m in months)
+            total = sum((m["revenue"] for m in months), start=months[0]["revenue"] * 0)
+            revenue.append(Bar("Total", 0, f"{orders:,} orders · {money_text(total, 'EUR')}"))
+        self.query_one("#revenue", BarChart).show(revenue, empty="no orders in this period")
         act = d["activity"]
         caption = (
             f"one block a month, {act['months'][0]} to {act['months'][-1]}" if act["months"] else ""

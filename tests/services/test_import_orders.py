@@ -1,0 +1,119 @@
+"""Importing a shop's order export: grouping by order number, contacts by email, gross
+amounts with the VAT taken out per line, unknown SKUs rejected, re-imports add nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from crmcli.errors import Invalid
+from crmcli.models import Contact, OrderLine, SalesOrder
+from crmcli.services import contacts, orders, products
+from crmcli.services.import_orders import import_orders
+from tests.conftest import NOW
+
+
+def rows(*recs: dict):
+    return [(f"line {i + 2}", dict(r)) for i, r in enumerate(recs)]
+
+
+SHOP = (
+    {"order_number": "#1001", "email": "anna@example.de", "name": "Anna Schmidt",
+     "date": "2026-11-03 14:22:10 +0100", "status": "paid", "sku": "KAF-500", "qty": "2",
+     "price": "9,52"},
+    {"order_number": "#1001", "email": "anna@example.de", "item": "Filter", "qty": "1",
+     "price": "7,66"},
+    {"order_number": "#1002", "email": "Jm@Example.de", "date": "04.11.2026",
+     "status": "refunded", "amount": "11,90"},
+)  # fmt: skip
+
+
+@pytest.fixture
+def shop(db):
+    products.add_product("KAF-500", "Kaffee 500 g", price_cents=890, vat_bp=700, now=NOW)
+    return contacts.add_contact("Jürgen Müller", email="jm@example.de", now=NOW)
+
+
+def test_orders_are_grouped_priced_and_linked(shop):
+    result = import_orders(rows(*SHOP), now=NOW)
+    assert (result.rows, result.new, result.contacts_new) == (3, 2, 1)
+    first = orders.order_card(orders.resolve_order("#1001"))
+    assert first["contact"] == "Anna Schmidt" and first["status"] == "paid"
+    assert first["ordered_at"].isoformat() == "2026-11-03T13:22:10+00:00"
+    # 2 × 9,52 gross at 7 %: net 19,04 / 1,07 = 17,79 (half up), VAT the rest 1,25.
+    got = [(ln["sku"], ln["name"], ln["net"], ln["vat"], ln["gross"]) for ln in first["lines"]]
+    assert got == [
+        ("KAF-500", "Kaffee 500 g", Decimal("17.79"), Decimal("1.25"), Decimal("19.04")),
+        (None, "Filter", Decimal("6.44"), Decimal("1.22"), Decimal("7.66")),
+    ]  # fmt: skip
+    assert (first["net"], first["vat"], first["gross"]) == (
+        Decimal("24.23"), Decimal("2.47"), Decimal("26.70"),
+    )  # fmt: skip
+    second = orders.order_card(orders.resolve_order("#1002"))
+    assert second["contact_id"] == shop["id"] and second["status"] == "returned"
+    assert [(ln["name"], ln["net"], ln["vat"]) for ln in second["lines"]] == [
+        ("Order #1002", Decimal("10.00"), Decimal("1.90")),
+    ]
+    anna = Contact.get(Contact.email_key == "anna@example.de")
+    assert (anna.name, anna.status) == ("Anna Schmidt", "customer")
+
+
+def test_importing_again_changes_nothing(shop):
+    import_orders(rows(*SHOP), now=NOW)
+    before = (SalesOrder.select().count(), OrderLine.select().count(), Contact.select().count())
+    again = import_orders(rows(*SHOP), now=NOW)
+    assert (again.new, again.unchanged, again.contacts_new) == (0, 2, 0)
+    assert (SalesOrder.select().count(), OrderLine.select().count(),
+            Contact.select().count()) == before  # fmt: skip
+
+
+def test_an_unknown_sku_rejects_its_order_and_nothing_is_written(shop):
+    bad = dict(SHOP[0], sku="NOPE")
+    with pytest.raises(
+        Invalid, match="2 bad rows, nothing imported: line 2: sku: no product with SKU 'NOPE'"
+    ):
+        import_orders(rows(bad, SHOP[1], SHOP[2]), now=NOW)
+    assert SalesOrder.select().count() == 0 and Contact.select().count() == 1
+
+
+def test_with_rejects_kept_the_good_orders_land_and_no_contact_is_left_over(shop):
+    bad = dict(SHOP[0], sku="NOPE")
+    result = import_orders(rows(bad, SHOP[1], SHOP[2]), keep_going=True, now=NOW)
+    assert (result.new, result.rejected_count, result.contacts_new) == (1, 2, 0)
+    assert [w for w, _, _ in result.rejected] == ["line 2", "line 3"]
+    assert Contact.select().count() == 1  # Anna's contact went with her rejected order
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"email": ""}, "no customer email"),
+        ({"email": "kein-at"}, "email"),
+        ({"date": ""}, "needs its date"),
+        ({"date": "2030-01-01"}, "in the future"),
+        ({"amount": "abc"}, "cannot read 'abc' as an amount"),
+        ({"amount": "-5"}, "0 or more"),
+        ({"status": "vielleicht"}, "not an order status"),
+        ({"vat": "250"}, "more than 100 %"),
+        ({"order_number": ""}, "order number"),
+    ],
+)
+def test_bad_orders_are_rejected_with_their_reason(db, change, reason):
+    rec = {"order_number": "A-1", "email": "x@example.de", "date": "01.11.2026",
+           "amount": "10", **change}  # fmt: skip
+    with pytest.raises(Invalid, match=reason):
+        import_orders(rows(rec), now=NOW)
+    assert SalesOrder.select().count() == 0 and Contact.select().count() == 0
+
+
+def test_net_prices_and_a_dry_run(shop):
+    rec = {"order_number": "N-1", "email": "jm@example.de", "date": "01.11.2026",
+           "sku": "kaf-500", "qty": "3", "price": "1,00"}  # fmt: skip
+    dry = import_orders(rows(rec), prices="net", dry_run=True, now=NOW)
+    assert dry.new == 1 and SalesOrder.select().count() == 0
+    import_orders(rows(rec), prices="net", now=NOW)
+    card = orders.order_card(orders.resolve_order("N-1"))
+    assert (card["net"], card["vat"], card["gross"]) == (
+        Decimal("3.00"), Decimal("0.21"), Decimal("3.21"),
+    )  # fmt: skip
