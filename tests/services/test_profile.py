@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from crmcli.services import activities, contacts, orders, products, profile
+from crmcli.services import activities, campaigns, contacts, orders, products, profile
 from crmcli.services.orders import Item
 from tests.conftest import NOW
 
@@ -14,8 +14,6 @@ def test_a_customers_profile_on_a_known_history(db):
                                  ("MUE", 8990, "Geräte")):  # fmt: skip
         products.add_product(sku, sku, price_cents=cents, vat_bp=700, category=category, now=NOW)
     cid = contacts.add_contact("Anna Weiß", now=NOW)["id"]
-    from crmcli.services import campaigns
-
     campaigns.add_campaign("Herbst", now=NOW)
     orders.add_order(cid, [Item("KAF", 2), Item("TEE", 1)], channel="shop", now=NOW)
     orders.add_order(cid, [Item("KAF", 1)], channel="shop", campaign="Herbst", now=NOW)
@@ -60,6 +58,7 @@ def test_a_customers_margin(db):
     products.add_product("TEE", "Tee", price_cents=590, vat_bp=700, now=NOW)
     products.edit_product(products.resolve_product("KAF"), {"cost_cents": 410})
     cid = contacts.add_contact("Anna Weiß", now=NOW)["id"]
+    campaigns.add_campaign("Herbst", now=NOW)
     orders.add_order(cid, [Item("KAF", 2), Item("TEE", 1)], cost_cents=490, now=NOW)
     orders.add_order(cid, [Item("KAF", 1)], campaign="Herbst", cost_cents=250, now=NOW)
     orders.add_order(cid, [Item("KAF", 5)], status="cancelled", cost_cents=999, now=NOW)
