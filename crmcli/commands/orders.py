@@ -130,7 +130,7 @@ def print_order(card: dict, fmt: Format) -> None:
         from crmcli.commands.cards import TIMELINE_COLUMNS, activity_view
 
         issues = [activity_view(a) for a in card["activities"]]
-        sections.append(Section("Returns and complaints", issues, TIMELINE_COLUMNS))
+        sections.append(Section("About this order", issues, TIMELINE_COLUMNS))
     render_record(
         card, ORDER_FIELDS, fmt, title=f"Order #{card['id']}", sections=sections,
         display_record=order_view(card), record_fields=ORDER_CARD_KEYS,

@@ -129,12 +129,14 @@ def log_activity(
 
 
 def _order_party(kind: str, order_id: int, contact_id: int | None, company_id: int | None):
-    """The contact of an activity about an order: the order's, which a contact given must be."""
+    """The contact of an activity about an order: the order's, which a contact given must be.
+    An inquiry, complaint or return may be about an order, and a document made from it."""
     from crmcli.models import SalesOrder
 
-    if kind not in TRACKED_KINDS:
+    if kind not in (*TRACKED_KINDS, "document"):
         raise Invalid(
-            "order", f"only an inquiry, complaint or return is about an order, not a {kind}"
+            "order",
+            f"only an inquiry, complaint, return or document is about an order, not a {kind}",
         )
     found = SalesOrder.select(SalesOrder.contact).where(SalesOrder.id == order_id).tuples().first()
     if found is None:
@@ -468,7 +470,8 @@ def last_activities(contact_ids: Sequence[int]) -> dict[int, dict]:
 
 
 def activities_of_order(order_id: int) -> list[dict]:
-    """The inquiries, complaints and returns about an order, oldest first (the order card)."""
+    """What is recorded about an order, oldest first (the order card): inquiries, complaints
+    and returns about it, and the documents made from it."""
     query = _select().where(Activity.order == order_id).order_by(Activity.occurred_at, Activity.id)
     return _rows(query)
 

@@ -428,7 +428,7 @@ def record_document(
     document: Document, path: str | None, write: Callable[[], None], *, now: datetime | None = None
 ) -> dict:
     """Write the document (`write`) and record it on the timeline of its contact (or
-    company), linked to its deal, in one transaction: nothing is recorded when the writing
+    company), linked to its deal or order, in one transaction: nothing is recorded when the writing
     fails, and the writing happens only when the record can be made."""
     from crmcli.services.activities import log_activity
 
@@ -442,8 +442,8 @@ def record_document(
         activity = log_activity(
             "document", contact_id=t.contact_id,
             company_id=t.company_id if t.contact_id is None else None, deal_id=t.deal_id,
-            occurred_at=now, now=now, direction="out", subject=document.subject,
-            body="\n".join(lines),
+            order_id=t.order_id, occurred_at=now, now=now, direction="out",
+            subject=document.subject, body="\n".join(lines),
         )  # fmt: skip
         write()
     return activity

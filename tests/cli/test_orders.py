@@ -137,7 +137,7 @@ def test_log_a_return_about_an_order(shop):
     assert [(a["kind"], a["order_id"], a["body"]) for a in card["activities"]] == [
         ("return", 1, "Bohnen alt"),
     ]
-    assert "Returns and complaints" in shop("show", "order", "1").stdout
+    assert "About this order" in shop("show", "order", "1").stdout
     assert "order #1: Bohnen alt" in shop("show", "müller").stdout
     r = shop("log", "return", "--order", "7")
     assert r.exit_code == 1 and r.stderr == "crm: error: no order with id or external id '7'\n"

@@ -282,6 +282,7 @@ def test_an_order_document_names_the_order_on_the_timeline(shop):
     activity = documents.record_document(doc, None, lambda: None, now=NOW)
     assert f"Order: #{shop['order']['id']}" in activity["body"]
     assert "File: standard output" in activity["body"]
+    assert activity["order_id"] == shop["order"]["id"]  # linked: `crm show order` lists it
 
 
 def test_nothing_is_recorded_when_the_writing_fails(shop):
