@@ -233,6 +233,14 @@ def roi(
     until: Annotated[
         str | None, typer.Option("--until", metavar="WHEN", help="... and before.")
     ] = None,
+    margin: Annotated[
+        bool,
+        typer.Option(
+            "--margin",
+            help="ROI and payback on margin: orders less their own costs and their goods' "
+            "purchase prices (crm add product --cost, crm add order --cost).",
+        ),
+    ] = False,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
     """Return on investment: per campaign, keyword, channel or lead source the cost, the leads
@@ -248,12 +256,13 @@ def roi(
     crm report roi
     crm report roi --by keyword --since 1.1.2026 --until 1.7.2026
     crm report roi --by channel -o csv
+    crm report roi --margin
     """
     start, end = c.period(since, until)
     c.db()
     from crmcli.services import roi as service
 
-    report = service.roi_report(by=by.strip().lower(), since=start, until=end)
+    report = service.roi_report(by=by.strip().lower(), since=start, until=end, margin=margin)
     if output in (Format.json, Format.jsonl):
         render_record(report, (), output)
         return
@@ -264,6 +273,11 @@ def roi(
 
     rows = [_view(r) for r in report["groups"]]
     columns = list(ROI_COLUMNS)
+    if margin:
+        columns = [
+            Column("revenue_display", "Margin", "right") if col.key == "revenue_display" else col
+            for col in columns
+        ]
     if current().stdout_isatty and rows:
         top = max(max(r["revenue"] or 0, r["cost"] or 0) for r in report["groups"]) or 1
         for r, raw in zip(rows, report["groups"], strict=True):
@@ -272,10 +286,15 @@ def roi(
             r["bar"] = "█" * earned + "░" * max(spent - earned, 0)
         columns.insert(1, Column("bar", "", keep=True, drop=2))
     total = _view(report["total"])
-    legend = " (█ revenue, ░ cost not earned back yet)" if rows and "bar" in rows[0] else ""
+    earned_label = "Margin" if margin else "Revenue"
+    legend = (
+        f" (█ {earned_label.lower()}, ░ cost not earned back yet)"
+        if rows and "bar" in rows[0]
+        else ""
+    )
     head = (
         ("by", "By"), ("period", "Period"), ("cost_display", "Cost"), ("leads", "Leads"),
-        ("customers", "Customers"), ("revenue_display", "Revenue"), ("roi_display", "ROI"),
+        ("customers", "Customers"), ("revenue_display", earned_label), ("roi_display", "ROI"),
         ("payback", "Paid back"),
     )  # fmt: skip
     from crmcli.output import display_datetime

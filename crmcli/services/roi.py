@@ -14,6 +14,9 @@ Definitions (every figure in EUR; amounts in other currencies are left out):
   (an order or deal takes its contact's campaign when it is recorded without one, see
   services.campaigns; one sale recorded both as a won deal and as an order would count
   twice, so record a sale as one of them). By source: through the contact's source.
+- margin (`--margin`, margin_by_day): revenue less each order's own costs (shipping...) and
+  its goods at the purchase prices its lines were ordered at (a line without a known
+  purchase price at no cost); ROI and payback are then on margin, as the "revenue" figure.
 - conversion = customers / leads; cost per lead and per customer; ROI = (revenue - cost) /
   cost.
 - payback: the local day from which on cumulative revenue stayed at or above cumulative cost
@@ -204,10 +207,27 @@ def _moment(value) -> datetime:
     return value
 
 
+# What an order earned for margin: its net less its own costs (shipping...) and its lines'
+# goods at their purchase prices (a line without a known purchase price counts at no cost).
+_ORDER_MARGIN = (
+    "o.net_cents - o.cost_cents - COALESCE((SELECT SUM(l.cost_cents) FROM order_line l "
+    "WHERE l.order_id = o.id), 0)"
+)
+
+
 def revenue_by_day(q: _Query) -> Series:
     """Revenue per group and local day, in cents: purchase orders' net and won deals' amounts
-    (EUR), ordered or won in the period. The one place revenue is defined: a report of margin
-    swaps this function for one that takes off the costs of goods."""
+    (EUR), ordered or won in the period. The one place revenue is defined."""
+    return _earned_by_day(q, "o.net_cents")
+
+
+def margin_by_day(q: _Query) -> Series:
+    """Margin per group and local day, in cents: as revenue_by_day, but each order less its
+    own costs and its goods' purchase costs (deals have no costs recorded: their amount)."""
+    return _earned_by_day(q, _ORDER_MARGIN)
+
+
+def _earned_by_day(q: _Query, order_value: str) -> Series:
     first, last = _span(q)
     out: Series = {}
     params: list = []
@@ -222,7 +242,7 @@ def revenue_by_day(q: _Query) -> Series:
     deal_day = local_day_sql("d.closed_at", first, last)
     where_o = q.where("o", "ordered_at", params)
     sql_o = (
-        f"SELECT {order_key}, {order_day}, SUM(o.net_cents) FROM {order_from} "
+        f"SELECT {order_key}, {order_day}, SUM({order_value}) FROM {order_from} "
         f"WHERE {where_o} AND o.status IN ({_statuses()}) AND o.currency = 'EUR' "
         f"GROUP BY {order_key}, {order_day}"
     )
@@ -360,11 +380,13 @@ def roi_report(
     since: datetime | None = None,
     until: datetime | None = None,
     campaign_ids: Sequence[int] | None = None,
-    revenue: Callable[[_Query], Series] = revenue_by_day,
+    margin: bool = False,
 ) -> dict:
     """The ROI report: per group (see GROUPINGS) cost, leads, customers, conversion, revenue,
     cost per lead and customer, ROI and payback (the module says how each is counted), the
-    groups by revenue minus cost, best first, and the total."""
+    groups by revenue minus cost, best first, and the total. With `margin`, "revenue" is the
+    margin (margin_by_day): ROI and payback on what the sales earned after their costs."""
+    revenue: Callable[[_Query], Series] = margin_by_day if margin else revenue_by_day
     if by not in GROUPINGS:
         raise Invalid("by", f"'{by}' is not one of {', '.join(GROUPINGS)}")
     if since is not None and until is not None and until <= since:
@@ -416,7 +438,8 @@ def roi_report(
         sum(r["customers"] for r in groups), has_costs=by != "source",
     )  # fmt: skip
     return {
-        "by": by, "since": since, "until": until, "currency": "EUR",
+        "by": by, "basis": "margin" if margin else "revenue", "since": since, "until": until,
+        "currency": "EUR",
         "groups": groups, "total": total,
     }  # fmt: skip
 

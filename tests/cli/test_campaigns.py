@@ -61,6 +61,20 @@ def test_orders_carry_the_contacts_campaign_and_roi_adds_up(marketing):
     assert "Google Ads Kaffee" in piped and "2026-11-10" in piped and "█" not in piped
 
 
+def test_roi_on_margin(marketing):
+    """Kaffee costs 600,00 to buy: each order earns 400,00, so 800,00 against 1.335,00."""
+    assert marketing("edit", "product", "KAF", "--cost", "600").exit_code == 0
+    marketing("add", "order", "anna", "--item", "KAF:1", "--at", "12.11.2026", "--status", "paid")
+    report = marketing("report", "roi", "--margin", "-o", "json").json()
+    assert report["basis"] == "margin"
+    [group] = report["groups"]
+    # The two orders before the purchase price was known keep their goods at no cost.
+    assert (group["revenue"], group["missing"]) == ("2400.00", None)
+    assert group["payback_on"] == "2026-11-10"
+    piped = marketing("report", "roi", "--margin").stdout
+    assert "Margin" in piped and "2.400,00" in piped
+
+
 def test_list_show_edit_delete_campaign(marketing):
     [row] = marketing("list", "campaigns", "-o", "json").json()
     assert (row["name"], row["channel"], row["keywords"]) == (

@@ -207,3 +207,31 @@ def test_edit_contact_attribution(history):
     assert (card["campaign"], card["keyword"]) == ("Messe Köln", None)
     card = contacts.edit_contact(history["carla"], {"campaign": ""})
     assert card["campaign"] is None
+
+
+def test_margin_takes_off_the_goods_and_the_orders_own_costs(db):
+    """Kaffee sells at 10,00 net and costs 4,00 to buy; each order costs 5,00 to ship. Against
+    100,00 of cost on 1.3.: revenue catches up with the first order (100,00 on 10.3.), margin
+    (100 - 40 - 5 = 55,00 an order) only with the second on 20.3. Tee has no purchase price:
+    its goods count at no cost."""
+    products.add_product("KAF", "Kaffee", price_cents=1000, vat_bp=700, cost_cents=400)
+    products.add_product("TEE", "Tee", price_cents=500, vat_bp=700)
+    spring = campaigns.add_campaign("Frühling", now=NOW)
+    campaigns.add_cost(spring["id"], 10_000, spent_on=date(2026, 3, 1), now=NOW)
+    anna = contacts.add_contact("Anna", campaign="Frühling", now=at(date(2026, 3, 2)))["id"]
+    for day in (10, 20):
+        orders.add_order(anna, [Item("KAF", 10)], ordered_at=at(date(2026, 3, day)),
+                         status="paid", cost_cents=500, now=NOW)  # fmt: skip
+    orders.add_order(anna, [Item("TEE", 2)], ordered_at=at(date(2026, 3, 25)), status="paid",
+                     now=NOW)  # fmt: skip
+    by_revenue = group(roi.roi_report(), "Frühling")
+    assert by_revenue["revenue"] == Decimal("210.00")
+    assert by_revenue["payback_on"] == date(2026, 3, 10)
+    report = roi.roi_report(margin=True)
+    assert report["basis"] == "margin"
+    by_margin = group(report, "Frühling")
+    assert by_margin["revenue"] == Decimal("120.00")  # 55 + 55 + Tee's 10 at no cost
+    assert by_margin["payback_on"] == date(2026, 3, 20)
+    assert by_margin["roi"] == Decimal("0.2000")
+    early = group(roi.roi_report(margin=True, until=at(date(2026, 3, 15), 0, 0)), "Frühling")
+    assert early["paid_back"] is False and early["missing"] == Decimal("45.00")
