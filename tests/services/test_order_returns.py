@@ -37,7 +37,7 @@ def test_the_order_must_be_the_contacts_and_the_kind_one_that_waits_for_an_answe
     other = contacts.add_contact("Bernd Bauer", now=NOW)
     with pytest.raises(Invalid, match="not an order of this contact"):
         activities.log_activity("return", contact_id=other["id"], order_id=order["id"], now=NOW)
-    with pytest.raises(Invalid, match="only an inquiry, complaint or return"):
+    with pytest.raises(Invalid, match="only an inquiry, complaint, return or document"):
         activities.log_activity("call", contact_id=anna["id"], order_id=order["id"], now=NOW)
     with pytest.raises(NotFound, match="no order with id 99"):
         activities.log_activity("return", order_id=99, now=NOW)
