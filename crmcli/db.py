@@ -746,3 +746,18 @@ def epoch(column):
     if isinstance(database_proxy.obj, SqliteDatabase):
         return Cast(fn.strftime("%s", column), "INTEGER")
     return Cast(fn.FLOOR(fn.EXTRACT(NodeList((SQL("EPOCH FROM"), column)))), "BIGINT")
+
+
+def insert_unless_taken(query, key) -> int | None:
+    """Run `query`, an INSERT of one row, as INSERT ... ON CONFLICT (key) DO NOTHING: the new
+    row's id, or None when a row with the same unique `key` exists (made by another process
+    at the same moment, after this one looked: on PostgreSQL the insert waits for that
+    process to commit, and a read after it sees the row). SQLite's lastrowid is the
+    connection's last insert even when this one did nothing: the changed-row count decides."""
+    from crmcli.models import database_proxy
+
+    cursor = database_proxy.obj.execute(query.on_conflict(conflict_target=[key], action="NOTHING"))
+    if _bound_is_sqlite():
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+    row = cursor.fetchone()
+    return row[0] if row else None
