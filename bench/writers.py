@@ -91,7 +91,7 @@ def main() -> int:
     parser.add_argument("--pause", type=float, default=0.05, help="seconds between reminder runs")
     parser.add_argument(
         "--db", default=None,
-        help="SQLite file or postgresql:// URL of an empty database (default: a new temporary file)",
+        help="SQLite file or postgresql:// URL of an empty database (default: a temporary file)",
     )  # fmt: skip
     args = parser.parse_args()
     path = args.db or str(Path(tempfile.mkdtemp(prefix="crm-writers-")) / "w.db")

@@ -8,8 +8,6 @@ from __future__ import annotations
 import multiprocessing
 from collections import Counter
 
-import pytest
-
 from crmcli.db import open_database
 from crmcli.models import Company, Contact, Stage, Tag
 
@@ -52,7 +50,9 @@ def _run(target: str, fn, args_of) -> list:
     fork = multiprocessing.get_context("fork")
     queue = fork.Queue()
     start = fork.Barrier(WORKERS)
-    procs = [fork.Process(target=fn, args=(target, *args_of(w), start, queue)) for w in range(WORKERS)]
+    procs = [
+        fork.Process(target=fn, args=(target, *args_of(w), start, queue)) for w in range(WORKERS)
+    ]
     for p in procs:
         p.start()
     results = [queue.get(timeout=120) for _ in procs]
@@ -80,6 +80,7 @@ def test_processes_adding_the_same_stage_at_once_make_one_and_the_rest_hear_so(d
     open_database(db_target).close()
     said = _run(db_target, _stage_adds, lambda w: ())
     assert said.count("made") == 1, said
-    assert all(s.startswith("conflict: stage ") and "exists already" in s for s in said if s != "made")
+    others = [s for s in said if s != "made"]
+    assert all(s.startswith("conflict: stage ") and "exists already" in s for s in others), said
     open_database(db_target)
     assert Stage.select().where(Stage.name == "Gleichzeitig").count() == 1
