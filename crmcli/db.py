@@ -12,7 +12,7 @@ from crmcli.errors import DatabaseError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The number of the newest migration shipped in crmcli/migrations (a test keeps them equal).
 # SQLite stores it in PRAGMA user_version, so opening an up-to-date database costs one pragma.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 10
 # Serialises schema upgrades of one PostgreSQL database between crm processes.
@@ -760,4 +760,84 @@ def insert_unless_taken(query, key) -> int | None:
     if _bound_is_sqlite():
         return cursor.lastrowid if cursor.rowcount == 1 else None
     row = cursor.fetchone()
+    return row[0] if row else None
+
+
+# PostgreSQL finds `column ILIKE '%fragment%'` (a REF by part of a name, an email fragment)
+# through trigram GIN indexes (the pg_trgm extension) instead of reading every row; SQLite
+# scans its small rows fast enough. Made by migration 0011, or by `crm db check --repair`
+# once the extension may be made.
+TRIGRAM_INDEXES = (
+    ("contact", "name_key"),
+    ("contact", "email_key"),
+    ("company", "name_key"),
+    ("deal", "name_key"),
+)
+# What the migration and `crm db check` tell a user whose role may not enable pg_trgm (before
+# PostgreSQL 13 only a superuser may; from 13 on, the database's owner too).
+TRIGRAM_ADVICE = (
+    "PostgreSQL's pg_trgm extension is not enabled in this database and this role may not "
+    "enable it, so finding a record by part of its name reads every row; ask the database's "
+    "owner or a superuser to run `CREATE EXTENSION pg_trgm;` in it, then run `crm db check "
+    "--repair`"
+)
+# Said once on stderr by the command that opened the database (env.Env.db): what a
+# migration could not do and someone should.
+NOTICES: list[str] = []
+
+
+def _trigram_index_name(table: str, column: str) -> str:
+    return f"{table}_{column}_trgm"
+
+
+def missing_trigram_indexes(db) -> list[str]:
+    """The trigram indexes (names) a PostgreSQL database lacks; [] on SQLite."""
+    from peewee import SqliteDatabase
+
+    if isinstance(db, SqliteDatabase):
+        return []
+    wanted = [_trigram_index_name(t, c) for t, c in TRIGRAM_INDEXES]
+    found = {
+        name
+        for (name,) in db.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexname = ANY(%s)",
+            (wanted,),
+        ).fetchall()
+    }
+    return [name for name in wanted if name not in found]
+
+
+def make_trigram_indexes(db) -> bool:
+    """Enable pg_trgm if this role may (CREATE EXTENSION IF NOT EXISTS: a superuser, or from
+    PostgreSQL 13 the database's owner) and make the missing trigram indexes. False when the
+    extension is not there and may not be made (nothing changed: the queries still work, by
+    reading every row). Call inside a transaction (the extension is tried in a savepoint)."""
+    if not missing_trigram_indexes(db):
+        return True
+    from peewee import DatabaseError as PeeweeDatabaseError
+
+    schema = _trigram_schema(db)
+    if schema is None:
+        try:
+            with db.atomic():  # a savepoint: a refusal must not end the whole transaction
+                db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except PeeweeDatabaseError:  # no privilege, or the contrib package is not installed
+            return False
+        schema = _trigram_schema(db)
+    for table, column in TRIGRAM_INDEXES:
+        # The operator class is named with its schema: the extension may live in a schema
+        # other than the tables' (another application's, or public).
+        db.execute_sql(
+            f'CREATE INDEX IF NOT EXISTS "{_trigram_index_name(table, column)}" ON "{table}" '
+            f'USING gin ("{column}" "{schema}".gin_trgm_ops)'
+        )
+    return True
+
+
+def _trigram_schema(db) -> str | None:
+    row = db.execute_sql(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'pg_trgm'"
+    ).fetchone()
     return row[0] if row else None

@@ -1,0 +1,78 @@
+"""Migration 0011: PostgreSQL finds a record by part of its name through pg_trgm GIN indexes;
+a role that may not enable the extension gets a working database and one clear warning, and
+`crm db check` says what to run until `--repair` has made the indexes."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmcli import db as dbmod
+
+
+def test_sqlite_upgrade_to_11_makes_nothing(db, db_backend):
+    if db_backend != "sqlite":
+        pytest.skip("SQLite's side")
+    assert dbmod.schema_version(db) == dbmod.SCHEMA_VERSION
+    assert dbmod.missing_trigram_indexes(db) == []
+    names = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master").fetchall()}
+    assert not any(n.endswith("_trgm") for n in names)
+
+
+def test_postgres_gets_the_trigram_indexes_and_ref_lookups_use_them(pg_migrated_url):
+    from crmcli.services import contacts
+
+    database = dbmod.open_database(pg_migrated_url)
+    assert dbmod.missing_trigram_indexes(database) == []
+    contacts.add_contact("Jürgen Müller", email="jm@mueller-bau.de")
+    contacts.add_contact("Anna Schmidt")
+    assert contacts.resolve_contact("mueller") == contacts.resolve_contact("jürgen")
+    with database.atomic():
+        database.execute_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            r[0]
+            for r in database.execute_sql(
+                "EXPLAIN SELECT id FROM contact WHERE name_key ILIKE %s", ("%muell%",)
+            ).fetchall()
+        )
+    assert "contact_name_key_trgm" in plan
+    database.close()
+
+
+def test_a_role_that_may_not_enable_pg_trgm_gets_a_warning_and_a_working_database(
+    pg_url, monkeypatch
+):
+    """Simulated refusal (the test role owns its database, so it may enable pg_trgm)."""
+    from peewee import PostgresqlDatabase, ProgrammingError
+
+    real = PostgresqlDatabase.execute_sql
+
+    def refusing(self, sql, params=None, *args, **kwargs):
+        if sql.startswith("CREATE EXTENSION"):
+            raise ProgrammingError('permission denied to create extension "pg_trgm"')
+        return real(self, sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(PostgresqlDatabase, "execute_sql", refusing)
+    monkeypatch.setattr(dbmod, "_trigram_schema", lambda db: None)
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    runner = CliRunner()
+    added = runner.invoke(app, ["--db", pg_url, "add", "contact", "Jürgen Müller"])
+    assert added.exit_code == 0, added.stderr
+    warnings = [line for line in added.stderr.splitlines() if "pg_trgm" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("crm: warning: ")
+    assert "CREATE EXTENSION pg_trgm;" in warnings[0]
+    shown = runner.invoke(app, ["--db", pg_url, "show", "mueller"])
+    assert shown.exit_code == 0 and "Jürgen Müller" in shown.stdout
+    assert "pg_trgm" not in shown.stderr  # said once, by the upgrade
+    checked = runner.invoke(app, ["--db", pg_url, "db", "check"])
+    assert checked.exit_code == 1
+    assert "trigram indexes missing (contact_name_key_trgm" in checked.stdout
+    assert "CREATE EXTENSION pg_trgm;" in checked.stdout
+    monkeypatch.undo()  # the owner has enabled it now: --repair makes the indexes
+    repaired = runner.invoke(app, ["--db", pg_url, "db", "check", "--repair"])
+    assert repaired.exit_code == 0, repaired.stdout + repaired.stderr
+    assert "Made the trigram indexes" in repaired.stderr + repaired.stdout
+    assert runner.invoke(app, ["--db", pg_url, "db", "check"]).exit_code == 0
