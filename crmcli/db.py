@@ -17,6 +17,7 @@ BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 10
 # Serialises schema upgrades of one PostgreSQL database between crm processes.
 MIGRATION_LOCK = 0x63726D  # "crm"
+MIGRATION_TABLE = "schema_migration"  # the names of the applied migrations
 EXCLUSIVE_LOCK = MIGRATION_LOCK + 1  # see exclusive_transaction
 
 
@@ -362,7 +363,7 @@ def _postgres(target: str):
 def _runner(db):
     from playhouse.migrations import Runner
 
-    return Runner(db, directory=str(MIGRATIONS_DIR), table_name="schema_migration")
+    return Runner(db, directory=str(MIGRATIONS_DIR), table_name=MIGRATION_TABLE)
 
 
 def schema_version(db) -> int:
@@ -371,7 +372,22 @@ def schema_version(db) -> int:
 
     if isinstance(db, SqliteDatabase):
         return db.execute_sql("PRAGMA user_version").fetchone()[0]
-    applied = _runner(db).applied()
+    if db.in_transaction():  # a failed statement would end the caller's transaction
+        applied = list(_runner(db).applied())
+    else:
+        # One round trip, what every command pays on an up-to-date database (the runner
+        # asks the catalogue first, then reads its table): a new database has no table yet.
+        from peewee import ProgrammingError
+
+        try:
+            rows = db.execute_sql(f'SELECT name FROM "{MIGRATION_TABLE}"').fetchall()
+        except ProgrammingError as exc:
+            driver_error = exc.__context__  # peewee raises its own type from the driver's
+            code = getattr(driver_error, "pgcode", None) or getattr(driver_error, "sqlstate", None)
+            if code != "42P01":  # undefined_table: nothing applied yet; else say what it was
+                raise
+            return 0
+        applied = [name for (name,) in rows]
     return max((int(name.split("_", 1)[0]) for name in applied), default=0)
 
 

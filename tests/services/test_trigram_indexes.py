@@ -76,3 +76,21 @@ def test_a_role_that_may_not_enable_pg_trgm_gets_a_warning_and_a_working_databas
     assert repaired.exit_code == 0, repaired.stdout + repaired.stderr
     assert "Made the trigram indexes" in repaired.stderr + repaired.stdout
     assert runner.invoke(app, ["--db", pg_url, "db", "check"]).exit_code == 0
+
+
+def test_opening_an_up_to_date_postgres_database_is_one_query(pg_migrated_url, monkeypatch):
+    """Every crm command pays for it: the schema check is one round trip after the login."""
+    from peewee import PostgresqlDatabase
+
+    statements: list[str] = []
+    real = PostgresqlDatabase.execute_sql
+
+    def counting(self, sql, params=None, *args, **kwargs):
+        statements.append(sql)
+        return real(self, sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(PostgresqlDatabase, "execute_sql", counting)
+    database = dbmod.open_database(pg_migrated_url)
+    assert statements == ['SELECT name FROM "schema_migration"']
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    database.close()
