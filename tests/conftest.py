@@ -31,6 +31,7 @@ NOW = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
 
 PG_URL = os.environ.get("CRM_TEST_PG", "").strip()
 SERVICES = Path(__file__).parent / "services"
+CLI = Path(__file__).parent / "cli"
 # Modules under tests/services/ that test the SQLite database layer itself.
 SQLITE_ONLY_MODULES = {"test_db.py"}
 PG_ONLY_MODULES = {"test_postgres.py"}
@@ -52,7 +53,7 @@ def pytest_generate_tests(metafunc):
     if path.name in PG_ONLY_MODULES:
         backends = ["pg"]
     elif (
-        path.parent == SERVICES
+        path.parent in (SERVICES, CLI)
         and path.name not in SQLITE_ONLY_MODULES
         and "db_path" not in metafunc.fixturenames
         and not metafunc.definition.get_closest_marker("sqlite_only")
