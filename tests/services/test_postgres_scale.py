@@ -1,6 +1,6 @@
-"""Migration 0011: PostgreSQL finds a record by part of its name through pg_trgm GIN indexes;
-a role that may not enable the extension gets a working database and one clear warning, and
-`crm db check` says what to run until `--repair` has made the indexes."""
+"""PostgreSQL at scale (issue 20): migration 0011's trigram indexes for a REF by part of a name
+(and what a role that may not enable pg_trgm is told), search's newest-matches-per-kind path
+(the same results as one query over all matches), and one query to open a database."""
 
 from __future__ import annotations
 
@@ -93,4 +93,50 @@ def test_opening_an_up_to_date_postgres_database_is_one_query(pg_migrated_url, m
     database = dbmod.open_database(pg_migrated_url)
     assert statements == ['SELECT name FROM "schema_migration"']
     assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    database.close()
+
+
+def _newest_in_one_query(database, query: str, kinds=()) -> list[int]:
+    """What search found before issue 20: the newest CANDIDATES matches, ranked (one query
+    that PostgreSQL plans badly at scale, but whose answer is the one to give)."""
+    from crmcli.services import search
+
+    tsquery = " & ".join(
+        "(" + " <-> ".join(w if exact else f"{w}:*" for w, exact in group) + ")"
+        for group in search._query_groups(query)
+    )
+    where = "tsv @@ to_tsquery('simple', %s)"
+    if kinds:
+        where += f" AND mod(rowid, 8) IN ({', '.join(str(search.KIND_CODES[k]) for k in kinds)})"
+    sql = (
+        f"SELECT rowid FROM (SELECT rowid, tsv FROM search_index WHERE {where} "
+        f"ORDER BY rowid DESC LIMIT {search.CANDIDATES}) AS hits "
+        "ORDER BY ts_rank(tsv, to_tsquery('simple', %s), 1) DESC, rowid"
+    )
+    return [r for (r,) in database.execute_sql(sql, (tsquery, tsquery)).fetchall()]
+
+
+def test_postgres_search_probes_walks_and_looks_up_like_one_query(pg_migrated_url, monkeypatch):
+    """Small PROBE, WALK and CANDIDATES make every path run on a few rows: dense fragments
+    (walked), rare ones (through the kind's GIN index), kinds without any match."""
+    from crmcli.services import activities, companies, contacts, search
+
+    database = dbmod.open_database(pg_migrated_url)
+    made = []
+    for i in range(90):
+        name = ["Jürgen Müller", "Anna Schmidt", "Bernd Weiß"][i % 3] + f" {i}"
+        firm = "Müller Bau GmbH" if i % 30 == 0 else None
+        made.append(contacts.add_contact(name, company=firm)["id"])
+        if i % 2:
+            activities.log_activity("call", contact_id=made[-1], body=f"Angebot besprochen {i}")
+    companies.add_company("Zyxel Handel KG")
+    monkeypatch.setattr(search, "PROBE", 4)
+    monkeypatch.setattr(search, "WALK", 12)
+    monkeypatch.setattr(search, "CANDIDATES", 10)
+    for query in ("mue", "müller", "schmi", "an", "gmbh", "zyx", "bes", "jurgen 8", "nichts"):
+        for kinds in ((), ("contact",), ("activity", "company")):
+            want = _newest_in_one_query(database, query, kinds)
+            got = search._hit_rowids(query, limit=10, offset=0, kinds=kinds)
+            assert got == want, (query, kinds)
+    assert [h["name"] for h in search.search("zyx")] == ["Zyxel Handel KG"]
     database.close()
