@@ -666,7 +666,8 @@ def _hit_rowids(query: str, *, limit: int, offset: int, kinds: Iterable[str]) ->
 # of the kind, walked newest first and no further than the matches wanted; what is still
 # missing then (a rare fragment) comes through the kind's GIN index alone.
 PROBE = 1000
-WALK = 60000  # ids walked at most (~20 ms); past them the GIN index reads every older match
+WALK = 20000  # ids walked at most (~7 ms); past them the GIN index reads the older matches
+LOOKUP = 5000  # matches read through the GIN index at most
 
 
 def _pg_newest(db, tsquery: str, code: int) -> list[int]:
@@ -702,10 +703,21 @@ def _pg_newest(db, tsquery: str, code: int) -> list[int]:
         if need == 0 or floor <= 0:
             return found
         last, looked, budget = floor, looked + stretch, budget - stretch
-    _plan(db, walk=False)  # rare among the newest: every older match through the GIN index
+    _plan(db, walk=False)  # rare among the newest: the older matches through the GIN index
     rows = db.execute_sql(
-        f"WITH hits AS MATERIALIZED (SELECT rowid FROM search_index WHERE {kind} "
-        f"AND rowid < %s AND {match}) SELECT rowid FROM hits ORDER BY rowid DESC LIMIT %s",
+        # `rowid + 0`: no B-tree range to AND with the GIN's few rows (it would read them all).
+        # No more than LOOKUP rows are read from the table: more are a fragment common in
+        # older rows (absent only from the newest), which a walk finds sooner.
+        f"SELECT rowid FROM search_index WHERE {kind} AND rowid + 0 < %s AND {match} "
+        f"LIMIT {LOOKUP}",
+        (last, tsquery),
+    ).fetchall()
+    if len(rows) < LOOKUP:
+        return found + sorted((r for (r,) in rows), reverse=True)[:need]
+    _plan(db, walk=True)
+    rows = db.execute_sql(
+        f"SELECT rowid FROM search_index WHERE {kind} AND rowid < %s AND {match} "
+        f"ORDER BY rowid DESC LIMIT %s",
         (last, tsquery, need),
     ).fetchall()
     return found + [r for (r,) in rows]

@@ -130,10 +130,25 @@ def test_postgres_search_probes_walks_and_looks_up_like_one_query(pg_migrated_ur
         if i % 2:
             activities.log_activity("call", contact_id=made[-1], body=f"Angebot besprochen {i}")
     companies.add_company("Zyxel Handel KG")
+    for _ in range(6):  # the newest activities lack `angebot`, which older ones are full of
+        activities.log_activity("call", contact_id=made[0], body="Rückruf")
     monkeypatch.setattr(search, "PROBE", 4)
+    monkeypatch.setattr(search, "LOOKUP", 6)
     monkeypatch.setattr(search, "WALK", 12)
     monkeypatch.setattr(search, "CANDIDATES", 10)
-    for query in ("mue", "müller", "schmi", "an", "gmbh", "zyx", "bes", "jurgen 8", "nichts"):
+    queries = (
+        "mue",
+        "müller",
+        "schmi",
+        "an",
+        "angebot",
+        "gmbh",
+        "zyx",
+        "bes",
+        "jurgen 8",
+        "nichts",
+    )
+    for query in queries:
         for kinds in ((), ("contact",), ("activity", "company")):
             want = _newest_in_one_query(database, query, kinds)
             got = search._hit_rowids(query, limit=10, offset=0, kinds=kinds)
