@@ -638,11 +638,13 @@ def _hit_rowids(query: str, *, limit: int, offset: int, kinds: Iterable[str]) ->
         if phone:
             tsquery = " | ".join([f"({tsquery})", *(f"{p}:*" for p in phone)])
         with db.atomic():
+            plan: list[bool | None] = [None]  # the plan the transaction has set (see _plan)
             newest = sorted(
-                (r for code in codes or KINDS_BY_CODE for r in _pg_newest(db, tsquery, code)),
+                (r for c in codes or KINDS_BY_CODE for r in _pg_newest(db, tsquery, c, plan)),
                 reverse=True,
             )[:CANDIDATES]
-            _plan(db, walk=None)
+            if plan[0] is not None and db.transaction_depth() > 1:  # the caller's goes on
+                _plan(db, plan, None)
         if not newest:
             return []
         # Normalisation 1 divides by the log of the body's length, as bm25 favours short
@@ -670,12 +672,13 @@ WALK = 20000  # ids walked at most (~7 ms); past them the GIN index reads the ol
 LOOKUP = 5000  # matches read through the GIN index at most
 
 
-def _pg_newest(db, tsquery: str, code: int) -> list[int]:
+def _pg_newest(db, tsquery: str, code: int, plan: list[bool | None]) -> list[int]:
     """The rowids of the newest CANDIDATES entries of kind `code` matching `tsquery`. Call
     inside a transaction: the plan of each step is set for it alone (_plan)."""
     kind = f"mod(rowid, 8) = {code}"
     match = "tsv @@ to_tsquery('simple', %s)"
-    _plan(db, walk=True)  # the probe and the walk: the kind's rowid index, newest first
+    if plan[0] is False:  # the probe: the kind's rowid index, newest first (the default)
+        _plan(db, plan, True)
     walked, last, found = db.execute_sql(
         f"SELECT count(*), min(rowid), array_agg(rowid ORDER BY rowid DESC) "
         f"FILTER (WHERE {match}) FROM (SELECT rowid, tsv FROM search_index WHERE {kind} "
@@ -693,6 +696,8 @@ def _pg_newest(db, tsquery: str, code: int) -> list[int]:
     while found and need * looked <= len(found) * budget:
         stretch = min(budget, max(PROBE, 2 * need * looked // len(found)))
         floor = last - 8 * stretch
+        if plan[0] is not True:
+            _plan(db, plan, True)
         rows = db.execute_sql(
             f"SELECT rowid FROM search_index WHERE {kind} AND rowid < %s AND rowid >= %s "
             f"AND {match} ORDER BY rowid DESC LIMIT %s",
@@ -703,7 +708,7 @@ def _pg_newest(db, tsquery: str, code: int) -> list[int]:
         if need == 0 or floor <= 0:
             return found
         last, looked, budget = floor, looked + stretch, budget - stretch
-    _plan(db, walk=False)  # rare among the newest: the older matches through the GIN index
+    _plan(db, plan, False)  # rare among the newest: the older matches through the GIN index
     rows = db.execute_sql(
         # `rowid + 0`: no B-tree range to AND with the GIN's few rows (it would read them all).
         # No more than LOOKUP rows are read from the table: more are a fragment common in
@@ -714,7 +719,7 @@ def _pg_newest(db, tsquery: str, code: int) -> list[int]:
     ).fetchall()
     if len(rows) < LOOKUP:
         return found + sorted((r for (r,) in rows), reverse=True)[:need]
-    _plan(db, walk=True)
+    _plan(db, plan, True)
     rows = db.execute_sql(
         f"SELECT rowid FROM search_index WHERE {kind} AND rowid < %s AND {match} "
         f"ORDER BY rowid DESC LIMIT %s",
@@ -726,13 +731,14 @@ def _pg_newest(db, tsquery: str, code: int) -> list[int]:
 _PLANS = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
 
 
-def _plan(db, *, walk: bool | None) -> None:
+def _plan(db, plan: list[bool | None], walk: bool | None) -> None:
     """Set the plan of the next queries of this transaction: walk an index newest first
-    (walk), look matches up through a GIN index (not walk), or the planner's choice (None)."""
-    if walk is None:
-        db.execute_sql("SELECT " + ", ".join(f"set_config('{n}', 'on', true)" for n in _PLANS))
+    (walk), look matches up through a GIN index (not walk), or the planner's own choice
+    (None); `plan` holds the one set, and nothing is sent when it is that already."""
+    if plan[0] is walk:
         return
-    on = ("enable_indexscan",) if walk else ("enable_bitmapscan",)
+    plan[0] = walk
+    on = _PLANS if walk is None else ("enable_indexscan",) if walk else ("enable_bitmapscan",)
     db.execute_sql(
         "SELECT "
         + ", ".join(f"set_config('{n}', '{'on' if n in on else 'off'}', true)" for n in _PLANS)
