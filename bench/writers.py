@@ -1,11 +1,13 @@
-"""Reliability run: N processes each make M writes on one SQLite file at once, in-process
-through the services (the volume CLI subprocesses cannot reach), and count the failures.
-The bar is zero: every write takes the write lock up front and waits for the others.
+"""Reliability run: N processes each make M writes on one database (a SQLite file or
+PostgreSQL) at once, in-process through the services (the volume CLI subprocesses cannot
+reach), and count the failures. The bar is zero: every write takes the write lock up front
+(SQLite) or creates shared rows with INSERT ... ON CONFLICT DO NOTHING, and waits for the others.
 
     .venv/bin/python bench/writers.py [--processes 4] [--writes 2500] [--reminders 2]
                                       [--pause 0.05] [--db /tmp/w.db]
 
-Each write is one of: add a contact with a new company (reads, then writes), log a call on
+Each write is one of: add a contact with a company and a tag that the other processes
+name at the same moment (reads, then writes; the first one creates them), log a call on
 a contact, add a task that is due at once. Meanwhile `--reminders` processes run the cron
 reminder (`crm remind`'s service) in a loop, as a shell loop of `crm remind` would, until
 the writers are done and one last run has collected the rest. Prints one line per process
@@ -37,11 +39,14 @@ def writer(path: str, worker: int, writes: int, queue) -> None:
         try:
             kind = i % 3
             if kind == 0 or not made:
-                # Zero-padded: "Firma 0-1" would be a fragment of "Firma 0-12", and a company
+                # Every process names the same 50 companies and 40 tags in the same order, so
+                # they create the same new ones at the same moment (the race of issue 20).
+                # Zero-padded: "Firma 1" would be a fragment of "Firma 12", and a company
                 # named by a fragment of two others is ambiguous (it resolves like a REF).
                 row = contacts.add_contact(
-                    f"Person {worker}-{i}", company=f"Firma {worker:02d}-{i % 50:02d}"
-                )
+                    f"Person {worker}-{i}", company=f"Firma {i % 150 // 3:02d}",
+                    tags_=[f"welle-{i % 120 // 3:02d}"],
+                )  # fmt: skip
                 made.append(row["id"])
             elif kind == 1:
                 activities.log_activity("call", contact_id=made[-1], body=f"Anruf {i}")
@@ -84,7 +89,10 @@ def main() -> int:
     parser.add_argument("--reminders", type=int, default=2, help="cron reminder loops")
     # A `crm remind` process costs ~0.1 s of start-up: 0.05 s is a tight shell loop of them.
     parser.add_argument("--pause", type=float, default=0.05, help="seconds between reminder runs")
-    parser.add_argument("--db", default=None, help="SQLite file (default: a new temporary one)")
+    parser.add_argument(
+        "--db", default=None,
+        help="SQLite file or postgresql:// URL of an empty database (default: a temporary file)",
+    )  # fmt: skip
     args = parser.parse_args()
     path = args.db or str(Path(tempfile.mkdtemp(prefix="crm-writers-")) / "w.db")
     from crmcli.db import open_database

@@ -17,6 +17,7 @@ BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 10
 # Serialises schema upgrades of one PostgreSQL database between crm processes.
 MIGRATION_LOCK = 0x63726D  # "crm"
+MIGRATION_TABLE = "schema_migration"  # the names of the applied migrations
 EXCLUSIVE_LOCK = MIGRATION_LOCK + 1  # see exclusive_transaction
 
 
@@ -362,7 +363,7 @@ def _postgres(target: str):
 def _runner(db):
     from playhouse.migrations import Runner
 
-    return Runner(db, directory=str(MIGRATIONS_DIR), table_name="schema_migration")
+    return Runner(db, directory=str(MIGRATIONS_DIR), table_name=MIGRATION_TABLE)
 
 
 def schema_version(db) -> int:
@@ -371,7 +372,22 @@ def schema_version(db) -> int:
 
     if isinstance(db, SqliteDatabase):
         return db.execute_sql("PRAGMA user_version").fetchone()[0]
-    applied = _runner(db).applied()
+    if db.in_transaction():  # a failed statement would end the caller's transaction
+        applied = list(_runner(db).applied())
+    else:
+        # One round trip, what every command pays on an up-to-date database (the runner
+        # asks the catalogue first, then reads its table): a new database has no table yet.
+        from peewee import ProgrammingError
+
+        try:
+            rows = db.execute_sql(f'SELECT name FROM "{MIGRATION_TABLE}"').fetchall()
+        except ProgrammingError as exc:
+            driver_error = exc.__context__  # peewee raises its own type from the driver's
+            code = getattr(driver_error, "pgcode", None) or getattr(driver_error, "sqlstate", None)
+            if code != "42P01":  # undefined_table: nothing applied yet; else say what it was
+                raise
+            return 0
+        applied = [name for (name,) in rows]
     return max((int(name.split("_", 1)[0]) for name in applied), default=0)
 
 
@@ -746,3 +762,98 @@ def epoch(column):
     if isinstance(database_proxy.obj, SqliteDatabase):
         return Cast(fn.strftime("%s", column), "INTEGER")
     return Cast(fn.FLOOR(fn.EXTRACT(NodeList((SQL("EPOCH FROM"), column)))), "BIGINT")
+
+
+def insert_unless_taken(query, key) -> int | None:
+    """Run `query`, an INSERT of one row, as INSERT ... ON CONFLICT (key) DO NOTHING: the new
+    row's id, or None when a row with the same unique `key` exists (made by another process
+    at the same moment, after this one looked: on PostgreSQL the insert waits for that
+    process to commit, and a read after it sees the row). SQLite's lastrowid is the
+    connection's last insert even when this one did nothing: the changed-row count decides."""
+    from crmcli.models import database_proxy
+
+    cursor = database_proxy.obj.execute(query.on_conflict(conflict_target=[key], action="NOTHING"))
+    if _bound_is_sqlite():
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+# PostgreSQL finds `column ILIKE '%fragment%'` (a REF by part of a name, an email fragment)
+# through trigram GIN indexes (the pg_trgm extension) instead of reading every row; SQLite
+# scans its small rows fast enough. Made by migration 0011, or by `crm db check --repair`
+# once the extension may be made.
+TRIGRAM_INDEXES = (
+    ("contact", "name_key"),
+    ("contact", "email_key"),
+    ("company", "name_key"),
+    ("deal", "name_key"),
+)
+# What the migration and `crm db check` tell a user whose role may not enable pg_trgm (before
+# PostgreSQL 13 only a superuser may; from 13 on, the database's owner too).
+TRIGRAM_ADVICE = (
+    "PostgreSQL's pg_trgm extension is not enabled in this database and this role may not "
+    "enable it, so finding a record by part of its name reads every row; ask the database's "
+    "owner or a superuser to run `CREATE EXTENSION pg_trgm;` in it, then run `crm db check "
+    "--repair`"
+)
+# Said once on stderr by the command that opened the database (env.Env.db): what a
+# migration could not do and someone should.
+NOTICES: list[str] = []
+
+
+def _trigram_index_name(table: str, column: str) -> str:
+    return f"{table}_{column}_trgm"
+
+
+def missing_trigram_indexes(db) -> list[str]:
+    """The trigram indexes (names) a PostgreSQL database lacks; [] on SQLite."""
+    from peewee import SqliteDatabase
+
+    if isinstance(db, SqliteDatabase):
+        return []
+    wanted = [_trigram_index_name(t, c) for t, c in TRIGRAM_INDEXES]
+    found = {
+        name
+        for (name,) in db.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexname = ANY(%s)",
+            (wanted,),
+        ).fetchall()
+    }
+    return [name for name in wanted if name not in found]
+
+
+def make_trigram_indexes(db) -> bool:
+    """Enable pg_trgm if this role may (CREATE EXTENSION IF NOT EXISTS: a superuser, or from
+    PostgreSQL 13 the database's owner) and make the missing trigram indexes. False when the
+    extension is not there and may not be made (nothing changed: the queries still work, by
+    reading every row). Call inside a transaction (the extension is tried in a savepoint)."""
+    if not missing_trigram_indexes(db):
+        return True
+    from peewee import DatabaseError as PeeweeDatabaseError
+
+    schema = _trigram_schema(db)
+    if schema is None:
+        try:
+            with db.atomic():  # a savepoint: a refusal must not end the whole transaction
+                db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except PeeweeDatabaseError:  # no privilege, or the contrib package is not installed
+            return False
+        schema = _trigram_schema(db)
+    for table, column in TRIGRAM_INDEXES:
+        # The operator class is named with its schema: the extension may live in a schema
+        # other than the tables' (another application's, or public).
+        db.execute_sql(
+            f'CREATE INDEX IF NOT EXISTS "{_trigram_index_name(table, column)}" ON "{table}" '
+            f'USING gin ("{column}" "{schema}".gin_trgm_ops)'
+        )
+    return True
+
+
+def _trigram_schema(db) -> str | None:
+    row = db.execute_sql(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'pg_trgm'"
+    ).fetchone()
+    return row[0] if row else None

@@ -100,12 +100,14 @@ class Env:
         silently by any command."""
         if self._db is None:
             from crmcli.collector import resume
-            from crmcli.db import new_file, open_database
+            from crmcli.db import NOTICES, new_file, open_database
 
             made = new_file(self.target) if create else None  # a stat, no import
             self._db = open_database(self.target, create=create)  # imports peewee and models
             if made is not None and announce:
                 sys.stderr.write(f"crm: created a new database at {made}\n")
+            while NOTICES:  # what an upgrade could not do and someone should
+                sys.stderr.write(f"crm: warning: {NOTICES.pop(0)}\n")
             resume()  # start-up is over: the command's own work runs with the collector on
         return self._db
 

@@ -7,7 +7,8 @@ test was half the suite's time. `pg_url` is still an empty database, for tests o
 With CRM_TEST_PG set to a postgresql:// URL of a server (PostgreSQL 13+) where that user may
 CREATE DATABASE, the service tests under tests/services/ that use `db` or `crm` also run on
 PostgreSQL (test ids end in `[pg]`), each in an empty schema of its own, and
-tests/services/test_postgres.py is collected. Without it the suite is SQLite only, exactly as
+tests/services/test_postgres.py is collected; so do the CLI tests of PG_CLI_MODULES (every CLI
+module with CRM_TEST_PG_CLI=all). Without it the suite is SQLite only, exactly as
 before. A service test about SQLite itself (pragmas, file modes, backup) asks for `db_path` or
 is marked `@pytest.mark.sqlite_only`; test_db.py is that as a whole.
 """
@@ -31,8 +32,24 @@ NOW = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
 
 PG_URL = os.environ.get("CRM_TEST_PG", "").strip()
 SERVICES = Path(__file__).parent / "services"
+CLI = Path(__file__).parent / "cli"
 # Modules under tests/services/ that test the SQLite database layer itself.
 SQLITE_ONLY_MODULES = {"test_db.py"}
+# CLI tests (tests/cli/) that also run on PostgreSQL with CRM_TEST_PG: the commands a team
+# runs on a shared server, a representative half (all of them would add ~4 minutes to a CI
+# run); CRM_TEST_PG_CLI=all runs every CLI module there but those about SQLite files.
+PG_CLI_MODULES = {
+    "test_contacts.py", "test_companies.py", "test_company_names.py", "test_deals.py",
+    "test_tasks.py", "test_timeline.py", "test_snooze.py", "test_list_and_search.py",
+    "test_search_finds.py", "test_remind.py", "test_bulk.py", "test_import_csv.py",
+    "test_export.py", "test_merge_command.py", "test_emails_phones.py", "test_orders.py",
+    "test_reports.py", "test_query_cli.py", "test_dedupe_command.py", "test_hostile_text.py",
+    "test_fields.py", "test_tag_delete.py", "test_demo.py", "test_delete_company_people.py",
+}  # fmt: skip
+SQLITE_ONLY_CLI_MODULES = {
+    "test_db_commands.py", "test_db_new_files.py", "test_read_only.py", "test_write_lock.py",
+}  # fmt: skip
+ALL_CLI_ON_PG = os.environ.get("CRM_TEST_PG_CLI", "").strip() == "all"
 PG_ONLY_MODULES = {"test_postgres.py"}
 
 collect_ignore = [] if PG_URL else [f"services/{name}" for name in PG_ONLY_MODULES]
@@ -45,14 +62,20 @@ def pytest_configure(config):
 
 
 def pytest_generate_tests(metafunc):
-    """Run tests/services/ on both backends when CRM_TEST_PG is set; otherwise leave ids alone."""
+    """Run tests/services/ and the CLI modules of PG_CLI_MODULES on both backends when
+    CRM_TEST_PG is set; otherwise leave ids alone."""
     if "db_backend" not in metafunc.fixturenames or not PG_URL:
         return
     path = Path(str(metafunc.definition.path))
     if path.name in PG_ONLY_MODULES:
         backends = ["pg"]
     elif (
-        path.parent == SERVICES
+        (
+            path.parent == SERVICES
+            or path.parent == CLI
+            and (path.name in PG_CLI_MODULES or ALL_CLI_ON_PG)
+            and path.name not in SQLITE_ONLY_CLI_MODULES
+        )
         and path.name not in SQLITE_ONLY_MODULES
         and "db_path" not in metafunc.fixturenames
         and not metafunc.definition.get_closest_marker("sqlite_only")

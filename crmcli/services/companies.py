@@ -8,6 +8,7 @@ from datetime import datetime
 
 from peewee import JOIN, fn
 
+from crmcli.db import insert_unless_taken
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import Company, CompanyTag, Contact, database_proxy, utcnow
 from crmcli.services import limits, prepared, refs, search, tags
@@ -115,7 +116,11 @@ def link_company(name: str | None, *, now: datetime | None = None) -> tuple[int 
             return found, False
         row = clean_fields({"name": name})
         now = now or utcnow()
-        company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
+        query = Company.insert(created_at=now, updated_at=now, **row)
+        company_id = insert_unless_taken(query, Company.name_fold)
+        if company_id is None:  # another process made it since the look-up: that one it is
+            taken = Company.select(Company.id).where(Company.name_fold == row["name_fold"])
+            return taken.scalar(), False
         search.reindex_companies([company_id])
     return company_id, True
 
@@ -128,7 +133,11 @@ def add_company(
     row = clean_fields({"name": name, **values})
     with database_proxy.atomic():
         _check_name_free(row["name"])
-        company_id = Company.insert(created_at=now, updated_at=now, **row).execute()
+        query = Company.insert(created_at=now, updated_at=now, **row)
+        company_id = insert_unless_taken(query, Company.name_fold)
+        if company_id is None:  # another process made it since the check
+            _check_name_free(row["name"])
+            raise Conflict(f"company {row['name']} exists already")
         _add_tags(company_id, tags_)
         search.reindex_companies([company_id])
     return get_company(company_id)

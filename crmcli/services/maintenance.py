@@ -33,11 +33,14 @@ def check(db=None) -> list[str]:
     problems.extend(search_index_drift())
     problems.extend(reminder_queue_drift())
     problems.extend(funnel_drift())
+    problems.extend(trigram_gaps(db))
     return problems
 
 
 # What `repair` rebuilds: a problem starting with one of these.
-REPAIRABLE = ("contact addresses", "search index", "reminder queues", "funnel counters")
+REPAIRABLE = (
+    "contact addresses", "search index", "reminder queues", "funnel counters", "trigram indexes"
+)  # fmt: skip
 
 
 def repairable(problems: list[str]) -> bool:
@@ -88,6 +91,17 @@ def funnel_drift() -> list[str]:
     return []
 
 
+def trigram_gaps(db) -> list[str]:
+    """PostgreSQL: the trigram indexes that REF look-ups by part of a name use, when missing
+    (migration 0011 could not enable pg_trgm), with what an admin should run."""
+    from crmcli.db import TRIGRAM_ADVICE, missing_trigram_indexes
+
+    missing = missing_trigram_indexes(db)
+    if not missing:
+        return []
+    return [f"trigram indexes missing ({', '.join(missing)}): {TRIGRAM_ADVICE}"]
+
+
 def repair(problems: list[str]) -> list[str]:
     """Rebuild what `problems` (from `check`) says drifted: the search index (drift or FTS
     corruption), the reminder queues (nothing is reminded twice) and the funnel counters.
@@ -112,4 +126,10 @@ def repair(problems: list[str]) -> list[str]:
         with database_proxy.atomic():
             tallies.rebuild()
         done.append("Recounted the funnel counters.")
+    if any(p.startswith("trigram indexes") for p in problems):
+        from crmcli.db import make_trigram_indexes
+
+        with database_proxy.atomic():
+            if make_trigram_indexes(database_proxy.obj):
+                done.append("Made the trigram indexes (pg_trgm) for finding records by name.")
     return done

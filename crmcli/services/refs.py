@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from peewee import fn
+
 from crmcli.errors import Ambiguous, Candidate, Invalid, NotFound
 from crmcli.services import prepared
 from crmcli.values import email_spellings, fold, fold_variants
@@ -136,7 +138,9 @@ def resolve(
     exact_ids = [row[0] for row in exact.limit(2).tuples()]
     if len(exact_ids) == 1:
         return exact_ids[0]
-    total = query.count()
+    # COUNT(id), not peewee's COUNT(1): PostgreSQL would read the whole name_key B-tree (it
+    # holds every column COUNT(1) needs) instead of the few rows the trigram index names.
+    total = model.select(fn.COUNT(model.id)).where(contains).scalar()
     rows = query.order_by(model.name_key, model.id).limit(MAX_CANDIDATES)
     candidates_ids = [row[0] for row in rows.tuples()]
     describe = describe or _describe_default(model)

@@ -637,20 +637,112 @@ def _hit_rowids(query: str, *, limit: int, offset: int, kinds: Iterable[str]) ->
         )
         if phone:
             tsquery = " | ".join([f"({tsquery})", *(f"{p}:*" for p in phone)])
-        where = "tsv @@ to_tsquery('simple', %s)"
-        if codes:
-            where += f" AND mod(rowid, 8) IN ({', '.join(str(c) for c in codes)})"
+        with db.atomic():
+            plan: list[bool | None] = [None]  # the plan the transaction has set (see _plan)
+            newest = sorted(
+                (r for c in codes or KINDS_BY_CODE for r in _pg_newest(db, tsquery, c, plan)),
+                reverse=True,
+            )[:CANDIDATES]
+            if plan[0] is not None and db.transaction_depth() > 1:  # the caller's goes on
+                _plan(db, plan, None)
+        if not newest:
+            return []
         # Normalisation 1 divides by the log of the body's length, as bm25 favours short
         # rows: a name hit ranks above the same word deep in someone's notes.
         sql = (
-            f"SELECT rowid FROM (SELECT rowid, tsv FROM search_index WHERE {where} "
-            f"ORDER BY rowid DESC LIMIT {CANDIDATES}) AS hits "
+            "SELECT rowid FROM search_index WHERE rowid = ANY(%s) "
             "ORDER BY ts_rank(tsv, to_tsquery('simple', %s), 1) DESC, rowid "
             "LIMIT %s OFFSET %s"
         )
-        params = [tsquery, tsquery]
+        params = [newest, tsquery]
     params += [limit, offset]
     return [r[0] for r in db.execute_sql(sql, params).fetchall()]
+
+
+# PostgreSQL: the newest CANDIDATES matches of one kind, found without reading every match or
+# every row. Its planner, asked for them in one query, either walks the rows backwards
+# (fast when matches are dense among the newest rows, a read of millions when they are rare
+# there: `gmbh` in no activity) or reads every match from the table (fast when rare, 300,000
+# rows for `an`). So each kind (with its own rowid and GIN indexes, migration 0011) is probed:
+# its newest PROBE rows are read; a fragment found there is looked for in the next WALK ids
+# of the kind, walked newest first and no further than the matches wanted; what is still
+# missing then (a rare fragment) comes through the kind's GIN index alone.
+PROBE = 1000
+WALK = 20000  # ids walked at most (~7 ms); past them the GIN index reads the older matches
+LOOKUP = 5000  # matches read through the GIN index at most
+
+
+def _pg_newest(db, tsquery: str, code: int, plan: list[bool | None]) -> list[int]:
+    """The rowids of the newest CANDIDATES entries of kind `code` matching `tsquery`. Call
+    inside a transaction: the plan of each step is set for it alone (_plan)."""
+    kind = f"mod(rowid, 8) = {code}"
+    match = "tsv @@ to_tsquery('simple', %s)"
+    if plan[0] is False:  # the probe: the kind's rowid index, newest first (the default)
+        _plan(db, plan, True)
+    walked, last, found = db.execute_sql(
+        f"SELECT count(*), min(rowid), array_agg(rowid ORDER BY rowid DESC) "
+        f"FILTER (WHERE {match}) FROM (SELECT rowid, tsv FROM search_index WHERE {kind} "
+        f"ORDER BY rowid DESC LIMIT {PROBE}) AS newest",
+        (tsquery,),
+    ).fetchone()
+    found = found or []
+    need = CANDIDATES - len(found)
+    if walked < PROBE or need <= 0:  # the kind has no more rows, or enough were found
+        return found[:CANDIDATES]
+    looked, budget = PROBE, WALK
+    # Walk on while the matches seen so far say the rest are near enough: each stretch twice
+    # as long as the density seen predicts. Rowids are id * 8 + kind and ids only grow, so
+    # a stretch of rowids holds at most that many of the kind's rows.
+    while found and need * looked <= len(found) * budget:
+        stretch = min(budget, max(PROBE, 2 * need * looked // len(found)))
+        floor = last - 8 * stretch
+        if plan[0] is not True:
+            _plan(db, plan, True)
+        rows = db.execute_sql(
+            f"SELECT rowid FROM search_index WHERE {kind} AND rowid < %s AND rowid >= %s "
+            f"AND {match} ORDER BY rowid DESC LIMIT %s",
+            (last, floor, tsquery, need),
+        ).fetchall()
+        found += [r for (r,) in rows]
+        need -= len(rows)
+        if need == 0 or floor <= 0:
+            return found
+        last, looked, budget = floor, looked + stretch, budget - stretch
+    _plan(db, plan, False)  # rare among the newest: the older matches through the GIN index
+    rows = db.execute_sql(
+        # `rowid + 0`: no B-tree range to AND with the GIN's few rows (it would read them all).
+        # No more than LOOKUP rows are read from the table: more are a fragment common in
+        # older rows (absent only from the newest), which a walk finds sooner.
+        f"SELECT rowid FROM search_index WHERE {kind} AND rowid + 0 < %s AND {match} "
+        f"LIMIT {LOOKUP}",
+        (last, tsquery),
+    ).fetchall()
+    if len(rows) < LOOKUP:
+        return found + sorted((r for (r,) in rows), reverse=True)[:need]
+    _plan(db, plan, True)
+    rows = db.execute_sql(
+        f"SELECT rowid FROM search_index WHERE {kind} AND rowid < %s AND {match} "
+        f"ORDER BY rowid DESC LIMIT %s",
+        (last, tsquery, need),
+    ).fetchall()
+    return found + [r for (r,) in rows]
+
+
+_PLANS = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
+
+
+def _plan(db, plan: list[bool | None], walk: bool | None) -> None:
+    """Set the plan of the next queries of this transaction: walk an index newest first
+    (walk), look matches up through a GIN index (not walk), or the planner's own choice
+    (None); `plan` holds the one set, and nothing is sent when it is that already."""
+    if plan[0] is walk:
+        return
+    plan[0] = walk
+    on = _PLANS if walk is None else ("enable_indexscan",) if walk else ("enable_bitmapscan",)
+    db.execute_sql(
+        "SELECT "
+        + ", ".join(f"set_config('{n}', '{'on' if n in on else 'off'}', true)" for n in _PLANS)
+    )
 
 
 def _describe_hits(hits: list[int]) -> list[dict]:

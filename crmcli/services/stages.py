@@ -7,6 +7,7 @@ from datetime import datetime
 
 from peewee import fn
 
+from crmcli.db import insert_unless_taken
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import Deal, DealStageChange, Stage, database_proxy, utcnow
 from crmcli.services import limits, prepared, refs
@@ -167,10 +168,13 @@ def add_stage(
         index = 0 if before is None else [r["id"] for r in rows].index(before["id"]) + 1
         if probability is None:
             probability = before["probability"] if before else 0
-        new_id = Stage.insert(
+        new_id = insert_unless_taken(Stage.insert(
             name=text, name_fold=key, position=0, probability=probability, is_won=False,
             is_lost=False, created_at=now, updated_at=now,
-        ).execute()  # fmt: skip
+        ), Stage.name_fold)  # fmt: skip
+        if new_id is None:  # another process added it since the check: say so
+            _clean_name(text)
+            raise Conflict(f"stage {text} exists already")
         ids = [r["id"] for r in rows]
         ids.insert(index, new_id)
         _renumber(ids, now)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from peewee import JOIN, fn
 
+from crmcli.db import insert_unless_taken
 from crmcli.errors import Invalid
 from crmcli.models import CompanyTag, ContactTag, Tag, database_proxy
 from crmcli.services import cadence, refs
@@ -46,9 +47,16 @@ def ensure_tags(names: Iterable[str]) -> list[int]:
     existing = dict(
         Tag.select(Tag.name_fold, Tag.id).where(Tag.name_fold.in_(list(wanted))).tuples()
     )
-    for key, text in wanted.items():
+    taken = []
+    for key, text in sorted(wanted.items()):  # one order: two writers never wait on each other
         if key not in existing:
-            existing[key] = Tag.insert(name=text, name_fold=key).execute()
+            made = insert_unless_taken(Tag.insert(name=text, name_fold=key), Tag.name_fold)
+            if made is None:  # another process made it since the look-up
+                taken.append(key)
+            else:
+                existing[key] = made
+    if taken:
+        existing.update(Tag.select(Tag.name_fold, Tag.id).where(Tag.name_fold.in_(taken)).tuples())
     return [existing[key] for key in wanted]
 
 

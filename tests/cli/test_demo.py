@@ -7,6 +7,8 @@ import shlex
 
 import pytest
 
+from crmcli.db import describe
+
 
 def count(crm, kind: str) -> int:
     return len(crm("list", kind, "--limit", "0", "-o", "json").json())
@@ -16,9 +18,10 @@ def test_demo_fills_a_fresh_database(crm, db_target):
     r = crm("demo", "--contacts", "300")
     assert r.exit_code == 0, r.stderr
     assert r.stdout == ""
-    assert r.stderr.startswith(f"Filled {db_target} with 300 contacts at 37 companies (")
+    shown = describe(db_target)  # a PostgreSQL URL without its password
+    assert r.stderr.startswith(f"Filled {shown} with 300 contacts at 37 companies (")
     # The hint names the database given with --db, so pasting it finds the demo data.
-    assert f"Try: crm --db {shlex.quote(db_target)} list contacts" in r.stderr
+    assert f"Try: crm --db {shlex.quote(shown)} list contacts" in r.stderr
     assert count(crm, "contacts") == 300
     assert count(crm, "companies") == 37
     assert crm("db", "check").exit_code == 0
@@ -28,7 +31,7 @@ def test_demo_prints_the_counts_when_asked(crm, db_target):
     r = crm("demo", "--contacts", "300", "--companies", "5", "--seed", "11", "-o", "json")
     assert r.exit_code == 0, r.stderr
     record = r.json()
-    assert record["database"] == db_target
+    assert record["database"] == describe(db_target)
     assert (record["contacts"], record["companies"], record["seed"]) == (300, 5, 11)
     entries = 305 + record["activities"] + record["deals"]
     assert record["tags"] >= 6 and record["search_entries"] == entries

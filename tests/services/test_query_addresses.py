@@ -84,7 +84,7 @@ def test_like_characters_are_plain_text(people):
     assert lookup("%") == [] and lookup("_") == []
 
 
-def test_queries_do_not_grow_with_the_matches(people):
+def test_queries_do_not_grow_with_the_matches(people, db_backend):
     from playhouse.test_utils import count_queries
 
     for i in range(30):
@@ -92,7 +92,8 @@ def test_queries_do_not_grow_with_the_matches(people):
     with count_queries() as counted:
         found = addressbook.lookup("müller")
     assert len(found) >= 30
-    assert counted.count <= 8
+    # PostgreSQL's search finds the newest matches of a kind, then ranks them: two statements
+    assert counted.count <= (9 if db_backend == "pg" else 8)
 
 
 def test_email_prefix_outside_the_c_locale(people, monkeypatch, db_backend):
