@@ -33,7 +33,11 @@ class ExportFormat(StrEnum):
 
 FormatOpt = Annotated[
     ExportFormat | None,
-    typer.Option("--format", help="csv (default), json, jsonl, vcf (contacts) or ics (calendar)."),
+    typer.Option(
+        "--format",
+        help="csv, json, jsonl, vcf (contacts) or ics (calendar); default: what -o FILE's "
+        "suffix names, else csv.",
+    ),
 ]
 FileOpt = Annotated[
     str | None,
@@ -112,10 +116,38 @@ def _refuse(kind: str, fmt: ExportFormat, allowed: str) -> None:
     raise Invalid("format", f"{kind} cannot be exported as {fmt.value} (choose {allowed})")
 
 
-def _tabular(kind: str, fmt: ExportFormat | None, excel: bool, *, ics: bool) -> ExportFormat:
+# The format a file's name asks for when --format is not given (`-o kunden.vcf`).
+_BY_SUFFIX = {
+    ".csv": ExportFormat.csv, ".json": ExportFormat.json, ".jsonl": ExportFormat.jsonl,
+    ".ndjson": ExportFormat.jsonl, ".vcf": ExportFormat.vcf, ".vcard": ExportFormat.vcf,
+    ".ics": ExportFormat.ics, ".ical": ExportFormat.ics,
+}  # fmt: skip
+_SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods")
+
+
+def _from_name(fmt: ExportFormat | None, output: str | None) -> ExportFormat | None:
+    """--format, else what the output file's suffix names (None: the kind's default). A
+    spreadsheet's own format is refused rather than filled with CSV under its name."""
+    if fmt is not None or output in (None, "-"):
+        return fmt
+    suffix = os.path.splitext(output)[1].lower()
+    if suffix in _SPREADSHEETS:
+        from crmcli.errors import Invalid
+
+        raise Invalid(
+            "output",
+            f"crm does not write {suffix} files; use a .csv name (--excel for German Excel)",
+        )
+    return _BY_SUFFIX.get(suffix)
+
+
+def _tabular(
+    kind: str, fmt: ExportFormat | None, excel: bool, *, ics: bool, output: str | None = None
+) -> ExportFormat:
     """The format for a kind of records, checked: vCard is for contacts, iCalendar for what has
-    a date in a calendar, --excel for CSV."""
-    fmt = fmt or ExportFormat.csv
+    a date in a calendar, --excel for CSV. Without --format, the output file's suffix says
+    (`-o kunden.vcf`), else CSV."""
+    fmt = _from_name(fmt, output) or ExportFormat.csv
     allowed = "csv, json, jsonl" + (", vcf" if kind == "contacts" else "") + (", ics" * ics)
     if fmt is ExportFormat.vcf and kind != "contacts":
         _refuse(kind, fmt, allowed)
@@ -181,7 +213,7 @@ def export_contacts(
     crm export contacts --tag vip --format vcf -o vip.vcf
     crm export contacts --format json | jq '.[].emails'
     """
-    fmt = _tabular("contacts", fmt, excel, ics=True)
+    fmt = _tabular("contacts", fmt, excel, ics=True, output=output)
     if vcard_version not in ("3.0", "4.0"):
         from crmcli.errors import Invalid
 
@@ -303,7 +335,7 @@ def export_companies(
     """
     from crmcli.commands import cards
 
-    fmt = _tabular("companies", fmt, excel, ics=False)
+    fmt = _tabular("companies", fmt, excel, ics=False, output=output)
     filters = ls.company_filters(tag, city, industry, created_since)
     c.db()
     from crmcli.services import companies
@@ -338,7 +370,7 @@ def export_deals(
     """
     from crmcli.commands import cards
 
-    fmt = _tabular("deals", fmt, excel, ics=True)
+    fmt = _tabular("deals", fmt, excel, ics=True, output=output)
     filters = ls.deal_filters(
         stage, open_, won, lost, contact, company, owner, closing_before, min_amount
     )
@@ -375,7 +407,7 @@ def export_activities(
     """
     from crmcli.commands import cards
 
-    fmt = _tabular("activities", fmt, excel, ics=True)
+    fmt = _tabular("activities", fmt, excel, ics=True, output=output)
     filters = ls.activity_filters(contact, company, kind, since, until, open_, direction)
     if fmt is ExportFormat.ics:
         _calendar(output, ("followups",), **_given(filters, ("contact_id",)))
@@ -410,7 +442,7 @@ def export_tasks(
     """
     from crmcli.commands import cards
 
-    fmt = _tabular("tasks", fmt, excel, ics=True)
+    fmt = _tabular("tasks", fmt, excel, ics=True, output=output)
     filters = ls.task_filters(all_, done, overdue, today, week, contact, priority)
     if fmt is ExportFormat.ics:
         extra = {k: v for k, v in filters.items() if k not in ("now", "state")}
@@ -439,7 +471,7 @@ def export_all(fmt: FormatOpt = None, output: FileOpt = None) -> None:
     crm export all -o crm-dump.json
     crm export all --format ics -o ~/kalender/crm.ics
     """
-    fmt = fmt or ExportFormat.json
+    fmt = _from_name(fmt, output) or ExportFormat.json
     if fmt not in (ExportFormat.json, ExportFormat.ics):
         _refuse("all", fmt, "json or ics; export each kind for csv, jsonl or vcf")
     c.db()

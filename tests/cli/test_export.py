@@ -143,6 +143,28 @@ def test_formats_that_do_not_fit_are_refused(crm, args, says):
     assert says in r.stderr and "Traceback" not in r.stderr
 
 
+def test_the_output_files_name_chooses_the_format(people, tmp_path):
+    """Without --format, -o kunden.vcf writes vCards (not CSV under a .vcf name); --format
+    still wins; a spreadsheet's own format is refused and nothing is written."""
+    assert people("export", "contacts", "-o", str(tmp_path / "k.vcf")).exit_code == 0
+    assert (tmp_path / "k.vcf").read_text().startswith("BEGIN:VCARD")
+    assert people("export", "contacts", "-o", str(tmp_path / "k.jsonl")).exit_code == 0
+    assert len((tmp_path / "k.jsonl").read_text().splitlines()) == 3
+    assert people("export", "tasks", "-o", str(tmp_path / "t.ics")).exit_code == 0
+    assert (tmp_path / "t.ics").read_text().startswith("BEGIN:VCALENDAR")
+    assert people("export", "all", "-o", str(tmp_path / "all.json")).exit_code == 0
+    assert (
+        people("export", "contacts", "--format", "csv", "-o", str(tmp_path / "c.vcf")).exit_code
+        == 0
+    )
+    assert (tmp_path / "c.vcf").read_text().startswith("id,")
+    r = people("export", "contacts", "-o", str(tmp_path / "k.xlsx"))
+    assert r.exit_code == 1 and "does not write .xlsx files" in r.stderr
+    assert not (tmp_path / "k.xlsx").exists()
+    r = people("export", "companies", "-o", str(tmp_path / "f.vcf"))
+    assert r.exit_code != 0 and "cannot be exported as vcf" in r.stderr
+
+
 def test_output_file_is_written_atomically_and_private(people, tmp_path):
     target = tmp_path / "out.jsonl"
     target.write_text("old\n")
