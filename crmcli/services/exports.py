@@ -698,12 +698,21 @@ class _Restore:
     def flush(self) -> None:
         if self.pending:
             cursor = self.db.cursor()
-            if self.values_sql and type(cursor).__module__.startswith("psycopg2"):
-                from psycopg2.extras import execute_values  # type: ignore[import-untyped]
+            try:
+                if self.values_sql and type(cursor).__module__.startswith("psycopg2"):
+                    from psycopg2.extras import execute_values  # type: ignore[import-untyped]
 
-                execute_values(cursor, self.values_sql, self.pending, page_size=BATCH)
-            else:
-                cursor.executemany(self.sql, self.pending)
+                    execute_values(cursor, self.values_sql, self.pending, page_size=BATCH)
+                else:
+                    cursor.executemany(self.sql, self.pending)
+            except Exception as exc:  # the driver's own IntegrityError (sqlite3, psycopg2)
+                if type(exc).__name__ != "IntegrityError":
+                    raise
+                # Which table: a dump cut down by hand or by another tool says nothing else.
+                why = str(exc).strip().splitlines()[0]
+                raise Invalid(
+                    None, f"table {self.table} of the dump does not fit the others ({why})"
+                ) from None
             self.count += len(self.pending)
             self.pending = []
 

@@ -258,6 +258,15 @@ def test_export_all_and_import_json_into_a_new_database(crm, tmp_path):
     other = tmp_path / "other.db"
     result = CliRunner().invoke(app, ["--db", str(other), "import", "json", str(bom)])
     assert result.exit_code == 0, result.stderr
+    # A dump cut down by hand (its contacts taken out): one error naming a table, nothing kept.
+    cut = json.loads(dump.read_text())
+    cut["tables"] = [t for t in cut["tables"] if t["name"] != "contact"]
+    (tmp_path / "cut.json").write_text(json.dumps(cut))
+    result = CliRunner().invoke(app, ["--db", str(tmp_path / "cut.db"), "import", "json",
+                                      str(tmp_path / "cut.json")])  # fmt: skip
+    assert result.exit_code == 1
+    assert "of the dump does not fit the others" in result.stderr, result.stderr
+    assert "unexpected" not in result.stderr and not (tmp_path / "cut.db").exists()
 
 
 @pytest.mark.parametrize(
