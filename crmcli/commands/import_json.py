@@ -70,7 +70,7 @@ def _first_byte(stream, name: str) -> bytes:
 
     head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
     if b"\x00" in head:
-        raise Invalid(None, f"{name} is a binary file; {NOT_JSON}")
+        raise Invalid(None, f"{name} is a binary file, {NOT_JSON.removeprefix('is ')}")
     if head.startswith(b"\xef\xbb\xbf"):  # a BOM (an editor on Windows): the parser wants none
         stream.read(3)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -134,7 +134,9 @@ def _restore(stream, name: str, dry_run: bool = False) -> None:
         if isinstance(exc, Invalid):
             raise
         raise Invalid(None, f"{name} is not valid JSON ({_why(exc)}); nothing restored") from None
-    rows = f"{sum(counts.values())} rows of {len(counts)} tables from {name}"
+    from crmcli.values import plural
+
+    rows = f"{plural(sum(counts.values()), 'row')} of {plural(len(counts), 'table')} from {name}"
     c.done(f"Dry run, nothing written: would restore {rows}." if dry_run else f"Restored {rows}.")
 
 
