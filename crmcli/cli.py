@@ -278,6 +278,7 @@ class CrmGroup(TyperGroup):
         from crmcli.errors import Ambiguous, CrmError
 
         _check_arguments(sys.argv[1:] if args is None else args)
+        ok = False  # whether the call succeeded: a database file it made stays (Env.close)
         try:
             rv = super().main(
                 args=args,
@@ -287,6 +288,7 @@ class CrmGroup(TyperGroup):
                 **extra,
             )
             sys.stdout.flush()  # a reader gone away shows here, not at interpreter exit
+            ok = not rv
         except Ambiguous as exc:
             from crmcli.output import clean
 
@@ -319,14 +321,17 @@ class CrmGroup(TyperGroup):
             sys.stderr.write("crm: aborted\n")
             sys.exit(1)
         except BrokenPipeError:
+            ok = True
             _reader_gone()  # crm list | head: the reader had enough, a quiet success
             sys.exit(0)
         except SystemExit as exc:
             # typer meets a closed pipe first (while printing help or a command's output):
             # it wraps stdout to pacify the flush and exits 1; for crm that is a success.
             if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                ok = True
                 _reader_gone()
                 sys.exit(0)
+            ok = exc.code in (None, 0)
             raise
         except KeyboardInterrupt:
             sys.exit(130)
@@ -351,7 +356,7 @@ class CrmGroup(TyperGroup):
                 _fail(f"a number is out of range ({exc})", 1)
             _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
         finally:
-            current().close()
+            current().close(failed=not ok)
         if standalone_mode:
             sys.exit(rv if isinstance(rv, int) else 0)
         return rv

@@ -78,6 +78,9 @@ class Env:
         self.stdout_isatty = stdout_is_terminal() if stdout_isatty is None else stdout_isatty
         self.stdin_isatty = stdin_is_terminal() if stdin_isatty is None else stdin_isatty
         self._db: object | None = None
+        # A SQLite file this call created, and whether to say so when the call succeeds (a
+        # call that fails removes it again: see close).
+        self._made: tuple[object, bool] | None = None
 
     @property
     def color(self) -> bool:
@@ -94,18 +97,18 @@ class Env:
 
     def db(self, *, create: bool = True, announce: bool = True):
         """The open database, opened (and migrated) on first use. A SQLite file that does not
-        exist is created only with `create` (a command that writes), and then said once on
-        stderr (unless not `announce`: the caller says it); a command that only reads refuses
-        it (db.missing_database). The default file under the user's data directory is made
-        silently by any command."""
+        exist is created only with `create` (a command that writes), and said once on stderr
+        when the command succeeds (unless not `announce`: the caller says it); a command that
+        only reads refuses it (db.missing_database). The default file under the user's data
+        directory is made silently by any command."""
         if self._db is None:
             from crmcli.collector import resume
             from crmcli.db import NOTICES, new_file, open_database
 
             made = new_file(self.target) if create else None  # a stat, no import
             self._db = open_database(self.target, create=create)  # imports peewee and models
-            if made is not None and announce:
-                sys.stderr.write(f"crm: created a new database at {made}\n")
+            if made is not None:
+                self._made = (made, announce)
             while NOTICES:  # what an upgrade could not do and someone should
                 sys.stderr.write(f"crm: warning: {NOTICES.pop(0)}\n")
             resume()  # start-up is over: the command's own work runs with the collector on
@@ -121,10 +124,23 @@ class Env:
             resume()
         return self._db
 
-    def close(self) -> None:
+    def close(self, *, failed: bool = False) -> None:
+        """Close the database. A file this call created is said when the call succeeded, and
+        removed when it `failed`: nothing landed in it (a typo in --db, a refused first
+        command) and an empty database must not be left behind."""
         if self._db is not None:
             self._db.close()
             self._db = None
+        made, self._made = self._made, None
+        if made is None:
+            return
+        path, announce = made
+        if failed:
+            from crmcli.db import remove_new_file
+
+            remove_new_file(path)  # type: ignore[arg-type]
+        elif announce:
+            sys.stderr.write(f"crm: created a new database at {path}\n")
 
 
 _current = Env()

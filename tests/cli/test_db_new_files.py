@@ -117,11 +117,31 @@ def test_crm_db_is_as_strict(tmp_path, monkeypatch):
 def test_a_writing_command_creates_the_file_and_says_so_once(tmp_path, args):
     new = tmp_path / "neu.db"
     r = run("--db", str(new), *args)
-    assert r.stderr.startswith(f"crm: created a new database at {new}\n")
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr.count(f"crm: created a new database at {new}\n") == 1
     assert new.exists() and stat.S_IMODE(os.stat(new).st_mode) == 0o600
     r = run("--db", str(new), *args)
     assert "created a new database" not in r.stderr
     assert run("--db", str(new), "list", "contacts").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["add", "contact", "Anna", "--campaign", "nirgends"],
+        ["add", "task", "Anrufen", "--due", "gestern um 25 Uhr"],
+        ["log", "call", "niemand"],
+    ],
+    ids=" ".join,
+)
+def test_a_command_that_fails_leaves_no_new_file(tmp_path, args):
+    """A refused first command (a typo in --db, a bad value) made nothing worth keeping: the
+    file it created is gone again, and it never said it made one."""
+    new = tmp_path / "neu.db"
+    r = run("--db", str(new), *args)
+    assert r.exit_code != 0 and r.stderr.startswith("crm: error: "), r.stderr
+    assert "created a new database" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_the_default_file_is_made_silently_by_any_command(tmp_path, monkeypatch):
