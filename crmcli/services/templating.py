@@ -343,12 +343,28 @@ def _make_environment() -> Any:
         keep_trailing_newline=True,
         auto_reload=True,
     )
+    from jinja2 import pass_context
+
+    def currency_of(context) -> str:
+        # Without a currency named, the document's own (an order's or deal's totals), so a
+        # USD order's confirmation does not print euros; mails and the rest: EUR.
+        totals = context.get("totals")
+        return (totals.get("currency") if isinstance(totals, dict) else None) or "EUR"
+
+    @pass_context
+    def money(context, value: Any, currency: str | None = None) -> str:
+        return format_money_de(value, currency or currency_of(context))
+
+    @pass_context
+    def cents(context, value: Any, currency: str | None = None) -> str:
+        return format_cents_de(value, currency or currency_of(context))
+
     env.filters.update(
         date=format_date_de,
         datetime=format_datetime_de,
-        cents=format_cents_de,
+        cents=cents,
         longdate=lambda value: format_date_de(value, "long"),
-        money=format_money_de,
+        money=money,
         percent=format_percent_de,
         number=format_number_de,
         iban=format_iban,

@@ -337,3 +337,13 @@ def test_formats_that_cannot_be(path, fmt):
 def test_money_in_the_context_is_decimal(shop):
     doc = render("offer", str(shop["deal"]["id"]))
     assert doc.context["totals"]["gross"] == Decimal("1469.06")
+
+
+def test_amounts_are_in_the_orders_own_currency(shop):
+    """A USD order's confirmation prints dollars: `money` takes the document's currency."""
+    from crmcli.models import SalesOrder
+
+    SalesOrder.update(currency="USD").where(SalesOrder.id == shop["order"]["id"]).execute()
+    for fmt in ("md", "html"):
+        text = render("confirmation", str(shop["order"]["id"]), fmt=fmt).content.decode()
+        assert "$" in text and "€" not in text, text
