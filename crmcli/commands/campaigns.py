@@ -231,7 +231,13 @@ def roi(
         str | None, typer.Option("--since", metavar="WHEN", help="From this day on.")
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", metavar="WHEN", help="... and before.")
+        str | None,
+        typer.Option(
+            "--until",
+            metavar="WHEN",
+            help="... and before (as in every report: --until 1.2. ends with 31.1.; "
+            "--since 31.1. --until 31.1. is that one day).",
+        ),
     ] = None,
     margin: Annotated[
         bool,
@@ -297,12 +303,31 @@ def roi(
         ("customers", "Customers"), ("revenue_display", earned_label), ("roi_display", "ROI"),
         ("payback", "Paid back"),
     )  # fmt: skip
-    from crmcli.output import display_datetime
-
-    shown_period = " – ".join(display_datetime(t) if t else "…" for t in (start, end))
+    shown_period = _shown_period(start, end)
     render_record(
         report, head, output, title="Return on investment",
         sections=[Section(f"By {report['by']}{legend}", rows, columns)],
         display_record={**total, "by": report["by"],
                         "period": shown_period if start or end else "all time"},
     )  # fmt: skip
+
+
+def _shown_period(start, end) -> str:
+    """The period as days when its ends are midnights (the last day shown is the day before
+    the exclusive end: `--until 1.2.` shows "– 31.01."), else as moments."""
+    from datetime import timedelta
+
+    from crmcli.output import display_date, display_datetime
+    from crmcli.values import local_tz
+
+    def midnight(t):
+        return t is None or t.astimezone(local_tz()).time() == t.min.time()
+
+    if midnight(start) and midnight(end):
+        shown = (
+            display_date(start) if start else "…",
+            display_date(end - timedelta(days=1)) if end else "…",
+        )
+    else:
+        shown = tuple(display_datetime(t) if t else "…" for t in (start, end))
+    return " – ".join(shown)

@@ -162,3 +162,17 @@ def test_list_contacts_by_campaign_and_edit_where(marketing):
     assert r.exit_code == 0, r.stderr
     assert marketing("show", "anna", "-o", "json").json()["status"] == "customer"
     assert marketing("show", "bob", "-o", "json").json()["status"] == "lead"
+
+
+def test_roi_until_is_exclusive_and_one_day_works(marketing):
+    """--until is exclusive as in every report; the same day at both ends is that day."""
+    one_day = marketing(
+        "report", "roi", "--since", "1.11.2026", "--until", "1.11.2026", "-o", "json"
+    )
+    assert one_day.exit_code == 0, one_day.stderr
+    assert one_day.json()["total"]["cost"] == "100.50"
+    before = marketing("report", "roi", "--until", "1.11.2026", "-o", "json").json()
+    assert before["total"]["cost"] == "1234.50"
+    piped = marketing("report", "roi", "--since", "1.10.2026", "--until", "1.11.2026").stdout
+    assert "2026-10-01 – 2026-10-31" in piped and "00:00" not in piped
+    assert "that one day" in marketing("report", "roi", "--help").stdout
