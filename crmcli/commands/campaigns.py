@@ -186,6 +186,9 @@ def edit_campaign(ref: str, v: dict, output) -> None:
     from crmcli.services import campaigns
 
     campaign_id = campaigns.resolve_campaign(ref)
+    moved = campaigns.keyword_uses(campaign_id, v.get("remove_keyword") or [])
+    if moved:
+        c.confirm(f"Remove {_keyword_uses(moved)}?", yes=bool(v.get("yes")))
     changes = {k: v[k] for k in ("name", "channel", "note") if k in v}
     for option, key in (("from_", "starts_on"), ("until", "ends_on")):
         if option in v:
@@ -195,8 +198,32 @@ def edit_campaign(ref: str, v: dict, output) -> None:
         remove_keywords=v.get("remove_keyword") or [], now=c.now(),
     )  # fmt: skip
     c.done(f"Updated campaign #{card['id']} {card['name']}.")
+    if moved:
+        c.done(f"Removed {_keyword_uses(moved)}.")
     if output is not None:
         print_campaign(card, output)
+
+
+def _keyword_uses(uses: list[dict]) -> str:
+    """`keyword 'espresso' (its 2 cost entries of 1.234,50 € become the campaign's without
+    keyword; 3 contacts keep the campaign without keyword)` for each keyword in `uses`."""
+    from crmcli.values import format_money, plural
+
+    parts = []
+    for u in uses:
+        what = []
+        if u["costs"]:
+            entries = "cost entry" if u["costs"] == 1 else plural(u["costs"], "cost entry")
+            verb = "becomes" if u["costs"] == 1 else "become"
+            what.append(
+                f"its {entries} of {format_money(u['cost_cents'])} {verb} the campaign's "
+                "without keyword"
+            )
+        kept = [plural(u[k], k.rstrip("s")) for k in ("contacts", "deals", "orders") if u[k]]
+        if kept:
+            what.append(f"{', '.join(kept)} keep the campaign without keyword")
+        parts.append(f"keyword '{u['keyword']}' ({'; '.join(what)})")
+    return " and ".join(parts)
 
 
 def delete_campaign(ref: str):

@@ -214,7 +214,12 @@ def edit(
         ),
     ] = None,
     remove_keyword: Annotated[
-        list[str] | None, typer.Option("--remove-keyword", help="Campaign: remove a keyword.")
+        list[str] | None,
+        typer.Option(
+            "--remove-keyword",
+            help="Campaign: remove a keyword (its costs and contacts keep the campaign "
+            "without keyword; asks first).",
+        ),
     ] = None,
     from_: Annotated[
         str | None, typer.Option("--from", metavar="DAY", help="Campaign: first day.")
@@ -309,6 +314,8 @@ def edit(
 
         edit_where(target, values, yes=yes, dry_run_=dry_run, output=output)
         return
+    if target == "campaign":  # removing a keyword that has costs or contacts asks first
+        values["yes"] = yes
     EDITORS[target](ref, values, output)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
 from crmcli.models import (
@@ -271,6 +271,43 @@ def edit_campaign(
         ensure_keywords(campaign_id, add_keywords)
         Campaign.update(**row, updated_at=now).where(Campaign.id == campaign_id).execute()
     return campaign_card(campaign_id)
+
+
+def keyword_uses(campaign_id: int, keywords: Iterable[str]) -> list[dict]:
+    """What removing these keywords of the campaign touches, per keyword that has any: its
+    cost entries (count, cents; they stay the campaign's, without keyword) and the contacts,
+    deals and orders attributed to it (they keep the campaign). A keyword the campaign lacks
+    is a NotFound."""
+    name = campaign_card(campaign_id)["name"]
+    out = []
+    for text in keywords:
+        row = (
+            CampaignKeyword.select(CampaignKeyword.id, CampaignKeyword.keyword)
+            .where(
+                (CampaignKeyword.campaign == campaign_id)
+                & (CampaignKeyword.keyword_fold == fold(_keyword_text(text)))
+            )
+            .tuples()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"campaign '{name}' has no keyword '{text}'")
+        keyword_id, keyword = row
+        costs = (
+            CampaignCost.select(fn.COUNT(CampaignCost.id), fn.SUM(CampaignCost.amount_cents))
+            .where(CampaignCost.keyword == keyword_id)
+            .tuples()
+            .first()
+        )
+        attributed = (("contacts", Contact), ("deals", Deal), ("orders", SalesOrder))
+        uses = {
+            "keyword": keyword, "costs": costs[0] or 0, "cost_cents": int(costs[1] or 0),
+            **{label: model.select().where(model.keyword == keyword_id).count()
+               for label, model in attributed},
+        }  # fmt: skip
+        if any(uses[k] for k in ("costs", "contacts", "deals", "orders")):
+            out.append(uses)
+    return out
 
 
 def delete_campaign(campaign_id: int) -> dict:

@@ -176,3 +176,19 @@ def test_roi_until_is_exclusive_and_one_day_works(marketing):
     piped = marketing("report", "roi", "--since", "1.10.2026", "--until", "1.11.2026").stdout
     assert "2026-10-01 – 2026-10-31" in piped and "00:00" not in piped
     assert "that one day" in marketing("report", "roi", "--help").stdout
+
+
+def test_removing_a_keyword_with_costs_and_contacts_asks_and_says_what_moves(marketing):
+    r = marketing("edit", "campaign", "google", "--remove-keyword", "espresso")
+    assert r.exit_code == 1 and "pass --yes" in r.stderr
+    assert "its cost entry of 1.234,50 € becomes" in r.stderr
+    assert "1 contact, 2 orders keep the campaign" in r.stderr
+    card = marketing("show", "campaign", "google", "-o", "json").json()
+    assert "espresso" in card["keywords"]  # nothing changed
+    r = marketing("edit", "campaign", "google", "--remove-keyword", "espresso", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert "Removed keyword 'espresso' (its cost entry of 1.234,50 €" in r.stderr
+    assert marketing("show", "anna", "-o", "json").json()["keyword"] is None
+    # A keyword nothing uses goes without asking.
+    r = marketing("edit", "campaign", "google", "--remove-keyword", "Kaffee kaufen")
+    assert r.exit_code == 0 and "Removed" not in r.stderr
