@@ -358,3 +358,13 @@ def _shown_period(start, end) -> str:
     else:
         shown = tuple(display_datetime(t) if t else "…" for t in (start, end))
     return " – ".join(shown)
+
+
+def keyword_news(campaign: str | None, keyword: str | None) -> str | None:
+    """What to say after naming a keyword the campaign did not have (it is added to it):
+    `New keyword 'foo' of campaign Google Ads.`; None when it is not new. Ask before the
+    change that adds it."""
+    from crmcli.services import campaigns
+
+    found = campaigns.new_keyword(campaign, keyword)
+    return f"New keyword '{found[1]}' of campaign {found[0]}." if found else None

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from peewee import JOIN, fn
 
-from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
+from crmcli.errors import Ambiguous, Candidate, Conflict, CrmError, Invalid, NotFound
 from crmcli.models import (
     CAMPAIGN_CHANNELS,
     Campaign,
@@ -171,6 +171,28 @@ def attribution(
         campaign_id = resolve_campaign(campaign)
     keyword_id = ensure_keywords(campaign_id, [keyword])[0] if keyword else None
     return campaign_id, keyword_id
+
+
+def new_keyword(campaign: str | None, keyword: str | None) -> tuple[str, str] | None:
+    """(campaign name, keyword) when giving this keyword with this campaign REF would add the
+    keyword to the campaign (a typo would otherwise go unnoticed), else None (also when the
+    REF names no campaign: the attribution itself says so)."""
+    keyword = " ".join((keyword or "").split())
+    if not keyword or not " ".join((campaign or "").split()):
+        return None
+    try:
+        campaign_id = resolve_campaign(campaign or "")
+    except CrmError:
+        return None
+    known = (
+        CampaignKeyword.select()
+        .where(
+            (CampaignKeyword.campaign == campaign_id)
+            & (CampaignKeyword.keyword_fold == fold(keyword))
+        )
+        .exists()
+    )
+    return None if known else (campaign_card(campaign_id)["name"], keyword)
 
 
 def names_of(campaign_id: int | None, keyword_id: int | None) -> dict:

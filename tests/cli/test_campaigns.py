@@ -192,3 +192,21 @@ def test_removing_a_keyword_with_costs_and_contacts_asks_and_says_what_moves(mar
     # A keyword nothing uses goes without asking.
     r = marketing("edit", "campaign", "google", "--remove-keyword", "Kaffee kaufen")
     assert r.exit_code == 0 and "Removed" not in r.stderr
+
+
+def test_a_new_keyword_given_with_a_record_is_announced(marketing):
+    r = marketing("add", "contact", "Bob", "--campaign", "google", "--keyword", "espreso")
+    assert r.exit_code == 0, r.stderr
+    assert "New keyword 'espreso' of campaign Google Ads Kaffee." in r.stderr
+    r = marketing("add", "contact", "Eva", "--campaign", "google", "--keyword", "ESPRESSO")
+    assert r.exit_code == 0 and "New keyword" not in r.stderr
+    r = marketing("edit", "order", "1", "--keyword", "kaffe kaufen")
+    assert r.exit_code == 0, r.stderr
+    assert "New keyword 'kaffe kaufen' of campaign Google Ads Kaffee." in r.stderr
+    r = marketing("add", "order", "anna", "--item", "KAF:1", "--campaign", "google",
+                  "--keyword", "tee")  # fmt: skip
+    assert "New keyword 'tee'" in r.stderr
+    r = marketing("add", "deal", "Abo", "-C", "anna", "--campaign", "google", "--keyword", "abo")
+    assert "New keyword 'abo'" in r.stderr
+    r = marketing("edit", "anna", "--campaign", "google", "--keyword", "bohnen")
+    assert "New keyword 'bohnen'" in r.stderr
