@@ -43,6 +43,23 @@ _CHANNEL_WORDS = {
 }  # fmt: skip
 
 
+# utm_medium as shops and ad platforms write it -> the channel of a campaign an import creates.
+_MEDIUM_CHANNELS = {  # spaces, _ and - ignored: paid_search, paid-social, e-mail
+    "cpc": "search ads", "ppc": "search ads", "paidsearch": "search ads", "sem": "search ads",
+    "search": "search ads", "social": "social", "paidsocial": "social", "socialmedia": "social",
+    "email": "newsletter", "newsletter": "newsletter", "mail": "newsletter",
+    "referral": "referral", "display": "display", "banner": "display", "affiliate": "affiliate",
+    "print": "print", "radio": "radio", "tv": "tv", "event": "event",
+}  # fmt: skip
+
+
+def medium_channel(medium: str | None) -> str:
+    """The channel of a utm_medium (`cpc`: search ads, `paid_social`: social, `email`:
+    newsletter...); "other" for one it does not know."""
+    key = "".join((medium or "").replace("_", " ").replace("-", " ").lower().split())
+    return _MEDIUM_CHANNELS.get(key, "other")
+
+
 def _money(cents: int | None) -> Decimal | None:
     return None if cents is None else Decimal(cents).scaleb(-2)
 
@@ -153,12 +170,18 @@ def _keyword_anywhere(keyword: str) -> tuple[int, int]:
 
 
 def attribution(
-    campaign: str | None, keyword: str | None, *, create: bool = False, now: datetime | None = None
+    campaign: str | None,
+    keyword: str | None,
+    *,
+    create: bool = False,
+    channel: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[int | None, int | None]:
     """(campaign id, keyword id) for a campaign REF and a keyword as given ("" or None: none).
     A keyword alone names the one campaign that has it. With `create` (imports) a campaign
-    name that matches nothing exactly becomes a new campaign; a keyword the campaign lacks is
-    added to it. Call it inside the transaction that stores the attribution."""
+    name that matches nothing exactly becomes a new campaign (of `channel`); a keyword the
+    campaign lacks is added to it. Call it inside the transaction that stores the
+    attribution."""
     campaign = " ".join((campaign or "").split()) or None
     keyword = " ".join((keyword or "").split()) or None
     if campaign is None:
@@ -166,7 +189,7 @@ def attribution(
     if create:
         campaign_id = find_campaign(campaign)
         if campaign_id is None:
-            campaign_id = add_campaign(campaign, now=now)["id"]
+            campaign_id = add_campaign(campaign, channel=channel, now=now)["id"]
     else:
         campaign_id = resolve_campaign(campaign)
     keyword_id = ensure_keywords(campaign_id, [keyword])[0] if keyword else None

@@ -34,7 +34,7 @@ TARGETS = (
     "name", "first_name", "middle_name", "last_name", "email", "phone",
     "mobile", "company", "position", "street", "street2", "zip", "city", "state", "country",
     "birthday", "notes", "status", "source", "owner", "tag", "consent", "consent_at",
-    "cadence", "campaign", "keyword",
+    "cadence", "campaign", "keyword", "medium",
 )  # fmt: skip
 # A kind of email or phone given with the field: email:work, phone:home, phone:mobile.
 KINDED = ("email", "phone")
@@ -146,6 +146,7 @@ _HEADERS_SPEC = {
     "status": "status", "quelle": "source", "source": "source", "leadsource": "source",
     "herkunft": "source", "utmsource": "source", "utmcampaign": "campaign",
     "campaign": "campaign", "kampagne": "campaign", "utmterm": "keyword", "keyword": "keyword",
+    "utmmedium": "medium", "medium": "medium",
     "suchbegriff": "keyword", "owner": "owner", "betreuer": "owner",
     "zustandig": "owner",
     "tags": "tag", "tag": "tag", "schlagworte": "tag", "schlagwort": "tag", "labels": "tag",
@@ -685,7 +686,7 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
 # Targets to_record sets as they are (the last branch of its loop): looked up once.
 _PLAIN = frozenset(
     ("name", "company", "position", "street", "city", "country", "source", "owner", "status",
-     "consent_at", "campaign", "keyword")
+     "consent_at", "campaign", "keyword", "medium")
 )  # fmt: skip
 
 

@@ -210,3 +210,34 @@ def test_a_new_keyword_given_with_a_record_is_announced(marketing):
     assert "New keyword 'abo'" in r.stderr
     r = marketing("edit", "anna", "--campaign", "google", "--keyword", "bohnen")
     assert "New keyword 'bohnen'" in r.stderr
+
+
+def test_utm_import_says_which_campaigns_it_creates_with_the_mediums_channel(crm, tmp_path):
+    crm("add", "campaign", "Herbst", "--channel", "print", "--keyword", "kaffee")
+    path = tmp_path / "shop.csv"
+    path.write_text(
+        "name,email,utm_campaign,utm_term,utm_medium\n"
+        "Eva Roth,eva@example.de,Sommer Social,,paid_social\n"
+        "Max Kern,max@example.de,Herbst,tee,cpc\n"
+        "Ute Lang,ute@example.de,Sommer Social,sonne,email\n"
+        "Jo Bach,jo@example.de,Winter,,\n"
+    )
+    dry = crm("import", "csv", str(path), "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "Would create campaign 'Sommer Social' (social)." in dry.stderr
+    assert "Would create campaign 'Winter' (other)." in dry.stderr
+    assert "Would create keyword 'tee' of campaign Herbst." in dry.stderr
+    assert "columns not imported" not in dry.stderr
+    assert crm("list", "campaigns", "-o", "json").json()[0]["name"] == "Herbst"  # dry: nothing
+    r = crm("import", "csv", str(path), "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert "New campaign 'Sommer Social' (social)." in r.stderr
+    assert r.json()["campaigns_new"] == [
+        {"name": "Sommer Social", "channel": "social"}, {"name": "Winter", "channel": "other"},
+    ]  # fmt: skip
+    # The medium is the channel of a campaign the import creates, never a stored one's.
+    assert crm("show", "campaign", "Herbst", "-o", "json").json()["channel"] == "print"
+    assert crm("show", "campaign", "sommer", "-o", "json").json()["channel"] == "social"
+    again = crm("import", "csv", str(path))
+    assert "New campaign" not in again.stderr and "New keyword" not in again.stderr
+    assert "medium" in crm("import", "csv", "--help").stdout
