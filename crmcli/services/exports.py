@@ -14,7 +14,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from crmcli.errors import CrmError, Invalid
-from crmcli.models import Company, Contact, ContactField, Tag, database_proxy
+from crmcli.models import (
+    Campaign,
+    CampaignKeyword,
+    Company,
+    Contact,
+    ContactField,
+    Tag,
+    database_proxy,
+)
 
 # Contacts read (with their emails, phones, tags and fields) per round of queries.
 BATCH = 2000
@@ -27,7 +35,7 @@ _RECORD_COLUMNS = (
     Contact.city, Contact.country, Contact.notes, Contact.status, Contact.source, Contact.owner,
     Contact.birthday, Contact.consent, Contact.consent_at, Contact.cadence_days,
     Contact.created_at, Contact.updated_at, Contact.last_activity_at, Contact.email,
-    Contact.phone, Contact.phone_e164,
+    Contact.phone, Contact.phone_e164, Contact.campaign, Contact.keyword,
 )  # fmt: skip
 _MARK = -7_123_456_789  # stands for the last id of the previous batch in the keyset query
 
@@ -170,6 +178,9 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
         )
     }
     time = _iso
+    # Campaign and keyword names by id (few: read once, as the tags).
+    campaigns = dict(Campaign.select(Campaign.id, Campaign.name).tuples())
+    keywords = dict(CampaignKeyword.select(CampaignKeyword.id, CampaignKeyword.keyword).tuples())
     for batch in batches:
         ids = [r[0] for r in batch]
         emails = _related(_EMAILS, ids)
@@ -179,7 +190,7 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
         for row in batch:
             (cid, name, company, position, street, zip_, city, country, notes, status, source,
              owner, birthday, consent, consent_at, cadence, created, updated, last, email,
-             phone, e164) = row  # fmt: skip
+             phone, e164, campaign, keyword) = row  # fmt: skip
             mails = emails.get(cid)
             if mails:
                 mail_list = [{"email": e, "kind": k, "primary": bool(p)} for _, e, k, p in mails]
@@ -203,6 +214,8 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
                 "company": company, "position": position, "street": street, "zip": zip_,
                 "city": city, "country": country, "notes": notes, "status": status,
                 "source": source, "owner": owner,
+                "campaign": None if campaign is None else campaigns.get(campaign),
+                "keyword": None if keyword is None else keywords.get(keyword),
                 "birthday": None if birthday is None else _birthday(birthday),
                 "consent": bool(consent), "consent_at": consent_at and time(consent_at),
                 "cadence_days": cadence,
@@ -221,7 +234,8 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
 MULTI = " ::: "
 CONTACT_CSV_KEYS = (
     "id", "name", "email", "phone", "emails", "phones", "company", "position", "street", "zip",
-    "city", "country", "birthday", "status", "source", "owner", "notes", "consent",
+    "city", "country", "birthday", "status", "source", "owner", "campaign", "keyword", "notes",
+    "consent",
     "consent_at", "cadence_days", "tags", "created_at", "updated_at", "last_activity_at",
 )  # fmt: skip
 FIELD_PREFIX = "field:"
@@ -288,6 +302,9 @@ _BIRTHDAY_SQL = (
     "CASE WHEN substr(t1.birthday, 1, 4) = '1604' THEN '--' || substr(t1.birthday, 6) "
     "ELSE t1.birthday END"
 )
+# The names of the contact's campaign and keyword.
+CAMPAIGN_SQL = "(SELECT cp.name FROM campaign cp WHERE cp.id = t1.campaign_id)"
+KEYWORD_SQL = "(SELECT ck.keyword FROM campaign_keyword ck WHERE ck.id = t1.keyword_id)"
 # Emails and phones: the primary first, then by position (flat_contact's order).
 _EMAILS_CSV = (
     "(SELECT group_concat(email, ' ::: ') FROM (SELECT email FROM contact_email ce "
@@ -325,7 +342,8 @@ def _csv_columns(field_keys: Sequence[str]) -> tuple[list[str], list]:
         _first("contact_phone", "phone", "t1.phone"), emails,
         phones, _plain("t2.name"), _plain("t1.position"), _plain("t1.street"),
         _plain("t1.zip"), _plain("t1.city"), _plain("t1.country"), _plain(_BIRTHDAY_SQL),
-        _plain("t1.status"), _plain("t1.source"), _plain("t1.owner"), _plain("t1.notes"),
+        _plain("t1.status"), _plain("t1.source"), _plain("t1.owner"), _plain(CAMPAIGN_SQL),
+        _plain(KEYWORD_SQL), _plain("t1.notes"),
         "CASE WHEN t1.consent THEN 'true' ELSE 'false' END",
         _time_sql("t1.consent_at", json=False), _plain("CAST(t1.cadence_days AS TEXT)"),
         _plain(_TAGS_SQL.format("name", ", ")), _time_sql("t1.created_at", json=False),
@@ -383,6 +401,7 @@ def _json_line() -> str:
         ("street", _q("t1.street")), ("zip", _q("t1.zip")), ("city", _q("t1.city")),
         ("country", _q("t1.country")), ("notes", _q("t1.notes")),
         ("status", _q("t1.status")), ("source", _q("t1.source")), ("owner", _q("t1.owner")),
+        ("campaign", _q(CAMPAIGN_SQL)), ("keyword", _q(KEYWORD_SQL)),
         ("birthday", _q(_BIRTHDAY_SQL)),
         ("consent", "CASE WHEN t1.consent THEN 'true' ELSE 'false' END"),
         ("consent_at", _time_sql("t1.consent_at", json=True)),

@@ -157,6 +157,7 @@ def test_list_contacts_by_campaign_and_edit_where(marketing):
     marketing("add", "contact", "Bob Bach", "-e", "bob@example.de")
     rows = marketing("list", "contacts", "--campaign", "google", "-o", "json").json()
     assert [r["name"] for r in rows] == ["Anna Weiß"]
+    assert (rows[0]["campaign"], rows[0]["keyword"]) == ("Google Ads Kaffee", "espresso")
     assert marketing("list", "contacts", "--campaign", "nirgends", "-o", "json").json() == []
     r = marketing("edit", "--status", "customer", "--where", "--campaign", "google", "--yes")
     assert r.exit_code == 0, r.stderr

@@ -17,9 +17,10 @@ from tests.cli.test_pipes import run_into_closed_pipe
 
 @pytest.fixture
 def people(crm):
+    crm("add", "campaign", "Herbst", "--keyword", "kaffee")
     crm("add", "contact", "Anna Müller", "-e", "anna@firma.de", "-p", "0221 123456",
         "--company", "Bäckerei Schmidt", "--city", "Köln", "-t", "vip", "-f", "kdnr=4711",
-        "--birthday", "24.12.")  # fmt: skip
+        "--birthday", "24.12.", "--campaign", "herbst", "--keyword", "kaffee")  # fmt: skip
     crm("add", "contact", '=HYPERLINK("http://evil")', "--notes", "-3-1", "-e", "x@y.de")
     crm("add", "contact", "Carl Clean", "--notes", "+49 221 999")
     return crm
@@ -40,6 +41,7 @@ def test_contacts_csv_is_flat_and_spreadsheet_safe(people):
     assert anna["email"] == "anna@firma.de" and anna["emails"] == "anna@firma.de"
     assert anna["company"] == "Bäckerei Schmidt" and anna["tags"] == "vip"
     assert anna["field:kdnr"] == "4711" and anna["birthday"] == "'--12-24"
+    assert (anna["campaign"], anna["keyword"]) == ("Herbst", "kaffee")
     evil = next(row for row in rows if "HYPERLINK" in row["name"])
     assert evil["name"].startswith("'=") and evil["notes"] == "'-3-1"
     carl = next(row for row in rows if row["name"] == "Carl Clean")
