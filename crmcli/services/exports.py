@@ -233,7 +233,8 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
 # as `field:KEY` columns.
 MULTI = " ::: "
 CONTACT_CSV_KEYS = (
-    "id", "name", "email", "phone", "emails", "phones", "company", "position", "street", "zip",
+    "id", "name", "email", "phone", "emails", "phones", "email_kinds", "phone_kinds", "company",
+    "position", "street", "zip",
     "city", "country", "birthday", "status", "source", "owner", "campaign", "keyword", "notes",
     "consent",
     "consent_at", "cadence_days", "tags", "created_at", "updated_at", "last_activity_at",
@@ -261,6 +262,8 @@ def flat_contact(record: dict, field_keys: Sequence[str]) -> dict:
     row["phone"] = phones[0]["phone"] if phones else None
     row["emails"] = MULTI.join([e["email"] for e in emails])
     row["phones"] = MULTI.join([p["phone"] for p in phones])
+    row["email_kinds"] = MULTI.join([e["kind"] for e in emails])
+    row["phone_kinds"] = MULTI.join([p["kind"] for p in phones])
     row["tags"] = ", ".join(record["tags"])
     row["consent"] = "true" if record["consent"] else "false"
     fields = record["fields"]
@@ -320,6 +323,16 @@ _TAGS_SQL = (
 )
 
 
+def kinds_sql(table: str, own: str) -> str:
+    """flat_contact's `email_kinds`/`phone_kinds`: the kinds of the emails or phones, in the
+    order of their cell; "other" for a contact with only its own column (`own`)."""
+    return (
+        f"COALESCE((SELECT group_concat(kind, ' ::: ') FROM (SELECT kind FROM {table} x "
+        "WHERE x.contact_id = t1.id ORDER BY is_primary DESC, position, id)), "
+        f"CASE WHEN t1.{own} <> '' THEN 'other' ELSE '' END)"
+    )
+
+
 def _first(table: str, col: str, fallback: str) -> str:
     """flat_contact's `email`/`phone`: the primary one, else the first by position, else the
     contact's own column (a contact written before its emails had rows of their own)."""
@@ -340,7 +353,8 @@ def _csv_columns(field_keys: Sequence[str]) -> tuple[list[str], list]:
     cols = [
         "CAST(t1.id AS TEXT)", _plain("t1.name"), _first("contact_email", "email", "t1.email"),
         _first("contact_phone", "phone", "t1.phone"), emails,
-        phones, _plain("t2.name"), _plain("t1.position"), _plain("t1.street"),
+        phones, kinds_sql("contact_email", "email"), kinds_sql("contact_phone", "phone"),
+        _plain("t2.name"), _plain("t1.position"), _plain("t1.street"),
         _plain("t1.zip"), _plain("t1.city"), _plain("t1.country"), _plain(_BIRTHDAY_SQL),
         _plain("t1.status"), _plain("t1.source"), _plain("t1.owner"), _plain(CAMPAIGN_SQL),
         _plain(KEYWORD_SQL), _plain("t1.notes"),

@@ -307,6 +307,7 @@ def _csv_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
     cells = [
         "t1.id", "t1.name", _opt("t1.email"), _opt(_defused("t1.phone")),
         f"COALESCE({emails}, t1.email, '')", f"COALESCE({phones}, {_defused('t1.phone')}, '')",
+        ex.kinds_sql("contact_email", "email"), ex.kinds_sql("contact_phone", "phone"),
         _opt("t2.name"),
         _opt("t1.position"), _opt("t1.street"), _opt("t1.zip"), _opt("t1.city"),
         _opt("t1.country"), _opt(ex._BIRTHDAY_SQL), "t1.status", _opt("t1.source"),
