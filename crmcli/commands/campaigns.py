@@ -109,9 +109,11 @@ def add_cost(
         str | None, typer.Option("--keyword", help="The keyword it was spent on.")
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
+    output: c.ResultOpt = None,
 ) -> None:
     """Record a cost of a campaign (a month's ad spend is one entry a month), optionally a
-    keyword's.
+    keyword's. A day outside the campaign's period is recorded with a warning (extend the
+    period with crm edit campaign --from/--until).
 
     Examples:
 
@@ -126,11 +128,50 @@ def add_cost(
     c.db()
     from crmcli.services import campaigns
 
+    campaign_id = campaigns.resolve_campaign(campaign)
+    news = keyword_news(campaign, keyword)
     entry = campaigns.add_cost(
-        campaigns.resolve_campaign(campaign), cents, spent_on=day, keyword=keyword, note=note,
-        now=c.now(),
+        campaign_id, cents, spent_on=day, keyword=keyword, note=note, now=c.now()
     )  # fmt: skip
     c.done(f"Added cost #{entry['id']} of {money(entry['amount'])} on {day.strftime('%d.%m.%Y')}.")
+    if news:
+        c.done(news)
+    _warn_outside(campaigns.costs_outside_period(campaign_id, cost_id=entry["id"]))
+    if output is not None:
+        render_record(
+            {**entry, "campaign_id": campaign_id}, COST_FIELDS, output,
+            display_record={**entry, "amount_display": money(entry["amount"])},
+            record_fields=COST_KEYS,
+        )  # fmt: skip
+
+
+COST_KEYS = ("id", "campaign_id", "spent_on", "amount", "keyword", "note")
+COST_FIELDS = (
+    ("id", "Id"), ("spent_on", "Day"), ("amount_display", "Amount"), ("keyword", "Keyword"),
+    ("note", "Note"),
+)  # fmt: skip
+
+
+def _warn_outside(outside: dict | None) -> None:
+    """A warning for cost entries dated outside their campaign's period (costs_outside_period):
+    recorded all the same (a period gets extended), but a wrong year shows here."""
+    if not outside:
+        return
+    import sys
+
+    from crmcli.output import clean, display_date
+
+    period = " – ".join(
+        display_date(d) if d else "…" for d in (outside["starts_on"], outside["ends_on"])
+    )
+    if outside["count"] == 1:
+        what = f"a cost entry dated {display_date(outside['first'])} is"
+    else:
+        what = (
+            f"{outside['count']} cost entries dated {display_date(outside['first'])} – "
+            f"{display_date(outside['last'])} are"
+        )
+    sys.stderr.write(clean(f"crm: warning: {what} outside the campaign's period ({period})") + "\n")
 
 
 def list_campaigns(
@@ -198,6 +239,8 @@ def edit_campaign(ref: str, v: dict, output) -> None:
         remove_keywords=v.get("remove_keyword") or [], now=c.now(),
     )  # fmt: skip
     c.done(f"Updated campaign #{card['id']} {card['name']}.")
+    if "from_" in v or "until" in v:
+        _warn_outside(campaigns.costs_outside_period(campaign_id))
     if moved:
         c.done(f"Removed {_keyword_uses(moved)}.")
     if output is not None:

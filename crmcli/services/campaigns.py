@@ -404,6 +404,43 @@ def delete_cost(cost_id: int) -> dict:
     return entry
 
 
+def costs_outside_period(campaign_id: int, *, cost_id: int | None = None) -> dict | None:
+    """The campaign's cost entries (or the one `cost_id`) dated outside its period (a
+    plausibility check, not a rule: a period gets extended): {"count", "first", "last",
+    "starts_on", "ends_on"}, or None when all are inside."""
+    starts_on, ends_on = (
+        Campaign.select(Campaign.starts_on, Campaign.ends_on)
+        .where(Campaign.id == campaign_id)
+        .tuples()
+        .first()
+    ) or (None, None)
+    outside = []
+    if starts_on is not None:
+        outside.append(CampaignCost.spent_on < starts_on)
+    if ends_on is not None:
+        outside.append(CampaignCost.spent_on > ends_on)
+    if not outside:
+        return None
+    where = (CampaignCost.campaign == campaign_id) & (
+        outside[0] if len(outside) == 1 else outside[0] | outside[1]
+    )
+    if cost_id is not None:
+        where &= CampaignCost.id == cost_id
+    count, first, last = (
+        CampaignCost.select(
+            fn.COUNT(CampaignCost.id), fn.MIN(CampaignCost.spent_on), fn.MAX(CampaignCost.spent_on)
+        )
+        .where(where)
+        .tuples()
+        .first()
+    )
+    if not count:
+        return None
+    return {
+        "count": count, "first": first, "last": last, "starts_on": starts_on, "ends_on": ends_on,
+    }  # fmt: skip
+
+
 def costs_of(campaign_id: int) -> list[dict]:
     """A campaign's cost entries, oldest first."""
     rows = (

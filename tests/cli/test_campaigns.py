@@ -242,3 +242,20 @@ def test_utm_import_says_which_campaigns_it_creates_with_the_mediums_channel(crm
     again = crm("import", "csv", str(path))
     assert "New campaign" not in again.stderr and "New keyword" not in again.stderr
     assert "medium" in crm("import", "csv", "--help").stdout
+
+
+def test_costs_outside_the_campaigns_period_are_kept_with_a_warning(marketing):
+    r = marketing("add", "cost", "google", "10", "--at", "1.1.2020", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert "crm: warning: a cost entry dated 2020-01-01 is outside the campaign's period" in (
+        r.stderr
+    )
+    entry = r.json()
+    assert (entry["amount"], entry["spent_on"], entry["campaign_id"]) == ("10.00", "2020-01-01", 1)
+    r = marketing("add", "cost", "google", "10", "--at", "2.10.2026")
+    assert r.exit_code == 0 and "warning" not in r.stderr
+    r = marketing("edit", "campaign", "google", "--from", "1.1.2030", "--until", "31.12.2030")
+    assert r.exit_code == 0, r.stderr
+    assert "crm: warning: 4 cost entries dated 2020-01-01 – 2026-11-01 are outside" in r.stderr
+    r = marketing("add", "cost", "google", "5", "--keyword", "neu")
+    assert "New keyword 'neu' of campaign Google Ads Kaffee." in r.stderr
