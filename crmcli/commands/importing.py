@@ -213,6 +213,9 @@ def import_csv(
 
     Common English and German headers are recognised (Vorname, Nachname, E-Mail, Telefon,
     Mobil, Firma, Straße, PLZ, Ort, Land, Geburtstag, Notiz...); --map names the others.
+    utm_source, utm_campaign, utm_term and utm_medium give the lead source, the campaign and
+    its keyword (a campaign not there yet is created, of utm_medium's channel: said in the
+    summary, --dry-run too).
     Values are checked as `crm add` checks them. Rows that match a stored contact (by email,
     phone or a unique name) update it, so importing a file twice changes nothing the second
     time. The whole file lands in one transaction: a bad row stops everything, unless

@@ -241,7 +241,9 @@ def test_utm_import_says_which_campaigns_it_creates_with_the_mediums_channel(crm
     assert crm("show", "campaign", "sommer", "-o", "json").json()["channel"] == "social"
     again = crm("import", "csv", str(path))
     assert "New campaign" not in again.stderr and "New keyword" not in again.stderr
-    assert "medium" in crm("import", "csv", "--help").stdout
+    helped = " ".join(crm("import", "csv", "--help").stdout.split())
+    assert "tag, consent, campaign, keyword, medium, field:KEY" in helped
+    assert "utm_campaign" in helped
 
 
 def test_costs_outside_the_campaigns_period_are_kept_with_a_warning(marketing):
