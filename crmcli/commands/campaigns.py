@@ -204,12 +204,15 @@ def print_campaign(card: dict, fmt: Format) -> None:
         period=period if card["starts_on"] or card["ends_on"] else "",
         keywords_display=", ".join(card["keywords"]),
     )
-    keywords = [_view(r) for r in card["by_keyword"]]
+    # The card is the campaign's: its keyword rows without the campaign's name in front.
+    prefix = f"{card['name']}: "
+    keywords = [{**_view(r), "group": r["group"].removeprefix(prefix)} for r in card["by_keyword"]]
     costs = [{**k, "amount_display": money(k["amount"])} for k in card["costs"]]
     render_record(
         card, CAMPAIGN_FIELDS, fmt, title=f"Campaign {card['name']}",
         sections=[
-            Section("By keyword", keywords, ROI_COLUMNS), Section("Costs", costs, COST_COLUMNS),
+            Section("By keyword", keywords, KEYWORD_COLUMNS),
+            Section("Costs", costs, COST_COLUMNS),
         ],
         display_record=view, record_fields=CAMPAIGN_KEYS,
     )  # fmt: skip
@@ -283,14 +286,15 @@ def delete_campaign(ref: str):
 
 
 ROI_COLUMNS = (
-    Column("group", "Group", min_width=16), Column("cost_display", "Cost", "right"),
+    Column("group", "Group", min_width=40), Column("cost_display", "Cost", "right"),
     Column("leads", "Leads", "right", drop=4), Column("customers", "Cust.", "right", drop=5),
     Column("conversion_display", "Conv.", "right", drop=6),
     Column("revenue_display", "Revenue", "right"), Column("roi_display", "ROI", "right"),
     Column("cpl_display", "Per lead", "right", drop=7),
     Column("cpc_display", "Per customer", "right", drop=8),
-    Column("payback", "Paid back", keep=True, drop=3),
+    Column("payback", "Paid back", keep=True, drop=2),
 )  # fmt: skip
+KEYWORD_COLUMNS = (Column("group", "Keyword", min_width=16), *ROI_COLUMNS[1:])
 
 
 def roi(
@@ -360,7 +364,9 @@ def roi(
             earned = round(BAR_WIDTH * (raw["revenue"] or 0) / top)
             spent = round(BAR_WIDTH * (raw["cost"] or 0) / top)
             r["bar"] = "█" * earned + "░" * max(spent - earned, 0)
-        columns.insert(1, Column("bar", "", keep=True, drop=2))
+        # before Paid back goes, and never without a header
+        label = "Margin" if margin else "Revenue"
+        columns.insert(1, Column("bar", f"{label} / cost", keep=True, drop=3))
     total = _view(report["total"])
     earned_label = "Margin" if margin else "Revenue"
     legend = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -261,3 +262,25 @@ def test_costs_outside_the_campaigns_period_are_kept_with_a_warning(marketing):
     assert "crm: warning: 4 cost entries dated 2020-01-01 – 2026-11-01 are outside" in r.stderr
     r = marketing("add", "cost", "google", "5", "--keyword", "neu")
     assert "New keyword 'neu' of campaign Google Ads Kaffee." in r.stderr
+
+
+def _terminal(monkeypatch, width: int) -> None:
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("COLUMNS", str(width))
+
+
+def test_roi_on_a_terminal_keeps_group_names_whole_and_names_the_bar(marketing, monkeypatch):
+    marketing("add", "cost", "google", "10", "--at", "2.10.2026", "--keyword", "kaffee kaufen")
+    _terminal(monkeypatch, 160)
+    wide = marketing("report", "roi").stdout
+    assert "REVENUE / COST" in wide.upper() and "█" in wide
+    _terminal(monkeypatch, 80)
+    narrow = marketing("report", "roi", "--by", "keyword").stdout
+    assert "Google Ads Kaffee: Kaffee kaufen" in narrow  # not cut short
+    assert "Google Ads Kaffee: (no keyword)" in narrow
+    assert max(len(line) for line in re.sub(r"\x1b\[[0-9;]*m", "", narrow).splitlines()) <= 80
+    card = marketing("show", "campaign", "google").stdout
+    keyword_rows = card[card.index("By keyword") : card.index("Costs")]
+    assert "espresso" in keyword_rows and "Google Ads Kaffee:" not in keyword_rows
