@@ -76,7 +76,11 @@ def _check_arguments(args: list[str]) -> None:
 # app or function there, short help). Modules are imported only when their command runs, so
 # `crm --help`, completion and each command pay only for what they use.
 COMMANDS = {
-    "add": ("add", "app", "Create a contact, company, deal, task, product or order."),
+    "add": (
+        "add",
+        "app",
+        "Create a contact, company, deal, task, product, order, campaign, cost or commission.",
+    ),
     "log": (
         "timeline",
         "log",
@@ -85,19 +89,24 @@ COMMANDS = {
     "list": (
         "listing",
         "app",
-        "List contacts, companies, deals, tasks, activities, tags, products or orders.",
+        "List contacts, companies, deals, tasks, activities, tags, products, orders, "
+        "campaigns or commissions.",
     ),
     "show": (
         "show",
         "show",
-        "Show a contact, company, deal, task, activity or order with its timeline.",
+        "Show a contact, company, deal, task, activity, tag, product, order or campaign.",
     ),
     "edit": (
         "edit",
         "edit",
-        "Change a contact, company, deal, task, activity, tag, product or order.",
+        "Change a contact, company, deal, task, activity, tag, product, order or campaign.",
     ),
-    "delete": ("delete", "delete", "Delete a contact, company, deal, task, activity or tag."),
+    "delete": (
+        "delete",
+        "delete",
+        "Delete a contact, company, deal, task, activity, tag or campaign.",
+    ),
     "tag": ("tagging", "tag", "Add tags to a contact or company."),
     "untag": ("tagging", "untag", "Remove tags from a contact or company."),
     "search": ("search", "search", "Search contacts, companies, deals and activity text."),
@@ -113,7 +122,8 @@ COMMANDS = {
     "report": (
         "report",
         "app",
-        "Reports: sales funnel, pipeline, sales, customer value, CLV, RFM, VAT, service.",
+        "Reports: sales funnel, pipeline, sales, customer value, CLV, RFM, VAT, service, ROI, "
+        "commissions.",
     ),
     "dedupe": ("merging", "dedupe", "Find contacts or companies that are probably duplicates."),
     "merge": ("merging", "merge", "Merge duplicate contacts or companies into one."),

@@ -65,13 +65,17 @@ def add_contact(
     )  # fmt: skip
     fields = c.assignments(field)
     c.db()
+    from crmcli.commands.campaigns import keyword_news
     from crmcli.services import contacts
 
+    news = keyword_news(campaign, keyword)
     card = contacts.add_contact(
         name, company=company, tags_=tag or [], fields=fields, now=c.now(),
         emails=c.kinded(email, "email"), phones=c.kinded(phone, "phone"), **values,
     )  # fmt: skip
     company_news(card)
+    if news:
+        c.done(news)
     at = f" at {card['company']} (company #{card['company_id']})" if card["company"] else ""
     c.done(f"Added contact #{card['id']} {card['name']}{at}.")
     if output is not None:
@@ -242,9 +246,11 @@ def add_deal(
     cents = parse_money_cents(amount) if amount is not None else 0
     expected = c.day(close, "close")
     c.db()
+    from crmcli.commands.campaigns import keyword_news
     from crmcli.services import companies, contacts, deals
     from crmcli.services.users import acting_user
 
+    news = keyword_news(campaign, keyword)
     card = deals.add_deal(
         title, contact_id=contacts.resolve_contact(contact) if contact else None,
         company_id=companies.resolve_company(company) if company else None, amount_cents=cents,
@@ -252,6 +258,8 @@ def add_deal(
         campaign=campaign, keyword=keyword, now=c.now(), by=acting_user(),
     )  # fmt: skip
     c.done(f"Added {describe(card)} in {card['stage']}.")
+    if news:
+        c.done(news)
     if output is not None:
         from crmcli.commands.cards import print_deal
 

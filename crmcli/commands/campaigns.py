@@ -109,9 +109,11 @@ def add_cost(
         str | None, typer.Option("--keyword", help="The keyword it was spent on.")
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
+    output: c.ResultOpt = None,
 ) -> None:
     """Record a cost of a campaign (a month's ad spend is one entry a month), optionally a
-    keyword's.
+    keyword's. A day outside the campaign's period is recorded with a warning (extend the
+    period with crm edit campaign --from/--until).
 
     Examples:
 
@@ -126,11 +128,50 @@ def add_cost(
     c.db()
     from crmcli.services import campaigns
 
+    campaign_id = campaigns.resolve_campaign(campaign)
+    news = keyword_news(campaign, keyword)
     entry = campaigns.add_cost(
-        campaigns.resolve_campaign(campaign), cents, spent_on=day, keyword=keyword, note=note,
-        now=c.now(),
+        campaign_id, cents, spent_on=day, keyword=keyword, note=note, now=c.now()
     )  # fmt: skip
     c.done(f"Added cost #{entry['id']} of {money(entry['amount'])} on {day.strftime('%d.%m.%Y')}.")
+    if news:
+        c.done(news)
+    _warn_outside(campaigns.costs_outside_period(campaign_id, cost_id=entry["id"]))
+    if output is not None:
+        render_record(
+            {**entry, "campaign_id": campaign_id}, COST_FIELDS, output,
+            display_record={**entry, "amount_display": money(entry["amount"])},
+            record_fields=COST_KEYS,
+        )  # fmt: skip
+
+
+COST_KEYS = ("id", "campaign_id", "spent_on", "amount", "keyword", "note")
+COST_FIELDS = (
+    ("id", "Id"), ("spent_on", "Day"), ("amount_display", "Amount"), ("keyword", "Keyword"),
+    ("note", "Note"),
+)  # fmt: skip
+
+
+def _warn_outside(outside: dict | None) -> None:
+    """A warning for cost entries dated outside their campaign's period (costs_outside_period):
+    recorded all the same (a period gets extended), but a wrong year shows here."""
+    if not outside:
+        return
+    import sys
+
+    from crmcli.output import clean, display_date
+
+    period = " – ".join(
+        display_date(d) if d else "…" for d in (outside["starts_on"], outside["ends_on"])
+    )
+    if outside["count"] == 1:
+        what = f"a cost entry dated {display_date(outside['first'])} is"
+    else:
+        what = (
+            f"{outside['count']} cost entries dated {display_date(outside['first'])} – "
+            f"{display_date(outside['last'])} are"
+        )
+    sys.stderr.write(clean(f"crm: warning: {what} outside the campaign's period ({period})") + "\n")
 
 
 def list_campaigns(
@@ -163,12 +204,15 @@ def print_campaign(card: dict, fmt: Format) -> None:
         period=period if card["starts_on"] or card["ends_on"] else "",
         keywords_display=", ".join(card["keywords"]),
     )
-    keywords = [_view(r) for r in card["by_keyword"]]
+    # The card is the campaign's: its keyword rows without the campaign's name in front.
+    prefix = f"{card['name']}: "
+    keywords = [{**_view(r), "group": r["group"].removeprefix(prefix)} for r in card["by_keyword"]]
     costs = [{**k, "amount_display": money(k["amount"])} for k in card["costs"]]
     render_record(
         card, CAMPAIGN_FIELDS, fmt, title=f"Campaign {card['name']}",
         sections=[
-            Section("By keyword", keywords, ROI_COLUMNS), Section("Costs", costs, COST_COLUMNS),
+            Section("By keyword", keywords, KEYWORD_COLUMNS),
+            Section("Costs", costs, COST_COLUMNS),
         ],
         display_record=view, record_fields=CAMPAIGN_KEYS,
     )  # fmt: skip
@@ -186,6 +230,9 @@ def edit_campaign(ref: str, v: dict, output) -> None:
     from crmcli.services import campaigns
 
     campaign_id = campaigns.resolve_campaign(ref)
+    moved = campaigns.keyword_uses(campaign_id, v.get("remove_keyword") or [])
+    if moved:
+        c.confirm(f"Remove {_keyword_uses(moved)}?", yes=bool(v.get("yes")))
     changes = {k: v[k] for k in ("name", "channel", "note") if k in v}
     for option, key in (("from_", "starts_on"), ("until", "ends_on")):
         if option in v:
@@ -195,8 +242,34 @@ def edit_campaign(ref: str, v: dict, output) -> None:
         remove_keywords=v.get("remove_keyword") or [], now=c.now(),
     )  # fmt: skip
     c.done(f"Updated campaign #{card['id']} {card['name']}.")
+    if "from_" in v or "until" in v:
+        _warn_outside(campaigns.costs_outside_period(campaign_id))
+    if moved:
+        c.done(f"Removed {_keyword_uses(moved)}.")
     if output is not None:
         print_campaign(card, output)
+
+
+def _keyword_uses(uses: list[dict]) -> str:
+    """`keyword 'espresso' (its 2 cost entries of 1.234,50 € become the campaign's without
+    keyword; 3 contacts keep the campaign without keyword)` for each keyword in `uses`."""
+    from crmcli.values import format_money, plural
+
+    parts = []
+    for u in uses:
+        what = []
+        if u["costs"]:
+            entries = "cost entry" if u["costs"] == 1 else plural(u["costs"], "cost entry")
+            verb = "becomes" if u["costs"] == 1 else "become"
+            what.append(
+                f"its {entries} of {format_money(u['cost_cents'])} {verb} the campaign's "
+                "without keyword"
+            )
+        kept = [plural(u[k], k.rstrip("s")) for k in ("contacts", "deals", "orders") if u[k]]
+        if kept:
+            what.append(f"{', '.join(kept)} keep the campaign without keyword")
+        parts.append(f"keyword '{u['keyword']}' ({'; '.join(what)})")
+    return " and ".join(parts)
 
 
 def delete_campaign(ref: str):
@@ -213,14 +286,15 @@ def delete_campaign(ref: str):
 
 
 ROI_COLUMNS = (
-    Column("group", "Group", min_width=16), Column("cost_display", "Cost", "right"),
+    Column("group", "Group", min_width=40), Column("cost_display", "Cost", "right"),
     Column("leads", "Leads", "right", drop=4), Column("customers", "Cust.", "right", drop=5),
     Column("conversion_display", "Conv.", "right", drop=6),
     Column("revenue_display", "Revenue", "right"), Column("roi_display", "ROI", "right"),
     Column("cpl_display", "Per lead", "right", drop=7),
     Column("cpc_display", "Per customer", "right", drop=8),
-    Column("payback", "Paid back", keep=True, drop=3),
+    Column("payback", "Paid back", keep=True, drop=2),
 )  # fmt: skip
+KEYWORD_COLUMNS = (Column("group", "Keyword", min_width=16), *ROI_COLUMNS[1:])
 
 
 def roi(
@@ -231,7 +305,13 @@ def roi(
         str | None, typer.Option("--since", metavar="WHEN", help="From this day on.")
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", metavar="WHEN", help="... and before.")
+        str | None,
+        typer.Option(
+            "--until",
+            metavar="WHEN",
+            help="... and before (as in every report: --until 1.2. ends with 31.1.; "
+            "--since 31.1. --until 31.1. is that one day).",
+        ),
     ] = None,
     margin: Annotated[
         bool,
@@ -284,7 +364,9 @@ def roi(
             earned = round(BAR_WIDTH * (raw["revenue"] or 0) / top)
             spent = round(BAR_WIDTH * (raw["cost"] or 0) / top)
             r["bar"] = "█" * earned + "░" * max(spent - earned, 0)
-        columns.insert(1, Column("bar", "", keep=True, drop=2))
+        # before Paid back goes, and never without a header
+        label = "Margin" if margin else "Revenue"
+        columns.insert(1, Column("bar", f"{label} / cost", keep=True, drop=3))
     total = _view(report["total"])
     earned_label = "Margin" if margin else "Revenue"
     legend = (
@@ -297,12 +379,41 @@ def roi(
         ("customers", "Customers"), ("revenue_display", earned_label), ("roi_display", "ROI"),
         ("payback", "Paid back"),
     )  # fmt: skip
-    from crmcli.output import display_datetime
-
-    shown_period = " – ".join(display_datetime(t) if t else "…" for t in (start, end))
+    shown_period = _shown_period(start, end)
     render_record(
         report, head, output, title="Return on investment",
         sections=[Section(f"By {report['by']}{legend}", rows, columns)],
         display_record={**total, "by": report["by"],
                         "period": shown_period if start or end else "all time"},
     )  # fmt: skip
+
+
+def _shown_period(start, end) -> str:
+    """The period as days when its ends are midnights (the last day shown is the day before
+    the exclusive end: `--until 1.2.` shows "– 31.01."), else as moments."""
+    from datetime import timedelta
+
+    from crmcli.output import display_date, display_datetime
+    from crmcli.values import local_tz
+
+    def midnight(t):
+        return t is None or t.astimezone(local_tz()).time() == t.min.time()
+
+    if midnight(start) and midnight(end):
+        shown = (
+            display_date(start) if start else "…",
+            display_date(end - timedelta(days=1)) if end else "…",
+        )
+    else:
+        shown = tuple(display_datetime(t) if t else "…" for t in (start, end))
+    return " – ".join(shown)
+
+
+def keyword_news(campaign: str | None, keyword: str | None) -> str | None:
+    """What to say after naming a keyword the campaign did not have (it is added to it):
+    `New keyword 'foo' of campaign Google Ads.`; None when it is not new. Ask before the
+    change that adds it."""
+    from crmcli.services import campaigns
+
+    found = campaigns.new_keyword(campaign, keyword)
+    return f"New keyword '{found[1]}' of campaign {found[0]}." if found else None

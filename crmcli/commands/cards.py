@@ -8,12 +8,12 @@ from crmcli.output import Column, Format, Section, render_record
 # keys of every JSON object, in order. tests/cli/test_fields.py holds them to the services.
 CONTACT_KEYS = (
     "id", "name", "email", "phone", "phone_e164", "company_id", "company", "position",
-    "street", "zip", "city", "country", "birthday", "status", "source", "owner", "notes",
-    "consent", "consent_at", "cadence_days", "cadence_effective_days", "contact_due_at",
-    "last_activity_at", "tags", "fields", "created_at", "updated_at",
+    "street", "zip", "city", "country", "birthday", "status", "source", "owner", "campaign",
+    "keyword", "notes", "consent", "consent_at", "cadence_days", "cadence_effective_days",
+    "contact_due_at", "last_activity_at", "tags", "fields", "created_at", "updated_at",
 )  # fmt: skip
 CONTACT_CARD_KEYS = (
-    *CONTACT_KEYS, "campaign", "keyword", "emails", "phones", "timeline", "timeline_total",
+    *CONTACT_KEYS, "emails", "phones", "timeline", "timeline_total",
     "last_activity", "open_tasks", "open_issues", "deals", "orders", "profile", "consents",
 )  # fmt: skip
 COMPANY_BASE_KEYS = (

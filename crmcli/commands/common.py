@@ -211,7 +211,11 @@ def period(
 ) -> tuple[datetime | None, datetime | None]:
     """A period [since, until) typed for a listing or report. Both ends look back: `1.11.`
     is the most recent 1 November, not next year's; an end without a year after a start is
-    the first such day after the start (`--since 1.11. --until 1.12.`: one month)."""
+    the first such day after the start (`--since 1.11. --until 1.12.`: one month). The same
+    day at both ends is that one day (`--since 31.1. --until 31.1.`), not an empty period."""
+    from datetime import time as clock
+    from datetime import timedelta
+
     from crmcli.values import local_tz, parse_when
 
     start = when(since, since_field, prefer="past")
@@ -219,6 +223,8 @@ def period(
     if until:
         after = start.astimezone(local_tz()).date() if start is not None else None
         end = parse_when(until, now(), field=until_field, prefer="past", after=after)
+        if start is not None and end == start and start.astimezone(local_tz()).time() == clock():
+            end = start + timedelta(days=1)
     return start, end
 
 

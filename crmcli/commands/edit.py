@@ -214,7 +214,12 @@ def edit(
         ),
     ] = None,
     remove_keyword: Annotated[
-        list[str] | None, typer.Option("--remove-keyword", help="Campaign: remove a keyword.")
+        list[str] | None,
+        typer.Option(
+            "--remove-keyword",
+            help="Campaign: remove a keyword (its costs and contacts keep the campaign "
+            "without keyword; asks first).",
+        ),
     ] = None,
     from_: Annotated[
         str | None, typer.Option("--from", metavar="DAY", help="Campaign: first day.")
@@ -309,6 +314,8 @@ def edit(
 
         edit_where(target, values, yes=yes, dry_run_=dry_run, output=output)
         return
+    if target == "campaign":  # removing a keyword that has costs or contacts asks first
+        values["yes"] = yes
     EDITORS[target](ref, values, output)
 
 
@@ -338,6 +345,9 @@ def _edit_contact(ref: str, v: dict, output) -> None:
     from crmcli.commands.add import company_news
 
     changes = contact_changes(v)
+    from crmcli.commands.campaigns import keyword_news
+
+    news = keyword_news(v.get("campaign"), v.get("keyword"))
     for key in ("email", "phone"):  # a kind may go in front: --email work:jm@firma.de
         if changes.get(key):
             changes[key] = _kinded([changes[key]], key, key)[0]
@@ -363,6 +373,8 @@ def _edit_contact(ref: str, v: dict, output) -> None:
     else:
         company_news(card)
         c.done(f"Updated {label}.")
+        if news:
+            c.done(news)
     if output is not None:
         print_contact(card, output)
 
@@ -513,8 +525,16 @@ def _edit_order(ref: str, v: dict, output) -> None:
         changes["cost_cents"] = parse_money_cents(v["cost"], field="cost") if v["cost"] else 0
     if "at" in v:
         changes["ordered_at"] = c.when(v["at"], "at", prefer="past")
+    news = None
+    if v.get("keyword"):  # a keyword alone is one of the order's campaign
+        from crmcli.commands.campaigns import keyword_news
+
+        campaign = v["campaign"] if "campaign" in v else orders.order_card(order_id)["campaign"]
+        news = keyword_news(campaign, v["keyword"])
     card = orders.edit_order(order_id, changes, now=c.now())
     c.done(f"Updated {describe(card)}.")
+    if news:
+        c.done(news)
     if output is not None:
         print_order(card, output)
 

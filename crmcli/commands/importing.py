@@ -109,6 +109,11 @@ def _say_result(result, name: str, what: str, output) -> None:
     head = "Dry run, nothing written: would import" if result.dry_run else "Imported"
     rows = f"{result.rows:,} row{'' if result.rows == 1 else 's'}"
     c.done(f"{head} {rows} of {name} ({what}): {', '.join(parts)}.")
+    new = "Would create" if result.dry_run else "New"
+    for campaign, channel in result.campaigns_new:  # utm_campaign: a typo shows here
+        c.done(f"{new} campaign '{campaign}' ({channel}).")
+    for campaign, keyword in result.keywords_new:
+        c.done(f"{new} keyword '{keyword}' of campaign {campaign}.")
     for where, _, reason in result.rejected[:20]:
         sys.stderr.write(f"  {clean(where)}: {clean(reason)}\n")
     if result.rejected_count > 20:
@@ -136,7 +141,9 @@ def import_csv(
             metavar="COLUMN=FIELD",
             help="Read COLUMN as FIELD (name, first_name, last_name, email, email:work, phone, "
             "mobile, company, position, street, zip, city, country, birthday, notes, status, "
-            "source, owner, tag, consent, field:KEY); COLUMN= ignores it. Repeatable.",
+            "source, owner, tag, consent, campaign, keyword, medium, field:KEY; "
+            "utm_campaign, utm_term and utm_medium are read as the last three); "
+            "COLUMN= ignores it. Repeatable.",
         ),
     ] = None,
     match: Annotated[
@@ -206,6 +213,9 @@ def import_csv(
 
     Common English and German headers are recognised (Vorname, Nachname, E-Mail, Telefon,
     Mobil, Firma, Straße, PLZ, Ort, Land, Geburtstag, Notiz...); --map names the others.
+    utm_source, utm_campaign, utm_term and utm_medium give the lead source, the campaign and
+    its keyword (a campaign not there yet is created, of utm_medium's channel: said in the
+    summary, --dry-run too).
     Values are checked as `crm add` checks them. Rows that match a stored contact (by email,
     phone or a unique name) update it, so importing a file twice changes nothing the second
     time. The whole file lands in one transaction: a bad row stops everything, unless

@@ -308,14 +308,18 @@ def add_order(
     ordered_at = c.when(at, "at", prefer="past")
     cost_cents = parse_money_cents(cost, field="cost") if cost is not None else 0
     c.db()
+    from crmcli.commands.campaigns import keyword_news
     from crmcli.services import contacts, orders
 
+    news = keyword_news(campaign, keyword)
     card = orders.add_order(
         contacts.resolve_contact(contact), items, ordered_at=ordered_at, status=status,
         discount_bp=discount_bp, channel=channel, campaign=campaign, keyword=keyword, note=note,
         external_id=external_id, cost_cents=cost_cents, now=c.now(),
     )  # fmt: skip
     c.done(f"Added {describe(card)}.")
+    if news:
+        c.done(news)
     if output is not None:
         print_order(card, output)
 

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
-from crmcli.errors import Ambiguous, Candidate, Conflict, Invalid, NotFound
+from crmcli.errors import Ambiguous, Candidate, Conflict, CrmError, Invalid, NotFound
 from crmcli.models import (
     CAMPAIGN_CHANNELS,
     Campaign,
@@ -41,6 +41,23 @@ _CHANNEL_WORDS = {
     "druck": "print", "anzeige": "print", "e-mail": "email", "mail": "email",
     "mailing": "email", "sonstiges": "other", "andere": "other", "veranstaltung": "event",
 }  # fmt: skip
+
+
+# utm_medium as shops and ad platforms write it -> the channel of a campaign an import creates.
+_MEDIUM_CHANNELS = {  # spaces, _ and - ignored: paid_search, paid-social, e-mail
+    "cpc": "search ads", "ppc": "search ads", "paidsearch": "search ads", "sem": "search ads",
+    "search": "search ads", "social": "social", "paidsocial": "social", "socialmedia": "social",
+    "email": "newsletter", "newsletter": "newsletter", "mail": "newsletter",
+    "referral": "referral", "display": "display", "banner": "display", "affiliate": "affiliate",
+    "print": "print", "radio": "radio", "tv": "tv", "event": "event",
+}  # fmt: skip
+
+
+def medium_channel(medium: str | None) -> str:
+    """The channel of a utm_medium (`cpc`: search ads, `paid_social`: social, `email`:
+    newsletter...); "other" for one it does not know."""
+    key = "".join((medium or "").replace("_", " ").replace("-", " ").lower().split())
+    return _MEDIUM_CHANNELS.get(key, "other")
 
 
 def _money(cents: int | None) -> Decimal | None:
@@ -153,12 +170,18 @@ def _keyword_anywhere(keyword: str) -> tuple[int, int]:
 
 
 def attribution(
-    campaign: str | None, keyword: str | None, *, create: bool = False, now: datetime | None = None
+    campaign: str | None,
+    keyword: str | None,
+    *,
+    create: bool = False,
+    channel: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[int | None, int | None]:
     """(campaign id, keyword id) for a campaign REF and a keyword as given ("" or None: none).
     A keyword alone names the one campaign that has it. With `create` (imports) a campaign
-    name that matches nothing exactly becomes a new campaign; a keyword the campaign lacks is
-    added to it. Call it inside the transaction that stores the attribution."""
+    name that matches nothing exactly becomes a new campaign (of `channel`); a keyword the
+    campaign lacks is added to it. Call it inside the transaction that stores the
+    attribution."""
     campaign = " ".join((campaign or "").split()) or None
     keyword = " ".join((keyword or "").split()) or None
     if campaign is None:
@@ -166,11 +189,33 @@ def attribution(
     if create:
         campaign_id = find_campaign(campaign)
         if campaign_id is None:
-            campaign_id = add_campaign(campaign, now=now)["id"]
+            campaign_id = add_campaign(campaign, channel=channel, now=now)["id"]
     else:
         campaign_id = resolve_campaign(campaign)
     keyword_id = ensure_keywords(campaign_id, [keyword])[0] if keyword else None
     return campaign_id, keyword_id
+
+
+def new_keyword(campaign: str | None, keyword: str | None) -> tuple[str, str] | None:
+    """(campaign name, keyword) when giving this keyword with this campaign REF would add the
+    keyword to the campaign (a typo would otherwise go unnoticed), else None (also when the
+    REF names no campaign: the attribution itself says so)."""
+    keyword = " ".join((keyword or "").split())
+    if not keyword or not " ".join((campaign or "").split()):
+        return None
+    try:
+        campaign_id = resolve_campaign(campaign or "")
+    except CrmError:
+        return None
+    known = (
+        CampaignKeyword.select()
+        .where(
+            (CampaignKeyword.campaign == campaign_id)
+            & (CampaignKeyword.keyword_fold == fold(keyword))
+        )
+        .exists()
+    )
+    return None if known else (campaign_card(campaign_id)["name"], keyword)
 
 
 def names_of(campaign_id: int | None, keyword_id: int | None) -> dict:
@@ -273,6 +318,43 @@ def edit_campaign(
     return campaign_card(campaign_id)
 
 
+def keyword_uses(campaign_id: int, keywords: Iterable[str]) -> list[dict]:
+    """What removing these keywords of the campaign touches, per keyword that has any: its
+    cost entries (count, cents; they stay the campaign's, without keyword) and the contacts,
+    deals and orders attributed to it (they keep the campaign). A keyword the campaign lacks
+    is a NotFound."""
+    name = campaign_card(campaign_id)["name"]
+    out = []
+    for text in keywords:
+        row = (
+            CampaignKeyword.select(CampaignKeyword.id, CampaignKeyword.keyword)
+            .where(
+                (CampaignKeyword.campaign == campaign_id)
+                & (CampaignKeyword.keyword_fold == fold(_keyword_text(text)))
+            )
+            .tuples()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"campaign '{name}' has no keyword '{text}'")
+        keyword_id, keyword = row
+        costs = (
+            CampaignCost.select(fn.COUNT(CampaignCost.id), fn.SUM(CampaignCost.amount_cents))
+            .where(CampaignCost.keyword == keyword_id)
+            .tuples()
+            .first()
+        )
+        attributed = (("contacts", Contact), ("deals", Deal), ("orders", SalesOrder))
+        uses = {
+            "keyword": keyword, "costs": costs[0] or 0, "cost_cents": int(costs[1] or 0),
+            **{label: model.select().where(model.keyword == keyword_id).count()
+               for label, model in attributed},
+        }  # fmt: skip
+        if any(uses[k] for k in ("costs", "contacts", "deals", "orders")):
+            out.append(uses)
+    return out
+
+
 def delete_campaign(campaign_id: int) -> dict:
     """Delete a campaign with its keywords and costs; contacts, deals and orders it brought
     stay, without a campaign. Returns the card it had."""
@@ -320,6 +402,43 @@ def delete_cost(cost_id: int) -> dict:
     entry = next(c for c in costs_of(found) if c["id"] == cost_id)
     CampaignCost.delete().where(CampaignCost.id == cost_id).execute()
     return entry
+
+
+def costs_outside_period(campaign_id: int, *, cost_id: int | None = None) -> dict | None:
+    """The campaign's cost entries (or the one `cost_id`) dated outside its period (a
+    plausibility check, not a rule: a period gets extended): {"count", "first", "last",
+    "starts_on", "ends_on"}, or None when all are inside."""
+    starts_on, ends_on = (
+        Campaign.select(Campaign.starts_on, Campaign.ends_on)
+        .where(Campaign.id == campaign_id)
+        .tuples()
+        .first()
+    ) or (None, None)
+    outside = []
+    if starts_on is not None:
+        outside.append(CampaignCost.spent_on < starts_on)
+    if ends_on is not None:
+        outside.append(CampaignCost.spent_on > ends_on)
+    if not outside:
+        return None
+    where = (CampaignCost.campaign == campaign_id) & (
+        outside[0] if len(outside) == 1 else outside[0] | outside[1]
+    )
+    if cost_id is not None:
+        where &= CampaignCost.id == cost_id
+    count, first, last = (
+        CampaignCost.select(
+            fn.COUNT(CampaignCost.id), fn.MIN(CampaignCost.spent_on), fn.MAX(CampaignCost.spent_on)
+        )
+        .where(where)
+        .tuples()
+        .first()
+    )
+    if not count:
+        return None
+    return {
+        "count": count, "first": first, "last": last, "starts_on": starts_on, "ends_on": ends_on,
+    }  # fmt: skip
 
 
 def costs_of(campaign_id: int) -> list[dict]:

@@ -11,6 +11,8 @@ from peewee import JOIN, fn
 from crmcli.errors import Invalid
 from crmcli.models import (
     CONTACT_STATUSES,
+    Campaign,
+    CampaignKeyword,
     Company,
     Contact,
     ContactField,
@@ -400,7 +402,7 @@ def _row(values: tuple) -> dict:
     (
         cid, name, email, phone, phone_e164, company_id, company_name, position, street, zip_,
         city, country, birthday, status, source, owner, notes, consent, consent_at, cadence,
-        last_activity, created, updated, cadence_eff, touch_due,
+        last_activity, created, updated, cadence_eff, touch_due, campaign, keyword,
     ) = values  # fmt: skip
     return {
         "id": cid,
@@ -419,6 +421,8 @@ def _row(values: tuple) -> dict:
         "status": status,
         "source": source,
         "owner": owner,
+        "campaign": campaign,
+        "keyword": keyword,
         "notes": notes,
         "consent": bool(consent),
         "consent_at": consent_at,
@@ -443,6 +447,10 @@ def _select():
         Contact.owner, Contact.notes, Contact.consent, Contact.consent_at, Contact.cadence_days,
         Contact.last_activity_at, Contact.created_at, Contact.updated_at, Contact.cadence_eff,
         Contact.touch_due,
+        # the names of what brought the contact (a look-up by primary key each)
+        Campaign.select(Campaign.name).where(Campaign.id == Contact.campaign),
+        CampaignKeyword.select(CampaignKeyword.keyword)
+        .where(CampaignKeyword.id == Contact.keyword),
     ).join(Company, JOIN.LEFT_OUTER, on=(Contact.company == Company.id))  # fmt: skip
 
 

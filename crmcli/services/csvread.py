@@ -34,7 +34,7 @@ TARGETS = (
     "name", "first_name", "middle_name", "last_name", "email", "phone",
     "mobile", "company", "position", "street", "street2", "zip", "city", "state", "country",
     "birthday", "notes", "status", "source", "owner", "tag", "consent", "consent_at",
-    "cadence", "campaign", "keyword",
+    "cadence", "campaign", "keyword", "medium",
 )  # fmt: skip
 # A kind of email or phone given with the field: email:work, phone:home, phone:mobile.
 KINDED = ("email", "phone")
@@ -88,6 +88,8 @@ _HEADERS_SPEC = {
     # What `crm export contacts` writes: emails and phones are all of them (the primary
     # first, " ::: " between), as the email and phone columns are the primary.
     "emails": "email", "phones": "phone", "cadencedays": "cadence",
+    # ... and the kinds of those, in the same order: read with them (_recognise)
+    "emailkinds": "ignore", "phonekinds": "ignore",
     "primaryphone": "phone", "hauptnummerfirma": "phone:work",
     "telefonfirma2": "phone:work", "telefonweitere": "phone:other", "autotelefon": "phone:other",
     "carphone": "phone:other",
@@ -146,6 +148,7 @@ _HEADERS_SPEC = {
     "status": "status", "quelle": "source", "source": "source", "leadsource": "source",
     "herkunft": "source", "utmsource": "source", "utmcampaign": "campaign",
     "campaign": "campaign", "kampagne": "campaign", "utmterm": "keyword", "keyword": "keyword",
+    "utmmedium": "medium", "medium": "medium",
     "suchbegriff": "keyword", "owner": "owner", "betreuer": "owner",
     "zustandig": "owner",
     "tags": "tag", "tag": "tag", "schlagworte": "tag", "schlagwort": "tag", "labels": "tag",
@@ -221,6 +224,10 @@ def _recognise(header: str, headers: list[str]) -> Target | None:
     if header[:6].lower() == "field:" and header[6:].strip():  # `crm export`'s custom fields
         return Target("field", key=header[6:].strip())
     key = _key(header)
+    if key in ("emails", "phones"):  # `crm export contacts`: the kinds are a column of theirs
+        partner = f"{key[:-1]}kinds"
+        kind_column = next((i for i, h in enumerate(headers) if _key(h) == partner), None)
+        return Target(key[:-1], None, kind_column=kind_column)
     if key in HEADERS:
         return HEADERS[key]
     m = _GOOGLE.fullmatch(key)
@@ -638,13 +645,17 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
             continue
         if name in ("email", "phone", "mobile"):
             kind = target.kind or ("mobile" if name == "mobile" else None)
+            kinds: list[str] = []
             if target.kind_column is not None and target.kind_column < len(cells):
-                kind = kind_word(cells[target.kind_column].split(":::")[0]) or kind
+                # One kind for every value (Google's "* Home"), or one each (crm's export).
+                kinds = _SPLIT_MULTI.split(cells[target.kind_column].strip())
+                kind = kind_word(kinds[0]) or kind
             key = "emails" if name == "email" else "phones"
             value_key = "email" if name == "email" else "phone"
-            for one in _SPLIT_MULTI.split(value):
+            for i, one in enumerate(_SPLIT_MULTI.split(value)):
                 if one:
-                    rec[key].append({value_key: one, "kind": kind or "other", "primary": False})
+                    each = (kind_word(kinds[i]) if 0 < i < len(kinds) else None) or kind
+                    rec[key].append({value_key: one, "kind": each or "other", "primary": False})
         elif name == "tag":
             for tag in _SPLIT_TAGS.split(value):
                 tag = tag.strip().lstrip("*").strip()
@@ -685,7 +696,7 @@ def to_record(csvfile: CsvFile, cells: list[str]) -> dict:
 # Targets to_record sets as they are (the last branch of its loop): looked up once.
 _PLAIN = frozenset(
     ("name", "company", "position", "street", "city", "country", "source", "owner", "status",
-     "consent_at", "campaign", "keyword")
+     "consent_at", "campaign", "keyword", "medium")
 )  # fmt: skip
 
 
@@ -703,16 +714,19 @@ def _plan(csvfile: CsvFile) -> list[tuple[int, str, Target]]:
 
 def _kinds_of_duplicates(rec: dict) -> None:
     """The same email or phone in two columns (Shopify's Phone and Default Address Phone)
-    once; the first email and phone are the primary ones."""
+    once, of the kind a column gives it (crm's export: the primary's column has none, the
+    column of all of them has); the first email and phone are the primary ones."""
     for key, value_key in (("emails", "email"), ("phones", "phone")):
         items = rec[key]
         if len(items) > 1:  # one is its own
             seen: dict[str, dict] = {}
             for item in items:
                 value = item[value_key]
-                seen.setdefault(
+                kept = seen.setdefault(
                     value.lower() if key == "emails" else _NOT_DIGIT.sub("", value), item
                 )
+                if kept["kind"] == "other":
+                    kept["kind"] = item["kind"]
             rec[key] = items = list(seen.values())
         if items:
             items[0]["primary"] = True

@@ -14,7 +14,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from crmcli.errors import CrmError, Invalid
-from crmcli.models import Company, Contact, ContactField, Tag, database_proxy
+from crmcli.models import (
+    Campaign,
+    CampaignKeyword,
+    Company,
+    Contact,
+    ContactField,
+    Tag,
+    database_proxy,
+)
 
 # Contacts read (with their emails, phones, tags and fields) per round of queries.
 BATCH = 2000
@@ -27,7 +35,7 @@ _RECORD_COLUMNS = (
     Contact.city, Contact.country, Contact.notes, Contact.status, Contact.source, Contact.owner,
     Contact.birthday, Contact.consent, Contact.consent_at, Contact.cadence_days,
     Contact.created_at, Contact.updated_at, Contact.last_activity_at, Contact.email,
-    Contact.phone, Contact.phone_e164,
+    Contact.phone, Contact.phone_e164, Contact.campaign, Contact.keyword,
 )  # fmt: skip
 _MARK = -7_123_456_789  # stands for the last id of the previous batch in the keyset query
 
@@ -170,6 +178,9 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
         )
     }
     time = _iso
+    # Campaign and keyword names by id (few: read once, as the tags).
+    campaigns = dict(Campaign.select(Campaign.id, Campaign.name).tuples())
+    keywords = dict(CampaignKeyword.select(CampaignKeyword.id, CampaignKeyword.keyword).tuples())
     for batch in batches:
         ids = [r[0] for r in batch]
         emails = _related(_EMAILS, ids)
@@ -179,7 +190,7 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
         for row in batch:
             (cid, name, company, position, street, zip_, city, country, notes, status, source,
              owner, birthday, consent, consent_at, cadence, created, updated, last, email,
-             phone, e164) = row  # fmt: skip
+             phone, e164, campaign, keyword) = row  # fmt: skip
             mails = emails.get(cid)
             if mails:
                 mail_list = [{"email": e, "kind": k, "primary": bool(p)} for _, e, k, p in mails]
@@ -203,6 +214,8 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
                 "company": company, "position": position, "street": street, "zip": zip_,
                 "city": city, "country": country, "notes": notes, "status": status,
                 "source": source, "owner": owner,
+                "campaign": None if campaign is None else campaigns.get(campaign),
+                "keyword": None if keyword is None else keywords.get(keyword),
                 "birthday": None if birthday is None else _birthday(birthday),
                 "consent": bool(consent), "consent_at": consent_at and time(consent_at),
                 "cadence_days": cadence,
@@ -220,8 +233,10 @@ def _records(batches: Iterable[list[tuple]]) -> Iterator[dict]:
 # as `field:KEY` columns.
 MULTI = " ::: "
 CONTACT_CSV_KEYS = (
-    "id", "name", "email", "phone", "emails", "phones", "company", "position", "street", "zip",
-    "city", "country", "birthday", "status", "source", "owner", "notes", "consent",
+    "id", "name", "email", "phone", "emails", "phones", "email_kinds", "phone_kinds", "company",
+    "position", "street", "zip",
+    "city", "country", "birthday", "status", "source", "owner", "campaign", "keyword", "notes",
+    "consent",
     "consent_at", "cadence_days", "tags", "created_at", "updated_at", "last_activity_at",
 )  # fmt: skip
 FIELD_PREFIX = "field:"
@@ -247,6 +262,8 @@ def flat_contact(record: dict, field_keys: Sequence[str]) -> dict:
     row["phone"] = phones[0]["phone"] if phones else None
     row["emails"] = MULTI.join([e["email"] for e in emails])
     row["phones"] = MULTI.join([p["phone"] for p in phones])
+    row["email_kinds"] = MULTI.join([e["kind"] for e in emails])
+    row["phone_kinds"] = MULTI.join([p["kind"] for p in phones])
     row["tags"] = ", ".join(record["tags"])
     row["consent"] = "true" if record["consent"] else "false"
     fields = record["fields"]
@@ -288,6 +305,9 @@ _BIRTHDAY_SQL = (
     "CASE WHEN substr(t1.birthday, 1, 4) = '1604' THEN '--' || substr(t1.birthday, 6) "
     "ELSE t1.birthday END"
 )
+# The names of the contact's campaign and keyword.
+CAMPAIGN_SQL = "(SELECT cp.name FROM campaign cp WHERE cp.id = t1.campaign_id)"
+KEYWORD_SQL = "(SELECT ck.keyword FROM campaign_keyword ck WHERE ck.id = t1.keyword_id)"
 # Emails and phones: the primary first, then by position (flat_contact's order).
 _EMAILS_CSV = (
     "(SELECT group_concat(email, ' ::: ') FROM (SELECT email FROM contact_email ce "
@@ -301,6 +321,16 @@ _TAGS_SQL = (
     "(SELECT group_concat({}, '{}') FROM (SELECT tg.name FROM contact_tag ct "
     "JOIN tag tg ON tg.id = ct.tag_id WHERE ct.contact_id = t1.id ORDER BY tg.name_fold))"
 )
+
+
+def kinds_sql(table: str, own: str) -> str:
+    """flat_contact's `email_kinds`/`phone_kinds`: the kinds of the emails or phones, in the
+    order of their cell; "other" for a contact with only its own column (`own`)."""
+    return (
+        f"COALESCE((SELECT group_concat(kind, ' ::: ') FROM (SELECT kind FROM {table} x "
+        "WHERE x.contact_id = t1.id ORDER BY is_primary DESC, position, id)), "
+        f"CASE WHEN t1.{own} <> '' THEN 'other' ELSE '' END)"
+    )
 
 
 def _first(table: str, col: str, fallback: str) -> str:
@@ -323,9 +353,11 @@ def _csv_columns(field_keys: Sequence[str]) -> tuple[list[str], list]:
     cols = [
         "CAST(t1.id AS TEXT)", _plain("t1.name"), _first("contact_email", "email", "t1.email"),
         _first("contact_phone", "phone", "t1.phone"), emails,
-        phones, _plain("t2.name"), _plain("t1.position"), _plain("t1.street"),
+        phones, kinds_sql("contact_email", "email"), kinds_sql("contact_phone", "phone"),
+        _plain("t2.name"), _plain("t1.position"), _plain("t1.street"),
         _plain("t1.zip"), _plain("t1.city"), _plain("t1.country"), _plain(_BIRTHDAY_SQL),
-        _plain("t1.status"), _plain("t1.source"), _plain("t1.owner"), _plain("t1.notes"),
+        _plain("t1.status"), _plain("t1.source"), _plain("t1.owner"), _plain(CAMPAIGN_SQL),
+        _plain(KEYWORD_SQL), _plain("t1.notes"),
         "CASE WHEN t1.consent THEN 'true' ELSE 'false' END",
         _time_sql("t1.consent_at", json=False), _plain("CAST(t1.cadence_days AS TEXT)"),
         _plain(_TAGS_SQL.format("name", ", ")), _time_sql("t1.created_at", json=False),
@@ -383,6 +415,7 @@ def _json_line() -> str:
         ("street", _q("t1.street")), ("zip", _q("t1.zip")), ("city", _q("t1.city")),
         ("country", _q("t1.country")), ("notes", _q("t1.notes")),
         ("status", _q("t1.status")), ("source", _q("t1.source")), ("owner", _q("t1.owner")),
+        ("campaign", _q(CAMPAIGN_SQL)), ("keyword", _q(KEYWORD_SQL)),
         ("birthday", _q(_BIRTHDAY_SQL)),
         ("consent", "CASE WHEN t1.consent THEN 'true' ELSE 'false' END"),
         ("consent_at", _time_sql("t1.consent_at", json=True)),

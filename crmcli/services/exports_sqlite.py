@@ -307,10 +307,12 @@ def _csv_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
     cells = [
         "t1.id", "t1.name", _opt("t1.email"), _opt(_defused("t1.phone")),
         f"COALESCE({emails}, t1.email, '')", f"COALESCE({phones}, {_defused('t1.phone')}, '')",
+        ex.kinds_sql("contact_email", "email"), ex.kinds_sql("contact_phone", "phone"),
         _opt("t2.name"),
         _opt("t1.position"), _opt("t1.street"), _opt("t1.zip"), _opt("t1.city"),
         _opt("t1.country"), _opt(ex._BIRTHDAY_SQL), "t1.status", _opt("t1.source"),
-        _opt("t1.owner"), _opt("t1.notes"), "CASE WHEN t1.consent THEN 'true' ELSE 'false' END",
+        _opt("t1.owner"), _opt(ex.CAMPAIGN_SQL), _opt(ex.KEYWORD_SQL), _opt("t1.notes"),
+        "CASE WHEN t1.consent THEN 'true' ELSE 'false' END",
         _time("t1.consent_at"), _opt("t1.cadence_days"),
         _opt(_tags("tg.name", "', '")), _time("t1.created_at"),
         _time("t1.updated_at"), _time("t1.last_activity_at"),
@@ -400,7 +402,8 @@ def _json_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
     middle = _inside(
         "json_object('company', t2.name, 'position', t1.position, 'street', t1.street, 'zip', "
         "t1.zip, 'city', t1.city, 'country', t1.country, 'notes', t1.notes, 'status', "
-        f"t1.status, 'source', t1.source, 'owner', t1.owner, 'birthday', {ex._BIRTHDAY_SQL})"
+        f"t1.status, 'source', t1.source, 'owner', t1.owner, 'campaign', {ex.CAMPAIGN_SQL}, "
+        f"'keyword', {ex.KEYWORD_SQL}, 'birthday', {ex._BIRTHDAY_SQL})"
     )
     cadence = _inside(
         f"json_object('consent_at', {_time('t1.consent_at', none='NULL')}, 'cadence_days', "

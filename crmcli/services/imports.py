@@ -95,6 +95,10 @@ class ImportResult:
     dry_run: bool = False
     rows: int = 0
     contacts_new: int = 0  # orders: the contacts their import created
+    # utm_campaign and utm_term: the campaigns (name, channel) and the keywords of campaigns
+    # that were there before (campaign, keyword) the import created
+    campaigns_new: list[tuple[str, str]] = field(default_factory=list)
+    keywords_new: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {
@@ -104,6 +108,10 @@ class ImportResult:
             "rejects": [{"where": w, "reason": r} for w, _, r in self.rejected],
             "warnings": list(self.warnings),
             **({"contacts_new": self.contacts_new} if self.contacts_new else {}),
+            **({"campaigns_new": [{"name": n, "channel": c} for n, c in self.campaigns_new]}
+               if self.campaigns_new else {}),
+            **({"keywords_new": [{"campaign": c, "keyword": k} for c, k in self.keywords_new]}
+               if self.keywords_new else {}),
         }  # fmt: skip
 
 
@@ -128,6 +136,7 @@ class _Row:
     # utm_campaign and utm_term as given; the batch puts their ids into cols (or an error)
     attribution: tuple[str | None, str | None] = (None, None)
     attribution_error: str | None = None
+    medium: str | None = None  # utm_medium: the channel of a campaign the import creates
 
 
 class _State:
@@ -460,6 +469,7 @@ def _clean_row(where: str, rec: dict, now: datetime, extra_tags: Sequence[str]) 
     return _Row(
         where, rec, cols, "consent_at" in values, list(emails.values()), list(phones.values()),
         company, tag_names, fields, name_given, (campaign, keyword),
+        medium=_text(rec.get("medium")),
     )  # fmt: skip
 
 
@@ -513,6 +523,7 @@ class _Importer:
         self.on_reject = on_reject
         self.companies: dict[str, int | CrmError] = {}
         self.campaigns: dict[tuple[str, str], tuple | str] = {}  # see _resolve_campaigns
+        self.created: set[str] = set()  # the campaigns (folded) this import created
         self.tag_ids: dict[str, int] = {}
         self.cadence_tags: set[int] = set()  # tags that carry a cadence
         self.start_max = Contact.select(fn.MAX(Contact.id)).scalar() or 0
@@ -565,9 +576,18 @@ class _Importer:
             key = (_fold(campaign or ""), _fold(keyword or ""))
             if key not in self.campaigns:
                 try:
+                    created = campaign is not None and campaigns.find_campaign(campaign) is None
+                    channel = campaigns.medium_channel(row.medium) if created else None
+                    earlier = campaign is not None and _fold(campaign) in self.created
+                    news = None if created or earlier else campaigns.new_keyword(campaign, keyword)
                     self.campaigns[key] = campaigns.attribution(
-                        campaign, keyword, create=True, now=self.now
+                        campaign, keyword, create=True, channel=channel, now=self.now
                     )
+                    if created:
+                        self.created.add(_fold(campaign or ""))
+                        self.result.campaigns_new.append((campaign or "", channel or "other"))
+                    if news:
+                        self.result.keywords_new.append(news)
                 except CrmError as exc:
                     self.campaigns[key] = str(exc)
             found = self.campaigns[key]

@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from crmcli.errors import Invalid
 from crmcli.models import PURCHASE_STATUSES, Campaign, CampaignKeyword, Stage, database_proxy
+from crmcli.services.periods import check_period
 from crmcli.values import local_tz
 
 GROUPINGS = ("campaign", "keyword", "channel", "source")
@@ -389,8 +390,7 @@ def roi_report(
     revenue: Callable[[_Query], Series] = margin_by_day if margin else revenue_by_day
     if by not in GROUPINGS:
         raise Invalid("by", f"'{by}' is not one of {', '.join(GROUPINGS)}")
-    if since is not None and until is not None and until <= since:
-        raise Invalid("until", "the period ends before it starts")
+    check_period(since, until)
     level = {"channel": "campaign"}.get(by, by)
     q = _Query(level, since, until, campaign_ids)
     costs, earned, people = cost_by_day(q), revenue(q), leads_and_customers(q)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -157,8 +158,129 @@ def test_list_contacts_by_campaign_and_edit_where(marketing):
     marketing("add", "contact", "Bob Bach", "-e", "bob@example.de")
     rows = marketing("list", "contacts", "--campaign", "google", "-o", "json").json()
     assert [r["name"] for r in rows] == ["Anna Weiß"]
+    assert (rows[0]["campaign"], rows[0]["keyword"]) == ("Google Ads Kaffee", "espresso")
     assert marketing("list", "contacts", "--campaign", "nirgends", "-o", "json").json() == []
     r = marketing("edit", "--status", "customer", "--where", "--campaign", "google", "--yes")
     assert r.exit_code == 0, r.stderr
     assert marketing("show", "anna", "-o", "json").json()["status"] == "customer"
     assert marketing("show", "bob", "-o", "json").json()["status"] == "lead"
+
+
+def test_roi_until_is_exclusive_and_one_day_works(marketing):
+    """--until is exclusive as in every report; the same day at both ends is that day."""
+    one_day = marketing(
+        "report", "roi", "--since", "1.11.2026", "--until", "1.11.2026", "-o", "json"
+    )
+    assert one_day.exit_code == 0, one_day.stderr
+    assert one_day.json()["total"]["cost"] == "100.50"
+    before = marketing("report", "roi", "--until", "1.11.2026", "-o", "json").json()
+    assert before["total"]["cost"] == "1234.50"
+    piped = marketing("report", "roi", "--since", "1.10.2026", "--until", "1.11.2026").stdout
+    assert "2026-10-01 – 2026-10-31" in piped and "00:00" not in piped
+    assert "that one day" in marketing("report", "roi", "--help").stdout
+
+
+def test_removing_a_keyword_with_costs_and_contacts_asks_and_says_what_moves(marketing):
+    r = marketing("edit", "campaign", "google", "--remove-keyword", "espresso")
+    assert r.exit_code == 1 and "pass --yes" in r.stderr
+    assert "its cost entry of 1.234,50 € becomes" in r.stderr
+    assert "1 contact, 2 orders keep the campaign" in r.stderr
+    card = marketing("show", "campaign", "google", "-o", "json").json()
+    assert "espresso" in card["keywords"]  # nothing changed
+    r = marketing("edit", "campaign", "google", "--remove-keyword", "espresso", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert "Removed keyword 'espresso' (its cost entry of 1.234,50 €" in r.stderr
+    assert marketing("show", "anna", "-o", "json").json()["keyword"] is None
+    # A keyword nothing uses goes without asking.
+    r = marketing("edit", "campaign", "google", "--remove-keyword", "Kaffee kaufen")
+    assert r.exit_code == 0 and "Removed" not in r.stderr
+
+
+def test_a_new_keyword_given_with_a_record_is_announced(marketing):
+    r = marketing("add", "contact", "Bob", "--campaign", "google", "--keyword", "espreso")
+    assert r.exit_code == 0, r.stderr
+    assert "New keyword 'espreso' of campaign Google Ads Kaffee." in r.stderr
+    r = marketing("add", "contact", "Eva", "--campaign", "google", "--keyword", "ESPRESSO")
+    assert r.exit_code == 0 and "New keyword" not in r.stderr
+    r = marketing("edit", "order", "1", "--keyword", "kaffe kaufen")
+    assert r.exit_code == 0, r.stderr
+    assert "New keyword 'kaffe kaufen' of campaign Google Ads Kaffee." in r.stderr
+    r = marketing("add", "order", "anna", "--item", "KAF:1", "--campaign", "google",
+                  "--keyword", "tee")  # fmt: skip
+    assert "New keyword 'tee'" in r.stderr
+    r = marketing("add", "deal", "Abo", "-C", "anna", "--campaign", "google", "--keyword", "abo")
+    assert "New keyword 'abo'" in r.stderr
+    r = marketing("edit", "anna", "--campaign", "google", "--keyword", "bohnen")
+    assert "New keyword 'bohnen'" in r.stderr
+
+
+def test_utm_import_says_which_campaigns_it_creates_with_the_mediums_channel(crm, tmp_path):
+    crm("add", "campaign", "Herbst", "--channel", "print", "--keyword", "kaffee")
+    path = tmp_path / "shop.csv"
+    path.write_text(
+        "name,email,utm_campaign,utm_term,utm_medium\n"
+        "Eva Roth,eva@example.de,Sommer Social,,paid_social\n"
+        "Max Kern,max@example.de,Herbst,tee,cpc\n"
+        "Ute Lang,ute@example.de,Sommer Social,sonne,email\n"
+        "Jo Bach,jo@example.de,Winter,,\n"
+    )
+    dry = crm("import", "csv", str(path), "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "Would create campaign 'Sommer Social' (social)." in dry.stderr
+    assert "Would create campaign 'Winter' (other)." in dry.stderr
+    assert "Would create keyword 'tee' of campaign Herbst." in dry.stderr
+    assert "columns not imported" not in dry.stderr
+    assert crm("list", "campaigns", "-o", "json").json()[0]["name"] == "Herbst"  # dry: nothing
+    r = crm("import", "csv", str(path), "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert "New campaign 'Sommer Social' (social)." in r.stderr
+    assert r.json()["campaigns_new"] == [
+        {"name": "Sommer Social", "channel": "social"}, {"name": "Winter", "channel": "other"},
+    ]  # fmt: skip
+    # The medium is the channel of a campaign the import creates, never a stored one's.
+    assert crm("show", "campaign", "Herbst", "-o", "json").json()["channel"] == "print"
+    assert crm("show", "campaign", "sommer", "-o", "json").json()["channel"] == "social"
+    again = crm("import", "csv", str(path))
+    assert "New campaign" not in again.stderr and "New keyword" not in again.stderr
+    helped = " ".join(crm("import", "csv", "--help").stdout.split())
+    assert "tag, consent, campaign, keyword, medium, field:KEY" in helped
+    assert "utm_campaign" in helped
+
+
+def test_costs_outside_the_campaigns_period_are_kept_with_a_warning(marketing):
+    r = marketing("add", "cost", "google", "10", "--at", "1.1.2020", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert "crm: warning: a cost entry dated 2020-01-01 is outside the campaign's period" in (
+        r.stderr
+    )
+    entry = r.json()
+    assert (entry["amount"], entry["spent_on"], entry["campaign_id"]) == ("10.00", "2020-01-01", 1)
+    r = marketing("add", "cost", "google", "10", "--at", "2.10.2026")
+    assert r.exit_code == 0 and "warning" not in r.stderr
+    r = marketing("edit", "campaign", "google", "--from", "1.1.2030", "--until", "31.12.2030")
+    assert r.exit_code == 0, r.stderr
+    assert "crm: warning: 4 cost entries dated 2020-01-01 – 2026-11-01 are outside" in r.stderr
+    r = marketing("add", "cost", "google", "5", "--keyword", "neu")
+    assert "New keyword 'neu' of campaign Google Ads Kaffee." in r.stderr
+
+
+def _terminal(monkeypatch, width: int) -> None:
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("COLUMNS", str(width))
+
+
+def test_roi_on_a_terminal_keeps_group_names_whole_and_names_the_bar(marketing, monkeypatch):
+    marketing("add", "cost", "google", "10", "--at", "2.10.2026", "--keyword", "kaffee kaufen")
+    _terminal(monkeypatch, 160)
+    wide = marketing("report", "roi").stdout
+    assert "REVENUE / COST" in wide.upper() and "█" in wide
+    _terminal(monkeypatch, 80)
+    narrow = marketing("report", "roi", "--by", "keyword").stdout
+    assert "Google Ads Kaffee: Kaffee kaufen" in narrow  # not cut short
+    assert "Google Ads Kaffee: (no keyword)" in narrow
+    assert max(len(line) for line in re.sub(r"\x1b\[[0-9;]*m", "", narrow).splitlines()) <= 80
+    card = marketing("show", "campaign", "google").stdout
+    keyword_rows = card[card.index("By keyword") : card.index("Costs")]
+    assert "espresso" in keyword_rows and "Google Ads Kaffee:" not in keyword_rows

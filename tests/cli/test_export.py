@@ -17,9 +17,10 @@ from tests.cli.test_pipes import run_into_closed_pipe
 
 @pytest.fixture
 def people(crm):
+    crm("add", "campaign", "Herbst", "--keyword", "kaffee")
     crm("add", "contact", "Anna Müller", "-e", "anna@firma.de", "-p", "0221 123456",
         "--company", "Bäckerei Schmidt", "--city", "Köln", "-t", "vip", "-f", "kdnr=4711",
-        "--birthday", "24.12.")  # fmt: skip
+        "--birthday", "24.12.", "--campaign", "herbst", "--keyword", "kaffee")  # fmt: skip
     crm("add", "contact", '=HYPERLINK("http://evil")', "--notes", "-3-1", "-e", "x@y.de")
     crm("add", "contact", "Carl Clean", "--notes", "+49 221 999")
     return crm
@@ -40,6 +41,7 @@ def test_contacts_csv_is_flat_and_spreadsheet_safe(people):
     assert anna["email"] == "anna@firma.de" and anna["emails"] == "anna@firma.de"
     assert anna["company"] == "Bäckerei Schmidt" and anna["tags"] == "vip"
     assert anna["field:kdnr"] == "4711" and anna["birthday"] == "'--12-24"
+    assert (anna["campaign"], anna["keyword"]) == ("Herbst", "kaffee")
     evil = next(row for row in rows if "HYPERLINK" in row["name"])
     assert evil["name"].startswith("'=") and evil["notes"] == "'-3-1"
     carl = next(row for row in rows if row["name"] == "Carl Clean")
@@ -421,3 +423,28 @@ def test_a_file_in_a_missing_directory_is_named_as_given(people, tmp_path):
     r = people("export", "contacts", "-o", str(target))
     assert r.exit_code == 1
     assert f"{target}: no such directory" in r.stderr and ".tmp" not in r.stderr
+
+
+def test_csv_export_and_import_keep_kinds_and_campaign(crm, tmp_path):
+    """What crm export contacts writes, crm import csv reads back: each email's and phone's
+    kind (email_kinds, phone_kinds), campaign and keyword."""
+    crm("add", "campaign", "Herbst", "--keyword", "kaffee")
+    crm("add", "contact", "Eva Roth", "-e", "home:eva@x.de", "-e", "work:eva@firma.de",
+        "-p", "mobil:0171 1234567", "-p", "home:0221 555", "--campaign", "herbst",
+        "--keyword", "kaffee")  # fmt: skip
+    path = tmp_path / "k.csv"
+    assert crm("export", "contacts", "-o", str(path)).exit_code == 0
+    row = rows_of(path.read_text(encoding="utf-8-sig"))[0]
+    assert (row["email_kinds"], row["phone_kinds"]) == ("home ::: work", "mobile ::: home")
+    assert crm("delete", "eva", "--yes").exit_code == 0
+    assert crm("delete", "campaign", "herbst", "--yes").exit_code == 0
+    r = crm("import", "csv", str(path))
+    assert r.exit_code == 0 and "not imported" not in r.stderr, r.stderr
+    eva = crm("show", "eva", "-o", "json").json()
+    assert [(e["email"], e["kind"]) for e in eva["emails"]] == [
+        ("eva@x.de", "home"), ("eva@firma.de", "work"),
+    ]  # fmt: skip
+    assert [(p["phone"], p["kind"]) for p in eva["phones"]] == [
+        ("0171 1234567", "mobile"), ("0221 555", "home"),
+    ]  # fmt: skip
+    assert (eva["campaign"], eva["keyword"]) == ("Herbst", "kaffee")

@@ -125,3 +125,21 @@ def test_log_owner_is_about_the_interaction(helps):
     owner = helps["log"].split("--owner", 1)[1].split("\n  -")[0]
     assert "contact" not in owner
     assert "/crm remind" in helps["remind"]  # cron needs the full path
+
+
+def test_the_command_list_names_what_each_group_does():
+    """`crm --help`: the line of add, list and report names each of their subcommands; show,
+    edit and delete name each kind they take."""
+    from crmcli.cli import COMMANDS
+    from crmcli.commands import add, common, edit, listing
+
+    def words(group: str) -> set[str]:
+        return set(re.findall(r"[a-z]+", COMMANDS[group][2].lower()))
+
+    for group, module in (("add", add), ("list", listing)):
+        names = {i.name for i in module.app.registered_commands}
+        assert names <= words(group), (group, names - words(group))
+    assert {"roi", "commissions", "vat", "service"} <= words("report")
+    assert set(common.SHOWN_KINDS) <= words("show")
+    assert set(edit.ALLOWED) <= words("edit")
+    assert {*common.KINDS, "campaign"} <= words("delete")

@@ -93,9 +93,9 @@ def test_json_keys_are_stable(crm, people):
     row = crm("list", "contacts", "-o", "json").json()[0]
     assert list(row) == [
         "id", "name", "email", "phone", "phone_e164", "company_id", "company", "position",
-        "street", "zip", "city", "country", "birthday", "status", "source", "owner", "notes",
-        "consent", "consent_at", "cadence_days", "cadence_effective_days", "contact_due_at",
-        "last_activity_at", "tags", "fields", "created_at", "updated_at",
+        "street", "zip", "city", "country", "birthday", "status", "source", "owner", "campaign",
+        "keyword", "notes", "consent", "consent_at", "cadence_days", "cadence_effective_days",
+        "contact_due_at", "last_activity_at", "tags", "fields", "created_at", "updated_at",
     ]  # fmt: skip
     assert isinstance(row["id"], int)
 

@@ -106,10 +106,13 @@ def test_where_created_since_a_day_without_a_year(crm):
     assert "Would delete 1 contact;" in r.stderr
 
 
-def test_an_until_without_a_year_equal_to_the_since_is_the_same_day(crm):
-    """`--since 15.11. --until 15.11.` is the empty period the dates with years give (refused
-    as empty), not a period of a whole year."""
-    r = crm("list", "activities", "--since", "15.11.", "--until", "15.11.")
+def test_an_until_equal_to_the_since_is_that_one_day(history):
+    """`--since 20.11. --until 20.11.` is that day (walk finding 3: the same day at both ends
+    was refused as an empty period), not a year; an end before the start is still refused."""
+    assert bodies(history, "--since", "20.11.", "--until", "20.11.") == ["2026-11-20 10:00"]
+    assert bodies(history, "--since", "fri", "--until", "fri") == ["2026-11-20 10:00"]
+    assert bodies(history, "--since", "5.11.2025", "--until", "5.11.2025") == ["2025-11-05 10:00"]
+    r = history("list", "activities", "--since", "20.11.2026", "--until", "19.11.2026")
     assert r.exit_code == 1 and "would be empty" in r.stderr
-    r = crm("list", "activities", "--since", "mon", "--until", "mon")
-    assert r.exit_code == 1 and "would be empty" in r.stderr
+    r = history("list", "activities", "--since", "20.11.2026 12:00", "--until", "20.11.2026 12:00")
+    assert r.exit_code == 1 and "would be empty" in r.stderr  # a moment, not a day

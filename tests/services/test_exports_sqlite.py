@@ -69,6 +69,13 @@ def _more_awkward() -> None:
     Contact.update(email="alt@x.de").where(Contact.id == drift).execute()
     for i in range(5):
         _person(f"Plain {i}", email=f"p{i}@x.de", tags_=["vip", "b2b"])
+    # what brought a contact: a campaign with a keyword, one without, a formula and a quote
+    from crmcli.services import campaigns
+
+    ads = campaigns.add_campaign('=Ads, "Herbst"', keywords=["kaffee; bohnen"], now=NOW)["id"]
+    kaffee = campaigns.ensure_keywords(ads, ["kaffee; bohnen"])[0]
+    Contact.update(campaign=ads, keyword=kaffee).where(Contact.name == "Plain 0").execute()
+    Contact.update(campaign=ads).where(Contact.name == "Plain 1").execute()
 
 
 def _general_csv(keys, excel: bool) -> str:
