@@ -287,7 +287,7 @@ def _discounted(lines: list[dict], discount: int, gross_file: bool) -> list[dict
     whole = sum(ln[key] for ln in lines)
     if discount > whole:
         raise Invalid("discount", f"the discount {format_money(discount)} is more than the goods")
-    out = []
+    out: list[dict] = []
     for line, share in zip(lines, _shares(discount, [ln[key] for ln in lines]), strict=True):
         if gross_file:
             gross = line["gross_cents"] - share
@@ -310,7 +310,7 @@ def _shipping(lines: list[dict], shipping: int, gross_file: bool) -> list[dict]:
     for ln in lines:
         by_rate[ln["vat_bp"]] = by_rate.get(ln["vat_bp"], 0) + ln["gross_cents"]
     rates = sorted(by_rate, reverse=True)
-    out = []
+    out: list[dict] = []
     for rate, share in zip(rates, _shares(shipping, [by_rate[r] for r in rates]), strict=True):
         line = {"position": len(lines) + len(out), "qty": 1, "product": None,
                 "name": "Versand", "vat_bp": rate}  # fmt: skip

@@ -119,9 +119,11 @@ def test_net_prices_and_a_dry_run(shop):
     )  # fmt: skip
 
 
-SHOPIFY_1003 = {"order_number": "#1003", "email": "sd@example.de", "date": "01.11.2026",
-                "status": "paid", "sku": "KAF-500", "qty": "2", "price": "8.90",
-                "discount": "2.00", "shipping": "4.90", "taxes": "1.35", "amount": "20.70"}  # fmt: skip
+SHOPIFY_1003 = {
+    "order_number": "#1003", "email": "sd@example.de", "date": "01.11.2026", "status": "paid",
+    "sku": "KAF-500", "qty": "2", "price": "8.90", "discount": "2.00", "shipping": "4.90",
+    "taxes": "1.35", "amount": "20.70",
+}  # fmt: skip
 
 
 def line_figures(card: dict) -> list[tuple]:
