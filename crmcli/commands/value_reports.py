@@ -125,7 +125,7 @@ CLV_COLUMNS = (
     Column("contact_id", "Id", "right"), Column("contact", "Customer", min_width=18),
     Column("x", "Repeats", "right", drop=3), Column("alive", "P(active)", "right"),
     Column("expected_purchases", "Exp. orders", "right"),
-    Column("value_display", "Exp. order value", "right", drop=2),
+    Column("value_display", "Per order", "right", drop=2),
     Column("clv_display", "CLV", "right"),
 )  # fmt: skip
 CLV_FIELDS = (
@@ -182,7 +182,7 @@ def clv(
         "bgnbd_text": f"r {m['r']:.3f}, alpha {m['alpha']:.3f}, a {m['a']:.3f}, "
         f"b {m['b']:.3f}; log-likelihood {m['log_likelihood']:.1f}",
         "gg_text": f"p {g['p']:.2f}, q {g['q']:.2f}, gamma {g['gamma']:.2f}; "
-        f"log-likelihood {g['log_likelihood']:.1f}" if g else "too few repeat customers",
+        f"log-likelihood {g['log_likelihood']:.1f}" if g else report["spend_note"],
     }  # fmt: skip
     views = [
         {**r, "alive": percent(r["p_alive"]), "value_display": money(r["expected_value"]),
