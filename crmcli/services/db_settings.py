@@ -46,8 +46,7 @@ def _parse(key: str, text: str):
         names = ", ".join(repr(t) for t in unknown)
         raise Invalid(
             "setting",
-            f"{key} is on, off or tags of contacts (comma-separated), and no contact has the "
-            f"tag {names}",
+            f"{key} is on, off or tags of contacts (comma-separated), and there is no tag {names}",
         )
     return sorted(set(tags), key=fold)
 

@@ -50,5 +50,5 @@ def test_a_value_neither_on_off_nor_a_tag_says_what_is_accepted(crm):
     r = crm("db", "setting", "remind.next_purchase", "maybe")
     assert r.exit_code == 1 and r.stderr == (
         "crm: error: setting: remind.next_purchase is on, off or tags of contacts "
-        "(comma-separated), and no contact has the tag 'maybe'\n"
+        "(comma-separated), and there is no tag 'maybe'\n"
     )
