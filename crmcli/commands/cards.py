@@ -26,7 +26,8 @@ TAG_KEYS = ("id", "name", "contacts", "companies", "cadence_days", "created_at")
 ACTIVITY_KEYS = (
     "id", "kind", "occurred_at", "contact_id", "contact", "company_id", "company", "direction",
     "subject", "body", "duration_min", "outcome", "rating", "score", "status", "resolved_at",
-    "resolved_by", "resolution", "owner", "deal_id", "order_id", "created_at", "updated_at",
+    "resolved_by", "resolution", "owner", "deal_id", "order_id", "order_number", "created_at",
+    "updated_at",
 )  # fmt: skip
 OPEN_ACTIVITY_KEYS = (*ACTIVITY_KEYS, "age_days")
 TASK_KEYS = (

@@ -6,6 +6,7 @@ The functions are registered on the add and list groups (commands/add.py, listin
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Annotated
 
 import typer
@@ -40,14 +41,14 @@ PRODUCT_FIELDS = (
     ("unit", "Unit"), ("state", "State"), ("created_at", "Created"), ("updated_at", "Updated"),
 )  # fmt: skip
 ORDER_COLUMNS = (
-    Column("id", "Id", "right"), Column("ordered_at", "When", keep=True),
+    Column("id", "Id", "right"), Column("when_display", "When", keep=True),
     Column("contact", "Contact", max_width=28, min_width=16),
     Column("status", "Status"), Column("channel", "Channel", drop=3),
     Column("items", "Items", "right", drop=4), Column("net_display", "Net", "right", drop=2),
     Column("gross_display", "Gross", "right"),
 )  # fmt: skip
 ORDER_FIELDS = (
-    ("id", "Id"), ("ordered_at", "When"), ("contact", "Contact"), ("status", "Status"),
+    ("id", "Id"), ("when_display", "When"), ("contact", "Contact"), ("status", "Status"),
     ("channel", "Channel"), ("campaign", "Campaign"), ("keyword", "Keyword"),
     ("discount_display", "Discount"),
     ("net_display", "Net"), ("vat_display", "VAT"), ("gross_display", "Gross"),
@@ -83,9 +84,20 @@ def product_view(p: dict) -> dict:
     }  # fmt: skip
 
 
+def _when(at: datetime) -> datetime | date:
+    """An order's moment as shown: its day alone when it is local midnight to the second,
+    as an order given only a date is (a shop export's or `--at 3.11.2026`): "00:00" would
+    be a time nobody gave."""
+    from crmcli.values import local_tz
+
+    local = at.astimezone(local_tz())
+    return local.date() if local.time() == time(0) else at
+
+
 def order_view(o: dict) -> dict:
     cur = o.get("currency", "EUR")
-    view = {**o, "net_display": money(o["net"], cur), "gross_display": money(o["gross"], cur)}
+    view = {**o, "net_display": money(o["net"], cur), "gross_display": money(o["gross"], cur),
+            "when_display": _when(o["ordered_at"])}  # fmt: skip
     if "vat" in o:
         view["vat_display"] = money(o["vat"], cur)
     if o.get("discount"):

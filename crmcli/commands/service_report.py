@@ -32,7 +32,8 @@ def service(
 ) -> None:
     """Service statistics: inquiries, complaints and returns received, resolved and still
     open, and the median days to resolve them, by month or kind with a total; and per
-    product the share of the quantity delivered that came back (returned orders).
+    product the share of the quantity delivered that came back: returned orders, and the
+    lines whose SKU or product name a return logged about the order names.
 
     Examples:
 
@@ -58,8 +59,10 @@ def service(
         Column("median_days", "Median days", "right"),
     )  # fmt: skip
     returns = [{**r, "rate_display": percent(r["rate"])} for r in report["returns"]]
+    # a logged return that names none of its order's lines is counted against no product
+    unnamed = (("returns_naming_no_line", "Returns naming no line"),)
     render_record(
-        report, (), output, title="Service",
+        report, unnamed if report["returns_naming_no_line"] else (), output, title="Service",
         sections=[Section("Received", rows, columns),
                   Section("Returns by product", returns, RETURN_COLUMNS)],
     )  # fmt: skip

@@ -29,7 +29,7 @@ VALUE_COLUMNS = (
     Column("margin_display", "Margin", "right", drop=1),
     Column("aov_display", "Avg order", "right", drop=3),
     Column("first_purchase", "First", keep=True, drop=4),
-    Column("last_purchase", "Last", keep=True, drop=2),
+    Column("last_purchase", "Last", keep=True, drop=1),
     Column("clv_display", "Historic CLV", "right", drop=5),
 )  # fmt: skip
 TOTAL_FIELDS = (
@@ -125,7 +125,7 @@ CLV_COLUMNS = (
     Column("contact_id", "Id", "right"), Column("contact", "Customer", min_width=18),
     Column("x", "Repeats", "right", drop=3), Column("alive", "P(active)", "right"),
     Column("expected_purchases", "Exp. orders", "right"),
-    Column("value_display", "Exp. order value", "right", drop=2),
+    Column("value_display", "Per order", "right", drop=2),
     Column("clv_display", "CLV", "right"),
 )  # fmt: skip
 CLV_FIELDS = (
@@ -182,7 +182,7 @@ def clv(
         "bgnbd_text": f"r {m['r']:.3f}, alpha {m['alpha']:.3f}, a {m['a']:.3f}, "
         f"b {m['b']:.3f}; log-likelihood {m['log_likelihood']:.1f}",
         "gg_text": f"p {g['p']:.2f}, q {g['q']:.2f}, gamma {g['gamma']:.2f}; "
-        f"log-likelihood {g['log_likelihood']:.1f}" if g else "too few repeat customers",
+        f"log-likelihood {g['log_likelihood']:.1f}" if g else report["spend_note"],
     }  # fmt: skip
     views = [
         {**r, "alive": percent(r["p_alive"]), "value_display": money(r["expected_value"]),
@@ -290,14 +290,16 @@ NEXT_KEYS = (
     "expected_value", "priority", "method",
 )  # fmt: skip
 NEXT_COLUMNS = (
-    Column("contact_id", "Id", "right"), Column("contact", "Customer", min_width=18),
-    Column("last_purchase", "Last", keep=True, drop=3),
-    Column("purchases", "Purchases", "right", drop=4),
-    Column("expected_next", "Next (expected)", keep=True),
+    Column("contact_id", "Id", "right"), Column("contact", "Customer", min_width=16),
+    Column("last_purchase", "Last", keep=True, drop=1),
+    Column("purchases", "Buys", "right", drop=3),
+    Column("expected_next", "Next", keep=True),
     Column("chance_display", "Chance", "right"),
-    Column("value_display", "Order value", "right", drop=2),
-    Column("priority_display", "Chance × value", "right"),
+    Column("value_display", "Per order", "right"),
+    # the sort key, chance × order value: the title says the order, so it goes first at 80
+    Column("priority_display", "× chance", "right", drop=2),
 )  # fmt: skip
+NEXT_FIELDS = (("until", "History until"), ("window", "Window"), ("method_text", "Model"))
 
 
 def next_purchase(
@@ -324,7 +326,7 @@ def next_purchase(
     """
     from crmcli.commands.remind import span
 
-    days = max(1, round(span(within, "within").total_seconds() / 86400))
+    days = round(span(within, "within").total_seconds() / 86400)  # 0d: refused by the service
     last_day = c.day(until, "until") if until else c.today()
     c.db()
     from crmcli.services import forecast
@@ -338,7 +340,20 @@ def next_purchase(
          "priority_display": money(r["priority"])}
         for r in rows
     ]  # fmt: skip
-    render_rows(views, NEXT_COLUMNS, output, empty="No customers with purchases yet.")
+    if not views:
+        render_rows(views, NEXT_COLUMNS, output, empty="No customers with purchases yet.")
+        return
+    head = {
+        **report, "window": f"{days} {'day' if days == 1 else 'days'} after {report['until']}",
+        "method_text": "BG/NBD" if report["model"] else "each customer's own interval "
+        "between purchases (too little history to fit)",
+    }  # fmt: skip
+    render_record(
+        report, NEXT_FIELDS, output, title="Next purchases",
+        sections=[Section("Customers, highest chance × order value first", views,
+                          NEXT_COLUMNS)],
+        display_record=head,
+    )  # fmt: skip
 
 
 def _rows_for_a_table(

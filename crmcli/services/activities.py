@@ -16,6 +16,7 @@ from crmcli.models import (
     Activity,
     Company,
     Contact,
+    SalesOrder,
     database_proxy,
     utcnow,
 )
@@ -131,8 +132,6 @@ def log_activity(
 def _order_party(kind: str, order_id: int, contact_id: int | None, company_id: int | None):
     """The contact of an activity about an order: the order's, which a contact given must be.
     An inquiry, complaint or return may be about an order, and a document made from it."""
-    from crmcli.models import SalesOrder
-
     if kind not in (*TRACKED_KINDS, "document"):
         raise Invalid(
             "order",
@@ -287,12 +286,14 @@ _COLUMNS = (
     Activity.company, Company.name, Activity.direction, Activity.subject, Activity.body,
     Activity.duration_min, Activity.outcome, Activity.rating, Activity.score, Activity.status,
     Activity.resolved_at, Activity.resolved_by, Activity.resolution, Activity.owner,
-    Activity.deal, Activity.order, Activity.created_at, Activity.updated_at,
+    Activity.deal, Activity.order, SalesOrder.external_id, Activity.created_at,
+    Activity.updated_at,
 )  # fmt: skip
 _KEYS = (
     "id", "kind", "occurred_at", "contact_id", "contact", "company_id", "company", "direction",
     "subject", "body", "duration_min", "outcome", "rating", "score", "status", "resolved_at",
-    "resolved_by", "resolution", "owner", "deal_id", "order_id", "created_at", "updated_at",
+    "resolved_by", "resolution", "owner", "deal_id", "order_id", "order_number", "created_at",
+    "updated_at",
 )  # fmt: skip
 
 
@@ -301,6 +302,8 @@ def _select():
         Activity.select(*_COLUMNS)
         .join(Contact, JOIN.LEFT_OUTER, on=(Activity.contact == Contact.id))
         .join(Company, JOIN.LEFT_OUTER, on=(Activity.company == Company.id))
+        # the order's number as the shop gave it (what a user types and knows), beside its id
+        .join(SalesOrder, JOIN.LEFT_OUTER, on=(Activity.order == SalesOrder.id))
     )
 
 

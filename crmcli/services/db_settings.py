@@ -42,7 +42,12 @@ def _parse(key: str, text: str):
     )
     unknown = [t for t in tags if fold(t) not in known]
     if unknown:
-        raise Invalid("setting", f"no tag {', '.join(repr(t) for t in unknown)}")
+        # "maybe" is more likely a mistyped on/off than a tag nobody has: say what is accepted
+        names = ", ".join(repr(t) for t in unknown)
+        raise Invalid(
+            "setting",
+            f"{key} is on, off or tags of contacts (comma-separated), and there is no tag {names}",
+        )
     return sorted(set(tags), key=fold)
 
 

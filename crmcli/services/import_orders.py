@@ -15,11 +15,16 @@ The rules, as the CLI documents them:
 - A line with a SKU is a line of that catalogue product (an inactive one too: these are
   past orders) at its VAT rate; without a price cell it costs the catalogue's net price.
   A SKU the catalogue does not know rejects the whole order (all its rows) with the reason.
+- A `vat` cell unlike a SKU's product rate wins for that line (what the shop charged and
+  declared), with a warning.
 - A line without a SKU (or a file without a SKU column) is an ad-hoc line without product:
-  its item name (else "Order NUMBER"), its price (else the order's amount), at the `vat`
-  cell's rate or 19 %. An order of no lines at all is one such line over its amount.
-- Order totals are the sums of their lines: shipping and the shop's order-level discounts
-  are not revenue of a product and are left out.
+  its item name (else "Bestellung NUMBER"), its price, at the `vat` cell's rate or 19 %. An
+  order of no lines at all is one such line over its amount.
+- The order's discount (gross, as Shopify's Discount Amount) is shared over its lines in
+  proportion to their value, so each line's net and VAT are what the shop's invoice shows.
+  Shipping charged to the customer is revenue of the order: a "Versand" line which, as a
+  German invoice's ancillary service, takes the VAT rate of the goods (split by their value
+  over their rates). A Total or Taxes cell unlike the lines' sums is warned of.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import re
 from array import array
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from crmcli.errors import CrmError, Invalid
 from crmcli.models import SalesOrder, database_proxy, utcnow
@@ -40,11 +46,20 @@ from crmcli.services.imports import (
     _Rollback,
     rejects_error,
 )
-from crmcli.values import fold, parse_email, parse_money_cents, parse_percent_bp, parse_when
+from crmcli.values import (
+    fold,
+    format_money,
+    half_up,
+    parse_email,
+    parse_money_cents,
+    parse_percent_bp,
+    parse_when,
+)
 
 ORDER_FIELDS = (
     "email", "name", "first_name", "last_name", "order_number", "date", "amount", "sku",
-    "qty", "price", "item", "status", "channel", "currency", "vat",
+    "qty", "price", "item", "status", "channel", "currency", "vat", "discount", "shipping",
+    "taxes",
 )  # fmt: skip
 # Headers as csvread folds them. Shopify's "Name" is its order number (see assign_columns).
 ORDER_HEADERS = {
@@ -71,7 +86,16 @@ ORDER_HEADERS = {
     "channel": ("channel", "kanal", "vertriebskanal"),
     "currency": ("currency", "wahrung", "ordercurrency"),
     "vat": ("vat", "vatrate", "taxrate", "mwst", "mwstsatz", "ustsatz", "steuersatz"),
+    "discount": ("discountamount", "discount", "discounttotal", "rabatt", "rabattbetrag",
+                 "ordertotaldiscount", "cartdiscount"),
+    "shipping": ("shipping", "shippingamount", "shippingtotal", "ordershippingamount",
+                 "versand", "versandkosten"),
+    "taxes": ("taxes", "tax", "taxtotal", "taxamount", "ordertaxamount", "totaltax",
+              "mwstbetrag", "steuer", "steuerbetrag"),
 }  # fmt: skip
+# Shopify's columns that change what was paid but that no order field holds: warned of.
+SHOPIFY_MONEY = frozenset(("lineitemdiscount", "refundedamount", "duties",
+                           "outstandingbalance"))  # fmt: skip
 # Shopify's financial status and WooCommerce's order status (and German words) as ours.
 STATUSES = {
     "paid": "paid", "bezahlt": "paid", "partiallypaid": "paid", "authorized": "open",
@@ -112,8 +136,10 @@ def assign_columns(csvfile, maps: dict) -> None:
             )  # fmt: skip
         if found is not None and any(t is not None and t.field == found for t in targets):
             found = None  # the first column of a field counts
-        # Shopify's other seventy columns (addresses, shipping, payment) are known: silent.
-        targets.append(Target(found) if found else Target("ignore") if shopify else None)
+        # Shopify's other seventy columns (addresses, payment) are known: silent, but for
+        # the money ones, which would change the order's figures.
+        quiet = shopify and key not in SHOPIFY_MONEY
+        targets.append(Target(found) if found else Target("ignore") if quiet else None)
     csvfile.targets = targets
     csvfile.unrecognised = [h for h, t in zip(csvfile.header, targets, strict=True) if t is None]
 
@@ -137,7 +163,8 @@ def _when(text: str, now: datetime) -> datetime:
 def _status(text: str | None) -> str:
     if not text:
         return "paid"  # an exported order without a status was bought
-    key = re.sub(r"[^a-z]", "", fold(text))
+    # WooCommerce writes its statuses as posts do: wc-completed, wc-on-hold.
+    key = re.sub(r"[^a-z]", "", fold(text).strip().removeprefix("wc-"))
     if key not in STATUSES:
         raise Invalid("status", f"'{text}' is not an order status (paid, pending, "
                       "completed, refunded, cancelled, ...)")  # fmt: skip
@@ -155,12 +182,15 @@ def _first(rows: list[tuple[str, dict]], field: str) -> str | None:
     return next((r[field] for _, r in rows if r.get(field)), None)
 
 
-def _lines(number: str, rows: list[tuple[str, dict]], products: dict, prices: str) -> list:
-    """The order's priced lines (see the module for the rules)."""
+def _lines(
+    number: str, rows: list[tuple[str, dict]], products: dict, prices: str
+) -> tuple[list[dict], list[str]]:
+    """The order's priced lines (see the module for the rules) and the warnings about them."""
     from crmcli.services.orders import MAX_QTY, line_cost, price_gross_line, price_lines
     from crmcli.services.products import sku_key
 
     out: list[dict] = []
+    notes: list[str] = []
     for _, rec in rows:
         if not (rec.get("sku") or rec.get("item") or rec.get("price") or rec.get("qty")):
             continue  # an order-level row (Shopify's rows all carry a line, others may not)
@@ -171,6 +201,7 @@ def _lines(number: str, rows: list[tuple[str, dict]], products: dict, prices: st
         price = parse_money_cents(rec["price"], field="price") if rec.get("price") else None
         if price is not None and price < 0:
             raise Invalid("price", f"'{rec['price']}': a price is 0 or more")
+        vat = parse_percent_bp(rec["vat"], field="vat") if rec.get("vat") else None
         line: dict = {"position": len(out), "qty": qty}
         if rec.get("sku"):
             product = products.get(sku_key(rec["sku"]))
@@ -178,13 +209,20 @@ def _lines(number: str, rows: list[tuple[str, dict]], products: dict, prices: st
                 raise Invalid("sku", f"no product with SKU '{rec['sku']}' in the catalogue")
             line.update(product=product["id"], name=product["name"], vat_bp=product["vat_bp"],
                         cost_cents=line_cost(product, qty))  # fmt: skip
+            if vat is not None and vat != product["vat_bp"]:
+                # The file's rate is what the shop charged and declared: it wins.
+                line["vat_bp"] = vat
+                notes.append(
+                    f"order {number}: {rec['sku']} imported at the file's VAT "
+                    f"{_rate(vat)} (the catalogue says {_rate(product['vat_bp'])})"
+                )
             if price is None:
                 line["unit_price_cents"] = int(product["price"] * 100)
                 out.append(price_lines([line], 0)[0][0])
                 continue
         else:
-            vat = parse_percent_bp(rec["vat"], field="vat") if rec.get("vat") else STANDARD_VAT_BP
-            line.update(product=None, name=rec.get("item") or f"Order {number}", vat_bp=vat)
+            line.update(product=None, name=rec.get("item") or f"Bestellung {number}",
+                        vat_bp=STANDARD_VAT_BP if vat is None else vat)  # fmt: skip
             if price is None:
                 raise Invalid("price", "a line without SKU needs its price")
         if prices == "net":
@@ -192,8 +230,8 @@ def _lines(number: str, rows: list[tuple[str, dict]], products: dict, prices: st
             out.append(price_lines([line], 0)[0][0])
         else:
             out.append(price_gross_line(line, price * qty))
+    amount = _first(rows, "amount")
     if not out:
-        amount = _first(rows, "amount")
         if amount is None:
             raise Invalid("amount", "an order needs its amount or its lines")
         gross = parse_money_cents(amount, field="amount")
@@ -201,13 +239,105 @@ def _lines(number: str, rows: list[tuple[str, dict]], products: dict, prices: st
             raise Invalid("amount", f"'{amount}': an order's amount is 0 or more")
         vat_text = _first(rows, "vat")
         rate = parse_percent_bp(vat_text, field="vat") if vat_text else STANDARD_VAT_BP
-        line = {"position": 0, "qty": 1, "product": None, "name": f"Order {number}",
+        line = {"position": 0, "qty": 1, "product": None, "name": f"Bestellung {number}",
                 "vat_bp": rate}  # fmt: skip
         if prices == "net":
             line["unit_price_cents"] = gross
-            return price_lines([line], 0)[0]
-        out.append(price_gross_line(line, gross))
+            return price_lines([line], 0)[0], notes
+        return [price_gross_line(line, gross)], notes
+    gross_file = prices == "gross"
+    discount = _order_money(rows, "discount")
+    if discount:
+        out = _discounted(out, discount, gross_file)
+    shipping = _order_money(rows, "shipping")
+    if shipping:
+        out += _shipping(out, shipping, gross_file)
+    _check(number, out, amount, _first(rows, "taxes"), notes)
+    return out, notes
+
+
+def _rate(bp: int) -> str:
+    return f"{Decimal(bp).scaleb(-2).normalize():f} %".replace(".", ",")
+
+
+def _order_money(rows: list[tuple[str, dict]], field: str) -> int:
+    """An order-level amount (discount, shipping): its first cell, as a positive number
+    (shops write a discount as -2.00 or 2.00)."""
+    text = _first(rows, field)
+    return abs(parse_money_cents(text, field=field)) if text else 0
+
+
+def _shares(total: int, weights: list[int]) -> list[int]:
+    """total split in proportion to weights, to the cent (largest remainder)."""
+    whole = sum(weights)
+    if whole <= 0:
+        return [total] + [0] * (len(weights) - 1)
+    raw = [total * w for w in weights]
+    shares = [r // whole for r in raw]
+    left = total - sum(shares)
+    for i in sorted(range(len(raw)), key=lambda i: -(raw[i] % whole))[:left]:
+        shares[i] += 1
+    return shares
+
+
+def _discounted(lines: list[dict], discount: int, gross_file: bool) -> list[dict]:
+    """The order's discount (gross in a gross file) as each line's share of it, in proportion
+    to the line's value, so the lines' net and VAT are what the shop's invoice shows."""
+    key = "gross_cents" if gross_file else "net_cents"
+    whole = sum(ln[key] for ln in lines)
+    if discount > whole:
+        raise Invalid("discount", f"the discount {format_money(discount)} is more than the goods")
+    out: list[dict] = []
+    for line, share in zip(lines, _shares(discount, [ln[key] for ln in lines]), strict=True):
+        if gross_file:
+            gross = line["gross_cents"] - share
+            net = half_up(gross * 10_000, 10_000 + line["vat_bp"])
+        else:
+            net = line["net_cents"] - share
+            gross = net + half_up(net * line["vat_bp"], 10_000)
+        goods = line["qty"] * line["unit_price_cents"]
+        out.append({**line, "discount_cents": goods - net, "net_cents": net,
+                    "vat_cents": gross - net, "gross_cents": gross})  # fmt: skip
     return out
+
+
+def _shipping(lines: list[dict], shipping: int, gross_file: bool) -> list[dict]:
+    """Shipping charged to the customer as the invoice's shipping line: it shares the VAT
+    rate of the goods it ships (split by their value when they carry more than one rate)."""
+    from crmcli.services.orders import price_gross_line, price_lines
+
+    by_rate: dict[int, int] = {}
+    for ln in lines:
+        by_rate[ln["vat_bp"]] = by_rate.get(ln["vat_bp"], 0) + ln["gross_cents"]
+    rates = sorted(by_rate, reverse=True)
+    out: list[dict] = []
+    for rate, share in zip(rates, _shares(shipping, [by_rate[r] for r in rates]), strict=True):
+        line = {"position": len(lines) + len(out), "qty": 1, "product": None,
+                "name": "Versand", "vat_bp": rate}  # fmt: skip
+        if not share:
+            continue
+        if gross_file:
+            out.append(price_gross_line(line, share))
+        else:
+            out.append(price_lines([{**line, "unit_price_cents": share}], 0)[0][0])
+    return out
+
+
+def _check(number: str, lines: list[dict], total: str | None, taxes: str | None, notes: list):
+    """Warn when the file's total or taxes disagree with the lines imported (VAT by more
+    than a cent a line, what a shop's own rounding per unit may differ by)."""
+    gross = sum(ln["gross_cents"] for ln in lines)
+    vat = sum(ln["vat_cents"] for ln in lines)
+    if total:
+        want = parse_money_cents(total, field="amount")
+        if want != gross:
+            notes.append(f"order {number}: the file's total {format_money(want)} differs from "
+                         f"its lines' {format_money(gross)}")  # fmt: skip
+    if taxes:
+        want = parse_money_cents(taxes, field="taxes")
+        if abs(want - vat) > len(lines):
+            notes.append(f"order {number}: the file's taxes {format_money(want)} differ from "
+                         f"its lines' VAT {format_money(vat)}")  # fmt: skip
 
 
 def _group(rows: Iterable[tuple[str, dict]], reject) -> dict[str, list[tuple[str, dict]]]:
@@ -286,25 +416,31 @@ def import_orders(
                         at = _first(group, "date")
                         if not at:
                             raise Invalid("date", "an order needs its date")
-                        lines = _lines(number, group, products, prices)
+                        lines, notes = _lines(number, group, products, prices)
                         currency = (_first(group, "currency") or "EUR").strip().upper()
                         if not re.fullmatch(r"[A-Z]{3}", currency):
                             raise Invalid("currency", f"'{currency}' is no currency code")
+                        # Every cell is checked before anything is written: a contact created
+                        # for an order rejected after it would be rolled back but counted.
+                        fields = {
+                            "ordered_at": _when(at, now), "now": now,
+                            "status": _status(_first(group, "status")),
+                            "channel": (_first(group, "channel") or "shop").lower(),
+                            "currency": currency, "external_id": number,
+                        }  # fmt: skip
+                        created = None
                         with database_proxy.atomic():  # a savepoint: a bad order leaves no contact
                             if contact_id is None:
                                 email = parse_email(emails[number])
-                                contact_id = contacts.add_contact(
+                                contact_id = created = contacts.add_contact(
                                     _name(group[0][1], email), email=email, status="customer",
                                     now=now,
                                 )["id"]  # fmt: skip
-                                owners[email.lower()] = contact_id
-                                result.contacts_new += 1
-                            order_id = orders.insert_order(
-                                contact_id, lines, ordered_at=_when(at, now), now=now,
-                                status=_status(_first(group, "status")),
-                                channel=(_first(group, "channel") or "shop").lower(),
-                                currency=currency, external_id=number,
-                            )  # fmt: skip
+                            order_id = orders.insert_order(contact_id, lines, **fields)
+                        if created is not None:
+                            owners[emails[number].strip().lower()] = created
+                            result.contacts_new += 1
+                        result.warnings.extend(notes)
                     except CrmError as exc:
                         for where, rec in group:
                             reject(where, rec, str(exc))

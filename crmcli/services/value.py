@@ -181,7 +181,9 @@ def _offset_sql(column: str, first: datetime, last: datetime, mark: str) -> tupl
 def clv_report(*, until: date, unit: str = "weeks", horizon: float = 52) -> dict:
     """Fit BG/NBD and Gamma-Gamma to every customer's history up to `until`; per customer the
     chance they are still active, their expected purchases and spend per purchase over the
-    next `horizon` units, and the product of the two (predicted CLV, net, undiscounted)."""
+    next `horizon` units, and the product of the two (predicted CLV, net, undiscounted).
+    Where Gamma-Gamma cannot say (no fit, or q ≤ 1) the spend per purchase is the customer's
+    own mean order value, and `spend_note` says why."""
     if horizon <= 0:
         raise Invalid("horizon", "must be more than 0")
     people = histories(until, unit)
@@ -189,17 +191,25 @@ def clv_report(*, until: date, unit: str = "weeks", horizon: float = 52) -> dict
     if len(people) < 2 or not repeaters:
         raise Invalid(None, "too little history to fit: the model needs customers who bought again")
     model = clv.fit_bgnbd((h.x, h.t_x, h.T) for h in people)
-    spend = None
+    spend, note = None, None
     if len({h.repeat_mean for h in repeaters}) > 1:
         spend = clv.fit_gamma_gamma((h.x, h.repeat_mean or 0.0) for h in repeaters)
-        if spend.q <= 1:  # the population mean spend would be infinite
+        if spend.q <= 1:
+            # The fit is sound but its population mean spend, p·gamma/(q − 1), is unbounded:
+            # customers' order values differ far more between them than each one's does
+            # (a few buy machines, most buy coffee), so q ends up at 1 or below.
+            note = (f"q {spend.q:.2f} ≤ 1 (order values vary too widely between customers "
+                    "for a mean spend): each customer's own mean order value is used")  # fmt: skip
             spend = None
+    else:
+        note = "too few distinct repeat order values to fit: each customer's own mean order "
+        note += "value is used"
     names = contact_names([h.contact_id for h in people])
     rows: list[dict] = []
     for h in people:
         alive = clv.p_alive(model, h.x, h.t_x, h.T)
         expected = clv.expected_purchases(model, horizon, h.x, h.t_x, h.T)
-        value = clv.expected_value(spend, h.x, h.repeat_mean) if spend else None
+        value = clv.expected_value(spend, h.x, h.repeat_mean) if spend else h.mean_value
         rows.append({
             "contact_id": h.contact_id, "contact": names.get(h.contact_id),
             "x": h.x, "t_x": round(h.t_x, 4), "T": round(h.T, 4),
@@ -214,6 +224,7 @@ def clv_report(*, until: date, unit: str = "weeks", horizon: float = 52) -> dict
         "bgnbd": {k: round(v, 6) for k, v in model._asdict().items()},
         "gamma_gamma": None if spend is None
         else {k: round(v, 6) for k, v in spend._asdict().items()},
+        "spend_note": note,
         "rows": rows,
     }  # fmt: skip
 

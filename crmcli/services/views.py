@@ -13,7 +13,9 @@ def summary(activity: dict) -> str:
     subject = activity.get("subject")
     line = f"{subject}: {text}" if subject and text else subject or text or ""
     if activity.get("order_id"):
-        return f"order #{activity['order_id']}" + (f": {line}" if line else "")
+        # the order as the user named it: its shop number if it has one, else its id
+        ref = activity.get("order_number") or f"#{activity['order_id']}"
+        return f"order {ref}" + (f": {line}" if line else "")
     return line
 
 

@@ -638,3 +638,35 @@ def test_orders_from_a_generic_table_with_german_amounts(crm, tmp_path):
     )  # fmt: skip
     r = crm("import", "csv", str(path), "--kind", "orders", "--prices", "brutto")
     assert r.exit_code == 2 and "--prices" in r.stderr
+
+
+def test_shopify_discount_shipping_and_money_columns_not_imported(crm, tmp_path):
+    crm("add", "product", "KAF-500", "Kaffee 500 g", "--price", "8,90", "--vat", "7")
+    path = tmp_path / "sd.csv"
+    path.write_text(
+        "Name,Email,Financial Status,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,"
+        "Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Refunded Amount\n"
+        "#1003,sd@example.de,paid,17.80,4.90,1.04,20.70,2.00,2026-11-03 14:22:10 +0100,2,"
+        "Kaffee,8.90,KAF-500,0.00\n",
+        encoding="utf-8",
+    )
+    r = crm("import", "csv", str(path), "--kind", "orders")
+    assert r.exit_code == 0, r.stderr
+    assert "order #1003: the file's taxes 1,04 € differ from its lines' VAT 1,35 €" in r.stderr
+    assert "columns not imported: Refunded Amount" in r.stderr
+    card = crm("show", "order", "#1003", "-o", "json").json()
+    assert (card["gross"], card["vat"]) == ("20.70", "1.35")
+    assert [ln["name"] for ln in card["lines"]] == ["Kaffee 500 g", "Versand"]
+
+
+def test_an_order_given_only_a_date_shows_no_made_up_time(crm, tmp_path):
+    path = tmp_path / "tage.csv"
+    path.write_text("Order,Email,Total,Date\nB-1,t@example.de,5,03.11.2026\n", encoding="utf-8")
+    assert crm("import", "csv", str(path), "--kind", "orders").exit_code == 0
+    crm("add", "product", "TEE", "Tee", "--price", "5")
+    assert crm("add", "order", "t@example.de", "--item", "TEE:1", "--at",
+               "4.11.2026 14:30").exit_code == 0  # fmt: skip
+    listed = crm("list", "orders").stdout
+    assert "2026-11-03 " in listed and "00:00" not in listed and "2026-11-04 14:30" in listed
+    assert "When:        2026-11-03\n" in crm("show", "order", "B-1").stdout
+    assert crm("show", "order", "B-1", "-o", "json").json()["ordered_at"].startswith("2026-11-0")

@@ -44,3 +44,11 @@ def test_remind_without_the_setting_imports_no_forecast(crm, db_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
+
+
+def test_a_value_neither_on_off_nor_a_tag_says_what_is_accepted(crm):
+    r = crm("db", "setting", "remind.next_purchase", "maybe")
+    assert r.exit_code == 1 and r.stderr == (
+        "crm: error: setting: remind.next_purchase is on, off or tags of contacts "
+        "(comma-separated), and there is no tag 'maybe'\n"
+    )

@@ -230,3 +230,35 @@ def test_report_portrait_draws_bars_on_a_terminal_only(shop, monkeypatch):
     köln = next(line for line in out.splitlines() if "Köln" in line)
     bonn = next(line for line in out.splitlines() if "Bonn" in line)
     assert köln.count("█") == 20 and bonn.count("█") == 10  # 2 and 1 contacts
+
+
+def test_next_purchase_refuses_an_empty_window_and_has_a_title(shop):
+    for zero in ("0d", "0w", "1h"):
+        r = shop("report", "next-purchase", "-w", zero)
+        assert r.exit_code == 1 and r.stderr == "crm: error: within: must be at least one day\n"
+    table = shop("report", "next-purchase", "--until", "30.11.2026").stdout.splitlines()
+    assert table[:4] == [
+        "Next purchases", "History until: 2026-11-30", "Window:        30 days after 2026-11-30",
+        "Model:         BG/NBD",
+    ]  # fmt: skip
+    assert "Customers, highest chance × order value first" in table
+
+
+def test_next_purchase_at_80_columns_keeps_last_purchase_and_order_value(shop, monkeypatch):
+    from crmcli import env
+    from tests.cli.test_table_width import visible
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("PAGER", "cat")
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = visible(shop("report", "next-purchase", "--until", "30.11.2026").stdout)
+    assert max(len(line) for line in lines) <= 80
+    header = next(line for line in lines if line.lstrip().startswith("Id")).split()
+    assert {"Last", "Next", "Chance", "Per", "order"} <= set(header)
+
+
+def test_clv_table_is_sorted_by_clv_as_its_title_says(shop):
+    report = shop("report", "clv", "--until", "30.11.2026", "-o", "json").json()
+    clvs = [float(r["clv"]) for r in report["rows"]]
+    assert clvs == sorted(clvs, reverse=True) and report["spend_note"] is None
+    assert "Customers, highest CLV first" in shop("report", "clv").stdout

@@ -53,7 +53,7 @@ def test_orders_are_grouped_priced_and_linked(shop):
     second = orders.order_card(orders.resolve_order("#1002"))
     assert second["contact_id"] == shop["id"] and second["status"] == "returned"
     assert [(ln["name"], ln["net"], ln["vat"]) for ln in second["lines"]] == [
-        ("Order #1002", Decimal("10.00"), Decimal("1.90")),
+        ("Bestellung #1002", Decimal("10.00"), Decimal("1.90")),
     ]
     anna = Contact.get(Contact.email_key == "anna@example.de")
     assert (anna.name, anna.status) == ("Anna Schmidt", "customer")
@@ -117,3 +117,86 @@ def test_net_prices_and_a_dry_run(shop):
     assert (card["net"], card["vat"], card["gross"]) == (
         Decimal("3.00"), Decimal("0.21"), Decimal("3.21"),
     )  # fmt: skip
+
+
+SHOPIFY_1003 = {
+    "order_number": "#1003", "email": "sd@example.de", "date": "01.11.2026", "status": "paid",
+    "sku": "KAF-500", "qty": "2", "price": "8.90", "discount": "2.00", "shipping": "4.90",
+    "taxes": "1.35", "amount": "20.70",
+}  # fmt: skip
+
+
+def line_figures(card: dict) -> list[tuple]:
+    return [(ln["name"], ln["vat_rate"], ln["discount"], ln["net"], ln["vat"], ln["gross"])
+            for ln in card["lines"]]  # fmt: skip
+
+
+def test_the_shops_discount_and_shipping_are_part_of_the_order(shop):
+    result = import_orders(rows(SHOPIFY_1003), now=NOW)
+    assert result.warnings == []  # total and taxes agree with the lines
+    card = orders.order_card(orders.resolve_order("#1003"))
+    # 2 × 8,90 gross less 2,00 gross discount: 15,80 gross, net 14,77 at 7 %; shipping
+    # shares the goods' rate as on a German invoice: 4,90 gross, net 4,58.
+    assert line_figures(card) == [
+        ("Kaffee 500 g", Decimal("7.00"), Decimal("1.87"), Decimal("14.77"), Decimal("1.03"),
+         Decimal("15.80")),
+        ("Versand", Decimal("7.00"), Decimal("0.00"), Decimal("4.58"), Decimal("0.32"),
+         Decimal("4.90")),
+    ]  # fmt: skip
+    assert (card["net"], card["vat"], card["gross"]) == (
+        Decimal("19.35"), Decimal("1.35"), Decimal("20.70"),
+    )  # fmt: skip
+
+
+def test_shipping_is_split_by_rate_when_the_goods_carry_two(shop):
+    filt = {"order_number": "#1003", "email": "sd@example.de", "item": "Filter", "qty": "1",
+            "price": "8.20"}  # fmt: skip
+    import_orders(rows(dict(SHOPIFY_1003, discount="", taxes="", amount=""), filt), now=NOW)
+    card = orders.order_card(orders.resolve_order("#1003"))
+    shipping = [(ln["vat_rate"], ln["gross"]) for ln in card["lines"] if ln["name"] == "Versand"]
+    # goods 17,80 at 7 % and 8,20 at 19 %: 4,90 split 3,35 / 1,55
+    assert shipping == [(Decimal("19.00"), Decimal("1.55")), (Decimal("7.00"), Decimal("3.35"))]
+    assert card["gross"] == Decimal("30.90")
+
+
+def test_a_total_or_taxes_unlike_the_lines_is_warned_of(shop):
+    rec = dict(SHOPIFY_1003, amount="21.70", taxes="1.04")
+    result = import_orders(rows(rec), now=NOW)
+    assert result.warnings == [
+        "order #1003: the file's total 21,70 € differs from its lines' 20,70 €",
+        "order #1003: the file's taxes 1,04 € differ from its lines' VAT 1,35 €",
+    ]
+
+
+def test_a_vat_rate_in_the_file_wins_over_the_catalogues_with_a_warning(shop):
+    rec = dict(SHOP[0], vat="19")
+    result = import_orders(rows(rec), now=NOW)
+    assert result.warnings == [
+        "order #1001: KAF-500 imported at the file's VAT 19 % (the catalogue says 7 %)"
+    ]
+    (line,) = orders.order_card(orders.resolve_order("#1001"))["lines"]
+    assert (line["vat_rate"], line["net"], line["vat"]) == (
+        Decimal("19.00"), Decimal("16.00"), Decimal("3.04"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [("wc-completed", "shipped"), ("wc-processing", "open"), ("wc-on-hold", "open"),
+     ("wc-cancelled", "cancelled"), ("wc-refunded", "returned"), ("WC-Pending", "open")],
+)  # fmt: skip
+def test_woocommerce_statuses_with_their_prefix(db, text, status):
+    rec = {"order_number": "W-1", "email": "w@example.de", "date": "01.11.2026",
+           "amount": "10", "status": text}  # fmt: skip
+    import_orders(rows(rec), now=NOW)
+    assert orders.order_card(orders.resolve_order("W-1"))["status"] == status
+
+
+def test_a_contact_is_counted_once_and_only_when_its_order_lands(db):
+    new = {"order_number": "A-1", "email": "neu@example.de", "date": "01.11.2026",
+           "amount": "10", "status": "vielleicht"}  # fmt: skip
+    second = dict(new, order_number="A-2", status="paid")
+    third = dict(new, order_number="A-3", status="paid", email="NEU@example.de")
+    result = import_orders(rows(new, second, third), keep_going=True, now=NOW)
+    assert (result.new, result.rejected_count, result.contacts_new) == (2, 1, 1)
+    assert Contact.select().count() == 1

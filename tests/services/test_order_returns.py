@@ -51,3 +51,13 @@ def test_deleting_the_order_keeps_the_return(bought):
 
     SalesOrder.delete().where(SalesOrder.id == order["id"]).execute()
     assert activities.get_activity(ret["id"])["order_id"] is None
+
+
+def test_a_return_names_the_order_by_the_shops_number_when_it_has_one(bought):
+    anna, _ = bought
+    shop = orders.add_order(anna["id"], [Item("KAF", 1)], external_id="#1001", now=NOW)
+    ret = activities.log_activity("return", order_id=shop["id"], body="kaputt", now=NOW)
+    assert ret["order_number"] == "#1001"
+    assert summary(activities.get_activity(ret["id"])) == "order #1001: kaputt"
+    listed = activities.timeline_of(anna["id"], 10)
+    assert [summary(a) for a in listed] == ["order #1001: kaputt"]

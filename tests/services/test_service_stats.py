@@ -97,11 +97,24 @@ def test_bad_grouping(db):
         service_stats.service_report(by="week")
 
 
-def test_a_return_logged_about_an_order_counts_its_lines_as_returned(history):
+def test_a_return_logged_about_an_order_counts_the_lines_it_names(history):
     shipped = orders.iter_orders(status="shipped")[-1]  # KAF 3 and MUE 1
     activities.log_activity("return", order_id=shipped["id"], now=NOW, subject="Mühle defekt")
-    rates = service_stats.service_report()["returns"]
-    assert [(r["sku"], r["sold"], r["returned"]) for r in rates] == [("MUE", 2, 2), ("KAF", 4, 3)]
-    # a complaint about the order is no return
+    report = service_stats.service_report()
+    rates = report["returns"]
+    # the grinder came back, not the coffee of the same order
+    assert [(r["sku"], r["sold"], r["returned"]) for r in rates] == [("MUE", 2, 2), ("KAF", 4, 0)]
+    assert report["returns_naming_no_line"] == 0
+    # a complaint about the order is no return; the same line named again is counted once
     activities.log_activity("complaint", order_id=shipped["id"], now=NOW, subject="Spät")
+    activities.log_activity("return", order_id=shipped["id"], now=NOW, body="die muhle, nochmal")
     assert service_stats.service_report()["returns"] == rates
+
+
+def test_a_return_naming_no_line_counts_against_no_product(history):
+    shipped = orders.iter_orders(status="shipped")[-1]
+    activities.log_activity("return", order_id=shipped["id"], now=NOW, subject="Paket zurück")
+    activities.log_activity("return", order_id=shipped["id"], now=NOW, body="kaf ging kaputt")
+    report = service_stats.service_report()
+    assert [(r["sku"], r["returned"]) for r in report["returns"]] == [("KAF", 3), ("MUE", 1)]
+    assert report["returns_naming_no_line"] == 1

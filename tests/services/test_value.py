@@ -177,3 +177,25 @@ def test_revenue_by_month_in_local_months_with_the_empty_ones(shop):
     since = value.revenue_by_month(since=day(date(2026, 2, 1), 0))
     assert [m["month"] for m in since] == ["2026-02", "2026-03"]
     assert value.revenue_by_month(since=day(date(2026, 5, 1), 0)) == []
+
+
+def test_clv_falls_back_to_own_mean_order_values_when_gamma_gamma_has_q_at_most_1(db):
+    """Each customer spends the same every time, but customers differ by a factor of 300
+    (coffee to machines): the fit's q is 1 or below, its mean spend unbounded; the report
+    says so and values every customer at their own mean order value, sorted by CLV."""
+    spends = [10, 12, 15, 18, 25, 40, 80, 150, 400, 900, 3000]
+    for i, euros in enumerate(spends):
+        who = contacts.add_contact(f"Kunde {i}", now=NOW)["id"]
+        for d in (date(2026, 1, 5 + i), date(2026, 3, 2 + i), date(2026, 5, 4 + i)):
+            SalesOrder.insert(contact=who, ordered_at=day(d), status="paid",
+                              net_cents=euros * 100, gross_cents=euros * 100).execute()  # fmt: skip
+    lone = contacts.add_contact("Einmal", now=NOW)["id"]
+    SalesOrder.insert(contact=lone, ordered_at=day(date(2026, 6, 1)), status="paid",
+                      net_cents=3300, gross_cents=3300).execute()  # fmt: skip
+    report = value.clv_report(until=date(2026, 11, 30))
+    assert report["gamma_gamma"] is None and "≤ 1" in report["spend_note"]
+    by_name = {r["contact"]: r for r in report["rows"]}
+    assert by_name["Kunde 10"]["expected_value"] == Decimal("3000.00")
+    assert by_name["Einmal"]["expected_value"] == Decimal("33.00")
+    assert all(r["clv"] is not None for r in report["rows"])
+    assert report["rows"] == sorted(report["rows"], key=lambda r: -r["clv"])
