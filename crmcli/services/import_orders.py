@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -148,14 +149,14 @@ def _when(text: str, now: datetime) -> datetime:
     """An order's time: ISO with an offset as shops write it (`2026-11-03 14:22:10 +0100`),
     else any form parse_when reads (local time)."""
     found = _OFFSET.match(text.strip())
+    at: datetime | None = None
     if found:
         zone = found[2].replace("UTC", "+00:00")
-        try:
-            return datetime.fromisoformat(f"{found[1]}{zone}").astimezone(UTC)
-        except ValueError:
-            pass
-    at = parse_when(text, now, field="date", prefer="past")
-    if at > now:
+        with suppress(ValueError):  # not a real moment: parse_when says why below
+            at = datetime.fromisoformat(f"{found[1]}{zone}").astimezone(UTC)
+    if at is None:
+        at = parse_when(text, now, field="date", prefer="past")
+    if at > now:  # with an offset too: a future order would count in ROI, RFM, commissions
         raise Invalid("date", f"'{text}' is in the future")
     return at
 
