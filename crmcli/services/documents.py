@@ -396,14 +396,19 @@ def render_document(
     target = resolve_target(template, ref, deal=deal, order=order)
     context = document_context(template, target, now=now, text=text, values=values)
     context["number"] = templating.render_value(template, "number", context)
-    context["subject"] = subject or templating.render_value(template, "subject", context)
+    # Every part is rendered, the one not written too: an error in any of them is one error
+    # and nothing is written or recorded, whichever format was asked for.
+    own_subject = templating.render_value(template, "subject", context)
+    context["subject"] = subject or own_subject
     label = templating.render_value(template, "number_label", context)
     context["info"] = info_block(context, context["number"], label)
     context["footer"] = footer_columns(context["sender"])
     part = "text" if fmt == "md" else "html"
     if template.part(part) is None:
         raise Invalid(f"template {template.name}", f"has no {part} part for {fmt.upper()}")
-    body = templating.render(template, context, part)
+    bodies = {p: templating.render(template, context, p) for p in templating.PARTS
+              if template.part(p) is not None}  # fmt: skip
+    body = bodies[part]
     if fmt == "pdf":
         from crmcli.services.document_pdf import pdf_bytes
 

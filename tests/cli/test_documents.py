@@ -105,6 +105,31 @@ def test_a_broken_user_template_is_one_line(shop, tmp_path):
     assert timeline(shop) == []
 
 
+@pytest.mark.parametrize(
+    ("source", "args", "why"),
+    [
+        ("---\ntitle: Böse\n---\n{{ contact.__class__ }}\n--- html ---\n<p>Hallo</p>\n",
+         ("-o", "evil.pdf"), "line 4: not allowed in a template"),
+        ("---\ntitle: Böse\n---\nHallo\n--- html ---\n<p>{{ kunde }}</p>\n",
+         ("-o", "evil.md"), "line 6: 'kunde' is undefined"),
+        ("---\ntitle: Böse\nsubject: '{{ betreff }}'\n---\nHallo\n--- html ---\n<p>Hallo</p>\n",
+         ("-o", "evil.pdf", "--subject", "Eigener Betreff"), "'betreff' is undefined"),
+    ],
+)  # fmt: skip
+def test_every_part_of_a_template_is_checked_before_anything_is_written(
+    shop, tmp_path, source, args, why
+):
+    folder = tmp_path / "config" / "templates" / "doc"
+    folder.mkdir(parents=True)
+    (folder / "evil.jinja").write_text(source)
+    r = shop("doc", "render", "evil", "müller", *args)
+    assert r.exit_code == 1
+    assert r.stderr.startswith("crm: error: template evil"), r.stderr
+    assert why in r.stderr and len(r.stderr.splitlines()) == 1
+    assert not (tmp_path / args[1]).exists()
+    assert timeline(shop) == []
+
+
 def test_templates_lists_builtin_and_own(shop, tmp_path):
     folder = tmp_path / "config" / "templates" / "doc"
     assert shop("doc", "templates", "--path").stdout == f"{folder}\n"
