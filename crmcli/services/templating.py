@@ -415,6 +415,20 @@ def render(template: Template, context: Mapping[str, Any], part: str = "text") -
     return _run(template.name, compiled, context, _filename(template, part))
 
 
+def compile_parts(template: Template, keys: tuple[str, ...] = ()) -> None:
+    """Compile every part of `template` and the front-matter values `keys` (a subject): a
+    syntax error anywhere is one Invalid before anything is rendered for anyone."""
+    for part in PARTS:
+        if template.part(part) is not None:
+            _compiled(template, part)
+    for key in keys:
+        if key in template.front_matter and f"@{key}" not in template._compiled:
+            template._compiled[f"@{key}"] = _compile(
+                f"{template.name} ({key})", f"{template.name}.{key}",
+                template.front_matter[key], f"{template.path}#{key}",
+            )  # fmt: skip
+
+
 def render_value(
     template: Template, key: str, context: Mapping[str, Any], default: str = ""
 ) -> str:

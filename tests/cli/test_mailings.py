@@ -175,6 +175,15 @@ def test_a_template_error_is_one_error_before_anything_is_sent(people, env, body
     assert people("list", "activities", "-o", "json").json() == []
 
 
+def test_a_broken_html_part_is_an_error_even_when_nobody_is_selected(people, env, tmp_path):
+    _template(env, body="Hallo\n--- html ---\n<p>{% if %}</p>\n")
+    r = people("mail", "info", "--to", "tag:niemand", "--mbox", str(tmp_path / "out.mbox"))
+    assert r.exit_code == 1
+    (line,) = r.stderr.splitlines()
+    assert line.startswith("crm: error: template info: line 7"), line
+    assert not (tmp_path / "out.mbox").exists()
+
+
 def test_a_template_without_purpose_or_subject_is_refused(people, env):
     (env / "plain.jinja").write_text("---\nsubject: Hallo\n---\nText\n", encoding="utf-8")
     r = people("mail", "plain", "--to", "tag:kunde", "--dry-run")
