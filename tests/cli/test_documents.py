@@ -130,6 +130,27 @@ def test_every_part_of_a_template_is_checked_before_anything_is_written(
     assert timeline(shop) == []
 
 
+@pytest.mark.parametrize("status", ["abandoned", "cancelled", "returned"])
+def test_no_confirmation_for_an_order_that_is_no_purchase(shop, tmp_path, status):
+    for args in (
+        ("add", "product", "KAF", "Kaffee", "--price", "10,00", "--vat", "7"),
+        ("add", "order", "müller", "--item", "KAF:1", "--status", status,
+         "--external-id", "1003"),
+        ("add", "order", "müller", "--item", "KAF:2", "--status", "paid"),
+    ):  # fmt: skip
+        assert shop(*args).exit_code == 0
+    r = shop("doc", "render", "confirmation", "1", "-o", "c.pdf")
+    assert (r.exit_code, r.stderr) == (
+        1,
+        f"crm: error: order: order #1003 is {status}: template confirmation is for an order "
+        "that is open, paid or shipped\n",
+    )
+    assert not (tmp_path / "c.pdf").exists() and timeline(shop) == []
+    assert shop("doc", "render", "confirmation", "2", "-o", "c.pdf").exit_code == 0
+    # a letter about the order is still a letter
+    assert shop("doc", "render", "letter", "müller", "--order", "1", "-o", "l.md").exit_code == 0
+
+
 def test_templates_lists_builtin_and_own(shop, tmp_path):
     folder = tmp_path / "config" / "templates" / "doc"
     assert shop("doc", "templates", "--path").stdout == f"{folder}\n"
