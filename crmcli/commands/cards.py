@@ -65,10 +65,11 @@ CONTACT_COLUMNS = (
     Column("city", "City", drop=4, min_width=8), Column("status", "Status", drop=5),
     Column("tags", "Tags", max_width=30, drop=6, min_width=8),
 )  # fmt: skip
+# The state and its confirmation are one column: what a mailing will do stays in sight at 80.
 CONSENT_COLUMNS = (
-    Column("purpose", "Purpose"), Column("state", "State"), Column("since", "Since", keep=True),
-    Column("source", "Source", drop=3, max_width=24), Column("version", "Version", drop=2),
-    Column("confirmed_at", "Confirmed", keep=True, drop=4),
+    Column("purpose", "Purpose"), Column("state", "State", keep=True),
+    Column("since", "Since", keep=True), Column("source", "Source", drop=3, max_width=24),
+    Column("version", "Version", drop=2),
 )  # fmt: skip
 COMPANY_FIELDS = (
     ("id", "Id"), ("domain", "Domain"), ("industry", "Industry"), ("phone", "Phone"),
@@ -229,6 +230,31 @@ def _e164_shown(phone: dict) -> str:
     return "" if typed == e164 else e164
 
 
+def consent_state(row: dict) -> str:
+    """A purpose's consent as a mailing sees it: `granted, confirmed 3.11.2026 10:00`,
+    `granted, unconfirmed` (no mail until its double opt-in), `granted (no double opt-in
+    needed)` or `withdrawn`."""
+    from crmcli.output import display
+    from crmcli.services.consent import UNCONFIRMED
+
+    if row["confirmed_at"] is not None:
+        return f"granted, confirmed {display(row['confirmed_at'])}"
+    if row["state"] == UNCONFIRMED:
+        return "granted, unconfirmed"
+    if row["state"] == "granted":
+        return "granted (no double opt-in needed)"
+    return str(row["state"])
+
+
+def newsletter_state(consents: list[dict]) -> str:
+    """The card's Consent line: the newsletter's consent as a mailing sees it, "none" without
+    one (the old yes/no flag said yes to a grant no mailing would use)."""
+    from crmcli.services.consent import NEWSLETTER
+
+    row = next((c for c in consents if c["purpose"] == NEWSLETTER), None)
+    return "none" if row is None else consent_state(row)
+
+
 def print_contact(card: dict, fmt: Format) -> None:
     """The contact card: fields, custom fields, open tasks and the timeline (newest first)."""
     from crmcli.output import display
@@ -251,8 +277,11 @@ def print_contact(card: dict, fmt: Format) -> None:
         sections.append(
             Section("Open tasks", [task_view(t) for t in card["open_tasks"]], TASK_COLUMNS)
         )
+    if "consents" in card:
+        view["consent"] = newsletter_state(card["consents"])
     if card.get("consents"):
-        sections.append(Section("Consent to mailings", card["consents"], CONSENT_COLUMNS))
+        rows = [dict(c, state=consent_state(c)) for c in card["consents"]]
+        sections.append(Section("Consent to mailings", rows, CONSENT_COLUMNS))
     sections += deals_section(card)
     from crmcli.commands.orders import orders_section
 
