@@ -68,16 +68,22 @@ def render(
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="A value for {{ vars.KEY }}; repeatable."),
     ] = None,
-    no_log: Annotated[
-        bool, typer.Option("--no-log", help="Do not record it on the timeline (a preview).")
-    ] = False,
+    log: Annotated[
+        bool | None,
+        typer.Option(
+            "--log/--no-log",
+            help="Record it on the timeline: the default for a file, not for -o - (a preview).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fill a document template and write it as PDF, HTML or Markdown.
 
     REF names what the template is for: a deal for `offer`, an order for `confirmation`, a
     contact for `letter` and `contract` (--deal and --order add a deal or an order's lines).
-    The document is recorded on the contact's timeline (kind document, with the template
-    and the file) unless --no-log. Your own templates go into `crm doc templates --path`.
+    A file is recorded on the contact's timeline (kind document, with the template and the
+    file) unless --no-log; -o - (standard output) is a preview, recorded only with --log.
+    Your own templates go into `crm doc templates --path`.
 
     Examples:
 
@@ -101,6 +107,7 @@ def render(
     )  # fmt: skip
     path = _path(output, document)
     to_stdout = path == "-"
+    no_log = not log if log is not None else to_stdout  # printing it sends nothing
 
     def write() -> None:
         from crmcli.commands.exporting import destination

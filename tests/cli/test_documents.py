@@ -48,10 +48,20 @@ def test_markdown_and_html_to_stdout(shop):
     assert r.exit_code == 0, r.stderr
     assert "Guten Tag Jürgen Müller,\n\nDanke für alles.\n" in r.stdout
     assert r.stderr.startswith("Printed ")
-    r = shop("doc", "render", "letter", "müller", "--format", "html", "--no-log")
+    assert r.stderr == "Printed Brief nach DIN 5008\n"
+    r = shop("doc", "render", "letter", "müller", "--format", "html")
     assert r.stdout.startswith("<!DOCTYPE html>")
     assert r.stderr == "Printed Brief nach DIN 5008\n"
+    assert timeline(shop) == []  # a preview on stdout sends nothing: not recorded
+
+
+def test_stdout_is_recorded_only_with_log_and_a_file_unless_no_log(shop, tmp_path):
+    r = shop("doc", "render", "letter", "müller", "-o", "-", "--log")
+    assert r.exit_code == 0 and r.stderr.startswith("Printed Brief nach DIN 5008; on the timeline")
     assert [e["body"].splitlines()[1] for e in timeline(shop)] == ["File: standard output"]
+    r = shop("doc", "render", "letter", "müller", "-o", "brief.md", "--no-log")
+    assert r.exit_code == 0 and (tmp_path / "brief.md").exists()
+    assert len(timeline(shop)) == 1
 
 
 def test_the_text_can_come_from_stdin(shop):
