@@ -169,14 +169,22 @@ def templates(
     if path:
         print(templating.user_template_dir(documents.KIND))
         return
-    rows = [
-        {"name": t.name, "title": t.title, "for": t.front_matter.get("for", "contact"),
-         "layout": t.front_matter.get("layout", "none"),
+    rows = template_rows(documents.KIND, {"for": "contact", "layout": "none"})
+    render_rows(rows, TEMPLATE_COLUMNS, output, fields=TEMPLATE_KEYS, empty="No templates.")
+
+
+def template_rows(kind: str, front: dict[str, str]) -> list[dict]:
+    """The templates of `kind` (doc, mail) as list rows: name, title, the front-matter keys
+    `front` (with their defaults), origin (built-in or yours), file and parts."""
+    from crmcli.services import templating
+
+    return [
+        {"name": t.name, "title": t.title,
+         **{key: t.front_matter.get(key, default) for key, default in front.items()},
          "origin": "built-in" if t.builtin else "yours", "path": str(t.path),
          "parts": list(t.parts)}
-        for t in templating.list_templates(documents.KIND)
+        for t in templating.list_templates(kind)
     ]  # fmt: skip
-    render_rows(rows, TEMPLATE_COLUMNS, output, fields=TEMPLATE_KEYS, empty="No templates.")
 
 
 SENDER_ROWS = tuple((key, label) for key, label in (
