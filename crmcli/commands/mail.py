@@ -67,8 +67,9 @@ TEMPLATE_KEYS = ("name", "title", "purpose", "subject", "origin", "path", "parts
 def mail(
     template: Annotated[
         str | None,
-        typer.Argument(help="The template's name or file (--templates lists them).",
-                       show_default=False),
+        typer.Argument(
+            help="The template's name or file (--templates lists them).", show_default=False
+        ),
     ] = None,  # fmt: skip
     to: Annotated[
         list[str] | None,
