@@ -26,7 +26,8 @@ variable nobody gave it; each of those, a syntax error and any other failure whi
 is one `Invalid` naming the template, the line and what went wrong. HTML parts are escaped
 automatically, text parts never. Filters in German: `date` (24.12.2026; `date("long")` 24.
 Dezember 2026), `longdate`, `datetime` (24.12.2026 14:00), `money` (euros: 1.234,50 €),
-`cents` (integer cents: 1.234,50 €), `percent` (0.19 -> 19 %), `number`, `iban`.
+`cents` (integer cents: 1.234,50 €), `percent` (0.19 -> 19 %), `number`, `iban`;
+`paragraphs` (typed text as HTML paragraphs, its single line breaks kept).
 
 jinja2 and babel load on first use, never when this module is imported.
 """
@@ -352,6 +353,7 @@ def _make_environment() -> Any:
         percent=format_percent_de,
         number=format_number_de,
         iban=format_iban,
+        paragraphs=html_paragraphs,
     )
     return env
 
@@ -510,6 +512,23 @@ def _line_of(tb: Any, filename: str) -> int | None:
 
 
 # ---------------------------------------------------------------- German filters
+
+
+def html_paragraphs(value: Any) -> Any:
+    """Typed text (a letter's --message) as HTML: a blank line starts a paragraph, a single
+    line break stays a line break (`<br>`), everything escaped; "" for None."""
+    from markupsafe import Markup, escape
+
+    if value is None or value == "":
+        return Markup("")
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", text) if b.strip()]
+    return Markup("\n").join(
+        Markup("<p>")
+        + Markup("<br>\n").join(escape(line) for line in b.split("\n"))
+        + Markup("</p>")
+        for b in blocks
+    )
 
 
 def _as_decimal(value: Any, what: str) -> Decimal:

@@ -243,3 +243,15 @@ def test_the_sender_is_the_first_thing_a_new_database_may_hold(tmp_path):
     assert "created a new database" in r.stderr
     shown = CliRunner().invoke(app, ["--db", target, "doc", "sender", "-o", "json"])
     assert '"name": "Muster GmbH"' in shown.stdout
+
+
+def test_single_line_breaks_of_the_message_survive_into_html_and_pdf(shop, tmp_path):
+    message = "Erste Zeile\nzweite <Zeile>\n\nNeuer Absatz"
+    r = shop("doc", "render", "letter", "müller", "--format", "html", "-o", "-", "-m", message)
+    assert "<p>Erste Zeile<br>\nzweite &lt;Zeile&gt;</p>\n<p>Neuer Absatz</p>" in r.stdout
+    r = shop("doc", "render", "letter", "müller", "-o", "brief.pdf", "-m", message)
+    assert r.exit_code == 0, r.stderr
+    from pypdf import PdfReader
+
+    text = PdfReader(tmp_path / "brief.pdf").pages[0].extract_text()
+    assert "Erste Zeile\nzweite <Zeile>\nNeuer Absatz" in text, text
