@@ -187,13 +187,14 @@ def template_rows(kind: str, front: dict[str, str]) -> list[dict]:
     ]  # fmt: skip
 
 
-SENDER_ROWS = tuple((key, label) for key, label in (
-    ("name", "Firma"), ("street", "Straße"), ("zip", "PLZ"), ("city", "Ort"),
-    ("country", "Land"), ("phone", "Telefon"), ("email", "E-Mail"), ("web", "Web"),
-    ("vat_id", "USt-IdNr."), ("tax_number", "Steuernummer"), ("register", "Handelsregister"),
-    ("manager", "Geschäftsführung"), ("bank", "Bank"), ("iban", "IBAN"), ("bic", "BIC"),
-    ("vat_rate", "USt-Satz (Deals)"),
-))  # fmt: skip
+# The interface speaks English (the documents print German words of their own).
+SENDER_ROWS = (
+    ("name", "Name"), ("street", "Street"), ("zip", "Zip"), ("city", "City"),
+    ("country", "Country"), ("phone", "Phone"), ("email", "Email"), ("web", "Web"),
+    ("vat_id", "VAT id"), ("tax_number", "Tax number"), ("register", "Register"),
+    ("manager", "Manager"), ("bank", "Bank"), ("iban", "IBAN"), ("bic", "BIC"),
+    ("vat_rate", "VAT rate (deals)"),
+)  # fmt: skip
 
 
 @app.command("sender")

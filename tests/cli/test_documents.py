@@ -177,6 +177,9 @@ def test_templates_lists_builtin_and_own(shop, tmp_path):
 def test_sender_shows_and_checks(shop):
     shown = shop("doc", "sender", "-o", "json").json()
     assert shown["name"] == "Kaffeerösterei Süß GmbH"
+    text = shop("doc", "sender").stdout
+    assert "Name:" in text and "VAT rate (deals): 19 %" in text
+    assert not {"Firma", "Straße", "USt-Satz"} & set(text.replace(":", " ").split())
     assert shown["iban"] == "DE89370400440532013000"
     assert shown["vat_rate"] == "19 %"
     r = shop("doc", "sender", "iban=DE00 1234")
