@@ -110,7 +110,8 @@ def confirm(
         _exists(contact_id)
         latest = _latest(contact_id, purpose)
         if latest is None:
-            raise NotFound(f"contact {contact_id} gave no consent to {purpose} to confirm")
+            name = Contact.select(Contact.name).where(Contact.id == contact_id).scalar()
+            raise NotFound(f"#{contact_id} {name} gave no consent to {purpose} to confirm")
         if latest.action != "grant":
             raise Invalid("confirm", f"the consent to {purpose} was withdrawn; nothing to confirm")
         if latest.confirmed_at is not None:

@@ -57,7 +57,7 @@ def test_mistakes_are_one_error_and_write_nothing(crm):
         (("grant",), "purpose: name the purpose (--purpose newsletter)"),
         (("grant", "--purpose", "x", "--at", "+2d"), "is in the future"),
         (("withdraw", "--purpose", "x", "--confirmed"), "--confirmed goes with grant"),
-        (("confirm", "--purpose", "x"), "gave no consent to x to confirm"),
+        (("confirm", "--purpose", "x"), "error: #1 Anna gave no consent to x to confirm\n"),
         (("--source", "x"), "--source goes with grant, withdraw or confirm"),
     ):
         r = crm("consent", "anna", *args)
