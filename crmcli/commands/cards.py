@@ -231,28 +231,13 @@ def _e164_shown(phone: dict) -> str:
 
 
 def consent_state(row: dict) -> str:
-    """A purpose's consent as a mailing sees it: `granted, confirmed 3.11.2026 10:00`,
-    `granted, unconfirmed` (no mail until its double opt-in), `granted (no double opt-in
-    needed)` or `withdrawn`."""
+    """A purpose's consent as a mailing sees it, with the confirmation's time when it has one
+    (`granted, confirmed 3.11.2026 10:00`)."""
     from crmcli.output import display
-    from crmcli.services.consent import UNCONFIRMED
+    from crmcli.services.consent import mailing_words
 
-    if row["confirmed_at"] is not None:
-        return f"granted, confirmed {display(row['confirmed_at'])}"
-    if row["state"] == UNCONFIRMED:
-        return "granted, unconfirmed"
-    if row["state"] == "granted":
-        return "granted (no double opt-in needed)"
-    return str(row["state"])
-
-
-def newsletter_state(consents: list[dict]) -> str:
-    """The card's Consent line: the newsletter's consent as a mailing sees it, "none" without
-    one (the old yes/no flag said yes to a grant no mailing would use)."""
-    from crmcli.services.consent import NEWSLETTER
-
-    row = next((c for c in consents if c["purpose"] == NEWSLETTER), None)
-    return "none" if row is None else consent_state(row)
+    words = mailing_words(row)
+    return f"{words} {display(row['confirmed_at'])}" if row["confirmed_at"] else words
 
 
 def print_contact(card: dict, fmt: Format) -> None:
@@ -278,7 +263,10 @@ def print_contact(card: dict, fmt: Format) -> None:
             Section("Open tasks", [task_view(t) for t in card["open_tasks"]], TASK_COLUMNS)
         )
     if "consents" in card:
-        view["consent"] = newsletter_state(card["consents"])
+        from crmcli.services.consent import NEWSLETTER
+
+        newsletter = [c for c in card["consents"] if c["purpose"] == NEWSLETTER]
+        view["consent"] = consent_state(newsletter[0]) if newsletter else "none"
     if card.get("consents"):
         rows = [dict(c, state=consent_state(c)) for c in card["consents"]]
         sections.append(Section("Consent to mailings", rows, CONSENT_COLUMNS))
