@@ -66,10 +66,11 @@ CONTACT_COLUMNS = (
     Column("city", "City", drop=4, min_width=8), Column("status", "Status", drop=5),
     Column("tags", "Tags", max_width=30, drop=6, min_width=8),
 )  # fmt: skip
+# The state and its confirmation are one column: what a mailing will do stays in sight at 80.
 CONSENT_COLUMNS = (
-    Column("purpose", "Purpose"), Column("state", "State"), Column("since", "Since", keep=True),
-    Column("source", "Source", drop=3, max_width=24), Column("version", "Version", drop=2),
-    Column("confirmed_at", "Confirmed", keep=True, drop=4),
+    Column("purpose", "Purpose"), Column("state", "State", keep=True),
+    Column("since", "Since", keep=True), Column("source", "Source", drop=3, max_width=24),
+    Column("version", "Version", drop=2),
 )  # fmt: skip
 COMPANY_FIELDS = (
     ("id", "Id"), ("domain", "Domain"), ("industry", "Industry"), ("phone", "Phone"),
@@ -230,6 +231,16 @@ def _e164_shown(phone: dict) -> str:
     return "" if typed == e164 else e164
 
 
+def consent_state(row: dict) -> str:
+    """A purpose's consent as a mailing sees it, with the confirmation's time when it has one
+    (`granted, confirmed 3.11.2026 10:00`)."""
+    from crmcli.output import display
+    from crmcli.services.consent import mailing_words
+
+    words = mailing_words(row)
+    return f"{words} {display(row['confirmed_at'])}" if row["confirmed_at"] else words
+
+
 def print_contact(card: dict, fmt: Format) -> None:
     """The contact card: fields, custom fields, open tasks and the timeline (newest first)."""
     from crmcli.output import display
@@ -252,8 +263,14 @@ def print_contact(card: dict, fmt: Format) -> None:
         sections.append(
             Section("Open tasks", [task_view(t) for t in card["open_tasks"]], TASK_COLUMNS)
         )
+    if "consents" in card:
+        from crmcli.services.consent import NEWSLETTER
+
+        newsletter = [c for c in card["consents"] if c["purpose"] == NEWSLETTER]
+        view["consent"] = consent_state(newsletter[0]) if newsletter else "none"
     if card.get("consents"):
-        sections.append(Section("Consent to mailings", card["consents"], CONSENT_COLUMNS))
+        rows = [dict(c, state=consent_state(c)) for c in card["consents"]]
+        sections.append(Section("Consent to mailings", rows, CONSENT_COLUMNS))
     sections += deals_section(card)
     from crmcli.commands.orders import orders_section
 

@@ -68,16 +68,22 @@ def render(
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="A value for {{ vars.KEY }}; repeatable."),
     ] = None,
-    no_log: Annotated[
-        bool, typer.Option("--no-log", help="Do not record it on the timeline (a preview).")
-    ] = False,
+    log: Annotated[
+        bool | None,
+        typer.Option(
+            "--log/--no-log",
+            help="Record it on the timeline: the default for a file, not for -o - (a preview).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fill a document template and write it as PDF, HTML or Markdown.
 
     REF names what the template is for: a deal for `offer`, an order for `confirmation`, a
     contact for `letter` and `contract` (--deal and --order add a deal or an order's lines).
-    The document is recorded on the contact's timeline (kind document, with the template
-    and the file) unless --no-log. Your own templates go into `crm doc templates --path`.
+    A file is recorded on the contact's timeline (kind document, with the template and the
+    file) unless --no-log; -o - (standard output) is a preview, recorded only with --log.
+    Your own templates go into `crm doc templates --path`.
 
     Examples:
 
@@ -101,6 +107,7 @@ def render(
     )  # fmt: skip
     path = _path(output, document)
     to_stdout = path == "-"
+    no_log = not log if log is not None else to_stdout  # printing it sends nothing
 
     def write() -> None:
         from crmcli.commands.exporting import destination
@@ -162,23 +169,32 @@ def templates(
     if path:
         print(templating.user_template_dir(documents.KIND))
         return
-    rows = [
-        {"name": t.name, "title": t.title, "for": t.front_matter.get("for", "contact"),
-         "layout": t.front_matter.get("layout", "none"),
-         "origin": "built-in" if t.builtin else "yours", "path": str(t.path),
-         "parts": list(t.parts)}
-        for t in templating.list_templates(documents.KIND)
-    ]  # fmt: skip
+    rows = template_rows(documents.KIND, {"for": "contact", "layout": "none"})
     render_rows(rows, TEMPLATE_COLUMNS, output, fields=TEMPLATE_KEYS, empty="No templates.")
 
 
-SENDER_ROWS = tuple((key, label) for key, label in (
-    ("name", "Firma"), ("street", "Straße"), ("zip", "PLZ"), ("city", "Ort"),
-    ("country", "Land"), ("phone", "Telefon"), ("email", "E-Mail"), ("web", "Web"),
-    ("vat_id", "USt-IdNr."), ("tax_number", "Steuernummer"), ("register", "Handelsregister"),
-    ("manager", "Geschäftsführung"), ("bank", "Bank"), ("iban", "IBAN"), ("bic", "BIC"),
-    ("vat_rate", "USt-Satz (Deals)"),
-))  # fmt: skip
+def template_rows(kind: str, front: dict[str, str]) -> list[dict]:
+    """The templates of `kind` (doc, mail) as list rows: name, title, the front-matter keys
+    `front` (with their defaults), origin (built-in or yours), file and parts."""
+    from crmcli.services import templating
+
+    return [
+        {"name": t.name, "title": t.title,
+         **{key: t.front_matter.get(key, default) for key, default in front.items()},
+         "origin": "built-in" if t.builtin else "yours", "path": str(t.path),
+         "parts": list(t.parts)}
+        for t in templating.list_templates(kind)
+    ]  # fmt: skip
+
+
+# The interface speaks English (the documents print German words of their own).
+SENDER_ROWS = (
+    ("name", "Name"), ("street", "Street"), ("zip", "Zip"), ("city", "City"),
+    ("country", "Country"), ("phone", "Phone"), ("email", "Email"), ("web", "Web"),
+    ("vat_id", "VAT id"), ("tax_number", "Tax number"), ("register", "Register"),
+    ("manager", "Manager"), ("bank", "Bank"), ("iban", "IBAN"), ("bic", "BIC"),
+    ("vat_rate", "VAT rate (deals)"),
+)  # fmt: skip
 
 
 @app.command("sender")

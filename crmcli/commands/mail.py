@@ -56,8 +56,21 @@ def segment_filters(segments: list[str]) -> tuple[dict, bool]:
     return _service_filters(given), every
 
 
+TEMPLATE_COLUMNS = (
+    Column("name", "Name", keep=True), Column("title", "Title", min_width=16),
+    Column("purpose", "Purpose"), Column("subject", "Subject", drop=2, min_width=16),
+    Column("origin", "From", drop=1), Column("path", "File", drop=3),
+)  # fmt: skip
+TEMPLATE_KEYS = ("name", "title", "purpose", "subject", "origin", "path", "parts")
+
+
 def mail(
-    template: Annotated[str, typer.Argument(help="The template's name or file.")],
+    template: Annotated[
+        str | None,
+        typer.Argument(
+            help="The template's name or file (--templates lists them).", show_default=False
+        ),
+    ] = None,  # fmt: skip
     to: Annotated[
         list[str] | None,
         typer.Option(
@@ -96,6 +109,13 @@ def mail(
     ] = None,
     yes: c.YesOpt = False,
     output: c.OutputOpt = c.Format.table,
+    templates: Annotated[
+        bool,
+        typer.Option(
+            "--templates",
+            help="List the mail templates, built-in and yours (as crm doc templates), and stop.",
+        ),
+    ] = False,
 ) -> None:
     """Mail a template to the contacts of a segment who consented to its purpose.
 
@@ -114,8 +134,15 @@ def mail(
     crm mail newsletter --to tag:vip --to city:köln --send --rate 60
     crm mail newsletter --to status:customer --eml-dir /tmp/vorschau
     crm mail task-digest --to-user chefin@example.de --send --yes
+    crm mail --templates
     """
     from crmcli.errors import Invalid
+
+    if templates:
+        _list_templates(output)
+        return
+    if template is None:
+        raise typer.BadParameter("name the template (crm mail --templates lists them)")
 
     targets = [t for t in (send, mbox is not None, eml_dir is not None) if t]
     if len(targets) > 1:
@@ -168,6 +195,18 @@ def mail(
             f"the SMTP server refused {_people(len(result.refused))}: {shown}{more}; "
             "not sent, not recorded"
         )
+
+
+def _list_templates(output) -> None:
+    """The mail templates, as `crm doc templates` lists the document ones; where yours go."""
+    from crmcli.commands.documents import template_rows
+    from crmcli.output import render_rows
+    from crmcli.services import templating
+
+    rows = template_rows("mail", {"purpose": None, "subject": None})
+    render_rows(rows, TEMPLATE_COLUMNS, output, fields=TEMPLATE_KEYS, empty="No templates.")
+    if output == c.Format.table:
+        c.done(f"Your own go into {templating.user_template_dir('mail')}")
 
 
 def _mails(n: int) -> str:

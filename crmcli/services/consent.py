@@ -110,7 +110,8 @@ def confirm(
         _exists(contact_id)
         latest = _latest(contact_id, purpose)
         if latest is None:
-            raise NotFound(f"contact {contact_id} gave no consent to {purpose} to confirm")
+            name = Contact.select(Contact.name).where(Contact.id == contact_id).scalar()
+            raise NotFound(f"#{contact_id} {name} gave no consent to {purpose} to confirm")
         if latest.action != "grant":
             raise Invalid("confirm", f"the consent to {purpose} was withdrawn; nothing to confirm")
         if latest.confirmed_at is not None:
@@ -208,6 +209,26 @@ def summary(contact_id: int, *, no_doi: Iterable[str] = ()) -> list[dict]:
             "confirmed_at": entry["confirmed_at"] if granted else None,
         })  # fmt: skip
     return out
+
+
+def mailing_words(row: dict) -> str:
+    """A summary row (see summary) as a mailing sees it: `granted, confirmed`, `granted,
+    unconfirmed` (no mail until its double opt-in), `granted (no double opt-in needed)` or
+    `withdrawn`."""
+    if row["confirmed_at"] is not None:
+        return "granted, confirmed"
+    if row["state"] == UNCONFIRMED:
+        return "granted, unconfirmed"
+    if row["state"] == "granted":
+        return "granted (no double opt-in needed)"
+    return str(row["state"])
+
+
+def newsletter_words(consents: list[dict]) -> str:
+    """The newsletter consent of summary's rows in mailing_words, "none" without one (the old
+    yes/no flag said yes to a grant no mailing would use)."""
+    row = next((c for c in consents if c["purpose"] == NEWSLETTER), None)
+    return "none" if row is None else mailing_words(row)
 
 
 def _mirror_flags(contact_ids: Sequence[int], now: datetime) -> None:

@@ -394,16 +394,23 @@ def render_document(
             f"template {template.name}", f"layout: {layout} is not one of {', '.join(LAYOUTS)}"
         )
     target = resolve_target(template, ref, deal=deal, order=order)
+    if target_kind(template) == "order":
+        _check_confirmable(template, target)
     context = document_context(template, target, now=now, text=text, values=values)
     context["number"] = templating.render_value(template, "number", context)
-    context["subject"] = subject or templating.render_value(template, "subject", context)
+    # Every part is rendered, the one not written too: an error in any of them is one error
+    # and nothing is written or recorded, whichever format was asked for.
+    own_subject = templating.render_value(template, "subject", context)
+    context["subject"] = subject or own_subject
     label = templating.render_value(template, "number_label", context)
     context["info"] = info_block(context, context["number"], label)
     context["footer"] = footer_columns(context["sender"])
     part = "text" if fmt == "md" else "html"
     if template.part(part) is None:
         raise Invalid(f"template {template.name}", f"has no {part} part for {fmt.upper()}")
-    body = templating.render(template, context, part)
+    bodies = {p: templating.render(template, context, p) for p in templating.PARTS
+              if template.part(p) is not None}  # fmt: skip
+    body = bodies[part]
     if fmt == "pdf":
         from crmcli.services.document_pdf import pdf_bytes
 
@@ -412,6 +419,26 @@ def render_document(
         content = _framed(body, context, layout, fmt).encode("utf-8")
     title = context["subject"] or template.title
     return Document(template.name, template.title, fmt, title, content, target, context)
+
+
+def _check_confirmable(template, target: Target) -> None:
+    """A template for an order confirms a purchase: an abandoned, cancelled or returned
+    order is no purchase to confirm (a letter about it, `--order` on a contact's, still is)."""
+    from crmcli.models import PURCHASE_STATUSES, SalesOrder
+
+    status, external = (
+        SalesOrder.select(SalesOrder.status, SalesOrder.external_id)
+        .where(SalesOrder.id == target.order_id)
+        .tuples()
+        .first()
+    )
+    if status not in PURCHASE_STATUSES:
+        shown = f"#{external}" if external else f"#{target.order_id}"
+        raise Invalid(
+            "order",
+            f"order {shown} is {status}: template {template.name} is for an order "
+            f"that is {', '.join(PURCHASE_STATUSES[:-1])} or {PURCHASE_STATUSES[-1]}",
+        )
 
 
 def _framed(body: str, context: dict[str, Any], layout: str, fmt: str) -> str:

@@ -96,6 +96,9 @@ def _load(template_name: str):
         )
     if template.text is None:
         raise Invalid(f"template {template.name}", "has no text part (a mail needs one)")
+    # Each mail renders every part; compiling them here too makes a syntax error in any part
+    # an error even when nobody is selected (a dry run of an empty segment).
+    templating.compile_parts(template, ("subject",))
     return template
 
 

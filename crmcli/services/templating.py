@@ -26,7 +26,8 @@ variable nobody gave it; each of those, a syntax error and any other failure whi
 is one `Invalid` naming the template, the line and what went wrong. HTML parts are escaped
 automatically, text parts never. Filters in German: `date` (24.12.2026; `date("long")` 24.
 Dezember 2026), `longdate`, `datetime` (24.12.2026 14:00), `money` (euros: 1.234,50 €),
-`cents` (integer cents: 1.234,50 €), `percent` (0.19 -> 19 %), `number`, `iban`.
+`cents` (integer cents: 1.234,50 €), `percent` (0.19 -> 19 %), `number`, `iban`;
+`paragraphs` (typed text as HTML paragraphs, its single line breaks kept).
 
 jinja2 and babel load on first use, never when this module is imported.
 """
@@ -368,6 +369,7 @@ def _make_environment() -> Any:
         percent=format_percent_de,
         number=format_number_de,
         iban=format_iban,
+        paragraphs=html_paragraphs,
     )
     return env
 
@@ -429,6 +431,20 @@ def render(template: Template, context: Mapping[str, Any], part: str = "text") -
     context lacks, anything the sandbox refuses, or any other failure while rendering."""
     compiled = _compiled(template, part)
     return _run(template.name, compiled, context, _filename(template, part))
+
+
+def compile_parts(template: Template, keys: tuple[str, ...] = ()) -> None:
+    """Compile every part of `template` and the front-matter values `keys` (a subject): a
+    syntax error anywhere is one Invalid before anything is rendered for anyone."""
+    for part in PARTS:
+        if template.part(part) is not None:
+            _compiled(template, part)
+    for key in keys:
+        if key in template.front_matter and f"@{key}" not in template._compiled:
+            template._compiled[f"@{key}"] = _compile(
+                f"{template.name} ({key})", f"{template.name}.{key}",
+                template.front_matter[key], f"{template.path}#{key}",
+            )  # fmt: skip
 
 
 def render_value(
@@ -512,6 +528,23 @@ def _line_of(tb: Any, filename: str) -> int | None:
 
 
 # ---------------------------------------------------------------- German filters
+
+
+def html_paragraphs(value: Any) -> Any:
+    """Typed text (a letter's --message) as HTML: a blank line starts a paragraph, a single
+    line break stays a line break (`<br>`), everything escaped; "" for None."""
+    from markupsafe import Markup, escape
+
+    if value is None or value == "":
+        return Markup("")
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", text) if b.strip()]
+    return Markup("\n").join(
+        Markup("<p>")
+        + Markup("<br>\n").join(escape(line) for line in b.split("\n"))
+        + Markup("</p>")
+        for b in blocks
+    )
 
 
 def _as_decimal(value: Any, what: str) -> Decimal:

@@ -48,10 +48,20 @@ def test_markdown_and_html_to_stdout(shop):
     assert r.exit_code == 0, r.stderr
     assert "Guten Tag Jürgen Müller,\n\nDanke für alles.\n" in r.stdout
     assert r.stderr.startswith("Printed ")
-    r = shop("doc", "render", "letter", "müller", "--format", "html", "--no-log")
+    assert r.stderr == "Printed Brief nach DIN 5008\n"
+    r = shop("doc", "render", "letter", "müller", "--format", "html")
     assert r.stdout.startswith("<!DOCTYPE html>")
     assert r.stderr == "Printed Brief nach DIN 5008\n"
+    assert timeline(shop) == []  # a preview on stdout sends nothing: not recorded
+
+
+def test_stdout_is_recorded_only_with_log_and_a_file_unless_no_log(shop, tmp_path):
+    r = shop("doc", "render", "letter", "müller", "-o", "-", "--log")
+    assert r.exit_code == 0 and r.stderr.startswith("Printed Brief nach DIN 5008; on the timeline")
     assert [e["body"].splitlines()[1] for e in timeline(shop)] == ["File: standard output"]
+    r = shop("doc", "render", "letter", "müller", "-o", "brief.md", "--no-log")
+    assert r.exit_code == 0 and (tmp_path / "brief.md").exists()
+    assert len(timeline(shop)) == 1
 
 
 def test_the_text_can_come_from_stdin(shop):
@@ -105,6 +115,52 @@ def test_a_broken_user_template_is_one_line(shop, tmp_path):
     assert timeline(shop) == []
 
 
+@pytest.mark.parametrize(
+    ("source", "args", "why"),
+    [
+        ("---\ntitle: Böse\n---\n{{ contact.__class__ }}\n--- html ---\n<p>Hallo</p>\n",
+         ("-o", "evil.pdf"), "line 4: not allowed in a template"),
+        ("---\ntitle: Böse\n---\nHallo\n--- html ---\n<p>{{ kunde }}</p>\n",
+         ("-o", "evil.md"), "line 6: 'kunde' is undefined"),
+        ("---\ntitle: Böse\nsubject: '{{ betreff }}'\n---\nHallo\n--- html ---\n<p>Hallo</p>\n",
+         ("-o", "evil.pdf", "--subject", "Eigener Betreff"), "'betreff' is undefined"),
+    ],
+)  # fmt: skip
+def test_every_part_of_a_template_is_checked_before_anything_is_written(
+    shop, tmp_path, source, args, why
+):
+    folder = tmp_path / "config" / "templates" / "doc"
+    folder.mkdir(parents=True)
+    (folder / "evil.jinja").write_text(source)
+    r = shop("doc", "render", "evil", "müller", *args)
+    assert r.exit_code == 1
+    assert r.stderr.startswith("crm: error: template evil"), r.stderr
+    assert why in r.stderr and len(r.stderr.splitlines()) == 1
+    assert not (tmp_path / args[1]).exists()
+    assert timeline(shop) == []
+
+
+@pytest.mark.parametrize("status", ["abandoned", "cancelled", "returned"])
+def test_no_confirmation_for_an_order_that_is_no_purchase(shop, tmp_path, status):
+    for args in (
+        ("add", "product", "KAF", "Kaffee", "--price", "10,00", "--vat", "7"),
+        ("add", "order", "müller", "--item", "KAF:1", "--status", status,
+         "--external-id", "1003"),
+        ("add", "order", "müller", "--item", "KAF:2", "--status", "paid"),
+    ):  # fmt: skip
+        assert shop(*args).exit_code == 0
+    r = shop("doc", "render", "confirmation", "1", "-o", "c.pdf")
+    assert (r.exit_code, r.stderr) == (
+        1,
+        f"crm: error: order: order #1003 is {status}: template confirmation is for an order "
+        "that is open, paid or shipped\n",
+    )
+    assert not (tmp_path / "c.pdf").exists() and timeline(shop) == []
+    assert shop("doc", "render", "confirmation", "2", "-o", "c.pdf").exit_code == 0
+    # a letter about the order is still a letter
+    assert shop("doc", "render", "letter", "müller", "--order", "1", "-o", "l.md").exit_code == 0
+
+
 def test_templates_lists_builtin_and_own(shop, tmp_path):
     folder = tmp_path / "config" / "templates" / "doc"
     assert shop("doc", "templates", "--path").stdout == f"{folder}\n"
@@ -121,6 +177,9 @@ def test_templates_lists_builtin_and_own(shop, tmp_path):
 def test_sender_shows_and_checks(shop):
     shown = shop("doc", "sender", "-o", "json").json()
     assert shown["name"] == "Kaffeerösterei Süß GmbH"
+    text = shop("doc", "sender").stdout
+    assert "Name:" in text and "VAT rate (deals): 19 %" in text
+    assert not {"Firma", "Straße", "USt-Satz"} & set(text.replace(":", " ").split())
     assert shown["iban"] == "DE89370400440532013000"
     assert shown["vat_rate"] == "19 %"
     r = shop("doc", "sender", "iban=DE00 1234")
@@ -187,3 +246,15 @@ def test_the_sender_is_the_first_thing_a_new_database_may_hold(tmp_path):
     assert "created a new database" in r.stderr
     shown = CliRunner().invoke(app, ["--db", target, "doc", "sender", "-o", "json"])
     assert '"name": "Muster GmbH"' in shown.stdout
+
+
+def test_single_line_breaks_of_the_message_survive_into_html_and_pdf(shop, tmp_path):
+    message = "Erste Zeile\nzweite <Zeile>\n\nNeuer Absatz"
+    r = shop("doc", "render", "letter", "müller", "--format", "html", "-o", "-", "-m", message)
+    assert "<p>Erste Zeile<br>\nzweite &lt;Zeile&gt;</p>\n<p>Neuer Absatz</p>" in r.stdout
+    r = shop("doc", "render", "letter", "müller", "-o", "brief.pdf", "-m", message)
+    assert r.exit_code == 0, r.stderr
+    from pypdf import PdfReader
+
+    text = PdfReader(tmp_path / "brief.pdf").pages[0].extract_text()
+    assert "Erste Zeile\nzweite <Zeile>\nNeuer Absatz" in text, text

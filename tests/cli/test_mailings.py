@@ -175,6 +175,15 @@ def test_a_template_error_is_one_error_before_anything_is_sent(people, env, body
     assert people("list", "activities", "-o", "json").json() == []
 
 
+def test_a_broken_html_part_is_an_error_even_when_nobody_is_selected(people, env, tmp_path):
+    _template(env, body="Hallo\n--- html ---\n<p>{% if %}</p>\n")
+    r = people("mail", "info", "--to", "tag:niemand", "--mbox", str(tmp_path / "out.mbox"))
+    assert r.exit_code == 1
+    (line,) = r.stderr.splitlines()
+    assert line.startswith("crm: error: template info: line 7"), line
+    assert not (tmp_path / "out.mbox").exists()
+
+
 def test_a_template_without_purpose_or_subject_is_refused(people, env):
     (env / "plain.jinja").write_text("---\nsubject: Hallo\n---\nText\n", encoding="utf-8")
     r = people("mail", "plain", "--to", "tag:kunde", "--dry-run")
@@ -309,3 +318,19 @@ def test_umlauts_in_names_subject_and_text_arrive_intact(crm, env):
     assert msg.get_body(("plain",)).get_content().startswith("Straße: Jürgen Müller ✓")
     (mail,) = crm("show", "müller", "-o", "json").json()["timeline"]
     assert mail["subject"] == "Grüße an Jürgen Müller – 1.234,50 €"
+
+
+def test_templates_lists_built_in_and_own_mail_templates(crm, env):
+    _template(env, name="herbst", title="Herbstaktion")
+    r = crm("mail", "--templates", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    rows = {t["name"]: t for t in r.json()}
+    assert sorted(rows) == ["herbst", "newsletter", "task-digest"]
+    assert (rows["herbst"]["origin"], rows["newsletter"]["origin"]) == ("yours", "built-in")
+    assert rows["herbst"]["title"] == "Herbstaktion"
+    assert (rows["herbst"]["purpose"], rows["task-digest"]["purpose"]) == ("newsletter", None)
+    assert rows["herbst"]["path"] == str(env / "herbst.jinja")
+    r = crm("mail", "--templates")
+    assert "herbst" in r.stdout and f"Your own go into {env}" in r.stderr
+    r = crm("mail")
+    assert r.exit_code == 2 and "crm mail --templates lists them" in r.stderr

@@ -139,3 +139,15 @@ def test_a_merge_takes_the_histories_along_and_the_strictest_wins(db):
     # b's grant came along; a never consented to the newsletter, so the merged one has not
     assert kinds == [("offers", "grant"), ("newsletter", "grant"), ("newsletter", "withdraw")]
     assert consent.state(consent.in_force([a], "newsletter")[a]) == consent.WITHDRAWN
+
+
+def test_newsletter_words_say_what_a_mailing_will_do(anna):
+    assert consent.newsletter_words(consent.summary(anna)) == "none"
+    consent.record(anna, "grant", "newsletter", at=NOW - 2 * DAY, now=NOW)
+    assert consent.newsletter_words(consent.summary(anna)) == "granted, unconfirmed"
+    rows = consent.summary(anna, no_doi=["newsletter"])
+    assert consent.newsletter_words(rows) == "granted (no double opt-in needed)"
+    consent.confirm(anna, "newsletter", at=NOW - DAY, now=NOW)
+    assert consent.newsletter_words(consent.summary(anna)) == "granted, confirmed"
+    consent.record(anna, "withdraw", "newsletter", at=NOW, now=NOW)
+    assert consent.newsletter_words(consent.summary(anna)) == "withdrawn"

@@ -311,3 +311,10 @@ def test_importing_the_module_loads_neither_jinja_nor_babel():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_paragraphs_keeps_single_line_breaks_and_escapes():
+    from crmcli.services.templating import html_paragraphs
+
+    assert str(html_paragraphs("a\r\nb & c\n \n\nd")) == "<p>a<br>\nb &amp; c</p>\n<p>d</p>"
+    assert str(html_paragraphs(None)) == ""

@@ -313,6 +313,10 @@ def test_tabs_open_with_a_click(tui, jm):
         assert "jm@mueller-bau.de (work)" in details
         assert "0171 2345678 (mobile)" in details or "+49 171 2345678 (mobile)" in details
         assert "Bauleiter" in details and "b2b" in details
+        # what a mailing would do, not the old flag's yes or nothing
+        assert [line.split() for line in details.splitlines() if "Consent" in line] == [
+            ["Consent", "none"]
+        ]
 
     drive(tui("contacts"), scenario)
 

@@ -230,6 +230,8 @@ class ContactCard(TabbedCard):
         tabs.get_tab("orders").label = f"Orders ({shown})"  # type: ignore[assignment]
 
     def _details(self, card: dict) -> Table:
+        from crmcli.services.consent import newsletter_words
+
         last = card.get("last_activity")
         rows = [
             ("Name", card["name"]),
@@ -245,7 +247,7 @@ class ContactCard(TabbedCard):
             ("Source", show(card["source"])),
             ("Owner", show(card["owner"])),
             ("Tags", ", ".join(card["tags"])),
-            ("Consent", ("yes, since " + show(card["consent_at"])) if card["consent"] else ""),
+            ("Consent", newsletter_words(card.get("consents", []))),
             ("Stay in touch", cadence(card)),
             ("Last contact", f"{show(last['occurred_at'])} ({last['kind']})" if last else ""),
             *((key, show(value)) for key, value in card["fields"].items()),
