@@ -15,6 +15,7 @@ nothing has gone out. email and smtplib load with the first mailing, never on im
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,16 @@ DEFAULT_FOOTER = (
     "Abmelden: mailto:{unsubscribe}?subject=Abmelden"
 )
 STAFF_FOOTER = "Gesendet von crm an {email}."
+_FOOTER_FIELD = re.compile(r"\{(purpose|unsubscribe|email)\}")
+
+
+def fill_footer(source: str, **values: str) -> str:
+    """A template's `footer:` line with {purpose}, {unsubscribe} and {email} filled in; any
+    other brace stays as it is (not str.format: a stray brace would fail the whole mailing,
+    and `{email.__class__}` would reach past the template sandbox)."""
+    return _FOOTER_FIELD.sub(lambda m: values[m[1]], source)
+
+
 PLACEHOLDER_SENDER = "crm@example.invalid"  # a dry run without a configured sender
 
 
@@ -277,9 +288,10 @@ def render(
         subject = templating.render_value(template, "subject", data)
         text = templating.render(template, data, "text")
         html = templating.render(template, data, "html") if template.html is not None else None
-        footer = footer_source.format(
-            purpose=mailing.purpose or "", unsubscribe=unsubscribe, email=recipient.email
-        )
+        footer = fill_footer(
+            footer_source, purpose=mailing.purpose or "", unsubscribe=unsubscribe,
+            email=recipient.email or "",
+        )  # fmt: skip
         body = f"{text.rstrip()}\n\n-- \n{footer}\n"
         # (typeshed knows only a charset's name; a Charset object chooses the encoding)
         msg: Message = MIMEText(body, "plain", charset)  # type: ignore[arg-type]

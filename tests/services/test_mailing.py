@@ -90,6 +90,20 @@ def test_rendering_gives_the_template_the_contact(setup):
     assert first.message.get_content_type() == "text/plain"
 
 
+def test_a_footer_fills_its_three_fields_and_leaves_other_braces(setup):
+    """`footer:` knows {purpose}, {unsubscribe} and {email}; a stray or unknown brace is
+    text, and nothing in it reaches past the sandbox (str.format would run {email.__class__})."""
+    tmp_path, ids = setup
+    (tmp_path / "templates" / "mail" / "info.jinja").write_text(
+        "---\nsubject: Hallo\npurpose: offers\n"
+        "footer: Firma {Firma} { an {email} ({purpose}) {email.__class__}\n---\nText\n",
+        encoding="utf-8",
+    )
+    plan = mailing.plan_contacts("info", {"city": "köln"}, now=NOW)
+    first, *_ = mailing.render(plan, mailsettings.settings(), now=NOW)
+    assert "Firma {Firma} { an k0@example.de (offers) {email.__class__}" in first.text
+
+
 def test_a_segment_is_needed_and_settings_are_checked(setup, monkeypatch):
     with pytest.raises(Invalid, match="no segment given"):
         mailing.plan_contacts("info", {}, now=NOW)
