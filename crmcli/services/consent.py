@@ -248,7 +248,8 @@ def record_flags(
 ) -> int:
     """After the consent flag was written another way (crm add/edit, --where, an import, a
     merge): record each change as a newsletter entry, so the history stays the whole story.
-    A flag set where no grant is in force becomes a grant dated by consent_at; a flag cleared
+    A flag set where no grant is in force becomes a grant dated by consent_at (now, when that
+    is not after the withdrawal in force: the flag and the history agree); a flag cleared
     where a grant is in force becomes a withdrawal now. `contact_ids` None: every contact.
     Call it inside the writing transaction. Returns how many entries it wrote."""
     now = now or utcnow()
@@ -266,7 +267,12 @@ def record_flags(
             entry = found.get(cid)
             granted = entry is not None and entry["action"] == "grant"
             if bool(flag) and not granted:
-                rows.append((cid, NEWSLETTER, "grant", flag_at or now, source, now))
+                at = flag_at or now
+                if entry is not None and entry["at"] >= at:
+                    # A consent date before the withdrawal in force would leave the grant
+                    # behind it (the flag yes, the history no): consent given again, now.
+                    at = max(now, entry["at"])
+                rows.append((cid, NEWSLETTER, "grant", at, source, now))
             elif not flag and granted:
                 rows.append((cid, NEWSLETTER, "withdraw", now, source, now))
         if rows:

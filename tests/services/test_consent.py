@@ -116,6 +116,17 @@ def test_the_flag_written_any_other_way_lands_in_the_history(db):
     assert ConsentEntry.select().count() == 4
 
 
+def test_a_flag_set_with_a_date_before_the_withdrawal_is_consent_given_now(anna):
+    """crm edit --consent --consent-date 1.5.2023 after a withdrawal in 2026: the flag says
+    yes, so the history must too (a grant dated 2023 would sit behind the withdrawal)."""
+    consent.record(anna, "grant", "newsletter", at=NOW - 20 * DAY, now=NOW)
+    consent.record(anna, "withdraw", "newsletter", at=NOW - 10 * DAY, now=NOW)
+    contacts.edit_contact(anna, {"consent": True, "consent_at": NOW - 400 * DAY}, now=NOW)
+    assert _flag(anna)[0] is True
+    assert consent.in_force([anna], "newsletter")[anna]["action"] == "grant"
+    assert consent.in_force([anna], "newsletter")[anna]["at"] == NOW
+
+
 def test_an_import_records_the_consent_it_brings(db):
     from crmcli.services import imports
 
