@@ -188,6 +188,13 @@ def mail(
     finally:
         progress.stop()
     _summary(plan, result.sent)
+    if result.withdrawn:
+        import sys
+
+        sys.stderr.write(
+            f"crm: warning: {_people(result.withdrawn)} withdrew their consent while the "
+            "mailing ran: not sent\n"
+        )
     if result.refused:
         shown = "; ".join(f"{a} ({why})" for a, why in result.refused[:5])
         more = f" and {len(result.refused) - 5} more" if len(result.refused) > 5 else ""

@@ -400,6 +400,7 @@ class Sent:
     sent: int = 0
     refused: list[tuple[str, str]] = field(default_factory=list)  # (address, server's reply)
     meanwhile: int = 0  # sent by another run of the same mailing while this one ran
+    withdrawn: int = 0  # whose consent ended while the mailing ran (not sent)
 
 
 def send(
@@ -439,6 +440,9 @@ def send(
             if _sent(mailing.name, [recipient.key]):  # another run of it got there meanwhile
                 result.meanwhile += 1
                 continue
+            if not _still_consents(mailing, recipient):  # a withdrawal blocks at once
+                result.withdrawn += 1
+                continue
             refused = smtp.deliver(server, mail.message, settings, sent=result.sent)
             if refused is not None:
                 result.refused.append((recipient.email or "", refused))
@@ -448,6 +452,15 @@ def send(
             if progress is not None:
                 progress(result.sent)
     return result
+
+
+def _still_consents(mailing: Mailing, recipient: Recipient) -> bool:
+    """Whether a contact's consent to the mailing's purpose is still in force as its mail is
+    about to go: a long mailing at a rate limit may meet a withdrawal made meanwhile."""
+    if not mailing.purpose or recipient.contact_id is None:
+        return True  # mail to staff
+    entry = consent.in_force([recipient.contact_id], mailing.purpose).get(recipient.contact_id)
+    return consent.state(entry, no_doi=mailsettings.no_doi()) is None
 
 
 def _record(mailing: Mailing, mail: Mail, at: datetime) -> None:

@@ -57,6 +57,27 @@ def test_the_rate_limit_spaces_the_mails(setup):
     assert MailingRecipient.select().count() == 4
 
 
+def test_a_withdrawal_while_the_mailing_runs_stops_that_mail(setup):
+    """A long mailing at a rate limit: the third contact withdraws during the first pause,
+    and gets nothing (a withdrawal blocks at once), while the others do."""
+    tmp_path, ids = setup
+    handler, ticks = Handler(), iter(range(0, 1000, 1))
+
+    def pause(seconds):
+        consent.record(ids[2], "withdraw", "offers", now=NOW)
+
+    with Server(handler) as port:
+        settings = _settings(tmp_path, port)
+        plan = mailing.plan_contacts("info", {"city": "köln"}, now=NOW)
+        result = mailing.send(
+            plan, mailing.render(plan, settings, now=NOW), settings, rate=20, sleep=pause,
+            clock=lambda: next(ticks),
+        )  # fmt: skip
+    assert (result.sent, result.withdrawn) == (3, 1)
+    assert "k2@example.de" not in [a.recipients[0] for a in handler.arrived]
+    assert MailingRecipient.select().count() == 3
+
+
 def test_a_mailing_resumes_where_it_stopped(setup):
     tmp_path, ids = setup
     handler = Handler(drop_at=3)
