@@ -124,6 +124,14 @@ class Env:
             resume()
         return self._db
 
+    def say_made(self) -> None:
+        """Say now that this call created its database file (once), ahead of the command's own
+        report of success; the file is still removed if the call fails after all."""
+        if self._made is not None and self._made[1]:
+            path = self._made[0]
+            self._made = (path, False)
+            sys.stderr.write(f"crm: created a new database at {path}\n")
+
     def close(self, *, failed: bool = False) -> None:
         """Close the database. A file this call created is said when the call succeeded, and
         removed when it `failed`: nothing landed in it (a typo in --db, a refused first

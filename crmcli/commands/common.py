@@ -333,6 +333,7 @@ def done(text: str) -> None:
     in it cannot send control sequences to the terminal."""
     from crmcli.output import clean
 
+    current().say_made()  # "created a new database at X" before what the command did with it
     sys.stderr.write(clean(text, newlines=True) + "\n")
 
 

@@ -119,6 +119,7 @@ def test_a_writing_command_creates_the_file_and_says_so_once(tmp_path, args):
     r = run("--db", str(new), *args)
     assert r.exit_code == 0, r.stderr
     assert r.stderr.count(f"crm: created a new database at {new}\n") == 1
+    assert r.stderr.startswith("crm: created a new database")  # before what was done in it
     assert new.exists() and stat.S_IMODE(os.stat(new).st_mode) == 0o600
     r = run("--db", str(new), *args)
     assert "created a new database" not in r.stderr
