@@ -12,12 +12,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from crmcli.tui.gateway import Failed
 from crmcli.tui.screens.card_base import TabbedCard
 from crmcli.tui.screens.contact_card import field_grid, fill_deals, show
 from crmcli.tui.screens.contact_forms import _email, _phone, _text
 from crmcli.tui.widgets.form import Field, FormDialog
-from crmcli.tui.widgets.timeline import PAGE, ActivityView, Timeline
+from crmcli.tui.widgets.timeline import Timeline
 
 
 class CompanyCard(TabbedCard):
@@ -40,10 +39,6 @@ class CompanyCard(TabbedCard):
     kind = "company"
     TABS = ("people", "deals", "timeline", "details-pane")
 
-    def __init__(self, item_id: int) -> None:
-        super().__init__(item_id)
-        self._limit = PAGE
-
     def compose(self) -> ComposeResult:
         yield Static("Company", classes="card-title", id="title")
         yield Static("", id="summary")
@@ -58,10 +53,6 @@ class CompanyCard(TabbedCard):
                 yield Static("", id="details")
         yield Footer(compact=True, show_command_palette=False)  # ^p still opens it
 
-    @property
-    def timeline(self) -> Timeline:
-        return self.query_one(Timeline)
-
     def on_mount(self) -> None:
         self.query_one("#people-table").focus()
         self.seen_generation = self.crm.generation
@@ -69,21 +60,13 @@ class CompanyCard(TabbedCard):
 
     # -- data ----------------------------------------------------------------------------
 
-    async def reload(self) -> None:
+    async def read(self, timeline_limit: int) -> dict:
         from crmcli.services import views
 
-        self._limit = max(PAGE, len(self.timeline.items))
-        card = await self.read_card(views.company_card, self.item_id, timeline_limit=self._limit)
-        self.card = card
-        self._show(card)
-        self.loaded = True
+        return await self.read_card(views.company_card, self.item_id, timeline_limit=timeline_limit)
 
-    async def _page(self, before) -> list[dict]:
-        from crmcli.services import activities
-
-        return await self.call(
-            activities.timeline_page, company_id=self.item_id, before=before, limit=PAGE
-        )
+    def timeline_owner(self) -> dict[str, int]:
+        return {"company_id": self.item_id}
 
     def _show(self, card: dict) -> None:
         parts = [f"#{card['id']} {card['name']}", card["industry"], card["city"]]
@@ -164,18 +147,10 @@ class CompanyCard(TabbedCard):
         question = f"Delete the company {self.card['name']}?{stay}"
         self.app.push_screen(Confirm(question), self._delete)
 
-    async def _delete(self, yes: bool | None) -> None:
+    async def delete_record(self) -> dict:
         from crmcli.services import companies
 
-        if not yes:
-            return
-        try:
-            card = await self.call(companies.delete_company, self.item_id, contacts="keep")
-        except Failed:
-            return
-        self.notify(f"Deleted {card['name']}")
-        self.close_card()
-        self.crm.wrote()
+        return await self.call(companies.delete_company, self.item_id, contacts="keep")
 
     # -- opening -------------------------------------------------------------------------
 
@@ -183,15 +158,6 @@ class CompanyCard(TabbedCard):
     def _open_person(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
             self.crm.open_contact(int(event.row_key.value))
-
-    @on(DataTable.RowSelected, "#deals-table")
-    def _open_deal(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.crm.open_deal(int(event.row_key.value))
-
-    @on(Timeline.Opened)
-    def _open_activity(self, event: Timeline.Opened) -> None:
-        self.app.push_screen(ActivityView(event.activity))
 
 
 class EditCompanyForm(FormDialog):

@@ -10,15 +10,13 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from crmcli.tui.gateway import Failed
 from crmcli.tui.screens.card_base import TabbedCard
-from crmcli.tui.widgets.timeline import PAGE, ActivityView, Timeline
+from crmcli.tui.widgets.timeline import Timeline
 
 
 def show(value) -> str:
@@ -147,10 +145,6 @@ class ContactCard(TabbedCard):
     kind = "contact"
     TABS = ("timeline", "details-pane", "tasks", "deals", "orders")
 
-    def __init__(self, item_id: int) -> None:
-        super().__init__(item_id)
-        self._limit = PAGE
-
     def compose(self) -> ComposeResult:
         yield Static("Contact", classes="card-title", id="title")
         yield Static("", id="summary")
@@ -168,10 +162,6 @@ class ContactCard(TabbedCard):
                 yield DataTable(id="orders-table", cursor_type="row")
         yield Footer(compact=True, show_command_palette=False)  # ^p still opens it
 
-    @property
-    def timeline(self) -> Timeline:
-        return self.query_one(Timeline)
-
     def on_mount(self) -> None:
         self.timeline.focus()
         self.seen_generation = self.crm.generation
@@ -179,24 +169,15 @@ class ContactCard(TabbedCard):
 
     # -- data ----------------------------------------------------------------------------
 
-    async def reload(self) -> None:
+    async def read(self, timeline_limit: int) -> dict:
         from crmcli.services import contacts
 
-        # As many activities as the timeline holds now: a reload keeps the user's place.
-        self._limit = max(PAGE, len(self.timeline.items))
-        card = await self.read_card(
-            contacts.contact_card, self.item_id, timeline_limit=self._limit, now=self.crm.now()
+        return await self.read_card(
+            contacts.contact_card, self.item_id, timeline_limit=timeline_limit, now=self.crm.now()
         )
-        self.card = card
-        self._show(card)
-        self.loaded = True
 
-    async def _page(self, before) -> list[dict]:
-        from crmcli.services import activities
-
-        return await self.call(
-            activities.timeline_page, contact_id=self.item_id, before=before, limit=PAGE
-        )
+    def timeline_owner(self) -> dict[str, int]:
+        return {"contact_id": self.item_id}
 
     def _show(self, card: dict) -> None:
         title = card["name"]
@@ -367,26 +348,7 @@ class ContactCard(TabbedCard):
         question = f"Delete {card['name']} with the tasks{story}?{stay} This cannot be undone."
         self.app.push_screen(Confirm(question), self._delete)
 
-    async def _delete(self, yes: bool | None) -> None:
+    async def delete_record(self) -> dict:
         from crmcli.services import contacts
 
-        if not yes:
-            return
-        try:
-            card = await self.call(contacts.delete_contact, self.item_id)
-        except Failed:
-            return
-        self.notify(f"Deleted {card['name']}")
-        self.close_card()
-        self.crm.wrote()
-
-    # -- opening -------------------------------------------------------------------------
-
-    @on(DataTable.RowSelected, "#deals-table")
-    def _open_deal(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.crm.open_deal(int(event.row_key.value))
-
-    @on(Timeline.Opened)
-    def _open_activity(self, event: Timeline.Opened) -> None:
-        self.app.push_screen(ActivityView(event.activity))
+        return await self.call(contacts.delete_contact, self.item_id)
