@@ -30,7 +30,6 @@ The rules, as the CLI documents them:
 from __future__ import annotations
 
 import re
-from array import array
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -40,12 +39,9 @@ from crmcli.errors import CrmError, Invalid
 from crmcli.models import SalesOrder, database_proxy, utcnow
 from crmcli.services.imports import (
     BATCH,
-    KEPT_REJECTS,
-    SHOWN_REJECTS,
     ImportResult,
     _chunks,
-    _Rollback,
-    rejects_error,
+    all_or_nothing,
 )
 from crmcli.values import (
     fold,
@@ -376,13 +372,7 @@ def import_orders(
     result = ImportResult(dry_run=dry_run)
 
     def reject(where: str, rec: dict, reason: str) -> None:
-        result.rejected_count += 1
-        if on_reject is not None:
-            on_reject(where, rec, reason)
-            if len(result.rejected) < KEPT_REJECTS:
-                result.rejected.append((where, rec, reason))
-        elif keep_going or len(result.rejected) < SHOWN_REJECTS:
-            result.rejected.append((where, rec, reason))
+        result.reject(where, rec, reason, keep_going=keep_going, on_reject=on_reject)
 
     counted: list[int] = [0]
 
@@ -391,75 +381,66 @@ def import_orders(
             counted[0] += 1
             yield item
 
-    try:
-        with database_proxy.atomic():
-            grouped = _group(counting(rows), reject)
-            numbers = list(grouped)
-            done = 0
-            for part in _chunks(numbers, BATCH):
-                stored = set(
-                    SalesOrder.select(SalesOrder.external_id)
-                    .where(SalesOrder.external_id.in_(list(part)))
-                    .scalars()
-                )
-                emails = {n: (_first(grouped[n], "email") or "") for n in part}
-                owners = _contacts_by_email([e.lower() for e in emails.values() if e])
-                skus = {r["sku"] for n in part for _, r in grouped[n] if r.get("sku")}
-                products = products_by_sku(skus) if skus else {}
-                for number in part:
-                    group = grouped[number]
-                    done += len(group)
-                    if number in stored:
-                        result.unchanged += 1
-                        continue
-                    try:
-                        contact_id = _contact(emails[number], owners)
-                        at = _first(group, "date")
-                        if not at:
-                            raise Invalid("date", "an order needs its date")
-                        lines, notes = _lines(number, group, products, prices)
-                        currency = (_first(group, "currency") or "EUR").strip().upper()
-                        if not re.fullmatch(r"[A-Z]{3}", currency):
-                            raise Invalid("currency", f"'{currency}' is no currency code")
-                        # Every cell is checked before anything is written: a contact created
-                        # for an order rejected after it would be rolled back but counted.
-                        fields = {
-                            "ordered_at": _when(at, now), "now": now,
-                            "status": _status(_first(group, "status")),
-                            "channel": (_first(group, "channel") or "shop").lower(),
-                            "currency": currency, "external_id": number,
-                        }  # fmt: skip
-                        created = None
-                        with database_proxy.atomic():  # a savepoint: a bad order leaves no contact
-                            if contact_id is None:
-                                email = parse_email(emails[number])
-                                contact_id = created = contacts.add_contact(
-                                    _name(group[0][1], email), email=email, status="customer",
-                                    now=now,
-                                )["id"]  # fmt: skip
-                            order_id = orders.insert_order(contact_id, lines, **fields)
-                        if created is not None:
-                            owners[emails[number].strip().lower()] = created
-                            result.contacts_new += 1
-                        result.warnings.extend(notes)
-                    except CrmError as exc:
-                        for where, rec in group:
-                            reject(where, rec, str(exc))
-                        continue
-                    stored.add(number)
-                    result.new += 1
-                    result.ids.append(order_id)
-                if progress is not None:
-                    progress(done)
-            result.rows = counted[0]
-            if dry_run or (result.rejected_count and not keep_going):
-                raise _Rollback
-    except _Rollback:
-        pass
-    if result.rejected_count and not keep_going:
-        raise rejects_error(result)
-    if dry_run:
-        result.ids = array("q")
+    with all_or_nothing(result, dry_run=dry_run, keep_going=keep_going):
+        grouped = _group(counting(rows), reject)
+        numbers = list(grouped)
+        done = 0
+        for part in _chunks(numbers, BATCH):
+            stored = set(
+                SalesOrder.select(SalesOrder.external_id)
+                .where(SalesOrder.external_id.in_(list(part)))
+                .scalars()
+            )
+            emails = {n: (_first(grouped[n], "email") or "") for n in part}
+            owners = _contacts_by_email([e.lower() for e in emails.values() if e])
+            skus = {r["sku"] for n in part for _, r in grouped[n] if r.get("sku")}
+            products = products_by_sku(skus) if skus else {}
+            for number in part:
+                group = grouped[number]
+                done += len(group)
+                if number in stored:
+                    result.unchanged += 1
+                    continue
+                try:
+                    contact_id = _contact(emails[number], owners)
+                    at = _first(group, "date")
+                    if not at:
+                        raise Invalid("date", "an order needs its date")
+                    lines, notes = _lines(number, group, products, prices)
+                    currency = (_first(group, "currency") or "EUR").strip().upper()
+                    if not re.fullmatch(r"[A-Z]{3}", currency):
+                        raise Invalid("currency", f"'{currency}' is no currency code")
+                    # Every cell is checked before anything is written: a contact created
+                    # for an order rejected after it would be rolled back but counted.
+                    fields = {
+                        "ordered_at": _when(at, now), "now": now,
+                        "status": _status(_first(group, "status")),
+                        "channel": (_first(group, "channel") or "shop").lower(),
+                        "currency": currency, "external_id": number,
+                    }  # fmt: skip
+                    created = None
+                    with database_proxy.atomic():  # a savepoint: a bad order leaves no contact
+                        if contact_id is None:
+                            email = parse_email(emails[number])
+                            contact_id = created = contacts.add_contact(
+                                _name(group[0][1], email), email=email, status="customer",
+                                now=now,
+                            )["id"]  # fmt: skip
+                        order_id = orders.insert_order(contact_id, lines, **fields)
+                    if created is not None:
+                        owners[emails[number].strip().lower()] = created
+                        result.contacts_new += 1
+                    result.warnings.extend(notes)
+                except CrmError as exc:
+                    for where, rec in group:
+                        reject(where, rec, str(exc))
+                    continue
+                stored.add(number)
+                result.new += 1
+                result.ids.append(order_id)
+            if progress is not None:
+                progress(done)
+        result.rows = counted[0]
     return result
 
 

@@ -5,21 +5,17 @@ what that contact has, so that importing a file again adds nothing. One transact
 from __future__ import annotations
 
 import itertools
-from array import array
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from crmcli.errors import CrmError, Invalid
-from crmcli.models import Contact, ContactEmail, database_proxy, utcnow
+from crmcli.models import Contact, ContactEmail, utcnow
 from crmcli.services.imports import (
     BATCH,
-    KEPT_REJECTS,
-    SHOWN_REJECTS,
     ImportResult,
     _chunks,
-    _Rollback,
     _text,
-    rejects_error,
+    all_or_nothing,
 )
 from crmcli.values import fold, parse_when
 
@@ -238,51 +234,36 @@ def import_rows(
     done = 0
 
     def reject(where: str, rec: dict, reason: str) -> None:
-        result.rejected_count += 1
-        if on_reject is not None:  # streamed to its file (imports.import_contacts does too)
-            on_reject(where, rec, reason)
-            if len(result.rejected) < KEPT_REJECTS:
-                result.rejected.append((where, rec, reason))
-        elif keep_going or len(result.rejected) < SHOWN_REJECTS:
-            result.rejected.append((where, rec, reason))
+        result.reject(where, rec, reason, keep_going=keep_going, on_reject=on_reject)
 
-    try:
-        with database_proxy.atomic():
-            iterator = iter(rows)
-            while batch := list(itertools.islice(iterator, BATCH)):
-                keys = [_text(r.get("email")) or "" for _, r in batch]
-                owners = _contacts_by_email([k.lower() for k in keys if k])
-                stored = _existing(kind, list(owners.values()))
-                for (where, rec), email in zip(batch, keys, strict=True):
-                    if not email:
-                        reject(where, rec, "email: no contact email (rows are linked by it)")
+    with all_or_nothing(result, dry_run=dry_run, keep_going=keep_going):
+        iterator = iter(rows)
+        while batch := list(itertools.islice(iterator, BATCH)):
+            keys = [_text(r.get("email")) or "" for _, r in batch]
+            owners = _contacts_by_email([k.lower() for k in keys if k])
+            stored = _existing(kind, list(owners.values()))
+            for (where, rec), email in zip(batch, keys, strict=True):
+                if not email:
+                    reject(where, rec, "email: no contact email (rows are linked by it)")
+                    continue
+                contact_id = owners.get(email.lower())
+                if contact_id is None:
+                    reject(where, rec, f"email: no contact has the email {email}")
+                    continue
+                try:
+                    key, store = _kind_row(kind, rec, contact_id, now)
+                    if key in stored:
+                        result.unchanged += 1
                         continue
-                    contact_id = owners.get(email.lower())
-                    if contact_id is None:
-                        reject(where, rec, f"email: no contact has the email {email}")
-                        continue
-                    try:
-                        key, store = _kind_row(kind, rec, contact_id, now)
-                        if key in stored:
-                            result.unchanged += 1
-                            continue
-                        record = store()
-                    except CrmError as exc:
-                        reject(where, rec, str(exc))
-                        continue
-                    stored.add(key)
-                    result.new += 1
-                    result.ids.append(record["id"])
-                done += len(batch)
-                if progress is not None:
-                    progress(done)
-            result.rows = done
-            if dry_run or (result.rejected_count and not keep_going):
-                raise _Rollback
-    except _Rollback:
-        pass
-    if result.rejected_count and not keep_going:
-        raise rejects_error(result)
-    if dry_run:
-        result.ids = array("q")
+                    record = store()
+                except CrmError as exc:
+                    reject(where, rec, str(exc))
+                    continue
+                stored.add(key)
+                result.new += 1
+                result.ids.append(record["id"])
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+        result.rows = done
     return result

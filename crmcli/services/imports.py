@@ -100,6 +100,25 @@ class ImportResult:
     campaigns_new: list[tuple[str, str]] = field(default_factory=list)
     keywords_new: list[tuple[str, str]] = field(default_factory=list)
 
+    def reject(
+        self,
+        where: str,
+        record: dict,
+        reason: str,
+        *,
+        keep_going: bool,
+        on_reject: Callable[[str, dict, str], None] | None,
+    ) -> None:
+        """Count a rejected row: streamed to `on_reject` (its file) when given, only the first
+        few kept here; else kept, all of them with `keep_going`, the first few to name."""
+        self.rejected_count += 1
+        if on_reject is not None:
+            on_reject(where, record, reason)
+            if len(self.rejected) < KEPT_REJECTS:
+                self.rejected.append((where, record, reason))
+        elif keep_going or len(self.rejected) < SHOWN_REJECTS:
+            self.rejected.append((where, record, reason))
+
     def summary(self) -> dict:
         return {
             "rows": self.rows, "new": self.new, "updated": self.updated,
@@ -531,13 +550,9 @@ class _Importer:
     # ------------------------------------------------------------ rejects
 
     def reject(self, where: str, record: dict, reason: str) -> None:
-        self.result.rejected_count += 1
-        if self.on_reject is not None:  # streamed to its file: only the first few are kept
-            self.on_reject(where, record, reason)
-            if len(self.result.rejected) < KEPT_REJECTS:
-                self.result.rejected.append((where, record, reason))
-        elif self.keep_going or len(self.result.rejected) < SHOWN_REJECTS:
-            self.result.rejected.append((where, record, reason))
+        self.result.reject(
+            where, record, reason, keep_going=self.keep_going, on_reject=self.on_reject
+        )
 
     # ------------------------------------------------------------ one batch
 
@@ -1243,6 +1258,23 @@ def import_contacts(
     if dry_run:
         result.ids = array("q")
     return result
+
+
+@contextlib.contextmanager
+def all_or_nothing(result: ImportResult, *, dry_run: bool, keep_going: bool) -> Iterator[None]:
+    """The one transaction of an import: rolled back for a dry run (which then reports no
+    ids), or when rows were rejected without `keep_going` (then Invalid naming them)."""
+    try:
+        with database_proxy.atomic():
+            yield
+            if dry_run or (result.rejected_count and not keep_going):
+                raise _Rollback
+    except _Rollback:
+        pass
+    if result.rejected_count and not keep_going:
+        raise rejects_error(result)
+    if dry_run:
+        result.ids = array("q")
 
 
 def rejects_error(result: ImportResult) -> Invalid:
