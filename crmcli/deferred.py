@@ -14,6 +14,9 @@ What a stand-in does differently from a module imported at once:
   needs only the search path), and reading the name of a submodule that is not loaded yet
   imports that submodule alone: `from fontTools.varLib import varStore` loads varStore.py
   but not the rest of fontTools.varLib.
+- So a deferred package fits only if the submodules that load before it import no name
+  from its `__init__` (that would run the package in the middle of their own import: a
+  circular import, which fails loudly here).
 - Code that runs at import for its side effects (a plugin that registers itself) would not
   run until someone reads a name: such modules must not be deferred.
 
@@ -51,11 +54,23 @@ class _Deferred(types.ModuleType):
                 sub = f"{self.__name__}.{name}"
                 if sub in sys.modules or importlib.machinery.PathFinder.find_spec(sub, path):
                     return importlib.import_module(sub)
+            before = dict(state)
             state["_deferred_running"] = True
             try:
                 self.__spec__.loader.exec_module(self)  # type: ignore[union-attr]
-            finally:
-                del state["_deferred_running"]
+            except BaseException as exc:
+                # Back to a stand-in that has run nothing (the next read tries again), and
+                # loudly: hasattr(), which the import system calls, takes an AttributeError
+                # for a missing name and would leave a half-run module behind.
+                state.clear()
+                state.update(before)
+                if isinstance(exc, AttributeError):
+                    raise ImportError(
+                        f"deferred module {self.__name__!r} failed to run: {exc}",
+                        name=self.__name__,
+                    ) from exc
+                raise
+            del state["_deferred_running"]
             self.__class__ = types.ModuleType  # an ordinary module from now on
         return getattr(self, name)
 
@@ -68,6 +83,8 @@ def defer(name: str) -> None:
     try:
         spec = importlib.util.find_spec(name)  # imports the parent packages, not `name`
     except ImportError:  # a parent package is missing
+        return
+    if name in sys.modules:  # a parent package imported it
         return
     if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
         return

@@ -43,6 +43,19 @@ FILES = {
         dprobe_log.ran.append(__name__)
         LEAF = "leaf"
     """,
+    "dcycle/__init__.py": """
+        import dprobe_log
+        dprobe_log.ran.append(__name__)
+        NAME = "cycle"
+        from dcycle import first
+        FIRST = first.FIRST
+    """,
+    "dcycle/first.py": """
+        import dprobe_log
+        dprobe_log.ran.append(__name__)
+        from dcycle import NAME
+        FIRST = NAME + "!"
+    """,
     "dpkg/uses_init.py": """
         import dprobe_log
         dprobe_log.ran.append(__name__)
@@ -132,8 +145,21 @@ def test_nothing_to_defer(ran):
     importlib.import_module("dplain")
     defer("dplain")  # imported already: left as it is
     assert type(sys.modules["dplain"]) is types.ModuleType and ran == ["dplain"]
+    defer("dpkg.helper")  # importing its package (to find it) imported it: left as it is
+    assert not is_deferred("dpkg.helper") and ran == ["dplain", "dpkg", "dpkg.helper"]
     defer("dnowhere")  # not installed: nothing happens, an import fails as it would
     defer("dnowhere.sub")
     assert "dnowhere" not in sys.modules
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("dnowhere")
+
+
+def test_a_package_run_after_a_submodule_that_needs_it_fails_loudly(ran):
+    """dcycle.first imports a name of dcycle, whose __init__ reads one of dcycle.first: fine in
+    the usual order, a circular import when the submodule loads first. The AttributeError it
+    makes becomes an ImportError: hasattr() (which the import system calls) would take it for
+    a missing name and go on with a half-run package. The stand-in is left as it was."""
+    defer("dcycle")
+    with pytest.raises(ImportError, match="deferred module 'dcycle' failed to run"):
+        importlib.import_module("dcycle.first")
+    assert is_deferred("dcycle") and "NAME" not in vars(sys.modules["dcycle"])

@@ -26,9 +26,17 @@ except SystemExit as exc:
     assert not exc.code, exc.code
 from crmcli.deferred import is_deferred
 from crmcli.services.document_pdf import DEFERRED
+deferred = [name for name in DEFERRED if is_deferred(name)]
+loaded = sorted(sys.modules)
+# What was deferred still works when it is needed after all: each runs now, in full.
+from fontTools.varLib import instancer
+from PIL import ExifTags, ImageCms
+import fontTools.varLib
+late = [callable(instancer.instantiateVariableFont), callable(fontTools.varLib.build),
+        ExifTags.Base.Orientation == 274, callable(ImageCms.createProfile)]
 sys.stderr.write("STATE:" + json.dumps({{
-    "deferred": [name for name in DEFERRED if is_deferred(name)],
-    "loaded": sorted(sys.modules),
+    "deferred": deferred, "loaded": loaded, "late": late,
+    "still_deferred": [name for name in DEFERRED if is_deferred(name)],
 }}) + "\\n")
 """
 
@@ -149,5 +157,6 @@ def test_a_plain_letter_runs_none_of_what_crm_defers(shop, tmp_path):
 
     _, state = render(shop, ["letter", "müller", "-m", LETTER], "x.pdf", whole=False)
     assert state["deferred"] == list(DEFERRED)
+    assert state["late"] == [True] * 4 and state["still_deferred"] == []
     assert "fpdf" in state["loaded"] and "fontTools.subset" in state["loaded"]
     assert not {"fontTools.agl", "numpy"} & set(state["loaded"])
