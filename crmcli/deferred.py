@@ -2,7 +2,7 @@
 
 fpdf2 imports, whole and at once, parts of fontTools and Pillow that a document of text,
 tables and pictures never runs (variable-font instancing, the EXIF tag tables, colour
-management): about a fifth of `import fpdf`. `defer(name)` puts a stand-in for such a module
+management): about an eighth of `import fpdf`. `defer(name)` puts a stand-in for such a module
 into `sys.modules` before fpdf2 is imported; the stand-in is the module object itself, with
 its spec, file and (for a package) search path already set, and it runs the module's code in
 place the first time a name is read that it does not have yet. So whatever fpdf2 (or anyone)

@@ -45,9 +45,9 @@ LINE = 4.5  # mm: a line of 10 pt text
 # (crmcli.deferred: each runs the first time something reads one of its names, so fpdf2 misses
 # nothing): fontTools.varLib, the variable-font machinery (fpdf2 imports its instancer for
 # add_font(variations=...), and its colour fonts and fontTools.subset a few helper modules of
-# it, which load alone), Pillow's EXIF tag tables and its colour management. About 0.1 s of
-# CPU under `import fpdf` on the 2-core machine. Not deferred: modules that do their work as
-# they are imported (Pillow's image plugins register themselves).
+# it, which load alone), Pillow's EXIF tag tables and its colour management: ~115 million
+# instructions, ~20 ms, of a PDF (bench/README.md). Not deferred: modules that do their work
+# as they are imported (Pillow's image plugins register themselves).
 DEFERRED = ("fontTools.varLib", "fontTools.varLib.instancer", "PIL.ExifTags", "PIL.ImageCms")
 
 
