@@ -812,7 +812,7 @@ def _plain_table(rows: list[dict], columns: Sequence[Column], out: TextIO) -> No
     headers, padded = [], []
     for column in columns:
         key, header = column.key, column.header.upper()
-        cells = [display(row.get(key)) for row in rows]
+        cells = _shown([row.get(key) for row in rows])
         width = max(len(header), max(map(len, cells), default=0))
         if column.justify == "right":
             headers.append(header.rjust(width))
@@ -828,6 +828,17 @@ def _plain_table(rows: list[dict], columns: Sequence[Column], out: TextIO) -> No
     )
     for start in range(0, len(lines), 5_000):
         out.write("\n".join(lines[start : start + 5_000]) + "\n")
+
+
+def _shown(values: list) -> list[str]:
+    """display() of each value of a column; a column of text or of integers alone goes
+    through C loops (most columns of a long report are one or the other)."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return [v if v.isprintable() else clean(v) for v in values]
+    if kinds == {int}:
+        return list(map(str, values))
+    return [display(v) for v in values]
 
 
 def render_record(
