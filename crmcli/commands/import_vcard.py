@@ -70,7 +70,9 @@ def import_vcard(
         typer.Option(
             "--match",
             metavar="KEYS",
-            help="Which keys find an existing contact, in order: email, phone, name.",
+            help="Which keys find an existing contact, in order: email, phone, name (a phone "
+            "or name not against other emails or another name, city, phone: see crm import "
+            "csv --help).",
         ),
     ] = ",".join(MATCH_KEYS),
     on_conflict: Annotated[
@@ -129,7 +131,7 @@ def import_vcard(
     def rows():
         for where, record, warnings in vcard.read_cards(what, name="stdin"):
             for warning in warnings:
-                c.done(warning)
+                c.warn(warning)
             yield where, record
 
     with c.import_db(dry_run):
@@ -163,9 +165,15 @@ def _report(result: ImportResult, source: str, *, dry_run: bool, rejects: Path |
         f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
         f"{result.skipped} skipped, {result.rejected_count} rejected"
     )
+    if result.possible_duplicates:
+        from crmcli.values import plural
+
+        summary += f", {plural(result.possible_duplicates, 'possible duplicate')} (crm dedupe)"
     name = "stdin" if source == "-" else source
     if dry_run:
         c.done(f"Dry run of {name}, nothing written: {summary}.")
+        for warning in result.warnings:
+            c.warn(warning)
         for where, _record, reason in rejected:
             c.done(f"  {where}: {reason}")
         if result.rejected_count and rejects is None:
@@ -178,6 +186,8 @@ def _report(result: ImportResult, source: str, *, dry_run: bool, rejects: Path |
             )
         return
     c.done(f"Imported {name}: {summary}.")
+    for warning in result.warnings:
+        c.warn(warning)
     if rejects is not None:
         _write_rejects(rejects, rejected)
         if rejected:

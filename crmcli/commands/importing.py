@@ -92,6 +92,7 @@ class _Rejects:
 
 def _say_result(result, name: str, what: str, output) -> None:
     from crmcli.output import Format, clean
+    from crmcli.values import plural
 
     summary = result.summary()
     parts = [
@@ -102,10 +103,13 @@ def _say_result(result, name: str, what: str, output) -> None:
     if result.skipped:
         parts.append(f"{result.skipped:,} skipped")
     if result.merged:
-        parts.append(f"{result.merged:,} merged into earlier rows")
+        into = "an earlier row" if result.merged == 1 else "earlier rows"
+        parts.append(f"{result.merged:,} merged into {into}")
+    if result.possible_duplicates:
+        parts.append(f"{plural(result.possible_duplicates, 'possible duplicate')} (crm dedupe)")
     parts.append(f"{result.rejected_count:,} rejected")
     if result.contacts_new:
-        parts.append(f"{result.contacts_new:,} new contacts")
+        parts.append(plural(result.contacts_new, "new contact"))
     head = "Dry run, nothing written: would import" if result.dry_run else "Imported"
     rows = f"{result.rows:,} row{'' if result.rows == 1 else 's'}"
     c.done(f"{head} {rows} of {name} ({what}): {', '.join(parts)}.")
@@ -151,8 +155,9 @@ def import_csv(
         typer.Option(
             "--match",
             metavar="KEYS",
-            help="How rows find stored contacts: email, phone, name, comma-separated "
-            "(a name only when one contact has it).",
+            help="How rows find stored contacts: email, phone, name, comma-separated, tried "
+            "in that order; a phone or name only finds a contact whose emails, name (and for a "
+            "name: phone, city, company, birthday) do not differ from the row's.",
         ),
     ] = "email,phone,name",
     on_conflict: Annotated[
@@ -217,9 +222,13 @@ def import_csv(
     its keyword (a campaign not there yet is created, of utm_medium's channel: said in the
     summary, --dry-run too).
     Values are checked as `crm add` checks them. Rows that match a stored contact (by email,
-    phone or a unique name) update it, so importing a file twice changes nothing the second
-    time. The whole file lands in one transaction: a bad row stops everything, unless
-    --rejects FILE takes the bad rows (fix them and import that file). With --kind
+    phone or name) update it, so importing a file twice changes nothing the second time. A
+    phone or a name is not enough against a stronger fact: a row with the phone of a contact
+    whose emails or name differ (an office's phone), or the name of one in another city, with
+    another phone, company or birthday, becomes a new contact, counted and named as a possible
+    duplicate (crm dedupe lists them). The whole file lands in one transaction: a bad row
+    stops everything, unless --rejects FILE takes the bad rows (fix them and import that
+    file). With --kind
     activities, deals or tasks, rows are linked to contacts by their email column.
 
     With --kind orders, a shop's order export (Shopify, WooCommerce or any table with an

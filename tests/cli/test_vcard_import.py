@@ -73,8 +73,8 @@ def test_warnings_name_the_card_and_the_property_on_stderr(crm, engine):
     r = crm("import", "vcard", str(FIXTURES / "junk-values.vcf"), "--rejects", "/dev/null")
     assert r.exit_code == 0, r.stderr
     who = "card 1 of junk-values.vcf (Jürgen Müller)"
-    assert f"{who}: dropped EMAIL 'not an email' (not an email address)\n" in r.stderr
-    assert f"{who}: dropped TEL 'call me maybe' (not a phone number)\n" in r.stderr
+    assert f"crm: warning: {who}: dropped EMAIL 'not an email' (not an email address)\n" in r.stderr
+    assert f"crm: warning: {who}: dropped TEL 'call me maybe' (not a phone number)\n" in r.stderr
     assert r.stdout == ""
 
 
