@@ -459,8 +459,18 @@ def export_tasks(
     _write(rows, fmt, output, excel, cards.TASK_KEYS, "task")
 
 
+AllFormatOpt = Annotated[
+    ExportFormat | None,
+    typer.Option(
+        "--format",
+        help="json (a dump for crm import json) or ics (calendar); default: what -o FILE's "
+        "suffix names, else json.",
+    ),
+]
+
+
 @app.command("all")
-def export_all(fmt: FormatOpt = None, output: FileOpt = None) -> None:
+def export_all(fmt: AllFormatOpt = None, output: FileOpt = None) -> None:
     """Export everything: --format json (the default) dumps every table with ids, a backup
     that `crm import json` restores into an empty database, on SQLite or PostgreSQL;
     --format ics: tasks, birthdays, deal close dates and follow-ups in one calendar.
