@@ -37,23 +37,26 @@ def _match_keys(text: str) -> tuple[str, ...]:
 
 
 def _write_rejects(path: Path, rejected: list) -> None:
-    """The cards the import refused, as vCard with the reason in X-CRMCLI-REJECTED: fix them
-    (in an editor or an address book) and import the file again."""
+    """The cards the import refused, each as it was in the input (its bytes: fix it and
+    import the file again), with the reason in an X-CRMCLI-REJECTED line after BEGIN:VCARD."""
     import os
 
-    from crmcli.services import vcard
+    from crmcli.services.vcard_out import escape_text, fold
 
     # Private from the first byte (personal data), as every file crm writes.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-        vcard.write_cards(
-            (
-                {**record, "reject_reason": f"{where}: {reason}"}
-                for where, record, reason in rejected
-            ),
-            out,
-        )
+    with os.fdopen(fd, "wb") as out:
+        for where, record, reason in rejected:
+            card: bytes = record["_card"]
+            begin, _, rest = card.partition(b"\r\n")
+            try:
+                card.decode("utf-8")
+                encoding = "utf-8"
+            except UnicodeDecodeError:
+                encoding = "cp1252"  # the card's own bytes (old Outlook): the reason in kind
+            why = fold(f"X-CRMCLI-REJECTED:{escape_text(f'{where}: {reason}')}") + "\r\n"
+            out.write(begin + b"\r\n" + why.encode(encoding, "replace") + rest)
 
 
 def import_vcard(
@@ -129,7 +132,8 @@ def import_vcard(
         raise Invalid(None, f"{rejects}: cannot write there (no such directory, or no permission)")
 
     def rows():
-        for where, record, warnings in vcard.read_cards(what, name="stdin"):
+        cards = vcard.read_cards(what, name="stdin", keep_text=rejects is not None)
+        for where, record, warnings in cards:
             for warning in warnings:
                 c.warn(warning)
             yield where, record
