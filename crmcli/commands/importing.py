@@ -18,7 +18,10 @@ app = typer.Typer(
     add_completion=False,
 )
 
-KINDS = ("contacts", "activities", "deals", "tasks", "orders")
+KINDS = ("contacts", "companies", "activities", "deals", "tasks", "orders")
+# The columns of `crm export companies` no contacts file has together: such a file imported
+# as contacts made a contact of every company.
+_COMPANY_EXPORT = frozenset(("name", "domain", "industry", "contacts"))
 
 
 class _Rejects:
@@ -200,7 +203,10 @@ def import_csv(
     kind: Annotated[
         str,
         typer.Option(
-            "--kind", "-k", metavar="KIND", help="contacts, activities, deals, tasks or orders."
+            "--kind",
+            "-k",
+            metavar="KIND",
+            help="contacts, companies, activities, deals, tasks or orders.",
         ),
     ] = "contacts",
     prices: Annotated[
@@ -228,8 +234,15 @@ def import_csv(
     another phone, company or birthday, becomes a new contact, counted and named as a possible
     duplicate (crm dedupe lists them). The whole file lands in one transaction: a bad row
     stops everything, unless --rejects FILE takes the bad rows (fix them and import that
-    file). With --kind
-    activities, deals or tasks, rows are linked to contacts by their email column.
+    file).
+
+    With --kind activities, deals or tasks, rows are linked to contacts by their email column
+    (else a contact column: an email or a name one contact has; else a company column; a task
+    may have no contact). Activity kinds may be German or English names (Telefonat, Termin,
+    Reklamation, Retoure, phone call...). Files of `crm export deals|activities|tasks` read
+    back whole (contact_email, status, lost reason, due time, rrule, done). With --kind
+    companies, rows update the company of their name or create it (a file of `crm export
+    companies`; imported as contacts it is refused).
 
     With --kind orders, a shop's order export (Shopify, WooCommerce or any table with an
     email, an order number, a date and an amount or SKU/quantity/price lines, one row per
@@ -246,6 +259,7 @@ def import_csv(
     crm import csv shopify_customers.csv --tag shop --rejects bad.csv
     crm import csv liste.csv --map "Kd-Nr=field:kundennr" --map Bemerkung2=
     crm import csv anrufe.csv --kind activities
+    crm import csv firmen.csv --kind companies
     crm import csv orders_export.csv --kind orders --rejects bad.csv
     """
     from crmcli.errors import Invalid
@@ -288,6 +302,15 @@ def import_csv(
         recognise=kind == "contacts",
     )
     with csvfile:
+        if (
+            kind == "contacts"
+            and not maps
+            and {csvread._key(h) for h in csvfile.header} >= _COMPANY_EXPORT
+        ):
+            raise csvread.file_error(
+                name, "is a companies export (name, domain, industry, contacts): import it with "
+                "--kind companies",
+            )  # fmt: skip
         if kind == "orders":
             from crmcli.services import import_orders
 
