@@ -247,7 +247,8 @@ def import_csv(
     With --kind orders, a shop's order export (Shopify, WooCommerce or any table with an
     email, an order number, a date and an amount or SKU/quantity/price lines, one row per
     line item) becomes orders: rows are grouped by order number (the order's external id,
-    so importing again adds nothing), an unknown email creates a customer, amounts are
+    so importing again adds nothing), an unknown email creates a customer (with the
+    billing phone and address of Shopify's or WooCommerce's export), amounts are
     gross (--prices net if not) and VAT is taken out per line; a line's unknown SKU
     rejects its order, a line without SKU is a line without product at 19 % (or its vat
     column's rate).
