@@ -808,8 +808,13 @@ class _Importer:
             elif key == "phone":
                 for p in row.phones:
                     owners = found["phone"].get(p[1])
+                    if not owners:
+                        continue
                     how = f"phone {p[0]}"
-                    chosen = owners and self._choose(row, owners, "phone", company, doubts, how)
+                    if len(owners) == 1 and any(owners[0] is t for t, _ in hits):
+                        hits.append((owners[0], how))  # its email's contact (most re-imports)
+                        continue
+                    chosen = self._choose(row, owners, "phone", company, doubts, how)
                     if chosen:
                         hits.append((chosen, how))
         if not hits and "name" in self.match:

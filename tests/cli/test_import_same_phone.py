@@ -71,3 +71,17 @@ def test_one_name_in_two_cities_stays_two_people(crm, tmp_path):
     assert sorted(c["city"] for c in people(crm)) == ["Berlin", "Köln"]
     r = crm("import", "csv", str(path))
     assert "0 new, 0 updated, 2 unchanged" in r.stderr
+
+
+def test_two_cards_of_one_file_with_one_phone_stay_two_people(crm, tmp_path):
+    hans = EVA_VCF.replace("Eva", "Hans").replace("eva@", "hans@")
+    path = tmp_path / "both.vcf"
+    path.write_text(hans + EVA_VCF, encoding="utf-8")
+    r = crm("import", "vcard", str(path))
+    assert r.exit_code == 0, r.stderr
+    assert "2 new, 0 updated" in r.stderr and "1 possible duplicate" in r.stderr
+    assert sorted((c["name"], c["email"]) for c in people(crm)) == [
+        ("Eva Huber", "eva@huber.example"), ("Hans Huber", "hans@huber.example"),
+    ]  # fmt: skip
+    r = crm("import", "vcard", str(path))
+    assert "0 new, 0 updated, 2 unchanged" in r.stderr
