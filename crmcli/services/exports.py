@@ -893,7 +893,8 @@ def _read_dump(events, db, counts: dict[str, int]) -> tuple[dict, dict]:
                 # A newer layout may mean other things by the same names: refused, not guessed.
                 newer = type(value) is int and value > DUMP_VERSION
                 raise Invalid(
-                    None, f"the dump has format version {value} (this crm reads {DUMP_VERSION})",
+                    None,
+                    f"the dump has format version {value} (this version reads {DUMP_VERSION})",
                     action="upgrade_to_restore" if newer else None,
                 )  # fmt: skip
             if prefix == "schema_version" and isinstance(value, int):

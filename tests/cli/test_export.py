@@ -279,7 +279,7 @@ def test_export_all_and_import_json_into_a_new_database(crm, tmp_path):
         (b"", "empty"),
         (b'{"format": "crmcli-dump", "schema_version": 99, "tables": []}', "newer crm"),
         (b'{"format": "crmcli-dump", "format_version": 99, "schema_version": 1, "tables": []}',
-         "format version 99 (this crm reads 1): upgrade crm"),
+         "format version 99 (this version reads 1): upgrade crm"),
         (b'{"format": "crmcli-dump", "format_version": "x", "tables": []}', "format version x"),
         (b'{"format": "crmcli-dump", "schema_version": 9, "tables": [{"name": "tag", "col',
          "not valid JSON"),
