@@ -889,6 +889,14 @@ def _read_dump(events, db, counts: dict[str, int]) -> tuple[dict, dict]:
             header[prefix] = value
             if prefix == "format" and value != DUMP_FORMAT:
                 raise _not_a_dump()
+            if prefix == "format_version" and (type(value) is not int or value != DUMP_VERSION):
+                # A newer layout may mean other things by the same names: refused, not guessed.
+                newer = type(value) is int and value > DUMP_VERSION
+                raise Invalid(
+                    None,
+                    f"the dump has format version {value} (this version reads {DUMP_VERSION})",
+                    action="upgrade_to_restore" if newer else None,
+                )  # fmt: skip
             if prefix == "schema_version" and isinstance(value, int):
                 from crmcli.db import schema_version
 
