@@ -5,12 +5,14 @@ byte what the general path (contact_records, flat_contact, write_rows) writes.""
 from __future__ import annotations
 
 import contextlib
+import io
 import sqlite3
 from collections.abc import Callable
 
 import pytest
 
 from crmcli.models import CampaignKeyword, Company, Contact, ContactPhone, database_proxy
+from crmcli.output import write_csv_chunks
 from crmcli.services import (
     activities,
     campaigns,
@@ -293,4 +295,30 @@ def test_a_big_import_with_lines_stored_has_them_forgotten(db, monkeypatch):
     assert (result.new, result.updated) == (4, 2)
     assert _triggers() == before
     assert _stored("export_csv") == 8
+    _matches()
+
+
+def test_an_export_reading_stored_lines_is_one_snapshot(db):
+    """A change committed while an export runs is in none of its lines, stored or made (the
+    trigger's delete is that later commit's too), and nothing made then is stored."""
+    for i in range(6):
+        _person(f"Vorher {i}", email=f"v{i}@x.de")
+    _matches()
+    keys = exports.contact_field_keys()
+    expected = _general_csv(keys, excel=False)
+    Contact.update(city="Köln").where(Contact.id == 3).execute()  # one line to make
+    expected_made = _general_csv(keys, excel=False)
+    assert expected_made != expected
+    with exports_sqlite.shared_snapshot(2) as readers:
+        writer = sqlite3.connect(str(db.path))
+        with writer:
+            writer.execute("UPDATE contact SET name = 'Danach' WHERE id IN (2, 3)")
+        writer.close()
+        header = [*exports.CONTACT_CSV_KEYS, *(exports.FIELD_PREFIX + k for k in keys)]
+        out = io.StringIO()
+        write_csv_chunks(
+            exports_sqlite.csv_chunks(readers, keys), out, fields=header, remake=lambda ids: {}
+        )
+    assert out.getvalue() == expected_made
+    assert _stored("export_csv") == 4  # the lines of 2 and 3 were forgotten, none stored
     _matches()
