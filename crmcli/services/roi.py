@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from crmcli.errors import Invalid
 from crmcli.models import PURCHASE_STATUSES, Campaign, CampaignKeyword, Stage, database_proxy
+from crmcli.services import localdays
 from crmcli.services.periods import check_period
 from crmcli.values import local_tz
 
@@ -63,68 +64,13 @@ def _per(cents: int, count: int) -> Decimal | None:
 
 
 def _sqlite() -> bool:
-    from crmcli.db import plans_by_statistics
-
-    return not plans_by_statistics()
+    return localdays.is_sqlite()
 
 
 def _param(moment: datetime):
     """A moment as the driver takes it for a stored naive-UTC datetime column."""
     naive = moment.astimezone(UTC).replace(tzinfo=None)
     return naive.isoformat(sep=" ") if _sqlite() else naive
-
-
-def _offset_minutes(moment: datetime) -> int:
-    offset = moment.astimezone(local_tz()).utcoffset()
-    return int(offset.total_seconds() // 60) if offset is not None else 0
-
-
-def _transitions(first: date, last: date) -> list[tuple[datetime, int]]:
-    """The moments (UTC) from which the local offset changes, between the two days, with the
-    new offset in minutes: DST twice a year. Found per day, then to the minute."""
-    out: list[tuple[datetime, int]] = []
-    start = datetime.combine(first - timedelta(days=1), time(), UTC)
-    before = _offset_minutes(start)
-    for n in range((last - first).days + 3):
-        moment = start + timedelta(days=n + 1)
-        now = _offset_minutes(moment)
-        if now != before:
-            lo, hi = moment - timedelta(days=1), moment  # offset(lo) = before, offset(hi) = now
-            while hi - lo > timedelta(minutes=1):
-                mid = lo + (hi - lo) / 2
-                mid = mid.replace(second=0, microsecond=0)
-                if mid <= lo:
-                    mid = lo + timedelta(minutes=1)
-                if _offset_minutes(mid) == before:
-                    lo = mid
-                else:
-                    hi = mid
-            out.append((hi, now))
-            before = now
-    return out
-
-
-def local_day_sql(column: str, first: date, last: date) -> str:
-    """SQL: the local calendar day of a stored (naive UTC) datetime `column`, exact for moments
-    between the days `first` and `last` (the offset is taken from the user's zone, DST and all).
-    SQLite gives 'YYYY-MM-DD' text, PostgreSQL a date."""
-    start = datetime.combine(first - timedelta(days=1), time(), UTC)
-    changes = _transitions(first, last)
-    sqlite = _sqlite()
-
-    def value(minutes: int) -> str:
-        return f"'{minutes:+d} minutes'" if sqlite else str(minutes)
-
-    # Each offset up to the moment the next one starts; the last one from then on.
-    offsets = [_offset_minutes(start), *(minutes for _, minutes in changes)]
-    whens = " ".join(
-        f"WHEN {column} < '{at.replace(tzinfo=None).isoformat(sep=' ')}' THEN {value(before)}"
-        for (at, _), before in zip(changes, offsets, strict=False)
-    )
-    shift = f"CASE {whens} ELSE {value(offsets[-1])} END" if whens else value(offsets[0])
-    if sqlite:
-        return f"date({column}, {shift})"
-    return f"CAST({column} + ({shift}) * INTERVAL '1 minute' AS DATE)"
 
 
 def _day(value) -> date:
@@ -209,11 +155,9 @@ def _moment(value) -> datetime:
 
 
 # What an order earned for margin: its net less its own costs (shipping...) and its lines'
-# goods at their purchase prices (a line without a known purchase price counts at no cost).
-_ORDER_MARGIN = (
-    "o.net_cents - o.cost_cents - COALESCE((SELECT SUM(l.cost_cents) FROM order_line l "
-    "WHERE l.order_id = o.id), 0)"
-)
+# goods at their purchase prices (a line without a known purchase price counts at no cost;
+# goods_cost_cents is the sum of the known ones, kept by triggers: migration 0015).
+_ORDER_MARGIN = "o.net_cents - o.cost_cents - o.goods_cost_cents"
 
 
 def revenue_by_day(q: _Query) -> Series:
@@ -231,33 +175,92 @@ def margin_by_day(q: _Query) -> Series:
 def _earned_by_day(q: _Query, order_value: str) -> Series:
     first, last = _span(q)
     out: Series = {}
+
+    def add(key, day: date, cents: int) -> None:
+        days = out.setdefault(key, {})
+        days[day] = days.get(day, 0) + cents
+
+    cuts = localdays.utc_day_cuts(first, last)
+    for key, day, cents in (
+        _orders_by_utc_day(q, order_value, cuts)
+        if cuts is not None
+        else _orders_by_local_day(q, order_value, first, last)
+    ):
+        add(key, day, cents)
     params: list = []
     if q.level == "source":
-        order_from = "sales_order o JOIN contact c ON c.id = o.contact_id"
         deal_from = "deal d LEFT JOIN contact c ON c.id = d.contact_id"
-        order_key, deal_key = "c.source", "COALESCE(c.source, d.source)"
+        deal_key = "COALESCE(c.source, d.source)"
     else:
-        order_from, deal_from = "sales_order o", "deal d"
-        order_key, deal_key = q.key_sql("o"), q.key_sql("d")
-    order_day = local_day_sql("o.ordered_at", first, last)
-    deal_day = local_day_sql("d.closed_at", first, last)
-    where_o = q.where("o", "ordered_at", params)
-    sql_o = (
-        f"SELECT {order_key}, {order_day}, SUM({order_value}) FROM {order_from} "
-        f"WHERE {where_o} AND o.status IN ({_statuses()}) AND o.currency = 'EUR' "
-        f"GROUP BY {order_key}, {order_day}"
-    )
+        deal_from, deal_key = "deal d", q.key_sql("d")
+    deal_day = localdays.local_day_sql("d.closed_at", first, last)
     where_d = q.where("d", "closed_at", params)
-    sql_d = (
+    for row in q.run(
         f"SELECT {deal_key}, {deal_day}, SUM(d.amount_cents) FROM {deal_from} "
         f"WHERE {where_d} AND d.stage_id IN ({_won_stage_ids()}) AND d.currency = 'EUR' "
-        f"GROUP BY {deal_key}, {deal_day}"
-    )
-    for row in q.run(f"{sql_o} UNION ALL {sql_d}", params):
+        f"GROUP BY {deal_key}, {deal_day}",
+        params,
+    ):
         key, (day, cents) = q.key(row)
-        days = out.setdefault(key, {})
-        days[_day(day)] = days.get(_day(day), 0) + int(cents)
+        add(key, _day(day), int(cents))
     return out
+
+
+def _order_rows(q: _Query, params: list) -> tuple[str, str, int]:
+    """The grouped columns of the orders (always by keyword for campaigns: the index's order;
+    the campaign's figures are its keywords' summed), their filter, and how many columns the
+    key has. Source: the contact's, which the order carries (see migration 0015)."""
+    if q.level == "source":
+        where = q.where("o", "ordered_at", params)
+        return "o.source", f"o.contact_id IS NOT NULL AND {where}", 1
+    return "o.campaign_id, o.keyword_id", q.where("o", "ordered_at", params), 2
+
+
+def _order_key(q: _Query, head: tuple):
+    if q.level == "source":
+        return head[0]
+    return head if q.level == "keyword" else head[0]
+
+
+def _orders_by_utc_day(q: _Query, value: str, cuts: localdays.Cuts):
+    """(group, local day, cents) of purchase orders, summed per group and UTC day along an
+    index in that order (no sort), the part after the day's local midnight apart."""
+    params: list = []
+    key, where, width = _order_rows(q, params)
+    utc_day = localdays.utc_day_sql("o.ordered_at")
+    late = localdays.late_sql("o.ordered_at", cuts)
+    # SQLite: the index in the grouped order (0015), also when a period would tempt the
+    # planner to the index on ordered_at and a sort
+    index = f" INDEXED BY sales_order_roi_{q.level if width == 1 else 'campaign'}"
+    rows = q.run(
+        f"SELECT {key}, {utc_day}, SUM({value}), SUM(CASE WHEN {late} THEN {value} ELSE 0 END) "
+        f"FROM sales_order o{index if _sqlite() else ''} WHERE {where} "
+        f"AND o.status IN ({_statuses()}) "
+        f"AND o.currency = 'EUR' GROUP BY {key}, {utc_day}",
+        params,
+    )
+    for row in rows:
+        group = _order_key(q, row[:width])
+        day, cents, after = _day(row[width]), int(row[width + 1]), int(row[width + 2])
+        before_cut, from_cut, _ = cuts[day]
+        if cents - after:
+            yield group, before_cut, cents - after
+        if after:
+            yield group, from_cut, after
+
+
+def _orders_by_local_day(q: _Query, value: str, first: date, last: date):
+    """As _orders_by_utc_day, for zones whose UTC days that cannot take: by each row's local
+    day (sorts every row)."""
+    params: list = []
+    key, where, width = _order_rows(q, params)
+    day = localdays.local_day_sql("o.ordered_at", first, last)
+    for row in q.run(
+        f"SELECT {key}, {day}, SUM({value}) FROM sales_order o WHERE {where} "
+        f"AND o.status IN ({_statuses()}) AND o.currency = 'EUR' GROUP BY {key}, {day}",
+        params,
+    ):
+        yield _order_key(q, row[:width]), _day(row[width]), int(row[width + 1])
 
 
 def cost_by_day(q: _Query) -> Series:
