@@ -3,7 +3,7 @@
 Two ways to the same days:
 - local_day_sql: the local day of each row, computed row by row (the offset as a CASE over
   the zone's changes). Grouping by it sorts every row.
-- utc_day_cuts and late_sql: group by the UTC day, which an index can hold in order
+- utc_day_cuts and cut_sql: group by the UTC day, which an index can hold in order
   (SQLite: an index on substr(column, 1, 10)), and sum apart the part of the day after the
   local midnight that falls in it. Each UTC day is then at most two local days: the one of
   its start and, from the cut on, the next. For zones where a UTC day is more than that
@@ -118,11 +118,12 @@ def utc_day_cuts(first: date, last: date) -> Cuts | None:
     return out
 
 
-def late_sql(column: str, cuts: Cuts) -> str:
-    """SQL: whether a stored datetime `column` is at or after the cut of its UTC day (see
-    utc_day_cuts), as a CASE over runs of days with the same cut; false when no day has one."""
+def cut_sql(day: str, cuts: Cuts) -> str | None:
+    """SQL: the time of day (UTC) of the local midnight in the UTC day of `day` (a stored
+    datetime, or a UTC day as utc_day_sql gives it), NULL on days without one (see
+    utc_day_cuts): a CASE over runs of days with the same cut. None when no day has one."""
     if all(cut is None for _, _, cut in cuts.values()):
-        return "1 = 0"
+        return None
     sqlite = is_sqlite()
 
     def literal(cut: time | None) -> str:
@@ -136,9 +137,7 @@ def late_sql(column: str, cuts: Cuts) -> str:
         if not runs or runs[-1][1] != cut:
             runs.append((utc_day, cut))
     whens = " ".join(
-        f"WHEN {column} < '{following.isoformat()}' THEN {literal(cut)}"
+        f"WHEN {day} < '{following.isoformat()}' THEN {literal(cut)}"
         for (_, cut), (following, _) in zip(runs, runs[1:], strict=False)
     )
-    cut_sql = f"CASE {whens} ELSE {literal(runs[-1][1])} END" if whens else literal(runs[0][1])
-    time_of_day = f"substr({column}, 12)" if sqlite else f"CAST({column} AS TIME)"
-    return f"{time_of_day} >= {cut_sql}"
+    return f"CASE {whens} ELSE {literal(runs[-1][1])} END" if whens else literal(runs[0][1])

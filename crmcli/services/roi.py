@@ -24,7 +24,9 @@ Definitions (every figure in EUR; amounts in other currencies are left out):
   at the end of the period.
 
 Everything is summed in SQL (GROUP BY group and day); Python walks the few day totals of
-each group once, in order.
+each group once, in order. Orders, the many rows, are summed per group and UTC day along an
+index that holds them in that order (no join, no sort: migration 0015), each UTC day's part
+after its local midnight apart (services.localdays).
 """
 
 from __future__ import annotations
@@ -154,25 +156,34 @@ def _moment(value) -> datetime:
     return value
 
 
-# What an order earned for margin: its net less its own costs (shipping...) and its lines'
-# goods at their purchase prices (a line without a known purchase price counts at no cost;
-# goods_cost_cents is the sum of the known ones, kept by triggers: migration 0015).
-_ORDER_MARGIN = "o.net_cents - o.cost_cents - o.goods_cost_cents"
+def _order_net(o: str) -> str:
+    return f"{o}.net_cents"
+
+
+def _order_margin(o: str) -> str:
+    """What an order earned for margin: its net less its own costs (shipping...) and its
+    lines' goods at their purchase prices (a line without a known purchase price counts at
+    no cost; goods_cost_cents is the sum of the known ones, kept by triggers: 0015)."""
+    return f"{o}.net_cents - {o}.cost_cents - {o}.goods_cost_cents"
+
+
+# The SQL of an order's value (revenue or margin) for a table alias.
+OrderValue = Callable[[str], str]
 
 
 def revenue_by_day(q: _Query) -> Series:
     """Revenue per group and local day, in cents: purchase orders' net and won deals' amounts
     (EUR), ordered or won in the period. The one place revenue is defined."""
-    return _earned_by_day(q, "o.net_cents")
+    return _earned_by_day(q, _order_net)
 
 
 def margin_by_day(q: _Query) -> Series:
     """Margin per group and local day, in cents: as revenue_by_day, but each order less its
     own costs and its goods' purchase costs (deals have no costs recorded: their amount)."""
-    return _earned_by_day(q, _ORDER_MARGIN)
+    return _earned_by_day(q, _order_margin)
 
 
-def _earned_by_day(q: _Query, order_value: str) -> Series:
+def _earned_by_day(q: _Query, order_value: OrderValue) -> Series:
     first, last = _span(q)
     out: Series = {}
 
@@ -206,61 +217,92 @@ def _earned_by_day(q: _Query, order_value: str) -> Series:
     return out
 
 
-def _order_rows(q: _Query, params: list) -> tuple[str, str, int]:
-    """The grouped columns of the orders (always by keyword for campaigns: the index's order;
-    the campaign's figures are its keywords' summed), their filter, and how many columns the
-    key has. Source: the contact's, which the order carries (see migration 0015)."""
-    if q.level == "source":
-        where = q.where("o", "ordered_at", params)
-        return "o.source", f"o.contact_id IS NOT NULL AND {where}", 1
-    return "o.campaign_id, o.keyword_id", q.where("o", "ordered_at", params), 2
+def _order_group(q: _Query) -> list[str]:
+    """The grouped columns of the orders: by keyword for campaigns, the index's order (a
+    campaign's figures are its keywords' summed); by source the contact's, which the order
+    carries (migration 0015)."""
+    return ["source"] if q.level == "source" else ["campaign_id", "keyword_id"]
+
+
+def _order_filter(q: _Query, o: str, params: list) -> str:
+    """Which orders of table alias `o` count: purchases in EUR in the period (and the group)."""
+    where = q.where(o, "ordered_at", params)
+    if q.level == "source":  # an order without contact has no source to count under
+        where = f"{o}.contact_id IS NOT NULL AND {where}"
+    return f"{where} AND {o}.status IN ({_statuses()}) AND {o}.currency = 'EUR'"
 
 
 def _order_key(q: _Query, head: tuple):
-    if q.level == "source":
-        return head[0]
     return head if q.level == "keyword" else head[0]
 
 
-def _orders_by_utc_day(q: _Query, value: str, cuts: localdays.Cuts):
+def _orders_by_utc_day(q: _Query, value: OrderValue, cuts: localdays.Cuts):
     """(group, local day, cents) of purchase orders, summed per group and UTC day along an
-    index in that order (no sort), the part after the day's local midnight apart."""
+    index in that order (no sort), the part from the day's local midnight on apart."""
+    columns = _order_group(q)
+    width = len(columns)
     params: list = []
-    key, where, width = _order_rows(q, params)
-    utc_day = localdays.utc_day_sql("o.ordered_at")
-    late = localdays.late_sql("o.ordered_at", cuts)
-    # SQLite: the index in the grouped order (0015), also when a period would tempt the
-    # planner to the index on ordered_at and a sort
-    index = f" INDEXED BY sales_order_roi_{q.level if width == 1 else 'campaign'}"
-    rows = q.run(
-        f"SELECT {key}, {utc_day}, SUM({value}), SUM(CASE WHEN {late} THEN {value} ELSE 0 END) "
-        f"FROM sales_order o{index if _sqlite() else ''} WHERE {where} "
-        f"AND o.status IN ({_statuses()}) "
-        f"AND o.currency = 'EUR' GROUP BY {key}, {utc_day}",
-        params,
-    )
-    for row in rows:
+    if not _sqlite():  # a hash aggregate, the part after the cut summed row by row
+        key = ", ".join(f"o.{c}" for c in columns)
+        utc_day = localdays.utc_day_sql("o.ordered_at")
+        cut = localdays.cut_sql("o.ordered_at", cuts)
+        late = (
+            f"SUM(CASE WHEN CAST(o.ordered_at AS TIME) >= {cut} THEN {value('o')} ELSE 0 END)"
+            if cut
+            else "0"
+        )
+        where = _order_filter(q, "o", params)
+        sql = (
+            f"SELECT {key}, {utc_day}, SUM({value('o')}), {late} FROM sales_order o "
+            f"WHERE {where} GROUP BY {key}, {utc_day}"
+        )
+    else:
+        # The index in the grouped order (0015), also when a period would tempt the planner
+        # to the index on ordered_at and a sort. The part after the cut is a short range of
+        # that index per group and day, not an expression evaluated on every row.
+        index = f"INDEXED BY sales_order_roi_{'source' if width == 1 else 'campaign'}"
+        cut = localdays.cut_sql("g.day", cuts)
+        late = "0"
+        if cut:
+            same = " AND ".join(f"o2.{c} IS g.g{i}" for i, c in enumerate(columns))
+            where = _order_filter(q, "o2", params)
+            late = (
+                f"(SELECT SUM({value('o2')}) FROM sales_order o2 {index} WHERE {same} "
+                f"AND substr(o2.ordered_at, 1, 10) = g.day "
+                f"AND o2.ordered_at >= g.day || ' ' || {cut} AND {where})"
+            )
+        key = ", ".join(f"o.{c} AS g{i}" for i, c in enumerate(columns))
+        groups = ", ".join(f"g{i}" for i in range(width))
+        where = _order_filter(q, "o", params)
+        sql = (
+            f"SELECT {groups}, g.day, g.total, {late} FROM (SELECT {key}, "
+            f"substr(o.ordered_at, 1, 10) AS day, SUM({value('o')}) AS total "
+            f"FROM sales_order o {index} WHERE {where} GROUP BY {groups}, day) g"
+        )
+    for row in q.run(sql, params):
         group = _order_key(q, row[:width])
-        day, cents, after = _day(row[width]), int(row[width + 1]), int(row[width + 2])
+        day, cents, after = _day(row[width]), int(row[width + 1]), int(row[width + 2] or 0)
         before_cut, from_cut, _ = cuts[day]
-        if cents - after:
+        if cents - after or not after:  # a day of 0 is a day too: its group is in the report
             yield group, before_cut, cents - after
         if after:
             yield group, from_cut, after
 
 
-def _orders_by_local_day(q: _Query, value: str, first: date, last: date):
+def _orders_by_local_day(q: _Query, value: OrderValue, first: date, last: date):
     """As _orders_by_utc_day, for zones whose UTC days that cannot take: by each row's local
     day (sorts every row)."""
     params: list = []
-    key, where, width = _order_rows(q, params)
+    columns = _order_group(q)
+    key = ", ".join(f"o.{c}" for c in columns)
     day = localdays.local_day_sql("o.ordered_at", first, last)
+    where = _order_filter(q, "o", params)
     for row in q.run(
-        f"SELECT {key}, {day}, SUM({value}) FROM sales_order o WHERE {where} "
-        f"AND o.status IN ({_statuses()}) AND o.currency = 'EUR' GROUP BY {key}, {day}",
+        f"SELECT {key}, {day}, SUM({value('o')}) FROM sales_order o WHERE {where} "
+        f"GROUP BY {key}, {day}",
         params,
     ):
-        yield _order_key(q, row[:width]), _day(row[width]), int(row[width + 1])
+        yield _order_key(q, row[: len(columns)]), _day(row[len(columns)]), int(row[-1])
 
 
 def cost_by_day(q: _Query) -> Series:
