@@ -192,12 +192,11 @@ def _earned_by_day(q: _Query, order_value: OrderValue) -> Series:
         days[day] = days.get(day, 0) + cents
 
     cuts = localdays.utc_day_cuts(first, last)
-    for key, day, cents in (
-        _orders_by_utc_day(q, order_value, cuts)
-        if cuts is not None
-        else _orders_by_local_day(q, order_value, first, last)
-    ):
-        add(key, day, cents)
+    if cuts is not None:
+        _orders_by_utc_day(q, order_value, cuts, out)
+    else:
+        for key, day, cents in _orders_by_local_day(q, order_value, first, last):
+            add(key, day, cents)
     params: list = []
     if q.level == "source":
         deal_from = "deal d LEFT JOIN contact c ON c.id = d.contact_id"
@@ -236,9 +235,9 @@ def _order_key(q: _Query, head: tuple):
     return head if q.level == "keyword" else head[0]
 
 
-def _orders_by_utc_day(q: _Query, value: OrderValue, cuts: localdays.Cuts):
-    """(group, local day, cents) of purchase orders, summed per group and UTC day along an
-    index in that order (no sort), the part from the day's local midnight on apart."""
+def _orders_by_utc_day(q: _Query, value: OrderValue, cuts: localdays.Cuts, out: Series) -> None:
+    """Add the purchase orders to `out` by group and local day: summed per group and UTC day
+    along an index in that order (no sort), the part from the day's local midnight on apart."""
     columns = _order_group(q)
     width = len(columns)
     params: list = []
@@ -279,14 +278,22 @@ def _orders_by_utc_day(q: _Query, value: OrderValue, cuts: localdays.Cuts):
             f"substr(o.ordered_at, 1, 10) AS day, SUM({value('o')}) AS total "
             f"FROM sales_order o {index} WHERE {where} GROUP BY {groups}, day) g"
         )
+    # Tens of thousands of rows (by keyword): the loop is kept plain.
+    local_days: dict[object, tuple[date, date, time | None]] = {}
+    for day, parts in cuts.items():
+        local_days[day] = local_days[day.isoformat()] = parts  # SQLite gives the day as text
+    keyword = q.level == "keyword"
     for row in q.run(sql, params):
-        group = _order_key(q, row[:width])
-        day, cents, after = _day(row[width]), int(row[width + 1]), int(row[width + 2] or 0)
-        before_cut, from_cut, _ = cuts[day]
-        if cents - after or not after:  # a day of 0 is a day too: its group is in the report
-            yield group, before_cut, cents - after
+        group = row[:2] if keyword else row[0]
+        before_cut, from_cut, _ = local_days[row[width]]
+        cents, after = int(row[width + 1]), int(row[width + 2] or 0)
+        days = out.get(group)
+        if days is None:
+            days = out[group] = {}
+        if cents != after or not after:  # a day of 0 is a day too: its group is in the report
+            days[before_cut] = days.get(before_cut, 0) + cents - after
         if after:
-            yield group, from_cut, after
+            days[from_cut] = days.get(from_cut, 0) + after
 
 
 def _orders_by_local_day(q: _Query, value: OrderValue, first: date, last: date):
