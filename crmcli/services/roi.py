@@ -217,10 +217,16 @@ def _earned_by_day(q: _Query, order_value: OrderValue) -> Series:
 
 
 def _order_group(q: _Query) -> list[str]:
-    """The grouped columns of the orders: by keyword for campaigns, the index's order (a
-    campaign's figures are its keywords' summed); by source the contact's, which the order
-    carries (migration 0015)."""
-    return ["source"] if q.level == "source" else ["campaign_id", "keyword_id"]
+    """The grouped columns of the orders: on SQLite by keyword for campaigns too, the index's
+    order (a campaign's figures are then its keywords' summed; PostgreSQL hashes the groups
+    it is asked for); by source the contact's, which the order carries (migration 0015)."""
+    if q.level == "source":
+        return ["source"]
+    return (
+        ["campaign_id"]
+        if q.level == "campaign" and not _sqlite()
+        else ["campaign_id", "keyword_id"]
+    )
 
 
 def _order_filter(q: _Query, o: str, params: list) -> str:
