@@ -274,6 +274,18 @@ def test_by_source_follows_the_contacts_source_of_today(won, db):
     assert roi.roi_report()["total"]["revenue"] == Decimal("180.00")  # campaigns keep theirs
 
 
+def test_an_import_that_changes_a_source_moves_the_orders_along(won, db):
+    from crmcli.services import imports
+
+    contacts.edit_contact(won["anna"], {"email": "anna@x.de"})
+    imports.import_contacts([("line 2", {"name": "Anna", "emails": [
+        {"email": "anna@x.de", "kind": "work", "primary": True}], "source": "Katalog"})],
+        now=NOW)  # fmt: skip
+    assert contacts.get_contact(won["anna"])["source"] == "Katalog"
+    assert group(roi.roi_report(by="source"), "Katalog")["revenue"] == Decimal("150.00")
+    sources_on_orders_are_their_contacts(db)
+
+
 def test_orders_without_a_campaign_count_by_source_alone(won):
     """Dora's order has no campaign: it is in no campaign, keyword or channel, only in her
     source; the keyword rows of a campaign add up to the campaign's."""
