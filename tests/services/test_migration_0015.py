@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from crmcli import db as dbmod
+from tests.services.test_migration_0016 import undo_0016
 from tests.services.test_old_databases import _counts, _shape
 
 pytestmark = pytest.mark.sqlite_only
@@ -28,6 +29,7 @@ def _schema_14(path) -> None:
     """A database of schema 14."""
     conn = sqlite3.connect(path)
     with conn:
+        undo_0016(conn)
         undo_0015(conn.execute)
         conn.execute("PRAGMA user_version = 14")
     conn.close()
@@ -51,7 +53,7 @@ def test_a_schema_14_database_upgrades_and_exports_the_same(tmp_path):
     database.close()
     assert _shape(path) == _shape(fresh)
     after = _counts(path)
-    assert after.pop("schema_migration") == before.pop("schema_migration") + 1
+    assert after.pop("schema_migration") == before.pop("schema_migration") + 2  # 0015 and 0016
     assert {t: n for t, n in after.items() if t in before} == before
     database = dbmod.open_database(str(path))
     assert export_lines.kept_lines()
