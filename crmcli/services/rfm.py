@@ -1,8 +1,10 @@
 """RFM: recency, frequency and monetary scores (quintiles, 1-5) and named segments.
 
 Scores: customers are ranked by each measure; a customer's score is 1 + 5 × (how many
-customers have a lower value) ÷ (how many customers there are), rounded down, so ties share
-a score and each score holds about a fifth. Recency ranks the most recent purchase highest.
+customers have a lower value, plus half of those with the same value) ÷ (how many customers
+there are), rounded down: each score holds about a fifth, and ties share the score of the
+middle of their group (customers who all look alike are 3s, not 1s and "Lost"). Recency
+ranks the most recent purchase highest.
 Frequency counts purchase orders, monetary sums their net value (PURCHASE_STATUSES).
 
 Segments come from the R and F scores through rules that are data: (R scores, F scores,
@@ -90,13 +92,20 @@ def read_rules(text: str) -> list[tuple[str, str, str]]:
 
 
 def quintiles(values: list) -> list[int]:
-    """The score 1-5 of each value: 1 + 5 × (values lower than it) ÷ len, rounded down."""
+    """The score 1-5 of each value: 1 + 5 × (its middle rank) ÷ len, rounded down, where the
+    middle rank is the values lower than it plus half of those equal to it (itself
+    included). Distinct values fall a fifth in each score; equal ones share the score of the
+    middle of their group, so three customers alike are 3s, not 1s, and the better of two
+    is a 4, the other a 2."""
     order = sorted(values)
     lower: dict = {}
+    ties: dict = {}
     for i, v in enumerate(order):
         lower.setdefault(v, i)
-    n = len(values)
-    return [1 + 5 * lower[v] // n for v in values]
+        ties[v] = ties.get(v, 0) + 1
+    n2 = 2 * len(values)
+    score = {v: 1 + 5 * (2 * lower[v] + ties[v]) // n2 for v in lower}
+    return [score[v] for v in values]
 
 
 def rfm(*, until: date, rules=SEGMENT_RULES) -> dict:

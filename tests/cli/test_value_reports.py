@@ -108,11 +108,11 @@ def test_report_rfm_and_apply_tags(shop, tmp_path):
     assert [(c["contact"], c["frequency"], c["monetary"]) for c in report["customers"]] == [
         ("Anna Weiß", 5, "100.00"), ("Bernd Bauer", 2, "50.00"), ("Carla Klein", 1, "10.00"),
     ]  # fmt: skip
-    assert [c["score"] for c in report["customers"]] == ["444", "222", "111"]  # 1 + 5 x lower // 3
+    assert [c["score"] for c in report["customers"]] == ["555", "333", "111"]  # middle ranks
     r = shop("report", "rfm", "--until", "30.11.2026", "--apply-tags", "-o", "csv")
     assert r.exit_code == 0 and "Tagged 3 customers" in r.stderr
     assert next(csv.reader(io.StringIO(r.stdout))) == list(value_reports.RFM_KEYS)
-    tagged = shop("list", "contacts", "--tag", "rfm:Loyal", "-o", "json").json()
+    tagged = shop("list", "contacts", "--tag", "rfm:Champions", "-o", "json").json()
     assert [c["name"] for c in tagged] == ["Anna Weiß"]
     rules = tmp_path / "rules.csv"
     rules.write_text("r,f,segment\n4-5,1-5,Aktiv\n1-3,1-5,Schlafend\n")
@@ -121,7 +121,7 @@ def test_report_rfm_and_apply_tags(shop, tmp_path):
     rules.write_text("r,f,segment\n4-5,1-5,Aktiv\n")
     bad = shop("report", "rfm", "--segments", str(rules), "--apply-tags")
     assert bad.exit_code == 1 and "no rule for R and F scores 11" in bad.stderr
-    still = shop("list", "contacts", "--tag", "rfm:Loyal", "-o", "json").json()
+    still = shop("list", "contacts", "--tag", "rfm:Champions", "-o", "json").json()
     assert [c["name"] for c in still] == ["Anna Weiß"]  # nothing written
     assert "Segments" in shop("report", "rfm").stdout
 

@@ -19,8 +19,11 @@ UNTIL = date(2026, 11, 30)
 
 def test_quintiles_share_scores_between_ties():
     assert rfm.quintiles([10, 20, 30, 40, 50]) == [1, 2, 3, 4, 5]
-    assert rfm.quintiles([7, 7, 7]) == [1, 1, 1]
-    assert rfm.quintiles([1, 2, 2, 3, 4, 5, 6, 7, 8, 9]) == [1, 1, 1, 2, 3, 3, 4, 4, 5, 5]
+    assert rfm.quintiles([7, 7, 7]) == [3, 3, 3]  # alike: the middle, not the bottom
+    assert rfm.quintiles([1, 2, 2, 3, 4, 5, 6, 7, 8, 9]) == [1, 2, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert rfm.quintiles([5, 9]) == [2, 4]  # the better of two is no "Need attention" 3
+    assert rfm.quintiles([4]) == [3]
+    assert rfm.quintiles([]) == []
 
 
 def test_the_default_rules_name_every_pair_with_the_eleven_segments():
