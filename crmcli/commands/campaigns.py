@@ -386,6 +386,12 @@ def roi(
         display_record={**total, "by": report["by"],
                         "period": shown_period if start or end else "all time"},
     )  # fmt: skip
+    if report["by"] == "source" and current().stdout_isatty:
+        # The empty cost, ROI and payback columns are no oversight: costs have no source.
+        c.done(
+            "Costs are booked to campaigns, not to lead sources: --by campaign, keyword or "
+            "channel shows cost, ROI and payback."
+        )
 
 
 def _shown_period(start, end) -> str:

@@ -284,3 +284,12 @@ def test_roi_on_a_terminal_keeps_group_names_whole_and_names_the_bar(marketing, 
     card = marketing("show", "campaign", "google").stdout
     keyword_rows = card[card.index("By keyword") : card.index("Costs")]
     assert "espresso" in keyword_rows and "Google Ads Kaffee:" not in keyword_rows
+
+
+def test_roi_by_source_on_a_terminal_says_why_it_has_no_cost(marketing, monkeypatch):
+    piped = marketing("report", "roi", "--by", "source")
+    assert piped.exit_code == 0 and "Costs are booked to campaigns" not in piped.stderr
+    _terminal(monkeypatch, 80)
+    shown = marketing("report", "roi", "--by", "source")
+    assert "Costs are booked to campaigns, not to lead sources: --by campaign" in shown.stderr
+    assert "Costs are booked" not in marketing("report", "roi").stderr
