@@ -23,6 +23,7 @@ from crmcli.models import (
     CampaignKeyword,
     Contact,
     OrderLine,
+    OrderStatusChange,
     Product,
     SalesOrder,
     database_proxy,
@@ -389,5 +390,12 @@ def edit_order(order_id: int, changes: dict, *, now: datetime | None = None) -> 
             raise KeyError(key)
     if not row:
         raise Invalid(None, "nothing to change")
-    SalesOrder.update(**row, updated_at=now or utcnow()).where(SalesOrder.id == order_id).execute()
+    now = now or utcnow()
+    with database_proxy.atomic():
+        SalesOrder.update(**row, updated_at=now).where(SalesOrder.id == order_id).execute()
+        if row.get("status", card["status"]) != card["status"]:
+            # dated, so a VAT period already filed stays as it was (services.vat)
+            OrderStatusChange.insert(
+                order=order_id, at=now, old_status=card["status"], new_status=row["status"]
+            ).execute()
     return order_card(order_id)

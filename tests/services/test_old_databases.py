@@ -248,6 +248,8 @@ def test_a_search_index_of_an_older_shape_is_rebuilt_with_its_entries(tmp_path):
 def _undo_0009(database) -> None:
     """Take away what migration 0009 and the later ones added, so that they run again after
     0006 (a database from before 0009 has none of it)."""
+    database.execute_sql("DROP TABLE order_status_change")  # 0015
+    database.execute_sql("DELETE FROM schema_migration WHERE name = '0015_order_status_changes'")
     database.execute_sql("DROP TABLE commission")  # 0014
     database.execute_sql("DROP INDEX activity_order_id")
     database.execute_sql("ALTER TABLE activity DROP COLUMN order_id")
