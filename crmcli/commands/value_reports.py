@@ -68,12 +68,13 @@ def value(
         str | None, typer.Option("--since", metavar="WHEN", help="Orders on or after.")
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", metavar="WHEN", help="... and before.")
+        str | None,
+        typer.Option("--until", metavar="WHEN", help="... up to this day, included."),
     ] = None,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
     """Customer value: per customer net revenue, margin, orders, average order, first and
-    last purchase and historic CLV (all their purchases before --until), the total, and
+    last purchase and historic CLV (all their purchases up to --until), the total, and
     revenue by product category, lead source and city. Margin is net revenue less the goods'
     purchase prices (crm edit product --cost) and the orders' own costs (shipping: crm edit
     order --cost); lines of products without a purchase price are counted and cost 0.
@@ -86,7 +87,7 @@ def value(
     crm report value --since 1.1.2026
     crm report value -o json | jq .total
     """
-    start, end = c.period(since, until)
+    start, end = c.period(since, until, through=True)
     c.db()
     from crmcli.services import value as service
 

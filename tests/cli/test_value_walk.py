@@ -40,3 +40,31 @@ def test_a_return_later_leaves_the_filed_quarter_and_corrects_the_current(coffee
     ]
     table = crm("report", "vat", "--quarter", "2026-Q4").stdout
     assert "-100,00 €" in table and "§ 17 UStG" in table and "2026-08-15" in table
+
+
+def test_until_a_day_includes_it_in_every_value_report(coffee):
+    """`--until 29.11.2026` counted the 29th in rfm and next-purchase but not in value."""
+    crm = coffee
+    for at in ("1.11.2026 10:00", "20.11.2026 10:00", "20.11.2026 18:00"):
+        assert crm("add", "order", "karl", "--item", "P:1", "--at", at, "-s", "paid").exit_code == 0
+    assert crm("log", "complaint", "karl", "-m", "kalt", "--at", "20.11.2026 12:00").exit_code == 0
+
+    def value(*args):
+        r = crm("report", "value", *args, "-o", "json")
+        assert r.exit_code == 0, r.stderr
+        return r.json()["total"]["orders"]
+
+    assert value("--until", "20.11.2026") == 3
+    assert value("--until", "19.11.2026") == 1
+    assert value("--since", "20.11.2026", "--until", "20.11.2026") == 2
+    assert value("--until", "20.11.2026 12:00") == 2  # a moment is the end itself
+    rfm = crm("report", "rfm", "--until", "20.11.2026", "-o", "json").json()
+    assert [r["monetary"] for r in rfm["customers"]] == ["300.00"]
+
+    def complaints(*args):
+        r = crm("report", "service", "--by", "kind", *args, "-o", "json")
+        assert r.exit_code == 0, r.stderr
+        return r.json()["total"]["received"]
+
+    assert complaints("--until", "20.11.2026") == 1
+    assert complaints("--until", "19.11.2026") == 0
