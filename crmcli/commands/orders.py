@@ -56,12 +56,15 @@ ORDER_FIELDS = (
     ("margin_display", "Margin"), ("external_id", "External id"), ("note", "Note"),
     ("created_at", "Created"),
 )  # fmt: skip
+# At 80 columns what an invoice line is read by stays: the name (wrapped, not cut to the
+# first word two products share), quantity, unit price, the discount (on a terminal only
+# where a line has one) and net; the line's gross goes first, then the SKU, then its rate.
 LINE_COLUMNS = (
-    Column("position", "#", "right"), Column("sku", "SKU", keep=True),
-    Column("name", "Product", min_width=16), Column("qty_display", "Qty", "right"),
-    Column("price_display", "Unit net", "right"), Column("vat_display", "VAT %", "right"),
-    Column("discount_display", "Discount", "right", drop=2),
-    Column("net_display", "Net", "right"), Column("gross_display", "Gross", "right"),
+    Column("position", "#", "right"), Column("sku", "SKU", keep=True, drop=3),
+    Column("name", "Product", min_width=12, wrap=True), Column("qty_display", "Qty", "right"),
+    Column("price_display", "Unit net", "right"), Column("vat_display", "VAT %", "right", drop=2),
+    Column("discount_display", "Discount", "right"),
+    Column("net_display", "Net", "right"), Column("gross_display", "Gross", "right", drop=4),
 )  # fmt: skip
 RATE_COLUMNS = (
     Column("vat_display", "Rate", "right"), Column("net_display", "Net", "right"),
@@ -102,6 +105,9 @@ def order_view(o: dict) -> dict:
         view["vat_display"] = money(o["vat"], cur)
     if o.get("discount"):
         view["discount_display"] = rate(o["discount"])
+        if "lines" in o:  # the card: how much it took off the goods, so Net adds up
+            taken = sum(ln["discount"] for ln in o["lines"])
+            view["discount_display"] += f" (-{money(taken, cur)} of {money(o['net'] + taken, cur)})"
     if "margin" in o:
         from crmcli.values import plural
 
@@ -128,7 +134,7 @@ def print_order(card: dict, fmt: Format) -> None:
     lines = [
         {**ln, "qty_display": f"{ln['qty']} {ln['unit'] or ''}".strip(),
          "price_display": money(ln["unit_price"], cur), "vat_display": rate(ln["vat_rate"]),
-         "discount_display": money(ln["discount"], cur) if ln["discount"] else "",
+         "discount_display": money(-ln["discount"], cur) if ln["discount"] else "",
          "net_display": money(ln["net"], cur), "gross_display": money(ln["gross"], cur)}
         for ln in card["lines"]
     ]  # fmt: skip

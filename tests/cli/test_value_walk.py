@@ -68,3 +68,53 @@ def test_until_a_day_includes_it_in_every_value_report(coffee):
 
     assert complaints("--until", "20.11.2026") == 1
     assert complaints("--until", "19.11.2026") == 0
+
+
+@pytest.fixture
+def discounted(crm, monkeypatch):
+    for args in (
+        ("add", "contact", "Karl Kunde", "--street", "Weg 1", "--zip", "50667", "--city", "Köln"),
+        ("add", "product", "KAF-500", "Kaffee 500 g", "--price", "3,33", "--vat", "7"),
+        ("add", "product", "MUEHLE", "Kaffeemühle", "--price", "49,90"),
+        ("add", "product", "MUEHLE-EDEL", "Kaffeemühle Edelstahl mit Kegelmahlwerk und Timer",
+         "--price", "149,90"),
+        ("add", "order", "karl", "--item", "KAF-500:3", "--item", "MUEHLE:1",
+         "--item", "MUEHLE-EDEL:1", "--discount", "10%", "-s", "paid"),
+        ("add", "order", "karl", "--item", "KAF-500:3", "--discount", "10%", "-s", "paid"),
+    ):  # fmt: skip
+        r = crm(*args)
+        assert r.exit_code == 0, (args, r.stderr)
+    return crm
+
+
+def test_the_confirmation_shows_the_discount_so_the_sums_add_up(discounted):
+    r = discounted("doc", "render", "confirmation", "2", "-o", "-", "--format", "md")
+    assert r.exit_code == 0, r.stderr
+    text = r.stdout
+    assert "darin" not in text
+    assert "| 1 | Kaffee 500 g | 3 Stück | 3,33 € | 7 % | 9,99 € | -1,00 € | 8,99 € |" in text
+    goods, discount, net = (text.index(s) for s in (
+        "Warenwert: 9,99 €", "abzgl. Rabatt 10 %: -1,00 €", "Summe netto: **8,99 €**"))  # fmt: skip
+    assert goods < discount < net
+    html = discounted("doc", "render", "confirmation", "2", "-o", "-", "--format", "html").stdout
+    assert "darin" not in html and "abzgl. Rabatt 10 %" in html and "Warenwert" in html
+
+
+def test_show_order_at_80_columns_keeps_names_and_the_discount(discounted, monkeypatch):
+    import re
+
+    from crmcli import env
+
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("PAGER", "cat")
+    monkeypatch.setenv("COLUMNS", "80")
+    r = discounted("show", "order", "1")
+    assert r.exit_code == 0, r.stderr
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in r.stdout.splitlines()]
+    assert max(len(line) for line in lines) <= 80
+    text = "\n".join(lines)
+    assert "…" not in text
+    assert "DISCOUNT" in text.upper() and "-1,00 €" in text and "-14,99 €" in text
+    assert "Kaffee 500 g" in text and "Kaffeemühle " in text
+    assert "Kegelmahlwerk" in text  # the long name wraps onto a second line
+    assert "10 % (-20,98 € of 209,79 €)" in text
