@@ -288,19 +288,25 @@ def rfm(
 
 NEXT_KEYS = (
     "contact_id", "contact", "last_purchase", "purchases", "expected_next", "chance",
-    "expected_value", "priority", "method",
+    "expected_value", "priority", "method", "beyond_horizon", "usual_next",
+    "usual_interval_days",
 )  # fmt: skip
 NEXT_COLUMNS = (
     Column("contact_id", "Id", "right"), Column("contact", "Customer", min_width=16),
     Column("last_purchase", "Last", keep=True, drop=1),
     Column("purchases", "Buys", "right", drop=3),
-    Column("expected_next", "Next", keep=True),
+    Column("next_display", "Next", keep=True),
+    # what crm remind reminds of: the last purchase plus the customer's usual interval
+    Column("usual_next", "Usual rhythm", keep=True, drop=4),
     Column("chance_display", "Chance", "right"),
     Column("value_display", "Per order", "right"),
     # the sort key, chance × order value: the title says the order, so it goes first at 80
     Column("priority_display", "× chance", "right", drop=2),
 )  # fmt: skip
-NEXT_FIELDS = (("until", "History until"), ("window", "Window"), ("method_text", "Model"))
+NEXT_FIELDS = (
+    ("until", "History until"), ("window", "Window"), ("method_text", "Model"),
+    ("usual_text", "Usual rhythm"), ("sorted_text", "Sorted by"),
+)  # fmt: skip
 
 
 def next_purchase(
@@ -317,7 +323,9 @@ def next_purchase(
     """When each customer will buy next: the expected day and the chance of a purchase within
     --within, from the BG/NBD fit of every customer's history (the customer's own interval
     between purchases when there is too little history to fit); a call list sorted by chance
-    × expected order value.
+    × expected order value (without a model: by the next purchase, soonest first). Beside
+    it the usual rhythm, the last purchase plus the customer's usual interval: the day crm
+    remind reminds of. A forecast more than 2 years ahead is "not within 2 years".
 
     Examples:
 
@@ -336,24 +344,33 @@ def next_purchase(
     rows = _rows_for_a_table(report, report["rows"], NEXT_KEYS, output, limit)
     if rows is None:
         return
+    years = report["horizon_years"]
     views = [
         {**r, "chance_display": percent(r["chance"]), "value_display": money(r["expected_value"]),
-         "priority_display": money(r["priority"])}
+         "priority_display": money(r["priority"]),
+         "next_display": f"not within {years} years" if r["beyond_horizon"]
+         else r["expected_next"]}
         for r in rows
     ]  # fmt: skip
     if not views:
         render_rows(views, NEXT_COLUMNS, output, empty="No customers with purchases yet.")
         return
+    modelled = report["model"] is not None
     head = {
         **report, "window": f"{days} {'day' if days == 1 else 'days'} after {report['until']}",
-        "method_text": "BG/NBD" if report["model"] else "each customer's own interval "
-        "between purchases (too little history to fit)",
+        "method_text": f"BG/NBD (Next: the median wait of an active customer, beyond {years} "
+        "years not expected)" if modelled else "none: too little history to fit (Next: each "
+        "customer's usual interval, no chance to give)",
+        "usual_text": "the last purchase plus the customer's usual interval (what crm remind "
+        "reminds of)",
+        "sorted_text": "chance × order value" if modelled else "the next purchase, soonest "
+        "first, then order value; customers without one last",
     }  # fmt: skip
+    title = ("Customers, highest chance × order value first" if modelled
+             else "Customers, soonest next purchase first")  # fmt: skip
     render_record(
         report, NEXT_FIELDS, output, title="Next purchases",
-        sections=[Section("Customers, highest chance × order value first", views,
-                          NEXT_COLUMNS)],
-        display_record=head,
+        sections=[Section(title, views, NEXT_COLUMNS)], display_record=head,
     )  # fmt: skip
 
 

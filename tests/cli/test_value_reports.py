@@ -239,7 +239,8 @@ def test_next_purchase_refuses_an_empty_window_and_has_a_title(shop):
     table = shop("report", "next-purchase", "--until", "30.11.2026").stdout.splitlines()
     assert table[:4] == [
         "Next purchases", "History until: 2026-11-30", "Window:        30 days after 2026-11-30",
-        "Model:         BG/NBD",
+        "Model:         BG/NBD (Next: the median wait of an active customer, beyond 2 years"
+        " not expected)",
     ]  # fmt: skip
     assert "Customers, highest chance × order value first" in table
 

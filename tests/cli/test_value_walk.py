@@ -118,3 +118,26 @@ def test_show_order_at_80_columns_keeps_names_and_the_discount(discounted, monke
     assert "Kaffee 500 g" in text and "Kaffeemühle " in text
     assert "Kegelmahlwerk" in text  # the long name wraps onto a second line
     assert "10 % (-20,98 € of 209,79 €)" in text
+
+
+def test_remind_and_next_purchase_name_their_estimates_and_share_the_usual_day(coffee):
+    crm = coffee
+    for at in ("1.9.2026", "1.10.2026", "31.10.2026"):
+        assert crm("add", "order", "karl", "--item", "P:1", "--at", at, "-s", "paid").exit_code == 0
+    crm("add", "contact", "Otto Einmal")
+    assert (
+        crm("add", "order", "otto", "--item", "P:1", "--at", "1.2.2025", "-s", "paid").exit_code
+        == 0
+    )
+    assert crm("db", "setting", "remind.next_purchase", "on").exit_code == 0
+    r = crm("remind", "--within", "30d", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    (item,) = [i for i in r.json() if i["kind"] == "purchase"]
+    assert item["text"] == "Karl Kunde is due to buy again (usual interval: every 30 days)"
+    assert item["usual_interval_days"] == 30
+    report = crm("report", "next-purchase", "-o", "json").json()
+    rows = {r["contact"]: r for r in report["rows"]}
+    assert rows["Karl Kunde"]["usual_next"] == "2026-11-30"  # the day remind reminds of
+    assert rows["Otto Einmal"]["expected_next"] is None and rows["Otto Einmal"]["beyond_horizon"]
+    table = crm("report", "next-purchase").stdout
+    assert "Usual rhythm" in table and "not within 2 years" in table
