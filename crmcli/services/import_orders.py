@@ -301,7 +301,7 @@ def _discounted(lines: list[dict], discount: int, gross_file: bool) -> list[dict
 def _shipping(lines: list[dict], shipping: int, gross_file: bool) -> list[dict]:
     """Shipping charged to the customer as the invoice's shipping line: it shares the VAT
     rate of the goods it ships (split by their value when they carry more than one rate)."""
-    from crmcli.services.orders import price_gross_line, price_lines
+    from crmcli.services.orders import SHIPPING_NAME, price_gross_line, price_lines
 
     by_rate: dict[int, int] = {}
     for ln in lines:
@@ -310,7 +310,7 @@ def _shipping(lines: list[dict], shipping: int, gross_file: bool) -> list[dict]:
     out: list[dict] = []
     for rate, share in zip(rates, _shares(shipping, [by_rate[r] for r in rates]), strict=True):
         line = {"position": len(lines) + len(out), "qty": 1, "product": None,
-                "name": "Versand", "vat_bp": rate}  # fmt: skip
+                "name": SHIPPING_NAME, "vat_bp": rate}  # fmt: skip
         if not share:
             continue
         if gross_file:

@@ -46,6 +46,11 @@ class Item(NamedTuple):
     price_cents: int | None = None
 
 
+# The line an order's shipping charge is invoiced on: no product, this name (import_orders
+# writes it). Revenue of its order, but no product: product statistics leave it out.
+SHIPPING_NAME = "Versand"
+NOT_SHIPPING = OrderLine.product.is_null(False) | (OrderLine.name != SHIPPING_NAME)
+
 # What a line's goods cost to buy (needs Product joined): as recorded when it was ordered,
 # else the product's purchase price now (a cost given later applies to the past too), else
 # NULL (not known: counted as 0 and reported as uncosted).

@@ -2,6 +2,9 @@
 range they buy in, and the channels and campaigns they respond to.
 
 Purchases are orders in PURCHASE_STATUSES; abandoned carts count as interest, apart. The
+categories, quantities and price range are of products: an order's shipping line
+(orders.SHIPPING_NAME, no product) is left out of them, and counted in what was spent (the
+orders' net) and so in the margin. The
 price range is that of the net unit prices of their purchase lines (each line once): the
 median and the quartiles (statistics.quantiles, inclusive method), rounded half up to the
 cent. Responses are the activities that came in from them, by kind (a call, a mail...).
@@ -29,13 +32,13 @@ def _share(part: int, whole: int) -> Decimal | None:
 
 
 def _lines_query(contact):
-    from crmcli.services.orders import LINE_COST
+    from crmcli.services.orders import LINE_COST, NOT_SHIPPING
 
     return (
         OrderLine.select(Product.category, OrderLine.unit_price_cents, OrderLine.qty,
                          OrderLine.net_cents, OrderLine.order, LINE_COST)
         .join(SalesOrder, on=(OrderLine.order == SalesOrder.id))
-        .switch(OrderLine)
+        .switch(OrderLine).where(NOT_SHIPPING)  # shipping: no product (spent counts it)
         .join(Product, JOIN.LEFT_OUTER, on=(OrderLine.product == Product.id))
         .where(SalesOrder.status.in_(PURCHASE_STATUSES) & (SalesOrder.contact == contact))
     )  # fmt: skip
@@ -97,7 +100,7 @@ def customer_profile(contact_id: int) -> dict:
         }  # fmt: skip
     channels: dict = {}
     campaigns: dict = {}
-    abandoned = other_costs = 0
+    abandoned = other_costs = paid = 0
     for status, channel, campaign, n, net, cost in prepared.run(
         "profile_orders", _orders_query, contact_id
     ):
@@ -106,6 +109,7 @@ def customer_profile(contact_id: int) -> dict:
         if status not in PURCHASE_STATUSES:
             continue
         other_costs += int(cost or 0)
+        paid += int(net or 0)
         for groups, name in ((channels, channel), (campaigns, campaign)):
             group = groups.setdefault(name, [0, 0])
             group[0] += n
@@ -116,6 +120,7 @@ def customer_profile(contact_id: int) -> dict:
         return sorted(out, key=lambda r: (-r["orders"], -r["net"], str(r["name"])))
 
     cost = goods + other_costs
+    spent = paid  # the orders' net, their shipping lines too (the shares above are of goods)
     responses = prepared.run("profile_responses", _responses_query, contact_id)
     return {
         "contact_id": contact_id, "spent": _money(spent), "categories": categories,

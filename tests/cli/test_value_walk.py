@@ -141,3 +141,37 @@ def test_remind_and_next_purchase_name_their_estimates_and_share_the_usual_day(c
     assert rows["Otto Einmal"]["expected_next"] is None and rows["Otto Einmal"]["beyond_horizon"]
     table = crm("report", "next-purchase").stdout
     assert "Usual rhythm" in table and "not within 2 years" in table
+
+
+def test_shipping_lines_are_no_product_but_count_in_what_was_spent(crm, tmp_path):
+    """`report customer` and the card's Buys line counted the shop's "Versand" line as a
+    product: its price in the unit price range, its quantity in the category's."""
+    crm("add", "product", "KAF-500", "Kaffee 500 g", "--price", "8,90", "--vat", "7",
+        "--category", "Kaffee", "--cost", "5")  # fmt: skip
+    path = tmp_path / "shop.csv"
+    path.write_text(
+        "Name,Email,Financial Status,Shipping,Created at,Lineitem quantity,Lineitem price,"
+        "Lineitem sku\n"
+        "#1,sd@example.de,paid,5.00,2026-11-03 14:22:10 +0100,2,8.90,KAF-500\n"
+        "#2,sd@example.de,paid,5.00,2026-11-10 14:22:10 +0100,1,8.90,KAF-500\n",
+        encoding="utf-8",
+    )
+    r = crm("import", "csv", str(path), "--kind", "orders", "--prices", "net")
+    assert r.exit_code == 0, r.stderr
+    lines = crm("show", "order", "#1", "-o", "json").json()["lines"]
+    assert [(ln["name"], ln["net"]) for ln in lines] == [
+        ("Kaffee 500 g", "17.80"), ("Versand", "5.00"),
+    ]  # fmt: skip
+    report = crm("report", "customer", "sd@example.de", "-o", "json").json()
+    assert [(c["category"], c["qty"], c["net"], c["share"]) for c in report["categories"]] == [
+        ("Kaffee", 3, "26.70", "1.0000"),
+    ]  # fmt: skip
+    assert report["price_range"]["lines"] == 2
+    assert (report["price_range"]["min"], report["price_range"]["max"]) == ("8.90", "8.90")
+    # spent: both orders whole, shipping too; cost 3 × 5,00; no line without a purchase price
+    assert (report["spent"], report["cost"], report["margin"]) == ("36.70", "15.00", "21.70")
+    assert report["uncosted_lines"] == 0
+    card = crm("show", "sd@example.de").stdout
+    assert (
+        "8,90 € to 8,90 € a unit" in card and "5,00 €" not in card.split("Buys")[1].split("\n")[0]
+    )
