@@ -19,6 +19,7 @@ from peewee import JOIN, fn
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import (
     ORDER_STATUSES,
+    PURCHASE_STATUSES,
     Campaign,
     CampaignKeyword,
     Contact,
@@ -180,7 +181,41 @@ def add_order(
             contact_id, priced, ordered_at=ordered_at or now, now=now, cost_cents=cost_cents,
             **row,
         )  # fmt: skip
+        settle_customer_status([contact_id], now=now)
     return order_card(order_id)
+
+
+def settle_customer_status(contact_ids, *, now: datetime) -> None:
+    """A customer is a contact with at least one order that counts as a purchase (open, paid,
+    shipped: not cancelled, returned or abandoned) or a won deal. A lead or prospect who has
+    one becomes a customer; a customer left with orders but neither becomes a prospect (they
+    ordered, and took it back). An inactive contact, or a customer without any order (set by
+    hand), keeps their status. Called wherever an order is added or its status changes."""
+    from crmcli.models import Deal, Stage
+
+    ids = sorted(set(contact_ids) - {None})
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        buying = set(
+            SalesOrder.select(SalesOrder.contact)
+            .where(SalesOrder.contact.in_(part) & SalesOrder.status.in_(PURCHASE_STATUSES))
+            .distinct().scalars()
+        ) | set(
+            Deal.select(Deal.contact).join(Stage, on=(Deal.stage == Stage.id))
+            .where(Deal.contact.in_(part) & Stage.is_won).distinct().scalars()
+        )  # fmt: skip
+        ordered = set(
+            SalesOrder.select(SalesOrder.contact).where(SalesOrder.contact.in_(part))
+            .distinct().scalars()
+        )  # fmt: skip
+        if buying:
+            Contact.update(status="customer", updated_at=now).where(
+                Contact.id.in_(sorted(buying)) & Contact.status.in_(("lead", "prospect"))
+            ).execute()
+        if lapsed := sorted(ordered - buying):
+            Contact.update(status="prospect", updated_at=now).where(
+                Contact.id.in_(lapsed) & (Contact.status == "customer")
+            ).execute()
 
 
 def check_cost(cents: int | None) -> None:
@@ -403,4 +438,5 @@ def edit_order(order_id: int, changes: dict, *, now: datetime | None = None) -> 
             OrderStatusChange.insert(
                 order=order_id, at=now, old_status=card["status"], new_status=row["status"]
             ).execute()
+            settle_customer_status([card["contact_id"]], now=now)
     return order_card(order_id)

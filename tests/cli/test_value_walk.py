@@ -175,3 +175,46 @@ def test_shipping_lines_are_no_product_but_count_in_what_was_spent(crm, tmp_path
     assert (
         "8,90 € to 8,90 € a unit" in card and "5,00 €" not in card.split("Buys")[1].split("\n")[0]
     )
+
+
+def status_of(crm, ref):
+    r = crm("show", ref, "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    return r.json()["status"]
+
+
+def test_a_customer_is_someone_with_an_order_that_counts(coffee):
+    """A contact whose only order was cancelled or refunded still had status customer."""
+    crm = coffee
+    assert status_of(crm, "karl") == "lead"
+    assert crm("add", "order", "karl", "--item", "P:1", "-s", "cancelled").exit_code == 0
+    assert status_of(crm, "karl") == "lead"  # a cancelled order buys nothing
+    assert crm("add", "order", "karl", "--item", "P:1", "-s", "paid").exit_code == 0
+    assert status_of(crm, "karl") == "customer"
+    assert crm("edit", "order", "2", "--status", "returned").exit_code == 0
+    assert status_of(crm, "karl") == "prospect"  # ordered, and took it all back
+    assert crm("edit", "order", "1", "--status", "paid").exit_code == 0
+    assert status_of(crm, "karl") == "customer"
+    # set by hand, without orders, or inactive: an order's change leaves it alone
+    crm("add", "contact", "Ina Aktiv", "--status", "inactive")
+    assert crm("add", "order", "ina", "--item", "P:1", "-s", "paid").exit_code == 0
+    assert status_of(crm, "ina") == "inactive"
+    crm("add", "contact", "Hans Hand", "--status", "customer")
+    assert status_of(crm, "hans") == "customer"
+
+
+def test_an_imported_contact_whose_only_order_was_refunded_is_no_customer(crm, tmp_path):
+    path = tmp_path / "woo.csv"
+    path.write_text(
+        "Order Number,Email,Status,Order Total,Order Date\n"
+        "1,weg@example.de,refunded,19.00,2026-11-03\n"
+        "2,ab@example.de,cancelled,19.00,2026-11-03\n"
+        "3,ab@example.de,completed,19.00,2026-11-04\n"
+        "4,cart@example.de,abandoned,19.00,2026-11-04\n",
+        encoding="utf-8",
+    )
+    r = crm("import", "csv", str(path), "--kind", "orders")
+    assert r.exit_code == 0, r.stderr
+    assert [status_of(crm, e) for e in ("weg@example.de", "ab@example.de", "cart@example.de")] == [
+        "prospect", "customer", "prospect",
+    ]  # fmt: skip
