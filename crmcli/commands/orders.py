@@ -26,7 +26,8 @@ ORDER_KEYS = (
     "updated_at",
 )  # fmt: skip
 ORDER_CARD_KEYS = (
-    *ORDER_KEYS, "lines", "vat_by_rate", "goods_cost", "uncosted_lines", "margin", "activities",
+    *ORDER_KEYS, "lines", "vat_by_rate", "goods_cost", "uncosted_lines", "goods_lines",
+    "margin", "activities",
 )  # fmt: skip
 
 PRODUCT_COLUMNS = (
@@ -78,6 +79,22 @@ def rate(value) -> str:
     return format_percent_bp(int(value * 100))
 
 
+def margin_text(margin, uncosted: int, lines: int, currency: str = "EUR") -> str:
+    """A margin for people, saying what it stands on: over the lines whose purchase price is
+    known (services.value.margin_cents), or unknown when no line has one."""
+    from crmcli.values import plural
+
+    if margin is None:
+        return (
+            "unknown: no line has a purchase price (crm edit product SKU --cost)" if lines else ""
+        )
+    text = money(margin, currency)
+    if uncosted:
+        text += (f" (costs known for {lines - uncosted} of {plural(lines, 'line')}; "
+                 f"{plural(uncosted, 'line')} without a purchase price left out)")  # fmt: skip
+    return text
+
+
 def product_view(p: dict) -> dict:
     return {
         **p, "price_display": money(p["price"]), "vat_display": rate(p["vat_rate"]),
@@ -117,7 +134,9 @@ def order_view(o: dict) -> dict:
             if uncosted else ""
         )  # fmt: skip
         view["cost_display"] = money(o["cost"], cur) if o["cost"] else ""
-        view["margin_display"] = money(o["margin"], cur)
+        view["margin_display"] = margin_text(
+            o["margin"], uncosted, o.get("goods_lines", len(o.get("lines", ()))), cur
+        )
     return view
 
 

@@ -17,6 +17,7 @@ from crmcli.output import Column, Format, Section, money, percent, render_record
 VALUE_KEYS = (
     "contact_id", "contact", "city", "source", "orders", "revenue", "average_order",
     "first_purchase", "last_purchase", "abandoned", "historic_clv", "cost", "margin",
+    "uncosted_lines",
 )  # fmt: skip
 CLV_KEYS = (
     "contact_id", "contact", "x", "t_x", "T", "p_alive", "expected_purchases",
@@ -35,7 +36,7 @@ VALUE_COLUMNS = (
 TOTAL_FIELDS = (
     ("customers", "Customers"), ("orders", "Orders"), ("revenue_display", "Net revenue"),
     ("aov_display", "Average order"), ("cost_display", "Cost"), ("margin_display", "Margin"),
-    ("uncosted_display", "Without purchase price"), ("abandoned", "Abandoned carts"),
+    ("abandoned", "Abandoned carts"),
 )  # fmt: skip
 
 
@@ -51,8 +52,10 @@ def _shown(rows: list[dict], key: str | None = None) -> list[dict]:
     out = []
     for r in rows:
         view = {**r, "revenue_display": money(r["revenue"])}
-        if "margin" in r:
-            view["margin_display"] = money(r["margin"])
+        if "margin" in r:  # a row without a purchase price: no margin ("?" for unknown)
+            view["margin_display"] = "?" if r["margin"] is None else money(r["margin"])
+            if r["margin"] is not None and r.get("uncosted_lines"):
+                view["margin_display"] += "*"
         if "average_order" in r:
             view["aov_display"] = money(r["average_order"])
         if "historic_clv" in r:
@@ -77,7 +80,8 @@ def value(
     last purchase and historic CLV (all their purchases up to --until), the total, and
     revenue by product category, lead source and city. Margin is net revenue less the goods'
     purchase prices (crm edit product --cost) and the orders' own costs (shipping: crm edit
-    order --cost); lines of products without a purchase price are counted and cost 0.
+    order --cost), over the lines whose purchase price is known: the others are left out
+    of it and counted (a warning says how many), never taken as costing nothing.
     Paid, shipped and open orders count; cancelled,
     returned and abandoned ones do not.
 
@@ -98,16 +102,23 @@ def value(
     if output is Format.csv:
         render_rows(report["customers"], (), output, fields=VALUE_KEYS)
         return
+    from crmcli.commands.orders import margin_text
     from crmcli.values import plural
 
     total = report["total"]
     total_view = {
         **total, "revenue_display": money(total["revenue"]),
         "aov_display": money(total["average_order"]), "cost_display": money(total["cost"]),
-        "margin_display": money(total["margin"]),
-        "uncosted_display": plural(total["uncosted_lines"], "order line")
-        if total["uncosted_lines"] else "",
+        "margin_display": margin_text(total["margin"], total["uncosted_lines"], total["lines"]),
     }  # fmt: skip
+    if total["uncosted_lines"]:
+        import sys
+
+        sys.stderr.write(
+            f"crm: warning: margin: {plural(total['uncosted_lines'], 'order line')} without a "
+            "purchase price left out of it (* a margin over part of a row's lines, ? none "
+            "known; crm edit product SKU --cost)\n"
+        )
     sections = [
         Section("Customers", _shown(report["customers"]), VALUE_COLUMNS),
         Section("By category", _shown(report["by_category"], "category"),

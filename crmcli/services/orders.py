@@ -359,8 +359,23 @@ def order_card(order_id: int) -> dict:
     ]  # fmt: skip
     goods = sum(c for c in costs if c is not None)
     card["goods_cost"] = _money(goods)
-    card["uncosted_lines"] = sum(c is None for c in costs)
-    card["margin"] = card["net"] - card["goods_cost"] - card["cost"]
+    # the margin over the lines whose cost is known (services.value.margin_cents): a goods
+    # line without a purchase price is left out, never counted as costing nothing
+    uncosted = [
+        ln for ln, c in zip(card["lines"], costs, strict=True)
+        if c is None and not (ln["product_id"] is None and ln["name"] == SHIPPING_NAME)
+    ]  # fmt: skip
+    card["uncosted_lines"] = len(uncosted)
+    card["goods_lines"] = sum(
+        not (ln["product_id"] is None and ln["name"] == SHIPPING_NAME) for ln in card["lines"]
+    )
+    if card["goods_lines"] and len(uncosted) == card["goods_lines"]:
+        card["margin"] = None
+    else:
+        card["margin"] = (
+            card["net"] - sum((ln["net"] for ln in uncosted), Decimal(0))
+            - card["goods_cost"] - card["cost"]
+        )  # fmt: skip
     from crmcli.services.activities import activities_of_order
 
     card["activities"] = activities_of_order(order_id)

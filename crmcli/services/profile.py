@@ -8,7 +8,8 @@ orders' net) and so in the margin. The
 price range is that of the net unit prices of their purchase lines (each line once): the
 median and the quartiles (statistics.quantiles, inclusive method), rounded half up to the
 cent. Responses are the activities that came in from them, by kind (a call, a mail...).
-Cost and margin as in services.value: the goods' purchase cost plus the orders' own costs.
+Cost and margin as in services.value: the goods' purchase cost plus the orders' own costs;
+the margin over the lines whose cost is known (None without any).
 """
 
 from __future__ import annotations
@@ -121,11 +122,16 @@ def customer_profile(contact_id: int) -> dict:
 
     cost = goods + other_costs
     spent = paid  # the orders' net, their shipping lines too (the shares above are of goods)
+    from crmcli.services.value import margin_cents
+
+    uncosted = [line[3] for line in lines if line[5] is None]  # goods without a price
+    margin = margin_cents(spent, cost, sum(uncosted), len(uncosted), len(lines))
     responses = prepared.run("profile_responses", _responses_query, contact_id)
     return {
         "contact_id": contact_id, "spent": _money(spent), "categories": categories,
         "price_range": price_range, "channels": grouped(channels), "cost": _money(cost),
-        "margin": _money(spent - cost), "uncosted_lines": sum(line[5] is None for line in lines),
+        "margin": None if margin is None else _money(margin), "uncosted_lines": len(uncosted),
+        "lines": len(lines),
         "campaigns": [c for c in grouped(campaigns) if c["name"] is not None],
         "abandoned": abandoned,
         "responses": sorted(

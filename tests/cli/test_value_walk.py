@@ -218,3 +218,29 @@ def test_an_imported_contact_whose_only_order_was_refunded_is_no_customer(crm, t
     assert [status_of(crm, e) for e in ("weg@example.de", "ab@example.de", "cart@example.de")] == [
         "prospect", "customer", "prospect",
     ]  # fmt: skip
+
+
+def test_margin_is_over_the_lines_with_known_costs_only(crm):
+    """A line without a purchase price counted as pure margin, silently."""
+    for args in (
+        ("add", "contact", "Anna"),
+        ("add", "product", "KAF", "Kaffee", "--price", "10", "--cost", "6"),
+        ("add", "product", "TEE", "Tee", "--price", "5"),
+        ("add", "order", "anna", "--item", "KAF:2", "--item", "TEE:1", "-s", "paid", "--cost", "1"),
+        ("add", "order", "anna", "--item", "TEE:1", "-s", "paid"),
+    ):
+        assert crm(*args).exit_code == 0, args
+    card = crm("show", "order", "1", "-o", "json").json()
+    # 25,00 net − the TEE line 5,00 (no purchase price) − goods 12,00 − own cost 1,00
+    assert (card["margin"], card["uncosted_lines"], card["goods_lines"]) == ("7.00", 1, 2)
+    assert "costs known for 1 of 2 lines" in crm("show", "order", "1").stdout
+    only_tea = crm("show", "order", "2", "-o", "json").json()
+    assert only_tea["margin"] is None
+    assert "unknown: no line has a purchase price" in crm("show", "order", "2").stdout
+    r = crm("report", "value", "-o", "json")
+    assert r.json()["total"]["margin"] == "7.00" and r.json()["total"]["uncosted_lines"] == 2
+    r = crm("report", "value")
+    assert "7,00 € (costs known for 1 of 3 lines" in r.stdout
+    assert "crm: warning: margin: 2 order lines without a purchase price" in r.stderr
+    customer = crm("report", "customer", "anna", "-o", "json").json()
+    assert (customer["margin"], customer["uncosted_lines"], customer["lines"]) == ("7.00", 2, 3)
