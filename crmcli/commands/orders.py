@@ -231,7 +231,12 @@ VatOpt = Annotated[
 CategoryOpt = Annotated[
     str | None, typer.Option("--category", help="Product category (segment), e.g. Kaffee.")
 ]
-UnitOpt = Annotated[str | None, typer.Option("--unit", help="Unit: Stück (default), kg, h.")]
+UnitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unit", help="Unit: Stück (default), h, kg, 15 min, 100 g; ordered in whole units."
+    ),
+]
 ProductCostOpt = Annotated[
     str | None, typer.Option("--cost", help="Net purchase price: 4,20 (for the margin).")
 ]

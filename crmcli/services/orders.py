@@ -65,7 +65,9 @@ def parse_item(text: str) -> Item:
         raise Invalid("item", f"'{text}' is not SKU:QTY or SKU:QTY:PRICE (e.g. KAF-500:2)")
     qty_text = parts[1].strip()
     if not qty_text.lstrip("-+").isdigit():
-        raise Invalid("item", f"'{text}': the quantity '{qty_text}' is not a whole number")
+        raise Invalid("item", f"'{text}': the quantity '{qty_text}' is not a whole number "
+                              "(quantities are whole units: for part of an hour or a kilo give "
+                              "the product a smaller unit, such as 15 min or 100 g)")  # fmt: skip
     qty = int(qty_text)
     if qty <= 0:
         raise Invalid("item", f"'{text}': the quantity must be 1 or more")

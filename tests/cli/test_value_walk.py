@@ -244,3 +244,25 @@ def test_margin_is_over_the_lines_with_known_costs_only(crm):
     assert "crm: warning: margin: 2 order lines without a purchase price" in r.stderr
     customer = crm("report", "customer", "anna", "-o", "json").json()
     assert (customer["margin"], customer["uncosted_lines"], customer["lines"]) == ("7.00", 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--item", "BER:1,5"), "quantities are whole units: for part of an hour or a kilo give "
+         "the product a smaller unit"),
+        (("--item", "BER:1:0,125"), "'0,125' has more than 2 decimal places (money is kept in "
+         "whole cents)"),
+        (("--item", "BER:1", "--discount", "33,333%"), "'33,333%' has more than 2 decimal places "
+         "(a percentage is kept to 0,01 %, e.g. 33,33 %)"),
+    ],
+)  # fmt: skip
+def test_what_an_order_cannot_hold_is_said_plainly(crm, args, says):
+    """Decimal quantities (1,5 h), sub-cent prices and 3-decimal discounts are not stored:
+    the error says what is accepted instead of only what is wrong, and nothing is written."""
+    crm("add", "contact", "Xaver")
+    assert crm("add", "product", "BER", "Beratung", "--unit", "h", "--price", "95").exit_code == 0
+    r = crm("add", "order", "xaver", *args)
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr.startswith("crm: error: ") and says in r.stderr and r.stderr.count("\n") == 1
+    assert crm("list", "orders", "-o", "json").json() == []
