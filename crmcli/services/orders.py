@@ -187,12 +187,13 @@ def add_order(
     return order_card(order_id)
 
 
-def settle_customer_status(contact_ids, *, now: datetime) -> None:
+def settle_customer_status(contact_ids, *, now: datetime, lapse: bool = False) -> None:
     """A customer is a contact with at least one order that counts as a purchase (open, paid,
     shipped: not cancelled, returned or abandoned) or a won deal. A lead or prospect who has
-    one becomes a customer; a customer left with orders but neither becomes a prospect (they
-    ordered, and took it back). An inactive contact, or a customer without any order (set by
-    hand), keeps their status. Called wherever an order is added or its status changes."""
+    one becomes a customer. `lapse` (an order's status changed): a customer left with orders
+    but neither becomes a prospect (they ordered, and took it back). An inactive contact, and
+    a customer whose status no order took away (set by hand), keep theirs. Called wherever an
+    order is added or imported or its status changes."""
     from crmcli.models import Deal, Stage
 
     ids = sorted(set(contact_ids) - {None})
@@ -214,7 +215,7 @@ def settle_customer_status(contact_ids, *, now: datetime) -> None:
             Contact.update(status="customer", updated_at=now).where(
                 Contact.id.in_(sorted(buying)) & Contact.status.in_(("lead", "prospect"))
             ).execute()
-        if lapsed := sorted(ordered - buying):
+        if lapse and (lapsed := sorted(ordered - buying)):
             Contact.update(status="prospect", updated_at=now).where(
                 Contact.id.in_(lapsed) & (Contact.status == "customer")
             ).execute()
@@ -455,5 +456,5 @@ def edit_order(order_id: int, changes: dict, *, now: datetime | None = None) -> 
             OrderStatusChange.insert(
                 order=order_id, at=now, old_status=card["status"], new_status=row["status"]
             ).execute()
-            settle_customer_status([card["contact_id"]], now=now)
+            settle_customer_status([card["contact_id"]], now=now, lapse=True)
     return order_card(order_id)

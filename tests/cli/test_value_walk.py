@@ -200,7 +200,8 @@ def test_a_customer_is_someone_with_an_order_that_counts(coffee):
     assert crm("add", "order", "ina", "--item", "P:1", "-s", "paid").exit_code == 0
     assert status_of(crm, "ina") == "inactive"
     crm("add", "contact", "Hans Hand", "--status", "customer")
-    assert status_of(crm, "hans") == "customer"
+    assert crm("add", "order", "hans", "--item", "P:1", "-s", "cancelled").exit_code == 0
+    assert status_of(crm, "hans") == "customer"  # no order of his made him one
 
 
 def test_an_imported_contact_whose_only_order_was_refunded_is_no_customer(crm, tmp_path):
