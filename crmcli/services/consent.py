@@ -48,8 +48,14 @@ def _text(value: str | None, field: str) -> str | None:
 
 
 def _exists(contact_id: int) -> None:
-    if not Contact.select(Contact.id).where(Contact.id == contact_id).exists():
+    from crmcli.services import prepared
+
+    if not prepared.run("contact_exists", _contact_query, contact_id):
         raise NotFound(f"no contact with id {contact_id}")
+
+
+def _contact_query(contact_id):
+    return Contact.select(Contact.id).where(Contact.id == contact_id).limit(1)
 
 
 def record(
@@ -155,12 +161,24 @@ def _entry(entry_id: int) -> dict:
 
 def history(contact_id: int, purpose: str | None = None) -> list[dict]:
     """Every entry of a contact (of one purpose), oldest first: the record to show."""
+    if purpose is None:  # the contact card's: SQL built once (services.prepared)
+        from crmcli.services import prepared
+
+        rows = prepared.run("consent_history", _history_query, contact_id)
+        if not rows:  # an entry has its contact (a foreign key): only none needs the check
+            _exists(contact_id)
+        return [dict(zip(_KEYS, row, strict=True)) for row in rows]
     _exists(contact_id)
-    query = ConsentEntry.select(*_FIELDS).where(ConsentEntry.contact == contact_id)
-    if purpose is not None:
-        query = query.where(ConsentEntry.purpose == check_purpose(purpose))
-    query = query.order_by(ConsentEntry.at, ConsentEntry.id)
+    query = _history_query(contact_id).where(ConsentEntry.purpose == check_purpose(purpose))
     return [dict(zip(_KEYS, row, strict=True)) for row in query.tuples()]
+
+
+def _history_query(contact_id):
+    return (
+        ConsentEntry.select(*_FIELDS)
+        .where(ConsentEntry.contact == contact_id)
+        .order_by(ConsentEntry.at, ConsentEntry.id)
+    )
 
 
 def state(entry: dict | None, *, no_doi: Iterable[str] = ()) -> str | None:

