@@ -487,7 +487,9 @@ def write_json_chunks(
     nul = b"\\u0000"
     for chunk in chunks:
         data = chunk.data
-        if nul in data or not _clean_bytes(data):
+        # `\` first: memchr finds a byte at once, while a search for `\u0000` stumbles over
+        # every 0 in the digits (1 s of a 2.6 CPU s export of 1,000,000 lines).
+        if (b"\\" in data and nul in data) or not _clean_bytes(data):
             lines = chunk.lines()
             again = [int(line[6 : line.index(b",")]) for line in lines if nul in line]
             made = remake(again) if again else {}

@@ -6,7 +6,7 @@ Orders count in the period of their order time (local time) when they were turno
 does not rewrite that period: it is a correction in the period of the status change
 (Berichtigung nach § 17 UStG), negative; an order that becomes a purchase later (an abandoned
 cart paid after all) counts in the period of that change. Orders changed before migration
-0015 have no dated change and count in no period, as they did.
+0017 have no dated change and count in no period, as they did.
 """
 
 from __future__ import annotations
