@@ -578,6 +578,22 @@ OrderLine._meta.add_field("cost_cents", BigIntegerField(null=True))
 SalesOrder._meta.add_field("source", TextField(null=True))
 SalesOrder._meta.add_field("goods_cost_cents", BigIntegerField(constraints=[SQL("DEFAULT 0")]))
 
+
+class OrderStatusChange(Model):
+    """A change of an order's status and when it was made (migration 0017): a return or a
+    cancellation is corrected in the VAT period of its change, not in its order's."""
+
+    order = ForeignKeyField(SalesOrder, on_delete="CASCADE", backref="status_changes", index=False)
+    at = UTCDateTimeField()
+    old_status = CharField(max_length=10)  # ORDER_STATUSES
+    new_status = CharField(max_length=10)
+
+    class Meta:
+        database = database_proxy
+        table_name = "order_status_change"
+        indexes = ((("order", "at"), False), (("at",), False))
+
+
 COMMISSION_BASES = ("deals", "orders")
 
 

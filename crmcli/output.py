@@ -32,7 +32,9 @@ class Column(NamedTuple):
     more, so phone, city or tags go before it is cut short. A `keep` column is never cut:
     money, dates, ids and emails; right-aligned columns (numbers) and columns holding only
     dates or numbers are kept too (a kept column may still go whole, by its `drop`). On a
-    terminal a column empty in every row is left out first."""
+    terminal a column empty in every row is left out first. A `wrap` column's text wraps onto
+    more lines where it is shrunk, rather than being cut (an order's product names, which
+    often share their first words)."""
 
     key: str
     header: str
@@ -41,6 +43,7 @@ class Column(NamedTuple):
     keep: bool = False
     drop: int = 0
     min_width: int | None = None
+    wrap: bool = False
 
 
 class Section(NamedTuple):
@@ -725,9 +728,10 @@ def _rich_table(rows: list[dict], columns: Sequence[Column], out: TextIO, title:
     fitted = fit_columns(columns, rows, cells, console.width)
     table = Table(box=box.SIMPLE_HEAD, title=title or None, title_justify="left", pad_edge=False)
     for i, width in fitted:
+        wrap = columns[i].wrap
         table.add_column(
-            columns[i].header, justify=columns[i].justify, width=width, no_wrap=True,
-            overflow="ellipsis",
+            columns[i].header, justify=columns[i].justify, width=width, no_wrap=not wrap,
+            overflow="fold" if wrap else "ellipsis",
         )  # fmt: skip
     for row, line in zip(rows, cells, strict=True):
         # Values are data, never markup: "[bold]" or "[/x]" in a name prints as typed.

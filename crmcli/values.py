@@ -561,7 +561,8 @@ def parse_money(text: str, *, field: str = "amount") -> Decimal:
         raise Invalid(field, f"cannot read {_q(text)} as an amount ({_MONEY_HINT})")
     whole, _, frac = plain.partition(".")
     if len(frac) > 2:
-        raise Invalid(field, f"{_q(text)} has more than 2 decimal places")
+        raise Invalid(field, f"{_q(text)} has more than 2 decimal places (money is kept in "
+                             "whole cents)")  # fmt: skip
     if len(whole.lstrip("0")) > 13:
         raise Invalid(field, f"{_q(text)} is too large an amount")
     value = Decimal(plain).quantize(Decimal("0.01"))
@@ -599,6 +600,9 @@ def parse_percent_bp(text: str, *, field: str, most: int = 10_000) -> int:
     """A percentage as basis points (`19` and `19 %` are 1900, `5,5%` 550, `2.25` 225), at
     most two decimal places, from 0 to `most` (100 % unless said otherwise)."""
     plain = " ".join(text.split()).removesuffix("%").strip().replace(",", ".")
+    if re.fullmatch(r"(?a)\d{1,5}\.\d{3,}", plain):
+        raise Invalid(field, f"{_q(text)} has more than 2 decimal places (a percentage is "
+                             "kept to 0,01 %, e.g. 33,33 %)")  # fmt: skip
     if not re.fullmatch(r"(?a)\d{1,5}(\.\d{1,2})?", plain):
         raise Invalid(field, f"cannot read {_q(text)} as a percentage (try 19, 7 %, 5,5 %)")
     bp = int(Decimal(plain) * 100)

@@ -207,23 +207,33 @@ def since(text: str | None, field: str) -> datetime | None:
 
 
 def period(
-    since: str | None, until: str | None, *, since_field: str = "since", until_field: str = "until"
+    since: str | None,
+    until: str | None,
+    *,
+    since_field: str = "since",
+    until_field: str = "until",
+    through: bool = False,
 ) -> tuple[datetime | None, datetime | None]:
     """A period [since, until) typed for a listing or report. Both ends look back: `1.11.`
     is the most recent 1 November, not next year's; an end without a year after a start is
     the first such day after the start (`--since 1.11. --until 1.12.`: one month). The same
-    day at both ends is that one day (`--since 31.1. --until 31.1.`), not an empty period."""
+    day at both ends is that one day (`--since 31.1. --until 31.1.`), not an empty period.
+    `through`: an --until that names a day (no time of day) includes that day, as the value
+    reports' --until does (`report rfm --until 29.11.` counts the 29th, so `report value`
+    does too); a moment (`29.11. 14:00`, `now`) stays the exclusive end."""
     from datetime import time as clock
     from datetime import timedelta
 
-    from crmcli.values import local_tz, parse_when
+    from crmcli.values import at_local, local_tz, parse_when_ex
 
     start = when(since, since_field, prefer="past")
     end = None
     if until:
         after = start.astimezone(local_tz()).date() if start is not None else None
-        end = parse_when(until, now(), field=until_field, prefer="past", after=after)
-        if start is not None and end == start and start.astimezone(local_tz()).time() == clock():
+        end, has_time = parse_when_ex(until, now(), field=until_field, prefer="past", after=after)
+        if through and not has_time:
+            end = at_local(end.astimezone(local_tz()).date() + timedelta(days=1), clock())
+        elif start is not None and end == start and start.astimezone(local_tz()).time() == clock():
             end = start + timedelta(days=1)
     return start, end
 

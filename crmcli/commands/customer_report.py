@@ -33,6 +33,7 @@ def customer(
     crm report customer müller
     """
     c.db()
+    from crmcli.commands.orders import margin_text
     from crmcli.services import contacts, profile
 
     contact_id = contacts.resolve_contact(contact)
@@ -44,7 +45,8 @@ def customer(
     p = report["price_range"] or {}
     head = {
         **report, "spent_display": money(report["spent"]),
-        "margin_display": f"{money(report['margin'])} (cost {money(report['cost'])})"
+        "cost_display": money(report["cost"]) if report["spent"] else "",
+        "margin_display": margin_text(report["margin"], report["uncosted_lines"], report["lines"])
         if report["spent"] else "",
         "prices": "" if not p else f"{money(p['min'])} to {money(p['max'])}; middle half "
         f"{money(p['q1'])} to {money(p['q3'])}, median {money(p['median'])}",
@@ -71,7 +73,8 @@ def customer(
                 (Column("kind", "Kind"), Column("count", "Count", "right"))),
     ]  # fmt: skip
     render_record(
-        report, (("spent_display", "Spent (net)"), ("margin_display", "Margin"),
+        report, (("spent_display", "Spent (net)"), ("cost_display", "Cost"),
+                 ("margin_display", "Margin"),
                  ("prices", "Unit prices"),
                  ("abandoned", "Abandoned carts")), output,
         title=report["contact"], sections=sections, display_record=head,

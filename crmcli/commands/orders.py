@@ -26,7 +26,8 @@ ORDER_KEYS = (
     "updated_at",
 )  # fmt: skip
 ORDER_CARD_KEYS = (
-    *ORDER_KEYS, "lines", "vat_by_rate", "goods_cost", "uncosted_lines", "margin", "activities",
+    *ORDER_KEYS, "lines", "vat_by_rate", "goods_cost", "uncosted_lines", "goods_lines",
+    "margin", "activities",
 )  # fmt: skip
 
 PRODUCT_COLUMNS = (
@@ -56,12 +57,15 @@ ORDER_FIELDS = (
     ("margin_display", "Margin"), ("external_id", "External id"), ("note", "Note"),
     ("created_at", "Created"),
 )  # fmt: skip
+# At 80 columns what an invoice line is read by stays: the name (wrapped, not cut to the
+# first word two products share), quantity, unit price, the discount (on a terminal only
+# where a line has one) and net; the line's gross goes first, then the SKU, then its rate.
 LINE_COLUMNS = (
-    Column("position", "#", "right"), Column("sku", "SKU", keep=True),
-    Column("name", "Product", min_width=16), Column("qty_display", "Qty", "right"),
-    Column("price_display", "Unit net", "right"), Column("vat_display", "VAT %", "right"),
-    Column("discount_display", "Discount", "right", drop=2),
-    Column("net_display", "Net", "right"), Column("gross_display", "Gross", "right"),
+    Column("position", "#", "right"), Column("sku", "SKU", keep=True, drop=3),
+    Column("name", "Product", min_width=12, wrap=True), Column("qty_display", "Qty", "right"),
+    Column("price_display", "Unit net", "right"), Column("vat_display", "VAT %", "right", drop=2),
+    Column("discount_display", "Discount", "right"),
+    Column("net_display", "Net", "right"), Column("gross_display", "Gross", "right", drop=4),
 )  # fmt: skip
 RATE_COLUMNS = (
     Column("vat_display", "Rate", "right"), Column("net_display", "Net", "right"),
@@ -73,6 +77,22 @@ def rate(value) -> str:
     from crmcli.values import format_percent_bp
 
     return format_percent_bp(int(value * 100))
+
+
+def margin_text(margin, uncosted: int, lines: int, currency: str = "EUR") -> str:
+    """A margin for people, saying what it stands on: over the lines whose purchase price is
+    known (services.value.margin_cents), or unknown when no line has one."""
+    from crmcli.values import plural
+
+    if margin is None:
+        return (
+            "unknown: no line has a purchase price (crm edit product SKU --cost)" if lines else ""
+        )
+    text = money(margin, currency)
+    if uncosted:
+        text += (f" (costs known for {lines - uncosted} of {plural(lines, 'line')}; "
+                 f"{plural(uncosted, 'line')} without a purchase price left out)")  # fmt: skip
+    return text
 
 
 def product_view(p: dict) -> dict:
@@ -102,6 +122,9 @@ def order_view(o: dict) -> dict:
         view["vat_display"] = money(o["vat"], cur)
     if o.get("discount"):
         view["discount_display"] = rate(o["discount"])
+        if "lines" in o:  # the card: how much it took off the goods, so Net adds up
+            taken = sum(ln["discount"] for ln in o["lines"])
+            view["discount_display"] += f" (-{money(taken, cur)} of {money(o['net'] + taken, cur)})"
     if "margin" in o:
         from crmcli.values import plural
 
@@ -111,7 +134,9 @@ def order_view(o: dict) -> dict:
             if uncosted else ""
         )  # fmt: skip
         view["cost_display"] = money(o["cost"], cur) if o["cost"] else ""
-        view["margin_display"] = money(o["margin"], cur)
+        view["margin_display"] = margin_text(
+            o["margin"], uncosted, o.get("goods_lines", len(o.get("lines", ()))), cur
+        )
     return view
 
 
@@ -128,7 +153,7 @@ def print_order(card: dict, fmt: Format) -> None:
     lines = [
         {**ln, "qty_display": f"{ln['qty']} {ln['unit'] or ''}".strip(),
          "price_display": money(ln["unit_price"], cur), "vat_display": rate(ln["vat_rate"]),
-         "discount_display": money(ln["discount"], cur) if ln["discount"] else "",
+         "discount_display": money(-ln["discount"], cur) if ln["discount"] else "",
          "net_display": money(ln["net"], cur), "gross_display": money(ln["gross"], cur)}
         for ln in card["lines"]
     ]  # fmt: skip
@@ -206,7 +231,12 @@ VatOpt = Annotated[
 CategoryOpt = Annotated[
     str | None, typer.Option("--category", help="Product category (segment), e.g. Kaffee.")
 ]
-UnitOpt = Annotated[str | None, typer.Option("--unit", help="Unit: Stück (default), kg, h.")]
+UnitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unit", help="Unit: Stück (default), h, kg, 15 min, 100 g; ordered in whole units."
+    ),
+]
 ProductCostOpt = Annotated[
     str | None, typer.Option("--cost", help="Net purchase price: 4,20 (for the margin).")
 ]

@@ -17,7 +17,7 @@ DUE_EXIT_CODE = 3
 ITEM_KEYS = (
     "kind", "key", "id", "due", "has_time", "overdue", "contact_id", "contact", "text",
     "priority", "age_days", "cadence_days", "ahead", "last_activity_at", "last_activity",
-    "open_issues", "last_purchase", "purchases",
+    "open_issues", "last_purchase", "purchases", "usual_interval_days",
 )  # fmt: skip
 # On a narrow terminal the text, the contact and the context shrink; when, what kind, the id
 # and the overdue flag never do (the context goes first, then the contact).

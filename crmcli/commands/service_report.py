@@ -26,7 +26,8 @@ def service(
         str | None, typer.Option("--since", metavar="WHEN", help="Received on or after.")
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", metavar="WHEN", help="... and before.")
+        str | None,
+        typer.Option("--until", metavar="WHEN", help="... up to this day, included."),
     ] = None,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
@@ -41,7 +42,7 @@ def service(
     crm report service --since 1.1.2026
     crm report service --by kind -o json
     """
-    start, end = c.period(since, until)
+    start, end = c.period(since, until, through=True)
     c.db()
     from crmcli.services import service_stats
 

@@ -17,6 +17,7 @@ from crmcli.output import Column, Format, Section, money, percent, render_record
 VALUE_KEYS = (
     "contact_id", "contact", "city", "source", "orders", "revenue", "average_order",
     "first_purchase", "last_purchase", "abandoned", "historic_clv", "cost", "margin",
+    "uncosted_lines",
 )  # fmt: skip
 CLV_KEYS = (
     "contact_id", "contact", "x", "t_x", "T", "p_alive", "expected_purchases",
@@ -35,7 +36,7 @@ VALUE_COLUMNS = (
 TOTAL_FIELDS = (
     ("customers", "Customers"), ("orders", "Orders"), ("revenue_display", "Net revenue"),
     ("aov_display", "Average order"), ("cost_display", "Cost"), ("margin_display", "Margin"),
-    ("uncosted_display", "Without purchase price"), ("abandoned", "Abandoned carts"),
+    ("abandoned", "Abandoned carts"),
 )  # fmt: skip
 
 
@@ -51,8 +52,10 @@ def _shown(rows: list[dict], key: str | None = None) -> list[dict]:
     out = []
     for r in rows:
         view = {**r, "revenue_display": money(r["revenue"])}
-        if "margin" in r:
-            view["margin_display"] = money(r["margin"])
+        if "margin" in r:  # a row without a purchase price: no margin ("?" for unknown)
+            view["margin_display"] = "?" if r["margin"] is None else money(r["margin"])
+            if r["margin"] is not None and r.get("uncosted_lines"):
+                view["margin_display"] += "*"
         if "average_order" in r:
             view["aov_display"] = money(r["average_order"])
         if "historic_clv" in r:
@@ -68,15 +71,17 @@ def value(
         str | None, typer.Option("--since", metavar="WHEN", help="Orders on or after.")
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", metavar="WHEN", help="... and before.")
+        str | None,
+        typer.Option("--until", metavar="WHEN", help="... up to this day, included."),
     ] = None,
     output: c.OutputOpt = c.Format.table,
 ) -> None:
     """Customer value: per customer net revenue, margin, orders, average order, first and
-    last purchase and historic CLV (all their purchases before --until), the total, and
+    last purchase and historic CLV (all their purchases up to --until), the total, and
     revenue by product category, lead source and city. Margin is net revenue less the goods'
     purchase prices (crm edit product --cost) and the orders' own costs (shipping: crm edit
-    order --cost); lines of products without a purchase price are counted and cost 0.
+    order --cost), over the lines whose purchase price is known: the others are left out
+    of it and counted (a warning says how many), never taken as costing nothing.
     Paid, shipped and open orders count; cancelled,
     returned and abandoned ones do not.
 
@@ -86,7 +91,7 @@ def value(
     crm report value --since 1.1.2026
     crm report value -o json | jq .total
     """
-    start, end = c.period(since, until)
+    start, end = c.period(since, until, through=True)
     c.db()
     from crmcli.services import value as service
 
@@ -97,16 +102,23 @@ def value(
     if output is Format.csv:
         render_rows(report["customers"], (), output, fields=VALUE_KEYS)
         return
+    from crmcli.commands.orders import margin_text
     from crmcli.values import plural
 
     total = report["total"]
     total_view = {
         **total, "revenue_display": money(total["revenue"]),
         "aov_display": money(total["average_order"]), "cost_display": money(total["cost"]),
-        "margin_display": money(total["margin"]),
-        "uncosted_display": plural(total["uncosted_lines"], "order line")
-        if total["uncosted_lines"] else "",
+        "margin_display": margin_text(total["margin"], total["uncosted_lines"], total["lines"]),
     }  # fmt: skip
+    if total["uncosted_lines"]:
+        import sys
+
+        sys.stderr.write(
+            f"crm: warning: margin: {plural(total['uncosted_lines'], 'order line')} without a "
+            "purchase price left out of it (* a margin over part of a row's lines, ? none "
+            "known; crm edit product SKU --cost)\n"
+        )
     sections = [
         Section("Customers", _shown(report["customers"]), VALUE_COLUMNS),
         Section("By category", _shown(report["by_category"], "category"),
@@ -291,19 +303,25 @@ def rfm(
 
 NEXT_KEYS = (
     "contact_id", "contact", "last_purchase", "purchases", "expected_next", "chance",
-    "expected_value", "priority", "method",
+    "expected_value", "priority", "method", "beyond_horizon", "usual_next",
+    "usual_interval_days",
 )  # fmt: skip
 NEXT_COLUMNS = (
     Column("contact_id", "Id", "right"), Column("contact", "Customer", min_width=16),
     Column("last_purchase", "Last", keep=True, drop=1),
     Column("purchases", "Buys", "right", drop=3),
-    Column("expected_next", "Next", keep=True),
+    Column("next_display", "Next", keep=True),
+    # what crm remind reminds of: the last purchase plus the customer's usual interval
+    Column("usual_next", "Usual rhythm", keep=True, drop=4),
     Column("chance_display", "Chance", "right"),
     Column("value_display", "Per order", "right"),
     # the sort key, chance × order value: the title says the order, so it goes first at 80
     Column("priority_display", "× chance", "right", drop=2),
 )  # fmt: skip
-NEXT_FIELDS = (("until", "History until"), ("window", "Window"), ("method_text", "Model"))
+NEXT_FIELDS = (
+    ("until", "History until"), ("window", "Window"), ("method_text", "Model"),
+    ("usual_text", "Usual rhythm"), ("sorted_text", "Sorted by"),
+)  # fmt: skip
 
 
 def next_purchase(
@@ -320,7 +338,9 @@ def next_purchase(
     """When each customer will buy next: the expected day and the chance of a purchase within
     --within, from the BG/NBD fit of every customer's history (the customer's own interval
     between purchases when there is too little history to fit); a call list sorted by chance
-    × expected order value.
+    × expected order value (without a model: by the next purchase, soonest first). Beside
+    it the usual rhythm, the last purchase plus the customer's usual interval: the day crm
+    remind reminds of. A forecast more than 2 years ahead is "not within 2 years".
 
     Examples:
 
@@ -339,24 +359,33 @@ def next_purchase(
     rows = _rows_for_a_table(report, report["rows"], NEXT_KEYS, output, limit)
     if rows is None:
         return
+    years = report["horizon_years"]
     views = [
         {**r, "chance_display": percent(r["chance"]), "value_display": money(r["expected_value"]),
-         "priority_display": money(r["priority"])}
+         "priority_display": money(r["priority"]),
+         "next_display": f"not within {years} years" if r["beyond_horizon"]
+         else r["expected_next"]}
         for r in rows
     ]  # fmt: skip
     if not views:
         render_rows(views, NEXT_COLUMNS, output, empty="No customers with purchases yet.")
         return
+    modelled = report["model"] is not None
     head = {
         **report, "window": f"{days} {'day' if days == 1 else 'days'} after {report['until']}",
-        "method_text": "BG/NBD" if report["model"] else "each customer's own interval "
-        "between purchases (too little history to fit)",
+        "method_text": f"BG/NBD (Next: the median wait of an active customer, beyond {years} "
+        "years not expected)" if modelled else "none: too little history to fit (Next: each "
+        "customer's usual interval, no chance to give)",
+        "usual_text": "the last purchase plus the customer's usual interval (what crm remind "
+        "reminds of)",
+        "sorted_text": "chance × order value" if modelled else "the next purchase, soonest "
+        "first, then order value; customers without one last",
     }  # fmt: skip
+    title = ("Customers, highest chance × order value first" if modelled
+             else "Customers, soonest next purchase first")  # fmt: skip
     render_record(
         report, NEXT_FIELDS, output, title="Next purchases",
-        sections=[Section("Customers, highest chance × order value first", views,
-                          NEXT_COLUMNS)],
-        display_record=head,
+        sections=[Section(title, views, NEXT_COLUMNS)], display_record=head,
     )  # fmt: skip
 
 

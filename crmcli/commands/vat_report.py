@@ -18,6 +18,12 @@ VAT_COLUMNS = (
     Column("net_display", "Net", "right"), Column("vat_display", "VAT", "right"),
     Column("gross_display", "Gross", "right"),
 )  # fmt: skip
+CORRECTION_COLUMNS = (
+    Column("order_id", "Order", "right"), Column("ordered_display", "Ordered"),
+    Column("changed_display", "Changed"), Column("status", "Now"),
+    Column("rate_display", "Rate", "right"), Column("net_display", "Net", "right"),
+    Column("vat_display", "VAT", "right"),
+)  # fmt: skip
 
 
 def vat(
@@ -32,7 +38,9 @@ def vat(
 ) -> None:
     """What the VAT return needs: net turnover and VAT per rate, and in total, of the orders of
     a quarter (default: this one), month or year, summed from their lines as invoiced.
-    Open, paid and shipped orders count; cancelled, returned and abandoned ones do not.
+    Open, paid and shipped orders count in the period they were ordered in; an order
+    returned or cancelled later stays there and is corrected, negatively, in the period of
+    its status change (§ 17 UStG), so a period once filed keeps its figures.
 
     Examples:
 
@@ -70,7 +78,26 @@ def vat(
         "net_display": money(total["net"]), "vat_display": money(total["vat"]),
         "gross_display": money(total["gross"]),
     })  # fmt: skip
+    sections = [Section("Per rate", rows, VAT_COLUMNS)]
+    fields = [("period", "Period"), ("orders", "Orders")]
+    if report["corrections"]:
+        from crmcli.values import local_tz, plural
+
+        def day(at):
+            return at.astimezone(local_tz()).date()
+
+        fixes = [
+            {**r, "ordered_display": day(r["ordered_at"]), "changed_display": day(r["changed_at"]),
+             "rate_display": rate(r["vat_rate"]), "net_display": money(r["net"]),
+             "vat_display": money(r["vat"])}
+            for r in report["corrections"]
+        ]  # fmt: skip
+        report = {**report, "corrections_text": (
+            f"{plural(len({r['order_id'] for r in fixes}), 'order')} changed in this period, "
+            "included above (§ 17 UStG)")}  # fmt: skip
+        fields.append(("corrections_text", "Corrections"))
+        sections.append(Section("Corrections (status changed in this period)", fixes,
+                                CORRECTION_COLUMNS))  # fmt: skip
     render_record(
-        report, (("period", "Period"), ("orders", "Orders")), output,
-        title=f"VAT {report['period']}", sections=[Section("Per rate", rows, VAT_COLUMNS)],
+        report, tuple(fields), output, title=f"VAT {report['period']}", sections=sections,
     )  # fmt: skip

@@ -196,12 +196,13 @@ def _deal_items(deal: dict, vat_bp: int) -> tuple[list[dict], dict]:
     items = [{
         "position": 1, "sku": None, "name": deal["title"], "qty": 1, "unit": "pauschal",
         "unit_price": _money(cents), "vat_rate": Decimal(vat_bp).scaleb(-2),
-        "discount": Decimal(0), "net": _money(line["net_cents"]),
+        "discount": Decimal(0), "goods": _money(cents), "net": _money(line["net_cents"]),
         "vat": _money(line["vat_cents"]), "gross": _money(line["gross_cents"]),
     }]  # fmt: skip
     totals = {
+        "goods": items[0]["net"], "discount": Decimal(0), "discount_rate": None,
         "net": items[0]["net"], "vat": items[0]["vat"], "gross": items[0]["gross"],
-        "discount": Decimal(0), "currency": deal["currency"],
+        "currency": deal["currency"],
         "by_rate": [
             {"vat_rate": Decimal(r["vat_bp"]).scaleb(-2), "net": _money(r["net_cents"]),
              "vat": _money(r["vat_cents"]), "gross": _money(r["gross_cents"])}
@@ -212,12 +213,18 @@ def _deal_items(deal: dict, vat_bp: int) -> tuple[list[dict], dict]:
 
 
 def _order_items(order: dict) -> tuple[list[dict], dict]:
+    """The order's lines, each with its goods value (quantity × unit price, before the
+    discount), and its totals: the goods, the discount taken off them (its rate), the net
+    that leaves, VAT per rate and gross: goods − discount = net, line by line and in sum."""
+    items = [{**line, "goods": line["net"] + line["discount"]} for line in order["lines"]]
+    discount = sum((line["discount"] for line in items), Decimal(0))
     totals = {
+        "goods": order["net"] + discount, "discount": discount,
+        "discount_rate": order["discount"] if discount else None,
         "net": order["net"], "vat": order["vat"], "gross": order["gross"],
-        "discount": sum((line["discount"] for line in order["lines"]), Decimal(0)),
         "currency": order["currency"], "by_rate": order["vat_by_rate"],
     }  # fmt: skip
-    return order["lines"], totals
+    return items, totals
 
 
 def _address(contact: dict | None, company: dict | None) -> list[str]:

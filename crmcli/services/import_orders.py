@@ -8,8 +8,11 @@ The rules, as the CLI documents them:
   the order `unchanged`, so importing a file again adds nothing.
 - The contact is the one with the order's email (any of a contact's emails); an email no
   contact has creates a contact with the row's name (or first and last name, else the
-  email's local part), its billing phone, street, zip, city and country, and status
-  customer (a phone that is no phone number is left out, with a warning).
+  email's local part), its billing phone, street, zip, city and country (a phone that is no
+  phone number is left out, with a warning), and status customer when an order of theirs
+  counts as a purchase, else prospect (an order cancelled, returned or abandoned); a lead or
+  prospect matched by email becomes a customer with a purchase
+  (orders.settle_customer_status).
 - Amounts in the file are gross, what the customer paid, as German shops show them (with
   `prices="net"` line prices are net). A line's net is taken out of its gross per line,
   rounded half up to the cent, and its VAT is the rest; VAT is summed per rate.
@@ -327,7 +330,7 @@ def _discounted(lines: list[dict], discount: int, gross_file: bool) -> list[dict
 def _shipping(lines: list[dict], shipping: int, gross_file: bool) -> list[dict]:
     """Shipping charged to the customer as the invoice's shipping line: it shares the VAT
     rate of the goods it ships (split by their value when they carry more than one rate)."""
-    from crmcli.services.orders import price_gross_line, price_lines
+    from crmcli.services.orders import SHIPPING_NAME, price_gross_line, price_lines
 
     by_rate: dict[int, int] = {}
     for ln in lines:
@@ -336,7 +339,7 @@ def _shipping(lines: list[dict], shipping: int, gross_file: bool) -> list[dict]:
     out: list[dict] = []
     for rate, share in zip(rates, _shares(shipping, [by_rate[r] for r in rates]), strict=True):
         line = {"position": len(lines) + len(out), "qty": 1, "product": None,
-                "name": "Versand", "vat_bp": rate}  # fmt: skip
+                "name": SHIPPING_NAME, "vat_bp": rate}  # fmt: skip
         if not share:
             continue
         if gross_file:
@@ -411,6 +414,7 @@ def import_orders(
         grouped = _group(counting(rows), reject)
         numbers = list(grouped)
         done = 0
+        touched: set[int] = set()  # the contacts of the batch's orders
         for part in _chunks(numbers, BATCH):
             stored = set(
                 SalesOrder.select(SalesOrder.external_id)
@@ -448,11 +452,13 @@ def import_orders(
                     with database_proxy.atomic():  # a savepoint: a bad order leaves no contact
                         if contact_id is None:
                             email = parse_email(emails[number])
+                            # a customer once an order counts (orders.settle_customer_status)
                             contact_id = created = contacts.add_contact(
-                                _name(group[0][1], email), email=email, status="customer",
+                                _name(group[0][1], email), email=email, status="prospect",
                                 now=now, **_customer(number, group, notes),
                             )["id"]  # fmt: skip
                         order_id = orders.insert_order(contact_id, lines, **fields)
+                    touched.add(contact_id)
                     if created is not None:
                         owners[emails[number].strip().lower()] = created
                         result.contacts_new += 1
@@ -464,6 +470,8 @@ def import_orders(
                 stored.add(number)
                 result.new += 1
                 result.ids.append(order_id)
+            orders.settle_customer_status(touched, now=now)
+            touched.clear()
             if progress is not None:
                 progress(done)
         result.rows = counted[0]

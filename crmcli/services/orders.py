@@ -19,10 +19,12 @@ from peewee import JOIN, fn
 from crmcli.errors import Conflict, Invalid, NotFound
 from crmcli.models import (
     ORDER_STATUSES,
+    PURCHASE_STATUSES,
     Campaign,
     CampaignKeyword,
     Contact,
     OrderLine,
+    OrderStatusChange,
     Product,
     SalesOrder,
     database_proxy,
@@ -45,6 +47,11 @@ class Item(NamedTuple):
     price_cents: int | None = None
 
 
+# The line an order's shipping charge is invoiced on: no product, this name (import_orders
+# writes it). Revenue of its order, but no product: product statistics leave it out.
+SHIPPING_NAME = "Versand"
+NOT_SHIPPING = OrderLine.product.is_null(False) | (OrderLine.name != SHIPPING_NAME)
+
 # What a line's goods cost to buy (needs Product joined): as recorded when it was ordered,
 # else the product's purchase price now (a cost given later applies to the past too), else
 # NULL (not known: counted as 0 and reported as uncosted).
@@ -58,7 +65,9 @@ def parse_item(text: str) -> Item:
         raise Invalid("item", f"'{text}' is not SKU:QTY or SKU:QTY:PRICE (e.g. KAF-500:2)")
     qty_text = parts[1].strip()
     if not qty_text.lstrip("-+").isdigit():
-        raise Invalid("item", f"'{text}': the quantity '{qty_text}' is not a whole number")
+        raise Invalid("item", f"'{text}': the quantity '{qty_text}' is not a whole number "
+                              "(quantities are whole units: for part of an hour or a kilo give "
+                              "the product a smaller unit, such as 15 min or 100 g)")  # fmt: skip
     qty = int(qty_text)
     if qty <= 0:
         raise Invalid("item", f"'{text}': the quantity must be 1 or more")
@@ -174,7 +183,42 @@ def add_order(
             contact_id, priced, ordered_at=ordered_at or now, now=now, cost_cents=cost_cents,
             **row,
         )  # fmt: skip
+        settle_customer_status([contact_id], now=now)
     return order_card(order_id)
+
+
+def settle_customer_status(contact_ids, *, now: datetime, lapse: bool = False) -> None:
+    """A customer is a contact with at least one order that counts as a purchase (open, paid,
+    shipped: not cancelled, returned or abandoned) or a won deal. A lead or prospect who has
+    one becomes a customer. `lapse` (an order's status changed): a customer left with orders
+    but neither becomes a prospect (they ordered, and took it back). An inactive contact, and
+    a customer whose status no order took away (set by hand), keep theirs. Called wherever an
+    order is added or imported or its status changes."""
+    from crmcli.models import Deal, Stage
+
+    ids = sorted(set(contact_ids) - {None})
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        buying = set(
+            SalesOrder.select(SalesOrder.contact)
+            .where(SalesOrder.contact.in_(part) & SalesOrder.status.in_(PURCHASE_STATUSES))
+            .distinct().scalars()
+        ) | set(
+            Deal.select(Deal.contact).join(Stage, on=(Deal.stage == Stage.id))
+            .where(Deal.contact.in_(part) & Stage.is_won).distinct().scalars()
+        )  # fmt: skip
+        ordered = set(
+            SalesOrder.select(SalesOrder.contact).where(SalesOrder.contact.in_(part))
+            .distinct().scalars()
+        )  # fmt: skip
+        if buying:
+            Contact.update(status="customer", updated_at=now).where(
+                Contact.id.in_(sorted(buying)) & Contact.status.in_(("lead", "prospect"))
+            ).execute()
+        if lapse and (lapsed := sorted(ordered - buying)):
+            Contact.update(status="prospect", updated_at=now).where(
+                Contact.id.in_(lapsed) & (Contact.status == "customer")
+            ).execute()
 
 
 def check_cost(cents: int | None) -> None:
@@ -318,8 +362,23 @@ def order_card(order_id: int) -> dict:
     ]  # fmt: skip
     goods = sum(c for c in costs if c is not None)
     card["goods_cost"] = _money(goods)
-    card["uncosted_lines"] = sum(c is None for c in costs)
-    card["margin"] = card["net"] - card["goods_cost"] - card["cost"]
+    # the margin over the lines whose cost is known (services.value.margin_cents): a goods
+    # line without a purchase price is left out, never counted as costing nothing
+    uncosted = [
+        ln for ln, c in zip(card["lines"], costs, strict=True)
+        if c is None and not (ln["product_id"] is None and ln["name"] == SHIPPING_NAME)
+    ]  # fmt: skip
+    card["uncosted_lines"] = len(uncosted)
+    card["goods_lines"] = sum(
+        not (ln["product_id"] is None and ln["name"] == SHIPPING_NAME) for ln in card["lines"]
+    )
+    if card["goods_lines"] and len(uncosted) == card["goods_lines"]:
+        card["margin"] = None
+    else:
+        card["margin"] = (
+            card["net"] - sum((ln["net"] for ln in uncosted), Decimal(0))
+            - card["goods_cost"] - card["cost"]
+        )  # fmt: skip
     from crmcli.services.activities import activities_of_order
 
     card["activities"] = activities_of_order(order_id)
@@ -401,5 +460,13 @@ def edit_order(order_id: int, changes: dict, *, now: datetime | None = None) -> 
             raise KeyError(key)
     if not row:
         raise Invalid(None, "nothing to change")
-    SalesOrder.update(**row, updated_at=now or utcnow()).where(SalesOrder.id == order_id).execute()
+    now = now or utcnow()
+    with database_proxy.atomic():
+        SalesOrder.update(**row, updated_at=now).where(SalesOrder.id == order_id).execute()
+        if row.get("status", card["status"]) != card["status"]:
+            # dated, so a VAT period already filed stays as it was (services.vat)
+            OrderStatusChange.insert(
+                order=order_id, at=now, old_status=card["status"], new_status=row["status"]
+            ).execute()
+            settle_customer_status([card["contact_id"]], now=now, lapse=True)
     return order_card(order_id)

@@ -2,10 +2,14 @@
 range they buy in, and the channels and campaigns they respond to.
 
 Purchases are orders in PURCHASE_STATUSES; abandoned carts count as interest, apart. The
+categories, quantities and price range are of products: an order's shipping line
+(orders.SHIPPING_NAME, no product) is left out of them, and counted in what was spent (the
+orders' net) and so in the margin. The
 price range is that of the net unit prices of their purchase lines (each line once): the
 median and the quartiles (statistics.quantiles, inclusive method), rounded half up to the
 cent. Responses are the activities that came in from them, by kind (a call, a mail...).
-Cost and margin as in services.value: the goods' purchase cost plus the orders' own costs.
+Cost and margin as in services.value: the goods' purchase cost plus the orders' own costs;
+the margin over the lines whose cost is known (None without any).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
-from peewee import JOIN, SqliteDatabase, fn
+from peewee import JOIN, Case, SqliteDatabase, fn
 
 from crmcli.models import (
     PURCHASE_STATUSES,
@@ -39,17 +43,21 @@ def _share(part: int, whole: int) -> Decimal | None:
 def _categories_query(contact):
     """The purchase lines of a contact summed per product category, in SQL (the lines of a
     customer with a hundred orders cost more to hand to Python than to sum), with the
-    category's unit prices as one text (`890,590,890`): one pass over the lines for both."""
-    from crmcli.services.orders import LINE_COST
+    category's unit prices as one text (`890,590,890`): one pass over the lines for both.
+    Shipping lines are no product (orders.NOT_SHIPPING); the net of the lines without a
+    purchase price is summed apart (the margin leaves it out)."""
+    from crmcli.services.orders import LINE_COST, NOT_SHIPPING
 
     return (
         OrderLine.select(
             Product.category, fn.COUNT(OrderLine.order.distinct()), fn.SUM(OrderLine.qty),
             fn.SUM(OrderLine.net_cents), fn.SUM(LINE_COST), fn.COUNT(OrderLine.id),
-            fn.COUNT(LINE_COST), _joined(OrderLine.unit_price_cents),
+            fn.COUNT(LINE_COST),
+            fn.SUM(Case(None, [(LINE_COST.is_null(), OrderLine.net_cents)], 0)),
+            _joined(OrderLine.unit_price_cents),
         )
         .join(SalesOrder, on=(OrderLine.order == SalesOrder.id))
-        .switch(OrderLine)
+        .switch(OrderLine).where(NOT_SHIPPING)  # shipping: no product (spent counts it)
         .join(Product, JOIN.LEFT_OUTER, on=(OrderLine.product == Product.id))
         .where(SalesOrder.status.in_(PURCHASE_STATUSES) & (SalesOrder.contact == contact))
         .group_by(Product.category)
@@ -92,15 +100,16 @@ def customer_profile(contact_id: int) -> dict:
     # SUM is numeric on PostgreSQL for bigint columns: every sum is made an int.
     rows = prepared.run("profile_categories", _categories_query, contact_id)
     by_category = [
-        (category, orders, int(qty), int(net), int(goods or 0), lines - costed)
-        for category, orders, qty, net, goods, lines, costed, _ in rows
+        (category, orders, int(qty), int(net), int(goods or 0), lines - costed, lines,
+         int(unet or 0))
+        for category, orders, qty, net, goods, lines, costed, unet, _ in rows
     ]  # fmt: skip
     spent = sum(g[3] for g in by_category)
     goods = sum(g[4] for g in by_category)
     categories = [
         {"category": cat, "orders": orders, "qty": qty, "net": _money(net),
          "share": _share(net, spent)}
-        for cat, orders, qty, net, _, _ in sorted(by_category, key=lambda g: (-g[3], str(g[0])))
+        for cat, orders, qty, net, *_ in sorted(by_category, key=lambda g: (-g[3], str(g[0])))
     ]  # fmt: skip
     prices = sorted(int(p) for *_, text in rows for p in text.split(","))
     price_range = None
@@ -116,7 +125,7 @@ def customer_profile(contact_id: int) -> dict:
         }  # fmt: skip
     channels: dict = {}
     campaigns: dict = {}
-    abandoned = other_costs = 0
+    abandoned = other_costs = paid = 0
     for status, channel, campaign, n, net, cost in prepared.run(
         "profile_orders", _orders_query, contact_id
     ):
@@ -125,6 +134,7 @@ def customer_profile(contact_id: int) -> dict:
         if status not in PURCHASE_STATUSES:
             continue
         other_costs += int(cost or 0)
+        paid += int(net or 0)
         for groups, name in ((channels, channel), (campaigns, campaign)):
             group = groups.setdefault(name, [0, 0])
             group[0] += n
@@ -135,11 +145,17 @@ def customer_profile(contact_id: int) -> dict:
         return sorted(out, key=lambda r: (-r["orders"], -r["net"], str(r["name"])))
 
     cost = goods + other_costs
+    spent = paid  # the orders' net, their shipping lines too (the shares above are of goods)
+    from crmcli.services.value import margin_cents
+
+    uncosted, lines = (sum(g[i] for g in by_category) for i in (5, 6))
+    margin = margin_cents(spent, cost, sum(g[7] for g in by_category), uncosted, lines)
     responses = prepared.run("profile_responses", _responses_query, contact_id)
     return {
         "contact_id": contact_id, "spent": _money(spent), "categories": categories,
         "price_range": price_range, "channels": grouped(channels), "cost": _money(cost),
-        "margin": _money(spent - cost), "uncosted_lines": sum(g[5] for g in by_category),
+        "margin": None if margin is None else _money(margin), "uncosted_lines": uncosted,
+        "lines": lines,
         "campaigns": [c for c in grouped(campaigns) if c["name"] is not None],
         "abandoned": abandoned,
         "responses": sorted(

@@ -173,8 +173,9 @@ def purchases_due(now: datetime, horizon: datetime, scope=_UNREAD) -> list[dict]
 
     Due is the customer's own rhythm, the forecast's fallback (services.forecast): the last
     purchase day plus the mean interval between their purchase days, for customers who
-    bought on two days or more. (The BG/NBD median wait counts from today and moves on with
-    every day without a purchase, so it never falls due.) A customer overdue by more than
+    bought on two days or more (forecast.usual_next; `crm report next-purchase` shows it as
+    `usual_next` beside the model's day). (The BG/NBD median wait counts from today and moves
+    on with every day without a purchase, so it never falls due.) A customer overdue by more than
     one interval is left out: that is a lapsed customer, not one about to buy. Each is
     reminded once per purchase: the key holds the day of their last one. `scope`: the
     setting, when the caller has read it."""
@@ -182,6 +183,7 @@ def purchases_due(now: datetime, horizon: datetime, scope=_UNREAD) -> list[dict]
         scope = purchase_scope()
     if not scope:
         return []
+    from crmcli.services.forecast import usual_next
     from crmcli.services.value import contact_names, histories
 
     zone = local_tz()
@@ -191,20 +193,22 @@ def purchases_due(now: datetime, horizon: datetime, scope=_UNREAD) -> list[dict]
     for h in histories(today, "days"):
         if h.x == 0 or (allowed is not None and h.contact_id not in allowed):
             continue
-        last = h.first + timedelta(days=round(h.t_x))
-        interval = timedelta(days=max(1, round(h.t_x / h.x)))
-        day = last + interval
+        days = round(h.t_x)
+        last = h.first + timedelta(days=days)
+        day, every = usual_next(h.first, h.x, days)  # type: ignore[misc]  # x > 0
+        interval = timedelta(days=every)
         if day <= last_day and day + interval >= today:
-            due_rows.append((h, last, day))
-    names = contact_names([h.contact_id for h, _, _ in due_rows])
+            due_rows.append((h, last, day, every))
+    names = contact_names([h.contact_id for h, _, _, _ in due_rows])
     out = []
-    for h, last, day in due_rows:
+    for h, last, day, every in due_rows:
         name = names.get(h.contact_id)
         due = to_utc(datetime.combine(day, datetime.min.time()).replace(tzinfo=zone))
         item = _item(
             "purchase", f"purchase:{h.contact_id}:{last.isoformat()}", h.contact_id, due, now,
-            contact_id=h.contact_id, contact=name, text=f"{name} is due to buy again",
-            last_purchase=last, purchases=h.x + 1,
+            contact_id=h.contact_id, contact=name,
+            text=f"{name} is due to buy again (usual interval: every {every} days)",
+            last_purchase=last, purchases=h.x + 1, usual_interval_days=every,
         )  # fmt: skip
         item.update(overdue=day < today, has_time=False)
         out.append(item)

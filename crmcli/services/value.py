@@ -3,9 +3,11 @@ BG/NBD and Gamma-Gamma models expect of them (crm report clv).
 
 A purchase is an order in PURCHASE_STATUSES (open, paid, shipped) of a contact; cancelled,
 returned and abandoned orders are not revenue. Revenue is net (VAT is not the shop's). Cost
-is the goods' purchase cost (orders.LINE_COST; lines without a known purchase price count 0
-and are counted as uncosted) plus the orders' own costs (shipping...); margin is revenue
-minus cost. For
+is the goods' purchase cost (orders.LINE_COST) plus the orders' own costs (shipping...).
+Margin is never guessed: it is taken over the lines whose cost is known, the revenue less
+the net of the goods lines without a purchase price (counted as `uncosted_lines`, of
+`lines`) less the cost; with no purchase price known at all it is None. An order's shipping
+line (orders.SHIPPING_NAME) is revenue whose cost is the order's own, never uncosted. For
 the models a customer buys at most once a day: the orders of one local day are one purchase
 of their summed value, as Fader, Hardie and Lee count the CDNOW data.
 """
@@ -237,32 +239,46 @@ def contact_names(ids: list[int]) -> dict[int, str]:
     return out
 
 
+def margin_cents(revenue: int, cost: int, uncosted_net: int, uncosted: int, lines: int):
+    """The margin over the lines whose cost is known: revenue less the net of the goods lines
+    without a purchase price, less the cost; None when no goods line has a purchase price."""
+    if lines and uncosted >= lines:
+        return None
+    return revenue - uncosted_net - cost
+
+
 def _group_totals(rows: list[dict], key: str) -> list[dict]:
-    groups: dict = defaultdict(lambda: [0, 0, 0, 0])
+    groups: dict = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
     for r in rows:
         g = groups[r[key]]
         g[0] += 1
         g[1] += r["orders"]
         g[2] += r["revenue_cents"]
         g[3] += r["cost_cents"]
+        for i, part in enumerate(r["_lines"], start=4):
+            g[i] += part
     return [
         {key: name, "customers": n, "orders": orders, "revenue": _money(cents),
          "average_order": _money(round(cents / orders)) if orders else None,
-         "cost": _money(cost), "margin": _money(cents - cost)}
-        for name, (n, orders, cents, cost) in sorted(
+         "cost": _money(cost),
+         "margin": _money(margin_cents(cents, cost, unet, unc, lines)), "uncosted_lines": unc}
+        for name, (n, orders, cents, cost, unet, unc, lines) in sorted(
             groups.items(), key=lambda item: (-item[1][2], str(item[0]))
         )
     ]  # fmt: skip
 
 
 def _goods_costs(since: datetime | None, until: datetime | None, group) -> dict:
-    """{group value: (goods cost in cents, lines without a purchase price)} of the purchases."""
-    from crmcli.services.orders import LINE_COST
+    """{group value: (goods cost, net of the goods lines without a purchase price, how many
+    of those, goods lines)} of the purchases, in cents; shipping lines are no goods."""
+    from crmcli.services.orders import LINE_COST, NOT_SHIPPING
 
+    uncosted = LINE_COST.is_null() & NOT_SHIPPING
     query = (
         OrderLine.select(
             group, fn.SUM(fn.COALESCE(LINE_COST, 0)),
-            fn.SUM(Case(None, [(LINE_COST.is_null(), 1)], 0)),
+            fn.SUM(Case(None, [(uncosted, OrderLine.net_cents)], 0)),
+            fn.SUM(Case(None, [(uncosted, 1)], 0)), fn.SUM(Case(None, [(NOT_SHIPPING, 1)], 0)),
         )
         .join(SalesOrder, on=(OrderLine.order == SalesOrder.id))
         .switch(OrderLine)
@@ -273,7 +289,10 @@ def _goods_costs(since: datetime | None, until: datetime | None, group) -> dict:
         query = query.where(SalesOrder.ordered_at >= since)
     if until is not None:
         query = query.where(SalesOrder.ordered_at < until)
-    return {k: (int(c), int(n)) for k, c, n in query.group_by(group).tuples()}
+    return {
+        k: (int(c), int(unet), int(unc), int(lines))
+        for k, c, unet, unc, lines in query.group_by(group).tuples()
+    }
 
 
 def value_report(*, since: datetime | None = None, until: datetime | None = None) -> dict:
@@ -310,30 +329,33 @@ def value_report(*, since: datetime | None = None, until: datetime | None = None
     customers = []
     for cid, name, city, source, orders, cents, first, last, other in rows:
         cents = int(cents)
-        cost = goods.get(cid, (0, 0))[0] + int(other or 0)
+        goods_cost, *lines = goods.get(cid, (0, 0, 0, 0))
+        cost = goods_cost + int(other or 0)
         customers.append({
             "contact_id": cid, "contact": name, "city": city, "source": source,
             "orders": orders, "revenue": _money(cents), "revenue_cents": cents,
             "average_order": _money(round(cents / orders)),
             "first_purchase": _TIME(first), "last_purchase": _TIME(last),
             "abandoned": abandoned.get(cid, 0), "historic_clv": _money(int(historic[cid])),
-            "cost": _money(cost), "margin": _money(cents - cost), "cost_cents": cost,
+            "cost": _money(cost), "margin": _money(margin_cents(cents, cost, *lines)),
+            "uncosted_lines": lines[1], "cost_cents": cost, "_lines": lines,
         })  # fmt: skip
     customers.sort(key=lambda r: (-r["revenue_cents"], r["contact_id"]))
     orders = sum(r["orders"] for r in customers)
     cents = sum(r["revenue_cents"] for r in customers)
     cost = sum(r["cost_cents"] for r in customers)
+    unet, unc, lines = (sum(r["_lines"][i] for r in customers) for i in range(3))
     total = {
         "customers": len(customers), "orders": orders, "revenue": _money(cents),
         "average_order": _money(round(cents / orders)) if orders else None,
         "abandoned": sum(abandoned.values()), "cost": _money(cost),
-        "margin": _money(cents - cost),
-        "uncosted_lines": sum(n for _, n in goods.values()),
+        "margin": _money(margin_cents(cents, cost, unet, unc, lines)),
+        "uncosted_lines": unc, "lines": lines,
     }  # fmt: skip
     by_source = _group_totals(customers, "source")
     by_city = _group_totals(customers, "city")
     for r in customers:
-        del r["revenue_cents"], r["cost_cents"]
+        del r["revenue_cents"], r["cost_cents"], r["_lines"]
     return {
         "total": total, "customers": customers, "by_category": _by_category(since, until),
         "by_source": by_source, "by_city": by_city,
@@ -341,8 +363,9 @@ def value_report(*, since: datetime | None = None, until: datetime | None = None
 
 
 def _by_category(since: datetime | None, until: datetime | None) -> list[dict]:
-    """Net revenue, goods cost and margin of the order lines by their product's category
-    (the product segment; the orders' own costs belong to no category)."""
+    """Net revenue, goods cost and margin (over the lines with a purchase price) of the order
+    lines by their product's category (the product segment; the orders' own costs belong to
+    no category)."""
     query = (
         OrderLine.select(
             Product.category, fn.COUNT(fn.DISTINCT(SalesOrder.contact)),
@@ -361,10 +384,11 @@ def _by_category(since: datetime | None, until: datetime | None) -> list[dict]:
     goods = _goods_costs(since, until, Product.category)
     out = []
     for cat, n, orders, cents in rows:
-        cost = goods.get(cat, (0, 0))[0]
+        cost, *lines = goods.get(cat, (0, 0, 0, 0))
         out.append({
             "category": cat, "customers": n, "orders": orders, "revenue": _money(int(cents)),
-            "cost": _money(cost), "margin": _money(int(cents) - cost),
+            "cost": _money(cost), "margin": _money(margin_cents(int(cents), cost, *lines)),
+            "uncosted_lines": lines[1],
         })  # fmt: skip
     return sorted(out, key=lambda r: (-r["revenue"], str(r["category"])))
 

@@ -98,7 +98,8 @@ def test_an_order_confirmation_lists_lines_and_vat_per_rate(shop):
     assert "zzgl. 19 % USt auf 44,91 €" in html and "8,53 €" in html
     assert "zzgl. 7 % USt auf 24,27 €" in html and "1,70 €" in html
     assert f"{order['gross']:.2f}".replace(".", ",") + " €" in html
-    assert "darin Rabatt" in html and "7,69 €" in html
+    assert "abzgl. Rabatt 10 %" in html and "-7,69 €" in html and "darin" not in html
+    assert "Warenwert" in html and "76,87 €" in html  # 26,97 + 49,90, before the discount
     assert html.startswith("<!DOCTYPE html>") and "top: 45mm; left: 20mm" in html
     assert '<p class="subject">Auftragsbestätigung zu Ihrer Bestellung vom 23.11.2026</p>' in html
 

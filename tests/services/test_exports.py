@@ -352,6 +352,7 @@ def fill_every_table() -> None:
         first, [orders.Item("KAF-500", 2)], discount_bp=1000, external_id="shop-1",
         cost_cents=490, now=NOW,
     )  # fmt: skip
+    orders.edit_order(order["id"], {"status": "paid"}, now=NOW)  # a dated status change
     from datetime import date
 
     from crmcli.models import MailingRecipient

@@ -72,3 +72,51 @@ def test_with_a_model_the_chance_and_the_median_wait(one):
 def test_a_window_must_be_a_day_or_more(one):
     with pytest.raises(Invalid, match="within"):
         forecast.next_purchases(until=date(2026, 3, 31), within_days=0)
+
+
+def test_without_a_model_the_list_is_sorted_by_the_next_purchase_and_says_so(db):
+    """Walk finding (issue 18): without a fit CHANCE was blank for everyone and the list,
+    said to be sorted by chance × value, came by id. Nobody bought twice: no model, no day
+    to give, so the order value decides, and the report says what it is sorted by."""
+    products.add_product("KAF", "Kaffee", price_cents=1000, vat_bp=700, now=NOW)
+    for name, qty in (("Anna", 1), ("Bernd", 5), ("Carla", 3)):
+        cid = contacts.add_contact(name, now=NOW)["id"]
+        at = at_local(date(2026, 3, 1), time(12))
+        orders.add_order(cid, [Item("KAF", qty)], ordered_at=at, status="paid", now=NOW)
+    report = forecast.next_purchases(until=date(2026, 3, 31), within_days=30)
+    assert report["model"] is None and report["sorted_by"] == forecast.SORTED_BY_DAY
+    assert [(r["contact"], r["expected_next"], r["chance"]) for r in report["rows"]] == [
+        ("Bernd", None, None), ("Carla", None, None), ("Anna", None, None),
+    ]  # fmt: skip
+
+
+def test_with_a_model_a_forecast_beyond_two_years_is_no_date(one):
+    """A one-off buyer's median wait under BG/NBD is decades (the walk saw 2066-05-29)."""
+    cid = contacts.add_contact("Bernd Bauer", now=NOW)["id"]
+    at = at_local(date(2025, 1, 10), time(12))
+    orders.add_order(cid, [Item("KAF", 1)], ordered_at=at, status="paid", now=NOW)
+    until = date(2026, 3, 31)
+    report = forecast.next_purchases(until=until, within_days=30)
+    assert report["sorted_by"] == forecast.SORTED_BY_CHANCE and report["horizon_years"] == 2
+    rows = {r["contact"]: r for r in report["rows"]}
+    bernd, anna = rows["Bernd Bauer"], rows["Anna Weiß"]
+    assert (bernd["expected_next"], bernd["beyond_horizon"], bernd["usual_next"]) == (
+        None, True, None,
+    )  # fmt: skip
+    assert bernd["chance"] is not None and bernd["method"] == "bgnbd"
+    assert anna["beyond_horizon"] is False and anna["expected_next"] <= date(2028, 3, 31)
+    # the usual rhythm beside the model's day: 1.1., 31.1., 2.3. every 30 days, so 1.4.
+    assert (anna["usual_next"], anna["usual_interval_days"]) == (date(2026, 4, 1), 30)
+
+
+@pytest.mark.parametrize(
+    ("x", "days", "expected"),
+    [
+        (2, 60, (date(2026, 4, 1), 30)),
+        (2, 13, (date(2026, 1, 21), 7)),
+        (3, 1, (date(2026, 1, 3), 1)),
+    ],
+)
+def test_the_usual_interval_is_whole_days_rounded_half_up(x, days, expected):
+    assert forecast.usual_next(date(2026, 1, 1), x, days) == expected
+    assert forecast.usual_next(date(2026, 1, 1), 0, 0) is None

@@ -252,6 +252,8 @@ def _undo_0009(database) -> None:
 
     from tests.services.test_migration_0015 import undo_0015
 
+    database.execute_sql("DROP TABLE order_status_change")  # 0017
+    database.execute_sql("DELETE FROM schema_migration WHERE name = '0017_order_status_changes'")
     sqlite = isinstance(database, SqliteDatabase)
     if sqlite:  # 0015 makes nothing on PostgreSQL
         undo_0015(database.execute_sql)  # its triggers name columns taken away below

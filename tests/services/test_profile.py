@@ -63,9 +63,10 @@ def test_a_customers_margin(db):
     orders.add_order(cid, [Item("KAF", 1)], campaign="Herbst", cost_cents=250, now=NOW)
     orders.add_order(cid, [Item("KAF", 5)], status="cancelled", cost_cents=999, now=NOW)
     p = profile.customer_profile(cid)
-    # net 17,80 + 5,90 + 8,90 = 32,60; cost 3 × 4,10 + 4,90 + 2,50 = 19,70; TEE has none
-    assert (p["spent"], p["cost"], p["margin"], p["uncosted_lines"]) == (
-        Decimal("32.60"), Decimal("19.70"), Decimal("12.90"), 1,
+    # net 17,80 + 5,90 + 8,90 = 32,60; cost 3 × 4,10 + 4,90 + 2,50 = 19,70; TEE has none,
+    # so the margin is over the rest: 32,60 − 5,90 − 19,70 (it was 12,90, TEE as pure margin)
+    assert (p["spent"], p["cost"], p["margin"], p["uncosted_lines"], p["lines"]) == (
+        Decimal("32.60"), Decimal("19.70"), Decimal("7.00"), 1, 3,
     )  # fmt: skip
 
 

@@ -99,8 +99,12 @@ def buys(profile: dict | None) -> str:
     p = profile["price_range"]
     if p:
         parts.append(f"{fmt(p['q1'])} to {fmt(p['q3'])} a unit")
-    if "margin" in profile:
-        parts.append(f"margin {fmt(profile['margin'])}")
+    if profile.get("margin") is not None:  # None: no purchase price known, no margin
+        part = f"margin {fmt(profile['margin'])}"
+        if profile.get("uncosted_lines"):
+            part += f" (costs known for {profile['lines'] - profile['uncosted_lines']} of "
+            part += f"{profile['lines']} lines)"
+        parts.append(part)
     return " · ".join(parts)
 
 
