@@ -347,6 +347,8 @@ class Document:
     content: bytes
     target: Target
     context: dict[str, Any] = field(repr=False, default_factory=dict)
+    # Its layout prints the sender (letterhead, return address), but none is set.
+    sender_missing: bool = False
 
 
 def format_of(path: str | None, fmt: str | None) -> str:
@@ -408,8 +410,9 @@ def render_document(
     part = "text" if fmt == "md" else "html"
     if template.part(part) is None:
         raise Invalid(f"template {template.name}", f"has no {part} part for {fmt.upper()}")
-    bodies = {p: templating.render(template, context, p) for p in templating.PARTS
-              if template.part(p) is not None}  # fmt: skip
+    # The text part is Markdown: the names and the typed text in it are escaped as Markdown.
+    bodies = {p: templating.render(template, context, p, markdown=p == "text")
+              for p in templating.PARTS if template.part(p) is not None}  # fmt: skip
     body = bodies[part]
     if fmt == "pdf":
         from crmcli.services.document_pdf import pdf_bytes
@@ -418,7 +421,10 @@ def render_document(
     else:
         content = _framed(body, context, layout, fmt).encode("utf-8")
     title = context["subject"] or template.title
-    return Document(template.name, template.title, fmt, title, content, target, context)
+    document = Document(template.name, template.title, fmt, title, content, target, context)
+    # A page with a letterhead and a return address prints them blank without a sender.
+    document.sender_missing = layout != "none" and not context["sender"]["name"]
+    return document
 
 
 def _check_confirmable(template, target: Target) -> None:
@@ -443,12 +449,18 @@ def _check_confirmable(template, target: Target) -> None:
 
 def _framed(body: str, context: dict[str, Any], layout: str, fmt: str) -> str:
     """The body inside its layout's page (templates doc/_LAYOUT.md or .html)."""
+    from markupsafe import Markup
+
     from crmcli.services import templating
 
     if layout == "none":
         return body
     frame = templating.load_template(f"_{layout}", KIND)
-    return templating.render(frame, {**context, "body": body}, "text" if fmt == "md" else "html")
+    # The body is rendered already (escaped as its part needs): the frame prints it as it is.
+    framed = {**context, "body": Markup(body)}
+    if fmt == "md":
+        return templating.render(frame, framed, "text", markdown=True)
+    return templating.render(frame, framed, "html")
 
 
 def record_document(
