@@ -394,3 +394,22 @@ def test_templates_lists_built_in_and_own_mail_templates(crm, env):
     assert "herbst" in r.stdout and f"Your own go into {env}" in r.stderr
     r = crm("mail")
     assert r.exit_code == 2 and "crm mail --templates lists them" in r.stderr
+
+
+def test_an_unknown_tag_in_the_segment_is_named_as_list_names_it(people, env):
+    _template(env)
+    warning = (
+        "crm: warning: no tag 'kundee' exists, so nobody has it (crm list tags shows the tags)\n"
+    )
+    r = people("mail", "info", "--to", "tag:kundee", "--dry-run")
+    assert r.exit_code == 0
+    assert r.stderr == warning + "Would send info to 0 recipients; nothing sent.\n"
+    r = people("list", "contacts", "--tag", "kundee", "--tag", "KUNDE", "-o", "json")
+    assert r.exit_code == 0 and r.json() == [] and r.stderr == warning
+    r = people("list", "companies", "--tag", "kundee", "-o", "json")
+    assert r.exit_code == 0 and r.stderr == warning
+    r = people("tag", "--where", "--tag", "kundee", "neu")
+    assert r.exit_code == 0 and r.stderr == warning + "No contacts match.\n"
+    # A tag that exists says nothing more, even in another spelling.
+    r = people("mail", "info", "--to", "tag:KUNDE", "--dry-run")
+    assert "warning" not in r.stderr
