@@ -248,12 +248,9 @@ def rfm(
     last_day = c.day(until, "until") if until else c.today()
     rules = None
     if segments is not None:
-        from pathlib import Path
-
         from crmcli.services.rfm import read_rules
-        from crmcli.values import decode_text
 
-        rules = read_rules(decode_text(Path(segments).read_bytes()))
+        rules = read_rules(segments)
     c.db()
     from crmcli.services import rfm as service
 
@@ -302,6 +299,22 @@ NEXT_COLUMNS = (
 NEXT_FIELDS = (("until", "History until"), ("window", "Window"), ("method_text", "Model"))
 
 
+def _window_days(text: str) -> int:
+    """--within as whole days (30d, 2w, 3m); hours or minutes are no window for a purchase,
+    and the error suggests only what is accepted."""
+    from crmcli.commands.remind import span
+    from crmcli.errors import Invalid
+
+    examples = "30d, 2w, 3m"
+    seconds = span(text, "within", examples).total_seconds()
+    days = round(seconds / 86400)
+    if seconds < 86400 - 3600:  # an hour less: a day with a DST change
+        raise Invalid("within", f"'{text}' is less than a day: give a window such as {examples}")
+    if abs(seconds - days * 86400) > 3600:
+        raise Invalid("within", f"'{text}' is not a number of whole days such as {examples}")
+    return days
+
+
 def next_purchase(
     within: Annotated[
         str, typer.Option("--within", "-w", metavar="SPAN", help="The window: 30d, 2w, 3m.")
@@ -324,9 +337,7 @@ def next_purchase(
     crm report next-purchase --within 30d
     crm report next-purchase -w 2w -o csv > anrufliste.csv
     """
-    from crmcli.commands.remind import span
-
-    days = round(span(within, "within").total_seconds() / 86400)  # 0d: refused by the service
+    days = _window_days(within)
     last_day = c.day(until, "until") if until else c.today()
     c.db()
     from crmcli.services import forecast

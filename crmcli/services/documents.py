@@ -14,10 +14,12 @@ one line, net, at the sender's VAT rate (19 % unless set).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from crmcli.errors import Invalid, NotFound
@@ -417,7 +419,7 @@ def render_document(
     if fmt == "pdf":
         from crmcli.services.document_pdf import pdf_bytes
 
-        content = pdf_bytes(body, context, layout=layout)
+        content = pdf_bytes(_local_images(body, template), context, layout=layout)
     else:
         content = _framed(body, context, layout, fmt).encode("utf-8")
     title = context["subject"] or template.title
@@ -425,6 +427,66 @@ def render_document(
     # A page with a letterhead and a return address prints them blank without a sender.
     document.sender_missing = layout != "none" and not context["sender"]["name"]
     return document
+
+
+_IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+# Pictures fpdf2 reads by their content; Pillow checks the others are pictures at all.
+_VECTOR = (".svg",)
+
+
+def image_dirs(template) -> list[Path]:
+    """Where a document's pictures (a logo) may come from: crmcli's config directory (your
+    templates are in it) and the template's own folder; nowhere else, so that a template
+    cannot print a file of the machine into a PDF (`<img src="/etc/passwd">`)."""
+    from crmcli.services import templating
+
+    roots = [templating.config_dir().resolve(), template.path.parent.resolve()]
+    return [r for i, r in enumerate(roots) if not any(r.is_relative_to(o) for o in roots[:i])]
+
+
+def _local_images(body_html: str, template) -> str:
+    """`body_html` with every `<img src>` checked and made absolute for the PDF: a file path
+    (relative to the template's folder) inside image_dirs that holds a picture, or a `data:`
+    URI. Invalid naming the picture and why otherwise, before anything is laid out."""
+    import html
+
+    allowed = image_dirs(template)
+    base = template.path.parent
+
+    def check(match: re.Match) -> str:
+        quoted = match.group(2)
+        src = html.unescape(quoted[1:-1] if quoted[0] in "\"'" else quoted).strip()
+        if src.lower().startswith("data:"):
+            return match.group(0)
+        where = f"template {template.name}"
+        if "://" in src or src.lower().startswith(("file:", "//")):
+            raise Invalid(where, f"image '{src}': a document's pictures are files, not addresses")
+        path = (base / Path(src).expanduser()).resolve()
+        if not any(path.is_relative_to(root) for root in allowed):
+            raise Invalid(
+                where,
+                f"image '{src}' is outside the folders pictures may come from "
+                f"({' or '.join(map(str, allowed))})",
+            )
+        if not path.is_file():
+            raise Invalid(where, f"image '{src}': no such file ({path})")
+        if path.suffix.lower() not in _VECTOR:
+            _check_picture(path, src, where)
+        return match.group(1) + '"' + html.escape(str(path)) + '"'
+
+    return _IMG_SRC.sub(check, body_html)
+
+
+def _check_picture(path: Path, src: str, where: str) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as picture:
+            picture.verify()
+    except (UnidentifiedImageError, SyntaxError, ValueError):
+        raise Invalid(where, f"image '{src}' is not a picture (PNG, JPEG, GIF, SVG ...)") from None
+    except OSError as exc:
+        raise Invalid(where, f"image '{src}' cannot be read: {exc.strerror or exc}") from None
 
 
 def _check_confirmable(template, target: Target) -> None:
