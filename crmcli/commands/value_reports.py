@@ -18,6 +18,13 @@ VALUE_KEYS = (
     "contact_id", "contact", "city", "source", "orders", "revenue", "average_order",
     "first_purchase", "last_purchase", "abandoned", "historic_clv", "cost", "margin",
 )  # fmt: skip
+# -o csv: the total, the customers and the category, source and city tables in one table,
+# its first column `section` saying which (total, customer, category, source, city).
+VALUE_CSV_KEYS = (
+    "contact_id", "contact", "category", "source", "city", "customers", "orders", "revenue",
+    "average_order", "first_purchase", "last_purchase", "abandoned", "historic_clv", "cost",
+    "margin", "uncosted_lines",
+)  # fmt: skip
 CLV_KEYS = (
     "contact_id", "contact", "x", "t_x", "T", "p_alive", "expected_purchases",
     "expected_value", "clv",
@@ -95,7 +102,14 @@ def value(
         render_record(report, (), output)
         return
     if output is Format.csv:
-        render_rows(report["customers"], (), output, fields=VALUE_KEYS)
+        from crmcli.output import render_sections_csv
+
+        render_sections_csv(
+            [("total", [report["total"]]), ("customer", report["customers"]),
+             ("category", report["by_category"]), ("source", report["by_source"]),
+             ("city", report["by_city"])],
+            VALUE_CSV_KEYS,
+        )  # fmt: skip
         return
     from crmcli.values import plural
 
