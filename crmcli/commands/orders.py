@@ -175,10 +175,13 @@ def with_orders(rows: list[dict], orders: list[dict], *, complete: bool) -> list
     """A card's timeline rows (newest first) with its orders among them as entries of kind
     "order": every order when the whole timeline is shown, else those no older than its
     oldest entry shown (older ones would sit where the cut-off timeline has a gap)."""
+    from crmcli.values import plural
+
     oldest = rows[-1]["occurred_at"] if rows and not complete else None
     entries = [
         {"id": o["id"], "occurred_at": o["ordered_at"], "kind": "order", "direction": None,
-         "summary": f"Order #{o['id']}: {o['items']} items, {money(o['gross'], o['currency'])} "
+         "summary": f"Order #{o['id']}: {plural(o['items'], 'item')}, "
+         f"{money(o['gross'], o['currency'])} "
          f"gross" + (f" ({o['channel']})" if o["channel"] else ""), "status": o["status"]}
         for o in orders
         if oldest is None or o["ordered_at"] >= oldest

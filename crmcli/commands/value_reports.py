@@ -270,9 +270,11 @@ def rfm(
 
     report = service.rfm(until=last_day, **({"rules": rules} if rules is not None else {}))
     if apply_tags:
+        from crmcli.values import plural
+
         done = service.apply_tags(report["customers"], now=c.now())
         c.done(
-            f"Tagged {done['tagged']} customers with their rfm: segment "
+            f"Tagged {plural(done['tagged'], 'customer')} with their rfm: segment "
             f"({done['changed']} changed)."
         )
     rows = _rows_for_a_table(report, report["customers"], RFM_KEYS, output, limit)
