@@ -429,7 +429,7 @@ def render_document(
     return document
 
 
-_IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+_IMG_SRC = re.compile(r"""(<img\b[^>]*?(?<![\w-])src\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
 # Pictures fpdf2 reads by their content; Pillow checks the others are pictures at all.
 _VECTOR = (".svg",)
 

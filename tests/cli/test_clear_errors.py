@@ -129,7 +129,7 @@ def test_a_logo_beside_the_template_prints_from_any_directory(pictures, tmp_path
 
     crm, own, template = pictures
     Image.new("RGB", (40, 20), "red").save(own / "logo.png")
-    template("logo.png")
+    template('logo.png" data-src="/etc/passwd')  # another attribute is no picture to read
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     r = crm("doc", "render", "bild", "anna", "-o", str(elsewhere / "x.pdf"))
