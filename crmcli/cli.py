@@ -61,6 +61,19 @@ def _os_error_message(exc: OSError) -> str:
     return why
 
 
+def _negative_number(exc, args: list[str]) -> str | None:
+    """The argument behind click's "No such option: -3" when it is a negative number (-30,
+    -1,5): click reads it as option -3 with a value, which says nothing useful."""
+    import re
+
+    from typer._click import exceptions as click_exc
+
+    if not isinstance(exc, click_exc.NoSuchOption) or not re.fullmatch(r"-\d", exc.option_name):
+        return None
+    found = [a for a in args if a.startswith(exc.option_name) and re.fullmatch(r"-\d[\d.,]*", a)]
+    return found[0] if found else None
+
+
 def _check_arguments(args: list[str]) -> None:
     """Arguments that are not valid UTF-8 (Python keeps their bytes as surrogates) are a usage
     error here, not an encoding error when they reach the database."""
@@ -324,6 +337,13 @@ class CrmGroup(TyperGroup):
             hint = ""
             if exc.ctx is not None:
                 hint = f" (see '{exc.ctx.command_path} --help')"
+            negative = _negative_number(exc, sys.argv[1:] if args is None else args)
+            if negative is not None:
+                _fail(
+                    f"{negative} is read as an option (it starts with -): a negative number "
+                    f"goes after --, as in -- {negative}",
+                    exc.exit_code,
+                )
             _fail(exc.format_message() + hint, exc.exit_code)
         except click_exc.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)

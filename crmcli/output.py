@@ -707,6 +707,16 @@ def render_rows(
             _plain_table(rows, columns, out)
 
 
+def render_sections_csv(
+    parts: Sequence[tuple[str, Iterable[dict]]], fields: Sequence[str], *, key: str = "section"
+) -> None:
+    """A report of several tables as one flat CSV: each row under the header `key` + `fields`,
+    its first cell naming the table it comes from (total, customer, city ...), the columns a
+    table does not have left empty. Nothing is left out and no cell holds JSON."""
+    rows = ({key: name, **row} for name, table in parts for row in table)
+    write_rows(rows, Format.csv, _stdout(), fields=[key, *fields])
+
+
 def _filled(rows: list[dict], columns: Sequence[Column]) -> list[Column]:
     """The columns with something in them, on a terminal (a person's table: a column empty in
     every row says nothing); piped, every column stays, so the shape does not depend on the

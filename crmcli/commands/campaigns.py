@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 from crmcli.commands import common as c
 from crmcli.output import Column, Format, Section, money, percent, render_record, render_rows
@@ -99,6 +100,27 @@ def add_campaign(
         print_campaign(card, output)
 
 
+class _AmountCommand(TyperCommand):
+    """`crm add cost google -30`: a negative amount reaches the command (and its message)
+    as an argument, instead of click's "No such option: -3"."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        import re
+
+        if "--" not in args:
+            takes_value = {
+                name for p in self.params if not getattr(p, "is_flag", False) for name in p.opts
+            }
+            negative = [
+                i for i, arg in enumerate(args)
+                if re.fullmatch(r"-\d[\d.,]*", arg) and (i == 0 or args[i - 1] not in takes_value)
+            ]  # fmt: skip
+            if negative:  # after --, as arguments, in their order
+                rest = [a for i, a in enumerate(args) if i not in negative]
+                args = [*rest, "--", *(args[i] for i in negative)]
+        return super().parse_args(ctx, args)
+
+
 def add_cost(
     campaign: Annotated[str, typer.Argument(help="The campaign (name, id or a unique part).")],
     amount: Annotated[str, typer.Argument(help="The amount: 1.234,50, 1234.50 €.")],
@@ -121,9 +143,12 @@ def add_cost(
     crm add cost "Google Ads" 1.234,50 --at 31.10.2026 --keyword espresso
     crm add cost messe "3500 €" --note "Standmiete"
     """
+    from crmcli.errors import Invalid
     from crmcli.values import parse_money_cents
 
     cents = parse_money_cents(amount.replace("€", "").replace("EUR", "").strip())
+    if cents <= 0:
+        raise Invalid("amount", f"'{amount}': a cost is what was spent, more than 0")
     day = c.day(at, "at") if at else c.today()
     c.db()
     from crmcli.services import campaigns
@@ -143,6 +168,9 @@ def add_cost(
             display_record={**entry, "amount_display": money(entry["amount"])},
             record_fields=COST_KEYS,
         )  # fmt: skip
+
+
+add_cost.command_class = _AmountCommand  # type: ignore[attr-defined]
 
 
 COST_KEYS = ("id", "campaign_id", "spent_on", "amount", "keyword", "note")

@@ -280,6 +280,17 @@ class Counted:
         return row
 
 
+def warn_unknown_tags(names: list[str] | None) -> None:
+    """Say which tags a filter names that do not exist (it then selects nobody): a typo in
+    `--tag` or `--to tag:` should not look like an empty segment. Needs the database open."""
+    if not names:
+        return
+    from crmcli.services import tags
+
+    for name in tags.unknown_tags(names):
+        warn(f"no tag '{name}' exists, so nobody has it (crm list tags shows the tags)")
+
+
 def note_truncated(shown: int, offset: int, limit: int | None, total_fn) -> None:
     """On a terminal, say when a page hides more rows (counted only then)."""
     if limit is not None and shown == limit and current().stdout_isatty:

@@ -105,6 +105,13 @@ def render(
         template, ref, fmt=chosen, deal=deal, order=order, text=text, subject=subject,
         values=dict(c.assignments(values)), now=c.now(),
     )  # fmt: skip
+    if document.sender_missing:
+        import sys
+
+        sys.stderr.write(
+            "crm: warning: no sender is set (your business's name and address on the page): "
+            'crm doc sender name="Muster GmbH" street=... zip=... city=...\n'
+        )
     path = _path(output, document)
     to_stdout = path == "-"
     no_log = not log if log is not None else to_stdout  # printing it sends nothing

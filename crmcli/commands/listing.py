@@ -109,6 +109,7 @@ def list_contacts(
         tag, company, city, status, source, field, created_since, overdue_contact, campaign
     )
     c.db()
+    c.warn_unknown_tags(tag)
     from crmcli.services import contacts
 
     limit = c.page_limit(limit, output)
@@ -157,6 +158,7 @@ def list_companies(
     """
     filters = company_filters(tag, city, industry, created_since)
     c.db()
+    c.warn_unknown_tags(tag)
     from crmcli.services import companies
 
     limit = c.page_limit(limit, output)

@@ -165,6 +165,7 @@ def mail(
         plan = service.plan_users(template, to_user or [], name=name, now=now)
     settings = mailsettings.settings()
     messages = service.render(plan, settings, now=now)  # every template error before anything
+    c.warn_unknown_tags(filters.get("tags_"))  # after the errors: an error is one line alone
     if not targets:
         _show_plan(plan, output, dry=dry_run)
         return

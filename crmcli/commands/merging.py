@@ -51,7 +51,10 @@ def dedupe(
         ),
     ] = None,
     companies: Annotated[
-        bool, typer.Option("--companies", help="Find duplicate companies instead of contacts.")
+        bool,
+        typer.Option(
+            "--companies", "--company", help="Find duplicate companies instead of contacts."
+        ),
     ] = False,
     min_score: Annotated[
         int,
@@ -142,13 +145,38 @@ def _takes(takes: list[str] | None) -> dict[str, int]:
     return out
 
 
+def _resolve_keep(resolve, keep: str, *, company: bool) -> int:
+    """KEEP's id; `crm merge company 1 3` (the kind first, as crm show takes it) is not how
+    merge says companies: when no contact is called so, the error says --company."""
+    from crmcli.errors import NotFound
+
+    try:
+        return resolve(keep)
+    except NotFound:
+        word = keep.strip().lower()
+        if not company and word in ("company", "companies", "firma"):
+            raise NotFound(
+                f"no contact matches '{keep}'; did you mean --company (crm merge --company "
+                "KEEP OTHER...)?"
+            ) from None
+        if word in ("contact", "contacts"):
+            raise NotFound(
+                f"no {'company' if company else 'contact'} matches '{keep}'; merge takes no "
+                "kind first: crm merge KEEP OTHER... (contacts) or crm merge --company ..."
+            ) from None
+        raise
+
+
 def merge(
     keep: Annotated[str, typer.Argument(metavar="KEEP", help="The record that stays: a REF.")],
     others: Annotated[
         list[str], typer.Argument(metavar="OTHER...", help="Records merged into it: REFs.")
     ],
     company: Annotated[
-        bool, typer.Option("--company", help="Merge companies (KEEP and OTHER name companies).")
+        bool,
+        typer.Option(
+            "--company", "--companies", help="Merge companies (KEEP and OTHER name companies)."
+        ),
     ] = False,
     take: Annotated[
         list[str] | None,
@@ -200,7 +228,7 @@ def merge(
 
         run = service.merge_contacts
     kind = "company" if company else "contact"
-    keep_id = resolve(keep)
+    keep_id = _resolve_keep(resolve, keep, company=company)
     other_ids = [resolve(ref) for ref in others]
     _already_merged(kind, [keep, *others], [keep_id, *other_ids])
     from crmcli.services.refs import refuse_merged

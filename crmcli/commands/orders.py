@@ -29,6 +29,14 @@ ORDER_CARD_KEYS = (
     *ORDER_KEYS, "lines", "vat_by_rate", "goods_cost", "uncosted_lines", "goods_lines",
     "margin", "activities",
 )  # fmt: skip
+# `crm show order N -o csv`: a row per line, the order's own fields repeated on each (its
+# VAT per rate and totals follow from the lines; what happened to it is in list activities).
+ORDER_CSV_KEYS = (*ORDER_KEYS, "goods_cost", "uncosted_lines", "margin")
+LINE_CSV_KEYS = (
+    "position", "product_id", "sku", "name", "qty", "unit", "unit_price", "vat_rate",
+    "discount", "net", "vat", "gross", "cost",
+)  # fmt: skip
+ORDER_LINE_CSV_KEYS = (*ORDER_CSV_KEYS, *(f"line_{key}" for key in LINE_CSV_KEYS))
 
 PRODUCT_COLUMNS = (
     Column("id", "Id", "right"), Column("sku", "SKU", keep=True),
@@ -148,7 +156,13 @@ def print_product(card: dict, fmt: Format) -> None:
 
 
 def print_order(card: dict, fmt: Format) -> None:
-    """The order card: fields, its lines and its VAT per rate (what an invoice shows)."""
+    """The order card: fields, its lines and its VAT per rate (what an invoice shows); as
+    CSV a row per line with the order's fields repeated (see ORDER_LINE_CSV_KEYS)."""
+    if fmt is Format.csv:
+        order = {key: card[key] for key in ORDER_CSV_KEYS}
+        rows = [{**order, **{f"line_{k}": v for k, v in line.items()}} for line in card["lines"]]
+        render_rows(rows or [order], (), fmt, fields=ORDER_LINE_CSV_KEYS)
+        return
     cur = card["currency"]
     lines = [
         {**ln, "qty_display": f"{ln['qty']} {ln['unit'] or ''}".strip(),
@@ -186,10 +200,13 @@ def with_orders(rows: list[dict], orders: list[dict], *, complete: bool) -> list
     """A card's timeline rows (newest first) with its orders among them as entries of kind
     "order": every order when the whole timeline is shown, else those no older than its
     oldest entry shown (older ones would sit where the cut-off timeline has a gap)."""
+    from crmcli.values import plural
+
     oldest = rows[-1]["occurred_at"] if rows and not complete else None
     entries = [
         {"id": o["id"], "occurred_at": o["ordered_at"], "kind": "order", "direction": None,
-         "summary": f"Order #{o['id']}: {o['items']} items, {money(o['gross'], o['currency'])} "
+         "summary": f"Order #{o['id']}: {plural(o['items'], 'item')}, "
+         f"{money(o['gross'], o['currency'])} "
          f"gross" + (f" ({o['channel']})" if o["channel"] else ""), "status": o["status"]}
         for o in orders
         if oldest is None or o["ordered_at"] >= oldest

@@ -40,6 +40,9 @@ def portrait(
     from crmcli.services import portrait as service
 
     report = service.portrait(today=c.today(), status=None if status == "all" else status)
+    if output is Format.csv:
+        _csv(report)
+        return
     if output is not Format.table:
         render_record(report, (), output)
         return
@@ -67,3 +70,17 @@ def portrait(
                  ("revenue_display", "Revenue (net)")), output,
         title="Portrait", sections=sections, display_record=head,
     )  # fmt: skip
+
+
+# -o csv: one flat table; the first row the status's totals (dimension "all"), then a row per
+# group of each dimension (city, industry, source, age, company_size).
+PORTRAIT_CSV_KEYS = ("status", "dimension", "group", "contacts", "buyers", "revenue")
+
+
+def _csv(report: dict) -> None:
+    from crmcli.output import render_rows
+
+    status = report["status"] or "all"
+    rows = [{**report, "status": status, "dimension": "all", "group": None}]
+    rows += [{**row, "status": status, "dimension": key} for key in TITLES for row in report[key]]
+    render_rows(rows, (), Format.csv, fields=PORTRAIT_CSV_KEYS)

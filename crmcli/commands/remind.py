@@ -32,8 +32,9 @@ CONTEXT = Column("context", "Context", max_width=50, min_width=10, drop=2)
 MIN_TEXT, MIN_CONTACT, MIN_CONTEXT = 16, 10, 16
 
 
-def span(text: str, field: str) -> timedelta:
-    """`1d`, `2w`, `12h`, `30min`: a span counted from now with the date parser's units."""
+def span(text: str, field: str, examples: str = "1d, 12h, 2w, 30min") -> timedelta:
+    """`1d`, `2w`, `12h`, `30min`: a span counted from now with the date parser's units;
+    `examples` are what the error suggests (what the caller accepts)."""
     from crmcli.errors import Invalid
 
     now = c.now()
@@ -45,7 +46,7 @@ def span(text: str, field: str) -> timedelta:
             raise
         at = None
     if at is None or at < now:
-        raise Invalid(field, f"'{text}' is not a span such as 1d, 12h, 2w, 30min")
+        raise Invalid(field, f"'{text}' is not a span such as {examples}")
     return at - now
 
 

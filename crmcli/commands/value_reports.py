@@ -19,6 +19,13 @@ VALUE_KEYS = (
     "first_purchase", "last_purchase", "abandoned", "historic_clv", "cost", "margin",
     "uncosted_lines",
 )  # fmt: skip
+# -o csv: the total, the customers and the category, source and city tables in one table,
+# its first column `section` saying which (total, customer, category, source, city).
+VALUE_CSV_KEYS = (
+    "contact_id", "contact", "category", "source", "city", "customers", "orders", "revenue",
+    "average_order", "first_purchase", "last_purchase", "abandoned", "historic_clv", "cost",
+    "margin", "uncosted_lines",
+)  # fmt: skip
 CLV_KEYS = (
     "contact_id", "contact", "x", "t_x", "T", "p_alive", "expected_purchases",
     "expected_value", "clv",
@@ -100,7 +107,14 @@ def value(
         render_record(report, (), output)
         return
     if output is Format.csv:
-        render_rows(report["customers"], (), output, fields=VALUE_KEYS)
+        from crmcli.output import render_sections_csv
+
+        render_sections_csv(
+            [("total", [report["total"]]), ("customer", report["customers"]),
+             ("category", report["by_category"]), ("source", report["by_source"]),
+             ("city", report["by_city"])],
+            VALUE_CSV_KEYS,
+        )  # fmt: skip
         return
     from crmcli.commands.orders import margin_text
     from crmcli.values import plural
@@ -260,20 +274,19 @@ def rfm(
     last_day = c.day(until, "until") if until else c.today()
     rules = None
     if segments is not None:
-        from pathlib import Path
-
         from crmcli.services.rfm import read_rules
-        from crmcli.values import decode_text
 
-        rules = read_rules(decode_text(Path(segments).read_bytes()))
+        rules = read_rules(segments)
     c.db()
     from crmcli.services import rfm as service
 
     report = service.rfm(until=last_day, **({"rules": rules} if rules is not None else {}))
     if apply_tags:
+        from crmcli.values import plural
+
         done = service.apply_tags(report["customers"], now=c.now())
         c.done(
-            f"Tagged {done['tagged']} customers with their rfm: segment "
+            f"Tagged {plural(done['tagged'], 'customer')} with their rfm: segment "
             f"({done['changed']} changed)."
         )
     rows = _rows_for_a_table(report, report["customers"], RFM_KEYS, output, limit)
@@ -324,6 +337,22 @@ NEXT_FIELDS = (
 )  # fmt: skip
 
 
+def _window_days(text: str) -> int:
+    """--within as whole days (30d, 2w, 3m); hours or minutes are no window for a purchase,
+    and the error suggests only what is accepted."""
+    from crmcli.commands.remind import span
+    from crmcli.errors import Invalid
+
+    examples = "30d, 2w, 3m"
+    seconds = span(text, "within", examples).total_seconds()
+    days = round(seconds / 86400)
+    if seconds < 86400 - 3600:  # an hour less: a day with a DST change
+        raise Invalid("within", f"'{text}' is less than a day: give a window such as {examples}")
+    if abs(seconds - days * 86400) > 3600:
+        raise Invalid("within", f"'{text}' is not a number of whole days such as {examples}")
+    return days
+
+
 def next_purchase(
     within: Annotated[
         str, typer.Option("--within", "-w", metavar="SPAN", help="The window: 30d, 2w, 3m.")
@@ -348,9 +377,7 @@ def next_purchase(
     crm report next-purchase --within 30d
     crm report next-purchase -w 2w -o csv > anrufliste.csv
     """
-    from crmcli.commands.remind import span
-
-    days = round(span(within, "within").total_seconds() / 86400)  # 0d: refused by the service
+    days = _window_days(within)
     last_day = c.day(until, "until") if until else c.today()
     c.db()
     from crmcli.services import forecast

@@ -230,6 +230,7 @@ def select(kind: str) -> tuple[dict, bool, list[tuple[int, str]]]:
     """The filters, --all, and the (id, name) of every record they select, by name."""
     filters, every = filters_for(kind)
     c.db()
+    c.warn_unknown_tags(filters.get("tags_"))
     from crmcli.services import bulk
 
     return filters, every, bulk.select(kind, filters, every=every)

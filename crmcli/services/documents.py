@@ -14,10 +14,12 @@ one line, net, at the sender's VAT rate (19 % unless set).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from crmcli.errors import Invalid, NotFound
@@ -354,6 +356,8 @@ class Document:
     content: bytes
     target: Target
     context: dict[str, Any] = field(repr=False, default_factory=dict)
+    # Its layout prints the sender (letterhead, return address), but none is set.
+    sender_missing: bool = False
 
 
 def format_of(path: str | None, fmt: str | None) -> str:
@@ -415,17 +419,81 @@ def render_document(
     part = "text" if fmt == "md" else "html"
     if template.part(part) is None:
         raise Invalid(f"template {template.name}", f"has no {part} part for {fmt.upper()}")
-    bodies = {p: templating.render(template, context, p) for p in templating.PARTS
-              if template.part(p) is not None}  # fmt: skip
+    # The text part is Markdown: the names and the typed text in it are escaped as Markdown.
+    bodies = {p: templating.render(template, context, p, markdown=p == "text")
+              for p in templating.PARTS if template.part(p) is not None}  # fmt: skip
     body = bodies[part]
     if fmt == "pdf":
         from crmcli.services.document_pdf import pdf_bytes
 
-        content = pdf_bytes(body, context, layout=layout)
+        content = pdf_bytes(_local_images(body, template), context, layout=layout)
     else:
         content = _framed(body, context, layout, fmt).encode("utf-8")
     title = context["subject"] or template.title
-    return Document(template.name, template.title, fmt, title, content, target, context)
+    document = Document(template.name, template.title, fmt, title, content, target, context)
+    # A page with a letterhead and a return address prints them blank without a sender.
+    document.sender_missing = layout != "none" and not context["sender"]["name"]
+    return document
+
+
+_IMG_SRC = re.compile(r"""(<img\b[^>]*?(?<![\w-])src\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+# Pictures fpdf2 reads by their content; Pillow checks the others are pictures at all.
+_VECTOR = (".svg",)
+
+
+def image_dirs(template) -> list[Path]:
+    """Where a document's pictures (a logo) may come from: crmcli's config directory (your
+    templates are in it) and the template's own folder; nowhere else, so that a template
+    cannot print a file of the machine into a PDF (`<img src="/etc/passwd">`)."""
+    from crmcli.services import templating
+
+    roots = [templating.config_dir().resolve(), template.path.parent.resolve()]
+    return [r for i, r in enumerate(roots) if not any(r.is_relative_to(o) for o in roots[:i])]
+
+
+def _local_images(body_html: str, template) -> str:
+    """`body_html` with every `<img src>` checked and made absolute for the PDF: a file path
+    (relative to the template's folder) inside image_dirs that holds a picture, or a `data:`
+    URI. Invalid naming the picture and why otherwise, before anything is laid out."""
+    import html
+
+    allowed = image_dirs(template)
+    base = template.path.parent
+
+    def check(match: re.Match) -> str:
+        quoted = match.group(2)
+        src = html.unescape(quoted[1:-1] if quoted[0] in "\"'" else quoted).strip()
+        if src.lower().startswith("data:"):
+            return match.group(0)
+        where = f"template {template.name}"
+        if "://" in src or src.lower().startswith(("file:", "//")):
+            raise Invalid(where, f"image '{src}': a document's pictures are files, not addresses")
+        path = (base / Path(src).expanduser()).resolve()
+        if not any(path.is_relative_to(root) for root in allowed):
+            raise Invalid(
+                where,
+                f"image '{src}' is outside the folders pictures may come from "
+                f"({' or '.join(map(str, allowed))})",
+            )
+        if not path.is_file():
+            raise Invalid(where, f"image '{src}': no such file ({path})")
+        if path.suffix.lower() not in _VECTOR:
+            _check_picture(path, src, where)
+        return match.group(1) + '"' + html.escape(str(path)) + '"'
+
+    return _IMG_SRC.sub(check, body_html)
+
+
+def _check_picture(path: Path, src: str, where: str) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as picture:
+            picture.verify()
+    except (UnidentifiedImageError, SyntaxError, ValueError):
+        raise Invalid(where, f"image '{src}' is not a picture (PNG, JPEG, GIF, SVG ...)") from None
+    except OSError as exc:
+        raise Invalid(where, f"image '{src}' cannot be read: {exc.strerror or exc}") from None
 
 
 def _check_confirmable(template, target: Target) -> None:
@@ -450,12 +518,18 @@ def _check_confirmable(template, target: Target) -> None:
 
 def _framed(body: str, context: dict[str, Any], layout: str, fmt: str) -> str:
     """The body inside its layout's page (templates doc/_LAYOUT.md or .html)."""
+    from markupsafe import Markup
+
     from crmcli.services import templating
 
     if layout == "none":
         return body
     frame = templating.load_template(f"_{layout}", KIND)
-    return templating.render(frame, {**context, "body": body}, "text" if fmt == "md" else "html")
+    # The body is rendered already (escaped as its part needs): the frame prints it as it is.
+    framed = {**context, "body": Markup(body)}
+    if fmt == "md":
+        return templating.render(frame, framed, "text", markdown=True)
+    return templating.render(frame, framed, "html")
 
 
 def record_document(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from crmcli.errors import Conflict, Invalid, NotFound
+from crmcli.values import plural
 
 MY_EMAILS_VAR = "CRM_MY_EMAILS"
 # The most a message may be: a mail with a few attachments fits; a disk image does not.
@@ -341,7 +342,7 @@ def strip_quoted_tail(text: str) -> str:
     if cut is not None:
         own = _without_separators(lines[:cut])
         left = sum(1 for ln in lines[cut:] if ln != _SEPARATOR)
-        return f"{own}\n\n[quoted reply left out: {left} lines]"
+        return f"{own}\n\n[quoted reply left out: {plural(left, 'line')}]"
     if _SEPARATOR in lines:  # HTML's separators that head no quoted mail
         text = _without_separators(lines)
         lines = text.split("\n")
@@ -358,7 +359,7 @@ def strip_quoted_tail(text: str) -> str:
     own = "\n".join(lines[:cut]).strip()
     if not own:
         return text.strip()
-    return f"{own}\n\n[quoted reply left out: {len(lines) - cut} lines]"
+    return f"{own}\n\n[quoted reply left out: {plural(len(lines) - cut, 'line')}]"
 
 
 # A line html_to_text(separators=True) puts where HTML mail draws the line above a quoted

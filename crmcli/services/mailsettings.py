@@ -124,9 +124,29 @@ def settings() -> Settings:
         password = _keyring_password(user)
     return Settings(
         host=pick("CRM_SMTP_HOST", "host"), port=port, security=security, user=user,
-        sender=pick("CRM_SMTP_FROM", "from"), unsubscribe=pick("CRM_UNSUBSCRIBE", "unsubscribe"),
+        sender=_checked(pick("CRM_SMTP_FROM", "from"), "CRM_SMTP_FROM", "from", named=True),
+        unsubscribe=_checked(pick("CRM_UNSUBSCRIBE", "unsubscribe"), "CRM_UNSUBSCRIBE",
+                             "unsubscribe"),
         rate=rate, password=password,
     )  # fmt: skip
+
+
+def _checked(value: str | None, env: str, key: str, *, named: bool = False) -> str | None:
+    """An address setting checked as every email is (`Name <address>` where `named`), before
+    it goes into a From, a List-Unsubscribe or a Message-ID: one error names the setting."""
+    if value is None:
+        return None
+    from email.utils import formataddr, getaddresses
+
+    from crmcli.values import parse_email
+
+    where = f"{env} or [smtp] {key}"
+    found = getaddresses([value]) if named else [("", value)]
+    if len(found) != 1 or not found[0][1]:
+        raise Invalid(where, f"'{value}' is not one valid email address (or Name <address>)")
+    name, address = found[0]
+    checked = parse_email(address, field=where)
+    return formataddr((name, checked)) if name else checked
 
 
 def _keyring_password(user: str) -> str | None:

@@ -14,8 +14,6 @@ mapping; a CSV file with the columns r,f,segment replaces it (read_rules).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -80,15 +78,33 @@ def segment_table(rules) -> dict[tuple[int, int], str]:
     return table
 
 
-def read_rules(text: str) -> list[tuple[str, str, str]]:
-    """Rules from CSV text with the columns r, f, segment (a header line)."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or {"r", "f", "segment"} - {n.strip() for n in reader.fieldnames}:
-        raise Invalid("segments", "the file needs the columns r, f, segment")
-    return [
-        ((row.get("r") or ""), (row.get("f") or ""), (row.get("segment") or ""))
-        for row in ({k.strip(): v for k, v in r.items() if k} for r in reader)
-    ]
+def read_rules(source) -> list[tuple[str, str, str]]:
+    """Rules from a CSV file (a path, "-" for stdin, or a binary stream) with the columns r,
+    f, segment (a header line); its encoding and delimiter (`,` or a German Excel's `;`) are
+    found as imports find them. Invalid naming the file for one that is binary, unreadable or
+    lacks a column."""
+    from crmcli.services.csvread import file_error, open_csv
+
+    try:
+        csvfile = open_csv(source, recognise=False)
+    except FileNotFoundError:
+        raise file_error(str(source), "does not exist") from None
+    except PermissionError:
+        raise file_error(str(source), "cannot be read (permission denied)") from None
+    with csvfile:
+        names = [h.strip().lower() for h in csvfile.header]
+        missing = [c for c in ("r", "f", "segment") if c not in names]
+        if missing:
+            raise file_error(
+                csvfile.name,
+                f"needs the columns r, f, segment (missing {', '.join(missing)}; its columns: "
+                f"{', '.join(csvfile.header)})",
+            )
+        at = [names.index(c) for c in ("r", "f", "segment")]
+        return [
+            tuple(cells[i].strip() if i < len(cells) else "" for i in at)  # type: ignore[misc]
+            for _, cells in csvfile.rows()
+        ]
 
 
 def quintiles(values: list) -> list[int]:

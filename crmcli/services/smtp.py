@@ -60,19 +60,30 @@ def connect(settings) -> Iterator[Any]:
     try:
         try:
             if settings.security == "starttls":
-                server.starttls(context=ssl.create_default_context())
+                try:
+                    server.starttls(context=ssl.create_default_context())
+                except smtplib.SMTPNotSupportedError:
+                    raise MailError(
+                        f"the SMTP server {where} offers no STARTTLS; choose security ssl or none"
+                    ) from None
             if settings.user:
                 if not settings.password:
                     raise Invalid("smtp", f"no password for {settings.user}: set CRM_SMTP_PASSWORD")
-                server.login(settings.user, settings.password)
+                try:
+                    server.login(settings.user, settings.password)
+                except smtplib.SMTPNotSupportedError:
+                    # Many servers offer AUTH only after STARTTLS; a relay may never.
+                    plain = settings.security == "none"
+                    raise MailError(
+                        f"the SMTP server {where} offers no login (AUTH)"
+                        f"{' without STARTTLS' if plain else ''}, yet a user ({settings.user}) "
+                        f"is set: {'choose security starttls, or ' if plain else ''}leave out "
+                        "CRM_SMTP_USER for a server that needs no login; nothing was sent"
+                    ) from None
         except smtplib.SMTPAuthenticationError as exc:
             raise MailError(
                 f"the SMTP server {where} refused the login of {settings.user}: "
                 f"{_reply(exc, settings)}; nothing was sent"
-            ) from None
-        except smtplib.SMTPNotSupportedError:
-            raise MailError(
-                f"the SMTP server {where} offers no STARTTLS; choose security ssl or none"
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(

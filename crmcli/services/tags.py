@@ -69,6 +69,17 @@ def tag_ids(names: Iterable[str]) -> list[int | None]:
     return [found.get(k) for k in keys]
 
 
+def unknown_tags(names: Iterable[str]) -> list[str]:
+    """The names (each once, as given) of tags that do not exist: a filter by one of them
+    selects nobody, most likely a typo."""
+    names = list(names)
+    out: dict[str, str] = {}
+    for name, found in zip(names, tag_ids(names), strict=True):
+        if found is None:
+            out.setdefault(fold(name), name)
+    return list(out.values())
+
+
 def tags_by_owner(link_model, owner_field, owner_ids: list[int]) -> dict[int, list[str]]:
     """{owner id: [tag names]} for many owners in one query."""
     out: dict[int, list[str]] = {}

@@ -23,8 +23,9 @@ layouts and pieces other templates include; lists leave them out.
 Rendering runs in `ImmutableSandboxedEnvironment` with `StrictUndefined`: a template reads its
 data and cannot change it, reach Python's internals (`__class__`, `__globals__`) or use a
 variable nobody gave it; each of those, a syntax error and any other failure while rendering
-is one `Invalid` naming the template, the line and what went wrong. HTML parts are escaped
-automatically, text parts never. Filters in German: `date` (24.12.2026; `date("long")` 24.
+is one `Invalid` naming the template, the line and what went wrong. A None prints as nothing.
+HTML parts are escaped automatically, text parts only when rendered as Markdown (`render(...,
+markdown=True)`: a document's text part). Filters in German: `date` (24.12.2026; `date("long")` 24.
 Dezember 2026), `longdate`, `datetime` (24.12.2026 14:00), `money` (euros: 1.234,50 €),
 `cents` (integer cents: 1.234,50 €), `percent` (0.19 -> 19 %), `number`, `iban`;
 `paragraphs` (typed text as HTML paragraphs, its single line breaks kept).
@@ -58,6 +59,12 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 # Largest string or list `*` and `**` may build inside a template (a typo such as
 # `"-" * 10**9` must not eat the machine's memory).
 MAX_SIZE = 1_000_000
+# The context key that makes a render escape its values as Markdown (see render).
+MARKDOWN_KEY = "_markdown"
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<>#|~]")
+# At a line's start: a list item (-, +), a setext underline (=) or a numbered item (1.).
+_MD_BULLET = re.compile(r"(?m)^([ \t]*)([-+=])")
+_MD_NUMBERED = re.compile(r"(?m)^([ \t]*\d+)([.)])(?=\s|$)")
 
 
 @dataclass
@@ -338,6 +345,8 @@ def _make_environment() -> Any:
     env = Sandbox(
         loader=Loader(),
         undefined=StrictUndefined,
+        # A value nobody set (a contact without owner, a business without a name) prints as
+        # nothing, never as the word None, in every template, the user's own too.
         autoescape=lambda name: bool(name) and name.endswith(".html"),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -354,24 +363,67 @@ def _make_environment() -> Any:
 
     @pass_context
     def money(context, value: Any, currency: str | None = None) -> str:
-        return format_money_de(value, currency or currency_of(context))
+        return Formatted(format_money_de(value, currency or currency_of(context)))
 
     @pass_context
     def cents(context, value: Any, currency: str | None = None) -> str:
-        return format_cents_de(value, currency or currency_of(context))
+        return Formatted(format_cents_de(value, currency or currency_of(context)))
 
+    @pass_context
+    def finalize(context, value: Any) -> Any:
+        return _finalize_value(context, value)
+
+    env.finalize = finalize
     env.filters.update(
-        date=format_date_de,
-        datetime=format_datetime_de,
+        date=_formatted(format_date_de),
+        datetime=_formatted(format_datetime_de),
         cents=cents,
-        longdate=lambda value: format_date_de(value, "long"),
+        longdate=_formatted(lambda value: format_date_de(value, "long")),
         money=money,
-        percent=format_percent_de,
-        number=format_number_de,
+        percent=_formatted(format_percent_de),
+        number=_formatted(format_number_de),
         iban=format_iban,
         paragraphs=html_paragraphs,
     )
     return env
+
+
+class Formatted(str):
+    """What a number, money, percent or date filter made: printed as it is in Markdown (its
+    `-1,00 €` starts no list), still escaped in HTML as any text is."""
+
+    __slots__ = ()
+
+
+def _formatted(fmt):
+    """The filter `fmt` with its text marked Formatted."""
+
+    def filter_(*args: Any, **kwargs: Any) -> Formatted | None:
+        text = fmt(*args, **kwargs)
+        return None if text is None else Formatted(text)
+
+    return filter_
+
+
+def _finalize_value(context: Any, value: Any) -> Any:
+    if value is None:
+        return ""
+    if context.get(MARKDOWN_KEY) is True and isinstance(value, str):
+        from markupsafe import Markup
+
+        # Markup is text a template or crm marked as ready to print (|safe, a rendered body).
+        if isinstance(value, (Markup, Formatted)):
+            return value
+        return escape_markdown(value)
+    return value
+
+
+def escape_markdown(text: str) -> str:
+    """`text` (a name, a typed message) as Markdown that shows it as typed: its HTML tags,
+    emphasis, links, table bars and code marks backslash-escaped (CommonMark escapes any ASCII
+    punctuation so), and a line that would start a heading, list or quote made plain text."""
+    escaped = _MD_BULLET.sub(r"\g<1>\\\g<2>", _MD_SPECIAL.sub(r"\\\g<0>", text))
+    return _MD_NUMBERED.sub(r"\g<1>\\\g<2>", escaped)
 
 
 def _mtime(path: Path) -> float | None:
@@ -424,12 +476,17 @@ def _compile(label: str, name: str, source: str, filename: str) -> Any:
     return env.template_class.from_code(env, code, env.make_globals(None), None)
 
 
-def render(template: Template, context: Mapping[str, Any], part: str = "text") -> str:
-    """Part `part` ("text" or "html") of `template` filled with `context`.
+def render(
+    template: Template, context: Mapping[str, Any], part: str = "text", *, markdown: bool = False
+) -> str:
+    """Part `part` ("text" or "html") of `template` filled with `context`; `markdown`: the
+    values it prints are escaped as Markdown (a text part that is a Markdown document).
 
     Invalid (one line: template, line, what went wrong) for a syntax error, a variable the
     context lacks, anything the sandbox refuses, or any other failure while rendering."""
     compiled = _compiled(template, part)
+    if markdown:
+        context = {**context, MARKDOWN_KEY: True}
     return _run(template.name, compiled, context, _filename(template, part))
 
 

@@ -212,6 +212,66 @@ def test_a_login_refused_says_so_without_the_password(people, env):
     assert len(handler.arrived) == 2
 
 
+def test_a_server_without_login_says_so_not_starttls(people, env):
+    _template(env)
+    handler = Handler()
+    with Server(handler) as port:  # no AUTH offered
+        r = people("mail", "info", "--to", "tag:kunde", "--send", "--yes", env={
+            "CRM_SMTP_PORT": str(port), "CRM_SMTP_USER": "me", "CRM_SMTP_PASSWORD": "x",
+        })  # fmt: skip
+    assert r.exit_code == 1
+    (line,) = r.stderr.splitlines()
+    assert line == (
+        f"crm: error: the SMTP server 127.0.0.1:{port} offers no login (AUTH) without STARTTLS, "
+        "yet a user (me) is set: choose security starttls, or leave out CRM_SMTP_USER for a "
+        "server that needs no login; nothing was sent"
+    )
+    assert handler.arrived == []
+    assert people("list", "activities", "-o", "json").json() == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "error"),
+    [
+        ("CRM_SMTP_FROM", "kaputt", "crm: error: CRM_SMTP_FROM or [smtp] from: 'kaputt' is not "
+         "a valid email address: An email address must have an @-sign."),
+        ("CRM_SMTP_FROM", "Firma <kaputt@>", "crm: error: CRM_SMTP_FROM or [smtp] from: "
+         "'Firma <kaputt@>' is not one valid email address (or Name <address>)"),
+        ("CRM_SMTP_FROM", "a@example.de, b@example.de", "crm: error: CRM_SMTP_FROM or [smtp] "
+         "from: 'a@example.de, b@example.de' is not one valid email address (or Name <address>)"),
+        ("CRM_UNSUBSCRIBE", "abmelden", "crm: error: CRM_UNSUBSCRIBE or [smtp] unsubscribe: "
+         "'abmelden' is not a valid email address: An email address must have an @-sign."),
+    ],
+)  # fmt: skip
+def test_an_invalid_sender_address_is_one_error_before_anything(
+    people, env, tmp_path, variable, value, error
+):
+    _template(env)
+    handler = Handler()
+    with Server(handler) as port:
+        r = people("mail", "info", "--to", "tag:kunde", "--send", "--yes",
+                   env={"CRM_SMTP_PORT": str(port), variable: value})  # fmt: skip
+    assert r.exit_code == 1
+    assert r.stderr.splitlines() == [error]
+    assert handler.arrived == []
+    r = people("mail", "info", "--to", "tag:kunde", "--mbox", str(tmp_path / "x.mbox"),
+               env={variable: value})  # fmt: skip
+    assert r.exit_code == 1 and not (tmp_path / "x.mbox").exists()
+    assert people("list", "activities", "-o", "json").json() == []
+
+
+def test_a_sender_with_a_name_is_kept(people, env):
+    _template(env)
+    handler = Handler()
+    with Server(handler) as port:
+        r = people("mail", "info", "--to", "tag:kunde", "--send", "--yes", env={
+            "CRM_SMTP_PORT": str(port), "CRM_SMTP_FROM": '"Müller, Anna" <Anna@Beispiel.DE>',
+        })  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert str(handler.arrived[0].message["From"]) == '"Müller, Anna" <Anna@beispiel.de>'
+    assert handler.arrived[0].sender == "Anna@beispiel.de"
+
+
 def test_no_server_is_one_error(people, env):
     _template(env)
     from tests.smtpserver import free_port
@@ -334,3 +394,22 @@ def test_templates_lists_built_in_and_own_mail_templates(crm, env):
     assert "herbst" in r.stdout and f"Your own go into {env}" in r.stderr
     r = crm("mail")
     assert r.exit_code == 2 and "crm mail --templates lists them" in r.stderr
+
+
+def test_an_unknown_tag_in_the_segment_is_named_as_list_names_it(people, env):
+    _template(env)
+    warning = (
+        "crm: warning: no tag 'kundee' exists, so nobody has it (crm list tags shows the tags)\n"
+    )
+    r = people("mail", "info", "--to", "tag:kundee", "--dry-run")
+    assert r.exit_code == 0
+    assert r.stderr == warning + "Would send info to 0 recipients; nothing sent.\n"
+    r = people("list", "contacts", "--tag", "kundee", "--tag", "KUNDE", "-o", "json")
+    assert r.exit_code == 0 and r.json() == [] and r.stderr == warning
+    r = people("list", "companies", "--tag", "kundee", "-o", "json")
+    assert r.exit_code == 0 and r.stderr == warning
+    r = people("tag", "--where", "--tag", "kundee", "neu")
+    assert r.exit_code == 0 and r.stderr == warning + "No contacts match.\n"
+    # A tag that exists says nothing more, even in another spelling.
+    r = people("mail", "info", "--to", "tag:KUNDE", "--dry-run")
+    assert "warning" not in r.stderr

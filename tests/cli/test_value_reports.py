@@ -46,7 +46,8 @@ def test_report_value(shop):
         ("Kaffee", "130.00"), ("Geschirr", "30.00"),
     ]  # fmt: skip
     rows = list(csv.reader(io.StringIO(shop("report", "value", "-o", "csv").stdout)))
-    assert rows[0] == list(value_reports.VALUE_KEYS) and len(rows) == 4
+    assert rows[0] == ["section", *value_reports.VALUE_CSV_KEYS]
+    assert [r[0] for r in rows[1:]].count("customer") == 3
     table = shop("report", "value").stdout
     assert "160,00 €" in table and "By category" in table and "(none)" in table
     since = shop("report", "value", "--since", "1.6.2026", "-o", "json").json()
@@ -236,7 +237,8 @@ def test_report_portrait_draws_bars_on_a_terminal_only(shop, monkeypatch):
 def test_next_purchase_refuses_an_empty_window_and_has_a_title(shop):
     for zero in ("0d", "0w", "1h"):
         r = shop("report", "next-purchase", "-w", zero)
-        assert r.exit_code == 1 and r.stderr == "crm: error: within: must be at least one day\n"
+        assert r.exit_code == 1
+        assert r.stderr.startswith("crm: error: within: ") and "less than a day" in r.stderr
     table = shop("report", "next-purchase", "--until", "30.11.2026").stdout.splitlines()
     assert table[:4] == [
         "Next purchases", "History until: 2026-11-30", "Window:        30 days after 2026-11-30",

@@ -255,7 +255,8 @@ def test_html_a_pdf_cannot_lay_out_is_one_error(shop, no_user_templates):
 def test_a_pdf_never_fetches_pictures_from_the_network(shop, no_user_templates):
     no_user_templates.mkdir(parents=True)
     (no_user_templates / "pic.html").write_text('<p>x</p><img src="http://127.0.0.1:9/logo.png">')
-    with pytest.raises(Invalid, match="template pic: cannot lay out its HTML part as PDF"):
+    with pytest.raises(Invalid, match="template pic: image 'http://127.0.0.1:9/logo.png': a "
+                       "document's pictures are files, not addresses"):  # fmt: skip
         render("pic", "Müller", "pdf")
 
 
@@ -348,3 +349,14 @@ def test_amounts_are_in_the_orders_own_currency(shop):
     for fmt in ("md", "html"):
         text = render("confirmation", str(shop["order"]["id"]), fmt=fmt).content.decode()
         assert "$" in text and "€" not in text, text
+
+
+def test_markdown_prints_formatted_numbers_as_they_are_and_escapes_names():
+    from crmcli.services import templating
+
+    source = "{{ x|money }}\n{{ n|number }}\n{{ name }}\n{{ none|date }}|"
+    context = {"x": -1, "n": -3, "name": "- Karl *fett*", "none": None}
+    text = templating.render_string(source, {**context, templating.MARKDOWN_KEY: True})
+    assert text.splitlines() == ["-1,00 €", "-3", "\\- Karl \\*fett\\*", "|"]
+    plain = templating.render_string(source, context)
+    assert plain.splitlines() == ["-1,00 €", "-3", "- Karl *fett*", "|"]

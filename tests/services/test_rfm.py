@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, time, timedelta
 from decimal import Decimal
 
@@ -35,13 +36,13 @@ def test_the_default_rules_name_every_pair_with_the_eleven_segments():
 
 
 def test_rules_from_a_file_and_rules_that_leave_a_pair_out():
-    rules = rfm.read_rules("r,f,segment\n4-5,1-5,Aktiv\n1-3,1-5,Schlafend\n")
+    rules = rfm.read_rules(io.BytesIO(b"r,f,segment\n4-5,1-5,Aktiv\n1-3,1-5,Schlafend\n"))
     table = rfm.segment_table(rules)
     assert (table[5, 1], table[3, 5]) == ("Aktiv", "Schlafend")
     with pytest.raises(Invalid, match="no rule for R and F scores 11, 12"):
         rfm.segment_table([("2-5", "1-5", "Rest"), ("1", "3-5", "X")])
     with pytest.raises(Invalid, match="columns r, f, segment"):
-        rfm.read_rules("a,b\n1,2\n")
+        rfm.read_rules(io.BytesIO(b"a,b\n1,2\n"))
     with pytest.raises(Invalid, match="'6' is not a score"):
         rfm.segment_table([("6", "1", "X")])
 
