@@ -371,6 +371,13 @@ def roi(
     from crmcli.services import roi as service
 
     report = service.roi_report(by=by.strip().lower(), since=start, until=end, margin=margin)
+    if report.get("products_without_cost"):
+        n = report["products_without_cost"]
+        c.warn(
+            f"{n} product{'s' if n != 1 else ''} sold without a purchase price: on margin "
+            f"{'their lines count' if n != 1 else 'its lines count'} as earned in full "
+            "(crm edit product SKU --cost PRICE)"
+        )
     if output in (Format.json, Format.jsonl):
         render_record(report, (), output)
         return

@@ -495,11 +495,25 @@ def roi_report(
         total_costs, total_revenue, sum(r["leads"] for r in groups),
         sum(r["customers"] for r in groups), has_costs=by != "source",
     )  # fmt: skip
-    return {
+    report = {
         "by": by, "basis": "margin" if margin else "revenue", "since": since, "until": until,
         "currency": "EUR",
         "groups": groups, "total": total,
     }  # fmt: skip
+    if margin:
+        report["products_without_cost"] = products_without_cost()
+    return report
+
+
+def products_without_cost() -> int:
+    """How many products were sold on lines without a cost of their own and have no purchase
+    price: on margin those lines count as earned in full (what the ROI report can say, at
+    the cost of a look-up per product rather than a pass over every line)."""
+    cursor = database_proxy.execute_sql(
+        "SELECT COUNT(*) FROM product p WHERE p.cost_cents IS NULL AND EXISTS "
+        "(SELECT 1 FROM order_line l WHERE l.product_id = p.id AND l.cost_cents IS NULL)"
+    )
+    return int(cursor.fetchone()[0])
 
 
 def _label(by: str, key, campaigns: dict, keywords: dict) -> str:

@@ -293,3 +293,13 @@ def test_roi_by_source_on_a_terminal_says_why_it_has_no_cost(marketing, monkeypa
     shown = marketing("report", "roi", "--by", "source")
     assert "Costs are booked to campaigns, not to lead sources: --by campaign" in shown.stderr
     assert "Costs are booked" not in marketing("report", "roi").stderr
+
+
+def test_roi_on_margin_warns_of_products_sold_without_a_purchase_price(marketing):
+    r = marketing("report", "roi", "--margin", "-o", "json")
+    assert r.exit_code == 0 and r.json()["products_without_cost"] == 1
+    assert "crm: warning: 1 product sold without a purchase price: on margin its lines" in r.stderr
+    assert "purchase price" not in marketing("report", "roi").stderr  # not on revenue
+    assert marketing("edit", "product", "KAF", "--cost", "600").exit_code == 0
+    r = marketing("report", "roi", "--margin", "-o", "json")
+    assert r.json()["products_without_cost"] == 0 and "warning" not in r.stderr
