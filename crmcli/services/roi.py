@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from crmcli.errors import Invalid
 from crmcli.models import PURCHASE_STATUSES, Campaign, CampaignKeyword, Stage, database_proxy
@@ -495,7 +496,7 @@ def roi_report(
         total_costs, total_revenue, sum(r["leads"] for r in groups),
         sum(r["customers"] for r in groups), has_costs=by != "source",
     )  # fmt: skip
-    report = {
+    report: dict[str, Any] = {
         "by": by, "basis": "margin" if margin else "revenue", "since": since, "until": until,
         "currency": "EUR",
         "groups": groups, "total": total,
