@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from crmcli.errors import Invalid, NotFound
 from crmcli.models import CONSENT_ACTIONS, ConsentEntry, Contact, database_proxy, utcnow
-from crmcli.services import limits
+from crmcli.services import limits, prepared
 
 NEWSLETTER = "newsletter"  # the purpose the old consent flag stands for
 # Why a contact gets no mail for a purpose (mailing's --dry-run words them).
@@ -48,8 +48,28 @@ def _text(value: str | None, field: str) -> str | None:
 
 
 def _exists(contact_id: int) -> None:
-    if not Contact.select(Contact.id).where(Contact.id == contact_id).exists():
+    if not prepared.run("consent_contact", _contact, contact_id):
         raise NotFound(f"no contact with id {contact_id}")
+
+
+def _contact(contact):
+    return Contact.select(Contact.id).where(Contact.id == contact)
+
+
+def _history(contact):
+    return (
+        ConsentEntry.select(*_FIELDS)
+        .where(ConsentEntry.contact == contact)
+        .order_by(ConsentEntry.at, ConsentEntry.id)
+    )
+
+
+def summary_queries(contact_id: int) -> list[tuple]:
+    """summary's queries as prepared.run takes them (name, build, args)."""
+    return [
+        ("consent_contact", _contact, (contact_id,)),
+        ("consent_history", _history, (contact_id,)),
+    ]
 
 
 def record(
@@ -156,11 +176,13 @@ def _entry(entry_id: int) -> dict:
 def history(contact_id: int, purpose: str | None = None) -> list[dict]:
     """Every entry of a contact (of one purpose), oldest first: the record to show."""
     _exists(contact_id)
-    query = ConsentEntry.select(*_FIELDS).where(ConsentEntry.contact == contact_id)
-    if purpose is not None:
+    if purpose is None:
+        rows = prepared.run("consent_history", _history, contact_id)
+    else:
+        query = ConsentEntry.select(*_FIELDS).where(ConsentEntry.contact == contact_id)
         query = query.where(ConsentEntry.purpose == check_purpose(purpose))
-    query = query.order_by(ConsentEntry.at, ConsentEntry.id)
-    return [dict(zip(_KEYS, row, strict=True)) for row in query.tuples()]
+        rows = query.order_by(ConsentEntry.at, ConsentEntry.id).tuples()
+    return [dict(zip(_KEYS, row, strict=True)) for row in rows]
 
 
 def state(entry: dict | None, *, no_doi: Iterable[str] = ()) -> str | None:

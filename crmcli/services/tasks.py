@@ -594,11 +594,16 @@ def delete_task(task_id: int) -> dict:
 
 def open_tasks_of(contact_id: int, *, now: datetime | None = None) -> list[dict]:
     """A contact's open tasks by due date (the card's list), with a query built once."""
-
-    def build(contact):
-        order = (_effective().is_null(), _effective(), Task.priority.desc(), Task.id)
-        return _select().where(Task.done_at.is_null() & (Task.contact == contact)).order_by(*order)
-
     now = now or utcnow()
     today = day_start(now)
-    return [_row(r, now, today) for r in prepared.run("open_tasks", build, contact_id)]
+    return [_row(r, now, today) for r in prepared.run("open_tasks", _open_tasks_of, contact_id)]
+
+
+def open_tasks_query(contact_id: int) -> tuple:
+    """open_tasks_of's query as prepared.run takes it (name, build, args)."""
+    return ("open_tasks", _open_tasks_of, (contact_id,))
+
+
+def _open_tasks_of(contact):
+    order = (_effective().is_null(), _effective(), Task.priority.desc(), Task.id)
+    return _select().where(Task.done_at.is_null() & (Task.contact == contact)).order_by(*order)
