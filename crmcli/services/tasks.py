@@ -315,8 +315,8 @@ def list_tasks(
     """Tasks by due date (undated last); `state` is open, done or all. The SQL is built once
     per combination of filters (prepared.run), the values go in as parameters."""
     return list(
-        iter_tasks(
-            state=state, overdue=overdue, due_before=due_before, contact_id=contact_id,
+        _tasks(
+            False, state=state, overdue=overdue, due_before=due_before, contact_id=contact_id,
             priority=priority, now=now, limit=limit, offset=offset,
         )
     )  # fmt: skip
@@ -335,6 +335,27 @@ def iter_tasks(
 ) -> Iterator[dict]:
     """list_tasks one task at a time, fetched from the cursor in batches (an export of every
     task never holds them all); the filters are checked at the call, before the first row."""
+    return _tasks(
+        limit is None or limit > prepared.BATCH, state=state, overdue=overdue,
+        due_before=due_before, contact_id=contact_id, priority=priority, now=now, limit=limit,
+        offset=offset,
+    )  # fmt: skip
+
+
+def _tasks(
+    streamed: bool,
+    *,
+    state: str,
+    overdue: bool,
+    due_before: datetime | None,
+    contact_id: int | None,
+    priority: int | None,
+    now: datetime | None,
+    limit: int | None,
+    offset: int,
+) -> Iterator[dict]:
+    """iter_tasks; `streamed`: in batches from a cursor (on PostgreSQL a server-side one, a
+    round trip per batch and two more), else all rows at once (a page, or a list held anyway)."""
     if state not in ("open", "done", "all"):
         raise Invalid("state", f"'{state}' must be open, done or all")
     now = now or utcnow()
@@ -381,7 +402,8 @@ def iter_tasks(
             query = query.offset(mark["offset"])
         return query
 
-    found = prepared.stream(f"tasks:{state}:{overdue}:{','.join(names)}", build, *given.values())
+    fetch = prepared.stream if streamed else prepared.run
+    found = fetch(f"tasks:{state}:{overdue}:{','.join(names)}", build, *given.values())
     today = day_start(now)
     return (_row(r, now, today) for r in found)
 
