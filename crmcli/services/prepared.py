@@ -9,7 +9,10 @@ except integer and text columns, which both drivers hand back as Python has them
 
 from __future__ import annotations
 
+import itertools
+import re
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -143,6 +146,45 @@ def together(queries: Iterable[tuple[str, Callable, tuple]]) -> Iterator[None]:
         _ahead.rows = None
 
 
+# PostgreSQL statements this process had the server prepare, per connection: {sql: name};
+# None for a connection where preparing failed once (a connection pooler that does not keep
+# prepared statements, a parameter whose type the server could not tell): it prepares no more.
+_planned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_names = itertools.count(1)
+_PARAM = re.compile(r"%(s|%)")
+
+
+def _execute_planned(sql: str, params: list):
+    """The cursor of `sql` run as a statement the server prepared once on this connection.
+
+    Planning a card's dozen subqueries takes the server several ms, running them well under
+    one: a prepared statement is planned when first run and then, its plan generic, not
+    again (a long-lived process: the TUI, a script). The first run sends PREPARE and EXECUTE
+    as one string, one round trip. Inside a transaction, where a failed statement would end
+    it, and wherever preparing did not work, the SQL simply runs."""
+    db = database_proxy.obj
+    conn = db.connection()
+    known = _planned.setdefault(conn, {})
+    if known is None or not params or db.in_transaction():
+        return db.execute_sql(sql, params)
+    execute = f"EXECUTE {{}}({', '.join(['%s'] * len(params))})"
+    name = known.get(sql)
+    try:
+        if name is not None:
+            return db.execute_sql(execute.format(name), params)
+        numbers = itertools.count(1)
+        # %s becomes $1, $2...; a literal %% stays as it is (the string still goes through
+        # the driver's formatting, for EXECUTE's values)
+        text = _PARAM.sub(lambda m: f"${next(numbers)}" if m.group(1) == "s" else "%%", sql)
+        name = f"crm_together_{next(_names)}"
+        cursor = db.execute_sql(f"PREPARE {name} AS {text}; {execute.format(name)}", params)
+        known[sql] = name
+        return cursor
+    except peewee.DatabaseError:  # autocommit: the failed statement ended nothing else
+        _planned[conn] = None
+        return db.execute_sql(sql, params)
+
+
 def _read_together(queries: list[tuple[str, Callable, tuple]]) -> dict:
     parts: list[str] = []
     params: list = []
@@ -157,9 +199,7 @@ def _read_together(queries: list[tuple[str, Callable, tuple]]) -> dict:
         parts.append(f"(SELECT {arrays} FROM ({sql}) AS q{i}({names})) AS t{i}")
         params.extend(values)
         widths.append(width)
-    row = database_proxy.obj.execute_sql(
-        "SELECT * FROM " + " CROSS JOIN ".join(parts), params
-    ).fetchone()
+    row = _execute_planned("SELECT * FROM " + " CROSS JOIN ".join(parts), params).fetchone()
     out: dict = {}
     at = 0
     for (name, _, args), width in zip(queries, widths, strict=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
+import pytest
 from playhouse.test_utils import count_queries
 
 from crmcli.services import (
@@ -73,3 +74,42 @@ def test_a_card_on_postgres_is_one_round_trip(db, db_backend):
     with count_queries() as counter:
         contacts.contact_card(cid, now=NOW)
     assert counter.count == (1 if db_backend == "pg" else 15)
+
+
+def test_a_card_on_postgres_is_planned_once_and_survives_a_server_that_forgets(db, db_backend):
+    """The card's statement is prepared on the server at its first run (PREPARE and EXECUTE in
+    one round trip) and executed by name after; a server that lost it (a connection pooler,
+    DISCARD ALL) costs nothing but the preparing: the card is read as plain SQL from then on.
+    Inside a transaction (where a failing statement would end it) nothing is prepared."""
+    import logging
+
+    if db_backend != "pg":
+        pytest.skip("PostgreSQL's prepared statements")
+    cid = _full_contact()
+    sent: list[str] = []
+
+    class Seen(logging.Handler):
+        def emit(self, record):
+            sent.append(record.msg[0])
+
+    log = logging.getLogger("peewee")
+    seen = Seen()
+    log.addHandler(seen)
+    log.setLevel(logging.DEBUG)
+    try:
+        want = contacts.contact_card(cid, now=NOW)
+        with db.atomic():
+            assert contacts.contact_card(cid, now=NOW) == want
+        assert sent[-1].startswith("SELECT * FROM (SELECT array_agg(")
+        sent.clear()
+        assert contacts.contact_card(cid, now=NOW) == want
+        assert sent[-1].startswith("EXECUTE crm_together_")
+        db.execute_sql("DEALLOCATE ALL")
+        sent.clear()
+        assert contacts.contact_card(cid, now=NOW) == want  # EXECUTE fails, plain SQL runs
+        assert sent[-1].startswith("SELECT * FROM (SELECT array_agg(")
+        sent.clear()
+        assert contacts.contact_card(cid, now=NOW) == want
+        assert [s[:7] for s in sent] == ["SELECT "]
+    finally:
+        log.removeHandler(seen)
