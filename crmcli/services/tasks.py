@@ -315,8 +315,8 @@ def list_tasks(
     """Tasks by due date (undated last); `state` is open, done or all. The SQL is built once
     per combination of filters (prepared.run), the values go in as parameters."""
     return list(
-        _tasks(
-            False, state=state, overdue=overdue, due_before=due_before, contact_id=contact_id,
+        iter_tasks(
+            state=state, overdue=overdue, due_before=due_before, contact_id=contact_id,
             priority=priority, now=now, limit=limit, offset=offset,
         )
     )  # fmt: skip
@@ -355,7 +355,9 @@ def _tasks(
     offset: int,
 ) -> Iterator[dict]:
     """iter_tasks; `streamed`: in batches from a cursor (on PostgreSQL a server-side one, a
-    round trip per batch and two more), else all rows at once (a page, or a list held anyway)."""
+    round trip per batch and two more), else all rows at once (a page). A long list stays on
+    the cursor on PostgreSQL: a plain query of thousands of tasks is planned with parallel
+    workers, whose start cost more than the round trips (8,000 tasks at 1,000,000 contacts)."""
     if state not in ("open", "done", "all"):
         raise Invalid("state", f"'{state}' must be open, done or all")
     now = now or utcnow()

@@ -481,8 +481,8 @@ def test_task_text_has_a_limit_in_the_service(db, field):
 
 
 def test_a_list_read_at_once_is_the_list_streamed(db, monkeypatch):
-    """list_tasks (and a page of iter_tasks) read every row in one fetch; a longer iter_tasks
-    streams them in batches: the same tasks in the same order either way."""
+    """A page of tasks is read in one fetch; a longer list streams them in batches: the same
+    tasks in the same order either way."""
     from crmcli.services import prepared
 
     monkeypatch.setattr(prepared, "BATCH", 3)
