@@ -1,22 +1,26 @@
 """Customer value at scale (issue 18): 100,000 customers and 1,000,000 orders.
 
     env -u PYTHONDONTWRITEBYTECODE .venv/bin/python bench/value.py [--contacts 100000]
-        [--orders 1000000] [--runs 5] [--db PATH] [--check]
+        [--orders 1000000] [--runs 10] [--db PATH] [--check]
 
 Builds a SQLite database (a temporary one unless --db names one that holds the data already)
 with plain SQL for speed: a catalogue of 40 products, the contacts, and the orders of two
 years with one or two lines each. Who buys how often follows BG/NBD's own assumptions
 (purchase_times); 85 % of the orders are a purchase.
-Then measures, medians of --runs after a warm-up:
+Then measures, after a warm-up, wall time (what a person waits) and CPU time (what the
+command itself costs; on a shared machine the wall time also holds the others' work):
 
-- `crm report rfm` (piped: every customer's row) and `-o json`, whole processes: target 2 s.
-  Wall and CPU time (user + system) both: on a shared machine the CPU time is the command's.
+- `crm report rfm` (piped: every customer's row) and `-o json`, whole processes, --runs each:
+  median and p95 (the nearest rank: of 10 runs the highest but none). Target: p95 wall 2 s.
 - The BG/NBD fit in process, as `crm report clv` makes it: the purchase histories read from
-  the orders (services.value.histories) and clv.fit_bgnbd: target 5 s (reported apart).
+  the orders (services.value.histories) and clv.fit_bgnbd, --runs times: target p95 wall 5 s.
 - The contact card in process (services.contacts.contact_card of customers with orders,
-  round robin over 200 of them, its newest orders and what they buy): p95 target 2 ms.
---check holds the CPU figures to the targets (the wall ones move with the machine's load).
+  round robin over 200 of them, its newest orders and what they buy; 1,000 calls): p50 and
+  p95, wall and the thread's CPU. Target: p95 wall 2 ms. Reported beside it: the card of
+  contacts without orders (most contacts of the other benches), the same way.
 - Reported: `crm report clv -o json` and `crm report value -o json` as whole processes.
+--check exits 1 when a p95 wall time misses its target, as the issue states the targets;
+the CPU columns say how much of a miss was the machine's load.
 
 Prints a Markdown table on stdout; exit 0 unless the bench breaks, or with --check 1 when a
 target is missed.
@@ -25,6 +29,7 @@ target is missed.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sqlite3
 import statistics
@@ -138,9 +143,9 @@ def purchase_times(rng, contacts: int, orders: int, start: datetime) -> list[tup
     return out[:orders]
 
 
-def process(path: Path, args: list[str], runs: int) -> tuple[float, float]:
-    """Median wall and CPU seconds (user + system of the process) of `crm ARGS`: on a
-    shared machine the CPU time is what the command itself costs."""
+def process(path: Path, args: list[str], runs: int) -> tuple[float, float, float, float]:
+    """Median and p95 wall seconds, then median and p95 CPU seconds (user + system of the
+    process), of `crm ARGS` run `runs` times after one run that warms the page cache."""
     import resource
 
     times, cpu = [], []
@@ -154,8 +159,13 @@ def process(path: Path, args: list[str], runs: int) -> tuple[float, float]:
         times.append(time.perf_counter() - t)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    # the first warms the page cache
-    return statistics.median(times[1:]), statistics.median(cpu[1:])
+    return (statistics.median(times[1:]), p95(times[1:]), statistics.median(cpu[1:]), p95(cpu[1:]))
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile by the nearest rank: the value 95 % of the runs do not exceed."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(len(ordered) * 0.95) - 1)]
 
 
 def _env() -> dict:
@@ -164,12 +174,12 @@ def _env() -> dict:
     return dict(os.environ)
 
 
-def in_process(path: Path, runs: int) -> tuple[float, ...]:
-    """The BG/NBD fit (median wall and CPU seconds) and the card (p50, p95 ms, wall and
-    the thread's CPU)."""
+def in_process(path: Path, runs: int) -> dict:
+    """The BG/NBD fit (median and p95 wall, median CPU seconds) and the cards with and
+    without orders (p50 and p95 ms, wall and the thread's CPU)."""
     from crmcli import db as dbmod
-    from crmcli.models import SalesOrder
-    from crmcli.services import clv, contacts, value
+    from crmcli.models import Contact, SalesOrder
+    from crmcli.services import clv, value
 
     database = dbmod.open_database(str(path))
     fits, fit_cpu = [], []
@@ -179,39 +189,48 @@ def in_process(path: Path, runs: int) -> tuple[float, ...]:
         clv.fit_bgnbd((h.x, h.t_x, h.T) for h in people)
         fits.append(time.perf_counter() - t)
         fit_cpu.append(time.process_time() - c)
-    ids = [
+    buyers = SalesOrder.select(SalesOrder.contact).distinct()
+    with_orders = [
+        cid for (cid,) in buyers.order_by(SalesOrder.contact).limit(200).tuples()
+    ]  # fmt: skip
+    without = [
         cid
-        for (cid,) in SalesOrder.select(SalesOrder.contact)
-        .distinct()
-        .order_by(SalesOrder.contact)
+        for (cid,) in Contact.select(Contact.id)
+        .where(Contact.id.not_in(buyers))
+        .order_by(Contact.id)
         .limit(200)
         .tuples()
     ]
+    out = {"fit": (statistics.median(fits), p95(fits), statistics.median(fit_cpu))}
+    out["card"] = cards(with_orders)
+    out["plain card"] = cards(without) if without else None
+    database.close()
+    return out
+
+
+def cards(ids: list[int]) -> tuple[float, float, float, float]:
+    """p50 and p95 wall ms, p50 and p95 CPU ms of the contact card, round robin over `ids`
+    five times (1,000 cards for 200 contacts) after one round that warms the caches."""
+    from crmcli.services import contacts
+
     now = NOW.astimezone()
     for cid in ids:  # warm-up: prepared statements, page cache
         contacts.contact_card(cid, now=now)
-    cards, card_cpu = [], []
+    wall, cpu = [], []
     for _ in range(5):
         for cid in ids:
             t, c = time.perf_counter(), time.thread_time()
             contacts.contact_card(cid, now=now)
-            cards.append((time.perf_counter() - t) * 1000)
-            card_cpu.append((time.thread_time() - c) * 1000)
-    database.close()
-    cards.sort()
-    card_cpu.sort()
-    return (
-        statistics.median(fits), statistics.median(fit_cpu), cards[len(cards) // 2],
-        cards[int(len(cards) * 0.95)], card_cpu[len(card_cpu) // 2],
-        card_cpu[int(len(card_cpu) * 0.95)],
-    )  # fmt: skip
+            wall.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.thread_time() - c) * 1000)
+    return statistics.median(wall), p95(wall), statistics.median(cpu), p95(cpu)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--db", type=Path)
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
@@ -224,25 +243,32 @@ def main() -> int:
         import os
 
         load = os.getloadavg()[0]
-        rfm, rfm_cpu = process(path, ["report", "rfm"], args.runs)
-        rfm_json, rfm_json_cpu = process(path, ["report", "rfm", "-o", "json"], args.runs)
-        fit, fit_cpu, card50, card95, cpu50, cpu95 = in_process(path, args.runs)
-        clv_s, clv_cpu = process(path, ["report", "clv", "-o", "json"], max(1, args.runs // 2))
-        value_s, value_cpu = process(path, ["report", "value", "-o", "json"], 1)
-        print(f"| {args.contacts:,} customers, {args.orders:,} orders (load {load:.1f}) "
-              "| wall | CPU | target |")  # fmt: skip
-        print("| --- | ---: | ---: | ---: |")
-        print(
-            f"| `crm report rfm` (process, piped) | {rfm:.2f} s | {rfm_cpu:.2f} s | {RFM_S:.0f} s |"
-        )
-        print(f"| `crm report rfm -o json` (process) | {rfm_json:.2f} s | {rfm_json_cpu:.2f} s | |")
-        print(f"| BG/NBD fit with its histories (in process) | {fit:.2f} s | {fit_cpu:.2f} s "
-              f"| {FIT_S:.0f} s |")  # fmt: skip
-        print(f"| contact card with orders, p50 / p95 | {card50:.2f} / {card95:.2f} ms | "
-              f"{cpu50:.2f} / {cpu95:.2f} ms | {CARD_MS:.0f} ms (p95) |")  # fmt: skip
-        print(f"| `crm report clv -o json` (process) | {clv_s:.2f} s | {clv_cpu:.2f} s | |")
-        print(f"| `crm report value -o json` (process) | {value_s:.2f} s | {value_cpu:.2f} s | |")
-    missed = rfm_cpu > RFM_S or fit_cpu > FIT_S or cpu95 > CARD_MS
+        rfm = process(path, ["report", "rfm"], args.runs)
+        rfm_json = process(path, ["report", "rfm", "-o", "json"], args.runs)
+        measured = in_process(path, args.runs)
+        clv_run = process(path, ["report", "clv", "-o", "json"], max(1, args.runs // 3))
+        value_run = process(path, ["report", "value", "-o", "json"], 1)
+        end_load = os.getloadavg()[0]
+    fit, fit95, fit_cpu = measured["fit"]
+    card, plain = measured["card"], measured["plain card"]
+    print(f"| {args.contacts:,} customers, {args.orders:,} orders (load {load:.1f} → "
+          f"{end_load:.1f}) | wall median / p95 | CPU median / p95 | target |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: |")
+    print(f"| `crm report rfm` (process, piped; {args.runs} runs) | {rfm[0]:.2f} / {rfm[1]:.2f} s "
+          f"| {rfm[2]:.2f} / {rfm[3]:.2f} s | {RFM_S:.0f} s (p95 wall) |")  # fmt: skip
+    print(f"| `crm report rfm -o json` (process) | {rfm_json[0]:.2f} / {rfm_json[1]:.2f} s "
+          f"| {rfm_json[2]:.2f} / {rfm_json[3]:.2f} s | |")  # fmt: skip
+    print(f"| BG/NBD fit with its histories (in process) | {fit:.2f} / {fit95:.2f} s "
+          f"| {fit_cpu:.2f} s | {FIT_S:.0f} s (p95 wall) |")  # fmt: skip
+    print(f"| contact card with orders, p50 / p95 | {card[0]:.2f} / {card[1]:.2f} ms "
+          f"| {card[2]:.2f} / {card[3]:.2f} ms | {CARD_MS:.0f} ms (p95 wall) |")  # fmt: skip
+    if plain is not None:
+        print(f"| contact card without orders, p50 / p95 | {plain[0]:.2f} / {plain[1]:.2f} ms "
+              f"| {plain[2]:.2f} / {plain[3]:.2f} ms | |")  # fmt: skip
+    print(f"| `crm report clv -o json` (process) | {clv_run[0]:.2f} s | {clv_run[2]:.2f} s | |")
+    print(f"| `crm report value -o json` (process) | {value_run[0]:.2f} s "
+          f"| {value_run[2]:.2f} s | |")  # fmt: skip
+    missed = rfm[1] > RFM_S or fit95 > FIT_S or card[1] > CARD_MS
     return 1 if args.check and missed else 0
 
 

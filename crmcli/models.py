@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from peewee import (
+    SQL,
     BigIntegerField,
     BooleanField,
     CharField,
@@ -573,6 +574,11 @@ SalesOrder._meta.add_field("cost_cents", BigIntegerField(default=0))
 OrderLine._meta.add_field("cost_cents", BigIntegerField(null=True))
 # Migration 0014 also indexes sales_order (contact_id, ordered_at, status, net_cents): it
 # covers the customer value reports' scans (RFM, purchase histories).
+# What the ROI report sums, on the order (migration 0016, kept by triggers there, never
+# written here): its contact's lead source, and its lines' known purchase costs. No Python
+# default, so that inserts leave both to the database.
+SalesOrder._meta.add_field("source", TextField(null=True))
+SalesOrder._meta.add_field("goods_cost_cents", BigIntegerField(constraints=[SQL("DEFAULT 0")]))
 
 COMMISSION_BASES = ("deals", "orders")
 

@@ -121,6 +121,11 @@ def display(value: Any, *, newlines: bool = False) -> str:
     characters made visible (see clean)."""
     if value is None:
         return ""
+    kind = type(value)  # the two common cases first: a long table has hundreds of thousands
+    if kind is str:
+        return clean(value, newlines=newlines)
+    if kind is int:
+        return str(value)  # digits, printable: what clean(str(value)) below gives
     if isinstance(value, str):
         return clean(value, newlines=newlines)
     if isinstance(value, datetime):
@@ -479,7 +484,9 @@ def write_json_chunks(
     nul = b"\\u0000"
     for chunk in chunks:
         data = chunk.data
-        if nul in data or not _clean_bytes(data):
+        # `\` first: memchr finds a byte at once, while a search for `\u0000` stumbles over
+        # every 0 in the digits (1 s of a 2.6 CPU s export of 1,000,000 lines).
+        if (b"\\" in data and nul in data) or not _clean_bytes(data):
             lines = chunk.lines()
             again = [int(line[6 : line.index(b",")]) for line in lines if nul in line]
             made = remake(again) if again else {}
@@ -801,21 +808,39 @@ def fit_columns(
 
 
 def _plain_table(rows: list[dict], columns: Sequence[Column], out: TextIO) -> None:
+    """Aligned columns, two spaces apart, each line without trailing blanks. Made a column
+    at a time (a report of 100,000 rows is 700,000 cells), written in blocks of lines."""
     columns = _filled(rows, columns)
-    cells = [[display(row.get(c.key)) for c in columns] for row in rows]
-    headers = [c.header.upper() for c in columns]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    headers, padded = [], []
+    for column in columns:
+        key, header = column.key, column.header.upper()
+        cells = _shown([row.get(key) for row in rows])
+        width = max(len(header), max(map(len, cells), default=0))
+        if column.justify == "right":
+            headers.append(header.rjust(width))
+            padded.append([v.rjust(width) for v in cells])
+        else:
+            headers.append(header.ljust(width))
+            padded.append([v.ljust(width) for v in cells])
+    out.write("  ".join(headers).rstrip() + "\n")
+    lines = (
+        ["  ".join(parts).rstrip() for parts in zip(*padded, strict=True)]
+        if padded
+        else [""] * len(rows)
+    )
+    for start in range(0, len(lines), 5_000):
+        out.write("\n".join(lines[start : start + 5_000]) + "\n")
 
-    def line(values: list[str]) -> str:
-        parts = [
-            v.rjust(w) if c.justify == "right" else v.ljust(w)
-            for v, w, c in zip(values, widths, columns, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
 
-    out.write(line(headers) + "\n")
-    for r in cells:
-        out.write(line(r) + "\n")
+def _shown(values: list) -> list[str]:
+    """display() of each value of a column; a column of text or of integers alone goes
+    through C loops (most columns of a long report are one or the other)."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return [v if v.isprintable() else clean(v) for v in values]
+    if kinds == {int}:
+        return list(map(str, values))
+    return [display(v) for v in values]
 
 
 def render_record(

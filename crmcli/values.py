@@ -581,7 +581,7 @@ def format_money(cents: int | None, currency: str = "EUR", *, german: bool = Tru
     if cents is None:
         return ""
     sign, (whole, frac) = "-" if cents < 0 else "", divmod(abs(cents), 100)
-    symbol = _SYMBOLS.get(currency.upper(), currency.upper())
+    symbol = _SYMBOLS.get(currency) or _SYMBOLS.get(currency.upper(), currency.upper())
     if german:
         return f"{sign}{whole:,}".replace(",", ".") + f",{frac:02d} {symbol}"
     return f"{sign}{symbol}{'' if len(symbol) == 1 else ' '}{whole:,}.{frac:02d}"

@@ -337,6 +337,11 @@ def done(text: str) -> None:
     sys.stderr.write(clean(text, newlines=True) + "\n")
 
 
+def warn(text: str) -> None:
+    """A warning for a person: `crm: warning: ...` on stderr, as every command words them."""
+    done(f"crm: warning: {text}")
+
+
 def given(**values) -> dict:
     """The options a user actually gave (None means not given; "" means clear)."""
     return {k: v for k, v in values.items() if v is not None}

@@ -377,10 +377,10 @@ def export_deals(
     if fmt is ExportFormat.ics:
         _calendar(output, ("deals",), **_given(filters, ("contact_id",)))
         return
-    from crmcli.services import deals
+    from crmcli.services import deals, export_links
 
-    rows = deals.iter_deals(sort="id", **filters)
-    _write(rows, fmt, output, excel, cards.DEAL_KEYS, "deal")
+    rows = export_links.with_contact_emails(deals.iter_deals(sort="id", **filters))
+    _write(rows, fmt, output, excel, (*cards.DEAL_KEYS, "contact_email"), "deal")
 
 
 @app.command("activities")
@@ -412,10 +412,10 @@ def export_activities(
     if fmt is ExportFormat.ics:
         _calendar(output, ("followups",), **_given(filters, ("contact_id",)))
         return
-    from crmcli.services import activities
+    from crmcli.services import activities, export_links
 
-    rows = activities.iter_activities(**filters)
-    _write(rows, fmt, output, excel, cards.ACTIVITY_KEYS, "activity")
+    rows = export_links.with_contact_emails(activities.iter_activities(**filters))
+    _write(rows, fmt, output, excel, (*cards.ACTIVITY_KEYS, "contact_email"), "activity")
 
 
 @app.command("tasks")
@@ -453,14 +453,24 @@ def export_tasks(
         extra = _given(extra, ("contact_id",))
         _calendar(output, ("tasks",), now=filters["now"], include_done=all_, **extra)
         return
-    from crmcli.services import tasks
+    from crmcli.services import export_links, tasks
 
-    rows = tasks.iter_tasks(**filters)
-    _write(rows, fmt, output, excel, cards.TASK_KEYS, "task")
+    rows = export_links.with_contact_emails(tasks.iter_tasks(**filters))
+    _write(rows, fmt, output, excel, (*cards.TASK_KEYS, "contact_email"), "task")
+
+
+AllFormatOpt = Annotated[
+    ExportFormat | None,
+    typer.Option(
+        "--format",
+        help="json (a dump for crm import json) or ics (calendar); default: what -o FILE's "
+        "suffix names, else json.",
+    ),
+]
 
 
 @app.command("all")
-def export_all(fmt: FormatOpt = None, output: FileOpt = None) -> None:
+def export_all(fmt: AllFormatOpt = None, output: FileOpt = None) -> None:
     """Export everything: --format json (the default) dumps every table with ids, a backup
     that `crm import json` restores into an empty database, on SQLite or PostgreSQL;
     --format ics: tasks, birthdays, deal close dates and follow-ups in one calendar.

@@ -178,7 +178,15 @@ def _contacts(
             raise
         raise Invalid(None, f"{name} is not valid JSON ({_why(exc)}); nothing imported") from None
     done = "would be" if dry_run else "were"
+    doubts = result.possible_duplicates
     c.done(
         f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
-        f"{result.skipped} skipped contacts {done} imported from {name}."
+        f"{result.skipped} skipped contacts {done} imported from {name}"
+        + (
+            f" ({doubts} possible duplicate{'' if doubts == 1 else 's'}: crm dedupe)."
+            if doubts
+            else "."
+        )
     )
+    for warning in result.warnings:
+        c.warn(warning)

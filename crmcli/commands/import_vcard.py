@@ -37,23 +37,26 @@ def _match_keys(text: str) -> tuple[str, ...]:
 
 
 def _write_rejects(path: Path, rejected: list) -> None:
-    """The cards the import refused, as vCard with the reason in X-CRMCLI-REJECTED: fix them
-    (in an editor or an address book) and import the file again."""
+    """The cards the import refused, each as it was in the input (its bytes: fix it and
+    import the file again), with the reason in an X-CRMCLI-REJECTED line after BEGIN:VCARD."""
     import os
 
-    from crmcli.services import vcard
+    from crmcli.services.vcard_out import escape_text, fold
 
     # Private from the first byte (personal data), as every file crm writes.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-        vcard.write_cards(
-            (
-                {**record, "reject_reason": f"{where}: {reason}"}
-                for where, record, reason in rejected
-            ),
-            out,
-        )
+    with os.fdopen(fd, "wb") as out:
+        for where, record, reason in rejected:
+            card: bytes = record["_card"]
+            begin, _, rest = card.partition(b"\r\n")
+            try:
+                card.decode("utf-8")
+                encoding = "utf-8"
+            except UnicodeDecodeError:
+                encoding = "cp1252"  # the card's own bytes (old Outlook): the reason in kind
+            why = fold(f"X-CRMCLI-REJECTED:{escape_text(f'{where}: {reason}')}") + "\r\n"
+            out.write(begin + b"\r\n" + why.encode(encoding, "replace") + rest)
 
 
 def import_vcard(
@@ -70,7 +73,9 @@ def import_vcard(
         typer.Option(
             "--match",
             metavar="KEYS",
-            help="Which keys find an existing contact, in order: email, phone, name.",
+            help="Which keys find an existing contact, in order: email, phone, name (a phone "
+            "or name not against other emails or another name, city, phone: see crm import "
+            "csv --help).",
         ),
     ] = ",".join(MATCH_KEYS),
     on_conflict: Annotated[
@@ -127,9 +132,10 @@ def import_vcard(
         raise Invalid(None, f"{rejects}: cannot write there (no such directory, or no permission)")
 
     def rows():
-        for where, record, warnings in vcard.read_cards(what, name="stdin"):
+        cards = vcard.read_cards(what, name="stdin", keep_text=rejects is not None)
+        for where, record, warnings in cards:
             for warning in warnings:
-                c.done(warning)
+                c.warn(warning)
             yield where, record
 
     with c.import_db(dry_run):
@@ -163,9 +169,15 @@ def _report(result: ImportResult, source: str, *, dry_run: bool, rejects: Path |
         f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
         f"{result.skipped} skipped, {result.rejected_count} rejected"
     )
+    if result.possible_duplicates:
+        from crmcli.values import plural
+
+        summary += f", {plural(result.possible_duplicates, 'possible duplicate')} (crm dedupe)"
     name = "stdin" if source == "-" else source
     if dry_run:
         c.done(f"Dry run of {name}, nothing written: {summary}.")
+        for warning in result.warnings:
+            c.warn(warning)
         for where, _record, reason in rejected:
             c.done(f"  {where}: {reason}")
         if result.rejected_count and rejects is None:
@@ -178,6 +190,8 @@ def _report(result: ImportResult, source: str, *, dry_run: bool, rejects: Path |
             )
         return
     c.done(f"Imported {name}: {summary}.")
+    for warning in result.warnings:
+        c.warn(warning)
     if rejects is not None:
         _write_rejects(rejects, rejected)
         if rejected:

@@ -18,7 +18,10 @@ app = typer.Typer(
     add_completion=False,
 )
 
-KINDS = ("contacts", "activities", "deals", "tasks", "orders")
+KINDS = ("contacts", "companies", "activities", "deals", "tasks", "orders")
+# The columns of `crm export companies` no contacts file has together: such a file imported
+# as contacts made a contact of every company.
+_COMPANY_EXPORT = frozenset(("name", "domain", "industry", "contacts"))
 
 
 class _Rejects:
@@ -92,6 +95,7 @@ class _Rejects:
 
 def _say_result(result, name: str, what: str, output) -> None:
     from crmcli.output import Format, clean
+    from crmcli.values import plural
 
     summary = result.summary()
     parts = [
@@ -102,10 +106,13 @@ def _say_result(result, name: str, what: str, output) -> None:
     if result.skipped:
         parts.append(f"{result.skipped:,} skipped")
     if result.merged:
-        parts.append(f"{result.merged:,} merged into earlier rows")
+        into = "an earlier row" if result.merged == 1 else "earlier rows"
+        parts.append(f"{result.merged:,} merged into {into}")
+    if result.possible_duplicates:
+        parts.append(f"{plural(result.possible_duplicates, 'possible duplicate')} (crm dedupe)")
     parts.append(f"{result.rejected_count:,} rejected")
     if result.contacts_new:
-        parts.append(f"{result.contacts_new:,} new contacts")
+        parts.append(plural(result.contacts_new, "new contact"))
     head = "Dry run, nothing written: would import" if result.dry_run else "Imported"
     rows = f"{result.rows:,} row{'' if result.rows == 1 else 's'}"
     c.done(f"{head} {rows} of {name} ({what}): {', '.join(parts)}.")
@@ -151,8 +158,9 @@ def import_csv(
         typer.Option(
             "--match",
             metavar="KEYS",
-            help="How rows find stored contacts: email, phone, name, comma-separated "
-            "(a name only when one contact has it).",
+            help="How rows find stored contacts: email, phone, name, comma-separated, tried "
+            "in that order; a phone or name only finds a contact whose emails, name (and for a "
+            "name: phone, city, company, birthday) do not differ from the row's.",
         ),
     ] = "email,phone,name",
     on_conflict: Annotated[
@@ -195,7 +203,10 @@ def import_csv(
     kind: Annotated[
         str,
         typer.Option(
-            "--kind", "-k", metavar="KIND", help="contacts, activities, deals, tasks or orders."
+            "--kind",
+            "-k",
+            metavar="KIND",
+            help="contacts, companies, activities, deals, tasks or orders.",
         ),
     ] = "contacts",
     prices: Annotated[
@@ -217,15 +228,27 @@ def import_csv(
     its keyword (a campaign not there yet is created, of utm_medium's channel: said in the
     summary, --dry-run too).
     Values are checked as `crm add` checks them. Rows that match a stored contact (by email,
-    phone or a unique name) update it, so importing a file twice changes nothing the second
-    time. The whole file lands in one transaction: a bad row stops everything, unless
-    --rejects FILE takes the bad rows (fix them and import that file). With --kind
-    activities, deals or tasks, rows are linked to contacts by their email column.
+    phone or name) update it, so importing a file twice changes nothing the second time. A
+    phone or a name is not enough against a stronger fact: a row with the phone of a contact
+    whose emails or name differ (an office's phone), or the name of one in another city, with
+    another phone, company or birthday, becomes a new contact, counted and named as a possible
+    duplicate (crm dedupe lists them). The whole file lands in one transaction: a bad row
+    stops everything, unless --rejects FILE takes the bad rows (fix them and import that
+    file).
+
+    With --kind activities, deals or tasks, rows are linked to contacts by their email column
+    (else a contact column: an email or a name one contact has; else a company column; a task
+    may have no contact). Activity kinds may be German or English names (Telefonat, Termin,
+    Reklamation, Retoure, phone call...). Files of `crm export deals|activities|tasks` read
+    back whole (contact_email, status, lost reason, due time, rrule, done). With --kind
+    companies, rows update the company of their name or create it (a file of `crm export
+    companies`; imported as contacts it is refused).
 
     With --kind orders, a shop's order export (Shopify, WooCommerce or any table with an
     email, an order number, a date and an amount or SKU/quantity/price lines, one row per
     line item) becomes orders: rows are grouped by order number (the order's external id,
-    so importing again adds nothing), an unknown email creates a customer, amounts are
+    so importing again adds nothing), an unknown email creates a customer (with the
+    billing phone and address of Shopify's or WooCommerce's export), amounts are
     gross (--prices net if not) and VAT is taken out per line; a line's unknown SKU
     rejects its order, a line without SKU is a line without product at 19 % (or its vat
     column's rate).
@@ -237,6 +260,7 @@ def import_csv(
     crm import csv shopify_customers.csv --tag shop --rejects bad.csv
     crm import csv liste.csv --map "Kd-Nr=field:kundennr" --map Bemerkung2=
     crm import csv anrufe.csv --kind activities
+    crm import csv firmen.csv --kind companies
     crm import csv orders_export.csv --kind orders --rejects bad.csv
     """
     from crmcli.errors import Invalid
@@ -279,6 +303,15 @@ def import_csv(
         recognise=kind == "contacts",
     )
     with csvfile:
+        if (
+            kind == "contacts"
+            and not maps
+            and {csvread._key(h) for h in csvfile.header} >= _COMPANY_EXPORT
+        ):
+            raise csvread.file_error(
+                name, "is a companies export (name, domain, industry, contacts): import it with "
+                "--kind companies",
+            )  # fmt: skip
         if kind == "orders":
             from crmcli.services import import_orders
 

@@ -274,10 +274,14 @@ def rfm(
     from crmcli.values import format_money
 
     german = locale() != "en"  # once: output.money reads the environment at every call
+    # the table's columns only (a copy of every key of 100,000 rows cost a tenth of a second)
     views = [
-        {**r, "monetary_display": format_money(int(r["monetary"] * 100), german=german)}
+        {"contact_id": r["contact_id"], "contact": r["contact"],
+         "recency_days": r["recency_days"], "frequency": r["frequency"],
+         "monetary_display": format_money(int(r["monetary"] * 100), german=german),
+         "score": r["score"], "segment": r["segment"]}
         for r in rows
-    ]
+    ]  # fmt: skip
     render_record(
         report, (("until", "Purchases until"),), output, title="RFM segments",
         sections=[Section("Segments", segment_rows, SEGMENT_COLUMNS),

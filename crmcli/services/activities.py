@@ -21,19 +21,44 @@ from crmcli.models import (
     utcnow,
 )
 from crmcli.services import cadence, limits, periods, prepared, refs, search
-from crmcli.values import unix_seconds
+from crmcli.values import fold, unix_seconds
 
 DIRECTIONS = ("in", "out")
 EDITABLE = (
     "kind", "occurred_at", "direction", "subject", "body", "duration_min", "outcome", "rating",
     "score", "owner",
 )  # fmt: skip
-_KIND_ALIASES = {"mail": "email", "e-mail": "email", "anruf": "call", "notiz": "note"}
+# The kinds as German and English call logs, calendars and other CRMs name them (folded:
+# lower case, no accents; "Rücksendung" is "rucksendung", and "ruecksendung" typed without ü).
+_KIND_ALIASES = {
+    **dict.fromkeys(("anruf", "telefonat", "telefon", "telefonanruf", "ruckruf", "rueckruf",
+                     "gesprach", "gespraech", "telefongesprach", "telefongespraech",
+                     "phone", "phone call", "phonecall", "call"), "call"),
+    **dict.fromkeys(("mail", "e-mail", "e mail", "email", "emails", "e-mails"), "email"),
+    **dict.fromkeys(("brief", "schreiben", "post", "anschreiben", "letter"),
+                    "letter"),
+    **dict.fromkeys(("termin", "besprechung", "treffen", "besuch", "kundenbesuch", "meeting",
+                     "appointment", "visit", "videokonferenz", "videocall", "video call",
+                     "konferenz"), "meeting"),
+    **dict.fromkeys(("notiz", "vermerk", "kommentar", "memo", "note", "comment"), "note"),
+    **dict.fromkeys(("anfrage", "frage", "kundenanfrage", "inquiry", "enquiry", "request",
+                     "question"), "inquiry"),
+    **dict.fromkeys(("beschwerde", "reklamation", "mangelruge", "maengelruege", "complaint",
+                     "claim"), "complaint"),
+    **dict.fromkeys(("retoure", "rucksendung", "ruecksendung", "ruckgabe", "rueckgabe",
+                     "umtausch", "return", "returns", "refund"), "return"),
+    **dict.fromkeys(("bewertung", "rezension", "review", "rating"), "review"),
+    **dict.fromkeys(("umfrage", "befragung", "survey", "kundenbefragung", "nps"), "survey"),
+    **dict.fromkeys(("dokument", "document"), "document"),
+}  # fmt: skip
 
 
 def check_kind(kind: str) -> str:
+    """One of ACTIVITY_KINDS, from its name or what German and English tools call it
+    (Telefonat, Termin, Reklamation, Retoure, phone call...)."""
     value = (kind or "").strip().lower()
-    value = _KIND_ALIASES.get(value, value)
+    if value not in ACTIVITY_KINDS:
+        value = _KIND_ALIASES.get(fold(value).replace("_", " "), value)
     if value not in ACTIVITY_KINDS:
         raise Invalid("kind", f"unknown kind '{kind}' (choose {', '.join(ACTIVITY_KINDS)})")
     return value

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from crmcli.errors import Invalid, NotFound
 from crmcli.models import CONSENT_ACTIONS, ConsentEntry, Contact, database_proxy, utcnow
-from crmcli.services import limits, prepared
+from crmcli.services import limits
 
 NEWSLETTER = "newsletter"  # the purpose the old consent flag stands for
 # Why a contact gets no mail for a purpose (mailing's --dry-run words them).
@@ -48,27 +48,21 @@ def _text(value: str | None, field: str) -> str | None:
 
 
 def _exists(contact_id: int) -> None:
-    if not prepared.run("consent_contact", _contact, contact_id):
+    from crmcli.services import prepared
+
+    if not prepared.run("contact_exists", _contact_query, contact_id):
         raise NotFound(f"no contact with id {contact_id}")
 
 
-def _contact(contact):
-    return Contact.select(Contact.id).where(Contact.id == contact)
-
-
-def _history(contact):
-    return (
-        ConsentEntry.select(*_FIELDS)
-        .where(ConsentEntry.contact == contact)
-        .order_by(ConsentEntry.at, ConsentEntry.id)
-    )
+def _contact_query(contact_id):
+    return Contact.select(Contact.id).where(Contact.id == contact_id).limit(1)
 
 
 def summary_queries(contact_id: int) -> list[tuple]:
     """summary's queries as prepared.run takes them (name, build, args)."""
     return [
-        ("consent_contact", _contact, (contact_id,)),
-        ("consent_history", _history, (contact_id,)),
+        ("consent_history", _history_query, (contact_id,)),
+        ("contact_exists", _contact_query, (contact_id,)),
     ]
 
 
@@ -175,14 +169,24 @@ def _entry(entry_id: int) -> dict:
 
 def history(contact_id: int, purpose: str | None = None) -> list[dict]:
     """Every entry of a contact (of one purpose), oldest first: the record to show."""
+    if purpose is None:  # the contact card's: SQL built once (services.prepared)
+        from crmcli.services import prepared
+
+        rows = prepared.run("consent_history", _history_query, contact_id)
+        if not rows:  # an entry has its contact (a foreign key): only none needs the check
+            _exists(contact_id)
+        return [dict(zip(_KEYS, row, strict=True)) for row in rows]
     _exists(contact_id)
-    if purpose is None:
-        rows = prepared.run("consent_history", _history, contact_id)
-    else:
-        query = ConsentEntry.select(*_FIELDS).where(ConsentEntry.contact == contact_id)
-        query = query.where(ConsentEntry.purpose == check_purpose(purpose))
-        rows = query.order_by(ConsentEntry.at, ConsentEntry.id).tuples()
-    return [dict(zip(_KEYS, row, strict=True)) for row in rows]
+    query = _history_query(contact_id).where(ConsentEntry.purpose == check_purpose(purpose))
+    return [dict(zip(_KEYS, row, strict=True)) for row in query.tuples()]
+
+
+def _history_query(contact_id):
+    return (
+        ConsentEntry.select(*_FIELDS)
+        .where(ConsentEntry.contact == contact_id)
+        .order_by(ConsentEntry.at, ConsentEntry.id)
+    )
 
 
 def state(entry: dict | None, *, no_doi: Iterable[str] = ()) -> str | None:

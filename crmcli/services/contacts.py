@@ -510,7 +510,8 @@ def _get_contact(contact_id: int, known: tuple[list, list] | None = None) -> dic
     found = prepared.run("contact", _by_id, contact_id)
     if not found:
         raise NotFound(f"no contact with id {contact_id}")
-    card = _attach([_row(found[0])])[0]  # the row names its campaign and keyword too
+    # campaign and keyword come with the row (the subqueries of _select)
+    card = _attach([_row(found[0])])[0]
     if known is None:
         known = (
             addresses.emails_of([contact_id]).get(contact_id, []),

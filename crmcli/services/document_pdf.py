@@ -41,18 +41,44 @@ SIZE = 10  # points: the text
 LINE = 4.5  # mm: a line of 10 pt text
 
 
+# What fpdf2 imports but a document of text, tables and pictures never runs, deferred
+# (crmcli.deferred: each runs the first time something reads one of its names, so fpdf2 misses
+# nothing): fontTools.varLib, the variable-font machinery (fpdf2 imports its instancer for
+# add_font(variations=...), and its colour fonts and fontTools.subset a few helper modules of
+# it, which load alone), Pillow's EXIF tag tables and its colour management: ~115 million
+# instructions, ~20 ms, of a PDF (bench/README.md). Not deferred: modules that do their work
+# as they are imported (Pillow's image plugins register themselves).
+DEFERRED = ("fontTools.varLib", "fontTools.varLib.instancer", "PIL.ExifTags", "PIL.ImageCms")
+
+
 def _load_fpdf() -> None:
-    """Import fpdf2 with numpy hidden, unless something loaded numpy already: fpdf2 imports
-    numpy whenever it is installed (crm's CLV fits install it) only to decode large images
-    faster, and that import is ~80 ms of every `crm doc render -o x.pdf` (a letter's logo is
-    decoded without it). A None in sys.modules is how Python marks a module as missing."""
-    if "fpdf" in sys.modules or "numpy" in sys.modules:
+    """Import fpdf2 the cheap way, once a process. Its modules and what they import live as
+    long as the process and make no garbage, so the collector waits meanwhile (as it does
+    while crm starts: crmcli.collector) and then leaves them alone (gc.freeze). numpy is
+    hidden unless something loaded it already: fpdf2 imports it whenever it is installed
+    (crm's CLV fits install it) only to decode large images faster, ~80 ms (a logo is decoded
+    without it); a None in sys.modules is how Python marks a module as missing."""
+    if "fpdf" in sys.modules:
         return
-    sys.modules["numpy"] = None  # type: ignore[assignment]
+    import gc
+
+    from crmcli.deferred import defer
+
+    collecting = gc.isenabled()
+    gc.disable()
+    for name in DEFERRED:
+        defer(name)
+    hide_numpy = "numpy" not in sys.modules
+    if hide_numpy:
+        sys.modules["numpy"] = None  # type: ignore[assignment]
     try:
         import fpdf  # noqa: F401
     finally:
-        del sys.modules["numpy"]
+        if hide_numpy:
+            del sys.modules["numpy"]
+        if collecting:
+            gc.freeze()
+            gc.enable()
 
 
 def pdf_bytes(body_html: str, context: Mapping[str, Any], *, layout: str) -> bytes:

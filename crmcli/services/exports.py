@@ -523,10 +523,11 @@ def _records_of(ids: list[int]) -> Iterator[dict]:
 
 DUMP_FORMAT = "crmcli-dump"
 DUMP_VERSION = 1
-# Tables a dump leaves out: migration bookkeeping (the target is migrated already), and the
-# search index, rebuilt from the records after a restore.
+# Tables a dump leaves out: migration bookkeeping (the target is migrated already), the
+# search index, rebuilt from the records after a restore, and the contacts' stored export
+# lines (export_csv, export_json, export_cache: made again by the next export).
 _NOT_DUMPED = ("schema_migration", "migratehistory", "sqlite_sequence")
-_DERIVED_PREFIX = "search_index"
+_DERIVED_PREFIX = ("search_index", "export_")
 # Settings that describe one database file rather than its data (none so far).
 VOLATILE_SETTINGS: frozenset[str] = frozenset()
 
@@ -889,6 +890,14 @@ def _read_dump(events, db, counts: dict[str, int]) -> tuple[dict, dict]:
             header[prefix] = value
             if prefix == "format" and value != DUMP_FORMAT:
                 raise _not_a_dump()
+            if prefix == "format_version" and (type(value) is not int or value != DUMP_VERSION):
+                # A newer layout may mean other things by the same names: refused, not guessed.
+                newer = type(value) is int and value > DUMP_VERSION
+                raise Invalid(
+                    None,
+                    f"the dump has format version {value} (this version reads {DUMP_VERSION})",
+                    action="upgrade_to_restore" if newer else None,
+                )  # fmt: skip
             if prefix == "schema_version" and isinstance(value, int):
                 from crmcli.db import schema_version
 

@@ -1,34 +1,45 @@
-"""A whole contact export on SQLite, every line made by SQLite itself, read by several
-connections side by side in one snapshot.
+"""A whole contact export on SQLite, every line made by SQLite itself or read as an earlier
+export stored it, by several connections side by side in one snapshot.
 
 Each batch of contacts (LINES of them, by id) is one query whose single row holds the whole
-batch: every contact's line put together in SQL (the CSV cells with UNIT between them, or
-the JSON text), the lines joined by a newline, as bytes, and the byte length of each line.
+batch: every contact's line (the CSV cells with UNIT between them, or the JSON text), the
+lines joined by a newline, as bytes, and the byte length of each line. A contact's line is
+read from export_csv / export_json (migration 0015) when an earlier export stored it, and
+made in SQL from the contact and its emails, phones, tags and custom fields when not. The
+lines made are stored for the next export (Filler) when that is safe: no other connection
+has committed since the snapshot began. Migration 0015's triggers delete a contact's lines
+in the transaction of any change to what is on them (the contact, its emails, phones, tags
+and fields; its company's, tags', campaign's and keyword's names), so a stored line is
+always the line the data gives; the CSV lines also depend on the custom field keys in use
+(its columns), recorded in export_cache: other keys, and none is read.
+
 SQLite does that work with Python's lock released, so two or more connections, each in its
 own thread, make batches at the same time on as many cores, and Python only checks and
 writes a few large byte strings (output.write_csv_chunks, write_json_chunks). The
 connections share one snapshot: they start their reads while a short-lived connection holds
 the write lock (shared_snapshot), so no write can land between them; where that lock is not
 to be had at once (a writer at work, a read-only file) the batches are made one after the
-other on the caller's connection.
+other on the caller's connection, and nothing is stored.
 
 The text is byte for byte what exports.contact_records + flat_contact + output.write_rows
-give (tests compare them on awkward data). A value SQLite does not write the way Python
-does (a time not in the stored form, a phone number starting like a formula that is more
-than ASCII, emails or phones not in the shape crm keeps them: see _every) comes out as a NUL
-character (`\u0000` in JSON), and that line is made again the general way.
+give (tests compare them on awkward data, and after every kind of change to stored lines).
+A value SQLite does not write the way Python does (a time not in the stored form, a phone
+number starting like a formula that is more than ASCII, emails or phones not in the shape
+crm keeps them: see _every) comes out as a NUL character (`\u0000` in JSON), and that line
+is made again the general way.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from crmcli.models import database_proxy
 from crmcli.services import exports as ex
+from crmcli.services.export_lines import Filler, cached, kept_lines
 
 LINES = 2000  # contacts a batch
 # Between the cells of a CSV line as SQLite makes it: the ASCII unit separator, which no
@@ -53,23 +64,27 @@ def workers() -> int:
 
 
 @contextmanager
-def shared_snapshot(extra: int) -> Iterator[list]:
+def shared_snapshot(extra: int) -> Iterator[Readers]:
     """The caller's connection in a read transaction (db.read_snapshot), and up to `extra`
-    more connections to the same file reading the same snapshot; yields those (an empty
-    list when they cannot share it: a read-only or in-memory database, or a writer at work
-    right now). Enter it before anything else reads in the snapshot."""
+    more connections to the same file reading the same snapshot; yields those (Readers: an
+    empty list when they cannot share it, a read-only or in-memory database or a writer at
+    work right now), with the Filler that stores the lines made in this snapshot when
+    nothing else was written since. Enter it before anything else reads in the snapshot."""
     import sqlite3
 
     from crmcli.db import read_snapshot
 
     db = database_proxy.obj
-    readers: list = []
+    readers = Readers()
     with read_snapshot(db):
         path = getattr(db, "path", None)
         lock = None
-        if extra > 0 and path is not None and not getattr(db, "read_only", False):
+        if path is not None and not getattr(db, "read_only", False):
             try:
-                lock = sqlite3.connect(str(path), timeout=0, isolation_level=None)
+                lock = sqlite3.connect(
+                    str(path), timeout=0, isolation_level=None, check_same_thread=False
+                )
+                lock.execute("PRAGMA synchronous = NORMAL")  # as crm's own (db._sqlite)
                 lock.execute("BEGIN IMMEDIATE")  # no commit can land until it is let go
             except sqlite3.Error:
                 if lock is not None:
@@ -84,14 +99,16 @@ def shared_snapshot(extra: int) -> Iterator[list]:
                     conn.execute("PRAGMA cache_size = -4000")
                     conn.execute("BEGIN")
                     conn.execute("SELECT 1 FROM contact LIMIT 1").fetchall()
+                readers.filler = Filler(lock)  # the snapshot's data_version, read under the lock
         except BaseException:
             for conn in readers:
                 conn.close()
+            if lock is not None:
+                lock.close()
             raise
         finally:
             if lock is not None:
                 lock.execute("ROLLBACK")
-                lock.close()
         try:
             yield readers
         finally:
@@ -100,29 +117,64 @@ def shared_snapshot(extra: int) -> Iterator[list]:
             _POOLS.pop(id(readers), None)
             for conn in readers:
                 conn.close()
+            if lock is not None:
+                lock.close()
 
 
-# SQL of a batch (its ids from ? to ?): `{line}` the text of a contact's line.
+class Readers(list):
+    """shared_snapshot's extra connections, and its Filler (None: no lines are stored)."""
+
+    filler: Filler | None = None
+
+
+# SQL of a batch (its ids from ? to ?): `{line}` the text of a contact's line, `{kept}` the
+# table of stored lines (export_csv, export_json: the line made only where it has none), or
+# none (every line made). Its row: the number of lines, the lines joined by newlines (bytes),
+# their byte lengths, a flag a line (1: made here), the ids of the lines made here.
 _BATCH = (
     "SELECT count(*), CAST(group_concat(line, char(10)) AS BLOB), "
-    "group_concat(length(CAST(line AS BLOB))) FROM (SELECT {line} AS line "
-    "FROM contact t1 LEFT JOIN company t2 ON t2.id = t1.company_id "
+    "group_concat(length(CAST(line AS BLOB))), group_concat(made, ''), "
+    "group_concat(CASE WHEN made THEN id END) FROM (SELECT t1.id AS id, {line} AS line, "
+    "{made} AS made FROM contact t1 LEFT JOIN company t2 ON t2.id = t1.company_id {join}"
     "WHERE t1.id BETWEEN ? AND ? ORDER BY t1.id)"
 )
+
+
+def _batch_sql(line: str, kept: str | None) -> str:
+    if kept is None:
+        return _BATCH.format(line=line, made="1", join="")
+    return _BATCH.format(
+        line=f"COALESCE(kept.line, {line})",
+        made="kept.contact_id IS NULL",
+        join=f"LEFT JOIN {kept} kept ON kept.contact_id = t1.id ",
+    )
+
+
 # The first id of the batch after the one beginning at a given id.
 _NEXT = "SELECT id FROM contact WHERE id >= ? ORDER BY id LIMIT 1 OFFSET {}"
 
 
 class Chunk:
     """A batch: `count` lines joined by newlines in `data` (bytes, UTF-8), and where each
-    line ends (`lengths`: their byte lengths, for a batch whose cells hold newlines)."""
+    line ends (`lengths`: their byte lengths, for a batch whose cells hold newlines);
+    `made`: a flag a line, 1 where the line was made rather than read stored, and
+    `made_ids` the ids of those lines."""
 
-    __slots__ = ("count", "data", "_lengths")
+    __slots__ = ("count", "data", "_lengths", "made", "made_ids")
 
-    def __init__(self, count: int, data: bytes | None, lengths: str | None):
+    def __init__(
+        self,
+        count: int,
+        data: bytes | None,
+        lengths: str | None,
+        made: str | None = None,
+        made_ids: str | None = None,
+    ):
         self.count = count
         self.data = data or b""
         self._lengths = lengths
+        self.made = made or ""
+        self.made_ids = made_ids
 
     def lines(self) -> list[bytes]:
         out, at = [], 0
@@ -131,10 +183,30 @@ class Chunk:
             at += n + 1
         return out
 
+    def made_lines(self) -> list[tuple[int, bytes]]:
+        """(id, line) of every line made rather than read stored."""
+        if not self.made_ids:
+            return []
+        ids = map(int, self.made_ids.split(","))
+        if "0" not in self.made:
+            return list(zip(ids, self.lines(), strict=True))
+        made = [line for line, flag in zip(self.lines(), self.made, strict=True) if flag == "1"]
+        return list(zip(ids, made, strict=True))
 
-def _chunks(readers: list, sql: str, params: Sequence) -> Iterator[Chunk]:
-    """The batches of `sql` (_BATCH with its line) in id order: made by the `readers` in
-    threads of their own, or one after the other on the caller's connection."""
+
+def _chunks(
+    readers: list, sql: str, params: Sequence, store: Callable[[Chunk], None] | None = None
+) -> Iterator[Chunk]:
+    """The batches of `sql` (_batch_sql) in id order: made by the `readers` in threads of
+    their own, or one after the other on the caller's connection; `store(chunk)` once a
+    batch is written (its lines kept for the next export)."""
+    for chunk in _made_chunks(readers, sql, params):
+        yield chunk
+        if store is not None:
+            store(chunk)
+
+
+def _made_chunks(readers: list, sql: str, params: Sequence) -> Iterator[Chunk]:
     nxt = _NEXT.format(LINES)
     if not readers:
         conn = database_proxy.obj.connection()
@@ -142,9 +214,9 @@ def _chunks(readers: list, sql: str, params: Sequence) -> Iterator[Chunk]:
         while lo is not None:
             found = conn.execute(nxt, (lo,)).fetchone()
             hi = found[0] - 1 if found else _TOP
-            count, data, lengths = conn.execute(sql, (*params, lo, hi)).fetchone()
-            if count:
-                yield Chunk(count, data, lengths)
+            row = conn.execute(sql, (*params, lo, hi)).fetchone()
+            if row[0]:
+                yield Chunk(*row)
             lo = found[0] if found else None
         return
     yield from _Pool(readers, sql, params, nxt).results()
@@ -300,7 +372,7 @@ def _tags(name: str, sep: str) -> str:
 # ---------------------------------------------------------------- CSV
 
 
-def _csv_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
+def _csv_line_sql(field_keys: Sequence[str], kept: str | None = None) -> tuple[str, list]:
     u = f"'{UNIT}'"
     emails = _every("contact_email", "email", "' ::: '")
     phones = _every("contact_phone", "phone", "' ::: '", _defused)
@@ -326,7 +398,7 @@ def _csv_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
         )
         cells.append(f"(SELECT {pivot} FROM contact_field cf WHERE cf.contact_id = t1.id)")
     params = list(field_keys)
-    return _BATCH.format(line=_joined(cells, u)), params
+    return _batch_sql(_joined(cells, u), kept), params
 
 
 def csv_chunks(readers: list, field_keys: Sequence[str]) -> Iterator[Chunk]:
@@ -334,9 +406,22 @@ def csv_chunks(readers: list, field_keys: Sequence[str]) -> Iterator[Chunk]:
     columns), UNIT between them, unquoted, a batch at a time (Chunk). A cell is the text
     flat_contact gives, except that the phone cells are defused already; the writer
     (output.write_csv_chunks) quotes and defuses what else needs it, and has a line with a
-    NUL made by remake_csv_rows. `readers`: shared_snapshot's."""
-    sql, params = _csv_line_sql(field_keys)
-    return _chunks(readers, sql, params)
+    NUL made by remake_csv_rows. `readers`: shared_snapshot's. A line stored by an earlier
+    export with the same field keys (export_csv) is read, not made; the lines made are
+    stored when the readers' Filler can."""
+    import json
+
+    keys = json.dumps(list(field_keys), ensure_ascii=False)
+    kept = kept_lines()
+    same = kept and cached("csv_keys") == keys
+    sql, params = _csv_line_sql(field_keys, "export_csv" if same else None)
+    filler = getattr(readers, "filler", None)
+    if not kept or filler is None:
+        return _chunks(readers, sql, params)
+    clear = None if same else ("csv_keys", keys)
+    return _chunks(
+        readers, sql, params, lambda chunk: filler.store("export_csv", chunk, clear=clear)
+    )
 
 
 def remake_csv_rows(ids: list[int], field_keys: Sequence[str]) -> dict[int, list]:
@@ -358,7 +443,7 @@ def _inside(obj: str) -> str:
     return f"ltrim(rtrim({obj}, '}}'), '{{')"
 
 
-def _json_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
+def _json_line_sql(field_keys: Sequence[str], kept: str | None = None) -> tuple[str, list]:
     """A contact record's JSON text, compact, made by SQLite's JSON functions (json_object,
     json_group_array: C, quoting as Python's json does), pieces joined in the record's
     order."""
@@ -420,15 +505,22 @@ def _json_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
         f"""WHEN t1.consent THEN 'true' ELSE 'false' END || ',' || {cadence} || ',"tags":' """
         f"""|| {tags} || ',"fields":' || {fields} || ',' || {times} || '}}'"""
     )
-    return _BATCH.format(line=line), list(field_keys) if len(field_keys) == 1 else []
+    return _batch_sql(line, kept), list(field_keys) if len(field_keys) == 1 else []
 
 
 def json_chunks(readers: list) -> Iterator[Chunk]:
     """Every contact's JSON text (exports.json_encoder()'s of its record), a batch at a time
     (Chunk); a line with `\\u0000` is to be remade (remake_json): a value SQLite could not
     write as Python does, or a text that holds a NUL. `readers`: shared_snapshot's; the
-    field keys are read in their snapshot."""
-    return _chunks(readers, *_json_line_sql(ex.contact_field_keys()))
+    field keys are read in their snapshot. A line stored by an earlier export
+    (export_json) is read, not made; the lines made are stored when the readers' Filler
+    can."""
+    kept = kept_lines()
+    sql, params = _json_line_sql(ex.contact_field_keys(), "export_json" if kept else None)
+    filler = getattr(readers, "filler", None)
+    if not kept or filler is None:
+        return _chunks(readers, sql, params)
+    return _chunks(readers, sql, params, lambda chunk: filler.store("export_json", chunk))
 
 
 def remake_json(ids: list[int]) -> dict[int, str]:

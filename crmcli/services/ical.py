@@ -80,6 +80,10 @@ def _read(source: str | os.PathLike | bytes, name: str | None) -> Iterator:
         name = name or os.fspath(source)
     if b"\x00" in data:
         raise Invalid(None, f"{name} is a binary file, not iCalendar")
+    # RFC 5545 3.1: lines are unfolded before the text is decoded, for a writer may fold
+    # inside a multi-byte character (between the two bytes of an ü: decoded first, that
+    # line was not UTF-8 and the whole file fell back to cp1252). No NUL: no UTF-16 here.
+    data = re.sub(rb"\r?\n[ \t]", b"", data)
     lines = decode_text(data).splitlines()
     del data
     blocks = list(_blocks(lines, name))

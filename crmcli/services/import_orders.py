@@ -8,7 +8,8 @@ The rules, as the CLI documents them:
   the order `unchanged`, so importing a file again adds nothing.
 - The contact is the one with the order's email (any of a contact's emails); an email no
   contact has creates a contact with the row's name (or first and last name, else the
-  email's local part) and status customer.
+  email's local part), its billing phone, street, zip, city and country, and status
+  customer (a phone that is no phone number is left out, with a warning).
 - Amounts in the file are gross, what the customer paid, as German shops show them (with
   `prices="net"` line prices are net). A line's net is taken out of its gross per line,
   rounded half up to the cent, and its VAT is the rest; VAT is summed per rate.
@@ -56,16 +57,31 @@ from crmcli.values import (
 ORDER_FIELDS = (
     "email", "name", "first_name", "last_name", "order_number", "date", "amount", "sku",
     "qty", "price", "item", "status", "channel", "currency", "vat", "discount", "shipping",
-    "taxes",
+    "taxes", "phone", "street", "zip", "city", "country",
 )  # fmt: skip
-# Headers as csvread folds them. Shopify's "Name" is its order number (see assign_columns).
+# What a new customer takes from the order's first row that has it.
+CUSTOMER_FIELDS = ("phone", "street", "zip", "city", "country")
+# Headers as csvread folds them: Shopify's order export ("Billing Name", "Lineitem sku"; its
+# "Name" is the order number, see assign_columns), WooCommerce's as the Advanced Order Export
+# plugin writes it ("First Name (Billing)", "Quantity (- Refund)", "Item Cost"; its "Name" is
+# the item's) and as the Customer/Order CSV Export writes it ("billing_first_name").
 ORDER_HEADERS = {
     "email": ("email", "emailadresse", "emailaddress", "billingemail", "billingemailaddress",
-              "customeremail", "kundenemail", "mail", "kontaktemail"),
+              "customeremail", "kundenemail", "mail", "kontaktemail", "emailbilling"),
     "name": ("billingname", "customername", "customer", "kunde", "kundenname", "name",
-             "fullname"),
-    "first_name": ("billingfirstname", "firstname", "vorname", "customerfirstname"),
-    "last_name": ("billinglastname", "lastname", "nachname", "customerlastname"),
+             "fullname", "fullnamebilling", "billingfullname"),
+    "first_name": ("billingfirstname", "firstname", "vorname", "customerfirstname",
+                   "firstnamebilling"),
+    "last_name": ("billinglastname", "lastname", "nachname", "customerlastname",
+                  "lastnamebilling"),
+    "phone": ("billingphone", "phonebilling", "phone", "telefon", "customerphone", "tel"),
+    "street": ("billingstreet", "billingaddress1", "address12billing", "address1billing",
+               "billingaddress", "street", "strasse", "adresse"),
+    "zip": ("billingzip", "billingpostcode", "postcodebilling", "zipbilling", "zip", "plz",
+            "postcode", "postleitzahl"),
+    "city": ("billingcity", "citybilling", "city", "ort", "stadt"),
+    "country": ("billingcountry", "countrycodebilling", "countrybilling", "billingcountrycode",
+                "country", "land"),
     "order_number": ("ordernumber", "orderid", "order", "ordernr", "orderno", "bestellnummer",
                      "bestellnr", "bestellung", "auftragsnummer", "auftragsnr", "belegnummer"),
     "date": ("createdat", "orderdate", "date", "datum", "bestelldatum", "auftragsdatum",
@@ -74,9 +90,10 @@ ORDER_HEADERS = {
                "gesamt", "gesamtbetrag", "brutto", "bruttobetrag", "totalgross"),
     "sku": ("lineitemsku", "sku", "itemsku", "productsku", "artikelnummer", "artnr",
             "artikelnr"),
-    "qty": ("lineitemquantity", "quantity", "qty", "itemquantity", "menge", "anzahl"),
-    "price": ("lineitemprice", "itemprice", "itemcost", "unitprice", "price", "preis",
-              "einzelpreis", "stuckpreis"),
+    "qty": ("lineitemquantity", "quantity", "qty", "itemquantity", "menge", "anzahl",
+            "quantityrefund"),
+    "price": ("lineitemprice", "itemprice", "itemcost", "itemcostinctax", "unitprice", "price",
+              "preis", "einzelpreis", "stuckpreis"),
     "item": ("lineitemname", "itemname", "productname", "produkt", "artikel",
              "artikelname", "bezeichnung"),
     "status": ("financialstatus", "orderstatus", "status", "zahlungsstatus"),
@@ -84,15 +101,17 @@ ORDER_HEADERS = {
     "currency": ("currency", "wahrung", "ordercurrency"),
     "vat": ("vat", "vatrate", "taxrate", "mwst", "mwstsatz", "ustsatz", "steuersatz"),
     "discount": ("discountamount", "discount", "discounttotal", "rabatt", "rabattbetrag",
-                 "ordertotaldiscount", "cartdiscount"),
+                 "ordertotaldiscount", "cartdiscount", "cartdiscountamount"),
     "shipping": ("shipping", "shippingamount", "shippingtotal", "ordershippingamount",
                  "versand", "versandkosten"),
     "taxes": ("taxes", "tax", "taxtotal", "taxamount", "ordertaxamount", "totaltax",
-              "mwstbetrag", "steuer", "steuerbetrag"),
+              "mwstbetrag", "steuer", "steuerbetrag", "ordertotaltaxamount"),
 }  # fmt: skip
-# Shopify's columns that change what was paid but that no order field holds: warned of.
+# Shopify's and WooCommerce's columns that change what was paid but that no order field
+# holds: warned of.
 SHOPIFY_MONEY = frozenset(("lineitemdiscount", "refundedamount", "duties",
-                           "outstandingbalance"))  # fmt: skip
+                           "outstandingbalance", "orderrefundamount",
+                           "orderlinetotalrefunded"))  # fmt: skip
 # Shopify's financial status and WooCommerce's order status (and German words) as ours.
 STATUSES = {
     "paid": "paid", "bezahlt": "paid", "partiallypaid": "paid", "authorized": "open",
@@ -118,6 +137,8 @@ def assign_columns(csvfile, maps: dict) -> None:
 
     keys = [_key(h) for h in csvfile.header]
     shopify = any(k.startswith("lineitem") for k in keys) or "financialstatus" in keys
+    # The Advanced Order Export plugin's layout: "Email (Billing)", "Item Cost"...
+    woo = any(k.endswith("billing") for k in keys)
     targets: list = []
     for key in keys:
         if key in maps:
@@ -125,6 +146,11 @@ def assign_columns(csvfile, maps: dict) -> None:
             continue
         if shopify and key == "name":
             found: str | None = "order_number"
+        elif woo and key in ("name", "productname"):
+            found = "item"
+        elif woo and key == "item":  # "Item #": the line's number, not its name
+            targets.append(Target("ignore"))
+            continue
         else:
             found = next(
                 (f for f in ORDER_FIELDS
@@ -135,7 +161,7 @@ def assign_columns(csvfile, maps: dict) -> None:
             found = None  # the first column of a field counts
         # Shopify's other seventy columns (addresses, payment) are known: silent, but for
         # the money ones, which would change the order's figures.
-        quiet = shopify and key not in SHOPIFY_MONEY
+        quiet = (shopify or woo) and key not in SHOPIFY_MONEY
         targets.append(Target(found) if found else Target("ignore") if quiet else None)
     csvfile.targets = targets
     csvfile.unrecognised = [h for h, t in zip(csvfile.header, targets, strict=True) if t is None]
@@ -424,7 +450,7 @@ def import_orders(
                             email = parse_email(emails[number])
                             contact_id = created = contacts.add_contact(
                                 _name(group[0][1], email), email=email, status="customer",
-                                now=now,
+                                now=now, **_customer(number, group, notes),
                             )["id"]  # fmt: skip
                         order_id = orders.insert_order(contact_id, lines, **fields)
                     if created is not None:
@@ -442,6 +468,20 @@ def import_orders(
                 progress(done)
         result.rows = counted[0]
     return result
+
+
+def _customer(number: str, group: list[tuple[str, dict]], notes: list[str]) -> dict:
+    """A new customer's phone, street, zip, city and country from the order's billing cells;
+    a phone that is no phone number is left out with a note (the order is still good)."""
+    from crmcli.values import parse_phone
+
+    values = {f: v for f in CUSTOMER_FIELDS if (v := _first(group, f))}
+    if values.get("phone"):
+        try:
+            parse_phone(values["phone"])
+        except Invalid:
+            notes.append(f"order {number}: phone '{values.pop('phone')}' left out (not a number)")
+    return values
 
 
 def _contact(email: str, owners: dict) -> int | None:

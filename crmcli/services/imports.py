@@ -38,6 +38,7 @@ from crmcli.services import (
     cadence,
     companies,
     contacts,
+    export_lines,
     import_indexes,
     limits,
     refs,
@@ -64,6 +65,10 @@ SHOWN_REJECTS = 5
 # How many an import that streams its rejects to a file keeps for its summary: a file of
 # 300,000 bad rows held every one in memory (537 MB).
 KEPT_REJECTS = 20
+# How many contacts a phone or a name may point to and still be a key (see _Importer._lookup).
+OWNERS = 8
+# How many possible duplicates an import names in its warnings (all are counted).
+SHOWN_DOUBTS = 20
 
 # The contact columns an import writes (besides the primary email/phone copies).
 _TEXT = ("position", "street", "zip", "city", "country", "source", "owner", "notes")
@@ -88,6 +93,8 @@ class ImportResult:
     unchanged: int = 0
     skipped: int = 0
     merged: int = 0  # rows folded into an earlier row of the same file
+    # rows imported as new contacts although a phone or name pointed to another one
+    possible_duplicates: int = 0
     rejected: list[tuple[str, dict, str]] = field(default_factory=list)
     rejected_count: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -123,7 +130,8 @@ class ImportResult:
         return {
             "rows": self.rows, "new": self.new, "updated": self.updated,
             "unchanged": self.unchanged, "skipped": self.skipped, "merged": self.merged,
-            "rejected": self.rejected_count, "dry_run": self.dry_run,
+            "rejected": self.rejected_count, "possible_duplicates": self.possible_duplicates,
+            "dry_run": self.dry_run,
             "rejects": [{"where": w, "reason": r} for w, _, r in self.rejected],
             "warnings": list(self.warnings),
             **({"contacts_new": self.contacts_new} if self.contacts_new else {}),
@@ -177,7 +185,7 @@ class _State:
 
     def label(self) -> str:
         if self.id is None:
-            return f"the contact of {self.line}"
+            return f"the contact of {self.line} {self.cols.get('name') or ''}".rstrip()
         return f"contact #{self.id} {self.cols.get('name') or ''}".rstrip()
 
 
@@ -691,7 +699,9 @@ class _Importer:
 
     def _lookup(self, rows: list[_Row]) -> dict:
         """One query per key for the whole batch; the stored contacts found are loaded. A
-        phone or name shared by several contacts is no key: at most two of each are read."""
+        phone or name is a key for up to OWNERS contacts (a household's phone, two people of
+        one name: the row picks the one that does not contradict it); one that more share
+        (an office's switchboard) is none: OWNERS + 1 of each are read at most."""
         email_keys = sorted({e[1] for r in rows for e in r.emails})
         by_email: dict[str, int] = {}
         for part in _chunks(email_keys):
@@ -703,26 +713,31 @@ class _Importer:
             e164s = sorted({p[1] for r in rows for p in r.phones})
             for part in _chunks(e164s):
                 for table, owner in (("contact_phone", "contact_id"), ("contact", "id")):
-                    for e164, cid in _first_two(table, "phone_e164", owner, part):
+                    for e164, cid in _first_few(table, "phone_e164", owner, part):
                         by_phone.setdefault(e164, set()).add(cid)
         by_name: dict[str, set[int]] = {}
         if "name" in self.match:
-            # Only rows that no email or phone matched look for their name.
+            # Only rows that no email matched look for their name (a phone may be shared).
             names = sorted({
-                r.cols["name_key"] for r in rows
-                if not any(e[1] in by_email for e in r.emails)
-                and not any(p[1] in by_phone for p in r.phones)
+                r.cols["name_key"] for r in rows if not any(e[1] in by_email for e in r.emails)
             })  # fmt: skip
             for part in _chunks(names):
-                for key, cid in _first_two("contact", "name_key", "id", part):
+                for key, cid in _first_few("contact", "name_key", "id", part):
                     by_name.setdefault(key, set()).add(cid)
         wanted = set(by_email.values())
-        wanted |= {next(iter(s)) for s in by_phone.values() if len(s) == 1}
-        wanted |= {next(iter(s)) for s in by_name.values() if len(s) == 1}
+        for owners in (*by_phone.values(), *by_name.values()):
+            if len(owners) <= OWNERS:
+                wanted |= owners
         loaded = self._load(sorted(wanted))
         emails = {k: loaded[c] for k, c in by_email.items()}
-        phones = {k: [loaded[c] for c in s] if len(s) == 1 else None for k, s in by_phone.items()}
-        named = {k: [loaded[c] for c in s] if len(s) == 1 else None for k, s in by_name.items()}
+        phones = {
+            k: [loaded[c] for c in sorted(s)] if len(s) <= OWNERS else None
+            for k, s in by_phone.items()
+        }
+        named = {
+            k: [loaded[c] for c in sorted(s)] if len(s) <= OWNERS else None
+            for k, s in by_name.items()
+        }
         return {"email": emails, "phone": phones, "name": named}
 
     def _load(self, ids: list[int]) -> dict[int, _State]:
@@ -775,30 +790,70 @@ class _Importer:
                 ]  # fmt: skip
         return out
 
-    def _targets(self, row: _Row, found: dict) -> tuple[list[tuple[_State, str]], str | None]:
-        """The contacts a row matches, with how, or a reason to reject it."""
+    def _targets(
+        self, row: _Row, found: dict, company: int | None
+    ) -> tuple[list[tuple[_State, str]], str | None, list[tuple[_State, str]]]:
+        """The contacts a row matches, with how, or a reason to reject it; and the contacts a
+        phone or name found but that the row is not (its doubts: possible duplicates).
+
+        An email is a person's: a row is the contact with its email. A phone or a name only
+        points to a contact that does not contradict the row (see _contradiction); of several
+        that do not, the one that agrees with the row on most (see _agreement), or none when
+        two agree as much. The name is tried only when no other key found the row's contact."""
         hits: list[tuple[_State, str]] = []
+        doubts: list[tuple[_State, str]] = []
         for key in self.match:
             if key == "email":
                 hits += [(found["email"][e[1]], f"email {e[0]}") for e in row.emails
                          if e[1] in found["email"]]  # fmt: skip
             elif key == "phone":
                 for p in row.phones:
-                    owners = found["phone"].get(p[1], [])
-                    if owners is not None and len(owners) == 1:
-                        hits.append((owners[0], f"phone {p[0]}"))
+                    owners = found["phone"].get(p[1])
+                    if not owners:
+                        continue
+                    how = f"phone {p[0]}"
+                    if len(owners) == 1 and any(owners[0] is t for t, _ in hits):
+                        hits.append((owners[0], how))  # its email's contact (most re-imports)
+                        continue
+                    chosen = self._choose(row, owners, "phone", company, doubts, how)
+                    if chosen:
+                        hits.append((chosen, how))
         if not hits and "name" in self.match:
-            owners = found["name"].get(row.cols["name_key"], [])
-            # Two people of one name with different emails are two people.
-            if owners is not None and len(owners) == 1 and not (row.emails and owners[0].emails):
-                hits.append((owners[0], f"name {row.cols['name']}"))
+            owners = found["name"].get(row.cols["name_key"])
+            if owners:
+                chosen = self._choose(row, owners, "name", company, doubts, "name")
+                if chosen is not None:
+                    hits.append((chosen, f"name {row.cols['name']}"))
         distinct = list({id(s): s for s, _ in hits}.values())
         if len(distinct) > 1:
             how = "; ".join(
                 f"{s.label()} by {', '.join(h for t, h in hits if t is s)}" for s in distinct
             )
-            return hits, f"matches {len(distinct)} different contacts: {how}"
-        return hits, None
+            return hits, f"matches {len(distinct)} different contacts: {how}", doubts
+        return hits, None, doubts
+
+    def _choose(
+        self, row: _Row, owners: list[_State], key: str, company: int | None,
+        doubts: list[tuple[_State, str]], how: str,
+    ) -> _State | None:  # fmt: skip
+        """Of the contacts that share the row's phone or name, the one the row is (see
+        _targets); the others go to `doubts` with the reason."""
+        fits: list[_State] = []
+        for owner in owners:
+            why = _contradiction(row, owner, key, company)
+            if why is None:
+                fits.append(owner)
+            else:
+                doubts.append((owner, f"same {how}, {why}"))
+        if len(fits) > 1:
+            scores = [_agreement(row, s, company) for s in fits]
+            best = max(scores)
+            if scores.count(best) == 1:
+                fits = [fits[scores.index(best)]]
+            else:
+                doubts += [(s, f"same {how}, cannot tell which") for s in fits]
+                return None
+        return fits[0] if fits else None
 
     def _apply_row(self, row: _Row, found: dict, touched: dict, pending: list) -> None:
         result = self.result
@@ -809,7 +864,9 @@ class _Importer:
         if isinstance(company, CrmError):
             self.reject(row.where, row.record, f"company: {company}")
             return
-        hits, why = self._targets(row, found) if self.on_conflict != "new" else ([], None)
+        hits, why, doubts = (
+            self._targets(row, found, company) if self.on_conflict != "new" else ([], None, [])
+        )
         if why:
             self.reject(row.where, row.record, why)
             return
@@ -829,6 +886,8 @@ class _Importer:
             pending.append(target)
             result.new += 1
             changed = self._merge(target, row, company)
+            if doubts:
+                self._possible_duplicate(row, doubts)
         else:
             changed = self._merge(target, row, company)
             if ours:
@@ -843,14 +902,22 @@ class _Importer:
         for _, key, _, _ in row.emails:
             found["email"][key] = target
         for _, e164, _, _ in row.phones:
-            owners = found["phone"].get(e164)
-            if owners is None or not owners:
-                found["phone"][e164] = [target]
-            elif target not in owners:
-                found["phone"][e164] = None  # two contacts share it now: not a key any more
-        name_key = target.cols["name_key"]
-        if found["name"].get(name_key) is None and name_key not in found["name"]:
-            found["name"][name_key] = [target]
+            _own(found["phone"], e164, target)
+        _own(found["name"], target.cols["name_key"], target)
+
+    def _possible_duplicate(self, row: _Row, doubts: list[tuple[_State, str]]) -> None:
+        """A row imported as a new contact although a phone or name pointed elsewhere: said
+        (the first few) and counted, for crm dedupe to settle."""
+        result = self.result
+        result.possible_duplicates += 1
+        if result.possible_duplicates <= SHOWN_DOUBTS:
+            seen: dict[int, str] = {}
+            for state, why in doubts:
+                seen.setdefault(id(state), f"{state.label()} ({why})")
+            result.warnings.append(
+                f"{row.where}: new contact {row.cols['name']}, a possible duplicate of "
+                f"{'; '.join(seen.values())}"
+            )
 
     def _merge(self, state: _State, row: _Row, company: int | None) -> bool:
         """Fill or overwrite the row's given values into the state; add its emails, phones,
@@ -1019,6 +1086,81 @@ class _Importer:
         # them as stored here copied every contact's columns for nothing).
 
 
+def _own(keys: dict, key: str, state: _State) -> None:
+    """`state` has the phone or name `key` now: one more contact it points to (None: too
+    many to be a key)."""
+    owners = keys.get(key, [])
+    if owners is None or any(o is state for o in owners):
+        return
+    keys[key] = [*owners, state] if len(owners) < OWNERS else None
+
+
+def _placeholder(state: _State) -> bool:
+    """Whether a contact's name is only its email or phone (a row without a name made it)."""
+    name = state.cols.get("name")
+    return not name or any(v[0] == name for v in (*state.emails.values(), *state.phones.values()))
+
+
+def _name_words(name_key: str) -> frozenset[str]:
+    return frozenset(name_key.split(" | ")[0].replace(",", " ").replace(".", " ").split())
+
+
+def _same_person_name(row: _Row, state: _State) -> bool:
+    """Whether two names can be one person's: the same as crm folds names (Müller =
+    Mueller), the same sound (Meier, Maier), or the words of one among the other's
+    (Hans Huber, Dr. Hans Huber, Huber)."""
+    mine, theirs = row.cols["name_key"], state.cols.get("name_key") or ""
+    if mine == theirs or (row.cols.get("name_sound") or "") == state.cols.get("name_sound"):
+        return True
+    a, b = _name_words(mine), _name_words(theirs)
+    return bool(a and b) and (a <= b or b <= a)
+
+
+def _contradiction(row: _Row, state: _State, key: str, company: int | None) -> str | None:
+    """Why a row found by its phone or name is not that contact, or None. Stronger facts than
+    the key say no: both have emails and none is shared; for a phone, their names are not one
+    person's; for a name, both have phones and none is shared, or different cities,
+    companies or birthdays."""
+    if row.emails and state.emails and not any(e[1] in state.emails for e in row.emails):
+        return "other email"
+    if key == "phone":
+        if row.name_given and not _placeholder(state) and not _same_person_name(row, state):
+            return f"other name {state.cols.get('name')}"
+        return None
+    if row.phones and state.phones and not any(p[1] in state.phones for p in row.phones):
+        return "other phone"
+    city, stored_city = row.cols.get("city"), state.cols.get("city")
+    if city and stored_city and _fold(city) != _fold(stored_city):
+        return f"other city {stored_city}"
+    stored_company = state.cols.get("company")
+    if company is not None and stored_company is not None and company != stored_company:
+        return "other company"
+    born, stored_born = row.cols.get("birthday"), state.cols.get("birthday")
+    if born is not None and stored_born is not None and born != stored_born:
+        same_day = (born.month, born.day) == (stored_born.month, stored_born.day)
+        if not same_day or NO_YEAR not in (born.year, stored_born.year):  # --12-24 fits any year
+            return "other birthday"
+    return None
+
+
+def _agreement(row: _Row, state: _State, company: int | None) -> tuple[int, bool]:
+    """How well a contact that does not contradict a row fits it: the facts both have and
+    share, then whether it has just the row's facts (a row without a city is the one of two
+    Hans Müller that has none, once the import made it)."""
+    mine_e, theirs_e = {e[1] for e in row.emails}, set(state.emails)
+    mine_p, theirs_p = {p[1] for p in row.phones}, set(state.phones)
+    facts: tuple[tuple[object, object], ...] = (
+        (_fold(row.cols.get("city") or ""), _fold(state.cols.get("city") or "")),
+        (company, state.cols.get("company")),
+        (row.cols.get("birthday"), state.cols.get("birthday")),
+        (row.cols["name_key"], state.cols.get("name_key")),
+    )
+    shared = sum(1 for a, b in facts if a and b and a == b)
+    shared += bool(mine_e & theirs_e) + bool(mine_p & theirs_p)
+    facts += ((mine_e, theirs_e), (mine_p, theirs_p))
+    return shared, all(a == b for a, b in facts)
+
+
 def _same_moment(stored, given) -> bool:
     """Whether a stored time is the given one at the precision the given one has (an export
     writes consent_at to the second; the database keeps microseconds)."""
@@ -1090,9 +1232,9 @@ def _select_in(table: str, key: str, value: str, keys: Sequence[str], *more: str
     return database_proxy.obj.execute_sql(sql, list(keys)).fetchall()
 
 
-def _first_two(table: str, key: str, value: str, keys: Sequence[str]) -> list[tuple]:
-    """(key, value) of at most two rows per key (enough to know one from several): one
-    query of LIMIT 2 parts, each an index look-up, however many contacts share a key; only
+def _first_few(table: str, key: str, value: str, keys: Sequence[str]) -> list[tuple]:
+    """(key, value) of at most OWNERS + 1 rows per key (enough to know a few from many): one
+    query of LIMIT parts, each an index look-up, however many contacts share a key; only
     for the keys a plain IN query of the index finds (most keys of new rows are nowhere:
     a fifth of the cost of the LIMIT 2 parts)."""
     if not keys:
@@ -1105,7 +1247,8 @@ def _first_two(table: str, key: str, value: str, keys: Sequence[str]) -> list[tu
     if not keys:
         return []
     part = (
-        f'SELECT * FROM (SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" = {mark} LIMIT 2) t'
+        f'SELECT * FROM (SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" = {mark} '
+        f"LIMIT {OWNERS + 1}) t"
     )
     out: list[tuple] = []
     for few in _chunks(keys, 200):  # SQLite takes 500 parts of a compound SELECT at most
@@ -1242,6 +1385,7 @@ def import_contacts(
                     if done == BATCH:  # a second batch: many rows to come
                         bulk.enter_context(search.bulk_writes())
                         bulk.enter_context(import_indexes.built_after("contact", _LOOKUPS))
+                        bulk.enter_context(export_lines.resting())
                     importer.batch(batch)
                     done += len(batch)
                     if progress is not None:

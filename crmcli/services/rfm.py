@@ -104,38 +104,54 @@ def rfm(*, until: date, rules=SEGMENT_RULES) -> dict:
     and the segments' sizes and revenue."""
     table = segment_table(rules)
     end = at_local(until + timedelta(days=1), datetime.min.time())
-    query = (
+    bought = (
         SalesOrder.select(
-            SalesOrder.contact, Contact.name, fn.COUNT(SalesOrder.id),
-            fn.SUM(SalesOrder.net_cents), fn.MAX(SalesOrder.ordered_at),
+            SalesOrder.contact.alias("contact_id"), fn.COUNT(SalesOrder.id).alias("orders"),
+            fn.SUM(SalesOrder.net_cents).alias("cents"),
+            fn.MAX(SalesOrder.ordered_at).alias("last"),
         )
-        .join(Contact, on=(SalesOrder.contact == Contact.id))
         .where(SalesOrder.status.in_(PURCHASE_STATUSES) & (SalesOrder.ordered_at < end))
-        .group_by(SalesOrder.contact, Contact.name)
+        .group_by(SalesOrder.contact)
+        .alias("bought")
     )  # fmt: skip
+    # Grouped first, then joined to the names: SQLite grouped the join itself by a
+    # temporary b-tree (0.46 s against 0.26 s at 1,000,000 orders).
+    query = Contact.select(
+        bought.c.contact_id, Contact.name, bought.c.orders, bought.c.cents, bought.c.last
+    ).join(bought, on=(Contact.id == bought.c.contact_id))
     # The raw rows at once (peewee's row by row conversion was half the report at 100,000
     # customers); the one datetime is converted below.
     rows = database_proxy.obj.execute_sql(*query.sql()).fetchall()
     recency = [(end - _TIME(last)).days for *_, last in rows]
+    cents = [int(c) for _, _, _, c, _ in rows]  # SUM is numeric on PostgreSQL
     r_scores = quintiles([-d for d in recency])
     f_scores = quintiles([n for _, _, n, _, _ in rows])
-    m_scores = quintiles([int(c) for _, _, _, c, _ in rows])
-    customers = []
-    for i, (cid, name, n, cents, _) in enumerate(rows):
-        r, f, m = r_scores[i], f_scores[i], m_scores[i]
-        customers.append({
-            "contact_id": cid, "contact": name, "recency_days": recency[i], "frequency": n,
-            "monetary": Decimal(int(cents)).scaleb(-2), "r": r, "f": f, "m": m,
-            "score": f"{r}{f}{m}", "segment": table[(r, f)],
-        })  # fmt: skip
-    customers.sort(key=lambda c: (-c["r"], -c["f"], -c["m"], -c["monetary"], c["contact_id"]))
-    sizes = Counter(c["segment"] for c in customers)
-    revenue: Counter = Counter()
-    for c in customers:
-        revenue[c["segment"]] += c["monetary"]
+    m_scores = quintiles(cents)
+    # r, f and m as one number, the digits of the score (each is 1-5)
+    codes = [r * 100 + f * 10 + m for r, f, m in zip(r_scores, f_scores, m_scores, strict=True)]
+    # Best first: score, then monetary (cents / 100 exactly: the same order), then id; sorts
+    # by one integer each are stable, so the last decides first (a key tuple a row cost 3x).
+    ranked = sorted(range(len(rows)), key=[row[0] for row in rows].__getitem__)
+    ranked.sort(key=[-c for c in cents].__getitem__)
+    ranked.sort(key=[-code for code in codes].__getitem__)
+    named = [table[pair] for pair in zip(r_scores, f_scores, strict=True)]
+    sizes = Counter(named)
+    revenue = dict.fromkeys(sizes, 0)
+    for segment, amount in zip(named, cents, strict=True):
+        revenue[segment] += amount
+    customers = [
+        {"contact_id": rows[i][0], "contact": rows[i][1], "recency_days": recency[i],
+         "frequency": rows[i][2], "monetary": Decimal(cents[i]).scaleb(-2), "r": r_scores[i],
+         "f": f_scores[i], "m": m_scores[i], "score": str(codes[i]), "segment": named[i]}
+        for i in ranked
+    ]  # fmt: skip
     order = list(dict.fromkeys(name for _, _, name in rules))
     segments = [
-        {"segment": s, "customers": sizes.get(s, 0), "revenue": revenue.get(s, Decimal("0.00"))}
+        {
+            "segment": s,
+            "customers": sizes.get(s, 0),
+            "revenue": Decimal(revenue.get(s, 0)).scaleb(-2),
+        }
         for s in order
     ]
     return {"until": until, "customers": customers, "segments": segments}

@@ -24,7 +24,9 @@ Definitions (every figure in EUR; amounts in other currencies are left out):
   at the end of the period.
 
 Everything is summed in SQL (GROUP BY group and day); Python walks the few day totals of
-each group once, in order.
+each group once, in order. Orders, the many rows, are summed per group and UTC day along an
+index that holds them in that order (no join, no sort: migration 0016), each UTC day's part
+after its local midnight apart (services.localdays).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from crmcli.errors import Invalid
 from crmcli.models import PURCHASE_STATUSES, Campaign, CampaignKeyword, Stage, database_proxy
+from crmcli.services import localdays
 from crmcli.services.periods import check_period
 from crmcli.values import local_tz
 
@@ -63,68 +66,13 @@ def _per(cents: int, count: int) -> Decimal | None:
 
 
 def _sqlite() -> bool:
-    from crmcli.db import plans_by_statistics
-
-    return not plans_by_statistics()
+    return localdays.is_sqlite()
 
 
 def _param(moment: datetime):
     """A moment as the driver takes it for a stored naive-UTC datetime column."""
     naive = moment.astimezone(UTC).replace(tzinfo=None)
     return naive.isoformat(sep=" ") if _sqlite() else naive
-
-
-def _offset_minutes(moment: datetime) -> int:
-    offset = moment.astimezone(local_tz()).utcoffset()
-    return int(offset.total_seconds() // 60) if offset is not None else 0
-
-
-def _transitions(first: date, last: date) -> list[tuple[datetime, int]]:
-    """The moments (UTC) from which the local offset changes, between the two days, with the
-    new offset in minutes: DST twice a year. Found per day, then to the minute."""
-    out: list[tuple[datetime, int]] = []
-    start = datetime.combine(first - timedelta(days=1), time(), UTC)
-    before = _offset_minutes(start)
-    for n in range((last - first).days + 3):
-        moment = start + timedelta(days=n + 1)
-        now = _offset_minutes(moment)
-        if now != before:
-            lo, hi = moment - timedelta(days=1), moment  # offset(lo) = before, offset(hi) = now
-            while hi - lo > timedelta(minutes=1):
-                mid = lo + (hi - lo) / 2
-                mid = mid.replace(second=0, microsecond=0)
-                if mid <= lo:
-                    mid = lo + timedelta(minutes=1)
-                if _offset_minutes(mid) == before:
-                    lo = mid
-                else:
-                    hi = mid
-            out.append((hi, now))
-            before = now
-    return out
-
-
-def local_day_sql(column: str, first: date, last: date) -> str:
-    """SQL: the local calendar day of a stored (naive UTC) datetime `column`, exact for moments
-    between the days `first` and `last` (the offset is taken from the user's zone, DST and all).
-    SQLite gives 'YYYY-MM-DD' text, PostgreSQL a date."""
-    start = datetime.combine(first - timedelta(days=1), time(), UTC)
-    changes = _transitions(first, last)
-    sqlite = _sqlite()
-
-    def value(minutes: int) -> str:
-        return f"'{minutes:+d} minutes'" if sqlite else str(minutes)
-
-    # Each offset up to the moment the next one starts; the last one from then on.
-    offsets = [_offset_minutes(start), *(minutes for _, minutes in changes)]
-    whens = " ".join(
-        f"WHEN {column} < '{at.replace(tzinfo=None).isoformat(sep=' ')}' THEN {value(before)}"
-        for (at, _), before in zip(changes, offsets, strict=False)
-    )
-    shift = f"CASE {whens} ELSE {value(offsets[-1])} END" if whens else value(offsets[0])
-    if sqlite:
-        return f"date({column}, {shift})"
-    return f"CAST({column} + ({shift}) * INTERVAL '1 minute' AS DATE)"
 
 
 def _day(value) -> date:
@@ -208,56 +156,166 @@ def _moment(value) -> datetime:
     return value
 
 
-# What an order earned for margin: its net less its own costs (shipping...) and its lines'
-# goods at their purchase prices (a line without a known purchase price counts at no cost).
-_ORDER_MARGIN = (
-    "o.net_cents - o.cost_cents - COALESCE((SELECT SUM(l.cost_cents) FROM order_line l "
-    "WHERE l.order_id = o.id), 0)"
-)
+def _order_net(o: str) -> str:
+    return f"{o}.net_cents"
+
+
+def _order_margin(o: str) -> str:
+    """What an order earned for margin: its net less its own costs (shipping...) and its
+    lines' goods at their purchase prices (a line without a known purchase price counts at
+    no cost; goods_cost_cents is the sum of the known ones, kept by triggers: 0016)."""
+    return f"{o}.net_cents - {o}.cost_cents - {o}.goods_cost_cents"
+
+
+# The SQL of an order's value (revenue or margin) for a table alias.
+OrderValue = Callable[[str], str]
 
 
 def revenue_by_day(q: _Query) -> Series:
     """Revenue per group and local day, in cents: purchase orders' net and won deals' amounts
     (EUR), ordered or won in the period. The one place revenue is defined."""
-    return _earned_by_day(q, "o.net_cents")
+    return _earned_by_day(q, _order_net)
 
 
 def margin_by_day(q: _Query) -> Series:
     """Margin per group and local day, in cents: as revenue_by_day, but each order less its
     own costs and its goods' purchase costs (deals have no costs recorded: their amount)."""
-    return _earned_by_day(q, _ORDER_MARGIN)
+    return _earned_by_day(q, _order_margin)
 
 
-def _earned_by_day(q: _Query, order_value: str) -> Series:
+def _earned_by_day(q: _Query, order_value: OrderValue) -> Series:
     first, last = _span(q)
     out: Series = {}
+
+    def add(key, day: date, cents: int) -> None:
+        days = out.setdefault(key, {})
+        days[day] = days.get(day, 0) + cents
+
+    cuts = localdays.utc_day_cuts(first, last)
+    if cuts is not None:
+        _orders_by_utc_day(q, order_value, cuts, out)
+    else:
+        for key, day, cents in _orders_by_local_day(q, order_value, first, last):
+            add(key, day, cents)
     params: list = []
     if q.level == "source":
-        order_from = "sales_order o JOIN contact c ON c.id = o.contact_id"
         deal_from = "deal d LEFT JOIN contact c ON c.id = d.contact_id"
-        order_key, deal_key = "c.source", "COALESCE(c.source, d.source)"
+        deal_key = "COALESCE(c.source, d.source)"
     else:
-        order_from, deal_from = "sales_order o", "deal d"
-        order_key, deal_key = q.key_sql("o"), q.key_sql("d")
-    order_day = local_day_sql("o.ordered_at", first, last)
-    deal_day = local_day_sql("d.closed_at", first, last)
-    where_o = q.where("o", "ordered_at", params)
-    sql_o = (
-        f"SELECT {order_key}, {order_day}, SUM({order_value}) FROM {order_from} "
-        f"WHERE {where_o} AND o.status IN ({_statuses()}) AND o.currency = 'EUR' "
-        f"GROUP BY {order_key}, {order_day}"
-    )
+        deal_from, deal_key = "deal d", q.key_sql("d")
+    deal_day = localdays.local_day_sql("d.closed_at", first, last)
     where_d = q.where("d", "closed_at", params)
-    sql_d = (
+    for row in q.run(
         f"SELECT {deal_key}, {deal_day}, SUM(d.amount_cents) FROM {deal_from} "
         f"WHERE {where_d} AND d.stage_id IN ({_won_stage_ids()}) AND d.currency = 'EUR' "
-        f"GROUP BY {deal_key}, {deal_day}"
-    )
-    for row in q.run(f"{sql_o} UNION ALL {sql_d}", params):
+        f"GROUP BY {deal_key}, {deal_day}",
+        params,
+    ):
         key, (day, cents) = q.key(row)
-        days = out.setdefault(key, {})
-        days[_day(day)] = days.get(_day(day), 0) + int(cents)
+        add(key, _day(day), int(cents))
     return out
+
+
+def _order_group(q: _Query) -> list[str]:
+    """The grouped columns of the orders: on SQLite by keyword for campaigns too, the index's
+    order (a campaign's figures are then its keywords' summed; PostgreSQL hashes the groups
+    it is asked for); by source the contact's, which the order carries (migration 0016)."""
+    if q.level == "source":
+        return ["source"]
+    return (
+        ["campaign_id"]
+        if q.level == "campaign" and not _sqlite()
+        else ["campaign_id", "keyword_id"]
+    )
+
+
+def _order_filter(q: _Query, o: str, params: list) -> str:
+    """Which orders of table alias `o` count: purchases in EUR in the period (and the group)."""
+    where = q.where(o, "ordered_at", params)
+    if q.level == "source":  # an order without contact has no source to count under
+        where = f"{o}.contact_id IS NOT NULL AND {where}"
+    return f"{where} AND {o}.status IN ({_statuses()}) AND {o}.currency = 'EUR'"
+
+
+def _order_key(q: _Query, head: tuple):
+    return head if q.level == "keyword" else head[0]
+
+
+def _orders_by_utc_day(q: _Query, value: OrderValue, cuts: localdays.Cuts, out: Series) -> None:
+    """Add the purchase orders to `out` by group and local day: summed per group and UTC day
+    along an index in that order (no sort), the part from the day's local midnight on apart."""
+    columns = _order_group(q)
+    width = len(columns)
+    params: list = []
+    if not _sqlite():  # a hash aggregate, the part after the cut summed row by row
+        key = ", ".join(f"o.{c}" for c in columns)
+        utc_day = localdays.utc_day_sql("o.ordered_at")
+        cut = localdays.cut_sql("o.ordered_at", cuts)
+        late = (
+            f"SUM(CASE WHEN CAST(o.ordered_at AS TIME) >= {cut} THEN {value('o')} ELSE 0 END)"
+            if cut
+            else "0"
+        )
+        where = _order_filter(q, "o", params)
+        sql = (
+            f"SELECT {key}, {utc_day}, SUM({value('o')}), {late} FROM sales_order o "
+            f"WHERE {where} GROUP BY {key}, {utc_day}"
+        )
+    else:
+        # The index in the grouped order (0016), also when a period would tempt the planner
+        # to the index on ordered_at and a sort. The part after the cut is a short range of
+        # that index per group and day, not an expression evaluated on every row.
+        index = f"INDEXED BY sales_order_roi_{'source' if width == 1 else 'campaign'}"
+        cut = localdays.cut_sql("g.day", cuts)
+        late = "0"
+        if cut:
+            same = " AND ".join(f"o2.{c} IS g.g{i}" for i, c in enumerate(columns))
+            where = _order_filter(q, "o2", params)
+            late = (
+                f"(SELECT SUM({value('o2')}) FROM sales_order o2 {index} WHERE {same} "
+                f"AND substr(o2.ordered_at, 1, 10) = g.day "
+                f"AND o2.ordered_at >= g.day || ' ' || {cut} AND {where})"
+            )
+        key = ", ".join(f"o.{c} AS g{i}" for i, c in enumerate(columns))
+        groups = ", ".join(f"g{i}" for i in range(width))
+        where = _order_filter(q, "o", params)
+        sql = (
+            f"SELECT {groups}, g.day, g.total, {late} FROM (SELECT {key}, "
+            f"substr(o.ordered_at, 1, 10) AS day, SUM({value('o')}) AS total "
+            f"FROM sales_order o {index} WHERE {where} GROUP BY {groups}, day) g"
+        )
+    # Tens of thousands of rows (by keyword): the loop is kept plain.
+    local_days: dict[object, tuple[date, date, time | None]] = {}
+    for day, parts in cuts.items():
+        local_days[day] = local_days[day.isoformat()] = parts  # SQLite gives the day as text
+    keyword = q.level == "keyword"
+    for row in q.run(sql, params):
+        group = row[:2] if keyword else row[0]
+        before_cut, from_cut, _ = local_days[row[width]]
+        cents, after = int(row[width + 1]), int(row[width + 2] or 0)
+        days = out.get(group)
+        if days is None:
+            days = out[group] = {}
+        if cents != after or not after:  # a day of 0 is a day too: its group is in the report
+            days[before_cut] = days.get(before_cut, 0) + cents - after
+        if after:
+            days[from_cut] = days.get(from_cut, 0) + after
+
+
+def _orders_by_local_day(q: _Query, value: OrderValue, first: date, last: date):
+    """As _orders_by_utc_day, for zones whose UTC days that cannot take: by each row's local
+    day (sorts every row)."""
+    params: list = []
+    columns = _order_group(q)
+    key = ", ".join(f"o.{c}" for c in columns)
+    day = localdays.local_day_sql("o.ordered_at", first, last)
+    where = _order_filter(q, "o", params)
+    for row in q.run(
+        f"SELECT {key}, {day}, SUM({value('o')}) FROM sales_order o WHERE {where} "
+        f"GROUP BY {key}, {day}",
+        params,
+    ):
+        yield _order_key(q, row[: len(columns)]), _day(row[len(columns)]), int(row[-1])
 
 
 def cost_by_day(q: _Query) -> Series:

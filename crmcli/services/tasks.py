@@ -443,6 +443,14 @@ def day_window(now: datetime, which: str | None) -> datetime | None:
     return day_start(now, DAY_WINDOWS[which])
 
 
+def mark_done_as_imported(task_id: int, done_at: datetime) -> None:
+    """Mark a task done at `done_at` and nothing else: an imported task that was done (its
+    next occurrence, if it recurs, is a task of the same file)."""
+    Task.update(done_at=done_at, open_due_at=None, remind_at=None).where(
+        Task.id == task_id
+    ).execute()
+
+
 def complete_task(task_id: int, *, now: datetime | None = None) -> tuple[dict, dict | None]:
     """Mark a task done; a recurring one spawns exactly one next occurrence from its due date."""
     now = now or utcnow()

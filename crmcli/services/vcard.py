@@ -467,16 +467,20 @@ def _card_record(card: Card, where: str) -> tuple[dict, list[str]]:
 
 
 def read_cards(
-    source: str | os.PathLike[str] | bytes | IO[bytes], *, name: str = "input"
+    source: str | os.PathLike[str] | bytes | IO[bytes],
+    *,
+    name: str = "input",
+    keep_text: bool = False,
 ) -> Iterator[tuple[str, dict, list[str]]]:
     """Read contacts from a vCard file, a directory of them (every *.vcf, sorted), bytes or a
     binary stream (called `name` in errors): (where, CONTACT RECORD, warnings) per card, one
-    card at a time. A file that is not vCard, or a card never closed, raises Invalid."""
+    card at a time. A file that is not vCard, or a card never closed, raises Invalid.
+    `keep_text`: each record has the card's bytes as they were under "_card" (rejects)."""
     if isinstance(source, bytes | bytearray):
-        yield from _some(_read_stream(io.BytesIO(bytes(source)), name, ""), name)
+        yield from _some(_read_stream(io.BytesIO(bytes(source)), name, "", keep_text), name)
         return
     if not isinstance(source, str | os.PathLike):
-        yield from _some(_read_stream(source, name, ""), name)
+        yield from _some(_read_stream(source, name, "", keep_text), name)
         return
     path = Path(source)
     try:
@@ -489,14 +493,15 @@ def read_cards(
             read = 0
             for file in files:
                 with open(file, "rb") as stream:
-                    for item in _read_stream(stream, file.name, f" of {file.name}"):
+                    for item in _read_stream(stream, file.name, f" of {file.name}", keep_text):
                         read += 1
                         yield item
             if not read:
                 raise Invalid(None, f"{path} has no vCard in its .vcf files")
             return
         with open(path, "rb") as stream:
-            yield from _some(_read_stream(stream, str(path), f" of {path.name}"), str(path))
+            cards_ = _read_stream(stream, str(path), f" of {path.name}", keep_text)
+            yield from _some(cards_, str(path))
     except OSError as exc:
         raise Invalid(None, f"{exc.filename or path}: {exc.strerror or exc}") from None
 
@@ -511,11 +516,15 @@ def _some(cards: Iterator[tuple[str, dict, list[str]]], label: str) -> Iterator:
         raise Invalid(None, f"{label} has no vCard in it")
 
 
-def _read_stream(stream: IO[bytes], label: str, of: str) -> Iterator[tuple[str, dict, list[str]]]:
+def _read_stream(
+    stream: IO[bytes], label: str, of: str, keep_text: bool = False
+) -> Iterator[tuple[str, dict, list[str]]]:
     try:
-        for card in cards(stream, label):
+        for card in cards(stream, label, keep_text=keep_text):
             where = f"card {card.number}{of}"
             record, warnings = _card_record(card, where)
+            if keep_text:
+                record["_card"] = card.original()
             yield where, record, warnings
     except NeverClosed as exc:
         card = exc.card

@@ -53,6 +53,11 @@ def _text(value: Any) -> str:
     return _CONTROL.sub("", text).translate(_TEXT_ESCAPES)
 
 
+def escape_text(value: Any) -> str:
+    """A value as vCard text (see _text): for lines written outside a card of ours."""
+    return _text(value)
+
+
 def fold(line: str) -> str:
     """Fold a content line at 75 octets (RFC 6350 3.2), never inside a UTF-8 character."""
     if len(line) <= 18 or len(line.encode("utf-8")) <= 75:
@@ -224,8 +229,6 @@ def _card(record: dict, version: str, domain: str) -> list[str]:
     rev = _rev(record.get("updated_at"))
     if rev:
         lines.append(f"REV:{rev}")
-    if record.get("reject_reason"):  # crm import --rejects: why this card was not imported
-        lines.append(f"X-CRMCLI-REJECTED:{_text(record['reject_reason'])}")
     lines.append("END:VCARD")
     return lines
 

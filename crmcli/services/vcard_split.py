@@ -39,13 +39,21 @@ class NeverClosed(Exception):
 class Card:
     """The lines of one card as read from the file (bytes, or str for UTF-16/32 files)."""
 
-    __slots__ = ("number", "line", "lines", "damaged")
+    __slots__ = ("number", "line", "lines", "damaged", "raw")
 
     def __init__(self, number: int, line: int):
         self.number = number
         self.line = line
         self.lines: list[Any] = []
         self.damaged: list[str] = []  # skipped properties whose data was broken
+        self.raw: list[Any] | None = None  # every line as it came, when asked to keep them
+
+    def original(self) -> bytes:
+        """The card as it was in the file (photos and all; lines end in CRLF; a UTF-16/32
+        file's card in UTF-8): what a rejects file gives back to be fixed."""
+        lines = self.raw or []
+        return b"".join((ln.encode("utf-8") if isinstance(ln, str) else ln) + b"\r\n"
+                        for ln in lines)  # fmt: skip
 
     def text(self) -> str:
         if not self.lines or isinstance(self.lines[0], str):
@@ -124,9 +132,9 @@ def _physical_lines(stream: IO[bytes]) -> Iterator[Any]:
 MAX_CARD = 16 * 2**20
 
 
-def cards(stream: IO[bytes], label: str) -> Iterator[Card]:
+def cards(stream: IO[bytes], label: str, *, keep_text: bool = False) -> Iterator[Card]:
     """Cut a stream into cards on BEGIN:VCARD/END:VCARD lines, skipping blobs; `label` names
-    the file in errors."""
+    the file in errors. `keep_text`: each card also keeps its lines as they came (raw)."""
     card: Card | None = None
     blob: _Blob | None = None
     depth = 0  # inside a vCard 2.1 AGENT's own card
@@ -156,10 +164,14 @@ def cards(stream: IO[bytes], label: str) -> Iterator[Card]:
             if key == _BEGIN:
                 number += 1
                 card = Card(number, n)
+                if keep_text:
+                    card.raw = [raw]
                 continue
             if not line.strip(_BLANK):
                 continue
             raise _not_vcard(label, n, number)
+        if card.raw is not None:
+            card.raw.append(raw)
         if blob is not None:
             if line[:1] in (b" ", b"\t") or (line.strip() and b":" not in line):
                 blob.add(line)

@@ -278,6 +278,9 @@ def test_export_all_and_import_json_into_a_new_database(crm, tmp_path):
         (b"\x00\x01\x02binary\xff", "binary file"),
         (b"", "empty"),
         (b'{"format": "crmcli-dump", "schema_version": 99, "tables": []}', "newer crm"),
+        (b'{"format": "crmcli-dump", "format_version": 99, "schema_version": 1, "tables": []}',
+         "format version 99 (this version reads 1): upgrade crm"),
+        (b'{"format": "crmcli-dump", "format_version": "x", "tables": []}', "format version x"),
         (b'{"format": "crmcli-dump", "schema_version": 9, "tables": [{"name": "tag", "col',
          "not valid JSON"),
         (b'{"format": "crmcli-dump", "schema_version": 9, "tables": [}', "not valid JSON"),
@@ -448,3 +451,9 @@ def test_csv_export_and_import_keep_kinds_and_campaign(crm, tmp_path):
         ("0171 1234567", "mobile"), ("0221 555", "home"),
     ]  # fmt: skip
     assert (eva["campaign"], eva["keyword"]) == ("Herbst", "kaffee")
+
+
+def test_export_all_help_names_its_own_default_format(crm):
+    r = crm("export", "all", "--help")
+    text = " ".join(r.stdout.split())
+    assert "else json" in text and "else csv" not in text

@@ -170,3 +170,57 @@ def test_a_streamed_json_array_is_what_json_dumps_writes(count):
     out = io.StringIO()
     _write_json_array(iter(rows), out)
     assert out.getvalue() == json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+
+
+def _plain_table_row_by_row(rows, columns) -> str:
+    """The plain table as output._plain_table made it a row at a time: the reference."""
+    from crmcli.output import _filled, display
+
+    columns = _filled(rows, columns)
+    cells = [[display(row.get(c.key)) for c in columns] for row in rows]
+    headers = [c.header.upper() for c in columns]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            v.rjust(w) if c.justify == "right" else v.ljust(w)
+            for v, w, c in zip(values, widths, columns, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "".join(line(r) + "\n" for r in [headers, *cells])
+
+
+def test_the_plain_table_is_made_a_column_at_a_time_to_the_same_text():
+    """Piped, every column and cell as before: numbers, flags, money, dates, None, text with
+    control characters, wide and empty cells, trailing blanks stripped; and more rows than
+    one block of lines."""
+    import io
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from crmcli import output
+    from crmcli.output import Column
+
+    columns = [
+        Column("id", "Id", "right"), Column("name", "Name"), Column("n", "Count", "right"),
+        Column("flag", "Flag"), Column("when", "When"), Column("amount", "Amount", "right"),
+        Column("note", "Note"),
+    ]  # fmt: skip
+    values = {
+        "id": [1, 22, 333, -4], "name": ["Jürgen Müller", "a\x1b[31mb", "", "x\ty\nz"],
+        "n": [0, True, None, 10**20], "flag": [False, None, "ja", 7],
+        "when": [date(2026, 11, 30), datetime(2026, 11, 30, 9, 5), None, "morgen"],
+        "amount": [Decimal("1.50"), Decimal("-0.05"), None, "12,00 €"],
+        "note": ["", None, "  Leer am Ende  ", "\u202eabc"],
+    }  # fmt: skip
+    rows = [
+        {key: values[key][(i * (k + 1)) % 4] for k, key in enumerate(values)} for i in range(12_345)
+    ]
+    for some in (rows, rows[:1], rows[:7]):
+        out = io.StringIO()
+        output._plain_table(some, columns, out)
+        assert out.getvalue() == _plain_table_row_by_row(some, columns)
+    out = io.StringIO()
+    output._plain_table(rows[:3], [Column("note", "")], out)
+    assert out.getvalue() == _plain_table_row_by_row(rows[:3], [Column("note", "")])

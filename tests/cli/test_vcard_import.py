@@ -73,8 +73,8 @@ def test_warnings_name_the_card_and_the_property_on_stderr(crm, engine):
     r = crm("import", "vcard", str(FIXTURES / "junk-values.vcf"), "--rejects", "/dev/null")
     assert r.exit_code == 0, r.stderr
     who = "card 1 of junk-values.vcf (Jürgen Müller)"
-    assert f"{who}: dropped EMAIL 'not an email' (not an email address)\n" in r.stderr
-    assert f"{who}: dropped TEL 'call me maybe' (not a phone number)\n" in r.stderr
+    assert f"crm: warning: {who}: dropped EMAIL 'not an email' (not an email address)\n" in r.stderr
+    assert f"crm: warning: {who}: dropped TEL 'call me maybe' (not a phone number)\n" in r.stderr
     assert r.stdout == ""
 
 
@@ -178,3 +178,32 @@ def test_a_rejects_file_that_cannot_be_written_stops_before_the_import(crm, engi
 def test_help_has_an_example(crm):
     r = crm("import", "vcard", "--help")
     assert "Examples:" in r.stdout and "\n  crm import vcard contacts.vcf --dry-run\n" in r.stdout
+
+
+def test_rejects_hold_each_refused_card_as_it_was_in_the_input(crm, engine, tmp_path):
+    """Not a card rebuilt from what was read (its TEL gone, ADR;TYPE=HOME turned WORK, FN
+    empty, one UID for every card): the bytes of the input, the reason added after BEGIN."""
+    first = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:\r\nTEL;TYPE=CELL:ruf mich an\r\n"
+        "ADR;TYPE=HOME:;;Ringstraße 5;Bonn;;53111;Deutschland\r\n"
+        "NOTE:Eine Karte\\, lang genug um gefaltet zu werden: bitte Namen nachtragen und dann\r\n"
+        "  erneut importieren.\r\nEND:VCARD\r\n"
+    ).encode()
+    second = b"BEGIN:VCARD\r\nVERSION:2.1\r\nN:;;;;\r\nADR;HOME:;;Weg 1;K\xf6ln;;;\r\nEND:VCARD\r\n"
+    good = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Gut\r\nEMAIL:gut@example.de\r\nEND:VCARD\r\n"
+    source = tmp_path / "in.vcf"
+    source.write_bytes(first + good + second)
+    out = tmp_path / "rejects.vcf"
+    r = crm("import", "vcard", str(source), "--rejects", str(out))
+    assert r.exit_code == 0, r.stderr
+    assert "1 new" in r.stderr and "2 rejected" in r.stderr
+    data = out.read_bytes()
+    one, two = data.split(b"END:VCARD\r\n")[:2]
+    assert one + b"END:VCARD\r\n" == first.replace(
+        b"VCARD\r\n", b"VCARD\r\nX-CRMCLI-REJECTED:card 1 of in.vcf: name: is empty\r\n", 1
+    )
+    assert two + b"END:VCARD\r\n" == second.replace(
+        b"VCARD\r\n", b"VCARD\r\nX-CRMCLI-REJECTED:card 3 of in.vcf: name: is empty\r\n", 1
+    )
+    ((_, back, _), (_, other, _)) = read_cards(out)
+    assert back["city"] == "Bonn" and other["city"] == "Köln"

@@ -73,7 +73,7 @@ def test_a_card_on_postgres_is_one_round_trip(db, db_backend):
     contacts.contact_card(cid, now=NOW)  # the SQL is built once per process
     with count_queries() as counter:
         contacts.contact_card(cid, now=NOW)
-    assert counter.count == (1 if db_backend == "pg" else 15)
+    assert counter.count == (1 if db_backend == "pg" else 14)
 
 
 def test_a_card_on_postgres_is_planned_once_and_survives_a_server_that_forgets(db, db_backend):

@@ -783,3 +783,27 @@ def test_a_series_too_dense_to_follow_logs_its_first_meeting(db, people):
     start = "DTSTART:20200101T080000Z\nDTEND:20200101T080100Z"
     result = ical.import_ics(series(start, "RRULE:FREQ=MINUTELY"), now=NOW)
     assert result.meetings_new == 1 and "first occurrence only" in result.warnings[0][1]
+
+
+def test_a_line_folded_inside_an_umlaut_is_unfolded_before_decoding(db):
+    """RFC 5545 3.1: a writer may fold between the two bytes of an ü; the octets are joined
+    first, so the text stays UTF-8 (it came out 'RÃ¼ckruf' and the file fell to cp1252)."""
+    summary = "SUMMARY:Rückruf bei Jürgen Müller".encode()
+    cut = summary.index("ü".encode()) + 1  # inside the two bytes of the first ü
+    data = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\n"
+        b"UID:fold-1@test\r\n"
+        + summary[:cut]
+        + b"\r\n "
+        + summary[cut:]
+        + b"\r\n"
+        + "DESCRIPTION:Grü".encode()
+        + b"\r\n "
+        + "ße an Dörte".encode()
+        + b"\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+    with pytest.raises(UnicodeDecodeError):
+        (summary[:cut] + b"\r\n").decode()  # the line on its own is not UTF-8
+    ical.import_ics(data, now=NOW)
+    task = by_title()["Rückruf bei Jürgen Müller"]
+    assert task["note"] == "Grüße an Dörte"

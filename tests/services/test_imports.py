@@ -110,11 +110,94 @@ def test_rows_of_one_file_with_the_same_email_are_one_contact(db, monkeypatch):
 
 
 def test_a_row_matching_two_contacts_is_rejected_with_both(db):
-    run(rec("A", "a@example.de"), rec("B", "b@example.de", phones=["0171 2222222"]))
+    # B has no email and A's name: the phone says the row is B as much as the email says A.
+    contacts.add_contact("A", email="a@example.de")
+    contacts.add_contact("A", phone="0171 2222222")
     with pytest.raises(Invalid, match=r"line 2: matches 2 different contacts: contact #1 A"):
         run(rec("A", "a@example.de", phones=["0171 2222222"]))
     result = run(rec("A", "a@example.de", phones=["0171 2222222"]), keep_going=True)
-    assert result.rejected_count == 1 and "contact #2 B by phone" in result.rejected[0][2]
+    assert result.rejected_count == 1 and "contact #2 A by phone" in result.rejected[0][2]
+
+
+def test_a_shared_phone_never_merges_people_whose_emails_or_names_differ(db, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 2)  # the third row in a later batch
+    rows = [
+        rec("Hans Huber", "hans@huber.example", phones=["089 12345-0"], company="Huber AG"),
+        rec("Eva Huber", "eva@huber.example", phones=["089 12345-0"], company="Huber AG"),
+        rec("Otto Ober", "otto@huber.example", phones=["089 12345-0"], company="Huber AG"),
+    ]
+    result = run(*rows)
+    assert (result.new, result.merged, result.possible_duplicates) == (3, 0, 2)
+    assert sorted(c["name"] for c in contacts.list_contacts()) == [
+        "Eva Huber", "Hans Huber", "Otto Ober"
+    ]  # fmt: skip
+    assert only("Otto Ober")["email"] == "otto@huber.example"
+    assert ContactEmail.select().count() == 3
+    assert (
+        "line 3: new contact Eva Huber, a possible duplicate of the contact of line 2 Hans "
+        "Huber (same phone 089 12345-0, other email)" in result.warnings
+    )
+    before = list(Contact.select().order_by(Contact.id).dicts())
+    again = run(*rows)
+    assert (again.new, again.updated, again.unchanged, again.possible_duplicates) == (0, 0, 3, 0)
+    assert again.warnings == []
+    assert list(Contact.select().order_by(Contact.id).dicts()) == before
+    # Without emails the names tell them apart, and say which one a row is.
+    result = run(rec("Eva Huber", phones=["089 12345-0"], city="München"),
+                 rec("Karl Kurz", phones=["089 12345-0"]))  # fmt: skip
+    assert (result.new, result.updated, result.possible_duplicates) == (1, 1, 1)
+    assert only("Eva Huber")["city"] == "München" and only("Hans Huber")["city"] is None
+    # A name that can be the same person's is that contact.
+    result = run(rec("Dr. Hans Huber", phones=["089 12345-0"], notes="Chef"))
+    assert (result.new, result.updated) == (0, 1)
+    assert only("Dr. Hans Huber")["email"] == "hans@huber.example"
+    # A row with only the phone cannot tell which of four: a new contact, said.
+    result = run(rec(None, phones=["089 12345-0"], city="Ulm"))
+    assert (result.new, result.possible_duplicates) == (1, 1)
+    assert "cannot tell which" in result.warnings[0]
+
+
+def test_a_shared_phone_against_stored_contacts_keeps_each_person(db):
+    hans = contacts.add_contact("Hans Huber", email="hans@huber.example", phone="089 12345-0")
+    result = run(rec("Eva Huber", "eva@huber.example", phones=["089 12345-0"]))
+    assert (result.new, result.updated, result.possible_duplicates) == (1, 0, 1)
+    assert contacts.get_contact(hans["id"])["name"] == "Hans Huber"
+    assert contacts.get_contact(hans["id"])["email"] == "hans@huber.example"
+    again = run(rec("Eva Huber", "eva@huber.example", phones=["089 12345-0"]))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
+    # His phone and name without an email: Hans, not Eva.
+    result = run(rec("Hans Huber", phones=["089 12345-0"], city="München"))
+    assert (result.new, result.updated) == (0, 1)
+    assert contacts.get_contact(hans["id"])["city"] == "München"
+    # Another email than his, even with his name and phone: someone else, said.
+    result = run(rec("Hans Huber", "h.huber@privat.example", phones=["089 12345-0"]))
+    assert (result.new, result.updated, result.possible_duplicates) == (1, 0, 1)
+    assert "other email" in result.warnings[0]
+
+
+def test_one_name_in_two_cities_is_two_people_and_stays_two(db):
+    rows = [rec("Hans Müller", city="Köln", zip="50667"), rec("Hans Müller", city="Berlin")]
+    result = run(*rows)
+    assert (result.new, result.merged, result.possible_duplicates) == (2, 0, 1)
+    assert sorted(c["city"] for c in contacts.list_contacts()) == ["Berlin", "Köln"]
+    before = list(Contact.select().order_by(Contact.id).dicts())
+    again = run(*rows)
+    assert (again.new, again.updated, again.unchanged, again.possible_duplicates) == (0, 0, 2, 0)
+    assert list(Contact.select().order_by(Contact.id).dicts()) == before
+    # A row without a city cannot tell which: a new contact, said; then it is that one.
+    result = run(rec("Hans Müller", notes="?"))
+    assert (result.new, result.possible_duplicates) == (1, 1)
+    assert "cannot tell which" in result.warnings[0]
+    again = run(rec("Hans Müller", notes="?"))
+    assert (again.new, again.unchanged) == (0, 1)
+    # Other phones, companies and birthdays say the same as other cities.
+    run(rec("Eva Klein", phones=["0171 1000000"]), rec("Eva Klein", phones=["0171 2000000"]),
+        rec("Tom Tal", company="A GmbH"), rec("Tom Tal", company="B GmbH"),
+        rec("Ute Uhl", birthday="1.2.1970"), rec("Ute Uhl", birthday="3.4.1980"),
+        rec("Ute Uhl", birthday="--04-03"))  # fmt: skip
+    names = [c["name"] for c in contacts.list_contacts()]
+    assert names.count("Eva Klein") == 2 and names.count("Tom Tal") == 2
+    assert names.count("Ute Uhl") == 2  # no year, the same day: the second one
 
 
 def test_names_match_only_one_contact_and_never_against_other_emails(db):

@@ -96,3 +96,81 @@ def test_apply_tags_writes_the_segment_and_moves_it_when_it_changes(five):
     moved = rfm.apply_tags(rfm.rfm(until=UNTIL, rules=rules)["customers"], now=NOW)
     assert moved == {"tagged": 5, "changed": 5, "added": 5, "removed": 5}
     assert tags_of(five[0]) == ["rfm:Aktiv", "vip"] and tags_of(five[2]) == ["rfm:Schlafend"]
+
+
+def _rfm_row_by_row(until, rules=rfm.SEGMENT_RULES) -> dict:
+    """What rfm() gave when it grouped the join of orders and contacts and built, sorted and
+    summed its rows one by one (Decimal keys and sums): the reference for the test below."""
+    from collections import Counter
+    from datetime import datetime
+
+    from peewee import fn
+
+    from crmcli.models import PURCHASE_STATUSES, Contact, SalesOrder, UTCDateTimeField
+
+    table = rfm.segment_table(rules)
+    end = at_local(until + timedelta(days=1), datetime.min.time())
+    rows = list(
+        SalesOrder.select(
+            SalesOrder.contact, Contact.name, fn.COUNT(SalesOrder.id),
+            fn.SUM(SalesOrder.net_cents), fn.MAX(SalesOrder.ordered_at),
+        )
+        .join(Contact, on=(SalesOrder.contact == Contact.id))
+        .where(SalesOrder.status.in_(PURCHASE_STATUSES) & (SalesOrder.ordered_at < end))
+        .group_by(SalesOrder.contact, Contact.name)
+        .tuples()
+    )  # fmt: skip
+    convert = UTCDateTimeField().python_value
+    recency = [(end - convert(last)).days for *_, last in rows]
+    r_scores = rfm.quintiles([-d for d in recency])
+    f_scores = rfm.quintiles([n for _, _, n, _, _ in rows])
+    m_scores = rfm.quintiles([int(c) for _, _, _, c, _ in rows])
+    customers = []
+    for i, (cid, name, n, cents, _) in enumerate(rows):
+        r, f, m = r_scores[i], f_scores[i], m_scores[i]
+        customers.append({
+            "contact_id": cid, "contact": name, "recency_days": recency[i], "frequency": n,
+            "monetary": Decimal(int(cents)).scaleb(-2), "r": r, "f": f, "m": m,
+            "score": f"{r}{f}{m}", "segment": table[(r, f)],
+        })  # fmt: skip
+    customers.sort(key=lambda c: (-c["r"], -c["f"], -c["m"], -c["monetary"], c["contact_id"]))
+    sizes = Counter(c["segment"] for c in customers)
+    revenue: Counter = Counter()
+    for c in customers:
+        revenue[c["segment"]] += c["monetary"]
+    order = list(dict.fromkeys(name for _, _, name in rules))
+    segments = [
+        {"segment": s, "customers": sizes.get(s, 0), "revenue": revenue.get(s, Decimal("0.00"))}
+        for s in order
+    ]
+    return {"until": until, "customers": customers, "segments": segments}
+
+
+def test_the_report_is_the_row_by_row_one_on_seeded_histories(db):
+    """rfm() groups before it joins the names and ranks by integers: the same report, in the
+    same order, as grouping the join and sorting Decimal keys, on seeded histories full of
+    ties (equal sums, equal days, equal counts), with cancelled orders, orders after the
+    last day, and rules that leave a segment empty."""
+    import random
+
+    rng = random.Random(18)
+    for sku, cents in (("A", 500), ("B", 1000), ("C", 1999)):
+        products.add_product(sku, sku, price_cents=cents, vat_bp=700, now=NOW)
+    people = [contacts.add_contact(f"Kunde {i % 7}", now=NOW)["id"] for i in range(60)]
+    for cid in people:
+        for _ in range(rng.choice((0, 1, 1, 2, 3, 6))):
+            day = UNTIL - timedelta(days=rng.choice((-3, 0, 1, 1, 5, 40, 200, 400)))
+            orders.add_order(
+                cid, [Item(rng.choice("ABC"), rng.choice((1, 1, 2)))],
+                ordered_at=at_local(day, time(rng.choice((0, 9, 23)), rng.choice((0, 59)))),
+                status=rng.choice(("paid", "paid", "shipped", "open", "cancelled")), now=NOW,
+            )  # fmt: skip
+    rules = [("4-5", "1-5", "Aktiv"), ("1-3", "1-5", "Schlafend"), ("1", "1", "Nie")]
+    for until in (UNTIL, UNTIL - timedelta(days=30)):
+        for given in (rfm.SEGMENT_RULES, rules):
+            got, expected = rfm.rfm(until=until, rules=given), _rfm_row_by_row(until, given)
+            assert got == expected
+            assert [c["contact_id"] for c in got["customers"]] == [
+                c["contact_id"] for c in expected["customers"]
+            ]
+    assert len(rfm.rfm(until=UNTIL)["customers"]) > 40

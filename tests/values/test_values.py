@@ -447,6 +447,7 @@ def test_format_money():
     assert format_money(123456789, german=False) == "€1,234,567.89"
     assert format_money(-500, "USD", german=False) == "-$5.00"
     assert format_money(100, "CHF") == "1,00 CHF"
+    assert (format_money(100, "eur"), format_money(100, "usd", german=False)) == ("1,00 €", "$1.00")
     assert format_money(None) == ""
 
 
