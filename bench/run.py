@@ -467,6 +467,18 @@ def service_bench(path, samples: Samples, iterations: int) -> list[Timing]:
             [None], iterations, warm, target_of(path, "today", TODAY_P95_MS),
         )  # fmt: skip
         today.note = f"{len(rows[0])} tasks"
+        # What `crm list tasks --today` reads at a terminal: its first page (piped, every task).
+        from crmcli.commands.common import TERMINAL_PAGE
+
+        page, paged = measure(
+            f"`list_tasks(due_before=tomorrow, limit={TERMINAL_PAGE})` (`crm list tasks "
+            "--today` at a terminal)",
+            lambda _: tasks.list_tasks(
+                state="open", due_before=tomorrow, now=now, limit=TERMINAL_PAGE
+            ),
+            [None], iterations, warm, target_of(path, "today", TODAY_P95_MS),
+        )  # fmt: skip
+        page.note = f"{len(paged[0])} tasks"
         ids = list(range(1, len(samples.emails) + 1))
         logged, _ = measure(
             "log an activity: `log_activity('call', contact_id=..., subject=..., body=...)`",
@@ -484,7 +496,7 @@ def service_bench(path, samples: Samples, iterations: int) -> list[Timing]:
         resolved.note = "outcomes: " + ", ".join(f"{k} {n}" for k, n in tally.items())
     finally:
         db.close()
-    return [card, found, listed, timeline, reminded, due_all, today, logged, resolved]
+    return [card, found, listed, timeline, reminded, due_all, today, page, logged, resolved]
 
 
 # --- the report ------------------------------------------------------------------------------

@@ -320,7 +320,9 @@ class CrmGroup(TyperGroup):
                 f"  #{c.id}  {clean(c.name)}" + (f"  ({clean(c.detail)})" if c.detail else "")
                 for c in exc.candidates
             ]
-            if exc.total > len(exc.candidates):
+            if exc.total is None:
+                lines.append("  … and more")
+            elif exc.total > len(exc.candidates):
                 lines.append(f"  … and {exc.total - len(exc.candidates)} more")
             sys.stderr.write("\n".join(lines) + "\n")
             sys.exit(exc.exit_code)

@@ -54,9 +54,11 @@ class Candidate(NamedTuple):
 class Ambiguous(CrmError):
     """A reference matches more than one record; nothing was changed."""
 
-    def __init__(self, kind: str, ref: str, candidates: Sequence[Candidate], total: int):
+    def __init__(self, kind: str, ref: str, candidates: Sequence[Candidate], total: int | None):
+        """`total`: how many match; None when more match than the candidates (not counted)."""
         self.kind = kind
         self.ref = ref
         self.candidates = list(candidates)
         self.total = total
-        super().__init__(f"{kind} '{ref}' is ambiguous: {total} match")
+        many = f"more than {len(self.candidates)}" if total is None else total
+        super().__init__(f"{kind} '{ref}' is ambiguous: {many} match")

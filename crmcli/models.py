@@ -35,6 +35,8 @@ class UTCDateTimeField(DateTimeField):
         return super().db_value(value)
 
     def python_value(self, value):
+        if type(value) is datetime:  # PostgreSQL's driver hands back naive datetimes
+            return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         if isinstance(value, str):
             # SQLite hands back text; fromisoformat reads peewee's format ~20x faster than
             # peewee's strptime loop, which matters on lists and reports of many rows. Read

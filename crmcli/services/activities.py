@@ -343,33 +343,43 @@ def get_activity(activity_id: int) -> dict:
     return dict(zip(_KEYS, rows[0], strict=True))
 
 
+def _timeline(contact, count):
+    newest = (Activity.occurred_at.desc(), Activity.id.desc())
+    return _select().where(Activity.contact == contact).order_by(*newest).limit(count)
+
+
+def _count(contact):
+    return Activity.select(fn.COUNT(Activity.id)).where(Activity.contact == contact)
+
+
+def _open_count(contact):
+    return Activity.select(fn.COUNT(Activity.id)).where(
+        (Activity.contact == contact) & (Activity.status == "open")
+    )
+
+
+def card_queries(contact_id: int, limit: int) -> list[tuple]:
+    """The queries of timeline_of, count_of and open_count_of (for prepared.together)."""
+    return [
+        ("timeline", _timeline, (contact_id, limit)),
+        ("activity_count", _count, (contact_id,)),
+        ("open_count", _open_count, (contact_id,)),
+    ]
+
+
 def timeline_of(contact_id: int, limit: int) -> list[dict]:
     """A contact's newest `limit` activities (the card's timeline)."""
-
-    def build(contact, count):
-        newest = (Activity.occurred_at.desc(), Activity.id.desc())
-        return _select().where(Activity.contact == contact).order_by(*newest).limit(count)
-
-    rows = prepared.run("timeline", build, contact_id, limit)
+    rows = prepared.run("timeline", _timeline, contact_id, limit)
     return [dict(zip(_KEYS, r, strict=True)) for r in rows]
 
 
 def count_of(contact_id: int) -> int:
-    def build(contact):
-        return Activity.select(fn.COUNT(Activity.id)).where(Activity.contact == contact)
-
-    return prepared.run("activity_count", build, contact_id)[0][0]
+    return prepared.run("activity_count", _count, contact_id)[0][0]
 
 
 def open_count_of(contact_id: int) -> int:
     """How many inquiries, complaints and returns of a contact still wait for an answer."""
-
-    def build(contact):
-        return Activity.select(fn.COUNT(Activity.id)).where(
-            (Activity.contact == contact) & (Activity.status == "open")
-        )
-
-    return prepared.run("open_count", build, contact_id)[0][0]
+    return prepared.run("open_count", _open_count, contact_id)[0][0]
 
 
 def resolve_activity_ref(ref: str) -> int:

@@ -275,6 +275,14 @@ def phones_of(contact_ids: Iterable[int]) -> dict[int, list[dict]]:
     return out
 
 
+def card_queries(contact_id: int) -> list[tuple]:
+    """emails_of and phones_of of one contact as prepared.run takes them (name, build, args)."""
+    return [
+        ("contact_emails", _emails_query, (contact_id,)),
+        ("contact_phones", _phones_query, (contact_id,)),
+    ]
+
+
 def _parts(ids: list[int]):
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]

@@ -58,6 +58,14 @@ def _contact_query(contact_id):
     return Contact.select(Contact.id).where(Contact.id == contact_id).limit(1)
 
 
+def summary_queries(contact_id: int) -> list[tuple]:
+    """summary's queries as prepared.run takes them (name, build, args)."""
+    return [
+        ("consent_history", _history_query, (contact_id,)),
+        ("contact_exists", _contact_query, (contact_id,)),
+    ]
+
+
 def record(
     contact_id: int,
     action: str,

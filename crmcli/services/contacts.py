@@ -474,6 +474,10 @@ def _attach(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def _by_id(contact_id):
+    return _select().where(Contact.id == contact_id)
+
+
 def _tags_of(contact_id: int):
     return (
         ContactTag.select(Tag.name)
@@ -503,7 +507,7 @@ def _get_contact(contact_id: int, known: tuple[list, list] | None = None) -> dic
     """get_contact; `known`: its emails and phones as the caller just wrote them."""
     from crmcli.errors import NotFound
 
-    found = prepared.run("contact", lambda i: _select().where(Contact.id == i), contact_id)
+    found = prepared.run("contact", _by_id, contact_id)
     if not found:
         raise NotFound(f"no contact with id {contact_id}")
     # campaign and keyword come with the row (the subqueries of _select)
@@ -644,10 +648,33 @@ def contact_card(
 ) -> dict:
     """The whole card: fields, last interaction, open tasks, deals, the newest orders and
     activities, and what the contact buys (services.profile)."""
+    limit = timeline_limit if timeline_limit is not None else 2**62
+    with prepared.together(_card_queries(contact_id, limit)):
+        return _card(contact_id, limit, now)
+
+
+def _card_queries(contact_id: int, limit: int) -> list[tuple]:
+    """The queries behind a card (PostgreSQL reads them in one round trip)."""
+    from crmcli.services import activities, consent, deals, orders, profile, tasks
+
+    return [
+        ("contact", _by_id, (contact_id,)),
+        ("contact_tags", _tags_of, (contact_id,)),
+        ("contact_fields", _fields_of, (contact_id,)),
+        *addresses.card_queries(contact_id),
+        *activities.card_queries(contact_id, limit),
+        tasks.open_tasks_query(contact_id),
+        deals.deals_of_query(contact_id),
+        orders.orders_of_query(contact_id),
+        *profile.profile_queries(contact_id),
+        *consent.summary_queries(contact_id),
+    ]
+
+
+def _card(contact_id: int, limit: int, now: datetime | None) -> dict:
     from crmcli.services import activities, tasks
 
     card = get_contact(contact_id)
-    limit = timeline_limit if timeline_limit is not None else 2**62
     timeline = activities.timeline_of(contact_id, limit)
     card["timeline"] = timeline
     card["timeline_total"] = len(timeline)

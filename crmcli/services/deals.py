@@ -442,6 +442,12 @@ def iter_deals(
 ) -> Iterator[dict]:
     """list_deals one deal at a time, fetched from the cursor in batches (an export of every
     deal never holds them all); the filters are checked at the call, before the first row."""
+    name, build, args = _deals_query(sort=sort, limit=limit, offset=offset, **filters)
+    return map(_row, prepared.stream(name, build, *args))
+
+
+def _deals_query(*, sort: str, limit: int | None, offset: int, **filters) -> tuple:
+    """iter_deals's query as prepared.run takes it: (name, build, args)."""
     key = (sort or "-id").strip().lower()
     descending = key.startswith("-")
     key = key.lstrip("-")
@@ -466,7 +472,7 @@ def iter_deals(
         return query
 
     name = f"deals:{','.join(tag for tag, _, _ in conditions)}:{'-' * descending}{key}:{paged}"
-    return map(_row, prepared.stream(name, build, *args))
+    return name, build, tuple(args)
 
 
 def count_deals(**filters) -> int:
@@ -513,3 +519,8 @@ def deals_of(*, contact_id: int | None = None, company_id: int | None = None) ->
     """A contact's or company's deals for its card: open ones first, then the newest."""
     rows = list_deals(contact_id=contact_id, company_id=company_id, sort="-id", limit=200)
     return sorted(rows, key=lambda r: r["status"] != "open")
+
+
+def deals_of_query(contact_id: int) -> tuple:
+    """deals_of(contact_id=...)'s query as prepared.run takes it (name, build, args)."""
+    return _deals_query(contact_id=contact_id, company_id=None, sort="-id", limit=200, offset=0)

@@ -432,6 +432,11 @@ def orders_of(contact_id: int, limit: int = 20) -> list[dict]:
     return [_row(r) for r in prepared.run("orders_of", _newest_of, contact_id, limit)]
 
 
+def orders_of_query(contact_id: int, limit: int = 20) -> tuple:
+    """orders_of's query as prepared.run takes it (name, build, args)."""
+    return ("orders_of", _newest_of, (contact_id, limit))
+
+
 def edit_order(order_id: int, changes: dict, *, now: datetime | None = None) -> dict:
     """Change an order's status, time, channel, campaign (and keyword), note or cost; its lines
     stay as priced. A keyword alone is one of the order's campaign ("" clears either)."""

@@ -9,7 +9,12 @@ except integer and text columns, which both drivers hand back as Python has them
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import itertools
+import re
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import peewee
 from peewee import Alias, AutoField, CharField, Field, ForeignKeyField, IntegerField, TextField
@@ -103,8 +108,107 @@ def run(name: str, build: Callable, *args) -> list[tuple]:
     Arguments reach the database as they are: give datetimes as `field.db_value(dt)`.
     """
     sql, params, converters = _bound(name, build, args)
+    ready = _taken(name, args)
+    if ready is not None:
+        return _convert(ready, converters)
     cursor = database_proxy.obj.execute_sql(sql, params)
     return _convert(cursor.fetchall() if converters else [], converters)
+
+
+# Rows read ahead by together(), per thread (the TUI reads in worker threads).
+_ahead = threading.local()
+
+
+def _taken(name: str, args: tuple) -> list[tuple] | None:
+    """The raw rows together() read ahead for this query and these arguments (once)."""
+    waiting = getattr(_ahead, "rows", None)
+    return None if waiting is None else waiting.pop((name, args), None)
+
+
+@contextmanager
+def together(queries: Iterable[tuple[str, Callable, tuple]]) -> Iterator[None]:
+    """Within the block, `run` and `stream` of one of `queries` ((name, build, args) as `run`
+    takes them) give rows that were read with all the others in one statement.
+
+    For PostgreSQL, where every statement is a round trip to the server (a contact card is
+    a dozen queries): each query becomes one aggregate row of arrays, a column each, which
+    the driver reads back as the values the query itself would have given. SQLite has no
+    round trip to save and runs each query as it comes. A query not asked for in the block
+    (or asked for twice) simply runs."""
+    db = database_proxy.obj
+    if not isinstance(db, peewee.PostgresqlDatabase) or getattr(_ahead, "rows", None):
+        yield
+        return
+    _ahead.rows = _read_together(list(queries))
+    try:
+        yield
+    finally:
+        _ahead.rows = None
+
+
+# PostgreSQL statements this process had the server prepare, per connection: {sql: name};
+# None for a connection where preparing failed once (a connection pooler that does not keep
+# prepared statements, a parameter whose type the server could not tell): it prepares no more.
+_planned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_names = itertools.count(1)
+_PARAM = re.compile(r"%(s|%)")
+
+
+def _execute_planned(sql: str, params: list):
+    """The cursor of `sql` run as a statement the server prepared once on this connection.
+
+    Planning a card's dozen subqueries takes the server several ms, running them well under
+    one: a prepared statement is planned when first run and then, its plan generic, not
+    again (a long-lived process: the TUI, a script). The first run sends PREPARE and EXECUTE
+    as one string, one round trip. Inside a transaction, where a failed statement would end
+    it, and wherever preparing did not work, the SQL simply runs."""
+    db = database_proxy.obj
+    conn = db.connection()
+    known = _planned.setdefault(conn, {})
+    if known is None or not params or db.in_transaction():
+        return db.execute_sql(sql, params)
+    execute = f"EXECUTE {{}}({', '.join(['%s'] * len(params))})"
+    name = known.get(sql)
+    try:
+        if name is not None:
+            return db.execute_sql(execute.format(name), params)
+        numbers = itertools.count(1)
+        # %s becomes $1, $2...; a literal %% stays as it is (the string still goes through
+        # the driver's formatting, for EXECUTE's values)
+        text = _PARAM.sub(lambda m: f"${next(numbers)}" if m.group(1) == "s" else "%%", sql)
+        name = f"crm_together_{next(_names)}"
+        cursor = db.execute_sql(f"PREPARE {name} AS {text}; {execute.format(name)}", params)
+        known[sql] = name
+        return cursor
+    except peewee.DatabaseError:  # autocommit: the failed statement ended nothing else
+        _planned[conn] = None
+        return db.execute_sql(sql, params)
+
+
+def _read_together(queries: list[tuple[str, Callable, tuple]]) -> dict:
+    parts: list[str] = []
+    params: list = []
+    widths: list[int] = []
+    for i, (name, build, args) in enumerate(queries):
+        sql, values, converters = _bound(name, build, args)
+        width = len(converters)
+        names = ", ".join(f"c{j}" for j in range(width))
+        # An aggregate of the query's rows in the order it gives them (one subquery, no
+        # join or grouping at this level to reorder them).
+        arrays = ", ".join(f"array_agg(q{i}.c{j})" for j in range(width))
+        parts.append(f"(SELECT {arrays} FROM ({sql}) AS q{i}({names})) AS t{i}")
+        params.extend(values)
+        widths.append(width)
+    row = _execute_planned("SELECT * FROM " + " CROSS JOIN ".join(parts), params).fetchone()
+    out: dict = {}
+    at = 0
+    for (name, _, args), width in zip(queries, widths, strict=True):
+        columns = row[at : at + width]
+        at += width
+        out[(name, tuple(args))] = (
+            list(zip(*columns, strict=True)) if columns and columns[0] is not None else []
+        )
+    return out
 
 
 # Rows fetched at a time by stream and stream_query.
@@ -116,6 +220,9 @@ def stream(name: str, build: Callable, *args, batch: int | None = None) -> Itera
     never holds all its rows. The query runs at the call, so a bad filter fails before the
     first row is asked for."""
     sql, params, converters = _bound(name, build, args)
+    ready = _taken(name, args)
+    if ready is not None:
+        return iter(_convert(ready, converters))
     return _streamed(sql, params, converters, batch)
 
 

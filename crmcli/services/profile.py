@@ -91,6 +91,15 @@ def _responses_query(contact):
     )
 
 
+def profile_queries(contact_id: int) -> list[tuple]:
+    """customer_profile's queries as prepared.run takes them (name, build, args)."""
+    return [
+        ("profile_categories", _categories_query, (contact_id,)),
+        ("profile_orders", _orders_query, (contact_id,)),
+        ("profile_responses", _responses_query, (contact_id,)),
+    ]
+
+
 def customer_profile(contact_id: int) -> dict:
     """Favourite categories (by net spent), price range, orders by channel and campaign,
     abandoned carts and inbound activities by kind, and the cost and margin, of one contact.

@@ -6,8 +6,6 @@ from __future__ import annotations
 import itertools
 import re
 
-from peewee import fn
-
 from crmcli.errors import Ambiguous, Candidate, Invalid, NotFound
 from crmcli.services import prepared
 from crmcli.values import email_spellings, fold, fold_variants
@@ -115,36 +113,62 @@ def resolve(
             raise NotFound(f"no {kind} with email {text}", kind=kind, ref=text)
         return found
 
+    # A name that equals the REF (as names compare) names one record even where others contain
+    # it: asked first, through the name_key index, since most REFs are a whole name.
+    describe = describe or _describe_default(model)
+    first = MAX_CANDIDATES + 1  # one more than is listed says that there are more
+    plain, german = name_forms(text)
+    spellings = exact_keys(text)
+    if spellings is not None:
+        equal = model.name_key.in_(sorted(spellings))
+    else:
+        equal = (model.name_key == plain) | model.name_key.startswith(f"{plain} | ")
+        equal |= (model.name_key == german) | model.name_key.endswith(f" | {german}")
+    order = (model.name_key, model.id)
+    exact_query = model.select(model.id).where(equal).order_by(*order).limit(first)
+    exact = [row[0] for row in exact_query.tuples()]
+    if len(exact) == 1:
+        return exact[0]
+    if exact:  # namesakes: they are the candidates (others that contain the name are not)
+        raise Ambiguous(kind, text, describe(exact[:MAX_CANDIDATES]), _total(exact))
     # name_key holds both forms of the name (see name_forms): a fragment in either form of the
     # name matches, so müller finds Mueller and mueller finds Müller, but baur not Bauer.
-    plain, german = name_forms(text)
     # One substring scan when the fragment has no umlaut (most do not): twice the work else.
     contains = model.name_key.contains(plain)
     if german != plain:
         contains |= model.name_key.contains(german)
-    query = model.select(model.id).where(contains)
-    ids = [row[0] for row in query.order_by(model.name_key, model.id).limit(2).tuples()]
+    query = model.select(model.id).where(contains).order_by(*order).limit(first)
+    ids = [row[0] for row in query.tuples()]
     if len(ids) == 1:
         return ids[0]
     if not ids:
         raise NotFound(f"no {kind} matches '{text}'", kind=kind, ref=text)
-    # Several contain the fragment: a name that equals it exactly still names one record.
-    equal = (model.name_key == plain) | model.name_key.startswith(f"{plain} | ")
-    if german != plain:
-        equal |= (model.name_key == german) | model.name_key.endswith(f" | {german}")
-    else:
-        equal |= model.name_key.endswith(f" | {plain}")
-    exact = model.select(model.id).where(equal)
-    exact_ids = [row[0] for row in exact.limit(2).tuples()]
-    if len(exact_ids) == 1:
-        return exact_ids[0]
-    # COUNT(id), not peewee's COUNT(1): PostgreSQL would read the whole name_key B-tree (it
-    # holds every column COUNT(1) needs) instead of the few rows the trigram index names.
-    total = model.select(fn.COUNT(model.id)).where(contains).scalar()
-    rows = query.order_by(model.name_key, model.id).limit(MAX_CANDIDATES)
-    candidates_ids = [row[0] for row in rows.tuples()]
-    describe = describe or _describe_default(model)
-    raise Ambiguous(kind, text, describe(candidates_ids), total)
+    # Not counted past the candidates: thousands of Müllers would cost a read of each.
+    raise Ambiguous(kind, text, describe(ids[:MAX_CANDIDATES]), _total(ids))
+
+
+def _total(ids: list[int]) -> int | None:
+    """How many match, when the candidates are all of them; None: more than are listed."""
+    return len(ids) if len(ids) <= MAX_CANDIDATES else None
+
+
+def exact_keys(text: str) -> set[str] | None:
+    """Every name_key (values.fold_variants) of a name that is the same as `text` (same_name),
+    for an indexed look-up; None when there are too many spellings to list. A name without
+    umlauts has its one form as key; one with umlauts "plain | german", where either form
+    equals the REF's: its plain form with some of a/o/u expanded to ae/oe/ue (those that were
+    umlauts), or its German form with some of ae/oe/ue reduced (plain_forms)."""
+    plain, german = name_forms(text)
+    reduced = plain_forms(text)
+    spots = [i for i, ch in enumerate(plain) if ch in "aou"]
+    if reduced is None or 2 ** len(spots) > MAX_SPELLINGS:
+        return None
+    keys = {plain, german} | {f"{form} | {german}" for form in reduced}
+    for chosen in itertools.product((False, True), repeat=len(spots)):
+        expand = {at for at, pick in zip(spots, chosen, strict=True) if pick}
+        spelled = "".join(ch + "e" if i in expand else ch for i, ch in enumerate(plain))
+        keys.add(f"{plain} | {spelled}")
+    return keys
 
 
 # How many merges deep an old id is followed (a survivor merged away again, and so on).

@@ -58,7 +58,8 @@ def describe(exc: BaseException) -> str:
 
     if isinstance(exc, Ambiguous):
         names = ", ".join(c.name for c in exc.candidates[:5])
-        return f"{exc} ({names}{', ...' if exc.total > 5 else ''})"
+        more = exc.total is None or exc.total > 5
+        return f"{exc} ({names}{', ...' if more else ''})"
     if isinstance(exc, CrmError):
         return str(exc)
     text = " ".join(str(exc).split())

@@ -146,6 +146,26 @@ def test_ambiguous_ref_lists_candidates_and_changes_nothing(crm, mueller):
     assert cities == {"Jürgen Müller": "Köln", "Jürgen Schmidt": None}
 
 
+def test_a_ref_matching_many_lists_ten_and_says_there_are_more(crm):
+    for i in range(12):
+        assert crm("add", "contact", f"Meier {i:02d}").exit_code == 0
+    r = crm("show", "meier")
+    assert r.exit_code == 1 and r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert lines[0] == (
+        "crm: error: contact 'meier' is ambiguous: more than 10 match; be more specific or "
+        "use an id:"
+    )
+    assert lines[1:3] == ["  #1  Meier 00", "  #2  Meier 01"] and len(lines) == 12
+    assert lines[-1] == "  … and more"
+    crm("add", "contact", "Meier 00")
+    r = crm("show", "Meier 00")  # two of that very name: those two are the candidates
+    assert r.exit_code == 1
+    assert "contact 'Meier 00' is ambiguous: 2 match" in r.stderr
+    assert "#1  Meier 00" in r.stderr and "#13  Meier 00" in r.stderr
+    assert len(r.stderr.splitlines()) == 3  # the message and the two
+
+
 def test_exact_name_wins_over_longer_names(crm):
     crm("add", "contact", "Max Mayer")
     crm("add", "contact", "Max Mayerhofer")

@@ -70,7 +70,56 @@ def test_ambiguous_lists_at_most_ten_candidates(db):
         contacts.add_contact(f"Meier {i:02d}")
     with pytest.raises(Ambiguous) as err:
         contacts.resolve_contact("meier")
-    assert len(err.value.candidates) == 10 and err.value.total == 15
+    # the first ten by name; how many more is not counted (at a million contacts thousands)
+    assert [c.name for c in err.value.candidates] == [f"Meier {i:02d}" for i in range(10)]
+    assert err.value.total is None
+    assert str(err.value) == "contact 'meier' is ambiguous: more than 10 match"
+    for i in range(10, 15):
+        contacts.delete_contact(contacts.resolve_contact(f"Meier {i}"))
+    with pytest.raises(Ambiguous) as err:
+        contacts.resolve_contact("meier")
+    assert len(err.value.candidates) == 10 and err.value.total == 10
+
+
+def test_namesakes_are_the_candidates_of_a_whole_name(db):
+    """A REF that is a whole name several records have lists those, not every name that
+    contains it; one record of that name (in any umlaut spelling) is named by it."""
+    first = contacts.add_contact("Anna Müller", now=NOW)["id"]
+    contacts.add_contact("Hanna Müller", now=NOW)
+    contacts.add_contact("Anna Müller-Lüdenscheidt", now=NOW)
+    for typed in ("anna müller", "Anna Mueller", "ANNA MULLER"):
+        assert contacts.resolve_contact(typed) == first
+    second = contacts.add_contact("Anna Mueller", now=NOW)["id"]
+    third = contacts.add_contact("Anna Muller", now=NOW)["id"]
+    with pytest.raises(Ambiguous) as err:
+        contacts.resolve_contact("Anna Müller")  # all three spellings are that name
+    assert sorted(c.id for c in err.value.candidates) == sorted([first, second, third])
+    assert err.value.total == 3
+    with pytest.raises(Ambiguous) as err:
+        contacts.resolve_contact("anna mueller")  # Müller and Mueller, not Muller
+    assert sorted(c.id for c in err.value.candidates) == sorted([first, second])
+    # a fragment lists everyone whose name contains it
+    with pytest.raises(Ambiguous) as err:
+        contacts.resolve_contact("nna mü")
+    assert err.value.total == 5  # the five above, Muller and Mueller included
+
+
+@pytest.mark.parametrize(
+    "name", ["Jürgen Müller", "Jurgen Mueller", "Bauer", "Ötzi Überall-Äpfel", "Weiß Straße"]
+)
+def test_exact_keys_cover_every_spelling_of_a_name(name):
+    """exact_keys holds the name_key of every name that is the same (refs.same_name) as the REF,
+    for a REF in any of its spellings."""
+    from crmcli.services import refs
+    from crmcli.values import fold_variants
+
+    plain, german = refs.name_forms(name)
+    for typed in {name, plain, german}:
+        keys = refs.exact_keys(typed)
+        assert keys is not None and fold_variants(name) in keys
+        for key in keys:  # every key is of a name the same as the REF
+            shown = key.split(" | ")[-1]
+            assert refs.same_name(shown, typed) or refs.same_name(key.split(" | ")[0], typed)
 
 
 def test_percent_and_underscore_in_a_ref_are_literal(db):

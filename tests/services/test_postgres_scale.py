@@ -154,4 +154,26 @@ def test_postgres_search_probes_walks_and_looks_up_like_one_query(pg_migrated_ur
             got = search._hit_rowids(query, limit=10, offset=0, kinds=kinds)
             assert got == want, (query, kinds)
     assert [h["name"] for h in search.search("zyx")] == ["Zyxel Handel KG"]
+    # Its steps run without parallel workers (their start costs more than any step); a
+    # search inside the caller's transaction leaves the caller's settings as they were.
+    seen = []
+    real = type(database).execute_sql
+
+    def watching(self, sql, params=None, *args, **kwargs):
+        if sql.startswith("SELECT rowid FROM search_index WHERE mod(rowid"):
+            setting = "SELECT current_setting('max_parallel_workers_per_gather')"
+            seen.append(real(self, setting).fetchone()[0])
+        return real(self, sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(type(database), "execute_sql", watching)
+    setting = (
+        "SELECT current_setting('max_parallel_workers_per_gather'), "
+        "current_setting('enable_indexscan'), current_setting('enable_bitmapscan')"
+    )
+    with database.atomic():
+        before = database.execute_sql(setting).fetchone()
+        assert search._hit_rowids("angebot", limit=10, offset=0, kinds=())
+        assert database.execute_sql(setting).fetchone() == before
+        assert before[0] != "0"
+    assert seen and set(seen) == {"0"}
     database.close()

@@ -478,3 +478,21 @@ def test_task_text_has_a_limit_in_the_service(db, field):
     with pytest.raises(Invalid, match=f"^{field}: is 200,001 characters long"):
         tasks.edit_task(task["id"], {field: long}, now=NOW)
     assert tasks.get_task(task["id"])["title"] == "Angebot"
+
+
+def test_a_list_read_at_once_is_the_list_streamed(db, monkeypatch):
+    """A page of tasks is read in one fetch; a longer list streams them in batches: the same
+    tasks in the same order either way."""
+    from crmcli.services import prepared
+
+    monkeypatch.setattr(prepared, "BATCH", 3)
+    person = contacts.add_contact("Erika Muster", now=NOW)["id"]
+    for i in range(8):
+        due = NOW + timedelta(hours=i - 4) if i % 3 else None
+        tasks.add_task(f"T{i}", contact_id=person, due_at=due, priority=i % 3, now=NOW)
+    end = tasks.day_start(NOW, 1)
+    for limit in (None, 2, 5):
+        for due_before in (None, end):
+            whole = tasks.list_tasks(due_before=due_before, now=NOW, limit=limit)
+            assert whole == list(tasks.iter_tasks(due_before=due_before, now=NOW, limit=limit))
+            assert len(whole) == min(limit or 8, 8 if due_before is None else 5)
