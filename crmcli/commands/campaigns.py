@@ -337,8 +337,9 @@ def roi(
         typer.Option(
             "--until",
             metavar="WHEN",
-            help="... and before (as in every report: --until 1.2. ends with 31.1.; "
-            "--since 31.1. --until 31.1. is that one day).",
+            help="... up to this day, included (as in every command: --until 31.1. ends "
+            "with 31 January; --since 31.1. --until 31.1. is that one day; a time of day: "
+            "up to that moment).",
         ),
     ] = None,
     margin: Annotated[
@@ -431,7 +432,8 @@ def roi(
 
 def _shown_period(start, end) -> str:
     """The period as days when its ends are midnights (the last day shown is the day before
-    the exclusive end: `--until 1.2.` shows "– 31.01."), else as moments."""
+    the end: `--until 31.1.` ends at 1 February 00:00 and shows "– 31.01."), else as
+    moments."""
     from datetime import timedelta
 
     from crmcli.output import display_date, display_datetime

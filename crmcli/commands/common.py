@@ -207,20 +207,14 @@ def since(text: str | None, field: str) -> datetime | None:
 
 
 def period(
-    since: str | None,
-    until: str | None,
-    *,
-    since_field: str = "since",
-    until_field: str = "until",
-    through: bool = False,
+    since: str | None, until: str | None, *, since_field: str = "since", until_field: str = "until"
 ) -> tuple[datetime | None, datetime | None]:
-    """A period [since, until) typed for a listing or report. Both ends look back: `1.11.`
-    is the most recent 1 November, not next year's; an end without a year after a start is
-    the first such day after the start (`--since 1.11. --until 1.12.`: one month). The same
-    day at both ends is that one day (`--since 31.1. --until 31.1.`), not an empty period.
-    `through`: an --until that names a day (no time of day) includes that day, as the value
-    reports' --until does (`report rfm --until 29.11.` counts the 29th, so `report value`
-    does too); a moment (`29.11. 14:00`, `now`) stays the exclusive end."""
+    """A period [since, end) typed for a listing or report, one rule in every command: an
+    --until that names a day includes that day (`--since 1.11. --until 30.11.` is November,
+    `--since 31.1. --until 31.1.` that one day), an --until with a time of day (`29.11.
+    14:00`, `now`) is that moment, not included. Both ends look back: `1.11.` is the most
+    recent 1 November, not next year's; an end without a year after a start is the first
+    such day after the start."""
     from datetime import time as clock
     from datetime import timedelta
 
@@ -231,10 +225,8 @@ def period(
     if until:
         after = start.astimezone(local_tz()).date() if start is not None else None
         end, has_time = parse_when_ex(until, now(), field=until_field, prefer="past", after=after)
-        if through and not has_time:
+        if not has_time:
             end = at_local(end.astimezone(local_tz()).date() + timedelta(days=1), clock())
-        elif start is not None and end == start and start.astimezone(local_tz()).time() == clock():
-            end = start + timedelta(days=1)
     return start, end
 
 

@@ -201,7 +201,10 @@ FromOpt = Annotated[
     str | None,
     typer.Option("--since", metavar="WHEN", help="On or after (e.g. -30d, 1.1.2026)."),
 ]
-UntilOpt = Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Before.")]
+UntilOpt = Annotated[
+    str | None,
+    typer.Option("--until", metavar="WHEN", help="Up to this day, included (a time: that moment)."),
+]
 OpenIssuesOpt = Annotated[
     bool,
     typer.Option("--open", help="Only unanswered inquiries, complaints and returns, oldest first."),

@@ -418,7 +418,9 @@ def list_orders(
     since: Annotated[
         str | None, typer.Option("--since", metavar="WHEN", help="On or after (-30d, 1.1.2026).")
     ] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Before.")] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="WHEN", help="Up to this day, included.")
+    ] = None,
     limit: c.LimitOpt = None,
     offset: c.OffsetOpt = 0,
     output: c.OutputOpt = c.Format.table,

@@ -24,7 +24,9 @@ SinceOpt = Annotated[
     str | None,
     typer.Option("--since", metavar="WHEN", help="Deals created (sales: closed) on or after."),
 ]
-UntilOpt = Annotated[str | None, typer.Option("--until", metavar="WHEN", help="... and before.")]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", metavar="WHEN", help="... up to this day, included.")
+]
 CurrencyOpt = Annotated[
     str, typer.Option("--currency", help="Only deals in this currency (amounts never mix).")
 ]

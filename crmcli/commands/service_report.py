@@ -42,7 +42,7 @@ def service(
     crm report service --since 1.1.2026
     crm report service --by kind -o json
     """
-    start, end = c.period(since, until, through=True)
+    start, end = c.period(since, until)
     c.db()
     from crmcli.services import service_stats
 

@@ -98,7 +98,7 @@ def value(
     crm report value --since 1.1.2026
     crm report value -o json | jq .total
     """
-    start, end = c.period(since, until, through=True)
+    start, end = c.period(since, until)
     c.db()
     from crmcli.services import value as service
 

@@ -166,17 +166,24 @@ def test_list_contacts_by_campaign_and_edit_where(marketing):
     assert marketing("show", "bob", "-o", "json").json()["status"] == "lead"
 
 
-def test_roi_until_is_exclusive_and_one_day_works(marketing):
-    """--until is exclusive as in every report; the same day at both ends is that day."""
+def test_roi_until_includes_its_day_and_one_day_works(marketing):
+    """An --until day is included, as in every command; the same day at both ends is that
+    day; an --until with a time of day is that moment."""
     one_day = marketing(
         "report", "roi", "--since", "1.11.2026", "--until", "1.11.2026", "-o", "json"
     )
     assert one_day.exit_code == 0, one_day.stderr
     assert one_day.json()["total"]["cost"] == "100.50"
-    before = marketing("report", "roi", "--until", "1.11.2026", "-o", "json").json()
+    before = marketing("report", "roi", "--until", "31.10.2026", "-o", "json").json()
     assert before["total"]["cost"] == "1234.50"
-    piped = marketing("report", "roi", "--since", "1.10.2026", "--until", "1.11.2026").stdout
+    through = marketing("report", "roi", "--until", "1.11.2026", "-o", "json").json()
+    assert through["total"]["cost"] == "1335.00"  # the cost of 1 November included
+    moment = marketing("report", "roi", "--until", "1.11.2026 00:00", "-o", "json").json()
+    assert moment["total"]["cost"] == "1234.50"
+    piped = marketing("report", "roi", "--since", "1.10.2026", "--until", "31.10.2026").stdout
     assert "2026-10-01 – 2026-10-31" in piped and "00:00" not in piped
+    piped = marketing("report", "roi", "--since", "1.11.2026", "--until", "30.11.2026").stdout
+    assert "2026-11-01 – 2026-11-30" in piped
     assert "that one day" in marketing("report", "roi", "--help").stdout
 
 

@@ -71,6 +71,18 @@ def test_list_activities_since_a_day_without_a_year(history):
     assert bodies(history, "--since", "fr") == ["2026-11-20 10:00"]
 
 
+def test_an_until_day_is_included_and_a_time_is_the_moment(history):
+    """One rule in every command: --until 20.11. counts the 20th, 20.11. 10:00 stops there."""
+    assert bodies(history, "--since", "1.11.", "--until", "20.11.") == [
+        "2026-11-05 10:00", "2026-11-20 10:00",
+    ]  # fmt: skip
+    assert bodies(history, "--since", "20.11.", "--until", "20.11.") == ["2026-11-20 10:00"]
+    assert bodies(history, "--since", "1.11.", "--until", "20.11. 10:00") == ["2026-11-05 10:00"]
+    assert bodies(history, "--since", "1.11.", "--until", "19.11.") == ["2026-11-05 10:00"]
+    r = history("list", "orders", "--until", "19.11.", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+
+
 def test_report_since_a_day_without_a_year(crm):
     crm("add", "contact", "Anna Weiß")
     crm("add", "deal", "Dach", "--contact", "anna", "--amount", "100")
