@@ -77,11 +77,11 @@ def shop(db_path, db, tmp_path, monkeypatch):
     products.add_product("KAF-500", "Kaffee Äthiopien 500 g", price_cents=899, vat_bp=700, now=NOW)
     products.add_product("MUEHLE", "Kaffeemühle", price_cents=4990, now=NOW)
     orders.add_order(person["id"], [Item("KAF-500", 3), Item("MUEHLE", 1)], now=NOW)
-    logo = tmp_path / "logo.png"
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-    Image.new("RGB", (60, 20), (20, 120, 200)).save(logo, icc_profile=profile.tobytes())
     folder = tmp_path / "config" / "templates" / "doc"
     folder.mkdir(parents=True)
+    logo = folder / "logo.png"  # pictures come from the config directory only
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    Image.new("RGB", (60, 20), (20, 120, 200)).save(logo, icc_profile=profile.tobytes())
     (folder / "logo.jinja").write_text(OWN.replace("LOGO", str(logo)))
     monkeypatch.setenv("CRM_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("CRM_NOW", NOW.isoformat())
