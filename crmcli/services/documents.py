@@ -479,9 +479,37 @@ def _local_images(body_html: str, template) -> str:
             raise Invalid(where, f"image '{src}': no such file ({path})")
         if path.suffix.lower() not in _VECTOR:
             _check_picture(path, src, where)
+        checked.add(str(path))
         return match.group(1) + '"' + html.escape(str(path)) + '"'
 
-    return _IMG_SRC.sub(check, body_html)
+    checked: set[str] = set()
+    out = _IMG_SRC.sub(check, body_html)
+    # What fpdf2's HTML parser will read must be what was checked: a tag the pattern above
+    # reads otherwise (`<img alt=">" src=...>`) is refused, not printed unchecked.
+    for src in _img_sources(out):
+        if src not in checked and not src.strip().lower().startswith("data:"):
+            raise Invalid(
+                f"template {template.name}",
+                f"image '{src}': its <img> tag cannot be checked (a '>' inside an attribute?)",
+            )
+    return out
+
+
+def _img_sources(body_html: str) -> list[str]:
+    """The src of every <img> in `body_html` as an HTML parser (fpdf2's is one) reads it."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Sources(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag == "img":
+                found.extend(value or "" for name, value in attrs if name == "src")
+
+    parser = Sources(convert_charrefs=True)
+    parser.feed(body_html)
+    parser.close()
+    return found
 
 
 def _check_picture(path: Path, src: str, where: str) -> None:

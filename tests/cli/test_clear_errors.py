@@ -104,6 +104,21 @@ def test_a_picture_outside_the_template_folders_is_refused(pictures, tmp_path):
     assert crm("list", "activities", "--kind", "document", "-o", "json").json() == []
 
 
+def test_a_picture_hidden_behind_a_quoted_angle_bracket_is_refused(pictures, tmp_path):
+    from PIL import Image
+
+    crm, own, _ = pictures
+    secret = tmp_path / "outside" / "secret.png"
+    secret.parent.mkdir()
+    Image.new("RGB", (4, 4)).save(secret)
+    (own / "bild.jinja").write_text(
+        f'---\ntitle: Bild\n---\nText\n--- html ---\n<img alt=">" src="{secret}">\n'
+    )
+    line = one_line(crm("doc", "render", "bild", "anna", "-o", "x.pdf"))
+    assert line.startswith(f"crm: error: template bild: image '{secret}'")
+    assert not (tmp_path / "x.pdf").exists()
+
+
 def test_a_file_that_is_no_picture_or_is_missing_or_remote_is_named(pictures, tmp_path):
     crm, own, template = pictures
     (own / "notiz.txt").write_text("kein Bild")
