@@ -390,7 +390,7 @@ def parse_when_ex(
     and snoozes mean. With prefer="past" (the start or end of a period a listing or report
     looks back on: --since, --until, --created-since) both mean the most recent such day,
     today included, and with `after` (the period's start, for its end) the first such day
-    after it: `--since 1.11. --until 1.12.` is one month whatever today is. Two-digit
+    after it: `--since 1.11. --until 30.11.` is November whatever today is. Two-digit
     years fall in [now.year - 89, now.year + 10]. Date-only forms mean 00:00 local and give
     has_time False. `now` and offsets are exact and keep the time of day (has_time True):
     d/w/m/y offsets count on the local wall clock (`+1d` across DST keeps 10:00), h/min

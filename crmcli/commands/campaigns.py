@@ -363,7 +363,7 @@ def roi(
 
     \b
     crm report roi
-    crm report roi --by keyword --since 1.1.2026 --until 1.7.2026
+    crm report roi --by keyword --since 1.1.2026 --until 30.6.2026
     crm report roi --by channel -o csv
     crm report roi --margin
     """

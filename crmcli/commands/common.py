@@ -226,7 +226,20 @@ def period(
         after = start.astimezone(local_tz()).date() if start is not None else None
         end, has_time = parse_when_ex(until, now(), field=until_field, prefer="past", after=after)
         if not has_time:
-            end = at_local(end.astimezone(local_tz()).date() + timedelta(days=1), clock())
+            last = end.astimezone(local_tz()).date()
+            end = at_local(last + timedelta(days=1), clock())
+            if start is not None and end <= start:  # said as typed: a day, not the midnight after
+                from crmcli.errors import Invalid
+                from crmcli.values import format_datetime
+
+                raise Invalid(
+                    until_field,
+                    f"{last.isoformat()} is before since {format_datetime(start)}: "
+                    "the period would be empty",
+                )
+        from crmcli.services.periods import check_period
+
+        check_period(start, end)  # every command refuses an empty period, listings too
     return start, end
 
 

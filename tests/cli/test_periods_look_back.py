@@ -128,3 +128,13 @@ def test_an_until_equal_to_the_since_is_that_one_day(history):
     assert r.exit_code == 1 and "would be empty" in r.stderr
     r = history("list", "activities", "--since", "20.11.2026 12:00", "--until", "20.11.2026 12:00")
     assert r.exit_code == 1 and "would be empty" in r.stderr  # a moment, not a day
+
+
+def test_an_until_before_the_since_is_named_as_typed(crm):
+    for args in (("list", "orders"), ("list", "activities"), ("report", "funnel")):
+        r = crm(*args, "--since", "5.11.2026", "--until", "1.11.2026")
+        assert r.exit_code != 0 and r.stdout == ""
+        assert r.stderr.strip() == (
+            "crm: error: until: 2026-11-01 is before since 2026-11-05 00:00: "
+            "the period would be empty"
+        )
