@@ -169,7 +169,8 @@ def import_csv(
             "--on-conflict",
             metavar="WHAT",
             help="A row that matches: update (fill and overwrite given values, add emails, "
-            "phones, tags), skip, or new (import it anyway).",
+            "phones, tags), skip, or new (import it anyway). Orders: a stored order's "
+            "status is updated or skipped.",
         ),
     ] = "update",
     dry_run: Annotated[
@@ -282,6 +283,8 @@ def import_csv(
     on_conflict = on_conflict.strip().lower()
     if on_conflict not in ON_CONFLICT:
         raise usage("--on-conflict", f"'{on_conflict}' is not one of {', '.join(ON_CONFLICT)}")
+    if kind == "orders" and on_conflict == "new":
+        raise usage("--on-conflict", "orders are matched by their number: give update or skip")
     prices = prices.strip().lower()
     if prices not in ("gross", "net"):
         raise usage("--prices", f"'{prices}' is not one of gross, net")
@@ -357,6 +360,7 @@ def import_csv(
                     result = import_orders.import_orders(
                         records,
                         prices=prices,
+                        on_conflict=on_conflict,
                         dry_run=dry_run,
                         progress=progress,
                         keep_going=bool(rejects) or dry_run,
