@@ -10,6 +10,9 @@ The rules, as the CLI documents them:
   it (`updated`; with `--on-conflict skip`: `skipped`, the stored status stays). Orders
   are matched by their number only: `--on-conflict new` (a second order of one number)
   is refused.
+- A line of quantity 0 (WooCommerce's "Quantity (- Refund)" of a line refunded in full) is
+  left out with a warning; an order whose every line is 0 is not imported (`skipped`, with
+  a warning): nothing of it was sold.
 - The contact is the one with the order's email (any of a contact's emails); an email no
   contact has creates a contact with the row's name (or first and last name, else the
   email's local part), its billing phone, street, zip, city and country (a phone that is no
@@ -225,9 +228,14 @@ def _lines(
     out: list[dict] = []
     notes: list[str] = []
     for _, rec in rows:
-        if not (rec.get("sku") or rec.get("item") or rec.get("price") or rec.get("qty")):
-            continue  # an order-level row (Shopify's rows all carry a line, others may not)
+        if not _is_line(rec):
+            continue  # an order-level row
         qty_text = rec.get("qty") or "1"
+        if _refunded(rec):
+            # WooCommerce's "Quantity (- Refund)": a line refunded in full, not sold
+            what = rec.get("item") or rec.get("sku") or "a line"
+            notes.append(f"order {number}: '{what}' left out, its quantity is 0 (refunded)")
+            continue
         if not qty_text.isdigit() or not 0 < int(qty_text) <= MAX_QTY:
             raise Invalid("quantity", f"'{qty_text}' is no quantity (a whole number, 1 or more)")
         qty = int(qty_text)
@@ -287,6 +295,24 @@ def _lines(
         out += _shipping(out, shipping, gross_file)
     _check(number, out, amount, _first(rows, "taxes"), notes)
     return out, notes
+
+
+def _is_line(rec: dict) -> bool:
+    """A row with a line item (Shopify's rows all carry one, other exports' may not)."""
+    return bool(rec.get("sku") or rec.get("item") or rec.get("price") or rec.get("qty"))
+
+
+def _refunded(rec: dict) -> bool:
+    """A line of quantity 0: in a shop's export (WooCommerce's quantity less refunds) a line
+    refunded in full."""
+    text = (rec.get("qty") or "").strip()
+    return bool(text) and text.strip("0") == "" and _is_line(rec)
+
+
+def _all_refunded(rows: list[tuple[str, dict]]) -> bool:
+    """Every line of the order refunded in full: nothing of it was sold."""
+    lines = [rec for _, rec in rows if _is_line(rec)]
+    return bool(lines) and all(_refunded(rec) for rec in lines)
 
 
 def _rate(bp: int) -> str:
@@ -448,6 +474,14 @@ def import_orders(
                     except CrmError as exc:
                         for where, rec in group:
                             reject(where, rec, str(exc))
+                    continue
+                if _all_refunded(group):
+                    # no line left to price: an order over its amount would count revenue
+                    # the shop gave back
+                    result.skipped += 1
+                    result.warnings.append(
+                        f"order {number} not imported: every line's quantity is 0 (refunded)"
+                    )
                     continue
                 try:
                     contact_id = _contact(emails[number], owners)
