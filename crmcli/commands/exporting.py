@@ -222,6 +222,7 @@ def export_contacts(
         tag, company, city, status, source, field, created_since, overdue_contact
     )
     c.db()
+    c.warn_unknown_tags(tag)  # an empty export of a misspelt tag should not look like none
     from crmcli.services import exports
 
     if fmt is ExportFormat.ics:
@@ -338,6 +339,7 @@ def export_companies(
     fmt = _tabular("companies", fmt, excel, ics=False, output=output)
     filters = ls.company_filters(tag, city, industry, created_since)
     c.db()
+    c.warn_unknown_tags(tag)
     from crmcli.services import companies
 
     rows = companies.iter_companies(sort="id", **filters)

@@ -22,6 +22,30 @@ KINDS = ("contacts", "companies", "activities", "deals", "tasks", "orders")
 # The columns of `crm export companies` no contacts file has together: such a file imported
 # as contacts made a contact of every company.
 _COMPANY_EXPORT = frozenset(("name", "domain", "industry", "contacts"))
+# Columns of a person (`crm export contacts`, an address book): such a file imported as
+# companies made a company of every person, unless a company column names the companies.
+_PERSON_COLUMNS = frozenset(("firstname", "lastname", "vorname", "nachname", "birthday",
+                             "geburtstag", "position", "emails", "phones", "emailkinds",
+                             "phonekinds", "anrede", "salutation"))  # fmt: skip
+_COMPANY_COLUMNS = frozenset(("company", "firma", "unternehmen", "companyname", "firmenname",
+                              "organisation", "organization"))  # fmt: skip
+
+
+def _refuse_contacts_as_companies(csvfile, name: str) -> None:
+    """A contacts file given as --kind companies: one clear error, before anything is written
+    (its people's names would become companies)."""
+    from crmcli.services import csvread
+
+    keys = [csvread._key(h) for h in csvfile.header]
+    people = [h for h, k in zip(csvfile.header, keys, strict=True) if k in _PERSON_COLUMNS]
+    named = next(
+        (k for k, t in zip(keys, csvfile.targets, strict=True) if t and t.field == "name"), None
+    )
+    if people and named not in _COMPANY_COLUMNS:
+        raise csvread.file_error(
+            name, f"is a contacts file ({', '.join(people[:3])}): import it with --kind "
+            "contacts (their companies come with them)",
+        )  # fmt: skip
 
 
 class _Rejects:
@@ -169,7 +193,8 @@ def import_csv(
             "--on-conflict",
             metavar="WHAT",
             help="A row that matches: update (fill and overwrite given values, add emails, "
-            "phones, tags), skip, or new (import it anyway).",
+            "phones, tags), skip, or new (import it anyway). Orders: a stored order's "
+            "status is updated or skipped.",
         ),
     ] = "update",
     dry_run: Annotated[
@@ -282,6 +307,8 @@ def import_csv(
     on_conflict = on_conflict.strip().lower()
     if on_conflict not in ON_CONFLICT:
         raise usage("--on-conflict", f"'{on_conflict}' is not one of {', '.join(ON_CONFLICT)}")
+    if kind == "orders" and on_conflict == "new":
+        raise usage("--on-conflict", "orders are matched by their number: give update or skip")
     prices = prices.strip().lower()
     if prices not in ("gross", "net"):
         raise usage("--prices", f"'{prices}' is not one of gross, net")
@@ -320,6 +347,8 @@ def import_csv(
             from crmcli.services import import_rows
 
             import_rows.assign_kind_columns(csvfile, kind, maps)
+            if kind == "companies" and not maps:
+                _refuse_contacts_as_companies(csvfile, name)
         known = [t for t in csvfile.targets if t is not None and t.field != "ignore"]
         if not known:
             raise csvread.file_error(
@@ -357,6 +386,7 @@ def import_csv(
                     result = import_orders.import_orders(
                         records,
                         prices=prices,
+                        on_conflict=on_conflict,
                         dry_run=dry_run,
                         progress=progress,
                         keep_going=bool(rejects) or dry_run,

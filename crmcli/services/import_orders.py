@@ -5,7 +5,14 @@ The rules, as the CLI documents them:
 - Rows are grouped by order number (the order's external id), as Shopify writes one row per
   line item and repeats the order number; the order-level cells (email, date, status) are
   taken from the order's first row that has them. An order number stored already leaves
-  the order `unchanged`, so importing a file again adds nothing.
+  the order `unchanged`, so importing a file again adds nothing; but a status the shop
+  changed since (completed, then refunded) is taken over as `crm edit order --status` does
+  it (`updated`; with `--on-conflict skip`: `skipped`, the stored status stays). Orders
+  are matched by their number only: `--on-conflict new` (a second order of one number)
+  is refused.
+- A line of quantity 0 (WooCommerce's "Quantity (- Refund)" of a line refunded in full) is
+  left out with a warning; an order whose every line is 0 is not imported (`skipped`, with
+  a warning): nothing of it was sold.
 - The contact is the one with the order's email (any of a contact's emails); an email no
   contact has creates a contact with the row's name (or first and last name, else the
   email's local part), its billing phone, street, zip, city and country (a phone that is no
@@ -129,6 +136,9 @@ STATUSES = {
 }  # fmt: skip
 STANDARD_VAT_BP = 1900
 PRICES = ("gross", "net")
+# A stored order's number in the file: update its status, or skip it (a second order of
+# one number, `new`, would count its revenue twice).
+ORDER_CONFLICT = ("update", "skip")
 _OFFSET = re.compile(r"^(.*\d)\s*([+-]\d\d:?\d\d|Z|UTC)$")
 
 
@@ -218,9 +228,14 @@ def _lines(
     out: list[dict] = []
     notes: list[str] = []
     for _, rec in rows:
-        if not (rec.get("sku") or rec.get("item") or rec.get("price") or rec.get("qty")):
-            continue  # an order-level row (Shopify's rows all carry a line, others may not)
+        if not _is_line(rec):
+            continue  # an order-level row
         qty_text = rec.get("qty") or "1"
+        if _refunded(rec):
+            # WooCommerce's "Quantity (- Refund)": a line refunded in full, not sold
+            what = rec.get("item") or rec.get("sku") or "a line"
+            notes.append(f"order {number}: '{what}' left out, its quantity is 0 (refunded)")
+            continue
         if not qty_text.isdigit() or not 0 < int(qty_text) <= MAX_QTY:
             raise Invalid("quantity", f"'{qty_text}' is no quantity (a whole number, 1 or more)")
         qty = int(qty_text)
@@ -280,6 +295,24 @@ def _lines(
         out += _shipping(out, shipping, gross_file)
     _check(number, out, amount, _first(rows, "taxes"), notes)
     return out, notes
+
+
+def _is_line(rec: dict) -> bool:
+    """A row with a line item (Shopify's rows all carry one, other exports' may not)."""
+    return bool(rec.get("sku") or rec.get("item") or rec.get("price") or rec.get("qty"))
+
+
+def _refunded(rec: dict) -> bool:
+    """A line of quantity 0: in a shop's export (WooCommerce's quantity less refunds) a line
+    refunded in full."""
+    text = (rec.get("qty") or "").strip()
+    return bool(text) and text.strip("0") == "" and _is_line(rec)
+
+
+def _all_refunded(rows: list[tuple[str, dict]]) -> bool:
+    """Every line of the order refunded in full: nothing of it was sold."""
+    lines = [rec for _, rec in rows if _is_line(rec)]
+    return bool(lines) and all(_refunded(rec) for rec in lines)
 
 
 def _rate(bp: int) -> str:
@@ -382,6 +415,7 @@ def import_orders(
     rows: Iterable[tuple[str, dict]],
     *,
     prices: str = "gross",
+    on_conflict: str = "update",
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     keep_going: bool = False,
@@ -397,6 +431,9 @@ def import_orders(
 
     if prices not in PRICES:
         raise Invalid("prices", f"'{prices}' is not one of {', '.join(PRICES)}")
+    if on_conflict not in ORDER_CONFLICT:
+        raise Invalid("on-conflict", f"'{on_conflict}': orders are matched by their number, "
+                      f"give one of {', '.join(ORDER_CONFLICT)}")  # fmt: skip
     now = now or utcnow()
     result = ImportResult(dry_run=dry_run)
 
@@ -416,11 +453,14 @@ def import_orders(
         done = 0
         touched: set[int] = set()  # the contacts of the batch's orders
         for part in _chunks(numbers, BATCH):
-            stored = set(
-                SalesOrder.select(SalesOrder.external_id)
+            stored = {
+                number: (order_id, status)
+                for number, order_id, status in SalesOrder.select(
+                    SalesOrder.external_id, SalesOrder.id, SalesOrder.status
+                )
                 .where(SalesOrder.external_id.in_(list(part)))
-                .scalars()
-            )
+                .tuples()
+            }
             emails = {n: (_first(grouped[n], "email") or "") for n in part}
             owners = _contacts_by_email([e.lower() for e in emails.values() if e])
             skus = {r["sku"] for n in part for _, r in grouped[n] if r.get("sku")}
@@ -429,7 +469,19 @@ def import_orders(
                 group = grouped[number]
                 done += len(group)
                 if number in stored:
-                    result.unchanged += 1
+                    try:
+                        _restate(number, group, stored[number], on_conflict, result, now)
+                    except CrmError as exc:
+                        for where, rec in group:
+                            reject(where, rec, str(exc))
+                    continue
+                if _all_refunded(group):
+                    # no line left to price: an order over its amount would count revenue
+                    # the shop gave back
+                    result.skipped += 1
+                    result.warnings.append(
+                        f"order {number} not imported: every line's quantity is 0 (refunded)"
+                    )
                     continue
                 try:
                     contact_id = _contact(emails[number], owners)
@@ -467,7 +519,7 @@ def import_orders(
                     for where, rec in group:
                         reject(where, rec, str(exc))
                     continue
-                stored.add(number)
+                stored[number] = (order_id, fields["status"])
                 result.new += 1
                 result.ids.append(order_id)
             orders.settle_customer_status(touched, now=now)
@@ -476,6 +528,34 @@ def import_orders(
                 progress(done)
         result.rows = counted[0]
     return result
+
+
+def _restate(
+    number: str,
+    group: list[tuple[str, dict]],
+    stored: tuple[int, str],
+    on_conflict: str,
+    result: ImportResult,
+    now: datetime,
+) -> None:
+    """An order stored already: its lines stay as priced, but a status the shop changed
+    since (completed, then refunded) is taken over with `update`, the way `crm edit order
+    --status` changes it (dated for the VAT correction, the customer's status settled);
+    with `skip` the stored order stays as it is."""
+    from crmcli.services import orders
+
+    order_id, status = stored
+    text = _first(group, "status")
+    # a row without a status says nothing about a stored order's (not: it is paid)
+    new = _status(text) if text else status
+    if new == status:
+        result.unchanged += 1
+    elif on_conflict == "skip":
+        result.skipped += 1
+    else:
+        orders.edit_order(order_id, {"status": new}, now=now)
+        result.updated += 1
+        result.ids.append(order_id)
 
 
 def _customer(number: str, group: list[tuple[str, dict]], notes: list[str]) -> dict:

@@ -457,3 +457,17 @@ def test_export_all_help_names_its_own_default_format(crm):
     r = crm("export", "all", "--help")
     text = " ".join(r.stdout.split())
     assert "else json" in text and "else csv" not in text
+
+
+@pytest.mark.parametrize("kind", ["contacts", "companies"])
+def test_an_export_of_a_tag_nobody_has_warns_as_the_list_does(people, kind):
+    """A misspelt tag exports nothing: said as `crm list` says it, the export still done."""
+    warning = "no tag 'nosuch' exists, so nobody has it (crm list tags shows the tags)"
+    listed = people("list", kind, "--tag", "nosuch")
+    assert warning in listed.stderr
+    r = people("export", kind, "--tag", "nosuch")
+    assert r.exit_code == 0, r.stderr
+    assert warning in r.stderr
+    assert len(rows_of(r.stdout)) == 0
+    r = people("export", kind, "--tag", "vip")
+    assert "no tag" not in r.stderr

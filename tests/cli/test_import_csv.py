@@ -724,3 +724,63 @@ def test_a_shopify_order_gives_its_new_customer_the_billing_phone_and_address(cr
     assert (anna["phone_e164"], anna["street"], anna["city"], anna["zip"], anna["country"]) == (
         "+49301234567", "Hauptstr. 1", "Berlin", "10115", "DE",
     )  # fmt: skip
+
+
+_WOO_ORDER = (
+    "Order ID,Order Date,Order Status,Email (Billing),First Name (Billing),Last Name (Billing),"
+    "Item Name,Quantity (- Refund),Item Cost\n"
+    "10,2026-11-02,{status},n@n.de,Nils,Neu,Teil,{qty},10\n"
+)
+
+
+def test_reimporting_an_order_export_takes_over_a_changed_status(crm, tmp_path):
+    """The shop refunded an order since the last export: importing the new export again
+    changes the stored order's status as `crm edit order --status` does, so the VAT
+    correction is dated and the customer status follows; the lines stay as priced."""
+    path = tmp_path / "w.csv"
+    path.write_text(_WOO_ORDER.format(status="wc-completed", qty=1), encoding="utf-8")
+    assert crm("import", "csv", str(path), "--kind", "orders").exit_code == 0
+    assert crm("show", "n@n.de", "-o", "json").json()["status"] == "customer"
+    path.write_text(_WOO_ORDER.format(status="wc-refunded", qty=1), encoding="utf-8")
+    r = crm("import", "csv", str(path), "--kind", "orders", "--on-conflict", "skip")
+    assert r.exit_code == 0, r.stderr
+    assert "0 new, 0 updated, 0 unchanged, 1 skipped" in r.stderr
+    assert crm("show", "order", "10", "-o", "json").json()["status"] == "shipped"
+    r = crm("import", "csv", str(path), "--kind", "orders", "--on-conflict", "update")
+    assert r.exit_code == 0, r.stderr
+    assert "0 new, 1 updated, 0 unchanged" in r.stderr
+    order = crm("show", "order", "10", "-o", "json").json()
+    assert (order["status"], order["gross"]) == ("returned", "10.00")
+    assert crm("show", "n@n.de", "-o", "json").json()["status"] != "customer"
+    from crmcli.models import OrderStatusChange
+
+    assert [(c.old_status, c.new_status) for c in OrderStatusChange.select()] == [
+        ("shipped", "returned")
+    ]
+    r = crm("import", "csv", str(path), "--kind", "orders")
+    assert "0 new, 0 updated, 1 unchanged" in r.stderr
+    r = crm("import", "csv", str(path), "--kind", "orders", "--on-conflict", "new")
+    assert r.exit_code == 2 and "orders are matched by their number" in r.stderr
+
+
+def test_a_refunded_line_of_quantity_0_is_left_out_not_the_whole_file(crm, tmp_path):
+    """WooCommerce's "Quantity (- Refund)" is 0 for a line refunded in full: that line is
+    left out with a warning, and an order of such lines only is not imported (it sold
+    nothing), while the file's other orders are."""
+    path = tmp_path / "w.csv"
+    path.write_text(
+        _WOO_ORDER.format(status="wc-completed", qty=0)
+        + "10,2026-11-02,wc-completed,n@n.de,Nils,Neu,Mutter,2,5\n"
+        + "11,2026-11-03,wc-refunded,o@o.de,Olga,Alt,Teil,0,10\n"
+        + "11,2026-11-03,wc-refunded,o@o.de,Olga,Alt,Mutter,0,5\n",
+        encoding="utf-8",
+    )
+    r = crm("import", "csv", str(path), "--kind", "orders")
+    assert r.exit_code == 0, r.stderr
+    assert "1 new, 0 updated, 0 unchanged, 1 skipped, 0 rejected, 1 new contact." in r.stderr
+    assert "order 10: 'Teil' left out, its quantity is 0 (refunded)" in r.stderr
+    assert "order 11 not imported: every line's quantity is 0 (refunded)" in r.stderr
+    order = crm("show", "order", "10", "-o", "json").json()
+    assert [(line["qty"], line["name"]) for line in order["lines"]] == [(2, "Mutter")]
+    assert order["gross"] == "10.00"
+    assert crm("show", "order", "11").exit_code != 0

@@ -106,6 +106,31 @@ def test_a_companies_export_is_refused_as_contacts(filled, tmp_path):
     assert not (tmp_path / "new.db").exists()  # refused before the database was made
 
 
+def test_a_contacts_export_is_refused_as_companies(filled, tmp_path):
+    """Its people's names would have become companies."""
+    path = tmp_path / "c.csv"
+    filled("export", "contacts", "-o", str(path))
+    new = runner(str(tmp_path / "new.db"))
+    r = new("import", "csv", str(path), "--kind", "companies")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == (
+        f"crm: error: {path} is a contacts file (emails, phones, email_kinds): "
+        "import it with --kind contacts (their companies come with them)"
+    )
+    assert not (tmp_path / "new.db").exists()  # refused before the database was made
+
+
+def test_a_company_list_with_its_contact_person_is_still_companies(crm, tmp_path):
+    path = tmp_path / "firmen.csv"
+    path.write_text("Firma,Vorname,Nachname,Telefon\nAcme GmbH,Eva,Ernst,030 1234567\n")
+    r = crm("import", "csv", str(path), "--kind", "companies", "--map", "vorname=",
+            "--map", "nachname=")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    r = crm("import", "csv", str(path), "--kind", "companies")
+    assert r.exit_code == 0, r.stderr
+    assert [c["name"] for c in crm("list", "companies", "-o", "json").json()] == ["Acme GmbH"]
+
+
 def test_activity_kinds_in_german_and_english_and_tasks_of_nobody(crm, tmp_path):
     crm("add", "contact", "Eva Ernst", "-e", "eva@example.de")
     path = tmp_path / "a.csv"

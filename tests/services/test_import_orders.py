@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from crmcli.errors import Invalid
-from crmcli.models import Contact, OrderLine, SalesOrder
+from crmcli.models import Contact, OrderLine, OrderStatusChange, SalesOrder
 from crmcli.services import contacts, orders, products
 from crmcli.services.import_orders import import_orders
 from tests.conftest import NOW
@@ -66,6 +66,43 @@ def test_importing_again_changes_nothing(shop):
     assert (again.new, again.unchanged, again.contacts_new) == (0, 2, 0)
     assert (SalesOrder.select().count(), OrderLine.select().count(),
             Contact.select().count()) == before  # fmt: skip
+
+
+def test_a_status_changed_in_the_shop_is_taken_over_by_a_second_import(shop):
+    """As `crm edit order --status`: dated, the customer status settled; lines stay."""
+    import_orders(rows(*SHOP), now=NOW)
+    later = [dict(r) for r in SHOP]
+    later[0]["status"] = "refunded"
+    lines = OrderLine.select().count()
+    skipped = import_orders(rows(*later), on_conflict="skip", now=NOW)
+    assert (skipped.updated, skipped.skipped, skipped.unchanged) == (0, 1, 1)
+    assert orders.order_card(orders.resolve_order("#1001"))["status"] == "paid"
+    result = import_orders(rows(*later), now=NOW)
+    assert (result.new, result.updated, result.unchanged) == (0, 1, 1)
+    assert orders.order_card(orders.resolve_order("#1001"))["status"] == "returned"
+    assert [(c.old_status, c.new_status) for c in OrderStatusChange.select()] == [
+        ("paid", "returned")
+    ]
+    assert Contact.get(Contact.email_key == "anna@example.de").status != "customer"
+    assert OrderLine.select().count() == lines
+    again = import_orders(rows(*later), now=NOW)
+    assert (again.updated, again.unchanged) == (0, 2)
+    with pytest.raises(Invalid, match="orders are matched by their number"):
+        import_orders(rows(*later), on_conflict="new", now=NOW)
+
+
+def test_lines_of_quantity_0_are_refunded_lines_left_out(shop):
+    refunded = [{**SHOP[0], "qty": "0"}, SHOP[1],
+                {**SHOP[2], "item": "Kanne", "qty": "0", "price": "11,90"}]  # fmt: skip
+    result = import_orders(rows(*refunded), now=NOW)
+    assert (result.new, result.skipped, result.rejected_count) == (1, 1, 0)
+    first = orders.order_card(orders.resolve_order("#1001"))
+    assert [ln["name"] for ln in first["lines"]] == ["Filter"]
+    assert SalesOrder.select().count() == 1
+    assert result.warnings == [
+        "order #1001: 'KAF-500' left out, its quantity is 0 (refunded)",
+        "order #1002 not imported: every line's quantity is 0 (refunded)",
+    ]
 
 
 def test_an_unknown_sku_rejects_its_order_and_nothing_is_written(shop):
