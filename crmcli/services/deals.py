@@ -254,6 +254,10 @@ def _change(card: dict, target: dict, now: datetime, by: str | None, **extra) ->
                 f"deal #{card['id']} changed meanwhile", action="show_deal", deal=card["id"]
             )
         _record(card["id"], card["stage_id"], target["id"], now, by)
+        if target["is_won"] and card.get("contact_id") is not None:
+            from crmcli.services.orders import settle_customer_status
+
+            settle_customer_status([card["contact_id"]], now=now)  # a won deal: a customer
     return get_deal(card["id"])
 
 

@@ -242,6 +242,9 @@ def merge_contacts(
             return plan.result(**info, dry_run=True)
         _refuse_unrelated(plan, unrelated, force)
         _apply_contact(plan, extra, now)
+        from crmcli.services.orders import settle_customer_status
+
+        settle_customer_status([keep_id], now=now)  # the orders and won deals it took over
     return plan.result(**info, dry_run=False)
 
 

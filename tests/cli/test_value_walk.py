@@ -204,6 +204,23 @@ def test_a_customer_is_someone_with_an_order_that_counts(coffee):
     assert status_of(crm, "hans") == "customer"  # no order of his made him one
 
 
+def test_a_won_deal_and_a_merge_settle_the_status_too(coffee):
+    crm = coffee
+    crm("add", "contact", "Lea Lead", "-e", "lea@example.de")
+    assert crm("add", "deal", "Dach", "--contact", "lea").exit_code == 0
+    assert status_of(crm, "lea") == "lead"
+    assert crm("won", "dach").exit_code == 0
+    assert status_of(crm, "lea") == "customer"  # a won deal makes a customer
+    crm("add", "contact", "Kai Käufer", "-e", "kai@example.de")
+    assert crm("add", "order", "kai", "--item", "P:1", "-s", "open").exit_code == 0
+    crm("add", "contact", "Kai Kaeufer", "-e", "kai.k@example.de")
+    keep = crm("show", "kai.k@example.de", "-o", "json").json()["id"]
+    other = crm("show", "kai@example.de", "-o", "json").json()["id"]
+    r = crm("merge", str(keep), str(other), "--yes", "--force")
+    assert r.exit_code == 0, r.stderr
+    assert status_of(crm, str(keep)) == "customer"  # it took over an open order
+
+
 def test_an_imported_contact_whose_only_order_was_refunded_is_no_customer(crm, tmp_path):
     path = tmp_path / "woo.csv"
     path.write_text(
