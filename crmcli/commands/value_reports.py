@@ -122,7 +122,8 @@ def value(
     total = report["total"]
     total_view = {
         **total, "revenue_display": money(total["revenue"]),
-        "aov_display": money(total["average_order"]), "cost_display": money(total["cost"]),
+        "aov_display": money(total["average_order"]),
+        "cost_display": "unknown" if total["cost"] is None else money(total["cost"]),
         "margin_display": margin_text(total["margin"], total["uncosted_lines"], total["lines"]),
     }  # fmt: skip
     if total["uncosted_lines"]:

@@ -247,6 +247,25 @@ def test_margin_is_over_the_lines_with_known_costs_only(crm):
     assert (customer["margin"], customer["uncosted_lines"], customer["lines"]) == ("7.00", 2, 3)
 
 
+def test_with_no_purchase_price_at_all_the_cost_is_unknown_like_the_margin(crm):
+    """Walkthrough: 'Goods cost: 0,00 € (3 lines without a purchase price)', 'Cost: 0,00 €'
+    and CSV 0.00 while the margin was unknown."""
+    for args in (
+        ("add", "contact", "Anna"),
+        ("add", "product", "TEE", "Tee", "--price", "5"),
+        ("add", "order", "anna", "--item", "TEE:3", "-s", "paid"),
+    ):
+        assert crm(*args).exit_code == 0, args
+    assert crm("show", "order", "1", "-o", "json").json()["goods_cost"] is None
+    shown = crm("show", "order", "1").stdout
+    assert "Goods cost: unknown (1 line without a purchase price)" in " ".join(shown.split())
+    assert "0,00 €" not in shown
+    assert crm("report", "value", "-o", "json").json()["total"]["cost"] is None
+    assert "Cost: unknown" in " ".join(crm("report", "value").stdout.split())
+    csv = crm("report", "value", "-o", "csv").stdout
+    assert "0.00" not in csv
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [
