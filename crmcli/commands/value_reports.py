@@ -402,8 +402,9 @@ def next_purchase(
     head = {
         **report, "window": f"{days} {'day' if days == 1 else 'days'} after {report['until']}",
         "method_text": f"BG/NBD (Next: the median wait of an active customer, beyond {years} "
-        "years not expected)" if modelled else "none: too little history to fit (Next: each "
-        "customer's usual interval, no chance to give)",
+        "years not expected)" if modelled else "none: too little history to fit"
+        + (f": {report['fallback']}" if report.get("fallback") else "")
+        + " (Next: each customer's usual interval, no chance to give)",
         "usual_text": "the last purchase plus the customer's usual interval (what crm remind "
         "reminds of)",
         "sorted_text": "chance × order value" if modelled else "the next purchase, soonest "

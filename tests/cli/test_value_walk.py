@@ -129,6 +129,9 @@ def test_remind_and_next_purchase_name_their_estimates_and_share_the_usual_day(c
         crm("add", "order", "otto", "--item", "P:1", "--at", "1.2.2025", "-s", "paid").exit_code
         == 0
     )
+    crm("add", "contact", "Berta Zweimal")  # a second repeat buyer: enough to fit the model
+    for at in ("1.3.2026", "1.10.2026"):  # next in May 2027: not due
+        assert crm("add", "order", "berta", "--item", "P:1", "--at", at).exit_code == 0
     assert crm("db", "setting", "remind.next_purchase", "on").exit_code == 0
     r = crm("remind", "--within", "30d", "-o", "json")
     assert r.exit_code == 0, r.stderr
@@ -141,6 +144,18 @@ def test_remind_and_next_purchase_name_their_estimates_and_share_the_usual_day(c
     assert rows["Otto Einmal"]["expected_next"] is None and rows["Otto Einmal"]["beyond_horizon"]
     table = crm("report", "next-purchase").stdout
     assert "Usual rhythm" in table and "not within 2 years" in table
+
+
+def test_next_purchase_says_why_it_fits_no_model_on_one_repeat_buyer(coffee):
+    crm = coffee
+    for at in ("1.9.2026", "1.10.2026"):
+        assert crm("add", "order", "karl", "--item", "P:1", "--at", at, "-s", "paid").exit_code == 0
+    crm("add", "contact", "Otto Einmal")
+    assert crm("add", "order", "otto", "--item", "P:1", "--at", "1.2.2026").exit_code == 0
+    report = crm("report", "next-purchase", "-o", "json").json()
+    assert report["model"] is None and {r["method"] for r in report["rows"]} == {"interval", "none"}
+    table = " ".join(crm("report", "next-purchase").stdout.split())
+    assert "too little history to fit: 1 customer bought again, the model needs 2" in table
 
 
 def test_shipping_lines_are_no_product_but_count_in_what_was_spent(crm, tmp_path):
