@@ -128,6 +128,23 @@ def test_report_rfm_and_apply_tags(shop, tmp_path):
     assert "Segments" in shop("report", "rfm").stdout
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("r;f;segment\n1-3;1-5;Schlafend\n4-5;1-5\n", "line 3: the segment name is missing"),
+        ('r,f,segment\n1-5,1-5,"A, B"\n', "line 2: a segment name cannot hold a comma ('A, B')"),
+        ("r,f,segment\n\n1-5,0-5,Alle\n", "line 3: '0-5' is not a score or range (1-5)"),
+    ],
+)
+def test_a_segments_file_names_the_line_and_what_is_wrong(shop, tmp_path, text, says):
+    """Walkthrough: a row without its name (`4-5;1-5`) said 'a segment needs a name without
+    commas'."""
+    rules = tmp_path / "rules.csv"
+    rules.write_text(text)
+    r = shop("report", "rfm", "--segments", str(rules))
+    assert (r.exit_code, r.stderr) == (1, f"crm: error: segments: {says}\n")
+
+
 def test_report_next_purchase(shop):
     report = shop("report", "next-purchase", "--within", "30d", "--until", "30.11.2026", "-o",
                   "json").json()  # fmt: skip
