@@ -120,6 +120,28 @@ def test_show_order_at_80_columns_keeps_names_and_the_discount(discounted, monke
     assert "10 % (-20,98 € of 209,79 €)" in text
 
 
+def test_show_order_at_80_columns_wraps_names_at_spaces(discounted, monkeypatch):
+    """Walkthrough: 'Espressomasc' / 'hine': a word of a name was cut where it did not fit."""
+    import re
+
+    from crmcli import env
+
+    name = "Sehr langer Produktname Espressomaschine Deluxe Edition Schwarz"
+    assert discounted("add", "product", "C1", name, "--price", "1234,56").exit_code == 0
+    assert discounted("add", "product", "A1", "Buch", "--price", "10", "--vat", "7").exit_code == 0
+    r = discounted("add", "order", "karl", "--item", "C1:2", "--item", "A1:3",
+                   "--discount", "12,5%")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("PAGER", "cat")
+    monkeypatch.setenv("COLUMNS", "80")
+    r = discounted("show", "order", "3")
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in r.stdout.splitlines()]
+    assert max(len(line) for line in lines) <= 80
+    words = {word for line in lines for word in line.split()}
+    assert {"Sehr", "Produktname", "Espressomaschine", "Deluxe", "Schwarz"} <= words, lines
+
+
 def test_remind_and_next_purchase_name_their_estimates_and_share_the_usual_day(coffee):
     crm = coffee
     for at in ("1.9.2026", "1.10.2026", "31.10.2026"):
