@@ -265,7 +265,10 @@ def test_next_purchase_refuses_an_empty_window_and_has_a_title(shop):
     assert "Customers, highest chance × order value first" in table
 
 
-def test_next_purchase_at_80_columns_keeps_last_purchase_and_order_value(shop, monkeypatch):
+def test_next_purchase_at_80_columns_keeps_the_rhythm_and_the_sort_key(shop, monkeypatch):
+    """Walkthrough: at 80 columns the "Usual rhythm" and "× chance" columns, which the header
+    explains and sorts by, were left out; the last purchase and the count of purchases go
+    first now."""
     from crmcli import env
     from tests.cli.test_table_width import visible
 
@@ -275,7 +278,7 @@ def test_next_purchase_at_80_columns_keeps_last_purchase_and_order_value(shop, m
     lines = visible(shop("report", "next-purchase", "--until", "30.11.2026").stdout)
     assert max(len(line) for line in lines) <= 80
     header = next(line for line in lines if line.lstrip().startswith("Id")).split()
-    assert {"Last", "Next", "Chance", "Per", "order"} <= set(header)
+    assert {"Next", "Usual", "rhythm", "Chance", "Per", "order", "×", "chance"} <= set(header)
 
 
 def test_clv_table_is_sorted_by_clv_as_its_title_says(shop):
