@@ -766,6 +766,15 @@ def _kept(column: Column, rows: list[dict]) -> bool:
     )
 
 
+WORD_MOST = 24  # a wrapped column's minimum holds words up to this many cells whole
+
+
+def _longest_word(texts) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(word) for text in texts for word in text.split()), default=0)
+
+
 def fit_columns(
     columns: Sequence[Column], rows: list[dict], cells: list[list[str]], width: int
 ) -> list[tuple[int, int]]:
@@ -782,7 +791,10 @@ def fit_columns(
             full = min(full, col.max_width)
         natural.append(full)
         kept.append(keep)
-        minimum.append(full if keep else min(full, max(col.min_width or 10, 3)))
+        least = max(col.min_width or 10, 3)
+        if col.wrap:  # a wrapped text breaks at spaces: its longest word whole, if it can
+            least = max(least, min(WORD_MOST, _longest_word(line[i] for line in cells)))
+        minimum.append(full if keep else min(full, least))
     shown = list(range(len(columns)))
 
     def room() -> int:  # SIMPLE_HEAD without edge padding: 3 cells a column, less one

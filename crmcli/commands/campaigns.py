@@ -293,9 +293,11 @@ def _keyword_uses(uses: list[dict]) -> str:
                 f"its {entries} of {format_money(u['cost_cents'])} {verb} the campaign's "
                 "without keyword"
             )
+        counts = [u[k] for k in ("contacts", "deals", "orders") if u[k]]
         kept = [plural(u[k], k.rstrip("s")) for k in ("contacts", "deals", "orders") if u[k]]
         if kept:
-            what.append(f"{', '.join(kept)} keep the campaign without keyword")
+            verb = "keeps" if counts == [1] else "keep"
+            what.append(f"{', '.join(kept)} {verb} the campaign without keyword")
         parts.append(f"keyword '{u['keyword']}' ({'; '.join(what)})")
     return " and ".join(parts)
 

@@ -98,6 +98,8 @@ def render(
     if output is None and fmt not in (None, "pdf"):
         output = "-"
     chosen = documents.format_of(output, fmt)
+    if output not in (None, "-"):
+        _writable(output)  # a wrong -o is the one thing said, before the document's warnings
     if text == "-":
         text = c.read_stdin()
     c.db()
@@ -132,6 +134,18 @@ def render(
         print(path)
     told = "" if no_log else f"; on the timeline as activity #{activity['id']}"
     c.done(f"{'Printed' if to_stdout else 'Wrote'} {document.subject or document.title}{told}")
+
+
+def _writable(path: str) -> None:
+    """CrmError when FILE cannot be written where it is given: a directory, or in a folder
+    that does not exist (what exporting.destination refuses, said before anything else)."""
+    from crmcli.errors import CrmError
+
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        raise CrmError(f"{path} is a directory; give a file name")
+    if not os.path.isdir(os.path.dirname(target)):
+        raise CrmError(f"{path}: no such directory {os.path.dirname(target)}")
 
 
 def _path(output: str | None, document) -> str:

@@ -243,7 +243,7 @@ def merge(
         labels = {plan["keep"]["id"]: plan["keep"]["name"]}
         labels |= {r["id"]: r["name"] for r in plan["merged"]}
         why = service.unrelated_reason(kind, keep_id, plan["unrelated"], labels)
-        hint = _other_kind_hint(kind, plan["unrelated"])
+        hint = _other_kind_hint(kind, plan["unrelated"], [keep_id, *other_ids])
         if not dry_run:
             raise Invalid("merge", f"{why}{hint}; pass --force if they are")
         c.done(f"Warning: {why}{hint}; merging needs --force.")
@@ -286,17 +286,20 @@ def _already_merged(kind: str, refs_given: list[str], ids: list[int]) -> None:
             raise Invalid("merge", f"{kind} #{given} was already merged into #{rid}")
 
 
-def _other_kind_hint(kind: str, ids: list[int]) -> str:
-    """When an id was merged away as a company (or contact), --company may be what was
-    meant: say so."""
+def _other_kind_hint(kind: str, ids: list[int], given: list[int]) -> str:
+    """A contact merge of ids whose company merge was the last merge done: a company merge
+    retyped without --company, say so. Not the other way (--company is never typed by
+    mistake), nor after an older merge (the walk: two unrelated companies were told that a
+    contact merged before was meant)."""
     from crmcli.services import refs
 
-    other = "company" if kind == "contact" else "contact"
-    flag = "with --company" if other == "company" else "without --company"
+    last = refs.last_merge() if kind == "contact" else None
+    if last is None or last[0] != "company":
+        return ""
     for rid in ids:
-        survivor = refs.survivor(other, rid)
-        if survivor is not None:
-            return f" (#{rid} was a {other} merged into #{survivor}: meant {flag}?)"
+        survivor = refs.survivor("company", rid)
+        if rid == last[1] and survivor in given:
+            return f" (#{rid} was a company merged into #{survivor}: meant with --company?)"
     return ""
 
 

@@ -137,7 +137,8 @@ def order_view(o: dict) -> dict:
         from crmcli.values import plural
 
         uncosted = o["uncosted_lines"]
-        view["goods_cost_display"] = money(o["goods_cost"], cur) + (
+        known = o["goods_cost"] is not None
+        view["goods_cost_display"] = (money(o["goods_cost"], cur) if known else "unknown") + (
             f" ({plural(uncosted, 'line')} without a purchase price)"
             if uncosted else ""
         )  # fmt: skip

@@ -122,7 +122,8 @@ def value(
     total = report["total"]
     total_view = {
         **total, "revenue_display": money(total["revenue"]),
-        "aov_display": money(total["average_order"]), "cost_display": money(total["cost"]),
+        "aov_display": money(total["average_order"]),
+        "cost_display": "unknown" if total["cost"] is None else money(total["cost"]),
         "margin_display": margin_text(total["margin"], total["uncosted_lines"], total["lines"]),
     }  # fmt: skip
     if total["uncosted_lines"]:
@@ -320,16 +321,19 @@ NEXT_KEYS = (
     "usual_interval_days",
 )  # fmt: skip
 NEXT_COLUMNS = (
-    Column("contact_id", "Id", "right"), Column("contact", "Customer", min_width=16),
+    Column("contact_id", "Id", "right"),
+    Column("contact", "Customer", min_width=12, wrap=True),
     Column("last_purchase", "Last", keep=True, drop=1),
-    Column("purchases", "Buys", "right", drop=3),
-    Column("next_display", "Next", keep=True),
-    # what crm remind reminds of: the last purchase plus the customer's usual interval
-    Column("usual_next", "Usual rhythm", keep=True, drop=4),
+    Column("purchases", "Buys", "right", drop=2),
+    # "not within 2 years" wraps at its spaces, a date stays whole
+    Column("next_display", "Next", min_width=10, wrap=True),
+    # what crm remind reminds of: the last purchase plus the customer's usual interval; the
+    # header explains it and the rows sort by chance × order value, so both stay at 80
+    # columns (the last purchase and the number of purchases go first)
+    Column("usual_next", "Usual rhythm", min_width=10, wrap=True),
     Column("chance_display", "Chance", "right"),
     Column("value_display", "Per order", "right"),
-    # the sort key, chance × order value: the title says the order, so it goes first at 80
-    Column("priority_display", "× chance", "right", drop=2),
+    Column("priority_display", "× chance", "right"),
 )  # fmt: skip
 NEXT_FIELDS = (
     ("until", "History until"), ("window", "Window"), ("method_text", "Model"),
@@ -401,8 +405,9 @@ def next_purchase(
     head = {
         **report, "window": f"{days} {'day' if days == 1 else 'days'} after {report['until']}",
         "method_text": f"BG/NBD (Next: the median wait of an active customer, beyond {years} "
-        "years not expected)" if modelled else "none: too little history to fit (Next: each "
-        "customer's usual interval, no chance to give)",
+        "years not expected)" if modelled else "none: too little history to fit"
+        + (f": {report['fallback']}" if report.get("fallback") else "")
+        + " (Next: each customer's usual interval, no chance to give)",
         "usual_text": "the last purchase plus the customer's usual interval (what crm remind "
         "reminds of)",
         "sorted_text": "chance × order value" if modelled else "the next purchase, soonest "

@@ -12,8 +12,10 @@ tables for line items). fpdf2 is imported here only, when a PDF is made.
 
 from __future__ import annotations
 
+import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -81,8 +83,32 @@ def _load_fpdf() -> None:
             gc.enable()
 
 
+# Loggers of the libraries that draw the PDF: what they note (a width fpdf2 ignores, a glyph
+# fontTools drops) is for the template's author to see in the PDF, never lines on stderr.
+QUIET = ("fpdf", "fontTools")
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """The drawing libraries' logging off while a PDF is made, as it was afterwards."""
+    loggers = [logging.getLogger(name) for name in QUIET]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def pdf_bytes(body_html: str, context: Mapping[str, Any], *, layout: str) -> bytes:
     """The PDF of a document whose text is `body_html`, on the page `layout` draws."""
+    with _quiet():
+        return _pdf_bytes(body_html, context, layout=layout)
+
+
+def _pdf_bytes(body_html: str, context: Mapping[str, Any], *, layout: str) -> bytes:
     _load_fpdf()
     from fpdf import FPDF
     from fpdf.enums import ResourceAccessPolicy

@@ -9,8 +9,13 @@ out already" or "alive and no purchase", and
 
 The expected next purchase is the median wait of an active customer, the w at which that
 bracket is one half: (alpha + T) × (2 ^ (1 / (r + x)) − 1) after the end of the history.
-Without a model (too few customers, nobody bought twice) the next purchase is the last one
-plus the customer's mean interval between purchase days, and there is no chance to give.
+Without a model the next purchase is the last one plus the customer's mean interval between
+purchase days, and there is no chance to give. There is no model when the history is too
+little to fit (`fallback` says which): fewer than MIN_CUSTOMERS customers, fewer than
+MIN_REPEATERS who bought again, or a degenerate fit whose mean chance of dropping out after a
+purchase, a / (a + b), is DEGENERATE or more: everyone gone right after buying, so a repeat
+buyer has no chance (the walk: 4 customers, 1 repeat purchase, a = 2,103,331: the one repeat
+buyer got a day 30 days ahead and a chance of 0,0 %).
 
 Two estimates, each named where it is shown:
 - `expected_next` (method "bgnbd" or, without a fit, "interval"): the report's forecast.
@@ -49,6 +54,9 @@ def _money(euros: float | None) -> Decimal | None:
 
 
 HORIZON_YEARS = 2
+MIN_CUSTOMERS = 2
+MIN_REPEATERS = 2
+DEGENERATE = 0.99  # a / (a + b) of a fit: the customers all but certainly gone after a purchase
 SORTED_BY_CHANCE = "chance × expected order value"
 SORTED_BY_DAY = "expected next purchase (soonest first), then expected order value"
 
@@ -63,6 +71,18 @@ def usual_next(first: date, x: int, t_x_days: int) -> tuple[date, int] | None:
     return first + timedelta(days=t_x_days + interval), interval
 
 
+def _too_little(customers: int, repeaters: int) -> str | None:
+    """Why `customers` with `repeaters` among them are too little history to fit, or None."""
+    from crmcli.values import plural
+
+    if customers < MIN_CUSTOMERS:
+        return f"{plural(customers, 'customer')}, the model needs {MIN_CUSTOMERS}"
+    if repeaters < MIN_REPEATERS:
+        return (f"{plural(repeaters, 'customer')} bought again, the model needs "
+                f"{MIN_REPEATERS}")  # fmt: skip
+    return None
+
+
 def next_purchases(*, until: date, within_days: int) -> dict:
     """Per customer with a purchase up to the local day `until`: the expected day of the next
     purchase, the chance of one within `within_days` after `until`, the expected order value
@@ -71,13 +91,18 @@ def next_purchases(*, until: date, within_days: int) -> dict:
         raise Invalid("within", "must be at least one day")
     people = histories(until, "weeks")
     model = spend = None
-    if len(people) >= 2 and any(h.x > 0 for h in people):
+    repeaters = [h for h in people if h.x > 0]
+    fallback = _too_little(len(people), len(repeaters))
+    if fallback is None:
         model = clv.fit_bgnbd((h.x, h.t_x, h.T) for h in people)
-        repeaters = [h for h in people if h.x > 0]
-        if len({h.repeat_mean for h in repeaters}) > 1:
-            spend = clv.fit_gamma_gamma((h.x, h.repeat_mean or 0.0) for h in repeaters)
-            if spend.q <= 1:
-                spend = None
+        if model.a / (model.a + model.b) >= DEGENERATE:
+            fallback = (f"a degenerate fit, a = {model.a:,.0f}, b = {model.b:.2g}: everyone "
+                        "drops out right after a purchase")  # fmt: skip
+            model = None
+    if model is not None and len({h.repeat_mean for h in repeaters}) > 1:
+        spend = clv.fit_gamma_gamma((h.x, h.repeat_mean or 0.0) for h in repeaters)
+        if spend.q <= 1:
+            spend = None
     names = contact_names([h.contact_id for h in people])
     w = within_days / 7
     rows: list[dict] = []
@@ -123,6 +148,7 @@ def next_purchases(*, until: date, within_days: int) -> dict:
     return {
         "until": until, "within_days": within_days,
         "model": None if model is None else {k: round(v, 6) for k, v in model._asdict().items()},
+        "fallback": fallback,
         "horizon_years": HORIZON_YEARS,
         "sorted_by": SORTED_BY_CHANCE if model is not None else SORTED_BY_DAY,
         "rows": rows,

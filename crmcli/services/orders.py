@@ -373,7 +373,7 @@ def order_card(order_id: int) -> dict:
         not (ln["product_id"] is None and ln["name"] == SHIPPING_NAME) for ln in card["lines"]
     )
     if card["goods_lines"] and len(uncosted) == card["goods_lines"]:
-        card["margin"] = None
+        card["goods_cost"] = card["margin"] = None  # unknown, not goods that cost nothing
     else:
         card["margin"] = (
             card["net"] - sum((ln["net"] for ln in uncosted), Decimal(0))

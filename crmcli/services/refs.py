@@ -175,6 +175,14 @@ def exact_keys(text: str) -> set[str] | None:
 MAX_MERGE_HOPS = 20
 
 
+def last_merge() -> tuple[str, int] | None:
+    """The kind and the merged-away id of the latest merge, None before any."""
+    from crmcli.models import MergeAlias
+
+    last = MergeAlias.select().order_by(MergeAlias.merged_at.desc()).first()
+    return None if last is None else (last.kind, last.old_id)
+
+
 def survivor(kind: str, old_id: int) -> int | None:
     """The id a contact or company merged away (`crm merge`) lives on as, following merges
     of the survivor too; None when `old_id` was never merged away."""

@@ -50,15 +50,27 @@ SEGMENT_RULES: tuple[tuple[str, str, str], ...] = (
 _TIME = UTCDateTimeField().python_value
 
 
-def _scores(text: str, row: int) -> range:
+def _scores(text: str, where: str) -> range:
     lo, _, hi = text.strip().partition("-")
     try:
         first, last = int(lo), int(hi or lo)
     except ValueError:
-        raise Invalid("segments", f"rule {row}: '{text}' is not a score or range (1-5)") from None
+        raise Invalid("segments", f"{where}: '{text}' is not a score or range (1-5)") from None
     if not 1 <= first <= last <= 5:
-        raise Invalid("segments", f"rule {row}: '{text}' is not a score or range (1-5)")
+        raise Invalid("segments", f"{where}: '{text}' is not a score or range (1-5)")
     return range(first, last + 1)
+
+
+def _check_rule(r: str, f: str, segment: str, where: str) -> str:
+    """The rule's segment name with its spaces tidied; Invalid saying what is wrong."""
+    name = " ".join(segment.split())
+    if not name:
+        raise Invalid("segments", f"{where}: the segment name is missing")
+    if "," in name:
+        raise Invalid("segments", f"{where}: a segment name cannot hold a comma ('{name}')")
+    _scores(r, where)
+    _scores(f, where)
+    return name
 
 
 def segment_table(rules) -> dict[tuple[int, int], str]:
@@ -66,11 +78,9 @@ def segment_table(rules) -> dict[tuple[int, int], str]:
     pair has no rule."""
     table: dict[tuple[int, int], str] = {}
     for row, (r, f, segment) in enumerate(rules, 1):
-        name = " ".join(segment.split())
-        if not name or "," in name:
-            raise Invalid("segments", f"rule {row}: a segment needs a name without commas")
-        for rs in _scores(r, row):
-            for fs in _scores(f, row):
+        name = _check_rule(r, f, segment, f"rule {row}")
+        for rs in _scores(r, f"rule {row}"):
+            for fs in _scores(f, f"rule {row}"):
                 table.setdefault((rs, fs), name)
     missing = [f"{r}{f}" for r in range(1, 6) for f in range(1, 6) if (r, f) not in table]
     if missing:
@@ -101,10 +111,12 @@ def read_rules(source) -> list[tuple[str, str, str]]:
                 f"{', '.join(csvfile.header)})",
             )
         at = [names.index(c) for c in ("r", "f", "segment")]
-        return [
-            tuple(cells[i].strip() if i < len(cells) else "" for i in at)  # type: ignore[misc]
-            for _, cells in csvfile.rows()
-        ]
+        rules = []
+        for line, cells in csvfile.rows():
+            r, f, segment = (cells[i].strip() if i < len(cells) else "" for i in at)
+            _check_rule(r, f, segment, f"line {line}")  # a file's mistakes by its line
+            rules.append((r, f, segment))
+        return rules
 
 
 def quintiles(values: list) -> list[int]:

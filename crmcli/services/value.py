@@ -247,6 +247,12 @@ def margin_cents(revenue: int, cost: int, uncosted_net: int, uncosted: int, line
     return revenue - uncosted_net - cost
 
 
+def known_cost(cost: int, uncosted: int, lines: int) -> int | None:
+    """The cost where it is known: None when no goods line has a purchase price, as the
+    margin (margin_cents) is then; 0 would read as goods that cost nothing."""
+    return None if lines and uncosted >= lines else cost
+
+
 def _group_totals(rows: list[dict], key: str) -> list[dict]:
     groups: dict = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
     for r in rows:
@@ -260,7 +266,7 @@ def _group_totals(rows: list[dict], key: str) -> list[dict]:
     return [
         {key: name, "customers": n, "orders": orders, "revenue": _money(cents),
          "average_order": _money(round(cents / orders)) if orders else None,
-         "cost": _money(cost),
+         "cost": _money(known_cost(cost, unc, lines)),
          "margin": _money(margin_cents(cents, cost, unet, unc, lines)), "uncosted_lines": unc}
         for name, (n, orders, cents, cost, unet, unc, lines) in sorted(
             groups.items(), key=lambda item: (-item[1][2], str(item[0]))
@@ -337,7 +343,8 @@ def value_report(*, since: datetime | None = None, until: datetime | None = None
             "average_order": _money(round(cents / orders)),
             "first_purchase": _TIME(first), "last_purchase": _TIME(last),
             "abandoned": abandoned.get(cid, 0), "historic_clv": _money(int(historic[cid])),
-            "cost": _money(cost), "margin": _money(margin_cents(cents, cost, *lines)),
+            "cost": _money(known_cost(cost, *lines[1:])),
+            "margin": _money(margin_cents(cents, cost, *lines)),
             "uncosted_lines": lines[1], "cost_cents": cost, "_lines": lines,
         })  # fmt: skip
     customers.sort(key=lambda r: (-r["revenue_cents"], r["contact_id"]))
@@ -348,7 +355,7 @@ def value_report(*, since: datetime | None = None, until: datetime | None = None
     total = {
         "customers": len(customers), "orders": orders, "revenue": _money(cents),
         "average_order": _money(round(cents / orders)) if orders else None,
-        "abandoned": sum(abandoned.values()), "cost": _money(cost),
+        "abandoned": sum(abandoned.values()), "cost": _money(known_cost(cost, unc, lines)),
         "margin": _money(margin_cents(cents, cost, unet, unc, lines)),
         "uncosted_lines": unc, "lines": lines,
     }  # fmt: skip
@@ -387,7 +394,8 @@ def _by_category(since: datetime | None, until: datetime | None) -> list[dict]:
         cost, *lines = goods.get(cat, (0, 0, 0, 0))
         out.append({
             "category": cat, "customers": n, "orders": orders, "revenue": _money(int(cents)),
-            "cost": _money(cost), "margin": _money(margin_cents(int(cents), cost, *lines)),
+            "cost": _money(known_cost(cost, *lines[1:])),
+            "margin": _money(margin_cents(int(cents), cost, *lines)),
             "uncosted_lines": lines[1],
         })  # fmt: skip
     return sorted(out, key=lambda r: (-r["revenue"], str(r["category"])))

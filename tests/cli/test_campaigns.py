@@ -203,6 +203,15 @@ def test_removing_a_keyword_with_costs_and_contacts_asks_and_says_what_moves(mar
     assert r.exit_code == 0 and "Removed" not in r.stderr
 
 
+def test_one_contact_keeps_the_campaign_in_the_singular(marketing):
+    """Walkthrough: '1 contact keep the campaign'."""
+    r = marketing("add", "contact", "Bob", "--campaign", "google", "--keyword", "latte")
+    assert r.exit_code == 0, r.stderr
+    r = marketing("edit", "campaign", "google", "--remove-keyword", "latte", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert "(1 contact keeps the campaign without keyword)" in r.stderr
+
+
 def test_a_new_keyword_given_with_a_record_is_announced(marketing):
     r = marketing("add", "contact", "Bob", "--campaign", "google", "--keyword", "espreso")
     assert r.exit_code == 0, r.stderr

@@ -160,3 +160,31 @@ def test_a_plain_letter_runs_none_of_what_crm_defers(shop, tmp_path):
     assert state["late"] == [True] * 4 and state["still_deferred"] == []
     assert "fpdf" in state["loaded"] and "fontTools.subset" in state["loaded"]
     assert not {"fontTools.agl", "numpy"} & set(state["loaded"])
+
+
+def test_a_confirmation_with_a_discount_fits_its_eight_columns(shop, tmp_path):
+    """With a discount the line table has eight columns: headers stay whole words, an amount
+    keeps its € on the same line, and nothing of fpdf2's own logging reaches stderr."""
+    from crmcli.services import contacts, orders, products
+    from crmcli.services.orders import Item
+
+    vera = contacts.add_contact("Vera", email="v@t.de", now=NOW)
+    name = "Sehr langer Produktname Espressomaschine Deluxe Edition Schwarz"
+    products.add_product("C1", name, price_cents=123456, now=NOW)
+    products.add_product("A1", "Buch", price_cents=1000, vat_bp=700, now=NOW)
+    order = orders.add_order(vera["id"], [Item("C1", 2), Item("A1", 3)], discount_bp=1250, now=NOW)
+    out = str(tmp_path / "c.pdf")
+    argv = ["--db", shop, "doc", "render", "confirmation", str(order["id"]), "-o", out, "--no-log"]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(whole=False, argv=argv)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    said = done.stderr.split("STATE:")[0].splitlines()
+    assert [line for line in said if not line.startswith("Wrote ")] == [], said
+    with open(out, "rb") as pdf:
+        text, pages, _ = read_back(pdf.read())
+    assert pages == 1
+    lines = text.splitlines()
+    assert "Pos Bezeichnung Menge Preis USt Betrag Rabatt Netto" in lines, text
+    assert "1.234,56 €" in text and "2.469,12 €" in text, text
+    assert not any(line.strip() in {"€", "."} for line in lines), text

@@ -258,3 +258,18 @@ def test_single_line_breaks_of_the_message_survive_into_html_and_pdf(shop, tmp_p
 
     text = PdfReader(tmp_path / "brief.pdf").pages[0].extract_text()
     assert "Erste Zeile\nzweite <Zeile>\nNeuer Absatz" in text, text
+
+
+def test_a_wrong_output_path_is_the_only_line_even_without_a_sender(crm, tmp_path, monkeypatch):
+    """Walkthrough: `-o /nonexist/x.pdf` printed the no-sender warning before the error."""
+    monkeypatch.setenv("CRM_CONFIG_DIR", str(tmp_path / "config"))
+    assert crm("add", "contact", "Vera").exit_code == 0
+    missing = str(tmp_path / "nonexist" / "x.pdf")
+    r = crm("doc", "render", "letter", "1", "-o", missing)
+    assert (r.exit_code, r.stdout) == (1, "")
+    assert r.stderr == f"crm: error: {missing}: no such directory {tmp_path / 'nonexist'}\n"
+    (tmp_path / "folder.pdf").mkdir()
+    folder = str(tmp_path / "folder.pdf")
+    assert crm("doc", "render", "letter", "1", "-o", folder).stderr.splitlines() == [
+        f"crm: error: {folder} is a directory; give a file name"
+    ]

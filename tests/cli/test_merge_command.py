@@ -211,3 +211,19 @@ def test_records_with_nothing_in_common_need_force(crm):
     r = crm("merge", "1", "2", "--yes", "--force")
     assert r.exit_code == 0, r.stderr
     assert crm("show", "2", "-o", "json").json()["id"] == 1
+
+
+def test_two_unrelated_companies_hear_of_no_contact_merge(crm):
+    """Walkthrough: `merge --companies 3 4` said '(#4 was a contact merged into #3: meant
+    without --company?)' of a contact merge done before."""
+    for name in ("Anna Berg", "Anna Berg", "Otto", "Otto", "Zora"):
+        crm("add", "contact", name)
+    assert crm("merge", "3", "4", "--yes").exit_code == 0
+    for name in ("Alpha GmbH", "Beta AG", "Gamma KG", "Delta SE"):
+        crm("add", "company", name)
+    r = crm("merge", "--company", "3", "4", "--yes")
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[-1] == (
+        "crm: error: merge: no sign that company #4 Delta SE and #3 Gamma KG are the same: "
+        "they share no domain, email, phone or similar name; pass --force if they are"
+    )

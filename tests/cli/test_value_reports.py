@@ -37,7 +37,7 @@ def test_report_value(shop):
     report = shop("report", "value", "-o", "json").json()
     assert report["total"] == {
         "customers": 3, "orders": 8, "revenue": "160.00", "average_order": "20.00",
-        "abandoned": 1, "cost": "0.00", "margin": None, "uncosted_lines": 10, "lines": 10,
+        "abandoned": 1, "cost": None, "margin": None, "uncosted_lines": 10, "lines": 10,
     }  # fmt: skip
     assert [(r["contact"], r["revenue"], r["orders"]) for r in report["customers"]] == [
         ("Anna Weiß", "100.00", 5), ("Bernd Bauer", "50.00", 2), ("Carla Klein", "10.00", 1),
@@ -126,6 +126,23 @@ def test_report_rfm_and_apply_tags(shop, tmp_path):
     still = shop("list", "contacts", "--tag", "rfm:Champions", "-o", "json").json()
     assert [c["name"] for c in still] == ["Anna Weiß"]  # nothing written
     assert "Segments" in shop("report", "rfm").stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("r;f;segment\n1-3;1-5;Schlafend\n4-5;1-5\n", "line 3: the segment name is missing"),
+        ('r,f,segment\n1-5,1-5,"A, B"\n', "line 2: a segment name cannot hold a comma ('A, B')"),
+        ("r,f,segment\n\n1-5,0-5,Alle\n", "line 3: '0-5' is not a score or range (1-5)"),
+    ],
+)
+def test_a_segments_file_names_the_line_and_what_is_wrong(shop, tmp_path, text, says):
+    """Walkthrough: a row without its name (`4-5;1-5`) said 'a segment needs a name without
+    commas'."""
+    rules = tmp_path / "rules.csv"
+    rules.write_text(text)
+    r = shop("report", "rfm", "--segments", str(rules))
+    assert (r.exit_code, r.stderr) == (1, f"crm: error: segments: {says}\n")
 
 
 def test_report_next_purchase(shop):
@@ -248,7 +265,10 @@ def test_next_purchase_refuses_an_empty_window_and_has_a_title(shop):
     assert "Customers, highest chance × order value first" in table
 
 
-def test_next_purchase_at_80_columns_keeps_last_purchase_and_order_value(shop, monkeypatch):
+def test_next_purchase_at_80_columns_keeps_the_rhythm_and_the_sort_key(shop, monkeypatch):
+    """Walkthrough: at 80 columns the "Usual rhythm" and "× chance" columns, which the header
+    explains and sorts by, were left out; the last purchase and the count of purchases go
+    first now."""
     from crmcli import env
     from tests.cli.test_table_width import visible
 
@@ -258,7 +278,7 @@ def test_next_purchase_at_80_columns_keeps_last_purchase_and_order_value(shop, m
     lines = visible(shop("report", "next-purchase", "--until", "30.11.2026").stdout)
     assert max(len(line) for line in lines) <= 80
     header = next(line for line in lines if line.lstrip().startswith("Id")).split()
-    assert {"Last", "Next", "Chance", "Per", "order"} <= set(header)
+    assert {"Next", "Usual", "rhythm", "Chance", "Per", "order", "×", "chance"} <= set(header)
 
 
 def test_clv_table_is_sorted_by_clv_as_its_title_says(shop):

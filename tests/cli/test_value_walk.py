@@ -120,6 +120,28 @@ def test_show_order_at_80_columns_keeps_names_and_the_discount(discounted, monke
     assert "10 % (-20,98 € of 209,79 €)" in text
 
 
+def test_show_order_at_80_columns_wraps_names_at_spaces(discounted, monkeypatch):
+    """Walkthrough: 'Espressomasc' / 'hine': a word of a name was cut where it did not fit."""
+    import re
+
+    from crmcli import env
+
+    name = "Sehr langer Produktname Espressomaschine Deluxe Edition Schwarz"
+    assert discounted("add", "product", "C1", name, "--price", "1234,56").exit_code == 0
+    assert discounted("add", "product", "A1", "Buch", "--price", "10", "--vat", "7").exit_code == 0
+    r = discounted("add", "order", "karl", "--item", "C1:2", "--item", "A1:3",
+                   "--discount", "12,5%")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("PAGER", "cat")
+    monkeypatch.setenv("COLUMNS", "80")
+    r = discounted("show", "order", "3")
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in r.stdout.splitlines()]
+    assert max(len(line) for line in lines) <= 80
+    words = {word for line in lines for word in line.split()}
+    assert {"Sehr", "Produktname", "Espressomaschine", "Deluxe", "Schwarz"} <= words, lines
+
+
 def test_remind_and_next_purchase_name_their_estimates_and_share_the_usual_day(coffee):
     crm = coffee
     for at in ("1.9.2026", "1.10.2026", "31.10.2026"):
@@ -129,6 +151,9 @@ def test_remind_and_next_purchase_name_their_estimates_and_share_the_usual_day(c
         crm("add", "order", "otto", "--item", "P:1", "--at", "1.2.2025", "-s", "paid").exit_code
         == 0
     )
+    crm("add", "contact", "Berta Zweimal")  # a second repeat buyer: enough to fit the model
+    for at in ("1.3.2026", "1.10.2026"):  # next in May 2027: not due
+        assert crm("add", "order", "berta", "--item", "P:1", "--at", at).exit_code == 0
     assert crm("db", "setting", "remind.next_purchase", "on").exit_code == 0
     r = crm("remind", "--within", "30d", "-o", "json")
     assert r.exit_code == 0, r.stderr
@@ -141,6 +166,18 @@ def test_remind_and_next_purchase_name_their_estimates_and_share_the_usual_day(c
     assert rows["Otto Einmal"]["expected_next"] is None and rows["Otto Einmal"]["beyond_horizon"]
     table = crm("report", "next-purchase").stdout
     assert "Usual rhythm" in table and "not within 2 years" in table
+
+
+def test_next_purchase_says_why_it_fits_no_model_on_one_repeat_buyer(coffee):
+    crm = coffee
+    for at in ("1.9.2026", "1.10.2026"):
+        assert crm("add", "order", "karl", "--item", "P:1", "--at", at, "-s", "paid").exit_code == 0
+    crm("add", "contact", "Otto Einmal")
+    assert crm("add", "order", "otto", "--item", "P:1", "--at", "1.2.2026").exit_code == 0
+    report = crm("report", "next-purchase", "-o", "json").json()
+    assert report["model"] is None and {r["method"] for r in report["rows"]} == {"interval", "none"}
+    table = " ".join(crm("report", "next-purchase").stdout.split())
+    assert "too little history to fit: 1 customer bought again, the model needs 2" in table
 
 
 def test_shipping_lines_are_no_product_but_count_in_what_was_spent(crm, tmp_path):
@@ -262,6 +299,25 @@ def test_margin_is_over_the_lines_with_known_costs_only(crm):
     assert "crm: warning: margin: 2 order lines without a purchase price" in r.stderr
     customer = crm("report", "customer", "anna", "-o", "json").json()
     assert (customer["margin"], customer["uncosted_lines"], customer["lines"]) == ("7.00", 2, 3)
+
+
+def test_with_no_purchase_price_at_all_the_cost_is_unknown_like_the_margin(crm):
+    """Walkthrough: 'Goods cost: 0,00 € (3 lines without a purchase price)', 'Cost: 0,00 €'
+    and CSV 0.00 while the margin was unknown."""
+    for args in (
+        ("add", "contact", "Anna"),
+        ("add", "product", "TEE", "Tee", "--price", "5"),
+        ("add", "order", "anna", "--item", "TEE:3", "-s", "paid"),
+    ):
+        assert crm(*args).exit_code == 0, args
+    assert crm("show", "order", "1", "-o", "json").json()["goods_cost"] is None
+    shown = crm("show", "order", "1").stdout
+    assert "Goods cost: unknown (1 line without a purchase price)" in " ".join(shown.split())
+    assert "0,00 €" not in shown
+    assert crm("report", "value", "-o", "json").json()["total"]["cost"] is None
+    assert "Cost: unknown" in " ".join(crm("report", "value").stdout.split())
+    csv = crm("report", "value", "-o", "csv").stdout
+    assert "0.00" not in csv
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,39 @@ def test_with_a_model_the_chance_and_the_median_wait(one):
     )
 
 
+def test_too_little_history_to_fit_falls_back_to_each_customers_rhythm_and_says_why(one):
+    """The walk: 4 customers, one repeat purchase; BG/NBD came out with a = 2,103,331, the
+    repeat buyer's next purchase in 30 days at a chance of 0,0 %."""
+    for name, d in (("Bernd", date(2026, 3, 20)), ("Carla", date(2026, 3, 25))):
+        cid = contacts.add_contact(name, now=NOW)["id"]
+        at = at_local(d, time(12))
+        orders.add_order(cid, [Item("KAF", 1)], ordered_at=at, status="paid", now=NOW)
+    report = forecast.next_purchases(until=date(2026, 3, 31), within_days=30)
+    assert report["model"] is None and report["sorted_by"] == forecast.SORTED_BY_DAY
+    assert report["fallback"] == "1 customer bought again, the model needs 2"
+    anna = {r["contact"]: r for r in report["rows"]}["Anna Weiß"]
+    assert (anna["method"], anna["expected_next"], anna["chance"]) == (
+        "interval", date(2026, 4, 1), None,
+    )  # fmt: skip
+
+
+def test_a_degenerate_fit_is_no_model(one, monkeypatch):
+    """A fit whose customers all drop out right after a purchase gives a repeat buyer no
+    chance at all: the customers' own rhythm instead, and the reason."""
+    cid = contacts.add_contact("Bernd", now=NOW)["id"]
+    for d in (date(2026, 3, 1), date(2026, 3, 20)):
+        at = at_local(d, time(12))
+        orders.add_order(cid, [Item("KAF", 1)], ordered_at=at, status="paid", now=NOW)
+    monkeypatch.setattr(
+        clv, "fit_bgnbd", lambda rows: clv.BgNbd(2.1e7, 2.6e8, 2_103_331.0, 1.8e-6, -3.2)
+    )
+    report = forecast.next_purchases(until=date(2026, 3, 31), within_days=30)
+    assert report["model"] is None and report["fallback"].startswith(
+        "a degenerate fit, a = 2,103,331"
+    )
+    assert {r["method"] for r in report["rows"]} == {"interval"}
+
+
 def test_a_window_must_be_a_day_or_more(one):
     with pytest.raises(Invalid, match="within"):
         forecast.next_purchases(until=date(2026, 3, 31), within_days=0)
@@ -95,6 +128,10 @@ def test_with_a_model_a_forecast_beyond_two_years_is_no_date(one):
     cid = contacts.add_contact("Bernd Bauer", now=NOW)["id"]
     at = at_local(date(2025, 1, 10), time(12))
     orders.add_order(cid, [Item("KAF", 1)], ordered_at=at, status="paid", now=NOW)
+    cid = contacts.add_contact("Carla Klein", now=NOW)["id"]  # a second repeat buyer
+    for d in (date(2025, 11, 1), date(2026, 2, 1)):
+        at = at_local(d, time(12))
+        orders.add_order(cid, [Item("KAF", 2)], ordered_at=at, status="paid", now=NOW)
     until = date(2026, 3, 31)
     report = forecast.next_purchases(until=until, within_days=30)
     assert report["sorted_by"] == forecast.SORTED_BY_CHANCE and report["horizon_years"] == 2

@@ -45,9 +45,13 @@ def test_value_report_on_a_known_history(shop):
     report = value.value_report()
     assert report["total"] == {
         "customers": 2, "orders": 4, "revenue": Decimal("75.00"),
-        "average_order": Decimal("18.75"), "abandoned": 1, "cost": Decimal("0.00"),
-        "margin": None, "uncosted_lines": 5, "lines": 5,  # no purchase price: no margin
+        "average_order": Decimal("18.75"), "abandoned": 1, "cost": None,
+        "margin": None, "uncosted_lines": 5, "lines": 5,  # no purchase price: no cost, margin
     }  # fmt: skip
+    assert [(r["cost"], r["margin"]) for r in report["customers"]] == [(None, None)] * 2
+    assert [r["cost"] for r in report["by_category"] + report["by_source"]] == [None] * 4
+    card = orders.order_card(orders.iter_orders(contact_id=shop["anna"])[0]["id"])
+    assert (card["goods_cost"], card["margin"]) == (None, None)  # walk: "Goods cost: 0,00 €"
     anna, bernd = report["customers"]
     assert (anna["contact"], anna["orders"], anna["revenue"], anna["average_order"]) == (
         "Anna Weiß", 3, Decimal("45.00"), Decimal("15.00"),
@@ -91,7 +95,7 @@ def test_margin_is_revenue_less_purchase_prices_and_order_costs(shop):
     assert (bernd["cost"], bernd["margin"]) == (Decimal("12.60"), Decimal("17.40"))
     assert [(r["category"], r["cost"], r["margin"]) for r in report["by_category"]] == [
         ("Kaffee", Decimal("24.99"), Decimal("35.01")),
-        ("Geschirr", Decimal("0.00"), None),  # no purchase price: no margin
+        ("Geschirr", None, None),  # no purchase price: no cost known, no margin
     ]  # fmt: skip
     assert [(r["source"], r["margin"]) for r in report["by_source"]] == [
         ("shop", Decimal("12.71")), ("messe", Decimal("17.40")),
