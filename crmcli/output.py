@@ -604,17 +604,44 @@ def _json_default(value: Any) -> Any:
     return converted
 
 
+def json_indented(value: Any, level: int = 0) -> str:
+    """json.dumps(jsonable(value), ensure_ascii=False, indent=2) as text at `level` (its
+    lines after the first indented by 2 x level), the same text, made faster: a dict or list
+    whose values are all plain is encoded by json's C encoder in one call, its item separator
+    carrying the line break and indent (the indented form is json's Python encoder, ~10x
+    slower: 2.4 s of rfm's 100,000 customers); only what nests is walked here."""
+    import json
+
+    pad = "  " * (level + 1)
+    if isinstance(value, dict | list | tuple) and value:
+        items = value.values() if isinstance(value, dict) else value
+        if not any(isinstance(v, dict | list | tuple) for v in items):
+            text = json.dumps(
+                value, ensure_ascii=False, separators=(",\n" + pad, ": "), default=_json_default
+            )
+            return text[0] + "\n" + pad + text[1:-1] + "\n" + pad[:-2] + text[-1]
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            parts = [
+                json.dumps(k, ensure_ascii=False) + ": " + json_indented(v, level + 1)
+                for k, v in value.items()
+            ]
+            return "{\n" + pad + (",\n" + pad).join(parts) + "\n" + pad[:-2] + "}"
+        if not isinstance(value, dict):
+            parts = [json_indented(v, level + 1) for v in value]
+            return "[\n" + pad + (",\n" + pad).join(parts) + "\n" + pad[:-2] + "]"
+    text = json.dumps(jsonable(value), ensure_ascii=False, indent=2)
+    return text.replace("\n", "\n" + pad[:-2]) if level else text
+
+
 def _write_json_array(rows: Iterable[dict], out: TextIO) -> None:
     """The rows as one indented JSON array, written as they come (an export of every contact
     never holds them all), in the text json.dumps(rows, indent=2) would give; written in
     pieces of some hundred rows, since many small writes are slow."""
-    import json
 
     pieces: list[str] = []
     first = True
     for row in rows:
-        text = json.dumps(jsonable(row), ensure_ascii=False, indent=2)
-        pieces.append(("[\n" if first else ",\n") + "  " + text.replace("\n", "\n  "))
+        pieces.append(("[\n" if first else ",\n") + "  " + json_indented(row, 1))
         first = False
         if len(pieces) == 500:
             out.write(_json_safe("".join(pieces)))
@@ -887,7 +914,7 @@ def render_record(
     import json
 
     if fmt is Format.json:
-        out.write(_json_safe(json.dumps(jsonable(record), ensure_ascii=False, indent=2)) + "\n")
+        out.write(_json_safe(json_indented(record)) + "\n")
         return
     if fmt is Format.jsonl:
         out.write(_json_safe(json.dumps(jsonable(record), ensure_ascii=False)) + "\n")

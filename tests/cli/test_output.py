@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @pytest.fixture
@@ -224,3 +228,30 @@ def test_the_plain_table_is_made_a_column_at_a_time_to_the_same_text():
     out = io.StringIO()
     output._plain_table(rows[:3], [Column("note", "")], out)
     assert out.getvalue() == _plain_table_row_by_row(rows[:3], [Column("note", "")])
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(),
+    st.decimals(allow_nan=False, allow_infinity=False), st.dates(),
+    st.datetimes(timezones=st.just(UTC)),
+)  # fmt: skip
+_TREES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.one_of(st.text(), st.integers()), inner, max_size=4),
+    ),  # fmt: skip
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TREES, st.integers(min_value=0, max_value=3))
+def test_json_indented_is_the_text_json_dumps_indent_2_gives(value, level):
+    import json
+
+    from crmcli.output import json_indented, jsonable
+
+    text = json.dumps(jsonable(value), ensure_ascii=False, indent=2)
+    assert json_indented(value, level) == text.replace("\n", "\n" + "  " * level)
