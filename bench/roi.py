@@ -129,7 +129,7 @@ def build(path: Path, contacts: int, orders: int) -> None:
 
 
 PTY_LINES, PTY_COLUMNS = 50, 160
-PERIOD = ["--since", "1.1.2026", "--until", "1.7.2026"]
+PERIOD = ["--since", "1.1.2026", "--until", "30.6.2026"]
 
 
 def cases() -> list[tuple[str, list[str], bool]]:
