@@ -275,6 +275,15 @@ def _money(cents: int | None) -> Decimal | None:
     return None if cents is None else Decimal(cents).scaleb(-2)
 
 
+def _cents(amount: Decimal) -> int:
+    return int(amount.scaleb(2))
+
+
+def is_shipping(line: dict) -> bool:
+    """Whether an order card's line is its shipping line (NOT_SHIPPING says it in SQL)."""
+    return line["product_id"] is None and line["name"] == SHIPPING_NAME
+
+
 _ITEMS = OrderLine.select(fn.COUNT(OrderLine.id)).where(
     OrderLine.order == SalesOrder.id
 )  # a correlated count: one query for a whole list
@@ -360,25 +369,21 @@ def order_card(order_id: int) -> dict:
          "gross": _money(n + v)}
         for bp, (n, v) in sorted(rates.items(), reverse=True)
     ]  # fmt: skip
-    goods = sum(c for c in costs if c is not None)
-    card["goods_cost"] = _money(goods)
-    # the margin over the lines whose cost is known (services.value.margin_cents): a goods
+    # cost and margin over the lines whose cost is known, as report value has them: a goods
     # line without a purchase price is left out, never counted as costing nothing
+    from crmcli.services.value import known_cost, margin_cents
+
+    goods = sum(c for c in costs if c is not None)
     uncosted = [
-        ln for ln, c in zip(card["lines"], costs, strict=True)
-        if c is None and not (ln["product_id"] is None and ln["name"] == SHIPPING_NAME)
-    ]  # fmt: skip
-    card["uncosted_lines"] = len(uncosted)
-    card["goods_lines"] = sum(
-        not (ln["product_id"] is None and ln["name"] == SHIPPING_NAME) for ln in card["lines"]
-    )
-    if card["goods_lines"] and len(uncosted) == card["goods_lines"]:
-        card["goods_cost"] = card["margin"] = None  # unknown, not goods that cost nothing
-    else:
-        card["margin"] = (
-            card["net"] - sum((ln["net"] for ln in uncosted), Decimal(0))
-            - card["goods_cost"] - card["cost"]
-        )  # fmt: skip
+        ln for ln, c in zip(card["lines"], costs, strict=True) if c is None and not is_shipping(ln)
+    ]
+    goods_lines = sum(not is_shipping(ln) for ln in card["lines"])
+    card["goods_cost"] = _money(known_cost(goods, len(uncosted), goods_lines))
+    card["uncosted_lines"], card["goods_lines"] = len(uncosted), goods_lines
+    card["margin"] = _money(margin_cents(
+        _cents(card["net"]), goods + _cents(card["cost"]),
+        sum(_cents(ln["net"]) for ln in uncosted), len(uncosted), card["goods_lines"],
+    ))  # fmt: skip
     from crmcli.services.activities import activities_of_order
 
     card["activities"] = activities_of_order(order_id)
