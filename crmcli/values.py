@@ -588,6 +588,12 @@ def format_money(cents: int | None, currency: str = "EUR", *, german: bool = Tru
     return f"{sign}{symbol}{'' if len(symbol) == 1 else ' '}{whole:,}.{frac:02d}"
 
 
+def cents_money(cents: int | None) -> Decimal | None:
+    """Integer cents as the Decimal amount reports carry (`123450` is 1234.50); None for
+    None."""
+    return None if cents is None else Decimal(cents).scaleb(-2)
+
+
 def money_str(cents: int | None) -> str | None:
     """Plain decimal string for JSON and CSV (`1234.50`, `-5.00`); None for None."""
     if cents is None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal
 
 from peewee import JOIN, fn
 
@@ -28,7 +27,7 @@ from crmcli.models import (
     utcnow,
 )
 from crmcli.services import limits, refs
-from crmcli.values import fold
+from crmcli.values import cents_money, fold
 
 EDITABLE = ("name", "channel", "starts_on", "ends_on", "note")
 MAX_COST_CENTS = 10**13  # 100 billion euros: more is a typo
@@ -60,8 +59,7 @@ def medium_channel(medium: str | None) -> str:
     return _MEDIUM_CHANNELS.get(key, "other")
 
 
-def _money(cents: int | None) -> Decimal | None:
-    return None if cents is None else Decimal(cents).scaleb(-2)
+_money = cents_money  # integer cents as a Decimal amount
 
 
 def check_channel(text: str | None) -> str:

@@ -33,13 +33,12 @@ from crmcli.models import (
     utcnow,
 )
 from crmcli.services import limits
-from crmcli.values import at_local, fold, half_up, local_tz
+from crmcli.values import at_local, cents_money, fold, half_up, local_tz
 
 MAX_RATE_BP = 10_000
 
 
-def _money(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
+_money = cents_money  # integer cents as a Decimal amount
 
 
 def _basis(text: str) -> str:

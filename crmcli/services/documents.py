@@ -24,6 +24,7 @@ from typing import Any
 
 from crmcli.errors import Invalid, NotFound
 from crmcli.models import Setting, database_proxy, utcnow
+from crmcli.values import cents_money
 
 KIND = "doc"
 FORMATS = ("pdf", "html", "md")
@@ -184,8 +185,7 @@ def resolve_target(
 # ---------------------------------------------------------------- the data a template sees
 
 
-def _money(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
+_money = cents_money  # integer cents as a Decimal amount
 
 
 def _deal_items(deal: dict, vat_bp: int) -> tuple[list[dict], dict]:

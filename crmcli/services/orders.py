@@ -31,7 +31,7 @@ from crmcli.models import (
     utcnow,
 )
 from crmcli.services import campaigns, limits
-from crmcli.values import half_up, parse_money_cents
+from crmcli.values import cents_money, half_up, parse_money_cents
 
 MAX_QTY = 1_000_000
 MAX_DISCOUNT_BP = 10_000
@@ -271,8 +271,7 @@ def resolve_order(ref: str) -> int:
     return found
 
 
-def _money(cents: int | None) -> Decimal | None:
-    return None if cents is None else Decimal(cents).scaleb(-2)
+_money = cents_money  # integer cents as a Decimal amount
 
 
 def _cents(amount: Decimal) -> int:

@@ -40,7 +40,7 @@ from crmcli.errors import Invalid
 from crmcli.models import PURCHASE_STATUSES, Campaign, CampaignKeyword, Stage, database_proxy
 from crmcli.services import localdays
 from crmcli.services.periods import check_period
-from crmcli.values import local_tz
+from crmcli.values import cents_money, local_tz
 
 GROUPINGS = ("campaign", "keyword", "channel", "source")
 NO_KEYWORD = "(no keyword)"
@@ -52,8 +52,7 @@ _CENT = Decimal("0.01")
 Series = dict[object, dict[date, int]]
 
 
-def _money(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
+_money = cents_money  # integer cents as a Decimal amount
 
 
 def _ratio(part: int, whole: int) -> Decimal | None:

@@ -31,15 +31,14 @@ from crmcli.models import (
     UTCDateTimeField,
 )
 from crmcli.services import clv
-from crmcli.values import at_local, local_tz
+from crmcli.values import at_local, cents_money, local_tz
 
 UNITS = {"days": 1, "weeks": 7}
 _TIME = UTCDateTimeField().python_value
 _FOUR = Decimal("0.0001")
 
 
-def _money(cents: int | None) -> Decimal | None:
-    return None if cents is None else Decimal(cents).scaleb(-2)
+_money = cents_money  # integer cents as a Decimal amount
 
 
 def _cents(value: float) -> Decimal:

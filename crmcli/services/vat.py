@@ -25,7 +25,7 @@ from crmcli.models import (
     SalesOrder,
     UTCDateTimeField,
 )
-from crmcli.values import at_local
+from crmcli.values import at_local, cents_money
 
 _TIME = UTCDateTimeField().python_value
 _HINT = "try 2026-Q4, Q4/2026, 2026-11, 11/2026 or 2026"
@@ -54,8 +54,7 @@ def quarter_of(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
-def _money(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
+_money = cents_money  # integer cents as a Decimal amount
 
 
 def _invoiced_at_order():

@@ -1031,3 +1031,12 @@ def test_a_bad_cadence_is_answered_with_cadence_examples():
     with pytest.raises(Invalid, match="stay-in-touch interval .*30 days") as refused:
         parse_cadence("0 days")
     assert "BYDAY" not in str(refused.value) and "weekdays" not in str(refused.value)
+
+
+def test_cents_money_is_the_decimal_amount_of_integer_cents():
+    from decimal import Decimal
+
+    from crmcli.values import cents_money
+
+    assert cents_money(123450) == Decimal("1234.50") and str(cents_money(-5)) == "-0.05"
+    assert cents_money(None) is None
