@@ -150,7 +150,8 @@ class ContactEmail(Model):
     class Meta:
         database = database_proxy
         table_name = "contact_email"
-        indexes = ((("contact", "position"), False),)
+        # Migration 0018: what an export shows of a contact's emails, read off the index.
+        indexes = ((("contact", "position", "is_primary", "email", "kind"), False),)
 
 
 class ContactPhone(Model):
@@ -166,7 +167,7 @@ class ContactPhone(Model):
     class Meta:
         database = database_proxy
         table_name = "contact_phone"
-        indexes = ((("contact", "position"), False),)
+        indexes = ((("contact", "position", "is_primary", "phone", "phone_e164", "kind"), False),)
 
 
 class MergeAlias(Model):
@@ -212,14 +213,18 @@ class CompanyTag(Model):
 class ContactField(Model):
     """A custom field: free key=value pairs per contact."""
 
-    contact = ForeignKeyField(Contact, on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, on_delete="CASCADE", index=False)
     key = TextField()
     value = TextField()
 
     class Meta:
         database = database_proxy
         legacy_table_names = False
-        indexes = ((("contact", "key"), True), (("key", "value"), False))
+        indexes = (
+            (("contact", "key"), True),
+            (("key", "value"), False),
+            (("contact", "key", "value"), False),  # migration 0018: a value off the index
+        )
 
 
 ACTIVITY_KINDS = (

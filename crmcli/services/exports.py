@@ -523,9 +523,9 @@ def _records_of(ids: list[int]) -> Iterator[dict]:
 
 DUMP_FORMAT = "crmcli-dump"
 DUMP_VERSION = 1
-# Tables a dump leaves out: migration bookkeeping (the target is migrated already), the
-# search index, rebuilt from the records after a restore, and the contacts' stored export
-# lines (export_csv, export_json, export_cache: made again by the next export).
+# Tables a dump leaves out: migration bookkeeping (the target is migrated already) and the
+# search index, rebuilt from the records after a restore. `export_`: the stored export lines
+# of a database of schema 15-17, which a dump of it never held.
 _NOT_DUMPED = ("schema_migration", "migratehistory", "sqlite_sequence")
 _DERIVED_PREFIX = ("search_index", "export_")
 # Settings that describe one database file rather than its data (none so far).

@@ -1,17 +1,12 @@
-"""A whole contact export on SQLite, every line made by SQLite itself or read as an earlier
-export stored it, by several connections side by side in one snapshot.
+"""A whole contact export on SQLite, every line made by SQLite itself, by several
+connections side by side in one snapshot.
 
 Each batch of contacts (LINES of them, by id) is one query whose single row holds the whole
 batch: every contact's line (the CSV cells with UNIT between them, or the JSON text), the
-lines joined by a newline, as bytes, and the byte length of each line. A contact's line is
-read from export_csv / export_json (migration 0015) when an earlier export stored it, and
-made in SQL from the contact and its emails, phones, tags and custom fields when not. The
-lines made are stored for the next export (Filler) when that is safe: no other connection
-has committed since the snapshot began. Migration 0015's triggers delete a contact's lines
-in the transaction of any change to what is on them (the contact, its emails, phones, tags
-and fields; its company's, tags', campaign's and keyword's names), so a stored line is
-always the line the data gives; the CSV lines also depend on the custom field keys in use
-(its columns), recorded in export_cache: other keys, and none is read.
+lines joined by a newline, as bytes, and the byte length of each line. A line is made in SQL
+from the contact and its emails, phones, tags and custom fields, a correlated look-up each
+on indexes that hold what the line shows (migration 0018: no row of those tables is read),
+its cells put together by one printf() (one string made, not one per `||`).
 
 SQLite does that work with Python's lock released, so two or more connections, each in its
 own thread, make batches at the same time on as many cores, and Python only checks and
@@ -19,10 +14,14 @@ writes a few large byte strings (output.write_csv_chunks, write_json_chunks). Th
 connections share one snapshot: they start their reads while a short-lived connection holds
 the write lock (shared_snapshot), so no write can land between them; where that lock is not
 to be had at once (a writer at work, a read-only file) the batches are made one after the
-other on the caller's connection, and nothing is stored.
+other on the caller's connection.
+
+Nothing is stored between exports (migration 0015 kept every line for the next export; its
+tables and triggers are gone since 0018): storing a million lines cost the first export more
+than making them costs every export.
 
 The text is byte for byte what exports.contact_records + flat_contact + output.write_rows
-give (tests compare them on awkward data, and after every kind of change to stored lines).
+give (tests compare them on awkward data, and after every kind of change).
 A value SQLite does not write the way Python does (a time not in the stored form, a phone
 number starting like a formula that is more than ASCII, emails or phones not in the shape
 crm keeps them: see _every) comes out as a NUL character (`\u0000` in JSON), and that line
@@ -33,13 +32,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from crmcli.models import database_proxy
 from crmcli.services import exports as ex
-from crmcli.services.export_lines import Filler, cached, kept_lines
 
 LINES = 2000  # contacts a batch
 # Between the cells of a CSV line as SQLite makes it: the ASCII unit separator, which no
@@ -64,18 +62,17 @@ def workers() -> int:
 
 
 @contextmanager
-def shared_snapshot(extra: int) -> Iterator[Readers]:
+def shared_snapshot(extra: int) -> Iterator[list]:
     """The caller's connection in a read transaction (db.read_snapshot), and up to `extra`
-    more connections to the same file reading the same snapshot; yields those (Readers: an
-    empty list when they cannot share it, a read-only or in-memory database or a writer at
-    work right now), with the Filler that stores the lines made in this snapshot when
-    nothing else was written since. Enter it before anything else reads in the snapshot."""
+    more connections to the same file reading the same snapshot; yields those (an empty
+    list when they cannot share it: a read-only or in-memory database or a writer at work
+    right now). Enter it before anything else reads in the snapshot."""
     import sqlite3
 
     from crmcli.db import read_snapshot
 
     db = database_proxy.obj
-    readers = Readers()
+    readers: list = []
     with read_snapshot(db):
         path = getattr(db, "path", None)
         lock = None
@@ -84,7 +81,6 @@ def shared_snapshot(extra: int) -> Iterator[Readers]:
                 lock = sqlite3.connect(
                     str(path), timeout=0, isolation_level=None, check_same_thread=False
                 )
-                lock.execute("PRAGMA synchronous = NORMAL")  # as crm's own (db._sqlite)
                 lock.execute("BEGIN IMMEDIATE")  # no commit can land until it is let go
             except sqlite3.Error:
                 if lock is not None:
@@ -99,16 +95,14 @@ def shared_snapshot(extra: int) -> Iterator[Readers]:
                     conn.execute("PRAGMA cache_size = -4000")
                     conn.execute("BEGIN")
                     conn.execute("SELECT 1 FROM contact LIMIT 1").fetchall()
-                readers.filler = Filler(lock)  # the snapshot's data_version, read under the lock
         except BaseException:
             for conn in readers:
                 conn.close()
-            if lock is not None:
-                lock.close()
             raise
         finally:
             if lock is not None:
                 lock.execute("ROLLBACK")
+                lock.close()
         try:
             yield readers
         finally:
@@ -117,38 +111,15 @@ def shared_snapshot(extra: int) -> Iterator[Readers]:
             _POOLS.pop(id(readers), None)
             for conn in readers:
                 conn.close()
-            if lock is not None:
-                lock.close()
 
 
-class Readers(list):
-    """shared_snapshot's extra connections, and its Filler (None: no lines are stored)."""
-
-    filler: Filler | None = None
-
-
-# SQL of a batch (its ids from ? to ?): `{line}` the text of a contact's line, `{kept}` the
-# table of stored lines (export_csv, export_json: the line made only where it has none), or
-# none (every line made). Its row: the number of lines, the lines joined by newlines (bytes),
-# their byte lengths, a flag a line (1: made here), the ids of the lines made here.
+# SQL of a batch (its ids from ? to ?), `{line}` the text of a contact's line. Its row: the
+# number of lines, the lines joined by newlines (bytes), their byte lengths.
 _BATCH = (
     "SELECT count(*), CAST(group_concat(line, char(10)) AS BLOB), "
-    "group_concat(length(CAST(line AS BLOB))), group_concat(made, ''), "
-    "group_concat(CASE WHEN made THEN id END) FROM (SELECT t1.id AS id, {line} AS line, "
-    "{made} AS made FROM contact t1 LEFT JOIN company t2 ON t2.id = t1.company_id {join}"
-    "WHERE t1.id BETWEEN ? AND ? ORDER BY t1.id)"
+    "group_concat(length(CAST(line AS BLOB))) FROM (SELECT {line} AS line FROM contact t1 "
+    "LEFT JOIN company t2 ON t2.id = t1.company_id WHERE t1.id BETWEEN ? AND ? ORDER BY t1.id)"
 )
-
-
-def _batch_sql(line: str, kept: str | None) -> str:
-    if kept is None:
-        return _BATCH.format(line=line, made="1", join="")
-    return _BATCH.format(
-        line=f"COALESCE(kept.line, {line})",
-        made="kept.contact_id IS NULL",
-        join=f"LEFT JOIN {kept} kept ON kept.contact_id = t1.id ",
-    )
-
 
 # The first id of the batch after the one beginning at a given id.
 _NEXT = "SELECT id FROM contact WHERE id >= ? ORDER BY id LIMIT 1 OFFSET {}"
@@ -156,25 +127,14 @@ _NEXT = "SELECT id FROM contact WHERE id >= ? ORDER BY id LIMIT 1 OFFSET {}"
 
 class Chunk:
     """A batch: `count` lines joined by newlines in `data` (bytes, UTF-8), and where each
-    line ends (`lengths`: their byte lengths, for a batch whose cells hold newlines);
-    `made`: a flag a line, 1 where the line was made rather than read stored, and
-    `made_ids` the ids of those lines."""
+    line ends (`lengths`: their byte lengths, for a batch whose cells hold newlines)."""
 
-    __slots__ = ("count", "data", "_lengths", "made", "made_ids")
+    __slots__ = ("count", "data", "_lengths")
 
-    def __init__(
-        self,
-        count: int,
-        data: bytes | None,
-        lengths: str | None,
-        made: str | None = None,
-        made_ids: str | None = None,
-    ):
+    def __init__(self, count: int, data: bytes | None, lengths: str | None):
         self.count = count
         self.data = data or b""
         self._lengths = lengths
-        self.made = made or ""
-        self.made_ids = made_ids
 
     def lines(self) -> list[bytes]:
         out, at = [], 0
@@ -183,30 +143,10 @@ class Chunk:
             at += n + 1
         return out
 
-    def made_lines(self) -> list[tuple[int, bytes]]:
-        """(id, line) of every line made rather than read stored."""
-        if not self.made_ids:
-            return []
-        ids = map(int, self.made_ids.split(","))
-        if "0" not in self.made:
-            return list(zip(ids, self.lines(), strict=True))
-        made = [line for line, flag in zip(self.lines(), self.made, strict=True) if flag == "1"]
-        return list(zip(ids, made, strict=True))
 
-
-def _chunks(
-    readers: list, sql: str, params: Sequence, store: Callable[[Chunk], None] | None = None
-) -> Iterator[Chunk]:
-    """The batches of `sql` (_batch_sql) in id order: made by the `readers` in threads of
-    their own, or one after the other on the caller's connection; `store(chunk)` once a
-    batch is written (its lines kept for the next export)."""
-    for chunk in _made_chunks(readers, sql, params):
-        yield chunk
-        if store is not None:
-            store(chunk)
-
-
-def _made_chunks(readers: list, sql: str, params: Sequence) -> Iterator[Chunk]:
+def _chunks(readers: list, sql: str, params: Sequence) -> Iterator[Chunk]:
+    """The batches of `sql` (a _BATCH) in id order: made by the `readers` in threads of
+    their own, or one after the other on the caller's connection."""
     nxt = _NEXT.format(LINES)
     if not readers:
         conn = database_proxy.obj.connection()
@@ -312,93 +252,145 @@ def _joined(parts: Sequence[str], sep: str) -> str:
     return f" || {sep} || ".join(parts)
 
 
-def _opt(col: str) -> str:
-    return f"ifnull({col}, '')"
+def _printed(template: str, values: Sequence[str]) -> str:
+    """printf(`template`, *values): the pieces of a line put together in one string (a `||`
+    each makes a new string of all before it); a NULL value prints as nothing. printf's %s
+    ends a value at a NUL character, so values that may hold one pass through _nul first."""
+    quoted = template.replace("'", "''")
+    return f"printf('{quoted}', {', '.join(values)})"
 
 
-def _time(col: str, *, none: str = "''") -> str:
+def _nul(col: str, bad: str) -> str:
+    """`col`, or `bad` when it holds a NUL (which crm never stores; another program may, and
+    such a line is remade the general way): printf would end the value there."""
+    return f"CASE WHEN instr({col}, char(0)) THEN {bad} ELSE {col} END"
+
+
+def _time(col: str, *, none: str = "NULL", bad: str = _BAD) -> str:
     """A stored UTC time as exports._iso writes it (`2026-12-24T13:00:00+00:00`), from the
     form times are stored in (`2026-12-24 13:00:00[.ffffff]`), `none` for NULL; any other
-    form: a NUL (the line is remade)."""
+    form: `bad` (the line is remade)."""
     return (
         f"CASE WHEN {col} IS NULL THEN {none} WHEN {col} GLOB '?????????? ????????' OR {col} "
         f"GLOB '?????????? ????????.*' THEN substr({col}, 1, 10) || 'T' || substr({col}, 12, 8)"
-        f" || '+00:00' ELSE {_BAD} END"
+        f" || '+00:00' ELSE {bad} END"
     )
 
 
-def _defused(value: str) -> str:
+def _defused(value: str, bad: str = _BAD) -> str:
     """output._defused in SQL for a cell that often starts with `+` (a phone number): a ' in
-    front of =, +, -, @ unless a plain signed number; a NUL for one with more than ASCII
+    front of =, +, -, @ unless a plain signed number; `bad` for one with more than ASCII
     (Python's digits are Unicode's). `value` is evaluated several times: a column or an
     aggregate, not a subquery."""
     rest = f"substr({value}, 2)"
     return (
         f"CASE WHEN {value} NOT GLOB '[-+=@]*' THEN {value} "
-        f"WHEN {value} GLOB '*[^ -~]*' THEN {_BAD} "
+        f"WHEN {value} GLOB '*[^ -~]*' THEN {bad} "
         f"WHEN {value} GLOB '[+-][0-9]*[0-9]' AND {rest} NOT GLOB '*[^0-9.,]*' "
         f"AND {rest} NOT GLOB '*[.,]*[.,]*' THEN {value} "
         f"WHEN {value} GLOB '[+-][0-9]' THEN {value} ELSE '''' || {value} END"
     )
 
 
-def _every(table: str, col: str, sep: str, shape=lambda v: v) -> str:
-    """flat_contact's all of a contact's emails or phones (`col`), `sep` between them, in
-    the shape the contact's own copy of its primary one (t1.`col`) stands for flat_contact's
-    first: exactly one primary row, the first by position, and the copy its value (what
-    crm keeps, `crm db check`). NULL when the contact has no rows (flat_contact then takes
-    the copy), a NUL in any other shape (the line is made again the general way). `shape`
-    wraps the aggregate."""
+def _primary_first(col: str) -> str:
+    """Whether a contact's rows (x) are in the shape crm keeps them, in which flat_contact's
+    order (the primary first, then by position) is the index's (by position): exactly one
+    primary row, the first by position, and the contact's own copy (t1.`col`) its value
+    (`crm db check`). An aggregate over the rows."""
     flags = "group_concat(x.is_primary <> 0, '')"
     return (
-        f"(SELECT CASE WHEN {flags} IS NULL THEN NULL WHEN ({flags} = '1' OR ({flags} GLOB "
-        f"'10*' AND {flags} NOT GLOB '1*1*')) AND max(CASE WHEN x.is_primary THEN x.{col} "
-        f"END) = t1.{col} THEN {shape(f'group_concat(x.{col}, {sep})')} ELSE {_BAD} END "
+        f"({flags} = '1' OR ({flags} GLOB '10*' AND {flags} NOT GLOB '1*1*')) AND "
+        f"max(CASE WHEN x.is_primary THEN x.{col} END) = t1.{col}"
+    )
+
+
+def _every(table: str, col: str, sep: str, shape=lambda v: v, bad: str = _BAD) -> str:
+    """flat_contact's all of a contact's emails or phones (`col`), `sep` between them, when
+    they are in the shape crm keeps them (_primary_first). NULL when the contact has no rows
+    (flat_contact then takes its own copy), `bad` in any other shape (the line is made again
+    the general way). `shape` wraps the aggregate."""
+    every = f"group_concat(x.{col}, {sep})"
+    return (
+        f"(SELECT CASE WHEN count(*) = 0 THEN NULL WHEN {_primary_first(col)} AND NOT "
+        f"instr({every}, char(0)) THEN {shape(every)} ELSE {bad} END "
         f"FROM {table} x WHERE x.contact_id = t1.id)"
     )
 
 
-def _tags(name: str, sep: str) -> str:
+def _kinds(table: str, own: str, bad: str) -> str:
+    """flat_contact's `email_kinds`/`phone_kinds`, in the order of their cell: by position
+    (the order _every checks is flat_contact's); "other" for a contact with only its own
+    column (`own`)."""
+    kinds = _nul("group_concat(x.kind, ' ::: ')", bad)
+    return (
+        f"COALESCE((SELECT {kinds} FROM {table} x WHERE x.contact_id = t1.id), "
+        f"CASE WHEN t1.{own} <> '' THEN 'other' ELSE '' END)"
+    )
+
+
+def _tags(name: str, sep: str, bad: str) -> str:
     """A contact's tags in the order lists show them (by folded name), `name` each."""
     rows = "FROM contact_tag ct JOIN tag tg ON tg.id = ct.tag_id WHERE ct.contact_id = t1.id"
     return (
-        f"(SELECT CASE WHEN count(*) < 2 THEN max({name}) ELSE (SELECT group_concat(v, {sep}) "
-        f"FROM (SELECT {name.replace('tg.', 'tg2.')} AS v FROM contact_tag ct2 JOIN tag tg2 "
-        "ON tg2.id = ct2.tag_id WHERE ct2.contact_id = t1.id ORDER BY tg2.name_fold)) END "
-        f"{rows})"
+        f"(SELECT CASE WHEN count(*) < 2 THEN {_nul(f'max({name})', bad)} ELSE (SELECT "
+        f"{_nul(f'group_concat(v, {sep})', bad)} FROM (SELECT {name.replace('tg.', 'tg2.')} "
+        "AS v FROM contact_tag ct2 JOIN tag tg2 ON tg2.id = ct2.tag_id WHERE ct2.contact_id "
+        f"= t1.id ORDER BY tg2.name_fold)) END {rows})"
+    )
+
+
+def _named(col: str, table: str, name: str, bad: str) -> str:
+    """The `name` of the row of `table` that `col` points at (NULL when it is not set: no
+    index is searched then)."""
+    return (
+        f"CASE WHEN {col} IS NULL THEN NULL ELSE (SELECT {_nul(f'n.{name}', bad)} FROM {table} n "
+        f"WHERE n.id = {col}) END"
     )
 
 
 # ---------------------------------------------------------------- CSV
 
+# In a CSV line a value SQLite cannot write as Python does is a UNIT: the line then has a
+# cell too many, and is made again the general way (output.write_csv_chunks).
+_CSV_BAD = "char(31)"
 
-def _csv_line_sql(field_keys: Sequence[str], kept: str | None = None) -> tuple[str, list]:
-    u = f"'{UNIT}'"
-    emails = _every("contact_email", "email", "' ::: '")
-    phones = _every("contact_phone", "phone", "' ::: '", _defused)
+
+def _csv_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
+    bad = _CSV_BAD
+    emails = _every("contact_email", "email", "' ::: '", bad=bad)
+    phones = _every("contact_phone", "phone", "' ::: '", lambda v: _defused(v, bad), bad=bad)
+    own_phone = _defused("t1.phone", bad)
     cells = [
-        "t1.id", "t1.name", _opt("t1.email"), _opt(_defused("t1.phone")),
-        f"COALESCE({emails}, t1.email, '')", f"COALESCE({phones}, {_defused('t1.phone')}, '')",
-        ex.kinds_sql("contact_email", "email"), ex.kinds_sql("contact_phone", "phone"),
-        _opt("t2.name"),
-        _opt("t1.position"), _opt("t1.street"), _opt("t1.zip"), _opt("t1.city"),
-        _opt("t1.country"), _opt(ex._BIRTHDAY_SQL), "t1.status", _opt("t1.source"),
-        _opt("t1.owner"), _opt(ex.CAMPAIGN_SQL), _opt(ex.KEYWORD_SQL), _opt("t1.notes"),
+        "t1.id", _nul("t1.name", bad), _nul("t1.email", bad), own_phone,
+        f"COALESCE({emails}, t1.email)", f"COALESCE({phones}, {own_phone})",
+        _kinds("contact_email", "email", bad), _kinds("contact_phone", "phone", bad),
+        *(_nul(col, bad) for col in (
+            "t2.name", "t1.position", "t1.street", "t1.zip", "t1.city", "t1.country",
+            ex._BIRTHDAY_SQL, "t1.status", "t1.source", "t1.owner",
+        )), _named("t1.campaign_id", "campaign", "name", bad),
+        _named("t1.keyword_id", "campaign_keyword", "keyword", bad), _nul("t1.notes", bad),
         "CASE WHEN t1.consent THEN 'true' ELSE 'false' END",
-        _time("t1.consent_at"), _opt("t1.cadence_days"),
-        _opt(_tags("tg.name", "', '")), _time("t1.created_at"),
-        _time("t1.updated_at"), _time("t1.last_activity_at"),
+        _time("t1.consent_at", bad=bad), "t1.cadence_days", _tags("tg.name", "', '", bad),
+        _time("t1.created_at", bad=bad), _time("t1.updated_at", bad=bad),
+        _time("t1.last_activity_at", bad=bad),
     ]  # fmt: skip
     if 0 < len(field_keys) <= 2:  # a look-up a key
-        one = "(SELECT cf.value FROM contact_field cf WHERE cf.contact_id = t1.id AND cf.key = ?)"
-        cells.extend(_opt(one) for _ in field_keys)
+        one = (
+            f"(SELECT {_nul('cf.value', bad)} FROM contact_field cf WHERE cf.contact_id = t1.id "
+            "AND cf.key = ?)"
+        )
+        cells.extend(one for _ in field_keys)
     elif field_keys:  # more: each contact's fields read once, a column a key
         pivot = _joined(
-            ["ifnull(max(CASE WHEN cf.key = ? THEN cf.value END), '')"] * len(field_keys), u
+            ["ifnull(max(CASE WHEN cf.key = ? THEN cf.value END), '')"] * len(field_keys),
+            f"'{UNIT}'",
         )
-        cells.append(f"(SELECT {pivot} FROM contact_field cf WHERE cf.contact_id = t1.id)")
-    params = list(field_keys)
-    return _batch_sql(_joined(cells, u), kept), params
+        cells.append(
+            f"(SELECT {_nul('p', bad)} FROM (SELECT {pivot} AS p FROM contact_field cf "
+            "WHERE cf.contact_id = t1.id))"
+        )
+    line = _printed(UNIT.join(["%s"] * len(cells)), cells)
+    return _BATCH.format(line=line), list(field_keys)
 
 
 def csv_chunks(readers: list, field_keys: Sequence[str]) -> Iterator[Chunk]:
@@ -406,22 +398,9 @@ def csv_chunks(readers: list, field_keys: Sequence[str]) -> Iterator[Chunk]:
     columns), UNIT between them, unquoted, a batch at a time (Chunk). A cell is the text
     flat_contact gives, except that the phone cells are defused already; the writer
     (output.write_csv_chunks) quotes and defuses what else needs it, and has a line with a
-    NUL made by remake_csv_rows. `readers`: shared_snapshot's. A line stored by an earlier
-    export with the same field keys (export_csv) is read, not made; the lines made are
-    stored when the readers' Filler can."""
-    import json
-
-    keys = json.dumps(list(field_keys), ensure_ascii=False)
-    kept = kept_lines()
-    same = kept and cached("csv_keys") == keys
-    sql, params = _csv_line_sql(field_keys, "export_csv" if same else None)
-    filler = getattr(readers, "filler", None)
-    if not kept or filler is None:
-        return _chunks(readers, sql, params)
-    clear = None if same else ("csv_keys", keys)
-    return _chunks(
-        readers, sql, params, lambda chunk: filler.store("export_csv", chunk, clear=clear)
-    )
+    NUL or a UNIT too many made by remake_csv_rows. `readers`: shared_snapshot's."""
+    sql, params = _csv_line_sql(field_keys)
+    return _chunks(readers, sql, params)
 
 
 def remake_csv_rows(ids: list[int], field_keys: Sequence[str]) -> dict[int, list]:
@@ -443,11 +422,11 @@ def _inside(obj: str) -> str:
     return f"ltrim(rtrim({obj}, '}}'), '{{')"
 
 
-def _json_line_sql(field_keys: Sequence[str], kept: str | None = None) -> tuple[str, list]:
+def _json_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
     """A contact record's JSON text, compact, made by SQLite's JSON functions (json_object,
-    json_group_array: C, quoting as Python's json does), pieces joined in the record's
-    order."""
-    true = "json(CASE WHEN x.is_primary THEN 'true' ELSE 'false' END)"
+    json_group_array: C, quoting as Python's json does), pieces put together by printf in
+    the record's order."""
+    true = "CASE WHEN x.is_primary THEN json('true') ELSE json('false') END"
 
     def listed(table: str, row: str, own: str) -> str:  # every row, by position
         return (
@@ -484,11 +463,13 @@ def _json_line_sql(field_keys: Sequence[str], kept: str | None = None) -> tuple[
         "ON tg2.id = ct2.tag_id WHERE ct2.contact_id = t1.id ORDER BY tg2.name_fold)) END "
         f"{rows})"
     )
+    campaign = _named("t1.campaign_id", "campaign", "name", _BAD)
+    keyword = _named("t1.keyword_id", "campaign_keyword", "keyword", _BAD)
     middle = _inside(
         "json_object('company', t2.name, 'position', t1.position, 'street', t1.street, 'zip', "
         "t1.zip, 'city', t1.city, 'country', t1.country, 'notes', t1.notes, 'status', "
-        f"t1.status, 'source', t1.source, 'owner', t1.owner, 'campaign', {ex.CAMPAIGN_SQL}, "
-        f"'keyword', {ex.KEYWORD_SQL}, 'birthday', {ex._BIRTHDAY_SQL})"
+        f"t1.status, 'source', t1.source, 'owner', t1.owner, 'campaign', {campaign}, "
+        f"'keyword', {keyword}, 'birthday', {ex._BIRTHDAY_SQL})"
     )
     cadence = _inside(
         f"json_object('consent_at', {_time('t1.consent_at', none='NULL')}, 'cadence_days', "
@@ -499,28 +480,24 @@ def _json_line_sql(field_keys: Sequence[str], kept: str | None = None) -> tuple[
         f"{_time('t1.updated_at', none='NULL')}, 'last_activity_at', "
         f"{_time('t1.last_activity_at', none='NULL')})"
     )
-    line = (
-        f"""'{{"id":' || t1.id || ',"name":' || json_quote(t1.name) || ',"emails":' || """
-        f"""{mails} || ',"phones":' || {phones} || ',' || {middle} || ',"consent":' || CASE """
-        f"""WHEN t1.consent THEN 'true' ELSE 'false' END || ',' || {cadence} || ',"tags":' """
-        f"""|| {tags} || ',"fields":' || {fields} || ',' || {times} || '}}'"""
-    )
-    return _batch_sql(line, kept), list(field_keys) if len(field_keys) == 1 else []
+    line = _printed(
+        '{"id":%s,"name":%s,"emails":%s,"phones":%s,%s,"consent":%s,%s,"tags":%s,"fields":%s,'
+        "%s}",
+        [
+            "t1.id", "json_quote(t1.name)", mails, phones, middle,
+            "CASE WHEN t1.consent THEN 'true' ELSE 'false' END", cadence, tags, fields, times,
+        ],
+    )  # fmt: skip
+    return _BATCH.format(line=line), list(field_keys) if len(field_keys) == 1 else []
 
 
 def json_chunks(readers: list) -> Iterator[Chunk]:
     """Every contact's JSON text (exports.json_encoder()'s of its record), a batch at a time
     (Chunk); a line with `\\u0000` is to be remade (remake_json): a value SQLite could not
     write as Python does, or a text that holds a NUL. `readers`: shared_snapshot's; the
-    field keys are read in their snapshot. A line stored by an earlier export
-    (export_json) is read, not made; the lines made are stored when the readers' Filler
-    can."""
-    kept = kept_lines()
-    sql, params = _json_line_sql(ex.contact_field_keys(), "export_json" if kept else None)
-    filler = getattr(readers, "filler", None)
-    if not kept or filler is None:
-        return _chunks(readers, sql, params)
-    return _chunks(readers, sql, params, lambda chunk: filler.store("export_json", chunk))
+    field keys are read in their snapshot."""
+    sql, params = _json_line_sql(ex.contact_field_keys())
+    return _chunks(readers, sql, params)
 
 
 def remake_json(ids: list[int]) -> dict[int, str]:

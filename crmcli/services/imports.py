@@ -38,7 +38,6 @@ from crmcli.services import (
     cadence,
     companies,
     contacts,
-    export_lines,
     import_indexes,
     limits,
     refs,
@@ -1385,7 +1384,6 @@ def import_contacts(
                     if done == BATCH:  # a second batch: many rows to come
                         bulk.enter_context(search.bulk_writes())
                         bulk.enter_context(import_indexes.built_after("contact", _LOOKUPS))
-                        bulk.enter_context(export_lines.resting())
                     importer.batch(batch)
                     done += len(batch)
                     if progress is not None:

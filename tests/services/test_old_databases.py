@@ -250,11 +250,12 @@ def _undo_0009(database) -> None:
     0006 (a database from before 0009 has none of it)."""
     from peewee import SqliteDatabase
 
-    from tests.services.test_migration_0015 import undo_0015
+    from tests.services.test_migration_0018 import undo_0015, undo_0018
 
+    sqlite = isinstance(database, SqliteDatabase)
+    undo_0018(database.execute_sql, sqlite=sqlite)  # 0015's tables back: undone below
     database.execute_sql("DROP TABLE order_status_change")  # 0017
     database.execute_sql("DELETE FROM schema_migration WHERE name = '0017_order_status_changes'")
-    sqlite = isinstance(database, SqliteDatabase)
     if sqlite:  # 0015 makes nothing on PostgreSQL
         undo_0015(database.execute_sql)  # its triggers name columns taken away below
     # 0016: the triggers on sales_order and order_line go with those tables below
