@@ -114,6 +114,11 @@ class Env:
             resume()  # start-up is over: the command's own work runs with the collector on
         return self._db
 
+    @property
+    def opened(self) -> bool:
+        """Whether this command's database is open already."""
+        return self._db is not None
+
     def db_in_memory(self, path) -> object:
         """An empty database in memory for `path`, a file that does not exist (a dry run)."""
         if self._db is None:

@@ -137,15 +137,30 @@ def writes() -> bool:
     return " ".join(words[:2]) in CREATING_COMMANDS or " ".join(words[:1]) in CREATING_COMMANDS
 
 
-def db():
+def db(*, bulk: bool = False):
     """Open (and migrate) the database for this command. A TZ that names no zone stops the
     command here, before it writes (it would fail later, when showing a time). Only a command
-    that can work on an empty database creates a missing database file (CREATING_COMMANDS)."""
+    that can work on an empty database creates a missing database file (CREATING_COMMANDS).
+    `bulk`: a command that has SQLite read or write every row (an export, an import) turns
+    SQLite's memory statistics off first (crmcli.sqlitelib)."""
     if os.environ.get("TZ"):
         from crmcli.values import local_tz
 
         local_tz()
+    if bulk:
+        bulk_sqlite()
     return current().db(create=writes())
+
+
+def bulk_sqlite() -> None:
+    """crmcli.sqlitelib.without_memory_statistics, before a SQLite database is opened."""
+    from crmcli.db import is_postgres
+
+    env = current()
+    if not env.opened and not is_postgres(env.target):
+        from crmcli.sqlitelib import without_memory_statistics
+
+        without_memory_statistics()
 
 
 @contextmanager
@@ -156,6 +171,7 @@ def import_db(dry_run: bool) -> Iterator[None]:
     it, and a mistyped --db must not leave an empty database behind."""
     from crmcli.db import is_postgres, new_file, sqlite_file
 
+    bulk_sqlite()
     env = current()
     target = env.target
     if dry_run:

@@ -105,7 +105,7 @@ def demo(
     from crmcli.db import describe
     from crmcli.env import current
 
-    c.db()
+    c.db(bulk=True)
     from crmcli.demo import fill_demo
     from crmcli.demo.fill import describe_counts
 

@@ -221,7 +221,7 @@ def export_contacts(
     filters = ls.contact_filters(
         tag, company, city, status, source, field, created_since, overdue_contact
     )
-    c.db()
+    c.db(bulk=True)
     c.warn_unknown_tags(tag)  # an empty export of a misspelt tag should not look like none
     from crmcli.services import exports
 
@@ -338,7 +338,7 @@ def export_companies(
 
     fmt = _tabular("companies", fmt, excel, ics=False, output=output)
     filters = ls.company_filters(tag, city, industry, created_since)
-    c.db()
+    c.db(bulk=True)
     c.warn_unknown_tags(tag)
     from crmcli.services import companies
 
@@ -486,7 +486,7 @@ def export_all(fmt: AllFormatOpt = None, output: FileOpt = None) -> None:
     fmt = _from_name(fmt, output) or ExportFormat.json
     if fmt not in (ExportFormat.json, ExportFormat.ics):
         _refuse("all", fmt, "json or ics; export each kind for csv, jsonl or vcf")
-    c.db()
+    c.db(bulk=True)
     if fmt is ExportFormat.ics:
         _calendar(output, ("tasks", "birthdays", "deals", "followups"))
         return
