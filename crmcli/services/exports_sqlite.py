@@ -359,10 +359,13 @@ def _csv_line_sql(field_keys: Sequence[str]) -> tuple[str, list]:
     bad = _CSV_BAD
     emails = _every("contact_email", "email", "' ::: '", bad=bad)
     phones = _every("contact_phone", "phone", "' ::: '", lambda v: _defused(v, bad), bad=bad)
-    own_phone = _defused("t1.phone", bad)
+    own_email = _nul("t1.email", bad)
+    own_phone = (
+        f"CASE WHEN instr(t1.phone, char(0)) THEN {bad} ELSE {_defused('t1.phone', bad)} END"
+    )
     cells = [
-        "t1.id", _nul("t1.name", bad), _nul("t1.email", bad), own_phone,
-        f"COALESCE({emails}, t1.email)", f"COALESCE({phones}, {own_phone})",
+        "t1.id", _nul("t1.name", bad), own_email, own_phone,
+        f"COALESCE({emails}, {own_email})", f"COALESCE({phones}, {own_phone})",
         _kinds("contact_email", "email", bad), _kinds("contact_phone", "phone", bad),
         *(_nul(col, bad) for col in (
             "t2.name", "t1.position", "t1.street", "t1.zip", "t1.city", "t1.country",

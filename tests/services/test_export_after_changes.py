@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from crmcli.models import CampaignKeyword, ContactPhone, database_proxy
+from crmcli.models import CampaignKeyword, ContactEmail, ContactPhone, database_proxy
 from crmcli.services import (
     activities,
     campaigns,
@@ -161,6 +161,8 @@ def _nul_in(sql: str, *params) -> None:
         "UPDATE contact SET notes = 'vor' || char(0) || 'nach' WHERE id = ?",
         "UPDATE contact SET name = 'Anna' || char(0) WHERE id = ?",
         "UPDATE contact SET city = char(0) WHERE id = ?",
+        "UPDATE contact SET phone = '+49' || char(0) || '1' WHERE id = ?",
+        "UPDATE contact SET email = 'b' || char(0) || '@x.de' WHERE id = ?",
         "UPDATE contact_email SET email = email || char(0) WHERE contact_id = ? AND NOT is_primary",
         "UPDATE contact_phone SET kind = 'x' || char(0) WHERE contact_id = ?",
         "UPDATE tag SET name = 'zz' || char(0) || 'zz' WHERE name = 'zz' AND ? > 0",
@@ -176,6 +178,18 @@ def test_a_nul_another_program_wrote_is_written_as_the_general_path_does(people,
     if "contact_email" in sql:  # anna has one email: give her a second one first
         contacts.edit_contact(people["anna"], {}, add_emails=["zwei@stale.de"])
         _nul_in(sql, people["anna"])
+    _matches()
+
+
+@pytest.mark.parametrize("column", ["email", "phone"])
+def test_a_nul_in_the_own_email_or_phone_of_a_contact_without_rows(people, column):
+    """A contact written before emails and phones had rows of their own: its own column is
+    the cell, and a NUL in it is caught there too."""
+    who = _person("Ohne Zeilen", email="ohne@x.de", phone="0221 123456")
+    ContactEmail.delete().where(ContactEmail.contact == who).execute()
+    ContactPhone.delete().where(ContactPhone.contact == who).execute()
+    _matches()
+    _nul_in(f"UPDATE contact SET {column} = {column} || char(0) || 'x' WHERE id = ?", who)
     _matches()
 
 
