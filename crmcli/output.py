@@ -432,7 +432,16 @@ def write_csv_chunks(
     for chunk in chunks:
         data = chunk.data
         count += chunk.count
-        if plain(data, chunk.count):
+        if (
+            data.count(unit) == chunk.count * gaps
+            and data.count(b"\n") == chunk.count - 1
+            and risky(data) is None
+            and _clean_bytes(data)
+        ):
+            if bsep in data or quote in data:
+                # Only cells to quote (several tags, a note with a comma), none holding a
+                # newline: those cells quoted where they are, the rest left as it is.
+                data = _quoted_cells(data, bsep)
             data = data.replace(unit, bsep)
             put((data.replace(b"\n", bnewline) if excel else data) + bnewline)
             continue
@@ -506,6 +515,31 @@ def write_json_chunks(
     if array:
         put(b"\n]\n" if count else b"]\n")
     return count
+
+
+def _quoted_cells(data: bytes, sep: bytes) -> bytes:
+    """Lines of cells (UNIT between the cells, a newline between the lines, none inside a
+    cell) with every cell that holds `sep` or a double quote quoted as the csv module
+    quotes it (QUOTE_MINIMAL: in double quotes, each one inside doubled); found from those
+    characters, so a batch where few cells need it is mostly copied as it is."""
+    unit, quote = _UNIT.encode(), b'"'
+    out = []
+    done = 0  # data[:done] is in out
+    next_sep, next_quote = data.find(sep), data.find(quote)
+    while next_sep >= 0 or next_quote >= 0:
+        at = next_quote if next_sep < 0 or 0 <= next_quote < next_sep else next_sep
+        start = max(data.rfind(unit, done, at), data.rfind(b"\n", done, at)) + 1
+        start = max(start, done)
+        ends = [e for e in (data.find(unit, at), data.find(b"\n", at)) if e >= 0]
+        end = min(ends) if ends else len(data)
+        out += (data[done:start], quote, data[start:end].replace(quote, b'""'), quote)
+        done = end
+        if next_sep < end:
+            next_sep = data.find(sep, end)
+        if next_quote < end:
+            next_quote = data.find(quote, end)
+    out.append(data[done:])
+    return b"".join(out)
 
 
 _UNIT = "\x1f"  # between the cells of a line (exports_sqlite.UNIT)

@@ -255,3 +255,26 @@ def test_json_indented_is_the_text_json_dumps_indent_2_gives(value, level):
 
     text = json.dumps(jsonable(value), ensure_ascii=False, indent=2)
     assert json_indented(value, level) == text.replace("\n", "\n" + "  " * level)
+
+
+_CELL = st.text(alphabet=st.sampled_from(list('ab ,;"äß')), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=5),
+    st.sampled_from([",", ";"]),
+)
+def test_cells_quoted_in_the_bytes_are_what_the_csv_module_writes(rows, sep):
+    """output._quoted_cells, which quotes a batch's cells where they are (write_csv_chunks),
+    against csv.writer's QUOTE_MINIMAL on the same rows."""
+    import csv
+    import io
+
+    from crmcli.output import _UNIT, _quoted_cells
+
+    data = "\n".join(_UNIT.join(row) for row in rows).encode()
+    made = _quoted_cells(data, sep.encode()).replace(_UNIT.encode(), sep.encode())
+    out = io.StringIO()
+    csv.writer(out, delimiter=sep, lineterminator="\n").writerows(rows)
+    assert made.decode() == out.getvalue().rstrip("\n")
