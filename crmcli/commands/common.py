@@ -543,3 +543,50 @@ class Progress:
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def output_file(path: str, option: str = "output") -> tuple[str, bool]:
+    """Where a command writes FILE (`--output`, `--rejects`): the file to put in place,
+    and whether to write it atomically (a temporary file beside it, renamed over it). A
+    symbolic link is followed (the file it names is replaced, the link stays: a calendar
+    app may be subscribed to either); a FIFO, a terminal or a device such as /dev/null or
+    /dev/stdout is written into as it is (a rename would put a plain file in its place).
+    A directory, a missing directory and the database crm has open are refused."""
+    import stat
+
+    from crmcli.db import is_postgres, sqlite_file
+    from crmcli.errors import Invalid
+
+    target = os.path.realpath(os.path.abspath(path))
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise Invalid(option, f"{path} is a directory; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        return target, False
+    database = current().target
+    if not is_postgres(database) and "://" not in database.removeprefix("sqlite:///"):
+        db_file = os.path.realpath(sqlite_file(database))
+        if target in (db_file, *(db_file + end for end in ("-wal", "-shm", "-journal"))):
+            raise Invalid(option, f"{path} is the database crm works on; give another name")
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        raise Invalid(option, f"{path}: no such directory {directory}")
+    return target, True
+
+
+def temporary_beside(target: str, path: str):
+    """A private temporary file (mode 0600) in `target`'s directory: (fd, its name). An
+    error names `path`, the file the user gave, not the temporary one."""
+    import tempfile
+
+    from crmcli.errors import CrmError
+
+    try:
+        return tempfile.mkstemp(
+            dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise CrmError(f"{path}: {exc.strerror or exc}") from exc

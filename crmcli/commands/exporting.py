@@ -62,7 +62,9 @@ def destination(path: str | None, *, excel: bool = False, binary: bool = False) 
     """stdout, or FILE written atomically: a temporary file in the same directory (mode 0600:
     it holds personal data), synced and renamed over FILE, so a reader (a calendar app
     subscribed to it) sees the old file or the new one, never half of one. On an error the old
-    file stays and the temporary one goes. `binary`: a file (or stdout) that takes bytes."""
+    file stays and the temporary one goes. A symbolic link's file is the one replaced; a FIFO
+    or a device (/dev/null) is written into; the database itself is refused (c.output_file).
+    `binary`: a file (or stdout) that takes bytes."""
     if path is None or path == "-":
         if binary:
             sys.stdout.flush()
@@ -71,22 +73,15 @@ def destination(path: str | None, *, excel: bool = False, binary: bool = False) 
         else:
             yield sys.stdout
         return
-    import tempfile
-
-    target = os.path.abspath(path)
+    target, atomic = c.output_file(path)
+    if not atomic:  # a FIFO or a device: written into as it is
+        with (
+            open(target, "wb") if binary else open(target, "w", encoding="utf-8", newline="") as out
+        ):
+            yield out
+        return
+    fd, temp = c.temporary_beside(target, path)
     directory = os.path.dirname(target)
-    if os.path.isdir(target):
-        from crmcli.errors import CrmError
-
-        raise CrmError(f"{path} is a directory; give a file name")
-    if not os.path.isdir(directory):
-        from crmcli.errors import CrmError
-
-        # mkstemp would name its temporary file in the error, not the one the user gave
-        raise CrmError(f"{path}: no such directory {directory}")
-    fd, temp = tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
-    )
     try:
         # newline="": the CSV writer chooses the line ends (CRLF with --excel).
         with (

@@ -61,15 +61,10 @@ class _Rejects:
         from crmcli.errors import Invalid
 
         self.path = path
-        target = os.path.abspath(path)
-        if os.path.isdir(target):
-            raise Invalid("rejects", f"{path} is a directory; give a file name")
+        target, self.atomic = c.output_file(path, "rejects")
         if source != "-" and os.path.exists(target) and os.path.samefile(target, source):
             raise Invalid("rejects", f"{path} is the file being imported; give another name")
-        directory = os.path.dirname(target)
-        if not os.path.isdir(directory):
-            raise Invalid("rejects", f"{path}: no such directory {directory}")
-        self.target, self.directory = target, directory
+        self.target = target
         self.temp: str | None = None
         self.out = None
         self.writer = None
@@ -77,7 +72,6 @@ class _Rejects:
     def open(self, csvfile) -> None:
         import csv
         import os
-        import tempfile
 
         encoding = "cp1252" if csvfile.encoding == "cp1252" else "utf-8"
         if csvfile.encoding in ("utf-8-sig", "utf-16", "utf-32"):
@@ -88,10 +82,13 @@ class _Rejects:
             header.append("reason")
             reason_at = len(header) - 1
         self.width, self.reason_at = len(header), reason_at
-        fd, self.temp = tempfile.mkstemp(
-            dir=self.directory, prefix=f".{os.path.basename(self.target)}.", suffix=".tmp"
-        )
-        self.out = os.fdopen(fd, "w", encoding=encoding, errors="replace", newline="")
+        if self.atomic:
+            fd, self.temp = c.temporary_beside(self.target, self.path)
+            self.out = os.fdopen(fd, "w", encoding=encoding, errors="replace", newline="")
+        else:  # a FIFO or a device (/dev/stdout): written into as it is
+            self.out = open(  # noqa: SIM115 (closed by close(), as the temporary file is)
+                self.target, "w", encoding=encoding, errors="replace", newline=""
+            )
         self.writer = csv.writer(self.out, delimiter=csvfile.delimiter, lineterminator="\r\n")
         self.writer.writerow(header)
 
@@ -107,6 +104,9 @@ class _Rejects:
         """Put the file in place (`keep`: the import landed with rejects), else remove it."""
         import os
 
+        if self.out is not None and self.temp is None:  # written into a device
+            self.out.close()
+            self.out = None
         if self.out is None or self.temp is None:
             return
         self.out.close()

@@ -471,3 +471,58 @@ def test_an_export_of_a_tag_nobody_has_warns_as_the_list_does(people, kind):
     assert len(rows_of(r.stdout)) == 0
     r = people("export", kind, "--tag", "vip")
     assert "no tag" not in r.stderr
+
+
+def test_output_through_a_symbolic_link_replaces_the_file_it_names(people, tmp_path):
+    """A calendar app may be subscribed to the link or to the file: both stay what they are,
+    the file gets the new export."""
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    r = people("export", "contacts", "-o", str(link))
+    assert r.exit_code == 0, r.stderr
+    assert link.is_symlink() and "Anna Müller" in real.read_text()
+
+
+def test_output_into_a_fifo_writes_into_it(people, tmp_path):
+    """A FIFO (or /dev/null, /dev/stdout) is written into; a rename would put a plain file
+    in its place."""
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    r = people("export", "contacts", "--format", "jsonl", "-o", str(fifo))
+    reader.join(10)
+    assert r.exit_code == 0, r.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert len(got[0].splitlines()) == 3
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("end", ["", "-wal"])
+def test_output_over_the_database_is_refused(people, db_target, end):
+    from pathlib import Path
+
+    before = Path(db_target).read_bytes()[:16]
+    for args in (["contacts"], ["all"]):
+        r = people("export", *args, "-o", db_target + end)
+        assert r.exit_code == 1 and "is the database crm works on" in r.stderr
+    assert Path(db_target).read_bytes()[:16] == before == b"SQLite format 3\x00"
+    assert people("list", "contacts").exit_code == 0
+
+
+def test_an_unwritable_directory_is_named_not_the_temporary_file(people, tmp_path, monkeypatch):
+    import tempfile
+
+    def denied(**kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    r = people("export", "contacts", "-o", str(tmp_path / "k.csv"))
+    assert r.exit_code == 1
+    assert r.stderr.strip().endswith(f"{tmp_path / 'k.csv'}: Permission denied")

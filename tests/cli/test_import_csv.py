@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -206,6 +207,33 @@ def test_rejects_file_round_trip(crm, tmp_path):
     assert r.exit_code == 0, r.stderr
     assert "2 new" in r.stderr and "warning" not in r.stderr
     assert len(people(crm)) == 3
+
+
+@pytest.mark.sqlite_only
+def test_rejects_over_the_database_is_refused_before_anything_lands(crm, db_target):
+    r = crm("import", "csv", str(FIXTURES / "bad_rows.csv"), "--rejects", db_target)
+    assert r.exit_code == 1 and "is the database crm works on" in r.stderr
+    assert people(crm) == {}
+
+
+def test_rejects_into_a_fifo_and_through_a_link(crm, tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    r = crm("import", "csv", str(FIXTURES / "bad_rows.csv"), "--rejects", str(fifo))
+    reader.join(10)
+    assert r.exit_code == 0, r.stderr
+    assert "Otto" in got[0] and stat.S_ISFIFO(fifo.stat().st_mode)
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    link.symlink_to(real)
+    r = crm("import", "csv", str(FIXTURES / "bad_rows.csv"), "--rejects", str(link))
+    assert r.exit_code == 0, r.stderr
+    assert link.is_symlink() and "Otto" in real.read_text(encoding="utf-8")
 
 
 def test_dry_run_writes_nothing_and_reports_json(crm):
