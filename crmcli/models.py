@@ -151,7 +151,7 @@ class ContactEmail(Model):
         database = database_proxy
         table_name = "contact_email"
         # Migration 0018: what an export shows of a contact's emails, read off the index.
-        indexes = ((("contact", "position", "is_primary", "email", "kind"), False),)
+        indexes = ((("contact", "position", "id", "is_primary", "email", "kind"), False),)
 
 
 class ContactPhone(Model):
@@ -167,7 +167,9 @@ class ContactPhone(Model):
     class Meta:
         database = database_proxy
         table_name = "contact_phone"
-        indexes = ((("contact", "position", "is_primary", "phone", "phone_e164", "kind"), False),)
+        indexes = (
+            (("contact", "position", "id", "is_primary", "phone", "phone_e164", "kind"), False),
+        )
 
 
 class MergeAlias(Model):

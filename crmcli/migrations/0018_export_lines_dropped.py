@@ -9,19 +9,21 @@
   `sqlite3 crm.db VACUUM`, gives it back to the disk at once).
 - Both: the indexes a contact's emails, phones and custom fields are read through hold what
   an export (and the card) shows of them, so no row of those tables is read for it:
-  contact_email (contact_id, position, is_primary, email, kind) and contact_phone
-  (contact_id, position, is_primary, phone, phone_e164, kind) replace the (contact_id,
-  position) indexes they begin with; contact_field (contact_id, key, value) replaces the
-  index on contact_id alone, which the unique (contact_id, key) index made redundant.
+  contact_email (contact_id, position, id, is_primary, email, kind) and contact_phone
+  (contact_id, position, id, is_primary, phone, phone_e164, kind) replace the (contact_id,
+  position) indexes they begin with, in the same order (rows at one position by id, as
+  before: the order an export lists them in); contact_field (contact_id, key, value)
+  replaces the index on contact_id alone, which the unique (contact_id, key) index made
+  redundant.
 """
 
 from peewee import SqliteDatabase
 
 INDEXES = (
     ("contactemail_contact_id_position", "contact_email_covering", "contact_email",
-     "contact_id, position, is_primary, email, kind"),
+     "contact_id, position, id, is_primary, email, kind"),
     ("contactphone_contact_id_position", "contact_phone_covering", "contact_phone",
-     "contact_id, position, is_primary, phone, phone_e164, kind"),
+     "contact_id, position, id, is_primary, phone, phone_e164, kind"),
     ("contact_field_contact_id", "contact_field_covering", "contact_field",
      "contact_id, key, value"),
 )  # fmt: skip

@@ -127,6 +127,16 @@ def _campaign(ids):
     CampaignKeyword.update(keyword="tee").execute()
 
 
+def _positions_tied(ids):  # rows at one position: by id, as the general path lists them
+    contacts.edit_contact(ids["anna"], {}, add_emails=["b@stale.de", "a@stale.de"])
+    contacts.edit_contact(ids["anna"], {}, add_phones=["0221 777777", "0221 666666"])
+    conn = sqlite3.connect(str(database_proxy.obj.path))
+    with conn:
+        for table in ("contact_email", "contact_phone"):
+            conn.execute(f"UPDATE {table} SET position = 0 WHERE contact_id = ?", (ids["anna"],))
+    conn.close()
+
+
 def _another_program(ids):  # a write by a plain connection, not crm's services
     conn = sqlite3.connect(str(database_proxy.obj.path))
     with conn:
@@ -140,7 +150,7 @@ def _another_program(ids):  # a write by a plain connection, not crm's services
     [
         _rename_tag, _delete_tag, _rename_company, _delete_company, _edit_email, _edit_phone,
         _phone_kind, _tag_untag, _new_field_key, _field_key_gone, _merge, _delete, _import,
-        _log_call, _campaign, _another_program,
+        _log_call, _campaign, _positions_tied, _another_program,
     ],
 )  # fmt: skip
 def test_a_change_is_in_the_next_export(people, change: Callable):
