@@ -92,13 +92,14 @@ def _visible_table() -> dict[int, str]:
 
 def clean(text: str, *, newlines: bool = False) -> str:
     """Text from the database made safe for a terminal or plain output: control characters
-    shown visibly (`^[`, `\\x9b`, `\\u202e`), tabs as spaces; a newline is kept only where
-    the layout allows (`newlines=True`), else it becomes a space."""
+    shown visibly (`^[`, `\\x9b`, `\\u202e`), tabs as spaces; a newline (or CR LF) is kept
+    only where the layout allows (`newlines=True`, as a newline), else it becomes a space."""
     if text.isprintable():  # the common case, fast
         return text
     table = _visible_table()
-    if newlines:
-        return "\n".join(line.translate(table) for line in text.split("\n"))
+    if newlines:  # a Windows line break (CR LF) is a line break too; a lone CR is shown
+        lines = text.replace("\r\n", "\n").split("\n")
+        return "\n".join(line.translate(table) for line in lines)
     return text.replace("\r\n", " ").replace("\n", " ").translate(table)
 
 

@@ -526,3 +526,15 @@ def test_an_unwritable_directory_is_named_not_the_temporary_file(people, tmp_pat
     r = people("export", "contacts", "-o", str(tmp_path / "k.csv"))
     assert r.exit_code == 1
     assert r.stderr.strip().endswith(f"{tmp_path / 'k.csv'}: Permission denied")
+
+
+def test_a_windows_line_break_in_a_note_stays_a_line_break_in_csv(crm):
+    """CR LF in a note (typed on Windows, pasted from a mail) is a line break in the CSV
+    cell, not a visible ^M that an import would keep; a lone CR is still shown."""
+    crm("add", "contact", "Zeilen", "--notes", "Zeile 1\r\nZeile 2")
+    crm("add", "contact", "Wagen", "--notes", "a\rb")
+    for args in ((), ("--created-since", "2000-01-01")):  # the whole export, a filtered one
+        r = crm("export", "contacts", *args)
+        rows = {row["name"]: row for row in rows_of(r.stdout)}
+        assert rows["Zeilen"]["notes"] == "Zeile 1\nZeile 2"
+        assert rows["Wagen"]["notes"] == "a^Mb"
