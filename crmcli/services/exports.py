@@ -104,14 +104,16 @@ def _iso(value) -> str:
     SQLite's text without making a datetime first (an export has millions)."""
     if type(value) is str and len(value) >= 19 and value[10] == " " and value[19:20] in ("", "."):
         return f"{value[:10]}T{value[11:19]}+00:00"
-    return _TIME(value).isoformat(timespec="seconds")
+    moment = _TIME(value)
+    # Another program's value that is no time (a number, other text): exported as it is.
+    return moment.isoformat(timespec="seconds") if hasattr(moment, "isoformat") else str(value)
 
 
 def _birthday(value) -> str | None:
     """A stored birthday as records carry it: `1968-12-24`, or `--12-24` without a year."""
     if value is None:
         return None
-    text = value if isinstance(value, str) else value.isoformat()
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     return "--" + text[5:] if text.startswith(str(NO_YEAR)) else text
 
 
@@ -580,10 +582,12 @@ def _columns(db, table: str) -> list[tuple[str, str]]:
 def _encoder(kind: str) -> Callable[[Any], Any] | None:
     """How a value read from the database is written into a dump (None: as it is). SQLite
     datetimes are text already, in the form PostgreSQL's are written in."""
+    # A value another program wrote that is no time or date (a number) goes as it is: the
+    # backup is made, and a restore says what it cannot read.
     if kind == "datetime":
-        return lambda v: v if isinstance(v, str) else v.replace(tzinfo=None).isoformat(" ")
+        return lambda v: v.replace(tzinfo=None).isoformat(" ") if isinstance(v, datetime) else v
     if kind == "date":
-        return lambda v: v if isinstance(v, str) else v.isoformat()
+        return lambda v: v.isoformat() if isinstance(v, date) else v
     if kind == "real":
         return lambda v: v if isinstance(v, int | float) else float(v)
     return None

@@ -538,3 +538,24 @@ def test_a_windows_line_break_in_a_note_stays_a_line_break_in_csv(crm):
         rows = {row["name"]: row for row in rows_of(r.stdout)}
         assert rows["Zeilen"]["notes"] == "Zeile 1\nZeile 2"
         assert rows["Wagen"]["notes"] == "a^Mb"
+
+
+@pytest.mark.sqlite_only
+def test_a_time_another_program_wrote_as_a_number_blocks_no_export(people, db_target):
+    """One odd value (a Unix time, a birthday as a number) is exported as it is: the other
+    contacts, and above all the backup, are not held up by it."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_target)
+    with conn:
+        conn.execute("UPDATE contact SET last_activity_at = 1700000000, birthday = 19801224 "
+                     "WHERE name = 'Carl Clean'")  # fmt: skip
+    conn.close()
+    for fmt in ("csv", "jsonl", "json"):
+        for args in ((), ("--created-since", "2000-01-01")):
+            r = people("export", "contacts", "--format", fmt, *args)
+            assert r.exit_code == 0, r.stderr
+            assert "1700000000" in r.stdout and "19801224" in r.stdout
+    r = people("export", "all")
+    assert r.exit_code == 0, r.stderr
+    assert "1700000000" in r.stdout
