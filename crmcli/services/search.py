@@ -656,13 +656,15 @@ def _hit_rowids(query: str, *, limit: int, offset: int, kinds: Iterable[str]) ->
 # read; a fragment dense there is looked for in the next WALK ids of the kind, walked newest
 # first and no further than the matches wanted. A sparser one comes from the kind's GIN
 # index a stretch of ids at a time, newest first (see RECENT_WORDS): the index finds the
-# matches among those ids by itself, and only they are read from the table (`weiss`: a few
-# hundred of the 11,000 contacts named so, at a million contacts). A fragment found
+# matches among those ids by itself, and only they are read from the table (`weiss` at a
+# million contacts: about a thousand rows of its 14,600 matches). A fragment found
 # nowhere among the newest is first looked up whole (rare: a few rows; no more than LOOKUP
 # are read). The steps run in the server, as one statement (PG_SEARCH_FUNCTION): under load
 # each round trip to it risks a wait for the CPU, and these were a dozen and more.
 PROBE = 1000
-WALK = 8000  # ids walked at most (~5 ms); past them the GIN index finds the older matches
+# Ids walked at most (~2-3 ms), or as many as the kind's matches at the density seen (a
+# GIN look-up of a prefix reads every match of it: `schmi`, 58,000 contacts, ~15 ms).
+WALK = 8000
 LOOKUP = 1000  # matches read at once through the GIN index when none were among the newest
 # Each kind's GIN index (migration 0018) holds, besides the entry's words, one word per
 # stretch of 2 ** (BUCKET_SHIFT - 3) ids (rowid >> BUCKET_SHIFT, as `_12`): a query for a
@@ -680,11 +682,12 @@ STRETCH_MARGIN = 1.25
 # page of rowids. Per kind: the probe, the walk, the look-up, the stretches (see above), each
 # a statement planned for its values (EXECUTE) under the plan it needs: the kind's rowid
 # index walked (probe, walk) or its GIN index (look-up, stretches); never parallel workers
-# (their start cost ~30 ms, more than any step). The function's SET clauses put every
-# setting back when it returns, inside a caller's transaction too. With `explain`, each
-# statement is also run under EXPLAIN ANALYZE (crm_search_explained) and shown as a NOTICE
-# (bench/pg_plans.py). Databases keep the functions they were given: a change here needs a
-# migration that runs install_pg_search again (as 0018 does).
+# (their start cost ~30 ms, more than any step) nor JIT compilation (a forced plan's cost
+# can pass its threshold). The function's SET clauses put every setting back when it
+# returns, inside a caller's transaction too. With `explain`, each statement is also run
+# under EXPLAIN ANALYZE (crm_search_explained) and shown as a NOTICE (bench/pg_plans.py).
+# Databases keep the functions they were given: a change here needs a migration that runs
+# install_pg_search again (as 0018 does).
 PG_SEARCH_FUNCTION = """
 CREATE OR REPLACE FUNCTION crm_search_explained(
     sql text, last bigint, floor_ bigint, q text, buckets text, need bigint
@@ -706,7 +709,7 @@ CREATE OR REPLACE FUNCTION crm_search_hits(
     q text, codes int[], candidates int, probe int, walk int, lookup int, margin float8,
     lim int, skip int, explain boolean DEFAULT false
 ) RETURNS SETOF bigint LANGUAGE plpgsql
-SET max_parallel_workers_per_gather = 0 SET enable_seqscan = off
+SET max_parallel_workers_per_gather = 0 SET jit = off SET enable_seqscan = off
 SET enable_indexscan = on SET enable_bitmapscan = on
 AS $fn$
 DECLARE
@@ -755,9 +758,11 @@ BEGIN
         END IF;
         -- Walk on while the matches seen say the rest are near enough: each stretch twice as
         -- long as the density seen predicts. Rowids are id * 8 + kind and ids only grow, so
-        -- a stretch of rowids holds at most that many of the kind's rows.
+        -- a stretch of rowids holds at most that many of the kind's rows. Near enough: no
+        -- more ids than `walk`, or than the matches the kind holds at that density (the GIN
+        -- index reads all of those for a fragment: a prefix is looked up whole).
         looked := probe;
-        budget := walk;
+        budget := greatest(walk, cardinality(found) * (last / 8) / looked);
         done := false;
         sql := format(
             'SELECT array_agg(rowid ORDER BY rowid DESC) FROM (SELECT rowid FROM search_index '
