@@ -727,6 +727,8 @@ DECLARE
     top bigint;
     low bigint;
     buckets text;
+    density float8;
+    plan json;
     found bigint[];
     got bigint[];
     newest bigint[] := '{}';
@@ -760,16 +762,32 @@ BEGIN
         -- long as the density seen predicts. Rowids are id * 8 + kind and ids only grow, so
         -- a stretch of rowids holds at most that many of the kind's rows. Near enough: no
         -- more ids than `walk`, or than the matches the kind holds at that density (the GIN
-        -- index reads all of those for a fragment: a prefix is looked up whole).
+        -- index reads all of those for a fragment: a prefix is looked up whole). None among
+        -- the newest: `walk` ids at the density the planner expects, when that is more than
+        -- `lookup` matches (`an`, missing from the newest activities, common before them);
+        -- its statistics are of all kinds (`gmbh`: common, but in no activity).
         looked := probe;
-        budget := greatest(walk, cardinality(found) * (last / 8) / looked);
+        IF cardinality(found) > 0 THEN
+            density := cardinality(found)::float8 / looked;
+            budget := greatest(walk, trunc(density * (last / 8))::bigint);
+        ELSE
+            budget := walk;
+            EXECUTE format(
+                'EXPLAIN (FORMAT JSON) SELECT rowid FROM search_index WHERE %s '
+                'AND tsv @@ to_tsquery(''simple'', $3)', kind)
+                INTO plan USING last, floor_, q, buckets, need;
+            density := (plan -> 0 -> 'Plan' ->> 'Plan Rows')::float8 / greatest(1, last / 8);
+            IF density * (last / 8) < lookup THEN
+                density := 0;
+            END IF;
+        END IF;
         done := false;
         sql := format(
             'SELECT array_agg(rowid ORDER BY rowid DESC) FROM (SELECT rowid FROM search_index '
             'WHERE %s AND rowid < $1 AND rowid >= $2 AND tsv @@ to_tsquery(''simple'', $3) '
             'ORDER BY rowid DESC LIMIT $5) AS walked', kind);
-        WHILE cardinality(found) > 0 AND need * looked <= cardinality(found) * budget LOOP
-            stretch := least(budget, greatest(probe, 2 * need * looked / cardinality(found)));
+        WHILE density > 0 AND need <= density * budget LOOP
+            stretch := least(budget, greatest(probe, trunc(2 * need / density)::bigint));
             floor_ := last - 8 * stretch;
             IF explain THEN
                 PERFORM crm_search_explained(sql, last, floor_, q, buckets, need);
@@ -784,6 +802,9 @@ BEGIN
             last := floor_;
             looked := looked + stretch;
             budget := budget - stretch;
+            -- The density seen (half the expected one while none is seen).
+            density := CASE WHEN cardinality(found) > 0
+                THEN cardinality(found)::float8 / looked ELSE density / 2 END;
         END LOOP;
         IF done THEN
             newest := newest || found;
