@@ -658,9 +658,10 @@ def _hit_rowids(query: str, *, limit: int, offset: int, kinds: Iterable[str]) ->
 # index a stretch of ids at a time, newest first (see RECENT_WORDS): the index finds the
 # matches among those ids by itself, and only they are read from the table (`weiss` at a
 # million contacts: about a thousand rows of its 14,600 matches). A fragment found
-# nowhere among the newest is first looked up whole (rare: a few rows; no more than LOOKUP
-# are read). The steps run in the server, as one statement (PG_SEARCH_FUNCTION): under load
-# each round trip to it risks a wait for the CPU, and these were a dozen and more.
+# nowhere among the newest is walked to a little when the planner expects it to be common,
+# else looked up whole (rare: a few rows; no more than LOOKUP are read). The steps run in
+# the server, as one statement (PG_SEARCH_FUNCTION): under load each round trip to it risks
+# a wait for the CPU, and these were a dozen and more.
 PROBE = 1000
 # Ids walked at most (~2-3 ms), or as many as the kind's matches at the density seen (a
 # GIN look-up of a prefix reads every match of it: `schmi`, 58,000 contacts, ~15 ms).
