@@ -29,16 +29,15 @@ def main(argv: list[str]) -> int:
         f"{rows:,} search index rows",
         "",
         f"`{describe(url)}`, made by `bench/pg_plans.py`. Each search runs once to warm the "
-        "cache, then once more with every statement explained (EXPLAIN ANALYZE, in the same "
-        "transaction, so with the same plan settings).",
+        "cache, then once more with every statement of the server's crm_search_hits explained "
+        "as it runs (EXPLAIN ANALYZE; its Settings line: what the function set), the ranking last.",
     ]
     real = type(db).execute_sql
-    plans: list[tuple[str, list, list[str]]] = []
+    conn = db.connection()
 
     def explaining(self, sql, params=None, *args, **kwargs):
-        if sql.startswith(("SELECT count(*), min(rowid)", "SELECT rowid", "WITH hits")):
-            cursor = real(self, "EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)
-            plans.append((sql, list(params or ()), [r[0] for r in cursor.fetchall()]))
+        if sql.startswith("SELECT crm_search_hits("):  # its statements, explained as they run
+            sql = sql[: -len(")")] + ", true)"
         return real(self, sql, params, *args, **kwargs)
 
     for q in fragments:
@@ -46,11 +45,16 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         hits = search.search(q, limit=20)
         took = (time.perf_counter() - started) * 1000
-        matches = db.execute_sql(
-            "SELECT count(*) FROM search_index WHERE tsv @@ to_tsquery('simple', %s)",
-            (" & ".join(f"{w}:*" for w in search.query_terms(q)),),
-        ).fetchone()[0]
-        plans.clear()
+        terms = " & ".join(f"{w}:*" for w in search.query_terms(q))
+        matches = sum(
+            db.execute_sql(
+                f"SELECT count(*) FROM search_index WHERE mod(rowid, 8) = {code} "
+                f"AND {search.RECENT_WORDS} @@ to_tsquery('simple', %s)",
+                (terms,),
+            ).fetchone()[0]
+            for code in search.KINDS_BY_CODE
+        )
+        conn.notices = []  # psycopg2 keeps the last 50 in its own list
         type(db).execute_sql = explaining
         try:
             search.search(q, limit=20)
@@ -61,8 +65,9 @@ def main(argv: list[str]) -> int:
             f"## `{q}`: {matches:,} matching rows, {len(hits)} hits shown, {took:.1f} ms",
             "",
         ]
-        for sql, params, plan in plans:
-            out += ["```", f"{sql}", f"-- {params}", *plan, "```", ""]
+        for notice in conn.notices:
+            text = notice.strip().removeprefix("NOTICE:").strip()
+            out += ["```", text, "```", ""]
     db.close()
     print("\n".join(out))
     return 0

@@ -637,122 +637,256 @@ def _hit_rowids(query: str, *, limit: int, offset: int, kinds: Iterable[str]) ->
         )
         if phone:
             tsquery = " | ".join([f"({tsquery})", *(f"{p}:*" for p in phone)])
-        # A savepoint in the caller's transaction (peewee's transaction_depth counts it not).
-        callers = db.in_transaction()
-        with db.atomic():
-            plan: list[bool | None] = [None]  # the plan the transaction has set (see _plan)
-            newest = sorted(
-                (r for c in codes or KINDS_BY_CODE for r in _pg_newest(db, tsquery, c, plan)),
-                reverse=True,
-            )[:CANDIDATES]
-            if plan[0] is not None and callers:  # the caller's transaction goes on
-                _plan(db, plan, None)
-        if not newest:
-            return []
-        # Normalisation 1 divides by the log of the body's length, as bm25 favours short
-        # rows: a name hit ranks above the same word deep in someone's notes.
-        sql = (
-            "SELECT rowid FROM search_index WHERE rowid = ANY(%s) "
-            "ORDER BY ts_rank(tsv, to_tsquery('simple', %s), 1) DESC, rowid "
-            "LIMIT %s OFFSET %s"
-        )
-        params = [newest, tsquery]
+        # One statement (see PG_SEARCH_FUNCTION): the newest CANDIDATES matches of each kind,
+        # then those ranked. Normalisation 1 divides by the log of the body's length, as bm25
+        # favours short rows: a name hit ranks above the same word deep in someone's notes.
+        sql = "SELECT crm_search_hits(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        params = [tsquery, codes or list(KINDS_BY_CODE), CANDIDATES, PROBE, WALK, LOOKUP]
+        params.append(STRETCH_MARGIN)
     params += [limit, offset]
     return [r[0] for r in db.execute_sql(sql, params).fetchall()]
 
 
-# PostgreSQL: the newest CANDIDATES matches of one kind, found without reading every match or
+# PostgreSQL: the newest CANDIDATES matches of each kind, found without reading every match or
 # every row. Its planner, asked for them in one query, either walks the rows backwards
 # (fast when matches are dense among the newest rows, a read of millions when they are rare
 # there: `gmbh` in no activity) or reads every match from the table (fast when rare, 300,000
-# rows for `an`). So each kind (with its own rowid and GIN indexes, migration 0011) is probed:
-# its newest PROBE rows are read; a fragment found there is looked for in the next WALK ids
-# of the kind, walked newest first and no further than the matches wanted; what is still
-# missing then (a rare fragment) comes through the kind's GIN index alone.
+# rows for `an`; each match a page of the table read, ~1-4 µs). So each kind (with its own
+# rowid and GIN indexes, migrations 0011 and 0018) is probed: its newest PROBE rows are
+# read; a fragment dense there is looked for in the next WALK ids of the kind, walked newest
+# first and no further than the matches wanted. A sparser one comes from the kind's GIN
+# index a stretch of ids at a time, newest first (see RECENT_WORDS): the index finds the
+# matches among those ids by itself, and only they are read from the table (`weiss` at a
+# million contacts: about a thousand rows of its 14,600 matches). A fragment found
+# nowhere among the newest is walked to a little when the planner expects it to be common,
+# else looked up whole (rare: a few rows; no more than LOOKUP are read). The steps run in
+# the server, as one statement (PG_SEARCH_FUNCTION): under load each round trip to it risks
+# a wait for the CPU, and these were a dozen and more.
 PROBE = 1000
-WALK = 20000  # ids walked at most (~7 ms); past them the GIN index reads the older matches
-LOOKUP = 5000  # matches read through the GIN index at most
+# Ids walked at most (~2-3 ms), or as many as the kind's matches at the density seen (a
+# GIN look-up of a prefix reads every match of it: `schmi`, 58,000 contacts, ~15 ms).
+WALK = 8000
+LOOKUP = 1000  # matches read at once through the GIN index when none were among the newest
+# Each kind's GIN index (migration 0018) holds, besides the entry's words, one word per
+# stretch of 2 ** (BUCKET_SHIFT - 3) ids (rowid >> BUCKET_SHIFT, as `_12`): a query for a
+# fragment AND a few of those finds the fragment's matches among those ids within the index.
+# No query word has `_` (_PG_WORD), so they never match one. The expression is the index's,
+# as migration 0018 wrote it (the planner matches it to the index).
+BUCKET_SHIFT = 17
+RECENT_WORDS = "(tsv || array_to_tsvector(ARRAY['_' || (rowid >> 17)::text]))"
+# The first stretch holds the matches wanted at the density seen among the newest rows, and
+# this much more: a shortfall costs a second look-up, a surplus only the rows read.
+STRETCH_MARGIN = 1.25
+
+# The server side of search on PostgreSQL: crm_search_hits(tsquery text, kind codes, then
+# CANDIDATES, PROBE, WALK, LOOKUP, STRETCH_MARGIN, then limit, offset[, explain]) gives the
+# page of rowids. Per kind: the probe, the walk, the look-up, the stretches (see above), each
+# a statement planned for its values (EXECUTE) under the plan it needs: the kind's rowid
+# index walked (probe, walk) or its GIN index (look-up, stretches); never parallel workers
+# (their start cost ~30 ms, more than any step) nor JIT compilation (a forced plan's cost
+# can pass its threshold). The function's SET clauses put every setting back when it
+# returns, inside a caller's transaction too. With `explain`, each statement is also run
+# under EXPLAIN ANALYZE (crm_search_explained) and shown as a NOTICE (bench/pg_plans.py).
+# Databases keep the functions they were given: a change here needs a migration that runs
+# install_pg_search again (as 0018 does).
+PG_SEARCH_FUNCTION = """
+CREATE OR REPLACE FUNCTION crm_search_explained(
+    sql text, last bigint, floor_ bigint, q text, buckets text, need bigint
+) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    line text;
+    shown text := '';
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, SETTINGS) ' || sql
+        USING last, floor_, q, buckets, need
+    LOOP
+        shown := shown || E'\n' || line;
+    END LOOP;
+    RAISE NOTICE E'%\n-- [%]%', sql, concat_ws(', ', last, floor_, q, buckets, need), shown;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION crm_search_hits(
+    q text, codes int[], candidates int, probe int, walk int, lookup int, margin float8,
+    lim int, skip int, explain boolean DEFAULT false
+) RETURNS SETOF bigint LANGUAGE plpgsql
+SET max_parallel_workers_per_gather = 0 SET jit = off SET enable_seqscan = off
+SET enable_indexscan = on SET enable_bitmapscan = on
+AS $fn$
+DECLARE
+    words constant text := '@WORDS@';
+    kind text;
+    sql text;
+    code int;
+    walked bigint;
+    last bigint;
+    floor_ bigint;
+    need bigint;
+    looked bigint;
+    budget bigint;
+    stretch bigint;
+    top bigint;
+    low bigint;
+    buckets text;
+    density float8;
+    plan json;
+    found bigint[];
+    got bigint[];
+    newest bigint[] := '{}';
+    done boolean;
+BEGIN
+    FOREACH code IN ARRAY codes LOOP
+        kind := format('mod(rowid, 8) = %s', code);
+        last := NULL;
+        floor_ := NULL;
+        buckets := NULL;
+        need := NULL;
+        -- Every statement takes the same values: $1 last, $2 floor_, $3 q, $4 buckets, $5 need.
+        -- The probe and the walk: the kind's rowid index, newest first.
+        PERFORM set_config('enable_indexscan', 'on', true),
+            set_config('enable_bitmapscan', 'off', true);
+        sql := format(
+            'SELECT count(*), min(rowid), array_agg(rowid ORDER BY rowid DESC) '
+            'FILTER (WHERE tsv @@ to_tsquery(''simple'', $3)) FROM (SELECT rowid, tsv '
+            'FROM search_index WHERE %s ORDER BY rowid DESC LIMIT %s) AS newest', kind, probe);
+        IF explain THEN
+            PERFORM crm_search_explained(sql, last, floor_, q, buckets, need);
+        END IF;
+        EXECUTE sql INTO walked, last, found USING last, floor_, q, buckets, need;
+        found := coalesce(found, '{}');
+        need := candidates - cardinality(found);
+        IF walked < probe OR need <= 0 THEN  -- no more rows of the kind, or enough found
+            newest := newest || found[1:candidates];
+            CONTINUE;
+        END IF;
+        -- Walk on while the matches seen say the rest are near enough: each stretch twice as
+        -- long as the density seen predicts. Rowids are id * 8 + kind and ids only grow, so
+        -- a stretch of rowids holds at most that many of the kind's rows. Near enough: no
+        -- more ids than `walk`, or than the matches the kind holds at that density (the GIN
+        -- index reads all of those for a fragment: a prefix is looked up whole). None among
+        -- the newest: `walk` ids at the density the planner expects, when that is more than
+        -- `lookup` matches (`an`, missing from the newest activities, common before them);
+        -- its statistics are of all kinds (`gmbh`: common, but in no activity).
+        looked := probe;
+        IF cardinality(found) > 0 THEN
+            density := cardinality(found)::float8 / looked;
+            budget := greatest(walk, trunc(density * (last / 8))::bigint);
+        ELSE
+            budget := walk;
+            EXECUTE format(
+                'EXPLAIN (FORMAT JSON) SELECT rowid FROM search_index WHERE %s '
+                'AND tsv @@ to_tsquery(''simple'', $3)', kind)
+                INTO plan USING last, floor_, q, buckets, need;
+            density := (plan -> 0 -> 'Plan' ->> 'Plan Rows')::float8 / greatest(1, last / 8);
+            IF density * (last / 8) < lookup THEN
+                density := 0;
+            END IF;
+        END IF;
+        done := false;
+        sql := format(
+            'SELECT array_agg(rowid ORDER BY rowid DESC) FROM (SELECT rowid FROM search_index '
+            'WHERE %s AND rowid < $1 AND rowid >= $2 AND tsv @@ to_tsquery(''simple'', $3) '
+            'ORDER BY rowid DESC LIMIT $5) AS walked', kind);
+        WHILE density > 0 AND need <= density * budget LOOP
+            stretch := least(budget, greatest(probe, trunc(2 * need / density)::bigint));
+            floor_ := last - 8 * stretch;
+            IF explain THEN
+                PERFORM crm_search_explained(sql, last, floor_, q, buckets, need);
+            END IF;
+            EXECUTE sql INTO got USING last, floor_, q, buckets, need;
+            found := found || coalesce(got, '{}');
+            need := need - coalesce(cardinality(got), 0);
+            IF need = 0 OR floor_ <= 0 THEN
+                done := true;
+                EXIT;
+            END IF;
+            last := floor_;
+            looked := looked + stretch;
+            budget := budget - stretch;
+            -- The density seen (half the expected one while none is seen).
+            density := CASE WHEN cardinality(found) > 0
+                THEN cardinality(found)::float8 / looked ELSE density / 2 END;
+        END LOOP;
+        IF done THEN
+            newest := newest || found;
+            CONTINUE;
+        END IF;
+        -- Sparse among the newest: the older matches through the kind's GIN index.
+        -- `rowid + 0`: no B-tree range to AND with the GIN index's rows (it would read them).
+        PERFORM set_config('enable_indexscan', 'off', true),
+            set_config('enable_bitmapscan', 'on', true);
+        IF cardinality(found) = 0 THEN
+            -- None among the newest: all older matches at once when they are few (no more
+            -- than `lookup` are read; more are common in older rows, found by stretches).
+            sql := format(
+                'SELECT array_agg(rowid ORDER BY rowid DESC), count(*) FROM (SELECT rowid '
+                'FROM search_index WHERE %s AND rowid + 0 < $1 '
+                'AND %s @@ to_tsquery(''simple'', $3) LIMIT %s) AS looked',
+                kind, words, lookup);
+            IF explain THEN
+                PERFORM crm_search_explained(sql, last, floor_, q, buckets, need);
+            END IF;
+            EXECUTE sql INTO got, walked USING last, floor_, q, buckets, need;
+            IF walked < lookup THEN
+                newest := newest || coalesce(got[1:need], '{}');
+                CONTINUE;
+            END IF;
+        END IF;
+        -- Stretches of buckets, newest first: the first holds the matches still wanted at
+        -- the density seen, with a margin (four buckets when none was seen), each next one
+        -- twice as long.
+        top := (last - 1) >> @SHIFT@;
+        low := (last - 8 * trunc(CASE WHEN cardinality(found) > 0
+            THEN need::float8 * looked / cardinality(found) * margin
+            ELSE 4 << (@SHIFT@ - 3) END)::bigint) >> @SHIFT@;
+        stretch := greatest(1, top - low + 1);
+        sql := format(
+            'SELECT array_agg(rowid ORDER BY rowid DESC) FROM (SELECT rowid FROM search_index '
+            'WHERE %s AND rowid + 0 < $1 AND %s @@ (to_tsquery(''simple'', $3) && $4::tsquery) '
+            'ORDER BY rowid DESC LIMIT $5) AS stretch', kind, words);
+        WHILE need > 0 AND top >= 0 LOOP
+            low := greatest(0, top - stretch + 1);
+            SELECT string_agg(format('''_%s''', b), ' | ' ORDER BY b DESC) INTO buckets
+                FROM generate_series(low, top) AS b;
+            IF explain THEN
+                PERFORM crm_search_explained(sql, last, floor_, q, buckets, need);
+            END IF;
+            EXECUTE sql INTO got USING last, floor_, q, buckets, need;
+            found := found || coalesce(got, '{}');
+            need := need - coalesce(cardinality(got), 0);
+            last := low << @SHIFT@;
+            top := low - 1;
+            stretch := stretch * 2;
+        END LOOP;
+        newest := newest || found;
+    END LOOP;
+    IF cardinality(newest) = 0 THEN
+        RETURN;
+    END IF;
+    -- The newest `candidates` of all kinds, ranked (the rank as search.py's comment says).
+    newest := ARRAY(SELECT r FROM unnest(newest) AS r ORDER BY r DESC LIMIT candidates);
+    last := NULL;
+    floor_ := NULL;
+    buckets := NULL;
+    need := NULL;
+    PERFORM set_config('enable_indexscan', 'on', true);
+    sql := format(
+        'SELECT rowid FROM search_index WHERE rowid = ANY(%L::bigint[]) ORDER BY '
+        'ts_rank(tsv, to_tsquery(''simple'', $3), 1) DESC, rowid LIMIT %s OFFSET %s',
+        newest, lim, skip);
+    IF explain THEN
+        PERFORM crm_search_explained(sql, last, floor_, q, buckets, need);
+    END IF;
+    RETURN QUERY EXECUTE sql USING last, floor_, q, buckets, need;
+END
+$fn$;
+""".replace("@WORDS@", RECENT_WORDS.replace("'", "''")).replace("@SHIFT@", str(BUCKET_SHIFT))
 
 
-def _pg_newest(db, tsquery: str, code: int, plan: list[bool | None]) -> list[int]:
-    """The rowids of the newest CANDIDATES entries of kind `code` matching `tsquery`. Call
-    inside a transaction: the plan of each step is set for it alone (_plan)."""
-    kind = f"mod(rowid, 8) = {code}"
-    match = "tsv @@ to_tsquery('simple', %s)"
-    if plan[0] is False:  # the probe: the kind's rowid index, newest first (the default)
-        _plan(db, plan, True)
-    walked, last, found = db.execute_sql(
-        f"SELECT count(*), min(rowid), array_agg(rowid ORDER BY rowid DESC) "
-        f"FILTER (WHERE {match}) FROM (SELECT rowid, tsv FROM search_index WHERE {kind} "
-        f"ORDER BY rowid DESC LIMIT {PROBE}) AS newest",
-        (tsquery,),
-    ).fetchone()
-    found = found or []
-    need = CANDIDATES - len(found)
-    if walked < PROBE or need <= 0:  # the kind has no more rows, or enough were found
-        return found[:CANDIDATES]
-    looked, budget = PROBE, WALK
-    # Walk on while the matches seen so far say the rest are near enough: each stretch twice
-    # as long as the density seen predicts. Rowids are id * 8 + kind and ids only grow, so
-    # a stretch of rowids holds at most that many of the kind's rows.
-    while found and need * looked <= len(found) * budget:
-        stretch = min(budget, max(PROBE, 2 * need * looked // len(found)))
-        floor = last - 8 * stretch
-        if plan[0] is not True:
-            _plan(db, plan, True)
-        rows = db.execute_sql(
-            f"SELECT rowid FROM search_index WHERE {kind} AND rowid < %s AND rowid >= %s "
-            f"AND {match} ORDER BY rowid DESC LIMIT %s",
-            (last, floor, tsquery, need),
-        ).fetchall()
-        found += [r for (r,) in rows]
-        need -= len(rows)
-        if need == 0 or floor <= 0:
-            return found
-        last, looked, budget = floor, looked + stretch, budget - stretch
-    _plan(db, plan, False)  # rare among the newest: the older matches through the GIN index
-    rows = db.execute_sql(
-        # `rowid + 0`: no B-tree range to AND with the GIN's few rows (it would read them all).
-        # No more than LOOKUP rows are read from the table: more are a fragment common in
-        # older rows (absent only from the newest), which a walk finds sooner.
-        f"SELECT rowid FROM search_index WHERE {kind} AND rowid + 0 < %s AND {match} "
-        f"LIMIT {LOOKUP}",
-        (last, tsquery),
-    ).fetchall()
-    if len(rows) < LOOKUP:
-        return found + sorted((r for (r,) in rows), reverse=True)[:need]
-    _plan(db, plan, True)
-    rows = db.execute_sql(
-        f"SELECT rowid FROM search_index WHERE {kind} AND rowid < %s AND {match} "
-        f"ORDER BY rowid DESC LIMIT %s",
-        (last, tsquery, need),
-    ).fetchall()
-    return found + [r for (r,) in rows]
-
-
-_PLANS = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
-
-
-def _plan(db, plan: list[bool | None], walk: bool | None) -> None:
-    """Set the plan of the next queries of this transaction: walk an index newest first
-    (walk), look matches up through a GIN index (not walk), or the planner's own choice
-    (None); `plan` holds the one set, and nothing is sent when it is that already."""
-    if plan[0] is walk:
-        return
-    plan[0] = walk
-    on = _PLANS if walk is None else ("enable_indexscan",) if walk else ("enable_bitmapscan",)
-    # No parallel workers either: starting them costs ~30 ms, more than any of these steps
-    # (a GIN look-up of a fragment no activity holds took 43 ms at 10,000,000 activities).
-    workers = (
-        "(SELECT reset_val FROM pg_settings WHERE name = 'max_parallel_workers_per_gather')"
-        if walk is None
-        else "'0'"
-    )
-    db.execute_sql(
-        "SELECT "
-        + ", ".join(f"set_config('{n}', '{'on' if n in on else 'off'}', true)" for n in _PLANS)
-        + f", set_config('max_parallel_workers_per_gather', {workers}, true)"
-    )
+def install_pg_search(db) -> None:
+    """Make (or replace) crm_search_hits and crm_search_explained in a PostgreSQL database
+    (migration 0018)."""
+    db.execute_sql(PG_SEARCH_FUNCTION.replace("%", "%%"))  # the driver formats even no values
 
 
 def _describe_hits(hits: list[int]) -> list[dict]:

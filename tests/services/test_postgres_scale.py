@@ -154,26 +154,124 @@ def test_postgres_search_probes_walks_and_looks_up_like_one_query(pg_migrated_ur
             got = search._hit_rowids(query, limit=10, offset=0, kinds=kinds)
             assert got == want, (query, kinds)
     assert [h["name"] for h in search.search("zyx")] == ["Zyxel Handel KG"]
-    # Its steps run without parallel workers (their start costs more than any step); a
-    # search inside the caller's transaction leaves the caller's settings as they were.
-    seen = []
-    real = type(database).execute_sql
-
-    def watching(self, sql, params=None, *args, **kwargs):
-        if sql.startswith("SELECT rowid FROM search_index WHERE mod(rowid"):
-            setting = "SELECT current_setting('max_parallel_workers_per_gather')"
-            seen.append(real(self, setting).fetchone()[0])
-        return real(self, sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(type(database), "execute_sql", watching)
+    # A search inside the caller's transaction leaves the caller's settings as they were
+    # (the function's SET clauses); its steps ran without parallel workers.
     setting = (
         "SELECT current_setting('max_parallel_workers_per_gather'), "
-        "current_setting('enable_indexscan'), current_setting('enable_bitmapscan')"
+        "current_setting('enable_indexscan'), current_setting('enable_bitmapscan'), "
+        "current_setting('enable_seqscan')"
     )
     with database.atomic():
         before = database.execute_sql(setting).fetchone()
         assert search._hit_rowids("angebot", limit=10, offset=0, kinds=())
         assert database.execute_sql(setting).fetchone() == before
         assert before[0] != "0"
-    assert seen and set(seen) == {"0"}
+    plans = _explained(database, "angebot")
+    assert plans and all("max_parallel_workers_per_gather = '0'" in p for p in plans)
+    database.close()
+
+
+def _explained(database, query: str, kinds=()) -> list[str]:
+    """The statements crm_search_hits runs for `query`, each with its EXPLAIN ANALYZE (the
+    NOTICEs of its explain mode, as bench/pg_plans.py shows them)."""
+    from crmcli.services import search
+
+    conn = database.connection()
+    conn.notices = []
+    real = type(database).execute_sql
+
+    def explaining(self, sql, params=None, *args, **kwargs):
+        if sql.startswith("SELECT crm_search_hits("):
+            sql = sql[: -len(")")] + ", true)"
+        return real(self, sql, params, *args, **kwargs)
+
+    type(database).execute_sql = explaining
+    try:
+        search._hit_rowids(query, limit=10, offset=0, kinds=kinds)
+    finally:
+        type(database).execute_sql = real
+    return [n.strip().removeprefix("NOTICE:").strip() for n in conn.notices]
+
+
+def test_postgres_search_stretches_of_ids_find_the_newest_matches_like_one_query(
+    pg_migrated_url, monkeypatch
+):
+    """Entries spread over many of the GIN index's stretches (16,384 ids each): fragments
+    dense among the newest (walked), sparse everywhere (stretches sized by the density seen,
+    then doubled), common only in old rows (looked up, too many, then stretches), rare, and
+    absent; with small knobs every path runs, and each gives the one query's answer."""
+    import random
+
+    from crmcli.services import search
+
+    database = dbmod.open_database(pg_migrated_url)
+    rng = random.Random(20)
+    entries = []
+    for i, cid in enumerate(sorted(rng.sample(range(1, 400_000), 3000))):
+        words = ["kunde"]
+        if i >= 2900 and i % 2:
+            words.append("frisch")  # dense among the newest contacts only
+        if rng.random() < 0.03:
+            words.append("selten")  # sparse all along
+        if i < 400:
+            words.append("altbestand")  # common, but only among the oldest
+        if i in (5, 1700, 2999):
+            words.append("einzeln")
+        entries.append((search.rowid("contact", cid), " ".join(words)))
+    for cid in range(1, 40):  # a few companies, none of them sparse or old
+        entries.append((search.rowid("company", cid), "kunde frisch firma"))
+    with database.atomic():
+        search.put(entries, new=True)
+    database.execute_sql("ANALYZE search_index")  # as autovacuum would have by now
+    monkeypatch.setattr(search, "PROBE", 20)
+    monkeypatch.setattr(search, "WALK", 60)
+    monkeypatch.setattr(search, "LOOKUP", 25)
+    monkeypatch.setattr(search, "CANDIDATES", 40)
+    for query in ("kunde", "frisch", "selten", "altbestand", "einzeln", "selt", "nirgends"):
+        for kinds in ((), ("contact",), ("company", "deal")):
+            want = _newest_in_one_query(database, query, kinds)
+            got = search._hit_rowids(query, limit=40, offset=0, kinds=kinds)
+            assert got == want, (query, kinds)
+    # The stretches are GIN look-ups of the fragment AND some stretches' words, through
+    # migration 0018's index of the kind.
+    plans = _explained(database, "selten", ("contact",))
+    stretches = [p for p in plans if "$4::tsquery" in p.splitlines()[0]]
+    assert len(stretches) >= 2
+    assert all("Bitmap Index Scan on search_index_words_1" in p for p in stretches)
+    assert "'_" in stretches[0].splitlines()[1]  # the stretch words it asked for
+    database.close()
+
+
+def test_postgres_0018_replaces_the_kind_indexes_and_keeps_what_search_finds(pg_url):
+    """A database of schema 17 (migration 0011's GIN indexes per kind, no function) upgrades:
+    the indexes with the stretch words replace the old ones, and search finds the same."""
+    from crmcli.services import contacts, search
+
+    database = dbmod.open_database(pg_url)
+    contacts.add_contact("Bernd Weiß", email="bw@weiss.de")
+    contacts.add_contact("Anna Weisshaupt")
+    want = search._hit_rowids("weiss", limit=10, offset=0, kinds=())
+    assert len(want) == 2
+    for code in (1, 2, 3, 4):  # back to schema 17
+        database.execute_sql(f"DROP INDEX search_index_words_{code}")
+        database.execute_sql(
+            f"CREATE INDEX search_index_tsv_{code} ON search_index USING gin (tsv) "
+            f"WHERE mod(rowid, 8) = {code}"
+        )
+    database.execute_sql("DROP FUNCTION crm_search_hits")
+    database.execute_sql("DROP FUNCTION crm_search_explained")
+    database.execute_sql("DELETE FROM schema_migration WHERE name = '0018_search_recent_words'")
+    database.close()
+    database = dbmod.open_database(pg_url)
+    assert dbmod.schema_version(database) == 18
+    names = {
+        name
+        for (name,) in database.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'search_index' "
+            "AND schemaname = current_schema()"
+        ).fetchall()
+    }
+    assert {f"search_index_words_{code}" for code in (1, 2, 3, 4)} <= names
+    assert not any(name.startswith("search_index_tsv") for name in names)
+    assert search._hit_rowids("weiss", limit=10, offset=0, kinds=()) == want
     database.close()
