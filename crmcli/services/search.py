@@ -652,7 +652,7 @@ def _hit_rowids(query: str, *, limit: int, offset: int, kinds: Iterable[str]) ->
 # (fast when matches are dense among the newest rows, a read of millions when they are rare
 # there: `gmbh` in no activity) or reads every match from the table (fast when rare, 300,000
 # rows for `an`; each match a page of the table read, ~1-4 µs). So each kind (with its own
-# rowid and GIN indexes, migrations 0011 and 0018) is probed: its newest PROBE rows are
+# rowid and GIN indexes, migrations 0011 and 0019) is probed: its newest PROBE rows are
 # read; a fragment dense there is looked for in the next WALK ids of the kind, walked newest
 # first and no further than the matches wanted. A sparser one comes from the kind's GIN
 # index a stretch of ids at a time, newest first (see RECENT_WORDS): the index finds the
@@ -667,11 +667,11 @@ PROBE = 1000
 # GIN look-up of a prefix reads every match of it: `schmi`, 58,000 contacts, ~15 ms).
 WALK = 8000
 LOOKUP = 1000  # matches read at once through the GIN index when none were among the newest
-# Each kind's GIN index (migration 0018) holds, besides the entry's words, one word per
+# Each kind's GIN index (migration 0019) holds, besides the entry's words, one word per
 # stretch of 2 ** (BUCKET_SHIFT - 3) ids (rowid >> BUCKET_SHIFT, as `_12`): a query for a
 # fragment AND a few of those finds the fragment's matches among those ids within the index.
 # No query word has `_` (_PG_WORD), so they never match one. The expression is the index's,
-# as migration 0018 wrote it (the planner matches it to the index).
+# as migration 0019 wrote it (the planner matches it to the index).
 BUCKET_SHIFT = 17
 RECENT_WORDS = "(tsv || array_to_tsvector(ARRAY['_' || (rowid >> 17)::text]))"
 # The first stretch holds the matches wanted at the density seen among the newest rows, and
@@ -688,7 +688,7 @@ STRETCH_MARGIN = 1.25
 # returns, inside a caller's transaction too. With `explain`, each statement is also run
 # under EXPLAIN ANALYZE (crm_search_explained) and shown as a NOTICE (bench/pg_plans.py).
 # Databases keep the functions they were given: a change here needs a migration that runs
-# install_pg_search again (as 0018 does).
+# install_pg_search again (as 0019 does).
 PG_SEARCH_FUNCTION = """
 CREATE OR REPLACE FUNCTION crm_search_explained(
     sql text, last bigint, floor_ bigint, q text, buckets text, need bigint
@@ -885,7 +885,7 @@ $fn$;
 
 def install_pg_search(db) -> None:
     """Make (or replace) crm_search_hits and crm_search_explained in a PostgreSQL database
-    (migration 0018)."""
+    (migration 0019)."""
     db.execute_sql(PG_SEARCH_FUNCTION.replace("%", "%%"))  # the driver formats even no values
 
 

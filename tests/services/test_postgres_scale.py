@@ -233,7 +233,7 @@ def test_postgres_search_stretches_of_ids_find_the_newest_matches_like_one_query
             got = search._hit_rowids(query, limit=40, offset=0, kinds=kinds)
             assert got == want, (query, kinds)
     # The stretches are GIN look-ups of the fragment AND some stretches' words, through
-    # migration 0018's index of the kind.
+    # migration 0019's index of the kind.
     plans = _explained(database, "selten", ("contact",))
     stretches = [p for p in plans if "$4::tsquery" in p.splitlines()[0]]
     assert len(stretches) >= 2
@@ -242,8 +242,8 @@ def test_postgres_search_stretches_of_ids_find_the_newest_matches_like_one_query
     database.close()
 
 
-def test_postgres_0018_replaces_the_kind_indexes_and_keeps_what_search_finds(pg_url):
-    """A database of schema 17 (migration 0011's GIN indexes per kind, no function) upgrades:
+def test_postgres_0019_replaces_the_kind_indexes_and_keeps_what_search_finds(pg_url):
+    """A database of schema 18 (migration 0011's GIN indexes per kind, no function) upgrades:
     the indexes with the stretch words replace the old ones, and search finds the same."""
     from crmcli.services import contacts, search
 
@@ -252,7 +252,7 @@ def test_postgres_0018_replaces_the_kind_indexes_and_keeps_what_search_finds(pg_
     contacts.add_contact("Anna Weisshaupt")
     want = search._hit_rowids("weiss", limit=10, offset=0, kinds=())
     assert len(want) == 2
-    for code in (1, 2, 3, 4):  # back to schema 17
+    for code in (1, 2, 3, 4):  # back to schema 18
         database.execute_sql(f"DROP INDEX search_index_words_{code}")
         database.execute_sql(
             f"CREATE INDEX search_index_tsv_{code} ON search_index USING gin (tsv) "
@@ -260,10 +260,10 @@ def test_postgres_0018_replaces_the_kind_indexes_and_keeps_what_search_finds(pg_
         )
     database.execute_sql("DROP FUNCTION crm_search_hits")
     database.execute_sql("DROP FUNCTION crm_search_explained")
-    database.execute_sql("DELETE FROM schema_migration WHERE name = '0018_search_recent_words'")
+    database.execute_sql("DELETE FROM schema_migration WHERE name = '0019_search_recent_words'")
     database.close()
     database = dbmod.open_database(pg_url)
-    assert dbmod.schema_version(database) == 18
+    assert dbmod.schema_version(database) == 19
     names = {
         name
         for (name,) in database.execute_sql(
