@@ -90,12 +90,20 @@ def export_calendar(
 
 
 _SPECIAL = re.compile(r"[\\;,\r\n]")  # what TEXT escapes; other text is written as it is
+# Control characters RFC 5545 allows in no TEXT value (a tab is allowed, a line break is
+# escaped): left out, as the vCard export leaves them out (an escape sequence another
+# program stored would otherwise reach every calendar app).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _value(value: Any) -> tuple[str, str]:
     """(parameters, value) of one property as RFC 5545 writes it."""
     if isinstance(value, str):
-        if isinstance(value, _Raw) or not _SPECIAL.search(value):
+        if isinstance(value, _Raw):
+            return "", value
+        if _CONTROL.search(value):
+            value = _CONTROL.sub("", value)
+        if not _SPECIAL.search(value):
             return "", value
         from icalendar import vText
 

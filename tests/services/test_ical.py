@@ -505,6 +505,18 @@ def test_export_escapes_text_and_folds_long_lines_at_75_octets(db):
     assert result.tasks_new == 1 and tasks.get_task(result.task_ids[0])["note"] == note
 
 
+def test_export_leaves_out_control_characters_rfc_5545_allows_in_no_text(db):
+    """An escape sequence or a bell another program stored in a title or note reaches no
+    calendar app; a tab stays, a line break is escaped as before."""
+    task = tasks.add_task("Rückruf", note="Zeile\nZwei\tTab", now=NOW)
+    Task.update(title="Es\x1b[2Jc\x07 \x00Anruf").where(Task.id == task["id"]).execute()
+    text, _ = export(what=("tasks",))
+    assert not any(ch in text for ch in "\x1b\x07\x00")
+    todo = parse(text).walk("VTODO")[0]
+    assert str(todo["SUMMARY"]) == "Es[2Jc Anruf"
+    assert str(todo["DESCRIPTION"]) == "Zeile\nZwei\tTab"
+
+
 def test_a_summary_longer_than_a_title_is_cut_and_kept_whole_in_the_note(db):
     long = "Rückruf " + "sehr " * 60 + "wichtig"
     result = ical.import_ics(vtodo(summary=long), now=NOW)
