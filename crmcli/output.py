@@ -535,9 +535,9 @@ def _quoted_cells(data: bytes, sep: bytes) -> bytes:
         end = min(ends) if ends else len(data)
         out += (data[done:start], quote, data[start:end].replace(quote, b'""'), quote)
         done = end
-        if next_sep < end:
+        if 0 <= next_sep < end:  # -1: none left (not looked for again)
             next_sep = data.find(sep, end)
-        if next_quote < end:
+        if 0 <= next_quote < end:
             next_quote = data.find(quote, end)
     out.append(data[done:])
     return b"".join(out)
