@@ -227,22 +227,32 @@ def stream(name: str, build: Callable, *args, batch: int | None = None) -> Itera
 
 
 def stream_query(query, *, batch: int | None = None) -> Iterator[tuple]:
-    """The rows of a peewee query as `.tuples()` gives them, `batch` at a time (see stream)."""
+    """The rows of a peewee query as `.tuples()` gives them, `batch` at a time (see stream).
+    A query whose LIMIT is at most one batch (a page) is read at once."""
     sql, params = query.sql()
-    return _streamed(sql, params, [_converter(node) for node in query._returning], batch)
+    limit = getattr(query, "_limit", None)
+    small = limit is not None and limit <= (batch or BATCH)
+    converters = [_converter(node) for node in query._returning]
+    return _streamed(sql, params, converters, batch, server_side=not small)
 
 
-def _streamed(sql: str, params, converters: list, batch: int | None) -> Iterator[tuple]:
+def _streamed(
+    sql: str, params, converters: list, batch: int | None, *, server_side: bool = True
+) -> Iterator[tuple]:
     """Run `sql` now and hand its rows over `batch` at a time. On PostgreSQL through a server
-    side cursor: psycopg's usual cursor would fetch the whole result into memory first."""
+    side cursor: psycopg's usual cursor would fetch the whole result into memory first. That
+    cursor costs three round trips more (DECLARE, an empty FETCH at the end, CLOSE) and
+    keeps the whole result on the server until CLOSE (autocommit: WITH HOLD): a result of
+    at most one batch (server_side=False) is read through the usual cursor instead."""
     size = batch or BATCH
     db = database_proxy.obj
-    server_side = getattr(getattr(db, "_adapter", None), "server_side_cursor", None)
-    if server_side is not None:
+    opener = getattr(getattr(db, "_adapter", None), "server_side_cursor", None)
+    named = server_side and opener is not None
+    if named:
         import logging
 
         logging.getLogger("peewee").debug((sql, params))  # logged as db.execute_sql does
-        cursor = server_side(db.connection())
+        cursor = opener(db.connection())
         with peewee.__exception_wrapper__:  # driver errors as peewee's, as execute_sql has them
             cursor.execute(sql, params)
     else:
@@ -257,7 +267,7 @@ def _streamed(sql: str, params, converters: list, batch: int | None) -> Iterator
                     return
                 yield from _convert(found, converters)
         finally:
-            if server_side is not None:
+            if named:
                 cursor.close()
 
     return rows()
