@@ -861,6 +861,37 @@ def plans_by_statistics() -> bool:
     return not _bound_is_sqlite()
 
 
+# Names of zones that are UTC at every instant (PostgreSQL's TimeZone setting), upper case.
+_UTC_ZONES = frozenset(
+    f"{prefix}{name}"
+    for prefix in ("", "ETC/")
+    for name in ("UTC", "UCT", "UNIVERSAL", "ZULU", "GMT", "GMT0", "GMT+0", "GMT-0", "GREENWICH")
+)
+
+
+def utc_session() -> bool:
+    """Whether the bound database is PostgreSQL in a session whose TimeZone is UTC (the
+    server reports it at login and on every change, so asking costs no round trip). There
+    `column AT TIME ZONE 'UTC'` reads a stored naive UTC datetime as the aware UTC datetime
+    crm works with, made by psycopg2 in C: no Python call a value, ~0.6 µs each (a list of
+    7,000 tasks has 21,000). Elsewhere the zone would show in the values (+01:00)."""
+    if _bound_is_sqlite():
+        return False
+    from crmcli.models import database_proxy
+
+    status = getattr(database_proxy.obj.connection(), "get_parameter_status", None)
+    zone = status("TimeZone") if status is not None else None  # psycopg 3 has none: no
+    return (zone or "").upper() in _UTC_ZONES
+
+
+def as_utc(field):
+    """`field` (a stored naive UTC datetime) selected as an aware UTC datetime; for a
+    utc_session() only."""
+    from peewee import SQL, NodeList
+
+    return NodeList((field, SQL("AT TIME ZONE 'UTC'")))
+
+
 def seconds_between(later: str, earlier: str) -> str:
     """SQL: whole seconds from `earlier` to `later` (stored naive UTC datetimes), truncated
     like int(timedelta.total_seconds())."""

@@ -17,7 +17,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import peewee
-from peewee import Alias, AutoField, CharField, Field, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    Alias,
+    AutoField,
+    BooleanField,
+    CharField,
+    Field,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from crmcli.models import database_proxy
 
@@ -28,16 +37,25 @@ _MARKS = [-(7_000_000_000 + i) for i in range(64)]
 
 # Columns the database driver already returns as peewee would (int, str, None): no per-value call.
 _NATIVE = (AutoField, IntegerField, TextField, CharField)
+# On PostgreSQL booleans too: every BooleanField is a BOOLEAN column there, which psycopg2
+# reads as a bool (SQLite gives 0 or 1).
+_NATIVE_PG = (*_NATIVE, BooleanField)
 
 
-def _converter(node) -> Callable | None:
+def _converter(node, postgres: bool = False) -> Callable | None:
     while isinstance(node, Alias):
         node = node.node
     if isinstance(node, ForeignKeyField):
         node = node.rel_field
-    if not isinstance(node, Field) or isinstance(node, _NATIVE):
+    if not isinstance(node, Field) or isinstance(node, _NATIVE_PG if postgres else _NATIVE):
         return None
     return node.python_value
+
+
+def _converters(query) -> list:
+    """A converter (or None) for each column `query` selects, on the bound database."""
+    postgres = isinstance(database_proxy.obj, peewee.PostgresqlDatabase)
+    return [_converter(node, postgres) for node in getattr(query, "_returning", None) or ()]
 
 
 def _slots(params: list, mark: int) -> list[int]:
@@ -53,8 +71,7 @@ def fetch(query) -> list[tuple]:
     wrapper: for long lists (a few thousand rows cost a few ms less)."""
     sql, params = query.sql()
     rows = database_proxy.obj.execute_sql(sql, params).fetchall()
-    converters = [_converter(node) for node in query._returning]
-    return _convert(rows, converters)
+    return _convert(rows, _converters(query))
 
 
 def _convert(rows: list[tuple], converters: list) -> list[tuple]:
@@ -232,8 +249,7 @@ def stream_query(query, *, batch: int | None = None) -> Iterator[tuple]:
     sql, params = query.sql()
     limit = getattr(query, "_limit", None)
     small = limit is not None and limit <= (batch or BATCH)
-    converters = [_converter(node) for node in query._returning]
-    return _streamed(sql, params, converters, batch, server_side=not small)
+    return _streamed(sql, params, _converters(query), batch, server_side=not small)
 
 
 def _streamed(
@@ -283,7 +299,7 @@ def _bound(name: str, build: Callable, args: tuple) -> tuple[str, list, list]:
         sql, params = query.sql()
         # A text field turns the mark into a string on its way into the SQL.
         slots = [_slots(params, mark) for mark in _MARKS[: len(args)]]
-        converters = [_converter(node) for node in getattr(query, "_returning", None) or ()]
+        converters = _converters(query)
         entry = _cache[key] = (sql, list(params), slots, converters)
     sql, params, slots, converters = entry
     params = list(params)
