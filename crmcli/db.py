@@ -19,6 +19,7 @@ CONNECT_TIMEOUT_S = 10
 MIGRATION_LOCK = 0x63726D  # "crm"
 MIGRATION_TABLE = "schema_migration"  # the names of the applied migrations
 EXCLUSIVE_LOCK = MIGRATION_LOCK + 1  # see exclusive_transaction
+_APPLIED = f'SELECT name FROM "{MIGRATION_TABLE}"'
 
 
 def default_path() -> Path:
@@ -463,13 +464,32 @@ def connect_early(target: str) -> None:
 
     def login() -> None:
         try:
-            box["conn"] = psycopg2.connect(dsn=url, **params)
+            conn = box["conn"] = psycopg2.connect(dsn=url, **params)
         except Exception as exc:  # noqa: BLE001 - raised again where the connection is taken
             box["error"] = exc
+            return
+        # What open_database asks first (schema_version), asked here too: its round trip
+        # and the new server process's first statement happen beside the imports as well.
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute(_APPLIED)
+                box["applied"] = (conn, [name for (name,) in cursor.fetchall()])
+        except psycopg2.Error:  # no table yet (a new database): schema_version says so
+            pass
 
     box["thread"] = threading.Thread(target=login, name="crm-connect", daemon=True)
     box["thread"].start()
     atexit.register(_close_early, box)
+
+
+def _applied_early(db) -> list[str] | None:
+    """The applied migrations connect_early read on the connection `db` uses now (once)."""
+    found = _early.get("applied")
+    if found is None or found[0] is not db.connection():
+        return None
+    del _early["applied"]
+    return found[1]
 
 
 def _take_early(login: tuple[str, dict]):
@@ -512,17 +532,22 @@ def schema_version(db) -> int:
     else:
         # One round trip, what every command pays on an up-to-date database (the runner
         # asks the catalogue first, then reads its table): a new database has no table yet.
+        # The console script's early login has read it already (connect_early).
         from peewee import ProgrammingError
 
-        try:
-            rows = db.execute_sql(f'SELECT name FROM "{MIGRATION_TABLE}"').fetchall()
-        except ProgrammingError as exc:
-            driver_error = exc.__context__  # peewee raises its own type from the driver's
-            code = getattr(driver_error, "pgcode", None) or getattr(driver_error, "sqlstate", None)
-            if code != "42P01":  # undefined_table: nothing applied yet; else say what it was
-                raise
-            return 0
-        applied = [name for (name,) in rows]
+        applied = _applied_early(db)
+        if applied is None:
+            try:
+                rows = db.execute_sql(_APPLIED).fetchall()
+            except ProgrammingError as exc:
+                driver_error = exc.__context__  # peewee raises its own type from the driver's
+                code = getattr(driver_error, "pgcode", None) or getattr(
+                    driver_error, "sqlstate", None
+                )
+                if code != "42P01":  # undefined_table: nothing applied yet; else say what
+                    raise
+                return 0
+            applied = [name for (name,) in rows]
     return max((int(name.split("_", 1)[0]) for name in applied), default=0)
 
 

@@ -128,6 +128,34 @@ def test_open_takes_the_connection_started_early(early, pg_url):
     again.close()
 
 
+def test_the_early_login_reads_the_schema_version_too(early, pg_url):
+    """open_database does not ask again what the early login read beside the imports."""
+    import logging
+
+    dbmod.open_database(pg_url).close()  # migrated
+    early.connect_early(pg_url)
+    early._early["thread"].join()
+    assert early._early["applied"][1] == shipped_migrations()
+    sent: list[str] = []
+
+    class Seen(logging.Handler):
+        def emit(self, record):
+            sent.append(record.msg[0])
+
+    log = logging.getLogger("peewee")
+    seen = Seen()
+    log.addHandler(seen)
+    log.setLevel(logging.DEBUG)
+    try:
+        database = early.open_database(pg_url)
+        assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION  # asked now: read again
+    finally:
+        log.removeHandler(seen)
+    assert [s for s in sent if "schema_migration" in s] == ['SELECT name FROM "schema_migration"']
+    assert "applied" not in early._early
+    database.close()
+
+
 def test_an_early_login_that_failed_says_what_connecting_says(early, pg_url):
     target = other_login(pg_url, "n0t-the-Pa$$word", "crm_no_such_database")
     with pytest.raises(DatabaseError) as direct:
