@@ -98,8 +98,8 @@ def import_driver() -> None:
     libpq (psycopgmodule.c, libcrypto_threads_init). Those callbacks are for OpenSSL before
     1.1.0, which locks by itself since and which Python 3.10+ no longer builds with (libpq
     14+ sets none up either), and psycopg2-binary links its own libcrypto, not the one
-    Python's _ssl loads. The import cost ~10 ms of CPU (a second OpenSSL loaded and
-    initialised) of every command on PostgreSQL. Connections with sslmode=require work as
+    Python's _ssl loads. The import was 4 % of a short command's instructions on PostgreSQL
+    (a second OpenSSL loaded and initialised). Connections with sslmode=require work as
     before (libpq does its TLS itself); a later `import ssl` (mail over TLS) gets the real
     module."""
     import sys

@@ -280,7 +280,7 @@ def test_the_start_up_modules_are_in_no_import_cycle(start):
 
 
 def test_postgres_driver_is_imported_without_the_ssl_module():
-    """db.import_driver: psycopg2 loads without Python's ssl module (~10 ms of every command
+    """db.import_driver: psycopg2 loads without Python's ssl module (4 % of a short command
     on PostgreSQL), and a later `import ssl` (mail over TLS) still gets the real module."""
     pytest.importorskip("psycopg2")
     probe = """
