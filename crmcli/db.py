@@ -405,9 +405,12 @@ def _postgres_class():
 
 
 def _make_postgres_class():
-    from peewee import PostgresqlDatabase, Psycopg2Adapter
+    import peewee
+    from peewee import Psycopg2Adapter
 
-    class CrmPostgresqlDatabase(PostgresqlDatabase):
+    # Named as peewee's class: code that tells the databases apart by their class's name
+    # (services/exports.py) sees what it saw before.
+    class PostgresqlDatabase(peewee.PostgresqlDatabase):
         """Takes the connection connect_early started for the same login, if there is one."""
 
         def _connect(self):
@@ -430,7 +433,7 @@ def _make_postgres_class():
             conn.autocommit = True
             return conn
 
-    return CrmPostgresqlDatabase
+    return PostgresqlDatabase
 
 
 # The login connect_early started, while nobody has taken it: {"login": (url, params),

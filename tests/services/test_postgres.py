@@ -39,6 +39,7 @@ def test_open_migrates_and_reopening_runs_nothing(pg_url):
     from peewee import PostgresqlDatabase
 
     assert isinstance(database, PostgresqlDatabase)
+    assert type(database).__name__ == "PostgresqlDatabase"  # what services/exports.py asks
     assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
     status = dbmod.migration_status(database)
     assert [name for name, _ in status] == shipped_migrations()
