@@ -438,20 +438,9 @@ def root(
     install(Env(db_option=db, debug=debug))
 
 
-def _option_value(args: list[str], name: str) -> str | None:
-    for i, arg in enumerate(args):
-        if arg == name and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
-
-
 def main() -> None:
-    """The `crm` console script. One process uses one database, so when it is SQLite the
-    server drivers peewee would import are hidden before anything imports peewee."""
-    from crmcli.db import hide_server_drivers, is_postgres, resolve_target
+    """The `crm` console script (crmcli.launch.main does the same, earlier in start-up)."""
+    from crmcli.startup import prepare
 
-    if not is_postgres(resolve_target(_option_value(sys.argv[1:], "--db"))):
-        hide_server_drivers()
+    prepare(sys.argv[1:])
     app()

@@ -264,7 +264,9 @@ def _module_graph() -> dict[str, set[str]]:
     return {name: _crmcli_imports(path) & set(modules) for name, path in modules.items()}
 
 
-@pytest.mark.parametrize("start", ["crmcli.env", "crmcli.launch", "crmcli.collector"])
+@pytest.mark.parametrize(
+    "start", ["crmcli.env", "crmcli.launch", "crmcli.collector", "crmcli.startup"]
+)
 def test_the_start_up_modules_are_in_no_import_cycle(start):
     """cli -> env -> launch -> cli was one: the collector's pause and resume live apart now."""
     graph = _module_graph()
@@ -275,3 +277,37 @@ def test_the_start_up_modules_are_in_no_import_cycle(start):
             seen.add(module)
             todo.extend(graph.get(module, ()))
     assert start not in seen
+
+
+def test_postgres_driver_is_imported_without_the_ssl_module():
+    """db.import_driver: psycopg2 loads without Python's ssl module (4 % of a short command
+    on PostgreSQL), and a later `import ssl` (mail over TLS) still gets the real module."""
+    pytest.importorskip("psycopg2")
+    probe = """
+import sys
+from crmcli.db import import_driver
+import_driver()
+print("psycopg2" in sys.modules, "ssl" in sys.modules)
+import ssl
+print(type(ssl.create_default_context()).__name__)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "False", "SSLContext"]
+
+
+@pytest.mark.parametrize(
+    ("args", "opens"),
+    [
+        (["list", "contacts"], True),
+        (["--db", "postgresql://x/y", "show", "1"], True),
+        (["--db", "postgresql://x/y"], False),  # no command: help
+        ([], False),
+        (["--help"], False),
+        (["list", "tasks", "--help"], False),
+        (["--version"], False),
+    ],
+)
+def test_the_console_script_logs_in_early_only_for_a_command(args, opens):
+    from crmcli.startup import _opens_database
+
+    assert _opens_database(args) is opens

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from crmcli.output import Column, Format, Section, render_record
 
 # The machine field set of each kind: the CSV header (the same with rows or without) and the
@@ -141,15 +143,16 @@ def activity_view(activity: dict) -> dict:
     return {**view(activity), "duration": format_duration(activity["duration_min"])}
 
 
-def task_view(task: dict) -> dict:
+def task_view(task: dict, day: date | None = None) -> dict:
     """A task as a table row: due as a person reads it, its state as a flag, the rule in words;
-    overdue rows red and today's highlighted on a terminal."""
+    overdue rows red and today's highlighted on a terminal. `day`: the command's local date
+    (common.today()), given when many rows share it."""
     from crmcli.commands.common import today
     from crmcli.output import ROW_STYLE, display, display_date
     from crmcli.services.views import task_view as view
     from crmcli.values import describe_every
 
-    row = view(task, today())
+    row = view(task, day or today())
     due = row["due"]
     shown = "" if due is None else display_date(due) if row["due_is_day"] else display(due)
     snoozed = task.get("snoozed_until")

@@ -321,8 +321,15 @@ def list_tasks(
     from crmcli.services import tasks
 
     rows = tasks.iter_tasks(**filters, limit=c.page_limit(limit, output), offset=offset)
-    views = rows if output in c.STREAMED else [task_view(r) for r in rows]
-    render_rows(views, TASK_COLUMNS, output, fields=cards.TASK_KEYS, empty="No tasks match.")
+    if output in c.STREAMED:
+        render_rows(rows, TASK_COLUMNS, output, fields=cards.TASK_KEYS, empty="No tasks match.")
+        return
+    from crmcli.output import steady_locale
+
+    day = c.today()
+    with steady_locale():  # read once, not a few times a row
+        views = [task_view(r, day) for r in rows]
+        render_rows(views, TASK_COLUMNS, output, fields=cards.TASK_KEYS, empty="No tasks match.")
 
 
 StageOpt = Annotated[str | None, typer.Option("--stage", "-S", help="In this stage.")]

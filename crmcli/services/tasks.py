@@ -11,8 +11,9 @@ from datetime import date, datetime, time, timedelta
 
 from peewee import JOIN, IntegrityError, fn
 
+from crmcli.db import as_utc, utc_session
 from crmcli.errors import Conflict, Invalid, NotFound
-from crmcli.models import PRIORITIES, Contact, Task, database_proxy, utcnow
+from crmcli.models import PRIORITIES, Contact, Task, UTCDateTimeField, database_proxy, utcnow
 from crmcli.services import limits, prepared, refs
 from crmcli.values import fold_variants, local_tz, next_occurrence, to_utc, unix_seconds
 
@@ -236,8 +237,14 @@ def _midnight(moment: datetime) -> bool:
     return to_utc(moment).astimezone(local_tz()).time() == time()
 
 
-def _select():
-    return Task.select(*_COLUMNS).join(Contact, JOIN.LEFT_OUTER, on=(Task.contact == Contact.id))
+def _select(utc: bool = False):
+    """The task rows `_row` reads. `utc` (db.utc_session(): PostgreSQL in UTC): the datetimes
+    come from the server aware, so the rows need no conversion in Python at all (a long
+    list: 21,000 values, 15-17 ms of CPU at 7,000 tasks)."""
+    columns = (
+        [as_utc(c) if isinstance(c, UTCDateTimeField) else c for c in _COLUMNS] if utc else _COLUMNS
+    )
+    return Task.select(*columns).join(Contact, JOIN.LEFT_OUTER, on=(Task.contact == Contact.id))
 
 
 def _effective():
@@ -265,7 +272,7 @@ def effective_due():
 def due_query(before: datetime):
     """Open tasks due (or snoozed to) before `before`, soonest first; rows() reads it."""
     order = (Task.open_due_at, Task.priority.desc(), Task.id)
-    return _select().where(_due_before(before)).order_by(*order)
+    return _select(utc_session()).where(_due_before(before)).order_by(*order)
 
 
 def rows(query, now: datetime) -> list[dict]:
@@ -374,10 +381,11 @@ def _tasks(
     given = {name: value for name, value in given.items() if value is not None}
     names = tuple(given)
     by_due = state == "open" and (overdue or due_before is not None)
+    utc = utc_session()
 
     def build(*marks):
         mark = dict(zip(names, marks, strict=True))
-        query = _select()
+        query = _select(utc)
         if state == "open" and not by_due:  # open_due_at (by_due) holds open tasks only
             query = query.where(Task.done_at.is_null())
         elif state == "done":
@@ -405,7 +413,8 @@ def _tasks(
         return query
 
     fetch = prepared.stream if streamed else prepared.run
-    found = fetch(f"tasks:{state}:{overdue}:{','.join(names)}", build, *given.values())
+    name = f"tasks:{state}:{overdue}:{','.join(names)}{':utc' if utc else ''}"
+    found = fetch(name, build, *given.values())
     today = day_start(now)
     return (_row(r, now, today) for r in found)
 

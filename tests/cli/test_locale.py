@@ -71,3 +71,16 @@ def test_search_details_follow_the_locale_and_keep_their_json_keys(dated, monkey
     assert (deal["stage"], deal["amount"], deal["currency"]) == ("Lead", "10.00", "EUR")
     call = next(h for h in hits if h["kind"] == "activity")
     assert call["at"].startswith("2026-11-20T") and call["summary"] == "Dach besprochen"
+
+
+def test_a_steady_locale_is_read_once_for_its_block(monkeypatch):
+    """A long list reads the locale once (output.steady_locale); outside the block, and in
+    the next command, the environment decides again."""
+    from crmcli import output
+
+    monkeypatch.setenv("CRM_LOCALE", "de")
+    with output.steady_locale():
+        monkeypatch.setenv("CRM_LOCALE", "en")
+        assert output.locale() == "de"
+        assert output.display_date(output.datetime(2026, 12, 24).date()) == "24.12.2026"
+    assert output.locale() == "en"

@@ -96,6 +96,7 @@ def test_a_card_on_postgres_is_planned_once_and_survives_a_server_that_forgets(d
     seen = Seen()
     log.addHandler(seen)
     log.setLevel(logging.DEBUG)
+    default = db.execute_sql("SHOW join_collapse_limit").fetchone()
     try:
         want = contacts.contact_card(cid, now=NOW)
         with db.atomic():
@@ -103,13 +104,17 @@ def test_a_card_on_postgres_is_planned_once_and_survives_a_server_that_forgets(d
         assert sent[-1].startswith("SELECT * FROM (SELECT array_agg(")
         sent.clear()
         assert contacts.contact_card(cid, now=NOW) == want
-        assert sent[-1].startswith("EXECUTE crm_together_")
+        # Planned with its joins in the order written, for this statement only.
+        in_order = "SET LOCAL join_collapse_limit = 1; "
+        assert sent[-1].startswith(in_order + "EXECUTE crm_together_")
+        assert db.execute_sql("SHOW join_collapse_limit").fetchone() == default
         db.execute_sql("DEALLOCATE ALL")
         sent.clear()
         assert contacts.contact_card(cid, now=NOW) == want  # EXECUTE fails, plain SQL runs
-        assert sent[-1].startswith("SELECT * FROM (SELECT array_agg(")
+        assert sent[-1].startswith(in_order + "SELECT * FROM (SELECT array_agg(")
         sent.clear()
         assert contacts.contact_card(cid, now=NOW) == want
-        assert [s[:7] for s in sent] == ["SELECT "]
+        assert [s[: len(in_order) + 7] for s in sent] == [in_order + "SELECT "]
+        assert db.execute_sql("SHOW join_collapse_limit").fetchone() == default
     finally:
         log.removeHandler(seen)

@@ -36,7 +36,10 @@ def shipped_migrations() -> list[str]:
 
 def test_open_migrates_and_reopening_runs_nothing(pg_url):
     database = dbmod.open_database(pg_url)
-    assert type(database).__name__ == "PostgresqlDatabase"
+    from peewee import PostgresqlDatabase
+
+    assert isinstance(database, PostgresqlDatabase)
+    assert type(database).__name__ == "PostgresqlDatabase"  # what services/exports.py asks
     assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
     status = dbmod.migration_status(database)
     assert [name for name, _ in status] == shipped_migrations()
@@ -93,6 +96,134 @@ def test_exclusive_transactions_take_turns(db, db_target):
     hold("b", 0)
     first.join()
     assert events == ["a in", "a out", "b in", "b out"]
+
+
+# ---------------------------------------------------------------- the login started early
+
+
+@pytest.fixture
+def early(monkeypatch):
+    """A clean slate for db.connect_early (one early login per process otherwise)."""
+    monkeypatch.setattr(dbmod, "_early", {})
+    yield dbmod
+    box = dbmod._early
+    if box.get("thread") is not None:
+        box["thread"].join()
+        dbmod._close_early(box)
+
+
+def test_open_takes_the_connection_started_early(early, pg_url):
+    early.connect_early(pg_url)
+    box = early._early
+    box["thread"].join()
+    started = box["conn"]
+    database = early.open_database(pg_url)
+    assert database.connection() is started
+    assert started.autocommit and box["taken"]
+    contacts.add_contact("Früh Dran")
+    assert [c["name"] for c in contacts.list_contacts()] == ["Früh Dran"]
+    database.close()
+    assert started.closed
+    again = early.open_database(pg_url)  # taken once: a new connection
+    assert again.connection() is not started
+    again.close()
+
+
+def test_the_early_login_reads_the_schema_version_too(early, pg_url):
+    """open_database does not ask again what the early login read beside the imports."""
+    import logging
+
+    dbmod.open_database(pg_url).close()  # migrated
+    early.connect_early(pg_url)
+    early._early["thread"].join()
+    assert early._early["applied"][1] == shipped_migrations()
+    sent: list[str] = []
+
+    class Seen(logging.Handler):
+        def emit(self, record):
+            sent.append(record.msg[0])
+
+    log = logging.getLogger("peewee")
+    seen = Seen()
+    log.addHandler(seen)
+    log.setLevel(logging.DEBUG)
+    try:
+        database = early.open_database(pg_url)
+        assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION  # asked now: read again
+    finally:
+        log.removeHandler(seen)
+    assert [s for s in sent if "schema_migration" in s] == ['SELECT name FROM "schema_migration"']
+    assert "applied" not in early._early
+    database.close()
+
+
+def test_an_early_login_that_failed_says_what_connecting_says(early, pg_url):
+    target = other_login(pg_url, "n0t-the-Pa$$word", "crm_no_such_database")
+    with pytest.raises(DatabaseError) as direct:
+        dbmod.open_database(target)
+    early.connect_early(target)
+    with pytest.raises(DatabaseError) as started:
+        early.open_database(target)
+    assert str(started.value) == str(direct.value)
+    assert "n0t-the" not in str(started.value)
+
+
+def test_an_early_login_for_another_target_is_left_and_closed(early, pg_url, pg_server):
+    other = pg_server.create()
+    try:
+        early.connect_early(other)
+        box = early._early
+        database = early.open_database(pg_url)
+        box["thread"].join()
+        assert database.connection() is not box["conn"] and not box.get("taken")
+        database.close()
+        unused = box["conn"]
+        early._close_early(box)
+        assert unused.closed
+    finally:
+        pg_server.drop(other)
+
+
+def test_the_console_script_on_postgresql_imports_no_ssl(pg_url):
+    """The whole way a command goes on PostgreSQL (crmcli.launch): the login started early,
+    psycopg2 without Python's ssl module, the command's output as before."""
+    import subprocess
+    import sys
+
+    probe = f"""
+import sys
+sys.argv = ["crm", "--db", {pg_url!r}, "add", "contact", "Anna Früh", "-o", "json"]
+from crmcli.launch import main
+try:
+    main()
+except SystemExit:
+    pass
+print("LOADED", "psycopg2" in sys.modules, "ssl" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert '"name": "Anna Früh"' in done.stdout
+    assert done.stdout.splitlines()[-1] == "LOADED True False"
+
+
+def test_a_page_of_contacts_needs_no_server_side_cursor(db, monkeypatch):
+    """A list with a LIMIT of at most one batch is read at once (the server-side cursor is
+    three round trips more); a longer one still streams."""
+    for name in ("Anna A", "Bert B", "Cora C"):
+        contacts.add_contact(name)
+    adapter = db._adapter
+    opened = []
+    real = adapter.server_side_cursor
+
+    def counting(conn):
+        opened.append(conn)
+        return real(conn)
+
+    monkeypatch.setattr(adapter, "server_side_cursor", counting)
+    assert [c["name"] for c in contacts.list_contacts(limit=2)] == ["Anna A", "Bert B"]
+    assert opened == []
+    assert len(contacts.list_contacts()) == 3
+    assert len(opened) == 1
 
 
 def test_newer_database_is_refused_and_left_alone(pg_url):

@@ -496,3 +496,69 @@ def test_a_list_read_at_once_is_the_list_streamed(db, monkeypatch):
             whole = tasks.list_tasks(due_before=due_before, now=NOW, limit=limit)
             assert whole == list(tasks.iter_tasks(due_before=due_before, now=NOW, limit=limit))
             assert len(whole) == min(limit or 8, 8 if due_before is None else 5)
+
+
+# ---------------------------------------------------------------- the rows of a long list
+
+
+def _typed(value):
+    """A value with its type, and a datetime with its zone object: rows must match in both."""
+    if isinstance(value, datetime):
+        return ("datetime", value.isoformat(), value.tzinfo is UTC)
+    return (type(value).__name__, value)
+
+
+def _lists(now: datetime) -> list:
+    return [
+        [{k: _typed(v) for k, v in row.items()} for row in found]
+        for found in (
+            tasks.list_tasks(state="all", now=now),
+            tasks.list_tasks(due_before=tasks.day_start(now, 1), now=now),
+            tasks.list_tasks(overdue=True, now=now),
+            list(tasks.iter_tasks(state="done", now=now, limit=5000)),
+        )
+    ]
+
+
+def test_task_lists_give_aware_utc_datetimes_in_any_session_time_zone(db):
+    """On PostgreSQL in a UTC session (db.utc_session) the list's datetimes come from the
+    server aware (AT TIME ZONE 'UTC'); in a session of another zone, and on SQLite, Python
+    converts them: the same rows, values and types either way."""
+    from peewee import PostgresqlDatabase
+
+    from crmcli import db as dbmod
+
+    anna = contacts.add_contact("Anna Zeit")
+    timed = tasks.add_task("Anruf", contact_id=anna["id"], due_at=NOW - timedelta(hours=3),
+                           due_has_time=True, now=NOW)  # fmt: skip
+    tasks.add_task("Angebot", due_at=local(2026, 11, 23), priority=2, now=NOW)
+    later = tasks.add_task("Später", due_at=local(2026, 11, 20), now=NOW)
+    tasks.snooze_task(later["id"], local(2026, 11, 23, 15, 30), now=NOW)
+    tasks.add_task("Liegen geblieben", contact_id=anna["id"], due_at=local(2026, 11, 21), now=NOW)
+    tasks.add_task("Ohne Datum", now=NOW)
+    tasks.complete_task(timed["id"], now=NOW)
+    postgres = isinstance(db, PostgresqlDatabase)
+    if postgres:
+        db.execute_sql("SET TimeZone = 'UTC'")
+        assert dbmod.utc_session()
+    utc = _lists(NOW)
+    assert [len(found) for found in utc] == [5, 3, 1, 1]
+    first = tasks.list_tasks(state="all", now=NOW)[0]
+    assert first["due_at"].tzinfo is UTC and type(first["due_has_time"]) is bool
+    assert all(v[2] for found in utc for row in found for v in row.values() if v[0] == "datetime")
+    if postgres:
+        db.execute_sql("SET TimeZone = 'Europe/Berlin'")
+        assert not dbmod.utc_session()
+        assert _lists(NOW) == utc
+    else:
+        assert not dbmod.utc_session()
+
+
+def test_booleans_come_back_as_bool_from_prepared_queries(db):
+    """prepared reads a BOOLEAN column as the driver gives it on PostgreSQL (a bool) and
+    converts SQLite's 0 and 1."""
+    from crmcli.models import Stage
+    from crmcli.services import prepared
+
+    rows = prepared.run("test:stage_flags", lambda: Stage.select(Stage.is_won, Stage.is_lost))
+    assert rows and all(type(v) is bool for row in rows for v in row)
