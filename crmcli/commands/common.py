@@ -557,15 +557,15 @@ def output_file(path: str, option: str = "output") -> tuple[str, bool]:
     from crmcli.db import is_postgres, sqlite_file
     from crmcli.errors import Invalid
 
-    target = os.path.realpath(os.path.abspath(path))
     try:
-        mode = os.stat(target).st_mode
+        mode = os.stat(path).st_mode  # through any link: /dev/stdout may name a pipe
     except OSError:
         mode = None
     if mode is not None and stat.S_ISDIR(mode):
         raise Invalid(option, f"{path} is a directory; give a file name")
     if mode is not None and not stat.S_ISREG(mode):
-        return target, False
+        return os.path.abspath(path), False  # opened by its own name: the kernel follows it
+    target = os.path.realpath(os.path.abspath(path))
     database = current().target
     if not is_postgres(database) and "://" not in database.removeprefix("sqlite:///"):
         db_file = os.path.realpath(sqlite_file(database))

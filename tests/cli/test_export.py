@@ -559,3 +559,15 @@ def test_a_time_another_program_wrote_as_a_number_blocks_no_export(people, db_ta
     r = people("export", "all")
     assert r.exit_code == 0, r.stderr
     assert "1700000000" in r.stdout
+
+
+def test_output_to_dev_stdout_into_a_pipe(people, db_target):
+    """`-o /dev/stdout | wc -l`: /dev/stdout names the pipe itself (through /proc), which is
+    written into; nothing is renamed anywhere."""
+    r = subprocess.run(
+        [sys.executable, "-c", "from crmcli.cli import main; main()", "--db", db_target,
+         "export", "contacts", "--format", "jsonl", "-o", "/dev/stdout"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 3 and "Exported 3 contacts" in r.stderr
