@@ -374,6 +374,12 @@ class CrmGroup(TyperGroup):
         except Exception as exc:
             if current().debug:
                 raise
+            if isinstance(exc, UnicodeDecodeError) or "Could not decode to UTF-8" in str(exc):
+                _fail(
+                    "the database holds text that is not UTF-8 (written by another program; "
+                    "crm writes only UTF-8): crm cannot read it",
+                    1,
+                )
             if type(exc).__module__ == "peewee":  # locked, disk full, read-only file...
                 if "database is locked" in str(exc):  # the busy timeout ran out: say whose
                     from crmcli.db import BUSY_TIMEOUT_MS

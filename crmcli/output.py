@@ -573,12 +573,17 @@ _UNCLEAN = None
 
 def _clean_bytes(data: bytes) -> bool:
     """Whether UTF-8 text holds nothing clean() or _json_safe shows differently (control
-    characters, DEL, C1 controls, bidi controls, line separators), newlines and UNIT aside."""
+    characters, DEL, C1 controls, bidi controls, line separators), newlines and UNIT aside,
+    and its characters beyond ASCII are UTF-8."""
     global _UNCLEAN
     rest = data.translate(None, _PLAIN_ASCII)
     if not rest:
         return True
     if rest.translate(None, _HIGH):  # a control character
+        return False
+    try:  # text another program wrote that is no UTF-8: looked at line by line, and refused
+        rest.decode()
+    except UnicodeDecodeError:
         return False
     # Only characters beginning with these bytes can be C1, bidi controls or separators.
     if b"\xc2" not in rest and b"\xd8" not in rest and b"\xe2" not in rest:

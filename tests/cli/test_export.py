@@ -571,3 +571,21 @@ def test_output_to_dev_stdout_into_a_pipe(people, db_target):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert len(r.stdout.splitlines()) == 3 and "Exported 3 contacts" in r.stderr
+
+
+@pytest.mark.sqlite_only
+def test_text_another_program_wrote_that_is_no_utf8_is_one_clear_error(people, db_target):
+    import sqlite3
+
+    conn = sqlite3.connect(db_target)
+    with conn:
+        conn.execute("UPDATE contact SET notes = CAST(x'41ff42' AS TEXT) WHERE name = 'Carl Clean'")
+    conn.close()
+    for fmt in ("csv", "jsonl", "json"):
+        for args in ((), ("--created-since", "2000-01-01")):
+            r = people("export", "contacts", "--format", fmt, *args)
+            assert r.exit_code == 1, (fmt, args, r.stdout[-200:])
+            assert r.stderr.strip() == (
+                "crm: error: the database holds text that is not UTF-8 (written by another "
+                "program; crm writes only UTF-8): crm cannot read it"
+            )
