@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmcli.errors import Invalid
-from crmcli.models import Activity, Contact, Task
+from crmcli.models import Activity, Contact, Task, database_proxy
 from crmcli.services import activities, contacts, deals, ical, ical_export, tasks
 from tests.conftest import NOW
 
@@ -505,11 +505,19 @@ def test_export_escapes_text_and_folds_long_lines_at_75_octets(db):
     assert result.tasks_new == 1 and tasks.get_task(result.task_ids[0])["note"] == note
 
 
+def _pg() -> bool:
+    from peewee import PostgresqlDatabase
+
+    return isinstance(database_proxy.obj, PostgresqlDatabase)
+
+
 def test_export_leaves_out_control_characters_rfc_5545_allows_in_no_text(db):
     """An escape sequence or a bell another program stored in a title or note reaches no
     calendar app; a tab stays, a line break is escaped as before."""
     task = tasks.add_task("Rückruf", note="Zeile\nZwei\tTab", now=NOW)
-    Task.update(title="Es\x1b[2Jc\x07 \x00Anruf").where(Task.id == task["id"]).execute()
+    # (PostgreSQL stores no NUL at all; SQLite may hold one: left out the same way)
+    title = "Es\x1b[2Jc\x07 Anruf" if _pg() else "Es\x1b[2Jc\x07 \x00Anruf"
+    Task.update(title=title).where(Task.id == task["id"]).execute()
     text, _ = export(what=("tasks",))
     assert not any(ch in text for ch in "\x1b\x07\x00")
     todo = parse(text).walk("VTODO")[0]
