@@ -524,6 +524,27 @@ def _runner(db):
     return Runner(db, directory=str(MIGRATIONS_DIR), table_name=MIGRATION_TABLE)
 
 
+# Migrations that were applied under another name before they took their place in the
+# sequence: the order status changes were 0015 on the branch that wrote them, until the
+# export lines and the ROI facts took 0015 and 0016 first. A database that applied the old
+# name has what the new one makes (it must not run again: its table exists).
+RENAMED = {"0015_order_status_changes": "0017_order_status_changes"}
+
+
+def _upgrade(db) -> list[str]:
+    """Apply the pending migrations (inside the caller's lock), after giving any applied
+    under an old name (RENAMED) its own."""
+    if MIGRATION_TABLE in db.get_tables():  # a new database has applied nothing
+        applied = {name for (name,) in db.execute_sql(f'SELECT name FROM "{MIGRATION_TABLE}"')}
+        for old, new in RENAMED.items():
+            if old in applied and new not in applied:
+                db.execute_sql(
+                    f'UPDATE "{MIGRATION_TABLE}" SET name = {db.param} WHERE name = {db.param}',
+                    (new, old),
+                )
+    return _runner(db).up()
+
+
 def schema_version(db) -> int:
     """The number of the newest migration applied to `db` (0 for an empty database)."""
     from peewee import SqliteDatabase
@@ -577,7 +598,7 @@ def ensure_schema(db) -> list[str]:
     try:
         if _check_version(db) == SCHEMA_VERSION:
             return []
-        return _runner(db).up()
+        return _upgrade(db)
     finally:
         db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
@@ -615,7 +636,7 @@ def _migrate_sqlite(db) -> list[str]:
         with db.atomic(lock_type="IMMEDIATE"):
             if _check_version(db) == SCHEMA_VERSION:
                 return []
-            ran = _runner(db).up()
+            ran = _upgrade(db)
             broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()
             if broken:
                 table, rowid, parent, _ = broken[0]

@@ -107,3 +107,31 @@ def test_an_older_database_upgrades_and_exports_the_same(tmp_path, version):
     )
     assert "COVERING INDEX contact_email_covering" in plan
     database.close()
+
+
+def test_the_order_status_changes_applied_as_0015_are_not_made_again(tmp_path):
+    """A database of the branch that wrote the order status changes as migration 0015 (before
+    the export lines and the ROI facts took 0015 and 0016): its table is there and its row
+    has the old name. It upgrades to today's exact shape, the table not made twice."""
+    from tests.services.test_exports import _awkward_contacts
+
+    path, fresh = tmp_path / "old.db", tmp_path / "fresh.db"
+    dbmod.open_database(str(fresh)).close()
+    database = dbmod.open_database(str(path))
+    _awkward_contacts()
+    database.close()
+    _schema(path, 14)  # 0015 to 0018 taken away; the order status changes kept
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "UPDATE schema_migration SET name = '0015_order_status_changes' "
+            "WHERE name = '0017_order_status_changes'"
+        )
+        conn.execute("PRAGMA user_version = 15")
+    conn.close()
+    database = dbmod.open_database(str(path))
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    names = [n for (n,) in database.execute_sql("SELECT name FROM schema_migration").fetchall()]
+    database.close()
+    assert "0017_order_status_changes" in names and "0015_order_status_changes" not in names
+    assert _shape(path) == _shape(fresh)
