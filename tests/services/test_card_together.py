@@ -81,23 +81,13 @@ def test_a_card_on_postgres_is_planned_once_and_survives_a_server_that_forgets(d
     one round trip) and executed by name after; a server that lost it (a connection pooler,
     DISCARD ALL) costs nothing but the preparing: the card is read as plain SQL from then on.
     Inside a transaction (where a failing statement would end it) nothing is prepared."""
-    import logging
+    from tests.sqllog import statements_sent
 
     if db_backend != "pg":
         pytest.skip("PostgreSQL's prepared statements")
     cid = _full_contact()
-    sent: list[str] = []
-
-    class Seen(logging.Handler):
-        def emit(self, record):
-            sent.append(record.msg[0])
-
-    log = logging.getLogger("peewee")
-    seen = Seen()
-    log.addHandler(seen)
-    log.setLevel(logging.DEBUG)
     default = db.execute_sql("SHOW join_collapse_limit").fetchone()
-    try:
+    with statements_sent() as sent:
         want = contacts.contact_card(cid, now=NOW)
         with db.atomic():
             assert contacts.contact_card(cid, now=NOW) == want
@@ -116,5 +106,3 @@ def test_a_card_on_postgres_is_planned_once_and_survives_a_server_that_forgets(d
         assert contacts.contact_card(cid, now=NOW) == want
         assert [s[: len(in_order) + 7] for s in sent] == [in_order + "SELECT "]
         assert db.execute_sql("SHOW join_collapse_limit").fetchone() == default
-    finally:
-        log.removeHandler(seen)

@@ -131,27 +131,15 @@ def test_open_takes_the_connection_started_early(early, pg_url):
 
 def test_the_early_login_reads_the_schema_version_too(early, pg_url):
     """open_database does not ask again what the early login read beside the imports."""
-    import logging
+    from tests.sqllog import statements_sent
 
     dbmod.open_database(pg_url).close()  # migrated
     early.connect_early(pg_url)
     early._early["thread"].join()
     assert early._early["applied"][1] == shipped_migrations()
-    sent: list[str] = []
-
-    class Seen(logging.Handler):
-        def emit(self, record):
-            sent.append(record.msg[0])
-
-    log = logging.getLogger("peewee")
-    seen = Seen()
-    log.addHandler(seen)
-    log.setLevel(logging.DEBUG)
-    try:
+    with statements_sent() as sent:
         database = early.open_database(pg_url)
         assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION  # asked now: read again
-    finally:
-        log.removeHandler(seen)
     assert [s for s in sent if "schema_migration" in s] == ['SELECT name FROM "schema_migration"']
     assert "applied" not in early._early
     database.close()
