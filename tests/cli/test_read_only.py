@@ -77,15 +77,21 @@ def crm_as_reader(path: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("where", ["read-only directory", "read-only file"])
-def test_read_commands_work_and_writes_say_read_only(shared_dir, where):
-    path = shared_dir / "crm.db"
-    _make(path)
+def _read_only(shared_dir, path, where: str) -> None:
+    """Make the database readable only: its directory (`where` "read-only directory"), or
+    the file itself in a directory anyone may write."""
     if where == "read-only directory":
         shared_dir.chmod(0o555)
     else:
         path.chmod(0o444)
         shared_dir.chmod(0o777)
+
+
+@pytest.mark.parametrize("where", ["read-only directory", "read-only file"])
+def test_read_commands_work_and_writes_say_read_only(shared_dir, where):
+    path = shared_dir / "crm.db"
+    _make(path)
+    _read_only(shared_dir, path, where)
     try:
         r = crm_as_reader(path, "list", "contacts", "-o", "json")
         assert r.returncode == 0, r.stderr
@@ -142,11 +148,7 @@ def test_a_read_only_database_exports_every_contact(shared_dir, where):
     expected = {"csv": _general_csv(keys, excel=False), "jsonl": _general_json("jsonl")}
     database.close()
     path.chmod(0o644)
-    if where == "read-only directory":
-        shared_dir.chmod(0o555)
-    else:
-        path.chmod(0o444)
-        shared_dir.chmod(0o777)
+    _read_only(shared_dir, path, where)
     try:
         for fmt, text in expected.items():
             r = crm_as_reader(path, "export", "contacts", "--format", fmt)
