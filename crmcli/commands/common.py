@@ -557,6 +557,8 @@ def output_file(path: str, option: str = "output") -> tuple[str, bool]:
     from crmcli.db import is_postgres, sqlite_file
     from crmcli.errors import Invalid
 
+    if not path.strip():
+        raise Invalid(option, "give a file name")
     try:
         mode = os.stat(path).st_mode  # through any link: /dev/stdout may name a pipe
     except OSError:

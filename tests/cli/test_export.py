@@ -589,3 +589,10 @@ def test_text_another_program_wrote_that_is_no_utf8_is_one_clear_error(people, d
                 "crm: error: the database holds text that is not UTF-8 (written by another "
                 "program; crm writes only UTF-8): crm cannot read it"
             )
+
+
+def test_an_empty_output_name_is_refused(people, tmp_path):
+    for option in (["export", "contacts", "-o"], ["export", "all", "-o"]):
+        r = people(*option, "")
+        assert r.exit_code == 1
+        assert r.stderr.strip() == "crm: error: output: give a file name"
