@@ -108,11 +108,9 @@ def render(
         values=dict(c.assignments(values)), now=c.now(),
     )  # fmt: skip
     if document.sender_missing:
-        import sys
-
-        sys.stderr.write(
-            "crm: warning: no sender is set (your business's name and address on the page): "
-            'crm doc sender name="Muster GmbH" street=... zip=... city=...\n'
+        c.warn(
+            "no sender is set (your business's name and address on the page): "
+            'crm doc sender name="Muster GmbH" street=... zip=... city=...'
         )
     path = _path(output, document)
     to_stdout = path == "-"

@@ -127,12 +127,10 @@ def value(
         "margin_display": margin_text(total["margin"], total["uncosted_lines"], total["lines"]),
     }  # fmt: skip
     if total["uncosted_lines"]:
-        import sys
-
-        sys.stderr.write(
-            f"crm: warning: margin: {plural(total['uncosted_lines'], 'order line')} without a "
-            "purchase price left out of it (* a margin over part of a row's lines, ? none "
-            "known; crm edit product SKU --cost)\n"
+        c.warn(
+            f"margin: {plural(total['uncosted_lines'], 'order line')} without a purchase price "
+            "left out of it (* a margin over part of a row's lines, ? none known; crm edit "
+            "product SKU --cost)"
         )
     sections = [
         Section("Customers", _shown(report["customers"]), VALUE_COLUMNS),
