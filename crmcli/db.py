@@ -12,7 +12,7 @@ from crmcli.errors import DatabaseError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The number of the newest migration shipped in crmcli/migrations (a test keeps them equal).
 # SQLite stores it in PRAGMA user_version, so opening an up-to-date database costs one pragma.
-SCHEMA_VERSION = 19
+SCHEMA_VERSION = 20
 BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 10
 # Serialises schema upgrades of one PostgreSQL database between crm processes.
@@ -414,11 +414,14 @@ def _make_postgres_class():
         """Takes the connection connect_early started for the same login, if there is one."""
 
         def _connect(self):
-            early = None
-            if isinstance(self._adapter, Psycopg2Adapter):
-                early = _take_early((self.database, self.connect_params))
-            if early is None:
+            if not isinstance(self._adapter, Psycopg2Adapter):
                 return super()._connect()
+            early = _take_early((self.database, self.connect_params))
+            conn = super()._connect() if early is None else self._taken(early)
+            _read_aware_datetimes(conn)
+            return conn
+
+        def _taken(self, early):
             conn = early()  # the driver's error, as connecting here would raise it
             # What peewee's psycopg2 adapter and _connect do with a connection they make.
             from psycopg2 import extensions
@@ -434,6 +437,30 @@ def _make_postgres_class():
             return conn
 
     return PostgresqlDatabase
+
+
+def _read_aware_datetimes(conn) -> None:
+    """Have psycopg2 read `timestamp with time zone` values (what as_utc selects) with
+    datetime.fromisoformat: 0.1 µs a value against 0.6 µs for its own parser, which makes a
+    time zone object for each (a list of 7,000 tasks has 21,000 such values). PostgreSQL
+    writes them in ISO 8601 in the default DateStyle; any other text (another DateStyle,
+    'infinity', a year BC) fails fromisoformat and goes to psycopg2's parser, as before."""
+    from datetime import datetime
+
+    from psycopg2 import extensions
+
+    builtin = extensions.PYDATETIMETZ
+    parse = datetime.fromisoformat
+
+    def read(value, cursor):
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError:
+            return builtin(value, cursor)
+
+    extensions.register_type(extensions.new_type(builtin.values, "CRM_DATETIMETZ", read), conn)
 
 
 # The login connect_early started, while nobody has taken it: {"login": (url, params),

@@ -305,6 +305,9 @@ class Task(BaseModel):
     open_due_at = UTCDateTimeField(null=True)
     remind_at = BigIntegerField(null=True)
     external_id = TextField(null=True)  # "ical:UID" of an imported VTODO; see Activity
+    # Its contact's name (migration 0020, kept by triggers there, never written here), so a
+    # list of tasks reads no contact. No Python default: inserts leave it to the database.
+    contact_name = TextField(null=True)
 
     class Meta:
         indexes = ((("done_at", "due_at"), False), (("contact", "done_at"), False))

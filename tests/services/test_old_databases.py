@@ -251,8 +251,10 @@ def _undo_0009(database) -> None:
     from peewee import SqliteDatabase
 
     from tests.services.test_migration_0018 import undo_0015, undo_0018
+    from tests.services.test_migration_0020 import undo_0020
 
     sqlite = isinstance(database, SqliteDatabase)
+    undo_0020(database.execute_sql, sqlite=sqlite)  # its triggers name task and contact
     undo_0018(database.execute_sql, sqlite=sqlite)  # 0015's tables back: undone below
     database.execute_sql("DROP TABLE order_status_change")  # 0017
     database.execute_sql("DELETE FROM schema_migration WHERE name = '0017_order_status_changes'")

@@ -1,0 +1,120 @@
+"""Migration 0020: a task carries its contact's name (kept by triggers, whatever writes), and
+a database of schema 19 upgrades to today's exact shape with its tasks' names filled in."""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+from datetime import timedelta
+
+from crmcli import db as dbmod
+from tests.conftest import NOW
+from tests.services.test_old_databases import _counts, _shape
+
+_0020 = importlib.import_module("crmcli.migrations.0020_task_contact_name")
+OLD_INDEX = (
+    'CREATE INDEX "task_open_due_at" ON "task" ("open_due_at") WHERE open_due_at IS NOT NULL'
+)
+
+
+def undo_0020(execute, *, sqlite: bool = True) -> None:
+    """Take away what 0020 added (`execute`: a connection's execute or execute_sql), as a
+    database of schema 19 was."""
+    if sqlite:
+        for name in ("task_contact_name_new", "task_contact_name_changed", "contact_name_tasks"):
+            execute(f"DROP TRIGGER {name}")
+    else:
+        execute("DROP TRIGGER task_contact_name ON task")
+        execute("DROP TRIGGER contact_name_tasks ON contact")
+        execute("DROP FUNCTION crm_task_contact_name()")
+        execute("DROP FUNCTION crm_contact_name_tasks()")
+    execute("DROP INDEX task_open_due_list")
+    execute(OLD_INDEX)
+    execute("ALTER TABLE task DROP COLUMN contact_name")
+    execute("DELETE FROM schema_migration WHERE name = '0020_task_contact_name'")
+
+
+def _names(database) -> list[tuple]:
+    return list(database.execute_sql("SELECT title, contact_name FROM task ORDER BY id").fetchall())
+
+
+def test_a_schema_19_database_upgrades_and_its_tasks_carry_their_contacts_names(tmp_path):
+    from crmcli.services import contacts, tasks
+
+    path, fresh = tmp_path / "old.db", tmp_path / "fresh.db"
+    dbmod.open_database(str(fresh)).close()
+    database = dbmod.open_database(str(path))
+    anna = contacts.add_contact("Anna Müller", now=NOW)["id"]
+    bernd = contacts.add_contact("Bernd Weiß", now=NOW)["id"]
+    for title, who in (("Anrufen", anna), ("Angebot", bernd), ("Ablage", None), ("Mail", anna)):
+        tasks.add_task(title, contact_id=who, due_at=NOW + timedelta(hours=1), now=NOW)
+    listed = tasks.list_tasks(state="all", now=NOW)
+    database.close()
+    conn = sqlite3.connect(path)
+    with conn:
+        undo_0020(conn.execute)
+        conn.execute("PRAGMA user_version = 19")
+    conn.close()
+    before = _counts(path)
+    database = dbmod.open_database(str(path))
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    names = _names(database)
+    assert tasks.list_tasks(state="all", now=NOW) == listed
+    database.close()
+    assert _shape(path) == _shape(fresh)
+    after = _counts(path)
+    assert after.pop("schema_migration") == before.pop("schema_migration") + 1
+    assert after == before
+    assert names == [
+        ("Anrufen", "Anna Müller"), ("Angebot", "Bernd Weiß"), ("Ablage", None),
+        ("Mail", "Anna Müller"),
+    ]  # fmt: skip
+
+
+def test_a_tasks_contact_name_follows_every_write(db):
+    """Renames, moves, merges and plain SQL (another program, a careless script): the name a
+    task shows is always its contact's."""
+    from crmcli.services import contacts, merge, tasks
+
+    anna = contacts.add_contact("Anna Müller", email="anna@example.com", now=NOW)["id"]
+    bernd = contacts.add_contact("Bernd Weiß", email="bernd@example.com", now=NOW)["id"]
+    due = NOW + timedelta(days=1)
+    first = tasks.add_task("Anrufen", contact_id=anna, due_at=due, now=NOW)["id"]
+    second = tasks.add_task("Angebot", contact_id=bernd, due_at=due, now=NOW)["id"]
+    loose = tasks.add_task("Ablage", due_at=due, now=NOW)["id"]
+
+    def shown(task_id):
+        return tasks.get_task(task_id, now=NOW)["contact"]
+
+    assert (shown(first), shown(second), shown(loose)) == ("Anna Müller", "Bernd Weiß", None)
+    contacts.edit_contact(anna, {"name": "Anna Schmidt"}, now=NOW)
+    assert shown(first) == "Anna Schmidt"
+    tasks.edit_task(loose, {"contact_id": bernd}, now=NOW)
+    assert shown(loose) == "Bernd Weiß"
+    db.execute_sql(f"UPDATE task SET contact_id = {anna} WHERE id = {second}")
+    assert shown(second) == "Anna Schmidt"
+    db.execute_sql(f"UPDATE task SET contact_name = 'stale' WHERE id = {first}")
+    assert shown(first) == "Anna Schmidt"
+    db.execute_sql(f"UPDATE task SET contact_id = NULL WHERE id = {first}")
+    assert shown(first) is None
+    db.execute_sql(f"UPDATE contact SET name = 'Bernd Weiss' WHERE id = {bernd}")
+    assert shown(loose) == "Bernd Weiss"
+    merge.merge_contacts(anna, [bernd], force=True, now=NOW)  # bernd's tasks go to anna
+    assert shown(loose) == "Anna Schmidt"
+    contacts.delete_contact(anna)
+    assert [t["id"] for t in tasks.list_tasks(state="all", now=NOW)] == [first]
+
+
+def test_the_list_of_tasks_due_reads_no_contact(db):
+    """What made `crm list tasks --today` slow on PostgreSQL: a look-up of each task's
+    contact. The list's statement names no other table."""
+    from crmcli.services import contacts, tasks
+    from tests.sqllog import statements_sent
+
+    anna = contacts.add_contact("Anna Müller", now=NOW)["id"]
+    tasks.add_task("Anrufen", contact_id=anna, due_at=NOW, now=NOW)
+    with statements_sent() as sent:
+        listed = tasks.list_tasks(due_before=NOW + timedelta(days=1), now=NOW)
+    assert [t["contact"] for t in listed] == ["Anna Müller"]
+    selects = [s for s in sent if "contact_name" in s]
+    assert selects and all('"contact"' not in s.split("FROM", 1)[1] for s in selects)
