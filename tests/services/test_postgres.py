@@ -214,6 +214,42 @@ def test_a_page_of_contacts_needs_no_server_side_cursor(db, monkeypatch):
     assert len(opened) == 1
 
 
+@pytest.mark.parametrize(
+    "settings",
+    ["TimeZone = 'UTC'", "TimeZone = 'Asia/Kolkata'", "TimeZone = 'America/St_Johns'",
+     "DateStyle = 'German, DMY'", "DateStyle = 'SQL, MDY'", "DateStyle = 'Postgres'"],
+)  # fmt: skip
+def test_timestamps_with_a_zone_are_read_as_psycopg2_reads_them(db, settings):
+    """crm reads `timestamp with time zone` with datetime.fromisoformat (db._read_aware_
+    datetimes); any text that is no ISO 8601 goes to psycopg2's own parser: every value is
+    what psycopg2 alone makes of it (or the error it raises), in any zone and DateStyle,
+    infinite, BC or past year 9999 in the session's zone."""
+    from psycopg2 import DataError, extensions
+
+    values = (
+        "2026-12-01 10:00:00+00", "2026-12-01 10:00:00.5+00", "2026-03-29 01:59:59.123456+00",
+        "0099-01-01 00:00:00+00", "9999-12-31 23:59:59+00", "infinity", "-infinity",
+        "0044-03-15 12:00:00+00 BC", "2026-07-01 12:00:00+05:30", None,
+    )  # fmt: skip
+    db.execute_sql(f"SET {settings}")
+
+    def read(cursor, value):
+        cursor.execute("SELECT %s::timestamptz", (value,))
+        try:
+            found = cursor.fetchone()[0]
+        except (ValueError, DataError) as exc:  # psycopg2's: a year past 9999, a DateStyle
+            return type(exc).__name__, str(exc)
+        return found, getattr(found, "utcoffset", lambda: None)()
+
+    ours = db.connection().cursor()
+    theirs = db.connection().cursor()
+    extensions.register_type(extensions.PYDATETIMETZ, theirs)  # psycopg2's own, this cursor
+    try:
+        assert [read(ours, v) for v in values] == [read(theirs, v) for v in values]
+    finally:
+        db.execute_sql("RESET ALL")
+
+
 def test_newer_database_is_refused_and_left_alone(pg_url):
     database = dbmod.open_database(pg_url)
     contacts.add_contact("Alt Bestand")
