@@ -12,7 +12,7 @@ from crmcli.errors import DatabaseError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The number of the newest migration shipped in crmcli/migrations (a test keeps them equal).
 # SQLite stores it in PRAGMA user_version, so opening an up-to-date database costs one pragma.
-SCHEMA_VERSION = 20
+SCHEMA_VERSION = 21
 BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 10
 # Serialises schema upgrades of one PostgreSQL database between crm processes.

@@ -244,14 +244,22 @@ def _read_together(queries: list[tuple[str, Callable, tuple]]) -> dict:
 BATCH = 1000
 
 
-def stream(name: str, build: Callable, *args, batch: int | None = None) -> Iterator[tuple]:
+def stream(
+    name: str, build: Callable, *args, batch: int | None = None, at_once: bool = False
+) -> Iterator[tuple]:
     """The rows of `run`, fetched `batch` at a time from the cursor: a long list (an export)
     never holds all its rows. The query runs at the call, so a bad filter fails before the
-    first row is asked for."""
+    first row is asked for. `at_once`: the caller takes every row before it runs any other
+    statement (a list it returns whole); on PostgreSQL the cursor then lives in a
+    transaction instead of holding a copy of the whole result (see _read_in_transaction)."""
     sql, params, converters = _bound(name, build, args)
     ready = _taken(name, args)
     if ready is not None:
         return iter(_convert(ready, converters))
+    if at_once:
+        db = database_proxy.obj
+        if getattr(getattr(db, "_adapter", None), "server_side_cursor", None) is not None:
+            return _read_in_transaction(db, sql, params, converters, batch or BATCH)
     return _streamed(sql, params, converters, batch)
 
 
@@ -319,3 +327,61 @@ def _bound(name: str, build: Callable, args: tuple) -> tuple[str, list, list]:
         for place in places:
             params[place] = value
     return sql, params, converters
+
+
+_CURSOR = "crm_rows"  # the cursor of _read_in_transaction (one at a time: it is read whole)
+
+
+def _read_in_transaction(db, sql: str, params, converters: list, size: int) -> Iterator[tuple]:
+    """PostgreSQL: the rows of `sql`, `size` at a time, through a cursor of a transaction (the
+    caller's, or one of its own, read only, ended when the last row is read). A cursor kept
+    past its transaction (WITH HOLD, what _streamed needs in autocommit) makes the server
+    run the query to its end and store a copy of every row first; this one is run as it is
+    read: ~1 ms less for 7,000 tasks. BEGIN, DECLARE and the first FETCH are one round trip.
+    Only for a caller that reads every row before it sends anything else: a statement sent
+    meanwhile would run inside this transaction."""
+    import logging
+
+    own = not db.in_transaction()
+    cursor = db.connection().cursor()
+    fetch = f"FETCH FORWARD {int(size)} FROM {_CURSOR}"
+    logging.getLogger("peewee").debug((sql, params))  # logged as db.execute_sql does
+    start = f"DECLARE {_CURSOR} NO SCROLL CURSOR FOR {sql}; {fetch}"
+    try:
+        with peewee.__exception_wrapper__:
+            cursor.execute(f"BEGIN READ ONLY; {start}" if own else start, params)
+    except BaseException:
+        _end(cursor, own, failed=True)
+        raise
+
+    def rows() -> Iterator[tuple]:
+        failed = True
+        try:
+            yield ()  # started below: left unread, it still ends the transaction when collected
+            while True:
+                with peewee.__exception_wrapper__:
+                    found = cursor.fetchall()
+                yield from _convert(found, converters)
+                if len(found) < size:
+                    break
+                with peewee.__exception_wrapper__:
+                    cursor.execute(fetch)
+            failed = False
+        finally:
+            _end(cursor, own, failed=failed)
+
+    started = rows()
+    next(started)
+    return started
+
+
+def _end(cursor, own: bool, *, failed: bool) -> None:
+    """Close _read_in_transaction's cursor: its own transaction ends (rolled back after an
+    error, which aborted it), the caller's goes on without the cursor."""
+    try:
+        if own:
+            cursor.execute("ROLLBACK" if failed else "COMMIT")
+        elif not failed:
+            cursor.execute(f"CLOSE {_CURSOR}")
+    finally:
+        cursor.close()

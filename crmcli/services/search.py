@@ -640,9 +640,9 @@ def _hit_rowids(query: str, *, limit: int, offset: int, kinds: Iterable[str]) ->
         # One statement (see PG_SEARCH_FUNCTION): the newest CANDIDATES matches of each kind,
         # then those ranked. Normalisation 1 divides by the log of the body's length, as bm25
         # favours short rows: a name hit ranks above the same word deep in someone's notes.
-        sql = "SELECT crm_search_hits(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        sql = "SELECT crm_search_hits(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         params = [tsquery, codes or list(KINDS_BY_CODE), CANDIDATES, PROBE, WALK, LOOKUP]
-        params.append(STRETCH_MARGIN)
+        params += [STRETCH_MARGIN, FAR_WALK, COMMON]
     params += [limit, offset]
     return [r[0] for r in db.execute_sql(sql, params).fetchall()]
 
@@ -667,6 +667,13 @@ PROBE = 1000
 # GIN look-up of a prefix reads every match of it: `schmi`, 58,000 contacts, ~15 ms).
 WALK = 8000
 LOOKUP = 1000  # matches read at once through the GIN index when none were among the newest
+# Walked on, newest first, instead of the GIN index for a fragment found among the walked
+# rows too thinly for the WALK but matching at least COMMON rows (the planner's estimate):
+# a look-up of such a prefix reads every one of its postings (`an`, 2.7 million: 60 ms
+# however few ids it is limited to), walking FAR_WALK ids costs ~10 ms at most and stops at
+# the matches wanted (`an` after 4,000 newest activities without it: 85 -> 10 ms).
+FAR_WALK = 32000
+COMMON = 500_000
 # Each kind's GIN index (migration 0019) holds, besides the entry's words, one word per
 # stretch of 2 ** (BUCKET_SHIFT - 3) ids (rowid >> BUCKET_SHIFT, as `_12`): a query for a
 # fragment AND a few of those finds the fragment's matches among those ids within the index.
@@ -679,16 +686,17 @@ RECENT_WORDS = "(tsv || array_to_tsvector(ARRAY['_' || (rowid >> 17)::text]))"
 STRETCH_MARGIN = 1.25
 
 # The server side of search on PostgreSQL: crm_search_hits(tsquery text, kind codes, then
-# CANDIDATES, PROBE, WALK, LOOKUP, STRETCH_MARGIN, then limit, offset[, explain]) gives the
-# page of rowids. Per kind: the probe, the walk, the look-up, the stretches (see above), each
-# a statement planned for its values (EXECUTE) under the plan it needs: the kind's rowid
-# index walked (probe, walk) or its GIN index (look-up, stretches); never parallel workers
+# CANDIDATES, PROBE, WALK, LOOKUP, STRETCH_MARGIN, FAR_WALK, COMMON, then limit, offset[,
+# explain]) gives the page of rowids. Per kind: the probe, the walk (further for a common
+# fragment), the look-up, the stretches (see above), each a statement planned for its
+# values (EXECUTE) under the plan it needs: the kind's rowid index walked (probe, walk) or
+# its GIN index (look-up, stretches); never parallel workers
 # (their start cost ~30 ms, more than any step) nor JIT compilation (a forced plan's cost
 # can pass its threshold). The function's SET clauses put every setting back when it
 # returns, inside a caller's transaction too. With `explain`, each statement is also run
 # under EXPLAIN ANALYZE (crm_search_explained) and shown as a NOTICE (bench/pg_plans.py).
 # Databases keep the functions they were given: a change here needs a migration that runs
-# install_pg_search again (as 0019 does).
+# install_pg_search again (as 0019 and 0021 do).
 PG_SEARCH_FUNCTION = """
 CREATE OR REPLACE FUNCTION crm_search_explained(
     sql text, last bigint, floor_ bigint, q text, buckets text, need bigint
@@ -708,7 +716,7 @@ $fn$;
 
 CREATE OR REPLACE FUNCTION crm_search_hits(
     q text, codes int[], candidates int, probe int, walk int, lookup int, margin float8,
-    lim int, skip int, explain boolean DEFAULT false
+    far_walk int, common float8, lim int, skip int, explain boolean DEFAULT false
 ) RETURNS SETOF bigint LANGUAGE plpgsql
 SET max_parallel_workers_per_gather = 0 SET jit = off SET enable_seqscan = off
 SET enable_indexscan = on SET enable_bitmapscan = on
@@ -734,6 +742,7 @@ DECLARE
     got bigint[];
     newest bigint[] := '{}';
     done boolean;
+    far boolean;
 BEGIN
     FOREACH code IN ARRAY codes LOOP
         kind := format('mod(rowid, 8) = %s', code);
@@ -783,29 +792,44 @@ BEGIN
             END IF;
         END IF;
         done := false;
+        far := false;
         sql := format(
             'SELECT array_agg(rowid ORDER BY rowid DESC) FROM (SELECT rowid FROM search_index '
             'WHERE %s AND rowid < $1 AND rowid >= $2 AND tsv @@ to_tsquery(''simple'', $3) '
             'ORDER BY rowid DESC LIMIT $5) AS walked', kind);
-        WHILE density > 0 AND need <= density * budget LOOP
-            stretch := least(budget, greatest(probe, trunc(2 * need / density)::bigint));
-            floor_ := last - 8 * stretch;
-            IF explain THEN
-                PERFORM crm_search_explained(sql, last, floor_, q, buckets, need);
-            END IF;
-            EXECUTE sql INTO got USING last, floor_, q, buckets, need;
-            found := found || coalesce(got, '{}');
-            need := need - coalesce(cardinality(got), 0);
-            IF need = 0 OR floor_ <= 0 THEN
-                done := true;
-                EXIT;
-            END IF;
-            last := floor_;
-            looked := looked + stretch;
-            budget := budget - stretch;
-            -- The density seen (half the expected one while none is seen).
-            density := CASE WHEN cardinality(found) > 0
-                THEN cardinality(found)::float8 / looked ELSE density / 2 END;
+        LOOP
+            WHILE density > 0 AND need <= density * budget LOOP
+                stretch := least(budget, greatest(probe, trunc(2 * need / density)::bigint));
+                floor_ := last - 8 * stretch;
+                IF explain THEN
+                    PERFORM crm_search_explained(sql, last, floor_, q, buckets, need);
+                END IF;
+                EXECUTE sql INTO got USING last, floor_, q, buckets, need;
+                found := found || coalesce(got, '{}');
+                need := need - coalesce(cardinality(got), 0);
+                IF need = 0 OR floor_ <= 0 THEN
+                    done := true;
+                    EXIT;
+                END IF;
+                last := floor_;
+                looked := looked + stretch;
+                budget := budget - stretch;
+                -- The density seen (half the expected one while none is seen).
+                density := CASE WHEN cardinality(found) > 0
+                    THEN cardinality(found)::float8 / looked ELSE density / 2 END;
+            END LOOP;
+            -- Found among the walked rows, too thinly to find the rest within the walk (the
+            -- newest rows lack it: a burst of calls, an import): a fragment of `common`
+            -- matches and more is walked on, up to `far_walk` ids more, as long as the
+            -- density seen says they hold the rest; the GIN index would read all its matches.
+            EXIT WHEN done OR far OR cardinality(found) = 0;
+            EXECUTE format(
+                'EXPLAIN (FORMAT JSON) SELECT rowid FROM search_index WHERE %s '
+                'AND tsv @@ to_tsquery(''simple'', $3)', kind)
+                INTO plan USING last, floor_, q, buckets, need;
+            EXIT WHEN (plan -> 0 -> 'Plan' ->> 'Plan Rows')::float8 < common;
+            far := true;
+            budget := far_walk;
         END LOOP;
         IF done THEN
             newest := newest || found;

@@ -328,9 +328,10 @@ def list_tasks(
     """Tasks by due date (undated last); `state` is open, done or all. The SQL is built once
     per combination of filters (prepared.run), the values go in as parameters."""
     return list(
-        iter_tasks(
-            state=state, overdue=overdue, due_before=due_before, contact_id=contact_id,
-            priority=priority, now=now, limit=limit, offset=offset,
+        _tasks(
+            limit is None or limit > prepared.BATCH, state=state, overdue=overdue,
+            due_before=due_before, contact_id=contact_id, priority=priority, now=now,
+            limit=limit, offset=offset, at_once=True,
         )
     )  # fmt: skip
 
@@ -366,11 +367,13 @@ def _tasks(
     now: datetime | None,
     limit: int | None,
     offset: int,
+    at_once: bool = False,
 ) -> Iterator[dict]:
     """iter_tasks; `streamed`: in batches from a cursor (on PostgreSQL a server-side one, a
     round trip per batch and two more), else all rows at once (a page). A long list stays on
     the cursor on PostgreSQL: a plain query of thousands of tasks is planned with parallel
-    workers, whose start cost more than the round trips (8,000 tasks at 1,000,000 contacts)."""
+    workers, whose start cost more than the round trips (8,000 tasks at 1,000,000 contacts).
+    `at_once`: the caller reads every row before anything else (list_tasks; prepared.stream)."""
     if state not in ("open", "done", "all"):
         raise Invalid("state", f"'{state}' must be open, done or all")
     now = now or utcnow()
@@ -418,9 +421,11 @@ def _tasks(
             query = query.offset(mark["offset"])
         return query
 
-    fetch = prepared.stream if streamed else prepared.run
     name = f"tasks:{state}:{overdue}:{','.join(names)}{':utc' if utc else ''}"
-    found = fetch(name, build, *given.values())
+    if streamed:
+        found = prepared.stream(name, build, *given.values(), at_once=at_once)
+    else:
+        found = prepared.run(name, build, *given.values())
     return _rows(found, now, day_start(now))
 
 

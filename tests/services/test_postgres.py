@@ -194,6 +194,55 @@ print("LOADED", "psycopg2" in sys.modules, "ssl" in sys.modules)
     assert done.stdout.splitlines()[-1] == "LOADED True False"
 
 
+def _idle(db) -> bool:
+    from psycopg2 import extensions
+
+    return db.connection().get_transaction_status() == extensions.TRANSACTION_STATUS_IDLE
+
+
+def test_a_list_read_at_once_runs_in_a_transaction_it_ends(db):
+    """prepared.stream(at_once=True) reads through a cursor of a transaction, batch after
+    batch: every row in order, and afterwards no transaction is left open (its own), or the
+    caller's is still open and usable; an error or a list left half read rolls its own back."""
+    import gc
+
+    from peewee import SQL, DatabaseError
+
+    from crmcli.models import Contact
+    from crmcli.services import prepared
+
+    ids = [contacts.add_contact(f"Person {n:02}")["id"] for n in range(7)]
+
+    def build():
+        return Contact.select(Contact.id).order_by(Contact.id)
+
+    def read():
+        return [i for (i,) in prepared.stream("test:at_once", build, batch=3, at_once=True)]
+
+    assert read() == ids and _idle(db)
+    with db.atomic():
+        assert read() == ids and read() == ids
+        assert not _idle(db)
+        contacts.add_contact("Person in the transaction")
+    assert _idle(db) and len(read()) == 8
+
+    def failing():
+        return Contact.select(Contact.id, SQL("1 / (id - id)")).order_by(Contact.id)
+
+    with pytest.raises(DatabaseError):
+        list(prepared.stream("test:at_once_fails", failing, at_once=True))
+    assert _idle(db) and len(read()) == 8
+    half = prepared.stream("test:at_once", build, batch=3, at_once=True)
+    assert next(half) == (ids[0],)
+    del half
+    gc.collect()
+    assert _idle(db) and len(read()) == 8
+    unread = prepared.stream("test:at_once", build, batch=3, at_once=True)
+    del unread
+    gc.collect()
+    assert _idle(db)
+
+
 def test_a_page_of_contacts_needs_no_server_side_cursor(db, monkeypatch):
     """A list with a LIMIT of at most one batch is read at once (the server-side cursor is
     three round trips more); a longer one still streams."""

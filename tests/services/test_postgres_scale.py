@@ -242,6 +242,35 @@ def test_postgres_search_stretches_of_ids_find_the_newest_matches_like_one_query
     database.close()
 
 
+def test_postgres_search_walks_on_for_a_common_fragment_the_newest_rows_lack(
+    pg_migrated_url, monkeypatch
+):
+    """A fragment in nearly every row but thin among the newest (a burst of entries without
+    it): found among the walked rows too thinly for the walk, it is walked on when it is
+    common (the GIN index would read all its matches), looked up in stretches when it is
+    not; the one query's answer either way."""
+    from crmcli.services import search
+
+    database = dbmod.open_database(pg_migrated_url)
+    entries = [
+        (search.rowid("contact", cid), "kunde" if cid <= 2900 or cid % 10 == 0 else "anruf")
+        for cid in range(1, 3001)
+    ]
+    with database.atomic():
+        search.put(entries, new=True)
+    database.execute_sql("ANALYZE search_index")
+    for name, value in (("PROBE", 20), ("WALK", 60), ("LOOKUP", 25), ("CANDIDATES", 40)):
+        monkeypatch.setattr(search, name, value)
+    monkeypatch.setattr(search, "FAR_WALK", 500)
+    want = _newest_in_one_query(database, "kunde", ("contact",))
+    for common, stretched in ((1, False), (10**9, True)):  # the estimate: common or not
+        monkeypatch.setattr(search, "COMMON", common)
+        assert search._hit_rowids("kunde", limit=40, offset=0, kinds=("contact",)) == want
+        plans = _explained(database, "kunde", ("contact",))
+        assert any("$4::tsquery" in p.splitlines()[0] for p in plans) is stretched, common
+    database.close()
+
+
 def test_postgres_0019_replaces_the_kind_indexes_and_keeps_what_search_finds(pg_url):
     """A database of schema 18 (migration 0011's GIN indexes per kind, no function) upgrades:
     the indexes with the stretch words replace the old ones, and search finds the same."""
@@ -255,6 +284,7 @@ def test_postgres_0019_replaces_the_kind_indexes_and_keeps_what_search_finds(pg_
     from tests.services.test_migration_0020 import undo_0020
 
     undo_0020(database.execute_sql, sqlite=False)
+    database.execute_sql("DELETE FROM schema_migration WHERE name = '0021_search_walks_on'")
     for code in (1, 2, 3, 4):  # back to schema 18
         database.execute_sql(f"DROP INDEX search_index_words_{code}")
         database.execute_sql(
