@@ -7,6 +7,9 @@
   whatever writes (an edit, an import, a merge, plain SQL): a new task and a task given
   another contact take that contact's name, a name written into the column by anything
   but the triggers is put right, and a contact's new name goes to all its tasks.
+- PostgreSQL: the triggers that copy a contact's name to its tasks, and its source to its
+  orders (0016), read the contact FOR SHARE, so that a copy made while another transaction
+  changes the contact cannot keep the old value (see POSTGRES).
 - task_open_due_list (open_due_at, priority DESC, id) for open tasks replaces 0004's index
   on open_due_at alone (it leads with the same column, so whatever used that one uses this):
   a list of tasks due is read in the order it is shown, with no sort.
@@ -38,11 +41,18 @@ SQLITE = (
        END""",
 )
 
+# PostgreSQL: the contact's row is read FOR SHARE. Without the lock a task written in one
+# transaction while another renamed its contact kept the old name for good: the rename's
+# UPDATE of the tasks cannot see tasks not committed yet, and the new task read the name as
+# it was before the rename committed. With it the rename waits for the task's transaction
+# (or the task for the rename's) and one of them sees the other. The same for an order's
+# copy of its contact's source (migration 0016's function, replaced here).
 POSTGRES = (
-    f"""CREATE OR REPLACE FUNCTION crm_task_contact_name() RETURNS trigger LANGUAGE plpgsql
+    """CREATE OR REPLACE FUNCTION crm_task_contact_name() RETURNS trigger LANGUAGE plpgsql
        AS $$
        BEGIN
-         NEW.contact_name := {NAME_OF};
+         SELECT c.name INTO NEW.contact_name FROM contact c WHERE c.id = NEW.contact_id
+           FOR SHARE;
          RETURN NEW;
        END $$""",
     """CREATE TRIGGER task_contact_name BEFORE INSERT OR UPDATE OF contact_id, contact_name
@@ -55,6 +65,11 @@ POSTGRES = (
        END $$""",
     """CREATE TRIGGER contact_name_tasks AFTER UPDATE OF name ON contact FOR EACH ROW
        WHEN (NEW.name IS DISTINCT FROM OLD.name) EXECUTE FUNCTION crm_contact_name_tasks()""",
+    """CREATE OR REPLACE FUNCTION crm_order_source() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         SELECT c.source INTO NEW.source FROM contact c WHERE c.id = NEW.contact_id FOR SHARE;
+         RETURN NEW;
+       END $$""",
 )
 
 

@@ -1,7 +1,7 @@
 """Looking after a database's health: integrity, foreign keys, contacts' primary email and
-phone copies, the search index, the
-reminder queues (what `crm remind` reads) and the funnel counters, and the repair of what
-drifted."""
+phone copies, the search index, the reminder queues (what `crm remind` reads), the funnel
+counters, the contact names and sources copied onto tasks and orders, and the repair of
+what drifted."""
 
 from __future__ import annotations
 
@@ -33,14 +33,23 @@ def check(db=None) -> list[str]:
     problems.extend(search_index_drift())
     problems.extend(reminder_queue_drift())
     problems.extend(funnel_drift())
+    problems.extend(copy_drift(db))
     problems.extend(trigram_gaps(db))
     return problems
 
 
 # What `repair` rebuilds: a problem starting with one of these.
 REPAIRABLE = (
-    "contact addresses", "search index", "reminder queues", "funnel counters", "trigram indexes"
+    "contact addresses", "search index", "reminder queues", "funnel counters", "trigram indexes",
+    "copied from contacts",
 )  # fmt: skip
+
+# What triggers copy from a contact onto other rows so that lists read no contact
+# (migrations 0016 and 0020): (what the copy is called, table, its column, contact column).
+COPIES = (
+    ("task contact names", "task", "contact_name", "name"),
+    ("order sources", "sales_order", "source", "source"),
+)
 
 
 def repairable(problems: list[str]) -> bool:
@@ -91,6 +100,33 @@ def funnel_drift() -> list[str]:
     return []
 
 
+def _copies_out_of_step(db, table: str, column: str, source: str) -> str:
+    """SQL: the ids of `table`'s rows whose copy of their contact's `source` is not it (NULL
+    without a contact)."""
+    from peewee import SqliteDatabase
+
+    differs = "IS NOT" if isinstance(db, SqliteDatabase) else "IS DISTINCT FROM"
+    return (
+        f"SELECT t.id FROM {table} t LEFT JOIN contact c ON c.id = t.contact_id "
+        f"WHERE t.{column} {differs} c.{source}"
+    )
+
+
+def copy_drift(db) -> list[str]:
+    """Rows whose copy of their contact's name or source disagrees with the contact (the
+    triggers keep them in step; a database edited with them off, or restored without them,
+    may not be); [] when in step."""
+    from crmcli.values import plural
+
+    problems = []
+    for what, table, column, source in COPIES:
+        sql = _copies_out_of_step(db, table, column, source)
+        (count,) = db.execute_sql(f"SELECT count(*) FROM ({sql}) AS odd").fetchone()
+        if count:
+            problems.append(f"copied from contacts: {what} out of step: {plural(count, 'row')}")
+    return problems
+
+
 def trigram_gaps(db) -> list[str]:
     """PostgreSQL: the trigram indexes that REF look-ups by part of a name use, when missing
     (migration 0011 could not enable pg_trgm), with what an admin should run."""
@@ -126,6 +162,16 @@ def repair(problems: list[str]) -> list[str]:
         with database_proxy.atomic():
             tallies.rebuild()
         done.append("Recounted the funnel counters.")
+    if any(p.startswith("copied from contacts") for p in problems):
+        db = database_proxy.obj
+        with database_proxy.atomic():
+            for _what, table, column, source in COPIES:
+                odd = _copies_out_of_step(db, table, column, source)
+                db.execute_sql(
+                    f"UPDATE {table} SET {column} = (SELECT c.{source} FROM contact c "
+                    f"WHERE c.id = {table}.contact_id) WHERE id IN ({odd})"
+                )
+        done.append("Copied the contacts' names and sources onto their tasks and orders again.")
     if any(p.startswith("trigram indexes") for p in problems):
         from crmcli.db import make_trigram_indexes
 

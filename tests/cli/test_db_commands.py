@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -275,3 +276,33 @@ def test_db_check_repairs_funnel_counters(crm, db_path):
     assert r.exit_code == 0, r.stdout + r.stderr
     assert "Recounted the funnel counters." in r.stderr
     assert crm("db", "check").exit_code == 0
+
+
+def test_db_check_repairs_names_and_sources_copied_from_contacts(crm, db_path):
+    """A task's copy of its contact's name and an order's of its source, written wrong with
+    the triggers off (another program, a careless restore): found and copied again."""
+    import importlib
+
+    crm("add", "contact", "Eva Weiß", "--source", "messe")
+    crm("add", "task", "Anrufen", "-C", "eva")
+    crm("add", "product", "KAF", "Kaffee", "--price", "10")
+    crm("add", "order", "eva", "--item", "KAF:1")
+    migration = importlib.import_module("crmcli.migrations.0020_task_contact_name")
+    raw = sqlite3.connect(db_path)
+    with raw:
+        raw.execute("DROP TRIGGER task_contact_name_changed")
+        raw.execute("UPDATE task SET contact_name = 'Eva Alt'")
+        raw.execute(migration.SQLITE[1])
+        raw.execute("UPDATE sales_order SET source = 'web'")
+    raw.close()
+    r = crm("db", "check")
+    assert r.exit_code == 1
+    assert "copied from contacts: task contact names out of step: 1 row" in r.stdout
+    assert "copied from contacts: order sources out of step: 1 row" in r.stdout
+    r = crm("db", "check", "--repair")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert crm("db", "check").exit_code == 0
+    assert crm("list", "tasks", "-o", "json").json()[0]["contact"] == "Eva Weiß"
+    raw = sqlite3.connect(db_path)
+    assert raw.execute("SELECT source FROM sales_order").fetchall() == [("messe",)]
+    raw.close()

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import importlib
 import sqlite3
+import threading
+import time
 from datetime import timedelta
+
+import pytest
 
 from crmcli import db as dbmod
 from tests.conftest import NOW
 from tests.services.test_old_databases import _counts, _shape
 
-_0020 = importlib.import_module("crmcli.migrations.0020_task_contact_name")
+_0016 = importlib.import_module("crmcli.migrations.0016_roi_order_facts")
 OLD_INDEX = (
     'CREATE INDEX "task_open_due_at" ON "task" ("open_due_at") WHERE open_due_at IS NOT NULL'
 )
@@ -28,6 +32,7 @@ def undo_0020(execute, *, sqlite: bool = True) -> None:
         execute("DROP TRIGGER contact_name_tasks ON contact")
         execute("DROP FUNCTION crm_task_contact_name()")
         execute("DROP FUNCTION crm_contact_name_tasks()")
+        execute(_0016.POSTGRES[0])  # the order source's function as 0016 made it
     execute("DROP INDEX task_open_due_list")
     execute(OLD_INDEX)
     execute("ALTER TABLE task DROP COLUMN contact_name")
@@ -118,3 +123,49 @@ def test_the_list_of_tasks_due_reads_no_contact(db):
     assert [t["contact"] for t in listed] == ["Anna Müller"]
     selects = [s for s in sent if "contact_name" in s]
     assert selects and all('"contact"' not in s.split("FROM", 1)[1] for s in selects)
+
+
+@pytest.mark.parametrize("first", ["task", "rename"])
+def test_postgres_a_rename_and_a_task_written_at_once_end_with_the_new_name(pg_migrated_url, first):
+    """Two transactions at once: one writes a task for a contact, the other renames the
+    contact. Whichever comes first, the other waits for it (the copy reads the contact FOR
+    SHARE) and the task ends with the new name, not the old one for good."""
+    import psycopg2
+
+    from crmcli.services import contacts
+
+    database = dbmod.open_database(pg_migrated_url)
+    anna = contacts.add_contact("Anna Alt")["id"]
+    database.close()
+    writer, renamer = (psycopg2.connect(pg_migrated_url) for _ in range(2))
+    insert = (
+        "INSERT INTO task (title, name_key, contact_id, due_has_time, priority, created_at, "
+        "updated_at) VALUES ('Anrufen', 'anrufen', %s, false, 1, now(), now())"
+    )
+    rename = "UPDATE contact SET name = 'Anna Neu' WHERE id = %s"
+    early, late = (writer, renamer) if first == "task" else (renamer, writer)
+    early.cursor().execute(insert if first == "task" else rename, (anna,))
+    done = threading.Event()
+
+    def second():
+        late.cursor().execute(rename if first == "task" else insert, (anna,))
+        late.commit()
+        done.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    pid = late.get_backend_pid()
+    watch = early.cursor()
+    for _ in range(500):  # until the second transaction waits for the first (or is done)
+        watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,))
+        if done.is_set() or watch.fetchone()[0] == "Lock":
+            break
+        time.sleep(0.01)
+    early.commit()
+    thread.join(10)
+    watch.execute("SELECT contact_name FROM task WHERE contact_id = %s", (anna,))
+    assert watch.fetchall() == [("Anna Neu",)]
+    watch.execute("SELECT pg_get_functiondef('crm_order_source'::regproc)")
+    assert "FOR SHARE" in watch.fetchone()[0]  # an order's copy of the source alike
+    writer.close()
+    renamer.close()
