@@ -625,10 +625,11 @@ def _hit_rowids(query: str, *, limit: int, offset: int, kinds: Iterable[str]) ->
         params: list = [match]
         if codes:
             where += f" AND (rowid % 8) IN ({', '.join(str(c) for c in codes)})"
-        # The newest CANDIDATES matches (FTS5 walks its doclists by rowid), ranked by bm25.
+        # The newest CANDIDATES matches (FTS5 walks its doclists by rowid), ranked by bm25,
+        # equal ranks newest first (as on PostgreSQL).
         sql = (
             f"SELECT rowid FROM (SELECT rowid, rank FROM search_index WHERE {where} "
-            f"ORDER BY rowid DESC LIMIT {CANDIDATES}) ORDER BY rank LIMIT ? OFFSET ?"
+            f"ORDER BY rowid DESC LIMIT {CANDIDATES}) ORDER BY rank, rowid DESC LIMIT ? OFFSET ?"
         )
     else:
         tsquery = " & ".join(
@@ -896,7 +897,7 @@ BEGIN
     PERFORM set_config('enable_indexscan', 'on', true);
     sql := format(
         'SELECT rowid FROM search_index WHERE rowid = ANY(%L::bigint[]) ORDER BY '
-        'ts_rank(tsv, to_tsquery(''simple'', $3), 1) DESC, rowid LIMIT %s OFFSET %s',
+        'ts_rank(tsv, to_tsquery(''simple'', $3), 1) DESC, rowid DESC LIMIT %s OFFSET %s',
         newest, lim, skip);
     IF explain THEN
         PERFORM crm_search_explained(sql, last, floor_, q, buckets, need);

@@ -111,7 +111,7 @@ def _newest_in_one_query(database, query: str, kinds=()) -> list[int]:
     sql = (
         f"SELECT rowid FROM (SELECT rowid, tsv FROM search_index WHERE {where} "
         f"ORDER BY rowid DESC LIMIT {search.CANDIDATES}) AS hits "
-        "ORDER BY ts_rank(tsv, to_tsquery('simple', %s), 1) DESC, rowid"
+        "ORDER BY ts_rank(tsv, to_tsquery('simple', %s), 1) DESC, rowid DESC"
     )
     return [r for (r,) in database.execute_sql(sql, (tsquery, tsquery)).fetchall()]
 
