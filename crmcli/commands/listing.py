@@ -3,6 +3,7 @@ for scripts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 import typer
@@ -250,16 +251,18 @@ def list_activities(
     from crmcli.services import activities
 
     limit = c.page_limit(limit, output)
-    rows = activities.iter_activities(limit=limit, offset=offset, **filters)
+    rows = c.Counted(activities.iter_activities(limit=limit, offset=offset, **filters))
+    listed: Iterable[dict] = rows
     if open_:
         now = c.now()
-        rows = ({**r, "age_days": (now - r["occurred_at"]).days} for r in rows)
-    views = rows if output in c.STREAMED else [activity_view(r) for r in rows]
+        listed = ({**r, "age_days": (now - r["occurred_at"]).days} for r in rows)
+    views = listed if output in c.STREAMED else [activity_view(r) for r in listed]
     render_rows(
         views, OPEN_COLUMNS if open_ else ACTIVITY_COLUMNS, output,
         fields=cards.OPEN_ACTIVITY_KEYS if open_ else cards.ACTIVITY_KEYS,
         empty="Nothing waits for an answer." if open_ else "No activities match.",
     )  # fmt: skip
+    c.note_truncated(rows.count, offset, limit, lambda: activities.count_activities(**filters))
 
 
 AllTasksOpt = Annotated[bool, typer.Option("--all", help="Open and done tasks.")]
@@ -320,16 +323,20 @@ def list_tasks(
     filters = task_filters(all_, done, overdue, today, week, contact, priority)
     from crmcli.services import tasks
 
-    rows = tasks.iter_tasks(**filters, limit=c.page_limit(limit, output), offset=offset)
+    limit = c.page_limit(limit, output)
+    rows = c.Counted(tasks.iter_tasks(**filters, limit=limit, offset=offset))
     if output in c.STREAMED:
         render_rows(rows, TASK_COLUMNS, output, fields=cards.TASK_KEYS, empty="No tasks match.")
-        return
-    from crmcli.output import steady_locale
+    else:
+        from crmcli.output import steady_locale
 
-    day = c.today()
-    with steady_locale():  # read once, not a few times a row
-        views = [task_view(r, day) for r in rows]
-        render_rows(views, TASK_COLUMNS, output, fields=cards.TASK_KEYS, empty="No tasks match.")
+        day = c.today()
+        with steady_locale():  # read once, not a few times a row
+            views = [task_view(r, day) for r in rows]
+            render_rows(
+                views, TASK_COLUMNS, output, fields=cards.TASK_KEYS, empty="No tasks match."
+            )
+    c.note_truncated(rows.count, offset, limit, lambda: tasks.count_tasks(**filters))
 
 
 StageOpt = Annotated[str | None, typer.Option("--stage", "-S", help="In this stage.")]

@@ -413,8 +413,41 @@ def iter_activities(
     """Activities, newest first (`open_only`: the unanswered ones, oldest first), one at a
     time straight from the cursor: an export of a million activities never holds them all.
     The filters are checked when it is called, before the first row."""
+    query = _filtered(
+        _select(), contact_id=contact_id, company_id=company_id, kinds=kinds, since=since,
+        until=until, open_only=open_only, direction=direction,
+    )  # fmt: skip
+    if open_only:
+        query = query.order_by(Activity.occurred_at, Activity.id)
+    else:
+        query = query.order_by(Activity.occurred_at.desc(), Activity.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    # Streamed (a server-side cursor on PostgreSQL, whose driver would fetch it all at once).
+    return (dict(zip(_KEYS, r, strict=True)) for r in prepared.stream_query(query))
+
+
+def count_activities(**filters) -> int:
+    """How many activities iter_activities gives for these filters without a limit (what a
+    terminal's page of them says it hides)."""
+    return _filtered(Activity.select(), **filters).count()
+
+
+def _filtered(
+    query,
+    *,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    kinds: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    open_only: bool = False,
+    direction: str | None = None,
+):
+    """`query` narrowed to the activities of iter_activities's filters."""
     periods.check_period(since, until)
-    query = _select()
     if contact_id is not None:
         query = query.where(Activity.contact == contact_id)
     if company_id is not None:
@@ -430,15 +463,8 @@ def iter_activities(
     if direction:
         query = query.where(Activity.direction == _clean({"direction": direction}, "")["direction"])
     if open_only:
-        query = query.where(Activity.status == "open").order_by(Activity.occurred_at, Activity.id)
-    else:
-        query = query.order_by(Activity.occurred_at.desc(), Activity.id.desc())
-    if limit is not None:
-        query = query.limit(limit)
-    if offset:
-        query = query.offset(offset)
-    # Streamed (a server-side cursor on PostgreSQL, whose driver would fetch it all at once).
-    return (dict(zip(_KEYS, r, strict=True)) for r in prepared.stream_query(query))
+        query = query.where(Activity.status == "open")
+    return query
 
 
 def open_query(*, until: datetime):

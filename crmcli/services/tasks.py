@@ -374,40 +374,19 @@ def _tasks(
     the cursor on PostgreSQL: a plain query of thousands of tasks is planned with parallel
     workers, whose start cost more than the round trips (8,000 tasks at 1,000,000 contacts).
     `at_once`: the caller reads every row before anything else (list_tasks; prepared.stream)."""
-    if state not in ("open", "done", "all"):
-        raise Invalid("state", f"'{state}' must be open, done or all")
     now = now or utcnow()
-    stored = Task.due_at.db_value
-    given = {
-        "now": stored(now) if overdue else None,
-        "today": stored(day_start(now)) if overdue else None,
-        "due_before": None if due_before is None else stored(due_before),
-        "contact": contact_id,
-        "priority": priority,
-        "limit": limit,
-        "offset": offset or None,
-    }
-    given = {name: value for name, value in given.items() if value is not None}
+    given = _given(state, overdue, due_before, contact_id, priority, now)
+    if limit is not None:
+        given["limit"] = limit
+    if offset:
+        given["offset"] = offset
     names = tuple(given)
     by_due = state == "open" and (overdue or due_before is not None)
     utc = utc_session()
 
     def build(*marks):
         mark = dict(zip(names, marks, strict=True))
-        query = _select(utc)
-        if state == "open" and not by_due:  # open_due_at (by_due) holds open tasks only
-            query = query.where(Task.done_at.is_null())
-        elif state == "done":
-            query = query.where(Task.done_at.is_null(False))
-        if overdue:
-            query = query.where(overdue_condition(mark["now"], mark["today"]))
-        if "due_before" in mark:
-            moment = mark["due_before"]
-            query = query.where(_due_before(moment) if by_due else _effective_before(moment))
-        if "contact" in mark:
-            query = query.where(Task.contact == mark["contact"])
-        if "priority" in mark:
-            query = query.where(Task.priority == mark["priority"])
+        query = _filtered(_select(utc), state, overdue, mark)
         if state == "done":
             query = query.order_by(Task.done_at.desc(), Task.id.desc())
         elif by_due:
@@ -422,11 +401,62 @@ def _tasks(
         return query
 
     name = f"tasks:{state}:{overdue}:{','.join(names)}{':utc' if utc else ''}"
-    if streamed:
-        found = prepared.stream(name, build, *given.values(), at_once=at_once)
-    else:
-        found = prepared.run(name, build, *given.values())
+    found: Iterable[tuple] = (
+        prepared.stream(name, build, *given.values(), at_once=at_once)
+        if streamed
+        else prepared.run(name, build, *given.values())
+    )
     return _rows(found, now, day_start(now))
+
+
+def _filtered(query, state: str, overdue: bool, given: dict):
+    """`query` narrowed to the tasks of list_tasks's filters; `given`: the stored values (or
+    prepared's marks) of those set, by name (now, today, due_before, contact, priority)."""
+    by_due = state == "open" and (overdue or "due_before" in given)
+    if state == "open" and not by_due:  # open_due_at (by_due) holds open tasks only
+        query = query.where(Task.done_at.is_null())
+    elif state == "done":
+        query = query.where(Task.done_at.is_null(False))
+    if overdue:
+        query = query.where(overdue_condition(given["now"], given["today"]))
+    if "due_before" in given:
+        moment = given["due_before"]
+        query = query.where(_due_before(moment) if by_due else _effective_before(moment))
+    if "contact" in given:
+        query = query.where(Task.contact == given["contact"])
+    if "priority" in given:
+        query = query.where(Task.priority == given["priority"])
+    return query
+
+
+def count_tasks(
+    *,
+    state: str = "open",
+    overdue: bool = False,
+    due_before: datetime | None = None,
+    contact_id: int | None = None,
+    priority: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """How many tasks list_tasks gives for these filters without a limit (what a terminal's
+    page of them says it hides)."""
+    given = _given(state, overdue, due_before, contact_id, priority, now or utcnow())
+    return _filtered(Task.select(), state, overdue, given).count()
+
+
+def _given(state, overdue, due_before, contact_id, priority, now) -> dict:
+    """The filters of list_tasks that are set, by name, as stored values (see _filtered)."""
+    if state not in ("open", "done", "all"):
+        raise Invalid("state", f"'{state}' must be open, done or all")
+    stored = Task.due_at.db_value
+    given = {
+        "now": stored(now) if overdue else None,
+        "today": stored(day_start(now)) if overdue else None,
+        "due_before": None if due_before is None else stored(due_before),
+        "contact": contact_id,
+        "priority": priority,
+    }
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def overdue_condition(now, today):

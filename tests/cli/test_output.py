@@ -63,6 +63,34 @@ def test_terminal_list_is_paged_with_a_hint(crm, monkeypatch):
     assert len(crm("list", "contacts").stdout.splitlines()) == 5
 
 
+def test_terminal_lists_of_tasks_and_activities_say_what_their_page_hides(crm, monkeypatch):
+    """`list tasks` and `list activities` at a terminal show a page and say so, counted with
+    the list's own filters (open tasks, a kind of activity), as `list contacts` does."""
+    from crmcli import env
+    from crmcli.commands import common
+
+    crm("add", "contact", "Eva Weiß")
+    for i in range(5):
+        crm("add", "task", f"Aufgabe {i}", "-C", "eva", "--due", "today")
+        crm("log", "call" if i % 2 else "note", "eva", "--subject", f"Nr. {i}")
+    crm("done", "Aufgabe 4")
+    monkeypatch.setattr(env, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(common, "TERMINAL_PAGE", 3)
+    for args, hint in (
+        (["list", "tasks"], "showing 1-3 of 4;"),
+        (["list", "tasks", "--today"], "showing 1-3 of 4;"),
+        (["list", "tasks", "--all"], "showing 1-3 of 5;"),
+        (["list", "tasks", "--done"], ""),
+        (["list", "activities"], "showing 1-3 of 5;"),
+        (["list", "activities", "--kind", "note"], ""),
+        (["list", "activities", "--offset", "1"], "showing 2-4 of 5;"),
+    ):
+        r = crm(*args)
+        assert r.exit_code == 0, r.stderr
+        assert (hint in r.stderr) if hint else r.stderr == "", (args, r.stderr)
+    assert crm("list", "tasks", "--limit", "0").stderr == ""
+
+
 def test_terminal_card(crm, one, monkeypatch):
     from crmcli import env
 
