@@ -120,8 +120,8 @@ TIMELINE_COLUMNS = (
 )  # fmt: skip
 TASK_FIELDS = (
     ("id", "Id"), ("due", "Due"), ("snoozed_until", "Snoozed until"), ("repeat", "Repeats"),
-    ("priority", "Priority"), ("contact", "Contact"), ("note", "Note"), ("done_at", "Done"),
-    ("created_at", "Created"),
+    ("priority", "Priority"), ("contact", "Contact"), ("deal", "Deal"), ("note", "Note"),
+    ("done_at", "Done"), ("created_at", "Created"),
 )  # fmt: skip
 TASK_COLUMNS = (
     Column("id", "Id", "right"), Column("due", "Due", keep=True),
@@ -181,8 +181,14 @@ def print_activity(card: dict, fmt: Format) -> None:
 
 
 def print_task(card: dict, fmt: Format) -> None:
+    """The task card; its deal shown by title (the record keeps deal_id)."""
+    shown = task_view(card)
+    if card.get("deal_id") is not None:
+        from crmcli.services import deals
+
+        shown["deal"] = f"{deals.get_deal(card['deal_id'])['title']} (#{card['deal_id']})"
     render_record(
-        card, TASK_FIELDS, fmt, title=card["title"], display_record=task_view(card),
+        card, TASK_FIELDS, fmt, title=card["title"], display_record=shown,
         record_fields=TASK_KEYS,
     )  # fmt: skip
 

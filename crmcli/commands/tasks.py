@@ -127,7 +127,7 @@ def reopen(
         raise Invalid("kind", f"cannot reopen a {kind}")
     from crmcli.services import tasks
 
-    card, removed = tasks.reopen_task(tasks.resolve_task(ref), now=c.now())
+    card, removed = tasks.reopen_task(tasks.resolve_task(ref, done=True), now=c.now())
     c.done(f"Reopened {describe(card)}.")
     if removed is not None:
         c.done(f"Removed {describe(removed)}: the next occurrence, not yet worked on.")

@@ -146,34 +146,35 @@ def _contact_exists(contact_id: int | None, deal_id: int | None = None):
         raise
 
 
-def resolve_task(ref: str) -> int:
-    """A task by id or by a unique part of its title among open tasks (then all tasks)."""
+def resolve_task(ref: str, *, done: bool = False) -> int:
+    """A task by id or by a unique part of its title among open tasks (`done`: among done
+    ones, what `crm reopen` names), then among all tasks."""
     text = (ref or "").strip()
     if text.lstrip("#").isdigit():
         return refs.resolve(Task, text, kind="task")
-    open_tasks = Task.select(Task.id).where(Task.done_at.is_null()).exists()
-    if open_tasks:
+    if Task.select(Task.id).where(Task.done_at.is_null(not done)).exists():
         try:
-            return refs.resolve(_open_tasks(), text, kind="task", describe=_candidates)
+            return refs.resolve(_tasks_done(done), text, kind="task", describe=_candidates)
         except NotFound:
             pass
     return refs.resolve(Task, text, kind="task", describe=_candidates)
 
 
 @functools.cache
-def _open_tasks():
-    """A model of the task rows that are not done: REF resolution prefers them. Made on first
-    use: a model class costs ~1.5 ms to make, which every command importing tasks would pay."""
+def _tasks_done(done: bool):
+    """A model of the task rows that are open (or done): REF resolution prefers them. Made on
+    first use: a model class costs ~1.5 ms to make, which every command importing tasks
+    would pay."""
 
-    class _OpenTasks(Task):
+    class _SomeTasks(Task):
         class Meta:
             table_name = "task"
 
         @classmethod
         def select(cls, *fields):
-            return super().select(*fields).where(cls.done_at.is_null())
+            return super().select(*fields).where(cls.done_at.is_null(not done))
 
-    return _OpenTasks
+    return _SomeTasks
 
 
 def _candidates(ids: list[int]):

@@ -90,6 +90,28 @@ def test_done_and_reopen(crm):
     assert crm("reopen", str(t["id"])).exit_code == 1
 
 
+def test_reopen_by_title_takes_the_done_task_not_its_next_occurrence(crm):
+    """A recurring task done leaves its next occurrence open under the same title: `crm
+    reopen TITLE` means the done one (`crm done TITLE` the open one)."""
+    add(crm, "Täglicher Bericht", "--due", "today 9:00", "--every", "daily")
+    assert crm("done", "Bericht").exit_code == 0
+    r = crm("reopen", "Bericht", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["id"] == 1 and r.json()["done"] is False
+    assert "Removed task #2" in r.stderr  # the occurrence its done had spawned
+    assert titles(crm) == ["Täglicher Bericht"]
+
+
+def test_show_task_names_its_deal(crm):
+    crm("add", "contact", "Eva Weiß")
+    crm("add", "deal", "Dachsanierung", "-C", "eva", "--amount", "12000")
+    add(crm, "Angebot schicken", "--deal", "Dach", "-C", "eva")
+    r = crm("show", "task", "1")
+    assert r.exit_code == 0, r.stderr
+    assert "Dachsanierung (#1)" in r.stdout
+    assert crm("show", "task", "1", "-o", "json").json()["deal_id"] == 1
+
+
 def test_recurring_done_spawns_exactly_one_next_from_due_date(crm):
     add(crm, "Wochenbericht", "--due", "-9d 9:00", "--every", "weekly")
     r = crm("done", "wochenbericht", "-o", "json")
