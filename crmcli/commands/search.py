@@ -46,11 +46,20 @@ def search(
     crm search müller köln
     crm search weiss --kind contact -o json
     """
-    c.db()
+    from crmcli.errors import Invalid
     from crmcli.services import search as search_service
 
+    text = " ".join(query)
+    if not search_service.searchable(text):
+        shown = text.strip()
+        raise Invalid(
+            "query",
+            (f"'{shown}' has nothing to search for: " if shown else "")
+            + "give a word, a name, an email or a phone number",
+        )
+    c.db()
     kinds = [k.value for k in kind or []]
-    hits = search_service.search(" ".join(query), limit=limit, offset=offset, kinds=kinds)
+    hits = search_service.search(text, limit=limit, offset=offset, kinds=kinds)
     from crmcli.commands.cards import SEARCH_KEYS
 
     rows = [{k: detail(hit) if k == "detail" else hit.get(k) for k in SEARCH_KEYS} for hit in hits]

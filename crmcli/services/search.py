@@ -548,6 +548,12 @@ def query_terms(query: str) -> list[str]:
     return _WORD.findall(fold(query))
 
 
+def searchable(query: str) -> bool:
+    """Whether `query` holds anything to look for (a word, a number): "" and "!!!" do not,
+    and search finds nothing for them."""
+    return bool(_query_groups(query) or phone_prefixes(query))
+
+
 def _query_groups(query: str) -> list[list[tuple[str, bool]]]:
     """The query's words as the index holds them, grouped by what the query writes without
     a space (K-10849, jm@mueller-bau.de): a group's words must follow one another in the

@@ -135,11 +135,21 @@ def test_search_needs_every_word_and_finds_company_people(crm, people):
     }
     assert hits(crm, "müller", "--kind", "company") == [("company", "Müller Bau GmbH")]
     assert hits(crm, "nothing-like-this") == []
-    assert hits(crm, "***") == []
+    assert crm("search", "***").exit_code == 1  # nothing to search for (see below)
 
 
 def test_search_limit(crm, people):
     assert len(hits(crm, "a", "--limit", "1")) == 1
+
+
+@pytest.mark.parametrize("query", ["", "   ", "!!!", "-- ,"])
+def test_search_for_nothing_is_an_error_not_an_empty_result(crm, people, query):
+    """An empty query (an unset variable in a script) or one of punctuation alone would
+    find nothing; it is said, with a non-zero exit, instead of "Nothing matches"."""
+    r = crm("search", "--", query)
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "give a word, a name, an email or a phone" in r.stderr
+    assert crm("search", "+49").exit_code == 0  # a phone prefix is something to look for
 
 
 @pytest.mark.parametrize(
