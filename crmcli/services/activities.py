@@ -398,26 +398,12 @@ def list_activities(**filters) -> list[dict]:
     return list(iter_activities(**filters))
 
 
-def iter_activities(
-    *,
-    contact_id: int | None = None,
-    company_id: int | None = None,
-    kinds: Sequence[str] = (),
-    since: datetime | None = None,
-    until: datetime | None = None,
-    open_only: bool = False,
-    direction: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> Iterator[dict]:
+def iter_activities(*, limit: int | None = None, offset: int = 0, **filters) -> Iterator[dict]:
     """Activities, newest first (`open_only`: the unanswered ones, oldest first), one at a
     time straight from the cursor: an export of a million activities never holds them all.
-    The filters are checked when it is called, before the first row."""
-    query = _filtered(
-        _select(), contact_id=contact_id, company_id=company_id, kinds=kinds, since=since,
-        until=until, open_only=open_only, direction=direction,
-    )  # fmt: skip
-    if open_only:
+    The filters (see _filtered) are checked when it is called, before the first row."""
+    query = _filtered(_select(), **filters)
+    if filters.get("open_only"):
         query = query.order_by(Activity.occurred_at, Activity.id)
     else:
         query = query.order_by(Activity.occurred_at.desc(), Activity.id.desc())
@@ -446,7 +432,9 @@ def _filtered(
     open_only: bool = False,
     direction: str | None = None,
 ):
-    """`query` narrowed to the activities of iter_activities's filters."""
+    """`query` narrowed to the activities of iter_activities's filters: a contact's, a
+    company's (its own and its people's), of some kinds, in a period, the open ones, of a
+    direction."""
     periods.check_period(since, until)
     if contact_id is not None:
         query = query.where(Activity.contact == contact_id)

@@ -376,7 +376,10 @@ def _tasks(
     workers, whose start cost more than the round trips (8,000 tasks at 1,000,000 contacts).
     `at_once`: the caller reads every row before anything else (list_tasks; prepared.stream)."""
     now = now or utcnow()
-    given = _given(state, overdue, due_before, contact_id, priority, now)
+    given = _given(
+        state=state, overdue=overdue, due_before=due_before, contact_id=contact_id,
+        priority=priority, now=now,
+    )  # fmt: skip
     if limit is not None:
         given["limit"] = limit
     if offset:
@@ -430,7 +433,15 @@ def _filtered(query, state: str, overdue: bool, given: dict):
     return query
 
 
-def count_tasks(
+def count_tasks(**filters) -> int:
+    """How many tasks list_tasks gives for these filters (all of its but limit and offset)
+    without a limit: what a terminal's page of them says it hides."""
+    given = _given(**filters)
+    state, overdue = filters.get("state", "open"), filters.get("overdue", False)
+    return _filtered(Task.select(), state, overdue, given).count()
+
+
+def _given(
     *,
     state: str = "open",
     overdue: bool = False,
@@ -438,15 +449,9 @@ def count_tasks(
     contact_id: int | None = None,
     priority: int | None = None,
     now: datetime | None = None,
-) -> int:
-    """How many tasks list_tasks gives for these filters without a limit (what a terminal's
-    page of them says it hides)."""
-    given = _given(state, overdue, due_before, contact_id, priority, now or utcnow())
-    return _filtered(Task.select(), state, overdue, given).count()
-
-
-def _given(state, overdue, due_before, contact_id, priority, now) -> dict:
+) -> dict:
     """The filters of list_tasks that are set, by name, as stored values (see _filtered)."""
+    now = now or utcnow()
     if state not in ("open", "done", "all"):
         raise Invalid("state", f"'{state}' must be open, done or all")
     stored = Task.due_at.db_value
