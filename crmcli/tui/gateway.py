@@ -35,10 +35,31 @@ class Gateway:
 
     def _run(self, fn, args, kwargs):
         try:
-            self.db.connect(reuse_if_open=True)
+            self._connected()
             return fn(*args, **kwargs)
         except Exception as exc:  # every error becomes one line for a notification
             raise Failed(describe(exc)) from exc
+
+    def _connected(self) -> None:
+        """Open the connection, or open it again when the server dropped it while the app
+        sat idle (a restart, an idle timeout, a pooler recycling its connections): a
+        PostgreSQL connection says it was dropped only when it is used, so it is asked a
+        `SELECT 1` first (one round trip a call), and a dead one is replaced before the call
+        runs. A call is never run twice: one cut off midway fails, and the next call finds a
+        new connection."""
+        from peewee import PostgresqlDatabase
+
+        db = self.db
+        db.connect(reuse_if_open=True)
+        if not isinstance(db, PostgresqlDatabase):
+            return
+        try:
+            with db.connection().cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception:  # the driver's: the connection is gone
+            with contextlib.suppress(Exception):
+                db.close()
+            db.connect()
 
     def close(self) -> None:
         def shut() -> None:
@@ -52,7 +73,7 @@ class Gateway:
 
 def describe(exc: BaseException) -> str:
     """One line for a user about an error from a service or the database."""
-    from peewee import IntegrityError, OperationalError
+    from peewee import IntegrityError, InterfaceError, OperationalError
 
     from crmcli.errors import Ambiguous, CrmError
 
@@ -67,4 +88,16 @@ def describe(exc: BaseException) -> str:
         return "the database is busy (another crm is writing): try again in a moment"
     if isinstance(exc, IntegrityError):
         return f"not saved: the change breaks a rule of the data ({text})"
+    if isinstance(exc, (OperationalError, InterfaceError)) and _connection_lost(text):
+        return "the connection to the database server was lost: try again"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _connection_lost(text: str) -> bool:
+    """Whether a driver's message says the server connection went away (psycopg2's)."""
+    lowered = text.lower()
+    return any(
+        part in lowered
+        for part in ("server closed the connection", "connection already closed",
+                     "terminating connection", "could not receive data from server")
+    )  # fmt: skip

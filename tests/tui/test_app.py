@@ -3,6 +3,8 @@ to a contact, company or deal by name, and a failing call is a notification, not
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from crmcli.errors import NotFound
@@ -79,6 +81,58 @@ def test_a_busy_database_is_worded_for_people():
     assert describe(OperationalError("database is locked")) == (
         "the database is busy (another crm is writing): try again in a moment"
     )
+
+
+def test_a_lost_server_connection_is_worded_for_people():
+    from peewee import InterfaceError, OperationalError
+
+    for exc in (
+        InterfaceError("connection already closed"),
+        OperationalError("terminating connection due to administrator command\nserver closed "
+                         "the connection unexpectedly"),
+    ):  # fmt: skip
+        assert describe(exc) == "the connection to the database server was lost: try again"
+
+
+def test_the_app_carries_on_after_the_server_dropped_its_connection(pg_migrated_url):
+    """PostgreSQL ends a connection (a restart, an idle timeout): the next call of an open
+    crm tui gets a new one instead of failing from then on."""
+    import psycopg2
+
+    from crmcli.db import open_database
+    from crmcli.services import contacts
+    from crmcli.tui.gateway import Gateway
+
+    db = open_database(pg_migrated_url)
+    contacts.add_contact("Anna Alt")
+    gateway = Gateway(db)
+
+    def names():
+        return [c["name"] for c in contacts.list_contacts()]
+
+    async def run():
+        first = await gateway.call(names)
+        pid = await gateway.call(lambda: db.execute_sql("SELECT pg_backend_pid()").fetchone()[0])
+        admin = psycopg2.connect(pg_migrated_url)
+        admin.autocommit = True
+        admin.cursor().execute("SELECT pg_terminate_backend(%s)", (pid,))
+        admin.close()
+        for _ in range(100):  # until the server has ended it
+            probe = psycopg2.connect(pg_migrated_url)
+            cursor = probe.cursor()
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))
+            gone = cursor.fetchone()[0] == 0
+            probe.close()
+            if gone:
+                break
+            await asyncio.sleep(0.02)
+        return first, await gateway.call(names), await gateway.call(names)
+
+    try:
+        assert asyncio.run(run()) == (["Anna Alt"],) * 3
+    finally:
+        gateway.close()
+        db.close()
 
 
 def test_the_palette_offers_the_screens_actions(tui):
