@@ -90,6 +90,16 @@ def test_filters_and_sort(tui):
         await pilot.press("escape")  # clears the filter
         await settle(pilot)
         assert screen.table.total == 40
+        await pilot.press("S", "s")  # back to ascending, then the next sort: by city
+        await settle(pilot)
+        assert "by city" in str(screen.query_one("#status").render())
+        rows = screen.table.state()["rows"]
+        assert [r["city"] for r in rows[:2]] == ["Berlin", "Berlin"]
+        assert [r["name"] for r in rows[:2]] == ["Person 0000", "Person 0002"]
+        await pilot.press("s")  # by status
+        await settle(pilot)
+        assert "by status" in str(screen.query_one("#status").render())
+        assert screen.table.state()["rows"][0]["status"] == "customer"
 
     drive(tui("contacts"), scenario)
 

@@ -42,6 +42,7 @@ class ContactsScreen(PagedListScreen):
     MODE = "contacts"
     KIND = "contact"
     PLURAL = "contacts"
+    SORT_CYCLE = ("name", "city", "status", "created", "id")  # `s`: the next one
     PLACEHOLDER = "/ search: name, email, phone, company, city…"
     COLUMNS = COLUMNS
 
