@@ -114,6 +114,30 @@ def test_the_same_seed_makes_the_same_data(tmp_path):
     assert dumps[0]["contacts"] != dumps[2]["contacts"]
 
 
+def test_the_same_seed_makes_the_same_data_at_another_time(tmp_path):
+    """Run an hour later, the same seed gives the same people the same consents and tags (the
+    consents' own generator was seeded by the clock)."""
+    from datetime import timedelta
+
+    from crmcli.db import open_database
+    from crmcli.demo import fill_demo
+
+    made = []
+    for name, now in (("a", NOW), ("b", NOW + timedelta(hours=1, seconds=7))):
+        database = open_database(str(tmp_path / f"{name}.db"))
+        fill_demo(contacts=300, seed=7, now=now)
+        made.append((
+            database.execute_sql(
+                "SELECT contact_id, purpose, action, source, version, confirmed_at IS NULL "
+                "FROM consent_entry ORDER BY id"
+            ).fetchall(),
+            database.execute_sql("SELECT contact_id, tag_id FROM contact_tag ORDER BY 1, 2")
+            .fetchall(),
+        ))  # fmt: skip
+        database.close()
+    assert made[0][0] and made[0] == made[1]
+
+
 def test_people_look_german(filled):
     names = [n for (n,) in Contact.select(Contact.name).tuples()]
     assert any(re.search("[äöüÄÖÜß]", n) for n in names)
