@@ -32,7 +32,8 @@ def undo_0020(execute, *, sqlite: bool = True) -> None:
         execute("DROP TRIGGER contact_name_tasks ON contact")
         execute("DROP FUNCTION crm_task_contact_name()")
         execute("DROP FUNCTION crm_contact_name_tasks()")
-        execute(_0016.POSTGRES[0])  # the order source's function as 0016 made it
+        execute(_0016.POSTGRES[0])  # the order source's functions as 0016 made them
+        execute(_0016.POSTGRES[2])
     execute("DROP INDEX task_open_due_list")
     execute(OLD_INDEX)
     execute("ALTER TABLE task DROP COLUMN contact_name")
@@ -125,30 +126,46 @@ def test_the_list_of_tasks_due_reads_no_contact(db):
     assert selects and all('"contact"' not in s.split("FROM", 1)[1] for s in selects)
 
 
-@pytest.mark.parametrize("first", ["task", "rename"])
-def test_postgres_a_rename_and_a_task_written_at_once_end_with_the_new_name(pg_migrated_url, first):
-    """Two transactions at once: one writes a task for a contact, the other renames the
-    contact. Whichever comes first, the other waits for it (the copy reads the contact FOR
-    SHARE) and the task ends with the new name, not the old one for good."""
+TASK = (
+    "INSERT INTO task (title, name_key, contact_id, due_has_time, priority, created_at, "
+    "updated_at) VALUES ('Anrufen', 'anrufen', %s, false, 1, now(), now())"
+)
+ORDER = (
+    "INSERT INTO sales_order (contact_id, ordered_at, status, discount_bp, currency, net_cents, "
+    "vat_cents, gross_cents, cost_cents, created_at, updated_at) "
+    "VALUES (%s, now(), 'paid', 0, 'EUR', 1000, 190, 1190, 0, now(), now())"
+)
+COPIES = {  # what writes a copy, the change of what it copies, where the copy is read
+    "task": (TASK, "UPDATE contact SET name = 'Anna Neu' WHERE id = %s",
+             "SELECT contact_name FROM task WHERE contact_id = %s", "Anna Neu"),
+    "order": (ORDER, "UPDATE contact SET source = 'Messe' WHERE id = %s",
+              "SELECT source FROM sales_order WHERE contact_id = %s", "Messe"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("copy", sorted(COPIES))
+@pytest.mark.parametrize("first", ["copy", "change"])
+def test_postgres_a_change_and_a_copy_written_at_once_end_with_the_new_value(
+    pg_migrated_url, first, copy
+):
+    """Two transactions at once: one writes a task (an order) for a contact, the other
+    renames the contact (gives it another source). Whichever comes first, the other waits
+    for it and the copy ends with the new value, not the old one for good."""
     import psycopg2
 
     from crmcli.services import contacts
 
+    write, change, read, new = COPIES[copy]
     database = dbmod.open_database(pg_migrated_url)
     anna = contacts.add_contact("Anna Alt")["id"]
     database.close()
-    writer, renamer = (psycopg2.connect(pg_migrated_url) for _ in range(2))
-    insert = (
-        "INSERT INTO task (title, name_key, contact_id, due_has_time, priority, created_at, "
-        "updated_at) VALUES ('Anrufen', 'anrufen', %s, false, 1, now(), now())"
-    )
-    rename = "UPDATE contact SET name = 'Anna Neu' WHERE id = %s"
-    early, late = (writer, renamer) if first == "task" else (renamer, writer)
-    early.cursor().execute(insert if first == "task" else rename, (anna,))
+    writer, changer = (psycopg2.connect(pg_migrated_url) for _ in range(2))
+    early, late = (writer, changer) if first == "copy" else (changer, writer)
+    early.cursor().execute(write if first == "copy" else change, (anna,))
     done = threading.Event()
 
     def second():
-        late.cursor().execute(rename if first == "task" else insert, (anna,))
+        late.cursor().execute(change if first == "copy" else write, (anna,))
         late.commit()
         done.set()
 
@@ -156,16 +173,80 @@ def test_postgres_a_rename_and_a_task_written_at_once_end_with_the_new_name(pg_m
     thread.start()
     pid = late.get_backend_pid()
     watch = early.cursor()
+    waited = False
     for _ in range(500):  # until the second transaction waits for the first (or is done)
         watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,))
-        if done.is_set() or watch.fetchone()[0] == "Lock":
+        waited = watch.fetchone()[0] == "Lock"
+        if done.is_set() or waited:
             break
         time.sleep(0.01)
     early.commit()
     thread.join(10)
-    watch.execute("SELECT contact_name FROM task WHERE contact_id = %s", (anna,))
-    assert watch.fetchall() == [("Anna Neu",)]
-    watch.execute("SELECT pg_get_functiondef('crm_order_source'::regproc)")
-    assert "FOR SHARE" in watch.fetchone()[0]  # an order's copy of the source alike
+    assert waited
+    watch.execute(read, (anna,))
+    assert watch.fetchall() == [(new,)]
     writer.close()
-    renamer.close()
+    changer.close()
+
+
+@pytest.mark.parametrize("copy", sorted(COPIES))
+def test_postgres_a_copy_being_written_holds_up_no_other_write_of_its_contact(
+    pg_migrated_url, copy
+):
+    """While a transaction writes tasks or orders for a contact (an import runs for
+    seconds), a logged call's or remind's write of that contact goes through at once; only
+    a change of what is copied waits."""
+    import psycopg2
+    from psycopg2.errors import LockNotAvailable
+
+    from crmcli.services import contacts
+
+    write, change, _, _ = COPIES[copy]
+    database = dbmod.open_database(pg_migrated_url)
+    anna = contacts.add_contact("Anna Alt")["id"]
+    database.close()
+    writer, other = (psycopg2.connect(pg_migrated_url) for _ in range(2))
+    writer.cursor().execute(write, (anna,))
+    cursor = other.cursor()
+    cursor.execute("SET lock_timeout = '500ms'")
+    cursor.execute(
+        "UPDATE contact SET last_activity_at = now(), birthday_reminded = 2026 WHERE id = %s",
+        (anna,),
+    )
+    other.commit()
+    with pytest.raises(LockNotAvailable):
+        cursor.execute(change, (anna,))
+    other.rollback()
+    writer.commit()
+    writer.close()
+    other.close()
+
+
+def test_postgres_tasks_for_many_contacts_in_one_transaction_take_a_few_locks(pg_migrated_url):
+    """An import of tasks for thousands of contacts must not fill PostgreSQL's lock table
+    ('out of shared memory'): the copies lock buckets of contacts, not each contact."""
+    import psycopg2
+
+    _0020 = importlib.import_module("crmcli.migrations.0020_task_contact_name")
+    conn = psycopg2.connect(pg_migrated_url)
+    cursor = conn.cursor()
+    cursor.execute(
+        "INSERT INTO contact (name, name_key, status, birthday_reminded, consent, created_at, "
+        "updated_at) SELECT 'K' || n, 'k' || n, 'lead', 0, false, now(), now() "
+        "FROM generate_series(1, 3000) n"
+    )
+    cursor.execute(
+        "INSERT INTO task (title, name_key, contact_id, due_has_time, priority, created_at, "
+        "updated_at) SELECT 'Anrufen', 'anrufen', id, false, 1, now(), now() FROM contact"
+    )
+    cursor.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    )
+    assert cursor.fetchone()[0] == _0020.BUCKETS
+    cursor.execute(
+        "SELECT count(*), count(*) FILTER (WHERE contact_name = c.name) "
+        "FROM task JOIN contact c ON c.id = task.contact_id"
+    )
+    assert cursor.fetchone() == (3000, 3000)
+    conn.rollback()
+    conn.close()

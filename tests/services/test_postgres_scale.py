@@ -308,3 +308,31 @@ def test_postgres_0019_replaces_the_kind_indexes_and_keeps_what_search_finds(pg_
     assert not any(name.startswith("search_index_tsv") for name in names)
     assert search._hit_rowids("weiss", limit=10, offset=0, kinds=()) == want
     database.close()
+
+
+def test_postgres_0021_drops_the_search_function_0019_made(pg_url):
+    """A database of schema 20 holds crm_search_hits with 0019's ten arguments: 0021 drops
+    it (an overload left behind would be called by no one and confuse whoever reads the
+    catalogue) and installs today's, and search finds the same."""
+    from crmcli.services import contacts, search
+
+    database = dbmod.open_database(pg_url)
+    contacts.add_contact("Bernd Weiß", email="bw@weiss.de")
+    want = search._hit_rowids("weiss", limit=10, offset=0, kinds=())
+    assert len(want) == 1
+    database.execute_sql("DROP FUNCTION crm_search_hits")
+    database.execute_sql(  # 0019's argument list (the body does not matter to the drop)
+        "CREATE FUNCTION crm_search_hits(q text, codes int[], candidates int, probe int, "
+        "walk int, lookup int, margin float8, lim int, skip int, explain boolean DEFAULT false) "
+        "RETURNS SETOF bigint LANGUAGE sql AS 'SELECT 1::bigint'"
+    )
+    database.execute_sql("DELETE FROM schema_migration WHERE name = '0021_search_walks_on'")
+    database.close()
+    database = dbmod.open_database(pg_url)
+    assert dbmod.schema_version(database) == dbmod.SCHEMA_VERSION
+    (count,) = database.execute_sql(
+        "SELECT count(*) FROM pg_proc WHERE proname = 'crm_search_hits'"
+    ).fetchone()
+    assert count == 1
+    assert search._hit_rowids("weiss", limit=10, offset=0, kinds=()) == want
+    database.close()
