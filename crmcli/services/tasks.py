@@ -162,8 +162,10 @@ def resolve_task(ref: str, *, done: bool = False) -> int:
 
 @functools.cache
 def _tasks_done(done: bool):
-    """A model of the task rows that are open (or done): REF resolution prefers them. Made on
-    first use: a model class costs ~1.5 ms to make, which every command importing tasks
+    """A model of the task rows that are open (or done): REF resolution prefers them. Done
+    ones: only the last done of a series (a daily task done twice leaves #1 and #2 done and
+    #3 open; #2 is what `crm reopen` can take back, #1's next occurrence being done). Made
+    on first use: a model class costs ~1.5 ms to make, which every command importing tasks
     would pay."""
 
     class _SomeTasks(Task):
@@ -172,7 +174,14 @@ def _tasks_done(done: bool):
 
         @classmethod
         def select(cls, *fields):
-            return super().select(*fields).where(cls.done_at.is_null(not done))
+            query = super().select(*fields).where(cls.done_at.is_null(not done))
+            if not done:
+                return query
+            following = Task.alias()
+            done_after = following.select(following.id).where(
+                (following.previous == cls.id) & following.done_at.is_null(False)
+            )
+            return query.where(~fn.EXISTS(done_after))
 
     return _SomeTasks
 

@@ -102,6 +102,22 @@ def test_reopen_by_title_takes_the_done_task_not_its_next_occurrence(crm):
     assert titles(crm) == ["Täglicher Bericht"]
 
 
+def test_reopen_by_title_of_a_task_done_day_after_day_takes_the_last_done(crm):
+    """A daily task done twice: #1 and #2 done, #3 open. The one `crm reopen` can take back
+    is #2 (#1's next occurrence is done): not 'ambiguous'. Two series of one title are."""
+    add(crm, "Täglicher Bericht", "--due", "today 9:00", "--every", "daily")
+    assert crm("done", "Bericht").exit_code == 0
+    assert crm("done", "Bericht").exit_code == 0
+    r = crm("reopen", "Bericht", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["id"] == 2 and "Removed task #3" in r.stderr
+    assert crm("done", "2").exit_code == 0
+    add(crm, "Wöchentlicher Bericht", "--due", "today 9:00", "--every", "weekly")
+    assert crm("done", "Wöchentlicher").exit_code == 0
+    r = crm("reopen", "Bericht")
+    assert r.exit_code == 1 and "ambiguous" in r.stderr
+
+
 def test_show_task_names_its_deal(crm):
     crm("add", "contact", "Eva Weiß")
     crm("add", "deal", "Dachsanierung", "-C", "eva", "--amount", "12000")
