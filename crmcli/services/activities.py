@@ -484,11 +484,17 @@ def pending_rows(until: datetime) -> list[tuple[dict, int]]:
     # there). Asked in one query with the joins, PostgreSQL planned for as many queued rows
     # as its statistics last saw (10,000 after a demo, whose first `crm remind` emptied the
     # queue): hash joins reading every company, 40 ms at 1,000,000 contacts for nothing.
-    ids = [i for (i,) in prepared.run("activity_queue", queued, math.ceil(until.timestamp()))]
+    limit = math.ceil(until.timestamp())
+    ids = [i for (i,) in prepared.run("activity_queue", queued, limit)]
     found = []
     for start in range(0, len(ids), QUEUE_CHUNK):
         part = ids[start : start + QUEUE_CHUNK]
-        query = _select().select_extend(Activity.remind_at).where(Activity.id.in_(part))
+        # Asked again: a row queued anew for later since the ids were read is not due.
+        query = (
+            _select()
+            .select_extend(Activity.remind_at)
+            .where(Activity.id.in_(part) & (Activity.remind_at < limit))
+        )
         found += prepared.fetch(query)
     found.sort(key=lambda r: (r[2], r[0]))  # occurred_at, id
     return [(dict(zip(_KEYS, r[:-1], strict=True)), r[-1]) for r in found]

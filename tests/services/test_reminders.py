@@ -427,6 +427,32 @@ def test_open_activity_queue_follows_resolve_reopen_and_time_edits(db):
     assert keys(reminders.remind(NOW)) == [f"open:{note['id']}"]
 
 
+def test_an_issue_queued_anew_for_later_between_the_queues_two_reads_is_not_due(db, monkeypatch):
+    """The open issues' queue is read as ids, then rows: a row another process queued for
+    a later time in between (PostgreSQL, READ COMMITTED) is not printed and cleared now."""
+    from crmcli.models import Activity
+    from crmcli.services import prepared
+
+    cid = contacts.add_contact("Anna Weiß", now=NOW)["id"]
+    late = activities.log_activity(
+        "complaint", contact_id=cid, occurred_at=NOW - 9 * DAY, body="Kaputt", now=NOW
+    )["id"]
+    due = activities.log_activity(
+        "inquiry", contact_id=cid, occurred_at=NOW - 8 * DAY, body="Frage", now=NOW
+    )["id"]
+    until = NOW - 7 * DAY
+    assert [row["id"] for row, _ in activities.pending_rows(until)] == [late, due]
+    run = prepared.run
+
+    def then_requeued(*args, **kwargs):
+        ids = list(run(*args, **kwargs))
+        Activity.update(remind_at=int((NOW + DAY).timestamp())).where(Activity.id == late).execute()
+        return ids
+
+    monkeypatch.setattr(prepared, "run", then_requeued)
+    assert [row["id"] for row, _ in activities.pending_rows(until)] == [due]
+
+
 def test_queue_drift_is_found_and_rebuilt(db):
     from crmcli.models import Activity, Contact, Task
 
