@@ -329,7 +329,7 @@ def _bound(name: str, build: Callable, args: tuple) -> tuple[str, list, list]:
     return sql, params, converters
 
 
-_CURSOR = "crm_rows"  # the cursor of _read_in_transaction (one at a time: it is read whole)
+_cursors = itertools.count(1)  # _read_in_transaction's cursors: a name each, never reused
 
 
 def _read_in_transaction(db, sql: str, params, converters: list, size: int) -> Iterator[tuple]:
@@ -344,14 +344,15 @@ def _read_in_transaction(db, sql: str, params, converters: list, size: int) -> I
 
     own = not db.in_transaction()
     cursor = db.connection().cursor()
-    fetch = f"FETCH FORWARD {int(size)} FROM {_CURSOR}"
+    name = f"crm_rows_{next(_cursors)}"
+    fetch = f"FETCH FORWARD {int(size)} FROM {name}"
     logging.getLogger("peewee").debug((sql, params))  # logged as db.execute_sql does
-    start = f"DECLARE {_CURSOR} NO SCROLL CURSOR FOR {sql}; {fetch}"
+    start = f"DECLARE {name} NO SCROLL CURSOR FOR {sql}; {fetch}"
     try:
         with peewee.__exception_wrapper__:
             cursor.execute(f"BEGIN READ ONLY; {start}" if own else start, params)
     except BaseException:
-        _end(cursor, own, failed=True)
+        _end(cursor, name, own, failed=True)
         raise
 
     def rows() -> Iterator[tuple]:
@@ -368,25 +369,29 @@ def _read_in_transaction(db, sql: str, params, converters: list, size: int) -> I
                     cursor.execute(fetch)
             failed = False
         finally:
-            _end(cursor, own, failed=failed)
+            _end(cursor, name, own, failed=failed)
 
     started = rows()
     next(started)
     return started
 
 
-def _end(cursor, own: bool, *, failed: bool) -> None:
+def _end(cursor, name: str, own: bool, *, failed: bool) -> None:
     """Close _read_in_transaction's cursor: its own transaction ends (rolled back after an
     error, which aborted it, or when the rows were left unread), the caller's goes on
-    without the cursor. A rollback that fails too (the connection lost) is not raised over
-    the error that caused it, nor from the garbage collector."""
+    without the cursor. A rollback or close that fails too (the connection lost, the
+    caller's transaction aborted by the error) is not raised over the error that caused
+    it, nor from the garbage collector."""
     try:
         if own and failed:
             with suppress(Exception):
                 cursor.execute("ROLLBACK")
         elif own:
             cursor.execute("COMMIT")
-        elif not failed:
-            cursor.execute(f"CLOSE {_CURSOR}")
+        elif failed:
+            with suppress(Exception):
+                cursor.execute(f"CLOSE {name}")
+        else:
+            cursor.execute(f"CLOSE {name}")
     finally:
         cursor.close()

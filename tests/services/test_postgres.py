@@ -241,6 +241,13 @@ def test_a_list_read_at_once_runs_in_a_transaction_it_ends(db):
     del unread
     gc.collect()
     assert _idle(db)
+    with db.atomic():  # left half read inside the caller's transaction: its cursor closed
+        half = prepared.stream("test:at_once", build, batch=3, at_once=True)
+        assert next(half) == (ids[0],)
+        del half
+        gc.collect()
+        (held,) = db.execute_sql("SELECT count(*) FROM pg_cursors").fetchone()
+        assert held == 0 and read() == [*ids, ids[-1] + 1]
 
 
 def test_a_page_of_contacts_needs_no_server_side_cursor(db, monkeypatch):
