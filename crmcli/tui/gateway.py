@@ -88,16 +88,26 @@ def describe(exc: BaseException) -> str:
         return "the database is busy (another crm is writing): try again in a moment"
     if isinstance(exc, IntegrityError):
         return f"not saved: the change breaks a rule of the data ({text})"
-    if isinstance(exc, (OperationalError, InterfaceError)) and _connection_lost(text):
-        return "the connection to the database server was lost: try again"
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        lowered = text.lower()
+        if any(part in lowered for part in _UNREACHABLE):
+            return "cannot reach the database server (down or restarting?): try again in a moment"
+        if any(part in lowered for part in _LOST):
+            return (
+                "the connection to the database server was lost: a change in progress may "
+                "not have been saved, check before you repeat it"
+            )
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _connection_lost(text: str) -> bool:
-    """Whether a driver's message says the server connection went away (psycopg2's)."""
-    lowered = text.lower()
-    return any(
-        part in lowered
-        for part in ("server closed the connection", "connection already closed",
-                     "terminating connection", "could not receive data from server")
-    )  # fmt: skip
+# What psycopg2 says when a connection cannot be made (the server down, starting or
+# stopping) and when one it had went away.
+_UNREACHABLE = (
+    "connection refused", "could not connect", "could not translate host name",
+    "the database system is starting up", "the database system is shutting down",
+    "the database system is in recovery mode", "timeout expired",
+)  # fmt: skip
+_LOST = (
+    "server closed the connection", "connection already closed", "terminating connection",
+    "could not receive data from server", "could not send data to server",
+)  # fmt: skip

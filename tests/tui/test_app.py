@@ -91,7 +91,19 @@ def test_a_lost_server_connection_is_worded_for_people():
         OperationalError("terminating connection due to administrator command\nserver closed "
                          "the connection unexpectedly"),
     ):  # fmt: skip
-        assert describe(exc) == "the connection to the database server was lost: try again"
+        assert describe(exc) == (
+            "the connection to the database server was lost: a change in progress may not "
+            "have been saved, check before you repeat it"
+        )
+    for exc in (  # the next call's new connection fails too: the server is still away
+        OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection '
+                         "refused\n\tIs the server running on that host and accepting TCP/IP "
+                         "connections?"),
+        OperationalError("FATAL:  the database system is shutting down"),
+    ):  # fmt: skip
+        assert describe(exc) == (
+            "cannot reach the database server (down or restarting?): try again in a moment"
+        )
 
 
 def test_the_app_carries_on_after_the_server_dropped_its_connection(pg_migrated_url):
