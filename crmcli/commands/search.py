@@ -52,9 +52,10 @@ def search(
     text = " ".join(query)
     if not search_service.searchable(text):
         shown = text.strip()
+        quoted = f'"{shown}"' if "'" in shown else f"'{shown}'"
         raise Invalid(
             "query",
-            (f"'{shown}' has nothing to search for: " if shown else "")
+            (f"{quoted} has nothing to search for: " if shown else "")
             + "give a word, a name, an email or a phone number",
         )
     c.db()

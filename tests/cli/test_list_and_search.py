@@ -152,6 +152,12 @@ def test_search_for_nothing_is_an_error_not_an_empty_result(crm, people, query):
     assert crm("search", "+49").exit_code == 0  # a phone prefix is something to look for
 
 
+def test_a_query_of_quotes_alone_is_named_readably(crm, people):
+    r = crm("search", "--", "'")
+    assert r.exit_code == 1 and "\"'\" has nothing to search for" in r.stderr
+    assert "'!?' has nothing to search for" in crm("search", "--", "!?").stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [
