@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from crmcli.db import fresh_statistics
 from crmcli.demo import campaigns, consents, people, pipeline, shop, timeline
 from crmcli.demo.state import Demo, pools
 from crmcli.errors import Conflict, Invalid
@@ -227,7 +228,7 @@ def fill_demo(
     if not 0 <= deals <= MAX_CONTACTS:
         raise Invalid("deals", f"{deals} is not between 0 and {MAX_CONTACTS:,}")
     now = to_utc(now or utcnow()).replace(microsecond=0)
-    with _alone():
+    with _alone(), fresh_statistics():  # PostgreSQL plans for the tables as now filled
         before = held()
         _check_replaceable(before, force)
         removed = _clear() if any(before.values()) else dict.fromkeys((*before, "reminders"), 0)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from typing import Any
 
+from crmcli.db import fresh_statistics
 from crmcli.errors import CrmError, Invalid
 from crmcli.models import (
     Campaign,
@@ -822,7 +824,7 @@ def restore_dump(
             action="restore_into_new",
         )  # fmt: skip
     counts: dict[str, int] = {}
-    with db.atomic() as txn:
+    with db.atomic() as txn, nullcontext() if dry_run else fresh_statistics():
         header, sequences = _read_dump(events, db, counts)
         if header.get("format") != DUMP_FORMAT:
             raise _not_a_dump()

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from peewee import fn
 
+from crmcli.db import fresh_statistics
 from crmcli.errors import CrmError, Invalid
 from crmcli.models import (
     EMAIL_KINDS,
@@ -1376,7 +1377,7 @@ def import_contacts(
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])  # ~10% of the time otherwise
     try:
-        with database_proxy.atomic():
+        with database_proxy.atomic(), fresh_statistics():
             importer = _Importer(match, on_conflict, tags, now, result, keep_going, on_reject)
             iterator = iter(rows)
             with contextlib.ExitStack() as bulk:
@@ -1407,7 +1408,7 @@ def all_or_nothing(result: ImportResult, *, dry_run: bool, keep_going: bool) -> 
     """The one transaction of an import: rolled back for a dry run (which then reports no
     ids), or when rows were rejected without `keep_going` (then Invalid naming them)."""
     try:
-        with database_proxy.atomic():
+        with database_proxy.atomic(), fresh_statistics():
             yield
             if dry_run or (result.rejected_count and not keep_going):
                 raise _Rollback

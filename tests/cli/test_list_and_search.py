@@ -154,7 +154,7 @@ def test_search_for_nothing_is_an_error_not_an_empty_result(crm, people, query):
 
 def test_a_query_of_quotes_alone_is_named_readably(crm, people):
     r = crm("search", "--", "'")
-    assert r.exit_code == 1 and "\"'\" has nothing to search for" in r.stderr
+    assert r.exit_code == 1 and '"\'" has nothing to search for' in r.stderr
     assert "'!?' has nothing to search for" in crm("search", "--", "!?").stderr
 
 
