@@ -30,7 +30,13 @@ def leaf_commands():
             yield name, cmd
 
 
-@pytest.mark.parametrize(("path", "cmd"), list(leaf_commands()), ids=lambda v: str(v))
+def _named(value) -> str:
+    """A test id that is the same in every process (pytest-xdist's workers must collect the
+    same ids): the text, or the object's type, never its address."""
+    return value if isinstance(value, str) else type(value).__name__
+
+
+@pytest.mark.parametrize(("path", "cmd"), list(leaf_commands()), ids=_named)
 def test_command_is_documented(path, cmd):
     assert f"`crm {path}" in README, f"crm {path} is missing from the README command reference"
     assert cmd.help and "Example" in cmd.help, f"crm {path} --help needs an example"
@@ -47,7 +53,7 @@ def groups():
             yield name, cmd, Context(cmd, parent=ctx)
 
 
-@pytest.mark.parametrize(("name", "group", "ctx"), list(groups()), ids=lambda v: str(v))
+@pytest.mark.parametrize(("name", "group", "ctx"), list(groups()), ids=_named)
 def test_group_help_lists_every_command_with_a_whole_sentence(name, group, ctx):
     from typer.testing import CliRunner
 
