@@ -256,10 +256,8 @@ def stream(
     ready = _taken(name, args)
     if ready is not None:
         return iter(_convert(ready, converters))
-    if at_once:
-        db = database_proxy.obj
-        if getattr(getattr(db, "_adapter", None), "server_side_cursor", None) is not None:
-            return _read_in_transaction(db, sql, params, converters, batch or BATCH)
+    if at_once and _cursor_opener(database_proxy.obj) is not None:
+        return _read_in_transaction(database_proxy.obj, sql, params, converters, batch or BATCH)
     return _streamed(sql, params, converters, batch)
 
 
@@ -272,6 +270,12 @@ def stream_query(query, *, batch: int | None = None) -> Iterator[tuple]:
     return _streamed(sql, params, _converters(query), batch, server_side=not small)
 
 
+def _cursor_opener(db) -> Callable | None:
+    """What opens a server-side cursor on `db`'s connection (peewee's psycopg2 adapter), or
+    None (SQLite: its cursor fetches as it is read)."""
+    return getattr(getattr(db, "_adapter", None), "server_side_cursor", None)
+
+
 def _streamed(
     sql: str, params, converters: list, batch: int | None, *, server_side: bool = True
 ) -> Iterator[tuple]:
@@ -282,7 +286,7 @@ def _streamed(
     at most one batch (server_side=False) is read through the usual cursor instead."""
     size = batch or BATCH
     db = database_proxy.obj
-    opener = getattr(getattr(db, "_adapter", None), "server_side_cursor", None)
+    opener = _cursor_opener(db)
     named = server_side and opener is not None
     if named:
         import logging

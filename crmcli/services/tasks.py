@@ -339,9 +339,8 @@ def list_tasks(
     per combination of filters (prepared.run), the values go in as parameters."""
     return list(
         _tasks(
-            limit is None or limit > prepared.BATCH, state=state, overdue=overdue,
-            due_before=due_before, contact_id=contact_id, priority=priority, now=now,
-            limit=limit, offset=offset, at_once=True,
+            state=state, overdue=overdue, due_before=due_before, contact_id=contact_id,
+            priority=priority, now=now, limit=limit, offset=offset, at_once=True,
         )
     )  # fmt: skip
 
@@ -360,14 +359,12 @@ def iter_tasks(
     """list_tasks one task at a time, fetched from the cursor in batches (an export of every
     task never holds them all); the filters are checked at the call, before the first row."""
     return _tasks(
-        limit is None or limit > prepared.BATCH, state=state, overdue=overdue,
-        due_before=due_before, contact_id=contact_id, priority=priority, now=now, limit=limit,
-        offset=offset,
+        state=state, overdue=overdue, due_before=due_before, contact_id=contact_id,
+        priority=priority, now=now, limit=limit, offset=offset,
     )  # fmt: skip
 
 
 def _tasks(
-    streamed: bool,
     *,
     state: str,
     overdue: bool,
@@ -379,12 +376,14 @@ def _tasks(
     offset: int,
     at_once: bool = False,
 ) -> Iterator[dict]:
-    """iter_tasks; `streamed`: in batches from a cursor (on PostgreSQL a server-side one, a
-    round trip per batch and two more), else all rows at once (a page). A long list stays on
-    the cursor on PostgreSQL: a plain query of thousands of tasks is planned with parallel
-    workers, whose start cost more than the round trips (8,000 tasks at 1,000,000 contacts).
-    `at_once`: the caller reads every row before anything else (list_tasks; prepared.stream)."""
+    """iter_tasks: a list longer than a batch (or without a limit) in batches from a cursor
+    (on PostgreSQL a server-side one, a round trip per batch and two more), a page all at
+    once. A long list stays on the cursor on PostgreSQL: a plain query of thousands of
+    tasks is planned with parallel workers, whose start cost more than the round trips
+    (8,000 tasks at 1,000,000 contacts). `at_once`: the caller reads every row before
+    anything else (list_tasks; prepared.stream)."""
     now = now or utcnow()
+    streamed = limit is None or limit > prepared.BATCH
     given = _given(
         state=state, overdue=overdue, due_before=due_before, contact_id=contact_id,
         priority=priority, now=now,
