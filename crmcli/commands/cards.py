@@ -181,9 +181,12 @@ def print_activity(card: dict, fmt: Format) -> None:
 
 
 def print_task(card: dict, fmt: Format) -> None:
-    """The task card; its deal shown by title (the record keeps deal_id)."""
+    """The task card; its deal shown by title on a terminal (the record keeps deal_id, all
+    that JSON and CSV print: the deal is not looked up for them)."""
+    from crmcli.commands.common import STREAMED
+
     shown = task_view(card)
-    if card.get("deal_id") is not None:
+    if card.get("deal_id") is not None and Format(fmt) not in STREAMED:
         from crmcli.services import deals
 
         shown["deal"] = f"{deals.get_deal(card['deal_id'])['title']} (#{card['deal_id']})"
